@@ -1,0 +1,68 @@
+# The protocol book's commands. `make book` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+# The chapters' outputs depend on the packages and study.yaml, which jupyter-cache and Sphinx do
+# not track: when any of these change, the next build starts clean.
+BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py) \
+	$(INSTALLED)
+INPUTS_STAMP := _build/.inputs-stamp
+NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+PORT ?= 8000
+
+.PHONY: book test lint unit nbval built notebooks serve clean venv
+
+venv: $(INSTALLED)
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(INPUTS_STAMP): $(BOOK_INPUTS)
+	rm -rf _build/html _build/.doctrees _build/.jupyter_cache _build/jupyter_execute
+	mkdir -p _build
+	touch $@
+
+## book: set up, check study.yaml against the record, execute the chapters, build HTML (-W)
+book: $(INSTALLED) $(INPUTS_STAMP)
+	$(BIN)/trialbook registry-check --quiet
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+## test: lint, unit/property/cross-check tests, nbval over every chapter, the book build
+test: lint unit nbval book built
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(INSTALLED)
+	$(PY) -m pytest tests --ignore=tests/built -q
+
+nbval: $(INSTALLED)
+	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
+
+built: $(INSTALLED)
+	$(PY) -m pytest tests/built -q
+
+## notebooks: re-execute every chapter in place so its stored outputs are current
+notebooks: $(INSTALLED)
+	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+## serve: serve the built book on http://127.0.0.1:$(PORT)
+serve:
+	@test -f _build/html/index.html || { echo "no book yet: run 'make book'"; exit 2; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+clean:
+	rm -rf _build

@@ -1,0 +1,117 @@
+"""Facts with provenance, and the quantity types study.yaml is written in.
+
+A ``Fact`` is one protocol fact: its value and where it comes from. The rules for provenance are
+checked when study.yaml is loaded:
+
+- ``registry``: the record says it; ``registry_field`` names where in the stored API v2 record,
+  and ``quote`` (optional) is the record's own words when the value is read out of a sentence.
+- ``label`` / ``literature``: a product label or a publication; ``source`` is a citation key
+  of study.yaml's ``references``.
+- ``assumption``: not in the record; ``note`` says what must be confirmed against the full
+  protocol. The book marks every assumption where it shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import pint
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
+
+from protocol.units import ureg
+
+T = TypeVar("T")
+
+Provenance = Literal["registry", "label", "literature", "assumption"]
+
+PROVENANCE_LABELS: dict[str, str] = {
+    "registry": "registry record",
+    "label": "product label",
+    "literature": "literature",
+    "assumption": "ASSUMPTION (not in the record)",
+}
+
+
+class Fact(BaseModel, Generic[T]):
+    """One protocol fact and its provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    value: T
+    provenance: Provenance
+    registry_field: str | None = None
+    quote: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _provenance_is_complete(self) -> Fact[T]:
+        if self.provenance == "registry" and not self.registry_field:
+            raise ValueError(
+                "provenance 'registry' needs 'registry_field': the path in the stored record "
+                "(protocol/registry/NCT06375005.json) that says it"
+            )
+        if self.provenance in ("label", "literature") and not self.source:
+            raise ValueError(
+                f"provenance '{self.provenance}' needs 'source': a citation key from 'references'"
+            )
+        if self.provenance == "assumption" and not self.note:
+            raise ValueError(
+                "provenance 'assumption' needs 'note': what to confirm against the full protocol"
+            )
+        if self.provenance != "registry" and (self.registry_field or self.quote):
+            raise ValueError(
+                f"'registry_field' and 'quote' belong to registry facts, not to "
+                f"provenance '{self.provenance}'"
+            )
+        return self
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.provenance == "assumption"
+
+    @property
+    def provenance_label(self) -> str:
+        label = PROVENANCE_LABELS[self.provenance]
+        return f"{label} [{self.source}]" if self.source else label
+
+
+def _quantity_type(dimension: str, kind: str, example: str) -> Any:
+    """An annotated pint Quantity type that accepts text such as ``example`` of one dimension."""
+    expected_dimensionality = ureg.get_dimensionality(dimension)
+
+    def parse(raw: Any) -> pint.Quantity:
+        if isinstance(raw, pint.Quantity):
+            quantity = raw
+        elif isinstance(raw, str):
+            try:
+                quantity = ureg.Quantity(raw)
+            except (pint.errors.PintError, ValueError, TypeError, SyntaxError) as exc:
+                raise ValueError(
+                    f"{raw!r} is not a quantity pint can read ({exc}); "
+                    f"expected {kind} such as '{example}'"
+                ) from None
+        else:
+            raise ValueError(f"{raw!r} is not text; expected {kind} written like '{example}'")
+        if not isinstance(quantity, pint.Quantity) or (
+            quantity.dimensionality != expected_dimensionality
+        ):
+            raise ValueError(
+                f"{raw!r} is not {kind}: its dimension is "
+                f"{getattr(quantity, 'dimensionality', 'none')}; expected {kind} such as "
+                f"'{example}'"
+            )
+        if quantity.magnitude < 0:
+            raise ValueError(f"{raw!r} is negative; expected {kind} of zero or more")
+        return quantity
+
+    return Annotated[
+        pint.Quantity,
+        BeforeValidator(parse),
+        PlainSerializer(lambda q: f"{q:~P}", return_type=str),
+    ]
+
+
+Mass = _quantity_type("[mass]", "a mass", "160 mg")
+Frequency = _quantity_type("1/[time]", "a frequency", "1/week")
+Duration = _quantity_type("[time]", "a duration", "48 week")

@@ -1,0 +1,388 @@
+"""The schema of protocol/study.yaml and its loader.
+
+``load_study()`` reads the file once per process, validates it against the models below and
+cross-checks every registry fact against the stored record, so nothing downstream (the CLI, a
+chapter, a test) ever sees a study that is malformed or that disagrees with the registry.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from protocol.errors import ProtocolDataError
+from protocol.facts import Duration, Fact, Frequency, Mass
+
+STUDY_PATH = Path(__file__).with_name("study.yaml")
+
+CRITERION_ID = re.compile(r"^(IN|EX)(\d{2})$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Reference(_Model):
+    citation: str
+    url: str | None = None
+
+
+class Identification(_Model):
+    nct_id: Fact[str]
+    org_study_id: Fact[str]
+    brief_title: Fact[str]
+    acronym: Fact[str] | None = None
+    sponsor: Fact[str]
+    sponsor_class: Fact[str]
+
+
+class Status(_Model):
+    overall_status: Fact[str]
+    start_date: Fact[date]
+    completion_date: Fact[date]
+    last_update: Fact[date]
+
+
+class Design(_Model):
+    study_type: Fact[str]
+    phase: Fact[str]
+    allocation: Fact[str]
+    intervention_model: Fact[str]
+    masking: Fact[str]
+    primary_purpose: Fact[str]
+    enrollment: Fact[int]
+    description: Fact[str]
+
+
+class Population(_Model):
+    condition: Fact[str]
+    sex: Fact[str]
+    minimum_age: Fact[Duration]
+    maximum_age: Fact[Duration]
+    healthy_volunteers: Fact[bool]
+
+
+class CdiscTerm(_Model):
+    """A CDISC controlled-terminology term: its submission value and NCI code."""
+
+    submission_value: str
+    code: str
+
+
+class Intervention(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: Fact[str]
+    type: Fact[str]
+    role: Literal["investigational", "background"]
+    description: Fact[str]
+    other_names: Fact[list[str]] | None = None
+    brand_names: Fact[list[str]] | None = None
+    dose: Fact[Mass]
+    route: Fact[str]
+    route_cdisc: Fact[CdiscTerm]
+    frequency: Fact[Frequency]
+    frequency_cdisc: Fact[CdiscTerm]
+    frequency_label: str
+    duration: Fact[Duration]
+
+
+class DosingRules(_Model):
+    dose_at_end_of_treatment: Fact[bool]
+
+
+class Arm(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Fact[str]
+    type: Fact[str]
+    description: Fact[str]
+    intervention_names: Fact[list[str]]
+
+
+class Site(_Model):
+    # serialization aliases are the record's own keys, so a site compares with the record as is
+    name: str = Field(serialization_alias="facility")
+    city: str
+    region: str = Field(serialization_alias="state")
+    country: str
+    status: str
+
+
+class Outcome(_Model):
+    measure: str
+    time_frame: str
+
+
+class Criterion(_Model):
+    id: str
+    text: str
+
+    @property
+    def category(self) -> Literal["inclusion", "exclusion"]:
+        return "inclusion" if self.id.startswith("IN") else "exclusion"
+
+
+class ProtocolIssue(_Model):
+    id: str = Field(pattern=r"^PI\d{2}$")
+    title: str
+    criteria: list[str]
+    record_says: str
+    problem: str
+    reading: str
+
+
+class Study(_Model):
+    schema_version: Literal[1]
+    references: dict[str, Reference]
+    identification: Identification
+    status: Status
+    design: Design
+    population: Population
+    interventions: list[Intervention]
+    dosing_rules: DosingRules
+    arms: list[Arm]
+    sites: Fact[list[Site]]
+    primary_outcome: Fact[Outcome]
+    other_outcomes: list[Fact[Outcome]]
+    criteria: list[Criterion]
+    protocol_issues: list[ProtocolIssue]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Study:
+        problems: list[str] = []
+        problems += _criteria_problems(self.criteria)
+        known_criteria = {c.id for c in self.criteria}
+        for index, issue in enumerate(self.protocol_issues):
+            for criterion in issue.criteria:
+                if criterion not in known_criteria:
+                    problems.append(
+                        f"protocol_issues[{index}].criteria: {criterion!r} is not a criterion ID "
+                        f"of 'criteria'"
+                    )
+        problems += _duplicates("protocol_issues", [i.id for i in self.protocol_issues])
+        problems += _duplicates("interventions", [i.id for i in self.interventions])
+        problems += _duplicates("arms", [a.id for a in self.arms])
+        names = {f"{i.type.value.title()}: {i.name.value}" for i in self.interventions}
+        for index, arm in enumerate(self.arms):
+            for name in arm.intervention_names.value:
+                if name not in names:
+                    problems.append(
+                        f"arms[{index}].intervention_names.value: {name!r} names no "
+                        f"intervention; expected one of {sorted(names)}"
+                    )
+        for path, fact in iter_facts(self):
+            if fact.source and fact.source not in self.references:
+                problems.append(
+                    f"{path}.source: {fact.source!r} is not a key of 'references'; "
+                    f"expected one of {sorted(self.references)}"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- lookups the chapters and the CLI use ------------------------------------------------
+    def intervention(self, intervention_id: str) -> Intervention:
+        for intervention in self.interventions:
+            if intervention.id == intervention_id:
+                return intervention
+        raise KeyError(
+            f"no intervention {intervention_id!r}; expected one of "
+            f"{[i.id for i in self.interventions]}"
+        )
+
+    def arm_interventions(self, arm: Arm) -> list[Intervention]:
+        by_name = {f"{i.type.value.title()}: {i.name.value}": i for i in self.interventions}
+        return [by_name[name] for name in arm.intervention_names.value]
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(f"no criterion {criterion_id!r}")
+
+
+def _duplicates(field: str, ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for index, identifier in enumerate(ids):
+        if identifier in seen:
+            problems.append(f"{field}[{index}].id: {identifier!r} is a duplicate; IDs are unique")
+        seen.add(identifier)
+    return problems
+
+
+def _criteria_problems(criteria: list[Criterion]) -> list[str]:
+    """IDs must be IN01.. then EX01.., consecutive, in registry order, each once."""
+    problems = _duplicates("criteria", [c.id for c in criteria])
+    expected_next = {"IN": 1, "EX": 1}
+    seen_exclusion = False
+    for index, criterion in enumerate(criteria):
+        match = CRITERION_ID.match(criterion.id)
+        if not match:
+            problems.append(
+                f"criteria[{index}].id: {criterion.id!r} is not a criterion ID; expected IN or EX "
+                f"and two digits, e.g. 'IN01', 'EX24'"
+            )
+            continue
+        prefix, number = match.group(1), int(match.group(2))
+        if prefix == "EX":
+            seen_exclusion = True
+        elif seen_exclusion:
+            problems.append(
+                f"criteria[{index}].id: {criterion.id!r} follows an exclusion; inclusion "
+                f"criteria come first, in registry order"
+            )
+        if number != expected_next[prefix]:
+            problems.append(
+                f"criteria[{index}].id: {criterion.id!r} is out of order; expected "
+                f"'{prefix}{expected_next[prefix]:02d}' (registry order, no gaps)"
+            )
+        expected_next[prefix] = number + 1
+    return problems
+
+
+def iter_facts(model: Any, path: str = "") -> Any:
+    """Yield ``(yaml_path, fact)`` for every Fact in a model, depth first, in field order."""
+    if isinstance(model, Fact):
+        yield path, model
+        return
+    if isinstance(model, BaseModel):
+        for name in type(model).model_fields:
+            yield from iter_facts(getattr(model, name), f"{path}.{name}" if path else name)
+    elif isinstance(model, list):
+        for index, item in enumerate(model):
+            yield from iter_facts(item, f"{path}[{index}]")
+    elif isinstance(model, dict):
+        for key, item in model.items():
+            yield from iter_facts(item, f"{path}.{key}")
+
+
+# -- loading --------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise ProtocolDataError(
+                loader.name,
+                [f"line {key_node.start_mark.line + 1}: key {key!r} appears twice in one mapping"],
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file into data and its node tree (for line numbers in errors)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    try:
+        loader = _UniqueKeyLoader(text)
+        loader.name = str(path)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ProtocolDataError(str(path), [f"not valid YAML: {exc}"]) from None
+    return data, node
+
+
+def format_location(loc: tuple[Any, ...]) -> str:
+    """('arms', 0, 'label', 'value') -> 'arms[0].label.value'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at a validation location, if it can be found."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            matches = [v for k, v in node.value if k.value == part]
+            if not matches:
+                break
+            node = matches[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def validation_problems(
+    error: ValidationError, node: yaml.Node | None = None, strip: int = 0
+) -> list[str]:
+    """One readable line per pydantic error: field path, line, value found, what was expected."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"][strip:])
+        # pydantic adds a type tag such as 'function-after[...]' to some locations: drop it
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        message = item["msg"].removeprefix("Value error, ")
+        where = format_location(loc)
+        line = _line_of(node, loc)
+        if line is not None:
+            where += f" (line {line})"
+        if item["type"] == "missing":
+            problems.append(f"{where}: missing; this field is required")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown field (is it misspelt?)")
+        elif item["type"] == "value_error" and not loc:
+            problems.extend(message.splitlines())
+        else:
+            found = item.get("input")
+            shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
+            problems.append(f"{where} = {shown}: {message}")
+    return problems
+
+
+def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
+    if not isinstance(data, dict):
+        raise ProtocolDataError(source, [f"expected a mapping at the top level, found {data!r}"])
+    try:
+        return Study.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolDataError(source, validation_problems(exc, node)) from None
+
+
+@functools.cache
+def load_study(path: Path | str = STUDY_PATH, check_registry: bool = True) -> Study:
+    """Load and validate study.yaml; by default also cross-check it against the stored record.
+
+    Raises ``ProtocolDataError`` (or its subclass ``RegistryMismatchError``) naming each problem.
+    """
+    path = Path(path)
+    data, node = read_yaml(path)
+    study = parse_study(data, str(path), node)
+    if check_registry:
+        from protocol.registry_check import assert_matches_registry
+
+        assert_matches_registry(study, source=str(path))
+    return study

@@ -1,0 +1,5 @@
+import sys
+
+from trialbook.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""`trialbook`: the protocol book's calculators for site staff and maintainers.
+
+Exit codes (DESIGN.md): 0 done / passes, 1 fails (not eligible, a mismatch), 3 incomplete
+(unknowns), 2 bad input or usage. Heavy modules are imported inside each command so that
+``trialbook --help`` and a single check start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 3
+
+
+def _registry_check(args: argparse.Namespace) -> int:
+    from protocol.errors import ProtocolDataError
+    from protocol.registry_check import RECORD_PATH, cross_check, load_record, registry_fact_count
+    from protocol.study import STUDY_PATH, load_study
+
+    study_path = args.study or STUDY_PATH
+    record_path = args.record or RECORD_PATH
+    try:
+        study = load_study(study_path, check_registry=False)
+        record = load_record(record_path)
+    except ProtocolDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    mismatches = cross_check(study, record)
+    if mismatches:
+        print(
+            f"{study_path} disagrees with {record_path} in {len(mismatches)} place(s):",
+            file=sys.stderr,
+        )
+        for mismatch in mismatches:
+            print(f"  - {mismatch}", file=sys.stderr)
+        return EXIT_FAIL
+    if not args.quiet:
+        print(
+            f"{study_path}: schema valid; {registry_fact_count(study)} registry facts and "
+            f"{len(study.criteria)} criteria agree with {record_path}"
+        )
+    return EXIT_OK
+
+
+def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
+    parser = argparse.ArgumentParser(
+        prog="trialbook",
+        description="Calculators of the NCT06375005 protocol book (synthetic examples only).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    handlers: dict[str, Callable[..., int]] = {}
+
+    check = commands.add_parser(
+        "registry-check",
+        help="validate study.yaml and cross-check its registry facts against the stored record",
+        description="Exit 0 when study.yaml is valid and agrees with the record, 1 when it "
+        "disagrees (each difference is listed), 2 when a file is malformed.",
+    )
+    check.add_argument("--study", help="a study.yaml to check (default: the project's)")
+    check.add_argument("--record", help="a stored API v2 record (default: the project's)")
+    check.add_argument("--quiet", action="store_true", help="print nothing when all agree")
+    handlers["registry-check"] = _registry_check
+
+    return parser, handlers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, handlers = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
+        return int(exc.code or 0)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
