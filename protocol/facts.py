@@ -16,7 +16,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import pint
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 
 from protocol.units import ureg
 
@@ -86,7 +93,7 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
         elif isinstance(raw, str):
             try:
                 quantity = ureg.Quantity(raw)
-            except (pint.errors.PintError, ValueError, TypeError, SyntaxError) as exc:
+            except Exception as exc:
                 raise ValueError(
                     f"{raw!r} is not a quantity pint can read ({exc}); "
                     f"expected {kind} such as '{example}'"
@@ -107,8 +114,9 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
 
     return Annotated[
         pint.Quantity,
-        BeforeValidator(parse),
+        PlainValidator(parse),
         PlainSerializer(lambda q: f"{q:~P}", return_type=str),
+        WithJsonSchema({"type": "string", "description": f"{kind}, e.g. '{example}'"}),
     ]
 
 

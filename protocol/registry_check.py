@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from protocol.errors import ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact
-from protocol.units import ureg
+from protocol.units import format_quantity, ureg
 
 RECORD_PATH = Path(__file__).parent / "registry" / "NCT06375005.json"
 CRITERIA_FIELD = "protocolSection.eligibilityModule.eligibilityCriteria"
@@ -132,7 +132,7 @@ def route_in_words(words: str) -> str:
 
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
-        return f"{value:~P}"
+        return format_quantity(value)
     if isinstance(value, BaseModel):
         return repr(value.model_dump(by_alias=True))
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
@@ -200,7 +200,9 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
         if isinstance(value, list) and isinstance(in_record, list):
             mine = json.dumps(_comparable(value), indent=1, ensure_ascii=False).splitlines()
             theirs = json.dumps(in_record, indent=1, ensure_ascii=False).splitlines()
-            detail = "\n".join(difflib.unified_diff(theirs, mine, "record", "study.yaml", lineterm=""))
+            detail = "\n".join(
+                difflib.unified_diff(theirs, mine, "record", "study.yaml", lineterm="")
+            )
         return Mismatch(path, field, _show(value), _show(in_record), detail)
     return None
 

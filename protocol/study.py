@@ -282,9 +282,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     return mapping
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
@@ -372,13 +370,23 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
         raise ProtocolDataError(source, validation_problems(exc, node)) from None
 
 
-@functools.cache
 def load_study(path: Path | str = STUDY_PATH, check_registry: bool = True) -> Study:
     """Load and validate study.yaml; by default also cross-check it against the stored record.
 
-    Raises ``ProtocolDataError`` (or its subclass ``RegistryMismatchError``) naming each problem.
+    Read once per process and file version (the cache key includes the file's modification time
+    and size, so an edited file is read again). Raises ``ProtocolDataError`` (or its subclass
+    ``RegistryMismatchError``) naming each problem.
     """
-    path = Path(path)
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    return _load_study(path, stat.st_mtime_ns, stat.st_size, check_registry)
+
+
+@functools.cache
+def _load_study(path: Path, _mtime_ns: int, _size: int, check_registry: bool) -> Study:
     data, node = read_yaml(path)
     study = parse_study(data, str(path), node)
     if check_registry:

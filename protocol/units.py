@@ -9,6 +9,8 @@ Clinical units added to pint's defaults are in ``_DEFINITIONS``, each with the r
 
 from __future__ import annotations
 
+import re
+
 import pint
 
 ureg = pint.UnitRegistry()
@@ -55,6 +57,10 @@ def format_quantity(quantity: pint.Quantity, digits: int | None = None) -> str:
         text = str(int(magnitude))
     else:
         text = f"{magnitude:g}"
+    if quantity.dimensionality == ureg.get_dimensionality("[time]"):
+        # durations in words, as the protocol writes them: "48 weeks", "18 years", "1 day"
+        name = str(quantity.units)
+        return f"{text} {name if float(magnitude) == 1 else name + 's'}"
     return f"{text} {format_unit(quantity.units)}".rstrip()
 
 
@@ -65,4 +71,5 @@ def format_unit(unit: pint.Unit) -> str:
         return DISPLAY_SYMBOLS[name]
     if name == "dimensionless":
         return ""
-    return f"{unit:~P}"
+    # pint writes litres as "l"; clinical labs write "L" (dL, mL, µL), which cannot be misread as 1
+    return re.sub(r"(?<![A-Za-z])([mdµu]?)l(?![A-Za-z])", r"\1L", f"{unit:~P}")

@@ -1,0 +1,92 @@
+"""How the chapters show facts: one formatting of values and provenance for every page.
+
+Notebook outputs are compared by nbval, so everything here is deterministic: no dates other than
+the study's own, figures as SVG with a fixed hash salt and no creation date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pint
+from pydantic import BaseModel
+
+from protocol.facts import Fact
+from protocol.units import format_quantity
+
+ASSUMPTION_MARK = "⚠ assumption"
+
+
+def setup_notebook() -> None:
+    """Display settings every chapter starts with (tables in full, deterministic SVG figures)."""
+    import matplotlib
+    import pandas as pd
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_rows", 200)
+    pd.set_option("display.width", 120)
+    matplotlib.rcParams.update(
+        {
+            "svg.hashsalt": "NCT06375005",  # stable element ids, so nbval can compare the SVG
+            "svg.fonttype": "none",  # text stays text: smaller, searchable, font-independent
+            "font.family": "DejaVu Sans",
+            "figure.dpi": 100,
+        }
+    )
+    set_matplotlib_formats("svg", metadata={"Date": None}, bbox_inches="tight")
+
+
+def show_value(value: Any) -> str:
+    """A fact's value as the book prints it."""
+    if isinstance(value, pint.Quantity):
+        return format_quantity(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(show_value(v) for v in value)
+    if isinstance(value, BaseModel):
+        fields = value.model_dump()
+        if set(fields) == {"submission_value", "code"}:
+            return f"{fields['submission_value']} ({fields['code']})"
+        return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fields.items())
+    return str(value)
+
+
+def show_fact(fact: Fact[Any]) -> str:
+    """The value, marked when it is an assumption (for prose, through glue)."""
+    text = show_value(fact.value)
+    return f"{text} ({ASSUMPTION_MARK})" if fact.is_assumption else text
+
+
+def provenance_cell(fact: Fact[Any]) -> str:
+    if fact.is_assumption:
+        return f"{ASSUMPTION_MARK}: {fact.note}"
+    if fact.provenance == "registry":
+        return f"registry: {fact.registry_field}"
+    return fact.provenance_label
+
+
+def facts_frame(rows: dict[str, Fact[Any]], index_name: str = "Item") -> Any:
+    """A table of facts: value and provenance, one row each, in the given order."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "Value": [show_fact(f) for f in rows.values()],
+            "Provenance": [provenance_cell(f) for f in rows.values()],
+        },
+        index=pd.Index(list(rows), name=index_name),
+    )
+    return frame
+
+
+def glue_facts(facts: dict[str, Fact[Any]]) -> None:
+    """Glue each fact's text under its name for the prose ({glue:text}`name`)."""
+    from myst_nb import glue
+
+    for name, fact in facts.items():
+        glue(name, show_fact(fact), display=False)

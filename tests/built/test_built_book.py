@@ -1,0 +1,77 @@
+"""Checks of the built HTML (run after `make book`): every page, glued values, offline assets."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from protocol.display import show_value
+from protocol.study import load_study
+from tests.conftest import REPO
+from tests.test_book_sources import TOC_FILES
+
+HTML = REPO / "_build" / "html"
+
+pytestmark = pytest.mark.skipif(
+    not (HTML / "index.html").exists(), reason="the book is not built: run `make book` first"
+)
+
+
+def _text(page: Path) -> str:
+    source = page.read_text(encoding="utf-8")
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", source)))
+
+
+@pytest.mark.parametrize("entry", TOC_FILES)
+def test_every_page_is_built_with_no_unresolved_glue_or_error(entry):
+    page = HTML / f"{entry}.html"
+    assert page.exists(), f"{entry} was not built"
+    text = _text(page)
+    assert "{glue" not in text and "glue:text" not in text
+    assert "Traceback" not in text
+
+
+def test_the_summary_shows_the_doses_and_enrollment_from_study_yaml():
+    study = load_study()
+    text = _text(HTML / "book/protocol/summary.html")
+    for fact in (
+        study.intervention("telitacicept").dose,
+        study.intervention("mycophenolate_mofetil").dose,
+        study.design.enrollment,
+        study.population.minimum_age,
+        study.population.maximum_age,
+    ):
+        assert show_value(fact.value) in text
+    figures = re.findall(
+        r'<img[^>]*src="([^"]+\.svg)"', (HTML / "book/protocol/summary.html").read_text()
+    )
+    assert figures, "the trial schema figure is missing"
+    assert all((HTML / "book/protocol" / src).resolve().exists() for src in figures)
+
+
+def test_every_criterion_id_and_text_is_on_the_population_page():
+    text = _text(HTML / "book/protocol/population.html")
+    for criterion in load_study().criteria:
+        assert criterion.id in text
+        assert re.sub(r"\s+", " ", criterion.text) in text
+
+
+def test_every_protocol_issue_is_in_the_log():
+    text = _text(HTML / "book/appendix/issues-log.html")
+    for issue in load_study().protocol_issues:
+        assert f"{issue.id}. {issue.title}" in text
+
+
+def test_assumptions_are_marked_where_they_are_shown():
+    text = _text(HTML / "book/protocol/summary.html")
+    assert "⚠ assumption" in text
+
+
+def test_no_page_loads_anything_from_another_host():
+    remote = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*(?:src|href)=["'](?:https?:)?//""")
+    for page in HTML.rglob("*.html"):
+        assert not remote.search(page.read_text(encoding="utf-8")), page

@@ -1,0 +1,33 @@
+"""Shared helpers: variants of the real study.yaml with one thing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from protocol.study import STUDY_PATH
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REGISTRY_TEXT = REPO.parent / "shared" / "registry" / "NCT06375005.txt"
+
+
+@pytest.fixture(scope="session")
+def study_text() -> str:
+    return STUDY_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def study_variant(tmp_path: Path, study_text: str) -> Callable[[str, str], Path]:
+    """Write study.yaml with exactly one occurrence of ``old`` replaced by ``new``."""
+
+    def make(old: str, new: str, count: int = 1) -> Path:
+        assert study_text.count(old) >= 1, f"{old!r} is not in study.yaml"
+        if count == 1:
+            assert study_text.count(old) == 1, f"{old!r} is ambiguous in study.yaml"
+        path = tmp_path / f"study-{abs(hash((old, new)))}.yaml"
+        path.write_text(study_text.replace(old, new, count), encoding="utf-8")
+        return path
+
+    return make
