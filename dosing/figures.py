@@ -12,11 +12,13 @@ ARM_COLOURS = {"telitacicept": "#1f6f8b", "mycophenolate_mofetil": "#c0712b"}
 
 def trial_schema(study: Study) -> Any:
     """Both arms across the treatment period: each injection as a tick, daily therapy as a bar."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     arms = list(study.arms)
     rows = [(arm, regimen) for arm in arms for regimen in regimens_for_arm(arm.id, study)]
-    figure, axes = plt.subplots(figsize=(9, 1.0 + 0.55 * len(rows)))
+    # A bare Figure, not pyplot: nothing is shown until a chapter calls show_figure().
+    figure = Figure(figsize=(10, 1.4 + 0.7 * len(rows)))
+    axes = figure.subplots()
     end_weeks = max(weeks(regimen.duration) for _, regimen in rows)
     labels = []
     for row, (arm, regimen) in enumerate(reversed(rows)):
@@ -33,8 +35,8 @@ def trial_schema(study: Study) -> Any:
     end_text = f"week {end_weeks:g}:\nprimary outcome"
     for boundary, text in ((0, "randomization\n(first doses)"), (end_weeks, end_text)):
         axes.axvline(boundary, color="black", linestyle="--", linewidth=0.8)
-        axes.text(boundary, len(rows) - 0.45, text, ha="center", va="bottom", fontsize=8)
-    axes.set_yticks(range(len(rows)), labels, fontsize=8)
+        axes.text(boundary, len(rows) - 0.45, text, ha="center", va="bottom", fontsize=9)
+    axes.set_yticks(range(len(rows)), labels, fontsize=9)
     axes.set_xlim(-2, end_weeks + 2)
     axes.set_ylim(-0.6, len(rows) + 0.4)
     axes.set_xticks(range(0, int(end_weeks) + 1, 4))

@@ -22,7 +22,6 @@ def setup_notebook() -> None:
     """Display settings every chapter starts with (tables in full, deterministic SVG figures)."""
     import matplotlib
     import pandas as pd
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
 
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_rows", 200)
@@ -35,7 +34,21 @@ def setup_notebook() -> None:
             "figure.dpi": 100,
         }
     )
-    set_matplotlib_formats("svg", metadata={"Date": None}, bbox_inches="tight")
+
+
+def show_figure(figure: Any) -> None:
+    """Display a matplotlib Figure once, as SVG with no creation date (nbval compares it).
+
+    Figures are built as bare ``matplotlib.figure.Figure`` objects and shown only here, so the
+    inline backend never shows one twice (nbval's kernel set-up registers it again).
+    """
+    import io
+
+    from IPython.display import SVG, display
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    display(SVG(buffer.getvalue()))
 
 
 def show_value(value: Any) -> str:
@@ -66,11 +79,11 @@ def provenance_cell(fact: Fact[Any]) -> str:
     if fact.is_assumption:
         return f"{ASSUMPTION_MARK}: {fact.note}"
     if fact.provenance == "registry":
-        return f"registry: {fact.registry_field}"
+        return f"registry: {(fact.registry_field or '').removeprefix('protocolSection.')}"
     return fact.provenance_label
 
 
-def facts_frame(rows: dict[str, Fact[Any]], index_name: str = "Item") -> Any:
+def facts_frame(rows: dict[str, Fact[Any]], index_name: str | None = None) -> Any:
     """A table of facts: value and provenance, one row each, in the given order."""
     import pandas as pd
 
