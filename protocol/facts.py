@@ -123,3 +123,58 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
 Mass = _quantity_type("[mass]", "a mass", "160 mg")
 Frequency = _quantity_type("1/[time]", "a frequency", "1/week")
 Duration = _quantity_type("[time]", "a duration", "48 week")
+MolarMass = _quantity_type("[mass]/[substance]", "a molar mass", "113.12 g/mol")
+
+
+COMPARISONS = {"<": "below", ">": "above"}
+
+
+class Threshold(BaseModel):
+    """A protocol threshold as the registry writes it: a strict comparison and a quantity.
+
+    Written in study.yaml as text, e.g. ``< 8.0 g/dL``, ``> 1.5 x ULN``, ``< 3 x 10^9/L``.
+    A value *meets* the threshold (is excluded) when ``value <comparison> quantity`` holds.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    comparison: Literal["<", ">"]
+    quantity: pint.Quantity
+    written: str
+
+    def __str__(self) -> str:
+        return self.written
+
+
+_THRESHOLD_TEXT = r"^\s*([<>])\s*(\d+(?:\.\d+)?)?\s*(.*?)\s*$"
+
+
+def parse_threshold(raw: Any) -> Threshold:
+    """``'< 8.0 g/dL'`` -> Threshold('<', 8.0 g/dL); ``'> ULN'`` means ``> 1 x ULN``."""
+    import re
+
+    from protocol.units import unit_text_to_pint
+
+    if isinstance(raw, Threshold):
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(f"{raw!r} is not text; expected a threshold such as '< 8.0 g/dL'")
+    match = re.match(_THRESHOLD_TEXT, raw)
+    if not match:
+        raise ValueError(f"{raw!r} is not a threshold; expected '<' or '>' then a quantity")
+    comparison, number, unit_text = match.groups()
+    try:
+        quantity = ureg.Quantity(float(number or 1)) * ureg.Quantity(unit_text_to_pint(unit_text))
+    except Exception as exc:  # noqa: BLE001 - pint's parser raises many types on odd text
+        raise ValueError(
+            f"{raw!r}: the unit {unit_text!r} is not one pint can read ({exc})"
+        ) from None
+    return Threshold(comparison=comparison, quantity=quantity, written=raw.strip())
+
+
+ThresholdText = Annotated[
+    Threshold,
+    PlainValidator(parse_threshold),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "a threshold, e.g. '< 8.0 g/dL'"}),
+]

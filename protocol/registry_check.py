@@ -24,7 +24,7 @@ import pint
 from pydantic import BaseModel
 
 from protocol.errors import ProtocolDataError, RegistryMismatchError
-from protocol.facts import Fact
+from protocol.facts import Fact, Threshold, parse_threshold
 from protocol.units import format_quantity, ureg
 
 RECORD_PATH = Path(__file__).parent / "registry" / "NCT06375005.json"
@@ -123,6 +123,15 @@ def quantity_in_words(words: str, dimensionality: Any) -> pint.Quantity:
     return found[0]
 
 
+def threshold_in_words(words: str) -> Threshold:
+    """The comparison and quantity a phrase of the record states: ``Hemoglobin <8.0 g/dL``."""
+    match = re.search(r"([<>])\s*(\d+(?:\.\d+)?)?\s*([^;()]*)", words)
+    if not match:
+        raise ValueError(f"no '<' or '>' threshold in {words!r}")
+    comparison, number, unit = match.groups()
+    return parse_threshold(f"{comparison} {number or 1} {unit.strip().rstrip('.')}")
+
+
 def route_in_words(words: str) -> str:
     for pattern, route in ROUTE_PHRASES.items():
         if re.search(pattern, words, re.IGNORECASE):
@@ -133,6 +142,8 @@ def route_in_words(words: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
         return format_quantity(value)
+    if isinstance(value, Threshold):
+        return str(value)
     if isinstance(value, BaseModel):
         return repr(value.model_dump(by_alias=True))
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
@@ -174,6 +185,11 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
             if isinstance(value, pint.Quantity):
                 meant: Any = quantity_in_words(fact.quote, value.dimensionality)
                 same = _same_quantity(value, meant)
+            elif isinstance(value, Threshold):
+                meant = threshold_in_words(fact.quote)
+                same = meant.comparison == value.comparison and _same_quantity(
+                    value.quantity, meant.quantity
+                )
             elif isinstance(value, str) and path.endswith("route"):
                 meant = route_in_words(fact.quote)
                 same = meant == value

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from protocol.errors import ProtocolDataError
-from protocol.facts import Duration, Fact, Frequency, Mass
+from protocol.facts import Duration, Fact, Frequency, Mass, MolarMass, ThresholdText
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
@@ -92,6 +92,79 @@ class Intervention(_Model):
     duration: Fact[Duration]
 
 
+LAB_ANALYTE_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class LabAnalyte(_Model):
+    """One laboratory analyte of the screening criteria (study.yaml ``lab_analytes``)."""
+
+    name: str = Field(pattern=LAB_ANALYTE_NAME)
+    label: str
+    criterion: str
+    threshold: Fact[ThresholdText] | None = None
+    computes: str | None = None
+    protocol_unit: str
+    report_unit: str | None = None
+    si_unit: str | None = None
+    accepted_units: list[str] = Field(min_length=1)
+    molar_mass: Fact[MolarMass] | None = None
+
+    @model_validator(mode="after")
+    def _units_fit(self) -> LabAnalyte:
+        from protocol.units import add_molar_mass_context, ureg, unit_text_to_pint
+
+        if (self.threshold is None) == (self.computes is None):
+            raise ValueError("give either 'threshold' or 'computes' (the analyte it is used for)")
+        context = ()
+        if self.molar_mass:
+            add_molar_mass_context(self.name, self.molar_mass.value)
+            context = (self.name,)
+        value_unit = self.report_unit or self.protocol_unit
+        problems = []
+        for field, unit in [
+            ("protocol_unit", self.protocol_unit),
+            ("report_unit", value_unit),
+            ("si_unit", self.si_unit),
+        ]:
+            if unit is None:
+                continue
+            try:
+                ureg.Unit(unit)
+            except Exception:  # noqa: BLE001 - any parse failure is reported the same way
+                problems.append(f"{field}: {unit!r} is not a pint unit")
+        for index, unit in enumerate(self.accepted_units):
+            try:
+                ureg.Quantity(unit_text_to_pint(unit)).to(value_unit, *context)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(
+                    f"accepted_units[{index}]: {unit!r} does not convert to {value_unit!r} ({exc})"
+                )
+        if self.threshold and not problems:
+            try:
+                self.threshold.value.quantity.to(self.protocol_unit)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(
+                    f"threshold.value: {self.threshold.value} is not in the units of "
+                    f"protocol_unit {self.protocol_unit!r} ({exc})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class EgfrEquation(_Model):
+    name: str
+    constant: float
+    kappa_female: float
+    kappa_male: float
+    alpha_female: float
+    alpha_male: float
+    exponent_above: float
+    age_base: float
+    female_factor: float
+    minimum_age: int
+
+
 class DosingRules(_Model):
     dose_at_end_of_treatment: Fact[bool]
 
@@ -145,6 +218,8 @@ class Study(_Model):
     population: Population
     interventions: list[Intervention]
     dosing_rules: DosingRules
+    lab_analytes: list[LabAnalyte]
+    egfr_equation: Fact[EgfrEquation]
     arms: list[Arm]
     sites: Fact[list[Site]]
     primary_outcome: Fact[Outcome]
@@ -167,6 +242,18 @@ class Study(_Model):
         problems += _duplicates("protocol_issues", [i.id for i in self.protocol_issues])
         problems += _duplicates("interventions", [i.id for i in self.interventions])
         problems += _duplicates("arms", [a.id for a in self.arms])
+        analyte_names = [a.name for a in self.lab_analytes]
+        problems += _duplicates("lab_analytes", analyte_names)
+        for index, analyte in enumerate(self.lab_analytes):
+            if analyte.criterion not in known_criteria:
+                problems.append(
+                    f"lab_analytes[{index}].criterion: {analyte.criterion!r} is not a criterion ID"
+                )
+            if analyte.computes and analyte.computes not in analyte_names:
+                problems.append(
+                    f"lab_analytes[{index}].computes: {analyte.computes!r} is not an analyte; "
+                    f"expected one of {analyte_names}"
+                )
         names = {f"{i.type.value.title()}: {i.name.value}" for i in self.interventions}
         for index, arm in enumerate(self.arms):
             for name in arm.intervention_names.value:
@@ -198,6 +285,12 @@ class Study(_Model):
     def arm_interventions(self, arm: Arm) -> list[Intervention]:
         by_name = {f"{i.type.value.title()}: {i.name.value}": i for i in self.interventions}
         return [by_name[name] for name in arm.intervention_names.value]
+
+    def lab_analyte(self, name: str) -> LabAnalyte:
+        for analyte in self.lab_analytes:
+            if analyte.name == name:
+                return analyte
+        raise KeyError(name)
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:

@@ -47,6 +47,34 @@ def _registry_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lab(args: argparse.Namespace) -> int:
+    import json
+
+    from protocol.labs import LabInputError, check_lab
+
+    if (args.uln is None) != (args.uln_unit is None):
+        print("error: --uln takes a value and a unit, e.g. --uln 40 U/L", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        result = check_lab(
+            args.analyte,
+            args.value,
+            args.unit,
+            uln=args.uln,
+            uln_unit=args.uln_unit,
+            age=args.age,
+            sex=args.sex,
+        )
+    except LabInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(result.reason)
+    return EXIT_FAIL if result.status == "fail" else EXIT_OK
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = argparse.ArgumentParser(
         prog="trialbook",
@@ -66,6 +94,27 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     check.add_argument("--quiet", action="store_true", help="print nothing when all agree")
     handlers["registry-check"] = _registry_check
 
+    lab = commands.add_parser(
+        "lab",
+        help="check one lab value against its protocol threshold, in any unit",
+        description="Exit 0 when the value passes, 1 when it meets the exclusion, 2 on bad "
+        "input. Analytes: hemoglobin, wbc, neutrophils, platelets, alt, ast, total_bilirubin, "
+        "egfr, creatinine (needs --age and --sex), iga, igg, fvc, dlco.",
+        epilog="examples: trialbook lab hemoglobin 78 g/L | trialbook lab alt 95 U/L --uln 40 "
+        "U/L | trialbook lab creatinine 88 umol/L --age 55 --sex female --json",
+    )
+    lab.add_argument("analyte", help="canonical analyte name, e.g. hemoglobin")
+    lab.add_argument("value", help="the value as reported, e.g. 78")
+    lab.add_argument("unit", help="its unit as reported, e.g. g/L, umol/L, x10^9/L, IU/L")
+    lab.add_argument(
+        "--uln", nargs=2, metavar=("VALUE", "UNIT"), help="the site's upper limit of normal"
+    )
+    lab.add_argument("--age", help="age in years (creatinine -> eGFR)")
+    lab.add_argument("--sex", help="female or male (creatinine -> eGFR)")
+    lab.add_argument("--json", action="store_true", help="print one JSON object")
+    lab.set_defaults(uln_unit=None)
+    handlers["lab"] = _lab
+
     return parser, handlers
 
 
@@ -78,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
+    if getattr(args, "uln", None) is not None:
+        args.uln, args.uln_unit = args.uln
     return handlers[args.command](args)
 
 

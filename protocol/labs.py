@@ -1,0 +1,524 @@
+"""Laboratory thresholds of EX07, EX22 and EX24 as unit-safe checks, in any unit a site reports.
+
+The thresholds, units and molar masses come from study.yaml (``lab_analytes``); conversions are
+pint's (one registry, a molar-mass context per analyte where mass <-> substance is needed).
+
+Boundary convention: the registry writes every lab exclusion as a strict comparison ("< 8.0
+g/dL", "> 1.5 x ULN"). A value is excluded only when the strict comparison holds; a value
+exactly at the threshold passes. The value is compared as reported, converted exactly, never
+rounded to the threshold's precision (7.96 g/dL is below 8.0 g/dL). A value within a relative
+1e-9 of the threshold after conversion counts as *at* it, so floating-point noise in a unit
+conversion (80 g/L -> 7.999999999 g/dL) never decides a participant's eligibility.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import pint
+
+from protocol.facts import Threshold
+from protocol.study import LabAnalyte, load_study
+from protocol.units import add_molar_mass_context, format_unit, unit_text_to_pint, ureg
+
+Status = Literal["pass", "fail", "unknown"]
+Sex = Literal["female", "male"]
+
+#: Relative distance from a threshold within which a converted value counts as *at* it.
+BOUNDARY_TOLERANCE = 1e-9
+
+#: Spellings that mean different things in different labs; the analyte's quantity decides.
+#: "G/L" is grams per litre for haemoglobin and giga (10^9) per litre for a cell count.
+AMBIGUOUS_UNITS: dict[str, tuple[str, ...]] = {"G/L": ("g/L", "1e9/L")}
+
+
+class LabInputError(ValueError):
+    """A lab value, unit or companion input that cannot be checked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Analyte:
+    """One analyte's check, built from its study.yaml entry."""
+
+    name: str
+    label: str
+    short_label: str
+    criterion: str
+    threshold: Threshold | None
+    computes: str | None
+    protocol_unit: pint.Unit
+    value_unit: pint.Unit
+    si_unit: pint.Unit | None
+    accepted_units: tuple[str, ...]
+    context: tuple[str, ...]
+
+    @property
+    def relative_to_uln(self) -> bool:
+        return str(self.protocol_unit) == "times_ULN"
+
+    @property
+    def threshold_magnitude(self) -> float:
+        assert self.threshold is not None
+        return float(self.threshold.quantity.to(self.protocol_unit).magnitude)
+
+    def accepted(self) -> str:
+        return ", ".join(self.accepted_units)
+
+    @classmethod
+    def from_study(cls, entry: LabAnalyte) -> Analyte:
+        context: tuple[str, ...] = ()
+        if entry.molar_mass:
+            add_molar_mass_context(entry.name, entry.molar_mass.value)
+            context = (entry.name,)
+        match = re.search(r"\(([A-Za-z]{2,6})\)$", entry.label)
+        short = match.group(1) if match and re.search("[A-Z]", match.group(1)) else entry.label
+        return cls(
+            name=entry.name,
+            label=entry.label,
+            short_label=short,
+            criterion=entry.criterion,
+            threshold=entry.threshold.value if entry.threshold else None,
+            computes=entry.computes,
+            protocol_unit=ureg.Unit(entry.protocol_unit),
+            value_unit=ureg.Unit(entry.report_unit or entry.protocol_unit),
+            si_unit=ureg.Unit(entry.si_unit) if entry.si_unit else None,
+            accepted_units=tuple(entry.accepted_units),
+            context=context,
+        )
+
+
+@functools.cache
+def analytes() -> dict[str, Analyte]:
+    """Every analyte of study.yaml by canonical name, in study.yaml order."""
+    return {entry.name: Analyte.from_study(entry) for entry in load_study().lab_analytes}
+
+
+def get_analyte(name: str) -> Analyte:
+    key = str(name).strip().lower()
+    if key not in analytes():
+        raise LabInputError(f"unknown analyte {name!r}; expected one of {', '.join(analytes())}")
+    return analytes()[key]
+
+
+# -- parsing what a person typed --------------------------------------------------------------
+
+
+def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
+    """A finite, non-negative number, or a LabInputError naming the analyte and the value."""
+    if isinstance(value, bool):
+        number = math.nan
+    elif isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            number = math.nan
+    else:
+        number = math.nan
+    if not math.isfinite(number):
+        raise LabInputError(
+            f"{analyte.label}: the {what} {value!r} is not a number; expected a finite number "
+            f"in one of: {analyte.accepted()}"
+        )
+    if number < 0:
+        raise LabInputError(
+            f"{analyte.label}: the {what} {value!r} is negative; a concentration, count or "
+            f"percentage is zero or more"
+        )
+    return number
+
+
+@functools.cache
+def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
+    """The unit a person typed, as a pint Quantity of 1 unit (``×10⁹/L`` -> 1e9 1/L).
+
+    Raises LabInputError for an unknown unit or one of the wrong quantity for the analyte.
+    """
+    analyte = get_analyte(analyte_name)
+    text = str(unit_text).strip()
+    if not text:
+        raise LabInputError(
+            f"{analyte.label}: no unit given; expected one of: {analyte.accepted()}"
+        )
+    candidates = AMBIGUOUS_UNITS.get(text, (unit_text_to_pint(text),))
+    known = False
+    for candidate in candidates:
+        try:
+            unit = ureg.Quantity(candidate)
+        except Exception:  # noqa: BLE001 - pint's parser raises many types on odd text
+            continue
+        if not isinstance(unit, pint.Quantity):
+            continue
+        known = True
+        try:
+            unit.to(analyte.value_unit, *analyte.context)
+        except pint.DimensionalityError:
+            continue
+        return unit
+    problem = "is of the wrong kind for this analyte" if known else "is not a unit the book knows"
+    raise LabInputError(
+        f"{analyte.label}: the unit {text!r} {problem}; expected one of: {analyte.accepted()}"
+    )
+
+
+def to_value_unit(analyte: Analyte, value: float, unit_text: str) -> pint.Quantity:
+    """``value unit_text`` as a Quantity in the analyte's value unit (pint does the conversion)."""
+    quantity = value * parse_unit(analyte.name, unit_text)
+    return quantity.to(analyte.value_unit, *analyte.context)
+
+
+# -- eGFR ------------------------------------------------------------------------------------
+
+
+def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any) -> Any:
+    """CKD-EPI 2021 on plain numbers or numpy arrays (shared by scalar and vectorized paths)."""
+    import numpy as np
+
+    eq = load_study().egfr_equation.value
+    kappa = np.where(female, eq.kappa_female, eq.kappa_male)
+    alpha = np.where(female, eq.alpha_female, eq.alpha_male)
+    ratio = np.asarray(scr_mg_dl, dtype=float) / kappa
+    return (
+        eq.constant
+        * np.minimum(ratio, 1.0) ** alpha
+        * np.maximum(ratio, 1.0) ** eq.exponent_above
+        * eq.age_base ** np.asarray(age_years, dtype=float)
+        * np.where(female, eq.female_factor, 1.0)
+    )
+
+
+def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
+    creatinine = get_analyte("creatinine")
+    if age_years is None or sex is None:
+        raise LabInputError(
+            "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex "
+            "(female or male)"
+        )
+    age = parse_number(creatinine, age_years, what="age")
+    minimum = load_study().egfr_equation.value.minimum_age
+    if age < minimum or age > 120:
+        raise LabInputError(
+            f"Serum creatinine: the age {age_years!r} is outside {minimum}-120 years; "
+            f"CKD-EPI 2021 is for adults"
+        )
+    sex_text = str(sex).strip().lower()
+    if sex_text in ("f", "female", "woman"):
+        return age, "female"
+    if sex_text in ("m", "male", "man"):
+        return age, "male"
+    raise LabInputError(f"Serum creatinine: the sex {sex!r} is not one of: female, male")
+
+
+def egfr_ckd_epi_2021(creatinine: pint.Quantity, age_years: float, sex: Sex) -> pint.Quantity:
+    """eGFR in mL/min/1.73 m² from serum creatinine (any mass or molar unit), age and sex."""
+    scr = creatinine.to("mg/dL", *get_analyte("creatinine").context).magnitude
+    value = float(_ckd_epi(scr, age_years, sex == "female"))
+    return ureg.Quantity(value, "mL_per_min_per_1_73_m2")
+
+
+# -- the check -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One lab value checked against its protocol threshold."""
+
+    analyte: str
+    label: str
+    value: float | None
+    unit: str | None
+    value_in_protocol_unit: float | None
+    protocol_unit: str
+    threshold: str
+    status: Status
+    criterion: str
+    reason: str
+    on_boundary: bool = False
+    uln: float | None = None
+    uln_unit: str | None = None
+    egfr: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(value: float, threshold: float | None = None) -> str:
+    """A number with enough significant digits to show on which side of the threshold it is."""
+    for digits in range(3, 12):
+        text = f"{value:.{digits}g}"
+        if threshold is None or _is_at(value, threshold):
+            return text
+        shown = float(text)
+        if shown != threshold and (shown < threshold) == (value < threshold):
+            return text
+    return repr(value)
+
+
+def _as_given(number: float) -> str:
+    """A number as the site reported it (no exponent, no trailing zeros)."""
+    return str(int(number)) if number.is_integer() else f"{number:.10g}"
+
+
+def _is_at(value: float, threshold: float) -> bool:
+    return math.isclose(value, threshold, rel_tol=BOUNDARY_TOLERANCE, abs_tol=1e-12)
+
+
+def decide(value: float, threshold: Threshold, threshold_magnitude: float) -> tuple[Status, bool]:
+    """(status, on_boundary): "fail" when the strict comparison of the registry holds."""
+    if _is_at(value, threshold_magnitude):
+        return "pass", True
+    below = value < threshold_magnitude
+    meets = below if threshold.comparison == "<" else not below
+    return ("fail" if meets else "pass"), False
+
+
+def _verdict(analyte: Analyte, status: Status, on_boundary: bool) -> str:
+    assert analyte.threshold is not None
+    if status == "fail":
+        return f"excluded ({analyte.criterion})"
+    if on_boundary:
+        return (
+            f"passes ({analyte.criterion}); exactly at the threshold, which the registry's "
+            f"strict '{analyte.threshold.comparison}' does not exclude"
+        )
+    return f"passes ({analyte.criterion})"
+
+
+def _relation(analyte: Analyte, status: Status) -> str:
+    """`` < 8.0 g/dL`` when the value meets the threshold, ``, not < 8.0 g/dL`` when not."""
+    assert analyte.threshold is not None
+    written = analyte.threshold.written
+    return f" {written}" if status == "fail" else f", not {written}"
+
+
+def _conversion(analyte: Analyte, unit: str, magnitude: float, threshold: float | None) -> str:
+    """`` = 7.8 g/dL`` when the value was given in another unit than the protocol's."""
+    if parse_unit(analyte.name, unit) == ureg.Quantity(1, analyte.protocol_unit):
+        return ""
+    return f" = {_number(magnitude, threshold)} {format_unit(analyte.protocol_unit)}"
+
+
+def unknown_result(name: str, why: str = "no value recorded") -> LabResult:
+    """The result for a missing value: unknown, never pass."""
+    analyte = get_analyte(name)
+    target = get_analyte(analyte.computes) if analyte.computes else analyte
+    return LabResult(
+        analyte=analyte.name,
+        label=analyte.label,
+        value=None,
+        unit=None,
+        value_in_protocol_unit=None,
+        protocol_unit=format_unit(analyte.protocol_unit),
+        threshold=str(target.threshold),
+        status="unknown",
+        criterion=analyte.criterion,
+        reason=f"{analyte.short_label}: {why}: unknown ({analyte.criterion})",
+    )
+
+
+def check_lab(
+    name: str,
+    value: Any,
+    unit: str | None,
+    *,
+    uln: Any = None,
+    uln_unit: str | None = None,
+    age: Any = None,
+    sex: Any = None,
+) -> LabResult:
+    """Check one lab value against its protocol threshold.
+
+    ``value=None`` gives an *unknown* result. Bad input (not a number, negative, an unknown unit
+    or one of the wrong kind, a missing ULN, age or sex where needed) raises LabInputError.
+    """
+    analyte = get_analyte(name)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return unknown_result(analyte.name)
+    number = parse_number(analyte, value)
+    given = f"{_as_given(number)} {str(unit).strip()}"
+    quantity = to_value_unit(analyte, number, unit or "")
+    if analyte.computes:  # creatinine -> eGFR
+        target = get_analyte(analyte.computes)
+        age_years, sex_name = parse_age_and_sex(age, sex)
+        egfr = egfr_ckd_epi_2021(quantity, age_years, sex_name).magnitude
+        status, at = decide(egfr, target.threshold, target.threshold_magnitude)
+        converted = _conversion(analyte, unit or "", float(quantity.magnitude), None)
+        reason = (
+            f"{analyte.short_label} {given}{converted} ({sex_name}, {_as_given(age_years)} years): "
+            f"eGFR (CKD-EPI 2021) = {_number(egfr, target.threshold_magnitude)} "
+            f"{format_unit(target.protocol_unit)}{_relation(target, status)}: "
+            f"{_verdict(target, status, at)}"
+        )
+        return LabResult(
+            analyte=analyte.name,
+            label=analyte.label,
+            value=number,
+            unit=str(unit).strip(),
+            value_in_protocol_unit=float(quantity.magnitude),
+            protocol_unit=format_unit(analyte.protocol_unit),
+            threshold=str(target.threshold),
+            status=status,
+            criterion=target.criterion,
+            reason=reason,
+            on_boundary=at,
+            egfr=egfr,
+        )
+    assert analyte.threshold is not None
+    if analyte.relative_to_uln:
+        if uln is None:
+            raise LabInputError(
+                f"{analyte.label}: the threshold is {analyte.threshold}, so the site's upper "
+                f"limit of normal is needed (--uln VALUE UNIT), in one of: {analyte.accepted()}"
+            )
+        uln_number = parse_number(analyte, uln, what="ULN")
+        if uln_number == 0:
+            raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive")
+        uln_quantity = to_value_unit(analyte, uln_number, uln_unit or unit or "")
+        ratio = float((quantity / uln_quantity).to("dimensionless").magnitude)
+        status, at = decide(ratio, analyte.threshold, analyte.threshold_magnitude)
+        uln_text = f"{_as_given(uln_number)} {str(uln_unit or unit).strip()}"
+        reason = (
+            f"{analyte.short_label} {given} with ULN {uln_text} = "
+            f"{_number(ratio, analyte.threshold_magnitude)} × ULN"
+            f"{_relation(analyte, status)}: {_verdict(analyte, status, at)}"
+        )
+        return LabResult(
+            analyte=analyte.name,
+            label=analyte.label,
+            value=number,
+            unit=str(unit).strip(),
+            value_in_protocol_unit=ratio,
+            protocol_unit=format_unit(analyte.protocol_unit),
+            threshold=str(analyte.threshold),
+            status=status,
+            criterion=analyte.criterion,
+            reason=reason,
+            on_boundary=at,
+            uln=uln_number,
+            uln_unit=str(uln_unit or unit).strip(),
+        )
+    in_protocol = float(quantity.to(analyte.protocol_unit).magnitude)
+    status, at = decide(in_protocol, analyte.threshold, analyte.threshold_magnitude)
+    converted = _conversion(analyte, unit or "", in_protocol, analyte.threshold_magnitude)
+    reason = (
+        f"{analyte.short_label} {given}{converted}{_relation(analyte, status)}: "
+        f"{_verdict(analyte, status, at)}"
+    )
+    return LabResult(
+        analyte=analyte.name,
+        label=analyte.label,
+        value=number,
+        unit=str(unit).strip(),
+        value_in_protocol_unit=in_protocol,
+        protocol_unit=format_unit(analyte.protocol_unit),
+        threshold=str(analyte.threshold),
+        status=status,
+        criterion=analyte.criterion,
+        reason=reason,
+        on_boundary=at,
+    )
+
+
+# -- the same checks over table columns ------------------------------------------------------
+
+
+def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit) -> Any:
+    """Each row's factor to ``target``: every distinct unit is parsed and converted once."""
+    import pandas as pd
+
+    unit_series = units if isinstance(units, pd.Series) else pd.Series(units, index=index)
+    factors = {
+        text: float(parse_unit(analyte.name, str(text)).to(target, *analyte.context).magnitude)
+        for text in unit_series.dropna().unique()
+    }
+    return unit_series.map(factors).astype(float).to_numpy()
+
+
+def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    series = pd.Series(values)
+    numbers = pd.to_numeric(series, errors="coerce")
+    bad = series.notna() & (numbers.isna() | ~np.isfinite(numbers) | (numbers < 0))
+    if bad.any():
+        rows = ", ".join(map(str, series.index[bad][:5]))
+        raise LabInputError(
+            f"{analyte.label}: {int(bad.sum())} {what}(s) are not finite non-negative numbers "
+            f"(rows {rows}{', ...' if bad.sum() > 5 else ''}); expected numbers in one of: "
+            f"{analyte.accepted()}"
+        )
+    return numbers.to_numpy(dtype=float)
+
+
+def check_lab_column(
+    name: str,
+    values: Any,
+    units: Any,
+    *,
+    uln: Any = None,
+    uln_units: Any = None,
+    age: Any = None,
+    sex: Any = None,
+) -> Any:
+    """The checks of :func:`check_lab` over columns (a screening log), vectorized.
+
+    ``units`` (and ``uln_units``) is one unit for every row or a column of units; each distinct
+    unit is parsed and converted by pint once, then magnitudes are multiplied by its factor.
+    Returns a DataFrame with ``value_in_protocol_unit``, ``status`` (pass / fail / unknown, a
+    missing value or ULN is unknown) and ``on_boundary``, indexed like ``values``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    analyte = get_analyte(name)
+    index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(len(values))
+    numbers = _column_numbers(analyte, values, "value")
+    in_value_unit = numbers * _column_factors(analyte, units, index, analyte.value_unit)
+    target = analyte
+    if analyte.computes:
+        target = get_analyte(analyte.computes)
+        if age is None or sex is None:
+            raise LabInputError(
+                "Serum creatinine: eGFR by CKD-EPI 2021 needs an age and a sex column"
+            )
+        sexes = pd.Series(sex, index=index).astype("string").str.strip().str.lower()
+        female = sexes.isin(["f", "female", "woman"]).to_numpy()
+        known_sex = (female | sexes.isin(["m", "male", "man"])).to_numpy()
+        ages = pd.to_numeric(pd.Series(age, index=index), errors="coerce").to_numpy(dtype=float)
+        scr = in_value_unit * float(ureg.Quantity(1, analyte.value_unit).to("mg/dL").magnitude)
+        compared = np.where(known_sex, _ckd_epi(scr, ages, female), np.nan)
+    elif analyte.relative_to_uln:
+        if uln is None:
+            raise LabInputError(f"{analyte.label}: the ULN column is needed")
+        uln_numbers = _column_numbers(analyte, uln, "ULN")
+        uln_value = uln_numbers * _column_factors(
+            analyte, units if uln_units is None else uln_units, index, analyte.value_unit
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            compared = np.where(uln_value > 0, in_value_unit / uln_value, np.nan)
+    else:
+        compared = in_value_unit * float(
+            ureg.Quantity(1, analyte.value_unit).to(analyte.protocol_unit).magnitude
+        )
+    assert target.threshold is not None
+    limit = target.threshold_magnitude
+    at = np.isclose(compared, limit, rtol=BOUNDARY_TOLERANCE, atol=1e-12)
+    meets = (compared < limit) if target.threshold.comparison == "<" else (compared > limit)
+    status = np.select([np.isnan(compared), meets & ~at], ["unknown", "fail"], default="pass")
+    frame = pd.DataFrame(
+        {
+            "value_in_protocol_unit": in_value_unit if analyte.computes else compared,
+            "status": pd.Categorical(status, categories=["pass", "fail", "unknown"]),
+            "on_boundary": at & ~np.isnan(compared),
+        },
+        index=index,
+    )
+    if analyte.computes:
+        frame.insert(1, "egfr", compared)
+    return frame
