@@ -165,7 +165,7 @@ def parse_threshold(raw: Any) -> Threshold:
     comparison, number, unit_text = match.groups()
     try:
         quantity = ureg.Quantity(float(number or 1)) * ureg.Quantity(unit_text_to_pint(unit_text))
-    except Exception as exc:  # noqa: BLE001 - pint's parser raises many types on odd text
+    except Exception as exc:
         raise ValueError(
             f"{raw!r}: the unit {unit_text!r} is not one pint can read ({exc})"
         ) from None

@@ -150,7 +150,7 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
     for candidate in candidates:
         try:
             unit = ureg.Quantity(candidate)
-        except Exception:  # noqa: BLE001 - pint's parser raises many types on odd text
+        except Exception:
             continue
         if not isinstance(unit, pint.Quantity):
             continue

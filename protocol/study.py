@@ -111,7 +111,7 @@ class LabAnalyte(_Model):
 
     @model_validator(mode="after")
     def _units_fit(self) -> LabAnalyte:
-        from protocol.units import add_molar_mass_context, ureg, unit_text_to_pint
+        from protocol.units import add_molar_mass_context, unit_text_to_pint, ureg
 
         if (self.threshold is None) == (self.computes is None):
             raise ValueError("give either 'threshold' or 'computes' (the analyte it is used for)")
@@ -130,19 +130,19 @@ class LabAnalyte(_Model):
                 continue
             try:
                 ureg.Unit(unit)
-            except Exception:  # noqa: BLE001 - any parse failure is reported the same way
+            except Exception:
                 problems.append(f"{field}: {unit!r} is not a pint unit")
         for index, unit in enumerate(self.accepted_units):
             try:
                 ureg.Quantity(unit_text_to_pint(unit)).to(value_unit, *context)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 problems.append(
                     f"accepted_units[{index}]: {unit!r} does not convert to {value_unit!r} ({exc})"
                 )
         if self.threshold and not problems:
             try:
                 self.threshold.value.quantity.to(self.protocol_unit)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 problems.append(
                     f"threshold.value: {self.threshold.value} is not in the units of "
                     f"protocol_unit {self.protocol_unit!r} ({exc})"

@@ -69,6 +69,20 @@ def _mismatches(path):
         ("value: ACTIVE_COMPARATOR", "value: PLACEBO_COMPARATOR", "arms[1].type"),
         ('["Taiai for commercial name MMF"]', '["Taiai"]', "interventions[1].other_names"),
         ("city: Ningbo", "city: Shaoxing", "sites"),
+        ('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"', "lab_analytes[0].threshold"),
+        ('value: "< 8.0 g/dL"', 'value: "> 8.0 g/dL"', "lab_analytes[0].threshold"),
+        ('value: "< 8.0 g/dL"', 'value: "< 80 g/L"', None),  # the same threshold in SI units
+        ('value: "< 3 ×10⁹/L"', 'value: "< 3000 /µL"', None),
+        ('value: "< 1.5 ×10⁹/L"', 'value: "< 1.0 ×10⁹/L"', "lab_analytes[2].threshold"),
+        ('value: "< 400 mg/dL"', 'value: "< 4 g/L"', None),
+        ('value: "< 400 mg/dL"', 'value: "< 300 mg/dL"', "lab_analytes[10].threshold"),
+        ('value: "> 1 × ULN"', 'value: "> 2 × ULN"', "lab_analytes[6].threshold"),
+        (
+            'value: "< 40 mL/min/1.73 m²"',
+            'value: "< 30 mL/min/1.73 m²"',
+            "lab_analytes[7].threshold",
+        ),
+        ('value: "< 50 % predicted"', 'value: "< 55 % predicted"', "lab_analytes[11].threshold"),
         ("quote: at a dose of 160mg per week", "quote: at a dose of 200mg per week", None),
     ],
 )
@@ -126,9 +140,11 @@ def load_study_text():
 
 
 def test_a_changed_criterion_gives_a_readable_diff(study_variant):
-    (mismatch,) = _mismatches(
-        study_variant("IgG deficiency (<400 mg/dL)", "IgG deficiency (<500 mg/dL)")
+    path = study_variant(
+        "text: IgA deficiency (<10 mg/dL) or IgG deficiency (<400 mg/dL).",
+        "text: IgA deficiency (<10 mg/dL) or IgG deficiency (<500 mg/dL).",
     )
+    (mismatch,) = _mismatches(path)
     assert mismatch.yaml_path == "criteria[28].text (EX22)"
     assert "-IgA deficiency (<10 mg/dL) or IgG deficiency (<400 mg/dL)." in mismatch.detail
     assert "+IgA deficiency (<10 mg/dL) or IgG deficiency (<500 mg/dL)." in mismatch.detail

@@ -1,0 +1,61 @@
+"""`trialbook lab`: exit codes 0 / 1 / 2, text and JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trialbook.cli import main
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["hemoglobin", "78", "g/L"], 1),
+        (["hemoglobin", "80", "g/L"], 0),  # at the threshold: passes
+        (["hemoglobin", "81", "g/L"], 0),
+        (["alt", "61", "U/L", "--uln", "40", "U/L"], 1),
+        (["alt", "60", "IU/L", "--uln", "40", "U/L"], 0),
+        (["creatinine", "300", "umol/L", "--age", "60", "--sex", "male"], 1),
+        (["creatinine", "80", "µmol/L", "--age", "60", "--sex", "female"], 0),
+        (["hemoglobin", "8", "U/L"], 2),
+        (["hemoglobin", "eight", "g/dL"], 2),
+        (["hemoglobin", "-8", "g/dL"], 2),
+        (["alt", "61", "U/L"], 2),  # ULN missing
+        (["creatinine", "80", "umol/L"], 2),  # age and sex missing
+        (["sodium", "140", "mmol/L"], 2),
+        (["hemoglobin", "8"], 2),  # unit missing: usage error
+    ],
+)
+def test_exit_codes(argv, code, capsys):
+    assert main(["lab", *argv]) == code
+    captured = capsys.readouterr()
+    if code == 2:
+        assert "error" in captured.err and "Traceback" not in captured.err
+    else:
+        assert captured.out.strip()
+
+
+def test_text_output_is_the_sentence_for_the_screening_log(capsys):
+    main(["lab", "hemoglobin", "78", "g/L"])
+    assert capsys.readouterr().out == "Hemoglobin 78 g/L = 7.8 g/dL < 8.0 g/dL: excluded (EX24)\n"
+
+
+def test_json_output_has_the_fields(capsys):
+    assert main(["lab", "igg", "3.9", "g/L", "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["analyte"] == "igg"
+    assert result["value"] == 3.9 and result["unit"] == "g/L"
+    assert result["value_in_protocol_unit"] == pytest.approx(390)
+    assert result["protocol_unit"] == "mg/dL"
+    assert result["threshold"] == "< 400 mg/dL"
+    assert result["status"] == "fail" and result["criterion"] == "EX22"
+    assert result["reason"].endswith("excluded (EX22)")
+
+
+def test_json_of_creatinine_carries_the_egfr(capsys):
+    main(["lab", "creatinine", "0.9", "mg/dL", "--age", "55", "--sex", "female", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["egfr"] == pytest.approx(75.5, abs=0.05)
+    assert result["threshold"] == "< 40 mL/min/1.73 m²"

@@ -1,0 +1,121 @@
+"""Properties of the lab checks, each over at least 1,000 generated examples."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from protocol.labs import LabInputError, analytes, check_lab, check_lab_column, parse_unit
+from protocol.units import Quantity
+
+PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DIRECT = sorted(n for n, a in analytes().items() if a.threshold and not a.relative_to_uln)
+ALL_UNITS = sorted({(n, u) for n, a in analytes().items() for u in a.accepted_units})
+# Values spread around the thresholds, from zero to far above.
+magnitudes = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+def _in_unit(name: str, protocol_value: float, unit: str) -> float:
+    analyte = analytes()[name]
+    quantity = Quantity(protocol_value, analyte.value_unit)
+    target = parse_unit(name, unit)
+    return float(quantity.to(target.units, *analyte.context).magnitude / target.magnitude)
+
+
+@PROPERTY
+@given(pair=st.sampled_from(ALL_UNITS), value=magnitudes)
+def test_conversion_round_trips(pair, value):
+    name, unit = pair
+    analyte = analytes()[name]
+    there = (value * parse_unit(name, unit)).to(analyte.value_unit, *analyte.context)
+    back = (
+        there.to(parse_unit(name, unit).units, *analyte.context).magnitude
+        / parse_unit(name, unit).magnitude
+    )
+    assert back == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+@PROPERTY
+@given(name=st.sampled_from(DIRECT), data=st.data())
+def test_a_worse_value_never_passes_where_a_better_one_fails(name, data):
+    analyte = analytes()[name]
+    threshold = analyte.threshold_magnitude
+    a = data.draw(st.floats(min_value=0, max_value=threshold * 3), label="a")
+    b = data.draw(st.floats(min_value=0, max_value=threshold * 3), label="b")
+    unit = data.draw(st.sampled_from(analyte.accepted_units), label="unit")
+    low, high = sorted((a, b))
+    # "worse" is further into the excluded side: lower for "<", higher for ">"
+    worse, better = (low, high) if analyte.threshold.comparison == "<" else (high, low)
+    worse_status = check_lab(name, _in_unit(name, worse, unit), unit).status
+    better_status = check_lab(name, _in_unit(name, better, unit), unit).status
+    assert not (better_status == "fail" and worse_status == "pass")
+
+
+@PROPERTY
+@given(name=st.sampled_from(DIRECT), data=st.data())
+def test_the_same_quantity_gets_the_same_decision_in_every_accepted_unit(name, data):
+    analyte = analytes()[name]
+    threshold = analyte.threshold_magnitude
+    value = data.draw(
+        st.one_of(
+            st.floats(min_value=0, max_value=threshold * 3),
+            st.sampled_from([threshold, threshold * (1 - 1e-6), threshold * (1 + 1e-6)]),
+        )
+    )
+    statuses = {
+        unit: check_lab(name, _in_unit(name, value, unit), unit).status
+        for unit in analyte.accepted_units
+    }
+    assert len(set(statuses.values())) == 1, statuses
+
+
+@PROPERTY
+@given(unit=st.text(max_size=20), value=st.one_of(st.text(max_size=10), magnitudes))
+def test_any_unit_text_gives_a_result_or_a_clear_error(unit, value):
+    for name in ("hemoglobin", "wbc", "alt", "creatinine"):
+        try:
+            result = check_lab(name, value, unit, uln=40, uln_unit="U/L", age=50, sex="female")
+        except LabInputError as exc:
+            assert str(exc).startswith(analytes()[name].label)
+        else:
+            assert result.status in ("pass", "fail", "unknown")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(DIRECT),
+    rows=st.lists(
+        st.tuples(st.one_of(st.none(), magnitudes), st.integers(0, 5)), min_size=1, max_size=30
+    ),
+)
+def test_the_vectorized_path_agrees_with_the_scalar_one(name, rows):
+    analyte = analytes()[name]
+    units = [analyte.accepted_units[i % len(analyte.accepted_units)] for _, i in rows]
+    values = [v for v, _ in rows]
+    table = check_lab_column(name, pd.Series(values, dtype=float), pd.Series(units))
+    for index, (value, unit) in enumerate(zip(values, units, strict=True)):
+        assert table["status"].iloc[index] == check_lab(name, value, unit).status
+
+
+def test_the_vectorized_path_handles_uln_and_creatinine():
+    alt = check_lab_column("alt", [59, 60, 61, None], "U/L", uln=[40, 40, 40, 40])
+    assert list(alt["status"]) == ["pass", "pass", "fail", "unknown"]
+    assert list(alt["on_boundary"]) == [False, True, False, False]
+    creatinine = check_lab_column(
+        "creatinine",
+        [0.9, 3.0, 0.9],
+        ["mg/dL", "mg/dL", "mg/dL"],
+        age=[55, 55, 55],
+        sex=["female", "male", None],
+    )
+    assert list(creatinine["status"]) == ["pass", "fail", "unknown"]
+    assert creatinine["egfr"].iloc[0] == pytest.approx(75.5, abs=0.01)
+
+
+def test_the_vectorized_path_refuses_bad_rows_by_name():
+    with pytest.raises(LabInputError, match=r"rows 1, 3"):
+        check_lab_column("hemoglobin", ["8", "x", 9, -1], "g/dL")
+    with pytest.raises(LabInputError, match="'U/L'"):
+        check_lab_column("hemoglobin", [8], "U/L")
