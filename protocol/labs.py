@@ -431,12 +431,16 @@ def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit)
     """Each row's factor to ``target``: every distinct unit is parsed and converted once."""
     import pandas as pd
 
-    unit_series = units if isinstance(units, pd.Series) else pd.Series(units, index=index)
-    factors = {
-        text: float(parse_unit(analyte.name, str(text)).to(target, *analyte.context).magnitude)
-        for text in unit_series.dropna().unique()
-    }
-    return unit_series.map(factors).astype(float).to_numpy()
+    import numpy as np
+
+    def factor(text: Any) -> float:
+        return float(parse_unit(analyte.name, str(text)).to(target, *analyte.context).magnitude)
+
+    if isinstance(units, str):
+        return np.full(len(index), factor(units))
+    codes, distinct = pd.factorize(pd.Series(units, index=index))
+    by_code = np.array([factor(text) for text in distinct] + [np.nan])
+    return by_code[codes]  # code -1 (a missing unit) picks the trailing NaN: unknown
 
 
 def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
@@ -444,8 +448,9 @@ def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
     import pandas as pd
 
     series = pd.Series(values)
-    numbers = pd.to_numeric(series, errors="coerce")
-    bad = series.notna() & (numbers.isna() | ~np.isfinite(numbers) | (numbers < 0))
+    numbers = series if series.dtype.kind == "f" else pd.to_numeric(series, errors="coerce")
+    with np.errstate(invalid="ignore"):
+        bad = (series.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
     if bad.any():
         rows = ", ".join(map(str, series.index[bad][:5]))
         raise LabInputError(
