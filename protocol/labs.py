@@ -429,9 +429,8 @@ def check_lab(
 
 def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit) -> Any:
     """Each row's factor to ``target``: every distinct unit is parsed and converted once."""
-    import pandas as pd
-
     import numpy as np
+    import pandas as pd
 
     def factor(text: Any) -> float:
         return float(parse_unit(analyte.name, str(text)).to(target, *analyte.context).magnitude)
