@@ -75,3 +75,13 @@ def test_no_page_loads_anything_from_another_host():
     remote = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*(?:src|href)=["'](?:https?:)?//""")
     for page in HTML.rglob("*.html"):
         assert not remote.search(page.read_text(encoding="utf-8")), page
+
+
+def test_the_lab_page_shows_every_threshold_and_no_math_from_a_cdn():
+    page = HTML / "book/screening/labs.html"
+    text = _text(page)
+    for analyte in load_study().lab_analytes:
+        assert analyte.label in text
+        if analyte.threshold:
+            assert str(analyte.threshold.value) in text
+    assert not re.search(r"<script[^>]*mathjax", page.read_text(), re.I)
