@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     PlainValidator,
+    TypeAdapter,
     WithJsonSchema,
     model_validator,
 )
@@ -177,4 +178,43 @@ ThresholdText = Annotated[
     PlainValidator(parse_threshold),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "description": "a threshold, e.g. '< 8.0 g/dL'"}),
+]
+
+
+class Window(BaseModel):
+    """A washout window: a duration (weeks, calendar months or years) or a lifetime ("ever")."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    duration: pint.Quantity | None
+    lifetime: bool = False
+
+    def __str__(self) -> str:
+        from protocol.units import format_quantity
+
+        return "ever (lifetime)" if self.lifetime else format_quantity(self.duration)
+
+
+_WINDOW_UNITS = ("day", "week", "month", "year")
+
+
+def parse_window(raw: Any) -> Window:
+    if isinstance(raw, Window):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("ever", "lifetime"):
+        return Window(duration=None, lifetime=True)
+    duration = TypeAdapter(Duration).validate_python(raw)
+    if str(duration.units) not in _WINDOW_UNITS or not float(duration.magnitude).is_integer():
+        raise ValueError(
+            f"{raw!r} is not a whole number of days, weeks, months or years; calendar arithmetic "
+            f"needs one, e.g. '4 week', '3 month', or 'ever'"
+        )
+    return Window(duration=duration)
+
+
+WindowText = Annotated[
+    Window,
+    PlainValidator(parse_window),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "a window, e.g. '4 week', '3 month', 'ever'"}),
 ]

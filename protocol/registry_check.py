@@ -24,7 +24,7 @@ import pint
 from pydantic import BaseModel
 
 from protocol.errors import ProtocolDataError, RegistryMismatchError
-from protocol.facts import Fact, Threshold, parse_threshold
+from protocol.facts import Fact, Threshold, Window, parse_threshold
 from protocol.units import format_quantity, ureg
 
 RECORD_PATH = Path(__file__).parent / "registry" / "NCT06375005.json"
@@ -142,7 +142,7 @@ def route_in_words(words: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
         return format_quantity(value)
-    if isinstance(value, Threshold):
+    if isinstance(value, Threshold | Window):
         return str(value)
     if isinstance(value, BaseModel):
         return repr(value.model_dump(by_alias=True))
@@ -185,6 +185,15 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
             if isinstance(value, pint.Quantity):
                 meant: Any = quantity_in_words(fact.quote, value.dimensionality)
                 same = _same_quantity(value, meant)
+            elif isinstance(value, Window):
+                if value.lifetime:
+                    meant = "ever" if re.search(r"\b(ever|prior use)\b", fact.quote, re.I) else None
+                    same = meant == "ever"
+                else:
+                    meant = quantity_in_words(fact.quote, value.duration.dimensionality)
+                    same = _same_quantity(value.duration, meant) and str(
+                        value.duration.units
+                    ) == str(meant.units)
             elif isinstance(value, Threshold):
                 meant = threshold_in_words(fact.quote)
                 same = meant.comparison == value.comparison and _same_quantity(

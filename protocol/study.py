@@ -17,7 +17,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from protocol.errors import ProtocolDataError
-from protocol.facts import Duration, Fact, Frequency, Mass, MolarMass, ThresholdText
+from protocol.facts import (
+    Duration,
+    Fact,
+    Frequency,
+    Mass,
+    MolarMass,
+    ThresholdText,
+    WindowText,
+)
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
@@ -165,6 +173,69 @@ class EgfrEquation(_Model):
     minimum_age: int
 
 
+class Drug(_Model):
+    """A medicine of the prohibited-medicines catalogue."""
+
+    name: str
+    aliases: list[str] = []
+    brand_names: list[str] = []
+    chinese_name: str | None = None
+    named_in_record: bool
+    half_life: Fact[Duration] | None = None
+    prednisone_5mg_equivalent: Fact[Mass] | None = None
+
+
+WindowRule = Literal["window", "lifetime", "corticosteroid", "no_window"]
+Anchor = Literal["randomization", "screening"]
+
+
+class MedicationClass(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    criterion: str
+    rule: WindowRule
+    open: bool
+    aliases: list[str] = []
+    window: Fact[WindowText] | None = None
+    anchor: Anchor
+    anchor_as_written: str
+    drugs: list[Drug]
+
+    @model_validator(mode="after")
+    def _window_fits_rule(self) -> MedicationClass:
+        lifetime = bool(self.window and self.window.value.lifetime)
+        if self.rule == "no_window" and self.window is not None:
+            raise ValueError("rule 'no_window' takes no 'window'")
+        if self.rule != "no_window" and self.window is None:
+            raise ValueError(f"rule {self.rule!r} needs a 'window'")
+        if (self.rule == "lifetime") != lifetime:
+            raise ValueError("rule 'lifetime' and the window 'ever' go together")
+        return self
+
+
+class CorticosteroidRule(_Model):
+    daily_limit: Fact[Mass]
+    injection_routes: list[str]
+    non_systemic_routes: list[str]
+
+
+class ExposureEvent(_Model):
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    criterion: str
+    also_criteria: list[str] = []
+    rule: Literal["window", "any"]
+    window: Fact[WindowText] | None = None
+    anchor: Anchor
+    anchor_as_written: str
+
+    @model_validator(mode="after")
+    def _window_fits_rule(self) -> ExposureEvent:
+        if (self.rule == "window") != (self.window is not None):
+            raise ValueError("rule 'window' needs a 'window'; rule 'any' takes none")
+        return self
+
+
 class DosingRules(_Model):
     dose_at_end_of_treatment: Fact[bool]
 
@@ -219,6 +290,10 @@ class Study(_Model):
     interventions: list[Intervention]
     dosing_rules: DosingRules
     lab_analytes: list[LabAnalyte]
+    washout_convention: Fact[Literal["boundary_day_excluded"]]
+    medication_classes: list[MedicationClass]
+    corticosteroid_rule: CorticosteroidRule
+    exposure_events: list[ExposureEvent]
     egfr_equation: Fact[EgfrEquation]
     arms: list[Arm]
     sites: Fact[list[Site]]
@@ -242,6 +317,7 @@ class Study(_Model):
         problems += _duplicates("protocol_issues", [i.id for i in self.protocol_issues])
         problems += _duplicates("interventions", [i.id for i in self.interventions])
         problems += _duplicates("arms", [a.id for a in self.arms])
+        problems += _catalogue_problems(self, known_criteria)
         analyte_names = [a.name for a in self.lab_analytes]
         problems += _duplicates("lab_analytes", analyte_names)
         for index, analyte in enumerate(self.lab_analytes):
@@ -297,6 +373,43 @@ class Study(_Model):
             if criterion.id == criterion_id:
                 return criterion
         raise KeyError(f"no criterion {criterion_id!r}")
+
+
+def normalise_name(name: str) -> str:
+    """How medicine names are compared: case, spaces, hyphens and apostrophes do not matter."""
+    return re.sub(r"[\s\-_'’.()]+", "", name.casefold())
+
+
+def _catalogue_problems(study: Study, known_criteria: set[str]) -> list[str]:
+    problems = _duplicates("medication_classes", [c.id for c in study.medication_classes])
+    problems += _duplicates("exposure_events", [e.kind for e in study.exposure_events])
+    seen: dict[str, str] = {}
+    for index, group in enumerate(study.medication_classes):
+        where = f"medication_classes[{index}]"
+        if group.criterion not in known_criteria:
+            problems.append(f"{where}.criterion: {group.criterion!r} is not a criterion ID")
+        names = [(f"{where}.aliases", a) for a in group.aliases]
+        for d_index, drug in enumerate(group.drugs):
+            at = f"{where}.drugs[{d_index}]"
+            names += [(f"{at}.name", drug.name), (f"{at}.chinese_name", drug.chinese_name or "")]
+            names += [(f"{at}.aliases", a) for a in drug.aliases]
+            names += [(f"{at}.brand_names", b) for b in drug.brand_names]
+            if group.rule == "corticosteroid" and drug.prednisone_5mg_equivalent is None:
+                problems.append(f"{at}: a corticosteroid needs 'prednisone_5mg_equivalent'")
+        for path, name in names:
+            key = normalise_name(name)
+            if not key:
+                continue
+            if key in seen and seen[key] != group.id:
+                problems.append(f"{path}: {name!r} also names a medicine of {seen[key]!r}")
+            seen[key] = group.id
+    for index, event in enumerate(study.exposure_events):
+        for criterion in [event.criterion, *event.also_criteria]:
+            if criterion not in known_criteria:
+                problems.append(
+                    f"exposure_events[{index}].criterion: {criterion!r} is not a criterion ID"
+                )
+    return problems
 
 
 def _duplicates(field: str, ids: list[str]) -> list[str]:

@@ -75,6 +75,42 @@ def _lab(args: argparse.Namespace) -> int:
     return EXIT_FAIL if result.status == "fail" else EXIT_OK
 
 
+def _washout(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date
+
+    from protocol.errors import ProtocolDataError
+    from protocol.washout import check_washout, load_washout_input
+
+    randomization = None
+    if args.randomization:
+        try:
+            randomization = date.fromisoformat(args.randomization)
+        except ValueError:
+            print(
+                f"error: --randomization {args.randomization!r} is not a date (YYYY-MM-DD)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    try:
+        result = check_washout(load_washout_input(args.file, randomization))
+    except ProtocolDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(f"Planned randomization: {result.planned_randomization}")
+        if result.screening:
+            print(f"Screening: {result.screening}")
+        for entry in result.entries:
+            print(f"[{entry.status.upper():7}] {entry.reason}")
+            for note in entry.notes:
+                print(f"          note: {note}")
+        print(result.summary)
+    return {"pass": EXIT_OK, "fail": EXIT_FAIL, "unknown": EXIT_INCOMPLETE}[result.status]
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = argparse.ArgumentParser(
         prog="trialbook",
@@ -114,6 +150,22 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     lab.add_argument("--json", action="store_true", help="print one JSON object")
     lab.set_defaults(uln_unit=None)
     handlers["lab"] = _lab
+
+    washout = commands.add_parser(
+        "washout",
+        help="prohibited medicines and events: the earliest date randomization is allowed",
+        description="Exit 0 when everything passes on the planned date, 1 when something fails, "
+        "3 when something is unknown and nothing fails, 2 on bad input.",
+        epilog="example: trialbook washout examples/washout-synthetic.yaml --json",
+    )
+    washout.add_argument(
+        "file", help="YAML or JSON: planned_randomization, screening, medications, events"
+    )
+    washout.add_argument(
+        "--randomization", help="planned randomization date (YYYY-MM-DD), overriding the file's"
+    )
+    washout.add_argument("--json", action="store_true", help="print one JSON object")
+    handlers["washout"] = _washout
 
     return parser, handlers
 
