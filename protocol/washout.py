@@ -557,7 +557,8 @@ def check_medication(
         protocol_mmf = study.intervention("mycophenolate_mofetil")
         notes.append(
             f"Mycophenolate mofetil taken before the study must stop at least "
-            f"{group.window.value if group.window else ''} before randomization ({group.criterion}); "
+            f"{group.window.value if group.window else ''} before randomization "
+            f"({group.criterion}); "
             f"protocol MMF {format_quantity(protocol_mmf.dose.value)} "
             f"{protocol_mmf.frequency_label} then starts at randomization (PI05)"
         )

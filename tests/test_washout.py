@@ -1,0 +1,362 @@
+"""Washout windows: boundaries, calendar months, steroids, matching, the calculator."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.facts import parse_window
+from protocol.study import load_study
+from protocol.washout import (
+    WashoutInputError,
+    check_washout,
+    clears_on,
+    load_washout_input,
+    match_medicine,
+    parse_washout_input,
+    window_start,
+)
+
+RANDOMIZATION = date(2025, 3, 17)
+SCREENING = date(2025, 3, 3)
+DAY = timedelta(days=1)
+
+
+def _check(medications=(), events=(), randomization=RANDOMIZATION, screening=SCREENING):
+    data = {
+        "planned_randomization": randomization,
+        "screening": screening,
+        "medications": list(medications),
+        "events": list(events),
+    }
+    return check_washout(parse_washout_input(data, "test input"))
+
+
+def _one(**entry):
+    kind = "events" if "kind" in entry else "medications"
+    result = _check(**{kind: [entry]})
+    assert len(result.entries) == 1
+    return result.entries[0], result
+
+
+# -- every window, just inside, on and just outside its boundary -----------------------------
+
+WINDOW_CLASSES = [
+    (group, drug)
+    for group in load_study().medication_classes
+    if group.rule == "window"
+    for drug in group.drugs[:1]
+]
+WINDOW_EVENTS = [e for e in load_study().exposure_events if e.rule == "window"]
+
+
+@pytest.mark.parametrize("side", ["outside", "on", "inside"])
+@pytest.mark.parametrize(("group", "drug"), WINDOW_CLASSES, ids=lambda v: getattr(v, "id", None))
+def test_every_medicine_window_at_its_boundary(group, drug, side):
+    anchor = RANDOMIZATION if group.anchor == "randomization" else SCREENING
+    start = window_start(anchor, group.window.value)
+    last = {"outside": start - DAY, "on": start, "inside": start + DAY}[side]
+    entry, _ = _one(name=drug.name, last_dose=last)
+    assert entry.status == ("pass" if side == "outside" else "fail"), entry.reason
+    assert entry.on_boundary == (side == "on")
+    assert entry.criterion == group.criterion
+    assert entry.clears_on == clears_on(last, group.window.value)
+    if side == "on":
+        assert "exactly on the first day of" in entry.reason
+        assert entry.clears_on == anchor + DAY  # the boundary day excludes; the next day clears
+
+
+@pytest.mark.parametrize("side", ["outside", "on", "inside"])
+@pytest.mark.parametrize("event", WINDOW_EVENTS, ids=lambda e: e.kind)
+def test_every_event_window_at_its_boundary(event, side):
+    anchor = RANDOMIZATION if event.anchor == "randomization" else SCREENING
+    start = window_start(anchor, event.window.value)
+    when = {"outside": start - DAY, "on": start, "inside": start + DAY}[side]
+    entry, _ = _one(kind=event.kind, date=when)
+    assert entry.status == ("pass" if side == "outside" else "fail"), entry.reason
+    assert entry.requires_rescreening == (event.anchor == "screening" and side != "outside")
+
+
+def test_weeks_are_seven_days():
+    window = parse_window("4 week")
+    assert window_start(date(2025, 3, 17), window) == date(2025, 2, 17)
+    assert clears_on(date(2025, 2, 20), window) == date(2025, 3, 21)
+
+
+# -- calendar months across month ends and 29 February ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last", "window", "clears"),
+    [
+        (date(2024, 11, 30), "3 month", date(2025, 3, 1)),  # 28 Feb - 3 months = 28 Nov
+        (date(2024, 11, 27), "3 month", date(2025, 2, 28)),
+        (date(2023, 11, 29), "3 month", date(2024, 3, 1)),  # 29 Feb 2024 - 3 months = 29 Nov
+        (date(2023, 11, 28), "3 month", date(2024, 2, 29)),  # a leap day is a real date
+        (date(2024, 1, 31), "1 month", date(2024, 3, 1)),  # 29 Feb - 1 month = 29 Jan
+        (date(2024, 2, 29), "1 year", date(2025, 3, 1)),  # 28 Feb 2025 - 1 year = 28 Feb 2024
+        (date(2025, 5, 31), "3 month", date(2025, 9, 1)),
+    ],
+)
+def test_calendar_months_clamp_at_month_ends(last, window, clears):
+    window = parse_window(window)
+    assert clears_on(last, window) == clears
+    assert window_start(clears, window) > last
+    assert window_start(clears - DAY, window) <= last
+
+
+def test_a_randomization_on_29_february():
+    result = _check(
+        medications=[{"name": "cyclophosphamide", "last_dose": date(2023, 11, 29)}],
+        randomization=date(2024, 2, 29),
+        screening=date(2024, 2, 15),
+    )
+    assert result.entries[0].status == "fail" and result.entries[0].on_boundary
+    assert result.earliest_randomization == date(2024, 3, 1)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    last=st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31)),
+    window=st.sampled_from(["1 day", "1 week", "4 week", "8 week", "1 month", "3 month", "1 year"]),
+)
+def test_clears_on_is_the_first_date_that_clears(last, window):
+    window = parse_window(window)
+    clear = clears_on(last, window)
+    assert window_start(clear, window) > last
+    assert window_start(clear - DAY, window) <= last
+
+
+# -- corticosteroids (EX11) ------------------------------------------------------------------
+
+
+STEROIDS = [
+    d for g in load_study().medication_classes if g.rule == "corticosteroid" for d in g.drugs
+]
+
+
+@pytest.mark.parametrize("side", ["below", "at", "above"])
+@pytest.mark.parametrize("steroid", STEROIDS, ids=lambda d: d.name)
+def test_each_steroids_prednisone_equivalent_at_10_mg_a_day(steroid, side):
+    # 10 mg prednisone = 2 x the dose equivalent to 5 mg prednisone
+    equivalent_mg = steroid.prednisone_5mg_equivalent.value.to("mg").magnitude
+    dose = 2 * equivalent_mg * {"below": 0.99, "at": 1.0, "above": 1.01}[side]
+    entry, _ = _one(
+        name=steroid.name, ongoing=True, dose=f"{dose} mg", frequency="daily", route="oral"
+    )
+    assert entry.status == ("fail" if side == "above" else "pass"), entry.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "dose", "frequency", "mg_per_day"),
+    [
+        ("prednisone", "5 mg", "twice daily", "10"),
+        ("methylprednisolone", "4 mg", "daily", "5"),
+        ("hydrocortisone", "20 mg", "three times daily", "15"),
+        ("dexamethasone", "0.75 mg", "daily", "5"),
+        ("cortisone acetate", "25 mg", "daily", "5"),
+        ("deflazacort", "6 mg", "daily", "5"),
+    ],
+)
+def test_prednisone_equivalents_follow_the_bnf_table(name, dose, frequency, mg_per_day):
+    entry, _ = _one(name=name, ongoing=True, dose=dose, frequency=frequency, route="oral")
+    assert f"= {mg_per_day} mg/day prednisone equivalent [bnf-corticosteroids]" in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("entry", "status", "fragment"),
+    [
+        ({"route": "iv", "last_dose": date(2025, 3, 1), "dose": "40 mg"}, "fail", "IV injection"),
+        ({"route": "im", "last_dose": date(2025, 2, 17)}, "fail", "IM injection"),  # boundary
+        ({"route": "iv", "last_dose": date(2025, 2, 16)}, "pass", "before the window"),
+        ({"route": "topical", "ongoing": True}, "pass", "not systemic"),
+        ({"route": "oral", "ongoing": True}, "unknown", "dose and frequency are needed"),
+        (
+            {
+                "route": "oral",
+                "last_dose": date(2025, 3, 10),
+                "dose": "20 mg",
+                "frequency": "daily",
+            },
+            "fail",
+            "more than 10 mg/day",
+        ),
+        (
+            {"route": "oral", "last_dose": date(2025, 2, 1), "dose": "60 mg", "frequency": "daily"},
+            "pass",
+            "before the window",
+        ),
+    ],
+)
+def test_corticosteroid_routes_and_windows(entry, status, fragment):
+    result, _ = _one(name="Methylprednisolone", **entry)
+    assert result.status == status and fragment in result.reason, result.reason
+
+
+def test_a_steroid_named_only_by_its_class_is_unknown():
+    entry, _ = _one(name="steroid", ongoing=True, dose="10 mg", frequency="daily")
+    assert entry.status == "unknown" and "which corticosteroid" in entry.reason
+
+
+# -- matching names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "drug"),
+    [
+        ("METHOTREXATE", "methotrexate"),
+        ("  methotrexate ", "methotrexate"),
+        ("cellcept", "mycophenolate mofetil"),
+        ("MMF", "mycophenolate mofetil"),
+        ("吗替麦考酚酯", "mycophenolate mofetil"),
+        ("Mab Thera", "rituximab"),
+        ("d-penicillamine", "D-penicillamine"),
+        ("D Penicillamine", "D-penicillamine"),
+        ("Ofev", "nintedanib"),
+        ("Certolizumab-Pegol", "certolizumab pegol"),
+        ("Xeljanz", "tofacitinib"),
+        ("泰爱", "telitacicept"),
+    ],
+)
+def test_generic_brand_and_chinese_names_in_any_case(typed, drug):
+    assert match_medicine(typed).drug.name == drug
+
+
+def test_an_unknown_drug_is_unknown_never_allowed():
+    entry, result = _one(name="aspirin", last_dose=date(2025, 3, 1))
+    assert entry.status == "unknown" and "not in the prohibited-medicines catalogue" in entry.reason
+    assert result.status == "unknown"
+
+
+def test_an_unnamed_member_of_an_open_class_gets_the_class_window_with_a_note():
+    entry, _ = _one(name="tofacitinib", last_dose=RANDOMIZATION - timedelta(days=10))
+    assert entry.status == "fail" and entry.window == "2 weeks" and entry.criterion == "EX14"
+    assert any("not named in the record" in note for note in entry.notes)
+
+
+def test_a_biologic_without_a_window_in_the_record_is_unknown():
+    entry, _ = _one(name="etanercept", last_dose=date(2024, 1, 1))
+    assert entry.status == "unknown" and "gives no window" in entry.reason
+
+
+@pytest.mark.parametrize("name", ["rituximab", "belimumab", "ocrelizumab", "alemtuzumab"])
+def test_lifetime_exclusions_make_randomization_never(name):
+    entry, result = _one(name=name, last_dose=date(2010, 1, 1))
+    assert entry.status == "fail" and entry.lifetime
+    assert result.never and result.earliest_randomization is None
+    assert result.summary.startswith("Never")
+
+
+def test_ongoing_fails_and_says_when_it_would_clear():
+    entry, result = _one(name="leflunomide", ongoing=True)
+    assert entry.status == "fail"
+    assert "stopped after a last dose on 2025-03-03, it would clear on 2025-04-01" in entry.reason
+    assert result.earliest_randomization is None and not result.never
+
+
+def test_pre_study_mmf_carries_the_protocol_mmf_note():
+    entry, _ = _one(name="mycophenolate mofetil", last_dose=date(2025, 2, 1))
+    assert any("protocol MMF 0.5 g twice daily" in note for note in entry.notes)
+
+
+def test_planned_major_surgery_fails_without_a_date():
+    entry, result = _one(kind="planned_major_surgery")
+    assert entry.status == "fail" and result.earliest_randomization is None
+
+
+def test_an_event_after_screening_is_for_the_investigator():
+    entry, _ = _one(kind="oral_antibiotics", date=date(2025, 3, 10))
+    assert entry.status == "unknown" and "PI15" in entry.reason
+
+
+def test_the_earliest_date_is_the_latest_clearing_date():
+    result = _check(
+        medications=[
+            {"name": "methotrexate", "last_dose": date(2025, 2, 24)},  # clears 2025-03-25
+            {"name": "cyclophosphamide", "last_dose": date(2024, 12, 20)},  # clears 2025-03-21
+        ],
+        events=[{"kind": "live_vaccine", "date": date(2025, 1, 2)}],
+    )
+    assert result.status == "fail"
+    assert result.earliest_randomization == date(2025, 3, 25)
+
+
+def test_nothing_to_wash_out_allows_the_planned_date():
+    result = _check()
+    assert result.status == "pass" and result.earliest_randomization == SCREENING
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            {"medications": [{"name": "methotrexate", "last_dose": "2025-02-30"}]},
+            ["medications[0] (methotrexate).last_dose", "'2025-02-30'", "date"],
+        ),
+        (
+            {"medications": [{"name": "methotrexate", "last_dose": date(2025, 4, 1)}]},
+            ["medications[0] (methotrexate).last_dose = 2025-04-01", "after the planned"],
+        ),
+        (
+            {"medications": [{"name": "prednisone", "ongoing": True, "dose": "15 mL"}]},
+            ["medications[0] (prednisone).dose = '15 mL'", "not a mass"],
+        ),
+        (
+            {"medications": [{"name": "prednisone", "ongoing": True, "frequency": "hourly-ish"}]},
+            ["medications[0] (prednisone).frequency", "'hourly-ish'"],
+        ),
+        (
+            {"medications": [{"name": "methotrexate"}]},
+            ["medications[0] (methotrexate)", "either 'last_dose"],
+        ),
+        (
+            {
+                "medications": [
+                    {"name": "methotrexate", "last_dose": date(2025, 1, 1), "ongoing": True}
+                ]
+            },
+            ["either 'last_dose"],
+        ),
+        (
+            {
+                "medications": [
+                    {"name": "methotrexate", "last_dose": date(2025, 1, 1), "route": "nasal"}
+                ]
+            },
+            ["medications[0] (methotrexate).route", "'nasal'"],
+        ),
+        (
+            {"events": [{"kind": "tattoo", "date": date(2025, 1, 1)}]},
+            ["events[0] (tattoo).kind = 'tattoo'", "unknown event kind", "live_vaccine"],
+        ),
+        ({"events": [{"kind": "live_vaccine"}]}, ["events[0] (live_vaccine)", "either 'date"]),
+        ({"screening": date(2025, 3, 20)}, ["screening 2025-03-20 is after"]),
+        ({"planned_randomization": "soon"}, ["planned_randomization", "'soon'"]),
+        ({"medicines": []}, ["medicines", "unknown field"]),
+    ],
+)
+def test_bad_input_names_the_entry(change, fragments):
+    data = {"planned_randomization": RANDOMIZATION, "screening": SCREENING, **change}
+    with pytest.raises(WashoutInputError) as caught:
+        parse_washout_input(data, "input.yaml")
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_the_input_file_is_read_as_yaml_or_json(tmp_path):
+    as_json = tmp_path / "input.json"
+    as_json.write_text(
+        '{"planned_randomization": "2025-03-17", "medications": '
+        '[{"name": "Methotrexate", "last_dose": "2025-02-10"}]}'
+    )
+    result = check_washout(load_washout_input(as_json))
+    assert result.entries[0].status == "pass"
+    override = check_washout(load_washout_input(as_json, randomization=date(2025, 3, 1)))
+    assert override.entries[0].status == "fail"
