@@ -697,3 +697,54 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
         never=never,
         summary=summary,
     )
+
+
+# -- protocol windows beside pharmacology -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HalfLifeRow:
+    drug: str
+    criterion: str
+    window: str
+    half_life: str
+    half_life_note: str | None
+    source: str
+    five_half_lives: pint.Quantity
+    window_shorter: bool | None  # None for lifetime windows
+
+    @property
+    def flag(self) -> str:
+        if self.window_shorter is None:
+            return "lifetime window"
+        return "window shorter than 5 half-lives" if self.window_shorter else ""
+
+
+def half_life_table(study: Study | None = None) -> list[HalfLifeRow]:
+    """Each catalogued drug with a half-life: its window beside 5 half-lives, flagged if shorter.
+
+    A calendar month is compared as pint's mean month (30.44 days); the flag is a prompt for the
+    investigator, not a rule of the protocol.
+    """
+    study = study or load_study()
+    rows = []
+    for group in study.medication_classes:
+        for drug in group.drugs:
+            if drug.half_life is None or group.window is None:
+                continue
+            window = group.window.value
+            five = (5 * drug.half_life.value).to("day")
+            shorter = None if window.lifetime else bool(window.duration.to("day") < five)
+            rows.append(
+                HalfLifeRow(
+                    drug=drug.name,
+                    criterion=group.criterion,
+                    window=str(window),
+                    half_life=format_quantity(drug.half_life.value),
+                    half_life_note=drug.half_life.note,
+                    source=drug.half_life.source or "",
+                    five_half_lives=five,
+                    window_shorter=shorter,
+                )
+            )
+    return rows
