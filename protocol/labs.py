@@ -250,13 +250,19 @@ class LabResult:
 def _number(value: float, threshold: float | None = None) -> str:
     """A number with enough significant digits to show on which side of the threshold it is."""
     for digits in range(3, 12):
-        text = f"{value:.{digits}g}"
+        text = _plain(value, digits)
         if threshold is None or _is_at(value, threshold):
             return text
         shown = float(text)
         if shown != threshold and (shown < threshold) == (value < threshold):
             return text
     return repr(value)
+
+
+def _plain(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, without an exponent (1250, not 1.25e+03)."""
+    rounded = float(f"{value:.{digits}g}")
+    return f"{rounded:.{max(digits, 12)}f}".rstrip("0").rstrip(".")
 
 
 def _as_given(number: float) -> str:

@@ -199,6 +199,16 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
                 same = meant.comparison == value.comparison and _same_quantity(
                     value.quantity, meant.quantity
                 )
+            elif isinstance(value, bool):
+                meant = fact.quote
+                same = False
+            elif isinstance(value, int | float):
+                numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", fact.quote)]
+                meant = numbers
+                same = numbers == [float(value)]
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                meant = fact.quote
+                same = all(v.lower() in fact.quote.lower() for v in value)
             elif isinstance(value, str) and path.endswith("route"):
                 meant = route_in_words(fact.quote)
                 same = meant == value

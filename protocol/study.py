@@ -236,6 +236,49 @@ class ExposureEvent(_Model):
         return self
 
 
+RiskCategory = Literal["low", "intermediate", "high"]
+
+
+class CriterionRules(_Model):
+    disease_duration_maximum: Fact[Duration]
+    disease_duration_exclusion: Fact[Duration]
+    mrss_minimum: Fact[int]
+    malignancy_window: Fact[WindowText]
+    pah_excluded_risk: Fact[list[RiskCategory]]
+    acr_eular_minimum: Fact[int]
+
+
+class AcrEularCategory(_Model):
+    name: str
+    items: dict[str, int]
+
+
+class AcrEular(_Model):
+    categories: list[AcrEularCategory]
+    not_applicable_when: dict[str, str]
+
+    @property
+    def item_names(self) -> list[str]:
+        return [item for category in self.categories for item in category.items]
+
+
+class SkinArea(_Model):
+    name: str = Field(pattern=r"^[a-z][a-z_]*$")
+    proximal: bool
+
+
+class SkinScore(_Model):
+    grades: dict[int, str]
+    areas: list[SkinArea]
+
+    @model_validator(mode="after")
+    def _seventeen_areas(self) -> SkinScore:
+        names = [a.name for a in self.areas]
+        if len(names) != 17 or len(set(names)) != 17:
+            raise ValueError(f"the mRSS has 17 distinct areas; found {len(set(names))}")
+        return self
+
+
 class DosingRules(_Model):
     dose_at_end_of_treatment: Fact[bool]
 
@@ -294,6 +337,9 @@ class Study(_Model):
     medication_classes: list[MedicationClass]
     corticosteroid_rule: CorticosteroidRule
     exposure_events: list[ExposureEvent]
+    criterion_rules: CriterionRules
+    acr_eular_2013: Fact[AcrEular]
+    skin_score: Fact[SkinScore]
     egfr_equation: Fact[EgfrEquation]
     arms: list[Arm]
     sites: Fact[list[Site]]

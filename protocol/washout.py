@@ -85,6 +85,11 @@ class MedicationEntry(BaseModel):
     dose: str | None = None
     frequency: str | None = None
     route: Route | None = None
+    investigator_cleared: bool = Field(
+        False,
+        description="For a medicine the catalogue does not know: the investigator attests it is "
+        "not a prohibited medicine",
+    )
 
     @model_validator(mode="after")
     def _one_of_last_dose_or_ongoing(self) -> MedicationEntry:
@@ -128,7 +133,7 @@ def parse_washout_input(data: Any, source: str, node: Any = None) -> WashoutInpu
     except ValidationError as exc:
         problems = validation_problems(exc, node)
         raise WashoutInputError(source, [_with_entry_names(p, data) for p in problems]) from None
-    problems = _entry_problems(parsed)
+    problems = entry_problems(parsed)
     if problems:
         raise WashoutInputError(source, problems)
     return parsed
@@ -156,7 +161,7 @@ def _with_entry_names(problem: str, data: dict[str, Any]) -> str:
     return problem
 
 
-def _entry_problems(data: WashoutInput) -> list[str]:
+def entry_problems(data: WashoutInput) -> list[str]:
     problems = []
     kinds = {event.kind for event in load_study().exposure_events}
     for index, med in enumerate(data.medications):
@@ -464,6 +469,14 @@ def _corticosteroid_check(
             reason=f"{med.name} (last dose {med.last_dose}) is before the window of {window} "
             f"prior to randomization (from {start}): passes ({group.criterion})",
         )
+    if med.route is None:
+        return EntryResult(
+            **base,
+            clears_on=None,
+            status="unknown",
+            reason=f"{med.name} within the {window} before randomization: its route (oral, IV, "
+            f"IM, topical, ...) is needed to apply EX11: unknown ({group.criterion})",
+        )
     if med.route in rule.injection_routes:
         when = "is ongoing" if med.ongoing else f"(last dose {med.last_dose})"
         return EntryResult(
@@ -526,6 +539,22 @@ def check_medication(
 ) -> EntryResult:
     entry = f"medications[{index}]"
     match = match_medicine(med.name)
+    if match is None and med.investigator_cleared:
+        return EntryResult(
+            entry=entry,
+            name=med.name,
+            matched=None,
+            criterion=None,
+            window=None,
+            anchor=None,
+            anchor_date=None,
+            window_start=None,
+            last_date=med.last_dose,
+            clears_on=None,
+            status="pass",
+            reason=f"{med.name} is not in the catalogue; the investigator attests it is not a "
+            f"prohibited medicine: passes",
+        )
     if match is None:
         return EntryResult(
             entry=entry,

@@ -197,7 +197,7 @@ def test_corticosteroid_routes_and_windows(entry, status, fragment):
 
 
 def test_a_steroid_named_only_by_its_class_is_unknown():
-    entry, _ = _one(name="steroid", ongoing=True, dose="10 mg", frequency="daily")
+    entry, _ = _one(name="steroid", ongoing=True, dose="10 mg", frequency="daily", route="oral")
     assert entry.status == "unknown" and "which corticosteroid" in entry.reason
 
 
@@ -360,3 +360,8 @@ def test_the_input_file_is_read_as_yaml_or_json(tmp_path):
     assert result.entries[0].status == "pass"
     override = check_washout(load_washout_input(as_json, randomization=date(2025, 3, 1)))
     assert override.entries[0].status == "fail"
+
+
+def test_a_steroid_without_its_route_is_unknown():
+    entry, _ = _one(name="prednisone", ongoing=True, dose="5 mg", frequency="daily")
+    assert entry.status == "unknown" and "route" in entry.reason

@@ -1,0 +1,305 @@
+"""The participant record: one screening's data, as a coordinator fills it in (YAML or JSON).
+
+Every field the criteria use is optional in the file: a field that is absent (or null) is
+*missing*, and each criterion that needs it is *unknown*, never passed. What is present is
+validated strictly: an unknown key, a wrong type, an impossible date order or a birth date in
+the future is an error naming the field. An empty list (``medications: []``) means "none", which
+is different from an absent list.
+
+The `Data dictionary` chapter and `trialbook schema` are generated from these models.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from protocol.errors import ProtocolDataError
+from protocol.study import read_yaml, validation_problems
+from protocol.washout import EventEntry, MedicationEntry
+
+Date = datetime.date
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dates(_Record):
+    """The dates of this screening."""
+
+    birth: Date | None = Field(None, description="Date of birth (IN01; age for eGFR)")
+    consent: Date | None = Field(None, description="Date informed consent was signed (IN07)")
+    screening: Date | None = Field(None, description="Date of the screening visit")
+    planned_randomization: Date | None = Field(
+        None, description="Planned date of randomization (washout windows)"
+    )
+
+
+class PregnancyTest(_Record):
+    result: Literal["negative", "positive"]
+    sample: Literal["serum", "urine"]
+    date: Date
+
+
+class AcrEularFindings(_Record):
+    """The items of the 2013 ACR/EULAR classification criteria: true, false, or absent."""
+
+    skin_thickening_proximal_to_mcp: bool | None = None
+    puffy_fingers: bool | None = None
+    sclerodactyly: bool | None = None
+    digital_tip_ulcers: bool | None = None
+    fingertip_pitting_scars: bool | None = None
+    telangiectasia: bool | None = None
+    abnormal_nailfold_capillaries: bool | None = None
+    pah: bool | None = None
+    ild: bool | None = None
+    raynaud: bool | None = None
+    anticentromere: bool | None = None
+    anti_topoisomerase_i: bool | None = None
+    anti_rna_polymerase_iii: bool | None = None
+    skin_thickening_sparing_fingers: bool | None = Field(
+        None, description="If true, the criteria are not applicable"
+    )
+    better_explained_by_other_disorder: bool | None = Field(
+        None, description="If true (a scleroderma-like disorder), the criteria are not applicable"
+    )
+
+
+Grade = Literal[0, 1, 2, 3]
+
+
+class SkinAreas(_Record):
+    """The mRSS grade (0-3) of each of the 17 areas."""
+
+    face: Grade | None = None
+    anterior_chest: Grade | None = None
+    abdomen: Grade | None = None
+    right_fingers: Grade | None = None
+    left_fingers: Grade | None = None
+    right_hand: Grade | None = None
+    left_hand: Grade | None = None
+    right_forearm: Grade | None = None
+    left_forearm: Grade | None = None
+    right_upper_arm: Grade | None = None
+    left_upper_arm: Grade | None = None
+    right_thigh: Grade | None = None
+    left_thigh: Grade | None = None
+    right_lower_leg: Grade | None = None
+    left_lower_leg: Grade | None = None
+    right_foot: Grade | None = None
+    left_foot: Grade | None = None
+
+
+class Mrss(_Record):
+    areas: SkinAreas | None = Field(None, description="Grades of the 17 areas")
+    total: int | None = Field(
+        None, ge=0, le=51, description="A recorded total, when the areas are not transcribed"
+    )
+
+
+    @model_validator(mode="after")
+    def _total_agrees_with_areas(self) -> Mrss:
+        if self.areas is not None and self.total is not None:
+            grades = list(self.areas.model_dump().values())
+            if None not in grades and sum(grades) != self.total:
+                raise ValueError(
+                    f"total = {self.total} but the 17 areas add up to {sum(grades)}; give one, "
+                    f"or make them agree"
+                )
+        return self
+
+
+class SscFindings(_Record):
+    acr_eular: AcrEularFindings | None = None
+    mrss: Mrss | None = None
+    back_skin_thickening: bool | None = Field(
+        None, description="Skin thickening of the back (trunk; LeRoy), which the mRSS does not grade"
+    )
+    first_non_raynaud_manifestation: Date | None = Field(
+        None, description="Date of the first manifestation other than Raynaud's (IN04, EX02)"
+    )
+
+
+class Malignancy(_Record):
+    type: str = Field(min_length=1)
+    date: Date | None = Field(
+        None, description="The latest of diagnosis, end of treatment or last evidence (PI16)"
+    )
+    excepted_type: bool = Field(
+        description="Excised/cured local basal or squamous cell carcinoma of the skin, or "
+        "carcinoma in situ of the uterine cervix (EX25's exception)"
+    )
+
+
+class History(_Record):
+    renal_crisis: bool | None = Field(None, description="Any prior scleroderma renal crisis (EX05)")
+    other_rheumatic_autoimmune_disease: bool | None = Field(None, description="EX03")
+    environmental_ssc_like_illness: bool | None = Field(
+        None, description="SSc-like illness from vinyl chloride, bleomycin etc. (EX04)"
+    )
+    malignancies: list[Malignancy] | None = Field(
+        None, description="Every malignancy ever; an empty list means none (EX25)"
+    )
+    immunodeficiency: bool | None = Field(None, description="Primary or secondary (EX21)")
+    antibody_allergy: bool | None = Field(
+        None, description="Allergic or anaphylactic reaction to human, humanized or murine "
+        "monoclonal antibodies (EX28)"
+    )
+
+
+class Pulmonary(_Record):
+    fvc_percent_predicted: float | None = Field(None, description="FVC, % of predicted (EX07)")
+    dlco_percent_predicted: float | None = Field(
+        None, description="DLCO corrected for haemoglobin, % of predicted (EX07)"
+    )
+    oxygen_therapy: bool | None = Field(None, description="Requires oxygen therapy (EX07)")
+
+
+class LabValue(_Record):
+    value: float | str
+    unit: str
+    uln: float | str | None = Field(None, description="The site's upper limit of normal")
+    uln_unit: str | None = Field(None, description="Unit of the ULN if not that of the value")
+
+
+class Labs(_Record):
+    """Screening laboratory values, each in any unit the site reports (EX22, EX24)."""
+
+    hemoglobin: LabValue | None = None
+    wbc: LabValue | None = None
+    neutrophils: LabValue | None = None
+    platelets: LabValue | None = None
+    alt: LabValue | None = None
+    ast: LabValue | None = None
+    total_bilirubin: LabValue | None = None
+    egfr: LabValue | None = Field(None, description="A reported eGFR, or give creatinine")
+    creatinine: LabValue | None = Field(None, description="eGFR is computed (CKD-EPI 2021)")
+    iga: LabValue | None = None
+    igg: LabValue | None = None
+
+
+class InfectionScreening(_Record):
+    hepatitis_b: Literal["negative", "resolved", "active", "chronic"] | None = Field(
+        None, description="What HBV testing indicates (EX17)"
+    )
+    hepatitis_c: Literal["negative", "resolved", "active", "chronic"] | None = Field(
+        None, description="What HCV testing indicates (EX17)"
+    )
+    tuberculosis: Literal["negative", "latent", "active"] | None = Field(None, description="EX18")
+    hiv: Literal["negative", "positive"] | None = Field(
+        None, description="Seropositive or known history is positive (EX19)"
+    )
+    active_infection: bool | None = Field(None, description="Known active infection (EX20)")
+
+
+class Attestation(_Record):
+    """The investigator's judgement on a criterion that is not computed."""
+
+    applies: bool = Field(
+        description="True when the criterion's condition applies to the participant (for an "
+        "inclusion criterion, it is met; for an exclusion criterion, it excludes)"
+    )
+    date: Date
+
+
+ATTESTED_CRITERIA = ("IN07", "EX16", "EX30")
+
+
+class Attestations(_Record):
+    IN07: Attestation | None = Field(None, description="Able to render informed consent")
+    EX16: Attestation | None = Field(None, description="Concurrent serious medical condition")
+    EX30: Attestation | None = Field(None, description="Anticipated non-compliance")
+
+
+class ParticipantRecord(_Record):
+    """One participant's screening record (synthetic in this repository)."""
+
+    participant: str = Field(
+        min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="The site's participant code (never a name)",
+    )
+    dates: Dates = Dates()
+    sex: Literal["female", "male"] | None = None
+    childbearing_potential: bool | None = Field(None, description="Women only (IN06, EX27)")
+    pregnancy_test: PregnancyTest | None = Field(None, description="At the screening visit (IN06)")
+    breastfeeding: bool | None = Field(None, description="EX27")
+    contraception_agreed: bool | None = Field(
+        None, description="Willing to use adequate contraception (EX27)"
+    )
+    ssc: SscFindings = SscFindings()
+    history: History = History()
+    pah_risk: Literal["none", "low", "intermediate", "high"] | None = Field(
+        None, description="Pulmonary arterial hypertension risk category; none = no PAH (EX06)"
+    )
+    pulmonary: Pulmonary = Pulmonary()
+    labs: Labs = Labs()
+    infection_screening: InfectionScreening = InfectionScreening()
+    medications: list[MedicationEntry] | None = Field(
+        None, description="Every medicine of the look-back periods; an empty list means none"
+    )
+    events: list[EventEntry] | None = Field(
+        None, description="Surgery, vaccines, investigational drugs, infections; empty = none"
+    )
+    attestations: Attestations = Attestations()
+
+    @model_validator(mode="after")
+    def _dates_are_possible(self) -> ParticipantRecord:
+        d = self.dates
+        problems = []
+        order = [("birth", d.birth), ("consent", d.consent), ("screening", d.screening),
+                 ("planned_randomization", d.planned_randomization)]
+        known = [(name, value) for name, value in order if value is not None]
+        for (first, a), (second, b) in zip(known, known[1:], strict=False):
+            if a > b:
+                problems.append(
+                    f"dates.{second} = {b} is before dates.{first} = {a}; expected birth, "
+                    f"consent, screening and randomization in that order"
+                )
+        today = datetime.date.today()
+        if d.birth and d.birth > today:
+            problems.append(f"dates.birth = {d.birth} is in the future")
+        first = self.ssc.first_non_raynaud_manifestation
+        if first and d.screening and first > d.screening:
+            problems.append(
+                f"ssc.first_non_raynaud_manifestation = {first} is after dates.screening = "
+                f"{d.screening}"
+            )
+        if first and d.birth and first < d.birth:
+            problems.append(
+                f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth"
+            )
+        if self.sex == "male" and self.childbearing_potential:
+            problems.append("childbearing_potential = true with sex = male")
+        if self.labs.egfr is not None and self.labs.creatinine is not None:
+            problems.append("labs: give egfr or creatinine, not both")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def parse_record(data: Any, source: str, node: Any = None) -> ParticipantRecord:
+    if not isinstance(data, dict):
+        raise ProtocolDataError(source, [f"expected a mapping at the top level, found {data!r}"])
+    try:
+        return ParticipantRecord.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolDataError(source, validation_problems(exc, node)) from None
+
+
+def load_record(path: Path | str) -> ParticipantRecord:
+    """Read and validate a participant record (YAML or JSON)."""
+    path = Path(path)
+    data, node = read_yaml(path)
+    return parse_record(data, str(path), node)
+
+
+def json_schema() -> dict[str, Any]:
+    """The record's JSON Schema (what `trialbook schema` prints)."""
+    schema = ParticipantRecord.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "NCT06375005 participant screening record"
+    return schema
