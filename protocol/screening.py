@@ -146,6 +146,13 @@ class _Context:
                 missing.append("sex")
             if missing:
                 return _missing("eGFR from creatinine needs the age and the sex", *missing)
+            minimum = self.study.egfr_equation.value.minimum_age
+            if self.age < minimum:
+                return _missing(
+                    f"eGFR: CKD-EPI 2021 is for adults ({minimum}+) and the participant is "
+                    f"{self.age}; a reported eGFR is needed",
+                    "labs.egfr",
+                )
         try:
             result: LabResult = check_lab(name, value.value, value.unit, **extra)
         except LabInputError as exc:

@@ -111,6 +111,47 @@ def _washout(args: argparse.Namespace) -> int:
     return {"pass": EXIT_OK, "fail": EXIT_FAIL, "unknown": EXIT_INCOMPLETE}[result.status]
 
 
+def _screen(args: argparse.Namespace) -> int:
+    import json
+
+    from protocol.errors import ProtocolDataError
+    from protocol.participant import load_record
+    from protocol.screening import format_markdown, format_text, screen
+
+    try:
+        record = load_record(args.file)
+        result = screen(record, source=args.file)
+    except ProtocolDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.format == "json":
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        print(format_markdown(result))
+    else:
+        print(format_text(result, record))
+    return {"eligible": EXIT_OK, "not_eligible": EXIT_FAIL, "incomplete": EXIT_INCOMPLETE}[
+        result.verdict
+    ]
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from protocol.participant import json_schema
+
+    print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from protocol.lint import format_findings, lint
+
+    findings = lint()
+    print(format_findings(findings))
+    return EXIT_FAIL if any(f.is_new for f in findings) else EXIT_OK
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = argparse.ArgumentParser(
         prog="trialbook",
@@ -166,6 +207,28 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     washout.add_argument("--json", action="store_true", help="print one JSON object")
     handlers["washout"] = _washout
+
+    screen = commands.add_parser(
+        "screen",
+        help="check all 37 criteria on one participant record",
+        description="Exit 0 eligible, 1 not eligible, 3 incomplete (unknowns), 2 bad input.",
+        epilog="example: trialbook screen book/cases/case01-eligible.yaml --format json",
+    )
+    screen.add_argument("file", help="the participant record (YAML or JSON)")
+    screen.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    handlers["screen"] = _screen
+
+    schema = commands.add_parser("schema", help="print the participant record's JSON Schema")
+    handlers["schema"] = _schema
+
+    lint_parser = commands.add_parser(
+        "lint",
+        help="logic check over the criteria: redundant, conflicting or ambiguous ones",
+        description="Exit 0 when every finding is in the protocol issues log, 1 when a finding "
+        "is new.",
+    )
+    handlers["lint"] = _lint
+    del lint_parser
 
     return parser, handlers
 

@@ -1,0 +1,93 @@
+"""`trialbook screen`, `trialbook schema` and `trialbook lint`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from protocol.lint import lint
+from protocol.study import load_study
+from tests.conftest import REPO
+from trialbook.cli import main
+
+CASES = REPO / "book" / "cases"
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("case01-eligible.yaml", 0),
+        ("case03-age-71.yaml", 1),
+        ("case14-missing-igg-and-attestation.yaml", 3),
+    ],
+)
+def test_screen_exit_codes(case, code, capsys):
+    assert main(["screen", str(CASES / case)]) == code
+    out = capsys.readouterr().out
+    assert out.startswith("NCT06375005 screening: participant SYN-")
+
+
+def test_screen_json_has_every_criterion_and_the_missing_list(capsys):
+    assert (
+        main(["screen", str(CASES / "case14-missing-igg-and-attestation.yaml"), "--format", "json"])
+        == 3
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"participant", "verdict", "criteria", "missing"}
+    assert [c["id"] for c in result["criteria"]] == [c.id for c in load_study().criteria]
+    assert set(result["criteria"][0]) == {"id", "status", "reason", "text", "kind", "anchor"}
+    assert result["missing"] == ["attestations.EX16 (EX16)", "labs.igg (EX22)"]
+
+
+def test_screen_markdown_is_a_table(capsys):
+    main(["screen", str(CASES / "case01-eligible.yaml"), "--format", "markdown"])
+    out = capsys.readouterr().out
+    assert "| ID | Status | Reason | Kind |" in out and "| EX30 | pass |" in out
+
+
+def test_screen_bad_input_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("participant: SYN-X\nsex: other\n")
+    assert main(["screen", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "sex" in err and "Traceback" not in err
+    assert main(["screen", str(tmp_path / "absent.yaml")]) == 2
+
+
+def test_schema_is_json_schema_of_the_record(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "NCT06375005 participant screening record"
+    assert "participant" in schema["required"]
+    assert {"dates", "labs", "medications", "attestations"} <= set(schema["properties"])
+
+
+def test_lint_reports_the_known_problems_and_exits_0_when_all_are_logged(capsys):
+    assert main(["lint"]) == 0
+    out = capsys.readouterr().out
+    assert "EX26 and EX29 have the same text" in out
+    assert "EX02 (disease duration > 3 years) can never exclude" in out
+    assert "prohibits mycophenolate mofetil" in out and "background therapy of both arms" in out
+    assert "0 not yet in the protocol issues log" in out
+
+
+def test_lint_flags_a_finding_the_log_does_not_cover(study_variant):
+    path = study_variant("  - id: PI03\n", "  - id: PI03\n")
+    text = path.read_text()
+    start = text.index("  - id: PI03\n")
+    end = text.index("  - id: PI04\n")
+    path.write_text(text[:start] + text[end:])
+    from protocol.study import load_study as load
+
+    findings = lint(load(path))
+    new = [f for f in findings if f.is_new]
+    assert [f.criteria for f in new] == [("EX26", "EX29")]
+
+
+def test_lint_follows_the_thresholds_in_study_yaml(study_variant):
+    path = study_variant("value: 3 year\n", "value: 1 year\n")
+    from protocol.study import load_study as load
+
+    study = load(path, check_registry=False)
+    assert not any(f.criteria == ("EX02", "IN04") for f in lint(study))

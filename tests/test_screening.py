@@ -1,0 +1,400 @@
+"""The screening engine: every criterion at its boundaries, the verdicts, missing data."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from protocol.errors import ProtocolDataError
+from protocol.participant import parse_record
+from protocol.screening import CHECKS, screen
+from protocol.study import load_study
+from tests.conftest import REPO
+
+CASES = sorted((REPO / "book" / "cases").glob("*.yaml"))
+ELIGIBLE = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text())
+SCREENING = ELIGIBLE["dates"]["screening"]
+IDS = [c.id for c in load_study().criteria]
+DAY = timedelta(days=1)
+
+
+def _set(data, path: str, value):
+    node = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if value is _DELETE:
+        del node[keys[-1]]
+    else:
+        node[keys[-1]] = value
+
+
+_DELETE = object()
+
+
+def statuses(**changes) -> dict[str, str]:
+    data = copy.deepcopy(ELIGIBLE)
+    for path, value in changes.items():
+        _set(data, path.replace("__", "."), value)
+    result = screen(parse_record(data, "test record"))
+    return {c.id: c.status for c in result.criteria}
+
+
+def test_the_engine_has_a_check_for_every_criterion_in_registry_order():
+    assert list(CHECKS) == IDS and len(IDS) == 37
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_every_case_reports_all_37_criteria_in_registry_order(path):
+    from protocol.screening import screen_file
+
+    result = screen_file(path).to_json()
+    assert [c["id"] for c in result["criteria"]] == IDS
+    assert {c["kind"] for c in result["criteria"]} <= {"computed", "attested"}
+    assert all(c["text"] and c["reason"] for c in result["criteria"])
+    assert result["verdict"] in ("eligible", "not_eligible", "incomplete")
+    if result["verdict"] == "incomplete":
+        assert result["missing"]
+    if result["verdict"] == "eligible":
+        assert not result["missing"]
+
+
+def test_the_cases_reach_every_verdict():
+    from protocol.screening import screen_file
+
+    verdicts = {screen_file(p).verdict for p in CASES}
+    assert verdicts == {"eligible", "not_eligible", "incomplete"}
+    assert len(CASES) >= 15
+
+
+# -- each computed criterion just below, at and just above its boundary --------------------
+
+
+@pytest.mark.parametrize(
+    ("birth", "status"),
+    [
+        (date(2007, 3, 4), "fail"),  # 17, the day before the 18th birthday
+        (date(2007, 3, 3), "pass"),  # 18 on the screening date
+        (date(2007, 3, 2), "pass"),
+        (date(1954, 3, 5), "pass"),  # 70
+        (date(1954, 3, 4), "pass"),  # 70, the 71st birthday is tomorrow
+        (date(1954, 3, 3), "fail"),  # 71 on the screening date
+    ],
+)
+def test_in01_age(birth, status):
+    assert (
+        statuses(dates__birth=birth, labs__creatinine=None or {"value": 62, "unit": "µmol/L"})[
+            "IN01"
+        ]
+        == status
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "in04", "ex02"),
+    [
+        (date(2023, 9, 4), "pass", "pass"),  # 17 months 27 days
+        (date(2023, 9, 3), "pass", "pass"),  # exactly 18 months
+        (date(2023, 9, 2), "fail", "pass"),  # 18 months and a day
+        (date(2022, 3, 4), "fail", "pass"),  # just under 3 years
+        (date(2022, 3, 3), "fail", "pass"),  # exactly 3 years: not "greater than"
+        (date(2022, 3, 2), "fail", "fail"),  # 3 years and a day
+    ],
+)
+def test_in04_and_ex02_disease_duration(first, in04, ex02):
+    result = statuses(ssc__first_non_raynaud_manifestation=first)
+    assert (result["IN04"], result["EX02"]) == (in04, ex02)
+
+
+def _mrss(total: int) -> dict:
+    areas = dict.fromkeys(ELIGIBLE["ssc"]["mrss"]["areas"], 0)
+    areas.update({"right_upper_arm": 1, "right_hand": 1})  # diffuse, 2 points
+    names = [n for n in areas if n not in ("right_upper_arm", "right_hand")]
+    remaining = total - 2
+    for name in names:
+        step = min(3, remaining)
+        areas[name] += step
+        remaining -= step
+    return areas
+
+
+@pytest.mark.parametrize(("total", "status"), [(9, "fail"), (10, "pass"), (11, "pass")])
+def test_in05_mrss(total, status):
+    result = statuses(ssc__mrss__areas=_mrss(total))
+    assert result["IN05"] == status and result["IN03"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("present", "status"),
+    [
+        (["sclerodactyly", "telangiectasia", "abnormal_nailfold_capillaries"], "fail"),  # 8
+        (["sclerodactyly", "raynaud", "telangiectasia"], "pass"),  # 9
+        (["sclerodactyly", "raynaud", "telangiectasia", "ild"], "pass"),  # 11
+    ],
+)
+def test_in02_acr_eular(present, status):
+    items = dict.fromkeys(ELIGIBLE["ssc"]["acr_eular"], False)
+    items.update(dict.fromkeys(present, True))
+    assert statuses(ssc__acr_eular=items)["IN02"] == status
+
+
+@pytest.mark.parametrize(
+    ("changes", "in06", "ex27"),
+    [
+        ({}, "pass", "pass"),
+        ({"pregnancy_test__result": "positive"}, "fail", "fail"),
+        ({"pregnancy_test__sample": "urine"}, "unknown", "pass"),
+        ({"pregnancy_test__date": date(2025, 2, 20)}, "unknown", "pass"),
+        ({"breastfeeding": True}, "pass", "fail"),
+        ({"contraception_agreed": False}, "pass", "fail"),
+        (
+            {
+                "childbearing_potential": False,
+                "pregnancy_test": _DELETE,
+                "contraception_agreed": _DELETE,
+            },
+            "pass",
+            "pass",
+        ),
+    ],
+)
+def test_in06_and_ex27_pregnancy(changes, in06, ex27):
+    result = statuses(**changes)
+    assert (result["IN06"], result["EX27"]) == (in06, ex27)
+
+
+@pytest.mark.parametrize(
+    ("fvc", "dlco", "oxygen", "status"),
+    [
+        (49.9, 61, False, "fail"),
+        (50, 61, False, "pass"),
+        (50.1, 61, False, "pass"),
+        (78, 39.9, False, "fail"),
+        (78, 40, False, "pass"),
+        (78, 40.1, False, "pass"),
+        (78, 61, True, "fail"),
+    ],
+)
+def test_ex07_pulmonary(fvc, dlco, oxygen, status):
+    result = statuses(
+        pulmonary={
+            "fvc_percent_predicted": fvc,
+            "dlco_percent_predicted": dlco,
+            "oxygen_therapy": oxygen,
+        }
+    )
+    assert result["EX07"] == status
+
+
+@pytest.mark.parametrize(
+    ("risk", "status"),
+    [("none", "pass"), ("low", "pass"), ("intermediate", "fail"), ("high", "fail")],
+)
+def test_ex06_pah_risk(risk, status):
+    assert statuses(pah_risk=risk)["EX06"] == status
+
+
+@pytest.mark.parametrize(
+    ("when", "status"),
+    [(date(2020, 3, 2), "pass"), (date(2020, 3, 3), "fail"), (date(2020, 3, 4), "fail")],
+)
+def test_ex25_malignancy_five_calendar_years(when, status):
+    malignancy = {"type": "breast cancer", "date": when, "excepted_type": False}
+    assert statuses(history__malignancies=[malignancy])["EX25"] == status
+
+
+def test_ex25_excepts_local_skin_cancer():
+    malignancy = {
+        "type": "basal cell carcinoma, excised",
+        "date": date(2024, 1, 5),
+        "excepted_type": True,
+    }
+    assert statuses(history__malignancies=[malignancy])["EX25"] == "pass"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "criterion"),
+    [
+        ("history__renal_crisis", True, "EX05"),
+        ("history__other_rheumatic_autoimmune_disease", True, "EX03"),
+        ("history__environmental_ssc_like_illness", True, "EX04"),
+        ("history__immunodeficiency", True, "EX21"),
+        ("history__antibody_allergy", True, "EX28"),
+        ("infection_screening__hepatitis_b", "chronic", "EX17"),
+        ("infection_screening__hepatitis_c", "active", "EX17"),
+        ("infection_screening__tuberculosis", "latent", "EX18"),
+        ("infection_screening__hiv", "positive", "EX19"),
+        ("infection_screening__active_infection", True, "EX20"),
+        ("attestations__EX16__applies", True, "EX16"),
+        ("attestations__EX30__applies", True, "EX30"),
+        ("attestations__IN07__applies", False, "IN07"),
+    ],
+)
+def test_recorded_findings_fail_their_criterion(field, value, criterion):
+    result = statuses(**{field: value})
+    assert result[criterion] == "fail"
+    assert [c for c, s in result.items() if s != "pass"] == [criterion]
+
+
+def test_resolved_hepatitis_b_passes():
+    assert statuses(infection_screening__hepatitis_b="resolved")["EX17"] == "pass"
+
+
+def test_labs_reach_ex22_and_ex24():
+    assert statuses(labs__iga={"value": 9, "unit": "mg/dL"})["EX22"] == "fail"
+    assert statuses(labs__iga={"value": 10, "unit": "mg/dL"})["EX22"] == "pass"
+    assert statuses(labs__platelets={"value": 74, "unit": "10^9/L"})["EX24"] == "fail"
+    assert (
+        statuses(labs__total_bilirubin={"value": 22, "unit": "µmol/L", "uln": 21})["EX24"] == "fail"
+    )
+
+
+def test_an_unknown_medicine_leaves_the_open_classes_unknown_until_cleared():
+    meds = ELIGIBLE["medications"] + [{"name": "pentoxifylline", "ongoing": True}]
+    result = statuses(medications=meds)
+    assert {c for c, s in result.items() if s == "unknown"} == {
+        "EX09",
+        "EX10",
+        "EX13",
+        "EX14",
+        "EX15",
+    }
+    cleared = [
+        *ELIGIBLE["medications"],
+        {"name": "pentoxifylline", "ongoing": True, "investigator_cleared": True},
+    ]
+    assert set(statuses(medications=cleared).values()) == {"pass"}
+
+
+def test_an_empty_medication_list_means_none_and_an_absent_one_is_unknown():
+    assert set(statuses(medications=[]).values()) == {"pass"}
+    result = statuses(medications=_DELETE)
+    assert {c for c, s in result.items() if s == "unknown"} == {
+        "EX09",
+        "EX10",
+        "EX11",
+        "EX12",
+        "EX13",
+        "EX14",
+        "EX15",
+    }
+
+
+# -- missing data is never eligible --------------------------------------------------------
+
+
+def _paths(node, path=()):
+    """Every key of every mapping (lists: the keys of their items, not the items)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*path, key)
+            yield from _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*path, index))
+
+
+FIELDS = list(_paths(ELIGIBLE))
+
+
+def _without(path):
+    data = copy.deepcopy(ELIGIBLE)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return data
+
+
+@pytest.mark.parametrize("path", FIELDS, ids=lambda p: ".".join(map(str, p)))
+def test_removing_any_field_from_an_eligible_case_never_leaves_it_eligible(path):
+    try:
+        result = screen(parse_record(_without(path), "test record"))
+    except ProtocolDataError:
+        return  # refused as malformed: not eligible either
+    assert result.verdict != "eligible"
+    assert result.missing or result.verdict == "not_eligible"
+
+
+def test_the_base_case_is_eligible():
+    assert screen(parse_record(copy.deepcopy(ELIGIBLE), "base")).verdict == "eligible"
+    assert len(FIELDS) > 100
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=8))
+def test_no_record_with_missing_data_is_judged_eligible(removed):
+    data = copy.deepcopy(ELIGIBLE)
+    for path in sorted(removed, key=len, reverse=True):
+        node = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            del node[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue  # a parent was removed already
+    try:
+        result = screen(parse_record(data, "generated record"))
+    except ProtocolDataError:
+        return
+    assert result.verdict != "eligible"
+
+
+# -- malformed records ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragments"),
+    [
+        ({"sex": "f"}, ["sex", "'f'", "'female' or 'male'"]),
+        ({"dates__birth": "last spring"}, ["dates.birth", "'last spring'"]),
+        ({"dates__birth": date(2030, 1, 1)}, ["dates.birth"]),
+        (
+            {"dates__planned_randomization": date(2025, 3, 1)},
+            ["dates.planned_randomization = 2025-03-01 is before dates.screening"],
+        ),
+        (
+            {"dates__consent": date(2025, 3, 4)},
+            ["dates.screening = 2025-03-03 is before dates.consent"],
+        ),
+        ({"ssc__mrss__areas__face": 4}, ["ssc.mrss.areas.face", "4"]),
+        ({"labs__hemoglobin": {"value": 12, "unit": "U/L"}}, ["labs.hemoglobin", "'U/L'"]),
+        ({"labs__alt": {"value": 12, "unit": "U/L"}}, ["labs.alt", "upper limit of normal"]),
+        ({"favourite_colour": "blue"}, ["favourite_colour", "unknown field"]),
+        ({"history__renal_crises": False}, ["history.renal_crises", "unknown field"]),
+        (
+            {"medications": [{"name": "methotrexate", "last_dose": date(2025, 4, 1)}]},
+            ["medications[0] (methotrexate).last_dose = 2025-04-01", "after the planned"],
+        ),
+        ({"events": [{"kind": "tattoo", "date": date(2025, 1, 1)}]}, ["events[0] (tattoo).kind"]),
+        ({"participant": "Jane Doe"}, ["participant", "'Jane Doe'"]),
+        (
+            {"ssc__first_non_raynaud_manifestation": date(2025, 4, 1)},
+            ["ssc.first_non_raynaud_manifestation = 2025-04-01 is after dates.screening"],
+        ),
+    ],
+)
+def test_a_malformed_record_names_the_field(changes, fragments):
+    data = copy.deepcopy(ELIGIBLE)
+    for path, value in changes.items():
+        _set(data, path.replace("__", "."), value)
+    with pytest.raises(ProtocolDataError) as caught:
+        screen(parse_record(data, "record.yaml"))
+    message = str(caught.value)
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_a_file_that_is_not_a_record(tmp_path: Path):
+    from protocol.participant import load_record
+
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    with pytest.raises(ProtocolDataError, match="expected a mapping"):
+        load_record(path)
