@@ -40,7 +40,9 @@ def acr_eular_score(findings: AcrEularFindings | None, study: Study | None = Non
         return AcrEularScore(None, None, [], [prefix])
     values = findings.model_dump()
     missing = [f"{prefix}.{item}" for item in criteria.item_names if values.get(item) is None]
-    missing += [f"{prefix}.{flag}" for flag in criteria.not_applicable_when if values.get(flag) is None]
+    missing += [
+        f"{prefix}.{flag}" for flag in criteria.not_applicable_when if values.get(flag) is None
+    ]
     points = []
     for category in criteria.categories:
         met = [weight for item, weight in category.items.items() if values.get(item)]

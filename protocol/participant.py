@@ -12,6 +12,7 @@ The `Data dictionary` chapter and `trialbook schema` are generated from these mo
 from __future__ import annotations
 
 import datetime
+import itertools
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,7 +101,6 @@ class Mrss(_Record):
         None, ge=0, le=51, description="A recorded total, when the areas are not transcribed"
     )
 
-
     @model_validator(mode="after")
     def _total_agrees_with_areas(self) -> Mrss:
         if self.areas is not None and self.total is not None:
@@ -117,7 +117,8 @@ class SscFindings(_Record):
     acr_eular: AcrEularFindings | None = None
     mrss: Mrss | None = None
     back_skin_thickening: bool | None = Field(
-        None, description="Skin thickening of the back (trunk; LeRoy), which the mRSS does not grade"
+        None,
+        description="Skin thickening of the back (trunk; LeRoy), which the mRSS does not grade",
     )
     first_non_raynaud_manifestation: Date | None = Field(
         None, description="Date of the first manifestation other than Raynaud's (IN04, EX02)"
@@ -146,8 +147,9 @@ class History(_Record):
     )
     immunodeficiency: bool | None = Field(None, description="Primary or secondary (EX21)")
     antibody_allergy: bool | None = Field(
-        None, description="Allergic or anaphylactic reaction to human, humanized or murine "
-        "monoclonal antibodies (EX28)"
+        None,
+        description="Allergic or anaphylactic reaction to human, humanized or murine "
+        "monoclonal antibodies (EX28)",
     )
 
 
@@ -219,7 +221,9 @@ class ParticipantRecord(_Record):
     """One participant's screening record (synthetic in this repository)."""
 
     participant: str = Field(
-        min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        min_length=1,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
         description="The site's participant code (never a name)",
     )
     dates: Dates = Dates()
@@ -250,10 +254,14 @@ class ParticipantRecord(_Record):
     def _dates_are_possible(self) -> ParticipantRecord:
         d = self.dates
         problems = []
-        order = [("birth", d.birth), ("consent", d.consent), ("screening", d.screening),
-                 ("planned_randomization", d.planned_randomization)]
+        order = [
+            ("birth", d.birth),
+            ("consent", d.consent),
+            ("screening", d.screening),
+            ("planned_randomization", d.planned_randomization),
+        ]
         known = [(name, value) for name, value in order if value is not None]
-        for (first, a), (second, b) in zip(known, known[1:], strict=False):
+        for (first, a), (second, b) in itertools.pairwise(known):
             if a > b:
                 problems.append(
                     f"dates.{second} = {b} is before dates.{first} = {a}; expected birth, "
@@ -269,9 +277,7 @@ class ParticipantRecord(_Record):
                 f"{d.screening}"
             )
         if first and d.birth and first < d.birth:
-            problems.append(
-                f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth"
-            )
+            problems.append(f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth")
         if self.sex == "male" and self.childbearing_potential:
             problems.append("childbearing_potential = true with sex = male")
         if self.labs.egfr is not None and self.labs.creatinine is not None:

@@ -185,8 +185,7 @@ class _Context:
         entries = self.washout()
         if entries is None:
             return _missing(
-                "the windows count back from the planned randomization date, which is not "
-                "recorded",
+                "the windows count back from the planned randomization date, which is not recorded",
                 "dates.planned_randomization",
             )
         mine = [
@@ -204,7 +203,9 @@ class _Context:
             Outcome(
                 e.status,
                 e.reason,
-                (f"{e.entry} ({e.name}): investigator to confirm",) if e.status == "unknown" else (),
+                (f"{e.entry} ({e.name}): investigator to confirm",)
+                if e.status == "unknown"
+                else (),
             )
             for e in mine
         ]
@@ -286,7 +287,7 @@ def in05_mrss(ctx: _Context) -> Outcome:
     return Outcome(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
 
 
-def _woman_of_childbearing_potential(ctx: _Context) -> bool | None | Outcome:
+def _woman_of_childbearing_potential(ctx: _Context) -> bool | Outcome | None:
     record = ctx.record
     if record.sex is None:
         return _missing("sex is not recorded", "sex")
@@ -309,8 +310,9 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
     if test.result == "positive":
         return Outcome("fail", f"pregnancy test positive ({test.sample}, {test.date})")
     if test.sample != "serum":
-        return _missing(f"a {test.sample} test is recorded; a serum test is required",
-                        "pregnancy_test.sample")
+        return _missing(
+            f"a {test.sample} test is recorded; a serum test is required", "pregnancy_test.sample"
+        )
     if ctx.screening is None or test.date != ctx.screening:
         return _missing(
             f"the serum test of {test.date} is not dated at the screening visit",
@@ -323,8 +325,9 @@ def _attested(criterion: str) -> Callable[[_Context], Outcome]:
     def check(ctx: _Context) -> Outcome:
         attestation = getattr(ctx.record.attestations, criterion)
         if attestation is None:
-            return _missing("the investigator's attestation is not recorded",
-                            f"attestations.{criterion}")
+            return _missing(
+                "the investigator's attestation is not recorded", f"attestations.{criterion}"
+            )
         inclusion = criterion.startswith("IN")
         if attestation.applies:
             verdict: Status = "pass" if inclusion else "fail"
@@ -355,20 +358,30 @@ def ex02_duration(ctx: _Context) -> Outcome:
 
 
 def ex03_rheumatic(ctx: _Context) -> Outcome:
-    return _flag(ctx.record.history.other_rheumatic_autoimmune_disease,
-                 "history.other_rheumatic_autoimmune_disease",
-                 "another rheumatic autoimmune disease is recorded", "none recorded")
+    return _flag(
+        ctx.record.history.other_rheumatic_autoimmune_disease,
+        "history.other_rheumatic_autoimmune_disease",
+        "another rheumatic autoimmune disease is recorded",
+        "none recorded",
+    )
 
 
 def ex04_environmental(ctx: _Context) -> Outcome:
-    return _flag(ctx.record.history.environmental_ssc_like_illness,
-                 "history.environmental_ssc_like_illness",
-                 "an environmental SSc-like illness is recorded", "none recorded")
+    return _flag(
+        ctx.record.history.environmental_ssc_like_illness,
+        "history.environmental_ssc_like_illness",
+        "an environmental SSc-like illness is recorded",
+        "none recorded",
+    )
 
 
 def ex05_renal_crisis(ctx: _Context) -> Outcome:
-    return _flag(ctx.record.history.renal_crisis, "history.renal_crisis",
-                 "a prior renal crisis is recorded", "no prior renal crisis")
+    return _flag(
+        ctx.record.history.renal_crisis,
+        "history.renal_crisis",
+        "a prior renal crisis is recorded",
+        "no prior renal crisis",
+    )
 
 
 def ex06_pah(ctx: _Context) -> Outcome:
@@ -395,15 +408,24 @@ def ex07_pulmonary(ctx: _Context) -> Outcome:
             ctx.errors.append(f"pulmonary.{attribute}: {exc}")
             continue
         parts.append(Outcome(result.status, result.reason))
-    parts.append(_flag(pulmonary.oxygen_therapy, "pulmonary.oxygen_therapy",
-                       "requires oxygen therapy", "no oxygen therapy"))
+    parts.append(
+        _flag(
+            pulmonary.oxygen_therapy,
+            "pulmonary.oxygen_therapy",
+            "requires oxygen therapy",
+            "no oxygen therapy",
+        )
+    )
     return _combine(parts, "")
 
 
 def ex20_infection(ctx: _Context) -> Outcome:
-    active = _flag(ctx.record.infection_screening.active_infection,
-                   "infection_screening.active_infection", "a known active infection",
-                   "no known active infection")
+    active = _flag(
+        ctx.record.infection_screening.active_infection,
+        "infection_screening.active_infection",
+        "a known active infection",
+        "no known active infection",
+    )
     return _combine([active, ctx.washout_outcome("EX20")], "")
 
 
@@ -424,8 +446,12 @@ def _infection_result(field_name: str, excluded: set[str]) -> Callable[[_Context
 
 
 def ex21_immunodeficiency(ctx: _Context) -> Outcome:
-    return _flag(ctx.record.history.immunodeficiency, "history.immunodeficiency",
-                 "an immunodeficiency is recorded", "no immunodeficiency")
+    return _flag(
+        ctx.record.history.immunodeficiency,
+        "history.immunodeficiency",
+        "an immunodeficiency is recorded",
+        "no immunodeficiency",
+    )
 
 
 def ex22_immunoglobulins(ctx: _Context) -> Outcome:
@@ -459,8 +485,12 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
         elif malignancy.date is None:
             parts.append(_missing(f"{name}: no date", f"history.malignancies[{index}].date"))
         elif malignancy.date >= start:
-            parts.append(Outcome("fail", f"{name} on {malignancy.date}, within {window} before "
-                                         f"screening (from {start})"))
+            parts.append(
+                Outcome(
+                    "fail",
+                    f"{name} on {malignancy.date}, within {window} before screening (from {start})",
+                )
+            )
         else:
             parts.append(Outcome("pass", f"{name} on {malignancy.date}, before {start}"))
     return _combine(parts, "no malignancy recorded")
@@ -479,19 +509,29 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
         if test is None:
             parts.append(_missing("pregnancy status unknown: no test", "pregnancy_test"))
         else:
-            parts.append(Outcome("fail" if test.result == "positive" else "pass",
-                                 f"pregnancy test {test.result}"))
-        parts.append(_flag(
-            None if record.contraception_agreed is None else not record.contraception_agreed,
-            "contraception_agreed", "not willing to use adequate contraception",
-            "willing to use adequate contraception",
-        ))
+            parts.append(
+                Outcome(
+                    "fail" if test.result == "positive" else "pass", f"pregnancy test {test.result}"
+                )
+            )
+        parts.append(
+            _flag(
+                None if record.contraception_agreed is None else not record.contraception_agreed,
+                "contraception_agreed",
+                "not willing to use adequate contraception",
+                "willing to use adequate contraception",
+            )
+        )
     return _combine(parts, "")
 
 
 def ex28_allergy(ctx: _Context) -> Outcome:
-    return _flag(ctx.record.history.antibody_allergy, "history.antibody_allergy",
-                 "an allergic reaction to monoclonal antibodies is recorded", "none recorded")
+    return _flag(
+        ctx.record.history.antibody_allergy,
+        "history.antibody_allergy",
+        "an allergic reaction to monoclonal antibodies is recorded",
+        "none recorded",
+    )
 
 
 def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
@@ -522,8 +562,11 @@ CHECKS: dict[str, tuple[Callable[[_Context], Outcome], Kind, str | None]] = {
     "EX14": (_washout_check("EX14"), "computed", "planned_randomization"),
     "EX15": (_washout_check("EX15"), "computed", None),
     "EX16": (_attested("EX16"), "attested", "screening"),
-    "EX17": (_infection_result("hepatitis_b,hepatitis_c", {"active", "chronic"}), "computed",
-             "screening"),
+    "EX17": (
+        _infection_result("hepatitis_b,hepatitis_c", {"active", "chronic"}),
+        "computed",
+        "screening",
+    ),
     "EX18": (_infection_result("tuberculosis", {"active", "latent"}), "computed", "screening"),
     "EX19": (_infection_result("hiv", {"positive"}), "computed", "screening"),
     "EX20": (ex20_infection, "computed", "screening"),
@@ -548,8 +591,9 @@ def _anchor_text(record: ParticipantRecord, anchor: str | None) -> str | None:
     return f"{label} {value}" if value else f"{label} (not recorded)"
 
 
-def screen(record: ParticipantRecord, study: Study | None = None,
-           source: str = "participant record") -> ScreeningResult:
+def screen(
+    record: ParticipantRecord, study: Study | None = None, source: str = "participant record"
+) -> ScreeningResult:
     """Check every criterion on one record. Raises ProtocolDataError for unusable lab input."""
     study = study or load_study()
     ctx = _Context(record, study, source)
@@ -572,8 +616,11 @@ def screen(record: ParticipantRecord, study: Study | None = None,
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}
     verdict: Verdict = (
-        "not_eligible" if "fail" in statuses else "incomplete" if "unknown" in statuses else
-        "eligible"
+        "not_eligible"
+        if "fail" in statuses
+        else "incomplete"
+        if "unknown" in statuses
+        else "eligible"
     )
     missing: dict[str, list[str]] = {}
     for result in results:
@@ -609,8 +656,10 @@ def format_text(result: ScreeningResult, record: ParticipantRecord | None = None
     ]
     if record is not None:
         d = record.dates
-        lines.append(f"Screening {d.screening or '-'}, planned randomization "
-                     f"{d.planned_randomization or '-'}")
+        lines.append(
+            f"Screening {d.screening or '-'}, planned randomization "
+            f"{d.planned_randomization or '-'}"
+        )
     lines.append("")
     for c in result.criteria:
         mark = {"pass": "pass   ", "fail": "FAIL   ", "unknown": "UNKNOWN"}[c.status]

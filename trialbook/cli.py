@@ -218,17 +218,16 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     screen.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     handlers["screen"] = _screen
 
-    schema = commands.add_parser("schema", help="print the participant record's JSON Schema")
+    commands.add_parser("schema", help="print the participant record's JSON Schema")
     handlers["schema"] = _schema
 
-    lint_parser = commands.add_parser(
+    commands.add_parser(
         "lint",
         help="logic check over the criteria: redundant, conflicting or ambiguous ones",
         description="Exit 0 when every finding is in the protocol issues log, 1 when a finding "
         "is new.",
     )
     handlers["lint"] = _lint
-    del lint_parser
 
     return parser, handlers
 
