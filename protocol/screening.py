@@ -538,49 +538,217 @@ def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
     return lambda ctx: ctx.washout_outcome(criterion)
 
 
-CHECKS: dict[str, tuple[Callable[[_Context], Outcome], Kind, str | None]] = {
-    "IN01": (in01_age, "computed", "screening"),
-    "IN02": (in02_acr_eular, "computed", None),
-    "IN03": (in03_diffuse, "computed", "screening"),
-    "IN04": (in04_duration, "computed", "screening"),
-    "IN05": (in05_mrss, "computed", "screening"),
-    "IN06": (in06_pregnancy_test, "computed", "screening"),
-    "IN07": (in07_consent, "attested", "consent"),
-    "EX01": (ex01_limited, "computed", "screening"),
-    "EX02": (ex02_duration, "computed", "screening"),
-    "EX03": (ex03_rheumatic, "computed", None),
-    "EX04": (ex04_environmental, "computed", None),
-    "EX05": (ex05_renal_crisis, "computed", None),
-    "EX06": (ex06_pah, "computed", "screening"),
-    "EX07": (ex07_pulmonary, "computed", "screening"),
-    "EX08": (_washout_check("EX08"), "computed", "planned_randomization"),
-    "EX09": (_washout_check("EX09"), "computed", "planned_randomization"),
-    "EX10": (_washout_check("EX10"), "computed", "planned_randomization"),
-    "EX11": (_washout_check("EX11"), "computed", "planned_randomization"),
-    "EX12": (_washout_check("EX12"), "computed", "planned_randomization"),
-    "EX13": (_washout_check("EX13"), "computed", None),
-    "EX14": (_washout_check("EX14"), "computed", "planned_randomization"),
-    "EX15": (_washout_check("EX15"), "computed", None),
-    "EX16": (_attested("EX16"), "attested", "screening"),
-    "EX17": (
+@dataclass(frozen=True)
+class Check:
+    """One criterion's executable rule and its description for people, in one object."""
+
+    run: Callable[[_Context], Outcome]
+    kind: Kind
+    anchor: str | None  # the record date the criterion is anchored to
+    how: str  # how it is checked and where its boundary lies; {names} come from study.yaml
+
+
+_WASHOUT_HOW = (
+    "by the washout calculator from the medications and events lists ({windows}); a last dose "
+    "on the boundary day is within the window; a medicine the catalogue does not know is "
+    "unknown until the investigator clears it"
+)
+
+CHECKS: dict[str, Check] = {
+    "IN01": Check(
+        in01_age,
+        "computed",
+        "screening",
+        "age in completed years on the screening date; {min_age} to {max_age} "
+        "inclusive (the day before the {max_age_plus_one} birthday is the last)",
+    ),
+    "IN02": Check(
+        in02_acr_eular,
+        "computed",
+        None,
+        "ACR/EULAR 2013 total (the highest weight per category) of at least "
+        "{acr_min}; not applicable (fails) if skin thickening spares the fingers or "
+        "another disorder explains it; every item must be recorded",
+    ),
+    "IN03": Check(
+        in03_diffuse,
+        "computed",
+        "screening",
+        "LeRoy subset from the 17 graded mRSS areas (and the back): diffuse when a "
+        "proximal area and a distal area are involved (grade 1 or more)",
+    ),
+    "IN04": Check(
+        in04_duration,
+        "computed",
+        "screening",
+        "calendar months from the first non-Raynaud manifestation to screening; at "
+        "most {duration_max} (exactly {duration_max} passes, one day more fails)",
+    ),
+    "IN05": Check(
+        in05_mrss, "computed", "screening", "mRSS (17 areas, 0-51) of at least {mrss_min}"
+    ),
+    "IN06": Check(
+        in06_pregnancy_test,
+        "computed",
+        "screening",
+        "for a woman of childbearing potential: a negative serum test dated on the "
+        "screening visit (a urine test, or another date, is unknown); others pass",
+    ),
+    "IN07": Check(
+        in07_consent,
+        "attested",
+        "consent",
+        "the investigator's attestation, and a consent date on or before screening",
+    ),
+    "EX01": Check(
+        ex01_limited, "computed", "screening", "LeRoy subset (as IN03): limited cutaneous SSc fails"
+    ),
+    "EX02": Check(
+        ex02_duration,
+        "computed",
+        "screening",
+        "disease duration (as IN04) of more than {duration_excl} fails; exactly "
+        "{duration_excl} passes",
+    ),
+    "EX03": Check(ex03_rheumatic, "computed", None, "recorded history: yes fails"),
+    "EX04": Check(ex04_environmental, "computed", None, "recorded history: yes fails"),
+    "EX05": Check(ex05_renal_crisis, "computed", None, "recorded history: yes fails"),
+    "EX06": Check(ex06_pah, "computed", "screening", "the PAH risk category; {pah_excluded} fail"),
+    "EX07": Check(
+        ex07_pulmonary,
+        "computed",
+        "screening",
+        "FVC {fvc}, DLCO {dlco} (strict: exactly at the threshold passes), or oxygen therapy",
+    ),
+    "EX08": Check(_washout_check("EX08"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX09": Check(_washout_check("EX09"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX10": Check(_washout_check("EX10"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX11": Check(
+        _washout_check("EX11"),
+        "computed",
+        "planned_randomization",
+        "prednisone-equivalent daily dose (BNF table) above {steroid_limit}/day, or "
+        "an IV/IM injection, in the window; exactly {steroid_limit}/day passes",
+    ),
+    "EX12": Check(_washout_check("EX12"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX13": Check(
+        _washout_check("EX13"),
+        "computed",
+        None,
+        "any use ever of a catalogued B-cell depleting therapy or belimumab fails",
+    ),
+    "EX14": Check(_washout_check("EX14"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX15": Check(
+        _washout_check("EX15"),
+        "computed",
+        None,
+        "any use ever of a catalogued cell depletion therapy fails",
+    ),
+    "EX16": Check(_attested("EX16"), "attested", "screening", "the investigator's attestation"),
+    "EX17": Check(
         _infection_result("hepatitis_b,hepatitis_c", {"active", "chronic"}),
         "computed",
         "screening",
+        "hepatitis B and C results: active or chronic fails",
     ),
-    "EX18": (_infection_result("tuberculosis", {"active", "latent"}), "computed", "screening"),
-    "EX19": (_infection_result("hiv", {"positive"}), "computed", "screening"),
-    "EX20": (ex20_infection, "computed", "screening"),
-    "EX21": (ex21_immunodeficiency, "computed", None),
-    "EX22": (ex22_immunoglobulins, "computed", "screening"),
-    "EX23": (_washout_check("EX23"), "computed", "planned_randomization"),
-    "EX24": (ex24_labs, "computed", "screening"),
-    "EX25": (ex25_malignancy, "computed", "screening"),
-    "EX26": (_washout_check("EX26"), "computed", "planned_randomization"),
-    "EX27": (ex27_pregnancy, "computed", "screening"),
-    "EX28": (ex28_allergy, "computed", None),
-    "EX29": (_washout_check("EX29"), "computed", "planned_randomization"),
-    "EX30": (_attested("EX30"), "attested", "screening"),
+    "EX18": Check(
+        _infection_result("tuberculosis", {"active", "latent"}),
+        "computed",
+        "screening",
+        "TB status: active or latent fails",
+    ),
+    "EX19": Check(
+        _infection_result("hiv", {"positive"}),
+        "computed",
+        "screening",
+        "HIV: positive (or known history) fails",
+    ),
+    "EX20": Check(
+        ex20_infection,
+        "computed",
+        "screening",
+        "a known active infection, or an infection event in its window ({windows}); an "
+        "event after screening is for the investigator (PI15)",
+    ),
+    "EX21": Check(ex21_immunodeficiency, "computed", None, "recorded history: yes fails"),
+    "EX22": Check(
+        ex22_immunoglobulins, "computed", "screening", "IgA {iga}, IgG {igg}, in any unit (strict)"
+    ),
+    "EX23": Check(_washout_check("EX23"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX24": Check(
+        ex24_labs,
+        "computed",
+        "screening",
+        "haemoglobin {hemoglobin}, WBC {wbc}, neutrophils {neutrophils}, platelets "
+        "{platelets}, ALT and AST {alt}, bilirubin {total_bilirubin}, eGFR {egfr} "
+        "(reported, or CKD-EPI 2021 from creatinine); strict comparisons",
+    ),
+    "EX25": Check(
+        ex25_malignancy,
+        "computed",
+        "screening",
+        "a malignancy dated within {malignancy_window} before screening fails (the "
+        "boundary day is within), unless of an excepted type",
+    ),
+    "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX27": Check(
+        ex27_pregnancy,
+        "computed",
+        "screening",
+        "pregnant, breastfeeding, or (childbearing potential) unwilling to use contraception fails",
+    ),
+    "EX28": Check(ex28_allergy, "computed", None, "recorded history: yes fails"),
+    "EX29": Check(
+        _washout_check("EX29"),
+        "computed",
+        "planned_randomization",
+        "the same rule as EX26 (the record repeats it, PI03)",
+    ),
+    "EX30": Check(_attested("EX30"), "attested", "screening", "the investigator's attestation"),
 }
+
+
+def describe(criterion_id: str, study: Study | None = None) -> str:
+    """How a criterion is checked, with its thresholds taken from study.yaml."""
+    study = study or load_study()
+    rules = study.criterion_rules
+    from protocol.units import format_quantity
+
+    values = {
+        "min_age": format_quantity(study.population.minimum_age.value),
+        "max_age": format_quantity(study.population.maximum_age.value),
+        "max_age_plus_one": _ordinal(
+            int(study.population.maximum_age.value.to("year").magnitude) + 1
+        ),
+        "acr_min": rules.acr_eular_minimum.value,
+        "duration_max": format_quantity(rules.disease_duration_maximum.value),
+        "duration_excl": format_quantity(rules.disease_duration_exclusion.value),
+        "mrss_min": rules.mrss_minimum.value,
+        "pah_excluded": " and ".join(rules.pah_excluded_risk.value),
+        "malignancy_window": str(rules.malignancy_window.value),
+        "steroid_limit": format_quantity(study.corticosteroid_rule.daily_limit.value),
+    }
+    values |= {a.name: str(a.threshold.value) for a in study.lab_analytes if a.threshold}
+    windows = [
+        f"{g.label.lower()}: {g.window.value if g.window else 'no window given'} "
+        f"{'' if g.rule == 'lifetime' else g.anchor_as_written}".strip()
+        for g in study.medication_classes
+        if g.criterion == criterion_id
+    ]
+    windows += [
+        f"{e.label.lower()}: {e.window.value if e.window else 'any'} {e.anchor_as_written}"
+        for e in study.exposure_events
+        if criterion_id in (e.criterion, *e.also_criteria)
+    ]
+    values["windows"] = "; ".join(windows)
+    return CHECKS[criterion_id].how.format(**values)
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
 
 
 def _anchor_text(record: ParticipantRecord, anchor: str | None) -> str | None:
@@ -599,16 +767,16 @@ def screen(
     ctx = _Context(record, study, source)
     results = []
     for criterion in study.criteria:
-        check, kind, anchor = CHECKS[criterion.id]
-        outcome = check(ctx)
+        check = CHECKS[criterion.id]
+        outcome = check.run(ctx)
         results.append(
             CriterionResult(
                 id=criterion.id,
                 status=outcome.status,
                 reason=outcome.reason,
                 text=criterion.text,
-                kind=kind,
-                anchor=_anchor_text(record, anchor),
+                kind=check.kind,
+                anchor=_anchor_text(record, check.anchor),
                 missing=list(dict.fromkeys(outcome.missing)),
             )
         )
