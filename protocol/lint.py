@@ -118,7 +118,7 @@ def lint(study: Study | None = None) -> list[Finding]:
         add(
             "ambiguous",
             ids,
-            f"{', '.join(ids)} count from 'entry into this study', which the record does not "
+            f"{', '.join(ids)} counts from 'entry into this study', which the record does not "
             f"define; other windows count from randomization or screening",
             "entry",
         )
