@@ -124,6 +124,7 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
 Mass = _quantity_type("[mass]", "a mass", "160 mg")
 Frequency = _quantity_type("1/[time]", "a frequency", "1/week")
 Duration = _quantity_type("[time]", "a duration", "48 week")
+Volume = _quantity_type("[length]**3", "a volume", "1 mL")
 MolarMass = _quantity_type("[mass]/[substance]", "a molar mass", "113.12 g/mol")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from protocol.facts import (
     Mass,
     MolarMass,
     ThresholdText,
+    Volume,
     WindowText,
 )
 
@@ -279,6 +280,52 @@ class SkinScore(_Model):
         return self
 
 
+class Presentation(_Model):
+    intervention: str
+    form: str
+    strength: Fact[Mass]
+    reconstitution: Fact[Volume] | None = None
+    storage: Fact[str] | None = None
+    dispensing_unit: str
+
+
+def _iso_duration(text: str) -> timedelta:
+    import isodate
+
+    try:
+        duration = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError, TypeError):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as 'P3D' or 'P1W'") from None
+    if not isinstance(duration, timedelta):
+        raise ValueError(f"{text!r}: a visit window is in days or weeks, not months or years")
+    return duration
+
+
+class Visit(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    day: int = Field(description="Study day of the target date; randomization is day 1")
+    window_before: str
+    window_after: str
+    activities: list[str]
+
+    @model_validator(mode="after")
+    def _windows_are_iso_durations(self) -> Visit:
+        _iso_duration(self.window_before)
+        _iso_duration(self.window_after)
+        if self.day == 0:
+            raise ValueError("there is no day 0: randomization is day 1, the day before is -1")
+        return self
+
+    @property
+    def before(self) -> timedelta:
+        return _iso_duration(self.window_before)
+
+    @property
+    def after(self) -> timedelta:
+        return _iso_duration(self.window_after)
+
+
 class DosingRules(_Model):
     dose_at_end_of_treatment: Fact[bool]
 
@@ -332,6 +379,8 @@ class Study(_Model):
     population: Population
     interventions: list[Intervention]
     dosing_rules: DosingRules
+    presentations: list[Presentation]
+    visit_schedule: Fact[list[Visit]]
     lab_analytes: list[LabAnalyte]
     washout_convention: Fact[Literal["boundary_day_excluded"]]
     medication_classes: list[MedicationClass]
@@ -364,6 +413,18 @@ class Study(_Model):
         problems += _duplicates("interventions", [i.id for i in self.interventions])
         problems += _duplicates("arms", [a.id for a in self.arms])
         problems += _catalogue_problems(self, known_criteria)
+        intervention_ids = {i.id for i in self.interventions}
+        for index, presentation in enumerate(self.presentations):
+            if presentation.intervention not in intervention_ids:
+                problems.append(
+                    f"presentations[{index}].intervention: {presentation.intervention!r} is not "
+                    f"an intervention id; expected one of {sorted(intervention_ids)}"
+                )
+        visits = self.visit_schedule.value
+        problems += _duplicates("visit_schedule.value", [v.id for v in visits])
+        days = [v.day for v in visits]
+        if days != sorted(days):
+            problems.append("visit_schedule.value: visits are not in order of their day")
         analyte_names = [a.name for a in self.lab_analytes]
         problems += _duplicates("lab_analytes", analyte_names)
         for index, analyte in enumerate(self.lab_analytes):

@@ -152,6 +152,57 @@ def _lint(args: argparse.Namespace) -> int:
     return EXIT_FAIL if any(f.is_new for f in findings) else EXIT_OK
 
 
+def _calendar(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from dosing.calendar import (
+        ASSUMPTION_NOTE,
+        build_calendar,
+        calendar_csv,
+        calendar_ics,
+        check_writable,
+        write_file,
+    )
+    from protocol.errors import ProtocolDataError
+
+    try:
+        randomization = date.fromisoformat(args.randomization)
+    except ValueError:
+        print(
+            f"error: --randomization {args.randomization!r} is not a date (YYYY-MM-DD)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    try:
+        calendar = build_calendar(args.arm, randomization)
+        for target in filter(None, (args.csv, args.ics)):  # refuse before writing anything
+            check_writable(target, force=args.force)
+        written = []
+        if args.csv:
+            written.append(write_file(args.csv, calendar_csv(calendar), force=args.force))
+        if args.ics:
+            written.append(write_file(args.ics, calendar_ics(calendar), force=args.force))
+    except ProtocolDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"NCT06375005 calendar: {calendar.arm.label.value}, randomization {randomization}")
+    print(ASSUMPTION_NOTE)
+    for regimen in calendar.regimens:
+        count = regimen.administration_count
+        first = min(d.date for d in calendar.doses if d.intervention == regimen.name)
+        last = max(d.date for d in calendar.doses if d.intervention == regimen.name)
+        print(f"{regimen.name} {regimen.dose:~P} x {count} ({first} to {last})")
+    print()
+    print(f"{'date':10}  {'kind':5}  {'what':45}  window")
+    for row in calendar.rows(daily_detail=args.all_doses):
+        print(f"{row['date']:10}  {row['kind']:5}  {row['what']:45}  {row['window']}")
+    if not args.all_doses:
+        print("(twice-daily oral doses are listed with --all-doses, and in the CSV)")
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = argparse.ArgumentParser(
         prog="trialbook",
@@ -218,6 +269,24 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     screen.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     handlers["screen"] = _screen
 
+    calendar = commands.add_parser(
+        "calendar",
+        help="every dose and visit of one participant, as a table, CSV or iCalendar file",
+        description="Exit 0 when done, 2 on bad input (an unknown arm, a date that is not a "
+        "date, an existing file without --force).",
+        epilog="example: trialbook calendar --arm telitacicept --randomization 2025-03-17 "
+        "--ics syn-01.ics",
+    )
+    calendar.add_argument("--arm", required=True, help="arm id or label (forgiving match)")
+    calendar.add_argument("--randomization", required=True, help="randomization date, day 1")
+    calendar.add_argument("--csv", help="write every dose and visit to this CSV file")
+    calendar.add_argument("--ics", help="write visits and injections to this iCalendar file")
+    calendar.add_argument("--force", action="store_true", help="overwrite existing files")
+    calendar.add_argument(
+        "--all-doses", action="store_true", help="list every oral dose on screen too"
+    )
+    handlers["calendar"] = _calendar
+
     commands.add_parser("schema", help="print the participant record's JSON Schema")
     handlers["schema"] = _schema
 
@@ -243,7 +312,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     if getattr(args, "uln", None) is not None:
         args.uln, args.uln_unit = args.uln
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except BrokenPipeError:  # output piped to `head`: stop quietly, as other commands do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
