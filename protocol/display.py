@@ -79,7 +79,8 @@ def provenance_cell(fact: Fact[Any]) -> str:
     if fact.is_assumption:
         return f"{ASSUMPTION_MARK}: {fact.note}"
     if fact.provenance == "registry":
-        return f"registry: {(fact.registry_field or '').removeprefix('protocolSection.')}"
+        # the module name adds nothing a reader needs: designModule.phases[0] -> phases[0]
+        return f"registry: {(fact.registry_field or '').split('Module.')[-1]}"
     return fact.provenance_label
 
 

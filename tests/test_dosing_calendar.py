@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from datetime import date, timedelta
 
 import pytest
@@ -59,7 +60,7 @@ def test_both_arms_doses_and_totals():
 
 def test_weekly_doses_are_7_days_apart_and_mmf_twice_each_day():
     doses = administrations(_regimen("telitacicept"), RANDOMIZATION)
-    assert {(b.date - a.date).days for a, b in zip(doses, doses[1:], strict=False)} == {7}
+    assert {(b.date - a.date).days for a, b in itertools.pairwise(doses)} == {7}
     mmf = administrations(_regimen("mycophenolate_mofetil"), RANDOMIZATION)
     per_day = {}
     for dose in mmf:
@@ -204,7 +205,7 @@ def test_dispensing_with_overage():
 
 def test_the_plan_covers_every_dose_until_the_last_window():
     lines = dispensing_plan("telitacicept_mmf", RANDOMIZATION, 0)
-    first = [line for line in lines if line.intervention == "Telitacicept"][0]
+    first = next(line for line in lines if line.intervention == "Telitacicept")
     assert first.until_date == date(2025, 4, 17)  # latest day of the week-4 window
     assert first.doses == 5
 
