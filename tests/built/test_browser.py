@@ -1,0 +1,188 @@
+"""The published book in a real browser: headless Chromium from Debian, offline, on localhost.
+
+Every page of the table of contents must load with no console error and no request to any host
+but localhost; the search must find terms, criterion IDs and words of a criterion; the
+eligibility table and a figure must render. Screenshots go to _build/screenshots/.
+
+Outside CI the test skips, saying why, when Chromium or ChromeDriver is absent; in CI (CI=true)
+a missing browser fails, because .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.built.test_built_book import HTML
+from tests.conftest import REPO
+from tests.test_book_sources import TOC_FILES
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = REPO / "_build" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def _browser_missing() -> str | None:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    return ", ".join(missing) if missing else None
+
+
+if _browser_missing() and os.environ.get("CI") != "true":
+    pytest.skip(
+        f"headless browser test skipped: {_browser_missing()} not installed "
+        f"(apt-get install chromium chromium-driver; .ci/run does this)",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.skipif(
+    not (HTML / "index.html").exists(), reason="the book is not built: run `make book` first"
+)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    assert not _browser_missing(), f"CI needs {_browser_missing()}: .ci/run installs them"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    # An explicit driver path: Selenium Manager never runs, so nothing is downloaded.
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _requests(driver: object) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):  # type: ignore[attr-defined]
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def _console_errors(driver: object) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")  # type: ignore[attr-defined]
+        if entry["level"] == "SEVERE"
+    ]
+
+
+@pytest.mark.parametrize("entry", TOC_FILES)
+def test_every_page_loads_offline_without_console_errors(server, browser, entry):
+    _requests(browser)  # drop what earlier pages logged
+    _console_errors(browser)
+    browser.get(f"{server}/{entry}.html")
+    assert browser.find_element("css selector", "article.bd-article h1").text.strip()
+    foreign = [
+        url
+        for url in _requests(browser)
+        if urlparse(url).scheme in ("http", "https", "ws", "wss")
+        and urlparse(url).hostname not in LOCAL_HOSTS
+    ]
+    assert foreign == [], f"{entry} requested other hosts"
+    assert _console_errors(browser) == [], f"{entry} logged console errors"
+
+
+def _search(driver: object, server: str, query: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(f"{server}/search.html?q={query}")  # type: ignore[attr-defined]
+    WebDriverWait(driver, 20).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#search-results p"))
+    )
+    WebDriverWait(driver, 20).until(
+        lambda d: (
+            "Search finished" in d.find_element(By.ID, "search-results").text
+            or d.find_elements(By.CSS_SELECTOR, "ul.search li")
+        )
+    )
+    return [
+        link.get_attribute("href")
+        for link in driver.find_elements(By.CSS_SELECTOR, "ul.search li a")  # type: ignore
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [
+        ("mRSS", "eligibility/classification"),
+        ("telitacicept", "intervention/intervention"),
+        ("EX24", "eligibility/criteria"),  # a criterion by its ID
+        ("bleomycin", "eligibility/criteria"),  # ... and by a word of its text (EX04)
+    ],
+)
+def test_the_search_finds_terms_and_criteria(server, browser, query, page):
+    results = _search(browser, server, query)
+    assert any(page in (href or "") for href in results), f"{query!r}: {results}"
+
+
+def test_the_eligibility_table_and_a_figure_render(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}/book/protocol/population.html")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.dataframe tbody tr")
+    ids = [row.find_element(By.TAG_NAME, "th").text for row in rows]
+    assert "IN01" in ids and "EX30" in ids
+    browser.get(f"{server}/book/protocol/summary.html")
+    figures = browser.find_elements(By.CSS_SELECTOR, "main img[src$='.svg']")
+    assert figures, "no SVG figure on the summary page"
+    width = browser.execute_script("return arguments[0].naturalWidth", figures[0])
+    assert width > 100, "the trial schema did not render"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["book/index", "book/protocol/summary", "book/eligibility/criteria", "book/screening/labs"],
+)
+def test_screenshots(server, browser, entry):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{server}/{entry}.html")
+    path = SCREENSHOTS / f"{entry.replace('/', '-')}.png"
+    assert browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
