@@ -336,7 +336,7 @@ def _attested(criterion: str) -> Callable[[_Context], Outcome]:
         said = "applies" if attestation.applies else "does not apply"
         return Outcome(verdict, f"the investigator attests on {attestation.date} that it {said}")
 
-    return check
+    return _named(check, f"attested[{criterion}]")
 
 
 def in07_consent(ctx: _Context) -> Outcome:
@@ -442,7 +442,7 @@ def _infection_result(field_name: str, excluded: set[str]) -> Callable[[_Context
                 parts.append(Outcome(status, f"{name.replace('_', ' ')}: {value}"))
         return _combine(parts, "")
 
-    return check
+    return _named(check, f"infection_result[{field_name}]")
 
 
 def ex21_immunodeficiency(ctx: _Context) -> Outcome:
@@ -534,8 +534,14 @@ def ex28_allergy(ctx: _Context) -> Outcome:
     )
 
 
+def _named(check: Callable[[_Context], Outcome], name: str) -> Callable[[_Context], Outcome]:
+    """Give a check made by a factory a name the traceability appendix can show."""
+    check.__name__ = check.__qualname__ = name
+    return check
+
+
 def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
-    return lambda ctx: ctx.washout_outcome(criterion)
+    return _named(lambda ctx: ctx.washout_outcome(criterion), f"washout_outcome[{criterion}]")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,16 @@ from protocol.classification import (
 )
 from protocol.participant import AcrEularFindings, Mrss, SkinAreas, SscFindings
 
+pytestmark = pytest.mark.traces(
+    "criteria.IN01",
+    "criteria.IN02",
+    "criteria.IN03",
+    "criteria.IN04",
+    "criteria.IN05",
+    "criteria.EX01",
+    "criterion_rules.acr_eular_minimum",
+)
+
 ITEMS = [
     "skin_thickening_proximal_to_mcp",
     "puffy_fingers",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trialbook.cli import main
+
+pytestmark = pytest.mark.traces("interventions", "visit_schedule")
 
 
 def test_table_on_screen(capsys):

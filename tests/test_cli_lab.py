@@ -8,6 +8,8 @@ import pytest
 
 from trialbook.cli import main
 
+pytestmark = pytest.mark.traces("lab_analytes")
+
 
 @pytest.mark.parametrize(
     ("argv", "code"),

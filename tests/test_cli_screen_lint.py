@@ -11,6 +11,8 @@ from protocol.study import load_study
 from tests.conftest import REPO
 from trialbook.cli import main
 
+pytestmark = pytest.mark.traces("criteria")
+
 CASES = REPO / "book" / "cases"
 
 

@@ -9,6 +9,8 @@ import pytest
 from tests.conftest import REPO
 from trialbook.cli import main
 
+pytestmark = pytest.mark.traces("medication_classes", "exposure_events")
+
 EXAMPLE = REPO / "examples" / "washout-synthetic.yaml"
 
 

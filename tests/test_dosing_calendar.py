@@ -33,6 +33,8 @@ from dosing.dispensing import (
 from dosing.regimens import regimens_for_arm
 from protocol.study import load_study
 
+pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentations", "dosing_rules")
+
 RANDOMIZATION = date(2025, 3, 17)
 
 

@@ -15,6 +15,8 @@ from protocol.labs import (
 )
 from protocol.units import Quantity, unit_text_to_pint
 
+pytestmark = pytest.mark.traces("lab_analytes", "criteria.EX07", "criteria.EX22", "criteria.EX24")
+
 # Non-ULN analytes with a threshold of their own.
 DIRECT = [a for a in analytes().values() if a.threshold is not None and not a.relative_to_uln]
 RELATIVE = [a for a in analytes().values() if a.relative_to_uln]

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from protocol.labs import LabInputError, analytes, check_lab, check_lab_column, parse_unit
 from protocol.units import Quantity
 
+pytestmark = pytest.mark.traces("lab_analytes")
+
 PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DIRECT = sorted(n for n, a in analytes().items() if a.threshold and not a.relative_to_uln)
 ALL_UNITS = sorted({(n, u) for n, a in analytes().items() for u in a.accepted_units})

@@ -8,6 +8,8 @@ from dosing.regimens import Regimen, regimens_for_arm
 from protocol.study import load_study
 from protocol.units import Quantity
 
+pytestmark = pytest.mark.traces("interventions", "dosing_rules")
+
 
 def _regimen(**changes):
     study = load_study()

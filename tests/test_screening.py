@@ -50,6 +50,7 @@ def test_the_engine_has_a_check_for_every_criterion_in_registry_order():
     assert list(CHECKS) == IDS and len(IDS) == 37
 
 
+@pytest.mark.traces("criteria")
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_every_case_reports_all_37_criteria_in_registry_order(path):
     from protocol.screening import screen_file
@@ -76,6 +77,7 @@ def test_the_cases_reach_every_verdict():
 # -- each computed criterion just below, at and just above its boundary --------------------
 
 
+@pytest.mark.traces("criteria.IN01")
 @pytest.mark.parametrize(
     ("birth", "status"),
     [
@@ -91,6 +93,12 @@ def test_in01_age(birth, status):
     assert statuses(dates__birth=birth)["IN01"] == status
 
 
+@pytest.mark.traces(
+    "criteria.IN04",
+    "criteria.EX02",
+    "criterion_rules.disease_duration_maximum",
+    "criterion_rules.disease_duration_exclusion",
+)
 @pytest.mark.parametrize(
     ("first", "in04", "ex02"),
     [
@@ -119,12 +127,14 @@ def _mrss(total: int) -> dict:
     return areas
 
 
+@pytest.mark.traces("criteria.IN05", "criteria.IN03", "criterion_rules.mrss_minimum")
 @pytest.mark.parametrize(("total", "status"), [(9, "fail"), (10, "pass"), (11, "pass")])
 def test_in05_mrss(total, status):
     result = statuses(ssc__mrss__areas=_mrss(total))
     assert result["IN05"] == status and result["IN03"] == "pass"
 
 
+@pytest.mark.traces("criteria.IN02", "criterion_rules.acr_eular_minimum")
 @pytest.mark.parametrize(
     ("present", "status"),
     [
@@ -139,6 +149,7 @@ def test_in02_acr_eular(present, status):
     assert statuses(ssc__acr_eular=items)["IN02"] == status
 
 
+@pytest.mark.traces("criteria.IN06", "criteria.EX27")
 @pytest.mark.parametrize(
     ("changes", "in06", "ex27"),
     [
@@ -164,6 +175,7 @@ def test_in06_and_ex27_pregnancy(changes, in06, ex27):
     assert (result["IN06"], result["EX27"]) == (in06, ex27)
 
 
+@pytest.mark.traces("criteria.EX07", "lab_analytes.fvc", "lab_analytes.dlco")
 @pytest.mark.parametrize(
     ("fvc", "dlco", "oxygen", "status"),
     [
@@ -187,6 +199,7 @@ def test_ex07_pulmonary(fvc, dlco, oxygen, status):
     assert result["EX07"] == status
 
 
+@pytest.mark.traces("criteria.EX06", "criterion_rules.pah_excluded_risk")
 @pytest.mark.parametrize(
     ("risk", "status"),
     [("none", "pass"), ("low", "pass"), ("intermediate", "fail"), ("high", "fail")],
@@ -195,6 +208,7 @@ def test_ex06_pah_risk(risk, status):
     assert statuses(pah_risk=risk)["EX06"] == status
 
 
+@pytest.mark.traces("criteria.EX25", "criterion_rules.malignancy_window")
 @pytest.mark.parametrize(
     ("when", "status"),
     [(date(2020, 3, 2), "pass"), (date(2020, 3, 3), "fail"), (date(2020, 3, 4), "fail")],
@@ -204,6 +218,7 @@ def test_ex25_malignancy_five_calendar_years(when, status):
     assert statuses(history__malignancies=[malignancy])["EX25"] == status
 
 
+@pytest.mark.traces("criteria.EX25")
 def test_ex25_excepts_local_skin_cancer():
     malignancy = {
         "type": "basal cell carcinoma, excised",
@@ -213,6 +228,20 @@ def test_ex25_excepts_local_skin_cancer():
     assert statuses(history__malignancies=[malignancy])["EX25"] == "pass"
 
 
+@pytest.mark.traces(
+    "criteria.EX03",
+    "criteria.EX04",
+    "criteria.EX05",
+    "criteria.EX16",
+    "criteria.EX17",
+    "criteria.EX18",
+    "criteria.EX19",
+    "criteria.EX20",
+    "criteria.EX21",
+    "criteria.EX28",
+    "criteria.EX30",
+    "criteria.IN07",
+)
 @pytest.mark.parametrize(
     ("field", "value", "criterion"),
     [
@@ -241,6 +270,7 @@ def test_resolved_hepatitis_b_passes():
     assert statuses(infection_screening__hepatitis_b="resolved")["EX17"] == "pass"
 
 
+@pytest.mark.traces("criteria.EX22", "criteria.EX24")
 def test_labs_reach_ex22_and_ex24():
     assert statuses(labs__iga={"value": 9, "unit": "mg/dL"})["EX22"] == "fail"
     assert statuses(labs__iga={"value": 10, "unit": "mg/dL"})["EX22"] == "pass"
@@ -250,6 +280,9 @@ def test_labs_reach_ex22_and_ex24():
     )
 
 
+@pytest.mark.traces(
+    "criteria.EX09", "criteria.EX10", "criteria.EX13", "criteria.EX14", "criteria.EX15"
+)
 def test_an_unknown_medicine_leaves_the_open_classes_unknown_until_cleared():
     meds = ELIGIBLE["medications"] + [{"name": "pentoxifylline", "ongoing": True}]
     result = statuses(medications=meds)
@@ -307,6 +340,7 @@ def _without(path):
     return data
 
 
+@pytest.mark.traces("criteria")
 @pytest.mark.parametrize("path", FIELDS, ids=lambda p: ".".join(map(str, p)))
 def test_removing_any_field_from_an_eligible_case_never_leaves_it_eligible(path):
     try:
@@ -322,6 +356,7 @@ def test_the_base_case_is_eligible():
     assert len(FIELDS) > 100
 
 
+@pytest.mark.traces("criteria")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=8))
 def test_no_record_with_missing_data_is_judged_eligible(removed):

@@ -20,6 +20,24 @@ from protocol.washout import (
     window_start,
 )
 
+pytestmark = pytest.mark.traces(
+    "medication_classes",
+    "exposure_events",
+    "corticosteroid_rule",
+    "criteria.EX08",
+    "criteria.EX09",
+    "criteria.EX10",
+    "criteria.EX11",
+    "criteria.EX12",
+    "criteria.EX13",
+    "criteria.EX14",
+    "criteria.EX15",
+    "criteria.EX20",
+    "criteria.EX23",
+    "criteria.EX26",
+    "criteria.EX29",
+)
+
 RANDOMIZATION = date(2025, 3, 17)
 SCREENING = date(2025, 3, 3)
 DAY = timedelta(days=1)

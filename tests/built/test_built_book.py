@@ -85,3 +85,10 @@ def test_the_lab_page_shows_every_threshold_and_no_math_from_a_cdn():
         if analyte.threshold:
             assert str(analyte.threshold.value) in text
     assert not re.search(r"<script[^>]*mathjax", page.read_text(), re.I)
+
+
+def test_every_rule_is_shown_on_its_page():
+    from protocol.traceability import rules
+
+    for rule in rules():
+        assert rule.shown in _text(HTML / f"{rule.page}.html"), (rule.key, rule.page, rule.shown)
