@@ -64,48 +64,107 @@ def rules(study: Study | None = None) -> list[Rule]:
     found = []
     for criterion in study.criteria:
         run = CHECKS[criterion.id].run
-        found.append(Rule(f"criteria.{criterion.id}", f"{criterion.category} criterion",
-                          f"{run.__module__}.{run.__qualname__}", criterion.id))
+        found.append(
+            Rule(
+                f"criteria.{criterion.id}",
+                f"{criterion.category} criterion",
+                f"{run.__module__}.{run.__qualname__}",
+                criterion.id,
+            )
+        )
     for intervention in study.interventions:
         for attribute in ("dose", "frequency", "duration"):
             value = getattr(intervention, attribute).value
-            shown = (intervention.frequency_label if attribute == "frequency"
-                     else format_quantity(value))
-            found.append(Rule(f"interventions.{intervention.id}.{attribute}",
-                              f"{intervention.name.value} {attribute}",
-                              "dosing.regimens.Regimen", shown))
-    found.append(Rule("dosing_rules.dose_at_end_of_treatment", "counting rule (assumption)",
-                      "dosing.regimens.Regimen.administration_count", "Counting rule"))
+            shown = (
+                intervention.frequency_label if attribute == "frequency" else format_quantity(value)
+            )
+            found.append(
+                Rule(
+                    f"interventions.{intervention.id}.{attribute}",
+                    f"{intervention.name.value} {attribute}",
+                    "dosing.regimens.Regimen",
+                    shown,
+                )
+            )
+    found.append(
+        Rule(
+            "dosing_rules.dose_at_end_of_treatment",
+            "counting rule (assumption)",
+            "dosing.regimens.Regimen.administration_count",
+            "Counting rule",
+        )
+    )
     for presentation in study.presentations:
-        found.append(Rule(
-            f"presentations.{presentation.intervention}.{presentation.dispensing_unit}",
-            f"{presentation.form}", "dosing.dispensing.units_per_dose",
-            format_quantity(presentation.strength.value),
-        ))
-    found.append(Rule("visit_schedule", "visits and windows (assumption)",
-                      "dosing.calendar.visit_dates", study.visit_schedule.value[2].label))
+        found.append(
+            Rule(
+                f"presentations.{presentation.intervention}.{presentation.dispensing_unit}",
+                f"{presentation.form}",
+                "dosing.dispensing.units_per_dose",
+                format_quantity(presentation.strength.value),
+            )
+        )
+    found.append(
+        Rule(
+            "visit_schedule",
+            "visits and windows (assumption)",
+            "dosing.calendar.visit_dates",
+            study.visit_schedule.value[2].label,
+        )
+    )
     for analyte in study.lab_analytes:
-        found.append(Rule(f"lab_analytes.{analyte.name}", f"{analyte.label} ({analyte.criterion})",
-                          "protocol.labs.check_lab",
-                          str(analyte.threshold.value) if analyte.threshold else analyte.label))
+        found.append(
+            Rule(
+                f"lab_analytes.{analyte.name}",
+                f"{analyte.label} ({analyte.criterion})",
+                "protocol.labs.check_lab",
+                str(analyte.threshold.value) if analyte.threshold else analyte.label,
+            )
+        )
     for group in study.medication_classes:
-        function = ("protocol.washout._corticosteroid_check" if group.rule == "corticosteroid"
-                    else "protocol.washout.check_medication")
-        found.append(Rule(f"medication_classes.{group.id}", f"{group.label} ({group.criterion})",
-                          function, group.label))
+        function = (
+            "protocol.washout._corticosteroid_check"
+            if group.rule == "corticosteroid"
+            else "protocol.washout.check_medication"
+        )
+        found.append(
+            Rule(
+                f"medication_classes.{group.id}",
+                f"{group.label} ({group.criterion})",
+                function,
+                group.label,
+            )
+        )
     for event in study.exposure_events:
-        found.append(Rule(f"exposure_events.{event.kind}", f"{event.label} ({event.criterion})",
-                          "protocol.washout.check_event", event.kind))
+        found.append(
+            Rule(
+                f"exposure_events.{event.kind}",
+                f"{event.label} ({event.criterion})",
+                "protocol.washout.check_event",
+                event.kind,
+            )
+        )
     limit = study.corticosteroid_rule.daily_limit.value
-    found.append(Rule("corticosteroid_rule.daily_limit", "prednisone-equivalent limit (EX11)",
-                      "protocol.washout._corticosteroid_check", format_quantity(limit)))
+    found.append(
+        Rule(
+            "corticosteroid_rule.daily_limit",
+            "prednisone-equivalent limit (EX11)",
+            "protocol.washout._corticosteroid_check",
+            format_quantity(limit),
+        )
+    )
     for name, check in CRITERION_RULE_CHECKS.items():
         value = getattr(study.criterion_rules, name).value
         shown = format_quantity(value) if hasattr(value, "units") else str(value)
         if isinstance(value, list):
             shown = " and ".join(value)
-        found.append(Rule(f"criterion_rules.{name}", name.replace("_", " "),
-                          f"protocol.screening.{check}", shown))
+        found.append(
+            Rule(
+                f"criterion_rules.{name}",
+                name.replace("_", " "),
+                f"protocol.screening.{check}",
+                shown,
+            )
+        )
     return found
 
 
@@ -147,7 +206,8 @@ def trace(test_dir: Path, study: Study | None = None) -> list[Rule]:
     tags = tagged_tests(test_dir)
     for rule in found:
         rule.tests = sorted(
-            test for test, keys in tags.items()
+            test
+            for test, keys in tags.items()
             if any(rule.key == k or rule.key.startswith(k + ".") for k in keys)
         )
     return found

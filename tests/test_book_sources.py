@@ -76,3 +76,11 @@ def test_m11_pages_are_pages_of_the_book():
             assert section.page in TOC_FILES, (
                 f"M11 {section.number}: {section.page} not in _toc.yml"
             )
+
+
+def test_the_references_bib_is_generated_from_study_yaml():
+    from protocol.references import BIB_PATH, to_bibtex
+
+    assert BIB_PATH.read_text(encoding="utf-8") == to_bibtex(), (
+        "book/references.bib is out of date: run `python -m protocol.references`"
+    )

@@ -186,3 +186,16 @@ def test_screenshots(server, browser, entry):
     path = SCREENSHOTS / f"{entry.replace('/', '-')}.png"
     assert browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("criterion", ["IN01", "EX24", "EX30"])
+def test_any_criterion_is_two_clicks_from_the_landing_page(server, browser, criterion):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}/book/index.html")
+    article = browser.find_element(By.CSS_SELECTOR, "article.bd-article")
+    article.find_element(By.PARTIAL_LINK_TEXT, "Eligibility: every criterion").click()
+    browser.find_element(By.CSS_SELECTOR, f"a[href='#{criterion.lower()}']").click()
+    assert browser.current_url.endswith(f"criteria.html#{criterion.lower()}")
+    target = browser.find_element(By.ID, criterion.lower())
+    assert target.is_displayed() or target.location["y"] >= 0
