@@ -348,34 +348,20 @@ def check_lab(
     number = parse_number(analyte, value)
     given = f"{_as_given(number)} {str(unit).strip()}"
     quantity = to_value_unit(analyte, number, unit or "")
-    if analyte.computes:  # creatinine -> eGFR
-        target = get_analyte(analyte.computes)
+    target = get_analyte(analyte.computes) if analyte.computes else analyte
+    assert target.threshold is not None
+    extra: dict[str, Any] = {}
+    if analyte.computes:  # creatinine -> eGFR, compared with the eGFR threshold
         age_years, sex_name = parse_age_and_sex(age, sex)
-        egfr = egfr_ckd_epi_2021(quantity, age_years, sex_name).magnitude
-        status, at = decide(egfr, target.threshold, target.threshold_magnitude)
-        converted = _conversion(analyte, unit or "", float(quantity.magnitude), None)
-        reason = (
-            f"{analyte.short_label} {given}{converted} ({sex_name}, {_as_given(age_years)} years): "
-            f"eGFR (CKD-EPI 2021) = {_number(egfr, target.threshold_magnitude)} "
-            f"{format_unit(target.protocol_unit)}{_relation(target, status)}: "
-            f"{_verdict(target, status, at)}"
+        compared = egfr_ckd_epi_2021(quantity, age_years, sex_name).magnitude
+        shown = float(quantity.to(analyte.protocol_unit).magnitude)
+        described = (
+            f"{given}{_conversion(analyte, unit or '', shown, None)} ({sex_name}, "
+            f"{_as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
+            f"{_number(compared, target.threshold_magnitude)} {format_unit(target.protocol_unit)}"
         )
-        return LabResult(
-            analyte=analyte.name,
-            label=analyte.label,
-            value=number,
-            unit=str(unit).strip(),
-            value_in_protocol_unit=float(quantity.magnitude),
-            protocol_unit=format_unit(analyte.protocol_unit),
-            threshold=str(target.threshold),
-            status=status,
-            criterion=target.criterion,
-            reason=reason,
-            on_boundary=at,
-            egfr=egfr,
-        )
-    assert analyte.threshold is not None
-    if analyte.relative_to_uln:
+        extra["egfr"] = compared
+    elif analyte.relative_to_uln:
         if uln is None:
             raise LabInputError(
                 f"{analyte.label}: the threshold is {analyte.threshold}, so the site's upper "
@@ -384,49 +370,32 @@ def check_lab(
         uln_number = parse_number(analyte, uln, what="ULN")
         if uln_number == 0:
             raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive")
-        uln_quantity = to_value_unit(analyte, uln_number, uln_unit or unit or "")
-        ratio = float((quantity / uln_quantity).to("dimensionless").magnitude)
-        status, at = decide(ratio, analyte.threshold, analyte.threshold_magnitude)
-        uln_text = f"{_as_given(uln_number)} {str(uln_unit or unit).strip()}"
-        reason = (
-            f"{analyte.short_label} {given} with ULN {uln_text} = "
-            f"{_number(ratio, analyte.threshold_magnitude)} × ULN"
-            f"{_relation(analyte, status)}: {_verdict(analyte, status, at)}"
+        uln_given = str(uln_unit or unit).strip()
+        uln_quantity = to_value_unit(analyte, uln_number, uln_given)
+        compared = shown = float((quantity / uln_quantity).to("dimensionless").magnitude)
+        described = (
+            f"{given} with ULN {_as_given(uln_number)} {uln_given} = "
+            f"{_number(compared, analyte.threshold_magnitude)} × ULN"
         )
-        return LabResult(
-            analyte=analyte.name,
-            label=analyte.label,
-            value=number,
-            unit=str(unit).strip(),
-            value_in_protocol_unit=ratio,
-            protocol_unit=format_unit(analyte.protocol_unit),
-            threshold=str(analyte.threshold),
-            status=status,
-            criterion=analyte.criterion,
-            reason=reason,
-            on_boundary=at,
-            uln=uln_number,
-            uln_unit=str(uln_unit or unit).strip(),
-        )
-    in_protocol = float(quantity.to(analyte.protocol_unit).magnitude)
-    status, at = decide(in_protocol, analyte.threshold, analyte.threshold_magnitude)
-    converted = _conversion(analyte, unit or "", in_protocol, analyte.threshold_magnitude)
-    reason = (
-        f"{analyte.short_label} {given}{converted}{_relation(analyte, status)}: "
-        f"{_verdict(analyte, status, at)}"
-    )
+        extra |= {"uln": uln_number, "uln_unit": uln_given}
+    else:
+        compared = shown = float(quantity.to(analyte.protocol_unit).magnitude)
+        described = given + _conversion(analyte, unit or "", shown, analyte.threshold_magnitude)
+    status, at = decide(compared, target.threshold, target.threshold_magnitude)
     return LabResult(
         analyte=analyte.name,
         label=analyte.label,
         value=number,
         unit=str(unit).strip(),
-        value_in_protocol_unit=in_protocol,
+        value_in_protocol_unit=shown,
         protocol_unit=format_unit(analyte.protocol_unit),
-        threshold=str(analyte.threshold),
+        threshold=str(target.threshold),
         status=status,
-        criterion=analyte.criterion,
-        reason=reason,
+        criterion=target.criterion,
+        reason=f"{analyte.short_label} {described}{_relation(target, status)}: "
+        f"{_verdict(target, status, at)}",
         on_boundary=at,
+        **extra,
     )
 
 

@@ -288,18 +288,20 @@ def clears_on(last: date, window: Window) -> date:
 
 @dataclass
 class EntryResult:
+    """One medicine or event: what it matched, its window, when it clears, and the verdict."""
+
     entry: str
     name: str
-    matched: str | None
-    criterion: str | None
-    window: str | None
-    anchor: str | None
-    anchor_date: date | None
-    window_start: date | None
-    last_date: date | None
-    clears_on: date | None
     status: Status
     reason: str
+    matched: str | None = None
+    criterion: str | None = None
+    window: str | None = None
+    anchor: str | None = None
+    anchor_date: date | None = None
+    window_start: date | None = None
+    last_date: date | None = None
+    clears_on: date | None = None
     on_boundary: bool = False
     lifetime: bool = False
     requires_rescreening: bool = False
@@ -373,8 +375,6 @@ def _window_check(
     if anchor_date is None:
         return EntryResult(
             **base,
-            window_start=None,
-            clears_on=None,
             status="unknown",
             reason=f"{name}: the window counts from {anchor}, and no {anchor} date is given: "
             f"unknown ({criterion})",
@@ -385,7 +385,6 @@ def _window_check(
         return EntryResult(
             **base,
             window_start=start,
-            clears_on=None,
             status="fail",
             reason=f"{name} is ongoing: excluded until it stops ({criterion}, {window} "
             f"{anchor_as_written}); stopped after a last dose on {stop_example}, it would clear "
@@ -401,7 +400,6 @@ def _window_check(
             return EntryResult(
                 **base,
                 window_start=start,
-                clears_on=None,
                 status="unknown",
                 reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
                 f"record's window counts back from screening; the investigator decides "
@@ -456,7 +454,6 @@ def _corticosteroid_check(
     if med.route in rule.non_systemic_routes:
         return EntryResult(
             **base,
-            clears_on=None,
             status="pass",
             reason=f"{med.name} ({med.route}) is not systemic: EX11 concerns systemic "
             f"corticosteroids (PI12): passes",
@@ -472,7 +469,6 @@ def _corticosteroid_check(
     if med.route is None:
         return EntryResult(
             **base,
-            clears_on=None,
             status="unknown",
             reason=f"{med.name} within the {window} before randomization: its route (oral, IV, "
             f"IM, topical, ...) is needed to apply EX11: unknown ({group.criterion})",
@@ -491,7 +487,6 @@ def _corticosteroid_check(
     if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
         return EntryResult(
             **base,
-            clears_on=None,
             status="unknown",
             reason=f"{med.name}: which corticosteroid? The prednisone equivalent needs the "
             f"drug's name: unknown ({group.criterion})",
@@ -499,7 +494,6 @@ def _corticosteroid_check(
     if med.dose is None or med.frequency is None:
         return EntryResult(
             **base,
-            clears_on=None,
             status="unknown",
             reason=f"{med.name} within the {window} before randomization: its dose and "
             f"frequency are needed to compute the prednisone equivalent: unknown "
@@ -527,7 +521,6 @@ def _corticosteroid_check(
         )
     return EntryResult(
         **base,
-        clears_on=None,
         status="pass",
         reason=f"{med.name} {daily} prednisone equivalent {table}, not more than "
         f"{format_quantity(limit)}/day: passes ({group.criterion})",
@@ -541,35 +534,21 @@ def check_medication(
     match = match_medicine(med.name)
     if match is None and med.investigator_cleared:
         return EntryResult(
-            entry=entry,
-            name=med.name,
-            matched=None,
-            criterion=None,
-            window=None,
-            anchor=None,
-            anchor_date=None,
-            window_start=None,
-            last_date=med.last_dose,
-            clears_on=None,
-            status="pass",
-            reason=f"{med.name} is not in the catalogue; the investigator attests it is not a "
+            entry,
+            med.name,
+            "pass",
+            f"{med.name} is not in the catalogue; the investigator attests it is not a "
             f"prohibited medicine: passes",
+            last_date=med.last_dose,
         )
     if match is None:
         return EntryResult(
-            entry=entry,
-            name=med.name,
-            matched=None,
-            criterion=None,
-            window=None,
-            anchor=None,
-            anchor_date=None,
-            window_start=None,
+            entry,
+            med.name,
+            "unknown",
+            f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
+            f"by default; the investigator decides whether a criterion applies",
             last_date=med.last_dose,
-            clears_on=None,
-            status="unknown",
-            reason=f"{med.name} is not in the prohibited-medicines catalogue: unknown, never "
-            f"allowed by default; the investigator decides whether a criterion applies",
         )
     group = match.group
     notes = []
@@ -598,11 +577,7 @@ def check_medication(
             matched=match.description,
             criterion=group.criterion,
             window=str(group.window.value) if group.window else None,
-            anchor=None,
-            anchor_date=None,
-            window_start=None,
             last_date=med.last_dose,
-            clears_on=None,
             status="fail",
             reason=f"{med.name}: any use, ever, excludes ({group.criterion}): never eligible",
             lifetime=True,
@@ -613,12 +588,9 @@ def check_medication(
             name=med.name,
             matched=match.description,
             criterion=group.criterion,
-            window=None,
             anchor=group.anchor,
             anchor_date=data.planned_randomization,
-            window_start=None,
             last_date=med.last_dose,
-            clears_on=None,
             status="unknown",
             reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, for "
             f"which the record gives no window (PI06): unknown, the investigator decides",
@@ -657,12 +629,7 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
             name=kind.label,
             matched=kind.kind,
             criterion=criterion,
-            window=None,
-            anchor=None,
-            anchor_date=None,
-            window_start=None,
             last_date=event.date,
-            clears_on=None,
             status="fail",
             reason=f"{kind.label}: excluded ({criterion}) unless the surgery is cancelled or "
             f"planned after the trial",

@@ -10,11 +10,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+
+
+def _iso_date(text: str) -> date:
+    """An argparse type: a YYYY-MM-DD date, or a usage error (exit 2) saying so."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _registry_check(args: argparse.Namespace) -> int:
@@ -77,23 +86,12 @@ def _lab(args: argparse.Namespace) -> int:
 
 def _washout(args: argparse.Namespace) -> int:
     import json
-    from datetime import date
 
     from protocol.errors import ProtocolDataError
     from protocol.washout import check_washout, load_washout_input
 
-    randomization = None
-    if args.randomization:
-        try:
-            randomization = date.fromisoformat(args.randomization)
-        except ValueError:
-            print(
-                f"error: --randomization {args.randomization!r} is not a date (YYYY-MM-DD)",
-                file=sys.stderr,
-            )
-            return EXIT_BAD_INPUT
     try:
-        result = check_washout(load_washout_input(args.file, randomization))
+        result = check_washout(load_washout_input(args.file, args.randomization))
     except ProtocolDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -153,8 +151,6 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _calendar(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from dosing.calendar import (
         ASSUMPTION_NOTE,
         build_calendar,
@@ -165,14 +161,7 @@ def _calendar(args: argparse.Namespace) -> int:
     )
     from protocol.errors import ProtocolDataError
 
-    try:
-        randomization = date.fromisoformat(args.randomization)
-    except ValueError:
-        print(
-            f"error: --randomization {args.randomization!r} is not a date (YYYY-MM-DD)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
+    randomization = args.randomization
     try:
         calendar = build_calendar(args.arm, randomization)
         for target in filter(None, (args.csv, args.ics)):  # refuse before writing anything
@@ -254,7 +243,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "file", help="YAML or JSON: planned_randomization, screening, medications, events"
     )
     washout.add_argument(
-        "--randomization", help="planned randomization date (YYYY-MM-DD), overriding the file's"
+        "--randomization",
+        type=_iso_date,
+        help="planned randomization date (YYYY-MM-DD), overriding the file's",
     )
     washout.add_argument("--json", action="store_true", help="print one JSON object")
     handlers["washout"] = _washout
@@ -278,7 +269,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "--ics syn-01.ics",
     )
     calendar.add_argument("--arm", required=True, help="arm id or label (forgiving match)")
-    calendar.add_argument("--randomization", required=True, help="randomization date, day 1")
+    calendar.add_argument(
+        "--randomization", required=True, type=_iso_date, help="randomization date, day 1"
+    )
     calendar.add_argument("--csv", help="write every dose and visit to this CSV file")
     calendar.add_argument("--ics", help="write visits and injections to this iCalendar file")
     calendar.add_argument("--force", action="store_true", help="overwrite existing files")
