@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from protocol.errors import ProtocolDataError
-from protocol.study import read_yaml, validation_problems
+from protocol.study import read_yaml, validate_document
 
 M11_PATH = Path(__file__).with_name("m11.yaml")
 
@@ -35,7 +34,4 @@ class M11Coverage(BaseModel):
 
 def load_m11(path: Path = M11_PATH) -> list[M11Section]:
     data, node = read_yaml(path)
-    try:
-        return M11Coverage.model_validate(data).sections
-    except ValidationError as exc:
-        raise ProtocolDataError(str(path), validation_problems(exc, node)) from None
+    return validate_document(M11Coverage, data, str(path), node).sections

@@ -16,10 +16,9 @@ import itertools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from protocol.errors import ProtocolDataError
-from protocol.study import read_yaml, validation_problems
+from protocol.study import read_yaml, validate_document
 from protocol.washout import EventEntry, MedicationEntry
 
 Date = datetime.date
@@ -288,12 +287,7 @@ class ParticipantRecord(_Record):
 
 
 def parse_record(data: Any, source: str, node: Any = None) -> ParticipantRecord:
-    if not isinstance(data, dict):
-        raise ProtocolDataError(source, [f"expected a mapping at the top level, found {data!r}"])
-    try:
-        return ParticipantRecord.model_validate(data)
-    except ValidationError as exc:
-        raise ProtocolDataError(source, validation_problems(exc, node)) from None
+    return validate_document(ParticipantRecord, data, source, node)
 
 
 def load_record(path: Path | str) -> ParticipantRecord:

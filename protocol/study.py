@@ -11,7 +11,7 @@ import functools
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -685,13 +685,45 @@ def validation_problems(
     return problems
 
 
-def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
+#: Lists whose entries an error names by one of their fields: medications[1] (methotrexate).
+ENTRY_NAMES = {"medications": "name", "events": "kind"}
+
+
+def _with_entry_name(problem: str, data: dict[str, Any]) -> str:
+    """'medications[1].last_dose ...' -> 'medications[1] (methotrexate).last_dose ...'."""
+    for key, name_field in ENTRY_NAMES.items():
+        entries = data.get(key)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            prefix = f"{key}[{index}]"
+            if problem.startswith(prefix) and isinstance(entry, dict) and entry.get(name_field):
+                return f"{prefix} ({entry[name_field]}){problem[len(prefix) :]}"
+    return problem
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_document(
+    model: type[ModelT],
+    data: Any,
+    source: str,
+    node: yaml.Node | None = None,
+    error: type[ProtocolDataError] = ProtocolDataError,
+) -> ModelT:
+    """Validate a parsed YAML/JSON document; every problem names its field (and entry)."""
     if not isinstance(data, dict):
-        raise ProtocolDataError(source, [f"expected a mapping at the top level, found {data!r}"])
+        raise error(source, [f"expected a mapping at the top level, found {data!r}"])
     try:
-        return Study.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ProtocolDataError(source, validation_problems(exc, node)) from None
+        problems = validation_problems(exc, node)
+        raise error(source, [_with_entry_name(p, data) for p in problems]) from None
+
+
+def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
+    return validate_document(Study, data, source, node)
 
 
 def load_study(path: Path | str = STUDY_PATH, check_registry: bool = True) -> Study:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import pint
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from protocol.errors import ProtocolDataError
 from protocol.facts import Window
@@ -37,7 +37,7 @@ from protocol.study import (
     load_study,
     normalise_name,
     read_yaml,
-    validation_problems,
+    validate_document,
 )
 from protocol.units import format_quantity, ureg
 
@@ -126,13 +126,7 @@ class WashoutInput(BaseModel):
 
 def parse_washout_input(data: Any, source: str, node: Any = None) -> WashoutInput:
     """Validate an input mapping; every problem names the entry (with its name) and the field."""
-    if not isinstance(data, dict):
-        raise WashoutInputError(source, [f"expected a mapping at the top level, found {data!r}"])
-    try:
-        parsed = WashoutInput.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, node)
-        raise WashoutInputError(source, [_with_entry_names(p, data) for p in problems]) from None
+    parsed = validate_document(WashoutInput, data, source, node, WashoutInputError)
     problems = entry_problems(parsed)
     if problems:
         raise WashoutInputError(source, problems)
@@ -146,19 +140,6 @@ def load_washout_input(path: Path | str, randomization: date | None = None) -> W
     if randomization is not None and isinstance(data, dict):
         data = {**data, "planned_randomization": randomization}
     return parse_washout_input(data, str(path), node)
-
-
-def _with_entry_names(problem: str, data: dict[str, Any]) -> str:
-    """'medications[1].last_dose ...' -> 'medications[1] (methotrexate).last_dose ...'."""
-    for key, name_field in (("medications", "name"), ("events", "kind")):
-        entries = data.get(key)
-        if not isinstance(entries, list):
-            continue
-        for index, entry in enumerate(entries):
-            prefix = f"{key}[{index}]"
-            if problem.startswith(prefix) and isinstance(entry, dict) and entry.get(name_field):
-                return f"{prefix} ({entry[name_field]}){problem[len(prefix) :]}"
-    return problem
 
 
 def entry_problems(data: WashoutInput) -> list[str]:

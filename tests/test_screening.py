@@ -403,6 +403,10 @@ def test_no_record_with_missing_data_is_judged_eligible(removed):
             ["medications[0] (methotrexate).last_dose = 2025-04-01", "after the planned"],
         ),
         ({"events": [{"kind": "tattoo", "date": date(2025, 1, 1)}]}, ["events[0] (tattoo).kind"]),
+        (
+            {"medications": [{"name": "methotrexate", "last_dose": "2025-02-30"}]},
+            ["medications[0] (methotrexate).last_dose", "'2025-02-30'"],
+        ),
         ({"participant": "Jane Doe"}, ["participant", "'Jane Doe'"]),
         (
             {"ssc__first_non_raynaud_manifestation": date(2025, 4, 1)},
