@@ -8,10 +8,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
-# The chapters' outputs depend on the packages and study.yaml, which jupyter-cache and Sphinx do
-# not track: when any of these change, the next build starts clean.
-BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py) \
-	$(INSTALLED)
+# The chapters' outputs depend on the packages, study.yaml, the cases and (the traceability
+# appendix) the tests, which jupyter-cache and Sphinx do not track: when any of these change,
+# the next build starts clean.
+BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py \
+	book/cases/*.yaml examples/*.yaml tests/*.py _ext/*.py) $(INSTALLED)
 INPUTS_STAMP := _build/.inputs-stamp
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000

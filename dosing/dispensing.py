@@ -112,16 +112,21 @@ class Adherence:
     expected: int
     taken: int
     percent: float
-    missed: int
-    extra: int
+    missed: int  # units
+    extra: int  # units taken beyond those prescribed
+    units_per_dose: int = 1
+
+    @property
+    def doses_missed(self) -> float:
+        return self.missed / self.units_per_dose
 
     @property
     def text(self) -> str:
-        detail = (
-            f"{self.missed} missed"
-            if self.missed
-            else (f"{self.extra} more than prescribed" if self.extra else "none missed")
-        )
+        doses = f"{self.doses_missed:g} dose{'' if self.doses_missed == 1 else 's'}"
+        if self.missed:
+            detail = f"{self.missed} missed: {doses}"
+        else:
+            detail = f"{self.extra} more than prescribed" if self.extra else "none missed"
         return (
             f"{self.taken} of {self.expected} units taken "
             f"({self.dispensed} dispensed - {self.returned} returned) = "
@@ -129,8 +134,8 @@ class Adherence:
         )
 
 
-def adherence(dispensed: Any, returned: Any, expected: Any) -> Adherence:
-    """Pill-count adherence; units, not doses (a 160 mg dose is 2 vials)."""
+def adherence(dispensed: Any, returned: Any, expected: Any, units_per_dose: int = 1) -> Adherence:
+    """Pill-count adherence in units (a 160 mg dose is 2 vials); doses missed from the units."""
     dispensed_n = _count(dispensed, "dispensed")
     returned_n = _count(returned, "returned")
     expected_n = _count(expected, "expected")
@@ -154,6 +159,7 @@ def adherence(dispensed: Any, returned: Any, expected: Any) -> Adherence:
         percent=100 * taken / expected_n,
         missed=max(expected_n - taken, 0),
         extra=max(taken - expected_n, 0),
+        units_per_dose=units_per_dose,
     )
 
 

@@ -227,6 +227,12 @@ def test_adherence(dispensed, returned, expected, percent, missed):
     assert round(result.percent, 1) == percent and result.missed == missed
 
 
+def test_doses_missed_counts_whole_doses_of_two_vials():
+    result = adherence(9, 3, 8, units_per_dose=2)
+    assert result.missed == 2 and result.doses_missed == 1
+    assert "2 missed: 1 dose" in result.text
+
+
 @pytest.mark.parametrize(
     ("dispensed", "returned", "expected", "message"),
     [
