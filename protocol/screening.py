@@ -28,7 +28,7 @@ from protocol.classification import (
     mrss_total,
 )
 from protocol.errors import ProtocolDataError
-from protocol.labs import LabInputError, LabResult, check_lab, unknown_result
+from protocol.labs import LabInputError, LabResult, check_lab, get_analyte, unknown_result
 from protocol.participant import ParticipantRecord, load_record
 from protocol.study import Study, load_study
 from protocol.washout import (
@@ -138,6 +138,12 @@ class _Context:
             return _missing(unknown_result(name).reason, f"labs.{name}")
         extra: dict[str, Any] = {"uln": value.uln, "uln_unit": value.uln_unit}
         missing: list[str] = []
+        if get_analyte(name).relative_to_uln and value.uln is None:
+            return _missing(
+                f"{get_analyte(name).short_label}: the site's upper limit of normal is not "
+                f"recorded",
+                f"labs.{name}.uln",
+            )
         if name == "creatinine":
             extra = {"age": self.age, "sex": self.record.sex}
             if self.age is None:
