@@ -36,6 +36,7 @@ $(INPUTS_STAMP): $(BOOK_INPUTS)
 ## book: set up, check study.yaml against the record, execute the chapters, build HTML (-W)
 book: $(INSTALLED) $(INPUTS_STAMP)
 	$(BIN)/trialbook registry-check --quiet
+	$(PY) tools/execute_in_parallel.py $(NOTEBOOKS)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
