@@ -335,14 +335,19 @@ def _window_check(
     criterion: str,
     window: Window,
     anchor: str,
-    anchor_date: date | None,
     anchor_as_written: str,
     last: date | None,
     ongoing: bool,
-    stop_example: date,
+    data: WashoutInput,
     dated: str = "last dose",
 ) -> EntryResult:
-    """The shared rule of every dated window: within, on the boundary, or cleared."""
+    """The shared rule of every dated window: within, on the boundary, or cleared.
+
+    The window counts back from the planned randomization or the screening date, as ``anchor``
+    says; an ongoing medicine is shown clearing from a last dose on the screening date.
+    """
+    anchor_date = data.planned_randomization if anchor == "randomization" else data.screening
+    stop_example = data.screening or data.planned_randomization
     base: dict[str, Any] = {
         "entry": entry,
         "name": name,
@@ -580,9 +585,6 @@ def check_medication(
         result = _corticosteroid_check(med, entry, match, data, study)
     else:
         assert group.window is not None
-        anchor_date = (
-            data.planned_randomization if group.anchor == "randomization" else (data.screening)
-        )
         result = _window_check(
             entry=entry,
             name=med.name,
@@ -590,11 +592,10 @@ def check_medication(
             criterion=group.criterion,
             window=group.window.value,
             anchor=group.anchor,
-            anchor_date=anchor_date,
             anchor_as_written=group.anchor_as_written,
             last=med.last_dose,
             ongoing=med.ongoing,
-            stop_example=data.screening or data.planned_randomization,
+            data=data,
         )
     result.notes = notes + result.notes
     return result
@@ -616,7 +617,6 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
             f"planned after the trial",
         )
     assert kind.window is not None
-    anchor_date = data.planned_randomization if kind.anchor == "randomization" else data.screening
     return _window_check(
         entry=entry,
         name=kind.label,
@@ -624,11 +624,10 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
         criterion=criterion,
         window=kind.window.value,
         anchor=kind.anchor,
-        anchor_date=anchor_date,
         anchor_as_written=kind.anchor_as_written,
         last=event.date,
         ongoing=event.ongoing,
-        stop_example=data.screening or data.planned_randomization,
+        data=data,
         dated="dated",
     )
 
