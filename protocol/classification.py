@@ -55,6 +55,49 @@ def acr_eular_score(findings: AcrEularFindings | None, study: Study | None = Non
 
 
 @dataclass(frozen=True)
+class AcrEularRange:
+    """The totals the recorded items allow: ``lowest`` if every unrecorded item is absent,
+    ``highest`` if every one is present; ``applicable`` True/False, or None if not recorded."""
+
+    lowest: int
+    highest: int
+    applicable: bool | None
+    points: list[tuple[str, int]]  # each category and the points its recorded items score
+    missing_items: list[str] = field(default_factory=list)
+    missing_flags: list[str] = field(default_factory=list)
+
+
+def acr_eular_range(findings: AcrEularFindings | None, study: Study | None = None) -> AcrEularRange:
+    """The 2013 total's range over every completion of the unrecorded items (Table 1: the highest
+    weight met in each category, summed). Skin thickening of the fingers (the sufficient item,
+    or sclerodactyly) means the thickening does not spare the fingers."""
+    criteria = (study or load_study()).acr_eular_2013.value
+    prefix = "ssc.acr_eular"
+    values = findings.model_dump() if findings is not None else {}
+    lowest = highest = 0
+    points = []
+    for category in criteria.categories:
+        met = [w for item, w in category.items.items() if values.get(item)]
+        possible = [w for item, w in category.items.items() if values.get(item) is not False]
+        lowest += max(met, default=0)
+        highest += max(possible, default=0)
+        points.append((category.name, max(met, default=0)))
+    flags = {flag: values.get(flag) for flag in criteria.not_applicable_when}
+    fingers_thickened = values.get("skin_thickening_proximal_to_mcp") or values.get("sclerodactyly")
+    if fingers_thickened and flags.get("skin_thickening_sparing_fingers") is None:
+        flags["skin_thickening_sparing_fingers"] = False
+    applicable = False if any(flags.values()) else (None if None in flags.values() else True)
+    return AcrEularRange(
+        lowest=lowest,
+        highest=highest,
+        applicable=applicable,
+        points=points,
+        missing_items=[f"{prefix}.{i}" for i in criteria.item_names if values.get(i) is None],
+        missing_flags=[f"{prefix}.{f}" for f, v in flags.items() if v is None],
+    )
+
+
+@dataclass(frozen=True)
 class MrssScore:
     total: int | None
     source: Literal["areas", "recorded total", "none"]
@@ -72,6 +115,17 @@ def mrss_total(mrss: Mrss | None) -> MrssScore:
             return MrssScore(None, "areas", missing)
         return MrssScore(sum(grades.values()), "areas")
     return MrssScore(mrss.total, "recorded total")
+
+
+def mrss_range(mrss: Mrss | None) -> tuple[int, int]:
+    """The lowest and highest total the recorded grades allow (each ungraded area 0 to 3)."""
+    if mrss is not None and mrss.total is not None:
+        return mrss.total, mrss.total
+    if mrss is None or mrss.areas is None:
+        return 0, 51
+    grades = list(mrss.areas.model_dump().values())
+    recorded = sum(g for g in grades if g is not None)
+    return recorded, recorded + 3 * grades.count(None)
 
 
 @dataclass(frozen=True)
@@ -111,6 +165,48 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     if distal:
         return LeroySubset("limited", f"distal involvement only ({', '.join(distal)})")
     return LeroySubset("no skin thickening", "no distal skin involvement is graded")
+
+
+Subset = Literal["diffuse", "limited", "no skin thickening"]
+
+
+def _subset(proximal: bool, distal: bool) -> Subset:
+    if proximal and distal:
+        return "diffuse"
+    return "limited" if distal else "no skin thickening"
+
+
+def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[Subset]:
+    """Every LeRoy subset some completion of the unrecorded grades (and back) allows.
+
+    Ungraded areas take any grade 0-3, constrained by a recorded mRSS total when there is one
+    (their grades then add up to the total less the recorded grades).
+    """
+    areas = (study or load_study()).skin_score.value.areas
+    mrss = ssc.mrss
+    grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
+    total = mrss.total if mrss is not None else None
+    proximal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if a.proximal)
+    distal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if not a.proximal)
+    proximal_open = sum(1 for a in areas if a.proximal and grades.get(a.name) is None)
+    distal_open = sum(1 for a in areas if not a.proximal and grades.get(a.name) is None)
+    if total is None:
+        splits = {
+            (p, d)
+            for p in ({False, True} if proximal_open else {False})
+            for d in ({False, True} if distal_open else {False})
+        }
+    else:
+        remaining = total - sum(g for g in grades.values() if g is not None)
+        splits = {
+            (a > 0, remaining - a > 0)
+            for a in range(0, min(3 * proximal_open, remaining) + 1)
+            if 0 <= remaining - a <= 3 * distal_open
+        }
+    backs = {True, False} if ssc.back_skin_thickening is None else {ssc.back_skin_thickening}
+    return {
+        _subset(proximal_seen or p or back, distal_seen or d) for p, d in splits for back in backs
+    }
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def parse_threshold(raw: Any) -> Threshold:
     """``'< 8.0 g/dL'`` -> Threshold('<', 8.0 g/dL); ``'> ULN'`` means ``> 1 x ULN``."""
     import re
 
-    from protocol.units import unit_text_to_pint
+    from protocol.units import read_unit
 
     if isinstance(raw, Threshold):
         return raw
@@ -166,7 +166,7 @@ def parse_threshold(raw: Any) -> Threshold:
         raise ValueError(f"{raw!r} is not a threshold; expected '<' or '>' then a quantity")
     comparison, number, unit_text = match.groups()
     try:
-        quantity = ureg.Quantity(float(number or 1)) * ureg.Quantity(unit_text_to_pint(unit_text))
+        quantity = float(number or 1) * read_unit(unit_text)
     except Exception as exc:
         raise ValueError(
             f"{raw!r}: the unit {unit_text!r} is not one pint can read ({exc})"
@@ -218,4 +218,107 @@ WindowText = Annotated[
     PlainValidator(parse_window),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "description": "a window, e.g. '4 week', '3 month', 'ever'"}),
+]
+
+
+class QuantityRange(BaseModel):
+    """A plausible range, inclusive at both ends: ``1 to 25 g/dL``.
+
+    A value outside it is refused as implausible (check the value and its unit), the way an
+    electronic data capture system's hard edit check refuses it.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    low: pint.Quantity
+    high: pint.Quantity
+    written: str
+
+    def __str__(self) -> str:
+        return self.written
+
+    def contains(self, quantity: pint.Quantity, *contexts: str) -> bool:
+        value = quantity.to(self.low.units, *contexts).magnitude
+        return bool(self.low.magnitude <= value <= self.high.magnitude)
+
+
+_RANGE_TEXT = r"^\s*(\d+(?:\.\d+)?)\s+to\s+(\d+(?:\.\d+)?)\s*(.*?)\s*$"
+
+
+def parse_range(raw: Any) -> QuantityRange:
+    """``'1 to 25 g/dL'`` -> QuantityRange(1 g/dL, 25 g/dL); the unit is read by units.read_unit."""
+    import re
+
+    from protocol.units import read_unit
+
+    if isinstance(raw, QuantityRange):
+        return raw
+    match = re.match(_RANGE_TEXT, raw) if isinstance(raw, str) else None
+    if not match:
+        raise ValueError(f"{raw!r} is not a range; expected 'LOW to HIGH UNIT' ('1 to 25 g/dL')")
+    low, high, unit_text = match.groups()
+    try:
+        unit = read_unit(unit_text) if unit_text else ureg.Quantity(1)
+    except ValueError as exc:
+        raise ValueError(f"{raw!r}: {exc}") from None
+    if float(low) > float(high):
+        raise ValueError(f"{raw!r}: the low end is above the high end")
+    return QuantityRange(low=float(low) * unit, high=float(high) * unit, written=raw.strip())
+
+
+RangeText = Annotated[
+    QuantityRange,
+    PlainValidator(parse_range),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "a range, e.g. '1 to 25 g/dL'"}),
+]
+
+
+class ConversionFactor(BaseModel):
+    """A published conversion factor between a conventional and an SI unit: ``17.1 µmol/L per
+    mg/dL`` means 1 mg/dL = 17.1 µmol/L."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    si: pint.Quantity  # the SI amount equal to one conventional unit
+    conventional: pint.Quantity  # one conventional unit
+    written: str
+
+    def __str__(self) -> str:
+        return self.written
+
+    @property
+    def molar_mass(self) -> pint.Quantity:
+        """The molar mass the factor implies (what a pint context needs): conventional / SI."""
+        return (self.conventional / self.si).to("g/mol")
+
+
+def parse_factor(raw: Any) -> ConversionFactor:
+    import re
+
+    from protocol.units import read_unit
+
+    if isinstance(raw, ConversionFactor):
+        return raw
+    match = (
+        re.match(r"^\s*(\d+(?:\.\d+)?)\s*(\S+)\s+per\s+(\S+)\s*$", raw)
+        if isinstance(raw, str)
+        else None
+    )
+    if not match:
+        raise ValueError(f"{raw!r} is not a factor; expected e.g. '17.1 umol/L per mg/dL'")
+    number, si_unit, conventional_unit = match.groups()
+    try:
+        si = float(number) * read_unit(si_unit)
+        conventional = read_unit(conventional_unit)
+    except ValueError as exc:
+        raise ValueError(f"{raw!r}: {exc}") from None
+    return ConversionFactor(si=si, conventional=conventional, written=raw.strip())
+
+
+FactorText = Annotated[
+    ConversionFactor,
+    PlainValidator(parse_factor),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "e.g. '17.1 umol/L per mg/dL'"}),
 ]

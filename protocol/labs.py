@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 import pint
 
-from protocol.facts import Threshold
+from protocol.facts import QuantityRange, Threshold
+from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, load_study
-from protocol.units import add_molar_mass_context, format_unit, unit_text_to_pint, ureg
+from protocol.units import add_molar_mass_context, format_unit, read_unit, ureg
 
 Status = Literal["pass", "fail", "unknown"]
 Sex = Literal["female", "male"]
@@ -33,7 +34,7 @@ BOUNDARY_TOLERANCE = 1e-9
 
 #: Spellings that mean different things in different labs; the analyte's quantity decides.
 #: "G/L" is grams per litre for haemoglobin and giga (10^9) per litre for a cell count.
-AMBIGUOUS_UNITS: dict[str, tuple[str, ...]] = {"G/L": ("g/L", "1e9/L")}
+AMBIGUOUS_UNITS: dict[str, tuple[str, ...]] = {"G/L": ("g/L", "10^9/L")}
 
 
 class LabInputError(ValueError):
@@ -55,6 +56,8 @@ class Analyte:
     si_unit: pint.Unit | None
     accepted_units: tuple[str, ...]
     context: tuple[str, ...]
+    plausible: QuantityRange | None = None
+    uln_plausible: QuantityRange | None = None
 
     @property
     def relative_to_uln(self) -> bool:
@@ -71,8 +74,8 @@ class Analyte:
     @classmethod
     def from_study(cls, entry: LabAnalyte) -> Analyte:
         context: tuple[str, ...] = ()
-        if entry.molar_mass:
-            add_molar_mass_context(entry.name, entry.molar_mass.value)
+        if entry.conversion_molar_mass is not None:
+            add_molar_mass_context(entry.name, entry.conversion_molar_mass)
             context = (entry.name,)
         match = re.search(r"\(([A-Za-z]{2,6})\)$", entry.label)
         short = match.group(1) if match and re.search("[A-Z]", match.group(1)) else entry.label
@@ -88,6 +91,8 @@ class Analyte:
             si_unit=ureg.Unit(entry.si_unit) if entry.si_unit else None,
             accepted_units=tuple(entry.accepted_units),
             context=context,
+            plausible=entry.plausible_range.value,
+            uln_plausible=entry.uln_plausible_range.value if entry.uln_plausible_range else None,
         )
 
 
@@ -108,23 +113,13 @@ def get_analyte(name: str) -> Analyte:
 
 
 def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
-    """A finite, non-negative number, or a LabInputError naming the analyte and the value."""
-    if isinstance(value, bool):
-        number = math.nan
-    elif isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            number = math.nan
-    else:
-        number = math.nan
-    if not math.isfinite(number):
+    """A finite, non-negative decimal (protocol.inputs.read_decimal), or a LabInputError."""
+    try:
+        number = read_decimal(value, what)
+    except ValueError as exc:
         raise LabInputError(
-            f"{analyte.label}: the {what} {value!r} is not a number; expected a finite number "
-            f"in one of: {analyte.accepted()}"
-        )
+            f"{analyte.label}: the {what} {exc}; in one of: {analyte.accepted()}"
+        ) from None
     if number < 0:
         raise LabInputError(
             f"{analyte.label}: the {what} {value!r} is negative; a concentration, count or "
@@ -137,7 +132,9 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
 def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
     """The unit a person typed, as a pint Quantity of 1 unit (``×10⁹/L`` -> 1e9 1/L).
 
-    Raises LabInputError for an unknown unit or one of the wrong quantity for the analyte.
+    The text is read by protocol.units.read_unit (a vocabulary, never an expression). Raises
+    LabInputError for an unknown unit or one of the wrong quantity for the analyte; a
+    percent-of-predicted analyte takes only percent or a fraction.
     """
     analyte = get_analyte(analyte_name)
     text = str(unit_text).strip()
@@ -145,16 +142,19 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
         raise LabInputError(
             f"{analyte.label}: no unit given; expected one of: {analyte.accepted()}"
         )
-    candidates = AMBIGUOUS_UNITS.get(text, (unit_text_to_pint(text),))
+    candidates = AMBIGUOUS_UNITS.get(text, (text,))
     known = False
     for candidate in candidates:
         try:
-            unit = ureg.Quantity(candidate)
-        except Exception:
-            continue
-        if not isinstance(unit, pint.Quantity):
+            unit = read_unit(candidate)
+        except ValueError:
             continue
         known = True
+        if str(analyte.protocol_unit) == "percent_predicted" and str(unit.units) not in (
+            "percent_predicted",
+            "dimensionless",
+        ):
+            continue
         try:
             unit.to(analyte.value_unit, *analyte.context)
         except pint.DimensionalityError:
@@ -164,6 +164,34 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
     raise LabInputError(
         f"{analyte.label}: the unit {text!r} {problem}; expected one of: {analyte.accepted()}"
     )
+
+
+def check_plausible(
+    analyte: Analyte, quantity: pint.Quantity, given: str, uln: bool = False
+) -> None:
+    """Refuse a value outside the analyte's plausible range (study.yaml), as an EDC hard edit
+    check does: "implausible: check the value and its unit"."""
+    plausible = analyte.uln_plausible if uln else analyte.plausible
+    if plausible is None or plausible.contains(quantity, *analyte.context):
+        return
+    what = "upper limit of normal" if uln else "value"
+    shown = quantity.to(plausible.low.units, *analyte.context)
+    in_range_unit = f"{_number(shown.magnitude)} {format_unit(shown.units)}"
+    converted = "" if given.endswith(format_unit(shown.units)) else f" (= {in_range_unit})"
+    raise LabInputError(
+        f"{analyte.label}: the {what} {given}{converted} is implausible: check the value and "
+        f"its unit (accepted: {plausible})"
+    )
+
+
+def check_value(name: str, value: Any, unit: str) -> pint.Quantity:
+    """Read a value and its unit strictly and refuse an implausible one, without comparing it
+    with a threshold (a value whose ULN is not recorded is still checked this far)."""
+    analyte = get_analyte(name)
+    number = parse_number(analyte, value)
+    quantity = to_value_unit(analyte, number, unit or "")
+    check_plausible(analyte, quantity, f"{_as_given(number)} {str(unit).strip()}")
+    return quantity
 
 
 def to_value_unit(analyte: Analyte, value: float, unit_text: str) -> pint.Quantity:
@@ -348,6 +376,7 @@ def check_lab(
     number = parse_number(analyte, value)
     given = f"{_as_given(number)} {str(unit).strip()}"
     quantity = to_value_unit(analyte, number, unit or "")
+    check_plausible(analyte, quantity, given)
     target = get_analyte(analyte.computes) if analyte.computes else analyte
     assert target.threshold is not None
     extra: dict[str, Any] = {}
@@ -372,6 +401,7 @@ def check_lab(
             raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive")
         uln_given = str(uln_unit or unit).strip()
         uln_quantity = to_value_unit(analyte, uln_number, uln_given)
+        check_plausible(analyte, uln_quantity, f"{_as_given(uln_number)} {uln_given}", uln=True)
         compared = shown = float((quantity / uln_quantity).to("dimensionless").magnitude)
         described = (
             f"{given} with ULN {_as_given(uln_number)} {uln_given} = "
@@ -422,7 +452,16 @@ def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
     import pandas as pd
 
     series = pd.Series(values)
-    numbers = series if series.dtype.kind == "f" else pd.to_numeric(series, errors="coerce")
+
+    def strict(value: Any) -> float:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return math.nan  # a missing value: unknown
+        try:
+            return read_decimal(value)
+        except ValueError:
+            return math.nan
+
+    numbers = series if series.dtype.kind in "fi" else series.map(strict).astype(float)
     with np.errstate(invalid="ignore"):
         bad = (series.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
     if bad.any():
@@ -433,6 +472,26 @@ def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
             f"{analyte.accepted()}"
         )
     return numbers.to_numpy(dtype=float)
+
+
+def _check_column_plausible(
+    analyte: Analyte, values: Any, index: Any, plausible: QuantityRange | None, what: str
+) -> None:
+    import numpy as np
+
+    if plausible is None:
+        return
+    low = plausible.low.to(analyte.value_unit, *analyte.context).magnitude
+    high = plausible.high.to(analyte.value_unit, *analyte.context).magnitude
+    with np.errstate(invalid="ignore"):
+        bad = (values < low) | (values > high)
+    if bad.any():
+        rows = ", ".join(map(str, index[bad][:5]))
+        raise LabInputError(
+            f"{analyte.label}: {int(bad.sum())} {what}(s) are implausible (rows {rows}"
+            f"{', ...' if bad.sum() > 5 else ''}): check the value and its unit (accepted: "
+            f"{plausible})"
+        )
 
 
 def check_lab_column(
@@ -459,6 +518,7 @@ def check_lab_column(
     index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(len(values))
     numbers = _column_numbers(analyte, values, "value")
     in_value_unit = numbers * _column_factors(analyte, units, index, analyte.value_unit)
+    _check_column_plausible(analyte, in_value_unit, index, analyte.plausible, "value")
     target = analyte
     if analyte.computes:
         target = get_analyte(analyte.computes)
@@ -479,6 +539,7 @@ def check_lab_column(
         uln_value = uln_numbers * _column_factors(
             analyte, units if uln_units is None else uln_units, index, analyte.value_unit
         )
+        _check_column_plausible(analyte, uln_value, index, analyte.uln_plausible, "ULN")
         with np.errstate(divide="ignore", invalid="ignore"):
             compared = np.where(uln_value > 0, in_value_unit / uln_value, np.nan)
     else:

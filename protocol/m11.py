@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from protocol.study import read_yaml, validate_document
+from protocol.documents import read_yaml, validate_document
 
 M11_PATH = Path(__file__).with_name("m11.yaml")
 

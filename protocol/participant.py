@@ -14,18 +14,20 @@ from __future__ import annotations
 import datetime
 import itertools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from protocol.study import read_yaml, validate_document
+from protocol.documents import read_yaml, validate_document
+from protocol.inputs import Number, StrictDate, Text
 from protocol.washout import EventEntry, MedicationEntry
 
-Date = datetime.date
+Date = StrictDate
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: true/false are the only booleans, integers are not booleans, text is not a number
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Dates(_Record):
@@ -42,7 +44,7 @@ class Dates(_Record):
 class PregnancyTest(_Record):
     result: Literal["negative", "positive"]
     sample: Literal["serum", "urine"]
-    date: Date
+    date: Date = Field(description="On or before the screening date")
 
 
 class AcrEularFindings(_Record):
@@ -69,7 +71,7 @@ class AcrEularFindings(_Record):
     )
 
 
-Grade = Literal[0, 1, 2, 3]
+Grade = Annotated[int, Field(ge=0, le=3)]
 
 
 class SkinAreas(_Record):
@@ -104,10 +106,13 @@ class Mrss(_Record):
     def _total_agrees_with_areas(self) -> Mrss:
         if self.areas is not None and self.total is not None:
             grades = list(self.areas.model_dump().values())
-            if None not in grades and sum(grades) != self.total:
+            recorded = sum(g for g in grades if g is not None)
+            unrecorded = grades.count(None)
+            if not recorded <= self.total <= recorded + 3 * unrecorded:
                 raise ValueError(
-                    f"total = {self.total} but the 17 areas add up to {sum(grades)}; give one, "
-                    f"or make them agree"
+                    f"total = {self.total} but the recorded areas add up to {recorded}"
+                    + (f" with {unrecorded} area(s) ungraded" if unrecorded else "")
+                    + "; give one, or make them agree"
                 )
         return self
 
@@ -125,7 +130,7 @@ class SscFindings(_Record):
 
 
 class Malignancy(_Record):
-    type: str = Field(min_length=1)
+    type: Text
     date: Date | None = Field(
         None, description="The latest of diagnosis, end of treatment or last evidence (PI16)"
     )
@@ -153,18 +158,18 @@ class History(_Record):
 
 
 class Pulmonary(_Record):
-    fvc_percent_predicted: float | None = Field(None, description="FVC, % of predicted (EX07)")
-    dlco_percent_predicted: float | None = Field(
+    fvc_percent_predicted: Number | None = Field(None, description="FVC, % of predicted (EX07)")
+    dlco_percent_predicted: Number | None = Field(
         None, description="DLCO corrected for haemoglobin, % of predicted (EX07)"
     )
     oxygen_therapy: bool | None = Field(None, description="Requires oxygen therapy (EX07)")
 
 
 class LabValue(_Record):
-    value: float | str
-    unit: str
-    uln: float | str | None = Field(None, description="The site's upper limit of normal")
-    uln_unit: str | None = Field(None, description="Unit of the ULN if not that of the value")
+    value: Number
+    unit: Text
+    uln: Number | None = Field(None, description="The site's upper limit of normal")
+    uln_unit: Text | None = Field(None, description="Unit of the ULN if not that of the value")
 
 
 class Labs(_Record):
@@ -204,7 +209,7 @@ class Attestation(_Record):
         description="True when the criterion's condition applies to the participant (for an "
         "inclusion criterion, it is met; for an exclusion criterion, it excludes)"
     )
-    date: Date
+    date: Date = Field(description="On or before the screening date")
 
 
 ATTESTED_CRITERIA = ("IN07", "EX16", "EX30")
@@ -277,13 +282,70 @@ class ParticipantRecord(_Record):
             )
         if first and d.birth and first < d.birth:
             problems.append(f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth")
-        if self.sex == "male" and self.childbearing_potential:
-            problems.append("childbearing_potential = true with sex = male")
+        problems += self._contradictions()
+        problems += self._dates_not_after_screening()
         if self.labs.egfr is not None and self.labs.creatinine is not None:
             problems.append("labs: give egfr or creatinine, not both")
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _contradictions(self) -> list[str]:
+        """Facts that cannot all be true: a record that says them is bad input, not a verdict."""
+        problems = []
+        test = self.pregnancy_test
+        if self.sex == "male":
+            if self.childbearing_potential:
+                problems.append("childbearing_potential = true with sex = male")
+            if self.breastfeeding:
+                problems.append("breastfeeding = true with sex = male")
+            if test is not None and test.result == "positive":
+                problems.append("pregnancy_test.result = 'positive' with sex = male")
+        if self.childbearing_potential is False and test is not None and test.result == "positive":
+            problems.append(
+                "pregnancy_test.result = 'positive' for a woman recorded as not of childbearing "
+                "potential (childbearing_potential = false)"
+            )
+        findings = self.ssc.acr_eular
+        if findings is not None and findings.skin_thickening_sparing_fingers:
+            for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
+                if getattr(findings, item):
+                    problems.append(
+                        f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
+                        f"ssc.acr_eular.{item} = true (skin thickening of the fingers)"
+                    )
+            areas = self.ssc.mrss.areas if self.ssc.mrss else None
+            for finger in ("right_fingers", "left_fingers"):
+                if areas is not None and (getattr(areas, finger) or 0) >= 1:
+                    problems.append(
+                        f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
+                        f"ssc.mrss.areas.{finger} = {getattr(areas, finger)} (thickened fingers)"
+                    )
+        return problems
+
+    def _dates_not_after_screening(self) -> list[str]:
+        """Tests, attestations and history happened by the screening visit (none is a plan)."""
+        screening = self.dates.screening
+        if screening is None:
+            return []
+        dated: list[tuple[str, datetime.date | None]] = [
+            ("pregnancy_test.date", self.pregnancy_test.date if self.pregnancy_test else None)
+        ]
+        dated += [
+            (f"attestations.{name}.date", getattr(self.attestations, name).date)
+            for name in ATTESTED_CRITERIA
+            if getattr(self.attestations, name) is not None
+        ]
+        dated += [
+            (f"history.malignancies[{index}].date", malignancy.date)
+            for index, malignancy in enumerate(self.history.malignancies or [])
+        ]
+        return [
+            f"{path} = {value} is after dates.screening = {screening}; expected a date on or "
+            f"before the screening visit"
+            for path, value in dated
+            if value is not None and value > screening
+        ]
 
 
 def parse_record(data: Any, source: str, node: Any = None) -> ParticipantRecord:

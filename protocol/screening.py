@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,19 +21,30 @@ import pint
 from dateutil.relativedelta import relativedelta
 
 from protocol.classification import (
-    acr_eular_score,
+    acr_eular_range,
     age_in_completed_years,
     calendar_duration,
+    leroy_possible_subsets,
     leroy_subset,
+    mrss_range,
     mrss_total,
 )
 from protocol.errors import ProtocolDataError
-from protocol.labs import LabInputError, LabResult, check_lab, get_analyte, unknown_result
+from protocol.inputs import EARLIEST_DATE, LATEST_DATE
+from protocol.labs import (
+    LabInputError,
+    LabResult,
+    check_lab,
+    check_value,
+    get_analyte,
+    unknown_result,
+)
 from protocol.participant import ParticipantRecord, load_record
 from protocol.study import Study, load_study
 from protocol.washout import (
     EntryResult,
     WashoutInput,
+    anchor_breakpoints,
     check_washout,
     entry_problems,
     window_start,
@@ -45,9 +56,6 @@ Kind = Literal["computed", "attested"]
 
 MEDICATION_CRITERIA = ("EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15")
 EVENT_CRITERIA = ("EX08", "EX20", "EX23", "EX26", "EX29")
-#: An unknown medicine could belong to any open class: these criteria stay unknown until the
-#: investigator clears it.
-OPEN_MEDICATION_CRITERIA = ("EX09", "EX10", "EX13", "EX14", "EX15")
 EX24_ANALYTES = ("hemoglobin", "wbc", "neutrophils", "platelets", "alt", "ast", "total_bilirubin")
 
 
@@ -110,8 +118,29 @@ def _flag(value: bool | None, field_name: str, if_true: str, if_false: str) -> O
     return Outcome("fail", if_true) if value else Outcome("pass", if_false)
 
 
+def _decided(outcomes: list[Outcome], unknown_reason: str, *missing: str) -> Outcome:
+    """One status when every possible completion of the missing data gives it; else unknown.
+
+    ``outcomes`` are the results of the rule under each completion worth trying (the ends of a
+    date range, either sex, ...); the reason of a decided status is the first completion's.
+    """
+    statuses = {o.status for o in outcomes}
+    if len(statuses) == 1 and "unknown" not in statuses:
+        return outcomes[0]
+    inner = tuple(m for o in outcomes for m in o.missing)
+    return Outcome("unknown", unknown_reason, (*missing, *inner))
+
+
 class _Context:
-    """One record's screening: computed values shared by several criteria, each computed once."""
+    """One record's screening: computed values shared by several criteria, each computed once.
+
+    Where a date is not recorded, the range it could take in a valid record is known: the
+    screening visit comes after consent, the first manifestation, the tests and attestations,
+    and on or before randomization; randomization comes after screening and every recorded dose.
+    Rules that depend on a date are evaluated at the ends of its range (and, for the washout
+    windows, at every date where some status can change), so a criterion is decided whenever
+    every possible date gives the same status.
+    """
 
     def __init__(self, record: ParticipantRecord, study: Study, source: str):
         self.record = record
@@ -119,14 +148,66 @@ class _Context:
         self.source = source
         self.screening = record.dates.screening
         self._lab_results: dict[str, Outcome] = {}
-        self._washout: list[EntryResult] | None = None
+        self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
         self.errors: list[str] = []
+        self.screening_range, self.randomization_range = self._date_ranges()
+
+    # -- what the dates can be --------------------------------------------------------------
+    def _date_ranges(self) -> tuple[tuple[date, date], tuple[date, date]]:
+        record, d = self.record, self.record.dates
+        before_screening = [d.birth, d.consent, record.ssc.first_non_raynaud_manifestation]
+        if record.pregnancy_test:
+            before_screening.append(record.pregnancy_test.date)
+        before_screening += [
+            getattr(record.attestations, name).date
+            for name in ("IN07", "EX16", "EX30")
+            if getattr(record.attestations, name) is not None
+        ]
+        before_screening += [m.date for m in record.history.malignancies or []]
+        earliest_screening = max(filter(None, before_screening), default=EARLIEST_DATE)
+        latest_screening = d.planned_randomization or LATEST_DATE
+        if d.screening:
+            earliest_screening = latest_screening = d.screening
+        before_randomization = [earliest_screening]
+        for med in record.medications or []:
+            before_randomization += [med.start, med.last_dose]
+        planned = {e.kind for e in self.study.exposure_events if e.rule == "planned"}
+        before_randomization += [e.date for e in record.events or [] if e.kind not in planned]
+        earliest_randomization = max(filter(None, before_randomization))
+        latest_randomization = d.planned_randomization or LATEST_DATE
+        if d.planned_randomization:
+            earliest_randomization = d.planned_randomization
+        if earliest_screening > latest_screening or earliest_randomization > latest_randomization:
+            self.errors.append(
+                "dates: the recorded dates cannot all be in order (tests, attestations and history "
+                "on or before screening, doses on or before the planned randomization)"
+            )
+            earliest_screening = latest_screening
+            earliest_randomization = latest_randomization
+        return (earliest_screening, latest_screening), (
+            earliest_randomization,
+            latest_randomization,
+        )
 
     @property
     def age(self) -> int | None:
         birth = self.record.dates.birth
         return age_in_completed_years(birth, self.screening) if birth and self.screening else None
 
+    def age_range(self) -> tuple[int, int]:
+        """The youngest and oldest the participant can be at screening, given what is recorded."""
+        d = self.record.dates
+        low_s, high_s = self.screening_range
+        if d.birth:
+            return age_in_completed_years(d.birth, low_s), age_in_completed_years(d.birth, high_s)
+        latest_birth = min(
+            filter(None, [d.consent, self.record.ssc.first_non_raynaud_manifestation, low_s])
+        )
+        return age_in_completed_years(latest_birth, low_s), age_in_completed_years(
+            EARLIEST_DATE, high_s
+        )
+
+    # -- laboratory values ------------------------------------------------------------------
     def lab(self, name: str) -> Outcome:
         if name not in self._lab_results:
             self._lab_results[name] = self._check_lab(name)
@@ -136,51 +217,102 @@ class _Context:
         value = getattr(self.record.labs, name)
         if value is None:
             return _missing(unknown_result(name).reason, f"labs.{name}")
-        extra: dict[str, Any] = {"uln": value.uln, "uln_unit": value.uln_unit}
-        missing: list[str] = []
         if get_analyte(name).relative_to_uln and value.uln is None:
+            self._lab_checked(name, value, {"uln": None})  # still refuse an implausible value
             return _missing(
                 f"{get_analyte(name).short_label}: the site's upper limit of normal is not "
                 f"recorded",
                 f"labs.{name}.uln",
             )
-        if name == "creatinine":
-            extra = {"age": self.age, "sex": self.record.sex}
-            if self.age is None:
-                missing += ["dates.birth", "dates.screening"]
-            if self.record.sex is None:
-                missing.append("sex")
-            if missing:
-                return _missing("eGFR from creatinine needs the age and the sex", *missing)
-            minimum = self.study.egfr_equation.value.minimum_age
-            if self.age < minimum:
+        if get_analyte(name).relative_to_uln:
+            return self._lab_checked(name, value, {"uln": value.uln, "uln_unit": value.uln_unit})
+        if name != "creatinine":
+            return self._lab_checked(name, value, {})
+        # eGFR from creatinine: every sex and age the record allows, decided if all agree
+        sexes = [self.record.sex] if self.record.sex else ["female", "male"]
+        youngest, oldest = self.age_range()
+        minimum = self.study.egfr_equation.value.minimum_age
+        outcomes = [
+            self._lab_checked(name, value, {"age": age, "sex": sex})
+            for sex in sexes
+            for age in sorted({max(youngest, minimum), max(oldest, minimum)})
+        ]
+        missing = [] if self.record.sex else ["sex"]
+        if youngest != oldest:
+            missing += ["dates.birth"] if self.record.dates.birth is None else []
+            missing += ["dates.screening"] if self.screening is None else []
+        if youngest < minimum:
+            if self.age is not None:
                 return _missing(
                     f"eGFR: CKD-EPI 2021 is for adults ({minimum}+) and the participant is "
                     f"{self.age}; a reported eGFR is needed",
                     "labs.egfr",
                 )
+            outcomes.append(_missing("eGFR from creatinine needs an adult age", *missing))
+        decided = _decided(
+            outcomes, "eGFR from creatinine depends on the age and sex, not all recorded", *missing
+        )
+        if decided.status != "unknown" and missing:
+            return Outcome(
+                decided.status,
+                decided.reason + " (the same for every age and sex the record allows)",
+            )
+        return decided
+
+    def _lab_checked(self, name: str, value: Any, extra: dict[str, Any]) -> Outcome:
         try:
+            if "uln" in extra and extra["uln"] is None:  # the value can still be refused
+                check_value(name, value.value, value.unit)
+                return Outcome("unknown", "")
             result: LabResult = check_lab(name, value.value, value.unit, **extra)
         except LabInputError as exc:
             self.errors.append(f"labs.{name}: {exc}")
             return _missing(str(exc), f"labs.{name}")
         return Outcome(result.status, result.reason)
 
-    def washout(self) -> list[EntryResult] | None:
-        """The washout entries, or None when the planned randomization date is not recorded."""
-        if self._washout is None and self.record.dates.planned_randomization is not None:
+    # -- the washout windows ----------------------------------------------------------------
+    def washout_at(self, screening: date, randomization: date) -> list[EntryResult]:
+        """The washout entries for one screening and randomization date."""
+        key = (screening, randomization)
+        if key not in self._washouts:
             data = WashoutInput(
-                planned_randomization=self.record.dates.planned_randomization,
-                screening=self.screening,
+                planned_randomization=randomization,
+                screening=screening,
                 medications=self.record.medications or [],
                 events=self.record.events or [],
             )
-            problems = entry_problems(data)
+            problems = entry_problems(data, self.study)
             if problems:
                 self.errors.extend(problems)
-                return []
-            self._washout = check_washout(data, self.study).entries
-        return self._washout
+                self._washouts[key] = []
+            else:
+                self._washouts[key] = check_washout(data, self.study).entries
+        return self._washouts[key]
+
+    def _anchor_candidates(self) -> list[tuple[date, date]]:
+        """Every (screening, randomization) pair worth evaluating: the recorded dates, or the
+        ends of their ranges and the days around each date where some window's status flips."""
+        screening_breaks, randomization_breaks = anchor_breakpoints(
+            self.record.medications or [], self.record.events or [], self.study
+        )
+
+        def candidates(bounds: tuple[date, date], breaks: set[date]) -> list[date]:
+            low, high = bounds
+            if low == high:
+                return [low]
+            days = {low, high}
+            for day in breaks:
+                for near in (day - timedelta(days=1), day):
+                    if low <= near <= high:
+                        days.add(near)
+            return sorted(days)
+
+        pairs = []
+        for s in candidates(self.screening_range, screening_breaks):
+            low_r = max(self.randomization_range[0], s)
+            for r in candidates((low_r, self.randomization_range[1]), randomization_breaks):
+                pairs.append((s, r))
+        return pairs
 
     def washout_outcome(self, criterion: str) -> Outcome:
         is_event_criterion = criterion in EVENT_CRITERIA
@@ -188,21 +320,44 @@ class _Context:
         history_field = "events" if is_event_criterion else "medications"
         if history is None:
             return _missing(f"the {history_field} list is not recorded", history_field)
-        entries = self.washout()
-        if entries is None:
-            return _missing(
-                "the windows count back from the planned randomization date, which is not recorded",
-                "dates.planned_randomization",
+        pairs = self._anchor_candidates()
+        outcomes = [self._washout_outcome_at(criterion, s, r, history_field) for s, r in pairs]
+        if len(outcomes) == 1:
+            return outcomes[0]
+        missing = [
+            field
+            for field, value in (
+                ("dates.screening", self.screening),
+                ("dates.planned_randomization", self.record.dates.planned_randomization),
             )
+            if value is None
+        ]
+        decided = _decided(
+            outcomes,
+            "depends on the "
+            + " and ".join(m.removeprefix("dates.").replace("_", " ") + " date" for m in missing)
+            + ", not recorded: "
+            + "; ".join(dict.fromkeys(o.reason for o in outcomes if o.status != "pass"))[:400],
+            *missing,
+        )
+        if missing and decided.status != "unknown":
+            dates = " and ".join(m.removeprefix("dates.").replace("_", " ") for m in missing)
+            return Outcome(decided.status, f"{decided.reason} (for any {dates} date)")
+        return decided
+
+    def _washout_outcome_at(
+        self, criterion: str, screening: date, randomization: date, history_field: str
+    ) -> Outcome:
+        open_criteria = {g.criterion for g in self.study.medication_classes if g.open}
         mine = [
             e
-            for e in entries
+            for e in self.washout_at(screening, randomization)
             if (e.criterion and criterion in e.criterion.split("/"))
             or (
                 e.criterion is None
                 and e.status != "pass"
                 and e.entry.startswith("medications")
-                and criterion in OPEN_MEDICATION_CRITERIA
+                and criterion in open_criteria
             )
         ]
         outcomes = [
@@ -225,35 +380,74 @@ def in01_age(ctx: _Context) -> Outcome:
     population = ctx.study.population
     low = int(population.minimum_age.value.to("year").magnitude)
     high = int(population.maximum_age.value.to("year").magnitude)
-    if ctx.age is None:
-        return _missing("age needs the birth and screening dates", "dates.birth", "dates.screening")
-    verdict = "pass" if low <= ctx.age <= high else "fail"
-    return Outcome(verdict, f"age {ctx.age} years at screening; {low}-{high} required (PI09)")
+    youngest, oldest = ctx.age_range()
+    if youngest == oldest:
+        verdict = "pass" if low <= youngest <= high else "fail"
+        return Outcome(verdict, f"age {youngest} years at screening; {low}-{high} required (PI09)")
+    missing = [
+        f
+        for f, v in (("dates.birth", ctx.record.dates.birth), ("dates.screening", ctx.screening))
+        if v is None
+    ]
+    span = f"age {youngest} to {oldest} years at screening (not all dates recorded)"
+    if oldest < low or youngest > high:
+        return Outcome("fail", f"{span}: outside {low}-{high} whatever the dates (PI09)")
+    if low <= youngest and oldest <= high:
+        return Outcome("pass", f"{span}: within {low}-{high} whatever the dates (PI09)")
+    return _missing(f"{span}; {low}-{high} required", *missing)
 
 
 def in02_acr_eular(ctx: _Context) -> Outcome:
     minimum = ctx.study.criterion_rules.acr_eular_minimum.value
-    score = acr_eular_score(ctx.record.ssc.acr_eular, ctx.study)
+    score = acr_eular_range(ctx.record.ssc.acr_eular, ctx.study)
+    scored = ", ".join(f"{name.split(' (')[0]} {p}" for name, p in score.points if p)
     if score.applicable is False:
         return Outcome("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient")
-    if score.total is None or score.applicable is None:
-        return _missing("the ACR/EULAR 2013 items are not all recorded", *score.missing)
-    scored = ", ".join(f"{name.split(' (')[0]} {p}" for name, p in score.points if p)
-    relation = ">=" if score.total >= minimum else "<"
-    return Outcome(
-        "pass" if score.total >= minimum else "fail",
-        f"ACR/EULAR 2013 total {score.total} {relation} {minimum} ({scored or 'no item met'})",
+    if score.highest < minimum:
+        return Outcome(
+            "fail",
+            f"ACR/EULAR 2013 total {score.lowest} < {minimum} ({scored or 'no item met'})"
+            if score.lowest == score.highest
+            else f"ACR/EULAR 2013 total at most {score.highest} < {minimum} even if every "
+            f"unrecorded item were met ({scored or 'no item met'})",
+        )
+    if score.lowest >= minimum and score.applicable:
+        return Outcome(
+            "pass",
+            f"ACR/EULAR 2013 total {'' if score.lowest == score.highest else 'at least '}"
+            f"{score.lowest} >= {minimum} ({scored})",
+        )
+    if score.lowest >= minimum:
+        return _missing(
+            f"ACR/EULAR 2013 total {score.lowest} >= {minimum}, but whether the criteria apply "
+            f"(skin thickening sparing the fingers, a better explanation) is not recorded",
+            *score.missing_flags,
+        )
+    return _missing(
+        f"ACR/EULAR 2013 total {score.lowest} to {score.highest}: the unrecorded items decide",
+        *score.missing_items,
+        *score.missing_flags,
     )
 
 
 def _leroy(ctx: _Context, want: str) -> Outcome:
     subset = leroy_subset(ctx.record.ssc, ctx.study)
-    if subset.subset is None:
-        return _missing(f"LeRoy subset unknown: {subset.reason}", *subset.missing)
-    text = f"LeRoy subset: {subset.subset} ({subset.reason})"
+    possible = leroy_possible_subsets(ctx.record.ssc, ctx.study)
+    if subset.subset is not None:
+        text = f"LeRoy subset: {subset.subset} ({subset.reason})"
+    else:
+        text = f"LeRoy subset not fully recorded; it could be: {', '.join(sorted(possible))}"
     if want == "diffuse":
-        return Outcome("pass" if subset.subset == "diffuse" else "fail", text)
-    return Outcome("fail" if subset.subset == "limited" else "pass", text)
+        if possible == {"diffuse"}:
+            return Outcome("pass", text)
+        if "diffuse" not in possible:
+            return Outcome("fail", text)
+    else:
+        if possible == {"limited"}:
+            return Outcome("fail", text)
+        if "limited" not in possible:
+            return Outcome("pass", text)
+    return _missing(f"LeRoy subset unknown: {subset.reason}", *subset.missing)
 
 
 def in03_diffuse(ctx: _Context) -> Outcome:
@@ -262,19 +456,45 @@ def in03_diffuse(ctx: _Context) -> Outcome:
 
 def _disease_duration(ctx: _Context, limit: pint.Quantity, inclusive_max: bool) -> Outcome:
     first = ctx.record.ssc.first_non_raynaud_manifestation
-    if first is None or ctx.screening is None:
-        return _missing(
-            "disease duration needs the first non-Raynaud manifestation and the screening date",
-            *(["ssc.first_non_raynaud_manifestation"] if first is None else []),
-            *(["dates.screening"] if ctx.screening is None else []),
-        )
     months = round(limit.to("month").magnitude)
-    boundary = first + relativedelta(months=months)
-    duration = calendar_duration(first, ctx.screening)
-    text = f"disease duration {duration} at screening (from {first}); limit {months} months"
-    if inclusive_max:  # IN04: at most the limit; exactly the limit is eligible
-        return Outcome("pass" if ctx.screening <= boundary else "fail", text + " (PI10)")
-    return Outcome("fail" if ctx.screening > boundary else "pass", text)  # EX02: more than
+    low_s, high_s = ctx.screening_range
+    if first is not None and ctx.screening is not None:
+        boundary = first + relativedelta(months=months)
+        duration = calendar_duration(first, ctx.screening)
+        text = f"disease duration {duration} at screening (from {first}); limit {months} months"
+        if inclusive_max:  # IN04: at most the limit; exactly the limit is eligible
+            return Outcome("pass" if ctx.screening <= boundary else "fail", text + " (PI10)")
+        return Outcome("fail" if ctx.screening > boundary else "pass", text)  # EX02: more than
+    missing = [
+        f
+        for f, v in (
+            ("ssc.first_non_raynaud_manifestation", first),
+            ("dates.screening", ctx.screening),
+        )
+        if v is None
+    ]
+    # the longest possible duration: the earliest first manifestation to the latest screening;
+    # the shortest: the latest first manifestation (at most the screening date) to the earliest
+    earliest_first = first or ctx.record.dates.birth or EARLIEST_DATE
+    longest_within = high_s <= earliest_first + relativedelta(months=months)
+    shortest_over = first is not None and low_s > first + relativedelta(months=months)
+    what = f"limit {months} months; not all dates recorded"
+    if longest_within:
+        return Outcome(
+            "pass",
+            f"disease duration at most {calendar_duration(earliest_first, high_s)} whatever "
+            f"the dates; {what}",
+        )
+    if shortest_over:
+        return Outcome(
+            "fail",
+            f"disease duration at least {calendar_duration(first, low_s)} whatever the dates; "
+            f"{what}",
+        )
+    return _missing(
+        "disease duration needs the first non-Raynaud manifestation and the screening date",
+        *missing,
+    )
 
 
 def in04_duration(ctx: _Context) -> Outcome:
@@ -286,45 +506,67 @@ def in04_duration(ctx: _Context) -> Outcome:
 def in05_mrss(ctx: _Context) -> Outcome:
     minimum = ctx.study.criterion_rules.mrss_minimum.value
     score = mrss_total(ctx.record.ssc.mrss)
-    if score.total is None:
-        return _missing("the mRSS is incomplete", *score.missing)
-    verdict = "pass" if score.total >= minimum else "fail"
-    relation = ">=" if verdict == "pass" else "<"
-    return Outcome(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
+    if score.total is not None:
+        verdict = "pass" if score.total >= minimum else "fail"
+        relation = ">=" if verdict == "pass" else "<"
+        return Outcome(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
+    lowest, highest = mrss_range(ctx.record.ssc.mrss)
+    if lowest >= minimum:
+        return Outcome("pass", f"mRSS at least {lowest} (the graded areas) >= {minimum}")
+    if highest < minimum:
+        return Outcome("fail", f"mRSS at most {highest} (every ungraded area at 3) < {minimum}")
+    return _missing(f"the mRSS is incomplete ({lowest} to {highest})", *score.missing)
 
 
-def _woman_of_childbearing_potential(ctx: _Context) -> bool | Outcome | None:
+def _childbearing_potential(ctx: _Context) -> bool | None:
+    """True, False, or None when the record leaves it open (a man is not; a woman as recorded;
+    childbearing_potential = true implies a woman, since a man recorded so is refused)."""
     record = ctx.record
-    if record.sex is None:
-        return _missing("sex is not recorded", "sex")
-    if record.sex == "male":
+    if record.sex == "male" or record.childbearing_potential is False:
         return False
-    if record.childbearing_potential is None:
-        return _missing("childbearing potential is not recorded", "childbearing_potential")
-    return record.childbearing_potential
+    return True if record.childbearing_potential else None
+
+
+def _missing_wocbp_fields(ctx: _Context) -> list[str]:
+    record = ctx.record
+    fields = []
+    if record.sex is None:
+        fields.append("sex")
+    if record.sex != "male" and record.childbearing_potential is None:
+        fields.append("childbearing_potential")
+    return fields
 
 
 def in06_pregnancy_test(ctx: _Context) -> Outcome:
-    wocbp = _woman_of_childbearing_potential(ctx)
-    if isinstance(wocbp, Outcome):
-        return wocbp
-    if not wocbp:
+    wocbp = _childbearing_potential(ctx)
+    if wocbp is False:
         return Outcome("pass", "not a woman of childbearing potential: no test required")
     test = ctx.record.pregnancy_test
-    if test is None:
-        return _missing("no pregnancy test recorded", "pregnancy_test")
-    if test.result == "positive":
+    # the test decides for a woman of childbearing potential; if the record leaves open whether
+    # she is one, a decided test result holds either way (not one: the test is not needed)
+    if test is not None and test.result == "positive":
         return Outcome("fail", f"pregnancy test positive ({test.sample}, {test.date})")
+    if (
+        test is not None
+        and test.sample == "serum"
+        and ctx.screening is not None
+        and test.date == ctx.screening
+    ):
+        return Outcome("pass", f"serum pregnancy test negative on {test.date} (screening)")
+    unknown_wocbp = _missing_wocbp_fields(ctx) if wocbp is None else []
+    if test is None:
+        return _missing("no pregnancy test recorded", "pregnancy_test", *unknown_wocbp)
     if test.sample != "serum":
         return _missing(
-            f"a {test.sample} test is recorded; a serum test is required", "pregnancy_test.sample"
+            f"a {test.sample} test is recorded; a serum test is required",
+            "pregnancy_test.sample",
+            *unknown_wocbp,
         )
-    if ctx.screening is None or test.date != ctx.screening:
-        return _missing(
-            f"the serum test of {test.date} is not dated at the screening visit",
-            "pregnancy_test.date",
-        )
-    return Outcome("pass", f"serum pregnancy test negative on {test.date} (screening)")
+    return _missing(
+        f"the serum test of {test.date} is not dated at the screening visit",
+        "pregnancy_test.date",
+        *unknown_wocbp,
+    )
 
 
 def _attested(criterion: str) -> Callable[[_Context], Outcome]:
@@ -479,10 +721,11 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
     malignancies = ctx.record.history.malignancies
     if malignancies is None:
         return _missing("the malignancy history is not recorded", "history.malignancies")
-    if ctx.screening is None:
-        return _missing("the 5-year window counts back from screening", "dates.screening")
     window = ctx.study.criterion_rules.malignancy_window.value
-    start = window_start(ctx.screening, window)
+    low_s, high_s = ctx.screening_range
+    # a later screening starts the window later: the earliest screening gives the widest window
+    widest, narrowest = window_start(low_s, window), window_start(high_s, window)
+    exact = low_s == high_s
     parts = []
     for index, malignancy in enumerate(malignancies):
         name = f"{malignancy.type}"
@@ -490,44 +733,71 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
             parts.append(Outcome("pass", f"{name}: an excepted local skin or cervical cancer"))
         elif malignancy.date is None:
             parts.append(_missing(f"{name}: no date", f"history.malignancies[{index}].date"))
-        elif malignancy.date >= start:
+        elif malignancy.date >= narrowest:
+            within = (
+                f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
+            )
             parts.append(
                 Outcome(
                     "fail",
-                    f"{name} on {malignancy.date}, within {window} before screening (from {start})",
+                    f"{name} on {malignancy.date}, within {window} before screening ({within})",
                 )
             )
+        elif malignancy.date < widest:
+            parts.append(Outcome("pass", f"{name} on {malignancy.date}, before {widest}"))
         else:
-            parts.append(Outcome("pass", f"{name} on {malignancy.date}, before {start}"))
+            parts.append(
+                _missing(
+                    f"{name} on {malignancy.date}: within {window} of screening or not, "
+                    f"depending on the screening date",
+                    "dates.screening",
+                )
+            )
     return _combine(parts, "no malignancy recorded")
 
 
 def ex27_pregnancy(ctx: _Context) -> Outcome:
+    """Pregnant, or breastfeeding, or of childbearing potential and unwilling to use
+    contraception: any one known fails, whatever else is unrecorded (Kleene's "or")."""
     record = ctx.record
     if record.sex == "male":
         return Outcome("pass", "not applicable to men")
-    wocbp = _woman_of_childbearing_potential(ctx)
-    if isinstance(wocbp, Outcome):
-        return wocbp
-    parts = [_flag(record.breastfeeding, "breastfeeding", "breastfeeding", "not breastfeeding")]
-    if wocbp:
-        test = record.pregnancy_test
+    test = record.pregnancy_test
+    if test is not None and test.result == "positive":
+        return Outcome("fail", f"pregnant (pregnancy test positive, {test.date})")
+    if record.breastfeeding:
+        return Outcome("fail", "breastfeeding")
+    wocbp = _childbearing_potential(ctx)
+    if wocbp and record.contraception_agreed is False:
+        return Outcome("fail", "not willing to use adequate contraception")
+    parts = [
+        _flag(record.breastfeeding, "breastfeeding", "breastfeeding", "not breastfeeding")
+        if record.sex == "female" or record.breastfeeding is not None
+        else _missing("sex and breastfeeding are not recorded", "sex", "breastfeeding")
+    ]
+    if wocbp is False:
+        parts.append(Outcome("pass", "not of childbearing potential"))
+    else:
         if test is None:
-            parts.append(_missing("pregnancy status unknown: no test", "pregnancy_test"))
-        else:
             parts.append(
-                Outcome(
-                    "fail" if test.result == "positive" else "pass", f"pregnancy test {test.result}"
+                _missing(
+                    "pregnancy status unknown: no test",
+                    "pregnancy_test",
+                    *_missing_wocbp_fields(ctx),
                 )
             )
-        parts.append(
-            _flag(
-                None if record.contraception_agreed is None else not record.contraception_agreed,
-                "contraception_agreed",
-                "not willing to use adequate contraception",
-                "willing to use adequate contraception",
+        else:
+            parts.append(Outcome("pass", f"pregnancy test {test.result}"))
+        if record.contraception_agreed is None:
+            parts.append(
+                _missing(
+                    "contraception_agreed is not recorded",
+                    "contraception_agreed",
+                    *_missing_wocbp_fields(ctx),
+                )
             )
-        )
+        else:
+            parts.append(Outcome("pass", "willing to use adequate contraception"))
     return _combine(parts, "")
 
 

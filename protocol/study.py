@@ -11,18 +11,26 @@ import functools
 import re
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from protocol.documents import (  # noqa: F401  (re-exported: the document readers live there)
+    format_location,
+    read_yaml,
+    validate_document,
+    validation_problems,
+)
 from protocol.errors import ProtocolDataError
 from protocol.facts import (
     Duration,
     Fact,
+    FactorText,
     Frequency,
     Mass,
     MolarMass,
+    RangeText,
     ThresholdText,
     Volume,
     WindowText,
@@ -116,17 +124,36 @@ class LabAnalyte(_Model):
     report_unit: str | None = None
     si_unit: str | None = None
     accepted_units: list[str] = Field(min_length=1)
+    plausible_range: Fact[RangeText]
+    uln_plausible_range: Fact[RangeText] | None = None
+    conversion_factor: Fact[FactorText] | None = None
     molar_mass: Fact[MolarMass] | None = None
+
+    @property
+    def conversion_molar_mass(self) -> Any:
+        """The molar mass the mass <-> substance conversion uses: the one the published
+        conventional factor implies (so 1 mg/dL bilirubin is exactly 17.1 µmol/L)."""
+        if self.conversion_factor is not None:
+            return self.conversion_factor.value.molar_mass
+        return self.molar_mass.value if self.molar_mass else None
 
     @model_validator(mode="after")
     def _units_fit(self) -> LabAnalyte:
-        from protocol.units import add_molar_mass_context, unit_text_to_pint, ureg
+        from protocol.units import add_molar_mass_context, read_unit, ureg
 
         if (self.threshold is None) == (self.computes is None):
             raise ValueError("give either 'threshold' or 'computes' (the analyte it is used for)")
         context = ()
-        if self.molar_mass:
-            add_molar_mass_context(self.name, self.molar_mass.value)
+        if self.conversion_factor and self.molar_mass:
+            implied = self.conversion_factor.value.molar_mass.to("g/mol").magnitude
+            stated = self.molar_mass.value.to("g/mol").magnitude
+            if abs(implied - stated) > 0.001 * stated:
+                raise ValueError(
+                    f"conversion_factor {self.conversion_factor.value} implies a molar mass of "
+                    f"{implied:.1f} g/mol, but molar_mass is {stated:g} g/mol"
+                )
+        if self.conversion_molar_mass is not None:
+            add_molar_mass_context(self.name, self.conversion_molar_mass)
             context = (self.name,)
         value_unit = self.report_unit or self.protocol_unit
         problems = []
@@ -143,7 +170,7 @@ class LabAnalyte(_Model):
                 problems.append(f"{field}: {unit!r} is not a pint unit")
         for index, unit in enumerate(self.accepted_units):
             try:
-                ureg.Quantity(unit_text_to_pint(unit)).to(value_unit, *context)
+                read_unit(unit).to(value_unit, *context)
             except Exception as exc:
                 problems.append(
                     f"accepted_units[{index}]: {unit!r} does not convert to {value_unit!r} ({exc})"
@@ -156,6 +183,16 @@ class LabAnalyte(_Model):
                     f"threshold.value: {self.threshold.value} is not in the units of "
                     f"protocol_unit {self.protocol_unit!r} ({exc})"
                 )
+        ranges = [("plausible_range", self.plausible_range)]
+        if self.uln_plausible_range is not None:
+            ranges.append(("uln_plausible_range", self.uln_plausible_range))
+        for field, fact in ranges:
+            try:
+                fact.value.low.to(value_unit, *context)
+            except Exception:
+                problems.append(f"{field}: {fact.value} is not in the units of {value_unit!r}")
+        if (str(self.protocol_unit) == "xULN") != (self.uln_plausible_range is not None):
+            problems.append("uln_plausible_range is needed exactly when the threshold is × ULN")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -218,22 +255,36 @@ class CorticosteroidRule(_Model):
     daily_limit: Fact[Mass]
     injection_routes: list[str]
     non_systemic_routes: list[str]
+    non_daily_reading: Fact[Literal["dose_day_amount"]]
 
 
 class ExposureEvent(_Model):
+    """An event kind of the washout input. ``window``: a dated event within the window before
+    the anchor excludes. ``planned``: an event planned for a date; it excludes when that date
+    falls in the trial period (``period`` after randomization, PI24) or within the ``window``
+    before randomization."""
+
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
     criterion: str
     also_criteria: list[str] = []
-    rule: Literal["window", "any"]
+    rule: Literal["window", "planned"]
     window: Fact[WindowText] | None = None
+    period: Fact[Duration] | None = None
     anchor: Anchor
     anchor_as_written: str
+    #: An event dated after a screening anchor: "investigator" decides (EX20, PI15), or it is
+    #: "within" the window (EX23: any investigational drug after entry excludes, PI07).
+    after_anchor: Literal["investigator", "within"] = "investigator"
 
     @model_validator(mode="after")
     def _window_fits_rule(self) -> ExposureEvent:
-        if (self.rule == "window") != (self.window is not None):
-            raise ValueError("rule 'window' needs a 'window'; rule 'any' takes none")
+        if self.window is None:
+            raise ValueError(f"rule {self.rule!r} needs a 'window'")
+        if (self.rule == "planned") != (self.period is not None):
+            raise ValueError("rule 'planned' needs a 'period' (the trial period); 'window' none")
+        if self.rule == "planned" and self.anchor != "randomization":
+            raise ValueError("a planned event counts from randomization")
         return self
 
 
@@ -383,6 +434,7 @@ class Study(_Model):
     visit_schedule: Fact[list[Visit]]
     lab_analytes: list[LabAnalyte]
     washout_convention: Fact[Literal["boundary_day_excluded"]]
+    dose_plausible_range: Fact[RangeText]
     medication_classes: list[MedicationClass]
     corticosteroid_rule: CorticosteroidRule
     exposure_events: list[ExposureEvent]
@@ -483,8 +535,11 @@ class Study(_Model):
 
 
 def normalise_name(name: str) -> str:
-    """How medicine names are compared: case, spaces, hyphens and apostrophes do not matter."""
-    return re.sub(r"[\s\-_'’.()]+", "", name.casefold())
+    """How medicine names are compared (protocol.inputs.normalise_name: NFKC, case-folded,
+    spaces, hyphens and apostrophes do not matter)."""
+    from protocol.inputs import normalise_name as normalise
+
+    return normalise(name)
 
 
 def _catalogue_problems(study: Study, known_criteria: set[str]) -> list[str]:
@@ -576,150 +631,6 @@ def iter_facts(model: Any, path: str = "") -> Any:
 
 
 # -- loading --------------------------------------------------------------------------------
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise ProtocolDataError(
-                loader.name,
-                [f"line {key_node.start_mark.line + 1}: key {key!r} appears twice in one mapping"],
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _construct_timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
-    """A date such as 2025-13-01 stays text, so the schema reports it with its field."""
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file into data and its node tree (for line numbers in errors)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-    try:
-        loader = _UniqueKeyLoader(text)
-        loader.name = str(path)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise ProtocolDataError(str(path), [f"not valid YAML: {exc}"]) from None
-    return data, node
-
-
-def format_location(loc: tuple[Any, ...]) -> str:
-    """('arms', 0, 'label', 'value') -> 'arms[0].label.value'."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at a validation location, if it can be found."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            matches = [v for k, v in node.value if k.value == part]
-            if not matches:
-                break
-            node = matches[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
-def validation_problems(
-    error: ValidationError, node: yaml.Node | None = None, strip: int = 0
-) -> list[str]:
-    """One readable line per pydantic error: field path, line, value found, what was expected."""
-    problems = []
-    for item in error.errors(include_url=False):
-        loc = tuple(part for part in item["loc"][strip:])
-        # pydantic adds a type tag such as 'function-after[...]' to some locations: drop it
-        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
-        message = item["msg"].removeprefix("Value error, ")
-        where = format_location(loc)
-        line = _line_of(node, loc)
-        if line is not None:
-            where += f" (line {line})"
-        if item["type"] == "missing":
-            problems.append(f"{where}: missing; this field is required")
-        elif item["type"] == "extra_forbidden":
-            problems.append(f"{where}: unknown field (is it misspelt?)")
-        elif item["type"] == "value_error" and not loc:
-            problems.extend(message.splitlines())
-        else:
-            found = item.get("input")
-            shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
-            problems.append(f"{where} = {shown}: {message}")
-    return problems
-
-
-#: Lists whose entries an error names by one of their fields: medications[1] (methotrexate).
-ENTRY_NAMES = {"medications": "name", "events": "kind"}
-
-
-def _with_entry_name(problem: str, data: dict[str, Any]) -> str:
-    """'medications[1].last_dose ...' -> 'medications[1] (methotrexate).last_dose ...'."""
-    for key, name_field in ENTRY_NAMES.items():
-        entries = data.get(key)
-        if not isinstance(entries, list):
-            continue
-        for index, entry in enumerate(entries):
-            prefix = f"{key}[{index}]"
-            if problem.startswith(prefix) and isinstance(entry, dict) and entry.get(name_field):
-                return f"{prefix} ({entry[name_field]}){problem[len(prefix) :]}"
-    return problem
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def validate_document(
-    model: type[ModelT],
-    data: Any,
-    source: str,
-    node: yaml.Node | None = None,
-    error: type[ProtocolDataError] = ProtocolDataError,
-) -> ModelT:
-    """Validate a parsed YAML/JSON document; every problem names its field (and entry)."""
-    if not isinstance(data, dict):
-        raise error(source, [f"expected a mapping at the top level, found {data!r}"])
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, node)
-        raise error(source, [_with_entry_name(p, data) for p in problems]) from None
 
 
 def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:

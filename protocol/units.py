@@ -125,6 +125,80 @@ def unit_text_to_pint(text: str) -> str:
     return rewritten
 
 
+# -- units read strictly ---------------------------------------------------------------------
+
+#: The unit names a clinical laboratory writes, as pint names them. Nothing else is read: a unit
+#: is text from this vocabulary, never an expression (no numbers, no arithmetic, no comments).
+NUMERATOR_UNITS: dict[str, str] = {
+    **{name: name for name in ("g", "mg", "ug", "ng", "kg", "mol", "mmol", "umol", "nmol")},
+    **{name: name for name in ("U", "IU", "kat", "ukat", "nkat", "cells", "cell")},
+    "mcg": "ug",
+}
+DENOMINATOR_UNITS: dict[str, str] = {
+    **{name: name for name in ("L", "dL", "mL", "uL", "l", "dl", "ml", "ul")},
+    "mm3": "mm**3",
+}
+DOSE_UNITS = ("g", "mg", "ug", "mcg")
+#: Percent of predicted: "%", "% predicted", "% of predicted", "percent"; a fraction is "fraction".
+_PERCENT = re.compile(r"^(?:%|percent)(?:\s*(?:of\s+)?pred(?:icted)?)?$", re.I)
+_ULN = re.compile(r"^(?:[x×*]\s*)?ULN$", re.I)
+_EGFR_UNIT = re.compile(r"^m[lL]\s*/\s*min\s*/\s*1\.73\s*m\s*(?:\^2|\*\*2|2)$")
+_SCALED = re.compile(
+    r"""^(?:(?:[xX×*]\s*)?10\s*(?:\^|\*\*|\*|[eE])\s*(?P<exponent>[0-9]{1,2})\s*)?
+        (?P<numerator>[A-Za-z]+)?
+        \s*(?:/\s*(?P<denominator>[A-Za-z]+)\s*(?P<power>(?:\^|\*\*)?\s*3)?)?$""",
+    re.X,
+)
+
+
+class UnitTextError(ValueError):
+    """Unit text that is not a unit of the book's vocabulary."""
+
+
+def read_unit(text: str) -> pint.Quantity:
+    """A unit a person typed, read from the vocabulary above, as a Quantity of one unit.
+
+    ``g/dL``, ``µmol/L``, ``×10⁹/L``, ``10^3/µL``, ``/mm³``, ``cells/L``, ``U/L``, ``µkat/L``,
+    ``mL/min/1.73 m²``, ``%``, ``% predicted``, ``x ULN``, ``fraction``. Raises UnitTextError for
+    anything else: a number (``2 g/L``), arithmetic (``g/L*2``), a comment, an unknown name.
+    """
+    if not isinstance(text, str):
+        raise UnitTextError(f"{text!r} is not unit text")
+    original = text
+    text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
+    text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()
+    if len(text) > 40 or not text.isprintable():
+        raise UnitTextError(f"{original!r} is not a unit")
+    if _PERCENT.match(text):
+        return ureg.Quantity(1, "percent_predicted")
+    if text.lower() == "fraction":
+        return ureg.Quantity(1, "dimensionless")
+    if _ULN.match(text):
+        return ureg.Quantity(1, "xULN")
+    if _EGFR_UNIT.match(text):
+        return ureg.Quantity(1, "mL_per_min_per_1_73_m2")
+    match = _SCALED.match(text)
+    if not match or not (match.group("numerator") or match.group("denominator")):
+        raise UnitTextError(f"{original!r} is not a unit")
+    exponent, numerator = match.group("exponent"), match.group("numerator")
+    denominator, power = match.group("denominator"), match.group("power")
+    if numerator is not None and numerator not in NUMERATOR_UNITS:
+        raise UnitTextError(f"{original!r}: {numerator!r} is not a unit name the book knows")
+    if denominator is not None:
+        if power is not None:
+            denominator += "3"
+        if denominator not in DENOMINATOR_UNITS:
+            raise UnitTextError(f"{original!r}: {denominator!r} is not a volume the book knows")
+    if exponent is not None and int(exponent) not in (3, 6, 9, 12):
+        raise UnitTextError(f"{original!r}: 10^{exponent} is not a scale laboratories use")
+    quantity = ureg.Quantity(10 ** int(exponent) if exponent else 1)
+    if numerator is not None:
+        quantity = quantity * ureg.Unit(NUMERATOR_UNITS[numerator])
+    if denominator is not None:
+        quantity = quantity / ureg.Quantity(1, DENOMINATOR_UNITS[denominator])
+    return quantity
+
+
 # -- analyte contexts: mass <-> amount of substance needs a molar mass ------------------------
 
 

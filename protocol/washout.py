@@ -16,8 +16,8 @@ Calendar semantics (study.yaml ``washout_convention``, an assumption):
 
 from __future__ import annotations
 
-import datetime
-import functools
+import math
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from protocol.errors import ProtocolDataError
 from protocol.facts import Window
+from protocol.inputs import MedicineName, StrictDate, Text, read_decimal
 from protocol.study import (
     Drug,
     ExposureEvent,
@@ -39,33 +40,50 @@ from protocol.study import (
     read_yaml,
     validate_document,
 )
-from protocol.units import format_quantity, ureg
+from protocol.units import format_quantity, read_unit
 
 Status = Literal["pass", "fail", "unknown"]
-Route = Literal["oral", "iv", "im", "sc", "topical", "inhaled"]
+#: Routes of administration a coordinator records. Intra-articular, intralesional, nasal and
+#: ophthalmic corticosteroids are local: how EX11 reads them is in the issues log (PI12, PI27).
+Route = Literal[
+    "oral",
+    "iv",
+    "im",
+    "sc",
+    "topical",
+    "inhaled",
+    "intra_articular",
+    "intralesional",
+    "nasal",
+    "ophthalmic",
+]
 
-#: Administrations per day for the frequencies people write ("once" is a single dose).
-FREQUENCY_PER_DAY: dict[str, float] = {
-    "once": 1,
-    "daily": 1,
-    "once daily": 1,
-    "once a day": 1,
-    "qd": 1,
-    "od": 1,
-    "twice daily": 2,
-    "twice a day": 2,
-    "bid": 2,
-    "three times daily": 3,
-    "three times a day": 3,
-    "tid": 3,
-    "four times daily": 4,
-    "qid": 4,
-    "every other day": 0.5,
-    "weekly": 1 / 7,
-    "once weekly": 1 / 7,
-    "once a week": 1 / 7,
-    "every 2 weeks": 1 / 14,
-    "monthly": 12 / 365.25,
+#: The frequencies people write: (administrations on each dosing day, days from one dosing day
+#: to the next; None for a single dose). EX11 reads a non-daily dose as its dose-day amount (PI26).
+FREQUENCIES: dict[str, tuple[int, int | None]] = {
+    "once": (1, None),
+    "single dose": (1, None),
+    "daily": (1, 1),
+    "once daily": (1, 1),
+    "once a day": (1, 1),
+    "qd": (1, 1),
+    "od": (1, 1),
+    "twice daily": (2, 1),
+    "twice a day": (2, 1),
+    "bid": (2, 1),
+    "three times daily": (3, 1),
+    "three times a day": (3, 1),
+    "tid": (3, 1),
+    "four times daily": (4, 1),
+    "four times a day": (4, 1),
+    "qid": (4, 1),
+    "every other day": (1, 2),
+    "alternate days": (1, 2),
+    "weekly": (1, 7),
+    "once weekly": (1, 7),
+    "once a week": (1, 7),
+    "every 2 weeks": (1, 14),
+    "monthly": (1, 30),
 }
 
 
@@ -77,40 +95,79 @@ class WashoutInputError(ProtocolDataError):
 
 
 class MedicationEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    name: str = Field(min_length=1)
-    last_dose: date | None = None
+    name: MedicineName
+    start: StrictDate | None = Field(
+        None, description="First dose of this course (optional; decides which courses overlap)"
+    )
+    last_dose: StrictDate | None = None
     ongoing: bool = False
-    dose: str | None = None
-    frequency: str | None = None
+    dose: Text | None = Field(None, description="Dose per administration, e.g. '7.5 mg'")
+    frequency: Text | None = Field(None, description="e.g. 'once daily', 'twice daily', 'weekly'")
     route: Route | None = None
     investigator_cleared: bool = Field(
         False,
-        description="For a medicine the catalogue does not know: the investigator attests it is "
-        "not a prohibited medicine",
+        description="Where the protocol leaves the decision to the investigator (a medicine the "
+        "catalogue does not know, or a class without a window): the investigator attests it "
+        "does not exclude. Needs clearance_reason.",
+    )
+    clearance_reason: Text | None = Field(
+        None, description="Why the investigator clears it (required with investigator_cleared)"
     )
 
     @model_validator(mode="after")
     def _one_of_last_dose_or_ongoing(self) -> MedicationEntry:
+        problems = []
         if (self.last_dose is None) == (not self.ongoing):
-            raise ValueError("give either 'last_dose: YYYY-MM-DD' or 'ongoing: true'")
+            problems.append("give either 'last_dose: YYYY-MM-DD' or 'ongoing: true'")
+        if self.start and self.last_dose and self.start > self.last_dose:
+            problems.append(
+                f"start = {self.start} is after last_dose = {self.last_dose}; a course starts "
+                f"before its last dose"
+            )
+        problems += _clearance_problems(self.investigator_cleared, self.clearance_reason)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
-class EventEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _clearance_problems(cleared: bool, reason: str | None) -> list[str]:
+    if cleared and not reason:
+        return [
+            "investigator_cleared = true needs clearance_reason (why the investigator clears it)"
+        ]
+    if reason and not cleared:
+        return ["clearance_reason is given without investigator_cleared = true"]
+    return []
 
-    kind: str
-    date: datetime.date | None = None  # the field is named as the input file names it
+
+class EventEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kind: Text
+    date: StrictDate | None = None  # the field is named as the input file names it
     ongoing: bool = False
+    investigator_cleared: bool = Field(
+        False,
+        description="Where the protocol leaves the decision to the investigator (an infection "
+        "event after screening, PI15). Needs clearance_reason.",
+    )
+    clearance_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _clearance_has_a_reason(self) -> EventEntry:
+        problems = _clearance_problems(self.investigator_cleared, self.clearance_reason)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class WashoutInput(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    planned_randomization: date
-    screening: date | None = None
+    planned_randomization: StrictDate
+    screening: StrictDate | None = None
     medications: list[MedicationEntry] = []
     events: list[EventEntry] = []
 
@@ -142,50 +199,109 @@ def load_washout_input(path: Path | str, randomization: date | None = None) -> W
     return parse_washout_input(data, str(path), node)
 
 
-def entry_problems(data: WashoutInput) -> list[str]:
+def entry_problems(data: WashoutInput, study: Study | None = None) -> list[str]:
+    """What makes an input unusable although each field is well formed: dates after the planned
+    randomization, a dose that is not a plausible mass, an unknown frequency or event kind, a
+    name that imitates a catalogued one, an investigator clearance the protocol does not allow."""
+    study = study or load_study()
     problems = []
-    kinds = {event.kind for event in load_study().exposure_events}
+    kinds = {event.kind: event for event in study.exposure_events}
     for index, med in enumerate(data.medications):
         where = f"medications[{index}] ({med.name})"
-        if med.last_dose and med.last_dose > data.planned_randomization:
-            problems.append(
-                f"{where}.last_dose = {med.last_dose}: after the planned randomization "
-                f"{data.planned_randomization}; a last dose before randomization was expected"
-            )
+        for field_name in ("start", "last_dose"):
+            value = getattr(med, field_name)
+            if value and value > data.planned_randomization:
+                problems.append(
+                    f"{where}.{field_name} = {value}: after the planned randomization "
+                    f"{data.planned_randomization}; a dose before randomization was expected"
+                )
         if med.dose is not None:
             try:
-                dose = ureg.Quantity(med.dose)
-                assert isinstance(dose, pint.Quantity)
-                dose.to("mg")
-            except Exception:
-                problems.append(
-                    f"{where}.dose = {med.dose!r}: not a mass; expected a dose such as '15 mg'"
-                )
-        if med.frequency is not None and _per_day(med.frequency) is None:
+                read_dose(med.dose, study)
+            except ValueError as exc:
+                problems.append(f"{where}.dose = {med.dose!r}: {exc}")
+        if med.frequency is not None and frequency_of(med.frequency) is None:
             problems.append(
                 f"{where}.frequency = {med.frequency!r}: not a frequency the book knows; "
-                f"expected one of: {', '.join(FREQUENCY_PER_DAY)}"
+                f"expected one of: {', '.join(FREQUENCIES)}"
+            )
+        match = match_medicine(med.name, study)
+        imitated = _imitated_name(med.name, study)
+        if match is None and imitated:
+            problems.append(
+                f"{where}.name = {med.name!r}: its letters imitate {imitated!r} in another "
+                f"script; type the name in Latin letters or in Chinese"
+            )
+        if med.investigator_cleared and match is not None and match.group.rule != "no_window":
+            problems.append(
+                f"{where}.investigator_cleared: {match.description} is decided by the protocol "
+                f"({match.group.criterion}), not by the investigator; remove the clearance"
             )
     for index, event in enumerate(data.events):
         where = f"events[{index}] ({event.kind})"
-        if event.kind not in kinds:
+        kind = kinds.get(event.kind)
+        if kind is None:
             problems.append(
                 f"{where}.kind = {event.kind!r}: unknown event kind; expected one of: "
                 f"{', '.join(sorted(kinds))}"
             )
-        rule = {e.kind: e.rule for e in load_study().exposure_events}.get(event.kind)
-        if rule == "window" and (event.date is None) == (not event.ongoing):
+            continue
+        if kind.rule == "window" and (event.date is None) == (not event.ongoing):
             problems.append(f"{where}: give either 'date: YYYY-MM-DD' or 'ongoing: true'")
-        if event.date and event.date > data.planned_randomization:
+        if kind.rule == "planned" and event.ongoing:
+            problems.append(f"{where}: a planned event takes a 'date', not 'ongoing'")
+        if kind.rule == "window" and event.date and event.date > data.planned_randomization:
             problems.append(
                 f"{where}.date = {event.date}: after the planned randomization "
-                f"{data.planned_randomization}"
+                f"{data.planned_randomization}; a later event is recorded as a planned one "
+                f"(kind: planned_major_surgery) or is not part of screening"
+            )
+        if event.investigator_cleared and not (
+            kind.anchor == "screening" and kind.after_anchor == "investigator"
+        ):
+            problems.append(
+                f"{where}.investigator_cleared: the protocol decides {kind.label.lower()} "
+                f"({kind.criterion}), not the investigator; remove the clearance"
             )
     return problems
 
 
-def _per_day(frequency: str) -> float | None:
-    return FREQUENCY_PER_DAY.get(" ".join(frequency.strip().lower().split()))
+def frequency_of(text: str) -> tuple[int, int | None] | None:
+    """(administrations per dosing day, days between dosing days) for a frequency as written."""
+    return FREQUENCIES.get(" ".join(text.strip().lower().split()))
+
+
+def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
+    """A dose per administration such as ``7.5 mg`` or ``0.5 g``: a decimal number and a mass
+    unit (read strictly, never evaluated), within the plausible range of study.yaml."""
+    study = study or load_study()
+    match = re.fullmatch(r"\s*(\S+)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
+    if not match:
+        raise ValueError("not a dose; expected a number and a mass unit, such as '15 mg'")
+    number = read_decimal(match.group(1), "dose")
+    dose = number * read_unit(match.group(2).replace("µ", "u").replace("μ", "u"))
+    plausible = study.dose_plausible_range.value
+    if not plausible.contains(dose):
+        raise ValueError(
+            f"implausible: check the value and its unit (accepted: {plausible} per dose)"
+        )
+    return dose.to("mg")
+
+
+#: Letters of other scripts that look like Latin ones (a subset of Unicode's confusables).
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏкмтвнАВЕКМНОРСТХІЈЅαοριкνυτεΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhlkmtbhABEKMHOPCTXIJSaopikvuteABEHIKMNOPTYX",
+)
+
+
+def _imitated_name(name: str, study: Study) -> str | None:
+    """The catalogued name that ``name`` imitates with look-alike letters, if any."""
+    skeleton = name.translate(_LOOKALIKES)
+    if skeleton == name:
+        return None
+    match = match_medicine(skeleton, study)
+    return match.drug.name if match and match.drug else (match.group.label if match else None)
 
 
 # -- the catalogue -----------------------------------------------------------------------------
@@ -206,10 +322,23 @@ class Match:
         return f"{self.drug.name} ({self.group.label})"
 
 
-@functools.cache
-def _catalogue_index() -> dict[str, Match]:
+#: One index per study object (a variant study gets its own); the study is kept with its index
+#: so that its id is never reused while the entry exists.
+_INDEXES: dict[int, tuple[Study, dict[str, Match]]] = {}
+
+
+def _catalogue_index(study: Study) -> dict[str, Match]:
+    cached = _INDEXES.get(id(study))
+    if cached is None or cached[0] is not study:
+        if len(_INDEXES) > 16:
+            _INDEXES.clear()
+        cached = _INDEXES[id(study)] = (study, _build_catalogue_index(study))
+    return cached[1]
+
+
+def _build_catalogue_index(study: Study) -> dict[str, Match]:
     index: dict[str, Match] = {}
-    for group in load_study().medication_classes:
+    for group in study.medication_classes:
         for alias in group.aliases:
             index[normalise_name(alias)] = Match(group, None, "class name")
         for drug in group.drugs:
@@ -223,9 +352,9 @@ def _catalogue_index() -> dict[str, Match]:
     return index
 
 
-def match_medicine(name: str) -> Match | None:
+def match_medicine(name: str, study: Study | None = None) -> Match | None:
     """The catalogue entry for a generic, brand or Chinese name or a class, in any case."""
-    return _catalogue_index().get(normalise_name(name))
+    return _catalogue_index(study or load_study()).get(normalise_name(name))
 
 
 # -- calendar arithmetic -----------------------------------------------------------------------
@@ -305,6 +434,8 @@ class WashoutResult:
     earliest_randomization: date | None
     never: bool
     summary: str
+    requires_rescreening: bool = False
+    rescreening_from: date | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -313,6 +444,10 @@ class WashoutResult:
             "status": self.status,
             "earliest_randomization": (
                 self.earliest_randomization.isoformat() if self.earliest_randomization else None
+            ),
+            "requires_rescreening": self.requires_rescreening,
+            "rescreening_from": (
+                self.rescreening_from.isoformat() if self.rescreening_from else None
             ),
             "never": self.never,
             "summary": self.summary,
@@ -340,11 +475,15 @@ def _window_check(
     ongoing: bool,
     data: WashoutInput,
     dated: str = "last dose",
+    after_anchor: str = "investigator",
+    cleared: str | None = None,
 ) -> EntryResult:
     """The shared rule of every dated window: within, on the boundary, or cleared.
 
     The window counts back from the planned randomization or the screening date, as ``anchor``
-    says; an ongoing medicine is shown clearing from a last dose on the screening date.
+    says; an ongoing medicine is shown clearing from a last dose on the screening date. A date
+    after a screening anchor is for the investigator (``after_anchor="investigator"``, unless
+    ``cleared`` gives the investigator's reason) or within the window (``"within"``).
     """
     anchor_date = data.planned_randomization if anchor == "randomization" else data.screening
     stop_example = data.screening or data.planned_randomization
@@ -366,6 +505,7 @@ def _window_check(
             f"unknown ({criterion})",
         )
     start = window_start(anchor_date, window)
+    rescreen = anchor == "screening"
     if ongoing:
         example = clears_on(stop_example, window)
         return EntryResult(
@@ -374,23 +514,35 @@ def _window_check(
             status="fail",
             reason=f"{name} is ongoing: excluded until it stops ({criterion}, {window} "
             f"{anchor_as_written}); stopped after a last dose on {stop_example}, it would clear "
-            f"on {example}",
+            f"on {example}" + (" (rescreening needed)" if rescreen else ""),
+            requires_rescreening=rescreen,
         )
     assert last is not None
     clear = clears_on(last, window)
     boundary = last == start
-    rescreen = anchor == "screening"
-    if last >= start:
-        where = "exactly on the first day of" if boundary else "within"
-        if anchor == "screening" and last > anchor_date:
+    if last > anchor_date and after_anchor == "investigator":
+        if cleared:
             return EntryResult(
                 **base,
                 window_start=start,
-                status="unknown",
-                reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
-                f"record's window counts back from screening; the investigator decides "
-                f"({criterion}, PI15)",
+                status="pass",
+                reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}; the "
+                f"investigator clears it ({cleared}): passes ({criterion}, PI15)",
             )
+        return EntryResult(
+            **base,
+            window_start=start,
+            status="unknown",
+            reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
+            f"record's window counts back from screening; the investigator decides "
+            f"({criterion}, PI15)",
+        )
+    if last >= start:
+        where = "exactly on the first day of" if boundary else "within"
+        if last > anchor_date:  # after the anchor, and read as within (EX23 after entry)
+            span = f"after {anchor} {anchor_date}, which the window covers"
+        else:
+            span = f"{start} to {anchor} {anchor_date}"
         then = f"a {anchor} on or after {clear} clears it" + (
             " (rescreening needed)" if rescreen else ""
         )
@@ -400,8 +552,7 @@ def _window_check(
             clears_on=clear,
             status="fail",
             reason=f"{name} ({dated} {last}) is {where} the window of {window} "
-            f"{anchor_as_written} ({start} to {anchor} {anchor_date}): excluded ({criterion}); "
-            f"{then}",
+            f"{anchor_as_written} ({span}): excluded ({criterion}); {then}",
             on_boundary=boundary,
             requires_rescreening=rescreen,
         )
@@ -415,9 +566,45 @@ def _window_check(
     )
 
 
+@dataclass(frozen=True)
+class _SteroidCourse:
+    """One systemic corticosteroid course in the EX11 window, as the daily sum needs it."""
+
+    entry: str
+    name: str
+    mg_per_dosing_day: float | None  # prednisone equivalent; None when it cannot be computed
+    daily: bool  # taken every day (once to four times daily)
+    start: date | None
+    last: date | None  # None while ongoing
+    ongoing: bool
+
+
+def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, bool]:
+    """(prednisone-equivalent mg on each dosing day, taken every day) or (None, ...) if the
+    dose or frequency is missing. A non-daily dose counts as its dose-day amount (PI26)."""
+    assert match.drug is not None and match.drug.prednisone_5mg_equivalent is not None
+    if med.dose is None or med.frequency is None:
+        return None, False
+    frequency = frequency_of(med.frequency)
+    assert frequency is not None
+    per_day, interval = frequency
+    equivalent = (
+        read_dose(med.dose).to("mg").magnitude
+        * 5
+        / match.drug.prednisone_5mg_equivalent.value.to("mg").magnitude
+        * per_day
+    )
+    return equivalent, interval == 1
+
+
+def _mg(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def _corticosteroid_check(
     med: MedicationEntry, entry: str, match: Match, data: WashoutInput, study: Study
-) -> EntryResult:
+) -> tuple[EntryResult, _SteroidCourse | None]:
+    """One corticosteroid entry on its own; the course it contributes to the daily sum."""
     group, rule = match.group, study.corticosteroid_rule
     assert group.window is not None
     window = group.window.value
@@ -441,9 +628,10 @@ def _corticosteroid_check(
         return EntryResult(
             **base,
             status="pass",
-            reason=f"{med.name} ({med.route}) is not systemic: EX11 concerns systemic "
-            f"corticosteroids (PI12): passes",
-        )
+            reason=f"{med.name} ({med.route.replace('_', '-')}) is not systemic: EX11 concerns "
+            f"systemic corticosteroids and intravenous or intramuscular injections (PI12): "
+            f"passes",
+        ), None
     if not in_window:
         return EntryResult(
             **base,
@@ -451,14 +639,14 @@ def _corticosteroid_check(
             status="pass",
             reason=f"{med.name} (last dose {med.last_dose}) is before the window of {window} "
             f"prior to randomization (from {start}): passes ({group.criterion})",
-        )
+        ), None
     if med.route is None:
         return EntryResult(
             **base,
             status="unknown",
             reason=f"{med.name} within the {window} before randomization: its route (oral, IV, "
             f"IM, topical, ...) is needed to apply EX11: unknown ({group.criterion})",
-        )
+        ), _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
     if med.route in rule.injection_routes:
         when = "is ongoing" if med.ongoing else f"(last dose {med.last_dose})"
         return EntryResult(
@@ -469,75 +657,157 @@ def _corticosteroid_check(
             f"before randomization: excluded ({group.criterion}, any IV or IM corticosteroid)"
             + (f"; clears from {clear}" if clear else ""),
             on_boundary=med.last_dose == start,
-        )
+        ), None
     if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
         return EntryResult(
             **base,
             status="unknown",
             reason=f"{med.name}: which corticosteroid? The prednisone equivalent needs the "
             f"drug's name: unknown ({group.criterion})",
-        )
-    if med.dose is None or med.frequency is None:
+        ), _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
+    amount, daily = _steroid_amount(med, match)
+    course = _SteroidCourse(entry, med.name, amount, daily, med.start, med.last_dose, med.ongoing)
+    if amount is None:
         return EntryResult(
             **base,
             status="unknown",
             reason=f"{med.name} within the {window} before randomization: its dose and "
             f"frequency are needed to compute the prednisone equivalent: unknown "
             f"({group.criterion})",
-        )
-    per_day = _per_day(med.frequency)
-    assert per_day is not None
-    equivalent = (
-        ureg.Quantity(med.dose).to("mg")
-        * (ureg.Quantity(5, "mg") / match.drug.prednisone_5mg_equivalent.value.to("mg"))
-        * per_day
-    )
-    mg_per_day = f"{equivalent.to('mg').magnitude:.2f}".rstrip("0").rstrip(".")
-    daily = f"{med.dose} {med.frequency} = {mg_per_day} mg/day"
+        ), course
+    day = "mg/day" if daily else "mg on each dosing day (PI26)"
+    daily_text = f"{med.dose} {med.frequency} = {_mg(amount)} {day}"
     table = f"[{match.drug.prednisone_5mg_equivalent.source}]"
-    if equivalent.to("mg").magnitude > limit.magnitude + 1e-9:
+    if amount > limit.magnitude + 1e-9:
         then = f"; clears from {clear}" if clear else "; it must stop or fall to the limit"
         return EntryResult(
             **base,
             clears_on=clear,
             status="fail",
-            reason=f"{med.name} {daily} prednisone equivalent {table}, more than "
+            reason=f"{med.name} {daily_text} prednisone equivalent {table}, more than "
             f"{format_quantity(limit)}/day within the {window} before randomization: excluded "
             f"({group.criterion}){then}",
+        ), course
+    return EntryResult(
+        **base,
+        status="pass",
+        reason=f"{med.name} {daily_text} prednisone equivalent {table}, not more than "
+        f"{format_quantity(limit)}/day: passes ({group.criterion})",
+    ), course
+
+
+def _combined_corticosteroids(
+    courses: list[_SteroidCourse], data: WashoutInput, study: Study
+) -> EntryResult | None:
+    """EX11 over every systemic course together: the prednisone equivalents of courses taken on
+    the same day add up. Fails when some day surely exceeds the limit; unknown when only an
+    unrecorded overlap (a missing start date, a missing dose) could make a day exceed it."""
+    if len(courses) < 2:
+        return None
+    group = next(g for g in study.medication_classes if g.rule == "corticosteroid")
+    assert group.window is not None
+    limit = study.corticosteroid_rule.daily_limit.value.to("mg").magnitude
+    anchor = data.planned_randomization
+    first_day = window_start(anchor, group.window.value)
+
+    def span(course: _SteroidCourse, sure: bool) -> tuple[date, date] | None:
+        end = anchor if course.ongoing else course.last
+        assert end is not None
+        begin = course.start if course.start else (end if sure else first_day)
+        if sure and not course.daily:  # only the recorded last dose day is surely a dosing day
+            begin = end if course.last else anchor
+            if not course.last:
+                return None
+        begin, end = max(begin, first_day), min(end, anchor)
+        return (begin, end) if begin <= end else None
+
+    def worst_day(sure: bool) -> tuple[float, date | None, list[str]]:
+        spans = [(c, span(c, sure)) for c in courses]
+        days = sorted({day for _, s in spans if s for day in s})
+        best: tuple[float, date | None, list[str]] = (0.0, None, [])
+        for day in days:
+            on_day = [c for c, s in spans if s and s[0] <= day <= s[1]]
+            if sure:
+                total = sum(c.mg_per_dosing_day or 0 for c in on_day)
+            else:
+                total = sum(
+                    math.inf if c.mg_per_dosing_day is None else c.mg_per_dosing_day for c in on_day
+                )
+            if total > best[0]:
+                best = (total, day, [c.name for c in on_day])
+        return best
+
+    base: dict[str, Any] = {
+        "entry": ", ".join(c.entry for c in courses),
+        "name": "corticosteroids together",
+        "matched": "daily sum of prednisone equivalents",
+        "criterion": group.criterion,
+        "window": str(group.window.value),
+        "anchor": group.anchor,
+        "anchor_date": anchor,
+        "window_start": first_day,
+    }
+    sure_total, sure_day, sure_names = worst_day(sure=True)
+    if sure_total > limit + 1e-9 and len(sure_names) > 1:
+        return EntryResult(
+            **base,
+            status="fail",
+            reason=f"{' + '.join(sure_names)} taken on {sure_day} add up to {_mg(sure_total)} mg "
+            f"prednisone equivalent that day, more than {_mg(limit)} mg/day within the "
+            f"{group.window.value} before randomization: excluded ({group.criterion})",
+        )
+    possible_total, _, possible_names = worst_day(sure=False)
+    if possible_total > limit + 1e-9 and len(possible_names) > 1:
+        shown = "an unknown amount" if math.isinf(possible_total) else f"{_mg(possible_total)} mg"
+        return EntryResult(
+            **base,
+            status="unknown",
+            reason=f"{' + '.join(possible_names)} may have been taken on the same days (their "
+            f"start dates or doses are not all recorded); together that could be {shown} "
+            f"prednisone equivalent a day, more than {_mg(limit)} mg: unknown "
+            f"({group.criterion}); record each course's start date and dose",
         )
     return EntryResult(
         **base,
         status="pass",
-        reason=f"{med.name} {daily} prednisone equivalent {table}, not more than "
-        f"{format_quantity(limit)}/day: passes ({group.criterion})",
+        reason=f"the corticosteroid courses together reach at most {_mg(possible_total)} mg "
+        f"prednisone equivalent on any day of the window: passes ({group.criterion})",
     )
 
 
 def check_medication(
     med: MedicationEntry, index: int, data: WashoutInput, study: Study
 ) -> EntryResult:
+    return _check_medication(med, index, data, study)[0]
+
+
+def _check_medication(
+    med: MedicationEntry, index: int, data: WashoutInput, study: Study
+) -> tuple[EntryResult, _SteroidCourse | None]:
     entry = f"medications[{index}]"
-    match = match_medicine(med.name)
+    match = match_medicine(med.name, study)
     if match is None and med.investigator_cleared:
         return EntryResult(
             entry,
             med.name,
             "pass",
             f"{med.name} is not in the catalogue; the investigator attests it is not a "
-            f"prohibited medicine: passes",
+            f"prohibited medicine ({med.clearance_reason}): passes",
             last_date=med.last_dose,
-        )
+        ), None
     if match is None:
         return EntryResult(
             entry,
             med.name,
             "unknown",
             f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
-            f"by default; the investigator decides whether a criterion applies",
+            f"by default; the investigator decides whether a criterion applies (and may clear "
+            f"it with investigator_cleared and a reason)",
             last_date=med.last_dose,
-        )
+        ), None
     group = match.group
     notes = []
+    course = None
     if match.drug is not None and not match.drug.named_in_record:
         notes.append(
             f"{match.drug.name} is not named in the record; {group.criterion} lists its class "
@@ -569,20 +839,33 @@ def check_medication(
             lifetime=True,
         )
     elif group.rule == "no_window":
-        result = EntryResult(
-            entry=entry,
-            name=med.name,
-            matched=match.description,
-            criterion=group.criterion,
-            anchor=group.anchor,
-            anchor_date=data.planned_randomization,
-            last_date=med.last_dose,
-            status="unknown",
-            reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, for "
-            f"which the record gives no window (PI06): unknown, the investigator decides",
-        )
+        common: dict[str, Any] = {
+            "entry": entry,
+            "name": med.name,
+            "matched": match.description,
+            "criterion": group.criterion,
+            "anchor": group.anchor,
+            "anchor_date": data.planned_randomization,
+            "last_date": med.last_dose,
+        }
+        if med.investigator_cleared:
+            result = EntryResult(
+                **common,
+                status="pass",
+                reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
+                f"for which the record gives no window; the investigator clears it "
+                f"({med.clearance_reason}): passes (PI06)",
+            )
+        else:
+            result = EntryResult(
+                **common,
+                status="unknown",
+                reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
+                f"for which the record gives no window (PI06): unknown, the investigator "
+                f"decides (investigator_cleared with a reason)",
+            )
     elif group.rule == "corticosteroid":
-        result = _corticosteroid_check(med, entry, match, data, study)
+        result, course = _corticosteroid_check(med, entry, match, data, study)
     else:
         assert group.window is not None
         result = _window_check(
@@ -598,25 +881,21 @@ def check_medication(
             data=data,
         )
     result.notes = notes + result.notes
-    return result
+    return result, course
+
+
+def _trial_period_end(start: date, kind: ExposureEvent) -> date:
+    assert kind.period is not None
+    return start + calendar_offset(kind.period.value)
 
 
 def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study) -> EntryResult:
     entry = f"events[{index}]"
     kind: ExposureEvent = next(e for e in study.exposure_events if e.kind == event.kind)
     criterion = _criteria_text(kind.criterion, kind.also_criteria)
-    if kind.rule == "any":
-        return EntryResult(
-            entry=entry,
-            name=kind.label,
-            matched=kind.kind,
-            criterion=criterion,
-            last_date=event.date,
-            status="fail",
-            reason=f"{kind.label}: excluded ({criterion}) unless the surgery is cancelled or "
-            f"planned after the trial",
-        )
     assert kind.window is not None
+    if kind.rule == "planned":
+        return _planned_event(event, entry, kind, criterion, data)
     return _window_check(
         entry=entry,
         name=kind.label,
@@ -629,24 +908,90 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
         ongoing=event.ongoing,
         data=data,
         dated="dated",
+        after_anchor=kind.after_anchor,
+        cleared=event.clearance_reason if event.investigator_cleared else None,
     )
+
+
+def _planned_event(
+    event: EventEntry, entry: str, kind: ExposureEvent, criterion: str, data: WashoutInput
+) -> EntryResult:
+    """A planned surgery: excluded when planned in the trial period (PI24), or so soon before
+    randomization that it falls in the window before it."""
+    assert kind.window is not None and kind.period is not None
+    randomization = data.planned_randomization
+    end = _trial_period_end(randomization, kind)
+    length = format_quantity(kind.period.value)
+    period = f"the trial period (randomization {randomization} to {end}, {length}; PI24)"
+    base: dict[str, Any] = {
+        "entry": entry,
+        "name": kind.label,
+        "matched": kind.kind,
+        "criterion": criterion,
+        "window": str(kind.window.value),
+        "anchor": kind.anchor,
+        "anchor_date": randomization,
+        "last_date": event.date,
+    }
+    planned = event.date
+    if planned is None:
+        return EntryResult(
+            **base,
+            status="unknown",
+            reason=f"{kind.label} without a date: one planned in {period} excludes, one after it "
+            f"does not; record the planned date: unknown ({criterion})",
+        )
+    if randomization <= planned <= end:
+        return EntryResult(
+            **base,
+            status="fail",
+            reason=f"{kind.label} on {planned}, within {period}: excluded ({criterion}) unless "
+            f"it is cancelled or moved after {end}",
+        )
+    if planned > end:
+        return EntryResult(
+            **base,
+            status="pass",
+            reason=f"{kind.label} on {planned}, after {period}: passes ({criterion})",
+        )
+    before = _window_check(
+        entry=entry,
+        name=kind.label,
+        matched=kind.kind,
+        criterion=criterion,
+        window=kind.window.value,
+        anchor="randomization",
+        anchor_as_written="prior to randomization",
+        last=planned,
+        ongoing=False,
+        data=data,
+        dated="planned for",
+    )
+    return before
 
 
 def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResult:
     """Every medicine and event of the input, and the earliest date randomization is allowed."""
     study = study or load_study()
-    entries = [check_medication(m, i, data, study) for i, m in enumerate(data.medications)]
+    checked = [_check_medication(m, i, data, study) for i, m in enumerate(data.medications)]
+    entries = [result for result, _ in checked]
+    combined = _combined_corticosteroids([c for _, c in checked if c is not None], data, study)
+    if combined is not None:
+        entries.append(combined)
     entries += [check_event(e, i, data, study) for i, e in enumerate(data.events)]
     statuses = {e.status for e in entries}
     status: Status = (
         "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
     )
     never = any(e.lifetime and e.status == "fail" for e in entries)
-    blocking = [e for e in entries if e.status == "fail" and e.clears_on is None]
-    dates = [e.clears_on for e in entries if e.clears_on is not None]
+    failed = [e for e in entries if e.status == "fail"]
+    rescreen = [e for e in failed if e.requires_rescreening]
+    blocking = [e for e in failed if e.clears_on is None and not e.requires_rescreening]
+    dates = [e.clears_on for e in entries if e.clears_on is not None and not e.requires_rescreening]
     if data.screening:
         dates.append(data.screening)
-    earliest = None if blocking else max(dates, default=data.planned_randomization)
+    earliest = None if blocking or rescreen else max(dates, default=data.planned_randomization)
+    rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     if never:
         summary = (
             "Never: a lifetime exclusion applies ("
@@ -655,6 +1000,14 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
         )
     elif blocking:
         summary = "No date yet: " + "; ".join(e.reason for e in blocking) + "."
+    elif rescreen:
+        summary = (
+            "Not on this screening: a window counted from the screening visit is not clear ("
+            + "; ".join(e.name for e in rescreen)
+            + "), so no randomization date follows from this screening; rescreening is needed"
+            + (f", on or after {rescreen_from}" if rescreen_from else "")
+            + "."
+        )
     else:
         summary = f"Earliest randomization: {earliest}"
         if earliest and earliest > data.planned_randomization:
@@ -672,7 +1025,45 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
         earliest_randomization=earliest,
         never=never,
         summary=summary,
+        requires_rescreening=bool(rescreen),
+        rescreening_from=rescreen_from,
     )
+
+
+def anchor_breakpoints(
+    medications: list[MedicationEntry], events: list[EventEntry], study: Study
+) -> tuple[set[date], set[date]]:
+    """The screening and randomization dates at which some entry's status can change.
+
+    Every rule compares a date of the record with an anchor date (minus a window): as the anchor
+    moves, a status changes only where the anchor crosses one of these dates. Evaluating the
+    rules at each breakpoint, the day before it, and the ends of the possible range therefore
+    sees every status the rules can give (the screening engine uses this when a date is
+    unknown).
+    """
+    screening: set[date] = set()
+    randomization: set[date] = set()
+    for med in medications:
+        match = match_medicine(med.name, study)
+        if match is None or match.group.window is None or match.group.window.value.lifetime:
+            continue
+        window = match.group.window.value
+        target = randomization if match.group.anchor == "randomization" else screening
+        for day in filter(None, (med.start, med.last_dose)):
+            target |= {day, clears_on(day, window)}
+    for event in events:
+        kind = next((k for k in study.exposure_events if k.kind == event.kind), None)
+        if kind is None or event.date is None or kind.window is None:
+            continue
+        target = randomization if kind.anchor == "randomization" else screening
+        target |= {
+            event.date,
+            event.date + timedelta(days=1),
+            clears_on(event.date, kind.window.value),
+        }
+        if kind.period is not None:
+            randomization.add(event.date - calendar_offset(kind.period.value))
+    return screening, randomization
 
 
 # -- protocol windows beside pharmacology -----------------------------------------------------

@@ -70,7 +70,11 @@ def test_every_direct_threshold_in_every_accepted_unit(name, unit, side):
 )
 def test_every_uln_threshold_with_value_and_uln_in_every_accepted_unit(name, unit, uln_unit, side):
     analyte = analytes()[name]
-    uln = 40.0  # in uln_unit
+    # a plausible ULN (the middle of the accepted ULN range), written in uln_unit
+    middle = (analyte.uln_plausible.low + analyte.uln_plausible.high) / 2
+    uln = float(middle.to(parse_unit(name, uln_unit).units, *analyte.context).magnitude) / float(
+        parse_unit(name, uln_unit).magnitude
+    )
     uln_in_value_unit = float(
         (Quantity(uln) * parse_unit(name, uln_unit))
         .to(parse_unit(name, unit).units, *analyte.context)
@@ -124,7 +128,7 @@ def test_bilirubin_and_enzyme_factors():
     [
         ("hemoglobin", "g/dl", 8.0),
         ("hemoglobin", "g/dL", 8.0),
-        ("hemoglobin", "G/L", 0.8),  # grams per litre for haemoglobin
+        ("hemoglobin", "G/L", None),  # grams per litre for haemoglobin (80 G/L = 8.0 g/dL)
         ("wbc", "G/L", 8.0),  # giga per litre for a count
         ("total_bilirubin", "umol/L", None),
         ("total_bilirubin", "µmol/L", None),  # micro sign U+00B5
@@ -134,7 +138,7 @@ def test_bilirubin_and_enzyme_factors():
         ("wbc", "10*9/L", 8.0),
         ("wbc", "10^9/l", 8.0),
         ("wbc", "X10^9/L", 8.0),
-        ("wbc", "/mm3", 0.008),
+        ("wbc", "/mm3", None),  # 8 /mm³ is implausible; see the refusal tests
         ("alt", "IU/L", None),
         ("egfr", "mL/min/1.73 m²", 8.0),
         ("egfr", "ml/min/1.73m2", 8.0),
@@ -145,6 +149,11 @@ def test_unit_spellings(name, unit, expected):
         assert parse_unit(name, unit)  # accepted
     else:
         assert check_lab(name, 8, unit).value_in_protocol_unit == pytest.approx(expected)
+
+
+def test_giga_per_litre_and_cells_per_cubic_millimetre_convert_at_plausible_values():
+    assert check_lab("hemoglobin", 80, "G/L").value_in_protocol_unit == pytest.approx(8.0)
+    assert check_lab("wbc", 8000, "/mm3").value_in_protocol_unit == pytest.approx(8.0)
 
 
 def test_the_three_micro_spellings_are_the_same_unit():
@@ -165,8 +174,8 @@ def test_the_three_micro_spellings_are_the_same_unit():
         (("hemoglobin", 8, "bananas/L"), {}, ["'bananas/L'", "not a unit", "g/dL"]),
         (("hemoglobin", 8, ""), {}, ["no unit given"]),
         (("hemoglobin", -1, "g/dL"), {}, ["-1", "negative"]),
-        (("hemoglobin", "eight", "g/dL"), {}, ["'eight'", "not a number", "g/dL, g/L"]),
-        (("hemoglobin", math.inf, "g/dL"), {}, ["inf", "not a number"]),
+        (("hemoglobin", "eight", "g/dL"), {}, ["'eight'", "not a decimal number", "g/dL, g/L"]),
+        (("hemoglobin", math.inf, "g/dL"), {}, ["inf", "not a finite number"]),
         (("hemoglobin", math.nan, "g/dL"), {}, None),  # NaN is a missing value: unknown
         (("hemoglobin", True, "g/dL"), {}, ["True", "not a number"]),
         (("alt", 50, "U/L"), {}, ["ALT", "upper limit of normal is needed", "U/L, IU/L"]),
@@ -213,8 +222,8 @@ def test_a_value_near_the_threshold_is_shown_with_enough_digits():
     result = check_lab("hemoglobin", 7.9999, "g/dL")
     assert result.status == "fail"
     assert "7.9999" in result.reason  # never rounded to "8" while excluded
-    result = check_lab("hemoglobin", 4.9646, "mmol/L")
-    assert result.status == "pass" and "8.0002 g/dL" in result.reason
+    result = check_lab("hemoglobin", 4.9650, "mmol/L")  # / 0.6206 = 8.00032 g/dL
+    assert result.status == "pass" and "8.0003 g/dL" in result.reason
 
 
 def test_no_rounding_to_the_thresholds_precision():
@@ -272,7 +281,7 @@ def test_creatinine_boundary_at_egfr_40(female, side, unit):
     scr = _creatinine_at_egfr_40(60, female)
     # a higher creatinine is a lower eGFR: "below" the eGFR threshold is above this creatinine
     scr *= {"below": 1 + STEP, "at": 1, "above": 1 - STEP}[side]
-    value = scr if unit == "mg/dL" else scr * 1e4 / 113.12  # mg/dL -> µmol/L, 113.12 g/mol
+    value = scr if unit == "mg/dL" else scr * 88.4  # mg/dL -> µmol/L, the conventional factor
     result = check_lab("creatinine", value, unit, age=60, sex="female" if female else "male")
     assert result.status == _expected("<", side), result.reason
     assert result.egfr == pytest.approx(40, rel=2e-3)

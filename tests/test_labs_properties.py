@@ -19,6 +19,23 @@ ALL_UNITS = sorted({(n, u) for n, a in analytes().items() for u in a.accepted_un
 magnitudes = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
 
 
+def _plausible(name: str) -> tuple[float, float]:
+    """The analyte's plausible range (study.yaml), in its protocol unit."""
+    analyte = analytes()[name]
+    return tuple(
+        float(end.to(analyte.protocol_unit, *analyte.context).magnitude)
+        for end in (analyte.plausible.low, analyte.plausible.high)
+    )
+
+
+def _plausible_values(name: str, up_to: float | None = None) -> st.SearchStrategy[float]:
+    low, high = _plausible(name)
+    # just inside the ends, so a round trip through another unit never leaves the range
+    return st.floats(
+        min_value=low * (1 + 1e-6), max_value=(min(high, up_to) if up_to else high) * (1 - 1e-6)
+    )
+
+
 def _in_unit(name: str, protocol_value: float, unit: str) -> float:
     analyte = analytes()[name]
     quantity = Quantity(protocol_value, analyte.value_unit)
@@ -44,8 +61,8 @@ def test_conversion_round_trips(pair, value):
 def test_a_worse_value_never_passes_where_a_better_one_fails(name, data):
     analyte = analytes()[name]
     threshold = analyte.threshold_magnitude
-    a = data.draw(st.floats(min_value=0, max_value=threshold * 3), label="a")
-    b = data.draw(st.floats(min_value=0, max_value=threshold * 3), label="b")
+    a = data.draw(_plausible_values(name, threshold * 3), label="a")
+    b = data.draw(_plausible_values(name, threshold * 3), label="b")
     unit = data.draw(st.sampled_from(analyte.accepted_units), label="unit")
     low, high = sorted((a, b))
     # "worse" is further into the excluded side: lower for "<", higher for ">"
@@ -62,7 +79,7 @@ def test_the_same_quantity_gets_the_same_decision_in_every_accepted_unit(name, d
     threshold = analyte.threshold_magnitude
     value = data.draw(
         st.one_of(
-            st.floats(min_value=0, max_value=threshold * 3),
+            _plausible_values(name, threshold * 3),
             st.sampled_from([threshold, threshold * (1 - 1e-6), threshold * (1 + 1e-6)]),
         )
     )
@@ -86,16 +103,21 @@ def test_any_unit_text_gives_a_result_or_a_clear_error(unit, value):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    name=st.sampled_from(DIRECT),
-    rows=st.lists(
-        st.tuples(st.one_of(st.none(), magnitudes), st.integers(0, 5)), min_size=1, max_size=30
-    ),
-)
-def test_the_vectorized_path_agrees_with_the_scalar_one(name, rows):
+@given(name=st.sampled_from(DIRECT), data=st.data())
+def test_the_vectorized_path_agrees_with_the_scalar_one(name, data):
     analyte = analytes()[name]
+    rows = data.draw(
+        st.lists(
+            st.tuples(st.one_of(st.none(), _plausible_values(name)), st.integers(0, 5)),
+            min_size=1,
+            max_size=30,
+        )
+    )
     units = [analyte.accepted_units[i % len(analyte.accepted_units)] for _, i in rows]
-    values = [v for v, _ in rows]
+    values = [
+        None if v is None else _in_unit(name, v, unit)
+        for (v, _), unit in zip(rows, units, strict=True)
+    ]
     table = check_lab_column(name, pd.Series(values, dtype=float), pd.Series(units))
     for index, (value, unit) in enumerate(zip(values, units, strict=True)):
         assert table["status"].iloc[index] == check_lab(name, value, unit).status

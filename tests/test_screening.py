@@ -294,16 +294,23 @@ def test_labs_reach_ex22_and_ex24():
 def test_an_unknown_medicine_leaves_the_open_classes_unknown_until_cleared():
     meds = ELIGIBLE["medications"] + [{"name": "pentoxifylline", "ongoing": True}]
     result = statuses(medications=meds)
+    # every open class of study.yaml, corticosteroids (EX11) included
     assert {c for c, s in result.items() if s == "unknown"} == {
         "EX09",
         "EX10",
+        "EX11",
         "EX13",
         "EX14",
         "EX15",
     }
     cleared = [
         *ELIGIBLE["medications"],
-        {"name": "pentoxifylline", "ongoing": True, "investigator_cleared": True},
+        {
+            "name": "pentoxifylline",
+            "ongoing": True,
+            "investigator_cleared": True,
+            "clearance_reason": "a vasodilator, not immunosuppressive",
+        },
     ]
     assert set(statuses(medications=cleared).values()) == {"pass"}
 
@@ -350,13 +357,18 @@ def _without(path):
 
 @pytest.mark.traces("criteria")
 @pytest.mark.parametrize("path", FIELDS, ids=lambda p: ".".join(map(str, p)))
-def test_removing_any_field_from_an_eligible_case_never_leaves_it_eligible(path):
+def test_removing_any_field_from_an_eligible_case_keeps_every_decided_status(path):
+    """The full record is one completion of the record without the field: a status decided
+    without the field must be the full record's status, and a criterion left undecided names
+    what is missing."""
+    original = {c.id: c.status for c in screen(parse_record(ELIGIBLE, "full record")).criteria}
     try:
         result = screen(parse_record(_without(path), "test record"))
     except ProtocolDataError:
-        return  # refused as malformed: not eligible either
-    assert result.verdict != "eligible"
-    assert result.missing or result.verdict == "not_eligible"
+        return  # refused as malformed (a required field): never a verdict
+    for criterion in result.criteria:
+        assert criterion.status in ("unknown", original[criterion.id]), criterion
+        assert criterion.status != "unknown" or criterion.missing or criterion.reason
 
 
 def test_the_base_case_is_eligible():
@@ -367,7 +379,7 @@ def test_the_base_case_is_eligible():
 @pytest.mark.traces("criteria")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=8))
-def test_no_record_with_missing_data_is_judged_eligible(removed):
+def test_no_record_with_missing_data_changes_a_decided_status(removed):
     data = copy.deepcopy(ELIGIBLE)
     for path in sorted(removed, key=len, reverse=True):
         node = data
@@ -377,11 +389,13 @@ def test_no_record_with_missing_data_is_judged_eligible(removed):
             del node[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # a parent was removed already
+    original = {c.id: c.status for c in screen(parse_record(ELIGIBLE, "full record")).criteria}
     try:
         result = screen(parse_record(data, "generated record"))
     except ProtocolDataError:
         return
-    assert result.verdict != "eligible"
+    for criterion in result.criteria:
+        assert criterion.status in ("unknown", original[criterion.id]), criterion
 
 
 # -- malformed records ---------------------------------------------------------------------

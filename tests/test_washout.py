@@ -280,9 +280,9 @@ def test_pre_study_mmf_carries_the_protocol_mmf_note():
     assert any("protocol MMF 0.5 g twice daily" in note for note in entry.notes)
 
 
-def test_planned_major_surgery_fails_without_a_date():
-    entry, result = _one(kind="planned_major_surgery")
-    assert entry.status == "fail" and result.earliest_randomization is None
+def test_planned_major_surgery_without_a_date_is_unknown_until_dated():
+    entry, _ = _one(kind="planned_major_surgery")
+    assert entry.status == "unknown" and "record the planned date" in entry.reason
 
 
 def test_an_event_after_screening_is_for_the_investigator():
@@ -323,7 +323,7 @@ def test_nothing_to_wash_out_allows_the_planned_date():
         ),
         (
             {"medications": [{"name": "prednisone", "ongoing": True, "dose": "15 mL"}]},
-            ["medications[0] (prednisone).dose = '15 mL'", "not a mass"],
+            ["medications[0] (prednisone).dose = '15 mL'", "not a dose", "'15 mg'"],
         ),
         (
             {"medications": [{"name": "prednisone", "ongoing": True, "frequency": "hourly-ish"}]},
@@ -344,10 +344,10 @@ def test_nothing_to_wash_out_allows_the_planned_date():
         (
             {
                 "medications": [
-                    {"name": "methotrexate", "last_dose": date(2025, 1, 1), "route": "nasal"}
+                    {"name": "methotrexate", "last_dose": date(2025, 1, 1), "route": "rectal"}
                 ]
             },
-            ["medications[0] (methotrexate).route", "'nasal'"],
+            ["medications[0] (methotrexate).route", "'rectal'"],
         ),
         (
             {"events": [{"kind": "tattoo", "date": date(2025, 1, 1)}]},

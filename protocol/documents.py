@@ -1,0 +1,299 @@
+"""Reading documents people give the book: YAML or JSON files, read strictly or refused.
+
+Every file the book reads (study.yaml, a participant record, a washout input, a stored registry
+record) comes through :func:`read_text_file` and, for YAML and JSON, :func:`read_yaml`:
+
+- only a regular file (or a symlink to one) is opened: a FIFO, a device or a directory is
+  refused before it is opened, so reading never blocks;
+- at most :data:`MAX_BYTES` (1 MiB); the text must be UTF-8 (a byte-order mark is allowed);
+- YAML anchors and aliases are refused (a 600-byte "billion laughs" file would otherwise expand
+  to gigabytes), and so are complex keys (a mapping or a list used as a key) and nesting deeper
+  than :data:`MAX_DEPTH`;
+- scalars are read as YAML 1.2 writes them, never guessed: ``true``/``false`` are booleans
+  (not ``yes``, ``on``, ``y``); integers and decimals are plain decimal digits with at most one
+  point (``1_000``, ``0x1F``, ``1:30``, ``.nan`` and ``.inf`` stay text, so the field that
+  receives them refuses them by name); dates stay text and are read by the field's date type.
+
+Errors name the file, the field (a dotted path with list indexes), its line, the value found and
+what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from protocol.errors import ProtocolDataError
+
+#: The largest input file read (1 MiB): a participant record is a few kilobytes.
+MAX_BYTES = 1024 * 1024
+#: The deepest nesting of mappings and lists accepted (a participant record nests 4 levels).
+MAX_DEPTH = 24
+#: How much of a value an error message shows.
+MAX_SHOWN = 80
+
+_INTEGER = re.compile(r"^[-+]?[0-9]+$")
+_DECIMAL = re.compile(r"^[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]{1,3})?$")
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
+_BOOLEANS["FALSE"] = False
+
+
+def read_text_file(path: Path | str, max_bytes: int = MAX_BYTES) -> str:
+    """The text of a regular UTF-8 file of at most ``max_bytes``, or a ProtocolDataError."""
+    path = Path(path)
+    source = str(path)
+    try:
+        info = os.stat(path)  # follows symlinks: a link to a regular file is that file
+    except FileNotFoundError:
+        kind = "a dangling symbolic link" if os.path.islink(path) else "no such file"
+        raise ProtocolDataError(source, [f"cannot read the file: {kind}"]) from None
+    except OSError as exc:
+        raise ProtocolDataError(source, [f"cannot read the file: {exc.strerror}"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ProtocolDataError(source, ["is a directory; expected a YAML or JSON file"])
+    if not stat.S_ISREG(info.st_mode):
+        raise ProtocolDataError(
+            source, ["is not a regular file (a pipe, socket or device); expected a file"]
+        )
+    if info.st_size > max_bytes:
+        raise ProtocolDataError(
+            source, [f"is {info.st_size} bytes; at most {max_bytes} bytes are read"]
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ProtocolDataError(source, [f"cannot read the file: {exc.strerror}"]) from None
+    if len(data) > max_bytes:
+        raise ProtocolDataError(source, [f"is larger than {max_bytes} bytes"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProtocolDataError(
+            source, [f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"]
+        ) from None
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: ``repr`` (control characters escaped), shortened."""
+    if isinstance(value, dict | list):
+        return f"a {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+# -- the YAML loader -------------------------------------------------------------------------
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, made strict: no aliases, no complex or duplicate keys, no guessing."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _refusal(
+                self, event, "YAML aliases (*name) are not accepted; write the value out"
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise _refusal(self, event, "YAML anchors (&name) are not accepted")
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _refusal(self, event, f"nested deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refusal(loader: StrictLoader, event: Any, message: str) -> ProtocolDataError:
+    line = event.start_mark.line + 1 if event.start_mark else "?"
+    return ProtocolDataError(loader.name, [f"line {line}: {message}"])
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ProtocolDataError(
+                loader.name, [f"line {line}: a key must be a plain name, not a list or mapping"]
+            )
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise ProtocolDataError(
+                loader.name, [f"line {line}: key {shown(key)} appears twice in one mapping"]
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
+    text = node.value
+    return int(text) if _INTEGER.match(text) else text
+
+
+def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
+    text = node.value
+    return float(text) if _DECIMAL.match(text) else text
+
+
+def _construct_bool(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
+    return _BOOLEANS.get(node.value, node.value)
+
+
+def _construct_text(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
+    return loader.construct_scalar(node)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+# dates stay text: the field's date type reads them (YYYY-MM-DD only, never a time or a zone)
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
+# a YAML 1.1 "1e5" (no point) resolves to text; JSON writes it, so read it as a number too
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]{1,3}$"), list("-+0123456789")
+)
+# binary, sets, ordered maps and pairs are not data a record holds
+
+
+def _construct_refused(loader: StrictLoader, node: yaml.Node) -> Any:
+    raise _refusal(loader, node, f"the YAML type {node.tag} is not accepted")
+
+
+for _tag in ("binary", "set", "omap", "pairs"):
+    StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct_refused)
+
+
+def read_yaml(path: Path | str, max_bytes: int = MAX_BYTES) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML (or JSON) file into data and its node tree (for line numbers in errors)."""
+    path = Path(path)
+    text = read_text_file(path, max_bytes)
+    return parse_yaml_text(text, str(path))
+
+
+def parse_yaml_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        loader = StrictLoader(text)
+        loader.name = source
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else "unreadable"
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        detail = getattr(exc, "problem", None) or problem
+        raise ProtocolDataError(source, [f"{where}not valid YAML or JSON: {detail}"]) from None
+    except RecursionError:
+        raise ProtocolDataError(source, [f"nested deeper than {MAX_DEPTH} levels"]) from None
+    return data, node
+
+
+# -- validation errors for people ------------------------------------------------------------
+
+
+def format_location(loc: tuple[Any, ...]) -> str:
+    """('arms', 0, 'label', 'value') -> 'arms[0].label.value' (control characters escaped)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            name = str(part)
+            if not name.isprintable():
+                name = repr(name)
+            text += f".{name}" if text else name
+    return text or "(top level)"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at a validation location, if it can be found."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            matches = [v for k, v in node.value if k.value == part]
+            if not matches:
+                break
+            node = matches[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def validation_problems(
+    error: ValidationError, node: yaml.Node | None = None, strip: int = 0
+) -> list[str]:
+    """One readable line per pydantic error: field path, line, value found, what was expected."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"][strip:])
+        # pydantic adds a type tag such as 'function-after[...]' to some locations: drop it
+        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        message = item["msg"].removeprefix("Value error, ")
+        where = format_location(loc)
+        line = _line_of(node, loc)
+        if line is not None:
+            where += f" (line {line})"
+        if item["type"] == "missing":
+            problems.append(f"{where}: missing; this field is required")
+        elif item["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown field (is it misspelt?)")
+        elif item["type"] == "value_error" and not loc:
+            problems.extend(message.splitlines())
+        else:
+            problems.append(f"{where} = {shown(item.get('input'))}: {message}")
+    return list(dict.fromkeys(problems))
+
+
+#: Lists whose entries an error names by one of their fields: medications[1] (methotrexate).
+ENTRY_NAMES = {"medications": "name", "events": "kind"}
+
+
+def _with_entry_name(problem: str, data: dict[str, Any]) -> str:
+    """'medications[1].last_dose ...' -> 'medications[1] (methotrexate).last_dose ...'."""
+    for key, name_field in ENTRY_NAMES.items():
+        entries = data.get(key)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            prefix = f"{key}[{index}]"
+            name = entry.get(name_field) if isinstance(entry, dict) else None
+            if problem.startswith(prefix) and isinstance(name, str) and name.isprintable():
+                return f"{prefix} ({name[:MAX_SHOWN]}){problem[len(prefix) :]}"
+    return problem
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validate_document(
+    model: type[ModelT],
+    data: Any,
+    source: str,
+    node: yaml.Node | None = None,
+    error: type[ProtocolDataError] = ProtocolDataError,
+) -> ModelT:
+    """Validate a parsed YAML/JSON document; every problem names its field (and entry)."""
+    if not isinstance(data, dict):
+        raise error(source, [f"expected a mapping at the top level, found {shown(data)}"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, node)
+        raise error(source, [_with_entry_name(p, data) for p in problems]) from None

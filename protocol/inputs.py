@@ -1,0 +1,168 @@
+"""Strict reading of the values people type: numbers, dates, free text and medicine names.
+
+A value is read exactly as written or refused with a sentence saying what was expected; nothing
+is guessed. Each reader raises ``ValueError`` (pydantic turns it into a field error naming the
+path; the command line turns it into exit 2). The same readers back the pydantic types of the
+participant record and the washout input (:data:`StrictDate`, :data:`Number`, :data:`Text`,
+:data:`MedicineName`) and the command-line arguments.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+#: The calendar dates accepted anywhere: no participant or dose date falls outside them, and
+#: date arithmetic of any window (at most a few years) stays far from Python's limits.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+#: A decimal as a laboratory writes it: digits, at most one decimal point, an optional sign and
+#: a small exponent. No thousands separators, no decimal comma, no underscores.
+_DECIMAL = re.compile(r"^[-+]?(?P<digits>[0-9]+(?:\.[0-9]+)?)(?:[eE](?P<exponent>[-+]?[0-9]+))?$")
+#: The largest power of ten accepted in an exponent (1e12 cells/L is a count the labs write).
+MAX_EXPONENT = 15
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def read_decimal(raw: Any, what: str = "value") -> float:
+    """A finite decimal number, from a number or its text: ``7.5``, ``"7.5"``, ``"1.2e3"``.
+
+    Refused: booleans, NaN and infinities, ``"1,200"``, ``"7,5"``, ``"1_000"``, ``"0x10"``,
+    ``"7.5 g/dL"`` (text after the number), and exponents beyond ±15.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise ValueError(f"{_show(raw)} is not a number; expected a decimal number such as 7.5")
+    if isinstance(raw, int):
+        number = float(raw)
+    elif isinstance(raw, float):
+        number = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        match = _DECIMAL.match(text)
+        if not match:
+            hint = ""
+            if "," in text:
+                hint = " (use a point for decimals and no thousands separator)"
+            elif "_" in text:
+                hint = " (no underscores)"
+            elif re.match(r"^[-+]?[0-9.]+\s*\S", text):
+                hint = " (the number alone: give the unit separately)"
+            raise ValueError(
+                f"{_show(raw)} is not a decimal number{hint}; expected digits with at most one "
+                f"decimal point, such as 7.5"
+            )
+        exponent = int(match.group("exponent") or 0)
+        if abs(exponent) > MAX_EXPONENT:
+            raise ValueError(
+                f"{_show(raw)}: the exponent {exponent} is beyond ±{MAX_EXPONENT}; check the value"
+            )
+        number = float(text)
+    else:
+        raise ValueError(f"{_show(raw)} is not a number; expected a decimal number such as 7.5")
+    if not math.isfinite(number):
+        raise ValueError(f"{_show(raw)} is not a finite number; expected a decimal number")
+    return number
+
+
+def read_date(raw: Any) -> date:
+    """A calendar date, as a YAML/JSON date or the text ``YYYY-MM-DD``, from 1900 to 2100.
+
+    Refused: integers (Unix seconds), datetimes, times and time zones, other layouts
+    (``25/03/2025``, ``2025-3-5``), impossible dates (``2025-02-30``) and years outside the range.
+    """
+    if isinstance(raw, datetime):
+        raise ValueError(
+            f"{_show(str(raw))} has a time of day; expected a calendar date YYYY-MM-DD"
+        )
+    if isinstance(raw, date):
+        value = raw
+    elif isinstance(raw, str) and _ISO_DATE.match(raw.strip()):
+        try:
+            value = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise ValueError(f"{_show(raw)} is not a calendar date (no such day)") from None
+    else:
+        raise ValueError(f"{_show(raw)} is not a date; expected a calendar date YYYY-MM-DD")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"{value} is outside {EARLIEST_DATE} to {LATEST_DATE}; check the year")
+    return value
+
+
+def read_text(raw: Any, max_length: int = 200) -> str:
+    """Free text: a string without control characters (no ESC, no carriage return), NFC."""
+    if not isinstance(raw, str):
+        raise ValueError(f"{_show(raw)} is not text")
+    text = unicodedata.normalize("NFC", raw).strip()
+    if not text:
+        raise ValueError("is empty; expected some text")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        raise ValueError(
+            f"{_show(raw)} contains a control or invisible character; expected plain text"
+        )
+    if len(text) > max_length:
+        raise ValueError(f"is {len(text)} characters long; at most {max_length} are accepted")
+    return text
+
+
+# -- medicine names -------------------------------------------------------------------------
+
+#: Letters that look like Latin letters, by script: a name that mixes them with Latin letters
+#: imitates a Latin name ("mеthotrexate" with a Cyrillic е) and is refused.
+_LOOKALIKE_SCRIPTS = ("CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE")
+
+
+def _scripts(text: str) -> set[str]:
+    scripts = set()
+    for ch in text:
+        if ch.isalpha():
+            name = unicodedata.name(ch, "")
+            scripts.add(name.split(" ")[0] if name else "UNKNOWN")
+    return scripts
+
+
+def read_medicine_name(raw: Any) -> str:
+    """A medicine name: plain text, NFKC-normalised (full-width letters become ASCII), whose
+    letters do not mix Latin with a look-alike script (Cyrillic, Greek, ...)."""
+    text = unicodedata.normalize("NFKC", read_text(raw, max_length=120))
+    scripts = _scripts(text)
+    if "LATIN" in scripts and scripts & set(_LOOKALIKE_SCRIPTS):
+        others = ", ".join(sorted(s.title() for s in scripts & set(_LOOKALIKE_SCRIPTS)))
+        raise ValueError(
+            f"{_show(raw)} mixes Latin letters with {others} letters that look alike; type "
+            f"the name in one script"
+        )
+    return text
+
+
+def normalise_name(name: str) -> str:
+    """How medicine names are compared: Unicode-normalised (NFKC), case-folded; spaces,
+    hyphens, dots, brackets and apostrophes do not matter."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\s\-_'’‘.()（）]+", "", folded)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+# -- pydantic types -------------------------------------------------------------------------
+
+StrictDate = Annotated[
+    date,
+    BeforeValidator(read_date),
+    WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+]
+Number = Annotated[
+    float,
+    BeforeValidator(read_decimal),
+    WithJsonSchema({"type": "number", "description": "a decimal number with a point"}),
+]
+Text = Annotated[str, BeforeValidator(read_text), Field(json_schema_extra={"maxLength": 200})]
+MedicineName = Annotated[str, BeforeValidator(read_medicine_name)]
