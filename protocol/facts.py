@@ -238,8 +238,11 @@ class QuantityRange(BaseModel):
         return self.written
 
     def contains(self, quantity: pint.Quantity, *contexts: str) -> bool:
+        """Inclusive at both ends, within a relative 1e-9 (conversion noise never refuses a value
+        written exactly at an end)."""
         value = quantity.to(self.low.units, *contexts).magnitude
-        return bool(self.low.magnitude <= value <= self.high.magnitude)
+        low, high = self.low.magnitude, self.high.magnitude
+        return bool(low * (1 - 1e-9) - 1e-12 <= value <= high * (1 + 1e-9) + 1e-12)
 
 
 _RANGE_TEXT = r"^\s*(\d+(?:\.\d+)?)\s+to\s+(\d+(?:\.\d+)?)\s*(.*?)\s*$"

@@ -167,7 +167,7 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
 
 
 def check_plausible(
-    analyte: Analyte, quantity: pint.Quantity, given: str, uln: bool = False
+    analyte: Analyte, quantity: pint.Quantity, number: float, unit: str, uln: bool = False
 ) -> None:
     """Refuse a value outside the analyte's plausible range (study.yaml), as an EDC hard edit
     check does: "implausible: check the value and its unit"."""
@@ -175,9 +175,11 @@ def check_plausible(
     if plausible is None or plausible.contains(quantity, *analyte.context):
         return
     what = "upper limit of normal" if uln else "value"
-    shown = quantity.to(plausible.low.units, *analyte.context)
+    given = f"{_as_given(number)} {unit.strip()}"
+    shown = quantity.to(analyte.value_unit, *analyte.context)
     in_range_unit = f"{_number(shown.magnitude)} {format_unit(shown.units)}"
-    converted = "" if given.endswith(format_unit(shown.units)) else f" (= {in_range_unit})"
+    same = math.isclose(shown.magnitude, number, rel_tol=1e-9)
+    converted = "" if same else f" (= {in_range_unit})"
     raise LabInputError(
         f"{analyte.label}: the {what} {given}{converted} is implausible: check the value and "
         f"its unit (accepted: {plausible})"
@@ -190,7 +192,7 @@ def check_value(name: str, value: Any, unit: str) -> pint.Quantity:
     analyte = get_analyte(name)
     number = parse_number(analyte, value)
     quantity = to_value_unit(analyte, number, unit or "")
-    check_plausible(analyte, quantity, f"{_as_given(number)} {str(unit).strip()}")
+    check_plausible(analyte, quantity, number, str(unit))
     return quantity
 
 
@@ -376,7 +378,17 @@ def check_lab(
     number = parse_number(analyte, value)
     given = f"{_as_given(number)} {str(unit).strip()}"
     quantity = to_value_unit(analyte, number, unit or "")
-    check_plausible(analyte, quantity, given)
+    check_plausible(analyte, quantity, number, str(unit))
+    if uln is not None and not analyte.relative_to_uln:
+        raise LabInputError(
+            f"{analyte.label}: a ULN was given, but its threshold is {analyte.threshold or ''} "
+            f"(the ULN applies to ALT, AST and total bilirubin)".replace(" , but", ", but")
+        )
+    if (age is not None or sex is not None) and not analyte.computes:
+        raise LabInputError(
+            f"{analyte.label}: an age or sex was given; they are used only to compute eGFR "
+            f"from creatinine"
+        )
     target = get_analyte(analyte.computes) if analyte.computes else analyte
     assert target.threshold is not None
     extra: dict[str, Any] = {}
@@ -401,7 +413,7 @@ def check_lab(
             raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive")
         uln_given = str(uln_unit or unit).strip()
         uln_quantity = to_value_unit(analyte, uln_number, uln_given)
-        check_plausible(analyte, uln_quantity, f"{_as_given(uln_number)} {uln_given}", uln=True)
+        check_plausible(analyte, uln_quantity, uln_number, uln_given, uln=True)
         compared = shown = float((quantity / uln_quantity).to("dimensionless").magnitude)
         described = (
             f"{given} with ULN {_as_given(uln_number)} {uln_given} = "

@@ -1,0 +1,508 @@
+"""Issue 10: strict input, decided-when-determined criteria and the clinical defects, each at its
+boundary. Expected values are derived by hand from the registry text and the published factors
+(the comments show the arithmetic), never from the code's output."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timedelta
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.errors import ProtocolDataError
+from protocol.inputs import read_date, read_decimal, read_medicine_name
+from protocol.labs import LabInputError, analytes, check_lab, parse_unit
+from protocol.participant import parse_record
+from protocol.screening import screen
+from protocol.units import UnitTextError, read_unit
+from protocol.washout import check_washout, parse_washout_input
+from tests.conftest import REPO
+
+ELIGIBLE = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text())
+SCREENING = date(2025, 3, 3)
+RANDOMIZATION = date(2025, 3, 17)
+DAY = timedelta(days=1)
+
+
+def _record(**changes):
+    data = copy.deepcopy(ELIGIBLE)
+    for path, value in changes.items():
+        node = data
+        keys = path.split("__")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(keys[-1], None)
+        else:
+            node[keys[-1]] = value
+    return data
+
+
+def _statuses(**changes) -> dict[str, str]:
+    result = screen(parse_record(_record(**changes), "test record"))
+    return {c.id: c.status for c in result.criteria} | {"verdict": result.verdict}
+
+
+def _washout(medications=(), events=(), randomization=RANDOMIZATION, screening=SCREENING):
+    data = {
+        "planned_randomization": randomization,
+        "screening": screening,
+        "medications": list(medications),
+        "events": list(events),
+    }
+    return check_washout(parse_washout_input(data, "test input"))
+
+
+def _ex11(result) -> str:
+    statuses = {e.status for e in result.entries if e.criterion == "EX11"}
+    return "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
+
+
+# -- 1. numbers, units, dates, names, files: read strictly or refused --------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["1,200", "7,5", "1_000", "0x10", "7.5 g/dL", "nan", "inf", "-inf", "1e400", "", " "]
+)
+def test_numbers_that_are_not_plain_decimals_are_refused(text):
+    with pytest.raises(ValueError):
+        read_decimal(text)
+
+
+@pytest.mark.parametrize("value", [True, False, None, float("nan"), float("inf"), [1], {"a": 1}])
+def test_values_that_are_not_numbers_are_refused(value):
+    with pytest.raises(ValueError):
+        read_decimal(value)
+
+
+@pytest.mark.parametrize(("text", "number"), [("7.5", 7.5), ("80", 80.0), ("1.2e3", 1200.0)])
+def test_plain_decimals_are_read_exactly(text, number):
+    assert read_decimal(text) == number
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12))
+def test_any_text_is_a_decimal_or_refused_never_guessed(text):
+    try:
+        number = read_decimal(text)
+    except ValueError:
+        return
+    # what is accepted is exactly a decimal: digits, one optional point, a small exponent
+    assert float(text.strip()) == number
+    assert "," not in text and "_" not in text
+
+
+@pytest.mark.parametrize(
+    "text", ["2 g/L", "g/L*2", "nan g/L", "inf U/L", "mmol/L # g/L", "9**9**9", "g/L/L", "kg m"]
+)
+def test_unit_text_is_never_evaluated(text):
+    with pytest.raises(UnitTextError):
+        read_unit(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789*/^ .#eE+-gLmolu%xX×µ()", max_size=12))
+def test_any_unit_text_is_a_vocabulary_unit_or_refused(text):
+    try:
+        unit = read_unit(text)
+    except UnitTextError:
+        return
+    assert unit.magnitude in (1, 1e3, 1e6, 1e9, 1e12)  # a scale, never an evaluated number
+
+
+@pytest.mark.parametrize("name", ["fvc", "dlco"])
+@pytest.mark.parametrize("unit", ["cells", "cells/L", "count", "ppm", "U/L"])
+def test_percent_of_predicted_takes_percent_or_a_fraction_only(name, unit):
+    with pytest.raises(LabInputError):
+        check_lab(name, 45, unit)
+    # FVC 45 % < 50 % fails; DLCO 45 % is not < 40 %
+    assert check_lab(name, 45, "%").status == {"fvc": "fail", "dlco": "pass"}[name]
+    assert check_lab(name, 0.6, "fraction").value_in_protocol_unit == pytest.approx(60)
+
+
+@pytest.mark.parametrize("name", sorted(analytes()))
+def test_every_analyte_refuses_a_value_just_outside_its_plausible_range(name):
+    analyte = analytes()[name]
+    unit = analyte.accepted_units[0]
+    one = parse_unit(name, unit)
+    low, high = (
+        float(end.to(one.units, *analyte.context).magnitude / one.magnitude)
+        for end in (analyte.plausible.low, analyte.plausible.high)
+    )
+    extra = _extra(name)
+    for value in (low, high):  # the ends are accepted
+        assert check_lab(name, value, unit, **extra).status in ("pass", "fail")
+    outside = [high * 1.001] + ([low * 0.999] if low > 0 else [])
+    for value in outside:
+        with pytest.raises(LabInputError, match="implausible"):
+            check_lab(name, value, unit, **extra)
+
+
+def _extra(name: str) -> dict:
+    analyte = analytes()[name]
+    if analyte.relative_to_uln:
+        middle = (analyte.uln_plausible.low + analyte.uln_plausible.high) / 2
+        unit = analyte.accepted_units[0]
+        one = parse_unit(name, unit)
+        return {"uln": float(middle.to(one.units, *analyte.context).magnitude), "uln_unit": unit}
+    if analyte.computes:
+        return {"age": 50, "sex": "female"}
+    return {}
+
+
+def test_haemoglobin_in_mg_per_dl_is_implausible_not_a_pass():
+    with pytest.raises(LabInputError, match=r"implausible: check the value and its unit"):
+        check_lab("hemoglobin", 8, "mg/dL")  # 8 mg/dL = 0.008 g/dL, below 1 g/dL
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [0, 1700000000, "2025-02-30", "25/03/2025", "2025-3-5", "2025-03-03T10:00:00",
+     datetime(2025, 3, 3, 10, 0), "1899-12-31", "2101-01-01", True, "today"],
+)  # fmt: skip
+def test_dates_are_iso_calendar_dates_from_1900_to_2100(raw):
+    with pytest.raises(ValueError):
+        read_date(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "day"),
+    [("1900-01-01", date(1900, 1, 1)), (date(2100, 12, 31), date(2100, 12, 31))],
+)
+def test_the_ends_of_the_date_range_are_accepted(raw, day):
+    assert read_date(raw) == day
+
+
+def test_a_birth_date_given_as_unix_seconds_is_refused_not_read_as_1970():
+    with pytest.raises(ProtocolDataError, match="dates.birth"):
+        parse_record(_record(dates__birth=0), "record")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["mеthotrexate", "methotrexatе", "rituхimab"],  # Cyrillic е, е, х
+)
+def test_names_mixing_look_alike_scripts_are_refused(name):
+    with pytest.raises(ValueError, match="mixes Latin"):
+        read_medicine_name(name)
+
+
+def test_a_name_in_full_width_letters_matches_its_catalogue_entry():
+    result = _washout([{"name": "ｍｅｔｈｏｔｒｅｘａｔｅ", "last_dose": date(2025, 3, 1)}])
+    assert result.entries[0].criterion == "EX09" and result.entries[0].status == "fail"
+
+
+@pytest.mark.parametrize("name", ["methotrexate\x1b[2K", "pred\rnisone", "a\x00b", "x\u202ey"])
+def test_control_characters_in_names_are_refused(name):
+    with pytest.raises(ValueError):
+        read_medicine_name(name)
+
+
+# -- contradictions are bad input ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        (
+            {"sex": "male", "childbearing_potential": None, "pregnancy_test__result": "positive"},
+            "positive' with sex = male",
+        ),
+        ({"sex": "male", "childbearing_potential": None, "breastfeeding": True}, "breastfeeding"),
+        (
+            {"childbearing_potential": False, "pregnancy_test__result": "positive"},
+            "not of childbearing potential",
+        ),
+        ({"pregnancy_test__date": date(2025, 3, 4)}, "pregnancy_test.date = 2025-03-04 is after"),
+        ({"attestations__EX16__date": date(2025, 3, 4)}, "attestations.EX16.date"),
+    ],
+)
+def test_a_record_that_contradicts_itself_is_bad_input(changes, fragment):
+    with pytest.raises(ProtocolDataError, match=fragment.replace(".", r"\.").replace("'", ".")):
+        parse_record(_record(**changes), "record")
+
+
+def test_a_course_that_starts_after_its_last_dose_is_bad_input():
+    with pytest.raises(ProtocolDataError, match="start = 2025-02-01 is after last_dose"):
+        _washout(
+            [{"name": "methotrexate", "start": date(2025, 2, 1), "last_dose": date(2025, 1, 1)}]
+        )
+
+
+# -- 3. decided whenever the recorded data decide it --------------------------------------------
+
+
+def test_the_sufficient_acr_eular_item_decides_in02_with_the_other_items_unrecorded():
+    items = {"skin_thickening_proximal_to_mcp": True, "better_explained_by_other_disorder": False}
+    assert _statuses(ssc__acr_eular=items)["IN02"] == "pass"  # 9 points; fingers not spared
+    unsure = {"skin_thickening_proximal_to_mcp": True}
+    assert _statuses(ssc__acr_eular=unsure)["IN02"] == "unknown"  # another disorder could explain
+
+
+def test_an_acr_eular_total_that_cannot_reach_9_fails_with_items_unrecorded():
+    # every category but two recorded absent; the two open ones give at most 2 + 3 = 5 < 9
+    items = {item: False for item in ELIGIBLE["ssc"]["acr_eular"]}
+    del items["telangiectasia"], items["raynaud"]
+    assert _statuses(ssc__acr_eular=items)["IN02"] == "fail"
+    # one point short of 9 with the open items at their highest: 4 (sclerodactyly) + 2 + 2 = 8
+    near = {item: False for item in ELIGIBLE["ssc"]["acr_eular"]}
+    near |= {"sclerodactyly": True, "telangiectasia": None, "pah": None}
+    near = {k: v for k, v in near.items() if v is not None}
+    assert _statuses(ssc__acr_eular=near)["IN02"] == "fail"
+    near.pop("raynaud")  # now 4 + 2 + 2 + 3 (Raynaud) = 11 is possible
+    assert _statuses(ssc__acr_eular=near)["IN02"] == "unknown"
+
+
+def test_recorded_mrss_areas_already_at_10_decide_in05():
+    areas = {"right_hand": 3, "left_hand": 3, "right_forearm": 2, "left_forearm": 2}  # = 10
+    assert _statuses(ssc__mrss={"areas": areas})["IN05"] == "pass"
+    areas["left_forearm"] = 1  # 9, and 13 areas ungraded: unknown
+    assert _statuses(ssc__mrss={"areas": areas})["IN05"] == "unknown"
+
+
+def test_the_leroy_subset_is_decided_when_the_recorded_areas_show_both():
+    areas = {"right_upper_arm": 1, "right_hand": 2}  # proximal and distal: diffuse
+    result = _statuses(ssc__mrss={"areas": areas}, ssc__back_skin_thickening=None)
+    assert result["IN03"] == "pass" and result["EX01"] == "pass"
+    only_distal = {"right_hand": 2}  # proximal areas ungraded: diffuse or limited
+    result = _statuses(ssc__mrss={"areas": only_distal})
+    assert result["IN03"] == "unknown" and result["EX01"] == "unknown"
+
+
+def test_an_mrss_total_of_zero_decides_the_subset_without_areas():
+    result = _statuses(ssc__mrss={"total": 0})
+    assert result["IN05"] == "fail" and result["IN03"] == "fail" and result["EX01"] == "pass"
+
+
+@pytest.mark.parametrize("criterion", ["EX13", "EX15"])
+def test_lifetime_exclusions_fail_without_a_planned_randomization_date(criterion):
+    drug = {"EX13": "rituximab", "EX15": "alemtuzumab"}[criterion]
+    meds = [{"name": drug, "last_dose": date(2019, 5, 1)}]
+    result = _statuses(medications=meds, dates__planned_randomization=None)
+    assert result[criterion] == "fail" and result["verdict"] == "not_eligible"
+
+
+def test_a_window_counted_from_screening_fails_without_a_planned_randomization_date():
+    events = [{"kind": "oral_antibiotics", "date": SCREENING - 14 * DAY}]  # boundary day
+    result = _statuses(events=events, dates__planned_randomization=None)
+    assert result["EX20"] == "fail"
+    events = [{"kind": "oral_antibiotics", "date": SCREENING - 15 * DAY}]
+    assert _statuses(events=events, dates__planned_randomization=None)["EX20"] == "pass"
+
+
+def test_an_old_dose_passes_and_an_ongoing_one_fails_for_any_randomization_date():
+    meds = [{"name": "methotrexate", "last_dose": date(2024, 6, 1)}]
+    assert _statuses(medications=meds, dates__planned_randomization=None)["EX09"] == "pass"
+    meds = [{"name": "methotrexate", "ongoing": True}]
+    assert _statuses(medications=meds, dates__planned_randomization=None)["EX09"] == "fail"
+    # stopped 2 weeks before screening: fails for a randomization within 4 weeks, passes later
+    meds = [{"name": "methotrexate", "last_dose": SCREENING - 14 * DAY}]
+    assert _statuses(medications=meds, dates__planned_randomization=None)["EX09"] == "unknown"
+
+
+def test_breastfeeding_or_a_positive_test_fails_ex27_with_childbearing_potential_unrecorded():
+    assert _statuses(childbearing_potential=None, breastfeeding=True)["EX27"] == "fail"
+    positive = {"result": "positive", "sample": "serum", "date": SCREENING}
+    result = _statuses(childbearing_potential=None, pregnancy_test=positive)
+    assert result["EX27"] == "fail" and result["IN06"] == "fail"
+
+
+def test_an_unrecorded_sex_does_not_block_an_egfr_both_sexes_pass():
+    # creatinine 62 µmol/L at 46 years: eGFR about 105 (female) and 115 (male), both >= 40
+    result = _statuses(sex=None)
+    assert result["EX24"] == "pass"
+
+
+def test_an_unknown_medicine_leaves_ex11_unknown_since_corticosteroids_are_an_open_class():
+    meds = [*ELIGIBLE["medications"], {"name": "pentoxifylline", "ongoing": True}]
+    assert _statuses(medications=meds)["EX11"] == "unknown"
+
+
+# -- 4. EX11: corticosteroids taken on the same days add up -------------------------------------
+
+
+def _steroid(name, dose, frequency="once daily", **more):
+    return {
+        "name": name,
+        "ongoing": True,
+        "dose": dose,
+        "frequency": frequency,
+        "route": "oral",
+    } | more
+
+
+@pytest.mark.parametrize(
+    ("courses", "expected"),
+    [
+        # methylprednisolone 4 mg = prednisone 5 mg: 8 mg + 4 mg = 10 + 5 = 15 > 10
+        ([_steroid("methylprednisolone", "8 mg"), _steroid("methylprednisolone", "4 mg")], "fail"),
+        # 4 mg + 4 mg = 5 + 5 = 10, exactly the limit: passes
+        ([_steroid("methylprednisolone", "4 mg"), _steroid("methylprednisolone", "4 mg")], "pass"),
+        # prednisone 7.5 + hydrocortisone 20 (= prednisone 5) = 12.5 > 10
+        ([_steroid("prednisone", "7.5 mg"), _steroid("hydrocortisone", "20 mg")], "fail"),
+        # the same drug twice: 7.5 + 2.5 = 10 passes; 7.5 + 3 = 10.5 fails
+        ([_steroid("prednisone", "7.5 mg"), _steroid("prednisone", "2.5 mg")], "pass"),
+        ([_steroid("prednisone", "7.5 mg"), _steroid("prednisone", "3 mg")], "fail"),
+        # one dose a day each, below the limit alone, as split doses: 6 + 5 = 11 > 10
+        ([_steroid("prednisone", "6 mg"), _steroid("prednisolone", "5 mg")], "fail"),
+    ],
+)
+def test_steroid_courses_taken_on_the_same_days_are_summed(courses, expected):
+    assert _ex11(_washout(courses)) == expected
+
+
+def test_courses_on_different_days_are_not_summed():
+    first = _steroid("prednisone", "7.5 mg", start=date(2025, 2, 20), last_dose=date(2025, 2, 28))
+    del first["ongoing"]
+    second = _steroid("prednisone", "7.5 mg", start=date(2025, 3, 1))
+    assert _ex11(_washout([first, second])) == "pass"
+    overlapping = first | {"last_dose": date(2025, 3, 1)}  # one shared day: 15 mg that day
+    assert _ex11(_washout([overlapping, second])) == "fail"
+
+
+def test_an_unrecorded_overlap_that_could_exceed_the_limit_is_unknown():
+    first = _steroid("prednisone", "7.5 mg", last_dose=date(2025, 3, 1))  # start unrecorded
+    del first["ongoing"]
+    second = _steroid("prednisone", "7.5 mg", start=date(2025, 3, 5))
+    assert _ex11(_washout([first, second])) == "pass"  # second starts after first's last dose
+    second = _steroid("prednisone", "7.5 mg")  # start unrecorded: they may overlap
+    assert _ex11(_washout([first, second])) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("dose", "expected"), [("10 mg", "pass"), ("10.5 mg", "fail"), ("20 mg", "fail")]
+)
+def test_alternate_day_steroids_count_the_dose_day_amount(dose, expected):
+    # PI26: prednisone 20 mg every other day is 20 mg on each dosing day, not 10 mg averaged
+    assert _ex11(_washout([_steroid("prednisone", dose, "every other day")])) == expected
+
+
+@pytest.mark.parametrize("route", ["intra_articular", "intralesional", "nasal", "ophthalmic"])
+def test_local_corticosteroid_routes_are_recorded_and_not_counted(route):
+    result = _washout([_steroid("triamcinolone", "40 mg", route=route)])
+    assert _ex11(result) == "pass" and "not systemic" in result.entries[0].reason
+
+
+@pytest.mark.parametrize("dose", ["0 mg", "9000 mg", "15 mL", "2*5 mg", "1,5 mg", "nan mg"])
+def test_a_dose_that_is_not_a_plausible_mass_is_refused(dose):
+    with pytest.raises(ProtocolDataError, match="dose"):
+        _washout([_steroid("prednisone", dose)])
+
+
+# -- planned surgery (EX08), PI24 ------------------------------------------------------------
+
+# 48 weeks after randomization 2025-03-17 is 2026-02-16; 8 weeks before it is 2025-01-20
+TRIAL_END = RANDOMIZATION + timedelta(weeks=48)
+
+
+@pytest.mark.parametrize(
+    ("planned", "expected"),
+    [
+        (RANDOMIZATION, "fail"),
+        (TRIAL_END, "fail"),  # the last day of the trial period
+        (TRIAL_END + DAY, "pass"),
+        (RANDOMIZATION - DAY, "fail"),  # before randomization: within the 8 weeks before it
+        (RANDOMIZATION - timedelta(weeks=8), "fail"),  # the boundary day is within
+        (RANDOMIZATION - timedelta(weeks=8) - DAY, "pass"),
+    ],
+)
+def test_a_planned_surgery_excludes_when_it_falls_in_the_trial_period(planned, expected):
+    result = _washout(events=[{"kind": "planned_major_surgery", "date": planned}], screening=None)
+    assert result.entries[0].status == expected, result.entries[0].reason
+
+
+def test_a_planned_surgery_without_a_date_is_unknown():
+    result = _washout(events=[{"kind": "planned_major_surgery"}])
+    assert result.entries[0].status == "unknown"
+
+
+def test_a_past_surgery_dated_after_randomization_is_refused():
+    with pytest.raises(ProtocolDataError, match="planned_major_surgery"):
+        _washout(events=[{"kind": "major_surgery", "date": RANDOMIZATION + DAY}])
+
+
+# -- investigator clearance ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("drug", ["etanercept", "secukinumab", "ustekinumab", "telitacicept"])
+def test_the_investigator_decides_drugs_without_a_window_with_a_reason(drug):
+    entry = {"name": drug, "last_dose": date(2024, 6, 1)}
+    assert _washout([entry]).entries[0].status == "unknown"
+    cleared = entry | {"investigator_cleared": True, "clearance_reason": "stopped 9 months ago"}
+    result = _washout([cleared])
+    assert result.entries[0].status == "pass" and "stopped 9 months ago" in result.entries[0].reason
+    with pytest.raises(ProtocolDataError, match="clearance_reason"):
+        _washout([entry | {"investigator_cleared": True}])
+
+
+def test_the_investigator_cannot_clear_what_the_protocol_decides():
+    entry = {"name": "methotrexate", "last_dose": date(2025, 3, 1), "investigator_cleared": True}
+    with pytest.raises(ProtocolDataError, match="decided by the protocol"):
+        _washout([entry | {"clearance_reason": "low dose"}])
+
+
+def test_an_infection_after_screening_can_be_cleared_by_the_investigator():
+    event = {"kind": "oral_antibiotics", "date": SCREENING + 3 * DAY}
+    assert _washout(events=[event]).entries[0].status == "unknown"
+    cleared = event | {"investigator_cleared": True, "clearance_reason": "3-day course, resolved"}
+    assert _washout(events=[cleared]).entries[0].status == "pass"
+
+
+# -- EX23 (PI07) and the washout summary -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        (date(2024, 12, 3), "fail"),  # exactly 3 months before screening 2025-03-03: within
+        (date(2024, 12, 2), "pass"),
+        (SCREENING + 2 * DAY, "fail"),  # after entry (screening): within, not for the investigator
+    ],
+)
+def test_ex23_counts_back_from_the_screening_visit(last, expected):
+    result = _washout(events=[{"kind": "investigational_drug", "date": last}])
+    assert result.entries[0].status == expected
+
+
+def test_a_window_from_screening_that_fails_asks_for_rescreening_not_a_date():
+    result = _washout(events=[{"kind": "oral_antibiotics", "date": SCREENING - 7 * DAY}])
+    assert result.status == "fail"
+    assert result.earliest_randomization is None  # never a date before the planned one
+    assert result.requires_rescreening and result.rescreening_from == SCREENING + 8 * DAY
+    assert "rescreening is needed" in result.summary
+    assert result.to_json()["requires_rescreening"] is True
+
+
+# -- conversions at the threshold: the published factors -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "unit", "uln", "uln_unit"),
+    [
+        ("total_bilirubin", 1.0, "mg/dL", 17.1, "µmol/L"),  # 1 mg/dL = 17.1 µmol/L
+        ("total_bilirubin", 17.1, "µmol/L", 1.0, "mg/dL"),
+        ("total_bilirubin", 34.2, "µmol/L", 2.0, "mg/dL"),
+    ],
+)
+def test_bilirubin_at_the_uln_in_the_other_unit_is_exactly_at_it(name, value, unit, uln, uln_unit):
+    result = check_lab(name, value, unit, uln=uln, uln_unit=uln_unit)
+    assert result.status == "pass" and result.on_boundary
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(8.0, "g/dL"), (80, "g/L"), (4.9648, "mmol/L")],  # 8.0 x 0.6206 = 4.9648
+)
+def test_haemoglobin_at_the_threshold_is_at_it_in_every_unit(value, unit):
+    result = check_lab("hemoglobin", value, unit)
+    assert result.status == "pass" and result.on_boundary
+    assert check_lab("hemoglobin", value * 0.999, unit).status == "fail"
+
+
+def test_creatinine_in_umol_per_litre_is_the_same_egfr_with_the_conventional_factor():
+    in_mg = check_lab("creatinine", 1.5, "mg/dL", age=60, sex="male").egfr
+    in_umol = check_lab("creatinine", 1.5 * 88.4, "µmol/L", age=60, sex="male").egfr
+    assert in_umol == pytest.approx(in_mg, rel=1e-12)
