@@ -177,7 +177,7 @@ def test_the_ends_of_the_date_range_are_accepted(raw, day):
 
 
 def test_a_birth_date_given_as_unix_seconds_is_refused_not_read_as_1970():
-    with pytest.raises(ProtocolDataError, match="dates.birth"):
+    with pytest.raises(ProtocolDataError, match=r"dates\.birth"):
         parse_record(_record(dates__birth=0), "record")
 
 
