@@ -9,10 +9,17 @@ says so.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
+import itertools
 import math
+import os
 import re
+import stat
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -180,16 +187,7 @@ def build_calendar(arm_text: str, randomization: date, study: Study | None = Non
     return Calendar(arm, randomization, visit_dates(randomization, study), doses, regimens)
 
 
-# -- files -----------------------------------------------------------------------------------
-
-
-def check_writable(path: Path | str, force: bool = False) -> None:
-    """Refuse an existing file unless forced (nothing is overwritten by accident)."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise CalendarInputError(
-            str(path), ["the file exists; it is not overwritten (give --force to replace it)"]
-        )
+# -- contents --------------------------------------------------------------------------------
 
 
 def calendar_csv(calendar: Calendar) -> str:
@@ -202,12 +200,65 @@ def calendar_csv(calendar: Calendar) -> str:
     return buffer.getvalue()
 
 
-def calendar_ics(calendar: Calendar) -> bytes:
-    """An iCalendar file: one all-day event per visit and one per injection.
+TIMES_PER_DAY = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}
 
-    Daily oral doses are not events (672 alarms a year help nobody); the course is one note in
-    the calendar's description. DTSTAMP is the randomization date (00:00 UTC), not the time of
-    writing, so the same request always gives the same file.
+
+def _per_day_text(regimen: Regimen) -> str:
+    """``twice daily`` from a frequency of 2/day (the number is the regimen's, not typed)."""
+    per_day = regimen.frequency.to("1/day").magnitude
+    if abs(per_day - round(per_day)) < 1e-9 and round(per_day) in TIMES_PER_DAY:
+        return TIMES_PER_DAY[round(per_day)]
+    return f"{format_quantity(regimen.frequency.to('1/day'))}"
+
+
+@dataclass(frozen=True)
+class Course:
+    """A regimen given several times a day, shown as one span rather than one event a dose."""
+
+    regimen: Regimen
+    doses: list[Dose]
+
+    @property
+    def first(self) -> Dose:
+        return self.doses[0]
+
+    @property
+    def last(self) -> Dose:
+        return self.doses[-1]
+
+    @property
+    def summary(self) -> str:
+        """``Mycophenolate Mofetil 0.5 g twice daily (oral), 2025-03-17 to 2026-02-15``."""
+        regimen = self.regimen
+        return (
+            f"{regimen.name} {format_quantity(regimen.dose)} {_per_day_text(regimen)} "
+            f"({regimen.route.lower()}), {self.first.date.isoformat()} to "
+            f"{self.last.date.isoformat()}"
+        )
+
+
+def oral_courses(calendar: Calendar) -> list[Course]:
+    """The regimens given more than once a day (their doses have a morning/evening slot)."""
+    courses = []
+    for regimen in calendar.regimens:
+        doses = sorted(
+            (d for d in calendar.doses if d.intervention == regimen.name and d.slot),
+            key=lambda d: d.number,
+        )
+        if doses:
+            courses.append(Course(regimen, doses))
+    return courses
+
+
+def calendar_ics(calendar: Calendar) -> bytes:
+    """An iCalendar file: one all-day event per visit, one per injection, and one all-day event
+    spanning each course of doses given several times a day (the oral MMF course).
+
+    The twice-daily doses are not one event each (672 alarms a year help nobody): each such course
+    is a single all-day event from its first to its last day (DTEND is the day after the last
+    dose, as RFC 5545 counts all-day events); the CSV file lists every dose. DTSTAMP is the
+    randomization date (00:00 UTC), not the time of writing, so the same request always gives the
+    same file.
     """
     from icalendar import Calendar as ICalendar
     from icalendar import Event
@@ -232,8 +283,29 @@ def calendar_ics(calendar: Calendar) -> bytes:
             f"{', '.join(v.visit.activities)}. {ASSUMPTION_NOTE}",
         )
         ical.add_component(event)
+    for course in oral_courses(calendar):
+        regimen, first, last = course.regimen, course.first, course.last
+        slots = list(dict.fromkeys(d.slot for d in course.doses))
+        event = Event()
+        event.add(
+            "uid", f"{uid_base}-{normalise_name(regimen.name)}-course@nct06375005.protocol-book"
+        )
+        event.add("dtstamp", stamp)
+        event.add("dtstart", first.date)
+        event.add("dtend", last.date + timedelta(days=1))
+        event.add("summary", course.summary)
+        event.add(
+            "description",
+            f"{len(course.doses)} doses of {format_quantity(regimen.dose)} "
+            f"({regimen.route.lower()}), {_per_day_text(regimen)} ({' and '.join(slots)}), "
+            f"every day from study day {first.study_day} ({first.date.isoformat()}) to study "
+            f"day {last.study_day} ({last.date.isoformat()}): {format_quantity(regimen.duration)}"
+            ", day 1 being randomization. The CSV file lists every dose.",
+        )
+        event.add("transp", "TRANSPARENT")  # a course of tablets does not make anyone busy
+        ical.add_component(event)
     for dose in calendar.doses:
-        if dose.slot:  # oral doses several times a day: not calendar events
+        if dose.slot:  # doses several times a day: in their course's event above
             continue
         event = Event()
         event.add(
@@ -251,11 +323,307 @@ def calendar_ics(calendar: Calendar) -> bytes:
     return ical.to_ical()
 
 
-def write_file(path: Path | str, content: str | bytes, force: bool = False) -> Path:
-    path = Path(path)
-    check_writable(path, force)
-    if isinstance(content, str):
-        path.write_text(content, encoding="utf-8")
+# -- files -----------------------------------------------------------------------------------
+#
+# The calendar never loses a file: every target is checked before anything is written (a folder,
+# a missing folder, a dangling link, a pipe or device, an existing file without --force are all
+# refused, with nothing written); both contents are made in memory first; each file is written to
+# a temporary file in its own folder, flushed and fsynced, then moved onto its name in one step
+# (os.replace), so a reader sees the old file or the new one, never half of one.
+
+EXAMPLE_NAMES = {"--csv": "calendar.csv", "--ics": "calendar.ics"}
+
+
+class CalendarFileError(CalendarInputError):
+    """An output file refused or not written; ``problems`` holds one complete line for each:
+    the option, the path as given, what is wrong and what was expected."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("calendar files", problems)
+
+    def __str__(self) -> str:
+        return "\n".join(self.problems)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
+
+
+class CalendarWriteError(CalendarFileError):
+    """The system refused a write (disk full, permissions, ...) after every check passed."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked output file: the option and path as given, and where its bytes will go."""
+
+    option: str
+    path: str
+    real: Path  # symbolic links followed: the link is kept, the file it points to is replaced
+    replaces: bool  # an existing regular file is replaced (--force)
+
+
+def _refusal(option: str, path: str, problem: str, expected: str) -> str:
+    return f"{option} {path!r}: {problem}; expected {expected}"
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _first_non_folder(path: str) -> str:
+    """The first component of ``path``'s folders that exists and is not a folder."""
+    for parent in reversed(Path(path).parents):
+        if parent.exists() and not parent.is_dir():
+            return str(parent)
+    return os.path.dirname(path) or os.curdir
+
+
+def check_writable(path: Path | str, force: bool = False, option: str = "file") -> Target:
+    """Where ``path``'s bytes would go, or a CalendarFileError saying why it is refused.
+
+    Only a new name in an existing folder, or (with ``force``) an existing regular file, may be
+    written. Refused whatever ``force`` says: an empty name, a folder, a missing folder, a path
+    through a file, a dangling or looping symbolic link, a pipe, device or socket.
+    """
+    text = os.fspath(path)
+    example = EXAMPLE_NAMES.get(option, "calendar.csv")
+
+    def refuse(problem: str, expected: str) -> CalendarFileError:
+        return CalendarFileError([_refusal(option, text, problem, expected)])
+
+    if text == "":
+        raise refuse("the name is empty", f"a file name such as {example}")
+    if "\0" in text:
+        raise refuse("the name contains a NUL character", f"a file name such as {example}")
+    if text.endswith((os.sep, os.altsep or os.sep)):
+        raise refuse(
+            "it ends with a path separator, so it names a folder",
+            f"a file name such as {os.path.join(text, example)}",
+        )
+    try:
+        found = os.lstat(text)
+    except FileNotFoundError:
+        found = None
+    except NotADirectoryError:
+        raise refuse(
+            f"{_first_non_folder(text)!r} in its path is a file, not a folder",
+            "a path through existing folders",
+        ) from None
+    except OSError as exc:
+        raise refuse(
+            f"it cannot be examined ({exc.strerror})", "a path that can be written"
+        ) from None
+
+    if found is None:
+        folder = os.path.dirname(text) or os.curdir
+        try:
+            folder_is_dir = stat.S_ISDIR(os.stat(folder).st_mode)
+        except FileNotFoundError:
+            raise refuse(
+                f"the folder {folder!r} does not exist", "an existing folder (create it first)"
+            ) from None
+        except OSError as exc:
+            raise refuse(
+                f"its folder {folder!r} cannot be examined ({exc.strerror})", "a folder to write in"
+            ) from None
+        if not folder_is_dir:
+            raise refuse(f"{folder!r} is a file, not a folder", "a path through existing folders")
+        real, replaces = Path(os.path.realpath(folder)) / os.path.basename(text), False
     else:
-        path.write_bytes(content)
-    return path
+        mode = found.st_mode
+        if stat.S_ISLNK(mode):
+            try:
+                mode = os.stat(text).st_mode
+            except FileNotFoundError:
+                raise refuse(
+                    f"it is a symbolic link to {os.readlink(text)!r}, which does not exist",
+                    "a regular file or a new file name",
+                ) from None
+            except OSError as exc:
+                raise refuse(
+                    f"it is a symbolic link that cannot be followed ({exc.strerror})",
+                    "a regular file or a new file name",
+                ) from None
+        if stat.S_ISDIR(mode):
+            problem = "it is a folder"
+            if force:
+                problem += ", and --force replaces only regular files, never a folder"
+            raise refuse(problem, f"a file name such as {os.path.join(text, example)}")
+        if not stat.S_ISREG(mode):
+            raise refuse(
+                f"it is {_file_kind(mode)}, not a regular file (only regular files are replaced, "
+                "even with --force)",
+                "a regular file or a new file name",
+            )
+        if not force:
+            raise refuse(
+                "the file exists and is not overwritten",
+                "a new file name, or --force to replace it",
+            )
+        real, replaces = Path(os.path.realpath(text)), True
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        raise refuse(
+            f"the folder {str(real.parent)!r} is not writable", "a folder you may write in"
+        )
+    return Target(option, text, real, replaces)
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        if os.path.realpath(first) == os.path.realpath(second):
+            return True
+        return os.path.exists(first) and os.path.exists(second) and os.path.samefile(first, second)
+    except (OSError, ValueError):
+        return False
+
+
+def check_targets(targets: Sequence[tuple[str, Path | str]], force: bool = False) -> list[Target]:
+    """Check every (option, path) before anything is written; refuse them all at once.
+
+    Two options naming one file (``c.csv`` and ``./c.csv``, or a link to it) are refused first.
+    """
+    given = [(option, os.fspath(path)) for option, path in targets]
+    problems = []
+    for (option, path), (other_option, other) in itertools.combinations(given, 2):
+        if path and other and "\0" not in path + other and _same_file(path, other):
+            problems.append(
+                f"{option} {path!r} and {other_option} {other!r} name the same file "
+                f"({os.path.realpath(path)}); expected two different paths"
+            )
+    if problems:
+        raise CalendarFileError(problems)
+    checked = []
+    for option, path in given:
+        try:
+            checked.append(check_writable(path, force, option))
+        except CalendarFileError as exc:
+            problems += exc.problems
+    if problems:
+        raise CalendarFileError(problems)
+    return checked
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _stage(target: Target, data: bytes) -> str:
+    """``data`` in a temporary file beside the target, flushed to disk; its name."""
+    mode = stat.S_IMODE(os.stat(target.real).st_mode) if target.replaces else _new_file_mode()
+    descriptor, name = tempfile.mkstemp(
+        dir=target.real.parent, prefix=f".{target.real.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fchmod(handle.fileno(), mode)
+            os.fsync(handle.fileno())
+    except BaseException:
+        _remove(name)
+        raise
+    return name
+
+
+def _commit(target: Target, staged: str) -> None:
+    """Move the staged file onto the target in one step. A new name never clobbers a file that
+    appeared since the check: it is hard-linked into place, which fails if the name exists."""
+    if target.replaces:
+        os.replace(staged, target.real)
+    else:
+        try:
+            os.link(staged, target.real)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            if os.path.lexists(target.real):
+                raise FileExistsError(errno.EEXIST, "File exists", str(target.real)) from None
+            os.replace(staged, target.real)
+        else:
+            _remove(staged)
+    with contextlib.suppress(OSError):  # the rename itself on disk (best effort)
+        folder = os.open(target.real.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def write_targets(planned: Sequence[tuple[Target, bytes]]) -> list[Path]:
+    """Write checked targets: every content staged first, then each moved into place.
+
+    A failure while staging leaves every target as it was. A failure moving the second file
+    into place, after the first was, is reported naming what was written and what was not.
+    No temporary file is left behind either way.
+    """
+    staged: list[tuple[Target, str]] = []
+    written: list[Target] = []
+    current = None
+    try:
+        for current, data in planned:
+            staged.append((current, _stage(current, data)))
+        for current, name in list(staged):
+            _commit(current, name)
+            staged.remove((current, name))
+            written.append(current)
+    except OSError as exc:
+        reason = (
+            "a file appeared there while writing and is not overwritten"
+            if isinstance(exc, FileExistsError)
+            else f"it could not be written ({exc.strerror or exc})"
+        )
+        assert current is not None
+        if written:
+            done = ", ".join(f"{t.option} {t.path!r}" for t in written)
+            state = f"it is unchanged, but {done} was already written (complete)"
+        else:
+            state = "nothing was written"
+        raise CalendarWriteError(
+            [
+                f"{current.option} {current.path!r}: {reason}; {state}; expected a path that can "
+                "be written (check the disk space and permissions, then run again)"
+            ]
+        ) from None
+    finally:
+        for _, name in staged:
+            _remove(name)
+    return [Path(t.path) for t in written]
+
+
+def write_file(
+    path: Path | str, content: str | bytes, force: bool = False, option: str = "file"
+) -> Path:
+    """Write one file safely (see ``check_writable`` and ``write_targets``)."""
+    target = check_writable(path, force, option)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return write_targets([(target, data)])[0]
+
+
+def write_calendar_files(
+    calendar: Calendar,
+    csv_path: Path | str | None = None,
+    ics_path: Path | str | None = None,
+    force: bool = False,
+) -> list[Path]:
+    """The ``--csv`` and ``--ics`` files of a calendar: all checked, then all written."""
+    wanted = [(o, p) for o, p in (("--csv", csv_path), ("--ics", ics_path)) if p is not None]
+    targets = check_targets(wanted, force)
+    render = {
+        "--csv": lambda: calendar_csv(calendar).encode("utf-8"),
+        "--ics": lambda: calendar_ics(calendar),
+    }
+    return write_targets([(target, render[target.option]()) for target in targets])

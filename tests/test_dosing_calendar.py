@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
-from datetime import date, timedelta
+import pickle
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar as ICalendar
 
 from dosing.calendar import (
+    CalendarFileError,
     CalendarInputError,
     administrations,
     build_calendar,
@@ -31,7 +34,9 @@ from dosing.dispensing import (
     units_per_dose,
 )
 from dosing.regimens import regimens_for_arm
+from protocol.errors import ProtocolDataError
 from protocol.study import load_study
+from protocol.units import ureg
 
 pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentations", "dosing_rules")
 
@@ -146,13 +151,15 @@ def test_ics_round_trip():
     calendar = build_calendar("telitacicept_mmf", RANDOMIZATION)
     parsed = ICalendar.from_ical(calendar_ics(calendar))
     events = list(parsed.walk("VEVENT"))
-    assert len(events) == len(calendar.visits) + 48  # visits and injections, not oral doses
+    # visits, injections and one event for the whole oral course, not one per oral dose
+    assert len(events) == len(calendar.visits) + 48 + 1
     assert len({str(e["UID"]) for e in events}) == len(events)
     visits = [e for e in events if "visit" in str(e["UID"])]
     first = next(e for e in visits if "randomization" in str(e["UID"]))
     assert first.decoded("DTSTART") == RANDOMIZATION
     assert "ASSUMPTION" in str(first["DESCRIPTION"])
-    injections = sorted(e.decoded("DTSTART") for e in events if "visit" not in str(e["UID"]))
+    injections = sorted(e.decoded("DTSTART") for e in events if "-telitacicept-" in str(e["UID"]))
+    assert len(injections) == 48
     assert injections[-1] == RANDOMIZATION + timedelta(weeks=47)
     assert parsed["VERSION"] == "2.0" and "PRODID" in parsed
 
@@ -160,6 +167,67 @@ def test_ics_round_trip():
 def test_the_ics_file_is_reproducible():
     calendar = build_calendar("mmf", RANDOMIZATION)
     assert calendar_ics(calendar) == calendar_ics(build_calendar("mmf", RANDOMIZATION))
+
+
+def _course_last_day(randomization):
+    """study.yaml dosing_rules: administrations over [day 1, day 1 + 48 weeks), i.e. days
+    1..336: the last oral dose falls on the day before the 48-week anniversary."""
+    return randomization + timedelta(weeks=48) - timedelta(days=1)
+
+
+def _events(calendar):
+    return list(ICalendar.from_ical(calendar_ics(calendar)).walk("VEVENT"))
+
+
+@pytest.mark.parametrize("arm", ["telitacicept_mmf", "mmf"])
+@pytest.mark.parametrize("randomization", [RANDOMIZATION, date(2024, 2, 29), date(2025, 12, 31)])
+def test_the_ics_states_the_oral_mmf_course_in_both_arms(arm, randomization):
+    events = _events(build_calendar(arm, randomization))
+    courses = [e for e in events if str(e["UID"]).endswith("-course@nct06375005.protocol-book")]
+    assert len(courses) == 1
+    (course,) = courses
+    last = _course_last_day(randomization)
+    assert str(course["SUMMARY"]) == (
+        "Mycophenolate Mofetil 0.5 g twice daily (oral), "  # the registry's "0.5g twice daily"
+        f"{randomization.isoformat()} to {last.isoformat()}"
+    )
+    assert course.decoded("DTSTART") == randomization
+    assert course.decoded("DTEND") == last + timedelta(days=1)  # all-day: DTEND is exclusive
+    assert course.decoded("DTEND") == randomization + timedelta(weeks=48)  # the week-48 visit
+    description = str(course["DESCRIPTION"])
+    assert "672 doses" in description and "study day 1" in description
+    assert "study day 336" in description and "morning and evening" in description
+    assert str(course["TRANSP"]) == "TRANSPARENT"
+
+
+def test_the_course_is_read_from_the_regimen_not_typed():
+    calendar = build_calendar("mmf", RANDOMIZATION)
+    (regimen,) = calendar.regimens
+    changed = dataclasses.replace(regimen, dose=1 * ureg.g, frequency=3 / ureg.day)
+    doses = administrations(changed, RANDOMIZATION)
+    other = dataclasses.replace(calendar, regimens=[changed], doses=doses)
+    (course,) = [e for e in _events(other) if "-course@" in str(e["UID"])]
+    assert str(course["SUMMARY"]) == (
+        f"Mycophenolate Mofetil 1 g three times daily (oral), {RANDOMIZATION.isoformat()} "
+        f"to {_course_last_day(RANDOMIZATION).isoformat()}"
+    )
+    assert "1008 doses" in str(course["DESCRIPTION"])
+
+
+def test_the_injections_are_unchanged_and_only_in_the_experimental_arm():
+    experimental = _events(build_calendar("telitacicept_mmf", RANDOMIZATION))
+    injections = [e for e in experimental if "-telitacicept-" in str(e["UID"])]
+    assert [str(e["SUMMARY"]) for e in injections] == [
+        f"Telitacicept 160 mg subcutaneous (dose {n})" for n in range(1, 49)
+    ]
+    assert all(e.decoded("DTEND") - e.decoded("DTSTART") == timedelta(days=1) for e in injections)
+    comparator = _events(build_calendar("mmf", RANDOMIZATION))
+    assert not [e for e in comparator if "telitacicept" in str(e["UID"])]
+
+
+def test_every_event_is_stamped_with_the_randomization_date_not_now():
+    for event in _events(build_calendar("telitacicept_mmf", RANDOMIZATION)):
+        assert event.decoded("DTSTAMP") == datetime(2025, 3, 17, tzinfo=UTC)
 
 
 def test_an_existing_file_is_not_overwritten_without_force(tmp_path):
@@ -170,6 +238,19 @@ def test_an_existing_file_is_not_overwritten_without_force(tmp_path):
     assert path.read_text() == "precious"
     write_file(path, "new", force=True)
     assert path.read_text() == "new"
+
+
+def test_a_refused_file_is_one_line_for_people(tmp_path):
+    with pytest.raises(CalendarFileError) as caught:
+        write_file(tmp_path, "new", force=True, option="--csv")
+    expected = (
+        f"--csv {str(tmp_path)!r}: it is a folder, and --force replaces only regular files, "
+        f"never a folder; expected a file name such as {tmp_path / 'calendar.csv'}"
+    )
+    assert str(caught.value) == expected and caught.value.problems == [expected]
+    assert isinstance(caught.value, ProtocolDataError)  # callers catching the root error see it
+    assert str(pickle.loads(pickle.dumps(caught.value))) == expected
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- dispensing and adherence -----------------------------------------------------------------

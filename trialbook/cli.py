@@ -1,29 +1,116 @@
 """`trialbook`: the protocol book's calculators for site staff and maintainers.
 
-Exit codes (DESIGN.md): 0 done / passes, 1 fails (not eligible, a mismatch), 3 incomplete
-(unknowns), 2 bad input or usage. Heavy modules are imported inside each command so that
-``trialbook --help`` and a single check start quickly.
+Exit codes (DESIGN.md): 0 done / passes / eligible, 1 fails (not eligible, a mismatch),
+3 incomplete (unknowns), 2 bad input or usage (one line per problem, naming the file, the field,
+the value and what was expected), 4 internal error (a bug: one line, never a traceback unless
+``--debug``). 0, 1 and 3 are given only when the engine decided. Heavy modules are imported
+inside each command so that ``trialbook --help`` and a single check start quickly.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_FAIL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INCOMPLETE = 3
+EXIT_INTERNAL_ERROR = 4
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done (screen: eligible; lab: passes), 1 fails / not eligible / differences "
+    "found, 3 incomplete (some criterion unknown), 2 bad input or usage (the message names the "
+    "file, field, value and what was expected), 4 internal error (a bug; please report it)"
+)
+REPORT_TO = "the book's maintainers (README: 'Reporting a problem')"
 
 
 def _iso_date(text: str) -> date:
-    """An argparse type: a YYYY-MM-DD date, or a usage error (exit 2) saying so."""
+    """An argparse type: a YYYY-MM-DD date from 1900 to 2100, or a usage error (exit 2)."""
+    from protocol.inputs import read_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        return read_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# -- output that cannot be misread ------------------------------------------------------------
+
+#: Control characters (ESC, carriage return, ...) never reach the terminal: shown escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+#: Plain-ASCII spellings of the book's symbols, for a terminal that cannot show them.
+_ASCII = {
+    "≥": ">=",
+    "≤": "<=",
+    "×": "x",
+    "µ": "u",
+    "μ": "u",
+    "²": "^2",
+    "³": "^3",
+    "⁹": "^9",
+    "–": "-",
+    "—": "-",
+    "…": "...",
+    "‘": "'",
+    "’": "'",
+    "“": '"',
+    "”": '"',
+    "±": "+/-",
+}
+
+
+def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    text = error.object[error.start : error.end]
+    return "".join(_ASCII.get(ch, ch.encode("unicode_escape").decode()) for ch in text), error.end
+
+
+codecs.register_error("trialbook-ascii", _ascii_fallback)
+
+
+class _SafeStream:
+    """A text stream that escapes control characters and never fails on encoding."""
+
+    def __init__(self, stream: TextIO):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+        encoding = getattr(self._stream, "encoding", None) or "utf-8"
+        try:
+            text.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            text = text.encode(encoding, "trialbook-ascii").decode(encoding, "replace")
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _bad_input(exc: Exception) -> int:
+    """Report bad input: one line per problem, each naming the file and the field."""
+    from protocol.errors import ProtocolDataError
+
+    if isinstance(exc, ProtocolDataError):
+        for problem in exc.problems:
+            print(f"error: {exc.source}: {problem}", file=sys.stderr)
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _json(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def _registry_check(args: argparse.Namespace) -> int:
@@ -36,10 +123,11 @@ def _registry_check(args: argparse.Namespace) -> int:
     try:
         study = load_study(study_path, check_registry=False)
         record = load_record(record_path)
+        # a record of another study is refused here too (exit 2), never compared field by field
+        mismatches = cross_check(study, record, source=str(record_path))
     except ProtocolDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    mismatches = cross_check(study, record)
     if mismatches:
         print(
             f"{study_path} disagrees with {record_path} in {len(mismatches)} place(s):",
@@ -57,7 +145,6 @@ def _registry_check(args: argparse.Namespace) -> int:
 
 
 def _lab(args: argparse.Namespace) -> int:
-    import json
 
     from protocol.labs import LabInputError, check_lab
 
@@ -75,17 +162,15 @@ def _lab(args: argparse.Namespace) -> int:
             sex=args.sex,
         )
     except LabInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(_json(result.to_json()))
     else:
         print(result.reason)
     return EXIT_FAIL if result.status == "fail" else EXIT_OK
 
 
 def _washout(args: argparse.Namespace) -> int:
-    import json
 
     from protocol.errors import ProtocolDataError
     from protocol.washout import check_washout, load_washout_input
@@ -93,10 +178,9 @@ def _washout(args: argparse.Namespace) -> int:
     try:
         result = check_washout(load_washout_input(args.file, args.randomization))
     except ProtocolDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(_json(result.to_json()))
     else:
         print(f"Planned randomization: {result.planned_randomization}")
         if result.screening:
@@ -110,7 +194,6 @@ def _washout(args: argparse.Namespace) -> int:
 
 
 def _screen(args: argparse.Namespace) -> int:
-    import json
 
     from protocol.errors import ProtocolDataError
     from protocol.participant import load_record
@@ -120,10 +203,9 @@ def _screen(args: argparse.Namespace) -> int:
         record = load_record(args.file)
         result = screen(record, source=args.file)
     except ProtocolDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     if args.format == "json":
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        print(_json(result.to_json()))
     elif args.format == "markdown":
         print(format_markdown(result))
     else:
@@ -153,24 +235,21 @@ def _lint(args: argparse.Namespace) -> int:
 def _calendar(args: argparse.Namespace) -> int:
     from dosing.calendar import (
         ASSUMPTION_NOTE,
+        CalendarFileError,
         build_calendar,
-        calendar_csv,
-        calendar_ics,
-        check_writable,
-        write_file,
+        write_calendar_files,
     )
     from protocol.errors import ProtocolDataError
 
     randomization = args.randomization
     try:
         calendar = build_calendar(args.arm, randomization)
-        for target in filter(None, (args.csv, args.ics)):  # refuse before writing anything
-            check_writable(target, force=args.force)
-        written = []
-        if args.csv:
-            written.append(write_file(args.csv, calendar_csv(calendar), force=args.force))
-        if args.ics:
-            written.append(write_file(args.ics, calendar_ics(calendar), force=args.force))
+        # every target is checked before anything is written; each file is replaced atomically
+        written = write_calendar_files(calendar, args.csv, args.ics, force=args.force)
+    except CalendarFileError as exc:  # one line per refused or unwritten file
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except ProtocolDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -196,6 +275,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     parser = argparse.ArgumentParser(
         prog="trialbook",
         description="Calculators of the NCT06375005 protocol book (synthetic examples only).",
+        epilog=EXIT_CODES_HELP + ". --debug (anywhere) shows the traceback of an internal error.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, Callable[..., int]] = {}
@@ -264,7 +344,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "calendar",
         help="every dose and visit of one participant, as a table, CSV or iCalendar file",
         description="Exit 0 when done, 2 on bad input (an unknown arm, a date that is not a "
-        "date, an existing file without --force).",
+        "date, an output path that is a folder, missing, a pipe or a device, the same path for "
+        "--csv and --ics, an existing file without --force). Every output is checked before "
+        "anything is written, and each file is replaced atomically.",
         epilog="example: trialbook calendar --arm telitacicept --randomization 2025-03-17 "
         "--ics syn-01.ics",
     )
@@ -273,7 +355,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "--randomization", required=True, type=_iso_date, help="randomization date, day 1"
     )
     calendar.add_argument("--csv", help="write every dose and visit to this CSV file")
-    calendar.add_argument("--ics", help="write visits and injections to this iCalendar file")
+    calendar.add_argument(
+        "--ics", help="write visits, injections and the oral MMF course to this iCalendar file"
+    )
     calendar.add_argument("--force", action="store_true", help="overwrite existing files")
     calendar.add_argument(
         "--all-doses", action="store_true", help="list every oral dose on screen too"
@@ -295,11 +379,24 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every outcome is one of the documented exit codes."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     parser, handlers = _build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
-        return int(exc.code or 0)
+        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
@@ -310,8 +407,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped to `head`: stop quietly, as other commands do
         import os
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: never a traceback, never an exit code that reads as a verdict
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None:
+            where = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        message = str(exc).splitlines()[0][:200] if str(exc) else ""
+        print(
+            f"internal error (a bug, not a verdict): {type(exc).__name__}: {message}{where}; "
+            f"please report it with the command and its input to {REPORT_TO}"
+            + ("" if debug else "; rerun with --debug for the details"),
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":
