@@ -909,8 +909,9 @@ CHECKS: dict[str, Check] = {
         _washout_check("EX11"),
         "computed",
         "planned_randomization",
-        "prednisone-equivalent daily dose (BNF table) above {steroid_limit}/day, or "
-        "an IV/IM injection, in the window; exactly {steroid_limit}/day passes",
+        "prednisone-equivalent dose (BNF table) of all systemic courses taken on the same day "
+        "above {steroid_limit}/day, or an IV/IM injection, in the window; exactly "
+        "{steroid_limit}/day passes; a non-daily dose counts on its dosing day (PI26)",
     ),
     "EX12": Check(_washout_check("EX12"), "computed", "planned_randomization", _WASHOUT_HOW),
     "EX13": Check(
@@ -1018,7 +1019,11 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
         if g.criterion == criterion_id
     ]
     windows += [
-        f"{e.label.lower()}: {e.window.value if e.window else 'any'} {e.anchor_as_written}"
+        f"{e.label.lower()}: {e.window.value} {e.anchor_as_written}"
+        if e.rule != "planned"
+        else f"{e.label.lower()}: {e.anchor_as_written}, read as the "
+        f"{format_quantity(e.period.value)} after randomization, or within {e.window.value} "
+        f"before it (PI24)"
         for e in study.exposure_events
         if criterion_id in (e.criterion, *e.also_criteria)
     ]

@@ -21,6 +21,18 @@ from protocol.units import UnitTextError, read_unit
 from protocol.washout import check_washout, parse_washout_input
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.traces(
+    "lab_analytes",
+    "corticosteroid_rule",
+    "exposure_events",
+    "medication_classes",
+    "criteria.EX08",
+    "criteria.EX11",
+    "criteria.EX23",
+    "criteria.EX24",
+    "criteria.EX27",
+)
+
 ELIGIBLE = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text())
 SCREENING = date(2025, 3, 3)
 RANDOMIZATION = date(2025, 3, 17)
