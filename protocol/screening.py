@@ -232,10 +232,12 @@ class _Context:
         sexes = [self.record.sex] if self.record.sex else ["female", "male"]
         youngest, oldest = self.age_range()
         minimum = self.study.egfr_equation.value.minimum_age
+        # eGFR falls with age: the ends of the possible ages bound it (CKD-EPI takes 18-120)
+        ages = sorted({min(max(youngest, minimum), 120), min(max(oldest, minimum), 120)})
         outcomes = [
             self._lab_checked(name, value, {"age": age, "sex": sex})
             for sex in sexes
-            for age in sorted({max(youngest, minimum), max(oldest, minimum)})
+            for age in ages
         ]
         missing = [] if self.record.sex else ["sex"]
         if youngest != oldest:
