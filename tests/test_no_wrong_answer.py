@@ -4,6 +4,7 @@ boundary. Expected values are derived by hand from the registry text and the pub
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import date, datetime, timedelta
 
@@ -518,3 +519,74 @@ def test_creatinine_in_umol_per_litre_is_the_same_egfr_with_the_conventional_fac
     in_mg = check_lab("creatinine", 1.5, "mg/dL", age=60, sex="male").egfr
     in_umol = check_lab("creatinine", 1.5 * 88.4, "µmol/L", age=60, sex="male").egfr
     assert in_umol == pytest.approx(in_mg, rel=1e-12)
+
+
+# -- properties of the readers that take free input -------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=14), st.integers(), st.floats(), st.dates(), st.datetimes()))
+def test_any_value_is_an_iso_date_in_range_or_refused(raw):
+    try:
+        day = read_date(raw)
+    except ValueError:
+        return
+    assert date(1900, 1, 1) <= day <= date(2100, 12, 31)
+    assert (isinstance(raw, date) and not isinstance(raw, datetime)) or raw == day.isoformat()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=30))
+def test_any_name_is_plain_normalised_text_or_refused(raw):
+    try:
+        name = read_medicine_name(raw)
+    except ValueError:
+        return
+    assert name and name.isprintable() and len(name) <= 120
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.,_ eE+-mgucµ/*", max_size=10))
+def test_any_dose_text_is_a_plausible_mass_or_refused(text):
+    from protocol.washout import read_dose
+
+    try:
+        dose = read_dose(text)
+    except ValueError:
+        return
+    assert 0.01 <= dose.to("mg").magnitude <= 5000 * (1 + 1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_file_content_is_screened_or_refused_as_bad_input(tmp_path_factory, content):
+    from protocol.participant import load_record
+
+    path = tmp_path_factory.mktemp("record") / "record.yaml"
+    path.write_bytes(content)
+    # bad input is refused by name; anything else (a crash) fails the test
+    with contextlib.suppress(ProtocolDataError):
+        screen(load_record(path))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    field=st.sampled_from(
+        ["sex", "breastfeeding", "dates__birth", "ssc__mrss__total", "pah_risk", "labs__iga__value"]
+    ),
+    value=st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, 5),
+        st.floats(),
+        st.text(max_size=8),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    ),
+)
+def test_any_value_in_a_field_gives_a_verdict_or_bad_input(field, value):
+    try:  # a value is refused when read, or (a lab value) when checked: bad input either way
+        verdict = screen(parse_record(_record(**{field: value}), "record")).verdict
+    except ProtocolDataError:
+        return
+    assert verdict in ("eligible", "not_eligible", "incomplete")
