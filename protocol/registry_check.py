@@ -1,12 +1,26 @@
-"""Cross-check every registry fact in study.yaml against the stored registry record.
+"""Cross-check study.yaml against the stored registry record, in both directions.
 
 The stored record (protocol/registry/NCT06375005.json) is a faithful transcription of the
-ClinicalTrials.gov record in the API v2 shape. A fact with provenance ``registry`` names the
-field that says it (``registry_field``). Either its value equals that field, or, when the value
-is read out of a sentence, its ``quote`` is the record's own words in that field and the value
-is what those words say (``160mg per week`` -> dose 160 mg, frequency 1/week).
+ClinicalTrials.gov record in the API v2 shape. Three checks, each a list of readable mismatches:
 
-The criteria are compared bullet by bullet, count and verbatim text, with a readable diff.
+1. **Every registry fact agrees with the record.** A fact with provenance ``registry`` names the
+   field that says it (``registry_field``). Either its value equals that field, or, when the value
+   is read out of a sentence, its ``quote`` is the record's own words in that field and the value
+   is what those words say (``160mg per week`` -> dose 160 mg, frequency 1/week).
+2. **The criteria are the record's**, bullet by bullet, count and verbatim text, with a diff.
+3. **Every rule the record states is a registry fact** (so relabelling one ``assumption`` or
+   ``literature`` cannot hide a change). Every number with its unit in the record's criteria, its
+   intervention and arm descriptions, its summary, and the structured enrollment and age fields
+   (a *mention*) must be carried by a registry fact whose value equals it; where that fact reads
+   the same text, its quote must hold the mention's words. The other way round, a fact a rule
+   uses (a lab threshold, a washout window, the corticosteroid limit, a criterion rule, an age
+   limit, the enrollment, a dose, frequency or duration) must be a registry fact when the record
+   states something of its kind where that rule lives. A few mentions are not rules (the year in
+   "ACR/EULAR 2013"): they are listed in :data:`NOT_RULES`, each with its reason.
+
+A file given as the record is read strictly (:func:`load_record`): anything that is not one API v2
+study object of this study is refused with one line (exit 2 of ``trialbook registry-check``). A
+field that study.yaml names and the record lacks is a mismatch (exit 1), never a crash.
 """
 
 from __future__ import annotations
@@ -15,6 +29,8 @@ import difflib
 import json
 import math
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,12 +39,18 @@ from typing import Any
 import pint
 from pydantic import BaseModel
 
+from protocol.documents import MAX_BYTES, read_text_file
 from protocol.errors import ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact, Threshold, Window, parse_threshold
-from protocol.units import format_quantity, ureg
+from protocol.units import UnitTextError, format_quantity, read_unit, ureg
 
 RECORD_PATH = Path(__file__).parent / "registry" / "NCT06375005.json"
 CRITERIA_FIELD = "protocolSection.eligibilityModule.eligibilityCriteria"
+ARMS_MODULE = "protocolSection.armsInterventionsModule"
+ENROLLMENT_FIELD = "protocolSection.designModule.enrollmentInfo.count"
+MINIMUM_AGE_FIELD = "protocolSection.eligibilityModule.minimumAge"
+MAXIMUM_AGE_FIELD = "protocolSection.eligibilityModule.maximumAge"
+NCT_ID_FIELD = "protocolSection.identificationModule.nctId"
 
 # The record's words for frequencies and routes, and what they mean.
 FREQUENCY_PHRASES: dict[str, str] = {
@@ -41,34 +63,196 @@ ROUTE_PHRASES: dict[str, str] = {
     r"\b(?:orally|oral)\b": "ORAL",
     r"\bintravenous(?:ly)?\b": "INTRAVENOUS",
 }
-_NUMBER_AND_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-zµμ][A-Za-zµμ/^*0-9.]*)")
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^|~])")
 
 
-@dataclass(frozen=True)
-class Mismatch:
-    """One disagreement between study.yaml and the record."""
+# -- the record file: one ClinicalTrials.gov API v2 study object, or refused ------------------
 
-    yaml_path: str
-    registry_field: str
-    study_says: str
-    record_says: str
-    detail: str = ""
+RECORD_EXPECTED = (
+    "a ClinicalTrials.gov API v2 study object (a JSON object with "
+    "protocolSection.identificationModule.nctId)"
+)
+RECORD_FILE_EXPECTED = (
+    f"a UTF-8 JSON file of at most {MAX_BYTES // (1024 * 1024)} MiB holding {RECORD_EXPECTED}"
+)
+_NCT_NUMBER = re.compile(r"NCT[0-9]{8}")
+
+
+class InvalidRecordError(ProtocolDataError):
+    """A file given as the registry record is not one: what was found and what was expected.
+
+    Its text is one line, ``FILE: FOUND; expected EXPECTED``.
+    """
+
+    def __init__(self, source: str, found: str, expected: str = RECORD_EXPECTED):
+        self.found = found
+        self.expected = expected
+        super().__init__(source, [f"{found}; expected {expected}"])
 
     def __str__(self) -> str:
-        text = (
-            f"{self.yaml_path}: study.yaml says {self.study_says}, but the record at "
-            f"{self.registry_field} says {self.record_says}"
-        )
-        return f"{text}\n{self.detail}" if self.detail else text
+        return f"{self.source}: {self.found}; expected {self.expected}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.source, self.found, self.expected)
+
+
+_MISSING = object()
+
+
+class _RefusedJson(ValueError):
+    """Valid JSON syntax that is not data: a repeated key."""
+
+
+@dataclass(frozen=True)
+class _NotAValue:
+    """Where JSON has NaN, Infinity or a number too large to be a value: found after parsing,
+    so that the refusal names its field."""
+
+    what: str
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _RefusedJson(f"the key {_shown(key)} twice in one object (which one is meant?)")
+        mapping[key] = value
+    return mapping
+
+
+def _refuse_constant(name: str) -> Any:
+    return _NotAValue(f"{name}, which is not a JSON number")
+
+
+def _finite(text: str) -> Any:
+    number = float(text)
+    return number if math.isfinite(number) else _NotAValue(f"{_shown(text)}, too large a number")
+
+
+def _integer(text: str) -> Any:
+    if len(text.lstrip("-")) > 18:  # a count in a record has a few digits
+        return _NotAValue(f"{_shown(text)}, too large a number")
+    return int(text)
+
+
+def _not_a_value(data: Any) -> tuple[str, _NotAValue] | None:
+    """The first NaN, Infinity or too large number in parsed JSON, with its field path."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _NotAValue):
+            return path or "(top level)", value
+        if isinstance(value, dict):
+            items = [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{path}[{i}]", v) for i, v in enumerate(value)]))
+    return None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    return _cut(repr(value), limit)
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, as an error message says it."""
+    if value is None:
+        return "JSON null"
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    if isinstance(value, dict):
+        return "an empty JSON object" if not value else "a JSON object"
+    if isinstance(value, list):
+        return f"a JSON array of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, str):
+        return f"a JSON string {_shown(value)}"
+    return f"a JSON number {_shown(value)}"
 
 
 def load_record(path: Path | str = RECORD_PATH) -> dict[str, Any]:
-    path = Path(path)
+    """The record at ``path``, read strictly: a regular UTF-8 file of at most 1 MiB (a directory,
+    a FIFO or a device is refused before it is opened), holding one API v2 study object.
+
+    Raises :class:`InvalidRecordError` (one line: the file, what was found, what was expected).
+    """
+    source = str(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ProtocolDataError(str(path), [f"cannot read the stored record: {exc}"]) from None
+        text = read_text_file(path)
+    except ProtocolDataError as exc:
+        found = "; ".join(p.split("; expected")[0] for p in exc.problems)
+        raise InvalidRecordError(source, found, RECORD_FILE_EXPECTED) from None
+    if not text.strip():
+        raise InvalidRecordError(source, "an empty file", RECORD_EXPECTED)
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite,
+            parse_int=_integer,
+        )
+    except json.JSONDecodeError as exc:
+        found = f"cannot read the stored record: not valid JSON (line {exc.lineno}, column "
+        found += f"{exc.colno}: {exc.msg})"
+        raise InvalidRecordError(source, found) from None
+    except _RefusedJson as exc:
+        raise InvalidRecordError(source, f"cannot read the stored record: {exc}") from None
+    except RecursionError:
+        raise InvalidRecordError(source, "JSON nested too deeply to be a record") from None
+    refused = _not_a_value(data)
+    if refused is not None:
+        path, value = refused
+        found = f"cannot read the stored record: {_cut(path, 120)} is {value.what}"
+        raise InvalidRecordError(source, found, "a finite JSON number") from None
+    return validate_record(data, source)
+
+
+def validate_record(data: Any, source: str = "the registry record") -> dict[str, Any]:
+    """``data`` if it is an API v2 study object; else :class:`InvalidRecordError` saying why."""
+    if not isinstance(data, dict):
+        raise InvalidRecordError(source, _json_kind(data))
+    if "protocolSection" not in data:
+        if not data:
+            raise InvalidRecordError(source, "an empty JSON object")
+        keys = ", ".join(_shown(k, 30) for k in list(data)[:5]) + (", …" if len(data) > 5 else "")
+        hint = " (a search result: save one study, e.g. studies[0])" if "studies" in data else ""
+        raise InvalidRecordError(
+            source, f"a JSON object without protocolSection (keys: {keys}){hint}"
+        )
+    section = data["protocolSection"]
+    if not isinstance(section, dict):
+        raise InvalidRecordError(source, f"protocolSection is {_json_kind(section)}")
+    module = section.get("identificationModule", _MISSING)
+    if not isinstance(module, dict):
+        found = "missing" if module is _MISSING else _json_kind(module)
+        raise InvalidRecordError(source, f"protocolSection.identificationModule is {found}")
+    if "nctId" not in module:
+        raise InvalidRecordError(source, "protocolSection.identificationModule without nctId")
+    nct_id = module["nctId"]
+    if not isinstance(nct_id, str) or not _NCT_NUMBER.fullmatch(nct_id):
+        raise InvalidRecordError(
+            source, f"{NCT_ID_FIELD} is {_json_kind(nct_id)}", "an NCT number such as 'NCT06375005'"
+        )
+    return data
+
+
+def refuse_another_study(study: Any, record: dict[str, Any], source: str) -> None:
+    """A record of another trial is refused, not compared (its every field would differ)."""
+    theirs = record["protocolSection"]["identificationModule"]["nctId"]
+    mine = study.identification.nct_id.value
+    if theirs != mine:
+        raise InvalidRecordError(
+            source,
+            f"the record of {theirs}",
+            f"the record of {mine}, the study of study.yaml (identification.nct_id)",
+        )
+
+
+# -- reading the record's words ----------------------------------------------------------------
 
 
 def unescape_markdown(text: str) -> str:
@@ -87,9 +271,25 @@ def resolve(record: dict[str, Any], field: str) -> Any:
     return value
 
 
+def _at(record: dict[str, Any], field: str) -> Any:
+    try:
+        return resolve(record, field)
+    except KeyError:
+        return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def registry_criteria(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """The record's criteria as ``(category, text)`` in order, markdown escapes removed."""
+    """The record's criteria as ``(category, text)`` in order, markdown escapes removed.
+
+    KeyError when the record has no criteria text, ValueError when it is not text.
+    """
     block = resolve(record, CRITERIA_FIELD)
+    if not isinstance(block, str):
+        raise ValueError(f"{CRITERIA_FIELD} is {_json_kind(block)}, not text")
     criteria = []
     category = None
     for line in block.splitlines():
@@ -103,6 +303,246 @@ def registry_criteria(record: dict[str, Any]) -> list[tuple[str, str]]:
     return criteria
 
 
+def criteria_with_ids(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(ID, text)`` of the record's criteria: IDs follow registry order, IN01.. and EX01.."""
+    counts = {"inclusion": 0, "exclusion": 0}
+    found = []
+    for category, text in registry_criteria(record):
+        counts[category] += 1
+        found.append((f"{'IN' if category == 'inclusion' else 'EX'}{counts[category]:02d}", text))
+    return found
+
+
+# A mention is a number with its unit, as the record writes it. Units are read from a closed
+# vocabulary (units.read_unit for laboratory units; durations, doses and mRSS units by name),
+# never evaluated as expressions. Numbers inside a unit are part of that unit and are never a
+# mention of their own: the "1.73" and "2" of "mL/min/1.73m^2", the "10^9" of "x 10^9/L".
+_NUMBER = r"\d+(?:\.\d+)?"
+_MENTION = re.compile(
+    rf"""
+    (?<![\w.^/\-])                               # not inside a name (CD20) or a unit (10^9)
+    (?P<op>[<>≤≥]\s*)?
+    (?P<number>{_NUMBER})(?:\s*-\s*(?P<high>{_NUMBER}))?   # "18-70 years" is two mentions
+    (?:\s*(?:
+        (?P<lab>m[lL]\s*/\s*min\s*/\s*1\.73\s*m\s*(?:\^2|²|2)
+           |[x×]\s*10\s*\^\s*\d{{1,2}}\s*/\s*[A-Za-zµμ]+
+           |[A-Za-zµμ]+\s*/\s*[A-Za-zµμ]+
+           |%(?:\s*of\s+predicted)?
+           |[x×]\s*ULN)
+       |(?P<time>(?i:day|week|month|year)s?)\b
+       |(?P<mass>mg|g|µg|μg|ug|mcg)\b
+       |(?P<score>mRSS(?:\s+units?)?)\b
+    ))?
+    """,
+    re.X,
+)
+# A comparison with the upper limit of normal and no number: "TBil > ULN" is "> 1 x ULN".
+_BARE_ULN = re.compile(r"(?<![\w<>])(?P<op>[<>])\s*(?P<lab>(?:[x×]\s*)?ULN)\b")
+# A lifetime window: "ever", "prior use" (EX13, EX15).
+_LIFETIME = re.compile(r"\b(?:ever|prior use)\b", re.I)
+_FREQUENCY = re.compile(
+    "|".join(f"(?P<f{i}>{pattern})" for i, pattern in enumerate(FREQUENCY_PHRASES)), re.I
+)
+_FREQUENCIES = list(FREQUENCY_PHRASES.values())
+EVER = Window(duration=None, lifetime=True)
+
+# What each kind of record text is read for.
+CRITERIA_READS = frozenset({"number", "lifetime"})
+REGIMEN_READS = frozenset({"number", "frequency"})
+PROSE_READS = frozenset({"number"})
+
+
+@dataclass(frozen=True, eq=False)
+class Mention:
+    """A number and its unit (or a frequency, or "ever") that the record states."""
+
+    field: str  # the record field, e.g. protocolSection.eligibilityModule.eligibilityCriteria
+    criterion: str | None  # the bullet (IN01 .. EX30) when the field is the criteria
+    text: str  # the text of the field (or of the bullet), markdown escapes removed
+    start: int
+    end: int
+    value: Any  # Threshold | pint.Quantity | Window (ever) | float (a count)
+
+    @property
+    def place(self) -> tuple[str, str | None]:
+        return (self.field, self.criterion)
+
+    @property
+    def where(self) -> str:
+        return f"{self.field} ({self.criterion})" if self.criterion else self.field
+
+    @property
+    def words(self) -> str:
+        return self.text[self.start : self.end]
+
+    @property
+    def clause(self) -> str:
+        """The mention in its clause: 'and cyclophosphamide within 3 months prior to ...'."""
+        return _clause(self.text, self.start, self.end)
+
+
+def _clause(text: str, start: int, end: int, limit: int = 110) -> str:
+    depth, boundaries = 0, [0]
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        following = text[index + 1 : index + 2]
+        if depth <= 0 and (char in ";:" or (char in ",." and following in (" ", ""))):
+            boundaries.append(index + 1)
+    left = max(b for b in boundaries if b <= start)
+    right = min([b - 1 for b in boundaries if b - 1 >= end] + [len(text)])
+    clause = text[left:right].strip()
+    if len(clause) > limit:
+        clause = text[max(left, start - limit // 2) : min(right, end + limit // 2)].strip()
+        clause = f"…{clause}…"
+    return clause
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except (ValueError, OverflowError):  # pragma: no cover - the pattern only matches digits
+        return math.inf
+
+
+def _mention_value(match: re.Match[str], number: float) -> Any:
+    """The value a number with its unit states; a number without a unit is a count."""
+    op = (match.group("op") or "").strip()
+    quantity: Any = None
+    if match.group("lab"):
+        try:
+            quantity = number * read_unit(match.group("lab"))
+        except (UnitTextError, ValueError):
+            quantity = None
+    elif match.group("time"):
+        quantity = ureg.Quantity(number, match.group("time").lower().removesuffix("s"))
+    elif match.group("mass"):
+        unit = match.group("mass").replace("µ", "u").replace("μ", "u").replace("mcg", "ug")
+        quantity = ureg.Quantity(number, unit)
+    if quantity is None:
+        return number  # a count: "≥ 10 mRSS units", "38", or a unit the book cannot read
+    if op in ("<", ">"):
+        return Threshold(comparison=op, quantity=quantity, written=match.group(0).strip())
+    return quantity
+
+
+def mentions_in(
+    text: str, reads: frozenset[str], field: str, criterion: str | None = None
+) -> list[Mention]:
+    """Every mention of ``text``, in order."""
+    found: list[Mention] = []
+    if "number" in reads:
+        for match in _MENTION.finditer(text):
+            low = _number(match.group("number"))
+            if match.group("high"):  # a range: the unit belongs to both ends
+                low_value = _mention_value(match, low)
+                high_value = _mention_value(match, _number(match.group("high")))
+                low_span = (match.start("number"), match.end("number"))
+                found.append(Mention(field, criterion, text, *low_span, low_value))
+                high_span = (match.start("high"), match.end())
+                found.append(Mention(field, criterion, text, *high_span, high_value))
+            else:
+                value = _mention_value(match, low)
+                found.append(Mention(field, criterion, text, match.start(), match.end(), value))
+        for match in _BARE_ULN.finditer(text):
+            value = Threshold(
+                comparison=match.group("op"),
+                quantity=read_unit(match.group("lab")),
+                written=match.group(0),
+            )
+            found.append(Mention(field, criterion, text, match.start(), match.end(), value))
+    if "lifetime" in reads:
+        for match in _LIFETIME.finditer(text):
+            found.append(Mention(field, criterion, text, match.start(), match.end(), EVER))
+    if "frequency" in reads:
+        for match in _FREQUENCY.finditer(text):
+            index = int(match.lastgroup[1:]) if match.lastgroup else 0
+            value = ureg.Quantity(_FREQUENCIES[index])
+            found.append(Mention(field, criterion, text, match.start(), match.end(), value))
+    return sorted(found, key=lambda m: m.start)
+
+
+def record_texts(record: dict[str, Any]) -> Iterator[tuple[str, str | None, str, frozenset[str]]]:
+    """``(field, criterion, text, what to read)`` of every record text whose numbers are rules:
+    each criterion, each intervention's and arm's description, the summaries."""
+    try:
+        bullets = criteria_with_ids(record)
+    except (KeyError, ValueError):
+        bullets = []
+    for criterion, text in bullets:
+        yield CRITERIA_FIELD, criterion, text, CRITERIA_READS
+    module = _at(record, ARMS_MODULE)
+    module = module if isinstance(module, dict) else {}
+    for kind in ("interventions", "armGroups"):
+        for index, entry in enumerate(_list(module.get(kind))):
+            description = entry.get("description") if isinstance(entry, dict) else None
+            if isinstance(description, str):
+                field = f"{ARMS_MODULE}.{kind}[{index}].description"
+                yield field, None, unescape_markdown(description), REGIMEN_READS
+    for field in (
+        "protocolSection.descriptionModule.briefSummary",
+        "protocolSection.descriptionModule.detailedDescription",
+    ):
+        text = _at(record, field)
+        if isinstance(text, str):
+            yield field, None, unescape_markdown(text), PROSE_READS
+
+
+STRUCTURED_FIELDS = (ENROLLMENT_FIELD, MINIMUM_AGE_FIELD, MAXIMUM_AGE_FIELD)
+
+
+def record_mentions(record: dict[str, Any], keep_not_rules: bool = False) -> list[Mention]:
+    """Every mention of the record that is a rule: its texts and its structured numbers
+    (with ``keep_not_rules``, also those :data:`NOT_RULES` excuses)."""
+    found = []
+    for field, criterion, text, reads in record_texts(record):
+        found += mentions_in(text, reads, field, criterion)
+    for field in STRUCTURED_FIELDS:
+        value = _at(record, field)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+            found.append(Mention(field, None, text, 0, len(text), float(value)))
+        elif isinstance(value, str):
+            found += mentions_in(value, PROSE_READS, field)
+    return [m for m in found if keep_not_rules or not_a_rule(m) is None]
+
+
+@dataclass(frozen=True)
+class NotARule:
+    """A mention of the record that states no rule, and why."""
+
+    criterion: str
+    pattern: str  # matches the bullet; the group 'm' spans the mention
+    reason: str
+
+
+# Numbers of the record that are not rules. Each is matched in its own bullet only, and a test
+# proves that each still matches the stored record (a stale entry is removed, not kept).
+NOT_RULES = (
+    NotARule(
+        "IN02",
+        r"League Against Rheumatism\) (?P<m>2013) criteria",
+        "the year in the name of the 2013 ACR/EULAR classification criteria; their rule is the "
+        "score, criterion_rules.acr_eular_minimum, which the record does not state (literature)",
+    ),
+    NotARule(
+        "EX12",
+        r"within 12 weeks (?P<m>within 4 weeks) prior to randomization",
+        "the second of the two IVIG windows of EX12; the book applies the longer, 12 weeks "
+        "(medication_classes ivig), as protocol issue PI02 records",
+    ),
+)
+
+
+def not_a_rule(mention: Mention) -> NotARule | None:
+    for entry in NOT_RULES:
+        if mention.criterion != entry.criterion:
+            continue
+        for match in re.finditer(entry.pattern, mention.text):
+            if match.start("m") <= mention.start and mention.end <= match.end("m"):
+                return entry
+    return None
+
+
 def quantity_in_words(words: str, dimensionality: Any) -> pint.Quantity:
     """The one quantity of a dimension that a phrase of the record states."""
     if dimensionality == ureg.get_dimensionality("1/[time]"):
@@ -111,12 +551,10 @@ def quantity_in_words(words: str, dimensionality: Any) -> pint.Quantity:
                 return ureg.Quantity(frequency)
         raise ValueError(f"no frequency in {words!r}")
     found = []
-    for number, unit in _NUMBER_AND_UNIT.findall(words):
-        try:
-            quantity = ureg.Quantity(float(number), unit.rstrip(".;,").replace("^", "**"))
-        except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError):
-            continue
-        if quantity.dimensionality == dimensionality:
+    for mention in mentions_in(words, PROSE_READS, "words"):
+        value = mention.value
+        quantity = value.quantity if isinstance(value, Threshold) else value
+        if isinstance(quantity, pint.Quantity) and quantity.dimensionality == dimensionality:
             found.append(quantity)
     if len(found) != 1:
         raise ValueError(f"{len(found)} quantities of dimension {dimensionality} in {words!r}")
@@ -137,6 +575,41 @@ def route_in_words(words: str) -> str:
         if re.search(pattern, words, re.IGNORECASE):
             return route
     raise ValueError(f"no route of administration in {words!r}")
+
+
+def _quantity_in_field(value: Any) -> pint.Quantity | None:
+    """A structured field such as minimumAge ``18 Years``: a number and one unit name, read
+    strictly (a name is looked up, never evaluated: ``9**9**9 years`` is not a quantity)."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{1,20})\s*", value)
+    if not match:
+        return None
+    try:
+        return ureg.Quantity(float(match[1]), ureg.Unit(match[2].lower()))
+    except (pint.errors.PintError, ValueError, TypeError, AttributeError):
+        return None
+
+
+# -- 1. every registry fact agrees with the record ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One disagreement between study.yaml and the record."""
+
+    yaml_path: str
+    registry_field: str
+    study_says: str
+    record_says: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.yaml_path}: study.yaml says {self.study_says}, but the record at "
+            f"{self.registry_field} says {self.record_says}"
+        )
+        return f"{text}\n{self.detail}" if self.detail else text
 
 
 def _show(value: Any) -> str:
@@ -179,7 +652,11 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
         text = unescape_markdown(in_record) if isinstance(in_record, str) else None
         if text is None or fact.quote not in text:
             return Mismatch(
-                path, field, f"the quote {fact.quote!r}", repr(in_record), "the quote is not there"
+                path,
+                field,
+                f"the quote {fact.quote!r}",
+                _shown(in_record, 200),
+                "the quote is not there",
             )
         try:
             if isinstance(value, pint.Quantity):
@@ -187,7 +664,7 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
                 same = _same_quantity(value, meant)
             elif isinstance(value, Window):
                 if value.lifetime:
-                    meant = "ever" if re.search(r"\b(ever|prior use)\b", fact.quote, re.I) else None
+                    meant = "ever" if _LIFETIME.search(fact.quote) else None
                     same = meant == "ever"
                 else:
                     meant = quantity_in_words(fact.quote, value.duration.dimensionality)
@@ -221,10 +698,9 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
             return Mismatch(path, field, _show(value), f"{_show(meant)} ({fact.quote!r})")
         return None
     if isinstance(value, pint.Quantity):
-        try:
-            meant = ureg.Quantity(str(in_record).lower())
-        except (pint.errors.PintError, ValueError):
-            return Mismatch(path, field, _show(value), repr(in_record), "not a quantity")
+        meant = _quantity_in_field(in_record)
+        if meant is None:
+            return Mismatch(path, field, _show(value), _shown(in_record), "not a quantity")
         if not _same_quantity(value, meant):
             return Mismatch(path, field, _show(value), repr(in_record))
         return None
@@ -238,13 +714,23 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
             detail = "\n".join(
                 difflib.unified_diff(theirs, mine, "record", "study.yaml", lineterm="")
             )
-        return Mismatch(path, field, _show(value), _show(in_record), detail)
+        shown = _json_kind(in_record) if isinstance(in_record, dict) else _show(in_record)
+        return Mismatch(path, field, _show(value), _cut(shown, 200), detail)
     return None
+
+
+# -- 2. the criteria are the record's ----------------------------------------------------------
 
 
 def check_criteria(study: Any, record: dict[str, Any]) -> list[Mismatch]:
     """Count and verbatim text of every criterion, bullet by bullet, in registry order."""
-    theirs = registry_criteria(record)
+    try:
+        theirs = registry_criteria(record)
+    except (KeyError, ValueError) as exc:
+        detail = str(exc.args[0]) if exc.args else str(exc)
+        return [
+            Mismatch("criteria", CRITERIA_FIELD, f"{len(study.criteria)} criteria", "none", detail)
+        ]
     mine = [(c.category, c.text) for c in study.criteria]
     mismatches = []
     for category in ("inclusion", "exclusion"):
@@ -281,18 +767,292 @@ def check_criteria(study: Any, record: dict[str, Any]) -> list[Mismatch]:
     return mismatches
 
 
-def cross_check(study: Any, record: dict[str, Any] | None = None) -> list[Mismatch]:
-    """Every disagreement between the registry facts of ``study`` and the record."""
+# -- 3. every rule the record states is a registry fact ----------------------------------------
+
+Place = tuple[str, str | None]
+
+# Where the record states the rules that study.yaml keeps outside the criterion-tagged lists
+# (lab_analytes, medication_classes and exposure_events name their criterion; interventions are
+# found in the record by name). A criterion ID means that bullet of the criteria.
+RULE_FACT_PLACES: dict[str, tuple[str, ...]] = {
+    "design.enrollment": (ENROLLMENT_FIELD,),
+    "population.minimum_age": (MINIMUM_AGE_FIELD, "IN01"),
+    "population.maximum_age": (MAXIMUM_AGE_FIELD, "IN01"),
+    "corticosteroid_rule.daily_limit": ("EX11",),
+    "criterion_rules.disease_duration_maximum": ("IN04",),
+    "criterion_rules.disease_duration_exclusion": ("EX02",),
+    "criterion_rules.mrss_minimum": ("IN05",),
+    "criterion_rules.malignancy_window": ("EX25",),
+    "criterion_rules.pah_excluded_risk": ("EX06",),
+    "criterion_rules.acr_eular_minimum": ("IN02",),
+}
+_CRITERION_ID = re.compile(r"^(?:IN|EX)\d{2}$")
+
+
+@dataclass(frozen=True)
+class RuleFact:
+    """A fact a rule of the book uses, and the places of the record that state that rule."""
+
+    path: str
+    fact: Fact[Any]
+    places: frozenset[Place]
+
+
+def _place(where: str) -> Place:
+    return (CRITERIA_FIELD, where) if _CRITERION_ID.match(where) else (where, None)
+
+
+def _attribute(model: Any, path: str) -> Any:
+    for part in path.split("."):
+        model = getattr(model, part, None)
+    return model
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+    return isinstance(a, str) and isinstance(b, str) and norm(a) == norm(b)
+
+
+def _regimen_places(record: dict[str, Any], name: str) -> list[Place]:
+    """The record's description of the intervention called ``name`` and of the arms giving it."""
+    module = _at(record, ARMS_MODULE)
+    if not isinstance(module, dict):
+        return []
+    places: list[Place] = []
+    labels: list[Any] = []
+    for index, entry in enumerate(_list(module.get("interventions"))):
+        if isinstance(entry, dict) and _same_name(entry.get("name"), name):
+            places.append((f"{ARMS_MODULE}.interventions[{index}].description", None))
+            labels += _list(entry.get("armGroupLabels"))
+    for index, arm in enumerate(_list(module.get("armGroups"))):
+        if not isinstance(arm, dict):
+            continue
+        given = [
+            n.split(":", 1)[-1] for n in _list(arm.get("interventionNames")) if isinstance(n, str)
+        ]
+        if any(_same_name(arm.get("label"), label) for label in labels) or any(
+            _same_name(n, name) for n in given
+        ):
+            places.append((f"{ARMS_MODULE}.armGroups[{index}].description", None))
+    return places
+
+
+def rule_facts(study: Any, record: dict[str, Any]) -> list[RuleFact]:
+    """Every fact a rule uses, with the places of the record that state its rule."""
+    found: list[RuleFact] = []
+
+    def add(path: str, fact: Any, places: list[Place]) -> None:
+        if isinstance(fact, Fact):
+            found.append(RuleFact(path, fact, frozenset(places)))
+
+    for path, where in RULE_FACT_PLACES.items():
+        add(path, _attribute(study, path), [_place(w) for w in where])
+    for index, analyte in enumerate(study.lab_analytes):
+        add(f"lab_analytes[{index}].threshold", analyte.threshold, [_place(analyte.criterion)])
+    for index, group in enumerate(study.medication_classes):
+        add(f"medication_classes[{index}].window", group.window, [_place(group.criterion)])
+    for index, event in enumerate(study.exposure_events):
+        criteria = [event.criterion, *getattr(event, "also_criteria", [])]
+        add(f"exposure_events[{index}].window", event.window, [_place(c) for c in criteria])
+    for index, intervention in enumerate(study.interventions):
+        places = _regimen_places(record, intervention.name.value)
+        for attribute in ("dose", "frequency", "duration"):
+            add(f"interventions[{index}].{attribute}", getattr(intervention, attribute), places)
+    return found
+
+
+def _kind(value: Any) -> tuple[str, str] | None:
+    """What a value is, for matching a fact with a mention: a threshold, a quantity of one
+    dimension (a window is a duration; "ever" too), a count, or words."""
+    if isinstance(value, Threshold):
+        return ("threshold", str(value.quantity.dimensionality))
+    if isinstance(value, Window):
+        return ("quantity", "[time]")
+    if isinstance(value, pint.Quantity):
+        return ("quantity", str(value.dimensionality))
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return ("count", "")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ("words", "")
+    return None
+
+
+def _duration(value: Any) -> Window | None:
+    if isinstance(value, Window):
+        return value
+    if isinstance(value, pint.Quantity) and value.dimensionality == ureg.get_dimensionality(
+        "[time]"
+    ):
+        return Window(duration=value)
+    return None
+
+
+def _same_value(fact_value: Any, said: Any) -> bool:
+    """Whether a fact's value is what a mention says (a window in the unit the record writes)."""
+    if isinstance(fact_value, Threshold) and isinstance(said, Threshold):
+        return fact_value.comparison == said.comparison and _same_quantity(
+            fact_value.quantity, said.quantity
+        )
+    mine, theirs = _duration(fact_value), _duration(said)
+    if mine is not None and theirs is not None:
+        if mine.lifetime or theirs.lifetime:
+            return mine.lifetime and theirs.lifetime
+        same = _same_quantity(mine.duration, theirs.duration)
+        if isinstance(fact_value, Window):  # calendar arithmetic: 3 months is not 13 weeks
+            same = same and str(mine.duration.units) == str(theirs.duration.units)
+        return same
+    if isinstance(fact_value, pint.Quantity) and isinstance(said, pint.Quantity):
+        return _same_quantity(fact_value, said)
+    if isinstance(fact_value, int | float) and isinstance(said, int | float):
+        return not isinstance(fact_value, bool) and float(fact_value) == float(said)
+    return False
+
+
+def _covers(quote: str, mention: Mention) -> bool:
+    """Whether an occurrence of ``quote`` in the mention's text holds the mention's words."""
+    start = mention.text.find(quote)
+    while start != -1:
+        if start <= mention.start and mention.end <= start + len(quote):
+            return True
+        start = mention.text.find(quote, start + 1)
+    return False
+
+
+def _carries(rule: RuleFact, mention: Mention) -> bool:
+    """A registry fact of the mention's place carries it when its value is what the mention
+    says and, if the fact reads this very text, its quote holds the mention's words."""
+    fact = rule.fact
+    if fact.provenance != "registry" or mention.place not in rule.places:
+        return False
+    if _kind(fact.value) != _kind(mention.value) or not _same_value(fact.value, mention.value):
+        return False
+    if fact.quote is not None and fact.registry_field == mention.field:
+        return _covers(fact.quote, mention)
+    return True
+
+
+def _provenance(fact: Fact[Any]) -> str:
+    return f"provenance {fact.provenance}" + (f" [{fact.source}]" if fact.source else "")
+
+
+def _record_words(mentions: list[Mention], limit: int = 3) -> str:
+    clauses = list(dict.fromkeys(repr(m.clause) for m in mentions))
+    more = f" and {len(clauses) - limit} more" if len(clauses) > limit else ""
+    return " and ".join(clauses[:limit]) + more
+
+
+def check_rules_are_registry_facts(
+    study: Any,
+    record: dict[str, Any],
+    already_reported: frozenset[str] | set[str] = frozenset(),
+) -> list[Mismatch]:
+    """Every rule the record states is carried by a registry fact (both directions)."""
+    rules = rule_facts(study, record)
+    mentions = record_mentions(record)
+    try:
+        bullets = dict(criteria_with_ids(record))
+    except (KeyError, ValueError):
+        bullets = {}
+    carried = {m for m in mentions if any(_carries(rule, m) for rule in rules)}
+    mismatches: list[Mismatch] = []
+    claimed: set[Mention] = set()
+
+    # A fact a rule uses is a registry fact wherever the record states its rule.
+    for rule in rules:
+        if rule.fact.provenance == "registry":
+            continue
+        kind = _kind(rule.fact.value)
+        stated = [m for m in mentions if m.place in rule.places and _kind(m.value) == kind]
+        if kind == ("words", ""):  # words (PAH risk classes): the bullet itself states them
+            stated = [
+                Mention(CRITERIA_FIELD, c, bullets[c], 0, len(bullets[c]), None)
+                for _, c in sorted(rule.places, key=str)
+                if c in bullets
+            ]
+        if not stated:
+            continue
+        uncarried = [m for m in stated if m not in carried]
+        claimed.update(uncarried)
+        shown = uncarried or stated
+        others = len({m.where for m in shown}) - 1
+        mismatches.append(
+            Mismatch(
+                rule.path,
+                shown[0].where + (f" and {others} other place(s)" if others > 0 else ""),
+                f"{_show(rule.fact.value)} ({_provenance(rule.fact)})",
+                _record_words(shown),
+                "    the record states this rule, so study.yaml must carry it as a registry fact: "
+                "provenance registry, its registry_field, and the record's words as its quote "
+                "when the value is read out of a sentence",
+            )
+        )
+
+    # Every number the record states is carried by a registry fact whose value equals it.
+    for mention in mentions:
+        if mention in carried or mention in claimed:
+            continue
+        candidates = [
+            r
+            for r in rules
+            if mention.place in r.places and _kind(r.fact.value) == _kind(mention.value)
+        ]
+        if any(r.path in already_reported for r in candidates):
+            continue  # that fact's own mismatch already names the difference
+        if candidates:
+            path = ", ".join(r.path for r in candidates)
+            says = "; ".join(
+                f"{_show(r.fact.value)}"
+                + (f" (quoting {r.fact.quote!r})" if r.fact.quote is not None else "")
+                for r in candidates
+            )
+        else:
+            path, says = "(no study.yaml fact)", "nothing"
+        mismatches.append(
+            Mismatch(
+                path,
+                mention.where,
+                says,
+                f"{mention.words!r} ({mention.clause!r})",
+                f"    no registry fact carries {mention.words!r}: expected a registry fact whose "
+                f"value is what these words say and whose quote holds them; if they state no "
+                f"rule, an entry of NOT_RULES in protocol/registry_check.py with the reason",
+            )
+        )
+    return mismatches
+
+
+# -- all of it ---------------------------------------------------------------------------------
+
+
+def cross_check(
+    study: Any, record: dict[str, Any] | None = None, source: str | None = None
+) -> list[Mismatch]:
+    """Every disagreement between ``study`` and the record.
+
+    Raises :class:`InvalidRecordError` when the record is not an API v2 study object, or is the
+    record of another study (``source`` names the record in the message).
+    """
     from protocol.study import iter_facts
 
-    record = load_record() if record is None else record
+    if record is None:
+        source = source or str(RECORD_PATH)
+        record = load_record(RECORD_PATH)
+    source = source or "the registry record"
+    record = validate_record(record, source)
+    refuse_another_study(study, record, source)
     mismatches = []
     for path, fact in iter_facts(study):
         if fact.provenance == "registry":
             mismatch = check_fact(path, fact, record)
             if mismatch:
                 mismatches.append(mismatch)
+    reported = {m.yaml_path for m in mismatches}
     mismatches += check_criteria(study, record)
+    mismatches += check_rules_are_registry_facts(study, record, reported)
     return mismatches
 
 

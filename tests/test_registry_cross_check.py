@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from protocol.facts import Threshold, Window
 from protocol.registry_check import (
+    NOT_RULES,
     RECORD_PATH,
+    RULE_FACT_PLACES,
+    InvalidRecordError,
     cross_check,
     load_record,
+    mentions_in,
+    not_a_rule,
     quantity_in_words,
+    record_mentions,
     registry_criteria,
+    rule_facts,
     unescape_markdown,
 )
-from protocol.study import load_study
-from protocol.units import ureg
+from protocol.study import STUDY_PATH, CriterionRules, load_study
+from protocol.units import read_unit, ureg
 from tests.conftest import SHARED_REGISTRY_TEXT
 
 
@@ -230,3 +245,342 @@ def test_the_stored_record_has_no_telephone_numbers_or_email_addresses():
     text = RECORD_PATH.read_text(encoding="utf-8")
     assert not re.search(r"\d{2}-\d{8,}|\+?86[- ]?1\d{10}", text)
     assert "@" not in text
+
+
+# -- relabelling a registry fact cannot hide a change ------------------------------------------
+#
+# Every number the record states in its criteria, its intervention and arm descriptions and its
+# structured enrollment and age fields must be carried by a registry fact whose value equals it;
+# a fact a rule uses must be a registry fact where the record states its rule. A variant of
+# study.yaml that relabels such a fact (assumption, literature) fails, with or without a change.
+
+_SAME = object()
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes study.yaml data back without YAML anchors (the strict loader refuses them)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _node(data: Any, yaml_path: str) -> Any:
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", yaml_path):
+        data = data[int(part[1:-1])] if part.startswith("[") else data[part]
+    return data
+
+
+def fact_path(collection: str, key: str, name: str, attribute: str) -> str:
+    """The yaml path of a fact of a list entry found by its key: ('medication_classes', 'id',
+    'ivig', 'window') -> 'medication_classes[5].window' (robust to entries being added)."""
+    entries = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))[collection]
+    (index,) = [i for i, entry in enumerate(entries) if entry.get(key) == name]
+    return f"{collection}[{index}].{attribute}"
+
+
+def _write(directory: Path, data: Any, tag: Any) -> Path:
+    path = directory / f"study-{abs(hash(repr(tag)))}.yaml"
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def round_tripped(directory: Path) -> Path:
+    """study.yaml read and written back unchanged (the negative control of :func:`relabelled`)."""
+    return _write(directory, yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8")), "same")
+
+
+def relabelled(
+    directory: Path, yaml_path: str, provenance: str, value: Any = _SAME, source: str = ""
+) -> Path:
+    """study.yaml with the fact at ``yaml_path`` given another provenance (and value): the edit
+    that would hide a change from a check that compared registry facts only."""
+    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    fact = _node(data, yaml_path)
+    fact.pop("registry_field", None)
+    fact.pop("quote", None)
+    fact["provenance"] = provenance
+    if provenance == "assumption":
+        fact["note"] = "Relabelled by a test: not in the record, to be confirmed."
+    else:
+        fact["source"] = source or next(iter(data["references"]))
+        assert fact["source"] in data["references"]
+    if value is not _SAME:
+        fact["value"] = value
+    return _write(directory, data, (yaml_path, provenance, repr(value)))
+
+
+def test_the_real_study_carries_every_rule_the_record_states():
+    study, record = load_study(check_registry=False), load_record()
+    assert cross_check(study, record) == []
+    rules = rule_facts(study, record)
+    registry = [r for r in rules if r.fact.provenance == "registry"]
+    carried = [m for m in record_mentions(record) if any(m.place in r.places for r in registry)]
+    assert len(carried) == len(record_mentions(record))  # every mention has a registry fact
+
+
+def _stated_rules() -> list[str]:
+    """The rule facts of the real study that the record states (their place has a mention)."""
+    study, record = load_study(check_registry=False), load_record()
+    mentions = record_mentions(record)
+    return [
+        rule.path
+        for rule in rule_facts(study, record)
+        if rule.fact.provenance == "registry"
+        # the PAH risk classes are words, not numbers: their bullet (EX06) states them
+        and (any(m.place in rule.places for m in mentions) or rule.path.endswith("risk"))
+    ]
+
+
+STATED_RULES = _stated_rules()
+
+
+def test_the_rules_the_record_states_are_the_expected_ones():
+    assert len(STATED_RULES) >= 40
+    for path in (
+        "design.enrollment",
+        "population.minimum_age",
+        "corticosteroid_rule.daily_limit",
+        "criterion_rules.mrss_minimum",
+        "criterion_rules.pah_excluded_risk",
+        fact_path("lab_analytes", "name", "hemoglobin", "threshold"),
+        fact_path("medication_classes", "id", "cyclophosphamide", "window"),
+        fact_path("exposure_events", "kind", "iv_antibiotics", "window"),
+        fact_path("interventions", "id", "telitacicept", "dose"),
+    ):
+        assert path in STATED_RULES
+    assert "criterion_rules.acr_eular_minimum" not in STATED_RULES  # the record gives no score
+
+
+@pytest.mark.traces("lab_analytes", "medication_classes", "exposure_events", "criterion_rules")
+@pytest.mark.parametrize(
+    ("yaml_path", "provenance"),
+    [(path, ("assumption", "literature")[i % 2]) for i, path in enumerate(STATED_RULES)],
+)
+def test_relabelling_any_stated_rule_is_caught_even_without_a_change(
+    tmp_path, yaml_path, provenance
+):
+    """The property: no rule the record states can leave the registry facts unnoticed."""
+    path = relabelled(tmp_path, yaml_path, provenance)
+    mismatches = _mismatches(path)
+    assert yaml_path in [m.yaml_path for m in mismatches]
+    (mine,) = [m for m in mismatches if m.yaml_path == yaml_path]
+    assert f"provenance {provenance}" in str(mine)
+    assert "must carry it as a registry fact" in str(mine)
+
+
+def test_a_relabelled_fact_shows_the_records_words_and_its_new_value(tmp_path):
+    yaml_path = fact_path("exposure_events", "kind", "iv_antibiotics", "window")
+    # the record's "4 weeks" of EX20 is still carried by the hospitalised-infection window
+    (mismatch,) = _mismatches(relabelled(tmp_path, yaml_path, "assumption", "6 week"))
+    text = str(mismatch)
+    assert text.startswith(f"{yaml_path}: study.yaml says 6 weeks (provenance assumption)")
+    assert "(EX20)" in text and "IV antibiotics within 4 weeks of screening" in text
+
+
+def test_a_quote_moved_to_other_words_cannot_hide_a_window(study_variant, study_text):
+    """A registry fact that quotes words of the record that say its new value does not carry the
+    number it used to quote: EX12's 12 weeks is then carried by nothing."""
+    yaml_path = fact_path("medication_classes", "id", "ivig", "window")
+    block = study_text.split("- id: ivig\n")[1].split("  anchor:")[0]
+    changed = block.replace("value: 12 week", "value: 4 week").replace(
+        "quote: (IVIG) within 12 weeks", "quote: within 4 weeks prior to randomization"
+    )
+    assert changed != block
+    path = study_variant(block, changed)
+    (mismatch,) = _mismatches(path)
+    assert mismatch.yaml_path == yaml_path
+    assert "'12 weeks'" in str(mismatch) and "(EX12)" in str(mismatch)
+    assert "no registry fact carries '12 weeks'" in str(mismatch)
+
+
+def _record_with(**changes: str) -> dict[str, Any]:
+    record = copy.deepcopy(load_record())
+    for field, (old, new) in changes.items():
+        module, key = {
+            "criteria": ("eligibilityModule", "eligibilityCriteria"),
+            "summary": ("descriptionModule", "briefSummary"),
+        }[field]
+        text = record["protocolSection"][module][key]
+        assert old in text
+        record["protocolSection"][module][key] = text.replace(old, new)
+    return record
+
+
+def test_a_number_the_record_adds_is_carried_by_no_fact_and_says_so():
+    record = _record_with(
+        criteria=("Any prior history of renal crisis.", "Any history of renal crisis in 6 months.")
+    )
+    mismatches = cross_check(load_study(check_registry=False), record)
+    (new,) = [m for m in mismatches if m.yaml_path == "(no study.yaml fact)"]
+    assert "(EX05)" in str(new) and "'6 months'" in str(new) and "NOT_RULES" in str(new)
+
+
+def test_a_new_number_in_the_summary_is_a_mismatch_too():
+    record = _record_with(summary=("clinical trial.", "clinical trial of 38 patients."))
+    mismatches = cross_check(load_study(check_registry=False), record)
+    assert [m.yaml_path for m in mismatches] == ["(no study.yaml fact)"]
+    assert "'38'" in str(mismatches[0]) and "briefSummary" in str(mismatches[0])
+
+
+def test_a_changed_arm_dose_is_caught_although_the_intervention_text_is_unchanged():
+    record = copy.deepcopy(load_record())
+    arm = record["protocolSection"]["armsInterventionsModule"]["armGroups"][1]
+    arm["description"] = arm["description"].replace("MMF 0.5g", "MMF 1g")
+    paths = [m.yaml_path for m in cross_check(load_study(check_registry=False), record)]
+    assert fact_path("interventions", "id", "mycophenolate_mofetil", "dose") in paths
+
+
+# -- mentions: the numbers and units the record states -------------------------------------------
+
+Q = ureg.Quantity
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("Men or women aged 18-70 years old.", [Q(18, "year"), Q(70, "year")]),
+        ("Disease duration of ≤ 18 months", [Q(18, "month")]),
+        ("≥ 10 mRSS units at the screening visit.", [10.0]),
+        ("Hemoglobin <8.0 g/dL; WBC <3 x 10^9/L", ["< 8.0 g/dL", "< 3 ×10⁹/L"]),
+        ("eGFR < 40mL/min/1.73m^2.", ["< 40 mL/min/1.73 m²"]),
+        ("serum ALT or AST > 1.5 x ULN; TBil > ULN;", ["> 1.5 × ULN", "> 1 × ULN"]),
+        ("FVC < 50% of predicted", ["< 50 % predicted"]),
+        ("prednisone 10 mg daily", [Q(10, "mg")]),
+        ("within 12 weeks within 4 weeks", [Q(12, "week"), Q(4, "week")]),
+        ("anti-CD20 or IL-6 therapy", []),  # digits inside names are not numbers
+        ("38", [38.0]),
+        ("18 Years", [Q(18, "year")]),
+    ],
+)
+def test_the_numbers_and_units_of_the_records_words(words, expected):
+    found = [m.value for m in mentions_in(words, frozenset({"number"}), "field")]
+    assert len(found) == len(expected), found
+    for value, want in zip(found, expected, strict=True):
+        if isinstance(want, str):
+            comparison, _, unit_text = want.partition(" ")
+            number, _, unit_text = unit_text.partition(" ")
+            assert isinstance(value, Threshold) and value.comparison == comparison
+            wanted = float(number) * read_unit(unit_text)
+            assert value.quantity.to_base_units().magnitude == pytest.approx(
+                wanted.to_base_units().magnitude
+            )
+        elif isinstance(want, float):
+            assert value == want
+        else:
+            assert value.to(want.units).magnitude == pytest.approx(want.magnitude)
+
+
+def test_numbers_inside_units_are_part_of_the_unit_never_a_mention():
+    """'1.73' of the eGFR unit and '10^9' of the blood counts need no allow-list entry."""
+    said = [m.words for m in record_mentions(load_record())]
+    assert "< 40mL/min/1.73m^2" in said and "<75 x 10^9/L" in said
+    assert not {"1.73", "2", "10", "9", "10^9"} & set(said)
+
+
+def test_frequencies_and_lifetimes_are_mentions_where_they_are_rules():
+    words = "MMF 0.5g twice a day for 48 weeks"
+    arm = mentions_in(words, frozenset({"number", "frequency"}), "f")
+    assert [m.words for m in arm] == ["0.5g", "twice a day", "48 weeks"]
+    for mention, want in zip(arm, [Q(0.5, "g"), Q(2, "1/day"), Q(48, "week")], strict=True):
+        assert mention.value.to(want.units).magnitude == pytest.approx(want.magnitude)
+    ever = mentions_in("Prior use of rituximab ever.", frozenset({"lifetime"}), "f")
+    assert [m.value for m in ever] == [Window(duration=None, lifetime=True)] * 2
+
+
+def test_every_not_a_rule_entry_matches_the_stored_record_and_has_a_reason():
+    """The allow-list stays small and current: each entry excuses exactly one mention."""
+    from protocol.registry_check import CRITERIA_FIELD, criteria_with_ids
+
+    bullets = dict(criteria_with_ids(load_record()))
+    for entry in NOT_RULES:
+        assert len(entry.reason) > 40, entry
+        text = bullets[entry.criterion]
+        found = mentions_in(text, frozenset({"number"}), CRITERIA_FIELD, entry.criterion)
+        excused = [m for m in found if not_a_rule(m) is entry]
+        assert len(excused) == 1, f"{entry.pattern!r} matches no mention of {entry.criterion}"
+    everything = record_mentions(load_record(), keep_not_rules=True)
+    excused = [(m.criterion, m.words) for m in everything if not_a_rule(m)]
+    assert excused == [("IN02", "2013"), ("EX12", "4 weeks")]
+
+
+def test_every_criterion_rule_says_where_the_record_states_it():
+    for name in CriterionRules.model_fields:
+        assert f"criterion_rules.{name}" in RULE_FACT_PLACES, name
+
+
+# -- any record that is a study object is compared, never crashed on -----------------------------
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+RECORD_PATHS = [p for p in _paths(load_record()) if len(p) >= 2]
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["18 Years", "9**9**9 Years", "<8.0 g/dL", "1e999 weeks", "\\<3 x 10\\^9/L"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    changes=st.lists(
+        st.tuples(st.sampled_from(RECORD_PATHS), st.none() | json_values), min_size=1, max_size=4
+    )
+)
+def test_a_damaged_record_gives_mismatches_or_a_refusal_never_a_crash(changes):
+    record = copy.deepcopy(load_record())
+    for path, value in changes:
+        parent = record
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            if value is None and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    study = load_study(check_registry=False)
+    try:
+        mismatches = cross_check(study, record)
+    except InvalidRecordError as exc:
+        assert str(exc).count("\n") == 0
+        assert "protocolSection" in str(exc) or "the record of" in str(exc)
+        return
+    assert all(str(m) for m in mismatches)
+
+
+def test_a_hostile_structured_field_is_not_evaluated():
+    record = copy.deepcopy(load_record())
+    record["protocolSection"]["eligibilityModule"]["maximumAge"] = "9**9**9 Years"
+    mismatches = cross_check(load_study(check_registry=False), record)
+    assert "population.maximum_age" in [m.yaml_path for m in mismatches]
+
+
+def test_the_record_of_another_study_is_refused_not_compared():
+    record = copy.deepcopy(load_record())
+    record["protocolSection"]["identificationModule"]["nctId"] = "NCT01234567"
+    with pytest.raises(InvalidRecordError) as caught:
+        cross_check(load_study(check_registry=False), record, source="other.json")
+    assert str(caught.value) == (
+        "other.json: the record of NCT01234567; expected the record of NCT06375005, "
+        "the study of study.yaml (identification.nct_id)"
+    )
+    assert pickle.loads(pickle.dumps(caught.value)).found == caught.value.found
