@@ -77,10 +77,13 @@ codecs.register_error("trialbook-ascii", _ascii_fallback)
 
 
 class _SafeStream:
-    """A text stream that escapes control characters and never fails on encoding."""
+    """A text stream that escapes control characters, never fails on encoding, and keeps going
+    quietly when its reader has gone (``trialbook screen x | head``), so the exit code is still
+    the verdict's."""
 
     def __init__(self, stream: TextIO):
         self._stream = stream
+        self.closed_by_reader = False
 
     def write(self, text: str) -> int:
         text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
@@ -89,7 +92,28 @@ class _SafeStream:
             text.encode(encoding)
         except (UnicodeEncodeError, LookupError):
             text = text.encode(encoding, "trialbook-ascii").decode(encoding, "replace")
-        return self._stream.write(text)
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+            return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_by_reader:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        import os
+
+        self.closed_by_reader = True
+        # later writes (and Python's flush at exit) go nowhere instead of failing
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -383,7 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
     try:
-        return _run(argv)
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
     finally:
         sys.stdout, sys.stderr = streams
 
@@ -404,12 +430,6 @@ def _run(argv: Sequence[str] | None) -> int:
         args.uln, args.uln_unit = args.uln
     try:
         return handlers[args.command](args)
-    except BrokenPipeError:  # output piped to `head`: stop quietly, as other commands do
-        import os
-
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
