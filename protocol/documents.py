@@ -134,14 +134,18 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
     return mapping
 
 
+#: More digits than any value of a record has: such a number stays text, and the field refuses it.
+MAX_DIGITS = 30
+
+
 def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
     text = node.value
-    return int(text) if _INTEGER.match(text) else text
+    return int(text) if _INTEGER.match(text) and len(text) <= MAX_DIGITS else text
 
 
 def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
     text = node.value
-    return float(text) if _DECIMAL.match(text) else text
+    return float(text) if _DECIMAL.match(text) and len(text) <= MAX_DIGITS else text
 
 
 def _construct_bool(loader: StrictLoader, node: yaml.ScalarNode) -> Any:

@@ -39,7 +39,10 @@ def read_decimal(raw: Any, what: str = "value") -> float:
     if isinstance(raw, bool) or raw is None:
         raise ValueError(f"{_show(raw)} is not a number; expected a decimal number such as 7.5")
     if isinstance(raw, int):
-        number = float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:
+            raise ValueError(f"{_show(raw)} is too large a number; check the value") from None
     elif isinstance(raw, float):
         number = raw
     elif isinstance(raw, str):

@@ -38,7 +38,15 @@ AMBIGUOUS_UNITS: dict[str, tuple[str, ...]] = {"G/L": ("g/L", "10^9/L")}
 
 
 class LabInputError(ValueError):
-    """A lab value, unit or companion input that cannot be checked; the message says why."""
+    """A lab value, unit or companion input that cannot be checked; the message says why.
+
+    ``field`` is the participant record's field it concerns (``value``, ``unit``, ``uln``,
+    ``uln_unit``), when it concerns one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -114,22 +122,24 @@ def get_analyte(name: str) -> Analyte:
 
 def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
     """A finite, non-negative decimal (protocol.inputs.read_decimal), or a LabInputError."""
+    field = {"value": "value", "ULN": "uln"}.get(what)
     try:
         number = read_decimal(value, what)
     except ValueError as exc:
         raise LabInputError(
-            f"{analyte.label}: the {what} {exc}; in one of: {analyte.accepted()}"
+            f"{analyte.label}: the {what} {exc}; in one of: {analyte.accepted()}", field
         ) from None
     if number < 0:
         raise LabInputError(
             f"{analyte.label}: the {what} {value!r} is negative; a concentration, count or "
-            f"percentage is zero or more"
+            f"percentage is zero or more",
+            field,
         )
     return number
 
 
 @functools.cache
-def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
+def parse_unit(analyte_name: str, unit_text: str, what: str = "unit") -> pint.Quantity:
     """The unit a person typed, as a pint Quantity of 1 unit (``×10⁹/L`` -> 1e9 1/L).
 
     The text is read by protocol.units.read_unit (a vocabulary, never an expression). Raises
@@ -140,7 +150,8 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
     text = str(unit_text).strip()
     if not text:
         raise LabInputError(
-            f"{analyte.label}: no unit given; expected one of: {analyte.accepted()}"
+            f"{analyte.label}: no {what} given; expected one of: {analyte.accepted()}",
+            "unit" if what == "unit" else "uln_unit",
         )
     candidates = AMBIGUOUS_UNITS.get(text, (text,))
     known = False
@@ -162,7 +173,8 @@ def parse_unit(analyte_name: str, unit_text: str) -> pint.Quantity:
         return unit
     problem = "is of the wrong kind for this analyte" if known else "is not a unit the book knows"
     raise LabInputError(
-        f"{analyte.label}: the unit {text!r} {problem}; expected one of: {analyte.accepted()}"
+        f"{analyte.label}: the {what} {text!r} {problem}; expected one of: {analyte.accepted()}",
+        "unit" if what == "unit" else "uln_unit",
     )
 
 
@@ -182,7 +194,8 @@ def check_plausible(
     converted = "" if same else f" (= {in_range_unit})"
     raise LabInputError(
         f"{analyte.label}: the {what} {given}{converted} is implausible: check the value and "
-        f"its unit (accepted: {plausible})"
+        f"its unit (accepted: {plausible})",
+        "uln" if uln else "value",
     )
 
 
@@ -196,9 +209,11 @@ def check_value(name: str, value: Any, unit: str) -> pint.Quantity:
     return quantity
 
 
-def to_value_unit(analyte: Analyte, value: float, unit_text: str) -> pint.Quantity:
+def to_value_unit(
+    analyte: Analyte, value: float, unit_text: str, what: str = "unit"
+) -> pint.Quantity:
     """``value unit_text`` as a Quantity in the analyte's value unit (pint does the conversion)."""
-    quantity = value * parse_unit(analyte.name, unit_text)
+    quantity = value * parse_unit(analyte.name, unit_text, what)
     return quantity.to(analyte.value_unit, *analyte.context)
 
 
@@ -410,9 +425,11 @@ def check_lab(
             )
         uln_number = parse_number(analyte, uln, what="ULN")
         if uln_number == 0:
-            raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive")
-        uln_given = str(uln_unit or unit).strip()
-        uln_quantity = to_value_unit(analyte, uln_number, uln_given)
+            raise LabInputError(
+                f"{analyte.label}: the ULN {uln!r} is zero; it must be positive", "uln"
+            )
+        uln_given = str(unit if uln_unit is None else uln_unit).strip()
+        uln_quantity = to_value_unit(analyte, uln_number, uln_given, what="ULN's unit")
         check_plausible(analyte, uln_quantity, uln_number, uln_given, uln=True)
         compared = shown = float((quantity / uln_quantity).to("dimensionless").magnitude)
         described = (

@@ -268,7 +268,8 @@ class _Context:
                 return Outcome("unknown", "")
             result: LabResult = check_lab(name, value.value, value.unit, **extra)
         except LabInputError as exc:
-            self.errors.append(f"labs.{name}: {exc}")
+            field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
+            self.errors.append(f"{field}: {exc}")
             return _missing(str(exc), f"labs.{name}")
         return Outcome(result.status, result.reason)
 

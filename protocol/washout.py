@@ -275,7 +275,7 @@ def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
     """A dose per administration such as ``7.5 mg`` or ``0.5 g``: a decimal number and a mass
     unit (read strictly, never evaluated), within the plausible range of study.yaml."""
     study = study or load_study()
-    match = re.fullmatch(r"\s*(\S+)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
+    match = re.fullmatch(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
     if not match:
         raise ValueError("not a dose; expected a number and a mass unit, such as '15 mg'")
     number = read_decimal(match.group(1), "dose")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import contextlib
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -30,6 +31,54 @@ EXIT_CODES_HELP = (
     "file, field, value and what was expected), 4 internal error (a bug; please report it)"
 )
 REPORT_TO = "the book's maintainers (README: 'Reporting a problem')"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line: 'error: trialbook lab: ...' (exit 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+#: A value that argparse would take for an option: a minus sign before a number or a word.
+_DASHED_VALUE = re.compile(r"^-(?:[0-9.]|inf|nan|infinity)", re.I)
+
+
+def _dashed_values(argv: list[str]) -> str | None:
+    """`trialbook lab hemoglobin -5 g/dL`: name the value instead of a confusing usage error."""
+    if not argv or argv[0] != "lab":
+        return None
+    names = {"--uln": "the ULN value", "--age": "the age"}
+    for previous, token in itertools.pairwise(argv):
+        if token == "--":
+            return None
+        if _DASHED_VALUE.match(token):
+            what = names.get(previous, "the value")
+            return (
+                f"error: trialbook lab: {_analyte_label(argv)}{what} {token!r} is negative or not "
+                f"a number; expected a decimal number of zero or more, such as 7.5"
+            )
+    return None
+
+
+def _analyte_label(argv: list[str]) -> str:
+    """'Alanine aminotransferase (ALT): ' for the analyte named on the command line, if any."""
+    from protocol.labs import LabInputError, get_analyte
+
+    takes = {"--uln": 2, "--age": 1, "--sex": 1}  # how many values each option takes
+    skip = 0
+    for token in argv[1:]:
+        if skip:
+            skip -= 1
+        elif token in takes:
+            skip = takes[token]
+        elif not token.startswith("-"):
+            try:
+                return f"{get_analyte(token).label}: "
+            except LabInputError:
+                return ""
+    return ""
 
 
 def _iso_date(text: str) -> date:
@@ -132,9 +181,17 @@ def _bad_input(exc: Exception) -> int:
 
 
 def _json(data: Any) -> str:
+    """Strict JSON (no NaN or Infinity); escaped as \\uXXXX where the terminal cannot show a
+    character, so the output stays valid JSON whatever the encoding."""
     import json
 
-    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(data, ensure_ascii=True, indent=2, allow_nan=False)
+    return text
 
 
 def _registry_check(args: argparse.Namespace) -> int:
@@ -150,8 +207,7 @@ def _registry_check(args: argparse.Namespace) -> int:
         # a record of another study is refused here too (exit 2), never compared field by field
         mismatches = cross_check(study, record, source=str(record_path))
     except ProtocolDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     if mismatches:
         print(
             f"{study_path} disagrees with {record_path} in {len(mismatches)} place(s):",
@@ -275,8 +331,7 @@ def _calendar(args: argparse.Namespace) -> int:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ProtocolDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad_input(exc)
     print(f"NCT06375005 calendar: {calendar.arm.label.value}, randomization {randomization}")
     print(ASSUMPTION_NOTE)
     for regimen in calendar.regimens:
@@ -296,7 +351,7 @@ def _calendar(args: argparse.Namespace) -> int:
 
 
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trialbook",
         description="Calculators of the NCT06375005 protocol book (synthetic examples only).",
         epilog=EXIT_CODES_HELP + ". --debug (anywhere) shows the traceback of an internal error.",
@@ -418,6 +473,10 @@ def _run(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    dashed = _dashed_values(argv)
+    if dashed:
+        print(dashed, file=sys.stderr)
+        return EXIT_BAD_INPUT
     parser, handlers = _build_parser()
     try:
         args = parser.parse_args(argv)
