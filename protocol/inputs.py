@@ -101,10 +101,12 @@ def read_text(raw: Any, max_length: int = 200) -> str:
     """Free text: a string without control characters (no ESC, no carriage return), NFC."""
     if not isinstance(raw, str):
         raise ValueError(f"{_show(raw)} is not text")
-    text = unicodedata.normalize("NFC", raw).strip()
+    # every kind of space (no-break, ideographic, ...) is a space; line breaks are refused below
+    spaced = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in raw)
+    text = unicodedata.normalize("NFC", spaced).strip()
     if not text:
         raise ValueError("is empty; expected some text")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in text):
         raise ValueError(
             f"{_show(raw)} contains a control or invisible character; expected plain text"
         )

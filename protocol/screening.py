@@ -799,6 +799,14 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
                     *_missing_wocbp_fields(ctx),
                 )
             )
+        elif record.contraception_agreed is False:  # whether she could conceive is not recorded
+            parts.append(
+                _missing(
+                    "not willing to use contraception; whether she is of childbearing potential "
+                    "is not recorded",
+                    *_missing_wocbp_fields(ctx),
+                )
+            )
         else:
             parts.append(Outcome("pass", "willing to use adequate contraception"))
     return _combine(parts, "")

@@ -68,7 +68,9 @@ def random_record(rng: random.Random) -> dict[str, Any]:
                 "skin_thickening_sparing_fingers": sparing,
                 "better_explained_by_other_disorder": rng.random() < 0.1,
             },
-            "mrss": {"areas": areas},
+            # sometimes a recorded total too: deleting a grade then leaves it constrained
+            "mrss": {"areas": areas}
+            | ({"total": sum(areas.values())} if rng.random() < 0.3 else {}),
             "back_skin_thickening": rng.random() < 0.3,
             "first_non_raynaud_manifestation": _day(rng, screening, -40 * 31, 0),
         },
@@ -185,7 +187,14 @@ def _leaf_paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]
             paths.append((*prefix, key))
             if isinstance(value, dict):
                 paths += _leaf_paths(value, (*prefix, key))
+            if isinstance(value, list) and key in ("medications", "events"):
+                for index, entry in enumerate(value):
+                    paths += [(*prefix, key, index, field) for field in entry if field in OPTIONAL]
     return paths
+
+
+#: Fields of a medication or event entry that may be missing (a course's start, its dose, ...).
+OPTIONAL = ("start", "dose", "frequency", "route")
 
 
 def _required(prefix: tuple[Any, ...], key: str) -> bool:
@@ -199,9 +208,11 @@ def _required(prefix: tuple[Any, ...], key: str) -> bool:
 def _get(data: dict[str, Any], path: tuple[Any, ...]) -> tuple[bool, Any]:
     node: Any = data
     for key in path:
-        if not isinstance(node, dict) or key not in node:
+        in_list = isinstance(node, list) and isinstance(key, int) and key < len(node)
+        if in_list or (isinstance(node, dict) and key in node):
+            node = node[key]
+        else:
             return False, None
-        node = node[key]
     return True, node
 
 
@@ -222,6 +233,11 @@ def _complete(
     for path in sorted(paths, key=len):
         found, value = _get(donor, path)
         if not found:
+            continue
+        if len(path) > 2 and isinstance(path[-2], int):  # a list entry's field: fill that entry
+            _, entry = _get(data, path[:-1])
+            if isinstance(entry, dict):
+                entry[path[-1]] = copy.deepcopy(value)
             continue
         node = data
         for key in path[:-1]:

@@ -590,3 +590,12 @@ def test_any_value_in_a_field_gives_a_verdict_or_bad_input(field, value):
     except ProtocolDataError:
         return
     assert verdict in ("eligible", "not_eligible", "incomplete")
+
+
+def test_unwilling_to_use_contraception_with_childbearing_potential_unrecorded_is_unknown():
+    # found by the completion property: a woman unwilling to use contraception fails EX27 if she
+    # can conceive and passes if she cannot, so with that unrecorded EX27 is unknown, never pass
+    unrecorded = _statuses(childbearing_potential=None, contraception_agreed=False)
+    assert unrecorded["EX27"] == "unknown"
+    assert _statuses(childbearing_potential=True, contraception_agreed=False)["EX27"] == "fail"
+    assert _statuses(childbearing_potential=False, contraception_agreed=False)["EX27"] == "pass"
