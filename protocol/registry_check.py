@@ -206,7 +206,8 @@ def load_record(path: Path | str = RECORD_PATH) -> dict[str, Any]:
     refused = _not_a_value(data)
     if refused is not None:
         path, value = refused
-        found = f"cannot read the stored record: {_cut(path, 120)} is {value.what}"
+        shown_path = path if path.isprintable() else repr(path)  # a key may hold a newline
+        found = f"cannot read the stored record: {_cut(shown_path, 120)} is {value.what}"
         raise InvalidRecordError(source, found, "a finite JSON number") from None
     return validate_record(data, source)
 
