@@ -167,13 +167,15 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     return LeroySubset("no skin thickening", "no distal skin involvement is graded")
 
 
-Subset = Literal["diffuse", "limited", "no skin thickening"]
+Subset = Literal["diffuse", "limited", "no skin thickening", "proximal only"]
 
 
 def _subset(proximal: bool, distal: bool) -> Subset:
     if proximal and distal:
         return "diffuse"
-    return "limited" if distal else "no skin thickening"
+    if distal:
+        return "limited"
+    return "proximal only" if proximal else "no skin thickening"
 
 
 def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[Subset]:
@@ -188,6 +190,12 @@ def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[
     total = mrss.total if mrss is not None else None
     proximal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if a.proximal)
     distal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if not a.proximal)
+    # thickened fingers recorded with the ACR/EULAR items are distal involvement too
+    findings = ssc.acr_eular
+    if findings is not None and (
+        findings.skin_thickening_proximal_to_mcp or findings.sclerodactyly
+    ):
+        distal_seen = True
     proximal_open = sum(1 for a in areas if a.proximal and grades.get(a.name) is None)
     distal_open = sum(1 for a in areas if not a.proximal and grades.get(a.name) is None)
     if total is None:

@@ -245,6 +245,11 @@ def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
             "(female or male)"
         )
     age = parse_number(creatinine, age_years, what="age")
+    if not float(age).is_integer():
+        raise LabInputError(
+            f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
+            f"completed years, as screening counts it (PI09)"
+        )
     minimum = load_study().egfr_equation.value.minimum_age
     if age < minimum or age > 120:
         raise LabInputError(
@@ -293,8 +298,9 @@ class LabResult:
 
 
 def _number(value: float, threshold: float | None = None) -> str:
-    """A number with enough significant digits to show on which side of the threshold it is."""
-    for digits in range(3, 12):
+    """A number with enough significant digits to show on which side of the threshold it is
+    (four at least, so a converted value is never rounded out of recognition)."""
+    for digits in range(4, 12):
         text = _plain(value, digits)
         if threshold is None or _is_at(value, threshold):
             return text

@@ -252,7 +252,10 @@ class _Context:
                 )
             outcomes.append(_missing("eGFR from creatinine needs an adult age", *missing))
         decided = _decided(
-            outcomes, "eGFR from creatinine depends on the age and sex, not all recorded", *missing
+            outcomes,
+            f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded "
+            f"(the age could be {youngest} to {oldest} years)",
+            *missing,
         )
         if decided.status != "unknown" and missing:
             return Outcome(
@@ -438,6 +441,8 @@ def _leroy(ctx: _Context, want: str) -> Outcome:
     possible = leroy_possible_subsets(ctx.record.ssc, ctx.study)
     if subset.subset is not None:
         text = f"LeRoy subset: {subset.subset} ({subset.reason})"
+    elif len(possible) == 1:
+        text = f"LeRoy subset: {next(iter(possible))}, whatever the areas not recorded"
     else:
         text = f"LeRoy subset not fully recorded; it could be: {', '.join(sorted(possible))}"
     if want == "diffuse":
@@ -563,6 +568,13 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
         return _missing(
             f"a {test.sample} test is recorded; a serum test is required",
             "pregnancy_test.sample",
+            *unknown_wocbp,
+        )
+    if ctx.screening is None:
+        return _missing(
+            f"the serum test of {test.date} is negative; whether it is dated at the screening "
+            f"visit needs the screening date",
+            "dates.screening",
             *unknown_wocbp,
         )
     return _missing(
@@ -740,10 +752,13 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
             within = (
                 f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
             )
+            boundary = exact and malignancy.date == narrowest
+            on_boundary = " (exactly on its first day, which is within, PI20)" if boundary else ""
             parts.append(
                 Outcome(
                     "fail",
-                    f"{name} on {malignancy.date}, within {window} before screening ({within})",
+                    f"{name} on {malignancy.date}, within {window} before screening ({within})"
+                    f"{on_boundary}: excluded (EX25)",
                 )
             )
         elif malignancy.date < widest:

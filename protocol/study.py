@@ -276,6 +276,9 @@ class ExposureEvent(_Model):
     #: An event dated after a screening anchor: "investigator" decides (EX20, PI15), or it is
     #: "within" the window (EX23: any investigational drug after entry excludes, PI07).
     after_anchor: Literal["investigator", "within"] = "investigator"
+    #: A course (antibiotics, an infection, another trial's drug) can be ongoing; a vaccination
+    #: or an operation happens on a day.
+    can_be_ongoing: bool = True
 
     @model_validator(mode="after")
     def _window_fits_rule(self) -> ExposureEvent:

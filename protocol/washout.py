@@ -77,6 +77,16 @@ FREQUENCIES: dict[str, tuple[int, int | None]] = {
     "four times daily": (4, 1),
     "four times a day": (4, 1),
     "qid": (4, 1),
+    "every 24 hours": (1, 1),
+    "q24h": (1, 1),
+    "every 12 hours": (2, 1),
+    "q12h": (2, 1),
+    "every 8 hours": (3, 1),
+    "q8h": (3, 1),
+    "every 6 hours": (4, 1),
+    "q6h": (4, 1),
+    "every 48 hours": (1, 2),
+    "q48h": (1, 2),
     "every other day": (1, 2),
     "alternate days": (1, 2),
     "weekly": (1, 7),
@@ -119,8 +129,11 @@ class MedicationEntry(BaseModel):
     @model_validator(mode="after")
     def _one_of_last_dose_or_ongoing(self) -> MedicationEntry:
         problems = []
-        if (self.last_dose is None) == (not self.ongoing):
-            problems.append("give either 'last_dose: YYYY-MM-DD' or 'ongoing: true'")
+        if self.last_dose is not None and self.ongoing:
+            problems.append(
+                "give 'last_dose: YYYY-MM-DD' for a stopped medicine or 'ongoing: true' for one "
+                "still taken, not both (leave both out if the last dose's date is not known)"
+            )
         if self.start and self.last_dose and self.start > self.last_dose:
             problems.append(
                 f"start = {self.start} is after last_dose = {self.last_dose}; a course starts "
@@ -246,10 +259,16 @@ def entry_problems(data: WashoutInput, study: Study | None = None) -> list[str]:
                 f"{', '.join(sorted(kinds))}"
             )
             continue
-        if kind.rule == "window" and (event.date is None) == (not event.ongoing):
-            problems.append(f"{where}: give either 'date: YYYY-MM-DD' or 'ongoing: true'")
-        if kind.rule == "planned" and event.ongoing:
-            problems.append(f"{where}: a planned event takes a 'date', not 'ongoing'")
+        if event.date is not None and event.ongoing:
+            problems.append(
+                f"{where}: give 'date: YYYY-MM-DD' or 'ongoing: true', not both (leave both out "
+                f"if the date is not known)"
+            )
+        if event.ongoing and not kind.can_be_ongoing:
+            problems.append(
+                f"{where}.ongoing: a {kind.label.lower()} happens on a day and cannot be ongoing; "
+                f"give its date, or leave the date out if it is not known"
+            )
         if kind.rule == "window" and event.date and event.date > data.planned_randomization:
             problems.append(
                 f"{where}.date = {event.date}: after the planned randomization "
@@ -517,7 +536,15 @@ def _window_check(
             f"on {example}" + (" (rescreening needed)" if rescreen else ""),
             requires_rescreening=rescreen,
         )
-    assert last is not None
+    if last is None:  # no date recorded (PI23): within the window or not, it cannot be told
+        return EntryResult(
+            **base,
+            window_start=start,
+            status="unknown",
+            reason=f"{name}: no date recorded; within the window of {window} {anchor_as_written} "
+            f"(from {start}) it excludes, before it it does not: unknown ({criterion}); record "
+            f"the date (PI23)",
+        )
     clear = clears_on(last, window)
     boundary = last == start
     if last > anchor_date and after_anchor == "investigator":
@@ -622,6 +649,7 @@ def _corticosteroid_check(
         "window_start": start,
         "last_date": med.last_dose,
     }
+    undated = not med.ongoing and med.last_dose is None
     in_window = med.ongoing or (med.last_dose is not None and med.last_dose >= start)
     clear = clears_on(med.last_dose, window) if med.last_dose else None
     if med.route in rule.non_systemic_routes:
@@ -632,13 +660,32 @@ def _corticosteroid_check(
             f"systemic corticosteroids and intravenous or intramuscular injections (PI12): "
             f"passes",
         ), None
-    if not in_window:
+    if not in_window and not undated:
         return EntryResult(
             **base,
             clears_on=clear,
             status="pass",
             reason=f"{med.name} (last dose {med.last_dose}) is before the window of {window} "
             f"prior to randomization (from {start}): passes ({group.criterion})",
+        ), None
+    if undated:
+        # within the window or not is unknown: the course counts only where that cannot matter
+        result, course = _corticosteroid_check(
+            med.model_copy(update={"ongoing": True}), entry, match, data, study
+        )
+        if result.status == "pass":  # not systemic, or at most the limit on any day it is taken
+            undated_course = None
+            if course is not None:  # it may still add up with another course on some day
+                undated_course = _SteroidCourse(
+                    entry, med.name, course.mg_per_dosing_day, False, None, None, False
+                )
+            return result, undated_course
+        return EntryResult(
+            **base,
+            status="unknown",
+            reason=f"{med.name}: no date recorded; taken in the {window} before randomization "
+            f"it would exclude, taken before it it would not: unknown ({group.criterion}); "
+            f"record the last dose's date (PI23)",
         ), None
     if med.route is None:
         return EntryResult(
@@ -711,6 +758,8 @@ def _combined_corticosteroids(
     first_day = window_start(anchor, group.window.value)
 
     def span(course: _SteroidCourse, sure: bool) -> tuple[date, date] | None:
+        if not course.ongoing and course.last is None:  # undated: any day of the window, or none
+            return None if sure else (first_day, anchor)
         end = anchor if course.ongoing else course.last
         assert end is not None
         begin = course.start if course.start else (end if sure else first_day)

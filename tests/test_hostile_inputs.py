@@ -727,13 +727,17 @@ def washout_rows() -> Iterator[Row]:
     }
     for (field_id, (path, where)), (date_id, value) in itertools.product(dated.items(), BAD_DATES):
         yield raw(f"{field_id}-{date_id}", path, value, 2, where)
+    # the washout calculator answers for a planned date: without one it is bad input
+    no_date = ("planned_randomization",)
+    yield row("no-planned-randomization", _set(WASHOUT, no_date, _DELETE), 2, "planned_random")
+    yield raw("no-planned-randomization-null", no_date, "null", 2, "planned_randomization")
     for id, path in [
-        ("no-planned-randomization", ("planned_randomization",)),
         ("no-last-dose", ("medications", 0, "last_dose")),
         ("no-event-date", ("events", 0, "date")),
     ]:
-        yield row(id, _set(WASHOUT, path, _DELETE), 2, _dotted(path[:1]))
-        yield raw(f"{id}-null", path, "null", 2, _dotted(path[:1]))
+        # an unknown date is missing data (PI23): the window is unknown, exit 3
+        yield row(id, _set(WASHOUT, path, _DELETE), 3, "no date recorded")
+        yield raw(f"{id}-null", path, "null", 3, "no date recorded")
 
     # --randomization: the same strictness on the command line
     for value in BAD_DATE_ARGS:
@@ -917,7 +921,7 @@ def washout_rows() -> Iterator[Row]:
     for id, changes, fragment in contradictions:
         yield row(id, _with(WASHOUT, *changes), 2, fragment)
     neither = _set(WASHOUT, (*med, "last_dose"), _DELETE)
-    yield row("neither-last-dose-nor-ongoing", neither, 2, "medications[0]")
+    yield row("neither-last-dose-nor-ongoing", neither, 3, "no date recorded")
 
     # medicine names: normalised before matching; look-alike scripts and controls refused
     def named(name: str, last_dose: date = date(2025, 3, 1)) -> Any:

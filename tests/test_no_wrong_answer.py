@@ -286,7 +286,11 @@ def test_the_leroy_subset_is_decided_when_the_recorded_areas_show_both():
 
 
 def test_an_mrss_total_of_zero_decides_the_subset_without_areas():
-    result = _statuses(ssc__mrss={"total": 0})
+    fingers_not_thickened = ELIGIBLE["ssc"]["acr_eular"] | {
+        "skin_thickening_proximal_to_mcp": False,
+        "sclerodactyly": False,
+    }
+    result = _statuses(ssc__mrss={"total": 0}, ssc__acr_eular=fingers_not_thickened)
     assert result["IN05"] == "fail" and result["IN03"] == "fail" and result["EX01"] == "pass"
 
 
@@ -599,3 +603,14 @@ def test_unwilling_to_use_contraception_with_childbearing_potential_unrecorded_i
     assert unrecorded["EX27"] == "unknown"
     assert _statuses(childbearing_potential=True, contraception_agreed=False)["EX27"] == "fail"
     assert _statuses(childbearing_potential=False, contraception_agreed=False)["EX27"] == "pass"
+
+
+def test_thickened_fingers_recorded_for_acr_eular_are_distal_involvement_for_leroy():
+    # only a total is recorded; the back is thickened and so are the fingers: diffuse
+    result = _statuses(ssc__mrss={"total": 15}, ssc__back_skin_thickening=True)
+    assert result["IN03"] == "pass" and result["EX01"] == "pass"
+
+
+def test_an_age_on_the_command_line_is_in_completed_years():
+    with pytest.raises(LabInputError, match="whole years"):
+        check_lab("creatinine", 1.6, "mg/dL", age=46.7, sex="female")

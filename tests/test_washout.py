@@ -330,16 +330,12 @@ def test_nothing_to_wash_out_allows_the_planned_date():
             ["medications[0] (prednisone).frequency", "'hourly-ish'"],
         ),
         (
-            {"medications": [{"name": "methotrexate"}]},
-            ["medications[0] (methotrexate)", "either 'last_dose"],
-        ),
-        (
             {
                 "medications": [
                     {"name": "methotrexate", "last_dose": date(2025, 1, 1), "ongoing": True}
                 ]
             },
-            ["either 'last_dose"],
+            ["medications[0] (methotrexate)", "not both"],
         ),
         (
             {
@@ -353,7 +349,10 @@ def test_nothing_to_wash_out_allows_the_planned_date():
             {"events": [{"kind": "tattoo", "date": date(2025, 1, 1)}]},
             ["events[0] (tattoo).kind = 'tattoo'", "unknown event kind", "live_vaccine"],
         ),
-        ({"events": [{"kind": "live_vaccine"}]}, ["events[0] (live_vaccine)", "either 'date"]),
+        (
+            {"events": [{"kind": "live_vaccine", "ongoing": True}]},
+            ["events[0] (live_vaccine).ongoing", "cannot be ongoing"],
+        ),
         ({"screening": date(2025, 3, 20)}, ["screening 2025-03-20 is after"]),
         ({"planned_randomization": "soon"}, ["planned_randomization", "'soon'"]),
         ({"medicines": []}, ["medicines", "unknown field"]),
@@ -383,3 +382,25 @@ def test_the_input_file_is_read_as_yaml_or_json(tmp_path):
 def test_a_steroid_without_its_route_is_unknown():
     entry, _ = _one(name="prednisone", ongoing=True, dose="5 mg", frequency="daily")
     assert entry.status == "unknown" and "route" in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"name": "methotrexate"}, "unknown"),  # a window: the date decides
+        ({"name": "rituximab"}, "fail"),  # for life: the date cannot matter
+        ({"name": "etanercept"}, "unknown"),
+        ({"name": "prednisone", "dose": "5 mg", "frequency": "daily", "route": "oral"}, "pass"),
+        ({"name": "prednisone", "dose": "20 mg", "frequency": "daily", "route": "oral"}, "unknown"),
+        ({"name": "hydrocortisone", "dose": "20 mg", "route": "topical"}, "pass"),
+    ],
+)
+def test_a_medicine_without_a_date_is_decided_only_where_the_date_cannot_matter(entry, expected):
+    result = _check(medications=[entry])
+    assert result.entries[0].status == expected, result.entries[0].reason
+
+
+@pytest.mark.parametrize("kind", ["live_vaccine", "major_surgery", "oral_antibiotics"])
+def test_an_event_without_a_date_is_unknown(kind):
+    entry = _check(events=[{"kind": kind}]).entries[0]
+    assert entry.status == "unknown" and "no date recorded" in entry.reason
