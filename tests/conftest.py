@@ -1,7 +1,8 @@
-"""Shared helpers: variants of the real study.yaml with one thing changed."""
+"""Shared helpers: variants of the real study.yaml with one thing changed; no silent skip in CI."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,3 +32,15 @@ def study_variant(tmp_path: Path, study_text: str) -> Callable[[str, str], Path]
         return path
 
     return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
+    """In CI (CI=true) a skipped test fails: what CI does not run, it has not checked (the
+    registry text beside the project, Chromium, a built book must all be there)."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {reason}"

@@ -7,9 +7,11 @@ import pytest
 from tests.built.test_built_book import HTML, _text
 from tests.test_privacy import personal_data
 
-pytestmark = pytest.mark.skipif(
-    not (HTML / "index.html").exists(), reason="the book is not built: run `make book` first"
-)
+
+@pytest.fixture(autouse=True, scope="module")
+def _the_book_is_built() -> None:
+    if not (HTML / "index.html").exists():
+        pytest.fail("the book is not built: run `make book` first", pytrace=False)
 
 
 def test_no_phone_numbers_email_addresses_or_identity_numbers_in_any_page():
