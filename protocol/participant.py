@@ -214,6 +214,16 @@ class Attestation(_Record):
 
 ATTESTED_CRITERIA = ("IN07", "EX16", "EX30")
 
+#: The oldest age at screening accepted (an older one is a mistyped birth date).
+MAXIMUM_PLAUSIBLE_AGE = 120
+
+
+def age_in_years(birth: datetime.date, on: datetime.date) -> int:
+    """Completed years (dateutil; the same count as the screening engine's)."""
+    from dateutil.relativedelta import relativedelta
+
+    return relativedelta(on, birth).years
+
 
 class Attestations(_Record):
     IN07: Attestation | None = Field(None, description="Able to render informed consent")
@@ -284,6 +294,7 @@ class ParticipantRecord(_Record):
             problems.append(f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth")
         problems += self._contradictions()
         problems += self._dates_not_after_screening()
+        problems += self._dates_not_before_birth()
         if self.labs.egfr is not None and self.labs.creatinine is not None:
             problems.append("labs: give egfr or creatinine, not both")
         if problems:
@@ -321,6 +332,35 @@ class ParticipantRecord(_Record):
                         f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
                         f"ssc.mrss.areas.{finger} = {getattr(areas, finger)} (thickened fingers)"
                     )
+        return problems
+
+    def _dates_not_before_birth(self) -> list[str]:
+        """Nothing happens before birth, and nobody is screened older than 120 (implausible)."""
+        birth = self.dates.birth
+        if birth is None:
+            return []
+        problems = []
+        screening = self.dates.screening
+        if screening is not None and age_in_years(birth, screening) > MAXIMUM_PLAUSIBLE_AGE:
+            problems.append(
+                f"dates.birth = {birth}: {age_in_years(birth, screening)} years old at screening "
+                f"is implausible (at most {MAXIMUM_PLAUSIBLE_AGE}); check the birth date"
+            )
+        dated = [
+            (f"medications[{i}].{field}", getattr(m, field))
+            for i, m in enumerate(self.medications or [])
+            for field in ("start", "last_dose")
+        ]
+        dated += [(f"events[{i}].date", e.date) for i, e in enumerate(self.events or [])]
+        dated += [
+            (f"history.malignancies[{i}].date", m.date)
+            for i, m in enumerate(self.history.malignancies or [])
+        ]
+        problems += [
+            f"{path} = {value} is before dates.birth = {birth}"
+            for path, value in dated
+            if value is not None and value < birth
+        ]
         return problems
 
     def _dates_not_after_screening(self) -> list[str]:

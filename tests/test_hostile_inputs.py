@@ -1570,7 +1570,9 @@ def screen_rows() -> Iterator[Row]:
     ]:
         yield row(f"decided-{id}", data, exit, fragment)
 
-    yield row("born-1900", _set(CASE01, ("dates", "birth"), date(1900, 1, 1)), 1, "IN01")
+    # 125 years old at screening is an implausible age, refused like an implausible lab value
+    yield row("born-1900", _set(CASE01, ("dates", "birth"), date(1900, 1, 1)), 2, "implausible")
+    yield row("born-1905", _set(CASE01, ("dates", "birth"), date(1905, 3, 3)), 1, "IN01")
     yield row("medications-none", _set(CASE01, ("medications",), []), 0, "ELIGIBLE")
     yield row("medications-unrecorded", _set(CASE01, ("medications",), _DELETE), 3, "medications")
     yield row("events-none", _set(CASE01, ("events",), []), 0, "ELIGIBLE")

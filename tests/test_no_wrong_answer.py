@@ -614,3 +614,24 @@ def test_thickened_fingers_recorded_for_acr_eular_are_distal_involvement_for_ler
 def test_an_age_on_the_command_line_is_in_completed_years():
     with pytest.raises(LabInputError, match="whole years"):
         check_lab("creatinine", 1.6, "mg/dL", age=46.7, sex="female")
+
+
+@pytest.mark.parametrize(
+    ("birth", "accepted"),
+    [(date(1905, 3, 3), True), (date(1904, 3, 4), True), (date(1904, 3, 3), False)],
+)
+def test_an_age_over_120_at_screening_is_refused_as_implausible(birth, accepted):
+    # screening 2025-03-03: born 1905-03-03 has just turned 120, born 1904-03-04 is 120 for one
+    # more day (both accepted; IN01 fails), born 1904-03-03 turns 121 that day (refused)
+    data = _record(dates__birth=birth)
+    if accepted:
+        assert screen(parse_record(data, "record")).verdict == "not_eligible"
+    else:
+        with pytest.raises(ProtocolDataError, match="implausible"):
+            parse_record(data, "record")
+
+
+def test_a_dose_or_event_before_birth_is_bad_input():
+    meds = [{"name": "methotrexate", "last_dose": date(1970, 1, 1)}]
+    with pytest.raises(ProtocolDataError, match=r"is before dates\.birth"):
+        parse_record(_record(medications=meds), "record")
