@@ -5,8 +5,9 @@
   presentations and the (assumed) visit schedule. Each has its study.yaml key.
 - *Implemented by* names the function that applies the rule (checked importable by a test).
 - *Tests* are found by reading the test files (``ast``, nothing is run): a test is tagged
-  ``@pytest.mark.traces("lab_analytes.hemoglobin", ...)``; a tag covers its key and every key
-  under it (``"lab_analytes"`` covers all analytes).
+  ``@pytest.mark.traces("lab_analytes.hemoglobin", ...)``. A rule counts as tested only by a test
+  tagged with its own key: a parent tag (``"lab_analytes"``, ``"criteria"``) says what a test is
+  about but proves no single rule is tested.
 - *Page* is the chapter that shows the rule, and ``shown`` the text that must appear on it.
 
 ``tests/test_traceability.py`` fails when a rule has no test or no page.
@@ -205,9 +206,5 @@ def trace(test_dir: Path, study: Study | None = None) -> list[Rule]:
     found = rules(study)
     tags = tagged_tests(test_dir)
     for rule in found:
-        rule.tests = sorted(
-            test
-            for test, keys in tags.items()
-            if any(rule.key == k or rule.key.startswith(k + ".") for k in keys)
-        )
+        rule.tests = sorted(test for test, keys in tags.items() if rule.key in keys)
     return found

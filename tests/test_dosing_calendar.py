@@ -256,6 +256,11 @@ def test_a_refused_file_is_one_line_for_people(tmp_path):
 # -- dispensing and adherence -----------------------------------------------------------------
 
 
+@pytest.mark.traces(
+    "presentations.telitacicept.vial",
+    "presentations.mycophenolate_mofetil.tablet",
+    "presentations.mycophenolate_mofetil.capsule",
+)
 def test_presentations_and_units_per_dose():
     vial = presentations_for("telitacicept")[0]
     assert units_per_dose(_regimen("telitacicept"), vial) == 2  # 160 mg from 80 mg vials

@@ -48,6 +48,17 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "unit", "side"), CASES)
+@pytest.mark.traces(
+    "lab_analytes.hemoglobin",
+    "lab_analytes.wbc",
+    "lab_analytes.neutrophils",
+    "lab_analytes.platelets",
+    "lab_analytes.egfr",
+    "lab_analytes.iga",
+    "lab_analytes.igg",
+    "lab_analytes.fvc",
+    "lab_analytes.dlco",
+)
 def test_every_direct_threshold_in_every_accepted_unit(name, unit, side):
     analyte = analytes()[name]
     at = _threshold_in(analyte, unit)
@@ -67,6 +78,11 @@ def test_every_direct_threshold_in_every_accepted_unit(name, unit, side):
         for uln_unit in analyte.accepted_units
         for side in ("below", "at", "above")
     ],
+)
+@pytest.mark.traces(
+    "lab_analytes.alt",
+    "lab_analytes.ast",
+    "lab_analytes.total_bilirubin",
 )
 def test_every_uln_threshold_with_value_and_uln_in_every_accepted_unit(name, unit, uln_unit, side):
     analyte = analytes()[name]
@@ -277,6 +293,10 @@ def _creatinine_at_egfr_40(age: float, female: bool) -> float:
 @pytest.mark.parametrize("female", [True, False])
 @pytest.mark.parametrize("side", ["below", "at", "above"])
 @pytest.mark.parametrize("unit", ["mg/dL", "µmol/L"])
+@pytest.mark.traces(
+    "lab_analytes.creatinine",
+    "lab_analytes.egfr",
+)
 def test_creatinine_boundary_at_egfr_40(female, side, unit):
     scr = _creatinine_at_egfr_40(60, female)
     # a higher creatinine is a lower eGFR: "below" the eGFR threshold is above this creatinine

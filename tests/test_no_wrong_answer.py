@@ -426,6 +426,9 @@ TRIAL_END = RANDOMIZATION + timedelta(weeks=48)
         (RANDOMIZATION - timedelta(weeks=8) - DAY, "pass"),
     ],
 )
+@pytest.mark.traces(
+    "exposure_events.planned_major_surgery",
+)
 def test_a_planned_surgery_excludes_when_it_falls_in_the_trial_period(planned, expected):
     result = _washout(events=[{"kind": "planned_major_surgery", "date": planned}], screening=None)
     assert result.entries[0].status == expected, result.entries[0].reason

@@ -17,6 +17,11 @@ def _regimen(**changes):
     return Regimen(**{**regimen.__dict__, **changes})
 
 
+@pytest.mark.traces(
+    "interventions.telitacicept.dose",
+    "interventions.telitacicept.frequency",
+    "interventions.telitacicept.duration",
+)
 def test_telitacicept_is_48_weekly_injections_of_160_mg():
     study = load_study()
     regimen = Regimen.from_intervention(study.intervention("telitacicept"), study)
@@ -27,6 +32,11 @@ def test_telitacicept_is_48_weekly_injections_of_160_mg():
     assert offsets[0] == Quantity(0, "week") and offsets[-1].to("week").magnitude == 47
 
 
+@pytest.mark.traces(
+    "interventions.mycophenolate_mofetil.dose",
+    "interventions.mycophenolate_mofetil.frequency",
+    "interventions.mycophenolate_mofetil.duration",
+)
 def test_mmf_is_672_doses_of_half_a_gram_1_g_a_day():
     study = load_study()
     regimen = Regimen.from_intervention(study.intervention("mycophenolate_mofetil"), study)
@@ -36,6 +46,9 @@ def test_mmf_is_672_doses_of_half_a_gram_1_g_a_day():
     assert regimen.interval.to("hour").magnitude == pytest.approx(12)
 
 
+@pytest.mark.traces(
+    "dosing_rules.dose_at_end_of_treatment",
+)
 def test_dosing_at_the_end_of_treatment_adds_one_administration():
     assert _regimen(dose_at_end_of_treatment=True).administration_count == 49
     assert _regimen(dose_at_end_of_treatment=True).cumulative_dose.to("g").magnitude == (

@@ -37,3 +37,24 @@ def test_tags_name_only_keys_that_exist():
     for test, tags in tagged_tests(REPO / "tests").items():
         for tag in tags:
             assert tag in prefixes, f"{test} is tagged {tag!r}, which is no study.yaml rule"
+
+
+def test_a_parent_tag_does_not_count_as_a_test_of_a_rule(tmp_path):
+    """The traceability check itself can fail: with only a parent tag, a rule has no test."""
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_parent.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.traces('lab_analytes', 'criteria')\n"
+        "def test_something():\n    pass\n"
+    )
+    traced = {rule.key: rule.tests for rule in trace(tests)}
+    assert traced["lab_analytes.hemoglobin"] == [] and traced["criteria.EX01"] == []
+    (tests / "test_own.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.traces('lab_analytes.hemoglobin')\n"
+        "def test_haemoglobin():\n    pass\n"
+    )
+    traced = {rule.key: rule.tests for rule in trace(tests)}
+    assert traced["lab_analytes.hemoglobin"] == ["tests/test_own.py::test_haemoglobin"]
+    assert traced["lab_analytes.wbc"] == []

@@ -73,6 +73,17 @@ WINDOW_EVENTS = [e for e in load_study().exposure_events if e.rule == "window"]
 
 @pytest.mark.parametrize("side", ["outside", "on", "inside"])
 @pytest.mark.parametrize(("group", "drug"), WINDOW_CLASSES, ids=lambda v: getattr(v, "id", None))
+@pytest.mark.traces(
+    "medication_classes.immunosuppressants",
+    "medication_classes.cyclophosphamide",
+    "medication_classes.antifibrotics",
+    "medication_classes.tyrosine_kinase_inhibitors",
+    "medication_classes.ivig",
+    "medication_classes.anakinra",
+    "medication_classes.ixekizumab",
+    "medication_classes.tnf_and_other_8_week_biologics",
+    "medication_classes.jak_inhibitors",
+)
 def test_every_medicine_window_at_its_boundary(group, drug, side):
     anchor = RANDOMIZATION if group.anchor == "randomization" else SCREENING
     start = window_start(anchor, group.window.value)
@@ -89,6 +100,14 @@ def test_every_medicine_window_at_its_boundary(group, drug, side):
 
 @pytest.mark.parametrize("side", ["outside", "on", "inside"])
 @pytest.mark.parametrize("event", WINDOW_EVENTS, ids=lambda e: e.kind)
+@pytest.mark.traces(
+    "exposure_events.major_surgery",
+    "exposure_events.live_vaccine",
+    "exposure_events.investigational_drug",
+    "exposure_events.hospitalised_infection",
+    "exposure_events.iv_antibiotics",
+    "exposure_events.oral_antibiotics",
+)
 def test_every_event_window_at_its_boundary(event, side):
     anchor = RANDOMIZATION if event.anchor == "randomization" else SCREENING
     start = window_start(anchor, event.window.value)
@@ -158,6 +177,10 @@ STEROIDS = [
 
 @pytest.mark.parametrize("side", ["below", "at", "above"])
 @pytest.mark.parametrize("steroid", STEROIDS, ids=lambda d: d.name)
+@pytest.mark.traces(
+    "medication_classes.corticosteroids",
+    "corticosteroid_rule.daily_limit",
+)
 def test_each_steroids_prednisone_equivalent_at_10_mg_a_day(steroid, side):
     # 10 mg prednisone = 2 x the dose equivalent to 5 mg prednisone
     equivalent_mg = steroid.prednisone_5mg_equivalent.value.to("mg").magnitude
@@ -255,12 +278,19 @@ def test_an_unnamed_member_of_an_open_class_gets_the_class_window_with_a_note():
     assert any("not named in the record" in note for note in entry.notes)
 
 
+@pytest.mark.traces(
+    "medication_classes.other_biologics",
+)
 def test_a_biologic_without_a_window_in_the_record_is_unknown():
     entry, _ = _one(name="etanercept", last_dose=date(2024, 1, 1))
     assert entry.status == "unknown" and "gives no window" in entry.reason
 
 
 @pytest.mark.parametrize("name", ["rituximab", "belimumab", "ocrelizumab", "alemtuzumab"])
+@pytest.mark.traces(
+    "medication_classes.b_cell_depleting",
+    "medication_classes.cell_depletion",
+)
 def test_lifetime_exclusions_make_randomization_never(name):
     entry, result = _one(name=name, last_dose=date(2010, 1, 1))
     assert entry.status == "fail" and entry.lifetime
