@@ -123,13 +123,14 @@ def test_every_uln_threshold_with_value_and_uln_in_every_accepted_unit(name, uni
 )
 def test_conversions_match_the_published_factors(name, value, unit, in_protocol_unit):
     result = check_lab(name, value, unit)
-    assert result.value_in_protocol_unit == pytest.approx(in_protocol_unit, rel=1e-4)
+    # the published factors are the conversions (PI29): exact, not "about"
+    assert result.value_in_protocol_unit == pytest.approx(in_protocol_unit, rel=1e-9)
 
 
 def test_bilirubin_and_enzyme_factors():
     # 1 mg/dL bilirubin = 17.1 µmol/L: a value of 17.1 µmol/L with a ULN of 1 mg/dL is 1 x ULN
     result = check_lab("total_bilirubin", 17.1, "µmol/L", uln=1, uln_unit="mg/dL")
-    assert result.value_in_protocol_unit == pytest.approx(1.0, rel=1e-3)
+    assert result.value_in_protocol_unit == pytest.approx(1.0, rel=1e-9) and result.on_boundary
     # 1 µkat/L = 60 U/L
     result = check_lab("alt", 1, "µkat/L", uln=60, uln_unit="U/L")
     assert result.value_in_protocol_unit == pytest.approx(1.0)
