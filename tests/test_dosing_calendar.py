@@ -253,6 +253,277 @@ def test_a_refused_file_is_one_line_for_people(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+# -- calendar rules against dates written by hand --------------------------------------------
+#
+# Every expected date below was worked out by hand from the documented conventions (study day 1
+# is randomization, day d >= 1 is randomization + (d - 1) days, day -1 the day before
+# randomization, no day 0; weeks are 7 days; study.yaml visit_schedule and dosing_rules), never
+# by the code under test. 2025-03-17 is a Monday in a common year; 2024-02-29 is a leap day, so
+# its schedule crosses the end of a 29-day February and ends in a common year.
+
+LEAP_DAY = date(2024, 2, 29)
+
+# randomization -> visit id -> (target, first day of the window, last day of the window)
+HAND_VISITS = {
+    RANDOMIZATION: {
+        "screening": ("2025-02-17", "2025-02-17", "2025-03-16"),  # day -28, P0D..P27D
+        "randomization": ("2025-03-17", "2025-03-17", "2025-03-17"),  # day 1, no window
+        "week_4": ("2025-04-14", "2025-04-11", "2025-04-17"),  # day 29, +/- 3 days
+        "week_8": ("2025-05-12", "2025-05-09", "2025-05-15"),  # day 57, +/- 3 days
+        "week_12": ("2025-06-09", "2025-06-02", "2025-06-16"),  # day 85, +/- 7 days
+        "week_16": ("2025-07-07", "2025-06-30", "2025-07-14"),
+        "week_20": ("2025-08-04", "2025-07-28", "2025-08-11"),
+        "week_24": ("2025-09-01", "2025-08-25", "2025-09-08"),
+        "week_28": ("2025-09-29", "2025-09-22", "2025-10-06"),
+        "week_32": ("2025-10-27", "2025-10-20", "2025-11-03"),
+        "week_36": ("2025-11-24", "2025-11-17", "2025-12-01"),
+        "week_40": ("2025-12-22", "2025-12-15", "2025-12-29"),
+        "week_44": ("2026-01-19", "2026-01-12", "2026-01-26"),
+        "week_48": ("2026-02-16", "2026-02-09", "2026-02-23"),  # day 337, +/- 7 days
+        "follow_up": ("2026-03-16", "2026-03-09", "2026-03-23"),  # day 365, +/- 7 days
+    },
+    LEAP_DAY: {
+        "screening": ("2024-02-01", "2024-02-01", "2024-02-28"),
+        "randomization": ("2024-02-29", "2024-02-29", "2024-02-29"),
+        "week_4": ("2024-03-28", "2024-03-25", "2024-03-31"),
+        "week_8": ("2024-04-25", "2024-04-22", "2024-04-28"),
+        "week_12": ("2024-05-23", "2024-05-16", "2024-05-30"),
+        "week_16": ("2024-06-20", "2024-06-13", "2024-06-27"),
+        "week_20": ("2024-07-18", "2024-07-11", "2024-07-25"),
+        "week_24": ("2024-08-15", "2024-08-08", "2024-08-22"),
+        "week_28": ("2024-09-12", "2024-09-05", "2024-09-19"),
+        "week_32": ("2024-10-10", "2024-10-03", "2024-10-17"),
+        "week_36": ("2024-11-07", "2024-10-31", "2024-11-14"),
+        "week_40": ("2024-12-05", "2024-11-28", "2024-12-12"),
+        "week_44": ("2025-01-02", "2024-12-26", "2025-01-09"),  # the window spans new year
+        "week_48": ("2025-01-30", "2025-01-23", "2025-02-06"),
+        "follow_up": ("2025-02-27", "2025-02-20", "2025-03-06"),  # across a 28-day February
+    },
+}
+
+# randomization -> (2nd injection, last (48th) injection = +329 days, last MMF day = +335 days,
+# the MMF course's exclusive DTEND = +336 days = the week-48 visit)
+HAND_DOSES = {
+    RANDOMIZATION: ("2025-03-24", "2026-02-09", "2026-02-15", "2026-02-16"),
+    LEAP_DAY: ("2024-03-07", "2025-01-23", "2025-01-29", "2025-01-30"),
+}
+
+
+@pytest.mark.traces("visit_schedule")
+@pytest.mark.parametrize(
+    ("randomization", "day", "expected"),
+    [
+        (RANDOMIZATION, 1, "2025-03-17"),  # day 1 is randomization itself
+        (RANDOMIZATION, 2, "2025-03-18"),
+        (RANDOMIZATION, -1, "2025-03-16"),  # the day before: there is no day 0
+        (RANDOMIZATION, -28, "2025-02-17"),  # the screening visit
+        (RANDOMIZATION, 29, "2025-04-14"),  # week 4: exactly 4 weeks after randomization
+        (RANDOMIZATION, 337, "2026-02-16"),  # week 48
+        (RANDOMIZATION, 365, "2026-03-16"),  # follow-up, week 52
+        (LEAP_DAY, 1, "2024-02-29"),
+        (LEAP_DAY, 2, "2024-03-01"),
+        (LEAP_DAY, -1, "2024-02-28"),
+        (LEAP_DAY, -28, "2024-02-01"),
+        (LEAP_DAY, 29, "2024-03-28"),
+        (LEAP_DAY, 337, "2025-01-30"),
+        (LEAP_DAY, 365, "2025-02-27"),
+    ],
+)
+def test_study_days_against_dates_written_by_hand(randomization, day, expected):
+    assert study_day_date(randomization, day).isoformat() == expected
+
+
+@pytest.mark.traces("visit_schedule")
+@pytest.mark.parametrize("randomization", [RANDOMIZATION, LEAP_DAY])
+def test_every_visit_target_and_window_against_dates_written_by_hand(randomization):
+    found = {
+        v.visit.id: (v.target.isoformat(), v.earliest.isoformat(), v.latest.isoformat())
+        for v in visit_dates(randomization)
+    }
+    assert found == HAND_VISITS[randomization]
+
+
+RANDOMIZATION_ACTIVITIES = (
+    "eligibility, mrss, labs, pregnancy_test, dispensing, first_injection_on_site"
+)
+WEEK_4_ACTIVITIES = "mrss, labs, dispensing, accountability, adverse_events"
+WEEK_48_ACTIVITIES = (
+    "mrss, labs, pulmonary_function, pregnancy_test, accountability, adverse_events"
+)
+TELITACICEPT = "Telitacicept 160 mg subcutaneous"
+MMF_MORNING = "Mycophenolate Mofetil 0.5 g oral (morning)"
+MMF_EVENING = "Mycophenolate Mofetil 0.5 g oral (evening)"
+
+
+@pytest.mark.traces(
+    "visit_schedule",
+    "interventions.telitacicept.frequency",
+    "interventions.mycophenolate_mofetil.frequency",
+    "dosing_rules.dose_at_end_of_treatment",
+)
+def test_rows_of_a_shared_day_come_in_the_documented_order():
+    # The rule (Calendar.rows, regimens_for_arm): rows go by date; on a shared day the visit
+    # comes first, then the doses, in the order the record lists the arm's interventions
+    # (telitacicept, then mycophenolate mofetil), each intervention's doses in their time of day
+    # (morning before evening). The CSV file lists them in that order.
+    calendar = build_calendar("telitacicept_mmf", RANDOMIZATION)
+    rows = list(csv.DictReader(io.StringIO(calendar_csv(calendar))))
+
+    def day(iso):
+        return [(r["kind"], r["what"], r["window"], r["detail"]) for r in rows if r["date"] == iso]
+
+    assert day("2025-02-17") == [  # screening, day -28: its visit only
+        (
+            "visit",
+            "Screening",
+            "2025-02-17 to 2025-03-16",
+            "consent, eligibility, mrss, labs, pregnancy_test, pulmonary_function",
+        )
+    ]
+    assert day("2025-03-16") == []  # day -1: nothing
+    assert day("2025-03-17") == [  # day 1
+        ("visit", "Randomization (day 1)", "2025-03-17 to 2025-03-17", RANDOMIZATION_ACTIVITIES),
+        ("dose", TELITACICEPT, "", "dose 1, study day 1"),
+        ("dose", MMF_MORNING, "", "dose 1, study day 1"),
+        ("dose", MMF_EVENING, "", "dose 2, study day 1"),
+    ]
+    assert day("2025-04-14") == [  # week 4 = day 29: injection 5, tablets 2 x 28 + 1 and + 2
+        ("visit", "Week 4", "2025-04-11 to 2025-04-17", WEEK_4_ACTIVITIES),
+        ("dose", TELITACICEPT, "", "dose 5, study day 29"),
+        ("dose", MMF_MORNING, "", "dose 57, study day 29"),
+        ("dose", MMF_EVENING, "", "dose 58, study day 29"),
+    ]
+    assert day("2026-02-09") == [  # day 330 = randomization + 47 weeks: the last injection
+        ("dose", TELITACICEPT, "", "dose 48, study day 330"),
+        ("dose", MMF_MORNING, "", "dose 659, study day 330"),
+        ("dose", MMF_EVENING, "", "dose 660, study day 330"),
+    ]
+    assert day("2026-02-15") == [  # day 336: the last tablets
+        ("dose", MMF_MORNING, "", "dose 671, study day 336"),
+        ("dose", MMF_EVENING, "", "dose 672, study day 336"),
+    ]
+    assert day("2026-02-16") == [  # week 48 = day 337: a visit, no dose (dosing_rules)
+        ("visit", "Week 48 (end of treatment)", "2026-02-09 to 2026-02-23", WEEK_48_ACTIVITIES)
+    ]
+    # without the daily detail (the book's table) the same order, without the tablets
+    brief = [(r["date"], r["kind"], r["what"]) for r in calendar.rows(daily_detail=False)]
+    assert brief[:4] == [
+        ("2025-02-17", "visit", "Screening"),
+        ("2025-03-17", "visit", "Randomization (day 1)"),
+        ("2025-03-17", "dose", TELITACICEPT),
+        ("2025-03-24", "dose", TELITACICEPT),
+    ]
+
+
+def _ics_events(arm, randomization):
+    """The VEVENTs of the .ics bytes, parsed by the icalendar package, by kind."""
+    events = ICalendar.from_ical(calendar_ics(build_calendar(arm, randomization))).walk("VEVENT")
+    visits, injections, courses = {}, [], []
+    for event in events:
+        uid = str(event["UID"])
+        assert uid.endswith("@nct06375005.protocol-book")
+        if "-visit-" in uid:
+            visits[uid.split("-visit-")[1].split("@")[0]] = event
+        elif "-telitacicept-" in uid:
+            injections.append(event)
+        else:
+            assert uid.endswith("-course@nct06375005.protocol-book"), uid
+            courses.append(event)
+    return events, visits, injections, courses
+
+
+def _all_day(event):
+    """(first day, exclusive end) of an all-day event, which has DATE values, not DATE-TIMEs."""
+    start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+    assert type(start) is date and type(end) is date  # not a datetime (a date subclass)
+    assert event["DTSTART"].params["VALUE"] == "DATE" == event["DTEND"].params["VALUE"]
+    return start.isoformat(), end.isoformat()
+
+
+@pytest.mark.traces("visit_schedule")
+@pytest.mark.parametrize("arm", ["telitacicept_mmf", "mmf"])
+@pytest.mark.parametrize("randomization", [RANDOMIZATION, LEAP_DAY])
+def test_ics_visit_events_against_dates_written_by_hand(arm, randomization):
+    # Each visit is one all-day event on its target day (RFC 5545: DTEND is the day after it,
+    # exclusive); its window, first and last day, is written in the description.
+    _, visits, _, _ = _ics_events(arm, randomization)
+    assert set(visits) == set(HAND_VISITS[randomization])
+    for visit_id, (target, first, last) in HAND_VISITS[randomization].items():
+        event = visits[visit_id]
+        day_after = (date.fromisoformat(target) + timedelta(days=1)).isoformat()
+        assert _all_day(event) == (target, day_after), visit_id
+        assert str(event["DESCRIPTION"]).startswith(f"Window {first} to {last}. "), visit_id
+
+
+@pytest.mark.traces("visit_schedule")
+@pytest.mark.parametrize(
+    ("randomization", "dtends"),
+    [
+        (RANDOMIZATION, ("2025-02-18", "2025-03-18", "2026-02-17", "2026-03-17")),
+        (LEAP_DAY, ("2024-02-02", "2024-03-01", "2025-01-31", "2025-02-28")),
+    ],
+)
+def test_ics_visit_dtend_is_the_day_after_written_by_hand(randomization, dtends):
+    # The same rule at the edges of the schedule, each DTEND typed out rather than target + 1:
+    # screening (day -28), randomization (day 1: DTEND is day 2, 1 March after a leap day),
+    # week 48 (day 337) and follow-up (day 365).
+    _, visits, _, _ = _ics_events("telitacicept_mmf", randomization)
+    found = tuple(
+        _all_day(visits[v])[1] for v in ("screening", "randomization", "week_48", "follow_up")
+    )
+    assert found == dtends
+
+
+@pytest.mark.traces(
+    "interventions.telitacicept.frequency",
+    "interventions.telitacicept.duration",
+    "interventions.mycophenolate_mofetil.duration",
+    "dosing_rules.dose_at_end_of_treatment",
+)
+@pytest.mark.parametrize("randomization", [RANDOMIZATION, LEAP_DAY])
+def test_ics_dose_events_against_dates_written_by_hand(randomization):
+    events, visits, injections, courses = _ics_events("telitacicept_mmf", randomization)
+    second, last_injection, last_tablet, course_end = HAND_DOSES[randomization]
+    day_1 = randomization.isoformat()
+    assert len(events) == 64  # 15 visits + 48 injections + 1 MMF course
+    assert (len(visits), len(injections), len(courses)) == (15, 48, 1)
+    spans = sorted(_all_day(e) for e in injections)
+    assert spans[0][0] == day_1  # the first injection on the day of randomization
+    assert spans[1][0] == second  # then one week later
+    assert spans[-1][0] == last_injection  # randomization + 47 weeks = + 329 days
+    assert len({start for start, _ in spans}) == 48  # 48 different days
+    for start, end in spans:  # each injection is a single day
+        assert date.fromisoformat(end) - date.fromisoformat(start) == timedelta(days=1)
+        assert date.fromisoformat(start).weekday() == randomization.weekday()  # weekly
+    (course,) = courses
+    assert _all_day(course) == (day_1, course_end)  # + 335 days inclusive, DTEND + 336 days
+    assert str(course["SUMMARY"]).endswith(f", {day_1} to {last_tablet}")
+    assert course_end == _all_day(visits["week_48"])[0]  # the course ends as week 48 begins
+
+
+@pytest.mark.traces("visit_schedule", "interventions.telitacicept.duration")
+@pytest.mark.parametrize(
+    ("arm", "count"),
+    [("telitacicept_mmf", 64), ("mmf", 16)],  # 15 visits + 48 injections + 1 course; no injection
+)
+@pytest.mark.parametrize(
+    ("randomization", "screening_start", "after_follow_up_window"),
+    [
+        (RANDOMIZATION, "2025-02-17", "2026-03-24"),  # the follow-up window ends 2026-03-23
+        (LEAP_DAY, "2024-02-01", "2025-03-07"),  # ... ends 2025-03-06
+    ],
+)
+def test_no_event_lies_outside_the_schedule(
+    arm, count, randomization, screening_start, after_follow_up_window
+):
+    events, _, _, _ = _ics_events(arm, randomization)
+    assert len(events) == count
+    spans = [_all_day(e) for e in events]
+    assert min(start for start, _ in spans) == screening_start  # nothing before screening
+    # all-day DTEND is exclusive: no event runs past the last day of the follow-up window
+    assert all(end <= after_follow_up_window for _, end in spans)
+
+
 # -- dispensing and adherence -----------------------------------------------------------------
 
 
