@@ -17,7 +17,7 @@ INPUTS_STAMP := _build/.inputs-stamp
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
 
-.PHONY: book test lint unit nbval built notebooks serve clean venv
+.PHONY: book test lint unit nbval built notebooks serve clean venv mutation
 
 venv: $(INSTALLED)
 
@@ -60,6 +60,13 @@ built: $(INSTALLED)
 ## notebooks: re-execute every chapter in place so its stored outputs are current
 notebooks: $(INSTALLED)
 	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+## mutation: mutation testing of the rule modules (long; not part of `make test`)
+mutation: $(INSTALLED)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-mutation.txt
+	rm -rf mutants
+	time $(BIN)/mutmut run --max-children 2
+	$(PY) tools/mutation_report.py
 
 ## serve: serve the built book on http://127.0.0.1:$(PORT)
 serve:

@@ -27,11 +27,7 @@ pytestmark = pytest.mark.traces(
     "corticosteroid_rule",
     "exposure_events",
     "medication_classes",
-    "criteria.EX08",
-    "criteria.EX11",
-    "criteria.EX23",
-    "criteria.EX24",
-    "criteria.EX27",
+    "criteria",
 )
 
 ELIGIBLE = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text())

@@ -21,21 +21,7 @@ from protocol.washout import (
 )
 
 pytestmark = pytest.mark.traces(
-    "medication_classes",
-    "exposure_events",
-    "corticosteroid_rule",
-    "criteria.EX08",
-    "criteria.EX09",
-    "criteria.EX10",
-    "criteria.EX11",
-    "criteria.EX12",
-    "criteria.EX13",
-    "criteria.EX14",
-    "criteria.EX15",
-    "criteria.EX20",
-    "criteria.EX23",
-    "criteria.EX26",
-    "criteria.EX29",
+    "medication_classes", "exposure_events", "corticosteroid_rule", "criteria"
 )
 
 RANDOMIZATION = date(2025, 3, 17)

@@ -301,3 +301,21 @@ def test_a_lab_of_the_wrong_kind_in_a_record_is_bad_input_not_unknown():
     with pytest.raises(ProtocolDataError, match=r"labs\.hemoglobin\.unit"):
         _screen(labs__hemoglobin={"value": 12, "unit": "U/L"})
     assert analytes()["hemoglobin"].criterion == "EX24"
+
+
+@pytest.mark.traces("criteria.EX12", "medication_classes.ivig")
+@pytest.mark.parametrize(
+    ("days_before", "expected"),
+    [(35, "fail"), (84, "fail"), (85, "pass")],  # PI02: the longer window, 12 weeks = 84 days
+)
+def test_ex12_ivig_through_the_screening_engine(days_before, expected):
+    meds = [{"name": "IVIG", "last_dose": RANDOMIZATION - days_before * DAY}]
+    assert _screen(medications=meds)[1]["EX12"] == expected
+
+
+@pytest.mark.traces("criteria.EX26", "criteria.EX29", "exposure_events.live_vaccine")
+@pytest.mark.parametrize(("days_before", "expected"), [(28, "fail"), (29, "pass")])
+def test_ex26_and_ex29_the_live_vaccine_window_through_the_screening_engine(days_before, expected):
+    events = [{"kind": "live_vaccine", "date": RANDOMIZATION - days_before * DAY}]
+    statuses = _screen(events=events)[1]
+    assert statuses["EX26"] == statuses["EX29"] == expected  # the record repeats it (PI03)

@@ -1,0 +1,206 @@
+"""The classification calculators' exact answers (found by mutation testing of
+protocol/classification.py): the fields they name as missing, their sources and reasons, and the
+LeRoy subsets a recorded mRSS total allows. Expected values are worked out by hand."""
+
+from __future__ import annotations
+
+from dataclasses import astuple
+
+import pytest
+
+from protocol.classification import (
+    acr_eular_range,
+    acr_eular_score,
+    leroy_possible_subsets,
+    leroy_subset,
+    mrss_range,
+    mrss_total,
+)
+from protocol.participant import AcrEularFindings, Mrss, SkinAreas, SscFindings
+from protocol.study import load_study
+
+pytestmark = pytest.mark.traces(
+    "criteria.IN02", "criteria.IN03", "criteria.IN05", "criteria.EX01", "criterion_rules"
+)
+
+AREAS = [area.name for area in load_study().skin_score.value.areas]
+PROXIMAL = [a.name for a in load_study().skin_score.value.areas if a.proximal]
+DISTAL = [a.name for a in load_study().skin_score.value.areas if not a.proximal]
+
+
+def _areas(**grades: int | None) -> SkinAreas:
+    return SkinAreas(**({name: 0 for name in AREAS} | grades))
+
+
+def _ssc(areas=None, total=None, back=None, **items) -> SscFindings:
+    return SscFindings(
+        mrss=Mrss(areas=areas, total=total),
+        back_skin_thickening=back,
+        acr_eular=AcrEularFindings(**items) if items else None,
+    )
+
+
+# -- mRSS ----------------------------------------------------------------------------------
+
+
+def test_mrss_total_names_its_source_and_what_is_missing():
+    assert astuple(mrss_total(None)) == astuple(mrss_total(Mrss())) == (None, "none", ["ssc.mrss"])
+    assert astuple(mrss_total(Mrss(total=12))) == (12, "recorded total", [])
+    full = mrss_total(Mrss(areas=_areas(right_hand=2, left_hand=1)))
+    assert (full.total, full.source, full.missing) == (3, "areas", [])
+    partial = mrss_total(Mrss(areas=_areas(right_hand=2, face=None)))
+    assert (partial.total, partial.source, partial.missing) == (
+        None,
+        "areas",
+        ["ssc.mrss.areas.face"],
+    )
+
+
+def test_mrss_range_over_the_ungraded_areas():
+    assert mrss_range(None) == (0, 51)  # 17 areas x 3
+    assert mrss_range(Mrss(total=7)) == (7, 7)
+    # 2 + 1 recorded, two areas ungraded: 3 to 3 + 2 x 3
+    assert mrss_range(Mrss(areas=_areas(right_hand=2, left_hand=1, face=None, abdomen=None))) == (
+        3,
+        9,
+    )
+
+
+# -- ACR/EULAR ------------------------------------------------------------------------------
+
+
+def test_acr_eular_score_with_nothing_recorded():
+    score = acr_eular_score(None)
+    assert (score.total, score.applicable, score.points, score.missing) == (
+        None,
+        None,
+        [],
+        ["ssc.acr_eular"],
+    )
+
+
+def test_acr_eular_score_points_and_applicability():
+    findings = AcrEularFindings(
+        **{item: False for item in load_study().acr_eular_2013.value.item_names}
+        | {
+            "raynaud": True,
+            "sclerodactyly": True,
+            "puffy_fingers": True,
+            "skin_thickening_sparing_fingers": False,
+            "better_explained_by_other_disorder": False,
+        }
+    )
+    score = acr_eular_score(findings)
+    assert score.total == 7 and score.applicable is True and score.missing == []  # 4 + 3
+    assert sum(points for _, points in score.points) == 7
+    unsure = findings.model_copy(update={"better_explained_by_other_disorder": None})
+    assert acr_eular_score(unsure).applicable is None
+
+
+def test_acr_eular_range_names_missing_items_and_flags():
+    result = acr_eular_range(AcrEularFindings(raynaud=True, puffy_fingers=False))
+    assert result.lowest == 3  # Raynaud's
+    # every category at its highest: 9 + 4 + 3 + 2 + 2 + 2 + 3 + 3 = 28, with puffy fingers
+    # recorded absent (sclerodactyly still possible)
+    assert result.highest == 28
+    assert "ssc.acr_eular.telangiectasia" in result.missing_items
+    assert "ssc.acr_eular.puffy_fingers" not in result.missing_items
+    assert result.missing_flags == [
+        "ssc.acr_eular.skin_thickening_sparing_fingers",
+        "ssc.acr_eular.better_explained_by_other_disorder",
+    ]
+    assert [p for _, p in result.points] == [0, 0, 0, 0, 0, 0, 3, 0]
+
+
+# -- LeRoy ----------------------------------------------------------------------------------
+
+
+def test_leroy_subset_reasons_and_missing_fields():
+    assert astuple(leroy_subset(SscFindings())) == (
+        None,
+        "the subset needs the graded mRSS areas",
+        ["ssc.mrss.areas"],
+    )
+    partial = astuple(leroy_subset(_ssc(areas=_areas(face=None))))
+    assert partial == (None, "the subset needs all 17 graded areas", ["ssc.mrss.areas.face"])
+    both = astuple(leroy_subset(_ssc(areas=_areas(right_upper_arm=1, right_hand=1))))
+    assert both == (
+        "diffuse",
+        "proximal involvement (right_upper_arm) and distal involvement",
+        [],
+    )
+    unknown_back = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1))))
+    assert unknown_back == (
+        None,
+        "no proximal mRSS area is involved; whether the back is involved is not recorded",
+        ["ssc.back_skin_thickening"],
+    )
+    back = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1), back=True)))
+    assert back == ("diffuse", "back (trunk) involvement and distal involvement", [])
+    limited = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1, left_foot=2), back=False)))
+    assert limited == ("limited", "distal involvement only (right_hand, left_foot)", [])
+    none = astuple(leroy_subset(_ssc(areas=_areas(), back=False)))
+    assert none == ("no skin thickening", "no distal skin involvement is graded", [])
+
+
+@pytest.mark.parametrize(
+    ("areas", "total", "back", "expected"),
+    [
+        # a grade of exactly 1 is involvement, proximal and distal alike
+        ({"right_upper_arm": 1, "right_hand": 1}, None, False, {"diffuse"}),
+        ({"right_hand": 1}, None, False, {"limited"}),
+        ({"right_upper_arm": 1}, None, False, {"proximal only"}),
+        ({}, None, False, {"no skin thickening"}),
+        # one proximal and one distal area ungraded, the others 0, and a total of 1: one of them
+        # is graded 1 and the other 0
+        ({"right_upper_arm": None, "right_hand": None}, 1, False, {"limited", "proximal only"}),
+        # total 4 over one proximal and one distal area (each at most 3): both are involved
+        ({"right_upper_arm": None, "right_hand": None}, 4, False, {"diffuse"}),
+        # total 3: 3 + 0, 2 + 1, 1 + 2 or 0 + 3
+        (
+            {"right_upper_arm": None, "right_hand": None},
+            3,
+            False,
+            {"diffuse", "limited", "proximal only"},
+        ),
+        # recorded grades count against the total: 2 recorded + 2 left over for two areas
+        (
+            {"right_hand": 2, "right_upper_arm": None, "left_hand": None},
+            4,
+            False,
+            {"diffuse", "limited"},
+        ),
+        # nothing ungraded left over: the total adds nothing
+        ({"right_hand": 2, "right_upper_arm": None}, 2, False, {"limited"}),
+        # ungraded without a total: either way
+        ({"right_hand": None}, None, False, {"limited", "no skin thickening"}),
+        ({"right_hand": 1, "right_upper_arm": None}, None, None, {"diffuse", "limited"}),
+    ],
+)
+def test_leroy_possible_subsets(areas, total, back, expected):
+    grades = _areas(**areas)
+    if total is not None:
+        ssc = SscFindings(mrss=Mrss(areas=grades, total=total), back_skin_thickening=back)
+    else:
+        ssc = SscFindings(mrss=Mrss(areas=grades), back_skin_thickening=back)
+    assert leroy_possible_subsets(ssc) == expected
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ({"skin_thickening_proximal_to_mcp": True, "sclerodactyly": False}, {"diffuse"}),
+        ({"skin_thickening_proximal_to_mcp": False, "sclerodactyly": True}, {"diffuse"}),
+        ({"skin_thickening_proximal_to_mcp": False, "sclerodactyly": False}, None),
+    ],
+)
+def test_thickened_fingers_from_acr_eular_are_distal_involvement(items, expected):
+    # only a total of 15 is recorded and the back is thickened
+    ssc = SscFindings(
+        mrss=Mrss(total=15), back_skin_thickening=True, acr_eular=AcrEularFindings(**items)
+    )
+    possible = leroy_possible_subsets(ssc)
+    if expected is None:
+        assert possible == {"diffuse", "proximal only"}  # the fingers may or may not be graded
+    else:
+        assert possible == expected
