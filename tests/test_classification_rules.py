@@ -204,3 +204,23 @@ def test_thickened_fingers_from_acr_eular_are_distal_involvement(items, expected
         assert possible == {"diffuse", "proximal only"}  # the fingers may or may not be graded
     else:
         assert possible == expected
+
+
+def test_sclerodactyly_means_the_thickening_does_not_spare_the_fingers():
+    findings = AcrEularFindings(sclerodactyly=True, better_explained_by_other_disorder=False)
+    result = acr_eular_range(findings)
+    assert result.applicable is True and result.missing_flags == []
+    # a recorded flag is never overwritten by the inference
+    recorded = AcrEularFindings(
+        sclerodactyly=True,
+        skin_thickening_sparing_fingers=True,
+        better_explained_by_other_disorder=False,
+    )
+    assert acr_eular_range(recorded).applicable is False
+
+
+def test_the_leroy_reason_lists_every_involved_proximal_area():
+    result = leroy_subset(_ssc(areas=_areas(right_upper_arm=1, left_thigh=2, right_hand=1)))
+    assert result.reason == (
+        "proximal involvement (right_upper_arm, left_thigh) and distal involvement"
+    )
