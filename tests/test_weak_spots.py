@@ -319,3 +319,22 @@ def test_ex26_and_ex29_the_live_vaccine_window_through_the_screening_engine(days
     events = [{"kind": "live_vaccine", "date": RANDOMIZATION - days_before * DAY}]
     statuses = _screen(events=events)[1]
     assert statuses["EX26"] == statuses["EX29"] == expected  # the record repeats it (PI03)
+
+
+@pytest.mark.traces("lab_analytes.creatinine")
+@pytest.mark.parametrize(
+    ("typed", "sex"),
+    [("f", "female"), ("F", "female"), ("female", "female"), ("woman", "female"),
+     ("m", "male"), ("M", "male"), ("male", "male"), ("man", "male")],
+)  # fmt: skip
+def test_the_sex_spellings_of_the_lab_command(typed, sex):
+    # creatinine 0.9 mg/dL at 55: the sentence names the sex the equation used
+    result = check_lab("creatinine", 0.9, "mg/dL", age=55, sex=typed)
+    assert f"({sex}, 55 years)" in result.reason
+
+
+@pytest.mark.traces("lab_analytes.creatinine")
+@pytest.mark.parametrize(("age", "sex"), [(None, "female"), (55, None), (None, None)])
+def test_egfr_from_creatinine_needs_the_age_and_the_sex(age, sex):
+    with pytest.raises(LabInputError, match="needs the age in years and the sex"):
+        check_lab("creatinine", 0.9, "mg/dL", age=age, sex=sex)
