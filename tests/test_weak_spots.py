@@ -338,3 +338,36 @@ def test_the_sex_spellings_of_the_lab_command(typed, sex):
 def test_egfr_from_creatinine_needs_the_age_and_the_sex(age, sex):
     with pytest.raises(LabInputError, match="needs the age in years and the sex"):
         check_lab("creatinine", 0.9, "mg/dL", age=age, sex=sex)
+
+
+@pytest.mark.traces("lab_analytes.hemoglobin", "lab_analytes.alt", "lab_analytes.creatinine")
+def test_each_analyte_is_built_from_its_study_yaml_entry():
+    """Built afresh (not the cached one), so a wrong field of the builder is seen."""
+    from protocol.labs import Analyte
+    from protocol.study import load_study
+
+    built = {entry.name: Analyte.from_study(entry) for entry in load_study().lab_analytes}
+    hb, alt, creatinine, wbc = (built[n] for n in ("hemoglobin", "alt", "creatinine", "wbc"))
+    assert (hb.name, hb.label, hb.short_label, hb.criterion) == (
+        "hemoglobin",
+        "Hemoglobin",
+        "Hemoglobin",
+        "EX24",
+    )
+    assert str(hb.threshold) == "< 8.0 g/dL" and hb.computes is None
+    assert (str(hb.protocol_unit), str(hb.value_unit), str(hb.si_unit)) == (
+        "gram / deciliter",
+        "gram / deciliter",
+        "gram / liter",
+    )
+    assert hb.accepted_units == ("g/dL", "g/L", "mmol/L") and hb.context == ("hemoglobin",)
+    assert str(hb.plausible) == "1 to 25 g/dL" and hb.uln_plausible is None
+    assert (alt.short_label, str(alt.protocol_unit), str(alt.value_unit)) == (
+        "ALT",
+        "times_ULN",
+        "enzyme_unit / liter",
+    )
+    assert alt.context == () and str(alt.uln_plausible) == "5 to 200 U/L"
+    assert creatinine.computes == "egfr" and creatinine.threshold is None
+    assert creatinine.context == ("creatinine",) and creatinine.short_label == "Serum creatinine"
+    assert wbc.short_label == "WBC" and str(wbc.protocol_unit) == "e9_per_L"
