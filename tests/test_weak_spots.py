@@ -371,3 +371,4 @@ def test_each_analyte_is_built_from_its_study_yaml_entry():
     assert creatinine.computes == "egfr" and creatinine.threshold is None
     assert creatinine.context == ("creatinine",) and creatinine.short_label == "Serum creatinine"
     assert wbc.short_label == "WBC" and str(wbc.protocol_unit) == "e9_per_L"
+    assert built["total_bilirubin"].short_label == "TBil"  # an acronym in mixed case
