@@ -565,6 +565,15 @@ def check_lab_column(
         female = sexes.isin(["f", "female", "woman"]).to_numpy()
         known_sex = (female | sexes.isin(["m", "male", "man"])).to_numpy()
         ages = pd.to_numeric(pd.Series(age, index=index), errors="coerce").to_numpy(dtype=float)
+        minimum = load_study().egfr_equation.value.minimum_age
+        with np.errstate(invalid="ignore"):
+            bad_age = ~np.isnan(ages) & ((ages < minimum) | (ages > 120) | (ages % 1 != 0))
+        if bad_age.any():
+            rows = ", ".join(map(str, index[bad_age][:5]))
+            raise LabInputError(
+                f"Serum creatinine: {int(bad_age.sum())} age(s) are not whole years from "
+                f"{minimum} to 120 (rows {rows}); CKD-EPI 2021 is for adults"
+            )
         scr = in_value_unit * float(ureg.Quantity(1, analyte.value_unit).to("mg/dL").magnitude)
         compared = np.where(known_sex, _ckd_epi(scr, ages, female), np.nan)
     elif analyte.relative_to_uln:

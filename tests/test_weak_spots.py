@@ -372,3 +372,71 @@ def test_each_analyte_is_built_from_its_study_yaml_entry():
     assert creatinine.context == ("creatinine",) and creatinine.short_label == "Serum creatinine"
     assert wbc.short_label == "WBC" and str(wbc.protocol_unit) == "e9_per_L"
     assert built["total_bilirubin"].short_label == "TBil"  # an acronym in mixed case
+
+
+# -- the vectorized lab path gives every column the scalar path gives ------------------------
+
+
+@pytest.mark.traces(
+    "lab_analytes.hemoglobin", "lab_analytes.alt", "lab_analytes.creatinine", "lab_analytes.egfr"
+)
+def test_every_column_of_the_vectorized_path_equals_the_scalar_result():
+    hb = check_lab_column(
+        "hemoglobin",
+        pd.Series([79.0, 5.0, 12.1, None]),
+        pd.Series(["g/L", "mmol/L", "g/dL", "g/L"]),
+    )
+    for row, (value, unit) in enumerate([(79.0, "g/L"), (5.0, "mmol/L"), (12.1, "g/dL")]):
+        scalar = check_lab("hemoglobin", value, unit)
+        assert hb["status"].iloc[row] == scalar.status
+        assert hb["value_in_protocol_unit"].iloc[row] == pytest.approx(
+            scalar.value_in_protocol_unit, rel=1e-12
+        )
+    assert hb["status"].iloc[3] == "unknown" and not hb["on_boundary"].iloc[3]
+    assert list(hb.columns) == ["value_in_protocol_unit", "status", "on_boundary"]
+
+    alt = check_lab_column(
+        "alt", [30.0, 1.0, 90.0], ["U/L", "µkat/L", "U/L"], uln=[40.0, 40.0, 60.0], uln_units="U/L"
+    )
+    # 30/40 = 0.75; 1 µkat/L = 60 U/L, 60/40 = 1.5 (at the threshold: passes); 90/60 = 1.5
+    assert list(alt["value_in_protocol_unit"]) == pytest.approx([0.75, 1.5, 1.5])
+    assert list(alt["status"]) == ["pass", "pass", "pass"]
+    assert list(alt["on_boundary"]) == [False, True, True]
+
+    creatinine = check_lab_column(
+        "creatinine",
+        [0.9, 79.6, 1.5],
+        ["mg/dL", "µmol/L", "mg/dL"],
+        age=[55, 55, 70],
+        sex=["F", "woman", "m"],
+    )
+    assert list(creatinine.columns) == ["value_in_protocol_unit", "egfr", "status", "on_boundary"]
+    assert list(creatinine["value_in_protocol_unit"]) == pytest.approx([0.9, 79.6 / 88.4, 1.5])
+    for row, (value, unit, age, sex) in enumerate(
+        [(0.9, "mg/dL", 55, "female"), (79.6, "µmol/L", 55, "female"), (1.5, "mg/dL", 70, "male")]
+    ):
+        scalar = check_lab("creatinine", value, unit, age=age, sex=sex)
+        assert creatinine["egfr"].iloc[row] == pytest.approx(scalar.egfr, rel=1e-12)
+        assert creatinine["status"].iloc[row] == scalar.status
+
+
+@pytest.mark.traces("lab_analytes.creatinine", "lab_analytes.hemoglobin", "lab_analytes.alt")
+def test_the_vectorized_path_refuses_bad_rows_and_names_them():
+    with pytest.raises(LabInputError, match=r"2 value\(s\) .* \(rows 1, 3\)"):
+        check_lab_column("hemoglobin", ["8", "7,5", 9, "x"], "g/dL")
+    with pytest.raises(LabInputError, match=r"7 value\(s\) .*rows 0, 1, 2, 3, 4, \.\.\."):
+        check_lab_column("hemoglobin", ["x"] * 7, "g/dL")
+    with pytest.raises(LabInputError, match=r"1 value\(s\) are implausible \(rows 1\)"):
+        check_lab_column("hemoglobin", [8, 80], "g/dL")
+    with pytest.raises(LabInputError, match=r"1 ULN\(s\) are implausible \(rows 0\)"):
+        check_lab_column("alt", [30], "U/L", uln=[4000])
+    with pytest.raises(LabInputError, match="the ULN column is needed"):
+        check_lab_column("alt", [30], "U/L")
+    with pytest.raises(LabInputError, match="needs an age and a sex column"):
+        check_lab_column("creatinine", [0.9], "mg/dL", age=[55])
+    with pytest.raises(
+        LabInputError, match=r"age\(s\) are not whole years from 18 to 120 \(rows 1\)"
+    ):
+        check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 17], sex=["f", "f"])
+    unknown_sex = check_lab_column("creatinine", [0.9], "mg/dL", age=[55], sex=["x"])
+    assert unknown_sex["status"].iloc[0] == "unknown"
