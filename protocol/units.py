@@ -78,54 +78,10 @@ def format_unit(unit: pint.Unit) -> str:
     return re.sub(r"(?<![A-Za-z])([mdµu]?)l(?![A-Za-z])", r"\1L", f"{unit:~P}")
 
 
-# -- units as people type them ----------------------------------------------------------------
+# -- units read strictly ---------------------------------------------------------------------
 
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
-# Each rewrite turns one way of writing a lab unit into pint's syntax. Order matters.
-_UNIT_REWRITES: list[tuple[re.Pattern[str], str]] = [
-    # micro: the micro sign (U+00B5) and the Greek mu (U+03BC) are both "u" to pint
-    (re.compile("[µμ]"), "u"),
-    # eGFR: mL/min/1.73 m², mL/min/1.73m^2, ml/min/1.73 m2
-    (
-        re.compile(r"m[lL]\s*/\s*min\s*/\s*1\.73\s*m\s*(?:\^2|\*\*2|2)", re.I),
-        "mL_per_min_per_1_73_m2",
-    ),
-    # multiples of the upper limit of normal: "x ULN", "× ULN", "xULN", "ULN"
-    (re.compile(r"^\s*(?:[x×*]\s*)?ULN\s*$", re.I), "xULN"),
-    # percent of predicted
-    (re.compile(r"^\s*%\s*(?:of\s+)?(?:pred(?:icted)?)?\s*$", re.I), "percent_predicted"),
-    (re.compile(r"^\s*percent(?:\s+(?:of\s+)?pred(?:icted)?)?\s*$", re.I), "percent_predicted"),
-    # powers of ten: x10^9, ×10⁹, 10*9, 10**9, 10E9, 10e9 (the "x" is a multiplication sign)
-    (re.compile(r"(?:^|(?<=\s))[x×*]\s*(?=10)", re.I), ""),
-    (re.compile(r"\b10\s*(?:\^|\*\*|\*|e|E)\s*(-?\d+)"), r"1e\1 "),
-    # per cubic millimetre: /mm3, /mm^3
-    (re.compile(r"mm\s*(?:\^3|\*\*3|3)\b"), "mm**3"),
-]
-
-
-def unit_text_to_pint(text: str) -> str:
-    """Rewrite a unit as a lab or a person writes it into an expression pint can read.
-
-    ``×10⁹/L`` -> ``1e9 /L``, ``μmol/L`` -> ``umol/L``, ``/mm3`` -> ``/mm**3``,
-    ``mL/min/1.73m^2`` -> ``mL_per_min_per_1_73_m2``, ``x ULN`` -> ``xULN``, ``%`` -> percent.
-    The result may still be unknown to pint; the caller reports that.
-    """
-    # superscript exponents first, so "10⁹" becomes "10^9" and not "109"
-    rewritten = re.sub(
-        r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPTS), text
-    ).strip()
-    rewritten = rewritten.translate(_SUPERSCRIPTS)
-    for pattern, replacement in _UNIT_REWRITES:
-        rewritten = pattern.sub(replacement, rewritten)
-    rewritten = re.sub(r"\s+", " ", rewritten).strip()
-    # a unit that starts with "/" (e.g. "/uL") is "1/uL"; "1e9 /L" needs nothing more
-    if rewritten.startswith("/"):
-        rewritten = "1" + rewritten
-    return rewritten
-
-
-# -- units read strictly ---------------------------------------------------------------------
 
 #: The unit names a clinical laboratory writes, as pint names them. Nothing else is read: a unit
 #: is text from this vocabulary, never an expression (no numbers, no arithmetic, no comments).

@@ -13,7 +13,7 @@ from protocol.labs import (
     egfr_ckd_epi_2021,
     parse_unit,
 )
-from protocol.units import Quantity, unit_text_to_pint
+from protocol.units import Quantity, read_unit
 
 pytestmark = pytest.mark.traces("lab_analytes", "criteria.EX07", "criteria.EX22", "criteria.EX24")
 
@@ -27,7 +27,7 @@ STEP = 1e-4
 
 def _threshold_in(analyte, unit_text: str) -> float:
     """The protocol threshold written in ``unit_text``, by pint (independently of check_lab)."""
-    unit = Quantity(unit_text_to_pint(unit_text))
+    unit = read_unit(unit_text)
     in_unit = analyte.threshold.quantity.to(unit.units, *analyte.context)
     return float(in_unit.magnitude / unit.magnitude)
 
