@@ -151,6 +151,8 @@ class _Context:
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
         self.errors: list[str] = []
         self.screening_range, self.randomization_range = self._date_ranges()
+        self._anchor_pairs: list[tuple[date, date]] | None = None
+        self.open_criteria = {g.criterion for g in study.medication_classes if g.open}
 
     # -- what the dates can be --------------------------------------------------------------
     def _date_ranges(self) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -297,7 +299,13 @@ class _Context:
 
     def _anchor_candidates(self) -> list[tuple[date, date]]:
         """Every (screening, randomization) pair worth evaluating: the recorded dates, or the
-        ends of their ranges and the days around each date where some window's status flips."""
+        ends of their ranges and the days around each date where some window's status flips.
+        Computed once per record; every washout criterion uses the same pairs."""
+        if self._anchor_pairs is None:
+            self._anchor_pairs = self._find_anchor_candidates()
+        return self._anchor_pairs
+
+    def _find_anchor_candidates(self) -> list[tuple[date, date]]:
         screening_breaks, randomization_breaks = anchor_breakpoints(
             self.record.medications or [], self.record.events or [], self.study
         )
@@ -354,7 +362,6 @@ class _Context:
     def _washout_outcome_at(
         self, criterion: str, screening: date, randomization: date, history_field: str
     ) -> Outcome:
-        open_criteria = {g.criterion for g in self.study.medication_classes if g.open}
         mine = [
             e
             for e in self.washout_at(screening, randomization)
@@ -363,7 +370,7 @@ class _Context:
                 e.criterion is None
                 and e.status != "pass"
                 and e.entry.startswith("medications")
-                and criterion in open_criteria
+                and criterion in self.open_criteria
             )
         ]
         outcomes = [
