@@ -17,6 +17,7 @@ import functools
 import math
 import re
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import pint
@@ -238,13 +239,17 @@ def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any) -> Any:
 
 
 def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
-    creatinine = get_analyte("creatinine")
     if age_years is None or sex is None:
         raise LabInputError(
             "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex "
             "(female or male)"
         )
-    age = parse_number(creatinine, age_years, what="age")
+    try:
+        age = read_decimal(age_years, "age")
+    except ValueError as exc:
+        raise LabInputError(
+            f"Serum creatinine: the age {exc}; expected the age in completed years"
+        ) from None
     if not float(age).is_integer():
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
@@ -312,8 +317,8 @@ def _number(value: float, threshold: float | None = None) -> str:
 
 def _plain(value: float, digits: int) -> str:
     """``value`` to ``digits`` significant digits, without an exponent (1250, not 1.25e+03)."""
-    rounded = float(f"{value:.{digits}g}")
-    return f"{rounded:.{max(digits, 12)}f}".rstrip("0").rstrip(".")
+    text = format(Decimal(f"{value:.{digits}g}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _as_given(number: float) -> str:
@@ -482,50 +487,49 @@ def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit)
     return by_code[codes]  # code -1 (a missing unit) picks the trailing NaN: unknown
 
 
-def _column_numbers(analyte: Analyte, values: Any, what: str) -> Any:
+def _first_rows(index: Any, bad: Any) -> str:
+    """The labels of the first five flagged rows, and "..." when there are more."""
+    shown = ", ".join(map(str, index[bad][:5]))
+    return shown + (", ..." if bad.sum() > 5 else "")
+
+
+def _column_numbers(analyte: Analyte, values: Any, what: str, expected: str = "") -> Any:
     import numpy as np
     import pandas as pd
 
     series = pd.Series(values)
 
     def strict(value: Any) -> float:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return math.nan  # a missing value: unknown
         try:
             return read_decimal(value)
         except ValueError:
-            return math.nan
+            return math.nan  # refused below unless the cell is missing (unknown)
 
-    numbers = series if series.dtype.kind in "fi" else series.map(strict).astype(float)
-    with np.errstate(invalid="ignore"):
-        bad = (series.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
+    # A numeric column needs no reading; infinities and negatives are refused either way.
+    numbers = series.astype(float) if series.dtype.kind in "fi" else series.map(strict)
+    bad = (series.notna() & numbers.isna()) | np.isinf(numbers) | (numbers < 0)
     if bad.any():
-        rows = ", ".join(map(str, series.index[bad][:5]))
         raise LabInputError(
             f"{analyte.label}: {int(bad.sum())} {what}(s) are not finite non-negative numbers "
-            f"(rows {rows}{', ...' if bad.sum() > 5 else ''}); expected numbers in one of: "
-            f"{analyte.accepted()}"
+            f"(rows {_first_rows(series.index, bad)}); expected "
+            f"{expected or 'numbers in one of: ' + analyte.accepted()}"
         )
-    return numbers.to_numpy(dtype=float)
+    return numbers.to_numpy()
 
 
 def _check_column_plausible(
     analyte: Analyte, values: Any, index: Any, plausible: QuantityRange | None, what: str
 ) -> None:
-    import numpy as np
 
     if plausible is None:
         return
     low = plausible.low.to(analyte.value_unit, *analyte.context).magnitude
     high = plausible.high.to(analyte.value_unit, *analyte.context).magnitude
-    with np.errstate(invalid="ignore"):
-        bad = (values < low) | (values > high)
+    bad = (values < low) | (values > high)
     if bad.any():
-        rows = ", ".join(map(str, index[bad][:5]))
         raise LabInputError(
-            f"{analyte.label}: {int(bad.sum())} {what}(s) are implausible (rows {rows}"
-            f"{', ...' if bad.sum() > 5 else ''}): check the value and its unit (accepted: "
-            f"{plausible})"
+            f"{analyte.label}: {int(bad.sum())} {what}(s) are implausible (rows "
+            f"{_first_rows(index, bad)}): check the value and its unit (accepted: {plausible})"
         )
 
 
@@ -564,17 +568,23 @@ def check_lab_column(
         sexes = pd.Series(sex, index=index).astype("string").str.strip().str.lower()
         female = sexes.isin(["f", "female", "woman"]).to_numpy()
         known_sex = (female | sexes.isin(["m", "male", "man"])).to_numpy()
-        ages = pd.to_numeric(pd.Series(age, index=index), errors="coerce").to_numpy(dtype=float)
+        bad_sex = (sexes.fillna("") != "").to_numpy() & ~known_sex  # a blank cell is unknown
+        if bad_sex.any():
+            raise LabInputError(
+                f"Serum creatinine: {int(bad_sex.sum())} sex(es) are not female or male (rows "
+                f"{_first_rows(index, bad_sex)})"
+            )
+        ages = _column_numbers(
+            analyte, pd.Series(age, index=index), "age", "the age in completed years"
+        )
         minimum = load_study().egfr_equation.value.minimum_age
-        with np.errstate(invalid="ignore"):
-            bad_age = ~np.isnan(ages) & ((ages < minimum) | (ages > 120) | (ages % 1 != 0))
+        bad_age = ~np.isnan(ages) & ((ages < minimum) | (ages > 120) | (ages % 1 != 0))
         if bad_age.any():
-            rows = ", ".join(map(str, index[bad_age][:5]))
             raise LabInputError(
                 f"Serum creatinine: {int(bad_age.sum())} age(s) are not whole years from "
-                f"{minimum} to 120 (rows {rows}); CKD-EPI 2021 is for adults"
+                f"{minimum} to 120 (rows {_first_rows(index, bad_age)}); CKD-EPI 2021 is for adults"
             )
-        scr = in_value_unit * float(ureg.Quantity(1, analyte.value_unit).to("mg/dL").magnitude)
+        scr = ureg.Quantity(in_value_unit, analyte.value_unit).to("mg/dL").magnitude
         compared = np.where(known_sex, _ckd_epi(scr, ages, female), np.nan)
     elif analyte.relative_to_uln:
         if uln is None:
@@ -584,12 +594,10 @@ def check_lab_column(
             analyte, units if uln_units is None else uln_units, index, analyte.value_unit
         )
         _check_column_plausible(analyte, uln_value, index, analyte.uln_plausible, "ULN")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            compared = np.where(uln_value > 0, in_value_unit / uln_value, np.nan)
+        compared = in_value_unit / uln_value  # the ULN's plausible range excludes zero
     else:
-        compared = in_value_unit * float(
-            ureg.Quantity(1, analyte.value_unit).to(analyte.protocol_unit).magnitude
-        )
+        compared = ureg.Quantity(in_value_unit, analyte.value_unit).to(analyte.protocol_unit)
+        compared = compared.magnitude
     assert target.threshold is not None
     limit = target.threshold_magnitude
     at = np.isclose(compared, limit, rtol=BOUNDARY_TOLERANCE, atol=1e-12)

@@ -7,11 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from protocol.study import STUDY_PATH
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REGISTRY_TEXT = REPO.parent / "shared" / "registry" / "NCT06375005.txt"
+
+# `make mutation` runs the suite once per mutant from a copy of the tree in mutants/. There the
+# property tests try a tenth of their examples (at least 10): a mutant that survives them is
+# still listed and triaged, so the score is a lower bound, and the run fits in an hour.
+UNDER_MUTATION = REPO.name == "mutants"
+if UNDER_MUTATION:
+    settings.register_profile("mutation", max_examples=10, deadline=None)
+    settings.load_profile("mutation")
+
+
+def examples(count: int) -> int:
+    """``count`` Hypothesis examples, or a tenth of them (at least 10) under mutation testing."""
+    return max(10, count // 10) if UNDER_MUTATION else count
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocol.registry_check import RECORD_PATH
+from tests.conftest import examples
 from tests.test_registry_cross_check import fact_path, relabelled, round_tripped
 from trialbook.cli import main
 
@@ -204,7 +205,7 @@ json_documents = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document=json_documents)
 def test_any_json_document_is_compared_or_refused_in_one_line(tmp_path_factory, document):
     path = tmp_path_factory.mktemp("records") / "record.json"

@@ -22,6 +22,7 @@ from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
 from protocol.screening import screen
 from protocol.study import load_study
+from tests.conftest import examples
 
 pytestmark = pytest.mark.traces("criteria")
 
@@ -254,7 +255,7 @@ def _screen(data: dict[str, Any]) -> dict[str, str] | None:
     return {c.id: c.status for c in result.criteria} | {"verdict": result.verdict}
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31), deletions=st.integers(1, 12))
 def test_a_decided_status_holds_in_every_completion_of_the_deleted_fields(seed, deletions):
     rng = random.Random(seed)
@@ -280,7 +281,7 @@ def test_a_decided_status_holds_in_every_completion_of_the_deleted_fields(seed, 
                 assert statuses[criterion] == status, (criterion, status, paths, completion)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31))
 def test_the_generator_reaches_every_verdict_and_status(seed):
     """A negative control for the property above: the records it draws are varied enough that

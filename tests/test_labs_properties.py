@@ -9,10 +9,13 @@ from hypothesis import strategies as st
 
 from protocol.labs import LabInputError, analytes, check_lab, check_lab_column, parse_unit
 from protocol.units import Quantity
+from tests.conftest import examples
 
 pytestmark = pytest.mark.traces("lab_analytes")
 
-PROPERTY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 DIRECT = sorted(n for n, a in analytes().items() if a.threshold and not a.relative_to_uln)
 ALL_UNITS = sorted({(n, u) for n, a in analytes().items() for u in a.accepted_units})
 # Values spread around the thresholds, from zero to far above.
@@ -102,7 +105,7 @@ def test_any_unit_text_gives_a_result_or_a_clear_error(unit, value):
             assert result.status in ("pass", "fail", "unknown")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(name=st.sampled_from(DIRECT), data=st.data())
 def test_the_vectorized_path_agrees_with_the_scalar_one(name, data):
     analyte = analytes()[name]

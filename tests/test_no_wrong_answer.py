@@ -20,7 +20,7 @@ from protocol.participant import parse_record
 from protocol.screening import screen
 from protocol.units import UnitTextError, read_unit
 from protocol.washout import check_washout, parse_washout_input
-from tests.conftest import REPO
+from tests.conftest import REPO, examples
 
 pytestmark = pytest.mark.traces(
     "lab_analytes",
@@ -92,7 +92,7 @@ def test_plain_decimals_are_read_exactly(text, number):
     assert read_decimal(text) == number
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=12))
 def test_any_text_is_a_decimal_or_refused_never_guessed(text):
     try:
@@ -112,7 +112,7 @@ def test_unit_text_is_never_evaluated(text):
         read_unit(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="0123456789*/^ .#eE+-gLmolu%xX×µ()", max_size=12))
 def test_any_unit_text_is_a_vocabulary_unit_or_refused(text):
     try:
@@ -527,7 +527,7 @@ def test_creatinine_in_umol_per_litre_is_the_same_egfr_with_the_conventional_fac
 # -- properties of the readers that take free input -------------------------------------------
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.one_of(st.text(max_size=14), st.integers(), st.floats(), st.dates(), st.datetimes()))
 def test_any_value_is_an_iso_date_in_range_or_refused(raw):
     try:
@@ -538,7 +538,7 @@ def test_any_value_is_an_iso_date_in_range_or_refused(raw):
     assert (isinstance(raw, date) and not isinstance(raw, datetime)) or raw == day.isoformat()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.text(max_size=30))
 def test_any_name_is_plain_normalised_text_or_refused(raw):
     try:
@@ -548,7 +548,7 @@ def test_any_name_is_plain_normalised_text_or_refused(raw):
     assert name and name.isprintable() and len(name) <= 120
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="0123456789.,_ eE+-mgucµ/*", max_size=10))
 def test_any_dose_text_is_a_plausible_mass_or_refused(text):
     from protocol.washout import read_dose
@@ -560,7 +560,7 @@ def test_any_dose_text_is_a_plausible_mass_or_refused(text):
     assert 0.01 <= dose.to("mg").magnitude <= 5000 * (1 + 1e-9)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=300))
 def test_any_file_content_is_screened_or_refused_as_bad_input(tmp_path_factory, content):
     from protocol.participant import load_record
@@ -572,7 +572,7 @@ def test_any_file_content_is_screened_or_refused_as_bad_input(tmp_path_factory, 
         screen(load_record(path))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     field=st.sampled_from(
         ["sex", "breastfeeding", "dates__birth", "ssc__mrss__total", "pah_risk", "labs__iga__value"]

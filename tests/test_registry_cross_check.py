@@ -32,7 +32,7 @@ from protocol.registry_check import (
 )
 from protocol.study import STUDY_PATH, CriterionRules, load_study
 from protocol.units import read_unit, ureg
-from tests.conftest import SHARED_REGISTRY_TEXT
+from tests.conftest import SHARED_REGISTRY_TEXT, examples
 
 
 def test_the_projects_study_agrees_with_the_record():
@@ -538,7 +538,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     changes=st.lists(
         st.tuples(st.sampled_from(RECORD_PATHS), st.none() | json_values), min_size=1, max_size=4

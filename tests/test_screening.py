@@ -15,7 +15,7 @@ from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
 from protocol.screening import CHECKS, screen
 from protocol.study import load_study
-from tests.conftest import REPO
+from tests.conftest import REPO, examples
 
 CASES = sorted((REPO / "book" / "cases").glob("*.yaml"))
 ELIGIBLE = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text())
@@ -377,7 +377,7 @@ def test_the_base_case_is_eligible():
 
 
 @pytest.mark.traces("criteria")
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sets(st.sampled_from(FIELDS), min_size=1, max_size=8))
 def test_no_record_with_missing_data_changes_a_decided_status(removed):
     data = copy.deepcopy(ELIGIBLE)

@@ -11,6 +11,7 @@ from protocol.errors import ProtocolDataError, RegistryMismatchError
 from protocol.facts import Mass
 from protocol.study import load_study
 from protocol.units import ureg
+from tests.conftest import examples
 
 
 def test_the_projects_study_loads_and_holds_the_trials_identity():
@@ -178,7 +179,7 @@ def test_a_file_that_is_not_a_mapping_is_refused(tmp_path):
         load_study(path)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=30))
 def test_any_text_is_read_as_a_mass_or_refused_with_a_value_error(text):
     from pydantic import TypeAdapter, ValidationError

@@ -19,6 +19,7 @@ from protocol.washout import (
     parse_washout_input,
     window_start,
 )
+from tests.conftest import examples
 
 pytestmark = pytest.mark.traces(
     "medication_classes", "exposure_events", "corticosteroid_rule", "criteria"
@@ -141,7 +142,7 @@ def test_a_randomization_on_29_february():
     assert result.earliest_randomization == date(2024, 3, 1)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(
     last=st.dates(min_value=date(2000, 1, 1), max_value=date(2060, 12, 31)),
     window=st.sampled_from(["1 day", "1 week", "4 week", "8 week", "1 month", "3 month", "1 year"]),

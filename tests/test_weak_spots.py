@@ -438,5 +438,7 @@ def test_the_vectorized_path_refuses_bad_rows_and_names_them():
         LabInputError, match=r"age\(s\) are not whole years from 18 to 120 \(rows 1\)"
     ):
         check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 17], sex=["f", "f"])
-    unknown_sex = check_lab_column("creatinine", [0.9], "mg/dL", age=[55], sex=["x"])
-    assert unknown_sex["status"].iloc[0] == "unknown"
+    with pytest.raises(LabInputError, match=r"1 sex\(es\) are not female or male \(rows 0\)"):
+        check_lab_column("creatinine", [0.9], "mg/dL", age=[55], sex=["x"])
+    unknown_sex = check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 55], sex=[None, " "])
+    assert list(unknown_sex["status"]) == ["unknown", "unknown"]

@@ -1,0 +1,294 @@
+"""The lab checks' exact words, fields and boundaries (issue 11: mutants that survived).
+
+Every expected text is written by hand: the registry thresholds, the plausible ranges of
+study.yaml and unit arithmetic a reader can redo (1 dL = 0.1 L, so 300 g/L = 30 g/dL;
+150 000 000 000 cells/L = 150 × 10⁹/L). None is copied from the code's output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from protocol import labs
+from protocol.facts import parse_range
+from protocol.labs import (
+    LabInputError,
+    LabResult,
+    check_lab,
+    check_lab_column,
+    check_plausible,
+    check_value,
+    get_analyte,
+    parse_number,
+    unknown_result,
+)
+from protocol.units import ureg
+
+pytestmark = pytest.mark.traces("lab_analytes", "criteria.EX24")
+
+PLAUSIBLE_HB = "check the value and its unit (accepted: 1 to 25 g/dL)"
+HB_UNITS = "g/dL, g/L, mmol/L"
+ALT = "Alanine aminotransferase (ALT)"
+NOT_A_DECIMAL = (
+    "is not a decimal number; expected digits with at most one decimal point, such as 7.5"
+)
+
+
+def _refusal(call, *args, **kwargs) -> tuple[str, str | None]:
+    with pytest.raises(LabInputError) as raised:
+        call(*args, **kwargs)
+    return str(raised.value), raised.value.field
+
+
+# -- reading one value --------------------------------------------------------------------
+
+
+def test_a_value_that_is_not_a_number_is_refused_naming_the_value_field():
+    assert _refusal(parse_number, get_analyte("hemoglobin"), "abc") == (
+        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in one of: {HB_UNITS}",
+        "value",
+    )
+    assert _refusal(check_value, "hemoglobin", "abc", "g/dL") == (
+        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in one of: {HB_UNITS}",
+        "value",
+    )
+
+
+def test_a_uln_that_is_not_a_number_is_refused_naming_the_uln_field():
+    assert _refusal(parse_number, get_analyte("alt"), "abc", what="ULN") == (
+        f"{ALT}: the ULN 'abc' {NOT_A_DECIMAL}; in one of: U/L, IU/L, µkat/L",
+        "uln",
+    )
+    assert _refusal(parse_number, get_analyte("alt"), "abc", what="count")[1] is None
+
+
+def test_check_value_refuses_a_missing_unit_and_an_implausible_value_in_words():
+    assert _refusal(check_value, "hemoglobin", "9", None) == (
+        f"Hemoglobin: no unit given; expected one of: {HB_UNITS}",
+        "unit",
+    )
+    # Same unit as the plausible range: nothing converted is shown.
+    assert _refusal(check_value, "hemoglobin", "30", "g/dL") == (
+        f"Hemoglobin: the value 30 g/dL is implausible: {PLAUSIBLE_HB}",
+        "value",
+    )
+    # 300 g/L is 30 g/dL (1 dL = 0.1 L), shown beside what was typed.
+    assert _refusal(check_value, "hemoglobin", "300", "g/L") == (
+        f"Hemoglobin: the value 300 g/L (= 30 g/dL) is implausible: {PLAUSIBLE_HB}",
+        "value",
+    )
+    assert check_value("hemoglobin", "250", "g/L") == ureg.Quantity(25, "g/dL")
+
+
+def test_the_uln_is_checked_against_the_uln_range_not_the_value_range():
+    # 3000 U/L is a plausible ALT value (1 to 20000 U/L) but no laboratory's upper limit.
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="3000") == (
+        f"{ALT}: the upper limit of normal 3000 U/L is implausible: check the value and its "
+        "unit (accepted: 5 to 200 U/L)",
+        "uln",
+    )
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="4")[1] == "uln"
+    assert check_lab("alt", "30", "U/L", uln="5").status == "fail"  # 6 × ULN > 1.5 × ULN
+    assert check_lab("alt", "300", "U/L", uln="200").status == "pass"  # exactly 1.5 × ULN
+
+
+def test_a_uln_without_its_unit_names_the_uln_unit_field():
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="40", uln_unit="") == (
+        f"{ALT}: no ULN's unit given; expected one of: U/L, IU/L, µkat/L",
+        "uln_unit",
+    )
+
+
+def test_the_age_for_egfr_is_read_as_an_age():
+    message, field = _refusal(check_lab, "creatinine", "1", "mg/dL", age="abc", sex="f")
+    assert message == (
+        f"Serum creatinine: the age 'abc' {NOT_A_DECIMAL}; expected the age in completed years"
+    )
+    assert field is None
+    assert _refusal(check_lab, "creatinine", "1", "mg/dL", age=None, sex="f")[0] == (
+        "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex (female or male)"
+    )
+
+
+# -- the reason a site reads ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "reason"),
+    [
+        ("9", "g/dL", "Hemoglobin 9 g/dL, not < 8.0 g/dL: passes (EX24)"),
+        ("7.5", "g/dL", "Hemoglobin 7.5 g/dL < 8.0 g/dL: excluded (EX24)"),
+        ("90", "g/L", "Hemoglobin 90 g/L = 9 g/dL, not < 8.0 g/dL: passes (EX24)"),
+        ("75", "g/L", "Hemoglobin 75 g/L = 7.5 g/dL < 8.0 g/dL: excluded (EX24)"),
+        (
+            "150000000000",
+            "cells/L",
+            "Platelets 150000000000 cells/L = 150 ×10⁹/L, not < 75 ×10⁹/L: passes (EX24)",
+        ),
+    ],
+)
+def test_the_reason_states_the_value_its_conversion_and_the_threshold(value, unit, reason):
+    analyte = "platelets" if unit == "cells/L" else "hemoglobin"
+    assert check_lab(analyte, value, unit).reason == reason
+
+
+def test_within_one_part_in_a_billion_of_the_threshold_is_at_it_and_passes():
+    # 7.9999999999 g/dL is 1.25e-11 below 8.0 relatively: conversion noise, at the threshold.
+    at = check_lab("hemoglobin", "7.9999999999", "g/dL")
+    assert (at.status, at.on_boundary) == ("pass", True)
+    # 7.99999999 g/dL is 1.25e-9 below: a real value under the threshold.
+    below = check_lab("hemoglobin", "7.99999999", "g/dL")
+    assert (below.status, below.on_boundary) == ("fail", False)
+    column = check_lab_column("hemoglobin", [7.9999999999, 7.99999999, 8.00000001], "g/dL")
+    assert list(column["status"]) == ["pass", "fail", "pass"]
+    assert list(column["on_boundary"]) == [True, False, False]
+
+
+def test_a_missing_value_gives_the_whole_unknown_result():
+    assert unknown_result("hemoglobin") == LabResult(
+        analyte="hemoglobin",
+        label="Hemoglobin",
+        value=None,
+        unit=None,
+        value_in_protocol_unit=None,
+        protocol_unit="g/dL",
+        threshold="< 8.0 g/dL",
+        status="unknown",
+        criterion="EX24",
+        reason="Hemoglobin: no value recorded: unknown (EX24)",
+    )
+    # Creatinine is compared through eGFR: the threshold shown is eGFR's.
+    creatinine = unknown_result("creatinine", "not done")
+    assert (creatinine.analyte, creatinine.label, creatinine.protocol_unit) == (
+        "creatinine",
+        "Serum creatinine",
+        "mg/dL",
+    )
+    assert creatinine.threshold == "< 40 mL/min/1.73 m²"
+    assert creatinine.reason == "Serum creatinine: not done: unknown (EX24)"
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold", "shown"),
+    [
+        (1.23456, None, "1.235"),  # four significant digits at least
+        (7.9996, 8.0, "7.9996"),  # 4 digits would show 8.000, the threshold itself
+        (8.00004, 8.0, "8.00004"),
+        (1250.0, None, "1250"),  # no exponent
+        (1e16, None, "10000000000000000"),
+        (0.1, None, "0.1"),
+    ],
+)
+def test_numbers_are_shown_with_enough_digits_to_tell_the_side(value, threshold, shown):
+    assert labs._number(value, threshold) == shown
+
+
+def test_tiny_numbers_are_written_out_without_an_exponent():
+    assert labs._plain(1.5e-12, 2) == "0.0000000000015"
+
+
+def test_a_plausible_range_written_in_molar_units_is_compared_through_the_molar_mass():
+    # 0.1 to 25 mg/dL of creatinine is 8.84 to 2210 µmol/L (88.4 µmol/L per mg/dL).
+    creatinine = dataclasses.replace(
+        get_analyte("creatinine"), plausible=parse_range("8.84 to 2210 µmol/L")
+    )
+    check_plausible(creatinine, ureg.Quantity(24.9, "mg/dL"), 24.9, "mg/dL")
+    message = _refusal(check_plausible, creatinine, ureg.Quantity(26, "mg/dL"), 26.0, "mg/dL")
+    assert message == (
+        "Serum creatinine: the value 26 mg/dL is implausible: check the value and its unit "
+        "(accepted: 8.84 to 2210 µmol/L)",
+        "value",
+    )
+    with pytest.raises(LabInputError, match=r"1 value\(s\) are implausible \(rows 1\)"):
+        labs._check_column_plausible(
+            creatinine, np.array([24.9, 26.0]), pd.RangeIndex(2), creatinine.plausible, "value"
+        )
+
+
+# -- the vectorized path -------------------------------------------------------------------
+
+
+def test_the_rows_named_stop_at_five_with_an_ellipsis_after():
+    with pytest.raises(LabInputError) as five:
+        check_lab_column("hemoglobin", ["x"] * 5 + ["9"], "g/dL")
+    assert str(five.value) == (
+        "Hemoglobin: 5 value(s) are not finite non-negative numbers (rows 0, 1, 2, 3, 4); "
+        f"expected numbers in one of: {HB_UNITS}"
+    )
+    with pytest.raises(LabInputError, match=r"6 value\(s\) .*\(rows 0, 1, 2, 3, 4, \.\.\.\);"):
+        check_lab_column("hemoglobin", ["x"] * 6, "g/dL")
+    with pytest.raises(LabInputError) as implausible:
+        check_lab_column("hemoglobin", [30] * 5, "g/dL")
+    assert str(implausible.value) == (
+        f"Hemoglobin: 5 value(s) are implausible (rows 0, 1, 2, 3, 4): {PLAUSIBLE_HB}"
+    )
+    with pytest.raises(
+        LabInputError, match=r"6 value\(s\) are implausible \(rows 0, 1, 2, 3, 4, \.\.\.\)"
+    ):
+        check_lab_column("hemoglobin", [30] * 6, "g/dL")
+
+
+def test_the_ends_of_the_plausible_range_are_accepted_in_columns():
+    result = check_lab_column("hemoglobin", [1, 25], "g/dL")
+    assert list(result["status"]) == ["fail", "pass"]
+
+
+def test_a_bad_uln_column_is_refused_as_a_uln():
+    with pytest.raises(LabInputError) as raised:
+        check_lab_column("alt", [30, 30], "U/L", uln=["40", "x"])
+    assert str(raised.value) == (
+        f"{ALT}: 1 ULN(s) are not finite non-negative numbers (rows 1); expected numbers in "
+        "one of: U/L, IU/L, µkat/L"
+    )
+    with pytest.raises(LabInputError, match=r"1 ULN\(s\) are implausible \(rows 0\)"):
+        check_lab_column("alt", [30], "U/L", uln=[0])
+
+
+def test_egfr_columns_need_both_columns_and_read_them_strictly():
+    with pytest.raises(LabInputError) as raised:
+        check_lab_column("creatinine", [0.9], "mg/dL", sex=["f"])
+    assert str(raised.value) == (
+        "Serum creatinine: eGFR by CKD-EPI 2021 needs an age and a sex column"
+    )
+    with pytest.raises(LabInputError) as age:
+        check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, "fifty"], sex=["f", "m"])
+    assert str(age.value) == (
+        "Serum creatinine: 1 age(s) are not finite non-negative numbers (rows 1); expected "
+        "the age in completed years"
+    )
+    for bad in (17, 121, 55.5):
+        with pytest.raises(LabInputError) as outside:
+            check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, bad], sex=["f", "f"])
+        assert str(outside.value) == (
+            "Serum creatinine: 1 age(s) are not whole years from 18 to 120 (rows 1); "
+            "CKD-EPI 2021 is for adults"
+        )
+
+
+@pytest.mark.parametrize("age", [18, 120])
+@pytest.mark.parametrize("sex", ["F", " female ", "Woman", "M", "MALE", "Man"])
+def test_egfr_columns_accept_the_age_bounds_and_every_spelling_of_sex(age, sex):
+    scalar = check_lab("creatinine", "0.9", "mg/dL", age=age, sex=sex)
+    column = check_lab_column("creatinine", [0.9], "mg/dL", age=[age], sex=[sex])
+    assert column["status"].iloc[0] == scalar.status
+    assert column["egfr"].iloc[0] == pytest.approx(scalar.egfr, rel=1e-12)
+
+
+def test_columns_keep_their_row_labels_and_align_age_and_sex_by_label():
+    values = pd.Series([0.9, 3.0], index=["b", "a"])
+    # "a" is a 30-year-old man with creatinine 3.0 mg/dL; "b" a 70-year-old woman with 0.9.
+    sex = pd.Series({"a": "male", "b": "female"})
+    age = pd.Series({"a": 30, "b": 70})
+    result = check_lab_column("creatinine", values, "mg/dL", age=age, sex=sex)
+    assert list(result.index) == ["b", "a"]
+    woman = check_lab("creatinine", "0.9", "mg/dL", age=70, sex="female")
+    man = check_lab("creatinine", "3.0", "mg/dL", age=30, sex="male")
+    assert result.loc["b", "egfr"] == pytest.approx(woman.egfr, rel=1e-12)
+    assert result.loc["a", "egfr"] == pytest.approx(man.egfr, rel=1e-12)
+    hb = check_lab_column("hemoglobin", pd.Series([7, 9], index=[10, 20]), "g/dL")
+    assert list(hb.index) == [10, 20]
+    assert list(hb["status"].cat.categories) == ["pass", "fail", "unknown"]
