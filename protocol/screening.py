@@ -11,6 +11,7 @@ calculators (protocol.classification); nothing here repeats their rules.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -591,22 +592,23 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
     )
 
 
-def _attested(criterion: str) -> Callable[[_Context], Outcome]:
-    def check(ctx: _Context) -> Outcome:
-        attestation = getattr(ctx.record.attestations, criterion)
-        if attestation is None:
-            return _missing(
-                "the investigator's attestation is not recorded", f"attestations.{criterion}"
-            )
-        inclusion = criterion.startswith("IN")
-        if attestation.applies:
-            verdict: Status = "pass" if inclusion else "fail"
-        else:
-            verdict = "fail" if inclusion else "pass"
-        said = "applies" if attestation.applies else "does not apply"
-        return Outcome(verdict, f"the investigator attests on {attestation.date} that it {said}")
+def _attested_check(ctx: _Context, criterion: str) -> Outcome:
+    attestation = getattr(ctx.record.attestations, criterion)
+    if attestation is None:
+        return _missing(
+            "the investigator's attestation is not recorded", f"attestations.{criterion}"
+        )
+    inclusion = criterion.startswith("IN")
+    if attestation.applies:
+        verdict: Status = "pass" if inclusion else "fail"
+    else:
+        verdict = "fail" if inclusion else "pass"
+    said = "applies" if attestation.applies else "does not apply"
+    return Outcome(verdict, f"the investigator attests on {attestation.date} that it {said}")
 
-    return _named(check, f"attested[{criterion}]")
+
+def _attested(criterion: str) -> Callable[[_Context], Outcome]:
+    return _bound(_attested_check, criterion, "attested")  # pragma: no mutate (import time)
 
 
 def in07_consent(ctx: _Context) -> Outcome:
@@ -699,20 +701,31 @@ def ex20_infection(ctx: _Context) -> Outcome:
     return _combine([active, ctx.washout_outcome("EX20")], "")
 
 
-def _infection_result(field_name: str, excluded: set[str]) -> Callable[[_Context], Outcome]:
-    def check(ctx: _Context) -> Outcome:
-        parts = []
-        for name in field_name.split(","):
-            value = getattr(ctx.record.infection_screening, name)
-            path = f"infection_screening.{name}"
-            if value is None:
-                parts.append(_missing(f"{name.replace('_', ' ')} not recorded", path))
-            else:
-                status: Status = "fail" if value in excluded else "pass"
-                parts.append(Outcome(status, f"{name.replace('_', ' ')}: {value}"))
-        return _combine(parts, "")
+def _infection_check(ctx: _Context, field_name: str) -> Outcome:
+    parts = []
+    for name in field_name.split(","):
+        excluded = _INFECTION_EXCLUDED[name]
+        value = getattr(ctx.record.infection_screening, name)
+        path = f"infection_screening.{name}"
+        if value is None:
+            parts.append(_missing(f"{name.replace('_', ' ')} not recorded", path))
+        else:
+            status: Status = "fail" if value in excluded else "pass"
+            parts.append(Outcome(status, f"{name.replace('_', ' ')}: {value}"))
+    return _combine(parts, "")
 
-    return _named(check, f"infection_result[{field_name}]")
+
+# The results that exclude, per infection-screening field (EX17 to EX19).
+_INFECTION_EXCLUDED = {
+    "hepatitis_b": {"active", "chronic"},
+    "hepatitis_c": {"active", "chronic"},
+    "tuberculosis": {"active", "latent"},
+    "hiv": {"positive"},
+}
+
+
+def _infection_result(field_name: str) -> Callable[[_Context], Outcome]:
+    return _bound(_infection_check, field_name, "infection_result")  # pragma: no mutate
 
 
 def ex21_immunodeficiency(ctx: _Context) -> Outcome:
@@ -843,14 +856,31 @@ def ex28_allergy(ctx: _Context) -> Outcome:
     )
 
 
-def _named(check: Callable[[_Context], Outcome], name: str) -> Callable[[_Context], Outcome]:
-    """Give a check made by a factory a name the traceability appendix can show."""
-    check.__name__ = check.__qualname__ = name
-    return check
+def _bound(
+    check: Callable[..., Outcome], argument: str, name: str
+) -> Callable[[_Context], Outcome]:
+    """``check`` with its argument bound, named for the traceability appendix.
+
+    A partial, not a closure: the check stays a module-level function, so mutation testing
+    (which swaps a function's body when it is called) reaches it. This runs when the module is
+    imported, before a mutant can be switched on, so it is not mutated; the traceability test
+    checks the names.
+    """
+    bound = functools.partial(check, **{_FIRST_ARGUMENT[name]: argument})  # pragma: no mutate
+    bound.__module__ = __name__  # pragma: no mutate
+    bound.__name__ = bound.__qualname__ = f"{name}[{argument}]"  # pragma: no mutate
+    return bound  # type: ignore[return-value]
+
+
+_FIRST_ARGUMENT = {
+    "attested": "criterion",
+    "infection_result": "field_name",
+    "washout_outcome": "criterion",
+}
 
 
 def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
-    return _named(lambda ctx: ctx.washout_outcome(criterion), f"washout_outcome[{criterion}]")
+    return _bound(_Context.washout_outcome, criterion, "washout_outcome")  # pragma: no mutate
 
 
 @dataclass(frozen=True)
@@ -962,19 +992,19 @@ CHECKS: dict[str, Check] = {
     ),
     "EX16": Check(_attested("EX16"), "attested", "screening", "the investigator's attestation"),
     "EX17": Check(
-        _infection_result("hepatitis_b,hepatitis_c", {"active", "chronic"}),
+        _infection_result("hepatitis_b,hepatitis_c"),
         "computed",
         "screening",
         "hepatitis B and C results: active or chronic fails",
     ),
     "EX18": Check(
-        _infection_result("tuberculosis", {"active", "latent"}),
+        _infection_result("tuberculosis"),
         "computed",
         "screening",
         "TB status: active or latent fails",
     ),
     "EX19": Check(
-        _infection_result("hiv", {"positive"}),
+        _infection_result("hiv"),
         "computed",
         "screening",
         "HIV: positive (or known history) fails",
@@ -996,7 +1026,7 @@ CHECKS: dict[str, Check] = {
         "computed",
         "screening",
         "haemoglobin {hemoglobin}, WBC {wbc}, neutrophils {neutrophils}, platelets "
-        "{platelets}, ALT and AST {alt}, bilirubin {total_bilirubin}, eGFR {egfr} "
+        "{platelets}, ALT or AST {alt}, total bilirubin {total_bilirubin}, eGFR {egfr} "
         "(reported, or CKD-EPI 2021 from creatinine); strict comparisons",
     ),
     "EX25": Check(

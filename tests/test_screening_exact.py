@@ -1,0 +1,377 @@
+"""Screening's exact reasons and missing fields when dates, sex or lists are not recorded
+(issue 11: mutants that survived).
+
+Every record is the synthetic worked case 1 (book/cases/case01-eligible.yaml) with one or two
+things changed. Ages, windows and dates are counted by hand in the comments; the earliest a
+missing screening date can be is the latest of consent, the first manifestation, the pregnancy
+test and the attestations (case 1: all 2025-03-03), the latest is the planned randomization
+(2025-03-17); a missing birth date lies between 1900-01-01 and the first manifestation
+(2024-05-20).
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+import pytest
+import yaml
+
+from protocol.errors import ProtocolDataError
+from protocol.participant import parse_record
+from protocol.screening import screen
+from tests.conftest import REPO
+
+CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+
+
+def _screen(change) -> dict[str, tuple[str, str, list[str]]]:
+    data = copy.deepcopy(CASE_1)
+    change(data)
+    result = screen(parse_record(data, "synthetic variant of case 1"))
+    return {c.id: (c.status, c.reason, list(c.missing)) for c in result.criteria}
+
+
+def _without_screening_date(birth: date):
+    def change(data):
+        data["dates"]["birth"] = birth
+        del data["dates"]["screening"]
+
+    return change
+
+
+# -- age (IN01) when a date is missing --------------------------------------------------------
+
+
+@pytest.mark.traces("criteria.IN01")
+def test_age_without_a_birth_date_is_unknown_over_every_possible_age():
+    # Born between 1900-01-01 and 2024-05-20, screened 2025-03-03: 0 to 125 years.
+    result = _screen(lambda d: d["dates"].pop("birth"))
+    assert result["IN01"] == (
+        "unknown",
+        "age 0 to 125 years at screening (not all dates recorded); 18-70 required",
+        ["dates.birth"],
+    )
+
+
+@pytest.mark.traces("criteria.IN01")
+@pytest.mark.parametrize(
+    ("birth", "expected"),
+    [
+        # 2025-03-03 to 2025-03-17 with a birthday on 03-10: 34 then 35, within 18-70 either way
+        (
+            date(1990, 3, 10),
+            (
+                "pass",
+                "age 34 to 35 years at screening (not all dates recorded): within 18-70 "
+                "whatever the dates (PI09)",
+                [],
+            ),
+        ),
+        # 17 on 2025-03-03, 18 from 2025-03-10: it depends on the screening date
+        (
+            date(2007, 3, 10),
+            (
+                "unknown",
+                "age 17 to 18 years at screening (not all dates recorded); 18-70 required",
+                ["dates.screening"],
+            ),
+        ),
+        # 70 until 2025-03-09, 71 from 2025-03-10: it depends
+        (
+            date(1954, 3, 10),
+            (
+                "unknown",
+                "age 70 to 71 years at screening (not all dates recorded); 18-70 required",
+                ["dates.screening"],
+            ),
+        ),
+        # 71 on 2025-03-03 (birthday 03-01), 71 on 2025-03-17: too old whatever the date
+        (
+            date(1954, 3, 1),
+            ("fail", "age 71 years at screening; 18-70 required (PI09)", []),
+        ),
+        # 17 on 2025-03-03 and 17 on 2025-03-17 (birthday 03-20): too young whatever the date
+        (
+            date(2007, 3, 20),
+            ("fail", "age 17 years at screening; 18-70 required (PI09)", []),
+        ),
+    ],
+)
+def test_age_without_a_screening_date_is_decided_only_when_every_date_agrees(birth, expected):
+    assert _screen(_without_screening_date(birth))["IN01"] == expected
+
+
+@pytest.mark.traces("criteria.IN01")
+def test_age_outside_the_range_whatever_the_dates_fails():
+    # Born 1940-01-01, screened on or after 2025-03-03 (no consent, screening or randomization
+    # date; the attestations and the test are dated 2025-03-03) and by 2100-12-31: 85 to 160.
+    def change(data):
+        data["dates"] = {"birth": date(1940, 1, 1)}
+
+    assert _screen(change)["IN01"] == (
+        "fail",
+        "age 85 to 160 years at screening (not all dates recorded): outside 18-70 whatever the "
+        "dates (PI09)",
+        [],
+    )
+
+
+@pytest.mark.traces("criteria.IN01")
+@pytest.mark.parametrize("later", ["consent", "pregnancy_test", "attestation", "malignancy"])
+def test_every_dated_step_before_screening_moves_the_earliest_screening_date(later):
+    # Born 2007-03-04: 17 on 2025-03-03, 18 from 2025-03-04. With one step dated 2025-03-05 the
+    # screening (not recorded) is on or after 2025-03-05, so the age is 18 whatever the date.
+    def change(data):
+        data["dates"]["birth"] = date(2007, 3, 4)
+        del data["dates"]["screening"]
+        data["dates"]["consent"] = date(2025, 3, 3)
+        if later == "consent":
+            data["dates"]["consent"] = date(2025, 3, 5)
+        elif later == "pregnancy_test":
+            data["pregnancy_test"]["date"] = date(2025, 3, 5)
+        elif later == "attestation":
+            data["attestations"]["EX16"]["date"] = date(2025, 3, 5)
+        else:
+            data["history"]["malignancies"] = [
+                {"type": "basal cell carcinoma", "date": date(2025, 3, 5), "excepted_type": True}
+            ]
+
+    status, reason, missing = _screen(change)["IN01"]
+    assert (status, missing) == ("pass", []), reason
+
+
+@pytest.mark.traces("criteria.IN01")
+def test_dates_that_cannot_be_in_order_are_refused():
+    # The pregnancy test (on or before screening) is after the planned randomization.
+    data = copy.deepcopy(CASE_1)
+    del data["dates"]["screening"]
+    data["pregnancy_test"]["date"] = date(2025, 3, 20)
+    with pytest.raises(ProtocolDataError) as raised:
+        screen(parse_record(data, "synthetic"))
+    assert (
+        "dates: the recorded dates cannot all be in order (tests, attestations and history on "
+        "or before screening, doses on or before the planned randomization)"
+    ) in str(raised.value)
+
+
+# -- eGFR from creatinine (EX24) when sex or age is missing -----------------------------------
+# CKD-EPI 2021 at 46 years (0.9938^46 = 0.7512), creatinine 1.7 mg/dL:
+#   woman: 142 × (1.7/0.7)^-1.200 × 0.7512 × 1.012 = 142 × 0.3448 × 0.7512 × 1.012 = 37.2 (< 40)
+#   man:   142 × (1.7/0.9)^-1.200 × 0.7512         = 142 × 0.4662 × 0.7512         = 49.7
+# so the sex decides; 4.5 mg/dL is far below 40 and 0.7 mg/dL far above for either sex.
+
+
+def _creatinine(value, *removed):
+    def change(data):
+        data["labs"]["creatinine"] = {"value": value, "unit": "mg/dL"}
+        for path in removed:
+            node = data
+            *parents, last = path.split(".")
+            for key in parents:
+                node = node[key]
+            del node[last]
+
+    return change
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_egfr_that_depends_on_the_missing_sex_is_unknown_naming_sex():
+    assert _screen(_creatinine(1.7, "sex"))["EX24"] == (
+        "unknown",
+        "eGFR from creatinine depends on sex, not recorded (the age could be 46 to 46 years)",
+        ["sex"],
+    )
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_egfr_that_depends_on_missing_dates_is_unknown_naming_them():
+    status, reason, missing = _screen(_creatinine(1.7, "dates.birth", "dates.screening"))["EX24"]
+    assert status == "unknown"
+    assert missing == ["dates.birth", "dates.screening"]
+    assert reason.startswith("eGFR from creatinine depends on dates.birth and dates.screening")
+    assert reason.endswith("(the age could be 0 to 125 years)")
+
+
+@pytest.mark.traces("criteria.EX24")
+@pytest.mark.parametrize(("value", "status"), [(4.5, "fail"), (0.7, "pass")])
+def test_egfr_the_same_for_either_sex_is_decided_and_says_so(value, status):
+    decided, reason, missing = _screen(_creatinine(value, "sex"))["EX24"]
+    assert (decided, missing) == (status, [])
+    assert reason.endswith("(the same for every age and sex the record allows)")
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_a_child_needs_a_reported_egfr():
+    # Born 2010-01-01: 15 at the 2025-03-03 screening (IN01 fails too, but EX24 says why).
+    def change(data):
+        data["dates"]["birth"] = date(2010, 1, 1)
+
+    assert _screen(change)["EX24"] == (
+        "unknown",
+        "eGFR: CKD-EPI 2021 is for adults (18+) and the participant is 15; a reported eGFR is "
+        "needed",
+        ["labs.egfr"],
+    )
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_a_uln_not_recorded_leaves_the_liver_test_unknown_naming_the_uln():
+    def change(data):
+        data["labs"]["alt"] = {"value": 22, "unit": "U/L"}
+
+    assert _screen(change)["EX24"] == (
+        "unknown",
+        "ALT: the site's upper limit of normal is not recorded",
+        ["labs.alt.uln"],
+    )
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_an_implausible_value_without_its_uln_is_still_refused():
+    data = copy.deepcopy(CASE_1)
+    data["labs"]["alt"] = {"value": 30000, "unit": "U/L"}
+    with pytest.raises(ProtocolDataError, match=r"labs\.alt\.value: Alanine aminotransferase"):
+        screen(parse_record(data, "synthetic"))
+
+
+# -- lists and fields not recorded --------------------------------------------------------------
+
+
+@pytest.mark.traces("criteria.EX09", "criteria.EX11")
+def test_a_missing_medication_list_leaves_the_medicine_criteria_unknown():
+    result = _screen(lambda d: d.pop("medications"))
+    for criterion in ("EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15"):
+        assert result[criterion] == (
+            "unknown",
+            "the medications list is not recorded",
+            ["medications"],
+        ), criterion
+
+
+@pytest.mark.traces("criteria.EX08", "criteria.EX26")
+def test_a_missing_event_list_leaves_the_event_criteria_unknown():
+    result = _screen(lambda d: d.pop("events"))
+    for criterion in ("EX08", "EX23", "EX26", "EX29"):
+        assert result[criterion] == ("unknown", "the events list is not recorded", ["events"])
+
+
+@pytest.mark.traces("criteria.EX09", "criteria.EX14")
+def test_a_medicine_the_catalogue_does_not_know_is_for_the_investigator_in_open_classes():
+    def change(data):
+        data["medications"].append({"name": "zzzdrug", "last_dose": date(2025, 2, 20)})
+
+    result = _screen(change)
+    for criterion in ("EX09", "EX10", "EX11", "EX14"):
+        status, reason, missing = result[criterion]
+        assert status == "unknown", criterion
+        assert reason.startswith("zzzdrug is not in the prohibited-medicines catalogue")
+        assert missing == ["medications[2] (zzzdrug): investigator to confirm"]
+
+
+@pytest.mark.traces("criteria.EX05", "criteria.EX17", "criteria.EX18", "criteria.EX19")
+def test_infection_results_and_history_flags():
+    missing_b = _screen(lambda d: d["infection_screening"].pop("hepatitis_b"))["EX17"]
+    assert missing_b == (
+        "unknown",
+        "hepatitis b not recorded",
+        ["infection_screening.hepatitis_b"],
+    )
+    chronic_c = _screen(lambda d: d["infection_screening"].update(hepatitis_c="chronic"))
+    assert chronic_c["EX17"] == ("fail", "hepatitis c: chronic", [])
+    latent = _screen(lambda d: d["infection_screening"].update(tuberculosis="latent"))
+    assert latent["EX18"] == ("fail", "tuberculosis: latent", [])
+    positive = _screen(lambda d: d["infection_screening"].update(hiv="positive"))
+    assert positive["EX19"] == ("fail", "hiv: positive", [])
+    assert _screen(lambda d: None)["EX17"] == (
+        "pass",
+        "hepatitis b: negative; hepatitis c: negative",
+        [],
+    )
+    renal = _screen(lambda d: d["history"].pop("renal_crisis"))["EX05"]
+    assert renal == ("unknown", "history.renal_crisis is not recorded", ["history.renal_crisis"])
+
+
+@pytest.mark.traces("criteria.IN06", "criteria.EX27")
+@pytest.mark.parametrize(
+    ("removed", "missing"),
+    [
+        (("sex", "childbearing_potential"), ["pregnancy_test", "sex", "childbearing_potential"]),
+        (("childbearing_potential",), ["pregnancy_test", "childbearing_potential"]),
+    ],
+)
+def test_a_missing_test_names_what_would_settle_childbearing_potential(removed, missing):
+    def change(data):
+        data.pop("pregnancy_test")
+        for key in removed:
+            data.pop(key)
+
+    result = _screen(change)
+    assert result["IN06"] == ("unknown", "no pregnancy test recorded", missing)
+    assert result["EX27"] == ("unknown", "pregnancy status unknown: no test", missing)
+
+
+@pytest.mark.traces("criteria.IN06", "criteria.EX27")
+def test_a_man_needs_no_test_and_no_childbearing_potential():
+    def change(data):
+        data["sex"] = "male"
+        for key in ("childbearing_potential", "pregnancy_test", "breastfeeding"):
+            data.pop(key)
+
+    result = _screen(change)
+    assert result["IN06"] == (
+        "pass",
+        "not a woman of childbearing potential: no test required",
+        [],
+    )
+    assert result["EX27"] == ("pass", "not applicable to men", [])
+
+
+# -- washout windows when a date is missing ------------------------------------------------------
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_a_washout_decided_for_any_screening_date_says_so():
+    # Methotrexate last 2025-01-20; 4 weeks before the 2025-03-17 randomization is 2025-02-17;
+    # 2025-01-20 + 4 weeks = 2025-02-17 (within), so it clears from 2025-02-18.
+    result = _screen(lambda d: d["dates"].pop("screening"))
+    assert result["EX09"] == (
+        "pass",
+        "methotrexate (last dose 2025-01-20) is before the window of 4 weeks prior to "
+        "randomization (from 2025-02-17): passes (EX09); cleared from 2025-02-18 (for any "
+        "screening date)",
+        [],
+    )
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_a_washout_that_depends_on_missing_dates_is_unknown_naming_them():
+    # Methotrexate last 2025-02-20; randomization could be 2025-03-03 (window from 2025-02-03:
+    # within) or any later day up to 2100 (from 2025-03-21, 2025-02-20 + 4 weeks + 1 day: clear).
+    def change(data):
+        data["medications"][0] = {"name": "methotrexate", "last_dose": date(2025, 2, 20)}
+        del data["dates"]["screening"]
+        del data["dates"]["planned_randomization"]
+
+    status, reason, missing = _screen(change)["EX09"]
+    assert status == "unknown"
+    assert missing == ["dates.screening", "dates.planned_randomization"]
+    assert reason.startswith(
+        "depends on the screening date and planned randomization date, not recorded: "
+        "methotrexate (last dose 2025-02-20) is within the window of 4 weeks prior to "
+        "randomization (2025-02-03 to randomization 2025-03-03): excluded (EX09); a "
+        "randomization on or after 2025-03-21 clears it"
+    )
+
+
+@pytest.mark.traces("criteria.EX08", "criteria.EX09")
+def test_a_planned_surgery_does_not_bound_the_randomization_date():
+    # A surgery planned for 2025-06-01 is after randomization by nature: it must not push the
+    # earliest randomization to June (which would clear methotrexate's window for certain).
+    def change(data):
+        data["medications"][0] = {"name": "methotrexate", "last_dose": date(2025, 2, 20)}
+        del data["dates"]["planned_randomization"]
+        data["events"].append({"kind": "planned_major_surgery", "date": date(2025, 6, 1)})
+
+    status, _, missing = _screen(change)["EX09"]
+    assert (status, missing) == ("unknown", ["dates.planned_randomization"])
