@@ -19,7 +19,14 @@ import yaml
 
 from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
-from protocol.screening import screen
+from protocol.screening import (
+    CriterionResult,
+    ScreeningResult,
+    format_markdown,
+    format_text,
+    screen,
+    screen_file,
+)
 from tests.conftest import REPO
 
 CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
@@ -375,3 +382,98 @@ def test_a_planned_surgery_does_not_bound_the_randomization_date():
 
     status, _, missing = _screen(change)["EX09"]
     assert (status, missing) == ("unknown", ["dates.planned_randomization"])
+
+
+# -- the reports a coordinator prints -------------------------------------------------------------
+
+
+def _report() -> ScreeningResult:
+    """A hand-made result (not computed): the reports are checked against hand-written text."""
+    return ScreeningResult(
+        participant="SYN-99",
+        verdict="not_eligible",
+        criteria=[
+            CriterionResult("IN01", "pass", "age 40 years", "Aged 18-70.", "computed", None),
+            CriterionResult("EX16", "fail", "attests it applies", "x", "attested", None),
+            CriterionResult(
+                "EX22", "unknown", "IgG | not\nrecorded", "x", "computed", None, ["labs.igg"]
+            ),
+        ],
+        missing=["labs.igg", "a | b"],
+    )
+
+
+@pytest.mark.traces("criteria.EX16", "criteria.EX22")
+def test_the_text_report_is_laid_out_for_the_screening_file():
+    record = parse_record(copy.deepcopy(CASE_1), "synthetic")
+    assert format_text(_report(), record) == "\n".join(
+        [
+            "NCT06375005 screening: participant SYN-99",
+            "Verdict: NOT ELIGIBLE: at least one criterion fails",
+            "Screening 2025-03-03, planned randomization 2025-03-17",
+            "",
+            "IN01  pass     age 40 years",
+            "EX16  FAIL     attests it applies [attested]",
+            "EX22  UNKNOWN  IgG | not\nrecorded",
+            "",
+            "Missing (to complete before a verdict):",
+            "  - labs.igg",
+            "  - a | b",
+            "",
+            "Failed: EX16",
+        ]
+    )
+    undated = copy.deepcopy(CASE_1)
+    del undated["dates"]["screening"], undated["dates"]["planned_randomization"]
+    lines = format_text(_report(), parse_record(undated, "synthetic")).splitlines()
+    assert lines[2] == "Screening -, planned randomization -"
+    assert format_text(_report()).splitlines()[2] == ""  # no record: no dates line
+
+
+def test_a_report_without_failures_or_missing_items_has_no_such_sections():
+    result = _report()
+    result.criteria = result.criteria[:1]
+    result.missing = []
+    result.verdict = "eligible"
+    assert format_text(result) == "\n".join(
+        [
+            "NCT06375005 screening: participant SYN-99",
+            "Verdict: ELIGIBLE: all 37 criteria pass",
+            "",
+            "IN01  pass     age 40 years",
+        ]
+    )
+    assert "Missing" not in format_markdown(result)
+
+
+@pytest.mark.traces("criteria.EX16", "criteria.EX22")
+def test_the_markdown_report_escapes_pipes_and_line_breaks():
+    assert format_markdown(_report()) == "\n".join(
+        [
+            "**Participant SYN-99: NOT ELIGIBLE: at least one criterion fails**",
+            "",
+            "| ID | Status | Reason | Kind |",
+            "|---|---|---|---|",
+            "| IN01 | pass | age 40 years | computed |",
+            "| EX16 | fail | attests it applies | attested |",
+            "| EX22 | unknown | IgG \\| not recorded | computed |",
+            "",
+            "Missing:",
+            "",
+            "- labs.igg",
+            "- a \\| b",
+        ]
+    )
+
+
+def test_a_record_file_is_screened_and_its_problems_name_the_file(tmp_path):
+    path = tmp_path / "record.yaml"
+    data = copy.deepcopy(CASE_1)
+    data["labs"]["hemoglobin"] = {"value": 121, "unit": "g/mL"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ProtocolDataError) as raised:
+        screen_file(path)
+    assert raised.value.source == str(path)
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(CASE_1, allow_unicode=True), encoding="utf-8")
+    assert screen_file(good).verdict == "eligible"
