@@ -89,7 +89,9 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
 
 
 def study_day_date(randomization: date, day: int) -> date:
-    return randomization + timedelta(days=day - 1 if day > 0 else day)
+    if day == 0:  # as study.yaml's visit_schedule refuses it
+        raise ValueError("there is no day 0: randomization is day 1, the day before is -1")
+    return randomization + timedelta(days=day - 1 if day >= 1 else day)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def administrations(regimen: Regimen, randomization: date) -> list[Dose]:
     doses = []
     for index, offset in enumerate(regimen.administration_offsets()):
         days = math.floor(offset.to("day").magnitude + 1e-9)
-        slots = SLOTS.get(round(per_day), ("",)) if per_day > 1 else ("",)
+        slots = SLOTS.get(round(per_day), ("",))  # once a day or less: SLOTS[1] or none
         slot = slots[index % len(slots)]
         doses.append(
             Dose(
@@ -175,8 +177,7 @@ class Calendar:
                     "detail": f"dose {dose.number}, study day {dose.study_day}",
                 }
             )
-        order = {"visit": 0, "dose": 1}
-        return sorted(rows, key=lambda r: (r["date"], order[r["kind"]]))
+        return sorted(rows, key=lambda r: r["date"])  # stable: a day's visits (first) stay first
 
 
 def build_calendar(arm_text: str, randomization: date, study: Study | None = None) -> Calendar:
@@ -268,7 +269,7 @@ def calendar_ics(calendar: Calendar) -> bytes:
     ical.add("version", "2.0")
     ical.add("calscale", "GREGORIAN")
     ical.add("x-wr-calname", f"NCT06375005 {calendar.arm.label.value} (synthetic schedule)")
-    stamp = datetime.combine(calendar.randomization, time(0, 0), tzinfo=UTC)
+    stamp = datetime.combine(calendar.randomization, time(), tzinfo=UTC)
     uid_base = f"{calendar.arm.id}-{calendar.randomization.isoformat()}"
     for v in calendar.visits:
         event = Event()
@@ -492,7 +493,7 @@ def check_targets(targets: Sequence[tuple[str, Path | str]], force: bool = False
     given = [(option, os.fspath(path)) for option, path in targets]
     problems = []
     for (option, path), (other_option, other) in itertools.combinations(given, 2):
-        if path and other and "\0" not in path + other and _same_file(path, other):
+        if path and other and _same_file(path, other):  # a NUL in a name: not the same file
             problems.append(
                 f"{option} {path!r} and {other_option} {other!r} name the same file "
                 f"({os.path.realpath(path)}); expected two different paths"
