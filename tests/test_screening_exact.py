@@ -477,3 +477,262 @@ def test_a_record_file_is_screened_and_its_problems_name_the_file(tmp_path):
     good = tmp_path / "good.yaml"
     good.write_text(yaml.safe_dump(CASE_1, allow_unicode=True), encoding="utf-8")
     assert screen_file(good).verdict == "eligible"
+
+
+# -- the inclusion criteria's reasons when something is missing or on an edge ------------------
+
+
+def _set(path: str, value):
+    """A change to case 1: set (or, with value None, delete) the field at a dotted path."""
+
+    def change(data):
+        node = data
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node[key]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+
+    return change
+
+
+def _both(*changes):
+    def change(data):
+        for each in changes:
+            each(data)
+
+    return change
+
+
+@pytest.mark.traces("criteria.IN07")
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: None,
+            (
+                "pass",
+                "the investigator attests on 2025-03-03 that it applies; consent signed on "
+                "2025-03-03",
+                [],
+            ),
+        ),
+        (_set("dates.consent", None), ("unknown", "no consent date", ["dates.consent"])),
+        (
+            _set("attestations.IN07", None),
+            (
+                "unknown",
+                "the investigator's attestation is not recorded",
+                ["attestations.IN07"],
+            ),
+        ),
+    ],
+)
+def test_consent_needs_the_attestation_and_a_date(change, expected):
+    assert _screen(change)["IN07"] == expected
+
+
+@pytest.mark.traces("criteria.IN06")
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            _set("pregnancy_test.sample", "urine"),
+            (
+                "unknown",
+                "a urine test is recorded; a serum test is required",
+                ["pregnancy_test.sample"],
+            ),
+        ),
+        (
+            _set("pregnancy_test.date", date(2025, 3, 1)),
+            (
+                "unknown",
+                "the serum test of 2025-03-01 is not dated at the screening visit",
+                ["pregnancy_test.date"],
+            ),
+        ),
+        (
+            _set("dates.screening", None),
+            (
+                "unknown",
+                "the serum test of 2025-03-03 is negative; whether it is dated at the screening "
+                "visit needs the screening date",
+                ["dates.screening"],
+            ),
+        ),
+        (
+            _set("pregnancy_test.result", "positive"),
+            ("fail", "pregnancy test positive (serum, 2025-03-03)", []),
+        ),
+        (
+            _both(_set("childbearing_potential", False), _set("pregnancy_test", None)),
+            ("pass", "not a woman of childbearing potential: no test required", []),
+        ),
+    ],
+)
+def test_the_pregnancy_test_must_be_serum_negative_and_on_the_screening_day(change, expected):
+    assert _screen(change)["IN06"] == expected
+
+
+ACR = "ssc.acr_eular"
+
+
+@pytest.mark.traces("criteria.IN02")
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # 9 (proximal) + 4 (sclerodactyly, the higher finger item) + 2 + 3 + 3 = 21
+        (
+            lambda d: None,
+            (
+                "pass",
+                "ACR/EULAR 2013 total 21 >= 9 (Skin thickening of the fingers of both hands "
+                "extending proximal to the MCP joints 9, Skin thickening of the fingers 4, "
+                "Abnormal nailfold capillaries 2, Raynaud's phenomenon 3, SSc-related "
+                "autoantibodies 3)",
+                [],
+            ),
+        ),
+        (
+            _set(f"{ACR}.better_explained_by_other_disorder", True),
+            ("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient", []),
+        ),
+        (
+            _set(f"{ACR}.better_explained_by_other_disorder", None),
+            (
+                "unknown",
+                "ACR/EULAR 2013 total 21 >= 9, but whether the criteria apply (skin thickening "
+                "sparing the fingers, a better explanation) is not recorded",
+                [f"{ACR}.better_explained_by_other_disorder"],
+            ),
+        ),
+        (
+            _both(
+                *(
+                    _set(f"{ACR}.{item}", False)
+                    for item in (
+                        "skin_thickening_proximal_to_mcp",
+                        "puffy_fingers",
+                        "sclerodactyly",
+                        "abnormal_nailfold_capillaries",
+                        "raynaud",
+                        "anti_topoisomerase_i",
+                    )
+                )
+            ),
+            ("fail", "ACR/EULAR 2013 total 0 < 9 (no item met)", []),
+        ),
+        # nailfold 2 + Raynaud 3 + antibodies 3 = 8; telangiectasia (2) unrecorded: 8 to 10
+        (
+            _both(
+                *(
+                    _set(f"{ACR}.{item}", False)
+                    for item in (
+                        "skin_thickening_proximal_to_mcp",
+                        "puffy_fingers",
+                        "sclerodactyly",
+                    )
+                ),
+                _set(f"{ACR}.telangiectasia", None),
+            ),
+            (
+                "unknown",
+                "ACR/EULAR 2013 total 8 to 10: the unrecorded items decide",
+                [f"{ACR}.telangiectasia"],
+            ),
+        ),
+    ],
+)
+def test_the_acr_eular_reason_shows_the_total_and_what_decides(change, expected):
+    assert _screen(change)["IN02"] == expected
+
+
+AREAS = "ssc.mrss.areas"
+
+
+@pytest.mark.traces("criteria.IN03", "criteria.IN05", "criteria.EX01")
+def test_mrss_and_leroy_with_areas_not_recorded():
+    # Case 1 without face, hands and forearms: 21 - 1 - 2×2 - 2×2 = 12 from the graded areas.
+    missing_areas = _screen(
+        _both(
+            *(
+                _set(f"{AREAS}.{area}", None)
+                for area in ("right_hand", "left_hand", "right_forearm", "left_forearm", "face")
+            )
+        )
+    )
+    assert missing_areas["IN05"] == ("pass", "mRSS at least 12 (the graded areas) >= 10", [])
+    assert missing_areas["IN03"] == (
+        "pass",
+        "LeRoy subset: diffuse, whatever the areas not recorded",
+        [],
+    )
+
+    # Every area 0 but the right foot, not recorded: at most 3 (that area at grade 3) < 10.
+    def all_zero_but_one(data):
+        areas = data["ssc"]["mrss"]["areas"]
+        areas.update({area: 0 for area in areas})
+        del areas["right_foot"]
+
+    one_left = _screen(all_zero_but_one)
+    assert one_left["IN05"] == ("fail", "mRSS at most 3 (every ungraded area at 3) < 10", [])
+    assert one_left["EX01"] == (
+        "unknown",
+        "LeRoy subset unknown: the subset needs all 17 graded areas",
+        [f"{AREAS}.right_foot"],
+    )
+
+    # Only the face (1) and right fingers (2) involved: 3 < 10; no proximal area, back unknown.
+    def distal_only(data):
+        areas = data["ssc"]["mrss"]["areas"]
+        areas.update({a: 0 for a in areas if a not in ("face", "right_fingers")})
+
+    distal = _screen(distal_only)
+    assert distal["IN05"] == ("fail", "mRSS 3 (areas) < 10", [])
+    assert distal["IN03"] == (
+        "unknown",
+        "LeRoy subset unknown: no proximal mRSS area is involved; whether the back is involved "
+        "is not recorded",
+        ["ssc.back_skin_thickening"],
+    )
+
+
+FIRST = "ssc.first_non_raynaud_manifestation"
+
+
+@pytest.mark.traces("criteria.IN04", "criteria.EX02")
+def test_disease_duration_when_dates_are_missing():
+    assert _screen(_set(FIRST, None))["IN04"] == (
+        "unknown",
+        "disease duration needs the first non-Raynaud manifestation and the screening date",
+        [FIRST],
+    )
+    both = _screen(_both(_set(FIRST, None), _set("dates.screening", None)))
+    assert both["EX02"][2] == [FIRST, "dates.screening"]
+    # First manifestation 2023-09-10, screening 2025-03-03 to 2025-03-17: 17 months 21 days to
+    # 18 months 7 days, so IN04 (at most 18 months) depends on the date and EX02 (more than 3
+    # years) passes whatever it is.
+    near = _screen(_both(_set(FIRST, date(2023, 9, 10)), _set("dates.screening", None)))
+    assert near["IN04"][0::2] == ("unknown", ["dates.screening"])
+    assert near["EX02"] == (
+        "pass",
+        "disease duration at most 18 months 7 days whatever the dates; limit 36 months; not all "
+        "dates recorded",
+        [],
+    )
+    # First 2021-01-10, screening on or after 2025-03-03: at least 4 years 1 month 21 days.
+    long_ago = _screen(_both(_set(FIRST, date(2021, 1, 10)), _set("dates.screening", None)))
+    assert long_ago["IN04"] == (
+        "fail",
+        "disease duration at least 49 months 21 days whatever the dates; limit 18 months; not "
+        "all dates recorded",
+        [],
+    )
+    assert _screen(lambda d: None)["IN04"] == (
+        "pass",
+        "disease duration 9 months 11 days at screening (from 2024-05-20); limit 18 months (PI10)",
+        [],
+    )
