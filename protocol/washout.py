@@ -990,18 +990,18 @@ def _planned_event(
             reason=f"{kind.label} without a date: one planned in {period} excludes, one after it "
             f"does not; record the planned date: unknown ({criterion})",
         )
-    if randomization <= planned <= end:
-        return EntryResult(
-            **base,
-            status="fail",
-            reason=f"{kind.label} on {planned}, within {period}: excluded ({criterion}) unless "
-            f"it is cancelled or moved after {end}",
-        )
     if planned > end:
         return EntryResult(
             **base,
             status="pass",
             reason=f"{kind.label} on {planned}, after {period}: passes ({criterion})",
+        )
+    if planned >= randomization:
+        return EntryResult(
+            **base,
+            status="fail",
+            reason=f"{kind.label} on {planned}, within {period}: excluded ({criterion}) unless "
+            f"it is cancelled or moved after {end}",
         )
     before = _window_check(
         entry=entry,

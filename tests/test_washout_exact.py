@@ -1,0 +1,413 @@
+"""Exact washout results: the catalogue index, planned surgery, breakpoints, JSON, input errors.
+
+Written after a mutation run of protocol/washout.py: each test pins a field, date or message
+that a surviving mutant changed. The windows are the registry's (NCT06375005): EX08 "major
+surgery within 8 weeks prior to randomization or planned major surgery during the trial period",
+EX09 "... mycophenolate mofetil within 4 weeks prior to randomization, and cyclophosphamide within
+3 months", EX20 "oral antibiotics within 2 weeks prior to screening", EX23 "another
+investigational drug within 3 months of entry into this study" (read as the screening visit,
+PI07); the trial period is the 48 weeks of treatment (PI24). Weeks are 7 days, months calendar
+months, and a date on the window's first day is within it (study.yaml washout_convention), so a
+window of N days clears on ``last + N + 1 day``. Every date below is counted by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from protocol.documents import parse_yaml_text
+from protocol.study import load_study, normalise_name
+from protocol.washout import (
+    EventEntry,
+    MedicationEntry,
+    WashoutInputError,
+    _build_catalogue_index,
+    _planned_event,
+    anchor_breakpoints,
+    check_medication,
+    check_washout,
+    load_washout_input,
+    parse_washout_input,
+)
+
+pytestmark = pytest.mark.traces("medication_classes", "exposure_events", "criteria")
+
+STUDY = load_study()
+RANDOMIZATION = date(2025, 3, 17)
+SCREENING = date(2025, 3, 3)
+
+
+def _input(medications=(), events=(), screening=SCREENING):
+    data = {
+        "planned_randomization": RANDOMIZATION,
+        "screening": screening,
+        "medications": list(medications),
+        "events": list(events),
+    }
+    return parse_washout_input(data, "exact input")
+
+
+def _group(group_id):
+    return next(g for g in STUDY.medication_classes if g.id == group_id)
+
+
+def _variant_study(group_id, **changes):
+    """The study with one medication class changed (a protocol amendment, say)."""
+    classes = [
+        g.model_copy(update=changes) if g.id == group_id else g for g in STUDY.medication_classes
+    ]
+    return STUDY.model_copy(update={"medication_classes": classes})
+
+
+# -- the catalogue index: what a typed name matched, and by what ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "group_id", "drug", "matched_by"),
+    [
+        ("immunosuppressant", "immunosuppressants", None, "class name"),
+        ("TKI", "tyrosine_kinase_inhibitors", None, "class name"),
+        ("methotrexate", "immunosuppressants", "methotrexate", "name"),
+        ("cyclophosphamide", "cyclophosphamide", "cyclophosphamide", "name"),
+        ("MMF", "immunosuppressants", "mycophenolate mofetil", "alias"),
+        ("cyclosporine", "immunosuppressants", "ciclosporin", "alias"),
+        ("CellCept", "immunosuppressants", "mycophenolate mofetil", "brand name"),
+        ("骁悉", "immunosuppressants", "mycophenolate mofetil", "brand name"),
+        ("Ofev", "antifibrotics", "nintedanib", "brand name"),
+        ("吗替麦考酚酯", "immunosuppressants", "mycophenolate mofetil", "Chinese name"),
+        ("环磷酰胺", "cyclophosphamide", "cyclophosphamide", "Chinese name"),
+    ],
+)
+def test_the_catalogue_index_records_the_group_drug_and_kind_of_name(
+    typed, group_id, drug, matched_by
+):
+    # built afresh: match_medicine keeps one index per study, so a rebuild is only seen here
+    index = _build_catalogue_index(STUDY)
+    found = index[normalise_name(typed)]
+    group = _group(group_id)
+    assert found.group is group
+    if drug is None:
+        assert found.drug is None
+    else:
+        assert found.drug is next(d for d in group.drugs if d.name == drug)
+    assert found.matched_by == matched_by
+
+
+def test_the_catalogue_index_holds_every_name_of_a_drug_and_nothing_of_another():
+    index = _build_catalogue_index(STUDY)
+    cyclophosphamide = _group("cyclophosphamide")
+    # study.yaml's cyclophosphamide class: the drug, its alias CYC, brands Cytoxan and Endoxan,
+    # Chinese name 环磷酰胺; no class alias
+    names = ("cyclophosphamide", "CYC", "Cytoxan", "Endoxan", "环磷酰胺")
+    keys = {k for k, m in index.items() if m.group is cyclophosphamide}
+    assert keys == {normalise_name(n) for n in names}
+    assert index[normalise_name("CYC")].description == "cyclophosphamide (Cyclophosphamide)"
+    assert index[normalise_name("TKI")].description == (
+        "class: Tyrosine kinase inhibitors (anti-fibrotic)"
+    )
+
+
+# -- the public wrapper of one medicine's check ---------------------------------------------
+
+
+def test_check_medication_returns_the_entry_result_of_one_medicine():
+    data = _input([{"name": "CellCept", "last_dose": date(2025, 2, 1)}])
+    result = check_medication(data.medications[0], 2, data, STUDY)
+    # 4 weeks before 2025-03-17 is 2025-02-17 (28 days); 2025-02-01 is before it. It clears on
+    # 2025-03-02: 2025-03-02 - 28 days = 2025-02-02 is after 2025-02-01, while 2025-03-01 - 28
+    # days = 2025-02-01 is not.
+    assert result.to_json() == {
+        "entry": "medications[2]",
+        "name": "CellCept",
+        "status": "pass",
+        "reason": "CellCept (last dose 2025-02-01) is before the window of 4 weeks prior to "
+        "randomization (from 2025-02-17): passes (EX09); cleared from 2025-03-02",
+        "matched": "mycophenolate mofetil (Immunosuppressive therapies)",
+        "criterion": "EX09",
+        "window": "4 weeks",
+        "anchor": "randomization",
+        "anchor_date": "2025-03-17",
+        "window_start": "2025-02-17",
+        "last_date": "2025-02-01",
+        "clears_on": "2025-03-02",
+        "on_boundary": False,
+        "lifetime": False,
+        "requires_rescreening": False,
+        "notes": [
+            "Mycophenolate mofetil taken before the study must stop at least 4 weeks before "
+            "randomization (EX09); protocol MMF 0.5 g twice daily (BID) then starts at "
+            "randomization (PI05)"
+        ],
+    }
+
+
+# -- a planned major surgery (EX08, PI24) ------------------------------------------------------
+
+# 48 weeks after 2025-03-17: 289 days to 2025-12-31, 31 more to 2026-01-31, 16 more: 2026-02-16
+TRIAL_END = date(2026, 2, 16)
+PERIOD = "the trial period (randomization 2025-03-17 to 2026-02-16, 48 weeks; PI24)"
+
+
+def _planned(when):
+    event = {"kind": "planned_major_surgery"} | ({"date": when} if when else {})
+    return check_washout(_input(events=[event])).entries[0].to_json()
+
+
+def _planned_fields(status, reason, when, **more):
+    return {
+        "entry": "events[0]",
+        "name": "Planned major surgery",
+        "status": status,
+        "reason": reason,
+        "matched": "planned_major_surgery",
+        "criterion": "EX08",
+        "window": "8 weeks",
+        "anchor": "randomization",
+        "anchor_date": "2025-03-17",
+        "window_start": None,
+        "last_date": when,
+        "clears_on": None,
+        "on_boundary": False,
+        "lifetime": False,
+        "requires_rescreening": False,
+        "notes": [],
+    } | more
+
+
+@pytest.mark.parametrize("when", [RANDOMIZATION, TRIAL_END], ids=["first day", "last day"])
+def test_a_surgery_planned_on_either_end_of_the_trial_period_excludes(when):
+    assert _planned(when) == _planned_fields(
+        "fail",
+        f"Planned major surgery on {when}, within {PERIOD}: excluded (EX08) unless it is "
+        "cancelled or moved after 2026-02-16",
+        when.isoformat(),
+    )
+
+
+def test_a_surgery_planned_the_day_after_the_trial_period_passes():
+    assert _planned(date(2026, 2, 17)) == _planned_fields(
+        "pass",
+        f"Planned major surgery on 2026-02-17, after {PERIOD}: passes (EX08)",
+        "2026-02-17",
+    )
+
+
+def test_a_planned_surgery_without_a_date_names_the_trial_period():
+    assert _planned(None) == _planned_fields(
+        "unknown",
+        f"Planned major surgery without a date: one planned in {PERIOD} excludes, one after it "
+        "does not; record the planned date: unknown (EX08)",
+        None,
+    )
+
+
+def test_a_surgery_planned_before_randomization_is_read_against_the_8_week_window():
+    # 8 weeks (56 days) before 2025-03-17: 17 days to 2025-02-28, 28 to 2025-01-31, 11 more:
+    # 2025-01-20. 2025-03-10 is within; it clears 57 days later: 21 days to 2025-03-31, 30 to
+    # 2025-04-30, 6 more: 2025-05-06.
+    assert _planned(date(2025, 3, 10)) == _planned_fields(
+        "fail",
+        "Planned major surgery (planned for 2025-03-10) is within the window of 8 weeks prior "
+        "to randomization (2025-01-20 to randomization 2025-03-17): excluded (EX08); a "
+        "randomization on or after 2025-05-06 clears it",
+        "2025-03-10",
+        window_start="2025-01-20",
+        clears_on="2025-05-06",
+    )
+    # the day before the window's first day: 2025-01-19 + 57 days is 2025-03-17 (12 days to
+    # 2025-01-31, 28 to 2025-02-28, 17 more)
+    assert _planned(date(2025, 1, 19)) == _planned_fields(
+        "pass",
+        "Planned major surgery (planned for 2025-01-19) is before the window of 8 weeks prior "
+        "to randomization (from 2025-01-20): passes (EX08); cleared from 2025-03-17",
+        "2025-01-19",
+        window_start="2025-01-20",
+        clears_on="2025-03-17",
+    )
+
+
+def test_the_planned_rule_refuses_a_catalogue_entry_without_its_window():
+    kind = next(e for e in STUDY.exposure_events if e.kind == "planned_major_surgery")
+    data = _input(events=[{"kind": "planned_major_surgery", "date": date(2025, 6, 2)}])
+    with pytest.raises(AssertionError):
+        _planned_event(
+            data.events[0], "events[0]", kind.model_copy(update={"window": None}), "EX08", data
+        )
+
+
+# -- the anchor dates at which a status can change --------------------------------------------
+
+
+MEDICATIONS = [
+    MedicationEntry(name="aspirin", last_dose=date(2025, 3, 1)),  # not catalogued: skipped
+    MedicationEntry(name="methotrexate", start=date(2025, 1, 6), last_dose=date(2025, 2, 24)),
+    MedicationEntry(name="rituximab", last_dose=date(2010, 1, 1)),  # lifetime: no date matters
+    MedicationEntry(name="etanercept", last_dose=date(2025, 1, 1)),  # no window in the record
+    MedicationEntry(name="cyclophosphamide", last_dose=date(2024, 11, 30)),
+]
+EVENTS = [
+    EventEntry(kind="major_surgery"),  # no date: skipped
+    EventEntry(kind="tattoo", date=date(2025, 1, 1)),  # not an event kind: skipped
+    EventEntry(kind="oral_antibiotics", date=date(2025, 2, 24)),
+    EventEntry(kind="planned_major_surgery", date=date(2025, 3, 31)),
+    EventEntry(kind="investigational_drug", date=date(2024, 12, 3)),
+]
+# methotrexate, 4 weeks before randomization: each date and the day it clears (+29 days):
+# 2025-01-06 -> 2025-02-04 (25 days to 2025-01-31, 4 more); 2025-02-24 -> 2025-03-25
+METHOTREXATE = {date(2025, 1, 6), date(2025, 2, 4), date(2025, 2, 24), date(2025, 3, 25)}
+# cyclophosphamide, 3 calendar months: 2025-02-28 - 3 months = 2024-11-28 (within), 2025-03-01
+# - 3 months = 2024-12-01 (after 2024-11-30): it clears on 2025-03-01
+CYCLOPHOSPHAMIDE = {date(2024, 11, 30), date(2025, 3, 1)}
+# planned surgery 2025-03-31, 8 weeks before randomization: the date, the day after, the day it
+# clears (+57 days: 30 to 2025-04-30, 27 more: 2025-05-27), and the randomization 48 weeks
+# before it (336 days back: 90 to 2024-12-31, 246 more: 2024-04-29)
+PLANNED = {date(2025, 3, 31), date(2025, 4, 1), date(2025, 5, 27), date(2024, 4, 29)}
+# oral antibiotics 2025-02-24, 2 weeks before screening: the day after and 2025-02-24 + 15 days
+ANTIBIOTICS = {date(2025, 2, 24), date(2025, 2, 25), date(2025, 3, 11)}
+# investigational drug 2024-12-03, 3 months before screening: 2025-03-03 - 3 months is
+# 2024-12-03 (within), 2025-03-04 - 3 months is 2024-12-04: it clears on 2025-03-04
+INVESTIGATIONAL = {date(2024, 12, 3), date(2024, 12, 4), date(2025, 3, 4)}
+
+
+def test_anchor_breakpoints_are_each_dated_entrys_dates_and_clearing_days():
+    screening, randomization = anchor_breakpoints(MEDICATIONS, EVENTS, STUDY)
+    assert randomization == METHOTREXATE | CYCLOPHOSPHAMIDE | PLANNED
+    assert screening == ANTIBIOTICS | INVESTIGATIONAL
+
+
+def test_anchor_breakpoints_follow_the_study_they_are_given():
+    # were EX09's 4 weeks counted from screening, methotrexate's dates would move the screening
+    study = _variant_study("immunosuppressants", anchor="screening")
+    screening, randomization = anchor_breakpoints(MEDICATIONS[1:2], [], study)
+    assert (screening, randomization) == (METHOTREXATE, set())
+
+
+def test_anchor_breakpoints_of_nothing_are_empty():
+    assert anchor_breakpoints([], [], STUDY) == (set(), set())
+
+
+# -- the JSON of a result -----------------------------------------------------------------------
+
+
+def test_washout_result_json_has_every_key_with_dates_as_text():
+    # oral antibiotics 2025-02-24; 2 weeks (14 days) before screening 2025-03-03 is 2025-02-17:
+    # within. A screening on 2025-03-11 (window from 2025-02-25) clears it: rescreening.
+    result = check_washout(_input(events=[{"kind": "oral_antibiotics", "date": date(2025, 2, 24)}]))
+    assert result.to_json() == {
+        "planned_randomization": "2025-03-17",
+        "screening": "2025-03-03",
+        "status": "fail",
+        "earliest_randomization": None,
+        "requires_rescreening": True,
+        "rescreening_from": "2025-03-11",
+        "never": False,
+        "summary": "Not on this screening: a window counted from the screening visit is not "
+        "clear (Oral antibiotics), so no randomization date follows from this screening; "
+        "rescreening is needed, on or after 2025-03-11.",
+        "entries": [
+            {
+                "entry": "events[0]",
+                "name": "Oral antibiotics",
+                "status": "fail",
+                "reason": "Oral antibiotics (dated 2025-02-24) is within the window of 2 weeks "
+                "prior to screening (2025-02-17 to screening 2025-03-03): excluded (EX20); a "
+                "screening on or after 2025-03-11 clears it (rescreening needed)",
+                "matched": "oral_antibiotics",
+                "criterion": "EX20",
+                "window": "2 weeks",
+                "anchor": "screening",
+                "anchor_date": "2025-03-03",
+                "window_start": "2025-02-17",
+                "last_date": "2025-02-24",
+                "clears_on": "2025-03-11",
+                "on_boundary": False,
+                "lifetime": False,
+                "requires_rescreening": True,
+                "notes": [],
+            }
+        ],
+    }
+
+
+def test_washout_result_json_without_a_screening_date():
+    result = check_washout(_input(screening=None))
+    assert result.to_json() == {
+        "planned_randomization": "2025-03-17",
+        "screening": None,
+        "status": "pass",
+        "earliest_randomization": "2025-03-17",
+        "requires_rescreening": False,
+        "rescreening_from": None,
+        "never": False,
+        "summary": "Earliest randomization: 2025-03-17; the planned 2025-03-17 is allowed.",
+        "entries": [],
+    }
+
+
+# -- input errors name the file and the line ---------------------------------------------------
+
+
+def test_a_misspelt_field_in_a_file_names_the_file_and_its_line(tmp_path):
+    path = tmp_path / "washout.yaml"
+    path.write_text(
+        "planned_randomization: 2025-03-17\n"
+        "screening: 2025-03-03\n"
+        "medications:\n"
+        "  - name: methotrexate\n"
+        "    lastdose: 2025-02-10\n"
+    )
+    with pytest.raises(WashoutInputError) as caught:
+        load_washout_input(path)
+    assert caught.value.source == str(path)
+    assert str(caught.value) == (
+        f"{path}: 1 problem:\n"
+        "  - medications[0] (methotrexate).lastdose (line 5): unknown field (is it misspelt?)"
+    )
+
+
+def test_an_overriding_randomization_date_is_checked_against_the_file(tmp_path):
+    path = tmp_path / "washout.json"
+    path.write_text(
+        '{"planned_randomization": "2025-03-17", '
+        '"medications": [{"name": "methotrexate", "last_dose": "2025-02-10"}]}'
+    )
+    with pytest.raises(WashoutInputError) as caught:
+        load_washout_input(path, randomization=date(2025, 2, 1))
+    assert str(caught.value) == (
+        f"{path}: 1 problem:\n"
+        "  - medications[0] (methotrexate).last_dose = 2025-02-10: after the planned "
+        "randomization 2025-02-01; a dose before randomization was expected"
+    )
+
+
+def test_parse_names_the_source_and_the_line_of_the_given_node():
+    text = "planned_randomization: 2025-03-17\nscreening: 2025-03-03\nmedicines: []\n"
+    data, node = parse_yaml_text(text, "input.yaml")
+    with pytest.raises(WashoutInputError) as caught:
+        parse_washout_input(data, "input.yaml", node)
+    assert str(caught.value) == (
+        "input.yaml: 1 problem:\n  - medicines (line 3): unknown field (is it misspelt?)"
+    )
+    with pytest.raises(WashoutInputError) as caught:
+        parse_washout_input(data, "input.yaml")  # without the node there is no line
+    assert (
+        str(caught.value)
+        == "input.yaml: 1 problem:\n  - medicines: unknown field (is it misspelt?)"
+    )
+
+
+def test_an_entry_problem_names_the_source():
+    data = {
+        "planned_randomization": RANDOMIZATION,
+        "medications": [{"name": "methotrexate", "last_dose": date(2025, 4, 1)}],
+    }
+    with pytest.raises(WashoutInputError) as caught:
+        parse_washout_input(data, "input.yaml")
+    assert caught.value.source == "input.yaml"
+    assert caught.value.problems == [
+        "medications[0] (methotrexate).last_dose = 2025-04-01: after the planned randomization "
+        "2025-03-17; a dose before randomization was expected"
+    ]
+    assert str(caught.value).startswith("input.yaml: 1 problem:\n  - medications[0]")
