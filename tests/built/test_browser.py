@@ -199,3 +199,30 @@ def test_any_criterion_is_two_clicks_from_the_landing_page(server, browser, crit
     assert browser.current_url.endswith(f"criteria.html#{criterion.lower()}")
     target = browser.find_element(By.ID, criterion.lower())
     assert target.is_displayed() or target.location["y"] >= 0
+
+
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (820, 1180)])
+def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, width, height):
+    """At narrow widths the sidebars are dialogs opened by the ☰ and contents buttons."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def visible(selector: str) -> object:
+        return next(b for b in browser.find_elements(By.CSS_SELECTOR, selector) if b.is_displayed())
+
+    browser.set_window_size(width, height)
+    try:
+        browser.get(f"{server}/book/index.html")
+        visible(".primary-toggle").click()
+        menu = browser.find_element(By.ID, "pst-primary-sidebar-modal")
+        WebDriverWait(browser, 5).until(lambda d: menu.get_attribute("open") is not None)
+        menu.find_element(By.PARTIAL_LINK_TEXT, "Eligibility: every criterion").click()
+        WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("criteria.html"))
+        visible(".secondary-toggle").click()
+        contents = browser.find_element(By.ID, "pst-secondary-sidebar-modal")
+        WebDriverWait(browser, 5).until(lambda d: contents.get_attribute("open") is not None)
+        assert contents.find_elements(By.CSS_SELECTOR, "nav a"), "the page contents are empty"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(SCREENSHOTS / f"criteria-contents-{width}px.png"))
+    finally:
+        browser.set_window_size(1280, 1600)
