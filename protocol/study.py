@@ -408,6 +408,8 @@ class Outcome(_Model):
 
 class Criterion(_Model):
     id: str
+    # The book's label for quick reference and the paper checklist (not the registry's words).
+    short_name: str = Field(min_length=2, max_length=60)
     text: str
 
     @property

@@ -1,0 +1,132 @@
+"""The criteria at a glance: one row per criterion, its short name and its threshold.
+
+For the quick-reference table at the top of the criteria page (and the paper checklist). Every
+number comes from study.yaml; a laboratory threshold is shown in the protocol's unit and, where
+Chinese site laboratories report another, in that SI unit too ("< 8.0 g/dL (< 80 g/L)").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from protocol.screening import CHECKS
+from protocol.study import Study, load_study
+from protocol.units import format_quantity, format_unit
+
+# What decides each criterion, in a few words; {names} are filled from study.yaml.
+_THRESHOLDS = {
+    "IN01": "{min_age} to {max_age} on the screening date",
+    "IN02": "total of at least {acr_min}",
+    "IN03": "diffuse cutaneous subset",
+    "IN04": "at most {duration_max}",
+    "IN05": "at least {mrss_min}",
+    "IN06": "negative serum test dated on the screening visit (women of childbearing potential)",
+    "IN07": "investigator's attestation and a consent date",
+    "EX01": "limited cutaneous subset",
+    "EX02": "more than {duration_excl}",
+    "EX03": "recorded: yes",
+    "EX04": "recorded: yes",
+    "EX05": "recorded: yes",
+    "EX06": "{pah_excluded} risk",
+    "EX07": "FVC {fvc}; DLCO {dlco}; or oxygen therapy",
+    "EX11": (
+        "more than {steroid_limit} a day (prednisone equivalent), or an IV or IM injection, "
+        "{windows}"
+    ),
+    "EX16": "investigator's judgement",
+    "EX17": "active or chronic infection",
+    "EX18": "active or latent",
+    "EX19": "positive, or a known history",
+    "EX20": "a known active infection, or {windows}",
+    "EX21": "recorded: yes",
+    "EX22": "IgA {iga}; IgG {igg}",
+    "EX24": (
+        "haemoglobin {hemoglobin}; WBC {wbc}; neutrophils {neutrophils}; platelets {platelets}; "
+        "ALT or AST {alt}; total bilirubin {total_bilirubin}; eGFR {egfr}"
+    ),
+    "EX25": "within {malignancy_window} before screening (excepted skin and cervical cancers)",
+    "EX27": "pregnant, breastfeeding, or no contraception",
+    "EX28": "recorded: yes",
+    "EX30": "investigator's judgement",
+}
+
+
+@dataclass(frozen=True)
+class QuickReferenceRow:
+    id: str
+    short_name: str
+    threshold: str
+    kind: str  # computed or attested
+
+
+def lab_threshold(study: Study, name: str) -> str:
+    """``< 8.0 g/dL (< 80 g/L)``: the registry's threshold, and in the SI unit when it differs."""
+    entry = next(a for a in study.lab_analytes if a.name == name)
+    assert entry.threshold is not None
+    threshold = entry.threshold.value
+    # A threshold relative to the ULN, or already in the unit the laboratories use, is written once.
+    if not entry.si_unit or entry.si_unit == entry.protocol_unit:
+        return threshold.written
+    if not threshold.quantity.is_compatible_with(entry.si_unit):
+        return threshold.written
+    si = threshold.quantity.to(entry.si_unit)
+    return f"{threshold.written} ({threshold.comparison} {si.magnitude:g} {format_unit(si.units)})"
+
+
+def _windows(study: Study, criterion: str) -> str:
+    """Each window of the criterion, named by its class when there are several."""
+    windows = [
+        (
+            g.label,
+            "ever" if g.rule == "lifetime" else f"within {g.window.value} {g.anchor_as_written}",
+        )
+        for g in study.medication_classes
+        if g.criterion == criterion and g.window is not None
+    ]
+    windows += [
+        (
+            e.label,
+            e.anchor_as_written
+            if e.rule == "planned"
+            else f"within {e.window.value} {e.anchor_as_written}",
+        )
+        for e in study.exposure_events
+        if criterion in (e.criterion, *e.also_criteria)
+    ]
+    if len({text for _, text in windows}) <= 1:
+        return windows[0][1] if windows else "ever"
+    return "; ".join(f"{_lower_first(label)}: {text}" for label, text in windows)
+
+
+def _lower_first(label: str) -> str:
+    """``Anakinra`` -> ``anakinra``; an acronym (``TNF inhibitors``) keeps its capitals."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
+    """One row per criterion in study.yaml order."""
+    study = study or load_study()
+    rules = study.criterion_rules
+    population = study.population
+    values = {
+        "min_age": format_quantity(population.minimum_age.value),
+        "max_age": format_quantity(population.maximum_age.value),
+        "acr_min": rules.acr_eular_minimum.value,
+        "duration_max": format_quantity(rules.disease_duration_maximum.value),
+        "duration_excl": format_quantity(rules.disease_duration_exclusion.value),
+        "mrss_min": rules.mrss_minimum.value,
+        "pah_excluded": " or ".join(rules.pah_excluded_risk.value),
+        "malignancy_window": str(rules.malignancy_window.value),
+        "steroid_limit": format_quantity(study.corticosteroid_rule.daily_limit.value),
+    }
+    values |= {a.name: lab_threshold(study, a.name) for a in study.lab_analytes if a.threshold}
+    rows = []
+    for criterion in study.criteria:
+        template = _THRESHOLDS.get(criterion.id, "{windows}")
+        threshold = template.format(**values, windows=_windows(study, criterion.id))
+        rows.append(
+            QuickReferenceRow(
+                criterion.id, criterion.short_name, threshold, CHECKS[criterion.id].kind
+            )
+        )
+    return rows

@@ -1,0 +1,66 @@
+"""The criteria quick reference: short names and thresholds from study.yaml (issue 12).
+
+Expected thresholds are the registry's words and unit arithmetic a reader can redo:
+8.0 g/dL = 80 g/L (1 dL = 0.1 L); 10 mg/dL = 0.1 g/L; 400 mg/dL = 4 g/L.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.quick_reference import lab_threshold, quick_reference
+from protocol.study import load_study
+
+pytestmark = pytest.mark.traces("criteria")
+
+
+def _rows(study=None):
+    return {row.id: row for row in quick_reference(study)}
+
+
+def test_every_criterion_has_a_short_name_a_threshold_and_a_kind():
+    rows = _rows()
+    assert list(rows) == [c.id for c in load_study().criteria]
+    for row in rows.values():
+        assert 2 <= len(row.short_name) <= 60, row.id
+        assert row.threshold and "{" not in row.threshold and "None" not in row.threshold
+        assert row.kind in ("computed", "attested")
+    assert [r.id for r in rows.values() if r.kind == "attested"] == ["IN07", "EX16", "EX30"]
+
+
+def test_laboratory_thresholds_are_shown_in_both_units_where_they_differ():
+    rows = _rows()
+    assert rows["EX24"].threshold == (
+        "haemoglobin < 8.0 g/dL (< 80 g/L); WBC < 3 ×10⁹/L; neutrophils < 1.5 ×10⁹/L; "
+        "platelets < 75 ×10⁹/L; ALT or AST > 1.5 × ULN; total bilirubin > 1 × ULN; "
+        "eGFR < 40 mL/min/1.73 m²"
+    )
+    assert rows["EX22"].threshold == "IgA < 10 mg/dL (< 0.1 g/L); IgG < 400 mg/dL (< 4 g/L)"
+    assert rows["EX07"].threshold == (
+        "FVC < 50 % predicted; DLCO < 40 % predicted; or oxygen therapy"
+    )
+
+
+def test_the_other_thresholds_carry_the_registry_values():
+    rows = _rows()
+    assert rows["IN01"].threshold == "18 years to 70 years on the screening date"
+    assert rows["IN04"].threshold == "at most 18 months"
+    assert rows["IN05"].threshold == "at least 10"
+    assert rows["EX02"].threshold == "more than 3 years"
+    assert rows["EX12"].threshold == "within 12 weeks prior to randomization"
+    assert rows["EX13"].threshold == "ever"
+    assert rows["EX09"].threshold == (
+        "immunosuppressive therapies: within 4 weeks prior to randomization; "
+        "cyclophosphamide: within 3 months prior to randomization"
+    )
+    assert "TNF inhibitors, abatacept and tocilizumab: within 8 weeks" in rows["EX14"].threshold
+    assert rows["EX24"].short_name == "Blood counts, liver and kidney tests"
+
+
+def test_the_quick_reference_follows_the_study_it_is_given(study_variant):
+    variant = load_study(
+        study_variant('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"'),
+        check_registry=False,
+    )
+    assert lab_threshold(variant, "hemoglobin") == "< 9.0 g/dL (< 90 g/L)"
+    assert _rows(variant)["EX24"].threshold.startswith("haemoglobin < 9.0 g/dL (< 90 g/L);")
