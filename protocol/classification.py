@@ -228,7 +228,15 @@ class Duration:
         return 12 * self.years + self.months
 
     def __str__(self) -> str:
-        return f"{self.total_months} months {self.days} days"
+        """``18 months``, ``18 months 1 day``, ``5 days``: no zero part, singular for one."""
+        parts = [_counted(self.total_months, "month")] if self.total_months else []
+        if self.days or not parts:
+            parts.append(_counted(self.days, "day"))
+        return " ".join(parts)
+
+
+def _counted(number: int, unit: str) -> str:
+    return f"{number} {unit}" if number == 1 else f"{number} {unit}s"
 
 
 def calendar_duration(start: date, end: date) -> Duration:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from protocol.classification import (
+    Duration,
     acr_eular_score,
     age_in_completed_years,
     calendar_duration,
@@ -153,3 +154,21 @@ def test_disease_duration_in_calendar_months(start, end, months, days):
 )
 def test_age_in_completed_years(birth, on, age):
     assert age_in_completed_years(birth, on) == age
+
+
+@pytest.mark.parametrize(
+    ("duration", "written"),
+    [
+        (Duration(1, 6, 0), "18 months"),
+        (Duration(1, 6, 1), "18 months 1 day"),
+        (Duration(0, 1, 0), "1 month"),
+        (Duration(0, 1, 2), "1 month 2 days"),
+        (Duration(0, 9, 11), "9 months 11 days"),
+        (Duration(0, 0, 1), "1 day"),
+        (Duration(0, 0, 5), "5 days"),
+        (Duration(0, 0, 0), "0 days"),
+        (Duration(3, 0, 0), "36 months"),
+    ],
+)
+def test_a_duration_is_written_without_zero_parts_and_in_the_singular_for_one(duration, written):
+    assert str(duration) == written
