@@ -2,6 +2,8 @@
 
 - Every page shows the registry ID, the record's last-update date and the book's version, read
   from study.yaml and the installed package, never typed (an announcement bar at the top).
+- Every mention of a protocol issue (PI01 ... PI29) in the text links to its entry in the
+  protocol issues log; code blocks, printed reports and headings are left as they are.
 - sphinx-thebe, which Jupyter Book 1 always loads, is switched off: it adds a script naming a
   CDN (unpkg.com) to every page, twice, which is a console error and points off-site; the book
   has no launch buttons and must work offline.
@@ -9,10 +11,17 @@
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
+
+ISSUES_LOG = "book/appendix/issues-log"
+_PROTOCOL_ISSUE = re.compile(r"\bPI\d{2}\b")
+# Text inside these is not linked: existing links, code and printed reports, raw HTML, headings.
+_NOT_LINKED = (nodes.reference, nodes.FixedTextElement, nodes.literal, nodes.raw, nodes.title)
 
 
 def _drop_thebe(app: Sphinx) -> None:
@@ -51,6 +60,44 @@ def _on_config_inited(app: Sphinx, config: Any) -> None:
     config.html_context = {**(config.html_context or {}), "default_mode": "light"}
 
 
+def _link_protocol_issues(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html" or ISSUES_LOG not in app.env.all_docs:
+        return
+    page = "" if docname == ISSUES_LOG else app.builder.get_relative_uri(docname, ISSUES_LOG)
+    # On the log itself an entry's own bold title is not a link to itself.
+    not_linked = _NOT_LINKED + ((nodes.strong,) if docname == ISSUES_LOG else ())
+    for text in list(doctree.findall(nodes.Text)):
+        value = str(text)
+        if not _PROTOCOL_ISSUE.search(value) or _inside(text, not_linked):
+            continue
+        pieces: list[nodes.Node] = []
+        start = 0
+        for match in _PROTOCOL_ISSUE.finditer(value):
+            pieces.append(nodes.Text(value[start : match.start()]))
+            pieces.append(
+                nodes.reference(
+                    match.group(),
+                    match.group(),
+                    refuri=f"{page}#{match.group().lower()}",
+                    internal=True,
+                    classes=["protocol-issue"],
+                )
+            )
+            start = match.end()
+        pieces.append(nodes.Text(value[start:]))
+        text.parent.replace(text, pieces)
+
+
+def _inside(node: nodes.Node, kinds: tuple[type, ...]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, kinds):
+            return True
+        parent = parent.parent
+    return False
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _on_config_inited, priority=900)
+    app.connect("doctree-resolved", _link_protocol_issues)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -420,6 +420,9 @@ class Criterion(_Model):
 class ProtocolIssue(_Model):
     id: str = Field(pattern=r"^PI\d{2}$")
     title: str
+    # open: no reading yet; reading adopted: the book applies its reading until the full protocol
+    # is seen; confirmed: the full protocol says so.
+    status: Literal["open", "reading adopted", "confirmed against the full protocol"]
     criteria: list[str]
     record_says: str
     problem: str

@@ -95,3 +95,15 @@ def test_every_rule_is_shown_on_its_page():
 
     for rule in rules():
         assert rule.shown in _text(HTML / f"{rule.page}.html"), (rule.key, rule.page, rule.shown)
+
+
+def test_protocol_issue_mentions_link_to_their_entry_in_the_log():
+    log = (HTML / "book/appendix/issues-log.html").read_text(encoding="utf-8")
+    ids = {issue.id.lower() for issue in load_study().protocol_issues}
+    assert all(f'id="{anchor}"' in log for anchor in ids)
+    for page in ("book/eligibility/criteria", "book/screening/washout"):
+        source = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        links = re.findall(r'href="(?:\.\./)?appendix/issues-log\.html#(pi\d\d)">(PI\d\d)<', source)
+        assert links, f"{page}: no protocol issue links"
+        assert all(anchor in ids and text.lower() == anchor for anchor, text in links)
+    assert "criteria: EX12; reading adopted" in _text(HTML / "book/appendix/issues-log.html")
