@@ -107,3 +107,12 @@ def test_protocol_issue_mentions_link_to_their_entry_in_the_log():
         assert links, f"{page}: no protocol issue links"
         assert all(anchor in ids and text.lower() == anchor for anchor, text in links)
     assert "criteria: EX12; reading adopted" in _text(HTML / "book/appendix/issues-log.html")
+
+
+def test_every_worked_case_is_published_as_a_download_identical_to_its_file():
+    page = (HTML / "book/eligibility/cases.html").read_text(encoding="utf-8")
+    for case in sorted((REPO / "book/cases").glob("*.yaml")):
+        match = re.search(rf'href="((?:\.\./)+_downloads/[0-9a-f]+/{re.escape(case.name)})"', page)
+        assert match, f"{case.name} is not offered as a download"
+        published = (HTML / "book/eligibility" / match.group(1)).resolve()
+        assert published.read_bytes() == case.read_bytes()
