@@ -736,3 +736,310 @@ def test_disease_duration_when_dates_are_missing():
         "disease duration 9 months 11 days at screening (from 2024-05-20); limit 18 months (PI10)",
         [],
     )
+
+
+# -- every criterion's own words, one field of case 1 changed at a time ---------------------------
+# Dates counted by hand: 5 years before the 2025-03-03 screening is 2020-03-03 (within, PI20);
+# with the screening date missing it lies between 2025-03-03 and 2025-03-17, so the window
+# starts between 2020-03-03 and 2020-03-17.
+
+S = _set
+B = _both
+
+ONE_CHANGE = [
+    pytest.param(
+        "EX27",
+        S("sex", None),
+        (
+            "pass",
+            "not breastfeeding; pregnancy test negative; willing to use adequate contraception",
+            [],
+        ),
+        id="EX27 sex None",
+    ),
+    pytest.param(
+        "EX27",
+        B(S("sex", None), S("breastfeeding", None)),
+        ("unknown", "sex and breastfeeding are not recorded", ["sex", "breastfeeding"]),
+        id="EX27 sex+bf None",
+    ),
+    pytest.param(
+        "EX27", S("breastfeeding", True), ("fail", "breastfeeding", []), id="EX27 bf true"
+    ),
+    pytest.param(
+        "EX27",
+        S("breastfeeding", None),
+        ("unknown", "breastfeeding is not recorded", ["breastfeeding"]),
+        id="EX27 bf None",
+    ),
+    pytest.param(
+        "EX27",
+        S("contraception_agreed", False),
+        ("fail", "not willing to use adequate contraception", []),
+        id="EX27 contra false",
+    ),
+    pytest.param(
+        "EX27",
+        S("contraception_agreed", None),
+        ("unknown", "contraception_agreed is not recorded", ["contraception_agreed"]),
+        id="EX27 contra None",
+    ),
+    pytest.param(
+        "EX27",
+        B(S("childbearing_potential", False), S("contraception_agreed", None)),
+        ("pass", "not breastfeeding; not of childbearing potential", []),
+        id="EX27 cbp false",
+    ),
+    pytest.param(
+        "EX27",
+        B(S("childbearing_potential", None), S("contraception_agreed", False)),
+        (
+            "unknown",
+            "not willing to use contraception; whether she is of childbearing potential is not "
+            "recorded",
+            ["childbearing_potential"],
+        ),
+        id="EX27 cbp None contra false",
+    ),
+    pytest.param(
+        "EX27",
+        S("pregnancy_test.result", "positive"),
+        ("fail", "pregnant (pregnancy test positive, 2025-03-03)", []),
+        id="EX27 positive",
+    ),
+    pytest.param(
+        "EX27",
+        B(
+            S("sex", "male"),
+            S("childbearing_potential", None),
+            S("pregnancy_test", None),
+            S("breastfeeding", None),
+        ),
+        ("pass", "not applicable to men", []),
+        id="EX27 male",
+    ),
+    pytest.param("EX25", lambda d: None, ("pass", "no malignancy recorded", []), id="EX25 none"),
+    pytest.param(
+        "EX25",
+        S("history.malignancies", None),
+        ("unknown", "the malignancy history is not recorded", ["history.malignancies"]),
+        id="EX25 hist None",
+    ),
+    pytest.param(
+        "EX25",
+        S(
+            "history.malignancies",
+            [{"type": "basal cell carcinoma", "date": date(2024, 1, 1), "excepted_type": True}],
+        ),
+        ("pass", "basal cell carcinoma: an excepted local skin or cervical cancer", []),
+        id="EX25 excepted",
+    ),
+    pytest.param(
+        "EX25",
+        S("history.malignancies", [{"type": "breast cancer", "excepted_type": False}]),
+        ("unknown", "breast cancer: no date", ["history.malignancies[0].date"]),
+        id="EX25 no date",
+    ),
+    pytest.param(
+        "EX25",
+        S(
+            "history.malignancies",
+            [{"type": "breast cancer", "date": date(2019, 1, 1), "excepted_type": False}],
+        ),
+        ("pass", "breast cancer on 2019-01-01, before 2020-03-03", []),
+        id="EX25 old",
+    ),
+    pytest.param(
+        "EX25",
+        S(
+            "history.malignancies",
+            [{"type": "breast cancer", "date": date(2020, 3, 3), "excepted_type": False}],
+        ),
+        (
+            "fail",
+            "breast cancer on 2020-03-03, within 5 years before screening (from 2020-03-03) "
+            "(exactly on its first day, which is within, PI20): excluded (EX25)",
+            [],
+        ),
+        id="EX25 boundary",
+    ),
+    pytest.param(
+        "EX25",
+        S(
+            "history.malignancies",
+            [{"type": "breast cancer", "date": date(2020, 3, 2), "excepted_type": False}],
+        ),
+        ("pass", "breast cancer on 2020-03-02, before 2020-03-03", []),
+        id="EX25 day before boundary",
+    ),
+    pytest.param(
+        "EX25",
+        S(
+            "history.malignancies",
+            [{"type": "breast cancer", "date": date(2022, 3, 3), "excepted_type": False}],
+        ),
+        (
+            "fail",
+            "breast cancer on 2022-03-03, within 5 years before screening (from 2020-03-03): "
+            "excluded (EX25)",
+            [],
+        ),
+        id="EX25 recent",
+    ),
+    pytest.param(
+        "EX25",
+        B(
+            S("dates.screening", None),
+            S(
+                "history.malignancies",
+                [{"type": "breast cancer", "date": date(2020, 3, 10), "excepted_type": False}],
+            ),
+        ),
+        (
+            "unknown",
+            "breast cancer on 2020-03-10: within 5 years of screening or not, depending on the "
+            "screening date",
+            ["dates.screening"],
+        ),
+        id="EX25 screening missing depends",
+    ),
+    pytest.param(
+        "EX25",
+        B(
+            S("dates.screening", None),
+            S(
+                "history.malignancies",
+                [{"type": "breast cancer", "date": date(2022, 3, 10), "excepted_type": False}],
+            ),
+        ),
+        (
+            "fail",
+            "breast cancer on 2022-03-10, within 5 years before screening (from 2020-03-17 "
+            "whatever the screening date): excluded (EX25)",
+            [],
+        ),
+        id="EX25 screening missing within",
+    ),
+    pytest.param(
+        "EX07",
+        S("pulmonary.fvc_percent_predicted", None),
+        ("unknown", "FVC not recorded", ["pulmonary.fvc_percent_predicted"]),
+        id="EX07 fvc None",
+    ),
+    pytest.param(
+        "EX07",
+        S("pulmonary.oxygen_therapy", True),
+        ("fail", "requires oxygen therapy", []),
+        id="EX07 oxygen true",
+    ),
+    pytest.param(
+        "EX07",
+        S("pulmonary.oxygen_therapy", None),
+        ("unknown", "pulmonary.oxygen_therapy is not recorded", ["pulmonary.oxygen_therapy"]),
+        id="EX07 oxygen None",
+    ),
+    pytest.param(
+        "EX07",
+        S("pulmonary.fvc_percent_predicted", 45),
+        ("fail", "FVC 45 % < 50 % predicted: excluded (EX07)", []),
+        id="EX07 fvc 45",
+    ),
+    pytest.param(
+        "EX06",
+        S("pah_risk", None),
+        ("unknown", "the PAH risk category is not recorded", ["pah_risk"]),
+        id="EX06 None",
+    ),
+    pytest.param("EX06", S("pah_risk", "high"), ("fail", "PAH risk: high", []), id="EX06 high"),
+    pytest.param("EX06", S("pah_risk", "low"), ("pass", "PAH risk: low", []), id="EX06 low"),
+    pytest.param(
+        "EX24",
+        S("labs.creatinine", None),
+        ("unknown", "eGFR: no eGFR or creatinine recorded", ["labs.egfr"]),
+        id="EX24 no egfr no creat",
+    ),
+    pytest.param(
+        "EX24",
+        B(S("labs.creatinine", None), S("labs.egfr", {"value": 35, "unit": "mL/min/1.73 m²"})),
+        ("fail", "eGFR 35 mL/min/1.73 m² < 40 mL/min/1.73 m²: excluded (EX24)", []),
+        id="EX24 egfr reported",
+    ),
+    pytest.param(
+        "EX16",
+        S("attestations.EX16.applies", True),
+        ("fail", "the investigator attests on 2025-03-03 that it applies", []),
+        id="EX16 applies",
+    ),
+    pytest.param(
+        "IN07",
+        S("attestations.IN07.applies", False),
+        ("fail", "the investigator attests on 2025-03-03 that it does not apply", []),
+        id="IN07 not applies",
+    ),
+    pytest.param(
+        "EX20",
+        S("infection_screening.active_infection", True),
+        ("fail", "a known active infection", []),
+        id="EX20 active",
+    ),
+    pytest.param(
+        "EX03",
+        S("history.other_rheumatic_autoimmune_disease", True),
+        ("fail", "another rheumatic autoimmune disease is recorded", []),
+        id="EX03 yes",
+    ),
+    pytest.param(
+        "EX04",
+        S("history.environmental_ssc_like_illness", True),
+        ("fail", "an environmental SSc-like illness is recorded", []),
+        id="EX04 yes",
+    ),
+    pytest.param(
+        "EX04",
+        S("history.environmental_ssc_like_illness", None),
+        (
+            "unknown",
+            "history.environmental_ssc_like_illness is not recorded",
+            ["history.environmental_ssc_like_illness"],
+        ),
+        id="EX04 None",
+    ),
+    pytest.param(
+        "EX05",
+        S("history.renal_crisis", True),
+        ("fail", "a prior renal crisis is recorded", []),
+        id="EX05 yes",
+    ),
+    pytest.param(
+        "EX21",
+        S("history.immunodeficiency", True),
+        ("fail", "an immunodeficiency is recorded", []),
+        id="EX21 yes",
+    ),
+    pytest.param(
+        "EX28",
+        S("history.antibody_allergy", True),
+        ("fail", "an allergic reaction to monoclonal antibodies is recorded", []),
+        id="EX28 yes",
+    ),
+]
+
+
+@pytest.mark.traces(
+    "criteria.EX03",
+    "criteria.EX04",
+    "criteria.EX05",
+    "criteria.EX06",
+    "criteria.EX07",
+    "criteria.EX16",
+    "criteria.EX20",
+    "criteria.EX21",
+    "criteria.EX24",
+    "criteria.EX25",
+    "criteria.EX27",
+    "criteria.EX28",
+    "criteria.IN07",
+)
+@pytest.mark.parametrize(("criterion", "change", "expected"), ONE_CHANGE)
+def test_each_criterion_states_its_status_reason_and_missing_fields(criterion, change, expected):
+    assert _screen(change)[criterion] == expected
