@@ -30,8 +30,10 @@ MAX_EXPONENT = 15
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-def read_decimal(raw: Any, what: str = "value") -> float:
+def read_decimal(raw: Any) -> float:
     """A finite decimal number, from a number or its text: ``7.5``, ``"7.5"``, ``"1.2e3"``.
+
+    The message says what is wrong with the value; the caller names the field it came from.
 
     Refused: booleans, NaN and infinities, ``"1,200"``, ``"7,5"``, ``"1_000"``, ``"0x10"``,
     ``"7.5 g/dL"`` (text after the number), and exponents beyond ±15.

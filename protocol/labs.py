@@ -125,7 +125,7 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
     """A finite, non-negative decimal (protocol.inputs.read_decimal), or a LabInputError."""
     field = {"value": "value", "ULN": "uln"}.get(what)
     try:
-        number = read_decimal(value, what)
+        number = read_decimal(value)
     except ValueError as exc:
         raise LabInputError(
             f"{analyte.label}: the {what} {exc}; in one of: {analyte.accepted()}", field
@@ -245,7 +245,7 @@ def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
             "(female or male)"
         )
     try:
-        age = read_decimal(age_years, "age")
+        age = read_decimal(age_years)
     except ValueError as exc:
         raise LabInputError(
             f"Serum creatinine: the age {exc}; expected the age in completed years"
@@ -317,8 +317,7 @@ def _number(value: float, threshold: float | None = None) -> str:
 
 def _plain(value: float, digits: int) -> str:
     """``value`` to ``digits`` significant digits, without an exponent (1250, not 1.25e+03)."""
-    text = format(Decimal(f"{value:.{digits}g}"), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return format(Decimal(f"{value:.{digits}g}"), "f")  # "g" leaves no trailing zeros
 
 
 def _as_given(number: float) -> str:
@@ -407,8 +406,8 @@ def check_lab(
     check_plausible(analyte, quantity, number, str(unit))
     if uln is not None and not analyte.relative_to_uln:
         raise LabInputError(
-            f"{analyte.label}: a ULN was given, but its threshold is {analyte.threshold or ''} "
-            f"(the ULN applies to ALT, AST and total bilirubin)".replace(" , but", ", but")
+            f"{analyte.label}: a ULN was given, but a ULN applies only to ALT, AST and total "
+            f"bilirubin"
         )
     if (age is not None or sex is not None) and not analyte.computes:
         raise LabInputError(

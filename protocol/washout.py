@@ -297,7 +297,7 @@ def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
     match = re.fullmatch(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
     if not match:
         raise ValueError("not a dose; expected a number and a mass unit, such as '15 mg'")
-    number = read_decimal(match.group(1), "dose")
+    number = read_decimal(match.group(1))
     dose = number * read_unit(match.group(2).replace("µ", "u").replace("μ", "u"))
     plausible = study.dose_plausible_range.value
     if not plausible.contains(dose):

@@ -292,3 +292,81 @@ def test_columns_keep_their_row_labels_and_align_age_and_sex_by_label():
     hb = check_lab_column("hemoglobin", pd.Series([7, 9], index=[10, 20]), "g/dL")
     assert list(hb.index) == [10, 20]
     assert list(hb["status"].cat.categories) == ["pass", "fail", "unknown"]
+
+
+# -- check_lab's own refusals and words ----------------------------------------------------------
+
+
+def test_negative_values_and_ulns_are_refused_naming_their_field():
+    assert _refusal(check_lab, "hemoglobin", "-1", "g/dL") == (
+        "Hemoglobin: the value '-1' is negative; a concentration, count or percentage is zero "
+        "or more",
+        "value",
+    )
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="-40")[1] == "uln"
+
+
+def test_a_bad_or_zero_uln_is_refused_as_the_uln():
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="x") == (
+        f"{ALT}: the ULN 'x' {NOT_A_DECIMAL}; in one of: U/L, IU/L, µkat/L",
+        "uln",
+    )
+    assert _refusal(check_lab, "alt", "30", "U/L", uln="0") == (
+        f"{ALT}: the ULN '0' is zero; it must be positive",
+        "uln",
+    )
+
+
+def test_an_implausible_value_is_refused_by_check_lab_in_the_words_typed():
+    assert _refusal(check_lab, "hemoglobin", "30", "g/dL") == (
+        f"Hemoglobin: the value 30 g/dL is implausible: {PLAUSIBLE_HB}",
+        "value",
+    )
+
+
+def test_a_uln_age_or_sex_where_the_analyte_takes_none_is_refused():
+    assert _refusal(check_lab, "hemoglobin", "9", "g/dL", uln="10") == (
+        "Hemoglobin: a ULN was given, but a ULN applies only to ALT, AST and total bilirubin",
+        None,
+    )
+    age_only = _refusal(check_lab, "hemoglobin", "9", "g/dL", age=40)
+    sex_only = _refusal(check_lab, "hemoglobin", "9", "g/dL", sex="female")
+    expected = (
+        "Hemoglobin: an age or sex was given; they are used only to compute eGFR from creatinine",
+        None,
+    )
+    assert age_only == sex_only == expected
+
+
+def test_the_uln_reason_states_the_ratio_and_the_result_carries_the_label():
+    # 30 U/L over a ULN of 40 U/L is 0.75 × ULN.
+    result = check_lab("alt", "30", "U/L", uln="40")
+    assert (
+        result.reason == "ALT 30 U/L with ULN 40 U/L = 0.75 × ULN, not > 1.5 × ULN: passes (EX24)"
+    )
+    assert (result.label, result.uln, result.uln_unit) == (ALT, 40.0, "U/L")
+    # 59.996 / 40 = 1.4999: four digits would show 1.500, the threshold itself.
+    close = check_lab("alt", "59.996", "U/L", uln="40")
+    assert "= 1.4999 × ULN, not > 1.5 × ULN: passes" in close.reason
+
+
+def _ckd_epi_2021(scr_mg_dl: float, age: int, female: bool) -> float:
+    """CKD-EPI 2021 (Inker et al., NEJM 2021), written out here as the test's own oracle."""
+    kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
+    ratio = scr_mg_dl / kappa
+    value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    return value * (1.012 if female else 1)
+
+
+def test_an_egfr_just_above_40_is_shown_above_40():
+    # Bisect the independent formula for a creatinine whose eGFR is 40.0002 (a 55-year-old man).
+    low, high = 0.5, 5.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        low, high = (middle, high) if _ckd_epi_2021(middle, 55, False) > 40.0002 else (low, middle)
+    creatinine = f"{low:.12f}"
+    result = check_lab("creatinine", creatinine, "mg/dL", age=55, sex="male")
+    assert result.egfr == pytest.approx(40.0002, abs=1e-6)
+    shown = result.reason.split("eGFR (CKD-EPI 2021) = ")[1].split(" ")[0]
+    assert float(shown) > 40 and shown != "40", shown
+    assert result.status == "pass"
