@@ -52,6 +52,7 @@ from protocol.washout import (
 )
 
 Status = Literal["pass", "fail", "unknown"]
+STATUSES = ("pass", "fail", "unknown")
 Verdict = Literal["eligible", "not_eligible", "incomplete"]
 Kind = Literal["computed", "attested"]
 
@@ -65,6 +66,11 @@ class Outcome:
     status: Status
     reason: str
     missing: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Anything but these three would read as a pass where statuses are combined.
+        if self.status not in STATUSES:
+            raise ValueError(f"a criterion's status is one of {STATUSES}, not {self.status!r}")
 
 
 @dataclass
@@ -143,10 +149,9 @@ class _Context:
     every possible date gives the same status.
     """
 
-    def __init__(self, record: ParticipantRecord, study: Study, source: str):
+    def __init__(self, record: ParticipantRecord, study: Study):
         self.record = record
         self.study = study
-        self.source = source
         self.screening = record.dates.screening
         self._lab_results: dict[str, Outcome] = {}
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
@@ -1114,7 +1119,7 @@ def screen(
 ) -> ScreeningResult:
     """Check every criterion on one record. Raises ProtocolDataError for unusable lab input."""
     study = study or load_study()
-    ctx = _Context(record, study, source)
+    ctx = _Context(record, study)
     results = []
     for criterion in study.criteria:
         check = CHECKS[criterion.id]

@@ -1043,3 +1043,75 @@ ONE_CHANGE = [
 @pytest.mark.parametrize(("criterion", "change", "expected"), ONE_CHANGE)
 def test_each_criterion_states_its_status_reason_and_missing_fields(criterion, change, expected):
     assert _screen(change)[criterion] == expected
+
+
+# -- boundaries of the ranges a missing date leaves ----------------------------------------------
+
+
+@pytest.mark.traces("criteria.IN01")
+@pytest.mark.parametrize(
+    ("birth", "youngest", "oldest"),
+    [
+        # born 2006-03-10: 18 on 2025-03-03, 19 from 2025-03-10
+        (date(2006, 3, 10), 18, 19),
+        # born 1955-03-10: 69 on 2025-03-03, 70 from 2025-03-10
+        (date(1955, 3, 10), 69, 70),
+    ],
+)
+def test_an_age_range_touching_a_bound_from_inside_passes(birth, youngest, oldest):
+    assert _screen(_without_screening_date(birth))["IN01"] == (
+        "pass",
+        f"age {youngest} to {oldest} years at screening (not all dates recorded): within 18-70 "
+        "whatever the dates (PI09)",
+        [],
+    )
+
+
+@pytest.mark.traces("criteria.IN05")
+def test_an_incomplete_mrss_that_could_reach_exactly_10_is_unknown():
+    # Graded: face 3 + anterior chest 3 + abdomen 1 = 7; right foot not graded (0 to 3): 7 to 10.
+    def change(data):
+        areas = data["ssc"]["mrss"]["areas"]
+        areas.update({area: 0 for area in areas})
+        areas.update(face=3, anterior_chest=3, abdomen=1)
+        del areas["right_foot"]
+
+    assert _screen(change)["IN05"] == (
+        "unknown",
+        "the mRSS is incomplete (7 to 10)",
+        ["ssc.mrss.areas.right_foot"],
+    )
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_every_failing_part_of_a_criterion_is_given_in_order():
+    def change(data):
+        data["labs"]["hemoglobin"] = {"value": 75, "unit": "g/L"}
+        data["labs"]["wbc"] = {"value": 2, "unit": "10^9/L"}
+
+    assert _screen(change)["EX24"] == (
+        "fail",
+        "Hemoglobin 75 g/L = 7.5 g/dL < 8.0 g/dL: excluded (EX24); "
+        "WBC 2 10^9/L < 3 ×10⁹/L: excluded (EX24)",
+        [],
+    )
+
+
+@pytest.mark.traces("criteria.IN04", "criteria.EX02")
+def test_disease_duration_ranges_that_end_exactly_on_a_limit():
+    # First manifestation 2023-09-17: 18 months later is 2025-03-17, the latest screening date
+    # (screening not recorded, 2025-03-03 to 2025-03-17), so at most 18 months whatever the date.
+    within = _screen(_both(_set(FIRST, date(2023, 9, 17)), _set("dates.screening", None)))
+    assert within["IN04"][0] == "pass"
+    assert within["IN04"][1].startswith("disease duration at most 18 months whatever the dates")
+    # First 2022-03-03: 3 years later is 2025-03-03, the earliest screening: exactly 3 years
+    # passes, a later screening fails, so EX02 depends on the date.
+    edge = _screen(_both(_set(FIRST, date(2022, 3, 3)), _set("dates.screening", None)))
+    assert edge["EX02"][0::2] == ("unknown", ["dates.screening"])
+
+
+def test_a_status_other_than_pass_fail_or_unknown_cannot_be_made():
+    from protocol.screening import Outcome
+
+    with pytest.raises(ValueError, match="a criterion's status is one of"):
+        Outcome("PASS", "x")  # type: ignore[arg-type]

@@ -31,19 +31,30 @@ def main() -> int:
     }
     counts: dict[str, Counter[str]] = {}
     survivors = []
+    listed = set()
     for line in output.splitlines():
-        match = re.match(r"\s*([\w.]+)__mutmut_\d+: (\w+)", line)
+        match = re.match(r"\s*([\w.ǁ]+)__mutmut_\d+: ([\w ]+)$", line)
         if not match:
             continue
         name, status = line.split(":")[0].strip(), match.group(2)
         module = ".".join(match.group(1).split(".")[:2])
         if status == "survived" and name in equivalent:
             status = "equivalent"
+            listed.add(name)
         elif status == "survived":
             survivors.append(name)
         counts.setdefault(module, Counter())[status] += 1
-    header = ("module", "mutants", "killed", "survived", "equivalent", "score")
-    print("{:28} {:>8} {:>7} {:>9} {:>11} {:>7}".format(*header))
+    header = (
+        "module",
+        "mutants",
+        "killed",
+        "survived",
+        "no tests",
+        "unchecked",
+        "equivalent",
+        "score",
+    )
+    print("{:22} {:>8} {:>7} {:>9} {:>9} {:>10} {:>11} {:>7}".format(*header))
     total: Counter[str] = Counter()
     for module, count in sorted(counts.items()):
         total.update(count)
@@ -51,6 +62,8 @@ def main() -> int:
     print(_row("all", total))
     for name in survivors:
         print(f"survived: {name}")
+    for name in sorted(equivalent - listed):
+        print(f"stale equivalent entry (no such surviving mutant): {name}")
     return 0 if _score(total) >= GOAL else 1
 
 
@@ -62,8 +75,9 @@ def _score(count: Counter[str]) -> float:
 def _row(module: str, count: Counter[str]) -> str:
     mutants = sum(count.values())
     return (
-        f"{module:28} {mutants:8} {count['killed'] + count['timeout']:7} {count['survived']:9} "
-        f"{count['equivalent']:11} {_score(count):6.1f}%"
+        f"{module:22} {mutants:8} {count['killed'] + count['timeout']:7} {count['survived']:9} "
+        f"{count['no tests']:9} {count['not checked']:10} {count['equivalent']:11} "
+        f"{_score(count):6.1f}%"
     )
 
 
