@@ -1115,3 +1115,20 @@ def test_a_status_other_than_pass_fail_or_unknown_cannot_be_made():
 
     with pytest.raises(ValueError, match="a criterion's status is one of"):
         Outcome("PASS", "x")  # type: ignore[arg-type]
+
+
+@pytest.mark.traces("criteria.EX10")
+def test_unknown_at_every_possible_date_still_lists_the_date_with_what_to_confirm():
+    # An uncatalogued medicine is unknown on any screening date; once the investigator confirms
+    # it, the other entries may still depend on the date, so both are listed as missing.
+    def change(data):
+        data["medications"].append({"name": "zzzdrug", "last_dose": date(2025, 2, 20)})
+        del data["dates"]["screening"]
+
+    status, reason, missing = _screen(change)["EX10"]
+    assert status == "unknown"
+    assert missing == ["dates.screening", "medications[2] (zzzdrug): investigator to confirm"]
+    assert reason.startswith(
+        "depends on the screening date, not recorded: zzzdrug is not in the prohibited-medicines "
+        "catalogue"
+    )
