@@ -1,0 +1,1027 @@
+"""Exact washout rules: EX11's daily sum, the window messages, the input checks, the summaries.
+
+Written after a second mutation run of protocol/washout.py: each test pins a status, date, field
+or message that a surviving mutant changed. EX11 (registry NCT06375005): "systemic
+corticosteroids exceeding the equivalent of prednisone 10 mg daily, or corticosteroid injections
+within 4 weeks prior to randomization". Prednisone equivalents are the BNF table's as study.yaml
+cites them (prednisone 5 mg = prednisolone 5 mg = methylprednisolone 4 mg = hydrocortisone
+20 mg = dexamethasone 0.75 mg). Weeks are 7 days, months calendar months; a date on the
+window's first day is within it, so a 4-week window clears on ``last + 29 days``.
+
+Planned randomization 2025-03-17, screening 2025-03-03 throughout:
+- 4 weeks before 2025-03-17 is 2025-02-17 (28 days: 17 March -> 17 February);
+- 4 weeks before 2025-03-03 is 2025-02-03; 2 weeks before it is 2025-02-17.
+Every date and message below is counted or written by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from protocol.study import load_study
+from protocol.units import read_unit, ureg
+from protocol.washout import (
+    _INDEXES,
+    EventEntry,
+    MedicationEntry,
+    WashoutInput,
+    _catalogue_index,
+    _steroid_amount,
+    calendar_offset,
+    check_medication,
+    check_washout,
+    entry_problems,
+    half_life_table,
+    match_medicine,
+    parse_washout_input,
+    read_dose,
+)
+
+pytestmark = pytest.mark.traces(
+    "medication_classes", "exposure_events", "corticosteroid_rule", "criteria"
+)
+
+STUDY = load_study()
+RANDOMIZATION = date(2025, 3, 17)
+SCREENING = date(2025, 3, 3)
+BNF = "[bnf-corticosteroids]"
+
+
+def _input(medications=(), events=(), screening=SCREENING):
+    return parse_washout_input(
+        {
+            "planned_randomization": RANDOMIZATION,
+            "screening": screening,
+            "medications": list(medications),
+            "events": list(events),
+        },
+        "rules input",
+    )
+
+
+def _washout(medications=(), events=(), screening=SCREENING, study=None):
+    return check_washout(_input(medications, events, screening), study)
+
+
+def _raw(medications=(), events=(), screening=SCREENING):
+    """The input model without entry_problems (to ask entry_problems itself)."""
+    return WashoutInput(
+        planned_randomization=RANDOMIZATION,
+        screening=screening,
+        medications=[MedicationEntry(**m) for m in medications],
+        events=[EventEntry(**e) for e in events],
+    )
+
+
+def _combined(result):
+    together = [e for e in result.entries if e.name == "corticosteroids together"]
+    assert len(together) <= 1
+    return together[0] if together else None
+
+
+def _variant_study(group_id, **changes):
+    classes = [
+        g.model_copy(update=changes) if g.id == group_id else g for g in STUDY.medication_classes
+    ]
+    return STUDY.model_copy(update={"medication_classes": classes})
+
+
+# -- EX11, one entry at a time ----------------------------------------------------------------
+
+
+def test_a_local_route_passes_with_its_route_written_with_a_hyphen():
+    entry = _washout(
+        [{"name": "triamcinolone", "last_dose": RANDOMIZATION, "route": "intra_articular"}]
+    )
+    (result,) = entry.entries
+    assert result.status == "pass"
+    assert result.window == "4 weeks"
+    assert result.window_start == date(2025, 2, 17)
+    assert result.reason == (
+        "triamcinolone (intra-articular) is not systemic: EX11 concerns systemic corticosteroids "
+        "and intravenous or intramuscular injections (PI12): passes"
+    )
+
+
+def test_a_steroid_stopped_the_day_before_the_window_passes_and_clears_on_the_planned_date():
+    # window from 2025-02-17; a last dose on 2025-02-16 is before it;
+    # 2025-02-16 + 29 days = 2025-03-17 (12 days to 28 Feb, 17 more to 17 Mar)
+    (result,) = _washout(
+        [
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 2, 16),
+                "dose": "20 mg",
+                "frequency": "daily",
+                "route": "oral",
+            }
+        ]
+    ).entries
+    assert result.status == "pass"
+    assert result.clears_on == date(2025, 3, 17)
+    assert result.reason == (
+        "prednisone (last dose 2025-02-16) is before the window of 4 weeks prior to "
+        "randomization (from 2025-02-17): passes (EX11)"
+    )
+
+
+def test_an_undated_steroid_above_the_limit_is_unknown():
+    (result,) = _washout(
+        [{"name": "prednisone", "dose": "20 mg", "frequency": "daily", "route": "oral"}]
+    ).entries
+    assert result.status == "unknown"
+    assert result.clears_on is None
+    assert result.reason == (
+        "prednisone: no date recorded; taken in the 4 weeks before randomization it would "
+        "exclude, taken before it it would not: unknown (EX11); record the last dose's date "
+        "(PI23)"
+    )
+
+
+def test_an_undated_steroid_within_the_limit_passes_under_its_own_entry():
+    (result,) = _washout(
+        [{"name": "prednisone", "dose": "10 mg", "frequency": "daily", "route": "oral"}]
+    ).entries
+    assert (result.entry, result.status) == ("medications[0]", "pass")
+    assert result.reason == (
+        f"prednisone 10 mg daily = 10 mg/day prednisone equivalent {BNF}, not more than "
+        "10 mg/day: passes (EX11)"
+    )
+
+
+def test_an_undated_local_steroid_adds_nothing_to_the_daily_sum():
+    result = _washout(
+        [
+            {"name": "hydrocortisone", "route": "topical"},
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 3, 10),
+                "dose": "10 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert [e.status for e in result.entries] == ["pass", "pass"]
+    assert _combined(result) is None
+
+
+def test_an_ongoing_iv_steroid_fails_without_a_clearing_date():
+    (result,) = _washout([{"name": "methylprednisolone", "ongoing": True, "route": "iv"}]).entries
+    assert result.status == "fail"
+    assert result.clears_on is None
+    assert result.on_boundary is False
+    assert result.reason == (
+        "methylprednisolone by IV injection is ongoing, within the 4 weeks before "
+        "randomization: excluded (EX11, any IV or IM corticosteroid)"
+    )
+
+
+def test_an_im_steroid_on_the_first_day_of_the_window_fails_and_clears_the_next_day_after():
+    # 2025-02-17 is the first day of the window; + 29 days = 2025-03-18 (11 to 28 Feb, 18 more)
+    (result,) = _washout(
+        [{"name": "triamcinolone", "last_dose": date(2025, 2, 17), "route": "im"}]
+    ).entries
+    assert result.status == "fail"
+    assert result.clears_on == date(2025, 3, 18)
+    assert result.on_boundary is True
+    assert result.reason == (
+        "triamcinolone by IM injection (last dose 2025-02-17), within the 4 weeks before "
+        "randomization: excluded (EX11, any IV or IM corticosteroid); clears from 2025-03-18"
+    )
+
+
+def test_a_non_daily_dose_counts_its_dosing_day_amount():
+    # PI26: prednisone 20 mg every other day is 20 mg on each dosing day, above 10
+    # last dose 2025-03-10 + 29 days = 2025-04-08 (21 to 31 Mar, 8 more)
+    (fails,) = _washout(
+        [
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 3, 10),
+                "dose": "20 mg",
+                "frequency": "every other day",
+                "route": "oral",
+            }
+        ]
+    ).entries
+    assert fails.status == "fail"
+    assert fails.clears_on == date(2025, 4, 8)
+    assert fails.reason == (
+        f"prednisone 20 mg every other day = 20 mg on each dosing day (PI26) prednisone "
+        f"equivalent {BNF}, more than 10 mg/day within the 4 weeks before randomization: "
+        "excluded (EX11); clears from 2025-04-08"
+    )
+    (passes,) = _washout(
+        [
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 3, 10),
+                "dose": "10 mg",
+                "frequency": "weekly",
+                "route": "oral",
+            }
+        ]
+    ).entries
+    assert passes.status == "pass"
+    assert passes.clears_on is None
+    assert passes.reason == (
+        f"prednisone 10 mg weekly = 10 mg on each dosing day (PI26) prednisone equivalent "
+        f"{BNF}, not more than 10 mg/day: passes (EX11)"
+    )
+
+
+def test_an_ongoing_steroid_above_the_limit_must_stop_or_fall_to_the_limit():
+    # methylprednisolone 12 mg = prednisone 12 * 5 / 4 = 15 mg
+    (result,) = _washout(
+        [
+            {
+                "name": "methylprednisolone",
+                "ongoing": True,
+                "dose": "12 mg",
+                "frequency": "once daily",
+                "route": "oral",
+            }
+        ]
+    ).entries
+    assert result.status == "fail"
+    assert result.clears_on is None
+    assert result.reason == (
+        f"methylprednisolone 12 mg once daily = 15 mg/day prednisone equivalent {BNF}, more "
+        "than 10 mg/day within the 4 weeks before randomization: excluded (EX11); it must stop "
+        "or fall to the limit"
+    )
+
+
+def test_the_limit_keeps_only_a_rounding_tolerance():
+    # 10.000000001 mg is within the 1e-9 mg tolerance of 10 mg: not more than the limit
+    (result,) = _washout(
+        [
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 3, 10),
+                "dose": "10.000000001 mg",
+                "frequency": "daily",
+                "route": "oral",
+            }
+        ]
+    ).entries
+    assert result.status == "pass"
+
+
+def test_steroid_amount_needs_a_drug_with_a_prednisone_equivalent():
+    med = MedicationEntry(name="corticosteroid", last_dose=date(2025, 3, 10), route="oral")
+    with pytest.raises(AssertionError):
+        _steroid_amount(med, match_medicine("corticosteroid", STUDY))
+    etanercept = match_medicine("etanercept", STUDY)
+    with pytest.raises(AssertionError):
+        _steroid_amount(MedicationEntry(name="etanercept"), etanercept)
+
+
+# -- EX11, the courses together -----------------------------------------------------------------
+
+
+def test_an_undated_course_may_add_up_with_an_ongoing_one():
+    # undated prednisolone 5 mg/day may fall on any day of the window; ongoing prednisone
+    # 6 mg/day without a start may too: 5 + 6 = 11 > 10 is possible, not sure
+    result = _washout(
+        [
+            {"name": "prednisolone", "dose": "5 mg", "frequency": "daily", "route": "oral"},
+            {
+                "name": "prednisone",
+                "ongoing": True,
+                "dose": "6 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together.status == "unknown"
+    assert together.entry == "medications[0], medications[1]"
+    assert together.matched == "daily sum of prednisone equivalents"
+    assert together.window == "4 weeks"
+    assert together.window_start == date(2025, 2, 17)
+    assert together.reason == (
+        "prednisolone + prednisone may have been taken on the same days (their start dates or "
+        "doses are not all recorded); together that could be 11 mg prednisone equivalent a "
+        "day, more than 10 mg: unknown (EX11); record each course's start date and dose"
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "names"),
+    [
+        # without a route the course is taken daily from its start: it is on 2025-03-04
+        ({"name": "prednisone"}, "prednisone + prednisolone + hydrocortisone"),
+        (
+            {"name": "corticosteroid", "route": "oral"},
+            "corticosteroid + prednisolone + hydrocortisone",
+        ),
+        # without a dose and frequency only its last dose day (2025-03-05) is sure
+        ({"name": "prednisone", "route": "oral"}, "prednisolone + hydrocortisone"),
+    ],
+)
+def test_a_course_of_unknown_amount_is_named_where_it_surely_overlaps(first, names):
+    # prednisolone 8 mg/day on 03-03..03-04 and hydrocortisone 20 mg = prednisone 5 mg on
+    # 03-04: 8 + 5 = 13 > 10 on 2025-03-04, whatever the first course adds
+    first = {**first, "start": date(2025, 3, 3), "last_dose": date(2025, 3, 5)}
+    result = _washout(
+        [
+            first,
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 3),
+                "last_dose": date(2025, 3, 4),
+                "dose": "8 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "hydrocortisone",
+                "start": date(2025, 3, 4),
+                "last_dose": date(2025, 3, 4),
+                "dose": "20 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together.status == "fail"
+    assert together.entry == "medications[0], medications[1], medications[2]"
+    assert together.reason == (
+        f"{names} taken on 2025-03-04 add up to 13 mg prednisone equivalent that day, more "
+        "than 10 mg/day within the 4 weeks before randomization: excluded (EX11)"
+    )
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"name": "prednisone", "start": date(2025, 3, 3), "ongoing": True},
+        {"name": "corticosteroid", "start": date(2025, 3, 3), "ongoing": True, "route": "oral"},
+        {"name": "prednisone", "start": date(2025, 3, 3), "last_dose": date(2025, 3, 5)},
+    ],
+)
+def test_a_course_of_unknown_amount_may_make_an_unknown_amount(first):
+    result = _washout(
+        [
+            first,
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 3),
+                "last_dose": date(2025, 3, 4),
+                "dose": "8 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    name = first["name"]
+    assert _combined(result).status == "unknown"
+    assert _combined(result).reason == (
+        f"{name} + prednisolone may have been taken on the same days (their start dates or "
+        "doses are not all recorded); together that could be an unknown amount prednisone "
+        "equivalent a day, more than 10 mg: unknown (EX11); record each course's start date "
+        "and dose"
+    )
+
+
+def test_a_non_daily_course_surely_counts_on_its_last_dose_day():
+    # prednisone 10 mg every other day, last dose 2025-03-10 (a dosing day), and prednisolone
+    # 5 mg daily 03-01..03-12: 10 + 5 = 15 > 10 on 2025-03-10
+    result = _washout(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 10),
+                "dose": "10 mg",
+                "frequency": "every other day",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 12),
+                "dose": "5 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together.status == "fail"
+    assert together.reason == (
+        "prednisone + prednisolone taken on 2025-03-10 add up to 15 mg prednisone equivalent "
+        "that day, more than 10 mg/day within the 4 weeks before randomization: excluded "
+        "(EX11)"
+    )
+
+
+def test_the_first_of_equally_bad_days_is_named():
+    # prednisone 6 mg daily 03-01..03-12; prednisolone 6 mg daily 03-01..03-02;
+    # hydrocortisone 24 mg = prednisone 24 * 5 / 20 = 6 mg daily 03-10..03-12:
+    # 12 mg on 03-01 and again on 03-10; the first is named
+    result = _washout(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 12),
+                "dose": "6 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 2),
+                "dose": "6 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "hydrocortisone",
+                "start": date(2025, 3, 10),
+                "last_dose": date(2025, 3, 12),
+                "dose": "24 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert _combined(result).reason == (
+        "prednisone + prednisolone taken on 2025-03-01 add up to 12 mg prednisone equivalent "
+        "that day, more than 10 mg/day within the 4 weeks before randomization: excluded "
+        "(EX11)"
+    )
+
+
+def test_small_courses_together_pass_with_their_true_maximum():
+    # 0.25 + 0.5 = 0.75 mg on 03-05..03-06
+    result = _washout(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 6),
+                "dose": "0.25 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 5),
+                "last_dose": date(2025, 3, 9),
+                "dose": "0.5 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together.status == "pass"
+    assert together.name == "corticosteroids together"
+    assert together.reason == (
+        "the corticosteroid courses together reach at most 0.75 mg prednisone equivalent on any "
+        "day of the window: passes (EX11)"
+    )
+
+
+def test_one_course_alone_above_the_limit_is_its_own_entrys_failure():
+    # prednisone 15 mg daily 03-01..03-02 and prednisolone 5 mg daily 03-10..03-12 never share
+    # a day: the sum is a single course's 15 mg; that course fails on its own entry
+    result = _washout(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 2),
+                "dose": "15 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 10),
+                "last_dose": date(2025, 3, 12),
+                "dose": "5 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert [e.status for e in result.entries] == ["fail", "pass", "pass"]
+    assert _combined(result).reason == (
+        "no two corticosteroid courses can fall on the same day of the window (each is checked "
+        "on its own): passes (EX11)"
+    )
+
+
+def test_a_course_of_unknown_amount_that_may_overlap_another_leaves_the_sum_unknown():
+    # Ongoing prednisone with no route, start or dose (unknown amount, any day of the 4 weeks
+    # from 2025-02-17 to the 2025-03-17 randomization) and prednisolone 8 mg on 03-03 and 03-04:
+    # on those days the sum is unknown, so EX11's combined entry is unknown (it used to pass
+    # "at most inf mg" because the first day, with one course, was taken as the worst).
+    result = _washout(
+        [
+            {"name": "prednisone", "ongoing": True},
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 3),
+                "last_dose": date(2025, 3, 4),
+                "dose": "8 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    combined = _combined(result)
+    assert combined.status == "unknown"
+    assert combined.reason.startswith(
+        "prednisone + prednisolone may have been taken on the same days"
+    )
+    assert "an unknown amount" in combined.reason and "inf" not in combined.reason
+
+
+# -- the shared window rule ---------------------------------------------------------------------
+
+
+def test_a_screening_window_without_a_screening_date_is_unknown():
+    (result,) = _washout(
+        events=[{"kind": "oral_antibiotics", "date": date(2025, 3, 1)}], screening=None
+    ).entries
+    assert result.status == "unknown"
+    assert result.anchor_date is None
+    assert result.reason == (
+        "Oral antibiotics: the window counts from screening, and no screening date is given: "
+        "unknown (EX20)"
+    )
+
+
+def test_an_ongoing_medicine_counted_from_randomization_needs_no_rescreening():
+    # a last dose on the screening date 2025-03-03 + 29 days = 2025-04-01
+    (result,) = _washout([{"name": "methotrexate", "ongoing": True}]).entries
+    assert result.status == "fail"
+    assert result.window_start == date(2025, 2, 17)
+    assert result.requires_rescreening is False
+    assert result.reason == (
+        "methotrexate is ongoing: excluded until it stops (EX09, 4 weeks prior to "
+        "randomization); stopped after a last dose on 2025-03-03, it would clear on 2025-04-01"
+    )
+
+
+def test_an_ongoing_event_counted_from_screening_needs_rescreening():
+    result = _washout(events=[{"kind": "iv_antibiotics", "ongoing": True}])
+    (entry,) = result.entries
+    assert entry.status == "fail"
+    assert entry.window_start == date(2025, 2, 3)
+    assert entry.requires_rescreening is True
+    assert entry.reason == (
+        "Intravenous antibiotics is ongoing: excluded until it stops (EX20, 4 weeks of "
+        "screening); stopped after a last dose on 2025-03-03, it would clear on 2025-04-01 "
+        "(rescreening needed)"
+    )
+    assert result.rescreening_from is None
+    assert result.summary == (
+        "Not on this screening: a window counted from the screening visit is not clear "
+        "(Intravenous antibiotics), so no randomization date follows from this screening; "
+        "rescreening is needed."
+    )
+
+
+def test_an_undated_medicine_shows_where_its_window_starts():
+    (result,) = _washout([{"name": "methotrexate"}]).entries
+    assert result.status == "unknown"
+    assert result.window_start == date(2025, 2, 17)
+
+
+def test_an_event_after_screening_cleared_by_the_investigator_passes():
+    (result,) = _washout(
+        events=[
+            {
+                "kind": "hospitalised_infection",
+                "date": date(2025, 3, 5),
+                "investigator_cleared": True,
+                "clearance_reason": "resolved, not serious",
+            }
+        ]
+    ).entries
+    assert result.status == "pass"
+    assert result.window_start == date(2025, 2, 3)
+    assert result.reason == (
+        "Infection requiring hospitalization (dated 2025-03-05) is after the screening visit "
+        "2025-03-03; the investigator clears it (resolved, not serious): passes (EX20, PI15)"
+    )
+
+
+def test_an_event_after_screening_not_cleared_is_for_the_investigator():
+    (result,) = _washout(events=[{"kind": "iv_antibiotics", "date": date(2025, 3, 5)}]).entries
+    assert result.status == "unknown"
+    assert result.window_start == date(2025, 2, 3)
+
+
+def test_a_dose_on_the_first_day_of_the_window_is_exactly_on_it():
+    # 2025-02-17 + 29 days = 2025-03-18
+    (result,) = _washout([{"name": "methotrexate", "last_dose": date(2025, 2, 17)}]).entries
+    assert result.reason == (
+        "methotrexate (last dose 2025-02-17) is exactly on the first day of the window of "
+        "4 weeks prior to randomization (2025-02-17 to randomization 2025-03-17): excluded "
+        "(EX09); a randomization on or after 2025-03-18 clears it"
+    )
+
+
+def test_a_dose_on_the_anchor_day_is_within_the_span_up_to_it():
+    # 2025-03-17 + 29 days = 2025-04-15 (14 days to 31 Mar, 15 more)
+    (result,) = _washout([{"name": "methotrexate", "last_dose": RANDOMIZATION}]).entries
+    assert result.clears_on == date(2025, 4, 15)
+    assert result.reason == (
+        "methotrexate (last dose 2025-03-17) is within the window of 4 weeks prior to "
+        "randomization (2025-02-17 to randomization 2025-03-17): excluded (EX09); a "
+        "randomization on or after 2025-04-15 clears it"
+    )
+
+
+def test_an_investigational_drug_after_screening_is_within_its_window():
+    # 3 calendar months before 2025-06-10 is 2025-03-10 (still within), before 2025-06-11 is
+    # 2025-03-11 (after the dose): clears on 2025-06-11
+    (result,) = _washout(
+        events=[{"kind": "investigational_drug", "date": date(2025, 3, 10)}]
+    ).entries
+    assert result.status == "fail"
+    assert result.clears_on == date(2025, 6, 11)
+    assert result.reason == (
+        "Another investigational drug (last dose) (dated 2025-03-10) is within the window of "
+        "3 months of entry into this study (read as the screening visit, PI07) (after "
+        "screening 2025-03-03, which the window covers): excluded (EX23); a screening on or "
+        "after 2025-06-11 clears it (rescreening needed)"
+    )
+
+
+# -- medicines: fields of each kind of result ---------------------------------------------------
+
+
+def test_an_unknown_medicine_cleared_by_the_investigator_passes():
+    (result,) = _washout(
+        [
+            {
+                "name": "Vitamin D3",
+                "last_dose": date(2025, 3, 1),
+                "investigator_cleared": True,
+                "clearance_reason": "a supplement",
+            }
+        ]
+    ).entries
+    assert (result.entry, result.name, result.status) == ("medications[0]", "Vitamin D3", "pass")
+    assert result.last_date == date(2025, 3, 1)
+    assert result.reason == (
+        "Vitamin D3 is not in the catalogue; the investigator attests it is not a prohibited "
+        "medicine (a supplement): passes"
+    )
+
+
+def test_an_unknown_medicine_keeps_its_last_dose():
+    (result,) = _washout([{"name": "Vitamin D3", "last_dose": date(2025, 3, 1)}]).entries
+    assert result.status == "unknown"
+    assert result.last_date == date(2025, 3, 1)
+
+
+def test_a_class_name_carries_the_class_rule_note():
+    (result,) = _washout([{"name": "immunosuppressant", "last_dose": date(2025, 3, 1)}]).entries
+    assert result.notes == [
+        "matched the class name 'Immunosuppressive therapies': the class rule applies"
+    ]
+
+
+def test_a_lifetime_exclusion_keeps_its_fields():
+    (result,) = _washout([{"name": "Rituxan", "last_dose": date(2020, 5, 1)}]).entries
+    assert result.entry == "medications[0]"
+    assert result.matched == "rituximab (B-cell depleting therapies (and belimumab))"
+    assert result.window == "ever (lifetime)"
+    assert result.last_date == date(2020, 5, 1)
+    assert result.lifetime is True
+
+
+def test_a_biologic_without_a_window_names_its_class_in_lower_case():
+    data = [{"name": "etanercept", "last_dose": date(2025, 3, 1)}]
+    (unknown,) = _washout(data).entries
+    assert unknown.reason == (
+        "etanercept is one of the other biologics or small molecule targeted therapies of EX14, "
+        "for which the record gives no window (PI06): unknown, the investigator decides "
+        "(investigator_cleared with a reason)"
+    )
+    cleared = [{**data[0], "investigator_cleared": True, "clearance_reason": "stopped in 2023"}]
+    (passes,) = _washout(cleared).entries
+    assert passes.reason == (
+        "etanercept is one of the other biologics or small molecule targeted therapies of EX14, "
+        "for which the record gives no window; the investigator clears it (stopped in 2023): "
+        "passes (PI06)"
+    )
+
+
+def test_a_variant_study_decides_with_its_own_catalogue():
+    # an amendment giving methotrexate's class no window: the variant study's rule applies
+    variant = _variant_study("immunosuppressants", rule="no_window", window=None)
+    data = _input([{"name": "methotrexate", "last_dose": date(2025, 3, 1)}])
+    (result,) = check_washout(data, variant).entries
+    assert result.status == "unknown"
+    assert result.window is None
+
+
+# -- input checks ----------------------------------------------------------------------------
+
+
+def test_a_variant_studys_catalogue_and_dose_range_decide_the_input_checks():
+    # a class renamed in the variant study: 'tomcat' is in it, so its look-alike spelling is
+    # caught and an investigator may not clear it; a narrower plausible dose range refuses 7 mg
+    groups = [
+        g.model_copy(update={"drugs": [d.model_copy(update={"name": "tomcat"}) for d in g.drugs]})
+        if g.id == "anakinra"
+        else g
+        for g in STUDY.medication_classes
+    ]
+    narrow = STUDY.dose_plausible_range.model_copy(
+        update={
+            "value": STUDY.dose_plausible_range.value.model_copy(
+                update={"high": 5 * read_unit("mg"), "written": "0.01 to 5 mg"}
+            )
+        }
+    )
+    variant = STUDY.model_copy(
+        update={"medication_classes": groups, "dose_plausible_range": narrow}
+    )
+    data = _raw(
+        [
+            {"name": "tomcat", "investigator_cleared": True, "clearance_reason": "r"},
+            {"name": "томсат"},  # all Cyrillic
+            {"name": "prednisone", "dose": "7 mg"},
+        ]
+    )
+    assert entry_problems(data, variant) == [
+        "medications[0] (tomcat).investigator_cleared: tomcat (Anakinra) is decided by the "
+        "protocol (EX14), not by the investigator; remove the clearance",
+        "medications[1] (томсат).name = 'томсат': its letters imitate 'tomcat' in another "
+        "script; type the name in Latin letters or in Chinese",
+        "medications[2] (prednisone).dose = '7 mg': implausible: check the value and its unit "
+        "(accepted: 0.01 to 5 mg per dose)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "imitated"),
+    [
+        ("сус", "cyclophosphamide"),  # Cyrillic с у с: the alias CYC
+        ("ТКІ", "Tyrosine kinase inhibitors (anti-fibrotic)"),  # Cyrillic: the class name TKI
+        ("сосо", None),  # Cyrillic, imitating nothing catalogued
+    ],
+)
+def test_a_name_imitating_a_catalogued_one_is_refused(typed, imitated):
+    problems = entry_problems(_raw([{"name": typed}]), STUDY)
+    if imitated is None:
+        assert problems == []
+    else:
+        assert problems == [
+            f"medications[0] ({typed}).name = '{typed}': its letters imitate '{imitated}' in "
+            "another script; type the name in Latin letters or in Chinese"
+        ]
+
+
+def test_event_kind_and_date_problems_are_each_named():
+    kinds = (
+        "hospitalised_infection, investigational_drug, iv_antibiotics, live_vaccine, "
+        "major_surgery, oral_antibiotics, planned_major_surgery"
+    )
+    data = _raw(
+        events=[
+            {"kind": "flu"},
+            {"kind": "bad_kind"},
+            {"kind": "iv_antibiotics", "date": date(2025, 3, 1), "ongoing": True},
+            {"kind": "major_surgery", "ongoing": True},
+            {"kind": "live_vaccine", "date": RANDOMIZATION},
+            {
+                "kind": "major_surgery",
+                "date": date(2025, 1, 1),
+                "investigator_cleared": True,
+                "clearance_reason": "minor",
+            },
+        ]
+    )
+    assert entry_problems(data, STUDY) == [
+        f"events[0] (flu).kind = 'flu': unknown event kind; expected one of: {kinds}",
+        f"events[1] (bad_kind).kind = 'bad_kind': unknown event kind; expected one of: {kinds}",
+        "events[2] (iv_antibiotics): give 'date: YYYY-MM-DD' or 'ongoing: true', not both "
+        "(leave both out if the date is not known)",
+        "events[3] (major_surgery).ongoing: a major surgery happens on a day and cannot be "
+        "ongoing; give its date, or leave the date out if it is not known",
+        "events[5] (major_surgery).investigator_cleared: the protocol decides major surgery "
+        "(EX08), not the investigator; remove the clearance",
+    ]
+
+
+def test_an_ongoing_event_without_a_date_is_no_problem():
+    assert entry_problems(_raw(events=[{"kind": "iv_antibiotics", "ongoing": True}]), STUDY) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"investigator_cleared": True},
+            "investigator_cleared = true needs clearance_reason (why the investigator clears it)",
+        ),
+        (
+            {"clearance_reason": "why"},
+            "clearance_reason is given without investigator_cleared = true",
+        ),
+    ],
+)
+def test_clearance_problems_are_written_out(entry, message):
+    with pytest.raises(ValidationError) as med:
+        MedicationEntry(name="etanercept", **entry)
+    assert message in str(med.value)
+    with pytest.raises(ValidationError) as event:
+        EventEntry(kind="iv_antibiotics", **entry)
+    assert message in str(event.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "mg"),
+    [("1.5E1 mg", 15.0), ("1.5e1 mg", 15.0), ("500 µg", 0.5), ("500 μg", 0.5), ("2 g", 2000.0)],
+)
+def test_doses_in_every_written_form(text, mg):
+    dose = read_dose(text, STUDY)
+    assert str(dose.units) == "milligram"
+    assert dose.magnitude == pytest.approx(mg)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fifteen mg", "not a dose; expected a number and a mass unit, such as '15 mg'"),
+        ("15 mL", "not a dose; expected a number and a mass unit, such as '15 mg'"),
+        ("6 g", "implausible: check the value and its unit (accepted: 0.01 to 5000 mg per dose)"),
+    ],
+)
+def test_dose_messages_are_written_out(text, message):
+    with pytest.raises(ValueError) as exc:
+        read_dose(text, STUDY)
+    assert str(exc.value) == message
+
+
+def test_a_window_in_hours_is_refused_by_name():
+    with pytest.raises(ValueError) as exc:
+        calendar_offset(ureg.Quantity(5, "hour"))
+    assert str(exc.value) == "5 hours is not in days, weeks, months or years"
+
+
+# -- the catalogue index is built once per study ---------------------------------------------
+
+
+def test_the_catalogue_index_is_built_once_per_study_and_at_most_17_are_kept():
+    assert _catalogue_index(STUDY) is _catalogue_index(STUDY)
+    variants = [STUDY.model_copy() for _ in range(18)]
+    _INDEXES.clear()
+    for variant in variants[:17]:
+        _catalogue_index(variant)
+    assert len(_INDEXES) == 17
+    _catalogue_index(variants[17])  # the 18th: the cache is emptied first
+    assert len(_INDEXES) == 1
+
+
+# -- summaries -------------------------------------------------------------------------------
+
+
+def test_never_names_every_lifetime_exclusion():
+    result = _washout(
+        [
+            {"name": "rituximab", "last_dose": date(2020, 1, 1)},
+            {"name": "alemtuzumab", "last_dose": date(2019, 1, 1)},
+        ]
+    )
+    assert result.summary == "Never: a lifetime exclusion applies (rituximab, alemtuzumab)."
+
+
+def test_no_date_yet_joins_the_blocking_reasons():
+    result = _washout(
+        [{"name": "methotrexate", "ongoing": True}, {"name": "leflunomide", "ongoing": True}]
+    )
+    assert result.summary == (
+        "No date yet: methotrexate is ongoing: excluded until it stops (EX09, 4 weeks prior to "
+        "randomization); stopped after a last dose on 2025-03-03, it would clear on 2025-04-01; "
+        "leflunomide is ongoing: excluded until it stops (EX09, 4 weeks prior to "
+        "randomization); stopped after a last dose on 2025-03-03, it would clear on "
+        "2025-04-01."
+    )
+
+
+def test_rescreening_names_each_screening_window():
+    # oral antibiotics 2025-02-20: 2 weeks before 2025-03-03 is 2025-02-17, within;
+    # 2025-02-20 + 15 days = 2025-03-07. IV antibiotics 2025-02-10: within 2025-02-03..;
+    # 2025-02-10 + 29 days = 2025-03-11 (18 to 28 Feb, 11 more). The later is 2025-03-11.
+    result = _washout(
+        events=[
+            {"kind": "oral_antibiotics", "date": date(2025, 2, 20)},
+            {"kind": "iv_antibiotics", "date": date(2025, 2, 10)},
+        ]
+    )
+    assert result.rescreening_from == date(2025, 3, 11)
+    assert result.summary == (
+        "Not on this screening: a window counted from the screening visit is not clear "
+        "(Oral antibiotics; Intravenous antibiotics), so no randomization date follows from "
+        "this screening; rescreening is needed, on or after 2025-03-11."
+    )
+
+
+def test_unknown_entries_are_flagged_in_the_summary():
+    result = _washout([{"name": "etanercept", "last_dose": date(2025, 3, 1)}])
+    assert result.summary == (
+        "Earliest randomization: 2025-03-03. Unknown entries remain: the investigator must "
+        "decide them first."
+    )
+
+
+# -- half-lives ------------------------------------------------------------------------------
+
+
+def test_every_drug_with_a_half_life_is_in_the_table():
+    # antifibrotics list colchicine (no half-life) before nintedanib and pirfenidone
+    drugs = [row.drug for row in half_life_table(STUDY)]
+    assert {"nintedanib", "pirfenidone", "baricitinib", "upadacitinib"} <= set(drugs)
+    assert "colchicine" not in drugs
+
+
+def test_a_half_life_without_a_source_has_an_empty_source():
+    group = next(g for g in STUDY.medication_classes if g.id == "anakinra")
+    (drug,) = group.drugs
+    half_life = drug.half_life.model_copy(update={"source": None})
+    variant = _variant_study("anakinra", drugs=[drug.model_copy(update={"half_life": half_life})])
+    (row,) = [r for r in half_life_table(variant) if r.drug == "anakinra"]
+    assert row.source == ""
+
+
+def test_check_medication_matches_against_the_given_study():
+    variant = _variant_study("immunosuppressants", rule="no_window", window=None)
+    med = MedicationEntry(name="methotrexate", last_dose=date(2025, 3, 1))
+    data = _raw([{"name": "methotrexate", "last_dose": date(2025, 3, 1)}])
+    assert check_medication(med, 0, data, variant).status == "unknown"
+
+
+def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
+    # sure overlap on 03-05..03-10: 5 + 5.000000001 = 10.000000001 mg, within the 1e-9 tolerance
+    both_dated = _washout(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 10),
+                "dose": "5 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 5),
+                "last_dose": date(2025, 3, 12),
+                "dose": "5.000000001 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert _combined(both_dated).status == "pass"
+    # without start dates they may overlap on any day up to 03-05: the same possible sum
+    no_starts = _washout(
+        [
+            {
+                "name": "prednisone",
+                "last_dose": date(2025, 3, 5),
+                "dose": "5 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "last_dose": date(2025, 3, 10),
+                "dose": "5.000000001 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert _combined(no_starts).status == "pass"
+
+
+def test_pre_study_mmf_note_when_an_amended_class_has_no_window():
+    variant = _variant_study("immunosuppressants", rule="no_window", window=None)
+    (result,) = check_washout(
+        _input([{"name": "CellCept", "last_dose": date(2025, 3, 1)}]), variant
+    ).entries
+    assert result.notes[0].startswith(
+        "Mycophenolate mofetil taken before the study must stop at least  before randomization "
+        "(EX09); protocol MMF 0.5 g twice daily"
+    )
