@@ -404,11 +404,10 @@ def clears_on(last: date, window: Window) -> date:
     """The first anchor date whose window starts after ``last`` (the boundary day is within)."""
     assert window.duration is not None
     candidate = last + calendar_offset(window.duration)
-    # month ends clamp, so step day by day to the exact first date (at most a few steps)
+    # Month ends clamp, so step forward day by day to the exact first date (a few steps at most).
+    # Never too late: (last + N) - N <= last, and window_start only grows with the date.
     while window_start(candidate, window) <= last:
         candidate += timedelta(days=1)
-    while window_start(candidate - timedelta(days=1), window) > last:
-        candidate -= timedelta(days=1)
     return candidate
 
 
