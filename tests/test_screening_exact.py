@@ -1132,3 +1132,167 @@ def test_unknown_at_every_possible_date_still_lists_the_date_with_what_to_confir
         "depends on the screening date, not recorded: zzzdrug is not in the prohibited-medicines "
         "catalogue"
     )
+
+
+# Case 1 with the areas above the elbows and knees (and the face and trunk) at 0 and the back
+# not involved: distal involvement only, the limited subset (IN03 fails, EX01 fails).
+def _limited(data):
+    areas = data["ssc"]["mrss"]["areas"]
+    for area in (
+        "face",
+        "anterior_chest",
+        "abdomen",
+        "right_upper_arm",
+        "left_upper_arm",
+        "right_thigh",
+        "left_thigh",
+    ):
+        areas[area] = 0
+    data["ssc"]["back_skin_thickening"] = False
+
+
+MORE_CHANGES = [
+    pytest.param(
+        "IN02",
+        B(
+            S(f"{ACR}.skin_thickening_proximal_to_mcp", False),
+            S(f"{ACR}.puffy_fingers", False),
+            S(f"{ACR}.sclerodactyly", False),
+            S(f"{ACR}.telangiectasia", True),
+            S(f"{ACR}.fingertip_pitting_scars", None),
+        ),
+        (
+            "pass",
+            "ACR/EULAR 2013 total at least 10 >= 9 (Telangiectasia 2, Abnormal nailfold "
+            "capillaries 2, Raynaud's phenomenon 3, SSc-related autoantibodies 3)",
+            [],
+        ),
+        id="IN02 at least 10 with an item unrecorded",
+    ),
+    pytest.param(
+        "IN02",
+        B(
+            S(f"{ACR}.skin_thickening_proximal_to_mcp", False),
+            S(f"{ACR}.puffy_fingers", False),
+            S(f"{ACR}.sclerodactyly", False),
+            S(f"{ACR}.telangiectasia", None),
+            S(f"{ACR}.better_explained_by_other_disorder", None),
+        ),
+        (
+            "unknown",
+            "ACR/EULAR 2013 total 8 to 10: the unrecorded items decide",
+            ["ssc.acr_eular.telangiectasia", "ssc.acr_eular.better_explained_by_other_disorder"],
+        ),
+        id="IN02 low and flags missing",
+    ),
+    pytest.param(
+        "IN02",
+        S(f"{ACR}.telangiectasia", None),
+        (
+            "pass",
+            "ACR/EULAR 2013 total at least 21 >= 9 (Skin thickening of the fingers of both "
+            "hands extending proximal to the MCP joints 9, Skin thickening of the fingers 4, "
+            "Abnormal nailfold capillaries 2, Raynaud's phenomenon 3, SSc-related "
+            "autoantibodies 3)",
+            [],
+        ),
+        id="IN02 high whatever",
+    ),
+    pytest.param(
+        "EX03",
+        S("history.other_rheumatic_autoimmune_disease", None),
+        (
+            "unknown",
+            "history.other_rheumatic_autoimmune_disease is not recorded",
+            ["history.other_rheumatic_autoimmune_disease"],
+        ),
+        id="EX03 None",
+    ),
+    pytest.param(
+        "EX21",
+        S("history.immunodeficiency", None),
+        ("unknown", "history.immunodeficiency is not recorded", ["history.immunodeficiency"]),
+        id="EX21 None",
+    ),
+    pytest.param(
+        "EX28",
+        S("history.antibody_allergy", None),
+        ("unknown", "history.antibody_allergy is not recorded", ["history.antibody_allergy"]),
+        id="EX28 None",
+    ),
+    pytest.param(
+        "EX20",
+        S("infection_screening.active_infection", None),
+        (
+            "unknown",
+            "infection_screening.active_infection is not recorded",
+            ["infection_screening.active_infection"],
+        ),
+        id="EX20 None",
+    ),
+    pytest.param(
+        "EX05",
+        S("history.renal_crisis", None),
+        ("unknown", "history.renal_crisis is not recorded", ["history.renal_crisis"]),
+        id="EX05 None",
+    ),
+    pytest.param(
+        "EX01",
+        _limited,
+        (
+            "fail",
+            "LeRoy subset: limited (distal involvement only (right_fingers, left_fingers, "
+            "right_hand, left_hand, right_forearm, left_forearm, right_lower_leg, "
+            "left_lower_leg))",
+            [],
+        ),
+        id="EX01 limited",
+    ),
+    pytest.param(
+        "IN03",
+        _limited,
+        (
+            "fail",
+            "LeRoy subset: limited (distal involvement only (right_fingers, left_fingers, "
+            "right_hand, left_hand, right_forearm, left_forearm, right_lower_leg, "
+            "left_lower_leg))",
+            [],
+        ),
+        id="IN03 limited",
+    ),
+    pytest.param(
+        "EX09",
+        B(S("dates.screening", None), S("dates.planned_randomization", None)),
+        (
+            "pass",
+            "methotrexate (last dose 2025-01-20) is before the window of 4 weeks prior to "
+            "randomization (from 2025-02-03): passes (EX09); cleared from 2025-02-18 (for any "
+            "screening and planned randomization date)",
+            [],
+        ),
+        id="EX09 both dates missing decided",
+    ),
+    pytest.param(
+        "EX22",
+        S("labs.igg", None),
+        ("unknown", "IgG: no value recorded: unknown (EX22)", ["labs.igg"]),
+        id="EX22 igg missing",
+    ),
+]
+
+
+@pytest.mark.traces(
+    "criteria.IN02",
+    "criteria.IN03",
+    "criteria.EX01",
+    "criteria.EX03",
+    "criteria.EX05",
+    "criteria.EX09",
+    "criteria.EX20",
+    "criteria.EX21",
+    "criteria.EX22",
+    "criteria.EX28",
+)
+@pytest.mark.parametrize(("criterion", "change", "expected"), MORE_CHANGES)
+def test_more_criteria_state_their_status_reason_and_missing_fields(criterion, change, expected):
+    assert _screen(change)[criterion] == expected
