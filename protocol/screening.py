@@ -102,7 +102,7 @@ class ScreeningResult:
         }
 
 
-def _combine(outcomes: list[Outcome], none_reason: str) -> Outcome:
+def _combine(outcomes: list[Outcome], none_reason: str = "") -> Outcome:
     """Fail if any part fails, unknown if any is unknown, else pass."""
     if not outcomes:
         return Outcome("pass", none_reason)
@@ -458,16 +458,12 @@ def _leroy(ctx: _Context, want: str) -> Outcome:
         text = f"LeRoy subset: {next(iter(possible))}, whatever the areas not recorded"
     else:
         text = f"LeRoy subset not fully recorded; it could be: {', '.join(sorted(possible))}"
-    if want == "diffuse":
-        if possible == {"diffuse"}:
-            return Outcome("pass", text)
-        if "diffuse" not in possible:
-            return Outcome("fail", text)
-    else:
-        if possible == {"limited"}:
-            return Outcome("fail", text)
-        if "limited" not in possible:
-            return Outcome("pass", text)
+    # IN03 wants the diffuse subset (pass when it is certain); EX01 excludes the limited one.
+    certain, ruled_out = ("pass", "fail") if want == "diffuse" else ("fail", "pass")
+    if possible == {want}:
+        return Outcome(certain, text)
+    if want not in possible:
+        return Outcome(ruled_out, text)
     return _missing(f"LeRoy subset unknown: {subset.reason}", *subset.missing)
 
 
@@ -620,8 +616,8 @@ def in07_consent(ctx: _Context) -> Outcome:
     attested = _attested("IN07")(ctx)
     consent = ctx.record.dates.consent
     if consent is None:
-        return _combine([attested, _missing("no consent date", "dates.consent")], "")
-    return _combine([attested, Outcome("pass", f"consent signed on {consent}")], "")
+        return _combine([attested, _missing("no consent date", "dates.consent")])
+    return _combine([attested, Outcome("pass", f"consent signed on {consent}")])
 
 
 def ex01_limited(ctx: _Context) -> Outcome:
@@ -693,7 +689,7 @@ def ex07_pulmonary(ctx: _Context) -> Outcome:
             "no oxygen therapy",
         )
     )
-    return _combine(parts, "")
+    return _combine(parts)
 
 
 def ex20_infection(ctx: _Context) -> Outcome:
@@ -703,7 +699,7 @@ def ex20_infection(ctx: _Context) -> Outcome:
         "a known active infection",
         "no known active infection",
     )
-    return _combine([active, ctx.washout_outcome("EX20")], "")
+    return _combine([active, ctx.washout_outcome("EX20")])
 
 
 def _infection_check(ctx: _Context, field_name: str) -> Outcome:
@@ -717,7 +713,7 @@ def _infection_check(ctx: _Context, field_name: str) -> Outcome:
         else:
             status: Status = "fail" if value in excluded else "pass"
             parts.append(Outcome(status, f"{name.replace('_', ' ')}: {value}"))
-    return _combine(parts, "")
+    return _combine(parts)
 
 
 # The results that exclude, per infection-screening field (EX17 to EX19).
@@ -743,7 +739,7 @@ def ex21_immunodeficiency(ctx: _Context) -> Outcome:
 
 
 def ex22_immunoglobulins(ctx: _Context) -> Outcome:
-    return _combine([ctx.lab("iga"), ctx.lab("igg")], "")
+    return _combine([ctx.lab("iga"), ctx.lab("igg")])
 
 
 def ex24_labs(ctx: _Context) -> Outcome:
@@ -754,7 +750,7 @@ def ex24_labs(ctx: _Context) -> Outcome:
         parts.append(ctx.lab("creatinine"))
     else:
         parts.append(_missing("eGFR: no eGFR or creatinine recorded", "labs.egfr"))
-    return _combine(parts, "")
+    return _combine(parts)
 
 
 def ex25_malignancy(ctx: _Context) -> Outcome:
@@ -849,7 +845,7 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
             )
         else:
             parts.append(Outcome("pass", "willing to use adequate contraception"))
-    return _combine(parts, "")
+    return _combine(parts)
 
 
 def ex28_allergy(ctx: _Context) -> Outcome:
@@ -1101,7 +1097,7 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
 
 def _ordinal(number: int) -> str:
     suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+        "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     )
     return f"{number}{suffix}"
 

@@ -1296,3 +1296,141 @@ MORE_CHANGES = [
 @pytest.mark.parametrize(("criterion", "change", "expected"), MORE_CHANGES)
 def test_more_criteria_state_their_status_reason_and_missing_fields(criterion, change, expected):
     assert _screen(change)[criterion] == expected
+
+
+# -- case 1's own reasons and anchors, and the report's lists -------------------------------------
+
+
+@pytest.mark.traces(
+    "criteria.IN05",
+    "criteria.EX03",
+    "criteria.EX05",
+    "criteria.EX07",
+    "criteria.EX20",
+    "criteria.EX21",
+    "criteria.EX22",
+    "criteria.EX26",
+    "criteria.EX28",
+)
+def test_case_1_passes_each_criterion_for_the_reason_its_record_gives():
+    result = screen(parse_record(copy.deepcopy(CASE_1), "synthetic"))
+    reasons = {c.id: (c.status, c.reason) for c in result.criteria}
+    assert reasons["IN05"] == ("pass", "mRSS 21 (areas) >= 10")
+    assert reasons["EX03"] == reasons["EX04"] == reasons["EX28"] == ("pass", "none recorded")
+    assert reasons["EX05"] == ("pass", "no prior renal crisis")
+    assert reasons["EX21"] == ("pass", "no immunodeficiency")
+    assert reasons["EX20"] == ("pass", "no known active infection; none recorded in events")
+    assert reasons["EX07"] == (
+        "pass",
+        "FVC 78 %, not < 50 % predicted: passes (EX07); DLCO (hemoglobin-corrected) 61 %, not "
+        "< 40 % predicted: passes (EX07); no oxygen therapy",
+    )
+    # 2.1 g/L = 210 mg/dL; 12.5 g/L = 1250 mg/dL (1 g/L = 100 mg/dL)
+    assert reasons["EX22"] == (
+        "pass",
+        "IgA 2.1 g/L = 210 mg/dL, not < 10 mg/dL: passes (EX22); IgG 12.5 g/L = 1250 mg/dL, not "
+        "< 400 mg/dL: passes (EX22)",
+    )
+    # the vaccine of 2024-10-02 clears 4 weeks later, from 2024-10-31
+    assert reasons["EX26"][1].endswith("passes (EX26/EX29); cleared from 2024-10-31")
+
+
+def test_each_criterion_names_the_date_it_is_anchored_to():
+    anchors = {c.id: c.anchor for c in screen(parse_record(copy.deepcopy(CASE_1), "x")).criteria}
+    assert anchors["IN01"] == "screening 2025-03-03"
+    assert anchors["EX09"] == "planned randomization 2025-03-17"
+    assert anchors["EX03"] is None
+    undated = copy.deepcopy(CASE_1)
+    del undated["dates"]["screening"], undated["dates"]["planned_randomization"]
+    anchors = {c.id: c.anchor for c in screen(parse_record(undated, "x")).criteria}
+    assert anchors["IN01"] == "screening (not recorded)"
+    assert anchors["EX09"] == "planned randomization (not recorded)"
+
+
+def test_the_missing_list_names_each_item_once_with_the_criteria_that_need_it():
+    result = screen(parse_record(copy.deepcopy({**CASE_1, "medications": None}), "x"))
+    assert result.missing == ["medications (EX09, EX10, EX11, EX12, EX13, EX14, EX15)"]
+
+
+def test_a_record_refused_without_a_source_is_called_the_participant_record():
+    data = copy.deepcopy(CASE_1)
+    data["labs"]["hemoglobin"] = {"value": 121, "unit": "g/mL"}
+    with pytest.raises(ProtocolDataError, match=r"^participant record: 1 problem"):
+        screen(parse_record(data, "x"))
+
+
+def test_the_text_report_lists_every_failed_criterion():
+    result = _report()
+    result.criteria[0].status = "fail"
+    assert format_text(result).splitlines()[-1] == "Failed: IN01, EX16"
+
+
+@pytest.mark.traces("criteria.IN02", "criteria.IN06", "criteria.EX10")
+@pytest.mark.parametrize(
+    ("criterion", "change", "expected"),
+    [
+        # sclerodactyly 4 + nailfold 2 + Raynaud 3 = 9 with telangiectasia unrecorded: 9 to 11
+        (
+            "IN02",
+            _both(
+                _set(f"{ACR}.skin_thickening_proximal_to_mcp", False),
+                _set(f"{ACR}.puffy_fingers", False),
+                _set(f"{ACR}.anti_topoisomerase_i", False),
+                _set(f"{ACR}.telangiectasia", None),
+            ),
+            (
+                "pass",
+                "ACR/EULAR 2013 total at least 9 >= 9 (Skin thickening of the fingers 4, "
+                "Abnormal nailfold capillaries 2, Raynaud's phenomenon 3)",
+                [],
+            ),
+        ),
+        (
+            "IN06",
+            _both(_set("childbearing_potential", None), _set("pregnancy_test.sample", "urine")),
+            (
+                "unknown",
+                "a urine test is recorded; a serum test is required",
+                ["pregnancy_test.sample", "childbearing_potential"],
+            ),
+        ),
+        (
+            "EX10",
+            _set("dates.screening", None),
+            ("pass", "none recorded in medications (for any screening date)", []),
+        ),
+        (
+            "EX10",
+            lambda d: d["medications"].append(
+                {
+                    "name": "zzzdrug",
+                    "last_dose": date(2025, 2, 20),
+                    "investigator_cleared": True,
+                    "clearance_reason": "a topical emollient",
+                }
+            ),
+            ("pass", "none recorded in medications", []),
+        ),
+    ],
+)
+def test_edges_of_scores_tests_and_open_classes(criterion, change, expected):
+    assert _screen(change)[criterion] == expected
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_the_washout_windows_come_from_the_study_screened_against(study_variant):
+    # With EX09's window at 8 weeks, methotrexate last taken 2025-01-20 is on the first day of
+    # the window before the 2025-03-17 randomization (2025-01-20): within, so EX09 fails.
+    from protocol.study import load_study
+
+    variant = load_study(
+        study_variant(
+            "  window:\n    value: 4 week\n    provenance: registry\n    registry_field: "
+            "protocolSection.eligibilityModule.eligibilityCriteria\n    quote: and mycophenolate",
+            "  window:\n    value: 8 week\n    provenance: registry\n    registry_field: "
+            "protocolSection.eligibilityModule.eligibilityCriteria\n    quote: and mycophenolate",
+        ),
+        check_registry=False,
+    )
+    result = screen(parse_record(copy.deepcopy(CASE_1), "x"), study=variant)
+    assert next(c for c in result.criteria if c.id == "EX09").status == "fail"
