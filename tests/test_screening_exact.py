@@ -1434,3 +1434,18 @@ def test_the_washout_windows_come_from_the_study_screened_against(study_variant)
     )
     result = screen(parse_record(copy.deepcopy(CASE_1), "x"), study=variant)
     assert next(c for c in result.criteria if c.id == "EX09").status == "fail"
+
+
+@pytest.mark.traces("criteria.IN01")
+def test_without_a_birth_date_the_first_manifestation_bounds_the_youngest_age():
+    # Born by 2010-01-01 at the latest (the first manifestation), screened 2025-03-03: at least
+    # 15; born 1900-01-01 at the earliest: at most 125.
+    def change(data):
+        del data["dates"]["birth"]
+        data["ssc"]["first_non_raynaud_manifestation"] = date(2010, 1, 1)
+
+    assert _screen(change)["IN01"] == (
+        "unknown",
+        "age 15 to 125 years at screening (not all dates recorded); 18-70 required",
+        ["dates.birth"],
+    )
