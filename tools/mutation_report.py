@@ -2,7 +2,8 @@
 
 A surviving mutant listed in tests/mutation/equivalent.txt (with its one-line reason) is counted
 as equivalent; every other survivor is printed, since each needs a test that kills it. Exit 1
-when the score (killed / (mutants - equivalent)) is below the goal.
+when the score (killed / (mutants - equivalent)) is below the goal or any survivor is neither
+killed nor listed.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def main() -> int:
         print(f"survived: {name}")
     for name in sorted(equivalent - listed):
         print(f"stale equivalent entry (no such surviving mutant): {name}")
-    return 0 if _score(total) >= GOAL else 1
+    # The goal, and no survivor left unexplained: each is killed by a test or listed as equivalent.
+    return 0 if _score(total) >= GOAL and not survivors else 1
 
 
 def _score(count: Counter[str]) -> float:
