@@ -1,0 +1,71 @@
+"""Washout input refusals and a class without a window, in exact words (issue 11 survivors)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from protocol.screening import describe
+from protocol.washout import WashoutInputError, check_washout, parse_washout_input
+
+pytestmark = pytest.mark.traces("medication_classes")
+
+BASE = {"planned_randomization": date(2025, 3, 17), "screening": date(2025, 3, 3), "events": []}
+
+
+def _refusal(medication: dict) -> str:
+    with pytest.raises(WashoutInputError) as raised:
+        parse_washout_input({**BASE, "medications": [medication]}, "synthetic")
+    return str(raised.value)
+
+
+def test_a_clearance_needs_both_the_flag_and_the_reason():
+    cleared_without_reason = {
+        "name": "zzzdrug",
+        "last_dose": "2025-02-01",
+        "investigator_cleared": True,
+    }
+    assert _refusal(cleared_without_reason).endswith(
+        "investigator_cleared = true needs clearance_reason (why the investigator clears it)"
+    )
+    reason_without_flag = {"name": "zzzdrug", "last_dose": "2025-02-01", "clearance_reason": "x"}
+    assert _refusal(reason_without_flag).endswith(
+        "clearance_reason is given without investigator_cleared = true"
+    )
+
+
+def test_an_unknown_frequency_lists_the_known_ones_separated_by_commas():
+    message = _refusal(
+        {
+            "name": "prednisone",
+            "last_dose": "2025-02-01",
+            "dose": "5 mg",
+            "frequency": "fortnightly",
+        }
+    )
+    assert (
+        "'fortnightly': not a frequency the book knows; expected one of: once, single dose, "
+        "daily, once daily, once a day, qd, od, twice daily" in message
+    )
+
+
+@pytest.mark.traces("criteria.EX14")
+def test_a_class_without_a_window_leaves_its_medicine_to_the_investigator():
+    result = check_washout(
+        parse_washout_input(
+            {**BASE, "medications": [{"name": "secukinumab", "last_dose": "2025-02-01"}]},
+            "synthetic",
+        )
+    )
+    entry = result.entries[0]
+    assert (entry.status, entry.window, entry.criterion) == ("unknown", None, "EX14")
+    assert entry.reason == (
+        "secukinumab is one of the other biologics or small molecule targeted therapies of EX14, "
+        "for which the record gives no window (PI06): unknown, the investigator decides "
+        "(investigator_cleared with a reason)"
+    )
+    assert (
+        "other biologics or small molecule targeted therapies: no window given prior to "
+        "randomization" in describe("EX14")
+    )
