@@ -809,11 +809,13 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
     wocbp = _childbearing_potential(ctx)
     if wocbp and record.contraception_agreed is False:
         return Outcome("fail", "not willing to use adequate contraception")
-    parts = [
-        _flag(record.breastfeeding, "breastfeeding", "breastfeeding", "not breastfeeding")
-        if record.sex == "female" or record.breastfeeding is not None
-        else _missing("sex and breastfeeding are not recorded", "sex", "breastfeeding")
-    ]
+    # Breastfeeding has failed above; here it is false, or not recorded.
+    if record.breastfeeding is False:
+        parts = [Outcome("pass", "not breastfeeding")]
+    elif record.sex == "female":
+        parts = [_missing("breastfeeding is not recorded", "breastfeeding")]
+    else:
+        parts = [_missing("sex and breastfeeding are not recorded", "sex", "breastfeeding")]
     if wocbp is False:
         parts.append(Outcome("pass", "not of childbearing potential"))
     else:
