@@ -48,6 +48,24 @@ def study_variant(tmp_path: Path, study_text: str) -> Callable[[str, str], Path]
     return make
 
 
+@pytest.fixture
+def varied_study(tmp_path: Path, study_text: str) -> Callable[..., object]:
+    """The study with each ``(old, new)`` replacement made (``old`` found exactly once), loaded
+    without the registry cross-check: a protocol version the record does not describe."""
+    from protocol.study import load_study
+
+    def make(*replacements: tuple[str, str]) -> object:
+        text = study_text
+        for old, new in replacements:
+            assert text.count(old) == 1, f"{old!r} is not in study.yaml exactly once"
+            text = text.replace(old, new)
+        path = tmp_path / f"study-{abs(hash(replacements))}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_study(path, check_registry=False)
+
+    return make
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> object:
     """In CI (CI=true) a skipped test fails: what CI does not run, it has not checked (the

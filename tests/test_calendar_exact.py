@@ -44,7 +44,6 @@ from dosing.calendar import (
     write_targets,
 )
 from dosing.regimens import regimens_for_arm
-from protocol.study import STUDY_PATH, load_study
 from protocol.units import ureg
 
 pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentations", "dosing_rules")
@@ -52,17 +51,6 @@ pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentation
 RANDOMIZATION = date(2025, 3, 17)
 VALID_ARMS = "telitacicept_mmf (Mycophenolate Mofetil + Telitacicept); mmf (Mycophenolate Mofetil)"
 TAIL = "expected a path that can be written (check the disk space and permissions, then run again)"
-
-
-def _variant(tmp_path: Path, *replacements: tuple[str, str]):
-    """study.yaml with each ``old`` (found exactly once) replaced by ``new``; no registry check."""
-    text = STUDY_PATH.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    path = tmp_path / "study-variant.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_study(path, check_registry=False)
 
 
 def _mmf():
@@ -98,7 +86,7 @@ def test_an_unknown_arm_is_refused_word_for_word():
     assert str(caught.value) == f"--arm: 1 problem:\n  - {problem}"
 
 
-def test_two_arms_giving_the_same_drugs_are_not_guessed(tmp_path):
+def test_two_arms_giving_the_same_drugs_are_not_guessed(varied_study):
     # A third arm (a variant study) gives MMF alone, as the comparator does: "mycophenolate" then
     # names two arms exactly, and is refused rather than resolved to the arm that adds telitacicept.
     extra_arm = (
@@ -111,7 +99,7 @@ def test_two_arms_giving_the_same_drugs_are_not_guessed(tmp_path):
         " note: test}\n"
         "\nsites:"
     )
-    study = _variant(tmp_path, ("\nsites:", extra_arm))
+    study = varied_study(("\nsites:", extra_arm))
     with pytest.raises(CalendarInputError) as caught:
         resolve_arm("mycophenolate", study)
     assert caught.value.problems == [
@@ -177,9 +165,8 @@ def test_the_brief_rows_keep_every_injection_whatever_the_order_of_the_doses():
     ]
 
 
-def test_the_calendar_reads_the_study_it_is_given(tmp_path):
-    study = _variant(
-        tmp_path,
+def test_the_calendar_reads_the_study_it_is_given(varied_study):
+    study = varied_study(
         ("value: Mycophenolate Mofetil + Telitacicept", "value: Telitacicept with MMF (variant)"),
         ("{id: week_4, label: Week 4, day: 29", "{id: week_4, label: Week 4, day: 30"),
         ("      value: 160 mg", "      value: 240 mg"),

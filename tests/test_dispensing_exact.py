@@ -24,23 +24,12 @@ from dosing.dispensing import (
     units_per_dose,
 )
 from dosing.regimens import regimens_for_arm
-from protocol.study import STUDY_PATH, load_study
 from protocol.units import ureg
 
 pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentations", "dosing_rules")
 
 RANDOMIZATION = date(2025, 3, 17)
 WEEK_4_LATEST = date(2025, 4, 17)
-
-
-def _variant(tmp_path, *replacements):
-    text = STUDY_PATH.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    path = tmp_path / "study-variant.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_study(path, check_registry=False)
 
 
 def _telitacicept(dose=None):
@@ -203,11 +192,10 @@ def test_the_plan_adds_the_overage_it_is_given():
     ]
 
 
-def test_the_plan_reads_the_study_it_is_given(tmp_path):
+def test_the_plan_reads_the_study_it_is_given(varied_study):
     # a variant: 160 mg vials (one a dose) and the week-4 visit moved to day 36 (2025-04-21,
     # latest 2025-04-24): injections 03-17, 03-24, 03-31, 04-07, 04-14, 04-21
-    study = _variant(
-        tmp_path,
+    study = varied_study(
         ("value: 80 mg", "value: 160 mg"),
         ("{id: week_4, label: Week 4, day: 29", "{id: week_4, label: Week 4, day: 36"),
     )
@@ -217,10 +205,9 @@ def test_the_plan_reads_the_study_it_is_given(tmp_path):
     )
 
 
-def test_a_dispensing_at_the_last_visit_has_no_interval_and_is_refused(tmp_path):
+def test_a_dispensing_at_the_last_visit_has_no_interval_and_is_refused(varied_study):
     # follow-up, day 365 = 2026-03-16, is the last visit: nothing later bounds its interval
-    study = _variant(
-        tmp_path,
+    study = varied_study(
         (
             "day: 365, window_before: P7D, window_after: P7D, activities: [labs, adverse_events]",
             "day: 365, window_before: P7D, window_after: P7D, activities: [labs, dispensing]",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from dosing.regimens import regimens_for_arm, weeks
-from protocol.study import STUDY_PATH, load_study
 from protocol.units import Quantity
 
 pytestmark = pytest.mark.traces("interventions", "dosing_rules")
@@ -16,13 +15,13 @@ def test_the_flag_is_false_as_study_yaml_says():
         assert regimen.dose_at_end_of_treatment is False
 
 
-def test_the_flag_is_read_from_the_study(tmp_path):
-    text = STUDY_PATH.read_text(encoding="utf-8")
-    old = "dose_at_end_of_treatment:\n    value: false"
-    assert text.count(old) == 1
-    path = tmp_path / "study-variant.yaml"
-    path.write_text(text.replace(old, "dose_at_end_of_treatment:\n    value: true"), "utf-8")
-    study = load_study(path, check_registry=False)
+def test_the_flag_is_read_from_the_study(varied_study):
+    study = varied_study(
+        (
+            "dose_at_end_of_treatment:\n    value: false",
+            "dose_at_end_of_treatment:\n    value: true",
+        )
+    )
     counts = {r.name: r.administration_count for r in regimens_for_arm("telitacicept_mmf", study)}
     # weeks 0 to 48 inclusive: 49 injections; 336 days x 2 + 1 = 673 tablets
     assert counts == {"Telitacicept": 49, "Mycophenolate Mofetil": 673}
