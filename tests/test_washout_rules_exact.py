@@ -39,6 +39,7 @@ from protocol.washout import (
     parse_washout_input,
     read_dose,
 )
+from tests.test_washout_exact import _variant_study
 
 pytestmark = pytest.mark.traces(
     "medication_classes", "exposure_events", "corticosteroid_rule", "criteria"
@@ -80,13 +81,6 @@ def _combined(result):
     together = [e for e in result.entries if e.name == "corticosteroids together"]
     assert len(together) <= 1
     return together[0] if together else None
-
-
-def _variant_study(group_id, **changes):
-    classes = [
-        g.model_copy(update=changes) if g.id == group_id else g for g in STUDY.medication_classes
-    ]
-    return STUDY.model_copy(update={"medication_classes": classes})
 
 
 # -- EX11, one entry at a time ----------------------------------------------------------------
