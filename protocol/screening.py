@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +58,8 @@ Kind = Literal["computed", "attested"]
 
 MEDICATION_CRITERIA = ("EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15")
 EVENT_CRITERIA = ("EX08", "EX20", "EX23", "EX26", "EX29")
+# an unknown washout names the first few reasons the possible dates give, not every date's
+SHOWN_REASONS = 3
 EX24_ANALYTES = ("hemoglobin", "wbc", "neutrophils", "platelets", "alt", "ast", "total_bilirubin")
 
 
@@ -251,6 +253,10 @@ class _Context:
         if youngest != oldest:
             missing += ["dates.birth"] if self.record.dates.birth is None else []
             missing += ["dates.screening"] if self.screening is None else []
+        unknown_reason = (
+            f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded "
+            f"(the age could be {youngest} to {oldest} years)"
+        )
         if youngest < minimum:
             if self.age is not None:
                 return _missing(
@@ -258,13 +264,9 @@ class _Context:
                     f"{self.age}; a reported eGFR is needed",
                     "labs.egfr",
                 )
-            outcomes.append(_missing("eGFR from creatinine needs an adult age", *missing))
-        decided = _decided(
-            outcomes,
-            f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded "
-            f"(the age could be {youngest} to {oldest} years)",
-            *missing,
-        )
+            # a child's eGFR is not computed at all: whatever the adult ages give, it is open
+            return _missing(unknown_reason, *missing)
+        decided = _decided(outcomes, unknown_reason, *missing)
         if decided.status != "unknown" and missing:
             return Outcome(
                 decided.status,
@@ -320,12 +322,10 @@ class _Context:
             low, high = bounds
             if low == high:
                 return [low]
-            days = {low, high}
-            for day in breaks:
-                for near in (day - timedelta(days=1), day):
-                    if low <= near <= high:
-                        days.add(near)
-            return sorted(days)
+            # A status holds from one breakpoint to the day before the next, so the range's
+            # ends and every breakpoint inside it see every status (a breakpoint outside the
+            # range is its nearer end, already counted).
+            return sorted({low, high} | {min(max(day, low), high) for day in breaks})
 
         pairs = []
         for s in candidates(self.screening_range, screening_breaks):
@@ -352,12 +352,17 @@ class _Context:
             )
             if value is None
         ]
+        reasons = list(dict.fromkeys(o.reason for o in outcomes if o.status != "pass"))
+        shown = "; ".join(reasons[:SHOWN_REASONS]) + (
+            f"; and {len(reasons) - SHOWN_REASONS} more at other possible dates"
+            if len(reasons) > SHOWN_REASONS
+            else ""
+        )
         decided = _decided(
             outcomes,
             "depends on the "
             + " and ".join(m.removeprefix("dates.").replace("_", " ") + " date" for m in missing)
-            + ", not recorded: "
-            + "; ".join(dict.fromkeys(o.reason for o in outcomes if o.status != "pass"))[:400],
+            + f", not recorded: {shown}",
             *missing,
         )
         if missing and decided.status != "unknown":
@@ -471,7 +476,9 @@ def in03_diffuse(ctx: _Context) -> Outcome:
     return _leroy(ctx, "diffuse")
 
 
-def _disease_duration(ctx: _Context, limit: pint.Quantity, inclusive_max: bool) -> Outcome:
+def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") -> Outcome:
+    """Eligible up to the limit (IN04: at most 18 months; EX02 excludes more than 3 years);
+    ``reading`` names the protocol issue behind a boundary the record leaves open."""
     first = ctx.record.ssc.first_non_raynaud_manifestation
     months = round(limit.to("month").magnitude)
     low_s, high_s = ctx.screening_range
@@ -479,9 +486,9 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, inclusive_max: bool) 
         boundary = first + relativedelta(months=months)
         duration = calendar_duration(first, ctx.screening)
         text = f"disease duration {duration} at screening (from {first}); limit {months} months"
-        if inclusive_max:  # IN04: at most the limit; exactly the limit is eligible
-            return Outcome("pass" if ctx.screening <= boundary else "fail", text + " (PI10)")
-        return Outcome("fail" if ctx.screening > boundary else "pass", text)  # EX02: more than
+        if reading:
+            text += f" ({reading})"
+        return Outcome("pass" if ctx.screening <= boundary else "fail", text)
     missing = [
         f
         for f, v in (
@@ -516,7 +523,7 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, inclusive_max: bool) 
 
 def in04_duration(ctx: _Context) -> Outcome:
     return _disease_duration(
-        ctx, ctx.study.criterion_rules.disease_duration_maximum.value, inclusive_max=True
+        ctx, ctx.study.criterion_rules.disease_duration_maximum.value, reading="PI10"
     )
 
 
@@ -625,9 +632,7 @@ def ex01_limited(ctx: _Context) -> Outcome:
 
 
 def ex02_duration(ctx: _Context) -> Outcome:
-    return _disease_duration(
-        ctx, ctx.study.criterion_rules.disease_duration_exclusion.value, inclusive_max=False
-    )
+    return _disease_duration(ctx, ctx.study.criterion_rules.disease_duration_exclusion.value)
 
 
 def ex03_rheumatic(ctx: _Context) -> Outcome:
@@ -670,7 +675,8 @@ def ex06_pah(ctx: _Context) -> Outcome:
 def ex07_pulmonary(ctx: _Context) -> Outcome:
     pulmonary = ctx.record.pulmonary
     parts = []
-    for name, attribute in (("fvc", "fvc_percent_predicted"), ("dlco", "dlco_percent_predicted")):
+    for name in ("fvc", "dlco"):
+        attribute = f"{name}_percent_predicted"
         value = getattr(pulmonary, attribute)
         if value is None:
             parts.append(_missing(f"{name.upper()} not recorded", f"pulmonary.{attribute}"))

@@ -881,12 +881,13 @@ def _check_medication(
             f"{protocol_mmf.frequency_label} then starts at randomization (PI05)"
         )
     if group.rule == "lifetime":
+        assert group.window is not None  # the schema gives a lifetime class the window 'ever'
         result = EntryResult(
             entry=entry,
             name=med.name,
             matched=match.description,
             criterion=group.criterion,
-            window=str(group.window.value) if group.window else None,
+            window=str(group.window.value),
             last_date=med.last_dose,
             status="fail",
             reason=f"{med.name}: any use, ever, excludes ({group.criterion}): never eligible",
@@ -1090,8 +1091,8 @@ def anchor_breakpoints(
     """The screening and randomization dates at which some entry's status can change.
 
     Every rule compares a date of the record with an anchor date (minus a window): as the anchor
-    moves, a status changes only where the anchor crosses one of these dates. Evaluating the
-    rules at each breakpoint, the day before it, and the ends of the possible range therefore
+    moves, a status changes only where the anchor reaches one of these dates, and holds until the
+    next. Evaluating the rules at each breakpoint and at the ends of the possible range therefore
     sees every status the rules can give (the screening engine uses this when a date is
     unknown).
     """

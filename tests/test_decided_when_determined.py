@@ -304,3 +304,49 @@ def test_the_generator_covers_both_decided_statuses_of_most_criteria():
     both = [c for c, s in seen.items() if {"pass", "fail"} <= s]
     assert len(both) >= 25, seen
     assert refused < 30  # most drawn records are valid
+
+
+def _earliest_screening(record: dict[str, Any]) -> date:
+    """Counted from the record itself: a screening visit follows consent, the first
+    manifestation, the pregnancy test, the attestations and every malignancy (and birth)."""
+    days = [
+        record["dates"]["birth"],
+        record["dates"]["consent"],
+        record["ssc"]["first_non_raynaud_manifestation"],
+        *(a["date"] for a in record["attestations"].values()),
+        *(m["date"] for m in record["history"]["malignancies"]),
+    ]
+    if "pregnancy_test" in record:
+        days.append(record["pregnancy_test"]["date"])
+    return max(date.fromisoformat(day) for day in days)
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31))
+def test_without_a_screening_date_each_status_is_what_every_possible_day_gives(seed):
+    """Brute force over the days the engine reasons about with breakpoints: screen the record
+    with its screening date set to each possible day (from the latest step that precedes
+    screening to the planned randomization). A decided criterion has that status on every day;
+    a criterion unknown only for the screening date has two statuses among the days."""
+    full = random_record(random.Random(seed))
+    earliest = _earliest_screening(full)
+    latest = date.fromisoformat(full["dates"]["planned_randomization"])
+    deleted = copy.deepcopy(full)
+    del deleted["dates"]["screening"]
+    try:
+        result = screen(parse_record(deleted, "generated record"))
+    except ProtocolDataError:
+        return  # a contradictory draw (refused whatever the date)
+    by_day = []
+    for offset in range((latest - earliest).days + 1):
+        day = copy.deepcopy(deleted)
+        day["dates"]["screening"] = (earliest + timedelta(days=offset)).isoformat()
+        statuses = _screen(day)
+        assert statuses is not None, day["dates"]  # every day in the range is a valid date
+        by_day.append(statuses)
+    for criterion in result.criteria:
+        seen = {statuses[criterion.id] for statuses in by_day}
+        if criterion.status != "unknown":
+            assert seen == {criterion.status}, (criterion.id, criterion.reason, seen)
+        elif criterion.missing == ["dates.screening"]:
+            assert len(seen) > 1, (criterion.id, criterion.reason, seen)

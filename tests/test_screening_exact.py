@@ -1449,3 +1449,389 @@ def test_without_a_birth_date_the_first_manifestation_bounds_the_youngest_age():
         "age 15 to 125 years at screening (not all dates recorded); 18-70 required",
         ["dates.birth"],
     )
+
+
+# -- a third mutation run: missing lists, a variant study's rules, messages of open dates -------
+
+
+@pytest.mark.traces("criteria")
+def test_a_record_with_nothing_but_its_id_is_incomplete_on_every_criterion():
+    # No date at all: the screening date can be any day, so nothing can be decided and nothing
+    # may crash for want of a date to count from.
+    result = screen(parse_record({"participant": "SYN-EMPTY"}, "synthetic empty record"))
+    assert result.verdict == "incomplete"
+    assert {c.status for c in result.criteria} == {"unknown"}
+    assert "dates.birth (IN01)" in result.missing
+    assert "dates.screening (IN01, IN04, EX02)" in result.missing
+    assert "labs.egfr (EX24)" in result.missing
+
+
+# Creatinine 1.6 mg/dL in a woman (CKD-EPI 2021, kappa 0.7, alpha -0.241, x 1.012):
+# 142 x (1.6/0.7)^-1.200 x 0.9938^age x 1.012 = 40.03 at 46, 39.78 at 47 (mL/min/1.73 m²);
+# EX24 excludes < 40, so the age decides. Born 1978-03-10: 46 on 2025-03-03 to 03-09, 47 from
+# 2025-03-10 (a screening date missing ranges 2025-03-03 to 2025-03-17).
+@pytest.mark.traces("criteria.EX24")
+@pytest.mark.parametrize(
+    ("change", "reason", "missing"),
+    [
+        (
+            _both(_creatinine(1.6, "dates.screening"), _set("dates.birth", date(1978, 3, 10))),
+            "eGFR from creatinine depends on dates.screening, not recorded (the age could be 46 "
+            "to 47 years)",
+            ["dates.screening"],
+        ),
+        # born between 1900-01-01 and 2024-05-20 (the first manifestation): 0 to 125 at
+        # 2025-03-03; a child's eGFR is not computed, so it stays open
+        (
+            _creatinine(1.6, "dates.birth"),
+            "eGFR from creatinine depends on dates.birth, not recorded (the age could be 0 to "
+            "125 years)",
+            ["dates.birth"],
+        ),
+        (
+            _creatinine(1.6, "dates.birth", "sex"),
+            "eGFR from creatinine depends on sex and dates.birth, not recorded (the age could be "
+            "0 to 125 years)",
+            ["sex", "dates.birth"],
+        ),
+    ],
+)
+def test_egfr_names_exactly_the_missing_fields_that_decide_it(change, reason, missing):
+    assert _screen(change)["EX24"] == ("unknown", reason, missing)
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_the_medicine_checks_refuse_what_the_screened_study_refuses(varied_study):
+    # A protocol version that catalogues "zzzdrug" as an immunosuppressant decides it (EX09):
+    # an investigator's clearance is then refused under that version, not under today's.
+    variant = varied_study(("  - immunosuppressant\n", "  - immunosuppressant\n  - zzzdrug\n"))
+    data = copy.deepcopy(CASE_1)
+    data["medications"].append(
+        {
+            "name": "zzzdrug",
+            "last_dose": date(2024, 12, 1),
+            "investigator_cleared": True,
+            "clearance_reason": "a topical emollient",
+        }
+    )
+    record = parse_record(data, "synthetic variant of case 1")
+    assert screen(record).verdict == "eligible"
+    with pytest.raises(ProtocolDataError, match=r"medications\[2\] \(zzzdrug\)\.investigator_"):
+        screen(record, study=variant)
+
+
+def _immunosuppressants(*last_doses):
+    def change(data):
+        data["medications"] = [
+            {"name": name, "last_dose": day}
+            for name, day in zip(
+                ("methotrexate", "azathioprine", "tacrolimus", "ciclosporin")[: len(last_doses)],
+                last_doses,
+                strict=True,
+            )
+        ]
+        del data["dates"]["planned_randomization"]
+
+    return change
+
+
+def _within(name, last, window_start, randomization, clears):
+    return (
+        f"{name} (last dose {last}) is within the window of 4 weeks prior to randomization "
+        f"({window_start} to randomization {randomization}): excluded (EX09); a randomization "
+        f"on or after {clears} clears it"
+    )
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_an_open_randomization_date_names_each_distinct_reason_once():
+    # Screening 2025-03-03, randomization not recorded (2025-03-03 at the earliest). Methotrexate
+    # last 2025-02-20 clears on 2025-03-21 (02-20 + 28 days = 03-20 is the window's first day);
+    # azathioprine last 2025-03-01 clears on 2025-03-30. Randomized 2025-03-03 both exclude;
+    # 2025-03-21 azathioprine alone; from 2025-03-30 neither (not a reason: it passes).
+    status, reason, missing = _screen(_immunosuppressants(date(2025, 2, 20), date(2025, 3, 1)))[
+        "EX09"
+    ]
+    assert (status, missing) == ("unknown", ["dates.planned_randomization"])
+    at_0303 = "2025-02-03", "2025-03-03"
+    assert reason == (
+        "depends on the planned randomization date, not recorded: "
+        + _within("methotrexate", "2025-02-20", *at_0303, "2025-03-21")
+        + "; "
+        + _within("azathioprine", "2025-03-01", *at_0303, "2025-03-30")
+        + "; "
+        + _within("azathioprine", "2025-03-01", "2025-02-21", "2025-03-21", "2025-03-30")
+    )
+
+
+@pytest.mark.traces("criteria.EX09")
+def test_an_open_randomization_date_names_at_most_three_reasons():
+    # Four courses last taken 02-20, 03-01, 03-02, 03-03 clear on 03-21, 03-30, 03-31, 04-01:
+    # randomized on 03-03, 03-21, 03-30 or 03-31 some still exclude, each time differently.
+    status, reason, _ = _screen(
+        _immunosuppressants(date(2025, 2, 20), date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3))
+    )["EX09"]
+    assert status == "unknown"
+    assert reason.endswith(
+        "; "
+        + _within("ciclosporin", "2025-03-03", "2025-03-02", "2025-03-30", "2025-04-01")
+        + "; and 1 more at other possible dates"
+    )
+
+
+ITEMS_OFF = ("skin_thickening_proximal_to_mcp", "puffy_fingers", "anti_topoisomerase_i")
+
+
+@pytest.mark.traces("criteria.IN02")
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # nothing met; telangiectasia 2 + Raynaud 3 unrecorded: at most 5
+        (
+            _both(
+                *(_set(f"{ACR}.{i}", False) for i in ITEMS_OFF),
+                _set(f"{ACR}.sclerodactyly", False),
+                _set(f"{ACR}.abnormal_nailfold_capillaries", False),
+                _set(f"{ACR}.telangiectasia", None),
+                _set(f"{ACR}.raynaud", None),
+            ),
+            (
+                "fail",
+                "ACR/EULAR 2013 total at most 5 < 9 even if every unrecorded item were met "
+                "(no item met)",
+                [],
+            ),
+        ),
+        # nailfold 2 met; telangiectasia 2 + Raynaud 3 unrecorded: 2 to 7
+        (
+            _both(
+                *(_set(f"{ACR}.{i}", False) for i in ITEMS_OFF),
+                _set(f"{ACR}.sclerodactyly", False),
+                _set(f"{ACR}.telangiectasia", None),
+                _set(f"{ACR}.raynaud", None),
+            ),
+            (
+                "fail",
+                "ACR/EULAR 2013 total at most 7 < 9 even if every unrecorded item were met "
+                "(Abnormal nailfold capillaries 2)",
+                [],
+            ),
+        ),
+        # sclerodactyly 4 + nailfold 2 + Raynaud 3 = exactly 9, applicability not recorded
+        (
+            _both(
+                *(_set(f"{ACR}.{i}", False) for i in ITEMS_OFF),
+                _set(f"{ACR}.better_explained_by_other_disorder", None),
+            ),
+            (
+                "unknown",
+                "ACR/EULAR 2013 total 9 >= 9, but whether the criteria apply (skin thickening "
+                "sparing the fingers, a better explanation) is not recorded",
+                [f"{ACR}.better_explained_by_other_disorder"],
+            ),
+        ),
+    ],
+)
+def test_acr_eular_totals_below_and_exactly_at_the_minimum(change, expected):
+    assert _screen(change)["IN02"] == expected
+
+
+@pytest.mark.traces("criteria.IN02")
+def test_acr_eular_points_come_from_the_screened_study(varied_study):
+    # Sclerodactyly alone: 4 points < 9; a version scoring it 9 makes it enough.
+    variant = varied_study(
+        (
+            "items: {puffy_fingers: 2, sclerodactyly: 4}",
+            "items: {puffy_fingers: 2, sclerodactyly: 9}",
+        )
+    )
+    data = copy.deepcopy(CASE_1)
+    _both(
+        *(_set(f"{ACR}.{i}", False) for i in ITEMS_OFF),
+        _set(f"{ACR}.abnormal_nailfold_capillaries", False),
+        _set(f"{ACR}.raynaud", False),
+    )(data)
+    record = parse_record(data, "synthetic variant of case 1")
+    today = next(c for c in screen(record).criteria if c.id == "IN02")
+    amended = next(c for c in screen(record, study=variant).criteria if c.id == "IN02")
+    assert (today.status, today.reason) == (
+        "fail",
+        "ACR/EULAR 2013 total 4 < 9 (Skin thickening of the fingers 4)",
+    )
+    assert (amended.status, amended.reason) == (
+        "pass",
+        "ACR/EULAR 2013 total 9 >= 9 (Skin thickening of the fingers 9)",
+    )
+
+
+@pytest.mark.traces("criteria.IN03", "criteria.EX01")
+def test_the_leroy_areas_come_from_the_screened_study(varied_study):
+    # Case 1 limited to the face and the areas below the elbows and knees: the face is not a
+    # proximal area, so limited; a version counting the face as proximal makes it diffuse.
+    variant = varied_study(("- {name: face, proximal: false}", "- {name: face, proximal: true}"))
+    data = copy.deepcopy(CASE_1)
+    _limited(data)
+    data["ssc"]["mrss"]["areas"]["face"] = 1
+    record = parse_record(data, "synthetic variant of case 1")
+    today = {c.id: c for c in screen(record).criteria}
+    amended = {c.id: c for c in screen(record, study=variant).criteria}
+    assert (today["IN03"].status, today["EX01"].status) == ("fail", "fail")
+    assert today["IN03"].reason.startswith("LeRoy subset: limited (distal involvement only (face")
+    assert (amended["IN03"].status, amended["EX01"].status) == ("pass", "pass")
+    assert amended["IN03"].reason == (
+        "LeRoy subset: diffuse (proximal involvement (face) and distal involvement)"
+    )
+
+
+@pytest.mark.traces("criteria.IN03")
+def test_a_subset_open_between_limited_and_none_is_not_diffuse():
+    # No proximal area and no back involvement; the fingers and hands not graded, the other
+    # distal areas 0 and no finger item met: limited or no skin thickening, never diffuse.
+    def change(data):
+        _limited(data)
+        areas = data["ssc"]["mrss"]["areas"]
+        for area in list(areas):
+            areas[area] = 0
+        for area in ("right_fingers", "left_fingers", "right_hand", "left_hand"):
+            del areas[area]
+        for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly", "puffy_fingers"):
+            data["ssc"]["acr_eular"][item] = False
+
+    assert _screen(change)["IN03"] == (
+        "fail",
+        "LeRoy subset not fully recorded; it could be: limited, no skin thickening",
+        [],
+    )
+
+
+@pytest.mark.traces("criteria.IN06", "criteria.EX27")
+@pytest.mark.parametrize(
+    ("criterion", "change", "expected"),
+    [
+        # childbearing potential recorded (so a woman): the missing sex does not matter
+        (
+            "IN06",
+            _both(_set("sex", None), _set("pregnancy_test.sample", "urine")),
+            (
+                "unknown",
+                "a urine test is recorded; a serum test is required",
+                ["pregnancy_test.sample"],
+            ),
+        ),
+        (
+            "IN06",
+            _both(_set("childbearing_potential", None), _set("dates.screening", None)),
+            (
+                "unknown",
+                "the serum test of 2025-03-03 is negative; whether it is dated at the screening "
+                "visit needs the screening date",
+                ["dates.screening", "childbearing_potential"],
+            ),
+        ),
+        (
+            "IN06",
+            _both(
+                _set("childbearing_potential", None), _set("pregnancy_test.date", date(2025, 3, 1))
+            ),
+            (
+                "unknown",
+                "the serum test of 2025-03-01 is not dated at the screening visit",
+                ["pregnancy_test.date", "childbearing_potential"],
+            ),
+        ),
+        (
+            "EX27",
+            _both(_set("childbearing_potential", None), _set("pregnancy_test", None)),
+            (
+                "unknown",
+                "pregnancy status unknown: no test",
+                ["pregnancy_test", "childbearing_potential"],
+            ),
+        ),
+        (
+            "EX27",
+            _both(_set("childbearing_potential", None), _set("contraception_agreed", None)),
+            (
+                "unknown",
+                "contraception_agreed is not recorded",
+                ["contraception_agreed", "childbearing_potential"],
+            ),
+        ),
+        (
+            "EX27",
+            _both(_set("childbearing_potential", None), _set("contraception_agreed", False)),
+            (
+                "unknown",
+                "not willing to use contraception; whether she is of childbearing potential is "
+                "not recorded",
+                ["childbearing_potential"],
+            ),
+        ),
+    ],
+)
+def test_childbearing_potential_is_named_missing_exactly_where_it_decides(
+    criterion, change, expected
+):
+    assert _screen(change)[criterion] == expected
+
+
+@pytest.mark.traces("criteria.EX07")
+def test_a_missing_fvc_does_not_hide_a_failing_dlco():
+    status, reason, missing = _screen(
+        _both(
+            _set("pulmonary.fvc_percent_predicted", None),
+            _set("pulmonary.dlco_percent_predicted", 35),
+        )
+    )["EX07"]
+    assert status == "fail"
+    assert "DLCO" in reason and "35" in reason
+    assert missing == ["pulmonary.fvc_percent_predicted"]
+
+
+@pytest.mark.traces("criteria.EX07")
+def test_both_implausible_lung_function_values_are_refused_together():
+    data = copy.deepcopy(CASE_1)
+    data["pulmonary"]["fvc_percent_predicted"] = 900
+    data["pulmonary"]["dlco_percent_predicted"] = 900
+    with pytest.raises(ProtocolDataError) as refused:
+        screen(parse_record(data, "synthetic variant of case 1"))
+    message = str(refused.value)
+    assert "pulmonary.fvc_percent_predicted:" in message
+    assert "pulmonary.dlco_percent_predicted:" in message
+
+
+@pytest.mark.traces("criteria.EX25")
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        # the earliest screening 2025-03-03 opens the 5 years on 2020-03-03, the latest
+        # (2025-03-17) on 2020-03-17: a cancer on 2020-03-03 is within for the first only
+        (
+            date(2020, 3, 3),
+            (
+                "unknown",
+                "breast cancer on 2020-03-03: within 5 years of screening or not, depending on "
+                "the screening date",
+                ["dates.screening"],
+            ),
+        ),
+        (date(2020, 3, 2), ("pass", "breast cancer on 2020-03-02, before 2020-03-03", [])),
+    ],
+)
+def test_a_malignancy_on_the_widest_windows_first_day_depends_on_the_date(day, expected):
+    def change(data):
+        data["history"]["malignancies"] = [
+            {"type": "breast cancer", "date": day, "excepted_type": False}
+        ]
+        del data["dates"]["screening"]
+
+    assert _screen(change)["EX25"] == expected
+
+
+@pytest.mark.traces("criteria.IN04", "criteria.EX02")
+def test_disease_duration_reasons_name_the_limit_and_only_in04_the_reading():
+    # 2024-05-20 to 2025-03-03: 9 months to 2025-02-20, then 11 days (February 2025 has 28).
+    result = _screen(lambda d: None)
+    text = "disease duration 9 months 11 days at screening (from 2024-05-20)"
+    assert result["IN04"] == ("pass", f"{text}; limit 18 months (PI10)", [])
+    assert result["EX02"] == ("pass", f"{text}; limit 36 months", [])

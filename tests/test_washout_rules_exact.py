@@ -1019,3 +1019,34 @@ def test_pre_study_mmf_note_when_an_amended_class_has_no_window():
         "Mycophenolate mofetil taken before the study must stop at least  before randomization "
         "(EX09); protocol MMF 0.5 g twice daily"
     )
+
+
+@pytest.mark.parametrize(
+    "ongoing",
+    [
+        # prednisone without its route, and a corticosteroid not named: amounts unknown
+        {"name": "prednisone", "start": date(2025, 3, 10), "ongoing": True},
+        {"name": "corticosteroid", "start": date(2025, 3, 10), "ongoing": True, "route": "oral"},
+    ],
+)
+def test_an_ongoing_course_of_unknown_amount_counts_from_its_start(ongoing):
+    # Started 2025-03-10 and ongoing to randomization (2025-03-17); prednisolone 8 mg daily
+    # 03-01..03-04 ended before it: no day has both, so their sum cannot exceed 10 mg.
+    result = _washout(
+        [
+            ongoing,
+            {
+                "name": "prednisolone",
+                "start": date(2025, 3, 1),
+                "last_dose": date(2025, 3, 4),
+                "dose": "8 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert _combined(result).status == "pass"
+    assert _combined(result).reason == (
+        "no two corticosteroid courses can fall on the same day of the window (each is checked "
+        "on its own): passes (EX11)"
+    )
