@@ -57,8 +57,9 @@ nbval: $(INSTALLED)
 built: $(INSTALLED)
 	$(PY) -m pytest tests/built -q
 
-## notebooks: re-execute every chapter in place so its stored outputs are current
+## notebooks: regenerate the criteria page's headings, re-execute every chapter in place
 notebooks: $(INSTALLED)
+	$(PY) tools/write_criteria_cells.py
 	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
 
 ## mutation: mutation testing of the rule modules (long; not part of `make test`)

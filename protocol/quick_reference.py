@@ -7,6 +7,7 @@ Chinese site laboratories report another, in that SI unit too ("< 8.0 g/dL (< 80
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from protocol.screening import CHECKS
@@ -130,3 +131,35 @@ def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
             )
         )
     return rows
+
+
+def search_terms(study: Study, criterion_id: str) -> list[str]:
+    """What a reader may type to find a criterion: its ID, short names in English and Chinese,
+    and for a laboratory criterion each analyte's name, Chinese name and other spellings."""
+    criterion = study.criterion(criterion_id)
+    terms = [criterion.id, criterion.short_name, criterion.short_name_zh]
+    for analyte in study.lab_analytes:
+        if analyte.criterion == criterion_id:
+            terms += [analyte.label, *_abbreviations(analyte.label), analyte.chinese_name]
+            terms += analyte.search_terms
+    return list(dict.fromkeys(terms))
+
+
+def _abbreviations(label: str) -> list[str]:
+    """``Immunoglobulin G (IgG)`` -> ``IgG``; ``DLCO (hemoglobin-corrected)`` -> ``DLCO``: the
+    search matches an entry only when the query is at least half its length."""
+    bracketed = re.findall(r"\(([A-Za-z]{2,6})\)", label)
+    first = label.split()[0]
+    leading = [first] if re.fullmatch(r"[a-z]?[A-Z]{2,}", first) and first != label else []
+    return leading + bracketed
+
+
+def criterion_heading(study: Study, criterion_id: str) -> str:
+    """The criteria page's markdown cell for one criterion: its index entries (the search
+    deep-links to them), its permalink target (``#ex24``) and its heading (a page section)."""
+    criterion = study.criterion(criterion_id)
+    # one directive per term: a directive's argument is one line, and a term may hold a comma
+    entries = "".join(
+        f":::{{index}} single: {term}\n:::\n" for term in search_terms(study, criterion_id)
+    )
+    return f"{entries}\n({criterion.id.lower()})=\n### {criterion.id} {criterion.short_name}"

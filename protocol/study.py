@@ -117,6 +117,10 @@ class LabAnalyte(_Model):
 
     name: str = Field(pattern=LAB_ANALYTE_NAME)
     label: str
+    # the name on a Chinese laboratory report (a working translation, to be checked by sites)
+    chinese_name: str = Field(min_length=2)
+    # other spellings readers search for (British spelling, common abbreviations)
+    search_terms: list[str] = []
     criterion: str
     threshold: Fact[ThresholdText] | None = None
     computes: str | None = None
@@ -410,6 +414,8 @@ class Criterion(_Model):
     id: str
     # The book's label for quick reference and the paper checklist (not the registry's words).
     short_name: str = Field(min_length=2, max_length=60)
+    # A working translation into simplified Chinese, for the bilingual checklist and the search.
+    short_name_zh: str = Field(min_length=2, max_length=30)
     text: str
 
     @property

@@ -64,3 +64,47 @@ def test_the_quick_reference_follows_the_study_it_is_given(study_variant):
     )
     assert lab_threshold(variant, "hemoglobin") == "< 9.0 g/dL (< 90 g/L)"
     assert _rows(variant)["EX24"].threshold.startswith("haemoglobin < 9.0 g/dL (< 90 g/L);")
+
+
+def test_the_criteria_page_has_each_criterion_as_a_section_generated_from_study_yaml():
+    # Headings in a code cell's output render as rubrics (not in the page contents, not a
+    # search target), so each heading is a markdown cell; they must match study.yaml exactly
+    # (tools/write_criteria_cells.py regenerates them after a change).
+    import nbformat
+
+    from protocol.quick_reference import criterion_heading
+    from tests.conftest import REPO
+
+    study = load_study()
+    cells = nbformat.read(REPO / "book/eligibility/criteria.ipynb", as_version=4).cells
+    headings = [c for c in cells if c.cell_type == "markdown" and "\n### " in c.source]
+    assert [c.source for c in headings] == [criterion_heading(study, c.id) for c in study.criteria]
+    for heading in headings:
+        check = cells[cells.index(heading) + 1]
+        criterion_id = heading.source.rsplit("### ", 1)[1].split()[0]
+        assert check.source == f'Markdown(block("{criterion_id}"))'
+        assert check.outputs, f"{criterion_id}: the check cell is not executed"
+
+
+def test_a_criterion_is_found_by_its_id_names_and_analytes_in_english_and_chinese():
+    from protocol.quick_reference import criterion_heading, search_terms
+
+    study = load_study()
+    terms = search_terms(study, "EX24")
+    for term in (
+        "EX24",
+        "Blood counts, liver and kidney tests",
+        "血常规、肝肾功能",
+        "Hemoglobin",
+        "haemoglobin",
+        "血红蛋白",
+        "Alanine aminotransferase (ALT)",
+        "血肌酐",
+    ):
+        assert term in terms, term
+    assert search_terms(study, "EX18") == ["EX18", "Tuberculosis", "结核病"]
+    heading = criterion_heading(study, "EX18")
+    assert heading == (
+        ":::{index} single: EX18\n:::\n:::{index} single: Tuberculosis\n:::\n"
+        ":::{index} single: 结核病\n:::\n\n(ex18)=\n### EX18 Tuberculosis"
+    )

@@ -162,6 +162,36 @@ def test_the_search_finds_terms_and_criteria(server, browser, query, page):
     assert any(page in (href or "") for href in results), f"{query!r}: {results}"
 
 
+@pytest.mark.parametrize(
+    ("query", "criterion"),
+    [
+        ("EX24", "ex24"),
+        ("haemoglobin", "ex24"),  # the British spelling
+        ("hemoglobin", "ex24"),  # the registry's
+        ("血红蛋白", "ex24"),  # the name on a Chinese laboratory report
+        ("IgG", "ex22"),
+        ("DLCO", "ex07"),
+        ("IN05", "in05"),
+    ],
+)
+def test_the_search_lands_on_the_criterion_not_the_top_of_its_page(
+    server, browser, query, criterion
+):
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+
+    results = [href for href in _search(browser, server, quote(query)) if href]
+    deep = [href for href in results if "eligibility/criteria.html#" in href]
+    assert deep, f"{query!r}: no result links into the criteria page: {results}"
+    browser.get(deep[0])
+    anchor = deep[0].split("#", 1)[1]
+    section = browser.find_element(By.ID, anchor).find_element(By.XPATH, "ancestor::section[1]")
+    heading = section.find_element(By.CSS_SELECTOR, "h3").text
+    assert heading.startswith(criterion.upper() + " "), (query, heading)
+    assert browser.execute_script("return window.scrollY") > 0  # scrolled to it, not the top
+
+
 def test_the_eligibility_table_and_a_figure_render(server, browser):
     from selenium.webdriver.common.by import By
 
