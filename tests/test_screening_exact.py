@@ -1565,6 +1565,23 @@ def test_an_open_randomization_date_names_each_distinct_reason_once():
 
 
 @pytest.mark.traces("criteria.EX09")
+def test_three_reasons_are_named_without_a_count_of_more():
+    # 02-20, 03-01, 03-02 clear on 03-21, 03-30, 03-31: randomized on 03-03, 03-21 or 03-30
+    # some still exclude: three reasons, the last tacrolimus alone on 03-30.
+    _, reason, _ = _screen(
+        _immunosuppressants(date(2025, 2, 20), date(2025, 3, 1), date(2025, 3, 2))
+    )["EX09"]
+    # on 03-30 the window opens on 03-02, tacrolimus's last dose: on its first day, within
+    assert reason.endswith(
+        "2025-03-21): excluded (EX09); a randomization on or after 2025-03-31 clears it; "
+        "tacrolimus (last "
+        "dose 2025-03-02) is exactly on the first day of the window of 4 weeks prior to "
+        "randomization (2025-03-02 to randomization 2025-03-30): excluded (EX09); a "
+        "randomization on or after 2025-03-31 clears it"
+    )
+
+
+@pytest.mark.traces("criteria.EX09")
 def test_an_open_randomization_date_names_at_most_three_reasons():
     # Four courses last taken 02-20, 03-01, 03-02, 03-03 clear on 03-21, 03-30, 03-31, 04-01:
     # randomized on 03-03, 03-21, 03-30 or 03-31 some still exclude, each time differently.
