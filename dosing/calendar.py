@@ -133,6 +133,7 @@ class VisitDates:
     target: date
     earliest: date
     latest: date
+    activities: tuple[str, ...] = ()  # as readers call them (study.yaml activity_labels)
 
 
 def visit_dates(randomization: date, study: Study | None = None) -> list[VisitDates]:
@@ -140,7 +141,10 @@ def visit_dates(randomization: date, study: Study | None = None) -> list[VisitDa
     result = []
     for visit in study.visit_schedule.value:
         target = study_day_date(randomization, visit.day)
-        result.append(VisitDates(visit, target, target - visit.before, target + visit.after))
+        labels = tuple(study.activity_labels[a] for a in visit.activities)
+        result.append(
+            VisitDates(visit, target, target - visit.before, target + visit.after, labels)
+        )
     return result
 
 
@@ -160,7 +164,7 @@ class Calendar:
                 "kind": "visit",
                 "what": v.visit.label,
                 "window": f"{v.earliest.isoformat()} to {v.latest.isoformat()}",
-                "detail": ", ".join(v.visit.activities),
+                "detail": ", ".join(v.activities),
             }
             for v in self.visits
         ]
@@ -281,7 +285,7 @@ def calendar_ics(calendar: Calendar) -> bytes:
         event.add(
             "description",
             f"Window {v.earliest.isoformat()} to {v.latest.isoformat()}. Activities: "
-            f"{', '.join(v.visit.activities)}. {ASSUMPTION_NOTE}",
+            f"{', '.join(v.activities)}. {ASSUMPTION_NOTE}",
         )
         ical.add_component(event)
     for course in oral_courses(calendar):

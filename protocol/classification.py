@@ -148,8 +148,9 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     missing = [f"ssc.mrss.areas.{a.name}" for a in areas if grades[a.name] is None]
     if missing:
         return LeroySubset(None, "the subset needs all 17 graded areas", missing)
-    proximal = [a.name for a in areas if a.proximal and grades[a.name] >= 1]
-    distal = [a.name for a in areas if not a.proximal and grades[a.name] >= 1]
+    # areas as a clinician names them: "right upper arm", not the record's right_upper_arm
+    proximal = [a.name.replace("_", " ") for a in areas if a.proximal and grades[a.name] >= 1]
+    distal = [a.name.replace("_", " ") for a in areas if not a.proximal and grades[a.name] >= 1]
     if proximal and distal:
         return LeroySubset(
             "diffuse", f"proximal involvement ({', '.join(proximal)}) and distal involvement"

@@ -13,7 +13,7 @@ import pint
 from pydantic import BaseModel
 
 from protocol.facts import Fact
-from protocol.units import format_quantity
+from protocol.units import format_quantity, ureg
 
 ASSUMPTION_MARK = "⚠ assumption"
 
@@ -51,9 +51,41 @@ def show_figure(figure: Any) -> None:
     display(SVG(buffer.getvalue()))
 
 
+_TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
+_CODE_WORDS = {"NONE": "none (open label)", "NA": "not applicable", "ORAL": "Oral", "ALL": "All"}
+
+
+def show_frequency(frequency: pint.Quantity) -> str:
+    """``1/week`` -> ``once weekly``; ``2/day`` -> ``twice daily`` (as a prescription says)."""
+    for unit, adverb in (("day", "daily"), ("week", "weekly")):
+        count = frequency.to(f"1/{unit}").magnitude
+        if abs(count - round(count)) < 1e-9 and round(count) in _TIMES:
+            return f"{_TIMES[round(count)]} {adverb}"
+    per_week = frequency.to("1/week").magnitude
+    return f"{per_week:g} times a week"
+
+
+def show_code(code: str) -> str:
+    """A registry or CDISC code in words: ``ACTIVE_COMPARATOR`` -> ``Active comparator``,
+    ``EVERY WEEK`` -> ``Every week``, ``PHASE2`` -> ``Phase 2``; ``BID`` stays ``BID``."""
+    if code in _CODE_WORDS:
+        return _CODE_WORDS[code]
+    if code.startswith("PHASE") and code[5:].isdigit():
+        return f"Phase {code[5:]}"
+    letters = code.replace("_", "").replace(" ", "")
+    one_word = letters == code
+    # an abbreviation (HIV, IVIG, DLCO) is one short word in capitals: it stays as it is
+    if not (letters.isalpha() and letters.isupper()) or (one_word and len(code) < 6):
+        return code
+    words = code.replace("_", " ").lower()
+    return words[:1].upper() + words[1:]
+
+
 def show_value(value: Any) -> str:
     """A fact's value as the book prints it."""
     if isinstance(value, pint.Quantity):
+        if value.dimensionality == ureg.get_dimensionality("1/[time]"):
+            return show_frequency(value)
         return format_quantity(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -64,8 +96,10 @@ def show_value(value: Any) -> str:
     if isinstance(value, BaseModel):
         fields = value.model_dump()
         if set(fields) == {"submission_value", "code"}:
-            return f"{fields['submission_value']} ({fields['code']})"
+            return f"{show_code(fields['submission_value'])} ({fields['code']})"
         return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in fields.items())
+    if isinstance(value, str):
+        return show_code(value)
     return str(value)
 
 
@@ -104,3 +138,24 @@ def glue_facts(facts: dict[str, Fact[Any]]) -> None:
 
     for name, fact in facts.items():
         glue(name, show_fact(fact), display=False)
+
+
+VERDICT_WORDS = {"eligible": "eligible", "not_eligible": "not eligible", "incomplete": "incomplete"}
+
+
+def show_verdict(verdict: str) -> str:
+    """``not_eligible`` -> ``not eligible``: the verdict as the screening log writes it."""
+    return VERDICT_WORDS[verdict]
+
+
+def show_field(item: str) -> str:
+    """A record field named in reader words: ``pregnancy_test.sample`` -> ``pregnancy test ›
+    sample``; ``medications[2] (x)`` -> ``medications entry 3 (x)`` (entries count from 1)."""
+    import re
+
+    def entry(match: re.Match[str]) -> str:
+        return f"{match.group(1)} entry {int(match.group(2)) + 1}"
+
+    path, _, rest = item.partition(" ")
+    words = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").replace(".", " › ")
+    return f"{words} {rest}".rstrip()

@@ -206,7 +206,7 @@ class Attestation(_Record):
     """The investigator's judgement on a criterion that is not computed."""
 
     applies: bool = Field(
-        description="True when the criterion's condition applies to the participant (for an "
+        description="Yes (true) when the criterion's condition applies to the participant (for an "
         "inclusion criterion, it is met; for an exclusion criterion, it excludes)"
     )
     date: Date = Field(description="On or before the screening date")

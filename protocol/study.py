@@ -383,6 +383,17 @@ class Visit(_Model):
     def after(self) -> timedelta:
         return _iso_duration(self.window_after)
 
+    @property
+    def window_text(self) -> str:
+        """``± 3 days``, ``0 to +27 days``, ``on the day``: the window as site staff write it."""
+        before, after = self.before.days, self.after.days
+        if before == after == 0:
+            return "on the day"
+        unit = "day" if max(before, after) == 1 else "days"
+        if before == after:
+            return f"± {before} {unit}"
+        return f"−{before} to +{after} {unit}"
+
 
 class DosingRules(_Model):
     dose_at_end_of_treatment: Fact[bool]
@@ -446,6 +457,7 @@ class Study(_Model):
     dosing_rules: DosingRules
     presentations: list[Presentation]
     visit_schedule: Fact[list[Visit]]
+    activity_labels: dict[str, str]  # each visit activity's name for readers
     lab_analytes: list[LabAnalyte]
     washout_convention: Fact[Literal["boundary_day_excluded"]]
     dose_plausible_range: Fact[RangeText]
@@ -491,6 +503,13 @@ class Study(_Model):
         days = [v.day for v in visits]
         if days != sorted(days):
             problems.append("visit_schedule.value: visits are not in order of their day")
+        for index, visit in enumerate(visits):
+            for activity in visit.activities:
+                if activity not in self.activity_labels:
+                    problems.append(
+                        f"visit_schedule.value[{index}].activities: {activity!r} has no entry "
+                        f"in activity_labels"
+                    )
         analyte_names = [a.name for a in self.lab_analytes]
         problems += _duplicates("lab_analytes", analyte_names)
         for index, analyte in enumerate(self.lab_analytes):

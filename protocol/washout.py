@@ -856,7 +856,7 @@ def _check_medication(
             "unknown",
             f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
             f"by default; the investigator decides whether a criterion applies (and may clear "
-            f"it with investigator_cleared and a reason)",
+            f"it in the record, giving the reason)",
             last_date=med.last_dose,
         ), None
     group = match.group

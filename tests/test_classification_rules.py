@@ -126,7 +126,7 @@ def test_leroy_subset_reasons_and_missing_fields():
     both = astuple(leroy_subset(_ssc(areas=_areas(right_upper_arm=1, right_hand=1))))
     assert both == (
         "diffuse",
-        "proximal involvement (right_upper_arm) and distal involvement",
+        "proximal involvement (right upper arm) and distal involvement",
         [],
     )
     unknown_back = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1))))
@@ -222,5 +222,5 @@ def test_sclerodactyly_means_the_thickening_does_not_spare_the_fingers():
 def test_the_leroy_reason_lists_every_involved_proximal_area():
     result = leroy_subset(_ssc(areas=_areas(right_upper_arm=1, left_thigh=2, right_hand=1)))
     assert result.reason == (
-        "proximal involvement (right_upper_arm, left_thigh) and distal involvement"
+        "proximal involvement (right upper arm, left thigh) and distal involvement"
     )

@@ -343,11 +343,17 @@ def test_every_visit_target_and_window_against_dates_written_by_hand(randomizati
     assert found == HAND_VISITS[randomization]
 
 
-RANDOMIZATION_ACTIVITIES = (
+def _named(ids: str) -> str:
+    """Activities as study.yaml's activity_labels name them for readers, in the same order."""
+    labels = load_study().activity_labels
+    return ", ".join(labels[i] for i in ids.split(", "))
+
+
+RANDOMIZATION_ACTIVITIES = _named(
     "eligibility, mrss, labs, pregnancy_test, dispensing, first_injection_on_site"
 )
-WEEK_4_ACTIVITIES = "mrss, labs, dispensing, accountability, adverse_events"
-WEEK_48_ACTIVITIES = (
+WEEK_4_ACTIVITIES = _named("mrss, labs, dispensing, accountability, adverse_events")
+WEEK_48_ACTIVITIES = _named(
     "mrss, labs, pulmonary_function, pregnancy_test, accountability, adverse_events"
 )
 TELITACICEPT = "Telitacicept 160 mg subcutaneous"
@@ -377,7 +383,7 @@ def test_rows_of_a_shared_day_come_in_the_documented_order():
             "visit",
             "Screening",
             "2025-02-17 to 2025-03-16",
-            "consent, eligibility, mrss, labs, pregnancy_test, pulmonary_function",
+            _named("consent, eligibility, mrss, labs, pregnancy_test, pulmonary_function"),
         )
     ]
     assert day("2025-03-16") == []  # day -1: nothing

@@ -136,11 +136,14 @@ def test_both_48_week_durations_are_checked(study_variant, study_text):
 
 
 def test_a_missing_criterion_is_reported_as_a_count(study_variant):
-    old = "- id: EX30\n  short_name: Expected non-compliance\n  text: Patients anticipated"
+    old = (
+        "- id: EX30\n  short_name: Expected non-compliance\n  short_name_zh: 预计依从性差\n"
+        "  text: Patients anticipated"
+    )
     assert old in load_study_text()
     text = load_study_text()
     head, _, _ = text.partition("- id: EX30\n")
-    tail = text.split("- id: EX30\n")[1].split("\n", 2)[2]  # its short name and text
+    tail = text.split("- id: EX30\n")[1].split("\n", 3)[3]  # its short names and text
     path = study_variant("schema_version: 1", "schema_version: 1")
     path.write_text(head + tail)
     messages = [str(m) for m in _mismatches(path)]

@@ -1852,3 +1852,30 @@ def test_disease_duration_reasons_name_the_limit_and_only_in04_the_reading():
     text = "disease duration 9 months 11 days at screening (from 2024-05-20)"
     assert result["IN04"] == ("pass", f"{text}; limit 18 months (PI10)", [])
     assert result["EX02"] == ("pass", f"{text}; limit 36 months", [])
+
+
+@pytest.mark.traces("criteria.IN06")
+def test_a_test_before_the_earliest_possible_screening_day_needs_a_new_test_not_a_date():
+    # Consent on 2025-03-05 puts the screening visit on 03-05 at the earliest: the serum test of
+    # 03-03 cannot be dated at it, whatever the screening date (found by the brute-force property).
+    assert _screen(_both(_set("dates.screening", None), _set("dates.consent", date(2025, 3, 5))))[
+        "IN06"
+    ] == (
+        "unknown",
+        "the serum test of 2025-03-03 is not dated at the screening visit",
+        ["pregnancy_test.date"],
+    )
+
+
+@pytest.mark.traces("criteria.IN06")
+def test_a_screening_date_the_record_leaves_one_possible_day_for_is_that_day():
+    # Consent and the tests on 2025-03-03, randomization planned on 2025-03-03: screening can
+    # only be 2025-03-03, so the serum test of that day is at the screening visit.
+    change = _both(
+        _set("dates.screening", None), _set("dates.planned_randomization", date(2025, 3, 3))
+    )
+    assert _screen(change)["IN06"] == (
+        "pass",
+        "serum pregnancy test negative on 2025-03-03 (screening)",
+        [],
+    )

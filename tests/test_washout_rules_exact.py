@@ -1050,3 +1050,13 @@ def test_an_ongoing_course_of_unknown_amount_counts_from_its_start(ongoing):
         "no two corticosteroid courses can fall on the same day of the window (each is checked "
         "on its own): passes (EX11)"
     )
+
+
+def test_a_medicine_the_catalogue_does_not_know_is_for_the_investigator_in_plain_words():
+    (entry,) = _washout([{"name": "zzzdrug", "last_dose": date(2025, 3, 1)}]).entries
+    assert entry.status == "unknown"
+    assert entry.reason == (
+        "zzzdrug is not in the prohibited-medicines catalogue: unknown, never allowed by "
+        "default; the investigator decides whether a criterion applies (and may clear it in the "
+        "record, giving the reason)"
+    )

@@ -1,0 +1,112 @@
+"""How values are shown to readers (issue 12, section 3): frequencies as a prescription writes
+them, registry codes in words, visit windows as site staff write them."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.display import show_code, show_frequency, show_value
+from protocol.study import Visit
+from protocol.units import ureg
+
+pytestmark = pytest.mark.traces("criteria")
+
+
+@pytest.mark.parametrize(
+    ("frequency", "words"),
+    [
+        ("1/week", "once weekly"),
+        ("2/week", "twice weekly"),
+        ("1/day", "once daily"),
+        ("2/day", "twice daily"),
+        ("3/day", "three times daily"),
+        ("4/day", "four times daily"),
+        ("7/week", "once daily"),  # every day is daily, however it was written
+        ("14/week", "twice daily"),
+        ("5/day", "35 times a week"),  # beyond the words: counted, never guessed
+        ("0.5/week", "0.5 times a week"),
+    ],
+)
+def test_a_frequency_reads_as_a_prescription(frequency, words):
+    assert show_frequency(ureg(frequency)) == words
+    assert show_value(ureg(frequency)) == words
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("EXPERIMENTAL", "Experimental"),
+        ("ACTIVE_COMPARATOR", "Active comparator"),
+        ("INTERVENTIONAL", "Interventional"),
+        ("EVERY WEEK", "Every week"),
+        ("SUBCUTANEOUS", "Subcutaneous"),
+        ("PHASE2", "Phase 2"),
+        ("NONE", "none (open label)"),
+        ("ORAL", "Oral"),
+        # abbreviations and ordinary text stay as written
+        ("BID", "BID"),
+        ("HIV", "HIV"),
+        ("IVIG", "IVIG"),
+        ("ACR/EULAR", "ACR/EULAR"),
+        ("Systemic Sclerosis", "Systemic Sclerosis"),
+        ("dcSSc", "dcSSc"),
+    ],
+)
+def test_a_registry_code_reads_as_words(code, words):
+    assert show_code(code) == words
+    assert show_value(code) == words
+
+
+def test_a_cdisc_term_shows_its_words_and_its_code():
+    from protocol.study import load_study
+
+    route = load_study().intervention("telitacicept").route_cdisc.value
+    assert show_value(route) == "Subcutaneous (C38299)"
+
+
+def _visit(before, after):
+    return Visit(id="v", label="V", day=29, window_before=before, window_after=after, activities=[])
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "text"),
+    [
+        ("P0D", "P0D", "on the day"),
+        ("P1D", "P1D", "± 1 day"),
+        ("P3D", "P3D", "± 3 days"),
+        ("P0D", "P27D", "−0 to +27 days"),
+        ("P2D", "P1D", "−2 to +1 days"),
+        ("P1W", "P1W", "± 7 days"),
+    ],
+)
+def test_a_visit_window_reads_as_site_staff_write_it(before, after, text):
+    assert _visit(before, after).window_text == text
+
+
+@pytest.mark.parametrize(
+    ("verdict", "words"),
+    [("eligible", "eligible"), ("not_eligible", "not eligible"), ("incomplete", "incomplete")],
+)
+def test_a_verdict_reads_as_the_screening_log_writes_it(verdict, words):
+    from protocol.display import show_verdict
+
+    assert show_verdict(verdict) == words
+
+
+@pytest.mark.parametrize(
+    ("item", "words"),
+    [
+        ("pregnancy_test.sample (IN06)", "pregnancy test › sample (IN06)"),
+        (
+            "medications[0] (x): investigator to confirm",
+            "medications entry 1 (x): investigator to confirm",
+        ),
+        ("medications[2] (pentoxifylline)", "medications entry 3 (pentoxifylline)"),
+        ("labs.alt.uln", "labs › alt › uln"),
+        ("sex", "sex"),
+    ],
+)
+def test_a_missing_field_is_named_in_reader_words(item, words):
+    from protocol.display import show_field
+
+    assert show_field(item) == words
