@@ -141,7 +141,7 @@ def rules(study: Study | None = None) -> list[Rule]:
                 f"exposure_events.{event.kind}",
                 f"{event.label} ({event.criterion})",
                 "protocol.washout.check_event",
-                event.kind,
+                event.label,
             )
         )
     limit = study.corticosteroid_rule.daily_limit.value

@@ -136,10 +136,11 @@ def _search(driver: object, server: str, query: str) -> list[str]:
     WebDriverWait(driver, 20).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#search-results p"))
     )
-    WebDriverWait(driver, 20).until(
-        lambda d: (
-            "Search finished" in d.find_element(By.ID, "search-results").text
-            or d.find_elements(By.CSS_SELECTOR, "ul.search li")
+    # results are shown one by one; the status line is written when all are (or none match)
+    WebDriverWait(driver, 30).until(
+        lambda d: any(
+            done in d.find_element(By.ID, "search-results").text
+            for done in ("Search finished", "did not match any")
         )
     )
     return [
