@@ -138,7 +138,7 @@ def test_leroy_subset_reasons_and_missing_fields():
     back = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1), back=True)))
     assert back == ("diffuse", "back (trunk) involvement and distal involvement", [])
     limited = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1, left_foot=2), back=False)))
-    assert limited == ("limited", "distal involvement only (right_hand, left_foot)", [])
+    assert limited == ("limited", "distal involvement only (right hand, left foot)", [])
     none = astuple(leroy_subset(_ssc(areas=_areas(), back=False)))
     assert none == ("no skin thickening", "no distal skin involvement is graded", [])
 

@@ -1241,9 +1241,9 @@ MORE_CHANGES = [
         _limited,
         (
             "fail",
-            "LeRoy subset: limited (distal involvement only (right_fingers, left_fingers, "
-            "right_hand, left_hand, right_forearm, left_forearm, right_lower_leg, "
-            "left_lower_leg))",
+            "LeRoy subset: limited (distal involvement only (right fingers, left fingers, "
+            "right hand, left hand, right forearm, left forearm, right lower leg, "
+            "left lower leg))",
             [],
         ),
         id="EX01 limited",
@@ -1253,9 +1253,9 @@ MORE_CHANGES = [
         _limited,
         (
             "fail",
-            "LeRoy subset: limited (distal involvement only (right_fingers, left_fingers, "
-            "right_hand, left_hand, right_forearm, left_forearm, right_lower_leg, "
-            "left_lower_leg))",
+            "LeRoy subset: limited (distal involvement only (right fingers, left fingers, "
+            "right hand, left hand, right forearm, left forearm, right lower leg, "
+            "left lower leg))",
             [],
         ),
         id="IN03 limited",
