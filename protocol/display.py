@@ -6,6 +6,7 @@ the study's own, figures as SVG with a fixed hash salt and no creation date.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -151,7 +152,6 @@ def show_verdict(verdict: str) -> str:
 def show_field(item: str) -> str:
     """A record field named in reader words: ``pregnancy_test.sample`` -> ``pregnancy test ›
     sample``; ``medications[2] (x)`` -> ``medications entry 3 (x)`` (entries count from 1)."""
-    import re
 
     def entry(match: re.Match[str]) -> str:
         return f"{match.group(1)} entry {int(match.group(2)) + 1}"

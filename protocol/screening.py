@@ -159,6 +159,9 @@ class _Context:
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
         self.errors: list[str] = []
         self.screening_range, self.randomization_range = self._date_ranges()
+        low_s, high_s = self.screening_range
+        if self.screening is None and low_s == high_s:
+            self.screening = low_s  # not recorded, but the record's dates leave one possible day
         self._anchor_pairs: list[tuple[date, date]] | None = None
         self.open_criteria = {g.criterion for g in study.medication_classes if g.open}
 
@@ -570,10 +573,7 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
     # she is one, a decided test result holds either way (not one: the test is not needed)
     if test is not None and test.result == "positive":
         return Outcome("fail", f"pregnancy test positive ({test.sample}, {test.date})")
-    low_s, high_s = ctx.screening_range
-    # without a recorded date, the order of the record's dates may leave one possible day
-    screening = ctx.screening or (low_s if low_s == high_s else None)
-    if test is not None and test.sample == "serum" and test.date == screening:
+    if test is not None and test.sample == "serum" and test.date == ctx.screening:
         return Outcome("pass", f"serum pregnancy test negative on {test.date} (screening)")
     unknown_wocbp = _missing_wocbp_fields(ctx) if wocbp is None else []
     if test is None:
@@ -584,7 +584,8 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
             "pregnancy_test.sample",
             *unknown_wocbp,
         )
-    if screening is None and low_s <= test.date <= high_s:
+    low_s, high_s = ctx.screening_range
+    if ctx.screening is None and low_s <= test.date <= high_s:
         return _missing(
             f"the serum test of {test.date} is negative; whether it is dated at the screening "
             f"visit needs the screening date",
