@@ -12,7 +12,8 @@ INSTALLED := $(VENV)/.installed
 # appendix) the tests, which jupyter-cache and Sphinx do not track: when any of these change,
 # the next build starts clean.
 BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py \
-	book/cases/*.yaml examples/*.yaml tests/*.py _ext/*.py) $(INSTALLED)
+	book/cases/*.yaml examples/*.yaml tests/*.py _ext/*.py _static/* _config.yml _toc.yml) \
+	$(INSTALLED)
 INPUTS_STAMP := _build/.inputs-stamp
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
@@ -37,7 +38,9 @@ $(INPUTS_STAMP): $(BOOK_INPUTS)
 book: $(INSTALLED) $(INPUTS_STAMP)
 	$(BIN)/trialbook registry-check --quiet
 	$(PY) tools/execute_in_parallel.py $(NOTEBOOKS)
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@# a failed build leaves an environment the next run would call up to date: start afresh
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going \
+		|| { rm -f $(INPUTS_STAMP); exit 1; }
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 ## test: lint, unit/property/cross-check tests, nbval over every chapter, the book build

@@ -24,6 +24,13 @@ def setup_notebook() -> None:
     import matplotlib
     import pandas as pd
 
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the book's kernels have IPython
+        get_ipython = None  # type: ignore[assignment]
+    shell = get_ipython() if get_ipython else None
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.width", 120)
@@ -35,6 +42,16 @@ def setup_notebook() -> None:
             "figure.dpi": 100,
         }
     )
+
+
+def table_html(frame: Any) -> str:
+    """A table as readers see it: the index's name in the header row, not in a header row of
+    its own that is empty but for it (pandas' default); a multi-level index becomes columns."""
+    if frame.index.nlevels > 1:
+        return str(frame.reset_index().to_html(index=False))
+    if frame.index.name is not None and frame.columns.name is None:
+        frame = frame.rename_axis(index=None, columns=frame.index.name)
+    return str(frame.to_html())
 
 
 def show_figure(figure: Any) -> None:
@@ -53,7 +70,7 @@ def show_figure(figure: Any) -> None:
 
 
 _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
-_CODE_WORDS = {"NONE": "none (open label)", "NA": "not applicable", "ORAL": "Oral", "ALL": "All"}
+_CODE_WORDS = {"NONE": "none", "NA": "not applicable", "ORAL": "Oral", "ALL": "All"}
 
 
 def show_frequency(frequency: pint.Quantity) -> str:

@@ -41,7 +41,7 @@ def test_a_frequency_reads_as_a_prescription(frequency, words):
         ("EVERY WEEK", "Every week"),
         ("SUBCUTANEOUS", "Subcutaneous"),
         ("PHASE2", "Phase 2"),
-        ("NONE", "none (open label)"),
+        ("NONE", "none"),  # the pages add "(open label)" where masking is named
         ("ORAL", "Oral"),
         # abbreviations and ordinary text stay as written
         ("BID", "BID"),
@@ -110,3 +110,27 @@ def test_a_missing_field_is_named_in_reader_words(item, words):
     from protocol.display import show_field
 
     assert show_field(item) == words
+
+
+def test_a_table_has_no_header_row_of_its_own_for_the_index_name():
+    import pandas as pd
+
+    from protocol.display import table_html
+
+    named = pd.DataFrame({"Status": ["pass"]}, index=pd.Index(["IN01"], name="Criterion"))
+    head = table_html(named).split("<tbody>")[0]
+    assert head.count("<tr") == 1 and "<th>Criterion</th>" in head and "<th>Status</th>" in head
+    assert "<th>IN01</th>" in table_html(named)  # the row label stays a row header
+    both = pd.DataFrame(
+        {"Dose": ["160 mg"]},
+        index=pd.MultiIndex.from_tuples([("A", "telitacicept")], names=["Arm", "Intervention"]),
+    )
+    head = table_html(both).split("<tbody>")[0]
+    assert head.count("<tr") == 1
+    assert [c in head for c in ("<th>Arm</th>", "<th>Intervention</th>", "<th>Dose</th>")] == [
+        True,
+        True,
+        True,
+    ]
+    unnamed = pd.DataFrame({"Status": ["pass"]})
+    assert table_html(unnamed).split("<tbody>")[0].count("<tr") == 1

@@ -93,3 +93,13 @@ def test_the_scan_finds_what_it_forbids():
     for what, example in examples.items():
         assert re.search(FORBIDDEN[what], example), what
     assert not re.search(FORBIDDEN["an ISO 8601 duration"], "EX24 P30")
+
+
+@pytest.mark.parametrize("entry", READER_PAGES)
+def test_a_reader_pages_tables_have_no_header_row_for_an_index_name(entry):
+    # pandas puts a named index in a header row of its own, empty but for that name
+    source = (HTML / f"{entry}.html").read_text(encoding="utf-8")
+    for head in re.findall(
+        r"<table[^>]*class=\"dataframe[^>]*>\s*<thead>(.*?)</thead>", source, re.S
+    ):
+        assert head.count("<tr") == 1, (entry, head[:300])
