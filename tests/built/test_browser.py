@@ -257,3 +257,17 @@ def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, 
         assert browser.save_screenshot(str(SCREENSHOTS / f"criteria-contents-{width}px.png"))
     finally:
         browser.set_window_size(1280, 1600)
+
+
+@pytest.mark.parametrize("entry", TOC_FILES)
+def test_no_page_is_wider_than_a_phone(server, browser, entry):
+    # a wide table scrolls inside its own box; the page itself never scrolls sideways
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(f"{server}/{entry}.html")
+        page, viewport = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+    finally:
+        browser.set_window_size(1280, 1600)
+    assert page <= viewport, f"{entry}: {page} px wide in a {viewport} px viewport"
