@@ -154,14 +154,13 @@ class _Context:
     def __init__(self, record: ParticipantRecord, study: Study):
         self.record = record
         self.study = study
-        self.screening = record.dates.screening
         self._lab_results: dict[str, Outcome] = {}
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
         self.errors: list[str] = []
         self.screening_range, self.randomization_range = self._date_ranges()
         low_s, high_s = self.screening_range
-        if self.screening is None and low_s == high_s:
-            self.screening = low_s  # not recorded, but the record's dates leave one possible day
+        # recorded (its range is that day), or the one day the record's other dates leave
+        self.screening: date | None = low_s if low_s == high_s else None
         self._anchor_pairs: list[tuple[date, date]] | None = None
         self.open_criteria = {g.criterion for g in study.medication_classes if g.open}
 
@@ -584,8 +583,8 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
             "pregnancy_test.sample",
             *unknown_wocbp,
         )
-    low_s, high_s = ctx.screening_range
-    if ctx.screening is None and low_s <= test.date <= high_s:
+    # the test precedes screening, so it can be at the visit only on the earliest possible day
+    if ctx.screening is None and test.date == ctx.screening_range[0]:
         return _missing(
             f"the serum test of {test.date} is negative; whether it is dated at the screening "
             f"visit needs the screening date",
