@@ -4,6 +4,9 @@
   from study.yaml and the installed package, never typed (an announcement bar at the top).
 - Every mention of a protocol issue (PI01 ... PI29) in the text links to its entry in the
   protocol issues log; code blocks, printed reports and headings are left as they are.
+- References are labelled the way the text cites them ("Inker et al. 2021", "CellCept US label",
+  the ``shorthand`` that protocol/references.py writes) and listed in the order of those labels,
+  instead of pybtex's alpha stubs such as "[ink]".
 - sphinx-thebe, which Jupyter Book 1 always loads, is switched off: it adds a script naming a
   CDN (unpkg.com) to every page, twice, which is a console error and points off-site; the book
   has no launch buttons and must work offline.
@@ -97,7 +100,32 @@ def _inside(node: nodes.Node, kinds: tuple[type, ...]) -> bool:
     return False
 
 
+def _register_reference_styles() -> None:
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.plain import Style as PlainStyle
+    from pybtex.style.labels import BaseLabelStyle
+    from pybtex.style.sorting import BaseSortingStyle
+
+    class ShorthandLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries: Any) -> Any:
+            for entry in sorted_entries:
+                yield entry.fields["shorthand"]
+
+    class ShorthandOrder(BaseSortingStyle):
+        def sorting_key(self, entry: Any) -> str:
+            return str(entry.fields["shorthand"]).casefold()
+
+    class BookStyle(PlainStyle):
+        default_label_style = "book-shorthand"
+        default_sorting_style = "book-shorthand"
+
+    register_plugin("pybtex.style.labels", "book-shorthand", ShorthandLabels, force=True)
+    register_plugin("pybtex.style.sorting", "book-shorthand", ShorthandOrder, force=True)
+    register_plugin("pybtex.style.formatting", "book", BookStyle, force=True)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    _register_reference_styles()
     app.connect("config-inited", _on_config_inited, priority=900)
     app.connect("doctree-resolved", _link_protocol_issues)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -184,6 +184,42 @@ class Calendar:
         return sorted(rows, key=lambda r: r["date"])  # stable: a day's visits (first) stay first
 
 
+@dataclass(frozen=True)
+class LabelRequirementDates:
+    topic: str
+    applies_to: str
+    last_dose: date
+    until: date  # the last day the requirement still applies
+
+
+def label_requirement_dates(
+    calendar: Calendar, study: Study | None = None
+) -> list[LabelRequirementDates]:
+    """How long each label requirement that outlasts treatment applies for this participant:
+    through the last planned dose of its medicine plus the label's period ("for 6 weeks after the
+    last dose" lasts through the 42nd day after it). Requirements of a medicine the arm does not
+    give, or without a period, are left out."""
+    study = study or load_study()
+    last_dose: dict[str, date] = {}
+    for regimen in calendar.regimens:
+        dates = [d.date for d in calendar.doses if d.intervention == regimen.name]
+        if dates:
+            last_dose[regimen.intervention_id] = max(dates)
+    result = []
+    for requirement in study.label_requirements:
+        period = requirement.until_after_last_dose
+        if period is None or requirement.intervention not in last_dose:
+            continue
+        last = last_dose[requirement.intervention]
+        days = round(period.to("day").magnitude)  # whole days, checked when study.yaml loads
+        result.append(
+            LabelRequirementDates(
+                requirement.topic, requirement.applies_to, last, last + timedelta(days=days)
+            )
+        )
+    return result
+
+
 def build_calendar(arm_text: str, randomization: date, study: Study | None = None) -> Calendar:
     study = study or load_study()
     arm = resolve_arm(arm_text, study)

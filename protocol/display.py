@@ -13,7 +13,7 @@ from typing import Any
 import pint
 from pydantic import BaseModel
 
-from protocol.facts import Fact
+from protocol.facts import PROVENANCE_LABELS, Fact
 from protocol.units import format_quantity, ureg
 
 ASSUMPTION_MARK = "⚠ assumption"
@@ -51,7 +51,17 @@ def table_html(frame: Any) -> str:
         return str(frame.reset_index().to_html(index=False))
     if frame.index.name is not None and frame.columns.name is None:
         frame = frame.rename_axis(index=None, columns=frame.index.name)
-    return str(frame.to_html())
+    return mark_chinese(str(frame.to_html()))
+
+
+# Han characters and the CJK punctuation around them; a run of them is Chinese text.
+_CHINESE_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def mark_chinese(html: str) -> str:
+    """Each run of Chinese in escaped table HTML marked ``lang="zh-Hans"``, so screen readers
+    and the CJK font stack treat it as Chinese."""
+    return _CHINESE_RUN.sub(lambda run: f'<span lang="zh-Hans">{run.group()}</span>', html)
 
 
 def show_figure(figure: Any) -> None:
@@ -127,23 +137,26 @@ def show_fact(fact: Fact[Any]) -> str:
     return f"{text} ({ASSUMPTION_MARK})" if fact.is_assumption else text
 
 
-def provenance_cell(fact: Fact[Any]) -> str:
+def provenance_cell(fact: Fact[Any], study: Any) -> str:
+    """Where a fact comes from, for a table's provenance column: the registry field, the
+    citation as the text gives it (``product label (CellCept US label)``) or the assumption."""
     if fact.is_assumption:
         return f"{ASSUMPTION_MARK}: {fact.note}"
     if fact.provenance == "registry":
         # the module name adds nothing a reader needs: designModule.phases[0] -> phases[0]
         return f"registry: {(fact.registry_field or '').split('Module.')[-1]}"
-    return fact.provenance_label
+    label = PROVENANCE_LABELS[fact.provenance]
+    return f"{label} ({study.references[fact.source].label})" if fact.source else label
 
 
-def facts_frame(rows: dict[str, Fact[Any]], index_name: str | None = None) -> Any:
+def facts_frame(rows: dict[str, Fact[Any]], study: Any, index_name: str | None = None) -> Any:
     """A table of facts: value and provenance, one row each, in the given order."""
     import pandas as pd
 
     frame = pd.DataFrame(
         {
             "Value": [show_fact(f) for f in rows.values()],
-            "Provenance": [provenance_cell(f) for f in rows.values()],
+            "Provenance": [provenance_cell(f, study) for f in rows.values()],
         },
         index=pd.Index(list(rows), name=index_name),
     )

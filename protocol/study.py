@@ -46,8 +46,37 @@ class _Model(BaseModel):
 
 
 class Reference(_Model):
-    citation: str
+    """A source the book cites. Its label in the text is ``short`` when given (a label or a
+    standard, which has no authors), else the first author's family name and the year."""
+
+    title: str
+    authors: list[str] = []  # "Family, Given" or an organisation; "others" ends a cut list
+    year: int | None = None
+    published_in: str | None = None
+    short: str | None = None
+    note: str | None = None
     url: str | None = None
+    doi: str | None = None
+
+    @model_validator(mode="after")
+    def _can_be_labelled(self) -> Reference:
+        if not self.short and not (self.authors and self.year):
+            raise ValueError("a reference needs 'short', or 'authors' and 'year', for its label")
+        return self
+
+    @property
+    def label(self) -> str:
+        """How the text cites it: ``Inker et al. 2021``, ``CellCept US label``."""
+        if self.short:
+            return self.short
+        family = [author.split(",")[0] for author in self.authors if author != "others"]
+        if len(family) == 1 and "others" not in self.authors:
+            names = family[0]
+        elif len(family) == 2 and "others" not in self.authors:
+            names = f"{family[0]} and {family[1]}"
+        else:
+            names = f"{family[0]} et al."
+        return f"{names} {self.year}"
 
 
 class Identification(_Model):
@@ -344,7 +373,33 @@ class Presentation(_Model):
     strength: Fact[Mass]
     reconstitution: Fact[Volume] | None = None
     storage: Fact[str] | None = None
+    # how many of these the trial gives per dose, when that is a reading rather than a fact (PI30)
+    trial_supply: Fact[str] | None = None
     dispensing_unit: str
+
+
+class LabelRequirement(_Model):
+    """A product label's requirement of participants beyond the record (contraception, tests)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    intervention: str
+    topic: str
+    topic_zh: str  # working translation
+    applies_to: str
+    requirement: Fact[str]
+    until_after_last_dose: Duration | None = None
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> LabelRequirement:
+        period = self.until_after_last_dose
+        if period is not None:
+            days = period.to("day").magnitude
+            if days <= 0 or abs(days - round(days)) > 1e-9:
+                raise ValueError(
+                    f"until_after_last_dose: {period} is not a positive whole number of days; "
+                    f"expected a period such as '6 week' or '90 day'"
+                )
+        return self
 
 
 def _iso_duration(text: str) -> timedelta:
@@ -456,6 +511,7 @@ class Study(_Model):
     interventions: list[Intervention]
     dosing_rules: DosingRules
     presentations: list[Presentation]
+    label_requirements: list[LabelRequirement]
     visit_schedule: Fact[list[Visit]]
     activity_labels: dict[str, str]  # each visit activity's name for readers
     lab_analytes: list[LabAnalyte]
@@ -497,6 +553,13 @@ class Study(_Model):
                 problems.append(
                     f"presentations[{index}].intervention: {presentation.intervention!r} is not "
                     f"an intervention id; expected one of {sorted(intervention_ids)}"
+                )
+        problems += _duplicates("label_requirements", [r.id for r in self.label_requirements])
+        for index, requirement in enumerate(self.label_requirements):
+            if requirement.intervention not in intervention_ids:
+                problems.append(
+                    f"label_requirements[{index}].intervention: {requirement.intervention!r} is "
+                    f"not an intervention id; expected one of {sorted(intervention_ids)}"
                 )
         visits = self.visit_schedule.value
         problems += _duplicates("visit_schedule.value", [v.id for v in visits])

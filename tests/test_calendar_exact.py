@@ -257,10 +257,11 @@ def test_a_visit_event_word_for_word():
         "DTEND;VALUE=DATE:20250415",  # all-day: the day after
         "DTSTAMP:20250317T000000Z",  # randomization, 00:00 UTC
         "UID:mmf-2025-03-17-visit-week_4@nct06375005.protocol-book",
-        # week 4's activities (mrss, labs, dispensing, accountability, adverse_events) by the
-        # names study.yaml's activity_labels give them
+        # week 4's activities (mrss, labs, pregnancy_test, dispensing, accountability,
+        # adverse_events) by the names study.yaml's activity_labels give them
         "DESCRIPTION:Window 2025-04-11 to 2025-04-17. Activities: skin score (mRSS)\\, "
-        "laboratory tests\\, dispensing\\, drug accountability\\, adverse event review. "
+        "laboratory tests\\, pregnancy test (women of childbearing potential)\\, "
+        "dispensing\\, drug accountability\\, adverse event review. "
         f"{ASSUMPTION}",
         "END:VEVENT",
     ]

@@ -209,7 +209,8 @@ def test_a_dispensing_at_the_last_visit_has_no_interval_and_is_refused(varied_st
     # follow-up, day 365 = 2026-03-16, is the last visit: nothing later bounds its interval
     study = varied_study(
         (
-            "day: 365, window_before: P7D, window_after: P7D, activities: [labs, adverse_events]",
+            "day: 365, window_before: P7D, window_after: P7D, "
+            "activities: [labs, pregnancy_test, adverse_events]",
             "day: 365, window_before: P7D, window_after: P7D, activities: [labs, dispensing]",
         ),
     )

@@ -352,7 +352,7 @@ def _named(ids: str) -> str:
 RANDOMIZATION_ACTIVITIES = _named(
     "eligibility, mrss, labs, pregnancy_test, dispensing, first_injection_on_site"
 )
-WEEK_4_ACTIVITIES = _named("mrss, labs, dispensing, accountability, adverse_events")
+WEEK_4_ACTIVITIES = _named("mrss, labs, pregnancy_test, dispensing, accountability, adverse_events")
 WEEK_48_ACTIVITIES = _named(
     "mrss, labs, pulmonary_function, pregnancy_test, accountability, adverse_events"
 )
