@@ -80,7 +80,15 @@ def show_figure(figure: Any) -> None:
 
 
 _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times"}
-_CODE_WORDS = {"NONE": "none", "NA": "not applicable", "ORAL": "Oral", "ALL": "All"}
+# registry and CDISC codes too short for the rule below to tell from an abbreviation
+_CODE_WORDS = {
+    "NONE": "none",
+    "NA": "not applicable",
+    "ORAL": "Oral",
+    "ALL": "All",
+    "DRUG": "Drug",
+    "OTHER": "Other",
+}
 
 
 def show_frequency(frequency: pint.Quantity) -> str:

@@ -723,21 +723,23 @@ def _corticosteroid_check(
         ), course
     day = "mg/day" if daily else "mg on each dosing day (PI26)"
     daily_text = f"{med.dose} {med.frequency} = {_mg(amount)} {day}"
-    table = f"[{match.drug.prednisone_5mg_equivalent.source}]"
+    equivalent = match.drug.prednisone_5mg_equivalent
+    # the table by the label the book cites it by ("[BNF]"), not its key
+    table = f" [{study.references[equivalent.source].label}]" if equivalent.source else ""
     if amount > limit.magnitude + 1e-9:
         then = f"; clears from {clear}" if clear else "; it must stop or fall to the limit"
         return EntryResult(
             **base,
             clears_on=clear,
             status="fail",
-            reason=f"{med.name} {daily_text} prednisone equivalent {table}, more than "
+            reason=f"{med.name} {daily_text} prednisone equivalent{table}, more than "
             f"{format_quantity(limit)}/day within the {window} before randomization: excluded "
             f"({group.criterion}){then}",
         ), course
     return EntryResult(
         **base,
         status="pass",
-        reason=f"{med.name} {daily_text} prednisone equivalent {table}, not more than "
+        reason=f"{med.name} {daily_text} prednisone equivalent{table}, not more than "
         f"{format_quantity(limit)}/day: passes ({group.criterion})",
     ), course
 
@@ -1164,7 +1166,11 @@ def half_life_table(study: Study | None = None) -> list[HalfLifeRow]:
                     window=str(window),
                     half_life=format_quantity(drug.half_life.value),
                     half_life_note=drug.half_life.note,
-                    source=drug.half_life.source or "",
+                    source=(
+                        study.references[drug.half_life.source].label
+                        if drug.half_life.source
+                        else ""
+                    ),
                     five_half_lives=five,
                     window_shorter=shorter,
                 )

@@ -128,7 +128,7 @@ def test_the_half_life_table_compares_each_window_with_five_half_lives():
     # 5 × 10 hours = 50 hours = 2.083 days, well inside 28 days.
     assert methotrexate.five_half_lives.to("hour").magnitude == pytest.approx(50)
     assert (methotrexate.window_shorter, methotrexate.flag) == (False, "")
-    assert methotrexate.source == "label-methotrexate"
+    assert methotrexate.source == "Methotrexate label"  # the citation, not its key
     assert methotrexate.half_life_note == "low dose: 3-10 hours"
     # Hydroxychloroquine: 5 × 50 days = 250 days against 4 weeks.
     hydroxychloroquine = rows["hydroxychloroquine"]

@@ -43,6 +43,8 @@ def test_a_frequency_reads_as_a_prescription(frequency, words):
         ("PHASE2", "Phase 2"),
         ("NONE", "none"),  # the pages add "(open label)" where masking is named
         ("ORAL", "Oral"),
+        ("DRUG", "Drug"),  # registry intervention type
+        ("OTHER", "Other"),  # registry sponsor class
         # abbreviations and ordinary text stay as written
         ("BID", "BID"),
         ("HIV", "HIV"),

@@ -191,7 +191,7 @@ def test_each_steroids_prednisone_equivalent_at_10_mg_a_day(steroid, side):
 )
 def test_prednisone_equivalents_follow_the_bnf_table(name, dose, frequency, mg_per_day):
     entry, _ = _one(name=name, ongoing=True, dose=dose, frequency=frequency, route="oral")
-    assert f"= {mg_per_day} mg/day prednisone equivalent [bnf-corticosteroids]" in entry.reason
+    assert f"= {mg_per_day} mg/day prednisone equivalent [BNF]" in entry.reason
 
 
 @pytest.mark.parametrize(

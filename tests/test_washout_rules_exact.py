@@ -48,7 +48,7 @@ pytestmark = pytest.mark.traces(
 STUDY = load_study()
 RANDOMIZATION = date(2025, 3, 17)
 SCREENING = date(2025, 3, 3)
-BNF = "[bnf-corticosteroids]"
+BNF = "[BNF]"  # the table, by the label the references list gives it
 
 
 def _input(medications=(), events=(), screening=SCREENING):
