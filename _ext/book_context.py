@@ -7,6 +7,8 @@
 - References are labelled the way the text cites them ("Inker et al. 2021", "CellCept US label",
   the ``shorthand`` that protocol/references.py writes) and listed in the order of those labels,
   instead of pybtex's alpha stubs such as "[ink]".
+- Exercises are numbered afresh on each page (Exercise 1, 2 …), as a reader who opens one page
+  expects; sphinx-exercise numbers them across the whole book.
 - sphinx-thebe, which Jupyter Book 1 always loads, is switched off: it adds a script naming a
   CDN (unpkg.com) to every page, twice, which is a console error and points off-site; the book
   has no launch buttons and must work offline.
@@ -50,7 +52,7 @@ def _book_identity() -> str:
     return (
         f"{study.identification.nct_id.value} · registry record last updated "
         f"{study.status.last_update.value.isoformat()} · protocol book version {book_version} · "
-        f"all participant examples are synthetic"
+        f"not the approved protocol · all participant examples are synthetic"
     )
 
 
@@ -124,8 +126,20 @@ def _register_reference_styles() -> None:
     register_plugin("pybtex.style.formatting", "book", BookStyle, force=True)
 
 
+def _number_exercises_per_page(app: Sphinx, env: Any) -> list[str]:
+    # Sphinx has numbered them across the book (env-get-updated, default priority); keep each
+    # page's order and start it at 1. Solutions read their exercise's number from here too.
+    for numbers in env.toc_fignumbers.values():
+        for kind in ("exercise",):
+            if kind in numbers:
+                ordered = sorted(numbers[kind], key=lambda node_id: numbers[kind][node_id])
+                numbers[kind] = {node_id: (n,) for n, node_id in enumerate(ordered, start=1)}
+    return []
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     _register_reference_styles()
+    app.connect("env-get-updated", _number_exercises_per_page, priority=900)
     app.connect("config-inited", _on_config_inited, priority=900)
     app.connect("doctree-resolved", _link_protocol_issues)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
