@@ -47,11 +47,12 @@ def setup_notebook() -> None:
 def table_html(frame: Any) -> str:
     """A table as readers see it: the index's name in the header row, not in a header row of
     its own that is empty but for it (pandas' default); a multi-level index becomes columns."""
+    # headers start where their column's text starts (pandas right-aligns them by default)
     if frame.index.nlevels > 1:
-        return str(frame.reset_index().to_html(index=False))
+        return mark_chinese(str(frame.reset_index().to_html(index=False, justify="left")))
     if frame.index.name is not None and frame.columns.name is None:
         frame = frame.rename_axis(index=None, columns=frame.index.name)
-    return mark_chinese(str(frame.to_html()))
+    return mark_chinese(str(frame.to_html(justify="left")))
 
 
 # Han characters and the CJK punctuation around them; a run of them is Chinese text.

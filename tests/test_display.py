@@ -136,3 +136,22 @@ def test_a_table_has_no_header_row_of_its_own_for_the_index_name():
     ]
     unnamed = pd.DataFrame({"Status": ["pass"]})
     assert table_html(unnamed).split("<tbody>")[0].count("<tr") == 1
+
+
+def test_table_headers_are_left_aligned_and_chinese_is_marked():
+    import pandas as pd
+
+    from protocol.display import mark_chinese, table_html
+
+    html = table_html(pd.DataFrame({"Name": ["Haemoglobin 血红蛋白"]}))
+    assert 'style="text-align: left;"' in html and "text-align: right" not in html
+    assert '<td>Haemoglobin <span lang="zh-Hans">血红蛋白</span></td>' in html
+    both = pd.DataFrame(
+        {"x": [1]}, index=pd.MultiIndex.from_tuples([("A", "b")], names=["One", "Two"])
+    )
+    assert "text-align: right" not in table_html(both)
+    # runs of Chinese with their punctuation are one span; other text is untouched
+    assert mark_chinese("避孕（女性） and 献血") == (
+        '<span lang="zh-Hans">避孕（女性）</span> and <span lang="zh-Hans">献血</span>'
+    )
+    assert mark_chinese("<td>no Chinese</td>") == "<td>no Chinese</td>"

@@ -10,12 +10,14 @@ a missing browser fails, because .ci/run installs it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
 import os
 import threading
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -109,6 +111,92 @@ def _console_errors(driver: object) -> list[str]:
         for entry in driver.get_log("browser")  # type: ignore[attr-defined]
         if entry["level"] == "SEVERE"
     ]
+
+
+WIDTHS = {"desktop": (1366, 900), "tablet": (820, 1180), "phone": (390, 844)}
+
+
+@contextlib.contextmanager
+def _viewport(
+    driver: object, width: int, height: int, mobile: bool | None = None
+) -> Iterator[None]:
+    """The page laid out at exactly this width. Headless Chromium will not make a window narrower
+    than 500 px, so the width is set through the DevTools protocol, as a phone's would be."""
+    driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 1,
+            "mobile": width < 768 if mobile is None else mobile,
+        },
+    )
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore
+
+
+def _load(driver: object, url: str, width: int) -> None:
+    driver.get(url)  # type: ignore[attr-defined]
+    inner = driver.execute_script("return window.innerWidth")  # type: ignore[attr-defined]
+    assert inner == width, f"the page was laid out {inner} px wide, not {width} px"
+
+
+AXE_JS = Path(find_spec("selenium_axe_python").origin).parent / "axe-core" / "axe.min.js"
+# Rules axe 4.9 marks experimental but newer releases run by default (a visible label that is
+# not part of the control's accessible name).
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+
+
+def _axe_violations(driver: object) -> list[dict[str, object]]:
+    """Serious and critical accessibility violations axe-core finds on the loaded page."""
+    driver.set_script_timeout(60)  # type: ignore[attr-defined]
+    driver.execute_script(AXE_JS.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    result = driver.execute_async_script(  # type: ignore[attr-defined]
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, arguments[0])"
+        ".then(r => done(r.violations)).catch(e => done({error: String(e)}));",
+        AXE_OPTIONS,
+    )
+    assert not isinstance(result, dict), result
+    return [
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "nodes": len(v["nodes"]),
+            "first": v["nodes"][0]["target"],
+        }
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("entry", TOC_FILES)
+def test_no_serious_or_critical_accessibility_violation(server, browser, entry, width):
+    with _viewport(browser, *WIDTHS[width]):
+        _load(browser, f"{server}/{entry}.html", WIDTHS[width][0])
+        assert _axe_violations(browser) == [], f"{entry} at {WIDTHS[width][0]} px"
+
+
+def test_axe_finds_what_it_must(server, browser, tmp_path):
+    # a negative control: an image without alt text and an unlabelled field are violations
+    bad = HTML / "_axe_negative_control.html"
+    bad.write_text(
+        '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+        '<img src="x.png"><input type="text"></main></body></html>',
+        encoding="utf-8",
+    )
+    try:
+        browser.get(f"{server}/_axe_negative_control.html")
+        rules = {v["rule"] for v in _axe_violations(browser)}
+    finally:
+        bad.unlink()
+    assert {"image-alt", "label"} <= rules
 
 
 @pytest.mark.parametrize("entry", TOC_FILES)
@@ -232,8 +320,8 @@ def test_any_criterion_is_two_clicks_from_the_landing_page(server, browser, crit
     assert target.is_displayed() or target.location["y"] >= 0
 
 
-@pytest.mark.parametrize(("width", "height"), [(390, 844), (820, 1180)])
-def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, width, height):
+@pytest.mark.parametrize("width", ["tablet", "phone"])
+def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, width):
     """At narrow widths the sidebars are dialogs opened by the ☰ and contents buttons."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -241,9 +329,8 @@ def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, 
     def visible(selector: str) -> object:
         return next(b for b in browser.find_elements(By.CSS_SELECTOR, selector) if b.is_displayed())
 
-    browser.set_window_size(width, height)
-    try:
-        browser.get(f"{server}/book/index.html")
+    with _viewport(browser, *WIDTHS[width]):
+        _load(browser, f"{server}/book/index.html", WIDTHS[width][0])
         visible(".primary-toggle").click()
         menu = browser.find_element(By.ID, "pst-primary-sidebar-modal")
         WebDriverWait(browser, 5).until(lambda d: menu.get_attribute("open") is not None)
@@ -253,21 +340,158 @@ def test_the_menu_and_page_contents_open_on_phones_and_tablets(server, browser, 
         contents = browser.find_element(By.ID, "pst-secondary-sidebar-modal")
         WebDriverWait(browser, 5).until(lambda d: contents.get_attribute("open") is not None)
         assert contents.find_elements(By.CSS_SELECTOR, "nav a"), "the page contents are empty"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        assert browser.save_screenshot(str(SCREENSHOTS / f"criteria-contents-{width}px.png"))
-    finally:
-        browser.set_window_size(1280, 1600)
+        _screenshot(browser, f"criteria-contents-{WIDTHS[width][0]}px")
+
+
+def test_the_menu_and_page_contents_are_in_view_on_a_desktop(server, browser):
+    from selenium.webdriver.common.by import By
+
+    with _viewport(browser, *WIDTHS["desktop"]):
+        _load(browser, f"{server}/book/index.html", 1366)
+        sidebar = browser.find_element(By.CSS_SELECTOR, ".bd-sidebar-primary")
+        assert sidebar.is_displayed()
+        sidebar.find_element(By.PARTIAL_LINK_TEXT, "Eligibility: every criterion").click()
+        assert browser.current_url.endswith("criteria.html")
+        toc = browser.find_element(By.CSS_SELECTOR, ".bd-sidebar-secondary")
+        assert toc.is_displayed() and toc.find_elements(By.CSS_SELECTOR, "nav a")
+
+
+def _screenshot(driver: object, name: str) -> None:
+    path = SCREENSHOTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_at_each_width_search_lands_on_a_criterion_and_a_case_downloads(server, browser, width):
+    from selenium.webdriver.common.by import By
+
+    with _viewport(browser, *WIDTHS[width]):
+        results = [h for h in _search(browser, server, "haemoglobin") if h]
+        deep = [h for h in results if "eligibility/criteria.html#" in h]
+        assert deep, results
+        _load(browser, deep[0], WIDTHS[width][0])
+        anchor = browser.find_element(By.ID, deep[0].split("#", 1)[1])
+        section = anchor.find_element(By.XPATH, "ancestor::section[1]")
+        assert section.find_element(By.CSS_SELECTOR, "h3").text.startswith("EX24 ")
+        assert browser.execute_script("return window.scrollY") > 0
+        _load(browser, f"{server}/book/eligibility/cases.html", WIDTHS[width][0])
+        link = browser.find_element(By.CSS_SELECTOR, "a[href$='case10-hemoglobin-79-g-per-l.yaml']")
+        text = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => r.text()).then(done);",
+            link.get_attribute("href"),
+        )
+        case = REPO / "book" / "cases" / "case10-hemoglobin-79-g-per-l.yaml"
+        assert text == case.read_text(encoding="utf-8")
+
+
+SCREENSHOT_PAGES = [
+    "book/index",
+    "book/training/roles",
+    "book/protocol/summary",
+    "book/intervention/intervention",
+    "book/intervention/calendar",
+    "book/eligibility/criteria",
+    "book/eligibility/cases",
+    "book/screening/labs",
+    "book/screening/washout",
+    "book/appendix/glossary",
+]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_screenshots_at_each_width(server, browser, width):
+    with _viewport(browser, *WIDTHS[width]):
+        for entry in SCREENSHOT_PAGES:
+            _load(browser, f"{server}/{entry}.html", WIDTHS[width][0])
+            _screenshot(browser, f"{WIDTHS[width][0]}px/{entry.replace('/', '-')}")
 
 
 @pytest.mark.parametrize("entry", TOC_FILES)
 def test_no_page_is_wider_than_a_phone(server, browser, entry):
     # a wide table scrolls inside its own box; the page itself never scrolls sideways
-    browser.set_window_size(390, 844)
-    try:
-        browser.get(f"{server}/{entry}.html")
+    with _viewport(browser, *WIDTHS["phone"]):
+        _load(browser, f"{server}/{entry}.html", 390)
         page, viewport = browser.execute_script(
             "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
-    finally:
-        browser.set_window_size(1280, 1600)
     assert page <= viewport, f"{entry}: {page} px wide in a {viewport} px viewport"
+
+
+PRINTED_PAGES = [
+    "book/index",
+    "book/eligibility/criteria",
+    "book/intervention/calendar",
+    "book/screening/washout",
+    "book/appendix/issues-log",
+]
+
+
+def _printed_pages(driver: object, url: str) -> list[str]:
+    """The page printed to A4 by Chromium, as the text of each sheet."""
+    import base64
+    import io
+
+    from pypdf import PdfReader
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    driver.get(url)  # type: ignore[attr-defined]
+    options = PrintOptions()
+    options.page_width, options.page_height = 21.0, 29.7
+    pdf = base64.b64decode(driver.print_page(options))  # type: ignore[attr-defined]
+    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+@pytest.mark.parametrize("entry", PRINTED_PAGES)
+def test_every_printed_page_carries_the_identity_and_its_number(server, browser, entry):
+    import datetime
+
+    from protocol.study import load_study
+
+    study = load_study()
+    sheets = _printed_pages(browser, f"{server}/{entry}.html")
+    assert sheets, entry
+    for number, text in enumerate(sheets, start=1):
+        flat = " ".join(text.split())
+        assert study.identification.nct_id.value in flat, (entry, number)
+        assert f"registry record {study.status.last_update.value.isoformat()}" in flat
+        assert f"built {datetime.date.today().isoformat()}" in flat, (entry, number)
+        assert "not the approved protocol" in flat, (entry, number)
+        assert f"page {number} of {len(sheets)}" in flat, (entry, number)
+
+
+def test_no_criterion_heading_is_the_last_line_of_a_printed_page(server, browser):
+    import re
+
+    sheets = _printed_pages(browser, f"{server}/book/eligibility/criteria.html")
+    assert len(sheets) > 5
+    for number, text in enumerate(sheets, start=1):
+        lines = [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip() and not re.fullmatch(r"page \d+ of \d+", line.strip())
+        ]
+        assert lines, number
+        assert not re.match(r"(?:IN|EX)\d{2} [A-Z]", lines[-1]), (number, lines[-1])
+
+
+@pytest.mark.parametrize("entry", TOC_FILES)
+def test_no_table_is_clipped_when_printed(server, browser, entry):
+    # laid out as print on A4 (about 700 px of text width): no table overflows its box
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        with _viewport(browser, 700, 1000, mobile=False):
+            _load(browser, f"{server}/{entry}.html", 700)
+            clipped = browser.execute_script(
+                "return Array.from(document.querySelectorAll('article table')).filter(t => {"
+                "  const box = t.parentElement;"
+                "  return t.getBoundingClientRect().right > "
+                "    document.querySelector('article').getBoundingClientRect().right + 1"
+                "    || box.scrollWidth > box.clientWidth + 1;"
+                "}).map(t => t.innerText.slice(0, 80));"
+            )
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert clipped == [], entry

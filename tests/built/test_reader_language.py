@@ -105,3 +105,21 @@ def test_a_reader_pages_tables_have_no_header_row_for_an_index_name(entry):
         r"<table[^>]*class=\"dataframe[^>]*>\s*<thead>(.*?)</thead>", source, re.S
     ):
         assert head.count("<tr") == 1, (entry, head[:300])
+
+
+@pytest.mark.parametrize("entry", READER_PAGES)
+def test_every_figure_has_a_caption_and_alt_text_saying_what_it_shows(entry):
+    source = (HTML / f"{entry}.html").read_text(encoding="utf-8")
+    article = source.split('<article class="bd-article">', 1)[1].split("</article>", 1)[0]
+    for image in re.findall(r"<img\b[^>]*>", article):
+        alt = html.unescape(re.search(r'alt="([^"]*)"', image).group(1)) if "alt=" in image else ""
+        assert len(alt) >= 60 and not re.search(r"\.(svg|png|jpe?g)\b", alt), (entry, image[:120])
+    figures = re.findall(r"<figure\b.*?</figure>", article, re.S)
+    assert len(figures) == len(re.findall(r"<img\b", article)), entry
+    for figure in figures:
+        assert re.search(r'<span class="caption-text">[^<]{20,}', figure), (entry, figure[:200])
+
+
+def test_the_figures_are_checked():
+    pages = [e for e in READER_PAGES if "<img" in (HTML / f"{e}.html").read_text("utf-8")]
+    assert len(pages) >= 5
