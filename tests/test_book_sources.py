@@ -84,3 +84,18 @@ def test_the_references_bib_is_generated_from_study_yaml():
     assert BIB_PATH.read_text(encoding="utf-8") == to_bibtex(), (
         "book/references.bib is out of date: run `python -m protocol.references`"
     )
+
+
+def test_reader_chapters_show_results_not_code():
+    # a reader page shows what the code computes; the code is for maintainers (in the repository)
+    reader = [p for p in TOC_FILES if not p.startswith("book/appendix/traceability")]
+    shown = []
+    for entry in reader:
+        path = REPO / f"{entry}.ipynb"
+        if not path.exists():
+            continue
+        for index, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"]):
+            tags = cell.get("metadata", {}).get("tags", [])
+            if cell["cell_type"] == "code" and not {"remove-input", "remove-cell"} & set(tags):
+                shown.append(f"{entry} cell {index}")
+    assert shown == []
