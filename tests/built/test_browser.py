@@ -495,3 +495,22 @@ def test_no_table_is_clipped_when_printed(server, browser, entry):
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert clipped == [], entry
+
+
+def test_a_table_wider_than_a_phone_says_so_and_keeps_its_first_column_in_view(server, browser):
+    from selenium.webdriver.common.by import By
+
+    with _viewport(browser, *WIDTHS["phone"]):
+        _load(browser, f"{server}/book/protocol/summary.html", 390)
+        boxes = browser.find_elements(By.CSS_SELECTOR, "article .scrolls-sideways")
+        assert boxes, "no wide table on the summary page at 390 px"
+        for box in boxes:
+            cue = box.find_element(By.XPATH, "preceding-sibling::*[1]")
+            assert "scroll it sideways" in cue.text
+            first = box.find_element(By.CSS_SELECTOR, "tbody tr > :first-child")
+            left = first.location["x"]
+            browser.execute_script("arguments[0].scrollLeft = 300", box)
+            assert first.location["x"] == left, "the first column scrolled away"
+    with _viewport(browser, *WIDTHS["desktop"]):
+        _load(browser, f"{server}/book/protocol/population.html", 1366)
+        assert browser.find_elements(By.CSS_SELECTOR, "article .scroll-cue") == []

@@ -1,0 +1,22 @@
+// A table wider than the screen scrolls sideways inside its box (the page itself never does).
+// On a phone that is easy to miss, so the box says so above the table, and the first column
+// (what each row is) stays in view while the rest scrolls (book.css, .scrolls-sideways).
+function markWideTables() {
+  for (const table of document.querySelectorAll("article table")) {
+    const box = table.parentElement;
+    const wide = box.scrollWidth > box.clientWidth + 1;
+    const cue = box.previousElementSibling;
+    const hasCue = cue !== null && cue.classList.contains("scroll-cue");
+    if (wide && !hasCue) {
+      const note = document.createElement("p");
+      note.className = "scroll-cue";
+      note.textContent = "This table is wider than the screen: scroll it sideways →";
+      box.before(note);
+    } else if (!wide && hasCue) {
+      cue.remove();
+    }
+    box.classList.toggle("scrolls-sideways", wide);
+  }
+}
+document.addEventListener("DOMContentLoaded", markWideTables);
+window.addEventListener("resize", markWideTables);
