@@ -18,5 +18,14 @@ function markWideTables() {
     box.classList.toggle("scrolls-sideways", wide);
   }
 }
+// A cell holding one token too long for any column (a test name, a file path) may break inside
+// it when printed; every other word stays whole (book.css, .long-token).
+const LONG_TOKEN = /\S{25,}/;
+function markLongTokens() {
+  for (const cell of document.querySelectorAll("article td, article th")) {
+    if (LONG_TOKEN.test(cell.textContent)) cell.classList.add("long-token");
+  }
+}
+document.addEventListener("DOMContentLoaded", markLongTokens);
 document.addEventListener("DOMContentLoaded", markWideTables);
 window.addEventListener("resize", markWideTables);

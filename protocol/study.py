@@ -378,6 +378,11 @@ class Presentation(_Model):
     dispensing_unit: str
 
 
+class SourceDocument(_Model):
+    en: str
+    zh: str  # working translation
+
+
 class LabelRequirement(_Model):
     """A product label's requirement of participants beyond the record (contraception, tests)."""
 
@@ -512,6 +517,7 @@ class Study(_Model):
     dosing_rules: DosingRules
     presentations: list[Presentation]
     label_requirements: list[LabelRequirement]
+    source_documents: Fact[dict[str, SourceDocument]]  # by criterion ID, for the checklist
     visit_schedule: Fact[list[Visit]]
     activity_labels: dict[str, str]  # each visit activity's name for readers
     lab_analytes: list[LabAnalyte]
@@ -554,6 +560,12 @@ class Study(_Model):
                     f"presentations[{index}].intervention: {presentation.intervention!r} is not "
                     f"an intervention id; expected one of {sorted(intervention_ids)}"
                 )
+        documented = set(self.source_documents.value)
+        if documented != known_criteria:
+            problems.append(
+                f"source_documents.value: every criterion needs one source document; missing "
+                f"{sorted(known_criteria - documented)}, unknown {sorted(documented - known_criteria)}"
+            )
         problems += _duplicates("label_requirements", [r.id for r in self.label_requirements])
         for index, requirement in enumerate(self.label_requirements):
             if requirement.intervention not in intervention_ids:
