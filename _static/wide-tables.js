@@ -27,5 +27,16 @@ function markLongTokens() {
   }
 }
 document.addEventListener("DOMContentLoaded", markLongTokens);
+
+// A table of eight columns or more is printed on a landscape page of its own (book.css), where
+// its words fit whole.
+const LANDSCAPE_COLUMNS = 8;
+function markLandscapeTables() {
+  for (const table of document.querySelectorAll("article table")) {
+    const columns = Math.max(...[...table.rows].map((row) => row.cells.length), 0);
+    if (columns >= LANDSCAPE_COLUMNS) table.parentElement.classList.add("print-landscape");
+  }
+}
+document.addEventListener("DOMContentLoaded", markLandscapeTables);
 document.addEventListener("DOMContentLoaded", markWideTables);
 window.addEventListener("resize", markWideTables);

@@ -19,6 +19,7 @@ import yaml
 from binder.identity import page_margin_css
 
 LONG_TOKEN = re.compile(r"\S{25,}")
+LANDSCAPE_COLUMNS = 8
 BINDER_CSS = """
 /* the theme hides a page's first h1 in print, since it prints the title in a header of its own;
    here every chapter's title opens its chapter */
@@ -100,6 +101,10 @@ def _chapter_html(html_dir: Path, chapter: Chapter, entries: set[str]) -> str:
             link["href"] = f"#{_slug(target)}" + (f"--{fragment}" if fragment else "")
         else:  # a download or another file of the site: the text stays, the link goes
             del link["href"]
+    for table in article.find_all("table"):  # as wide-tables.js marks them on the website
+        columns = max((len(row.find_all(["td", "th"])) for row in table.find_all("tr")), default=0)
+        if columns >= LANDSCAPE_COLUMNS and table.parent is not None:
+            table.parent["class"] = [*table.parent.get("class", []), "print-landscape"]
     for cell in article.find_all(["td", "th"]):
         if LONG_TOKEN.search(cell.get_text()):  # as wide-tables.js marks it on the website
             cell["class"] = [*cell.get("class", []), "long-token"]

@@ -50,9 +50,25 @@ def table_html(frame: Any) -> str:
     # headers start where their column's text starts (pandas right-aligns them by default)
     if frame.index.nlevels > 1:
         return mark_chinese(str(frame.reset_index().to_html(index=False, justify="left")))
+    if _is_row_number(frame.index):  # 0, 1, 2 … say nothing to a reader
+        return mark_chinese(str(frame.to_html(index=False, justify="left")))
     if frame.index.name is not None and frame.columns.name is None:
         frame = frame.rename_axis(index=None, columns=frame.index.name)
-    return mark_chinese(str(frame.to_html(justify="left")))
+    html = str(frame.to_html(justify="left"))
+    # a corner with no name is a blank cell, not an empty header a screen reader announces
+    head, _, body = html.partition("</thead>")
+    return mark_chinese(head.replace("<th></th>", "<td></td>") + "</thead>" + body)
+
+
+def _is_row_number(index: Any) -> bool:
+    import pandas as pd
+
+    return (
+        isinstance(index, pd.RangeIndex)
+        and index.name is None
+        and index.start == 0
+        and index.step == 1
+    )
 
 
 # Han characters and the CJK punctuation around them; a run of them is Chinese text.

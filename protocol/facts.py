@@ -78,11 +78,6 @@ class Fact(BaseModel, Generic[T]):
     def is_assumption(self) -> bool:
         return self.provenance == "assumption"
 
-    @property
-    def provenance_label(self) -> str:
-        label = PROVENANCE_LABELS[self.provenance]
-        return f"{label} [{self.source}]" if self.source else label
-
 
 def _quantity_type(dimension: str, kind: str, example: str) -> Any:
     """An annotated pint Quantity type that accepts text such as ``example`` of one dimension."""

@@ -160,6 +160,8 @@ def criterion_heading(study: Study, criterion_id: str) -> str:
     criterion = study.criterion(criterion_id)
     # one directive per term: a directive's argument is one line, and a term may hold a comma
     entries = "".join(
-        f":::{{index}} single: {term}\n:::\n" for term in search_terms(study, criterion_id)
+        # "!" makes each a main entry: the search lists it first, not after every page match
+        f":::{{index}} !single: {term}\n:::\n"
+        for term in search_terms(study, criterion_id)
     )
     return f"{entries}\n({criterion.id.lower()})=\n### {criterion.id} {criterion.short_name}"

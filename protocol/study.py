@@ -445,14 +445,26 @@ class Visit(_Model):
 
     @property
     def window_text(self) -> str:
-        """``± 3 days``, ``0 to +27 days``, ``on the day``: the window as site staff write it."""
+        """``± 3 days``, ``on the day``, ``day −28 to day −1``: the window as site staff write
+        it; a window that is not symmetric is given by its first and last study days."""
         before, after = self.before.days, self.after.days
         if before == after == 0:
             return "on the day"
-        unit = "day" if max(before, after) == 1 else "days"
         if before == after:
-            return f"± {before} {unit}"
-        return f"−{before} to +{after} {unit}"
+            return f"± {before} {'day' if before == 1 else 'days'}"
+        first, last = (study_day_shift(self.day, offset) for offset in (-before, after))
+        return f"day {first} to day {last}".replace("-", "−")
+
+
+def study_day_shift(day: int, days: int) -> int:
+    """The study day ``days`` calendar days from study day ``day``; there is no day 0 (day −1 is
+    the day before randomization, day 1 the day of it)."""
+    shifted = day + days
+    if day < 0 <= shifted:
+        shifted += 1
+    elif shifted <= 0 < day:
+        shifted -= 1
+    return shifted
 
 
 class DosingRules(_Model):
@@ -564,7 +576,8 @@ class Study(_Model):
         if documented != known_criteria:
             problems.append(
                 f"source_documents.value: every criterion needs one source document; missing "
-                f"{sorted(known_criteria - documented)}, unknown {sorted(documented - known_criteria)}"
+                f"{sorted(known_criteria - documented)}, "
+                f"unknown {sorted(documented - known_criteria)}"
             )
         problems += _duplicates("label_requirements", [r.id for r in self.label_requirements])
         for index, requirement in enumerate(self.label_requirements):

@@ -4,6 +4,8 @@ them, registry codes in words, visit windows as site staff write them."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protocol.display import show_code, show_frequency, show_value
 from protocol.study import Visit
@@ -76,13 +78,31 @@ def _visit(before, after):
         ("P0D", "P0D", "on the day"),
         ("P1D", "P1D", "± 1 day"),
         ("P3D", "P3D", "± 3 days"),
-        ("P0D", "P27D", "−0 to +27 days"),
-        ("P2D", "P1D", "−2 to +1 days"),
+        ("P0D", "P27D", "day 29 to day 56"),  # from the visit's day 29
+        ("P2D", "P1D", "day 27 to day 30"),
         ("P1W", "P1W", "± 7 days"),
     ],
 )
 def test_a_visit_window_reads_as_site_staff_write_it(before, after, text):
     assert _visit(before, after).window_text == text
+
+
+@pytest.mark.parametrize(
+    ("day", "before", "after", "text"),
+    [
+        (-28, "P0D", "P27D", "day −28 to day −1"),  # the screening window: 28 days, no day 0
+        (-2, "P1D", "P3D", "day −3 to day 2"),  # −3, −2 | −1, 1, 2: three days after skips 0
+        (3, "P4D", "P0D", "day −2 to day 3"),  # 3, 2, 1, −1, −2: four days before skips 0
+        (1, "P0D", "P1D", "day 1 to day 2"),
+    ],
+)
+def test_an_asymmetric_window_is_given_by_its_study_days_and_there_is_no_day_0(
+    day, before, after, text
+):
+    visit = Visit(
+        id="v", label="V", day=day, window_before=before, window_after=after, activities=[]
+    )
+    assert visit.window_text == text
 
 
 @pytest.mark.parametrize(
@@ -155,3 +175,39 @@ def test_table_headers_are_left_aligned_and_chinese_is_marked():
         '<span lang="zh-Hans">避孕（女性）</span> and <span lang="zh-Hans">献血</span>'
     )
     assert mark_chinese("<td>no Chinese</td>") == "<td>no Chinese</td>"
+
+
+@given(
+    st.integers(min_value=-400, max_value=400).filter(lambda d: d != 0),
+    st.integers(min_value=-400, max_value=400),
+)
+def test_shifting_a_study_day_is_moving_its_date(day, days):
+    # independent derivation: the calendar's study day -> date mapping, moved by `days` days
+    from datetime import date, timedelta
+
+    from dosing.calendar import study_day_date
+    from protocol.study import study_day_shift
+
+    randomization = date(2025, 3, 17)
+    shifted = study_day_shift(day, days)
+    assert shifted != 0
+    assert study_day_date(randomization, shifted) == study_day_date(randomization, day) + timedelta(
+        days=days
+    )
+
+
+def test_row_numbers_are_not_shown_and_no_header_is_empty():
+    import pandas as pd
+
+    from protocol.display import table_html
+
+    numbered = table_html(pd.DataFrame({"Analyte": ["ALT", "AST"]}))
+    assert "<th>0</th>" not in numbered and "<th>1</th>" not in numbered
+    assert "<td>ALT</td>" in numbered
+    # a deliberate numbering (from 1, named) stays
+    counted = pd.DataFrame({"x": ["a"]}, index=pd.RangeIndex(1, 2, name="#"))
+    assert "<th>1</th>" in table_html(counted)
+    labelled = table_html(pd.DataFrame({"Value": ["160 mg"]}, index=["Dose"]))
+    head = labelled.split("</thead>")[0]
+    assert "<th></th>" not in head and "<td></td>" in head
+    assert "<th>Dose</th>" in labelled

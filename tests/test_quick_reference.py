@@ -105,6 +105,6 @@ def test_a_criterion_is_found_by_its_id_names_and_analytes_in_english_and_chines
     assert search_terms(study, "EX18") == ["EX18", "Tuberculosis", "结核病"]
     heading = criterion_heading(study, "EX18")
     assert heading == (
-        ":::{index} single: EX18\n:::\n:::{index} single: Tuberculosis\n:::\n"
-        ":::{index} single: 结核病\n:::\n\n(ex18)=\n### EX18 Tuberculosis"
+        ":::{index} !single: EX18\n:::\n:::{index} !single: Tuberculosis\n:::\n"
+        ":::{index} !single: 结核病\n:::\n\n(ex18)=\n### EX18 Tuberculosis"
     )

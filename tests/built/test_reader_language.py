@@ -35,6 +35,7 @@ FORBIDDEN = {
         r"|SUBCUTANEOUS|EVERY WEEK|DRUG|OTHER)\b"
     ),
     "an identifier with underscores": r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b",
+    "a citation key": r"\[(?:[a-z0-9]+-)+[a-z0-9]+\]",
 }
 
 # Identifiers a page must show as they are typed, each for its reason.
@@ -91,6 +92,7 @@ def test_the_scan_finds_what_it_forbids():
         "a daily dose of a weekly injection": "daily dose 22.8571 mg/d",
         "a raw registry code": "EXPERIMENTAL",
         "an identifier with underscores": "pregnancy_test",
+        "a citation key": "the equation [inker-2021]",
     }
     for what, example in examples.items():
         assert re.search(FORBIDDEN[what], example), what
@@ -123,3 +125,11 @@ def test_every_figure_has_a_caption_and_alt_text_saying_what_it_shows(entry):
 def test_the_figures_are_checked():
     pages = [e for e in READER_PAGES if "<img" in (HTML / f"{e}.html").read_text("utf-8")]
     assert len(pages) >= 5
+
+
+@pytest.mark.parametrize("entry", READER_PAGES)
+def test_no_table_shows_pandas_row_numbers(entry):
+    source = (HTML / f"{entry}.html").read_text(encoding="utf-8")
+    for body in re.findall(r"<tbody>(.*?)</tbody>", source, re.S):
+        first = re.findall(r"<tr[^>]*>\s*<th>(\d+)</th>", body)
+        assert not first or first[0] != "0", entry  # pandas numbers rows from 0
