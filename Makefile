@@ -18,7 +18,7 @@ INPUTS_STAMP := _build/.inputs-stamp
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PORT ?= 8000
 
-.PHONY: book test lint unit nbval built notebooks serve clean venv mutation
+.PHONY: book binder test lint unit nbval built notebooks serve clean venv mutation
 
 venv: $(INSTALLED)
 
@@ -43,8 +43,12 @@ book: $(INSTALLED) $(INPUTS_STAMP)
 		|| { rm -f $(INPUTS_STAMP); exit 1; }
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-## test: lint, unit/property/cross-check tests, nbval over every chapter, the book build
-test: lint unit nbval book built
+## binder: the book as one PDF, the eligibility checklist and pocket cards (_build/binder/)
+binder: book
+	$(PY) -m binder
+
+## test: lint, unit/property/cross-check tests, nbval over every chapter, the book and binder
+test: lint unit nbval book binder built
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -26,7 +26,7 @@ BINDER_CSS = """
 .bd-main .bd-content .bd-article h1:first-of-type { display: block !important; }
 .binder-chapter { break-before: page; }
 .binder-cover { break-after: page; padding-top: 60mm; }
-.binder-cover h1 { font-size: 26pt; margin-bottom: 6mm; }
+.binder-cover .cover-title { font-size: 26pt; margin-bottom: 6mm; }
 .binder-cover p { font-size: 12pt; margin: 2mm 0; }
 .binder-cover .warning { margin-top: 14mm; font-weight: bold; font-size: 13pt; }
 .binder-contents { break-after: page; }
@@ -171,7 +171,7 @@ def combined_html(
         )
     cover = "".join(f"<p>{escape(line)}</p>" for line in cover_lines)
     body = (
-        f'<section class="binder-cover"><h1>{escape(title)}</h1>{cover}'
+        f'<section class="binder-cover"><p class="cover-title">{escape(title)}</p>{cover}'
         '<p class="warning">This is not the approved protocol. Confirm anything you act on '
         "against the approved protocol version your site holds.</p></section>"
         f'<section class="binder-contents"><h2>Contents</h2><ol>{"".join(contents)}</ol></section>'
