@@ -13,10 +13,9 @@ conversion (80 g/L -> 7.999999999 g/dL) never decides a participant's eligibilit
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -24,7 +23,7 @@ import pint
 
 from protocol.facts import QuantityRange, Threshold
 from protocol.inputs import read_decimal
-from protocol.study import LabAnalyte, load_study
+from protocol.study import LabAnalyte, Study, derived, load_study
 from protocol.units import add_molar_mass_context, format_unit, read_unit, ureg
 
 Status = Literal["pass", "fail", "unknown"]
@@ -67,6 +66,10 @@ class Analyte:
     context: tuple[str, ...]
     plausible: QuantityRange | None = None
     uln_plausible: QuantityRange | None = None
+    # units already read for this analyte (each text once), kept with the analyte of its study
+    parsed_units: dict[tuple[str, str], pint.Quantity] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @property
     def relative_to_uln(self) -> bool:
@@ -105,17 +108,22 @@ class Analyte:
         )
 
 
-@functools.cache
-def analytes() -> dict[str, Analyte]:
-    """Every analyte of study.yaml by canonical name, in study.yaml order."""
-    return {entry.name: Analyte.from_study(entry) for entry in load_study().lab_analytes}
+def analytes(study: Study | None = None) -> dict[str, Analyte]:
+    """Every analyte of the study (study.yaml by default) by canonical name, in its order; built
+    once per study object, so a variant study's thresholds are its own."""
+    return derived(
+        study or load_study(),
+        "analytes",
+        lambda s: {entry.name: Analyte.from_study(entry) for entry in s.lab_analytes},
+    )
 
 
-def get_analyte(name: str) -> Analyte:
+def get_analyte(name: str, study: Study | None = None) -> Analyte:
+    known = analytes(study)
     key = str(name).strip().lower()
-    if key not in analytes():
-        raise LabInputError(f"unknown analyte {name!r}; expected one of {', '.join(analytes())}")
-    return analytes()[key]
+    if key not in known:
+        raise LabInputError(f"unknown analyte {name!r}; expected one of {', '.join(known)}")
+    return known[key]
 
 
 # -- parsing what a person typed --------------------------------------------------------------
@@ -139,15 +147,27 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
     return number
 
 
-@functools.cache
-def parse_unit(analyte_name: str, unit_text: str, what: str = "unit") -> pint.Quantity:
+def parse_unit(
+    analyte_name: str, unit_text: str, what: str = "unit", study: Study | None = None
+) -> pint.Quantity:
     """The unit a person typed, as a pint Quantity of 1 unit (``×10⁹/L`` -> 1e9 1/L).
 
     The text is read by protocol.units.read_unit (a vocabulary, never an expression). Raises
     LabInputError for an unknown unit or one of the wrong quantity for the analyte; a
     percent-of-predicted analyte takes only percent or a fraction.
     """
-    analyte = get_analyte(analyte_name)
+    return read_analyte_unit(get_analyte(analyte_name, study), unit_text, what)
+
+
+def read_analyte_unit(analyte: Analyte, unit_text: str, what: str = "unit") -> pint.Quantity:
+    """:func:`parse_unit` for an analyte already looked up; each text is read once."""
+    key = (str(unit_text), what)
+    if key not in analyte.parsed_units:
+        analyte.parsed_units[key] = _read_analyte_unit(analyte, str(unit_text), what)
+    return analyte.parsed_units[key]
+
+
+def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quantity:
     text = str(unit_text).strip()
     if not text:
         raise LabInputError(
@@ -200,10 +220,10 @@ def check_plausible(
     )
 
 
-def check_value(name: str, value: Any, unit: str) -> pint.Quantity:
+def check_value(name: str, value: Any, unit: str, study: Study | None = None) -> pint.Quantity:
     """Read a value and its unit strictly and refuse an implausible one, without comparing it
     with a threshold (a value whose ULN is not recorded is still checked this far)."""
-    analyte = get_analyte(name)
+    analyte = get_analyte(name, study)
     number = parse_number(analyte, value)
     quantity = to_value_unit(analyte, number, unit or "")
     check_plausible(analyte, quantity, number, str(unit))
@@ -214,18 +234,18 @@ def to_value_unit(
     analyte: Analyte, value: float, unit_text: str, what: str = "unit"
 ) -> pint.Quantity:
     """``value unit_text`` as a Quantity in the analyte's value unit (pint does the conversion)."""
-    quantity = value * parse_unit(analyte.name, unit_text, what)
+    quantity = value * read_analyte_unit(analyte, unit_text, what)
     return quantity.to(analyte.value_unit, *analyte.context)
 
 
 # -- eGFR ------------------------------------------------------------------------------------
 
 
-def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any) -> Any:
+def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any, study: Study | None = None) -> Any:
     """CKD-EPI 2021 on plain numbers or numpy arrays (shared by scalar and vectorized paths)."""
     import numpy as np
 
-    eq = load_study().egfr_equation.value
+    eq = (study or load_study()).egfr_equation.value
     kappa = np.where(female, eq.kappa_female, eq.kappa_male)
     alpha = np.where(female, eq.alpha_female, eq.alpha_male)
     ratio = np.asarray(scr_mg_dl, dtype=float) / kappa
@@ -238,7 +258,7 @@ def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any) -> Any:
     )
 
 
-def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
+def parse_age_and_sex(age_years: Any, sex: Any, study: Study | None = None) -> tuple[float, Sex]:
     if age_years is None or sex is None:
         raise LabInputError(
             "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex "
@@ -255,7 +275,7 @@ def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
             f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
             f"completed years, as screening counts it (PI09)"
         )
-    minimum = load_study().egfr_equation.value.minimum_age
+    minimum = (study or load_study()).egfr_equation.value.minimum_age
     if age < minimum or age > 120:
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is outside {minimum}-120 years; "
@@ -269,10 +289,12 @@ def parse_age_and_sex(age_years: Any, sex: Any) -> tuple[float, Sex]:
     raise LabInputError(f"Serum creatinine: the sex {sex!r} is not one of: female, male")
 
 
-def egfr_ckd_epi_2021(creatinine: pint.Quantity, age_years: float, sex: Sex) -> pint.Quantity:
+def egfr_ckd_epi_2021(
+    creatinine: pint.Quantity, age_years: float, sex: Sex, study: Study | None = None
+) -> pint.Quantity:
     """eGFR in mL/min/1.73 m² from serum creatinine (any mass or molar unit), age and sex."""
-    scr = creatinine.to("mg/dL", *get_analyte("creatinine").context).magnitude
-    value = float(_ckd_epi(scr, age_years, sex == "female"))
+    scr = creatinine.to("mg/dL", *get_analyte("creatinine", study).context).magnitude
+    value = float(_ckd_epi(scr, age_years, sex == "female", study))
     return ureg.Quantity(value, "mL_per_min_per_1_73_m2")
 
 
@@ -359,15 +381,17 @@ def _relation(analyte: Analyte, status: Status) -> str:
 
 def _conversion(analyte: Analyte, unit: str, magnitude: float, threshold: float | None) -> str:
     """`` = 7.8 g/dL`` when the value was given in another unit than the protocol's."""
-    if parse_unit(analyte.name, unit) == ureg.Quantity(1, analyte.protocol_unit):
+    if read_analyte_unit(analyte, unit) == ureg.Quantity(1, analyte.protocol_unit):
         return ""
     return f" = {_number(magnitude, threshold)} {format_unit(analyte.protocol_unit)}"
 
 
-def unknown_result(name: str, why: str = "no value recorded") -> LabResult:
+def unknown_result(
+    name: str, why: str = "no value recorded", study: Study | None = None
+) -> LabResult:
     """The result for a missing value: unknown, never pass."""
-    analyte = get_analyte(name)
-    target = get_analyte(analyte.computes) if analyte.computes else analyte
+    analyte = get_analyte(name, study)
+    target = get_analyte(analyte.computes, study) if analyte.computes else analyte
     return LabResult(
         analyte=analyte.name,
         label=analyte.label,
@@ -391,15 +415,16 @@ def check_lab(
     uln_unit: str | None = None,
     age: Any = None,
     sex: Any = None,
+    study: Study | None = None,
 ) -> LabResult:
     """Check one lab value against its protocol threshold.
 
     ``value=None`` gives an *unknown* result. Bad input (not a number, negative, an unknown unit
     or one of the wrong kind, a missing ULN, age or sex where needed) raises LabInputError.
     """
-    analyte = get_analyte(name)
+    analyte = get_analyte(name, study)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return unknown_result(analyte.name)
+        return unknown_result(analyte.name, study=study)
     number = parse_number(analyte, value)
     given = f"{_as_given(number)} {str(unit).strip()}"
     quantity = to_value_unit(analyte, number, unit or "")
@@ -414,12 +439,12 @@ def check_lab(
             f"{analyte.label}: an age or sex was given; they are used only to compute eGFR "
             f"from creatinine"
         )
-    target = get_analyte(analyte.computes) if analyte.computes else analyte
+    target = get_analyte(analyte.computes, study) if analyte.computes else analyte
     assert target.threshold is not None
     extra: dict[str, Any] = {}
     if analyte.computes:  # creatinine -> eGFR, compared with the eGFR threshold
-        age_years, sex_name = parse_age_and_sex(age, sex)
-        compared = egfr_ckd_epi_2021(quantity, age_years, sex_name).magnitude
+        age_years, sex_name = parse_age_and_sex(age, sex, study)
+        compared = egfr_ckd_epi_2021(quantity, age_years, sex_name, study).magnitude
         shown = float(quantity.to(analyte.protocol_unit).magnitude)
         described = (
             f"{given}{_conversion(analyte, unit or '', shown, None)} ({sex_name}, "
@@ -477,7 +502,7 @@ def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit)
     import pandas as pd
 
     def factor(text: Any) -> float:
-        return float(parse_unit(analyte.name, str(text)).to(target, *analyte.context).magnitude)
+        return float(read_analyte_unit(analyte, str(text)).to(target, *analyte.context).magnitude)
 
     if isinstance(units, str):
         return np.full(len(index), factor(units))
@@ -541,6 +566,7 @@ def check_lab_column(
     uln_units: Any = None,
     age: Any = None,
     sex: Any = None,
+    study: Study | None = None,
 ) -> Any:
     """The checks of :func:`check_lab` over columns (a screening log), vectorized.
 
@@ -552,14 +578,14 @@ def check_lab_column(
     import numpy as np
     import pandas as pd
 
-    analyte = get_analyte(name)
+    analyte = get_analyte(name, study)
     index = values.index if isinstance(values, pd.Series) else pd.RangeIndex(len(values))
     numbers = _column_numbers(analyte, values, "value")
     in_value_unit = numbers * _column_factors(analyte, units, index, analyte.value_unit)
     _check_column_plausible(analyte, in_value_unit, index, analyte.plausible, "value")
     target = analyte
     if analyte.computes:
-        target = get_analyte(analyte.computes)
+        target = get_analyte(analyte.computes, study)
         if age is None or sex is None:
             raise LabInputError(
                 "Serum creatinine: eGFR by CKD-EPI 2021 needs an age and a sex column"
@@ -576,7 +602,7 @@ def check_lab_column(
         ages = _column_numbers(
             analyte, pd.Series(age, index=index), "age", "the age in completed years"
         )
-        minimum = load_study().egfr_equation.value.minimum_age
+        minimum = (study or load_study()).egfr_equation.value.minimum_age
         bad_age = ~np.isnan(ages) & ((ages < minimum) | (ages > 120) | (ages % 1 != 0))
         if bad_age.any():
             raise LabInputError(
@@ -584,7 +610,7 @@ def check_lab_column(
                 f"{minimum} to 120 (rows {_first_rows(index, bad_age)}); CKD-EPI 2021 is for adults"
             )
         scr = ureg.Quantity(in_value_unit, analyte.value_unit).to("mg/dL").magnitude
-        compared = np.where(known_sex, _ckd_epi(scr, ages, female), np.nan)
+        compared = np.where(known_sex, _ckd_epi(scr, ages, female, study), np.nan)
     elif analyte.relative_to_uln:
         if uln is None:
             raise LabInputError(f"{analyte.label}: the ULN column is needed")

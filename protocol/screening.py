@@ -228,15 +228,15 @@ class _Context:
     def _check_lab(self, name: str) -> Outcome:
         value = getattr(self.record.labs, name)
         if value is None:
-            return _missing(unknown_result(name).reason, f"labs.{name}")
-        if get_analyte(name).relative_to_uln and value.uln is None:
+            return _missing(unknown_result(name, study=self.study).reason, f"labs.{name}")
+        analyte = get_analyte(name, self.study)
+        if analyte.relative_to_uln and value.uln is None:
             self._lab_checked(name, value, {"uln": None})  # still refuse an implausible value
             return _missing(
-                f"{get_analyte(name).short_label}: the site's upper limit of normal is not "
-                f"recorded",
+                f"{analyte.short_label}: the site's upper limit of normal is not recorded",
                 f"labs.{name}.uln",
             )
-        if get_analyte(name).relative_to_uln:
+        if analyte.relative_to_uln:
             return self._lab_checked(name, value, {"uln": value.uln, "uln_unit": value.uln_unit})
         if name != "creatinine":
             return self._lab_checked(name, value, {})
@@ -279,9 +279,9 @@ class _Context:
     def _lab_checked(self, name: str, value: Any, extra: dict[str, Any]) -> Outcome:
         try:
             if "uln" in extra and extra["uln"] is None:  # the value can still be refused
-                check_value(name, value.value, value.unit)
+                check_value(name, value.value, value.unit, self.study)
                 return Outcome("unknown", "")
-            result: LabResult = check_lab(name, value.value, value.unit, **extra)
+            result: LabResult = check_lab(name, value.value, value.unit, **extra, study=self.study)
         except LabInputError as exc:
             field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
             self.errors.append(f"{field}: {exc}")
@@ -680,7 +680,7 @@ def ex07_pulmonary(ctx: _Context) -> Outcome:
             parts.append(_missing(f"{name.upper()} not recorded", f"pulmonary.{attribute}"))
             continue
         try:
-            result = check_lab(name, value, "%")
+            result = check_lab(name, value, "%", study=ctx.study)
         except LabInputError as exc:
             ctx.errors.append(f"pulmonary.{attribute}: {exc}")
             continue

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,6 +40,9 @@ from protocol.facts import (
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
 CRITERION_ID = re.compile(r"^(IN|EX)(\d{2})$")
+
+
+T = TypeVar("T")
 
 
 class _Model(BaseModel):
@@ -771,6 +775,25 @@ def load_study(path: Path | str = STUDY_PATH, check_registry: bool = True) -> St
     except OSError as exc:
         raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
     return _load_study(path, stat.st_mtime_ns, stat.st_size, check_registry)
+
+
+#: What is computed once from a study object (a lab's analytes, the medicine catalogue's index),
+#: kept per object, so a variant study gets its own and never the default's. The study is kept
+#: with its entries so that its id is not reused while they exist.
+_DERIVED: dict[int, tuple[Study, dict[str, Any]]] = {}
+
+
+def derived(study: Study, name: str, build: Callable[[Study], T]) -> T:
+    """``build(study)``, computed once per study object and per ``name``."""
+    entry = _DERIVED.get(id(study))
+    if entry is None or entry[0] is not study:
+        if len(_DERIVED) > 32:
+            _DERIVED.clear()
+        entry = _DERIVED[id(study)] = (study, {})
+    values = entry[1]
+    if name not in values:
+        values[name] = build(study)
+    return values[name]  # type: ignore[no-any-return]
 
 
 @functools.cache

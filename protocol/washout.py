@@ -35,6 +35,7 @@ from protocol.study import (
     ExposureEvent,
     MedicationClass,
     Study,
+    derived,
     load_study,
     normalise_name,
     read_yaml,
@@ -341,18 +342,8 @@ class Match:
         return f"{self.drug.name} ({self.group.label})"
 
 
-#: One index per study object (a variant study gets its own); the study is kept with its index
-#: so that its id is never reused while the entry exists.
-_INDEXES: dict[int, tuple[Study, dict[str, Match]]] = {}
-
-
 def _catalogue_index(study: Study) -> dict[str, Match]:
-    cached = _INDEXES.get(id(study))
-    if cached is None or cached[0] is not study:
-        if len(_INDEXES) > 16:
-            _INDEXES.clear()
-        cached = _INDEXES[id(study)] = (study, _build_catalogue_index(study))
-    return cached[1]
+    return derived(study, "catalogue_index", _build_catalogue_index)
 
 
 def _build_catalogue_index(study: Study) -> dict[str, Match]:

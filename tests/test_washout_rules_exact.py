@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from protocol.study import load_study
 from protocol.units import read_unit, ureg
 from protocol.washout import (
-    _INDEXES,
     EventEntry,
     MedicationEntry,
     WashoutInput,
@@ -876,15 +875,18 @@ def test_a_window_in_hours_is_refused_by_name():
 # -- the catalogue index is built once per study ---------------------------------------------
 
 
-def test_the_catalogue_index_is_built_once_per_study_and_at_most_17_are_kept():
+def test_the_catalogue_index_is_built_once_per_study_and_at_most_33_studies_are_kept():
+    from protocol.study import _DERIVED
+
     assert _catalogue_index(STUDY) is _catalogue_index(STUDY)
-    variants = [STUDY.model_copy() for _ in range(18)]
-    _INDEXES.clear()
-    for variant in variants[:17]:
+    variants = [STUDY.model_copy() for _ in range(34)]
+    _DERIVED.clear()
+    for variant in variants[:33]:
         _catalogue_index(variant)
-    assert len(_INDEXES) == 17
-    _catalogue_index(variants[17])  # the 18th: the cache is emptied first
-    assert len(_INDEXES) == 1
+    assert len(_DERIVED) == 33
+    assert _catalogue_index(variants[0]) is not _catalogue_index(variants[1])  # each its own
+    _catalogue_index(variants[33])  # the 34th: the cache is emptied first
+    assert len(_DERIVED) == 1
 
 
 # -- summaries -------------------------------------------------------------------------------

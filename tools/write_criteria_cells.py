@@ -23,16 +23,14 @@ from protocol.study import load_study  # noqa: E402
 NOTEBOOK = ROOT / "book/eligibility/criteria.ipynb"
 INCLUSION = "## 5.2 Inclusion criteria"
 EXCLUSION = "## 5.3 Exclusion criteria"
-AFTER = "## Logic check of the criteria"
+CHECK_CELL = 'Markdown(block("'  # each criterion's check cell; the criteria end after the last
 
 
 def criterion_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """The cells from the inclusion heading to the cell before the logic check, regenerated."""
+    """The cells from the inclusion heading to the last criterion's check cell, regenerated."""
     study = load_study()
-    sources = [cell.source for cell in notebook.cells]
     inclusion = next(c for c in notebook.cells if c.source.startswith(INCLUSION))
     exclusion = next(c for c in notebook.cells if c.source.startswith(EXCLUSION))
-    assert any(s.startswith(AFTER) for s in sources), f"{AFTER!r} not found"
     cells = []
     for criterion in study.criteria:
         if criterion.id == "EX01":
@@ -51,7 +49,7 @@ def criterion_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNo
 def main() -> None:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     start = next(i for i, c in enumerate(notebook.cells) if c.source.startswith(INCLUSION))
-    end = next(i for i, c in enumerate(notebook.cells) if c.source.startswith(AFTER))
+    end = 1 + max(i for i, c in enumerate(notebook.cells) if c.source.startswith(CHECK_CELL))
     notebook.cells[start:end] = criterion_cells(notebook)
     nbformat.write(notebook, NOTEBOOK)
     print(f"{NOTEBOOK.relative_to(ROOT)}: {end - start} cells replaced by the criteria's cells")

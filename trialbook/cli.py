@@ -31,6 +31,10 @@ EXIT_CODES_HELP = (
     "file, field, value and what was expected), 4 internal error (a bug; please report it)"
 )
 REPORT_TO = "the book's maintainers (README: 'Reporting a problem')"
+STUDY_HELP = (
+    "run against another version of study.yaml (validated; a version the stored registry record "
+    "does not show yet is used, with a warning naming the facts that differ)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -194,6 +198,31 @@ def _json(data: Any) -> str:
     return text
 
 
+def _chosen_study(args: argparse.Namespace) -> Any:
+    """The study named by ``--study FILE`` (schema-validated), or None for the project's.
+
+    A version that disagrees with the stored registry record (an amendment the record does not
+    show yet) is still used: one warning line on stderr names the facts that differ.
+    Raises ProtocolDataError (exit 2) when the file is not a valid study.
+    """
+    path = getattr(args, "study", None)
+    if path is None:
+        return None
+    from protocol.registry_check import cross_check
+    from protocol.study import load_study
+
+    study = load_study(path, check_registry=False)
+    mismatches = cross_check(study)
+    if mismatches:
+        differing = ", ".join(m.yaml_path for m in mismatches)
+        print(
+            f"warning: {path} differs from the stored registry record in {len(mismatches)} "
+            f"fact(s): {differing}; running with it",
+            file=sys.stderr,
+        )
+    return study
+
+
 def _registry_check(args: argparse.Namespace) -> int:
     from protocol.errors import ProtocolDataError
     from protocol.registry_check import RECORD_PATH, cross_check, load_record, registry_fact_count
@@ -226,11 +255,16 @@ def _registry_check(args: argparse.Namespace) -> int:
 
 def _lab(args: argparse.Namespace) -> int:
 
+    from protocol.errors import ProtocolDataError
     from protocol.labs import LabInputError, check_lab
 
     if (args.uln is None) != (args.uln_unit is None):
         print("error: --uln takes a value and a unit, e.g. --uln 40 U/L", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        study = _chosen_study(args)
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
     try:
         result = check_lab(
             args.analyte,
@@ -240,6 +274,7 @@ def _lab(args: argparse.Namespace) -> int:
             uln_unit=args.uln_unit,
             age=args.age,
             sex=args.sex,
+            study=study,
         )
     except LabInputError as exc:
         return _bad_input(exc)
@@ -256,7 +291,8 @@ def _washout(args: argparse.Namespace) -> int:
     from protocol.washout import check_washout, load_washout_input
 
     try:
-        result = check_washout(load_washout_input(args.file, args.randomization))
+        study = _chosen_study(args)
+        result = check_washout(load_washout_input(args.file, args.randomization), study)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if args.json:
@@ -280,8 +316,9 @@ def _screen(args: argparse.Namespace) -> int:
     from protocol.screening import format_markdown, format_text, screen
 
     try:
+        study = _chosen_study(args)
         record = load_record(args.file)
-        result = screen(record, source=args.file)
+        result = screen(record, study, source=args.file)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if args.format == "json":
@@ -305,9 +342,14 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _lint(args: argparse.Namespace) -> int:
+    from protocol.errors import ProtocolDataError
     from protocol.lint import format_findings, lint
 
-    findings = lint()
+    try:
+        study = _chosen_study(args)
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
+    findings = lint(study)
     print(format_findings(findings))
     return EXIT_FAIL if any(f.is_new for f in findings) else EXIT_OK
 
@@ -323,7 +365,8 @@ def _calendar(args: argparse.Namespace) -> int:
 
     randomization = args.randomization
     try:
-        calendar = build_calendar(args.arm, randomization)
+        study = _chosen_study(args)
+        calendar = build_calendar(args.arm, randomization, study)
         # every target is checked before anything is written; each file is replaced atomically
         written = write_calendar_files(calendar, args.csv, args.ics, force=args.force)
     except CalendarFileError as exc:  # one line per refused or unwritten file
@@ -388,6 +431,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     lab.add_argument("--age", help="age in years (creatinine -> eGFR)")
     lab.add_argument("--sex", help="female or male (creatinine -> eGFR)")
     lab.add_argument("--json", action="store_true", help="print one JSON object")
+    lab.add_argument("--study", help=STUDY_HELP)
     lab.set_defaults(uln_unit=None)
     handlers["lab"] = _lab
 
@@ -407,6 +451,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         help="planned randomization date (YYYY-MM-DD), overriding the file's",
     )
     washout.add_argument("--json", action="store_true", help="print one JSON object")
+    washout.add_argument("--study", help=STUDY_HELP)
     handlers["washout"] = _washout
 
     screen = commands.add_parser(
@@ -417,6 +462,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     screen.add_argument("file", help="the participant record (YAML or JSON)")
     screen.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    screen.add_argument("--study", help=STUDY_HELP)
     handlers["screen"] = _screen
 
     calendar = commands.add_parser(
@@ -438,6 +484,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "--ics", help="write visits, injections and the oral MMF course to this iCalendar file"
     )
     calendar.add_argument("--force", action="store_true", help="overwrite existing files")
+    calendar.add_argument("--study", help=STUDY_HELP)
     calendar.add_argument(
         "--all-doses", action="store_true", help="list every oral dose on screen too"
     )
@@ -446,12 +493,13 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     commands.add_parser("schema", help="print the participant record's JSON Schema")
     handlers["schema"] = _schema
 
-    commands.add_parser(
+    lint = commands.add_parser(
         "lint",
         help="logic check over the criteria: redundant, conflicting or ambiguous ones",
         description="Exit 0 when every finding is in the protocol issues log, 1 when a finding "
         "is new.",
     )
+    lint.add_argument("--study", help=STUDY_HELP)
     handlers["lint"] = _lint
 
     return parser, handlers
