@@ -47,6 +47,9 @@ def test_every_font_is_embedded_and_the_paper_is_a4(name):
     summary = summarize(_pdf(name))
     assert summary.fonts_not_embedded == ()
     assert summary.size_mm == (210, 297)
+    # a glyph a font lacks comes back as the replacement character or an empty box
+    text = " ".join(page_texts(_pdf(name)))
+    assert "\ufffd" not in text and "\u25a1" not in text
 
 
 def test_the_checklist_is_two_pages_with_every_criterion_and_both_units():
