@@ -19,10 +19,99 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from protocol.documents import read_yaml, validate_document
-from protocol.inputs import Number, StrictDate, Text
-from protocol.washout import EventEntry, MedicationEntry
+from protocol.inputs import MedicineName, Number, StrictDate, Text
 
 Date = StrictDate
+
+
+# -- the medications and events lists (the washout calculator reads the same entries) ------------
+
+#: Routes of administration a coordinator records. Intra-articular, intralesional, nasal and
+#: ophthalmic corticosteroids are local: how EX11 reads them is in the issues log (PI12, PI27).
+Route = Literal[
+    "oral",
+    "iv",
+    "im",
+    "sc",
+    "topical",
+    "inhaled",
+    "intra_articular",
+    "intralesional",
+    "nasal",
+    "ophthalmic",
+]
+
+
+class MedicationEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: MedicineName
+    start: StrictDate | None = Field(
+        None, description="First dose of this course (optional; decides which courses overlap)"
+    )
+    last_dose: StrictDate | None = None
+    ongoing: bool = False
+    dose: Text | None = Field(None, description="Dose per administration, e.g. '7.5 mg'")
+    frequency: Text | None = Field(None, description="e.g. 'once daily', 'twice daily', 'weekly'")
+    route: Route | None = None
+    investigator_cleared: bool = Field(
+        False,
+        description="Where the protocol leaves the decision to the investigator (a medicine the "
+        "catalogue does not know, or a class without a window): the investigator attests it "
+        "does not exclude. Needs clearance_reason.",
+    )
+    clearance_reason: Text | None = Field(
+        None, description="Why the investigator clears it (required with investigator_cleared)"
+    )
+
+    @model_validator(mode="after")
+    def _one_of_last_dose_or_ongoing(self) -> MedicationEntry:
+        problems = []
+        if self.last_dose is not None and self.ongoing:
+            problems.append(
+                "give 'last_dose: YYYY-MM-DD' for a stopped medicine or 'ongoing: true' for one "
+                "still taken, not both (leave both out if the last dose's date is not known)"
+            )
+        if self.start and self.last_dose and self.start > self.last_dose:
+            problems.append(
+                f"start = {self.start} is after last_dose = {self.last_dose}; a course starts "
+                f"before its last dose"
+            )
+        problems += _clearance_problems(self.investigator_cleared, self.clearance_reason)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _clearance_problems(cleared: bool, reason: str | None) -> list[str]:
+    if cleared and not reason:
+        return [
+            "investigator_cleared = true needs clearance_reason (why the investigator clears it)"
+        ]
+    if reason and not cleared:
+        return ["clearance_reason is given without investigator_cleared = true"]
+    return []
+
+
+class EventEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    kind: Text
+    date: StrictDate | None = None  # the field is named as the input file names it
+    ongoing: bool = False
+    investigator_cleared: bool = Field(
+        False,
+        description="Where the protocol leaves the decision to the investigator (an infection "
+        "event after screening, PI15). Needs clearance_reason.",
+    )
+    clearance_reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _clearance_has_a_reason(self) -> EventEntry:
+        problems = _clearance_problems(self.investigator_cleared, self.clearance_reason)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class _Record(BaseModel):

@@ -42,6 +42,7 @@ from pydantic import BaseModel
 from protocol.documents import MAX_BYTES, read_text_file
 from protocol.errors import ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact, Threshold, Window, parse_threshold
+from protocol.study import STUDY_PATH, Study, iter_facts, load_study
 from protocol.units import UnitTextError, format_quantity, read_unit, ureg
 
 RECORD_PATH = Path(__file__).parent / "registry" / "NCT06375005.json"
@@ -1037,7 +1038,6 @@ def cross_check(
     Raises :class:`InvalidRecordError` when the record is not an API v2 study object, or is the
     record of another study (``source`` names the record in the message).
     """
-    from protocol.study import iter_facts
 
     if record is None:
         source = source or str(RECORD_PATH)
@@ -1058,9 +1058,16 @@ def cross_check(
 
 
 def registry_fact_count(study: Any) -> int:
-    from protocol.study import iter_facts
 
     return sum(1 for _, fact in iter_facts(study) if fact.provenance == "registry")
+
+
+def load_checked_study(path: Path | str = STUDY_PATH) -> Study:
+    """study.yaml loaded and validated, then cross-checked against the stored registry record:
+    raises RegistryMismatchError naming every disagreement."""
+    study = load_study(path)
+    assert_matches_registry(study, source=str(Path(path).resolve()))
+    return study
 
 
 def assert_matches_registry(study: Any, source: str, record: dict[str, Any] | None = None) -> None:

@@ -762,19 +762,21 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
     return validate_document(Study, data, source, node)
 
 
-def load_study(path: Path | str = STUDY_PATH, check_registry: bool = True) -> Study:
-    """Load and validate study.yaml; by default also cross-check it against the stored record.
+def load_study(path: Path | str = STUDY_PATH) -> Study:
+    """Load and validate study.yaml (the schema and its internal consistency).
 
     Read once per process and file version (the cache key includes the file's modification time
-    and size, so an edited file is read again). Raises ``ProtocolDataError`` (or its subclass
-    ``RegistryMismatchError``) naming each problem.
+    and size, so an edited file is read again). Raises ``ProtocolDataError`` naming each problem.
+    The cross-check against the stored registry record is a step of its own
+    (``protocol.registry_check.load_checked_study``, ``trialbook registry-check``): an amended
+    version may differ from the record until the record is updated.
     """
     path = Path(path).resolve()
     try:
         stat = path.stat()
     except OSError as exc:
         raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-    return _load_study(path, stat.st_mtime_ns, stat.st_size, check_registry)
+    return _load_study(path, stat.st_mtime_ns, stat.st_size)
 
 
 #: What is computed once from a study object (a lab's analytes, the medicine catalogue's index),
@@ -797,11 +799,6 @@ def derived(study: Study, name: str, build: Callable[[Study], T]) -> T:
 
 
 @functools.cache
-def _load_study(path: Path, _mtime_ns: int, _size: int, check_registry: bool) -> Study:
+def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
     data, node = read_yaml(path)
-    study = parse_study(data, str(path), node)
-    if check_registry:
-        from protocol.registry_check import assert_matches_registry
-
-        assert_matches_registry(study, source=str(path))
-    return study
+    return parse_study(data, str(path), node)

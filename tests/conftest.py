@@ -61,7 +61,7 @@ def varied_study(tmp_path: Path, study_text: str) -> Callable[..., object]:
             text = text.replace(old, new)
         path = tmp_path / f"study-{abs(hash(replacements))}.yaml"
         path.write_text(text, encoding="utf-8")
-        return load_study(path, check_registry=False)
+        return load_study(path)
 
     return make
 

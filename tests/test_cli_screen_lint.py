@@ -91,5 +91,5 @@ def test_lint_follows_the_thresholds_in_study_yaml(study_variant):
     path = study_variant("value: 3 year\n", "value: 1 year\n")
     from protocol.study import load_study as load
 
-    study = load(path, check_registry=False)
+    study = load(path)
     assert not any(f.criteria == ("EX02", "IN04") for f in lint(study))

@@ -110,7 +110,7 @@ def test_every_criterion_has_a_description_with_every_placeholder_filled():
 
 @pytest.mark.traces("criteria.IN01", "criteria.EX24", "criteria.EX09")
 def test_descriptions_follow_the_study_they_are_given(study_variant):
-    variant = load_study(study_variant("value: 70 year", "value: 75 year"), check_registry=False)
+    variant = load_study(study_variant("value: 70 year", "value: 75 year"))
     assert describe("IN01", variant).endswith(
         "18 years to 75 years inclusive (the day before the 76th birthday is the last)"
     )
@@ -157,5 +157,5 @@ def test_a_window_equal_to_five_half_lives_is_not_flagged(study_variant, half_li
         f"    half_life:\n      value: {half_life}\n      provenance: label\n"
         "      source: label-infliximab",
     )
-    rows = {row.drug: row for row in half_life_table(load_study(path, check_registry=False))}
+    rows = {row.drug: row for row in half_life_table(load_study(path))}
     assert rows["infliximab"].window_shorter is shorter

@@ -60,7 +60,6 @@ def test_the_other_thresholds_carry_the_registry_values():
 def test_the_quick_reference_follows_the_study_it_is_given(study_variant):
     variant = load_study(
         study_variant('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"'),
-        check_registry=False,
     )
     assert lab_threshold(variant, "hemoglobin") == "< 9.0 g/dL (< 90 g/L)"
     assert _rows(variant)["EX24"].threshold.startswith("haemoglobin < 9.0 g/dL (< 90 g/L);")

@@ -36,7 +36,7 @@ from tests.conftest import SHARED_REGISTRY_TEXT, examples
 
 
 def test_the_projects_study_agrees_with_the_record():
-    assert cross_check(load_study(check_registry=False)) == []
+    assert cross_check(load_study()) == []
 
 
 def test_the_record_has_7_inclusion_and_30_exclusion_bullets():
@@ -46,7 +46,7 @@ def test_the_record_has_7_inclusion_and_30_exclusion_bullets():
 
 
 def _mismatches(path):
-    return cross_check(load_study(path, check_registry=False))
+    return cross_check(load_study(path))
 
 
 @pytest.mark.parametrize(
@@ -316,7 +316,7 @@ def relabelled(
 
 
 def test_the_real_study_carries_every_rule_the_record_states():
-    study, record = load_study(check_registry=False), load_record()
+    study, record = load_study(), load_record()
     assert cross_check(study, record) == []
     rules = rule_facts(study, record)
     registry = [r for r in rules if r.fact.provenance == "registry"]
@@ -326,7 +326,7 @@ def test_the_real_study_carries_every_rule_the_record_states():
 
 def _stated_rules() -> list[str]:
     """The rule facts of the real study that the record states (their place has a mention)."""
-    study, record = load_study(check_registry=False), load_record()
+    study, record = load_study(), load_record()
     mentions = record_mentions(record)
     return [
         rule.path
@@ -416,14 +416,14 @@ def test_a_number_the_record_adds_is_carried_by_no_fact_and_says_so():
     record = _record_with(
         criteria=("Any prior history of renal crisis.", "Any history of renal crisis in 6 months.")
     )
-    mismatches = cross_check(load_study(check_registry=False), record)
+    mismatches = cross_check(load_study(), record)
     (new,) = [m for m in mismatches if m.yaml_path == "(no study.yaml fact)"]
     assert "(EX05)" in str(new) and "'6 months'" in str(new) and "NOT_RULES" in str(new)
 
 
 def test_a_new_number_in_the_summary_is_a_mismatch_too():
     record = _record_with(summary=("clinical trial.", "clinical trial of 38 patients."))
-    mismatches = cross_check(load_study(check_registry=False), record)
+    mismatches = cross_check(load_study(), record)
     assert [m.yaml_path for m in mismatches] == ["(no study.yaml fact)"]
     assert "'38'" in str(mismatches[0]) and "briefSummary" in str(mismatches[0])
 
@@ -432,7 +432,7 @@ def test_a_changed_arm_dose_is_caught_although_the_intervention_text_is_unchange
     record = copy.deepcopy(load_record())
     arm = record["protocolSection"]["armsInterventionsModule"]["armGroups"][1]
     arm["description"] = arm["description"].replace("MMF 0.5g", "MMF 1g")
-    paths = [m.yaml_path for m in cross_check(load_study(check_registry=False), record)]
+    paths = [m.yaml_path for m in cross_check(load_study(), record)]
     assert fact_path("interventions", "id", "mycophenolate_mofetil", "dose") in paths
 
 
@@ -562,7 +562,7 @@ def test_a_damaged_record_gives_mismatches_or_a_refusal_never_a_crash(changes):
                 parent[path[-1]] = value
         except (KeyError, IndexError, TypeError):
             continue
-    study = load_study(check_registry=False)
+    study = load_study()
     try:
         mismatches = cross_check(study, record)
     except InvalidRecordError as exc:
@@ -575,7 +575,7 @@ def test_a_damaged_record_gives_mismatches_or_a_refusal_never_a_crash(changes):
 def test_a_hostile_structured_field_is_not_evaluated():
     record = copy.deepcopy(load_record())
     record["protocolSection"]["eligibilityModule"]["maximumAge"] = "9**9**9 Years"
-    mismatches = cross_check(load_study(check_registry=False), record)
+    mismatches = cross_check(load_study(), record)
     assert "population.maximum_age" in [m.yaml_path for m in mismatches]
 
 
@@ -583,7 +583,7 @@ def test_the_record_of_another_study_is_refused_not_compared():
     record = copy.deepcopy(load_record())
     record["protocolSection"]["identificationModule"]["nctId"] = "NCT01234567"
     with pytest.raises(InvalidRecordError) as caught:
-        cross_check(load_study(check_registry=False), record, source="other.json")
+        cross_check(load_study(), record, source="other.json")
     assert str(caught.value) == (
         "other.json: the record of NCT01234567; expected the record of NCT06375005, "
         "the study of study.yaml (identification.nct_id)"

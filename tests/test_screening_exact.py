@@ -19,11 +19,10 @@ import yaml
 
 from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
+from protocol.reports import format_markdown, format_text
 from protocol.screening import (
     CriterionResult,
     ScreeningResult,
-    format_markdown,
-    format_text,
     screen,
     screen_file,
 )
@@ -1430,7 +1429,6 @@ def test_the_washout_windows_come_from_the_study_screened_against(study_variant)
             "  window:\n    value: 8 week\n    provenance: registry\n    registry_field: "
             "protocolSection.eligibilityModule.eligibilityCriteria\n    quote: and mycophenolate",
         ),
-        check_registry=False,
     )
     result = screen(parse_record(copy.deepcopy(CASE_1), "x"), study=variant)
     assert next(c for c in result.criteria if c.id == "EX09").status == "fail"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from protocol.errors import ProtocolDataError, RegistryMismatchError
 from protocol.facts import Mass
+from protocol.registry_check import load_checked_study
 from protocol.study import load_study
 from protocol.units import ureg
 from tests.conftest import examples
@@ -159,8 +160,9 @@ def test_a_criterion_text_that_differs_from_the_record_is_refused(study_variant)
     path = study_variant(
         "text: Any prior history of renal crisis.", "text: Any history of renal crisis."
     )
-    with pytest.raises(RegistryMismatchError) as caught:
-        load_study(path)
+    load_study(path)  # a valid study: loading is one step
+    with pytest.raises(RegistryMismatchError) as caught:  # the cross-check another
+        load_checked_study(path)
     message = str(caught.value)
     assert "criteria[11].text (EX05)" in message
     assert "-Any prior history of renal crisis." in message  # a readable diff

@@ -211,7 +211,7 @@ def _chosen_study(args: argparse.Namespace) -> Any:
     from protocol.registry_check import cross_check
     from protocol.study import load_study
 
-    study = load_study(path, check_registry=False)
+    study = load_study(path)
     mismatches = cross_check(study)
     if mismatches:
         differing = ", ".join(m.yaml_path for m in mismatches)
@@ -231,7 +231,7 @@ def _registry_check(args: argparse.Namespace) -> int:
     study_path = args.study or STUDY_PATH
     record_path = args.record or RECORD_PATH
     try:
-        study = load_study(study_path, check_registry=False)
+        study = load_study(study_path)
         record = load_record(record_path)
         # a record of another study is refused here too (exit 2), never compared field by field
         mismatches = cross_check(study, record, source=str(record_path))
@@ -313,7 +313,8 @@ def _screen(args: argparse.Namespace) -> int:
 
     from protocol.errors import ProtocolDataError
     from protocol.participant import load_record
-    from protocol.screening import format_markdown, format_text, screen
+    from protocol.reports import format_markdown, format_text
+    from protocol.screening import screen
 
     try:
         study = _chosen_study(args)

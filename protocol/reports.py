@@ -1,0 +1,61 @@
+"""The screening report as people read it: text for the screening file, markdown for a page.
+
+Kept apart from the rules (protocol.screening), as OHDSI circe keeps its print-friendly renderer
+apart from its model: the result is data, and these functions only render it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from protocol.participant import ParticipantRecord
+    from protocol.screening import ScreeningResult
+
+VERDICT_TEXT = {
+    "eligible": "ELIGIBLE: all 37 criteria pass",
+    "not_eligible": "NOT ELIGIBLE: at least one criterion fails",
+    "incomplete": "INCOMPLETE: no criterion fails, but some cannot be decided yet",
+}
+
+
+def format_text(result: ScreeningResult, record: ParticipantRecord | None = None) -> str:
+    """The report a coordinator prints for the screening file."""
+    lines = [
+        f"NCT06375005 screening: participant {result.participant}",
+        f"Verdict: {VERDICT_TEXT[result.verdict]}",
+    ]
+    if record is not None:
+        d = record.dates
+        lines.append(
+            f"Screening {d.screening or '-'}, planned randomization "
+            f"{d.planned_randomization or '-'}"
+        )
+    lines.append("")
+    for c in result.criteria:
+        mark = {"pass": "pass   ", "fail": "FAIL   ", "unknown": "UNKNOWN"}[c.status]
+        kind = " [attested]" if c.kind == "attested" else ""
+        lines.append(f"{c.id}  {mark}  {c.reason}{kind}")
+    if result.missing:
+        lines += ["", "Missing (to complete before a verdict):"]
+        lines += [f"  - {item}" for item in result.missing]
+    failed = [c.id for c in result.criteria if c.status == "fail"]
+    if failed:
+        lines += ["", f"Failed: {', '.join(failed)}"]
+    return "\n".join(lines)
+
+
+def format_markdown(result: ScreeningResult) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        f"**Participant {result.participant}: {VERDICT_TEXT[result.verdict]}**",
+        "",
+        "| ID | Status | Reason | Kind |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {c.id} | {c.status} | {cell(c.reason)} | {c.kind} |" for c in result.criteria]
+    if result.missing:
+        lines += ["", "Missing:", ""] + [f"- {cell(item)}" for item in result.missing]
+    return "\n".join(lines)
