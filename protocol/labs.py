@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pint
 
+from protocol.errors import LabInputError
 from protocol.facts import QuantityRange, Threshold
 from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, Study, derived, load_study
@@ -35,18 +36,6 @@ BOUNDARY_TOLERANCE = 1e-9
 #: Spellings that mean different things in different labs; the analyte's quantity decides.
 #: "G/L" is grams per litre for haemoglobin and giga (10^9) per litre for a cell count.
 AMBIGUOUS_UNITS: dict[str, tuple[str, ...]] = {"G/L": ("g/L", "10^9/L")}
-
-
-class LabInputError(ValueError):
-    """A lab value, unit or companion input that cannot be checked; the message says why.
-
-    ``field`` is the participant record's field it concerns (``value``, ``unit``, ``uln``,
-    ``uln_unit``), when it concerns one.
-    """
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

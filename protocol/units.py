@@ -13,6 +13,8 @@ import re
 
 import pint
 
+from protocol.errors import InputError
+
 ureg = pint.UnitRegistry()
 
 _DEFINITIONS = """
@@ -107,7 +109,7 @@ _SCALED = re.compile(
 )
 
 
-class UnitTextError(ValueError):
+class UnitTextError(InputError):
     """Unit text that is not a unit of the book's vocabulary."""
 
 

@@ -394,6 +394,20 @@ def _calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _analyte_names() -> str:
+    """The analytes of study.yaml, as `lab` accepts them (never a second, typed list)."""
+    from protocol.errors import ProtocolDataError
+    from protocol.study import load_study
+
+    try:
+        entries = load_study().lab_analytes
+    except ProtocolDataError:  # the command that runs will report it (exit 2)
+        return "those of study.yaml"
+    return ", ".join(
+        entry.name + (" (needs --age and --sex)" if entry.computes else "") for entry in entries
+    )
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = _Parser(
         prog="trialbook",
@@ -418,8 +432,7 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         "lab",
         help="check one lab value against its protocol threshold, in any unit",
         description="Exit 0 when the value passes, 1 when it meets the exclusion, 2 on bad "
-        "input. Analytes: hemoglobin, wbc, neutrophils, platelets, alt, ast, total_bilirubin, "
-        "egfr, creatinine (needs --age and --sex), iga, igg, fvc, dlco.",
+        f"input. Analytes: {_analyte_names()}.",
         epilog="examples: trialbook lab hemoglobin 78 g/L | trialbook lab alt 95 U/L --uln 40 "
         "U/L | trialbook lab creatinine 88 umol/L --age 55 --sex female --json",
     )
