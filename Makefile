@@ -56,6 +56,8 @@ lint: $(INSTALLED)
 
 unit: $(INSTALLED)
 	$(PY) -m pytest tests --ignore=tests/built -q
+	@# the examples in the modules' docstrings run as written
+	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder
 
 nbval: $(INSTALLED)
 	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env \

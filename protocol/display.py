@@ -109,7 +109,12 @@ _CODE_WORDS = {
 
 
 def show_frequency(frequency: pint.Quantity) -> str:
-    """``1/week`` -> ``once weekly``; ``2/day`` -> ``twice daily`` (as a prescription says)."""
+    """A frequency as a prescription says it.
+
+    >>> from protocol.units import ureg
+    >>> show_frequency(ureg.Quantity("1/week")), show_frequency(ureg.Quantity("2/day"))
+    ('once weekly', 'twice daily')
+    """
     for unit, adverb in (("day", "daily"), ("week", "weekly")):
         count = frequency.to(f"1/{unit}").magnitude
         if abs(count - round(count)) < 1e-9 and round(count) in _TIMES:
@@ -119,8 +124,11 @@ def show_frequency(frequency: pint.Quantity) -> str:
 
 
 def show_code(code: str) -> str:
-    """A registry or CDISC code in words: ``ACTIVE_COMPARATOR`` -> ``Active comparator``,
-    ``EVERY WEEK`` -> ``Every week``, ``PHASE2`` -> ``Phase 2``; ``BID`` stays ``BID``."""
+    """A registry or CDISC code in words; an abbreviation stays as it is.
+
+    >>> [show_code(c) for c in ("ACTIVE_COMPARATOR", "EVERY WEEK", "PHASE2", "BID", "DRUG")]
+    ['Active comparator', 'Every week', 'Phase 2', 'BID', 'Drug']
+    """
     if code in _CODE_WORDS:
         return _CODE_WORDS[code]
     if code.startswith("PHASE") and code[5:].isdigit():

@@ -1102,6 +1102,11 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
 
 
 def _ordinal(number: int) -> str:
+    """An ordinal as English writes it.
+
+    >>> [_ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 111)]
+    ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '111th']
+    """
     suffix = (
         "th" if number % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     )

@@ -70,7 +70,13 @@ class Reference(_Model):
 
     @property
     def label(self) -> str:
-        """How the text cites it: ``Inker et al. 2021``, ``CellCept US label``."""
+        """How the text cites it.
+
+        >>> Reference(title="t", authors=["Inker, Lesley A.", "others"], year=2021).label
+        'Inker et al. 2021'
+        >>> Reference(title="t", short="CellCept US label").label
+        'CellCept US label'
+        """
         if self.short:
             return self.short
         family = [author.split(",")[0] for author in self.authors if author != "others"]
@@ -462,7 +468,11 @@ class Visit(_Model):
 
 def study_day_shift(day: int, days: int) -> int:
     """The study day ``days`` calendar days from study day ``day``; there is no day 0 (day −1 is
-    the day before randomization, day 1 the day of it)."""
+    the day before randomization, day 1 the day of it).
+
+    >>> study_day_shift(-28, 27), study_day_shift(-1, 1), study_day_shift(1, -1)
+    (-1, 1, -1)
+    """
     shifted = day + days
     if day < 0 <= shifted:
         shifted += 1

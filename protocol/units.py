@@ -51,9 +51,13 @@ DISPLAY_SYMBOLS: dict[str, str] = {
 
 
 def format_quantity(quantity: pint.Quantity, digits: int | None = None) -> str:
-    """A quantity as a clinician writes it: ``160 mg``, ``0.5 g``, ``40 mL/min/1.73 m²``.
+    """A quantity as a clinician writes it; ``digits`` rounds the magnitude, and without it an
+    integer prints without a decimal point.
 
-    ``digits`` rounds the magnitude; without it, integers print without a decimal point.
+    >>> [format_quantity(ureg.Quantity(q)) for q in ("160 mg", "0.5 g", "48 week", "1 day")]
+    ['160 mg', '0.5 g', '48 weeks', '1 day']
+    >>> format_quantity(ureg.Quantity(7.8125, "g/dL"), digits=1)
+    '7.8 g/dL'
     """
     magnitude = quantity.magnitude
     if digits is not None:
