@@ -8,6 +8,7 @@ issues log already covers names that entry; one it does not cover is *new* and s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ from protocol.study import Study, load_study, normalise_name
 from protocol.units import format_quantity
 
 Kind = Literal["redundant", "conflict", "ambiguous", "typography"]
+Severity = Literal["high", "medium", "low"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Finding:
     criteria: tuple[str, ...]
     message: str
     logged_as: tuple[str, ...] = ()
+    check: str = ""  # the LintCheck that found it
 
     @property
     def is_new(self) -> bool:
@@ -39,137 +42,182 @@ def _logged(study: Study, criteria: tuple[str, ...], words: str) -> tuple[str, .
     return tuple(found)
 
 
-def lint(study: Study | None = None) -> list[Finding]:
-    study = study or load_study()
-    findings: list[Finding] = []
+# -- the checks: each finds (criteria, message) pairs in a study ------------------------------
 
-    def add(kind: Kind, criteria: tuple[str, ...], message: str, words: str) -> None:
-        findings.append(Finding(kind, criteria, message, _logged(study, criteria, words)))
+#: (criteria, message), or (criteria, message, log words) when the words depend on the finding
+Found = Iterator[tuple[tuple[str, ...], str] | tuple[tuple[str, ...], str, str]]
 
-    # 1. identical criteria
+
+def _identical_texts(study: Study) -> Found:
     by_text: dict[str, list[str]] = {}
     for criterion in study.criteria:
         by_text.setdefault(criterion.text.strip().lower(), []).append(criterion.id)
     for ids in by_text.values():
         if len(ids) > 1:
-            add("redundant", tuple(ids), f"{' and '.join(ids)} have the same text", "same")
+            yield tuple(ids), f"{' and '.join(ids)} have the same text"
 
-    # 2. an exclusion that the inclusion range already rules out
+
+def _exclusion_implied_by_inclusion(study: Study) -> Found:
     rules = study.criterion_rules
     maximum = rules.disease_duration_maximum.value
     exclusion = rules.disease_duration_exclusion.value
     if maximum.to("month") < exclusion.to("month"):
-        add(
-            "redundant",
+        yield (
             ("EX02", "IN04"),
             f"EX02 (disease duration > {format_quantity(exclusion)}) can never exclude a "
             f"participant who meets IN04 (<= {format_quantity(maximum)})",
-            "implied|redundant",
         )
 
-    # 3. inclusion and exclusion decided by the same rule (complements)
-    add(
-        "redundant",
+
+def _complementary_criteria(study: Study) -> Found:
+    yield (
         ("EX01", "IN03"),
         "EX01 (limited scleroderma) is the complement of IN03 (diffuse by LeRoy): both are "
         "decided by the same LeRoy subset",
-        "complement|repeats",
     )
 
-    # 4. a prohibited medicine that the protocol itself gives
+
+def _prohibited_study_drug(study: Study) -> Found:
     interventions = {normalise_name(i.name.value): i for i in study.interventions}
     for group in study.medication_classes:
         for drug in group.drugs:
             intervention = interventions.get(normalise_name(drug.name))
             if intervention is not None and group.window is not None:
-                add(
-                    "conflict",
+                yield (
                     (group.criterion,),
                     f"{group.criterion} prohibits {drug.name} within {group.window.value} before "
                     f"randomization, yet it is the {intervention.role} therapy of "
                     f"{_arms_with(study, intervention.id)}",
-                    "background",
                 )
 
-    # 5. one criterion that states two windows
+
+def _two_windows(study: Study) -> Found:
     for criterion in study.criteria:
         windows = re.findall(r"within \d+ \w+ within \d+ \w+", criterion.text)
         if windows:
-            add(
-                "ambiguous",
+            yield (
                 (criterion.id,),
                 f"{criterion.id} states two windows for one exposure: '{windows[0]}'",
-                "two",
             )
 
-    # 6. windows counted from different anchors, one undefined
-    anchors = {}
+
+ANCHOR_PHRASES = (
+    "prior to randomization",
+    "of screening",
+    "prior to screening",
+    "of entry into this study",
+)
+
+
+def _undefined_anchor(study: Study) -> Found:
+    anchors: dict[str, list[str]] = {}
     for criterion in study.criteria:
-        for phrase in (
-            "prior to randomization",
-            "of screening",
-            "prior to screening",
-            "of entry into this study",
-        ):
+        for phrase in ANCHOR_PHRASES:
             if phrase in criterion.text:
                 anchors.setdefault(phrase, []).append(criterion.id)
     if "of entry into this study" in anchors:
         ids = tuple(anchors["of entry into this study"])
-        add(
-            "ambiguous",
+        yield (
             ids,
             f"{', '.join(ids)} counts from 'entry into this study', which the record does not "
             f"define; other windows count from randomization or screening",
-            "entry",
         )
 
-    # 7. open lists ("including ...")
+
+def _open_lists(study: Study) -> Found:
     for criterion in study.criteria:
         if re.search(r"\bincluding\b", criterion.text) and criterion.text.startswith("Use of"):
-            add(
-                "ambiguous",
+            yield (
                 (criterion.id,),
                 f"{criterion.id} lists its drugs after 'including': the list is open",
-                "open",
             )
 
-    # 8. the study drug is not excluded by name, while drugs of a lifetime class are
+
+def _study_drug_not_named(study: Study) -> Found:
+    interventions = {normalise_name(i.name.value) for i in study.interventions}
     lifetime = [g for g in study.medication_classes if g.rule == "lifetime"]
     for group in study.medication_classes:
         for drug in group.drugs:
             if normalise_name(drug.name) in interventions and not drug.named_in_record:
                 for other in lifetime[:1]:
                     named = ", ".join(d.name for d in other.drugs if d.named_in_record)
-                    add(
-                        "ambiguous",
+                    yield (
                         tuple(sorted({group.criterion, other.criterion})),
                         f"{drug.name} (a study drug) is not excluded by name, while {named} "
                         f"are excluded for life ({other.criterion})",
-                        drug.name,
+                        drug.name,  # the log entry names the drug
                     )
 
-    # 9. exclusions that overlap: the same condition decided by two criteria
-    overlaps = {
-        "pregnan": "both concern pregnancy: a positive test fails both",
-        "tuberculosis|mycobacterial": "both exclude active mycobacterial (TB) infection",
-        "hepatitis|viral": "both exclude active viral infection (hepatitis B or C)",
-    }
-    for pattern, why in overlaps.items():
+
+OVERLAPS = {
+    "pregnan": "both concern pregnancy: a positive test fails both",
+    "tuberculosis|mycobacterial": "both exclude active mycobacterial (TB) infection",
+    "hepatitis|viral": "both exclude active viral infection (hepatitis B or C)",
+}
+
+
+def _overlapping_exclusions(study: Study) -> Found:
+    for pattern, why in OVERLAPS.items():
         words = pattern.split("|")
         ids = tuple(c.id for c in study.criteria if any(w in c.text.lower() for w in words))
         if len(ids) > 1:
-            add("redundant", ids, f"{' and '.join(ids)} {why}", "overlap")
+            yield ids, f"{' and '.join(ids)} {why}"
 
-    # 10. typography: a missing space after a comma
+
+def _comma_without_space(study: Study) -> Found:
     for criterion in study.criteria:
-        if re.search(r"[a-z],[a-zA-Z]", criterion.text):
-            add(
-                "typography",
+        found = re.search(r"[a-z]+,[a-zA-Z]+", criterion.text)
+        if found:
+            yield (
                 (criterion.id,),
-                f"{criterion.id} has a comma without a following space "
-                f"('{re.search(r'[a-z]+,[a-zA-Z]+', criterion.text).group(0)}')",
-                "typograph",
+                f"{criterion.id} has a comma without a following space ('{found.group(0)}')",
             )
+
+
+@dataclass(frozen=True)
+class LintCheck:
+    """One named check: what it finds, how serious that is, and the words by which the issues
+    log's entry covering a finding is recognised (``|`` separates alternatives)."""
+
+    name: str
+    kind: Kind
+    severity: Severity
+    log_words: str
+    find: Callable[[Study], Found]
+
+
+LINT_CHECKS: tuple[LintCheck, ...] = (
+    LintCheck("identical-texts", "redundant", "low", "same", _identical_texts),
+    LintCheck(
+        "exclusion-implied-by-inclusion",
+        "redundant",
+        "low",
+        "implied|redundant",
+        _exclusion_implied_by_inclusion,
+    ),
+    LintCheck(
+        "complementary-criteria", "redundant", "low", "complement|repeats", _complementary_criteria
+    ),
+    LintCheck("prohibited-study-drug", "conflict", "high", "background", _prohibited_study_drug),
+    LintCheck("two-windows", "ambiguous", "medium", "two", _two_windows),
+    LintCheck("undefined-anchor", "ambiguous", "medium", "entry", _undefined_anchor),
+    LintCheck("open-lists", "ambiguous", "medium", "open", _open_lists),
+    LintCheck("study-drug-not-named", "ambiguous", "medium", "", _study_drug_not_named),
+    LintCheck("overlapping-exclusions", "redundant", "low", "overlap", _overlapping_exclusions),
+    LintCheck("comma-without-space", "typography", "low", "typograph", _comma_without_space),
+)
+
+
+def lint(study: Study | None = None) -> list[Finding]:
+    """Every finding of every check, in the order of LINT_CHECKS."""
+    study = study or load_study()
+    findings = []
+    for check in LINT_CHECKS:
+        for found in check.find(study):
+            criteria, message = found[0], found[1]
+            words = found[2] if len(found) > 2 else check.log_words
+            logged = _logged(study, criteria, words)
+            findings.append(Finding(check.kind, criteria, message, logged, check.name))
     return findings
 
 
