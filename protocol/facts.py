@@ -32,6 +32,10 @@ T = TypeVar("T")
 
 Provenance = Literal["registry", "label", "literature", "assumption"]
 
+#: A criterion's, a lab value's or a washout entry's status: one type for every rule.
+Status = Literal["pass", "fail", "unknown"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "unknown")
+
 PROVENANCE_LABELS: dict[str, str] = {
     "registry": "registry record",
     "label": "product label",

@@ -22,12 +22,11 @@ from typing import Any, Literal
 import pint
 
 from protocol.errors import LabInputError
-from protocol.facts import QuantityRange, Threshold
+from protocol.facts import QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, Study, derived, load_study
 from protocol.units import add_molar_mass_context, format_unit, read_unit, ureg
 
-Status = Literal["pass", "fail", "unknown"]
 Sex = Literal["female", "male"]
 
 #: Relative distance from a threshold within which a converted value counts as *at* it.

@@ -31,6 +31,7 @@ from protocol.classification import (
     mrss_total,
 )
 from protocol.errors import ProtocolDataError
+from protocol.facts import STATUSES, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.labs import (
     LabInputError,
@@ -51,8 +52,6 @@ from protocol.washout import (
     window_start,
 )
 
-Status = Literal["pass", "fail", "unknown"]
-STATUSES = ("pass", "fail", "unknown")
 Verdict = Literal["eligible", "not_eligible", "incomplete"]
 Kind = Literal["computed", "attested"]
 
@@ -64,7 +63,7 @@ EX24_ANALYTES = ("hemoglobin", "wbc", "neutrophils", "platelets", "alt", "ast", 
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckResult:
     status: Status
     reason: str
     missing: tuple[str, ...] = ()
@@ -104,30 +103,30 @@ class ScreeningResult:
         }
 
 
-def _combine(outcomes: list[Outcome], none_reason: str = "") -> Outcome:
+def _combine(outcomes: list[CheckResult], none_reason: str = "") -> CheckResult:
     """Fail if any part fails, unknown if any is unknown, else pass."""
     if not outcomes:
-        return Outcome("pass", none_reason)
+        return CheckResult("pass", none_reason)
     missing = tuple(m for o in outcomes for m in o.missing)
     for status in ("fail", "unknown"):
         chosen = [o for o in outcomes if o.status == status]
         if chosen:
-            return Outcome(status, "; ".join(o.reason for o in chosen), missing)
-    return Outcome("pass", "; ".join(o.reason for o in outcomes), missing)
+            return CheckResult(status, "; ".join(o.reason for o in chosen), missing)
+    return CheckResult("pass", "; ".join(o.reason for o in outcomes), missing)
 
 
-def _missing(reason: str, *fields: str) -> Outcome:
-    return Outcome("unknown", reason, tuple(fields))
+def _missing(reason: str, *fields: str) -> CheckResult:
+    return CheckResult("unknown", reason, tuple(fields))
 
 
-def _flag(value: bool | None, field_name: str, if_true: str, if_false: str) -> Outcome:
+def _flag(value: bool | None, field_name: str, if_true: str, if_false: str) -> CheckResult:
     """An exclusion recorded as yes/no: yes fails, no passes, absent is unknown."""
     if value is None:
         return _missing(f"{field_name} is not recorded", field_name)
-    return Outcome("fail", if_true) if value else Outcome("pass", if_false)
+    return CheckResult("fail", if_true) if value else CheckResult("pass", if_false)
 
 
-def _decided(outcomes: list[Outcome], unknown_reason: str, *missing: str) -> Outcome:
+def _decided(outcomes: list[CheckResult], unknown_reason: str, *missing: str) -> CheckResult:
     """One status when every possible completion of the missing data gives it; else unknown.
 
     ``outcomes`` are the results of the rule under each completion worth trying (the ends of a
@@ -137,7 +136,7 @@ def _decided(outcomes: list[Outcome], unknown_reason: str, *missing: str) -> Out
     if len(statuses) == 1 and "unknown" not in statuses:
         return outcomes[0]
     inner = tuple(m for o in outcomes for m in o.missing)
-    return Outcome("unknown", unknown_reason, (*missing, *inner))
+    return CheckResult("unknown", unknown_reason, (*missing, *inner))
 
 
 class _Context:
@@ -154,7 +153,7 @@ class _Context:
     def __init__(self, record: ParticipantRecord, study: Study):
         self.record = record
         self.study = study
-        self._lab_results: dict[str, Outcome] = {}
+        self._lab_results: dict[str, CheckResult] = {}
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
         self.errors: list[str] = []
         self.screening_range, self.randomization_range = self._date_ranges()
@@ -220,12 +219,12 @@ class _Context:
         )
 
     # -- laboratory values ------------------------------------------------------------------
-    def lab(self, name: str) -> Outcome:
+    def lab(self, name: str) -> CheckResult:
         if name not in self._lab_results:
             self._lab_results[name] = self._check_lab(name)
         return self._lab_results[name]
 
-    def _check_lab(self, name: str) -> Outcome:
+    def _check_lab(self, name: str) -> CheckResult:
         value = getattr(self.record.labs, name)
         if value is None:
             return _missing(unknown_result(name, study=self.study).reason, f"labs.{name}")
@@ -270,23 +269,23 @@ class _Context:
             return _missing(unknown_reason, *missing)
         decided = _decided(outcomes, unknown_reason, *missing)
         if decided.status != "unknown" and missing:
-            return Outcome(
+            return CheckResult(
                 decided.status,
                 decided.reason + " (the same for every age and sex the record allows)",
             )
         return decided
 
-    def _lab_checked(self, name: str, value: Any, extra: dict[str, Any]) -> Outcome:
+    def _lab_checked(self, name: str, value: Any, extra: dict[str, Any]) -> CheckResult:
         try:
             if "uln" in extra and extra["uln"] is None:  # the value can still be refused
                 check_value(name, value.value, value.unit, self.study)
-                return Outcome("unknown", "")
+                return CheckResult("unknown", "")
             result: LabResult = check_lab(name, value.value, value.unit, **extra, study=self.study)
         except LabInputError as exc:
             field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
             self.errors.append(f"{field}: {exc}")
             return _missing(str(exc), f"labs.{name}")
-        return Outcome(result.status, result.reason)
+        return CheckResult(result.status, result.reason)
 
     # -- the washout windows ----------------------------------------------------------------
     def washout_at(self, screening: date, randomization: date) -> list[EntryResult]:
@@ -336,7 +335,7 @@ class _Context:
                 pairs.append((s, r))
         return pairs
 
-    def washout_outcome(self, criterion: str) -> Outcome:
+    def washout_outcome(self, criterion: str) -> CheckResult:
         is_event_criterion = criterion in EVENT_CRITERIA
         history = self.record.events if is_event_criterion else self.record.medications
         history_field = "events" if is_event_criterion else "medications"
@@ -369,12 +368,12 @@ class _Context:
         )
         if missing and decided.status != "unknown":
             dates = " and ".join(m.removeprefix("dates.").replace("_", " ") for m in missing)
-            return Outcome(decided.status, f"{decided.reason} (for any {dates} date)")
+            return CheckResult(decided.status, f"{decided.reason} (for any {dates} date)")
         return decided
 
     def _washout_outcome_at(
         self, criterion: str, screening: date, randomization: date, history_field: str
-    ) -> Outcome:
+    ) -> CheckResult:
         mine = [
             e
             for e in self.washout_at(screening, randomization)
@@ -387,7 +386,7 @@ class _Context:
             )
         ]
         outcomes = [
-            Outcome(
+            CheckResult(
                 e.status,
                 e.reason,
                 (f"{e.entry} ({e.name}): investigator to confirm",)
@@ -402,14 +401,16 @@ class _Context:
 # -- the checks, one per criterion ---------------------------------------------------------
 
 
-def in01_age(ctx: _Context) -> Outcome:
+def in01_age(ctx: _Context) -> CheckResult:
     population = ctx.study.population
     low = int(population.minimum_age.value.to("year").magnitude)
     high = int(population.maximum_age.value.to("year").magnitude)
     youngest, oldest = ctx.age_range()
     if youngest == oldest:
         verdict = "pass" if low <= youngest <= high else "fail"
-        return Outcome(verdict, f"age {youngest} years at screening; {low}-{high} required (PI09)")
+        return CheckResult(
+            verdict, f"age {youngest} years at screening; {low}-{high} required (PI09)"
+        )
     missing = [
         f
         for f, v in (("dates.birth", ctx.record.dates.birth), ("dates.screening", ctx.screening))
@@ -417,20 +418,20 @@ def in01_age(ctx: _Context) -> Outcome:
     ]
     span = f"age {youngest} to {oldest} years at screening (not all dates recorded)"
     if oldest < low or youngest > high:
-        return Outcome("fail", f"{span}: outside {low}-{high} whatever the dates (PI09)")
+        return CheckResult("fail", f"{span}: outside {low}-{high} whatever the dates (PI09)")
     if low <= youngest and oldest <= high:
-        return Outcome("pass", f"{span}: within {low}-{high} whatever the dates (PI09)")
+        return CheckResult("pass", f"{span}: within {low}-{high} whatever the dates (PI09)")
     return _missing(f"{span}; {low}-{high} required", *missing)
 
 
-def in02_acr_eular(ctx: _Context) -> Outcome:
+def in02_acr_eular(ctx: _Context) -> CheckResult:
     minimum = ctx.study.criterion_rules.acr_eular_minimum.value
     score = acr_eular_range(ctx.record.ssc.acr_eular, ctx.study)
     scored = ", ".join(f"{name.split(' (')[0]} {p}" for name, p in score.points if p)
     if score.applicable is False:
-        return Outcome("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient")
+        return CheckResult("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient")
     if score.highest < minimum:
-        return Outcome(
+        return CheckResult(
             "fail",
             f"ACR/EULAR 2013 total {score.lowest} < {minimum} ({scored or 'no item met'})"
             if score.lowest == score.highest
@@ -438,7 +439,7 @@ def in02_acr_eular(ctx: _Context) -> Outcome:
             f"unrecorded item were met ({scored or 'no item met'})",
         )
     if score.lowest >= minimum and score.applicable:
-        return Outcome(
+        return CheckResult(
             "pass",
             f"ACR/EULAR 2013 total {'' if score.lowest == score.highest else 'at least '}"
             f"{score.lowest} >= {minimum} ({scored})",
@@ -456,7 +457,7 @@ def in02_acr_eular(ctx: _Context) -> Outcome:
     )
 
 
-def _leroy(ctx: _Context, want: str) -> Outcome:
+def _leroy(ctx: _Context, want: str) -> CheckResult:
     subset = leroy_subset(ctx.record.ssc, ctx.study)
     possible = leroy_possible_subsets(ctx.record.ssc, ctx.study)
     if subset.subset is not None:
@@ -468,17 +469,17 @@ def _leroy(ctx: _Context, want: str) -> Outcome:
     # IN03 wants the diffuse subset (pass when it is certain); EX01 excludes the limited one.
     certain, ruled_out = ("pass", "fail") if want == "diffuse" else ("fail", "pass")
     if possible == {want}:
-        return Outcome(certain, text)
+        return CheckResult(certain, text)
     if want not in possible:
-        return Outcome(ruled_out, text)
+        return CheckResult(ruled_out, text)
     return _missing(f"LeRoy subset unknown: {subset.reason}", *subset.missing)
 
 
-def in03_diffuse(ctx: _Context) -> Outcome:
+def in03_diffuse(ctx: _Context) -> CheckResult:
     return _leroy(ctx, "diffuse")
 
 
-def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") -> Outcome:
+def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") -> CheckResult:
     """Eligible up to the limit (IN04: at most 18 months; EX02 excludes more than 3 years);
     ``reading`` names the protocol issue behind a boundary the record leaves open."""
     first = ctx.record.ssc.first_non_raynaud_manifestation
@@ -490,7 +491,7 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
         text = f"disease duration {duration} at screening (from {first}); limit {months} months"
         if reading:
             text += f" ({reading})"
-        return Outcome("pass" if ctx.screening <= boundary else "fail", text)
+        return CheckResult("pass" if ctx.screening <= boundary else "fail", text)
     missing = [
         f
         for f, v in (
@@ -506,13 +507,13 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
     shortest_over = first is not None and low_s > first + relativedelta(months=months)
     what = f"limit {months} months; not all dates recorded"
     if longest_within:
-        return Outcome(
+        return CheckResult(
             "pass",
             f"disease duration at most {calendar_duration(earliest_first, high_s)} whatever "
             f"the dates; {what}",
         )
     if shortest_over:
-        return Outcome(
+        return CheckResult(
             "fail",
             f"disease duration at least {calendar_duration(first, low_s)} whatever the dates; "
             f"{what}",
@@ -523,24 +524,24 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
     )
 
 
-def in04_duration(ctx: _Context) -> Outcome:
+def in04_duration(ctx: _Context) -> CheckResult:
     return _disease_duration(
         ctx, ctx.study.criterion_rules.disease_duration_maximum.value, reading="PI10"
     )
 
 
-def in05_mrss(ctx: _Context) -> Outcome:
+def in05_mrss(ctx: _Context) -> CheckResult:
     minimum = ctx.study.criterion_rules.mrss_minimum.value
     score = mrss_total(ctx.record.ssc.mrss)
     if score.total is not None:
         verdict = "pass" if score.total >= minimum else "fail"
         relation = ">=" if verdict == "pass" else "<"
-        return Outcome(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
+        return CheckResult(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
     lowest, highest = mrss_range(ctx.record.ssc.mrss)
     if lowest >= minimum:
-        return Outcome("pass", f"mRSS at least {lowest} (the graded areas) >= {minimum}")
+        return CheckResult("pass", f"mRSS at least {lowest} (the graded areas) >= {minimum}")
     if highest < minimum:
-        return Outcome("fail", f"mRSS at most {highest} (every ungraded area at 3) < {minimum}")
+        return CheckResult("fail", f"mRSS at most {highest} (every ungraded area at 3) < {minimum}")
     return _missing(f"the mRSS is incomplete ({lowest} to {highest})", *score.missing)
 
 
@@ -563,17 +564,17 @@ def _missing_wocbp_fields(ctx: _Context) -> list[str]:
     return fields
 
 
-def in06_pregnancy_test(ctx: _Context) -> Outcome:
+def in06_pregnancy_test(ctx: _Context) -> CheckResult:
     wocbp = _childbearing_potential(ctx)
     if wocbp is False:
-        return Outcome("pass", "not a woman of childbearing potential: no test required")
+        return CheckResult("pass", "not a woman of childbearing potential: no test required")
     test = ctx.record.pregnancy_test
     # the test decides for a woman of childbearing potential; if the record leaves open whether
     # she is one, a decided test result holds either way (not one: the test is not needed)
     if test is not None and test.result == "positive":
-        return Outcome("fail", f"pregnancy test positive ({test.sample}, {test.date})")
+        return CheckResult("fail", f"pregnancy test positive ({test.sample}, {test.date})")
     if test is not None and test.sample == "serum" and test.date == ctx.screening:
-        return Outcome("pass", f"serum pregnancy test negative on {test.date} (screening)")
+        return CheckResult("pass", f"serum pregnancy test negative on {test.date} (screening)")
     unknown_wocbp = _missing_wocbp_fields(ctx) if wocbp is None else []
     if test is None:
         return _missing("no pregnancy test recorded", "pregnancy_test", *unknown_wocbp)
@@ -598,7 +599,7 @@ def in06_pregnancy_test(ctx: _Context) -> Outcome:
     )
 
 
-def _attested_check(ctx: _Context, criterion: str) -> Outcome:
+def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
     attestation = getattr(ctx.record.attestations, criterion)
     if attestation is None:
         return _missing(
@@ -610,30 +611,30 @@ def _attested_check(ctx: _Context, criterion: str) -> Outcome:
     else:
         verdict = "fail" if inclusion else "pass"
     said = "applies" if attestation.applies else "does not apply"
-    return Outcome(verdict, f"the investigator attests on {attestation.date} that it {said}")
+    return CheckResult(verdict, f"the investigator attests on {attestation.date} that it {said}")
 
 
-def _attested(criterion: str) -> Callable[[_Context], Outcome]:
+def _attested(criterion: str) -> Callable[[_Context], CheckResult]:
     return _bound(_attested_check, criterion, "attested")  # pragma: no mutate (import time)
 
 
-def in07_consent(ctx: _Context) -> Outcome:
+def in07_consent(ctx: _Context) -> CheckResult:
     attested = _attested("IN07")(ctx)
     consent = ctx.record.dates.consent
     if consent is None:
         return _combine([attested, _missing("no consent date", "dates.consent")])
-    return _combine([attested, Outcome("pass", f"consent signed on {consent}")])
+    return _combine([attested, CheckResult("pass", f"consent signed on {consent}")])
 
 
-def ex01_limited(ctx: _Context) -> Outcome:
+def ex01_limited(ctx: _Context) -> CheckResult:
     return _leroy(ctx, "limited")
 
 
-def ex02_duration(ctx: _Context) -> Outcome:
+def ex02_duration(ctx: _Context) -> CheckResult:
     return _disease_duration(ctx, ctx.study.criterion_rules.disease_duration_exclusion.value)
 
 
-def ex03_rheumatic(ctx: _Context) -> Outcome:
+def ex03_rheumatic(ctx: _Context) -> CheckResult:
     return _flag(
         ctx.record.history.other_rheumatic_autoimmune_disease,
         "history.other_rheumatic_autoimmune_disease",
@@ -642,7 +643,7 @@ def ex03_rheumatic(ctx: _Context) -> Outcome:
     )
 
 
-def ex04_environmental(ctx: _Context) -> Outcome:
+def ex04_environmental(ctx: _Context) -> CheckResult:
     return _flag(
         ctx.record.history.environmental_ssc_like_illness,
         "history.environmental_ssc_like_illness",
@@ -651,7 +652,7 @@ def ex04_environmental(ctx: _Context) -> Outcome:
     )
 
 
-def ex05_renal_crisis(ctx: _Context) -> Outcome:
+def ex05_renal_crisis(ctx: _Context) -> CheckResult:
     return _flag(
         ctx.record.history.renal_crisis,
         "history.renal_crisis",
@@ -660,17 +661,17 @@ def ex05_renal_crisis(ctx: _Context) -> Outcome:
     )
 
 
-def ex06_pah(ctx: _Context) -> Outcome:
+def ex06_pah(ctx: _Context) -> CheckResult:
     risk = ctx.record.pah_risk
     if risk is None:
         return _missing("the PAH risk category is not recorded", "pah_risk")
     excluded = ctx.study.criterion_rules.pah_excluded_risk.value
     if risk in excluded:
-        return Outcome("fail", f"PAH risk: {risk}")
-    return Outcome("pass", f"PAH risk: {risk}")
+        return CheckResult("fail", f"PAH risk: {risk}")
+    return CheckResult("pass", f"PAH risk: {risk}")
 
 
-def ex07_pulmonary(ctx: _Context) -> Outcome:
+def ex07_pulmonary(ctx: _Context) -> CheckResult:
     pulmonary = ctx.record.pulmonary
     parts = []
     for name in ("fvc", "dlco"):
@@ -684,7 +685,7 @@ def ex07_pulmonary(ctx: _Context) -> Outcome:
         except LabInputError as exc:
             ctx.errors.append(f"pulmonary.{attribute}: {exc}")
             continue
-        parts.append(Outcome(result.status, result.reason))
+        parts.append(CheckResult(result.status, result.reason))
     parts.append(
         _flag(
             pulmonary.oxygen_therapy,
@@ -696,7 +697,7 @@ def ex07_pulmonary(ctx: _Context) -> Outcome:
     return _combine(parts)
 
 
-def ex20_infection(ctx: _Context) -> Outcome:
+def ex20_infection(ctx: _Context) -> CheckResult:
     active = _flag(
         ctx.record.infection_screening.active_infection,
         "infection_screening.active_infection",
@@ -706,7 +707,7 @@ def ex20_infection(ctx: _Context) -> Outcome:
     return _combine([active, ctx.washout_outcome("EX20")])
 
 
-def _infection_check(ctx: _Context, field_name: str) -> Outcome:
+def _infection_check(ctx: _Context, field_name: str) -> CheckResult:
     parts = []
     for name in field_name.split(","):
         excluded = _INFECTION_EXCLUDED[name]
@@ -716,7 +717,7 @@ def _infection_check(ctx: _Context, field_name: str) -> Outcome:
             parts.append(_missing(f"{name.replace('_', ' ')} not recorded", path))
         else:
             status: Status = "fail" if value in excluded else "pass"
-            parts.append(Outcome(status, f"{name.replace('_', ' ')}: {value}"))
+            parts.append(CheckResult(status, f"{name.replace('_', ' ')}: {value}"))
     return _combine(parts)
 
 
@@ -729,11 +730,11 @@ _INFECTION_EXCLUDED = {
 }
 
 
-def _infection_result(field_name: str) -> Callable[[_Context], Outcome]:
+def _infection_result(field_name: str) -> Callable[[_Context], CheckResult]:
     return _bound(_infection_check, field_name, "infection_result")  # pragma: no mutate
 
 
-def ex21_immunodeficiency(ctx: _Context) -> Outcome:
+def ex21_immunodeficiency(ctx: _Context) -> CheckResult:
     return _flag(
         ctx.record.history.immunodeficiency,
         "history.immunodeficiency",
@@ -742,11 +743,11 @@ def ex21_immunodeficiency(ctx: _Context) -> Outcome:
     )
 
 
-def ex22_immunoglobulins(ctx: _Context) -> Outcome:
+def ex22_immunoglobulins(ctx: _Context) -> CheckResult:
     return _combine([ctx.lab("iga"), ctx.lab("igg")])
 
 
-def ex24_labs(ctx: _Context) -> Outcome:
+def ex24_labs(ctx: _Context) -> CheckResult:
     parts = [ctx.lab(name) for name in EX24_ANALYTES]
     if ctx.record.labs.egfr is not None:
         parts.append(ctx.lab("egfr"))
@@ -757,7 +758,7 @@ def ex24_labs(ctx: _Context) -> Outcome:
     return _combine(parts)
 
 
-def ex25_malignancy(ctx: _Context) -> Outcome:
+def ex25_malignancy(ctx: _Context) -> CheckResult:
     malignancies = ctx.record.history.malignancies
     if malignancies is None:
         return _missing("the malignancy history is not recorded", "history.malignancies")
@@ -770,7 +771,7 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
     for index, malignancy in enumerate(malignancies):
         name = f"{malignancy.type}"
         if malignancy.excepted_type:
-            parts.append(Outcome("pass", f"{name}: an excepted local skin or cervical cancer"))
+            parts.append(CheckResult("pass", f"{name}: an excepted local skin or cervical cancer"))
         elif malignancy.date is None:
             parts.append(_missing(f"{name}: no date", f"history.malignancies[{index}].date"))
         elif malignancy.date >= narrowest:
@@ -780,14 +781,14 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
             boundary = exact and malignancy.date == narrowest
             on_boundary = " (exactly on its first day, which is within, PI20)" if boundary else ""
             parts.append(
-                Outcome(
+                CheckResult(
                     "fail",
                     f"{name} on {malignancy.date}, within {window} before screening ({within})"
                     f"{on_boundary}: excluded (EX25)",
                 )
             )
         elif malignancy.date < widest:
-            parts.append(Outcome("pass", f"{name} on {malignancy.date}, before {widest}"))
+            parts.append(CheckResult("pass", f"{name} on {malignancy.date}, before {widest}"))
         else:
             parts.append(
                 _missing(
@@ -799,29 +800,29 @@ def ex25_malignancy(ctx: _Context) -> Outcome:
     return _combine(parts, "no malignancy recorded")
 
 
-def ex27_pregnancy(ctx: _Context) -> Outcome:
+def ex27_pregnancy(ctx: _Context) -> CheckResult:
     """Pregnant, or breastfeeding, or of childbearing potential and unwilling to use
     contraception: any one known fails, whatever else is unrecorded (Kleene's "or")."""
     record = ctx.record
     if record.sex == "male":
-        return Outcome("pass", "not applicable to men")
+        return CheckResult("pass", "not applicable to men")
     test = record.pregnancy_test
     if test is not None and test.result == "positive":
-        return Outcome("fail", f"pregnant (pregnancy test positive, {test.date})")
+        return CheckResult("fail", f"pregnant (pregnancy test positive, {test.date})")
     if record.breastfeeding:
-        return Outcome("fail", "breastfeeding")
+        return CheckResult("fail", "breastfeeding")
     wocbp = _childbearing_potential(ctx)
     if wocbp and record.contraception_agreed is False:
-        return Outcome("fail", "not willing to use adequate contraception")
+        return CheckResult("fail", "not willing to use adequate contraception")
     # Breastfeeding has failed above; here it is false, or not recorded.
     if record.breastfeeding is False:
-        parts = [Outcome("pass", "not breastfeeding")]
+        parts = [CheckResult("pass", "not breastfeeding")]
     elif record.sex == "female":
         parts = [_missing("breastfeeding is not recorded", "breastfeeding")]
     else:
         parts = [_missing("sex and breastfeeding are not recorded", "sex", "breastfeeding")]
     if wocbp is False:
-        parts.append(Outcome("pass", "not of childbearing potential"))
+        parts.append(CheckResult("pass", "not of childbearing potential"))
     else:
         if test is None:
             parts.append(
@@ -832,7 +833,7 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
                 )
             )
         else:
-            parts.append(Outcome("pass", f"pregnancy test {test.result}"))
+            parts.append(CheckResult("pass", f"pregnancy test {test.result}"))
         if record.contraception_agreed is None:
             parts.append(
                 _missing(
@@ -850,11 +851,11 @@ def ex27_pregnancy(ctx: _Context) -> Outcome:
                 )
             )
         else:
-            parts.append(Outcome("pass", "willing to use adequate contraception"))
+            parts.append(CheckResult("pass", "willing to use adequate contraception"))
     return _combine(parts)
 
 
-def ex28_allergy(ctx: _Context) -> Outcome:
+def ex28_allergy(ctx: _Context) -> CheckResult:
     return _flag(
         ctx.record.history.antibody_allergy,
         "history.antibody_allergy",
@@ -864,19 +865,15 @@ def ex28_allergy(ctx: _Context) -> Outcome:
 
 
 def _bound(
-    check: Callable[..., Outcome], argument: str, name: str
-) -> Callable[[_Context], Outcome]:
-    """``check`` with its argument bound, named for the traceability appendix.
+    check: Callable[..., CheckResult], argument: str, name: str
+) -> Callable[[_Context], CheckResult]:
+    """``check`` with its argument bound (its ``Check`` names it ``name[argument]``).
 
     A partial, not a closure: the check stays a module-level function, so mutation testing
     (which swaps a function's body when it is called) reaches it. This runs when the module is
-    imported, before a mutant can be switched on, so it is not mutated; the traceability test
-    checks the names.
+    imported, before a mutant can be switched on, so it is not mutated.
     """
-    bound = functools.partial(check, **{_FIRST_ARGUMENT[name]: argument})  # pragma: no mutate
-    bound.__module__ = __name__  # pragma: no mutate
-    bound.__name__ = bound.__qualname__ = f"{name}[{argument}]"  # pragma: no mutate
-    return bound  # type: ignore[return-value]
+    return functools.partial(check, **{_FIRST_ARGUMENT[name]: argument})  # pragma: no mutate
 
 
 _FIRST_ARGUMENT = {
@@ -886,7 +883,7 @@ _FIRST_ARGUMENT = {
 }
 
 
-def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
+def _washout_check(criterion: str) -> Callable[[_Context], CheckResult]:
     return _bound(_Context.washout_outcome, criterion, "washout_outcome")  # pragma: no mutate
 
 
@@ -894,11 +891,28 @@ def _washout_check(criterion: str) -> Callable[[_Context], Outcome]:
 class Check:
     """One criterion's executable rule and its description for people, in one object."""
 
-    run: Callable[[_Context], Outcome]
+    run: Callable[[_Context], CheckResult]
     kind: Kind
     anchor: str | None  # the record date the criterion is anchored to
     how: str  # how it is checked and where its boundary lies; {names} come from study.yaml
 
+    @property
+    def name(self) -> str:
+        """The rule's name for the traceability appendix: its function, and for a shared rule
+        the argument it is bound to (``protocol.screening.washout_outcome[EX09]``)."""
+        if isinstance(self.run, functools.partial):
+            label = _BOUND_LABELS[self.run.func]
+            (argument,) = self.run.keywords.values()
+            return f"{__name__}.{label}[{argument}]"
+        return f"{self.run.__module__}.{self.run.__qualname__}"
+
+
+#: The shared rules, by the name their bound checks carry.
+_BOUND_LABELS: dict[Callable[..., CheckResult], str] = {
+    _attested_check: "attested",
+    _infection_check: "infection_result",
+    _Context.washout_outcome: "washout_outcome",
+}
 
 _WASHOUT_HOW = (
     "by the washout calculator from the medications and events lists ({windows}); a last dose "

@@ -64,12 +64,11 @@ def rules(study: Study | None = None) -> list[Rule]:
     study = study or load_study()
     found = []
     for criterion in study.criteria:
-        run = CHECKS[criterion.id].run
         found.append(
             Rule(
                 f"criteria.{criterion.id}",
                 f"{criterion.category} criterion",
-                f"{run.__module__}.{run.__qualname__}",
+                CHECKS[criterion.id].name,
                 criterion.id,
             )
         )

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import ProtocolDataError
-from protocol.facts import Window
+from protocol.facts import Status, Window
 from protocol.inputs import StrictDate, read_decimal
 from protocol.participant import EventEntry, MedicationEntry
 from protocol.study import (
@@ -42,8 +42,6 @@ from protocol.study import (
     normalise_name,
 )
 from protocol.units import format_quantity, read_unit
-
-Status = Literal["pass", "fail", "unknown"]
 
 #: The frequencies people write: (administrations on each dosing day, days from one dosing day
 #: to the next; None for a single dose). EX11 reads a non-daily dose as its dose-day amount (PI26).

@@ -1110,10 +1110,10 @@ def test_disease_duration_ranges_that_end_exactly_on_a_limit():
 
 
 def test_a_status_other_than_pass_fail_or_unknown_cannot_be_made():
-    from protocol.screening import Outcome
+    from protocol.screening import CheckResult
 
     with pytest.raises(ValueError, match="a criterion's status is one of"):
-        Outcome("PASS", "x")  # type: ignore[arg-type]
+        CheckResult("PASS", "x")  # type: ignore[arg-type]
 
 
 @pytest.mark.traces("criteria.EX10")
