@@ -258,12 +258,13 @@ def parse_age_and_sex(age_years: Any, sex: Any, study: Study | None = None) -> t
         raise LabInputError(
             f"Serum creatinine: the age {exc}; expected the age in completed years"
         ) from None
+    study = study or load_study()
     if not float(age).is_integer():
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
-            f"completed years, as screening counts it (PI09)"
+            f"completed years, as screening counts it ({study.issue_for('age_on_screening_date')})"
         )
-    minimum = (study or load_study()).egfr_equation.value.minimum_age
+    minimum = study.egfr_equation.value.minimum_age
     if age < minimum or age > 120:
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is outside {minimum}-120 years; "

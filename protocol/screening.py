@@ -406,10 +406,11 @@ def in01_age(ctx: _Context) -> CheckResult:
     low = int(population.minimum_age.value.to("year").magnitude)
     high = int(population.maximum_age.value.to("year").magnitude)
     youngest, oldest = ctx.age_range()
+    reading = ctx.study.issue_for("age_on_screening_date")
     if youngest == oldest:
         verdict = "pass" if low <= youngest <= high else "fail"
         return CheckResult(
-            verdict, f"age {youngest} years at screening; {low}-{high} required (PI09)"
+            verdict, f"age {youngest} years at screening; {low}-{high} required ({reading})"
         )
     missing = [
         f
@@ -418,9 +419,9 @@ def in01_age(ctx: _Context) -> CheckResult:
     ]
     span = f"age {youngest} to {oldest} years at screening (not all dates recorded)"
     if oldest < low or youngest > high:
-        return CheckResult("fail", f"{span}: outside {low}-{high} whatever the dates (PI09)")
+        return CheckResult("fail", f"{span}: outside {low}-{high} whatever the dates ({reading})")
     if low <= youngest and oldest <= high:
-        return CheckResult("pass", f"{span}: within {low}-{high} whatever the dates (PI09)")
+        return CheckResult("pass", f"{span}: within {low}-{high} whatever the dates ({reading})")
     return _missing(f"{span}; {low}-{high} required", *missing)
 
 
@@ -526,7 +527,9 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
 
 def in04_duration(ctx: _Context) -> CheckResult:
     return _disease_duration(
-        ctx, ctx.study.criterion_rules.disease_duration_maximum.value, reading="PI10"
+        ctx,
+        ctx.study.criterion_rules.disease_duration_maximum.value,
+        reading=ctx.study.issue_for("duration_to_screening"),
     )
 
 
@@ -779,7 +782,10 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
                 f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
             )
             boundary = exact and malignancy.date == narrowest
-            on_boundary = " (exactly on its first day, which is within, PI20)" if boundary else ""
+            reading = ctx.study.issue_for("boundary_day")
+            on_boundary = (
+                f" (exactly on its first day, which is within, {reading})" if boundary else ""
+            )
             parts.append(
                 CheckResult(
                     "fail",
@@ -995,7 +1001,8 @@ CHECKS: dict[str, Check] = {
         "planned_randomization",
         "prednisone-equivalent dose (BNF table) of all systemic courses taken on the same day "
         "above {steroid_limit}/day, or an IV/IM injection, in the window; exactly "
-        "{steroid_limit}/day passes; a non-daily dose counts on its dosing day (PI26)",
+        "{steroid_limit}/day passes; a non-daily dose counts on its dosing day "
+        "({pi_non_daily_steroids})",
     ),
     "EX12": Check(_washout_check("EX12"), "computed", "planned_randomization", _WASHOUT_HOW),
     "EX13": Check(
@@ -1035,7 +1042,7 @@ CHECKS: dict[str, Check] = {
         "computed",
         "screening",
         "a known active infection, or an infection event in its window ({windows}); an "
-        "event after screening is for the investigator (PI15)",
+        "event after screening is for the investigator ({pi_infection_anchor})",
     ),
     "EX21": Check(ex21_immunodeficiency, "computed", None, "recorded history: yes fails"),
     "EX22": Check(
@@ -1069,7 +1076,7 @@ CHECKS: dict[str, Check] = {
         _washout_check("EX29"),
         "computed",
         "planned_randomization",
-        "the same rule as EX26 (the record repeats it, PI03)",
+        "the same rule as EX26 (the record repeats it, {pi_repeated_criterion})",
     ),
     "EX30": Check(_attested("EX30"), "attested", "screening", "the investigator's attestation"),
 }
@@ -1107,11 +1114,12 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
         if e.rule != "planned"
         else f"{e.label.lower()}: {e.anchor_as_written}, read as the "
         f"{format_quantity(e.period.value)} after randomization, or within {e.window.value} "
-        f"before it (PI24)"
+        f"before it ({study.issue_for('trial_period')})"
         for e in study.exposure_events
         if criterion_id in (e.criterion, *e.also_criteria)
     ]
     values["windows"] = "; ".join(windows)
+    values |= {f"pi_{issue.rule}": issue.id for issue in study.protocol_issues if issue.rule}
     return CHECKS[criterion_id].how.format(**values)
 
 

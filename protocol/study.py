@@ -530,6 +530,7 @@ class ProtocolIssue(_Model):
     record_says: str
     problem: str
     reading: str
+    rule: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # the reading the engine applies
 
 
 class Study(_Model):
@@ -576,6 +577,9 @@ class Study(_Model):
                         f"of 'criteria'"
                     )
         problems += _duplicates("protocol_issues", [i.id for i in self.protocol_issues])
+        problems += _duplicates(
+            "protocol_issues (rule)", [i.rule for i in self.protocol_issues if i.rule]
+        )
         problems += _duplicates("interventions", [i.id for i in self.interventions])
         problems += _duplicates("arms", [a.id for a in self.arms])
         problems += _catalogue_problems(self, known_criteria)
@@ -667,6 +671,14 @@ class Study(_Model):
             if criterion.id == criterion_id:
                 return criterion
         raise KeyError(f"no criterion {criterion_id!r}")
+
+    def issue_for(self, rule: str) -> str:
+        """The issues log's entry for a reading the engine applies (``boundary_day`` -> ``PI20``):
+        the sentences cite it by its current number, never a typed one."""
+        for issue in self.protocol_issues:
+            if issue.rule == rule:
+                return issue.id
+        raise KeyError(f"no protocol issue has rule {rule!r}")
 
 
 def normalise_name(name: str) -> str:

@@ -395,6 +395,7 @@ def _window_check(
     last: date | None,
     ongoing: bool,
     data: WashoutInput,
+    study: Study,
     dated: str = "last dose",
     after_anchor: str = "investigator",
     cleared: str | None = None,
@@ -445,7 +446,7 @@ def _window_check(
             status="unknown",
             reason=f"{name}: no date recorded; within the window of {window} {anchor_as_written} "
             f"(from {start}) it excludes, before it it does not: unknown ({criterion}); record "
-            f"the date (PI23)",
+            f"the date ({study.issue_for('undated_entries')})",
         )
     clear = clears_on(last, window)
     boundary = last == start
@@ -456,7 +457,8 @@ def _window_check(
                 window_start=start,
                 status="pass",
                 reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}; the "
-                f"investigator clears it ({cleared}): passes ({criterion}, PI15)",
+                f"investigator clears it ({cleared}): passes ({criterion}, "
+                f"{study.issue_for('infection_anchor')})",
             )
         return EntryResult(
             **base,
@@ -464,7 +466,7 @@ def _window_check(
             status="unknown",
             reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
             f"record's window counts back from screening; the investigator decides "
-            f"({criterion}, PI15)",
+            f"({criterion}, {study.issue_for('infection_anchor')})",
         )
     if last >= start:
         where = "exactly on the first day of" if boundary else "within"
@@ -559,7 +561,8 @@ def _corticosteroid_check(
             **base,
             status="pass",
             reason=f"{med.name} ({med.route.replace('_', '-')}) is not systemic: EX11 concerns "
-            f"systemic corticosteroids and intravenous or intramuscular injections (PI12): "
+            f"systemic corticosteroids and intravenous or intramuscular injections "
+            f"({study.issue_for('steroid_routes')}): "
             f"passes",
         ), None
     if not in_window and not undated:
@@ -587,7 +590,7 @@ def _corticosteroid_check(
             status="unknown",
             reason=f"{med.name}: no date recorded; taken in the {window} before randomization "
             f"it would exclude, taken before it it would not: unknown ({group.criterion}); "
-            f"record the last dose's date (PI23)",
+            f"record the last dose's date ({study.issue_for('undated_entries')})",
         ), None
     if med.route is None:
         return EntryResult(
@@ -624,7 +627,7 @@ def _corticosteroid_check(
             f"frequency are needed to compute the prednisone equivalent: unknown "
             f"({group.criterion})",
         ), course
-    day = "mg/day" if daily else "mg on each dosing day (PI26)"
+    day = "mg/day" if daily else f"mg on each dosing day ({study.issue_for('non_daily_steroids')})"
     daily_text = f"{med.dose} {med.frequency} = {_mg(amount)} {day}"
     equivalent = match.drug.prednisone_5mg_equivalent
     # the table by the label the book cites it by ("[BNF]"), not its key
@@ -770,7 +773,8 @@ def _check_medication(
     if match.drug is not None and not match.drug.named_in_record:
         notes.append(
             f"{match.drug.name} is not named in the record; {group.criterion} lists its class "
-            f"as open ('including …'), so the class rule applies (PI06)"
+            f"as open ('including …'), so the class rule applies "
+            f"({study.issue_for('open_drug_lists')})"
         )
     if match.drug is None:
         notes.append(f"matched the class name '{group.label}': the class rule applies")
@@ -783,7 +787,8 @@ def _check_medication(
             f"{group.window.value if group.window else ''} before randomization "
             f"({group.criterion}); "
             f"protocol MMF {format_quantity(protocol_mmf.dose.value)} "
-            f"{protocol_mmf.frequency_label} then starts at randomization (PI05)"
+            f"{protocol_mmf.frequency_label} then starts at randomization "
+            f"({study.issue_for('background_mmf')})"
         )
     if group.rule == "lifetime":
         assert group.window is not None  # the schema gives a lifetime class the window 'ever'
@@ -814,14 +819,15 @@ def _check_medication(
                 status="pass",
                 reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
                 f"for which the record gives no window; the investigator clears it "
-                f"({med.clearance_reason}): passes (PI06)",
+                f"({med.clearance_reason}): passes ({study.issue_for('open_drug_lists')})",
             )
         else:
             result = EntryResult(
                 **common,
                 status="unknown",
                 reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
-                f"for which the record gives no window (PI06): unknown, the investigator "
+                f"for which the record gives no window ({study.issue_for('open_drug_lists')}): "
+                f"unknown, the investigator "
                 f"decides (investigator_cleared with a reason)",
             )
     elif group.rule == "corticosteroid":
@@ -839,6 +845,7 @@ def _check_medication(
             last=med.last_dose,
             ongoing=med.ongoing,
             data=data,
+            study=study,
         )
     result.notes = notes + result.notes
     return result, course
@@ -855,7 +862,7 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
     criterion = _criteria_text(kind.criterion, kind.also_criteria)
     assert kind.window is not None
     if kind.rule == "planned":
-        return _planned_event(event, entry, kind, criterion, data)
+        return _planned_event(event, entry, kind, criterion, data, study)
     return _window_check(
         entry=entry,
         name=kind.label,
@@ -867,6 +874,7 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
         last=event.date,
         ongoing=event.ongoing,
         data=data,
+        study=study,
         dated="dated",
         after_anchor=kind.after_anchor,
         cleared=event.clearance_reason if event.investigator_cleared else None,
@@ -874,7 +882,12 @@ def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study)
 
 
 def _planned_event(
-    event: EventEntry, entry: str, kind: ExposureEvent, criterion: str, data: WashoutInput
+    event: EventEntry,
+    entry: str,
+    kind: ExposureEvent,
+    criterion: str,
+    data: WashoutInput,
+    study: Study,
 ) -> EntryResult:
     """A planned surgery: excluded when planned in the trial period (PI24), or so soon before
     randomization that it falls in the window before it."""
@@ -882,7 +895,8 @@ def _planned_event(
     randomization = data.planned_randomization
     end = _trial_period_end(randomization, kind)
     length = format_quantity(kind.period.value)
-    period = f"the trial period (randomization {randomization} to {end}, {length}; PI24)"
+    reading = study.issue_for("trial_period")
+    period = f"the trial period (randomization {randomization} to {end}, {length}; {reading})"
     base: dict[str, Any] = {
         "entry": entry,
         "name": kind.label,
@@ -925,6 +939,7 @@ def _planned_event(
         last=planned,
         ongoing=False,
         data=data,
+        study=study,
         dated="planned for",
     )
     return before

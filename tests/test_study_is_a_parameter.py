@@ -162,3 +162,33 @@ def test_every_family_of_threshold_and_window_is_covered():
 
 def test_the_case_file_exists():
     assert Path(CASE).is_file()
+
+
+def test_the_reasons_cite_the_issues_log_by_its_current_numbers(varied_study):
+    # renumber an entry of the log: the sentences of the rule that applies its reading follow
+    from datetime import date
+
+    from protocol.washout import check_washout, parse_washout_input
+
+    data = parse_washout_input(
+        {
+            "planned_randomization": date(2025, 3, 17),
+            "medications": [{"name": "methotrexate"}],  # no date: the undated-entry reading
+        },
+        "synthetic",
+    )
+    study = varied_study(
+        ("  - id: PI23\n    rule: undated_entries", "  - id: PI96\n    rule: undated_entries")
+    )
+    (entry,) = check_washout(data, study).entries
+    assert "(PI96)" in entry.reason and "PI23" not in entry.reason
+    assert "(PI23)" in check_washout(data).entries[0].reason
+    record = load_record(CASE)
+    renumbered = varied_study(
+        (
+            "  - id: PI09\n    rule: age_on_screening_date",
+            "  - id: PI97\n    rule: age_on_screening_date",
+        )
+    )
+    assert {c.id: c for c in screen(record, renumbered).criteria}["IN01"].reason.endswith("(PI97)")
+    assert {c.id: c for c in screen(record).criteria}["IN01"].reason.endswith("(PI09)")

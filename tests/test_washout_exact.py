@@ -233,7 +233,12 @@ def test_the_planned_rule_refuses_a_catalogue_entry_without_its_window():
     data = _input(events=[{"kind": "planned_major_surgery", "date": date(2025, 6, 2)}])
     with pytest.raises(AssertionError):
         _planned_event(
-            data.events[0], "events[0]", kind.model_copy(update={"window": None}), "EX08", data
+            data.events[0],
+            "events[0]",
+            kind.model_copy(update={"window": None}),
+            "EX08",
+            data,
+            STUDY,
         )
 
 
