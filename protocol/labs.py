@@ -1,7 +1,8 @@
 """Laboratory thresholds of EX07, EX22 and EX24 as unit-safe checks, in any unit a site reports.
 
 The thresholds, units and molar masses come from study.yaml (``lab_analytes``); conversions are
-pint's (one registry, a molar-mass context per analyte where mass <-> substance is needed).
+pint's (one registry; pint's chemistry context, with the analyte's molar mass, where mass <->
+substance is needed).
 
 Boundary convention: the registry writes every lab exclusion as a strict comparison ("< 8.0
 g/dL", "> 1.5 x ULN"). A value is excluded only when the strict comparison holds; a value
@@ -25,7 +26,7 @@ from protocol.errors import LabInputError
 from protocol.facts import QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, Study, derived, load_study
-from protocol.units import add_molar_mass_context, format_unit, read_unit, ureg
+from protocol.units import convert, format_unit, read_unit, ureg
 
 Sex = Literal["female", "male"]
 
@@ -51,7 +52,9 @@ class Analyte:
     value_unit: pint.Unit
     si_unit: pint.Unit | None
     accepted_units: tuple[str, ...]
-    context: tuple[str, ...]
+    # pint's "chemistry" context with this analyte's molar mass, where mass <-> substance is
+    # converted; empty otherwise
+    molar_mass: pint.Quantity | None
     plausible: QuantityRange | None = None
     uln_plausible: QuantityRange | None = None
     # units already read for this analyte (each text once), kept with the analyte of its study
@@ -71,12 +74,13 @@ class Analyte:
     def accepted(self) -> str:
         return ", ".join(self.accepted_units)
 
+    def convert(self, quantity: pint.Quantity, unit: Any) -> pint.Quantity:
+        """``quantity`` in ``unit``, through pint's chemistry context with this analyte's molar
+        mass when mass and substance concentrations meet (g/dL <-> mmol/L)."""
+        return convert(quantity, unit, self.molar_mass)
+
     @classmethod
     def from_study(cls, entry: LabAnalyte) -> Analyte:
-        context: tuple[str, ...] = ()
-        if entry.conversion_molar_mass is not None:
-            add_molar_mass_context(entry.name, entry.conversion_molar_mass)
-            context = (entry.name,)
         match = re.search(r"\(([A-Za-z]{2,6})\)$", entry.label)
         short = match.group(1) if match and re.search("[A-Z]", match.group(1)) else entry.label
         return cls(
@@ -90,7 +94,7 @@ class Analyte:
             value_unit=ureg.Unit(entry.report_unit or entry.protocol_unit),
             si_unit=ureg.Unit(entry.si_unit) if entry.si_unit else None,
             accepted_units=tuple(entry.accepted_units),
-            context=context,
+            molar_mass=entry.conversion_molar_mass,
             plausible=entry.plausible_range.value,
             uln_plausible=entry.uln_plausible_range.value if entry.uln_plausible_range else None,
         )
@@ -176,7 +180,7 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         ):
             continue
         try:
-            unit.to(analyte.value_unit, *analyte.context)
+            analyte.convert(unit, analyte.value_unit)
         except pint.DimensionalityError:
             continue
         return unit
@@ -193,11 +197,11 @@ def check_plausible(
     """Refuse a value outside the analyte's plausible range (study.yaml), as an EDC hard edit
     check does: "implausible: check the value and its unit"."""
     plausible = analyte.uln_plausible if uln else analyte.plausible
-    if plausible is None or plausible.contains(quantity, *analyte.context):
+    if plausible is None or plausible.contains(analyte.convert(quantity, plausible.low.units)):
         return
     what = "upper limit of normal" if uln else "value"
     given = f"{_as_given(number)} {unit.strip()}"
-    shown = quantity.to(analyte.value_unit, *analyte.context)
+    shown = analyte.convert(quantity, analyte.value_unit)
     in_range_unit = f"{_number(shown.magnitude)} {format_unit(shown.units)}"
     same = math.isclose(shown.magnitude, number, rel_tol=1e-9)
     converted = "" if same else f" (= {in_range_unit})"
@@ -223,7 +227,7 @@ def to_value_unit(
 ) -> pint.Quantity:
     """``value unit_text`` as a Quantity in the analyte's value unit (pint does the conversion)."""
     quantity = value * read_analyte_unit(analyte, unit_text, what)
-    return quantity.to(analyte.value_unit, *analyte.context)
+    return analyte.convert(quantity, analyte.value_unit)
 
 
 # -- eGFR ------------------------------------------------------------------------------------
@@ -282,7 +286,7 @@ def egfr_ckd_epi_2021(
     creatinine: pint.Quantity, age_years: float, sex: Sex, study: Study | None = None
 ) -> pint.Quantity:
     """eGFR in mL/min/1.73 m² from serum creatinine (any mass or molar unit), age and sex."""
-    scr = creatinine.to("mg/dL", *get_analyte("creatinine", study).context).magnitude
+    scr = get_analyte("creatinine", study).convert(creatinine, "mg/dL").magnitude
     value = float(_ckd_epi(scr, age_years, sex == "female", study))
     return ureg.Quantity(value, "mL_per_min_per_1_73_m2")
 
@@ -491,7 +495,7 @@ def _column_factors(analyte: Analyte, units: Any, index: Any, target: pint.Unit)
     import pandas as pd
 
     def factor(text: Any) -> float:
-        return float(read_analyte_unit(analyte, str(text)).to(target, *analyte.context).magnitude)
+        return float(analyte.convert(read_analyte_unit(analyte, str(text)), target).magnitude)
 
     if isinstance(units, str):
         return np.full(len(index), factor(units))
@@ -536,8 +540,8 @@ def _check_column_plausible(
 
     if plausible is None:
         return
-    low = plausible.low.to(analyte.value_unit, *analyte.context).magnitude
-    high = plausible.high.to(analyte.value_unit, *analyte.context).magnitude
+    low = analyte.convert(plausible.low, analyte.value_unit).magnitude
+    high = analyte.convert(plausible.high, analyte.value_unit).magnitude
     bad = (values < low) | (values > high)
     if bad.any():
         raise LabInputError(

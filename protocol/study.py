@@ -182,11 +182,11 @@ class LabAnalyte(_Model):
 
     @model_validator(mode="after")
     def _units_fit(self) -> LabAnalyte:
-        from protocol.units import add_molar_mass_context, read_unit, ureg
+        from protocol.units import convert, read_unit, ureg
 
         if (self.threshold is None) == (self.computes is None):
             raise ValueError("give either 'threshold' or 'computes' (the analyte it is used for)")
-        context = ()
+        chemistry: dict[str, Any] = {}
         if self.conversion_factor and self.molar_mass:
             implied = self.conversion_factor.value.molar_mass.to("g/mol").magnitude
             stated = self.molar_mass.value.to("g/mol").magnitude
@@ -195,9 +195,8 @@ class LabAnalyte(_Model):
                     f"conversion_factor {self.conversion_factor.value} implies a molar mass of "
                     f"{implied:.1f} g/mol, but molar_mass is {stated:g} g/mol"
                 )
-        if self.conversion_molar_mass is not None:
-            add_molar_mass_context(self.name, self.conversion_molar_mass)
-            context = (self.name,)
+        if self.conversion_molar_mass is not None:  # pint's chemistry context, this molar mass
+            chemistry = {"mw": self.conversion_molar_mass}
         value_unit = self.report_unit or self.protocol_unit
         problems = []
         for field, unit in [
@@ -213,7 +212,7 @@ class LabAnalyte(_Model):
                 problems.append(f"{field}: {unit!r} is not a pint unit")
         for index, unit in enumerate(self.accepted_units):
             try:
-                read_unit(unit).to(value_unit, *context)
+                convert(read_unit(unit), value_unit, chemistry.get("mw"))
             except Exception as exc:
                 problems.append(
                     f"accepted_units[{index}]: {unit!r} does not convert to {value_unit!r} ({exc})"
@@ -231,7 +230,7 @@ class LabAnalyte(_Model):
             ranges.append(("uln_plausible_range", self.uln_plausible_range))
         for field, fact in ranges:
             try:
-                fact.value.low.to(value_unit, *context)
+                convert(fact.value.low, value_unit, chemistry.get("mw"))
             except Exception:
                 problems.append(f"{field}: {fact.value} is not in the units of {value_unit!r}")
         if (str(self.protocol_unit) == "xULN") != (self.uln_plausible_range is not None):

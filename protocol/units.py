@@ -10,6 +10,7 @@ Clinical units added to pint's defaults are in ``_DEFINITIONS``, each with the r
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pint
 
@@ -164,24 +165,25 @@ def read_unit(text: str) -> pint.Quantity:
 # -- analyte contexts: mass <-> amount of substance needs a molar mass ------------------------
 
 
-def add_molar_mass_context(name: str, molar_mass: pint.Quantity) -> None:
-    """A pint context converting mass concentration <-> substance concentration for one analyte.
+_MASS_CONCENTRATION = ureg.get_dimensionality("[mass] / [length] ** 3")
+_SUBSTANCE_CONCENTRATION = ureg.get_dimensionality("[substance] / [length] ** 3")
 
-    pint's own mechanism (a Context with two transformations) is used rather than hand-written
-    factors, so g/dL -> mmol/L for haemoglobin is as checked as mg -> g.
+
+def convert(
+    quantity: pint.Quantity, unit: Any, molar_mass: pint.Quantity | None = None
+) -> pint.Quantity:
+    """``quantity`` in ``unit``; a mass concentration and a substance concentration convert
+    through pint's chemistry context with ``molar_mass`` (g/dL <-> mmol/L), and nothing else
+    does: the context's other transformations (to a mass fraction, with no volume) are never
+    reached, so a wrong kind of unit stays a DimensionalityError.
+
+    >>> convert(ureg.Quantity(8, "g/dL"), "g/L")
+    <Quantity(80.0, 'gram / liter')>
+    >>> round(convert(ureg.Quantity(1, "mg/dL"), "umol/L", ureg.Quantity(584.66, "g/mol")).m, 3)
+    17.104
     """
-    if name in ureg._contexts:
-        return
-    context = pint.Context(name)
-    grams_per_mole = molar_mass.to("g/mol")
-    context.add_transformation(
-        "[mass] / [length] ** 3",
-        "[substance] / [length] ** 3",
-        lambda registry, value: value / grams_per_mole,
-    )
-    context.add_transformation(
-        "[substance] / [length] ** 3",
-        "[mass] / [length] ** 3",
-        lambda registry, value: value * grams_per_mole,
-    )
-    ureg.add_context(context)
+    target = ureg.Quantity(1, unit)
+    kinds = {quantity.dimensionality, target.dimensionality}
+    if molar_mass is not None and kinds == {_MASS_CONCENTRATION, _SUBSTANCE_CONCENTRATION}:
+        return quantity.to(target.units, "chemistry", mw=molar_mass)
+    return quantity.to(target.units)

@@ -28,7 +28,7 @@ STEP = 1e-4
 def _threshold_in(analyte, unit_text: str) -> float:
     """The protocol threshold written in ``unit_text``, by pint (independently of check_lab)."""
     unit = read_unit(unit_text)
-    in_unit = analyte.threshold.quantity.to(unit.units, *analyte.context)
+    in_unit = analyte.convert(analyte.threshold.quantity, unit.units)
     return float(in_unit.magnitude / unit.magnitude)
 
 
@@ -88,13 +88,13 @@ def test_every_uln_threshold_with_value_and_uln_in_every_accepted_unit(name, uni
     analyte = analytes()[name]
     # a plausible ULN (the middle of the accepted ULN range), written in uln_unit
     middle = (analyte.uln_plausible.low + analyte.uln_plausible.high) / 2
-    uln = float(middle.to(parse_unit(name, uln_unit).units, *analyte.context).magnitude) / float(
+    uln = float(analyte.convert(middle, parse_unit(name, uln_unit).units).magnitude) / float(
         parse_unit(name, uln_unit).magnitude
     )
     uln_in_value_unit = float(
-        (Quantity(uln) * parse_unit(name, uln_unit))
-        .to(parse_unit(name, unit).units, *analyte.context)
-        .magnitude
+        analyte.convert(
+            Quantity(uln) * parse_unit(name, uln_unit), parse_unit(name, unit).units
+        ).magnitude
         / parse_unit(name, unit).magnitude
     )
     multiple = analyte.threshold_magnitude * {"below": 1 - STEP, "at": 1, "above": 1 + STEP}[side]

@@ -26,7 +26,7 @@ def _plausible(name: str) -> tuple[float, float]:
     """The analyte's plausible range (study.yaml), in its protocol unit."""
     analyte = analytes()[name]
     return tuple(
-        float(end.to(analyte.protocol_unit, *analyte.context).magnitude)
+        float(analyte.convert(end, analyte.protocol_unit).magnitude)
         for end in (analyte.plausible.low, analyte.plausible.high)
     )
 
@@ -43,7 +43,7 @@ def _in_unit(name: str, protocol_value: float, unit: str) -> float:
     analyte = analytes()[name]
     quantity = Quantity(protocol_value, analyte.value_unit)
     target = parse_unit(name, unit)
-    return float(quantity.to(target.units, *analyte.context).magnitude / target.magnitude)
+    return float(analyte.convert(quantity, target.units).magnitude / target.magnitude)
 
 
 @PROPERTY
@@ -51,9 +51,9 @@ def _in_unit(name: str, protocol_value: float, unit: str) -> float:
 def test_conversion_round_trips(pair, value):
     name, unit = pair
     analyte = analytes()[name]
-    there = (value * parse_unit(name, unit)).to(analyte.value_unit, *analyte.context)
+    there = analyte.convert(value * parse_unit(name, unit), analyte.value_unit)
     back = (
-        there.to(parse_unit(name, unit).units, *analyte.context).magnitude
+        analyte.convert(there, parse_unit(name, unit).units).magnitude
         / parse_unit(name, unit).magnitude
     )
     assert back == pytest.approx(value, rel=1e-9, abs=1e-12)

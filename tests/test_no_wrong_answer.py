@@ -138,7 +138,7 @@ def test_every_analyte_refuses_a_value_just_outside_its_plausible_range(name):
     unit = analyte.accepted_units[0]
     one = parse_unit(name, unit)
     low, high = (
-        float(end.to(one.units, *analyte.context).magnitude / one.magnitude)
+        float(analyte.convert(end, one.units).magnitude / one.magnitude)
         for end in (analyte.plausible.low, analyte.plausible.high)
     )
     extra = _extra(name)
@@ -156,7 +156,7 @@ def _extra(name: str) -> dict:
         middle = (analyte.uln_plausible.low + analyte.uln_plausible.high) / 2
         unit = analyte.accepted_units[0]
         one = parse_unit(name, unit)
-        return {"uln": float(middle.to(one.units, *analyte.context).magnitude), "uln_unit": unit}
+        return {"uln": float(analyte.convert(middle, one.units).magnitude), "uln_unit": unit}
     if analyte.computes:
         return {"age": 50, "sex": "female"}
     return {}

@@ -192,3 +192,19 @@ def test_the_reasons_cite_the_issues_log_by_its_current_numbers(varied_study):
     )
     assert {c.id: c for c in screen(record, renumbered).criteria}["IN01"].reason.endswith("(PI97)")
     assert {c.id: c for c in screen(record).criteria}["IN01"].reason.endswith("(PI09)")
+
+
+def test_a_variant_molar_mass_converts_by_the_variants(varied_study):
+    # pint's chemistry context takes the molar mass as a parameter: a variant with the tetramer
+    # convention (0.155 mmol/L per g/dL) converts by it, not by a context the default registered.
+    # By hand: 1.3 mmol/L / 0.155 = 8.39 g/dL (passes < 8.0); / 0.6206 = 2.09 g/dL (fails).
+    from protocol.labs import check_lab
+
+    assert check_lab("hemoglobin", "1.3", "mmol/L").status == "fail"
+    tetramer = varied_study(
+        ("      value: 0.6206 mmol/L per g/dL", "      value: 0.155 mmol/L per g/dL"),
+        ("      value: 16114.5 g/mol", "      value: 64458 g/mol"),
+    )
+    result = check_lab("hemoglobin", "1.3", "mmol/L", study=tetramer)
+    assert result.status == "pass" and "= 8.387 g/dL" in result.reason
+    assert check_lab("hemoglobin", "1.3", "mmol/L").status == "fail"  # the default unchanged

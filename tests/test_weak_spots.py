@@ -360,16 +360,16 @@ def test_each_analyte_is_built_from_its_study_yaml_entry():
         "gram / deciliter",
         "gram / liter",
     )
-    assert hb.accepted_units == ("g/dL", "g/L", "mmol/L") and hb.context == ("hemoglobin",)
+    assert hb.accepted_units == ("g/dL", "g/L", "mmol/L") and hb.molar_mass is not None
     assert str(hb.plausible) == "1 to 25 g/dL" and hb.uln_plausible is None
     assert (alt.short_label, str(alt.protocol_unit), str(alt.value_unit)) == (
         "ALT",
         "times_ULN",
         "enzyme_unit / liter",
     )
-    assert alt.context == () and str(alt.uln_plausible) == "5 to 200 U/L"
+    assert alt.molar_mass is None and str(alt.uln_plausible) == "5 to 200 U/L"
     assert creatinine.computes == "egfr" and creatinine.threshold is None
-    assert creatinine.context == ("creatinine",) and creatinine.short_label == "Serum creatinine"
+    assert creatinine.molar_mass is not None and creatinine.short_label == "Serum creatinine"
     assert wbc.short_label == "WBC" and str(wbc.protocol_unit) == "e9_per_L"
     assert built["total_bilirubin"].short_label == "TBil"  # an acronym in mixed case
 
