@@ -61,3 +61,12 @@ def test_json_of_creatinine_carries_the_egfr(capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["egfr"] == pytest.approx(75.5, abs=0.05)
     assert result["threshold"] == "< 40 mL/min/1.73 m²"
+
+
+@pytest.mark.parametrize(("status", "code"), [("fail", 1), ("pass", 0)])
+def test_the_lab_exit_code_rule_is_one_function(status, code):
+    from types import SimpleNamespace
+
+    from trialbook.cli import lab_exit_code
+
+    assert lab_exit_code(SimpleNamespace(status=status)) == code

@@ -282,6 +282,12 @@ def _lab(args: argparse.Namespace) -> int:
         print(_json(result.to_json()))
     else:
         print(result.reason)
+    return lab_exit_code(result)
+
+
+def lab_exit_code(result: Any) -> int:
+    """`trialbook lab`'s exit code for a result: 1 when the value meets the exclusion, else 0
+    (the book's lab chapter shows it from here, never a second copy of the rule)."""
     return EXIT_FAIL if result.status == "fail" else EXIT_OK
 
 
