@@ -377,7 +377,7 @@ class _Context:
         mine = [
             e
             for e in self.washout_at(screening, randomization)
-            if (e.criterion and criterion in e.criterion.split("/"))
+            if criterion in e.criteria
             or (
                 e.criterion is None
                 and e.status != "pass"

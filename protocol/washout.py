@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -337,12 +337,19 @@ class EntryResult:
     lifetime: bool = False
     requires_rescreening: bool = False
     notes: list[str] = field(default_factory=list)
+    # every criterion the entry is checked for, as a list (``criterion`` is its text, EX26/EX29)
+    criteria: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.criteria and self.criterion:
+            self.criteria = (self.criterion,)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key, value in data.items():
             if isinstance(value, date):
                 data[key] = value.isoformat()
+        data["criteria"] = list(self.criteria)
         return data
 
 
@@ -859,6 +866,13 @@ def _trial_period_end(start: date, kind: ExposureEvent) -> date:
 def check_event(event: EventEntry, index: int, data: WashoutInput, study: Study) -> EntryResult:
     entry = f"events[{index}]"
     kind: ExposureEvent = next(e for e in study.exposure_events if e.kind == event.kind)
+    result = _event_check(event, entry, kind, data, study)
+    return replace(result, criteria=(kind.criterion, *kind.also_criteria))
+
+
+def _event_check(
+    event: EventEntry, entry: str, kind: ExposureEvent, data: WashoutInput, study: Study
+) -> EntryResult:
     criterion = _criteria_text(kind.criterion, kind.also_criteria)
     assert kind.window is not None
     if kind.rule == "planned":

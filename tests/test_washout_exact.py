@@ -135,6 +135,7 @@ def test_check_medication_returns_the_entry_result_of_one_medicine():
         "on_boundary": False,
         "lifetime": False,
         "requires_rescreening": False,
+        "criteria": ["EX09"],
         "notes": [
             "Mycophenolate mofetil taken before the study must stop at least 4 weeks before "
             "randomization (EX09); protocol MMF 0.5 g twice daily (BID) then starts at "
@@ -173,6 +174,7 @@ def _planned_fields(status, reason, when, **more):
         "lifetime": False,
         "requires_rescreening": False,
         "notes": [],
+        "criteria": ["EX08"],
     } | more
 
 
@@ -331,6 +333,7 @@ def test_washout_result_json_has_every_key_with_dates_as_text():
                 "lifetime": False,
                 "requires_rescreening": True,
                 "notes": [],
+                "criteria": ["EX20"],
             }
         ],
     }
@@ -416,3 +419,10 @@ def test_an_entry_problem_names_the_source():
         "2025-03-17; a dose before randomization was expected"
     ]
     assert str(caught.value).startswith("input.yaml: 1 problem:\n  - medications[0]")
+
+
+def test_an_event_of_two_criteria_carries_both_as_a_list():
+    result = check_washout(_input(events=[{"kind": "live_vaccine", "date": date(2025, 3, 1)}]))
+    (entry,) = result.entries
+    assert entry.criteria == ("EX26", "EX29") and entry.criterion == "EX26/EX29"
+    assert entry.to_json()["criteria"] == ["EX26", "EX29"]
