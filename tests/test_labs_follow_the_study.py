@@ -86,3 +86,34 @@ def test_an_empty_unit_is_named_by_what_was_asked_for():
     with pytest.raises(LabInputError) as caught:
         parse_unit("alt", " ", what="ULN's unit")
     assert "no ULN's unit given" in str(caught.value) and caught.value.field == "uln_unit"
+
+
+def test_the_column_checks_follow_the_study(vary):
+    import pandas as pd
+
+    from protocol.labs import check_lab_column
+
+    values = pd.Series([12.1, 13.0])
+    default = check_lab_column("hemoglobin", values, "g/dL")
+    assert list(default["status"]) == ["pass", "pass"]
+    study = vary(('value: "< 8.0 g/dL"', 'value: "< 12.5 g/dL"'))
+    assert list(check_lab_column("hemoglobin", values, "g/dL", study=study)["status"]) == [
+        "fail",
+        "pass",
+    ]
+    # creatinine 0.9 mg/dL, male, 55: eGFR 100.8; halved by the variant's constant to 50.4,
+    # which the variant's threshold (< 60) excludes and the registry's (< 40) does not
+    halved = vary(
+        ("    constant: 142\n", "    constant: 71\n"),
+        ('value: "< 40 mL/min/1.73 m²"', 'value: "< 60 mL/min/1.73 m²"'),
+    )
+    creatinine = pd.Series([0.9])
+    kwargs = {"age": pd.Series([55]), "sex": pd.Series(["male"])}
+    assert list(check_lab_column("creatinine", creatinine, "mg/dL", **kwargs)["status"]) == ["pass"]
+    column = check_lab_column("creatinine", creatinine, "mg/dL", **kwargs, study=halved)
+    assert list(column["status"]) == ["fail"]
+
+
+def test_an_age_in_part_years_cites_the_age_reading():
+    with pytest.raises(LabInputError, match=r"as screening counts it \(PI09\)$"):
+        check_lab("creatinine", "0.9", "mg/dL", age="55.5", sex="male")
