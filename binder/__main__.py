@@ -14,7 +14,7 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-from binder.book import chapters, combined_html
+from binder.book import chapter_bodies, chapters, combined_html
 from binder.forms import checklist_html, pocket_cards_html
 from binder.identity import book_version, identity_line
 from binder.printing import PrintError, chromium, outline_pages, print_pdf, summarize
@@ -87,10 +87,13 @@ def build(html_dir: Path = HTML, out: Path = OUT, today: date | None = None) -> 
 
         pdfs["checklist"] = printed("checklist", checklist_html(study, identity))
         pdfs["cards"] = printed("cards", pocket_cards_html(study, identity))
-        draft = printed("book", combined_html(html_dir, REPO, identity, cover, title))
+        bodies = chapter_bodies(html_dir, book)
+        draft = printed("book", combined_html(html_dir, book, bodies, identity, cover, title))
         titles = [(c.slug, c.title) for c in book]
         pages = _chapter_pages(draft, titles)
-        pdfs["book"] = printed("book", combined_html(html_dir, REPO, identity, cover, title, pages))
+        pdfs["book"] = printed(
+            "book", combined_html(html_dir, book, bodies, identity, cover, title, pages)
+        )
         if _chapter_pages(pdfs["book"], titles) != pages:
             raise PrintError("the contents moved the chapters: the page numbers would be wrong")
     return pdfs

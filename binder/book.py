@@ -146,18 +146,25 @@ def _stylesheets(html_dir: Path, first: str) -> str:
     return "\n".join(links)
 
 
+def chapter_bodies(html_dir: Path, book: list[Chapter]) -> str:
+    """Every chapter's article, rewritten for the one document (parsed once; both printing
+    passes reuse it)."""
+    entries = {c.entry for c in book}
+    return "".join(_chapter_html(html_dir, chapter, entries) for chapter in book)
+
+
 def combined_html(
     html_dir: Path,
-    repo: Path,
+    book: list[Chapter],
+    bodies: str,
     identity: str,
     cover_lines: list[str],
     title: str,
     pages: dict[str, int] | None = None,
 ) -> str:
-    """The whole book as one HTML document. ``pages`` (chapter slug -> page) numbers the contents;
-    without it the contents show a placeholder of the same width, for the first pass."""
-    book = chapters(html_dir, repo)
-    entries = {c.entry for c in book}
+    """The whole book as one HTML document around ``bodies`` (:func:`chapter_bodies`).
+    ``pages`` (chapter slug -> page) numbers the contents; without it the contents show a
+    placeholder of the same width, for the first pass."""
     contents = []
     part = None
     for chapter in book:
@@ -175,7 +182,7 @@ def combined_html(
         '<p class="warning">This is not the approved protocol. Confirm anything you act on '
         "against the approved protocol version your site holds.</p></section>"
         f'<section class="binder-contents"><h2>Contents</h2><ol>{"".join(contents)}</ol></section>'
-        + "".join(_chapter_html(html_dir, chapter, entries) for chapter in book)
+        + bodies
     )
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'

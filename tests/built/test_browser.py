@@ -23,12 +23,11 @@ from urllib.parse import urlparse
 
 import pytest
 
+from binder.printing import CHROMEDRIVER, CHROMIUM, OFFLINE_FLAGS
 from tests.built.test_built_book import HTML
 from tests.conftest import REPO
 from tests.test_book_sources import TOC_FILES
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = REPO / "_build" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -75,14 +74,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
+        *OFFLINE_FLAGS,
         "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
         "--disable-default-apps",
         "--window-size=1280,1600",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
