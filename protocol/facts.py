@@ -83,6 +83,75 @@ class Fact(BaseModel, Generic[T]):
         return self.provenance == "assumption"
 
 
+#: Where a limit's own value falls: ``within`` (exactly 18 months is "at most 18 months"; a
+#: malignancy on the window's first day is within the window) or ``outside``.
+Boundary = Literal["within", "outside"]
+
+# Words in the registry's sentence that settle on which side the boundary falls. Where the
+# sentence has none of them ("within 5 years prior"), the study.yaml field and its protocol
+# issue decide.
+_BOUNDARY_WORDS: tuple[tuple[str, Boundary], ...] = (
+    ("≤", "within"),
+    ("at most", "within"),
+    ("no more than", "within"),
+    ("greater than", "within"),
+    ("more than", "within"),
+    ("≥", "outside"),
+    ("at least", "outside"),
+    ("less than", "outside"),
+)
+
+
+class Limit(Fact[T], Generic[T]):
+    """A fact that is a limit (a duration or a window), with the side its boundary falls on.
+
+    One field decides both the check and its sentence, so the rule and the words "exactly 18
+    months passes" cannot diverge.
+
+    >>> limit = Limit[int](value=18, provenance="assumption", note="synthetic", boundary="within")
+    >>> limit.in_order(17, 18), limit.in_order(18, 18), limit.in_order(19, 18)
+    (True, True, False)
+    >>> Limit[int](value=18, provenance="assumption", note="x", boundary="outside").in_order(18, 18)
+    False
+    """
+
+    boundary: Boundary
+
+    @model_validator(mode="after")
+    def _boundary_follows_the_quote(self) -> Limit[T]:
+        said = quote_boundary(self.quote or "")
+        if said is not None and said != self.boundary:
+            raise ValueError(
+                f"boundary {self.boundary!r} disagrees with the registry's words "
+                f"{self.quote!r}, which put the limit's own value {said}"
+            )
+        return self
+
+    def in_order(self, earlier: Any, later: Any) -> bool:
+        """``earlier`` is before ``later``, or equal to it when the boundary is within."""
+        return bool(earlier < later or (self.boundary == "within" and earlier == later))
+
+    @property
+    def exactly(self) -> str:
+        """What the limit's own value does, for a sentence: "passes" or "fails"."""
+        return "passes" if self.boundary == "within" else "fails"
+
+
+def quote_boundary(quote: str) -> Boundary | None:
+    """The side a registry sentence puts a limit's own value on, if its words say.
+
+    >>> quote_boundary("Disease duration of ≤ 18 months"), quote_boundary("within 5 years")
+    ('within', None)
+    >>> quote_boundary("Disease duration of greater than 3 years")
+    'within'
+    """
+    lowered = quote.lower()
+    for words, side in _BOUNDARY_WORDS:
+        if words in lowered:
+            return side
+    return None
+
+
 def _quantity_type(dimension: str, kind: str, example: str) -> Any:
     """An annotated pint Quantity type that accepts text such as ``example`` of one dimension."""
     expected_dimensionality = ureg.get_dimensionality(dimension)

@@ -31,7 +31,7 @@ from protocol.classification import (
     mrss_total,
 )
 from protocol.errors import ProtocolDataError
-from protocol.facts import STATUSES, Status
+from protocol.facts import STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.labs import (
     LabInputError,
@@ -43,6 +43,7 @@ from protocol.labs import (
 )
 from protocol.participant import ParticipantRecord, load_record
 from protocol.study import Study, load_study
+from protocol.units import format_quantity
 from protocol.washout import (
     EntryResult,
     WashoutInput,
@@ -480,19 +481,22 @@ def in03_diffuse(ctx: _Context) -> CheckResult:
     return _leroy(ctx, "diffuse")
 
 
-def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") -> CheckResult:
-    """Eligible up to the limit (IN04: at most 18 months; EX02 excludes more than 3 years);
-    ``reading`` names the protocol issue behind a boundary the record leaves open."""
+def _disease_duration(ctx: _Context, limit: Limit[pint.Quantity], reading: str = "") -> CheckResult:
+    """Eligible up to the limit (IN04: at most 18 months; EX02 excludes more than 3 years); the
+    limit's ``boundary`` says whether exactly the limit is within. ``reading`` names the protocol
+    issue behind a boundary the record leaves open."""
     first = ctx.record.ssc.first_non_raynaud_manifestation
-    months = round(limit.to("month").magnitude)
+    months = round(limit.value.to("month").magnitude)
     low_s, high_s = ctx.screening_range
     if first is not None and ctx.screening is not None:
         boundary = first + relativedelta(months=months)
         duration = calendar_duration(first, ctx.screening)
         text = f"disease duration {duration} at screening (from {first}); limit {months} months"
+        if limit.boundary == "outside":
+            text += ", exactly the limit fails"
         if reading:
             text += f" ({reading})"
-        return CheckResult("pass" if ctx.screening <= boundary else "fail", text)
+        return CheckResult("pass" if limit.in_order(ctx.screening, boundary) else "fail", text)
     missing = [
         f
         for f, v in (
@@ -504,8 +508,10 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
     # the longest possible duration: the earliest first manifestation to the latest screening;
     # the shortest: the latest first manifestation (at most the screening date) to the earliest
     earliest_first = first or ctx.record.dates.birth or EARLIEST_DATE
-    longest_within = high_s <= earliest_first + relativedelta(months=months)
-    shortest_over = first is not None and low_s > first + relativedelta(months=months)
+    longest_within = limit.in_order(high_s, earliest_first + relativedelta(months=months))
+    shortest_over = first is not None and not limit.in_order(
+        low_s, first + relativedelta(months=months)
+    )
     what = f"limit {months} months; not all dates recorded"
     if longest_within:
         return CheckResult(
@@ -528,7 +534,7 @@ def _disease_duration(ctx: _Context, limit: pint.Quantity, reading: str = "") ->
 def in04_duration(ctx: _Context) -> CheckResult:
     return _disease_duration(
         ctx,
-        ctx.study.criterion_rules.disease_duration_maximum.value,
+        ctx.study.criterion_rules.disease_duration_maximum,
         reading=ctx.study.issue_for("duration_to_screening"),
     )
 
@@ -634,7 +640,7 @@ def ex01_limited(ctx: _Context) -> CheckResult:
 
 
 def ex02_duration(ctx: _Context) -> CheckResult:
-    return _disease_duration(ctx, ctx.study.criterion_rules.disease_duration_exclusion.value)
+    return _disease_duration(ctx, ctx.study.criterion_rules.disease_duration_exclusion)
 
 
 def ex03_rheumatic(ctx: _Context) -> CheckResult:
@@ -765,7 +771,8 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
     malignancies = ctx.record.history.malignancies
     if malignancies is None:
         return _missing("the malignancy history is not recorded", "history.malignancies")
-    window = ctx.study.criterion_rules.malignancy_window.value
+    rule = ctx.study.criterion_rules.malignancy_window
+    window = rule.value
     low_s, high_s = ctx.screening_range
     # a later screening starts the window later: the earliest screening gives the widest window
     widest, narrowest = window_start(low_s, window), window_start(high_s, window)
@@ -777,7 +784,7 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
             parts.append(CheckResult("pass", f"{name}: an excepted local skin or cervical cancer"))
         elif malignancy.date is None:
             parts.append(_missing(f"{name}: no date", f"history.malignancies[{index}].date"))
-        elif malignancy.date >= narrowest:
+        elif rule.in_order(narrowest, malignancy.date):
             within = (
                 f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
             )
@@ -793,8 +800,13 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
                     f"{on_boundary}: excluded (EX25)",
                 )
             )
-        elif malignancy.date < widest:
-            parts.append(CheckResult("pass", f"{name} on {malignancy.date}, before {widest}"))
+        elif not rule.in_order(widest, malignancy.date):
+            where = (
+                f"before {widest}"
+                if malignancy.date < widest
+                else f"on {widest}, the window's first day, which is outside"
+            )
+            parts.append(CheckResult("pass", f"{name} on {malignancy.date}, {where}"))
         else:
             parts.append(
                 _missing(
@@ -953,8 +965,8 @@ CHECKS: dict[str, Check] = {
         in04_duration,
         "computed",
         "screening",
-        "calendar months from the first non-Raynaud manifestation to screening; at "
-        "most {duration_max} (exactly {duration_max} passes, one day more fails)",
+        "calendar months from the first non-Raynaud manifestation to screening; "
+        "{duration_max_limit}",
     ),
     "IN05": Check(
         in05_mrss, "computed", "screening", "mRSS (17 areas, 0-51) of at least {mrss_min}"
@@ -979,8 +991,7 @@ CHECKS: dict[str, Check] = {
         ex02_duration,
         "computed",
         "screening",
-        "disease duration (as IN04) of more than {duration_excl} fails; exactly "
-        "{duration_excl} passes",
+        "disease duration (as IN04) of {duration_excl_limit}",
     ),
     "EX03": Check(ex03_rheumatic, "computed", None, "recorded history: yes fails"),
     "EX04": Check(ex04_environmental, "computed", None, "recorded history: yes fails"),
@@ -1062,7 +1073,7 @@ CHECKS: dict[str, Check] = {
         "computed",
         "screening",
         "a malignancy dated within {malignancy_window} before screening fails (the "
-        "boundary day is within), unless of an excepted type",
+        "boundary day is {malignancy_boundary}), unless of an excepted type",
     ),
     "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _WASHOUT_HOW),
     "EX27": Check(
@@ -1086,7 +1097,6 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
     """How a criterion is checked, with its thresholds taken from study.yaml."""
     study = study or load_study()
     rules = study.criterion_rules
-    from protocol.units import format_quantity
 
     values = {
         "min_age": format_quantity(study.population.minimum_age.value),
@@ -1095,8 +1105,9 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
             int(study.population.maximum_age.value.to("year").magnitude) + 1
         ),
         "acr_min": rules.acr_eular_minimum.value,
-        "duration_max": format_quantity(rules.disease_duration_maximum.value),
-        "duration_excl": format_quantity(rules.disease_duration_exclusion.value),
+        "duration_max_limit": _maximum_words(rules.disease_duration_maximum),
+        "duration_excl_limit": _exclusion_words(rules.disease_duration_exclusion),
+        "malignancy_boundary": rules.malignancy_window.boundary,
         "mrss_min": rules.mrss_minimum.value,
         "pah_excluded": " and ".join(rules.pah_excluded_risk.value),
         "malignancy_window": str(rules.malignancy_window.value),
@@ -1121,6 +1132,22 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
     values["windows"] = "; ".join(windows)
     values |= {f"pi_{issue.rule}": issue.id for issue in study.protocol_issues if issue.rule}
     return CHECKS[criterion_id].how.format(**values)
+
+
+def _maximum_words(limit: Limit[Any]) -> str:
+    """An inclusion's upper limit in words, from the same ``boundary`` the check reads."""
+    written = format_quantity(limit.value)
+    if limit.boundary == "within":
+        return f"at most {written} (exactly {written} passes, one day more fails)"
+    return f"less than {written} (exactly {written} fails)"
+
+
+def _exclusion_words(limit: Limit[Any]) -> str:
+    """An exclusion's limit in words, from the same ``boundary`` the check reads."""
+    written = format_quantity(limit.value)
+    if limit.boundary == "within":
+        return f"more than {written} fails; exactly {written} passes"
+    return f"{written} or more fails"
 
 
 def _ordinal(number: int) -> str:

@@ -28,6 +28,7 @@ from protocol.facts import (
     Duration,
     Fact,
     FactorText,
+    Limit,
     Frequency,
     Mass,
     MolarMass,
@@ -337,10 +338,11 @@ RiskCategory = Literal["low", "intermediate", "high"]
 
 
 class CriterionRules(_Model):
-    disease_duration_maximum: Fact[Duration]
-    disease_duration_exclusion: Fact[Duration]
+    # upper limits on elapsed time; ``boundary`` says whether the limit's own value is within
+    disease_duration_maximum: Limit[Duration]
+    disease_duration_exclusion: Limit[Duration]
     mrss_minimum: Fact[int]
-    malignancy_window: Fact[WindowText]
+    malignancy_window: Limit[WindowText]
     pah_excluded_risk: Fact[list[RiskCategory]]
     acr_eular_minimum: Fact[int]
 
