@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from protocol.errors import ProtocolDataError
+from protocol.errors import Problem, ProtocolDataError
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
 MAX_BYTES = 1024 * 1024
@@ -113,8 +113,8 @@ class StrictLoader(yaml.SafeLoader):
 
 
 def _refusal(loader: StrictLoader, event: Any, message: str) -> ProtocolDataError:
-    line = event.start_mark.line + 1 if event.start_mark else "?"
-    return ProtocolDataError(loader.name, [f"line {line}: {message}"])
+    line = event.start_mark.line + 1 if event.start_mark else None
+    return ProtocolDataError(loader.name, [Problem(message, line=line)])
 
 
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -123,12 +123,21 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
             raise ProtocolDataError(
-                loader.name, [f"line {line}: a key must be a plain name, not a list or mapping"]
+                loader.name,
+                [Problem("a key must be a plain name, not a list or mapping", line=line)],
             )
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
             raise ProtocolDataError(
-                loader.name, [f"line {line}: key {shown(key)} appears twice in one mapping"]
+                loader.name,
+                [
+                    Problem(
+                        "appears twice in one mapping",
+                        found=f"key {shown(key)}",
+                        line=line,
+                        text=f"line {line}: key {shown(key)} appears twice in one mapping",
+                    )
+                ],
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
@@ -242,8 +251,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 
 def validation_problems(
     error: ValidationError, node: yaml.Node | None = None, strip: int = 0
-) -> list[str]:
-    """One readable line per pydantic error: field path, line, value found, what was expected."""
+) -> list[Problem]:
+    """One problem record per pydantic error: field path, line, value found, what was expected."""
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"][strip:])
@@ -252,16 +261,15 @@ def validation_problems(
         message = item["msg"].removeprefix("Value error, ")
         where = format_location(loc)
         line = _line_of(node, loc)
-        if line is not None:
-            where += f" (line {line})"
         if item["type"] == "missing":
-            problems.append(f"{where}: missing; this field is required")
+            problems.append(Problem("missing; this field is required", path=where, line=line))
         elif item["type"] == "extra_forbidden":
-            problems.append(f"{where}: unknown field (is it misspelt?)")
+            problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
-            problems.extend(message.splitlines())
+            problems.extend(Problem(text) for text in message.splitlines())
         else:
-            problems.append(f"{where} = {shown(item.get('input'))}: {message}")
+            found = shown(item.get("input"))
+            problems.append(Problem(message, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
 
 
@@ -269,8 +277,8 @@ def validation_problems(
 ENTRY_NAMES = {"medications": "name", "events": "kind"}
 
 
-def _with_entry_name(problem: str, data: dict[str, Any]) -> str:
-    """'medications[1].last_dose ...' -> 'medications[1] (methotrexate).last_dose ...'."""
+def _with_entry_name(problem: Problem, data: dict[str, Any]) -> Problem:
+    """'medications[1].last_dose' -> 'medications[1] (methotrexate).last_dose'."""
     for key, name_field in ENTRY_NAMES.items():
         entries = data.get(key)
         if not isinstance(entries, list):
@@ -278,8 +286,13 @@ def _with_entry_name(problem: str, data: dict[str, Any]) -> str:
         for index, entry in enumerate(entries):
             prefix = f"{key}[{index}]"
             name = entry.get(name_field) if isinstance(entry, dict) else None
-            if problem.startswith(prefix) and isinstance(name, str) and name.isprintable():
-                return f"{prefix} ({name[:MAX_SHOWN]}){problem[len(prefix) :]}"
+            # medications[1] is not the start of medications[10]
+            names_entry = problem.path == prefix or problem.path.startswith(
+                (f"{prefix}.", f"{prefix}[")
+            )
+            if names_entry and isinstance(name, str) and name.isprintable():
+                path = f"{prefix} ({name[:MAX_SHOWN]}){problem.path[len(prefix) :]}"
+                return Problem(problem.expected, path, problem.found, problem.line)
     return problem
 
 
@@ -295,7 +308,17 @@ def validate_document(
 ) -> ModelT:
     """Validate a parsed YAML/JSON document; every problem names its field (and entry)."""
     if not isinstance(data, dict):
-        raise error(source, [f"expected a mapping at the top level, found {shown(data)}"])
+        raise error(
+            source,
+            [
+                Problem(
+                    "a mapping at the top level",
+                    path="(top level)",
+                    found=shown(data),
+                    text=f"expected a mapping at the top level, found {shown(data)}",
+                )
+            ],
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

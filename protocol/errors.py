@@ -14,6 +14,7 @@ cross a process boundary (a parallel pre-screening run) with its fields.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -29,22 +30,82 @@ class InternalError(ProtocolError):
     """A state the rules should never reach: a bug to report, not a verdict."""
 
 
+class Problem(str):
+    """One problem with a file, as a record: the field's ``path`` (dotted, with list indexes,
+    e.g. ``arms[0].interventions``), the ``line`` where known, the value ``found`` and what was
+    ``expected``. Rendered to one line of text only when shown.
+
+    A ``str`` (its rendered line), so that whatever prints or searches a problem keeps working,
+    while tests and programs match its fields.
+
+    >>> problem = Problem("a date (YYYY-MM-DD)", path="dates.birth", found="'1978-02-30'", line=3)
+    >>> str(problem)
+    "dates.birth (line 3) = '1978-02-30': a date (YYYY-MM-DD)"
+    >>> problem.path, problem.line, problem.found
+    ('dates.birth', 3, "'1978-02-30'")
+    >>> str(Problem("is larger than 1000000 bytes"))
+    'is larger than 1000000 bytes'
+    """
+
+    path: str
+    found: str | None
+    expected: str
+    line: int | None
+
+    def __new__(
+        cls,
+        expected: str,
+        path: str = "",
+        found: str | None = None,
+        line: int | None = None,
+        text: str | None = None,
+    ) -> Problem:
+        """``text``, when given, is the line shown in place of the standard rendering (a
+        sentence that reads better whole), the fields staying what a program matches."""
+        where = f"{path} (line {line})" if path and line is not None else path
+        if line is not None and not path:
+            where = f"line {line}"
+        shown = f"{where} = {found}" if found is not None and where else (found or where)
+        self = super().__new__(cls, text or (f"{shown}: {expected}" if shown else expected))
+        self.path, self.found, self.expected, self.line = path, found, expected, line
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.expected, self.path, self.found, self.line, str(self))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "found": self.found,
+            "expected": self.expected,
+        }
+
+
+def as_problem(problem: str) -> Problem:
+    """A problem record; a line written as text becomes one whose ``expected`` is the line."""
+    return problem if isinstance(problem, Problem) else Problem(str(problem))
+
+
 class ProtocolDataError(ProtocolError):
     """A data file (study.yaml, a participant record, an input file) is not what it must be.
 
-    ``problems`` holds one line per problem, each naming the field (as a dotted path with list
-    indexes, e.g. ``arms[0].interventions``), the value found and what was expected.
+    ``problems`` holds every problem found (they travel together: a file with three mistakes
+    reports three), each a ``Problem`` record.
     """
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: Sequence[str]):
         self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"{source}: {len(problems)} {noun}:\n{lines}")
+        self.problems: list[Problem] = [as_problem(problem) for problem in problems]
+        lines = "\n".join(f"  - {problem}" for problem in self.problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        super().__init__(f"{source}: {len(self.problems)} {noun}:\n{lines}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (self.source, self.problems)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "problems": [p.to_json() for p in self.problems]}
 
 
 class RegistryMismatchError(ProtocolDataError):

@@ -40,7 +40,7 @@ import pint
 from pydantic import BaseModel
 
 from protocol.documents import MAX_BYTES, read_text_file
-from protocol.errors import ProtocolDataError, RegistryMismatchError
+from protocol.errors import Problem, ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact, Threshold, Window, parse_threshold
 from protocol.study import STUDY_PATH, Study, iter_facts, load_study
 from protocol.units import UnitTextError, format_quantity, read_unit, ureg
@@ -613,6 +613,11 @@ class Mismatch:
         )
         return f"{text}\n{self.detail}" if self.detail else text
 
+    def problem(self) -> Problem:
+        """The disagreement as a problem record: study.yaml's value found, the record's expected."""
+        expected = f"the record at {self.registry_field} says {self.record_says}"
+        return Problem(expected, self.yaml_path, self.study_says, text=str(self))
+
 
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
@@ -1075,5 +1080,5 @@ def assert_matches_registry(study: Any, source: str, record: dict[str, Any] | No
     if mismatches:
         raise RegistryMismatchError(
             f"{source} disagrees with the registry record {RECORD_PATH.name}",
-            [str(m) for m in mismatches],
+            [m.problem() for m in mismatches],
         )

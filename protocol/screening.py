@@ -30,7 +30,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
-from protocol.errors import ProtocolDataError
+from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.labs import (
@@ -156,7 +156,7 @@ class _Context:
         self.study = study
         self._lab_results: dict[str, CheckResult] = {}
         self._washouts: dict[tuple[date, date], list[EntryResult]] = {}
-        self.errors: list[str] = []
+        self.errors: list[Problem] = []
         self.screening_range, self.randomization_range = self._date_ranges()
         low_s, high_s = self.screening_range
         # recorded (its range is that day), or the one day the record's other dates leave
@@ -191,8 +191,11 @@ class _Context:
             earliest_randomization = d.planned_randomization
         if earliest_screening > latest_screening or earliest_randomization > latest_randomization:
             self.errors.append(
-                "dates: the recorded dates cannot all be in order (tests, attestations and history "
-                "on or before screening, doses on or before the planned randomization)"
+                Problem(
+                    "the recorded dates cannot all be in order (tests, attestations and history "
+                    "on or before screening, doses on or before the planned randomization)",
+                    path="dates",
+                )
             )
             earliest_screening = latest_screening
             earliest_randomization = latest_randomization
@@ -284,7 +287,7 @@ class _Context:
             result: LabResult = check_lab(name, value.value, value.unit, **extra, study=self.study)
         except LabInputError as exc:
             field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
-            self.errors.append(f"{field}: {exc}")
+            self.errors.append(Problem(str(exc), path=field))
             return _missing(str(exc), f"labs.{name}")
         return CheckResult(result.status, result.reason)
 
@@ -692,7 +695,7 @@ def ex07_pulmonary(ctx: _Context) -> CheckResult:
         try:
             result = check_lab(name, value, "%", study=ctx.study)
         except LabInputError as exc:
-            ctx.errors.append(f"pulmonary.{attribute}: {exc}")
+            ctx.errors.append(Problem(str(exc), path=f"pulmonary.{attribute}"))
             continue
         parts.append(CheckResult(result.status, result.reason))
     parts.append(

@@ -28,7 +28,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from protocol.documents import read_yaml, validate_document
-from protocol.errors import ProtocolDataError
+from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import Status, Window
 from protocol.inputs import StrictDate, read_decimal
 from protocol.participant import EventEntry, MedicationEntry
@@ -125,12 +125,12 @@ def load_washout_input(path: Path | str, randomization: date | None = None) -> W
     return parse_washout_input(data, str(path), node)
 
 
-def entry_problems(data: WashoutInput, study: Study | None = None) -> list[str]:
+def entry_problems(data: WashoutInput, study: Study | None = None) -> list[Problem]:
     """What makes an input unusable although each field is well formed: dates after the planned
     randomization, a dose that is not a plausible mass, an unknown frequency or event kind, a
     name that imitates a catalogued one, an investigator clearance the protocol does not allow."""
     study = study or load_study()
-    problems = []
+    problems: list[Problem] = []
     kinds = {event.kind: event for event in study.exposure_events}
     for index, med in enumerate(data.medications):
         where = f"medications[{index}] ({med.name})"
@@ -138,62 +138,92 @@ def entry_problems(data: WashoutInput, study: Study | None = None) -> list[str]:
             value = getattr(med, field_name)
             if value and value > data.planned_randomization:
                 problems.append(
-                    f"{where}.{field_name} = {value}: after the planned randomization "
-                    f"{data.planned_randomization}; a dose before randomization was expected"
+                    Problem(
+                        f"after the planned randomization {data.planned_randomization}; a dose "
+                        f"before randomization was expected",
+                        path=f"{where}.{field_name}",
+                        found=str(value),
+                    )
                 )
         if med.dose is not None:
             try:
                 read_dose(med.dose, study)
             except ValueError as exc:
-                problems.append(f"{where}.dose = {med.dose!r}: {exc}")
+                problems.append(Problem(str(exc), path=f"{where}.dose", found=repr(med.dose)))
         if med.frequency is not None and frequency_of(med.frequency) is None:
             problems.append(
-                f"{where}.frequency = {med.frequency!r}: not a frequency the book knows; "
-                f"expected one of: {', '.join(FREQUENCIES)}"
+                Problem(
+                    f"not a frequency the book knows; expected one of: {', '.join(FREQUENCIES)}",
+                    path=f"{where}.frequency",
+                    found=repr(med.frequency),
+                )
             )
         match = match_medicine(med.name, study)
         imitated = _imitated_name(med.name, study)
         if match is None and imitated:
             problems.append(
-                f"{where}.name = {med.name!r}: its letters imitate {imitated!r} in another "
-                f"script; type the name in Latin letters or in Chinese"
+                Problem(
+                    f"its letters imitate {imitated!r} in another script; type the name in Latin "
+                    f"letters or in Chinese",
+                    path=f"{where}.name",
+                    found=repr(med.name),
+                )
             )
         if med.investigator_cleared and match is not None and match.group.rule != "no_window":
             problems.append(
-                f"{where}.investigator_cleared: {match.description} is decided by the protocol "
-                f"({match.group.criterion}), not by the investigator; remove the clearance"
+                Problem(
+                    f"{match.description} is decided by the protocol ({match.group.criterion}), "
+                    f"not by the investigator; remove the clearance",
+                    path=f"{where}.investigator_cleared",
+                )
             )
     for index, event in enumerate(data.events):
         where = f"events[{index}] ({event.kind})"
         kind = kinds.get(event.kind)
         if kind is None:
             problems.append(
-                f"{where}.kind = {event.kind!r}: unknown event kind; expected one of: "
-                f"{', '.join(sorted(kinds))}"
+                Problem(
+                    f"unknown event kind; expected one of: {', '.join(sorted(kinds))}",
+                    path=f"{where}.kind",
+                    found=repr(event.kind),
+                )
             )
             continue
         if event.date is not None and event.ongoing:
             problems.append(
-                f"{where}: give 'date: YYYY-MM-DD' or 'ongoing: true', not both (leave both out "
-                f"if the date is not known)"
+                Problem(
+                    "give 'date: YYYY-MM-DD' or 'ongoing: true', not both (leave both out if the "
+                    "date is not known)",
+                    path=where,
+                )
             )
         if event.ongoing and not kind.can_be_ongoing:
             problems.append(
-                f"{where}.ongoing: a {kind.label.lower()} happens on a day and cannot be ongoing; "
-                f"give its date, or leave the date out if it is not known"
+                Problem(
+                    f"a {kind.label.lower()} happens on a day and cannot be ongoing; give its "
+                    f"date, or leave the date out if it is not known",
+                    path=f"{where}.ongoing",
+                )
             )
         if kind.rule == "window" and event.date and event.date > data.planned_randomization:
             problems.append(
-                f"{where}.date = {event.date}: after the planned randomization "
-                f"{data.planned_randomization}; a later event is recorded as a planned one "
-                f"(kind: planned_major_surgery) or is not part of screening"
+                Problem(
+                    f"after the planned randomization {data.planned_randomization}; a later "
+                    f"event is recorded as a planned one (kind: planned_major_surgery) or is not "
+                    f"part of screening",
+                    path=f"{where}.date",
+                    found=str(event.date),
+                )
             )
         if event.investigator_cleared and not (
             kind.anchor == "screening" and kind.after_anchor == "investigator"
         ):
             problems.append(
-                f"{where}.investigator_cleared: the protocol decides {kind.label.lower()} "
-                f"({kind.criterion}), not the investigator; remove the clearance"
+                Problem(
+                    f"the protocol decides {kind.label.lower()} ({kind.criterion}), not the "
+                    f"investigator; remove the clearance",
+                    path=f"{where}.investigator_cleared",
+                )
             )
     return problems
 
