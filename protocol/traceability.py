@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,114 +59,135 @@ class Rule:
         return PAGES[self.key.split(".")[0]]
 
 
-def rules(study: Study | None = None) -> list[Rule]:
+def _criteria(study: Study) -> Iterator[Rule]:
     from protocol.screening import CHECKS
 
-    study = study or load_study()
-    found = []
     for criterion in study.criteria:
-        found.append(
-            Rule(
-                f"criteria.{criterion.id}",
-                f"{criterion.category} criterion",
-                CHECKS[criterion.id].name,
-                criterion.id,
-            )
+        yield Rule(
+            f"criteria.{criterion.id}",
+            f"{criterion.category} criterion",
+            CHECKS[criterion.id].name,
+            criterion.id,
         )
+
+
+def _interventions(study: Study) -> Iterator[Rule]:
     for intervention in study.interventions:
         for attribute in ("dose", "frequency", "duration"):
             value = getattr(intervention, attribute).value
             shown = (
                 intervention.frequency_label if attribute == "frequency" else format_quantity(value)
             )
-            found.append(
-                Rule(
-                    f"interventions.{intervention.id}.{attribute}",
-                    f"{intervention.name.value} {attribute}",
-                    "dosing.regimens.Regimen",
-                    shown,
-                )
+            yield Rule(
+                f"interventions.{intervention.id}.{attribute}",
+                f"{intervention.name.value} {attribute}",
+                "dosing.regimens.Regimen",
+                shown,
             )
-    found.append(
-        Rule(
-            "dosing_rules.dose_at_end_of_treatment",
-            "counting rule (assumption)",
-            "dosing.regimens.Regimen.administration_count",
-            "Counting rule",
-        )
+
+
+def _dosing_rules(study: Study) -> Iterator[Rule]:
+    yield Rule(
+        "dosing_rules.dose_at_end_of_treatment",
+        "counting rule (assumption)",
+        "dosing.regimens.Regimen.administration_count",
+        "Counting rule",
     )
+
+
+def _presentations(study: Study) -> Iterator[Rule]:
     for presentation in study.presentations:
-        found.append(
-            Rule(
-                f"presentations.{presentation.intervention}.{presentation.dispensing_unit}",
-                f"{presentation.form}",
-                "dosing.dispensing.units_per_dose",
-                format_quantity(presentation.strength.value),
-            )
+        yield Rule(
+            f"presentations.{presentation.intervention}.{presentation.dispensing_unit}",
+            f"{presentation.form}",
+            "dosing.dispensing.units_per_dose",
+            format_quantity(presentation.strength.value),
         )
-    found.append(
-        Rule(
-            "visit_schedule",
-            "visits and windows (assumption)",
-            "dosing.calendar.visit_dates",
-            study.visit_schedule.value[2].label,
-        )
+
+
+def _visit_schedule(study: Study) -> Iterator[Rule]:
+    yield Rule(
+        "visit_schedule",
+        "visits and windows (assumption)",
+        "dosing.calendar.visit_dates",
+        study.visit_schedule.value[2].label,
     )
+
+
+def _lab_analytes(study: Study) -> Iterator[Rule]:
     for analyte in study.lab_analytes:
-        found.append(
-            Rule(
-                f"lab_analytes.{analyte.name}",
-                f"{analyte.label} ({analyte.criterion})",
-                "protocol.labs.check_lab",
-                str(analyte.threshold.value) if analyte.threshold else analyte.label,
-            )
+        yield Rule(
+            f"lab_analytes.{analyte.name}",
+            f"{analyte.label} ({analyte.criterion})",
+            "protocol.labs.check_lab",
+            str(analyte.threshold.value) if analyte.threshold else analyte.label,
         )
+
+
+def _medication_classes(study: Study) -> Iterator[Rule]:
     for group in study.medication_classes:
         function = (
             "protocol.washout._corticosteroid_check"
             if group.rule == "corticosteroid"
             else "protocol.washout.check_medication"
         )
-        found.append(
-            Rule(
-                f"medication_classes.{group.id}",
-                f"{group.label} ({group.criterion})",
-                function,
-                group.label,
-            )
+        yield Rule(
+            f"medication_classes.{group.id}",
+            f"{group.label} ({group.criterion})",
+            function,
+            group.label,
         )
+
+
+def _exposure_events(study: Study) -> Iterator[Rule]:
     for event in study.exposure_events:
-        found.append(
-            Rule(
-                f"exposure_events.{event.kind}",
-                f"{event.label} ({event.criterion})",
-                "protocol.washout.check_event",
-                event.label,
-            )
+        yield Rule(
+            f"exposure_events.{event.kind}",
+            f"{event.label} ({event.criterion})",
+            "protocol.washout.check_event",
+            event.label,
         )
-    limit = study.corticosteroid_rule.daily_limit.value
-    found.append(
-        Rule(
-            "corticosteroid_rule.daily_limit",
-            "prednisone-equivalent limit (EX11)",
-            "protocol.washout._corticosteroid_check",
-            format_quantity(limit),
-        )
+
+
+def _corticosteroid_rule(study: Study) -> Iterator[Rule]:
+    yield Rule(
+        "corticosteroid_rule.daily_limit",
+        "prednisone-equivalent limit (EX11)",
+        "protocol.washout._corticosteroid_check",
+        format_quantity(study.corticosteroid_rule.daily_limit.value),
     )
+
+
+def _criterion_rules(study: Study) -> Iterator[Rule]:
     for name, check in CRITERION_RULE_CHECKS.items():
         value = getattr(study.criterion_rules, name).value
         shown = format_quantity(value) if hasattr(value, "units") else str(value)
         if isinstance(value, list):
             shown = " and ".join(value)
-        found.append(
-            Rule(
-                f"criterion_rules.{name}",
-                name.replace("_", " "),
-                f"protocol.screening.{check}",
-                shown,
-            )
+        yield Rule(
+            f"criterion_rules.{name}", name.replace("_", " "), f"protocol.screening.{check}", shown
         )
-    return found
+
+
+#: One builder per section of study.yaml that holds rules, in the order the appendix lists them.
+RULE_BUILDERS: tuple[Callable[[Study], Iterator[Rule]], ...] = (
+    _criteria,
+    _interventions,
+    _dosing_rules,
+    _presentations,
+    _visit_schedule,
+    _lab_analytes,
+    _medication_classes,
+    _exposure_events,
+    _corticosteroid_rule,
+    _criterion_rules,
+)
+
+
+def rules(study: Study | None = None) -> list[Rule]:
+    """Every rule of study.yaml, each with the code that runs it and a value to show."""
+    study = study or load_study()
+    return [rule for build in RULE_BUILDERS for rule in build(study)]
 
 
 def _marker_keys(decorator: ast.expr) -> list[str]:

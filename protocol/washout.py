@@ -28,7 +28,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from protocol.documents import read_yaml, validate_document
-from protocol.errors import Problem, ProtocolDataError
+from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
 from protocol.inputs import StrictDate, read_decimal
 from protocol.participant import EventEntry, MedicationEntry
@@ -445,7 +445,9 @@ def _window_check(
     ``cleared`` gives the investigator's reason) or within the window (``"within"``).
     """
     anchor_date = data.planned_randomization if anchor == "randomization" else data.screening
-    stop_example = data.screening or data.planned_randomization
+    decision = decide_window(
+        window, anchor_date, last, ongoing, after_anchor, bool(cleared), anchor == "screening"
+    )
     base: dict[str, Any] = {
         "entry": entry,
         "name": name,
@@ -455,83 +457,156 @@ def _window_check(
         "anchor": anchor,
         "anchor_date": anchor_date,
         "last_date": last,
+        "window_start": decision.start,
+        "clears_on": decision.clears,
+        "status": decision.status,
+        "on_boundary": decision.on_boundary,
+        "requires_rescreening": decision.requires_rescreening,
     }
+    words = _WindowWords(name, criterion, window, anchor, anchor_as_written, dated, study, cleared)
+    stop_example = data.screening or data.planned_randomization
+    return EntryResult(**base, reason=words.reason(decision, last, stop_example))
+
+
+#: How a dated window decides an entry: the case, and the status each case gives.
+WindowCase = Literal[
+    "no_anchor", "ongoing", "undated", "after_anchor_cleared", "after_anchor", "within", "before"
+]
+WINDOW_CASE_STATUS: dict[WindowCase, Status] = {
+    "no_anchor": "unknown",  # no date to count back from
+    "ongoing": "fail",  # excluded until it stops
+    "undated": "unknown",  # within the window or not, it cannot be told (PI23)
+    "after_anchor_cleared": "pass",  # after a screening anchor, cleared by the investigator
+    "after_anchor": "unknown",  # after a screening anchor: the investigator decides
+    "within": "fail",
+    "before": "pass",
+}
+
+
+@dataclass(frozen=True)
+class WindowDecision:
+    """The decision of a dated window, without its words: the case and its dates."""
+
+    case: WindowCase
+    anchor_date: date | None
+    start: date | None = None  # the window's first day
+    clears: date | None = None  # the first anchor date the entry no longer excludes
+    on_boundary: bool = False  # the date is exactly the window's first day
+    rescreen: bool = False  # the window counts from screening: clearing needs a new screening
+
+    @property
+    def status(self) -> Status:
+        return WINDOW_CASE_STATUS[self.case]
+
+    @property
+    def requires_rescreening(self) -> bool:
+        return self.rescreen and self.case in ("ongoing", "within")
+
+
+def decide_window(
+    window: Window,
+    anchor_date: date | None,
+    last: date | None,
+    ongoing: bool,
+    after_anchor: str = "investigator",
+    cleared: bool = False,
+    rescreen: bool = False,
+) -> WindowDecision:
+    """Within, on the boundary, before, or undecidable: the rule of every dated window.
+
+    A date on the window's first day is within it (study.yaml ``washout_convention``).
+
+    >>> from datetime import date
+    >>> from protocol.facts import parse_window
+    >>> four_weeks = parse_window("4 week")
+    >>> decide_window(four_weeks, date(2025, 3, 17), date(2025, 2, 17), False).case
+    'within'
+    >>> decide_window(four_weeks, date(2025, 3, 17), date(2025, 2, 16), False).case
+    'before'
+    """
     if anchor_date is None:
-        return EntryResult(
-            **base,
-            status="unknown",
-            reason=f"{name}: the window counts from {anchor}, and no {anchor} date is given: "
-            f"unknown ({criterion})",
-        )
+        return WindowDecision("no_anchor", None)
     start = window_start(anchor_date, window)
-    rescreen = anchor == "screening"
     if ongoing:
-        example = clears_on(stop_example, window)
-        return EntryResult(
-            **base,
-            window_start=start,
-            status="fail",
-            reason=f"{name} is ongoing: excluded until it stops ({criterion}, {window} "
-            f"{anchor_as_written}); stopped after a last dose on {stop_example}, it would clear "
-            f"on {example}" + (" (rescreening needed)" if rescreen else ""),
-            requires_rescreening=rescreen,
-        )
-    if last is None:  # no date recorded (PI23): within the window or not, it cannot be told
-        return EntryResult(
-            **base,
-            window_start=start,
-            status="unknown",
-            reason=f"{name}: no date recorded; within the window of {window} {anchor_as_written} "
-            f"(from {start}) it excludes, before it it does not: unknown ({criterion}); record "
-            f"the date ({study.issue_for('undated_entries')})",
-        )
-    clear = clears_on(last, window)
-    boundary = last == start
+        return WindowDecision("ongoing", anchor_date, start, rescreen=rescreen)
+    if last is None:
+        return WindowDecision("undated", anchor_date, start)
     if last > anchor_date and after_anchor == "investigator":
-        if cleared:
-            return EntryResult(
-                **base,
-                window_start=start,
-                status="pass",
-                reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}; the "
-                f"investigator clears it ({cleared}): passes ({criterion}, "
-                f"{study.issue_for('infection_anchor')})",
-            )
-        return EntryResult(
-            **base,
-            window_start=start,
-            status="unknown",
-            reason=f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
-            f"record's window counts back from screening; the investigator decides "
-            f"({criterion}, {study.issue_for('infection_anchor')})",
-        )
+        case: WindowCase = "after_anchor_cleared" if cleared else "after_anchor"
+        return WindowDecision(case, anchor_date, start)
+    clear = clears_on(last, window)
     if last >= start:
-        where = "exactly on the first day of" if boundary else "within"
-        if last > anchor_date:  # after the anchor, and read as within (EX23 after entry)
-            span = f"after {anchor} {anchor_date}, which the window covers"
-        else:
-            span = f"{start} to {anchor} {anchor_date}"
-        then = f"a {anchor} on or after {clear} clears it" + (
-            " (rescreening needed)" if rescreen else ""
-        )
-        return EntryResult(
-            **base,
-            window_start=start,
-            clears_on=clear,
-            status="fail",
-            reason=f"{name} ({dated} {last}) is {where} the window of {window} "
-            f"{anchor_as_written} ({span}): excluded ({criterion}); {then}",
-            on_boundary=boundary,
-            requires_rescreening=rescreen,
-        )
-    return EntryResult(
-        **base,
-        window_start=start,
-        clears_on=clear,
-        status="pass",
-        reason=f"{name} ({dated} {last}) is before the window of {window} {anchor_as_written} "
-        f"(from {start}): passes ({criterion}); cleared from {clear}",
-    )
+        return WindowDecision("within", anchor_date, start, clear, last == start, rescreen)
+    return WindowDecision("before", anchor_date, start, clear)
+
+
+@dataclass(frozen=True)
+class _WindowWords:
+    """The sentence for each case of a dated window (the decision is ``WindowDecision``'s)."""
+
+    name: str
+    criterion: str
+    window: Window
+    anchor: str
+    anchor_as_written: str
+    dated: str
+    study: Study
+    cleared: str | None
+
+    def reason(self, decision: WindowDecision, last: date | None, stop_example: date | None) -> str:
+        name, criterion, window, anchor = self.name, self.criterion, self.window, self.anchor
+        as_written, dated, anchor_date = self.anchor_as_written, self.dated, decision.anchor_date
+        start, rescreen = decision.start, self.anchor == "screening"
+        rescreening = " (rescreening needed)" if rescreen else ""
+        match decision.case:
+            case "no_anchor":
+                return (
+                    f"{name}: the window counts from {anchor}, and no {anchor} date is given: "
+                    f"unknown ({criterion})"
+                )
+            case "ongoing":
+                assert stop_example is not None  # the anchor date is one of the two
+                return (
+                    f"{name} is ongoing: excluded until it stops ({criterion}, {window} "
+                    f"{as_written}); stopped after a last dose on {stop_example}, it would clear "
+                    f"on {clears_on(stop_example, window)}{rescreening}"
+                )
+            case "undated":
+                return (
+                    f"{name}: no date recorded; within the window of {window} {as_written} "
+                    f"(from {start}) it excludes, before it it does not: unknown ({criterion}); "
+                    f"record the date ({self.study.issue_for('undated_entries')})"
+                )
+            case "after_anchor_cleared":
+                return (
+                    f"{name} ({dated} {last}) is after the screening visit {anchor_date}; the "
+                    f"investigator clears it ({self.cleared}): passes ({criterion}, "
+                    f"{self.study.issue_for('infection_anchor')})"
+                )
+            case "after_anchor":
+                return (
+                    f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
+                    f"record's window counts back from screening; the investigator decides "
+                    f"({criterion}, {self.study.issue_for('infection_anchor')})"
+                )
+            case "within":
+                assert last is not None and anchor_date is not None
+                where = "exactly on the first day of" if decision.on_boundary else "within"
+                if last > anchor_date:  # after the anchor, and read as within (EX23 after entry)
+                    span = f"after {anchor} {anchor_date}, which the window covers"
+                else:
+                    span = f"{start} to {anchor} {anchor_date}"
+                return (
+                    f"{name} ({dated} {last}) is {where} the window of {window} {as_written} "
+                    f"({span}): excluded ({criterion}); a {anchor} on or after {decision.clears} "
+                    f"clears it{rescreening}"
+                )
+            case "before":
+                return (
+                    f"{name} ({dated} {last}) is before the window of {window} {as_written} "
+                    f"(from {start}): passes ({criterion}); cleared from {decision.clears}"
+                )
+        raise InternalError(f"a window case with no sentence: {decision.case!r}")
 
 
 @dataclass(frozen=True)
@@ -569,48 +644,82 @@ def _mg(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+#: How EX11 decides one corticosteroid entry on its own, and the status of each case.
+SteroidCase = Literal[
+    "not_systemic",
+    "before_window",
+    "undated",
+    "no_route",
+    "injection",
+    "which_drug",
+    "no_dose",
+    "over_limit",
+    "within_limit",
+]
+STEROID_CASE_STATUS: dict[SteroidCase, Status] = {
+    "not_systemic": "pass",
+    "before_window": "pass",
+    "undated": "unknown",
+    "no_route": "unknown",
+    "injection": "fail",
+    "which_drug": "unknown",
+    "no_dose": "unknown",
+    "over_limit": "fail",
+    "within_limit": "pass",
+}
+
+
+@dataclass(frozen=True)
+class SteroidDecision:
+    """EX11's decision for one entry, without its words."""
+
+    case: SteroidCase
+    start: date  # the window's first day
+    clears: date | None = None  # the first randomization date the last dose no longer counts
+    amount: float | None = None  # prednisone-equivalent mg per dosing day
+    daily: bool = True  # taken every day (or on some days only)
+
+    @property
+    def status(self) -> Status:
+        return STEROID_CASE_STATUS[self.case]
+
+
+def decide_corticosteroid(
+    med: MedicationEntry, match: Match, data: WashoutInput, study: Study
+) -> SteroidDecision:
+    """Not systemic, before the window, undated, or within it: then by route, drug and dose."""
+    group, rule = match.group, study.corticosteroid_rule
+    assert group.window is not None
+    window = group.window.value
+    start = window_start(data.planned_randomization, window)
+    clear = clears_on(med.last_dose, window) if med.last_dose else None
+    undated = not med.ongoing and med.last_dose is None
+    in_window = med.ongoing or (med.last_dose is not None and med.last_dose >= start)
+    if med.route in rule.non_systemic_routes:
+        return SteroidDecision("not_systemic", start)
+    if not in_window and not undated:
+        return SteroidDecision("before_window", start, clear)
+    if undated:
+        return SteroidDecision("undated", start)
+    if med.route is None:
+        return SteroidDecision("no_route", start)
+    if med.route in rule.injection_routes:
+        return SteroidDecision("injection", start, clear)
+    if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
+        return SteroidDecision("which_drug", start)
+    amount, daily = _steroid_amount(med, match)
+    if amount is None:
+        return SteroidDecision("no_dose", start, daily=daily)
+    over = amount > rule.daily_limit.value.to("mg").magnitude + 1e-9
+    return SteroidDecision("over_limit" if over else "within_limit", start, clear, amount, daily)
+
+
 def _corticosteroid_check(
     med: MedicationEntry, entry: str, match: Match, data: WashoutInput, study: Study
 ) -> tuple[EntryResult, _SteroidCourse | None]:
     """One corticosteroid entry on its own; the course it contributes to the daily sum."""
-    group, rule = match.group, study.corticosteroid_rule
-    assert group.window is not None
-    window = group.window.value
-    limit = rule.daily_limit.value.to("mg")
-    anchor_date = data.planned_randomization
-    start = window_start(anchor_date, window)
-    base: dict[str, Any] = {
-        "entry": entry,
-        "name": med.name,
-        "matched": match.description,
-        "criterion": group.criterion,
-        "window": str(window),
-        "anchor": group.anchor,
-        "anchor_date": anchor_date,
-        "window_start": start,
-        "last_date": med.last_dose,
-    }
-    undated = not med.ongoing and med.last_dose is None
-    in_window = med.ongoing or (med.last_dose is not None and med.last_dose >= start)
-    clear = clears_on(med.last_dose, window) if med.last_dose else None
-    if med.route in rule.non_systemic_routes:
-        return EntryResult(
-            **base,
-            status="pass",
-            reason=f"{med.name} ({med.route.replace('_', '-')}) is not systemic: EX11 concerns "
-            f"systemic corticosteroids and intravenous or intramuscular injections "
-            f"({study.issue_for('steroid_routes')}): "
-            f"passes",
-        ), None
-    if not in_window and not undated:
-        return EntryResult(
-            **base,
-            clears_on=clear,
-            status="pass",
-            reason=f"{med.name} (last dose {med.last_dose}) is before the window of {window} "
-            f"prior to randomization (from {start}): passes ({group.criterion})",
-        ), None
-    if undated:
+    decision = decide_corticosteroid(med, match, data, study)
+    if decision.case == "undated":
         # within the window or not is unknown: the course counts only where that cannot matter
         result, course = _corticosteroid_check(
             med.model_copy(update={"ongoing": True}), entry, match, data, study
@@ -622,69 +731,113 @@ def _corticosteroid_check(
                     entry, med.name, course.mg_per_dosing_day, False, None, None, False
                 )
             return result, undated_course
-        return EntryResult(
-            **base,
-            status="unknown",
-            reason=f"{med.name}: no date recorded; taken in the {window} before randomization "
-            f"it would exclude, taken before it it would not: unknown ({group.criterion}); "
-            f"record the last dose's date ({study.issue_for('undated_entries')})",
-        ), None
-    if med.route is None:
-        return EntryResult(
-            **base,
-            status="unknown",
-            reason=f"{med.name} within the {window} before randomization: its route (oral, IV, "
-            f"IM, topical, ...) is needed to apply EX11: unknown ({group.criterion})",
-        ), _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
-    if med.route in rule.injection_routes:
-        when = "is ongoing" if med.ongoing else f"(last dose {med.last_dose})"
-        return EntryResult(
-            **base,
-            clears_on=clear,
-            status="fail",
-            reason=f"{med.name} by {med.route.upper()} injection {when}, within the {window} "
-            f"before randomization: excluded ({group.criterion}, any IV or IM corticosteroid)"
-            + (f"; clears from {clear}" if clear else ""),
-            on_boundary=med.last_dose == start,
-        ), None
-    if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
-        return EntryResult(
-            **base,
-            status="unknown",
-            reason=f"{med.name}: which corticosteroid? The prednisone equivalent needs the "
-            f"drug's name: unknown ({group.criterion})",
-        ), _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
-    amount, daily = _steroid_amount(med, match)
-    course = _SteroidCourse(entry, med.name, amount, daily, med.start, med.last_dose, med.ongoing)
-    if amount is None:
-        return EntryResult(
-            **base,
-            status="unknown",
-            reason=f"{med.name} within the {window} before randomization: its dose and "
-            f"frequency are needed to compute the prednisone equivalent: unknown "
-            f"({group.criterion})",
-        ), course
-    day = "mg/day" if daily else f"mg on each dosing day ({study.issue_for('non_daily_steroids')})"
-    daily_text = f"{med.dose} {med.frequency} = {_mg(amount)} {day}"
+    group = match.group
+    assert group.window is not None
+    keeps_clear = decision.case in ("before_window", "injection", "over_limit")
+    result = EntryResult(
+        entry=entry,
+        name=med.name,
+        matched=match.description,
+        criterion=group.criterion,
+        window=str(group.window.value),
+        anchor=group.anchor,
+        anchor_date=data.planned_randomization,
+        window_start=decision.start,
+        last_date=med.last_dose,
+        clears_on=decision.clears if keeps_clear else None,
+        status=decision.status,
+        reason=_steroid_reason(decision, med, match, study),
+        on_boundary=decision.case == "injection" and med.last_dose == decision.start,
+    )
+    course = None
+    if decision.case in ("no_route", "which_drug"):
+        course = _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
+    elif decision.case in ("no_dose", "over_limit", "within_limit"):
+        course = _SteroidCourse(
+            entry,
+            med.name,
+            decision.amount,
+            decision.daily,
+            med.start,
+            med.last_dose,
+            med.ongoing,
+        )
+    return result, course
+
+
+def _steroid_reason(
+    decision: SteroidDecision, med: MedicationEntry, match: Match, study: Study
+) -> str:
+    """EX11's sentence for one entry's decision."""
+    group, rule = match.group, study.corticosteroid_rule
+    assert group.window is not None
+    window, criterion, clear = group.window.value, group.criterion, decision.clears
+    limit = rule.daily_limit.value.to("mg")
+    match decision.case:
+        case "not_systemic":
+            assert med.route is not None
+            return (
+                f"{med.name} ({med.route.replace('_', '-')}) is not systemic: EX11 concerns "
+                f"systemic corticosteroids and intravenous or intramuscular injections "
+                f"({study.issue_for('steroid_routes')}): passes"
+            )
+        case "before_window":
+            return (
+                f"{med.name} (last dose {med.last_dose}) is before the window of {window} "
+                f"prior to randomization (from {decision.start}): passes ({criterion})"
+            )
+        case "undated":
+            return (
+                f"{med.name}: no date recorded; taken in the {window} before randomization it "
+                f"would exclude, taken before it it would not: unknown ({criterion}); record "
+                f"the last dose's date ({study.issue_for('undated_entries')})"
+            )
+        case "no_route":
+            return (
+                f"{med.name} within the {window} before randomization: its route (oral, IV, "
+                f"IM, topical, ...) is needed to apply EX11: unknown ({criterion})"
+            )
+        case "injection":
+            assert med.route is not None
+            when = "is ongoing" if med.ongoing else f"(last dose {med.last_dose})"
+            return (
+                f"{med.name} by {med.route.upper()} injection {when}, within the {window} "
+                f"before randomization: excluded ({criterion}, any IV or IM corticosteroid)"
+                + (f"; clears from {clear}" if clear else "")
+            )
+        case "which_drug":
+            return (
+                f"{med.name}: which corticosteroid? The prednisone equivalent needs the "
+                f"drug's name: unknown ({criterion})"
+            )
+        case "no_dose":
+            return (
+                f"{med.name} within the {window} before randomization: its dose and "
+                f"frequency are needed to compute the prednisone equivalent: unknown "
+                f"({criterion})"
+            )
+    assert decision.amount is not None and match.drug is not None
     equivalent = match.drug.prednisone_5mg_equivalent
+    assert equivalent is not None
+    day = (
+        "mg/day"
+        if decision.daily
+        else f"mg on each dosing day ({study.issue_for('non_daily_steroids')})"
+    )
+    daily_text = f"{med.dose} {med.frequency} = {_mg(decision.amount)} {day}"
     # the table by the label the book cites it by ("[BNF]"), not its key
     table = f" [{study.references[equivalent.source].label}]" if equivalent.source else ""
-    if amount > limit.magnitude + 1e-9:
+    if decision.case == "over_limit":
         then = f"; clears from {clear}" if clear else "; it must stop or fall to the limit"
-        return EntryResult(
-            **base,
-            clears_on=clear,
-            status="fail",
-            reason=f"{med.name} {daily_text} prednisone equivalent{table}, more than "
+        return (
+            f"{med.name} {daily_text} prednisone equivalent{table}, more than "
             f"{format_quantity(limit)}/day within the {window} before randomization: excluded "
-            f"({group.criterion}){then}",
-        ), course
-    return EntryResult(
-        **base,
-        status="pass",
-        reason=f"{med.name} {daily_text} prednisone equivalent{table}, not more than "
-        f"{format_quantity(limit)}/day: passes ({group.criterion})",
-    ), course
+            f"({criterion}){then}"
+        )
+    return (
+        f"{med.name} {daily_text} prednisone equivalent{table}, not more than "
+        f"{format_quantity(limit)}/day: passes ({criterion})"
+    )
 
 
 def _combined_corticosteroids(
@@ -783,9 +936,53 @@ def check_medication(
 def _check_medication(
     med: MedicationEntry, index: int, data: WashoutInput, study: Study
 ) -> tuple[EntryResult, _SteroidCourse | None]:
+    """One medicine: found in the catalogue or not, then its class's rule decides."""
     entry = f"medications[{index}]"
     match = match_medicine(med.name, study)
-    if match is None and med.investigator_cleared:
+    if match is None:
+        return _uncatalogued(med, entry), None
+    group = match.group
+    course = None
+    if group.rule == "lifetime":
+        assert group.window is not None  # the schema gives a lifetime class the window 'ever'
+        result = EntryResult(
+            entry=entry,
+            name=med.name,
+            matched=match.description,
+            criterion=group.criterion,
+            window=str(group.window.value),
+            last_date=med.last_dose,
+            status="fail",
+            reason=f"{med.name}: any use, ever, excludes ({group.criterion}): never eligible",
+            lifetime=True,
+        )
+    elif group.rule == "no_window":
+        result = _no_window(med, entry, match, data, study)
+    elif group.rule == "corticosteroid":
+        result, course = _corticosteroid_check(med, entry, match, data, study)
+    else:
+        assert group.window is not None
+        result = _window_check(
+            entry=entry,
+            name=med.name,
+            matched=match.description,
+            criterion=group.criterion,
+            window=group.window.value,
+            anchor=group.anchor,
+            anchor_as_written=group.anchor_as_written,
+            last=med.last_dose,
+            ongoing=med.ongoing,
+            data=data,
+            study=study,
+        )
+    result.notes = _match_notes(match, study) + result.notes
+    return result, course
+
+
+def _uncatalogued(med: MedicationEntry, entry: str) -> EntryResult:
+    """A medicine the catalogue does not know: never allowed by default; the investigator may
+    attest it is not prohibited."""
+    if med.investigator_cleared:
         return EntryResult(
             entry,
             med.name,
@@ -793,20 +990,54 @@ def _check_medication(
             f"{med.name} is not in the catalogue; the investigator attests it is not a "
             f"prohibited medicine ({med.clearance_reason}): passes",
             last_date=med.last_dose,
-        ), None
-    if match is None:
-        return EntryResult(
-            entry,
-            med.name,
-            "unknown",
-            f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
-            f"by default; the investigator decides whether a criterion applies (and may clear "
-            f"it in the record, giving the reason)",
-            last_date=med.last_dose,
-        ), None
+        )
+    return EntryResult(
+        entry,
+        med.name,
+        "unknown",
+        f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
+        f"by default; the investigator decides whether a criterion applies (and may clear "
+        f"it in the record, giving the reason)",
+        last_date=med.last_dose,
+    )
+
+
+def _no_window(
+    med: MedicationEntry, entry: str, match: Match, data: WashoutInput, study: Study
+) -> EntryResult:
+    """A class the record names without a window: the investigator decides (and may clear)."""
+    group = match.group
+    issue = study.issue_for("open_drug_lists")
+    of_class = f"{med.name} is one of the {group.label.lower()} of {group.criterion}"
+    if med.investigator_cleared:
+        status: Status = "pass"
+        reason = (
+            f"{of_class}, for which the record gives no window; the investigator clears it "
+            f"({med.clearance_reason}): passes ({issue})"
+        )
+    else:
+        status = "unknown"
+        reason = (
+            f"{of_class}, for which the record gives no window ({issue}): unknown, the "
+            f"investigator decides (investigator_cleared with a reason)"
+        )
+    return EntryResult(
+        entry=entry,
+        name=med.name,
+        matched=match.description,
+        criterion=group.criterion,
+        anchor=group.anchor,
+        anchor_date=data.planned_randomization,
+        last_date=med.last_dose,
+        status=status,
+        reason=reason,
+    )
+
+
+def _match_notes(match: Match, study: Study) -> list[str]:
+    """What a reader should know about how the medicine was matched."""
     group = match.group
     notes = []
-    course = None
     if match.drug is not None and not match.drug.named_in_record:
         notes.append(
             f"{match.drug.name} is not named in the record; {group.criterion} lists its class "
@@ -827,65 +1058,7 @@ def _check_medication(
             f"{protocol_mmf.frequency_label} then starts at randomization "
             f"({study.issue_for('background_mmf')})"
         )
-    if group.rule == "lifetime":
-        assert group.window is not None  # the schema gives a lifetime class the window 'ever'
-        result = EntryResult(
-            entry=entry,
-            name=med.name,
-            matched=match.description,
-            criterion=group.criterion,
-            window=str(group.window.value),
-            last_date=med.last_dose,
-            status="fail",
-            reason=f"{med.name}: any use, ever, excludes ({group.criterion}): never eligible",
-            lifetime=True,
-        )
-    elif group.rule == "no_window":
-        common: dict[str, Any] = {
-            "entry": entry,
-            "name": med.name,
-            "matched": match.description,
-            "criterion": group.criterion,
-            "anchor": group.anchor,
-            "anchor_date": data.planned_randomization,
-            "last_date": med.last_dose,
-        }
-        if med.investigator_cleared:
-            result = EntryResult(
-                **common,
-                status="pass",
-                reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
-                f"for which the record gives no window; the investigator clears it "
-                f"({med.clearance_reason}): passes ({study.issue_for('open_drug_lists')})",
-            )
-        else:
-            result = EntryResult(
-                **common,
-                status="unknown",
-                reason=f"{med.name} is one of the {group.label.lower()} of {group.criterion}, "
-                f"for which the record gives no window ({study.issue_for('open_drug_lists')}): "
-                f"unknown, the investigator "
-                f"decides (investigator_cleared with a reason)",
-            )
-    elif group.rule == "corticosteroid":
-        result, course = _corticosteroid_check(med, entry, match, data, study)
-    else:
-        assert group.window is not None
-        result = _window_check(
-            entry=entry,
-            name=med.name,
-            matched=match.description,
-            criterion=group.criterion,
-            window=group.window.value,
-            anchor=group.anchor,
-            anchor_as_written=group.anchor_as_written,
-            last=med.last_dose,
-            ongoing=med.ongoing,
-            data=data,
-            study=study,
-        )
-    result.notes = notes + result.notes
-    return result, course
+    return notes
 
 
 def _trial_period_end(start: date, kind: ExposureEvent) -> date:
