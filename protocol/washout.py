@@ -130,8 +130,11 @@ def entry_problems(data: WashoutInput, study: Study | None = None) -> list[Probl
     randomization, a dose that is not a plausible mass, an unknown frequency or event kind, a
     name that imitates a catalogued one, an investigator clearance the protocol does not allow."""
     study = study or load_study()
+    return _medication_problems(data, study) + _event_problems(data, study)
+
+
+def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
     problems: list[Problem] = []
-    kinds = {event.kind: event for event in study.exposure_events}
     for index, med in enumerate(data.medications):
         where = f"medications[{index}] ({med.name})"
         for field_name in ("start", "last_dose"):
@@ -177,6 +180,12 @@ def entry_problems(data: WashoutInput, study: Study | None = None) -> list[Probl
                     path=f"{where}.investigator_cleared",
                 )
             )
+    return problems
+
+
+def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
+    problems: list[Problem] = []
+    kinds = {event.kind: event for event in study.exposure_events}
     for index, event in enumerate(data.events):
         where = f"events[{index}] ({event.kind})"
         kind = kinds.get(event.kind)

@@ -159,3 +159,58 @@ def test_a_window_equal_to_five_half_lives_is_not_flagged(study_variant, half_li
     )
     rows = {row.drug: row for row in half_life_table(load_study(path))}
     assert rows["infliximab"].window_shorter is shorter
+
+
+# The key words of each criterion's "How it is checked", written from the registry's criteria
+# and the book's readings (not copied from describe()): a description that lost its threshold,
+# its window, its strictness or its reading would miss one.
+KEY_WORDS = {
+    "IN01": ("18 years to 70 years inclusive", "screening date"),
+    "IN02": ("at least 9", "not applicable (fails)"),
+    "IN03": ("LeRoy", "diffuse when a proximal area and a distal area are involved"),
+    "IN04": ("at most 18 months", "exactly 18 months passes"),
+    "IN05": ("at least 10", "17 areas"),
+    "IN06": ("childbearing potential", "negative serum test", "others pass"),
+    "IN07": ("attestation", "consent date on or before screening"),
+    "EX01": ("limited cutaneous SSc fails",),
+    "EX02": ("more than 3 years fails", "exactly 3 years passes"),
+    "EX03": ("yes fails",),
+    "EX04": ("yes fails",),
+    "EX05": ("yes fails",),
+    "EX06": ("intermediate and high fail",),
+    "EX07": ("FVC < 50 % predicted", "DLCO < 40 % predicted", "oxygen therapy", "strict"),
+    "EX08": ("major surgery: 8 weeks prior to randomization", "48 weeks after randomization"),
+    "EX09": ("4 weeks prior to randomization", "cyclophosphamide: 3 months"),
+    "EX10": ("anti-fibrotic", "4 weeks prior to randomization"),
+    "EX11": ("above 10 mg/day", "IV/IM injection", "exactly 10 mg/day passes"),
+    "EX12": ("intravenous immunoglobulin: 12 weeks prior to randomization",),
+    "EX13": ("any use ever", "B-cell depleting", "belimumab"),
+    "EX14": ("anakinra: 1 week", "ixekizumab: 2 weeks", "janus kinase inhibitors: 2 weeks"),
+    "EX15": ("any use ever", "cell depletion"),
+    "EX16": ("attestation",),
+    "EX17": ("hepatitis B and C", "active or chronic fails"),
+    "EX18": ("TB", "active or latent fails"),
+    "EX19": ("HIV", "positive"),
+    "EX20": ("active infection", "intravenous antibiotics: 4 weeks", "oral antibiotics: 2 weeks"),
+    "EX21": ("yes fails",),
+    "EX22": ("IgA < 10 mg/dL", "IgG < 400 mg/dL", "strict"),
+    "EX23": ("3 months of entry", "screening visit"),
+    "EX24": ("haemoglobin < 8.0 g/dL", "platelets < 75", "ALT or AST > 1.5 × ULN", "eGFR < 40"),
+    "EX25": ("within 5 years before screening", "boundary day is within", "excepted type"),
+    "EX26": ("live or attenuated vaccine: 4 weeks prior to randomization",),
+    "EX27": ("pregnant", "breastfeeding", "contraception"),
+    "EX28": ("yes fails",),
+    "EX29": ("as EX26",),
+    "EX30": ("attestation",),
+}
+
+
+def test_the_key_words_cover_every_criterion():
+    assert set(KEY_WORDS) == {c.id for c in load_study().criteria}
+
+
+@pytest.mark.parametrize("criterion", sorted(KEY_WORDS))
+def test_each_description_says_its_rule(criterion):
+    text = describe(criterion)
+    for words in KEY_WORDS[criterion]:
+        assert words in text, (criterion, words, text)
