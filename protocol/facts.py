@@ -196,9 +196,6 @@ Volume = _quantity_type("[length]**3", "a volume", "1 mL")
 MolarMass = _quantity_type("[mass]/[substance]", "a molar mass", "113.12 g/mol")
 
 
-COMPARISONS = {"<": "below", ">": "above"}
-
-
 class Threshold(BaseModel):
     """A protocol threshold as the registry writes it: a strict comparison and a quantity.
 

@@ -56,8 +56,6 @@ from protocol.washout import (
 Verdict = Literal["eligible", "not_eligible", "incomplete"]
 Kind = Literal["computed", "attested"]
 
-MEDICATION_CRITERIA = ("EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15")
-EVENT_CRITERIA = ("EX08", "EX20", "EX23", "EX26", "EX29")
 # an unknown washout names the first few reasons the possible dates give, not every date's
 SHOWN_REASONS = 3
 EX24_ANALYTES = ("hemoglobin", "wbc", "neutrophils", "platelets", "alt", "ast", "total_bilirubin")
@@ -340,7 +338,11 @@ class _Context:
         return pairs
 
     def washout_outcome(self, criterion: str) -> CheckResult:
-        is_event_criterion = criterion in EVENT_CRITERIA
+        # which list decides the criterion is study.yaml's: its exposure events name theirs
+        is_event_criterion = any(
+            criterion in (event.criterion, *event.also_criteria)
+            for event in self.study.exposure_events
+        )
         history = self.record.events if is_event_criterion else self.record.medications
         history_field = "events" if is_event_criterion else "medications"
         if history is None:

@@ -101,7 +101,6 @@ DENOMINATOR_UNITS: dict[str, str] = {
     **{name: name for name in ("L", "dL", "mL", "uL", "l", "dl", "ml", "ul")},
     "mm3": "mm**3",
 }
-DOSE_UNITS = ("g", "mg", "ug", "mcg")
 #: Percent of predicted: "%", "% predicted", "% of predicted", "percent"; a fraction is "fraction".
 _PERCENT = re.compile(r"^(?:%|percent)(?:\s*(?:of\s+)?pred(?:icted)?)?$", re.I)
 _ULN = re.compile(r"^(?:[x×*]\s*)?ULN$", re.I)
