@@ -9,6 +9,7 @@ Clinical units added to pint's defaults are in ``_DEFINITIONS``, each with the r
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -74,6 +75,7 @@ def format_quantity(quantity: pint.Quantity, digits: int | None = None) -> str:
     return f"{text} {format_unit(quantity.units)}".rstrip()
 
 
+@functools.lru_cache(maxsize=1024)
 def format_unit(unit: pint.Unit) -> str:
     """A unit's short symbol (``mg``, ``g/dL``, ``1/wk``) with the clinical names above."""
     name = str(unit)
@@ -181,8 +183,24 @@ def convert(
     >>> round(convert(ureg.Quantity(1, "mg/dL"), "umol/L", ureg.Quantity(584.66, "g/mol")).m, 3)
     17.104
     """
+    mw = None if molar_mass is None else (float(molar_mass.to("g/mol").magnitude))
+    factor, target = _conversion_factor(quantity.units, str(unit), mw)
+    return ureg.Quantity(quantity.magnitude * factor, target)
+
+
+@functools.lru_cache(maxsize=4096)
+def _conversion_factor(
+    source: pint.Unit, unit: str, molar_mass_g_per_mol: float | None
+) -> tuple[float, pint.Unit]:
+    """The factor from ``source`` to ``unit`` (every unit here is multiplicative: no offsets),
+    computed by pint once per pair: a screening log converts the same few units many times."""
     target = ureg.Quantity(1, unit)
-    kinds = {quantity.dimensionality, target.dimensionality}
-    if molar_mass is not None and kinds == {_MASS_CONCENTRATION, _SUBSTANCE_CONCENTRATION}:
-        return quantity.to(target.units, "chemistry", mw=molar_mass)
-    return quantity.to(target.units)
+    one = ureg.Quantity(1.0, source)
+    kinds = {one.dimensionality, target.dimensionality}
+    if molar_mass_g_per_mol is not None and kinds == {
+        _MASS_CONCENTRATION,
+        _SUBSTANCE_CONCENTRATION,
+    }:
+        mw = ureg.Quantity(molar_mass_g_per_mol, "g/mol")
+        return float(one.to(target.units, "chemistry", mw=mw).magnitude), target.units
+    return float(one.to(target.units).magnitude), target.units

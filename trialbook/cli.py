@@ -17,6 +17,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
 EXIT_OK = 0
@@ -400,6 +401,87 @@ def _calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _prescreen(args: argparse.Namespace) -> int:
+    from dosing.calendar import CalendarFileError
+    from prescreen.outputs import write_outputs
+    from prescreen.run import prescreen, template_csv
+    from protocol.errors import ProtocolDataError
+
+    if args.template:
+        sys.stdout.buffer.write(template_csv())
+        return EXIT_OK
+    if args.table is None:
+        print("error: trialbook prescreen: a TABLE is needed (or --template)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else Path(f"{Path(args.table).stem}-prescreen")
+    try:
+        study = _chosen_study(args)
+        if not out.is_dir():
+            if out.exists():
+                print(f"error: --out {str(out)!r} is not a folder", file=sys.stderr)
+                return EXIT_BAD_INPUT
+            if not out.parent.is_dir():
+                print(
+                    f"error: --out {str(out)!r}: its folder {str(out.parent)!r} does not exist",
+                    file=sys.stderr,
+                )
+                return EXIT_BAD_INPUT
+        progress = _progress_bar(len((study or _default_study()).criteria))
+        run = prescreen(args.table, args.map, args.as_of, study, progress)
+        progress.close()  # type: ignore[attr-defined]
+        out.mkdir(exist_ok=True)
+        written = write_outputs(run.files, out, force=args.force)
+    except CalendarFileError as exc:  # an output refused or not written
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
+    candidates = run.evaluation.candidates
+    for problem in candidates.problems[:50]:
+        print(f"warning: {args.table}: {problem}", file=sys.stderr)
+    if len(candidates.problems) > 50:
+        print(
+            f"warning: {args.table}: {len(candidates.problems) - 50} more problems in problems.csv",
+            file=sys.stderr,
+        )
+    print(
+        f"NCT06375005 pre-screening of {len(candidates)} candidates, as of {run.evaluation.as_of}"
+    )
+    for outcome, count in sorted(run.counts.items()):
+        print(f"  {outcome}: {count}")
+    print("Pre-screening only: a likely eligible candidate is confirmed at the screening visit.")
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _default_study() -> Any:
+    from protocol.study import load_study
+
+    return load_study()
+
+
+def _progress_bar(total: int) -> Any:
+    """A bar on a terminal (stderr) over the criteria; nothing when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total,
+        desc="criteria",
+        unit="criterion",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    )
+
+    def step(_criterion: str) -> None:
+        bar.update(1)
+
+    step.close = bar.close  # type: ignore[attr-defined]
+    return step
+
+
 def _analyte_names() -> str:
     """The analytes of study.yaml, as `lab` accepts them (never a second, typed list)."""
     from protocol.errors import ProtocolDataError
@@ -521,6 +603,28 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     lint.add_argument("--study", help=STUDY_HELP)
     handlers["lint"] = _lint
+
+    pre = commands.add_parser(
+        "prescreen",
+        help="pre-screen a site's candidate list (CSV, Excel or Parquet): worklist, log, flow",
+        description="Every criterion a table's columns can decide, for every candidate, with the "
+        "rules of 'screen'. Writes worklist.csv/.xlsx, screening-log.csv, flow.svg and "
+        "problems.csv in --out (none replaced without --force). Bad cells are reported by row "
+        "and column and the rest is processed. Exit 0 when written, 2 when nothing can be "
+        "processed.",
+        epilog="example: trialbook prescreen candidates.csv --map mapping.yaml --as-of "
+        "2026-12-01 --out prescreen/ | trialbook prescreen --template > empty.csv",
+    )
+    pre.add_argument("table", nargs="?", help="the candidate table (.csv, .xlsx or .parquet)")
+    pre.add_argument("--map", help="a mapping file: which column holds which field, its unit")
+    pre.add_argument("--as-of", type=_iso_date, help="the screening date assumed (default: today)")
+    pre.add_argument("--out", help="the output folder (default: TABLE-prescreen)")
+    pre.add_argument("--force", action="store_true", help="replace existing output files")
+    pre.add_argument(
+        "--template", action="store_true", help="print an empty table with every column"
+    )
+    pre.add_argument("--study", help=STUDY_HELP)
+    handlers["prescreen"] = _prescreen
 
     return parser, handlers
 

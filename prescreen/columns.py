@@ -1,0 +1,307 @@
+"""The columns of a candidate table: which record field each holds, how a cell is read, and the
+columns that are refused because they identify a person.
+
+A candidate table is the participant record flattened: one column per field (``dates.birth``,
+``labs.hemoglobin.value``, ``labs.hemoglobin.unit``, ...), except the lists (medications,
+events, malignancies) and the investigator's attestations, which a clinic query cannot give;
+the criteria that need them are left for review. A mapping file renames a site's columns to
+these fields, and may give a column's unit once for every row.
+
+Cells are read as strictly as a record: each distinct value of a column is read once by the
+field's own validator (a date is ``YYYY-MM-DD``, a number has a point for decimals, a yes/no is
+``true`` or ``false``), so a table can never say what a record could not.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from protocol.documents import read_yaml, validate_document
+from protocol.errors import Problem, ProtocolDataError
+from protocol.participant import ParticipantRecord
+
+#: The column that holds each candidate's pseudonymous ID (the record's ``participant``).
+ID_FIELD = "participant"
+
+#: Record fields a table cannot hold: lists of entries and the investigator's attestations.
+NOT_IN_TABLES = ("medications", "events", "history.malignancies", "attestations")
+
+# Column names that identify a person directly. A pre-screening table carries a pseudonymous
+# ID only; a site that exports one of these has exported too much, so nothing more is read.
+_IDENTIFIER_WORDS = (
+    r"name",
+    r"surname",
+    r"first_?name",
+    r"last_?name",
+    r"given_?name",
+    r"family_?name",
+    r"full_?name",
+    r"patient_?name",
+    r"phone",
+    r"telephone",
+    r"mobile",
+    r"cell",
+    r"tel",
+    r"e_?mail",
+    r"address",
+    r"street",
+    r"postcode",
+    r"zip",
+    r"zip_?code",
+    r"national_?id",
+    r"id_?card",
+    r"id_?number",
+    r"identity_?card",
+    r"citizen_?id",
+    r"resident_?id",
+    r"ssn",
+    r"social_?security",
+    r"passport",
+    r"medical_?record_?number",
+    r"mrn",
+    r"hospital_?number",
+    r"insurance_?number",
+    r"wechat",
+    r"qq",
+)
+_IDENTIFIER_NAME = re.compile(
+    r"^(?:" + "|".join(_IDENTIFIER_WORDS) + r")(?:_?\d+)?$", flags=re.IGNORECASE
+)
+# Chinese column headers for the same (姓名 name, 电话/手机 phone, 身份证 ID card, 地址 address,
+# 住址 residence, 病历号/住院号 record numbers, 医保 insurance, 微信 WeChat).
+_IDENTIFIER_CHINESE = (
+    "姓名",
+    "名字",
+    "电话",
+    "手机",
+    "身份证",
+    "地址",
+    "住址",
+    "病历号",
+    "住院号",
+    "医保",
+    "微信",
+)
+# Cell contents that are identifiers whatever the column is called: a mainland mobile number,
+# a resident identity card number (18 characters, the last a digit or X), an e-mail address.
+_IDENTIFIER_CELL = re.compile(
+    r"^\s*(?:\+?86[\s-]?)?1[3-9]\d{9}\s*$|^\s*\d{17}[\dXx]\s*$|^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+)
+
+
+def _normalised_header(name: str) -> str:
+    return re.sub(r"[\s.\-/]+", "_", name.strip()).strip("_")
+
+
+def identifier_column(name: str) -> bool:
+    """Whether a column's name says it identifies a person.
+
+    >>> names = ("Patient Name", "phone", "身份证号", "participant", "labs.alt.uln")
+    >>> [identifier_column(name) for name in names]
+    [True, True, True, False, False]
+    """
+    if any(word in name for word in _IDENTIFIER_CHINESE):
+        return True
+    header = _normalised_header(name)
+    parts = header.lower().split("_")
+    # "patient_name", "home_address", "mobile_phone": any identifying word, alone or last
+    return bool(
+        _IDENTIFIER_NAME.match(header)
+        or _IDENTIFIER_NAME.match(parts[-1])
+        or any(_IDENTIFIER_NAME.match("_".join(parts[i:])) for i in range(len(parts)))
+    )
+
+
+def identifier_cells(values: Any) -> bool:
+    """Whether any cell of a column looks like a phone number, an ID card number or an e-mail."""
+    import pandas as pd
+
+    series = pd.Series(values)
+    if series.dtype.kind not in "OSU" and str(series.dtype) != "string":
+        return False
+    text = series.dropna().astype(str)
+    return bool(text.str.match(_IDENTIFIER_CELL).any())
+
+
+# -- the record's fields as columns -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One leaf field of the participant record, as a table column."""
+
+    path: str
+    kind: str  # "date", "bool", "int", "number", "choice", "text"
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+    def reader(self) -> TypeAdapter[Any]:
+        return _adapter(self.path)
+
+
+def _leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Any, Any]]:
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if path in NOT_IN_TABLES:
+            continue
+        args = [a for a in typing.get_args(info.annotation) if a is not type(None)]
+        inner = args[0] if args else info.annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            yield from _leaves(inner, path + ".")
+        else:
+            yield path, info, inner
+
+
+def _kind(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    text = repr(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if args and typing.get_origin(annotation) is not typing.Literal else annotation
+    if typing.get_origin(base) is Annotated:
+        base = typing.get_args(base)[0]
+    if typing.get_origin(base) is typing.Literal:
+        return "choice", tuple(typing.get_args(base))
+    if typing.get_origin(annotation) is typing.Literal:
+        return "choice", tuple(typing.get_args(annotation))
+    if base is bool:
+        return "bool", ()
+    if base is int:
+        return "int", ()
+    if base is float:
+        return "number", ()
+    if base is date or "date" in text:
+        return "date", ()
+    return "text", ()
+
+
+@cache
+def fields() -> dict[str, FieldSpec]:
+    """Every column a candidate table can have, in the record's order."""
+    found = {}
+    for path, info, _inner in _leaves(ParticipantRecord):
+        kind, choices = _kind(info.annotation)
+        found[path] = FieldSpec(path, kind, choices, info.description or "")
+    return found
+
+
+@cache
+def _adapter(path: str) -> TypeAdapter[Any]:
+    model: Any = ParticipantRecord
+    info = None
+    for part in path.split("."):
+        if info is not None:
+            args = [a for a in typing.get_args(info.annotation) if a is not type(None)]
+            model = args[0] if args else info.annotation
+        info = model.model_fields[part]
+    assert info is not None
+    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotation, config=ConfigDict(strict=True))
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def read_cell(spec: FieldSpec, raw: Any) -> Any:
+    """One cell read by its field's validator; raises ValueError saying what was expected.
+
+    Text from a CSV is turned into the value a record file would hold (``true`` into a yes,
+    ``12`` into a whole number) only where the text is exactly that; then the record's own
+    validator decides.
+    """
+    value = raw
+    if spec.kind == "bool":
+        if isinstance(raw, str):
+            lowered = raw.strip().lower()
+            if lowered not in ("true", "false"):
+                raise ValueError(f"{raw!r} is not true or false")
+            value = lowered == "true"
+        elif not isinstance(raw, bool):
+            raise ValueError(f"{raw!r} is not true or false")
+    elif spec.kind == "int":
+        if isinstance(raw, str):
+            if not _INTEGER.match(raw.strip()):
+                raise ValueError(f"{raw!r} is not a whole number")
+            value = int(raw.strip())
+        elif isinstance(raw, float) and raw.is_integer():
+            value = int(raw)  # a spreadsheet stores every number as a float
+        elif isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError(f"{raw!r} is not a whole number")
+    elif spec.kind == "date" and isinstance(raw, datetime):
+        if raw.time() != datetime.min.time() or raw.tzinfo is not None:
+            raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
+        value = raw.date()  # a spreadsheet's date cell is a datetime at midnight
+    elif spec.kind == "choice" and not isinstance(raw, str):
+        raise ValueError(f"{raw!r} is not one of: {', '.join(spec.choices)}")
+    try:
+        return spec.reader().validate_python(value)
+    except ValidationError as exc:
+        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise ValueError(message) from None
+
+
+# -- the mapping file ---------------------------------------------------------------------------
+
+
+class ColumnMapping(BaseModel):
+    """Which record field a site's column holds, and its unit when one unit holds for every row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str = Field(description="The record field, e.g. labs.hemoglobin")
+    unit: str | None = Field(None, description="The unit of every value, e.g. g/L (labs only)")
+    uln_unit: str | None = Field(None, description="The unit of the ULN column, if another")
+
+
+class Mapping(BaseModel):
+    """A site's columns named as record fields: ``columns: {Hb: {field: labs.hemoglobin.value,
+    unit: g/L}}``. Columns not named are matched by their own names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id_column: str = Field(ID_FIELD, description="The column of pseudonymous candidate IDs")
+    columns: dict[str, ColumnMapping] = Field(default_factory=dict)
+
+
+def load_mapping(path: Path | str) -> Mapping:
+    data, node = read_yaml(Path(path))
+    mapping = validate_document(Mapping, data, str(path), node)
+    known = fields()
+    problems = []
+    for column, target in mapping.columns.items():
+        if target.field not in known:
+            problems.append(
+                Problem(
+                    "not a field a candidate table can hold (see `trialbook prescreen --template`)",
+                    path=f"columns.{column}.field",
+                    found=repr(target.field),
+                )
+            )
+        elif target.unit is not None and not target.field.endswith(".value"):
+            problems.append(
+                Problem(
+                    "a unit belongs to a lab value (labs.NAME.value)",
+                    path=f"columns.{column}.unit",
+                    found=repr(target.unit),
+                )
+            )
+    targets = [t.field for t in mapping.columns.values()]
+    for field in sorted({f for f in targets if targets.count(f) > 1}):
+        problems.append(
+            Problem("one column per field", path="columns", found=f"two columns for {field!r}")
+        )
+    if problems:
+        raise ProtocolDataError(str(path), problems)
+    return mapping
+
+
+def template_columns() -> list[str]:
+    """The columns of an empty candidate table, the ID first."""
+    return [ID_FIELD, *(path for path in fields() if path != ID_FIELD)]

@@ -1,0 +1,411 @@
+"""The criteria over a whole candidate table: the same rules as `trialbook screen`, by column.
+
+Every criterion runs the *same* rule as ``screen`` (``protocol.screening.CHECKS``), so its
+thresholds, units, readings and tri-state logic cannot drift from it. What makes it fast is that
+a rule's answer depends only on its inputs (``CRITERION_INPUTS``): the rows are grouped by
+those inputs with pandas, the rule runs once per distinct group, and the answer is spread back
+to every row of the group. A clinic's candidate list repeats the same lab values, flags and
+categories many times, so 100,000 rows need a few thousand rule calls. Where the inputs are
+nearly unique per row (dates, a lab value with the age and sex behind an eGFR), the column is
+first reduced to what the rule reads (an age in whole years, a calendar-month duration).
+
+The lab criteria combine their analytes as ``screen`` does (fail if one fails, else unknown if
+one is unknown): each analyte is checked once per distinct value, unit and ULN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prescreen.table import Candidates, CellProblem
+from protocol.facts import Status
+from protocol.participant import ParticipantRecord
+from protocol.screening import CHECKS, EX24_ANALYTES, CheckResult, _Context
+from protocol.study import Study, load_study
+
+# -- what each rule reads ---------------------------------------------------------------------
+
+_DATES_FOR_AGE = ("dates.birth", "dates.consent", "ssc.first_non_raynaud_manifestation")
+_ACR = tuple(
+    f"ssc.acr_eular.{item}"
+    for item in (
+        "skin_thickening_proximal_to_mcp",
+        "puffy_fingers",
+        "sclerodactyly",
+        "digital_tip_ulcers",
+        "fingertip_pitting_scars",
+        "telangiectasia",
+        "abnormal_nailfold_capillaries",
+        "pah",
+        "ild",
+        "raynaud",
+        "anticentromere",
+        "anti_topoisomerase_i",
+        "anti_rna_polymerase_iii",
+        "skin_thickening_sparing_fingers",
+        "better_explained_by_other_disorder",
+    )
+)
+_AREAS = tuple(
+    f"ssc.mrss.areas.{area}"
+    for area in (
+        "face",
+        "anterior_chest",
+        "abdomen",
+        "right_fingers",
+        "left_fingers",
+        "right_hand",
+        "left_hand",
+        "right_forearm",
+        "left_forearm",
+        "right_upper_arm",
+        "left_upper_arm",
+        "right_thigh",
+        "left_thigh",
+        "right_lower_leg",
+        "left_lower_leg",
+        "right_foot",
+        "left_foot",
+    )
+)
+_MRSS = (*_AREAS, "ssc.mrss.total", "ssc.back_skin_thickening")
+_WOMAN = ("sex", "childbearing_potential")
+_TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date")
+#: The record fields a criterion's rule reads (the screening date always; it is never missing
+#: here). A test checks, record by record, that the rule gives the same answer from these alone.
+CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
+    "IN01": _DATES_FOR_AGE,
+    "IN02": _ACR,
+    "IN03": _MRSS,
+    "IN04": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
+    "IN05": _MRSS,
+    "IN06": (*_WOMAN, *_TEST),
+    "IN07": ("dates.consent",),
+    "EX01": _MRSS,
+    "EX02": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
+    "EX03": ("history.other_rheumatic_autoimmune_disease",),
+    "EX04": ("history.environmental_ssc_like_illness",),
+    "EX05": ("history.renal_crisis",),
+    "EX06": ("pah_risk",),
+    "EX07": (
+        "pulmonary.fvc_percent_predicted",
+        "pulmonary.dlco_percent_predicted",
+        "pulmonary.oxygen_therapy",
+    ),
+    "EX17": ("infection_screening.hepatitis_b", "infection_screening.hepatitis_c"),
+    "EX18": ("infection_screening.tuberculosis",),
+    "EX19": ("infection_screening.hiv",),
+    "EX20": ("infection_screening.active_infection",),
+    "EX21": ("history.immunodeficiency",),
+    "EX27": (*_WOMAN, *_TEST, "breastfeeding", "contraception_agreed"),
+    "EX28": ("history.antibody_allergy",),
+}
+#: Criteria whose rule reads lab values: their analytes, combined as screen combines them.
+LAB_CRITERIA = {"EX22": ("iga", "igg")}
+_LAB_PARTS = ("value", "unit", "uln", "uln_unit")
+#: Criteria a table cannot decide: they need a list (medicines, events, malignancies) or the
+#: investigator's attestation. Each is left for review with what is missing.
+NOT_FROM_TABLES = (
+    "EX08",
+    "EX09",
+    "EX10",
+    "EX11",
+    "EX12",
+    "EX13",
+    "EX14",
+    "EX15",
+    "EX16",
+    "EX23",
+    "EX25",
+    "EX26",
+    "EX29",
+    "EX30",
+)
+
+
+@dataclass
+class CriterionColumn:
+    """One criterion over every candidate: status, reason and missing fields per row."""
+
+    id: str
+    status: np.ndarray  # "pass" / "fail" / "unknown"
+    reason: np.ndarray  # text
+    missing: np.ndarray  # tuples of field paths
+
+
+@dataclass
+class Evaluation:
+    candidates: Candidates
+    criteria: dict[str, CriterionColumn]
+    study: Study
+    as_of: dt.date
+
+    def frame(self) -> pd.DataFrame:
+        """One row per screened candidate: its ID and each criterion's status."""
+        keep = ~self.candidates.refused
+        data = {"candidate": np.asarray(self.candidates.ids, dtype=object)[keep]}
+        for cid, column in self.criteria.items():
+            data[cid] = column.status[keep]
+        return pd.DataFrame(data)
+
+
+# -- building the minimal record a rule needs --------------------------------------------------
+
+
+def _nested(paths: Iterable[str], values: Iterable[Any]) -> dict[str, Any]:
+    """``{'labs.hemoglobin.value': 12}`` -> ``{'labs': {'hemoglobin': {'value': 12}}}``; missing
+    values are left out, so an object with nothing recorded is absent, as in a record file."""
+    data: dict[str, Any] = {}
+    for path, value in zip(paths, values, strict=True):
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return data
+
+
+def _context(paths: tuple[str, ...], values: tuple[Any, ...], study: Study) -> _Context:
+    data = _nested(paths, values)
+    data["participant"] = "PRESCREEN"
+    record = ParticipantRecord.model_validate(data)
+    return _Context(record, study)
+
+
+def _grouped(
+    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...]
+) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Each row's group code and each group's values, grouping ``rows`` by ``paths``.
+
+    Each column is factorized on its own (pandas keeps the values' own types), then the rows'
+    code tuples are grouped; a group's values are its first row's.
+    """
+    if not len(rows):
+        return np.zeros(0, dtype=int), []
+    columns = [candidates.column(p)[rows] for p in paths]
+    codes = np.stack([pd.factorize(column, use_na_sentinel=True)[0] for column in columns])
+    _, first, inverse = np.unique(codes, axis=1, return_index=True, return_inverse=True)
+    groups = [tuple(column[i] for column in columns) for i in first]
+    return inverse.reshape(-1), groups
+
+
+def _is_na(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _run_grouped(
+    candidates: Candidates,
+    rows: np.ndarray,
+    paths: tuple[str, ...],
+    rule: Callable[[_Context], CheckResult],
+    study: Study,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes, groups = _grouped(candidates, rows, paths)
+    results = []
+    for group, key in enumerate(groups):
+        context = _context(paths, key, study)
+        results.append(rule(context))
+        if context.errors:  # a value screen would refuse: every row of the group is refused
+            for position in rows[codes == group]:
+                candidates.errors.setdefault(int(position), []).extend(context.errors)
+    status = np.array([r.status for r in results] + ["unknown"], dtype=object)
+    reason = np.array([r.reason for r in results] + [""], dtype=object)
+    missing = np.empty(len(results) + 1, dtype=object)
+    missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
+    return status[codes], reason[codes], missing[codes]
+
+
+# -- the evaluation ---------------------------------------------------------------------------
+
+
+def evaluate(
+    candidates: Candidates,
+    study: Study | None = None,
+    as_of: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """Every criterion of ``study`` over every candidate not refused."""
+    study = study or load_study()
+    rows = np.flatnonzero(~candidates.refused)
+    size = len(candidates)
+    columns: dict[str, CriterionColumn] = {}
+    lab_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for criterion in study.criteria:
+        cid = criterion.id
+        status = np.full(size, "unknown", dtype=object)
+        reason = np.full(size, "", dtype=object)
+        missing = np.empty(size, dtype=object)
+        missing[:] = [()] * size
+        if cid in LAB_CRITERIA or cid == "EX24":
+            analytes = LAB_CRITERIA.get(cid) or tuple(EX24_ANALYTES)
+            parts = [_lab(candidates, rows, name, study, lab_cache) for name in analytes]
+            if cid == "EX24":
+                parts.append(_egfr(candidates, rows, study, lab_cache))
+            s, r, m = _combine_columns(parts)
+        elif cid in CRITERION_INPUTS:
+            paths = ("dates.screening", *CRITERION_INPUTS[cid])
+            s, r, m = _run_grouped(candidates, rows, paths, CHECKS[cid].run, study)
+        else:
+            # the same rule with none of the list or attestation fields: it says what is missing
+            s, r, m = _run_grouped(candidates, rows, ("dates.screening",), CHECKS[cid].run, study)
+        status[rows], reason[rows], missing[rows] = s, r, m
+        columns[cid] = CriterionColumn(cid, status, reason, missing)
+        if progress is not None:
+            progress(cid)
+    # rows with a value the rules refuse (an implausible lab value): reported and not screened,
+    # as `trialbook screen` refuses such a record
+    for position, problems in sorted(candidates.errors.items()):
+        candidates.refused[position] = True
+        for problem in dict.fromkeys(problems):
+            candidates.problems.append(
+                CellProblem(
+                    int(candidates.rows[position]),
+                    candidates.column_of(getattr(problem, "path", "")),
+                    "",
+                    getattr(problem, "expected", str(problem)),
+                )
+            )
+    candidates.problems.sort(key=lambda p: (p.row, p.column))
+    return Evaluation(candidates, columns, study, as_of or dt.date.today())
+
+
+def _lab(
+    candidates: Candidates,
+    rows: np.ndarray,
+    name: str,
+    study: Study,
+    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One analyte, checked once per distinct value, unit and ULN (as screen's ctx.lab)."""
+    if name not in cache:
+        paths = tuple(f"labs.{name}.{part}" for part in _LAB_PARTS)
+        cache[name] = _run_grouped(
+            candidates, rows, ("dates.screening", *paths), lambda ctx: ctx.lab(name), study
+        )
+    return cache[name]
+
+
+def _egfr(
+    candidates: Candidates,
+    rows: np.ndarray,
+    study: Study,
+    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """EX24's kidney part: a reported eGFR, else creatinine (with the age and sex it needs)."""
+    reported = _lab(candidates, rows, "egfr", study, cache)
+    has_egfr = ~np.equal(candidates.column("labs.egfr.value")[rows], None)
+    has_creatinine = ~np.equal(candidates.column("labs.creatinine.value")[rows], None)
+    status = np.full(len(rows), "unknown", dtype=object)
+    reason = np.full(len(rows), "eGFR: no eGFR or creatinine recorded", dtype=object)
+    missing = np.empty(len(rows), dtype=object)
+    missing[:] = [("labs.egfr",)] * len(rows)
+    status[has_egfr], reason[has_egfr], missing[has_egfr] = (
+        reported[0][has_egfr],
+        reported[1][has_egfr],
+        reported[2][has_egfr],
+    )
+    creatinine_rows = rows[has_creatinine & ~has_egfr]
+    if len(creatinine_rows):
+        # the eGFR depends on the age in whole years (and on the dates behind it only when the
+        # birth date is missing): group by the age, not by the birth date
+        paths = (*(f"labs.creatinine.{part}" for part in _LAB_PARTS), "sex")
+        s, r, m = _creatinine(candidates, creatinine_rows, paths, study)
+        where = has_creatinine & ~has_egfr
+        status[where], reason[where], missing[where] = s, r, m
+    return status, reason, missing
+
+
+def _creatinine(
+    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...], study: Study
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    birth = candidates.column("dates.birth")[rows]
+    screening = candidates.column("dates.screening")[rows]
+    known = ~np.equal(birth, None)
+    status = np.empty(len(rows), dtype=object)
+    reason = np.empty(len(rows), dtype=object)
+    missing = np.empty(len(rows), dtype=object)
+    if known.any():
+        # a birth date that gives the same age on the screening date gives the same eGFR:
+        # stand in the birthday of that age (the screening date minus the age, clamped)
+        ages = [_age(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
+        stand_in = np.array(
+            [_birth_for_age(s, a) for s, a in zip(screening[known], ages, strict=True)],
+            dtype=object,
+        )
+        sub = Candidates(
+            candidates.ids,
+            {**candidates.values, "dates.birth": _scatter(candidates, rows[known], stand_in)},
+            candidates.rows,
+            errors=candidates.errors,
+        )
+        s, r, m = _run_grouped(
+            sub,
+            rows[known],
+            ("dates.screening", "dates.birth", *paths),
+            lambda ctx: ctx.lab("creatinine"),
+            study,
+        )
+        status[known], reason[known], missing[known] = s, r, m
+    if (~known).any():
+        s, r, m = _run_grouped(
+            candidates,
+            rows[~known],
+            ("dates.screening", *_DATES_FOR_AGE, *paths),
+            lambda ctx: ctx.lab("creatinine"),
+            study,
+        )
+        status[~known], reason[~known], missing[~known] = s, r, m
+    return status, reason, missing
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _birth_for_age(on: dt.date, age: int) -> dt.date:
+    """The latest birth date of someone ``age`` on ``on`` (their birthday that day)."""
+    year = on.year - age
+    try:
+        return on.replace(year=year)
+    except ValueError:  # 29 February in a year without one: born 1 March is that age too
+        return dt.date(year, 3, 1)
+
+
+def _scatter(candidates: Candidates, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    column = candidates.column("dates.birth").copy()
+    column[rows] = values
+    return column
+
+
+def _combine_columns(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``screen``'s combination of parts, row by row: fail if any fails, else unknown if any is
+    unknown, else pass; the reason joins the deciding parts'; missing joins every part's."""
+    statuses = np.stack([p[0] for p in parts])
+    reasons = np.stack([p[1] for p in parts])
+    missings = np.stack([p[2] for p in parts])
+    fail = (statuses == "fail").any(axis=0)
+    unknown = (statuses == "unknown").any(axis=0)
+    status = np.where(fail, "fail", np.where(unknown, "unknown", "pass")).astype(object)
+    n = statuses.shape[1]
+    reason = np.empty(n, dtype=object)
+    missing = np.empty(n, dtype=object)
+    for i in range(n):
+        chosen = status[i]
+        reason[i] = "; ".join(reasons[k, i] for k in range(len(parts)) if statuses[k, i] == chosen)
+        missing[i] = tuple(m for k in range(len(parts)) for m in missings[k, i])
+    return status, reason, missing
+
+
+def statuses_of(evaluation: Evaluation, position: int) -> dict[str, Status]:
+    """One candidate's status for every criterion (for tests and the worklist)."""
+    return {cid: column.status[position] for cid, column in evaluation.criteria.items()}

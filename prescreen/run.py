@@ -1,0 +1,59 @@
+"""One pre-screening run: read, check, evaluate, render (what `trialbook prescreen` does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from prescreen.columns import Mapping, load_mapping, template_columns
+from prescreen.engine import Evaluation, evaluate
+from prescreen.outputs import outcomes, rendered
+from prescreen.table import read_candidates, read_table, refuse_identifiers
+from protocol.errors import Problem, ProtocolDataError
+from protocol.study import Study
+
+
+@dataclass
+class Run:
+    evaluation: Evaluation
+    files: dict[str, bytes]  # the outputs, rendered, not yet written
+
+    @property
+    def counts(self) -> dict[str, int]:
+        table = outcomes(self.evaluation)
+        return {str(k): int(v) for k, v in table["outcome"].value_counts().items()}
+
+
+def prescreen(
+    table_path: Path | str,
+    mapping_path: Path | str | None = None,
+    as_of: dt.date | None = None,
+    study: Study | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Run:
+    """Pre-screen a candidate table. Raises ProtocolDataError (exit 2) when nothing can be
+    processed: an unreadable table or mapping, a column that identifies a person, an unknown
+    column, no ID column, an empty table, or no row that can be screened."""
+    as_of = as_of or dt.date.today()
+    mapping = load_mapping(mapping_path) if mapping_path else Mapping()
+    frame = read_table(table_path)
+    source = str(table_path)
+    refuse_identifiers(frame, source, mapping.id_column)  # before any cell is read
+    candidates = read_candidates(frame, mapping, source, as_of)
+    if bool(np.all(candidates.refused)):
+        shown = [Problem(str(p)) for p in candidates.problems[:20]]
+        more = len(candidates.problems) - len(shown)
+        if more > 0:
+            shown.append(Problem(f"and {more} more problem(s)"))
+        raise ProtocolDataError(source, [Problem("at least one row that can be screened"), *shown])
+    evaluation = evaluate(candidates, study, as_of, progress)
+    return Run(evaluation, rendered(evaluation))
+
+
+def template_csv() -> bytes:
+    """An empty candidate table: the header line with every column."""
+    return (",".join(template_columns()) + "\n").encode("utf-8")

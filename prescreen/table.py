@@ -1,0 +1,456 @@
+"""Reading a candidate table (CSV, Excel or Parquet) into typed columns, cell by cell.
+
+Each bad cell is reported with its row and column and becomes missing, so the rest of the table
+is still processed; a row whose cells cannot all be true together (a man recorded as pregnant, a
+first manifestation after the screening date) is reported and left out of the screening, as
+``trialbook screen`` refuses such a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prescreen.columns import (
+    ID_FIELD,
+    Mapping,
+    fields,
+    identifier_cells,
+    identifier_column,
+    read_cell,
+)
+from protocol.errors import Problem, ProtocolDataError
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
+
+#: The largest table read (a clinic's candidate list; a national registry would be split).
+MAX_BYTES = 2_000_000_000
+FORMATS = {".csv": "CSV", ".xlsx": "Excel", ".parquet": "Parquet"}
+#: The first data row's number as a spreadsheet shows it (the header is row 1).
+FIRST_ROW = 2
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """One cell that could not be read (or one row whose cells contradict each other)."""
+
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    column: str
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        return (
+            f"{where}: {self.found}: {self.expected}" if self.found else f"{where}: {self.expected}"
+        )
+
+
+@dataclass
+class Candidates:
+    """The candidates as typed columns: ``values[field]`` is an object array (None = missing)."""
+
+    ids: list[str]
+    values: dict[str, np.ndarray]
+    rows: np.ndarray  # each candidate's row number in the table
+    problems: list[CellProblem] = field(default_factory=list)
+    refused: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # rows left out (contradictory, without a usable ID, or with a value the rules refuse)
+    errors: dict[int, list[Any]] = field(default_factory=dict)  # position -> rule problems
+    columns: dict[str, str] = field(default_factory=dict)  # record field -> the table's column
+
+    def column_of(self, path: str) -> str:
+        """The table's column for a record field (a lab's value column for ``labs.NAME``)."""
+        for candidate in (path, f"{path}.value"):
+            if candidate in self.columns:
+                return self.columns[candidate]
+        return path
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def column(self, path: str) -> np.ndarray:
+        found = self.values.get(path)
+        return found if found is not None else np.full(len(self.ids), None, dtype=object)
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """The table as text and typed cells, every column kept as read (nothing guessed)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    source = str(path)
+    if suffix not in FORMATS:
+        raise ProtocolDataError(
+            source, [Problem("a .csv, .xlsx or .parquet file", found=f"a {suffix or 'no'} suffix")]
+        )
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ProtocolDataError(
+            source, [Problem(f"cannot read the file: {exc.strerror}")]
+        ) from None
+    if not path.is_file():
+        raise ProtocolDataError(source, [Problem("a regular file", found="not a regular file")])
+    if size > MAX_BYTES:
+        raise ProtocolDataError(source, [Problem(f"at most {MAX_BYTES} bytes", found=f"{size}")])
+    try:
+        if suffix == ".csv":
+            # every cell as text, an empty cell missing: no type, separator or date is guessed
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
+            )
+        elif suffix == ".xlsx":
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        else:
+            frame = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise ProtocolDataError(
+            source, [Problem("UTF-8 text", found=f"not UTF-8 text (byte {exc.start})")]
+        ) from None
+    except (ValueError, OSError, KeyError, IndexError, TypeError) as exc:
+        kind = FORMATS[suffix]
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ProtocolDataError(
+            source, [Problem(f"a readable {kind} table", found=f"cannot read it ({detail})")]
+        ) from None
+    except Exception as exc:  # pyarrow and openpyxl raise their own types for a damaged file
+        kind = FORMATS[suffix]
+        raise ProtocolDataError(
+            source,
+            [Problem(f"a readable {kind} table", found=f"cannot read it ({type(exc).__name__})")],
+        ) from None
+    return frame
+
+
+def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None:
+    """Refuse a table with a column that identifies a person, before any cell is read."""
+    problems = [
+        Problem(
+            "no column that identifies a person (names, phone numbers, ID card numbers, "
+            "addresses); remove it and keep the pseudonymous ID only",
+            path=f"column {name!r}",
+        )
+        for name in map(str, frame.columns)
+        if identifier_column(name)
+    ]
+    problems += [
+        Problem(
+            "no phone numbers, ID card numbers or e-mail addresses in any cell; remove the column",
+            path=f"column {name!r}",
+            found="a cell looks like a phone number, an ID card number or an e-mail address",
+        )
+        for name in map(str, frame.columns)
+        if not identifier_column(name) and identifier_cells(frame[name])
+    ]
+    if problems:
+        raise ProtocolDataError(source, problems)
+    del id_column
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    if value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _read_column(
+    values: pd.Series, path: str, column: str, rows: np.ndarray
+) -> tuple[np.ndarray, list[CellProblem]]:
+    """A column read cell by cell: each distinct value once, by the field's validator."""
+    spec = fields()[path]
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    read = np.empty(len(distinct) + 1, dtype=object)
+    read[-1] = None  # the sentinel code -1: a missing cell
+    bad: dict[int, str] = {}
+    for code, raw in enumerate(distinct):
+        if _missing(raw):
+            read[code] = None
+            continue
+        if isinstance(raw, np.generic):
+            raw = raw.item()
+        if isinstance(raw, pd.Timestamp):
+            raw = raw.to_pydatetime()
+        try:
+            read[code] = read_cell(spec, raw)
+        except ValueError as exc:
+            read[code] = None
+            bad[code] = str(exc)
+    problems = []
+    if bad:
+        for position in np.flatnonzero(np.isin(codes, list(bad))):
+            raw = distinct[codes[position]]
+            problems.append(
+                CellProblem(int(rows[position]), column, _shown(raw), bad[int(codes[position])])
+            )
+    return read[codes], problems
+
+
+def _shown(raw: Any) -> str:
+    text = repr(raw.item() if isinstance(raw, np.generic) else raw)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def read_candidates(
+    frame: pd.DataFrame, mapping: Mapping, source: str, as_of: dt.date
+) -> Candidates:
+    """The table's cells read into the record's fields; bad cells reported and left missing."""
+    known = fields()
+    columns = {str(c): str(c) for c in frame.columns}
+    targets: dict[str, str] = {}  # field -> column
+    constant_units: dict[str, str] = {}
+    problems: list[Problem] = []
+    for column, mapped in mapping.columns.items():
+        if column not in columns:
+            problems.append(
+                Problem("a column of the table", path=f"columns.{column}", found="no such column")
+            )
+            continue
+        targets[mapped.field] = column
+        if mapped.unit is not None:
+            constant_units[mapped.field.removesuffix(".value") + ".unit"] = mapped.unit
+        if mapped.uln_unit is not None:
+            constant_units[mapped.field.removesuffix(".value") + ".uln_unit"] = mapped.uln_unit
+    mapped_columns = set(mapping.columns)
+    for column in columns:
+        if column in mapped_columns or column == mapping.id_column:
+            continue
+        if column in known and column not in targets:
+            targets[column] = column
+        else:
+            problems.append(
+                Problem(
+                    "a record field (see `trialbook prescreen --template`) or a column named in "
+                    "the mapping",
+                    path=f"column {column!r}",
+                    found="an unknown column",
+                )
+            )
+    if mapping.id_column not in columns:
+        problems.append(
+            Problem(
+                "a column of pseudonymous candidate IDs",
+                path=f"column {mapping.id_column!r}",
+                found="no such column",
+            )
+        )
+    for unit_field in constant_units:
+        if unit_field in targets:
+            problems.append(
+                Problem(
+                    "the unit in the mapping or a unit column, not both",
+                    path=unit_field,
+                    found="both",
+                )
+            )
+    if problems:
+        raise ProtocolDataError(source, problems)
+    if frame.empty:
+        raise ProtocolDataError(source, [Problem("at least one candidate row", found="no rows")])
+    rows = np.arange(len(frame)) + FIRST_ROW
+    cell_problems: list[CellProblem] = []
+    values: dict[str, np.ndarray] = {}
+    for path, column in targets.items():
+        if path == ID_FIELD:
+            continue
+        read, found = _read_column(frame[column].reset_index(drop=True), path, column, rows)
+        values[path] = read
+        cell_problems += found
+    for unit_field, unit in constant_units.items():
+        values[unit_field] = np.full(len(frame), unit, dtype=object)
+        # a constant unit applies only where there is a value
+        value_field = unit_field.rsplit(".", 1)[0] + (
+            ".value" if unit_field.endswith(".unit") else ".uln"
+        )
+        if value_field in values:
+            values[unit_field][np.equal(values[value_field], None)] = None
+    ids, id_problems, refused = _read_ids(
+        frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
+    )
+    cell_problems += id_problems
+    if "dates.screening" not in values:
+        values["dates.screening"] = np.full(len(frame), None, dtype=object)
+    screening = values["dates.screening"]
+    screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
+    candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets)
+    contradictions = record_problems(candidates)
+    for position, problem in contradictions:
+        candidates.refused[position] = True
+        candidates.problems.append(CellProblem(int(rows[position]), "", "", problem))
+    candidates.problems.sort(key=lambda p: (p.row, p.column))
+    return candidates
+
+
+def _read_ids(
+    values: pd.Series, rows: np.ndarray, column: str
+) -> tuple[list[str], list[CellProblem], np.ndarray]:
+    spec = fields()[ID_FIELD]
+    refused = np.zeros(len(values), dtype=bool)
+    ids: list[str] = []
+    problems = []
+    seen: dict[str, int] = {}
+    for position, raw in enumerate(values):
+        if isinstance(raw, np.generic):
+            raw = raw.item()
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if _missing(raw):
+            problems.append(
+                CellProblem(int(rows[position]), column, "", "a candidate ID; the cell is empty")
+            )
+            refused[position] = True
+            ids.append("")
+            continue
+        try:
+            text = read_cell(spec, raw)
+        except ValueError as exc:
+            problems.append(CellProblem(int(rows[position]), column, _shown(raw), str(exc)))
+            refused[position] = True
+            ids.append("")
+            continue
+        if text in seen:
+            problems.append(
+                CellProblem(
+                    int(rows[position]),
+                    column,
+                    repr(text),
+                    f"a candidate ID used once; row {seen[text]} has it too",
+                )
+            )
+            refused[position] = True
+        else:
+            seen[text] = int(rows[position])
+        ids.append(text)
+    return ids, problems, refused
+
+
+def _dates(candidates: Candidates, path: str) -> np.ndarray:
+    column = candidates.column(path)
+    out = np.full(len(column), np.datetime64("NaT"), dtype="datetime64[D]")
+    known = ~np.equal(column, None)
+    if known.any():
+        out[known] = np.array([np.datetime64(d, "D") for d in column[known]])
+    return out
+
+
+def _is(candidates: Candidates, path: str, value: Any) -> np.ndarray:
+    return np.equal(candidates.column(path), value) & ~np.equal(candidates.column(path), None)
+
+
+def _present(candidates: Candidates, path: str) -> np.ndarray:
+    return ~np.equal(candidates.column(path), None)
+
+
+def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
+    """Rows whose cells cannot all be true together: the record's own cross-field rules
+    (protocol.participant), over whole columns."""
+    found: list[tuple[int, str]] = []
+
+    def flag(mask: np.ndarray, text: str) -> None:
+        found.extend((int(p), text) for p in np.flatnonzero(mask))
+
+    order = ["birth", "consent", "screening", "planned_randomization"]
+    dates = {name: _dates(candidates, f"dates.{name}") for name in order}
+    # consecutive known dates in order: any known pair out of order is refused
+    for i, first in enumerate(order):
+        for second in order[i + 1 :]:
+            flag(
+                dates[first] > dates[second],
+                f"dates.{second} is before dates.{first}; expected birth, consent, screening and "
+                f"randomization in that order",
+            )
+    flag(dates["birth"] > np.datetime64(dt.date.today(), "D"), "dates.birth is in the future")
+    first = _dates(candidates, "ssc.first_non_raynaud_manifestation")
+    flag(first > dates["screening"], "ssc.first_non_raynaud_manifestation is after dates.screening")
+    flag(first < dates["birth"], "ssc.first_non_raynaud_manifestation is before dates.birth")
+    male = _is(candidates, "sex", "male")
+    positive = _is(candidates, "pregnancy_test.result", "positive")
+    flag(
+        male & _is(candidates, "childbearing_potential", True),
+        "childbearing_potential = true with sex = male",
+    )
+    flag(male & _is(candidates, "breastfeeding", True), "breastfeeding = true with sex = male")
+    flag(male & positive, "pregnancy_test.result = 'positive' with sex = male")
+    flag(
+        _is(candidates, "childbearing_potential", False) & positive,
+        "pregnancy_test.result = 'positive' for a woman recorded as not of childbearing potential",
+    )
+    sparing = _is(candidates, "ssc.acr_eular.skin_thickening_sparing_fingers", True)
+    for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
+        flag(
+            sparing & _is(candidates, f"ssc.acr_eular.{item}", True),
+            f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
+            f"ssc.acr_eular.{item} = true",
+        )
+    for finger in ("right_fingers", "left_fingers"):
+        grades = candidates.column(f"ssc.mrss.areas.{finger}")
+        graded = np.array([g is not None and g >= 1 for g in grades], dtype=bool)
+        flag(
+            sparing & graded,
+            f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
+            f"ssc.mrss.areas.{finger} >= 1",
+        )
+    # older than plausible at screening (whole years)
+    birth, screening = dates["birth"], dates["screening"]
+    known = ~np.isnat(birth) & ~np.isnat(screening)
+    if known.any():
+        age = np.full(len(birth), -1)
+        age[known] = _completed_years(birth[known], screening[known])
+        flag(
+            age > MAXIMUM_PLAUSIBLE_AGE,
+            f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",
+        )
+    flag(
+        _dates(candidates, "pregnancy_test.date") > screening,
+        "pregnancy_test.date is after dates.screening; expected a date on or before the "
+        "screening visit",
+    )
+    flag(
+        _present(candidates, "labs.egfr.value") & _present(candidates, "labs.creatinine.value"),
+        "labs: give egfr or creatinine, not both",
+    )
+    # a part of a record given without the rest it needs
+    test_parts = [_present(candidates, f"pregnancy_test.{p}") for p in ("result", "sample", "date")]
+    flag(
+        np.any(test_parts, axis=0) & ~np.all(test_parts, axis=0),
+        "pregnancy_test: give its result, sample and date together",
+    )
+    for path in fields():
+        if path.startswith("labs.") and path.endswith(".value"):
+            lab = path.removesuffix(".value")
+            value, unit = _present(candidates, path), _present(candidates, f"{lab}.unit")
+            flag(value & ~unit, f"{lab}: a value needs its unit")
+            flag(
+                ~value & (unit | _present(candidates, f"{lab}.uln")),
+                f"{lab}: a unit or ULN without a value",
+            )
+    flag(_mrss_disagrees(candidates), "ssc.mrss.total disagrees with the recorded areas")
+    return found
+
+
+def _completed_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Age in completed years, vectorized (a 29 February birthday turns over on 1 March)."""
+    b = birth.astype("datetime64[D]").astype(object)
+    o = on.astype("datetime64[D]").astype(object)
+    return np.array(
+        [x.year - y.year - ((x.month, x.day) < (y.month, y.day)) for x, y in zip(o, b, strict=True)]
+    )
+
+
+def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
+    total = candidates.column("ssc.mrss.total")
+    areas = [candidates.column(p) for p in fields() if p.startswith("ssc.mrss.areas.")]
+    grades = np.array([[g if g is not None else -1 for g in column] for column in areas])
+    recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
+    unrecorded = (grades < 0).sum(axis=0)
+    any_area = (grades >= 0).any(axis=0)
+    has_total = ~np.equal(total, None)
+    value = np.where(has_total, total, 0).astype(int)
+    return has_total & any_area & ~((recorded <= value) & (value <= recorded + 3 * unrecorded))
