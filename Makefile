@@ -11,8 +11,8 @@ INSTALLED := $(VENV)/.installed
 # The chapters' outputs depend on the packages, study.yaml, the cases and (the traceability
 # appendix) the tests, which jupyter-cache and Sphinx do not track: when any of these change,
 # the next build starts clean.
-BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py \
-	book/cases/*.yaml examples/*.yaml tests/*.py _ext/*.py _static/* _search/* _config.yml _toc.yml) \
+BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py prescreen/*.py \
+	book/cases/*.yaml book/screening/*.yaml examples/*.yaml tests/*.py _ext/*.py _static/* _search/* _config.yml _toc.yml) \
 	$(INSTALLED)
 INPUTS_STAMP := _build/.inputs-stamp
 NOTEBOOKS := $(shell find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)

@@ -74,7 +74,8 @@ _IDENTIFIER_WORDS = (
     r"qq",
 )
 _IDENTIFIER_NAME = re.compile(
-    r"^(?:" + "|".join(_IDENTIFIER_WORDS) + r")(?:_?\d+)?$", flags=re.IGNORECASE
+    r"^(?:" + "|".join(_IDENTIFIER_WORDS) + r")(?:_?(?:number|num|no|nr))?(?:_?\d+)?$",
+    flags=re.IGNORECASE,
 )
 # Chinese column headers for the same (姓名 name, 电话/手机 phone, 身份证 ID card, 地址 address,
 # 住址 residence, 病历号/住院号 record numbers, 医保 insurance, 微信 WeChat).

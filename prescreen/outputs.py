@@ -96,7 +96,8 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
                 "failing": " ".join(failing),
                 "to_review": " ".join(unknown),
                 "missing_count": len(missing),
-                "missing": " ".join(missing),
+                # in the table's own words: its column (or the field a column would hold)
+                "missing": " ".join(dict.fromkeys(candidates.column_of(m) for m in missing)),
                 "reason": reason,
             }
         )
@@ -178,7 +179,22 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     sheet_.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The workbook's zip entries with one fixed time, so two runs give the same bytes."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
 
 
 def _excel_cell(value: object) -> object:

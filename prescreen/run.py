@@ -12,7 +12,7 @@ import numpy as np
 from prescreen.columns import Mapping, load_mapping, template_columns
 from prescreen.engine import Evaluation, evaluate
 from prescreen.outputs import outcomes, rendered
-from prescreen.table import read_candidates, read_table, refuse_identifiers
+from prescreen.table import Candidates, read_candidates, read_table, refuse_identifiers
 from protocol.errors import Problem, ProtocolDataError
 from protocol.study import Study
 
@@ -45,13 +45,19 @@ def prescreen(
     refuse_identifiers(frame, source, mapping.id_column)  # before any cell is read
     candidates = read_candidates(frame, mapping, source, as_of)
     if bool(np.all(candidates.refused)):
-        shown = [Problem(str(p)) for p in candidates.problems[:20]]
-        more = len(candidates.problems) - len(shown)
-        if more > 0:
-            shown.append(Problem(f"and {more} more problem(s)"))
-        raise ProtocolDataError(source, [Problem("at least one row that can be screened"), *shown])
+        _nothing_to_screen(source, candidates)
     evaluation = evaluate(candidates, study, as_of, progress)
+    if bool(np.all(candidates.refused)):  # every row has a value the rules refuse
+        _nothing_to_screen(source, candidates)
     return Run(evaluation, rendered(evaluation))
+
+
+def _nothing_to_screen(source: str, candidates: Candidates) -> None:
+    shown = [Problem(str(p)) for p in candidates.problems[:20]]
+    more = len(candidates.problems) - len(shown)
+    if more > 0:
+        shown.append(Problem(f"and {more} more problem(s)"))
+    raise ProtocolDataError(source, [Problem("at least one row that can be screened"), *shown])
 
 
 def template_csv() -> bytes:

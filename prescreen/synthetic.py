@@ -57,7 +57,6 @@ def candidates(
     rng = np.random.default_rng(seed)
     n = count
     today = np.datetime64(as_of, "D")
-    common = 0.5 if hostile else 1.0  # hostile: every yes/no a coin toss
 
     def maybe(values: np.ndarray, share: float = missing) -> np.ndarray:
         out = np.asarray(values).astype(object)

@@ -68,7 +68,8 @@ class Candidates:
         for candidate in (path, f"{path}.value"):
             if candidate in self.columns:
                 return self.columns[candidate]
-        return path
+        inside = [column for field, column in self.columns.items() if field.startswith(path + ".")]
+        return inside[0] if inside else path
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -271,6 +272,7 @@ def read_candidates(
         )
         if value_field in values:
             values[unit_field][np.equal(values[value_field], None)] = None
+    _drop_broken_groups(values, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(
         frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
     )
@@ -286,6 +288,35 @@ def read_candidates(
         candidates.problems.append(CellProblem(int(rows[position]), "", "", problem))
     candidates.problems.sort(key=lambda p: (p.row, p.column))
     return candidates
+
+
+def _group_of(path: str) -> str | None:
+    """The record object a field belongs with: a lab's value, unit and ULN; the test's parts."""
+    if path.startswith("labs."):
+        return path.rsplit(".", 1)[0]
+    if path.startswith("pregnancy_test."):
+        return "pregnancy_test"
+    return None
+
+
+def _drop_broken_groups(
+    values: dict[str, np.ndarray],
+    problems: list[CellProblem],
+    targets: dict[str, str],
+    rows: np.ndarray,
+) -> None:
+    """A lab value (or pregnancy test) with an unreadable part is missing as a whole in that
+    row, as if none of it were given: its unit alone is not a result."""
+    column_field = {column: path for path, column in targets.items()}
+    position_of = {int(row): position for position, row in enumerate(rows)}
+    for problem in problems:
+        group = _group_of(column_field.get(problem.column, ""))
+        if group is None:
+            continue
+        position = position_of[problem.row]
+        for path in values:
+            if path.startswith(group + "."):
+                values[path][position] = None
 
 
 def _read_ids(

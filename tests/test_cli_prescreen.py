@@ -1,0 +1,355 @@
+"""`trialbook prescreen`: reading a site's table, refusing what must be refused, and writing the
+worklist, screening log and flow diagram without overwriting anything (issue 15).
+
+Tables are SYNTHETIC and written here; expected outcomes are worked out by hand from the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from prescreen.columns import identifier_column, template_columns
+from prescreen.outputs import EXCLUDED, LIKELY_ELIGIBLE, NEEDS_REVIEW, outcomes, worklist
+from prescreen.run import prescreen
+from prescreen.synthetic import candidates as synthetic
+from tests.conftest import REPO
+from trialbook.cli import main
+
+AS_OF = "2026-11-26"
+
+# SYN-01 of the worked cases as a table row (screened on its own screening date)
+ELIGIBLE = {
+    "participant": "SYN-P01",
+    "dates.birth": "1978-06-14",
+    "dates.screening": "2025-03-03",
+    "sex": "female",
+    "childbearing_potential": "true",
+    "pregnancy_test.result": "negative",
+    "pregnancy_test.sample": "serum",
+    "pregnancy_test.date": "2025-03-03",
+    "breastfeeding": "false",
+    "contraception_agreed": "true",
+    "ssc.first_non_raynaud_manifestation": "2024-05-10",
+    **{
+        f"ssc.acr_eular.{item}": value
+        for item, value in {
+            "skin_thickening_proximal_to_mcp": "true",
+            "puffy_fingers": "true",
+            "sclerodactyly": "true",
+            "digital_tip_ulcers": "false",
+            "fingertip_pitting_scars": "false",
+            "telangiectasia": "false",
+            "abnormal_nailfold_capillaries": "true",
+            "pah": "false",
+            "ild": "false",
+            "raynaud": "true",
+            "anticentromere": "false",
+            "anti_topoisomerase_i": "true",
+            "anti_rna_polymerase_iii": "false",
+            "skin_thickening_sparing_fingers": "false",
+            "better_explained_by_other_disorder": "false",
+        }.items()
+    },
+    **{
+        f"ssc.mrss.areas.{area}": grade
+        for area, grade in {
+            "face": 1,
+            "anterior_chest": 1,
+            "abdomen": 1,
+            "right_fingers": 2,
+            "left_fingers": 2,
+            "right_hand": 2,
+            "left_hand": 2,
+            "right_forearm": 2,
+            "left_forearm": 2,
+            "right_upper_arm": 1,
+            "left_upper_arm": 1,
+            "right_thigh": 1,
+            "left_thigh": 1,
+            "right_lower_leg": 1,
+            "left_lower_leg": 1,
+            "right_foot": 0,
+            "left_foot": 0,
+        }.items()
+    },
+    "history.renal_crisis": "false",
+    "history.other_rheumatic_autoimmune_disease": "false",
+    "history.environmental_ssc_like_illness": "false",
+    "history.immunodeficiency": "false",
+    "history.antibody_allergy": "false",
+    "pah_risk": "none",
+    "pulmonary.fvc_percent_predicted": "78",
+    "pulmonary.dlco_percent_predicted": "61",
+    "pulmonary.oxygen_therapy": "false",
+    "labs.hemoglobin.value": "121",
+    "labs.hemoglobin.unit": "g/L",
+    "labs.wbc.value": "6.4",
+    "labs.wbc.unit": "10^9/L",
+    "labs.neutrophils.value": "4.1",
+    "labs.neutrophils.unit": "10^9/L",
+    "labs.platelets.value": "245",
+    "labs.platelets.unit": "10^9/L",
+    "labs.alt.value": "22",
+    "labs.alt.unit": "U/L",
+    "labs.alt.uln": "40",
+    "labs.ast.value": "25",
+    "labs.ast.unit": "U/L",
+    "labs.ast.uln": "40",
+    "labs.total_bilirubin.value": "11",
+    "labs.total_bilirubin.unit": "umol/L",
+    "labs.total_bilirubin.uln": "21",
+    "labs.creatinine.value": "62",
+    "labs.creatinine.unit": "umol/L",
+    "labs.iga.value": "2.1",
+    "labs.iga.unit": "g/L",
+    "labs.igg.value": "12.5",
+    "labs.igg.unit": "g/L",
+    "infection_screening.hepatitis_b": "negative",
+    "infection_screening.hepatitis_c": "negative",
+    "infection_screening.tuberculosis": "negative",
+    "infection_screening.hiv": "negative",
+    "infection_screening.active_infection": "false",
+}
+
+
+def _table(tmp_path: Path, rows: list[dict], name: str = "candidates.csv") -> Path:
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def _read(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def test_the_template_lists_every_column_and_nothing_identifying(capsys):
+    assert main(["prescreen", "--template"]) == 0
+    header = capsys.readouterr().out.strip().split(",")
+    assert header == template_columns()
+    assert header[0] == "participant"
+    assert {"dates.birth", "labs.hemoglobin.value", "labs.hemoglobin.unit"} <= set(header)
+    assert not any(p.startswith(("medications", "events", "attestations")) for p in header)
+    assert "history.malignancies" not in header
+    assert not any(identifier_column(column) for column in header)
+
+
+def test_one_eligible_one_excluded_one_to_review(tmp_path, capsys):
+    old = {**ELIGIBLE, "participant": "SYN-P02", "dates.birth": "1950-01-01"}  # 75: IN01 fails
+    unknown = {k: v for k, v in ELIGIBLE.items() if not k.startswith("labs.igg")}
+    unknown["participant"] = "SYN-P03"  # no IgG: EX22 open
+    table = _table(tmp_path, [old, ELIGIBLE, unknown])
+    out = tmp_path / "out"
+    assert main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "excluded: 1" in printed and "likely eligible: 1" in printed
+    assert "needs review: 1" in printed
+    rows = _read(out / "worklist.csv")
+    assert [r["Candidate"] for r in rows] == ["SYN-P01", "SYN-P03", "SYN-P02"]
+    assert [r["Outcome"] for r in rows] == [LIKELY_ELIGIBLE, NEEDS_REVIEW, EXCLUDED]
+    assert rows[2]["First excluding criterion"] == "IN01"
+    assert rows[2]["Reason"].startswith("IN01: age 75 years at screening; 18-70 required")
+    assert rows[1]["Criteria to review"] == "EX22" and rows[1]["What is missing"] == "labs.igg"
+    log = _read(out / "screening-log.csv")
+    assert [(r["Screening number"], r["Candidate"], r["Reason codes"]) for r in log] == [
+        ("P00001", "SYN-P02", "IN01"),
+        ("P00002", "SYN-P01", ""),
+        ("P00003", "SYN-P03", "EX22"),
+    ]
+    assert {r["Date"] for r in log} == {AS_OF}
+    svg = ET.fromstring((out / "flow.svg").read_text(encoding="utf-8"))
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Candidates in the table (n = 3)" in texts
+    assert "Excluded (n = 1)" in texts and "IN01: 1" in texts
+    assert "Likely eligible (n = 1)" in texts and "Needs review (n = 1)" in texts
+    workbook = pd.read_excel(out / "worklist.xlsx")
+    assert list(workbook["Candidate"]) == ["SYN-P01", "SYN-P03", "SYN-P02"]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        "name",
+        "Patient Name",
+        "phone",
+        "mobile_phone",
+        "id_card_number",
+        "home address",
+        "姓名",
+        "身份证号",
+    ],
+)
+def test_a_column_that_identifies_a_person_is_refused_before_anything_is_read(
+    tmp_path, capsys, column
+):
+    table = _table(tmp_path, [{**ELIGIBLE, column: "x"}])
+    assert main(["prescreen", str(table), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"column {column!r}" in err and "identifies a person" in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cell", ["13812345678", "+86 13812345678", "11010519491231002X", "a@b.cn"])
+def test_a_cell_that_is_an_identifier_is_refused_whatever_its_column(tmp_path, capsys, cell):
+    table = _table(tmp_path, [{**ELIGIBLE, "participant": cell}])
+    assert main(["prescreen", str(table), "--out", str(tmp_path / "out")]) == 2
+    assert "looks like a phone number, an ID card number or an e-mail" in capsys.readouterr().err
+
+
+def test_bad_cells_are_reported_by_row_and_column_and_the_rest_is_processed(tmp_path, capsys):
+    rows = [
+        ELIGIBLE,
+        {**ELIGIBLE, "participant": "SYN-P02", "dates.birth": "14/06/1978"},
+        {**ELIGIBLE, "participant": "SYN-P03", "labs.hemoglobin.value": "12,1"},
+        {**ELIGIBLE, "participant": "SYN-P04", "labs.hemoglobin.unit": "furlong"},
+        {**ELIGIBLE, "participant": "SYN-P05", "breastfeeding": "yes"},
+    ]
+    out = tmp_path / "out"
+    assert (
+        main(["prescreen", str(_table(tmp_path, rows)), "--as-of", AS_OF, "--out", str(out)]) == 0
+    )
+    err = capsys.readouterr().err
+    assert "row 3, column 'dates.birth': '14/06/1978'" in err
+    assert "row 4, column 'labs.hemoglobin.value': '12,1'" in err
+    assert "row 5, column 'labs.hemoglobin.unit'" in err and "furlong" in err
+    assert "row 6, column 'breastfeeding': 'yes': 'yes' is not true or false" in err
+    problems = _read(out / "problems.csv")
+    assert {p["Row"] for p in problems} == {"3", "4", "5", "6"}
+    outcome = {r["Candidate"]: r["Outcome"] for r in _read(out / "worklist.csv")}
+    assert outcome["SYN-P01"] == LIKELY_ELIGIBLE
+    # an unreadable birth date is missing: the age is open; an unreadable haemoglobin too
+    assert outcome["SYN-P02"] == NEEDS_REVIEW and outcome["SYN-P03"] == NEEDS_REVIEW
+    assert outcome["SYN-P04"].startswith("not screened")  # screen refuses a unit it cannot read
+    assert outcome["SYN-P05"] == NEEDS_REVIEW
+
+
+def test_duplicate_ids_are_reported_and_the_second_is_not_screened(tmp_path, capsys):
+    rows = [ELIGIBLE, {**ELIGIBLE}]
+    out = tmp_path / "out"
+    assert (
+        main(["prescreen", str(_table(tmp_path, rows)), "--as-of", AS_OF, "--out", str(out)]) == 0
+    )
+    assert "row 3, column 'participant': 'SYN-P01': a candidate ID used once; row 2 has it too" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("", "cannot read it"),
+        ("participant\n", "at least one candidate row"),
+        ("participant,not_a_field\nSYN-1,1\n", "column 'not_a_field'"),
+        ("dates.birth\n1978-01-01\n", "column 'participant'"),
+    ],
+)
+def test_a_table_nothing_can_be_processed_from_exits_2(tmp_path, capsys, content, words):
+    table = tmp_path / "t.csv"
+    table.write_text(content, encoding="utf-8")
+    assert main(["prescreen", str(table), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_every_row_refused_exits_2(tmp_path, capsys):
+    rows = [{**ELIGIBLE, "labs.hemoglobin.unit": "furlong"}]
+    assert main(["prescreen", str(_table(tmp_path, rows)), "--out", str(tmp_path / "o")]) == 2
+    assert "at least one row that can be screened" in capsys.readouterr().err
+
+
+def test_a_mapping_renames_columns_and_gives_a_unit(tmp_path, capsys):
+    row = {
+        k: v
+        for k, v in ELIGIBLE.items()
+        if k not in ("labs.hemoglobin.value", "labs.hemoglobin.unit")
+    }
+    row["Hb"] = "12.1"  # g/dL, given once in the mapping
+    row["ID"] = row.pop("participant")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "id_column: ID\ncolumns:\n  Hb: {field: labs.hemoglobin.value, unit: g/dL}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    args = ["prescreen", str(_table(tmp_path, [row])), "--map", str(mapping), "--out", str(out)]
+    assert main([*args, "--as-of", AS_OF]) == 0
+    (result,) = _read(out / "worklist.csv")
+    assert result["Outcome"] == LIKELY_ELIGIBLE and result["Candidate"] == "SYN-P01"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "words"),
+    [
+        ("columns:\n  Hb: {field: labs.haemoglobin.value}\n", "not a field a candidate table"),
+        ("columns:\n  Hb: {field: sex, unit: g/L}\n", "a unit belongs to a lab value"),
+        ("columns:\n  Missing: {field: labs.hemoglobin.value}\n", "columns.Missing"),
+        ("colums: {}\n", "unknown field"),
+    ],
+)
+def test_a_bad_mapping_exits_2_naming_it(tmp_path, capsys, mapping, words):
+    path = tmp_path / "map.yaml"
+    path.write_text(mapping, encoding="utf-8")
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--map", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_nothing_is_overwritten_without_force_and_two_runs_are_identical(tmp_path, capsys):
+    table = _table(tmp_path, synthetic(50, 3, dt.date(2026, 11, 26)).to_dict("records"))
+    out = tmp_path / "out"
+    args = ["prescreen", str(table), "--as-of", AS_OF, "--out", str(out)]
+    assert main(args) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(first) == {
+        "worklist.csv",
+        "worklist.xlsx",
+        "screening-log.csv",
+        "flow.svg",
+        "problems.csv",
+    }
+    (out / "flow.svg").write_text("kept", encoding="utf-8")
+    assert main(args) == 2
+    assert "not overwritten" in capsys.readouterr().err
+    assert (out / "flow.svg").read_text(encoding="utf-8") == "kept"
+    assert main([*args, "--force"]) == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+
+
+def test_no_progress_bar_when_the_output_is_not_a_terminal(tmp_path, capsys):
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "criteria" not in err and "\r" not in err
+
+
+def test_the_worklist_orders_review_by_fewest_missing_items():
+    run = prescreen_frame(synthetic(300, 9, dt.date(2026, 11, 26)))
+    ranked = worklist(outcomes(run.evaluation))
+    order = {LIKELY_ELIGIBLE: 0, NEEDS_REVIEW: 1, EXCLUDED: 2}
+    keys = [
+        (order.get(o, 3), m if o == NEEDS_REVIEW else 0)
+        for o, m in zip(ranked["outcome"], ranked["missing_count"], strict=True)
+    ]
+    assert keys == sorted(keys)
+
+
+def prescreen_frame(frame: pd.DataFrame):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.parquet"
+        frame.to_parquet(path)
+        return prescreen(path, as_of=dt.date(2026, 11, 26))
+
+
+def test_the_book_chapters_mapping_file_is_valid():
+    from prescreen.columns import load_mapping
+
+    mapping = load_mapping(REPO / "book" / "screening" / "prescreen-mapping.yaml")
+    assert mapping.id_column
