@@ -75,6 +75,12 @@ _AREAS = tuple(
     )
 )
 _MRSS = (*_AREAS, "ssc.mrss.total", "ssc.back_skin_thickening")
+# thickened fingers among the classification items are distal involvement for LeRoy too
+_LEROY = (
+    *_MRSS,
+    "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+    "ssc.acr_eular.sclerodactyly",
+)
 _WOMAN = ("sex", "childbearing_potential")
 _TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date")
 #: The record fields a criterion's rule reads (the screening date always; it is never missing
@@ -82,12 +88,12 @@ _TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date"
 CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     "IN01": _DATES_FOR_AGE,
     "IN02": _ACR,
-    "IN03": _MRSS,
+    "IN03": _LEROY,
     "IN04": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
     "IN05": _MRSS,
     "IN06": (*_WOMAN, *_TEST),
     "IN07": ("dates.consent",),
-    "EX01": _MRSS,
+    "EX01": _LEROY,
     "EX02": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
     "EX03": ("history.other_rheumatic_autoimmune_disease",),
     "EX04": ("history.environmental_ssc_like_illness",),

@@ -1,0 +1,90 @@
+"""Each criterion's declared inputs (prescreen.engine.CRITERION_INPUTS) are all its rule reads:
+a record that keeps a candidate's inputs but takes every other field from another candidate
+gets the same answer. The batch groups rows by these inputs, so an input left out would give
+one group's answer to rows it does not fit; the differential test finds that only when the
+data happen to reach it, this test looks for it on purpose.
+
+The records are SYNTHETIC (hostile draws: every field independent, many empty).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from prescreen.columns import Mapping
+from prescreen.engine import CRITERION_INPUTS, LAB_CRITERIA, _nested
+from prescreen.synthetic import candidates as synthetic
+from prescreen.table import read_candidates
+from protocol.participant import ParticipantRecord
+from protocol.screening import CHECKS, _Context
+from protocol.study import load_study
+
+AS_OF = dt.date(2026, 11, 26)
+LAB_INPUTS = {
+    cid: tuple(
+        f"labs.{name}.{part}" for name in names for part in ("value", "unit", "uln", "uln_unit")
+    )
+    for cid, names in LAB_CRITERIA.items()
+}
+
+
+def _records(seed: int, missing: float):
+    frame = synthetic(400, seed, AS_OF, missing=missing, hostile=True)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    paths = list(candidates.values)
+    rows = [i for i in range(len(candidates)) if not candidates.refused[i]]
+    return candidates, paths, rows
+
+
+@pytest.mark.parametrize("criterion", sorted({*CRITERION_INPUTS, *LAB_INPUTS}))
+@pytest.mark.parametrize(("seed", "missing"), [(1, 0.1), (2, 0.5)])
+def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
+    study = load_study()
+    candidates, paths, rows = _records(seed, missing)
+    inputs = {
+        "dates.screening",
+        *CRITERION_INPUTS.get(criterion, ()),
+        *LAB_INPUTS.get(criterion, ()),
+    }
+    checked = 0
+    for k, i in enumerate(rows):
+        j = rows[(k * 7 + 3) % len(rows)]  # another candidate, for every other field
+        mixed = [candidates.values[p][i] if p in inputs else candidates.values[p][j] for p in paths]
+        own = [candidates.values[p][i] for p in paths]
+        try:
+            mixed_record = ParticipantRecord.model_validate(
+                {**_nested(paths, mixed), "participant": "A"}
+            )
+        except ValueError:
+            continue  # the mixture contradicts itself (a man's pregnancy test, ...)
+        own_record = ParticipantRecord.model_validate({**_nested(paths, own), "participant": "A"})
+        a = CHECKS[criterion].run(_Context(own_record, study))
+        b = CHECKS[criterion].run(_Context(mixed_record, study))
+        assert (a.status, a.reason, a.missing) == (b.status, b.reason, b.missing), (criterion, i, j)
+        checked += 1
+    assert checked >= 50
+
+
+@pytest.mark.parametrize("criterion", ["IN03", "EX01"])
+def test_thickened_fingers_of_the_classification_items_count_for_the_leroy_subset(criterion):
+    # every distal area graded 0 and the proximal ones not graded: whether the fingers are
+    # thickened (an ACR/EULAR item) decides whether the distal involvement LeRoy needs is seen,
+    # so the items are inputs of IN03 and EX01 too
+    from protocol.participant import parse_record
+
+    study = load_study()
+    areas = {a.name: 0 for a in study.skin_score.value.areas if not a.proximal}
+    base = {
+        "participant": "A",
+        "dates": {"screening": "2026-11-26"},
+        "ssc": {"mrss": {"areas": areas}},
+    }
+    thickened = {**base, "ssc": {**base["ssc"], "acr_eular": {"sclerodactyly": True}}}
+    plain = CHECKS[criterion].run(_Context(parse_record(base, "a"), study))
+    with_items = CHECKS[criterion].run(_Context(parse_record(thickened, "b"), study))
+    assert plain.status != with_items.status or plain.reason != with_items.reason
+    assert {"ssc.acr_eular.sclerodactyly", "ssc.acr_eular.skin_thickening_proximal_to_mcp"} <= set(
+        CRITERION_INPUTS[criterion]
+    )
