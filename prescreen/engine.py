@@ -213,8 +213,19 @@ def _run_grouped(
     paths: tuple[str, ...],
     rule: Callable[[_Context], CheckResult],
     study: Study,
+    keys: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    codes, groups = _grouped(candidates, rows, paths)
+    """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
+    inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
+    group's first row and spread to the rest."""
+    if keys is None:
+        codes, groups = _grouped(candidates, rows, paths)
+    else:
+        key_codes = np.stack([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
+        _, first, inverse = np.unique(key_codes, axis=1, return_index=True, return_inverse=True)
+        codes = inverse.reshape(-1)
+        columns = [candidates.column(p)[rows] for p in paths]
+        groups = [tuple(column[i] for column in columns) for i in first]
     results = []
     for group, key in enumerate(groups):
         context = _context(paths, key, study)
@@ -258,7 +269,9 @@ def evaluate(
             s, r, m = _combine_columns(parts)
         elif cid in CRITERION_INPUTS:
             paths = ("dates.screening", *CRITERION_INPUTS[cid])
-            s, r, m = _run_grouped(candidates, rows, paths, CHECKS[cid].run, study)
+            reduce = REDUCED_KEYS.get(cid)
+            keys = reduce(candidates, rows) if reduce else None
+            s, r, m = _run_grouped(candidates, rows, paths, CHECKS[cid].run, study, keys)
         else:
             # the same rule with none of the list or attestation fields: it says what is missing
             s, r, m = _run_grouped(candidates, rows, ("dates.screening",), CHECKS[cid].run, study)
@@ -281,6 +294,85 @@ def evaluate(
             )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
     return Evaluation(candidates, columns, study, as_of or dt.date.today())
+
+
+# -- reduced inputs: what a rule's answer depends on, when that is less than its inputs --------
+
+
+def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """IN01 with a birth date depends on the age on the screening date (and the screening date
+    itself, which the reason does not show); without one, on the dates that bound it."""
+    birth = candidates.column("dates.birth")[rows]
+    screening = candidates.column("dates.screening")[rows]
+    known = ~np.equal(birth, None)
+    ages = np.full(len(rows), -1)
+    ages[known] = [_age(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
+    keys = [ages]
+    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "dates.screening"):
+        column = candidates.column(path)[rows].copy()
+        column[known] = None  # with a birth date these do not change the answer
+        keys.append(column)
+    return keys
+
+
+def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
+    """The 17 areas' grades as a matrix (areas x rows), -1 where not graded."""
+    return np.array(
+        [[-1 if g is None else int(g) for g in candidates.column(area)[rows]] for area in _AREAS]
+    ).reshape(len(_AREAS), len(rows))
+
+
+def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """IN05 depends on the recorded total, or on the sum of the graded areas and which are not
+    graded (the reason names the ungraded ones)."""
+    grades = _grades(candidates, rows)
+    total = candidates.column("ssc.mrss.total")[rows]
+    recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
+    any_area = (grades >= 0).any(axis=0)
+    return [
+        np.where(np.equal(total, None), -1, total).astype(int),
+        np.where(any_area, recorded, -1),
+        *(grades < 0),
+    ]
+
+
+def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """IN03 and EX01 depend on which areas are involved (grade 1 or more), not on the grades,
+    when no total is recorded (a total constrains the ungraded areas by the graded grades)."""
+    grades = _grades(candidates, rows)
+    total = candidates.column("ssc.mrss.total")[rows]
+    no_total = np.equal(total, None)
+    involvement = np.where(grades > 0, 1, grades)  # -1 not graded, 0 not involved, 1 involved
+    pattern = np.where(no_total, involvement, grades)
+    others = [
+        candidates.column(path)[rows]
+        for path in (
+            "ssc.mrss.total",
+            "ssc.back_skin_thickening",
+            "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+            "ssc.acr_eular.sclerodactyly",
+        )
+    ]
+    return [*pattern, *others]
+
+
+def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """IN04 and EX02 read the birth date only when the first manifestation is not recorded."""
+    first = candidates.column("ssc.first_non_raynaud_manifestation")[rows]
+    birth = candidates.column("dates.birth")[rows].copy()
+    birth[~np.equal(first, None)] = None
+    return [first, birth, candidates.column("dates.screening")[rows]]
+
+
+#: Criteria whose answer depends on less than their inputs: the reduced grouping keys.
+REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
+    "IN01": _age_key,
+    "IN03": _leroy_key,
+    "IN04": _duration_key,
+    "IN05": _mrss_key,
+    "EX02": _duration_key,
+    "EX01": _leroy_key,
+}
 
 
 def _lab(

@@ -1,0 +1,94 @@
+"""Speed and memory of `trialbook prescreen` against `trialbook screen` (not a test; issue 15).
+
+Both paths run in one process on the same SYNTHETIC candidates: the batch from a Parquet file
+end to end (read, cells, every criterion with reasons, the outputs rendered), and `screen` on
+records built from a sample of the same rows. Prints wall times, per-record times, the ratio,
+and the process's peak resident memory (run one size per process for its own peak).
+
+    .venv/bin/python benchmarks/prescreen_speed.py [--sizes 100000 1000000] [--screen-sample 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from prescreen.columns import Mapping
+from prescreen.engine import _nested
+from prescreen.run import prescreen
+from prescreen.synthetic import candidates
+from prescreen.table import read_candidates
+from protocol.participant import ParticipantRecord
+from protocol.screening import screen
+from protocol.study import load_study
+
+AS_OF = dt.date(2026, 11, 26)
+
+
+def batch(size: int, folder: Path) -> tuple[float, float, dict[str, int]]:
+    path = folder / f"candidates-{size}.parquet"
+    candidates(size, 7, AS_OF).to_parquet(path)
+    start = time.perf_counter()
+    run = prescreen(path, as_of=AS_OF)
+    seconds = time.perf_counter() - start
+    # the process's peak resident memory so far (Linux reports KiB); run one size per process
+    # for a size's own peak
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return seconds, peak, run.counts
+
+
+def one_by_one(sample: int) -> float:
+    frame = candidates(sample, 7, AS_OF)
+    table = read_candidates(frame, Mapping(), "sample", AS_OF)
+    paths = list(table.values)
+    records = []
+    for i in range(sample):
+        if table.refused[i]:
+            continue
+        data = _nested(paths, [table.values[p][i] for p in paths])
+        records.append(ParticipantRecord.model_validate({**data, "participant": table.ids[i]}))
+    study = load_study()
+    start = time.perf_counter()
+    for record in records:
+        screen(record, study)
+    return (time.perf_counter() - start) / len(records)
+
+
+def command_wall(case: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "trialbook.cli", "screen", str(case)], capture_output=True
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--screen-sample", type=int, default=300)
+    args = parser.parse_args()
+    load_study()  # built once, as a long-running process would
+    per_record = one_by_one(args.screen_sample)
+    print(f"screen, in process: {per_record * 1e3:.2f} ms a record ({args.screen_sample} records)")
+    case = Path(__file__).resolve().parents[1] / "book" / "cases" / "case01-eligible.yaml"
+    walls = sorted(command_wall(case) for _ in range(5))
+    print(f"trialbook screen, one record, wall (median of 5): {walls[2]:.2f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            seconds, peak, counts = batch(size, Path(folder))
+            batch_per_record = seconds / size
+            print(
+                f"prescreen {size:,} candidates from Parquet: {seconds:.2f} s "
+                f"({batch_per_record * 1e6:.1f} µs a record, {per_record / batch_per_record:.0f}x "
+                f"faster than screen per record), peak resident memory of the process {peak:.0f} MiB; {counts}"
+            )
+
+
+if __name__ == "__main__":
+    main()
