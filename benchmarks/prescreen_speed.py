@@ -11,8 +11,8 @@ and the process's peak resident memory (run one size per process for its own pea
 from __future__ import annotations
 
 import argparse
-import resource
 import datetime as dt
+import resource
 import subprocess
 import sys
 import tempfile
