@@ -197,10 +197,20 @@ def _grouped(
     if not len(rows):
         return np.zeros(0, dtype=int), []
     columns = [candidates.column(p)[rows] for p in paths]
-    codes = np.stack([pd.factorize(column, use_na_sentinel=True)[0] for column in columns])
-    _, first, inverse = np.unique(codes, axis=1, return_index=True, return_inverse=True)
+    codes, first = _group_codes(
+        [pd.factorize(column, use_na_sentinel=True)[0] for column in columns]
+    )
     groups = [tuple(column[i] for column in columns) for i in first]
-    return inverse.reshape(-1), groups
+    return codes, groups
+
+
+def _group_codes(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by their tuple of codes (hashed, not sorted): each row's group and each
+    group's first row."""
+    frame = pd.DataFrame({k: c for k, c in enumerate(codes)})
+    group = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    return group, first
 
 
 def _is_na(value: Any) -> bool:
@@ -221,9 +231,7 @@ def _run_grouped(
     if keys is None:
         codes, groups = _grouped(candidates, rows, paths)
     else:
-        key_codes = np.stack([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
-        _, first, inverse = np.unique(key_codes, axis=1, return_index=True, return_inverse=True)
-        codes = inverse.reshape(-1)
+        codes, first = _group_codes([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
         columns = [candidates.column(p)[rows] for p in paths]
         groups = [tuple(column[i] for column in columns) for i in first]
     results = []
@@ -494,13 +502,16 @@ def _combine_columns(
     fail = (statuses == "fail").any(axis=0)
     unknown = (statuses == "unknown").any(axis=0)
     status = np.where(fail, "fail", np.where(unknown, "unknown", "pass")).astype(object)
+    # joined part by part over whole columns (object arrays add element-wise in C)
     n = statuses.shape[1]
-    reason = np.empty(n, dtype=object)
+    reason = np.full(n, "", dtype=object)
     missing = np.empty(n, dtype=object)
-    for i in range(n):
-        chosen = status[i]
-        reason[i] = "; ".join(reasons[k, i] for k in range(len(parts)) if statuses[k, i] == chosen)
-        missing[i] = tuple(m for k in range(len(parts)) for m in missings[k, i])
+    missing[:] = [()] * n
+    for k in range(len(parts)):
+        chosen = statuses[k] == status
+        reason = reason + np.where(chosen, reasons[k] + "; ", "")
+        missing = missing + missings[k]
+    reason = np.array([text[:-2] for text in reason], dtype=object)
     return status, reason, missing
 
 

@@ -8,6 +8,7 @@ chapter, a test) ever sees a study that is malformed or that disagrees with the 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -794,9 +795,11 @@ def load_study(path: Path | str = STUDY_PATH) -> Study:
     (``protocol.registry_check.load_checked_study``, ``trialbook registry-check``): an amended
     version may differ from the record until the record is updated.
     """
-    path = Path(path).resolve()
+    # an absolute path without resolving links: every rule asks for the study, and resolving
+    # costs a system call per path component each time; the stat is what detects an edit
+    path = Path(os.path.abspath(path))
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError as exc:
         raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
     return _load_study(path, stat.st_mtime_ns, stat.st_size)
