@@ -86,7 +86,8 @@ def main() -> None:
             print(
                 f"prescreen {size:,} candidates from Parquet: {seconds:.2f} s "
                 f"({batch_per_record * 1e6:.1f} µs a record, {per_record / batch_per_record:.0f}x "
-                f"faster than screen per record), peak resident memory of the process {peak:.0f} MiB; {counts}"
+                f"faster than screen per record), peak resident memory of the process "
+                f"{peak:.0f} MiB; {counts}"
             )
 
 
