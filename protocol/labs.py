@@ -61,6 +61,9 @@ class Analyte:
     parsed_units: dict[tuple[str, str], pint.Quantity] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+    # what is computed once from the analyte's own facts (its threshold in its protocol unit,
+    # whether a unit text is the protocol unit)
+    computed: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def relative_to_uln(self) -> bool:
@@ -69,7 +72,11 @@ class Analyte:
     @property
     def threshold_magnitude(self) -> float:
         assert self.threshold is not None
-        return float(self.threshold.quantity.to(self.protocol_unit).magnitude)
+        if "threshold" not in self.computed:
+            self.computed["threshold"] = float(
+                self.threshold.quantity.to(self.protocol_unit).magnitude
+            )
+        return self.computed["threshold"]  # type: ignore[no-any-return]
 
     def accepted(self) -> str:
         return ", ".join(self.accepted_units)
@@ -374,7 +381,11 @@ def _relation(analyte: Analyte, status: Status) -> str:
 
 def _conversion(analyte: Analyte, unit: str, magnitude: float, threshold: float | None) -> str:
     """`` = 7.8 g/dL`` when the value was given in another unit than the protocol's."""
-    if read_analyte_unit(analyte, unit) == ureg.Quantity(1, analyte.protocol_unit):
+    key = ("is the protocol unit", unit)
+    if key not in analyte.computed:
+        one = ureg.Quantity(1, analyte.protocol_unit)
+        analyte.computed[key] = bool(read_analyte_unit(analyte, unit) == one)
+    if analyte.computed[key]:
         return ""
     return f" = {_number(magnitude, threshold)} {format_unit(analyte.protocol_unit)}"
 
@@ -438,7 +449,7 @@ def check_lab(
     if analyte.computes:  # creatinine -> eGFR, compared with the eGFR threshold
         age_years, sex_name = parse_age_and_sex(age, sex, study)
         compared = egfr_ckd_epi_2021(quantity, age_years, sex_name, study).magnitude
-        shown = float(quantity.to(analyte.protocol_unit).magnitude)
+        shown = float(convert(quantity, analyte.protocol_unit).magnitude)
         described = (
             f"{given}{_conversion(analyte, unit or '', shown, None)} ({sex_name}, "
             f"{_as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
@@ -466,7 +477,7 @@ def check_lab(
         )
         extra |= {"uln": uln_number, "uln_unit": uln_given}
     else:
-        compared = shown = float(quantity.to(analyte.protocol_unit).magnitude)
+        compared = shown = float(convert(quantity, analyte.protocol_unit).magnitude)
         described = given + _conversion(analyte, unit or "", shown, analyte.threshold_magnitude)
     status, at = decide(compared, target.threshold, target.threshold_magnitude)
     return LabResult(

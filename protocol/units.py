@@ -194,24 +194,21 @@ def convert(
     >>> round(convert(ureg.Quantity(1, "mg/dL"), "umol/L", ureg.Quantity(584.66, "g/mol")).m, 3)
     17.104
     """
-    mw = None if molar_mass is None else (float(molar_mass.to("g/mol").magnitude))
-    factor, target = _conversion_factor(quantity.units, str(unit), mw)
+    mass = None if molar_mass is None else (molar_mass.magnitude, molar_mass.units)
+    factor, target = _conversion_factor(quantity.units, unit, mass)
     return ureg.Quantity(quantity.magnitude * factor, target)
 
 
 @functools.lru_cache(maxsize=4096)
 def _conversion_factor(
-    source: pint.Unit, unit: str, molar_mass_g_per_mol: float | None
+    source: pint.Unit, unit: Any, molar_mass: tuple[float, pint.Unit] | None
 ) -> tuple[float, pint.Unit]:
     """The factor from ``source`` to ``unit`` (every unit here is multiplicative: no offsets),
     computed by pint once per pair: a screening log converts the same few units many times."""
     target = ureg.Quantity(1, unit)
     one = ureg.Quantity(1.0, source)
     kinds = {one.dimensionality, target.dimensionality}
-    if molar_mass_g_per_mol is not None and kinds == {
-        _MASS_CONCENTRATION,
-        _SUBSTANCE_CONCENTRATION,
-    }:
-        mw = ureg.Quantity(molar_mass_g_per_mol, "g/mol")
+    if molar_mass is not None and kinds == {_MASS_CONCENTRATION, _SUBSTANCE_CONCENTRATION}:
+        mw = ureg.Quantity(*molar_mass)
         return float(one.to(target.units, "chemistry", mw=mw).magnitude), target.units
     return float(one.to(target.units).magnitude), target.units
