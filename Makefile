@@ -57,7 +57,7 @@ lint: $(INSTALLED)
 unit: $(INSTALLED)
 	$(PY) -m pytest tests --ignore=tests/built -q
 	@# the examples in the modules' docstrings run as written
-	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder
+	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder prescreen
 
 nbval: $(INSTALLED)
 	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env \

@@ -14,6 +14,7 @@ field's own validator (a date is ``YYYY-MM-DD``, a number has a point for decima
 
 from __future__ import annotations
 
+import itertools
 import re
 import typing
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import read_yaml, validate_document
@@ -32,105 +34,108 @@ from protocol.participant import ParticipantRecord
 #: The column that holds each candidate's pseudonymous ID (the record's ``participant``).
 ID_FIELD = "participant"
 
-#: Record fields a table cannot hold: lists of entries and the investigator's attestations.
-NOT_IN_TABLES = ("medications", "events", "history.malignancies", "attestations")
+#: Record fields a table cannot hold: lists of entries, the investigator's attestations, and
+#: the dates that come after pre-screening (consent, planned randomization).
+NOT_IN_TABLES = (
+    "medications",
+    "events",
+    "history.malignancies",
+    "attestations",
+    "dates.consent",
+    "dates.planned_randomization",
+)
 
 # Column names that identify a person directly. A pre-screening table carries a pseudonymous
 # ID only; a site that exports one of these has exported too much, so nothing more is read.
-_IDENTIFIER_WORDS = (
-    r"name",
-    r"surname",
-    r"first_?name",
-    r"last_?name",
-    r"given_?name",
-    r"family_?name",
-    r"full_?name",
-    r"patient_?name",
-    r"phone",
-    r"telephone",
-    r"mobile",
-    r"cell",
-    r"tel",
-    r"e_?mail",
-    r"address",
-    r"street",
-    r"postcode",
-    r"zip",
-    r"zip_?code",
-    r"national_?id",
-    r"id_?card",
-    r"id_?number",
-    r"identity_?card",
-    r"citizen_?id",
-    r"resident_?id",
-    r"ssn",
-    r"social_?security",
-    r"passport",
-    r"medical_?record_?number",
-    r"mrn",
-    r"hospital_?number",
-    r"insurance_?number",
-    r"wechat",
-    r"qq",
-)
-_IDENTIFIER_NAME = re.compile(
-    r"^(?:" + "|".join(_IDENTIFIER_WORDS) + r")(?:_?(?:number|num|no|nr))?(?:_?\d+)?$",
-    flags=re.IGNORECASE,
-)
-# Chinese column headers for the same (姓名 name, 电话/手机 phone, 身份证 ID card, 地址 address,
-# 住址 residence, 病历号/住院号 record numbers, 医保 insurance, 微信 WeChat).
+# A name is split into words (at spaces, punctuation and capital letters: "HomePhone" is
+# "home phone"); any of these words, or pair of words, marks it.
+_IDENTIFIER_WORDS = frozenset(
+    {
+        "name", "names", "surname", "firstname", "lastname", "fullname", "givenname",
+        "familyname", "patientname", "phone", "phones", "telephone", "cellphone", "homephone",
+        "mobile", "mobilephone", "tel", "contact", "email", "mail", "address", "addr", "street",
+        "postcode", "zip", "zipcode", "nric", "ssn", "passport", "wechat", "qq", "mrn",
+        "identity", "idcard", "idno", "idnumber", "nationalid",
+    }
+)  # fmt: skip
+_IDENTIFIER_PAIRS = frozenset(
+    {
+        ("id", "no"), ("id", "number"), ("id", "num"), ("id", "card"), ("national", "id"),
+        ("medical", "record"), ("record", "number"), ("record", "no"), ("hospital", "number"),
+        ("hospital", "no"), ("social", "security"), ("insurance", "number"), ("we", "chat"),
+        ("e", "mail"), ("first", "name"), ("last", "name"), ("given", "name"),
+        ("family", "name"), ("home", "phone"), ("cell", "phone"),
+    }
+)  # fmt: skip
+# Chinese headers for the same: 姓名/名字/名称 name, 电话/手机/联系 phone and contact, 身份证 ID
+# card, 地址/住址 address, 病历号/住院号/门诊号 record numbers, 医保 insurance, 微信 WeChat,
+# 邮箱/电子邮件 e-mail.
 _IDENTIFIER_CHINESE = (
-    "姓名",
-    "名字",
-    "电话",
-    "手机",
-    "身份证",
-    "地址",
-    "住址",
-    "病历号",
-    "住院号",
-    "医保",
-    "微信",
-)
-# Cell contents that are identifiers whatever the column is called: a mainland mobile number,
-# a resident identity card number (18 characters, the last a digit or X), an e-mail address.
-_IDENTIFIER_CELL = re.compile(
-    r"^\s*(?:\+?86[\s-]?)?1[3-9]\d{9}\s*$|^\s*\d{17}[\dXx]\s*$|^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
-)
+    "姓名", "名字", "名称", "电话", "手机", "联系", "身份证", "地址", "住址", "病历号", "住院号",
+    "门诊号", "医保", "微信", "邮箱", "电子邮件", "邮件",
+)  # fmt: skip
+_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
+_PHONE_LIKE = re.compile(r"^\s*\+?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
 
 
-def _normalised_header(name: str) -> str:
-    return re.sub(r"[\s.\-/]+", "_", name.strip()).strip("_")
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # "HomePhone" -> "Home Phone"
+    return [w for w in re.split(r"[^0-9A-Za-z]+", spaced.lower()) if w]
 
 
 def identifier_column(name: str) -> bool:
     """Whether a column's name says it identifies a person.
 
-    >>> names = ("Patient Name", "phone", "身份证号", "participant", "labs.alt.uln")
+    >>> names = ("Patient Name", "HomePhone", "ID no.", "身份证号", "participant", "labs.alt.uln")
     >>> [identifier_column(name) for name in names]
-    [True, True, True, False, False]
+    [True, True, True, True, False, False]
     """
-    if any(word in name for word in _IDENTIFIER_CHINESE):
+    if any(word in name for word in _IDENTIFIER_CHINESE) or "qq" in name.lower():
         return True
-    header = _normalised_header(name)
-    parts = header.lower().split("_")
-    # "patient_name", "home_address", "mobile_phone": any identifying word, alone or last
-    return bool(
-        _IDENTIFIER_NAME.match(header)
-        or _IDENTIFIER_NAME.match(parts[-1])
-        or any(_IDENTIFIER_NAME.match("_".join(parts[i:])) for i in range(len(parts)))
-    )
+    whole = [w for w in re.split(r"[^0-9A-Za-z]+", name.lower()) if w]
+    words = _words(name)
+    if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole)}:
+        return True
+    return any(pair in _IDENTIFIER_PAIRS for pair in itertools.pairwise(words))
 
 
-def identifier_cells(values: Any) -> bool:
-    """Whether any cell of a column looks like a phone number, an ID card number or an e-mail."""
+def identifying_text(text: str) -> bool:
+    """Whether a cell's text is a phone number, an ID card number or an e-mail address.
+
+    >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
+    [True, True, True]
+    >>> [identifying_text(t) for t in ("SYN-C000001", "12.5", "2025-03-03", "P00012")]
+    [False, False, False, False]
+    """
+    if _EMAIL.match(text):
+        return True
+    if not _PHONE_LIKE.match(text):
+        return False
+    stripped = text.strip()
+    digits = re.sub(r"[^0-9Xx]", "", stripped)
+    if stripped.count("-") == 2 and len(digits) == 8 and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
+        return False  # a date
+    if stripped.startswith("+"):
+        return 8 <= len(digits) <= 15
+    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
+    id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
+    landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
+    return bool(mobile or id_card or landline)
+
+
+def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
+    """Whether any cell of a column looks like a phone number, an ID card number or an e-mail
+    (numbers too, for the ID column: an ID stored as a number can be a phone number)."""
     import pandas as pd
 
     series = pd.Series(values)
-    if series.dtype.kind not in "OSU" and str(series.dtype) != "string":
-        return False
-    text = series.dropna().astype(str)
-    return bool(text.str.match(_IDENTIFIER_CELL).any())
+    text = series.dropna()
+    if not include_numbers:
+        text = text[text.map(lambda v: isinstance(v, str))]
+    else:
+        text = text[text.map(lambda v: isinstance(v, str | int | np.integer))]
+    distinct = pd.unique(text.astype(str))
+    return any(identifying_text(t) for t in distinct)
 
 
 # -- the record's fields as columns -------------------------------------------------------------
@@ -207,7 +212,7 @@ def _adapter(path: str) -> TypeAdapter[Any]:
     return TypeAdapter(annotation, config=ConfigDict(strict=True))
 
 
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numbers
 
 
 def read_cell(spec: FieldSpec, raw: Any) -> Any:
@@ -285,14 +290,19 @@ def load_mapping(path: Path | str) -> Mapping:
                     found=repr(target.field),
                 )
             )
-        elif target.unit is not None and not target.field.endswith(".value"):
-            problems.append(
-                Problem(
-                    "a unit belongs to a lab value (labs.NAME.value)",
-                    path=f"columns.{column}.unit",
-                    found=repr(target.unit),
-                )
-            )
+        else:
+            for key in ("unit", "uln_unit"):
+                given = getattr(target, key)
+                if given is not None and not (
+                    target.field.startswith("labs.") and target.field.endswith(".value")
+                ):
+                    problems.append(
+                        Problem(
+                            "a unit belongs to a lab value (labs.NAME.value)",
+                            path=f"columns.{column}.{key}",
+                            found=repr(given),
+                        )
+                    )
     targets = [t.field for t in mapping.columns.values()]
     for field in sorted({f for f in targets if targets.count(f) > 1}):
         problems.append(

@@ -119,9 +119,11 @@ def in_table(path: str) -> bool:
 
 
 def _open_in_table(missing: tuple[str, ...]) -> bool:
-    """An unknown criterion needs review when a table could give all it misses (or when it
-    names nothing); one that also misses a list or an attestation is checked at the visit."""
-    return all(in_table(m) for m in missing)
+    """An unknown criterion needs review when a table could give something it misses (or when
+    it names nothing): missing data never makes a candidate likely eligible. One that misses
+    only what pre-screening cannot have (the lists, the attestations, the consent date) is
+    checked at the screening visit."""
+    return not missing or any(in_table(m) for m in missing)
 
 
 def worklist(table: pd.DataFrame) -> pd.DataFrame:
@@ -161,9 +163,11 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark (Excel then reads Chinese text correctly)."""
+    """CSV in UTF-8 with a byte-order mark (Excel then reads Chinese text correctly); a text
+    cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is kept as text."""
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    safe = frame.map(_excel_cell) if len(frame) else frame
+    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -40,6 +40,8 @@ def prescreen(
     column, no ID column, an empty table, or no row that can be screened."""
     as_of = as_of or dt.date.today()
     mapping = load_mapping(mapping_path) if mapping_path else Mapping()
+    if mapping_path:
+        _check_units(mapping, str(mapping_path), study)
     frame = read_table(table_path)
     source = str(table_path)
     refuse_identifiers(frame, source, mapping.id_column)  # before any cell is read
@@ -58,6 +60,27 @@ def _nothing_to_screen(source: str, candidates: Candidates) -> None:
     if more > 0:
         shown.append(Problem(f"and {more} more problem(s)"))
     raise ProtocolDataError(source, [Problem("at least one row that can be screened"), *shown])
+
+
+def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
+    """A unit the mapping gives is read as `trialbook lab` reads it, once, before any row."""
+    from protocol.labs import LabInputError, get_analyte, read_analyte_unit
+
+    problems = []
+    for column, target in mapping.columns.items():
+        name = target.field.removeprefix("labs.").removesuffix(".value")
+        for key in ("unit", "uln_unit"):
+            given = getattr(target, key)
+            if given is None:
+                continue
+            try:
+                read_analyte_unit(get_analyte(name, study), given)
+            except (LabInputError, KeyError, ValueError) as exc:
+                problems.append(
+                    Problem(str(exc), path=f"columns.{column}.{key}", found=repr(given))
+                )
+    if problems:
+        raise ProtocolDataError(source, problems)
 
 
 def template_csv() -> bytes:

@@ -8,7 +8,10 @@ first manifestation after the screening date) is reported and left out of the sc
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +83,13 @@ class Candidates:
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
-    """The table as text and typed cells, every column kept as read (nothing guessed)."""
+    """The table as read, every column kept as it is (nothing guessed); ``frame.attrs["rows"]``
+    holds each row's number as a spreadsheet shows it (the header is row 1).
+
+    Refused as a whole: a CSV row with more or fewer fields than the header (a trailing comma
+    shifts every column), a column name given twice, empty or with control characters, more
+    than one header row, and cells that hold lists or records.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     source = str(path)
@@ -98,33 +107,137 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise ProtocolDataError(source, [Problem("a regular file", found="not a regular file")])
     if size > MAX_BYTES:
         raise ProtocolDataError(source, [Problem(f"at most {MAX_BYTES} bytes", found=f"{size}")])
+    kind = FORMATS[suffix]
     try:
         if suffix == ".csv":
-            # every cell as text, an empty cell missing: no type, separator or date is guessed
-            frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8"
-            )
+            frame = _read_csv(path, source)
         elif suffix == ".xlsx":
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            raw = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
+            frame = _with_header(raw, source)
         else:
             frame = pd.read_parquet(path)
-    except UnicodeDecodeError as exc:
-        raise ProtocolDataError(
-            source, [Problem("UTF-8 text", found=f"not UTF-8 text (byte {exc.start})")]
-        ) from None
+            if isinstance(frame.columns, pd.MultiIndex):
+                raise ProtocolDataError(
+                    source, [Problem("one header row", found="a table with several header rows")]
+                )
+            frame.attrs["rows"] = np.arange(len(frame)) + FIRST_ROW
+    except ProtocolDataError:
+        raise
     except (ValueError, OSError, KeyError, IndexError, TypeError) as exc:
-        kind = FORMATS[suffix]
         detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ProtocolDataError(
             source, [Problem(f"a readable {kind} table", found=f"cannot read it ({detail})")]
         ) from None
     except Exception as exc:  # pyarrow and openpyxl raise their own types for a damaged file
-        kind = FORMATS[suffix]
         raise ProtocolDataError(
             source,
             [Problem(f"a readable {kind} table", found=f"cannot read it ({type(exc).__name__})")],
         ) from None
+    _check_columns(frame, source)
     return frame
+
+
+def _read_csv(path: Path, source: str) -> pd.DataFrame:
+    """A CSV read with the standard library's reader: every cell text, an empty cell missing,
+    each row's field count checked against the header, rows numbered as the file numbers them."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolDataError(
+            source, [Problem("UTF-8 text", found=f"not UTF-8 text (byte {exc.start})")]
+        ) from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as Excel writes UTF-8 CSV
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ProtocolDataError(source, [Problem("a header row", found="an empty file")]) from None
+    except csv.Error as exc:
+        raise ProtocolDataError(source, [Problem("a readable CSV table", found=str(exc))]) from None
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    ragged: list[Problem] = []
+    previous = reader.line_num
+    try:
+        for record in reader:
+            first_line = previous + 1
+            previous = reader.line_num
+            if not record:  # a blank line
+                continue
+            if len(record) != len(header):
+                ragged.append(
+                    Problem(
+                        f"{len(header)} fields, as the header has",
+                        path=f"row {first_line}",
+                        found=f"{len(record)} fields",
+                    )
+                )
+                continue
+            records.append(record)
+            numbers.append(first_line)
+    except csv.Error as exc:
+        raise ProtocolDataError(
+            source, [Problem("a readable CSV table", path=f"row {reader.line_num}", found=str(exc))]
+        ) from None
+    if ragged:
+        shown = ragged[:20]
+        if len(ragged) > 20:
+            shown.append(Problem(f"and {len(ragged) - 20} more rows of the wrong length"))
+        raise ProtocolDataError(source, shown)
+    frame = pd.DataFrame(records, columns=pd.Index(header, dtype=object), dtype=object)
+    frame = frame.where(frame != "", None)
+    frame.attrs["rows"] = np.array(numbers, dtype=int)
+    return frame
+
+
+def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """A sheet read without a header: its first row becomes the column names; empty rows are
+    left out, the others keep the row numbers the sheet shows."""
+    if raw.empty:
+        raise ProtocolDataError(source, [Problem("a header row", found="an empty sheet")])
+    header = [
+        "" if _missing(v) else (str(v.item() if isinstance(v, np.generic) else v))
+        for v in raw.iloc[0]
+    ]
+    body = raw.iloc[1:].reset_index(drop=True)
+    body.columns = pd.Index(header, dtype=object)
+    rows = np.arange(len(body)) + FIRST_ROW
+    filled = ~body.map(_missing).all(axis=1).to_numpy() if len(body) else np.zeros(0, bool)
+    body = body[filled].reset_index(drop=True)
+    body.attrs["rows"] = rows[filled]
+    return body
+
+
+def _check_columns(frame: pd.DataFrame, source: str) -> None:
+    names = [str(c) for c in frame.columns]
+    problems = []
+    for name in dict.fromkeys(names):
+        if not name.strip():
+            problems.append(Problem("a column name", path="header", found="an empty name"))
+        elif not name.isprintable():
+            problems.append(
+                Problem("a name without control characters", path="header", found=repr(name))
+            )
+        elif names.count(name) > 1:
+            problems.append(
+                Problem("each column named once", path=f"column {name!r}", found="twice or more")
+            )
+    for name, column in zip(names, frame.columns, strict=True):
+        values = frame[column]
+        if isinstance(values, pd.DataFrame):
+            continue  # a duplicated name, refused above
+        if values.map(lambda v: isinstance(v, list | dict | tuple | set | np.ndarray)).any():
+            problems.append(
+                Problem(
+                    "one value per cell",
+                    path=f"column {name!r}",
+                    found="cells holding lists or records",
+                )
+            )
+    if problems:
+        raise ProtocolDataError(source, problems)
+    frame.columns = pd.Index(names, dtype=object)
 
 
 def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None:
@@ -145,11 +258,11 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None
             found="a cell looks like a phone number, an ID card number or an e-mail address",
         )
         for name in map(str, frame.columns)
-        if not identifier_column(name) and identifier_cells(frame[name])
+        if not identifier_column(name)
+        and identifier_cells(frame[name], include_numbers=name == id_column)
     ]
     if problems:
         raise ProtocolDataError(source, problems)
-    del id_column
 
 
 def _missing(value: Any) -> bool:
@@ -167,7 +280,17 @@ def _read_column(
 ) -> tuple[np.ndarray, list[CellProblem]]:
     """A column read cell by cell: each distinct value once, by the field's validator."""
     spec = fields()[path]
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    # pandas finds 1, 1.0 and True equal; a column mixing kinds is grouped by kind and value,
+    # so each cell is read on its own terms (0 is not false, TRUE is not a grade of 1)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in _ONE_KIND:
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    else:
+        tagged = pd.Series(
+            [None if _missing(v) else (type(v).__name__, v) for v in values], dtype=object
+        )
+        codes, keys = pd.factorize(tagged, use_na_sentinel=True)
+        distinct = [key[1] for key in keys]
     read = np.empty(len(distinct) + 1, dtype=object)
     read[-1] = None  # the sentinel code -1: a missing cell
     bad: dict[int, str] = {}
@@ -175,13 +298,9 @@ def _read_column(
         if _missing(raw):
             read[code] = None
             continue
-        if isinstance(raw, np.generic):
-            raw = raw.item()
-        if isinstance(raw, pd.Timestamp):
-            raw = raw.to_pydatetime()
         try:
-            read[code] = read_cell(spec, raw)
-        except ValueError as exc:
+            read[code] = read_cell(spec, _plain(raw))
+        except (ValueError, OverflowError, TypeError) as exc:
             read[code] = None
             bad[code] = str(exc)
     problems = []
@@ -192,6 +311,26 @@ def _read_column(
                 CellProblem(int(rows[position]), column, _shown(raw), bad[int(codes[position])])
             )
     return read[codes], problems
+
+
+#: pandas' names for a column of one kind of value (grouping by value alone is then safe)
+_ONE_KIND = {"string", "empty", "floating", "integer", "boolean", "date", "decimal", "bytes"}
+
+
+def _plain(raw: Any) -> Any:
+    """A cell as Python holds it: numpy scalars unwrapped, a timestamp as a datetime (refused
+    when it has a time of day, nanoseconds included, or lies beyond Python's years)."""
+    if isinstance(raw, np.generic):
+        raw = raw.item()
+    if isinstance(raw, pd.Timestamp):
+        if raw != raw.normalize() or raw.tzinfo is not None:
+            raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = raw.to_pydatetime()
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) > 10**15:
+        raise ValueError(f"{raw!r} is too large a number; check the value")
+    return raw
 
 
 def _shown(raw: Any) -> str:
@@ -225,6 +364,15 @@ def read_candidates(
             continue
         if column in known and column not in targets:
             targets[column] = column
+        elif column in known:
+            problems.append(
+                Problem(
+                    f"one column for the field; the mapping reads it from column "
+                    f"{targets[column]!r}",
+                    path=f"column {column!r}",
+                    found="a second column for the same field",
+                )
+            )
         else:
             problems.append(
                 Problem(
@@ -255,7 +403,7 @@ def read_candidates(
         raise ProtocolDataError(source, problems)
     if frame.empty:
         raise ProtocolDataError(source, [Problem("at least one candidate row", found="no rows")])
-    rows = np.arange(len(frame)) + FIRST_ROW
+    rows = np.asarray(frame.attrs.get("rows", np.arange(len(frame)) + FIRST_ROW))
     cell_problems: list[CellProblem] = []
     values: dict[str, np.ndarray] = {}
     for path, column in targets.items():
@@ -277,6 +425,11 @@ def read_candidates(
         frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
     )
     cell_problems += id_problems
+    # a screening date that cannot be read is not replaced by --as-of: the row is not screened
+    screening_column = targets.get("dates.screening")
+    for problem in cell_problems:
+        if problem.column == screening_column and screening_column is not None:
+            refused[np.flatnonzero(rows == problem.row)] = True
     if "dates.screening" not in values:
         values["dates.screening"] = np.full(len(frame), None, dtype=object)
     screening = values["dates.screening"]
@@ -326,12 +479,12 @@ def _read_ids(
     refused = np.zeros(len(values), dtype=bool)
     ids: list[str] = []
     problems = []
-    seen: dict[str, int] = {}
+    seen: dict[str, list[int]] = {}
     for position, raw in enumerate(values):
         if isinstance(raw, np.generic):
             raw = raw.item()
         if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)
+            raw = str(raw)  # a numeric code, read as the text it is
         if _missing(raw):
             problems.append(
                 CellProblem(int(rows[position]), column, "", "a candidate ID; the cell is empty")
@@ -346,19 +499,23 @@ def _read_ids(
             refused[position] = True
             ids.append("")
             continue
-        if text in seen:
+        seen.setdefault(text, []).append(position)
+        ids.append(text)
+    # an ID on two rows: which row is right is not known, so neither is screened
+    for text, positions in seen.items():
+        if len(positions) < 2:
+            continue
+        shown = ", ".join(str(int(rows[p])) for p in positions)
+        for position in positions:
             problems.append(
                 CellProblem(
                     int(rows[position]),
                     column,
                     repr(text),
-                    f"a candidate ID used once; row {seen[text]} has it too",
+                    f"a candidate ID used once; rows {shown} all have it, so none is screened",
                 )
             )
             refused[position] = True
-        else:
-            seen[text] = int(rows[position])
-        ids.append(text)
     return ids, problems, refused
 
 

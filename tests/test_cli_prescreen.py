@@ -230,21 +230,35 @@ def test_bad_cells_are_reported_by_row_and_column_and_the_rest_is_processed(tmp_
     assert outcome["SYN-P05"] == NEEDS_REVIEW
 
 
-def test_duplicate_ids_are_reported_and_the_second_is_not_screened(tmp_path, capsys):
-    rows = [ELIGIBLE, {**ELIGIBLE}]
+def test_an_id_on_two_rows_leaves_both_unscreened(tmp_path, capsys):
+    # which of the two rows is right is not known: neither is screened, the rest is
+    rows = [
+        ELIGIBLE,
+        {**ELIGIBLE, "history.renal_crisis": "true"},
+        {**ELIGIBLE, "participant": "SYN-P09"},
+    ]
     out = tmp_path / "out"
     assert (
         main(["prescreen", str(_table(tmp_path, rows)), "--as-of", AS_OF, "--out", str(out)]) == 0
     )
-    assert "row 3, column 'participant': 'SYN-P01': a candidate ID used once; row 2 has it too" in (
-        capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        "row 2, column 'participant': 'SYN-P01': a candidate ID used once; rows 2, 3 all have it"
+        in err
     )
+    assert "row 3, column 'participant'" in err
+    outcome = {(r["Candidate"], r["Table row"]): r["Outcome"] for r in _read(out / "worklist.csv")}
+    assert outcome[("SYN-P01", "2")].startswith("not screened")
+    assert outcome[("SYN-P01", "3")].startswith("not screened")
+    assert outcome[("SYN-P09", "4")] == LIKELY_ELIGIBLE
 
 
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        ("", "cannot read it"),
+        ("", "an empty file: a header row"),
+        ("a,b\n1,2,\n", "row 2 = 3 fields: 2 fields, as the header has"),
+        ("participant,sex,sex\nSYN-1,male,male\n", "column 'sex' = twice or more"),
         ("participant\n", "at least one candidate row"),
         ("participant,not_a_field\nSYN-1,1\n", "column 'not_a_field'"),
         ("dates.birth\n1978-01-01\n", "column 'participant'"),

@@ -13,6 +13,7 @@ import argparse
 import codecs
 import contextlib
 import itertools
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -417,7 +418,7 @@ def _prescreen(args: argparse.Namespace) -> int:
     try:
         study = _chosen_study(args)
         if not out.is_dir():
-            if out.exists():
+            if os.path.lexists(out):  # a file, or a link to nothing
                 print(f"error: --out {str(out)!r} is not a folder", file=sys.stderr)
                 return EXIT_BAD_INPUT
             if not out.parent.is_dir():

@@ -1,0 +1,255 @@
+"""What an independent hostile review of `trialbook prescreen` found, kept as tests: each input
+once gave a wrong answer, a silent shift or a crash (issue 15). Tables are SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from prescreen.columns import identifier_column, identifying_text, template_columns
+from tests.test_cli_prescreen import AS_OF, ELIGIBLE, _table
+from trialbook.cli import main
+
+
+def _run(tmp_path: Path, table: Path, *extra: str) -> int:
+    return main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path / "out"), *extra])
+
+
+def _worklist(tmp_path: Path) -> dict[str, dict]:
+    text = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
+    return {r["Candidate"]: r for r in csv.DictReader(io.StringIO(text))}
+
+
+@pytest.mark.parametrize(
+    ("change", "missing"),
+    [
+        ({"infection_screening.active_infection": None}, "infection_screening.active_infection"),
+        ({"infection_screening.active_infection": "yes"}, "infection_screening.active_infection"),
+        ({"labs.igg.value": None, "labs.igg.unit": None}, "labs.igg.value"),
+    ],
+)
+def test_a_blank_or_unreadable_cell_never_leaves_a_candidate_likely_eligible(
+    tmp_path, capsys, change, missing
+):
+    row = {**ELIGIBLE, **{k: v for k, v in change.items()}}
+    assert _run(tmp_path, _table(tmp_path, [row])) == 0
+    result = _worklist(tmp_path)["SYN-P01"]
+    assert result["Outcome"] == "needs review"
+    assert missing in result["What is missing"]
+
+
+def test_a_candidate_with_nothing_but_an_id_needs_review(tmp_path):
+    assert _run(tmp_path, _table(tmp_path, [{"participant": "SYN-P07"}])) == 0
+    assert _worklist(tmp_path)["SYN-P07"]["Outcome"] == "needs review"
+
+
+def test_a_trailing_comma_is_refused_not_shifted(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "participant,history.renal_crisis,history.immunodeficiency\nP1,false,true,\nP2,true,false,\n",
+        encoding="utf-8",
+    )
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert "row 2 = 4 fields: 3 fields, as the header has" in err
+    assert "row 3 = 4 fields" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_row_numbers_count_blank_lines(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nP1,female\n\nP2,unknown\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 0
+    assert "row 4, column 'sex': 'unknown'" in capsys.readouterr().err
+
+
+def test_a_cell_is_read_on_its_own_terms_not_as_an_equal_value(tmp_path, capsys):
+    # pandas finds 0 == False and 1 == True; a record does not
+    table = tmp_path / "t.xlsx"
+    pd.DataFrame(
+        {
+            "participant": ["P1", "P2", "P3", "P4"],
+            "history.renal_crisis": [False, 0, True, 1],
+            "ssc.mrss.areas.face": [1, True, 2, False],
+        }
+    ).astype(object).to_excel(table, index=False)
+    assert _run(tmp_path, table) == 0
+    err = capsys.readouterr().err
+    assert "row 3, column 'history.renal_crisis': 0: 0 is not true or false" in err
+    assert "row 5, column 'history.renal_crisis': 1: 1 is not true or false" in err
+    assert "row 3, column 'ssc.mrss.areas.face': True: True is not a whole number" in err
+    assert "row 5, column 'ssc.mrss.areas.face': False" in err
+    assert "row 2, column 'history.renal_crisis'" not in err
+    assert "row 4, column 'history.renal_crisis'" not in err
+
+
+def test_an_unreadable_screening_date_leaves_the_row_unscreened(tmp_path, capsys):
+    rows = [{**ELIGIBLE, "dates.screening": "2025-02-30"}, {**ELIGIBLE, "participant": "SYN-P02"}]
+    assert _run(tmp_path, _table(tmp_path, rows)) == 0
+    results = _worklist(tmp_path)
+    assert results["SYN-P01"]["Outcome"].startswith("not screened")
+    assert results["SYN-P02"]["Outcome"] == "likely eligible"
+
+
+def test_headers_that_are_numbers_or_given_twice_are_bad_input_not_a_crash(tmp_path, capsys):
+    table = tmp_path / "t.xlsx"
+    pd.DataFrame({"participant": ["P1"], 2025: [1]}).to_excel(table, index=False)
+    assert _run(tmp_path, table) == 2
+    assert "column '2025' = an unknown column" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("frame", "words"),
+    [
+        (pd.DataFrame({"participant": ["P1"], "sex": [["female"]]}), "cells holding lists"),
+        (
+            pd.DataFrame(
+                {
+                    "participant": ["P1"],
+                    "dates.birth": [pd.Timestamp("1980-01-01 00:00:00.000000001")],
+                }
+            ),
+            "has a time of day",
+        ),
+        (
+            pd.DataFrame(
+                {"participant": ["P1"], "dates.birth": [pd.Timestamp("1980-01-01 08:00")]}
+            ),
+            "has a time of day",
+        ),
+    ],
+)
+def test_parquet_cells_of_odd_kinds(tmp_path, capsys, frame, words):
+    table = tmp_path / "t.parquet"
+    frame.to_parquet(table)
+    code = _run(tmp_path, table)
+    assert code in (0, 2)
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and "internal error" not in err
+
+
+def test_a_control_character_in_a_column_name_is_refused(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,ox\x01y\nP1,1\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    assert "a name without control characters" in capsys.readouterr().err
+
+
+def test_an_out_folder_that_is_a_dangling_link_is_refused(tmp_path, capsys):
+    link = tmp_path / "out"
+    os.symlink(tmp_path / "nowhere", link)
+    assert _run(tmp_path, _table(tmp_path, [ELIGIBLE])) == 2
+    assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Name of patient", "Name (EN)", "Cellphone", "HomePhone", "Contact number", "Mobile#",
+        "Phone (home)", "Identity number", "ID no.", "Addr", "NRIC", "WeChat ID", "QQ号",
+        "联系方式", "患者名称", "邮箱", "电子邮件", "门诊号", "ID_Card", "e-mail",
+    ],
+)  # fmt: skip
+def test_identifying_column_names(name):
+    assert identifier_column(name)
+
+
+def test_no_template_column_looks_identifying():
+    assert not [c for c in template_columns() if identifier_column(c)]
+
+
+@pytest.mark.parametrize(
+    ("text", "identifying"),
+    [
+        ("138-1234-5678", True),
+        ("138 1234 5678", True),
+        ("+86 138 1234 5678", True),
+        ("010-12345678", True),
+        ("+44 7700 900123", True),
+        ("110105491231002", True),
+        ("11010519491231002X", True),
+        (" a@b.cn", True),
+        ("SYN-C000001", False),
+        ("2025-03-03", False),
+        ("12.5", False),
+        ("P00012", False),
+        ("1234567", False),
+    ],
+)
+def test_identifying_cells(text, identifying):
+    assert identifying_text(text) is identifying
+
+
+def test_numeric_ids_that_are_phone_numbers_are_refused(tmp_path, capsys):
+    table = tmp_path / "t.parquet"
+    pd.DataFrame({"participant": np.array([13812345678, 13912345678], dtype="int64")}).to_parquet(
+        table
+    )
+    assert _run(tmp_path, table) == 2
+    assert "looks like a phone number" in capsys.readouterr().err
+
+
+def test_a_mapping_cannot_make_an_identifying_column_the_id(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("Name of patient,sex\nZhang San,male\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("id_column: Name of patient\n", encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    assert "identifies a person" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("mapping", "words"),
+    [
+        (
+            "columns:\n  Hb: {field: labs.hemoglobin.value, unit: 'g/L*2'}\n",
+            "columns.Hb.unit = 'g/L*2'",
+        ),
+        (
+            "columns:\n  Hb: {field: labs.hemoglobin.value, unit: 'furlong'}\n",
+            "columns.Hb.unit = 'furlong'",
+        ),
+        ("columns:\n  Gender: {field: sex, uln_unit: g/L}\n", "columns.Gender.uln_unit = 'g/L'"),
+    ],
+)
+def test_a_mappings_units_are_read_before_any_row(tmp_path, capsys, mapping, words):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,Hb,Gender\nP1,12,female\n", encoding="utf-8")
+    path = tmp_path / "m.yaml"
+    path.write_text(mapping, encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(path)) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_full_width_digits_are_not_grades(tmp_path, capsys):
+    rows = [{**ELIGIBLE, "ssc.mrss.areas.face": "３"}]
+    assert _run(tmp_path, _table(tmp_path, rows)) == 0
+    assert "column 'ssc.mrss.areas.face': '３'" in capsys.readouterr().err
+
+
+def test_a_field_in_two_columns_names_both(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,Gender,sex\nP1,female,female\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  Gender: {field: sex}\n", encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    assert "the mapping reads it from column 'Gender'" in capsys.readouterr().err
+
+
+def test_formulas_are_kept_as_text_in_the_csv_outputs(tmp_path):
+    rows = [{**ELIGIBLE, "sex": '=HYPERLINK("x")'}]
+    assert _run(tmp_path, _table(tmp_path, rows)) == 0
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in problems
+    assert not any(
+        line.split(",")[2].startswith("=")
+        for line in problems.splitlines()[1:]
+        if line.count(",") >= 2
+    )
