@@ -668,3 +668,24 @@ def write_calendar_files(
         "--ics": lambda: calendar_ics(calendar),
     }
     return write_targets([(target, render[target.option]()) for target in targets])
+
+
+def calendar_moves(old: Study, new: Study, randomization: date) -> list[tuple[str, str, str]]:
+    """(arm, before, after) for the visits and doses a protocol change moves, for a participant
+    randomized on ``randomization``: each row only in the old calendar, each only in the new."""
+    moves = []
+    old_arms = {arm.id for arm in old.arms}
+    for arm in new.arms:
+        if arm.id not in old_arms:
+            continue
+        before = {
+            (r["date"], r["kind"], r["what"])
+            for r in build_calendar(arm.id, randomization, old).rows(daily_detail=False)
+        }
+        after = {
+            (r["date"], r["kind"], r["what"])
+            for r in build_calendar(arm.id, randomization, new).rows(daily_detail=False)
+        }
+        moves += [(arm.id, " ".join(row), "(gone)") for row in sorted(before - after)]
+        moves += [(arm.id, "(new)", " ".join(row)) for row in sorted(after - before)]
+    return moves

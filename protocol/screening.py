@@ -1183,7 +1183,21 @@ def screen(
     ctx = _Context(record, study)
     results = []
     for criterion in study.criteria:
-        check = CHECKS[criterion.id]
+        check = CHECKS.get(criterion.id)
+        if check is None:  # a criterion an amendment added, before the book has its rule
+            results.append(
+                CriterionResult(
+                    id=criterion.id,
+                    status="unknown",
+                    reason="the book has no executable rule for this criterion yet: the "
+                    "investigator decides",
+                    text=criterion.text,
+                    kind="attested",
+                    anchor=None,
+                    missing=[],
+                )
+            )
+            continue
         outcome = check.run(ctx)
         results.append(
             CriterionResult(

@@ -535,8 +535,36 @@ class ProtocolIssue(_Model):
     rule: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # the reading the engine applies
 
 
+class VersionEntry(_Model):
+    label: str = Field(min_length=1, max_length=80)
+    date: date
+    summary: str = Field(min_length=1)
+
+
+class ProtocolVersion(_Model):
+    """The protocol version a study.yaml describes, and the history of versions before it."""
+
+    label: str = Field(min_length=1, max_length=80)
+    date: date
+    history: list[VersionEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _current_first(self) -> ProtocolVersion:
+        if (self.history[0].label, self.history[0].date) != (self.label, self.date):
+            raise ValueError(
+                f"history[0] is {self.history[0].label!r} of {self.history[0].date}; expected "
+                f"the current version first ({self.label!r} of {self.date})"
+            )
+        dates = [entry.date for entry in self.history]
+        if dates != sorted(dates, reverse=True):
+            raise ValueError("history: expected the newest version first, then older ones")
+        return self
+
+
 class Study(_Model):
     schema_version: Literal[1]
+    # optional so that an earlier version of the file, from before it was recorded, still reads
+    protocol_version: ProtocolVersion | None = None
     references: dict[str, Reference]
     identification: Identification
     status: Status

@@ -457,6 +457,45 @@ def _prescreen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from protocol.amendments import diff, format_markdown, format_text, to_json
+    from protocol.errors import ProtocolDataError
+
+    records = None
+    if args.records is not None:
+        folder = Path(args.records)
+        if not folder.is_dir():
+            print(f"error: --records {args.records!r} is not a folder", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        records = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+        if not records:
+            print(
+                f"error: --records {args.records!r}: no .yaml or .json record in it",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    from dosing.calendar import calendar_moves
+    from protocol.amendments import DateMove
+
+    try:
+        result = diff(args.old, args.new, records)
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
+    # the dosing calendar of a participant randomized on a synthetic date, under both versions
+    randomization = date(2025, 3, 17)
+    result.dates += [
+        DateMove(f"calendar of arm {arm} (randomized {randomization})", "visit or dose", a, b)
+        for arm, a, b in calendar_moves(result.old.study, result.new.study, randomization)
+    ]
+    if args.format == "json":
+        print(_json(to_json(result)))
+    elif args.format == "markdown":
+        print(format_markdown(result))
+    else:
+        print(format_text(result))
+    return EXIT_FAIL if result.changed else EXIT_OK
+
+
 def _default_study() -> Any:
     from protocol.study import load_study
 
@@ -604,6 +643,21 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     lint.add_argument("--study", help=STUDY_HELP)
     handlers["lint"] = _lint
+
+    compare = commands.add_parser(
+        "diff",
+        help="what changed between two versions of study.yaml, and which records it affects",
+        description="Facts (unit-aware: 4 week = 28 day), criteria (added, removed, renumbered, "
+        "word changes) and the worked records whose screening changes. OLD and NEW are files "
+        "or git revisions of protocol/study.yaml (e.g. HEAD~3). Exit 0 no change, 1 changes "
+        "found, 2 bad input.",
+        epilog="example: trialbook diff HEAD~1 protocol/study.yaml --format markdown",
+    )
+    compare.add_argument("old", help="the earlier version: a file or a git revision")
+    compare.add_argument("new", help="the later version: a file or a git revision")
+    compare.add_argument("--records", help="a folder of participant records (default: the cases)")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    handlers["diff"] = _diff
 
     pre = commands.add_parser(
         "prescreen",

@@ -1,0 +1,497 @@
+"""What changed between two versions of study.yaml, and whom it affects (`trialbook diff`).
+
+Three parts, each derived from the two files, never typed:
+
+- **facts**: every value that differs, by its YAML path, with the old and new value. Quantities
+  are compared in units (``4 week`` and ``28 day`` are the same window); a change of where a
+  fact comes from (provenance, registry field, quote, source, note) is reported as such.
+- **criteria**: added, removed and renumbered criteria, and the word-level differences of a
+  criterion's text.
+- **impact**: records screened under both versions, each record whose verdict or any
+  criterion's status changes, with both reasons.
+
+A version is a file, or a git revision (``HEAD~3``) whose ``protocol/study.yaml`` is read with
+``git show``. Each version's schema is validated; a version that disagrees with the stored
+registry record is still compared (an amendment reaches the registry later), and the
+disagreements are reported as part of the change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pint
+
+from protocol.documents import read_yaml
+from protocol.errors import Problem, ProtocolDataError
+from protocol.study import STUDY_PATH, Study, load_study
+from protocol.units import ureg
+
+REPO = STUDY_PATH.parents[1]
+PROVENANCE_KEYS = ("provenance", "registry_field", "quote", "source", "note")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of the protocol: where it was read from, its data and its validated study."""
+
+    name: str  # the file or revision as given
+    data: dict[str, Any]
+    study: Study
+    registry_disagreements: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        version = self.study.protocol_version
+        return version.label if version else "no version recorded"
+
+
+@dataclass(frozen=True)
+class FactChange:
+    path: str  # the YAML path, e.g. lab_analytes[0].threshold.value
+    old: Any
+    new: Any
+    kind: str  # "value", "provenance", "added" or "removed"
+
+
+@dataclass(frozen=True)
+class CriterionChange:
+    id: str
+    kind: str  # "added", "removed", "renumbered" or "text"
+    old: str = ""
+    new: str = ""
+    words: str = ""  # the text's word-level differences: [-old-] {+new+}
+
+
+@dataclass(frozen=True)
+class ImpactChange:
+    record: str  # the record file's name
+    participant: str
+    old_verdict: str
+    new_verdict: str
+    criteria: tuple[tuple[str, str, str, str, str], ...]  # (id, old status, new, old reason, new)
+
+
+@dataclass(frozen=True)
+class DateMove:
+    """A date a version change moves: a washout's first allowed date, or a visit or dose."""
+
+    where: str  # the record and entry, or the arm
+    what: str
+    old: str
+    new: str
+
+
+@dataclass
+class Diff:
+    old: Version
+    new: Version
+    facts: list[FactChange] = field(default_factory=list)
+    criteria: list[CriterionChange] = field(default_factory=list)
+    impact: list[ImpactChange] = field(default_factory=list)
+    records_screened: int = 0
+    dates: list[DateMove] = field(default_factory=list)  # washout and calendar dates that move
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.facts or self.criteria or self.impact or self.dates)
+
+
+# -- reading a version --------------------------------------------------------------------------
+
+
+def read_version(spec: str, check_registry: bool = True) -> Version:
+    """A version from a file, or from a git revision of the project's protocol/study.yaml.
+
+    Raises ProtocolDataError (exit 2) naming the version: a file that is not a study, an
+    unknown revision, a version that fails validation.
+    """
+    path = Path(spec)
+    if path.is_file():
+        return _validated(spec, path, check_registry)
+    if os.path.lexists(spec) and not path.is_file():
+        raise ProtocolDataError(spec, [Problem("a study.yaml file", found="not a regular file")])
+    text = _git_show(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "study.yaml"
+        copy.write_bytes(text)
+        return _validated(spec, copy, check_registry)
+
+
+def _git_show(revision: str) -> bytes:
+    if revision.startswith("-") or not revision.strip():  # never an option to git
+        raise ProtocolDataError(
+            revision, [Problem("a study.yaml file or a git revision", found="neither")]
+        )
+    relative = STUDY_PATH.relative_to(REPO).as_posix()
+    try:
+        shown = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:{relative}"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ProtocolDataError(
+            revision, [Problem("a git revision git can show", found=f"git failed ({exc})")]
+        ) from None
+    if shown.returncode != 0:
+        raise ProtocolDataError(
+            revision,
+            [
+                Problem(
+                    f"a study.yaml file or a git revision of {relative}",
+                    found="no such file, and git knows no such revision",
+                )
+            ],
+        )
+    return shown.stdout
+
+
+def _validated(name: str, path: Path, check_registry: bool) -> Version:
+    data, _node = read_yaml(path)
+    try:
+        study = load_study(path)
+    except ProtocolDataError as exc:
+        raise ProtocolDataError(f"{name} (as a study.yaml)", exc.problems) from None
+    disagreements: tuple[str, ...] = ()
+    if check_registry:
+        from protocol.registry_check import cross_check
+
+        disagreements = tuple(str(m).splitlines()[0] for m in cross_check(study))
+    return Version(name, data, study, disagreements)
+
+
+# -- facts -------------------------------------------------------------------------------------
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{_entry_name(item, index)}]")
+    else:
+        yield path, value
+
+
+def _entry_name(entry: dict[str, Any], index: int) -> str:
+    """A list entry by its identity, not its position: an inserted entry moves no other."""
+    for key in ("id", "name", "kind", "key", "label"):
+        if isinstance(entry.get(key), str):
+            return f"{key}={entry[key]}"
+    return str(index)
+
+
+def _as_quantity(value: Any) -> pint.Quantity | None:
+    if not isinstance(value, str) or not value.strip() or not value.strip()[0].isdigit():
+        return None
+    try:
+        quantity = ureg.Quantity(value)
+    except Exception:  # pint raises many kinds for text that is not a quantity
+        return None
+    return quantity if isinstance(quantity, pint.Quantity) else None
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Equal, or the same quantity in other units (``4 week`` and ``28 day``).
+
+    >>> same_value("4 week", "28 day"), same_value("4 week", "6 week"), same_value(9, 9)
+    (True, False, True)
+    """
+    if old == new:
+        return True
+    a, b = _as_quantity(old), _as_quantity(new)
+    if a is None or b is None or a.dimensionality != b.dimensionality:
+        return False
+    try:
+        return bool(abs(a.to(b.units).magnitude - b.magnitude) <= 1e-9 * max(1.0, abs(b.magnitude)))
+    except pint.errors.PintError:
+        return False
+
+
+def fact_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
+    """Every leaf of the two files that differs, in the new file's order (removed ones last)."""
+    before = dict(_leaves(old))
+    after = dict(_leaves(new))
+    changes = []
+    for path, value in after.items():
+        if path not in before:
+            changes.append(FactChange(path, None, value, "added"))
+        elif not same_value(before[path], value):
+            kind = "provenance" if path.rsplit(".", 1)[-1] in PROVENANCE_KEYS else "value"
+            changes.append(FactChange(path, before[path], value, kind))
+    changes += [FactChange(p, v, None, "removed") for p, v in before.items() if p not in after]
+    return changes
+
+
+# -- criteria ----------------------------------------------------------------------------------
+
+
+def _word_diff(old: str, new: str) -> str:
+    """``old`` and ``new`` word by word: ``[-removed-]`` and ``{+added+}`` (git's word diff).
+
+    >>> _word_diff("haemoglobin < 8.0 g/dL", "haemoglobin < 9.0 g/dL")
+    'haemoglobin < [-8.0-] {+9.0+} g/dL'
+    """
+    a, b = old.split(), new.split()
+    words = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            words += a[i1:i2]
+            continue
+        if i2 > i1:
+            words.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            words.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(words)
+
+
+def criterion_changes(old: Study, new: Study) -> list[CriterionChange]:
+    before = {c.id: c.text for c in old.criteria}
+    after = {c.id: c.text for c in new.criteria}
+    moved_from = {text: cid for cid, text in before.items() if cid not in after}
+    changes = []
+    for cid, text in after.items():
+        if cid in before:
+            if before[cid].split() != text.split():
+                changes.append(
+                    CriterionChange(cid, "text", before[cid], text, _word_diff(before[cid], text))
+                )
+        elif text in moved_from:
+            changes.append(CriterionChange(cid, "renumbered", moved_from.pop(text), cid))
+        else:
+            changes.append(CriterionChange(cid, "added", "", text))
+    for text, cid in moved_from.items():
+        changes.append(CriterionChange(cid, "removed", text, ""))
+    return changes
+
+
+# -- impact ------------------------------------------------------------------------------------
+
+
+def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
+    """Each record whose verdict or any criterion's status changes, screened under both."""
+    from protocol.participant import load_record
+    from protocol.screening import screen
+
+    changes = []
+    for path in records:
+        record = load_record(path)
+        before = screen(record, old, source=str(path))
+        after = screen(record, new, source=str(path))
+        old_by_id = {c.id: c for c in before.criteria}
+        moved = []
+        for criterion in after.criteria:
+            previous = old_by_id.get(criterion.id)
+            if previous is None or previous.status != criterion.status:
+                moved.append(
+                    (
+                        criterion.id,
+                        previous.status if previous else "(new)",
+                        criterion.status,
+                        previous.reason if previous else "",
+                        criterion.reason,
+                    )
+                )
+        new_ids = {c.id for c in after.criteria}
+        moved += [
+            (c.id, c.status, "(removed)", c.reason, "")
+            for c in before.criteria
+            if c.id not in new_ids
+        ]
+        if moved or before.verdict != after.verdict:
+            changes.append(
+                ImpactChange(
+                    path.name, record.participant, before.verdict, after.verdict, tuple(moved)
+                )
+            )
+    return changes
+
+
+def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]:
+    """Each record's washout dates that move: the first date a medicine or event clears, and
+    the earliest allowed randomization (records with a planned randomization date)."""
+    from protocol.participant import load_record
+    from protocol.washout import WashoutInput, check_washout
+
+    moves = []
+    for path in records:
+        record = load_record(path)
+        if record.dates.planned_randomization is None:
+            continue
+        data = WashoutInput(
+            planned_randomization=record.dates.planned_randomization,
+            screening=record.dates.screening,
+            medications=record.medications or [],
+            events=record.events or [],
+        )
+        before, after = check_washout(data, old), check_washout(data, new)
+        for a, b in zip(before.entries, after.entries, strict=True):
+            if (a.clears_on, a.window) != (b.clears_on, b.window):
+                moves.append(
+                    DateMove(
+                        f"{path.name} {a.entry}",
+                        f"{a.name}: window {a.window} -> {b.window}; clears on",
+                        str(a.clears_on or "(none)"),
+                        str(b.clears_on or "(none)"),
+                    )
+                )
+        if before.earliest_randomization != after.earliest_randomization:
+            moves.append(
+                DateMove(
+                    path.name,
+                    "earliest allowed randomization",
+                    str(before.earliest_randomization or "(never)"),
+                    str(after.earliest_randomization or "(never)"),
+                )
+            )
+    return moves
+
+
+def default_records() -> list[Path]:
+    return sorted((REPO / "book" / "cases").glob("*.yaml"))
+
+
+def diff(old_spec: str, new_spec: str, records: list[Path] | None = None) -> Diff:
+    old, new = read_version(old_spec), read_version(new_spec)
+    records = default_records() if records is None else records
+    result = Diff(old, new, records_screened=len(records))
+    result.facts = fact_changes(old.data, new.data)
+    result.criteria = criterion_changes(old.study, new.study)
+    result.impact = impact(old.study, new.study, records)
+    result.dates = washout_moves(old.study, new.study, records)
+    return result
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
+def format_text(result: Diff) -> str:
+    lines = [
+        f"NCT06375005 protocol versions: {result.old.name} ({result.old.label}) -> "
+        f"{result.new.name} ({result.new.label})"
+    ]
+    if not result.changed:
+        lines.append("No change: every fact, criterion and worked record is the same.")
+    lines.append(f"Facts changed: {len(result.facts)}")
+    for change in result.facts:
+        lines.append(
+            f"  {change.kind}: {change.path}: {_shown(change.old)} -> {_shown(change.new)}"
+        )
+    lines.append(f"Criteria changed: {len(result.criteria)}")
+    for change in result.criteria:
+        if change.kind == "text":
+            lines.append(f"  {change.id} text: {change.words}")
+        elif change.kind == "renumbered":
+            lines.append(f"  {change.old} renumbered {change.new}")
+        else:
+            lines.append(f"  {change.id} {change.kind}: {change.new or change.old}")
+    lines.append(
+        f"Records whose screening changes: {len(result.impact)} of {result.records_screened}"
+    )
+    for item in result.impact:
+        lines.append(
+            f"  {item.record} ({item.participant}): {item.old_verdict} -> {item.new_verdict}"
+        )
+        for cid, before, after, old_reason, new_reason in item.criteria:
+            lines.append(f"    {cid} {before} -> {after}")
+            lines.append(f"      before: {old_reason}")
+            lines.append(f"      after:  {new_reason}")
+    lines.append(f"Dates that move: {len(result.dates)}")
+    lines += [f"  {m.where}: {m.what} {m.old} -> {m.new}" for m in result.dates]
+    for version in (result.old, result.new):
+        if version.registry_disagreements:
+            lines.append(
+                f"{version.name} disagrees with the stored registry record "
+                f"({len(version.registry_disagreements)}):"
+            )
+            lines += [f"  {d}" for d in version.registry_disagreements]
+    return "\n".join(lines)
+
+
+def format_markdown(result: Diff) -> str:
+    out = [f"## From {result.old.label} to {result.new.label}", ""]
+    out += ["### Facts", ""]
+    if result.facts:
+        out += ["| Where in study.yaml | Before | After | Change |", "|---|---|---|---|"]
+        out += [f"| `{c.path}` | {_md(c.old)} | {_md(c.new)} | {c.kind} |" for c in result.facts]
+    else:
+        out.append("No fact changed.")
+    out += ["", "### Criteria", ""]
+    out += [
+        f"- **{c.id}** {c.kind}: {_md(c.words or c.new or c.old)}" for c in result.criteria
+    ] or ["No criterion changed."]
+    if result.dates:
+        out += ["", "### Dates that move", ""]
+        out += [f"- {m.where}: {_md(m.what)} {m.old} → {m.new}" for m in result.dates]
+    out += [
+        "",
+        f"### Worked records ({len(result.impact)} of {result.records_screened} change)",
+        "",
+    ]
+    for item in result.impact:
+        out.append(f"- **{item.participant}**: {item.old_verdict} → {item.new_verdict}")
+        out += [f"  - {cid}: {a} → {b}: {_md(r2)}" for cid, a, b, _r1, r2 in item.criteria]
+    return "\n".join(out)
+
+
+def _md(value: Any) -> str:
+    return _shown(value).replace("|", "\\|").replace("\n", " ")
+
+
+def to_json(result: Diff) -> dict[str, Any]:
+    return {
+        "old": {"version": result.old.name, "label": result.old.label},
+        "new": {"version": result.new.name, "label": result.new.label},
+        "changed": result.changed,
+        "facts": [
+            {"path": c.path, "old": _jsonable(c.old), "new": _jsonable(c.new), "kind": c.kind}
+            for c in result.facts
+        ],
+        "criteria": [c.__dict__ for c in result.criteria],
+        "impact": [
+            {
+                "record": i.record,
+                "participant": i.participant,
+                "old_verdict": i.old_verdict,
+                "new_verdict": i.new_verdict,
+                "criteria": [
+                    dict(zip(("id", "old", "new", "old_reason", "new_reason"), c, strict=True))
+                    for c in i.criteria
+                ],
+            }
+            for i in result.impact
+        ],
+        "records_screened": result.records_screened,
+        "dates": [m.__dict__ for m in result.dates],
+        "registry_disagreements": {
+            "old": list(result.old.registry_disagreements),
+            "new": list(result.new.registry_disagreements),
+        },
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)

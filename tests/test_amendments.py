@@ -1,0 +1,227 @@
+"""`trialbook diff` (issue 16): what changed between two versions of study.yaml, and whom.
+
+The synthetic amendment raises the haemoglobin threshold to < 9.0 g/dL, lengthens the
+immunosuppressant washout (methotrexate, mycophenolate mofetil) to 6 weeks and adds an
+exclusion. Expected changes are worked out by hand from the worked cases:
+- SYN-11's haemoglobin is exactly 80 g/L = 8.0 g/dL: it passes < 8.0 and fails < 9.0 (EX24);
+- SYN-13's methotrexate was last taken 2025-02-16, 4 weeks and 1 day before its planned
+  randomization 2025-03-17: outside a 4-week window, inside a 6-week one (EX09);
+- the new exclusion has no executable rule yet: unknown for everyone, so every other eligible
+  case becomes incomplete, and no case becomes eligible.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from protocol.amendments import criterion_changes, diff, fact_changes, same_value
+from tests.conftest import REPO
+from trialbook.cli import main
+
+STUDY = REPO / "protocol" / "study.yaml"
+MMF_WINDOW = (
+    "    value: 4 week\n    provenance: registry\n"
+    "    registry_field: protocolSection.eligibilityModule.eligibilityCriteria\n"
+    "    quote: and mycophenolate mofetil within 4 weeks"
+)
+NEW_EXCLUSION = (
+    "- id: EX31\n  short_name: Synthetic new exclusion\n  short_name_zh: 合成新排除标准\n"
+    "  text: Participation in another interventional study of systemic sclerosis (SYNTHETIC).\n"
+)
+ELIGIBLE = {"SYN-01", "SYN-02", "SYN-05", "SYN-06", "SYN-09", "SYN-11", "SYN-13"}
+
+
+def _version(tmp_path, name: str, *replacements: tuple[str, str], append: str = "") -> str:
+    text = STUDY.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    if append:
+        anchor = "- id: EX30\n"
+        start = text.index(anchor)
+        end = text.index("\n- id:", start + 1) if "\n- id:" in text[start + 1 :] else None
+        block_end = text.index("\n\n", start) if end is None else end
+        text = text[: block_end + 1] + append + text[block_end + 1 :]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+EX30_SOURCE = '    EX30: {en: "medical record", zh: "病历"}\n'
+NEW_SOURCE = EX30_SOURCE + '    EX31: {en: "medical record", zh: "病历"}\n'
+
+
+@pytest.fixture
+def amended(tmp_path):
+    return _version(
+        tmp_path,
+        "amended.yaml",
+        ('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"'),
+        (MMF_WINDOW, MMF_WINDOW.replace("value: 4 week", "value: 6 week")),
+        (EX30_SOURCE, NEW_SOURCE),
+        append=NEW_EXCLUSION,
+    )
+
+
+def test_the_amendments_facts_criteria_and_cases(amended):
+    result = diff(str(STUDY), amended)
+    values = {(c.path, c.kind): (c.old, c.new) for c in result.facts if c.kind == "value"}
+    assert values == {
+        ("lab_analytes[name=hemoglobin].threshold.value", "value"): ("< 8.0 g/dL", "< 9.0 g/dL"),
+        ("medication_classes[id=immunosuppressants].window.value", "value"): ("4 week", "6 week"),
+    }
+    added = {c.path for c in result.facts if c.kind == "added"}
+    assert added == {
+        "source_documents.value.EX31.en",
+        "source_documents.value.EX31.zh",
+        "criteria[id=EX31].id",
+        "criteria[id=EX31].short_name",
+        "criteria[id=EX31].short_name_zh",
+        "criteria[id=EX31].text",
+    }
+    assert not [c for c in result.facts if c.kind in ("removed", "provenance")]
+    assert [(c.id, c.kind) for c in result.criteria] == [("EX31", "added")]
+    verdicts = {i.participant: (i.old_verdict, i.new_verdict) for i in result.impact}
+    assert verdicts["SYN-11"] == ("eligible", "not_eligible")
+    assert verdicts["SYN-13"] == ("eligible", "not_eligible")
+    for participant in ELIGIBLE - {"SYN-11", "SYN-13"}:
+        assert verdicts[participant] == ("eligible", "incomplete")
+    assert not any(new == "eligible" for _, new in verdicts.values())
+    moved = {i.participant: {c[0]: c[1:3] for c in i.criteria} for i in result.impact}
+    assert moved["SYN-11"] == {"EX24": ("pass", "fail"), "EX31": ("(new)", "unknown")}
+    assert moved["SYN-13"] == {"EX09": ("pass", "fail"), "EX31": ("(new)", "unknown")}
+    assert all(set(m) <= {"EX24", "EX09", "EX31"} for m in moved.values())
+    # SYN-13's methotrexate clears a 6-week window on 2025-03-31 (2025-02-16 + 42 days + 1)
+    assert any(
+        m.where.startswith("case13") and "methotrexate" in m.what and m.new == "2025-03-31"
+        for m in result.dates
+    )
+    # the amended version disagrees with the stored registry record, reported not refused
+    # the threshold, the window and the number of exclusion criteria (31, the record's 30)
+    disagreements = result.new.registry_disagreements
+    assert len(disagreements) == 3
+    assert any("< 9.0 g/dL" in d for d in disagreements)
+    assert any("30 exclusion criteria" in d for d in disagreements)
+    assert result.old.registry_disagreements == ()
+
+
+def test_the_same_quantity_in_other_units_is_no_change(tmp_path):
+    weeks_as_days = _version(
+        tmp_path, "days.yaml", (MMF_WINDOW, MMF_WINDOW.replace("value: 4 week", "value: 28 day"))
+    )
+    result = diff(str(STUDY), weeks_as_days)
+    assert result.facts == [] and result.impact == []
+    assert not [m for m in result.dates if "clears on" in m.what and m.old != m.new]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        ("4 week", "28 day", True),
+        ("4 week", "29 day", False),
+        ("18 month", "1.5 year", True),
+        ("10 mg", "0.01 g", True),
+        ("10 mg", "10 mL", False),
+        ("< 8.0 g/dL", "< 80 g/L", False),  # a threshold's text: compared as written
+        ("IN01", "IN01", True),
+        (9, 9.0, True),
+    ],
+)
+def test_same_value(old, new, same):
+    assert same_value(old, new) is same
+
+
+def test_a_provenance_change_is_reported_as_one():
+    old = {"x": {"value": 1, "provenance": "assumption", "note": "a"}}
+    new = {"x": {"value": 1, "provenance": "assumption", "note": "b"}}
+    (change,) = fact_changes(old, new)
+    assert (change.path, change.kind, change.old, change.new) == ("x.note", "provenance", "a", "b")
+
+
+def test_renumbered_and_reworded_criteria(tmp_path):
+    from protocol.study import load_study
+
+    study = load_study()
+    criteria = list(study.criteria)
+    reworded = criteria[0].model_copy(update={"text": "Men or women aged 18-75 years old."})
+    renumbered = criteria[-1].model_copy(update={"id": "EX99"})
+    new = study.model_copy(update={"criteria": [reworded, *criteria[1:-1], renumbered]})
+    changes = {(c.id, c.kind): c for c in criterion_changes(study, new)}
+    assert changes[("IN01", "text")].words == "Men or women aged [-18-70-] {+18-75+} years old."
+    assert changes[("EX99", "renumbered")].old == "EX30"
+    assert len(changes) == 2
+
+
+def test_the_command_exit_codes_and_formats(amended, capsys):
+    assert main(["diff", str(STUDY), str(STUDY)]) == 0
+    assert "No change" in capsys.readouterr().out
+    assert main(["diff", str(STUDY), amended, "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["changed"] is True and {c["id"] for c in data["criteria"]} == {"EX31"}
+    assert main(["diff", str(STUDY), amended, "--format", "markdown"]) == 1
+    out = capsys.readouterr().out
+    assert "| `lab_analytes[name=hemoglobin].threshold.value` | < 8.0 g/dL | < 9.0 g/dL |" in out
+
+
+def test_a_records_folder(tmp_path, amended, capsys):
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "r.yaml").write_text(
+        (REPO / "book" / "cases" / "case11-labs-exactly-at-thresholds.yaml").read_text(
+            encoding="utf-8"
+        ),
+        encoding="utf-8",
+    )
+    assert main(["diff", str(STUDY), amended, "--records", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "Records whose screening changes: 1 of 1" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("- just\n- a list\n", "as a study.yaml"),
+        ("schema_version: 1\n", "as a study.yaml"),
+    ],
+)
+def test_a_version_that_is_not_a_study_exits_2_naming_it(tmp_path, capsys, content, words):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content, encoding="utf-8")
+    assert main(["diff", str(STUDY), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad} ({words})" in err and "Traceback" not in err
+
+
+def test_a_version_that_fails_validation_exits_2_naming_it(tmp_path, capsys):
+    broken = _version(tmp_path, "broken.yaml", ('value: "< 8.0 g/dL"', 'value: "< 8.0 furlongs"'))
+    assert main(["diff", str(STUDY), broken]) == 2
+    err = capsys.readouterr().err
+    assert "broken.yaml (as a study.yaml)" in err and "lab_analytes[0].threshold" in err
+
+
+@pytest.mark.parametrize("revision", ["no-such-revision-xyz", "HEAD~100000", "HEAD:../x"])
+def test_an_unknown_revision_exits_2(capsys, revision):
+    assert main(["diff", revision, str(STUDY)]) == 2
+    assert "git knows no such revision" in capsys.readouterr().err
+
+
+def test_a_revision_is_never_an_option_to_git():
+    from protocol.amendments import read_version
+    from protocol.errors import ProtocolDataError
+
+    with pytest.raises(ProtocolDataError, match="neither"):
+        read_version("--output=/tmp/x")
+
+
+def test_a_git_revision_is_read_with_git_show(capsys):
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    code = main(["diff", "HEAD", str(STUDY)])
+    assert code in (0, 1)
+    assert "Traceback" not in capsys.readouterr().err
