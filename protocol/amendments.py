@@ -495,3 +495,49 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return str(value)
+
+
+# -- the registry record's own history ------------------------------------------------------------
+
+
+def _record_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """A registry record's leaves by their API v2 path; list entries by position, except lists
+    of objects that carry a name the registry uses to tell them apart."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _record_leaves(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            label = index
+            if isinstance(item, dict):
+                for key in ("label", "name", "measure", "facility", "id", "type"):
+                    if isinstance(item.get(key), str):
+                        label = f"{key}={item[key]}"  # type: ignore[assignment]
+                        break
+            yield from _record_leaves(item, f"{path}[{label}]")
+    else:
+        yield path, value
+
+
+def registry_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
+    """What a registry record changed, field by field (API v2 paths)."""
+    before = dict(_record_leaves(old))
+    after = dict(_record_leaves(new))
+    changes = [
+        FactChange(path, before.get(path), value, "added" if path not in before else "value")
+        for path, value in after.items()
+        if path not in before or before[path] != value
+    ]
+    changes += [FactChange(p, v, None, "removed") for p, v in before.items() if p not in after]
+    return changes
+
+
+def format_registry_changes(old_name: str, new_name: str, changes: list[FactChange]) -> str:
+    lines = [f"Registry record {old_name} -> {new_name}: {len(changes)} field(s) changed"]
+    for change in changes:
+        lines.append(f"  {change.kind}: {change.path}")
+        if change.kind != "added":
+            lines.append(f"    before: {_shown(change.old)}")
+        if change.kind != "removed":
+            lines.append(f"    after:  {_shown(change.new)}")
+    return "\n".join(lines)

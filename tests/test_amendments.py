@@ -225,3 +225,41 @@ def test_a_git_revision_is_read_with_git_show(capsys):
     code = main(["diff", "HEAD", str(STUDY)])
     assert code in (0, 1)
     assert "Traceback" not in capsys.readouterr().err
+
+
+RECORD = REPO / "protocol" / "registry" / "NCT06375005.json"
+
+
+def _record_copy(tmp_path, change) -> str:
+    data = json.loads(RECORD.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "new.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_registry_diff_names_each_changed_field(tmp_path, capsys):
+    def amend(data):
+        data["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+        data["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 40
+
+    new = _record_copy(tmp_path, amend)
+    assert main(["registry-diff", str(RECORD), new, "--json"]) == 1
+    changes = {c["path"]: (c["old"], c["new"]) for c in json.loads(capsys.readouterr().out)}
+    assert changes == {
+        "protocolSection.statusModule.overallStatus": ("RECRUITING", "COMPLETED"),
+        "protocolSection.designModule.enrollmentInfo.count": (38, 40),
+    }
+    assert main(["registry-diff", str(RECORD), str(RECORD)]) == 0
+
+
+def test_registry_diff_refuses_another_study_and_a_file_that_is_not_a_record(tmp_path, capsys):
+    def other(data):
+        data["protocolSection"]["identificationModule"]["nctId"] = "NCT00000000"
+
+    assert main(["registry-diff", str(RECORD), _record_copy(tmp_path, other)]) == 2
+    assert "the same study" in capsys.readouterr().err
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json", encoding="utf-8")
+    assert main(["registry-diff", str(RECORD), str(junk)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err

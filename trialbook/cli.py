@@ -496,6 +496,34 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_FAIL if result.changed else EXIT_OK
 
 
+def _registry_diff(args: argparse.Namespace) -> int:
+    from protocol.amendments import format_registry_changes, registry_changes
+    from protocol.errors import ProtocolDataError
+    from protocol.registry_check import load_record
+
+    try:
+        old, new = load_record(args.old), load_record(args.new)
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
+    old_id = old.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
+    new_id = new.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
+    if old_id != new_id:
+        print(
+            f"error: {args.new}: nctId = {new_id!r}: the same study as {args.old} "
+            f"({old_id!r}) was expected",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    changes = registry_changes(old, new)
+    if args.json:
+        print(
+            _json([{"path": c.path, "old": c.old, "new": c.new, "kind": c.kind} for c in changes])
+        )
+    else:
+        print(format_registry_changes(args.old, args.new, changes))
+    return EXIT_FAIL if changes else EXIT_OK
+
+
 def _default_study() -> Any:
     from protocol.study import load_study
 
@@ -643,6 +671,18 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     lint.add_argument("--study", help=STUDY_HELP)
     handlers["lint"] = _lint
+
+    registry_diff = commands.add_parser(
+        "registry-diff",
+        help="what a registry record changed between two stored versions, field by field",
+        description="Two ClinicalTrials.gov API v2 records of the same study (JSON), compared "
+        "field by field: how amendments reach the public. Exit 0 no change, 1 changes, 2 bad "
+        "input.",
+    )
+    registry_diff.add_argument("old", help="the earlier record (JSON)")
+    registry_diff.add_argument("new", help="the later record (JSON)")
+    registry_diff.add_argument("--json", action="store_true", help="print a JSON list")
+    handlers["registry-diff"] = _registry_diff
 
     compare = commands.add_parser(
         "diff",
