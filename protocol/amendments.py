@@ -541,3 +541,63 @@ def format_registry_changes(old_name: str, new_name: str, changes: list[FactChan
         if change.kind != "removed":
             lines.append(f"    after:  {_shown(change.new)}")
     return "\n".join(lines)
+
+
+# -- the book's page ------------------------------------------------------------------------------
+
+
+def previous_version(study: Study) -> Path | None:
+    """The stored file of the version before the current one (``protocol/versions/``), if the
+    history records one: the book's "What changed" page compares against it without git."""
+    version = study.protocol_version
+    if version is None or len(version.history) < 2:
+        return None
+    earlier = version.history[1]
+    path = VERSIONS / f"{earlier.date.isoformat()}.yaml"
+    return path if path.is_file() else None
+
+
+VERSIONS = STUDY_PATH.parent / "versions"
+
+
+def describe_path(path: str, study: Study) -> str:
+    """A study.yaml path in a reader's words: the analyte, medicine class, event or rule it
+    belongs to and what of it, e.g. "Haemoglobin (EX24): threshold".
+
+    >>> describe_path("criterion_rules.mrss_minimum.value", load_study())
+    'mRSS minimum'
+    >>> describe_path("lab_analytes[name=wbc].threshold.value", load_study())
+    'White blood cells (WBC) (EX24): threshold'
+    """
+    import re
+
+    match = re.match(r"^(\w+)\[(\w+)=([^\]]+)\]\.?(.*)$", path)
+    rest = path
+    owner = ""
+    if match:
+        section, _key, name, rest = match.groups()
+        if section == "lab_analytes":
+            analyte = next((a for a in study.lab_analytes if a.name == name), None)
+            owner = f"{analyte.label} ({analyte.criterion})" if analyte else name
+        elif section == "medication_classes":
+            group = next((g for g in study.medication_classes if g.id == name), None)
+            owner = f"{group.label} ({group.criterion})" if group else name
+        elif section == "exposure_events":
+            event = next((e for e in study.exposure_events if e.kind == name), None)
+            owner = f"{event.label} ({event.criterion})" if event else name
+        elif section == "criteria":
+            owner = f"criterion {name}"
+        else:
+            owner = f"{section.replace('_', ' ')} {name.replace('_', ' ')}"
+    elif "." in path:
+        section, rest = path.split(".", 1)
+        owner = section.replace("_", " ")
+        if section == "criterion_rules":
+            rule, _, rest = rest.partition(".")
+            owner = rule.replace("_", " ").replace("mrss", "mRSS")
+    # "value" is the fact itself: "threshold.value" is the threshold
+    parts = [p for p in rest.split(".") if p and p != "value"]
+    words = ", ".join(p.replace("_", " ") for p in parts)
+    if not owner[1:2].isupper():  # "mRSS" keeps its small m
+        owner = f"{owner[:1].upper()}{owner[1:]}"
+    return f"{owner}: {words}" if owner and words else owner or words
