@@ -27,7 +27,7 @@ from pathlib import Path
 from dosing.regimens import Regimen, regimens_for_arm
 from protocol.errors import ProtocolDataError
 from protocol.study import Arm, Study, Visit, load_study, normalise_name
-from protocol.units import format_quantity
+from protocol.units import format_quantity, ureg
 
 ASSUMPTION_NOTE = (
     "ASSUMPTION: the registry publishes no visit schedule; these visits are the book's "
@@ -672,20 +672,31 @@ def write_calendar_files(
 
 def calendar_moves(old: Study, new: Study, randomization: date) -> list[tuple[str, str, str]]:
     """(arm, before, after) for the visits and doses a protocol change moves, for a participant
-    randomized on ``randomization``: each row only in the old calendar, each only in the new."""
+    randomized on ``randomization``: a visit by its date and name, a dose by its date, medicine
+    and amount in mg (so ``160 mg`` and ``0.16 g`` are the same dose)."""
     moves = []
     old_arms = {arm.id for arm in old.arms}
     for arm in new.arms:
         if arm.id not in old_arms:
             continue
-        before = {
-            (r["date"], r["kind"], r["what"])
-            for r in build_calendar(arm.id, randomization, old).rows(daily_detail=False)
-        }
-        after = {
-            (r["date"], r["kind"], r["what"])
-            for r in build_calendar(arm.id, randomization, new).rows(daily_detail=False)
-        }
-        moves += [(arm.id, " ".join(row), "(gone)") for row in sorted(before - after)]
-        moves += [(arm.id, "(new)", " ".join(row)) for row in sorted(after - before)]
+        before = _calendar_keys(build_calendar(arm.id, randomization, old))
+        after = _calendar_keys(build_calendar(arm.id, randomization, new))
+        moves += [(arm.id, before[key], "(gone)") for key in sorted(set(before) - set(after))]
+        moves += [(arm.id, "(new)", after[key]) for key in sorted(set(after) - set(before))]
     return moves
+
+
+def _calendar_keys(calendar: Calendar) -> dict[tuple[str, ...], str]:
+    keys = {
+        (v.target.isoformat(), "visit", v.visit.label): f"{v.target} visit {v.visit.label}"
+        for v in calendar.visits
+    }
+    for dose in calendar.doses:
+        try:
+            amount = f"{ureg.Quantity(dose.dose).to('mg').magnitude:.6g} mg"
+        except Exception:  # a dose written another way is compared as written
+            amount = dose.dose
+        keys[(dose.date.isoformat(), "dose", dose.intervention, dose.slot, amount)] = (
+            f"{dose.date} {dose.intervention} {dose.dose} ({dose.slot})"
+        )
+    return keys

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -130,6 +131,17 @@ def _git_show(revision: str) -> bytes:
         raise ProtocolDataError(
             revision, [Problem("a study.yaml file or a git revision", found="neither")]
         )
+    if ":" in revision:
+        raise ProtocolDataError(
+            revision,
+            [
+                Problem(
+                    "a git revision alone (HEAD~3, a tag, a commit); the file is always "
+                    "protocol/study.yaml",
+                    found="a revision with a path",
+                )
+            ],
+        )
     relative = STUDY_PATH.relative_to(REPO).as_posix()
     try:
         shown = subprocess.run(
@@ -177,10 +189,22 @@ def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         for key, item in value.items():
             yield from _leaves(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        for index, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{_entry_name(item, index)}]")
+        for name, item in zip(_entry_names(value), value, strict=True):
+            yield from _leaves(item, f"{path}[{name}]")
     else:
         yield path, value
+
+
+def _entry_names(entries: list[dict[str, Any]]) -> list[str]:
+    """Each entry by its identity; a name two entries share is told apart by its occurrence
+    (``name=Research Site#2``), so neither hides the other."""
+    names = [_entry_name(entry, index) for index, entry in enumerate(entries)]
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if names.count(name) == 1 else f"{name}#{seen[name]}")
+    return out
 
 
 def _entry_name(entry: dict[str, Any], index: int) -> str:
@@ -191,31 +215,72 @@ def _entry_name(entry: dict[str, Any], index: int) -> str:
     return str(index)
 
 
+_QUANTITY_TEXT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s+([A-Za-zµ]+(?:/[A-Za-zµ]+)?)\s*$")
+
+
 def _as_quantity(value: Any) -> pint.Quantity | None:
-    if not isinstance(value, str) or not value.strip() or not value.strip()[0].isdigit():
+    """A fact's text read as a quantity when it is exactly a number and a unit word (``4 week``,
+    ``160 mg``, ``113.12 g/mol``). Nothing else is given to pint: a unit text is never
+    evaluated (``9**9**9 hours`` stays text), and a code such as ``2024-0381`` is not a number."""
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY_TEXT.match(value)
+    if not match:
         return None
     try:
-        quantity = ureg.Quantity(value)
-    except Exception:  # pint raises many kinds for text that is not a quantity
+        return float(match.group(1)) * ureg.parse_units(match.group(2))
+    except Exception:  # pint's many error kinds for a word that is not a unit
         return None
-    return quantity if isinstance(quantity, pint.Quantity) else None
 
 
-def same_value(old: Any, new: Any) -> bool:
-    """Equal, or the same quantity in other units (``4 week`` and ``28 day``).
+def _as_limit(value: Any) -> Any:
+    """A threshold (``< 8.0 g/dL``) or a range (``1 to 25 g/dL``), read strictly, or None."""
+    from protocol.facts import parse_range, parse_threshold
 
-    >>> same_value("4 week", "28 day"), same_value("4 week", "6 week"), same_value(9, 9)
-    (True, False, True)
-    """
-    if old == new:
-        return True
-    a, b = _as_quantity(old), _as_quantity(new)
-    if a is None or b is None or a.dimensionality != b.dimensionality:
+    if not isinstance(value, str) or value.strip()[:1] not in ("<", ">", *"0123456789"):
+        return None
+    for parse in (parse_threshold, parse_range):
+        try:
+            return parse(value)
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def _close(a: pint.Quantity, b: pint.Quantity) -> bool:
+    if a.dimensionality != b.dimensionality:
         return False
     try:
         return bool(abs(a.to(b.units).magnitude - b.magnitude) <= 1e-9 * max(1.0, abs(b.magnitude)))
     except pint.errors.PintError:
         return False
+
+
+def same_value(old: Any, new: Any, key: str = "value") -> bool:
+    """Equal, or the same quantity, threshold or range in other units (``4 week`` and
+    ``28 day``, ``< 8.0 g/dL`` and ``< 80 g/L``). Where a fact comes from (quote, note, ...) is
+    compared as text.
+
+    >>> same_value("4 week", "28 day"), same_value("< 8.0 g/dL", "< 80 g/L"), same_value(9, 9)
+    (True, True, True)
+    >>> same_value("2024-0381", "2024-0382"), same_value("160mg per week", "0.16g per week")
+    (False, False)
+    """
+    if old == new:
+        return True
+    if key in PROVENANCE_KEYS:
+        return False
+    a, b = _as_quantity(old), _as_quantity(new)
+    if a is not None and b is not None:
+        return _close(a, b)
+    from protocol.facts import QuantityRange, Threshold
+
+    x, y = _as_limit(old), _as_limit(new)
+    if isinstance(x, Threshold) and isinstance(y, Threshold):
+        return x.comparison == y.comparison and _close(x.quantity, y.quantity)
+    if isinstance(x, QuantityRange) and isinstance(y, QuantityRange):
+        return _close(x.low, y.low) and _close(x.high, y.high)
+    return False
 
 
 def fact_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
@@ -226,8 +291,8 @@ def fact_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
     for path, value in after.items():
         if path not in before:
             changes.append(FactChange(path, None, value, "added"))
-        elif not same_value(before[path], value):
-            kind = "provenance" if path.rsplit(".", 1)[-1] in PROVENANCE_KEYS else "value"
+        elif not same_value(before[path], value, key := path.rsplit(".", 1)[-1]):
+            kind = "provenance" if key in PROVENANCE_KEYS else "value"
             changes.append(FactChange(path, before[path], value, kind))
     changes += [FactChange(p, v, None, "removed") for p, v in before.items() if p not in after]
     return changes
@@ -256,22 +321,31 @@ def _word_diff(old: str, new: str) -> str:
 
 
 def criterion_changes(old: Study, new: Study) -> list[CriterionChange]:
+    """Added, removed, renumbered (the same text under another ID) and reworded criteria."""
     before = {c.id: c.text for c in old.criteria}
     after = {c.id: c.text for c in new.criteria}
-    moved_from = {text: cid for cid, text in before.items() if cid not in after}
+    old_by_text = {" ".join(text.split()): cid for cid, text in before.items()}
+    matched: set[str] = set()
     changes = []
     for cid, text in after.items():
-        if cid in before:
-            if before[cid].split() != text.split():
-                changes.append(
-                    CriterionChange(cid, "text", before[cid], text, _word_diff(before[cid], text))
-                )
-        elif text in moved_from:
-            changes.append(CriterionChange(cid, "renumbered", moved_from.pop(text), cid))
+        key = " ".join(text.split())
+        if before.get(cid) is not None and " ".join(before[cid].split()) == key:
+            matched.add(cid)
+        elif key in old_by_text and old_by_text[key] not in matched:
+            matched.add(old_by_text[key])
+            changes.append(CriterionChange(cid, "renumbered", old_by_text[key], cid))
+        elif cid in before and before[cid] not in after.values():
+            matched.add(cid)
+            changes.append(
+                CriterionChange(cid, "text", before[cid], text, _word_diff(before[cid], text))
+            )
         else:
             changes.append(CriterionChange(cid, "added", "", text))
-    for text, cid in moved_from.items():
-        changes.append(CriterionChange(cid, "removed", text, ""))
+    changes += [
+        CriterionChange(cid, "removed", text, "")
+        for cid, text in before.items()
+        if cid not in matched
+    ]
     return changes
 
 
@@ -286,8 +360,15 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
     changes = []
     for path in records:
         record = load_record(path)
-        before = screen(record, old, source=str(path))
-        after = screen(record, new, source=str(path))
+        before, after = _screened(screen, record, old, path), _screened(screen, record, new, path)
+        if isinstance(before, str) or isinstance(after, str):
+            old_verdict = before if isinstance(before, str) else before.verdict
+            new_verdict = after if isinstance(after, str) else after.verdict
+            if old_verdict != new_verdict:
+                changes.append(
+                    ImpactChange(path.name, record.participant, old_verdict, new_verdict, ())
+                )
+            continue
         old_by_id = {c.id: c for c in before.criteria}
         moved = []
         for criterion in after.criteria:
@@ -317,6 +398,15 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
     return changes
 
 
+def _screened(screen: Any, record: Any, study: Study, path: Path) -> Any:
+    """The record screened under a version, or why that version refuses it (an amended
+    plausible range, a removed event kind): a change to report, not an error."""
+    try:
+        return screen(record, study, source=str(path))
+    except ProtocolDataError as exc:
+        return "refused: " + "; ".join(str(p) for p in exc.problems)[:300]
+
+
 def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]:
     """Each record's washout dates that move: the first date a medicine or event clears, and
     the earliest allowed randomization (records with a planned randomization date)."""
@@ -334,9 +424,12 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             medications=record.medications or [],
             events=record.events or [],
         )
-        before, after = check_washout(data, old), check_washout(data, new)
+        try:
+            before, after = check_washout(data, old), check_washout(data, new)
+        except ProtocolDataError:
+            continue  # refused by a version: reported with the screening impact
         for a, b in zip(before.entries, after.entries, strict=True):
-            if (a.clears_on, a.window) != (b.clears_on, b.window):
+            if a.clears_on != b.clears_on:
                 moves.append(
                     DateMove(
                         f"{path.name} {a.entry}",
@@ -362,7 +455,15 @@ def default_records() -> list[Path]:
 
 
 def diff(old_spec: str, new_spec: str, records: list[Path] | None = None) -> Diff:
-    old, new = read_version(old_spec), read_version(new_spec)
+    versions, problems = [], []
+    for spec in (old_spec, new_spec):  # both read, so that a bad NEW is reported with a bad OLD
+        try:
+            versions.append(read_version(spec))
+        except ProtocolDataError as exc:
+            problems += [Problem(str(p), path=exc.source) for p in exc.problems]
+    if problems:
+        raise ProtocolDataError("trialbook diff", problems)
+    old, new = versions
     records = default_records() if records is None else records
     result = Diff(old, new, records_screened=len(records))
     result.facts = fact_changes(old.data, new.data)
@@ -426,33 +527,53 @@ def format_text(result: Diff) -> str:
 
 
 def format_markdown(result: Diff) -> str:
-    out = [f"## From {result.old.label} to {result.new.label}", ""]
-    out += ["### Facts", ""]
+    """The comparison as Markdown; every value escaped (no table cell can split a row, no
+    text becomes HTML)."""
+    out = [
+        f"## From {_md(result.old.label)} ({_md(result.old.name)}) "
+        f"to {_md(result.new.label)} ({_md(result.new.name)})",
+        "",
+        "### Facts",
+        "",
+    ]
     if result.facts:
         out += ["| Where in study.yaml | Before | After | Change |", "|---|---|---|---|"]
-        out += [f"| `{c.path}` | {_md(c.old)} | {_md(c.new)} | {c.kind} |" for c in result.facts]
+        out += [f"| {_md(c.path)} | {_md(c.old)} | {_md(c.new)} | {c.kind} |" for c in result.facts]
     else:
         out.append("No fact changed.")
     out += ["", "### Criteria", ""]
     out += [
         f"- **{c.id}** {c.kind}: {_md(c.words or c.new or c.old)}" for c in result.criteria
     ] or ["No criterion changed."]
+    changed = f"{len(result.impact)} of {result.records_screened} change"
+    out += ["", f"### Worked records ({changed})", ""]
+    for item in result.impact:
+        out.append(
+            f"- **{_md(item.participant)}** ({_md(item.record)}): {_md(item.old_verdict)} → "
+            f"{_md(item.new_verdict)}"
+        )
+        for cid, a, b, before, after in item.criteria:
+            out.append(f"  - {cid}: {a} → {b}")
+            out.append(f"    - before: {_md(before)}")
+            out.append(f"    - after: {_md(after)}")
     if result.dates:
         out += ["", "### Dates that move", ""]
-        out += [f"- {m.where}: {_md(m.what)} {m.old} → {m.new}" for m in result.dates]
-    out += [
-        "",
-        f"### Worked records ({len(result.impact)} of {result.records_screened} change)",
-        "",
-    ]
-    for item in result.impact:
-        out.append(f"- **{item.participant}**: {item.old_verdict} → {item.new_verdict}")
-        out += [f"  - {cid}: {a} → {b}: {_md(r2)}" for cid, a, b, _r1, r2 in item.criteria]
+        out += [
+            f"- {_md(m.where)}: {_md(m.what)} {_md(m.old)} → {_md(m.new)}" for m in result.dates
+        ]
+    for version in (result.old, result.new):
+        if version.registry_disagreements:
+            out += ["", f"### {_md(version.name)} disagrees with the stored registry record", ""]
+            out += [f"- {_md(d)}" for d in version.registry_disagreements]
     return "\n".join(out)
 
 
 def _md(value: Any) -> str:
-    return _shown(value).replace("|", "\\|").replace("\n", " ")
+    """Text safe in a Markdown table cell: no row split, no HTML, no code span, no emphasis."""
+    text = _shown(value).replace("\n", " ")
+    for char in ("\\", "|", "`", "*", "_", "[", "]", "<", ">"):
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def to_json(result: Diff) -> dict[str, Any]:
@@ -501,20 +622,29 @@ def _jsonable(value: Any) -> Any:
 
 
 def _record_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    """A registry record's leaves by their API v2 path; list entries by position, except lists
-    of objects that carry a name the registry uses to tell them apart."""
+    """A registry record's leaves by their API v2 path. Entries of a list of objects are named
+    by what the registry tells them apart by (a label, a name, a facility), a shared name by
+    its occurrence; a list of plain values is one leaf, compared regardless of order."""
     if isinstance(value, dict):
         for key, item in value.items():
             yield from _record_leaves(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        names = []
         for index, item in enumerate(value):
-            label = index
+            label = str(index)
             if isinstance(item, dict):
                 for key in ("label", "name", "measure", "facility", "id", "type"):
                     if isinstance(item.get(key), str):
-                        label = f"{key}={item[key]}"  # type: ignore[assignment]
+                        label = f"{key}={item[key]}"
                         break
-            yield from _record_leaves(item, f"{path}[{label}]")
+            names.append(label)
+        counts: dict[str, int] = {}
+        for label, item in zip(names, value, strict=True):
+            counts[label] = counts.get(label, 0) + 1
+            shown = label if names.count(label) == 1 else f"{label}#{counts[label]}"
+            yield from _record_leaves(item, f"{path}[{shown}]")
+    elif isinstance(value, list):
+        yield path, sorted(value, key=repr)
     else:
         yield path, value
 

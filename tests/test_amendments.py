@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -125,7 +126,12 @@ def test_the_same_quantity_in_other_units_is_no_change(tmp_path):
         ("18 month", "1.5 year", True),
         ("10 mg", "0.01 g", True),
         ("10 mg", "10 mL", False),
-        ("< 8.0 g/dL", "< 80 g/L", False),  # a threshold's text: compared as written
+        ("< 8.0 g/dL", "< 80 g/L", True),  # the same threshold in SI units
+        ("< 8.0 g/dL", "> 8.0 g/dL", False),
+        ("1 to 25 g/dL", "10 to 250 g/L", True),
+        ("2024-0381", "2024-0382", False),  # a code, not a number
+        ("3-4", "2-3", False),
+        ("9**9**9 hours", "1 hours", False),  # never evaluated (it would not finish)
         ("IN01", "IN01", True),
         (9, 9.0, True),
     ],
@@ -163,7 +169,10 @@ def test_the_command_exit_codes_and_formats(amended, capsys):
     assert data["changed"] is True and {c["id"] for c in data["criteria"]} == {"EX31"}
     assert main(["diff", str(STUDY), amended, "--format", "markdown"]) == 1
     out = capsys.readouterr().out
-    assert "| `lab_analytes[name=hemoglobin].threshold.value` | < 8.0 g/dL | < 9.0 g/dL |" in out
+    assert (
+        "| lab\\_analytes\\[name=hemoglobin\\].threshold.value | \\< 8.0 g/dL | \\< 9.0 g/dL |"
+        in out
+    )
 
 
 def test_a_records_folder(tmp_path, amended, capsys):
@@ -202,7 +211,7 @@ def test_a_version_that_fails_validation_exits_2_naming_it(tmp_path, capsys):
     assert "broken.yaml (as a study.yaml)" in err and "lab_analytes[0].threshold" in err
 
 
-@pytest.mark.parametrize("revision", ["no-such-revision-xyz", "HEAD~100000", "HEAD:../x"])
+@pytest.mark.parametrize("revision", ["no-such-revision-xyz", "HEAD~100000"])
 def test_an_unknown_revision_exits_2(capsys, revision):
     assert main(["diff", revision, str(STUDY)]) == 2
     assert "git knows no such revision" in capsys.readouterr().err
@@ -263,3 +272,93 @@ def test_registry_diff_refuses_another_study_and_a_file_that_is_not_a_record(tmp
     junk.write_text("{not json", encoding="utf-8")
     assert main(["registry-diff", str(RECORD), str(junk)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_a_revision_with_a_path_is_refused_with_a_clear_message(capsys):
+    assert main(["diff", "HEAD:protocol/study.yaml", str(STUDY)]) == 2
+    assert "a git revision alone" in capsys.readouterr().err
+
+
+# -- found by an independent hostile review ---------------------------------------------------
+
+
+def test_text_that_is_not_a_quantity_is_compared_as_text(tmp_path, capsys):
+    org = _version(tmp_path, "org.yaml", ('value: "2024-0381"', 'value: "2024-0382"'))
+    assert main(["diff", str(STUDY), org]) == 1
+    assert "identification.org_study_id.value" in capsys.readouterr().out
+
+
+def test_unit_text_is_never_evaluated(tmp_path):
+    import time
+
+    # pint would evaluate this expression (and not finish); the comparison reads it as text
+    start = time.monotonic()
+    assert not same_value("9**9**9 hours", "1 hours")
+    assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize(
+    ("replacement", "code"),
+    [
+        ((MMF_WINDOW, MMF_WINDOW.replace("value: 4 week", "value: 28 day")), 0),
+        (('value: "< 8.0 g/dL"', 'value: "< 80 g/L"'), 0),
+        ((MMF_WINDOW, MMF_WINDOW.replace("value: 4 week", "value: 1 month")), 1),
+    ],
+)
+def test_the_same_rule_in_other_units_is_no_change_at_all(tmp_path, capsys, replacement, code):
+    version = _version(tmp_path, "units.yaml", replacement)
+    assert main(["diff", str(STUDY), version]) == code
+    out = capsys.readouterr().out
+    if code == 0:
+        assert "Dates that move: 0" in out and "Facts changed: 0" in out
+
+
+def test_a_removed_and_a_renumbered_criterion(tmp_path):
+    from protocol.study import load_study
+
+    study = load_study()
+    criteria = list(study.criteria)
+    ex29, ex30 = criteria[-2], criteria[-1]
+    new = study.model_copy(
+        update={"criteria": [*criteria[:-2], ex30.model_copy(update={"id": "EX29"})]}
+    )
+    changes = sorted((c.kind, c.id, c.old) for c in criterion_changes(study, new))
+    assert changes == [("removed", "EX29", ex29.text), ("renumbered", "EX29", "EX30")]
+
+
+def test_a_record_a_version_refuses_is_reported_not_an_error(tmp_path, capsys):
+    narrower = _version(
+        tmp_path,
+        "range.yaml",
+        ("value: 1 to 25 g/dL", "value: 9 to 25 g/dL"),
+    )
+    assert main(["diff", str(STUDY), narrower]) == 1
+    out = capsys.readouterr().out
+    assert "case10-hemoglobin-79-g-per-l.yaml (SYN-10): not_eligible -> refused:" in out
+
+
+def test_two_sites_with_one_name_are_told_apart(tmp_path, capsys):
+    def two_sites(data):
+        locations = data["protocolSection"].setdefault("contactsLocationsModule", {})
+        locations["locations"] = [
+            {"facility": "Research Site", "city": "A"},
+            {"facility": "Research Site", "city": "B"},
+        ]
+
+    def one_withdrawn(data):
+        two_sites(data)
+        data["protocolSection"]["contactsLocationsModule"]["locations"].pop()
+
+    old = _record_copy(tmp_path, two_sites)
+    new = tmp_path / "newer.json"
+    new.write_text(json.dumps(_loaded(old, one_withdrawn), ensure_ascii=False), encoding="utf-8")
+    assert main(["registry-diff", old, str(new)]) == 1
+    assert "removed: protocolSection.contactsLocationsModule.locations[facility=Research Site" in (
+        capsys.readouterr().out
+    )
+
+
+def _loaded(path, change):
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    change(data)
+    return data

@@ -464,10 +464,12 @@ def _diff(args: argparse.Namespace) -> int:
     records = None
     if args.records is not None:
         folder = Path(args.records)
-        if not folder.is_dir():
+        if not args.records.strip() or not folder.is_dir():
             print(f"error: --records {args.records!r} is not a folder", file=sys.stderr)
             return EXIT_BAD_INPUT
-        records = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+        records = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json")
+        )
         if not records:
             print(
                 f"error: --records {args.records!r}: no .yaml or .json record in it",
