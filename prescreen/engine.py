@@ -259,6 +259,7 @@ def evaluate(
 ) -> Evaluation:
     """Every criterion of ``study`` over every candidate not refused."""
     study = study or load_study()
+    candidates.study = study
     rows = np.flatnonzero(~candidates.refused)
     size = len(candidates)
     columns: dict[str, CriterionColumn] = {}
@@ -372,9 +373,33 @@ def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     return [first, birth, candidates.column("dates.screening")[rows]]
 
 
+def _acr_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """IN02 depends, per category of the 2013 criteria, on the highest weight among the items
+    recorded as met, and on which items are not recorded (not on the rest of the pattern)."""
+    from protocol.study import load_study
+
+    study = candidates.study or load_study()
+    categories = study.acr_eular_2013.value.categories
+    keys = []
+    for category in categories:
+        best = np.zeros(len(rows), dtype=int)
+        for item, weight in category.items.items():
+            values = candidates.column(f"ssc.acr_eular.{item}")[rows]
+            best = np.maximum(best, np.where(np.equal(values, True), weight, 0))
+        keys.append(best)
+    for item in _ACR:
+        values = candidates.column(item)[rows]
+        if item.endswith(("sparing_fingers", "better_explained_by_other_disorder")):
+            keys.append(np.where(np.equal(values, None), -1, np.equal(values, True)).astype(int))
+        else:
+            keys.append(np.equal(values, None).astype(int))
+    return keys
+
+
 #: Criteria whose answer depends on less than their inputs: the reduced grouping keys.
 REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
     "IN01": _age_key,
+    "IN02": _acr_key,
     "IN03": _leroy_key,
     "IN04": _duration_key,
     "IN05": _mrss_key,

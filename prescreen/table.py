@@ -65,6 +65,7 @@ class Candidates:
     # rows left out (contradictory, without a usable ID, or with a value the rules refuse)
     errors: dict[int, list[Any]] = field(default_factory=dict)  # position -> rule problems
     columns: dict[str, str] = field(default_factory=dict)  # record field -> the table's column
+    study: Any = None  # the study the rules come from (set by the evaluation)
 
     def column_of(self, path: str) -> str:
         """The table's column for a record field (a lab's value column for ``labs.NAME``)."""

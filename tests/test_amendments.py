@@ -362,3 +362,28 @@ def _loaded(path, change):
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     change(data)
     return data
+
+
+def test_the_book_page_finds_the_stored_earlier_version(tmp_path, monkeypatch):
+    # a history of two versions: the earlier one is read from protocol/versions/DATE.yaml
+    import protocol.amendments as amendments
+    from protocol.study import load_study
+
+    study = load_study()
+    assert amendments.previous_version(study) is None  # the book's first version
+    earlier = study.protocol_version.history[0]
+    current = earlier.model_copy(
+        update={"label": "amendment 1", "date": earlier.date.replace(year=2026)}
+    )
+    amended = study.model_copy(
+        update={
+            "protocol_version": study.protocol_version.model_copy(
+                update={"label": current.label, "date": current.date, "history": [current, earlier]}
+            )
+        }
+    )
+    monkeypatch.setattr(amendments, "VERSIONS", tmp_path)
+    assert amendments.previous_version(amended) is None  # not stored: nothing to compare
+    stored = tmp_path / f"{earlier.date.isoformat()}.yaml"
+    stored.write_text(STUDY.read_text(encoding="utf-8"), encoding="utf-8")
+    assert amendments.previous_version(amended) == stored
