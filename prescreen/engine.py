@@ -24,56 +24,16 @@ import numpy as np
 import pandas as pd
 
 from prescreen.table import Candidates, CellProblem
-from protocol.facts import Status
-from protocol.participant import ParticipantRecord
+from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas, age_in_years
 from protocol.screening import CHECKS, EX24_ANALYTES, CheckResult, _Context
 from protocol.study import Study, load_study
 
 # -- what each rule reads ---------------------------------------------------------------------
 
 _DATES_FOR_AGE = ("dates.birth", "dates.consent", "ssc.first_non_raynaud_manifestation")
-_ACR = tuple(
-    f"ssc.acr_eular.{item}"
-    for item in (
-        "skin_thickening_proximal_to_mcp",
-        "puffy_fingers",
-        "sclerodactyly",
-        "digital_tip_ulcers",
-        "fingertip_pitting_scars",
-        "telangiectasia",
-        "abnormal_nailfold_capillaries",
-        "pah",
-        "ild",
-        "raynaud",
-        "anticentromere",
-        "anti_topoisomerase_i",
-        "anti_rna_polymerase_iii",
-        "skin_thickening_sparing_fingers",
-        "better_explained_by_other_disorder",
-    )
-)
-_AREAS = tuple(
-    f"ssc.mrss.areas.{area}"
-    for area in (
-        "face",
-        "anterior_chest",
-        "abdomen",
-        "right_fingers",
-        "left_fingers",
-        "right_hand",
-        "left_hand",
-        "right_forearm",
-        "left_forearm",
-        "right_upper_arm",
-        "left_upper_arm",
-        "right_thigh",
-        "left_thigh",
-        "right_lower_leg",
-        "left_lower_leg",
-        "right_foot",
-        "left_foot",
-    )
-)
+# the record's own fields, in its order (never a second, typed list)
+_ACR = tuple(f"ssc.acr_eular.{item}" for item in AcrEularFindings.model_fields)
+_AREAS = tuple(f"ssc.mrss.areas.{area}" for area in SkinAreas.model_fields)
 _MRSS = (*_AREAS, "ssc.mrss.total", "ssc.back_skin_thickening")
 # thickened fingers among the classification items are distal involvement for LeRoy too
 _LEROY = (
@@ -115,24 +75,6 @@ CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
 #: Criteria whose rule reads lab values: their analytes, combined as screen combines them.
 LAB_CRITERIA = {"EX22": ("iga", "igg")}
 _LAB_PARTS = ("value", "unit", "uln", "uln_unit")
-#: Criteria a table cannot decide: they need a list (medicines, events, malignancies) or the
-#: investigator's attestation. Each is left for review with what is missing.
-NOT_FROM_TABLES = (
-    "EX08",
-    "EX09",
-    "EX10",
-    "EX11",
-    "EX12",
-    "EX13",
-    "EX14",
-    "EX15",
-    "EX16",
-    "EX23",
-    "EX25",
-    "EX26",
-    "EX29",
-    "EX30",
-)
 
 
 @dataclass
@@ -315,7 +257,7 @@ def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
     ages = np.full(len(rows), -1)
-    ages[known] = [_age(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
+    ages[known] = [age_in_years(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
     keys = [ages]
     for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "dates.screening"):
         column = candidates.column(path)[rows].copy()
@@ -466,7 +408,7 @@ def _creatinine(
     if known.any():
         # a birth date that gives the same age on the screening date gives the same eGFR:
         # stand in the birthday of that age (the screening date minus the age, clamped)
-        ages = [_age(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
+        ages = [age_in_years(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
         stand_in = np.array(
             [_birth_for_age(s, a) for s, a in zip(screening[known], ages, strict=True)],
             dtype=object,
@@ -497,17 +439,13 @@ def _creatinine(
     return status, reason, missing
 
 
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 def _birth_for_age(on: dt.date, age: int) -> dt.date:
     """The latest birth date of someone ``age`` on ``on`` (their birthday that day)."""
     year = on.year - age
     try:
         return on.replace(year=year)
-    except ValueError:  # 29 February in a year without one: born 1 March is that age too
-        return dt.date(year, 3, 1)
+    except ValueError:  # 29 February in a year without one: born 28 February is that age too
+        return dt.date(year, 2, 28)
 
 
 def _scatter(candidates: Candidates, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -538,8 +476,3 @@ def _combine_columns(
         missing = missing + missings[k]
     reason = np.array([text[:-2] for text in reason], dtype=object)
     return status, reason, missing
-
-
-def statuses_of(evaluation: Evaluation, position: int) -> dict[str, Status]:
-    """One candidate's status for every criterion (for tests and the worklist)."""
-    return {cid: column.status[position] for cid, column in evaluation.criteria.items()}

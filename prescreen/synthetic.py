@@ -39,21 +39,15 @@ FLAGS = (
     "pulmonary.oxygen_therapy",
     "infection_screening.active_infection",
 )
-PROXIMAL = {
-    "face",
-    "anterior_chest",
-    "abdomen",
-    "right_upper_arm",
-    "left_upper_arm",
-    "right_thigh",
-    "left_thigh",
-}
 
 
 def candidates(
     count: int, seed: int, as_of: dt.date, missing: float = 0.05, hostile: bool = False
 ) -> pd.DataFrame:
     """``count`` SYNTHETIC candidates as a table of record fields (IDs ``SYN-C000001``...)."""
+    from protocol.study import load_study
+
+    proximal = {area.name for area in load_study().skin_score.value.areas if area.proximal}
     rng = np.random.default_rng(seed)
     n = count
     today = np.datetime64(as_of, "D")
@@ -116,7 +110,7 @@ def candidates(
     grades = np.zeros((len(_AREAS), n), dtype=int)
     for k, area in enumerate(_AREAS):
         name = area.rsplit(".", 1)[1]
-        involved = diffuse if name in PROXIMAL else np.ones(n, dtype=bool)
+        involved = diffuse if name in proximal else np.ones(n, dtype=bool)
         grades[k] = np.where(involved, rng.choice([0, 1, 1, 2, 2, 3], n), 0)
         table[area] = maybe(np.where(only_total, None, grades[k]), missing / 3)
     table["ssc.mrss.total"] = np.where(only_total, grades.sum(axis=0), None).astype(object)

@@ -28,7 +28,7 @@ from prescreen.columns import (
     read_cell,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, age_in_years
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -591,7 +591,12 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     known = ~np.isnat(birth) & ~np.isnat(screening)
     if known.any():
         age = np.full(len(birth), -1)
-        age[known] = _completed_years(birth[known], screening[known])
+        age[known] = [
+            age_in_years(b, o)
+            for b, o in zip(
+                birth[known].astype(object), screening[known].astype(object), strict=True
+            )
+        ]
         flag(
             age > MAXIMUM_PLAUSIBLE_AGE,
             f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",
@@ -622,15 +627,6 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
             )
     flag(_mrss_disagrees(candidates), "ssc.mrss.total disagrees with the recorded areas")
     return found
-
-
-def _completed_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """Age in completed years, vectorized (a 29 February birthday turns over on 1 March)."""
-    b = birth.astype("datetime64[D]").astype(object)
-    o = on.astype("datetime64[D]").astype(object)
-    return np.array(
-        [x.year - y.year - ((x.month, x.day) < (y.month, y.day)) for x, y in zip(o, b, strict=True)]
-    )
 
 
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:

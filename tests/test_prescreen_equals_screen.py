@@ -133,3 +133,25 @@ def test_drawn_tables_decide_as_screen_decides(seed, size, missing, hostile):
     # whole tables drawn by the synthetic generator with hypothesis choosing its seed, size and
     # share of empty cells: mostly valid rows, so most criteria are compared, not refused
     _compare(synthetic(size, seed, AS_OF, missing=missing, hostile=hostile))
+
+
+def test_birthdays_on_29_february_group_by_the_age_screen_counts():
+    # the batch groups age rules by age: the age must be counted as screen counts it
+    # (dateutil: a 29 February birthday is reached on 28 February in a common year), or two
+    # candidates of different ages share one answer
+    births = ["1956-02-29", "1956-03-01", "1955-02-28", "1955-03-01", "2007-02-28", "2008-02-29"]
+    screenings = ["2025-02-28", "2026-02-28", "2024-02-29", "2025-03-01"]
+    rows = [
+        {
+            "participant": f"SYN-F{i:03d}",
+            "dates.birth": birth,
+            "dates.screening": screening,
+            "sex": "female",
+            "labs.creatinine.value": "62",
+            "labs.creatinine.unit": "umol/L",
+        }
+        for i, (birth, screening) in enumerate((b, s) for b in births for s in screenings)
+    ]
+    frame = pd.DataFrame(rows).astype(object)
+    _, compared = _compare(frame)
+    assert compared == len(rows) * 37
