@@ -24,9 +24,70 @@ import numpy as np
 import pandas as pd
 
 from prescreen.table import Candidates, CellProblem
-from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas, age_in_years
+from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import CHECKS, EX24_ANALYTES, CheckResult, _Context
 from protocol.study import Study, load_study
+
+
+class Reasons:
+    """A criterion's reasons over the candidates, each built when first asked for.
+
+    The outputs show few of them (the first excluding criterion's, the open criteria's), so a
+    status decided over whole columns leaves its reason to be built, by ``screen``'s own rule,
+    only for the rows that show it. Index it as an array (a mask, positions or one position);
+    ``build(positions)`` returns the texts of those positions.
+    """
+
+    def __init__(self, size: int, build: Callable[[np.ndarray], Any] | None = None) -> None:
+        self._values = np.full(size, None, dtype=object)
+        self._build = build
+
+    @classmethod
+    def of(cls, texts: Any) -> Reasons:
+        """Reasons already built."""
+        reasons = cls(len(texts))
+        reasons._values[:] = list(texts)
+        return reasons
+
+    @classmethod
+    def scattered(
+        cls, size: int, pieces: list[tuple[np.ndarray, Reasons]], default: str = ""
+    ) -> Reasons:
+        """One column from pieces, each the reasons of some positions (the rest ``default``)."""
+        owner = np.full(size, -1)
+        local = np.zeros(size, dtype=int)
+        for k, (positions, _) in enumerate(pieces):
+            owner[positions] = k
+            local[positions] = np.arange(len(positions))
+
+        def build(positions: np.ndarray) -> np.ndarray:
+            texts = np.full(len(positions), default, dtype=object)
+            for k, (_, piece) in enumerate(pieces):
+                mine = owner[positions] == k
+                if mine.any():
+                    texts[mine] = piece[local[positions[mine]]]
+            return texts
+
+        return cls(size, build)
+
+    def taken(self, positions: np.ndarray) -> Reasons:
+        """The reasons of ``positions`` only, as their own column."""
+        return Reasons(len(positions), lambda asked: self[positions[asked]])
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        positions = np.arange(len(self._values))[index]
+        one = np.ndim(positions) == 0
+        positions = np.atleast_1d(positions)
+        todo = positions[np.equal(self._values[positions], None)]
+        if len(todo):
+            assert self._build is not None
+            self._values[todo] = list(self._build(todo))
+        found = self._values[positions]
+        return found[0] if one else found
+
 
 # -- what each rule reads ---------------------------------------------------------------------
 
@@ -83,7 +144,7 @@ class CriterionColumn:
 
     id: str
     status: np.ndarray  # "pass" / "fail" / "unknown"
-    reason: np.ndarray  # text
+    reason: Reasons  # text, built when asked for
     missing: np.ndarray  # tuples of field paths
 
 
@@ -166,7 +227,7 @@ def _run_grouped(
     rule: Callable[[_Context], CheckResult],
     study: Study,
     keys: list[np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
     group's first row and spread to the rest."""
@@ -187,7 +248,7 @@ def _run_grouped(
     reason = np.array([r.reason for r in results] + [""], dtype=object)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
-    return status[codes], reason[codes], missing[codes]
+    return status[codes], Reasons(len(codes), lambda asked: reason[codes[asked]]), missing[codes]
 
 
 # -- the evaluation ---------------------------------------------------------------------------
@@ -205,11 +266,10 @@ def evaluate(
     rows = np.flatnonzero(~candidates.refused)
     size = len(candidates)
     columns: dict[str, CriterionColumn] = {}
-    lab_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    lab_cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]] = {}
     for criterion in study.criteria:
         cid = criterion.id
         status = np.full(size, "unknown", dtype=object)
-        reason = np.full(size, "", dtype=object)
         missing = np.empty(size, dtype=object)
         missing[:] = [()] * size
         if cid in LAB_CRITERIA or cid == "EX24":
@@ -226,8 +286,8 @@ def evaluate(
         else:
             # the same rule with none of the list or attestation fields: it says what is missing
             s, r, m = _run_grouped(candidates, rows, ("dates.screening",), CHECKS[cid].run, study)
-        status[rows], reason[rows], missing[rows] = s, r, m
-        columns[cid] = CriterionColumn(cid, status, reason, missing)
+        status[rows], missing[rows] = s, m
+        columns[cid] = CriterionColumn(cid, status, Reasons.scattered(size, [(rows, r)]), missing)
         if progress is not None:
             progress(cid)
     # rows with a value the rules refuse (an implausible lab value): reported and not screened,
@@ -257,7 +317,7 @@ def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
     ages = np.full(len(rows), -1)
-    ages[known] = [age_in_years(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
+    ages[known] = _ages(birth[known], screening[known])
     keys = [ages]
     for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "dates.screening"):
         column = candidates.column(path)[rows].copy()
@@ -355,8 +415,8 @@ def _lab(
     rows: np.ndarray,
     name: str,
     study: Study,
-    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]],
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """One analyte, checked once per distinct value, unit and ULN (as screen's ctx.lab)."""
     if name not in cache:
         paths = tuple(f"labs.{name}.{part}" for part in _LAB_PARTS)
@@ -370,73 +430,179 @@ def _egfr(
     candidates: Candidates,
     rows: np.ndarray,
     study: Study,
-    cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]],
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """EX24's kidney part: a reported eGFR, else creatinine (with the age and sex it needs)."""
     reported = _lab(candidates, rows, "egfr", study, cache)
     has_egfr = ~np.equal(candidates.column("labs.egfr.value")[rows], None)
     has_creatinine = ~np.equal(candidates.column("labs.creatinine.value")[rows], None)
     status = np.full(len(rows), "unknown", dtype=object)
-    reason = np.full(len(rows), "eGFR: no eGFR or creatinine recorded", dtype=object)
     missing = np.empty(len(rows), dtype=object)
     missing[:] = [("labs.egfr",)] * len(rows)
-    status[has_egfr], reason[has_egfr], missing[has_egfr] = (
-        reported[0][has_egfr],
-        reported[1][has_egfr],
-        reported[2][has_egfr],
-    )
-    creatinine_rows = rows[has_creatinine & ~has_egfr]
-    if len(creatinine_rows):
-        # the eGFR depends on the age in whole years (and on the dates behind it only when the
-        # birth date is missing): group by the age, not by the birth date
+    reported_at = np.flatnonzero(has_egfr)
+    status[reported_at], missing[reported_at] = reported[0][reported_at], reported[2][reported_at]
+    pieces = [(reported_at, reported[1].taken(reported_at))]
+    creatinine_at = np.flatnonzero(has_creatinine & ~has_egfr)
+    if len(creatinine_at):
         paths = (*(f"labs.creatinine.{part}" for part in _LAB_PARTS), "sex")
-        s, r, m = _creatinine(candidates, creatinine_rows, paths, study)
-        where = has_creatinine & ~has_egfr
-        status[where], reason[where], missing[where] = s, r, m
+        s, r, m = _creatinine(candidates, rows[creatinine_at], paths, study)
+        status[creatinine_at], missing[creatinine_at] = s, m
+        pieces.append((creatinine_at, r))
+    reason = Reasons.scattered(len(rows), pieces, default="eGFR: no eGFR or creatinine recorded")
     return status, reason, missing
 
 
 def _creatinine(
     candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...], study: Study
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
+    """Creatinine's eGFR part: decided over whole columns where the age and sex are known and
+    the value is clearly on one side of the threshold; by screen's rule for the rest, and for
+    the reason of any row that shows it."""
     birth = candidates.column("dates.birth")[rows]
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
     status = np.empty(len(rows), dtype=object)
-    reason = np.empty(len(rows), dtype=object)
     missing = np.empty(len(rows), dtype=object)
+    pieces: list[tuple[np.ndarray, Reasons]] = []
     if known.any():
+        known_at = np.flatnonzero(known)
+        ages = _ages(birth[known_at], screening[known_at])
         # a birth date that gives the same age on the screening date gives the same eGFR:
         # stand in the birthday of that age (the screening date minus the age, clamped)
-        ages = [age_in_years(b, s) for b, s in zip(birth[known], screening[known], strict=True)]
         stand_in = np.array(
-            [_birth_for_age(s, a) for s, a in zip(screening[known], ages, strict=True)],
+            [_birth_for_age(d, int(a)) for d, a in zip(screening[known_at], ages, strict=True)],
             dtype=object,
         )
         sub = Candidates(
             candidates.ids,
-            {**candidates.values, "dates.birth": _scatter(candidates, rows[known], stand_in)},
+            {**candidates.values, "dates.birth": _scatter(candidates, rows[known_at], stand_in)},
             candidates.rows,
             errors=candidates.errors,
         )
-        s, r, m = _run_grouped(
-            sub,
-            rows[known],
-            ("dates.screening", "dates.birth", *paths),
-            lambda ctx: ctx.lab("creatinine"),
-            study,
+
+        def by_rule(positions: np.ndarray) -> tuple[np.ndarray, Reasons, np.ndarray]:
+            return _run_grouped(
+                sub,
+                rows[known_at][positions],
+                ("dates.screening", "dates.birth", *paths),
+                lambda ctx: ctx.lab("creatinine"),
+                study,
+            )
+
+        fast = _egfr_clearly(candidates, rows[known_at], ages, study)
+        slow = np.flatnonzero(fast == None)  # noqa: E711 (an object array's missing entries)
+        s_at = fast.copy()
+        m_at = np.empty(len(known_at), dtype=object)
+        m_at[:] = [()] * len(known_at)
+        slow_reasons = Reasons(0)
+        if len(slow):
+            s, slow_reasons, m = by_rule(slow)
+            s_at[slow], m_at[slow] = s, m
+        status[known_at], missing[known_at] = s_at, m_at
+        # the rule once per group of the rows whose reason is asked for
+        decided = np.flatnonzero(fast != None)  # noqa: E711
+        pieces.append((known_at[slow], slow_reasons))
+        pieces.append(
+            (known_at[decided], Reasons(len(decided), lambda asked: by_rule(decided[asked])[1][:]))
         )
-        status[known], reason[known], missing[known] = s, r, m
     if (~known).any():
+        unknown_at = np.flatnonzero(~known)
         s, r, m = _run_grouped(
             candidates,
-            rows[~known],
+            rows[unknown_at],
             ("dates.screening", *_DATES_FOR_AGE, *paths),
             lambda ctx: ctx.lab("creatinine"),
             study,
         )
-        status[~known], reason[~known], missing[~known] = s, r, m
-    return status, reason, missing
+        status[unknown_at], missing[unknown_at] = s, m
+        pieces.append((unknown_at, r))
+    return status, Reasons.scattered(len(rows), pieces), missing
+
+
+def _ages(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Completed years, as dateutil counts them (a 29 February birthday is reached on 28
+    February in a year without one), over whole columns of dates."""
+
+    def parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(  # type: ignore[return-value]
+            np.fromiter((getattr(d, name) for d in dates), dtype=int, count=len(dates))
+            for name in ("year", "month", "day")
+        )
+
+    by, bm, bd = parts(birth)
+    oy, om, od = parts(on)
+    leap = (oy % 4 == 0) & ((oy % 100 != 0) | (oy % 400 == 0))
+    birth_day = np.where((bm == 2) & (bd == 29) & ~leap, 28, bd)
+    before = (om < bm) | ((om == bm) & (od < birth_day))
+    return oy - by - before
+
+
+# a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose
+# scalar arithmetic and boundary tolerance then decide it
+_NEAR_THRESHOLD = 1e-6
+
+
+def _egfr_clearly(
+    candidates: Candidates, rows: np.ndarray, ages: np.ndarray, study: Study
+) -> np.ndarray:
+    """The creatinine part's status where it is clear from whole columns ("pass" / "fail"),
+    ``None`` where screen's rule must decide: no sex, an age outside the equation's, a unit or
+    value the rule would refuse, a value at the edge of the plausible range or near the
+    threshold."""
+    from protocol.labs import _ckd_epi, get_analyte
+
+    status = np.full(len(rows), None, dtype=object)
+    analyte = get_analyte("creatinine", study)
+    target = get_analyte(analyte.computes, study)
+    equation = study.egfr_equation.value
+    values = candidates.column("labs.creatinine.value")[rows]
+    units = candidates.column("labs.creatinine.unit")[rows]
+    sex = candidates.column("sex")[rows]
+    uln = candidates.column("labs.creatinine.uln")[rows]
+    to_mg_dl, to_value_unit = _unit_factors(analyte, units)
+    number = np.array(
+        [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
+        dtype=float,
+    )
+    in_value_unit = number * to_value_unit
+    plausible = analyte.plausible
+    inside = np.ones(len(rows), dtype=bool)
+    if plausible is not None:
+        low = analyte.convert(plausible.low, analyte.value_unit).magnitude
+        high = analyte.convert(plausible.high, analyte.value_unit).magnitude
+        inside = (in_value_unit > low * (1 + 1e-6)) & (in_value_unit < high * (1 - 1e-6))
+    usable = (
+        np.isfinite(in_value_unit)
+        & inside
+        & np.isin(sex, ["female", "male"])
+        & (ages >= equation.minimum_age)
+        & (ages <= 120)
+        & np.equal(uln, None)
+    )
+    egfr = _ckd_epi(number * to_mg_dl, ages, sex == "female", study)
+    limit = target.threshold_magnitude
+    clear = usable & (np.abs(egfr - limit) > _NEAR_THRESHOLD * abs(limit))
+    meets = egfr < limit if target.threshold.comparison == "<" else egfr > limit
+    status[clear] = np.where(meets[clear], "fail", "pass")
+    return status
+
+
+def _unit_factors(analyte: Any, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's factors from its unit to mg/dL and to the analyte's value unit, each distinct
+    unit read once; NaN where the rule would refuse the unit (screen's rule then says why)."""
+    from protocol.labs import LabInputError, read_analyte_unit
+
+    codes, distinct = pd.factorize(pd.Series(units, dtype=object))
+    mg_dl, value_unit = [], []
+    for text in distinct:
+        try:
+            one = read_analyte_unit(analyte, str(text))
+            mg_dl.append(float(analyte.convert(one, "mg/dL").magnitude))
+            value_unit.append(float(analyte.convert(one, analyte.value_unit).magnitude))
+        except (LabInputError, ValueError):
+            mg_dl.append(np.nan)
+            value_unit.append(np.nan)
+    return np.array([*mg_dl, np.nan])[codes], np.array([*value_unit, np.nan])[codes]
 
 
 def _birth_for_age(on: dt.date, age: int) -> dt.date:
@@ -455,24 +621,27 @@ def _scatter(candidates: Candidates, rows: np.ndarray, values: np.ndarray) -> np
 
 
 def _combine_columns(
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    parts: list[tuple[np.ndarray, Reasons, np.ndarray]],
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """``screen``'s combination of parts, row by row: fail if any fails, else unknown if any is
-    unknown, else pass; the reason joins the deciding parts'; missing joins every part's."""
+    unknown, else pass; the reason joins the deciding parts' (built when asked for); missing
+    joins every part's."""
     statuses = np.stack([p[0] for p in parts])
-    reasons = np.stack([p[1] for p in parts])
-    missings = np.stack([p[2] for p in parts])
     fail = (statuses == "fail").any(axis=0)
     unknown = (statuses == "unknown").any(axis=0)
     status = np.where(fail, "fail", np.where(unknown, "unknown", "pass")).astype(object)
-    # joined part by part over whole columns (object arrays add element-wise in C)
     n = statuses.shape[1]
-    reason = np.full(n, "", dtype=object)
     missing = np.empty(n, dtype=object)
     missing[:] = [()] * n
-    for k in range(len(parts)):
-        chosen = statuses[k] == status
-        reason = reason + np.where(chosen, reasons[k] + "; ", "")
-        missing = missing + missings[k]
-    reason = np.array([text[:-2] for text in reason], dtype=object)
-    return status, reason, missing
+    for part in parts:  # object arrays of tuples add element-wise in C
+        missing = missing + part[2]
+
+    def build(positions: np.ndarray) -> list[str]:
+        joined = np.full(len(positions), "", dtype=object)
+        for k, part in enumerate(parts):
+            chosen = statuses[k][positions] == status[positions]
+            if chosen.any():
+                joined[chosen] = joined[chosen] + (part[1][positions[chosen]] + "; ")
+        return [text[:-2] for text in joined.tolist()]
+
+    return status, Reasons(n, build), missing
