@@ -23,9 +23,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prescreen.table import Candidates, CellProblem
+from prescreen.table import Candidates, CellProblem, ages_in_years
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
-from protocol.screening import CHECKS, EX24_ANALYTES, CheckResult, _Context
+from protocol.screening import (
+    CHECKS,
+    EX24_ANALYTES,
+    CheckResult,
+    _Context,
+    lung_function,
+    oxygen_therapy,
+)
 from protocol.study import Study, load_study
 
 
@@ -104,18 +111,20 @@ _LEROY = (
 )
 _WOMAN = ("sex", "childbearing_potential")
 _TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date")
-#: The record fields a criterion's rule reads (the screening date always; it is never missing
-#: here). A test checks, record by record, that the rule gives the same answer from these alone.
+#: The record fields a criterion's rule reads (the screening date only where it is read: rows
+#: with different dates then share a group). A test checks, record by record, that the rule
+#: gives the same answer from these alone.
+_SCREENING = "dates.screening"
 CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
-    "IN01": _DATES_FOR_AGE,
+    "IN01": (_SCREENING, *_DATES_FOR_AGE),
     "IN02": _ACR,
     "IN03": _LEROY,
-    "IN04": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
+    "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
     "IN05": _MRSS,
-    "IN06": (*_WOMAN, *_TEST),
-    "IN07": ("dates.consent",),
+    "IN06": (_SCREENING, *_WOMAN, *_TEST),
+    "IN07": (_SCREENING, "dates.consent"),
     "EX01": _LEROY,
-    "EX02": ("ssc.first_non_raynaud_manifestation", "dates.birth"),
+    "EX02": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
     "EX03": ("history.other_rheumatic_autoimmune_disease",),
     "EX04": ("history.environmental_ssc_like_illness",),
     "EX05": ("history.renal_crisis",),
@@ -130,9 +139,25 @@ CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     "EX19": ("infection_screening.hiv",),
     "EX20": ("infection_screening.active_infection",),
     "EX21": ("history.immunodeficiency",),
-    "EX27": (*_WOMAN, *_TEST, "breastfeeding", "contraception_agreed"),
+    "EX27": (_SCREENING, *_WOMAN, *_TEST, "breastfeeding", "contraception_agreed"),
     "EX28": ("history.antibody_allergy",),
 }
+#: Criteria that combine independent parts as screen does (fail if one fails, else unknown if
+#: one is unknown): each part is grouped by its own inputs, which multiply far less.
+PART_RULES: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], CheckResult]], ...]] = {
+    "EX07": (
+        (("pulmonary.fvc_percent_predicted",), lambda ctx: _part(lung_function(ctx, "fvc"))),
+        (("pulmonary.dlco_percent_predicted",), lambda ctx: _part(lung_function(ctx, "dlco"))),
+        (("pulmonary.oxygen_therapy",), oxygen_therapy),
+    ),
+}
+
+
+def _part(result: CheckResult | None) -> CheckResult:
+    # a refused value: its row is refused (the rule recorded why), so this never shows
+    return result or CheckResult("unknown", "")
+
+
 #: Criteria whose rule reads lab values: their analytes, combined as screen combines them.
 LAB_CRITERIA = {"EX22": ("iga", "igg")}
 _LAB_PARTS = ("value", "unit", "uln", "uln_unit")
@@ -182,29 +207,10 @@ def _nested(paths: Iterable[str], values: Iterable[Any]) -> dict[str, Any]:
     return data
 
 
-def _context(paths: tuple[str, ...], values: tuple[Any, ...], study: Study) -> _Context:
-    data = _nested(paths, values)
+def _context(data: dict[str, Any], study: Study) -> _Context:
     data["participant"] = "PRESCREEN"
     record = ParticipantRecord.model_validate(data)
     return _Context(record, study)
-
-
-def _grouped(
-    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...]
-) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Each row's group code and each group's values, grouping ``rows`` by ``paths``.
-
-    Each column is factorized on its own (pandas keeps the values' own types), then the rows'
-    code tuples are grouped; a group's values are its first row's.
-    """
-    if not len(rows):
-        return np.zeros(0, dtype=int), []
-    columns = [candidates.column(p)[rows] for p in paths]
-    codes, first = _group_codes(
-        [pd.factorize(column, use_na_sentinel=True)[0] for column in columns]
-    )
-    groups = [tuple(column[i] for column in columns) for i in first]
-    return codes, groups
 
 
 def _group_codes(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -227,28 +233,90 @@ def _run_grouped(
     rule: Callable[[_Context], CheckResult],
     study: Study,
     keys: list[np.ndarray] | None = None,
+    shared: dict[Any, Any] | None = None,
+    status_keys: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
-    group's first row and spread to the rest."""
-    if keys is None:
-        codes, groups = _grouped(candidates, rows, paths)
+    group's first row and spread to the rest.
+
+    With ``status_keys`` (coarser still: what the status and the missing fields depend on, not
+    the words of the reason), the rule runs once per coarse group for the status, and once per
+    fine group only for the rows whose reason is asked for. Criteria with the same inputs and
+    keys share their groups and contexts through ``shared`` (IN03 and EX01, IN04 and EX02).
+    """
+    if shared is not None and "groups" in shared:
+        codes, contexts, fine = shared["groups"]
     else:
-        codes, first = _group_codes([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
+        fine = _fine_groups(candidates, rows, paths, keys)
+        codes, first = fine if status_keys is None else _coded(status_keys)
+        nest = _nester(paths)
         columns = [candidates.column(p)[rows] for p in paths]
-        groups = [tuple(column[i] for column in columns) for i in first]
+        contexts = [_context(nest(tuple(c[i] for c in columns)), study) for i in first]
+        if shared is not None:
+            shared["groups"] = codes, contexts, fine
     results = []
-    for group, key in enumerate(groups):
-        context = _context(paths, key, study)
+    for group, context in enumerate(contexts):
         results.append(rule(context))
         if context.errors:  # a value screen would refuse: every row of the group is refused
             for position in rows[codes == group]:
                 candidates.errors.setdefault(int(position), []).extend(context.errors)
     status = np.array([r.status for r in results] + ["unknown"], dtype=object)
-    reason = np.array([r.reason for r in results] + [""], dtype=object)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
-    return status[codes], Reasons(len(codes), lambda asked: reason[codes[asked]]), missing[codes]
+    if fine is None or fine[0] is codes:
+        reason = np.array([r.reason for r in results] + [""], dtype=object)
+        return (
+            status[codes],
+            Reasons(len(codes), lambda asked: reason[codes[asked]]),
+            missing[codes],
+        )
+    fine_codes, fine_first = fine
+    built: dict[int, str] = {}
+    nest = _nester(paths)
+
+    def reasons(asked: np.ndarray) -> list[str]:
+        columns = [candidates.column(p) for p in paths]
+        for group in np.unique(fine_codes[asked]):
+            if group not in built:
+                row = rows[fine_first[group]]
+                built[group] = rule(_context(nest(tuple(c[row] for c in columns)), study)).reason
+        return [built[g] for g in fine_codes[asked]]
+
+    return status[codes], Reasons(len(codes), reasons), missing[codes]
+
+
+def _fine_groups(
+    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...], keys: list[np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group by the rule's inputs (or its reduced ``keys``); each group's first row."""
+    if keys is None:
+        keys = [candidates.column(p)[rows] for p in paths]
+    return _coded(keys)
+
+
+def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    if not len(keys) or not len(keys[0]):
+        return np.zeros(0 if not keys else len(keys[0]), dtype=int), np.zeros(0, dtype=int)
+    return _group_codes([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
+
+
+def _nester(paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
+    """:func:`_nested` for one set of paths, split once (it runs once per group)."""
+    split = [(tuple(path.split(".")[:-1]), path.rsplit(".", 1)[-1]) for path in paths]
+
+    def nest(values: tuple[Any, ...]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for (parents, leaf), value in zip(split, values, strict=True):
+            if value is None:
+                continue
+            node = data
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        return data
+
+    return nest
 
 
 # -- the evaluation ---------------------------------------------------------------------------
@@ -267,6 +335,7 @@ def evaluate(
     size = len(candidates)
     columns: dict[str, CriterionColumn] = {}
     lab_cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]] = {}
+    shared: dict[Any, dict[str, Any]] = {}
     for criterion in study.criteria:
         cid = criterion.id
         status = np.full(size, "unknown", dtype=object)
@@ -278,14 +347,29 @@ def evaluate(
             if cid == "EX24":
                 parts.append(_egfr(candidates, rows, study, lab_cache))
             s, r, m = _combine_columns(parts)
+        elif cid in PART_RULES:
+            s, r, m = _combine_columns(
+                [
+                    _run_grouped(candidates, rows, inputs, rule, study)
+                    for inputs, rule in PART_RULES[cid]
+                ]
+            )
         elif cid in CRITERION_INPUTS:
-            paths = ("dates.screening", *CRITERION_INPUTS[cid])
+            paths = CRITERION_INPUTS[cid]
             reduce = REDUCED_KEYS.get(cid)
-            keys = reduce(candidates, rows) if reduce else None
-            s, r, m = _run_grouped(candidates, rows, paths, CHECKS[cid].run, study, keys)
+            store = shared.setdefault((paths, reduce), {})  # IN03 and EX01 share groups
+            keys = reduce(candidates, rows) if reduce and not store else None
+            coarse = STATUS_KEYS.get(cid)
+            status_keys = coarse(candidates, rows) if coarse and not store else None
+            s, r, m = _run_grouped(
+                candidates, rows, paths, CHECKS[cid].run, study, keys, store, status_keys
+            )
         else:
             # the same rule with none of the list or attestation fields: it says what is missing
-            s, r, m = _run_grouped(candidates, rows, ("dates.screening",), CHECKS[cid].run, study)
+            store = shared.setdefault((("dates.screening",), None), {})
+            s, r, m = _run_grouped(
+                candidates, rows, ("dates.screening",), CHECKS[cid].run, study, None, store
+            )
         status[rows], missing[rows] = s, m
         columns[cid] = CriterionColumn(cid, status, Reasons.scattered(size, [(rows, r)]), missing)
         if progress is not None:
@@ -317,7 +401,7 @@ def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
     ages = np.full(len(rows), -1)
-    ages[known] = _ages(birth[known], screening[known])
+    ages[known] = ages_in_years(birth[known], screening[known])
     keys = [ages]
     for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "dates.screening"):
         column = candidates.column(path)[rows].copy()
@@ -349,22 +433,66 @@ def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     """IN03 and EX01 depend on which areas are involved (grade 1 or more), not on the grades,
-    when no total is recorded (a total constrains the ungraded areas by the graded grades)."""
+    when no total is recorded or every area is graded (then a total only says how far it is
+    from the grades' sum); with ungraded areas a total constrains them by the graded grades."""
     grades = _grades(candidates, rows)
     total = candidates.column("ssc.mrss.total")[rows]
     no_total = np.equal(total, None)
+    all_graded = (grades >= 0).all(axis=0)
     involvement = np.where(grades > 0, 1, grades)  # -1 not graded, 0 not involved, 1 involved
-    pattern = np.where(no_total, involvement, grades)
+    pattern = np.where(no_total | all_graded, involvement, grades)
+    total_number = np.where(no_total, 0, total).astype(int)
+    sum_graded = np.where(grades >= 0, grades, 0).sum(axis=0)
+    total_key = np.where(
+        no_total, -1, np.where(all_graded, 1000 + total_number - sum_graded, total_number)
+    )
     others = [
         candidates.column(path)[rows]
         for path in (
-            "ssc.mrss.total",
             "ssc.back_skin_thickening",
             "ssc.acr_eular.skin_thickening_proximal_to_mcp",
             "ssc.acr_eular.sclerodactyly",
         )
     ]
-    return [*pattern, *others]
+    return [*pattern, total_key, *others]
+
+
+def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """What the LeRoy status and its missing fields depend on: whether a proximal and a distal
+    area is involved, which areas are not graded, how far a recorded total is from the graded
+    grades, the back and the thickened fingers (the reason also names the involved areas)."""
+    from protocol.study import load_study
+
+    study = candidates.study or load_study()
+    proximal = {a.name for a in study.skin_score.value.areas if a.proximal}
+    is_proximal = np.array([path.rsplit(".", 1)[-1] in proximal for path in _AREAS])
+    grades = _grades(candidates, rows)
+    total = candidates.column("ssc.mrss.total")[rows]
+    no_total = np.equal(total, None)
+    sum_graded = np.where(grades >= 0, grades, 0).sum(axis=0)
+    remaining = np.where(no_total, -1000, np.where(no_total, 0, total).astype(int) - sum_graded)
+    others = [
+        candidates.column(path)[rows]
+        for path in (
+            "ssc.back_skin_thickening",
+            "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+            "ssc.acr_eular.sclerodactyly",
+        )
+    ]
+    return [
+        (grades[is_proximal] >= 1).any(axis=0),
+        (grades[~is_proximal] >= 1).any(axis=0),
+        *(grades < 0),
+        remaining,
+        *others,
+    ]
+
+
+#: Criteria whose status and missing fields depend on less than their reason does.
+STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
+    "IN03": _leroy_status_key,
+    "EX01": _leroy_status_key,
+}
 
 
 def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -420,9 +548,7 @@ def _lab(
     """One analyte, checked once per distinct value, unit and ULN (as screen's ctx.lab)."""
     if name not in cache:
         paths = tuple(f"labs.{name}.{part}" for part in _LAB_PARTS)
-        cache[name] = _run_grouped(
-            candidates, rows, ("dates.screening", *paths), lambda ctx: ctx.lab(name), study
-        )
+        cache[name] = _run_grouped(candidates, rows, paths, lambda ctx: ctx.lab(name), study)
     return cache[name]
 
 
@@ -466,7 +592,7 @@ def _creatinine(
     pieces: list[tuple[np.ndarray, Reasons]] = []
     if known.any():
         known_at = np.flatnonzero(known)
-        ages = _ages(birth[known_at], screening[known_at])
+        ages = ages_in_years(birth[known_at], screening[known_at])
         # a birth date that gives the same age on the screening date gives the same eGFR:
         # stand in the birthday of that age (the screening date minus the age, clamped)
         stand_in = np.array(
@@ -517,24 +643,6 @@ def _creatinine(
         status[unknown_at], missing[unknown_at] = s, m
         pieces.append((unknown_at, r))
     return status, Reasons.scattered(len(rows), pieces), missing
-
-
-def _ages(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """Completed years, as dateutil counts them (a 29 February birthday is reached on 28
-    February in a year without one), over whole columns of dates."""
-
-    def parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(  # type: ignore[return-value]
-            np.fromiter((getattr(d, name) for d in dates), dtype=int, count=len(dates))
-            for name in ("year", "month", "day")
-        )
-
-    by, bm, bd = parts(birth)
-    oy, om, od = parts(on)
-    leap = (oy % 4 == 0) & ((oy % 100 != 0) | (oy % 400 == 0))
-    birth_day = np.where((bm == 2) & (bd == 29) & ~leap, 28, bd)
-    before = (om < bm) | ((om == bm) & (od < birth_day))
-    return oy - by - before
 
 
 # a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose

@@ -143,4 +143,6 @@ def candidates(
         ("infection_screening.hiv", ["negative"] * 99 + ["positive"]),
     ):
         table[field] = maybe(rng.choice(choices, n), missing * 2)
+    if hostile:  # screening dates of their own (blank: the run's date), drawn last
+        table["dates.screening"] = maybe(days_before(0, 20), 0.3)
     return pd.DataFrame(table)

@@ -28,7 +28,7 @@ from prescreen.columns import (
     read_cell,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, age_in_years
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -228,7 +228,10 @@ def _check_columns(frame: pd.DataFrame, source: str) -> None:
         values = frame[column]
         if isinstance(values, pd.DataFrame):
             continue  # a duplicated name, refused above
-        if values.map(lambda v: isinstance(v, list | dict | tuple | set | np.ndarray)).any():
+        if (
+            _may_nest(values)
+            and values.map(lambda v: isinstance(v, list | dict | tuple | set | np.ndarray)).any()
+        ):
             problems.append(
                 Problem(
                     "one value per cell",
@@ -239,6 +242,34 @@ def _check_columns(frame: pd.DataFrame, source: str) -> None:
     if problems:
         raise ProtocolDataError(source, problems)
     frame.columns = pd.Index(names, dtype=object)
+
+
+# what pandas finds in a column of plain cells (read in C, not cell by cell)
+_PLAIN_KINDS = frozenset(
+    {
+        "empty",
+        "string",
+        "integer",
+        "floating",
+        "mixed-integer-float",
+        "decimal",
+        "boolean",
+        "datetime",
+        "datetime64",
+        "date",
+        "time",
+        "timedelta",
+        "timedelta64",
+    }
+)
+
+
+def _may_nest(values: pd.Series) -> bool:
+    """Whether a column could hold lists or records (only a column of Python objects can, and
+    only one pandas does not find plain)."""
+    if values.dtype != object:
+        return False
+    return pd.api.types.infer_dtype(values, skipna=True) not in _PLAIN_KINDS
 
 
 def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None:
@@ -473,6 +504,25 @@ def _drop_broken_groups(
                 values[path][position] = None
 
 
+def _plain_ids(values: pd.Series) -> np.ndarray:
+    """The cells that are already an ID as the record's field would keep it: text matching the
+    field's own pattern and length (read from its schema, not retyped); the rest are read one by
+    one by the field's validator."""
+    from protocol.participant import ParticipantRecord
+
+    schema = ParticipantRecord.model_json_schema()["properties"][ID_FIELD]
+    is_text = values.map(lambda v: type(v) is str).to_numpy(dtype=bool)
+    text = pd.Series(np.where(is_text, values.to_numpy(dtype=object), ""), dtype=object)
+    fits = text.str.fullmatch(schema["pattern"].strip("^$")).to_numpy(dtype=bool)
+    lengths = text.str.len().to_numpy()
+    return (
+        is_text
+        & fits
+        & (lengths >= schema.get("minLength", 1))
+        & (lengths <= schema.get("maxLength", 10**9))
+    )
+
+
 def _read_ids(
     values: pd.Series, rows: np.ndarray, column: str
 ) -> tuple[list[str], list[CellProblem], np.ndarray]:
@@ -481,7 +531,12 @@ def _read_ids(
     ids: list[str] = []
     problems = []
     seen: dict[str, list[int]] = {}
+    plain = _plain_ids(values)
     for position, raw in enumerate(values):
+        if plain[position]:  # a text the ID field takes as it is: no need to ask it
+            seen.setdefault(raw, []).append(position)
+            ids.append(raw)
+            continue
         if isinstance(raw, np.generic):
             raw = raw.item()
         if isinstance(raw, int) and not isinstance(raw, bool):
@@ -591,12 +646,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     known = ~np.isnat(birth) & ~np.isnat(screening)
     if known.any():
         age = np.full(len(birth), -1)
-        age[known] = [
-            age_in_years(b, o)
-            for b, o in zip(
-                birth[known].astype(object), screening[known].astype(object), strict=True
-            )
-        ]
+        age[known] = ages_in_years(birth[known].astype(object), screening[known].astype(object))
         flag(
             age > MAXIMUM_PLAUSIBLE_AGE,
             f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",
@@ -639,3 +689,22 @@ def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     has_total = ~np.equal(total, None)
     value = np.where(has_total, total, 0).astype(int)
     return has_total & any_area & ~((recorded <= value) & (value <= recorded + 3 * unrecorded))
+
+
+def ages_in_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Completed years, as ``protocol.participant.age_in_years`` (dateutil) counts them: a 29
+    February birthday is reached on 28 February in a year without one. Over whole columns of
+    dates (a property test holds the two to one answer)."""
+
+    def parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return tuple(  # type: ignore[return-value]
+            np.fromiter((getattr(d, name) for d in dates), dtype=int, count=len(dates))
+            for name in ("year", "month", "day")
+        )
+
+    by, bm, bd = parts(birth)
+    oy, om, od = parts(on)
+    leap = (oy % 4 == 0) & ((oy % 100 != 0) | (oy % 400 == 0))
+    birth_day = np.where((bm == 2) & (bd == 29) & ~leap, 28, bd)
+    before = (om < bm) | ((om == bm) & (od < birth_day))
+    return oy - by - before

@@ -686,29 +686,32 @@ def ex06_pah(ctx: _Context) -> CheckResult:
 
 
 def ex07_pulmonary(ctx: _Context) -> CheckResult:
-    pulmonary = ctx.record.pulmonary
-    parts = []
-    for name in ("fvc", "dlco"):
-        attribute = f"{name}_percent_predicted"
-        value = getattr(pulmonary, attribute)
-        if value is None:
-            parts.append(_missing(f"{name.upper()} not recorded", f"pulmonary.{attribute}"))
-            continue
-        try:
-            result = check_lab(name, value, "%", study=ctx.study)
-        except LabInputError as exc:
-            ctx.errors.append(Problem(str(exc), path=f"pulmonary.{attribute}"))
-            continue
-        parts.append(CheckResult(result.status, result.reason))
-    parts.append(
-        _flag(
-            pulmonary.oxygen_therapy,
-            "pulmonary.oxygen_therapy",
-            "requires oxygen therapy",
-            "no oxygen therapy",
-        )
+    parts = [lung_function(ctx, name) for name in ("fvc", "dlco")]
+    return _combine([*(p for p in parts if p is not None), oxygen_therapy(ctx)])
+
+
+def lung_function(ctx: _Context, name: str) -> CheckResult | None:
+    """EX07's FVC or DLCO part (``None`` for a value the rule refuses; the error is recorded)."""
+    attribute = f"{name}_percent_predicted"
+    value = getattr(ctx.record.pulmonary, attribute)
+    if value is None:
+        return _missing(f"{name.upper()} not recorded", f"pulmonary.{attribute}")
+    try:
+        result = check_lab(name, value, "%", study=ctx.study)
+    except LabInputError as exc:
+        ctx.errors.append(Problem(str(exc), path=f"pulmonary.{attribute}"))
+        return None
+    return CheckResult(result.status, result.reason)
+
+
+def oxygen_therapy(ctx: _Context) -> CheckResult:
+    """EX07's oxygen part."""
+    return _flag(
+        ctx.record.pulmonary.oxygen_therapy,
+        "pulmonary.oxygen_therapy",
+        "requires oxygen therapy",
+        "no oxygen therapy",
     )
-    return _combine(parts)
 
 
 def ex20_infection(ctx: _Context) -> CheckResult:

@@ -44,7 +44,6 @@ def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
     study = load_study()
     candidates, paths, rows = _records(seed, missing)
     inputs = {
-        "dates.screening",
         *CRITERION_INPUTS.get(criterion, ()),
         *LAB_INPUTS.get(criterion, ()),
     }
