@@ -129,13 +129,15 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
     import pandas as pd
 
     series = pd.Series(values)
-    text = series.dropna()
-    if not include_numbers:
-        text = text[text.map(lambda v: isinstance(v, str))]
-    else:
-        text = text[text.map(lambda v: isinstance(v, str | int | np.integer))]
-    distinct = pd.unique(text.astype(str))
-    return any(identifying_text(t) for t in distinct)
+    if series.dtype.kind in "fcbmM" or (series.dtype.kind in "iu" and not include_numbers):
+        return False  # numbers, flags and dates hold no text
+    kinds = (str, int, np.integer) if include_numbers else (str,)
+    distinct = [
+        v
+        for v in pd.unique(series.dropna().to_numpy(dtype=object))
+        if isinstance(v, kinds) and not isinstance(v, bool)
+    ]
+    return any(identifying_text(str(t)) for t in dict.fromkeys(map(str, distinct)))
 
 
 # -- the record's fields as columns -------------------------------------------------------------
