@@ -7,6 +7,7 @@ chapter, a test) ever sees a study that is malformed or that disagrees with the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -854,5 +855,80 @@ def derived(study: Study, name: str, build: Callable[[Study], T]) -> T:
 
 @functools.cache
 def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
-    data, node = read_yaml(path)
+    parsed = _cached_parse(path)
+    if parsed is None:
+        parsed = read_yaml(path)
+        _keep_parse(path, parsed)
+    data, node = parsed
     return parse_study(data, str(path), node)
+
+
+# -- the validated study, kept between processes -------------------------------------------------
+#
+# Parsing study.yaml (PyYAML's strict Python loader, which keeps every line number) takes about a
+# third of a one-record `trialbook screen`; validating it is quick. The parse (the data and its
+# node tree) is kept in the user's cache folder, keyed by the SHA-256 of the file's bytes and of
+# the loader's code (and the library versions), so an edited file or loader parses again; the
+# study is validated from it every time. Anything wrong with the cache (unwritable, damaged,
+# from another version) only means the file is parsed as usual. TRIALBOOK_NO_STUDY_CACHE=1 turns
+# it off. (The validated Study itself does not pickle: its generic Fact[...] models cannot.)
+
+_PARSER_SOURCES = ("documents.py", "errors.py")
+
+
+def _study_cache_file(path: Path) -> Path | None:
+    import hashlib
+    import sys
+
+    import pint
+    import pydantic
+    import yaml as yaml_module
+
+    if os.environ.get("TRIALBOOK_NO_STUDY_CACHE"):
+        return None
+    try:
+        digest = hashlib.sha256(path.read_bytes())
+        here = Path(__file__).parent
+        for name in _PARSER_SOURCES:
+            digest.update((here / name).read_bytes())
+        digest.update(
+            f"{sys.version}|{pydantic.VERSION}|{pint.__version__}|{yaml_module.__version__}".encode()
+        )
+        from platformdirs import user_cache_path
+
+        return user_cache_path("trialbook") / f"study-parse-{digest.hexdigest()}.pickle"
+    except (OSError, ImportError):
+        return None
+
+
+def _cached_parse(path: Path) -> tuple[Any, yaml.Node | None] | None:
+    import pickle
+
+    cache = _study_cache_file(path)
+    if cache is None or not cache.is_file():
+        return None
+    try:
+        parsed = pickle.loads(cache.read_bytes())  # the user's own cache folder
+    except Exception:  # a damaged or foreign cache is read past, never trusted
+        return None
+    if not (isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[0], dict)):
+        return None
+    return parsed
+
+
+def _keep_parse(path: Path, parsed: tuple[Any, yaml.Node | None]) -> None:
+    import pickle
+    import tempfile
+
+    cache = _study_cache_file(path)
+    if cache is None:
+        return
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".study-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, cache)  # whole or not at all: a reader never sees half a file
+    except Exception:  # an unwritable cache folder: the next process parses again
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(temporary)
