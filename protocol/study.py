@@ -20,7 +20,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from protocol.documents import (  # noqa: F401  (re-exported: the document readers live there)
+    MAX_BYTES,
     format_location,
+    parse_yaml_text,
+    read_text_file,
     read_yaml,
     validate_document,
     validation_problems,
@@ -855,10 +858,13 @@ def derived(study: Study, name: str, build: Callable[[Study], T]) -> T:
 
 @functools.cache
 def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
-    parsed = _cached_parse(path)
+    # read as any document is read (a regular file, of bounded size, UTF-8) before anything else
+    text = read_text_file(path, MAX_BYTES)
+    cache = _study_cache_file(text)
+    parsed = _cached_parse(cache)
     if parsed is None:
-        parsed = read_yaml(path)
-        _keep_parse(path, parsed)
+        parsed = parse_yaml_text(text, str(path))
+        _keep_parse(cache, parsed)
     data, node = parsed
     return parse_study(data, str(path), node)
 
@@ -876,7 +882,7 @@ def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
 _PARSER_SOURCES = ("documents.py", "errors.py")
 
 
-def _study_cache_file(path: Path) -> Path | None:
+def _study_cache_file(text: str) -> Path | None:
     import hashlib
     import sys
 
@@ -887,7 +893,7 @@ def _study_cache_file(path: Path) -> Path | None:
     if os.environ.get("TRIALBOOK_NO_STUDY_CACHE"):
         return None
     try:
-        digest = hashlib.sha256(path.read_bytes())
+        digest = hashlib.sha256(text.encode("utf-8"))
         here = Path(__file__).parent
         for name in _PARSER_SOURCES:
             digest.update((here / name).read_bytes())
@@ -901,10 +907,9 @@ def _study_cache_file(path: Path) -> Path | None:
         return None
 
 
-def _cached_parse(path: Path) -> tuple[Any, yaml.Node | None] | None:
+def _cached_parse(cache: Path | None) -> tuple[Any, yaml.Node | None] | None:
     import pickle
 
-    cache = _study_cache_file(path)
     if cache is None or not cache.is_file():
         return None
     try:
@@ -916,11 +921,10 @@ def _cached_parse(path: Path) -> tuple[Any, yaml.Node | None] | None:
     return parsed
 
 
-def _keep_parse(path: Path, parsed: tuple[Any, yaml.Node | None]) -> None:
+def _keep_parse(cache: Path | None, parsed: tuple[Any, yaml.Node | None]) -> None:
     import pickle
     import tempfile
 
-    cache = _study_cache_file(path)
     if cache is None:
         return
     try:
