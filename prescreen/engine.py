@@ -1,16 +1,24 @@
 """The criteria over a whole candidate table: the same rules as `trialbook screen`, by column.
 
 Every criterion runs the *same* rule as ``screen`` (``protocol.screening.CHECKS``), so its
-thresholds, units, readings and tri-state logic cannot drift from it. What makes it fast is that
-a rule's answer depends only on its inputs (``CRITERION_INPUTS``): the rows are grouped by
-those inputs with pandas, the rule runs once per distinct group, and the answer is spread back
-to every row of the group. A clinic's candidate list repeats the same lab values, flags and
-categories many times, so 100,000 rows need a few thousand rule calls. Where the inputs are
-nearly unique per row (dates, a lab value with the age and sex behind an eGFR), the column is
-first reduced to what the rule reads (an age in whole years, a calendar-month duration).
+thresholds, units, readings and tri-state logic cannot drift from it. What makes it fast:
 
-The lab criteria combine their analytes as ``screen`` does (fail if one fails, else unknown if
-one is unknown): each analyte is checked once per distinct value, unit and ULN.
+- a rule's answer depends only on its inputs (``CRITERION_INPUTS``): rows are grouped by those
+  inputs with pandas, the rule runs once per distinct group, and the answer is spread back to
+  every row of the group. Where the inputs are nearly unique per row (dates, the 17 skin
+  areas), the grouping uses what the rule reads of them (``REDUCED_KEYS``: an age in whole
+  years, which areas are involved), and where the status depends on less than the words of the
+  reason, the status is found per coarse group (``STATUS_KEYS``);
+- reasons are built only for the rows whose reason is shown (``Reasons``): a worklist shows the
+  first excluding criterion's and the open ones', not the other 35 criteria's;
+- criteria made of independent parts (EX07, the lab criteria) are grouped part by part
+  (``PART_RULES``) and combined as ``screen`` combines them;
+- creatinine's eGFR, the one input that multiplies with age and sex, is computed over whole
+  columns with the equation ``screen`` uses, where the age, sex and unit are clear and the eGFR
+  is not within a millionth of the threshold; the rest goes to the rule.
+
+The differential test (``tests/test_prescreen_equals_screen.py``) holds every shortcut to
+``screen``'s answer, criterion by criterion, reasons included.
 """
 
 from __future__ import annotations
