@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
+FHIR_VALIDATOR := exports/fhir_validator
 # The chapters' outputs depend on the packages, study.yaml, the cases and (the traceability
 # appendix) the tests, which jupyter-cache and Sphinx do not track: when any of these change,
 # the next build starts clean.
@@ -22,11 +23,14 @@ PORT ?= 8000
 
 venv: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml $(FHIR_VALIDATOR)/package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# the FHIR validator (Medplum's, on Node.js) at the versions of its lock file
+	npm ci --prefix $(FHIR_VALIDATOR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(INPUTS_STAMP): $(BOOK_INPUTS)

@@ -565,6 +565,75 @@ class ProtocolVersion(_Model):
         return self
 
 
+class Epoch(_Model):
+    """A period of the trial every participant passes through (the SDTM and USDM epoch)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    cdisc: CdiscTerm  # the epoch type (CDISC codelist C99079)
+    duration: Duration
+    first_visit: str  # a visit_schedule id: where the epoch starts
+    # the element participants are in during the epoch: one for every arm, or one per arm
+    element: str | None = Field(None, description="The element of every arm (else per arm)")
+
+
+class TrialDesign(_Model):
+    """What the standards' trial design (SDTM TS/TA/TE, USDM, FHIR) needs beyond the rest of
+    the file: the epochs and the summary parameters the registry states or the book assumes."""
+
+    epochs: Fact[list[Epoch]]
+    primary_objective: Fact[str]
+    trial_types: Fact[list[CdiscTerm]]  # efficacy, safety (CDISC codelist C66739)
+    control_type: Fact[CdiscTerm]  # CDISC codelist C66785
+    add_on: Fact[bool]  # the investigational product added to a background treatment
+    countries: Fact[list[str]] = Field(description="ISO 3166-1 alpha-3 codes of the site countries")
+    # not in the registry record: absent here, so an export says "no information" (a null
+    # flavour), never a value the record does not give
+    adaptive: Fact[bool] | None = None
+    stopping_rules: Fact[str] | None = None
+    # each arm's short code (SDTM ARMCD, and its treatment element's ETCD): arm id -> code
+    arm_codes: dict[str, str]
+
+    @model_validator(mode="after")
+    def _epochs_in_order(self) -> TrialDesign:
+        ids = [e.id for e in self.epochs.value]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"epochs: each id once; found {ids}")
+        for code in self.countries.value:
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise ValueError(f"countries: {code!r} is not an ISO 3166-1 alpha-3 code")
+        for arm, code in self.arm_codes.items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", code):
+                raise ValueError(
+                    f"arm_codes.{arm}: {code!r}; expected up to 8 capital letters and digits "
+                    f"(an SDTM element code)"
+                )
+        return self
+
+
+def _trial_design_problems(study: Study) -> list[str]:
+    design = study.trial_design
+    if design is None:
+        return []
+    problems = []
+    visits = {v.id for v in study.visit_schedule.value}
+    for index, epoch in enumerate(design.epochs.value):
+        if epoch.first_visit not in visits:
+            problems.append(
+                f"trial_design.epochs.value[{index}].first_visit: {epoch.first_visit!r} is not a "
+                f"visit of visit_schedule"
+            )
+    arms = {a.id for a in study.arms}
+    if set(design.arm_codes) != arms:
+        problems.append(
+            f"trial_design.arm_codes: one code per arm; expected {sorted(arms)}, "
+            f"found {sorted(design.arm_codes)}"
+        )
+    codes = list(design.arm_codes.values()) + [e.element for e in design.epochs.value if e.element]
+    problems += _duplicates("trial_design (element codes)", codes)
+    return problems
+
+
 class Study(_Model):
     schema_version: Literal[1]
     # optional so that an earlier version of the file, from before it was recorded, still reads
@@ -592,6 +661,8 @@ class Study(_Model):
     skin_score: Fact[SkinScore]
     egfr_equation: Fact[EgfrEquation]
     arms: list[Arm]
+    # optional so that an earlier version of the file, from before it was recorded, still reads
+    trial_design: TrialDesign | None = None
     sites: Fact[list[Site]]
     primary_outcome: Fact[Outcome]
     other_outcomes: list[Fact[Outcome]]
@@ -650,6 +721,7 @@ class Study(_Model):
                         f"visit_schedule.value[{index}].activities: {activity!r} has no entry "
                         f"in activity_labels"
                     )
+        problems += _trial_design_problems(self)
         analyte_names = [a.name for a in self.lab_analytes]
         problems += _duplicates("lab_analytes", analyte_names)
         for index, analyte in enumerate(self.lab_analytes):
