@@ -99,6 +99,7 @@ class Identification(_Model):
     nct_id: Fact[str]
     org_study_id: Fact[str]
     brief_title: Fact[str]
+    official_title: Fact[str] | None = None
     acronym: Fact[str] | None = None
     sponsor: Fact[str]
     sponsor_class: Fact[str]
