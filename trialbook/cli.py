@@ -457,6 +457,48 @@ def _prescreen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace) -> int:
+    from dosing.calendar import CalendarFileError
+    from exports.run import FORMATS, exports, write_exports
+    from protocol.errors import ProtocolDataError
+
+    unknown = [f for f in args.formats if f != "all" and f not in FORMATS]
+    if unknown:
+        print(
+            f"error: trialbook export: unknown format {unknown[0]!r}; expected one of "
+            f"{', '.join(FORMATS)} or all",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    out = Path(args.out)
+    if not out.is_dir():
+        print(f"error: --out {str(out)!r} is not an existing folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        study = _chosen_study(args)
+        found = exports(args.formats, study)
+    except ProtocolDataError as exc:
+        return _bad_input(exc)
+    invalid = [e for e in found if not e.valid]
+    for export in found:
+        verdict = "valid" if export.valid else f"{len(export.findings)} problem(s)"
+        print(f"{export.format}: {verdict} ({'; '.join(export.validators)})")
+        for finding in export.findings[:20]:
+            print(f"  {finding}")
+    if invalid:
+        print("nothing written: an export a validator refuses is not published", file=sys.stderr)
+        return EXIT_FAIL
+    try:
+        written = write_exports(found, out, force=args.force)
+    except CalendarFileError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 def _diff(args: argparse.Namespace) -> int:
     from protocol.amendments import diff, format_markdown, format_text, to_json
     from protocol.errors import ProtocolDataError
@@ -722,6 +764,23 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     )
     pre.add_argument("--study", help=STUDY_HELP)
     handlers["prescreen"] = _prescreen
+
+    export = commands.add_parser(
+        "export",
+        help="the protocol in the standards' formats (USDM, FHIR, ODM, SDTM), each validated",
+        description="Builds each format from study.yaml and runs the standard's own validators "
+        "offline. Writes only when every validator passes: exit 0 when written, 1 when a "
+        "validator finds a problem (nothing written), 2 for bad input (none replaced without "
+        "--force).",
+        epilog="example: trialbook export all --out exports/ | trialbook export sdtm --out sdtm/",
+    )
+    export.add_argument(
+        "formats", nargs="+", metavar="FORMAT", help="usdm, fhir, odm, sdtm, or all"
+    )
+    export.add_argument("--out", required=True, help="the output folder (it must exist)")
+    export.add_argument("--force", action="store_true", help="replace existing files")
+    export.add_argument("--study", help=STUDY_HELP)
+    handlers["export"] = _export
 
     return parser, handlers
 

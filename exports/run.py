@@ -1,0 +1,55 @@
+"""Every export, and writing them: what `trialbook export` does."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from exports import fhir, odm, sdtm, usdm
+from exports.common import Export
+from protocol.study import Study
+
+#: The formats, in the order the book lists them.
+FORMATS: dict[str, Callable[[Study | None], Export]] = {
+    "usdm": usdm.export,
+    "fhir": fhir.export,
+    "odm": odm.export,
+    "sdtm": sdtm.export,
+}
+
+
+def exports(names: list[str], study: Study | None = None) -> list[Export]:
+    """The chosen formats (``all`` for every one), each built and validated."""
+    chosen = list(FORMATS) if "all" in names else list(dict.fromkeys(names))
+    unknown = [n for n in chosen if n not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown format(s) {unknown}; expected {sorted(FORMATS)} or all")
+    return [FORMATS[name](study) for name in chosen]
+
+
+def write_exports(found: list[Export], folder: Path | str, force: bool = False) -> list[Path]:
+    """Every file checked first (none replaced without ``force``; a sub-folder must be a folder
+    or absent), then each written atomically, in its format's sub-folder."""
+    from dosing.calendar import CalendarFileError, check_targets, write_targets
+
+    folder = Path(folder)
+    files = {name: data for export in found for name, data in export.files.items()}
+    subfolders = sorted({folder / Path(name).parent for name in files})
+    problems = []
+    for sub in subfolders:
+        try:
+            info = os.lstat(sub)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            problems.append(f"--out {str(sub)!r} is not a folder (a file or a link is there)")
+    if problems:
+        raise CalendarFileError(problems)
+    present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
+    check_targets(present, force)  # refuses before anything is written
+    for sub in subfolders:
+        sub.mkdir(exist_ok=True)
+    targets = check_targets([(name, folder / name) for name in files], force)
+    return write_targets([(target, files[target.option]) for target in targets])
