@@ -654,11 +654,14 @@ def document(study: Study | None = None) -> dict[str, Any]:
 def validate_rules(data: dict[str, Any]) -> list[Finding]:
     """usdm4's own rules, every one: a failure or an exception is a finding, warnings too."""
     from simple_error_log.errors import Errors
-    from usdm4 import USDM4
-    from usdm4.rules.results import RuleStatus
 
+    with warnings.catch_warnings():  # usdm4 imports jsonschema's deprecated RefResolver
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from usdm4 import USDM4
+        from usdm4.rules.results import RuleStatus
+
+        usdm = USDM4()
     name = "usdm4 rules"
-    usdm = USDM4()
     findings = []
     loaded = len(usdm.validator.rules_validation.rules)
     if loaded != EXPECTED_RULES:

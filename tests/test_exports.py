@@ -1,0 +1,506 @@
+"""The protocol in the standards' formats (issue 17): each export passes its standard's own
+validators offline, each validator fails on a broken copy (a negative control), two runs give
+the same bytes, and a fact changed in study.yaml changes in every export.
+
+Expected values are read from the registry record and the standards by hand, not from the code
+(the trial length: 28 days of screening + 48 weeks of treatment + 4 weeks of follow-up = 392
+days = 56 weeks).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exports import fhir, odm, sdtm, usdm
+from exports.run import FORMATS, exports, write_exports
+from protocol.study import STUDY_PATH, load_study, parse_study
+from protocol.units import ureg
+
+
+@pytest.fixture(scope="module")
+def built():
+    return {name: make(None) for name, make in FORMATS.items()}
+
+
+def _study_with(edit):
+    """study.yaml with one edit, validated as the file is."""
+    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    edit(data)
+    return parse_study(data, "edited study.yaml")
+
+
+# -- every export is valid and the same twice -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_every_export_passes_its_validators(built, name):
+    export = built[name]
+    assert export.findings == [], export.findings[:5]
+    assert export.files and all(export.files.values())
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_two_runs_give_the_same_bytes(built, name):
+    assert FORMATS[name](None).files == built[name].files
+
+
+def test_no_export_carries_the_time_of_writing(built):
+    today = pd.Timestamp.now().strftime("%Y-%m-%d")
+    for export in built.values():
+        for name, data in export.files.items():
+            if name.endswith(".xpt"):
+                assert b"01JAN00:00:00:00" in data[:500]
+            else:
+                assert today.encode() not in data, name
+
+
+# -- negative controls: each validator can fail --------------------------------------------------
+
+
+def test_usdm_validators_each_find_what_they_check():
+    data = usdm.document()
+    design = data["study"]["versions"][0]["studyDesigns"][0]
+    no_rationale = copy.deepcopy(data)
+    del no_rationale["study"]["versions"][0]["studyDesigns"][0]["rationale"]
+    assert usdm.validate_schema(no_rationale)
+    assert any("DDF00082" in f.where for f in usdm.validate_rules(no_rationale))
+    # an arm type outside its codelist: only the codelist check sees it
+    bad_code = copy.deepcopy(data)
+    bad_code["study"]["versions"][0]["studyDesigns"][0]["arms"][0]["type"]["code"] = "C99999"
+    assert usdm.validate_codes(bad_code)
+    assert not usdm.validate_schema(bad_code)
+    # a criterion the population names but the file lacks: only the reference check sees it
+    dangling = copy.deepcopy(data)
+    population = dangling["study"]["versions"][0]["studyDesigns"][0]["population"]
+    population["criterionIds"].append("not-an-id")
+    assert usdm.validate_references(dangling)
+    # criterion text that is not XHTML: usdm4's own rule (DDF00247), a warning, still a finding
+    unescaped = copy.deepcopy(data)
+    unescaped["study"]["versions"][0]["eligibilityCriterionItems"][0]["text"] = "<p>a < b</p>"
+    assert any("DDF00247" in f.where for f in usdm.validate_rules(unescaped))
+    assert design["arms"]  # the copy above broke a real arm
+
+
+def test_usdm_criterion_text_is_escaped_xhtml():
+    items = usdm.document()["study"]["versions"][0]["eligibilityCriterionItems"]
+    texts = {i["name"]: i["text"] for i in items}
+    assert len(texts) == 37
+    assert all(t.startswith("<p>") and t.endswith("</p>") for t in texts.values())
+    # EX24's thresholds are written with "<": escaped, never raw markup
+    assert "&lt;" in texts["EX24"] and "< " not in texts["EX24"]
+
+
+def test_fhir_validators_each_find_what_they_check():
+    bundle = fhir.bundles()["R4B"]
+    bogus = copy.deepcopy(bundle)
+    bogus["entry"][0]["resource"]["status"] = "bogus"
+    assert fhir.validate_models("R4B", bogus)
+    assert fhir.validate_schema(bogus)
+    assert not fhir.validate_medplum(bogus)  # Medplum checks no codes: why three validators
+    no_exclude = copy.deepcopy(bundle)
+    del no_exclude["entry"][1]["resource"]["characteristic"][0]["exclude"]
+    assert fhir.validate_models("R4B", no_exclude)
+    assert fhir.validate_medplum(no_exclude)
+    assert not fhir.validate_schema(no_exclude)  # the schema cannot say "required"
+    coerced = copy.deepcopy(bundle)
+    coerced["entry"][1]["resource"]["characteristic"][1]["exclude"] = "yes"
+    assert fhir.validate_models("R4B", coerced)  # the round trip sees pydantic's coercion
+    r5 = copy.deepcopy(fhir.bundles()["R5"])
+    r5["entry"][1]["resource"]["membership"] = "bogus"
+    assert fhir.validate_models("R5", r5)
+
+
+def test_fhir_group_carries_every_criterion_with_exclusion_flagged():
+    study = load_study()
+    for version, bundle in fhir.bundles().items():
+        group = bundle["entry"][1]["resource"]
+        assert group["resourceType"] == "Group"
+        found = {c["code"]["coding"][0]["code"]: c for c in group["characteristic"]}
+        assert list(found) == [c.id for c in study.criteria], version
+        assert sum(c["exclude"] for c in found.values()) == 30
+        assert all(not found[f"IN0{k}"]["exclude"] for k in range(1, 8))
+        age = found["IN01"]["valueRange"]
+        assert (age["low"]["value"], age["high"]["value"]) == (18, 70)
+        assert found["EX24"]["code"]["text"] == next(
+            c.text for c in study.criteria if c.id == "EX24"
+        )
+
+
+def test_odm_validators_each_find_what_they_check():
+    document = odm.build()
+    version = document.Study[0].MetaDataVersion[0]
+    import odmlib.odm_1_3_2.model as ODM
+
+    version.ItemGroupDef[0].ItemRef.append(
+        ODM.ItemRef(ItemOID="IT.MISSING", Mandatory="No", OrderNumber=99)
+    )
+    assert odm.validate_oids(document)
+    assert not odm.validate_xml(odm.xml_bytes(document))  # the XML schema has no key/keyref
+    text = odm.xml_bytes(odm.build()).replace(b'DataType="date"', b'DataType="number"', 1)
+    assert odm.validate_xml(text)
+    orphan = odm.build()
+    orphan.Study[0].MetaDataVersion[0].ItemDef.append(
+        ODM.ItemDef(OID="IT.ORPHAN", Name="ORPHAN", DataType="text", Length=1)
+    )
+    assert any("IT.ORPHAN" in f.where for f in odm.validate_oids(orphan))
+
+
+def test_odm_has_an_item_for_every_record_field_and_criterion():
+    from protocol.participant import json_schema
+
+    version = odm.build().Study[0].MetaDataVersion[0]
+    items = {i.OID: i for i in version.ItemDef}
+    for criterion in load_study().criteria:
+        assert items[f"IT.ELIGIBILITY.{criterion.id}"].CodeListRef.CodeListOID == "CL.NY"
+    assert items["IT.DATES.BIRTH"].DataType == "date"
+    assert items["IT.LABS.HEMOGLOBIN.VALUE"].DataType == "float"
+    assert items["IT.SSC.MRSS.AREAS.FACE"].DataType == "integer"
+    assert items["IT.SEX"].CodeListRef.CodeListOID == "CL.SEX"
+    groups = {g.OID: g for g in version.ItemGroupDef}
+    assert groups["IG.MEDICATIONS"].Repeating == "Yes"
+    # every section of the record has its items (the record's own fields, not a typed list)
+    for section in set(json_schema()["properties"]) - {"participant"}:
+        assert any(oid.startswith(f"IT.{section.upper()}") for oid in items), section
+
+
+def test_sdtm_validators_each_find_what_they_check():
+    study = load_study()
+    frames = sdtm.datasets(study)
+    document = sdtm.dataset_json("TS", frames["TS"], study)
+    assert sdtm.validate_dataset_json(document) == []
+    no_label = copy.deepcopy(document)
+    del no_label["columns"][0]["label"]
+    assert sdtm.validate_dataset_json(no_label)
+    miscounted = copy.deepcopy(document)
+    miscounted["records"] += 1
+    assert sdtm.validate_dataset_json(miscounted)
+    wrong_type = copy.deepcopy(document)
+    wrong_type["columns"][2]["dataType"] = "number"
+    assert sdtm.validate_dataset_json(wrong_type)
+    xpt = sdtm.xpt_bytes("TS", frames["TS"])
+    assert sdtm.validate_xpt("TS", xpt, frames["TS"]) == []
+    changed = frames["TS"].copy()
+    changed.loc[0, "TSVAL"] = "N"
+    assert sdtm.validate_xpt("TS", xpt, changed)
+    assert sdtm.validate_xpt("TS", xpt[:200], frames["TS"])
+
+
+# -- the trial summary -------------------------------------------------------------------------
+
+REQUIRED_TS = [
+    "ADDON",
+    "AGEMAX",
+    "AGEMIN",
+    "LENGTH",
+    "PLANSUB",
+    "RANDOM",
+    "SEXPOP",
+    "STOPRULE",
+    "TBLIND",
+    "TCNTRL",
+    "TITLE",
+    "TPHASE",
+    "TTYPE",
+    "OBJPRIM",
+    "SPONSOR",
+    "REGID",
+    "OUTMSPRI",
+    "FCNTRY",
+    "ADAPT",
+    "NARMS",
+    "STYPE",
+    "SSTDTC",
+    "ACTSUB",
+    "HLTSUBJI",
+    "TRT",
+    "INTMODEL",
+    "INTTYPE",
+]
+NULL_FLAVOURS = {
+    "NI",
+    "INV",
+    "DER",
+    "OTH",
+    "PINF",
+    "NINF",
+    "UNC",
+    "MSK",
+    "NA",
+    "UNK",
+    "ASKU",
+    "NAV",
+    "NASK",
+    "QS",
+    "TRC",
+}  # ISO 21090
+
+
+def test_the_trial_summary_has_every_required_parameter_with_a_value_or_a_null_flavour():
+    ts = sdtm.datasets()["TS"]
+    assert set(REQUIRED_TS) <= set(ts["TSPARMCD"])
+    for row in ts.itertuples(index=False):
+        assert (row.TSVAL == "") != (row.TSVALNF == ""), row.TSPARMCD
+        assert row.TSVALNF == "" or row.TSVALNF in NULL_FLAVOURS
+        assert len(row.TSVAL) <= 200 and row.TSVAL.isascii()
+        if row.TSVALCD:
+            assert row.TSVCDREF
+    for code, group in ts.groupby("TSPARMCD"):
+        assert group["TSSEQ"].tolist() == list(range(1, len(group) + 1)), code
+
+
+def test_the_trial_summary_says_what_the_record_says():
+    ts = sdtm.datasets()["TS"]
+    value = {code: group["TSVAL"].tolist() for code, group in ts.groupby("TSPARMCD")}
+    # the registry record: 18 to 70 years, 38 participants, open label, phase 2, randomized,
+    # parallel, drug, started 2025-01-06, China, two arms, not healthy volunteers
+    assert value["AGEMIN"] == ["P18Y"] and value["AGEMAX"] == ["P70Y"]
+    assert value["PLANSUB"] == ["38"] and value["NARMS"] == ["2"]
+    assert value["TBLIND"] == ["OPEN LABEL"] and value["TPHASE"] == ["PHASE II TRIAL"]
+    assert value["RANDOM"] == ["Y"] and value["HLTSUBJI"] == ["N"] and value["ADDON"] == ["Y"]
+    assert value["INTMODEL"] == ["PARALLEL"] and value["INTTYPE"] == ["DRUG"]
+    assert value["SSTDTC"] == ["2025-01-06"] and value["FCNTRY"] == ["CHN"]
+    assert value["REGID"] == ["NCT06375005"] and value["SEXPOP"] == ["BOTH"]
+    assert value["TTYPE"] == ["EFFICACY", "SAFETY"] and value["TRT"] == ["TELITACICEPT"]
+    assert value["LENGTH"] == ["P56W"]  # 28 days + 48 weeks + 4 weeks
+    assert value["DOSE"] == ["160"] and value["DOSU"] == ["mg"]
+
+
+def test_what_the_record_cannot_give_is_null_flavoured_and_listed():
+    flavoured = {p.code: p.null_flavour for p in sdtm.null_flavoured(load_study())}
+    # the record states no adaptive design and no stopping rules; the trial is recruiting
+    assert flavoured == {"ADAPT": "UNK", "STOPRULE": "UNK", "ACTSUB": "NAV"}
+    listed = json.loads(sdtm.export().files["sdtm/ts-null-flavours.json"])["parameters"]
+    assert set(listed) == set(flavoured)
+    assert all(entry["why"] for entry in listed.values())
+
+
+def test_long_criteria_are_shortened_in_ti_and_kept_whole_beside_it():
+    study = load_study()
+    ti, full = sdtm.trial_criteria(study)
+    long_ones = {c.id for c in study.criteria if len(c.text) > 200}
+    assert set(full) == long_ones and len(long_ones) == 6
+    for row in ti.itertuples(index=False):
+        assert len(row.IETEST) <= 200 and row.IETEST.isascii()
+        text = next(c.text for c in study.criteria if c.id == row.IETESTCD)
+        ascii_text = text.replace("≤", "<=").replace("≥", ">=")
+        if row.IETESTCD in long_ones:
+            assert row.IETEST.endswith("...")
+            assert ascii_text.startswith(row.IETEST[:-3])
+        else:
+            assert ascii_text == row.IETEST
+    assert ti["IECAT"].value_counts().to_dict() == {"EXCLUSION": 30, "INCLUSION": 7}
+
+
+def test_xpt_files_read_back_with_fixed_stamps():
+    frames = sdtm.datasets()
+    for name, frame in frames.items():
+        data = sdtm.xpt_bytes(name, frame)
+        for offset in (144, 160, 464, 480):
+            assert data[offset : offset + 16] == b"01JAN00:00:00:00"
+        assert sdtm.validate_xpt(name, data, frame) == []
+
+
+def test_a_value_xpt_cannot_hold_is_refused_not_truncated():
+    frame = sdtm.datasets()["TS"].copy()
+    frame.loc[0, "TSVAL"] = "x" * 201
+    with pytest.raises(sdtm.ExportError, match="200"):
+        sdtm.xpt_bytes("TS", frame)
+    frame = sdtm.datasets()["TS"].copy()
+    frame.loc[0, "TSVAL"] = "中文"
+    with pytest.raises(sdtm.ExportError, match="ASCII"):
+        sdtm.xpt_bytes("TS", frame)
+
+
+@given(
+    st.integers(1, 500),
+    st.sampled_from([("day", "D"), ("week", "W"), ("year", "Y"), ("month", "M")]),
+)
+def test_whole_durations_are_iso_8601_in_their_own_unit(number, unit):
+    assert sdtm.iso_duration(ureg.Quantity(number, unit[0])) == f"P{number}{unit[1]}"
+
+
+@given(st.integers(1, 100), st.sampled_from([0.5, 0.25, 0.1]))
+def test_a_duration_that_is_not_whole_days_is_refused(number, fraction):
+    quantity = ureg.Quantity(number + fraction, "day")
+    with pytest.raises(sdtm.ExportError):
+        sdtm.iso_duration(quantity)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400))
+def test_short_text_fits_and_keeps_the_start(text):
+    shown = sdtm.short_text(text)
+    assert len(shown) <= 200
+    if len(text) <= 200:
+        assert shown == text
+    else:
+        assert shown.endswith("...") and text.startswith(shown[:-3])
+
+
+@given(st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=30), min_size=1, max_size=20))
+def test_a_long_parameter_value_continues_in_tsval1_split_at_a_word(words):
+    text = " ".join(words)
+    if len(text) > 400:
+        return
+    try:
+        first, rest = sdtm._split(text)
+    except sdtm.ExportError:
+        assert len(text) > 200  # no space in the first 200, or more than two parts
+        return
+    assert first + rest == text and len(first) <= 200 and len(rest) <= 200
+
+
+# -- a fact changed in study.yaml changes in every export ---------------------------------------
+
+
+def _enrollment_40(data):
+    data["design"]["enrollment"]["value"] = 40
+
+
+def test_a_new_enrollment_reaches_usdm():
+    data = usdm.document(_study_with(_enrollment_40))
+    population = data["study"]["versions"][0]["studyDesigns"][0]["population"]
+    assert population["plannedEnrollmentNumber"]["value"] == 40
+
+
+def test_a_new_enrollment_reaches_fhir():
+    found = fhir.bundles(_study_with(_enrollment_40))
+    assert found["R5"]["entry"][0]["resource"]["recruitment"]["targetNumber"] == 40
+    assert found["R4B"]["entry"][0]["resource"]["extension"][0]["valueUnsignedInt"] == 40
+
+
+def test_a_new_enrollment_reaches_sdtm():
+    ts = sdtm.datasets(_study_with(_enrollment_40))["TS"]
+    assert ts.loc[ts["TSPARMCD"] == "PLANSUB", "TSVAL"].tolist() == ["40"]
+
+
+def test_a_new_criterion_text_reaches_odm_sdtm_fhir_and_usdm():
+    new_text = "Men or women aged 18-65 years old."
+
+    def edit(data):
+        data["criteria"][0]["text"] = new_text
+
+    study = _study_with(edit)
+    questions = {
+        i.OID: i.Question.TranslatedText[0]._content
+        for i in odm.build(study).Study[0].MetaDataVersion[0].ItemDef
+    }
+    assert questions["IT.ELIGIBILITY.IN01"].endswith(new_text)
+    assert sdtm.trial_criteria(study)[0].loc[0, "IETEST"] == new_text
+    group = fhir.bundles(study)["R4B"]["entry"][1]["resource"]
+    assert group["characteristic"][0]["code"]["text"] == new_text
+    items = usdm.document(study)["study"]["versions"][0]["eligibilityCriterionItems"]
+    assert items[0]["text"] == f"<p>{new_text}</p>"
+
+
+def test_a_new_dose_reaches_usdm_and_sdtm():
+    def edit(data):
+        data["interventions"][0]["dose"]["value"] = "200 mg"
+
+    study = _study_with(edit)
+    ts = sdtm.datasets(study)["TS"]
+    assert ts.loc[ts["TSPARMCD"] == "DOSE", "TSVAL"].tolist() == ["200"]
+    version = usdm.document(study)["study"]["versions"][0]
+    administration = version["studyInterventions"][0]["administrations"][0]
+    assert administration["dose"]["value"] == 200
+
+
+def test_a_new_epoch_duration_reaches_the_trial_length_and_elements():
+    def edit(data):
+        data["trial_design"]["epochs"]["value"][2]["duration"] = "8 week"
+
+    frames = sdtm.datasets(_study_with(edit))
+    ts, te = frames["TS"], frames["TE"]
+    assert ts.loc[ts["TSPARMCD"] == "LENGTH", "TSVAL"].tolist() == ["P60W"]  # 4 + 48 + 8
+    assert te.loc[te["ETCD"] == "FU", "TEDUR"].tolist() == ["P8W"]
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def test_exports_are_written_once_and_replaced_only_with_force(tmp_path, built):
+    found = [built["sdtm"], built["odm"]]
+    written = write_exports(found, tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == {
+        *built["sdtm"].files,
+        *built["odm"].files,
+    }
+    from dosing.calendar import CalendarFileError
+
+    before = (tmp_path / "odm" / "ecrf.xml").read_bytes()
+    (tmp_path / "odm" / "ecrf.xml").write_bytes(b"kept")
+    with pytest.raises(CalendarFileError):
+        write_exports(found, tmp_path)
+    assert (tmp_path / "odm" / "ecrf.xml").read_bytes() == b"kept"
+    write_exports(found, tmp_path, force=True)
+    assert (tmp_path / "odm" / "ecrf.xml").read_bytes() == before
+
+
+def test_a_file_where_a_format_folder_would_be_is_refused(tmp_path, built):
+    from dosing.calendar import CalendarFileError
+
+    (tmp_path / "sdtm").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(CalendarFileError, match="not a folder"):
+        write_exports([built["sdtm"]], tmp_path, force=True)
+    assert not (tmp_path / "odm").exists()
+
+
+def test_unknown_formats_are_refused():
+    with pytest.raises(ValueError, match="unknown format"):
+        exports(["sdtm", "pdf"])
+
+
+def test_cli_export_writes_validated_files_and_refuses_to_overwrite(tmp_path, capsys):
+    from trialbook.cli import main
+
+    assert main(["export", "sdtm", "odm", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "sdtm" / "ts.xpt").is_file() and (tmp_path / "odm" / "ecrf.xml").is_file()
+    assert main(["export", "odm", "--out", str(tmp_path)]) == 2
+    assert "not overwritten" in capsys.readouterr().err
+    assert main(["export", "odm", "--out", str(tmp_path), "--force"]) == 0
+    assert main(["export", "pdf", "--out", str(tmp_path)]) == 2
+    assert main(["export", "odm", "--out", str(tmp_path / "missing")]) == 2
+
+
+def test_cli_export_writes_nothing_when_a_validator_refuses(tmp_path, monkeypatch, capsys):
+    from exports import run
+    from exports.common import Finding
+    from trialbook.cli import main
+
+    real = run.FORMATS["odm"]
+
+    def broken(study=None):
+        export = real(study)
+        export.findings.append(Finding("test", "here", "a deliberate problem"))
+        return export
+
+    monkeypatch.setitem(run.FORMATS, "odm", broken)
+    assert main(["export", "odm", "--out", str(tmp_path)]) == 1
+    assert not any(tmp_path.iterdir())
+    assert "a deliberate problem" in capsys.readouterr().out
+
+
+def test_cli_export_of_a_broken_study_is_bad_input(tmp_path, capsys):
+    from trialbook.cli import main
+
+    broken = tmp_path / "study.yaml"
+    broken.write_text(
+        re.sub(
+            r"enrollment:\n    value: 38",
+            "enrollment:\n    value: many",
+            STUDY_PATH.read_text(encoding="utf-8"),
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", "sdtm", "--out", str(out), "--study", str(broken)]) == 2
+    assert "enrollment" in capsys.readouterr().err
+    assert not any(out.iterdir())
