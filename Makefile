@@ -12,7 +12,7 @@ FHIR_VALIDATOR := exports/fhir_validator
 # The chapters' outputs depend on the packages, study.yaml, the cases and (the traceability
 # appendix) the tests, which jupyter-cache and Sphinx do not track: when any of these change,
 # the next build starts clean.
-BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py prescreen/*.py \
+BOOK_INPUTS := $(wildcard protocol/*.py protocol/*.yaml protocol/registry/*.json dosing/*.py prescreen/*.py exports/*.py \
 	book/cases/*.yaml book/screening/*.yaml examples/*.yaml tests/*.py _ext/*.py _static/* _search/* _config.yml _toc.yml) \
 	$(INSTALLED)
 INPUTS_STAMP := _build/.inputs-stamp
@@ -61,7 +61,7 @@ lint: $(INSTALLED)
 unit: $(INSTALLED)
 	$(PY) -m pytest tests --ignore=tests/built -q
 	@# the examples in the modules' docstrings run as written
-	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder prescreen
+	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder prescreen exports
 
 nbval: $(INSTALLED)
 	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env \
@@ -73,6 +73,7 @@ built: $(INSTALLED)
 ## notebooks: regenerate the criteria page's headings, re-execute every chapter in place
 notebooks: $(INSTALLED)
 	$(PY) tools/write_criteria_cells.py
+	$(PY) tools/write_exports.py
 	$(PY) tools/execute_notebooks.py $(NOTEBOOKS)
 
 ## mutation: mutation testing of the rule modules (long; not part of `make test`)

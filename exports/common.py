@@ -49,6 +49,7 @@ class Export:
     files: dict[str, bytes]
     validators: list[str]
     findings: list[Finding] = field(default_factory=list)
+    contents: str = ""  # what the files hold, in a reader's words
 
     @property
     def valid(self) -> bool:

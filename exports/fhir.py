@@ -342,4 +342,9 @@ def export(study: Study | None = None) -> Export:
         },
         ["fhir.resources 8.3.0 (R4B, R5)", "FHIR R4 JSON schema", "Medplum validator 4.5.2"],
         findings,
+        contents=(
+            "A research study (phase, status, arms, sites, planned enrolment, period) and a group"
+            " holding the 37 criteria, the exclusion criteria flagged, in two versions of FHIR "
+            "(R4B and R5)."
+        ),
     )

@@ -263,6 +263,14 @@ def export(study: Study | None = None) -> Export:
     return Export(
         "CDISC ODM 1.3.2",
         {"odm/ecrf.xml": data},
-        ["ODM 1.3.2 XML schema (odmlib)", "odmlib OID reference check"],
+        [
+            "ODM 1.3.2 XML schema (odmlib)",
+            "odmlib's check of the references between definitions",
+        ],
         findings,
+        contents=(
+            "The screening case report form an electronic data capture system imports: every "
+            "field of the participant record, with its type, question and list of values, and a "
+            "yes/no question for each of the 37 criteria."
+        ),
     )

@@ -139,7 +139,12 @@ _ASCII = str.maketrans(
 def iso_duration(quantity: Any) -> str:
     """A pint duration as ISO 8601, in the unit it is written in (``48 week`` -> ``P48W``,
     ``18 year`` -> ``P18Y``, ``28 day`` -> ``P28D``); any other unit in whole days. Never a
-    rounded value: a duration that is not whole is refused."""
+    rounded value: a duration that is not whole is refused.
+
+    >>> from protocol.units import ureg
+    >>> [iso_duration(ureg.Quantity(*q)) for q in ((48, "week"), (18, "year"), (28, "day"))]
+    ['P48W', 'P18Y', 'P28D']
+    """
     letters = {"year": "Y", "month": "M", "week": "W", "day": "D"}
     unit, magnitude = str(quantity.units), float(quantity.magnitude)
     if unit in letters and magnitude.is_integer() and magnitude > 0:
@@ -262,7 +267,13 @@ def trial_elements(study: Study) -> pd.DataFrame:
 
 
 def short_text(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` within ``limit`` characters: whole if it fits, else cut at a word with "..."."""
+    """``text`` within ``limit`` characters: whole if it fits, else cut at a word with "...".
+
+    >>> short_text("Men or women aged 18-70 years old.")
+    'Men or women aged 18-70 years old.'
+    >>> short_text("one two three four", limit=12)
+    'one two...'
+    """
     if len(text) <= limit:
         return text
     cut = text[: limit - 3]
@@ -788,6 +799,14 @@ def export(study: Study | None = None) -> Export:
     return Export(
         "SDTM trial design",
         files,
-        ["Dataset-JSON 1.1 schema (CDISC)", "XPORT v5 read-back (pyreadstat)"],
+        [
+            "Dataset-JSON 1.1 schema (CDISC)",
+            "each transport file read back and compared (pyreadstat)",
+        ],
         findings,
+        contents=(
+            "The five trial design datasets (trial summary, arms, elements, inclusion and "
+            "exclusion criteria, visits) in two file formats; the full text of the criteria the "
+            "datasets shorten; the summary parameters the record cannot give."
+        ),
     )

@@ -770,6 +770,12 @@ def export(study: Study | None = None) -> Export:
     return Export(
         "CDISC USDM v4",
         {"usdm/study.json": json_bytes(data)},
-        ["usdm4 0.29.0 rules (213)", "USDM v4 JSON schema", "references and codelists"],
+        ["usdm4 0.29.0: its 213 rules", "USDM v4 JSON schema", "every reference and code"],
         validate(data),
+        contents=(
+            "The study, its version and identifiers; the design with both arms, the three epochs "
+            "(the book's assumptions), its cells and elements; all 37 criteria; both medicines "
+            "with their doses, routes, frequencies and products; the population; the primary "
+            "objective and endpoint."
+        ),
     )

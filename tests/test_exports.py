@@ -504,3 +504,18 @@ def test_cli_export_of_a_broken_study_is_bad_input(tmp_path, capsys):
     assert main(["export", "sdtm", "--out", str(out), "--study", str(broken)]) == 2
     assert "enrollment" in capsys.readouterr().err
     assert not any(out.iterdir())
+
+
+def test_the_files_the_book_publishes_are_current(built):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "book" / "appendix" / "protocol-files"
+    expected = {name: data for export in built.values() for name, data in export.files.items()}
+    found = {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+    assert sorted(found) == sorted(expected), "run: .venv/bin/python tools/write_exports.py"
+    stale = [name for name in expected if found[name] != expected[name]]
+    assert not stale, f"stale: {stale}; run: .venv/bin/python tools/write_exports.py"
