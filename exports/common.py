@@ -29,6 +29,11 @@ def json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+class ExportError(ValueError):
+    """A fact of study.yaml a format cannot carry (a value too long or not ASCII for XPT, a
+    code the standard's terminology lacks): bad input, named, never a guess."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing a validator found: which validator, where, and what."""

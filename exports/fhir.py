@@ -26,7 +26,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from exports.common import Export, Finding, json_bytes, stable_id, study_or_default
+from exports.common import (
+    Export,
+    ExportError,
+    Finding,
+    json_bytes,
+    stable_id,
+    study_or_default,
+)
 from protocol.study import Study
 
 VALIDATOR = Path(__file__).parent / "fhir_validator"
@@ -65,8 +72,16 @@ ALPHA_2 = {"CHN": "CN"}  # ISO 3166-1 alpha-3 (study.yaml) -> alpha-2 (FHIR's is
 
 def _coded(system: str, table: dict[str, str], value: str, what: str) -> dict[str, Any]:
     if value not in table:
-        raise ValueError(f"{what} {value!r} has no FHIR code here; expected one of {sorted(table)}")
+        raise ExportError(
+            f"{what} {value!r} has no FHIR code here; expected one of {sorted(table)}"
+        )
     return {"coding": [{"system": system, "code": table[value]}]}
+
+
+def _status_r4b(status: str) -> str:
+    if status not in R4B_STATUS:
+        raise ExportError(f"status.overall_status {status!r} has no FHIR R4B research study status")
+    return R4B_STATUS[status]
 
 
 def criteria_system(study: Study) -> str:
@@ -131,7 +146,7 @@ def research_study_r4b(study: Study, group: str) -> dict[str, Any]:
         "id": stable_id(study, "fhir", "ResearchStudy"),
         "extension": [{"url": TARGET_NUMBER, "valueUnsignedInt": study.design.enrollment.value}],
         **_common(study),
-        "status": R4B_STATUS[study.status.overall_status.value],
+        "status": _status_r4b(study.status.overall_status.value),
         "focus": [{"text": i.name.value} for i in study.interventions],
         "location": _regions(study),
         "site": _sites(study),

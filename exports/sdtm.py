@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from exports.common import Export, Finding, json_bytes, study_or_default
+from exports.common import Export, ExportError, Finding, json_bytes, study_or_default
 from protocol.study import Study
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "dataset-json-1.1.schema.json"
@@ -28,10 +28,6 @@ SDTMIG_VERSION = "3.4"
 MAX_TEXT = 200  # SDTM character values (and XPORT v5's)
 MAX_LABEL = 40  # XPORT v5 variable labels
 CDISC_CT = "CDISC CT"
-
-
-class ExportError(ValueError):
-    """A value the format cannot hold (too long, not ASCII after transliteration)."""
 
 
 @dataclass(frozen=True)
@@ -403,6 +399,8 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
     flag = _yes_no(randomized)
     p.append(Parameter("RANDOM", "Trial is Randomized", flag[0], "", flag[1], CDISC_CT))
     sex = {"ALL": ("BOTH", "C49636"), "FEMALE": ("F", "C16576"), "MALE": ("M", "C20197")}
+    if population.sex.value not in sex:
+        raise ExportError(f"population.sex {population.sex.value!r} has no SEXPOP term here")
     sexes = sex[population.sex.value]
     p.append(Parameter("SEXPOP", "Sex of Participants", sexes[0], "", sexes[1], CDISC_CT))
     if design.stopping_rules is None:

@@ -32,7 +32,14 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from exports.common import Export, Finding, json_bytes, stable_id, study_or_default
+from exports.common import (
+    Export,
+    ExportError,
+    Finding,
+    json_bytes,
+    stable_id,
+    study_or_default,
+)
 from protocol.study import Study
 
 EXPECTED_RULES = 213  # usdm4 0.29.0's rules; fewer loaded means a missing dependency
@@ -50,7 +57,7 @@ PHASES = {"PHASE2": "C15601"}
 UNITS = {"mg": "C28253", "g": "C48155"}  # CDISC unit codelist C71620
 
 
-class UsdmBuildError(ValueError):
+class UsdmBuildError(ExportError):
     """A fact the USDM model or its terminology cannot take."""
 
 

@@ -519,3 +519,25 @@ def test_the_files_the_book_publishes_are_current(built):
     assert sorted(found) == sorted(expected), "run: .venv/bin/python tools/write_exports.py"
     stale = [name for name in expected if found[name] != expected[name]]
     assert not stale, f"stale: {stale}; run: .venv/bin/python tools/write_exports.py"
+
+
+def test_cli_export_of_a_fact_a_format_cannot_carry_is_bad_input_not_a_crash(tmp_path, capsys):
+    from trialbook.cli import main
+
+    # a sponsor written in Chinese: the XPT files hold ASCII only, so SDTM refuses it by name
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        STUDY_PATH.read_text(encoding="utf-8").replace(
+            "value: Second Affiliated Hospital, School of Medicine, Zhejiang University",
+            "value: 浙江大学医学院附属第二医院",
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", "sdtm", "--out", str(out), "--study", str(study)]) == 2
+    error = capsys.readouterr().err
+    assert "TSVAL" in error and "ASCII" in error and "Traceback" not in error
+    assert not any(out.iterdir())
+    # the other formats carry it as written
+    assert main(["export", "fhir", "odm", "usdm", "--out", str(out), "--study", str(study)]) == 0

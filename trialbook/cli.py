@@ -459,6 +459,7 @@ def _prescreen(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from dosing.calendar import CalendarFileError
+    from exports.common import ExportError
     from exports.run import FORMATS, exports, write_exports
     from protocol.errors import ProtocolDataError
 
@@ -479,6 +480,10 @@ def _export(args: argparse.Namespace) -> int:
         found = exports(args.formats, study)
     except ProtocolDataError as exc:
         return _bad_input(exc)
+    except ExportError as exc:  # a fact the format cannot carry
+        source = args.study or "protocol/study.yaml"
+        print(f"error: {source}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     invalid = [e for e in found if not e.valid]
     for export in found:
         verdict = "valid" if export.valid else f"{len(export.findings)} problem(s)"
