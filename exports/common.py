@@ -61,5 +61,13 @@ class Export:
         return not self.findings
 
 
+def arm_code(study: Study, arm_id: str) -> str:
+    """An arm's short code (SDTM ARMCD, USDM arm name), from study.yaml's trial design."""
+    design = study.trial_design
+    if design is None or arm_id not in design.arm_codes:
+        raise ExportError(f"trial_design.arm_codes has no code for the arm {arm_id!r}")
+    return design.arm_codes[arm_id]
+
+
 def study_or_default(study: Study | None) -> Study:
     return study or load_study()

@@ -20,7 +20,14 @@ from typing import Any
 
 import pandas as pd
 
-from exports.common import Export, ExportError, Finding, json_bytes, study_or_default
+from exports.common import (
+    Export,
+    ExportError,
+    Finding,
+    arm_code,
+    json_bytes,
+    study_or_default,
+)
 from protocol.study import Study
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "dataset-json-1.1.schema.json"
@@ -202,7 +209,7 @@ def _elements(study: Study) -> list[dict[str, Any]]:
             for arm in study.arms:
                 elements.append(
                     {
-                        "ETCD": design.arm_codes[arm.id],
+                        "ETCD": arm_code(study, arm.id),
                         "ELEMENT": arm.label.value,
                         "TESTRL": f"Randomization to {arm.label.value}: the first dose (day 1)",
                         "TEENRL": end_of_treatment[0].upper() + end_of_treatment[1:],
@@ -236,7 +243,7 @@ def trial_arms(study: Study) -> pd.DataFrame:
     elements = {e["ETCD"]: e["ELEMENT"] for e in _elements(study)}
     rows = []
     for arm in study.arms:
-        code = design.arm_codes[arm.id]
+        code = arm_code(study, arm.id)
         for order, epoch in enumerate(design.epochs.value, start=1):
             element = epoch.element or code
             first = order == 1

@@ -36,6 +36,7 @@ from exports.common import (
     Export,
     ExportError,
     Finding,
+    arm_code,
     json_bytes,
     stable_id,
     study_or_default,
@@ -319,7 +320,7 @@ def build(study: Study | None = None) -> Any:
         arms.append(
             StudyArm(
                 id=b.id(*design_path, "arm", arm.id),
-                name=design_facts.arm_codes[arm.id],
+                name=arm_code(study, arm.id),
                 label=arm.label.value,
                 description=arm.description.value,
                 type=b.bound(
@@ -358,7 +359,7 @@ def build(study: Study | None = None) -> Any:
                 studyInterventionIds=[],
             )
     for arm in study.arms:
-        code = design_facts.arm_codes[arm.id]
+        code = arm_code(study, arm.id)
         names = " ".join(arm.intervention_names.value)
         elements[code] = StudyElement(
             id=b.id(*design_path, "element", code),
@@ -373,7 +374,7 @@ def build(study: Study | None = None) -> Any:
             id=b.id(*design_path, "cell", arm.id, epoch.id),
             armId=usdm_arm.id,
             epochId=usdm_epoch.id,
-            elementIds=[elements[epoch.element or design_facts.arm_codes[arm.id]].id],
+            elementIds=[elements[epoch.element or arm_code(study, arm.id)].id],
         )
         for arm, usdm_arm in zip(study.arms, arms, strict=True)
         for epoch, usdm_epoch in zip(design_facts.epochs.value, epochs, strict=True)

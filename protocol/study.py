@@ -625,10 +625,10 @@ def _trial_design_problems(study: Study) -> list[str]:
                 f"visit of visit_schedule"
             )
     arms = {a.id for a in study.arms}
-    if set(design.arm_codes) != arms:
+    unknown = sorted(set(design.arm_codes) - arms)
+    if unknown:  # an arm without a code is refused by the exports that need one
         problems.append(
-            f"trial_design.arm_codes: one code per arm; expected {sorted(arms)}, "
-            f"found {sorted(design.arm_codes)}"
+            f"trial_design.arm_codes: {unknown} are not arms; expected some of {sorted(arms)}"
         )
     codes = list(design.arm_codes.values()) + [e.element for e in design.epochs.value if e.element]
     problems += _duplicates("trial_design (element codes)", codes)

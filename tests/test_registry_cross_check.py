@@ -57,7 +57,12 @@ def _mismatches(path):
         ("value: RANDOMIZED", "value: NON_RANDOMIZED", "design.allocation"),
         ("value: PARALLEL", "value: CROSSOVER", "design.intervention_model"),
         ("value: NONE\n", "value: DOUBLE\n", "design.masking"),
-        ("value: TREATMENT", "value: PREVENTION", "design.primary_purpose"),
+        # (the epochs' CDISC terms also write "submission_value: TREATMENT")
+        (
+            "purpose:\n    value: TREATMENT",
+            "purpose:\n    value: PREVENTION",
+            "design.primary_purpose",
+        ),
         ("value: 2025-01-06", "value: 2025-01-07", "status.start_date"),
         ("value: 2027-12-31", "value: 2028-12-31", "status.completion_date"),
         ("value: 2025-02-11", "value: 2025-02-12", "status.last_update"),
