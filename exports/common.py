@@ -61,6 +61,55 @@ class Export:
         return not self.findings
 
 
+# The registry's design values as CDISC terms (submission value, code), each checked against the
+# terminology shipped in usdm4 (2026-03-27). A value without a term here is refused by name.
+INTERVENTION_MODELS = {
+    "PARALLEL": ("PARALLEL", "C82639"),
+    "CROSSOVER": ("CROSS-OVER", "C82637"),
+    "FACTORIAL": ("FACTORIAL", "C82638"),
+    "SEQUENTIAL": ("SEQUENTIAL", "C142568"),
+    "SINGLE_GROUP": ("SINGLE GROUP", "C82640"),
+}
+PURPOSES = {
+    "TREATMENT": ("TREATMENT", "C49656"),
+    "PREVENTION": ("PREVENTION", "C49657"),
+    "DIAGNOSTIC": ("DIAGNOSIS", "C49653"),
+    "SUPPORTIVE_CARE": ("SUPPORTIVE CARE", "C71486"),
+    "SCREENING": ("SCREENING", "C71485"),
+    "HEALTH_SERVICES_RESEARCH": ("HEALTH SERVICES RESEARCH", "C15245"),
+    "BASIC_SCIENCE": ("BASIC SCIENCE", "C15714"),
+    "DEVICE_FEASIBILITY": ("DEVICE FEASIBILITY", "C139174"),
+}
+MASKINGS = {
+    "NONE": ("OPEN LABEL", "C49659"),
+    "SINGLE": ("SINGLE BLIND", "C28233"),
+    "DOUBLE": ("DOUBLE BLIND", "C15228"),
+}
+STUDY_TYPES = {
+    "INTERVENTIONAL": ("INTERVENTIONAL", "C98388"),
+    "OBSERVATIONAL": ("OBSERVATIONAL", "C16084"),
+    "EXPANDED_ACCESS": ("EXPANDED ACCESS", "C98722"),
+}
+PHASES = {
+    "EARLY_PHASE1": ("EARLY PHASE I", "C54721"),
+    "PHASE1": ("PHASE I TRIAL", "C15600"),
+    "PHASE2": ("PHASE II TRIAL", "C15601"),
+    "PHASE3": ("PHASE III TRIAL", "C15602"),
+    "PHASE4": ("PHASE IV TRIAL", "C15603"),
+    "NA": ("NOT APPLICABLE", "C48660"),
+}
+
+
+def cdisc_term(table: dict[str, tuple[str, str]], value: str, field: str) -> tuple[str, str]:
+    """The CDISC term (submission value, code) of a registry value, or an ExportError."""
+    if value not in table:
+        raise ExportError(
+            f"{field} {value!r} has no CDISC term in the exports; expected one of "
+            f"{', '.join(sorted(table))}"
+        )
+    return table[value]
+
+
 def arm_code(study: Study, arm_id: str) -> str:
     """An arm's short code (SDTM ARMCD, USDM arm name), from study.yaml's trial design."""
     design = study.trial_design

@@ -54,15 +54,22 @@ PHASES = {"PHASE1": "phase-1", "PHASE2": "phase-2", "PHASE3": "phase-3", "PHASE4
 PURPOSES = {"TREATMENT": "treatment", "PREVENTION": "prevention", "DIAGNOSTIC": "diagnostic"}
 R4B_STATUS = {
     "RECRUITING": "active",
+    "ENROLLING_BY_INVITATION": "active",
     "NOT_YET_RECRUITING": "approved",
     "ACTIVE_NOT_RECRUITING": "closed-to-accrual",
+    "SUSPENDED": "temporarily-closed-to-accrual",
+    "TERMINATED": "administratively-completed",
     "COMPLETED": "completed",
     "WITHDRAWN": "withdrawn",
 }
+# R5's research-study-status code system (its progressStatus states)
 R5_STATE = {
     "RECRUITING": "recruiting",
+    "ENROLLING_BY_INVITATION": "enrolling-by-invitation",
     "NOT_YET_RECRUITING": "not-yet-recruiting",
-    "ACTIVE_NOT_RECRUITING": "active-not-recruiting",
+    "ACTIVE_NOT_RECRUITING": "active-but-not-recruiting",
+    "SUSPENDED": "temporarily-closed-to-accrual",
+    "TERMINATED": "terminated",
     "COMPLETED": "completed",
     "WITHDRAWN": "withdrawn",
 }
@@ -84,6 +91,13 @@ def _status_r4b(status: str) -> str:
     return R4B_STATUS[status]
 
 
+def _whole_years(age: Any, field: str) -> int:
+    years = float(age.to("year").magnitude)
+    if not years.is_integer():
+        raise ExportError(f"{field} {age:~}; expected whole years (an age range in years)")
+    return int(years)
+
+
 def criteria_system(study: Study) -> str:
     """The code system of the book's criterion IDs (IN01...EX30): local to this study."""
     return f"https://clinicaltrials.gov/study/{study.identification.nct_id.value}#eligibility"
@@ -92,8 +106,10 @@ def criteria_system(study: Study) -> str:
 def characteristics(study: Study) -> list[dict[str, Any]]:
     """One characteristic per criterion; the age criterion is also an age range."""
     population = study.population
-    low = population.minimum_age.value.to("year").magnitude
-    high = population.maximum_age.value.to("year").magnitude
+    low, high = (
+        _whole_years(population.minimum_age.value, "population.minimum_age"),
+        _whole_years(population.maximum_age.value, "population.maximum_age"),
+    )
     found = []
     for criterion in study.criteria:
         code = {
@@ -105,8 +121,8 @@ def characteristics(study: Study) -> list[dict[str, Any]]:
             code["coding"].append({"system": LOINC, "code": "30525-0", "display": "Age"})
             value = {
                 "valueRange": {
-                    "low": {"value": int(low), "unit": "years", "system": UCUM, "code": "a"},
-                    "high": {"value": int(high), "unit": "years", "system": UCUM, "code": "a"},
+                    "low": {"value": low, "unit": "years", "system": UCUM, "code": "a"},
+                    "high": {"value": high, "unit": "years", "system": UCUM, "code": "a"},
                 }
             }
         found.append({"code": code, **value, "exclude": criterion.category == "exclusion"})

@@ -113,12 +113,13 @@ def build(study: Study | None = None) -> Any:
     collector = _Collector(json_schema())
     collector.walk(json_schema(), "", "Participant")  # the record's own fields: IG.PARTICIPANT
     groups = [g for g in collector.groups if g[3]]  # a section with only sub-sections: no group
-    created = f"{version.date.isoformat()}T00:00:00" if version else "2000-01-01T00:00:00"
+    # the protocol version's date (else the record's last update), never the time of writing
+    source_date = version.date if version else study.status.last_update.value
+    created = f"{source_date.isoformat()}T00:00:00"
     odm = ODM.ODM(
         FileOID=f"ODM.{nct}.eCRF",
         FileType="Snapshot",
         Granularity="Metadata",
-        # the protocol version's date, never the time of writing: two runs give one file
         CreationDateTime=created,
         ODMVersion="1.3.2",
         Originator="trialbook (the NCT06375005 protocol book)",
@@ -184,14 +185,12 @@ def build(study: Study | None = None) -> Any:
             item.CodeListRef = ODM.CodeListRef(CodeListOID=spec["code_list"])
         definitions.append(item)
     for criterion in study.criteria:
-        verb = "meets" if criterion.category == "inclusion" else "has"
         item = ODM.ItemDef(
             OID=f"IT.ELIGIBILITY.{criterion.id}", Name=criterion.id, DataType="text", Length=1
         )
         item.Question = _text(
             ODM.Question,
-            f"{criterion.id} ({criterion.category}): does the participant {verb} this? "
-            f"{criterion.text}",
+            f"{criterion.id} ({criterion.category} criterion): is it met? {criterion.text}",
         )
         item.CodeListRef = ODM.CodeListRef(CodeListOID=YES_NO)
         definitions.append(item)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from exports import fhir, odm, sdtm, usdm
-from exports.common import Export
+from exports.common import Export, ExportError
 from protocol.study import Study
 
 #: The formats, in the order the book lists them.
@@ -26,7 +26,21 @@ def exports(names: list[str], study: Study | None = None) -> list[Export]:
     unknown = [n for n in chosen if n not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {unknown}; expected {sorted(FORMATS)} or all")
-    return [FORMATS[name](study) for name in chosen]
+    return [_built(name, study) for name in chosen]
+
+
+def _built(name: str, study: Study | None) -> Export:
+    """One format; a fact its model refuses (an empty name, a negative count) is bad input."""
+    from pydantic import ValidationError
+
+    try:
+        return FORMATS[name](study)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ExportError(
+            f"{name}: study.yaml gives {where} a value the format refuses: {first['msg']}"
+        ) from None
 
 
 def write_exports(found: list[Export], folder: Path | str, force: bool = False) -> list[Path]:
@@ -50,6 +64,14 @@ def write_exports(found: list[Export], folder: Path | str, force: bool = False) 
     present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
     check_targets(present, force)  # refuses before anything is written
     for sub in subfolders:
-        sub.mkdir(exist_ok=True)
+        try:
+            sub.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise CalendarFileError(
+                [
+                    f"--out {str(sub)!r}: the folder cannot be made ({exc.strerror}); expected a "
+                    f"folder that can be written"
+                ]
+            ) from None
     targets = check_targets([(name, folder / name) for name in files], force)
     return write_targets([(target, files[target.option]) for target in targets])

@@ -10,6 +10,7 @@ text is kept in ``TI-full-text.json``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -21,10 +22,16 @@ from typing import Any
 import pandas as pd
 
 from exports.common import (
+    INTERVENTION_MODELS,
+    MASKINGS,
+    PHASES,
+    PURPOSES,
+    STUDY_TYPES,
     Export,
     ExportError,
     Finding,
     arm_code,
+    cdisc_term,
     json_bytes,
     study_or_default,
 )
@@ -217,8 +224,10 @@ def _elements(study: Study) -> list[dict[str, Any]]:
                     }
                 )
             continue
+        duration = iso_duration(epoch.duration)
         if epoch.cdisc.submission_value == "SCREENING":
             start, end = "Informed consent", f"Randomization (the start of the {following} epoch)"
+            duration = ""  # screening lasts up to its epoch's length: no planned duration
         else:
             start = end_of_treatment[0].upper() + end_of_treatment[1:]
             end = (
@@ -232,7 +241,7 @@ def _elements(study: Study) -> list[dict[str, Any]]:
                 "ELEMENT": epoch.label,
                 "TESTRL": start,
                 "TEENRL": end,
-                "TEDUR": iso_duration(epoch.duration),
+                "TEDUR": duration,
             }
         )
     return elements
@@ -355,7 +364,6 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
     """The trial summary parameters, each from study.yaml (or null-flavoured, with why)."""
     design, population = _design(study), study.population
     investigational = [i for i in study.interventions if i.role == "investigational"]
-    background = [i for i in study.interventions if i.role == "background"]
     p: list[Parameter] = []
     add_on = _yes_no(design.add_on.value)
     p.append(
@@ -398,8 +406,8 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
             "Actual Number of Subjects",
             None,
             "NAV",
-            why_null=f"the trial is {study.status.overall_status.value.lower()}: the "
-            f"number enrolled is not yet available",
+            why_null="study.yaml holds the planned number only: the number enrolled is to be "
+            "taken from the trial's data when recruitment ends",
         )
     )
     randomized = study.design.allocation.value == "RANDOMIZED"
@@ -422,20 +430,14 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
         )
     else:
         p.append(Parameter("STOPRULE", "Study Stop Rules", design.stopping_rules.value))
-    blinding = {"NONE": ("OPEN LABEL", "C49659")}
-    masking = blinding.get(study.design.masking.value)
-    if masking is None:
-        raise ExportError(f"design.masking {study.design.masking.value!r} has no TBLIND term here")
+    masking = cdisc_term(MASKINGS, study.design.masking.value, "design.masking")
     p.append(Parameter("TBLIND", "Trial Blinding Schema", masking[0], "", masking[1], CDISC_CT))
     control = design.control_type.value
     p.append(
         Parameter("TCNTRL", "Control Type", control.submission_value, "", control.code, CDISC_CT)
     )
     p.append(Parameter("TITLE", "Trial Title", study.identification.brief_title.value))
-    phases = {"PHASE2": ("PHASE II TRIAL", "C15601")}
-    phase = phases.get(study.design.phase.value)
-    if phase is None:
-        raise ExportError(f"design.phase {study.design.phase.value!r} has no TPHASE term here")
+    phase = cdisc_term(PHASES, study.design.phase.value, "design.phase")
     p.append(Parameter("TPHASE", "Trial Phase Classification", phase[0], "", phase[1], CDISC_CT))
     for trial_type in design.trial_types.value:
         p.append(
@@ -458,7 +460,8 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
             )
         )
     p.append(Parameter("NARMS", "Planned Number of Arms", str(len(study.arms))))
-    p.append(Parameter("STYPE", "Study Type", "INTERVENTIONAL", "", "C98388", CDISC_CT))
+    kind = cdisc_term(STUDY_TYPES, study.design.study_type.value, "design.study_type")
+    p.append(Parameter("STYPE", "Study Type", kind[0], "", kind[1], CDISC_CT))
     p.append(
         Parameter(
             "SSTDTC",
@@ -477,38 +480,18 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
                 "TRT", "Investigational Therapy or Treatment", intervention.name.value.upper()
             )
         )
-    for intervention in background:
-        p.append(
-            Parameter("CURTRT", "Current Therapy or Treatment", intervention.name.value.upper())
-        )
-    p.append(
-        Parameter(
-            "INTMODEL",
-            "Intervention Model",
-            study.design.intervention_model.value,
-            "",
-            {"PARALLEL": "C82639"}.get(study.design.intervention_model.value, ""),
-            CDISC_CT,
-        )
+    # no CURTRT: the background mycophenolate starts at randomization (PI05), it is not a
+    # therapy participants are on when they enter
+    model = cdisc_term(
+        INTERVENTION_MODELS, study.design.intervention_model.value, "design.intervention_model"
     )
+    p.append(Parameter("INTMODEL", "Intervention Model", model[0], "", model[1], CDISC_CT))
     types = sorted({i.type.value for i in study.interventions})
     for kind in types:
-        p.append(
-            Parameter(
-                "INTTYPE", "Intervention Type", kind, "", {"DRUG": "C1909"}.get(kind, ""), CDISC_CT
-            )
-        )
-    purpose = study.design.primary_purpose.value
-    p.append(
-        Parameter(
-            "TINDTP",
-            "Trial Intent Type",
-            purpose,
-            "",
-            {"TREATMENT": "C49656"}.get(purpose, ""),
-            CDISC_CT,
-        )
-    )
+        term = cdisc_term({"DRUG": ("DRUG", "C1909")}, kind, "interventions[].type")
+        p.append(Parameter("INTTYPE", "Intervention Type", term[0], "", term[1], CDISC_CT))
+    purpose = cdisc_term(PURPOSES, study.design.primary_purpose.value, "design.primary_purpose")
+    p.append(Parameter("TINDTP", "Trial Intent Type", purpose[0], "", purpose[1], CDISC_CT))
     p.append(
         Parameter("INDIC", "Trial Disease/Condition Indication", study.population.condition.value)
     )
@@ -532,6 +515,67 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
     return p
 
 
+def verified_code(parameter: Parameter) -> str:
+    """A parameter's CDISC code, checked against CDISC's terminology as shipped in usdm4
+    (2026-03-27, offline): a code that term does not carry is refused (it would contradict the
+    value); one the shipped terminology does not hold is left out, never written unchecked."""
+    if parameter.reference != CDISC_CT or not parameter.value_code:
+        return parameter.value_code
+    names = cdisc_terms().get(parameter.value_code)
+    if names is None:
+        return ""
+    if parameter.value not in names:
+        raise ExportError(
+            f"{parameter.code}: the code {parameter.value_code} is CDISC's term "
+            f"{sorted(names)[0]!r}, not {parameter.value!r}; expected the code of the value"
+        )
+    return parameter.value_code
+
+
+def unverified_codes(study: Study) -> dict[str, str]:
+    """The parameters whose CDISC code the shipped terminology cannot confirm (left out)."""
+    return {
+        p.code: p.value_code
+        for p in trial_summary_parameters(study)
+        if p.reference == CDISC_CT and p.value_code and p.value_code not in cdisc_terms()
+    }
+
+
+@functools.cache
+def cdisc_terms() -> dict[str, frozenset[str]]:
+    """CDISC's terminology as usdm4 ships it: each code's submission values."""
+    import usdm4
+    import yaml
+
+    path = Path(usdm4.__file__).parent / "ct/cdisc/library_cache/library_cache_usdm.yaml"
+    library = yaml.safe_load(path.read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {}
+    for codelist in library.values():
+        for term in codelist.get("terms", []):
+            found.setdefault(term["conceptId"], set()).add(term["submissionValue"])
+    return {code: frozenset(values) for code, values in found.items()}
+
+
+def assumptions(study: Study) -> dict[str, Any]:
+    """What the datasets carry that rests on the book's assumptions, not the record, and the
+    CDISC codes left out because the shipped terminology cannot confirm them."""
+    design = _design(study)
+    found = {
+        "about": "Values in these datasets that the registry record does not give: each rests "
+        "on a fact of study.yaml whose provenance is an assumption (to be confirmed against the "
+        "full protocol), or is a code the offline terminology cannot confirm.",
+        "assumed": {},
+        "codes_left_out": unverified_codes(study),
+    }
+    if design.epochs.provenance == "assumption":
+        found["assumed"]["TA, TE, TS LENGTH"] = design.epochs.note
+    if study.visit_schedule.provenance == "assumption":
+        found["assumed"]["TV"] = study.visit_schedule.note
+    if design.add_on.provenance == "assumption":
+        found["assumed"]["TS ADDON"] = design.add_on.note
+    return found
+
+
 def null_flavoured(study: Study) -> list[Parameter]:
     """The parameters written with a null flavour, each with why: what the record cannot give."""
     return [p for p in trial_summary_parameters(study) if p.value is None]
@@ -542,6 +586,11 @@ def trial_summary(study: Study) -> pd.DataFrame:
     sequence: dict[str, int] = {}
     for parameter in trial_summary_parameters(study):
         sequence[parameter.code] = sequence.get(parameter.code, 0) + 1
+        if parameter.value is not None and not parameter.value.strip():
+            raise ExportError(
+                f"the trial summary parameter {parameter.code} ({parameter.name}) is empty in "
+                f"study.yaml; expected a value (or no fact, for a null flavour)"
+            )
         value = _ascii(parameter.value or "")
         first, rest = _split(value)
         rows.append(
@@ -555,7 +604,7 @@ def trial_summary(study: Study) -> pd.DataFrame:
                 "TSVAL": first,
                 "TSVAL1": rest,
                 "TSVALNF": parameter.null_flavour,
-                "TSVALCD": parameter.value_code,
+                "TSVALCD": verified_code(parameter),
                 "TSVCDREF": parameter.reference,
                 "TSVCDVER": "",
             }
@@ -567,10 +616,14 @@ def _split(text: str) -> tuple[str, str]:
     """TSVAL and TSVAL1: a value over 200 characters continues in TSVAL1, split at a word."""
     if len(text) <= MAX_TEXT:
         return text, ""
-    cut = text[:MAX_TEXT].rindex(" ")
+    space = text[:MAX_TEXT].rfind(" ")
+    cut = space if space > 0 else MAX_TEXT  # no space in the first 200: cut at 200
     rest = text[cut:]
     if len(rest) > MAX_TEXT:
-        raise ExportError(f"a trial summary value longer than {2 * MAX_TEXT} characters: {text!r}")
+        raise ExportError(
+            f"a trial summary value of {len(text)} characters ({text[:40]!r}...); expected at "
+            f"most {2 * MAX_TEXT} (TSVAL and TSVAL1)"
+        )
     return text[:cut], rest
 
 
@@ -595,15 +648,15 @@ def datasets(study: Study | None = None) -> dict[str, pd.DataFrame]:
 
 def dataset_json(name: str, frame: pd.DataFrame, study: Study) -> dict[str, Any]:
     label, columns = DATASETS[name]
-    created = (
-        f"{study.protocol_version.date.isoformat()}T00:00:00"
-        if study.protocol_version
-        else f"{study.status.last_update.value.isoformat()}T00:00:00"
+    source_date = (
+        study.protocol_version.date if study.protocol_version else study.status.last_update.value
     )
+    stamp = f"{source_date.isoformat()}T00:00:00"
     return {
-        # the date of the protocol version the file describes, not the time of writing: two
-        # runs give one file
-        "datasetJSONCreationDateTime": created,
+        # pinned to the protocol version's date, not the moment of writing, so that two runs
+        # give one file (the appendix says so); the source's own date is dbLastModifiedDateTime
+        "datasetJSONCreationDateTime": stamp,
+        "dbLastModifiedDateTime": stamp,
         "datasetJSONVersion": "1.1.0",
         "fileOID": f"{study.identification.nct_id.value}.SDTM.{name}",
         "originator": "trialbook (the NCT06375005 protocol book)",
@@ -791,6 +844,7 @@ def export(study: Study | None = None) -> Export:
             "criteria": full_text,
         }
     )
+    files["sdtm/assumptions.json"] = json_bytes(assumptions(study))
     files["sdtm/ts-null-flavours.json"] = json_bytes(
         {
             "about": "Trial summary parameters the registry record cannot give: written with an "

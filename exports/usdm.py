@@ -33,10 +33,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from exports.common import (
+    INTERVENTION_MODELS,
+    MASKINGS,
+    PHASES,
+    PURPOSES,
+    STUDY_TYPES,
     Export,
     ExportError,
     Finding,
     arm_code,
+    cdisc_term,
     json_bytes,
     stable_id,
     study_or_default,
@@ -54,7 +60,6 @@ DOSE_FORMS = {
 }
 ARM_TYPES = {"EXPERIMENTAL": "C174266", "ACTIVE_COMPARATOR": "C174267"}
 ROLES = {"investigational": "C41161", "background": "C165822"}
-PHASES = {"PHASE2": "C15601"}
 UNITS = {"mg": "C28253", "g": "C48155"}  # CDISC unit codelist C71620
 
 
@@ -132,6 +137,14 @@ class _Builder:
         )
 
 
+def cdisc_sexes(sex: str) -> list[str]:
+    """The registry's sex as USDM's planned sexes (its rules take female and male, not both)."""
+    planned = {"ALL": ["C16576", "C20197"], "FEMALE": ["C16576"], "MALE": ["C20197"]}
+    if sex not in planned:
+        raise UsdmBuildError(f"population.sex {sex!r}; expected one of {', '.join(planned)}")
+    return planned[sex]
+
+
 def xhtml(text: str) -> str:
     """USDM text is an XHTML fragment: ``<``, ``>`` and ``&`` escaped."""
     return f"<p>{html.escape(text, quote=False)}</p>"
@@ -197,8 +210,12 @@ def build(study: Study | None = None) -> Any:
         id=b.id("organization", "sponsor"),
         name=sponsor_name,
         label=sponsor_name,
-        # the record's sponsor class OTHER: a hospital, CDISC's healthcare facility
-        type=b.bound(("organization", "sponsor", "type"), "Organization", "type", "C21541"),
+        type=b.bound(
+            ("organization", "sponsor", "type"),
+            "Organization",
+            "type",
+            design_facts.sponsor_type.value.code,
+        ),
         identifierScheme="ClinicalTrials.gov lead sponsor",
         identifier=sponsor_name,
     )
@@ -410,7 +427,6 @@ def build(study: Study | None = None) -> Any:
 
     population = study.population
     ages = ("population", "age")
-    planned_sex = {"ALL": ["C16576", "C20197"], "FEMALE": ["C16576"], "MALE": ["C20197"]}
     usdm_population = StudyDesignPopulation(
         id=b.id("population"),
         name="POPULATION",
@@ -437,7 +453,7 @@ def build(study: Study | None = None) -> Any:
         ),
         plannedSex=[
             b.bound(("population", "sex", concept), "StudyDesignPopulation", "plannedSex", concept)
-            for concept in planned_sex[population.sex.value]
+            for concept in cdisc_sexes(population.sex.value)
         ],
         criterionIds=[c.id for c in criteria],
     )
@@ -570,8 +586,19 @@ def build(study: Study | None = None) -> Any:
                 "C46079",
             )
         )
-    if study.design.phase.value not in PHASES:
-        raise UsdmBuildError(f"design.phase {study.design.phase.value!r}")
+    # the registry's design values, each as its CDISC term (refused by name when it has none)
+    kind = cdisc_term(STUDY_TYPES, study.design.study_type.value, "design.study_type")
+    if kind[0] != "INTERVENTIONAL":
+        raise UsdmBuildError(
+            f"design.study_type {study.design.study_type.value!r}; the export builds an "
+            f"interventional design only"
+        )
+    phase = cdisc_term(PHASES, study.design.phase.value, "design.phase")
+    model = cdisc_term(
+        INTERVENTION_MODELS, study.design.intervention_model.value, "design.intervention_model"
+    )
+    blinding = cdisc_term(MASKINGS, study.design.masking.value, "design.masking")
+    intent = cdisc_term(PURPOSES, study.design.primary_purpose.value, "design.primary_purpose")
     design = InterventionalStudyDesign(
         id=b.id(*design_path),
         name="MAIN-DESIGN",
@@ -579,7 +606,7 @@ def build(study: Study | None = None) -> Any:
         description=study.design.description.value,
         rationale=design_facts.primary_objective.value,
         studyType=b.bound(
-            (*design_path, "type"), "InterventionalStudyDesign", "studyType", "C98388"
+            (*design_path, "type"), "InterventionalStudyDesign", "studyType", kind[1]
         ),
         studyPhase=b.alias(
             (*design_path, "phase"),
@@ -587,22 +614,22 @@ def build(study: Study | None = None) -> Any:
                 (*design_path, "phase", "code"),
                 "InterventionalStudyDesign",
                 "studyPhase",
-                PHASES[study.design.phase.value],
+                phase[1],
             ),
         ),
-        model=b.bound((*design_path, "model"), "InterventionalStudyDesign", "model", "C82639"),
+        model=b.bound((*design_path, "model"), "InterventionalStudyDesign", "model", model[1]),
         blindingSchema=b.alias(
             (*design_path, "blinding"),
             b.bound(
                 (*design_path, "blinding", "code"),
                 "InterventionalStudyDesign",
                 "blindingSchema",
-                "C49659",
+                blinding[1],
             ),
         ),
         characteristics=characteristics,
         intentTypes=[
-            b.bound((*design_path, "intent"), "InterventionalStudyDesign", "intentTypes", "C49656")
+            b.bound((*design_path, "intent"), "InterventionalStudyDesign", "intentTypes", intent[1])
         ],
         arms=arms,
         epochs=epochs,

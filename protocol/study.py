@@ -594,12 +594,21 @@ class TrialDesign(_Model):
     stopping_rules: Fact[str] | None = None
     # each arm's short code (SDTM ARMCD, and its treatment element's ETCD): arm id -> code
     arm_codes: dict[str, str]
+    sponsor_type: Fact[CdiscTerm]  # the sponsor as an organization (CDISC codelist C188724)
 
     @model_validator(mode="after")
     def _epochs_in_order(self) -> TrialDesign:
         ids = [e.id for e in self.epochs.value]
         if len(set(ids)) != len(ids):
             raise ValueError(f"epochs: each id once; found {ids}")
+        treatment = [e.id for e in self.epochs.value if e.element is None]
+        if len(treatment) != 1:
+            raise ValueError(
+                f"epochs: exactly one epoch whose element is each arm's own (no 'element': the "
+                f"treatment); found {treatment or 'none'}"
+            )
+        if len(set(self.countries.value)) != len(self.countries.value):
+            raise ValueError(f"countries: each country once; found {self.countries.value}")
         for code in self.countries.value:
             if not re.fullmatch(r"[A-Z]{3}", code):
                 raise ValueError(f"countries: {code!r} is not an ISO 3166-1 alpha-3 code")
@@ -723,6 +732,11 @@ class Study(_Model):
                         f"in activity_labels"
                     )
         problems += _trial_design_problems(self)
+        if self.status.start_date.value > self.status.completion_date.value:
+            problems.append(
+                f"status.start_date {self.status.start_date.value} is after "
+                f"status.completion_date {self.status.completion_date.value}"
+            )
         analyte_names = [a.name for a in self.lab_analytes]
         problems += _duplicates("lab_analytes", analyte_names)
         for index, analyte in enumerate(self.lab_analytes):

@@ -472,8 +472,12 @@ def _export(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     out = Path(args.out)
-    if not out.is_dir():
-        print(f"error: --out {str(out)!r} is not an existing folder", file=sys.stderr)
+    try:
+        is_folder = bool(args.out) and out.is_dir()
+    except OSError:  # a name too long, or one the system cannot examine
+        is_folder = False
+    if not is_folder:
+        print(f"error: --out {args.out!r} is not an existing folder", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         study = _chosen_study(args)
