@@ -356,6 +356,14 @@ class Parameter:
     why_null: str = ""
 
 
+def _plain_number(number: float) -> str:
+    """A number as written, without an exponent: 160 -> "160", 1e-07 -> "0.0000001"."""
+    from decimal import Decimal
+
+    text = format(Decimal(repr(float(number))).normalize(), "f")
+    return text
+
+
 def _yes_no(flag: bool) -> tuple[str, str]:
     return ("Y", "C49488") if flag else ("N", "C49487")
 
@@ -497,7 +505,7 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
     )
     for intervention in investigational:
         dose = intervention.dose.value
-        p.append(Parameter("DOSE", "Dose per Administration", f"{dose.magnitude:g}"))
+        p.append(Parameter("DOSE", "Dose per Administration", _plain_number(dose.magnitude)))
         p.append(Parameter("DOSU", "Dose Units", f"{dose.units:~}"))
         if intervention.frequency_cdisc is not None:
             f = intervention.frequency_cdisc.value

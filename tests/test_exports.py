@@ -650,3 +650,9 @@ def test_what_rests_on_assumptions_is_listed_beside_the_datasets():
     assert ts.loc[ts["TSPARMCD"] == "TCNTRL", "TSVALCD"].tolist() == [""]
     te = sdtm.datasets()["TE"]
     assert te.loc[te["ETCD"] == "SCRN", "TEDUR"].tolist() == [""]  # screening: up to 28 days
+
+
+@given(st.floats(min_value=1e-9, max_value=1e6, allow_nan=False, allow_infinity=False))
+def test_a_dose_is_written_as_a_plain_number(number):
+    text = sdtm._plain_number(number)
+    assert "e" not in text.lower() and float(text) == number
