@@ -69,8 +69,8 @@ class Reasons:
         cls, size: int, pieces: list[tuple[np.ndarray, Reasons]], default: str = ""
     ) -> Reasons:
         """One column from pieces, each the reasons of some positions (the rest ``default``)."""
-        owner = np.full(size, -1)
-        local = np.zeros(size, dtype=int)
+        owner = np.full(size, -1, dtype=np.int32)
+        local = np.zeros(size, dtype=np.int32)
         for k, (positions, _) in enumerate(pieces):
             owner[positions] = k
             local[positions] = np.arange(len(positions))

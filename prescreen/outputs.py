@@ -247,6 +247,11 @@ def _formula_safe(values: pd.Series) -> pd.Series:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+#: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a
+#: million-row worklist never sits in memory as one string.
+XLSX_CHUNK = 50_000
+
+
 def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     """The frame as an Excel workbook (Office Open XML), built column by column.
 
@@ -255,25 +260,10 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     fraction of that. Text is always a string cell, so nothing in it can run as a formula.
     Fixed zip times and no dates make two runs give one file.
     """
-    rows = np.full(len(frame), "<row>", dtype=object)
-    for name in frame.columns:
-        values = frame[name]
-        if values.dtype.kind in "iu":
-            rows = rows + np.array([f"<c><v>{v}</v></c>" for v in values.tolist()], dtype=object)
-        else:
-            rows = rows + _inline_cells(values.to_numpy(dtype=object))
     header = "".join(_inline_cells(np.array([str(c) for c in frame.columns], dtype=object)))
-    body = "</row>".join(rows.tolist()) + "</row>" if len(frame) else ""
     widths = "".join(
         f'<col min="{k}" max="{k}" width="{min(60, max(10, len(str(c)) + 2))}" customWidth="1"/>'
         for k, c in enumerate(frame.columns, start=1)
-    )
-    worksheet = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        f"</sheetView></sheetViews><cols>{widths}</cols><sheetData>"
-        f"<row>{header}</row>{body}</sheetData></worksheet>"
     )
     parts = {
         "[Content_Types].xml": _CONTENT_TYPES,
@@ -282,13 +272,39 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
         "xl/workbook.xml": _WORKBOOK.format(sheet=escape(sheet, quote=True)),
         "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
         "xl/styles.xml": _STYLES,
-        "xl/worksheets/sheet1.xml": worksheet,
     }
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for name, content in parts.items():
             target.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), content)
+        entry = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=(2000, 1, 1, 0, 0, 0))
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        with target.open(entry, "w") as stream:
+            stream.write(
+                (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
+                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                    f"</sheetView></sheetViews><cols>{widths}</cols><sheetData>"
+                    f"<row>{header}</row>"
+                ).encode()
+            )
+            for start in range(0, len(frame), XLSX_CHUNK):
+                stream.write(_sheet_rows(frame.iloc[start : start + XLSX_CHUNK]).encode("utf-8"))
+            stream.write(b"</sheetData></worksheet>")
     return out.getvalue()
+
+
+def _sheet_rows(frame: pd.DataFrame) -> str:
+    """The rows' XML, built column by column."""
+    rows = np.full(len(frame), "<row>", dtype=object)
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype.kind in "iu":
+            rows = rows + np.array([f"<c><v>{v}</v></c>" for v in values.tolist()], dtype=object)
+        else:
+            rows = rows + _inline_cells(values.to_numpy(dtype=object))
+    return "</row>".join(rows.tolist()) + "</row>" if len(frame) else ""
 
 
 def _inline_cells(values: np.ndarray) -> np.ndarray:

@@ -241,3 +241,22 @@ def test_the_workbook_reads_back_as_written(rows):
     for (candidate, row, reason), cells in zip(rows, found[1:], strict=True):
         assert cells == [kept(candidate), row, kept(reason)]
     assert xlsx_bytes(frame, "Worklist") == xlsx_bytes(frame, "Worklist")
+
+
+def test_the_workbook_streamed_in_chunks_reads_as_one(monkeypatch):
+    import openpyxl
+
+    from prescreen import outputs
+
+    frame = pd.DataFrame({"Candidate": [f"SYN-{i}" for i in range(23)], "Row": list(range(23))})
+    whole = outputs.xlsx_bytes(frame, "Worklist")
+    monkeypatch.setattr(outputs, "XLSX_CHUNK", 5)
+    chunked = outputs.xlsx_bytes(frame, "Worklist")
+
+    def cells(data):
+        sheet = openpyxl.load_workbook(io.BytesIO(data))["Worklist"]
+        return [[c.value for c in row] for row in sheet.iter_rows()]
+
+    assert cells(chunked) == cells(whole) == [["Candidate", "Row"]] + [
+        [f"SYN-{i}", i] for i in range(23)
+    ]
