@@ -257,6 +257,8 @@ def test_the_workbook_streamed_in_chunks_reads_as_one(monkeypatch):
         sheet = openpyxl.load_workbook(io.BytesIO(data))["Worklist"]
         return [[c.value for c in row] for row in sheet.iter_rows()]
 
-    assert cells(chunked) == cells(whole) == [["Candidate", "Row"]] + [
-        [f"SYN-{i}", i] for i in range(23)
-    ]
+    assert (
+        cells(chunked)
+        == cells(whole)
+        == [["Candidate", "Row"]] + [[f"SYN-{i}", i] for i in range(23)]
+    )
