@@ -553,11 +553,111 @@ def _lab(
     study: Study,
     cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]],
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
-    """One analyte, checked once per distinct value, unit and ULN (as screen's ctx.lab)."""
+    """One analyte, as screen's ctx.lab: decided over whole columns where the value is clearly
+    on one side of its threshold, by the rule (once per distinct value, unit and ULN) for the
+    rest and for the reason of any row that shows it."""
     if name not in cache:
         paths = tuple(f"labs.{name}.{part}" for part in _LAB_PARTS)
-        cache[name] = _run_grouped(candidates, rows, paths, lambda ctx: ctx.lab(name), study)
+        fast = _lab_clearly(candidates, rows, name, study)
+        cache[name] = _fast_then_rule(
+            candidates, rows, paths, lambda ctx: ctx.lab(name), study, fast
+        )
     return cache[name]
+
+
+def _fast_then_rule(
+    candidates: Candidates,
+    rows: np.ndarray,
+    paths: tuple[str, ...],
+    rule: Callable[[_Context], CheckResult],
+    study: Study,
+    fast: np.ndarray,
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
+    """Statuses decided over columns (``fast``: "pass"/"fail", ``None`` where unclear): the
+    rule decides the unclear rows, and builds the reasons of the clear ones when asked."""
+    slow = np.flatnonzero(np.equal(fast, None))
+    clear = np.flatnonzero(~np.equal(fast, None))
+    status = fast.copy()
+    missing = np.empty(len(rows), dtype=object)
+    missing[:] = [()] * len(rows)
+    pieces: list[tuple[np.ndarray, Reasons]] = []
+    if len(slow):
+        s, r, m = _run_grouped(candidates, rows[slow], paths, rule, study)
+        status[slow], missing[slow] = s, m
+        pieces.append((slow, r))
+    if len(clear):
+
+        def reasons(asked: np.ndarray) -> list[str]:
+            return list(_run_grouped(candidates, rows[clear[asked]], paths, rule, study)[1][:])
+
+        pieces.append((clear, Reasons(len(clear), reasons)))
+    return status, Reasons.scattered(len(rows), pieces), missing
+
+
+def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Study) -> np.ndarray:
+    """An analyte's status where whole columns make it clear ("pass"/"fail"), ``None`` where
+    screen's rule must decide: a missing value or ULN, a unit the rule would refuse, a value at
+    the edge of its plausible range, a ULN where none applies, a value near the threshold."""
+    from protocol.labs import get_analyte
+
+    analyte = get_analyte(name, study)
+    status = np.full(len(rows), None, dtype=object)
+    if analyte.computes or analyte.threshold is None:
+        return status
+    values = _numbers(candidates.column(f"labs.{name}.value")[rows])
+    units = candidates.column(f"labs.{name}.unit")[rows]
+    uln = _numbers(candidates.column(f"labs.{name}.uln")[rows])
+    uln_units = candidates.column(f"labs.{name}.uln_unit")[rows]
+    to_value = _factors(analyte, units, analyte.value_unit)
+    in_value_unit = values * to_value
+    usable = np.isfinite(in_value_unit) & _inside(analyte, analyte.plausible, in_value_unit)
+    if analyte.relative_to_uln:
+        uln_texts = np.where(np.equal(uln_units, None), units, uln_units)
+        uln_value = uln * _factors(analyte, uln_texts, analyte.value_unit)
+        usable &= np.isfinite(uln_value) & _inside(analyte, analyte.uln_plausible, uln_value)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            compared = in_value_unit / uln_value
+    else:
+        usable &= np.isnan(uln) & np.equal(uln_units, None)  # a ULN here: the rule refuses it
+        compared = values * _factors(analyte, units, analyte.protocol_unit)
+    limit = analyte.threshold_magnitude
+    usable &= np.isfinite(compared) & (np.abs(compared - limit) > _NEAR_THRESHOLD * abs(limit))
+    meets = compared < limit if analyte.threshold.comparison == "<" else compared > limit
+    status[usable] = np.where(meets[usable], "fail", "pass")
+    return status
+
+
+def _numbers(values: np.ndarray) -> np.ndarray:
+    return np.array(
+        [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
+        dtype=float,
+    )
+
+
+def _inside(analyte: Any, plausible: Any, values: np.ndarray) -> np.ndarray:
+    """Within the plausible range with a margin (a value at an edge goes to the rule)."""
+    if plausible is None:
+        return np.ones(len(values), dtype=bool)
+    low = analyte.convert(plausible.low, analyte.value_unit).magnitude
+    high = analyte.convert(plausible.high, analyte.value_unit).magnitude
+    with np.errstate(invalid="ignore"):
+        return (values > low * (1 + 1e-6) + 1e-12) & (values < high * (1 - 1e-6))
+
+
+def _factors(analyte: Any, units: np.ndarray, target: Any) -> np.ndarray:
+    """Each row's factor from its unit to ``target``, each distinct unit read once by the
+    analyte's own reader; NaN where the rule would refuse the unit (it then says why)."""
+    from protocol.labs import LabInputError, read_analyte_unit
+
+    codes, distinct = pd.factorize(pd.Series(units, dtype=object))
+    found = []
+    for text in distinct:
+        try:
+            one = read_analyte_unit(analyte, str(text))
+            found.append(float(analyte.convert(one, target).magnitude))
+        except (LabInputError, ValueError):
+            found.append(np.nan)
+    return np.array([*found, np.nan])[codes]
 
 
 def _egfr(

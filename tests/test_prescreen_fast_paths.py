@@ -262,3 +262,56 @@ def test_the_workbook_streamed_in_chunks_reads_as_one(monkeypatch):
         == cells(whole)
         == [["Candidate", "Row"]] + [[f"SYN-{i}", i] for i in range(23)]
     )
+
+
+def _lab_rows():
+    """Every thresholded analyte (creatinine aside) at, just below and just above its threshold,
+    in each unit study.yaml accepts for it; ALT, AST and bilirubin against a ULN of 40."""
+    from protocol.labs import get_analyte, read_analyte_unit
+    from protocol.study import load_study
+    from protocol.units import ureg
+
+    rows = []
+    for entry in load_study().lab_analytes:
+        analyte = get_analyte(entry.name)
+        if (
+            analyte.computes
+            or analyte.threshold is None
+            or f"labs.{entry.name}.value" not in fields()
+        ):
+            continue  # creatinine has its own test; FVC and DLCO are lung function, not labs
+        limit = analyte.threshold_magnitude
+        for unit in entry.accepted_units:
+            for step in (-1e-3, -1e-7, 0.0, 1e-7, 1e-3):
+                if analyte.relative_to_uln:
+                    value, uln = limit * 40 * (1 + step), 40.0
+                else:
+                    quantity = ureg.Quantity(limit * (1 + step), analyte.protocol_unit)
+                    one = read_analyte_unit(analyte, unit)  # one of the unit, as screen reads it
+                    value = float(
+                        analyte.convert(quantity, analyte.value_unit).magnitude
+                        / analyte.convert(one, analyte.value_unit).magnitude
+                    )
+                    uln = None
+                rows.append((entry.name, value, unit, uln))
+    return rows
+
+
+def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen():
+    rows = _lab_rows()
+    frame = pd.DataFrame(
+        {"participant": [f"SYN-L{i:04d}" for i in range(len(rows))]}
+        | {
+            f"labs.{name}.{part}": [
+                (value if part == "value" else unit if part == "unit" else uln)
+                if row_name == name
+                else None
+                for row_name, value, unit, uln in rows
+            ]
+            for name in sorted({r[0] for r in rows})
+            for part in ("value", "unit", "uln")
+        }
+    ).astype(object)
+    frame = frame.where(frame.notna(), None)
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == len(rows) and compared > 0
