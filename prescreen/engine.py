@@ -723,11 +723,10 @@ def _creatinine(
                 study,
             )
 
-        fast = _egfr_clearly(candidates, rows[known_at], ages, study)
+        fast, fast_missing = _egfr_clearly(candidates, rows[known_at], ages, study)
         slow = np.flatnonzero(fast == None)  # noqa: E711 (an object array's missing entries)
         s_at = fast.copy()
-        m_at = np.empty(len(known_at), dtype=object)
-        m_at[:] = [()] * len(known_at)
+        m_at = fast_missing.copy()
         slow_reasons = Reasons(0)
         if len(slow):
             s, slow_reasons, m = by_rule(slow)
@@ -747,10 +746,32 @@ def _creatinine(
             ("dates.screening", *_DATES_FOR_AGE, *paths),
             lambda ctx: ctx.lab("creatinine"),
             study,
+            keys=_age_range_keys(candidates, rows[unknown_at], paths),
         )
         status[unknown_at], missing[unknown_at] = s, m
         pieces.append((unknown_at, r))
     return status, Reasons.scattered(len(rows), pieces), missing
+
+
+def _age_range_keys(
+    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...]
+) -> list[np.ndarray]:
+    """Without a birth date, the eGFR rule reads the ages the other dates allow: the youngest
+    (born on the latest of consent, first manifestation and screening) and the oldest (born on
+    the earliest date a record takes), both on the screening date, which a table always has."""
+    from protocol.inputs import EARLIEST_DATE
+
+    screening = candidates.column("dates.screening")[rows]
+    latest_birth = screening.copy()
+    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation"):
+        dates = candidates.column(path)[rows]
+        earlier = ~np.equal(dates, None) & (
+            np.array([d is not None and d < s for d, s in zip(dates, latest_birth, strict=True)])
+        )
+        latest_birth[earlier] = dates[earlier]
+    youngest = ages_in_years(latest_birth, screening)
+    oldest = ages_in_years(np.full(len(rows), EARLIEST_DATE, dtype=object), screening)
+    return [youngest, oldest, *(candidates.column(p)[rows] for p in paths)]
 
 
 # a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose
@@ -760,11 +781,11 @@ _NEAR_THRESHOLD = 1e-6
 
 def _egfr_clearly(
     candidates: Candidates, rows: np.ndarray, ages: np.ndarray, study: Study
-) -> np.ndarray:
-    """The creatinine part's status where it is clear from whole columns ("pass" / "fail"),
-    ``None`` where screen's rule must decide: no sex, an age outside the equation's, a unit or
-    value the rule would refuse, a value at the edge of the plausible range or near the
-    threshold."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The creatinine part's status and missing fields where whole columns make them clear,
+    status ``None`` where screen's rule must decide: a unit or value the rule would refuse, a
+    value at the edge of the plausible range, an eGFR near the threshold (for either sex when
+    none is recorded). Under the equation's minimum age the part is open for a reported eGFR."""
     from protocol.labs import _ckd_epi, get_analyte
 
     status = np.full(len(rows), None, dtype=object)
@@ -787,20 +808,39 @@ def _egfr_clearly(
         low = analyte.convert(plausible.low, analyte.value_unit).magnitude
         high = analyte.convert(plausible.high, analyte.value_unit).magnitude
         inside = (in_value_unit > low * (1 + 1e-6)) & (in_value_unit < high * (1 - 1e-6))
-    usable = (
-        np.isfinite(in_value_unit)
-        & inside
-        & np.isin(sex, ["female", "male"])
-        & (ages >= equation.minimum_age)
-        & (ages <= 120)
-        & np.equal(uln, None)
-    )
-    egfr = _ckd_epi(number * to_mg_dl, ages, sex == "female", study)
+    missing = np.empty(len(rows), dtype=object)
+    missing[:] = [()] * len(rows)
+    # a value the rule reads without refusing it (its unit, range and no ULN)
+    readable = np.isfinite(in_value_unit) & inside & np.equal(uln, None)
+    adult = (ages >= equation.minimum_age) & (ages <= 120)
     limit = target.threshold_magnitude
-    clear = usable & (np.abs(egfr - limit) > _NEAR_THRESHOLD * abs(limit))
-    meets = egfr < limit if target.threshold.comparison == "<" else egfr > limit
-    status[clear] = np.where(meets[clear], "fail", "pass")
-    return status
+
+    def verdict(female: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        egfr = _ckd_epi(number * to_mg_dl, ages, female, study)
+        clear = np.abs(egfr - limit) > _NEAR_THRESHOLD * abs(limit)
+        meets = egfr < limit if target.threshold.comparison == "<" else egfr > limit
+        return np.where(meets, "fail", "pass"), clear
+
+    known_sex = np.isin(sex, ["female", "male"])
+    given, given_clear = verdict(sex == "female")
+    chosen = readable & adult & known_sex & given_clear
+    status[chosen] = given[chosen]
+    # no sex recorded: decided when both sexes give one status; open (sex missing) when not
+    as_female, female_clear = verdict(np.ones(len(rows), dtype=bool))
+    as_male, male_clear = verdict(np.zeros(len(rows), dtype=bool))
+    either = readable & adult & np.equal(sex, None) & female_clear & male_clear
+    agree = either & (as_female == as_male)
+    status[agree] = as_female[agree]
+    differ = either & (as_female != as_male)
+    status[differ] = "unknown"
+    for position in np.flatnonzero(differ):  # one-item tuples, not a 2-D array
+        missing[position] = ("sex",)
+    # a known age under the equation's: a reported eGFR is needed, whatever the value
+    young = readable & (ages < equation.minimum_age)
+    status[young] = "unknown"
+    for position in np.flatnonzero(young):
+        missing[position] = ("labs.egfr",)
+    return status, missing
 
 
 def _unit_factors(analyte: Any, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

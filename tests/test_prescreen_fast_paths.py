@@ -315,3 +315,22 @@ def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen()
     frame = frame.where(frame.notna(), None)
     compared_rows, compared = _compare(frame)
     assert compared_rows == len(rows) and compared > 0
+
+
+def test_creatinine_without_a_sex_or_under_18_decides_as_screen():
+    # between the two sexes' thresholds the status depends on the sex (open); beyond both it
+    # does not; under 18 a reported eGFR is needed whatever the value
+    rows = []
+    for age in (16, 17, 18, 40, 75):
+        low = _creatinine_at(40.0, age, True)
+        high = _creatinine_at(40.0, age, False)
+        for value in (low * 0.9, low, (low + high) / 2, high, high * 1.1):
+            for unit, factor in (("mg/dL", 1), ("µmol/L", 88.4)):
+                rows.append((age, None, value * factor, unit))
+    frame = _creatinine_table(rows)
+    frame = frame.where(frame.notna(), None)
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == len(rows) and compared >= len(rows) * 37
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    missing = evaluation.criteria["EX24"].missing
+    assert any("sex" in m for m in missing) and any("labs.egfr" in m for m in missing)
