@@ -530,13 +530,12 @@ def _read_ids(
     refused = np.zeros(len(values), dtype=bool)
     ids: list[str] = []
     problems = []
-    seen: dict[str, list[int]] = {}
     plain = _plain_ids(values)
-    for position, raw in enumerate(values):
-        if plain[position]:  # a text the ID field takes as it is: no need to ask it
-            seen.setdefault(raw, []).append(position)
-            ids.append(raw)
-            continue
+    raw_values = values.tolist()
+    # the plain cells are their own IDs; only the others are read one by one
+    ids = [raw if is_plain else "" for raw, is_plain in zip(raw_values, plain, strict=True)]
+    for position in np.flatnonzero(~plain):
+        raw = raw_values[position]
         if isinstance(raw, np.generic):
             raw = raw.item()
         if isinstance(raw, int) and not isinstance(raw, bool):
@@ -546,17 +545,17 @@ def _read_ids(
                 CellProblem(int(rows[position]), column, "", "a candidate ID; the cell is empty")
             )
             refused[position] = True
-            ids.append("")
             continue
         try:
-            text = read_cell(spec, raw)
+            ids[position] = read_cell(spec, raw)
         except ValueError as exc:
             problems.append(CellProblem(int(rows[position]), column, _shown(raw), str(exc)))
             refused[position] = True
-            ids.append("")
-            continue
-        seen.setdefault(text, []).append(position)
-        ids.append(text)
+    read = pd.Series(ids, dtype=object)[~refused]
+    repeated = read[read.duplicated(keep=False)]
+    seen: dict[str, list[int]] = {}
+    for position, text in repeated.items():
+        seen.setdefault(text, []).append(int(position))
     # an ID on two rows: which row is right is not known, so neither is screened
     for text, positions in seen.items():
         if len(positions) < 2:
@@ -579,8 +578,10 @@ def _dates(candidates: Candidates, path: str) -> np.ndarray:
     column = candidates.column(path)
     out = np.full(len(column), np.datetime64("NaT"), dtype="datetime64[D]")
     known = ~np.equal(column, None)
-    if known.any():
-        out[known] = np.array([np.datetime64(d, "D") for d in column[known]])
+    if known.any():  # each distinct date converted once
+        codes, distinct = pd.factorize(pd.Series(column[known], dtype=object))
+        converted = np.array([np.datetime64(d, "D") for d in distinct], dtype="datetime64[D]")
+        out[known] = converted[codes]
     return out
 
 
