@@ -126,6 +126,25 @@ def characteristics(study: Study) -> list[dict[str, Any]]:
                 }
             }
         found.append({"code": code, **value, "exclude": criterion.category == "exclusion"})
+    # a trial of one sex says so as a characteristic of its own (this one takes both)
+    sexes = {"FEMALE": "female", "MALE": "male"}
+    if population.sex.value in sexes:
+        found.append(
+            {
+                "code": {"coding": [{"system": LOINC, "code": "46098-0", "display": "Sex"}]},
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": "http://hl7.org/fhir/administrative-gender",
+                            "code": sexes[population.sex.value],
+                        }
+                    ]
+                },
+                "exclude": False,
+            }
+        )
+    elif population.sex.value != "ALL":
+        raise ExportError(f"population.sex {population.sex.value!r}; expected ALL, FEMALE or MALE")
     return found
 
 

@@ -520,7 +520,8 @@ class Criterion(_Model):
     short_name: str = Field(min_length=2, max_length=60)
     # A working translation into simplified Chinese, for the bilingual checklist and the search.
     short_name_zh: str = Field(min_length=2, max_length=30)
-    text: str
+    # one line of printable text: it is printed, exported (ODM, SDTM, FHIR, USDM) and matched
+    text: str = Field(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")
 
     @property
     def category(self) -> Literal["inclusion", "exclusion"]:

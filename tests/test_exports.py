@@ -656,3 +656,29 @@ def test_what_rests_on_assumptions_is_listed_beside_the_datasets():
 def test_a_dose_is_written_as_a_plain_number(number):
     text = sdtm._plain_number(number)
     assert "e" not in text.lower() and float(text) == number
+
+
+def test_a_trial_of_one_sex_says_so_in_the_fhir_group():
+    def edit(data):
+        data["population"]["sex"]["value"] = "FEMALE"
+
+    study = _study_with(edit)
+    for version, bundle in fhir.bundles(study).items():
+        group = bundle["entry"][1]["resource"]
+        sex = [c for c in group["characteristic"] if c["code"]["coding"][0]["code"] == "46098-0"]
+        assert sex and sex[0]["valueCodeableConcept"]["coding"][0]["code"] == "female", version
+        assert fhir.validate_models(version, bundle) == []
+    assert fhir.validate_schema(fhir.bundles(study)["R4B"]) == []
+    # both sexes (this trial): no such characteristic
+    group = fhir.bundles()["R4B"]["entry"][1]["resource"]
+    assert len(group["characteristic"]) == 37
+
+
+def test_a_criterion_with_a_control_character_is_refused_when_the_study_loads():
+    from protocol.errors import ProtocolDataError
+
+    def edit(data):
+        data["criteria"][0]["text"] = "Men or\x07 women aged 18-70 years old."
+
+    with pytest.raises(ProtocolDataError, match=r"criteria\[0\]\.text"):
+        _study_with(edit)
