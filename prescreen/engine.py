@@ -203,16 +203,7 @@ class Evaluation:
 def _nested(paths: Iterable[str], values: Iterable[Any]) -> dict[str, Any]:
     """``{'labs.hemoglobin.value': 12}`` -> ``{'labs': {'hemoglobin': {'value': 12}}}``; missing
     values are left out, so an object with nothing recorded is absent, as in a record file."""
-    data: dict[str, Any] = {}
-    for path, value in zip(paths, values, strict=True):
-        if value is None:
-            continue
-        node = data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return data
+    return _nester(tuple(paths))(tuple(values))
 
 
 def _context(data: dict[str, Any], study: Study) -> _Context:
@@ -792,22 +783,13 @@ def _egfr_clearly(
     analyte = get_analyte("creatinine", study)
     target = get_analyte(analyte.computes, study)
     equation = study.egfr_equation.value
-    values = candidates.column("labs.creatinine.value")[rows]
+    number = _numbers(candidates.column("labs.creatinine.value")[rows])
     units = candidates.column("labs.creatinine.unit")[rows]
     sex = candidates.column("sex")[rows]
     uln = candidates.column("labs.creatinine.uln")[rows]
-    to_mg_dl, to_value_unit = _unit_factors(analyte, units)
-    number = np.array(
-        [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
-        dtype=float,
-    )
-    in_value_unit = number * to_value_unit
-    plausible = analyte.plausible
-    inside = np.ones(len(rows), dtype=bool)
-    if plausible is not None:
-        low = analyte.convert(plausible.low, analyte.value_unit).magnitude
-        high = analyte.convert(plausible.high, analyte.value_unit).magnitude
-        inside = (in_value_unit > low * (1 + 1e-6)) & (in_value_unit < high * (1 - 1e-6))
+    to_mg_dl = _factors(analyte, units, "mg/dL")
+    in_value_unit = number * _factors(analyte, units, analyte.value_unit)
+    inside = _inside(analyte, analyte.plausible, in_value_unit)
     missing = np.empty(len(rows), dtype=object)
     missing[:] = [()] * len(rows)
     # a value the rule reads without refusing it (its unit, range and no ULN)
@@ -841,24 +823,6 @@ def _egfr_clearly(
     for position in np.flatnonzero(young):
         missing[position] = ("labs.egfr",)
     return status, missing
-
-
-def _unit_factors(analyte: Any, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's factors from its unit to mg/dL and to the analyte's value unit, each distinct
-    unit read once; NaN where the rule would refuse the unit (screen's rule then says why)."""
-    from protocol.labs import LabInputError, read_analyte_unit
-
-    codes, distinct = pd.factorize(pd.Series(units, dtype=object))
-    mg_dl, value_unit = [], []
-    for text in distinct:
-        try:
-            one = read_analyte_unit(analyte, str(text))
-            mg_dl.append(float(analyte.convert(one, "mg/dL").magnitude))
-            value_unit.append(float(analyte.convert(one, analyte.value_unit).magnitude))
-        except (LabInputError, ValueError):
-            mg_dl.append(np.nan)
-            value_unit.append(np.nan)
-    return np.array([*mg_dl, np.nan])[codes], np.array([*value_unit, np.nan])[codes]
 
 
 def _birth_for_age(on: dt.date, age: int) -> dt.date:
