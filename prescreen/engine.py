@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prescreen.table import Candidates, CellProblem, ages_in_years
+from prescreen.table import Candidates, CellProblem, ages_in_years, date_parts
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
     CHECKS,
@@ -212,15 +212,6 @@ def _context(data: dict[str, Any], study: Study) -> _Context:
     return _Context(record, study)
 
 
-def _group_codes(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows grouped by their tuple of codes (hashed, not sorted): each row's group and each
-    group's first row."""
-    frame = pd.DataFrame({k: c for k, c in enumerate(codes)})
-    group = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
-    _, first = np.unique(group, return_index=True)
-    return group, first
-
-
 def _is_na(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
@@ -273,14 +264,19 @@ def _run_grouped(
     fine_codes, fine_first = fine
     built: dict[int, str] = {}
     nest = _nester(paths)
+    # a fine group's context, built once for every criterion that shares the groups
+    fine_contexts: dict[int, _Context] = {} if shared is None else shared.setdefault("fine", {})
 
-    def reasons(asked: np.ndarray) -> list[str]:
+    def reasons(asked: np.ndarray) -> np.ndarray:
         columns = [candidates.column(p) for p in paths]
-        for group in np.unique(fine_codes[asked]):
+        groups, inverse = np.unique(fine_codes[asked], return_inverse=True)
+        for group in groups.tolist():
             if group not in built:
-                row = rows[fine_first[group]]
-                built[group] = rule(_context(nest(tuple(c[row] for c in columns)), study)).reason
-        return [built[g] for g in fine_codes[asked]]
+                if group not in fine_contexts:
+                    row = rows[fine_first[group]]
+                    fine_contexts[group] = _context(nest(tuple(c[row] for c in columns)), study)
+                built[group] = rule(fine_contexts[group]).reason
+        return np.array([built[g] for g in groups.tolist()], dtype=object)[inverse]
 
     return status[codes], Reasons(len(codes), reasons), missing[codes]
 
@@ -295,9 +291,27 @@ def _fine_groups(
 
 
 def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    if not len(keys) or not len(keys[0]):
-        return np.zeros(0 if not keys else len(keys[0]), dtype=int), np.zeros(0, dtype=int)
-    return _group_codes([pd.factorize(k, use_na_sentinel=True)[0] for k in keys])
+    """Rows grouped by their tuple of keys: each row's group (numbered in order of first
+    appearance) and each group's first row. Each key is factorized (a missing value is a value
+    of its own) and the codes are combined as digits of one integer, factorized again before it
+    could overflow: hashing integers, never tuples."""
+    size = len(keys[0]) if keys else 0
+    if not size:
+        return np.zeros(size, dtype=int), np.zeros(0, dtype=int)
+    combined = np.zeros(size, dtype=np.int64)
+    width = 1
+    for key in keys:
+        codes, distinct = pd.factorize(key, use_na_sentinel=False)
+        if len(distinct) <= 1:
+            continue
+        if width * len(distinct) >= 2**62:
+            combined, seen = pd.factorize(combined)
+            width = len(seen)
+        combined = combined * len(distinct) + codes
+        width *= len(distinct)
+    group, _ = pd.factorize(combined)
+    first = np.unique(group, return_index=True)[1]
+    return group, first
 
 
 def _nester(paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -356,9 +370,10 @@ def evaluate(
         elif cid in CRITERION_INPUTS:
             paths = CRITERION_INPUTS[cid]
             reduce = REDUCED_KEYS.get(cid)
-            store = shared.setdefault((paths, reduce), {})  # IN03 and EX01 share groups
-            keys = reduce(candidates, rows) if reduce and not store else None
             coarse = STATUS_KEYS.get(cid)
+            # IN03 and EX01 share their groups (not IN04 and EX02: their limits differ)
+            store = shared.setdefault((paths, reduce, coarse), {})
+            keys = reduce(candidates, rows) if reduce and not store else None
             status_keys = coarse(candidates, rows) if coarse and not store else None
             s, r, m = _run_grouped(
                 candidates, rows, paths, CHECKS[cid].run, study, keys, store, status_keys
@@ -411,9 +426,10 @@ def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
 
 def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
     """The 17 areas' grades as a matrix (areas x rows), -1 where not graded."""
-    return np.array(
-        [[-1 if g is None else int(g) for g in candidates.column(area)[rows]] for area in _AREAS]
-    ).reshape(len(_AREAS), len(rows))
+    if "grades" not in candidates.derived:  # every row's, once per evaluation
+        grades = np.stack([_numbers(candidates.column(area)) for area in _AREAS])
+        candidates.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
+    return candidates.derived["grades"][:, rows].astype(int).reshape(len(_AREAS), len(rows))
 
 
 def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -431,29 +447,13 @@ def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN03 and EX01 depend on which areas are involved (grade 1 or more), not on the grades,
-    when no total is recorded or every area is graded (then a total only says how far it is
-    from the grades' sum); with ungraded areas a total constrains them by the graded grades."""
+    """IN03's and EX01's reason: what their status depends on, and, when every area is graded,
+    which areas are involved (the reason names them); an ungraded area is named by the status
+    key already."""
     grades = _grades(candidates, rows)
-    total = candidates.column("ssc.mrss.total")[rows]
-    no_total = np.equal(total, None)
     all_graded = (grades >= 0).all(axis=0)
-    involvement = np.where(grades > 0, 1, grades)  # -1 not graded, 0 not involved, 1 involved
-    pattern = np.where(no_total | all_graded, involvement, grades)
-    total_number = np.where(no_total, 0, total).astype(int)
-    sum_graded = np.where(grades >= 0, grades, 0).sum(axis=0)
-    total_key = np.where(
-        no_total, -1, np.where(all_graded, 1000 + total_number - sum_graded, total_number)
-    )
-    others = [
-        candidates.column(path)[rows]
-        for path in (
-            "ssc.back_skin_thickening",
-            "ssc.acr_eular.skin_thickening_proximal_to_mcp",
-            "ssc.acr_eular.sclerodactyly",
-        )
-    ]
-    return [*pattern, total_key, *others]
+    involved = np.where(all_graded, grades >= 1, False)
+    return [*_leroy_status_key(candidates, rows), *involved]
 
 
 def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -487,13 +487,6 @@ def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
     ]
 
 
-#: Criteria whose status and missing fields depend on less than their reason does.
-STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
-    "IN03": _leroy_status_key,
-    "EX01": _leroy_status_key,
-}
-
-
 def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     """IN04 and EX02 read the birth date only when the first manifestation is not recorded."""
     first = candidates.column("ssc.first_non_raynaud_manifestation")[rows]
@@ -502,27 +495,115 @@ def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     return [first, birth, candidates.column("dates.screening")[rows]]
 
 
-def _acr_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN02 depends, per category of the 2013 criteria, on the highest weight among the items
-    recorded as met, and on which items are not recorded (not on the rest of the pattern)."""
+def _duration_status_key(
+    months_of: Callable[[Study], Any], reason: bool = False
+) -> Callable[[Candidates, np.ndarray], list[np.ndarray]]:
+    """The status of IN04 and EX02 depends only on which side of a date plus the limit's months
+    (dateutil: a month end clamped) the screening date falls, or whether it is that day (the
+    limit's boundary decides): the first manifestation's date when it is recorded, else the
+    earliest it can be (the birth date, else the earliest date a record takes), and on whether
+    it is recorded. Without a screening date, on the dates the rule reads. With ``reason``, the
+    keys of the reason's words too (finer)."""
+
+    def key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+        from protocol.inputs import EARLIEST_DATE
+        from protocol.study import load_study
+
+        study = candidates.study or load_study()
+        months = round(months_of(study).value.to("month").magnitude)
+        first = candidates.column("ssc.first_non_raynaud_manifestation")[rows]
+        birth = candidates.column("dates.birth")[rows]
+        screening = candidates.column("dates.screening")[rows]
+        has_first, has_birth = ~np.equal(first, None), ~np.equal(birth, None)
+        earliest = [
+            np.where(has_first, f, np.where(has_birth, b, e))
+            for f, b, e in zip(
+                date_parts(first),
+                date_parts(birth),
+                (EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day),
+                strict=True,
+            )
+        ]
+        fy, fm, fd = earliest
+        sy, sm, sd = date_parts(screening)
+        total = fy * 12 + (fm - 1) + months
+        by, bm = total // 12, total % 12 + 1
+        bd = np.minimum(fd, _days_in_month(by, bm))
+        # -1 before that day, 0 on it, 1 after
+        side = np.sign(np.where(sy != by, sy - by, np.where(sm != bm, sm - bm, sd - bd)))
+        dated = ~np.equal(screening, None)
+        status = [np.where(dated, side, 2), has_first]
+        inputs = _duration_key(candidates, rows)
+        if not reason:
+            return [*status, *(np.where(dated, None, k) for k in inputs)]
+        # the reason shows the first manifestation and the screening date; the birth date only
+        # when it stands in for the first manifestation in a duration that passes
+        first_shown = np.where(has_first, first, None)
+        birth_shown = np.where(~has_first & (side <= 0), birth, None)
+        undated = (np.where(dated, None, k) for k in inputs)
+        return [*status, first_shown, birth_shown, screening, *undated]
+
+    return key
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month]
+    return np.where((month == 2) & leap, 29, days)
+
+
+def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each classification item and flag as 1 (yes), 0 (no) or -1 (not recorded)."""
+    return {path.rsplit(".", 1)[1]: _tristate(candidates.column(path)[rows]) for path in _ACR}
+
+
+def _tristate(values: np.ndarray) -> np.ndarray:
+    state = np.full(len(values), -1, dtype=np.int8)
+    state[np.equal(values, True)] = 1
+    state[np.equal(values, False)] = 0
+    return state
+
+
+def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> list[np.ndarray]:
+    """What IN02 reads of the 2013 items: in each category the highest weight met and the
+    highest possible (every unrecorded item met), the flags that make the criteria not
+    applicable and whether the fingers are thickened (it settles the sparing flag); which items
+    are unrecorded only where they decide (the total's range straddles the minimum). The
+    status needs only the lowest total; the reason names each category's points."""
     from protocol.study import load_study
 
     study = candidates.study or load_study()
-    categories = study.acr_eular_2013.value.categories
-    keys = []
-    for category in categories:
+    criteria = study.acr_eular_2013.value
+    minimum = study.criterion_rules.acr_eular_minimum.value
+    state = _acr_states(candidates, rows)
+    met, possible = [], []
+    for category in criteria.categories:
         best = np.zeros(len(rows), dtype=int)
+        top = np.zeros(len(rows), dtype=int)
         for item, weight in category.items.items():
-            values = candidates.column(f"ssc.acr_eular.{item}")[rows]
-            best = np.maximum(best, np.where(np.equal(values, True), weight, 0))
-        keys.append(best)
-    for item in _ACR:
-        values = candidates.column(item)[rows]
-        if item.endswith(("sparing_fingers", "better_explained_by_other_disorder")):
-            keys.append(np.where(np.equal(values, None), -1, np.equal(values, True)).astype(int))
-        else:
-            keys.append(np.equal(values, None).astype(int))
-    return keys
+            best = np.maximum(best, np.where(state[item] == 1, weight, 0))
+            top = np.maximum(top, np.where(state[item] != 0, weight, 0))
+        met.append(best)
+        possible.append(top)
+    lowest, highest = np.sum(met, axis=0), np.sum(possible, axis=0)
+    open_range = (lowest < minimum) & (highest >= minimum)
+    fingers = (state["skin_thickening_proximal_to_mcp"] == 1) | (state["sclerodactyly"] == 1)
+    unrecorded = [np.where(open_range, state[item] == -1, False) for item in criteria.item_names]
+    return [
+        *(met if per_category else [lowest]),
+        highest,
+        *(state[flag] for flag in criteria.not_applicable_when),
+        fingers,
+        *unrecorded,
+    ]
+
+
+def _acr_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _acr_keys(candidates, rows, per_category=True)
+
+
+def _acr_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _acr_keys(candidates, rows, per_category=False)
 
 
 #: Criteria whose answer depends on less than their inputs: the reduced grouping keys.
@@ -530,10 +611,24 @@ REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = 
     "IN01": _age_key,
     "IN02": _acr_key,
     "IN03": _leroy_key,
-    "IN04": _duration_key,
+    "IN04": _duration_status_key(
+        lambda study: study.criterion_rules.disease_duration_maximum, reason=True
+    ),
     "IN05": _mrss_key,
-    "EX02": _duration_key,
+    "EX02": _duration_status_key(
+        lambda study: study.criterion_rules.disease_duration_exclusion, reason=True
+    ),
     "EX01": _leroy_key,
+}
+
+
+#: Criteria whose status and missing fields depend on less than their reason does.
+STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
+    "IN02": _acr_status_key,
+    "IN03": _leroy_status_key,
+    "IN04": _duration_status_key(lambda study: study.criterion_rules.disease_duration_maximum),
+    "EX01": _leroy_status_key,
+    "EX02": _duration_status_key(lambda study: study.criterion_rules.disease_duration_exclusion),
 }
 
 
@@ -619,10 +714,16 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
 
 
 def _numbers(values: np.ndarray) -> np.ndarray:
+    """The numbers of a column as floats, NaN for anything else (a missing cell, a bool)."""
+    if set(map(type, values)) <= _PLAIN_NUMBER_TYPES:  # numpy reads None as NaN, in C
+        return np.array(values, dtype=float)
     return np.array(
         [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
         dtype=float,
     )
+
+
+_PLAIN_NUMBER_TYPES = {float, int, type(None)}
 
 
 def _inside(analyte: Any, plausible: Any, values: np.ndarray) -> np.ndarray:

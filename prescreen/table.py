@@ -66,6 +66,8 @@ class Candidates:
     errors: dict[int, list[Any]] = field(default_factory=dict)  # position -> rule problems
     columns: dict[str, str] = field(default_factory=dict)  # record field -> the table's column
     study: Any = None  # the study the rules come from (set by the evaluation)
+    # what the evaluation derives from whole columns once (the skin grades as a matrix)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def column_of(self, path: str) -> str:
         """The table's column for a record field (a lab's value column for ``labs.NAME``)."""
@@ -692,19 +694,24 @@ def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     return has_total & any_area & ~((recorded <= value) & (value <= recorded + 3 * unrecorded))
 
 
+def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The year, month and day of each date in a column (0 where there is none): each distinct
+    date taken apart once (a column holds far fewer dates than rows)."""
+    codes, distinct = pd.factorize(pd.Series(dates, dtype=object))
+    found = []
+    for name in ("year", "month", "day"):
+        values = np.fromiter((getattr(d, name) for d in distinct), dtype=int, count=len(distinct))
+        found.append(np.append(values, 0)[codes])  # code -1 (no date) takes the appended 0
+    return found[0], found[1], found[2]
+
+
 def ages_in_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
     """Completed years, as ``protocol.participant.age_in_years`` (dateutil) counts them: a 29
     February birthday is reached on 28 February in a year without one. Over whole columns of
     dates (a property test holds the two to one answer)."""
 
-    def parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return tuple(  # type: ignore[return-value]
-            np.fromiter((getattr(d, name) for d in dates), dtype=int, count=len(dates))
-            for name in ("year", "month", "day")
-        )
-
-    by, bm, bd = parts(birth)
-    oy, om, od = parts(on)
+    by, bm, bd = date_parts(birth)
+    oy, om, od = date_parts(on)
     leap = (oy % 4 == 0) & ((oy % 100 != 0) | (oy % 400 == 0))
     birth_day = np.where((bm == 2) & (bd == 29) & ~leap, 28, bd)
     before = (om < bm) | ((om == bm) & (od < birth_day))
