@@ -304,14 +304,19 @@ def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         codes, distinct = pd.factorize(key, use_na_sentinel=False)
         if len(distinct) <= 1:
             continue
+        if width == 1:
+            combined, width = codes.astype(np.int64), len(distinct)
+            continue
         if width * len(distinct) >= 2**62:
             combined, seen = pd.factorize(combined)
             width = len(seen)
         combined = combined * len(distinct) + codes
         width *= len(distinct)
     group, _ = pd.factorize(combined)
-    first = np.unique(group, return_index=True)[1]
-    return group, first
+    # numbered in order of first appearance: a group's first row is where the number exceeds
+    # every number before it
+    seen_before = np.maximum.accumulate(np.concatenate(([-1], group[:-1])))
+    return group, np.flatnonzero(group > seen_before)
 
 
 def _nester(paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
@@ -351,9 +356,10 @@ def evaluate(
     shared: dict[Any, dict[str, Any]] = {}
     for criterion in study.criteria:
         cid = criterion.id
-        status = np.full(size, "unknown", dtype=object)
-        missing = np.empty(size, dtype=object)
-        missing[:] = [()] * size
+        if len(rows) < size:  # a refused row: unknown, nothing missing (it is not screened)
+            status = np.full(size, "unknown", dtype=object)
+            missing = np.empty(size, dtype=object)
+            missing[:] = [()] * size
         if cid in LAB_CRITERIA or cid == "EX24":
             analytes = LAB_CRITERIA.get(cid) or tuple(EX24_ANALYTES)
             parts = [_lab(candidates, rows, name, study, lab_cache) for name in analytes]
@@ -384,8 +390,13 @@ def evaluate(
             s, r, m = _run_grouped(
                 candidates, rows, ("dates.screening",), CHECKS[cid].run, study, None, store
             )
-        status[rows], missing[rows] = s, m
-        columns[cid] = CriterionColumn(cid, status, Reasons.scattered(size, [(rows, r)]), missing)
+        if len(rows) == size:  # no row refused: the columns as they are
+            columns[cid] = CriterionColumn(cid, s, r, m)
+        else:
+            status[rows], missing[rows] = s, m
+            columns[cid] = CriterionColumn(
+                cid, status, Reasons.scattered(size, [(rows, r)]), missing
+            )
         if progress is not None:
             progress(cid)
     # rows with a value the rules refuse (an implausible lab value): reported and not screened,
@@ -554,7 +565,12 @@ def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
 
 def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Each classification item and flag as 1 (yes), 0 (no) or -1 (not recorded)."""
-    return {path.rsplit(".", 1)[1]: _tristate(candidates.column(path)[rows]) for path in _ACR}
+    states = {}
+    for path in _ACR:  # every row's, once per evaluation
+        if path not in candidates.derived:
+            candidates.derived[path] = _tristate(candidates.column(path))
+        states[path.rsplit(".", 1)[1]] = candidates.derived[path][rows]
+    return states
 
 
 def _tristate(values: np.ndarray) -> np.ndarray:
@@ -569,7 +585,8 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     highest possible (every unrecorded item met), the flags that make the criteria not
     applicable and whether the fingers are thickened (it settles the sparing flag); which items
     are unrecorded only where they decide (the total's range straddles the minimum). The
-    status needs only the lowest total; the reason names each category's points."""
+    status needs only which side of the minimum each end of the range is; the reason names
+    each category's points and the totals."""
     from protocol.study import load_study
 
     study = candidates.study or load_study()
@@ -589,8 +606,16 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     open_range = (lowest < minimum) & (highest >= minimum)
     fingers = (state["skin_thickening_proximal_to_mcp"] == 1) | (state["sclerodactyly"] == 1)
     unrecorded = [np.where(open_range, state[item] == -1, False) for item in criteria.item_names]
+    if not per_category:  # the status: on which side of the minimum each end of the range is
+        return [
+            lowest >= minimum,
+            highest >= minimum,
+            *(state[flag] for flag in criteria.not_applicable_when),
+            fingers,
+            *unrecorded,
+        ]
     return [
-        *(met if per_category else [lowest]),
+        *met,
         highest,
         *(state[flag] for flag in criteria.not_applicable_when),
         fingers,
@@ -793,23 +818,28 @@ def _creatinine(
     if known.any():
         known_at = np.flatnonzero(known)
         ages = ages_in_years(birth[known_at], screening[known_at])
-        # a birth date that gives the same age on the screening date gives the same eGFR:
-        # stand in the birthday of that age (the screening date minus the age, clamped)
-        stand_in = np.array(
-            [_birth_for_age(d, int(a)) for d, a in zip(screening[known_at], ages, strict=True)],
-            dtype=object,
-        )
-        sub = Candidates(
-            candidates.ids,
-            {**candidates.values, "dates.birth": _scatter(candidates, rows[known_at], stand_in)},
-            candidates.rows,
-            errors=candidates.errors,
-        )
 
         def by_rule(positions: np.ndarray) -> tuple[np.ndarray, Reasons, np.ndarray]:
+            # a birth date that gives the same age on the screening date gives the same eGFR:
+            # stand in the birthday of that age (the screening date minus the age, clamped), for
+            # the rows the rule decides or explains only
+            at = rows[known_at][positions]
+            stand_in = np.array(
+                [
+                    _birth_for_age(d, int(a))
+                    for d, a in zip(screening[known_at][positions], ages[positions], strict=True)
+                ],
+                dtype=object,
+            )
+            sub = Candidates(
+                candidates.ids,
+                {**candidates.values, "dates.birth": _scatter(candidates, at, stand_in)},
+                candidates.rows,
+                errors=candidates.errors,
+            )
             return _run_grouped(
                 sub,
-                rows[known_at][positions],
+                at,
                 ("dates.screening", "dates.birth", *paths),
                 lambda ctx: ctx.lab("creatinine"),
                 study,
@@ -838,7 +868,7 @@ def _creatinine(
             ("dates.screening", *_DATES_FOR_AGE, *paths),
             lambda ctx: ctx.lab("creatinine"),
             study,
-            keys=_age_range_keys(candidates, rows[unknown_at], paths),
+            keys=_age_range_keys(candidates, rows[unknown_at], paths, study),
         )
         status[unknown_at], missing[unknown_at] = s, m
         pieces.append((unknown_at, r))
@@ -846,11 +876,14 @@ def _creatinine(
 
 
 def _age_range_keys(
-    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...]
+    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...], study: Study
 ) -> list[np.ndarray]:
     """Without a birth date, the eGFR rule reads the ages the other dates allow: the youngest
     (born on the latest of consent, first manifestation and screening) and the oldest (born on
-    the earliest date a record takes), both on the screening date, which a table always has."""
+    the earliest date a record takes), both on the screening date, which a table always has.
+    When the youngest is under the equation's minimum age, a value the rule reads without
+    refusing it leaves the part open whatever it is: such rows are grouped by the ages and the
+    sex alone."""
     from protocol.inputs import EARLIEST_DATE
 
     screening = candidates.column("dates.screening")[rows]
@@ -863,7 +896,12 @@ def _age_range_keys(
         latest_birth[earlier] = dates[earlier]
     youngest = ages_in_years(latest_birth, screening)
     oldest = ages_in_years(np.full(len(rows), EARLIEST_DATE, dtype=object), screening)
-    return [youngest, oldest, *(candidates.column(p)[rows] for p in paths)]
+    open_whatever = (youngest < study.egfr_equation.value.minimum_age) & _creatinine_readable(
+        candidates, rows, study
+    )
+    inputs = [np.where(open_whatever, None, candidates.column(p)[rows]) for p in paths]
+    sex = candidates.column("sex")[rows]
+    return [youngest, oldest, open_whatever, np.equal(sex, None), *inputs]
 
 
 # a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose
@@ -887,14 +925,10 @@ def _egfr_clearly(
     number = _numbers(candidates.column("labs.creatinine.value")[rows])
     units = candidates.column("labs.creatinine.unit")[rows]
     sex = candidates.column("sex")[rows]
-    uln = candidates.column("labs.creatinine.uln")[rows]
     to_mg_dl = _factors(analyte, units, "mg/dL")
-    in_value_unit = number * _factors(analyte, units, analyte.value_unit)
-    inside = _inside(analyte, analyte.plausible, in_value_unit)
     missing = np.empty(len(rows), dtype=object)
     missing[:] = [()] * len(rows)
-    # a value the rule reads without refusing it (its unit, range and no ULN)
-    readable = np.isfinite(in_value_unit) & inside & np.equal(uln, None)
+    readable = _creatinine_readable(candidates, rows, study)
     adult = (ages >= equation.minimum_age) & (ages <= 120)
     limit = target.threshold_magnitude
 
@@ -924,6 +958,21 @@ def _egfr_clearly(
     for position in np.flatnonzero(young):
         missing[position] = ("labs.egfr",)
     return status, missing
+
+
+def _creatinine_readable(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:
+    """A creatinine value the rule reads without refusing it: a unit it reads, a value inside
+    the plausible range (with a margin) and no ULN (creatinine has none)."""
+    from protocol.labs import get_analyte
+
+    analyte = get_analyte("creatinine", study)
+    number = _numbers(candidates.column("labs.creatinine.value")[rows])
+    units = candidates.column("labs.creatinine.unit")[rows]
+    uln = candidates.column("labs.creatinine.uln")[rows]
+    uln_units = candidates.column("labs.creatinine.uln_unit")[rows]
+    in_value_unit = number * _factors(analyte, units, analyte.value_unit)
+    inside = _inside(analyte, analyte.plausible, in_value_unit)
+    return np.isfinite(in_value_unit) & inside & np.equal(uln, None) & np.equal(uln_units, None)
 
 
 def _birth_for_age(on: dt.date, age: int) -> dt.date:

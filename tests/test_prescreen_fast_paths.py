@@ -334,3 +334,113 @@ def test_creatinine_without_a_sex_or_under_18_decides_as_screen():
     evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
     missing = evaluation.criteria["EX24"].missing
     assert any("sex" in m for m in missing) and any("labs.egfr" in m for m in missing)
+
+
+# -- coarse groups: the status once per group of what it depends on --------------------------
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole months, a month end clamped (typed here from the calendar, not from
+    dateutil or the engine): 31 August plus 18 months is 28 February, or 29 in a leap year."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def test_disease_duration_at_each_limit_decides_as_screen_for_every_month_end():
+    # IN04 (at most 18 months) and EX02 (more than 36 months excludes) group candidates by the
+    # side of first manifestation + the limit the screening date falls on: a day either side
+    # of that date, and the date itself, for first manifestations on every month end (the 28th
+    # to the 31st and the 1st) of 2021 to 2023, 29 February 2024 included, against screen
+    firsts = [
+        dt.date(year, month, day)
+        for year in (2021, 2022, 2023)
+        for month in range(1, 13)
+        for day in (1, 28, 29, 30, 31)
+        if day <= calendar.monthrange(year, month)[1]
+    ] + [dt.date(2024, 2, 29)]
+    rows = []
+    for first in firsts:
+        for months in (18, 36):
+            boundary = _add_months(first, months)
+            for offset in (-1, 0, 1):
+                screening = boundary + dt.timedelta(days=offset)
+                if screening <= AS_OF:
+                    rows.append((first, screening))
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-D{i:04d}" for i in range(len(rows))],
+            "dates.birth": ["1980-06-15"] * len(rows),
+            "ssc.first_non_raynaud_manifestation": [str(f) for f, _ in rows],
+            "dates.screening": [str(s) for _, s in rows],
+        }
+    ).astype(object)
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == len(rows) > 600 and compared == len(rows) * 37
+    # and the verdicts themselves, from the calendar: the limit's own day is within for IN04
+    # (at most 18 months) and not excluded by EX02 (more than 3 years)
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    in04 = evaluation.criteria["IN04"].status
+    ex02 = evaluation.criteria["EX02"].status
+    for i, (first, screening) in enumerate(rows):
+        assert in04[i] == ("pass" if screening <= _add_months(first, 18) else "fail"), i
+        assert ex02[i] == ("pass" if screening <= _add_months(first, 36) else "fail"), i
+
+
+def test_disease_duration_without_a_first_manifestation_groups_by_what_bounds_it():
+    # no first manifestation: the birth date bounds it (or nothing does); candidates born on
+    # different days share a group only when the rule reads them alike
+    births = ["1990-01-31", "2000-08-31", "2024-12-31", "2025-02-28", "2025-05-26", None]
+    screenings = ["2026-06-30", "2026-08-31", "2026-11-26"]
+    rows = [(b, s) for b in births for s in screenings]
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-B{i:03d}" for i in range(len(rows))],
+            "dates.birth": [b for b, _ in rows],
+            "dates.screening": [s for _, s in rows],
+        }
+    ).astype(object)
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == len(rows) and compared == len(rows) * 37
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                path: st.sampled_from([True, False, None])
+                for path in fields()
+                if path.startswith("ssc.acr_eular.")
+            }
+        ),
+        min_size=2,
+        max_size=30,
+    )
+)
+def test_classification_items_group_as_screen_scores_them(drawn):
+    # IN02's status is found once per group of the range's sides, the flags and the items left
+    # unrecorded where they decide: any two candidates in one group get screen's one answer
+    frame = pd.DataFrame(drawn).astype(object)
+    frame.insert(0, "participant", [f"SYN-A{i:03d}" for i in range(len(drawn))])
+    _compare(frame.where(frame.notna(), None))
+
+
+@pytest.mark.parametrize("unit", ["mg/dL", "umol/L", "mmol/L", "g/L"])
+def test_creatinine_without_a_birth_date_groups_as_screen_reads_it(unit):
+    # without a birth date the part is open whatever a readable value is (the youngest age the
+    # dates allow is under 18), so such candidates share a group; a value screen refuses (out of
+    # its plausible range, a unit it does not read) is refused row by row, not by its group
+    values = [0.001, 0.05, 0.6, 1.1, 4.0, 62.0, 150.0, 900.0, 5000.0, 1e6]
+    rows = [(v, sex) for v in values for sex in ("female", "male", None)]
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-N{i:03d}" for i in range(len(rows))],
+            "sex": [sex for _, sex in rows],
+            "ssc.first_non_raynaud_manifestation": ["2026-09-01"] * len(rows),
+            "labs.creatinine.value": [v for v, _ in rows],
+            "labs.creatinine.unit": [unit] * len(rows),
+        }
+    ).astype(object)
+    compared_rows, _ = _compare(frame)
+    assert compared_rows == len(rows)
