@@ -458,24 +458,37 @@ def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN03's and EX01's reason: what their status depends on, and, when every area is graded,
-    which areas are involved (the reason names them); an ungraded area is named by the status
-    key already."""
+    """IN03's and EX01's reason: what their status depends on, and the areas the reason names
+    (an ungraded one is in the status key already): with every area graded, the involved
+    proximal areas of the diffuse subset, or the involved distal ones of the limited subset
+    (no proximal area, the back recorded as not thickened)."""
     grades = _grades(candidates, rows)
+    is_proximal = _proximal_areas(candidates)
+    involved = grades >= 1
     all_graded = (grades >= 0).all(axis=0)
-    involved = np.where(all_graded, grades >= 1, False)
-    return [*_leroy_status_key(candidates, rows), *involved]
+    proximal = involved[is_proximal].any(axis=0)
+    distal = involved[~is_proximal].any(axis=0)
+    back = _tristate(candidates.column("ssc.back_skin_thickening")[rows])
+    names_proximal = all_graded & proximal & distal
+    names_distal = all_graded & ~proximal & (back == 0) & distal
+    named = involved & np.where(is_proximal[:, None], names_proximal, names_distal)
+    return [*_leroy_status_key(candidates, rows), *named]
+
+
+def _proximal_areas(candidates: Candidates) -> np.ndarray:
+    """Which of the 17 areas (in the record's order) are proximal."""
+    from protocol.study import load_study
+
+    study = candidates.study or load_study()
+    proximal = {a.name for a in study.skin_score.value.areas if a.proximal}
+    return np.array([path.rsplit(".", 1)[-1] in proximal for path in _AREAS])
 
 
 def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     """What the LeRoy status and its missing fields depend on: whether a proximal and a distal
     area is involved, which areas are not graded, how far a recorded total is from the graded
     grades, the back and the thickened fingers (the reason also names the involved areas)."""
-    from protocol.study import load_study
-
-    study = candidates.study or load_study()
-    proximal = {a.name for a in study.skin_score.value.areas if a.proximal}
-    is_proximal = np.array([path.rsplit(".", 1)[-1] in proximal for path in _AREAS])
+    is_proximal = _proximal_areas(candidates)
     grades = _grades(candidates, rows)
     total = candidates.column("ssc.mrss.total")[rows]
     no_total = np.equal(total, None)

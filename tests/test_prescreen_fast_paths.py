@@ -444,3 +444,27 @@ def test_creatinine_without_a_birth_date_groups_as_screen_reads_it(unit):
     ).astype(object)
     compared_rows, _ = _compare(frame)
     assert compared_rows == len(rows)
+
+
+def test_skin_areas_group_as_the_subset_names_them():
+    # IN03 and EX01 find the LeRoy subset once per group of what it depends on; the reason names
+    # the involved proximal areas (diffuse) or distal ones (limited: no proximal area, the back
+    # not thickened), so candidates that differ only in those areas need their own reasons
+    from prescreen.engine import _AREAS
+
+    rng = np.random.default_rng(3)
+    size = 400
+    table = {"participant": [f"SYN-L{i:03d}" for i in range(size)]}
+    proximal_share = rng.choice([0.0, 0.3], size)  # half the candidates: no proximal area
+    for area in _AREAS:
+        is_distal = area.endswith(("fingers", "hand", "forearm", "foot", "leg", "face"))
+        share = 0.5 if is_distal else proximal_share
+        table[area] = np.where(rng.random(size) < share, rng.integers(1, 4, size), 0)
+    table["ssc.back_skin_thickening"] = rng.choice([True, False, None], size)
+    frame = pd.DataFrame(table).astype(object)
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == size and compared == size * 37
+    reasons = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    texts = set(reasons.criteria["EX01"].reason[:])
+    assert any(t.startswith("LeRoy subset: limited (distal involvement only (") for t in texts)
+    assert any(t.startswith("LeRoy subset: diffuse (proximal involvement (") for t in texts)
