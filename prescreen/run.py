@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from prescreen.columns import Mapping, load_mapping, template_columns
 from prescreen.engine import Evaluation, evaluate
@@ -21,11 +22,11 @@ from protocol.study import Study
 class Run:
     evaluation: Evaluation
     files: dict[str, bytes]  # the outputs, rendered, not yet written
+    table: pd.DataFrame  # each candidate's outcome, in table order
 
     @property
     def counts(self) -> dict[str, int]:
-        table = outcomes(self.evaluation)
-        return {str(k): int(v) for k, v in table["outcome"].value_counts().items()}
+        return {str(k): int(v) for k, v in self.table["outcome"].value_counts().items()}
 
 
 def prescreen(
@@ -51,7 +52,8 @@ def prescreen(
     evaluation = evaluate(candidates, study, as_of, progress)
     if bool(np.all(candidates.refused)):  # every row has a value the rules refuse
         _nothing_to_screen(source, candidates)
-    return Run(evaluation, rendered(evaluation))
+    table = outcomes(evaluation)
+    return Run(evaluation, rendered(evaluation, table), table)
 
 
 def _nothing_to_screen(source: str, candidates: Candidates) -> None:

@@ -685,7 +685,11 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     total = candidates.column("ssc.mrss.total")
     areas = [candidates.column(p) for p in fields() if p.startswith("ssc.mrss.areas.")]
-    grades = np.array([[g if g is not None else -1 for g in column] for column in areas])
+    if all(set(map(type, column)) <= {int, type(None)} for column in areas):
+        # whole numbers or empty, as the cells are read: numpy reads them in C, None as NaN
+        grades = np.nan_to_num(np.array(areas, dtype=float), nan=-1).astype(int)
+    else:
+        grades = np.array([[g if g is not None else -1 for g in column] for column in areas])
     recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
     unrecorded = (grades < 0).sum(axis=0)
     any_area = (grades >= 0).any(axis=0)
