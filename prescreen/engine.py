@@ -166,6 +166,13 @@ def _part(result: CheckResult | None) -> CheckResult:
     return result or CheckResult("unknown", "")
 
 
+#: A status as a small integer over whole columns (comparisons and copies in C, not per
+#: object): ``STATUSES[code]`` is the word ``screen`` gives; UNCLEAR marks a row a column
+#: shortcut leaves to the rule.
+STATUSES = np.array(["pass", "fail", "unknown"], dtype=object)
+PASS, FAIL, UNKNOWN, UNCLEAR = 0, 1, 2, -1
+_CODE = {"pass": PASS, "fail": FAIL, "unknown": UNKNOWN}
+
 #: Criteria whose rule reads lab values: their analytes, combined as screen combines them.
 LAB_CRITERIA = {"EX22": ("iga", "igg")}
 _LAB_PARTS = ("value", "unit", "uln", "uln_unit")
@@ -176,9 +183,14 @@ class CriterionColumn:
     """One criterion over every candidate: status, reason and missing fields per row."""
 
     id: str
-    status: np.ndarray  # "pass" / "fail" / "unknown"
+    codes: np.ndarray  # PASS / FAIL / UNKNOWN (int8)
     reason: Reasons  # text, built when asked for
     missing: np.ndarray  # tuples of field paths
+
+    @property
+    def status(self) -> np.ndarray:
+        """Each row's status as ``screen`` words it: "pass", "fail" or "unknown"."""
+        return STATUSES[self.codes]
 
 
 @dataclass
@@ -251,7 +263,7 @@ def _run_grouped(
         if context.errors:  # a value screen would refuse: every row of the group is refused
             for position in rows[codes == group]:
                 candidates.errors.setdefault(int(position), []).extend(context.errors)
-    status = np.array([r.status for r in results] + ["unknown"], dtype=object)
+    status = np.array([_CODE[r.status] for r in results] + [UNKNOWN], dtype=np.int8)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
     if fine is None or fine[0] is codes:
@@ -357,7 +369,7 @@ def evaluate(
     for criterion in study.criteria:
         cid = criterion.id
         if len(rows) < size:  # a refused row: unknown, nothing missing (it is not screened)
-            status = np.full(size, "unknown", dtype=object)
+            status = np.full(size, UNKNOWN, dtype=np.int8)
             missing = np.empty(size, dtype=object)
             missing[:] = [()] * size
         if cid in LAB_CRITERIA or cid == "EX24":
@@ -697,10 +709,10 @@ def _fast_then_rule(
     study: Study,
     fast: np.ndarray,
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
-    """Statuses decided over columns (``fast``: "pass"/"fail", ``None`` where unclear): the
-    rule decides the unclear rows, and builds the reasons of the clear ones when asked."""
-    slow = np.flatnonzero(np.equal(fast, None))
-    clear = np.flatnonzero(~np.equal(fast, None))
+    """Statuses decided over columns (``fast``: PASS/FAIL, UNCLEAR where unclear): the rule
+    decides the unclear rows, and builds the reasons of the clear ones when asked."""
+    slow = np.flatnonzero(fast == UNCLEAR)
+    clear = np.flatnonzero(fast != UNCLEAR)
     status = fast.copy()
     missing = np.empty(len(rows), dtype=object)
     missing[:] = [()] * len(rows)
@@ -719,13 +731,13 @@ def _fast_then_rule(
 
 
 def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Study) -> np.ndarray:
-    """An analyte's status where whole columns make it clear ("pass"/"fail"), ``None`` where
+    """An analyte's status where whole columns make it clear (PASS/FAIL), UNCLEAR where
     screen's rule must decide: a missing value or ULN, a unit the rule would refuse, a value at
     the edge of its plausible range, a ULN where none applies, a value near the threshold."""
     from protocol.labs import get_analyte
 
     analyte = get_analyte(name, study)
-    status = np.full(len(rows), None, dtype=object)
+    status = np.full(len(rows), UNCLEAR, dtype=np.int8)
     if analyte.computes or analyte.threshold is None:
         return status
     values = _numbers(candidates.column(f"labs.{name}.value")[rows])
@@ -747,7 +759,7 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
     limit = analyte.threshold_magnitude
     usable &= np.isfinite(compared) & (np.abs(compared - limit) > _NEAR_THRESHOLD * abs(limit))
     meets = compared < limit if analyte.threshold.comparison == "<" else compared > limit
-    status[usable] = np.where(meets[usable], "fail", "pass")
+    status[usable] = np.where(meets[usable], FAIL, PASS)
     return status
 
 
@@ -800,7 +812,7 @@ def _egfr(
     reported = _lab(candidates, rows, "egfr", study, cache)
     has_egfr = ~np.equal(candidates.column("labs.egfr.value")[rows], None)
     has_creatinine = ~np.equal(candidates.column("labs.creatinine.value")[rows], None)
-    status = np.full(len(rows), "unknown", dtype=object)
+    status = np.full(len(rows), UNKNOWN, dtype=np.int8)
     missing = np.empty(len(rows), dtype=object)
     missing[:] = [("labs.egfr",)] * len(rows)
     reported_at = np.flatnonzero(has_egfr)
@@ -825,7 +837,7 @@ def _creatinine(
     birth = candidates.column("dates.birth")[rows]
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
-    status = np.empty(len(rows), dtype=object)
+    status = np.full(len(rows), UNKNOWN, dtype=np.int8)
     missing = np.empty(len(rows), dtype=object)
     pieces: list[tuple[np.ndarray, Reasons]] = []
     if known.any():
@@ -859,7 +871,7 @@ def _creatinine(
             )
 
         fast, fast_missing = _egfr_clearly(candidates, rows[known_at], ages, study)
-        slow = np.flatnonzero(fast == None)  # noqa: E711 (an object array's missing entries)
+        slow = np.flatnonzero(fast == UNCLEAR)
         s_at = fast.copy()
         m_at = fast_missing.copy()
         slow_reasons = Reasons(0)
@@ -868,7 +880,7 @@ def _creatinine(
             s_at[slow], m_at[slow] = s, m
         status[known_at], missing[known_at] = s_at, m_at
         # the rule once per group of the rows whose reason is asked for
-        decided = np.flatnonzero(fast != None)  # noqa: E711
+        decided = np.flatnonzero(fast != UNCLEAR)
         pieces.append((known_at[slow], slow_reasons))
         pieces.append(
             (known_at[decided], Reasons(len(decided), lambda asked: by_rule(decided[asked])[1][:]))
@@ -926,12 +938,12 @@ def _egfr_clearly(
     candidates: Candidates, rows: np.ndarray, ages: np.ndarray, study: Study
 ) -> tuple[np.ndarray, np.ndarray]:
     """The creatinine part's status and missing fields where whole columns make them clear,
-    status ``None`` where screen's rule must decide: a unit or value the rule would refuse, a
+    status UNCLEAR where screen's rule must decide: a unit or value the rule would refuse, a
     value at the edge of the plausible range, an eGFR near the threshold (for either sex when
     none is recorded). Under the equation's minimum age the part is open for a reported eGFR."""
     from protocol.labs import _ckd_epi, get_analyte
 
-    status = np.full(len(rows), None, dtype=object)
+    status = np.full(len(rows), UNCLEAR, dtype=np.int8)
     analyte = get_analyte("creatinine", study)
     target = get_analyte(analyte.computes, study)
     equation = study.egfr_equation.value
@@ -949,7 +961,7 @@ def _egfr_clearly(
         egfr = _ckd_epi(number * to_mg_dl, ages, female, study)
         clear = np.abs(egfr - limit) > _NEAR_THRESHOLD * abs(limit)
         meets = egfr < limit if target.threshold.comparison == "<" else egfr > limit
-        return np.where(meets, "fail", "pass"), clear
+        return np.where(meets, FAIL, PASS).astype(np.int8), clear
 
     known_sex = np.isin(sex, ["female", "male"])
     given, given_clear = verdict(sex == "female")
@@ -962,12 +974,12 @@ def _egfr_clearly(
     agree = either & (as_female == as_male)
     status[agree] = as_female[agree]
     differ = either & (as_female != as_male)
-    status[differ] = "unknown"
+    status[differ] = UNKNOWN
     for position in np.flatnonzero(differ):  # one-item tuples, not a 2-D array
         missing[position] = ("sex",)
     # a known age under the equation's: a reported eGFR is needed, whatever the value
     young = readable & (ages < equation.minimum_age)
-    status[young] = "unknown"
+    status[young] = UNKNOWN
     for position in np.flatnonzero(young):
         missing[position] = ("labs.egfr",)
     return status, missing
@@ -1010,9 +1022,9 @@ def _combine_columns(
     unknown, else pass; the reason joins the deciding parts' (built when asked for); missing
     joins every part's."""
     statuses = np.stack([p[0] for p in parts])
-    fail = (statuses == "fail").any(axis=0)
-    unknown = (statuses == "unknown").any(axis=0)
-    status = np.where(fail, "fail", np.where(unknown, "unknown", "pass")).astype(object)
+    fail = (statuses == FAIL).any(axis=0)
+    unknown = (statuses == UNKNOWN).any(axis=0)
+    status = np.where(fail, FAIL, np.where(unknown, UNKNOWN, PASS)).astype(np.int8)
     n = statuses.shape[1]
     missing = np.empty(n, dtype=object)
     missing[:] = [()] * n

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from prescreen.columns import fields
-from prescreen.engine import Evaluation
+from prescreen.engine import FAIL, UNKNOWN, Evaluation
 
 LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
@@ -48,15 +48,15 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     candidates = evaluation.candidates
     n = len(candidates)
     criteria = list(evaluation.criteria)
-    status = np.stack([evaluation.criteria[cid].status for cid in criteria])
-    fail = status == "fail"
+    status = np.stack([evaluation.criteria[cid].codes for cid in criteria])
+    fail = status == FAIL
     # open: unknown, and a table could give everything it misses (each distinct tuple once)
     open_ = np.zeros_like(fail)
     for k, cid in enumerate(criteria):
         missing = evaluation.criteria[cid].missing
         codes, distinct = pd.factorize(pd.Series(missing, dtype=object))
         verdict = np.array([_open_in_table(tuple(m)) for m in distinct] + [False])
-        open_[k] = (status[k] == "unknown") & verdict[codes]
+        open_[k] = (status[k] == UNKNOWN) & verdict[codes]
     refused = candidates.refused
     excluded = fail.any(axis=0) & ~refused
     review = ~excluded & open_.any(axis=0) & ~refused
