@@ -234,7 +234,7 @@ def _run_grouped(
     paths: tuple[str, ...],
     rule: Callable[[_Context], CheckResult],
     study: Study,
-    keys: list[np.ndarray] | None = None,
+    keys: list[np.ndarray] | Callable[[], list[np.ndarray]] | None = None,
     shared: dict[Any, Any] | None = None,
     status_keys: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
@@ -250,8 +250,12 @@ def _run_grouped(
     if shared is not None and "groups" in shared:
         codes, contexts, fine = shared["groups"]
     else:
-        fine = _fine_groups(candidates, rows, paths, keys)
-        codes, first = fine if status_keys is None else _coded(status_keys)
+        fine: _Once | None = None  # the reason's own groups, when finer than the status's
+        if status_keys is None:
+            codes, first = _fine_groups(candidates, rows, paths, keys)
+        else:
+            codes, first = _coded(status_keys)
+            fine = _Once(lambda: _fine_groups(candidates, rows, paths, keys))
         nest = _nester(paths)
         columns = [candidates.column(p)[rows] for p in paths]
         contexts = [_context(nest(tuple(c[i] for c in columns)), study) for i in first]
@@ -266,20 +270,21 @@ def _run_grouped(
     status = np.array([_CODE[r.status] for r in results] + [UNKNOWN], dtype=np.int8)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
-    if fine is None or fine[0] is codes:
+    if fine is None:
         reason = np.array([r.reason for r in results] + [""], dtype=object)
         return (
             status[codes],
             Reasons(len(codes), lambda asked: reason[codes[asked]]),
             missing[codes],
         )
-    fine_codes, fine_first = fine
     built: dict[int, str] = {}
     nest = _nester(paths)
     # a fine group's context, built once for every criterion that shares the groups
     fine_contexts: dict[int, _Context] = {} if shared is None else shared.setdefault("fine", {})
 
     def reasons(asked: np.ndarray) -> np.ndarray:
+        assert fine is not None
+        fine_codes, fine_first = fine()  # found when a reason is first asked for
         columns = [candidates.column(p) for p in paths]
         groups, inverse = np.unique(fine_codes[asked], return_inverse=True)
         for group in groups.tolist():
@@ -294,12 +299,32 @@ def _run_grouped(
 
 
 def _fine_groups(
-    candidates: Candidates, rows: np.ndarray, paths: tuple[str, ...], keys: list[np.ndarray] | None
+    candidates: Candidates,
+    rows: np.ndarray,
+    paths: tuple[str, ...],
+    keys: list[np.ndarray] | Callable[[], list[np.ndarray]] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's group by the rule's inputs (or its reduced ``keys``); each group's first row."""
+    """Each row's group by the rule's inputs (or its reduced ``keys``, or what makes them);
+    each group's first row."""
+    if callable(keys):
+        keys = keys()
     if keys is None:
         keys = [candidates.column(p)[rows] for p in paths]
     return _coded(keys)
+
+
+class _Once:
+    """A value made when first asked for, then kept."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._made = False
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if not self._made:
+            self._value, self._made = self._make(), True
+        return self._value
 
 
 def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -391,7 +416,9 @@ def evaluate(
             coarse = STATUS_KEYS.get(cid)
             # IN03 and EX01 share their groups (not IN04 and EX02: their limits differ)
             store = shared.setdefault((paths, reduce, coarse), {})
-            keys = reduce(candidates, rows) if reduce and not store else None
+            # the reduced keys are found only when needed: for the reasons, if the status has
+            # coarser keys of its own
+            keys = (lambda reduce=reduce: reduce(candidates, rows)) if reduce else None
             status_keys = coarse(candidates, rows) if coarse and not store else None
             s, r, m = _run_grouped(
                 candidates, rows, paths, CHECKS[cid].run, study, keys, store, status_keys
