@@ -458,20 +458,108 @@ def evaluate(
 # -- reduced inputs: what a rule's answer depends on, when that is less than its inputs --------
 
 
-def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN01 with a birth date depends on the age on the screening date (and the screening date
-    itself, which the reason does not show); without one, on the dates that bound it."""
+def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np.ndarray]:
+    """IN01 with a birth date depends on the age on the screening date (its status only on
+    whether the age is within the protocol's range); without one, on the youngest and oldest
+    ages the other dates allow (its status only on where each is against the range)."""
+    from protocol.study import load_study
+
+    study = candidates.study or load_study()
+    population = study.population
+    low = int(population.minimum_age.value.to("year").magnitude)
+    high = int(population.maximum_age.value.to("year").magnitude)
     birth = candidates.column("dates.birth")[rows]
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
-    ages = np.full(len(rows), -1)
-    ages[known] = ages_in_years(birth[known], screening[known])
-    keys = [ages]
-    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "dates.screening"):
-        column = candidates.column(path)[rows].copy()
-        column[known] = None  # with a birth date these do not change the answer
-        keys.append(column)
-    return keys
+    age = np.where(known, ages_in_years(birth, screening), -1)
+    youngest, oldest = _age_range(candidates, rows)
+
+    def side(ages: np.ndarray) -> np.ndarray:  # -1 under the range, 0 within, 1 over
+        return np.where(ages < low, -1, np.where(ages > high, 1, 0))
+
+    if reason:
+        shown = [age, np.where(known, -1, youngest), np.where(known, -1, oldest)]
+    else:
+        shown = [
+            np.where(known, side(age), 2),
+            *(np.where(known, 2, side(a)) for a in (youngest, oldest)),
+        ]
+    return [known, np.equal(screening, None), *shown]
+
+
+def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _age_keys(candidates, rows, reason=True)
+
+
+def _age_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _age_keys(candidates, rows, reason=False)
+
+
+def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Without a birth date, the ages the other dates allow on the screening date (which a
+    table always has): the youngest (born on the latest of consent, first manifestation and
+    screening) and the oldest (born on the earliest date a record takes)."""
+    from protocol.inputs import EARLIEST_DATE
+
+    screening = candidates.column("dates.screening")[rows]
+    latest_birth = screening.copy()
+    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation"):
+        dates = candidates.column(path)[rows]
+        earlier = np.fromiter(
+            (d is not None and d < s for d, s in zip(dates, latest_birth, strict=True)),
+            dtype=bool,
+            count=len(rows),
+        )
+        latest_birth[earlier] = dates[earlier]
+    youngest = ages_in_years(latest_birth, screening)
+    oldest = ages_in_years(np.full(len(rows), EARLIEST_DATE, dtype=object), screening)
+    return youngest, oldest
+
+
+def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np.ndarray]:
+    """IN05 depends on the sum of the areas when every one is graded, else on a recorded total,
+    else on the range the graded areas allow (lowest: the ungraded at 0; highest: at 3) and,
+    where the range straddles the minimum, on which areas are ungraded (they are missing). Its
+    status only on which side of the minimum those values fall; its reason on the values."""
+    from protocol.study import load_study
+
+    minimum = (candidates.study or load_study()).criterion_rules.mrss_minimum.value
+    grades = _grades(candidates, rows)
+    total = candidates.column("ssc.mrss.total")[rows]
+    has_total = ~np.equal(total, None)
+    total_number = np.where(has_total, total, 0).astype(int)
+    ungraded = grades < 0
+    lowest = np.where(ungraded, 0, grades).sum(axis=0)
+    highest = lowest + 3 * ungraded.sum(axis=0)
+    all_graded = ~ungraded.any(axis=0)
+    no_area = ungraded.all(axis=0)
+    case = np.where(all_graded, 0, np.where(has_total, 1, np.where(no_area, 2, 3)))
+    value = np.where(all_graded, lowest, total_number)  # cases 0 and 1: one value
+    straddles = (case >= 2) & (lowest < minimum) & (highest >= minimum)
+    pattern = [np.where(straddles, area, False) for area in ungraded]
+    if reason:
+        return [
+            case,
+            np.where(case <= 1, value, -1),
+            np.where(case >= 2, lowest, -1),
+            np.where(case >= 2, highest, -1),
+            *pattern,
+        ]
+    return [
+        case,
+        np.where(case <= 1, value >= minimum, False),
+        np.where(case >= 2, lowest >= minimum, False),
+        np.where(case >= 2, highest >= minimum, False),
+        *pattern,
+    ]
+
+
+def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _mrss_keys(candidates, rows, reason=True)
+
+
+def _mrss_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    return _mrss_keys(candidates, rows, reason=False)
 
 
 def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
@@ -480,20 +568,6 @@ def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
         grades = np.stack([_numbers(candidates.column(area)) for area in _AREAS])
         candidates.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
     return candidates.derived["grades"][:, rows].astype(int).reshape(len(_AREAS), len(rows))
-
-
-def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN05 depends on the recorded total, or on the sum of the graded areas and which are not
-    graded (the reason names the ungraded ones)."""
-    grades = _grades(candidates, rows)
-    total = candidates.column("ssc.mrss.total")[rows]
-    recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
-    any_area = (grades >= 0).any(axis=0)
-    return [
-        np.where(np.equal(total, None), -1, total).astype(int),
-        np.where(any_area, recorded, -1),
-        *(grades < 0),
-    ]
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -701,9 +775,11 @@ REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = 
 
 #: Criteria whose status and missing fields depend on less than their reason does.
 STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
+    "IN01": _age_status_key,
     "IN02": _acr_status_key,
     "IN03": _leroy_status_key,
     "IN04": _duration_status_key(lambda study: study.criterion_rules.disease_duration_maximum),
+    "IN05": _mrss_status_key,
     "EX01": _leroy_status_key,
     "EX02": _duration_status_key(lambda study: study.criterion_rules.disease_duration_exclusion),
 }
@@ -936,18 +1012,7 @@ def _age_range_keys(
     When the youngest is under the equation's minimum age, a value the rule reads without
     refusing it leaves the part open whatever it is: such rows are grouped by the ages and the
     sex alone."""
-    from protocol.inputs import EARLIEST_DATE
-
-    screening = candidates.column("dates.screening")[rows]
-    latest_birth = screening.copy()
-    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation"):
-        dates = candidates.column(path)[rows]
-        earlier = ~np.equal(dates, None) & (
-            np.array([d is not None and d < s for d, s in zip(dates, latest_birth, strict=True)])
-        )
-        latest_birth[earlier] = dates[earlier]
-    youngest = ages_in_years(latest_birth, screening)
-    oldest = ages_in_years(np.full(len(rows), EARLIEST_DATE, dtype=object), screening)
+    youngest, oldest = _age_range(candidates, rows)
     open_whatever = (youngest < study.egfr_equation.value.minimum_age) & _creatinine_readable(
         candidates, rows, study
     )
