@@ -472,7 +472,10 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
     screening = candidates.column("dates.screening")[rows]
     known = ~np.equal(birth, None)
     age = np.where(known, ages_in_years(birth, screening), -1)
-    youngest, oldest = _age_range(candidates, rows)
+    youngest = np.full(len(rows), -1)
+    oldest = np.full(len(rows), -1)
+    unknown_at = np.flatnonzero(~known)
+    youngest[unknown_at], oldest[unknown_at] = _age_range(candidates, rows[unknown_at])
 
     def side(ages: np.ndarray) -> np.ndarray:  # -1 under the range, 0 within, 1 over
         return np.where(ages < low, -1, np.where(ages > high, 1, 0))

@@ -52,11 +52,14 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     fail = status == FAIL
     # open: unknown, and a table could give everything it misses (each distinct tuple once)
     open_ = np.zeros_like(fail)
+    missing_codes, missing_tables = [], []  # each criterion's missing items, factorized once
     for k, cid in enumerate(criteria):
         missing = evaluation.criteria[cid].missing
         codes, distinct = pd.factorize(pd.Series(missing, dtype=object))
         verdict = np.array([_open_in_table(tuple(m)) for m in distinct] + [False])
         open_[k] = (status[k] == UNKNOWN) & verdict[codes]
+        missing_codes.append(codes)
+        missing_tables.append(list(distinct))
     refused = candidates.refused
     excluded = fail.any(axis=0) & ~refused
     review = ~excluded & open_.any(axis=0) & ~refused
@@ -74,7 +77,9 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
         reason[chosen] = f"{cid}: " + evaluation.criteria[cid].reason[chosen]
     first = np.where(excluded, names[first_index], "")
     reason[review] = _joined_reasons(evaluation, criteria, open_ & review)[review]
-    missing_count, missing_text = _missing_items(evaluation, criteria, open_, review)
+    missing_count, missing_text = _missing_items(
+        evaluation, (missing_codes, missing_tables), open_, review
+    )
     problems_by_row: dict[int, list[str]] = {}
     for problem in candidates.problems:
         problems_by_row.setdefault(problem.row, []).append(str(problem))
@@ -131,7 +136,10 @@ def _joined_reasons(evaluation: Evaluation, criteria: list[str], open_: np.ndarr
 
 
 def _missing_items(
-    evaluation: Evaluation, criteria: list[str], open_: np.ndarray, review: np.ndarray
+    evaluation: Evaluation,
+    missing: tuple[list[np.ndarray], list[list[tuple[str, ...]]]],
+    open_: np.ndarray,
+    review: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each row that needs review: how many items are missing, and which, in the table's
     own words (its columns). Rows with the same open criteria missing the same items share one
@@ -142,12 +150,8 @@ def _missing_items(
     rows = np.flatnonzero(review)
     if not len(rows):
         return count, text
-    codes, tables = [], []
-    for k, cid in enumerate(criteria):
-        code, distinct = pd.factorize(pd.Series(evaluation.criteria[cid].missing[rows]))
-        codes.append(np.where(open_[k, rows], code, -1))
-        tables.append(list(distinct))
-    matrix = np.stack(codes)
+    all_codes, tables = missing  # per criterion: each row's code, each code's items
+    matrix = np.stack([np.where(open_[k, rows], c[rows], -1) for k, c in enumerate(all_codes)])
     keys = np.ascontiguousarray(matrix.T).view(np.dtype((np.void, matrix.shape[0] * 8))).ravel()
     group, _ = pd.factorize(keys)
     first = np.unique(group, return_index=True)[1]
