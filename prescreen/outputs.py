@@ -15,7 +15,6 @@ attestations) is checked there.
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import re
@@ -231,21 +230,38 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV in UTF-8 with a byte-order mark (Excel then reads Chinese text correctly); a text
-    cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is kept as text."""
-    buffer = io.StringIO()
-    safe = frame.copy()
-    for name in safe.columns:
-        if safe[name].dtype == object:
-            safe[name] = _formula_safe(safe[name])
-    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) is kept as text.
+
+    Written as Python's csv module writes it (minimal quoting: a field with a comma, a quote or
+    a line break is quoted, its quotes doubled; "\n" ends a line), column by column with each
+    distinct value quoted once: a worklist repeats its texts (pandas' writer took 0.3 s for
+    100,000 rows, row by row)."""
+    header = ",".join(_csv_field(str(name), is_text=False) for name in frame.columns)
+    columns = [_csv_cells(frame[name]).tolist() for name in frame.columns]
+    lines = [",".join(fields) for fields in zip(*columns, strict=True)]
+    body = "\n".join(lines) + "\n" if lines else ""
+    return ("\ufeff" + header + "\n" + body).encode("utf-8")
 
 
-def _formula_safe(values: pd.Series) -> pd.Series:
-    """Text a spreadsheet would run as a formula, prefixed with an apostrophe (whole column)."""
-    text = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-    risky = text & values.where(text, "").astype(str).str.match(r"[=+\-@]")
-    return values.where(~risky, "'" + values.where(risky, "").astype(str))
+def _csv_cells(values: pd.Series) -> np.ndarray:
+    """A column's CSV fields: empty for a missing value, each distinct value written once."""
+    if values.dtype.kind in "iu":  # whole numbers: nothing to quote
+        return np.array(values.astype(str).tolist(), dtype=object)
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    fields = [_csv_field(v if isinstance(v, str) else str(v), isinstance(v, str)) for v in distinct]
+    return np.array([*fields, ""], dtype=object)[codes]
+
+
+_FORMULA = re.compile(r"[=+\-@]")
+_QUOTED = re.compile(r'[,"\n\r]')
+
+
+def _csv_field(text: str, is_text: bool) -> str:
+    if is_text and _FORMULA.match(text):  # a spreadsheet would run it: kept as text
+        text = "'" + text
+    if _QUOTED.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -306,14 +322,15 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
 
 def _sheet_rows(frame: pd.DataFrame) -> str:
     """The rows' XML, built column by column."""
-    rows = np.full(len(frame), "<row>", dtype=object)
+    columns = []
     for name in frame.columns:
         values = frame[name]
         if values.dtype.kind in "iu":
-            rows = rows + np.array([f"<c><v>{v}</v></c>" for v in values.tolist()], dtype=object)
+            columns.append([f"<c><v>{v}</v></c>" for v in values.tolist()])
         else:
-            rows = rows + _inline_cells(values.to_numpy(dtype=object))
-    return "</row>".join(rows.tolist()) + "</row>" if len(frame) else ""
+            columns.append(_inline_cells(values.to_numpy(dtype=object)).tolist())
+    # each row's string made once (adding column after column copies every row each time)
+    return "".join(["<row>" + "".join(cells) + "</row>" for cells in zip(*columns, strict=True)])
 
 
 def _inline_cells(values: np.ndarray) -> np.ndarray:
