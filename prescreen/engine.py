@@ -710,12 +710,12 @@ def _tristate(values: np.ndarray) -> np.ndarray:
 
 
 def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> list[np.ndarray]:
-    """What IN02 reads of the 2013 items: in each category the highest weight met and the
-    highest possible (every unrecorded item met), the flags that make the criteria not
-    applicable and whether the fingers are thickened (it settles the sparing flag); which items
-    are unrecorded only where they decide (the total's range straddles the minimum). The
-    status needs only which side of the minimum each end of the range is; the reason names
-    each category's points and the totals."""
+    """What IN02 reads of the 2013 items: whether the criteria apply (not, or which flags are
+    open), and where they may: in each category the highest weight met and the highest
+    possible (every unrecorded item met), and which items are unrecorded where they decide
+    (the total's range straddles the minimum). The status needs only which side of the
+    minimum each end of the range is; the reason names each category's points and the
+    totals."""
     from protocol.study import load_study
 
     study = candidates.study or load_study()
@@ -732,24 +732,24 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
         met.append(best)
         possible.append(top)
     lowest, highest = np.sum(met, axis=0), np.sum(possible, axis=0)
-    open_range = (lowest < minimum) & (highest >= minimum)
+    # whether the criteria apply, as acr_eular_range finds it: not if a flag is recorded as
+    # met; open while a flag is not recorded, except that thickened fingers (the sufficient
+    # item or sclerodactyly) mean the thickening does not spare the fingers
     fingers = (state["skin_thickening_proximal_to_mcp"] == 1) | (state["sclerodactyly"] == 1)
+    flags = {flag: state[flag].copy() for flag in criteria.not_applicable_when}
+    if "skin_thickening_sparing_fingers" in flags:
+        sparing = flags["skin_thickening_sparing_fingers"]
+        sparing[fingers & (sparing == -1)] = 0
+    not_applicable = np.any([f == 1 for f in flags.values()], axis=0)
+    flags_open = [np.where(not_applicable, False, f == -1) for f in flags.values()]
+    # the items left unrecorded decide only while the range straddles the minimum (and the
+    # criteria may apply); not applicable, nothing else shows
+    open_range = ~not_applicable & (lowest < minimum) & (highest >= minimum)
     unrecorded = [np.where(open_range, state[item] == -1, False) for item in criteria.item_names]
-    if not per_category:  # the status: on which side of the minimum each end of the range is
-        return [
-            lowest >= minimum,
-            highest >= minimum,
-            *(state[flag] for flag in criteria.not_applicable_when),
-            fingers,
-            *unrecorded,
-        ]
-    return [
-        *met,
-        highest,
-        *(state[flag] for flag in criteria.not_applicable_when),
-        fingers,
-        *unrecorded,
-    ]
+    applies = [not_applicable, *flags_open, *unrecorded]
+    # the status: on which side of the minimum each end of the range is
+    shown = [*met, highest] if per_category else [lowest >= minimum, highest >= minimum]
+    return [*applies, *(np.where(not_applicable, -1, k) for k in shown)]
 
 
 def _acr_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:

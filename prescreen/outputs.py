@@ -84,19 +84,30 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
         problems_by_row.setdefault(problem.row, []).append(str(problem))
     for i in np.flatnonzero(refused):
         reason[i] = "; ".join(problems_by_row.get(int(candidates.rows[i]), []))
-    return pd.DataFrame(
-        {
-            "candidate": np.asarray(candidates.ids, dtype=object),
-            "row": candidates.rows.astype(int),
-            "outcome": outcome,
-            "first_failing": first.astype(object),
-            "failing": failing,
-            "to_review": to_review,
-            "missing_count": missing_count,
-            "missing": missing_text,
-            "reason": reason,
-        }
-    )
+    texts = {  # kept as Python strings: pandas' own string type would copy every one
+        "candidate": np.asarray(candidates.ids, dtype=object),
+        "outcome": outcome,
+        "first_failing": first.astype(object),
+        "failing": failing,
+        "to_review": to_review,
+        "missing": missing_text,
+        "reason": reason,
+    }
+    columns = {name: pd.Series(values, dtype=object) for name, values in texts.items()}
+    columns["row"] = pd.Series(candidates.rows.astype(int))
+    columns["missing_count"] = pd.Series(missing_count)
+    order = [
+        "candidate",
+        "row",
+        "outcome",
+        "first_failing",
+        "failing",
+        "to_review",
+        "missing_count",
+        "missing",
+        "reason",
+    ]
+    return pd.DataFrame({name: columns[name] for name in order})
 
 
 def _id_lists(chosen: np.ndarray, names: np.ndarray) -> np.ndarray:
