@@ -4,7 +4,8 @@
   review by how few items are missing, then those excluded; with the first criterion that
   excludes, every failing one, and what is missing.
 - **screening log**: the form sites keep, one line per candidate in table order: a screening
-  number, the date, the outcome and the reason codes (criterion IDs).
+  number, the date, the candidate and its row in the table, the outcome and the reason codes
+  (criterion IDs).
 - **flow diagram** (SVG): candidates, then excluded by each criterion (counted under the first
   one that excludes them), needs review, likely eligible, as a CONSORT enrolment box.
 
@@ -173,7 +174,8 @@ def _missing_items(
         )
         counts.append(len(items))
         # in the table's own words: its column (or the field a column would hold)
-        texts.append(" ".join(dict.fromkeys(column_of(m) for m in items)))
+        # "; " between them: a site's column name may hold spaces ("Date of birth")
+        texts.append("; ".join(dict.fromkeys(column_of(m) for m in items)))
     count[rows] = np.array(counts)[group]
     text[rows] = np.array(texts, dtype=object)[group]
     return count, text
@@ -226,13 +228,15 @@ WORKLIST_HEADERS = {
 
 
 def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """The screening log in table order: number, date, candidate, outcome, reason codes."""
+    """The screening log in table order: number, date, candidate, its row in the table (a row
+    whose ID could not be read is found by it), outcome, reason codes."""
     codes = table["failing"].where(table["failing"] != "", table["to_review"]).fillna("")
     return pd.DataFrame(
         {
             "Screening number": [f"P{i + 1:05d}" for i in range(len(table))],
             "Date": as_of,
             "Candidate": table["candidate"],
+            "Table row": table["row"],
             "Outcome": table["outcome"],
             "Reason codes": codes.to_numpy(),
         }
@@ -249,18 +253,31 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     100,000 rows, row by row)."""
     header = ",".join(_csv_field(str(name), is_text=False) for name in frame.columns)
     columns = [_csv_cells(frame[name]).tolist() for name in frame.columns]
+    if len(columns) == 1:  # an empty line would be no row at all: the csv module writes ""
+        columns = [[field or '""' for field in columns[0]]]
     lines = [",".join(fields) for fields in zip(*columns, strict=True)]
     body = "\n".join(lines) + "\n" if lines else ""
     return ("\ufeff" + header + "\n" + body).encode("utf-8")
 
 
 def _csv_cells(values: pd.Series) -> np.ndarray:
-    """A column's CSV fields: empty for a missing value, each distinct value written once."""
-    if values.dtype.kind in "iu":  # whole numbers: nothing to quote
+    """A column's CSV fields: empty for a missing value; a column of texts has each distinct
+    text written once (hashing would merge 1, 1.0 and True in a column of other values)."""
+    missing = values.isna().to_numpy()
+    if values.dtype.kind in "iu" and not missing.any():  # whole numbers: nothing to quote
         return np.array(values.astype(str).tolist(), dtype=object)
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    fields = [_csv_field(v if isinstance(v, str) else str(v), isinstance(v, str)) for v in distinct]
-    return np.array([*fields, ""], dtype=object)[codes]
+    objects = values.to_numpy(dtype=object)
+    if set(map(type, objects[~missing])) <= {str}:
+        codes, distinct = pd.factorize(objects, use_na_sentinel=True)
+        fields = [_csv_field(v, is_text=True) for v in distinct]
+        return np.array([*fields, ""], dtype=object)[codes]
+    return np.array(
+        [
+            "" if gone else _csv_field(str(v), isinstance(v, str))
+            for v, gone in zip(objects, missing, strict=True)
+        ],
+        dtype=object,
+    )
 
 
 _FORMULA = re.compile(r"[=+\-@]")
@@ -345,18 +362,40 @@ def _sheet_rows(frame: pd.DataFrame) -> str:
 
 
 def _inline_cells(values: np.ndarray) -> np.ndarray:
-    """Text cells: XML-escaped, characters XML cannot hold replaced, spaces kept; an empty cell
-    for a missing value (each distinct value escaped once: a worklist repeats its texts)."""
+    """Text cells: XML-escaped, characters XML cannot hold replaced, spaces kept, cut to what
+    a spreadsheet cell holds; an empty cell for a missing value (each distinct value escaped
+    once: a worklist repeats its texts)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     cells = [
         '<c t="inlineStr"><is><t xml:space="preserve">'
         + _CONTROL.sub(
-            "\ufffd", str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            "\ufffd",
+            _fits_a_cell(str(v)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
         )
         + "</t></is></c>"
         for v in distinct
     ]
     return np.array([*cells, "<c/>"], dtype=object)[codes]
+
+
+#: The most characters an Excel cell holds (Excel's specifications and limits).
+EXCEL_CELL_LIMIT = 32_767
+
+
+def _fits_a_cell(text: str) -> str:
+    """A text longer than a cell holds, cut with a note saying so (the CSV keeps it whole).
+    Excel counts UTF-16 units: a character beyond the Basic Multilingual Plane is two."""
+    if len(text) <= EXCEL_CELL_LIMIT // 2 or _utf16_units(text) <= EXCEL_CELL_LIMIT:
+        return text
+    note = f" … [cut: {len(text):,} characters; the CSV holds them all]"
+    kept = text[: EXCEL_CELL_LIMIT - len(note)]
+    while _utf16_units(kept) + len(note) > EXCEL_CELL_LIMIT:
+        kept = kept[: -max(1, (_utf16_units(kept) + len(note) - EXCEL_CELL_LIMIT) // 2)]
+    return kept + note
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

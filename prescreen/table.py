@@ -363,7 +363,7 @@ def _plain(raw: Any) -> Any:
             warnings.simplefilter("ignore")
             raw = raw.to_pydatetime()
     if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) > 10**15:
-        raise ValueError(f"{raw!r} is too large a number; check the value")
+        raise ValueError(f"{_shown(raw)} is too large a number; check the value")
     return raw
 
 

@@ -14,6 +14,7 @@ cross a process boundary (a parallel pre-screening run) with its fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,14 @@ class InputError(ProtocolError):
 
 class InternalError(ProtocolError):
     """A state the rules should never reach: a bug to report, not a verdict."""
+
+
+#: What would break a problem's one line (str.splitlines' boundaries): shown escaped, as \\n.
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 class Problem(str):
@@ -45,6 +54,11 @@ class Problem(str):
     ('dates.birth', 3, "'1978-02-30'")
     >>> str(Problem("is larger than 1000000 bytes"))
     'is larger than 1000000 bytes'
+
+    A line break in a field (a column named with one) is shown escaped: one problem, one line.
+
+    >>> print(Problem("no such column", path="columns.a\\nb"))
+    columns.a\\nb: no such column
     """
 
     path: str
@@ -66,7 +80,8 @@ class Problem(str):
         if line is not None and not path:
             where = f"line {line}"
         shown = f"{where} = {found}" if found is not None and where else (found or where)
-        self = super().__new__(cls, text or (f"{shown}: {expected}" if shown else expected))
+        line_text = text or (f"{shown}: {expected}" if shown else expected)
+        self = super().__new__(cls, _LINE_BREAK.sub(_escaped, line_text))
         self.path, self.found, self.expected, self.line = path, found, expected, line
         return self
 

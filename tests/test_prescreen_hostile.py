@@ -253,3 +253,96 @@ def test_formulas_are_kept_as_text_in_the_csv_outputs(tmp_path):
         for line in problems.splitlines()[1:]
         if line.count(",") >= 2
     )
+
+
+# -- a second hostile review (of the outputs written column by column) ------------------------
+
+
+def test_a_huge_cell_is_named_in_a_line_that_fits_a_spreadsheet_cell(tmp_path, capsys):
+    # a 40,000-character cell once came back whole in its problem, and so in the worklist's
+    # reason, beyond the 32,767 characters an Excel cell holds
+    import openpyxl
+
+    rows = [{**ELIGIBLE, "history.renal_crisis": "x" * 40_000}, {**ELIGIBLE, "participant": "P2"}]
+    assert _run(tmp_path, _table(tmp_path, rows)) == 0
+    err = capsys.readouterr().err
+    assert "'xxxxxxxx" in err and "x" * 100 not in err
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx").active
+    assert all(len(str(c.value or "")) <= 32_767 for row in sheet.iter_rows() for c in row)
+
+
+def test_a_text_longer_than_a_cell_is_cut_with_a_note_and_kept_whole_in_the_csv():
+    import openpyxl
+
+    from prescreen.outputs import EXCEL_CELL_LIMIT, csv_bytes, xlsx_bytes
+
+    long_texts = ["a" * 40_000, "😀" * 20_000, "b" * EXCEL_CELL_LIMIT, "c" * (EXCEL_CELL_LIMIT + 1)]
+    frame = pd.DataFrame({"Reason": long_texts})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "Worklist"))).active
+    cells = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    for text, cell in zip(long_texts, cells, strict=True):
+        units = len(cell.encode("utf-16-le")) // 2  # Excel counts UTF-16 units
+        assert units <= EXCEL_CELL_LIMIT
+        if len(text.encode("utf-16-le")) // 2 <= EXCEL_CELL_LIMIT:
+            assert cell == text  # exactly the limit is kept whole
+        else:
+            assert cell.endswith(f"[cut: {len(text):,} characters; the CSV holds them all]")
+            assert text.startswith(cell.split(" … [cut:")[0])
+    read_back = list(csv.reader(io.StringIO(csv_bytes(frame).decode("utf-8-sig"))))
+    assert [r[0] for r in read_back[1:]] == long_texts
+
+
+def test_a_line_break_in_a_mapped_column_name_stays_on_the_error_line(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nP1,female\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text('columns:\n  "a\\nb\\rc": {field: sex}\n', encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "columns.a" in line]
+    assert len(lines) == 1 and "columns.a\\nb\\rc" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        # a column of mixed types: hashing would merge 1, 1.0 and True, and 0 and False
+        (
+            pd.Series([1, True, 1.0, False, 0, None], dtype=object),
+            ["1", "True", "1.0", "False", "0", ""],
+        ),
+        (pd.array([1, None, 3], dtype="Int64"), ["1", "", "3"]),
+        (pd.Series(["=SUM(A1)", None, "-2"], dtype="string"), ["'=SUM(A1)", "", "'-2"]),
+    ],
+)
+def test_every_kind_of_column_is_written_as_its_values(column, expected):
+    from prescreen.outputs import csv_bytes
+
+    frame = pd.DataFrame({"a": column, "b": range(len(expected))})
+    rows = list(csv.reader(io.StringIO(csv_bytes(frame).decode("utf-8-sig"), newline="")))
+    assert rows == [["a", "b"], *([e, str(i)] for i, e in enumerate(expected))]
+
+
+def test_a_one_column_table_keeps_its_empty_rows():
+    from prescreen.outputs import csv_bytes
+
+    rows = list(
+        csv.reader(io.StringIO(csv_bytes(pd.DataFrame({"a": ["", "x", None]})).decode("utf-8-sig")))
+    )
+    assert rows == [["a"], [""], ["x"], [""]]
+
+
+def test_the_log_names_each_row_and_missing_columns_are_told_apart(tmp_path):
+    # a row whose ID cannot be read has no candidate: its table row finds it; column names
+    # with spaces are listed with "; " between them
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "participant,Date of birth,sex\nbad id!,1980-01-01,female\nSYN-P02,,\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("columns:\n  Date of birth: {field: dates.birth}\n", encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(mapping)) == 0
+    log_text = (tmp_path / "out" / "screening-log.csv").read_text(encoding="utf-8-sig")
+    log = list(csv.DictReader(io.StringIO(log_text)))
+    assert [(r["Candidate"], r["Table row"]) for r in log] == [("", "2"), ("SYN-P02", "3")]
+    missing = _worklist(tmp_path)["SYN-P02"]["What is missing"].split("; ")
+    assert "Date of birth" in missing and "sex" in missing
