@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
             frame = _read_csv(path, source)
         elif suffix == ".xlsx":
             raw = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
+            _show_uncalculated_formulas(path, raw)
             frame = _with_header(raw, source)
         else:
             frame = pd.read_parquet(path)
@@ -194,6 +196,36 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     return frame
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame) -> None:
+    """A formula cell with no saved value (a sheet written by a program that does not
+    calculate) reads as empty: it is given its formula's text instead, which no field reads as
+    a value, so the cell is reported with what it holds, never taken as blank. The sheets are
+    searched for a formula first; most tables have none, and are read once."""
+    import zipfile
+
+    import openpyxl
+
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        if not any(_FORMULA_TAG.search(archive.read(name)) for name in sheets):
+            return
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    try:
+        # the first sheet, row by row as pandas reads it
+        for i, row in enumerate(book.worksheets[0].rows):
+            if i >= raw.shape[0]:
+                break
+            for j, cell in enumerate(row[: raw.shape[1]]):
+                formula = getattr(cell, "value", None)
+                if isinstance(formula, str) and formula.startswith("=") and _missing(raw.iat[i, j]):
+                    raw.iat[i, j] = formula
+    finally:
+        book.close()
+
+
 def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """A sheet read without a header: its first row becomes the column names; empty rows are
     left out, the others keep the row numbers the sheet shows."""
@@ -212,6 +244,13 @@ def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     return body
 
 
+#: What a column name holds (str.isprintable: no control characters and no space but " ").
+_PRINTABLE_NAME = (
+    "a name without control characters or invisible spaces (a non-breaking space, a "
+    "zero-width space: type the name again)"
+)
+
+
 def _check_columns(frame: pd.DataFrame, source: str) -> None:
     names = [str(c) for c in frame.columns]
     problems = []
@@ -219,9 +258,7 @@ def _check_columns(frame: pd.DataFrame, source: str) -> None:
         if not name.strip():
             problems.append(Problem("a column name", path="header", found="an empty name"))
         elif not name.isprintable():
-            problems.append(
-                Problem("a name without control characters", path="header", found=repr(name))
-            )
+            problems.append(Problem(_PRINTABLE_NAME, path="header", found=repr(name)))
         elif names.count(name) > 1:
             problems.append(
                 Problem("each column named once", path=f"column {name!r}", found="twice or more")

@@ -139,7 +139,7 @@ def test_a_control_character_in_a_column_name_is_refused(tmp_path, capsys):
     table = tmp_path / "t.csv"
     table.write_text("participant,ox\x01y\nP1,1\n", encoding="utf-8")
     assert _run(tmp_path, table) == 2
-    assert "a name without control characters" in capsys.readouterr().err
+    assert "a name without control characters" in capsys.readouterr().err  # or spaces
 
 
 def test_an_out_folder_that_is_a_dangling_link_is_refused(tmp_path, capsys):
@@ -346,3 +346,27 @@ def test_the_log_names_each_row_and_missing_columns_are_told_apart(tmp_path):
     assert [(r["Candidate"], r["Table row"]) for r in log] == [("", "2"), ("SYN-P02", "3")]
     missing = _worklist(tmp_path)["SYN-P02"]["What is missing"].split("; ")
     assert "Date of birth" in missing and "sex" in missing
+
+
+def test_a_formula_without_a_saved_value_is_reported_not_read_as_blank(tmp_path, capsys):
+    # a sheet written by a program that does not calculate holds formulas with no value;
+    # read as empty they would only leave a criterion open, but the site would never learn why
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["participant", "labs.hemoglobin.value", "labs.hemoglobin.unit", "sex"])
+    sheet.append(["SYN-P01", "=100+20", "g/L", "female"])
+    sheet.append(["SYN-P02", 120, "g/L", '="fe"&"male"'])
+    book.save(tmp_path / "t.xlsx")
+    assert _run(tmp_path, tmp_path / "t.xlsx") == 0
+    err = capsys.readouterr().err
+    assert "row 2, column 'labs.hemoglobin.value': '=100+20'" in err
+    assert "row 3, column 'sex': '=\"fe\"&\"male\"'" in err
+
+
+def test_a_non_breaking_space_in_a_column_name_is_named_as_such(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\u00a0\nP1,female\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    assert "invisible spaces (a non-breaking space" in capsys.readouterr().err
