@@ -76,6 +76,7 @@ _IDENTIFIER_CHINESE = (
 )  # fmt: skip
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
 _PHONE_LIKE = re.compile(r"^\s*\+?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
+_SHAPED = re.compile(f"(?:{_EMAIL.pattern})|(?:{_PHONE_LIKE.pattern})")
 
 
 def _words(name: str) -> list[str]:
@@ -137,7 +138,10 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
         for v in pd.unique(series.dropna().to_numpy(dtype=object))
         if isinstance(v, kinds) and not isinstance(v, bool)
     ]
-    return any(identifying_text(str(t)) for t in dict.fromkeys(map(str, distinct)))
+    texts = pd.Series(list(dict.fromkeys(map(str, distinct))), dtype=object)
+    # only a text shaped like an e-mail or a phone number can be one (matched in one pass)
+    shaped = texts[texts.str.match(_SHAPED).to_numpy(dtype=bool)] if len(texts) else texts
+    return any(identifying_text(t) for t in shaped)
 
 
 # -- the record's fields as columns -------------------------------------------------------------
