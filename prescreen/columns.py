@@ -133,9 +133,9 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
     if series.dtype.kind in "fcbmM" or (series.dtype.kind in "iu" and not include_numbers):
         return False  # numbers, flags and dates hold no text
     kinds = (str, int, np.integer) if include_numbers else (str,)
-    distinct = [
+    distinct = [  # found by the column's own type (in C for pyarrow's strings)
         v
-        for v in pd.unique(series.dropna().to_numpy(dtype=object))
+        for v in series.dropna().unique().tolist()
         if isinstance(v, kinds) and not isinstance(v, bool)
     ]
     texts = pd.Series(list(dict.fromkeys(map(str, distinct))), dtype=object)
