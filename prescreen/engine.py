@@ -6,11 +6,15 @@ thresholds, units, readings and tri-state logic cannot drift from it. What makes
 - a rule's answer depends only on its inputs (``CRITERION_INPUTS``): rows are grouped by those
   inputs with pandas, the rule runs once per distinct group, and the answer is spread back to
   every row of the group. Where the inputs are nearly unique per row (dates, the 17 skin
-  areas), the grouping uses what the rule reads of them (``REDUCED_KEYS``: an age in whole
-  years, which areas are involved), and where the status depends on less than the words of the
-  reason, the status is found per coarse group (``STATUS_KEYS``);
-- reasons are built only for the rows whose reason is shown (``Reasons``): a worklist shows the
-  first excluding criterion's and the open ones', not the other 35 criteria's;
+  areas), the grouping uses what the rule's words show of them (``REDUCED_KEYS``: an age in
+  whole years, the areas a LeRoy reason names), and the status is found per coarser group of
+  what it depends on (``STATUS_KEYS``: which side of the age range, of the ACR/EULAR minimum,
+  of the duration limit; the items left open only where they decide). Each key is factorized
+  and the codes combined as digits of one integer, so grouping hashes integers, not tuples;
+- reasons are built only for the rows whose reason is shown (``Reasons``), and their groups
+  found when first asked for: a worklist shows the first excluding criterion's and the open
+  ones', not the other 35 criteria's;
+- statuses are small integers (``PASS``, ``FAIL``, ``UNKNOWN``) over whole columns;
 - criteria made of independent parts (EX07, the lab criteria) are grouped part by part
   (``PART_RULES``) and combined as ``screen`` combines them;
 - creatinine's eGFR, the one input that multiplies with age and sex, is computed over whole
