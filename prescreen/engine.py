@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from prescreen.table import Candidates, CellProblem, ages_in_years, date_parts
+from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
     CHECKS,
@@ -241,6 +242,7 @@ def _run_grouped(
     keys: list[np.ndarray] | Callable[[], list[np.ndarray]] | None = None,
     shared: dict[Any, Any] | None = None,
     status_keys: list[np.ndarray] | None = None,
+    explaining: bool = False,
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
@@ -249,7 +251,13 @@ def _run_grouped(
     With ``status_keys`` (coarser still: what the status and the missing fields depend on, not
     the words of the reason), the rule runs once per coarse group for the status, and once per
     fine group only for the rows whose reason is asked for. Criteria with the same inputs and
-    keys share their groups and contexts through ``shared`` (IN03 and EX01, IN04 and EX02).
+    keys share their groups and contexts through ``shared`` (IN03 and EX01).
+
+    ``explaining``: the rows are decided already (by a shortcut over columns) and the rule runs
+    only for their reasons, after the rows the rules refuse have been set aside; a value the
+    rule refuses then means a shortcut decided a row ``screen`` refuses: an internal error,
+    never a reason written as if the row had been screened. (A reason built for a fine group
+    is held to the same.)
     """
     if shared is not None and "groups" in shared:
         codes, contexts, fine = shared["groups"]
@@ -268,6 +276,8 @@ def _run_grouped(
     results = []
     for group, context in enumerate(contexts):
         results.append(rule(context))
+        if context.errors and explaining:
+            _refused_late(context)
         if context.errors:  # a value screen would refuse: every row of the group is refused
             for position in rows[codes == group]:
                 candidates.errors.setdefault(int(position), []).extend(context.errors)
@@ -297,9 +307,19 @@ def _run_grouped(
                     row = rows[fine_first[group]]
                     fine_contexts[group] = _context(nest(tuple(c[row] for c in columns)), study)
                 built[group] = rule(fine_contexts[group]).reason
+                if fine_contexts[group].errors:
+                    _refused_late(fine_contexts[group])
         return np.array([built[g] for g in groups.tolist()], dtype=object)[inverse]
 
     return status[codes], Reasons(len(codes), reasons), missing[codes]
+
+
+def _refused_late(context: _Context) -> None:
+    raise InternalError(
+        "a candidate's reason was asked for after the screening, and the rule refuses a value "
+        f"of it ({context.errors[0]}): a pre-screening shortcut decided a row that screen "
+        "refuses"
+    )
 
 
 def _fine_groups(
@@ -335,8 +355,10 @@ def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Rows grouped by their tuple of keys: each row's group (numbered in order of first
     appearance) and each group's first row. Each key is factorized (a missing value is a value
     of its own) and the codes are combined as digits of one integer, factorized again before it
-    could overflow: hashing integers, never tuples."""
-    size = len(keys[0]) if keys else 0
+    could overflow: hashing integers, never tuples. At least one key (it gives the rows)."""
+    if not keys:
+        raise InternalError("rows grouped by no key: a criterion's keys name no field")
+    size = len(keys[0])
     if not size:
         return np.zeros(size, dtype=int), np.zeros(0, dtype=int)
     combined = np.zeros(size, dtype=np.int64)
@@ -466,8 +488,6 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
     """IN01 with a birth date depends on the age on the screening date (its status only on
     whether the age is within the protocol's range); without one, on the youngest and oldest
     ages the other dates allow (its status only on where each is against the range)."""
-    from protocol.study import load_study
-
     study = candidates.study or load_study()
     population = study.population
     low = int(population.minimum_age.value.to("year").magnitude)
@@ -524,12 +544,11 @@ def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np.ndarray]:
-    """IN05 depends on the sum of the areas when every one is graded, else on a recorded total,
-    else on the range the graded areas allow (lowest: the ungraded at 0; highest: at 3) and,
-    where the range straddles the minimum, on which areas are ungraded (they are missing). Its
-    status only on which side of the minimum those values fall; its reason on the values."""
-    from protocol.study import load_study
-
+    """IN05 depends on the sum of the areas when every one is graded, else on a recorded total
+    (its reason says whether some areas are graded), else on the range the graded areas allow
+    (lowest: the ungraded at 0; highest: at 3) and, where the range straddles the minimum, on
+    which areas are ungraded (they are missing). Its status only on which side of the minimum
+    those values fall; its reason on the values."""
     minimum = (candidates.study or load_study()).criterion_rules.mrss_minimum.value
     grades = _grades(candidates, rows)
     total = candidates.column("ssc.mrss.total")[rows]
@@ -540,25 +559,28 @@ def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[n
     highest = lowest + 3 * ungraded.sum(axis=0)
     all_graded = ~ungraded.any(axis=0)
     no_area = ungraded.all(axis=0)
-    case = np.where(all_graded, 0, np.where(has_total, 1, np.where(no_area, 2, 3)))
-    value = np.where(all_graded, lowest, total_number)  # cases 0 and 1: one value
-    straddles = (case >= 2) & (lowest < minimum) & (highest >= minimum)
+    # 0 every area graded; 1 a total and no area; 2 a total and some areas (one value each);
+    # 3 no total and no area; 4 no total and some areas (a range each)
+    case = np.where(
+        all_graded,
+        0,
+        np.where(has_total, np.where(no_area, 1, 2), np.where(no_area, 3, 4)),
+    )
+    one_value = case <= 2
+    value = np.where(all_graded, lowest, total_number)
+    straddles = ~one_value & (lowest < minimum) & (highest >= minimum)
     pattern = [np.where(straddles, area, False) for area in ungraded]
     if reason:
-        return [
-            case,
-            np.where(case <= 1, value, -1),
-            np.where(case >= 2, lowest, -1),
-            np.where(case >= 2, highest, -1),
-            *pattern,
+        shown = [
+            np.where(one_value, value, -1),
+            *(np.where(one_value, -1, v) for v in (lowest, highest)),
         ]
-    return [
-        case,
-        np.where(case <= 1, value >= minimum, False),
-        np.where(case >= 2, lowest >= minimum, False),
-        np.where(case >= 2, highest >= minimum, False),
-        *pattern,
-    ]
+    else:
+        shown = [
+            np.where(one_value, value >= minimum, False),
+            *(np.where(one_value, False, v >= minimum) for v in (lowest, highest)),
+        ]
+    return [case, *shown, *pattern]
 
 
 def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -597,8 +619,6 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
 
 def _proximal_areas(candidates: Candidates) -> np.ndarray:
     """Which of the 17 areas (in the record's order) are proximal."""
-    from protocol.study import load_study
-
     study = candidates.study or load_study()
     proximal = {a.name for a in study.skin_score.value.areas if a.proximal}
     return np.array([path.rsplit(".", 1)[-1] in proximal for path in _AREAS])
@@ -639,7 +659,7 @@ def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     return [first, birth, candidates.column("dates.screening")[rows]]
 
 
-def _duration_status_key(
+def _duration_keys(
     months_of: Callable[[Study], Any], reason: bool = False
 ) -> Callable[[Candidates, np.ndarray], list[np.ndarray]]:
     """The status of IN04 and EX02 depends only on which side of a date plus the limit's months
@@ -651,7 +671,6 @@ def _duration_status_key(
 
     def key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
         from protocol.inputs import EARLIEST_DATE
-        from protocol.study import load_study
 
         study = candidates.study or load_study()
         months = round(months_of(study).value.to("month").magnitude)
@@ -720,8 +739,6 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     (the total's range straddles the minimum). The status needs only which side of the
     minimum each end of the range is; the reason names each category's points and the
     totals."""
-    from protocol.study import load_study
-
     study = candidates.study or load_study()
     criteria = study.acr_eular_2013.value
     minimum = study.criterion_rules.acr_eular_minimum.value
@@ -769,11 +786,11 @@ REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = 
     "IN01": _age_key,
     "IN02": _acr_key,
     "IN03": _leroy_key,
-    "IN04": _duration_status_key(
+    "IN04": _duration_keys(
         lambda study: study.criterion_rules.disease_duration_maximum, reason=True
     ),
     "IN05": _mrss_key,
-    "EX02": _duration_status_key(
+    "EX02": _duration_keys(
         lambda study: study.criterion_rules.disease_duration_exclusion, reason=True
     ),
     "EX01": _leroy_key,
@@ -785,10 +802,10 @@ STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
     "IN01": _age_status_key,
     "IN02": _acr_status_key,
     "IN03": _leroy_status_key,
-    "IN04": _duration_status_key(lambda study: study.criterion_rules.disease_duration_maximum),
+    "IN04": _duration_keys(lambda study: study.criterion_rules.disease_duration_maximum),
     "IN05": _mrss_status_key,
     "EX01": _leroy_status_key,
-    "EX02": _duration_status_key(lambda study: study.criterion_rules.disease_duration_exclusion),
+    "EX02": _duration_keys(lambda study: study.criterion_rules.disease_duration_exclusion),
 }
 
 
@@ -834,7 +851,10 @@ def _fast_then_rule(
     if len(clear):
 
         def reasons(asked: np.ndarray) -> list[str]:
-            return list(_run_grouped(candidates, rows[clear[asked]], paths, rule, study)[1][:])
+            explained = _run_grouped(
+                candidates, rows[clear[asked]], paths, rule, study, explaining=True
+            )
+            return list(explained[1][:])
 
         pieces.append((clear, Reasons(len(clear), reasons)))
     return status, Reasons.scattered(len(rows), pieces), missing
@@ -954,7 +974,9 @@ def _creatinine(
         known_at = np.flatnonzero(known)
         ages = ages_in_years(birth[known_at], screening[known_at])
 
-        def by_rule(positions: np.ndarray) -> tuple[np.ndarray, Reasons, np.ndarray]:
+        def by_rule(
+            positions: np.ndarray, explaining: bool = False
+        ) -> tuple[np.ndarray, Reasons, np.ndarray]:
             # a birth date that gives the same age on the screening date gives the same eGFR:
             # stand in the birthday of that age (the screening date minus the age, clamped), for
             # the rows the rule decides or explains only
@@ -978,6 +1000,7 @@ def _creatinine(
                 ("dates.screening", "dates.birth", *paths),
                 lambda ctx: ctx.lab("creatinine"),
                 study,
+                explaining=explaining,
             )
 
         fast, fast_missing = _egfr_clearly(candidates, rows[known_at], ages, study)
@@ -993,7 +1016,10 @@ def _creatinine(
         decided = np.flatnonzero(fast != UNCLEAR)
         pieces.append((known_at[slow], slow_reasons))
         pieces.append(
-            (known_at[decided], Reasons(len(decided), lambda asked: by_rule(decided[asked])[1][:]))
+            (
+                known_at[decided],
+                Reasons(len(decided), lambda asked: by_rule(decided[asked], True)[1][:]),
+            )
         )
     if (~known).any():
         unknown_at = np.flatnonzero(~known)

@@ -551,7 +551,15 @@ def in05_mrss(ctx: _Context) -> CheckResult:
         verdict = "pass" if score.total >= minimum else "fail"
         relation = ">=" if verdict == "pass" else "<"
         return CheckResult(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
-    lowest, highest = mrss_range(ctx.record.ssc.mrss)
+    mrss = ctx.record.ssc.mrss
+    if mrss is not None and mrss.total is not None:  # some areas ungraded: the recorded total
+        verdict = "pass" if mrss.total >= minimum else "fail"
+        relation = ">=" if verdict == "pass" else "<"
+        return CheckResult(
+            verdict,
+            f"mRSS {mrss.total} (recorded total; not every area graded) {relation} {minimum}",
+        )
+    lowest, highest = mrss_range(mrss)
     if lowest >= minimum:
         return CheckResult("pass", f"mRSS at least {lowest} (the graded areas) >= {minimum}")
     if highest < minimum:

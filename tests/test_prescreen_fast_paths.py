@@ -510,3 +510,48 @@ def test_the_csv_is_what_the_csv_module_writes_with_formulas_kept_as_text(rows, 
     csv.writer(expected, lineterminator="\n").writerows(fields)
     if not any("\r" in field for row in fields for field in row):
         assert got == expected.getvalue()
+
+
+def test_an_mrss_total_with_areas_graded_or_not_groups_as_screen_words_it():
+    # a recorded total decides IN05 whether no area or some areas are graded, but its reason
+    # says which: the two once shared a reason group (found by an independent review)
+    from prescreen.engine import _AREAS
+
+    rows = []
+    for total in (3, 9, 10, 11, 25):
+        rows.append({"ssc.mrss.total": total})  # no area graded
+        rows.append({"ssc.mrss.total": total, _AREAS[0]: 0})  # one graded, 16 not
+        rows.append({"ssc.mrss.total": total, _AREAS[0]: 1, _AREAS[5]: 1})
+    for grades in ((1,) * 17, (0,) * 16 + (3,), (3,) * 3):  # every area, or three, graded
+        rows.append(dict(zip(_AREAS, grades, strict=False)))
+    frame = pd.DataFrame(rows).astype(object)
+    frame = frame.where(frame.notna(), None)
+    frame.insert(0, "participant", [f"SYN-M{i:03d}" for i in range(len(rows))])
+    compared_rows, compared = _compare(frame)
+    assert compared_rows == len(rows) and compared == len(rows) * 37
+
+
+def test_a_reason_for_a_row_the_rule_refuses_is_an_internal_error_not_a_reason():
+    # reasons of rows decided by a shortcut are built after the refused rows are set aside; a
+    # refused value there means a shortcut decided what screen refuses: never written as a reason
+    from prescreen.engine import _run_grouped
+    from protocol.errors import InternalError
+    from protocol.study import load_study
+
+    frame = pd.DataFrame(
+        {
+            "participant": ["SYN-R01"],
+            "labs.hemoglobin.value": [5000.0],  # beyond the plausible range: screen refuses it
+            "labs.hemoglobin.unit": ["g/L"],
+        }
+    ).astype(object)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    paths = tuple(f"labs.hemoglobin.{part}" for part in ("value", "unit", "uln", "uln_unit"))
+    rows = np.array([0])
+    study = load_study()
+    _run_grouped(candidates, rows, paths, lambda ctx: ctx.lab("hemoglobin"), study)
+    assert candidates.errors  # found while screening: the row is refused, as screen refuses it
+    with pytest.raises(InternalError, match="shortcut decided a row that screen refuses"):
+        _run_grouped(
+            candidates, rows, paths, lambda ctx: ctx.lab("hemoglobin"), study, explaining=True
+        )

@@ -678,6 +678,19 @@ def test_mrss_and_leroy_with_areas_not_recorded():
 
     one_left = _screen(all_zero_but_one)
     assert one_left["IN05"] == ("fail", "mRSS at most 3 (every ungraded area at 3) < 10", [])
+
+    # a recorded total with an area ungraded: the total decides, and the reason says it is the
+    # recorded total (it once read "at least 3 (the graded areas)" for a total of 3)
+    def total_with_one_left(data):
+        all_zero_but_one(data)
+        data["ssc"]["mrss"]["total"] = 3
+
+    recorded = _screen(total_with_one_left)
+    assert recorded["IN05"] == (
+        "fail",
+        "mRSS 3 (recorded total; not every area graded) < 10",
+        [],
+    )
     assert one_left["EX01"] == (
         "unknown",
         "LeRoy subset unknown: the subset needs all 17 graded areas",
