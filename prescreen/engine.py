@@ -422,7 +422,7 @@ def evaluate(
         if len(rows) < size:  # a refused row: unknown, nothing missing (it is not screened)
             status = np.full(size, UNKNOWN, dtype=np.int8)
             missing = np.empty(size, dtype=object)
-            missing[:] = [()] * size
+            missing.fill(())  # one empty tuple for every row, set in C
         if cid in LAB_CRITERIA or cid == "EX24":
             analytes = LAB_CRITERIA.get(cid) or tuple(EX24_ANALYTES)
             parts = [_lab(candidates, rows, name, study, lab_cache) for name in analytes]
@@ -842,7 +842,7 @@ def _fast_then_rule(
     clear = np.flatnonzero(fast != UNCLEAR)
     status = fast.copy()
     missing = np.empty(len(rows), dtype=object)
-    missing[:] = [()] * len(rows)
+    missing.fill(())  # one empty tuple for every row, set in C
     pieces: list[tuple[np.ndarray, Reasons]] = []
     if len(slow):
         s, r, m = _run_grouped(candidates, rows[slow], paths, rule, study)
@@ -944,7 +944,7 @@ def _egfr(
     has_creatinine = ~np.equal(candidates.column("labs.creatinine.value")[rows], None)
     status = np.full(len(rows), UNKNOWN, dtype=np.int8)
     missing = np.empty(len(rows), dtype=object)
-    missing[:] = [("labs.egfr",)] * len(rows)
+    missing.fill(("labs.egfr",))
     reported_at = np.flatnonzero(has_egfr)
     status[reported_at], missing[reported_at] = reported[0][reported_at], reported[2][reported_at]
     pieces = [(reported_at, reported[1].taken(reported_at))]
@@ -1077,7 +1077,7 @@ def _egfr_clearly(
     sex = candidates.column("sex")[rows]
     to_mg_dl = _factors(analyte, units, "mg/dL")
     missing = np.empty(len(rows), dtype=object)
-    missing[:] = [()] * len(rows)
+    missing.fill(())  # one empty tuple for every row, set in C
     readable = _creatinine_readable(candidates, rows, study)
     adult = (ages >= equation.minimum_age) & (ages <= 120)
     limit = target.threshold_magnitude
@@ -1152,7 +1152,7 @@ def _combine_columns(
     status = np.where(fail, FAIL, np.where(unknown, UNKNOWN, PASS)).astype(np.int8)
     n = statuses.shape[1]
     missing = np.empty(n, dtype=object)
-    missing[:] = [()] * n
+    missing.fill(())  # one empty tuple for every row, set in C
     for part in parts:  # object arrays of tuples add element-wise in C
         missing = missing + part[2]
 
