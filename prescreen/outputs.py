@@ -169,8 +169,10 @@ def _missing_items(
     column_of = functools.cache(evaluation.candidates.column_of)
     counts, texts = [], []
     for i in first:
+        codes = matrix[:, i]
+        # only the criteria open for this row (a few of the 37)
         items = list(
-            dict.fromkeys(m for k, c in enumerate(matrix[:, i]) if c >= 0 for m in tables[k][c])
+            dict.fromkeys(m for k in np.flatnonzero(codes >= 0) for m in tables[k][codes[k]])
         )
         counts.append(len(items))
         # in the table's own words: its column (or the field a column would hold)

@@ -555,3 +555,29 @@ def test_a_reason_for_a_row_the_rule_refuses_is_an_internal_error_not_a_reason()
         _run_grouped(
             candidates, rows, paths, lambda ctx: ctx.lab("hemoglobin"), study, explaining=True
         )
+
+
+def test_the_missing_items_of_each_row_are_its_open_criteria_items_in_order():
+    # the outcomes group rows by their open criteria's missing items and write each group once;
+    # here each row's list is built the slow way, criterion by criterion, from the evaluation
+    from prescreen.outputs import NEEDS_REVIEW, in_table, outcomes
+    from prescreen.synthetic import candidates as synthetic
+
+    evaluation = evaluate(
+        read_candidates(synthetic(600, 21, AS_OF, missing=0.2), Mapping(), "synthetic", AS_OF),
+        as_of=AS_OF,
+    )
+    table = outcomes(evaluation)
+    column_of = evaluation.candidates.column_of
+    checked = 0
+    for i in np.flatnonzero(table["outcome"].to_numpy() == NEEDS_REVIEW):
+        items: list[str] = []
+        for column in evaluation.criteria.values():
+            missing = tuple(column.missing[i])
+            if column.status[i] == "unknown" and (not missing or any(map(in_table, missing))):
+                items += [m for m in missing if m not in items]
+        assert table["missing_count"].iloc[i] == len(items), i
+        words = list(dict.fromkeys(column_of(m) for m in items))
+        assert table["missing"].iloc[i] == "; ".join(words), i
+        checked += 1
+    assert checked > 100
