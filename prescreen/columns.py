@@ -221,10 +221,10 @@ def _adapter(path: str) -> TypeAdapter[Any]:
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numbers
 
 
-def _said(raw: Any) -> str:
+def shown_value(raw: Any) -> str:
     """A cell's value in a message: as Python writes it, cut at 60 characters (a 40,000-
     character cell would fill a worklist cell beyond what a spreadsheet holds)."""
-    text = repr(raw)
+    text = repr(raw.item() if isinstance(raw, np.generic) else raw)
     return text if len(text) <= 60 else text[:59] + "…"
 
 
@@ -240,19 +240,19 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
         if isinstance(raw, str):
             lowered = raw.strip().lower()
             if lowered not in ("true", "false"):
-                raise ValueError(f"{_said(raw)} is not true or false")
+                raise ValueError(f"{shown_value(raw)} is not true or false")
             value = lowered == "true"
         elif not isinstance(raw, bool):
-            raise ValueError(f"{_said(raw)} is not true or false")
+            raise ValueError(f"{shown_value(raw)} is not true or false")
     elif spec.kind == "int":
         if isinstance(raw, str):
             if not _INTEGER.match(raw.strip()):
-                raise ValueError(f"{_said(raw)} is not a whole number")
+                raise ValueError(f"{shown_value(raw)} is not a whole number")
             value = int(raw.strip())
         elif isinstance(raw, float) and raw.is_integer():
             value = int(raw)  # a spreadsheet stores every number as a float
         elif isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueError(f"{_said(raw)} is not a whole number")
+            raise ValueError(f"{shown_value(raw)} is not a whole number")
     elif spec.kind == "date" and isinstance(raw, datetime):
         if raw.tzinfo is not None:
             raise ValueError(f"{raw!s} has a time zone; expected a calendar date YYYY-MM-DD")
@@ -260,7 +260,7 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
             raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
         value = raw.date()  # a spreadsheet's date cell is a datetime at midnight
     elif spec.kind == "choice" and not isinstance(raw, str):
-        raise ValueError(f"{_said(raw)} is not one of: {', '.join(spec.choices)}")
+        raise ValueError(f"{shown_value(raw)} is not one of: {', '.join(spec.choices)}")
     try:
         return spec.reader().validate_python(value)
     except ValidationError as exc:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prescreen.table import Candidates, CellProblem, ages_in_years, date_parts
+from prescreen.table import Candidates, CellProblem, ages_in_years, date_parts, numbers
 from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
@@ -594,7 +594,7 @@ def _mrss_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarra
 def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
     """The 17 areas' grades as a matrix (areas x rows), -1 where not graded."""
     if "grades" not in candidates.derived:  # every row's, once per evaluation
-        grades = np.stack([_numbers(candidates.column(area)) for area in _AREAS])
+        grades = np.stack([numbers(candidates.column(area)) for area in _AREAS])
         candidates.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
     return candidates.derived["grades"][:, rows].astype(int).reshape(len(_AREAS), len(rows))
 
@@ -870,9 +870,9 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
     status = np.full(len(rows), UNCLEAR, dtype=np.int8)
     if analyte.computes or analyte.threshold is None:
         return status
-    values = _numbers(candidates.column(f"labs.{name}.value")[rows])
+    values = numbers(candidates.column(f"labs.{name}.value")[rows])
     units = candidates.column(f"labs.{name}.unit")[rows]
-    uln = _numbers(candidates.column(f"labs.{name}.uln")[rows])
+    uln = numbers(candidates.column(f"labs.{name}.uln")[rows])
     uln_units = candidates.column(f"labs.{name}.uln_unit")[rows]
     to_value = _factors(analyte, units, analyte.value_unit)
     in_value_unit = values * to_value
@@ -891,19 +891,6 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
     meets = compared < limit if analyte.threshold.comparison == "<" else compared > limit
     status[usable] = np.where(meets[usable], FAIL, PASS)
     return status
-
-
-def _numbers(values: np.ndarray) -> np.ndarray:
-    """The numbers of a column as floats, NaN for anything else (a missing cell, a bool)."""
-    if set(map(type, values)) <= _PLAIN_NUMBER_TYPES:  # numpy reads None as NaN, in C
-        return np.array(values, dtype=float)
-    return np.array(
-        [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
-        dtype=float,
-    )
-
-
-_PLAIN_NUMBER_TYPES = {float, int, type(None)}
 
 
 def _inside(analyte: Any, plausible: Any, values: np.ndarray) -> np.ndarray:
@@ -1072,7 +1059,7 @@ def _egfr_clearly(
     analyte = get_analyte("creatinine", study)
     target = get_analyte(analyte.computes, study)
     equation = study.egfr_equation.value
-    number = _numbers(candidates.column("labs.creatinine.value")[rows])
+    number = numbers(candidates.column("labs.creatinine.value")[rows])
     units = candidates.column("labs.creatinine.unit")[rows]
     sex = candidates.column("sex")[rows]
     to_mg_dl = _factors(analyte, units, "mg/dL")
@@ -1116,7 +1103,7 @@ def _creatinine_readable(candidates: Candidates, rows: np.ndarray, study: Study)
     from protocol.labs import get_analyte
 
     analyte = get_analyte("creatinine", study)
-    number = _numbers(candidates.column("labs.creatinine.value")[rows])
+    number = numbers(candidates.column("labs.creatinine.value")[rows])
     units = candidates.column("labs.creatinine.unit")[rows]
     uln = candidates.column("labs.creatinine.uln")[rows]
     uln_units = candidates.column("labs.creatinine.uln_unit")[rows]

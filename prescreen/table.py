@@ -27,6 +27,7 @@ from prescreen.columns import (
     identifier_cells,
     identifier_column,
     read_cell,
+    shown_value,
 )
 from protocol.errors import Problem, ProtocolDataError
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
@@ -379,7 +380,9 @@ def _read_column(
         for position in np.flatnonzero(np.isin(codes, list(bad))):
             raw = distinct[codes[position]]
             problems.append(
-                CellProblem(int(rows[position]), column, _shown(raw), bad[int(codes[position])])
+                CellProblem(
+                    int(rows[position]), column, shown_value(raw), bad[int(codes[position])]
+                )
             )
     return read[codes], problems
 
@@ -400,13 +403,8 @@ def _plain(raw: Any) -> Any:
             warnings.simplefilter("ignore")
             raw = raw.to_pydatetime()
     if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) > 10**15:
-        raise ValueError(f"{_shown(raw)} is too large a number; check the value")
+        raise ValueError(f"{shown_value(raw)} is too large a number; check the value")
     return raw
-
-
-def _shown(raw: Any) -> str:
-    text = repr(raw.item() if isinstance(raw, np.generic) else raw)
-    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def read_candidates(
@@ -588,7 +586,7 @@ def _read_ids(
         try:
             ids[position] = read_cell(spec, raw)
         except ValueError as exc:
-            problems.append(CellProblem(int(rows[position]), column, _shown(raw), str(exc)))
+            problems.append(CellProblem(int(rows[position]), column, shown_value(raw), str(exc)))
             refused[position] = True
     read = pd.Series(ids, dtype=object)[~refused]
     repeated = read[read.duplicated(keep=False)]
@@ -722,17 +720,26 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     total = candidates.column("ssc.mrss.total")
     areas = [candidates.column(p) for p in fields() if p.startswith("ssc.mrss.areas.")]
-    if all(set(map(type, column)) <= {int, type(None)} for column in areas):
-        # whole numbers or empty, as the cells are read: numpy reads them in C, None as NaN
-        grades = np.nan_to_num(np.array(areas, dtype=float), nan=-1).astype(int)
-    else:
-        grades = np.array([[g if g is not None else -1 for g in column] for column in areas])
+    grades = np.nan_to_num(np.stack([numbers(column) for column in areas]), nan=-1).astype(int)
     recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
     unrecorded = (grades < 0).sum(axis=0)
     any_area = (grades >= 0).any(axis=0)
     has_total = ~np.equal(total, None)
     value = np.where(has_total, total, 0).astype(int)
     return has_total & any_area & ~((recorded <= value) & (value <= recorded + 3 * unrecorded))
+
+
+def numbers(values: np.ndarray) -> np.ndarray:
+    """The numbers of a column as floats, NaN for anything else (a missing cell, a bool)."""
+    if set(map(type, values)) <= _PLAIN_NUMBER_TYPES:  # numpy reads None as NaN, in C
+        return np.array(values, dtype=float)
+    return np.array(
+        [v if isinstance(v, float | int) and not isinstance(v, bool) else np.nan for v in values],
+        dtype=float,
+    )
+
+
+_PLAIN_NUMBER_TYPES = {float, int, type(None)}
 
 
 def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

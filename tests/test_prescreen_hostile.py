@@ -22,6 +22,15 @@ def _run(tmp_path: Path, table: Path, *extra: str) -> int:
     return main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path / "out"), *extra])
 
 
+def _run_mapped(tmp_path: Path, table_text: str, mapping_text: str) -> int:
+    """A CSV table and a mapping file, each written as given, pre-screened."""
+    table = tmp_path / "t.csv"
+    table.write_text(table_text, encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(mapping_text, encoding="utf-8")
+    return _run(tmp_path, table, "--map", str(mapping))
+
+
 def _worklist(tmp_path: Path) -> dict[str, dict]:
     text = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
     return {r["Candidate"]: r for r in csv.DictReader(io.StringIO(text))}
@@ -197,11 +206,8 @@ def test_numeric_ids_that_are_phone_numbers_are_refused(tmp_path, capsys):
 
 
 def test_a_mapping_cannot_make_an_identifying_column_the_id(tmp_path, capsys):
-    table = tmp_path / "t.csv"
-    table.write_text("Name of patient,sex\nZhang San,male\n", encoding="utf-8")
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text("id_column: Name of patient\n", encoding="utf-8")
-    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    table = "Name of patient,sex\nZhang San,male\n"
+    assert _run_mapped(tmp_path, table, "id_column: Name of patient\n") == 2
     assert "identifies a person" in capsys.readouterr().err
 
 
@@ -235,11 +241,8 @@ def test_full_width_digits_are_not_grades(tmp_path, capsys):
 
 
 def test_a_field_in_two_columns_names_both(tmp_path, capsys):
-    table = tmp_path / "t.csv"
-    table.write_text("participant,Gender,sex\nP1,female,female\n", encoding="utf-8")
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text("columns:\n  Gender: {field: sex}\n", encoding="utf-8")
-    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    table = "participant,Gender,sex\nP1,female,female\n"
+    assert _run_mapped(tmp_path, table, "columns:\n  Gender: {field: sex}\n") == 2
     assert "the mapping reads it from column 'Gender'" in capsys.readouterr().err
 
 
@@ -293,11 +296,8 @@ def test_a_text_longer_than_a_cell_is_cut_with_a_note_and_kept_whole_in_the_csv(
 
 
 def test_a_line_break_in_a_mapped_column_name_stays_on_the_error_line(tmp_path, capsys):
-    table = tmp_path / "t.csv"
-    table.write_text("participant,sex\nP1,female\n", encoding="utf-8")
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text('columns:\n  "a\\nb\\rc": {field: sex}\n', encoding="utf-8")
-    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    mapping = 'columns:\n  "a\\nb\\rc": {field: sex}\n'
+    assert _run_mapped(tmp_path, "participant,sex\nP1,female\n", mapping) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if "columns.a" in line]
     assert len(lines) == 1 and "columns.a\\nb\\rc" in lines[0]
 
@@ -334,13 +334,8 @@ def test_a_one_column_table_keeps_its_empty_rows():
 def test_the_log_names_each_row_and_missing_columns_are_told_apart(tmp_path):
     # a row whose ID cannot be read has no candidate: its table row finds it; column names
     # with spaces are listed with "; " between them
-    table = tmp_path / "t.csv"
-    table.write_text(
-        "participant,Date of birth,sex\nbad id!,1980-01-01,female\nSYN-P02,,\n", encoding="utf-8"
-    )
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text("columns:\n  Date of birth: {field: dates.birth}\n", encoding="utf-8")
-    assert _run(tmp_path, table, "--map", str(mapping)) == 0
+    table = "participant,Date of birth,sex\nbad id!,1980-01-01,female\nSYN-P02,,\n"
+    assert _run_mapped(tmp_path, table, "columns:\n  Date of birth: {field: dates.birth}\n") == 0
     log_text = (tmp_path / "out" / "screening-log.csv").read_text(encoding="utf-8-sig")
     log = list(csv.DictReader(io.StringIO(log_text)))
     assert [(r["Candidate"], r["Table row"]) for r in log] == [("", "2"), ("SYN-P02", "3")]
