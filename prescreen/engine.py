@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from prescreen.table import Candidates, CellProblem, ages_in_years, date_parts, numbers
+from prescreen.table import Candidates, CellProblem, years_between, ymd
 from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
@@ -269,8 +269,8 @@ def _run_grouped(
             codes, first = _coded(status_keys)
             fine = _Once(lambda: _fine_groups(candidates, rows, paths, keys))
         nest = _nester(paths)
-        columns = [candidates.column(p)[rows] for p in paths]
-        contexts = [_context(nest(tuple(c[i] for c in columns)), study) for i in first]
+        columns = [candidates.column(p) for p in paths]
+        contexts = [_context(nest(tuple(c[i] for c in columns)), study) for i in rows[first]]
         if shared is not None:
             shared["groups"] = codes, contexts, fine
     results = []
@@ -332,8 +332,8 @@ def _fine_groups(
     each group's first row."""
     if callable(keys):
         keys = keys()
-    if keys is None:
-        keys = [candidates.column(p)[rows] for p in paths]
+    if keys is None:  # the inputs' codes: equal codes, equal values
+        keys = [candidates.coded(p)[0][rows] for p in paths]
     return _coded(keys)
 
 
@@ -492,10 +492,8 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
     population = study.population
     low = int(population.minimum_age.value.to("year").magnitude)
     high = int(population.maximum_age.value.to("year").magnitude)
-    birth = candidates.column("dates.birth")[rows]
-    screening = candidates.column("dates.screening")[rows]
-    known = ~np.equal(birth, None)
-    age = np.where(known, ages_in_years(birth, screening), -1)
+    known = candidates.present("dates.birth")[rows]
+    age = np.where(known, _ages(candidates, "dates.birth", rows), -1)
     youngest = np.full(len(rows), -1)
     oldest = np.full(len(rows), -1)
     unknown_at = np.flatnonzero(~known)
@@ -511,7 +509,14 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
             np.where(known, side(age), 2),
             *(np.where(known, 2, side(a)) for a in (youngest, oldest)),
         ]
-    return [known, np.equal(screening, None), *shown]
+    return [known, ~candidates.present("dates.screening")[rows], *shown]
+
+
+def _ages(candidates: Candidates, birth_path: str, rows: np.ndarray) -> np.ndarray:
+    """Completed years from a date field to the screening date (where both are recorded)."""
+    birth = [part[rows] for part in candidates.date_parts(birth_path)]
+    on = [part[rows] for part in candidates.date_parts("dates.screening")]
+    return years_between(tuple(birth), tuple(on))
 
 
 def _age_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
@@ -528,18 +533,15 @@ def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np
     screening) and the oldest (born on the earliest date a record takes)."""
     from protocol.inputs import EARLIEST_DATE
 
-    screening = candidates.column("dates.screening")[rows]
+    screening = candidates.days("dates.screening")[rows]
     latest_birth = screening.copy()
     for path in ("dates.consent", "ssc.first_non_raynaud_manifestation"):
-        dates = candidates.column(path)[rows]
-        earlier = np.fromiter(
-            (d is not None and d < s for d, s in zip(dates, latest_birth, strict=True)),
-            dtype=bool,
-            count=len(rows),
-        )
+        dates = candidates.days(path)[rows]
+        earlier = ~np.isnat(dates) & (dates < latest_birth)
         latest_birth[earlier] = dates[earlier]
-    youngest = ages_in_years(latest_birth, screening)
-    oldest = ages_in_years(np.full(len(rows), EARLIEST_DATE, dtype=object), screening)
+    on = ymd(screening)
+    youngest = years_between(ymd(latest_birth), on)
+    oldest = years_between(ymd(np.full(len(rows), np.datetime64(EARLIEST_DATE, "D"))), on)
     return youngest, oldest
 
 
@@ -551,8 +553,8 @@ def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[n
     those values fall; its reason on the values."""
     minimum = (candidates.study or load_study()).criterion_rules.mrss_minimum.value
     grades = _grades(candidates, rows)
-    total = candidates.column("ssc.mrss.total")[rows]
-    has_total = ~np.equal(total, None)
+    total = candidates.numbers("ssc.mrss.total")[rows]
+    has_total = ~np.isnan(total)
     total_number = np.where(has_total, total, 0).astype(int)
     ungraded = grades < 0
     lowest = np.where(ungraded, 0, grades).sum(axis=0)
@@ -594,7 +596,7 @@ def _mrss_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarra
 def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
     """The 17 areas' grades as a matrix (areas x rows), -1 where not graded."""
     if "grades" not in candidates.derived:  # every row's, once per evaluation
-        grades = np.stack([numbers(candidates.column(area)) for area in _AREAS])
+        grades = np.stack([candidates.numbers(area) for area in _AREAS])
         candidates.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
     return candidates.derived["grades"][:, rows].astype(int).reshape(len(_AREAS), len(rows))
 
@@ -610,7 +612,7 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     all_graded = (grades >= 0).all(axis=0)
     proximal = involved[is_proximal].any(axis=0)
     distal = involved[~is_proximal].any(axis=0)
-    back = _tristate(candidates.column("ssc.back_skin_thickening")[rows])
+    back = candidates.tristate("ssc.back_skin_thickening")[rows]
     names_proximal = all_graded & proximal & distal
     names_distal = all_graded & ~proximal & (back == 0) & distal
     named = involved & np.where(is_proximal[:, None], names_proximal, names_distal)
@@ -630,12 +632,12 @@ def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
     grades, the back and the thickened fingers (the reason also names the involved areas)."""
     is_proximal = _proximal_areas(candidates)
     grades = _grades(candidates, rows)
-    total = candidates.column("ssc.mrss.total")[rows]
-    no_total = np.equal(total, None)
+    total = candidates.numbers("ssc.mrss.total")[rows]
+    no_total = np.isnan(total)
     sum_graded = np.where(grades >= 0, grades, 0).sum(axis=0)
     remaining = np.where(no_total, -1000, np.where(no_total, 0, total).astype(int) - sum_graded)
     others = [
-        candidates.column(path)[rows]
+        candidates.coded(path)[0][rows]
         for path in (
             "ssc.back_skin_thickening",
             "ssc.acr_eular.skin_thickening_proximal_to_mcp",
@@ -653,10 +655,9 @@ def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
 
 def _duration_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     """IN04 and EX02 read the birth date only when the first manifestation is not recorded."""
-    first = candidates.column("ssc.first_non_raynaud_manifestation")[rows]
-    birth = candidates.column("dates.birth")[rows].copy()
-    birth[~np.equal(first, None)] = None
-    return [first, birth, candidates.column("dates.screening")[rows]]
+    first = candidates.coded("ssc.first_non_raynaud_manifestation")[0][rows]
+    birth = np.where(first >= 0, -1, candidates.coded("dates.birth")[0][rows])
+    return [first, birth, candidates.coded("dates.screening")[0][rows]]
 
 
 def _duration_keys(
@@ -674,36 +675,36 @@ def _duration_keys(
 
         study = candidates.study or load_study()
         months = round(months_of(study).value.to("month").magnitude)
-        first = candidates.column("ssc.first_non_raynaud_manifestation")[rows]
-        birth = candidates.column("dates.birth")[rows]
-        screening = candidates.column("dates.screening")[rows]
-        has_first, has_birth = ~np.equal(first, None), ~np.equal(birth, None)
+        first = candidates.coded("ssc.first_non_raynaud_manifestation")[0][rows]
+        birth = candidates.coded("dates.birth")[0][rows]
+        screening = candidates.coded("dates.screening")[0][rows]
+        has_first, has_birth = first >= 0, birth >= 0
         earliest = [
-            np.where(has_first, f, np.where(has_birth, b, e))
+            np.where(has_first, f[rows], np.where(has_birth, b[rows], e))
             for f, b, e in zip(
-                date_parts(first),
-                date_parts(birth),
+                candidates.date_parts("ssc.first_non_raynaud_manifestation"),
+                candidates.date_parts("dates.birth"),
                 (EARLIEST_DATE.year, EARLIEST_DATE.month, EARLIEST_DATE.day),
                 strict=True,
             )
         ]
         fy, fm, fd = earliest
-        sy, sm, sd = date_parts(screening)
+        sy, sm, sd = (part[rows] for part in candidates.date_parts("dates.screening"))
         total = fy * 12 + (fm - 1) + months
         by, bm = total // 12, total % 12 + 1
         bd = np.minimum(fd, _days_in_month(by, bm))
         # -1 before that day, 0 on it, 1 after
         side = np.sign(np.where(sy != by, sy - by, np.where(sm != bm, sm - bm, sd - bd)))
-        dated = ~np.equal(screening, None)
+        dated = screening >= 0
         status = [np.where(dated, side, 2), has_first]
         inputs = _duration_key(candidates, rows)
         if not reason:
-            return [*status, *(np.where(dated, None, k) for k in inputs)]
+            return [*status, *(np.where(dated, -2, k) for k in inputs)]
         # the reason shows the first manifestation and the screening date; the birth date only
         # when it stands in for the first manifestation in a duration that passes
-        first_shown = np.where(has_first, first, None)
-        birth_shown = np.where(~has_first & (side <= 0), birth, None)
-        undated = (np.where(dated, None, k) for k in inputs)
+        first_shown = first  # -1 where there is none
+        birth_shown = np.where(~has_first & (side <= 0), birth, -1)
+        undated = (np.where(dated, -2, k) for k in inputs)
         return [*status, first_shown, birth_shown, screening, *undated]
 
     return key
@@ -719,17 +720,8 @@ def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarra
     """Each classification item and flag as 1 (yes), 0 (no) or -1 (not recorded)."""
     states = {}
     for path in _ACR:  # every row's, once per evaluation
-        if path not in candidates.derived:
-            candidates.derived[path] = _tristate(candidates.column(path))
-        states[path.rsplit(".", 1)[1]] = candidates.derived[path][rows]
+        states[path.rsplit(".", 1)[1]] = candidates.tristate(path)[rows]
     return states
-
-
-def _tristate(values: np.ndarray) -> np.ndarray:
-    state = np.full(len(values), -1, dtype=np.int8)
-    state[np.equal(values, True)] = 1
-    state[np.equal(values, False)] = 0
-    return state
 
 
 def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> list[np.ndarray]:
@@ -870,22 +862,23 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
     status = np.full(len(rows), UNCLEAR, dtype=np.int8)
     if analyte.computes or analyte.threshold is None:
         return status
-    values = numbers(candidates.column(f"labs.{name}.value")[rows])
-    units = candidates.column(f"labs.{name}.unit")[rows]
-    uln = numbers(candidates.column(f"labs.{name}.uln")[rows])
-    uln_units = candidates.column(f"labs.{name}.uln_unit")[rows]
-    to_value = _factors(analyte, units, analyte.value_unit)
+    values = candidates.numbers(f"labs.{name}.value")[rows]
+    uln = candidates.numbers(f"labs.{name}.uln")[rows]
+    has_uln_unit = candidates.present(f"labs.{name}.uln_unit")[rows]
+    to_value = _factors(analyte, candidates, f"labs.{name}.unit", analyte.value_unit)[rows]
     in_value_unit = values * to_value
     usable = np.isfinite(in_value_unit) & _inside(analyte, analyte.plausible, in_value_unit)
     if analyte.relative_to_uln:
-        uln_texts = np.where(np.equal(uln_units, None), units, uln_units)
-        uln_value = uln * _factors(analyte, uln_texts, analyte.value_unit)
+        # the ULN in its own unit, else in the value's
+        uln_to_value = _factors(analyte, candidates, f"labs.{name}.uln_unit", analyte.value_unit)
+        uln_value = uln * np.where(has_uln_unit, uln_to_value[rows], to_value)
         usable &= np.isfinite(uln_value) & _inside(analyte, analyte.uln_plausible, uln_value)
         with np.errstate(divide="ignore", invalid="ignore"):
             compared = in_value_unit / uln_value
     else:
-        usable &= np.isnan(uln) & np.equal(uln_units, None)  # a ULN here: the rule refuses it
-        compared = values * _factors(analyte, units, analyte.protocol_unit)
+        usable &= np.isnan(uln) & ~has_uln_unit  # a ULN here: the rule refuses it
+        to_protocol = _factors(analyte, candidates, f"labs.{name}.unit", analyte.protocol_unit)
+        compared = values * to_protocol[rows]
     limit = analyte.threshold_magnitude
     usable &= np.isfinite(compared) & (np.abs(compared - limit) > _NEAR_THRESHOLD * abs(limit))
     meets = compared < limit if analyte.threshold.comparison == "<" else compared > limit
@@ -903,20 +896,28 @@ def _inside(analyte: Any, plausible: Any, values: np.ndarray) -> np.ndarray:
         return (values > low * (1 + 1e-6) + 1e-12) & (values < high * (1 - 1e-6))
 
 
-def _factors(analyte: Any, units: np.ndarray, target: Any) -> np.ndarray:
-    """Each row's factor from its unit to ``target``, each distinct unit read once by the
-    analyte's own reader; NaN where the rule would refuse the unit (it then says why)."""
+def _factors(analyte: Any, candidates: Candidates, path: str, target: Any) -> np.ndarray:
+    """Each row's factor from its unit (the field ``path``) to ``target``, each distinct unit
+    read once by the analyte's own reader; NaN where there is none or the rule would refuse the
+    unit (it then says why)."""
     from protocol.labs import LabInputError, read_analyte_unit
 
-    codes, distinct = pd.factorize(pd.Series(units, dtype=object))
+    key = f"factors of {path} to {target}"
+    if key in candidates.derived:
+        return candidates.derived[key]
+    codes, distinct = candidates.coded(path)
     found = []
     for text in distinct:
+        if text is None:
+            found.append(np.nan)
+            continue
         try:
             one = read_analyte_unit(analyte, str(text))
             found.append(float(analyte.convert(one, target).magnitude))
         except (LabInputError, ValueError):
             found.append(np.nan)
-    return np.array([*found, np.nan])[codes]
+    candidates.derived[key] = np.array([*found, np.nan])[codes]
+    return candidates.derived[key]
 
 
 def _egfr(
@@ -927,8 +928,8 @@ def _egfr(
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """EX24's kidney part: a reported eGFR, else creatinine (with the age and sex it needs)."""
     reported = _lab(candidates, rows, "egfr", study, cache)
-    has_egfr = ~np.equal(candidates.column("labs.egfr.value")[rows], None)
-    has_creatinine = ~np.equal(candidates.column("labs.creatinine.value")[rows], None)
+    has_egfr = candidates.present("labs.egfr.value")[rows]
+    has_creatinine = candidates.present("labs.creatinine.value")[rows]
     status = np.full(len(rows), UNKNOWN, dtype=np.int8)
     missing = np.empty(len(rows), dtype=object)
     missing.fill(("labs.egfr",))
@@ -951,15 +952,14 @@ def _creatinine(
     """Creatinine's eGFR part: decided over whole columns where the age and sex are known and
     the value is clearly on one side of the threshold; by screen's rule for the rest, and for
     the reason of any row that shows it."""
-    birth = candidates.column("dates.birth")[rows]
     screening = candidates.column("dates.screening")[rows]
-    known = ~np.equal(birth, None)
+    known = candidates.present("dates.birth")[rows]
     status = np.full(len(rows), UNKNOWN, dtype=np.int8)
     missing = np.empty(len(rows), dtype=object)
     pieces: list[tuple[np.ndarray, Reasons]] = []
     if known.any():
         known_at = np.flatnonzero(known)
-        ages = ages_in_years(birth[known_at], screening[known_at])
+        ages = _ages(candidates, "dates.birth", rows[known_at])
 
         def by_rule(
             positions: np.ndarray, explaining: bool = False
@@ -980,6 +980,8 @@ def _creatinine(
                 {**candidates.values, "dates.birth": _scatter(candidates, at, stand_in)},
                 candidates.rows,
                 errors=candidates.errors,
+                # every other field's codes as they are
+                codes={k: v for k, v in candidates.codes.items() if k != "dates.birth"},
             )
             return _run_grouped(
                 sub,
@@ -1036,9 +1038,8 @@ def _age_range_keys(
     open_whatever = (youngest < study.egfr_equation.value.minimum_age) & _creatinine_readable(
         candidates, rows, study
     )
-    inputs = [np.where(open_whatever, None, candidates.column(p)[rows]) for p in paths]
-    sex = candidates.column("sex")[rows]
-    return [youngest, oldest, open_whatever, np.equal(sex, None), *inputs]
+    inputs = [np.where(open_whatever, -2, candidates.coded(p)[0][rows]) for p in paths]
+    return [youngest, oldest, open_whatever, ~candidates.present("sex")[rows], *inputs]
 
 
 # a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose
@@ -1059,10 +1060,10 @@ def _egfr_clearly(
     analyte = get_analyte("creatinine", study)
     target = get_analyte(analyte.computes, study)
     equation = study.egfr_equation.value
-    number = numbers(candidates.column("labs.creatinine.value")[rows])
-    units = candidates.column("labs.creatinine.unit")[rows]
-    sex = candidates.column("sex")[rows]
-    to_mg_dl = _factors(analyte, units, "mg/dL")
+    number = candidates.numbers("labs.creatinine.value")[rows]
+    to_mg_dl = _factors(analyte, candidates, "labs.creatinine.unit", "mg/dL")[rows]
+    female = candidates.is_value("sex", "female")[rows]
+    no_sex = ~candidates.present("sex")[rows]
     missing = np.empty(len(rows), dtype=object)
     missing.fill(())  # one empty tuple for every row, set in C
     readable = _creatinine_readable(candidates, rows, study)
@@ -1075,14 +1076,14 @@ def _egfr_clearly(
         meets = egfr < limit if target.threshold.comparison == "<" else egfr > limit
         return np.where(meets, FAIL, PASS).astype(np.int8), clear
 
-    known_sex = np.isin(sex, ["female", "male"])
-    given, given_clear = verdict(sex == "female")
+    known_sex = female | candidates.is_value("sex", "male")[rows]
+    given, given_clear = verdict(female)
     chosen = readable & adult & known_sex & given_clear
     status[chosen] = given[chosen]
     # no sex recorded: decided when both sexes give one status; open (sex missing) when not
     as_female, female_clear = verdict(np.ones(len(rows), dtype=bool))
     as_male, male_clear = verdict(np.zeros(len(rows), dtype=bool))
-    either = readable & adult & np.equal(sex, None) & female_clear & male_clear
+    either = readable & adult & no_sex & female_clear & male_clear
     agree = either & (as_female == as_male)
     status[agree] = as_female[agree]
     differ = either & (as_female != as_male)
@@ -1103,13 +1104,17 @@ def _creatinine_readable(candidates: Candidates, rows: np.ndarray, study: Study)
     from protocol.labs import get_analyte
 
     analyte = get_analyte("creatinine", study)
-    number = numbers(candidates.column("labs.creatinine.value")[rows])
-    units = candidates.column("labs.creatinine.unit")[rows]
-    uln = candidates.column("labs.creatinine.uln")[rows]
-    uln_units = candidates.column("labs.creatinine.uln_unit")[rows]
-    in_value_unit = number * _factors(analyte, units, analyte.value_unit)
+    number = candidates.numbers("labs.creatinine.value")[rows]
+    factors = _factors(analyte, candidates, "labs.creatinine.unit", analyte.value_unit)[rows]
+    in_value_unit = number * factors
     inside = _inside(analyte, analyte.plausible, in_value_unit)
-    return np.isfinite(in_value_unit) & inside & np.equal(uln, None) & np.equal(uln_units, None)
+    no_uln = ~candidates.present("labs.creatinine.uln")[rows]
+    return (
+        np.isfinite(in_value_unit)
+        & inside
+        & no_uln
+        & ~candidates.present("labs.creatinine.uln_unit")[rows]
+    )
 
 
 def _birth_for_age(on: dt.date, age: int) -> dt.date:

@@ -70,6 +70,8 @@ class Candidates:
     study: Any = None  # the study the rules come from (set by the evaluation)
     # what the evaluation derives from whole columns once (the skin grades as a matrix)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    # each field's column as integer codes and its distinct values (see `coded`)
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def column_of(self, path: str) -> str:
         """The table's column for a record field (a lab's value column for ``labs.NAME``)."""
@@ -85,6 +87,57 @@ class Candidates:
     def column(self, path: str) -> np.ndarray:
         found = self.values.get(path)
         return found if found is not None else np.full(len(self.ids), None, dtype=object)
+
+    def coded(self, path: str) -> tuple[np.ndarray, np.ndarray]:
+        """A field's column as integer codes (-1 for a missing value) and the distinct values
+        they index: grouping and converting then work on integers and on each distinct value
+        once, not on a Python object per row. Cells read equal may keep different codes (``1``
+        and ``"1"`` in one column): groups are then only finer. Made once, when the table is
+        read or when first asked for."""
+        if path not in self.codes:
+            column = self.column(path)
+            codes, distinct = pd.factorize(
+                pd.Series(column, dtype=object), use_na_sentinel=True
+            )
+            self.codes[path] = codes.astype(np.int32), np.asarray(distinct, dtype=object)
+        return self.codes[path]
+
+    def numbers(self, path: str) -> np.ndarray:
+        """A field's numbers as floats, NaN for anything else (each distinct value read once)."""
+        codes, distinct = self.coded(path)
+        return np.append(numbers(distinct), np.nan)[codes]
+
+    def present(self, path: str) -> np.ndarray:
+        return self.coded(path)[0] >= 0
+
+    def days(self, path: str) -> np.ndarray:
+        """A date field as numpy days (NaT where there is none), each distinct date once."""
+        key = f"days of {path}"
+        if key not in self.derived:
+            self.derived[key] = _dates(self, path)
+        return self.derived[key]
+
+    def tristate(self, path: str) -> np.ndarray:
+        """A yes/no field as 1 (true), 0 (false) or -1 (not recorded)."""
+        key = f"tristate of {path}"
+        if key not in self.derived:
+            codes, distinct = self.coded(path)
+            states = [1 if d is True else 0 if d is False else -1 for d in distinct]
+            self.derived[key] = np.array([*states, -1], dtype=np.int8)[codes]
+        return self.derived[key]
+
+    def is_value(self, path: str, value: Any) -> np.ndarray:
+        """Whether each row's value equals ``value`` (False where there is none)."""
+        return _is(self, path, value)
+
+    def date_parts(self, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A date field's year, month and day (0 where there is none), each distinct date
+        taken apart once."""
+        key = f"date parts of {path}"
+        if key not in self.derived:
+            codes, distinct = self.coded(path)
+            self.derived[key] = _parts_of(codes, distinct)
+        return self.derived[key]
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
@@ -349,8 +402,9 @@ def _missing(value: Any) -> bool:
 
 def _read_column(
     values: pd.Series, path: str, column: str, rows: np.ndarray
-) -> tuple[np.ndarray, list[CellProblem]]:
-    """A column read cell by cell: each distinct value once, by the field's validator."""
+) -> tuple[np.ndarray, np.ndarray, list[CellProblem]]:
+    """A column read cell by cell: each distinct value once, by the field's validator. Returns
+    each cell's code (-1 for a missing or unreadable cell), each code's value, the problems."""
     spec = fields()[path]
     # pandas finds 1, 1.0 and True equal; a column mixing kinds is grouped by kind and value,
     # so each cell is read on its own terms (0 is not false, TRUE is not a grade of 1)
@@ -384,7 +438,11 @@ def _read_column(
                     int(rows[position]), column, shown_value(raw), bad[int(codes[position])]
                 )
             )
-    return read[codes], problems
+    codes = codes.astype(np.int32)
+    gone = np.flatnonzero(np.equal(read[:-1], None))  # empty, blank or unreadable
+    if len(gone):
+        codes[np.isin(codes, gone)] = -1
+    return codes, read[:-1], problems
 
 
 #: pandas' names for a column of one kind of value (grouping by value alone is then safe)
@@ -475,11 +533,15 @@ def read_candidates(
     rows = np.asarray(frame.attrs.get("rows", np.arange(len(frame)) + FIRST_ROW))
     cell_problems: list[CellProblem] = []
     values: dict[str, np.ndarray] = {}
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for path, column in targets.items():
         if path == ID_FIELD:
             continue
-        read, found = _read_column(frame[column].reset_index(drop=True), path, column, rows)
-        values[path] = read
+        codes, distinct, found = _read_column(
+            frame[column].reset_index(drop=True), path, column, rows
+        )
+        values[path] = np.append(distinct, None)[codes]
+        coded[path] = codes, distinct
         cell_problems += found
     for unit_field, unit in constant_units.items():
         values[unit_field] = np.full(len(frame), unit, dtype=object)
@@ -503,7 +565,12 @@ def read_candidates(
         values["dates.screening"] = np.full(len(frame), None, dtype=object)
     screening = values["dates.screening"]
     screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
-    candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets)
+    for path, (codes, _) in coded.items():  # a lab's part dropped with its group is missing
+        codes[np.equal(values[path], None)] = -1
+    coded.pop("dates.screening", None)  # the empty cells took --as-of
+    candidates = Candidates(
+        ids, values, rows, cell_problems, refused, columns=targets, codes=coded
+    )
     contradictions = record_problems(candidates)
     for position, problem in contradictions:
         candidates.refused[position] = True
@@ -612,22 +679,22 @@ def _read_ids(
 
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:
-    column = candidates.column(path)
-    out = np.full(len(column), np.datetime64("NaT"), dtype="datetime64[D]")
-    known = ~np.equal(column, None)
-    if known.any():  # each distinct date converted once
-        codes, distinct = pd.factorize(pd.Series(column[known], dtype=object))
-        converted = np.array([np.datetime64(d, "D") for d in distinct], dtype="datetime64[D]")
-        out[known] = converted[codes]
-    return out
+    codes, distinct = candidates.coded(path)  # each distinct date converted once
+    converted = np.array(
+        [np.datetime64("NaT") if d is None else np.datetime64(d, "D") for d in distinct],
+        dtype="datetime64[D]",
+    )
+    return np.append(converted, np.datetime64("NaT"))[codes]
 
 
 def _is(candidates: Candidates, path: str, value: Any) -> np.ndarray:
-    return np.equal(candidates.column(path), value) & ~np.equal(candidates.column(path), None)
+    codes, distinct = candidates.coded(path)
+    matches = [d is not None and bool(d == value) for d in distinct]
+    return np.append(np.array(matches, dtype=bool), False)[codes]
 
 
 def _present(candidates: Candidates, path: str) -> np.ndarray:
-    return ~np.equal(candidates.column(path), None)
+    return candidates.present(path)
 
 
 def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
@@ -719,8 +786,8 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     total = candidates.column("ssc.mrss.total")
-    areas = [candidates.column(p) for p in fields() if p.startswith("ssc.mrss.areas.")]
-    grades = np.nan_to_num(np.stack([numbers(column) for column in areas]), nan=-1).astype(int)
+    areas = [p for p in fields() if p.startswith("ssc.mrss.areas.")]
+    grades = np.nan_to_num(np.stack([candidates.numbers(p) for p in areas]), nan=-1).astype(int)
     recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
     unrecorded = (grades < 0).sum(axis=0)
     any_area = (grades >= 0).any(axis=0)
@@ -746,9 +813,17 @@ def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The year, month and day of each date in a column (0 where there is none): each distinct
     date taken apart once (a column holds far fewer dates than rows)."""
     codes, distinct = pd.factorize(pd.Series(dates, dtype=object))
+    return _parts_of(codes, distinct)
+
+
+def _parts_of(
+    codes: np.ndarray, distinct: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     found = []
     for name in ("year", "month", "day"):
-        values = np.fromiter((getattr(d, name) for d in distinct), dtype=int, count=len(distinct))
+        values = np.fromiter(
+            (0 if d is None else getattr(d, name) for d in distinct), dtype=int, count=len(distinct)
+        )
         found.append(np.append(values, 0)[codes])  # code -1 (no date) takes the appended 0
     return found[0], found[1], found[2]
 
@@ -758,8 +833,24 @@ def ages_in_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
     February birthday is reached on 28 February in a year without one. Over whole columns of
     dates (a property test holds the two to one answer)."""
 
-    by, bm, bd = date_parts(birth)
-    oy, om, od = date_parts(on)
+    return years_between(date_parts(birth), date_parts(on))
+
+
+def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The year, month and day of numpy days (valid dates only), over whole columns."""
+    months = days.astype("datetime64[M]")
+    year = months.astype("datetime64[Y]").astype(int) + 1970
+    month = months.astype(int) % 12 + 1
+    day = (days - months.astype("datetime64[D]")).astype(int) + 1
+    return year, month, day
+
+
+def years_between(
+    birth: tuple[np.ndarray, np.ndarray, np.ndarray], on: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """:func:`ages_in_years` from the dates' years, months and days."""
+    by, bm, bd = birth
+    oy, om, od = on
     leap = (oy % 4 == 0) & ((oy % 100 != 0) | (oy % 400 == 0))
     birth_day = np.where((bm == 2) & (bd == 29) & ~leap, 28, bd)
     before = (om < bm) | ((om == bm) & (od < birth_day))
