@@ -96,9 +96,7 @@ class Candidates:
         read or when first asked for."""
         if path not in self.codes:
             column = self.column(path)
-            codes, distinct = pd.factorize(
-                pd.Series(column, dtype=object), use_na_sentinel=True
-            )
+            codes, distinct = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
             self.codes[path] = codes.astype(np.int32), np.asarray(distinct, dtype=object)
         return self.codes[path]
 
@@ -568,9 +566,7 @@ def read_candidates(
     for path, (codes, _) in coded.items():  # a lab's part dropped with its group is missing
         codes[np.equal(values[path], None)] = -1
     coded.pop("dates.screening", None)  # the empty cells took --as-of
-    candidates = Candidates(
-        ids, values, rows, cell_problems, refused, columns=targets, codes=coded
-    )
+    candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
     for position, problem in contradictions:
         candidates.refused[position] = True
@@ -816,9 +812,7 @@ def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _parts_of(codes, distinct)
 
 
-def _parts_of(
-    codes: np.ndarray, distinct: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _parts_of(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     found = []
     for name in ("year", "month", "day"):
         values = np.fromiter(
