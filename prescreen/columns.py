@@ -76,7 +76,11 @@ _IDENTIFIER_CHINESE = (
 )  # fmt: skip
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
 _PHONE_LIKE = re.compile(r"^\s*\+?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
-_SHAPED = re.compile(f"(?:{_EMAIL.pattern})|(?:{_PHONE_LIKE.pattern})")
+# shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
+# never finds identifying): a column of dates is then cleared in one pass
+_SHAPED = re.compile(
+    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{_EMAIL.pattern})|(?:{_PHONE_LIKE.pattern}))"
+)
 
 
 def _words(name: str) -> list[str]:
@@ -128,20 +132,41 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
     """Whether any cell of a column looks like a phone number, an ID card number or an e-mail
     (numbers too, for the ID column: an ID stored as a number can be a phone number)."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     series = pd.Series(values)
     if series.dtype.kind in "fcbmM" or (series.dtype.kind in "iu" and not include_numbers):
         return False  # numbers, flags and dates hold no text
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in _NO_TEXT or (kind == "integer" and not include_numbers):
+        return False
     kinds = (str, int, np.integer) if include_numbers else (str,)
     distinct = [  # found by the column's own type (in C for pyarrow's strings)
         v
         for v in series.dropna().unique().tolist()
         if isinstance(v, kinds) and not isinstance(v, bool)
     ]
-    texts = pd.Series(list(dict.fromkeys(map(str, distinct))), dtype=object)
-    # only a text shaped like an e-mail or a phone number can be one (matched in one pass)
-    shaped = texts[texts.str.match(_SHAPED).to_numpy(dtype=bool)] if len(texts) else texts
-    return any(identifying_text(t) for t in shaped)
+    texts = list(dict.fromkeys(map(str, distinct)))
+    if not texts:
+        return False
+    # only a text shaped like an e-mail or a phone number can be one: found in C by a wider
+    # pattern (RE2), then each such text by Python's own, then checked
+    arrow = pa.array(texts, pa.large_string())
+    wider = pc.and_(
+        pc.match_substring_regex(arrow, _SHAPED_WIDER),
+        pc.invert(pc.match_substring_regex(arrow, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+    )
+    return any(
+        _SHAPED.match(texts[i]) and identifying_text(texts[i]) for i in np.flatnonzero(wider)
+    )
+
+
+# what pandas finds in a column that holds no text at all
+_NO_TEXT = frozenset({"empty", "boolean", "floating", "date", "datetime", "datetime64"})
+# Python's \s (any Unicode space), for Arrow's RE2: a superset, so no shaped text is missed
+_SPACE = r"[\t-\r\x1c-\x20\x85\pZ]"
+_SHAPED_WIDER = f"@|^{_SPACE}*\\+?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$"
 
 
 # -- the record's fields as columns -------------------------------------------------------------

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from prescreen.columns import (
     ID_FIELD,
@@ -549,7 +551,7 @@ def read_candidates(
         )
         if value_field in values:
             values[unit_field][np.equal(values[value_field], None)] = None
-    _drop_broken_groups(values, cell_problems, targets, rows)
+    _drop_broken_groups(values, coded, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(
         frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
     )
@@ -563,8 +565,6 @@ def read_candidates(
         values["dates.screening"] = np.full(len(frame), None, dtype=object)
     screening = values["dates.screening"]
     screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
-    for path, (codes, _) in coded.items():  # a lab's part dropped with its group is missing
-        codes[np.equal(values[path], None)] = -1
     coded.pop("dates.screening", None)  # the empty cells took --as-of
     candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
@@ -586,6 +586,7 @@ def _group_of(path: str) -> str | None:
 
 def _drop_broken_groups(
     values: dict[str, np.ndarray],
+    coded: dict[str, tuple[np.ndarray, np.ndarray]],
     problems: list[CellProblem],
     targets: dict[str, str],
     rows: np.ndarray,
@@ -602,6 +603,8 @@ def _drop_broken_groups(
         for path in values:
             if path.startswith(group + "."):
                 values[path][position] = None
+                if path in coded:
+                    coded[path][0][position] = -1
 
 
 def _plain_ids(values: pd.Series) -> np.ndarray:
@@ -611,10 +614,19 @@ def _plain_ids(values: pd.Series) -> np.ndarray:
     from protocol.participant import ParticipantRecord
 
     schema = ParticipantRecord.model_json_schema()["properties"][ID_FIELD]
-    is_text = values.map(lambda v: type(v) is str).to_numpy(dtype=bool)
-    text = pd.Series(np.where(is_text, values.to_numpy(dtype=object), ""), dtype=object)
-    fits = text.str.fullmatch(schema["pattern"].strip("^$")).to_numpy(dtype=bool)
-    lengths = text.str.len().to_numpy()
+    pattern = schema["pattern"].strip("^$")
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # every cell text or empty
+        text = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        is_text = np.asarray(text.is_valid())
+        text = text.fill_null("")
+    else:
+        is_text = values.map(lambda v: type(v) is str).to_numpy(dtype=bool)
+        text = pa.array(np.where(is_text, values.to_numpy(dtype=object), ""), pa.large_string())
+    if "\\" in pattern:  # an escape may mean another thing to Arrow's RE2 than to Python
+        fits = np.array([re.fullmatch(pattern, t) is not None for t in text.to_pylist()])
+    else:  # character classes of ASCII letters alike for both: matched in C
+        fits = np.asarray(pc.match_substring_regex(text, f"^(?:{pattern})$"))
+    lengths = np.asarray(pc.utf8_length(text))
     return (
         is_text
         & fits
@@ -735,8 +747,8 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
             f"ssc.acr_eular.{item} = true",
         )
     for finger in ("right_fingers", "left_fingers"):
-        grades = candidates.column(f"ssc.mrss.areas.{finger}")
-        graded = np.array([g is not None and g >= 1 for g in grades], dtype=bool)
+        with np.errstate(invalid="ignore"):
+            graded = candidates.numbers(f"ssc.mrss.areas.{finger}") >= 1  # NaN: not graded
         flag(
             sparing & graded,
             f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
@@ -747,7 +759,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     known = ~np.isnat(birth) & ~np.isnat(screening)
     if known.any():
         age = np.full(len(birth), -1)
-        age[known] = ages_in_years(birth[known].astype(object), screening[known].astype(object))
+        age[known] = years_between(ymd(birth[known]), ymd(screening[known]))
         flag(
             age > MAXIMUM_PLAUSIBLE_AGE,
             f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",

@@ -197,15 +197,53 @@ def test_reasons_are_built_only_for_the_rows_asked_and_once():
     )
 )
 def test_ids_taken_in_bulk_are_exactly_what_the_id_field_keeps(texts):
-    plain = _plain_ids(pd.Series(texts, dtype=object))
     spec = fields()["participant"]
-    for text, taken in zip(texts, plain, strict=True):
-        try:
-            kept = read_cell(spec, text)
-        except ValueError:
-            kept = None
-        if taken:  # the rest are read one by one by the field itself
-            assert kept == text
+    # a column of Python objects and one of pandas' text type (matched by Arrow's RE2)
+    for column in (pd.Series(texts, dtype=object), pd.Series(texts, dtype="str")):
+        plain = _plain_ids(column)
+        for text, taken in zip(texts, plain, strict=True):
+            try:
+                kept = read_cell(spec, text)
+            except ValueError:
+                kept = None
+            # the rest are read one by one by the field itself; the pattern's own IDs are
+            # taken in bulk (the fast path is not merely never taken)
+            assert bool(taken) == (kept == text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=25),
+            st.from_regex(r"\s*\+?[0-9][0-9 ().\-]{0,16}[0-9Xx]\s*", fullmatch=True),
+            st.from_regex(r"[^@\s]{1,8}@[^@\s]{1,8}\.[A-Za-z]{2,4}\s*", fullmatch=True),
+            st.dates().map(str),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_identifying_cells_are_found_as_each_text_alone_finds_them(texts):
+    # the column check narrows the texts in Arrow first; it must never drop one that
+    # identifying_text finds identifying (Unicode spaces around a phone number included)
+    from prescreen.columns import identifier_cells, identifying_text
+
+    expected = any(identifying_text(t) for t in texts)
+    assert identifier_cells(pd.Series(texts, dtype=object)) == expected
+    assert identifier_cells(pd.Series(texts, dtype="str")) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dates(), min_size=1, max_size=20))
+def test_dates_taken_apart_over_columns_as_python_does(dates):
+    from prescreen.table import ymd
+
+    days = np.array([np.datetime64(d, "D") for d in dates])
+    year, month, day = ymd(days)
+    assert list(zip(year.tolist(), month.tolist(), day.tolist(), strict=True)) == [
+        (d.year, d.month, d.day) for d in dates
+    ]
 
 
 # -- the workbook -----------------------------------------------------------------------------
