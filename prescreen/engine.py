@@ -364,22 +364,35 @@ def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     combined = np.zeros(size, dtype=np.int64)
     width = 1
     for key in keys:
-        codes, distinct = pd.factorize(key, use_na_sentinel=False)
-        if len(distinct) <= 1:
+        codes, count = _key_codes(key)
+        if count <= 1:
             continue
         if width == 1:
-            combined, width = codes.astype(np.int64), len(distinct)
+            combined, width = codes.astype(np.int64), count
             continue
-        if width * len(distinct) >= 2**62:
+        if width * count >= 2**62:
             combined, seen = pd.factorize(combined)
             width = len(seen)
-        combined = combined * len(distinct) + codes
-        width *= len(distinct)
+        combined = combined * count + codes
+        width *= count
     group, _ = pd.factorize(combined)
     # numbered in order of first appearance: a group's first row is where the number exceeds
     # every number before it
     seen_before = np.maximum.accumulate(np.concatenate(([-1], group[:-1])))
     return group, np.flatnonzero(group > seen_before)
+
+
+def _key_codes(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """A key's values as codes 0..count-1 (a missing value one of its own): a flag or a small
+    whole number is its own code, offset (no hashing); anything else is factorized."""
+    if key.dtype == bool:
+        return key.astype(np.int64), 2
+    if key.dtype.kind in "iu" and len(key):
+        low, high = int(key.min()), int(key.max())
+        if high - low < 2**20:
+            return key.astype(np.int64) - low, high - low + 1
+    codes, distinct = pd.factorize(key, use_na_sentinel=False)
+    return codes, len(distinct)
 
 
 def _nester(paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
