@@ -409,7 +409,11 @@ def _read_column(
     # pandas finds 1, 1.0 and True equal; a column mixing kinds is grouped by kind and value,
     # so each cell is read on its own terms (0 is not false, TRUE is not a grade of 1)
     kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind in _ONE_KIND:
+    if kind == "boolean" and values.dtype == object:  # yes/no cells: coded without hashing
+        objects = values.to_numpy()
+        codes = np.where(pd.isna(objects), -1, np.equal(objects, True)).astype(np.intp)
+        distinct = [False, True]
+    elif kind in _ONE_KIND:
         codes, distinct = pd.factorize(values, use_na_sentinel=True)
     else:
         tagged = pd.Series(
