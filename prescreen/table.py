@@ -59,7 +59,9 @@ class CellProblem:
 
 @dataclass
 class Candidates:
-    """The candidates as typed columns: ``values[field]`` is an object array (None = missing)."""
+    """The candidates as typed columns: ``values[field]`` is an object array (None = missing),
+    and ``coded(field)`` the same column as integer codes over its distinct values (what the
+    evaluation groups, converts and compares, each distinct value once)."""
 
     ids: list[str]
     values: dict[str, np.ndarray]
