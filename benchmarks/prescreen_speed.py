@@ -72,12 +72,12 @@ def stages(path: Path) -> dict[str, float]:
 def one_by_one(sample: int) -> float:
     frame = candidates(sample, 7, AS_OF)
     table = read_candidates(frame, Mapping(), "sample", AS_OF)
-    paths = list(table.values)
+    paths = table.fields()
     records = []
     for i in range(sample):
         if table.refused[i]:
             continue
-        data = _nested(paths, [table.values[p][i] for p in paths])
+        data = _nested(paths, [table.column(p)[i] for p in paths])
         records.append(ParticipantRecord.model_validate({**data, "participant": table.ids[i]}))
     study = load_study()
     start = time.perf_counter()

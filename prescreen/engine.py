@@ -269,8 +269,10 @@ def _run_grouped(
             codes, first = _coded(status_keys)
             fine = _Once(lambda: _fine_groups(candidates, rows, paths, keys))
         nest = _nester(paths)
-        columns = [candidates.column(p) for p in paths]
-        contexts = [_context(nest(tuple(c[i] for c in columns)), study) for i in rows[first]]
+        contexts = [
+            _context(nest(tuple(candidates.value(p, i) for p in paths)), study)
+            for i in rows[first].tolist()
+        ]
         if shared is not None:
             shared["groups"] = codes, contexts, fine
     results = []
@@ -299,13 +301,13 @@ def _run_grouped(
     def reasons(asked: np.ndarray) -> np.ndarray:
         assert fine is not None
         fine_codes, fine_first = fine()  # found when a reason is first asked for
-        columns = [candidates.column(p) for p in paths]
         groups, inverse = np.unique(fine_codes[asked], return_inverse=True)
         for group in groups.tolist():
             if group not in built:
                 if group not in fine_contexts:
-                    row = rows[fine_first[group]]
-                    fine_contexts[group] = _context(nest(tuple(c[row] for c in columns)), study)
+                    row = int(rows[fine_first[group]])
+                    inputs = tuple(candidates.value(p, row) for p in paths)
+                    fine_contexts[group] = _context(nest(inputs), study)
                 built[group] = rule(fine_contexts[group]).reason
                 if fine_contexts[group].errors:
                     _refused_late(fine_contexts[group])

@@ -88,9 +88,26 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def fields(self) -> list[str]:
+        """Every record field the table gives (a column of its own or a mapped constant)."""
+        return list(dict.fromkeys([*self.codes, *self.values]))
+
     def column(self, path: str) -> np.ndarray:
+        """A field's values as an object array (None = missing), made from its codes when it
+        is first asked for (the evaluation itself reads the codes)."""
         found = self.values.get(path)
+        if found is None and path in self.codes:
+            codes, distinct = self.codes[path]
+            found = self.values[path] = np.append(distinct, None)[codes]
         return found if found is not None else np.full(len(self.ids), None, dtype=object)
+
+    def value(self, path: str, position: int) -> Any:
+        """One row's value of a field (None = missing)."""
+        if path in self.codes:
+            codes, distinct = self.codes[path]
+            code = codes[position]
+            return None if code < 0 else distinct[code]
+        return self.column(path)[position]
 
     def coded(self, path: str) -> tuple[np.ndarray, np.ndarray]:
         """A field's column as integer codes (-1 for a missing value) and the distinct values
@@ -546,7 +563,6 @@ def read_candidates(
         codes, distinct, found = _read_column(
             frame[column].reset_index(drop=True), path, column, rows
         )
-        values[path] = np.append(distinct, None)[codes]
         coded[path] = codes, distinct
         cell_problems += found
     for unit_field, unit in constant_units.items():
@@ -555,8 +571,8 @@ def read_candidates(
         value_field = unit_field.rsplit(".", 1)[0] + (
             ".value" if unit_field.endswith(".unit") else ".uln"
         )
-        if value_field in values:
-            values[unit_field][np.equal(values[value_field], None)] = None
+        if value_field in coded:
+            values[unit_field][coded[value_field][0] < 0] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(
         frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
@@ -567,11 +583,13 @@ def read_candidates(
     for problem in cell_problems:
         if problem.column == screening_column and screening_column is not None:
             refused[np.flatnonzero(rows == problem.row)] = True
+    if "dates.screening" in coded:  # its own column: the empty cells take --as-of below
+        codes, distinct = coded.pop("dates.screening")
+        values["dates.screening"] = np.append(distinct, None)[codes]
     if "dates.screening" not in values:
         values["dates.screening"] = np.full(len(frame), None, dtype=object)
     screening = values["dates.screening"]
     screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
-    coded.pop("dates.screening", None)  # the empty cells took --as-of
     candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
     for position, problem in contradictions:
@@ -606,9 +624,10 @@ def _drop_broken_groups(
         if group is None:
             continue
         position = position_of[problem.row]
-        for path in values:
+        for path in [*values, *coded]:
             if path.startswith(group + "."):
-                values[path][position] = None
+                if path in values:
+                    values[path][position] = None
                 if path in coded:
                     coded[path][0][position] = -1
 
@@ -799,13 +818,13 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 
 
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
-    total = candidates.column("ssc.mrss.total")
+    total = candidates.numbers("ssc.mrss.total")
     areas = [p for p in fields() if p.startswith("ssc.mrss.areas.")]
     grades = np.nan_to_num(np.stack([candidates.numbers(p) for p in areas]), nan=-1).astype(int)
     recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
     unrecorded = (grades < 0).sum(axis=0)
     any_area = (grades >= 0).any(axis=0)
-    has_total = ~np.equal(total, None)
+    has_total = ~np.isnan(total)
     value = np.where(has_total, total, 0).astype(int)
     return has_total & any_area & ~((recorded <= value) & (value <= recorded + 3 * unrecorded))
 

@@ -33,10 +33,10 @@ def _compare(frame: pd.DataFrame) -> tuple[int, int]:
     """(rows compared, criteria compared); asserts every one agrees."""
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
     evaluation = evaluate(candidates, as_of=AS_OF)
-    paths = list(candidates.values)
+    paths = candidates.fields()
     compared = 0
     for i in range(len(candidates)):
-        data = _nested(paths, [candidates.values[p][i] for p in paths])
+        data = _nested(paths, [candidates.column(p)[i] for p in paths])
         data["participant"] = candidates.ids[i] or "X"
         try:
             result = screen(ParticipantRecord.model_validate(data))

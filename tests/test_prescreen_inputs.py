@@ -33,7 +33,7 @@ LAB_INPUTS = {
 def _records(seed: int, missing: float):
     frame = synthetic(400, seed, AS_OF, missing=missing, hostile=True)
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
-    paths = list(candidates.values)
+    paths = candidates.fields()
     rows = [i for i in range(len(candidates)) if not candidates.refused[i]]
     return candidates, paths, rows
 
@@ -50,8 +50,8 @@ def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
     checked = 0
     for k, i in enumerate(rows):
         j = rows[(k * 7 + 3) % len(rows)]  # another candidate, for every other field
-        mixed = [candidates.values[p][i] if p in inputs else candidates.values[p][j] for p in paths]
-        own = [candidates.values[p][i] for p in paths]
+        mixed = [candidates.column(p)[i] if p in inputs else candidates.column(p)[j] for p in paths]
+        own = [candidates.column(p)[i] for p in paths]
         try:
             mixed_record = ParticipantRecord.model_validate(
                 {**_nested(paths, mixed), "participant": "A"}
