@@ -244,7 +244,7 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
     codes = table["failing"].where(table["failing"] != "", table["to_review"]).fillna("")
     return pd.DataFrame(
         {
-            "Screening number": [f"P{i + 1:05d}" for i in range(len(table))],
+            "Screening number": _screening_numbers(len(table)),
             "Date": as_of,
             "Candidate": table["candidate"],
             "Table row": table["row"],
@@ -252,6 +252,13 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
             "Reason codes": codes.to_numpy(),
         }
     )
+
+
+def _screening_numbers(count: int) -> pd.Series:
+    """P00001, P00002, ...: at least five digits (made in Arrow)."""
+    digits = pc.utf8_lpad(pa.array(np.arange(1, count + 1)).cast(pa.large_string()), 5, "0")
+    numbers = pc.binary_join_element_wise(_text("P"), digits, _text(""))
+    return pd.Series(numbers, dtype=pd.ArrowDtype(pa.large_string()))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -299,6 +306,10 @@ def _texts(values: np.ndarray) -> pa.Array:
 
 def _text_column(values: pd.Series) -> pa.Array | None:
     """A column of texts (missing cells null) in Arrow, or None when it holds anything else."""
+    if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):  # held as text already
+        arrow = pa.array(values.array)
+        if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
+            return arrow.cast(pa.large_string())
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
         return None
     return pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
@@ -557,13 +568,17 @@ def flow(table: pd.DataFrame) -> Flow:
     excluded = table[table["outcome"] == EXCLUDED]
     review = table[table["outcome"] == NEEDS_REVIEW]
     first = Counter(excluded["first_failing"])
-    open_for = Counter(cid for text in review["to_review"] for cid in text.split())
+    open_for: Counter[str] = Counter()
+    for text, count in review["to_review"].value_counts().items():  # each distinct list once
+        open_for.update(dict.fromkeys(text.split(), count))
+    failing = excluded["failing"].value_counts()
+    by_more = sum(count for text, count in failing.items() if " " in text)
     return Flow(
         candidates=len(table),
         not_screened=int((table["outcome"] == NOT_SCREENED).sum()),
         excluded=len(excluded),
         excluded_by=sorted(first.items(), key=lambda kv: (-kv[1], kv[0])),
-        excluded_by_more=int((excluded["failing"].str.count(" ") >= 1).sum()),
+        excluded_by_more=int(by_more),
         needs_review=len(review),
         review_for=sorted(open_for.items(), key=lambda kv: (-kv[1], kv[0])),
         likely_eligible=int((table["outcome"] == LIKELY_ELIGIBLE).sum()),
@@ -665,7 +680,7 @@ def rendered(evaluation: Evaluation, table: pd.DataFrame | None = None) -> dict[
     """Every output file's bytes, built before anything is written (from ``table``, the
     evaluation's outcomes, when they are found already)."""
     table = outcomes(evaluation) if table is None else table
-    ranked = worklist(table).rename(columns=WORKLIST_HEADERS)
+    ranked = _as_arrow_text(worklist(table).rename(columns=WORKLIST_HEADERS))
     as_of = evaluation.as_of.isoformat()
     problems = pd.DataFrame(
         [
@@ -686,6 +701,16 @@ def rendered(evaluation: Evaluation, table: pd.DataFrame | None = None) -> dict[
         }
         files["worklist.xlsx"] = workbook.result()
     return {name: files[name] for name in OUTPUT_FILES}
+
+
+def _as_arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its columns of texts in Arrow, converted once for every file."""
+    converted = {}
+    for name in frame.columns:
+        text = _text_column(frame[name]) if frame[name].dtype == object else None
+        if text is not None:
+            converted[name] = pd.Series(text, dtype=pd.ArrowDtype(pa.large_string()))
+    return frame.assign(**converted) if converted else frame
 
 
 def write_outputs(files: dict[str, bytes], folder: Path | str, force: bool = False) -> list[Path]:
