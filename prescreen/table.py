@@ -430,7 +430,8 @@ def _read_column(
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind == "boolean" and values.dtype == object:  # yes/no cells: coded without hashing
         objects = values.to_numpy()
-        codes = np.where(pd.isna(objects), -1, np.equal(objects, True)).astype(np.intp)
+        true, false = np.equal(objects, True), np.equal(objects, False)  # the rest are missing
+        codes = np.where(true, 1, np.where(false, 0, -1)).astype(np.intp)
         distinct = [False, True]
     elif kind in _ONE_KIND:
         codes, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -618,11 +619,13 @@ def _drop_broken_groups(
     """A lab value (or pregnancy test) with an unreadable part is missing as a whole in that
     row, as if none of it were given: its unit alone is not a result."""
     column_field = {column: path for path, column in targets.items()}
-    position_of = {int(row): position for position, row in enumerate(rows)}
+    position_of: dict[int, int] = {}
     for problem in problems:
         group = _group_of(column_field.get(problem.column, ""))
         if group is None:
             continue
+        if not position_of:  # made once, when a group is dropped at all
+            position_of = {int(row): position for position, row in enumerate(rows)}
         position = position_of[problem.row]
         for path in [*values, *coded]:
             if path.startswith(group + "."):
@@ -713,10 +716,7 @@ def _read_ids(
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:
     codes, distinct = candidates.coded(path)  # each distinct date converted once
-    converted = np.array(
-        [np.datetime64("NaT") if d is None else np.datetime64(d, "D") for d in distinct],
-        dtype="datetime64[D]",
-    )
+    converted = np.asarray(distinct, dtype=object).astype("datetime64[D]")  # None: NaT
     return np.append(converted, np.datetime64("NaT"))[codes]
 
 
@@ -739,7 +739,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
         found.extend((int(p), text) for p in np.flatnonzero(mask))
 
     order = ["birth", "consent", "screening", "planned_randomization"]
-    dates = {name: _dates(candidates, f"dates.{name}") for name in order}
+    dates = {name: candidates.days(f"dates.{name}") for name in order}
     # consecutive known dates in order: any known pair out of order is refused
     for i, first in enumerate(order):
         for second in order[i + 1 :]:
@@ -749,7 +749,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
                 f"randomization in that order",
             )
     flag(dates["birth"] > np.datetime64(dt.date.today(), "D"), "dates.birth is in the future")
-    first = _dates(candidates, "ssc.first_non_raynaud_manifestation")
+    first = candidates.days("ssc.first_non_raynaud_manifestation")
     flag(first > dates["screening"], "ssc.first_non_raynaud_manifestation is after dates.screening")
     flag(first < dates["birth"], "ssc.first_non_raynaud_manifestation is before dates.birth")
     male = _is(candidates, "sex", "male")
@@ -790,7 +790,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
             f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",
         )
     flag(
-        _dates(candidates, "pregnancy_test.date") > screening,
+        candidates.days("pregnancy_test.date") > screening,
         "pregnancy_test.date is after dates.screening; expected a date on or before the "
         "screening visit",
     )
