@@ -176,13 +176,15 @@ def _missing_items(
     group, _ = pd.factorize(keys)
     first = np.unique(group, return_index=True)[1]
     column_of = functools.cache(evaluation.candidates.column_of)
+    # each group's open criteria and their codes, found in one pass (a few of the 37 per row)
+    groups_at, criteria_at = np.nonzero(matrix[:, first].T >= 0)
+    codes_at = matrix[criteria_at, first[groups_at]]
+    items_of = [[] for _ in first]
+    for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
+        items_of[g].extend(tables[k][c])
     counts, texts = [], []
-    for i in first:
-        codes = matrix[:, i]
-        # only the criteria open for this row (a few of the 37)
-        items = list(
-            dict.fromkeys(m for k in np.flatnonzero(codes >= 0) for m in tables[k][codes[k]])
-        )
+    for found in items_of:
+        items = dict.fromkeys(found)
         counts.append(len(items))
         # in the table's own words: its column (or the field a column would hold)
         # "; " between them: a site's column name may hold spaces ("Date of birth")
