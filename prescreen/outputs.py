@@ -386,16 +386,23 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     """The frame as an Excel workbook (Office Open XML), built column by column.
 
     openpyxl took 6.4 s for a 100,000-row worklist, cell by cell; this writes the same sheet
-    (header row frozen, column widths, text as inline strings, whole numbers as numbers) in a
-    fraction of that, its cells escaped and joined in Arrow's kernels. Text is always a string
-    cell, so nothing in it can run as a formula. Fixed zip times and no dates make two runs
-    give one file.
+    (header row frozen, column widths, whole numbers as numbers, text in the workbook's table
+    of shared strings, each distinct text once, as Excel itself stores it) in a fraction of
+    that, its cells escaped and joined in Arrow's kernels. Text is always a string cell, so
+    nothing in it can run as a formula. Fixed zip times and no dates make two runs give one
+    file.
     """
     header = "".join(_inline_cells(pd.Series([str(c) for c in frame.columns])).to_pylist())
     widths = "".join(
         f'<col min="{k}" max="{k}" width="{min(60, max(10, len(str(c)) + 2))}" customWidth="1"/>'
         for k, c in enumerate(frame.columns, start=1)
     )
+    texts = {
+        name: _as_text(frame[name]) for name in frame.columns if frame[name].dtype.kind not in "iu"
+    }
+    shared, found = _shared_strings(list(texts.values()))
+    positions = dict(zip(texts, found, strict=True))  # each text column's cells in the table
+    string_cells = sum(len(t) - t.null_count for t in texts.values())
     parts = {
         "[Content_Types].xml": _CONTENT_TYPES,
         "_rels/.rels": _ROOT_RELS,
@@ -408,58 +415,93 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for name, content in parts.items():
             target.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), content)
-        entry = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=(2000, 1, 1, 0, 0, 0))
-        entry.compress_type = zipfile.ZIP_DEFLATED
-        # the zip's compresslevel reaches only entries named by a string: the sheet (most of
-        # the time spent) is deflated at level 1 too, three times faster than the default 6
-        # (Python 3.13 names the attribute compress_level; 3.11 and 3.12 _compresslevel)
-        level = "compress_level" if hasattr(entry, "compress_level") else "_compresslevel"
-        setattr(entry, level, 1)
-        with target.open(entry, "w") as stream:
+        with target.open(_deflated_entry("xl/sharedStrings.xml"), "w") as stream:
             stream.write(
                 (
-                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                    f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
+                    f'{_XML}<sst xmlns="{_MAIN}" count="{string_cells}" '
+                    f'uniqueCount="{len(shared)}">'
+                ).encode()
+            )
+            if len(shared):
+                stream.write(_joined([_xml_texts(shared)], "", start="<si>", end="</si>"))
+            stream.write(b"</sst>")
+        with target.open(_deflated_entry("xl/worksheets/sheet1.xml"), "w") as stream:
+            stream.write(
+                (
+                    f'{_XML}<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
                     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                     f"</sheetView></sheetViews><cols>{widths}</cols><sheetData>"
                     f"<row>{header}</row>"
                 ).encode()
             )
             for start in range(0, len(frame), XLSX_CHUNK):
-                stream.write(_sheet_rows(frame.iloc[start : start + XLSX_CHUNK]))
+                stop = start + XLSX_CHUNK
+                columns = []
+                for name in frame.columns:
+                    if name in positions:
+                        cells = _cells(positions[name][start:stop], '<c t="s"><v>')
+                    else:
+                        cells = _cells(_numbers_as_text(frame[name].iloc[start:stop]), "<c><v>")
+                    columns.append(cells)
+                stream.write(_joined(columns, separator="", start="<row>", end="</row>"))
             stream.write(b"</sheetData></worksheet>")
     return out.getvalue()
 
 
-def _sheet_rows(frame: pd.DataFrame) -> bytes:
-    """The rows' XML, built column by column and joined in Arrow."""
-    columns = []
-    for name in frame.columns:
-        values = frame[name]
-        if values.dtype.kind in "iu":
-            numbers = _numbers_as_text(values)
-            cells = pc.binary_join_element_wise(
-                _text("<c><v>"), numbers, _text("</v></c>"), _text("")
-            )
-            columns.append(pc.fill_null(cells, _text("<c/>")))
-        else:
-            columns.append(_inline_cells(values))
-    return _joined(columns, separator="", start="<row>", end="</row>")
+def _deflated_entry(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    # the zip's compresslevel reaches only entries named by a string: the sheet (most of the
+    # time spent) is deflated at level 1 too, three times faster than the default 6 (Python
+    # 3.13 names the attribute compress_level; 3.11 and 3.12 _compresslevel)
+    level = "compress_level" if hasattr(entry, "compress_level") else "_compresslevel"
+    setattr(entry, level, 1)
+    return entry
 
 
-def _inline_cells(values: pd.Series) -> pa.Array:
-    """Text cells: XML-escaped, characters XML cannot hold replaced, spaces kept, cut to what
-    a spreadsheet cell holds; an empty cell for a missing value (each distinct text once)."""
+def _as_text(values: pd.Series) -> pa.Array:
+    """A column's cells as text (null where missing): texts as they are, anything else as
+    Python writes it."""
     text = _text_column(values)
     if text is None:
         shown = [None if gone else str(v) for v, gone in zip(values, values.isna(), strict=True)]
         text = _texts(np.array(shown, dtype=object))
-    return pc.fill_null(_each_distinct(text, _xml_cells), _text("<c/>"))
+    return text
 
 
-def _xml_cells(text: pa.Array) -> pa.Array:
+def _shared_strings(columns: list[pa.Array]) -> tuple[pa.Array, list[pa.Array]]:
+    """Every distinct text of the columns once, and each cell's position among them (null
+    where the cell is empty)."""
+    if not columns:
+        return pa.array([], pa.large_string()), []
+    shared = pc.unique(
+        pa.concat_arrays([column.dictionary_encode().dictionary for column in columns])
+    )
+    return shared, [pc.index_in(column, value_set=shared) for column in columns]
+
+
+def _cells(values: pa.Array, start: str) -> pa.Array:
+    """``<c ...><v>value</v></c>`` for each value, an empty cell where there is none."""
+    text = values.cast(pa.large_string())
+    cells = pc.binary_join_element_wise(_text(start), text, _text("</v></c>"), _text(""))
+    return pc.fill_null(cells, _text("<c/>"))
+
+
+def _inline_cells(values: pd.Series) -> pa.Array:
+    """Text cells held in the sheet itself (the header row): an empty cell for a missing
+    value."""
+    text = _as_text(values)
+    cells = pc.binary_join_element_wise(
+        _text('<c t="inlineStr"><is>'), _xml_texts(text), _text("</is></c>"), _text("")
+    )
+    return pc.fill_null(cells, _text("<c/>"))
+
+
+def _xml_texts(text: pa.Array) -> pa.Array:
+    """``<t>`` elements: XML-escaped, characters XML cannot hold replaced, spaces kept, cut
+    to what a spreadsheet cell holds (null stays null)."""
     # only a text of more than half the limit can be over it (Excel counts UTF-16 units)
-    long = pc.greater(pc.utf8_length(text), EXCEL_CELL_LIMIT // 2)
+    long = pc.fill_null(pc.greater(pc.utf8_length(text), EXCEL_CELL_LIMIT // 2), False)
     if pc.any(long).as_py():
         shown = np.array(text.to_pylist(), dtype=object)
         at = np.flatnonzero(long)
@@ -468,13 +510,9 @@ def _xml_cells(text: pa.Array) -> pa.Array:
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = pc.replace_substring(text, raw, escaped)
     text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
-    cells = pc.binary_join_element_wise(
-        _text('<c t="inlineStr"><is><t xml:space="preserve">'),
-        text,
-        _text("</t></is></c>"),
-        _text(""),
+    return pc.binary_join_element_wise(
+        _text('<t xml:space="preserve">'), text, _text("</t>"), _text("")
     )
-    return pc.fill_null(cells, _text("<c/>"))
 
 
 #: The most characters an Excel cell holds (Excel's specifications and limits).
@@ -512,6 +550,8 @@ _CONTENT_TYPES = (
     'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/styles.xml" ContentType="application/'
     'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
     '<Override PartName="/docProps/core.xml" '
     'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
     "</Types>"
@@ -536,6 +576,7 @@ _WORKBOOK_RELS = (
     _XML + f'<Relationships xmlns="{_PKG_REL}">'
     f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
     f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
+    f'<Relationship Id="rId3" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
     "</Relationships>"
 )
 _STYLES = (
