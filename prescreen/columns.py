@@ -152,11 +152,15 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
         return False
     # only a text shaped like an e-mail or a phone number can be one: found in C by a wider
     # pattern (RE2), then each such text by Python's own, then checked
-    arrow = pa.array(texts, pa.large_string())
-    wider = pc.and_(
-        pc.match_substring_regex(arrow, _SHAPED_WIDER),
-        pc.invert(pc.match_substring_regex(arrow, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
-    )
+    try:
+        arrow = pa.array(texts, pa.large_string())
+    except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: every text by Python
+        wider = np.ones(len(texts), dtype=bool)
+    else:
+        wider = pc.and_(
+            pc.match_substring_regex(arrow, _SHAPED_WIDER),
+            pc.invert(pc.match_substring_regex(arrow, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+        )
     return any(
         _SHAPED.match(texts[i]) and identifying_text(texts[i]) for i in np.flatnonzero(wider)
     )

@@ -272,7 +272,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     compute kernels: quoting, joining fields into lines and lines into the file run in C, not
     once per cell in Python (pandas' writer took 0.3 s for 100,000 rows, row by row)."""
     header = ",".join(_csv_field(str(name), is_text=False) for name in frame.columns)
-    if not len(frame):
+    if not len(frame) or not len(frame.columns):  # no row, or rows of nothing: no line
         return ("\ufeff" + header + "\n").encode("utf-8")
     columns = [_csv_cells(frame[name]) for name in frame.columns]
     if len(columns) == 1:  # an empty line would be no row at all: the csv module writes ""
@@ -310,6 +310,8 @@ def _text_column(values: pd.Series) -> pa.Array | None:
     """A column of texts (missing cells null) in Arrow, or None when it holds anything else."""
     if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):  # held as text already
         arrow = pa.array(values.array)
+        if isinstance(arrow, pa.ChunkedArray):  # a column joined from pieces: one array
+            arrow = arrow.combine_chunks()
         if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type):
             return arrow.cast(pa.large_string())
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
@@ -434,7 +436,7 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
                     f"<row>{header}</row>"
                 ).encode()
             )
-            for start in range(0, len(frame), XLSX_CHUNK):
+            for start in range(0, len(frame) if len(frame.columns) else 0, XLSX_CHUNK):
                 stop = start + XLSX_CHUNK
                 columns = []
                 for name in frame.columns:
@@ -507,7 +509,8 @@ def _xml_texts(text: pa.Array) -> pa.Array:
         at = np.flatnonzero(long)
         shown[at] = [_fits_a_cell(shown[i]) for i in at]
         text = _texts(shown)
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+    # a carriage return as a character reference: XML reads a bare one as a line feed
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         text = pc.replace_substring(text, raw, escaped)
     text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
     return pc.binary_join_element_wise(

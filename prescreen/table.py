@@ -644,12 +644,13 @@ def _plain_ids(values: pd.Series) -> np.ndarray:
     schema = ParticipantRecord.model_json_schema()["properties"][ID_FIELD]
     pattern = schema["pattern"].strip("^$")
     if pd.api.types.infer_dtype(values, skipna=True) == "string":  # every cell text or empty
-        text = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
-        is_text = np.asarray(text.is_valid())
-        text = text.fill_null("")
+        is_text = ~values.isna().to_numpy()
     else:
-        is_text = values.map(lambda v: type(v) is str).to_numpy(dtype=bool)
+        is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    try:
         text = pa.array(np.where(is_text, values.to_numpy(dtype=object), ""), pa.large_string())
+    except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: each read on its own
+        return np.zeros(len(values), dtype=bool)
     if "\\" in pattern:  # an escape may mean another thing to Arrow's RE2 than to Python
         fits = np.array([re.fullmatch(pattern, t) is not None for t in text.to_pylist()])
     else:  # character classes of ASCII letters alike for both: matched in C
@@ -673,7 +674,7 @@ def _read_ids(
     plain = _plain_ids(values)
     raw_values = values.tolist()
     # the plain cells are their own IDs; only the others are read one by one
-    ids = [raw if is_plain else "" for raw, is_plain in zip(raw_values, plain, strict=True)]
+    ids = [str(raw) if is_plain else "" for raw, is_plain in zip(raw_values, plain, strict=True)]
     for position in np.flatnonzero(~plain):
         raw = raw_values[position]
         if isinstance(raw, np.generic):

@@ -365,3 +365,66 @@ def test_a_non_breaking_space_in_a_column_name_is_named_as_such(tmp_path, capsys
     table.write_text("participant,sex\u00a0\nP1,female\n", encoding="utf-8")
     assert _run(tmp_path, table) == 2
     assert "invisible spaces (a non-breaking space" in capsys.readouterr().err
+
+
+def test_a_text_that_is_not_unicode_is_a_cell_problem_not_a_crash():
+    # a lone surrogate (only a table built in memory can hold one) cannot go to Arrow: the
+    # checks read such a column as Python does, and the ID is reported as unreadable
+    import datetime as dt
+
+    from prescreen.columns import Mapping, identifier_cells
+    from prescreen.table import read_candidates
+
+    ids = pd.Series(["P\ud800", "P2"], dtype=object)
+    assert identifier_cells(ids, include_numbers=True) is False
+    assert identifier_cells(pd.Series(["x\ud800", "138-1234-5678"], dtype=object)) is True
+    frame = pd.DataFrame({"participant": ids, "sex": ["female", "male"]}, dtype=object)
+    candidates = read_candidates(frame, Mapping(), "memory", dt.date(2026, 1, 1))
+    assert candidates.refused.tolist() == [True, False]
+    assert [p.row for p in candidates.problems] == [2]
+
+
+def test_ids_read_in_bulk_are_plain_python_text():
+    import datetime as dt
+
+    from prescreen.columns import Mapping
+    from prescreen.table import read_candidates
+
+    frame = pd.DataFrame({"participant": np.array(["P1", "P2"]).astype(object)})
+    candidates = read_candidates(frame, Mapping(), "memory", dt.date(2026, 1, 1))
+    assert [type(i) for i in candidates.ids] == [str, str]
+
+
+def test_a_text_column_in_pieces_is_written_whole():
+    import openpyxl
+
+    from prescreen.outputs import csv_bytes, xlsx_bytes
+
+    pieces = pd.concat(
+        [pd.Series(["a"], dtype="str"), pd.Series(["=b", None], dtype="str")], ignore_index=True
+    )
+    frame = pd.DataFrame({"x": pieces})
+    assert csv_bytes(frame) == '\ufeffx\na\n\'=b\n""\n'.encode()
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "S"))).active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["x", "a", "=b", None]
+
+
+def test_a_carriage_return_survives_the_workbook():
+    import openpyxl
+
+    from prescreen.outputs import xlsx_bytes
+
+    frame = pd.DataFrame({"x": pd.Series(["a\rb", "c\r\nd"], dtype=object)})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "S"))).active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["x", "a\rb", "c\r\nd"]
+
+
+def test_rows_of_no_columns_write_a_header_line_only():
+    import openpyxl
+
+    from prescreen.outputs import csv_bytes, xlsx_bytes
+
+    frame = pd.DataFrame(index=range(3))
+    assert csv_bytes(frame) == "\ufeff\n".encode()
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "S"))).active
+    assert list(sheet.iter_rows(values_only=True)) == []
