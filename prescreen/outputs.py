@@ -141,17 +141,33 @@ def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
 
 def _joined_reasons(evaluation: Evaluation, criteria: list[str], open_: np.ndarray) -> np.ndarray:
     """ "IN05: ...; EX24: ..." for each row that has an open criterion (``open_`` is criteria x
-    rows), joined criterion by criterion over those rows only."""
+    rows): each criterion's reasons over its open rows, numbered; rows with the same numbers
+    share one joined text, built once."""
     rows = np.flatnonzero(open_.any(axis=0))
-    joined = np.full(len(rows), "", dtype=object)
+    result = np.full(open_.shape[1], "", dtype=object)
+    if not len(rows):
+        return result
+    codes = np.full((len(criteria), len(rows)), -1, dtype=np.int64)
+    tables: list[list[str]] = []
     for k, cid in enumerate(criteria):
         chosen = open_[k, rows]
+        table: list[str] = []
         if chosen.any():
-            joined[chosen] = joined[chosen] + (
-                f"{cid}: " + evaluation.criteria[cid].reason[rows[chosen]] + "; "
-            )
-    result = np.full(open_.shape[1], "", dtype=object)
-    result[rows] = [t[:-2] for t in joined.tolist()]
+            texts = evaluation.criteria[cid].reason[rows[chosen]]
+            found, distinct = pd.factorize(np.asarray(texts, dtype=object))
+            codes[k, chosen] = found
+            table = [f"{cid}: {text}" for text in distinct]
+        tables.append(table)
+    keys = np.ascontiguousarray(codes.T).view(np.dtype((np.void, codes.shape[0] * 8))).ravel()
+    group, _ = pd.factorize(keys)
+    first = np.unique(group, return_index=True)[1]
+    # each group's open criteria in order, and their reasons' numbers, found in one pass
+    groups_at, criteria_at = np.nonzero(codes[:, first].T >= 0)
+    texts_at = codes[criteria_at, first[groups_at]]
+    parts: list[list[str]] = [[] for _ in first]
+    for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), texts_at.tolist(), strict=True):
+        parts[g].append(tables[k][c])
+    result[rows] = np.array(["; ".join(p) for p in parts], dtype=object)[group]
     return result
 
 

@@ -618,3 +618,43 @@ def test_the_missing_items_of_each_row_are_its_open_criteria_items_in_order():
         assert table["missing"].iloc[i] == "; ".join(words), i
         checked += 1
     assert checked > 100
+
+
+def test_each_rows_outcome_and_reason_are_what_screen_says_of_the_record():
+    # the outcomes number each criterion's reasons and join each distinct combination once;
+    # here every row's outcome, criteria and reason are derived from screen's own result for
+    # the record, criterion by criterion
+    from prescreen.engine import _nested
+    from prescreen.outputs import EXCLUDED, LIKELY_ELIGIBLE, NEEDS_REVIEW, in_table, outcomes
+    from prescreen.synthetic import candidates as synthetic
+    from protocol.participant import ParticipantRecord
+    from protocol.screening import screen
+
+    candidates = read_candidates(synthetic(1000, 23, AS_OF), Mapping(), "synthetic", AS_OF)
+    table = outcomes(evaluate(candidates, as_of=AS_OF))
+    paths = candidates.fields()
+    seen = set()
+    for i in np.flatnonzero(~candidates.refused):
+        data = _nested(paths, [candidates.column(p)[i] for p in paths])
+        result = screen(ParticipantRecord.model_validate({**data, "participant": "X"}))
+        failing = [c for c in result.criteria if c.status == "fail"]
+        open_ = [
+            c
+            for c in result.criteria
+            if c.status == "unknown" and (not c.missing or any(map(in_table, c.missing)))
+        ]
+        row = table.iloc[i]
+        if failing:
+            expected = (EXCLUDED, failing[0].id, " ".join(c.id for c in failing), "")
+            reason = f"{failing[0].id}: {failing[0].reason}"
+        elif open_:
+            expected = (NEEDS_REVIEW, "", "", " ".join(c.id for c in open_))
+            reason = "; ".join(f"{c.id}: {c.reason}" for c in open_)
+        else:
+            expected = (LIKELY_ELIGIBLE, "", "", "")
+            reason = "every criterion a table can decide passes"
+        found = (row["outcome"], row["first_failing"], row["failing"], row["to_review"])
+        assert found == expected, i
+        assert row["reason"] == reason, i
+        seen.add(row["outcome"])
+    assert seen == {EXCLUDED, NEEDS_REVIEW, LIKELY_ELIGIBLE}
