@@ -380,3 +380,27 @@ def test_the_workbook_is_the_same_bytes_a_second_later():
     first = xlsx_bytes(frame, "Worklist")
     time.sleep(1.1)
     assert xlsx_bytes(frame, "Worklist") == first
+
+
+def test_the_cycle_collector_is_as_it_was_after_a_run_or_a_failure(tmp_path):
+    # a run pauses Python's cycle collector (speed); it must never leave it paused, nor turn on
+    # one a caller had turned off
+    import gc
+
+    from prescreen.run import prescreen
+    from protocol.errors import ProtocolDataError
+
+    good = _table(tmp_path, [ELIGIBLE])
+    bad = _table(tmp_path, [{"no such column": 1}], name="bad.csv")
+    assert gc.isenabled()
+    prescreen(good)
+    assert gc.isenabled()
+    with pytest.raises(ProtocolDataError):
+        prescreen(bad)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        prescreen(good)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
