@@ -617,10 +617,11 @@ def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN03's and EX01's reason: what their status depends on, and the areas the reason names
-    (an ungraded one is in the status key already): with every area graded, the involved
-    proximal areas of the diffuse subset, or the involved distal ones of the limited subset
-    (no proximal area, the back recorded as not thickened)."""
+    """IN03's and EX01's reason: what the subsets the areas allow depend on (as the status
+    key, but how many proximal and distal areas are ungraded, not which: the words never name
+    an ungraded area, only the missing fields do), and the areas the reason names: with every
+    area graded, the involved proximal areas of the diffuse subset, or the involved distal ones
+    of the limited subset (no proximal area, the back recorded as not thickened)."""
     grades = _grades(candidates, rows)
     is_proximal = _proximal_areas(candidates)
     involved = grades >= 1
@@ -631,7 +632,13 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     names_proximal = all_graded & proximal & distal
     names_distal = all_graded & ~proximal & (back == 0) & distal
     named = involved & np.where(is_proximal[:, None], names_proximal, names_distal)
-    return [*_leroy_status_key(candidates, rows), *named]
+    ungraded = grades < 0
+    return [
+        *_leroy_common_key(candidates, rows),
+        ungraded[is_proximal].sum(axis=0),
+        ungraded[~is_proximal].sum(axis=0),
+        *named,
+    ]
 
 
 def _proximal_areas(candidates: Candidates) -> np.ndarray:
@@ -645,6 +652,12 @@ def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
     """What the LeRoy status and its missing fields depend on: whether a proximal and a distal
     area is involved, which areas are not graded, how far a recorded total is from the graded
     grades, the back and the thickened fingers (the reason also names the involved areas)."""
+    return [*_leroy_common_key(candidates, rows), *(_grades(candidates, rows) < 0)]
+
+
+def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
+    """Whether a proximal and a distal area is involved, how far a recorded total is from the
+    graded grades, the back and the thickened fingers."""
     is_proximal = _proximal_areas(candidates)
     grades = _grades(candidates, rows)
     total = candidates.numbers("ssc.mrss.total")[rows]
@@ -662,7 +675,6 @@ def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
     return [
         (grades[is_proximal] >= 1).any(axis=0),
         (grades[~is_proximal] >= 1).any(axis=0),
-        *(grades < 0),
         remaining,
         *others,
     ]
@@ -745,7 +757,7 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     possible (every unrecorded item met), and which items are unrecorded where they decide
     (the total's range straddles the minimum). The status needs only which side of the
     minimum each end of the range is; the reason names each category's points and the
-    totals."""
+    totals (an open total, its range alone)."""
     study = candidates.study or load_study()
     criteria = study.acr_eular_2013.value
     minimum = study.criterion_rules.acr_eular_minimum.value
@@ -775,9 +787,23 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     open_range = ~not_applicable & (lowest < minimum) & (highest >= minimum)
     unrecorded = [np.where(open_range, state[item] == -1, False) for item in criteria.item_names]
     applies = [not_applicable, *flags_open, *unrecorded]
-    # the status: on which side of the minimum each end of the range is
-    shown = [*met, highest] if per_category else [lowest >= minimum, highest >= minimum]
-    return [*applies, *(np.where(not_applicable, -1, k) for k in shown)]
+    if not per_category:  # the status: on which side of the minimum each end of the range is
+        return [
+            *applies,
+            *(np.where(not_applicable, -1, k) for k in (lowest >= minimum, highest >= minimum)),
+        ]
+    # the reason: each category's points where they are named (a decided total); an open one
+    # (it may apply and reach the minimum, but does not surely) gives its range alone, whatever
+    # is unrecorded (the unrecorded items and flags are its missing fields, not its words)
+    any_open = np.any(flags_open, axis=0) if flags_open else np.zeros(len(rows), dtype=bool)
+    open_total = ~not_applicable & (highest >= minimum) & ~((lowest >= minimum) & ~any_open)
+    decided = [*applies, *(np.where(not_applicable, -1, k) for k in (*met, highest))]
+    return [
+        open_total,
+        *(np.where(open_total, -1, k) for k in decided),
+        np.where(open_total, lowest, -1),
+        np.where(open_total, highest, -1),
+    ]
 
 
 def _acr_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
