@@ -428,3 +428,19 @@ def test_rows_of_no_columns_write_a_header_line_only():
     assert csv_bytes(frame) == "\ufeff\n".encode()
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "S"))).active
     assert list(sheet.iter_rows(values_only=True)) == []
+
+
+def test_text_shaped_like_the_workbooks_own_escape_reads_back_as_written():
+    # _x0041_ in a workbook's string is the character A to Excel: written as _x005F_x0041_
+    import zipfile
+
+    import openpyxl
+
+    from prescreen.outputs import xlsx_bytes
+
+    texts = ["_x0041_", "ID_x00e9_7", "_x000D_", "x_x12_y"]
+    data = xlsx_bytes(pd.DataFrame({"Candidate": texts}), "W")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == texts
+    shared = zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml").decode()
+    assert ">_x005F_x0041_<" in shared and ">x_x12_y<" in shared
