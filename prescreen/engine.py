@@ -239,7 +239,7 @@ def _run_grouped(
     paths: tuple[str, ...],
     rule: Callable[[_Context], CheckResult],
     study: Study,
-    keys: list[np.ndarray] | Callable[[], list[np.ndarray]] | None = None,
+    keys: list[np.ndarray] | Callable[[np.ndarray], list[np.ndarray]] | None = None,
     shared: dict[Any, Any] | None = None,
     status_keys: list[np.ndarray] | None = None,
     explaining: bool = False,
@@ -248,10 +248,12 @@ def _run_grouped(
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
     group's first row and spread to the rest.
 
-    With ``status_keys`` (coarser still: what the status and the missing fields depend on, not
-    the words of the reason), the rule runs once per coarse group for the status, and once per
-    fine group only for the rows whose reason is asked for. Criteria with the same inputs and
-    keys share their groups and contexts through ``shared`` (IN03 and EX01).
+    ``keys`` is a list of arrays over ``rows``, or a function making them for any rows (table
+    positions). With ``status_keys`` (what the status and the missing fields depend on, not the
+    words of the reason), the rule runs once per coarse group for the status, and, for the
+    rows whose reason is asked for, once per distinct value of their reason keys (made for those
+    rows alone). Criteria with the same inputs and keys share their groups and contexts through
+    ``shared`` (IN03 and EX01).
 
     ``explaining``: the rows are decided already (by a shortcut over columns) and the rule runs
     only for their reasons, after the rows the rules refuse have been set aside; a value the
@@ -262,12 +264,12 @@ def _run_grouped(
     if shared is not None and "groups" in shared:
         codes, contexts, fine = shared["groups"]
     else:
-        fine: _Once | None = None  # the reason's own groups, when finer than the status's
+        fine = False  # the reason has keys of its own (finer than the status's)
         if status_keys is None:
             codes, first = _fine_groups(candidates, rows, paths, keys)
         else:
             codes, first = _coded(status_keys)
-            fine = _Once(lambda: _fine_groups(candidates, rows, paths, keys))
+            fine = True
         nest = _nester(paths)
         contexts = [
             _context(nest(tuple(candidates.value(p, i) for p in paths)), study)
@@ -286,34 +288,50 @@ def _run_grouped(
     status = np.array([_CODE[r.status] for r in results] + [UNKNOWN], dtype=np.int8)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
-    if fine is None:
+    if not fine:
         reason = np.array([r.reason for r in results] + [""], dtype=object)
         return (
             status[codes],
             Reasons(len(codes), lambda asked: reason[codes[asked]]),
             missing[codes],
         )
-    built: dict[int, str] = {}
+    # each reason by the values of its keys (the same values, the same words), built once;
+    # a context once for every criterion that shares the groups
+    built: dict[tuple[Any, ...], str] = {}
     nest = _nester(paths)
-    # a fine group's context, built once for every criterion that shares the groups
-    fine_contexts: dict[int, _Context] = {} if shared is None else shared.setdefault("fine", {})
+    fine_contexts: dict[tuple[Any, ...], _Context] = (
+        {} if shared is None else shared.setdefault("fine", {})
+    )
 
     def reasons(asked: np.ndarray) -> np.ndarray:
-        assert fine is not None
-        fine_codes, fine_first = fine()  # found when a reason is first asked for
-        groups, inverse = np.unique(fine_codes[asked], return_inverse=True)
-        for group in groups.tolist():
-            if group not in built:
-                if group not in fine_contexts:
-                    row = int(rows[fine_first[group]])
+        at = rows[asked]
+        if callable(keys):
+            fine_keys = keys(at)
+        elif keys is not None:
+            fine_keys = [key[asked] for key in keys]
+        else:
+            fine_keys = [candidates.coded(p)[0][at] for p in paths]
+        groups, first = _coded(fine_keys)
+        texts = []
+        for signature, row in zip(_signatures(fine_keys, first), at[first].tolist(), strict=True):
+            if signature not in built:
+                if signature not in fine_contexts:
                     inputs = tuple(candidates.value(p, row) for p in paths)
-                    fine_contexts[group] = _context(nest(inputs), study)
-                built[group] = rule(fine_contexts[group]).reason
-                if fine_contexts[group].errors:
-                    _refused_late(fine_contexts[group])
-        return np.array([built[g] for g in groups.tolist()], dtype=object)[inverse]
+                    fine_contexts[signature] = _context(nest(inputs), study)
+                built[signature] = rule(fine_contexts[signature]).reason
+                if fine_contexts[signature].errors:
+                    _refused_late(fine_contexts[signature])
+            texts.append(built[signature])
+        return np.array(texts, dtype=object)[groups]
 
     return status[codes], Reasons(len(codes), reasons), missing[codes]
+
+
+def _signatures(keys: list[np.ndarray], first: np.ndarray) -> list[tuple[Any, ...]]:
+    """The keys' values at each of the ``first`` rows, as tuples (a group's identity)."""
+    if all(key.dtype.kind in "biu" for key in keys):  # numbers and flags: read in one step
+        return [tuple(v) for v in np.stack([key[first] for key in keys], axis=1).tolist()]
+    return [tuple(key[i] for key in keys) for i in first.tolist()]
 
 
 def _refused_late(context: _Context) -> None:
@@ -328,29 +346,15 @@ def _fine_groups(
     candidates: Candidates,
     rows: np.ndarray,
     paths: tuple[str, ...],
-    keys: list[np.ndarray] | Callable[[], list[np.ndarray]] | None,
+    keys: list[np.ndarray] | Callable[[np.ndarray], list[np.ndarray]] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's group by the rule's inputs (or its reduced ``keys``, or what makes them);
     each group's first row."""
     if callable(keys):
-        keys = keys()
+        keys = keys(rows)
     if keys is None:  # the inputs' codes: equal codes, equal values
         keys = [candidates.coded(p)[0][rows] for p in paths]
     return _coded(keys)
-
-
-class _Once:
-    """A value made when first asked for, then kept."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._make = make
-        self._made = False
-        self._value: Any = None
-
-    def __call__(self) -> Any:
-        if not self._made:
-            self._value, self._made = self._make(), True
-        return self._value
 
 
 def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -457,9 +461,9 @@ def evaluate(
             coarse = STATUS_KEYS.get(cid)
             # IN03 and EX01 share their groups (not IN04 and EX02: their limits differ)
             store = shared.setdefault((paths, reduce, coarse), {})
-            # the reduced keys are found only when needed: for the reasons, if the status has
-            # coarser keys of its own
-            keys = (lambda reduce=reduce: reduce(candidates, rows)) if reduce else None
+            # the reduced keys are made only for the rows that need them: the reasons asked
+            # for, if the status has keys of its own
+            keys = (lambda at, reduce=reduce: reduce(candidates, at)) if reduce else None
             status_keys = coarse(candidates, rows) if coarse and not store else None
             s, r, m = _run_grouped(
                 candidates, rows, paths, CHECKS[cid].run, study, keys, store, status_keys
