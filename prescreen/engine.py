@@ -191,6 +191,9 @@ class CriterionColumn:
     codes: np.ndarray  # PASS / FAIL / UNKNOWN (int8)
     reason: Reasons  # text, built when asked for
     missing: np.ndarray  # tuples of field paths
+    # the same missing fields as each row's group number and each group's tuple, where the
+    # rule ran per group (the outputs then group rows without hashing every row's tuple)
+    missing_groups: tuple[np.ndarray, list[tuple[str, ...]]] | None = None
 
     @property
     def status(self) -> np.ndarray:
@@ -243,6 +246,7 @@ def _run_grouped(
     shared: dict[Any, Any] | None = None,
     status_keys: list[np.ndarray] | None = None,
     explaining: bool = False,
+    groups_found: list[Any] | None = None,
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
@@ -288,6 +292,8 @@ def _run_grouped(
     status = np.array([_CODE[r.status] for r in results] + [UNKNOWN], dtype=np.int8)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
+    if groups_found is not None:  # each row's group and each group's missing fields (the
+        groups_found[:] = [codes, list(missing)]  # last: no group, nothing missing)
     if not fine:
         reason = np.array([r.reason for r in results] + [""], dtype=object)
         return (
@@ -442,6 +448,7 @@ def evaluate(
             status = np.full(size, UNKNOWN, dtype=np.int8)
             missing = np.empty(size, dtype=object)
             missing.fill(())  # one empty tuple for every row, set in C
+        groups: list[Any] = []  # filled where the rule runs per group over the whole column
         if cid in LAB_CRITERIA or cid == "EX24":
             analytes = LAB_CRITERIA.get(cid) or tuple(EX24_ANALYTES)
             parts = [_lab(candidates, rows, name, study, lab_cache) for name in analytes]
@@ -466,20 +473,44 @@ def evaluate(
             keys = (lambda at, reduce=reduce: reduce(candidates, at)) if reduce else None
             status_keys = coarse(candidates, rows) if coarse and not store else None
             s, r, m = _run_grouped(
-                candidates, rows, paths, CHECKS[cid].run, study, keys, store, status_keys
+                candidates,
+                rows,
+                paths,
+                CHECKS[cid].run,
+                study,
+                keys,
+                store,
+                status_keys,
+                groups_found=groups,
             )
         else:
             # the same rule with none of the list or attestation fields: it says what is missing
             store = shared.setdefault((("dates.screening",), None), {})
             s, r, m = _run_grouped(
-                candidates, rows, ("dates.screening",), CHECKS[cid].run, study, None, store
+                candidates,
+                rows,
+                ("dates.screening",),
+                CHECKS[cid].run,
+                study,
+                None,
+                store,
+                groups_found=groups,
             )
+        missing_groups = None
+        if groups:  # a refused row: no group (its tuple, the last, is empty)
+            group_codes, table = groups
+            # groups with the same missing fields share one number
+            distinct: dict[tuple[str, ...], int] = {}
+            number = np.array([distinct.setdefault(t, len(distinct)) for t in table])
+            row_numbers = np.full(size, number[-1], dtype=np.int64)
+            row_numbers[rows] = number[group_codes]
+            missing_groups = row_numbers, list(distinct)
         if len(rows) == size:  # no row refused: the columns as they are
-            columns[cid] = CriterionColumn(cid, s, r, m)
+            columns[cid] = CriterionColumn(cid, s, r, m, missing_groups)
         else:
             status[rows], missing[rows] = s, m
             columns[cid] = CriterionColumn(
-                cid, status, Reasons.scattered(size, [(rows, r)]), missing
+                cid, status, Reasons.scattered(size, [(rows, r)]), missing, missing_groups
             )
         if progress is not None:
             progress(cid)

@@ -58,13 +58,17 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     open_ = np.zeros_like(fail)
     missing_codes, missing_tables = [], []  # each criterion's missing items, factorized once
     for k, cid in enumerate(criteria):
-        # only an unknown criterion's missing items count (and are factorized)
-        unknown = np.flatnonzero(status[k] == UNKNOWN)
-        codes = np.full(n, -1, dtype=np.int64)
-        found, distinct = pd.factorize(
-            pd.Series(evaluation.criteria[cid].missing[unknown], dtype=object)
-        )
-        codes[unknown] = found
+        # only an unknown criterion's missing items count: numbered by the rule's groups where
+        # it ran per group, else factorized
+        column = evaluation.criteria[cid]
+        if column.missing_groups is not None:
+            group_codes, distinct = column.missing_groups
+            codes = np.where(status[k] == UNKNOWN, group_codes, -1)
+        else:
+            unknown = np.flatnonzero(status[k] == UNKNOWN)
+            codes = np.full(n, -1, dtype=np.int64)
+            found, distinct = pd.factorize(pd.Series(column.missing[unknown], dtype=object))
+            codes[unknown] = found
         verdict = np.array([_open_in_table(tuple(m)) for m in distinct] + [False])
         open_[k] = verdict[codes]  # code -1 (not unknown) takes the appended False
         missing_codes.append(codes)

@@ -658,3 +658,25 @@ def test_each_rows_outcome_and_reason_are_what_screen_says_of_the_record():
         assert row["reason"] == reason, i
         seen.add(row["outcome"])
     assert seen == {EXCLUDED, NEEDS_REVIEW, LIKELY_ELIGIBLE}
+
+
+def test_each_rows_missing_group_holds_its_own_missing_fields():
+    # the outputs number missing fields by the rule's groups where it ran per group; each
+    # row's group must hold exactly that row's missing fields (refused rows included)
+    from prescreen.synthetic import candidates as synthetic
+
+    evaluation = evaluate(
+        read_candidates(
+            synthetic(800, 29, AS_OF, missing=0.3, hostile=True), Mapping(), "s", AS_OF
+        ),
+        as_of=AS_OF,
+    )
+    assert evaluation.candidates.refused.any()
+    grouped = 0
+    for column in evaluation.criteria.values():
+        if column.missing_groups is None:
+            continue
+        codes, table = column.missing_groups
+        assert [table[c] for c in codes.tolist()] == list(column.missing), column.id
+        grouped += 1
+    assert grouped >= 30
