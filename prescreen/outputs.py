@@ -493,13 +493,18 @@ def _as_text(values: pd.Series) -> pa.Array:
 
 def _shared_strings(columns: list[pa.Array]) -> tuple[pa.Array, list[pa.Array]]:
     """Every distinct text of the columns once, and each cell's position among them (null
-    where the cell is empty)."""
+    where the cell is empty): each column's distinct texts found, then those of every column
+    together, each in one hashing pass."""
     if not columns:
         return pa.array([], pa.large_string()), []
-    shared = pc.unique(
-        pa.concat_arrays([column.dictionary_encode().dictionary for column in columns])
-    )
-    return shared, [pc.index_in(column, value_set=shared) for column in columns]
+    encoded = [column.dictionary_encode() for column in columns]
+    together = pa.concat_arrays([e.dictionary for e in encoded]).dictionary_encode()
+    positions, start = [], 0
+    for e in encoded:
+        own = together.indices.slice(start, len(e.dictionary))  # this column's texts' places
+        positions.append(pc.take(own, e.indices))
+        start += len(e.dictionary)
+    return together.dictionary, positions
 
 
 def _cells(values: pa.Array, start: str) -> pa.Array:
@@ -531,11 +536,15 @@ def _xml_texts(text: pa.Array) -> pa.Array:
         text = _texts(shown)
     # text shaped like the workbook's own escape (_x0041_ is "A" to Excel) kept as written:
     # its underscore escaped as _x005F_, as ECMA-376 asks
-    text = pc.replace_substring_regex(text, r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1")
+    if pc.any(pc.match_substring(text, "_x")).as_py():  # (a plain search first: rare)
+        text = pc.replace_substring_regex(text, r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1")
     # a carriage return as a character reference: XML reads a bare one as a line feed
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         text = pc.replace_substring(text, raw, escaped)
-    text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
+    # only a text with a character that is not printable can hold one XML cannot (a quick
+    # test of every text first: such texts are rare)
+    if not pc.all(pc.utf8_is_printable(text)).as_py():
+        text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
     return pc.binary_join_element_wise(
         _text('<t xml:space="preserve">'), text, _text("</t>"), _text("")
     )
