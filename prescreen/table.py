@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import warnings
@@ -462,10 +463,9 @@ def _read_column(
                     int(rows[position]), column, shown_value(raw), bad[int(codes[position])]
                 )
             )
-    codes = codes.astype(np.int32)
-    gone = np.flatnonzero(np.equal(read[:-1], None))  # empty, blank or unreadable
-    if len(gone):
-        codes[np.isin(codes, gone)] = -1
+    # an empty, blank or unreadable value is missing: its code becomes -1 (a lookup by code)
+    kept = np.where(np.equal(read, None), -1, np.arange(len(read))).astype(np.int32)
+    codes = kept[codes]
     return codes, read[:-1], problems
 
 
@@ -555,15 +555,18 @@ def read_candidates(
     if frame.empty:
         raise ProtocolDataError(source, [Problem("at least one candidate row", found="no rows")])
     rows = np.asarray(frame.attrs.get("rows", np.arange(len(frame)) + FIRST_ROW))
+    # the columns read without the frame's attributes (pandas copies them with each column)
+    # and by position (a table's own index is not a row number)
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    frame.index = pd.RangeIndex(len(frame))
     cell_problems: list[CellProblem] = []
     values: dict[str, np.ndarray] = {}
     coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for path, column in targets.items():
         if path == ID_FIELD:
             continue
-        codes, distinct, found = _read_column(
-            frame[column].reset_index(drop=True), path, column, rows
-        )
+        codes, distinct, found = _read_column(frame[column], path, column, rows)
         coded[path] = codes, distinct
         cell_problems += found
     for unit_field, unit in constant_units.items():
@@ -575,9 +578,7 @@ def read_candidates(
         if value_field in coded:
             values[unit_field][coded[value_field][0] < 0] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
-    ids, id_problems, refused = _read_ids(
-        frame[mapping.id_column].reset_index(drop=True), rows, mapping.id_column
-    )
+    ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += id_problems
     # a screening date that cannot be read is not replaced by --as-of: the row is not screened
     screening_column = targets.get("dates.screening")
@@ -635,13 +636,19 @@ def _drop_broken_groups(
                     coded[path][0][position] = -1
 
 
+@functools.cache
+def _id_schema() -> dict[str, Any]:
+    """The ID field's own JSON schema (its pattern and lengths), made once."""
+    from protocol.participant import ParticipantRecord
+
+    return ParticipantRecord.model_json_schema()["properties"][ID_FIELD]
+
+
 def _plain_ids(values: pd.Series) -> np.ndarray:
     """The cells that are already an ID as the record's field would keep it: text matching the
     field's own pattern and length (read from its schema, not retyped); the rest are read one by
     one by the field's validator."""
-    from protocol.participant import ParticipantRecord
-
-    schema = ParticipantRecord.model_json_schema()["properties"][ID_FIELD]
+    schema = _id_schema()
     pattern = schema["pattern"].strip("^$")
     if pd.api.types.infer_dtype(values, skipna=True) == "string":  # every cell text or empty
         is_text = ~values.isna().to_numpy()
