@@ -680,3 +680,33 @@ def test_each_rows_missing_group_holds_its_own_missing_fields():
         assert [table[c] for c in codes.tolist()] == list(column.missing), column.id
         grouped += 1
     assert grouped >= 30
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.dates().map(str),  # years 1 to 9999: outside the record's years too
+            st.dates().map(lambda d: f" {d}"),
+            st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\n?", fullmatch=True),  # 2025-02-30, ...
+            st.from_regex(r"\d{4}-\d{2}-\d{2}", fullmatch=True),  # any digits, full-width ones
+            st.text(max_size=12),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_dates_read_at_once_are_the_dates_the_field_reads(texts):
+    from prescreen.table import _plain_dates
+
+    spec = fields()["dates.birth"]
+    taken = _plain_dates(texts)
+    for code, text in enumerate(texts):
+        try:
+            kept = read_cell(spec, text)
+        except ValueError:
+            kept = None
+        if code in taken:  # the rest go to the validator, which gives the words of a refusal
+            assert taken[code] == kept
+        elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            assert kept is None  # a plain text the fast path left is one the field refuses
