@@ -142,7 +142,10 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
     if kind in _NO_TEXT or (kind == "integer" and not include_numbers):
         return False
     if isinstance(series.dtype, pd.StringDtype):  # held as text already: its distinct texts
-        arrow = pc.unique(pa.array(series.array).cast(pa.large_string()).drop_null())
+        try:
+            arrow = pc.unique(pa.array(series.array).cast(pa.large_string()).drop_null())
+        except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: read as objects
+            return identifier_cells(series.astype(object), include_numbers)
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
         if not len(arrow):

@@ -535,9 +535,9 @@ def _xml_texts(text: pa.Array) -> pa.Array:
         shown[at] = [_fits_a_cell(shown[i]) for i in at]
         text = _texts(shown)
     # text shaped like the workbook's own escape (_x0041_ is "A" to Excel) kept as written:
-    # its underscore escaped as _x005F_, as ECMA-376 asks
-    if pc.any(pc.match_substring(text, "_x")).as_py():  # (a plain search first: rare)
-        text = pc.replace_substring_regex(text, r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1")
+    # the underscore before every "x" escaped as _x005F_, as ECMA-376 asks (every one, so
+    # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself)
+    text = pc.replace_substring(text, "_x", "_x005F_x")
     # a carriage return as a character reference: XML reads a bare one as a line feed
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         text = pc.replace_substring(text, raw, escaped)
