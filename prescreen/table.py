@@ -116,6 +116,8 @@ class Candidates:
         once, not on a Python object per row. Cells read equal may keep different codes (``1``
         and ``"1"`` in one column): groups are then only finer. Made once, when the table is
         read or when first asked for."""
+        if path not in self.codes and path not in self.values:  # not in the table at all
+            self.codes[path] = np.full(len(self.ids), -1, dtype=np.int32), np.empty(0, object)
         if path not in self.codes:
             column = self.column(path)
             codes, distinct = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
