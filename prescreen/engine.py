@@ -59,13 +59,15 @@ class Reasons:
     """
 
     def __init__(self, size: int, build: Callable[[np.ndarray], Any] | None = None) -> None:
-        self._values = np.full(size, None, dtype=object)
+        self._size = size
+        self._values: np.ndarray | None = None  # made when a reason is first asked for
         self._build = build
 
     @classmethod
     def of(cls, texts: Any) -> Reasons:
         """Reasons already built."""
         reasons = cls(len(texts))
+        reasons._values = np.empty(len(texts), dtype=object)
         reasons._values[:] = list(texts)
         return reasons
 
@@ -95,10 +97,12 @@ class Reasons:
         return Reasons(len(positions), lambda asked: self[positions[asked]])
 
     def __len__(self) -> int:
-        return len(self._values)
+        return self._size
 
     def __getitem__(self, index: Any) -> Any:
-        positions = np.arange(len(self._values))[index]
+        if self._values is None:
+            self._values = np.full(self._size, None, dtype=object)
+        positions = np.arange(self._size)[index]
         one = np.ndim(positions) == 0
         positions = np.atleast_1d(positions)
         todo = positions[np.equal(self._values[positions], None)]
