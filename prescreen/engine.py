@@ -4,16 +4,19 @@ Every criterion runs the *same* rule as ``screen`` (``protocol.screening.CHECKS`
 thresholds, units, readings and tri-state logic cannot drift from it. What makes it fast:
 
 - a rule's answer depends only on its inputs (``CRITERION_INPUTS``): rows are grouped by those
-  inputs with pandas, the rule runs once per distinct group, and the answer is spread back to
-  every row of the group. Where the inputs are nearly unique per row (dates, the 17 skin
-  areas), the grouping uses what the rule's words show of them (``REDUCED_KEYS``: an age in
-  whole years, the areas a LeRoy reason names), and the status is found per coarser group of
-  what it depends on (``STATUS_KEYS``: which side of the age range, of the ACR/EULAR minimum,
-  of the duration limit; the items left open only where they decide). Each key is factorized
-  and the codes combined as digits of one integer, so grouping hashes integers, not tuples;
-- reasons are built only for the rows whose reason is shown (``Reasons``), and their groups
-  found when first asked for: a worklist shows the first excluding criterion's and the open
-  ones', not the other 35 criteria's;
+  inputs' codes (``Candidates.coded``: each field as integers over its distinct values), the
+  rule runs once per distinct group, and the answer is spread back to every row of the group.
+  Where the inputs are nearly unique per row (dates, the 17 skin areas), the grouping uses
+  what the rule's words show of them (``REDUCED_KEYS``: an age in whole years, the areas a
+  LeRoy reason names), and the status is found per coarser group of what it depends on
+  (``STATUS_KEYS``: which side of the age range, of the ACR/EULAR minimum, of the duration
+  limit; the items left open only where they decide). Each key is coded and the codes combined
+  as digits of one integer, so grouping hashes integers, not tuples;
+- reasons are built only for the rows whose reason is shown (``Reasons``), their groups found
+  over those rows alone and each distinct group's words built once: a worklist shows the first
+  excluding criterion's and the open ones', not the other 35 criteria's;
+- the missing fields are numbered by the rule's groups (``CriterionColumn.missing_groups``), so
+  the outputs group rows without hashing each row's tuple;
 - statuses are small integers (``PASS``, ``FAIL``, ``UNKNOWN``) over whole columns;
 - criteria made of independent parts (EX07, the lab criteria) are grouped part by part
   (``PART_RULES``) and combined as ``screen`` combines them;
