@@ -150,15 +150,16 @@ class Candidates:
 
     def is_value(self, path: str, value: Any) -> np.ndarray:
         """Whether each row's value equals ``value`` (False where there is none)."""
-        return _is(self, path, value)
+        codes, distinct = self.coded(path)
+        matches = [d is not None and bool(d == value) for d in distinct]
+        return np.append(np.array(matches, dtype=bool), False)[codes]
 
     def date_parts(self, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A date field's year, month and day (0 where there is none), each distinct date
         taken apart once."""
         key = f"date parts of {path}"
         if key not in self.derived:
-            codes, distinct = self.coded(path)
-            self.derived[key] = _parts_of(codes, distinct)
+            self.derived[key] = _parts(self.days(path))
         return self.derived[key]
 
 
@@ -757,16 +758,6 @@ def _dates(candidates: Candidates, path: str) -> np.ndarray:
     return np.append(converted, np.datetime64("NaT"))[codes]
 
 
-def _is(candidates: Candidates, path: str, value: Any) -> np.ndarray:
-    codes, distinct = candidates.coded(path)
-    matches = [d is not None and bool(d == value) for d in distinct]
-    return np.append(np.array(matches, dtype=bool), False)[codes]
-
-
-def _present(candidates: Candidates, path: str) -> np.ndarray:
-    return candidates.present(path)
-
-
 def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     """Rows whose cells cannot all be true together: the record's own cross-field rules
     (protocol.participant), over whole columns."""
@@ -789,22 +780,22 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     first = candidates.days("ssc.first_non_raynaud_manifestation")
     flag(first > dates["screening"], "ssc.first_non_raynaud_manifestation is after dates.screening")
     flag(first < dates["birth"], "ssc.first_non_raynaud_manifestation is before dates.birth")
-    male = _is(candidates, "sex", "male")
-    positive = _is(candidates, "pregnancy_test.result", "positive")
+    male = candidates.is_value("sex", "male")
+    positive = candidates.is_value("pregnancy_test.result", "positive")
     flag(
-        male & _is(candidates, "childbearing_potential", True),
+        male & candidates.is_value("childbearing_potential", True),
         "childbearing_potential = true with sex = male",
     )
-    flag(male & _is(candidates, "breastfeeding", True), "breastfeeding = true with sex = male")
+    flag(male & candidates.is_value("breastfeeding", True), "breastfeeding = true with sex = male")
     flag(male & positive, "pregnancy_test.result = 'positive' with sex = male")
     flag(
-        _is(candidates, "childbearing_potential", False) & positive,
+        candidates.is_value("childbearing_potential", False) & positive,
         "pregnancy_test.result = 'positive' for a woman recorded as not of childbearing potential",
     )
-    sparing = _is(candidates, "ssc.acr_eular.skin_thickening_sparing_fingers", True)
+    sparing = candidates.is_value("ssc.acr_eular.skin_thickening_sparing_fingers", True)
     for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
         flag(
-            sparing & _is(candidates, f"ssc.acr_eular.{item}", True),
+            sparing & candidates.is_value(f"ssc.acr_eular.{item}", True),
             f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
             f"ssc.acr_eular.{item} = true",
         )
@@ -832,11 +823,11 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
         "screening visit",
     )
     flag(
-        _present(candidates, "labs.egfr.value") & _present(candidates, "labs.creatinine.value"),
+        candidates.present("labs.egfr.value") & candidates.present("labs.creatinine.value"),
         "labs: give egfr or creatinine, not both",
     )
     # a part of a record given without the rest it needs
-    test_parts = [_present(candidates, f"pregnancy_test.{p}") for p in ("result", "sample", "date")]
+    test_parts = [candidates.present(f"pregnancy_test.{p}") for p in ("result", "sample", "date")]
     flag(
         np.any(test_parts, axis=0) & ~np.all(test_parts, axis=0),
         "pregnancy_test: give its result, sample and date together",
@@ -844,10 +835,10 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
     for path in fields():
         if path.startswith("labs.") and path.endswith(".value"):
             lab = path.removesuffix(".value")
-            value, unit = _present(candidates, path), _present(candidates, f"{lab}.unit")
+            value, unit = candidates.present(path), candidates.present(f"{lab}.unit")
             flag(value & ~unit, f"{lab}: a value needs its unit")
             flag(
-                ~value & (unit | _present(candidates, f"{lab}.uln")),
+                ~value & (unit | candidates.present(f"{lab}.uln")),
                 f"{lab}: a unit or ULN without a value",
             )
     flag(_mrss_disagrees(candidates), "ssc.mrss.total disagrees with the recorded areas")
@@ -880,20 +871,14 @@ _PLAIN_NUMBER_TYPES = {float, int, type(None)}
 
 
 def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The year, month and day of each date in a column (0 where there is none): each distinct
-    date taken apart once (a column holds far fewer dates than rows)."""
-    codes, distinct = pd.factorize(pd.Series(dates, dtype=object))
-    return _parts_of(codes, distinct)
+    """The year, month and day of each date in a column of dates (0 where there is none)."""
+    return _parts(np.asarray(dates, dtype=object).astype("datetime64[D]"))  # None: NaT
 
 
-def _parts_of(codes: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    found = []
-    for name in ("year", "month", "day"):
-        values = np.fromiter(
-            (0 if d is None else getattr(d, name) for d in distinct), dtype=int, count=len(distinct)
-        )
-        found.append(np.append(values, 0)[codes])  # code -1 (no date) takes the appended 0
-    return found[0], found[1], found[2]
+def _parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    known = ~np.isnat(days)
+    parts = ymd(np.where(known, days, np.datetime64("2000-01-01")))
+    return tuple(np.where(known, part, 0) for part in parts)  # type: ignore[return-value]
 
 
 def ages_in_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
