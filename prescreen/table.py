@@ -197,7 +197,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
             _show_uncalculated_formulas(path, raw)
             frame = _with_header(raw, source)
         else:
-            frame = pd.read_parquet(path)
+            frame = _read_parquet(path)
             if isinstance(frame.columns, pd.MultiIndex):
                 raise ProtocolDataError(
                     source, [Problem("one header row", found="a table with several header rows")]
@@ -217,6 +217,19 @@ def read_table(path: Path | str) -> pd.DataFrame:
         ) from None
     _check_columns(frame, source)
     return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet table as pandas reads it, except that a column of yes/no values (with or
+    without missing cells) stays a column of flags (pandas' nullable boolean) rather than
+    becoming Python objects: each cell is the same True, False or missing, read without a
+    Python object per cell."""
+    import pyarrow.parquet as pq
+
+    def flags(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
+        return pd.BooleanDtype() if pa.types.is_boolean(kind) else None  # the rest as pandas
+
+    return pq.read_table(path).to_pandas(types_mapper=flags)
 
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:

@@ -144,6 +144,30 @@ def test_parquet_cells_of_odd_kinds(tmp_path, capsys, frame, words):
     assert words in err and "Traceback" not in err and "internal error" not in err
 
 
+def test_parquet_flags_are_yes_no_answers_only_where_the_field_asks_yes_or_no(tmp_path, capsys):
+    """A Parquet column of flags (kept as flags, not objects) is read as each field reads it:
+    a yes/no field takes it, a number or a choice refuses each flag on its row."""
+    table = tmp_path / "t.parquet"
+    pd.DataFrame(
+        {
+            "participant": ["P1", "P2", "P3"],
+            "history.renal_crisis": pd.array([True, None, False], dtype="boolean"),
+            "pulmonary.fvc_percent_predicted": [True, None, False],
+            "sex": pd.array([None, False, True], dtype="boolean"),
+        }
+    ).to_parquet(table)
+    assert _run(tmp_path, table) == 0
+    err = capsys.readouterr().err
+    assert "row 2, column 'pulmonary.fvc_percent_predicted': True: True is not a number" in err
+    assert "row 4, column 'pulmonary.fvc_percent_predicted': False: False is not a number" in err
+    assert "row 3, column 'sex': False" in err and "row 4, column 'sex': True" in err
+    assert "row 2, column 'sex'" not in err  # a missing flag is a missing answer
+    worklist = pd.read_csv(tmp_path / "out" / "worklist.csv", dtype=str, encoding="utf-8-sig")
+    excluded = worklist.loc[worklist["Candidate"] == "P1"].iloc[0]
+    assert excluded["First excluding criterion"] == "EX05"  # True: a prior renal crisis
+    assert worklist.loc[worklist["Candidate"] == "P2", "Outcome"].item() == "needs review"
+
+
 def test_a_control_character_in_a_column_name_is_refused(tmp_path, capsys):
     table = tmp_path / "t.csv"
     table.write_text("participant,ox\x01y\nP1,1\n", encoding="utf-8")
