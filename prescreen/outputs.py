@@ -39,7 +39,9 @@ LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
 EXCLUDED = "excluded"
 NOT_SCREENED = "not screened (bad row)"
-ORDER = {LIKELY_ELIGIBLE: 0, NEEDS_REVIEW: 1, EXCLUDED: 2, NOT_SCREENED: 3}
+#: The outcomes in the worklist's order.
+OUTCOMES = (LIKELY_ELIGIBLE, NEEDS_REVIEW, EXCLUDED, NOT_SCREENED)
+ORDER = {outcome: rank for rank, outcome in enumerate(OUTCOMES)}
 
 
 def outcomes(evaluation: Evaluation) -> pd.DataFrame:
@@ -48,6 +50,9 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     A criterion a table can never decide (it needs the medicines, events or an attestation) is
     checked at the screening visit; it does not make a candidate "need review" here, and is not
     counted among the missing items.
+
+    The text columns are categorical (pandas' codes over each distinct text): a worklist repeats
+    its texts, and the files are written from each distinct text once.
     """
     candidates = evaluation.candidates
     n = len(candidates)
@@ -76,59 +81,87 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     refused = candidates.refused
     excluded = fail.any(axis=0) & ~refused
     review = ~excluded & open_.any(axis=0) & ~refused
-    outcome = np.full(n, LIKELY_ELIGIBLE, dtype=object)
-    outcome[review] = NEEDS_REVIEW
-    outcome[excluded] = EXCLUDED
-    outcome[refused] = NOT_SCREENED
+    outcome = np.zeros(n, dtype=np.int8)  # OUTCOMES: likely eligible unless found otherwise
+    outcome[review] = OUTCOMES.index(NEEDS_REVIEW)
+    outcome[excluded] = OUTCOMES.index(EXCLUDED)
+    outcome[refused] = OUTCOMES.index(NOT_SCREENED)
     names = np.array(criteria, dtype=object)
-    failing = np.where(excluded, _id_lists(fail, names), "")
-    to_review = np.where(review, _id_lists(open_, names), "")
-    reason = np.full(n, "every criterion a table can decide passes", dtype=object)
     first_index = fail.argmax(axis=0)
+    reason = _Coded.constant(n, "every criterion a table can decide passes")
     for k, cid in enumerate(criteria):  # whole columns: the first failing criterion's reason
-        chosen = excluded & (first_index == k)
-        reason[chosen] = f"{cid}: " + evaluation.criteria[cid].reason[chosen]
-    first = np.where(excluded, names[first_index], "")
-    reason[review] = _joined_reasons(evaluation, criteria, open_ & review)[review]
-    missing_count, missing_text = _missing_items(
+        chosen = np.flatnonzero(excluded & (first_index == k))
+        if len(chosen):
+            found, distinct = pd.factorize(
+                np.asarray(evaluation.criteria[cid].reason[chosen], dtype=object)
+            )
+            reason.put(chosen, found, [f"{cid}: {text}" for text in distinct])
+    review_rows = np.flatnonzero(review)
+    reason.put(
+        review_rows, *_joined_reasons(evaluation, criteria, open_[:, review_rows], review_rows)
+    )
+    missing_count, missing = _missing_items(
         evaluation, (missing_codes, missing_tables), open_, review
     )
     problems_by_row: dict[int, list[str]] = {}
     for problem in candidates.problems:
         problems_by_row.setdefault(problem.row, []).append(str(problem))
-    for i in np.flatnonzero(refused):
-        reason[i] = "; ".join(problems_by_row.get(int(candidates.rows[i]), []))
-    texts = {  # kept as Python strings: pandas' own string type would copy every one
-        "candidate": np.asarray(candidates.ids, dtype=object),
-        "outcome": outcome,
-        "first_failing": first.astype(object),
-        "failing": failing,
-        "to_review": to_review,
-        "missing": missing_text,
-        "reason": reason,
+    refused_rows = np.flatnonzero(refused)
+    shown = ["; ".join(problems_by_row.get(int(row), [])) for row in candidates.rows[refused_rows]]
+    reason.put(refused_rows, np.arange(len(shown)), shown)
+    columns = {
+        "candidate": pd.Series(np.asarray(candidates.ids, dtype=object), dtype=object),
+        "row": pd.Series(candidates.rows.astype(int)),
+        "outcome": _Coded(outcome, list(OUTCOMES)).series(),
+        "first_failing": _Coded.chosen(excluded, first_index, list(criteria)).series(),
+        "failing": _Coded.chosen(excluded, *_id_lists(fail, names)).series(),
+        "to_review": _Coded.chosen(review, *_id_lists(open_, names)).series(),
+        "missing_count": pd.Series(missing_count),
+        "missing": missing.series(),
+        "reason": reason.series(),
     }
-    columns = {name: pd.Series(values, dtype=object) for name, values in texts.items()}
-    columns["row"] = pd.Series(candidates.rows.astype(int))
-    columns["missing_count"] = pd.Series(missing_count)
-    order = [
-        "candidate",
-        "row",
-        "outcome",
-        "first_failing",
-        "failing",
-        "to_review",
-        "missing_count",
-        "missing",
-        "reason",
-    ]
-    return pd.DataFrame({name: columns[name] for name in order})
+    return pd.DataFrame(columns)
 
 
-def _id_lists(chosen: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Each row's chosen criterion IDs as "EX01 EX24": one text per distinct pattern."""
+class _Coded:
+    """A column of texts as each row's code (0, 1, ...) into a list of texts, built piece by
+    piece; made a pandas categorical (each distinct text once) at the end."""
+
+    def __init__(self, codes: np.ndarray, texts: list[str]) -> None:
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.texts = list(texts)
+
+    @classmethod
+    def constant(cls, size: int, text: str) -> _Coded:
+        return cls(np.zeros(size, dtype=np.int64), [text])
+
+    @classmethod
+    def chosen(cls, chosen: np.ndarray, codes: np.ndarray, texts: list[str]) -> _Coded:
+        """``texts[codes]`` where ``chosen``, the empty text elsewhere."""
+        return cls(np.where(chosen, codes, len(texts)), [*texts, ""])
+
+    def put(self, rows: np.ndarray, codes: np.ndarray, texts: list[str]) -> None:
+        """``rows`` take ``texts[codes]`` (``codes`` over ``rows``)."""
+        self.codes[rows] = np.asarray(codes, dtype=np.int64) + len(self.texts)
+        self.texts.extend(texts)
+
+    def series(self) -> pd.Series:
+        """A categorical column: texts told apart by their words alone (two codes with the same
+        words are one category), every category one some row shows."""
+        used = np.zeros(len(self.texts), dtype=bool)
+        used[self.codes] = True
+        kept = np.flatnonzero(used)
+        place, distinct = pd.factorize(np.array(self.texts, dtype=object)[kept])
+        renumber = np.full(len(self.texts), -1, dtype=np.int64)
+        renumber[kept] = place
+        categories = pd.Index(distinct, dtype=object)
+        return pd.Series(pd.Categorical.from_codes(renumber[self.codes], categories))
+
+
+def _id_lists(chosen: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Each row's chosen criterion IDs as "EX01 EX24": each row's code, and the text of each
+    distinct pattern."""
     codes, patterns = _patterns(chosen)
-    texts = np.array([" ".join(names[p]) for p in patterns] + [""], dtype=object)
-    return texts[codes]
+    return codes, [" ".join(names[p]) for p in patterns]
 
 
 def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -143,20 +176,22 @@ def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return codes, [chosen[:, i] for i in first]
 
 
-def _joined_reasons(evaluation: Evaluation, criteria: list[str], open_: np.ndarray) -> np.ndarray:
-    """ "IN05: ...; EX24: ..." for each row that has an open criterion (``open_`` is criteria x
-    rows): each criterion's reasons over its open rows, numbered; rows with the same numbers
-    share one joined text, built once."""
-    rows = np.flatnonzero(open_.any(axis=0))
-    result = np.full(open_.shape[1], "", dtype=object)
-    if not len(rows):
-        return result
-    codes = np.full((len(criteria), len(rows)), -1, dtype=np.int64)
+def _joined_reasons(
+    evaluation: Evaluation, criteria: list[str], open_: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """ "IN05: ...; EX24: ..." for ``rows`` (table positions) that each have an open criterion
+    (``open_`` is criteria x those rows): each criterion's reasons over its open rows,
+    numbered; rows with the same numbers share one joined text, built once. Returns each row's
+    code and each code's text."""
+    size = open_.shape[1]
+    if not size:
+        return np.zeros(0, dtype=np.int64), []
+    codes = np.full((len(criteria), size), -1, dtype=np.int64)
     tables: list[list[str]] = []
     for k, cid in enumerate(criteria):
-        chosen = open_[k, rows]
+        chosen = np.flatnonzero(open_[k])
         table: list[str] = []
-        if chosen.any():
+        if len(chosen):
             texts = evaluation.criteria[cid].reason[rows[chosen]]
             found, distinct = pd.factorize(np.asarray(texts, dtype=object))
             codes[k, chosen] = found
@@ -171,8 +206,7 @@ def _joined_reasons(evaluation: Evaluation, criteria: list[str], open_: np.ndarr
     parts: list[list[str]] = [[] for _ in first]
     for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), texts_at.tolist(), strict=True):
         parts[g].append(tables[k][c])
-    result[rows] = np.array(["; ".join(p) for p in parts], dtype=object)[group]
-    return result
+    return group, ["; ".join(p) for p in parts]
 
 
 def _missing_items(
@@ -180,13 +214,13 @@ def _missing_items(
     missing: tuple[list[np.ndarray], list[list[tuple[str, ...]]]],
     open_: np.ndarray,
     review: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, _Coded]:
     """For each row that needs review: how many items are missing, and which, in the table's
     own words (its columns). Rows with the same open criteria missing the same items share one
     answer."""
     n = len(review)
     count = np.zeros(n, dtype=int)
-    text = np.full(n, "", dtype=object)
+    text = _Coded.constant(n, "")
     rows = np.flatnonzero(review)
     if not len(rows):
         return count, text
@@ -210,7 +244,7 @@ def _missing_items(
         # "; " between them: a site's column name may hold spaces ("Date of birth")
         texts.append("; ".join(dict.fromkeys(column_of(m) for m in items)))
     count[rows] = np.array(counts)[group]
-    text[rows] = np.array(texts, dtype=object)[group]
+    text.put(rows, group, texts)
     return count, text
 
 
@@ -240,11 +274,15 @@ def _open_in_table(missing: tuple[str, ...]) -> bool:
 
 def worklist(table: pd.DataFrame) -> pd.DataFrame:
     """Likely eligible first, then needs review by fewest missing items, then excluded."""
-    order = table["outcome"].map(ORDER)
-    ranked = table.assign(_order=order).sort_values(
-        ["_order", "missing_count", "row"], kind="stable"
-    )
-    return ranked.drop(columns="_order").reset_index(drop=True)
+    outcome = table["outcome"]
+    if isinstance(outcome.dtype, pd.CategoricalDtype):  # each distinct outcome ranked once
+        ranks = np.array([ORDER[o] for o in outcome.cat.categories], dtype=np.int64)
+        rank = ranks[outcome.cat.codes.to_numpy()]
+    else:
+        rank = outcome.map(ORDER).to_numpy(dtype=np.int64)
+    # numpy's lexsort sorts by its last key first, and is stable
+    order = np.lexsort((table["row"].to_numpy(), table["missing_count"].to_numpy(), rank))
+    return table.iloc[order].reset_index(drop=True)
 
 
 WORKLIST_HEADERS = {
@@ -263,7 +301,7 @@ WORKLIST_HEADERS = {
 def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
     """The screening log in table order: number, date, candidate, its row in the table (a row
     whose ID could not be read is found by it), outcome, reason codes."""
-    codes = table["failing"].where(table["failing"] != "", table["to_review"]).fillna("")
+    codes = _first_given(table["failing"], table["to_review"])
     return pd.DataFrame(
         {
             "Screening number": _screening_numbers(len(table)),
@@ -271,9 +309,28 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
             "Candidate": table["candidate"],
             "Table row": table["row"],
             "Outcome": table["outcome"],
-            "Reason codes": codes.to_numpy(),
+            "Reason codes": codes,
         }
     )
+
+
+def _first_given(first: pd.Series, second: pd.Series) -> pd.Series:
+    """``first`` where it is not empty, else ``second`` (each distinct text once where both
+    are categorical)."""
+    if isinstance(first.dtype, pd.CategoricalDtype) and isinstance(
+        second.dtype, pd.CategoricalDtype
+    ):
+        own = list(first.cat.categories)
+        empty = np.array([text == "" for text in own] + [True])  # code -1: nothing given
+        codes = first.cat.codes.to_numpy().astype(np.int64)
+        other = second.cat.codes.to_numpy().astype(np.int64)
+        chosen = np.where(empty[codes], np.where(other < 0, -1, other + len(own)), codes)
+        texts = [*own, *second.cat.categories]
+        if (chosen < 0).any():
+            chosen = np.where(chosen < 0, len(texts), chosen)
+            texts.append("")
+        return _Coded(chosen, texts).series()
+    return first.where(first.fillna("") != "", second).fillna("")
 
 
 def _screening_numbers(count: int) -> pd.Series:
@@ -327,7 +384,17 @@ def _texts(values: np.ndarray) -> pa.Array:
 
 
 def _text_column(values: pd.Series) -> pa.Array | None:
-    """A column of texts (missing cells null) in Arrow, or None when it holds anything else."""
+    """A column of texts (missing cells null) in Arrow, or None when it holds anything else. A
+    categorical column of texts stays coded: Arrow's dictionary of its distinct texts."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if pd.api.types.infer_dtype(categories, skipna=False) not in ("string", "empty"):
+            return None
+        codes = values.cat.codes.to_numpy().astype(np.int32)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0),
+            pa.array(categories.to_numpy(dtype=object), type=pa.large_string()),
+        )
     if isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):  # held as text already
         arrow = pa.array(values.array)
         if isinstance(arrow, pa.ChunkedArray):  # a column joined from pieces: one array
@@ -342,7 +409,7 @@ def _text_column(values: pd.Series) -> pa.Array | None:
 def _each_distinct(text: pa.Array, change: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """``change`` applied to each distinct text once (a worklist repeats its texts), then
     spread back to every row; a missing cell stays null."""
-    encoded = text.dictionary_encode()
+    encoded = text if pa.types.is_dictionary(text.type) else text.dictionary_encode()
     return pc.take(change(encoded.dictionary), encoded.indices)
 
 
@@ -497,7 +564,7 @@ def _shared_strings(columns: list[pa.Array]) -> tuple[pa.Array, list[pa.Array]]:
     together, each in one hashing pass."""
     if not columns:
         return pa.array([], pa.large_string()), []
-    encoded = [column.dictionary_encode() for column in columns]
+    encoded = [c if pa.types.is_dictionary(c.type) else c.dictionary_encode() for c in columns]
     together = pa.concat_arrays([e.dictionary for e in encoded]).dictionary_encode()
     positions, start = [], 0
     for e in encoded:
@@ -645,11 +712,11 @@ class Flow:
 def flow(table: pd.DataFrame) -> Flow:
     excluded = table[table["outcome"] == EXCLUDED]
     review = table[table["outcome"] == NEEDS_REVIEW]
-    first = Counter(excluded["first_failing"])
+    first = _counts(excluded["first_failing"])
     open_for: Counter[str] = Counter()
-    for text, count in review["to_review"].value_counts().items():  # each distinct list once
+    for text, count in _counts(review["to_review"]).items():  # each distinct list once
         open_for.update(dict.fromkeys(text.split(), count))
-    failing = excluded["failing"].value_counts()
+    failing = _counts(excluded["failing"])
     by_more = sum(count for text, count in failing.items() if " " in text)
     return Flow(
         candidates=len(table),
@@ -661,6 +728,11 @@ def flow(table: pd.DataFrame) -> Flow:
         review_for=sorted(open_for.items(), key=lambda kv: (-kv[1], kv[0])),
         likely_eligible=int((table["outcome"] == LIKELY_ELIGIBLE).sum()),
     )
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    """How many rows show each text (a categorical's categories no row shows are left out)."""
+    return {str(text): int(count) for text, count in values.value_counts().items() if count}
 
 
 def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -> str:

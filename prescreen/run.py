@@ -28,7 +28,9 @@ class Run:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {str(k): int(v) for k, v in self.table["outcome"].value_counts().items()}
+        # a categorical column's categories no row shows are left out
+        found = self.table["outcome"].value_counts()
+        return {str(k): int(v) for k, v in found.items() if v}
 
 
 def prescreen(

@@ -255,13 +255,16 @@ def test_dates_taken_apart_over_columns_as_python_does(dates):
         st.tuples(st.text(max_size=30), st.integers(0, 10**9), st.one_of(st.none(), st.text())),
         min_size=0,
         max_size=8,
-    )
+    ),
+    st.sampled_from([object, "category"]),
 )
-def test_the_workbook_reads_back_as_written(rows):
+def test_the_workbook_reads_back_as_written(rows, text_dtype):
     import openpyxl
 
     frame = pd.DataFrame(rows, columns=["Candidate", "Table row", "Reason"])
     frame["Table row"] = frame["Table row"].astype(int)
+    for name in ("Candidate", "Reason"):  # a categorical's distinct texts go to the table once
+        frame[name] = frame[name].astype(text_dtype)
     workbook = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "Worklist")))
     sheet = workbook["Worklist"]
     assert sheet.freeze_panes == "A2"
@@ -518,7 +521,7 @@ _CSV_TEXT = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(st.tuples(_CSV_TEXT, st.integers(-5, 10**6), _CSV_TEXT), min_size=0, max_size=12),
-    st.sampled_from([object, "string"]),
+    st.sampled_from([object, "string", "category"]),
 )
 def test_the_csv_is_what_the_csv_module_writes_with_formulas_kept_as_text(rows, text_dtype):
     import csv
@@ -531,7 +534,8 @@ def test_the_csv_is_what_the_csv_module_writes_with_formulas_kept_as_text(rows, 
         frame[name] = frame[name].astype(text_dtype)
 
     # the oracle: Python's csv module, fed each text with a formula's first character escaped
-    # (whatever dtype pandas gave the column: the writer once skipped its "string" columns)
+    # (whatever dtype pandas gave the column: the writer once skipped its "string" columns;
+    # a categorical column, as the worklist's are, is written from its distinct texts)
     def as_text(value: str | None) -> str:
         return "" if value is None else ("'" + value if value.startswith(tuple("=+-@")) else value)
 
@@ -710,3 +714,32 @@ def test_dates_read_at_once_are_the_dates_the_field_reads(texts):
             assert taken[code] == kept
         elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             assert kept is None  # a plain text the fast path left is one the field refuses
+
+
+# -- coded text columns -----------------------------------------------------------------------
+
+_IDS = st.sampled_from(["", "EX01", "EX01 EX24", "IN04", "EX05"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_IDS, _IDS), max_size=10), st.sampled_from([object, "category"]))
+def test_the_screening_logs_codes_are_the_failing_criteria_else_those_to_review(pairs, dtype):
+    from prescreen.outputs import _first_given
+
+    failing = pd.Series([f for f, _ in pairs], dtype=object).astype(dtype)
+    to_review = pd.Series([r for _, r in pairs], dtype=object).astype(dtype)
+    got = _first_given(failing, to_review)
+    assert [str(v) for v in got] == [f if f else r for f, r in pairs]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "", "a"]), min_size=1, max_size=6), st.data())
+def test_a_coded_column_shows_each_rows_text_and_each_text_once(texts, data):
+    from prescreen.outputs import _Coded
+
+    codes = data.draw(st.lists(st.integers(0, len(texts) - 1), max_size=12))
+    column = _Coded(np.array(codes, dtype=np.int64), texts).series()
+    assert column.tolist() == [texts[c] for c in codes]
+    categories = list(column.cat.categories)
+    assert len(categories) == len(set(categories))  # the same words: one category
+    assert set(categories) == {texts[c] for c in codes}  # none that no row shows
