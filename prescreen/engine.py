@@ -1231,12 +1231,73 @@ def _combine_columns(
     for part in parts:  # object arrays of tuples add element-wise in C
         missing = missing + part[2]
 
-    def build(positions: np.ndarray) -> list[str]:
-        joined = np.full(len(positions), "", dtype=object)
-        for k, part in enumerate(parts):
-            chosen = statuses[k][positions] == status[positions]
-            if chosen.any():
-                joined[chosen] = joined[chosen] + (part[1][positions[chosen]] + "; ")
-        return [text[:-2] for text in joined.tolist()]
+    def build(positions: np.ndarray) -> np.ndarray:
+        shown = statuses[:, positions] == status[positions]  # the deciding parts
+        group, texts = joined_texts([part[1] for part in parts], shown, positions)
+        return np.array(texts, dtype=object)[group]
 
     return status, Reasons(n, build), missing
+
+
+def joined_texts(
+    reasons: list[Reasons],
+    shown: np.ndarray,
+    rows: np.ndarray,
+    labels: list[str] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Each of ``rows`` (table positions) with the reasons ``shown`` for it (``shown`` is one
+    line per reason column, one column per row) joined by "; ", each reason after its label
+    ("EX24: ...") where labels are given. Each column's texts are numbered over the rows that
+    show it; rows with the same numbers share one joined text, built once. Returns each row's
+    code and each code's text."""
+    size = len(rows)
+    if not size:
+        return np.zeros(0, dtype=np.int64), []
+    codes = np.full((len(reasons), size), -1, dtype=np.int64)
+    tables: list[list[str]] = []
+    for k, reason in enumerate(reasons):
+        chosen = np.flatnonzero(shown[k])
+        table: list[str] = []
+        if len(chosen):
+            found, distinct = pd.factorize(np.asarray(reason[rows[chosen]], dtype=object))
+            codes[k, chosen] = found
+            label = "" if labels is None else f"{labels[k]}: "
+            table = [label + text for text in distinct]
+        tables.append(table)
+    group, count, (groups_at, reasons_at, texts_at) = grouped_by_codes(codes)
+    parts: list[list[str]] = [[] for _ in range(count)]
+    for g, k, c in zip(groups_at.tolist(), reasons_at.tolist(), texts_at.tolist(), strict=True):
+        parts[g].append(tables[k][c])
+    return group, ["; ".join(p) for p in parts]
+
+
+def grouped_by_codes(
+    codes: np.ndarray,
+) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Rows (the columns of ``codes``, one line per coded column, -1 for none) grouped by their
+    codes: each row's group (numbered in order of first appearance), how many groups, and every
+    group's coded lines as (group, line, code), groups in order and each group's lines in
+    order. The codes are hashed as one run of bytes per row, in the narrowest integers that
+    hold them."""
+    lines, size = codes.shape
+    if not size:
+        return (
+            np.zeros(0, dtype=np.int64),
+            0,
+            (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)),
+        )
+    if not lines:
+        return (
+            np.zeros(size, dtype=np.int64),
+            1,
+            (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)),
+        )
+    highest = int(codes.max())
+    narrow = np.int16 if highest < 2**15 else np.int32 if highest < 2**31 else np.int64
+    by_row = np.ascontiguousarray(codes.T, dtype=narrow)
+    keys = by_row.view(np.dtype((np.void, lines * by_row.itemsize))).ravel()
+    group, _ = pd.factorize(keys)
+    first = np.unique(group, return_index=True)[1]
+    firsts = by_row[first]  # each group's codes, in one pass
+    groups_at, lines_at = np.nonzero(firsts >= 0)
+    return group, len(first), (groups_at, lines_at, firsts[groups_at, lines_at].astype(np.int64))

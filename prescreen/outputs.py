@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prescreen.columns import fields
-from prescreen.engine import FAIL, UNKNOWN, Evaluation
+from prescreen.engine import FAIL, UNKNOWN, Evaluation, grouped_by_codes, joined_texts
 
 LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
@@ -96,8 +96,10 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
             )
             reason.put(chosen, found, [f"{cid}: {text}" for text in distinct])
     review_rows = np.flatnonzero(review)
+    # "IN05: ...; EX24: ..." for each row that needs review: the reasons of its open criteria
+    column_reasons = [evaluation.criteria[cid].reason for cid in criteria]
     reason.put(
-        review_rows, *_joined_reasons(evaluation, criteria, open_[:, review_rows], review_rows)
+        review_rows, *joined_texts(column_reasons, open_[:, review_rows], review_rows, criteria)
     )
     missing_count, missing = _missing_items(
         evaluation, (missing_codes, missing_tables), open_, review
@@ -176,39 +178,6 @@ def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     return codes, [chosen[:, i] for i in first]
 
 
-def _joined_reasons(
-    evaluation: Evaluation, criteria: list[str], open_: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
-    """ "IN05: ...; EX24: ..." for ``rows`` (table positions) that each have an open criterion
-    (``open_`` is criteria x those rows): each criterion's reasons over its open rows,
-    numbered; rows with the same numbers share one joined text, built once. Returns each row's
-    code and each code's text."""
-    size = open_.shape[1]
-    if not size:
-        return np.zeros(0, dtype=np.int64), []
-    codes = np.full((len(criteria), size), -1, dtype=np.int64)
-    tables: list[list[str]] = []
-    for k, cid in enumerate(criteria):
-        chosen = np.flatnonzero(open_[k])
-        table: list[str] = []
-        if len(chosen):
-            texts = evaluation.criteria[cid].reason[rows[chosen]]
-            found, distinct = pd.factorize(np.asarray(texts, dtype=object))
-            codes[k, chosen] = found
-            table = [f"{cid}: {text}" for text in distinct]
-        tables.append(table)
-    keys = np.ascontiguousarray(codes.T).view(np.dtype((np.void, codes.shape[0] * 8))).ravel()
-    group, _ = pd.factorize(keys)
-    first = np.unique(group, return_index=True)[1]
-    # each group's open criteria in order, and their reasons' numbers, found in one pass
-    groups_at, criteria_at = np.nonzero(codes[:, first].T >= 0)
-    texts_at = codes[criteria_at, first[groups_at]]
-    parts: list[list[str]] = [[] for _ in first]
-    for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), texts_at.tolist(), strict=True):
-        parts[g].append(tables[k][c])
-    return group, ["; ".join(p) for p in parts]
-
-
 def _missing_items(
     evaluation: Evaluation,
     missing: tuple[list[np.ndarray], list[list[tuple[str, ...]]]],
@@ -226,23 +195,20 @@ def _missing_items(
         return count, text
     all_codes, tables = missing  # per criterion: each row's code, each code's items
     matrix = np.stack([np.where(open_[k, rows], c[rows], -1) for k, c in enumerate(all_codes)])
-    keys = np.ascontiguousarray(matrix.T).view(np.dtype((np.void, matrix.shape[0] * 8))).ravel()
-    group, _ = pd.factorize(keys)
-    first = np.unique(group, return_index=True)[1]
+    group, groups, (groups_at, criteria_at, codes_at) = grouped_by_codes(matrix)
+    # in the table's own words: its column (or the field a column would hold), each distinct
+    # missing tuple's once
     column_of = functools.cache(evaluation.candidates.column_of)
-    # each group's open criteria and their codes, found in one pass (a few of the 37 per row)
-    groups_at, criteria_at = np.nonzero(matrix[:, first].T >= 0)
-    codes_at = matrix[criteria_at, first[groups_at]]
-    items_of = [[] for _ in first]
+    columns = [[tuple(map(column_of, items)) for items in table] for table in tables]
+    # each group's open criteria and their codes (a few of the 37 per row)
+    items_of: list[list[str]] = [[] for _ in range(groups)]
+    columns_of: list[list[str]] = [[] for _ in range(groups)]
     for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
         items_of[g].extend(tables[k][c])
-    counts, texts = [], []
-    for found in items_of:
-        items = dict.fromkeys(found)
-        counts.append(len(items))
-        # in the table's own words: its column (or the field a column would hold)
-        # "; " between them: a site's column name may hold spaces ("Date of birth")
-        texts.append("; ".join(dict.fromkeys(column_of(m) for m in items)))
+        columns_of[g].extend(columns[k][c])
+    counts = [len(dict.fromkeys(items)) for items in items_of]
+    # "; " between them: a site's column name may hold spaces ("Date of birth")
+    texts = ["; ".join(dict.fromkeys(found)) for found in columns_of]
     count[rows] = np.array(counts)[group]
     text.put(rows, group, texts)
     return count, text

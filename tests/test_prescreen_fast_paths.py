@@ -743,3 +743,35 @@ def test_a_coded_column_shows_each_rows_text_and_each_text_once(texts, data):
     categories = list(column.cat.categories)
     assert len(categories) == len(set(categories))  # the same words: one category
     assert set(categories) == {texts[c] for c in codes}  # none that no row shows
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda lines: st.lists(
+            st.lists(
+                st.one_of(st.integers(-1, 3), st.sampled_from([2**15 - 1, 2**15, 2**31, 2**40])),
+                min_size=lines,
+                max_size=lines,
+            ),
+            max_size=12,
+        ).map(lambda rows: np.array(rows, dtype=np.int64).reshape(-1, lines).T)
+    )
+)
+def test_rows_grouped_by_their_codes_as_tuples_group_them(codes):
+    """The oracle: each row's codes as a tuple, numbered in order of first appearance."""
+    from prescreen.engine import grouped_by_codes
+
+    group, count, (groups_at, lines_at, codes_at) = grouped_by_codes(codes)
+    rows = [tuple(codes[:, i].tolist()) for i in range(codes.shape[1])]
+    numbered = {row: k for k, row in enumerate(dict.fromkeys(rows))}
+    assert group.tolist() == [numbered[row] for row in rows]
+    assert count == len(numbered)
+    expected = [
+        (g, line, code)
+        for g, row in enumerate(numbered)
+        for line, code in enumerate(row)
+        if code >= 0
+    ]
+    found = zip(groups_at.tolist(), lines_at.tolist(), codes_at.tolist(), strict=True)
+    assert list(found) == expected
