@@ -410,6 +410,8 @@ def _csv_texts(text: pa.Array) -> pa.Array:
     quoted (their quotes doubled) where they hold a comma, a quote or a line break."""
     formula = pc.match_substring_regex(text, _FORMULA_START)
     text = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), text, _text("")), text)
+    if not _bytes_seen(text)[[ord(c) for c in ',"\n\r']].any():  # nothing to quote
+        return text
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text(""))
     return pc.if_else(pc.match_substring_regex(text, _QUOTED.pattern), quoted, text)
@@ -430,6 +432,19 @@ def _csv_field(text: str, is_text: bool) -> str:
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # the same, in Arrow's RE2
+#: The bytes that begin those characters in UTF-8.
+_CONTROL_BYTES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]
+
+
+def _bytes_seen(text: pa.Array) -> np.ndarray:
+    """Which of the 256 byte values occur in a text array's UTF-8 data (its whole buffer: a
+    slice's neighbours may add some, never hide one), counted in one pass."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return np.ones(256, dtype=bool)  # not plain text: every byte may be there
+    data = text.buffers()[2]
+    if data is None:
+        return np.zeros(256, dtype=bool)
+    return np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256) > 0
 
 
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a
@@ -570,13 +585,17 @@ def _xml_texts(text: pa.Array) -> pa.Array:
     # text shaped like the workbook's own escape (_x0041_ is "A" to Excel) kept as written:
     # the underscore before every "x" escaped as _x005F_, as ECMA-376 asks (every one, so
     # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself)
-    text = pc.replace_substring(text, "_x", "_x005F_x")
+    # each replacement made only where its character is among the texts' bytes at all
+    seen = _bytes_seen(text)
+    if seen[ord("_")]:
+        text = pc.replace_substring(text, "_x", "_x005F_x")
     # a carriage return as a character reference: XML reads a bare one as a line feed
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        text = pc.replace_substring(text, raw, escaped)
-    # only a text with a character that is not printable can hold one XML cannot (a quick
-    # test of every text first: such texts are rare)
-    if not pc.all(pc.utf8_is_printable(text)).as_py():
+        if seen[ord(raw)]:
+            text = pc.replace_substring(text, raw, escaped)
+    # characters XML cannot hold: a control character is its own byte in UTF-8, and U+FFFE
+    # and U+FFFF begin with the byte EF (so does much else: the exact pattern decides)
+    if seen[_CONTROL_BYTES].any():
         text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
     return pc.binary_join_element_wise(
         _text('<t xml:space="preserve">'), text, _text("</t>"), _text("")

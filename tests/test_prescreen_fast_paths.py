@@ -775,3 +775,28 @@ def test_rows_grouped_by_their_codes_as_tuples_group_them(codes):
     ]
     found = zip(groups_at.tolist(), lines_at.tolist(), codes_at.tolist(), strict=True)
     assert list(found) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text()), max_size=8), st.integers(0, 8), st.integers(0, 8))
+def test_the_bytes_seen_in_texts_hold_every_byte_of_every_text(texts, start, length):
+    """What lets the writers skip an escape: no byte of any text (of a slice too) is missed."""
+    import pyarrow as pa
+
+    from prescreen.outputs import _bytes_seen
+
+    for arrow in (pa.array(texts, pa.large_string()), pa.array(texts, pa.string())):
+        part = arrow.slice(start, length)
+        seen = _bytes_seen(part)
+        for text in part.to_pylist():
+            for byte in (text or "").encode("utf-8"):
+                assert seen[byte]
+
+
+@pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\x01", "\x1f", "\x0b"])
+def test_a_character_xml_cannot_hold_alone_in_the_workbook_is_replaced(odd):
+    import openpyxl
+
+    frame = pd.DataFrame({"Reason": [f"a{odd}b", "plain"]})
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "W")))["W"]
+    assert [row[0].value for row in sheet.iter_rows()] == ["Reason", "a\ufffdb", "plain"]
