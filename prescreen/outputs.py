@@ -21,7 +21,7 @@ import io
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
@@ -410,7 +410,7 @@ def _csv_texts(text: pa.Array) -> pa.Array:
     quoted (their quotes doubled) where they hold a comma, a quote or a line break."""
     formula = pc.match_substring_regex(text, _FORMULA_START)
     text = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), text, _text("")), text)
-    if not _bytes_seen(text)[[ord(c) for c in ',"\n\r']].any():  # nothing to quote
+    if not _has_bytes(text, b',"\n\r'):  # nothing to quote
         return text
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text(""))
@@ -436,15 +436,16 @@ _CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # the same, in A
 _CONTROL_BYTES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]
 
 
-def _bytes_seen(text: pa.Array) -> np.ndarray:
-    """Which of the 256 byte values occur in a text array's UTF-8 data (its whole buffer: a
-    slice's neighbours may add some, never hide one), counted in one pass."""
+def _has_bytes(text: pa.Array, wanted: Iterable[int]) -> bool:
+    """Whether any of the ``wanted`` byte values occurs in a text array's UTF-8 data (its whole
+    buffer: a slice's neighbours may add some, never hide one); one vector comparison each."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
-        return np.ones(256, dtype=bool)  # not plain text: every byte may be there
+        return True  # not plain text: any byte may be there
     data = text.buffers()[2]
     if data is None:
-        return np.zeros(256, dtype=bool)
-    return np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256) > 0
+        return False
+    found = np.frombuffer(data, dtype=np.uint8)
+    return any(bool((found == byte).any()) for byte in wanted)
 
 
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a
@@ -586,16 +587,15 @@ def _xml_texts(text: pa.Array) -> pa.Array:
     # the underscore before every "x" escaped as _x005F_, as ECMA-376 asks (every one, so
     # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself)
     # each replacement made only where its character is among the texts' bytes at all
-    seen = _bytes_seen(text)
-    if seen[ord("_")]:
+    if _has_bytes(text, b"_"):
         text = pc.replace_substring(text, "_x", "_x005F_x")
     # a carriage return as a character reference: XML reads a bare one as a line feed
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        if seen[ord(raw)]:
+        if _has_bytes(text, raw.encode()):
             text = pc.replace_substring(text, raw, escaped)
     # characters XML cannot hold: a control character is its own byte in UTF-8, and U+FFFE
     # and U+FFFF begin with the byte EF (so does much else: the exact pattern decides)
-    if seen[_CONTROL_BYTES].any():
+    if _has_bytes(text, _CONTROL_BYTES):
         text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
     return pc.binary_join_element_wise(
         _text('<t xml:space="preserve">'), text, _text("</t>"), _text("")

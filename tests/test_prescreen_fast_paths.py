@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import Mapping, fields, read_cell
@@ -261,6 +261,9 @@ def test_dates_taken_apart_over_columns_as_python_does(dates):
 def test_the_workbook_reads_back_as_written(rows, text_dtype):
     import openpyxl
 
+    # openpyxl deletes every "x005F_" it reads, escape or not: such texts are read back as
+    # ECMA-376 decodes them in test_text_shaped_like_the_workbooks_own_escape_reads_back_...
+    assume(not any("x005F_" in (text or "") for row in rows for text in (row[0], row[2])))
     frame = pd.DataFrame(rows, columns=["Candidate", "Table row", "Reason"])
     frame["Table row"] = frame["Table row"].astype(int)
     for name in ("Candidate", "Reason"):  # a categorical's distinct texts go to the table once
@@ -783,14 +786,14 @@ def test_the_bytes_seen_in_texts_hold_every_byte_of_every_text(texts, start, len
     """What lets the writers skip an escape: no byte of any text (of a slice too) is missed."""
     import pyarrow as pa
 
-    from prescreen.outputs import _bytes_seen
+    from prescreen.outputs import _has_bytes
 
     for arrow in (pa.array(texts, pa.large_string()), pa.array(texts, pa.string())):
         part = arrow.slice(start, length)
-        seen = _bytes_seen(part)
         for text in part.to_pylist():
             for byte in (text or "").encode("utf-8"):
-                assert seen[byte]
+                assert _has_bytes(part, [byte])
+                assert _has_bytes(part, [0 if byte else 1, byte])  # any of several
 
 
 @pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\x01", "\x1f", "\x0b"])
