@@ -220,16 +220,22 @@ def read_table(path: Path | str) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet table as pandas reads it, except that a column of yes/no values (with or
-    without missing cells) stays a column of flags (pandas' nullable boolean) rather than
-    becoming Python objects: each cell is the same True, False or missing, read without a
-    Python object per cell."""
+    """A Parquet table read by pyarrow as pandas reads it, except that a column of yes/no
+    values (with or without missing cells) stays a column of flags (pandas' nullable boolean)
+    rather than becoming Python objects: each cell is the same True, False or missing, read
+    without a Python object per cell. The data decides a column's kind: a column of flags is
+    read as flags even where pandas' stored notes call it text (pandas would make the flags
+    the texts "true" and "false"), and the frame's stored attributes are not read.
+
+    The file is opened as a local file: given as a path, pyarrow would read a name with a
+    colon ("site:A.parquet") as the address of a remote store."""
     import pyarrow.parquet as pq
 
     def flags(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
         return pd.BooleanDtype() if pa.types.is_boolean(kind) else None  # the rest as pandas
 
-    return pq.read_table(path).to_pandas(types_mapper=flags)
+    with pa.OSFile(str(path)) as source:
+        return pq.read_table(source).to_pandas(types_mapper=flags)
 
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:

@@ -168,6 +168,16 @@ def test_parquet_flags_are_yes_no_answers_only_where_the_field_asks_yes_or_no(tm
     assert worklist.loc[worklist["Candidate"] == "P2", "Outcome"].item() == "needs review"
 
 
+@pytest.mark.parametrize("name", ["site:A.parquet", "file:x.parquet", "s3:b.parquet"])
+def test_a_parquet_file_whose_name_has_a_colon_is_read_as_the_local_file_it_is(
+    tmp_path, capsys, name
+):
+    table = tmp_path / name
+    pd.DataFrame({"participant": ["P1"], "history.renal_crisis": [True]}).to_parquet(table)
+    assert _run(tmp_path, table) == 0
+    assert "excluded: 1" in capsys.readouterr().out
+
+
 def test_a_control_character_in_a_column_name_is_refused(tmp_path, capsys):
     table = tmp_path / "t.csv"
     table.write_text("participant,ox\x01y\nP1,1\n", encoding="utf-8")
