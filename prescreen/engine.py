@@ -651,11 +651,9 @@ def _mrss_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarra
 
 
 def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
-    """The 17 areas' grades as a matrix (areas x rows), -1 where not graded."""
-    if "grades" not in candidates.derived:  # every row's, once per evaluation
-        grades = np.stack([candidates.numbers(area) for area in _AREAS])
-        candidates.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
-    return candidates.derived["grades"][:, rows].astype(int).reshape(len(_AREAS), len(rows))
+    """The 17 areas' grades as a matrix (areas, in the order of ``_AREAS``, x rows), -1 where
+    not graded."""
+    return candidates.grades()[:, rows].astype(int).reshape(len(_AREAS), len(rows))
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:

@@ -154,6 +154,15 @@ class Candidates:
         matches = [d is not None and bool(d == value) for d in distinct]
         return np.append(np.array(matches, dtype=bool), False)[codes]
 
+    def grades(self) -> np.ndarray:
+        """The skin areas' mRSS grades as one matrix (areas in the record's order x rows), -1
+        where an area is not graded: made once, for the record's own check and the rules."""
+        if "grades" not in self.derived:
+            areas = [path for path in fields() if path.startswith(SKIN_AREAS)]
+            grades = np.stack([self.numbers(area) for area in areas])
+            self.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
+        return self.derived["grades"]
+
     def date_parts(self, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A date field's year, month and day (0 where there is none), each distinct date
         taken apart once."""
@@ -161,6 +170,10 @@ class Candidates:
         if key not in self.derived:
             self.derived[key] = _parts(self.days(path))
         return self.derived[key]
+
+
+#: The fields of the skin areas' grades begin so.
+SKIN_AREAS = "ssc.mrss.areas."
 
 
 def read_table(path: Path | str) -> pd.DataFrame:
@@ -866,8 +879,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:
     total = candidates.numbers("ssc.mrss.total")
-    areas = [p for p in fields() if p.startswith("ssc.mrss.areas.")]
-    grades = np.nan_to_num(np.stack([candidates.numbers(p) for p in areas]), nan=-1).astype(int)
+    grades = candidates.grades()
     recorded = np.where(grades >= 0, grades, 0).sum(axis=0)
     unrecorded = (grades < 0).sum(axis=0)
     any_area = (grades >= 0).any(axis=0)

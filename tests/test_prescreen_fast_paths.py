@@ -803,3 +803,14 @@ def test_a_character_xml_cannot_hold_alone_in_the_workbook_is_replaced(odd):
     frame = pd.DataFrame({"Reason": [f"a{odd}b", "plain"]})
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(frame, "W")))["W"]
     assert [row[0].value for row in sheet.iter_rows()] == ["Reason", "a\ufffdb", "plain"]
+
+
+def test_the_grades_matrix_holds_the_areas_in_the_order_the_rules_read_them():
+    """One matrix serves the record's own check and the rules: its lines are the areas in the
+    record's order, as the rules' keys index them."""
+    from prescreen.columns import fields
+    from prescreen.engine import _AREAS
+    from prescreen.table import SKIN_AREAS
+
+    assert [path for path in fields() if path.startswith(SKIN_AREAS)] == list(_AREAS)
+    assert len(_AREAS) == 17
