@@ -698,6 +698,38 @@ def test_each_rows_missing_group_holds_its_own_missing_fields():
             st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\n?", fullmatch=True),  # 2025-02-30, ...
             st.from_regex(r"\d{4}-\d{2}-\d{2}", fullmatch=True),  # any digits, full-width ones
             st.text(max_size=12),
+            # within and around the record's years, months 0-19 and days 0-39 (2025-02-30)
+            st.builds(
+                "{:04d}-{:02d}-{:02d}".format,
+                st.integers(1890, 2110),
+                st.integers(0, 19),
+                st.integers(0, 39),
+            ),
+            # the record's first and last days and their neighbours; leap days; characters
+            # next to the digits ("/" and ":") where a digit stands
+            st.sampled_from(
+                [
+                    "1900-01-01",
+                    "1899-12-31",
+                    "2100-12-31",
+                    "2101-01-01",
+                    "2024-02-29",
+                    "2023-02-29",
+                    "2025-01-1/",
+                    "2025-01-1:",
+                    "2025-0:-01",
+                    "/025-01-01",
+                    "2025-01:01",
+                    "2025:01-01",
+                ]
+            ),
+            # a real date with any one character in place of one of its own (2025/01-02)
+            st.builds(
+                lambda day, at, other: str(day)[:at] + other + str(day)[at + 1 :],
+                st.dates(dt.date(1899, 1, 1), dt.date(2101, 12, 31)),
+                st.integers(0, 9),
+                st.characters(),
+            ),
         ),
         min_size=1,
         max_size=10,
