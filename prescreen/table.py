@@ -733,7 +733,14 @@ def _plain_ids(values: pd.Series) -> np.ndarray:
     else:
         is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     try:
-        text = pa.array(np.where(is_text, values.to_numpy(dtype=object), ""), pa.large_string())
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            text = pa.array(values.array)  # held in Arrow already: no Python string made
+            if isinstance(text, pa.ChunkedArray):
+                text = text.combine_chunks()
+            text = pc.fill_null(text.cast(pa.large_string()), "")
+        else:
+            objects = np.where(is_text, values.to_numpy(dtype=object), "")
+            text = pa.array(objects, pa.large_string())
     except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: each read on its own
         return np.zeros(len(values), dtype=bool)
     if "\\" in pattern:  # an escape may mean another thing to Arrow's RE2 than to Python
@@ -757,11 +764,13 @@ def _read_ids(
     ids: list[str] = []
     problems = []
     plain = _plain_ids(values)
-    raw_values = values.tolist()
     # the plain cells are their own IDs; only the others are read one by one
-    ids = [str(raw) if is_plain else "" for raw, is_plain in zip(raw_values, plain, strict=True)]
+    if isinstance(values.dtype, pd.StringDtype):  # Python strings, made in one step
+        ids = np.where(plain, values.to_numpy(dtype=object), "").tolist()
+    else:  # a text of a subclass of str (numpy's) becomes a plain one
+        ids = [str(raw) if is_plain else "" for raw, is_plain in zip(values, plain, strict=True)]
     for position in np.flatnonzero(~plain):
-        raw = raw_values[position]
+        raw = values.iat[position]
         if isinstance(raw, np.generic):
             raw = raw.item()
         if isinstance(raw, int) and not isinstance(raw, bool):

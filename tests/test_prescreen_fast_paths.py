@@ -191,6 +191,7 @@ def test_reasons_are_built_only_for_the_rows_asked_and_once():
             st.text(max_size=45),
             st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,45}", fullmatch=True),
             st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,10}\n", fullmatch=True),
+            st.none(),
         ),
         min_size=1,
         max_size=10,
@@ -198,10 +199,17 @@ def test_reasons_are_built_only_for_the_rows_asked_and_once():
 )
 def test_ids_taken_in_bulk_are_exactly_what_the_id_field_keeps(texts):
     spec = fields()["participant"]
-    # a column of Python objects and one of pandas' text type (matched by Arrow's RE2)
-    for column in (pd.Series(texts, dtype=object), pd.Series(texts, dtype="str")):
+    # a column of Python objects and one of pandas' text type (held in Arrow, matched by its
+    # RE2), whole and in two pieces (as pandas joins columns)
+    pieces = pd.concat(
+        [pd.Series(texts[:1], dtype="str"), pd.Series(texts[1:], dtype="str")], ignore_index=True
+    )
+    for column in (pd.Series(texts, dtype=object), pd.Series(texts, dtype="str"), pieces):
         plain = _plain_ids(column)
         for text, taken in zip(texts, plain, strict=True):
+            if text is None:  # a missing ID is never taken
+                assert not taken
+                continue
             try:
                 kept = read_cell(spec, text)
             except ValueError:
@@ -846,3 +854,20 @@ def test_the_grades_matrix_holds_the_areas_in_the_order_the_rules_read_them():
 
     assert [path for path in fields() if path.startswith(SKIN_AREAS)] == list(_AREAS)
     assert len(_AREAS) == 17
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(np.array(["SYN-1", "SYN-2", "SYN-3"], dtype=object)),
+        pd.Series([np.str_("SYN-1"), np.str_("SYN-2"), np.str_("SYN-3")], dtype=object),
+        pd.Series(["SYN-1", "SYN-2", "SYN-3"], dtype="str"),
+        pd.concat([pd.Series(["SYN-1"], dtype="str"), pd.Series(["SYN-2", "SYN-3"], dtype="str")]),
+    ],
+)
+def test_ids_are_plain_python_text_whatever_column_holds_them(column):
+    frame = pd.DataFrame({"participant": column.reset_index(drop=True)})
+    frame["dates.screening"] = "2026-11-01"
+    candidates = read_candidates(frame, Mapping(), "t.csv", dt.date(2026, 11, 26))
+    assert candidates.ids == ["SYN-1", "SYN-2", "SYN-3"]
+    assert all(type(found) is str for found in candidates.ids)
