@@ -283,8 +283,7 @@ def _run_grouped(
             fine = True
         nest = _nester(paths)
         contexts = [
-            _context(nest(tuple(candidates.value(p, i) for p in paths)), study)
-            for i in rows[first].tolist()
+            _context(nest(inputs), study) for inputs in candidates.rows_of(paths, rows[first])
         ]
         if shared is not None:
             shared["groups"] = codes, contexts, fine

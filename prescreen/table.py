@@ -110,6 +110,20 @@ class Candidates:
             return None if code < 0 else distinct[code]
         return self.column(path)[position]
 
+    def rows_of(self, paths: tuple[str, ...], positions: np.ndarray) -> list[tuple[Any, ...]]:
+        """The values of ``paths`` at each of ``positions``, one tuple a row (None = missing):
+        each field's values taken by its codes at once, not one lookup a cell."""
+        if not paths:
+            return [() for _ in range(len(positions))]
+        columns = []
+        for path in paths:
+            if path in self.codes:
+                codes, distinct = self.codes[path]
+                columns.append(np.append(distinct, None)[codes[positions]].tolist())
+            else:
+                columns.append(self.column(path)[positions].tolist())
+        return list(zip(*columns, strict=True))
+
     def coded(self, path: str) -> tuple[np.ndarray, np.ndarray]:
         """A field's column as integer codes (-1 for a missing value) and the distinct values
         they index: grouping and converting then work on integers and on each distinct value

@@ -871,3 +871,16 @@ def test_ids_are_plain_python_text_whatever_column_holds_them(column):
     candidates = read_candidates(frame, Mapping(), "t.csv", dt.date(2026, 11, 26))
     assert candidates.ids == ["SYN-1", "SYN-2", "SYN-3"]
     assert all(type(found) is str for found in candidates.ids)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.lists(st.integers(0, 39), max_size=12), st.data())
+def test_the_rows_of_fields_are_each_cells_own_value(seed, positions, data):
+    """Values gathered by their codes for many rows at once are each cell's value."""
+    from prescreen.synthetic import candidates as synthetic_candidates
+
+    table = read_candidates(synthetic_candidates(40, seed, AS_OF), Mapping(), "synthetic", AS_OF)
+    every = sorted({*table.fields(), "dates.screening", "labs.igg.uln_unit", "not.in.table"})
+    paths = tuple(data.draw(st.lists(st.sampled_from(every), max_size=6)))
+    at = np.array(positions, dtype=np.int64)
+    assert table.rows_of(paths, at) == [tuple(table.value(p, i) for p in paths) for i in positions]
