@@ -262,7 +262,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return pd.BooleanDtype() if pa.types.is_boolean(kind) else None  # the rest as pandas
 
     with pa.OSFile(str(path)) as source:
-        return pq.read_table(source).to_pandas(types_mapper=flags)
+        try:
+            table = pq.read_table(source)
+        except pa.ArrowInvalid as exc:  # say "file" where pyarrow names its buffer
+            raise ValueError(str(exc).replace("input source '<Buffer>'", "file")) from None
+    return table.to_pandas(types_mapper=flags)
 
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
@@ -747,7 +751,7 @@ def _plain_ids(values: pd.Series) -> np.ndarray:
     else:
         is_text = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     try:
-        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        if _in_arrow(values):
             text = pa.array(values.array)  # held in Arrow already: no Python string made
             if isinstance(text, pa.ChunkedArray):
                 text = text.combine_chunks()
@@ -770,6 +774,12 @@ def _plain_ids(values: pd.Series) -> np.ndarray:
     )
 
 
+def _in_arrow(values: pd.Series) -> bool:
+    """Whether a column is pandas' text held in Arrow (not its text held as Python objects,
+    which keeps numpy's strings as they are)."""
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
 def _read_ids(
     values: pd.Series, rows: np.ndarray, column: str
 ) -> tuple[list[str], list[CellProblem], np.ndarray]:
@@ -779,7 +789,7 @@ def _read_ids(
     problems = []
     plain = _plain_ids(values)
     # the plain cells are their own IDs; only the others are read one by one
-    if isinstance(values.dtype, pd.StringDtype):  # Python strings, made in one step
+    if _in_arrow(values):  # Arrow's text comes out as Python strings, made in one step
         ids = np.where(plain, values.to_numpy(dtype=object), "").tolist()
     else:  # a text of a subclass of str (numpy's) becomes a plain one
         ids = [str(raw) if is_plain else "" for raw, is_plain in zip(values, plain, strict=True)]

@@ -863,6 +863,8 @@ def test_the_grades_matrix_holds_the_areas_in_the_order_the_rules_read_them():
         pd.Series([np.str_("SYN-1"), np.str_("SYN-2"), np.str_("SYN-3")], dtype=object),
         pd.Series(["SYN-1", "SYN-2", "SYN-3"], dtype="str"),
         pd.concat([pd.Series(["SYN-1"], dtype="str"), pd.Series(["SYN-2", "SYN-3"], dtype="str")]),
+        # pandas' text held as Python objects keeps numpy's strings (found by a review)
+        pd.Series([np.str_("SYN-1"), np.str_("SYN-2"), np.str_("SYN-3")], dtype="string[python]"),
     ],
 )
 def test_ids_are_plain_python_text_whatever_column_holds_them(column):

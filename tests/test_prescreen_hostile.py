@@ -178,6 +178,15 @@ def test_a_parquet_file_whose_name_has_a_colon_is_read_as_the_local_file_it_is(
     assert "excluded: 1" in capsys.readouterr().out
 
 
+def test_a_damaged_parquet_file_is_refused_in_words_naming_the_file(tmp_path, capsys):
+    table = tmp_path / "site:A.parquet"
+    table.write_bytes(b"PAR1 not a table")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert f"{table}: cannot read it (Could not open Parquet file" in err
+    assert "<Buffer>" not in err and "Traceback" not in err
+
+
 def test_a_control_character_in_a_column_name_is_refused(tmp_path, capsys):
     table = tmp_path / "t.csv"
     table.write_text("participant,ox\x01y\nP1,1\n", encoding="utf-8")
