@@ -1277,18 +1277,9 @@ def grouped_by_codes(
     order. The codes are hashed as one run of bytes per row, in the narrowest integers that
     hold them."""
     lines, size = codes.shape
-    if not size:
-        return (
-            np.zeros(0, dtype=np.int64),
-            0,
-            (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)),
-        )
-    if not lines:
-        return (
-            np.zeros(size, dtype=np.int64),
-            1,
-            (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)),
-        )
+    if not size or not lines:  # no row, or rows with no code: one group at most, nothing coded
+        nothing = np.zeros(0, dtype=np.int64)
+        return np.zeros(size, dtype=np.int64), min(size, 1), (nothing, nothing, nothing)
     highest = int(codes.max())
     narrow = np.int16 if highest < 2**15 else np.int32 if highest < 2**31 else np.int64
     by_row = np.ascontiguousarray(codes.T, dtype=narrow)

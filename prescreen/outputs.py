@@ -430,8 +430,8 @@ def _csv_field(text: str, is_text: bool) -> str:
     return text
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"  # the same, in Arrow's RE2
+#: The characters XML 1.0 cannot hold, in Arrow's RE2.
+_CONTROL_RE2 = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 #: The bytes that begin those characters in UTF-8.
 _CONTROL_BYTES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]
 
@@ -697,11 +697,11 @@ class Flow:
 def flow(table: pd.DataFrame) -> Flow:
     excluded = table[table["outcome"] == EXCLUDED]
     review = table[table["outcome"] == NEEDS_REVIEW]
-    first = _counts(excluded["first_failing"])
+    first = text_counts(excluded["first_failing"])
     open_for: Counter[str] = Counter()
-    for text, count in _counts(review["to_review"]).items():  # each distinct list once
+    for text, count in text_counts(review["to_review"]).items():  # each distinct list once
         open_for.update(dict.fromkeys(text.split(), count))
-    failing = _counts(excluded["failing"])
+    failing = text_counts(excluded["failing"])
     by_more = sum(count for text, count in failing.items() if " " in text)
     return Flow(
         candidates=len(table),
@@ -715,7 +715,7 @@ def flow(table: pd.DataFrame) -> Flow:
     )
 
 
-def _counts(values: pd.Series) -> dict[str, int]:
+def text_counts(values: pd.Series) -> dict[str, int]:
     """How many rows show each text (a categorical's categories no row shows are left out)."""
     return {str(text): int(count) for text, count in values.value_counts().items() if count}
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from prescreen.columns import Mapping, load_mapping, template_columns
 from prescreen.engine import Evaluation, evaluate
-from prescreen.outputs import outcomes, rendered
+from prescreen.outputs import outcomes, rendered, text_counts
 from prescreen.table import Candidates, read_candidates, read_table, refuse_identifiers
 from protocol.errors import Problem, ProtocolDataError
 from protocol.study import Study
@@ -28,9 +28,7 @@ class Run:
 
     @property
     def counts(self) -> dict[str, int]:
-        # a categorical column's categories no row shows are left out
-        found = self.table["outcome"].value_counts()
-        return {str(k): int(v) for k, v in found.items() if v}
+        return text_counts(self.table["outcome"])
 
 
 def prescreen(

@@ -886,3 +886,12 @@ def test_the_rows_of_fields_are_each_cells_own_value(seed, positions, data):
     paths = tuple(data.draw(st.lists(st.sampled_from(every), max_size=6)))
     at = np.array(positions, dtype=np.int64)
     assert table.rows_of(paths, at) == [tuple(table.value(p, i) for p in paths) for i in positions]
+
+
+def test_rows_grouped_by_no_code_or_no_row():
+    from prescreen.engine import grouped_by_codes
+
+    group, count, pairs = grouped_by_codes(np.zeros((0, 3), dtype=np.int64))  # no coded line
+    assert group.tolist() == [0, 0, 0] and count == 1 and all(len(p) == 0 for p in pairs)
+    group, count, pairs = grouped_by_codes(np.zeros((2, 0), dtype=np.int64))  # no row
+    assert group.tolist() == [] and count == 0 and all(len(p) == 0 for p in pairs)
