@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -52,18 +52,28 @@ from protocol.screening import (
 from protocol.study import Study, load_study
 
 
+class CodedTexts(NamedTuple):
+    """Texts as each position's code into a list of texts: ``texts[codes[i]]`` is position
+    ``i``'s (the list may repeat a text or hold one no position shows)."""
+
+    codes: np.ndarray
+    texts: list[str]
+
+
 class Reasons:
     """A criterion's reasons over the candidates, each built when first asked for.
 
     The outputs show few of them (the first excluding criterion's, the open criteria's), so a
     status decided over whole columns leaves its reason to be built, by ``screen``'s own rule,
     only for the rows that show it. Index it as an array (a mask, positions or one position);
-    ``build(positions)`` returns the texts of those positions.
+    ``build(positions)`` returns the texts of those positions, one per position or as
+    :class:`CodedTexts` (a rule's groups give each distinct text once). The outputs ask for
+    :meth:`coded`: each distinct text once and each row's code, never a text per row.
     """
 
     def __init__(self, size: int, build: Callable[[np.ndarray], Any] | None = None) -> None:
         self._size = size
-        self._values: np.ndarray | None = None  # made when a reason is first asked for
+        self._values: np.ndarray | None = None  # made when a text per row is first asked for
         self._build = build
 
     @classmethod
@@ -85,19 +95,23 @@ class Reasons:
             owner[positions] = k
             local[positions] = np.arange(len(positions))
 
-        def build(positions: np.ndarray) -> np.ndarray:
-            texts = np.full(len(positions), default, dtype=object)
+        def build(positions: np.ndarray) -> CodedTexts:
+            codes = np.zeros(len(positions), dtype=np.int64)  # the default, text 0
+            texts = [default]
+            owners = owner[positions]
             for k, (_, piece) in enumerate(pieces):
-                mine = owner[positions] == k
-                if mine.any():
-                    texts[mine] = piece[local[positions[mine]]]
-            return texts
+                mine = np.flatnonzero(owners == k)
+                if len(mine):
+                    found = piece._coded_texts(local[positions[mine]])
+                    codes[mine] = found.codes + len(texts)
+                    texts.extend(found.texts)
+            return CodedTexts(codes, texts)
 
         return cls(size, build)
 
     def taken(self, positions: np.ndarray) -> Reasons:
         """The reasons of ``positions`` only, as their own column."""
-        return Reasons(len(positions), lambda asked: self[positions[asked]])
+        return Reasons(len(positions), lambda asked: self._coded_texts(positions[asked]))
 
     def __len__(self) -> int:
         return self._size
@@ -110,10 +124,43 @@ class Reasons:
         positions = np.atleast_1d(positions)
         todo = positions[np.equal(self._values[positions], None)]
         if len(todo):
-            assert self._build is not None
-            self._values[todo] = list(self._build(todo))
+            found = self._coded_texts(todo)
+            self._values[todo] = np.array(found.texts, dtype=object)[found.codes]
         found = self._values[positions]
         return found[0] if one else found
+
+    def coded(self, positions: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """The reasons of ``positions``: each one's code, and each distinct text once in order
+        of first appearance (what ``pd.factorize`` of the texts gives, without a text per row
+        or hashing one)."""
+        found = self._coded_texts(np.asarray(positions))
+        order, used = pd.factorize(found.codes)  # the codes shown, in order of appearance
+        merged: dict[str, int] = {}  # two codes with the same words are one text
+        number = np.array(
+            [merged.setdefault(found.texts[code], len(merged)) for code in used.tolist()],
+            dtype=np.int64,
+        )
+        return number[order] if len(order) else order.astype(np.int64), list(merged)
+
+    def whole(self) -> CodedTexts:
+        """Every position's text, as codes."""
+        return self._coded_texts(np.arange(self._size))
+
+    def _coded_texts(self, positions: np.ndarray) -> CodedTexts:
+        """The texts of ``positions`` as codes: built (once each where already asked for)."""
+        if self._values is not None:
+            known = self._values[positions]
+            if not np.equal(known, None).any():  # every one built already
+                codes, texts = pd.factorize(known)
+                return CodedTexts(codes, list(texts))
+        if not len(positions):
+            return CodedTexts(np.zeros(0, dtype=np.int64), [])
+        assert self._build is not None
+        built = self._build(positions)
+        if isinstance(built, CodedTexts):
+            return built
+        codes, texts = pd.factorize(np.asarray(built, dtype=object))
+        return CodedTexts(codes, list(texts))
 
 
 # -- what each rule reads ---------------------------------------------------------------------
@@ -301,10 +348,10 @@ def _run_grouped(
     if groups_found is not None:  # each row's group and each group's missing fields (the
         groups_found[:] = [codes, list(missing)]  # last: no group, nothing missing)
     if not fine:
-        reason = np.array([r.reason for r in results] + [""], dtype=object)
+        reason = [r.reason for r in results] + [""]
         return (
             status[codes],
-            Reasons(len(codes), lambda asked: reason[codes[asked]]),
+            Reasons(len(codes), lambda asked: CodedTexts(codes[asked], reason)),
             missing[codes],
         )
     # each reason by the values of its keys (the same values, the same words), built once;
@@ -315,7 +362,7 @@ def _run_grouped(
         {} if shared is None else shared.setdefault("fine", {})
     )
 
-    def reasons(asked: np.ndarray) -> np.ndarray:
+    def reasons(asked: np.ndarray) -> CodedTexts:
         at = rows[asked]
         if callable(keys):
             fine_keys = keys(at)
@@ -334,7 +381,7 @@ def _run_grouped(
                 if fine_contexts[signature].errors:
                     _refused_late(fine_contexts[signature])
             texts.append(built[signature])
-        return np.array(texts, dtype=object)[groups]
+        return CodedTexts(groups, texts)
 
     return status[codes], Reasons(len(codes), reasons), missing[codes]
 
@@ -922,11 +969,11 @@ def _fast_then_rule(
         pieces.append((slow, r))
     if len(clear):
 
-        def reasons(asked: np.ndarray) -> list[str]:
+        def reasons(asked: np.ndarray) -> CodedTexts:
             explained = _run_grouped(
                 candidates, rows[clear[asked]], paths, rule, study, explaining=True
             )
-            return list(explained[1][:])
+            return explained[1].whole()
 
         pieces.append((clear, Reasons(len(clear), reasons)))
     return status, Reasons.scattered(len(rows), pieces), missing
@@ -1087,7 +1134,7 @@ def _creatinine(
         pieces.append(
             (
                 known_at[decided],
-                Reasons(len(decided), lambda asked: by_rule(decided[asked], True)[1][:]),
+                Reasons(len(decided), lambda asked: by_rule(decided[asked], True)[1].whole()),
             )
         )
     if (~known).any():
@@ -1228,10 +1275,9 @@ def _combine_columns(
     for part in parts:  # object arrays of tuples add element-wise in C
         missing = missing + part[2]
 
-    def build(positions: np.ndarray) -> np.ndarray:
+    def build(positions: np.ndarray) -> CodedTexts:
         shown = statuses[:, positions] == status[positions]  # the deciding parts
-        group, texts = joined_texts([part[1] for part in parts], shown, positions)
-        return np.array(texts, dtype=object)[group]
+        return CodedTexts(*joined_texts([part[1] for part in parts], shown, positions))
 
     return status, Reasons(n, build), missing
 
@@ -1256,7 +1302,7 @@ def joined_texts(
         chosen = np.flatnonzero(shown[k])
         table: list[str] = []
         if len(chosen):
-            found, distinct = pd.factorize(np.asarray(reason[rows[chosen]], dtype=object))
+            found, distinct = reason.coded(rows[chosen])
             codes[k, chosen] = found
             label = "" if labels is None else f"{labels[k]}: "
             table = [label + text for text in distinct]

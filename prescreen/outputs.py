@@ -91,9 +91,7 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     for k, cid in enumerate(criteria):  # whole columns: the first failing criterion's reason
         chosen = np.flatnonzero(excluded & (first_index == k))
         if len(chosen):
-            found, distinct = pd.factorize(
-                np.asarray(evaluation.criteria[cid].reason[chosen], dtype=object)
-            )
+            found, distinct = evaluation.criteria[cid].reason.coded(chosen)
             reason.put(chosen, found, [f"{cid}: {text}" for text in distinct])
     review_rows = np.flatnonzero(review)
     # "IN05: ...; EX24: ..." for each row that needs review: the reasons of its open criteria
@@ -438,14 +436,17 @@ _CONTROL_BYTES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]
 
 def _has_bytes(text: pa.Array, wanted: Iterable[int]) -> bool:
     """Whether any of the ``wanted`` byte values occurs in a text array's UTF-8 data (its whole
-    buffer: a slice's neighbours may add some, never hide one); one vector comparison each."""
+    buffer: a slice's neighbours may add some, never hide one), each byte looked up once."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return True  # not plain text: any byte may be there
     data = text.buffers()[2]
     if data is None:
         return False
-    found = np.frombuffer(data, dtype=np.uint8)
-    return any(bool((found == byte).any()) for byte in wanted)
+    sought = np.zeros(256, dtype=bool)
+    sought[list(wanted)] = True
+    # one lookup over the buffer: a comparison per byte value would make a buffer-sized
+    # array for each (28 for the control characters), memory the system must hand out anew
+    return bool(sought[np.frombuffer(data, dtype=np.uint8)].any())
 
 
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a

@@ -430,7 +430,13 @@ class ParticipantRecord(_Record):
             return []
         problems = []
         screening = self.dates.screening
-        if screening is not None and age_in_years(birth, screening) > MAXIMUM_PLAUSIBLE_AGE:
+        # completed years never exceed the difference of the years: only then are they
+        # counted (dateutil's count takes microseconds, and every record passes here)
+        if (
+            screening is not None
+            and screening.year - birth.year > MAXIMUM_PLAUSIBLE_AGE
+            and age_in_years(birth, screening) > MAXIMUM_PLAUSIBLE_AGE
+        ):
             problems.append(
                 f"dates.birth = {birth}: {age_in_years(birth, screening)} years old at screening "
                 f"is implausible (at most {MAXIMUM_PLAUSIBLE_AGE}); check the birth date"

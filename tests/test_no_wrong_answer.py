@@ -210,6 +210,59 @@ def test_control_characters_in_names_are_refused(name):
         read_medicine_name(name)
 
 
+# -- an implausible age is bad input ----------------------------------------------------------
+
+
+def _completed_years(birth: date, on: date) -> int:
+    """Completed years counted by hand: a 29 February birthday is reached on 28 February in a
+    year without one (as dateutil counts, and the protocol's age)."""
+    leap = on.year % 4 == 0 and (on.year % 100 != 0 or on.year % 400 == 0)
+    birthday = (birth.month, 28 if (birth.month, birth.day) == (2, 29) and not leap else birth.day)
+    return on.year - birth.year - ((on.month, on.day) < birthday)
+
+
+@pytest.mark.parametrize(
+    ("birth", "refused"),
+    [
+        (date(1904, 3, 3), True),  # 121 years old on 2025-03-03
+        (date(1904, 3, 4), False),  # 120 the day before the 121st birthday: plausible
+        (date(1905, 3, 3), False),  # exactly 120
+        (date(1904, 2, 29), True),  # 121 on 2025-02-28 (no 29 February in 2025)
+    ],
+)
+def test_an_age_over_120_at_screening_is_bad_input_at_its_boundary(birth, refused):
+    # 2025 - 1904 = 121 years on 2025-03-03 and after; one day short is 120
+    data = _record(dates__birth=birth)
+    if refused:
+        with pytest.raises(ProtocolDataError, match="implausible"):
+            parse_record(data, "record")
+    else:
+        parse_record(data, "record")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    birth=st.dates(date(1900, 1, 1), date(1910, 12, 31)),
+    screening=st.dates(date(2019, 1, 1), date(2031, 12, 31)),
+)
+def test_a_record_is_refused_for_its_age_exactly_when_over_120_completed_years(birth, screening):
+    data = _record(dates__birth=birth, dates__screening=screening)
+    for name in ("consent", "planned_randomization"):  # kept in order around the screening
+        data["dates"].pop(name, None)
+    data.pop("pregnancy_test", None)
+    data.pop("attestations", None)
+    data.pop("medications", None)
+    data.pop("events", None)
+    data["ssc"]["first_non_raynaud_manifestation"] = screening
+    try:
+        parse_record(data, "record")
+        refused = False
+    except ProtocolDataError as exc:
+        assert "implausible" in str(exc), str(exc)
+        refused = True
+    assert refused == (_completed_years(birth, screening) > 120)
+
+
 # -- contradictions are bad input ----------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import Mapping, fields, read_cell
-from prescreen.engine import Reasons, evaluate
+from prescreen.engine import CodedTexts, Reasons, evaluate
 from prescreen.outputs import xlsx_bytes
 from prescreen.table import _plain_ids, ages_in_years, read_candidates
 from protocol.participant import age_in_years
@@ -179,6 +179,43 @@ def test_reasons_are_built_only_for_the_rows_asked_and_once():
     assert taken[np.array([0, 1])].tolist() == ["row 5", "row 1"]
     whole = Reasons.scattered(6, [(np.array([4, 2]), Reasons.of(["four", "two"]))], default="none")
     assert whole[np.arange(6)].tolist() == ["none", "none", "two", "none", "four", "none"]
+
+
+def _first_appearance(texts: list[str]) -> tuple[list[int], list[str]]:
+    """Each text's number among the distinct texts in order of first appearance, by hand."""
+    numbers: dict[str, int] = {}
+    return [numbers.setdefault(t, len(numbers)) for t in texts], list(numbers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "", "a "]), min_size=1, max_size=25), st.data())
+def test_coded_reasons_are_each_distinct_text_once_in_order_of_appearance(texts, data):
+    size = len(texts)
+    positions = np.array(data.draw(st.lists(st.integers(0, size - 1), max_size=40)), dtype=int)
+    expected = _first_appearance([texts[p] for p in positions])
+
+    def per_position(asked: np.ndarray) -> list[str]:
+        return [texts[p] for p in asked]
+
+    repeated = texts + texts  # a table repeating every text, with texts no position shows
+
+    def coded(asked: np.ndarray) -> CodedTexts:
+        return CodedTexts(asked + size * (asked % 2), repeated)
+
+    split = data.draw(st.integers(0, size))
+    order = np.array(data.draw(st.permutations(range(size))), dtype=int)
+    first, second = order[:split], order[split:]
+    scattered = Reasons.scattered(
+        size,
+        [(first, Reasons(len(first), lambda a: [texts[p] for p in first[a]])),
+         (second, Reasons(size, coded).taken(second))],
+    )  # fmt: skip
+    for reasons in (Reasons(size, per_position), Reasons(size, coded), scattered):
+        codes, distinct = reasons.coded(positions)
+        assert (codes.tolist(), distinct) == expected
+        assert reasons[positions].tolist() == [texts[p] for p in positions]
+        codes, distinct = reasons.coded(positions)  # the texts built already: the same answer
+        assert (codes.tolist(), distinct) == expected
 
 
 # -- IDs read in bulk -------------------------------------------------------------------------
