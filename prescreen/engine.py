@@ -554,8 +554,11 @@ def evaluate(
             group_codes, table = groups
             # groups with the same missing fields share one number
             distinct: dict[tuple[str, ...], int] = {}
+            # in the narrowest integers that hold them (a few kinds of missing fields; a
+            # column of 8-byte numbers for each of 37 criteria is memory the run must fault in)
             number = np.array([distinct.setdefault(t, len(distinct)) for t in table])
-            row_numbers = np.full(size, number[-1], dtype=np.int64)
+            number = number.astype(np.min_scalar_type(-len(distinct) - 1))
+            row_numbers = np.full(size, number[-1], dtype=number.dtype)
             row_numbers[rows] = number[group_codes]
             missing_groups = row_numbers, list(distinct)
         if len(rows) == size:  # no row refused: the columns as they are

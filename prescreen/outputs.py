@@ -71,8 +71,8 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
             codes = np.where(status[k] == UNKNOWN, group_codes, -1)
         else:
             unknown = np.flatnonzero(status[k] == UNKNOWN)
-            codes = np.full(n, -1, dtype=np.int64)
             found, distinct = pd.factorize(pd.Series(column.missing[unknown], dtype=object))
+            codes = np.full(n, -1, dtype=np.min_scalar_type(-len(distinct) - 1))
             codes[unknown] = found
         verdict = np.array([_open_in_table(tuple(m)) for m in distinct] + [False])
         open_[k] = verdict[codes]  # code -1 (not unknown) takes the appended False

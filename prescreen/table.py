@@ -189,8 +189,14 @@ class Candidates:
         where an area is not graded: made once, for the record's own check and the rules."""
         if "grades" not in self.derived:
             areas = [path for path in fields() if path.startswith(SKIN_AREAS)]
-            grades = np.stack([self.numbers(area) for area in areas])
-            self.derived["grades"] = np.where(np.isnan(grades), -1, grades).astype(np.int8)
+            grades = np.empty((len(areas), len(self)), dtype=np.int8)
+            for line, area in zip(grades, areas, strict=True):
+                # each distinct value's grade once, then every row's by its code (a matrix of
+                # floats first was 14 MB for 100,000 rows)
+                codes, distinct = self.coded(area)
+                values = np.append(numbers(distinct), np.nan)
+                line[:] = np.where(np.isnan(values), -1, values).astype(np.int8)[codes]
+            self.derived["grades"] = grades
         return self.derived["grades"]
 
     def date_parts(self, path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -855,7 +861,7 @@ def _read_ids(
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:
     codes, distinct = candidates.coded(path)  # each distinct date converted once
-    converted = np.asarray(distinct, dtype=object).astype("datetime64[D]")  # None: NaT
+    converted = as_days(distinct)
     return np.append(converted, np.datetime64("NaT"))[codes]
 
 
@@ -972,7 +978,22 @@ _PLAIN_NUMBER_TYPES = {float, int, type(None)}
 
 def date_parts(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The year, month and day of each date in a column of dates (0 where there is none)."""
-    return _parts(np.asarray(dates, dtype=object).astype("datetime64[D]"))  # None: NaT
+    return _parts(as_days(dates))
+
+
+_NAT = np.datetime64("NaT", "D").astype(np.int64)
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def as_days(dates: Any) -> np.ndarray:
+    """Dates (``datetime.date``, None for none) as numpy days, NaT for none: by each date's
+    ordinal, ten times as fast as numpy's own reading of date objects (a property test holds
+    the two to one answer)."""
+    dates = list(dates)
+    if not {type(day) for day in dates} <= {dt.date, type(None)}:  # anything else: numpy's
+        return np.asarray(dates, dtype=object).astype("datetime64[D]")
+    ordinals = [_NAT if day is None else day.toordinal() - _EPOCH for day in dates]
+    return np.array(ordinals, dtype=np.int64).view("datetime64[D]")
 
 
 def _parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -27,9 +27,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import Mapping, fields, read_cell
-from prescreen.engine import CodedTexts, Reasons, evaluate
+from prescreen.engine import _AREAS, CodedTexts, Reasons, evaluate
 from prescreen.outputs import xlsx_bytes
-from prescreen.table import _plain_ids, ages_in_years, read_candidates
+from prescreen.table import _plain_ids, ages_in_years, as_days, read_candidates
 from protocol.participant import age_in_years
 from tests.test_prescreen_equals_screen import AS_OF, _compare
 
@@ -891,6 +891,37 @@ def test_the_grades_matrix_holds_the_areas_in_the_order_the_rules_read_them():
 
     assert [path for path in fields() if path.startswith(SKIN_AREAS)] == list(_AREAS)
     assert len(_AREAS) == 17
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)))))
+def test_dates_read_as_days_by_their_ordinals_are_numpys_days(dates):
+    expected = [None if d is None else (d - dt.date(1970, 1, 1)).days for d in dates]
+    found = as_days(dates)
+    assert found.dtype == np.dtype("datetime64[D]")
+    assert [None if np.isnat(d) else int(d.astype(np.int64)) for d in found] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from([0, 1, 2, 3])), min_size=17, max_size=17))
+def test_the_grades_matrix_holds_each_rows_grade_and_minus_one_where_none(grades):
+    """Each area's grade as the record holds it, -1 where the area is not graded: a row with
+    the drawn grades, one with none, one with 1 in every area."""
+    from prescreen.synthetic import candidates as synthetic_candidates
+
+    frame = synthetic_candidates(3, 5, AS_OF)
+    for area, grade in zip(_AREAS_IN_ORDER, grades, strict=True):
+        frame[f"ssc.mrss.areas.{area}"] = [grade, None, 1]
+    frame["ssc.mrss.total"] = None
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    matrix = candidates.grades()
+    assert matrix.dtype == np.int8
+    assert matrix[:, 0].tolist() == [-1 if g is None else g for g in grades]
+    assert matrix[:, 1].tolist() == [-1] * 17
+    assert matrix[:, 2].tolist() == [1] * 17
+
+
+_AREAS_IN_ORDER = [area.removeprefix("ssc.mrss.areas.") for area in _AREAS]
 
 
 @pytest.mark.parametrize(
