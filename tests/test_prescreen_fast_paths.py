@@ -19,6 +19,7 @@ import calendar
 import datetime as dt
 import io
 import re
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -329,6 +330,26 @@ def test_the_workbook_reads_back_as_written(rows, text_dtype):
     for (candidate, row, reason), cells in zip(rows, found[1:], strict=True):
         assert cells == [kept(candidate), row, kept(reason)]
     assert xlsx_bytes(frame, "Worklist") == xlsx_bytes(frame, "Worklist")
+
+
+def test_the_workbook_is_deflated_by_isal_and_every_entry_inflates_to_its_crc():
+    """ISA-L's deflate takes zipfile's place on this Python, and zlib's inflate reads every
+    entry of a workbook back with the CRC zipfile wrote."""
+    import zipfile
+
+    from prescreen.outputs import _deflating
+
+    with zipfile.ZipFile(io.BytesIO(), "w") as target, _deflating(target, "x.xml") as stream:
+        assert type(stream._compressor).__module__.startswith("isal")
+    frame = pd.DataFrame({"Reason": [f"EX07: FVC {i} % < 50 % predicted" for i in range(300)]})
+    data = xlsx_bytes(frame, "W")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        for name in ("xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"):
+            assert archive.getinfo(name).compress_type == zipfile.ZIP_DEFLATED
+            xml = archive.read(name)
+            assert zlib.crc32(xml) == archive.getinfo(name).CRC
+            assert b"EX07: FVC 299 % &lt; 50 % predicted" in xml or name.endswith("sheet1.xml")
 
 
 def test_the_workbook_streamed_in_chunks_reads_as_one(monkeypatch):
