@@ -321,26 +321,27 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         only = columns[0]
         columns = [pc.if_else(pc.equal(pc.utf8_length(only), 0), _text('""'), only)]
     body = _joined(columns, separator=",", end="\n")
-    return ("\ufeff" + header + "\n").encode("utf-8") + body
+    return b"".join((("\ufeff" + header + "\n").encode("utf-8"), body))  # one copy
 
 
 def _text(literal: str) -> pa.Scalar:
     return pa.scalar(literal, pa.large_string())
 
 
-def _joined(columns: list[pa.Array], separator: str, end: str, start: str = "") -> bytes:
+def _joined(columns: list[pa.Array], separator: str, end: str, start: str = "") -> memoryview:
     """Each row's fields joined by ``separator`` between ``start`` and ``end``, every row one
-    after another, as UTF-8 bytes: joined in Arrow and taken from its buffer whole."""
+    after another, as UTF-8: joined in Arrow and lent from its buffer whole, not copied (the
+    view keeps the buffer alive)."""
     lines = pc.binary_join_element_wise(*columns, _text(separator))
     lines = pc.binary_join_element_wise(_text(start), lines, _text(end), _text(""))
-    return _buffer_bytes(lines)
+    return _buffer_view(lines)
 
 
-def _buffer_bytes(texts: pa.Array) -> bytes:
+def _buffer_view(texts: pa.Array) -> memoryview:
     """The concatenated UTF-8 of a large-string array with no missing value."""
     _, offsets, data = texts.buffers()
     ends = np.frombuffer(offsets, dtype=np.int64)
-    return bytes(memoryview(data)[ends[texts.offset] : ends[texts.offset + len(texts)]])
+    return memoryview(data)[ends[texts.offset] : ends[texts.offset + len(texts)]]
 
 
 def _texts(values: np.ndarray) -> pa.Array:
@@ -437,17 +438,25 @@ _CONTROL_BYTES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xEF]
 
 def _has_bytes(text: pa.Array, wanted: Iterable[int]) -> bool:
     """Whether any of the ``wanted`` byte values occurs in a text array's UTF-8 data (its whole
-    buffer: a slice's neighbours may add some, never hide one), each byte looked up once."""
+    buffer: a slice's neighbours may add some, never hide one)."""
+    return _bytes_found(text, [wanted])[0]
+
+
+def _bytes_found(text: pa.Array, groups: list[Iterable[int]]) -> list[bool]:
+    """For each group of byte values (at most 8), whether any occurs in a text array's UTF-8
+    data: one lookup of every byte (a bit for each group) and one OR over what it finds; a
+    comparison for each byte value made a buffer-sized array each, memory the system must
+    hand out anew."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
-        return True  # not plain text: any byte may be there
+        return [True] * len(groups)  # not plain text: any byte may be there
     data = text.buffers()[2]
     if data is None:
-        return False
-    sought = np.zeros(256, dtype=bool)
-    sought[list(wanted)] = True
-    # one lookup over the buffer: a comparison per byte value would make a buffer-sized
-    # array for each (28 for the control characters), memory the system must hand out anew
-    return bool(sought[np.frombuffer(data, dtype=np.uint8)].any())
+        return [False] * len(groups)
+    bits = np.zeros(256, dtype=np.uint8)
+    for k, group in enumerate(groups):
+        bits[list(group)] |= np.uint8(1 << k)
+    found = int(np.bitwise_or.reduce(bits[np.frombuffer(data, dtype=np.uint8)]))
+    return [bool(found >> k & 1) for k in range(len(groups))]
 
 
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a
@@ -603,15 +612,21 @@ def _xml_texts(text: pa.Array) -> pa.Array:
     # the underscore before every "x" escaped as _x005F_, as ECMA-376 asks (every one, so
     # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself)
     # each replacement made only where its character is among the texts' bytes at all
-    if _has_bytes(text, b"_"):
+    # the bytes looked for once, in the text as given: no replacement adds a byte looked for
+    # after it (each "&" it writes comes after the "&" pass)
+    escapes = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+    underscore, *found, control = _bytes_found(
+        text, [b"_", *(raw.encode() for raw, _ in escapes), _CONTROL_BYTES]
+    )
+    if underscore:
         text = pc.replace_substring(text, "_x", "_x005F_x")
     # a carriage return as a character reference: XML reads a bare one as a line feed
-    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
-        if _has_bytes(text, raw.encode()):
+    for (raw, escaped), there in zip(escapes, found, strict=True):
+        if there:
             text = pc.replace_substring(text, raw, escaped)
     # characters XML cannot hold: a control character is its own byte in UTF-8, and U+FFFE
     # and U+FFFF begin with the byte EF (so does much else: the exact pattern decides)
-    if _has_bytes(text, _CONTROL_BYTES):
+    if control:
         text = pc.replace_substring_regex(text, _CONTROL_RE2, "\ufffd")
     return pc.binary_join_element_wise(
         _text('<t xml:space="preserve">'), text, _text("</t>"), _text("")

@@ -894,6 +894,23 @@ def test_the_bytes_seen_in_texts_hold_every_byte_of_every_text(texts, start, len
                 assert _has_bytes(part, [0 if byte else 1, byte])  # any of several
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text()), max_size=8),
+    st.lists(st.lists(st.integers(0, 255), max_size=4), min_size=1, max_size=8),
+)
+def test_the_bytes_found_are_exactly_the_groups_whose_bytes_the_texts_hold(texts, groups):
+    """Each group's answer is its own (one bit each), and no group is found that no text holds."""
+    import pyarrow as pa
+
+    from prescreen.outputs import _bytes_found
+
+    data = b"".join((text or "").encode("utf-8") for text in texts)
+    expected = [any(byte in data for byte in group) for group in groups]
+    for arrow in (pa.array(texts, pa.large_string()), pa.array(texts, pa.string())):
+        assert _bytes_found(arrow, groups) == expected
+
+
 @pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\x01", "\x1f", "\x0b"])
 def test_a_character_xml_cannot_hold_alone_in_the_workbook_is_replaced(odd):
     import openpyxl
