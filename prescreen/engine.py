@@ -441,10 +441,17 @@ def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         combined = combined * count + codes
         width *= count
     group, _ = pd.factorize(combined)
-    # numbered in order of first appearance: a group's first row is where the number exceeds
-    # every number before it
+    return group, first_rows(group)
+
+
+def first_rows(group: np.ndarray) -> np.ndarray:
+    """Each group's first row, for groups numbered in order of first appearance (as
+    ``pd.factorize`` numbers them): where the number exceeds every number before it (one pass,
+    where ``np.unique`` sorts)."""
+    if not len(group):
+        return np.zeros(0, dtype=np.intp)
     seen_before = np.maximum.accumulate(np.concatenate(([-1], group[:-1])))
-    return group, np.flatnonzero(group > seen_before)
+    return np.flatnonzero(group > seen_before)
 
 
 def _key_codes(key: np.ndarray) -> tuple[np.ndarray, int]:
@@ -1335,7 +1342,7 @@ def grouped_by_codes(
     by_row = np.ascontiguousarray(codes.T, dtype=narrow)
     keys = by_row.view(np.dtype((np.void, lines * by_row.itemsize))).ravel()
     group, _ = pd.factorize(keys)
-    first = np.unique(group, return_index=True)[1]
+    first = first_rows(group)
     firsts = by_row[first]  # each group's codes, in one pass
     groups_at, lines_at = np.nonzero(firsts >= 0)
     return group, len(first), (groups_at, lines_at, firsts[groups_at, lines_at].astype(np.int64))

@@ -34,7 +34,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from prescreen.columns import fields
-from prescreen.engine import FAIL, UNKNOWN, Evaluation, grouped_by_codes, joined_texts
+from prescreen.engine import (
+    FAIL,
+    UNKNOWN,
+    Evaluation,
+    first_rows,
+    grouped_by_codes,
+    joined_texts,
+)
 
 LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
@@ -173,7 +180,7 @@ def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     packed = np.packbits(chosen, axis=0).T.copy()
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     codes, _ = pd.factorize(keys)
-    first = np.unique(codes, return_index=True)[1]
+    first = first_rows(codes)
     return codes, [chosen[:, i] for i in first]
 
 

@@ -182,6 +182,16 @@ def test_reasons_are_built_only_for_the_rows_asked_and_once():
     assert whole[np.arange(6)].tolist() == ["none", "none", "two", "none", "four", "none"]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=40))
+def test_each_groups_first_row_is_where_its_number_first_appears(values):
+    from prescreen.engine import first_rows
+
+    group, _ = pd.factorize(np.array(values, dtype=np.int64))
+    expected = [values.index(v) for v in dict.fromkeys(values)]  # by hand: first of each
+    assert first_rows(group).tolist() == expected
+
+
 def _first_appearance(texts: list[str]) -> tuple[list[int], list[str]]:
     """Each text's number among the distinct texts in order of first appearance, by hand."""
     numbers: dict[str, int] = {}
