@@ -103,7 +103,7 @@ class Reasons:
                 mine = np.flatnonzero(owners == k)
                 if len(mine):
                     found = piece._coded_texts(local[positions[mine]])
-                    codes[mine] = found.codes + len(texts)
+                    codes[mine] = found.codes.astype(np.int64) + len(texts)  # never wraps
                     texts.extend(found.texts)
             return CodedTexts(codes, texts)
 
