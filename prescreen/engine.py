@@ -441,7 +441,9 @@ def _coded(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         combined = combined * count + codes
         width *= count
     group, _ = pd.factorize(combined)
-    return group, first_rows(group)
+    first = first_rows(group)
+    # held for the reasons asked later: in the narrowest integers that number the groups
+    return group.astype(np.min_scalar_type(-len(first) - 1)), first
 
 
 def first_rows(group: np.ndarray) -> np.ndarray:
