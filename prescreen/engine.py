@@ -244,10 +244,24 @@ class CriterionColumn:
     id: str
     codes: np.ndarray  # PASS / FAIL / UNKNOWN (int8)
     reason: Reasons  # text, built when asked for
-    missing: np.ndarray  # tuples of field paths
+    # each row's missing fields (a tuple of field paths), or None where they are kept as
+    # ``missing_groups`` alone (made from them when asked for)
+    missing_each: np.ndarray | None
     # the same missing fields as each row's group number and each group's tuple, where the
-    # rule ran per group (the outputs then group rows without hashing every row's tuple)
+    # rule ran per group (the outputs then group rows without hashing every row's tuple, and a
+    # column of 100,000 tuples is not made for each criterion)
     missing_groups: tuple[np.ndarray, list[tuple[str, ...]]] | None = None
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Each row's missing fields, a tuple of field paths."""
+        if self.missing_each is None:
+            assert self.missing_groups is not None
+            numbers, table = self.missing_groups
+            tuples = np.empty(len(table), dtype=object)
+            tuples[:] = table
+            self.missing_each = tuples[numbers]
+        return self.missing_each
 
     @property
     def status(self) -> np.ndarray:
@@ -301,7 +315,7 @@ def _run_grouped(
     status_keys: list[np.ndarray] | None = None,
     explaining: bool = False,
     groups_found: list[Any] | None = None,
-) -> tuple[np.ndarray, Reasons, np.ndarray]:
+) -> tuple[np.ndarray, Reasons, np.ndarray | None]:
     """The rule once per group of rows with the same inputs (or the same ``keys``: reduced
     inputs the rule's answer depends on alone, e.g. an age instead of a birth date), run on the
     group's first row and spread to the rest.
@@ -318,6 +332,10 @@ def _run_grouped(
     rule refuses then means a shortcut decided a row ``screen`` refuses: an internal error,
     never a reason written as if the row had been screened. (A reason built for a fine group
     is held to the same.)
+
+    ``groups_found`` receives each row's group and each group's missing fields; the missing
+    fields are then returned as None, not as a tuple for each row (the caller keeps the
+    groups).
     """
     if shared is not None and "groups" in shared:
         codes, contexts, fine = shared["groups"]
@@ -345,14 +363,17 @@ def _run_grouped(
     status = np.array([_CODE[r.status] for r in results] + [UNKNOWN], dtype=np.int8)
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
+    each_missing: np.ndarray | None = None
     if groups_found is not None:  # each row's group and each group's missing fields (the
-        groups_found[:] = [codes, list(missing)]  # last: no group, nothing missing)
+        groups_found[:] = [codes, list(missing)]  # last: no group, nothing missing); the
+    else:  # caller keeps them as groups, not a tuple a row
+        each_missing = missing[codes]
     if not fine:
         reason = [r.reason for r in results] + [""]
         return (
             status[codes],
             Reasons(len(codes), lambda asked: CodedTexts(codes[asked], reason)),
-            missing[codes],
+            each_missing,
         )
     # each reason by the values of its keys (the same values, the same words), built once;
     # a context once for every criterion that shares the groups
@@ -383,7 +404,7 @@ def _run_grouped(
             texts.append(built[signature])
         return CodedTexts(groups, texts)
 
-    return status[codes], Reasons(len(codes), reasons), missing[codes]
+    return status[codes], Reasons(len(codes), reasons), each_missing
 
 
 def _signatures(keys: list[np.ndarray], first: np.ndarray) -> list[tuple[Any, ...]]:
@@ -573,9 +594,15 @@ def evaluate(
         if len(rows) == size:  # no row refused: the columns as they are
             columns[cid] = CriterionColumn(cid, s, r, m, missing_groups)
         else:
-            status[rows], missing[rows] = s, m
+            status[rows] = s
+            if m is not None:  # else kept as the groups alone (their numbers cover every row)
+                missing[rows] = m
             columns[cid] = CriterionColumn(
-                cid, status, Reasons.scattered(size, [(rows, r)]), missing, missing_groups
+                cid,
+                status,
+                Reasons.scattered(size, [(rows, r)]),
+                None if m is None else missing,
+                missing_groups,
             )
         if progress is not None:
             progress(cid)
