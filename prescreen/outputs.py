@@ -277,7 +277,8 @@ def screening_log(table: pd.DataFrame, as_of: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Screening number": _screening_numbers(len(table)),
-            "Date": as_of,
+            # one date for every row: coded, so the files read it once
+            "Date": pd.Categorical.from_codes(np.zeros(len(table), dtype=np.int8), [as_of]),
             "Candidate": table["candidate"],
             "Table row": table["row"],
             "Outcome": table["outcome"],
@@ -380,10 +381,13 @@ def _text_column(values: pd.Series) -> pa.Array | None:
 
 
 def _each_distinct(text: pa.Array, change: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """``change`` applied to each distinct text once (a worklist repeats its texts), then
-    spread back to every row; a missing cell stays null."""
-    encoded = text if pa.types.is_dictionary(text.type) else text.dictionary_encode()
-    return pc.take(change(encoded.dictionary), encoded.indices)
+    """``change`` applied to each distinct text once where the column is coded already (a
+    worklist repeats its texts), then spread back to every row; a column of plain text (IDs,
+    screening numbers: each its own) is changed as it is, without hashing every text to find
+    repeats. A missing cell stays null."""
+    if not pa.types.is_dictionary(text.type):
+        return change(text)
+    return pc.take(change(text.dictionary), text.indices)
 
 
 def _numbers_as_text(values: pd.Series) -> pa.Array:
@@ -853,7 +857,9 @@ def rendered(evaluation: Evaluation, table: pd.DataFrame | None = None) -> dict[
     """Every output file's bytes, built before anything is written (from ``table``, the
     evaluation's outcomes, when they are found already)."""
     table = outcomes(evaluation) if table is None else table
-    ranked = _as_arrow_text(worklist(table).rename(columns=WORKLIST_HEADERS))
+    # the texts held as Python objects (the IDs) in Arrow once, for the worklist and the log
+    texts = _as_arrow_text(table)
+    ranked = worklist(texts).rename(columns=WORKLIST_HEADERS)
     as_of = evaluation.as_of.isoformat()
     problems = pd.DataFrame(
         [
@@ -868,7 +874,7 @@ def rendered(evaluation: Evaluation, table: pd.DataFrame | None = None) -> dict[
         workbook = beside.submit(xlsx_bytes, ranked, "Worklist")
         files = {
             "worklist.csv": csv_bytes(ranked),
-            "screening-log.csv": csv_bytes(screening_log(table, as_of)),
+            "screening-log.csv": csv_bytes(screening_log(texts, as_of)),
             "flow.svg": flow_svg(flow(table)).encode("utf-8"),
             "problems.csv": csv_bytes(problems),
         }
