@@ -455,9 +455,10 @@ def _has_bytes(text: pa.Array, wanted: Iterable[int]) -> bool:
 
 def _bytes_found(text: pa.Array, groups: list[Iterable[int]]) -> list[bool]:
     """For each group of byte values (at most 8), whether any occurs in a text array's UTF-8
-    data: one lookup of every byte (a bit for each group) and one OR over what it finds; a
-    comparison for each byte value made a buffer-sized array each, memory the system must
-    hand out anew."""
+    data. The buffer is read a mebibyte at a time with every other byte deleted (bytes'
+    translate, in C), and what remains looked up (a bit for each group): a buffer-sized array
+    for each byte value, or numpy's lookup (it widens every byte to an 8-byte index), was
+    memory the system must hand out anew."""
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return [True] * len(groups)  # not plain text: any byte may be there
     data = text.buffers()[2]
@@ -466,8 +467,20 @@ def _bytes_found(text: pa.Array, groups: list[Iterable[int]]) -> list[bool]:
     bits = np.zeros(256, dtype=np.uint8)
     for k, group in enumerate(groups):
         bits[list(group)] |= np.uint8(1 << k)
-    found = int(np.bitwise_or.reduce(bits[np.frombuffer(data, dtype=np.uint8)]))
+    ordinary = bytes(np.flatnonzero(bits == 0).astype(np.uint8))
+    every = (1 << len(groups)) - 1
+    found = 0
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        kept = bytes(view[start : start + _CHUNK]).translate(None, ordinary)
+        if kept:
+            found |= int(np.bitwise_or.reduce(bits[np.frombuffer(kept, dtype=np.uint8)]))
+            if found == every:
+                break
     return [bool(found >> k & 1) for k in range(len(groups))]
+
+
+_CHUNK = 1 << 20
 
 
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a

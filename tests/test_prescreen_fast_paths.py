@@ -911,14 +911,19 @@ def test_the_bytes_seen_in_texts_hold_every_byte_of_every_text(texts, start, len
 )
 def test_the_bytes_found_are_exactly_the_groups_whose_bytes_the_texts_hold(texts, groups):
     """Each group's answer is its own (one bit each), and no group is found that no text holds."""
+    from unittest import mock
+
     import pyarrow as pa
 
+    from prescreen import outputs
     from prescreen.outputs import _bytes_found
 
     data = b"".join((text or "").encode("utf-8") for text in texts)
     expected = [any(byte in data for byte in group) for group in groups]
     for arrow in (pa.array(texts, pa.large_string()), pa.array(texts, pa.string())):
         assert _bytes_found(arrow, groups) == expected
+        with mock.patch.object(outputs, "_CHUNK", 3):  # read in pieces, stopped when all found
+            assert _bytes_found(arrow, groups) == expected
 
 
 @pytest.mark.parametrize("odd", ["\ufffe", "\uffff", "\x01", "\x1f", "\x0b"])
