@@ -1014,11 +1014,22 @@ def ages_in_years(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
 
 
 def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The year, month and day of numpy days (valid dates only), over whole columns."""
-    months = days.astype("datetime64[M]")
-    year = months.astype("datetime64[Y]").astype(int) + 1970
-    month = months.astype(int) % 12 + 1
-    day = (days - months.astype("datetime64[D]")).astype(int) + 1
+    """The year, month and day of numpy days (valid dates only), over whole columns: the
+    proleptic Gregorian calendar in integer arithmetic (H. Hinnant's ``civil_from_days``, in
+    March-based years of 400-year eras), a few passes of whole numbers where numpy's own
+    conversions to months and years took 1 ms for each 10,000 dates. A property test holds
+    it to Python's calendar."""
+    shifted = days.astype("datetime64[D]").astype(np.int64) + 719_468  # days from 0000-03-01
+    era = shifted // 146_097
+    day_of_era = shifted - era * 146_097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    march_month = (5 * day_of_year + 2) // 153  # 0 for March ... 11 for February
+    day = day_of_year - (153 * march_month + 2) // 5 + 1
+    month = np.where(march_month < 10, march_month + 3, march_month - 9)
+    year = year_of_era + era * 400 + (month <= 2)
     return year, month, day
 
 

@@ -955,6 +955,30 @@ def test_dates_read_as_days_by_their_ordinals_are_numpys_days(dates):
     assert [None if np.isnat(d) else int(d.astype(np.int64)) for d in found] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)), max_size=30))
+def test_the_year_month_and_day_of_numpy_days_are_pythons_calendars(dates):
+    from prescreen.table import ymd
+
+    days = np.array([d.isoformat() for d in dates], dtype="datetime64[D]")
+    year, month, day = ymd(days)
+    assert list(zip(year.tolist(), month.tolist(), day.tolist(), strict=True)) == [
+        (d.year, d.month, d.day) for d in dates
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1900-01-01", "1900-02-28", "1900-03-01", "2000-02-29", "2000-03-01", "2024-02-29",
+     "2100-02-28", "2100-03-01", "1969-12-31", "1970-01-01", "2100-12-31"],
+)  # fmt: skip
+def test_the_calendars_edges_are_taken_apart_exactly(text):
+    from prescreen.table import ymd
+
+    year, month, day = ymd(np.array([text], dtype="datetime64[D]"))
+    assert (int(year[0]), int(month[0]), int(day[0])) == tuple(map(int, text.split("-")))
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.sampled_from([0, 1, 2, 3])), min_size=17, max_size=17))
 def test_the_grades_matrix_holds_each_rows_grade_and_minus_one_where_none(grades):
