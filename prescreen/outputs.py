@@ -177,8 +177,13 @@ def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     pattern."""
     if chosen.shape[1] == 0:
         return np.zeros(0, dtype=int), []
-    packed = np.packbits(chosen, axis=0).T.copy()
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    if len(chosen) <= 64:  # each row's pattern as the bits of one integer (hashed as such)
+        keys = np.zeros(chosen.shape[1], dtype=np.uint64)
+        for bit, line in enumerate(chosen):
+            keys |= line.astype(np.uint64) << np.uint64(bit)
+    else:  # more lines than an integer's bits: each row's packed bytes
+        packed = np.packbits(chosen, axis=0).T.copy()
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     codes, _ = pd.factorize(keys)
     first = first_rows(codes)
     return codes, [chosen[:, i] for i in first]
@@ -205,16 +210,15 @@ def _missing_items(
     # in the table's own words: its column (or the field a column would hold), each distinct
     # missing tuple's once
     column_of = functools.cache(evaluation.candidates.column_of)
-    columns = [[tuple(map(column_of, items)) for items in table] for table in tables]
     # each group's open criteria and their codes (a few of the 37 per row)
     items_of: list[list[str]] = [[] for _ in range(groups)]
-    columns_of: list[list[str]] = [[] for _ in range(groups)]
     for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
         items_of[g].extend(tables[k][c])
-        columns_of[g].extend(columns[k][c])
-    counts = [len(dict.fromkeys(items)) for items in items_of]
-    # "; " between them: a site's column name may hold spaces ("Date of birth")
-    texts = ["; ".join(dict.fromkeys(found)) for found in columns_of]
+    distinct_items = [dict.fromkeys(items) for items in items_of]
+    counts = [len(items) for items in distinct_items]
+    # "; " between them: a site's column name may hold spaces ("Date of birth"); each column
+    # once, in the order its first item comes (as the items' own order)
+    texts = ["; ".join(dict.fromkeys(map(column_of, items))) for items in distinct_items]
     count[rows] = np.array(counts)[group]
     text.put(rows, group, texts)
     return count, text

@@ -192,6 +192,22 @@ def test_each_groups_first_row_is_where_its_number_first_appears(values):
     assert first_rows(group).tolist() == expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 70), st.integers(0, 12), st.data())
+def test_rows_are_numbered_by_their_pattern_of_chosen_criteria(lines, rows, data):
+    """Rows with the same criteria chosen share a number (in order of first appearance) and
+    its pattern; up to 64 criteria as one integer's bits, more as packed bytes."""
+    from prescreen.outputs import _patterns
+
+    cells = data.draw(st.lists(st.booleans(), min_size=lines * rows, max_size=lines * rows))
+    chosen = np.array(cells, dtype=bool).reshape(lines, rows)
+    codes, patterns = _patterns(chosen)
+    columns = [tuple(chosen[:, j].tolist()) for j in range(rows)]
+    expected, distinct = _first_appearance(columns)
+    assert codes.tolist() == expected
+    assert [tuple(p.tolist()) for p in patterns] == distinct
+
+
 def _first_appearance(texts: list[str]) -> tuple[list[int], list[str]]:
     """Each text's number among the distinct texts in order of first appearance, by hand."""
     numbers: dict[str, int] = {}
