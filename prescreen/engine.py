@@ -392,12 +392,14 @@ def _run_grouped(
         else:
             fine_keys = [candidates.coded(p)[0][at] for p in paths]
         groups, first = _coded(fine_keys)
+        signatures = _signatures(fine_keys, first)
+        # the inputs of the groups no criterion has a context for yet, gathered at once
+        new = [i for i, signature in enumerate(signatures) if signature not in fine_contexts]
+        for i, inputs in zip(new, candidates.rows_of(paths, at[first[new]]), strict=True):
+            fine_contexts[signatures[i]] = _context(nest(inputs), study)
         texts = []
-        for signature, row in zip(_signatures(fine_keys, first), at[first].tolist(), strict=True):
+        for signature in signatures:
             if signature not in built:
-                if signature not in fine_contexts:
-                    inputs = tuple(candidates.value(p, row) for p in paths)
-                    fine_contexts[signature] = _context(nest(inputs), study)
                 built[signature] = rule(fine_contexts[signature]).reason
                 if fine_contexts[signature].errors:
                     _refused_late(fine_contexts[signature])
