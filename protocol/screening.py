@@ -22,6 +22,8 @@ import pint
 from dateutil.relativedelta import relativedelta
 
 from protocol.classification import (
+    LeroySubset,
+    Subset,
     acr_eular_range,
     age_in_completed_years,
     calendar_duration,
@@ -161,6 +163,15 @@ class _Context:
         self.screening: date | None = low_s if low_s == high_s else None
         self._anchor_pairs: list[tuple[date, date]] | None = None
         self.open_criteria = {g.criterion for g in study.medication_classes if g.open}
+        self._leroy: tuple[LeroySubset, set[Subset]] | None = None
+
+    def leroy(self) -> tuple[LeroySubset, set[Subset]]:
+        """The LeRoy subset the graded areas show, and every subset the record allows: read by
+        IN03 and EX01, worked out once."""
+        if self._leroy is None:
+            ssc = self.record.ssc
+            self._leroy = leroy_subset(ssc, self.study), leroy_possible_subsets(ssc, self.study)
+        return self._leroy
 
     # -- what the dates can be --------------------------------------------------------------
     def _date_ranges(self) -> tuple[tuple[date, date], tuple[date, date]]:
@@ -465,8 +476,7 @@ def in02_acr_eular(ctx: _Context) -> CheckResult:
 
 
 def _leroy(ctx: _Context, want: str) -> CheckResult:
-    subset = leroy_subset(ctx.record.ssc, ctx.study)
-    possible = leroy_possible_subsets(ctx.record.ssc, ctx.study)
+    subset, possible = ctx.leroy()
     if subset.subset is not None:
         text = f"LeRoy subset: {subset.subset} ({subset.reason})"
     elif len(possible) == 1:
