@@ -41,7 +41,10 @@ def prescreen(
     """Pre-screen a candidate table. Raises ProtocolDataError (exit 2) when nothing can be
     processed: an unreadable table or mapping, a column that identifies a person, an unknown
     column, no ID column, an empty table, or no row that can be screened."""
-    with _no_cycle_collection():
+    # numpy's floating-point warnings off: whole columns are computed, values the rules
+    # refuse included (a creatinine of 0 divides by zero in the eGFR), and only the rows the
+    # masks find clear are taken; the rules decide the rest
+    with _no_cycle_collection(), np.errstate(all="ignore"):
         return _prescreen(table_path, mapping_path, as_of, study, progress)
 
 

@@ -19,6 +19,7 @@ from prescreen.columns import identifier_column, template_columns
 from prescreen.outputs import EXCLUDED, LIKELY_ELIGIBLE, NEEDS_REVIEW, outcomes, worklist
 from prescreen.run import prescreen
 from prescreen.synthetic import candidates as synthetic
+from protocol.errors import Problem, ProtocolDataError
 from tests.conftest import REPO
 from trialbook.cli import main
 
@@ -404,3 +405,71 @@ def test_the_cycle_collector_is_as_it_was_after_a_run_or_a_failure(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# values the rules refuse, or at an edge, that whole-column arithmetic meets first (a review
+# found numpy's "divide by zero" printed on stderr for a creatinine of 0)
+_EDGE_VALUES = [
+    {"labs.creatinine.value": "0"},
+    {"labs.creatinine.value": "-0"},
+    {"labs.creatinine.value": "-1"},
+    {"labs.creatinine.value": "1e308"},
+    {"labs.alt.uln": "0"},
+    {"labs.alt.value": "0", "labs.alt.uln": "0"},
+    {"labs.hemoglobin.value": "-5"},
+    {"pulmonary.fvc_percent_predicted": "0"},
+    {"ssc.mrss.total": "0"},
+]
+
+
+def _edge_rows() -> list[dict]:
+    return [
+        {**ELIGIBLE, **changes, "participant": f"SYN-E{k:02}"}
+        for k, changes in enumerate([{}, *_EDGE_VALUES])
+    ]
+
+
+def test_values_at_the_edges_print_only_the_commands_own_lines(tmp_path):
+    """stderr holds the command's own lines (warnings about cells, or one error line), never a
+    library's warning, in a new process where Python shows warnings."""
+    import subprocess
+    import sys
+
+    table = _table(tmp_path, _edge_rows())
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-m", "trialbook.cli", "prescreen", str(table),
+         "--as-of", AS_OF, "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert all(line.startswith("warning: ") for line in lines), lines
+    assert "Warning" not in done.stderr
+
+
+def test_a_run_raises_no_warning_even_where_warnings_are_errors(tmp_path):
+    import warnings
+
+    table = _table(tmp_path, _edge_rows())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = prescreen(table, as_of=dt.date(2026, 11, 26))
+    assert sum(run.counts.values()) == len(_EDGE_VALUES) + 1
+
+
+def test_a_librarys_warning_never_reaches_site_staff_but_debug_shows_it(tmp_path, monkeypatch):
+    import warnings
+
+    import prescreen.run
+
+    def noisy(*args, **kwargs):
+        warnings.warn("a library's notice", FutureWarning, stacklevel=1)
+        raise ProtocolDataError("t.csv", [Problem("a readable table")])
+
+    monkeypatch.setattr(prescreen.run, "_prescreen", noisy)
+    table = _table(tmp_path, [ELIGIBLE])
+    for argv, shown in (([], 0), (["--debug"], 1)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert main(["prescreen", str(table), *argv]) == 2
+        assert len(caught) == shown

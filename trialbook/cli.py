@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -825,7 +826,12 @@ def _run(argv: Sequence[str] | None) -> int:
     if getattr(args, "uln", None) is not None:
         args.uln, args.uln_unit = args.uln
     try:
-        return handlers[args.command](args)
+        with warnings.catch_warnings():
+            # a library's warning (numpy on a value the rules then refuse, a pandas notice) is
+            # not for site staff: stderr holds the command's own lines; --debug shows them
+            if not debug:
+                warnings.simplefilter("ignore")
+            return handlers[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
