@@ -165,7 +165,8 @@ def main() -> None:
             if runs:
                 middle = runs[len(runs) // 2]
                 print(
-                    f"    the first run of {len(runs)} new processes: median {middle:.2f} s "
+                    f"    the first run in {len(runs)} new process{'es' if len(runs) > 1 else ''}: "
+                    f"median {middle:.2f} s "
                     f"({per_record / (middle / size):.0f}x faster than screen per record), "
                     f"from {runs[0]:.2f} to {runs[-1]:.2f} s"
                 )
