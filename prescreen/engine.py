@@ -140,7 +140,7 @@ class Reasons:
             [merged.setdefault(found.texts[code], len(merged)) for code in used.tolist()],
             dtype=np.int64,
         )
-        return number[order] if len(order) else order.astype(np.int64), list(merged)
+        return number[order], list(merged)
 
     def whole(self) -> CodedTexts:
         """Every position's text, as codes."""
@@ -364,9 +364,11 @@ def _run_grouped(
     missing = np.empty(len(results) + 1, dtype=object)
     missing[:] = [tuple(dict.fromkeys(r.missing)) for r in results] + [()]
     each_missing: np.ndarray | None = None
-    if groups_found is not None:  # each row's group and each group's missing fields (the
-        groups_found[:] = [codes, list(missing)]  # last: no group, nothing missing); the
-    else:  # caller keeps them as groups, not a tuple a row
+    if groups_found is not None:
+        # each row's group and each group's missing fields (the last: no group, nothing
+        # missing): the caller keeps them as groups, not as a tuple for each row
+        groups_found[:] = [codes, list(missing)]
+    else:
         each_missing = missing[codes]
     if not fine:
         reason = [r.reason for r in results] + [""]
