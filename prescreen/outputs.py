@@ -638,10 +638,10 @@ def _xml_texts(text: pa.Array) -> pa.Array:
         text = _texts(shown)
     # text shaped like the workbook's own escape (_x0041_ is "A" to Excel) kept as written:
     # the underscore before every "x" escaped as _x005F_, as ECMA-376 asks (every one, so
-    # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself)
-    # each replacement made only where its character is among the texts' bytes at all
-    # the bytes looked for once, in the text as given: no replacement adds a byte looked for
-    # after it (each "&" it writes comes after the "&" pass)
+    # that two such runs sharing an underscore are both kept; elsewhere it decodes to itself).
+    # Each replacement is made only where its bytes are among the texts' at all, looked for
+    # once in the text as given: no replacement adds a byte looked for after it (each "&" it
+    # writes comes after the "&" pass)
     escapes = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
     underscore, *found, control = _bytes_found(
         text, [b"_", *(raw.encode() for raw, _ in escapes), _CONTROL_BYTES]

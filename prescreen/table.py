@@ -118,14 +118,6 @@ class Candidates:
             found = self.values[path] = np.append(distinct, None)[codes]
         return found if found is not None else np.full(len(self.ids), None, dtype=object)
 
-    def value(self, path: str, position: int) -> Any:
-        """One row's value of a field (None = missing)."""
-        if path in self.codes:
-            codes, distinct = self.codes[path]
-            code = codes[position]
-            return None if code < 0 else distinct[code]
-        return self.column(path)[position]
-
     def rows_of(self, paths: tuple[str, ...], positions: np.ndarray) -> list[tuple[Any, ...]]:
         """The values of ``paths`` at each of ``positions``, one tuple a row (None = missing):
         each field's values taken by its codes at once, not one lookup a cell."""

@@ -1046,7 +1046,7 @@ def test_the_rows_of_fields_are_each_cells_own_value(seed, positions, data):
     every = sorted({*table.fields(), "dates.screening", "labs.igg.uln_unit", "not.in.table"})
     paths = tuple(data.draw(st.lists(st.sampled_from(every), max_size=6)))
     at = np.array(positions, dtype=np.int64)
-    assert table.rows_of(paths, at) == [tuple(table.value(p, i) for p in paths) for i in positions]
+    assert table.rows_of(paths, at) == [tuple(table.column(p)[i] for p in paths) for i in positions]
 
 
 def test_rows_grouped_by_no_code_or_no_row():
