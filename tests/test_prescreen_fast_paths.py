@@ -561,6 +561,65 @@ def test_classification_items_group_as_screen_scores_them(drawn):
     _compare(frame.where(frame.notna(), None))
 
 
+# the dates a table gives besides the birth date, from the earliest a record takes: a first
+# manifestation 71 years before screening makes the youngest possible age over 70 (IN01 fails
+# whatever the birth date), one under 18 years leaves it open; both kinds in one table
+_EARLY_OR_RECENT = st.one_of(
+    st.dates(dt.date(1900, 1, 1), dt.date(1960, 12, 31)),
+    st.dates(dt.date(1950, 1, 1), AS_OF),
+    # around 71 years before the default screening date: the youngest possible age 70 or 71
+    st.integers(-2, 2).map(lambda d: AS_OF.replace(year=AS_OF.year - 71) + dt.timedelta(d)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _EARLY_OR_RECENT,
+            st.one_of(st.none(), st.dates(dt.date(1990, 1, 1), AS_OF)),
+            st.one_of(st.none(), st.sampled_from([0.6, 1.1, 4.0])),
+            st.sampled_from(["female", "male", None]),
+        ),
+        min_size=2,
+        max_size=8,
+    )
+)
+def test_without_a_birth_date_the_ages_the_dates_allow_decide_as_screen(drawn):
+    # IN01 and creatinine's eGFR read, without a birth date, the youngest and oldest ages the
+    # other dates allow; rows are grouped by which side of the age range each falls (a row
+    # under 18 and one over 70 must never share a group)
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-Y{i:03d}" for i in range(len(drawn))],
+            "ssc.first_non_raynaud_manifestation": [first.isoformat() for first, *_ in drawn],
+            "dates.screening": [(screening or AS_OF).isoformat() for _, screening, _, _ in drawn],
+            "labs.creatinine.value": [value for _, _, value, _ in drawn],
+            "labs.creatinine.unit": ["mg/dL" if v is not None else None for _, _, v, _ in drawn],
+            "sex": [sex for *_, sex in drawn],
+        }
+    ).astype(object)
+    _compare(frame.where(frame.notna(), None))
+
+
+def test_a_first_manifestation_71_years_back_fails_the_age_without_a_birth_date():
+    # the boundary by hand: born on or before a first manifestation 71 years to the day before
+    # screening, a candidate is at least 71 there (fails 18-70); a day later, 70 is possible
+    on = dt.date(2026, 6, 15)
+    firsts = [dt.date(1955, 6, 15), dt.date(1955, 6, 16), dt.date(2020, 1, 1)]
+    frame = pd.DataFrame(
+        {
+            "participant": ["SYN-Z001", "SYN-Z002", "SYN-Z003"],
+            "ssc.first_non_raynaud_manifestation": [d.isoformat() for d in firsts],
+            "dates.screening": [on.isoformat()] * 3,
+        }
+    ).astype(object)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    status = list(evaluate(candidates, as_of=AS_OF).criteria["IN01"].status)
+    assert status == ["fail", "unknown", "unknown"]
+    _compare(frame)
+
+
 @pytest.mark.parametrize("unit", ["mg/dL", "umol/L", "mmol/L", "g/L"])
 def test_creatinine_without_a_birth_date_groups_as_screen_reads_it(unit):
     # without a birth date the part is open whatever a readable value is (the youngest age the
