@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import io
 import re
+import typing
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from prescreen.columns import (
     shown_value,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, ParticipantRecord
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -694,6 +695,8 @@ def read_candidates(
         )
         if value_field in coded:
             values[unit_field][coded[value_field][0] < 0] = None
+        else:  # a ULN's unit with no ULN column: no row has a ULN for it to apply to
+            values[unit_field][:] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += id_problems
@@ -928,23 +931,57 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
         candidates.present("labs.egfr.value") & candidates.present("labs.creatinine.value"),
         "labs: give egfr or creatinine, not both",
     )
-    # a part of a record given without the rest it needs
-    test_parts = [candidates.present(f"pregnancy_test.{p}") for p in ("result", "sample", "date")]
-    flag(
-        np.any(test_parts, axis=0) & ~np.all(test_parts, axis=0),
-        "pregnancy_test: give its result, sample and date together",
-    )
-    for path in fields():
-        if path.startswith("labs.") and path.endswith(".value"):
-            lab = path.removesuffix(".value")
-            value, unit = candidates.present(path), candidates.present(f"{lab}.unit")
-            flag(value & ~unit, f"{lab}: a value needs its unit")
+    # a part of a record given without the rest it needs (screen refuses such a record: its
+    # object misses a required field); the objects and their required fields are read from
+    # the record's model, so a field added to it is checked too
+    for parent, (required, optional) in _objects_with_required_fields().items():
+        given = [candidates.present(f"{parent}.{leaf}") for leaf in required]
+        others = [candidates.present(f"{parent}.{leaf}") for leaf in optional]
+        any_given = np.any(given + others, axis=0)
+        complete = np.all(given, axis=0)
+        if parent.startswith("labs.") and required == ("value", "unit"):
+            value, unit = given
+            flag(value & ~unit, f"{parent}: a value needs its unit")
+            flag(~value & any_given, f"{parent}: a unit or ULN without a value")
+        else:
             flag(
-                ~value & (unit | candidates.present(f"{lab}.uln")),
-                f"{lab}: a unit or ULN without a value",
+                any_given & ~complete,
+                f"{parent}: give its {_listed(required)} together",
             )
     flag(_mrss_disagrees(candidates), "ssc.mrss.total disagrees with the recorded areas")
     return found
+
+
+@functools.cache
+def _objects_with_required_fields() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Each object of the record a table fills (``labs.alt``, ``pregnancy_test``) whose model
+    requires some of its fields: those fields, and the table's other fields of it."""
+    from pydantic import BaseModel
+
+    leaves: dict[str, list[str]] = {}
+    for path in fields():
+        if "." in path:
+            parent, leaf = path.rsplit(".", 1)
+            leaves.setdefault(parent, []).append(leaf)
+    found = {}
+    for parent, names in leaves.items():
+        model: Any = ParticipantRecord
+        for part in parent.split("."):
+            annotation = model.model_fields[part].annotation
+            models = [
+                a
+                for a in (*typing.get_args(annotation), annotation)
+                if isinstance(a, type) and issubclass(a, BaseModel)
+            ]
+            model = models[0]
+        required = tuple(n for n, f in model.model_fields.items() if f.is_required())
+        if required:
+            found[parent] = required, tuple(n for n in names if n not in required)
+    return found
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _mrss_disagrees(candidates: Candidates) -> np.ndarray:

@@ -83,8 +83,8 @@ def _cell(path: str) -> st.SearchStrategy[object]:
         return st.one_of(
             empty, st.sampled_from(["g/L", "g/dL", "10^9/L", "U/L", "umol/L", "mg/dL"])
         )
-    if path.endswith(".uln_unit"):
-        return empty
+    if path.endswith(".uln_unit"):  # given alone it makes a lab object screen refuses
+        return st.one_of(empty, empty, empty, st.sampled_from(["U/L", "umol/L", "g/L"]))
     if spec.kind == "number":
         return st.one_of(empty, st.floats(0.5, 300).map(lambda x: round(x, 1)))
     return empty
@@ -155,3 +155,48 @@ def test_birthdays_on_29_february_group_by_the_age_screen_counts():
     frame = pd.DataFrame(rows).astype(object)
     _, compared = _compare(frame)
     assert compared == len(rows) * 37
+
+
+_LAB_PARTS = {"value": 30.0, "unit": "U/L", "uln": 40.0, "uln_unit": "U/L"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sets(st.sampled_from(sorted(_LAB_PARTS))), min_size=1, max_size=6))
+def test_any_parts_of_a_lab_given_are_screened_or_refused_as_screen_does(parts):
+    # each row gives some of a lab's four cells: a row whose lab object screen refuses (no
+    # value, or no unit) is refused, the others screened; never a crash
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-L{i:03d}" for i in range(len(parts))],
+            **{
+                f"labs.alt.{part}": [value if part in given else None for given in parts]
+                for part, value in _LAB_PARTS.items()
+            },
+        }
+    ).astype(object)
+    _compare(frame)
+    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
+    # by hand: refused exactly when some cell is given without both the value and the unit
+    assert list(refused) == [bool(g) and not {"value", "unit"} <= g for g in parts]
+
+
+@pytest.mark.parametrize("with_uln_column", [False, True])
+def test_units_named_in_the_mapping_make_no_lab_of_an_empty_cell(tmp_path, with_uln_column):
+    # a mapping's unit and ULN unit describe the column's cells: an empty value makes no lab
+    # object (screen would refuse one without a value), a ULN unit applies only beside a ULN
+    from prescreen.run import prescreen
+
+    table = {"participant": ["SYN-M001", "SYN-M002", "SYN-M003"], "alt": [30, None, 90]}
+    columns = "  alt: {field: labs.alt.value, unit: U/L, uln_unit: U/L}\n"
+    if with_uln_column:
+        table["alt_uln"] = [40, None, None]
+        columns += "  alt_uln: {field: labs.alt.uln}\n"
+    pd.DataFrame(table).to_csv(tmp_path / "c.csv", index=False)
+    (tmp_path / "m.yaml").write_text("columns:\n" + columns, encoding="utf-8")
+    run = prescreen(tmp_path / "c.csv", tmp_path / "m.yaml", as_of=AS_OF)
+    assert not run.evaluation.candidates.refused.any()
+    ex24 = list(run.evaluation.criteria["EX24"].reason[[0, 1, 2]])
+    assert "ALT: no value recorded" in ex24[1]  # an empty cell: no ALT at all
+    if with_uln_column:  # 30 U/L against a ULN of 40 U/L passes: not among the open parts
+        assert "ALT" not in ex24[0] and "Hemoglobin: no value recorded" in ex24[0]
+    assert "upper limit of normal is not recorded" in ex24[2 if with_uln_column else 0]
