@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import re
 import zipfile
 from collections import Counter
@@ -909,10 +910,26 @@ def _as_arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**converted) if converted else frame
 
 
-def write_outputs(files: dict[str, bytes], folder: Path | str, force: bool = False) -> list[Path]:
-    """Every file checked first (none replaced without ``force``), then each written atomically."""
-    from dosing.calendar import check_targets, write_targets
+def write_outputs(
+    files: dict[str, bytes],
+    folder: Path | str,
+    force: bool = False,
+    inputs: Iterable[Path | str | None] = (),
+) -> list[Path]:
+    """Every file checked first (none replaced without ``force``), then each written atomically.
+    An output that is one of the run's ``inputs`` (the table, the mapping, the study) is refused
+    whatever ``force`` says: a worklist written over the candidate list would lose it."""
+    from dosing.calendar import CalendarFileError, _same_file, check_targets, write_targets
 
     folder = Path(folder)
     targets = check_targets([(name, folder / name) for name in files], force)
+    clashes = [
+        f"{target.option} {target.path!r}: it is the input {str(given)!r} of this run; expected "
+        f"another --out folder (an input is never overwritten, even with --force)"
+        for target in targets
+        for given in inputs
+        if given is not None and _same_file(os.fspath(target.real), os.fspath(given))
+    ]
+    if clashes:
+        raise CalendarFileError(clashes)
     return write_targets([(target, files[target.option]) for target in targets])

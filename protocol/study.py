@@ -998,11 +998,13 @@ def _study_cache_file(text: str) -> Path | None:
 def _cached_parse(cache: Path | None) -> tuple[Any, yaml.Node | None] | None:
     import pickle
 
-    if cache is None or not cache.is_file():
+    if cache is None:
         return None
-    try:
+    try:  # an unreadable folder or file, a damaged or foreign cache: read past, never trusted
+        if not cache.is_file():
+            return None
         parsed = pickle.loads(cache.read_bytes())  # the user's own cache folder
-    except Exception:  # a damaged or foreign cache is read past, never trusted
+    except Exception:
         return None
     if not (isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[0], dict)):
         return None

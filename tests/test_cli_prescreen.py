@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -473,3 +474,104 @@ def test_a_librarys_warning_never_reaches_site_staff_but_debug_shows_it(tmp_path
             warnings.simplefilter("always")
             assert main(["prescreen", str(table), *argv]) == 2
         assert len(caught) == shown
+
+
+@pytest.mark.parametrize("name", ["worklist.csv", "screening-log.csv", "problems.csv"])
+def test_an_input_is_never_overwritten_even_with_force(tmp_path, capsys, name):
+    # the candidate list saved under an output's name in the output folder: refused, kept
+    table = _table(tmp_path, [ELIGIBLE], name)
+    before = table.read_bytes()
+    code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path), "--force"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is the input" in err and err.count("\n") == 1
+    assert table.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing else written
+
+
+def test_the_mapping_is_never_overwritten_either(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    table = _table(tmp_path / "in", [ELIGIBLE])
+    mapping = tmp_path / "problems.csv"  # a mapping saved under an output's name
+    mapping.write_text("columns: {}\n", encoding="utf-8")
+    args = ["prescreen", str(table), "--map", str(mapping), "--as-of", AS_OF]
+    code = main([*args, "--out", str(tmp_path), "--force"])
+    assert code == 2 and "is the input" in capsys.readouterr().err
+    assert mapping.read_text(encoding="utf-8") == "columns: {}\n"
+
+
+def test_an_output_folder_that_cannot_be_made_is_refused_before_the_table_is_read(
+    tmp_path, capsys, monkeypatch
+):
+    import trialbook.cli as cli
+
+    table = _table(tmp_path, [ELIGIBLE])
+    read = []
+    monkeypatch.setattr("prescreen.run.prescreen", lambda *a, **k: read.append(a))
+    parent = tmp_path / "locked"
+    parent.mkdir()
+    real_access = os.access
+    # a folder this user cannot write (root writes everywhere, so the refusal is simulated)
+    monkeypatch.setattr(
+        cli.os, "access", lambda p, m: False if Path(p) == parent else real_access(p, m)
+    )
+    code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(parent / "new")])
+    assert code == 2 and not read
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be written" in err and "locked" in err
+
+
+def test_an_output_folder_the_system_will_not_make_exits_2_not_4(tmp_path, capsys):
+    table = _table(tmp_path, [ELIGIBLE])
+    code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", "/proc/trialbook-test"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "cannot be made" in err and "nothing was written" in err
+
+
+def test_the_progress_bar_redraws_on_a_terminal_with_real_carriage_returns(monkeypatch):
+    import trialbook.cli as cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", cli._SafeStream(terminal))
+    step = cli._progress_bar(3)
+    for name in ("IN01", "IN02", "IN03"):
+        step(name)
+    step.close()
+    shown = terminal.getvalue()
+    assert "\r" in shown and "\\r" not in shown and "criteria" in shown
+
+
+def test_a_failure_while_the_parser_is_built_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import trialbook.cli as cli
+
+    def broken() -> None:
+        raise PermissionError(13, "Permission denied", "/home/x/.cache/trialbook")
+
+    monkeypatch.setattr(cli, "_build_parser", broken)
+    assert main(["prescreen", "--template"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" in err and "Traceback" not in err
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_build_parser", interrupted)
+    assert main(["screen", "x.yaml"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_an_unreadable_study_cache_is_read_past(tmp_path, monkeypatch):
+    from protocol import study as study_module
+
+    cache = tmp_path / "locked" / "study-parse-x.pickle"
+
+    def unreadable(self: Path) -> bool:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "is_file", unreadable)
+    assert study_module._cached_parse(cache) is None

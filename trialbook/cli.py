@@ -418,21 +418,25 @@ def _prescreen(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{Path(args.table).stem}-prescreen")
     try:
         study = _chosen_study(args)
-        if not out.is_dir():
-            if os.path.lexists(out):  # a file, or a link to nothing
-                print(f"error: --out {str(out)!r} is not a folder", file=sys.stderr)
-                return EXIT_BAD_INPUT
-            if not out.parent.is_dir():
-                print(
-                    f"error: --out {str(out)!r}: its folder {str(out.parent)!r} does not exist",
-                    file=sys.stderr,
-                )
-                return EXIT_BAD_INPUT
+        refused = _unwritable_folder(out)
+        if refused:  # before the table is read: a long run would end in nothing written
+            print(f"error: --out {str(out)!r}: {refused}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         progress = _progress_bar(len((study or _default_study()).criteria))
         run = prescreen(args.table, args.map, args.as_of, study, progress)
         progress.close()  # type: ignore[attr-defined]
-        out.mkdir(exist_ok=True)
-        written = write_outputs(run.files, out, force=args.force)
+        try:
+            out.mkdir(exist_ok=True)
+        except OSError as exc:
+            print(
+                f"error: --out {str(out)!r}: the folder cannot be made ({exc.strerror or exc}); "
+                "expected a folder that can be written; nothing was written",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+        written = write_outputs(
+            run.files, out, force=args.force, inputs=(args.table, args.map, args.study)
+        )
     except CalendarFileError as exc:  # an output refused or not written
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -584,6 +588,23 @@ def _default_study() -> Any:
     return load_study()
 
 
+def _unwritable_folder(out: Path) -> str:
+    """Why the output folder cannot take the files (the empty text when it can): checked before
+    a table is read, so a long run never ends in an error about where to write."""
+    if out.is_dir():
+        return "" if os.access(out, os.W_OK | os.X_OK) else "the folder cannot be written"
+    if os.path.lexists(out):  # a file, or a link to nothing
+        return "not a folder; expected a folder (it is made if it does not exist)"
+    parent = out.parent
+    if not parent.is_dir():
+        return (
+            f"its folder {str(parent)!r} does not exist; expected an existing folder to make it in"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"its folder {str(parent)!r} cannot be written, so it cannot be made there"
+    return ""
+
+
 def _progress_bar(total: int) -> Any:
     """A bar on a terminal (stderr) over the criteria; nothing when stderr is not a terminal."""
     from tqdm import tqdm
@@ -592,7 +613,9 @@ def _progress_bar(total: int) -> Any:
         total=total,
         desc="criteria",
         unit="criterion",
-        file=sys.stderr,
+        # the terminal itself: the bar redraws with carriage returns, which the command's own
+        # stream shows escaped (its text is the bar's, never a cell's)
+        file=getattr(sys.stderr, "_stream", sys.stderr),
         disable=not sys.stderr.isatty(),
         leave=False,
     )
@@ -815,22 +838,24 @@ def _run(argv: Sequence[str] | None) -> int:
     if dashed:
         print(dashed, file=sys.stderr)
         return EXIT_BAD_INPUT
-    parser, handlers = _build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
-        return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
-    if not args.command:
-        parser.print_help(sys.stderr)
-        return EXIT_BAD_INPUT
-    if getattr(args, "uln", None) is not None:
-        args.uln, args.uln_unit = args.uln
+    # everything from here, the parser included (it reads the study for the analytes' names),
+    # ends in a documented exit code: never a traceback
     try:
         with warnings.catch_warnings():
             # a library's warning (numpy on a value the rules then refuse, a pandas notice) is
             # not for site staff: stderr holds the command's own lines; --debug shows them
             if not debug:
                 warnings.simplefilter("ignore")
+            parser, handlers = _build_parser()
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as exc:  # argparse exits 2 on usage errors, 0 for --help
+                return EXIT_OK if exc.code in (0, None) else EXIT_BAD_INPUT
+            if not args.command:
+                parser.print_help(sys.stderr)
+                return EXIT_BAD_INPUT
+            if getattr(args, "uln", None) is not None:
+                args.uln, args.uln_unit = args.uln
             return handlers[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
