@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 import typing
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,28 +53,46 @@ NOT_IN_TABLES = (
 _IDENTIFIER_WORDS = frozenset(
     {
         "name", "names", "surname", "firstname", "lastname", "fullname", "givenname",
-        "familyname", "patientname", "phone", "phones", "telephone", "cellphone", "homephone",
-        "mobile", "mobilephone", "tel", "contact", "email", "mail", "address", "addr", "street",
-        "postcode", "zip", "zipcode", "nric", "ssn", "passport", "wechat", "qq", "mrn",
-        "identity", "idcard", "idno", "idnumber", "nationalid",
+        "familyname", "patientname", "initials", "phone", "phones", "telephone", "cellphone",
+        "homephone", "mobile", "mobilephone", "tel", "fax", "contact", "email", "mail",
+        "address", "addr", "street", "postcode", "postal", "zip", "zipcode", "nric", "ssn",
+        "passport", "wechat", "whatsapp", "qq", "mrn", "medrec", "hkid", "nhs", "medicare",
+        "medicaid", "identity", "idcard", "idno", "idnumber", "nationalid", "inpatient",
+        "outpatient",
     }
 )  # fmt: skip
+# pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
+# a name (HIPAA's medical record and health plan numbers)
 _IDENTIFIER_PAIRS = frozenset(
     {
         ("id", "no"), ("id", "number"), ("id", "num"), ("id", "card"), ("national", "id"),
         ("medical", "record"), ("record", "number"), ("record", "no"), ("hospital", "number"),
-        ("hospital", "no"), ("social", "security"), ("insurance", "number"), ("we", "chat"),
-        ("e", "mail"), ("first", "name"), ("last", "name"), ("given", "name"),
-        ("family", "name"), ("home", "phone"), ("cell", "phone"),
+        ("hospital", "no"), ("hospital", "id"), ("social", "security"), ("insurance", "number"),
+        ("insurance", "no"), ("insurance", "id"), ("we", "chat"), ("e", "mail"),
+        ("first", "name"), ("last", "name"), ("given", "name"), ("family", "name"),
+        ("home", "phone"), ("cell", "phone"), ("cell", "no"), ("cell", "number"),
+        ("med", "rec"), ("rec", "no"), ("chart", "no"), ("chart", "number"), ("case", "no"),
+        ("case", "number"), ("admission", "no"), ("admission", "number"), ("card", "no"),
+        ("card", "number"), ("post", "code"), ("health", "card"), ("patient", "no"),
     }
 )  # fmt: skip
-# Chinese headers for the same: 姓名/名字/名称 name, 电话/手机/联系 phone and contact, 身份证 ID
-# card, 地址/住址 address, 病历号/住院号/门诊号 record numbers, 医保 insurance, 微信 WeChat,
-# 邮箱/电子邮件 e-mail.
+# Chinese headers for the same (simplified and traditional): 姓名/名字/名称 name, 电话/手机/联系
+# phone and contact, 身份证/证件 ID card and ID document, 护照 passport, 地址/住址 address,
+# 邮编 postcode, 病历号/病案号/住院号/门诊号/登记号/就诊卡/卡号 record and card numbers,
+# 医保/社保 insurance, 微信 WeChat, 邮箱/电子邮件 e-mail.
 _IDENTIFIER_CHINESE = (
-    "姓名", "名字", "名称", "电话", "手机", "联系", "身份证", "地址", "住址", "病历号", "住院号",
-    "门诊号", "医保", "微信", "邮箱", "电子邮件", "邮件",
+    "姓名", "名字", "名称", "名稱", "电话", "電話", "手机", "手機", "联系", "聯繫", "聯絡",
+    "身份证", "身份證", "证件", "證件", "护照", "護照", "地址", "住址", "邮编", "郵編",
+    "病历号", "病歷號", "病案号", "病案號", "住院号", "住院號", "门诊号", "門診號", "登记号",
+    "登記號", "就诊卡", "就診卡", "卡号", "卡號", "医保", "醫保", "社保", "微信", "邮箱",
+    "郵箱", "电子邮件", "電子郵件", "邮件", "郵件",
 )  # fmt: skip
+# Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
+# they imitate: "Nаme" with a Cyrillic "а" is a name column too.
+_LOOKALIKES = str.maketrans(
+    "аеорсуxіјѕԁһкмнтвАВЕКМНОРСТХУІЈЅαβεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhkmhtbABEKMHOPCTXYIJSabeikvoptuxABEHIKMNOPTYX",
+)
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
 _PHONE_LIKE = re.compile(r"^\s*\+?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
 # shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
@@ -85,7 +104,15 @@ _SHAPED = re.compile(
 
 def _words(name: str) -> list[str]:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # "HomePhone" -> "Home Phone"
-    return [w for w in re.split(r"[^0-9A-Za-z]+", spaced.lower()) if w]
+    # digits apart from letters: "Phone1" and "addr_2" are a phone and an address column
+    spaced = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", spaced)
+    return [w for w in re.split(r"[^A-Za-z]+", spaced.lower()) if w]
+
+
+def _plain(name: str) -> str:
+    """A name as its reader sees it: full-width and compatibility forms as plain letters
+    (NFKC: "Ｎａｍｅ" is "Name"), and look-alike Cyrillic or Greek letters as the Latin ones."""
+    return unicodedata.normalize("NFKC", name).translate(_LOOKALIKES)
 
 
 def identifier_column(name: str) -> bool:
@@ -94,12 +121,17 @@ def identifier_column(name: str) -> bool:
     >>> names = ("Patient Name", "HomePhone", "ID no.", "身份证号", "participant", "labs.alt.uln")
     >>> [identifier_column(name) for name in names]
     [True, True, True, True, False, False]
+    >>> [identifier_column(name) for name in ("Phone1", "Ｎａｍｅ", "Hospital ID", "病案号")]
+    [True, True, True, True]
     """
+    name = _plain(name)
     if any(word in name for word in _IDENTIFIER_CHINESE) or "qq" in name.lower():
         return True
     whole = [w for w in re.split(r"[^0-9A-Za-z]+", name.lower()) if w]
     words = _words(name)
-    if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole)}:
+    if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole), "".join(words)}:
+        return True
+    if words == ["cell"]:  # a mobile number's column ("cell" in a longer name is a blood cell)
         return True
     return any(pair in _IDENTIFIER_PAIRS for pair in itertools.pairwise(words))
 
@@ -122,6 +154,8 @@ def identifying_text(text: str) -> bool:
         return False  # a date
     if stripped.startswith("+"):
         return 8 <= len(digits) <= 15
+    if re.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{4}", stripped):
+        return True  # shaped as a US social security number
     mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)

@@ -235,8 +235,12 @@ def read_table(path: Path | str) -> pd.DataFrame:
         if suffix == ".csv":
             frame = _read_csv(path, source)
         elif suffix == ".xlsx":
-            raw = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
-            _show_uncalculated_formulas(path, raw)
+            _check_unpacked_size(path, source)
+            sheets = pd.read_excel(
+                path, sheet_name=None, dtype=object, engine="openpyxl", header=None
+            )
+            sheet, raw = _the_candidate_sheet(sheets, source)
+            _show_uncalculated_formulas(path, raw, sheet)
             frame = _with_header(raw, source)
         else:
             frame = _read_parquet(path)
@@ -278,10 +282,51 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
     with pa.OSFile(str(path)) as source:
         try:
+            names = pq.ParquetFile(source).schema_arrow.names
+            if len(set(names)) < len(names):  # pyarrow cannot read such a file by name
+                twice = sorted({n for n in names if names.count(n) > 1})
+                raise ProtocolDataError(
+                    str(path),
+                    [Problem("each column named once", path=f"column {twice[0]!r}", found="twice")],
+                )
+            source.seek(0)
             table = pq.read_table(source)
         except pa.ArrowInvalid as exc:  # say "file" where pyarrow names its buffer
             raise ValueError(str(exc).replace("input source '<Buffer>'", "file")) from None
-    return table.to_pandas(types_mapper=flags)
+    # text that is not UTF-8: found here, by column (pandas would fail on it at its first use)
+    bad_text = _unreadable_text(table)
+    if bad_text:
+        raise ProtocolDataError(str(path), bad_text)
+    # exact decimals as numbers (a decimal column is a column of numbers, read as the same
+    # decimal written as text is read)
+    for i, kind in enumerate(table.schema.types):
+        if pa.types.is_decimal(kind):
+            table = table.set_column(i, names[i], pc.cast(table.column(i), pa.float64()))
+    frame = table.to_pandas(types_mapper=flags)
+    if any(name is not None for name in frame.index.names):
+        # a named index (pandas keeps one as the file's notes say) is a column of the table: it
+        # is checked, identifiers refused and cells read as any other column's
+        frame = frame.reset_index()
+    return frame
+
+
+def _unreadable_text(table: pa.Table) -> list[Problem]:
+    """The text columns whose text is not UTF-8 (Parquet does not check it when written)."""
+    found = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = (
+                pa.chunked_array([c.dictionary for c in column.chunks], kind.value_type),
+                kind.value_type,
+            )
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        try:
+            column.validate(full=True)
+        except pa.ArrowException:
+            found.append(Problem("UTF-8 text", path=f"column {name!r}", found="not UTF-8 text"))
+    return found
 
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
@@ -341,7 +386,54 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
-def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame) -> None:
+#: At most this many bytes of a workbook's parts once unpacked (a .xlsx is a zip of XML): a
+#: larger table is a CSV or Parquet file's work, and a small file that unpacks to gigabytes (a
+#: "zip bomb") is refused before it is unpacked.
+MAX_XLSX_UNPACKED = 1_000_000_000
+
+
+def _check_unpacked_size(path: Path, source: str) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except zipfile.BadZipFile:
+        return  # pandas says what is wrong with it, in its own words
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise ProtocolDataError(
+            source,
+            [
+                Problem(
+                    f"a workbook of at most {MAX_XLSX_UNPACKED:,} bytes unpacked (save a larger "
+                    "table as CSV or Parquet)",
+                    found=f"{unpacked:,} bytes unpacked",
+                )
+            ],
+        )
+
+
+def _the_candidate_sheet(sheets: dict[Any, pd.DataFrame], source: str) -> tuple[Any, pd.DataFrame]:
+    """The one sheet of the workbook that holds cells: a second sheet with cells is refused, not
+    left unread (its candidates would be missing from the worklist without a word)."""
+    filled = [name for name, sheet in sheets.items() if sheet.notna().to_numpy().any()]
+    if len(filled) > 1:
+        shown = ", ".join(repr(str(name)) for name in filled[:5])
+        raise ProtocolDataError(
+            source,
+            [
+                Problem(
+                    "one sheet with cells: the candidate table (move the other sheets to another "
+                    "workbook)",
+                    found=f"{len(filled)} sheets with cells ({shown})",
+                )
+            ],
+        )
+    name = filled[0] if filled else next(iter(sheets))
+    return name, sheets[name]
+
+
+def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
     """A formula cell with no saved value (a sheet written by a program that does not
     calculate) reads as empty: it is given its formula's text instead, which no field reads as
     a value, so the cell is reported with what it holds, never taken as blank. The sheets are
@@ -356,8 +448,8 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame) -> None:
             return
     book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
-        # the first sheet, row by row as pandas reads it
-        for i, row in enumerate(book.worksheets[0].rows):
+        # the sheet read, row by row as pandas reads it
+        for i, row in enumerate(book[sheet].rows):
             if i >= raw.shape[0]:
                 break
             for j, cell in enumerate(row[: raw.shape[1]]):

@@ -575,3 +575,44 @@ def test_an_unreadable_study_cache_is_read_past(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "is_file", unreadable)
     assert study_module._cached_parse(cache) is None
+
+
+def test_a_termination_while_writing_leaves_no_staged_file(tmp_path, monkeypatch):
+    # SIGTERM after the first output is staged: the command stops (143, as a shell reports a
+    # terminated command) and no temporary file is left beside the outputs
+    import signal
+
+    import dosing.calendar as writer
+
+    table = _table(tmp_path, [ELIGIBLE])
+    out = tmp_path / "out"
+    staged = []
+    real_stage = writer._stage
+
+    def terminate_then_stage(target, data):
+        if len(staged) == 1:  # the first output staged, a termination before the second
+            os.kill(os.getpid(), signal.SIGTERM)
+        staged.append(real_stage(target, data))
+        return staged[-1]
+
+    monkeypatch.setattr(writer, "_stage", terminate_then_stage)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stopped:
+        main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(out)])
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert len(staged) == 1 and list(out.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler is put back
+
+
+def test_thousands_of_bad_columns_are_not_thousands_of_lines(tmp_path, capsys):
+    from trialbook.cli import MAX_ERROR_LINES
+
+    table = tmp_path / "wide.csv"
+    names = ["participant", *(f"extra{i}" for i in range(500))]
+    table.write_text(",".join(names) + "\n" + ",".join(["P1"] + ["1"] * 500) + "\n", "utf-8")
+    assert main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path / "o")]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == MAX_ERROR_LINES + 1
+    assert lines[-1].endswith(
+        f"{500 - MAX_ERROR_LINES} more problems of the same input not shown; correct these first"
+    )

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prescreen.columns import identifier_column, identifying_text, template_columns
 from tests.test_cli_prescreen import AS_OF, ELIGIBLE, _table
@@ -183,7 +185,7 @@ def test_a_damaged_parquet_file_is_refused_in_words_naming_the_file(tmp_path, ca
     table.write_bytes(b"PAR1 not a table")
     assert _run(tmp_path, table) == 2
     err = capsys.readouterr().err
-    assert f"{table}: cannot read it (Could not open Parquet file" in err
+    assert f"{table}: cannot read it (Parquet magic bytes not found" in err
     assert "<Buffer>" not in err and "Traceback" not in err
 
 
@@ -207,10 +209,159 @@ def test_an_out_folder_that_is_a_dangling_link_is_refused(tmp_path, capsys):
         "Name of patient", "Name (EN)", "Cellphone", "HomePhone", "Contact number", "Mobile#",
         "Phone (home)", "Identity number", "ID no.", "Addr", "NRIC", "WeChat ID", "QQ号",
         "联系方式", "患者名称", "邮箱", "电子邮件", "门诊号", "ID_Card", "e-mail",
+        # record and card numbers of a hospital or an insurer, digits glued to a word, names
+        # in full-width or look-alike letters, traditional characters
+        "Hospital ID", "Inpatient No", "med_rec_no", "Chart No", "Case No", "NHS Number",
+        "Insurance ID", "medicare_number", "hkid", "病案号", "登记号", "就诊卡号", "证件号码",
+        "Phone1", "Tel1", "email2", "Address1", "addr1", "Postal Code", "Fax", "Cell",
+        "Initials", "Ｎａｍｅ", "N\u0430me", "電話", "聯繫電話", "Whatsapp", "護照號碼",
     ],
 )  # fmt: skip
 def test_identifying_column_names(name):
     assert identifier_column(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "participant", "Candidate ID", "Study ID", "Subject No", "case_id", "Red cell count",
+        "Cellulitis", "Informed consent", "Hb (g/L)", "Date of screening", "Site", "code",
+        "Recruitment channel", "mRSS total", "FVC %", "Creatinine umol/L",
+    ],
+)  # fmt: skip
+def test_column_names_that_identify_no_one_are_not_refused(name):
+    assert not identifier_column(name)
+
+
+_WORDS = ["name", "phone", "mobile", "email", "address", "passport", "wechat", "mrn", "fax"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_WORDS),
+    st.sampled_from(["", "1", "_2", " 3", "#"]),
+    st.sampled_from(["", "Patient ", "home_", "(", "主要"]),
+    st.sampled_from([str.lower, str.upper, str.title]),
+    st.booleans(),
+)
+def test_an_identifying_word_is_found_however_it_is_written(word, after, before, case, wide):
+    # a word that names a direct identifier marks the column whatever surrounds it: digits,
+    # punctuation, other words, its case, or full-width letters (NFKC makes them plain)
+    written = case(word)
+    if wide:
+        written = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in written)
+    assert identifier_column(f"{before}{written}{after}")
+
+
+def test_an_identifying_id_column_named_in_the_mapping_is_refused(tmp_path, capsys):
+    code = _run_mapped(tmp_path, "证件号码,sex\nG12345678,female\n", 'id_column: "证件号码"\n')
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "identifies a person" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_social_security_number_as_an_id_is_refused(tmp_path, capsys):
+    assert identifying_text("123-45-6789")
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\n123-45-6789,female\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    assert "looks like a phone number, an ID card number" in capsys.readouterr().err
+
+
+# -- Parquet and Excel files with more than a table shows --------------------------------------
+
+
+def test_a_named_index_of_a_parquet_file_is_a_column_checked_as_any(tmp_path, capsys):
+    frame = pd.DataFrame({"participant": ["P1"], "sex": ["female"], "Patient Name": ["X Y"]})
+    frame.set_index("Patient Name").to_parquet(tmp_path / "i.parquet")
+    assert _run(tmp_path, tmp_path / "i.parquet") == 2
+    assert "column 'Patient Name'" in capsys.readouterr().err
+    # the ID column as the index: read as the IDs
+    frame[["participant", "sex"]].set_index("participant").to_parquet(tmp_path / "j.parquet")
+    assert _run(tmp_path, tmp_path / "j.parquet") == 0
+    assert "P1,2,needs review" in (tmp_path / "out" / "worklist.csv").read_text("utf-8-sig")
+
+
+def test_parquet_text_that_is_not_utf8_is_refused_naming_its_column(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    broken = pa.array([b"ma\xffle", b"female"], pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"participant": ["P1", "P2"], "sex": broken}), tmp_path / "u.parquet")
+    assert _run(tmp_path, tmp_path / "u.parquet") == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {tmp_path / 'u.parquet'}: column 'sex' = not UTF-8 text: UTF-8 text\n"
+
+
+def test_parquet_columns_named_twice_and_decimal_numbers(tmp_path, capsys):
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    twice = pa.Table.from_arrays([pa.array(["P1"])] * 3, names=["participant", "sex", "sex"])
+    pq.write_table(twice, tmp_path / "d.parquet")
+    assert _run(tmp_path, tmp_path / "d.parquet") == 2
+    assert "column 'sex' = twice: each column named once" in capsys.readouterr().err
+    # a decimal column is numbers: 7.95 g/dL is under 8.0 g/dL (EX24 excludes), 8.00 is not
+    values = pa.array([decimal.Decimal("7.95"), decimal.Decimal("8.00")], pa.decimal128(5, 2))
+    table = pa.table(
+        {
+            "participant": ["P1", "P2"],
+            "labs.hemoglobin.value": values,
+            "labs.hemoglobin.unit": ["g/dL", "g/dL"],
+        }
+    )
+    pq.write_table(table, tmp_path / "n.parquet")
+    assert _run(tmp_path, tmp_path / "n.parquet") == 0
+    rows = {
+        r["Candidate"]: r
+        for r in csv.DictReader(
+            io.StringIO((tmp_path / "out" / "worklist.csv").read_text("utf-8-sig"))
+        )
+    }
+    assert rows["P1"]["First excluding criterion"] == "EX24"
+    assert rows["P2"]["Outcome"] == "needs review"
+
+
+def test_a_workbook_with_a_second_sheet_of_cells_is_refused(tmp_path, capsys):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "site A"
+    book.active.append(["participant", "sex"])
+    book.active.append(["P1", "male"])
+    other = book.create_sheet("site B")
+    other.append(["participant", "sex"])
+    other.append(["P2", "female"])
+    book.save(tmp_path / "two.xlsx")
+    assert _run(tmp_path, tmp_path / "two.xlsx") == 2
+    assert "2 sheets with cells ('site A', 'site B')" in capsys.readouterr().err
+    # an empty first sheet and the table on the second: the table is read
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    data = book.create_sheet("candidates")
+    data.append(["participant", "sex"])
+    data.append(["P3", "female"])
+    book.save(tmp_path / "second.xlsx")
+    assert _run(tmp_path, tmp_path / "second.xlsx", "--force") == 0
+    assert "P3,2,needs review" in (tmp_path / "out" / "worklist.csv").read_text("utf-8-sig")
+
+
+def test_a_workbook_that_unpacks_to_more_than_the_limit_is_refused_unread(
+    tmp_path, capsys, monkeypatch
+):
+    import prescreen.table as table_module
+
+    frame = pd.DataFrame({"participant": [f"P{i}" for i in range(200)], "sex": ["male"] * 200})
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    read = []
+    monkeypatch.setattr(pd, "read_excel", lambda *a, **k: read.append(a))
+    monkeypatch.setattr(table_module, "MAX_XLSX_UNPACKED", 10_000)  # a small limit, a small file
+    assert _run(tmp_path, tmp_path / "t.xlsx") == 2
+    assert "bytes unpacked: a workbook of at most 10,000 bytes unpacked" in capsys.readouterr().err
+    assert not read
 
 
 def test_no_template_column_looks_identifying():

@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import os
 import re
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -175,13 +176,25 @@ class _SafeStream:
         return getattr(self._stream, name)
 
 
+#: Lines of bad input shown before the rest are counted in one line.
+MAX_ERROR_LINES = 50
+
+
 def _bad_input(exc: Exception) -> int:
     """Report bad input: one line per problem, each naming the file and the field."""
     from protocol.errors import ProtocolDataError
 
     if isinstance(exc, ProtocolDataError):
-        for problem in exc.problems:
+        for problem in exc.problems[:MAX_ERROR_LINES]:
             print(f"error: {exc.source}: {problem}", file=sys.stderr)
+        if (
+            len(exc.problems) > MAX_ERROR_LINES
+        ):  # a table of 10,000 unknown columns: not 10,000 lines
+            print(
+                f"error: {exc.source}: {len(exc.problems) - MAX_ERROR_LINES} more problems of "
+                "the same input not shown; correct these first",
+                file=sys.stderr,
+            )
     else:
         print(f"error: {exc}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -594,7 +607,7 @@ def _unwritable_folder(out: Path) -> str:
     if out.is_dir():
         return "" if os.access(out, os.W_OK | os.X_OK) else "the folder cannot be written"
     if os.path.lexists(out):  # a file, or a link to nothing
-        return "not a folder; expected a folder (it is made if it does not exist)"
+        return "is not a folder; expected a folder (it is made if it does not exist)"
     parent = out.parent
     if not parent.is_dir():
         return (
@@ -822,12 +835,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every outcome is one of the documented exit codes."""
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
+    terminated = _on_termination_clean_up()
     try:
         code = _run(argv)
         sys.stdout.flush()
         return code
     finally:
         sys.stdout, sys.stderr = streams
+        if terminated is not None:
+            signal.signal(signal.SIGTERM, terminated)
+
+
+def _on_termination_clean_up() -> Any:
+    """A termination request (``kill``, a job scheduler's stop) unwinds the command as Ctrl-C
+    does, so a half-staged output file is removed, never left beside the outputs; the exit
+    status is 143 (128 + SIGTERM), as the shell reports a terminated command. The previous
+    handler is returned (None where one cannot be set: not the main thread)."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:
+        return None
 
 
 def _run(argv: Sequence[str] | None) -> int:
