@@ -302,12 +302,23 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     for i, kind in enumerate(table.schema.types):
         if pa.types.is_decimal(kind):
             table = table.set_column(i, names[i], pc.cast(table.column(i), pa.float64()))
+        elif pa.types.is_floating(kind) and kind.bit_width < 64:
+            table = table.set_column(i, names[i], _as_written(table.column(i)))
     frame = table.to_pandas(types_mapper=flags)
     if any(name is not None for name in frame.index.names):
         # a named index (pandas keeps one as the file's notes say) is a column of the table: it
         # is checked, identifiers refused and cells read as any other column's
         frame = frame.reset_index()
     return frame
+
+
+def _as_written(column: pa.ChunkedArray) -> pa.Array:
+    """A column of single-precision numbers as the decimals they were written as: each value's
+    shortest decimal that single precision holds (12.3 stored as 12.30000019 reads 12.3). Read at
+    its binary value, a value typed exactly at a threshold would fall on its far side in one
+    file type and not in another (a haemoglobin of 4.9648 mmol/L would be under 8.0 g/dL)."""
+    values = column.to_numpy().astype(str).astype(np.float64)  # numpy writes the shortest
+    return pa.array(values, mask=column.is_null().to_numpy(zero_copy_only=False))
 
 
 def _unreadable_text(table: pa.Table) -> list[Problem]:
@@ -545,8 +556,16 @@ def _may_nest(values: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) not in _PLAIN_KINDS
 
 
-def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None:
-    """Refuse a table with a column that identifies a person, before any cell is read."""
+def refuse_identifiers(
+    frame: pd.DataFrame, source: str, id_column: str, mapping: Mapping | None = None
+) -> None:
+    """Refuse a table with a column that identifies a person, before any cell is read.
+
+    Every column's name is checked; every column's cells too, except those of a number field
+    (by its name or the ``mapping``): a count of 1,490,000,000 cells/L written ``1490000000.0``
+    is shaped as a mobile number, and a number field reads no phone number as a value anyway
+    (it is refused as implausible)."""
+    numeric = _number_columns(frame, mapping or Mapping())
     problems = [
         Problem(
             "no column that identifies a person (names, phone numbers, ID card numbers, "
@@ -564,10 +583,26 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, id_column: str) -> None
         )
         for name in map(str, frame.columns)
         if not identifier_column(name)
+        and name not in numeric
         and identifier_cells(frame[name], include_numbers=name == id_column)
     ]
     if problems:
         raise ProtocolDataError(source, problems)
+
+
+def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
+    """The columns that hold a number field (a lab value, a grade), by the mapping or by the
+    field's own name; never the ID column."""
+    known = fields()
+    mapped = {column: spec.field for column, spec in mapping.columns.items()}
+    found = set()
+    for name in map(str, frame.columns):
+        field_path = mapped.get(name, name if name not in mapped.values() else None)
+        if name == mapping.id_column or field_path not in known:
+            continue
+        if known[field_path].kind in ("number", "int"):
+            found.add(name)
+    return found
 
 
 def _missing(value: Any) -> bool:
@@ -685,7 +720,9 @@ def _plain(raw: Any) -> Any:
     if isinstance(raw, np.generic):
         raw = raw.item()
     if isinstance(raw, pd.Timestamp):
-        if raw != raw.normalize() or raw.tzinfo is not None:
+        if raw.tzinfo is not None:  # the day depends on where it is read
+            raise ValueError(f"{raw!s} has a time zone; expected a calendar date YYYY-MM-DD")
+        if raw != raw.normalize():
             raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -135,6 +135,12 @@ def test_headers_that_are_numbers_or_given_twice_are_bad_input_not_a_crash(tmp_p
             ),
             "has a time of day",
         ),
+        (
+            pd.DataFrame(
+                {"participant": ["P1"], "dates.birth": [pd.Timestamp("1980-01-01", tz="UTC")]}
+            ),
+            "1980-01-01 00:00:00+00:00 has a time zone; expected a calendar date",
+        ),
     ],
 )
 def test_parquet_cells_of_odd_kinds(tmp_path, capsys, frame, words):
@@ -654,3 +660,86 @@ def test_a_column_of_python_text_with_a_lone_surrogate_is_still_checked_for_iden
 
     column = pd.Series(["\ud800x", "13812345678"], dtype="string[python]")
     assert identifier_cells(column) is True
+
+
+# -- numbers that look like something else, numbers stored in fewer bits ----------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(100, 9999).map(lambda n: n / 100),  # 1.00 to 99.99 x10^9/L, two decimals
+    st.sampled_from(["{:.1f}", "{:.0f}", "{}"]),
+)
+def test_a_count_in_cells_per_litre_is_a_value_not_a_phone_number(tmp_path_factory, count, form):
+    # 1.49 x10^9/L written as 1490000000.0 has a mobile number's shape: in a number column it
+    # is a lab value (the cell check is for text columns); the row is screened, never refused
+    tmp_path = tmp_path_factory.mktemp("cells")
+    value = form.format(round(count * 1e9))
+    table = tmp_path / "t.csv"
+    table.write_text(
+        f"participant,labs.neutrophils.value,labs.neutrophils.unit\nP1,{value},cells/L\n",
+        encoding="utf-8",
+    )
+    from prescreen.run import prescreen
+
+    run = prescreen(table, as_of=pd.Timestamp(AS_OF).date())
+    reason = run.evaluation.criteria["EX24"].reason[0]
+    status = run.evaluation.criteria["EX24"].status[0]
+    # by hand: neutrophils under 1.5 x10^9/L exclude (EX24)
+    assert (status == "fail") == (count < 1.5), (value, reason)
+
+
+def test_a_phone_number_in_a_text_column_is_still_refused(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nP1,13812345678\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    assert "looks like a phone number" in capsys.readouterr().err
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            # (cells of one lab, the decimals a site typed): at and near the thresholds
+            ("hemoglobin", "mmol/L", None, ["4.9648", "4.9647", "4.965", "7.5"]),
+            ("alt", "U/L", "8.2", ["12.3", "12.29", "12.31"]),
+            ("total_bilirubin", "µmol/L", "17.1", ["17.1", "17.09", "17.11"]),
+            ("platelets", "10^9/L", None, ["74.9", "75", "75.1"]),
+        ]
+    ),
+    st.data(),
+)
+def test_single_precision_parquet_reads_the_decimals_written(tmp_path_factory, lab, data):
+    # a float32 column holds 12.3 as 12.30000019: read as 12.3, as the same number typed in a
+    # CSV; the statuses of both files are equal
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from prescreen.run import prescreen
+
+    name, unit, uln, typed = lab
+    chosen = data.draw(st.lists(st.sampled_from(typed), min_size=1, max_size=4))
+    tmp_path = tmp_path_factory.mktemp("f32")
+    ids = [f"P{i}" for i in range(len(chosen))]
+    columns = {
+        "participant": ids,
+        f"labs.{name}.value": chosen,
+        f"labs.{name}.unit": [unit] * len(chosen),
+    }
+    if uln is not None:
+        columns[f"labs.{name}.uln"] = [uln] * len(chosen)
+    pd.DataFrame(columns).to_csv(tmp_path / "t.csv", index=False)
+    arrays = {
+        key: pa.array(
+            [float(v) for v in values] if key.endswith((".value", ".uln")) else values,
+            pa.float32() if key.endswith((".value", ".uln")) else pa.string(),
+        )
+        for key, values in columns.items()
+    }
+    pq.write_table(pa.table(arrays), tmp_path / "t.parquet")
+    as_of = pd.Timestamp(AS_OF).date()
+    from_text = prescreen(tmp_path / "t.csv", as_of=as_of).evaluation
+    from_float32 = prescreen(tmp_path / "t.parquet", as_of=as_of).evaluation
+    assert list(from_float32.criteria["EX24"].status) == list(from_text.criteria["EX24"].status)
+    for i in range(len(chosen)):
+        assert from_float32.criteria["EX24"].reason[i] == from_text.criteria["EX24"].reason[i]
