@@ -25,21 +25,23 @@ from prescreen.table import read_candidates
 from protocol.errors import ProtocolDataError
 from protocol.participant import ParticipantRecord
 from protocol.screening import screen
+from protocol.study import Study
 
 AS_OF = dt.date(2026, 11, 26)
 
 
-def _compare(frame: pd.DataFrame) -> tuple[int, int]:
-    """(rows compared, criteria compared); asserts every one agrees."""
+def _compare(frame: pd.DataFrame, study: Study | None = None) -> tuple[int, int]:
+    """(rows compared, criteria compared); asserts every one agrees (under ``study``, else the
+    project's)."""
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
-    evaluation = evaluate(candidates, as_of=AS_OF)
+    evaluation = evaluate(candidates, study, as_of=AS_OF)
     paths = candidates.fields()
     compared = 0
     for i in range(len(candidates)):
         data = _nested(paths, [candidates.column(p)[i] for p in paths])
         data["participant"] = candidates.ids[i] or "X"
         try:
-            result = screen(ParticipantRecord.model_validate(data))
+            result = screen(ParticipantRecord.model_validate(data), study)
         except (ProtocolDataError, ValueError) as exc:
             assert candidates.refused[i], (i, str(exc)[:300])
             continue
@@ -200,3 +202,62 @@ def test_units_named_in_the_mapping_make_no_lab_of_an_empty_cell(tmp_path, with_
     if with_uln_column:  # 30 U/L against a ULN of 40 U/L passes: not among the open parts
         assert "ALT" not in ex24[0] and "Hemoglobin: no value recorded" in ex24[0]
     assert "upper limit of normal is not recorded" in ex24[2 if with_uln_column else 0]
+
+
+def test_an_amended_study_decides_as_screen_decides_under_it(varied_study):
+    # `prescreen --study FILE`: every limit the batch reads (age range, the scores' minimums,
+    # the disease durations, a lab threshold) is the amended study's, never the project's
+    amended = varied_study(
+        ("  maximum_age:\n    value: 70 year", "  maximum_age:\n    value: 65 year"),
+        ("  mrss_minimum:\n    value: 10", "  mrss_minimum:\n    value: 14"),
+        ("  acr_eular_minimum:\n    value: 9", "  acr_eular_minimum:\n    value: 11"),
+        (
+            "  disease_duration_maximum:\n    value: 18 month",
+            "  disease_duration_maximum:\n    value: 24 month",
+        ),
+        (
+            "  disease_duration_exclusion:\n    value: 3 year",
+            "  disease_duration_exclusion:\n    value: 4 year",
+        ),
+    )
+    assert amended.criterion_rules.mrss_minimum.value == 14
+    for seed, hostile in ((21, False), (22, True)):
+        _, compared = _compare(synthetic(400, seed, AS_OF, hostile=hostile), amended)
+        assert compared >= 300 * 37
+
+
+# -- skin scores near their limits: rows that differ only where the limits are ---------------
+
+_GRADE = st.sampled_from([0, 0, 0, 0, 0, 0, None, 1, 1, 2, 3])
+
+
+@st.composite
+def _skin_row(draw: st.DrawFn) -> dict[str, object]:
+    """A candidate's 17 areas (most 0, some ungraded, sums near the mRSS minimum of 10), a
+    total consistent with them or none, and the items LeRoy's subsets read."""
+    from prescreen.engine import _AREAS
+
+    grades = {area: draw(_GRADE) for area in _AREAS}
+    graded = sum(g for g in grades.values() if g is not None)
+    ungraded = sum(g is None for g in grades.values())
+    total = draw(st.one_of(st.none(), st.integers(graded, graded + 3 * ungraded)))
+    flags = st.sampled_from([None, True, False])
+    return {
+        **grades,
+        "ssc.mrss.total": total,
+        "ssc.back_skin_thickening": draw(flags),
+        "ssc.acr_eular.skin_thickening_proximal_to_mcp": draw(flags),
+        "ssc.acr_eular.sclerodactyly": draw(flags),
+    }
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_skin_row(), min_size=2, max_size=12))
+def test_skin_areas_near_the_limits_decide_as_screen_decides(rows):
+    # rows drawn close together (a sum of grades at, under or over the minimum once the
+    # ungraded areas count 0 or 3; a grade of 1 or 0 in a distal area; a total that leaves
+    # grades to the ungraded areas or none) share a table, so a grouping key that merged rows
+    # the rules tell apart would give one row another's answer
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "participant", [f"SYN-S{i:03d}" for i in range(len(rows))])
+    _compare(frame.astype(object).where(frame.notna(), None))
