@@ -261,3 +261,29 @@ def test_skin_areas_near_the_limits_decide_as_screen_decides(rows):
     frame = pd.DataFrame(rows)
     frame.insert(0, "participant", [f"SYN-S{i:03d}" for i in range(len(rows))])
     _compare(frame.astype(object).where(frame.notna(), None))
+
+
+def test_a_total_that_leaves_grades_to_ungraded_areas_decides_the_subset():
+    # the same two proximal areas ungraded and only distal areas graded: a total equal to the
+    # graded sum leaves the proximal areas at 0 (not diffuse); a total above it puts grades on
+    # them (diffuse possible). Rows whose total plus graded sum agree (5 + 5, 7 + 3) must not
+    # share an answer
+    from prescreen.engine import _AREAS
+
+    def row(name: str, fingers: tuple[int, int], total: int) -> dict[str, object]:
+        grades: dict[str, object] = {area: 0 for area in _AREAS}
+        grades["ssc.mrss.areas.anterior_chest"] = None
+        grades["ssc.mrss.areas.abdomen"] = None
+        grades["ssc.mrss.areas.right_fingers"], grades["ssc.mrss.areas.left_fingers"] = fingers
+        return {"participant": name, **grades, "ssc.mrss.total": total}
+
+    rows = [row("SYN-T1", (2, 3), 5), row("SYN-T2", (1, 2), 7), row("SYN-T3", (2, 3), 5)]
+    frame = pd.DataFrame(rows).astype(object)
+    reversed_rows = frame.iloc[::-1].reset_index(drop=True)
+    for table in (frame, reversed_rows):
+        _compare(table.where(table.notna(), None))
+    statuses = evaluate(read_candidates(frame.where(frame.notna(), None), Mapping(), "t", AS_OF))
+    # by hand: T2's 4 points beyond its graded 3 lie on the ungraded proximal areas, so proximal
+    # and distal skin are involved (diffuse: passes); T1 and T3 have no proximal involvement,
+    # and with the back not recorded the subset stays open
+    assert list(statuses.criteria["IN03"].status) == ["unknown", "pass", "unknown"]
