@@ -496,7 +496,13 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
             problem = "it is a folder"
             if force:
                 problem += ", and --force replaces only regular files, never a folder"
-            raise refuse(problem, f"a file name such as {os.path.join(text, example)}")
+            if option in EXAMPLE_NAMES:  # a name the user chose: a file inside it, say
+                raise refuse(problem, f"a file name such as {os.path.join(text, example)}")
+            raise refuse(  # a file whose name is fixed (prescreen's outputs): the folder moves
+                problem,
+                f"no folder named {os.path.basename(text)!r} where the file is written (move "
+                "it, or choose another output folder)",
+            )
         if not stat.S_ISREG(mode):
             raise refuse(
                 f"it is {_file_kind(mode)}, not a regular file (only regular files are replaced, "

@@ -354,6 +354,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
+        while not header:  # blank lines above the header, as a spreadsheet may leave them
+            header = next(reader)
     except StopIteration:
         raise ProtocolDataError(source, [Problem("a header row", found="an empty file")]) from None
     except csv.Error as exc:
@@ -590,6 +592,21 @@ def refuse_identifiers(
         raise ProtocolDataError(source, problems)
 
 
+def _header_rows(frame: pd.DataFrame, id_column: str) -> np.ndarray:
+    """Rows that repeat the header: the ID column's cell is its name and every other cell is
+    empty or its column's name (found among the few rows whose ID is the column's name)."""
+    ids = frame[id_column]
+    found = np.zeros(len(frame), dtype=bool)
+    if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
+        named = np.flatnonzero(ids.astype(object).to_numpy() == id_column)
+        for position in named:
+            cells = frame.iloc[position]
+            found[position] = all(
+                _missing(cell) or str(cell).strip() == str(name) for name, cell in cells.items()
+            )
+    return found
+
+
 def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
     """The columns that hold a number field (a lab value, a grade), by the mapping or by the
     field's own name; never the ID column."""
@@ -808,6 +825,20 @@ def read_candidates(
     frame.attrs = {}
     frame.index = pd.RangeIndex(len(frame))
     cell_problems: list[CellProblem] = []
+    # the header again below the first (two exports pasted into one): not a candidate
+    repeated = _header_rows(frame, mapping.id_column)
+    if repeated.any():
+        cell_problems += [
+            CellProblem(int(row), "", "", "the header row again (two tables pasted together?); "
+                        "left out, it is not a candidate")
+            for row in rows[repeated]
+        ]  # fmt: skip
+        frame = frame[~repeated].reset_index(drop=True)
+        rows = rows[~repeated]
+        if frame.empty:
+            raise ProtocolDataError(
+                source, [Problem("at least one candidate row", found="only header rows")]
+            )
     values: dict[str, np.ndarray] = {}
     coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for path, column in targets.items():

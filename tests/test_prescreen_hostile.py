@@ -743,3 +743,52 @@ def test_single_precision_parquet_reads_the_decimals_written(tmp_path_factory, l
     assert list(from_float32.criteria["EX24"].status) == list(from_text.criteria["EX24"].status)
     for i in range(len(chosen)):
         assert from_float32.criteria["EX24"].reason[i] == from_text.criteria["EX24"].reason[i]
+
+
+def test_blank_lines_above_the_header_are_skipped_and_rows_keep_the_files_numbers(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("\n\nparticipant,sex\nP1,male\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 0
+    assert "P1,4,needs review" in (tmp_path / "out" / "worklist.csv").read_text("utf-8-sig")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_header_repeated_below_is_left_out_and_reported(tmp_path, capsys, suffix):
+    # two exports pasted into one: the second header is not a candidate named "participant"
+    rows = [["participant", "sex"], ["P1", "male"], ["participant", "sex"], ["P2", "female"]]
+    table = tmp_path / f"t.{suffix}"
+    if suffix == "csv":
+        table.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(table, index=False)
+    assert _run(tmp_path, table) == 0
+    worklist = _read_csv(tmp_path / "out" / "worklist.csv")
+    assert [r["Candidate"] for r in worklist] == ["P1", "P2"]
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [(p["Row"], p["Expected"][:22]) for p in problems] == [("3", "the header row again (")]
+    # a candidate whose ID happens to be the column's name, with real cells, is a candidate
+    table = tmp_path / "u.csv"
+    table.write_text("participant,sex\nparticipant,male\n", encoding="utf-8")
+    assert _run(tmp_path, table, "--force") == 0
+    assert _read_csv(tmp_path / "out" / "worklist.csv")[0]["Candidate"] == "participant"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def test_an_empty_table_name_is_refused_in_words(tmp_path, capsys):
+    assert main(["prescreen", ""]) == 2
+    assert capsys.readouterr().err == (
+        "error: trialbook prescreen: TABLE = '': a .csv, .xlsx or .parquet file is needed "
+        "(or --template)\n"
+    )
+
+
+def test_a_folder_where_an_output_goes_is_named_to_move_not_written_into(tmp_path, capsys):
+    table = _table(tmp_path, [ELIGIBLE])
+    (tmp_path / "out" / "flow.svg").mkdir(parents=True)
+    assert _run(tmp_path, table, "--force") == 2
+    err = capsys.readouterr().err
+    assert "expected no folder named 'flow.svg' where the file is written" in err
+    assert "flow.svg/" not in err

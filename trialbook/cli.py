@@ -425,8 +425,13 @@ def _prescreen(args: argparse.Namespace) -> int:
     if args.template:
         sys.stdout.buffer.write(template_csv())
         return EXIT_OK
-    if args.table is None:
-        print("error: trialbook prescreen: a TABLE is needed (or --template)", file=sys.stderr)
+    if not args.table:  # none, or an empty name (which would read the current folder)
+        print(
+            "error: trialbook prescreen: TABLE = "
+            + ("''" if args.table == "" else "none")
+            + ": a .csv, .xlsx or .parquet file is needed (or --template)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path(f"{Path(args.table).stem}-prescreen")
     try:
