@@ -486,14 +486,16 @@ def test_disease_duration_at_each_limit_decides_as_screen_for_every_month_end():
     # IN04 (at most 18 months) and EX02 (more than 36 months excludes) group candidates by the
     # side of first manifestation + the limit the screening date falls on: a day either side
     # of that date, and the date itself, for first manifestations on every month end (the 28th
-    # to the 31st and the 1st) of 2021 to 2023, 29 February 2024 included, against screen
+    # to the 31st and the 1st) of 2021 to 2023, 29 February 2024 included, against screen; and
+    # the end of August 1998, whose 18 months end on 29 February 2000 (a century year that is a
+    # leap year, every 400 years)
     firsts = [
         dt.date(year, month, day)
         for year in (2021, 2022, 2023)
         for month in range(1, 13)
         for day in (1, 28, 29, 30, 31)
         if day <= calendar.monthrange(year, month)[1]
-    ] + [dt.date(2024, 2, 29)]
+    ] + [dt.date(2024, 2, 29), *(dt.date(1998, 8, day) for day in (28, 29, 30, 31))]
     rows = []
     for first in firsts:
         for months in (18, 36):
