@@ -57,7 +57,7 @@ _IDENTIFIER_WORDS = frozenset(
         "homephone", "mobile", "mobilephone", "tel", "fax", "contact", "email", "mail",
         "address", "addr", "street", "postcode", "postal", "zip", "zipcode", "nric", "ssn",
         "passport", "wechat", "whatsapp", "qq", "mrn", "medrec", "hkid", "nhs", "medicare",
-        "medicaid", "identity", "idcard", "idno", "idnumber", "nationalid", "inpatient",
+        "medicaid", "nhsno", "identity", "idcard", "idno", "idnumber", "nationalid", "inpatient",
         "outpatient",
     }
 )  # fmt: skip
@@ -70,10 +70,10 @@ _IDENTIFIER_PAIRS = frozenset(
         ("hospital", "no"), ("hospital", "id"), ("social", "security"), ("insurance", "number"),
         ("insurance", "no"), ("insurance", "id"), ("we", "chat"), ("e", "mail"),
         ("first", "name"), ("last", "name"), ("given", "name"), ("family", "name"),
-        ("home", "phone"), ("cell", "phone"), ("cell", "no"), ("cell", "number"),
-        ("med", "rec"), ("rec", "no"), ("chart", "no"), ("chart", "number"), ("case", "no"),
-        ("case", "number"), ("admission", "no"), ("admission", "number"), ("card", "no"),
-        ("card", "number"), ("post", "code"), ("health", "card"), ("patient", "no"),
+        ("home", "phone"), ("cell", "phone"),
+        ("med", "rec"), ("rec", "no"), ("chart", "no"), ("chart", "number"),
+        ("admission", "no"), ("admission", "number"), ("card", "no"), ("card", "number"),
+        ("post", "code"), ("health", "card"),
     }
 )  # fmt: skip
 # Chinese headers for the same (simplified and traditional): 姓名/名字/名称 name, 电话/手机/联系
@@ -131,7 +131,8 @@ def identifier_column(name: str) -> bool:
     words = _words(name)
     if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole), "".join(words)}:
         return True
-    if words == ["cell"]:  # a mobile number's column ("cell" in a longer name is a blood cell)
+    # a mobile number's column: "Cell", "Cell no." ("cell" in a longer name is a blood cell)
+    if words in (["cell"], ["cell", "no"], ["cell", "number"]):
         return True
     return any(pair in _IDENTIFIER_PAIRS for pair in itertools.pairwise(words))
 
@@ -154,17 +155,32 @@ def identifying_text(text: str) -> bool:
         return False  # a date
     if stripped.startswith("+"):
         return 8 <= len(digits) <= 15
-    if re.fullmatch(r"[0-9]{3}-[0-9]{2}-[0-9]{4}", stripped):
-        return True  # shaped as a US social security number
     mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
     return bool(mobile or id_card or landline)
 
 
-def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
+#: A number as a lab writes it (1490000000.0, 13.5e9): in a column of numbers, a value.
+_PLAIN_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+
+
+def identifier_cells(
+    values: Any, include_numbers: bool = False, numbers_are_values: bool = False
+) -> bool:
     """Whether any cell of a column looks like a phone number, an ID card number or an e-mail
-    (numbers too, for the ID column: an ID stored as a number can be a phone number)."""
+    (numbers too, for the ID column: an ID stored as a number can be a phone number).
+
+    ``numbers_are_values``: the column holds a number field, so a cell written as a plain
+    number is its value, never taken for a phone number (a count of 1.49 x10^9 cells/L written
+    ``1490000000.0`` has a mobile number's digits); a phone number written as one
+    (``138-1234-5678``), an ID card number with its check letter or an e-mail is still found."""
+
+    def identifying(text: str) -> bool:
+        if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text):
+            return False
+        return bool(_SHAPED.match(text)) and identifying_text(text)
+
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -179,16 +195,13 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
         try:
             arrow = pc.unique(pa.array(series.array).cast(pa.large_string()).drop_null())
         except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: read as objects
-            return identifier_cells(series.astype(object), include_numbers)
+            return identifier_cells(series.astype(object), include_numbers, numbers_are_values)
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
         if not len(arrow):
             return False
         shaped = np.flatnonzero(_wider_shaped(arrow))  # only these come to Python
-        return any(
-            _SHAPED.match(text) and identifying_text(text)
-            for text in arrow.take(shaped).to_pylist()
-        )
+        return any(identifying(text) for text in arrow.take(shaped).to_pylist())
     kinds = (str, int, np.integer) if include_numbers else (str,)
     distinct = [
         v
@@ -206,9 +219,7 @@ def identifier_cells(values: Any, include_numbers: bool = False) -> bool:
         wider = np.ones(len(texts), dtype=bool)
     else:
         wider = _wider_shaped(arrow)
-    return any(
-        _SHAPED.match(texts[i]) and identifying_text(texts[i]) for i in np.flatnonzero(wider)
-    )
+    return any(identifying(texts[i]) for i in np.flatnonzero(wider))
 
 
 def _wider_shaped(texts: Any) -> Any:

@@ -305,9 +305,12 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         elif pa.types.is_floating(kind) and kind.bit_width < 64:
             table = table.set_column(i, names[i], _as_written(table.column(i)))
     frame = table.to_pandas(types_mapper=flags)
-    if any(name is not None for name in frame.index.names):
-        # a named index (pandas keeps one as the file's notes say) is a column of the table: it
-        # is checked, identifiers refused and cells read as any other column's
+    if not isinstance(frame.index, pd.RangeIndex) and any(
+        name is not None for name in frame.index.names
+    ):
+        # a named index of values (pandas keeps one as the file's notes say) is a column of the
+        # table: it is checked, identifiers refused and cells read as any other column's (a
+        # named range of row numbers is only row labels)
         frame = frame.reset_index()
     return frame
 
@@ -317,8 +320,10 @@ def _as_written(column: pa.ChunkedArray) -> pa.Array:
     shortest decimal that single precision holds (12.3 stored as 12.30000019 reads 12.3). Read at
     its binary value, a value typed exactly at a threshold would fall on its far side in one
     file type and not in another (a haemoglobin of 4.9648 mmol/L would be under 8.0 g/dL)."""
-    values = column.to_numpy().astype(str).astype(np.float64)  # numpy writes the shortest
-    return pa.array(values, mask=column.is_null().to_numpy(zero_copy_only=False))
+    distinct = pc.unique(column).drop_null()  # each distinct value once (a lab has few)
+    written = distinct.to_numpy(zero_copy_only=False).astype(str).astype(np.float64)
+    # numpy writes each value's shortest decimal; a missing value stays missing
+    return pc.take(pa.array(written), pc.index_in(column, distinct))
 
 
 def _unreadable_text(table: pa.Table) -> list[Problem]:
@@ -563,10 +568,9 @@ def refuse_identifiers(
 ) -> None:
     """Refuse a table with a column that identifies a person, before any cell is read.
 
-    Every column's name is checked; every column's cells too, except those of a number field
-    (by its name or the ``mapping``): a count of 1,490,000,000 cells/L written ``1490000000.0``
-    is shaped as a mobile number, and a number field reads no phone number as a value anyway
-    (it is refused as implausible)."""
+    Every column's name is checked, and every column's cells; in a number field's column (by
+    its name or the ``mapping``) a cell written as a plain number is a value, not a phone number
+    (a count of 1,490,000,000 cells/L written ``1490000000.0`` has a mobile number's digits)."""
     numeric = _number_columns(frame, mapping or Mapping())
     problems = [
         Problem(
@@ -585,8 +589,9 @@ def refuse_identifiers(
         )
         for name in map(str, frame.columns)
         if not identifier_column(name)
-        and name not in numeric
-        and identifier_cells(frame[name], include_numbers=name == id_column)
+        and identifier_cells(
+            frame[name], include_numbers=name == id_column, numbers_are_values=name in numeric
+        )
     ]
     if problems:
         raise ProtocolDataError(source, problems)
@@ -598,7 +603,7 @@ def _header_rows(frame: pd.DataFrame, id_column: str) -> np.ndarray:
     ids = frame[id_column]
     found = np.zeros(len(frame), dtype=bool)
     if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
-        named = np.flatnonzero(ids.astype(object).to_numpy() == id_column)
+        named = np.flatnonzero(ids.eq(id_column).fillna(False).to_numpy(dtype=bool))
         for position in named:
             cells = frame.iloc[position]
             found[position] = all(

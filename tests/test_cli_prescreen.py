@@ -489,6 +489,32 @@ def test_an_input_is_never_overwritten_even_with_force(tmp_path, capsys, name):
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing else written
 
 
+def test_an_input_is_refused_before_the_table_is_read_and_again_as_files_are_written(
+    tmp_path, capsys, monkeypatch
+):
+    from prescreen.outputs import write_outputs
+
+    table = _table(tmp_path, [ELIGIBLE], "screening-log.csv")
+    ran = []
+    monkeypatch.setattr("prescreen.run.prescreen", lambda *a, **k: ran.append(a))
+    args = ["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path), "--force"]
+    assert main(args) == 2 and not ran
+    assert "its screening-log.csv is the input" in capsys.readouterr().err
+    # the writer refuses it too (a file that became the input between the check and the write)
+    with pytest.raises(Exception, match="is the input"):
+        write_outputs({"screening-log.csv": b"x"}, tmp_path, force=True, inputs=[table])
+    assert table.read_text(encoding="utf-8").startswith("participant")
+
+
+def test_an_empty_output_folder_name_is_refused(tmp_path, capsys):
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--as-of", AS_OF, "--out", ""]) == 2
+    assert (
+        capsys.readouterr().err
+        == "error: trialbook prescreen: --out = '': expected a folder name\n"
+    )
+
+
 def test_the_mapping_is_never_overwritten_either(tmp_path, capsys):
     (tmp_path / "in").mkdir()
     table = _table(tmp_path / "in", [ELIGIBLE])
@@ -521,7 +547,12 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_table_is_rea
     assert err.count("\n") == 1 and "cannot be written" in err and "locked" in err
 
 
-def test_an_output_folder_the_system_will_not_make_exits_2_not_4(tmp_path, capsys):
+def test_an_output_folder_the_system_will_not_make_exits_2_not_4(tmp_path, capsys, monkeypatch):
+    import trialbook.cli as cli
+
+    # /proc takes no new folder, whoever asks; the early check is told it can (as it tells
+    # root), so the folder is refused when it is made, after the run
+    monkeypatch.setattr(cli.os, "access", lambda path, mode: True)
     table = _table(tmp_path, [ELIGIBLE])
     code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", "/proc/trialbook-test"])
     err = capsys.readouterr().err

@@ -433,10 +433,13 @@ def _prescreen(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    if args.out == "":  # an empty name, not the default folder
+        print("error: trialbook prescreen: --out = '': expected a folder name", file=sys.stderr)
+        return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path(f"{Path(args.table).stem}-prescreen")
     try:
         study = _chosen_study(args)
-        refused = _unwritable_folder(out)
+        refused = _unwritable_folder(out, (args.table, args.map, args.study))
         if refused:  # before the table is read: a long run would end in nothing written
             print(f"error: --out {str(out)!r}: {refused}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -606,11 +609,25 @@ def _default_study() -> Any:
     return load_study()
 
 
-def _unwritable_folder(out: Path) -> str:
+def _unwritable_folder(out: Path, inputs: Sequence[str | None]) -> str:
     """Why the output folder cannot take the files (the empty text when it can): checked before
-    a table is read, so a long run never ends in an error about where to write."""
+    a table is read, so a long run never ends in an error about where to write. An output that
+    would replace an input (the table saved as worklist.csv in the folder) is refused here too,
+    whatever --force says (and again as the files are written)."""
+    from dosing.calendar import _same_file
+    from prescreen.outputs import OUTPUT_FILES
+
     if out.is_dir():
-        return "" if os.access(out, os.W_OK | os.X_OK) else "the folder cannot be written"
+        if not os.access(out, os.W_OK | os.X_OK):
+            return "the folder cannot be written; expected a folder this user can write in"
+        for name in OUTPUT_FILES:
+            for given in inputs:
+                if given and _same_file(str(out / name), given):
+                    return (
+                        f"its {name} is the input {given!r} of this run; expected another "
+                        "folder (an input is never overwritten, even with --force)"
+                    )
+        return ""
     if os.path.lexists(out):  # a file, or a link to nothing
         return "is not a folder; expected a folder (it is made if it does not exist)"
     parent = out.parent
@@ -619,7 +636,10 @@ def _unwritable_folder(out: Path) -> str:
             f"its folder {str(parent)!r} does not exist; expected an existing folder to make it in"
         )
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"its folder {str(parent)!r} cannot be written, so it cannot be made there"
+        return (
+            f"its folder {str(parent)!r} cannot be written; expected a folder this user can "
+            "make it in"
+        )
     return ""
 
 
