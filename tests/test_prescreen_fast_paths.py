@@ -576,8 +576,10 @@ def test_classification_items_group_as_screen_scores_them(drawn):
 _EARLY_OR_RECENT = st.one_of(
     st.dates(dt.date(1900, 1, 1), dt.date(1960, 12, 31)),
     st.dates(dt.date(1950, 1, 1), AS_OF),
-    # around 71 years before the default screening date: the youngest possible age 70 or 71
+    # around 71 years before the default screening date: the youngest possible age 70 or 71;
+    # around 18 years: 17 or 18, the eGFR equation's minimum age
     st.integers(-2, 2).map(lambda d: AS_OF.replace(year=AS_OF.year - 71) + dt.timedelta(d)),
+    st.integers(-2, 2).map(lambda d: AS_OF.replace(year=AS_OF.year - 18) + dt.timedelta(d)),
 )
 
 
@@ -1124,3 +1126,88 @@ def test_rows_grouped_by_no_code_or_no_row():
     assert group.tolist() == [0, 0, 0] and count == 1 and all(len(p) == 0 for p in pairs)
     group, count, pairs = grouped_by_codes(np.zeros((2, 0), dtype=np.int64))  # no row
     assert group.tolist() == [] and count == 0 and all(len(p) == 0 for p in pairs)
+
+
+def _edge_rows():
+    """Every thresholded analyte (creatinine aside) at and a ten-millionth either side of each
+    end of its plausible range (screen refuses a value outside it), in each accepted unit; the
+    ULN analytes with a ULN at the ends of its own range and one that is not a whole number
+    (8.2 U/L: 1.5 x ULN is 12.3); the others with a ULN, which screen refuses for them."""
+    from protocol.labs import get_analyte, read_analyte_unit
+    from protocol.study import load_study
+
+    rows = []
+    for entry in load_study().lab_analytes:
+        analyte = get_analyte(entry.name)
+        if analyte.computes or analyte.threshold is None or analyte.plausible is None:
+            continue
+        if f"labs.{entry.name}.value" not in fields():
+            continue
+        for unit in entry.accepted_units:
+            one = analyte.convert(read_analyte_unit(analyte, unit), analyte.value_unit).magnitude
+            ends = [
+                analyte.convert(end, analyte.value_unit).magnitude
+                for end in (analyte.plausible.low, analyte.plausible.high)
+            ]
+            uln = 40.0 if analyte.relative_to_uln else None
+            for end in ends:
+                for step in (-1e-7, 0.0, 1e-7):
+                    rows.append((entry.name, end * (1 + step) / one, unit, uln))
+            if analyte.relative_to_uln:
+                limit = analyte.threshold_magnitude
+                for uln_value in (8.2, *(
+                    analyte.convert(end, analyte.value_unit).magnitude * (1 + step)
+                    for end in (analyte.uln_plausible.low, analyte.uln_plausible.high)
+                    for step in (-1e-7, 0.0, 1e-7)
+                )):  # fmt: skip
+                    for factor in (1 - 1e-3, 1.0, 1 + 1e-3):
+                        rows.append((entry.name, limit * uln_value * factor / one, unit, uln_value))
+            else:  # a ULN where none applies: screen refuses the row
+                rows.append((entry.name, ends[1] / 2 / one, unit, 40.0))
+    return rows
+
+
+def test_every_lab_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_screen():
+    # a value the rules refuse must never be decided by a shortcut over columns: at, just
+    # inside and just outside each end, and a ULN where none applies
+    rows = _edge_rows()
+    frame = pd.DataFrame(
+        {"participant": [f"SYN-E{i:04d}" for i in range(len(rows))]}
+        | {
+            f"labs.{name}.{part}": [
+                (value if part == "value" else unit if part == "unit" else uln)
+                if row_name == name
+                else None
+                for row_name, value, unit, uln in rows
+            ]
+            for name in sorted({r[0] for r in rows})
+            for part in ("value", "unit", "uln")
+        }
+    ).astype(object)
+    frame = frame.where(frame.notna(), None)
+    compared_rows, _ = _compare(frame)
+    assert compared_rows == len(rows)
+    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    evaluate(refused, as_of=AS_OF)
+    # by hand: every row a ten-millionth outside a plausible end, and every ULN where none
+    # applies, is refused; so some rows are refused and some screened
+    assert 0 < int(refused.refused.sum()) < len(rows)
+
+
+def test_creatinine_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_screen():
+    # 0.1 to 25 mg/dL (study.yaml): a value a ten-millionth outside either end is refused by
+    # screen, whatever the age and sex, and must be refused here, never decided over columns
+    rows = []
+    for age in (16, 40):
+        for sex in ("female", "male", None):
+            for end in (0.1, 25.0):
+                for step in (-1e-7, 0.0, 1e-7):
+                    for unit, factor in (("mg/dL", 1.0), ("µmol/L", 88.4)):
+                        rows.append((age, sex, end * (1 + step) * factor, unit))
+    frame = _creatinine_table(rows)
+    frame = frame.where(frame.notna(), None)
+    compared_rows, _ = _compare(frame)
+    assert compared_rows == len(rows)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    evaluate(candidates, as_of=AS_OF)
+    assert 0 < int(candidates.refused.sum()) < len(rows)
