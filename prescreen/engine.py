@@ -1047,7 +1047,7 @@ def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Stu
         with np.errstate(divide="ignore", invalid="ignore"):
             compared = in_value_unit / uln_value
     else:
-        usable &= np.isnan(uln) & ~has_uln_unit  # a ULN here: the rule refuses it
+        usable &= np.isnan(uln) & ~has_uln_unit  # a ULN where none applies: left to the rule
         to_protocol = _factors(analyte, candidates, f"labs.{name}.unit", analyte.protocol_unit)
         compared = values * to_protocol[rows]
     limit = analyte.threshold_magnitude

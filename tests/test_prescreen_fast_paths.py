@@ -1132,7 +1132,7 @@ def _edge_rows():
     """Every thresholded analyte (creatinine aside) at and a ten-millionth either side of each
     end of its plausible range (screen refuses a value outside it), in each accepted unit; the
     ULN analytes with a ULN at the ends of its own range and one that is not a whole number
-    (8.2 U/L: 1.5 x ULN is 12.3); the others with a ULN, which screen refuses for them."""
+    (8.2 U/L: 1.5 x ULN is 12.3); the others with a ULN too (screen reads past it)."""
     from protocol.labs import get_analyte, read_analyte_unit
     from protocol.study import load_study
 
@@ -1162,14 +1162,14 @@ def _edge_rows():
                 )):  # fmt: skip
                     for factor in (1 - 1e-3, 1.0, 1 + 1e-3):
                         rows.append((entry.name, limit * uln_value * factor / one, unit, uln_value))
-            else:  # a ULN where none applies: screen refuses the row
+            else:  # a ULN where none applies: screen reads past it, and so must the batch
                 rows.append((entry.name, ends[1] / 2 / one, unit, 40.0))
     return rows
 
 
 def test_every_lab_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_screen():
     # a value the rules refuse must never be decided by a shortcut over columns: at, just
-    # inside and just outside each end, and a ULN where none applies
+    # inside and just outside each end (and a ULN where none applies is read as screen reads it)
     rows = _edge_rows()
     frame = pd.DataFrame(
         {"participant": [f"SYN-E{i:04d}" for i in range(len(rows))]}
@@ -1189,8 +1189,8 @@ def test_every_lab_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_s
     assert compared_rows == len(rows)
     refused = read_candidates(frame, Mapping(), "synthetic", AS_OF)
     evaluate(refused, as_of=AS_OF)
-    # by hand: every row a ten-millionth outside a plausible end, and every ULN where none
-    # applies, is refused; so some rows are refused and some screened
+    # by hand: every row a ten-millionth outside a plausible end is refused, so some rows are
+    # refused and some screened
     assert 0 < int(refused.refused.sum()) < len(rows)
 
 
@@ -1211,3 +1211,31 @@ def test_creatinine_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
     evaluate(candidates, as_of=AS_OF)
     assert 0 < int(candidates.refused.sum()) < len(rows)
+
+
+def test_creatinine_without_a_birth_date_at_a_youngest_age_of_18_depends_on_the_value():
+    # a first manifestation 18 years to the day before screening: the candidate may be 18, when
+    # the equation applies, so the value decides (4.0 mg/dL fails at every age, 0.6 passes);
+    # a day later, 17 is possible and a reported eGFR is needed whatever the value
+    on = dt.date(2026, 6, 15)
+    rows = [
+        (first, value, sex)
+        for first in (dt.date(2008, 6, 15), dt.date(2008, 6, 16))
+        for value in (0.6, 4.0)
+        for sex in ("female", "male")
+    ]
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-G{i:03d}" for i in range(len(rows))],
+            "ssc.first_non_raynaud_manifestation": [str(f) for f, _, _ in rows],
+            "dates.screening": [str(on)] * len(rows),
+            "sex": [sex for *_, sex in rows],
+            "labs.creatinine.value": [v for _, v, _ in rows],
+            "labs.creatinine.unit": ["mg/dL"] * len(rows),
+        }
+    ).astype(object)
+    _compare(frame)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    status = list(evaluate(candidates, as_of=AS_OF).criteria["EX24"].status)
+    # the other analytes are not recorded, so EX24 fails only on the creatinine part
+    assert [s == "fail" for s in status] == [v == 4.0 and f.day == 15 for f, v, _ in rows]
