@@ -1006,6 +1006,8 @@ def _cached_parse(cache: Path | None) -> tuple[Any, yaml.Node | None] | None:
         parsed = pickle.loads(cache.read_bytes())  # the user's own cache folder
     except Exception:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(cache)  # recently used: kept when older versions' parses are removed
     if not (isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[0], dict)):
         return None
     return parsed
@@ -1026,3 +1028,24 @@ def _keep_parse(cache: Path | None, parsed: tuple[Any, yaml.Node | None]) -> Non
     except Exception:  # an unwritable cache folder: the next process parses again
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(temporary)
+        return
+    _prune_parses(cache.parent, keep=cache)
+
+
+#: Parses kept in the cache folder: one per version of study.yaml read (an amendment, a test's
+#: variant), the most recently used first; older ones are removed as a new one is kept, so the
+#: folder stays at a few megabytes however many versions are read.
+MAX_KEPT_PARSES = 16
+
+
+def _prune_parses(folder: Path, keep: Path) -> None:
+    with contextlib.suppress(OSError):
+        kept = sorted(
+            folder.glob("study-parse-*.pickle"),
+            key=lambda path: path.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for old in kept[MAX_KEPT_PARSES:]:
+            if old != keep:
+                with contextlib.suppress(OSError):
+                    old.unlink()

@@ -71,3 +71,29 @@ def test_the_cache_can_be_turned_off(cache_home, tmp_path, monkeypatch):
     shutil.copy(STUDY_PATH, path)
     _fresh_load(path)
     assert not cache_home.exists() or not list(cache_home.iterdir())
+
+
+def test_the_cache_keeps_the_most_recently_used_parses_only(cache_home, monkeypatch):
+    # one parse per version read (tests read hundreds of variants): the folder keeps the last
+    # few, the one just read among them, and a parse read again counts as recent
+    import os
+    import pickle
+    import time
+
+    monkeypatch.setattr(study_module, "MAX_KEPT_PARSES", 3)
+    cache_home.mkdir(parents=True)
+    old = []
+    for i in range(5):
+        path = cache_home / f"study-parse-{i:064x}.pickle"
+        path.write_bytes(pickle.dumps(({"version": i}, None)))
+        os.utime(path, ns=(time.time_ns() - (10 - i) * 10**9,) * 2)  # 0 oldest, 4 newest
+        old.append(path)
+    newest = cache_home / f"study-parse-{'f' * 64}.pickle"
+    study_module._keep_parse(newest, ({"a": 1}, None))
+    assert sorted(p.name for p in cache_home.glob("study-parse-*.pickle")) == sorted(
+        [newest.name, old[4].name, old[3].name]
+    )
+    assert not list(cache_home.glob(".study-*"))  # no temporary file left
+    # a cache hit marks the parse as used now
+    assert study_module._cached_parse(old[3]) == ({"version": 3}, None)
+    assert old[3].stat().st_mtime_ns > old[4].stat().st_mtime_ns
