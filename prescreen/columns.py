@@ -90,7 +90,7 @@ _IDENTIFIER_CHINESE = (
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
 # they imitate: "Nаme" with a Cyrillic "а" is a name column too.
 _LOOKALIKES = str.maketrans(
-    "аеорсуxіјѕԁһкмнтвАВЕКМНОРСТХУІЈЅαβεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
+    "аеорсухіјѕԁһкмнтвАВЕКМНОРСТХУІЈЅαβεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdhkmhtbABEKMHOPCTXYIJSabeikvoptuxABEHIKMNOPTYX",
 )
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")

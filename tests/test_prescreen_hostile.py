@@ -221,7 +221,7 @@ def test_an_out_folder_that_is_a_dangling_link_is_refused(tmp_path, capsys):
         "Insurance ID", "medicare_number", "hkid", "病案号", "登记号", "就诊卡号", "证件号码",
         "Phone1", "Tel1", "email2", "Address1", "addr1", "Postal Code", "Fax", "Cell",
         "Initials", "Ｎａｍｅ", "N\u0430me", "電話", "聯繫電話", "Whatsapp", "護照號碼", "Cell no",
-        "NHSNo",
+        "NHSNo", "F\u0430\u0445",
     ],
 )  # fmt: skip
 def test_identifying_column_names(name):
