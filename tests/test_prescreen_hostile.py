@@ -864,3 +864,32 @@ def test_single_precision_numbers_read_as_the_decimals_typed(typed, chunks):
     )
     read = _as_written(column).to_pylist()
     assert read == [None if t is None else float(t) for t in typed]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.decimals(min_value=0, max_value=10**6, places=6, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_parquet_decimals_read_as_their_text_reads(tmp_path_factory, decimals):
+    # each exact decimal becomes the double nearest to it, as the same decimal typed in a CSV
+    # (float of its text), never a unit off in the last place
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from prescreen.table import _read_parquet
+
+    path = tmp_path_factory.mktemp("dec") / "d.parquet"
+    column = pa.array(decimals, pa.decimal128(18, 6))
+    pq.write_table(
+        pa.table({"participant": [f"P{i}" for i in range(len(decimals))], "v": column}), path
+    )
+    read = _read_parquet(path)["v"].tolist()
+    expected = [None if d is None else float(str(d)) for d in decimals]
+    assert [None if v is None or v != v else v for v in read] == expected
