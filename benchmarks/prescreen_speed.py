@@ -71,7 +71,7 @@ def _stages(path: Path) -> dict[str, float]:
         clock = now
 
     frame = read_table(path)
-    refuse_identifiers(frame, str(path), "participant")
+    refuse_identifiers(frame, str(path))
     lap("read the Parquet file")
     table = read_candidates(frame, Mapping(), str(path), AS_OF)
     lap("read and check the cells")

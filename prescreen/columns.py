@@ -251,6 +251,7 @@ class FieldSpec:
     kind: str  # "date", "bool", "int", "number", "choice", "text"
     choices: tuple[str, ...] = ()
     description: str = ""
+    required: bool = False  # its object (a lab's value and unit) cannot be given without it
 
     def reader(self) -> TypeAdapter[Any]:
         return _adapter(self.path)
@@ -296,7 +297,7 @@ def fields() -> dict[str, FieldSpec]:
     found = {}
     for path, info, _inner in _leaves(ParticipantRecord):
         kind, choices = _kind(info.annotation)
-        found[path] = FieldSpec(path, kind, choices, info.description or "")
+        found[path] = FieldSpec(path, kind, choices, info.description or "", info.is_required())
     return found
 
 

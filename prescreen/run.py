@@ -75,7 +75,7 @@ def _prescreen(
         _check_units(mapping, str(mapping_path), study)
     frame = read_table(table_path)
     source = str(table_path)
-    refuse_identifiers(frame, source, mapping.id_column, mapping)  # before any cell is read
+    refuse_identifiers(frame, source, mapping)  # before any cell is read
     candidates = read_candidates(frame, mapping, source, as_of)
     if bool(np.all(candidates.refused)):
         _nothing_to_screen(source, candidates)

@@ -13,7 +13,6 @@ import datetime as dt
 import functools
 import io
 import re
-import typing
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from prescreen.columns import (
     shown_value,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, ParticipantRecord
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -565,15 +564,15 @@ def _may_nest(values: pd.Series) -> bool:
     return pd.api.types.infer_dtype(values, skipna=True) not in _PLAIN_KINDS
 
 
-def refuse_identifiers(
-    frame: pd.DataFrame, source: str, id_column: str, mapping: Mapping | None = None
-) -> None:
+def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None = None) -> None:
     """Refuse a table with a column that identifies a person, before any cell is read.
 
     Every column's name is checked, and every column's cells; in a number field's column (by
     its name or the ``mapping``) a cell written as a plain number is a value, not a phone number
     (a count of 1,490,000,000 cells/L written ``1490000000.0`` has a mobile number's digits)."""
-    numeric = _number_columns(frame, mapping or Mapping())
+    mapping = mapping or Mapping()
+    id_column = mapping.id_column
+    numeric = _number_columns(frame, mapping)
     problems = [
         Problem(
             "no column that identifies a person (names, phone numbers, ID card numbers, "
@@ -1123,28 +1122,17 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
 def _objects_with_required_fields() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Each object of the record a table fills (``labs.alt``, ``pregnancy_test``) whose model
     requires some of its fields: those fields, and the table's other fields of it."""
-    from pydantic import BaseModel
-
-    leaves: dict[str, list[str]] = {}
-    for path in fields():
+    leaves: dict[str, tuple[list[str], list[str]]] = {}
+    for path, spec in fields().items():
         if "." in path:
             parent, leaf = path.rsplit(".", 1)
-            leaves.setdefault(parent, []).append(leaf)
-    found = {}
-    for parent, names in leaves.items():
-        model: Any = ParticipantRecord
-        for part in parent.split("."):
-            annotation = model.model_fields[part].annotation
-            models = [
-                a
-                for a in (*typing.get_args(annotation), annotation)
-                if isinstance(a, type) and issubclass(a, BaseModel)
-            ]
-            model = models[0]
-        required = tuple(n for n, f in model.model_fields.items() if f.is_required())
-        if required:
-            found[parent] = required, tuple(n for n in names if n not in required)
-    return found
+            required, optional = leaves.setdefault(parent, ([], []))
+            (required if spec.required else optional).append(leaf)
+    return {
+        parent: (tuple(required), tuple(optional))
+        for parent, (required, optional) in leaves.items()
+        if required
+    }
 
 
 def _listed(names: tuple[str, ...]) -> str:

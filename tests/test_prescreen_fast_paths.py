@@ -432,8 +432,8 @@ def _lab_rows():
     return rows
 
 
-def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen():
-    rows = _lab_rows()
+def _lab_table(rows: list[tuple[str, float, str, float | None]]) -> pd.DataFrame:
+    """One candidate per (analyte, value, unit, ULN) row, that analyte's cells alone filled."""
     frame = pd.DataFrame(
         {"participant": [f"SYN-L{i:04d}" for i in range(len(rows))]}
         | {
@@ -447,7 +447,12 @@ def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen()
             for part in ("value", "unit", "uln")
         }
     ).astype(object)
-    frame = frame.where(frame.notna(), None)
+    return frame.where(frame.notna(), None)
+
+
+def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen():
+    rows = _lab_rows()
+    frame = _lab_table(rows)
     compared_rows, compared = _compare(frame)
     assert compared_rows == len(rows) and compared > 0
 
@@ -1171,20 +1176,7 @@ def test_every_lab_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_s
     # a value the rules refuse must never be decided by a shortcut over columns: at, just
     # inside and just outside each end (and a ULN where none applies is read as screen reads it)
     rows = _edge_rows()
-    frame = pd.DataFrame(
-        {"participant": [f"SYN-E{i:04d}" for i in range(len(rows))]}
-        | {
-            f"labs.{name}.{part}": [
-                (value if part == "value" else unit if part == "unit" else uln)
-                if row_name == name
-                else None
-                for row_name, value, unit, uln in rows
-            ]
-            for name in sorted({r[0] for r in rows})
-            for part in ("value", "unit", "uln")
-        }
-    ).astype(object)
-    frame = frame.where(frame.notna(), None)
+    frame = _lab_table(rows)
     compared_rows, _ = _compare(frame)
     assert compared_rows == len(rows)
     refused = read_candidates(frame, Mapping(), "synthetic", AS_OF)
