@@ -12,7 +12,13 @@ from html import escape
 from binder.identity import page_margin_css
 from dosing.dispensing import presentations_for, units_per_dose
 from dosing.regimens import regimens_for_arm
-from protocol.display import ASSUMPTION_MARK, provenance_cell, show_fact, show_value
+from protocol.display import (
+    ASSUMPTION_MARK,
+    provenance_cell,
+    show_event_window,
+    show_fact,
+    show_value,
+)
 from protocol.facts import Fact
 from protocol.quick_reference import quick_reference
 from protocol.study import Study
@@ -262,8 +268,7 @@ def _prohibited_card(study: Study) -> str:
         if group.window:
             sources.append(provenance_cell(group.window, study))
     for event in study.exposure_events:
-        window = str(event.window.value) if event.window else "—"
-        before = "planned during the trial" if event.rule == "planned" else event.anchor
+        window, before = show_event_window(event)
         rows.append(
             f"<tr><td>{escape(event.label)}</td><td>{escape(window)}</td>"
             f"<td>{escape(before)}</td><td>{escape(event.criterion)}</td></tr>"

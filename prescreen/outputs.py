@@ -20,6 +20,7 @@ import functools
 import io
 import os
 import re
+import textwrap
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -780,22 +781,48 @@ def text_counts(values: pd.Series) -> dict[str, int]:
     return {str(text): int(count) for text, count in values.value_counts().items() if count}
 
 
-def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -> str:
-    """The flow as an SVG: boxes and arrows, text only (no script, no external reference)."""
-    width = 760
-    lines: list[str] = []
-    y = 20
+#: The diagram's type: DejaVu Sans at 13 px. Its lines (words, criterion IDs and counts) average
+#: about 0.51 em a character, 0.57 em in bold, and no more than 0.64 and 0.70 em (digits): a
+#: line is wrapped at 0.60 and 0.68 em a character, and a test measures every line, for any
+#: counts, with the font's own metrics.
+_FONT_SIZE = 13
+_CHAR_WIDTH = {False: 0.60 * _FONT_SIZE, True: 0.68 * _FONT_SIZE}
+_LINE_HEIGHT = 18
+_PADDING = 10
 
-    def box(x: int, top: int, w: int, texts: list[str], bold_first: bool = True) -> int:
-        height = 14 + 18 * len(texts)
+
+def _wrapped(text: str, width: int, bold: bool) -> list[str]:
+    """``text`` in lines that fit a box ``width`` pixels wide (between words)."""
+    characters = max(8, int((width - 2 * _PADDING) / _CHAR_WIDTH[bold]))
+    return textwrap.wrap(text, characters, break_long_words=False) or [""]
+
+
+def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -> str:
+    """The flow as an SVG in the style of a CONSORT enrolment box: a main column (candidates,
+    screened, not excluded, likely eligible) with arrows down it, and each branch (not
+    screened, excluded, needs review) a box to its right, reached by an arrow from the main
+    box it leaves. Text only (no script, no external reference); every line wrapped to fit its
+    box; counts with thousands separators."""
+    width = 800
+    main_x, main_w, side_x, side_w = 20, 370, 420, 360
+    gap = 34
+    lines: list[str] = []
+
+    def box(x: int, top: int, w: int, heading: str, body: Iterable[str] = ()) -> int:
+        """A box of a bold heading and its body lines, each wrapped; its bottom."""
+        rows = [(part, True) for part in _wrapped(heading, w, True)]
+        for text in body:
+            rows += [(part, False) for part in _wrapped(text, w, False)]
+        height = 14 + _LINE_HEIGHT * len(rows)
         lines.append(
             f'<rect x="{x}" y="{top}" width="{w}" height="{height}" rx="4" '
             f'fill="#ffffff" stroke="#1f2937" stroke-width="1.2"/>'
         )
-        for k, text in enumerate(texts):
-            weight = ' font-weight="bold"' if bold_first and k == 0 else ""
+        for k, (text, bold) in enumerate(rows):
+            weight = ' font-weight="bold"' if bold else ""
             lines.append(
-                f'<text x="{x + 10}" y="{top + 22 + 18 * k}"{weight}>{escape(text)}</text>'
+                f'<text x="{x + _PADDING}" y="{top + 22 + _LINE_HEIGHT * k}"{weight}>'
+                f"{escape(text)}</text>"
             )
         return top + height
 
@@ -805,54 +832,68 @@ def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -
             f'stroke-width="1.2" marker-end="url(#arrow)"/>'
         )
 
-    main_x, main_w, side_x, side_w = 40, 300, 400, 330
-    bottom = box(main_x, y, main_w, [f"Candidates in the table (n = {result.candidates})"])
-    if result.not_screened:
-        side_bottom = box(
-            side_x,
-            y,
-            side_w,
-            [
-                f"Not screened (n = {result.not_screened})",
-                "rows with unreadable or",
-                "contradictory cells",
-            ],
+    def step(
+        top: int, heading: str, body: list[str], branch: tuple[str, list[str]] | None
+    ) -> tuple[int, int]:
+        """A main box at ``top`` and, where given, its branch to the right reached by an
+        arrow: the main box's bottom, and where the next step may start."""
+        bottom = box(main_x, top, main_w, heading, body)
+        lowest = bottom
+        if branch is not None:
+            lowest = max(lowest, box(side_x, top, side_w, *branch))
+            arrow(main_x + main_w, top + 16, side_x, top + 16)
+        return bottom, lowest + gap
+
+    screened = result.candidates - result.not_screened
+    not_screened = (
+        (
+            f"Not screened (n = {result.not_screened:,})",
+            ["rows with a cell that cannot be read or a value the rules refuse"],
         )
-        arrow(main_x + main_w, y + 16, side_x, y + 16)
-        bottom = max(bottom, side_bottom)
-    y = bottom + 30
-    arrow(main_x + main_w // 2, bottom, main_x + main_w // 2, y)
-    excluded_lines = [f"Excluded (n = {result.excluded})"]
-    excluded_lines += [f"{cid}: {count}" for cid, count in result.excluded_by[:12]]
+        if result.not_screened
+        else None
+    )
+    excluded_body = [f"{cid}: {count:,}" for cid, count in result.excluded_by[:12]]
     if len(result.excluded_by) > 12:
         rest = sum(count for _, count in result.excluded_by[12:])
-        excluded_lines.append(f"other criteria: {rest}")
-    excluded_lines.append("(each under its first excluding")
-    excluded_lines.append(f"criterion; {result.excluded_by_more} by more than one)")
-    screened = result.candidates - result.not_screened
-    after = box(main_x, y, main_w, [f"Screened against the criteria (n = {screened})"])
-    side_bottom = box(side_x, y, side_w, excluded_lines)
-    arrow(main_x + main_w, y + 16, side_x, y + 16)
-    y = max(after, side_bottom) + 30
-    arrow(main_x + main_w // 2, after, main_x + main_w // 2, y)
-    review_lines = [f"Needs review (n = {result.needs_review})"]
-    review_lines += [f"{cid} open: {count}" for cid, count in result.review_for[:8]]
-    review_bottom = box(side_x, y, side_w, review_lines)
-    eligible_bottom = box(
-        main_x,
-        y,
-        main_w,
-        [
-            f"Likely eligible (n = {result.likely_eligible})",
-            "to be confirmed at the screening visit",
-        ],
+        excluded_body.append(f"other criteria: {rest:,}")
+    excluded_body.append(
+        f"(each under its first excluding criterion; {result.excluded_by_more:,} excluded by "
+        "more than one)"
     )
-    arrow(main_x + main_w, y + 16, side_x, y + 16)
-    height = max(review_bottom, eligible_bottom) + 20
+    review_body = [f"{cid} open: {count:,}" for cid, count in result.review_for[:8]]
+    if len(result.review_for) > 8:
+        review_body.append(f"and {len(result.review_for) - 8} more criteria open")
+    steps = [
+        (f"Candidates in the table (n = {result.candidates:,})", [], not_screened),
+        (
+            f"Screened (n = {screened:,})",
+            ["against every criterion the table can decide"],
+            (f"Excluded (n = {result.excluded:,})", excluded_body),
+        ),
+        (
+            f"Not excluded (n = {screened - result.excluded:,})",
+            [],
+            (f"Needs review (n = {result.needs_review:,})", review_body),
+        ),
+    ]
+    top = 20
+    centre = main_x + main_w // 2
+    for heading, body, branch in steps:  # each main box, an arrow down to the next
+        bottom, top = step(top, heading, body, branch)
+        arrow(centre, bottom, centre, top)
+    bottom = box(
+        main_x,
+        top,
+        main_w,
+        f"Likely eligible (n = {result.likely_eligible:,})",
+        ["to be confirmed at the screening visit"],
+    )
+    height = bottom + 20
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" font-family="DejaVu Sans, sans-serif" '
-        f'font-size="13" fill="#111827">\n<title>{escape(title)}</title>\n'
+        f'font-size="{_FONT_SIZE}" fill="#111827">\n<title>{escape(title)}</title>\n'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'fill="#1f2937"/></marker></defs>\n'

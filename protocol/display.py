@@ -222,3 +222,18 @@ def show_field(item: str) -> str:
     path, _, rest = item.partition(" ")
     words = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").replace(".", " › ")
     return f"{words} {rest}".rstrip()
+
+
+def show_event_window(event: Any) -> tuple[str, str]:
+    """An exposure event's window in words, and what it counts from. A planned event (a planned
+    major surgery) excludes in two spans: within its window before randomization, and on any
+    day of the trial period after it (PI24), so both are said; the window alone read as if the
+    8 weeks applied to a planned surgery."""
+    if event.rule == "planned":
+        return (
+            f"{event.window.value} before, or planned in the "
+            f"{format_quantity(event.period.value)} after "
+            "(the trial period, PI24)",
+            "randomization",
+        )
+    return str(event.window.value), event.anchor_as_written

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from protocol.screening import CHECKS
-from protocol.study import Study, load_study
+from protocol.study import ExposureEvent, Study, load_study
 from protocol.units import format_quantity, format_unit
 
 # What decides each criterion, in a few words; {names} are filled from study.yaml.
@@ -85,18 +85,22 @@ def _windows(study: Study, criterion: str) -> str:
         if g.criterion == criterion and g.window is not None
     ]
     windows += [
-        (
-            e.label,
-            e.anchor_as_written
-            if e.rule == "planned"
-            else f"within {e.window.value} {e.anchor_as_written}",
-        )
+        (e.label, _event_window(e))
         for e in study.exposure_events
         if criterion in (e.criterion, *e.also_criteria)
     ]
     if len({text for _, text in windows}) <= 1:
         return windows[0][1] if windows else "ever"
     return "; ".join(f"{_lower_first(label)}: {text}" for label, text in windows)
+
+
+def _event_window(event: ExposureEvent) -> str:
+    if event.rule == "planned":  # both spans (PI24), as the washout chapter's table says them
+        return (
+            f"within {event.window.value} before randomization, or planned in the "
+            f"{format_quantity(event.period.value)} after it (the trial period, PI24)"
+        )
+    return f"within {event.window.value} {event.anchor_as_written}"
 
 
 def _lower_first(label: str) -> str:

@@ -131,7 +131,11 @@ def test_the_visit_and_prohibited_medicine_cards(cards):
     assert "Cyclophosphamide 3 months randomization EX09" in cards
     assert "Intravenous immunoglobulin 12 weeks randomization EX12" in cards
     assert "Systemic corticosteroids 4 weeks, if more than 10 mg a day" in cards
-    assert "Planned major surgery 8 weeks planned during the trial EX08" in cards
+    # a planned surgery excludes in both spans (PI24): the 8 weeks alone misread it
+    assert (
+        "Planned major surgery 8 weeks before, or planned in the 48 weeks after (the trial "
+        "period, PI24) randomization EX08"
+    ) in cards
 
 
 def test_the_cards_follow_a_changed_window(varied_study):

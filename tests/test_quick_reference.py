@@ -107,3 +107,13 @@ def test_a_criterion_is_found_by_its_id_names_and_analytes_in_english_and_chines
         ":::{index} !single: EX18\n:::\n:::{index} !single: Tuberculosis\n:::\n"
         ":::{index} !single: 结核病\n:::\n\n(ex18)=\n### EX18 Tuberculosis"
     )
+
+
+def test_a_planned_surgery_is_said_with_both_of_its_spans():
+    # registry: "major surgery within 8 weeks prior to randomization or planned major surgery
+    # during the trial period"; the trial period is read as 48 weeks after randomization (PI24)
+    assert _rows()["EX08"].threshold == (
+        "major surgery: within 8 weeks prior to randomization; planned major surgery: within "
+        "8 weeks before randomization, or planned in the 48 weeks after it (the trial period, "
+        "PI24)"
+    )
