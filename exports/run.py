@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from exports import fhir, odm, sdtm, usdm
 from exports.common import Export, ExportError
@@ -43,9 +45,16 @@ def _built(name: str, study: Study | None) -> Export:
         ) from None
 
 
-def write_exports(found: list[Export], folder: Path | str, force: bool = False) -> list[Path]:
+def write_exports(
+    found: list[Export],
+    folder: Path | str,
+    force: bool = False,
+    inputs: Iterable[Path | str] = (),
+) -> list[Path]:
     """Every file checked first (none replaced without ``force``; a sub-folder must be a folder
-    or absent), then each written atomically, in its format's sub-folder."""
+    or absent; an input of the run, the study, is never replaced, even with ``force``), then
+    each written atomically, in its format's sub-folder. A sub-folder made for a write that
+    then fails is taken away again, so a refused run leaves the folder as it was."""
     from dosing.calendar import CalendarFileError, check_targets, write_targets
 
     folder = Path(folder)
@@ -62,16 +71,42 @@ def write_exports(found: list[Export], folder: Path | str, force: bool = False) 
     if problems:
         raise CalendarFileError(problems)
     present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
-    check_targets(present, force)  # refuses before anything is written
-    for sub in subfolders:
-        try:
-            sub.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise CalendarFileError(
-                [
-                    f"--out {str(sub)!r}: the folder cannot be made ({exc.strerror}); expected a "
-                    f"folder that can be written"
-                ]
-            ) from None
-    targets = check_targets([(name, folder / name) for name in files], force)
-    return write_targets([(target, files[target.option]) for target in targets])
+    targets = check_targets(present, force)  # refuses before anything is written
+    _refuse_inputs(targets, inputs)
+    made = []
+    try:
+        for sub in subfolders:
+            try:
+                sub.mkdir()
+                made.append(sub)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise CalendarFileError(
+                    [
+                        f"--out {str(sub)!r}: the folder cannot be made ({exc.strerror}); "
+                        "expected a folder that can be written"
+                    ]
+                ) from None
+        targets = check_targets([(name, folder / name) for name in files], force)
+        _refuse_inputs(targets, inputs)
+        return write_targets([(target, files[target.option]) for target in targets])
+    except BaseException:
+        for sub in reversed(made):  # only what this run made, and only if still empty
+            with contextlib.suppress(OSError):
+                sub.rmdir()
+        raise
+
+
+def _refuse_inputs(targets: list[Any], inputs: Iterable[Path | str]) -> None:
+    from dosing.calendar import CalendarFileError, _same_file
+
+    clashes = [
+        f"--out {str(target.path)!r}: it is the input {str(given)!r} of this run; expected "
+        "another --out folder (an input is never overwritten, even with --force)"
+        for target in targets
+        for given in inputs
+        if _same_file(os.fspath(target.real), os.fspath(given))
+    ]
+    if clashes:
+        raise CalendarFileError(clashes)

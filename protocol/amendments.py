@@ -33,7 +33,6 @@ import pint
 from protocol.documents import read_yaml
 from protocol.errors import Problem, ProtocolDataError
 from protocol.study import STUDY_PATH, Study, load_study
-from protocol.units import ureg
 
 REPO = STUDY_PATH.parents[1]
 PROVENANCE_KEYS = ("provenance", "registry_field", "quote", "source", "note")
@@ -215,22 +214,13 @@ def _entry_name(entry: dict[str, Any], index: int) -> str:
     return str(index)
 
 
-_QUANTITY_TEXT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s+([A-Za-zµ]+(?:/[A-Za-zµ]+)?)\s*$")
-
-
 def _as_quantity(value: Any) -> pint.Quantity | None:
-    """A fact's text read as a quantity when it is exactly a number and a unit word (``4 week``,
-    ``160 mg``, ``113.12 g/mol``). Nothing else is given to pint: a unit text is never
-    evaluated (``9**9**9 hours`` stays text), and a code such as ``2024-0381`` is not a number."""
-    if not isinstance(value, str):
-        return None
-    match = _QUANTITY_TEXT.match(value)
-    if not match:
-        return None
-    try:
-        return float(match.group(1)) * ureg.parse_units(match.group(2))
-    except Exception:  # pint's many error kinds for a word that is not a unit
-        return None
+    """A fact's text read as a quantity by study.yaml's own grammar (``4 week``, ``160mg``,
+    ``2/day``, ``113.12 g/mol``). Nothing else is given to pint: a unit text is never evaluated
+    (``9**9**9 hours`` stays text), and a code such as ``2024-0381`` is not a number."""
+    from protocol.facts import quantity_text
+
+    return quantity_text(value)
 
 
 def _as_limit(value: Any) -> Any:
@@ -699,7 +689,6 @@ def describe_path(path: str, study: Study) -> str:
     >>> describe_path("lab_analytes[name=wbc].threshold.value", load_study())
     'White blood cells (WBC) (EX24): threshold'
     """
-    import re
 
     match = re.match(r"^(\w+)\[(\w+)=([^\]]+)\]\.?(.*)$", path)
     rest = path

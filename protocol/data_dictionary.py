@@ -1,14 +1,15 @@
 """The participant record's data dictionary: every field, its type, its meaning, and which
 criteria use it (the data dictionary page).
 
-"Used by" is found by experiment, not typed: each field is removed in turn from a complete,
-eligible synthetic record, and the criteria that are no longer passed are the ones that use it.
-A field whose absence makes the record unreadable is "required".
+"Used by" is found by experiment, not typed: each field is removed in turn (and a yes/no answer
+reversed) in every worked case, and the criteria whose status changes in any of them are the
+ones that use it. A field whose absence makes a record unreadable is "required".
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,19 +28,29 @@ class DictionaryRow:
     field: str  # dotted path in the record
     type: str
     meaning: str
-    used_by: str  # criterion IDs, "required", "(not in SYN-01)" or ""
+    used_by: str  # criterion IDs, "required", "(not in the examples)" or ""
+
+
+def _words(name: str) -> str:
+    """A model's name in words: ``MedicationEntry`` -> ``medication entry``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
 
 def type_text(spec: dict[str, Any]) -> str:
-    """A JSON Schema type in words.
+    """A JSON Schema type in words: a nested group is "group (the fields below)", a list of
+    entries "list of medication entries", never a model's own name.
 
     >>> type_text({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]})
     'date'
     >>> type_text({"type": "array", "items": {"enum": ["a", "b"]}})
     'list of one of: a, b'
+    >>> type_text({"type": "array", "items": {"$ref": "#/$defs/MedicationEntry"}})
+    'list of medication entries'
+    >>> type_text({"$ref": "#/$defs/PregnancyTest"})
+    'group (the fields below)'
     """
     if "$ref" in spec:
-        return str(spec["$ref"]).split("/")[-1]
+        return "group (the fields below)"
     if "anyOf" in spec:
         kinds = [type_text(s) for s in spec["anyOf"] if s.get("type") != "null"]
         return " or ".join(kinds)
@@ -48,7 +59,11 @@ def type_text(spec: dict[str, Any]) -> str:
     if "const" in spec:
         return repr(spec["const"])
     if spec.get("type") == "array":
-        return f"list of {type_text(spec.get('items', {}))}"
+        items = spec.get("items", {})
+        if "$ref" in items:
+            name = _words(str(items["$ref"]).split("/")[-1]).removesuffix(" entry")
+            return f"list of {name} entries"
+        return f"list of {type_text(items)}"
     return str(spec.get("format", spec.get("type", "")))
 
 
@@ -66,30 +81,125 @@ def fields(
             yield from fields(definitions[target.split("/")[-1]], definitions, path + ".")
 
 
-def used_by(path: str, complete: dict[str, Any], study: Study | None = None) -> str:
-    """The criteria no longer passed when ``path`` is removed from a complete record."""
-    data = copy.deepcopy(complete)
-    node = data
+def _statuses(record: dict[str, Any], study: Study) -> dict[str, str]:
+    return {c.id: c.status for c in screen(parse_record(record, "dictionary"), study).criteria}
+
+
+def _changes(
+    path: str, record: dict[str, Any], study: Study, before: dict[str, str] | None = None
+) -> set[str] | None:
+    """The criteria whose status changes when ``path`` is removed from ``record`` (and, for a
+    yes/no answer, when it is reversed); None when the record has no such field, and
+    {"required"} when the record cannot be read without it."""
     keys = path.split(".")
+    node: Any = record
     for key in keys[:-1]:
         if not isinstance(node, dict) or key not in node:
-            return ""
+            return None
         node = node[key]
     if not isinstance(node, dict) or keys[-1] not in node:
-        return f"(not in {complete.get('participant', 'the example')})"
-    del node[keys[-1]]
-    try:
-        result = screen(parse_record(data, "dictionary"), study or load_study())
-    except ProtocolDataError:
+        return None
+    before = before or _statuses(record, study)
+    value = node[keys[-1]]
+    trials: list[Any] = [_REMOVED] + ([not value] if isinstance(value, bool) else [])
+    changed: set[str] = set()
+    for trial in trials:
+        data = copy.deepcopy(record)
+        parent = data
+        for key in keys[:-1]:
+            parent = parent[key]
+        if trial is _REMOVED:
+            del parent[keys[-1]]
+        else:
+            parent[keys[-1]] = trial
+        try:
+            after = screen(parse_record(data, "dictionary"), study)
+        except ProtocolDataError:
+            if trial is _REMOVED:
+                return {"required"}
+            continue  # the reversed answer contradicts another field: it tells nothing
+        changed |= {c.id for c in after.criteria if c.status != before[c.id]}
+    return changed
+
+
+_REMOVED = object()
+
+
+def used_by(
+    path: str,
+    records: dict[str, Any] | list[dict[str, Any]],
+    study: Study | None = None,
+    baselines: list[dict[str, str]] | None = None,
+) -> str:
+    """The criteria whose status changes when ``path`` is removed (or a yes/no answer
+    reversed) in any of ``records`` (complete synthetic records: the worked cases), in the
+    study's order; "required" when a record cannot be read without it; "(not in the
+    examples)" when no record has it."""
+    study = study or load_study()
+    records = [records] if isinstance(records, dict) else records
+    baselines = baselines or [_statuses(record, study) for record in records]
+    found = [
+        _changes(path, record, study, before)
+        for record, before in zip(records, baselines, strict=True)
+    ]
+    held = [f for f in found if f is not None]
+    if not held:
+        return "(not in the examples)"
+    if any(f == {"required"} for f in held):
         return "required"
-    return ", ".join(c.id for c in result.criteria if c.status != "pass")
+    used = set().union(*held)
+    return ", ".join(c.id for c in study.criteria if c.id in used)
 
 
-def dictionary(complete: dict[str, Any], study: Study | None = None) -> list[DictionaryRow]:
-    """The data dictionary, with "used by" found from the complete record ``complete``."""
+def dictionary(
+    records: dict[str, Any] | list[dict[str, Any]], study: Study | None = None
+) -> list[DictionaryRow]:
+    """The data dictionary, with "used by" found from ``records`` (the worked cases). A field
+    that changes no case by itself (one item of the ACR/EULAR total, when every case is far
+    from the threshold) is used through its group: it takes the group's criteria, marked so."""
     schema = json_schema()
     definitions = schema["$defs"]
-    return [
-        DictionaryRow(path, kind, text, used_by(path, complete, study))
-        for path, kind, text in fields(schema, definitions)
-    ]
+    study = study or load_study()
+    records = [records] if isinstance(records, dict) else records
+    baselines = [_statuses(record, study) for record in records]  # each case screened once
+    rows: list[DictionaryRow] = []
+    criteria_of: dict[str, str] = {}  # each field's criteria, for the fields inside it
+    for path, kind, text in fields(schema, definitions):
+        used = used_by(path, records, study, baselines)
+        group = path.rpartition(".")[0]
+        if group and used == "required" and criteria_of.get(group):
+            used = "required when the group above is given"
+        elif not used and criteria_of.get(group):
+            used = f"{criteria_of[group]} (through its group)"
+        criteria_of[path] = criteria_of.get(group, "") if not _CRITERIA.match(used) else used
+        criteria_of[path] = criteria_of[path].removesuffix(" (through its group)")
+        rows.append(DictionaryRow(path, kind, text, used))
+    return rows
+
+
+_CRITERIA = re.compile(r"^(IN|EX)\d\d")
+
+
+#: The entry lists and the model of each entry.
+ENTRY_MODELS = {
+    "medications": "MedicationEntry",
+    "events": "EventEntry",
+    "history.malignancies": "Malignancy",
+}
+
+
+def entry_fields(entry_list: str, study: Study | None = None) -> list[DictionaryRow]:
+    """The fields of one entry of a list (``medications``, ``events``, ``history.malignancies``),
+    in words; an event's kind lists the kinds the study knows (any other is refused)."""
+    study = study or load_study()
+    spec = json_schema()["$defs"][ENTRY_MODELS[entry_list]]
+    required = set(spec.get("required", ()))
+    rows = []
+    for name, value in spec["properties"].items():
+        kind = type_text(value)
+        meaning = value.get("description", "")
+        if entry_list == "events" and name == "kind":
+            kind = "one of: " + ", ".join(e.kind for e in study.exposure_events)
+            meaning = "; ".join(f"{e.kind}: {e.label}" for e in study.exposure_events)
+        rows.append(DictionaryRow(name, kind, meaning, "required" if name in required else ""))
+    return rows

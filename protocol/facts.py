@@ -13,6 +13,7 @@ checked when study.yaml is loaded:
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import pint
@@ -152,6 +153,49 @@ def quote_boundary(quote: str) -> Boundary | None:
     return None
 
 
+#: A study.yaml quantity: a plain decimal (no sign, exponent, comma or underscore) and one unit
+#: name, or two joined by "/" (``160 mg``, ``113.12 g/mol``, ``48 week``), or a count per unit
+#: of time (``1/week``; ``1.0 1/week`` as the serializer writes it). Only the unit's name goes to
+#: pint, as a lookup: a text is never evaluated (``9**9**9 mg`` would not finish, ``160 mg*2``
+#: would be 320 mg, ``160,0 mg`` 1600 mg).
+_QUANTITY_TEXT = re.compile(
+    r"(?P<number>[0-9]+(?:\.[0-9]+)?)[ ]?"
+    r"(?P<unit>1?/[A-Za-z]{1,20}|[A-Za-zµ]{1,20}(?:/[A-Za-zµ]{1,20})?)"
+)
+
+
+def quantity_text(raw: Any) -> pint.Quantity | None:
+    """A study.yaml text read as a quantity by the grammar above, or None when it is not one
+    (``4 week``, ``1/week``; not ``2024-0381`` nor ``9**9**9 hours``).
+
+    >>> quantity_text("160mg") == quantity_text("0.16 g"), quantity_text("2024-0381")
+    (True, None)
+    """
+    if not isinstance(raw, str):
+        return None
+    try:
+        return _strict_quantity(raw, "a quantity", "160 mg")
+    except ValueError:
+        return None
+
+
+def _strict_quantity(raw: str, kind: str, example: str) -> pint.Quantity:
+    expected = f"expected {kind} such as '{example}' (a decimal number and a unit name)"
+    match = _QUANTITY_TEXT.fullmatch(raw.strip())
+    if match is None and raw.strip().startswith("-"):
+        raise ValueError(f"negative; expected {kind} of zero or more, such as '{example}'")
+    if match is None:
+        raise ValueError(f"not a quantity; {expected}")
+    text, unit = match["number"], match["unit"]
+    number = float(text) if "." in text else int(text)  # as pint reads it: 160 stays whole
+    per = unit.startswith(("1/", "/"))  # a count per unit of time
+    try:
+        units = ureg.parse_units(unit.split("/", 1)[1] if per else unit)
+    except Exception:  # pint's many error kinds for a word that is not a unit
+        raise ValueError(f"{unit!r} is not a unit; {expected}") from None
+    return number / ureg.Quantity(1, units) if per else number * units
+
+
 def _quantity_type(dimension: str, kind: str, example: str) -> Any:
     """An annotated pint Quantity type that accepts text such as ``example`` of one dimension."""
     expected_dimensionality = ureg.get_dimensionality(dimension)
@@ -160,13 +204,7 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
         if isinstance(raw, pint.Quantity):
             quantity = raw
         elif isinstance(raw, str):
-            try:
-                quantity = ureg.Quantity(raw)
-            except Exception as exc:
-                raise ValueError(
-                    f"{raw!r} is not a quantity pint can read ({exc}); "
-                    f"expected {kind} such as '{example}'"
-                ) from None
+            quantity = _strict_quantity(raw, kind, example)
         else:
             raise ValueError(f"{raw!r} is not text; expected {kind} written like '{example}'")
         if not isinstance(quantity, pint.Quantity) or (

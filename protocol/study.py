@@ -154,6 +154,21 @@ class Intervention(_Model):
     frequency_label: str
     duration: Fact[Duration]
 
+    @model_validator(mode="after")
+    def _doses_can_be_counted(self) -> Intervention:
+        """The calendar counts the doses as duration x frequency: a frequency that gives no
+        whole number of them (``52/year`` over 48 weeks) is refused here, not met later as an
+        internal error."""
+        doses = (self.duration.value * self.frequency.value).to("dimensionless").magnitude
+        if abs(doses - round(doses)) > 1e-9 or round(doses) < 1:
+            per = self.frequency.value.units**-1
+            raise ValueError(
+                f"{self.id}: {self.frequency.value.magnitude:g} a {per} for "
+                f"{self.duration.value:P} is {doses:.6g} doses; expected a frequency and "
+                "duration giving a whole number of doses (such as 1/week over 48 week)"
+            )
+        return self
+
 
 LAB_ANALYTE_NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -351,6 +366,21 @@ class CriterionRules(_Model):
     malignancy_window: Limit[WindowText]
     pah_excluded_risk: Fact[list[RiskCategory]]
     acr_eular_minimum: Fact[int]
+
+    @model_validator(mode="after")
+    def _durations_in_whole_months(self) -> CriterionRules:
+        """The disease duration is counted in calendar months (PI10): a limit must be a whole
+        number of them (``18 month``, ``3 year``); ``535 day`` would be rounded to 18 months
+        and decide records against a limit nobody wrote."""
+        for name in ("disease_duration_maximum", "disease_duration_exclusion"):
+            limit = getattr(self, name).value
+            months = limit.to("month").magnitude
+            if abs(months - round(months)) > 1e-9 or round(months) < 1:
+                raise ValueError(
+                    f"{name} {limit:P} is {months:.6g} months; expected a whole number of "
+                    "months or years (the duration is counted in calendar months, PI10)"
+                )
+        return self
 
 
 class AcrEularCategory(_Model):

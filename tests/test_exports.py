@@ -452,6 +452,37 @@ def test_a_file_where_a_format_folder_would_be_is_refused(tmp_path, built):
     assert not (tmp_path / "odm").exists()
 
 
+def test_the_study_read_is_never_overwritten_even_with_force(tmp_path, built):
+    # a hostile review replaced --study outx/usdm/study.json with the USDM export it made
+    from dosing.calendar import CalendarFileError
+
+    study = tmp_path / "usdm" / "study.json"
+    study.parent.mkdir()
+    study.write_text("the study", encoding="utf-8")
+    with pytest.raises(CalendarFileError, match="is the input"):
+        write_exports([built["usdm"]], tmp_path, force=True, inputs=[study])
+    assert study.read_text(encoding="utf-8") == "the study"
+    link = tmp_path / "elsewhere.yaml"  # the same file reached through a link is the input too
+    link.write_text("the study", encoding="utf-8")
+    (tmp_path / "sdtm").mkdir()
+    (tmp_path / "sdtm" / "ts.json").symlink_to(link)
+    with pytest.raises(CalendarFileError, match="is the input"):
+        write_exports([built["sdtm"]], tmp_path, force=True, inputs=[link])
+    assert link.read_text(encoding="utf-8") == "the study"
+
+
+def test_a_failed_write_leaves_no_folder_it_made(tmp_path, built, monkeypatch):
+    import dosing.calendar
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(dosing.calendar, "write_targets", full)
+    with pytest.raises(OSError):
+        write_exports([built["sdtm"], built["odm"]], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_formats_are_refused():
     with pytest.raises(ValueError, match="unknown format"):
         exports(["sdtm", "pdf"])

@@ -523,7 +523,9 @@ def _export(args: argparse.Namespace) -> int:
         print("nothing written: an export a validator refuses is not published", file=sys.stderr)
         return EXIT_FAIL
     try:
-        written = write_exports(found, out, force=args.force)
+        from protocol.study import STUDY_PATH
+
+        written = write_exports(found, out, force=args.force, inputs=[args.study or STUDY_PATH])
     except CalendarFileError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
