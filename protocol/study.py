@@ -298,6 +298,10 @@ class MedicationClass(_Model):
     rule: WindowRule
     open: bool
     aliases: list[str] = []
+    #: Other classes whose medicines the aliases also name (an "immunosuppressant" may be
+    #: cyclophosphamide): a medicine named by an alias alone then passes no window, since its
+    #: name could still change the criterion.
+    aliases_also_name: list[str] = []
     window: Fact[WindowText] | None = None
     anchor: Anchor
     anchor_as_written: str
@@ -729,6 +733,14 @@ class Study(_Model):
         problems += _duplicates("interventions", [i.id for i in self.interventions])
         problems += _duplicates("arms", [a.id for a in self.arms])
         problems += _catalogue_problems(self, known_criteria)
+        class_ids = {g.id for g in self.medication_classes}
+        for index, group in enumerate(self.medication_classes):
+            for other in group.aliases_also_name:
+                if other not in class_ids or other == group.id:
+                    problems.append(
+                        f"medication_classes[{index}].aliases_also_name: {other!r} is not "
+                        f"another class id; expected one of {sorted(class_ids - {group.id})}"
+                    )
         intervention_ids = {i.id for i in self.interventions}
         for index, presentation in enumerate(self.presentations):
             if presentation.intervention not in intervention_ids:

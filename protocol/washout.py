@@ -984,8 +984,37 @@ def _check_medication(
             data=data,
             study=study,
         )
+        if match.drug is None and group.aliases_also_name and result.status == "pass":
+            result.status = "unknown"
+            result.reason = _named_by_class_only(med.name, group, study)
     result.notes = _match_notes(match, study) + result.notes
     return result, course
+
+
+def _named_by_class_only(name: str, group: MedicationClass, study: Study) -> str:
+    """A medicine named by a class's alias alone ("immunosuppressant") passes no window when
+    the word also names other classes' medicines (``aliases_also_name``) with a longer window
+    (cyclophosphamide, 3 months) or a lifetime exclusion (rituximab): the medicine's name could
+    still change the criterion."""
+    named = {g.id: g for g in study.medication_classes}
+    shown = [
+        f"{other.label}: {'ever' if other.rule == 'lifetime' else other.window.value}"
+        for other in (named[i] for i in group.aliases_also_name)
+        if other.window is not None
+        and _window_days(other.window.value) > _window_days(group.window.value)
+    ]
+    return (
+        f"{name} names a class, not a medicine: its last dose is before the {group.window.value} "
+        f"of {group.label}, but a medicine called so may have a longer window "
+        f"({'; '.join(shown[:3])}): unknown until the medicine is named"
+    )
+
+
+def _window_days(window: Window) -> float:
+    """A window's length in days, for comparing windows (a lifetime is longest)."""
+    if window.lifetime or window.duration is None:
+        return float("inf")
+    return float(window.duration.to("day").magnitude)
 
 
 def _uncatalogued(med: MedicationEntry, entry: str) -> EntryResult:
@@ -1054,7 +1083,7 @@ def _match_notes(match: Match, study: Study) -> list[str]:
             f"({study.issue_for('open_drug_lists')})"
         )
     if match.drug is None:
-        notes.append(f"matched the class name '{group.label}': the class rule applies")
+        notes.append(f"matched the class name '{group.label}', not a medicine of it")
     if match.drug is not None and normalise_name(match.drug.name) == normalise_name(
         "mycophenolate mofetil"
     ):

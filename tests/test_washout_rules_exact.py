@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from protocol.study import load_study
@@ -684,11 +686,48 @@ def test_an_unknown_medicine_keeps_its_last_dose():
     assert result.last_date == date(2025, 3, 1)
 
 
-def test_a_class_name_carries_the_class_rule_note():
+def test_a_class_name_carries_a_note_and_fails_within_its_window():
+    # 2025-03-01 is inside the 4 weeks before randomization on 2025-03-17: any medicine of the
+    # class excludes, so the class name alone decides
     (result,) = _washout([{"name": "immunosuppressant", "last_dose": date(2025, 3, 1)}]).entries
     assert result.notes == [
-        "matched the class name 'Immunosuppressive therapies': the class rule applies"
+        "matched the class name 'Immunosuppressive therapies', not a medicine of it"
     ]
+    assert result.status == "fail"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    alias=st.sampled_from(
+        [alias for group in load_study().medication_classes for alias in group.aliases]
+    ),
+    days_before=st.integers(0, 3000),
+)
+@example(alias="immunosuppressant", days_before=75)  # past 4 weeks, within 3 months
+def test_a_class_name_passes_only_where_no_medicine_it_names_could_fail(alias, days_before):
+    # a hostile review found "immunosuppressant" last taken 2025-01-01 passing EX09 on the
+    # class's 4 weeks, though cyclophosphamide (3 months) and rituximab (ever) are
+    # immunosuppressants too: missing the medicine's name never makes a participant eligible
+    study = load_study()
+    last = date.fromordinal(RANDOMIZATION.toordinal() - days_before)
+    (result,) = _washout([{"name": alias, "last_dose": last}]).entries
+    group = next(g for g in study.medication_classes if alias in g.aliases)
+    named = [group] + [g for g in study.medication_classes if g.id in group.aliases_also_name]
+    # independently: each medicine the word may name, by one of its drugs
+    answers = {
+        _washout([{"name": g.drugs[0].name, "last_dose": last}]).entries[0].status for g in named
+    }
+    if result.status == "pass":
+        assert answers == {"pass"}, (alias, last, answers)
+
+
+def test_a_class_name_outside_its_window_is_unknown_and_the_named_drug_passes():
+    (generic,) = _washout([{"name": "immunosuppressant", "last_dose": date(2025, 1, 1)}]).entries
+    assert generic.status == "unknown"
+    assert "Cyclophosphamide: 3 months" in generic.reason
+    assert "unknown until the medicine is named" in generic.reason
+    (named,) = _washout([{"name": "methotrexate", "last_dose": date(2025, 1, 1)}]).entries
+    assert named.status == "pass"
 
 
 def test_a_lifetime_exclusion_keeps_its_fields():
