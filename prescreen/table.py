@@ -888,7 +888,12 @@ def read_candidates(
 
 
 def _group_of(path: str) -> str | None:
-    """The record object a field belongs with: a lab's value, unit and ULN; the test's parts."""
+    """The record object a field belongs with: a lab's value, unit and ULN; the test's parts.
+    A ULN and its unit are a group of their own within the lab: an unreadable ULN leaves the
+    value standing, as a record without a ULN (haemoglobin needs none; ALT is then unknown
+    for want of one), not a lab missing as a whole."""
+    if path.startswith("labs.") and path.endswith((".uln", ".uln_unit")):
+        return path.rsplit(".", 1)[0] + ".uln"
     if path.startswith("labs."):
         return path.rsplit(".", 1)[0]
     if path.startswith("pregnancy_test."):
@@ -904,7 +909,8 @@ def _drop_broken_groups(
     rows: np.ndarray,
 ) -> None:
     """A lab value (or pregnancy test) with an unreadable part is missing as a whole in that
-    row, as if none of it were given: its unit alone is not a result."""
+    row, as if none of it were given: its unit alone is not a result. (An unreadable ULN takes
+    only the ULN and its unit with it.)"""
     column_field = {column: path for path, column in targets.items()}
     position_of: dict[int, int] = {}
     for problem in problems:
@@ -915,7 +921,7 @@ def _drop_broken_groups(
             position_of = {int(row): position for position, row in enumerate(rows)}
         position = position_of[problem.row]
         for path in [*values, *coded]:
-            if path.startswith(group + "."):
+            if path.startswith(group + ".") or path in (group, group + "_unit"):
                 if path in values:
                     values[path][position] = None
                 if path in coded:

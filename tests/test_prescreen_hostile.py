@@ -893,3 +893,28 @@ def test_parquet_decimals_read_as_their_text_reads(tmp_path_factory, decimals):
     read = _read_parquet(path)["v"].tolist()
     expected = [None if d is None else float(str(d)) for d in decimals]
     assert [None if v is None or v != v else v for v in read] == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "outcome", "first", "missing"),
+    [
+        # haemoglobin 79 g/L fails EX24 with or without a ULN: an unreadable ULN beside it
+        # once took the value with it, and the candidate went to review, the exclusion hidden
+        ({"labs.hemoglobin.value": "79", "labs.hemoglobin.uln": "n/a"}, "excluded", "EX24", ""),
+        ({"labs.igg.value": "3", "labs.igg.uln": "n/a"}, "excluded", "EX22", ""),
+        # ALT needs its ULN: unknown for want of the ULN alone, as screen says
+        ({"labs.alt.uln": "4O"}, "needs review", "", "labs.alt.uln"),
+        ({"labs.total_bilirubin.uln": "21,0"}, "needs review", "", "labs.total_bilirubin.uln"),
+        # an unreadable value still takes its whole lab with it (its unit is no result)
+        ({"labs.alt.value": "2x"}, "needs review", "", "labs.alt.value"),
+    ],
+)
+def test_an_unreadable_uln_takes_only_the_uln(tmp_path, change, outcome, first, missing):
+    table = _table(tmp_path, [{**ELIGIBLE, **change}])
+    assert _run(tmp_path, table) == 0
+    (row,) = _worklist(tmp_path).values()
+    assert (row["Outcome"], row["First excluding criterion"]) == (outcome, first)
+    assert row["What is missing"] == missing
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    unreadable = [k for k in change if not k.endswith(".value") or change[k] == "2x"]
+    assert [p["Column"] for p in problems] == unreadable
