@@ -302,12 +302,21 @@ class Window(BaseModel):
 _WINDOW_UNITS = ("day", "week", "month", "year")
 
 
+#: The longest window a date can be counted back by (a lifetime is written ``ever``).
+MAX_WINDOW_YEARS = 100
+
+
 def parse_window(raw: Any) -> Window:
     if isinstance(raw, Window):
         return raw
     if isinstance(raw, str) and raw.strip().lower() in ("ever", "lifetime"):
         return Window(duration=None, lifetime=True)
     duration = TypeAdapter(Duration).validate_python(raw)
+    if duration.to("year").magnitude > MAX_WINDOW_YEARS:  # calendar dates end in 9999
+        raise ValueError(
+            f"{raw!r} is longer than {MAX_WINDOW_YEARS} years; expected a window such as "
+            "'4 week', or 'ever' for a lifetime"
+        )
     if str(duration.units) not in _WINDOW_UNITS or not float(duration.magnitude).is_integer():
         raise ValueError(
             f"{raw!r} is not a whole number of days, weeks, months or years; calendar arithmetic "
@@ -414,6 +423,8 @@ def parse_factor(raw: Any) -> ConversionFactor:
     if not match:
         raise ValueError(f"{raw!r} is not a factor; expected e.g. '17.1 umol/L per mg/dL'")
     number, si_unit, conventional_unit = match.groups()
+    if float(number) <= 0:  # every conversion would divide by it, or give zero
+        raise ValueError(f"{raw!r}: a factor of zero; expected a positive one")
     try:
         si = float(number) * read_unit(si_unit)
         conventional = read_unit(conventional_unit)

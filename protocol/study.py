@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
 
 from protocol.documents import (  # noqa: F401  (re-exported: the document readers live there)
     MAX_BYTES,
@@ -119,7 +127,7 @@ class Design(_Model):
     intervention_model: Fact[str]
     masking: Fact[str]
     primary_purpose: Fact[str]
-    enrollment: Fact[int]
+    enrollment: Fact[StrictInt]
     description: Fact[str]
 
 
@@ -128,7 +136,7 @@ class Population(_Model):
     sex: Fact[str]
     minimum_age: Fact[Duration]
     maximum_age: Fact[Duration]
-    healthy_volunteers: Fact[bool]
+    healthy_volunteers: Fact[StrictBool]
 
 
 class CdiscTerm(_Model):
@@ -136,6 +144,26 @@ class CdiscTerm(_Model):
 
     submission_value: str
     code: str
+
+
+#: The analytes the criteria's rules read by name (EX22, EX24): a study must define each.
+RULE_ANALYTES = (
+    "hemoglobin",
+    "wbc",
+    "neutrophils",
+    "platelets",
+    "alt",
+    "ast",
+    "total_bilirubin",
+    "egfr",
+    "creatinine",
+    "iga",
+    "igg",
+)
+
+#: The most doses one intervention's calendar lists (four a day for six years): more is a
+#: frequency or duration mistyped, and would take the calendar minutes and gigabytes.
+MAX_DOSES = 10_000
 
 
 class Intervention(_Model):
@@ -160,12 +188,13 @@ class Intervention(_Model):
         whole number of them (``52/year`` over 48 weeks) is refused here, not met later as an
         internal error."""
         doses = (self.duration.value * self.frequency.value).to("dimensionless").magnitude
-        if abs(doses - round(doses)) > 1e-9 or round(doses) < 1:
+        if not 1 <= round(doses) <= MAX_DOSES or abs(doses - round(doses)) > 1e-9:
             per = self.frequency.value.units**-1
             raise ValueError(
                 f"{self.id}: {self.frequency.value.magnitude:g} a {per} for "
                 f"{self.duration.value:P} is {doses:.6g} doses; expected a frequency and "
-                "duration giving a whole number of doses (such as 1/week over 48 week)"
+                f"duration giving a whole number of doses, 1 to {MAX_DOSES:,} (such as 1/week "
+                "over 48 week)"
             )
         return self
 
@@ -264,15 +293,44 @@ class LabAnalyte(_Model):
 
 class EgfrEquation(_Model):
     name: str
-    constant: float
-    kappa_female: float
-    kappa_male: float
-    alpha_female: float
-    alpha_male: float
-    exponent_above: float
-    age_base: float
-    female_factor: float
-    minimum_age: int
+    constant: StrictFloat
+    kappa_female: StrictFloat
+    kappa_male: StrictFloat
+    alpha_female: StrictFloat
+    alpha_male: StrictFloat
+    exponent_above: StrictFloat
+    age_base: StrictFloat
+    female_factor: StrictFloat
+    minimum_age: StrictInt
+
+    @model_validator(mode="after")
+    def _shape_of_the_equation(self) -> EgfrEquation:
+        """The CKD-EPI form the code computes: positive constants and kappas, negative
+        exponents, an age base below 1 (eGFR falls with age); any other value would give a
+        negative, zero or growing eGFR and read as a verdict."""
+        problems = [
+            f"{name} {value!r}: expected {expected}"
+            for name, value, ok, expected in [
+                ("constant", self.constant, self.constant > 0, "a positive number"),
+                ("kappa_female", self.kappa_female, self.kappa_female > 0, "a positive number"),
+                ("kappa_male", self.kappa_male, self.kappa_male > 0, "a positive number"),
+                ("alpha_female", self.alpha_female, self.alpha_female < 0, "a negative number"),
+                ("alpha_male", self.alpha_male, self.alpha_male < 0, "a negative number"),
+                (
+                    "exponent_above",
+                    self.exponent_above,
+                    self.exponent_above < 0,
+                    "a negative number",
+                ),
+                ("age_base", self.age_base, 0 < self.age_base < 1, "a number between 0 and 1"),
+                ("female_factor", self.female_factor, self.female_factor > 0, "a positive number"),
+                ("minimum_age", self.minimum_age, 0 <= self.minimum_age <= 120, "0 to 120"),
+            ]
+            if not ok
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Drug(_Model):
@@ -282,7 +340,7 @@ class Drug(_Model):
     aliases: list[str] = []
     brand_names: list[str] = []
     chinese_name: str | None = None
-    named_in_record: bool
+    named_in_record: StrictBool
     half_life: Fact[Duration] | None = None
     prednisone_5mg_equivalent: Fact[Mass] | None = None
 
@@ -296,7 +354,7 @@ class MedicationClass(_Model):
     label: str
     criterion: str
     rule: WindowRule
-    open: bool
+    open: StrictBool
     aliases: list[str] = []
     #: Other classes whose medicines the aliases also name (an "immunosuppressant" may be
     #: cyclophosphamide): a medicine named by an alias alone then passes no window, since its
@@ -346,7 +404,7 @@ class ExposureEvent(_Model):
     after_anchor: Literal["investigator", "within"] = "investigator"
     #: A course (antibiotics, an infection, another trial's drug) can be ongoing; a vaccination
     #: or an operation happens on a day.
-    can_be_ongoing: bool = True
+    can_be_ongoing: StrictBool = True
 
     @model_validator(mode="after")
     def _window_fits_rule(self) -> ExposureEvent:
@@ -366,10 +424,10 @@ class CriterionRules(_Model):
     # upper limits on elapsed time; ``boundary`` says whether the limit's own value is within
     disease_duration_maximum: Limit[Duration]
     disease_duration_exclusion: Limit[Duration]
-    mrss_minimum: Fact[int]
+    mrss_minimum: Fact[StrictInt]
     malignancy_window: Limit[WindowText]
     pah_excluded_risk: Fact[list[RiskCategory]]
-    acr_eular_minimum: Fact[int]
+    acr_eular_minimum: Fact[StrictInt]
 
     @model_validator(mode="after")
     def _durations_in_whole_months(self) -> CriterionRules:
@@ -403,7 +461,7 @@ class AcrEular(_Model):
 
 class SkinArea(_Model):
     name: str = Field(pattern=r"^[a-z][a-z_]*$")
-    proximal: bool
+    proximal: StrictBool
 
 
 class SkinScore(_Model):
@@ -467,13 +525,21 @@ def _iso_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not an ISO 8601 duration such as 'P3D' or 'P1W'") from None
     if not isinstance(duration, timedelta):
         raise ValueError(f"{text!r}: a visit window is in days or weeks, not months or years")
+    if not timedelta(0) <= duration <= timedelta(days=MAX_VISIT_DAY):
+        # a negative window would not hold its own target day (-P3D: from day +3 to day 0)
+        raise ValueError(f"{text!r}: expected a window of 0 to {MAX_VISIT_DAY} days")
     return duration
+
+
+#: The furthest study day a visit (or its window) may fall on, either side of randomization:
+#: ten years, far past any visit of a 48-week trial; a day beyond it is a typing mistake.
+MAX_VISIT_DAY = 3653
 
 
 class Visit(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    day: int = Field(description="Study day of the target date; randomization is day 1")
+    day: StrictInt = Field(description="Study day of the target date; randomization is day 1")
     window_before: str
     window_after: str
     activities: list[str]
@@ -484,6 +550,8 @@ class Visit(_Model):
         _iso_duration(self.window_after)
         if self.day == 0:
             raise ValueError("there is no day 0: randomization is day 1, the day before is -1")
+        if abs(self.day) > MAX_VISIT_DAY:
+            raise ValueError(f"day {self.day}: expected a study day within {MAX_VISIT_DAY} days")
         return self
 
     @property
@@ -523,7 +591,7 @@ def study_day_shift(day: int, days: int) -> int:
 
 
 class DosingRules(_Model):
-    dose_at_end_of_treatment: Fact[bool]
+    dose_at_end_of_treatment: Fact[StrictBool]
 
 
 class Arm(_Model):
@@ -621,11 +689,11 @@ class TrialDesign(_Model):
     primary_objective: Fact[str]
     trial_types: Fact[list[CdiscTerm]]  # efficacy, safety (CDISC codelist C66739)
     control_type: Fact[CdiscTerm]  # CDISC codelist C66785
-    add_on: Fact[bool]  # the investigational product added to a background treatment
+    add_on: Fact[StrictBool]  # the investigational product added to a background treatment
     countries: Fact[list[str]] = Field(description="ISO 3166-1 alpha-3 codes of the site countries")
     # not in the registry record: absent here, so an export says "no information" (a null
     # flavour), never a value the record does not give
-    adaptive: Fact[bool] | None = None
+    adaptive: Fact[StrictBool] | None = None
     stopping_rules: Fact[str] | None = None
     # each arm's short code (SDTM ARMCD, and its treatment element's ETCD): arm id -> code
     arm_codes: dict[str, str]
@@ -748,6 +816,13 @@ class Study(_Model):
                     f"presentations[{index}].intervention: {presentation.intervention!r} is not "
                     f"an intervention id; expected one of {sorted(intervention_ids)}"
                 )
+        analytes = {a.name for a in self.lab_analytes}
+        needed = [name for name in RULE_ANALYTES if name not in analytes]
+        if needed:  # the rules read these by name: without one, screen could not run
+            problems.append(
+                f"lab_analytes: {', '.join(needed)} missing; expected every analyte the "
+                f"criteria's rules read ({', '.join(RULE_ANALYTES)})"
+            )
         documented = set(self.source_documents.value)
         if documented != known_criteria:
             problems.append(
@@ -869,6 +944,12 @@ def _catalogue_problems(study: Study, known_criteria: set[str]) -> list[str]:
             names += [(f"{at}.brand_names", b) for b in drug.brand_names]
             if group.rule == "corticosteroid" and drug.prednisone_5mg_equivalent is None:
                 problems.append(f"{at}: a corticosteroid needs 'prednisone_5mg_equivalent'")
+            equivalent = drug.prednisone_5mg_equivalent
+            if equivalent is not None and not equivalent.value.magnitude > 0:
+                problems.append(  # every dose is divided by it
+                    f"{at}.prednisone_5mg_equivalent: {equivalent.value:P}; expected a positive "
+                    "mass"
+                )
         for path, name in names:
             key = normalise_name(name)
             if not key:

@@ -128,3 +128,49 @@ def test_a_study_with_a_limit_its_rules_cannot_honour_is_refused(study_variant, 
 )
 def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, new):
     _load(study_variant, old, new)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a yes/no answer or a number is written as such: YAML 1.1's words and Python's
+        # True == 1 are not (mrss_minimum: true once screened an mRSS of 9 as >= 1)
+        ("  healthy_volunteers:\n    value: false\n", "  healthy_volunteers:\n    value: no\n",
+         "valid boolean"),
+        ("  mrss_minimum:\n    value: 10\n", "  mrss_minimum:\n    value: true\n",
+         "valid integer"),
+        ("  mrss_minimum:\n    value: 10\n", "  mrss_minimum:\n    value: 10.5\n",
+         "valid integer"),
+        # values every computation divides by, or that turn the eGFR equation round
+        ("      value: 0.6206 mmol/L per g/dL\n", "      value: 0 mmol/L per g/dL\n",
+         "a factor of zero"),
+        ("    constant: 142\n", "    constant: -142\n", "constant -142.0: expected a positive"),
+        ("    exponent_above: -1.200\n", "    exponent_above: 1.2\n", "expected a negative"),
+        ("    age_base: 0.9938\n", "    age_base: 1.5\n", "between 0 and 1"),
+        ("chinese_name: 泼尼松\n    named_in_record: true\n    prednisone_5mg_equivalent:\n"
+         "      value: 5 mg\n", "chinese_name: 泼尼松\n    named_in_record: true\n"
+         "    prednisone_5mg_equivalent:\n      value: 0 mg\n", "expected a positive mass"),
+        # sizes no trial has, which hung the calendar or overflowed its dates
+        ("      value: 1/week\n", "      value: 100000/day\n", "1 to 10,000"),
+        ("    value: 3 month\n    provenance: registry\n    registry_field: protocolSection."
+         "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
+         "    value: 1000 year\n    provenance: registry\n    registry_field: protocolSection."
+         "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
+         "longer than 100 years"),
+        ("{id: week_4, label: Week 4, day: 29,", "{id: week_4, label: Week 4, day: 99999999,",
+         "within 3653 days"),
+        ("day: 29, window_before: P3D,", "day: 29, window_before: -P3D,", "0 to 3653 days"),
+        # the rules read each analyte by name
+        ("  - name: hemoglobin\n", "  - name: haemoglobin_b\n", "hemoglobin missing"),
+    ],
+)  # fmt: skip
+def test_a_study_value_no_rule_can_use_is_refused(study_variant, old, new, expected):
+    with pytest.raises(ProtocolDataError, match=re.escape(expected)):
+        _load(study_variant, old, new)
+
+
+def test_the_rule_analytes_cover_every_analyte_a_criterion_reads():
+    from protocol.screening import EX24_ANALYTES
+    from protocol.study import RULE_ANALYTES
+
+    assert {*EX24_ANALYTES, "egfr", "creatinine", "iga", "igg"} == set(RULE_ANALYTES)
