@@ -237,3 +237,24 @@ def show_event_window(event: Any) -> tuple[str, str]:
             "randomization",
         )
     return str(event.window.value), event.anchor_as_written
+
+
+#: The ACR/EULAR 2013 items in the words of the criteria's table (van den Hoogen 2013), where
+#: the record's field name is not them.
+_ACR_ITEM_WORDS = {
+    "skin_thickening_proximal_to_mcp": "skin thickening proximal to the MCP joints",
+    "pah": "pulmonary arterial hypertension (PAH)",
+    "ild": "interstitial lung disease (ILD)",
+    "raynaud": "Raynaud's phenomenon",
+    "anti_topoisomerase_i": "anti-topoisomerase I (anti-Scl-70)",
+    "anti_rna_polymerase_iii": "anti-RNA polymerase III",
+}
+
+
+def show_acr_item(name: str) -> str:
+    """An ACR/EULAR item as a reader writes it.
+
+    >>> show_acr_item("ild"), show_acr_item("puffy_fingers")
+    ('interstitial lung disease (ILD)', 'puffy fingers')
+    """
+    return _ACR_ITEM_WORDS.get(name, name.replace("_", " "))

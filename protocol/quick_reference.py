@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from protocol.screening import CHECKS
+from protocol.screening import CHECKS, _lower_first
 from protocol.study import ExposureEvent, Study, load_study
 from protocol.units import format_quantity, format_unit
 
@@ -101,11 +101,6 @@ def _event_window(event: ExposureEvent) -> str:
             f"{format_quantity(event.period.value)} after it (the trial period, PI24)"
         )
     return f"within {event.window.value} {event.anchor_as_written}"
-
-
-def _lower_first(label: str) -> str:
-    """``Anakinra`` -> ``anakinra``; an acronym (``TNF inhibitors``) keeps its capitals."""
-    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:

@@ -748,12 +748,17 @@ def _infection_check(ctx: _Context, field_name: str) -> CheckResult:
         excluded = _INFECTION_EXCLUDED[name]
         value = getattr(ctx.record.infection_screening, name)
         path = f"infection_screening.{name}"
+        words = _INFECTION_WORDS.get(name, name.replace("_", " "))
         if value is None:
-            parts.append(_missing(f"{name.replace('_', ' ')} not recorded", path))
+            parts.append(_missing(f"{words} not recorded", path))
         else:
             status: Status = "fail" if value in excluded else "pass"
-            parts.append(CheckResult(status, f"{name.replace('_', ' ')}: {value}"))
+            parts.append(CheckResult(status, f"{words}: {value}"))
     return _combine(parts)
+
+
+#: The infections as a report names them (the fields' own names lose the capitals).
+_INFECTION_WORDS = {"hepatitis_b": "hepatitis B", "hepatitis_c": "hepatitis C", "hiv": "HIV"}
 
 
 # The results that exclude, per infection-screening field (EX17 to EX19).
@@ -963,6 +968,12 @@ _WASHOUT_HOW = (
     "on the boundary day is within the window; a medicine the catalogue does not know is "
     "unknown until the investigator clears it"
 )
+#: The same for the criteria of events alone (surgery, another trial's drug, vaccines): they
+#: have dates, not doses, and no catalogue of medicines.
+_EVENTS_HOW = (
+    "by the washout calculator from the events list ({windows}); an event on the boundary day "
+    "is within the window"
+)
 
 CHECKS: dict[str, Check] = {
     "IN01": Check(
@@ -1029,7 +1040,7 @@ CHECKS: dict[str, Check] = {
         "screening",
         "FVC {fvc}, DLCO {dlco} (strict: exactly at the threshold passes), or oxygen therapy",
     ),
-    "EX08": Check(_washout_check("EX08"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX08": Check(_washout_check("EX08"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX09": Check(_washout_check("EX09"), "computed", "planned_randomization", _WASHOUT_HOW),
     "EX10": Check(_washout_check("EX10"), "computed", "planned_randomization", _WASHOUT_HOW),
     "EX11": Check(
@@ -1085,7 +1096,7 @@ CHECKS: dict[str, Check] = {
     "EX22": Check(
         ex22_immunoglobulins, "computed", "screening", "IgA {iga}, IgG {igg}, in any unit (strict)"
     ),
-    "EX23": Check(_washout_check("EX23"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX23": Check(_washout_check("EX23"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX24": Check(
         ex24_labs,
         "computed",
@@ -1101,7 +1112,7 @@ CHECKS: dict[str, Check] = {
         "a malignancy dated within {malignancy_window} before screening fails (the "
         "boundary day is {malignancy_boundary}), unless of an excepted type",
     ),
-    "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _WASHOUT_HOW),
+    "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX27": Check(
         ex27_pregnancy,
         "computed",
@@ -1117,6 +1128,12 @@ CHECKS: dict[str, Check] = {
     ),
     "EX30": Check(_attested("EX30"), "attested", "screening", "the investigator's attestation"),
 }
+
+
+def _lower_first(label: str) -> str:
+    """``Major surgery`` -> ``major surgery``; an acronym (``TNF inhibitors``) keeps its
+    capitals."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def describe(criterion_id: str, study: Study | None = None) -> str:
@@ -1141,15 +1158,15 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
     }
     values |= {a.name: str(a.threshold.value) for a in study.lab_analytes if a.threshold}
     windows = [
-        f"{g.label.lower()}: {g.window.value if g.window else 'no window given'} "
+        f"{_lower_first(g.label)}: {g.window.value if g.window else 'no window given'} "
         f"{'' if g.rule == 'lifetime' else g.anchor_as_written}".strip()
         for g in study.medication_classes
         if g.criterion == criterion_id
     ]
     windows += [
-        f"{e.label.lower()}: {e.window.value} {e.anchor_as_written}"
+        f"{_lower_first(e.label)}: {e.window.value} {e.anchor_as_written}"
         if e.rule != "planned"
-        else f"{e.label.lower()}: {e.anchor_as_written}, read as the "
+        else f"{_lower_first(e.label)}: {e.anchor_as_written}, read as the "
         f"{format_quantity(e.period.value)} after randomization, or within {e.window.value} "
         f"before it ({study.issue_for('trial_period')})"
         for e in study.exposure_events

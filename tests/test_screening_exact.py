@@ -280,18 +280,18 @@ def test_infection_results_and_history_flags():
     missing_b = _screen(lambda d: d["infection_screening"].pop("hepatitis_b"))["EX17"]
     assert missing_b == (
         "unknown",
-        "hepatitis b not recorded",
+        "hepatitis B not recorded",
         ["infection_screening.hepatitis_b"],
     )
     chronic_c = _screen(lambda d: d["infection_screening"].update(hepatitis_c="chronic"))
-    assert chronic_c["EX17"] == ("fail", "hepatitis c: chronic", [])
+    assert chronic_c["EX17"] == ("fail", "hepatitis C: chronic", [])
     latent = _screen(lambda d: d["infection_screening"].update(tuberculosis="latent"))
     assert latent["EX18"] == ("fail", "tuberculosis: latent", [])
     positive = _screen(lambda d: d["infection_screening"].update(hiv="positive"))
-    assert positive["EX19"] == ("fail", "hiv: positive", [])
+    assert positive["EX19"] == ("fail", "HIV: positive", [])
     assert _screen(lambda d: None)["EX17"] == (
         "pass",
-        "hepatitis b: negative; hepatitis c: negative",
+        "hepatitis B: negative; hepatitis C: negative",
         [],
     )
     renal = _screen(lambda d: d["history"].pop("renal_crisis"))["EX05"]
