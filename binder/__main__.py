@@ -99,10 +99,31 @@ def build(html_dir: Path = HTML, out: Path = OUT, today: date | None = None) -> 
     return pdfs
 
 
+def _has_cjk_font() -> bool:
+    """Whether fontconfig (which Chromium asks) knows a Noto Sans CJK font: without one the
+    Chinese working translations print as empty boxes, and the PDF still embeds its fonts."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(
+        ["fc-list", ":lang=zh-cn", "family"], capture_output=True, text=True, check=False
+    )
+    return "Noto Sans CJK" in listed.stdout
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if not (HTML / "book" / "index.html").exists():
         print(f"binder: the book is not built ({HTML}): run `make book` first", file=sys.stderr)
+        return 2
+    if not _has_cjk_font():
+        print(
+            "binder: no Noto Sans CJK font is installed, and the forms' Chinese would print as "
+            "empty boxes; install Debian's fonts-noto-cjk (.ci/run does) and run again",
+            file=sys.stderr,
+        )
         return 2
     try:
         pdfs = build()
@@ -114,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarize(data)
         if summary.fonts_not_embedded:
             print(f"binder: {FILES[name]}: fonts not embedded: {summary.fonts_not_embedded}")
+            return 4
+        if not any("CJK" in font for font in summary.fonts):  # every sheet has Chinese terms
+            print(f"binder: {FILES[name]}: no CJK font embedded: {summary.fonts}")
             return 4
         _write_atomically(OUT / FILES[name], data)
         _write_atomically(published / FILES[name], data)
