@@ -675,9 +675,9 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
                     same = meant == "ever"
                 else:
                     meant = quantity_in_words(fact.quote, value.duration.dimensionality)
-                    same = _same_quantity(value.duration, meant) and str(
-                        value.duration.units
-                    ) == str(meant.units)
+                    same = _same_quantity(value.duration, meant) and _calendar_kind(
+                        value.duration
+                    ) == _calendar_kind(meant)
             elif isinstance(value, Threshold):
                 meant = threshold_in_words(fact.quote)
                 same = meant.comparison == value.comparison and _same_quantity(
@@ -898,6 +898,13 @@ def _duration(value: Any) -> Window | None:
     return None
 
 
+def _calendar_kind(duration: pint.Quantity) -> str:
+    """How calendar arithmetic counts a window: days and weeks by the day (4 weeks is 28 days
+    on any date), months and years by the calendar month (5 years is 60 months on any date);
+    the two kinds differ (3 months is not 13 weeks)."""
+    return "days" if str(duration.units) in ("day", "week") else "months"
+
+
 def _same_value(fact_value: Any, said: Any) -> bool:
     """Whether a fact's value is what a mention says (a window in the unit the record writes)."""
     if isinstance(fact_value, Threshold) and isinstance(said, Threshold):
@@ -910,7 +917,7 @@ def _same_value(fact_value: Any, said: Any) -> bool:
             return mine.lifetime and theirs.lifetime
         same = _same_quantity(mine.duration, theirs.duration)
         if isinstance(fact_value, Window):  # calendar arithmetic: 3 months is not 13 weeks
-            same = same and str(mine.duration.units) == str(theirs.duration.units)
+            same = same and _calendar_kind(mine.duration) == _calendar_kind(theirs.duration)
         return same
     if isinstance(fact_value, pint.Quantity) and isinstance(said, pint.Quantity):
         return _same_quantity(fact_value, said)

@@ -305,3 +305,32 @@ def test_the_unmodified_study_passes_and_its_round_trip_too(tmp_path, capsys):
     assert main(["registry-check", "--quiet"]) == 0
     path = round_tripped(tmp_path)
     assert main(["registry-check", "--study", str(path), "--quiet"]) == 0, capsys.readouterr().err
+
+
+_MMF_WINDOW = (
+    "    value: {}\n    provenance: registry\n    registry_field: protocolSection.eligibility"
+    "Module.eligibilityCriteria\n    quote: and mycophenolate mofetil"
+)
+_CYCLOPHOSPHAMIDE_WINDOW = (
+    "    value: {}\n    provenance: registry\n    registry_field: protocolSection.eligibility"
+    "Module.eligibilityCriteria\n    quote: and cyclophosphamide"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "old", "new", "code"),
+    [
+        # a window counted the same way on every date agrees, whatever its unit: 4 weeks is 28
+        # days; `diff` already called these no change, registry-check a disagreement
+        (_MMF_WINDOW, "4 week", "28 day", 0),
+        (_CYCLOPHOSPHAMIDE_WINDOW, "3 month", "0.25 year", 2),  # no whole number of years
+        # calendar months are not weeks: 3 months from 30 November is not 13 weeks from it
+        (_CYCLOPHOSPHAMIDE_WINDOW, "3 month", "13 week", 1),
+        (_MMF_WINDOW, "4 week", "1 month", 1),
+    ],
+)
+def test_a_window_agrees_when_calendar_arithmetic_counts_it_the_same(
+    study_variant, capsys, template, old, new, code
+):
+    path = study_variant(template.format(old), template.format(new))
+    assert main(["registry-check", "--study", str(path), "--quiet"]) == code
