@@ -451,6 +451,12 @@ def diff(old_spec: str, new_spec: str, records: list[Path] | None = None) -> Dif
             versions.append(read_version(spec))
         except ProtocolDataError as exc:
             problems += [Problem(str(p), path=exc.source) for p in exc.problems]
+    from protocol.screening import rule_problems
+
+    for spec, version in zip((old_spec, new_spec), versions, strict=False):
+        # the records are screened under each version by rules keyed by criterion ID: a
+        # criterion its ID's rule was not written for (a renumbering) would be screened wrongly
+        problems += [Problem(str(p), path=spec) for p in rule_problems(version.study)]
     if problems:
         raise ProtocolDataError("trialbook diff", problems)
     old, new = versions

@@ -13,17 +13,23 @@ if TYPE_CHECKING:
     from protocol.screening import ScreeningResult
 
 VERDICT_TEXT = {
-    "eligible": "ELIGIBLE: all 37 criteria pass",
+    "eligible": "ELIGIBLE: all {count} criteria pass",
     "not_eligible": "NOT ELIGIBLE: at least one criterion fails",
     "incomplete": "INCOMPLETE: no criterion fails, but some cannot be decided yet",
 }
+
+
+def verdict_text(result: ScreeningResult) -> str:
+    """The verdict in words, with the number of criteria the study has (37 in the record)."""
+    text = VERDICT_TEXT[result.verdict].format(count=len(result.criteria))
+    return text.replace("all 1 criteria pass", "its one criterion passes")
 
 
 def format_text(result: ScreeningResult, record: ParticipantRecord | None = None) -> str:
     """The report a coordinator prints for the screening file."""
     lines = [
         f"NCT06375005 screening: participant {result.participant}",
-        f"Verdict: {VERDICT_TEXT[result.verdict]}",
+        f"Verdict: {verdict_text(result)}",
     ]
     if record is not None:
         d = record.dates
@@ -50,7 +56,7 @@ def format_markdown(result: ScreeningResult) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
     lines = [
-        f"**Participant {result.participant}: {VERDICT_TEXT[result.verdict]}**",
+        f"**Participant {result.participant}: {verdict_text(result)}**",
         "",
         "| ID | Status | Reason | Kind |",
         "|---|---|---|---|",

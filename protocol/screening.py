@@ -1273,3 +1273,42 @@ def screen(
 
 def screen_file(path: Path | str) -> ScreeningResult:
     return screen(load_record(path), source=str(path))
+
+
+def rule_problems(study: Study) -> list[Problem]:
+    """Criteria of ``study`` that the rules, keyed by criterion ID, would check wrongly: one
+    whose text is not the criterion its ID's rule was written for (the book's own study.yaml).
+    (A new criterion, with no rule, is screened as unknown.) An amendment that renumbers
+    criteria (EX30 becomes EX29) would otherwise have the vaccine rule check the
+    non-compliance criterion; a reworded criterion keeps most of its words and passes."""
+    import difflib
+
+    own = {c.id: c.text.split() for c in load_study().criteria}
+    problems = []
+    for index, criterion in enumerate(study.criteria):
+        path = f"criteria[{index}]"
+        if criterion.id not in CHECKS:  # a new criterion: screened as unknown, never passed
+            continue
+        words = criterion.text.split()
+
+        def likeness(other: list[str], words: list[str] = words) -> float:
+            return difflib.SequenceMatcher(a=words, b=other, autojunk=False).ratio()
+
+        if likeness(own[criterion.id]) >= RULE_TEXT_LIKENESS:
+            continue
+        closest = max(own, key=lambda cid: likeness(own[cid]))
+        problems.append(
+            Problem(
+                f"the text of the criterion {criterion.id}'s rule checks (at least "
+                f"{RULE_TEXT_LIKENESS:.0%} of its words in order); it reads like {closest}, so "
+                "a renumbered criterion needs its rule moved in protocol/screening.py first",
+                path=f"{path}.text",
+                found=repr(" ".join(words[:12]) + (" …" if len(words) > 12 else "")),
+            )
+        )
+    return problems
+
+
+#: How alike (difflib's ratio over words) a criterion's text must be to the text its rule was
+#: written for: rewording keeps most words (a changed limit, a typo), renumbering few.
+RULE_TEXT_LIKENESS = 0.6

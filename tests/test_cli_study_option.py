@@ -76,3 +76,41 @@ def test_every_command_takes_a_study_and_refuses_one_that_is_not_valid(
 def test_the_project_study_named_explicitly_gives_no_warning(capsys):
     assert main(["lab", "hemoglobin", "121", "g/L", "--study", str(STUDY_PATH)]) == 0
     assert _warning_lines(capsys.readouterr().err) == []
+
+
+_EX29 = (
+    "- id: EX29\n  short_name: Live or attenuated vaccine (repeated in the record)\n"
+    "  short_name_zh: 减毒活疫苗（记录中重复）\n"
+    "  text: Immunization with a live/attenuated vaccine within 4 weeks prior to randomization.\n"
+)
+_NON_COMPLIANCE = (
+    "- id: EX29\n  short_name: Expected non-compliance\n  short_name_zh: 预计依从性差\n"
+    "  text: Patients anticipated to be non-compliant with the protocol requirements or expected "
+    "not to complete the trial as planned (e.g., those with psychiatric disorders, history of "
+    "alcohol abuse, drug abuse, or substance misuse).\n"
+)
+
+
+def test_a_criterion_its_rule_was_not_written_for_is_refused(study_variant, capsys):
+    # an amendment that drops EX29 and renumbers EX30 had the vaccine rule check the
+    # non-compliance criterion (and "all 37 criteria pass" for 36): screen, washout and diff
+    # refuse it instead
+
+    path = study_variant(_EX29, _NON_COMPLIANCE)
+    case = str(REPO / "book" / "cases" / "case01-eligible.yaml")
+    assert main(["screen", case, "--study", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "criteria[35].text" in err and "it reads like EX30" in err
+    assert main(["diff", str(STUDY_PATH), str(path)]) == 2
+    assert "it reads like EX30" in capsys.readouterr().err
+
+
+def test_a_reworded_criterion_keeps_its_rule(study_variant, capsys):
+
+    path = study_variant(
+        "within 4 weeks prior to randomization.\n- id: EX30",
+        "within 4 weeks before randomization.\n- id: EX30",
+    )
+    case = str(REPO / "book" / "cases" / "case01-eligible.yaml")
+    assert main(["screen", case, "--study", str(path)]) == 0
+    assert "ELIGIBLE: all 37 criteria pass" in capsys.readouterr().out

@@ -223,10 +223,15 @@ def _chosen_study(args: argparse.Namespace) -> Any:
     path = getattr(args, "study", None)
     if path is None:
         return None
+    from protocol.errors import ProtocolDataError
     from protocol.registry_check import cross_check
+    from protocol.screening import rule_problems
     from protocol.study import load_study
 
     study = load_study(path)
+    unbound = rule_problems(study)
+    if unbound:
+        raise ProtocolDataError(str(path), unbound)
     mismatches = cross_check(study)
     if mismatches:
         differing = ", ".join(m.yaml_path for m in mismatches)
