@@ -394,7 +394,16 @@ def load_mapping(path: Path | str) -> Mapping:
     known = fields()
     problems = []
     for column, target in mapping.columns.items():
-        if target.field not in known:
+        if target.field == ID_FIELD:  # the IDs come from id_column: this column would be lost
+            problems.append(
+                Problem(
+                    f"the candidate IDs named by id_column ({mapping.id_column!r}), not a column "
+                    "mapped to them",
+                    path=f"columns.{column}.field",
+                    found=repr(target.field),
+                )
+            )
+        elif target.field not in known:
             problems.append(
                 Problem(
                     "not a field a candidate table can hold (see `trialbook prescreen --template`)",

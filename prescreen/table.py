@@ -368,7 +368,7 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
         raise ProtocolDataError(source, [Problem("a readable CSV table", found=str(exc))]) from None
     records: list[list[str]] = []
     numbers: list[int] = []
-    ragged: list[Problem] = []
+    ragged: dict[int, str] = {}  # row number: why its cells cannot be read
     previous = reader.line_num
     try:
         for record in reader:
@@ -377,28 +377,37 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
             if not record:  # a blank line
                 continue
             if len(record) != len(header):
-                ragged.append(
-                    Problem(
-                        f"{len(header)} fields, as the header has",
-                        path=f"row {first_line}",
-                        found=f"{len(record)} fields",
-                    )
+                # its cells cannot be placed under their columns: the row is kept, empty, to
+                # be reported and not screened, and the rest of the table is processed
+                ragged[first_line] = (
+                    f"{len(record)} fields where the header has {len(header)}: the row's "
+                    "cells cannot be placed under their columns (a comma inside an unquoted "
+                    "cell?); not screened"
                 )
-                continue
+                record = [""] * len(header)
             records.append(record)
             numbers.append(first_line)
     except csv.Error as exc:
         raise ProtocolDataError(
             source, [Problem("a readable CSV table", path=f"row {reader.line_num}", found=str(exc))]
         ) from None
-    if ragged:
-        shown = ragged[:20]
+    if ragged and len(ragged) == len(records):
+        shown = [
+            Problem(
+                f"{len(header)} fields, as the header has",
+                path=f"row {row}",
+                found=why.split(" where ")[0],
+            )
+            for row, why in list(ragged.items())[:20]
+        ]
         if len(ragged) > 20:
             shown.append(Problem(f"and {len(ragged) - 20} more rows of the wrong length"))
-        raise ProtocolDataError(source, shown)
+        raise ProtocolDataError(source, shown)  # nothing could be processed
     frame = pd.DataFrame(records, columns=pd.Index(header, dtype=object), dtype=object)
     frame = frame.where(frame != "", None)
     frame.attrs["rows"] = RowNumbers(numbers)
+    if ragged:
+        frame.attrs["bad_rows"] = ragged
     return frame
 
 
@@ -821,6 +830,7 @@ def read_candidates(
     if frame.empty:
         raise ProtocolDataError(source, [Problem("at least one candidate row", found="no rows")])
     numbered = frame.attrs.get("rows")
+    bad_rows: dict[int, str] = frame.attrs.get("bad_rows", {})
     if numbered is None:
         rows = np.arange(len(frame)) + FIRST_ROW
     else:  # a copy: the holder's numbers are read-only
@@ -865,7 +875,13 @@ def read_candidates(
             values[unit_field][:] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
-    cell_problems += id_problems
+    cell_problems += [p for p in id_problems if p.row not in bad_rows]  # said once, below
+    # a row whose cells could not be placed (a CSV row of another length): not screened
+    for position in np.flatnonzero(np.isin(rows, list(bad_rows))):
+        refused[position] = True
+        cell_problems.append(
+            CellProblem(int(rows[position]), "", "", bad_rows[int(rows[position])])
+        )
     # a screening date that cannot be read is not replaced by --as-of: the row is not screened
     screening_column = targets.get("dates.screening")
     for problem in cell_problems:

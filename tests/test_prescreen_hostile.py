@@ -918,3 +918,30 @@ def test_an_unreadable_uln_takes_only_the_uln(tmp_path, change, outcome, first, 
     problems = _read_csv(tmp_path / "out" / "problems.csv")
     unreadable = [k for k in change if not k.endswith(".value") or change[k] == "2x"]
     assert [p["Column"] for p in problems] == unreadable
+
+
+def test_one_row_of_another_length_is_not_screened_and_the_rest_is(tmp_path, capsys):
+    # a comma inside an unquoted cell once refused the whole table: the issue asks for each bad
+    # row reported and the rest processed (exit 2 only when nothing can be)
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "participant,history.renal_crisis\nP1,false\nP2,true,extra\nP3,true\n", encoding="utf-8"
+    )
+    assert _run(tmp_path, table) == 0
+    rows = {r["Table row"]: r for r in _read_csv(tmp_path / "out" / "worklist.csv")}
+    assert rows["3"]["Outcome"] == "not screened (bad row)" and rows["3"]["Candidate"] == ""
+    assert rows["4"]["Candidate"] == "P3" and rows["4"]["First excluding criterion"] == "EX05"
+    assert rows["2"]["Candidate"] == "P1"
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [p["Row"] for p in problems] == ["3"]
+    assert problems[0]["Expected"].startswith("3 fields where the header has 2")
+
+
+def test_a_column_mapped_to_the_id_field_is_refused_not_dropped(tmp_path, capsys):
+    # the IDs come from id_column; a second column mapped to them was silently left unread
+    table = "study_code,birth_date\nSYN-1,1978-06-14\n"
+    mapping = "id_column: study_code\ncolumns:\n  birth_date: {field: participant}\n"
+    assert _run_mapped(tmp_path, table, mapping) == 2
+    err = capsys.readouterr().err
+    assert "columns.birth_date.field = 'participant'" in err and "id_column" in err
+    assert not (tmp_path / "out").exists()
