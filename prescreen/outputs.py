@@ -216,14 +216,26 @@ def _missing_items(
     items_of: list[list[str]] = [[] for _ in range(groups)]
     for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
         items_of[g].extend(tables[k][c])
-    distinct_items = [dict.fromkeys(items) for items in items_of]
-    counts = [len(items) for items in distinct_items]
-    # "; " between them: a site's column name may hold spaces ("Date of birth"); each column
-    # once, in the order its first item comes (as the items' own order)
-    texts = ["; ".join(dict.fromkeys(map(column_of, items))) for items in distinct_items]
+    # only what a table could give is asked of the site (the medications and events lists are
+    # the screening visit's); each column once, in the order its first item comes, and the
+    # count is of what is shown
+    shown = [
+        list(dict.fromkeys(column_of(item) for item in _narrowest(items) if in_table(item)))
+        for items in items_of
+    ]
+    counts = [len(columns) for columns in shown]
+    # "; " between them: a site's column name may hold spaces ("Date of birth")
+    texts = ["; ".join(columns) for columns in shown]
     count[rows] = np.array(counts)[group]
     text.put(rows, group, texts)
     return count, text
+
+
+def _narrowest(items: list[str]) -> list[str]:
+    """The missing items without a group whose part is missing too (``ssc.mrss`` beside
+    ``ssc.mrss.areas``): giving the part gives the group, and the list would name the same
+    columns twice."""
+    return [i for i in items if not any(o.startswith(i + ".") for o in items if o != i)]
 
 
 @functools.cache

@@ -100,6 +100,8 @@ class Candidates:
             if candidate in self.columns:
                 return self.columns[candidate]
         inside = [column for field, column in self.columns.items() if field.startswith(path + ".")]
+        if len(inside) > 1:  # a group of columns (the 17 mRSS areas): named as a group
+            return f"{inside[0]} to {inside[-1]} ({len(inside)} columns)"
         return inside[0] if inside else path
 
     def __len__(self) -> int:

@@ -787,8 +787,12 @@ def test_the_missing_items_of_each_row_are_its_open_criteria_items_in_order():
             missing = tuple(column.missing[i])
             if column.status[i] == "unknown" and (not missing or any(map(in_table, missing))):
                 items += [m for m in missing if m not in items]
-        assert table["missing_count"].iloc[i] == len(items), i
-        words = list(dict.fromkeys(column_of(m) for m in items))
+        # what the site can give: items a table holds, a group left out where a part of it
+        # is missing too, each column once; the count is of what is shown
+        asked = [m for m in items if in_table(m)]
+        asked = [m for m in asked if not any(o.startswith(m + ".") for o in asked)]
+        words = list(dict.fromkeys(column_of(m) for m in asked))
+        assert table["missing_count"].iloc[i] == len(words), i
         assert table["missing"].iloc[i] == "; ".join(words), i
         checked += 1
     assert checked > 100

@@ -945,3 +945,16 @@ def test_a_column_mapped_to_the_id_field_is_refused_not_dropped(tmp_path, capsys
     err = capsys.readouterr().err
     assert "columns.birth_date.field = 'participant'" in err and "id_column" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_skin_score_is_asked_for_once_as_its_17_columns(tmp_path):
+    # the count said 2 and the list named the face column alone; the list now names the group
+    # of columns, once, and the count is of what it names
+    empty = {k: None for k in ELIGIBLE if k.startswith("ssc.mrss.")}
+    assert _run(tmp_path, _table(tmp_path, [{**ELIGIBLE, **empty}])) == 0
+    (row,) = _worklist(tmp_path).values()
+    assert row["Outcome"] == "needs review"
+    assert row["What is missing"] == (
+        "ssc.mrss.areas.face to ssc.mrss.areas.left_foot (17 columns)"
+    )
+    assert row["Missing items"] == "1"
