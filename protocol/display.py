@@ -247,7 +247,7 @@ _ACR_ITEM_WORDS = {
     "ild": "interstitial lung disease (ILD)",
     "raynaud": "Raynaud's phenomenon",
     "anti_topoisomerase_i": "anti-topoisomerase I (anti-Scl-70)",
-    "anti_rna_polymerase_iii": "anti-RNA polymerase III",
+    "anti_rna_polymerase_iii": "antibodies to RNA polymerase III",
 }
 
 

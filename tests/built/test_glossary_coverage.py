@@ -31,6 +31,8 @@ ALLOWED = {
     "book/screening/labs": {"VALUE", "UNIT"},
     # the glossary quotes CDISC submission values to explain the display labels
     GLOSSARY: {"EVERY", "WEEK", "SUBCUTANEOUS"},
+    # a Roman numeral in an antigen's name (RNA polymerase III), not an abbreviation
+    "book/eligibility/classification": {"III"},
 }
 
 
