@@ -12,6 +12,7 @@ calculators (protocol.classification); nothing here repeats their rules.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -33,7 +34,7 @@ from protocol.classification import (
     mrss_total,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.facts import STATUSES, Limit, Status
+from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.labs import (
     LabInputError,
@@ -244,6 +245,9 @@ class _Context:
         analyte = get_analyte(name, self.study)
         if analyte.relative_to_uln and value.uln is None:
             self._lab_checked(name, value, {"uln": None})  # still refuse an implausible value
+            decided = self._for_every_uln(name, value, analyte)
+            if decided is not None:
+                return decided
             return _missing(
                 f"{analyte.short_label}: the site's upper limit of normal is not recorded",
                 f"labs.{name}.uln",
@@ -287,6 +291,28 @@ class _Context:
                 decided.reason + " (the same for every age and sex the record allows)",
             )
         return decided
+
+    def _for_every_uln(self, name: str, value: Any, analyte: Any) -> CheckResult | None:
+        """A value decided whatever the missing ULN, within the ULNs a laboratory may report
+        (the analyte's plausible ULN range): ALT 1000 U/L is over 1.5 × any ULN up to 200 U/L,
+        so a missing ULN could not change the criterion. None when it could."""
+        plausible = analyte.uln_plausible
+        if plausible is None or self.errors:
+            return None
+        low, high, unit = re.match(_RANGE_TEXT, plausible.written).groups()  # as written
+        outcomes = [
+            self._lab_checked(name, value, {"uln": float(end), "uln_unit": unit})
+            for end in (low, high)
+        ]
+        if {o.status for o in outcomes} != {outcomes[0].status} or self.errors:
+            return None
+        return CheckResult(
+            outcomes[0].status,
+            f"{analyte.short_label} {value.value:g} {value.unit}, the upper limit of normal not "
+            f"recorded: {'passes' if outcomes[0].status == 'pass' else 'excluded'} for every "
+            f"ULN from {plausible} "
+            f"({outcomes[0 if outcomes[0].status == 'pass' else 1].reason})",
+        )
 
     def _lab_checked(self, name: str, value: Any, extra: dict[str, Any]) -> CheckResult:
         try:

@@ -958,3 +958,24 @@ def test_an_empty_skin_score_is_asked_for_once_as_its_17_columns(tmp_path):
         "ssc.mrss.areas.face to ssc.mrss.areas.left_foot (17 columns)"
     )
     assert row["Missing items"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("change", "outcome"),
+    [
+        # no ULN recorded, but over 1.5 × even the highest ULN a laboratory reports (200 U/L):
+        # no ULN could change EX24, so it is decided, in the batch as in screen
+        ({"labs.alt.value": "1000", "labs.alt.uln": None}, "excluded"),
+        ({"labs.alt.value": "300.1", "labs.alt.uln": None}, "excluded"),
+        ({"labs.alt.value": "300", "labs.alt.uln": None}, "needs review"),  # = 1.5 × 200
+        # at most 1.5 × the lowest ULN (5 U/L): passes whatever the ULN
+        ({"labs.alt.value": "7.5", "labs.alt.uln": None}, "likely eligible"),
+        ({"labs.alt.value": "7.6", "labs.alt.uln": None}, "needs review"),
+        ({"labs.total_bilirubin.value": "3.1", "labs.total_bilirubin.unit": "mg/dL",
+          "labs.total_bilirubin.uln": None}, "excluded"),  # over 1 × the highest, 3 mg/dL
+    ],
+)  # fmt: skip
+def test_a_missing_uln_leaves_ex24_open_only_while_a_uln_could_change_it(tmp_path, change, outcome):
+    assert _run(tmp_path, _table(tmp_path, [{**ELIGIBLE, **change}])) == 0
+    (row,) = _worklist(tmp_path).values()
+    assert row["Outcome"] == outcome, row["Reason"]
