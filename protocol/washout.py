@@ -234,6 +234,22 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     path=f"{where}.investigator_cleared",
                 )
             )
+        elif (
+            event.investigator_cleared
+            and event.date
+            and data.screening
+            and event.date <= data.screening
+        ):
+            # the investigator decides only an event after screening (PI15); one before it is
+            # within or outside the protocol's window, and the clearance was silently unused
+            problems.append(
+                Problem(
+                    f"the investigator decides only {kind.label.lower()} after screening "
+                    f"({data.screening}); one on {event.date} is decided by the protocol's "
+                    f"window ({kind.criterion}); remove the clearance",
+                    path=f"{where}.investigator_cleared",
+                )
+            )
     return problems
 
 

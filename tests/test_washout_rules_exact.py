@@ -1101,3 +1101,17 @@ def test_a_medicine_the_catalogue_does_not_know_is_for_the_investigator_in_plain
         "default; the investigator decides whether a criterion applies (and may clear it in the "
         "record, giving the reason)"
     )
+
+
+@pytest.mark.parametrize(("day", "refused"), [(2, True), (3, True), (4, False)])
+def test_an_infection_clearance_is_only_for_an_infection_after_screening(day, refused):
+    # PI15: the investigator decides an infection after screening (2025-03-03); a clearance
+    # on one before it was silently unused, the window deciding anyway
+    event = {
+        "kind": "oral_antibiotics",
+        "date": date(2025, 3, day),
+        "investigator_cleared": True,
+        "clearance_reason": "a short course for a dental abscess",
+    }
+    problems = entry_problems(_raw(events=[event]), load_study())
+    assert any("after screening" in str(p) for p in problems) == refused
