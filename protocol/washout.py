@@ -665,8 +665,14 @@ def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, b
     return equivalent, interval == 1
 
 
-def _mg(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+def _mg(value: float, beside: float | None = None) -> str:
+    """An amount in mg to two decimals; with more where two would show it equal to ``beside``
+    (the limit) though it is not: 10.0016 mg is not written "10" beside "more than 10"."""
+    for digits in range(2, 16):
+        text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+        if beside is None or value == beside or float(text) != beside:
+            return text
+    return repr(value)
 
 
 #: How EX11 decides one corticosteroid entry on its own, and the status of each case.
@@ -849,7 +855,9 @@ def _steroid_reason(
         if decision.daily
         else f"mg on each dosing day ({study.issue_for('non_daily_steroids')})"
     )
-    daily_text = f"{med.dose} {med.frequency} = {_mg(decision.amount)} {day}"
+    daily_text = (
+        f"{med.dose} {med.frequency} = {_mg(decision.amount, limit.to('mg').magnitude)} {day}"
+    )
     # the table by the label the book cites it by ("[BNF]"), not its key
     table = f" [{study.references[equivalent.source].label}]" if equivalent.source else ""
     if decision.case == "over_limit":
@@ -927,9 +935,9 @@ def _combined_corticosteroids(
         return EntryResult(
             **base,
             status="fail",
-            reason=f"{' + '.join(sure_names)} taken on {sure_day} add up to {_mg(sure_total)} mg "
-            f"prednisone equivalent that day, more than {_mg(limit)} mg/day within the "
-            f"{group.window.value} before randomization: excluded ({group.criterion})",
+            reason=f"{' + '.join(sure_names)} taken on {sure_day} add up to "
+            f"{_mg(sure_total, limit)} mg prednisone equivalent that day, more than "
+            f"{_mg(limit)} mg/day within the {group.window.value} before randomization: excluded ({group.criterion})",
         )
     possible_total, _, possible_names = worst_day(sure=False)
     if possible_total > limit + 1e-9:
