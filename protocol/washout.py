@@ -937,7 +937,8 @@ def _combined_corticosteroids(
             status="fail",
             reason=f"{' + '.join(sure_names)} taken on {sure_day} add up to "
             f"{_mg(sure_total, limit)} mg prednisone equivalent that day, more than "
-            f"{_mg(limit)} mg/day within the {group.window.value} before randomization: excluded ({group.criterion})",
+            f"{_mg(limit)} mg/day within the {group.window.value} before randomization: "
+            f"excluded ({group.criterion})",
         )
     possible_total, _, possible_names = worst_day(sure=False)
     if possible_total > limit + 1e-9:
