@@ -27,7 +27,7 @@ from pathlib import Path
 from dosing.regimens import Regimen, regimens_for_arm
 from protocol.errors import ProtocolDataError
 from protocol.study import Arm, Study, Visit, load_study, normalise_name
-from protocol.units import format_quantity, ureg
+from protocol.units import format_quantity
 
 ASSUMPTION_NOTE = (
     "ASSUMPTION: the registry publishes no visit schedule; these visits are the book's "
@@ -679,7 +679,8 @@ def write_calendar_files(
 def calendar_moves(old: Study, new: Study, randomization: date) -> list[tuple[str, str, str]]:
     """(arm, before, after) for the visits and doses a protocol change moves, for a participant
     randomized on ``randomization``: a visit by its date and name, a dose by its date, medicine
-    and amount in mg (so ``160 mg`` and ``0.16 g`` are the same dose)."""
+    and time of day. A dose's amount is not a date: a changed dose is a fact that changed, and
+    listing every one of 672 doses as gone and new hid what moved."""
     moves = []
     old_arms = {arm.id for arm in old.arms}
     for arm in new.arms:
@@ -698,11 +699,8 @@ def _calendar_keys(calendar: Calendar) -> dict[tuple[str, ...], str]:
         for v in calendar.visits
     }
     for dose in calendar.doses:
-        try:
-            amount = f"{ureg.Quantity(dose.dose).to('mg').magnitude:.6g} mg"
-        except Exception:  # a dose written another way is compared as written
-            amount = dose.dose
-        keys[(dose.date.isoformat(), "dose", dose.intervention, dose.slot, amount)] = (
-            f"{dose.date} {dose.intervention} {dose.dose} ({dose.slot})"
+        slot = f" ({dose.slot})" if dose.slot else ""
+        keys[(dose.date.isoformat(), "dose", dose.intervention, dose.slot)] = (
+            f"{dose.date} {dose.intervention} dose{slot}"
         )
     return keys

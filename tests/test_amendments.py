@@ -387,3 +387,21 @@ def test_the_book_page_finds_the_stored_earlier_version(tmp_path, monkeypatch):
     stored = tmp_path / f"{earlier.date.isoformat()}.yaml"
     stored.write_text(STUDY.read_text(encoding="utf-8"), encoding="utf-8")
     assert amendments.previous_version(amended) == stored
+
+
+def test_a_changed_dose_moves_no_date_and_a_changed_frequency_does(study_variant):
+    # mycophenolate 0.5 g -> 1 g listed all 2,688 doses as gone and new under "dates that move"
+    from datetime import date
+
+    from dosing.calendar import calendar_moves
+    from protocol.study import load_study
+
+    study = load_study()
+    one_gram = load_study(study_variant("      value: 0.5 g\n", "      value: 1 g\n"))
+    assert calendar_moves(study, one_gram, date(2025, 3, 17)) == []
+    twice_weekly = load_study(study_variant("      value: 1/week\n", "      value: 2/week\n"))
+    moves = calendar_moves(study, twice_weekly, date(2025, 3, 17))
+    # 48 weeks at 2 a week: 96 doses for 48 (the day-1 doses stay); each new date a new line
+    new = [after for _, before, after in moves if before == "(new)"]
+    assert new and all(line.endswith(" Telitacicept dose") for line in new)
+    assert not any(after == "(gone)" and "visit" in before for _, before, after in moves)
