@@ -666,7 +666,40 @@ def format_registry_changes(old_name: str, new_name: str, changes: list[FactChan
             lines.append(f"    before: {_shown(change.old)}")
         if change.kind != "removed":
             lines.append(f"    after:  {_shown(change.new)}")
+        long = max(len(str(change.old)), len(str(change.new))) > 160
+        if isinstance(change.old, str) and isinstance(change.new, str) and long:
+            # the two cut texts may read the same: the changed words, with a few around them
+            lines.append(f"    words:  {_changed_words(change.old, change.new)}")
     return "\n".join(lines)
+
+
+def _changed_words(old: str, new: str, context: int = 6) -> str:
+    """Only the changed words of a long text (git's word diff), ``context`` words either side,
+    "…" where unchanged words are left out.
+
+    >>> _changed_words("a b c d e f g h i j k l m n", "a b c d e f g H i j k l m n", 2)
+    '… f g [-h-] {+H+} i j …'
+    """
+    a, b = old.split(), new.split()
+    pieces: list[str] = []
+    codes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(codes):
+        if tag == "equal":
+            words = a[i1:i2]
+            if k == 0:  # before the first change: its last words
+                pieces += (["…"] if len(words) > context else []) + words[-context:]
+            elif k == len(codes) - 1:  # after the last change: its first words
+                pieces += words[:context] + (["…"] if len(words) > context else [])
+            elif len(words) > 2 * context:  # between two changes
+                pieces += [*words[:context], "…", *words[-context:]]
+            else:
+                pieces += words
+            continue
+        if i2 > i1:
+            pieces.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            pieces.append("{+" + " ".join(b[j1:j2]) + "+}")
+    return " ".join(pieces)
 
 
 # -- the book's page ------------------------------------------------------------------------------

@@ -405,3 +405,14 @@ def test_a_changed_dose_moves_no_date_and_a_changed_frequency_does(study_variant
     new = [after for _, before, after in moves if before == "(new)"]
     assert new and all(line.endswith(" Telitacicept dose") for line in new)
     assert not any(after == "(gone)" and "visit" in before for _, before, after in moves)
+
+
+def test_a_change_deep_in_a_long_registry_field_is_shown():
+    # EX24's haemoglobin 8.0 -> 9.0 sits past the first 160 characters of the eligibility text:
+    # before and after, cut there, read the same
+    from protocol.amendments import FactChange, format_registry_changes
+
+    start = "Inclusion Criteria: " + "word " * 60
+    old, new = start + "Hemoglobin <8.0 g/dL; WBC <3", start + "Hemoglobin <9.0 g/dL; WBC <3"
+    text = format_registry_changes("a.json", "b.json", [FactChange("p", old, new, "value")])
+    assert "words:  … word word word word word Hemoglobin [-<8.0-] {+<9.0+} g/dL; WBC <3" in text
