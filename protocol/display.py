@@ -258,3 +258,23 @@ def show_acr_item(name: str) -> str:
     ('interstitial lung disease (ILD)', 'puffy fingers')
     """
     return _ACR_ITEM_WORDS.get(name, name.replace("_", " "))
+
+
+_UNIT_TEXT = [
+    (re.compile(r"\bu(mol|kat|L|g)\b"), r"µ\1"),
+    (re.compile(r"(?<![×\w])10\^(\d+)"), lambda m: "×10" + m[1].translate(_SUPERSCRIPT)),
+]
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def show_unit_text(text: str) -> str:
+    """Unit text as study.yaml types it, as a report prints it.
+
+    >>> show_unit_text("0.01 to 500 10^9/L"), show_unit_text("88.4 umol/L per mg/dL")
+    ('0.01 to 500 ×10⁹/L', '88.4 µmol/L per mg/dL')
+    >>> show_unit_text("10^3/uL")
+    '×10³/µL'
+    """
+    for pattern, replacement in _UNIT_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
