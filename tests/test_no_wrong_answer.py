@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -687,3 +688,24 @@ def test_a_dose_or_event_before_birth_is_bad_input():
     meds = [{"name": "methotrexate", "last_dose": date(1970, 1, 1)}]
     with pytest.raises(ProtocolDataError, match=r"is before dates\.birth"):
         parse_record(_record(medications=meds), "record")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", [["schema"], ["screen", "book/cases/case01-eligible.yaml"]])
+def test_an_output_that_cannot_be_written_is_exit_2_not_an_internal_error(command):
+    # stdout redirected to a full disk gave "internal error (a bug)", exit 4
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "trialbook.cli", *command],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "the output cannot be written (No space left on device)" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr

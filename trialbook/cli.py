@@ -133,6 +133,20 @@ def _ascii_fallback(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("trialbook-ascii", _ascii_fallback)
 
 
+class OutputUnwritable(Exception):
+    """The command's output could not be written (the disk it is redirected to is full)."""
+
+
+def _unwritable(exc: OutputUnwritable) -> int:
+    with contextlib.suppress(Exception):
+        print(
+            f"error: the output cannot be written ({exc}); expected a terminal, file or pipe "
+            "that takes it",
+            file=sys.__stderr__,
+        )
+    return EXIT_BAD_INPUT
+
+
 class _SafeStream:
     """A text stream that escapes control characters, never fails on encoding, and keeps going
     quietly when its reader has gone (``trialbook screen x | head``), so the exit code is still
@@ -156,6 +170,8 @@ class _SafeStream:
         except BrokenPipeError:
             self._reader_gone()
             return len(text)
+        except OSError as exc:  # a full disk, /dev/full: the output is lost, not a bug
+            raise OutputUnwritable(exc.strerror or str(exc)) from None
 
     def flush(self) -> None:
         if not self.closed_by_reader:
@@ -163,6 +179,8 @@ class _SafeStream:
                 self._stream.flush()
             except BrokenPipeError:
                 self._reader_gone()
+            except OSError as exc:
+                raise OutputUnwritable(exc.strerror or str(exc)) from None
 
     def _reader_gone(self) -> None:
         import os
@@ -871,6 +889,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = _run(argv)
         sys.stdout.flush()
         return code
+    except OutputUnwritable as exc:
+        return _unwritable(exc)
     finally:
         sys.stdout, sys.stderr = streams
         if terminated is not None:
@@ -922,6 +942,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OutputUnwritable as exc:
+        return _unwritable(exc)
     except Exception as exc:  # a bug: never a traceback, never an exit code that reads as a verdict
         if debug:
             import traceback
