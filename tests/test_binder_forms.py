@@ -153,3 +153,18 @@ def test_the_cards_follow_a_changed_window(varied_study):
         )
     )
     assert "Anakinra 2 weeks" in _text(pocket_cards_html(varied, IDENTITY))
+
+
+def test_the_binder_refuses_to_print_without_a_cjk_font(monkeypatch, capsys, tmp_path):
+    # without Noto Sans CJK, Chromium printed the Chinese terms as empty boxes and the binder
+    # still reported every font embedded (Skia embeds the CJK font as an unnamed Type 3 font,
+    # so the PDF's font list cannot tell): fontconfig is asked before anything is printed
+    import binder.__main__ as binder_main
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "index.html").write_text("<html></html>", encoding="utf-8")
+    monkeypatch.setattr(binder_main, "HTML", tmp_path)
+    monkeypatch.setattr(binder_main, "_has_cjk_font", lambda: False)
+    monkeypatch.setattr(binder_main, "build", lambda: pytest.fail("printed without the font"))
+    assert binder_main.main([]) == 2
+    assert "fonts-noto-cjk" in capsys.readouterr().err

