@@ -19,6 +19,7 @@ disagreements are reported as part of the change.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import subprocess
@@ -662,10 +663,14 @@ def format_registry_changes(old_name: str, new_name: str, changes: list[FactChan
     lines = [f"Registry record {old_name} -> {new_name}: {len(changes)} field(s) changed"]
     for change in changes:
         lines.append(f"  {change.kind}: {change.path}")
+        # a value that changed its type (38 to "38") is shown as written in JSON, or the two
+        # lines would read the same
+        typed = change.kind == "value" and type(change.old) is not type(change.new)
+        show = (lambda v: json.dumps(v, ensure_ascii=False)) if typed else _shown
         if change.kind != "added":
-            lines.append(f"    before: {_shown(change.old)}")
+            lines.append(f"    before: {show(change.old)}")
         if change.kind != "removed":
-            lines.append(f"    after:  {_shown(change.new)}")
+            lines.append(f"    after:  {show(change.new)}")
         long = max(len(str(change.old)), len(str(change.new))) > 160
         if isinstance(change.old, str) and isinstance(change.new, str) and long:
             # the two cut texts may read the same: the changed words, with a few around them

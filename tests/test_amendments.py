@@ -416,3 +416,11 @@ def test_a_change_deep_in_a_long_registry_field_is_shown():
     old, new = start + "Hemoglobin <8.0 g/dL; WBC <3", start + "Hemoglobin <9.0 g/dL; WBC <3"
     text = format_registry_changes("a.json", "b.json", [FactChange("p", old, new, "value")])
     assert "words:  … word word word word word Hemoglobin [-<8.0-] {+<9.0+} g/dL; WBC <3" in text
+
+
+def test_a_value_that_changed_its_type_reads_differently():
+    # an enrollment count of 38 written as "38" showed "before: 38 / after: 38"
+    from protocol.amendments import FactChange, format_registry_changes
+
+    text = format_registry_changes("a", "b", [FactChange("count", 38, "38", "value")])
+    assert 'before: 38\n    after:  "38"' in text
