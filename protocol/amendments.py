@@ -116,6 +116,18 @@ def read_version(spec: str, check_registry: bool = True) -> Version:
     """
     path = Path(spec)
     if path.is_file():
+        if os.sep not in spec and "/" not in spec and _is_revision(spec):
+            # as git does: a name that is both a file here and a revision is ambiguous
+            raise ProtocolDataError(
+                spec,
+                [
+                    Problem(
+                        f"one meaning: write ./{spec} for the file, or the revision another way "
+                        f"({spec}~0)",
+                        found="both a file here and a git revision",
+                    )
+                ],
+            )
         return _validated(spec, path, check_registry)
     if os.path.lexists(spec) and not path.is_file():
         raise ProtocolDataError(spec, [Problem("a study.yaml file", found="not a regular file")])
@@ -155,16 +167,36 @@ def _git_show(revision: str) -> bytes:
             revision, [Problem("a git revision git can show", found=f"git failed ({exc})")]
         ) from None
     if shown.returncode != 0:
+        said = shown.stderr.decode("utf-8", "replace").strip().splitlines()
+        ambiguous = [line for line in said if "ambiguous" in line]
         raise ProtocolDataError(
             revision,
             [
                 Problem(
                     f"a study.yaml file or a git revision of {relative}",
-                    found="no such file, and git knows no such revision",
+                    found="a short commit name git finds ambiguous; give more of it"
+                    if ambiguous
+                    else "no such file, and git knows no such revision",
                 )
             ],
         )
     return shown.stdout
+
+
+def _is_revision(name: str) -> bool:
+    """Whether git names a commit so (never read as an option: no leading dash)."""
+    if name.startswith("-"):
+        return False
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return found.returncode == 0
 
 
 def _validated(name: str, path: Path, check_registry: bool) -> Version:

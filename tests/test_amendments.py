@@ -424,3 +424,15 @@ def test_a_value_that_changed_its_type_reads_differently():
 
     text = format_registry_changes("a", "b", [FactChange("count", 38, "38", "value")])
     assert 'before: 38\n    after:  "38"' in text
+
+
+def test_a_name_that_is_both_a_file_and_a_revision_is_refused(tmp_path, monkeypatch, capsys):
+    # a file named HEAD in the working folder silently won over the revision HEAD
+    from protocol.study import STUDY_PATH
+    from trialbook.cli import main
+
+    (tmp_path / "HEAD").write_bytes(STUDY_PATH.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    assert main(["diff", "HEAD", str(STUDY_PATH)]) == 2
+    assert "both a file here and a git revision" in capsys.readouterr().err
+    assert main(["diff", "./HEAD", str(STUDY_PATH)]) == 0  # the file, said so
