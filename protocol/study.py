@@ -50,6 +50,7 @@ from protocol.facts import (
     Volume,
     WindowText,
 )
+from protocol.units import ureg
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
@@ -146,6 +147,10 @@ class CdiscTerm(_Model):
     code: str
 
 
+#: The CDISC dosing-frequency codes (NCI Thesaurus, CDISC CT FREQ) the book exports, each with
+#: the frequency it means.
+CDISC_FREQUENCIES = {"C67069": "1/week", "C64496": "2/day"}
+
 #: The analytes the criteria's rules read by name (EX22, EX24): a study must define each.
 RULE_ANALYTES = (
     "hemoglobin",
@@ -195,6 +200,26 @@ class Intervention(_Model):
                 f"{self.duration.value:P} is {doses:.6g} doses; expected a frequency and "
                 f"duration giving a whole number of doses, 1 to {MAX_DOSES:,} (such as 1/week "
                 "over 48 week)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _frequency_code_says_the_frequency(self) -> Intervention:
+        """The CDISC code the exports write must say the frequency the calendar counts: a
+        frequency changed to 2/day with the code left at EVERY WEEK exported a weekly dose."""
+        code = self.frequency_cdisc.value.code
+        meant = CDISC_FREQUENCIES.get(code)
+        if meant is None:
+            raise ValueError(
+                f"{self.id}: frequency_cdisc code {code!r} is not one the book knows; expected "
+                f"one of {sorted(CDISC_FREQUENCIES)} (add a new code with its frequency to "
+                "CDISC_FREQUENCIES)"
+            )
+        if abs((self.frequency.value - ureg.Quantity(meant)).to("1/day").magnitude) > 1e-9:
+            raise ValueError(
+                f"{self.id}: frequency {self.frequency.value:P} but frequency_cdisc "
+                f"{self.frequency_cdisc.value.submission_value} ({code}) means {meant}; "
+                "expected the two to agree"
             )
         return self
 

@@ -399,11 +399,11 @@ def test_a_changed_dose_moves_no_date_and_a_changed_frequency_does(study_variant
     study = load_study()
     one_gram = load_study(study_variant("      value: 0.5 g\n", "      value: 1 g\n"))
     assert calendar_moves(study, one_gram, date(2025, 3, 17)) == []
-    twice_weekly = load_study(study_variant("      value: 1/week\n", "      value: 2/week\n"))
-    moves = calendar_moves(study, twice_weekly, date(2025, 3, 17))
-    # 48 weeks at 2 a week: 96 doses for 48 (the day-1 doses stay); each new date a new line
-    new = [after for _, before, after in moves if before == "(new)"]
-    assert new and all(line.endswith(" Telitacicept dose") for line in new)
+    longer = load_study(study_variant("      value: 48 week\n", "      value: 52 week\n", count=2))
+    moves = calendar_moves(study, longer, date(2025, 3, 17))
+    # 52 weeks: 4 more weekly injections in the experimental arm, each a new line
+    new = [after for arm, before, after in moves if before == "(new)" and "Telitacicept" in after]
+    assert len(new) == 4 and all(line.endswith(" Telitacicept dose") for line in new)
     assert not any(after == "(gone)" and "visit" in before for _, before, after in moves)
 
 

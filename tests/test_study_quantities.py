@@ -123,7 +123,7 @@ def test_a_study_with_a_limit_its_rules_cannot_honour_is_refused(study_variant, 
     ("old", "new"),
     [
         ("    value: 18 month\n", "    value: 1.5 year\n"),  # 18 months, written in years
-        ("      value: 1/week\n", "      value: 2/week\n"),  # 96 doses: countable
+        ("      value: 2/day\n", "      value: 14/week\n"),  # twice daily, in weeks
     ],
 )
 def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, new):
@@ -152,6 +152,8 @@ def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, ne
          "    prednisone_5mg_equivalent:\n      value: 0 mg\n", "expected a positive mass"),
         # sizes no trial has, which hung the calendar or overflowed its dates
         ("      value: 1/week\n", "      value: 100000/day\n", "1 to 10,000"),
+        # the exported CDISC code must say the frequency the calendar counts
+        ("      value: 1/week\n", "      value: 2/week\n", "means 1/week; expected the two"),
         ("    value: 3 month\n    provenance: registry\n    registry_field: protocolSection."
          "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
          "    value: 1000 year\n    provenance: registry\n    registry_field: protocolSection."
