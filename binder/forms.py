@@ -150,7 +150,8 @@ MISSED_DOSE = (
 
 
 def _card(title: str, zh: str, content: str, sources: list[str]) -> str:
-    cited = "; ".join(dict.fromkeys(sources))
+    # each source's own full stop dropped: they are joined into one sentence
+    cited = "; ".join(dict.fromkeys(source.rstrip(". ") for source in sources))
     return (
         f'<section class="card"><h2>{escape(title)} · {_zh(zh)}</h2>{content}'
         f'<p class="note sources">Sources: {escape(cited)}. {ASSUMPTION_MARK} = not in the '

@@ -168,3 +168,8 @@ def test_the_binder_refuses_to_print_without_a_cjk_font(monkeypatch, capsys, tmp
     monkeypatch.setattr(binder_main, "build", lambda: pytest.fail("printed without the font"))
     assert binder_main.main([]) == 2
     assert "fonts-noto-cjk" in capsys.readouterr().err
+
+
+def test_the_cards_sources_read_as_one_sentence(cards):
+    # "(PI30).; ⚠ assumption: ..." and "pharmacy manual.." once
+    assert ".;" not in cards and ".." not in cards.replace("…", "")
