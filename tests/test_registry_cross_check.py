@@ -34,6 +34,14 @@ from protocol.study import STUDY_PATH, CriterionRules, load_study
 from protocol.units import read_unit, ureg
 from tests.conftest import SHARED_REGISTRY_TEXT, examples
 
+_FREQUENCY = (
+    "value: {{}}\n      provenance: registry\n      registry_field: protocolSection."
+    "armsInterventionsModule.interventions[{index}].description\n      quote: {quote}\n"
+    "    frequency_cdisc:\n      value: {{{{submission_value: {{}}}}}}"
+)
+_TELITACICEPT_FREQUENCY = _FREQUENCY.format(index=0, quote="160mg per week")
+_MMF_FREQUENCY = _FREQUENCY.format(index=1, quote="0.5g twice daily")
+
 
 def test_the_projects_study_agrees_with_the_record():
     assert cross_check(load_study()) == []
@@ -73,8 +81,17 @@ def _mismatches(path):
         ("value: 160 mg", "value: 200 mg", "interventions[0].dose"),
         ("value: 160 mg", "value: 0.16 g", None),  # the same mass in another unit agrees
         ("value: 0.5 g\n", "value: 1 g\n", "interventions[1].dose"),
-        ("value: 1/week", "value: 2/week", "interventions[0].frequency"),
-        ("value: 2/day", "value: 1/day", "interventions[1].frequency"),
+        # a frequency changes with its CDISC code, which must agree with it (exported)
+        (
+            _TELITACICEPT_FREQUENCY.format("1/week", "EVERY WEEK, code: C67069"),
+            _TELITACICEPT_FREQUENCY.format("2/day", "BID, code: C64496"),
+            "interventions[0].frequency",
+        ),
+        (
+            _MMF_FREQUENCY.format("2/day", "BID, code: C64496"),
+            _MMF_FREQUENCY.format("1/week", "EVERY WEEK, code: C67069"),
+            "interventions[1].frequency",
+        ),
         ("value: SUBCUTANEOUS\n", "value: INTRAVENOUS\n", "interventions[0].route"),
         (
             'value: "Telitacicept is fusion protein',
