@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from prescreen.columns import shown_value
 from prescreen.table import Candidates, CellProblem, years_between, ymd
 from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
@@ -615,11 +616,13 @@ def evaluate(
     for position, problems in sorted(candidates.errors.items()):
         candidates.refused[position] = True
         for problem in dict.fromkeys(problems):
+            path = getattr(problem, "path", "") or ""
+            cell = candidates.column(path)[position] if path in candidates.fields() else None
             candidates.problems.append(
                 CellProblem(
                     int(candidates.rows[position]),
-                    candidates.column_of(getattr(problem, "path", "")),
-                    "",
+                    candidates.column_of(path),
+                    _as_found(cell),  # the value the rule refused
                     getattr(problem, "expected", str(problem)),
                 )
             )
@@ -1295,6 +1298,16 @@ def _birth_for_age(on: dt.date, age: int) -> dt.date:
         return on.replace(year=year)
     except ValueError:  # 29 February in a year without one: born 28 February is that age too
         return dt.date(year, 2, 28)
+
+
+def _as_found(cell: Any) -> str:
+    """A refused cell's value as the table gives it: 900, not 900.0 (a CSV number is read as a
+    double); empty where the problem names no one cell."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return shown_value(cell)
 
 
 def _scatter(candidates: Candidates, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

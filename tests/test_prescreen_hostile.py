@@ -979,3 +979,13 @@ def test_a_missing_uln_leaves_ex24_open_only_while_a_uln_could_change_it(tmp_pat
     assert _run(tmp_path, _table(tmp_path, [{**ELIGIBLE, **change}])) == 0
     (row,) = _worklist(tmp_path).values()
     assert row["Outcome"] == outcome, row["Reason"]
+
+
+def test_a_value_the_rules_refuse_is_shown_as_found(tmp_path):
+    # problems.csv left "Found" empty for a value the rules refuse (implausible): the site then
+    # had to look the cell up to see what was wrong
+    refused = {**ELIGIBLE, "participant": "SYN-P02", "labs.hemoglobin.value": "900"}
+    assert _run(tmp_path, _table(tmp_path, [ELIGIBLE, refused])) == 0
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [(p["Column"], p["Found"]) for p in problems] == [("labs.hemoglobin.value", "900")]
+    assert "implausible" in problems[0]["Expected"]
