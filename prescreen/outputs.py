@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import os
 import re
 import textwrap
@@ -213,16 +214,34 @@ def _missing_items(
     # missing tuple's once
     column_of = functools.cache(evaluation.candidates.column_of)
     # each group's open criteria and their codes (a few of the 37 per row)
-    items_of: list[list[str]] = [[] for _ in range(groups)]
+    pairs_of: list[list[tuple[int, int]]] = [[] for _ in range(groups)]
     for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
-        items_of[g].extend(tables[k][c])
+        pairs_of[g].append((k, c))
     # only what a table could give is asked of the site (the medications and events lists are
     # the screening visit's); each column once, in the order its first item comes, and the
-    # count is of what is shown
-    shown = [
-        list(dict.fromkeys(column_of(item) for item in _narrowest(items) if in_table(item)))
-        for items in items_of
-    ]
+    # count is of what is shown. Each criterion's missing tuple is prepared once: its items,
+    # the columns of those a table holds, and the groups its items belong to.
+    prepared: dict[tuple[int, int], tuple[frozenset[str], tuple[str, ...], frozenset[str]]] = {}
+    for pairs in pairs_of:
+        for pair in pairs:
+            if pair not in prepared:
+                items = tables[pair[0]][pair[1]]
+                prepared[pair] = (
+                    frozenset(items),
+                    tuple(column_of(item) for item in items if in_table(item)),
+                    frozenset(_parents(items)),
+                )
+    shown = []
+    for pairs in pairs_of:
+        parts = [prepared[pair] for pair in pairs]
+        parents = frozenset().union(*(part[2] for part in parts))
+        if all(parents.isdisjoint(part[0]) for part in parts):  # no group beside its own part
+            shown.append(list(dict.fromkeys(itertools.chain.from_iterable(p[1] for p in parts))))
+            continue
+        items = [item for pair in pairs for item in tables[pair[0]][pair[1]]]
+        shown.append(
+            list(dict.fromkeys(column_of(item) for item in _narrowest(items) if in_table(item)))
+        )
     counts = [len(columns) for columns in shown]
     # "; " between them: a site's column name may hold spaces ("Date of birth")
     texts = ["; ".join(columns) for columns in shown]
@@ -235,7 +254,13 @@ def _narrowest(items: list[str]) -> list[str]:
     """The missing items without a group whose part is missing too (``ssc.mrss`` beside
     ``ssc.mrss.areas``): giving the part gives the group, and the list would name the same
     columns twice."""
-    return [i for i in items if not any(o.startswith(i + ".") for o in items if o != i)]
+    parents = _parents(items)
+    return [item for item in items if item not in parents]
+
+
+def _parents(items: Iterable[str]) -> set[str]:
+    """Every group an item belongs to (``ssc`` and ``ssc.mrss`` for ``ssc.mrss.areas``)."""
+    return {item.rsplit(".", k)[0] for item in items for k in range(1, item.count(".") + 1)}
 
 
 @functools.cache
