@@ -324,17 +324,30 @@ def fact_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
 # -- criteria ----------------------------------------------------------------------------------
 
 
-def _word_diff(old: str, new: str) -> str:
-    """``old`` and ``new`` word by word: ``[-removed-]`` and ``{+added+}`` (git's word diff).
+def _word_diff(old: str, new: str, context: int | None = None) -> str:
+    """``old`` and ``new`` word by word: ``[-removed-]`` and ``{+added+}`` (git's word diff);
+    with ``context``, only that many unchanged words either side of each change ("…" for the
+    rest).
 
     >>> _word_diff("haemoglobin < 8.0 g/dL", "haemoglobin < 9.0 g/dL")
     'haemoglobin < [-8.0-] {+9.0+} g/dL'
     """
     a, b = old.split(), new.split()
-    words = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    words: list[str] = []
+    codes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(codes):
         if tag == "equal":
-            words += a[i1:i2]
+            same = a[i1:i2]
+            if context is None:
+                words += same
+            elif k == 0:  # before the first change: its last words
+                words += (["…"] if len(same) > context else []) + same[-context:]
+            elif k == len(codes) - 1:  # after the last change: its first words
+                words += same[:context] + (["…"] if len(same) > context else [])
+            elif len(same) > 2 * context:  # between two changes
+                words += [*same[:context], "…", *same[-context:]]
+            else:
+                words += same
             continue
         if i2 > i1:
             words.append("[-" + " ".join(a[i1:i2]) + "-]")
@@ -717,26 +730,7 @@ def _changed_words(old: str, new: str, context: int = 6) -> str:
     >>> _changed_words("a b c d e f g h i j k l m n", "a b c d e f g H i j k l m n", 2)
     '… f g [-h-] {+H+} i j …'
     """
-    a, b = old.split(), new.split()
-    pieces: list[str] = []
-    codes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
-    for k, (tag, i1, i2, j1, j2) in enumerate(codes):
-        if tag == "equal":
-            words = a[i1:i2]
-            if k == 0:  # before the first change: its last words
-                pieces += (["…"] if len(words) > context else []) + words[-context:]
-            elif k == len(codes) - 1:  # after the last change: its first words
-                pieces += words[:context] + (["…"] if len(words) > context else [])
-            elif len(words) > 2 * context:  # between two changes
-                pieces += [*words[:context], "…", *words[-context:]]
-            else:
-                pieces += words
-            continue
-        if i2 > i1:
-            pieces.append("[-" + " ".join(a[i1:i2]) + "-]")
-        if j2 > j1:
-            pieces.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(pieces)
+    return _word_diff(old, new, context)
 
 
 # -- the book's page ------------------------------------------------------------------------------
