@@ -93,3 +93,37 @@ def test_lint_follows_the_thresholds_in_study_yaml(study_variant):
 
     study = load(path)
     assert not any(f.criteria == ("EX02", "IN04") for f in lint(study))
+
+
+def test_the_installed_command_runs_one_command_per_process_and_main_leaves_the_collector_alone(
+    capsys,
+):
+    """The console script is ``command`` (which pauses and freezes Python's cycle collector
+    for a one-command process); ``main``, called many times in one process by tests and other
+    programs, must leave the collector running and freeze nothing, or each call would keep its
+    garbage for ever."""
+    import gc
+    import subprocess
+    import sys
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["trialbook"] == "trialbook.cli:command"
+    frozen = gc.get_freeze_count()
+    assert main(["screen", str(REPO / "book/cases/case01-eligible.yaml")]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    capsys.readouterr()
+    # the console path gives the same verdict and report, and an internal error is still exit 4
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from trialbook.cli import command; sys.exit(command())",
+            "screen",
+            str(REPO / "book/cases/case01-eligible.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 0 and "Verdict: ELIGIBLE" in done.stdout and not done.stderr
