@@ -19,7 +19,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -531,10 +531,17 @@ def _same_file(first: str, second: str) -> bool:
         return False
 
 
-def check_targets(targets: Sequence[tuple[str, Path | str]], force: bool = False) -> list[Target]:
+def check_targets(
+    targets: Sequence[tuple[str, Path | str]],
+    force: bool = False,
+    inputs: Iterable[Path | str | None] = (),
+) -> list[Target]:
     """Check every (option, path) before anything is written; refuse them all at once.
 
     Two options naming one file (``c.csv`` and ``./c.csv``, or a link to it) are refused first.
+    Refused whatever ``force`` says: a target that is, directly or through a link, one of the
+    run's ``inputs`` (a table, a mapping, a --study) or one of the project's sources of truth
+    (``protected_files``): an output written over them would lose them.
     """
     given = [(option, os.fspath(path)) for option, path in targets]
     problems = []
@@ -552,9 +559,29 @@ def check_targets(targets: Sequence[tuple[str, Path | str]], force: bool = False
             checked.append(check_writable(path, force, option))
         except CalendarFileError as exc:
             problems += exc.problems
+    kept = [("the input", os.fspath(p)) for p in inputs if p is not None and os.fspath(p)]
+    kept += [("the project's", os.fspath(p)) for p in protected_files()]
+    for target in checked:
+        clash = next((k for k in kept if _same_file(os.fspath(target.real), k[1])), None)
+        if clash is not None:
+            what = "of this run" if clash[0] == "the input" else "source of truth"
+            linked = " (through a link)" if os.path.islink(target.path) else ""
+            problems.append(
+                f"{target.option} {target.path!r}{linked}: it is {clash[0]} {what} "
+                f"{clash[1]!r}; expected another output (it is never overwritten, even with "
+                "--force)"
+            )
     if problems:
         raise CalendarFileError(problems)
     return checked
+
+
+def protected_files() -> tuple[Path, ...]:
+    """The project's own sources of truth, which no output may replace: the study and the
+    stored registry record."""
+    from protocol.study import STUDY_PATH
+
+    return (STUDY_PATH, STUDY_PATH.parent / "registry" / "NCT06375005.json")
 
 
 def _new_file_mode() -> int:
@@ -665,10 +692,12 @@ def write_calendar_files(
     csv_path: Path | str | None = None,
     ics_path: Path | str | None = None,
     force: bool = False,
+    inputs: Iterable[Path | str | None] = (),
 ) -> list[Path]:
-    """The ``--csv`` and ``--ics`` files of a calendar: all checked, then all written."""
+    """The ``--csv`` and ``--ics`` files of a calendar: all checked (never one of ``inputs``,
+    the study it was built from), then all written."""
     wanted = [(o, p) for o, p in (("--csv", csv_path), ("--ics", ics_path)) if p is not None]
-    targets = check_targets(wanted, force)
+    targets = check_targets(wanted, force, inputs)
     render = {
         "--csv": lambda: calendar_csv(calendar).encode("utf-8"),
         "--ics": lambda: calendar_ics(calendar),

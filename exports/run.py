@@ -7,7 +7,6 @@ import os
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from exports import fhir, odm, sdtm, usdm
 from exports.common import Export, ExportError
@@ -71,8 +70,7 @@ def write_exports(
     if problems:
         raise CalendarFileError(problems)
     present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
-    targets = check_targets(present, force)  # refuses before anything is written
-    _refuse_inputs(targets, inputs)
+    check_targets(present, force, inputs)  # refuses before anything is written
     made = []
     try:
         for sub in subfolders:
@@ -88,25 +86,10 @@ def write_exports(
                         "expected a folder that can be written"
                     ]
                 ) from None
-        targets = check_targets([(name, folder / name) for name in files], force)
-        _refuse_inputs(targets, inputs)
+        targets = check_targets([(name, folder / name) for name in files], force, inputs)
         return write_targets([(target, files[target.option]) for target in targets])
     except BaseException:
         for sub in reversed(made):  # only what this run made, and only if still empty
             with contextlib.suppress(OSError):
                 sub.rmdir()
         raise
-
-
-def _refuse_inputs(targets: list[Any], inputs: Iterable[Path | str]) -> None:
-    from dosing.calendar import CalendarFileError, _same_file
-
-    clashes = [
-        f"--out {str(target.path)!r}: it is the input {str(given)!r} of this run; expected "
-        "another --out folder (an input is never overwritten, even with --force)"
-        for target in targets
-        for given in inputs
-        if _same_file(os.fspath(target.real), os.fspath(given))
-    ]
-    if clashes:
-        raise CalendarFileError(clashes)

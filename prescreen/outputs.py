@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import os
 import re
 import textwrap
 import zipfile
@@ -997,17 +996,8 @@ def write_outputs(
     """Every file checked first (none replaced without ``force``), then each written atomically.
     An output that is one of the run's ``inputs`` (the table, the mapping, the study) is refused
     whatever ``force`` says: a worklist written over the candidate list would lose it."""
-    from dosing.calendar import CalendarFileError, _same_file, check_targets, write_targets
+    from dosing.calendar import check_targets, write_targets
 
     folder = Path(folder)
-    targets = check_targets([(name, folder / name) for name in files], force)
-    clashes = [
-        f"{target.option} {target.path!r}: it is the input {str(given)!r} of this run; expected "
-        f"another --out folder (an input is never overwritten, even with --force)"
-        for target in targets
-        for given in inputs
-        if given is not None and _same_file(os.fspath(target.real), os.fspath(given))
-    ]
-    if clashes:
-        raise CalendarFileError(clashes)
+    targets = check_targets([(name, folder / name) for name in files], force, inputs)
     return write_targets([(target, files[target.option]) for target in targets])

@@ -319,3 +319,47 @@ def test_the_ics_of_both_arms_has_the_mmf_course(tmp_path, arm):
     assert [str(e["SUMMARY"]) for e in course] == [
         f"Mycophenolate Mofetil 0.5 g twice daily (oral), 2024-02-29 to {last.isoformat()}"
     ]
+
+
+def test_the_projects_sources_of_truth_are_never_an_output_even_through_a_link(tmp_path):
+    """The study in use and the stored registry record: refused as targets, named directly or
+    through a link, whatever --force says (only checked here: nothing is written)."""
+    from dosing.calendar import CalendarFileError, check_targets, protected_files
+    from protocol.study import STUDY_PATH
+
+    assert STUDY_PATH in protected_files()
+    record = STUDY_PATH.parent / "registry" / "NCT06375005.json"
+    assert record in protected_files() and record.is_file()
+    for kept in (STUDY_PATH, record):
+        link = tmp_path / f"link-to-{kept.name}"
+        link.symlink_to(kept)
+        for given in (kept, link):
+            with pytest.raises(CalendarFileError, match="source of truth") as refused:
+                check_targets([("--csv", given)], force=True)
+            assert ("through a link" in str(refused.value)) == (given == link)
+
+
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_calendar_never_writes_over_the_study_it_was_built_from(
+    tmp_path, monkeypatch, capsys, through_a_link
+):
+    # the project's study stands in as a copy (a regression must not write over the real one)
+    from protocol.study import STUDY_PATH
+
+    study = tmp_path / "study.yaml"
+    study.write_bytes(STUDY_PATH.read_bytes())
+    kept = tmp_path / "kept.json"
+    kept.write_text("{}", encoding="utf-8")
+    monkeypatch.setattr("dosing.calendar.protected_files", lambda: (kept,))
+    monkeypatch.chdir(tmp_path)
+    for target in (study, kept):
+        given = target
+        if through_a_link:
+            given = tmp_path / f"out-{target.name}.csv"
+            given.symlink_to(target)
+        before = target.read_bytes()
+        argv = ["calendar", "--arm", "MMF + telitacicept", "--randomization", "2025-03-17"]
+        code = main([*argv, "--study", str(study), "--csv", str(given), "--force"])
+        err = capsys.readouterr().err
+        assert code == 2 and "never overwritten" in err and err.count("\n") == 1
+        assert target.read_bytes() == before

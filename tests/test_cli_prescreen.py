@@ -647,3 +647,28 @@ def test_thousands_of_bad_columns_are_not_thousands_of_lines(tmp_path, capsys):
     assert lines[-1].endswith(
         f"{500 - MAX_ERROR_LINES} more problems of the same input not shown; correct these first"
     )
+
+
+@pytest.mark.parametrize("name", ["flow.svg", "worklist.csv", "worklist.xlsx"])
+def test_an_output_linked_to_the_study_in_use_is_refused_even_with_force(
+    tmp_path, capsys, monkeypatch, name
+):
+    """An output's name in the folder is a link to the study (the default one, not given with
+    --study) or to the registry record: refused before the table is read, and by the writer,
+    with the linked file kept. The project's files stand in as copies here."""
+    from prescreen.outputs import write_outputs
+
+    kept = tmp_path / "study.yaml"
+    kept.write_text("kept\n", encoding="utf-8")
+    monkeypatch.setattr("dosing.calendar.protected_files", lambda: (kept,))
+    table = _table(tmp_path, [ELIGIBLE])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / name).symlink_to(kept)
+    code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(out), "--force"])
+    err = capsys.readouterr().err
+    assert code == 2 and "source of truth" in err and err.count("\n") == 1
+    with pytest.raises(Exception, match="source of truth"):
+        write_outputs({name: b"x"}, out, force=True)
+    assert kept.read_text(encoding="utf-8") == "kept\n"
+    assert sorted(p.name for p in out.iterdir()) == [name]

@@ -414,7 +414,9 @@ def _calendar(args: argparse.Namespace) -> int:
         study = _chosen_study(args)
         calendar = build_calendar(args.arm, randomization, study)
         # every target is checked before anything is written; each file is replaced atomically
-        written = write_calendar_files(calendar, args.csv, args.ics, force=args.force)
+        written = write_calendar_files(
+            calendar, args.csv, args.ics, force=args.force, inputs=(args.study,)
+        )
     except CalendarFileError as exc:  # one line per refused or unwritten file
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -639,18 +641,20 @@ def _unwritable_folder(out: Path, inputs: Sequence[str | None]) -> str:
     a table is read, so a long run never ends in an error about where to write. An output that
     would replace an input (the table saved as worklist.csv in the folder) is refused here too,
     whatever --force says (and again as the files are written)."""
-    from dosing.calendar import _same_file
+    from dosing.calendar import _same_file, protected_files
     from prescreen.outputs import OUTPUT_FILES
 
     if out.is_dir():
         if not os.access(out, os.W_OK | os.X_OK):
             return "the folder cannot be written; expected a folder this user can write in"
+        kept = [("the input", g, "of this run") for g in inputs if g]
+        kept += [("the project's", str(p), "source of truth") for p in protected_files()]
         for name in OUTPUT_FILES:
-            for given in inputs:
-                if given and _same_file(str(out / name), given):
+            for what, given, whose in kept:
+                if _same_file(str(out / name), given):
                     return (
-                        f"its {name} is the input {given!r} of this run; expected another "
-                        "folder (an input is never overwritten, even with --force)"
+                        f"its {name} is {what} {whose} {given!r}; expected another "
+                        "folder (it is never overwritten, even with --force)"
                     )
         return ""
     if os.path.lexists(out):  # a file, or a link to nothing
