@@ -73,7 +73,21 @@ _IDENTIFIER_PAIRS = frozenset(
         ("home", "phone"), ("cell", "phone"),
         ("med", "rec"), ("rec", "no"), ("chart", "no"), ("chart", "number"),
         ("admission", "no"), ("admission", "number"), ("card", "no"), ("card", "number"),
-        ("post", "code"), ("health", "card"),
+        ("post", "code"), ("health", "card"), ("hosp", "no"), ("hosp", "number"),
+        ("hosp", "num"), ("hosp", "id"), ("nat", "id"), ("national", "no"),
+        ("national", "number"),
+    }
+)  # fmt: skip
+# The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",
+# "healthcardnumber": hospital systems export headers glued, often in capitals): the words and
+# pairs above, and the words that join them. A word is read into pieces only when all of it is
+# made of them, so a clinical word that merely starts like one ("telangiectasia") stays whole.
+_PIECES = frozenset(
+    _IDENTIFIER_WORDS
+    | {word for pair in _IDENTIFIER_PAIRS for word in pair if len(word) > 1}
+    | {
+        "nr", "num", "patient", "pt", "home", "work", "personal", "full", "middle", "code",
+        "hosp", "nat", "of",
     }
 )  # fmt: skip
 # Chinese headers for the same (simplified and traditional): 姓名/名字/名称 name, 电话/手机/联系
@@ -85,7 +99,7 @@ _IDENTIFIER_CHINESE = (
     "身份证", "身份證", "证件", "證件", "护照", "護照", "地址", "住址", "邮编", "郵編",
     "病历号", "病歷號", "病案号", "病案號", "住院号", "住院號", "门诊号", "門診號", "登记号",
     "登記號", "就诊卡", "就診卡", "卡号", "卡號", "医保", "醫保", "社保", "微信", "邮箱",
-    "郵箱", "电子邮件", "電子郵件", "邮件", "郵件",
+    "郵箱", "电子邮件", "電子郵件", "邮件", "郵件", "身份", "身分",
 )  # fmt: skip
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
 # they imitate: "Nаme" with a Cyrillic "а" is a name column too.
@@ -106,7 +120,23 @@ def _words(name: str) -> list[str]:
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # "HomePhone" -> "Home Phone"
     # digits apart from letters: "Phone1" and "addr_2" are a phone and an address column
     spaced = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", spaced)
-    return [w for w in re.split(r"[^A-Za-z]+", spaced.lower()) if w]
+    words = [w for w in re.split(r"[^A-Za-z]+", spaced.lower()) if w]
+    return [piece for word in words for piece in (_pieces(word) or [word])]
+
+
+@cache
+def _pieces(word: str) -> tuple[str, ...] | None:
+    """``word`` read as a run of ``_PIECES`` ("hospno" is "hosp no"), the fewest pieces that
+    make all of it; None when no run of pieces makes it."""
+    fewest: list[tuple[str, ...] | None] = [()] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(end):
+            before = fewest[start]
+            if before is not None and word[start:end] in _PIECES:
+                found = (*before, word[start:end])
+                if fewest[end] is None or len(found) < len(fewest[end]):  # type: ignore[arg-type]
+                    fewest[end] = found
+    return fewest[-1]
 
 
 def _plain(name: str) -> str:
@@ -123,9 +153,12 @@ def identifier_column(name: str) -> bool:
     [True, True, True, True, False, False]
     >>> [identifier_column(name) for name in ("Phone1", "Ｎａｍｅ", "Hospital ID", "病案号")]
     [True, True, True, True]
+    >>> [identifier_column(name) for name in ("HOSPNO", "medrecno", "姓 名", "telangiectasia")]
+    [True, True, True, False]
     """
     name = _plain(name)
-    if any(word in name for word in _IDENTIFIER_CHINESE) or "qq" in name.lower():
+    compact = "".join(name.split())  # "姓 名" is 姓名
+    if any(word in compact for word in _IDENTIFIER_CHINESE) or "qq" in name.lower():
         return True
     whole = [w for w in re.split(r"[^0-9A-Za-z]+", name.lower()) if w]
     words = _words(name)

@@ -15,7 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prescreen.columns import identifier_column, identifying_text, template_columns
+from prescreen.columns import (
+    _IDENTIFIER_PAIRS,
+    _IDENTIFIER_WORDS,
+    identifier_column,
+    identifying_text,
+    template_columns,
+)
 from tests.test_cli_prescreen import AS_OF, ELIGIBLE, _table
 from trialbook.cli import main
 
@@ -222,6 +228,11 @@ def test_an_out_folder_that_is_a_dangling_link_is_refused(tmp_path, capsys):
         "Phone1", "Tel1", "email2", "Address1", "addr1", "Postal Code", "Fax", "Cell",
         "Initials", "Ｎａｍｅ", "N\u0430me", "電話", "聯繫電話", "Whatsapp", "護照號碼", "Cell no",
         "NHSNo", "F\u0430\u0445",
+        # glued, as hospital systems export headers (often in capitals)
+        "HOSPNO", "MEDRECNO", "IDCARDNO", "hosp_no", "MOBILENO", "TELNO", "PHONENUMBER",
+        "mobilenumber", "EMAILADDR", "emailaddress", "HOMEADDRESS", "streetaddress",
+        "passportno", "nat_id", "chartno", "HospNo", "NHSNumber", "healthcardnumber",
+        "身分证号", "身分證", "姓 名",
     ],
 )  # fmt: skip
 def test_identifying_column_names(name):
@@ -235,6 +246,9 @@ def test_identifying_column_names(name):
         "Neutrophil cell number", "Case No", "病例号",
         "Cellulitis", "Informed consent", "Hb (g/L)", "Date of screening", "Site", "code",
         "Recruitment channel", "mRSS total", "FVC %", "Creatinine umol/L",
+        # clinical words that begin like an identifying one are not read into pieces
+        "telangiectasia", "TELANGIECTASIA", "Nailfold capillaries", "PATIENTID", "SubjectNo",
+        "ScreeningNo", "cellcount", "notes", "Postdose",
     ],
 )  # fmt: skip
 def test_column_names_that_identify_no_one_are_not_refused(name):
@@ -259,6 +273,30 @@ def test_an_identifying_word_is_found_however_it_is_written(word, after, before,
     if wide:
         written = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in written)
     assert identifier_column(f"{before}{written}{after}")
+
+
+_JOINERS = ["", "patient", "home", "pt", "personal"]
+_NUMBERED = ["", "no", "number", "num", "nr"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(_IDENTIFIER_WORDS) + [" ".join(pair) for pair in _IDENTIFIER_PAIRS]),
+    st.sampled_from(_JOINERS),
+    st.sampled_from(_NUMBERED),
+    st.sampled_from(["glued", "GLUED", "Camel", "snake"]),
+)
+def test_an_identifying_name_written_as_one_word_is_found(core, before, after, style):
+    # "HOSPNO", "medrecno", "PatientHomePhoneNo": a name glued into one word, in any case,
+    # is read into its pieces, so the identifying word or pair inside it is found
+    words = [w for w in (before, *core.split(), after) if w]
+    written = {
+        "glued": "".join(words),
+        "GLUED": "".join(words).upper(),
+        "Camel": "".join(w.title() for w in words),
+        "snake": "_".join(words),
+    }[style]
+    assert identifier_column(written), written
 
 
 def test_an_identifying_id_column_named_in_the_mapping_is_refused(tmp_path, capsys):
