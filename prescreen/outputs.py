@@ -528,6 +528,9 @@ _CHUNK = 1 << 20
 #: Rows of the sheet built at a time: its XML is streamed into the zip chunk by chunk, so a
 #: million-row worklist never sits in memory as one string.
 XLSX_CHUNK = 50_000
+#: Data rows on one sheet: Excel's 1,048,576 rows, less the header. A longer worklist goes on
+#: to a second sheet ("Worklist 2"), header repeated, rather than lose its last rows.
+XLSX_SHEET_ROWS = 1_048_575
 
 
 def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
@@ -538,7 +541,8 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     of shared strings, each distinct text once, as Excel itself stores it) in a fraction of
     that, its cells escaped and joined in Arrow's kernels. Text is always a string cell, so
     nothing in it can run as a formula. Fixed zip times and no dates make two runs give one
-    file.
+    file. Rows beyond a sheet's ``XLSX_SHEET_ROWS`` continue on the next sheet, named
+    "``sheet`` 2", "``sheet`` 3", ...
     """
     header = "".join(_inline_cells(pd.Series([str(c) for c in frame.columns])).to_pylist())
     widths = "".join(
@@ -551,12 +555,29 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     shared, found = _shared_strings(list(texts.values()))
     positions = dict(zip(texts, found, strict=True))  # each text column's cells in the table
     string_cells = sum(len(t) - t.null_count for t in texts.values())
+    rows = len(frame) if len(frame.columns) else 0
+    pages = [
+        (start, min(start + XLSX_SHEET_ROWS, rows)) for start in range(0, rows, XLSX_SHEET_ROWS)
+    ]
+    pages = pages or [(0, 0)]
+    names = [sheet] + [f"{sheet} {k}" for k in range(2, len(pages) + 1)]
     parts = {
-        "[Content_Types].xml": _CONTENT_TYPES,
+        "[Content_Types].xml": _CONTENT_TYPES.format(
+            sheets="".join(_SHEET_TYPE.format(k=k) for k in range(1, len(pages) + 1))
+        ),
         "_rels/.rels": _ROOT_RELS,
         "docProps/core.xml": _CORE,
-        "xl/workbook.xml": _WORKBOOK.format(sheet=escape(sheet, quote=True)),
-        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/workbook.xml": _WORKBOOK.format(
+            sheets="".join(
+                f'<sheet name="{escape(name, quote=True)}" sheetId="{k}" r:id="rId{k}"/>'
+                for k, name in enumerate(names, start=1)
+            )
+        ),
+        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS.format(
+            sheets="".join(_SHEET_REL.format(k=k) for k in range(1, len(pages) + 1)),
+            styles=len(pages) + 1,
+            strings=len(pages) + 2,
+        ),
         "xl/styles.xml": _STYLES,
     }
     out = io.BytesIO()
@@ -573,26 +594,29 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
             if len(shared):
                 stream.write(_joined([_xml_texts(shared)], "", start="<si>", end="</si>"))
             stream.write(b"</sst>")
-        with _deflating(target, "xl/worksheets/sheet1.xml") as stream:
-            stream.write(
-                (
-                    f'{_XML}<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
-                    '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-                    f"</sheetView></sheetViews><cols>{widths}</cols><sheetData>"
-                    f"<row>{header}</row>"
-                ).encode()
-            )
-            for start in range(0, len(frame) if len(frame.columns) else 0, XLSX_CHUNK):
-                stop = start + XLSX_CHUNK
-                columns = []
-                for name in frame.columns:
-                    if name in positions:
-                        cells = _cells(positions[name][start:stop], '<c t="s"><v>')
-                    else:
-                        cells = _cells(_numbers_as_text(frame[name].iloc[start:stop]), "<c><v>")
-                    columns.append(cells)
-                stream.write(_joined(columns, separator="", start="<row>", end="</row>"))
-            stream.write(b"</sheetData></worksheet>")
+        for number, (first, last) in enumerate(pages, start=1):
+            with _deflating(target, f"xl/worksheets/sheet{number}.xml") as stream:
+                stream.write(
+                    (
+                        f'{_XML}<worksheet xmlns="{_MAIN}"><sheetViews><sheetView '
+                        'workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+                        'activePane="bottomLeft" state="frozen"/>'
+                        f"</sheetView></sheetViews><cols>{widths}</cols><sheetData>"
+                        f"<row>{header}</row>"
+                    ).encode()
+                )
+                for start in range(first, last, XLSX_CHUNK):
+                    stop = min(start + XLSX_CHUNK, last)
+                    columns = []
+                    for name in frame.columns:
+                        if name in positions:
+                            cells = _cells(positions[name][start:stop], '<c t="s"><v>')
+                        else:
+                            numbers = _numbers_as_text(frame[name].iloc[start:stop])
+                            cells = _cells(numbers, "<c><v>")
+                        columns.append(cells)
+                    stream.write(_joined(columns, separator="", start="<row>", end="</row>"))
+                stream.write(b"</sheetData></worksheet>")
     return out.getvalue()
 
 
@@ -730,8 +754,7 @@ _CONTENT_TYPES = (
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" ContentType="application/'
     'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "{sheets}"
     '<Override PartName="/xl/styles.xml" ContentType="application/'
     'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
     '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
@@ -752,16 +775,23 @@ _CORE = (
     'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
     "<dc:creator>trialbook prescreen</dc:creator></cp:coreProperties>"
 )
+_SHEET_TYPE = (
+    '<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+)
 _WORKBOOK = (
-    _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-    '<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    _XML + f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">' + "<sheets>{sheets}</sheets></workbook>"
+)
+_SHEET_REL = (
+    f'<Relationship Id="rId{{k}}" Type="{_REL}/worksheet" Target="worksheets/sheet{{k}}.xml"/>'
 )
 _WORKBOOK_RELS = (
-    _XML + f'<Relationships xmlns="{_PKG_REL}">'
-    f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
-    f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/>'
-    f'<Relationship Id="rId3" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
-    "</Relationships>"
+    _XML
+    + f'<Relationships xmlns="{_PKG_REL}">'
+    + "{sheets}"
+    + f'<Relationship Id="rId{{styles}}" Type="{_REL}/styles" Target="styles.xml"/>'
+    + f'<Relationship Id="rId{{strings}}" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+    + "</Relationships>"
 )
 _STYLES = (
     _XML + f'<styleSheet xmlns="{_MAIN}">'

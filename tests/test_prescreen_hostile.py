@@ -1027,3 +1027,30 @@ def test_a_value_the_rules_refuse_is_shown_as_found(tmp_path):
     problems = _read_csv(tmp_path / "out" / "problems.csv")
     assert [(p["Column"], p["Found"]) for p in problems] == [("labs.hemoglobin.value", "900")]
     assert "implausible" in problems[0]["Expected"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 11), st.integers(1, 4), st.integers(1, 5))
+def test_a_worklist_longer_than_a_sheet_goes_on_to_further_sheets(rows, per_sheet, chunk):
+    """Excel holds 1,048,575 data rows a sheet: a longer worklist continues on "Worklist 2",
+    header repeated, every row once and in order (the limits made small here)."""
+    import openpyxl
+
+    from prescreen import outputs
+
+    frame = pd.DataFrame(
+        {"candidate": [f"SYN-{k}" for k in range(rows)], "missing_count": np.arange(rows)}
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outputs, "XLSX_SHEET_ROWS", per_sheet)
+        patch.setattr(outputs, "XLSX_CHUNK", chunk)
+        book = openpyxl.load_workbook(io.BytesIO(outputs.xlsx_bytes(frame, "Worklist")))
+    sheets = max(1, -(-rows // per_sheet))
+    assert book.sheetnames == ["Worklist"] + [f"Worklist {k}" for k in range(2, sheets + 1)]
+    found = []
+    for sheet in book.worksheets:
+        values = list(sheet.iter_rows(values_only=True))
+        assert values[0] == ("candidate", "missing_count") and sheet.freeze_panes == "A2"
+        assert 0 < len(values) - 1 <= per_sheet or rows == 0
+        found += values[1:]
+    assert found == [(f"SYN-{k}", k) for k in range(rows)]
