@@ -672,3 +672,37 @@ def test_an_output_linked_to_the_study_in_use_is_refused_even_with_force(
         write_outputs({name: b"x"}, out, force=True)
     assert kept.read_text(encoding="utf-8") == "kept\n"
     assert sorted(p.name for p in out.iterdir()) == [name]
+
+
+@pytest.mark.parametrize(
+    "beside, named",
+    [
+        (["some.csv"], "TABLE"),
+        (["--out", "folder"], "--out"),
+        (["--map", "m.yaml"], "--map"),
+        (["--as-of", "2026-11-26"], "--as-of"),
+        (["--force"], "--force"),
+        (["--study", "study.yaml"], "--study"),
+        (["--out", "folder", "some.csv"], "TABLE, --out"),
+    ],
+)
+def test_the_template_is_printed_on_its_own(tmp_path, capsys, monkeypatch, beside, named):
+    # an option beside --template would be silently unused: nothing read, nothing written
+    monkeypatch.chdir(tmp_path)
+    assert main(["prescreen", "--template", *beside]) == 2
+    captured = capsys.readouterr()
+    assert not captured.out and captured.err.count("\n") == 1
+    assert f"--template with {named}:" in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_mapping_name_is_refused_not_taken_for_no_mapping(tmp_path, capsys):
+    table = _table(tmp_path, [ELIGIBLE])
+    code = main(
+        ["prescreen", str(table), "--map", "", "--as-of", AS_OF, "--out", str(tmp_path / "o")]
+    )
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: trialbook prescreen: --map = '': expected a mapping file\n"
+    )
+    assert not (tmp_path / "o").exists()

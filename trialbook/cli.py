@@ -448,8 +448,33 @@ def _prescreen(args: argparse.Namespace) -> int:
     from protocol.errors import ProtocolDataError
 
     if args.template:
+        # the empty table is printed on its own: an option beside it would be silently unused
+        # (a table not read, a folder with nothing written in it)
+        beside = [
+            name
+            for name, value in (
+                ("TABLE", args.table),
+                ("--map", args.map),
+                ("--as-of", args.as_of),
+                ("--out", args.out),
+                ("--force", args.force or None),
+                ("--study", args.study),
+            )
+            if value is not None
+        ]
+        if beside:
+            print(
+                f"error: trialbook prescreen: --template with {', '.join(beside)}: the empty "
+                "table is printed on its own; expected --template alone (redirect it to a "
+                "file: trialbook prescreen --template > candidates.csv)",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
         sys.stdout.buffer.write(template_csv())
         return EXIT_OK
+    if args.map == "":  # an empty name, not "no mapping"
+        print("error: trialbook prescreen: --map = '': expected a mapping file", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if not args.table:  # none, or an empty name (which would read the current folder)
         print(
             "error: trialbook prescreen: TABLE = "
