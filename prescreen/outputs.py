@@ -914,7 +914,11 @@ def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -
     not_screened = (
         (
             f"Not screened (n = {result.not_screened:,})",
-            ["rows with a cell that cannot be read or a value the rules refuse"],
+            # a cell that cannot be read is only missing (its row is screened without it)
+            [
+                "rows without a usable ID or screening date, of another length than the "
+                "header, or with values the rules refuse (see problems.csv)"
+            ],
         )
         if result.not_screened
         else None
