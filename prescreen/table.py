@@ -350,7 +350,9 @@ def _unreadable_text(table: pa.Table) -> list[Problem]:
 
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
     """A CSV read with the standard library's reader: every cell text, an empty cell missing,
-    each row's field count checked against the header, rows numbered as the file numbers them."""
+    each row's field count checked against the header, rows numbered as a spreadsheet opening
+    the file numbers them (a quoted cell holding a line break is still one row; a blank line
+    is an empty row)."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -360,10 +362,11 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Excel writes UTF-8 CSV
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    row = 0  # the row being read, as a spreadsheet numbers it
     try:
-        header = next(reader)
+        row, header = row + 1, next(reader)
         while not header:  # blank lines above the header, as a spreadsheet may leave them
-            header = next(reader)
+            row, header = row + 1, next(reader)
     except StopIteration:
         raise ProtocolDataError(source, [Problem("a header row", found="an empty file")]) from None
     except csv.Error as exc:
@@ -371,27 +374,25 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     records: list[list[str]] = []
     numbers: list[int] = []
     ragged: dict[int, str] = {}  # row number: why its cells cannot be read
-    previous = reader.line_num
     try:
         for record in reader:
-            first_line = previous + 1
-            previous = reader.line_num
+            row += 1
             if not record:  # a blank line
                 continue
             if len(record) != len(header):
                 # its cells cannot be placed under their columns: the row is kept, empty, to
                 # be reported and not screened, and the rest of the table is processed
-                ragged[first_line] = (
+                ragged[row] = (
                     f"{len(record)} fields where the header has {len(header)}: the row's "
                     "cells cannot be placed under their columns (a comma inside an unquoted "
                     "cell?); not screened"
                 )
                 record = [""] * len(header)
             records.append(record)
-            numbers.append(first_line)
+            numbers.append(row)
     except csv.Error as exc:
         raise ProtocolDataError(
-            source, [Problem("a readable CSV table", path=f"row {reader.line_num}", found=str(exc))]
+            source, [Problem("a readable CSV table", path=f"row {row + 1}", found=str(exc))]
         ) from None
     if ragged and len(ragged) == len(records):
         shown = [

@@ -1054,3 +1054,37 @@ def test_a_worklist_longer_than_a_sheet_goes_on_to_further_sheets(rows, per_shee
         assert 0 < len(values) - 1 <= per_sheet or rows == 0
         found += values[1:]
     assert found == [(f"SYN-{k}", k) for k in range(rows)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2),
+    st.lists(
+        st.one_of(st.none(), st.tuples(st.booleans(), st.sampled_from(["female", "male", ""]))),
+        min_size=1,
+        max_size=8,
+    ).filter(lambda rows: any(r is not None for r in rows)),
+)
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(blank_above, rows):
+    """A quoted cell holding a line break is one spreadsheet row, a blank line an empty row:
+    each candidate's row number is the one a site sees when it opens the file (derived here
+    by counting rows, not lines)."""
+    import tempfile
+
+    from prescreen.table import read_table
+
+    lines = ["\r\n"] * blank_above + ["participant,sex\r\n"]
+    expected = []
+    for k, row in enumerate(rows):
+        if row is None:  # a blank line: an empty row
+            lines.append("\r\n")
+            continue
+        broken, sex = row
+        identifier = f"SYN\n{k}" if broken else f"SYN-{k}"
+        lines.append(f'"{identifier}",{sex}\r\n')
+        expected.append(len(lines))  # this record's row: every row so far, header included
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_text("".join(lines), encoding="utf-8", newline="")
+        frame = read_table(path)
+    assert frame.attrs["rows"].numbers.tolist() == expected
