@@ -63,12 +63,16 @@ class CellProblem:
     """One cell that could not be read (or one row whose cells contradict each other)."""
 
     row: int  # as a spreadsheet numbers it: the header is row 1
-    column: str
+    column: str  # the columns of a row's contradiction joined by "; " (problems.csv's cell)
     found: str
     expected: str
+    columns: tuple[str, ...] = ()  # a contradiction's columns, each named in the message
 
     def __str__(self) -> str:
-        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        if len(self.columns) > 1:
+            where = f"row {self.row}, columns " + _listed(tuple(map(repr, self.columns)))
+        else:
+            where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
         return (
             f"{where}: {self.found}: {self.expected}" if self.found else f"{where}: {self.expected}"
         )
@@ -877,6 +881,7 @@ def read_candidates(
         else:  # a ULN's unit with no ULN column: no row has a ULN for it to apply to
             values[unit_field][:] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
+    _labs_without_their_parts(values, coded, cell_problems, targets, rows)
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += [p for p in id_problems if p.row not in bad_rows]  # said once, below
     # a row whose cells could not be placed (a CSV row of another length): not screened
@@ -899,11 +904,75 @@ def read_candidates(
     screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
     candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
-    for position, problem in contradictions:
+    for position, involved, problem in contradictions:
         candidates.refused[position] = True
-        candidates.problems.append(CellProblem(int(rows[position]), "", "", problem))
+        columns = tuple(_columns_of(candidates, involved))
+        candidates.problems.append(
+            CellProblem(int(rows[position]), "; ".join(columns), "", problem, columns)
+        )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
     return candidates
+
+
+def _columns_of(candidates: Candidates, involved: tuple[str, ...]) -> list[str]:
+    """The table's columns that hold the fields a problem involves, each once (a field that is
+    not a column of the table, such as a screening date taken from --as-of, is not named)."""
+    held = [
+        field
+        for field in involved
+        if field in candidates.columns
+        or f"{field}.value" in candidates.columns
+        or any(path.startswith(field + ".") for path in candidates.columns)
+    ]
+    return list(dict.fromkeys(candidates.column_of(field) for field in held))
+
+
+def _labs_without_their_parts(
+    values: dict[str, np.ndarray],
+    coded: dict[str, tuple[np.ndarray, np.ndarray]],
+    problems: list[CellProblem],
+    targets: dict[str, str],
+    rows: np.ndarray,
+) -> None:
+    """A lab's unit or ULN beside an empty value (a site fills its unit and reference range
+    columns ahead of the results) is no result: that row has no such lab, and is screened
+    without it, as with a unit the mapping gives for the whole column. A value with no unit
+    cannot be read: reported by row and unit column, and that row has no such lab either."""
+
+    def given(path: str) -> np.ndarray | None:
+        if path in coded:
+            return coded[path][0] >= 0
+        if path in values:
+            return ~np.equal(values[path], None)
+        return None
+
+    def clear(path: str, where: np.ndarray) -> None:
+        if path in coded:
+            coded[path][0][where] = -1
+        if path in values:
+            values[path][where] = None
+
+    labs = sorted(
+        {path.rsplit(".", 1)[0] for path in [*coded, *values] if path.startswith("labs.")}
+    )
+    for lab in labs:
+        value, unit = given(f"{lab}.value"), given(f"{lab}.unit")
+        if value is None:
+            continue
+        if unit is not None:
+            unitless = value & ~unit
+            column = targets.get(f"{lab}.unit", targets.get(f"{lab}.value", ""))
+            problems += [
+                CellProblem(int(row), column, "", f"{lab}: a value needs its unit; read as missing")
+                for row in rows[unitless]
+            ]
+            clear(f"{lab}.value", unitless)
+            value = value & ~unitless
+        for part in ("unit", "uln", "uln_unit"):
+            clear(f"{lab}.{part}", ~value)
+        uln = given(f"{lab}.uln")
+        if uln is not None:
+            clear(f"{lab}.uln_unit", ~uln)
 
 
 def _group_of(path: str) -> str | None:
@@ -1054,13 +1123,14 @@ def _dates(candidates: Candidates, path: str) -> np.ndarray:
     return np.append(converted, np.datetime64("NaT"))[codes]
 
 
-def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
+def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], str]]:
     """Rows whose cells cannot all be true together: the record's own cross-field rules
-    (protocol.participant), over whole columns."""
-    found: list[tuple[int, str]] = []
+    (protocol.participant), over whole columns. Each as (position, the fields involved, what
+    is wrong)."""
+    found: list[tuple[int, tuple[str, ...], str]] = []
 
-    def flag(mask: np.ndarray, text: str) -> None:
-        found.extend((int(p), text) for p in np.flatnonzero(mask))
+    def flag(mask: np.ndarray, text: str, *involved: str) -> None:
+        found.extend((int(p), involved, text) for p in np.flatnonzero(mask))
 
     order = ["birth", "consent", "screening", "planned_randomization"]
     dates = {name: candidates.days(f"dates.{name}") for name in order}
@@ -1071,29 +1141,63 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
                 dates[first] > dates[second],
                 f"dates.{second} is before dates.{first}; expected birth, consent, screening and "
                 f"randomization in that order",
+                f"dates.{first}",
+                f"dates.{second}",
             )
-    flag(dates["birth"] > np.datetime64(dt.date.today(), "D"), "dates.birth is in the future")
+    flag(
+        dates["birth"] > np.datetime64(dt.date.today(), "D"),
+        "dates.birth is in the future",
+        "dates.birth",
+    )
     first = candidates.days("ssc.first_non_raynaud_manifestation")
-    flag(first > dates["screening"], "ssc.first_non_raynaud_manifestation is after dates.screening")
-    flag(first < dates["birth"], "ssc.first_non_raynaud_manifestation is before dates.birth")
+    manifestation = "ssc.first_non_raynaud_manifestation"
+    flag(
+        first > dates["screening"],
+        f"{manifestation} is after dates.screening",
+        manifestation,
+        "dates.screening",
+    )
+    flag(
+        first < dates["birth"],
+        f"{manifestation} is before dates.birth",
+        manifestation,
+        "dates.birth",
+    )
     male = candidates.is_value("sex", "male")
     positive = candidates.is_value("pregnancy_test.result", "positive")
     flag(
         male & candidates.is_value("childbearing_potential", True),
         "childbearing_potential = true with sex = male",
+        "sex",
+        "childbearing_potential",
     )
-    flag(male & candidates.is_value("breastfeeding", True), "breastfeeding = true with sex = male")
-    flag(male & positive, "pregnancy_test.result = 'positive' with sex = male")
+    flag(
+        male & candidates.is_value("breastfeeding", True),
+        "breastfeeding = true with sex = male",
+        "sex",
+        "breastfeeding",
+    )
+    flag(
+        male & positive,
+        "pregnancy_test.result = 'positive' with sex = male",
+        "sex",
+        "pregnancy_test.result",
+    )
     flag(
         candidates.is_value("childbearing_potential", False) & positive,
         "pregnancy_test.result = 'positive' for a woman recorded as not of childbearing potential",
+        "childbearing_potential",
+        "pregnancy_test.result",
     )
-    sparing = candidates.is_value("ssc.acr_eular.skin_thickening_sparing_fingers", True)
+    sparing_field = "ssc.acr_eular.skin_thickening_sparing_fingers"
+    sparing = candidates.is_value(sparing_field, True)
     for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
         flag(
             sparing & candidates.is_value(f"ssc.acr_eular.{item}", True),
             f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
             f"ssc.acr_eular.{item} = true",
+            sparing_field,
+            f"ssc.acr_eular.{item}",
         )
     for finger in ("right_fingers", "left_fingers"):
         with np.errstate(invalid="ignore"):
@@ -1102,6 +1206,8 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
             sparing & graded,
             f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
             f"ssc.mrss.areas.{finger} >= 1",
+            sparing_field,
+            f"ssc.mrss.areas.{finger}",
         )
     # older than plausible at screening (whole years)
     birth, screening = dates["birth"], dates["screening"]
@@ -1112,15 +1218,21 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
         flag(
             age > MAXIMUM_PLAUSIBLE_AGE,
             f"dates.birth: older than {MAXIMUM_PLAUSIBLE_AGE} at screening is implausible",
+            "dates.birth",
+            "dates.screening",
         )
     flag(
         candidates.days("pregnancy_test.date") > screening,
         "pregnancy_test.date is after dates.screening; expected a date on or before the "
         "screening visit",
+        "pregnancy_test.date",
+        "dates.screening",
     )
     flag(
         candidates.present("labs.egfr.value") & candidates.present("labs.creatinine.value"),
         "labs: give egfr or creatinine, not both",
+        "labs.egfr.value",
+        "labs.creatinine.value",
     )
     # a part of a record given without the rest it needs (screen refuses such a record: its
     # object misses a required field); the objects and their required fields are read from
@@ -1130,16 +1242,23 @@ def record_problems(candidates: Candidates) -> list[tuple[int, str]]:
         others = [candidates.present(f"{parent}.{leaf}") for leaf in optional]
         any_given = np.any(given + others, axis=0)
         complete = np.all(given, axis=0)
+        parts = [f"{parent}.{leaf}" for leaf in (*required, *optional)]
         if parent.startswith("labs.") and required == ("value", "unit"):
             value, unit = given
-            flag(value & ~unit, f"{parent}: a value needs its unit")
-            flag(~value & any_given, f"{parent}: a unit or ULN without a value")
+            flag(value & ~unit, f"{parent}: a value needs its unit", *parts)
+            flag(~value & any_given, f"{parent}: a unit or ULN without a value", *parts)
         else:
             flag(
                 any_given & ~complete,
                 f"{parent}: give its {_listed(required)} together",
+                *parts,
             )
-    flag(_mrss_disagrees(candidates), "ssc.mrss.total disagrees with the recorded areas")
+    flag(
+        _mrss_disagrees(candidates),
+        "ssc.mrss.total disagrees with the recorded areas",
+        "ssc.mrss.total",
+        "ssc.mrss.areas",
+    )
     return found
 
 

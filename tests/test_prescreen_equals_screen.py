@@ -164,9 +164,12 @@ _LAB_PARTS = {"value": 30.0, "unit": "U/L", "uln": 40.0, "uln_unit": "U/L"}
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sets(st.sampled_from(sorted(_LAB_PARTS))), min_size=1, max_size=6))
-def test_any_parts_of_a_lab_given_are_screened_or_refused_as_screen_does(parts):
-    # each row gives some of a lab's four cells: a row whose lab object screen refuses (no
-    # value, or no unit) is refused, the others screened; never a crash
+def test_any_parts_of_a_lab_given_are_screened_as_screen_screens_what_is_read(parts):
+    # each row gives some of a lab's four cells. A unit or ULN beside an empty value is no
+    # result (a site fills those columns ahead of the results): the row is screened without
+    # the lab. A value without its unit cannot be read: reported by row and unit column, and
+    # the row is screened without the lab. A ULN unit without a ULN is dropped. The rest is
+    # screened as screen screens the record read; no row is refused, never a crash
     frame = pd.DataFrame(
         {
             "participant": [f"SYN-L{i:03d}" for i in range(len(parts))],
@@ -177,9 +180,16 @@ def test_any_parts_of_a_lab_given_are_screened_or_refused_as_screen_does(parts):
         }
     ).astype(object)
     _compare(frame)
-    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
-    # by hand: refused exactly when some cell is given without both the value and the unit
-    assert list(refused) == [bool(g) and not {"value", "unit"} <= g for g in parts]
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    assert not candidates.refused.any()
+    # by hand: the lab is read exactly where both its value and its unit are given, its ULN
+    # only where the ULN is given too, and a value without a unit is reported
+    read = [{"value", "unit"} <= g for g in parts]
+    assert [v is not None for v in candidates.column("labs.alt.value")] == read
+    uln_read = [r and "uln" in g for r, g in zip(read, parts, strict=True)]
+    assert [v is not None for v in candidates.column("labs.alt.uln")] == uln_read
+    reported = [p.row - 2 for p in candidates.problems if "needs its unit" in p.expected]
+    assert reported == [k for k, g in enumerate(parts) if "value" in g and "unit" not in g]
 
 
 @pytest.mark.parametrize("with_uln_column", [False, True])
