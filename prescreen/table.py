@@ -267,7 +267,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
             [Problem(f"a readable {kind} table", found=f"cannot read it ({type(exc).__name__})")],
         ) from None
     _check_columns(frame, source)
-    return frame
+    return _without_empty_columns(frame)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -498,15 +498,17 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
 def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """A sheet read without a header: its first row becomes the column names; empty rows are
     left out, the others keep the row numbers the sheet shows."""
-    if raw.empty:
+    filled_rows = np.flatnonzero(~raw.map(_missing).all(axis=1).to_numpy()) if len(raw) else []
+    if raw.empty or not len(filled_rows):
         raise ProtocolDataError(source, [Problem("a header row", found="an empty sheet")])
+    top = int(filled_rows[0])  # blank rows above the header, as a CSV's blank lines
     header = [
         "" if _missing(v) else (str(v.item() if isinstance(v, np.generic) else v))
-        for v in raw.iloc[0]
+        for v in raw.iloc[top]
     ]
-    body = raw.iloc[1:].reset_index(drop=True)
+    body = raw.iloc[top + 1 :].reset_index(drop=True)
     body.columns = pd.Index(header, dtype=object)
-    rows = np.arange(len(body)) + FIRST_ROW
+    rows = np.arange(len(body)) + FIRST_ROW + top
     filled = ~body.map(_missing).all(axis=1).to_numpy() if len(body) else np.zeros(0, bool)
     body = body[filled].reset_index(drop=True)
     body.attrs["rows"] = RowNumbers(rows[filled])
@@ -520,12 +522,49 @@ _PRINTABLE_NAME = (
 )
 
 
+def _without_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table without columns that have neither a name nor a cell (a spreadsheet's blank
+    first column, the trailing comma of every line of an export)."""
+    names = [str(c) for c in frame.columns]
+    empty = [
+        k
+        for k, name in enumerate(names)
+        if not name.strip() and frame.iloc[:, k].map(_missing).all()
+    ]
+    if not empty:
+        return frame
+    kept = frame.iloc[:, [k for k in range(len(names)) if k not in set(empty)]]
+    kept.attrs = frame.attrs
+    return kept
+
+
+def _column_letters(position: int) -> str:
+    """A column's letters as a spreadsheet shows them (0 is A, 26 is AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def _check_columns(frame: pd.DataFrame, source: str) -> None:
     names = [str(c) for c in frame.columns]
     problems = []
+    for position, name in enumerate(names):
+        # a column with neither a name nor a cell is left out (_without_empty_columns)
+        if not name.strip() and not frame.iloc[:, position].map(_missing).all():
+            problems.append(
+                Problem(
+                    "a column name: the table's first filled row is its header (a title above "
+                    "it, or a cell beside it, leaves a column without a name)",
+                    path=f"header, column {_column_letters(position)}",
+                    found="an empty name",
+                )
+            )
     for name in dict.fromkeys(names):
         if not name.strip():
-            problems.append(Problem("a column name", path="header", found="an empty name"))
+            continue
         elif not name.isprintable():
             problems.append(Problem(_PRINTABLE_NAME, path="header", found=repr(name)))
         elif names.count(name) > 1:

@@ -1088,3 +1088,62 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(blank_above, rows):
         path.write_text("".join(lines), encoding="utf-8", newline="")
         frame = read_table(path)
     assert frame.attrs["rows"].numbers.tolist() == expected
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_blank_rows_above_a_sheets_header_are_skipped_and_rows_keep_the_sheets_numbers(
+    tmp_path, capsys
+):
+    table = _workbook(
+        tmp_path / "t.xlsx",
+        [[], [], ["participant", "sex"], ["SYN-1", "female"], ["SYN-2", "x"]],
+    )
+    assert _run(tmp_path, table) == 0
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert problems[1].startswith("5,sex,'x',")  # the sheet's row 5, as Excel shows it
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[None, "participant", "sex"], [None, "SYN-1", "female"]],  # a blank first column
+        [["participant", "sex", None], ["SYN-1", "female", None]],
+    ],
+)
+def test_a_column_with_neither_a_name_nor_a_cell_is_left_out(tmp_path, rows):
+    assert _run(tmp_path, _workbook(tmp_path / "t.xlsx", rows)) == 0
+    csv_table = tmp_path / "t.csv"
+    csv_table.write_text("participant,sex,\nSYN-1,female,\n", encoding="utf-8")
+    assert _run(tmp_path, csv_table, "--force") == 0  # every line's trailing comma
+
+
+@pytest.mark.parametrize(
+    "rows, letter",
+    [
+        ([["participant", "sex", None, None], ["SYN-1", "female", None, "x"]], "D"),
+        ([["Candidates, November"], ["participant", "sex"], ["SYN-1", "female"]], "B"),
+    ],
+)
+def test_a_column_without_a_name_is_refused_by_its_letter(tmp_path, capsys, rows, letter):
+    assert _run(tmp_path, _workbook(tmp_path / "t.xlsx", rows)) == 2
+    err = capsys.readouterr().err
+    assert f"header, column {letter} = an empty name" in err and err.count("\n") == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 16_383))  # Excel's last column is XFD
+def test_column_letters_are_excels(position):
+    from openpyxl.utils import get_column_letter
+
+    from prescreen.table import _column_letters
+
+    assert _column_letters(position) == get_column_letter(position + 1)
