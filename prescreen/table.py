@@ -8,6 +8,7 @@ first manifestation after the screening date) is reported and left out of the sc
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import functools
@@ -358,6 +359,16 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     the file numbers them (a quoted cell holding a line break is still one row; a blank line
     is an empty row)."""
     data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        raise ProtocolDataError(
+            source,
+            [
+                Problem(
+                    "UTF-8 text (in Excel: Save As, 'CSV UTF-8')",
+                    found="UTF-16 text (it begins with UTF-16's byte-order mark)",
+                )
+            ],
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -365,6 +376,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
             source, [Problem("UTF-8 text", found=f"not UTF-8 text (byte {exc.start})")]
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Excel writes UTF-8 CSV
+    # an end-of-file mark (Ctrl-Z) that old DOS tools put after the last line: not a row
+    text = re.sub("\x1a+(?:\r\n|\r|\n)?\\Z", "", text)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     row = 0  # the row being read, as a spreadsheet numbers it
     try:
@@ -823,6 +836,16 @@ def read_candidates(
         if column not in columns:
             problems.append(
                 Problem("a column of the table", path=f"columns.{column}", found="no such column")
+            )
+            continue
+        if column == mapping.id_column:
+            problems.append(
+                Problem(
+                    f"the ID column holds the candidate IDs only; map another column to "
+                    f"{mapped.field}",
+                    path=f"columns.{column}",
+                    found="the ID column (id_column) mapped to a field as well",
+                )
             )
             continue
         targets[mapped.field] = column

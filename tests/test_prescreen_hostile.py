@@ -1147,3 +1147,32 @@ def test_column_letters_are_excels(position):
     from prescreen.table import _column_letters
 
     assert _column_letters(position) == get_column_letter(position + 1)
+
+
+def test_the_id_column_mapped_to_a_field_as_well_is_named_as_such(tmp_path, capsys):
+    code = _run_mapped(
+        tmp_path, "code,sex\nSYN-1,female\n", "id_column: code\ncolumns:\n  code: {field: sex}\n"
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "columns.code = the ID column (id_column) mapped to a field as well" in err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_a_utf16_table_is_named_as_such(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nSYN-1,female\n", encoding="utf-16")  # with its BOM
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert "UTF-16 text" in err and "CSV UTF-8" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("end", ["\x1a", "\x1a\r\n", "\x1a\x1a\n"])
+def test_a_dos_end_of_file_mark_is_not_a_candidate(tmp_path, capsys, end):
+    table = tmp_path / "t.csv"
+    table.write_bytes(f"participant,sex\r\nSYN-1,female\r\n{end}".encode())
+    assert _run(tmp_path, table) == 0
+    out = capsys.readouterr().out
+    assert "pre-screening of 1 candidate," in out and "not screened" not in out
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    assert problems.splitlines() == ["Row,Column,Found,Expected"]

@@ -518,12 +518,15 @@ def _prescreen(args: argparse.Namespace) -> int:
     for problem in candidates.problems[:50]:
         print(f"warning: {args.table}: {problem}", file=sys.stderr)
     if len(candidates.problems) > 50:
+        more = len(candidates.problems) - 50
         print(
-            f"warning: {args.table}: {len(candidates.problems) - 50} more problems in problems.csv",
+            f"warning: {args.table}: {more} more problem{'' if more == 1 else 's'} in problems.csv",
             file=sys.stderr,
         )
+    count = len(candidates)
     print(
-        f"NCT06375005 pre-screening of {len(candidates)} candidates, as of {run.evaluation.as_of}"
+        f"NCT06375005 pre-screening of {count} candidate{'' if count == 1 else 's'}, as of "
+        f"{run.evaluation.as_of}"
     )
     for outcome, count in sorted(run.counts.items()):
         print(f"  {outcome}: {count}")
