@@ -421,3 +421,46 @@ def test_a_medicine_without_a_date_is_decided_only_where_the_date_cannot_matter(
 def test_an_event_without_a_date_is_unknown(kind):
     entry = _check(events=[{"kind": kind}]).entries[0]
     assert entry.status == "unknown" and "no date recorded" in entry.reason
+
+
+@pytest.mark.parametrize(
+    "typed, criterion, weeks",
+    [
+        # JAK inhibitors: "janus kinase inhibitors within 2 weeks prior to randomization"
+        *[
+            (name, "EX14", 2)
+            for name in (
+                "ruxolitinib", "Jakavi", "芦可替尼", "abrocitinib", "Cibinqo", "ritlecitinib",
+                "peficitinib", "fedratinib", "pacritinib", "momelotinib", "Ojjaara",
+            )
+        ],
+        # "tyrosine kinase inhibitors (imatinib, nilotinib, dasatinib) within 4 weeks prior"
+        *[
+            (name, "EX10", 4)
+            for name in (
+                "bosutinib", "Bosulif", "ponatinib", "Iclusig", "氟马替尼", "olverembatinib",
+            )
+        ],
+    ],
+)  # fmt: skip
+def test_members_of_an_open_class_the_registry_does_not_name_face_its_window(
+    typed, criterion, weeks
+):
+    # a dose one day inside the class's window (the window's own last day before
+    # randomization is a day before it) excludes; one day before the window passes
+    from datetime import date, timedelta
+
+    randomization = date(2025, 3, 17)
+    found = match_medicine(typed)
+    assert found is not None and found.group.criterion == criterion
+    for days_before, status in ((7 * weeks, "fail"), (7 * weeks + 1, "pass")):
+        data = {
+            "planned_randomization": randomization.isoformat(),
+            "medications": [
+                {"name": typed, "last_dose": (randomization - timedelta(days_before)).isoformat()}
+            ],
+        }
+        assert check_washout(parse_washout_input(data, "synthetic")).status == status, (
+            typed,
+            days_before,
+        )
