@@ -125,6 +125,9 @@ def candidates(
         table[flag] = maybe(often(0.015))
     risks = ["none"] * 40 + ["low", "intermediate", "high"]
     table["pah_risk"] = maybe(rng.choice(risks, n))
+    # PAH among the classification items has a risk category: "none" (no PAH) cannot be
+    pah = table["ssc.acr_eular.pah"] == True  # noqa: E712
+    table["pah_risk"][pah & (table["pah_risk"] == "none")] = "low"
     table["pulmonary.fvc_percent_predicted"] = maybe(np.round(rng.normal(78, 15, n).clip(20, 140)))
     table["pulmonary.dlco_percent_predicted"] = maybe(np.round(rng.normal(65, 15, n).clip(15, 130)))
     for name, unit, mean, spread, decimals, uln in LABS:

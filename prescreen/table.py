@@ -1251,6 +1251,13 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "childbearing_potential",
         "pregnancy_test.result",
     )
+    flag(
+        candidates.is_value("ssc.acr_eular.pah", True) & candidates.is_value("pah_risk", "none"),
+        "ssc.acr_eular.pah = true (pulmonary arterial hypertension) with pah_risk = 'none' (no "
+        "PAH); expected the PAH's risk category: low, intermediate or high",
+        "ssc.acr_eular.pah",
+        "pah_risk",
+    )
     sparing_field = "ssc.acr_eular.skin_thickening_sparing_fingers"
     sparing = candidates.is_value(sparing_field, True)
     for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):

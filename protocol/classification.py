@@ -130,7 +130,7 @@ def mrss_range(mrss: Mrss | None) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class LeroySubset:
-    subset: Literal["diffuse", "limited", "no skin thickening"] | None
+    subset: Literal["diffuse", "limited", "no skin thickening", "proximal only"] | None
     reason: str
     missing: list[str] = field(default_factory=list)
 
@@ -151,9 +151,26 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     # areas as a clinician names them: "right upper arm", not the record's right_upper_arm
     proximal = [a.name.replace("_", " ") for a in areas if a.proximal and grades[a.name] >= 1]
     distal = [a.name.replace("_", " ") for a in areas if not a.proximal and grades[a.name] >= 1]
+    # thickened fingers recorded with the ACR/EULAR items are distal involvement too (as
+    # leroy_possible_subsets counts them): an mRSS of 0 today does not undo them
+    findings = ssc.acr_eular
+    from_items = (
+        not distal
+        and findings is not None
+        and bool(findings.skin_thickening_proximal_to_mcp or findings.sclerodactyly)
+    )
+    if from_items:
+        distal = ["fingers, thickened among the classification items"]
     if proximal and distal:
         return LeroySubset(
-            "diffuse", f"proximal involvement ({', '.join(proximal)}) and distal involvement"
+            "diffuse",
+            f"proximal involvement ({', '.join(proximal)}) and distal involvement"
+            + (f" ({distal[0]})" if from_items else ""),
+        )
+    if proximal:  # the back is proximal too: it cannot add what is missing
+        return LeroySubset(
+            "proximal only",
+            f"proximal involvement ({', '.join(proximal)}) without distal involvement",
         )
     if ssc.back_skin_thickening is None:
         return LeroySubset(

@@ -407,6 +407,13 @@ class ParticipantRecord(_Record):
                 "potential (childbearing_potential = false)"
             )
         findings = self.ssc.acr_eular
+        if findings is not None and findings.pah and self.pah_risk == "none":
+            # the classification item says PAH; the risk category says there is none (EX06
+            # would pass a PAH whose risk is not known)
+            problems.append(
+                "ssc.acr_eular.pah = true (pulmonary arterial hypertension) with pah_risk = "
+                "'none' (no PAH); expected the PAH's risk category: low, intermediate or high"
+            )
         if findings is not None and findings.skin_thickening_sparing_fingers:
             for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
                 if getattr(findings, item):

@@ -506,7 +506,12 @@ def _leroy(ctx: _Context, want: str) -> CheckResult:
     if subset.subset is not None:
         text = f"LeRoy subset: {subset.subset} ({subset.reason})"
     elif len(possible) == 1:
-        text = f"LeRoy subset: {next(iter(possible))}, whatever the areas not recorded"
+        unrecorded = (
+            "the back"
+            if subset.missing == ["ssc.back_skin_thickening"]
+            else ("the areas not graded")
+        )
+        text = f"LeRoy subset: {next(iter(possible))}, whatever {unrecorded} would show"
     else:
         text = f"LeRoy subset not fully recorded; it could be: {', '.join(sorted(possible))}"
     # IN03 wants the diffuse subset (pass when it is certain); EX01 excludes the limited one.

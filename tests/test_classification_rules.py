@@ -224,3 +224,23 @@ def test_the_leroy_reason_lists_every_involved_proximal_area():
     assert result.reason == (
         "proximal involvement (right upper arm, left thigh) and distal involvement"
     )
+
+
+@pytest.mark.parametrize("back", [None, True, False])
+@pytest.mark.parametrize("item", [None, "skin_thickening_proximal_to_mcp", "sclerodactyly"])
+def test_proximal_involvement_with_thickened_fingers_among_the_items_is_diffuse(back, item):
+    """LeRoy: proximal and distal involvement is diffuse. Fingers thickened among the
+    classification items are distal involvement (as the possible subsets count them), so the
+    subset named agrees with the subsets the record allows; without them, proximal
+    involvement alone is "proximal only", and the back (proximal too) is never asked for."""
+    items = {item: True} if item else {}
+    ssc = _ssc(areas=_areas(right_upper_arm=2), back=back, **items)
+    result = leroy_subset(ssc)
+    possible = leroy_possible_subsets(ssc)
+    if item:
+        assert result.subset == "diffuse" and possible == {"diffuse"}
+        assert "classification items" in result.reason and not result.missing
+    else:
+        assert result.subset == "proximal only" and possible == {"proximal only"}
+        assert result.reason == "proximal involvement (right upper arm) without distal involvement"
+        assert not result.missing

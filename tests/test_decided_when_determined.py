@@ -134,6 +134,8 @@ def random_record(rng: random.Random) -> dict[str, Any]:
             "sample": _mostly(rng, "serum", "urine", 0.9),
             "date": _mostly(rng, screening.isoformat(), _day(rng, screening, -5, -1)),
         }
+    if record["ssc"]["acr_eular"].get("pah") and record["pah_risk"] == "none":
+        record["pah_risk"] = "low"  # PAH has a risk category: "none" would contradict it
     return record
 
 

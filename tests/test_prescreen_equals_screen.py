@@ -297,3 +297,23 @@ def test_a_total_that_leaves_grades_to_ungraded_areas_decides_the_subset():
     # and distal skin are involved (diffuse: passes); T1 and T3 have no proximal involvement,
     # and with the back not recorded the subset stays open
     assert list(statuses.criteria["IN03"].status) == ["unknown", "pass", "unknown"]
+
+
+def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both():
+    # the classification item says PAH, the risk category says none: a contradiction (EX06
+    # would otherwise pass a PAH whose risk is unknown); every other pairing is screened
+    pairs = [
+        (pah, risk)
+        for pah in ("true", "false", None)
+        for risk in ("none", "low", "intermediate", "high", None)
+    ]
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-H{i:03d}" for i in range(len(pairs))],
+            "ssc.acr_eular.pah": [pah for pah, _ in pairs],
+            "pah_risk": [risk for _, risk in pairs],
+        }
+    ).astype(object)
+    _compare(frame)  # screen refuses exactly the rows the batch refuses
+    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
+    assert list(refused) == [pah == "true" and risk == "none" for pah, risk in pairs]

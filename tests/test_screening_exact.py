@@ -667,7 +667,7 @@ def test_mrss_and_leroy_with_areas_not_recorded():
     assert missing_areas["IN05"] == ("pass", "mRSS at least 12 (the graded areas) >= 10", [])
     assert missing_areas["IN03"] == (
         "pass",
-        "LeRoy subset: diffuse, whatever the areas not recorded",
+        "LeRoy subset: diffuse, whatever the areas not graded would show",
         [],
     )
 
