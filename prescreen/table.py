@@ -966,9 +966,12 @@ def read_candidates(
     screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
     candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
+    columns_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # each rule's columns once
     for position, involved, problem in contradictions:
         candidates.refused[position] = True
-        columns = tuple(_columns_of(candidates, involved))
+        columns = columns_of.get(involved)
+        if columns is None:
+            columns = columns_of[involved] = tuple(_columns_of(candidates, involved))
         candidates.problems.append(
             CellProblem(int(rows[position]), "; ".join(columns), "", problem, columns)
         )
