@@ -511,7 +511,9 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
 def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """A sheet read without a header: its first row becomes the column names; empty rows are
     left out, the others keep the row numbers the sheet shows."""
-    filled_rows = np.flatnonzero(~raw.map(_missing).all(axis=1).to_numpy()) if len(raw) else []
+    # each row filled or not, looked at once (a sheet of 100,000 rows has millions of cells)
+    filled_row = ~raw.map(_missing).all(axis=1).to_numpy() if len(raw) else np.zeros(0, bool)
+    filled_rows = np.flatnonzero(filled_row)
     if raw.empty or not len(filled_rows):
         raise ProtocolDataError(source, [Problem("a header row", found="an empty sheet")])
     top = int(filled_rows[0])  # blank rows above the header, as a CSV's blank lines
@@ -522,7 +524,7 @@ def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     body = raw.iloc[top + 1 :].reset_index(drop=True)
     body.columns = pd.Index(header, dtype=object)
     rows = np.arange(len(body)) + FIRST_ROW + top
-    filled = ~body.map(_missing).all(axis=1).to_numpy() if len(body) else np.zeros(0, bool)
+    filled = filled_row[top + 1 :]
     body = body[filled].reset_index(drop=True)
     body.attrs["rows"] = RowNumbers(rows[filled])
     return body
