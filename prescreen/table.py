@@ -1162,22 +1162,51 @@ def _read_ids(
             problems.append(CellProblem(int(rows[position]), column, shown_value(raw), str(exc)))
             refused[position] = True
     read = pd.Series(ids, dtype=object)[~refused]
-    repeated = read[read.duplicated(keep=False)]
+    # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
+    arrow_ids = pa.array(read.to_numpy(dtype=object), pa.large_string())
+    # a date for an ID (1978-06-14, 19780614) may be the candidate's birth date, which
+    # identifies a person: such a row is not screened
+    date_like = np.asarray(pc.match_substring_regex(arrow_ids, "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$"))
+    for position, written in read[date_like].items():
+        digits = written.replace("-", "")
+        try:
+            dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            continue  # not a calendar date: a code like 2025-00-17 stays an ID
+        problems.append(
+            CellProblem(
+                int(rows[position]),
+                column,
+                repr(written),
+                "a pseudonymous candidate ID, not a date (a birth date identifies a person); "
+                "not screened",
+            )
+        )
+        refused[position] = True
+    # an ID on two rows: which row is right is not known, so neither is screened. IDs told
+    # apart only by the case of their letters are one ID (a spreadsheet's lookup, and a
+    # person reading the list, take them for one)
+    folded = pc.utf8_lower(arrow_ids)
     seen: dict[str, list[int]] = {}
-    for position, text in repeated.items():
-        seen.setdefault(text, []).append(int(position))
-    # an ID on two rows: which row is right is not known, so neither is screened
-    for text, positions in seen.items():
+    if len(pc.unique(folded)) < len(folded):  # some ID twice (the common case: none)
+        keys = pd.Series(folded.to_numpy(zero_copy_only=False), index=read.index)
+        keys = keys[~refused[read.index]]
+        for position, key in keys[keys.duplicated(keep=False)].items():
+            seen.setdefault(key, []).append(int(position))
+    for positions in seen.values():
         if len(positions) < 2:
             continue
         shown = ", ".join(str(int(rows[p])) for p in positions)
+        spelt = {ids[p] for p in positions}
+        same = "" if len(spelt) == 1 else " (the case of its letters aside)"
         for position in positions:
             problems.append(
                 CellProblem(
                     int(rows[position]),
                     column,
-                    repr(text),
-                    f"a candidate ID used once; rows {shown} all have it, so none is screened",
+                    repr(ids[position]),
+                    f"a candidate ID used once; rows {shown} all have it{same}, so none is "
+                    "screened",
                 )
             )
             refused[position] = True

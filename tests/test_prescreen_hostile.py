@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from prescreen.columns import (
     _IDENTIFIER_PAIRS,
     _IDENTIFIER_WORDS,
+    Mapping,
     identifier_column,
     identifying_text,
     template_columns,
@@ -1176,3 +1178,36 @@ def test_a_dos_end_of_file_mark_is_not_a_candidate(tmp_path, capsys, end):
     assert "pre-screening of 1 candidate," in out and "not screened" not in out
     problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
     assert problems.splitlines() == ["Row,Column,Found,Expected"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dates(min_value=date(1900, 1, 1)),
+    st.booleans(),
+    st.sampled_from(["SYN-1", "P0042", "2025-00-17", "20251301", "1978-06-1", "A19780614"]),
+)
+def test_an_id_that_is_a_date_is_not_screened_and_a_code_is(day, dashed, code):
+    # a calendar date as an ID (a birth date identifies a person): that row is not screened;
+    # codes shaped almost like a date (month 00 or 13, seven digits, a letter) are IDs
+    from prescreen.table import read_candidates
+
+    written = day.isoformat() if dashed else day.strftime("%Y%m%d")
+    frame = pd.DataFrame({"participant": [written, code], "sex": ["female", "male"]}).astype(object)
+    candidates = read_candidates(frame, Mapping(), "synthetic", date(2026, 11, 26))
+    assert candidates.refused.tolist() == [True, False]
+    assert "not a date" in str(candidates.problems[0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text("abcXYZ", min_size=1, max_size=3), st.integers(2, 4))
+def test_ids_told_apart_only_by_case_are_one_id(letters, copies):
+    # "SYN-a" and "SYN-A": one ID written twice, so none of its rows is screened; an ID whose
+    # letters differ in more than case stays apart
+    from prescreen.table import read_candidates
+
+    spellings = [f"SYN-{letters.upper()}"] + [f"SYN-{letters.lower()}"] * (copies - 1)
+    other = f"SYN-{letters}Q"
+    frame = pd.DataFrame({"participant": [*spellings, other]}).astype(object)
+    frame["sex"] = "female"
+    candidates = read_candidates(frame, Mapping(), "synthetic", date(2026, 11, 26))
+    assert candidates.refused.tolist() == [True] * copies + [False]
