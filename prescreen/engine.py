@@ -754,7 +754,9 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     key, but how many proximal and distal areas are ungraded, not which: the words never name
     an ungraded area, only the missing fields do), and the areas the reason names: with every
     area graded, the involved proximal areas of the diffuse subset, or the involved distal ones
-    of the limited subset (no proximal area, the back recorded as not thickened)."""
+    of the limited subset (no proximal area, the back recorded as not thickened). The involved
+    proximal areas are named whenever every area is graded: in the diffuse subset, and in
+    "proximal only" (no distal involvement) alike."""
     grades = _grades(candidates, rows)
     is_proximal = _proximal_areas(candidates)
     involved = grades >= 1
@@ -762,7 +764,7 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     proximal = involved[is_proximal].any(axis=0)
     distal = involved[~is_proximal].any(axis=0)
     back = candidates.tristate("ssc.back_skin_thickening")[rows]
-    names_proximal = all_graded & proximal & distal
+    names_proximal = all_graded & proximal
     names_distal = all_graded & ~proximal & (back == 0) & distal
     named = involved & np.where(is_proximal[:, None], names_proximal, names_distal)
     ungraded = grades < 0

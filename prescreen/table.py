@@ -945,7 +945,7 @@ def read_candidates(
         else:  # a ULN's unit with no ULN column: no row has a ULN for it to apply to
             values[unit_field][:] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
-    _labs_without_their_parts(values, coded, cell_problems, targets, rows)
+    _labs_without_their_parts(values, coded)
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += [p for p in id_problems if p.row not in bad_rows]  # said once, below
     # a row whose cells could not be placed (a CSV row of another length): not screened
@@ -997,14 +997,11 @@ def _columns_of(candidates: Candidates, involved: tuple[str, ...]) -> list[str]:
 def _labs_without_their_parts(
     values: dict[str, np.ndarray],
     coded: dict[str, tuple[np.ndarray, np.ndarray]],
-    problems: list[CellProblem],
-    targets: dict[str, str],
-    rows: np.ndarray,
 ) -> None:
     """A lab's unit or ULN beside an empty value (a site fills its unit and reference range
     columns ahead of the results) is no result: that row has no such lab, and is screened
-    without it, as with a unit the mapping gives for the whole column. A value with no unit
-    cannot be read: reported by row and unit column, and that row has no such lab either."""
+    without it, as with a unit the mapping gives for the whole column. (A value without its
+    unit stays: the row is refused, as screen refuses such a record.)"""
 
     def given(path: str) -> np.ndarray | None:
         if path in coded:
@@ -1023,18 +1020,9 @@ def _labs_without_their_parts(
         {path.rsplit(".", 1)[0] for path in [*coded, *values] if path.startswith("labs.")}
     )
     for lab in labs:
-        value, unit = given(f"{lab}.value"), given(f"{lab}.unit")
+        value = given(f"{lab}.value")
         if value is None:
             continue
-        if unit is not None:
-            unitless = value & ~unit
-            column = targets.get(f"{lab}.unit", targets.get(f"{lab}.value", ""))
-            problems += [
-                CellProblem(int(row), column, "", f"{lab}: a value needs its unit; read as missing")
-                for row in rows[unitless]
-            ]
-            clear(f"{lab}.value", unitless)
-            value = value & ~unitless
         for part in ("unit", "uln", "uln_unit"):
             clear(f"{lab}.{part}", ~value)
         uln = given(f"{lab}.uln")
@@ -1164,15 +1152,18 @@ def _read_ids(
     read = pd.Series(ids, dtype=object)[~refused]
     # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
     arrow_ids = pa.array(read.to_numpy(dtype=object), pa.large_string())
-    # a date for an ID (1978-06-14, 19780614) may be the candidate's birth date, which
-    # identifies a person: such a row is not screened
-    date_like = np.asarray(pc.match_substring_regex(arrow_ids, "^[0-9]{4}-?[0-9]{2}-?[0-9]{2}$"))
+    # a date for an ID (1978-06-14, 19780614, 1978.06.14, 14.06.1978 or 06-14-1978) may be
+    # the candidate's birth date, which identifies a person: such a row is not screened (eight
+    # digits are read year first only: day-first digits alone are too often a plain number)
+    date_like = np.asarray(
+        pc.match_substring_regex(
+            arrow_ids,
+            "^(?:[0-9]{4}([.-]?)[0-9]{2}[.-]?[0-9]{2}|[0-9]{2}[.-][0-9]{2}[.-][0-9]{4})$",
+        )
+    )
     for position, written in read[date_like].items():
-        digits = written.replace("-", "")
-        try:
-            dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-        except ValueError:
-            continue  # not a calendar date: a code like 2025-00-17 stays an ID
+        if not _a_calendar_date(written):
+            continue  # a code like 2025-00-17 stays an ID
         problems.append(
             CellProblem(
                 int(rows[position]),
@@ -1211,6 +1202,26 @@ def _read_ids(
             )
             refused[position] = True
     return ids, problems, refused
+
+
+def _a_calendar_date(written: str) -> bool:
+    """Whether digits written as a date (year first, or day or month first before a
+    four-digit year) are a calendar date read any of those ways."""
+    parts = re.split(r"[.-]", written)
+    if len(parts) == 1:  # eight digits, year first
+        parts = [written[:4], written[4:6], written[6:]]
+    numbers = [int(part) for part in parts]
+    if len(parts[0]) == 4:
+        readings = [(numbers[0], numbers[1], numbers[2])]
+    else:  # day first or month first
+        readings = [(numbers[2], numbers[1], numbers[0]), (numbers[2], numbers[0], numbers[1])]
+    for year, month, day in readings:
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:

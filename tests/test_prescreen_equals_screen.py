@@ -167,9 +167,8 @@ _LAB_PARTS = {"value": 30.0, "unit": "U/L", "uln": 40.0, "uln_unit": "U/L"}
 def test_any_parts_of_a_lab_given_are_screened_as_screen_screens_what_is_read(parts):
     # each row gives some of a lab's four cells. A unit or ULN beside an empty value is no
     # result (a site fills those columns ahead of the results): the row is screened without
-    # the lab. A value without its unit cannot be read: reported by row and unit column, and
-    # the row is screened without the lab. A ULN unit without a ULN is dropped. The rest is
-    # screened as screen screens the record read; no row is refused, never a crash
+    # the lab. A value without its unit cannot be read: the row is refused, as screen
+    # refuses the record. A ULN unit without a ULN is dropped. Never a crash
     frame = pd.DataFrame(
         {
             "participant": [f"SYN-L{i:03d}" for i in range(len(parts))],
@@ -181,15 +180,20 @@ def test_any_parts_of_a_lab_given_are_screened_as_screen_screens_what_is_read(pa
     ).astype(object)
     _compare(frame)
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
-    assert not candidates.refused.any()
-    # by hand: the lab is read exactly where both its value and its unit are given, its ULN
-    # only where the ULN is given too, and a value without a unit is reported
+    # by hand: refused exactly where a value is given without its unit; the lab is read where
+    # both are given, its ULN only where the ULN is given too
+    refused = [("value" in g) and ("unit" not in g) for g in parts]
+    assert candidates.refused.tolist() == refused
     read = [{"value", "unit"} <= g for g in parts]
-    assert [v is not None for v in candidates.column("labs.alt.value")] == read
+    assert [v is not None for v in candidates.column("labs.alt.value")] == [
+        r or f for r, f in zip(read, refused, strict=True)
+    ]
     uln_read = [r and "uln" in g for r, g in zip(read, parts, strict=True)]
-    assert [v is not None for v in candidates.column("labs.alt.uln")] == uln_read
-    reported = [p.row - 2 for p in candidates.problems if "needs its unit" in p.expected]
-    assert reported == [k for k, g in enumerate(parts) if "value" in g and "unit" not in g]
+    assert [
+        v is not None
+        for v, f in zip(candidates.column("labs.alt.uln"), refused, strict=True)
+        if not f
+    ] == [u for u, f in zip(uln_read, refused, strict=True) if not f]
 
 
 @pytest.mark.parametrize("with_uln_column", [False, True])
@@ -317,3 +321,45 @@ def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both(
     _compare(frame)  # screen refuses exactly the rows the batch refuses
     refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
     assert list(refused) == [pah == "true" and risk == "none" for pah, risk in pairs]
+
+
+def test_a_renal_value_without_its_unit_still_counts_against_the_other_renal_lab():
+    # an eGFR written without its unit beside a creatinine: screen refuses the record (both
+    # given, and a value without its unit), so the batch refuses the row; it must never be
+    # screened on the creatinine alone (an eGFR of 25 excludes)
+    rows = [
+        {"participant": "SYN-R1", "labs.egfr.value": "25", "labs.egfr.unit": None},
+        {"participant": "SYN-R2", "labs.egfr.value": "25", "labs.egfr.unit": "mL/min/1.73 m²"},
+        {"participant": "SYN-R3", "labs.egfr.value": "25", "labs.egfr.unit": None},
+    ]
+    for row in rows[:2]:
+        row |= {"labs.creatinine.value": "62", "labs.creatinine.unit": "umol/L"}
+    frame = pd.DataFrame(rows).astype(object)
+    _compare(frame)
+    assert read_candidates(frame, Mapping(), "synthetic", AS_OF).refused.tolist() == [True] * 3
+
+
+_PROXIMAL = [
+    "anterior_chest", "abdomen", "right_upper_arm", "left_upper_arm", "right_thigh", "left_thigh",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fingers_among_the_items", [False, True])
+def test_leroy_reasons_name_each_candidates_own_proximal_area(fingers_among_the_items):
+    # every area graded, one proximal area involved and no distal one: "proximal only", or
+    # diffuse when the classification items record thickened fingers; the reason names the
+    # candidate's own area, as screen's does
+    from prescreen.engine import _AREAS
+
+    rows = []
+    for k, involved in enumerate(_PROXIMAL):
+        row = {"participant": f"SYN-P{k:02d}"}
+        row |= {area: (1 if area.endswith("." + involved) else 0) for area in _AREAS}
+        row["ssc.acr_eular.sclerodactyly"] = "true" if fingers_among_the_items else "false"
+        rows.append(row)
+    frame = pd.DataFrame(rows).astype(object)
+    _compare(frame)
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    reasons = list(evaluation.criteria["IN03"].reason[list(range(len(rows)))])
+    for involved, reason in zip(_PROXIMAL, reasons, strict=True):
+        assert f"proximal involvement ({involved.replace('_', ' ')})" in reason
