@@ -267,8 +267,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
             source,
             [Problem(f"a readable {kind} table", found=f"cannot read it ({type(exc).__name__})")],
         ) from None
-    _check_columns(frame, source)
-    return _without_empty_columns(frame)
+    empty, nameless = _nameless_columns(frame)
+    _check_columns(frame, source, nameless)
+    return _without_columns(frame, empty)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -537,46 +538,38 @@ _PRINTABLE_NAME = (
 )
 
 
-def _without_empty_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table without columns that have neither a name nor a cell (a spreadsheet's blank
-    first column, the trailing comma of every line of an export)."""
-    names = [str(c) for c in frame.columns]
-    empty = [
-        k
-        for k, name in enumerate(names)
-        if not name.strip() and frame.iloc[:, k].map(_missing).all()
-    ]
-    if not empty:
+def _nameless_columns(frame: pd.DataFrame) -> tuple[list[int], list[int]]:
+    """The positions of the columns without a name: those with no cell either (a spreadsheet's
+    blank first column, the trailing comma of every line of an export; left out), and those
+    with some cell (refused)."""
+    empty, filled = [], []
+    for position, name in enumerate(str(c) for c in frame.columns):
+        if not name.strip():
+            (empty if frame.iloc[:, position].map(_missing).all() else filled).append(position)
+    return empty, filled
+
+
+def _without_columns(frame: pd.DataFrame, left_out: list[int]) -> pd.DataFrame:
+    if not left_out:
         return frame
-    kept = frame.iloc[:, [k for k in range(len(names)) if k not in set(empty)]]
+    kept = frame.iloc[:, [k for k in range(len(frame.columns)) if k not in set(left_out)]]
     kept.attrs = frame.attrs
     return kept
 
 
-def _column_letters(position: int) -> str:
-    """A column's letters as a spreadsheet shows them (0 is A, 26 is AA)."""
-    letters = ""
-    position += 1
-    while position:
-        position, remainder = divmod(position - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
+def _check_columns(frame: pd.DataFrame, source: str, nameless: list[int]) -> None:
+    from openpyxl.utils import get_column_letter
 
-
-def _check_columns(frame: pd.DataFrame, source: str) -> None:
     names = [str(c) for c in frame.columns]
-    problems = []
-    for position, name in enumerate(names):
-        # a column with neither a name nor a cell is left out (_without_empty_columns)
-        if not name.strip() and not frame.iloc[:, position].map(_missing).all():
-            problems.append(
-                Problem(
-                    "a column name: the table's first filled row is its header (a title above "
-                    "it, or a cell beside it, leaves a column without a name)",
-                    path=f"header, column {_column_letters(position)}",
-                    found="an empty name",
-                )
-            )
+    problems = [
+        Problem(
+            "a column name: the table's first filled row is its header (a title above it, or a "
+            "cell beside it, leaves a column without a name)",
+            path=f"header, column {get_column_letter(position + 1)}",
+            found="an empty name",
+        )
+        for position in nameless
+    ]
     for name in dict.fromkeys(names):
         if not name.strip():
             continue
@@ -935,17 +928,11 @@ def read_candidates(
         coded[path] = codes, distinct
         cell_problems += found
     for unit_field, unit in constant_units.items():
+        # the mapping's unit for the whole column: it applies only where there is a value
+        # (_labs_without_their_parts takes it away elsewhere)
         values[unit_field] = np.full(len(frame), unit, dtype=object)
-        # a constant unit applies only where there is a value
-        value_field = unit_field.rsplit(".", 1)[0] + (
-            ".value" if unit_field.endswith(".unit") else ".uln"
-        )
-        if value_field in coded:
-            values[unit_field][coded[value_field][0] < 0] = None
-        else:  # a ULN's unit with no ULN column: no row has a ULN for it to apply to
-            values[unit_field][:] = None
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
-    _labs_without_their_parts(values, coded)
+    _labs_without_their_parts(values, coded, len(frame))
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += [p for p in id_problems if p.row not in bad_rows]  # said once, below
     # a row whose cells could not be placed (a CSV row of another length): not screened
@@ -997,11 +984,13 @@ def _columns_of(candidates: Candidates, involved: tuple[str, ...]) -> list[str]:
 def _labs_without_their_parts(
     values: dict[str, np.ndarray],
     coded: dict[str, tuple[np.ndarray, np.ndarray]],
+    size: int,
 ) -> None:
     """A lab's unit or ULN beside an empty value (a site fills its unit and reference range
-    columns ahead of the results) is no result: that row has no such lab, and is screened
-    without it, as with a unit the mapping gives for the whole column. (A value without its
-    unit stays: the row is refused, as screen refuses such a record.)"""
+    columns ahead of the results, or the mapping gives a unit for the whole column) is no
+    result: that row has no such lab, and is screened without it; a ULN's unit likewise
+    applies only beside a ULN. (A value without its unit stays: the row is refused, as screen
+    refuses such a record.)"""
 
     def given(path: str) -> np.ndarray | None:
         if path in coded:
@@ -1019,15 +1008,13 @@ def _labs_without_their_parts(
     labs = sorted(
         {path.rsplit(".", 1)[0] for path in [*coded, *values] if path.startswith("labs.")}
     )
+    nowhere = np.zeros(size, dtype=bool)
     for lab in labs:
         value = given(f"{lab}.value")
-        if value is None:
-            continue
         for part in ("unit", "uln", "uln_unit"):
-            clear(f"{lab}.{part}", ~value)
+            clear(f"{lab}.{part}", ~(nowhere if value is None else value))
         uln = given(f"{lab}.uln")
-        if uln is not None:
-            clear(f"{lab}.uln_unit", ~uln)
+        clear(f"{lab}.uln_unit", ~(nowhere if uln is None else uln))
 
 
 def _group_of(path: str) -> str | None:

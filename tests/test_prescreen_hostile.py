@@ -1141,14 +1141,18 @@ def test_a_column_without_a_name_is_refused_by_its_letter(tmp_path, capsys, rows
     assert f"header, column {letter} = an empty name" in err and err.count("\n") == 1
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(0, 16_383))  # Excel's last column is XFD
-def test_column_letters_are_excels(position):
-    from openpyxl.utils import get_column_letter
-
-    from prescreen.table import _column_letters
-
-    assert _column_letters(position) == get_column_letter(position + 1)
+@pytest.mark.parametrize(
+    "position, letters",
+    [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA"), (16_383, "XFD")],
+)
+def test_a_nameless_column_is_named_by_excels_letters(tmp_path, capsys, position, letters):
+    # base-26 without a zero, as Excel letters its columns (XFD is its last)
+    header = [f"c{k}" for k in range(position)] + ["", "last"]  # a line of one empty name
+    table = tmp_path / "t.csv"  # would be a blank line, so a named column follows it
+    table.write_text(",".join(header) + "\n" + ",".join(["x"] * len(header)) + "\n")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert f"header, column {letters} = an empty name" in err and err.count("\n") == 1
 
 
 def test_the_id_column_mapped_to_a_field_as_well_is_named_as_such(tmp_path, capsys):
