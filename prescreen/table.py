@@ -272,6 +272,10 @@ def read_table(path: Path | str) -> pd.DataFrame:
     return _without_columns(frame, empty)
 
 
+#: Text kept in Arrow (no Python object per cell until a distinct value is read).
+_ARROW_TEXT = pd.StringDtype("pyarrow")
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet table read by pyarrow as pandas reads it, except that a column of yes/no
     values (with or without missing cells) stays a column of flags (pandas' nullable boolean)
@@ -285,7 +289,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     def flags(kind: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
-        return pd.BooleanDtype() if pa.types.is_boolean(kind) else None  # the rest as pandas
+        if pa.types.is_boolean(kind):
+            return pd.BooleanDtype()
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return _ARROW_TEXT
+        return None  # the rest as pandas
 
     with pa.OSFile(str(path)) as source:
         try:
@@ -558,18 +566,20 @@ def _without_columns(frame: pd.DataFrame, left_out: list[int]) -> pd.DataFrame:
 
 
 def _check_columns(frame: pd.DataFrame, source: str, nameless: list[int]) -> None:
-    from openpyxl.utils import get_column_letter
-
     names = [str(c) for c in frame.columns]
-    problems = [
-        Problem(
-            "a column name: the table's first filled row is its header (a title above it, or a "
-            "cell beside it, leaves a column without a name)",
-            path=f"header, column {get_column_letter(position + 1)}",
-            found="an empty name",
-        )
-        for position in nameless
-    ]
+    problems = []
+    if nameless:  # openpyxl (0.1 s of imports) only to name such a column by its letter
+        from openpyxl.utils import get_column_letter
+
+        problems += [
+            Problem(
+                "a column name: the table's first filled row is its header (a title above it, "
+                "or a cell beside it, leaves a column without a name)",
+                path=f"header, column {get_column_letter(position + 1)}",
+                found="an empty name",
+            )
+            for position in nameless
+        ]
     for name in dict.fromkeys(names):
         if not name.strip():
             continue

@@ -10,6 +10,7 @@ hypothesis-drawn rows.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import numpy as np
@@ -363,3 +364,64 @@ def test_leroy_reasons_name_each_candidates_own_proximal_area(fingers_among_the_
     reasons = list(evaluation.criteria["IN03"].reason[list(range(len(rows)))])
     for involved, reason in zip(_PROXIMAL, reasons, strict=True):
         assert f"proximal involvement ({involved.replace('_', ' ')})" in reason
+
+
+_TEXT_FIELDS = ("sex", "dates.birth", "pah_risk", "labs.hemoglobin.value", "labs.hemoglobin.unit")
+_TEXT_CELL = st.one_of(
+    st.sampled_from(
+        [
+            "female",
+            "male",
+            " female",
+            "1980-02-29",
+            "1981-02-29",
+            "19800101",
+            "low",
+            "none",
+            "8.0",
+            "7.99",
+            "8,0",
+            "g/dL",
+            "g/L",
+            "mmol/L",
+            " ",
+            "",
+            "NaN",
+            "None",
+            "１２",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.fixed_dictionaries({f: st.one_of(st.none(), _TEXT_CELL) for f in _TEXT_FIELDS}),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_text_cells_of_a_parquet_file_read_as_the_same_cells_of_a_csv(tmp_path_factory, rows):
+    """A Parquet file's text is kept in Arrow (no Python object per cell): each cell must still
+    be read, refused or left missing exactly as the same text in a CSV (where an empty cell is
+    missing, as an empty text is)."""
+    from prescreen.run import prescreen
+
+    folder = tmp_path_factory.mktemp("text")
+    frame = pd.DataFrame(rows, columns=list(_TEXT_FIELDS), dtype=object)
+    frame.insert(0, "participant", [f"SYN-T{i}" for i in range(len(rows))])
+    frame.to_parquet(folder / "t.parquet")
+    # every cell quoted, so a carriage return in a text stays in its cell
+    frame.to_csv(folder / "t.csv", index=False, quoting=csv.QUOTE_ALL)
+    found = {}
+    for suffix in ("csv", "parquet"):
+        try:
+            run = prescreen(folder / f"t.{suffix}", as_of=AS_OF)
+        except ProtocolDataError as exc:
+            found[suffix] = ("refused", [p.expected for p in exc.problems])
+        else:
+            problems = [(p.row, p.column, p.found) for p in run.evaluation.candidates.problems]
+            found[suffix] = (run.evaluation.frame().to_dict("list"), problems)
+    assert found["csv"] == found["parquet"]
