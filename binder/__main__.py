@@ -18,6 +18,7 @@ from binder.book import chapter_bodies, chapters, combined_html
 from binder.forms import checklist_html, pocket_cards_html
 from binder.identity import book_version, identity_line
 from binder.printing import PrintError, chromium, outline_pages, print_pdf, summarize
+from dosing.calendar import new_file_mode
 from protocol.study import load_study
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +37,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+            # readable as any new file is (mkstemp's owner-only mode would make the published
+            # PDFs "403 Forbidden" on a web server)
+            os.fchmod(file.fileno(), new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

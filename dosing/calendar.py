@@ -584,7 +584,9 @@ def protected_files() -> tuple[Path, ...]:
     return (STUDY_PATH, STUDY_PATH.parent / "registry" / "NCT06375005.json")
 
 
-def _new_file_mode() -> int:
+def new_file_mode() -> int:
+    """The mode a new file gets from open() (0666 less the umask): mkstemp's 0600 would make a
+    published file unreadable to a web server."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -592,7 +594,7 @@ def _new_file_mode() -> int:
 
 def _stage(target: Target, data: bytes) -> str:
     """``data`` in a temporary file beside the target, flushed to disk; its name."""
-    mode = stat.S_IMODE(os.stat(target.real).st_mode) if target.replaces else _new_file_mode()
+    mode = stat.S_IMODE(os.stat(target.real).st_mode) if target.replaces else new_file_mode()
     descriptor, name = tempfile.mkstemp(
         dir=target.real.parent, prefix=f".{target.real.name}.", suffix=".tmp"
     )

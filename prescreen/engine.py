@@ -44,9 +44,11 @@ from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
     CHECKS,
+    COUNT_PARTS,
     EX24_ANALYTES,
     CheckResult,
     _Context,
+    counts_that_contradict,
     lung_function,
     oxygen_therapy,
 )
@@ -611,6 +613,7 @@ def evaluate(
             )
         if progress is not None:
             progress(cid)
+    _refuse_parts_above_wholes(candidates, rows, study)
     # rows with a value the rules refuse (an implausible lab value): reported and not screened,
     # as `trialbook screen` refuses such a record
     for position, problems in sorted(candidates.errors.items()):
@@ -628,6 +631,32 @@ def evaluate(
             )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
     return Evaluation(candidates, columns, study, as_of or dt.date.today())
+
+
+def _refuse_parts_above_wholes(candidates: Candidates, rows: np.ndarray, study: Study) -> None:
+    """Rows whose part count is above its whole (neutrophils above the white cells), refused
+    as ``screen`` refuses such a record: the columns find the rows near or above (converted
+    by each unit's factor), and ``screen``'s own check decides each of those from its cells."""
+    from protocol.labs import get_analyte
+
+    for part, whole in COUNT_PARTS:
+        unit = get_analyte(whole, study).value_unit
+        amounts = []
+        for name in (part, whole):
+            factor = _factors(get_analyte(name, study), candidates, f"labs.{name}.unit", unit)
+            amounts.append(candidates.numbers(f"labs.{name}.value")[rows] * factor[rows])
+        # NaN (a value or unit missing or unreadable) is never near: the rules refuse or skip it
+        near_or_above = amounts[0] > amounts[1] * (1 - _NEAR_THRESHOLD)
+        for position in rows[near_or_above].tolist():
+            labs = {
+                name: (
+                    candidates.column(f"labs.{name}.value")[position],
+                    candidates.column(f"labs.{name}.unit")[position],
+                )
+                for name in (part, whole)
+            }
+            for problem in counts_that_contradict(labs, study):
+                candidates.errors.setdefault(position, []).append(problem)
 
 
 # -- reduced inputs: what a rule's answer depends on, when that is less than its inputs --------

@@ -148,4 +148,13 @@ def candidates(
         table[field] = maybe(rng.choice(choices, n), missing * 2)
     if hostile:  # screening dates of their own (blank: the run's date), drawn last
         table["dates.screening"] = maybe(days_before(0, 20), 0.3)
+    # neutrophils are white cells: a count above the white count cannot be (screen refuses
+    # the record), so such a draw takes 60% of the white count; a hostile table keeps one in
+    # twenty of them, for the refusal (drawn after every other field, which stay as drawn)
+    wbc, neutrophils = table["labs.wbc.value"], table["labs.neutrophils.value"]
+    both = np.flatnonzero(np.not_equal(wbc, None) & np.not_equal(neutrophils, None))
+    over = both[neutrophils[both].astype(float) > wbc[both].astype(float)]
+    if hostile:
+        over = over[rng.random(len(over)) >= 0.05]
+    neutrophils[over] = np.round(wbc[over].astype(float) * 0.6, 1)
     return pd.DataFrame(table)

@@ -207,7 +207,7 @@ def check_plausible(
     if plausible is None or plausible.contains(analyte.convert(quantity, plausible.low.units)):
         return
     what = "upper limit of normal" if uln else "value"
-    given = f"{_as_given(number)} {unit.strip()}"
+    given = f"{as_given(number)} {unit.strip()}"
     shown = analyte.convert(quantity, analyte.value_unit)
     in_range_unit = f"{_number(shown.magnitude)} {format_unit(shown.units)}"
     same = math.isclose(shown.magnitude, number, rel_tol=1e-9)
@@ -342,7 +342,7 @@ def _plain(value: float, digits: int) -> str:
     return format(Decimal(f"{value:.{digits}g}"), "f")  # "g" leaves no trailing zeros
 
 
-def _as_given(number: float) -> str:
+def as_given(number: float) -> str:
     """A number as the site reported it (no exponent, no trailing zeros)."""
     return str(int(number)) if number.is_integer() else f"{number:.10g}"
 
@@ -430,7 +430,7 @@ def check_lab(
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return unknown_result(analyte.name, study=study)
     number = parse_number(analyte, value)
-    given = f"{_as_given(number)} {str(unit).strip()}"
+    given = f"{as_given(number)} {str(unit).strip()}"
     quantity = to_value_unit(analyte, number, unit or "")
     check_plausible(analyte, quantity, number, str(unit))
     if uln is not None and not analyte.relative_to_uln:
@@ -452,7 +452,7 @@ def check_lab(
         shown = float(convert(quantity, analyte.protocol_unit).magnitude)
         described = (
             f"{given}{_conversion(analyte, unit or '', shown, None)} ({sex_name}, "
-            f"{_as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
+            f"{as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
             f"{_number(compared, target.threshold_magnitude)} {format_unit(target.protocol_unit)}"
         )
         extra["egfr"] = compared
@@ -472,7 +472,7 @@ def check_lab(
         check_plausible(analyte, uln_quantity, uln_number, uln_given, uln=True)
         compared = shown = float((quantity / uln_quantity).to("dimensionless").magnitude)
         described = (
-            f"{given} with ULN {_as_given(uln_number)} {uln_given} = "
+            f"{given} with ULN {as_given(uln_number)} {uln_given} = "
             f"{_number(compared, analyte.threshold_magnitude)} × ULN"
         )
         extra |= {"uln": uln_number, "uln_unit": uln_given}

@@ -39,6 +39,7 @@ from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.labs import (
     LabInputError,
     LabResult,
+    as_given,
     check_lab,
     check_value,
     get_analyte,
@@ -1244,6 +1245,69 @@ def _anchor_text(record: ParticipantRecord, anchor: str | None) -> str | None:
     return f"{label} {value}" if value else f"{label} (not recorded)"
 
 
+#: Counts recorded as a part of another count (neutrophils are white blood cells): a part
+#: above its whole is two values that cannot both be right, whatever each threshold says.
+COUNT_PARTS = (("neutrophils", "wbc"),)
+#: The same count written in two units may convert a unit in the last place apart.
+PART_TOLERANCE = 1e-9
+
+
+def part_above_whole(
+    part: str,
+    whole: str,
+    given: str,
+    amounts: tuple[float, float],
+    unit: pint.Unit,
+    study: Study,
+) -> Problem:
+    """The problem of a count above the count it is part of (``given`` as written; the
+    ``amounts`` of part and whole in the whole's ``unit``). Pre-screening refuses the same rows
+    in the same words."""
+    part_shown, whole_shown = (format_quantity(amount * unit) for amount in amounts)
+    part_label, whole_label = (get_analyte(name, study).short_label for name in (part, whole))
+    return Problem(
+        f"{part_label} at most the {whole_label} count they are part of: {part_shown} is above "
+        f"{whole_label} {whole_shown}; check both values and their units",
+        path=f"labs.{part}.value",
+        found=given,
+    )
+
+
+def _counts_that_contradict(record: ParticipantRecord, study: Study) -> list[Problem]:
+    labs = {
+        name: (lab.value, lab.unit)
+        for name in {name for pair in COUNT_PARTS for name in pair}
+        if (lab := getattr(record.labs, name)) is not None
+    }
+    return counts_that_contradict(labs, study)
+
+
+def counts_that_contradict(labs: dict[str, tuple[Any, str]], study: Study) -> list[Problem]:
+    """A part count above its whole (neutrophils above the white cells), from each lab's value
+    and unit (``labs``: name -> (value, unit)), each read as the lab rules read it; a value
+    they refuse is reported by them and not compared here. Pre-screening calls this for the
+    rows its columns find near or above, so both refuse the same rows in the same words."""
+    problems = []
+    for part, whole in COUNT_PARTS:
+        if part not in labs or whole not in labs:
+            continue
+        try:
+            part_quantity, whole_quantity = (
+                check_value(name, *labs[name], study) for name in (part, whole)
+            )
+        except LabInputError:
+            continue
+        part_amount = float(part_quantity.to(whole_quantity.units).magnitude)
+        whole_amount = float(whole_quantity.magnitude)
+        if part_amount > whole_amount * (1 + PART_TOLERANCE):
+            given = f"{as_given(float(labs[part][0]))} {labs[part][1]}"
+            amounts = (part_amount, whole_amount)
+            problems.append(
+                part_above_whole(part, whole, given, amounts, whole_quantity.units, study)
+            )
+    return problems
+
+
 def screen(
     record: ParticipantRecord, study: Study | None = None, source: str = "participant record"
 ) -> ScreeningResult:
@@ -1279,6 +1343,7 @@ def screen(
                 missing=list(dict.fromkeys(outcome.missing)),
             )
         )
+    ctx.errors += _counts_that_contradict(record, study)
     if ctx.errors:
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}

@@ -173,3 +173,25 @@ def test_the_binder_refuses_to_print_without_a_cjk_font(monkeypatch, capsys, tmp
 def test_the_cards_sources_read_as_one_sentence(cards):
     # "(PI30).; ⚠ assumption: ..." and "pharmacy manual.." once
     assert ".;" not in cards and ".." not in cards.replace("…", "")
+
+
+def test_the_printed_files_are_readable_as_any_new_file_is(tmp_path):
+    """Written atomically through a temporary file (created owner-only), a PDF still gets a new
+    file's mode, 0666 less the umask: a web server serving the book can read it."""
+    import os
+    import stat
+
+    from binder.__main__ import _write_atomically
+
+    old_mask = os.umask(0o022)
+    try:
+        target = tmp_path / "out" / "book.pdf"
+        _write_atomically(target, b"%PDF-1.7 synthetic")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        os.umask(0o077)
+        _write_atomically(target, b"%PDF-1.7 again")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_mask)
+    assert target.read_bytes() == b"%PDF-1.7 again"
+    assert [p.name for p in target.parent.iterdir()] == ["book.pdf"]  # no temporary left

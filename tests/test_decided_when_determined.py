@@ -101,8 +101,9 @@ def random_record(rng: random.Random) -> dict[str, Any]:
         },
         "labs": {
             "hemoglobin": {"value": round(rng.uniform(6.5, 15), 1), "unit": "g/dL"},
-            "wbc": {"value": round(rng.uniform(2, 10), 1), "unit": "10^9/L"},
-            "neutrophils": {"value": round(rng.uniform(1, 7), 1), "unit": "10^9/L"},
+            "wbc": {"value": (wbc := round(rng.uniform(2, 10), 1)), "unit": "10^9/L"},
+            # neutrophils are white cells: never above the white count
+            "neutrophils": {"value": min(round(rng.uniform(1, 7), 1), wbc), "unit": "10^9/L"},
             "platelets": {"value": rng.randint(50, 400), "unit": "10^9/L"},
             "alt": {"value": rng.randint(10, 90), "unit": "U/L", "uln": 40},
             "ast": {"value": rng.randint(10, 90), "unit": "U/L", "uln": 40},

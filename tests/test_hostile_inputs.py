@@ -1230,7 +1230,18 @@ def screen_rows() -> Iterator[Row]:
         ("iga-0", lab("iga", 0, "mg/dL"), 1),
         ("platelets-75", lab("platelets", 75, "10^9/L"), 0),
         ("platelets-74.9", lab("platelets", 74.9, "10^9/L"), 1),
-        ("wbc-3000-per-uL", lab("wbc", 3000, "/µL"), 0),
+        # the white count at its threshold, with a neutrophil count within it
+        (
+            "wbc-3000-per-uL",
+            _set(lab("wbc", 3000, "/µL"), ("labs", "neutrophils", "value"), 1.8),
+            0,
+        ),
+        # neutrophils above the white count they are part of: two values that cannot both be
+        (
+            "neutrophils-above-wbc-in-another-unit",
+            lab("neutrophils", 6500, "/mm³"),
+            2,
+        ),
         ("alt-60-uln-40", lab("alt", 60, "U/L", uln=40), 0),
         ("alt-60.5-uln-40", lab("alt", 60.5, "U/L", uln=40), 1),
         (
@@ -1247,7 +1258,8 @@ def screen_rows() -> Iterator[Row]:
         ("igg-3.9-g/L", lab("igg", 3.9, "g/L"), 1),
         ("igg-4-g/L", lab("igg", 4, "g/L"), 0),
     ]:
-        yield row(f"lab-verdict-{id}", data, exit, "ELIGIBLE" if exit == 0 else "NOT ELIGIBLE")
+        words = {0: "ELIGIBLE", 1: "NOT ELIGIBLE", 2: "at most the WBC count they are part of"}
+        yield row(f"lab-verdict-{id}", data, exit, words[exit])
     egfr = _set(CASE01, ("labs", "creatinine"), _DELETE)
     for value, exit in [(40, 0), (39, 1)]:
         data = _set(egfr, ("labs", "egfr"), {"value": value, "unit": "mL/min/1.73 m²"})

@@ -1101,6 +1101,7 @@ def test_every_failing_part_of_a_criterion_is_given_in_order():
     def change(data):
         data["labs"]["hemoglobin"] = {"value": 75, "unit": "g/L"}
         data["labs"]["wbc"] = {"value": 2, "unit": "10^9/L"}
+        data["labs"]["neutrophils"] = {"value": 1.6, "unit": "10^9/L"}  # a part of the 2
 
     assert _screen(change)["EX24"] == (
         "fail",

@@ -526,3 +526,20 @@ def test_a_table_wider_than_a_phone_says_so_and_keeps_its_first_column_in_view(s
     with _viewport(browser, *WIDTHS["desktop"]):
         _load(browser, f"{server}/book/protocol/population.html", 1366)
         assert browser.find_elements(By.CSS_SELECTOR, "article .scroll-cue") == []
+
+
+def test_every_dropdown_is_open_on_paper_and_as_the_reader_left_it_after(server, browser):
+    """A worked case's record and report sit in dropdowns: printed closed, each would be a
+    one-line summary. Printing opens them all (the browser's beforeprint), and afterprint
+    closes those the reader had not opened."""
+    browser.get(f"{server}/book/eligibility/cases.html")
+    count_closed = "return document.querySelectorAll('details:not([open])').length"
+    closed = browser.execute_script(count_closed)
+    assert closed >= 20  # one per worked case, at least
+    browser.execute_script(
+        "document.querySelector('details:not([open])').open = true"  # one the reader opened
+    )
+    browser.execute_script("window.dispatchEvent(new Event('beforeprint'))")
+    assert browser.execute_script(count_closed) == 0
+    browser.execute_script("window.dispatchEvent(new Event('afterprint'))")
+    assert browser.execute_script(count_closed) == closed - 1
