@@ -212,15 +212,37 @@ def show_verdict(verdict: str) -> str:
     return VERDICT_WORDS[verdict]
 
 
+#: Words of field names a reader writes as an abbreviation (each in the glossary).
+_FIELD_ABBREVIATIONS = {
+    "ssc": "SSc",
+    "mrss": "mRSS",
+    "acr eular": "ACR/EULAR",
+    "egfr": "eGFR",
+    "wbc": "WBC",
+    "alt": "ALT",
+    "ast": "AST",
+    "uln": "ULN",
+    "iga": "IgA",
+    "igg": "IgG",
+    "fvc": "FVC",
+    "dlco": "DLCO",
+    "hiv": "HIV",
+    "pah": "PAH",
+    "ild": "ILD",
+}
+
+
 def show_field(item: str) -> str:
     """A record field named in reader words: ``pregnancy_test.sample`` -> ``pregnancy test ›
-    sample``; ``medications[2] (x)`` -> ``medications entry 3 (x)`` (entries count from 1)."""
+    sample``; ``medications[2] (x)`` -> ``medications entry 3 (x)`` (entries count from 1);
+    ``labs.alt.uln`` -> ``labs › ALT › ULN``."""
 
     def entry(match: re.Match[str]) -> str:
         return f"{match.group(1)} entry {int(match.group(2)) + 1}"
 
     path, _, rest = item.partition(" ")
-    words = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").replace(".", " › ")
+    parts = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").split(".")
+    words = " › ".join(_FIELD_ABBREVIATIONS.get(part, part) for part in parts)
     return f"{words} {rest}".rstrip()
 
 

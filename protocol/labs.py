@@ -8,8 +8,9 @@ Boundary convention: the registry writes every lab exclusion as a strict compari
 g/dL", "> 1.5 x ULN"). A value is excluded only when the strict comparison holds; a value
 exactly at the threshold passes. The value is compared as reported, converted exactly, never
 rounded to the threshold's precision (7.96 g/dL is below 8.0 g/dL). A value within a relative
-1e-9 of the threshold after conversion counts as *at* it, so floating-point noise in a unit
-conversion (80 g/L -> 7.999999999 g/dL) never decides a participant's eligibility.
+1e-12 of the threshold after conversion counts as *at* it, so floating-point noise in a unit
+conversion (4.9648 mmol/L -> 7.999999999999999 g/dL) never decides a participant's
+eligibility, while any difference a laboratory reports (to twelve significant digits) does.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from protocol.units import convert, format_unit, read_unit, ureg
 Sex = Literal["female", "male"]
 
 #: Relative distance from a threshold within which a converted value counts as *at* it.
-BOUNDARY_TOLERANCE = 1e-9
+BOUNDARY_TOLERANCE = 1e-12
 
 #: Spellings that mean different things in different labs; the analyte's quantity decides.
 #: "G/L" is grams per litre for haemoglobin and giga (10^9) per litre for a cell count.
@@ -343,8 +344,11 @@ def _plain(value: float, digits: int) -> str:
 
 
 def as_given(number: float) -> str:
-    """A number as the site reported it (no exponent, no trailing zeros)."""
-    return str(int(number)) if number.is_integer() else f"{number:.10g}"
+    """A number as the site reported it: its shortest decimal, every digit kept (a value just
+    under a threshold is never shown rounded onto it), without an exponent or trailing zeros."""
+    if number.is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return format(Decimal(repr(number)), "f")
 
 
 def _is_at(value: float, threshold: float) -> bool:

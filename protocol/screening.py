@@ -244,6 +244,18 @@ class _Context:
         if value is None:
             return _missing(unknown_result(name, study=self.study).reason, f"labs.{name}")
         analyte = get_analyte(name, self.study)
+        if not analyte.relative_to_uln and (value.uln is not None or value.uln_unit is not None):
+            # refused, as `trialbook lab` refuses it: a ULN here means the row was misread
+            part = "uln" if value.uln is not None else "uln_unit"
+            self.errors.append(
+                Problem(
+                    f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST "
+                    "and total bilirubin)",
+                    path=f"labs.{name}.{part}",
+                    found=as_given(float(value.uln)) if part == "uln" else repr(value.uln_unit),
+                )
+            )
+            return _missing(f"{analyte.label}: a ULN where none applies", f"labs.{name}")
         if analyte.relative_to_uln and value.uln is None:
             self._lab_checked(name, value, {"uln": None})  # still refuse an implausible value
             decided = self._for_every_uln(name, value, analyte)

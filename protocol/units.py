@@ -114,6 +114,8 @@ DENOMINATOR_UNITS: dict[str, str] = {
     **{name: name for name in ("L", "dL", "mL", "uL", "l", "dl", "ml", "ul")},
     "mm3": "mm**3",
 }
+#: The volumes a laboratory counts cells in.
+_COUNT_VOLUMES = frozenset({"L", "l", "uL", "ul", "mm**3"})
 #: Percent of predicted: "%", "% predicted", "% of predicted", "percent"; a fraction is "fraction".
 _PERCENT = re.compile(r"^(?:%|percent)(?:\s*(?:of\s+)?pred(?:icted)?)?$", re.I)
 _ULN = re.compile(r"^(?:[x×*]\s*)?ULN$", re.I)
@@ -166,6 +168,13 @@ def read_unit(text: str) -> pint.Quantity:
             raise UnitTextError(f"{original!r}: {denominator!r} is not a volume the book knows")
     if exponent is not None and int(exponent) not in (3, 6, 9, 12):
         raise UnitTextError(f"{original!r}: 10^{exponent} is not a scale laboratories use")
+    counted = numerator is None or NUMERATOR_UNITS[numerator] in ("cells", "cell")
+    if counted and denominator is not None and DENOMINATOR_UNITS[denominator] not in _COUNT_VOLUMES:
+        # "10^9/dL" is ten times "10^9/L": a slip no laboratory reports, never read as a count
+        raise UnitTextError(
+            f"{original!r}: cells are counted per litre (L), per microlitre (µL) or per cubic "
+            "millimetre (mm³), not per " + denominator
+        )
     quantity = ureg.Quantity(10 ** int(exponent) if exponent else 1)
     if numerator is not None:
         quantity = quantity * ureg.Unit(NUMERATOR_UNITS[numerator])

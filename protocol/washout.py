@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from protocol.documents import read_yaml, validate_document
 from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
 from protocol.inputs import StrictDate, read_decimal
+from protocol.labs import BOUNDARY_TOLERANCE
 from protocol.participant import EventEntry, MedicationEntry
 from protocol.study import (
     Drug,
@@ -172,6 +174,17 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     found=repr(med.name),
                 )
             )
+        near = _near_name(med.name, study) if match is None and med.investigator_cleared else None
+        if near is not None:
+            problems.append(
+                Problem(
+                    f"the name is one letter or two from {near.within!r}, which the protocol "
+                    f"decides ({near.group.criterion}), not the investigator: correct the name, "
+                    "or name the medicine it is",
+                    path=f"{where}.investigator_cleared",
+                    found=repr(med.name),
+                )
+            )
         if med.investigator_cleared and match is not None and match.group.rule != "no_window":
             problems.append(
                 Problem(
@@ -300,7 +313,9 @@ class Match:
 
     group: MedicationClass
     drug: Drug | None
-    matched_by: Literal["name", "alias", "brand name", "Chinese name", "class name"]
+    matched_by: Literal["name", "alias", "brand name", "Chinese name", "class name", "name within"]
+    #: what the typed name contains, when matched by a catalogued name within it
+    within: str = ""
 
     @property
     def description(self) -> str:
@@ -330,8 +345,101 @@ def _build_catalogue_index(study: Study) -> dict[str, Match]:
 
 
 def match_medicine(name: str, study: Study | None = None) -> Match | None:
-    """The catalogue entry for a generic, brand or Chinese name or a class, in any case."""
-    return _catalogue_index(study or load_study()).get(normalise_name(name))
+    """The catalogue entry for a generic, brand or Chinese name or a class, in any case; else
+    the one catalogued medicine the name contains as whole words (``methotrexate injection``,
+    ``prednisone acetate``, ``rituximab biosimilar``, ``利妥昔单抗注射液``): a form, salt or
+    maker added to a name does not make it another medicine, nor one the investigator may
+    clear. A name containing two different ones matches neither (one entry per medicine)."""
+    study = study or load_study()
+    exact = _catalogue_index(study).get(normalise_name(name))
+    if exact is not None:
+        return exact
+    found = within_names(name, study)
+    kinds = {(match.group.id, match.drug.name if match.drug else None) for match in found}
+    return found[0] if len(kinds) == 1 else None
+
+
+def within_names(name: str, study: Study) -> list[Match]:
+    """The catalogued names ``name`` contains: as a run of whole words (Latin letters and
+    digits), or as a run of characters for a Chinese name (written without spaces); a name
+    contained in a longer one found is left out (``mycophenolate`` in ``mycophenolate
+    mofetil``)."""
+    words = _words(name)
+    packed = normalise_name(name)
+    found: list[tuple[str, Match]] = []
+    for phrase, match in _phrase_index(study).items():
+        if _is_chinese(phrase):
+            if phrase in packed:
+                found.append((phrase, match))
+        elif _contains_run(words, phrase.split(" ")):
+            found.append((phrase, match))
+    return [
+        replace(match, matched_by="name within", within=phrase)
+        for phrase, match in found
+        if not any(phrase != other and _inside(phrase, other) for other, _ in found)
+    ]
+
+
+def _near_name(name: str, study: Study) -> Match | None:
+    """The catalogued medicine the protocol decides whose name ``name`` misspells (a letter or
+    two out, swapped or missing: ``predinsone``), if one: an investigator's clearance of such
+    a name would clear the medicine the protocol excludes."""
+    import difflib
+
+    typed = normalise_name(name)
+    if len(typed) < 5 or _is_chinese(typed):
+        return None
+    index = _catalogue_index(study)
+    decided = [
+        key
+        for key, match in index.items()
+        if len(key) >= 5 and not _is_chinese(key) and match.group.rule != "no_window"
+    ]
+    close = difflib.get_close_matches(typed, decided, n=1, cutoff=0.85)
+    return replace(index[close[0]], within=close[0]) if close else None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _is_chinese(phrase: str) -> bool:
+    return any("\u4e00" <= character <= "\u9fff" for character in phrase)
+
+
+def _contains_run(words: list[str], run: list[str]) -> bool:
+    return any(words[k : k + len(run)] == run for k in range(len(words) - len(run) + 1))
+
+
+def _inside(phrase: str, other: str) -> bool:
+    if _is_chinese(phrase):
+        return phrase in other
+    return _contains_run(other.split(" "), phrase.split(" "))
+
+
+def _phrase_index(study: Study) -> dict[str, Match]:
+    return derived(study, "catalogue_phrases", _build_phrase_index)
+
+
+def _build_phrase_index(study: Study) -> dict[str, Match]:
+    """Each catalogued name as its words joined by one space (a Chinese name as written)."""
+    phrases: dict[str, Match] = {}
+    for group in study.medication_classes:
+        for alias in group.aliases:
+            phrases[_phrase(alias)] = Match(group, None, "class name")
+        for drug in group.drugs:
+            names = [drug.name, *drug.aliases, *drug.brand_names]
+            names += [drug.chinese_name] if drug.chinese_name else []
+            for written in names:
+                phrases.setdefault(_phrase(written), Match(group, drug, "name"))
+    phrases.pop("", None)
+    return phrases
+
+
+def _phrase(written: str) -> str:
+    if _is_chinese(written):
+        return normalise_name(written)
+    return " ".join(_words(written))
 
 
 # -- calendar arithmetic -----------------------------------------------------------------------
@@ -665,6 +773,20 @@ def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, b
     return equivalent, interval == 1
 
 
+def _least_steroid_amount(med: MedicationEntry, match: Match) -> float | None:
+    """The prednisone equivalent of a recorded dose taken the fewest times a frequency allows
+    on a dosing day (once); None without a dose."""
+    if med.dose is None:
+        return None
+    fewest = min(per_day for per_day, _ in FREQUENCIES.values())
+    with_fewest = med.model_copy(update={"frequency": _FEWEST_FREQUENCY[fewest]})
+    return _steroid_amount(with_fewest, match)[0]
+
+
+#: A frequency written for each number of administrations on a dosing day.
+_FEWEST_FREQUENCY = {per_day: text for text, (per_day, _) in reversed(FREQUENCIES.items())}
+
+
 def _mg(value: float, beside: float | None = None) -> str:
     """An amount in mg to two decimals; with more where two would show it equal to ``beside``
     (the limit) though it is not: 10.0016 mg is not written "10" beside "more than 10"."""
@@ -739,9 +861,15 @@ def decide_corticosteroid(
     if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
         return SteroidDecision("which_drug", start)
     amount, daily = _steroid_amount(med, match)
+    limit = rule.daily_limit.value.to("mg").magnitude
     if amount is None:
+        # a dose without its frequency: every frequency gives at least one dose on a dosing
+        # day, so a dose already over the limit excludes whatever the frequency (PI26)
+        least = _least_steroid_amount(med, match)
+        if least is not None and least > limit * (1 + BOUNDARY_TOLERANCE):
+            return SteroidDecision("over_limit", start, clear, least, daily=False)
         return SteroidDecision("no_dose", start, daily=daily)
-    over = amount > rule.daily_limit.value.to("mg").magnitude + 1e-9
+    over = amount > limit * (1 + BOUNDARY_TOLERANCE)
     return SteroidDecision("over_limit" if over else "within_limit", start, clear, amount, daily)
 
 
@@ -842,10 +970,15 @@ def _steroid_reason(
                 f"drug's name: unknown ({criterion})"
             )
         case "no_dose":
+            needed = [
+                what
+                for what, given in (("dose", med.dose), ("frequency", med.frequency))
+                if given is None
+            ]
             return (
-                f"{med.name} within the {window} before randomization: its dose and "
-                f"frequency are needed to compute the prednisone equivalent: unknown "
-                f"({criterion})"
+                f"{med.name} within the {window} before randomization: its "
+                f"{' and '.join(needed)} {'is' if len(needed) == 1 else 'are'} needed to "
+                f"compute the prednisone equivalent: unknown ({criterion})"
             )
     assert decision.amount is not None and match.drug is not None
     equivalent = match.drug.prednisone_5mg_equivalent
@@ -855,9 +988,12 @@ def _steroid_reason(
         if decision.daily
         else f"mg on each dosing day ({study.issue_for('non_daily_steroids')})"
     )
-    daily_text = (
-        f"{med.dose} {med.frequency} = {_mg(decision.amount, limit.to('mg').magnitude)} {day}"
+    given = (
+        f"{med.dose} {med.frequency}"
+        if med.frequency
+        else f"{med.dose} (frequency not recorded: at least one dose on a dosing day)"
     )
+    daily_text = f"{given} = {_mg(decision.amount, limit.to('mg').magnitude)} {day}"
     # the table by the label the book cites it by ("[BNF]"), not its key
     table = f" [{study.references[equivalent.source].label}]" if equivalent.source else ""
     if decision.case == "over_limit":
@@ -931,7 +1067,7 @@ def _combined_corticosteroids(
         "window_start": first_day,
     }
     sure_total, sure_day, sure_names = worst_day(sure=True)
-    if sure_total > limit + 1e-9:
+    if sure_total > limit * (1 + BOUNDARY_TOLERANCE):
         return EntryResult(
             **base,
             status="fail",
@@ -941,7 +1077,7 @@ def _combined_corticosteroids(
             f"excluded ({group.criterion})",
         )
     possible_total, _, possible_names = worst_day(sure=False)
-    if possible_total > limit + 1e-9:
+    if possible_total > limit * (1 + BOUNDARY_TOLERANCE):
         shown = "an unknown amount" if math.isinf(possible_total) else f"{_mg(possible_total)} mg"
         return EntryResult(
             **base,
@@ -1107,6 +1243,11 @@ def _match_notes(match: Match, study: Study) -> list[str]:
             f"as open ('including …'), so the class rule applies "
             f"({study.issue_for('open_drug_lists')})"
         )
+    if match.matched_by == "name within":
+        notes.append(
+            f"read as {match.drug.name if match.drug else group.label}: the name contains "
+            f"{match.within!r}"
+        )
     if match.drug is None:
         notes.append(f"matched the class name '{group.label}', not a medicine of it")
     if match.drug is not None and normalise_name(match.drug.name) == normalise_name(
@@ -1225,15 +1366,67 @@ def _planned_event(
     return before
 
 
-def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResult:
-    """Every medicine and event of the input, and the earliest date randomization is allowed."""
-    study = study or load_study()
+def _entries_at(data: WashoutInput, study: Study) -> list[EntryResult]:
+    """Every medicine, the corticosteroids together, and every event, at the input's planned
+    randomization."""
     checked = [_check_medication(m, i, data, study) for i, m in enumerate(data.medications)]
     entries = [result for result, _ in checked]
     combined = _combined_corticosteroids([c for _, c in checked if c is not None], data, study)
     if combined is not None:
         entries.append(combined)
     entries += [check_event(e, i, data, study) for i, e in enumerate(data.events)]
+    return entries
+
+
+def _allowed_dates(
+    data: WashoutInput, study: Study, entries: list[EntryResult]
+) -> tuple[date | None, date | None, list[EntryResult]]:
+    """The earliest randomization date at which no entry fails, and the first later date at
+    which one fails again (None: allowed from then on); when no date is allowed, each entry
+    that fails at some date (as it fails at the planned date, else as it first fails).
+
+    The search runs from the screening visit (without one, from the last date an entry
+    clears). Each entry's status changes only at the breakpoints of the anchor
+    (:func:`anchor_breakpoints`), so the rules are evaluated at those alone: a medicine that
+    clears later, a planned surgery that a later randomization brings into the trial period,
+    two corticosteroid courses whose overlap leaves the window."""
+    clear_dates = [e.clears_on for e in entries if e.clears_on is not None]
+    lowest = data.screening or max(clear_dates, default=data.planned_randomization)
+    _, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    candidates = sorted(
+        day for day in {lowest, data.planned_randomization, *breakpoints} if day >= lowest
+    )
+    earliest = None
+    # each failing entry: as it fails at the planned date, else as it first fails
+    in_the_way = {e.entry: e for e in entries if e.status == "fail"}
+    for day in candidates:
+        at = (
+            entries
+            if day == data.planned_randomization
+            else _entries_at(data.model_copy(update={"planned_randomization": day}), study)
+        )
+        failing = [e for e in at if e.status == "fail"]
+        if earliest is None and not failing:
+            earliest = day
+        elif earliest is not None and failing:
+            return earliest, day, []
+        for entry in failing:
+            in_the_way.setdefault(entry.entry, entry)
+    return earliest, None, [] if earliest is not None else list(in_the_way.values())
+
+
+def latest_randomization_after_screening(study: Study) -> timedelta:
+    """How long after the screening visit randomization may be: the screening visit's earliest
+    study day counted to day 1 (no day 0), from the visit schedule."""
+    visit = next(v for v in study.visit_schedule.value if v.id == "screening")
+    earliest_day = visit.day - visit.before.days
+    return timedelta(days=-earliest_day)
+
+
+def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResult:
+    """Every medicine and event of the input, and the earliest date randomization is allowed."""
+    study = study or load_study()
+    entries = _entries_at(data, study)
     statuses = {e.status for e in entries}
     status: Status = (
         "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
@@ -1241,11 +1434,10 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
     never = any(e.lifetime and e.status == "fail" for e in entries)
     failed = [e for e in entries if e.status == "fail"]
     rescreen = [e for e in failed if e.requires_rescreening]
-    blocking = [e for e in failed if e.clears_on is None and not e.requires_rescreening]
-    dates = [e.clears_on for e in entries if e.clears_on is not None and not e.requires_rescreening]
-    if data.screening:
-        dates.append(data.screening)
-    earliest = None if blocking or rescreen else max(dates, default=data.planned_randomization)
+    # what stands in the way when no date is allowed: each entry that fails at some date
+    earliest, fails_again, blocking = (
+        (None, None, []) if never or rescreen else _allowed_dates(data, study, entries)
+    )
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     if never:
         summary = (
@@ -1264,11 +1456,24 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
             + "."
         )
     else:
+        assert earliest is not None  # else some entry fails at every date: it blocks
         summary = f"Earliest randomization: {earliest}"
-        if earliest and earliest > data.planned_randomization:
+        if fails_again is not None:
+            summary += f" (allowed until {fails_again - timedelta(days=1)})"
+        if earliest > data.planned_randomization:
             summary += f", after the planned {data.planned_randomization}"
         elif status == "pass":
             summary += f"; the planned {data.planned_randomization} is allowed"
+        elif status == "fail":
+            summary += f"; the planned {data.planned_randomization} is not allowed"
+        if data.screening:
+            gap = latest_randomization_after_screening(study)
+            if earliest > data.screening + gap:
+                summary += (
+                    f"; that is more than {gap.days} days after the screening visit of "
+                    f"{data.screening} (randomization by {data.screening + gap} on this "
+                    "screening): rescreening is needed"
+                )
         summary += "."
         if "unknown" in statuses:
             summary += " Unknown entries remain: the investigator must decide them first."

@@ -124,7 +124,9 @@ def test_a_verdict_reads_as_the_screening_log_writes_it(verdict, words):
             "medications entry 1 (x): investigator to confirm",
         ),
         ("medications[2] (pentoxifylline)", "medications entry 3 (pentoxifylline)"),
-        ("labs.alt.uln", "labs › alt › uln"),
+        ("labs.alt.uln", "labs › ALT › ULN"),
+        ("ssc.mrss.areas (IN03, EX01)", "SSc › mRSS › areas (IN03, EX01)"),
+        ("ssc.acr_eular.ild", "SSc › ACR/EULAR › ILD"),
         ("sex", "sex"),
     ],
 )

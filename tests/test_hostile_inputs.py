@@ -1550,7 +1550,7 @@ def screen_rows() -> Iterator[Row]:
             3,
             "zzzmab",
         ),
-        ("igg-missing", _set(CASE01, ("labs", "igg"), _DELETE), 3, "labs.igg"),
+        ("igg-missing", _set(CASE01, ("labs", "igg"), _DELETE), 3, "labs › IgG"),
         (
             "feet-ungraded",
             _with(

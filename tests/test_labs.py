@@ -306,3 +306,34 @@ def test_creatinine_boundary_at_egfr_40(female, side, unit):
     result = check_lab("creatinine", value, unit, age=60, sex="female" if female else "male")
     assert result.status == _expected("<", side), result.reason
     assert result.egfr == pytest.approx(40, rel=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("unit", "per_1e9_per_l"),
+    [
+        ("10^9/L", 1.0),
+        ("×10⁹/L", 1.0),
+        ("10^3/µL", 1.0),
+        ("/µL", 1e-3),
+        ("/mm³", 1e-3),
+        ("cells/L", 1e-9),
+        ("10^12/L", 1e3),
+    ],
+)
+def test_cell_counts_per_litre_microlitre_or_cubic_millimetre_are_read(unit, per_1e9_per_l):
+    assert math.isclose(read_unit(unit).to("e9_per_L").magnitude, per_1e9_per_l, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("unit", ["10^9/dL", "10^6/mL", "cells/dL", "/mL", "10^3/dl"])
+def test_a_count_per_decilitre_or_millilitre_is_refused_as_no_laboratory_reports_it(unit):
+    """ "10^9/dL" is ten times "10^9/L": a one-letter slip that would make a neutrophil count of
+    1.2 (excluded) read as 12 (passing); counts are per L, µL or mm³ only."""
+    with pytest.raises(ValueError, match="cells are counted per litre"):
+        read_unit(unit)
+    with pytest.raises(LabInputError):
+        check_lab("neutrophils", 1.2, unit)
+
+
+def test_a_mass_per_decilitre_is_still_a_unit():
+    assert check_lab("hemoglobin", 12.1, "g/dL").status == "pass"
+    assert read_unit("mg/mL").to("g/L").magnitude == pytest.approx(1.0)

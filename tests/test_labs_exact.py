@@ -12,6 +12,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol import labs
 from protocol.facts import parse_range
@@ -136,16 +138,22 @@ def test_the_reason_states_the_value_its_conversion_and_the_threshold(value, uni
     assert check_lab(analyte, value, unit).reason == reason
 
 
-def test_within_one_part_in_a_billion_of_the_threshold_is_at_it_and_passes():
-    # 7.9999999999 g/dL is 1.25e-11 below 8.0 relatively: conversion noise, at the threshold.
-    at = check_lab("hemoglobin", "7.9999999999", "g/dL")
+def test_within_the_arithmetics_rounding_of_the_threshold_is_at_it_and_passes():
+    # 4.9648 mmol/L is exactly 8.0 g/dL by the 0.6206 factor; converted in binary it comes out
+    # 7.999999999999999 g/dL (1.1e-16 below relatively): noise, at the threshold
+    noise = check_lab("hemoglobin", "4.9648", "mmol/L")
+    assert (noise.status, noise.on_boundary) == ("pass", True)
+    # 7.9999999999999 g/dL is 1.25e-14 below: within one part in a million million, at it
+    at = check_lab("hemoglobin", "7.9999999999999", "g/dL")
     assert (at.status, at.on_boundary) == ("pass", True)
-    # 7.99999999 g/dL is 1.25e-9 below: a real value under the threshold.
-    below = check_lab("hemoglobin", "7.99999999", "g/dL")
+    # 7.9999999999 g/dL is 1.25e-11 below: a value a laboratory reported, under the threshold
+    below = check_lab("hemoglobin", "7.9999999999", "g/dL")
     assert (below.status, below.on_boundary) == ("fail", False)
-    column = check_lab_column("hemoglobin", [7.9999999999, 7.99999999, 8.00000001], "g/dL")
-    assert list(column["status"]) == ["pass", "fail", "pass"]
-    assert list(column["on_boundary"]) == [True, False, False]
+    column = check_lab_column(
+        "hemoglobin", [7.9999999999999, 7.9999999999, 7.99999999, 8.00000001], "g/dL"
+    )
+    assert list(column["status"]) == ["pass", "fail", "fail", "pass"]
+    assert list(column["on_boundary"]) == [True, False, False, False]
 
 
 def test_a_missing_value_gives_the_whole_unknown_result():
@@ -370,3 +378,37 @@ def test_an_egfr_just_above_40_is_shown_above_40():
     shown = result.reason.split("eGFR (CKD-EPI 2021) = ")[1].split(" ")[0]
     assert float(shown) > 40 and shown != "40", shown
     assert result.status == "pass"
+
+
+_IN_PROTOCOL_UNITS = {  # analyte: (threshold, its unit), from the registry's "<" criteria
+    "hemoglobin": ("8.0", "g/dL"),
+    "wbc": ("3", "10^9/L"),
+    "neutrophils": ("1.5", "10^9/L"),
+    "platelets": ("75", "10^9/L"),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(_IN_PROTOCOL_UNITS)),
+    st.integers(min_value=1, max_value=12),
+    st.integers(min_value=2, max_value=12),  # within 9 % of the threshold: a plausible value
+    st.integers(min_value=-9, max_value=9),
+)
+def test_any_value_reported_to_twelve_digits_is_compared_as_written(name, digits, power, step):
+    """A value written with up to twelve significant digits, however close to the threshold
+    (a relative step of up to 9 in the twelfth digit), is on the side its written decimals put
+    it (compared here as decimals): only the arithmetic's own rounding, far beyond the twelfth
+    digit, counts as at the threshold."""
+    from decimal import Decimal, localcontext
+
+    threshold, unit = _IN_PROTOCOL_UNITS[name]
+    limit = Decimal(threshold)
+    with localcontext() as context:
+        context.prec = 30
+        moved = limit * (1 + Decimal(step) * Decimal(10) ** -power)
+        context.prec = digits  # then written with ``digits`` significant digits
+        written = +moved
+    text = format(written, "f")
+    expected = "fail" if written < limit else "pass"
+    assert check_lab(name, text, unit).status == expected, text

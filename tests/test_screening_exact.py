@@ -416,7 +416,7 @@ def test_the_text_report_is_laid_out_for_the_screening_file():
             "EX22  UNKNOWN  IgG | not\nrecorded",
             "",
             "Missing (to complete before a verdict):",
-            "  - labs.igg",
+            "  - labs › IgG",
             "  - a | b",
             "",
             "Failed: EX16",
@@ -460,7 +460,7 @@ def test_the_markdown_report_escapes_pipes_and_line_breaks():
             "",
             "Missing:",
             "",
-            "- labs.igg",
+            "- labs › IgG",
             "- a \\| b",
         ]
     )
@@ -1892,3 +1892,40 @@ def test_a_screening_date_the_record_leaves_one_possible_day_for_is_that_day():
         "serum pregnancy test negative on 2025-03-03 (screening)",
         [],
     )
+
+
+@pytest.mark.parametrize(
+    "analyte", ["hemoglobin", "wbc", "neutrophils", "platelets", "creatinine", "iga", "igg"]
+)
+@pytest.mark.parametrize(("part", "given"), [("uln", 17), ("uln_unit", "g/L")])
+def test_a_uln_where_none_applies_is_refused_as_the_lab_command_refuses_it(analyte, part, given):
+    """Only ALT, AST and total bilirubin are read against a ULN; a ULN given with another lab
+    (a column read one to the side) is refused, never ignored."""
+
+    def change(data):
+        data["labs"][analyte][part] = given
+
+    with pytest.raises(ProtocolDataError) as refused:
+        _screen(change)
+    assert [p.path for p in refused.value.problems] == [f"labs.{analyte}.{part}"]
+    assert "a ULN applies only to ALT, AST and total bilirubin" in str(refused.value)
+
+
+def test_prescreen_refuses_the_row_with_a_uln_where_none_applies(tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from prescreen.run import prescreen
+
+    pd.DataFrame(
+        {
+            "participant": ["SYN-U1", "SYN-U2"],
+            "labs.hemoglobin.value": ["12.1", "12.1"],
+            "labs.hemoglobin.unit": ["g/dL", "g/dL"],
+            "labs.hemoglobin.uln": ["17", None],
+        }
+    ).to_csv(tmp_path / "t.csv", index=False)
+    run = prescreen(tmp_path / "t.csv", as_of=dt.date(2025, 3, 3))
+    assert list(run.evaluation.candidates.refused) == [True, False]
+    assert [p.column for p in run.evaluation.candidates.problems] == ["labs.hemoglobin.uln"]

@@ -224,6 +224,37 @@ def test_corticosteroid_routes_and_windows(entry, status, fragment):
     assert result.status == status and fragment in result.reason, result.reason
 
 
+@pytest.mark.parametrize(
+    ("name", "dose", "status"),
+    [
+        # BNF: prednisolone 5 mg = methylprednisolone 4 mg = dexamethasone 750 µg =
+        # hydrocortisone 20 mg; the limit is 10 mg prednisone a day, so a dose at 10 mg could
+        # still be given twice a day (unknown) and a dose above it excludes however often
+        ("prednisone", "9.9 mg", "unknown"),
+        ("prednisone", "10 mg", "unknown"),
+        ("prednisone", "10.1 mg", "fail"),
+        ("methylprednisolone", "8 mg", "unknown"),  # 10 mg prednisone
+        ("methylprednisolone", "8.1 mg", "fail"),
+        ("dexamethasone", "1.5 mg", "unknown"),
+        ("dexamethasone", "1600 µg", "fail"),
+        ("hydrocortisone", "40 mg", "unknown"),
+        ("hydrocortisone", "41 mg", "fail"),
+    ],
+)
+def test_a_dose_without_its_frequency_excludes_when_one_dose_is_over_the_limit(name, dose, status):
+    entry, _ = _one(name=name, ongoing=True, dose=dose, route="oral")
+    assert entry.status == status, entry.reason
+    if status == "unknown":
+        assert "its frequency is needed" in entry.reason and "dose and" not in entry.reason
+    else:
+        assert "frequency not recorded: at least one dose on a dosing day" in entry.reason
+
+
+def test_a_frequency_without_its_dose_asks_for_the_dose():
+    entry, _ = _one(name="prednisone", ongoing=True, frequency="daily", route="oral")
+    assert entry.status == "unknown" and "its dose is needed" in entry.reason
+
+
 def test_a_steroid_named_only_by_its_class_is_unknown():
     entry, _ = _one(name="steroid", ongoing=True, dose="10 mg", frequency="daily", route="oral")
     assert entry.status == "unknown" and "which corticosteroid" in entry.reason
@@ -464,3 +495,177 @@ def test_members_of_an_open_class_the_registry_does_not_name_face_its_window(
             typed,
             days_before,
         )
+
+
+# -- a catalogued name with a form, salt or maker added ---------------------------------------
+
+_DECIDED_DRUGS = [
+    drug.name
+    for group in load_study().medication_classes
+    if group.rule != "no_window"
+    for drug in group.drugs
+]
+_ADDED_WORDS = st.lists(
+    st.sampled_from(
+        ["injection", "tablets", "sodium", "acetate", "biosimilar", "SC", "IV", "10 mg", "(oral)"]
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(_DECIDED_DRUGS), _ADDED_WORDS, st.booleans())
+def test_a_name_with_words_added_is_the_medicine_it_names(drug, added, before):
+    """``methotrexate injection`` is methotrexate: its window applies, and no investigator may
+    clear it (a clearance of the bare name is refused, so is one of the name with words)."""
+    words = " ".join(added)
+    typed = f"{words} {drug}" if before else f"{drug} {words}"
+    bare, found = match_medicine(drug), match_medicine(typed)
+    assert found is not None and found.drug is not None, typed
+    assert (found.group.id, found.drug.name) == (bare.group.id, bare.drug.name)
+    with pytest.raises(WashoutInputError, match="decided by the protocol"):
+        _check(
+            [
+                {
+                    "name": typed,
+                    "ongoing": True,
+                    "investigator_cleared": True,
+                    "clearance_reason": "synthetic",
+                }
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("typed", "criterion", "status"),
+    [
+        ("methotrexate injection", "EX09", "fail"),  # 7 days before randomization, 4 weeks
+        ("MTX", "EX09", "fail"),
+        ("利妥昔单抗注射液", "EX13", "fail"),  # rituximab: ever
+        ("RTX", "EX13", "fail"),
+    ],
+)
+def test_names_read_within_decide_as_the_medicine(typed, criterion, status):
+    entry, _ = _one(name=typed, last_dose=RANDOMIZATION - 7 * DAY)
+    assert (entry.criterion, entry.status) == (criterion, status), entry.reason
+
+
+def test_a_name_holding_two_medicines_is_neither():
+    entry, _ = _one(name="methotrexate and prednisone", last_dose=RANDOMIZATION - 7 * DAY)
+    assert entry.status == "unknown" and "not in the prohibited-medicines catalogue" in entry.reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "near"),
+    [("predinsone", "prednisone"), ("rituximap", "rituximab"), ("methotrexat", "methotrexate")],
+)
+def test_a_misspelt_decided_medicine_cannot_be_cleared(typed, near):
+    cleared = {
+        "name": typed,
+        "ongoing": True,
+        "investigator_cleared": True,
+        "clearance_reason": "synthetic",
+    }
+    with pytest.raises(WashoutInputError, match=f"one letter or two from '{near}'"):
+        _check([cleared])
+    # uncleared, it stays unknown (never allowed by default)
+    entry, _ = _one(name=typed, ongoing=True)
+    assert entry.status == "unknown"
+
+
+@pytest.mark.parametrize("typed", ["omeprazole", "nifedipine", "sildenafil", "amlodipine"])
+def test_a_medicine_the_protocol_does_not_name_can_still_be_cleared(typed):
+    entry, _ = _one(
+        name=typed, ongoing=True, investigator_cleared=True, clearance_reason="synthetic"
+    )
+    assert entry.status == "pass"
+
+
+# -- the earliest randomization date ----------------------------------------------------------
+
+
+def test_no_date_when_each_date_fails_for_one_reason_or_another():
+    """Methotrexate clears from 2025-03-18; from that date on, 48 weeks of treatment reach the
+    surgery planned on 2026-02-17 (a randomization on 2025-03-17 ends them on 2026-02-16): on
+    this screening no date is allowed until the surgery is past and its 8 weeks with it."""
+    result = _check(
+        [{"name": "methotrexate", "last_dose": date(2025, 2, 17)}],
+        [{"kind": "planned_major_surgery", "date": date(2026, 2, 17)}],
+    )
+    assert result.status == "fail"
+    assert result.earliest_randomization > date(2026, 2, 17)
+    assert "rescreening is needed" in result.summary
+    # at any date of this screening's 28 days, one of the two fails
+    for offset in range(0, 29):
+        day = SCREENING + offset * DAY
+        assert (
+            _check(
+                [{"name": "methotrexate", "last_dose": date(2025, 2, 17)}],
+                [{"kind": "planned_major_surgery", "date": date(2026, 2, 17)}],
+                randomization=day,
+            ).status
+            == "fail"
+        ), day
+
+
+def test_overlapping_courses_clear_when_their_overlap_leaves_the_window():
+    # 6 + 6 mg prednisone equivalent on every day from 2025-02-01 to 2025-03-01: the window of
+    # 4 weeks leaves 2025-03-01 behind from a randomization on 2025-03-30
+    result = _check(
+        [
+            {
+                "name": "prednisone",
+                "start": date(2025, 1, 1),
+                "last_dose": date(2025, 3, 1),
+                "dose": "6 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisolone",
+                "start": date(2025, 2, 1),
+                "last_dose": date(2025, 3, 5),
+                "dose": "6 mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    assert (result.status, result.earliest_randomization) == ("fail", date(2025, 3, 30))
+
+
+def test_a_surgery_planned_at_the_end_of_treatment_allows_an_earlier_randomization():
+    # randomized on 2025-03-17, the 48 weeks end on 2026-02-16, the day of the surgery
+    result = _check(events=[{"kind": "planned_major_surgery", "date": date(2026, 2, 16)}])
+    assert (result.status, result.earliest_randomization) == ("fail", SCREENING)
+    assert "allowed until 2025-03-16" in result.summary
+
+
+_MEDICINES = st.sampled_from(["methotrexate", "cyclophosphamide", "tofacitinib", "IVIG"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(_MEDICINES, st.integers(-120, 0)), max_size=3),
+    st.one_of(st.none(), st.integers(300, 420)),
+)
+def test_the_earliest_date_is_the_first_day_nothing_fails(medicines, surgery_after):
+    """Checked day by day from the screening visit: every day before the earliest date fails,
+    the earliest does not (or every day of the span fails when there is none)."""
+    medications = [
+        {"name": name, "last_dose": SCREENING + offset * DAY} for name, offset in medicines
+    ]
+    events = (
+        []
+        if surgery_after is None
+        else [{"kind": "planned_major_surgery", "date": SCREENING + surgery_after * DAY}]
+    )
+    earliest = _check(medications, events).earliest_randomization
+    last = earliest if earliest is not None else SCREENING + 500 * DAY
+    day = SCREENING
+    while day < last:
+        assert _check(medications, events, randomization=day).status == "fail", day
+        day += DAY
+    if earliest is not None:
+        assert _check(medications, events, randomization=earliest).status != "fail"

@@ -251,20 +251,26 @@ def test_an_ongoing_steroid_above_the_limit_must_stop_or_fall_to_the_limit():
     )
 
 
-def test_the_limit_keeps_only_a_rounding_tolerance():
-    # 10.000000001 mg is within the 1e-9 mg tolerance of 10 mg: not more than the limit
+@pytest.mark.parametrize(
+    ("dose", "status"),
+    [
+        ("10.00000000000001 mg", "pass"),  # 1e-15 over: the arithmetic's rounding, at the limit
+        ("10.000000001 mg", "fail"),  # 1e-10 over: a dose written above the limit
+    ],
+)
+def test_the_limit_keeps_only_a_rounding_tolerance(dose, status):
     (result,) = _washout(
         [
             {
                 "name": "prednisone",
                 "last_dose": date(2025, 3, 10),
-                "dose": "10.000000001 mg",
+                "dose": dose,
                 "frequency": "daily",
                 "route": "oral",
             }
         ]
     ).entries
-    assert result.status == "pass"
+    assert result.status == status
 
 
 def test_steroid_amount_needs_a_drug_with_a_prednisone_equivalent():
@@ -1007,7 +1013,8 @@ def test_check_medication_matches_against_the_given_study():
 
 
 def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
-    # sure overlap on 03-05..03-10: 5 + 5.000000001 = 10.000000001 mg, within the 1e-9 tolerance
+    # sure overlap on 03-05..03-10: 5 + 5.00000000000001 = 10.00000000000001 mg, within the
+    # arithmetic's rounding (a relative 1e-12) of the limit
     both_dated = _washout(
         [
             {
@@ -1022,7 +1029,7 @@ def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
                 "name": "prednisolone",
                 "start": date(2025, 3, 5),
                 "last_dose": date(2025, 3, 12),
-                "dose": "5.000000001 mg",
+                "dose": "5.00000000000001 mg",
                 "frequency": "daily",
                 "route": "oral",
             },
@@ -1042,7 +1049,7 @@ def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
             {
                 "name": "prednisolone",
                 "last_dose": date(2025, 3, 10),
-                "dose": "5.000000001 mg",
+                "dose": "5.00000000000001 mg",
                 "frequency": "daily",
                 "route": "oral",
             },
