@@ -41,19 +41,39 @@ class CalendarInputError(ProtocolDataError):
 
 
 def _intervention_aliases(study: Study) -> dict[str, list[str]]:
-    """Names a coordinator may type for each intervention: id, name, brand names, acronym."""
-    aliases = {}
+    """Names a coordinator may type for each intervention: its id, name and first word
+    (``mycophenolate``), brand names (``Tai'ai``, ``泰爱``), acronym (``MMF``). A name that the
+    registry record also gives another intervention is left out: the record lists "Taiai" under
+    mycophenolate mofetil though Tai'ai is telitacicept's brand (PI04), so it names no arm."""
+    aliases: dict[str, list[str]] = {}
     for intervention in study.interventions:
-        names = [intervention.id, intervention.name.value]
-        names += intervention.brand_names.value if intervention.brand_names else []
+        names = [intervention.id, intervention.name.value, intervention.name.value.split()[0]]
+        for brand in intervention.brand_names.value if intervention.brand_names else []:
+            outside, _, inside = brand.partition("(")
+            # a name in another script in brackets is a name too, a note is not
+            names += [outside] + ([inside.rstrip(")")] if inside and not inside.isascii() else [])
         acronym = re.search(
             re.escape(intervention.name.value) + r" \(([A-Z]{2,6})\)",
             intervention.description.value,
         )
         if acronym:
             names.append(acronym.group(1))
-        aliases[intervention.id] = [normalise_name(n) for n in names]
+        aliases[intervention.id] = [normalise_name(n) for n in names if n.strip()]
+    for owner in aliases:
+        aliases[owner] = [n for n in aliases[owner] if n not in _given_to_another(study, owner)]
     return aliases
+
+
+def _given_to_another(study: Study, owner: str) -> set[str]:
+    """The words the registry record's other names of the interventions other than ``owner``
+    hold (normalised)."""
+    return {
+        normalise_name(word)
+        for intervention in study.interventions
+        if intervention.id != owner and intervention.other_names
+        for text in intervention.other_names.value
+        for word in re.findall(r"[\w']+", text)
+    }
 
 
 def resolve_arm(text: str, study: Study | None = None) -> Arm:
@@ -71,7 +91,7 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
     parts = [normalise_name(p) for p in re.split(r"\+|,|&|/|\band\b|\bplus\b", text, flags=re.I)]
     mentioned = set()
     for part in filter(None, parts):
-        hits = {i for i, names in aliases.items() if any(n.startswith(part) for n in names)}
+        hits = {i for i, names in aliases.items() if part in names}  # whole names only
         if len(hits) == 1:
             mentioned |= hits
         else:
@@ -85,6 +105,20 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
             if len(found) == 1:
                 return found[0]
     valid = "; ".join(f"{arm.id} ({arm.label.value})" for arm in study.arms)
+    contested = [
+        part
+        for part in filter(None, parts)
+        if any(part in _given_to_another(study, i.id) for i in study.interventions)
+    ]
+    if contested:
+        raise CalendarInputError(
+            "--arm",
+            [
+                f"{text!r}: the registry record gives this name to more than one drug "
+                f"({study.issue_for('contested_names')}), so it names no arm; expected one of: "
+                f"{valid}"
+            ],
+        )
     raise CalendarInputError("--arm", [f"{text!r} names no single arm; expected one of: {valid}"])
 
 

@@ -710,6 +710,7 @@ def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np
     table always has): the youngest (born on the latest of consent, first manifestation and
     screening) and the oldest (born on the earliest date a record takes)."""
     from protocol.inputs import EARLIEST_DATE
+    from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
 
     screening = candidates.days("dates.screening")[rows]
     latest_birth = screening.copy()
@@ -720,7 +721,8 @@ def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np
     on = ymd(screening)
     youngest = years_between(ymd(latest_birth), on)
     oldest = years_between(ymd(np.full(len(rows), np.datetime64(EARLIEST_DATE, "D"))), on)
-    return youngest, oldest
+    # older than plausible at screening is refused, so no age beyond it is possible (as screen)
+    return youngest, np.maximum(youngest, np.minimum(oldest, MAXIMUM_PLAUSIBLE_AGE))
 
 
 def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np.ndarray]:

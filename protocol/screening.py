@@ -45,7 +45,7 @@ from protocol.labs import (
     get_analyte,
     unknown_result,
 )
-from protocol.participant import ParticipantRecord, load_record
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, ParticipantRecord, load_record
 from protocol.study import Study, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
@@ -225,13 +225,16 @@ class _Context:
         d = self.record.dates
         low_s, high_s = self.screening_range
         if d.birth:
-            return age_in_completed_years(d.birth, low_s), age_in_completed_years(d.birth, high_s)
-        latest_birth = min(
-            filter(None, [d.consent, self.record.ssc.first_non_raynaud_manifestation, low_s])
-        )
-        return age_in_completed_years(latest_birth, low_s), age_in_completed_years(
-            EARLIEST_DATE, high_s
-        )
+            youngest = age_in_completed_years(d.birth, low_s)
+            oldest = age_in_completed_years(d.birth, high_s)
+        else:
+            latest_birth = min(
+                filter(None, [d.consent, self.record.ssc.first_non_raynaud_manifestation, low_s])
+            )
+            youngest = age_in_completed_years(latest_birth, low_s)
+            oldest = age_in_completed_years(EARLIEST_DATE, high_s)
+        # older than plausible at screening is refused, so no age beyond it is possible
+        return youngest, max(youngest, min(oldest, MAXIMUM_PLAUSIBLE_AGE))
 
     # -- laboratory values ------------------------------------------------------------------
     def lab(self, name: str) -> CheckResult:
@@ -584,8 +587,12 @@ def _disease_duration(ctx: _Context, limit: Limit[pint.Quantity], reading: str =
             f"disease duration at least {calendar_duration(first, low_s)} whatever the dates; "
             f"{what}",
         )
+    words = {
+        "ssc.first_non_raynaud_manifestation": "the first non-Raynaud manifestation's date",
+        "dates.screening": "the screening date",
+    }
     return _missing(
-        "disease duration needs the first non-Raynaud manifestation and the screening date",
+        f"disease duration depends on {' and '.join(words[m] for m in missing)}, not recorded",
         *missing,
     )
 

@@ -64,7 +64,7 @@ def _mmf():
 @pytest.mark.parametrize(
     "typed",
     [
-        "Tai'ai",  # a brand name of telitacicept (label), not of MMF
+        "泰爱",  # telitacicept's brand name in Chinese (label)
         "RC18",  # its development code
         "telitacicept + MMF",  # the interventions in the other order
         "Telitacicept AND mycophenolate",  # "and" in capitals
@@ -75,6 +75,23 @@ def _mmf():
 )
 def test_more_ways_to_name_the_experimental_arm(typed):
     assert resolve_arm(typed).id == "telitacicept_mmf"
+
+
+@pytest.mark.parametrize("typed", ["Tai'ai", "Taiai", "taiai + mmf"])
+def test_a_name_the_registry_gives_to_two_drugs_names_no_arm(typed):
+    """Tai'ai is telitacicept's brand (label), but the registry record lists "Taiai for
+    commercial name MMF" (PI04): a coordinator typing it may mean either, so it is refused."""
+    with pytest.raises(CalendarInputError) as caught:
+        resolve_arm(typed)
+    assert "gives this name to more than one drug (PI04)" in str(caught.value)
+
+
+@pytest.mark.parametrize("typed", ["t", "tel", "telitaci", "m", "myco", "mofetil"])
+def test_a_part_of_a_name_names_no_arm(typed):
+    """Only whole names (or a drug's first word, "mycophenolate") name an arm: a prefix would
+    be a guess."""
+    with pytest.raises(CalendarInputError, match="names no single arm"):
+        resolve_arm(typed)
 
 
 def test_an_unknown_arm_is_refused_word_for_word():

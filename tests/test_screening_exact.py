@@ -51,11 +51,12 @@ def _without_screening_date(birth: date):
 
 @pytest.mark.traces("criteria.IN01")
 def test_age_without_a_birth_date_is_unknown_over_every_possible_age():
-    # Born between 1900-01-01 and 2024-05-20, screened 2025-03-03: 0 to 125 years.
+    # Born between 1900-01-01 and 2024-05-20, screened 2025-03-03: 0 to 125 years, and 120 is the
+    # oldest plausible age at screening (older is refused): 0 to 120.
     result = _screen(lambda d: d["dates"].pop("birth"))
     assert result["IN01"] == (
         "unknown",
-        "age 0 to 125 years at screening (not all dates recorded); 18-70 required",
+        "age 0 to 120 years at screening (not all dates recorded); 18-70 required",
         ["dates.birth"],
     )
 
@@ -111,13 +112,14 @@ def test_age_without_a_screening_date_is_decided_only_when_every_date_agrees(bir
 @pytest.mark.traces("criteria.IN01")
 def test_age_outside_the_range_whatever_the_dates_fails():
     # Born 1940-01-01, screened on or after 2025-03-03 (no consent, screening or randomization
-    # date; the attestations and the test are dated 2025-03-03) and by 2100-12-31: 85 to 160.
+    # date; the attestations and the test are dated 2025-03-03) and by 2100-12-31: 85 to 160,
+    # and at most the plausible 120.
     def change(data):
         data["dates"] = {"birth": date(1940, 1, 1)}
 
     assert _screen(change)["IN01"] == (
         "fail",
-        "age 85 to 160 years at screening (not all dates recorded): outside 18-70 whatever the "
+        "age 85 to 120 years at screening (not all dates recorded): outside 18-70 whatever the "
         "dates (PI09)",
         [],
     )
@@ -196,7 +198,7 @@ def test_egfr_that_depends_on_missing_dates_is_unknown_naming_them():
     assert status == "unknown"
     assert missing == ["dates.birth", "dates.screening"]
     assert reason.startswith("eGFR from creatinine depends on dates.birth and dates.screening")
-    assert reason.endswith("(the age could be 0 to 125 years)")
+    assert reason.endswith("(the age could be 0 to 120 years)")
 
 
 @pytest.mark.traces("criteria.EX24")
@@ -720,11 +722,23 @@ FIRST = "ssc.first_non_raynaud_manifestation"
 def test_disease_duration_when_dates_are_missing():
     assert _screen(_set(FIRST, None))["IN04"] == (
         "unknown",
-        "disease duration needs the first non-Raynaud manifestation and the screening date",
+        "disease duration depends on the first non-Raynaud manifestation's date, not recorded",
         [FIRST],
     )
     both = _screen(_both(_set(FIRST, None), _set("dates.screening", None)))
     assert both["EX02"][2] == [FIRST, "dates.screening"]
+    assert both["EX02"][1] == (
+        "disease duration depends on the first non-Raynaud manifestation's date and the "
+        "screening date, not recorded"
+    )
+    # the first manifestation recorded, the screening date not, and the duration open: only
+    # the screening date is named
+    near = _screen(_both(_set(FIRST, date(2023, 9, 10)), _set("dates.screening", None)))
+    assert near["IN04"] == (
+        "unknown",
+        "disease duration depends on the screening date, not recorded",
+        ["dates.screening"],
+    )
     # First manifestation 2023-09-10, screening 2025-03-03 to 2025-03-17: 17 months 21 days to
     # 18 months 7 days, so IN04 (at most 18 months) depends on the date and EX02 (more than 3
     # years) passes whatever it is.
@@ -1452,14 +1466,14 @@ def test_the_washout_windows_come_from_the_study_screened_against(study_variant)
 @pytest.mark.traces("criteria.IN01")
 def test_without_a_birth_date_the_first_manifestation_bounds_the_youngest_age():
     # Born by 2010-01-01 at the latest (the first manifestation), screened 2025-03-03: at least
-    # 15; born 1900-01-01 at the earliest: at most 125.
+    # 15; born 1900-01-01 at the earliest: at most 125, and no more than the plausible 120.
     def change(data):
         del data["dates"]["birth"]
         data["ssc"]["first_non_raynaud_manifestation"] = date(2010, 1, 1)
 
     assert _screen(change)["IN01"] == (
         "unknown",
-        "age 15 to 125 years at screening (not all dates recorded); 18-70 required",
+        "age 15 to 120 years at screening (not all dates recorded); 18-70 required",
         ["dates.birth"],
     )
 
@@ -1493,18 +1507,18 @@ def test_a_record_with_nothing_but_its_id_is_incomplete_on_every_criterion():
             "to 47 years)",
             ["dates.screening"],
         ),
-        # born between 1900-01-01 and 2024-05-20 (the first manifestation): 0 to 125 at
-        # 2025-03-03; a child's eGFR is not computed, so it stays open
+        # born between 1900-01-01 and 2024-05-20 (the first manifestation): 0 to 120 (the
+        # oldest plausible) at 2025-03-03; a child's eGFR is not computed, so it stays open
         (
             _creatinine(1.6, "dates.birth"),
             "eGFR from creatinine depends on dates.birth, not recorded (the age could be 0 to "
-            "125 years)",
+            "120 years)",
             ["dates.birth"],
         ),
         (
             _creatinine(1.6, "dates.birth", "sex"),
             "eGFR from creatinine depends on sex and dates.birth, not recorded (the age could be "
-            "0 to 125 years)",
+            "0 to 120 years)",
             ["sex", "dates.birth"],
         ),
     ],
