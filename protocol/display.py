@@ -164,6 +164,17 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def show_written(value: Any) -> str:
+    """A value as study.yaml writes it, in reader words: a duration ``4 week`` as ``4 weeks``.
+
+    >>> show_written("4 week"), show_written("1 month"), show_written("< 8.0 g/dL")
+    ('4 weeks', '1 month', '< 8.0 g/dL')
+    """
+    if isinstance(value, str) and re.fullmatch(r"\d+(?:\.\d+)? (?:day|week|month|year)", value):
+        return format_quantity(ureg.Quantity(value))
+    return show_value(value)
+
+
 def show_fact(fact: Fact[Any]) -> str:
     """The value, marked when it is an assumption (for prose, through glue)."""
     text = show_value(fact.value)
