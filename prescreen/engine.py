@@ -46,6 +46,7 @@ from protocol.screening import (
     CHECKS,
     COUNT_PARTS,
     EX24_ANALYTES,
+    PART_TOLERANCE,
     CheckResult,
     _Context,
     counts_that_contradict,
@@ -645,8 +646,9 @@ def _refuse_parts_above_wholes(candidates: Candidates, rows: np.ndarray, study: 
         for name in (part, whole):
             factor = _factors(get_analyte(name, study), candidates, f"labs.{name}.unit", unit)
             amounts.append(candidates.numbers(f"labs.{name}.value")[rows] * factor[rows])
-        # NaN (a value or unit missing or unreadable) is never near: the rules refuse or skip it
-        near_or_above = amounts[0] > amounts[1] * (1 - _NEAR_THRESHOLD)
+        # above, or too near to tell (the columns' conversions differ from the rule's in the
+        # last digits only); NaN (a value or unit missing or unreadable) never is
+        near_or_above = amounts[0] > amounts[1] * (1 + PART_TOLERANCE) * (1 - 1e-12)
         for position in rows[near_or_above].tolist():
             labs = {
                 name: (
