@@ -137,6 +137,8 @@ def read_medicine_name(raw: Any) -> str:
     """A medicine name: plain text, NFKC-normalised (full-width letters become ASCII), whose
     letters do not mix Latin with a look-alike script (Cyrillic, Greek, ...)."""
     text = unicodedata.normalize("NFKC", read_text(raw, max_length=120))
+    if not any(character.isalpha() for character in text):  # a date, a dose, a code
+        raise ValueError(f"{_show(raw)} has no letters; expected a medicine's name")
     scripts = _scripts(text)
     if "LATIN" in scripts and scripts & set(_LOOKALIKE_SCRIPTS):
         others = ", ".join(sorted(s.title() for s in scripts & set(_LOOKALIKE_SCRIPTS)))

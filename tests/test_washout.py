@@ -669,3 +669,15 @@ def test_the_earliest_date_is_the_first_day_nothing_fails(medicines, surgery_aft
         day += DAY
     if earliest is not None:
         assert _check(medications, events, randomization=earliest).status != "fail"
+
+
+@pytest.mark.parametrize("typed", ["2025-01-01", "123", "0.5", "---", "１２３"])
+def test_a_medicine_name_without_letters_is_refused(typed):
+    with pytest.raises(WashoutInputError, match="has no letters; expected a medicine's name"):
+        _check([{"name": typed, "ongoing": True}])
+
+
+@pytest.mark.parametrize("typed", ["泼尼松", "B12", "vitamin D3"])
+def test_a_name_with_letters_of_any_script_is_read(typed):
+    entry, _ = _one(name=typed, ongoing=True)
+    assert entry.name == typed
