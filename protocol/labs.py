@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -383,15 +384,28 @@ def _relation(analyte: Analyte, status: Status) -> str:
     return f" {written}" if status == "fail" else f", not {written}"
 
 
-def _conversion(analyte: Analyte, unit: str, magnitude: float, threshold: float | None) -> str:
-    """`` = 7.8 g/dL`` when the value was given in another unit than the protocol's."""
+def _conversion(
+    analyte: Analyte,
+    unit: str,
+    magnitude: float,
+    threshold: float | None,
+    tells: Callable[[str], bool] | None = None,
+) -> str:
+    """`` = 7.8 g/dL`` when the value was given in another unit than the protocol's; with
+    ``tells``, as many digits as it needs to accept the text shown (four at least)."""
     key = ("is the protocol unit", unit)
     if key not in analyte.computed:
         one = ureg.Quantity(1, analyte.protocol_unit)
         analyte.computed[key] = bool(read_analyte_unit(analyte, unit) == one)
     if analyte.computed[key]:
         return ""
-    return f" = {_number(magnitude, threshold)} {format_unit(analyte.protocol_unit)}"
+    text = _number(magnitude, threshold)
+    if tells is not None:
+        text = next(
+            (_plain(magnitude, d) for d in range(4, 16) if tells(_plain(magnitude, d))),
+            repr(magnitude),
+        )
+    return f" = {text} {format_unit(analyte.protocol_unit)}"
 
 
 def unknown_result(
@@ -454,8 +468,19 @@ def check_lab(
         age_years, sex_name = parse_age_and_sex(age, sex, study)
         compared = egfr_ckd_epi_2021(quantity, age_years, sex_name, study).magnitude
         shown = float(convert(quantity, analyte.protocol_unit).magnitude)
+        limit = target.threshold_magnitude
+
+        def same_side(text: str) -> bool:
+            # the creatinine shown gives an eGFR on the same side of the threshold: typed back
+            # in, it gives the same verdict (135.09 µmol/L is not shown as 1.528 mg/dL, which
+            # gives an eGFR above 40 where 135.09 gives one below)
+            egfr = float(_ckd_epi(float(text), age_years, sex_name == "female", study))
+            return _is_at(compared, limit) or (
+                not _is_at(egfr, limit) and (egfr < limit) == (compared < limit)
+            )
+
         described = (
-            f"{given}{_conversion(analyte, unit or '', shown, None)} ({sex_name}, "
+            f"{given}{_conversion(analyte, unit or '', shown, None, same_side)} ({sex_name}, "
             f"{as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
             f"{_number(compared, target.threshold_magnitude)} {format_unit(target.protocol_unit)}"
         )

@@ -8,11 +8,12 @@ study.yaml and unit arithmetic a reader can redo (1 dL = 0.1 L, so 300 g/L = 30 
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from protocol import labs
@@ -412,3 +413,23 @@ def test_any_value_reported_to_twelve_digits_is_compared_as_written(name, digits
     text = format(written, "f")
     expected = "fail" if written < limit else "pass"
     assert check_lab(name, text, unit).status == expected, text
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=18, max_value=120),
+    st.sampled_from(["female", "male"]),
+    st.decimals(min_value="40", max_value="400", places=2),
+)
+@example(55, "female", Decimal("135.09"))  # eGFR 39.997; shown as 1.528 mg/dL it gave 40.002
+@example(55, "female", Decimal("135.08"))
+def test_a_converted_creatinine_typed_back_gives_the_same_verdict(age, sex, micromolar):
+    """The mg/dL a creatinine in µmol/L is shown as is what a coordinator copies: typed back
+    in, it must give the eGFR verdict the µmol/L gave (near eGFR 40 a rounded 1.528 mg/dL
+    passed where 135.09 µmol/L fails)."""
+    import re
+
+    given = check_lab("creatinine", str(micromolar), "µmol/L", age=age, sex=sex)
+    shown = re.search(r"= ([0-9.]+) mg/dL", given.reason).group(1)
+    again = check_lab("creatinine", shown, "mg/dL", age=age, sex=sex)
+    assert again.status == given.status, (given.reason, again.reason)
