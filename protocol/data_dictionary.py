@@ -173,8 +173,53 @@ def dictionary(
             used = f"{criteria_of[group]} (through its group)"
         criteria_of[path] = criteria_of.get(group, "") if not _CRITERIA.match(used) else used
         criteria_of[path] = criteria_of[path].removesuffix(" (through its group)")
-        rows.append(DictionaryRow(path, kind, text, used))
+        rows.append(DictionaryRow(path, kind, text or _meaning(path, study), used))
     return rows
+
+
+#: The groups and choices of the record, in words.
+_GROUP_MEANINGS = {
+    "dates": "The record's dates",
+    "sex": "female or male",
+    "pregnancy_test.result": "negative or positive",
+    "pregnancy_test.sample": "serum or urine",
+    "ssc": "Systemic sclerosis: classification items, skin score, first manifestation",
+    "ssc.acr_eular": "The ACR/EULAR 2013 classification items (IN02)",
+    "ssc.mrss": "The modified Rodnan skin score (IN05; the LeRoy subset of IN03 and EX01)",
+    "history": "Past illnesses and allergies",
+    "pulmonary": "Lung function and oxygen therapy (EX07)",
+    "labs": "Screening laboratory values, each in any unit the site reports (EX22, EX24)",
+    "infection_screening": "Infection tests and known infections (EX17 to EX20)",
+    "attestations": "The investigator's attestations (IN07, EX16, EX30)",
+}
+
+
+def _meaning(path: str, study: Study) -> str:
+    """The meaning of a field its model leaves undescribed, in words (a classification item,
+    an area of the skin score, the parts of a laboratory value)."""
+    from protocol.display import show_acr_item
+    from protocol.labs import get_analyte
+
+    parts = path.split(".")
+    if path in _GROUP_MEANINGS:
+        return _GROUP_MEANINGS[path]
+    if path.startswith("ssc.acr_eular.") and len(parts) == 3:
+        return f"ACR/EULAR 2013 item: {show_acr_item(parts[2])} (yes or no; IN02)"
+    if path.startswith("ssc.mrss.areas.") and len(parts) == 4:
+        area = parts[3].replace("_", " ")
+        return f"mRSS grade of the skin of the {area}: 0 (normal) to 3 (severe)"
+    if parts[0] == "labs" and len(parts) >= 2:
+        try:
+            analyte = get_analyte(parts[1], study)
+        except KeyError:
+            return ""
+        if len(parts) == 2:
+            return analyte.label
+        return {
+            "value": f"{analyte.short_label}: the value the laboratory reports",
+            "unit": f"{analyte.short_label}: its unit, one of: {analyte.accepted()}",
+        }.get(parts[2], "")
+    return ""
 
 
 _CRITERIA = re.compile(r"^(IN|EX)\d\d")

@@ -163,3 +163,18 @@ def test_entry_fields_are_in_words_with_the_study_s_event_kinds():
     assert malignancy == {"type": "required", "date": "", "excepted_type": "required"}
     medication = [row.field for row in entry_fields("medications", study)]
     assert medication[:3] == ["name", "start", "last_dose"]
+
+
+def test_every_field_of_the_dictionary_has_a_meaning_in_words():
+    """A reader looks a field up by its name and reads what it means: no row is left blank
+    (the classification items, the skin areas and the lab parts had none)."""
+    rows = dictionary([])
+    assert [row.field for row in rows if not row.meaning.strip()] == []
+    meaning = {row.field: row.meaning for row in rows}
+    assert meaning["ssc.acr_eular.ild"] == (
+        "ACR/EULAR 2013 item: interstitial lung disease (ILD) (yes or no; IN02)"
+    )
+    assert meaning["ssc.mrss.areas.left_forearm"] == (
+        "mRSS grade of the skin of the left forearm: 0 (normal) to 3 (severe)"
+    )
+    assert meaning["labs.platelets.unit"].endswith("one of: 10^9/L, 10^3/µL, /µL, /mm³, cells/L")
