@@ -49,7 +49,7 @@ from protocol.screening import (
     PART_TOLERANCE,
     CheckResult,
     _Context,
-    counts_that_contradict,
+    counts_to_confirm,
     lung_function,
     oxygen_therapy,
 )
@@ -546,6 +546,8 @@ def evaluate(
             if cid == "EX24":
                 parts.append(_egfr(candidates, rows, study, lab_cache))
             s, r, m = _combine_columns(parts)
+            if cid == "EX24":
+                s, r, m = _with_counts_to_confirm(candidates, rows, study, (s, r, m))
         elif cid in PART_RULES:
             s, r, m = _combine_columns(
                 [
@@ -614,7 +616,6 @@ def evaluate(
             )
         if progress is not None:
             progress(cid)
-    _refuse_parts_above_wholes(candidates, rows, study)
     # rows with a value the rules refuse (an implausible lab value): reported and not screened,
     # as `trialbook screen` refuses such a record
     for position, problems in sorted(candidates.errors.items()):
@@ -634,22 +635,24 @@ def evaluate(
     return Evaluation(candidates, columns, study, as_of or dt.date.today())
 
 
-def _refuse_parts_above_wholes(candidates: Candidates, rows: np.ndarray, study: Study) -> None:
-    """Rows whose part count is above its whole (neutrophils above the white cells), refused
-    as ``screen`` refuses such a record: the columns find the rows near or above (converted
-    by each unit's factor), and ``screen``'s own check decides each of those from its cells."""
+def _counts_to_confirm_rows(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:
+    """The rows (positions in ``rows``) whose part count is above its whole (neutrophils above
+    the white cells), each as screen's own check finds it: the columns find the rows above or
+    too near to tell (converted by each unit's factor, a unit in the last digits from the
+    rule's), and the check decides each of those from its cells."""
     from protocol.labs import get_analyte
 
+    found: set[int] = set()
     for part, whole in COUNT_PARTS:
         unit = get_analyte(whole, study).value_unit
         amounts = []
         for name in (part, whole):
             factor = _factors(get_analyte(name, study), candidates, f"labs.{name}.unit", unit)
             amounts.append(candidates.numbers(f"labs.{name}.value")[rows] * factor[rows])
-        # above, or too near to tell (the columns' conversions differ from the rule's in the
-        # last digits only); NaN (a value or unit missing or unreadable) never is
+        # NaN (a value or unit missing or unreadable) never is: the rules refuse or skip it
         near_or_above = amounts[0] > amounts[1] * (1 + PART_TOLERANCE) * (1 - 1e-12)
-        for position in rows[near_or_above].tolist():
+        for k in np.flatnonzero(near_or_above).tolist():
+            position = int(rows[k])
             labs = {
                 name: (
                     candidates.column(f"labs.{name}.value")[position],
@@ -657,8 +660,45 @@ def _refuse_parts_above_wholes(candidates: Candidates, rows: np.ndarray, study: 
                 )
                 for name in (part, whole)
             }
-            for problem in counts_that_contradict(labs, study):
-                candidates.errors.setdefault(position, []).append(problem)
+            if counts_to_confirm(labs, study):
+                found.add(k)
+    return np.array(sorted(found), dtype=np.intp)
+
+
+#: Every field EX24's rule reads: each lab's parts, and what the eGFR from creatinine needs.
+_EX24_INPUTS = (
+    _SCREENING,
+    *_DATES_FOR_AGE,
+    "sex",
+    *(
+        f"labs.{name}.{part}"
+        for name in (*EX24_ANALYTES, "egfr", "creatinine")
+        for part in _LAB_PARTS
+    ),
+)
+
+
+def _with_counts_to_confirm(
+    candidates: Candidates,
+    rows: np.ndarray,
+    study: Study,
+    found: tuple[np.ndarray, Reasons, np.ndarray],
+) -> tuple[np.ndarray, Reasons, np.ndarray]:
+    """EX24 with its data queries: the rows whose counts contradict each other (rare) are
+    decided again by screen's own EX24 rule, which holds the query as an open part."""
+    query = _counts_to_confirm_rows(candidates, rows, study)
+    if not len(query):
+        return found
+    status, reasons, missing = found
+    status, missing = status.copy(), missing.copy()
+    s, r, m = _run_grouped(candidates, rows[query], _EX24_INPUTS, CHECKS["EX24"].run, study)
+    status[query], missing[query] = s, m
+    others = np.setdiff1d(np.arange(len(rows)), query)
+    return (
+        status,
+        Reasons.scattered(len(rows), [(others, reasons.taken(others)), (query, r)]),
+        missing,
+    )
 
 
 # -- reduced inputs: what a rule's answer depends on, when that is less than its inputs --------

@@ -846,7 +846,7 @@ def ex24_labs(ctx: _Context) -> CheckResult:
         parts.append(ctx.lab("creatinine"))
     else:
         parts.append(_missing("eGFR: no eGFR or creatinine recorded", "labs.egfr"))
-    return _combine(parts)
+    return _combine(parts + _counts_to_confirm(ctx.record, ctx.study))
 
 
 def ex25_malignancy(ctx: _Context) -> CheckResult:
@@ -1271,42 +1271,15 @@ COUNT_PARTS = (("neutrophils", "wbc"),)
 PART_TOLERANCE = 1e-9
 
 
-def part_above_whole(
-    part: str,
-    whole: str,
-    given: str,
-    amounts: tuple[float, float],
-    unit: pint.Unit,
-    study: Study,
-) -> Problem:
-    """The problem of a count above the count it is part of (``given`` as written; the
-    ``amounts`` of part and whole in the whole's ``unit``). Pre-screening refuses the same rows
-    in the same words."""
-    part_shown, whole_shown = (format_quantity(amount * unit) for amount in amounts)
-    part_label, whole_label = (get_analyte(name, study).short_label for name in (part, whole))
-    return Problem(
-        f"{part_label} at most the {whole_label} count they are part of: {part_shown} is above "
-        f"{whole_label} {whole_shown}; check both values and their units",
-        path=f"labs.{part}.value",
-        found=given,
-    )
-
-
-def _counts_that_contradict(record: ParticipantRecord, study: Study) -> list[Problem]:
-    labs = {
-        name: (lab.value, lab.unit)
-        for name in {name for pair in COUNT_PARTS for name in pair}
-        if (lab := getattr(record.labs, name)) is not None
-    }
-    return counts_that_contradict(labs, study)
-
-
-def counts_that_contradict(labs: dict[str, tuple[Any, str]], study: Study) -> list[Problem]:
+def counts_to_confirm(labs: dict[str, tuple[Any, str]], study: Study) -> list[CheckResult]:
     """A part count above its whole (neutrophils above the white cells), from each lab's value
-    and unit (``labs``: name -> (value, unit)), each read as the lab rules read it; a value
-    they refuse is reported by them and not compared here. Pre-screening calls this for the
-    rows its columns find near or above, so both refuse the same rows in the same words."""
-    problems = []
+    and unit (``labs``: name -> (value, unit)), each read as the lab rules read it (a value
+    they refuse is reported by them, not here): one of the two values or units is wrong, so
+    EX24 cannot pass on them. Each is an open part of EX24, a data query naming both values:
+    EX24 still fails where a value fails on its own, and is unknown, never passed, otherwise
+    (as an EDC's consistency check raises a query rather than refusing the record).
+    Pre-screening finds the same rows and asks screen's rule for them."""
+    found = []
     for part, whole in COUNT_PARTS:
         if part not in labs or whole not in labs:
             continue
@@ -1319,12 +1292,29 @@ def counts_that_contradict(labs: dict[str, tuple[Any, str]], study: Study) -> li
         part_amount = float(part_quantity.to(whole_quantity.units).magnitude)
         whole_amount = float(whole_quantity.magnitude)
         if part_amount > whole_amount * (1 + PART_TOLERANCE):
+            unit = whole_quantity.units
+            part_label, whole_label = (get_analyte(n, study).short_label for n in (part, whole))
             given = f"{as_given(float(labs[part][0]))} {labs[part][1]}"
-            amounts = (part_amount, whole_amount)
-            problems.append(
-                part_above_whole(part, whole, given, amounts, whole_quantity.units, study)
+            found.append(
+                CheckResult(
+                    "unknown",
+                    f"{part_label} {given} ({format_quantity(part_amount * unit)}) above "
+                    f"{whole_label} {format_quantity(whole_amount * unit)}, the count they are "
+                    "part of: one of the two values or units is wrong; confirm both (a data "
+                    "query): unknown (EX24)",
+                    (f"labs.{part}.value", f"labs.{whole}.value"),
+                )
             )
-    return problems
+    return found
+
+
+def _counts_to_confirm(record: ParticipantRecord, study: Study) -> list[CheckResult]:
+    labs = {
+        name: (lab.value, lab.unit)
+        for name in {name for pair in COUNT_PARTS for name in pair}
+        if (lab := getattr(record.labs, name)) is not None
+    }
+    return counts_to_confirm(labs, study)
 
 
 def screen(
@@ -1362,7 +1352,6 @@ def screen(
                 missing=list(dict.fromkeys(outcome.missing)),
             )
         )
-    ctx.errors += _counts_that_contradict(record, study)
     if ctx.errors:
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}

@@ -1237,10 +1237,11 @@ def screen_rows() -> Iterator[Row]:
             0,
         ),
         # neutrophils above the white count they are part of: two values that cannot both be
+        # right, so EX24 holds a data query (incomplete, never eligible)
         (
             "neutrophils-above-wbc-in-another-unit",
             lab("neutrophils", 6500, "/mm³"),
-            2,
+            3,
         ),
         ("alt-60-uln-40", lab("alt", 60, "U/L", uln=40), 0),
         ("alt-60.5-uln-40", lab("alt", 60.5, "U/L", uln=40), 1),
@@ -1258,7 +1259,7 @@ def screen_rows() -> Iterator[Row]:
         ("igg-3.9-g/L", lab("igg", 3.9, "g/L"), 1),
         ("igg-4-g/L", lab("igg", 4, "g/L"), 0),
     ]:
-        words = {0: "ELIGIBLE", 1: "NOT ELIGIBLE", 2: "at most the WBC count they are part of"}
+        words = {0: "ELIGIBLE", 1: "NOT ELIGIBLE", 3: "confirm both (a data query)"}
         yield row(f"lab-verdict-{id}", data, exit, words[exit])
     egfr = _set(CASE01, ("labs", "creatinine"), _DELETE)
     for value, exit in [(40, 0), (39, 1)]:
