@@ -268,6 +268,11 @@ def parse_threshold(raw: Any) -> Threshold:
     if not match:
         raise ValueError(f"{raw!r} is not a threshold; expected '<' or '>' then a quantity")
     comparison, number, unit_text = match.groups()
+    if re.match(r"[-+=eE.,]", unit_text):  # what stands after the sign is not a plain number
+        raise ValueError(
+            f"{raw!r} is not a threshold; expected '<' or '>', then a plain decimal (such as 8.0 "
+            "or 75) and a unit; no '<=', signs or exponents"
+        )
     try:
         quantity = float(number or 1) * read_unit(unit_text)
     except Exception as exc:
@@ -430,6 +435,13 @@ def parse_factor(raw: Any) -> ConversionFactor:
         conventional = read_unit(conventional_unit)
     except ValueError as exc:
         raise ValueError(f"{raw!r}: {exc}") from None
+    try:  # a substance concentration per mass concentration: the two imply a molar mass
+        (conventional / si).to("g/mol")
+    except pint.DimensionalityError:
+        raise ValueError(
+            f"{raw!r}: expected an amount of substance per volume for each mass per volume "
+            "(e.g. '17.1 umol/L per mg/dL')"
+        ) from None
     return ConversionFactor(si=si, conventional=conventional, written=raw.strip())
 
 

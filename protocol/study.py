@@ -336,19 +336,41 @@ class EgfrEquation(_Model):
         problems = [
             f"{name} {value!r}: expected {expected}"
             for name, value, ok, expected in [
-                ("constant", self.constant, self.constant > 0, "a positive number"),
-                ("kappa_female", self.kappa_female, self.kappa_female > 0, "a positive number"),
-                ("kappa_male", self.kappa_male, self.kappa_male > 0, "a positive number"),
-                ("alpha_female", self.alpha_female, self.alpha_female < 0, "a negative number"),
-                ("alpha_male", self.alpha_male, self.alpha_male < 0, "a negative number"),
+                # within the ranges of the published equations (CKD-EPI 2009 and 2021, MDRD):
+                # beyond them the eGFR of a plausible creatinine overflows or vanishes
+                ("constant", self.constant, 0 < self.constant <= 1000, "a number in (0, 1000]"),
+                (
+                    "kappa_female",
+                    self.kappa_female,
+                    0 < self.kappa_female <= 5,
+                    "a number in (0, 5]",
+                ),
+                ("kappa_male", self.kappa_male, 0 < self.kappa_male <= 5, "a number in (0, 5]"),
+                (
+                    "alpha_female",
+                    self.alpha_female,
+                    -3 <= self.alpha_female < 0,
+                    "a number in [-3, 0)",
+                ),
+                ("alpha_male", self.alpha_male, -3 <= self.alpha_male < 0, "a number in [-3, 0)"),
                 (
                     "exponent_above",
                     self.exponent_above,
-                    self.exponent_above < 0,
-                    "a negative number",
+                    -3 <= self.exponent_above < 0,
+                    "a number in [-3, 0)",
                 ),
-                ("age_base", self.age_base, 0 < self.age_base < 1, "a number between 0 and 1"),
-                ("female_factor", self.female_factor, self.female_factor > 0, "a positive number"),
+                (
+                    "age_base",
+                    self.age_base,
+                    0.9 <= self.age_base < 1,
+                    "a number in [0.9, 1)",
+                ),
+                (
+                    "female_factor",
+                    self.female_factor,
+                    0 < self.female_factor <= 2,
+                    "a number in (0, 2]",
+                ),
                 ("minimum_age", self.minimum_age, 0 <= self.minimum_age <= 120, "0 to 120"),
             ]
             if not ok
@@ -875,6 +897,22 @@ class Study(_Model):
                         f"in activity_labels"
                     )
         problems += _trial_design_problems(self)
+        population = self.population
+        if population.minimum_age.value > population.maximum_age.value:
+            problems.append(
+                f"population.minimum_age {population.minimum_age.value} is above "
+                f"population.maximum_age {population.maximum_age.value}: no one could be eligible"
+            )
+        if self.design.enrollment.value <= 0:
+            problems.append(
+                f"design.enrollment: {self.design.enrollment.value}; expected a positive count"
+            )
+        for index, intervention in enumerate(self.interventions):
+            if intervention.dose.value.magnitude <= 0:
+                problems.append(
+                    f"interventions[{index}].dose: {intervention.dose.value}; expected a "
+                    "positive dose"
+                )
         if self.status.start_date.value > self.status.completion_date.value:
             problems.append(
                 f"status.start_date {self.status.start_date.value} is after "
@@ -887,7 +925,13 @@ class Study(_Model):
                 problems.append(
                     f"lab_analytes[{index}].criterion: {analyte.criterion!r} is not a criterion ID"
                 )
-            if analyte.computes and analyte.computes not in analyte_names:
+            if analyte.computes and analyte.computes != "egfr":
+                # the one computation the rules make: eGFR by the study's equation
+                problems.append(
+                    f"lab_analytes[{index}].computes: {analyte.computes!r}; expected 'egfr' (the "
+                    "only value the rules compute from another, by egfr_equation)"
+                )
+            elif analyte.computes and analyte.computes not in analyte_names:
                 problems.append(
                     f"lab_analytes[{index}].computes: {analyte.computes!r} is not an analyte; "
                     f"expected one of {analyte_names}"

@@ -144,9 +144,9 @@ def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, ne
         # values every computation divides by, or that turn the eGFR equation round
         ("      value: 0.6206 mmol/L per g/dL\n", "      value: 0 mmol/L per g/dL\n",
          "a factor of zero"),
-        ("    constant: 142\n", "    constant: -142\n", "constant -142.0: expected a positive"),
-        ("    exponent_above: -1.200\n", "    exponent_above: 1.2\n", "expected a negative"),
-        ("    age_base: 0.9938\n", "    age_base: 1.5\n", "between 0 and 1"),
+        ("    constant: 142\n", "    constant: -142\n", "constant -142.0: expected a number in"),
+        ("    exponent_above: -1.200\n", "    exponent_above: 1.2\n", "a number in [-3, 0)"),
+        ("    age_base: 0.9938\n", "    age_base: 1.5\n", "a number in [0.9, 1)"),
         ("chinese_name: 泼尼松\n    named_in_record: true\n    prednisone_5mg_equivalent:\n"
          "      value: 5 mg\n", "chinese_name: 泼尼松\n    named_in_record: true\n"
          "    prednisone_5mg_equivalent:\n      value: 0 mg\n", "expected a positive mass"),
@@ -176,3 +176,38 @@ def test_the_rule_analytes_cover_every_analyte_a_criterion_reads():
     from protocol.study import RULE_ANALYTES
 
     assert {*EX24_ANALYTES, "egfr", "creatinine", "iga", "igg"} == set(RULE_ANALYTES)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # an amendment the rules would apply wrongly, or not at all, is refused (exit 2)
+        (
+            "      value: 0.6206 mmol/L per g/dL\n",
+            "      value: 0.6206 kg per g/dL\n",
+            "expected an amount of substance per volume for each mass per volume",
+        ),
+        ("    alpha_female: -0.241\n", "    alpha_female: -500.0\n", "a number in [-3, 0)"),
+        ("    computes: egfr\n", "    computes: hemoglobin\n", "expected 'egfr'"),
+        (
+            "  minimum_age:\n    value: 18 year\n",
+            "  minimum_age:\n    value: 80 year\n",
+            "no one could be eligible",
+        ),
+        ("    value: 38\n", "    value: -38\n", "expected a positive count"),
+        ("      value: 160 mg\n", "      value: 0 mg\n", "expected a positive dose"),
+    ],
+)
+def test_an_amendment_the_rules_cannot_apply_is_refused(study_variant, old, new, expected):
+    with pytest.raises(ProtocolDataError, match=re.escape(expected)):
+        _load(study_variant, old, new)
+
+
+@pytest.mark.parametrize("written", ["< -8.0 g/dL", "< 1e300 g/dL", "<= 8.0 g/dL", "< 7.5e1 g/dL"])
+def test_a_threshold_whose_number_is_not_plain_is_refused_for_its_number(written):
+    """The message names the number, not the unit ('-8.0 g/dL' read as a unit blamed pint)."""
+    from protocol.facts import parse_threshold
+
+    with pytest.raises(ValueError, match="then a plain decimal") as refused:
+        parse_threshold(written)
+    assert "unit" not in str(refused.value).split("then")[0]
