@@ -42,7 +42,7 @@ class CalendarInputError(ProtocolDataError):
 
 def _intervention_aliases(study: Study) -> dict[str, list[str]]:
     """Names a coordinator may type for each intervention: its id, name and first word
-    (``mycophenolate``), brand names (``Tai'ai``, ``泰爱``), acronym (``MMF``). A name that the
+    (``mycophenolate``), brand names (``泰爱``, ``RC18``), acronym (``MMF``). A name that the
     registry record also gives another intervention is left out: the record lists "Taiai" under
     mycophenolate mofetil though Tai'ai is telitacicept's brand (PI04), so it names no arm."""
     aliases: dict[str, list[str]] = {}
@@ -114,8 +114,9 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
         raise CalendarInputError(
             "--arm",
             [
-                f"{text!r}: the registry record gives this name to more than one drug "
-                f"({study.issue_for('contested_names')}), so it names no arm; expected one of: "
+                f"{text!r}: the registry record and the product label give this name to "
+                f"different drugs ({study.issue_for('contested_names')}), so it names no arm; "
+                "expected one of: "
                 f"{valid}"
             ],
         )

@@ -247,15 +247,15 @@ class _Context:
         if value is None:
             return _missing(unknown_result(name, study=self.study).reason, f"labs.{name}")
         analyte = get_analyte(name, self.study)
-        if not analyte.relative_to_uln and (value.uln is not None or value.uln_unit is not None):
-            # refused, as `trialbook lab` refuses it: a ULN here means the row was misread
-            part = "uln" if value.uln is not None else "uln_unit"
+        if not analyte.relative_to_uln and value.uln is not None:
+            # refused, as `trialbook lab` refuses it: a ULN here means the row was misread (a
+            # ULN unit alone is no ULN, as a unit without its value is no result)
             self.errors.append(
                 Problem(
                     f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST "
                     "and total bilirubin)",
-                    path=f"labs.{name}.{part}",
-                    found=as_given(float(value.uln)) if part == "uln" else repr(value.uln_unit),
+                    path=f"labs.{name}.uln",
+                    found=as_given(float(value.uln)),
                 )
             )
             return _missing(f"{analyte.label}: a ULN where none applies", f"labs.{name}")
@@ -358,7 +358,7 @@ class _Context:
                 self.errors.extend(problems)
                 self._washouts[key] = []
             else:
-                self._washouts[key] = check_washout(data, self.study).entries
+                self._washouts[key] = check_washout(data, self.study, earliest_date=False).entries
         return self._washouts[key]
 
     def _anchor_candidates(self) -> list[tuple[date, date]]:
@@ -1295,11 +1295,20 @@ def counts_to_confirm(labs: dict[str, tuple[Any, str]], study: Study) -> list[Ch
             unit = whole_quantity.units
             part_label, whole_label = (get_analyte(n, study).short_label for n in (part, whole))
             given = f"{as_given(float(labs[part][0]))} {labs[part][1]}"
+            # as many digits as show the two apart (6.4000001 is not shown as 6.4 beside 6.4)
+            digits = next(
+                (d for d in range(6, 17) if f"{part_amount:.{d}g}" != f"{whole_amount:.{d}g}"), 17
+            )
+            part_shown, whole_shown = (
+                f"{float(f'{amount:.{digits}g}'):g}" if digits <= 6 else f"{amount:.{digits}g}"
+                for amount in (part_amount, whole_amount)
+            )
+            symbol = format_quantity(1 * unit).removeprefix("1 ")
             found.append(
                 CheckResult(
                     "unknown",
-                    f"{part_label} {given} ({format_quantity(part_amount * unit)}) above "
-                    f"{whole_label} {format_quantity(whole_amount * unit)}, the count they are "
+                    f"{part_label} {given} ({part_shown} {symbol}) above "
+                    f"{whole_label} {whole_shown} {symbol}, the count they are "
                     "part of: one of the two values or units is wrong; confirm both (a data "
                     "query): unknown (EX24)",
                     (f"labs.{part}.value", f"labs.{whole}.value"),

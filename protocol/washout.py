@@ -181,7 +181,7 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     f"the name is one letter or two from {near.within!r}, which the protocol "
                     f"decides ({near.group.criterion}), not the investigator: correct the name, "
                     "or name the medicine it is",
-                    path=f"{where}.investigator_cleared",
+                    path=f"{where}.name",
                     found=repr(med.name),
                 )
             )
@@ -345,18 +345,13 @@ def _build_catalogue_index(study: Study) -> dict[str, Match]:
 
 
 def match_medicine(name: str, study: Study | None = None) -> Match | None:
-    """The catalogue entry for a generic, brand or Chinese name or a class, in any case; else
-    the one catalogued medicine the name contains as whole words (``methotrexate injection``,
-    ``prednisone acetate``, ``rituximab biosimilar``, ``利妥昔单抗注射液``): a form, salt or
-    maker added to a name does not make it another medicine, nor one the investigator may
-    clear. A name containing two different ones matches neither (one entry per medicine)."""
-    study = study or load_study()
-    exact = _catalogue_index(study).get(normalise_name(name))
-    if exact is not None:
-        return exact
-    found = within_names(name, study)
-    kinds = {(match.group.id, match.drug.name if match.drug else None) for match in found}
-    return found[0] if len(kinds) == 1 else None
+    """The catalogue entry for a generic, brand or Chinese name or a class, in any case.
+
+    A name that only contains a catalogued one (``methotrexate injection``, ``folic acid
+    (taken with MTX)``, ``cyclosporine eye drops``) is not matched: whether it is that medicine,
+    given systemically, is the investigator's to say. Its entry stays unknown and names what it
+    contains (:func:`within_names`)."""
+    return _catalogue_index(study or load_study()).get(normalise_name(name))
 
 
 def within_names(name: str, study: Study) -> list[Match]:
@@ -1110,7 +1105,7 @@ def _check_medication(
     entry = f"medications[{index}]"
     match = match_medicine(med.name, study)
     if match is None:
-        return _uncatalogued(med, entry), None
+        return _uncatalogued(med, entry, study), None
     group = match.group
     course = None
     if group.rule == "lifetime":
@@ -1178,16 +1173,28 @@ def _window_days(window: Window) -> float:
     return float(window.duration.to("day").magnitude)
 
 
-def _uncatalogued(med: MedicationEntry, entry: str) -> EntryResult:
+def _uncatalogued(med: MedicationEntry, entry: str, study: Study) -> EntryResult:
     """A medicine the catalogue does not know: never allowed by default; the investigator may
-    attest it is not prohibited."""
+    attest it is not prohibited. A name containing a catalogued one says so, in the reason the
+    investigator reads before clearing it."""
+    contained = within_names(med.name, study)
+    named = "; ".join(
+        f"{m.within!r}, {m.drug.name if m.drug else m.group.label} ({m.group.criterion})"
+        for m in contained
+    )
+    warning = (
+        f". Its name contains {named}: if it is that medicine, record it by that name, and "
+        "the protocol decides it"
+        if contained
+        else ""
+    )
     if med.investigator_cleared:
         return EntryResult(
             entry,
             med.name,
             "pass",
             f"{med.name} is not in the catalogue; the investigator attests it is not a "
-            f"prohibited medicine ({med.clearance_reason}): passes",
+            f"prohibited medicine ({med.clearance_reason}): passes{warning}",
             last_date=med.last_dose,
         )
     return EntryResult(
@@ -1196,7 +1203,7 @@ def _uncatalogued(med: MedicationEntry, entry: str) -> EntryResult:
         "unknown",
         f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
         f"by default; the investigator decides whether a criterion applies (and may clear "
-        f"it in the record, giving the reason)",
+        f"it in the record, giving the reason){warning}",
         last_date=med.last_dose,
     )
 
@@ -1242,11 +1249,6 @@ def _match_notes(match: Match, study: Study) -> list[str]:
             f"{match.drug.name} is not named in the record; {group.criterion} lists its class "
             f"as open ('including …'), so the class rule applies "
             f"({study.issue_for('open_drug_lists')})"
-        )
-    if match.matched_by == "name within":
-        notes.append(
-            f"read as {match.drug.name if match.drug else group.label}: the name contains "
-            f"{match.within!r}"
         )
     if match.drug is None:
         notes.append(f"matched the class name '{group.label}', not a medicine of it")
@@ -1392,13 +1394,26 @@ def _allowed_dates(
     two corticosteroid courses whose overlap leaves the window."""
     clear_dates = [e.clears_on for e in entries if e.clears_on is not None]
     lowest = data.screening or max(clear_dates, default=data.planned_randomization)
+    # never before what the record says happened before randomization: its doses, the
+    # starts of its courses, its past events
+    planned_kinds = {e.kind for e in study.exposure_events if e.rule == "planned"}
+    recorded = [day for m in data.medications for day in (m.start, m.last_dose) if day]
+    recorded += [e.date for e in data.events if e.date and e.kind not in planned_kinds]
+    lowest = max([lowest, *recorded])
+    failing_now = [e for e in entries if e.status == "fail"]
+    # each failing entry: as it fails at the planned date, else as it first fails
+    in_the_way = {e.entry: e for e in failing_now}
+    for entry in failing_now:
+        index = _medication_index(entry)
+        if index is not None and entry.clears_on is None and data.medications[index].ongoing:
+            return None, None, failing_now  # an ongoing medicine that excludes at every date
+    # a window that fails at the planned date fails at every date before it clears
+    lowest = max([lowest, *(e.clears_on for e in failing_now if e.clears_on is not None)])
     _, breakpoints = anchor_breakpoints(data.medications, data.events, study)
     candidates = sorted(
         day for day in {lowest, data.planned_randomization, *breakpoints} if day >= lowest
     )
     earliest = None
-    # each failing entry: as it fails at the planned date, else as it first fails
-    in_the_way = {e.entry: e for e in entries if e.status == "fail"}
     for day in candidates:
         at = (
             entries
@@ -1415,6 +1430,11 @@ def _allowed_dates(
     return earliest, None, [] if earliest is not None else list(in_the_way.values())
 
 
+def _medication_index(entry: EntryResult) -> int | None:
+    found = re.fullmatch(r"medications\[(\d+)\]", entry.entry)
+    return int(found.group(1)) if found else None
+
+
 def latest_randomization_after_screening(study: Study) -> timedelta:
     """How long after the screening visit randomization may be: the screening visit's earliest
     study day counted to day 1 (no day 0), from the visit schedule."""
@@ -1423,8 +1443,11 @@ def latest_randomization_after_screening(study: Study) -> timedelta:
     return timedelta(days=-earliest_day)
 
 
-def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResult:
-    """Every medicine and event of the input, and the earliest date randomization is allowed."""
+def check_washout(
+    data: WashoutInput, study: Study | None = None, earliest_date: bool = True
+) -> WashoutResult:
+    """Every medicine and event of the input, and the earliest date randomization is allowed
+    (not searched for with ``earliest_date=False``: screening reads the entries alone)."""
     study = study or load_study()
     entries = _entries_at(data, study)
     statuses = {e.status for e in entries}
@@ -1436,7 +1459,9 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
     rescreen = [e for e in failed if e.requires_rescreening]
     # what stands in the way when no date is allowed: each entry that fails at some date
     earliest, fails_again, blocking = (
-        (None, None, []) if never or rescreen else _allowed_dates(data, study, entries)
+        (None, None, [])
+        if never or rescreen or not earliest_date
+        else _allowed_dates(data, study, entries)
     )
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     if never:
@@ -1455,6 +1480,8 @@ def check_washout(data: WashoutInput, study: Study | None = None) -> WashoutResu
             + (f", on or after {rescreen_from}" if rescreen_from else "")
             + "."
         )
+    elif not earliest_date:
+        summary = "The earliest randomization date was not searched for."
     else:
         assert earliest is not None  # else some entry fails at every date: it blocks
         summary = f"Earliest randomization: {earliest}"

@@ -83,7 +83,7 @@ def test_a_name_the_registry_gives_to_two_drugs_names_no_arm(typed):
     commercial name MMF" (PI04): a coordinator typing it may mean either, so it is refused."""
     with pytest.raises(CalendarInputError) as caught:
         resolve_arm(typed)
-    assert "gives this name to more than one drug (PI04)" in str(caught.value)
+    assert "give this name to different drugs (PI04)" in str(caught.value)
 
 
 @pytest.mark.parametrize("typed", ["t", "tel", "telitaci", "m", "myco", "mofetil"])
