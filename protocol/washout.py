@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -328,20 +329,24 @@ def _catalogue_index(study: Study) -> dict[str, Match]:
     return derived(study, "catalogue_index", _build_catalogue_index)
 
 
-def _build_catalogue_index(study: Study) -> dict[str, Match]:
-    index: dict[str, Match] = {}
+def _catalogued_names(study: Study) -> Iterator[tuple[str, Match]]:
+    """Every name the catalogue knows, as written, with what it names: each class's aliases,
+    then each drug's name, aliases, brand names and Chinese name."""
     for group in study.medication_classes:
         for alias in group.aliases:
-            index[normalise_name(alias)] = Match(group, None, "class name")
+            yield alias, Match(group, None, "class name")
         for drug in group.drugs:
-            index[normalise_name(drug.name)] = Match(group, drug, "name")
+            yield drug.name, Match(group, drug, "name")
             for alias in drug.aliases:
-                index[normalise_name(alias)] = Match(group, drug, "alias")
+                yield alias, Match(group, drug, "alias")
             for brand in drug.brand_names:
-                index[normalise_name(brand)] = Match(group, drug, "brand name")
+                yield brand, Match(group, drug, "brand name")
             if drug.chinese_name:
-                index[normalise_name(drug.chinese_name)] = Match(group, drug, "Chinese name")
-    return index
+                yield drug.chinese_name, Match(group, drug, "Chinese name")
+
+
+def _build_catalogue_index(study: Study) -> dict[str, Match]:
+    return {normalise_name(written): match for written, match in _catalogued_names(study)}
 
 
 def match_medicine(name: str, study: Study | None = None) -> Match | None:
@@ -419,14 +424,8 @@ def _phrase_index(study: Study) -> dict[str, Match]:
 def _build_phrase_index(study: Study) -> dict[str, Match]:
     """Each catalogued name as its words joined by one space (a Chinese name as written)."""
     phrases: dict[str, Match] = {}
-    for group in study.medication_classes:
-        for alias in group.aliases:
-            phrases[_phrase(alias)] = Match(group, None, "class name")
-        for drug in group.drugs:
-            names = [drug.name, *drug.aliases, *drug.brand_names]
-            names += [drug.chinese_name] if drug.chinese_name else []
-            for written in names:
-                phrases.setdefault(_phrase(written), Match(group, drug, "name"))
+    for written, match in _catalogued_names(study):
+        phrases.setdefault(_phrase(written), match)
     phrases.pop("", None)
     return phrases
 
