@@ -47,6 +47,7 @@ from protocol.screening import (
     COUNT_PARTS,
     EX24_ANALYTES,
     PART_TOLERANCE,
+    SEX_ADMITTED,
     CheckResult,
     _Context,
     counts_to_confirm,
@@ -187,7 +188,7 @@ _TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date"
 #: gives the same answer from these alone.
 _SCREENING = "dates.screening"
 CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
-    "IN01": (_SCREENING, *_DATES_FOR_AGE),
+    "IN01": (_SCREENING, *_DATES_FOR_AGE, "sex"),
     "IN02": _ACR,
     "IN03": _LEROY,
     "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
@@ -729,7 +730,10 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
             np.where(known, side(age), 2),
             *(np.where(known, 2, side(a)) for a in (youngest, oldest)),
         ]
-    return [known, ~candidates.present("dates.screening")[rows], *shown]
+    keys = [known, ~candidates.present("dates.screening")[rows], *shown]
+    if population.sex.value in SEX_ADMITTED:  # an amendment enrolling one sex: IN01 reads it
+        keys.append(candidates.coded("sex")[0][rows])
+    return keys
 
 
 def _ages(candidates: Candidates, birth_path: str, rows: np.ndarray) -> np.ndarray:

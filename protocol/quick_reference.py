@@ -103,6 +103,10 @@ def _event_window(event: ExposureEvent) -> str:
     return f"within {event.window.value} {event.anchor_as_written}"
 
 
+#: population.sex restricted by an amendment, as IN01's checklist line says it.
+_ONE_SEX = {"FEMALE": "women", "MALE": "men"}
+
+
 def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
     """One row per criterion in study.yaml order."""
     study = study or load_study()
@@ -124,6 +128,8 @@ def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
     for criterion in study.criteria:
         template = _THRESHOLDS.get(criterion.id, "{windows}")
         threshold = template.format(**values, windows=_windows(study, criterion.id))
+        if criterion.id == "IN01" and population.sex.value in _ONE_SEX:  # an amendment's
+            threshold += f"; {_ONE_SEX[population.sex.value]} only"
         rows.append(
             QuickReferenceRow(
                 criterion.id, criterion.short_name, threshold, CHECKS[criterion.id].kind

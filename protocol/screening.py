@@ -460,7 +460,29 @@ class _Context:
 # -- the checks, one per criterion ---------------------------------------------------------
 
 
+#: The registry's sex eligibility (population.sex) as the record's sex it admits; ALL admits both.
+SEX_ADMITTED = {"FEMALE": "female", "MALE": "male"}
+_SEX_WORDS = {"female": "women", "male": "men"}
+
+
 def in01_age(ctx: _Context) -> CheckResult:
+    """IN01: the age range, and the sex the study enrols where an amendment restricts it (this
+    trial enrols both: "Men or women"): a restriction fails the other sex, and a sex not
+    recorded leaves IN01 unknown unless the age fails it anyway."""
+    age = _in01_age_only(ctx)
+    admitted = SEX_ADMITTED.get(ctx.study.population.sex.value)
+    if admitted is None or age.status == "fail":
+        return age
+    sex = ctx.record.sex
+    only = f"the study enrols {_SEX_WORDS[admitted]} only"
+    if sex is None:
+        return _missing(f"{age.reason}; sex not recorded ({only})", *age.missing, "sex")
+    if sex != admitted:
+        return CheckResult("fail", f"sex {sex}: {only}")
+    return CheckResult(age.status, f"{age.reason}; sex {sex} ({only})", age.missing)
+
+
+def _in01_age_only(ctx: _Context) -> CheckResult:
     population = ctx.study.population
     low = int(population.minimum_age.value.to("year").magnitude)
     high = int(population.maximum_age.value.to("year").magnitude)

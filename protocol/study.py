@@ -898,6 +898,12 @@ class Study(_Model):
                     )
         problems += _trial_design_problems(self)
         population = self.population
+        if population.sex.value not in ("ALL", "FEMALE", "MALE"):
+            # the registry's vocabulary; IN01 applies FEMALE or MALE (screening.SEX_ADMITTED)
+            problems.append(
+                f"population.sex: {population.sex.value!r}; expected ALL, FEMALE or MALE (the "
+                "registry's terms)"
+            )
         if population.minimum_age.value > population.maximum_age.value:
             problems.append(
                 f"population.minimum_age {population.minimum_age.value} is above "

@@ -1,0 +1,134 @@
+"""An amendment that enrols one sex (population.sex FEMALE or MALE) is applied by IN01, in
+`screen` and `prescreen` alike; this trial enrols both ("Men or women aged 18-70 years old").
+
+Expected statuses come from the registry's meaning of the field (ClinicalTrials.gov
+eligibilityModule.sex: ALL, FEMALE or MALE), not from the code: the other sex fails IN01, an
+unrecorded sex leaves it open unless the age fails it anyway."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from prescreen.run import prescreen
+from protocol.participant import ParticipantRecord
+from protocol.screening import screen
+from protocol.study import STUDY_PATH, parse_study
+
+REPO = Path(__file__).resolve().parents[1]
+CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+SCREENING = CASE_1["dates"]["screening"]
+#: Fields only a woman's record holds (IN06 and EX27 read them).
+_WOMAN_ONLY = ("childbearing_potential", "pregnancy_test", "breastfeeding", "contraception_agreed")
+
+
+def _study(sex: str):
+    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data["population"]["sex"]["value"] = sex
+    return parse_study(data, "amended study.yaml")
+
+
+def _record(sex: str | None, birth: dt.date | None = None) -> dict:
+    data = copy.deepcopy(CASE_1)
+    data.pop("sex", None)
+    if sex is not None:
+        data["sex"] = sex
+    if sex != "female":
+        for name in _WOMAN_ONLY:
+            data.pop(name, None)
+    if birth is not None:
+        data["dates"]["birth"] = birth
+    return data
+
+
+def _in01(data: dict, study) -> object:
+    report = screen(ParticipantRecord.model_validate(data), study)
+    return next(r for r in report.criteria if r.id == "IN01")
+
+
+#: (population.sex, the record's sex) -> IN01's status for a record of age 18-70.
+EXPECTED = {
+    ("ALL", "female"): "pass",
+    ("ALL", "male"): "pass",
+    ("ALL", None): "pass",  # both enrolled: the sex decides nothing
+    ("FEMALE", "female"): "pass",
+    ("FEMALE", "male"): "fail",
+    ("FEMALE", None): "unknown",
+    ("MALE", "male"): "pass",
+    ("MALE", "female"): "fail",
+    ("MALE", None): "unknown",
+}
+
+
+@pytest.mark.parametrize(("population", "sex"), list(EXPECTED))
+def test_in01_applies_the_sex_the_study_enrols(population, sex):
+    result = _in01(_record(sex), _study(population))
+    assert result.status == EXPECTED[(population, sex)], result.reason
+    if result.status == "unknown":
+        assert "sex" in result.missing
+    if result.status == "fail":
+        assert "only" in result.reason and sex in result.reason
+
+
+@pytest.mark.parametrize("population", ["FEMALE", "MALE"])
+def test_an_age_outside_the_range_fails_whatever_the_sex(population):
+    # born 17 years before the screening visit: too young, whether or not the sex is recorded
+    too_young = SCREENING.replace(year=SCREENING.year - 17)
+    result = _in01(_record(None, too_young), _study(population))
+    assert result.status == "fail" and "sex" not in result.missing
+
+
+def test_the_trial_itself_enrols_both_sexes():
+    for sex in ("female", "male"):
+        assert _in01(_record(sex), _study("ALL")).status == "pass"
+
+
+@pytest.mark.parametrize("value", ["BOTH", "female", "Women", ""])
+def test_a_sex_outside_the_registry_terms_is_refused(value):
+    with pytest.raises(Exception) as caught:
+        _study(value)
+    assert "population.sex" in str(caught.value)
+
+
+@pytest.mark.parametrize("population", ["ALL", "FEMALE", "MALE"])
+def test_prescreen_applies_it_as_screen_does(tmp_path, population):
+    study = _study(population)
+    rows, expected = [], []
+    births = [CASE_1["dates"]["birth"], SCREENING.replace(year=SCREENING.year - 17), None]
+    for k, (sex, birth) in enumerate((s, b) for s in ("female", "male", None) for b in births):
+        data = _record(sex, birth)
+        data["dates"].pop("consent", None)  # a table has no consent date (the visit's)
+        if birth is None:
+            data["dates"].pop("birth")
+        result = _in01(data, study)
+        expected.append((result.status, result.reason))
+        row = {"participant": f"SYN-S{k}", "dates.screening": str(SCREENING)}
+        if "birth" in data["dates"]:
+            row["dates.birth"] = str(data["dates"]["birth"])
+        row["ssc.first_non_raynaud_manifestation"] = str(
+            data["ssc"]["first_non_raynaud_manifestation"]
+        )
+        if sex is not None:
+            row["sex"] = sex
+        rows.append(row)
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    run = prescreen(tmp_path / "t.csv", as_of=SCREENING, study=study)
+    column = run.evaluation.criteria["IN01"]
+    for k, (status, reason) in enumerate(expected):
+        assert column.status[k] == status, rows[k]
+        assert column.reason[k] == reason
+
+
+@pytest.mark.parametrize(("population", "words"), [("FEMALE", "women only"), ("MALE", "men only")])
+def test_the_checklist_line_names_the_sex(population, words):
+    from protocol.quick_reference import quick_reference
+
+    line = next(r for r in quick_reference(_study(population)) if r.id == "IN01")
+    assert line.threshold.endswith(words)
+    both = next(r for r in quick_reference(_study("ALL")) if r.id == "IN01")
+    assert "only" not in both.threshold
