@@ -648,6 +648,25 @@ def _same_quantity(a: pint.Quantity, b: pint.Quantity) -> bool:
     )
 
 
+#: Closed lists of terms a quote names some of (the PAH risk categories, EX06): a list fact
+#: drawn from one must name exactly the terms its quote names, not merely some of them.
+_TERM_LISTS = (("low", "intermediate", "high"),)
+
+
+def _same_words(value: list[str], quote: str) -> bool:
+    """Whether a list of terms is what its quote says: not empty, each term in the quote, and,
+    for terms of a closed list, every term of that list the quote names ("Intermediate- or
+    high-risk" is [intermediate, high]; [intermediate] alone leaves high-risk PAH eligible)."""
+    said = quote.lower()
+    if not value or not all(v.lower() in said for v in value):
+        return False
+    for terms in _TERM_LISTS:
+        if {v.lower() for v in value} <= set(terms):
+            named = {t for t in terms if re.search(rf"\b{t}\b", said)}
+            return named == {v.lower() for v in value}
+    return True
+
+
 def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch | None:
     field = fact.registry_field or ""
     try:
@@ -692,7 +711,7 @@ def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch |
                 same = numbers == [float(value)]
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
                 meant = fact.quote
-                same = all(v.lower() in fact.quote.lower() for v in value)
+                same = _same_words(value, fact.quote)
             elif isinstance(value, str) and path.endswith("route"):
                 meant = route_in_words(fact.quote)
                 same = meant == value

@@ -53,6 +53,9 @@ def test_the_record_has_7_inclusion_and_30_exclusion_bullets():
     assert [c for c, _ in criteria].count("exclusion") == 30
 
 
+_PAH = "criterion_rules.pah_excluded_risk"
+
+
 def _mismatches(path):
     return cross_check(load_study(path))
 
@@ -121,6 +124,12 @@ def _mismatches(path):
         ),
         ('value: "< 50 % predicted"', 'value: "< 55 % predicted"', "lab_analytes[11].threshold"),
         ("quote: at a dose of 160mg per week", "quote: at a dose of 200mg per week", None),
+        # the PAH risk categories EX06 excludes: "Intermediate- or high-risk", no more, no less
+        ("value: [intermediate, high]", "value: [intermediate]", _PAH),
+        ("value: [intermediate, high]", "value: [high]", _PAH),
+        ("value: [intermediate, high]", "value: []", _PAH),
+        ("value: [intermediate, high]", "value: [low, intermediate, high]", _PAH),
+        ("value: [intermediate, high]", "value: [high, intermediate]", None),
     ],
 )
 def test_a_changed_registry_fact_is_named_by_its_yaml_path(study_variant, old, new, yaml_path):
