@@ -272,8 +272,18 @@ def calendar_csv(calendar: Calendar) -> str:
         buffer, fieldnames=["date", "kind", "what", "window", "detail"], lineterminator="\n"
     )
     writer.writeheader()
-    writer.writerows(calendar.rows())
+    writer.writerows(
+        {key: _not_a_formula(value) for key, value in row.items()} for row in calendar.rows()
+    )
     return buffer.getvalue()
+
+
+def _not_a_formula(value: object) -> object:
+    """A text a spreadsheet would run as a formula (an amended study's visit label
+    ``=HYPERLINK(...)``) kept as text by a leading apostrophe, as the pre-screening files do."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
 
 
 TIMES_PER_DAY = {1: "once daily", 2: "twice daily", 3: "three times daily", 4: "four times daily"}

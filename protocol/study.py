@@ -11,7 +11,7 @@ import contextlib
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -36,7 +36,7 @@ from protocol.documents import (  # noqa: F401  (re-exported: the document reade
     validate_document,
     validation_problems,
 )
-from protocol.errors import ProtocolDataError
+from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import (
     Duration,
     Fact,
@@ -1101,7 +1101,37 @@ def iter_facts(model: Any, path: str = "") -> Any:
 
 
 def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
+    """A study validated, every text first: one with a control character (a bell, an escape, a
+    line break in a label) is refused by its path, since each text is printed, exported (XPT,
+    ODM, FHIR, a calendar's CSV and iCalendar) and matched as one line of printable text."""
+    problems = [
+        Problem(
+            "printable text on one line, without control characters (a YAML block scalar, "
+            "'|' or '>', ends its text with a line break: write it in quotes)",
+            path=path,
+            found=repr(text),
+        )
+        for path, text in _texts_with_controls(data, "")
+    ]
+    if problems:
+        raise ProtocolDataError(source, problems)
     return validate_document(Study, data, source, node)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _texts_with_controls(data: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(data, str):
+        if _CONTROL.search(data):
+            yield path or "(top level)", data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _texts_with_controls(key, f"{path}.{key}".lstrip(".") + " (its name)")
+            yield from _texts_with_controls(value, f"{path}.{key}".lstrip("."))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _texts_with_controls(value, f"{path}[{index}]")
 
 
 def load_study(path: Path | str = STUDY_PATH) -> Study:
