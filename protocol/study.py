@@ -909,6 +909,7 @@ class Study(_Model):
                 f"population.minimum_age {population.minimum_age.value} is above "
                 f"population.maximum_age {population.maximum_age.value}: no one could be eligible"
             )
+        problems += _score_limit_problems(self)
         if self.design.enrollment.value <= 0:
             problems.append(
                 f"design.enrollment: {self.design.enrollment.value}; expected a positive count"
@@ -1098,6 +1099,38 @@ def iter_facts(model: Any, path: str = "") -> Any:
 
 
 # -- loading --------------------------------------------------------------------------------
+
+
+def _score_limit_problems(study: Study) -> list[str]:
+    """The ACR/EULAR weights and minimum and the mRSS minimum must be scores a patient can
+    have: a negative weight lowers a total, a minimum above the highest total (28 points; 51
+    for the mRSS, 17 areas graded 0-3) classifies nobody, and IN02 and IN05 would then exclude
+    everyone without a word that the amendment is at fault."""
+    problems = []
+    acr = study.acr_eular_2013.value
+    for index, category in enumerate(acr.categories):
+        for item, weight in category.items.items():
+            if weight <= 0:
+                problems.append(
+                    f"acr_eular_2013.value.categories[{index}].items.{item}: {weight}; expected "
+                    "a positive weight (points a met item adds)"
+                )
+    highest = sum(max(c.items.values(), default=0) for c in acr.categories)
+    minimum = study.criterion_rules.acr_eular_minimum.value
+    if not 1 <= minimum <= highest:
+        problems.append(
+            f"criterion_rules.acr_eular_minimum: {minimum}; expected 1 to {highest} (the "
+            "highest total the categories' weights give)"
+        )
+    skin = study.skin_score.value
+    most = len(skin.areas) * max(skin.grades, default=0)
+    mrss = study.criterion_rules.mrss_minimum.value
+    if not 0 <= mrss <= most:
+        problems.append(
+            f"criterion_rules.mrss_minimum: {mrss}; expected 0 to {most} (the skin score's "
+            f"range: {len(skin.areas)} areas graded 0 to {max(skin.grades, default=0)})"
+        )
+    return problems
 
 
 def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
