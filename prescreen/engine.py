@@ -51,6 +51,7 @@ from protocol.screening import (
     CheckResult,
     _Context,
     counts_to_confirm,
+    criterion_rule,
     lung_function,
     oxygen_therapy,
 )
@@ -584,7 +585,7 @@ def evaluate(
                 candidates,
                 rows,
                 ("dates.screening",),
-                CHECKS[cid].run,
+                criterion_rule(cid),
                 study,
                 None,
                 store,

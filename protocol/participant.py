@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -315,9 +316,39 @@ def age_in_years(birth: datetime.date, on: datetime.date) -> int:
 
 
 class Attestations(_Record):
+    """The investigator's attestations, by criterion ID: IN07, EX16 and EX30, and any criterion
+    an amendment adds before the book has its rule (such as EX31). One for a criterion the
+    study in use decides from the record, or does not have, is refused."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        strict=True,
+        json_schema_extra={"propertyNames": {"pattern": "^(IN|EX)[0-9]{2}$"}},
+    )
+    __pydantic_extra__: dict[str, Attestation]
+
     IN07: Attestation | None = Field(None, description="Able to render informed consent")
     EX16: Attestation | None = Field(None, description="Concurrent serious medical condition")
     EX30: Attestation | None = Field(None, description="Anticipated non-compliance")
+
+    @model_validator(mode="after")
+    def _criterion_ids(self) -> Attestations:
+        for name in self.__pydantic_extra__ or {}:
+            if not re.fullmatch(r"(IN|EX)[0-9]{2}", name):
+                raise ValueError(
+                    f"attestations.{name}: not a criterion ID; expected IN07, EX16, EX30 or the "
+                    "ID of a criterion an amendment added (such as EX31)"
+                )
+        return self
+
+    def recorded(self) -> dict[str, Attestation]:
+        """Every attestation recorded, by criterion ID."""
+        named = {name: getattr(self, name) for name in ATTESTED_CRITERIA}
+        return {k: v for k, v in {**named, **(self.__pydantic_extra__ or {})}.items() if v}
+
+    def of(self, criterion: str) -> Attestation | None:
+        return self.recorded().get(criterion)
 
 
 class ParticipantRecord(_Record):
@@ -474,9 +505,8 @@ class ParticipantRecord(_Record):
             ("pregnancy_test.date", self.pregnancy_test.date if self.pregnancy_test else None)
         ]
         dated += [
-            (f"attestations.{name}.date", getattr(self.attestations, name).date)
-            for name in ATTESTED_CRITERIA
-            if getattr(self.attestations, name) is not None
+            (f"attestations.{name}.date", attestation.date)
+            for name, attestation in self.attestations.recorded().items()
         ]
         dated += [
             (f"history.malignancies[{index}].date", malignancy.date)

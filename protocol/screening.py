@@ -181,11 +181,7 @@ class _Context:
         before_screening = [d.birth, d.consent, record.ssc.first_non_raynaud_manifestation]
         if record.pregnancy_test:
             before_screening.append(record.pregnancy_test.date)
-        before_screening += [
-            getattr(record.attestations, name).date
-            for name in ("IN07", "EX16", "EX30")
-            if getattr(record.attestations, name) is not None
-        ]
+        before_screening += [a.date for a in record.attestations.recorded().values()]
         before_screening += [m.date for m in record.history.malignancies or []]
         earliest_screening = max(filter(None, before_screening), default=EARLIEST_DATE)
         latest_screening = d.planned_randomization or LATEST_DATE
@@ -705,7 +701,7 @@ def in06_pregnancy_test(ctx: _Context) -> CheckResult:
 
 
 def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
-    attestation = getattr(ctx.record.attestations, criterion)
+    attestation = ctx.record.attestations.of(criterion)
     if attestation is None:
         return _missing(
             "the investigator's attestation is not recorded", f"attestations.{criterion}"
@@ -1348,6 +1344,39 @@ def _counts_to_confirm(record: ParticipantRecord, study: Study) -> list[CheckRes
     return counts_to_confirm(labs, study)
 
 
+def criterion_rule(criterion_id: str) -> Callable[[_Context], CheckResult]:
+    """A criterion's rule: its check, or for a criterion an amendment added before the book has
+    its rule, the investigator's attestation (``attestations.EX31``)."""
+    check = CHECKS.get(criterion_id)
+    return check.run if check else functools.partial(_without_rule, criterion=criterion_id)
+
+
+def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
+    outcome = _attested_check(ctx, criterion)
+    return CheckResult(
+        outcome.status,
+        f"{outcome.reason} (the book has no executable rule for this criterion yet: the "
+        "investigator decides)",
+        outcome.missing,
+    )
+
+
+def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Problem]:
+    """An attestation for a criterion the study does not decide by attestation (EX24, decided
+    from the labs, or EX31 in a study without it) would be ignored: refused, by its path."""
+    asked = {c.id for c in study.criteria if c.id not in CHECKS or CHECKS[c.id].kind == "attested"}
+    return [
+        Problem(
+            f"an attestation only for a criterion the investigator decides (here "
+            f"{', '.join(sorted(asked))})",
+            path=f"attestations.{name}",
+            found="an attestation",
+        )
+        for name in record.attestations.recorded()
+        if name not in asked
+    ]
+
+
 def screen(
     record: ParticipantRecord, study: Study | None = None, source: str = "participant record"
 ) -> ScreeningResult:
@@ -1358,16 +1387,16 @@ def screen(
     for criterion in study.criteria:
         check = CHECKS.get(criterion.id)
         if check is None:  # a criterion an amendment added, before the book has its rule
+            outcome = criterion_rule(criterion.id)(ctx)
             results.append(
                 CriterionResult(
                     id=criterion.id,
-                    status="unknown",
-                    reason="the book has no executable rule for this criterion yet: the "
-                    "investigator decides",
+                    status=outcome.status,
+                    reason=outcome.reason,
                     text=criterion.text,
                     kind="attested",
                     anchor=None,
-                    missing=[],
+                    missing=list(outcome.missing),
                 )
             )
             continue
@@ -1383,6 +1412,7 @@ def screen(
                 missing=list(dict.fromkeys(outcome.missing)),
             )
         )
+    ctx.errors += _attestations_not_asked(record, study)
     if ctx.errors:
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}

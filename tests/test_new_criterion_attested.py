@@ -1,0 +1,103 @@
+"""A criterion an amendment adds before the book has its rule (EX31 here, synthetic) is decided
+by the investigator's attestation in the record, as IN07, EX16 and EX30 are; without one it is
+unknown and names the attestation it needs. An attestation the study in use does not ask for
+(EX24 is computed from the labs; EX31 is not a criterion of the trial's own study) is refused,
+never ignored."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from prescreen.run import prescreen
+from protocol.errors import ProtocolDataError
+from protocol.participant import ParticipantRecord
+from protocol.screening import screen
+from protocol.study import STUDY_PATH, load_study
+
+REPO = Path(__file__).resolve().parents[1]
+CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+SCREENING = CASE_1["dates"]["screening"]
+
+
+@pytest.fixture(scope="module")
+def amended(tmp_path_factory) -> object:
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    source = '    EX30: {en: "medical record", zh: "病历"}\n'
+    text = text.replace(source, source + '    EX31: {en: "medical record", zh: "病历"}\n', 1)
+    start = text.index("- id: EX30\n")
+    end = text.index("\n\n", start)
+    new = (
+        "- id: EX31\n  short_name: Synthetic new exclusion\n  short_name_zh: 合成新排除标准\n"
+        "  text: Participation in another interventional study of systemic sclerosis "
+        "(SYNTHETIC).\n"
+    )
+    path = tmp_path_factory.mktemp("amended") / "amended.yaml"
+    path.write_text(text[: end + 1] + new + text[end + 1 :], encoding="utf-8")
+    return load_study(path)
+
+
+def _record(**attestations) -> ParticipantRecord:
+    data = copy.deepcopy(CASE_1)
+    data.setdefault("attestations", {}).update(attestations)
+    return ParticipantRecord.model_validate(data)
+
+
+def _ex31(result):
+    return next(c for c in result.criteria if c.id == "EX31")
+
+
+@pytest.mark.parametrize(
+    ("applies", "status", "verdict"), [(False, "pass", "eligible"), (True, "fail", "not_eligible")]
+)
+def test_an_attestation_decides_the_new_criterion(amended, applies, status, verdict):
+    result = screen(_record(EX31={"applies": applies, "date": SCREENING}), amended)
+    assert _ex31(result).status == status
+    assert result.verdict == verdict
+    assert "attests" in _ex31(result).reason
+
+
+def test_without_one_it_is_unknown_and_names_the_attestation(amended):
+    result = screen(_record(), amended)
+    assert _ex31(result).status == "unknown"
+    assert _ex31(result).missing == ["attestations.EX31"]
+    assert result.verdict == "incomplete"
+
+
+@pytest.mark.parametrize("name", ["EX24", "IN01", "EX31"])
+def test_an_attestation_the_trials_own_study_does_not_ask_for_is_refused(name):
+    with pytest.raises(ProtocolDataError, match=rf"attestations\.{name}"):
+        screen(_record(**{name: {"applies": False, "date": SCREENING}}))
+
+
+def test_a_computed_criterion_cannot_be_attested_in_the_amendment_either(amended):
+    with pytest.raises(ProtocolDataError, match=r"attestations\.EX24"):
+        screen(_record(EX24={"applies": False, "date": SCREENING}), amended)
+
+
+@pytest.mark.parametrize("name", ["EX3O", "ex31", "EX031", "X31", "notes"])
+def test_a_key_that_is_not_a_criterion_id_is_refused_when_read(name):
+    with pytest.raises(ValueError, match="not a criterion ID"):
+        _record(**{name: {"applies": False, "date": SCREENING}})
+
+
+def test_its_date_is_held_to_the_screening_visit_like_the_others():
+    later = SCREENING + dt.timedelta(days=1)
+    with pytest.raises(ValueError, match=r"attestations\.EX31\.date"):
+        _record(EX31={"applies": False, "date": later})
+
+
+def test_prescreen_leaves_it_to_the_screening_visit(amended, tmp_path):
+    table = pd.DataFrame(
+        [{"participant": "SYN-A1", "dates.birth": str(CASE_1["dates"]["birth"]), "sex": "female"}]
+    )
+    table.to_csv(tmp_path / "t.csv", index=False)
+    run = prescreen(tmp_path / "t.csv", as_of=SCREENING, study=amended)
+    column = run.evaluation.criteria["EX31"]
+    assert column.status[0] == "unknown"
+    assert "EX31" not in str(run.table["to_review"][0])
