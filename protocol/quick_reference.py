@@ -128,11 +128,16 @@ def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
     for criterion in study.criteria:
         template = _THRESHOLDS.get(criterion.id, "{windows}")
         threshold = template.format(**values, windows=_windows(study, criterion.id))
+        if criterion.id not in CHECKS:  # an amendment's criterion before the book has its rule
+            threshold = "the investigator's attestation"
         if criterion.id == "IN01" and population.sex.value in _ONE_SEX:  # an amendment's
             threshold += f"; {_ONE_SEX[population.sex.value]} only"
         rows.append(
             QuickReferenceRow(
-                criterion.id, criterion.short_name, threshold, CHECKS[criterion.id].kind
+                criterion.id,
+                criterion.short_name,
+                threshold,
+                CHECKS[criterion.id].kind if criterion.id in CHECKS else "attested",
             )
         )
     return rows

@@ -1243,6 +1243,10 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
     ]
     values["windows"] = "; ".join(windows)
     values |= {f"pi_{issue.rule}": issue.id for issue in study.protocol_issues if issue.rule}
+    if criterion_id not in CHECKS:  # a criterion an amendment added (criterion_rule)
+        return (
+            "the investigator's attestation: the book has no executable rule for this criterion yet"
+        )
     return CHECKS[criterion_id].how.format(**values)
 
 

@@ -66,7 +66,7 @@ def _criteria(study: Study) -> Iterator[Rule]:
         yield Rule(
             f"criteria.{criterion.id}",
             f"{criterion.category} criterion",
-            CHECKS[criterion.id].name,
+            CHECKS[criterion.id].name if criterion.id in CHECKS else "criterion_rule",
             criterion.id,
         )
 

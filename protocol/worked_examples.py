@@ -59,6 +59,7 @@ def calculator(criterion_id: str, study: Study) -> str | None:
     uses_washout = any(g.criterion == criterion_id for g in study.medication_classes) or any(
         criterion_id in (e.criterion, *e.also_criteria) for e in study.exposure_events
     )
-    if uses_washout or CHECKS[criterion_id].how.startswith("by the washout calculator"):
+    how = CHECKS[criterion_id].how if criterion_id in CHECKS else ""
+    if uses_washout or how.startswith("by the washout calculator"):
         return "washout"
     return None

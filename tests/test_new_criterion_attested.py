@@ -101,3 +101,16 @@ def test_prescreen_leaves_it_to_the_screening_visit(amended, tmp_path):
     column = run.evaluation.criteria["EX31"]
     assert column.status[0] == "unknown"
     assert "EX31" not in str(run.table["to_review"][0])
+
+
+def test_the_books_tables_describe_it_as_an_attestation(amended):
+    from protocol.quick_reference import quick_reference
+    from protocol.screening import describe
+    from protocol.traceability import rules
+    from protocol.worked_examples import calculator
+
+    line = next(r for r in quick_reference(amended) if r.id == "EX31")
+    assert (line.threshold, line.kind) == ("the investigator's attestation", "attested")
+    assert describe("EX31", amended).startswith("the investigator's attestation")
+    assert any("EX31" in str(rule) for rule in rules(amended))
+    assert calculator("EX31", amended) is None  # no calculator decides it
