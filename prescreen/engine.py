@@ -1219,8 +1219,7 @@ def _creatinine(
             positions: np.ndarray, explaining: bool = False
         ) -> tuple[np.ndarray, Reasons, np.ndarray]:
             # a birth date that gives the same age on the screening date gives the same eGFR:
-            # stand in the birthday of that age (the screening date minus the age, clamped), for
-            # the rows the rule decides or explains only
+            # stand in the earliest such date, for the rows the rule decides or explains only
             at = rows[known_at][positions]
             stand_in = np.array(
                 [
@@ -1372,12 +1371,24 @@ def _creatinine_readable(candidates: Candidates, rows: np.ndarray, study: Study)
 
 
 def _birth_for_age(on: dt.date, age: int) -> dt.date:
-    """The latest birth date of someone ``age`` on ``on`` (their birthday that day)."""
-    year = on.year - age
+    """The earliest birth date (from the earliest a record takes) of someone ``age`` on ``on``:
+    never after the row's own birth date, which gives that age, so never in the future and
+    never after the screening date, as the latest such date (their birthday) could be when the
+    screening is planned (a row born last month, screened next week)."""
+    from protocol.classification import age_in_completed_years
+    from protocol.inputs import EARLIEST_DATE
+
+    year = on.year - age - 1
     try:
-        return on.replace(year=year)
-    except ValueError:  # 29 February in a year without one: born 28 February is that age too
-        return dt.date(year, 2, 28)
+        older = on.replace(year=year)  # their age + 1 birthday
+    except ValueError:  # 29 February in a year without one
+        older = dt.date(year, 2, 28)
+    birth = max(older, EARLIEST_DATE - dt.timedelta(days=1))
+    # the day after, and on while a 29 February birthday makes it that age + 1 (PI09)
+    birth += dt.timedelta(days=1)
+    while age_in_completed_years(birth, on) > age:
+        birth += dt.timedelta(days=1)
+    return birth
 
 
 def _as_found(cell: Any) -> str:

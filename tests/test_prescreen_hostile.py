@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import (
@@ -1225,3 +1225,54 @@ def test_a_header_word_of_any_length_is_read_into_pieces_in_one_pass():
     # is still found
     assert not identifier_column("a" * 80_000)
     assert identifier_column("HOSPNO" * 2_000)
+
+
+# -- a stand-in birth date for the eGFR rule is never in the future -----------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    on=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31)),
+    age=st.integers(min_value=0, max_value=120),
+)
+def test_the_stand_in_birth_date_gives_the_age_and_is_the_earliest(on, age):
+    from datetime import timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from prescreen.engine import _birth_for_age
+    from protocol.inputs import EARLIEST_DATE
+
+    # a row's age comes from its own birth date, which a record takes from 1900 on
+    assume(relativedelta(on, EARLIEST_DATE).years >= age)
+    birth = _birth_for_age(on, age)
+    # the age in completed years, derived here from dateutil (29 February: 28 February, PI09)
+    assert relativedelta(on, birth).years == age
+    # the earliest: the day before is a year older, or before the earliest date a record takes
+    before = birth - timedelta(days=1)
+    assert before < EARLIEST_DATE or relativedelta(on, before).years == age + 1
+    assert birth <= on
+
+
+def test_a_recent_birth_with_a_planned_screening_is_screened_not_a_crash(tmp_path):
+    # born a week ago, screened ten days ahead: the eGFR rule's stand-in birth date was the
+    # birthday of age 0 on the screening date, in the future, and the whole run stopped (exit 4)
+    from datetime import timedelta
+
+    today = date.today()
+    screening = today + timedelta(days=10)
+    table = tmp_path / "planned.csv"
+    table.write_text(
+        "participant,dates.birth,dates.screening,labs.creatinine.value,labs.creatinine.unit\n"
+        f"SYN-A1,1966-11-20,{screening},62,umol/L\n"
+        f"SYN-A2,{today - timedelta(days=7)},{screening},62,umol\n"
+        f"SYN-A3,{today - timedelta(days=7)},{screening},25,mg/dL\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code = main(["prescreen", str(table), "--as-of", str(screening), "--out", str(out)])
+    assert code == 0
+    worklist = pd.read_csv(out / "worklist.csv", encoding="utf-8-sig")
+    outcomes = dict(zip(worklist["Candidate"], worklist["Outcome"], strict=True))
+    assert outcomes["SYN-A3"] == "excluded"  # age 0: IN01 fails
+    assert set(outcomes) == {"SYN-A1", "SYN-A2", "SYN-A3"}
