@@ -211,7 +211,16 @@ def check_plausible(
     what = "upper limit of normal" if uln else "value"
     given = f"{as_given(number)} {unit.strip()}"
     shown = analyte.convert(quantity, analyte.value_unit)
-    in_range_unit = f"{_number(shown.magnitude)} {format_unit(shown.units)}"
+
+    def outside(text: str) -> bool:  # the shown number is implausible too, not rounded in
+        again = ureg.Quantity(float(text), shown.units)
+        return not plausible.contains(analyte.convert(again, plausible.low.units))
+
+    digits = next(
+        (_plain(shown.magnitude, d) for d in range(4, 16) if outside(_plain(shown.magnitude, d))),
+        repr(shown.magnitude),
+    )
+    in_range_unit = f"{digits} {format_unit(shown.units)}"
     same = math.isclose(shown.magnitude, number, rel_tol=1e-9)
     converted = "" if same else f" (= {in_range_unit})"
     raise LabInputError(

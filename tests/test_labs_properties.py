@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -146,3 +148,44 @@ def test_the_vectorized_path_refuses_bad_rows_by_name():
         check_lab_column("hemoglobin", ["8", "x", 9, -1], "g/dL")
     with pytest.raises(LabInputError, match="'U/L'"):
         check_lab_column("hemoglobin", [8], "U/L")
+
+
+IMPLAUSIBLE_MESSAGE = re.compile(r"\(= ([0-9.]+) ([^)]+)\) is implausible")
+
+
+@PROPERTY
+@given(
+    pair=st.sampled_from([(n, u) for n, u in ALL_UNITS if analytes()[n].plausible]),
+    end=st.sampled_from(["low", "high"]),
+    relative=st.floats(min_value=1e-12, max_value=1e-3),
+)
+def test_an_implausible_value_is_never_shown_converted_into_the_range(pair, end, relative):
+    """Just outside the plausible range in another unit: the converted value the message shows
+    is outside the range too (2210.1 µmol/L was shown as '= 25 mg/dL', accepted 0.1 to 25)."""
+    name, unit = pair
+    analyte = analytes()[name]
+    low, high = (
+        float(analyte.convert(e, analyte.value_unit).magnitude)
+        for e in (analyte.plausible.low, analyte.plausible.high)
+    )
+    outside = low * (1 - relative) if end == "low" else high * (1 + relative)
+    target = parse_unit(name, unit)
+    there = analyte.convert(Quantity(outside, analyte.value_unit), target.units)
+    written = float(there.magnitude / target.magnitude)
+    quantity = written * parse_unit(name, unit)
+    if analyte.plausible.contains(analyte.convert(quantity, analyte.plausible.low.units)):
+        return  # rounded back inside by the unit's own conversion: a plausible value
+    uln = {"alt": (40, "U/L"), "ast": (40, "U/L"), "total_bilirubin": (1, "mg/dL")}
+    uln = dict(zip(("uln", "uln_unit"), uln[name], strict=True)) if name in uln else {}
+    try:
+        check_lab(name, written, unit, age=40, sex="female", **uln)
+    except LabInputError as exc:
+        shown = IMPLAUSIBLE_MESSAGE.search(str(exc))
+        if shown is None:  # given in the range's own unit: shown as written
+            return
+        again = Quantity(float(shown.group(1)), analyte.value_unit)
+        assert not analyte.plausible.contains(
+            analyte.convert(again, analyte.plausible.low.units)
+        ), str(exc)
+    else:
+        pytest.fail(f"{written} {unit} outside the plausible range was accepted")
