@@ -25,7 +25,7 @@ from pathlib import Path
 from prescreen.columns import Mapping
 from prescreen.engine import _nested, evaluate
 from prescreen.outputs import outcomes, rendered
-from prescreen.run import _no_cycle_collection, prescreen
+from prescreen.run import _no_cycle_collection, _system_allocator, prescreen
 from prescreen.synthetic import candidates
 from prescreen.table import read_candidates, read_table, refuse_identifiers
 from protocol.participant import ParticipantRecord
@@ -55,8 +55,8 @@ def batch(size: int, folder: Path) -> tuple[float, float, float, dict[str, int],
 
 def stages(path: Path) -> dict[str, float]:
     """The same run again, stage by stage (the steps `prescreen` takes, timed one by one, with
-    the cycle collector paused as `prescreen` pauses it)."""
-    with _no_cycle_collection():
+    the cycle collector paused and Arrow's allocator chosen as `prescreen` does)."""
+    with _no_cycle_collection(), _system_allocator():
         return _stages(path)
 
 

@@ -87,3 +87,23 @@ def test_thickened_fingers_of_the_classification_items_count_for_the_leroy_subse
     assert {"ssc.acr_eular.sclerodactyly", "ssc.acr_eular.skin_thickening_proximal_to_mcp"} <= set(
         CRITERION_INPUTS[criterion]
     )
+
+
+def test_the_run_restores_arrows_allocator(tmp_path):
+    """prescreen serves Arrow's buffers from the system allocator for its run only: the pool a
+    caller had is its pool again afterwards, whether the run succeeds or fails."""
+    import pyarrow as pa
+
+    from prescreen.run import prescreen
+    from protocol.errors import ProtocolDataError
+
+    before = pa.default_memory_pool().backend_name
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nSYN-1,female\n", encoding="utf-8")
+    prescreen(table, as_of=dt.date(2026, 11, 26))
+    assert pa.default_memory_pool().backend_name == before
+    empty = tmp_path / "empty.csv"
+    empty.write_text("participant,sex\n", encoding="utf-8")
+    with pytest.raises(ProtocolDataError):
+        prescreen(empty, as_of=dt.date(2026, 11, 26))
+    assert pa.default_memory_pool().backend_name == before
