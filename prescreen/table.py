@@ -671,19 +671,28 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
         raise ProtocolDataError(source, problems)
 
 
-def _header_rows(frame: pd.DataFrame, id_column: str) -> np.ndarray:
-    """Rows that repeat the header: the ID column's cell is its name and every other cell is
-    empty or its column's name (found among the few rows whose ID is the column's name)."""
+def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that repeat the header, in its order (every cell empty or its own column's name),
+    and rows that are a header in another order (every cell empty or some column's name, two
+    at least): a second export with its columns ordered differently, whose rows the first
+    header would misread. Found among the few rows whose ID cell is a column's name."""
+    names = {str(name).strip() for name in frame.columns}
     ids = frame[id_column]
-    found = np.zeros(len(frame), dtype=bool)
+    same = np.zeros(len(frame), dtype=bool)
+    other = np.zeros(len(frame), dtype=bool)
     if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
-        named = np.flatnonzero(ids.eq(id_column).fillna(False).to_numpy(dtype=bool))
+        try:  # hashed in C (a column's name as written, without padding)
+            named = np.flatnonzero(ids.isin(list(names)).to_numpy(dtype=bool))
+        except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: read by Python
+            named = [i for i, v in enumerate(ids) if isinstance(v, str) and v.strip() in names]
         for position in named:
-            cells = frame.iloc[position]
-            found[position] = all(
-                _missing(cell) or str(cell).strip() == str(name) for name, cell in cells.items()
-            )
-    return found
+            cells = [(str(name).strip(), cell) for name, cell in frame.iloc[position].items()]
+            given = [(name, str(cell).strip()) for name, cell in cells if not _missing(cell)]
+            if all(text == name for name, text in given):
+                same[position] = True
+            elif len(given) >= 2 and all(text in names for _, text in given):
+                other[position] = True
+    return same, other
 
 
 def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
@@ -915,14 +924,39 @@ def read_candidates(
     frame.attrs = {}
     frame.index = pd.RangeIndex(len(frame))
     cell_problems: list[CellProblem] = []
-    # the header again below the first (two exports pasted into one): not a candidate
-    repeated = _header_rows(frame, mapping.id_column)
-    if repeated.any():
+    # the header again below the first (two exports pasted into one): not a candidate; in
+    # another column order, the rows under it (to the next header in the first order) would be
+    # read under the wrong columns: none of them is screened
+    repeated, reordered = _header_rows(frame, mapping.id_column)
+    if reordered.any():
+        bad_rows = dict(bad_rows)
+        under = np.cumsum(reordered) > np.maximum.accumulate(
+            np.where(repeated, np.cumsum(reordered), 0)
+        )
+        for position in np.flatnonzero(reordered):
+            cell_problems.append(
+                CellProblem(
+                    int(rows[position]),
+                    "",
+                    "",
+                    "the header again, in another column order (two tables pasted "
+                    "together?); the rows under it are not screened: put each table in a file "
+                    "of its own",
+                )
+            )
+        for position in np.flatnonzero(under & ~reordered & ~repeated):
+            bad_rows.setdefault(
+                int(rows[position]),
+                "a row under a header in another column order (see that row): its cells "
+                "cannot be placed, so it is not screened",
+            )
+    if repeated.any() or reordered.any():
         cell_problems += [
             CellProblem(int(row), "", "", "the header row again (two tables pasted together?); "
                         "left out, it is not a candidate")
             for row in rows[repeated]
         ]  # fmt: skip
+        repeated = repeated | reordered
         frame = frame[~repeated].reset_index(drop=True)
         rows = rows[~repeated]
         if frame.empty:
@@ -1149,13 +1183,12 @@ def _read_ids(
     read = pd.Series(ids, dtype=object)[~refused]
     # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
     arrow_ids = pa.array(read.to_numpy(dtype=object), pa.large_string())
-    # a date for an ID (1978-06-14, 19780614, 1978.06.14, 14.06.1978 or 06-14-1978) may be
-    # the candidate's birth date, which identifies a person: such a row is not screened (eight
-    # digits are read year first only: day-first digits alone are too often a plain number)
+    # a date for an ID (1978-06-14, 19780614, 14061978, 1978.6.14, 14.6.1978, 06/14/1978,
+    # 78-06-14) may be the candidate's birth date, which identifies a person: such a row is not
+    # screened. The shapes are found in Arrow, then each read as a date every way it could be
     date_like = np.asarray(
         pc.match_substring_regex(
-            arrow_ids,
-            "^(?:[0-9]{4}([.-]?)[0-9]{2}[.-]?[0-9]{2}|[0-9]{2}[.-][0-9]{2}[.-][0-9]{4})$",
+            arrow_ids, "^(?:[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4}|[0-9]{8})$"
         )
     )
     for position, written in read[date_like].items():
@@ -1202,19 +1235,37 @@ def _read_ids(
 
 
 def _a_calendar_date(written: str) -> bool:
-    """Whether digits written as a date (year first, or day or month first before a
-    four-digit year) are a calendar date read any of those ways."""
-    parts = re.split(r"[.-]", written)
-    if len(parts) == 1:  # eight digits, year first
-        parts = [written[:4], written[4:6], written[6:]]
-    numbers = [int(part) for part in parts]
-    if len(parts[0]) == 4:
-        readings = [(numbers[0], numbers[1], numbers[2])]
-    else:  # day first or month first
-        readings = [(numbers[2], numbers[1], numbers[0]), (numbers[2], numbers[0], numbers[1])]
+    """Whether an ID is written as a calendar date, read any way a date is written: year first
+    (1978-06-14, 1978.6.14, 19780614), day or month first before the year (14.6.1978,
+    06/14/1978, and as eight digits, 14061978, with a year from 1900 to 2099), or with a
+    two-digit year (78-06-14, 14.06.78). The separators must be one and the same; any other
+    code (2024-0001, 2025-00-17) stays an ID."""
+    parts = re.split(r"[./-]", written)
+    if len(parts) == 1:
+        if len(written) != 8 or not written.isdigit():
+            return False
+        year_first = (written[:4], written[4:6], written[6:])
+        year_last = (written[4:], written[2:4], written[:2])
+        readings = [year_first, year_last, (written[4:], written[:2], written[2:4])]
+        readings = readings[:1] + [r for r in readings[1:] if r[0][:2] in ("19", "20")]
+    elif len(parts) == 3 and len(set(re.findall(r"[./-]", written))) == 1:
+        first, middle, last = parts
+        if len(first) == 4 and len(last) <= 2:
+            readings = [(first, middle, last)]
+        elif len(last) == 4 and len(first) <= 2:
+            readings = [(last, middle, first), (last, first, middle)]
+        elif len(first) == len(middle) == len(last) == 2:  # a two-digit year, either end
+            readings = [(first, middle, last), (last, middle, first), (last, first, middle)]
+        else:
+            return False
+    else:
+        return False
     for year, month, day in readings:
+        number = int(year)
+        if len(year) == 2:  # 78 is 1978 or 2078: either is a date if the day and month are
+            number += 1900 if number != 0 else 2000
         try:
-            dt.date(year, month, day)
+            dt.date(number, int(month), int(day))
         except ValueError:
             continue
         return True

@@ -1184,17 +1184,45 @@ def test_a_dos_end_of_file_mark_is_not_a_candidate(tmp_path, capsys, end):
     assert problems.splitlines() == ["Row,Column,Found,Expected"]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    st.dates(min_value=date(1900, 1, 1)),
-    st.sampled_from(["%Y-%m-%d", "%Y%m%d", "%Y.%m.%d", "%d.%m.%Y", "%m-%d-%Y", "%d-%m-%Y"]),
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)),
     st.sampled_from(
-        ["SYN-1", "P0042", "2025-00-17", "20251301", "1978-06-1", "A19780614", "14.13.1978"]
+        [
+            "%Y-%m-%d",
+            "%Y%m%d",
+            "%Y.%m.%d",
+            "%d.%m.%Y",
+            "%m-%d-%Y",
+            "%d-%m-%Y",
+            "%d%m%Y",
+            "%m%d%Y",
+            "%Y-%-m-%-d",
+            "%-d.%-m.%Y",
+            "%y-%m-%d",
+            "%d.%m.%y",
+        ]
+    ),
+    st.sampled_from(
+        [
+            "SYN-1",
+            "P0042",
+            "2025-00-17",
+            "20251301",
+            "A19780614",
+            "14.13.1978",
+            "2024-0001",  # a year and a sequence number (was an internal error)
+            "1978.0614",
+            "202506-17",
+            "1978-06.14",  # two different separators
+            "12-34-56",
+        ]
     ),
 )
 def test_an_id_that_is_a_date_is_not_screened_and_a_code_is(day, form, code):
-    # a calendar date as an ID (a birth date identifies a person): that row is not screened;
-    # codes shaped almost like a date (month 00 or 13, seven digits, a letter) are IDs
+    # a calendar date as an ID, written any way a date is written (a birth date identifies a
+    # person): that row is not screened; codes shaped almost like a date (month 00 or 13, a
+    # sequence number after a year, mixed separators, a letter) are IDs
     from prescreen.table import read_candidates
 
     written = day.strftime(form)
@@ -1276,3 +1304,43 @@ def test_a_recent_birth_with_a_planned_screening_is_screened_not_a_crash(tmp_pat
     outcomes = dict(zip(worklist["Candidate"], worklist["Outcome"], strict=True))
     assert outcomes["SYN-A3"] == "excluded"  # age 0: IN01 fails
     assert set(outcomes) == {"SYN-A1", "SYN-A2", "SYN-A3"}
+
+
+# -- a header repeated in another column order ------------------------------------------------
+
+_PASTED_COLUMNS = ["participant", "sex", "pulmonary.fvc_percent_predicted", "pah_risk"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    order=st.permutations(_PASTED_COLUMNS),
+    before=st.integers(1, 3),
+    after=st.integers(1, 3),
+    reset=st.booleans(),
+)
+def test_rows_under_a_header_in_another_order_are_never_read_under_the_first(
+    order, before, after, reset
+):
+    """Two exports pasted into one, the second with its columns in another order: its rows
+    would be read under the first header (an FVC of 45 read as the PAH risk, or worse, as
+    another number): they are not screened, up to a header in the first order again; the
+    same header in the same order only leaves itself out."""
+    from prescreen.table import read_candidates
+
+    def row(k: int, columns: list[str]) -> list[str]:
+        values = {"participant": f"SYN-{k}", "sex": "female", "pah_risk": "none"}
+        values["pulmonary.fvc_percent_predicted"] = "45"
+        return [values[c] for c in columns]
+
+    lines = [row(k, _PASTED_COLUMNS) for k in range(before)]
+    lines.append(list(order))
+    lines += [row(100 + k, list(order)) for k in range(after)]
+    if reset:
+        lines.append(list(_PASTED_COLUMNS))
+        lines.append(row(200, _PASTED_COLUMNS))
+    frame = pd.DataFrame(lines, columns=_PASTED_COLUMNS).astype(object)
+    candidates = read_candidates(frame, Mapping(), "pasted.csv", date(2026, 11, 26))
+    reordered = list(order) != _PASTED_COLUMNS
+    expected = [False] * before + [reordered] * after + ([False] if reset else [])
+    assert candidates.refused.tolist() == expected
+    assert candidates.ids[:before] == [f"SYN-{k}" for k in range(before)]
