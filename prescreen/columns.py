@@ -59,6 +59,12 @@ _IDENTIFIER_WORDS = frozenset(
         "passport", "wechat", "whatsapp", "qq", "mrn", "medrec", "hkid", "nhs", "medicare",
         "medicaid", "nhsno", "identity", "idcard", "idno", "idnumber", "nationalid", "inpatient",
         "outpatient",
+        # other languages' names, phones and addresses, and national numbers (accents removed:
+        # "Prénom" is "prenom")
+        "nom", "prenom", "nombre", "apellido", "apellidos", "nachname", "vorname", "cognome",
+        "nome", "telefono", "telefone", "telefon", "adresse", "direccion", "indirizzo",
+        "endereco", "fname", "lname", "cpf", "dni", "nie", "aadhaar", "aadhar", "pesel", "uhid",
+        "urn", "nhi", "mykad", "curp", "rut", "bsn", "cnp",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -75,7 +81,8 @@ _IDENTIFIER_PAIRS = frozenset(
         ("admission", "no"), ("admission", "number"), ("card", "no"), ("card", "number"),
         ("post", "code"), ("health", "card"), ("hosp", "no"), ("hosp", "number"),
         ("hosp", "num"), ("hosp", "id"), ("nat", "id"), ("national", "no"),
-        ("national", "number"),
+        ("national", "number"), ("ic", "no"),
+        ("ic", "number"), ("mob", "no"), ("hp", "no"), ("unit", "record"),
     }
 )  # fmt: skip
 # The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",
@@ -99,7 +106,10 @@ _IDENTIFIER_CHINESE = (
     "身份证", "身份證", "证件", "證件", "护照", "護照", "地址", "住址", "邮编", "郵編",
     "病历号", "病歷號", "病案号", "病案號", "住院号", "住院號", "门诊号", "門診號", "登记号",
     "登記號", "就诊卡", "就診卡", "卡号", "卡號", "医保", "醫保", "社保", "微信", "邮箱",
-    "郵箱", "电子邮件", "電子郵件", "邮件", "郵件", "身份", "身分",
+    "郵箱", "电子邮件", "電子郵件", "邮件", "郵件", "身份", "身分", "就诊号", "就診號",
+    # Japanese, Korean and Russian: name, address, phone, resident registration number
+    "氏名", "名前", "住所", "電話番号", "이름", "성명", "주소", "전화", "주민등록", "имя",
+    "фамилия", "отчество", "телефон", "адрес", "паспорт", "снилс",
 )  # fmt: skip
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
 # they imitate: "Nаme" with a Cyrillic "а" is a name column too.
@@ -108,7 +118,7 @@ _LOOKALIKES = str.maketrans(
     "aeopcyxijsdhkmhtbABEKMHOPCTXYIJSabeikvoptuxABEHIKMNOPTYX",
 )
 _EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
-_PHONE_LIKE = re.compile(r"^\s*\+?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
+_PHONE_LIKE = re.compile(r"^\s*\+?\(?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
 # shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
 # never finds identifying): a column of dates is then cleared in one pass
 _SHAPED = re.compile(
@@ -150,6 +160,12 @@ def _plain(name: str) -> str:
     return unicodedata.normalize("NFKC", name).translate(_LOOKALIKES)
 
 
+def _without_accents(name: str) -> str:
+    """Latin letters without their accents ("Prénom" is "Prenom", "Dirección" "Direccion")."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def identifier_column(name: str) -> bool:
     """Whether a column's name says it identifies a person.
 
@@ -161,10 +177,11 @@ def identifier_column(name: str) -> bool:
     >>> [identifier_column(name) for name in ("HOSPNO", "medrecno", "姓 名", "telangiectasia")]
     [True, True, True, False]
     """
-    name = _plain(name)
-    compact = "".join(name.split())  # "姓 名" is 姓名
-    if any(word in compact for word in _IDENTIFIER_CHINESE) or "qq" in name.lower():
+    # the words of other scripts before look-alike letters are read as Latin ones
+    compact = "".join(unicodedata.normalize("NFKC", name).lower().split())  # "姓 名" is 姓名
+    if any(word in compact for word in _IDENTIFIER_CHINESE) or "qq" in compact:
         return True
+    name = _without_accents(_plain(name))
     whole = [w for w in re.split(r"[^0-9A-Za-z]+", name.lower()) if w]
     words = _words(name)
     if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole), "".join(words)}:
@@ -180,8 +197,12 @@ def identifying_text(text: str) -> bool:
 
     >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
     [True, True, True]
+    >>> [identifying_text(t) for t in ("415-555-0123", "07700900123", "(415) 555-0123")]
+    [True, True, True]
     >>> [identifying_text(t) for t in ("SYN-C000001", "12.5", "2025-03-03", "P00012")]
     [False, False, False, False]
+    >>> [identifying_text(t) for t in ("0000012345", "2024-0001", "1490000000")]
+    [False, False, False]
     """
     if _EMAIL.match(text):
         return True
@@ -196,7 +217,15 @@ def identifying_text(text: str) -> bool:
     mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
-    return bool(mobile or id_card or landline)
+    # elsewhere: a national number with its trunk 0 (a UK mobile 07700900123) or a North
+    # American number (415-555-0123, (415) 555-0123, 4155550123). (A US social security
+    # number, 123-45-6789, has the shape of a trial's site-country-subject code, 101-01-0001:
+    # that is an ID.)
+    national = re.fullmatch(r"0[1-9][0-9]{8,10}", digits)
+    north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
+        r"\(?[0-9]{3}\)?[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}", stripped
+    )
+    return bool(mobile or id_card or landline or national or north_american)
 
 
 #: A number as a lab writes it (1490000000.0, 13.5e9): in a column of numbers, a value.
@@ -275,7 +304,7 @@ def _wider_shaped(texts: Any) -> Any:
 _NO_TEXT = frozenset({"empty", "boolean", "floating", "date", "datetime", "datetime64"})
 # Python's \s (any Unicode space), for Arrow's RE2: a superset, so no shaped text is missed
 _SPACE = r"[\t-\r\x1c-\x20\x85\pZ]"
-_SHAPED_WIDER = f"@|^{_SPACE}*\\+?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$"
+_SHAPED_WIDER = f"@|^{_SPACE}*\\+?\\(?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$"
 
 
 # -- the record's fields as columns -------------------------------------------------------------

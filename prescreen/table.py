@@ -322,6 +322,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         elif pa.types.is_floating(kind) and kind.bit_width < 64:
             table = table.set_column(i, names[i], _as_written(table.column(i)))
     frame = table.to_pandas(types_mapper=flags)
+    _refuse_identifying_index(table, frame, str(path))
     if not isinstance(frame.index, pd.RangeIndex) and any(
         name is not None for name in frame.index.names
     ):
@@ -330,6 +331,45 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         # named range of row numbers is only row labels)
         frame = frame.reset_index()
     return frame
+
+
+def _refuse_identifying_index(table: pa.Table, frame: pd.DataFrame, source: str) -> None:
+    """The columns a file stores as pandas' row labels (an unnamed index, or a column its notes
+    call one) are checked as every other column is, by name and by cell: they are in the file
+    even when no cell of theirs is read (a frame of names and phone numbers as its index)."""
+    from prescreen.columns import identifier_cells, identifier_column
+
+    shown = set(map(str, frame.columns))
+    problems = []
+    for name in table.column_names:
+        if name in shown:
+            continue
+        where = (
+            "the row labels (the file's unnamed index)"
+            if name.startswith("__index_level_")
+            else f"column {name!r} (stored as the row labels)"
+        )
+        cells = table.column(name).to_pandas()
+        if identifier_column(name):
+            problems.append(
+                Problem(
+                    "no column that identifies a person (names, phone numbers, ID card numbers, "
+                    "addresses); remove it and keep the pseudonymous ID only",
+                    path=where,
+                )
+            )
+        elif identifier_cells(cells, include_numbers=True):
+            problems.append(
+                Problem(
+                    "no phone numbers, ID card numbers or e-mail addresses in any cell; remove "
+                    "the column",
+                    path=where,
+                    found="a cell looks like a phone number, an ID card number or an e-mail "
+                    "address",
+                )
+            )
+    if problems:
+        raise ProtocolDataError(source, problems)
 
 
 def _as_written(column: pa.ChunkedArray) -> pa.Array:
@@ -664,7 +704,11 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
         for name in map(str, frame.columns)
         if not identifier_column(name)
         and identifier_cells(
-            frame[name], include_numbers=name == id_column, numbers_are_values=name in numeric
+            frame[name],
+            # a number in a column of text (a workbook's cell typed as a number) is checked as
+            # the ID column's are: 13812345678 in a column of PAH risks is a phone number
+            include_numbers=name == id_column or name not in numeric,
+            numbers_are_values=name in numeric,
         )
     ]
     if problems:

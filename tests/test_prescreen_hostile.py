@@ -1344,3 +1344,94 @@ def test_rows_under_a_header_in_another_order_are_never_read_under_the_first(
     expected = [False] * before + [reordered] * after + ([False] if reset else [])
     assert candidates.refused.tolist() == expected
     assert candidates.ids[:before] == [f"SYN-{k}" for k in range(before)]
+
+
+# -- identifiers in other languages, countries and places of a file ----------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nom", "Prénom", "Nombre", "Apellido", "Nachname", "Vorname", "Telefono", "Adresse",
+        "Dirección", "CPF", "DNI", "Aadhaar", "PESEL", "UHID", "URN", "NHI",
+        "IC No", "MyKad", "Mob No", "HP no", "fname", "lname", "就诊号", "氏名", "名前",
+        "住所", "이름", "전화번호", "주민등록번호", "Имя", "Телефон", "Адрес", "Unit record number",
+    ],
+)  # fmt: skip
+def test_identifier_columns_are_found_in_other_languages(name):
+    assert identifier_column(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["participant", "Patient ID", "nominal", "renal", "telangiectasia", "urine", "pah_risk",
+     "Subject", "Screening no", "sex", "HP"],
+)  # fmt: skip
+def test_clinical_and_study_names_are_not_identifiers(name):
+    assert not identifier_column(name)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    form=st.sampled_from(["{a}-{e}-{l}", "({a}) {e}-{l}", "{a}{e}{l}", "{a}.{e}.{l}"]),
+)
+def test_a_north_american_phone_number_is_identifying(area, exchange, line, form):
+    assert identifying_text(form.format(a=area, e=exchange, l=f"{line:04d}"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 999), st.integers(0, 99), st.integers(0, 9999))
+def test_a_site_country_subject_code_is_an_id(site, country, subject):
+    # 101-01-0001 (a trial's usual subject number; a US social security number has its shape,
+    # and this trial's candidates have none)
+    assert not identifying_text(f"{site:03d}-{country:02d}-{subject:04d}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 99_999_999))
+def test_a_zero_padded_or_short_code_is_not(number):
+    # a site's numeric code padded with zeros (0000012345), or up to eight digits
+    assert not identifying_text(f"{number:010d}")
+    assert not identifying_text(str(number))
+
+
+def test_the_row_labels_of_a_parquet_file_are_checked_too(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame({"participant": ["SYN-1", "SYN-2"], "sex": ["female", "male"]})
+    # an unnamed index of phone numbers: stored in the file though no cell of it is read
+    frame.set_axis(["138-1234-5678", "139-8765-4321"]).to_parquet(tmp_path / "phones.parquet")
+    assert _run(tmp_path, tmp_path / "phones.parquet") == 2
+    # a column of names that the file's notes call its (unnamed) index
+    table = pa.table({"participant": ["SYN-1"], "Patient Name": ["Zhang San"]})
+    notes = {
+        b"pandas": (
+            b'{"index_columns": ["Patient Name"], "column_indexes": [], "columns": ['
+            b'{"name": "participant", "field_name": "participant", "pandas_type": "unicode", '
+            b'"numpy_type": "object", "metadata": null}, {"name": null, "field_name": '
+            b'"Patient Name", "pandas_type": "unicode", "numpy_type": "object", "metadata": '
+            b'null}], "pandas_version": "2.2.3"}'
+        )
+    }
+    pq.write_table(table.replace_schema_metadata(notes), tmp_path / "hidden.parquet")
+    assert _run(tmp_path, tmp_path / "hidden.parquet", "--force") == 2
+    # row labels of a filtered table (0, 2, 4): numbers that identify no one
+    frame.set_axis([0, 2]).to_parquet(tmp_path / "filtered.parquet")
+    assert _run(tmp_path, tmp_path / "filtered.parquet", "--force") == 0
+
+
+def test_a_phone_number_typed_as_a_number_in_a_text_column_is_refused(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["participant", "pah_risk"])
+    sheet.append(["SYN-1", 13812345678])  # a number cell in a column of risk categories
+    sheet.append(["SYN-2", "none"])
+    book.save(tmp_path / "t.xlsx")
+    assert _run(tmp_path, tmp_path / "t.xlsx") == 2
+    assert not (tmp_path / "out").exists()
