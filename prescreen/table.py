@@ -242,10 +242,24 @@ def read_table(path: Path | str) -> pd.DataFrame:
             frame = _read_csv(path, source)
         elif suffix == ".xlsx":
             _check_unpacked_size(path, source)
-            sheets = pd.read_excel(
-                path, sheet_name=None, dtype=object, engine="openpyxl", header=None
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                # no text is taken for a missing value ("NA", "null", "#N/A" are reported as a
+                # CSV's are); an empty cell is missing
+                sheets = {
+                    name: frame.replace("", np.nan)
+                    for name, frame in pd.read_excel(
+                        path,
+                        sheet_name=None,
+                        dtype=object,
+                        engine="openpyxl",
+                        header=None,
+                        keep_default_na=False,
+                        na_values=[],
+                    ).items()
+                }
             sheet, raw = _the_candidate_sheet(sheets, source)
+            _show_unreadable_dates(caught, raw)  # before the errors: openpyxl makes it one
             _show_uncalculated_formulas(path, raw, sheet)
             frame = _with_header(raw, source)
         else:
@@ -481,6 +495,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+#: An error cell (#N/A, #DIV/0!, #VALUE!) in a worksheet's XML.
+_ERROR_TAG = re.compile(rb"""<(?:\w+:)?c [^>]*\bt=["']e["']""")
 
 
 #: At most this many bytes of a workbook's parts once unpacked (a .xlsx is a zip of XML): a
@@ -532,16 +548,20 @@ def _the_candidate_sheet(sheets: dict[Any, pd.DataFrame], source: str) -> tuple[
 
 def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
     """A formula cell with no saved value (a sheet written by a program that does not
-    calculate) reads as empty: it is given its formula's text instead, which no field reads as
-    a value, so the cell is reported with what it holds, never taken as blank. The sheets are
-    searched for a formula first; most tables have none, and are read once."""
+    calculate), and an error cell (#N/A, #DIV/0!), read as empty: each is given its formula's
+    or its error's text instead, which no field reads as a value, so the cell is reported with
+    what it holds, never taken as blank. The sheets are searched for a formula or an error
+    first; most tables have neither, and are read once."""
     import zipfile
 
     import openpyxl
 
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-        if not any(_FORMULA_TAG.search(archive.read(name)) for name in sheets):
+        if not any(
+            _FORMULA_TAG.search(part) or _ERROR_TAG.search(part)
+            for part in (archive.read(name) for name in sheets)
+        ):
             return
     book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
@@ -550,11 +570,34 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
             if i >= raw.shape[0]:
                 break
             for j, cell in enumerate(row[: raw.shape[1]]):
-                formula = getattr(cell, "value", None)
-                if isinstance(formula, str) and formula.startswith("=") and _missing(raw.iat[i, j]):
-                    raw.iat[i, j] = formula
+                value = getattr(cell, "value", None)
+                shown = isinstance(value, str) and (
+                    value.startswith("=") or getattr(cell, "data_type", None) == "e"
+                )
+                if shown and _missing(raw.iat[i, j]):
+                    raw.iat[i, j] = value
     finally:
         book.close()
+
+
+#: openpyxl's warning for a date cell whose number is no date (Excel shows it as ####).
+_UNREADABLE_DATE = re.compile(
+    r"Cell ([A-Z]{1,3})([0-9]+) is marked as a date but the serial value (\S+) is outside"
+)
+
+
+def _show_unreadable_dates(caught: list[warnings.WarningMessage], raw: pd.DataFrame) -> None:
+    """A cell formatted as a date whose number is outside the calendar (3000000: Excel shows
+    ####) reads as empty: it is given what it holds, so it is reported, never taken as blank."""
+    from openpyxl.utils import column_index_from_string
+
+    for warning in caught:
+        found = _UNREADABLE_DATE.search(str(warning.message))
+        if found is None:
+            continue
+        row, column = int(found[2]) - 1, column_index_from_string(found[1]) - 1
+        if row < raw.shape[0] and column < raw.shape[1] and _missing(raw.iat[row, column]):
+            raw.iat[row, column] = f"{found[3]} (a date cell whose number is no date: ####)"
 
 
 def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -1435,3 +1435,30 @@ def test_a_phone_number_typed_as_a_number_in_a_text_column_is_refused(tmp_path):
     book.save(tmp_path / "t.xlsx")
     assert _run(tmp_path, tmp_path / "t.xlsx") == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_a_workbooks_error_cells_na_text_and_hash_dates_are_reported_not_blank(tmp_path):
+    # #N/A, #DIV/0! (error cells), the text "NA", and a date cell whose number is no date
+    # (Excel shows ####) were read as empty cells, unreported: a CSV's "NA" is reported
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["participant", "sex", "labs.hemoglobin.value", "labs.hemoglobin.unit",
+                  "ssc.first_non_raynaud_manifestation"])  # fmt: skip
+    sheet.append(["SYN-1", "female", "#N/A", "g/L", None])
+    sheet.append(["SYN-2", "female", "#DIV/0!", "g/L", None])
+    sheet.append(["SYN-3", "NA", 121, "g/L", None])
+    sheet.append(["SYN-4", "female", 121, "g/L", 3_000_000])
+    sheet["E5"].number_format = "yyyy-mm-dd"
+    assert sheet["C2"].data_type == "e"  # written as error cells, as Excel writes them
+    book.save(tmp_path / "t.xlsx")
+    assert _run(tmp_path, tmp_path / "t.xlsx") == 0
+    problems = {
+        (p["Row"], p["Column"]): p["Found"] for p in _read_csv(tmp_path / "out" / "problems.csv")
+    }
+    assert problems[("2", "labs.hemoglobin.value")] == "'#N/A'"
+    assert problems[("3", "labs.hemoglobin.value")] == "'#DIV/0!'"
+    assert problems[("4", "sex")] == "'NA'"
+    assert problems[("5", "ssc.first_non_raynaud_manifestation")].startswith("'3000000")
+    assert len(problems) == 4
