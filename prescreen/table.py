@@ -416,21 +416,30 @@ def _unreadable_text(table: pa.Table) -> list[Problem]:
     return found
 
 
+def _wide_encoding(data: bytes) -> str | None:
+    """What a file of two or four bytes a character is, when it is one (said once, not as a
+    header of letters and NUL bytes): UTF-32 or UTF-16, by its byte-order mark, or UTF-16 by
+    the NUL byte beside each ASCII letter of its first line."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "UTF-32 text (it begins with UTF-32's byte-order mark)"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16 text (it begins with UTF-16's byte-order mark)"
+    start = data[:200]
+    if len(start) >= 4 and start.count(0) * 3 >= len(start):  # text of ASCII letters and NULs
+        return "UTF-16 or UTF-32 text without a byte-order mark (a NUL byte beside each letter)"
+    return None
+
+
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
     """A CSV read with the standard library's reader: every cell text, an empty cell missing,
     each row's field count checked against the header, rows numbered as a spreadsheet opening
     the file numbers them (a quoted cell holding a line break is still one row; a blank line
     is an empty row)."""
     data = path.read_bytes()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+    wide = _wide_encoding(data)
+    if wide:  # Excel's "Unicode text", or another program's
         raise ProtocolDataError(
-            source,
-            [
-                Problem(
-                    "UTF-8 text (in Excel: Save As, 'CSV UTF-8')",
-                    found="UTF-16 text (it begins with UTF-16's byte-order mark)",
-                )
-            ],
+            source, [Problem("UTF-8 text (in Excel: Save As, 'CSV UTF-8')", found=wide)]
         )
     try:
         text = data.decode("utf-8")
@@ -457,8 +466,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     try:
         for record in reader:
             row += 1
-            if not record:  # a blank line
-                continue
+            if not any(cell.strip() for cell in record):
+                continue  # a blank line, or a row of empty cells (",,,": an export's blank row)
             if len(record) != len(header):
                 # its cells cannot be placed under their columns: the row is kept, empty, to
                 # be reported and not screened, and the rest of the table is processed

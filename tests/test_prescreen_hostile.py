@@ -1462,3 +1462,32 @@ def test_a_workbooks_error_cells_na_text_and_hash_dates_are_reported_not_blank(t
     assert problems[("4", "sex")] == "'NA'"
     assert problems[("5", "ssc.first_non_raynaud_manifestation")].startswith("'3000000")
     assert len(problems) == 4
+
+
+@pytest.mark.parametrize("blank", [",", " , ", ",\t"])
+def test_a_row_of_empty_cells_is_a_blank_line_not_a_candidate(tmp_path, blank):
+    # an export's blank row (",,,") was a candidate with no ID, "not screened", in the counts
+    table = tmp_path / "t.csv"
+    table.write_text(f"participant,sex\nSYN-1,female\n{blank}\nSYN-2,male\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 0
+    worklist = _read_csv(tmp_path / "out" / "worklist.csv")
+    assert sorted(r["Candidate"] for r in worklist) == ["SYN-1", "SYN-2"]
+    assert {r["Candidate"]: r["Table row"] for r in worklist}["SYN-2"] == "4"
+    assert _read_csv(tmp_path / "out" / "problems.csv") == []
+
+
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [
+        ("utf-16-le", "without a byte-order mark"),
+        ("utf-16-be", "without a byte-order mark"),
+        ("utf-32", "UTF-32 text"),
+        ("utf-16", "UTF-16 text"),
+    ],
+)
+def test_a_wide_encoding_is_named_in_one_line(tmp_path, capsys, encoding, said):
+    table = tmp_path / "t.csv"
+    table.write_bytes("participant,sex\nSYN-1,female\n".encode(encoding))
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1
