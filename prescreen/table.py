@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import json
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -333,9 +334,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         if pa.types.is_decimal(kind):
             as_text = pc.cast(table.column(i), pa.string())
             table = table.set_column(i, names[i], pc.cast(as_text, pa.float64()))
+        elif pa.types.is_floating(kind) and kind.bit_width == 16:  # Arrow cannot look them up
+            column = table.column(i)
+            written = column.to_numpy(zero_copy_only=False).astype(str).astype(np.float64)
+            missing = column.is_null().to_numpy(zero_copy_only=False)
+            table = table.set_column(i, names[i], pa.array(written, mask=missing))
         elif pa.types.is_floating(kind) and kind.bit_width < 64:
             table = table.set_column(i, names[i], _as_written(table.column(i)))
-    frame = table.to_pandas(types_mapper=flags)
+    try:
+        frame = table.to_pandas(types_mapper=flags)
+    except json.JSONDecodeError:  # pandas' notes in the file are damaged: read without them
+        frame = table.replace_schema_metadata(None).to_pandas(types_mapper=flags)
     _refuse_identifying_index(table, frame, str(path))
     if not isinstance(frame.index, pd.RangeIndex) and any(
         name is not None for name in frame.index.names

@@ -1491,3 +1491,23 @@ def test_a_wide_encoding_is_named_in_one_line(tmp_path, capsys, encoding, said):
     assert _run(tmp_path, table) == 2
     err = capsys.readouterr().err
     assert said in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_half_precision_column_is_read_as_written_and_damaged_notes_are_ignored(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "participant": ["SYN-1", "SYN-2", "SYN-3"],
+            # 2.99 in half precision is 2.990234375: read as the 2.99 written, under 3
+            "labs.wbc.value": pa.array(np.array([2.99, 3.0, np.nan], dtype=np.float16)),
+            "labs.wbc.unit": ["10^9/L", "10^9/L", None],
+        }
+    )
+    pq.write_table(table.replace_schema_metadata({b"pandas": b"{not json"}), tmp_path / "t.parquet")
+    assert _run(tmp_path, tmp_path / "t.parquet") == 0
+    worklist = {r["Candidate"]: r for r in _read_csv(tmp_path / "out" / "worklist.csv")}
+    assert worklist["SYN-1"]["First excluding criterion"] == "EX24"
+    assert "WBC 2.99 " in worklist["SYN-1"]["Reason"]
+    assert worklist["SYN-2"]["First excluding criterion"] == ""
