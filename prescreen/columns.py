@@ -412,6 +412,8 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
         if isinstance(raw, str):
             if not _INTEGER.match(raw.strip()):
                 raise ValueError(f"{shown_value(raw)} is not a whole number")
+            if len(raw.strip()) > 18:  # beyond any count a record holds (and Python's limit)
+                raise ValueError(f"{shown_value(raw)} is not a plausible whole number")
             value = int(raw.strip())
         elif isinstance(raw, float) and raw.is_integer():
             value = int(raw)  # a spreadsheet stores every number as a float

@@ -1511,3 +1511,13 @@ def test_a_half_precision_column_is_read_as_written_and_damaged_notes_are_ignore
     assert worklist["SYN-1"]["First excluding criterion"] == "EX24"
     assert "WBC 2.99 " in worklist["SYN-1"]["Reason"]
     assert worklist["SYN-2"]["First excluding criterion"] == ""
+
+
+@pytest.mark.parametrize("digits", [19, 5_000])
+def test_a_whole_number_of_thousands_of_digits_is_a_cell_problem_in_plain_words(tmp_path, digits):
+    table = tmp_path / "t.csv"
+    table.write_text(f"participant,ssc.mrss.total\nSYN-1,{'9' * digits}\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 0
+    (problem,) = _read_csv(tmp_path / "out" / "problems.csv")
+    assert problem["Expected"].endswith("is not a plausible whole number")
+    assert "sys." not in problem["Expected"]
