@@ -15,6 +15,7 @@ field's own validator (a date is ``YYYY-MM-DD``, a number has a point for decima
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import typing
 import unicodedata
@@ -61,10 +62,12 @@ _IDENTIFIER_WORDS = frozenset(
         "outpatient",
         # other languages' names, phones and addresses, and national numbers (accents removed:
         # "Prénom" is "prenom")
-        "nom", "prenom", "nombre", "apellido", "apellidos", "nachname", "vorname", "cognome",
-        "nome", "telefono", "telefone", "telefon", "adresse", "direccion", "indirizzo",
-        "endereco", "fname", "lname", "cpf", "dni", "nie", "aadhaar", "aadhar", "pesel", "uhid",
-        "urn", "nhi", "mykad", "curp", "rut", "bsn", "cnp",
+        # ("nombre" is also French for a count, "Nombre de plaquettes"; RUT, NIE, CNP and BSN
+        # are also clinical abbreviations: left out)
+        "nom", "prenom", "apellido", "apellidos", "nachname", "vorname", "cognome", "nome",
+        "telefono", "telefone", "telefon", "adresse", "direccion", "indirizzo", "endereco",
+        "fname", "lname", "cpf", "dni", "aadhaar", "aadhar", "pesel", "uhid", "urn", "nhi",
+        "mykad", "curp",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -197,12 +200,12 @@ def identifying_text(text: str) -> bool:
 
     >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
     [True, True, True]
-    >>> [identifying_text(t) for t in ("415-555-0123", "07700900123", "(415) 555-0123")]
+    >>> [identifying_text(t) for t in ("415-555-0123", "415.555.0123", "(415) 555-0123")]
     [True, True, True]
     >>> [identifying_text(t) for t in ("SYN-C000001", "12.5", "2025-03-03", "P00012")]
     [False, False, False, False]
-    >>> [identifying_text(t) for t in ("0000012345", "2024-0001", "1490000000")]
-    [False, False, False]
+    >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
+    [False, False, False, False]
     """
     if _EMAIL.match(text):
         return True
@@ -217,15 +220,14 @@ def identifying_text(text: str) -> bool:
     mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
-    # elsewhere: a national number with its trunk 0 (a UK mobile 07700900123) or a North
-    # American number (415-555-0123, (415) 555-0123, 4155550123). (A US social security
-    # number, 123-45-6789, has the shape of a trial's site-country-subject code, 101-01-0001:
-    # that is an ID.)
-    national = re.fullmatch(r"0[1-9][0-9]{8,10}", digits)
+    # a North American number written as one (415-555-0123, (415) 555-0123, 415.555.0123).
+    # Ten digits without separators, or with a trunk 0, are as often a site's numeric code
+    # (2025100001: a year, a site, a sequence), and a US social security number has the shape
+    # of a trial's site-country-subject code (101-01-0001): those stay IDs.
     north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
-        r"\(?[0-9]{3}\)?[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}", stripped
+        r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
-    return bool(mobile or id_card or landline or national or north_american)
+    return bool(mobile or id_card or landline or north_american)
 
 
 #: A number as a lab writes it (1490000000.0, 13.5e9): in a column of numbers, a value.
@@ -388,7 +390,11 @@ _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numb
 def shown_value(raw: Any) -> str:
     """A cell's value in a message: as Python writes it, cut at 60 characters (a 40,000-
     character cell would fill a worklist cell beyond what a spreadsheet holds)."""
-    text = repr(raw.item() if isinstance(raw, np.generic) else raw)
+    value = raw.item() if isinstance(raw, np.generic) else raw
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        # (Python will not write one of more than 4,300 digits)
+        return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 
 
@@ -419,6 +425,8 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
             value = int(raw)  # a spreadsheet stores every number as a float
         elif isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"{shown_value(raw)} is not a whole number")
+        elif raw.bit_length() > 60:  # beyond any count a record holds (and Python's limit)
+            raise ValueError(f"{shown_value(raw)} is not a plausible whole number")
     elif spec.kind == "date" and isinstance(raw, datetime):
         if raw.tzinfo is not None:
             raise ValueError(f"{raw!s} has a time zone; expected a calendar date YYYY-MM-DD")

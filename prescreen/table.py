@@ -260,7 +260,11 @@ def read_table(path: Path | str) -> pd.DataFrame:
                     ).items()
                 }
             sheet, raw = _the_candidate_sheet(sheets, source)
-            _show_unreadable_dates(caught, raw)  # before the errors: openpyxl makes it one
+            if len(sheets) > 1 and _date_warnings(caught):  # whose sheet the warning omits
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+            _show_unreadable_dates(caught, raw, source)  # before the errors: openpyxl makes one
             _show_uncalculated_formulas(path, raw, sheet)
             frame = _with_header(raw, source)
         else:
@@ -343,7 +347,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             table = table.set_column(i, names[i], _as_written(table.column(i)))
     try:
         frame = table.to_pandas(types_mapper=flags)
-    except json.JSONDecodeError:  # pandas' notes in the file are damaged: read without them
+    except (json.JSONDecodeError, KeyError, TypeError, IndexError):
+        # pandas' notes in the file are damaged (not JSON, or not of their shape): the table is
+        # read without them (every column as a column)
         frame = table.replace_schema_metadata(None).to_pandas(types_mapper=flags)
     _refuse_identifying_index(table, frame, str(path))
     if not isinstance(frame.index, pd.RangeIndex) and any(
@@ -372,7 +378,7 @@ def _refuse_identifying_index(table: pa.Table, frame: pd.DataFrame, source: str)
             if name.startswith("__index_level_")
             else f"column {name!r} (stored as the row labels)"
         )
-        cells = table.column(name).to_pandas()
+        column = table.column(name)
         if identifier_column(name):
             problems.append(
                 Problem(
@@ -381,7 +387,9 @@ def _refuse_identifying_index(table: pa.Table, frame: pd.DataFrame, source: str)
                     path=where,
                 )
             )
-        elif identifier_cells(cells, include_numbers=True):
+        elif not pa.types.is_nested(column.type) and identifier_cells(
+            column.to_pandas(), include_numbers=True
+        ):
             problems.append(
                 Problem(
                     "no phone numbers, ID card numbers or e-mail addresses in any cell; remove "
@@ -604,15 +612,33 @@ _UNREADABLE_DATE = re.compile(
 )
 
 
-def _show_unreadable_dates(caught: list[warnings.WarningMessage], raw: pd.DataFrame) -> None:
+def _date_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if "is marked as a date" in str(w.message)]
+
+
+def _show_unreadable_dates(
+    caught: list[warnings.WarningMessage], raw: pd.DataFrame, source: str
+) -> None:
     """A cell formatted as a date whose number is outside the calendar (3000000: Excel shows
-    ####) reads as empty: it is given what it holds, so it is reported, never taken as blank."""
+    ####) reads as empty: it is given what it holds, so it is reported, never taken as blank.
+    One whose place the workbook does not say (a sheet written without cell addresses) cannot
+    be reported by row and column: the workbook is refused."""
     from openpyxl.utils import column_index_from_string
 
-    for warning in caught:
-        found = _UNREADABLE_DATE.search(str(warning.message))
+    for message in _date_warnings(caught):
+        found = _UNREADABLE_DATE.search(message)
         if found is None:
-            continue
+            raise ProtocolDataError(
+                source,
+                [
+                    Problem(
+                        "dates the calendar holds (a date cell whose number is no date shows "
+                        "as ####; correct it)",
+                        found="a date cell whose number is no date, at a place the workbook "
+                        "does not name",
+                    )
+                ],
+            )
         row, column = int(found[2]) - 1, column_index_from_string(found[1]) - 1
         if row < raw.shape[0] and column < raw.shape[1] and _missing(raw.iat[row, column]):
             raw.iat[row, column] = f"{found[3]} (a date cell whose number is no date: ####)"
@@ -1049,10 +1075,12 @@ def read_candidates(
                     "of its own",
                 )
             )
+        header_at = rows[np.flatnonzero(reordered)]
         for position in np.flatnonzero(under & ~reordered & ~repeated):
+            above = int(header_at[header_at < rows[position]].max())
             bad_rows.setdefault(
                 int(rows[position]),
-                "a row under a header in another column order (see that row): its cells "
+                f"a row under the header in another column order at row {above}: its cells "
                 "cannot be placed, so it is not screened",
             )
     if repeated.any() or reordered.any():
@@ -1288,9 +1316,9 @@ def _read_ids(
     read = pd.Series(ids, dtype=object)[~refused]
     # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
     arrow_ids = pa.array(read.to_numpy(dtype=object), pa.large_string())
-    # a date for an ID (1978-06-14, 19780614, 14061978, 1978.6.14, 14.6.1978, 06/14/1978,
-    # 78-06-14) may be the candidate's birth date, which identifies a person: such a row is not
-    # screened. The shapes are found in Arrow, then each read as a date every way it could be
+    # a date for an ID (1978-06-14, 19780614, 1978.6.14, 14.6.1978, 06-14-1978) may be the
+    # candidate's birth date, which identifies a person: such a row is not screened, and its ID
+    # is withheld from every file. The shapes are found in Arrow, then each read as a date
     date_like = np.asarray(
         pc.match_substring_regex(
             arrow_ids, "^(?:[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4}|[0-9]{8})$"
@@ -1303,12 +1331,13 @@ def _read_ids(
             CellProblem(
                 int(rows[position]),
                 column,
-                repr(written),
+                "a date (withheld)",
                 "a pseudonymous candidate ID, not a date (a birth date identifies a person); "
                 "not screened",
             )
         )
         refused[position] = True
+        ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
     # an ID on two rows: which row is right is not known, so neither is screened. IDs told
     # apart only by the case of their letters are one ID (a spreadsheet's lookup, and a
     # person reading the list, take them for one)
@@ -1340,37 +1369,29 @@ def _read_ids(
 
 
 def _a_calendar_date(written: str) -> bool:
-    """Whether an ID is written as a calendar date, read any way a date is written: year first
-    (1978-06-14, 1978.6.14, 19780614), day or month first before the year (14.6.1978,
-    06/14/1978, and as eight digits, 14061978, with a year from 1900 to 2099), or with a
-    two-digit year (78-06-14, 14.06.78). The separators must be one and the same; any other
-    code (2024-0001, 2025-00-17) stays an ID."""
+    """Whether an ID is written as a calendar date with a four-digit year, read any way such a
+    date is written: year first (1978-06-14, 1978.6.14, 19780614) or day or month first before
+    the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
+    year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
+    codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
     parts = re.split(r"[./-]", written)
     if len(parts) == 1:
         if len(written) != 8 or not written.isdigit():
             return False
-        year_first = (written[:4], written[4:6], written[6:])
-        year_last = (written[4:], written[2:4], written[:2])
-        readings = [year_first, year_last, (written[4:], written[:2], written[2:4])]
-        readings = readings[:1] + [r for r in readings[1:] if r[0][:2] in ("19", "20")]
+        readings = [(written[:4], written[4:6], written[6:])]
     elif len(parts) == 3 and len(set(re.findall(r"[./-]", written))) == 1:
         first, middle, last = parts
-        if len(first) == 4 and len(last) <= 2:
+        if len(first) == 4 and len(middle) <= 2 and len(last) <= 2:
             readings = [(first, middle, last)]
-        elif len(last) == 4 and len(first) <= 2:
+        elif len(last) == 4 and len(first) <= 2 and len(middle) <= 2:
             readings = [(last, middle, first), (last, first, middle)]
-        elif len(first) == len(middle) == len(last) == 2:  # a two-digit year, either end
-            readings = [(first, middle, last), (last, middle, first), (last, first, middle)]
         else:
             return False
     else:
         return False
     for year, month, day in readings:
-        number = int(year)
-        if len(year) == 2:  # 78 is 1978 or 2078: either is a date if the day and month are
-            number += 1900 if number != 0 else 2000
         try:
-            dt.date(number, int(month), int(day))
+            dt.date(int(year), int(month), int(day))
         except ValueError:
             continue
         return True
