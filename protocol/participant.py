@@ -326,7 +326,7 @@ class Attestations(_Record):
         strict=True,
         json_schema_extra={"propertyNames": {"pattern": "^(IN|EX)[0-9]{2}$"}},
     )
-    __pydantic_extra__: dict[str, Attestation]
+    __pydantic_extra__: dict[str, Attestation | None]
 
     IN07: Attestation | None = Field(None, description="Able to render informed consent")
     EX16: Attestation | None = Field(None, description="Concurrent serious medical condition")

@@ -1247,7 +1247,11 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
         return (
             "the investigator's attestation: the book has no executable rule for this criterion yet"
         )
-    return CHECKS[criterion_id].how.format(**values)
+    how = CHECKS[criterion_id].how.format(**values)
+    if criterion_id == "IN01" and study.population.sex.value in SEX_ADMITTED:
+        # an amendment enrolling one sex says so
+        how += f"; {_SEX_WORDS[SEX_ADMITTED[study.population.sex.value]]} only"
+    return how
 
 
 def _maximum_words(limit: Limit[Any]) -> str:

@@ -1151,7 +1151,11 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
     return validate_document(Study, data, source, node)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control characters (C0, DEL, C1), line and paragraph separators (U+2028, U+2029) and the
+#: invisible format characters that reorder or hide text (U+202E, U+200B, U+FEFF).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
+)
 
 
 def _texts_with_controls(data: Any, path: str) -> Iterator[tuple[str, str]]:

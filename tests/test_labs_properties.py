@@ -181,7 +181,9 @@ def test_an_implausible_value_is_never_shown_converted_into_the_range(pair, end,
         check_lab(name, written, unit, age=40, sex="female", **uln)
     except LabInputError as exc:
         shown = IMPLAUSIBLE_MESSAGE.search(str(exc))
-        if shown is None:  # given in the range's own unit: shown as written
+        if shown is None:  # given in the range's own unit: shown as written, not converted
+            assert parse_unit(name, unit) == Quantity(1, analyte.value_unit), str(exc)
+            assert "is implausible" in str(exc)
             return
         again = Quantity(float(shown.group(1)), analyte.value_unit)
         assert not analyte.plausible.contains(

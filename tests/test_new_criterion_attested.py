@@ -114,3 +114,9 @@ def test_the_books_tables_describe_it_as_an_attestation(amended):
     assert describe("EX31", amended).startswith("the investigator's attestation")
     assert any("EX31" in str(rule) for rule in rules(amended))
     assert calculator("EX31", amended) is None  # no calculator decides it
+
+
+def test_an_empty_attestation_is_no_attestation(amended):
+    # "EX31: null", as "IN07: null" is read: nothing recorded, so the criterion stays open
+    result = screen(_record(EX31=None), amended)
+    assert _ex31(result).status == "unknown"

@@ -132,3 +132,11 @@ def test_the_checklist_line_names_the_sex(population, words):
     assert line.threshold.endswith(words)
     both = next(r for r in quick_reference(_study("ALL")) if r.id == "IN01")
     assert "only" not in both.threshold
+
+
+def test_the_description_names_the_sex():
+    from protocol.screening import describe
+
+    assert describe("IN01", _study("FEMALE")).endswith("; women only")
+    assert describe("IN01", _study("MALE")).endswith("; men only")
+    assert "only" not in describe("IN01", _study("ALL"))

@@ -35,7 +35,11 @@ def _text_paths(data: Any, path: tuple = ()) -> list[tuple]:
 
 
 TEXT_PATHS = _text_paths(DATA)
-CONTROLS = [chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]]
+# control characters, the line and paragraph separators, and the format characters that
+# reorder or hide text (right-to-left override U+202E, zero-width space U+200B, BOM U+FEFF)
+CONTROLS = [
+    chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0x200B, 0x202E, 0xFEFF]
+]
 
 
 def _shown(path: tuple) -> str:
