@@ -189,7 +189,8 @@ _TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date"
 #: gives the same answer from these alone.
 _SCREENING = "dates.screening"
 CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
-    "IN01": (_SCREENING, *_DATES_FOR_AGE, "sex"),
+    # the sex, and what implies a woman (IN01 reads them where an amendment enrols one sex)
+    "IN01": (_SCREENING, *_DATES_FOR_AGE, *_WOMAN, "breastfeeding", *_TEST),
     "IN02": _ACR,
     "IN03": _LEROY,
     "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
@@ -734,6 +735,13 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
     keys = [known, ~candidates.present("dates.screening")[rows], *shown]
     if population.sex.value in SEX_ADMITTED:  # an amendment enrolling one sex: IN01 reads it
         keys.append(candidates.coded("sex")[0][rows])
+        # no sex given, but childbearing potential, breastfeeding or a positive test: a woman
+        implied = (
+            (candidates.tristate("childbearing_potential")[rows] == 1)
+            | (candidates.tristate("breastfeeding")[rows] == 1)
+            | candidates.is_value("pregnancy_test.result", "positive")[rows]
+        )
+        keys.append(implied)
     return keys
 
 

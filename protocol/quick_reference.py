@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from protocol.screening import CHECKS, _lower_first
+from protocol.screening import CHECKS, _by_washout, _lower_first
 from protocol.study import ExposureEvent, Study, load_study
 from protocol.units import format_quantity, format_unit
 
@@ -103,6 +103,12 @@ def _event_window(event: ExposureEvent) -> str:
     return f"within {event.window.value} {event.anchor_as_written}"
 
 
+def _new_kind(study: Study, criterion_id: str) -> str:
+    """A criterion an amendment adds: computed by the washout calculator where a medication
+    class or an exposure event names it, else attested."""
+    return "computed" if _by_washout(study, criterion_id) else "attested"
+
+
 #: population.sex restricted by an amendment, as IN01's checklist line says it.
 _ONE_SEX = {"FEMALE": "women", "MALE": "men"}
 
@@ -128,8 +134,8 @@ def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
     for criterion in study.criteria:
         template = _THRESHOLDS.get(criterion.id, "{windows}")
         threshold = template.format(**values, windows=_windows(study, criterion.id))
-        if criterion.id not in CHECKS:  # an amendment's criterion before the book has its rule
-            threshold = "the investigator's attestation"
+        if criterion.id not in CHECKS and _new_kind(study, criterion.id) == "attested":
+            threshold = "the investigator's attestation"  # an amendment's, before its rule
         if criterion.id == "IN01" and population.sex.value in _ONE_SEX:  # an amendment's
             threshold += f"; {_ONE_SEX[population.sex.value]} only"
         rows.append(
@@ -137,7 +143,9 @@ def quick_reference(study: Study | None = None) -> list[QuickReferenceRow]:
                 criterion.id,
                 criterion.short_name,
                 threshold,
-                CHECKS[criterion.id].kind if criterion.id in CHECKS else "attested",
+                CHECKS[criterion.id].kind
+                if criterion.id in CHECKS
+                else _new_kind(study, criterion.id),
             )
         )
     return rows

@@ -469,13 +469,26 @@ def in01_age(ctx: _Context) -> CheckResult:
     admitted = SEX_ADMITTED.get(ctx.study.population.sex.value)
     if admitted is None or age.status == "fail":
         return age
-    sex = ctx.record.sex
+    sex = ctx.record.sex or _implied_sex(ctx.record)
     only = f"the study enrols {_SEX_WORDS[admitted]} only"
     if sex is None:
         return _missing(f"{age.reason}; sex not recorded ({only})", *age.missing, "sex")
     if sex != admitted:
         return CheckResult("fail", f"sex {sex}: {only}")
     return CheckResult(age.status, f"{age.reason}; sex {sex} ({only})", age.missing)
+
+
+def _implied_sex(record: ParticipantRecord) -> str | None:
+    """The sex a record without one implies: childbearing potential, breastfeeding or a
+    positive pregnancy test are a woman's (the record refuses them beside sex: male)."""
+    test = record.pregnancy_test
+    if (
+        record.childbearing_potential
+        or record.breastfeeding
+        or (test and test.result == "positive")
+    ):
+        return "female"
+    return None
 
 
 def _in01_age_only(ctx: _Context) -> CheckResult:
@@ -1359,7 +1372,17 @@ def criterion_rule(criterion_id: str) -> Callable[[_Context], CheckResult]:
     return check.run if check else functools.partial(_without_rule, criterion=criterion_id)
 
 
+def _by_washout(study: Study, criterion: str) -> bool:
+    """Whether a criterion is decided by the washout calculator: a medication class or an
+    exposure event of the study names it (an amendment's new criterion may be)."""
+    return any(g.criterion == criterion for g in study.medication_classes) or any(
+        criterion in (e.criterion, *e.also_criteria) for e in study.exposure_events
+    )
+
+
 def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
+    if _by_washout(ctx.study, criterion):  # "use of sarilumab within 12 weeks": its class
+        return ctx.washout_outcome(criterion)
     outcome = _attested_check(ctx, criterion)
     return CheckResult(
         outcome.status,
@@ -1372,7 +1395,12 @@ def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
 def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Problem]:
     """An attestation for a criterion the study does not decide by attestation (EX24, decided
     from the labs, or EX31 in a study without it) would be ignored: refused, by its path."""
-    asked = {c.id for c in study.criteria if c.id not in CHECKS or CHECKS[c.id].kind == "attested"}
+    asked = {
+        c.id
+        for c in study.criteria
+        if (c.id not in CHECKS and not _by_washout(study, c.id))
+        or (c.id in CHECKS and CHECKS[c.id].kind == "attested")
+    }
     return [
         Problem(
             f"an attestation only for a criterion the investigator decides (here "
@@ -1402,7 +1430,7 @@ def screen(
                     status=outcome.status,
                     reason=outcome.reason,
                     text=criterion.text,
-                    kind="attested",
+                    kind="computed" if _by_washout(study, criterion.id) else "attested",
                     anchor=None,
                     missing=list(outcome.missing),
                 )
@@ -1457,7 +1485,7 @@ def rule_problems(study: Study) -> list[Problem]:
     import difflib
 
     own = {c.id: c.text.split() for c in load_study().criteria}
-    problems = []
+    problems = _unreadable_by_the_rules(study)
     for index, criterion in enumerate(study.criteria):
         path = f"criteria[{index}]"
         if criterion.id not in CHECKS:  # a new criterion: screened as unknown, never passed
@@ -1480,6 +1508,160 @@ def rule_problems(study: Study) -> list[Problem]:
             )
         )
     return problems
+
+
+#: The criteria whose rules read the washout calculator (medication classes, exposure events).
+WASHOUT_CRITERIA = frozenset(
+    {"EX08", "EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15", "EX20", "EX23", "EX26", "EX29"}
+)
+
+
+def _unreadable_by_the_rules(study: Study) -> list[Problem]:
+    """What an amended study asks of the rules or the record that they cannot do, each by its
+    path: a medication class or exposure event for a criterion whose rule reads no washout (a
+    criterion the amendment adds may have them: the washout rule decides it); a lab analyte,
+    an ACR/EULAR item, a skin area, a grade or a route the participant record has no field or
+    value for (it could never be recorded, so the criterion would be decided without it); an
+    analyte moved to another criterion than the one whose rule reads it; an ACR/EULAR item in
+    two categories (counted twice); a window of "ever" where a rule counts back from a date."""
+    from typing import get_args
+
+    from protocol.participant import AcrEularFindings, Route, SkinAreas
+
+    def problem(path: str, found: Any, expected: str) -> Problem:
+        return Problem(expected, path=path, found=repr(found))
+
+    ruled = set(CHECKS)
+    washout = WASHOUT_CRITERIA | {c.id for c in study.criteria if c.id not in ruled}
+    found: list[Problem] = []
+    for index, group in enumerate(study.medication_classes):
+        if group.criterion not in washout:
+            found.append(
+                problem(
+                    f"medication_classes[{index}].criterion",
+                    group.criterion,
+                    "a criterion whose rule reads the medications list (EX09 to EX15), or one "
+                    "the amendment adds",
+                )
+            )
+    for index, event in enumerate(study.exposure_events):
+        for key, criterion in [("criterion", event.criterion)] + [
+            (f"also_criteria[{k}]", c) for k, c in enumerate(event.also_criteria)
+        ]:
+            if criterion not in washout:
+                found.append(
+                    problem(
+                        f"exposure_events[{index}].{key}",
+                        criterion,
+                        "a criterion whose rule reads the events list (EX08, EX20, EX23, EX26, "
+                        "EX29), or one the amendment adds",
+                    )
+                )
+        if event.window is not None and event.window.value.duration is None:
+            found.append(
+                problem(
+                    f"exposure_events[{index}].window",
+                    str(event.window.value),
+                    "a window counted back from its anchor (such as '4 week'); 'ever' has no start",
+                )
+            )
+    if study.criterion_rules.malignancy_window.value.duration is None:
+        found.append(
+            problem(
+                "criterion_rules.malignancy_window",
+                str(study.criterion_rules.malignancy_window.value),
+                "a window counted back from screening (such as '5 year'); 'ever' has no start",
+            )
+        )
+    # the values the record holds (its labs, and FVC and DLCO under pulmonary)
+    own_analytes = {a.name: a.criterion for a in load_study().lab_analytes}
+    for index, analyte in enumerate(study.lab_analytes):
+        if analyte.name not in own_analytes:
+            found.append(
+                problem(
+                    f"lab_analytes[{index}].name",
+                    analyte.name,
+                    "a laboratory value the participant record holds "
+                    f"({', '.join(sorted(own_analytes))})",
+                )
+            )
+        elif analyte.criterion != own_analytes.get(analyte.name, analyte.criterion):
+            found.append(
+                problem(
+                    f"lab_analytes[{index}].criterion",
+                    analyte.criterion,
+                    f"{own_analytes[analyte.name]}, the criterion whose rule reads {analyte.name}",
+                )
+            )
+    items = set(AcrEularFindings.model_fields)
+    seen: dict[str, int] = {}
+    acr = study.acr_eular_2013.value
+    for index, category in enumerate(acr.categories):
+        for item in category.items:
+            path = f"acr_eular_2013.value.categories[{index}].items.{item}"
+            if item not in items:
+                found.append(problem(path, item, "an item the participant record holds"))
+            elif item in seen:
+                found.append(
+                    problem(
+                        path,
+                        item,
+                        "each item in one category (it is in "
+                        f"'{acr.categories[seen[item]].name}' too: it would count twice)",
+                    )
+                )
+            seen.setdefault(item, index)
+    for flag in acr.not_applicable_when:
+        if flag not in items:
+            found.append(
+                problem(
+                    f"acr_eular_2013.value.not_applicable_when.{flag}",
+                    flag,
+                    "an item the participant record holds",
+                )
+            )
+    areas = set(SkinAreas.model_fields)
+    skin = study.skin_score.value
+    for index, area in enumerate(skin.areas):
+        if area.name not in areas:
+            found.append(
+                problem(
+                    f"skin_score.value.areas[{index}].name",
+                    area.name,
+                    "a skin area the participant record holds (the 17 of the mRSS)",
+                )
+            )
+    for grade in skin.grades:
+        if not 0 <= grade <= 3:
+            found.append(
+                problem(
+                    f"skin_score.value.grades.{grade}",
+                    grade,
+                    "a grade from 0 to 3 (the grades a record holds)",
+                )
+            )
+    routes = set(get_args(Route))
+    rule = study.corticosteroid_rule
+    for index, route in enumerate(rule.non_systemic_routes):
+        if route in rule.injection_routes:
+            found.append(
+                problem(
+                    f"corticosteroid_rule.non_systemic_routes[{index}]",
+                    route,
+                    "a route that is not also an injection route (an IV or IM dose excludes)",
+                )
+            )
+    for key in ("injection_routes", "non_systemic_routes"):
+        for index, route in enumerate(getattr(rule, key)):
+            if route not in routes:
+                found.append(
+                    problem(
+                        f"corticosteroid_rule.{key}[{index}]",
+                        route,
+                        f"a route the medications list records ({', '.join(sorted(routes))})",
+                    )
+                )
+    return found
 
 
 #: How alike (difflib's ratio over words) a criterion's text must be to the text its rule was

@@ -309,6 +309,23 @@ class LabAnalyte(_Model):
                 convert(fact.value.low, value_unit, chemistry.get("mw"))
             except Exception:
                 problems.append(f"{field}: {fact.value} is not in the units of {value_unit!r}")
+        if self.threshold and not problems and str(self.protocol_unit) != "xULN":
+            # a threshold no plausible value reaches (< 80 g/dL haemoglobin: everyone excluded)
+            try:
+                at = convert(self.threshold.value.quantity, value_unit, chemistry.get("mw"))
+                low, high = (
+                    convert(end, value_unit, chemistry.get("mw"))
+                    for end in (self.plausible_range.value.low, self.plausible_range.value.high)
+                )
+            except Exception:
+                pass  # the units were refused above
+            else:
+                if not low.magnitude < at.magnitude < high.magnitude:
+                    problems.append(
+                        f"threshold.value: {self.threshold.value} is outside plausible_range "
+                        f"{self.plausible_range.value}; expected a threshold within it (else "
+                        "every value, or none, would meet it)"
+                    )
         if (str(self.protocol_unit) == "xULN") != (self.uln_plausible_range is not None):
             problems.append("uln_plausible_range is needed exactly when the threshold is × ULN")
         if problems:
@@ -910,6 +927,7 @@ class Study(_Model):
                 f"population.maximum_age {population.maximum_age.value}: no one could be eligible"
             )
         problems += _score_limit_problems(self)
+        problems += _schedule_and_arm_problems(self)
         if self.design.enrollment.value <= 0:
             problems.append(
                 f"design.enrollment: {self.design.enrollment.value}; expected a positive count"
@@ -1099,6 +1117,53 @@ def iter_facts(model: Any, path: str = "") -> Any:
 
 
 # -- loading --------------------------------------------------------------------------------
+
+
+def _schedule_and_arm_problems(study: Study) -> list[str]:
+    """An amended study the rules would read wrongly: an age limit that is not whole years (the
+    age is counted in completed years, so 18.5 would be read as 18), a screening visit missing
+    or not wholly before day 1 (the washout reads randomization's latest date from it), an arm
+    with no intervention or one twice (its doses would be given twice), a route whose CDISC
+    term is another route's."""
+    problems = []
+    for name in ("minimum_age", "maximum_age"):
+        years = getattr(study.population, name).value.to("year").magnitude
+        if abs(years - round(years)) > 1e-9:
+            problems.append(
+                f"population.{name}: {getattr(study.population, name).value}; expected whole "
+                "years (the age is counted in completed years)"
+            )
+    visits = {v.id: v for v in study.visit_schedule.value}
+    screening = visits.get("screening")
+    if screening is None:
+        problems.append(
+            "visit_schedule.value: no visit with id 'screening'; expected the screening visit "
+            "(the washout and the calendar count from it)"
+        )
+    elif screening.day >= 1 or screening.day + screening.after.days >= 1:
+        problems.append(
+            f"visit_schedule.value[id=screening]: day {screening.day} with window_after "
+            f"{screening.window_after}; expected a screening window wholly before day 1 "
+            "(randomization)"
+        )
+    for index, arm in enumerate(study.arms):
+        names = arm.intervention_names.value
+        if not names:
+            problems.append(f"arms[{index}].intervention_names.value: empty; expected one at least")
+        elif len(set(names)) < len(names):
+            problems.append(
+                f"arms[{index}].intervention_names.value: {names}; expected each intervention "
+                "once (its doses would be given twice)"
+            )
+    for index, intervention in enumerate(study.interventions):
+        route = intervention.route.value.strip().upper()
+        term = intervention.route_cdisc.value.submission_value.strip().upper()
+        if route != term:
+            problems.append(
+                f"interventions[{index}].route_cdisc: {term}; expected the CDISC term of the "
+                f"route {route}"
+            )
+    return problems
 
 
 def _score_limit_problems(study: Study) -> list[str]:

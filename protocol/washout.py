@@ -110,22 +110,28 @@ class WashoutInput(BaseModel):
         return self
 
 
-def parse_washout_input(data: Any, source: str, node: Any = None) -> WashoutInput:
-    """Validate an input mapping; every problem names the entry (with its name) and the field."""
+def parse_washout_input(
+    data: Any, source: str, node: Any = None, study: Study | None = None
+) -> WashoutInput:
+    """Validate an input mapping; every problem names the entry (with its name) and the field.
+    Its entries are checked against ``study`` (an amendment's event kinds and catalogue)."""
     parsed = validate_document(WashoutInput, data, source, node, WashoutInputError)
-    problems = entry_problems(parsed)
+    problems = entry_problems(parsed, study)
     if problems:
         raise WashoutInputError(source, problems)
     return parsed
 
 
-def load_washout_input(path: Path | str, randomization: date | None = None) -> WashoutInput:
-    """Read a YAML or JSON input file; ``randomization`` overrides its planned date."""
+def load_washout_input(
+    path: Path | str, randomization: date | None = None, study: Study | None = None
+) -> WashoutInput:
+    """Read a YAML or JSON input file; ``randomization`` overrides its planned date; its
+    entries are checked against ``study`` (the project's when None)."""
     path = Path(path)
     data, node = read_yaml(path)
     if randomization is not None and isinstance(data, dict):
         data = {**data, "planned_randomization": randomization}
-    return parse_washout_input(data, str(path), node)
+    return parse_washout_input(data, str(path), node, study)
 
 
 def entry_problems(data: WashoutInput, study: Study | None = None) -> list[Problem]:

@@ -330,7 +330,7 @@ def test_a_record_a_version_refuses_is_reported_not_an_error(tmp_path, capsys):
     narrower = _version(
         tmp_path,
         "range.yaml",
-        ("value: 1 to 25 g/dL", "value: 9 to 25 g/dL"),
+        ("value: 1 to 25 g/dL", "value: 7.95 to 25 g/dL"),  # 7.9 g/dL refused, 8.0 inside
     )
     assert main(["diff", str(STUDY), narrower]) == 1
     out = capsys.readouterr().out

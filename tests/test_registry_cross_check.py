@@ -41,6 +41,12 @@ _FREQUENCY = (
 )
 _TELITACICEPT_FREQUENCY = _FREQUENCY.format(index=0, quote="160mg per week")
 _MMF_FREQUENCY = _FREQUENCY.format(index=1, quote="0.5g twice daily")
+# a route changes with its CDISC term, which must agree with it (exported)
+_TELITACICEPT_ROUTE = (
+    "      value: {0}\n      provenance: registry\n      registry_field: protocolSection."
+    "armsInterventionsModule.interventions[0].description\n      quote: subcutaneously "
+    "injected\n    route_cdisc:\n      value: {{submission_value: {0}, code: {1}}}\n"
+)
 
 
 def test_the_projects_study_agrees_with_the_record():
@@ -95,7 +101,11 @@ def _mismatches(path):
             _MMF_FREQUENCY.format("1/week", "EVERY WEEK, code: C67069"),
             "interventions[1].frequency",
         ),
-        ("value: SUBCUTANEOUS\n", "value: INTRAVENOUS\n", "interventions[0].route"),
+        (
+            _TELITACICEPT_ROUTE.format("SUBCUTANEOUS", "C38299"),
+            _TELITACICEPT_ROUTE.format("INTRAVENOUS", "C38276"),
+            "interventions[0].route",
+        ),
         (
             'value: "Telitacicept is fusion protein',
             'value: "Telitacicept is a fusion protein',

@@ -140,3 +140,38 @@ def test_the_description_names_the_sex():
     assert describe("IN01", _study("FEMALE")).endswith("; women only")
     assert describe("IN01", _study("MALE")).endswith("; men only")
     assert "only" not in describe("IN01", _study("ALL"))
+
+
+@pytest.mark.parametrize("population", ["FEMALE", "MALE"])
+@pytest.mark.parametrize(
+    "implies",
+    [
+        {"childbearing_potential": True},
+        {"breastfeeding": True},
+        {"pregnancy_test": {"result": "positive", "sample": "serum", "date": "SCREENING"}},
+    ],
+)
+def test_a_record_without_a_sex_that_implies_a_woman_is_read_as_one(tmp_path, population, implies):
+    # the record refuses these beside "sex: male": they are a woman's, so IN01 is decided
+    data = _record(None)
+    data["dates"].pop("consent", None)
+    for key, value in implies.items():
+        if isinstance(value, dict):
+            value = {**value, "date": SCREENING}
+        data[key] = value
+    expected = "pass" if population == "FEMALE" else "fail"
+    assert _in01(data, _study(population)).status == expected
+    row = {
+        "participant": "SYN-W1",
+        "dates.screening": str(SCREENING),
+        "dates.birth": str(data["dates"]["birth"]),
+        "ssc.first_non_raynaud_manifestation": str(data["ssc"]["first_non_raynaud_manifestation"]),
+    }
+    for key, value in implies.items():
+        if isinstance(value, dict):
+            row |= {f"{key}.{k}": str(SCREENING if k == "date" else v) for k, v in value.items()}
+        else:
+            row[key] = str(value).lower()
+    pd.DataFrame([row]).to_csv(tmp_path / "t.csv", index=False)
+    run = prescreen(tmp_path / "t.csv", as_of=SCREENING, study=_study(population))
+    assert run.evaluation.criteria["IN01"].status[0] == expected

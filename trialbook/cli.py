@@ -337,7 +337,7 @@ def _washout(args: argparse.Namespace) -> int:
 
     try:
         study = _chosen_study(args)
-        result = check_washout(load_washout_input(args.file, args.randomization), study)
+        result = check_washout(load_washout_input(args.file, args.randomization, study), study)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if args.json:
