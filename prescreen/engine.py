@@ -736,10 +736,11 @@ def _age_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[np
     if population.sex.value in SEX_ADMITTED:  # an amendment enrolling one sex: IN01 reads it
         keys.append(candidates.coded("sex")[0][rows])
         # no sex given, but childbearing potential, breastfeeding or a positive test: a woman
+        # (each one apart: the reason names which imply it)
         implied = (
-            (candidates.tristate("childbearing_potential")[rows] == 1)
-            | (candidates.tristate("breastfeeding")[rows] == 1)
-            | candidates.is_value("pregnancy_test.result", "positive")[rows]
+            (candidates.tristate("childbearing_potential")[rows] == 1).astype(np.int8)
+            + 2 * (candidates.tristate("breastfeeding")[rows] == 1)
+            + 4 * candidates.is_value("pregnancy_test.result", "positive")[rows]
         )
         keys.append(implied)
     return keys

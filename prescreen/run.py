@@ -86,6 +86,10 @@ def _prescreen(
     progress: Callable[[str], None] | None,
 ) -> Run:
     as_of = as_of or dt.date.today()
+    if study is not None:  # an amendment the rules cannot carry out is refused (exit 2)
+        from protocol.screening import refuse_rules_cannot_apply
+
+        refuse_rules_cannot_apply(study)
     mapping = load_mapping(mapping_path) if mapping_path else Mapping()
     if mapping_path:
         _check_units(mapping, str(mapping_path), study)

@@ -46,7 +46,7 @@ from protocol.labs import (
     unknown_result,
 )
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, ParticipantRecord, load_record
-from protocol.study import Study, load_study
+from protocol.study import Study, derived, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
     EntryResult,
@@ -469,13 +469,18 @@ def in01_age(ctx: _Context) -> CheckResult:
     admitted = SEX_ADMITTED.get(ctx.study.population.sex.value)
     if admitted is None or age.status == "fail":
         return age
-    sex = ctx.record.sex or _implied_sex(ctx.record)
+    sex = ctx.record.sex
+    if sex is None and _implied_sex(ctx.record):
+        sex = f"{_implied_sex(ctx.record)}"
+        implied = " (not recorded; implied by " + _implied_by(ctx.record) + ")"
+    else:
+        implied = ""
     only = f"the study enrols {_SEX_WORDS[admitted]} only"
     if sex is None:
         return _missing(f"{age.reason}; sex not recorded ({only})", *age.missing, "sex")
     if sex != admitted:
-        return CheckResult("fail", f"sex {sex}: {only}")
-    return CheckResult(age.status, f"{age.reason}; sex {sex} ({only})", age.missing)
+        return CheckResult("fail", f"sex {sex}{implied}: {only}")
+    return CheckResult(age.status, f"{age.reason}; sex {sex}{implied} ({only})", age.missing)
 
 
 def _implied_sex(record: ParticipantRecord) -> str | None:
@@ -489,6 +494,16 @@ def _implied_sex(record: ParticipantRecord) -> str | None:
     ):
         return "female"
     return None
+
+
+def _implied_by(record: ParticipantRecord) -> str:
+    test = record.pregnancy_test
+    said = [
+        ("childbearing potential", record.childbearing_potential),
+        ("breastfeeding", record.breastfeeding),
+        ("a positive pregnancy test", test is not None and test.result == "positive"),
+    ]
+    return " and ".join(words for words, given in said if given)
 
 
 def _in01_age_only(ctx: _Context) -> CheckResult:
@@ -1256,6 +1271,8 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
     ]
     values["windows"] = "; ".join(windows)
     values |= {f"pi_{issue.rule}": issue.id for issue in study.protocol_issues if issue.rule}
+    if criterion_id not in CHECKS and _by_washout(study, criterion_id):
+        return "by the washout calculator: the medication classes or exposure events that name it"
     if criterion_id not in CHECKS:  # a criterion an amendment added (criterion_rule)
         return (
             "the investigator's attestation: the book has no executable rule for this criterion yet"
@@ -1418,6 +1435,7 @@ def screen(
 ) -> ScreeningResult:
     """Check every criterion on one record. Raises ProtocolDataError for unusable lab input."""
     study = study or load_study()
+    refuse_rules_cannot_apply(study)
     ctx = _Context(record, study)
     results = []
     for criterion in study.criteria:
@@ -1476,6 +1494,14 @@ def screen_file(path: Path | str) -> ScreeningResult:
     return screen(load_record(path), source=str(path))
 
 
+def refuse_rules_cannot_apply(study: Study, source: str = "the study in use") -> None:
+    """Raise ProtocolDataError (exit 2) when the rules cannot carry out ``study`` as written
+    (``rule_problems``): every entry point that screens checks it, found once per study."""
+    problems = derived(study, "rule problems", rule_problems)
+    if problems:
+        raise ProtocolDataError(source, problems)
+
+
 def rule_problems(study: Study) -> list[Problem]:
     """Criteria of ``study`` that the rules, keyed by criterion ID, would check wrongly: one
     whose text is not the criterion its ID's rule was written for (the book's own study.yaml).
@@ -1510,10 +1536,12 @@ def rule_problems(study: Study) -> list[Problem]:
     return problems
 
 
-#: The criteria whose rules read the washout calculator (medication classes, exposure events).
+#: The criteria whose rules read the washout calculator (medication classes, exposure events),
+#: and of those, the ones that read the events list.
 WASHOUT_CRITERIA = frozenset(
     {"EX08", "EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15", "EX20", "EX23", "EX26", "EX29"}
 )
+EVENT_CRITERIA = frozenset({"EX08", "EX20", "EX23", "EX26", "EX29"})
 
 
 def _unreadable_by_the_rules(study: Study) -> list[Problem]:
@@ -1531,30 +1559,37 @@ def _unreadable_by_the_rules(study: Study) -> list[Problem]:
     def problem(path: str, found: Any, expected: str) -> Problem:
         return Problem(expected, path=path, found=repr(found))
 
-    ruled = set(CHECKS)
-    washout = WASHOUT_CRITERIA | {c.id for c in study.criteria if c.id not in ruled}
+    # a criterion reads one list: the medications (EX09 to EX15) or the events (EX08, EX20,
+    # EX23, EX26, EX29), and one an amendment adds reads the list its entries name, never
+    # both (its status would follow one list alone); an inclusion criterion reads neither
+    added = {c.id for c in study.criteria if c.id not in CHECKS and c.id.startswith("EX")}
+    by_classes = {g.criterion for g in study.medication_classes} & added
+    by_events = {c for e in study.exposure_events for c in (e.criterion, *e.also_criteria)} & added
+    medication_criteria = (WASHOUT_CRITERIA - EVENT_CRITERIA) | (added - by_events)
+    event_criteria = EVENT_CRITERIA | (added - by_classes)
     found: list[Problem] = []
     for index, group in enumerate(study.medication_classes):
-        if group.criterion not in washout:
+        if group.criterion not in medication_criteria:
             found.append(
                 problem(
                     f"medication_classes[{index}].criterion",
                     group.criterion,
-                    "a criterion whose rule reads the medications list (EX09 to EX15), or one "
-                    "the amendment adds",
+                    "a criterion whose rule reads the medications list (EX09 to EX15), or an "
+                    "exclusion criterion the amendment adds that no exposure event names",
                 )
             )
     for index, event in enumerate(study.exposure_events):
         for key, criterion in [("criterion", event.criterion)] + [
             (f"also_criteria[{k}]", c) for k, c in enumerate(event.also_criteria)
         ]:
-            if criterion not in washout:
+            if criterion not in event_criteria:
                 found.append(
                     problem(
                         f"exposure_events[{index}].{key}",
                         criterion,
                         "a criterion whose rule reads the events list (EX08, EX20, EX23, EX26, "
-                        "EX29), or one the amendment adds",
+                        "EX29), or an exclusion criterion the amendment adds that no medication "
+                        "class names",
                     )
                 )
         if event.window is not None and event.window.value.duration is None:

@@ -1119,6 +1119,19 @@ def iter_facts(model: Any, path: str = "") -> Any:
 # -- loading --------------------------------------------------------------------------------
 
 
+#: The NCI codes of the CDISC route terms (CT codelist ROUTE, C66729) an amendment may use.
+_ROUTE_CODES = {
+    "ORAL": "C38288",
+    "SUBCUTANEOUS": "C38299",
+    "INTRAVENOUS": "C38276",
+    "INTRAVENOUS BOLUS": "C38274",
+    "INTRAVENOUS DRIP": "C38279",
+    "INTRAMUSCULAR": "C28161",
+    "TOPICAL": "C38304",
+    "INTRADERMAL": "C38238",
+}
+
+
 def _schedule_and_arm_problems(study: Study) -> list[str]:
     """An amended study the rules would read wrongly: an age limit that is not whole years (the
     age is counted in completed years, so 18.5 would be read as 18), a screening visit missing
@@ -1146,10 +1159,19 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
             f"{screening.window_after}; expected a screening window wholly before day 1 "
             "(randomization)"
         )
+    labels = [arm.label.value.strip().casefold() for arm in study.arms]
     for index, arm in enumerate(study.arms):
+        if labels.index(labels[index]) != index:
+            problems.append(
+                f"arms[{index}].label: {arm.label.value!r}; expected a label of its own (another "
+                "arm has it, and an arm is named by its label)"
+            )
         names = arm.intervention_names.value
-        if not names:
-            problems.append(f"arms[{index}].intervention_names.value: empty; expected one at least")
+        if not names and arm.type.value != "NO_INTERVENTION":
+            problems.append(
+                f"arms[{index}].intervention_names.value: empty; expected one at least (only an "
+                "arm of type NO_INTERVENTION has none)"
+            )
         elif len(set(names)) < len(names):
             problems.append(
                 f"arms[{index}].intervention_names.value: {names}; expected each intervention "
@@ -1157,11 +1179,17 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
             )
     for index, intervention in enumerate(study.interventions):
         route = intervention.route.value.strip().upper()
-        term = intervention.route_cdisc.value.submission_value.strip().upper()
-        if route != term:
+        cdisc = intervention.route_cdisc.value
+        term = cdisc.submission_value.strip().upper()
+        if not term.startswith(route):  # INTRAVENOUS DRIP is an intravenous route
             problems.append(
                 f"interventions[{index}].route_cdisc: {term}; expected the CDISC term of the "
                 f"route {route}"
+            )
+        elif _ROUTE_CODES.get(term, cdisc.code) != cdisc.code:
+            problems.append(
+                f"interventions[{index}].route_cdisc.code: {cdisc.code}; expected "
+                f"{_ROUTE_CODES[term]}, the NCI code of {term} (CDISC CT ROUTE)"
             )
     return problems
 
@@ -1217,10 +1245,10 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
 
 
 #: Control characters (C0, DEL, C1), line and paragraph separators (U+2028, U+2029) and the
-#: invisible format characters that reorder or hide text (U+202E, U+200B, U+FEFF).
-_CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
-)
+#: invisible characters that reorder or hide text (bidirectional embeddings, overrides and
+#: isolates, U+202A-U+202E and U+2066-U+2069; the zero-width space U+200B; U+FEFF). The joiners
+#: and directional marks some scripts need (U+200C-U+200F) are kept.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _texts_with_controls(data: Any, path: str) -> Iterator[tuple[str, str]]:

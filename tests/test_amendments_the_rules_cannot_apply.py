@@ -141,7 +141,6 @@ EDITS = {
 def _write(tmp_path: Path, edit) -> Path:
     data = copy.deepcopy(DATA)
     edit(data)
-    # the epochs name the screening visit too: a renamed one is renamed there as well
     path = tmp_path / "amended.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -198,3 +197,98 @@ def test_a_new_criterion_with_a_medication_class_is_decided_by_the_washout(tmp_p
     out = capsys.readouterr()
     assert code == 1, out.err
     assert '"EX31"' in out.out and "within the window of 12 weeks" in out.out
+
+
+def _new_criterion(data, cid: str, text: str) -> None:
+    data["source_documents"]["value"][cid] = {"en": "medical record", "zh": "病历"}
+    entry = {"id": cid, "short_name": f"Synthetic {cid}", "short_name_zh": "合成标准", "text": text}
+    last = max(i for i, c in enumerate(data["criteria"]) if c["id"][:2] == cid[:2])
+    data["criteria"].insert(last + 1, entry)  # inclusion criteria come first
+
+
+MORE_EDITS = {
+    # a criterion read from both lists: its status would follow the events list alone
+    "an event on a medications criterion": (
+        _set(["exposure_events", _event("major_surgery"), "also_criteria"], ["EX13"]),
+        "exposure_events[0].also_criteria[0]",
+    ),
+    "a medication class on an events criterion": (
+        _set(["medication_classes", 0, "criterion"], "EX26"),
+        "medication_classes[0].criterion",
+    ),
+    "a new criterion named by a class and an event": (
+        lambda d: (
+            _new_criterion(d, "EX31", "Sarilumab or surgery (SYNTHETIC)."),
+            _set(["medication_classes", 0, "criterion"], "EX31")(d),
+            _set(["exposure_events", _event("major_surgery"), "also_criteria"], ["EX31"])(d),
+        ),
+        "EX31",
+    ),
+    "a medication class on a new inclusion criterion": (
+        lambda d: (
+            _new_criterion(d, "IN08", "Treated with MMF within 4 weeks (SYNTHETIC)."),
+            _set(["medication_classes", 0, "criterion"], "IN08")(d),
+        ),
+        "medication_classes[0].criterion",
+    ),
+    "a CDISC route code that is another route's": (
+        _set(["interventions", 0, "route_cdisc", "value", "code"], "C38288"),
+        "interventions[0].route_cdisc.code",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(MORE_EDITS))
+def test_a_criterion_reads_one_list_and_an_inclusion_none(tmp_path, capsys, what):
+    edit, path = MORE_EDITS[what]
+    code = main(["screen", str(CASE_1), "--study", str(_write(tmp_path, edit))])
+    err = capsys.readouterr().err
+    assert code == 2 and path in err, err
+
+
+def test_every_entry_point_refuses_what_the_command_line_refuses(tmp_path):
+    # screen(), prescreen() and registry-check ran a study the --study option refused
+    from prescreen.run import prescreen
+    from protocol.errors import ProtocolDataError
+    from protocol.participant import load_record
+    from protocol.screening import screen
+    from protocol.study import load_study
+
+    path = _write(tmp_path, EDITS["a vaccine rule moved to the allergy criterion"][0])
+    study = load_study(path)
+    with pytest.raises(ProtocolDataError, match=r"exposure_events\[2\]\.criterion"):
+        screen(load_record(CASE_1), study)
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nSYN-1,female\n", encoding="utf-8")
+    with pytest.raises(ProtocolDataError, match=r"exposure_events\[2\]\.criterion"):
+        prescreen(table, study=study)
+    assert main(["registry-check", "--study", str(path)]) == 2
+
+
+def test_an_arm_of_no_intervention_may_have_none(tmp_path, capsys):
+    def observation_arm(data):
+        arm = copy.deepcopy(data["arms"][1])
+        arm["id"] = "observation"
+        arm["label"]["value"] = "Observation"
+        arm["type"]["value"] = "NO_INTERVENTION"
+        arm["intervention_names"]["value"] = []
+        data["arms"].append(arm)
+
+    study = _write(tmp_path, observation_arm)
+    code = main(["calendar", "--study", str(study), "--arm", "observation",
+                 "--randomization", "2025-03-10"])  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "visit" in out.out.lower() and "Mycophenolate" not in out.out
+
+
+def test_two_arms_with_one_label_are_refused(tmp_path, capsys):
+    # --arm names an arm by its label: two arms of one label cannot be told apart
+    def twin(data):
+        arm = copy.deepcopy(data["arms"][1])
+        arm["id"] = "twin"
+        data["arms"].append(arm)
+
+    code = main(["screen", str(CASE_1), "--study", str(_write(tmp_path, twin))])
+    err = capsys.readouterr().err
+    assert code == 2 and "arms[2].label" in err, err

@@ -175,3 +175,55 @@ def test_a_record_without_a_sex_that_implies_a_woman_is_read_as_one(tmp_path, po
     pd.DataFrame([row]).to_csv(tmp_path / "t.csv", index=False)
     run = prescreen(tmp_path / "t.csv", as_of=SCREENING, study=_study(population))
     assert run.evaluation.criteria["IN01"].status[0] == expected
+
+
+@pytest.mark.parametrize("population", ["FEMALE", "MALE"])
+def test_prescreen_groups_rows_by_what_implies_a_woman(tmp_path, population):
+    # rows alike in every key but what implies a woman share no group: one table of every
+    # combination, each row's IN01 equal to screen's on the same fields
+    import itertools
+
+    study = _study(population)
+    rows, expected = [], []
+    combos = itertools.product(
+        ["female", "male", None], [True, False, None], [True, False, None], ["positive", None]
+    )
+    for k, (sex, potential, feeding, test) in enumerate(combos):
+        if sex == "male" and (potential or feeding or test == "positive"):
+            continue  # the record refuses these beside sex: male
+        if potential is False and test == "positive":
+            continue  # and a positive test beside no childbearing potential
+        data = _record(sex)
+        data["dates"].pop("consent", None)
+        for name in _WOMAN_ONLY:
+            data.pop(name, None)
+        row = {
+            "participant": f"SYN-G{k}",
+            "dates.screening": str(SCREENING),
+            "dates.birth": str(data["dates"]["birth"]),
+            "ssc.first_non_raynaud_manifestation": str(
+                data["ssc"]["first_non_raynaud_manifestation"]
+            ),
+        }
+        if sex is not None:
+            row["sex"] = sex
+        if potential is not None:
+            data["childbearing_potential"] = row["childbearing_potential"] = potential
+        if feeding is not None:
+            data["breastfeeding"] = row["breastfeeding"] = feeding
+        if test is not None:
+            data["pregnancy_test"] = {"result": test, "sample": "serum", "date": SCREENING}
+            row |= {
+                "pregnancy_test.result": test,
+                "pregnancy_test.sample": "serum",
+                "pregnancy_test.date": str(SCREENING),
+            }
+        result = _in01(data, study)
+        expected.append((result.status, result.reason))
+        rows.append({k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()})
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    run = prescreen(tmp_path / "t.csv", as_of=SCREENING, study=study)
+    column = run.evaluation.criteria["IN01"]
+    assert not run.evaluation.candidates.refused.any()
+    for k, (status, reason) in enumerate(expected):
+        assert (column.status[k], column.reason[k]) == (status, reason), rows[k]

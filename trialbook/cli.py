@@ -269,8 +269,12 @@ def _registry_check(args: argparse.Namespace) -> int:
 
     study_path = args.study or STUDY_PATH
     record_path = args.record or RECORD_PATH
+    from protocol.screening import refuse_rules_cannot_apply
+
     try:
         study = load_study(study_path)
+        # a study the rules cannot carry out is no valid study, whatever the record says
+        refuse_rules_cannot_apply(study, str(study_path))
         record = load_record(record_path)
         # a record of another study is refused here too (exit 2), never compared field by field
         mismatches = cross_check(study, record, source=str(record_path))
