@@ -489,6 +489,12 @@ class ParticipantRecord(_Record):
             (f"history.malignancies[{i}].date", m.date)
             for i, m in enumerate(self.history.malignancies or [])
         ]
+        dated += [
+            (f"attestations.{name}.date", attestation.date)
+            for name, attestation in self.attestations.recorded().items()
+        ]
+        if self.pregnancy_test is not None:
+            dated.append(("pregnancy_test.date", self.pregnancy_test.date))
         problems += [
             f"{path} = {value} is before dates.birth = {birth}"
             for path, value in dated

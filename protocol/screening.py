@@ -433,9 +433,11 @@ class _Context:
             e
             for e in self.washout_at(screening, randomization)
             if criterion in e.criteria
+            # a medicine the catalogue does not know is each open criterion's to decide: its
+            # reason is shown there whatever it is, an investigator's clearance included (the
+            # report would otherwise say "none recorded" of a recorded medicine)
             or (
                 e.criterion is None
-                and e.status != "pass"
                 and e.entry.startswith("medications")
                 and criterion in self.open_criteria
             )
@@ -701,7 +703,15 @@ def in06_pregnancy_test(ctx: _Context) -> CheckResult:
     # the test decides for a woman of childbearing potential; if the record leaves open whether
     # she is one, a decided test result holds either way (not one: the test is not needed)
     if test is not None and test.result == "positive":
-        return CheckResult("fail", f"pregnancy test positive ({test.sample}, {test.date})")
+        if test.date == ctx.screening:
+            return CheckResult("fail", f"pregnancy test positive ({test.sample}, {test.date})")
+        # a positive test before the visit says nothing of pregnancy at screening: the test at
+        # the visit decides (it is never read as a pass, nor as a fail)
+        return _missing(
+            f"a positive test of {test.date} is recorded, not one of the screening visit; the "
+            "serum test at the visit decides",
+            "pregnancy_test.date",
+        )
     if test is not None and test.sample == "serum" and test.date == ctx.screening:
         return CheckResult("pass", f"serum pregnancy test negative on {test.date} (screening)")
     unknown_wocbp = _missing_wocbp_fields(ctx) if wocbp is None else []
@@ -953,7 +963,7 @@ def ex27_pregnancy(ctx: _Context) -> CheckResult:
     if record.sex == "male":
         return CheckResult("pass", "not applicable to men")
     test = record.pregnancy_test
-    if test is not None and test.result == "positive":
+    if test is not None and test.result == "positive" and test.date == ctx.screening:
         return CheckResult("fail", f"pregnant (pregnancy test positive, {test.date})")
     if record.breastfeeding:
         return CheckResult("fail", "breastfeeding")
@@ -976,6 +986,14 @@ def ex27_pregnancy(ctx: _Context) -> CheckResult:
                     "pregnancy status unknown: no test",
                     "pregnancy_test",
                     *_missing_wocbp_fields(ctx),
+                )
+            )
+        elif test.result == "positive":  # before the visit: pregnancy now is not known
+            parts.append(
+                _missing(
+                    f"pregnancy status unknown: the positive test of {test.date} is not from "
+                    "the screening visit",
+                    "pregnancy_test.date",
                 )
             )
         else:
@@ -1425,7 +1443,10 @@ def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Pro
             path=f"attestations.{name}",
             found="an attestation",
         )
-        for name in record.attestations.recorded()
+        # an empty one too ("EX31: null"): a criterion the study does not ask to attest
+        for name in dict.fromkeys(
+            [*record.attestations.recorded(), *(record.attestations.model_extra or {})]
+        )
         if name not in asked
     ]
 

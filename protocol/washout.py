@@ -356,13 +356,63 @@ def _build_catalogue_index(study: Study) -> dict[str, Match]:
 
 
 def match_medicine(name: str, study: Study | None = None) -> Match | None:
-    """The catalogue entry for a generic, brand or Chinese name or a class, in any case.
+    """The catalogue entry for a generic, brand or Chinese name or a class, in any case; also
+    for a catalogued name written with its strength, salt, dosage form or biosimilar suffix
+    only (``rituximab 1000 mg``, ``methotrexate sodium``, ``Rituximab-pvvr``, ``rituximab
+    (MabThera)``, ``MTX sc``): that is the medicine, whatever the investigator says of it.
 
-    A name that only contains a catalogued one (``methotrexate injection``, ``folic acid
-    (taken with MTX)``, ``cyclosporine eye drops``) is not matched: whether it is that medicine,
-    given systemically, is the investigator's to say. Its entry stays unknown and names what it
-    contains (:func:`within_names`)."""
-    return _catalogue_index(study or load_study()).get(normalise_name(name))
+    A name with anything more (``folic acid (taken with MTX)``, ``cyclosporine eye drops``) is
+    not matched: whether it is that medicine, given systemically, is the investigator's to say.
+    Its entry stays unknown and names what it contains (:func:`within_names`)."""
+    study = study or load_study()
+    index = _catalogue_index(study)
+    found = index.get(normalise_name(name))
+    if found is not None or _is_chinese(name):
+        return found
+    return _with_qualifiers_only(name, study)
+
+
+#: Words that say a medicine's strength, salt or form, never another medicine (the units of a
+#: strength, its salts, its dosage forms and systemic routes; not eye drops, creams or sprays,
+#: which may be a local use the investigator judges).
+_QUALIFIERS = frozenset(
+    {
+        "mg", "g", "mcg", "ug", "µg", "iu", "ml", "unit", "units", "sodium", "disodium",
+        "potassium", "calcium", "sulfate", "sulphate", "citrate", "monohydrate", "dihydrate",
+        "hydrochloride", "hcl", "mesylate", "phosphate", "acetate", "succinate", "maleate",
+        "tartrate", "fumarate", "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap",
+        "caps", "injection", "inj", "infusion", "solution", "sc", "iv", "im", "po", "oral",
+        "orally", "subcutaneous", "intravenous", "intramuscular", "pen", "prefilled",
+        "syringe", "biosimilar", "generic", "daily", "weekly", "once", "twice",
+    }
+)  # fmt: skip
+_STRENGTH = re.compile(r"[0-9]+(?:mg|g|mcg|ug|iu|ml)?")
+_BIOSIMILAR_SUFFIX = re.compile(r"-([a-z]{4})\b")
+
+
+def _with_qualifiers_only(name: str, study: Study) -> Match | None:
+    """The catalogued name ``name`` begins with, when every word after it is a qualifier, a
+    strength, a biosimilar's four-letter suffix or another name of the same medicine."""
+    words = _words(name)
+    suffixes = set(_BIOSIMILAR_SUFFIX.findall(unicodedata.normalize("NFKC", name).casefold()))
+    index = _phrase_index(study)
+    for length in range(len(words) - 1, 0, -1):
+        match = index.get(" ".join(words[:length]))
+        if match is None or match.drug is None:
+            continue
+        own = {_phrase(n) for n in (match.drug.name, *match.drug.aliases, *match.drug.brand_names)}
+        rest = words[length:]
+        k = 0
+        while k < len(rest):
+            joined = next((n for n in own if rest[k : k + len(n.split(" "))] == n.split(" ")), None)
+            if joined:
+                k += len(joined.split(" "))
+            elif rest[k] in _QUALIFIERS or _STRENGTH.fullmatch(rest[k]) or rest[k] in suffixes:
+                k += 1
+            else:
+                return None
+        return match
+    return None
 
 
 def within_names(name: str, study: Study) -> list[Match]:

@@ -120,3 +120,14 @@ def test_an_empty_attestation_is_no_attestation(amended):
     # "EX31: null", as "IN07: null" is read: nothing recorded, so the criterion stays open
     result = screen(_record(EX31=None), amended)
     assert _ex31(result).status == "unknown"
+
+
+@pytest.mark.parametrize("name", ["EX31", "IN01", "EX24"])
+def test_an_empty_attestation_the_study_does_not_ask_for_is_refused_too(name):
+    with pytest.raises(ProtocolDataError, match=rf"attestations\.{name}"):
+        screen(_record(**{name: None}))
+
+
+def test_an_attestation_before_birth_is_refused():
+    with pytest.raises(ValueError, match=r"attestations\.EX16\.date = 1950-01-01 is before"):
+        _record(EX16={"applies": False, "date": dt.date(1950, 1, 1)})

@@ -1437,7 +1437,13 @@ def test_the_text_report_lists_every_failed_criterion():
                     "clearance_reason": "a topical emollient",
                 }
             ),
-            ("pass", "none recorded in medications", []),
+            # the cleared medicine is named where it is decided, never "none recorded"
+            (
+                "pass",
+                "zzzdrug is not in the catalogue; the investigator attests it is not a prohibited "
+                "medicine (a topical emollient): passes",
+                [],
+            ),
         ),
     ],
 )

@@ -518,13 +518,19 @@ _ADDED_WORDS = st.lists(
 @settings(max_examples=80, deadline=None)
 @given(st.sampled_from(_DECIDED_DRUGS), _ADDED_WORDS, st.booleans())
 def test_a_name_with_words_added_is_unknown_and_names_the_medicine_it_contains(drug, added, before):
-    """``methotrexate injection`` may be methotrexate or not (``folic acid (taken with MTX)``,
-    ``cyclosporine eye drops``): the book does not decide it, never passes it by default, and
-    tells the investigator, who may clear it, which catalogued medicine its name contains."""
+    """A catalogued name followed by its strength, salt or form only (``rituximab 1000 mg``,
+    ``methotrexate sodium``, ``MTX sc``) is that medicine: decided by the protocol, as the plain
+    name is, and never cleared by the investigator. Words before it may make it another thing
+    (``folic acid (taken with MTX)``): the book does not decide it, never passes it by
+    default, and tells the investigator, who may clear it, which medicine its name contains."""
     words = " ".join(added)
     typed = f"{words} {drug}" if before else f"{drug} {words}"
-    assert match_medicine(typed) is None
     entry, _ = _one(name=typed, ongoing=True)
+    if not before:
+        assert match_medicine(typed) == match_medicine(drug)
+        assert entry.status == _one(name=drug, ongoing=True)[0].status
+        return
+    assert match_medicine(typed) is None
     assert entry.status == "unknown"
     # the drug's own words, as the catalogue phrase holds them (lower case, single spaces)
     phrase = " ".join(re.findall(r"[0-9a-z]+", drug.casefold()))
@@ -534,7 +540,7 @@ def test_a_name_with_words_added_is_unknown_and_names_the_medicine_it_contains(d
 @pytest.mark.parametrize(
     ("typed", "contained"),
     [
-        ("methotrexate injection", "methotrexate"),
+        ("injection of methotrexate", "methotrexate"),
         ("folic acid (taken with MTX)", "mtx"),
         ("利妥昔单抗注射液", "利妥昔单抗"),
         ("cyclosporine eye drops", "cyclosporine"),
@@ -704,3 +710,16 @@ def test_many_entries_give_the_date_the_latest_dose_clears_on():
     first day, which still holds it (the boundary day is within), so the next day."""
     medications = [{"name": "methotrexate", "last_dose": SCREENING - k * DAY} for k in range(300)]
     assert _check(medications).earliest_randomization == date(2025, 4, 1)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["rituximab 1000 mg", "rituximab (MabThera)", "Rituximab-pvvr", "methotrexate sodium",
+     "hydroxychloroquine sulfate", "tofacitinib citrate", "cyclophosphamide monohydrate"],
+)  # fmt: skip
+def test_a_qualified_protocol_medicine_cannot_be_cleared(typed):
+    # "rituximab 1000 mg" cleared by the investigator made a participant eligible (EX13: ever)
+    with pytest.raises(WashoutInputError, match="decided by the protocol"):
+        _one(
+            name=typed, last_dose=date(2024, 3, 1), investigator_cleared=True, clearance_reason="x"
+        )
