@@ -150,7 +150,7 @@ def _study_drug_not_named(study: Study) -> Found:
 
 
 OVERLAPS = {
-    "pregnan": "both concern pregnancy: a positive test fails both",
+    "pregnan": "both concern pregnancy: a positive test at the screening visit fails both",
     "tuberculosis|mycobacterial": "both exclude active mycobacterial (TB) infection",
     "hepatitis|viral": "both exclude active viral infection (hepatitis B or C)",
 }
