@@ -83,6 +83,16 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
     ``telitacicept`` all name the experimental arm; ``mmf`` and ``mycophenolate`` the comparator.
     """
     study = study or load_study()
+    valid = "; ".join(f"{arm.id} ({arm.label.value})" for arm in study.arms)
+    # a sign before or after the names ("-mmf", "mmf +"): "without MMF" is no arm
+    if re.match(r"\s*[-+]", text) or re.search(r"[-+&,/]\s*$", text):
+        raise CalendarInputError(
+            "--arm",
+            [
+                f"{text!r}: a name with a sign before or after it names no arm; expected one "
+                f"of: {valid}"
+            ],
+        )
     wanted = normalise_name(text.replace("+", " "))
     for arm in study.arms:
         if wanted in (normalise_name(arm.id), normalise_name(arm.label.value.replace("+", " "))):
@@ -104,7 +114,6 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
         for found in (exact, containing):
             if len(found) == 1:
                 return found[0]
-    valid = "; ".join(f"{arm.id} ({arm.label.value})" for arm in study.arms)
     contested = [
         part
         for part in filter(None, parts)

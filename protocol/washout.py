@@ -254,6 +254,17 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     path=f"{where}.investigator_cleared",
                 )
             )
+        elif event.investigator_cleared and event.ongoing:
+            # ongoing at screening: within the protocol's window, never the investigator's (an
+            # event after screening is); the clearance would be silently unused
+            problems.append(
+                Problem(
+                    f"the investigator decides only {kind.label.lower()} begun after "
+                    f"screening; one ongoing is decided by the protocol's window "
+                    f"({kind.criterion}); remove the clearance",
+                    path=f"{where}.investigator_cleared",
+                )
+            )
         elif (
             event.investigator_cleared
             and event.date

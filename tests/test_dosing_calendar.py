@@ -129,7 +129,11 @@ def test_forgiving_arm_names(typed, arm):
     assert resolve_arm(typed).id == arm
 
 
-@pytest.mark.parametrize("typed", ["placebo", "rituximab", "", "mmf + placebo"])
+@pytest.mark.parametrize(
+    "typed",
+    # a sign before or after the names ("-mmf": without MMF?) names no arm either
+    ["placebo", "rituximab", "", "mmf + placebo", "-mmf", "+mmf", "mmf +", " - telitacicept"],
+)
 def test_an_unknown_arm_lists_the_valid_names(typed):
     with pytest.raises(CalendarInputError) as caught:
         resolve_arm(typed)

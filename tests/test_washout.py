@@ -723,3 +723,24 @@ def test_a_qualified_protocol_medicine_cannot_be_cleared(typed):
         _one(
             name=typed, last_dose=date(2024, 3, 1), investigator_cleared=True, clearance_reason="x"
         )
+
+
+def test_a_clearance_of_an_ongoing_event_is_refused_not_ignored():
+    # ongoing oral antibiotics at screening: EX20 fails by the protocol's window, and the
+    # investigator's clearance was accepted and then silently unused
+    data = {
+        "planned_randomization": date(2025, 3, 17),
+        "screening": date(2025, 3, 3),
+        "events": [
+            {
+                "kind": "oral_antibiotics",
+                "ongoing": True,
+                "investigator_cleared": True,
+                "clearance_reason": "x",
+            }
+        ],
+    }
+    with pytest.raises(
+        WashoutInputError, match=r"events\[0\] \(oral_antibiotics\)\.investigator_cleared"
+    ):
+        parse_washout_input(data, "input")
