@@ -1427,15 +1427,21 @@ def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
     )
 
 
-def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Problem]:
-    """An attestation for a criterion the study does not decide by attestation (EX24, decided
-    from the labs, or EX31 in a study without it) would be ignored: refused, by its path."""
-    asked = {
+def _attested_criteria(study: Study) -> frozenset[str]:
+    """The criteria the investigator decides: the attested ones, and those an amendment adds
+    that no medication class or exposure event names (found once per study, not per record)."""
+    return frozenset(
         c.id
         for c in study.criteria
         if (c.id not in CHECKS and not _by_washout(study, c.id))
         or (c.id in CHECKS and CHECKS[c.id].kind == "attested")
-    }
+    )
+
+
+def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Problem]:
+    """An attestation for a criterion the study does not decide by attestation (EX24, decided
+    from the labs, or EX31 in a study without it) would be ignored: refused, by its path."""
+    asked = derived(study, "attested criteria", _attested_criteria)
     return [
         Problem(
             f"an attestation only for a criterion the investigator decides (here "
@@ -1575,7 +1581,7 @@ def _unreadable_by_the_rules(study: Study) -> list[Problem]:
     two categories (counted twice); a window of "ever" where a rule counts back from a date."""
     from typing import get_args
 
-    from protocol.participant import AcrEularFindings, Route, SkinAreas
+    from protocol.participant import AcrEularFindings, Grade, Route, SkinAreas
 
     def problem(path: str, found: Any, expected: str) -> Problem:
         return Problem(expected, path=path, found=repr(found))
@@ -1687,8 +1693,12 @@ def _unreadable_by_the_rules(study: Study) -> list[Problem]:
                     "a skin area the participant record holds (the 17 of the mRSS)",
                 )
             )
+    # the grades the record's own field takes (participant.Grade: 0 to 3)
+    limits = Grade.__metadata__[0].metadata
+    low = next(m.ge for m in limits if hasattr(m, "ge"))
+    high = next(m.le for m in limits if hasattr(m, "le"))
     for grade in skin.grades:
-        if not 0 <= grade <= 3:
+        if not low <= grade <= high:
             found.append(
                 problem(
                     f"skin_score.value.grades.{grade}",
