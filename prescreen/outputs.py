@@ -468,13 +468,19 @@ def _csv_cells(values: pd.Series) -> pa.Array:
 def _csv_texts(text: pa.Array) -> pa.Array:
     """Texts as CSV fields: kept as text where a spreadsheet would run them as a formula,
     quoted (their quotes doubled) where they hold a comma, a quote or a line break."""
+    # Arrow's if_else copies every text of the column, chosen or not: it runs only where some
+    # text is chosen (a column of reasons: about 30 ms of a run saved)
     formula = pc.match_substring_regex(text, _FORMULA_START)
-    text = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), text, _text("")), text)
+    if pc.any(formula).as_py():
+        text = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), text, _text("")), text)
     if not _has_bytes(text, b',"\n\r'):  # nothing to quote
+        return text
+    to_quote = pc.match_substring_regex(text, _QUOTED.pattern)
+    if not pc.any(to_quote).as_py():  # the bytes were in a neighbour of a slice
         return text
     doubled = pc.replace_substring(text, '"', '""')
     quoted = pc.binary_join_element_wise(_text('"'), doubled, _text('"'), _text(""))
-    return pc.if_else(pc.match_substring_regex(text, _QUOTED.pattern), quoted, text)
+    return pc.if_else(to_quote, quoted, text)
 
 
 _FORMULA = re.compile(r"[=+\-@]")
