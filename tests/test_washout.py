@@ -725,6 +725,15 @@ def test_a_qualified_protocol_medicine_cannot_be_cleared(typed):
         )
 
 
+@pytest.mark.parametrize("typed", ["Truxima", "Ruxience 500 mg", "Riabni", "truxima (rituximab-abbs)"])
+def test_a_rituximab_biosimilar_by_its_brand_is_rituximab_ever_excluded(typed):
+    # a biosimilar's own name (Truxima, Ruxience, Riabni) is rituximab: EX13, any use ever,
+    # eleven years ago included; it was an uncatalogued medicine left to the investigator
+    entry, result = _one(name=typed, last_dose=date(2014, 3, 1))
+    assert (entry.status, entry.criterion) == ("fail", "EX13")
+    assert result.earliest_randomization is None
+
+
 def test_a_clearance_of_an_ongoing_event_is_refused_not_ignored():
     # ongoing oral antibiotics at screening: EX20 fails by the protocol's window, and the
     # investigator's clearance was accepted and then silently unused
