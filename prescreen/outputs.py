@@ -44,6 +44,7 @@ from prescreen.engine import (
     grouped_by_codes,
     joined_texts,
 )
+from prescreen.table import Candidates
 
 LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
@@ -91,6 +92,12 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     refused = candidates.refused
     excluded = fail.any(axis=0) & ~refused
     review = ~excluded & open_.any(axis=0) & ~refused
+    # a cell that could not be read was left out as if empty: a row that passes without it is
+    # not likely eligible (the cell may hold what excludes it, or contradicts another), it
+    # needs review, and the cell is among what is missing
+    unreadable = _unreadable_cells(candidates)
+    passing_without = [p for p in unreadable if not excluded[p] and not review[p]]
+    review[passing_without] = True
     outcome = np.zeros(n, dtype=np.int8)  # OUTCOMES: likely eligible unless found otherwise
     outcome[review] = OUTCOMES.index(NEEDS_REVIEW)
     outcome[excluded] = OUTCOMES.index(EXCLUDED)
@@ -112,6 +119,7 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     missing_count, missing = _missing_items(
         evaluation, (missing_codes, missing_tables), open_, review
     )
+    _add_unreadable(unreadable, passing_without, review, missing_count, missing, reason)
     problems_by_row: dict[int, list[str]] = {}
     for problem in candidates.problems:
         problems_by_row.setdefault(problem.row, []).append(str(problem))
@@ -130,6 +138,62 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
         "reason": reason.series(),
     }
     return pd.DataFrame(columns)
+
+
+def _unreadable_cells(candidates: Candidates) -> dict[int, list[str]]:
+    """The columns of each screened row (by position) whose cell could not be read."""
+    position_of: dict[int, int] = {}
+    found: dict[int, list[str]] = {}
+    for problem in candidates.problems:
+        if not problem.column or len(problem.columns) > 1:  # a row's or a contradiction's
+            continue
+        if not position_of:
+            position_of = {int(row): k for k, row in enumerate(candidates.rows)}
+        position = position_of.get(problem.row)
+        if position is None or candidates.refused[position]:
+            continue
+        columns = found.setdefault(position, [])
+        if problem.column not in columns:
+            columns.append(problem.column)
+    return found
+
+
+def _add_unreadable(
+    unreadable: dict[int, list[str]],
+    passing_without: list[int],
+    review: np.ndarray,
+    missing_count: np.ndarray,
+    missing: _Coded,
+    reason: _Coded,
+) -> None:
+    """Each row that needs review with a cell that could not be read: the cell's column among
+    what is missing, and the reason saying so (a row that passes without it: its one reason)."""
+    rows = [p for p in unreadable if review[p]]
+    if not rows:
+        return
+    passing = set(passing_without)
+    missing_texts, reason_texts = [], []
+    for position in rows:
+        listed = [c for c in missing.texts[missing.codes[position]].split("; ") if c]
+        added = [c for c in unreadable[position] if c not in listed]
+        missing_count[position] += len(added)
+        missing_texts.append("; ".join(listed + added))
+        columns = unreadable[position]
+        cells = (
+            f"the cell in column {columns[0]} could not be read"
+            if len(columns) == 1
+            else f"the cells in columns {', '.join(columns)} could not be read"
+        ) + " (problems.csv gives why)"
+        if position in passing:
+            reason_texts.append(
+                f"{cells}; every criterion a table can decide passes with "
+                f"{'it' if len(columns) == 1 else 'them'} left out"
+            )
+        else:
+            reason_texts.append(f"{reason.texts[reason.codes[position]]}; {cells}")
+    at = np.array(rows)
+    missing.put(at, np.arange(len(rows)), missing_texts)
+    reason.put(at, np.arange(len(rows)), reason_texts)
 
 
 class _Coded:

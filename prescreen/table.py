@@ -1308,6 +1308,11 @@ def _read_ids(
             )
             refused[position] = True
             continue
+        if _date_for_an_id(raw):  # refused, and the date is not repeated in any file
+            problems.append(CellProblem(int(rows[position]), column, *_DATE_ID_PROBLEM))
+            refused[position] = True
+            ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
+            continue
         try:
             ids[position] = read_cell(spec, raw)
         except ValueError as exc:
@@ -1321,21 +1326,16 @@ def _read_ids(
     # is withheld from every file. The shapes are found in Arrow, then each read as a date
     date_like = np.asarray(
         pc.match_substring_regex(
-            arrow_ids, "^(?:[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4}|[0-9]{8})$"
+            arrow_ids,
+            "^(?:[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4}|[0-9]{8}"
+            # a month by its name: 14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978 (SAS)
+            "|[0-9A-Za-z]{1,9}[./-]?[0-9A-Za-z]{1,9}[./-]?[0-9]{2,4})$",
         )
     )
     for position, written in read[date_like].items():
         if not _a_calendar_date(written):
             continue  # a code like 2025-00-17 stays an ID
-        problems.append(
-            CellProblem(
-                int(rows[position]),
-                column,
-                "a date (withheld)",
-                "a pseudonymous candidate ID, not a date (a birth date identifies a person); "
-                "not screened",
-            )
-        )
+        problems.append(CellProblem(int(rows[position]), column, *_DATE_ID_PROBLEM))
         refused[position] = True
         ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
     # an ID on two rows: which row is right is not known, so neither is screened. IDs told
@@ -1368,12 +1368,88 @@ def _read_ids(
     return ids, problems, refused
 
 
+_DATE_ID_PROBLEM = (
+    "a date (withheld)",
+    "a pseudonymous candidate ID, not a date (a birth date identifies a person); not screened",
+)
+
+#: English month names and their three-letter forms (a site's dates are written so, and SAS
+#: writes 14JUN1978), never the machine's locale.
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH_NUMBERS = {
+    **{full: number for number, full in enumerate(_MONTHS, start=1)},
+    **{full[:3]: number for number, full in enumerate(_MONTHS, start=1)},
+    "sept": 9,
+}
+
+
+def _date_for_an_id(raw: Any) -> bool:
+    """Whether an ID cell that is not an ID as written (it is refused) holds a date: a date
+    cell of a workbook or a Parquet file, or text a reader takes for a date in any common form
+    (a two-digit year, a month by its name, 1978年6月14日). Its text is then not shown in any
+    message or file: a birth date identifies a person."""
+    if isinstance(raw, dt.date | np.datetime64):  # datetime and pandas' Timestamp included
+        return True
+    if not isinstance(raw, str):
+        return False
+    text = raw.strip()
+    if _a_calendar_date(text):
+        return True
+    found = re.fullmatch(r"([0-9]{2}|[0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日?", text)
+    if found:
+        return _a_day(*found.groups())
+    parts = [part for part in re.split(r"[\s,./-]+", text) if part]
+    if len(parts) != 3 or not all(part.isascii() and part.isalnum() for part in parts):
+        return False
+    named = [part for part in parts if part.lower() in _MONTH_NUMBERS]
+    if len(named) == 1:
+        month = str(_MONTH_NUMBERS[named[0].lower()])
+        day, year = [part for part in parts if part is not named[0]]
+        if len(day) > 2:  # the year first: 1978 Jun 14
+            day, year = year, day
+        return day.isdigit() and year.isdigit() and len(year) in (2, 4) and _a_day(year, month, day)
+    if not all(part.isdigit() for part in parts):
+        return False
+    first, middle, last = parts
+    readings = [(first, middle, last), (last, middle, first), (last, first, middle)]
+    return any(
+        len(year) in (2, 4) and len(month) <= 2 and len(day) <= 2 and _a_day(year, month, day)
+        for year, month, day in readings
+    )
+
+
+def _a_day(year: str, month: str, day: str) -> bool:
+    """Whether year, month and day (digits; a year of two digits in either century) name a
+    day of the calendar."""
+    try:
+        dt.date(int(year) if len(year) == 4 else 2000 + int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
 def _a_calendar_date(written: str) -> bool:
     """Whether an ID is written as a calendar date with a four-digit year, read any way such a
     date is written: year first (1978-06-14, 1978.6.14, 19780614) or day or month first before
     the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
     year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
     codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
+    named = _named_month(written)
+    if named is not None:
+        return named
     parts = re.split(r"[./-]", written)
     if len(parts) == 1:
         if len(written) != 8 or not written.isdigit():
@@ -1396,6 +1472,33 @@ def _a_calendar_date(written: str) -> bool:
             continue
         return True
     return False
+
+
+def _named_month(written: str) -> bool | None:
+    """For an ID with a month's name between digits, whether it is a calendar date with a
+    four-digit year (14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978); None when no month is
+    named (the numeric forms then decide)."""
+    found = re.fullmatch(
+        r"([0-9]{1,4})([./-]?)([A-Za-z]{3,9})\2([0-9]{1,4})|([A-Za-z]{3,9})([./-]?)([0-9]{1,2})\6([0-9]{4})",
+        written,
+    )
+    if found is None:
+        return None
+    if found.group(1) is not None:
+        before, name, after = found.group(1), found.group(3), found.group(4)
+    else:
+        before, name, after = found.group(7), found.group(5), found.group(8)
+    month = _MONTH_NUMBERS.get(name.lower())
+    if month is None:
+        return False
+    if len(before) == 4 and len(after) <= 2:  # 1978-Jun-14
+        year, day = before, after
+    elif len(after) == 4 and len(before) <= 2:  # 14-Jun-1978, Jun-14-1978
+        year, day = after, before
+    else:
+        return False
+    # a year a person's dates fall in: DEC-01-0001 is a site's code (site, cohort, number)
+    return 1880 <= int(year) <= 2100 and _a_day(year, str(month), day)
 
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:
@@ -1509,6 +1612,15 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
             "dates.birth",
             "dates.screening",
         )
+    # nothing happens before birth: every other date a table holds (read from its fields, so
+    # a date field added to the record is checked too; the pregnancy test's was not)
+    for path in _other_date_fields():
+        flag(
+            candidates.days(path) < birth,
+            f"{path} is before dates.birth",
+            path,
+            "dates.birth",
+        )
     flag(
         candidates.days("pregnancy_test.date") > screening,
         "pregnancy_test.date is after dates.screening; expected a date on or before the "
@@ -1548,6 +1660,19 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "ssc.mrss.areas",
     )
     return found
+
+
+@functools.cache
+def _other_date_fields() -> tuple[str, ...]:
+    """The table's dates besides the record's own dates and the first manifestation (each of
+    those has its own order above)."""
+    return tuple(
+        path
+        for path, spec in fields().items()
+        if spec.kind == "date"
+        and not path.startswith("dates.")
+        and path != "ssc.first_non_raynaud_manifestation"
+    )
 
 
 @functools.cache

@@ -5,6 +5,7 @@ once gave a wrong answer, a silent shift or a crash (issue 15). Tables are SYNTH
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 from datetime import date
@@ -1230,6 +1231,72 @@ def test_an_id_that_is_a_date_is_not_screened_and_a_code_is(day, form, code):
     assert "not a date" in str(candidates.problems[0])
     # withheld from every file: the ID and the problem's "found" do not repeat the date
     assert written not in candidates.ids[0] and written not in str(candidates.problems[0])
+
+
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_FULL_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December"]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=date(1920, 1, 1), max_value=date(2025, 12, 31)),
+    st.sampled_from(
+        [
+            # a month by its name, with a four-digit year: these match the ID's own pattern
+            lambda d: f"{d.day:02d}-{_MONTH_NAMES[d.month - 1]}-{d.year}",
+            lambda d: f"{d.day}{_MONTH_NAMES[d.month - 1].upper()}{d.year}",  # SAS DATE9.
+            lambda d: f"{_MONTH_NAMES[d.month - 1]}-{d.day}-{d.year}",
+            lambda d: f"{d.year}-{_MONTH_NAMES[d.month - 1]}-{d.day:02d}",
+            # and forms that are no ID (a space, a comma, a slash): refused, and not repeated
+            lambda d: f"{_FULL_MONTHS[d.month - 1]} {d.day}, {d.year}",
+            lambda d: f"{d.day} {_FULL_MONTHS[d.month - 1]} {d.year}",
+            lambda d: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",
+            lambda d: f"{d.month}/{d.day}/{d.year}",
+            lambda d: f"{d.year}年{d.month}月{d.day}日",
+        ]
+    ),
+)
+def test_an_id_written_as_a_date_in_words_or_slashes_is_withheld_everywhere(day, form):
+    # 14-Jun-1978 was screened with its date written in the worklist and the log; June 14,
+    # 1978 and 14/06/78 were refused with the date repeated in problems.csv and on screen
+    from prescreen.table import read_candidates
+
+    written = form(day)
+    frame = pd.DataFrame({"participant": [written, "SYN-2"], "sex": ["female", "male"]})
+    candidates = read_candidates(frame.astype(object), Mapping(), "synthetic", date(2026, 11, 26))
+    assert candidates.refused.tolist() == [True, False]
+    assert "not a date" in str(candidates.problems[0])
+    shown = candidates.ids[0] + str(candidates.problems[0])
+    assert written not in shown and str(day.year) not in shown
+
+
+@pytest.mark.parametrize(
+    "code", ["DEC-01-0001", "MAR-02-17", "JUN7", "A-Jun-1978", "14-Foo-1978", "MAY-12-2020X"]
+)
+def test_a_code_with_a_month_like_word_stays_an_id(code):
+    # a site called DEC or MAR, a month-like word without a day and a year: an ID
+    from prescreen.table import read_candidates
+
+    frame = pd.DataFrame({"participant": [code], "sex": ["female"]}).astype(object)
+    candidates = read_candidates(frame, Mapping(), "synthetic", date(2026, 11, 26))
+    assert candidates.refused.tolist() == [False] and candidates.ids == [code]
+
+
+def test_a_date_cell_for_an_id_in_a_workbook_is_withheld_from_every_file(tmp_path, capsys):
+    # a workbook's ID column with a date cell (the birth date typed into the wrong column):
+    # refused, and its date written nowhere, neither in the files nor on the screen
+    table = tmp_path / "t.xlsx"
+    frame = pd.DataFrame(
+        {"participant": [dt.datetime(1978, 6, 14), "SYN-2"], "sex": ["female"] * 2}
+    )
+    frame.to_excel(table, index=False)
+    assert _run(tmp_path, table) == 0
+    written = capsys.readouterr()
+    seen = written.out + written.err
+    seen += "".join((tmp_path / "out" / name).read_bytes().decode("utf-8-sig", "replace")
+                    for name in ("worklist.csv", "screening-log.csv", "problems.csv"))  # fmt: skip
+    assert "1978" not in seen and "ID withheld" in seen
 
 
 @settings(max_examples=100, deadline=None)

@@ -725,7 +725,9 @@ def test_a_qualified_protocol_medicine_cannot_be_cleared(typed):
         )
 
 
-@pytest.mark.parametrize("typed", ["Truxima", "Ruxience 500 mg", "Riabni", "truxima (rituximab-abbs)"])
+@pytest.mark.parametrize(
+    "typed", ["Truxima", "Ruxience 500 mg", "Riabni", "truxima (rituximab-abbs)"]
+)
 def test_a_rituximab_biosimilar_by_its_brand_is_rituximab_ever_excluded(typed):
     # a biosimilar's own name (Truxima, Ruxience, Riabni) is rituximab: EX13, any use ever,
     # eleven years ago included; it was an uncatalogued medicine left to the investigator
