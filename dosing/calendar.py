@@ -180,12 +180,24 @@ class VisitDates:
     activities: tuple[str, ...] = ()  # as readers call them (study.yaml activity_labels)
 
 
-def visit_dates(randomization: date, study: Study | None = None) -> list[VisitDates]:
+#: The routes (study.yaml's, as the registry words them) by which a medicine is injected.
+INJECTED_ROUTES = frozenset({"SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR"})
+
+
+def visit_dates(
+    randomization: date, study: Study | None = None, regimens: list[Regimen] | None = None
+) -> list[VisitDates]:
+    """Each visit's target day, window and activities; with an arm's ``regimens``, the
+    activities of that arm alone (an injection at the site only where the arm injects)."""
     study = study or load_study()
+    injects = regimens is None or any(
+        regimen.route.strip().upper() in INJECTED_ROUTES for regimen in regimens
+    )
+    skipped = set() if injects else set(study.injection_activities)
     result = []
     for visit in study.visit_schedule.value:
         target = study_day_date(randomization, visit.day)
-        labels = tuple(study.activity_labels[a] for a in visit.activities)
+        labels = tuple(study.activity_labels[a] for a in visit.activities if a not in skipped)
         result.append(
             VisitDates(visit, target, target - visit.before, target + visit.after, labels)
         )
@@ -269,7 +281,8 @@ def build_calendar(arm_text: str, randomization: date, study: Study | None = Non
     arm = resolve_arm(arm_text, study)
     regimens = regimens_for_arm(arm.id, study)
     doses = [dose for regimen in regimens for dose in administrations(regimen, randomization)]
-    return Calendar(arm, randomization, visit_dates(randomization, study), doses, regimens)
+    visits = visit_dates(randomization, study, regimens)
+    return Calendar(arm, randomization, visits, doses, regimens)
 
 
 # -- contents --------------------------------------------------------------------------------
@@ -497,6 +510,11 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
         raise refuse("the name is empty", f"a file name such as {example}")
     if "\0" in text:
         raise refuse("the name contains a NUL character", f"a file name such as {example}")
+    if text == "-":  # many commands' standard output; a file named "-" would surprise
+        raise refuse(
+            "'-' names no file (the output is not written to the screen)",
+            f"a file name such as {example}",
+        )
     if text.endswith((os.sep, os.altsep or os.sep)):
         raise refuse(
             "it ends with a path separator, so it names a folder",

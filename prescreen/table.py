@@ -1115,6 +1115,9 @@ def read_candidates(
     # a row whose cells could not be placed (a CSV row of another length): not screened
     for position in np.flatnonzero(np.isin(rows, list(bad_rows))):
         refused[position] = True
+        # its ID cell cannot be placed either: what stands there may be another column's (a
+        # sex, a birth date), so none is shown; the row number finds it
+        ids[position] = f"(ID not read: row {int(rows[position])})"
         cell_problems.append(
             CellProblem(int(rows[position]), "", "", bad_rows[int(rows[position])])
         )

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
+from protocol.inputs import MAX_SIGNIFICANT_DIGITS, significant_digits
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
 MAX_BYTES = 1024 * 1024
@@ -153,8 +154,14 @@ def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
 
 
 def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
+    """A decimal as a float where a float holds what is written; a decimal with more significant
+    digits than a value may have stays text, which the field refuses with the reason (as a
+    float, 79.9999999999999999 would be read as 80)."""
     text = node.value
-    return float(text) if _DECIMAL.match(text) and len(text) <= MAX_DIGITS else text
+    if not (_DECIMAL.match(text) and len(text) <= MAX_DIGITS):
+        return text
+    mantissa = re.split("[eE]", text.lstrip("+-"))[0]
+    return text if significant_digits(mantissa) > MAX_SIGNIFICANT_DIGITS else float(text)
 
 
 def _construct_bool(loader: StrictLoader, node: yaml.ScalarNode) -> Any:

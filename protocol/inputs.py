@@ -27,6 +27,11 @@ LATEST_DATE = date(2100, 12, 31)
 _DECIMAL = re.compile(r"^[-+]?(?P<digits>[0-9]+(?:\.[0-9]+)?)(?:[eE](?P<exponent>[-+]?[0-9]+))?$")
 #: The largest power of ten accepted in an exponent (1e12 cells/L is a count the labs write).
 MAX_EXPONENT = 15
+#: The most significant digits a value may have. No laboratory or dose reports more; and a value
+#: with more could lie closer to a threshold than the engine tells apart from it (a double holds
+#: about 16 digits, and a threshold compared in another unit is matched within a relative 1e-14:
+#: 7.9999999999999999 g/dL was read as 8, and passed a "< 8" exclusion).
+MAX_SIGNIFICANT_DIGITS = 12
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -45,6 +50,12 @@ def read_decimal(raw: Any) -> float:
             number = float(raw)
         except OverflowError:
             raise ValueError(f"{_show(raw)} is too large a number; check the value") from None
+        if number != raw:  # more digits than a float holds: read as another number
+            raise ValueError(
+                f"{_show(raw)} has {significant_digits(str(abs(raw)))} significant digits; "
+                f"expected at most {MAX_SIGNIFICANT_DIGITS} (no measurement or dose is written "
+                "with more)"
+            )
     elif isinstance(raw, float):
         number = raw
     elif isinstance(raw, str):
@@ -67,12 +78,24 @@ def read_decimal(raw: Any) -> float:
             raise ValueError(
                 f"{_show(raw)}: the exponent {exponent} is beyond ±{MAX_EXPONENT}; check the value"
             )
+        significant = significant_digits(match.group("digits"))
+        if significant > MAX_SIGNIFICANT_DIGITS:
+            raise ValueError(
+                f"{_show(raw)} has {significant} significant digits; expected at most "
+                f"{MAX_SIGNIFICANT_DIGITS} (no measurement or dose is written with more)"
+            )
         number = float(text)
     else:
         raise ValueError(f"{_show(raw)} is not a number; expected a decimal number such as 7.5")
     if not math.isfinite(number):
         raise ValueError(f"{_show(raw)} is not a finite number; expected a decimal number")
     return number
+
+
+def significant_digits(digits: str) -> int:
+    """How many significant digits a decimal's digits have (``"0.0250"``: 2, its zeros before
+    the first and after the last other digit aside: they do not change the value)."""
+    return len(digits.replace(".", "").strip("0"))
 
 
 def read_date(raw: Any) -> date:

@@ -8,9 +8,10 @@ Boundary convention: the registry writes every lab exclusion as a strict compari
 g/dL", "> 1.5 x ULN"). A value is excluded only when the strict comparison holds; a value
 exactly at the threshold passes. The value is compared as reported, converted exactly, never
 rounded to the threshold's precision (7.96 g/dL is below 8.0 g/dL). A value within a relative
-1e-12 of the threshold after conversion counts as *at* it, so floating-point noise in a unit
+1e-14 of the threshold after conversion counts as *at* it, so floating-point noise in a unit
 conversion (4.9648 mmol/L -> 7.999999999999999 g/dL) never decides a participant's
-eligibility, while any difference a laboratory reports (to twelve significant digits) does.
+eligibility, while any difference a laboratory reports does: a value has at most twelve
+significant digits (more are refused), so it is never that close to a threshold it is not at.
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from protocol.units import convert, format_unit, read_unit, ureg
 
 Sex = Literal["female", "male"]
 
-#: Relative distance from a threshold within which a converted value counts as *at* it.
-BOUNDARY_TOLERANCE = 1e-12
+#: Relative distance from a threshold within which a converted value counts as *at* it: about
+#: 45 units in the last place of a double, far above the rounding of a unit conversion, and a
+#: hundred times below the distance of any value of at most 12 significant digits (what a value
+#: may have, protocol.inputs) from a threshold it is not at. (It was 1e-12 with an absolute
+#: 1e-12 beside it, and 7.999999999999 g/dL counted as 8.)
+BOUNDARY_TOLERANCE = 1e-14
 
 #: Spellings that mean different things in different labs; the analyte's quantity decides.
 #: "G/L" is grams per litre for haemoglobin and giga (10^9) per litre for a cell count.
@@ -362,7 +367,7 @@ def as_given(number: float) -> str:
 
 
 def _is_at(value: float, threshold: float) -> bool:
-    return math.isclose(value, threshold, rel_tol=BOUNDARY_TOLERANCE, abs_tol=1e-12)
+    return math.isclose(value, threshold, rel_tol=BOUNDARY_TOLERANCE)
 
 
 def decide(value: float, threshold: Threshold, threshold_magnitude: float) -> tuple[Status, bool]:
@@ -667,7 +672,7 @@ def check_lab_column(
         compared = compared.magnitude
     assert target.threshold is not None
     limit = target.threshold_magnitude
-    at = np.isclose(compared, limit, rtol=BOUNDARY_TOLERANCE, atol=1e-12)
+    at = np.isclose(compared, limit, rtol=BOUNDARY_TOLERANCE, atol=0)
     meets = (compared < limit) if target.threshold.comparison == "<" else (compared > limit)
     status = np.select([np.isnan(compared), meets & ~at], ["unknown", "fail"], default="pass")
     frame = pd.DataFrame(

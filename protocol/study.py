@@ -827,6 +827,9 @@ class Study(_Model):
     source_documents: Fact[dict[str, SourceDocument]]  # by criterion ID, for the checklist
     visit_schedule: Fact[list[Visit]]
     activity_labels: dict[str, str]  # each visit activity's name for readers
+    # the activities only an arm that injects one of its medicines takes (the first injection
+    # at the site): an arm of tablets alone does not
+    injection_activities: list[str] = []
     lab_analytes: list[LabAnalyte]
     washout_convention: Fact[Literal["boundary_day_excluded"]]
     dose_plausible_range: Fact[RangeText]
@@ -913,6 +916,11 @@ class Study(_Model):
                         f"visit_schedule.value[{index}].activities: {activity!r} has no entry "
                         f"in activity_labels"
                     )
+        for activity in self.injection_activities:
+            if activity not in self.activity_labels:
+                problems.append(
+                    f"injection_activities: {activity!r} has no entry in activity_labels"
+                )
         problems += _trial_design_problems(self)
         population = self.population
         if population.sex.value not in ("ALL", "FEMALE", "MALE"):

@@ -378,8 +378,10 @@ def match_medicine(name: str, study: Study | None = None) -> Match | None:
     study = study or load_study()
     index = _catalogue_index(study)
     found = index.get(normalise_name(name))
-    if found is not None or _is_chinese(name):
+    if found is not None:
         return found
+    if _is_chinese(name):
+        return _chinese_with_qualifiers_only(name, study)
     return _with_qualifiers_only(name, study)
 
 
@@ -390,14 +392,60 @@ _QUALIFIERS = frozenset(
     {
         "mg", "g", "mcg", "ug", "µg", "iu", "ml", "unit", "units", "sodium", "disodium",
         "potassium", "calcium", "sulfate", "sulphate", "citrate", "monohydrate", "dihydrate",
-        "hydrochloride", "hcl", "mesylate", "phosphate", "acetate", "succinate", "maleate",
+        "hydrochloride", "hcl", "mesylate", "mesilate", "phosphate", "acetate", "succinate",
+        "maleate",
         "tartrate", "fumarate", "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap",
         "caps", "injection", "inj", "infusion", "solution", "sc", "iv", "im", "po", "oral",
         "orally", "subcutaneous", "intravenous", "intramuscular", "pen", "prefilled",
-        "syringe", "biosimilar", "generic", "daily", "weekly", "once", "twice",
+        "syringe", "biosimilar", "generic", "daily", "weekly", "once", "twice", "xr", "er",
+        "sr", "xl",
     }
 )  # fmt: skip
 _STRENGTH = re.compile(r"[0-9]+(?:mg|g|mcg|ug|iu|ml)?")
+
+#: A Chinese name's salt or form written before it (醋酸泼尼松, prednisone acetate;
+#: 注射用环磷酰胺, cyclophosphamide for injection) and after it (地塞米松磷酸钠; 甲氨蝶呤片,
+#: tablets; 利妥昔单抗注射液, injection): systemic forms only. Ointments, creams, eye drops,
+#: gels and sprays (软膏, 乳膏, 滴眼液, 凝胶, 喷雾剂) are not here: a local use is the
+#: investigator's to judge.
+_CHINESE_BEFORE = ("注射用", "醋酸", "硫酸", "盐酸", "枸橼酸", "柠檬酸", "磷酸", "甲磺酸",
+                   "马来酸", "酒石酸", "富马酸")  # fmt: skip
+_CHINESE_AFTER = ("琥珀酸钠", "磷酸钠", "钠", "钾", "注射液", "注射剂", "冻干粉针", "粉针剂",
+                  "片", "缓释片", "控释片", "肠溶片", "分散片", "薄膜衣片", "胶囊", "软胶囊",
+                  "肠溶胶囊", "口服溶液", "口服液", "颗粒", "干混悬剂", "混悬液", "预充式注射器",
+                  "预充注射笔", "注射笔")  # fmt: skip
+#: A strength in a name compared as normalise_name leaves it (its decimal point gone).
+_CHINESE_STRENGTH = re.compile(r"[0-9]+(?:mg|mcg|µg|ug|iu|ml|g|毫克|微克|毫升|万单位|单位|克|u)?")
+
+
+def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
+    """The catalogued medicine a Chinese name is, with only its strength, salt or systemic
+    dosage form around it (甲氨蝶呤片 2.5 mg, 醋酸泼尼松, 注射用环磷酰胺), or another name of the
+    same medicine beside it (利妥昔单抗（美罗华）)."""
+    index = _catalogue_index(study)
+    # every reading with words before and after taken away, one at a time, in either order
+    # (醋酸可的松片: the tablet taken away leaves cortisone acetate, as it is catalogued)
+    readings = [_CHINESE_STRENGTH.sub("", normalise_name(name))]
+    seen = set(readings)
+    for text in readings:  # grows as it is read: each shorter reading once
+        found = index.get(text)
+        if found is not None and found.drug is not None:
+            return found
+        shorter = [text[len(p) :] for p in _CHINESE_BEFORE if text.startswith(p) and text != p]
+        shorter += [text[: -len(a)] for a in _CHINESE_AFTER if text.endswith(a) and text != a]
+        readings += [t for t in shorter if t not in seen]
+        seen.update(shorter)
+    for text in readings:  # a catalogued name, then one of its own other names (a brand)
+        for key, match in index.items():
+            if match.drug is None or not _is_chinese(key) or not text.startswith(key):
+                continue
+            drug = match.drug
+            own = {normalise_name(n) for n in (drug.name, *drug.aliases, *drug.brand_names)}
+            if text[len(key) :] in own:
+                return match
+    return None
+
+
 _BIOSIMILAR_SUFFIX = re.compile(r"-([a-z]{4})\b")
 
 

@@ -363,3 +363,16 @@ def test_calendar_never_writes_over_the_study_it_was_built_from(
         err = capsys.readouterr().err
         assert code == 2 and "never overwritten" in err and err.count("\n") == 1
         assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--csv", "--ics"])
+def test_a_dash_for_a_file_is_refused_not_written_as_a_file_named_dash(
+    option, tmp_path, monkeypatch, capsys
+):
+    # "--csv -" wrote a file named "-" in the working folder and said "wrote -"
+    monkeypatch.chdir(tmp_path)
+    argv = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17", option, "-"]
+    assert main(argv) == 2
+    assert not (tmp_path / "-").exists()
+    error = capsys.readouterr().err
+    assert error.startswith("error:") and "'-' names no file" in error

@@ -613,3 +613,38 @@ def test_doses_missed_counts_whole_doses_of_two_vials():
 def test_adherence_edge_cases_give_clear_errors(dispensed, returned, expected, message):
     with pytest.raises(DispensingInputError, match=message):
         adherence(dispensed, returned, expected)
+
+
+# -- an activity of one arm only ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("arm", [a.id for a in load_study().arms])
+def test_only_an_arm_that_injects_has_the_first_injection_at_the_site(arm):
+    # the comparator arm takes mycophenolate by mouth: its day 1 said "first injection at the
+    # site" in the CSV, the .ics and the card
+    study = load_study()
+    calendar = build_calendar(arm, RANDOMIZATION)
+    routes = {
+        i.route.value
+        for i in study.interventions
+        if i.id in {r.intervention_id for r in calendar.regimens}
+    }
+    injects = bool(routes & {"SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR"})
+    activities = [a for v in calendar.visits for a in v.activities]
+    assert ("first injection at the site" in activities) == injects
+    assert injects == (arm != "mmf")  # the registry: telitacicept is injected, MMF is oral
+    day_one = next(row for row in calendar.rows() if row["date"] == RANDOMIZATION.isoformat())
+    assert ("first injection" in day_one["detail"]) == injects
+    # the rest of the day's activities are every arm's
+    assert "dispensing" in day_one["detail"] and "eligibility check" in day_one["detail"]
+
+
+def test_an_injection_activity_must_be_a_named_activity():
+    import yaml
+
+    from protocol.study import STUDY_PATH, parse_study
+
+    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data["injection_activities"] = ["first_injection_at_home"]
+    with pytest.raises(ProtocolDataError, match="injection_activities"):
+        parse_study(data, "amended study.yaml")

@@ -144,17 +144,19 @@ def test_within_the_arithmetics_rounding_of_the_threshold_is_at_it_and_passes():
     # 7.999999999999999 g/dL (1.1e-16 below relatively): noise, at the threshold
     noise = check_lab("hemoglobin", "4.9648", "mmol/L")
     assert (noise.status, noise.on_boundary) == ("pass", True)
-    # 7.9999999999999 g/dL is 1.25e-14 below: within one part in a million million, at it
-    at = check_lab("hemoglobin", "7.9999999999999", "g/dL")
-    assert (at.status, at.on_boundary) == ("pass", True)
-    # 7.9999999999 g/dL is 1.25e-11 below: a value a laboratory reported, under the threshold
-    below = check_lab("hemoglobin", "7.9999999999", "g/dL")
+    # 7.9999999999999 g/dL (14 significant digits) was "at" 8 and passed: more digits than a
+    # value may have are refused, never decided
+    with pytest.raises(LabInputError, match="significant digits"):
+        check_lab("hemoglobin", "7.9999999999999", "g/dL")
+    # 7.99999999999 g/dL (12 digits) is 1.25e-12 below: under the threshold
+    below = check_lab("hemoglobin", "7.99999999999", "g/dL")
     assert (below.status, below.on_boundary) == ("fail", False)
+    # a column of numbers (a Parquet file's doubles): each decided as the double it is
     column = check_lab_column(
-        "hemoglobin", [7.9999999999999, 7.9999999999, 7.99999999, 8.00000001], "g/dL"
+        "hemoglobin", [7.9999999999999, 7.9999999999, 7.99999999, 8.00000001, 8.0], "g/dL"
     )
-    assert list(column["status"]) == ["pass", "fail", "fail", "pass"]
-    assert list(column["on_boundary"]) == [True, False, False, False]
+    assert list(column["status"]) == ["fail", "fail", "fail", "pass", "pass"]
+    assert list(column["on_boundary"]) == [False, False, False, False, True]
 
 
 def test_a_missing_value_gives_the_whole_unknown_result():
@@ -373,7 +375,7 @@ def test_an_egfr_just_above_40_is_shown_above_40():
     for _ in range(80):
         middle = (low + high) / 2
         low, high = (middle, high) if _ckd_epi_2021(middle, 55, False) > 40.0002 else (low, middle)
-    creatinine = f"{low:.12f}"
+    creatinine = f"{low:.11f}"  # 12 significant digits: as many as a value may have
     result = check_lab("creatinine", creatinine, "mg/dL", age=55, sex="male")
     assert result.egfr == pytest.approx(40.0002, abs=1e-6)
     shown = result.reason.split("eGFR (CKD-EPI 2021) = ")[1].split(" ")[0]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from protocol.labs import LabInputError, analytes, check_lab, check_lab_column, parse_unit
@@ -191,3 +192,74 @@ def test_an_implausible_value_is_never_shown_converted_into_the_range(pair, end,
         ), str(exc)
     else:
         pytest.fail(f"{written} {unit} outside the plausible range was accepted")
+
+
+# -- values a hair from a threshold: decided as exact decimals decide them ---------------------
+
+#: Each direct analyte's threshold in each unit a power of ten from the protocol's, as an exact
+#: decimal (written here from the units' definitions, not from pint): g/dL = 10 g/L; mg/dL =
+#: 0.01 g/L = 10 mg/L; 10^9/L = 10^3/µL = 1000/µL = 1000/mm³ = 10^9 cells/L.
+_EXACT_THRESHOLDS = {
+    ("hemoglobin", "g/dL"): Decimal("8"),
+    ("hemoglobin", "g/L"): Decimal("80"),
+    ("wbc", "10^9/L"): Decimal("3"),
+    ("wbc", "10^3/µL"): Decimal("3"),
+    ("wbc", "/µL"): Decimal("3000"),
+    ("wbc", "/mm³"): Decimal("3000"),
+    ("neutrophils", "10^9/L"): Decimal("1.5"),
+    ("neutrophils", "/µL"): Decimal("1500"),
+    ("platelets", "10^9/L"): Decimal("75"),
+    ("platelets", "/mm³"): Decimal("75000"),
+    ("iga", "mg/dL"): Decimal("10"),
+    ("iga", "g/L"): Decimal("0.1"),
+    ("iga", "mg/L"): Decimal("100"),
+    ("igg", "mg/dL"): Decimal("400"),
+    ("igg", "g/L"): Decimal("4"),
+    ("igg", "mg/L"): Decimal("4000"),
+    ("fvc", "%"): Decimal("50"),
+    ("dlco", "%"): Decimal("40"),
+}
+
+
+def test_the_exact_thresholds_are_the_studys():
+    # the table above is the study's thresholds, so the property below tests them
+    for (name, unit), exact in _EXACT_THRESHOLDS.items():
+        analyte = analytes()[name]
+        assert _in_unit(name, analyte.threshold_magnitude, unit) == pytest.approx(float(exact))
+
+
+@PROPERTY
+@given(
+    pair=st.sampled_from(sorted(_EXACT_THRESHOLDS)),
+    places=st.integers(1, 16),
+    steps=st.integers(-9, 9),
+    written_as_text=st.booleans(),
+)
+def test_a_value_a_hair_from_the_threshold_is_decided_exactly_or_refused(
+    pair, places, steps, written_as_text
+):
+    # 7.999999999999 g/dL counted as "at" 8 and passed; 7.9999999999999999 was read as 8.0.
+    # A value of at most 12 significant digits is decided as its exact decimal is; one with
+    # more is refused (bad input, exit 2), never decided
+    from protocol.inputs import MAX_SIGNIFICANT_DIGITS
+
+    name, unit = pair
+    threshold = _EXACT_THRESHOLDS[pair]
+    value = threshold + Decimal(steps).scaleb(-places)
+    assume(value > 0)
+    text = format(value, "f")
+    significant = len(text.replace(".", "").replace("-", "").strip("0"))
+    comparison = analytes()[name].threshold.comparison
+    given_value = text if written_as_text else float(text)
+    if significant > MAX_SIGNIFICANT_DIGITS:
+        if written_as_text:
+            with pytest.raises(LabInputError, match="significant digits"):
+                check_lab(name, given_value, unit)
+        return
+    try:
+        status = check_lab(name, given_value, unit).status
+    except LabInputError as exc:  # outside the plausible range: refused, not decided
+        assert "plausible" in str(exc) or "implausible" in str(exc), exc
+        return
+    excluded = value < threshold if comparison == "<" else value > threshold
+    assert status == ("fail" if excluded else "pass"), (text, unit, status)

@@ -970,7 +970,8 @@ def test_one_row_of_another_length_is_not_screened_and_the_rest_is(tmp_path, cap
     )
     assert _run(tmp_path, table) == 0
     rows = {r["Table row"]: r for r in _read_csv(tmp_path / "out" / "worklist.csv")}
-    assert rows["3"]["Outcome"] == "not screened (bad row)" and rows["3"]["Candidate"] == ""
+    assert rows["3"]["Outcome"] == "not screened (bad row)"
+    assert rows["3"]["Candidate"] == "(ID not read: row 3)"
     assert rows["4"]["Candidate"] == "P3" and rows["4"]["First excluding criterion"] == "EX05"
     assert rows["2"]["Candidate"] == "P1"
     problems = _read_csv(tmp_path / "out" / "problems.csv")
@@ -1411,6 +1412,11 @@ def test_rows_under_a_header_in_another_order_are_never_read_under_the_first(
     expected = [False] * before + [reordered] * after + ([False] if reset else [])
     assert candidates.refused.tolist() == expected
     assert candidates.ids[:before] == [f"SYN-{k}" for k in range(before)]
+    # a row under the other header shows no cell for its ID: the cell there may be another
+    # column's (its sex, "female", was the worklist's candidate)
+    for position in range(before, before + after):
+        written = candidates.ids[position]
+        assert written.startswith("(ID not read") if reordered else written.startswith("SYN-")
 
 
 # -- identifiers in other languages, countries and places of a file ----------------------------
@@ -1639,3 +1645,42 @@ def test_parquet_row_labels_of_lists_and_notes_of_the_wrong_shape_are_read(tmp_p
     except (TypeError, ValueError, pa.ArrowException):
         return  # this pandas and pyarrow cannot write such labels
     assert _run(tmp_path, tmp_path / "listed.parquet", "--force") in (0, 2)
+
+
+# -- a cell that could not be read never leaves its row likely eligible -----------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "written"),
+    [("sex", "男"), ("sex", " female"), ("ssc.acr_eular.pah", "yes"), ("breastfeeding", "N")],
+)
+def test_a_row_passing_with_an_unreadable_cell_left_out_needs_review_naming_it(
+    tmp_path, column, written
+):
+    # sex = 男 beside childbearing potential: the cell was left out, every criterion passed, and
+    # the row came out "likely eligible" with nothing missing, though the cell may hold what
+    # excludes it or contradicts another (male and of childbearing potential)
+    table = _table(tmp_path, [ELIGIBLE, {**ELIGIBLE, "participant": "SYN-U1", column: written}])
+    assert _run(tmp_path, table) == 0
+    rows = {
+        r["Candidate"]: r
+        for r in csv.DictReader(
+            io.StringIO((tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig"))
+        )
+    }
+    assert rows["SYN-P01"]["Outcome"] == "likely eligible"
+    unread = rows["SYN-U1"]
+    assert unread["Outcome"] == "needs review"
+    assert column in unread["What is missing"].split("; ")
+    assert int(unread["Missing items"]) >= 1
+    assert f"column {column} could not be read" in unread["Reason"]
+
+
+def test_an_excluded_row_with_an_unreadable_cell_stays_excluded(tmp_path):
+    # what excludes it is read; the unreadable cell cannot make it eligible
+    excluded = {**ELIGIBLE, "participant": "SYN-X1", "history.renal_crisis": "true", "sex": "男"}
+    table = _table(tmp_path, [ELIGIBLE, excluded])
+    assert _run(tmp_path, table) == 0
+    worklist = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
+    row = next(r for r in csv.DictReader(io.StringIO(worklist)) if r["Candidate"] == "SYN-X1")
+    assert row["Outcome"] == "excluded" and row["First excluding criterion"] == "EX05"

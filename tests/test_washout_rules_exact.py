@@ -29,6 +29,7 @@ from protocol.washout import (
     EventEntry,
     MedicationEntry,
     WashoutInput,
+    WashoutInputError,
     _catalogue_index,
     _steroid_amount,
     calendar_offset,
@@ -254,8 +255,9 @@ def test_an_ongoing_steroid_above_the_limit_must_stop_or_fall_to_the_limit():
 @pytest.mark.parametrize(
     ("dose", "status"),
     [
-        ("10.00000000000001 mg", "pass"),  # 1e-15 over: the arithmetic's rounding, at the limit
+        ("10.0000000001 mg", "fail"),  # 1e-11 over, in 12 digits: a dose written above it
         ("10.000000001 mg", "fail"),  # 1e-10 over: a dose written above the limit
+        ("10.0000000000 mg", "pass"),  # the limit, with its zeros written
     ],
 )
 def test_the_limit_keeps_only_a_rounding_tolerance(dose, status):
@@ -271,6 +273,24 @@ def test_the_limit_keeps_only_a_rounding_tolerance(dose, status):
         ]
     ).entries
     assert result.status == status
+
+
+def test_a_dose_with_more_digits_than_any_dose_is_refused_not_read_as_the_limit():
+    # 10.00000000000001 mg (16 significant digits) was read as 10 and passed as "at" the limit;
+    # 10.0000000000000001 is 10.0 as a float. Neither is decided: bad input (exit 2)
+    for dose in ("10.00000000000001 mg", "10.0000000000000001 mg", "9.9999999999999999 mg"):
+        with pytest.raises(WashoutInputError, match="significant digits"):
+            _washout(
+                [
+                    {
+                        "name": "prednisone",
+                        "last_dose": date(2025, 3, 10),
+                        "dose": dose,
+                        "frequency": "daily",
+                        "route": "oral",
+                    }
+                ]
+            )
 
 
 def test_steroid_amount_needs_a_drug_with_a_prednisone_equivalent():
@@ -1012,9 +1032,9 @@ def test_check_medication_matches_against_the_given_study():
     assert check_medication(med, 0, data, variant).status == "unknown"
 
 
-def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
-    # sure overlap on 03-05..03-10: 5 + 5.00000000000001 = 10.00000000000001 mg, within the
-    # arithmetic's rounding (a relative 1e-12) of the limit
+def test_courses_adding_up_to_the_limit_pass_together():
+    # sure overlap on 03-05..03-10: prednisone 5 mg + dexamethasone 0.75 mg (5 mg prednisone
+    # equivalent) = 10 mg a day, at the limit (its arithmetic's rounding aside)
     both_dated = _washout(
         [
             {
@@ -1026,10 +1046,10 @@ def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
                 "route": "oral",
             },
             {
-                "name": "prednisolone",
+                "name": "dexamethasone",
                 "start": date(2025, 3, 5),
                 "last_dose": date(2025, 3, 12),
-                "dose": "5.00000000000001 mg",
+                "dose": "0.75 mg",
                 "frequency": "daily",
                 "route": "oral",
             },
@@ -1047,9 +1067,9 @@ def test_courses_adding_up_to_the_limit_within_its_tolerance_pass_together():
                 "route": "oral",
             },
             {
-                "name": "prednisolone",
+                "name": "dexamethasone",
                 "last_dose": date(2025, 3, 10),
-                "dose": "5.00000000000001 mg",
+                "dose": "0.75 mg",
                 "frequency": "daily",
                 "route": "oral",
             },
