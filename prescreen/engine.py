@@ -1465,10 +1465,10 @@ def joined_texts(
             table = [label + text for text in distinct]
         tables.append(table)
     group, count, (groups_at, reasons_at, texts_at) = grouped_by_codes(codes)
-    parts: list[list[str]] = [[] for _ in range(count)]
-    for g, k, c in zip(groups_at.tolist(), reasons_at.tolist(), texts_at.tolist(), strict=True):
-        parts[g].append(tables[k][c])
-    return group, ["; ".join(p) for p in parts]
+    # the coded lines come group by group: each group's texts are one slice of them
+    texts = [tables[k][c] for k, c in zip(reasons_at.tolist(), texts_at.tolist(), strict=True)]
+    bounds = np.searchsorted(groups_at, np.arange(count + 1)).tolist()
+    return group, ["; ".join(texts[bounds[g] : bounds[g + 1]]) for g in range(count)]
 
 
 def grouped_by_codes(

@@ -276,35 +276,44 @@ def _missing_items(
     # in the table's own words: its column (or the field a column would hold), each distinct
     # missing tuple's once
     column_of = functools.cache(evaluation.candidates.column_of)
-    # each group's open criteria and their codes (a few of the 37 per row)
-    pairs_of: list[list[tuple[int, int]]] = [[] for _ in range(groups)]
-    for g, k, c in zip(groups_at.tolist(), criteria_at.tolist(), codes_at.tolist(), strict=True):
-        pairs_of[g].append((k, c))
+    # each group's open criteria and their codes (a few of the 37 per row): the coded lines
+    # come group by group, so each group's are one slice (a group may have none: a row that
+    # needs review for a cell it could not read)
+    every_pair = list(zip(criteria_at.tolist(), codes_at.tolist(), strict=True))
+    bounds = np.searchsorted(groups_at, np.arange(groups + 1)).tolist()
+    pairs_of = [every_pair[bounds[g] : bounds[g + 1]] for g in range(groups)]
     # only what a table could give is asked of the site (the medications and events lists are
     # the screening visit's); each column once, in the order its first item comes, and the
     # count is of what is shown. Each criterion's missing tuple is prepared once: its items,
     # the columns of those a table holds, and the groups its items belong to.
     prepared: dict[tuple[int, int], tuple[frozenset[str], tuple[str, ...], frozenset[str]]] = {}
-    for pairs in pairs_of:
-        for pair in pairs:
-            if pair not in prepared:
-                items = tables[pair[0]][pair[1]]
-                prepared[pair] = (
-                    frozenset(items),
-                    tuple(column_of(item) for item in items if in_table(item)),
-                    frozenset(_parents(items)),
-                )
+    for pair in dict.fromkeys(every_pair):
+        items = tables[pair[0]][pair[1]]
+        prepared[pair] = (
+            frozenset(items),
+            tuple(column_of(item) for item in items if in_table(item)),
+            frozenset(_parents(items)),
+        )
+    # a tuple holding no item that is a group of another item anywhere (ssc.mrss beside
+    # ssc.mrss.areas) cannot make a group's items overlap: its groups take the short way
+    every_parent = frozenset().union(*(part[2] for part in prepared.values()))
+    plain = {pair: part[0].isdisjoint(every_parent) for pair, part in prepared.items()}
     shown = []
     for pairs in pairs_of:
         parts = [prepared[pair] for pair in pairs]
-        parents = frozenset().union(*(part[2] for part in parts))
-        if all(parents.isdisjoint(part[0]) for part in parts):  # no group beside its own part
-            shown.append(list(dict.fromkeys(itertools.chain.from_iterable(p[1] for p in parts))))
-            continue
-        items = [item for pair in pairs for item in tables[pair[0]][pair[1]]]
-        shown.append(
-            list(dict.fromkeys(column_of(item) for item in _narrowest(items) if in_table(item)))
-        )
+        if not all(plain[pair] for pair in pairs):
+            parents = frozenset().union(*(part[2] for part in parts))
+            if not all(parents.isdisjoint(part[0]) for part in parts):  # a group beside its part
+                items = [item for pair in pairs for item in tables[pair[0]][pair[1]]]
+                shown.append(
+                    list(
+                        dict.fromkeys(
+                            column_of(item) for item in _narrowest(items) if in_table(item)
+                        )
+                    )
+                )
+                continue
+        shown.append(list(dict.fromkeys(itertools.chain.from_iterable(p[1] for p in parts))))
     counts = [len(columns) for columns in shown]
     # "; " between them: a site's column name may hold spaces ("Date of birth")
     texts = ["; ".join(columns) for columns in shown]

@@ -413,16 +413,6 @@ class ParticipantRecord(_Record):
         if first and d.birth and first < d.birth:
             problems.append(f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth")
         problems += self._contradictions()
-        if d.consent is not None:
-            # an attestation is the investigator's at screening, made once the participant has
-            # consented (no study procedure comes before consent; ICH E6): one dated before is
-            # a date mistyped, or consent recorded wrong
-            problems += [
-                f"attestations.{name}.date = {attestation.date} is before dates.consent = "
-                f"{d.consent}; expected the investigator's attestation on or after the consent"
-                for name, attestation in self.attestations.recorded().items()
-                if attestation.date is not None and attestation.date < d.consent
-            ]
         problems += self._dates_not_after_screening()
         problems += self._dates_not_before_birth()
         if self.labs.egfr is not None and self.labs.creatinine is not None:

@@ -142,6 +142,17 @@ def _decided(outcomes: list[CheckResult], unknown_reason: str, *missing: str) ->
     return CheckResult("unknown", unknown_reason, (*missing, *inner))
 
 
+def _open_criteria(study: Study) -> frozenset[str]:
+    """The criteria of the classes the catalogue leaves open (an uncatalogued medicine of the
+    class may belong to it), found once per study."""
+    return frozenset(g.criterion for g in study.medication_classes if g.open)
+
+
+def _planned_event_kinds(study: Study) -> frozenset[str]:
+    """The events that are plans (a surgery to come), which may fall after randomization."""
+    return frozenset(e.kind for e in study.exposure_events if e.rule == "planned")
+
+
 class _Context:
     """One record's screening: computed values shared by several criteria, each computed once.
 
@@ -164,7 +175,7 @@ class _Context:
         # recorded (its range is that day), or the one day the record's other dates leave
         self.screening: date | None = low_s if low_s == high_s else None
         self._anchor_pairs: list[tuple[date, date]] | None = None
-        self.open_criteria = {g.criterion for g in study.medication_classes if g.open}
+        self.open_criteria = derived(study, "open_criteria", _open_criteria)
         self._leroy: tuple[LeroySubset, set[Subset]] | None = None
 
     def leroy(self) -> tuple[LeroySubset, set[Subset]]:
@@ -190,7 +201,7 @@ class _Context:
         before_randomization = [earliest_screening]
         for med in record.medications or []:
             before_randomization += [med.start, med.last_dose]
-        planned = {e.kind for e in self.study.exposure_events if e.rule == "planned"}
+        planned = derived(self.study, "planned_event_kinds", _planned_event_kinds)
         before_randomization += [e.date for e in record.events or [] if e.kind not in planned]
         earliest_randomization = max(filter(None, before_randomization))
         latest_randomization = d.planned_randomization or LATEST_DATE

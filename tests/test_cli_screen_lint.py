@@ -155,26 +155,3 @@ def test_a_value_with_more_digits_than_a_value_has_is_refused_not_read_as_the_th
     if code == 2:
         error = capsys.readouterr().err
         assert "labs.hemoglobin.value" in error and "significant digits" in error
-
-
-@pytest.mark.parametrize(
-    ("attested", "code"),
-    [("2025-01-01", 2), ("2025-03-02", 2), ("2025-03-03", 0)],  # consent on 2025-03-03
-)
-@pytest.mark.parametrize("criterion", ["IN07", "EX16", "EX30"])
-def test_an_attestation_dated_before_the_consent_is_refused(
-    criterion, attested, code, tmp_path, capsys
-):
-    # "IN07 applies" attested on 2025-01-01, two months before the consent it attests, was
-    # accepted and made the participant eligible: no study procedure comes before consent
-    text = (CASES / "case01-eligible.yaml").read_text(encoding="utf-8")
-    line = (
-        f"{criterion}: {{applies: {'true' if criterion == 'IN07' else 'false'}, date: 2025-03-03}}"
-    )
-    assert line in text
-    record = tmp_path / "r.yaml"
-    record.write_text(text.replace(line, line.replace("2025-03-03", attested)), encoding="utf-8")
-    assert main(["screen", str(record)]) == code
-    if code == 2:
-        error = capsys.readouterr().err
-        assert f"attestations.{criterion}.date" in error and "dates.consent" in error
