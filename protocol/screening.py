@@ -294,9 +294,13 @@ class _Context:
         if youngest != oldest:
             missing += ["dates.birth"] if self.record.dates.birth is None else []
             missing += ["dates.screening"] if self.screening is None else []
+        ages_text = (
+            f"the age could be {youngest} to {oldest} years"
+            if youngest != oldest
+            else f"aged {youngest}"
+        )
         unknown_reason = (
-            f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded "
-            f"(the age could be {youngest} to {oldest} years)"
+            f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded ({ages_text})"
         )
         if youngest < minimum:
             if self.age is not None:

@@ -187,7 +187,7 @@ def _creatinine(value, *removed):
 def test_egfr_that_depends_on_the_missing_sex_is_unknown_naming_sex():
     assert _screen(_creatinine(1.7, "sex"))["EX24"] == (
         "unknown",
-        "eGFR from creatinine depends on sex, not recorded (the age could be 46 to 46 years)",
+        "eGFR from creatinine depends on sex, not recorded (aged 46)",
         ["sex"],
     )
 
