@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import Problem, ProtocolDataError
+from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits
 from protocol.participant import ParticipantRecord
 
 #: The column that holds each candidate's pseudonymous ID (the record's ``participant``).
@@ -433,6 +434,16 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
         if raw.time() != datetime.min.time():
             raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
         value = raw.date()  # a spreadsheet's date cell is a datetime at midnight
+    elif spec.kind == "number" and isinstance(raw, float) and math.isfinite(raw):
+        # a workbook's or Parquet file's number, held as a double: the decimal it stands for has
+        # at most 12 significant digits, as a value written in a CSV or a record (79.9999999999999
+        # g/L would otherwise count as at 80, and pass)
+        digits = float_digits(raw)
+        if digits > MAX_SIGNIFICANT_DIGITS:
+            raise ValueError(
+                f"{raw!r} has {digits} significant digits; expected at most "
+                f"{MAX_SIGNIFICANT_DIGITS} (no measurement is written with more)"
+            )
     elif spec.kind == "choice" and not isinstance(raw, str):
         raise ValueError(f"{shown_value(raw)} is not one of: {', '.join(spec.choices)}")
     try:

@@ -331,13 +331,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     bad_text = _unreadable_text(table)
     if bad_text:
         raise ProtocolDataError(str(path), bad_text)
-    # exact decimals as numbers, each the nearest double to its decimal text, as the same
-    # decimal written in a CSV is read (Arrow's direct cast is off by a unit in the last place
-    # for some: 800.80 gives 800.8000000000001)
+    # exact decimals as the decimal text they hold, read as the same decimal written in a CSV
+    # is, by the field's reader (a double would lose what it cannot hold: 79.999999999999999999
+    # became 80; Arrow's direct cast is off by a unit in the last place for some: 800.80 gives
+    # 800.8000000000001)
     for i, kind in enumerate(table.schema.types):
         if pa.types.is_decimal(kind):
-            as_text = pc.cast(table.column(i), pa.string())
-            table = table.set_column(i, names[i], pc.cast(as_text, pa.float64()))
+            table = table.set_column(i, names[i], pc.cast(table.column(i), pa.string()))
         elif pa.types.is_floating(kind) and kind.bit_width == 16:  # Arrow cannot look them up
             column = table.column(i)
             written = column.to_numpy(zero_copy_only=False).astype(str).astype(np.float64)

@@ -187,6 +187,7 @@ def _strict_quantity(raw: str, kind: str, example: str) -> pint.Quantity:
     if match is None:
         raise ValueError(f"not a quantity; {expected}")
     text, unit = match["number"], match["unit"]
+    _refuse_more_digits(text)
     number = float(text) if "." in text else int(text)  # as pint reads it: 160 stays whole
     per = unit.startswith(("1/", "/"))  # a count per unit of time
     try:
@@ -194,6 +195,19 @@ def _strict_quantity(raw: str, kind: str, example: str) -> pint.Quantity:
     except Exception:  # pint's many error kinds for a word that is not a unit
         raise ValueError(f"{unit!r} is not a unit; {expected}") from None
     return number / ureg.Quantity(1, units) if per else number * units
+
+
+def _refuse_more_digits(text: str) -> None:
+    """A study's number has at most the significant digits a value may have (protocol.inputs):
+    a threshold of 8.00000000000001 g/dL would be matched to 8 within the boundary tolerance,
+    and its text would say one threshold while the rule applies another."""
+    from protocol.inputs import MAX_SIGNIFICANT_DIGITS, significant_digits
+
+    digits = significant_digits(text)
+    if digits > MAX_SIGNIFICANT_DIGITS:
+        raise ValueError(
+            f"{text} has {digits} significant digits; expected at most {MAX_SIGNIFICANT_DIGITS}"
+        )
 
 
 def _quantity_type(dimension: str, kind: str, example: str) -> Any:
@@ -273,6 +287,10 @@ def parse_threshold(raw: Any) -> Threshold:
             f"{raw!r} is not a threshold; expected '<' or '>', then a plain decimal (such as 8.0 "
             "or 75) and a unit; no '<=', signs or exponents"
         )
+    try:
+        _refuse_more_digits(number or "1")
+    except ValueError as exc:
+        raise ValueError(f"{raw!r}: {exc}") from None
     try:
         quantity = float(number or 1) * read_unit(unit_text)
     except Exception as exc:
@@ -378,6 +396,8 @@ def parse_range(raw: Any) -> QuantityRange:
         raise ValueError(f"{raw!r} is not a range; expected 'LOW to HIGH UNIT' ('1 to 25 g/dL')")
     low, high, unit_text = match.groups()
     try:
+        _refuse_more_digits(low)
+        _refuse_more_digits(high)
         unit = read_unit(unit_text) if unit_text else ureg.Quantity(1)
     except ValueError as exc:
         raise ValueError(f"{raw!r}: {exc}") from None

@@ -92,6 +92,14 @@ def read_decimal(raw: Any) -> float:
     return number
 
 
+def float_digits(number: float) -> int:
+    """How many significant digits a double's shortest decimal has (what Python writes for it:
+    0.1 has 1, 79.99999999999999 has 16): a number from a spreadsheet or a Parquet file has
+    no text of its own, and this is the decimal it stands for."""
+    mantissa = repr(abs(number)).split("e")[0]
+    return significant_digits(mantissa)
+
+
 def significant_digits(digits: str) -> int:
     """How many significant digits a decimal's digits have (``"0.0250"``: 2, its zeros before
     the first and after the last other digit aside: they do not change the value)."""

@@ -643,8 +643,13 @@ def _comparable(value: Any) -> Any:
 
 
 def _same_quantity(a: pint.Quantity, b: pint.Quantity) -> bool:
+    """The same quantity, whatever its unit: equal but for the rounding of a unit conversion
+    (the labs' boundary tolerance). A relative 1e-9 said 8.000000001 g/dL was the registry's
+    8.0, a threshold that decides 8 g/dL the other way."""
+    from protocol.labs import BOUNDARY_TOLERANCE
+
     return a.dimensionality == b.dimensionality and math.isclose(
-        a.to_base_units().magnitude, b.to_base_units().magnitude, rel_tol=1e-9
+        a.to_base_units().magnitude, b.to_base_units().magnitude, rel_tol=BOUNDARY_TOLERANCE
     )
 
 

@@ -392,8 +392,8 @@ _QUALIFIERS = frozenset(
     {
         "mg", "g", "mcg", "ug", "µg", "iu", "ml", "unit", "units", "sodium", "disodium",
         "potassium", "calcium", "sulfate", "sulphate", "citrate", "monohydrate", "dihydrate",
-        "hydrochloride", "hcl", "mesylate", "mesilate", "phosphate", "acetate", "succinate",
-        "maleate",
+        "hydrochloride", "dihydrochloride", "hcl", "mesylate", "mesilate", "esylate", "esilate",
+        "phosphate", "acetate", "acetonide", "succinate", "maleate",
         "tartrate", "fumarate", "tablet", "tablets", "tab", "tabs", "capsule", "capsules", "cap",
         "caps", "injection", "inj", "infusion", "solution", "sc", "iv", "im", "po", "oral",
         "orally", "subcutaneous", "intravenous", "intramuscular", "pen", "prefilled",
@@ -409,13 +409,15 @@ _STRENGTH = re.compile(r"[0-9]+(?:mg|g|mcg|ug|iu|ml)?")
 #: gels and sprays (软膏, 乳膏, 滴眼液, 凝胶, 喷雾剂) are not here: a local use is the
 #: investigator's to judge.
 _CHINESE_BEFORE = ("注射用", "醋酸", "硫酸", "盐酸", "枸橼酸", "柠檬酸", "磷酸", "甲磺酸",
-                   "马来酸", "酒石酸", "富马酸")  # fmt: skip
+                   "乙磺酸", "马来酸", "酒石酸", "富马酸")  # fmt: skip
 _CHINESE_AFTER = ("琥珀酸钠", "磷酸钠", "钠", "钾", "注射液", "注射剂", "冻干粉针", "粉针剂",
                   "片", "缓释片", "控释片", "肠溶片", "分散片", "薄膜衣片", "胶囊", "软胶囊",
-                  "肠溶胶囊", "口服溶液", "口服液", "颗粒", "干混悬剂", "混悬液", "预充式注射器",
-                  "预充注射笔", "注射笔")  # fmt: skip
+                  "肠溶胶囊", "缓释胶囊", "口服溶液", "口服液", "颗粒", "干混悬剂", "混悬液",
+                  "预充式注射器", "预充注射笔", "注射笔")  # fmt: skip
 #: A strength in a name compared as normalise_name leaves it (its decimal point gone).
-_CHINESE_STRENGTH = re.compile(r"[0-9]+(?:mg|mcg|µg|ug|iu|ml|g|毫克|微克|毫升|万单位|单位|克|u)?")
+_CHINESE_STRENGTH = re.compile(
+    r"[0-9]+(?:mg|mcg|µg|ug|iu|ml|g|毫克|微克|毫升|万单位|单位|克|u)?(?:/(?:ml|毫升))?"
+)
 
 
 def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
@@ -435,25 +437,42 @@ def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
         shorter += [text[: -len(a)] for a in _CHINESE_AFTER if text.endswith(a) and text != a]
         readings += [t for t in shorter if t not in seen]
         seen.update(shorter)
-    for text in readings:  # a catalogued name, then one of its own other names (a brand)
+    for text in readings:  # a catalogued name beside one of its own other names (a brand)
         for key, match in index.items():
-            if match.drug is None or not _is_chinese(key) or not text.startswith(key):
+            if match.drug is None or key not in text:
                 continue
             drug = match.drug
             own = {normalise_name(n) for n in (drug.name, *drug.aliases, *drug.brand_names)}
-            if text[len(key) :] in own:
+            own.add(normalise_name(drug.chinese_name or ""))
+            before, _, after = text.partition(key)
+            # its form may stand between them: 阿达木单抗注射液（修美乐）
+            form = next((f for f in _CHINESE_AFTER if after.startswith(f) and after != f), "")
+            if (before == "" and after[len(form) :] in own) or (after == "" and before in own):
                 return match
     return None
 
 
 _BIOSIMILAR_SUFFIX = re.compile(r"-([a-z]{4})\b")
+#: A strength that is a concentration in a cream, ointment or eye drops (0.1 %, 1 mg/g): the
+#: name may be a local use, which the investigator judges.
+_LOCAL_STRENGTH = re.compile(r"%|mg\s*/\s*g\b")
+
+
+def _is_biologic(name: str) -> bool:
+    """Whether a medicine is an antibody or fusion protein (-mab, -cept), the medicines a
+    biosimilar's four-letter suffix follows (rituximab-pvvr); ``methotrexate-free`` or
+    ``ciclosporin-drop`` is another word, not a suffix."""
+    return name.endswith(("mab", "cept"))
 
 
 def _with_qualifiers_only(name: str, study: Study) -> Match | None:
     """The catalogued name ``name`` begins with, when every word after it is a qualifier, a
     strength, a biosimilar's four-letter suffix or another name of the same medicine."""
     words = _words(name)
-    suffixes = set(_BIOSIMILAR_SUFFIX.findall(unicodedata.normalize("NFKC", name).casefold()))
+    normalised = unicodedata.normalize("NFKC", name).casefold()
+    if _LOCAL_STRENGTH.search(normalised):  # 0.1 %, 1 mg/g: an ointment's or eye drops'
+        return None
+    suffixes = set(_BIOSIMILAR_SUFFIX.findall(normalised))
     index = _phrase_index(study)
     for length in range(len(words) - 1, 0, -1):
         match = index.get(" ".join(words[:length]))
@@ -466,7 +485,11 @@ def _with_qualifiers_only(name: str, study: Study) -> Match | None:
             joined = next((n for n in own if rest[k : k + len(n.split(" "))] == n.split(" ")), None)
             if joined:
                 k += len(joined.split(" "))
-            elif rest[k] in _QUALIFIERS or _STRENGTH.fullmatch(rest[k]) or rest[k] in suffixes:
+            elif (
+                rest[k] in _QUALIFIERS
+                or _STRENGTH.fullmatch(rest[k])
+                or (rest[k] in suffixes and _is_biologic(match.drug.name))
+            ):
                 k += 1
             else:
                 return None

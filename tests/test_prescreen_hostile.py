@@ -1684,3 +1684,53 @@ def test_an_excluded_row_with_an_unreadable_cell_stays_excluded(tmp_path):
     worklist = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(worklist)) if r["Candidate"] == "SYN-X1")
     assert row["Outcome"] == "excluded" and row["First excluding criterion"] == "EX05"
+
+
+# -- a number of a workbook or a Parquet file has at most 12 significant digits too -------------
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet double", "parquet decimal"])
+@pytest.mark.parametrize(
+    ("grams_per_litre", "outcome"),
+    [
+        ("79.9999999999999", "needs review"),  # 15 digits: "at" 80 as a double, so it passed
+        ("79.999999999999999999", "needs review"),  # 80.0 as a double
+        ("79.9999999999", "excluded"),  # 12 digits: below 80 g/L (EX24)
+        ("80", "likely eligible"),  # at the threshold: passes
+    ],
+)
+def test_a_number_cell_is_read_as_strictly_as_a_csv_cell(tmp_path, kind, grams_per_litre, outcome):
+    # only a CSV's text cells had the 12-digit limit: a workbook's number and a Parquet double
+    # or decimal of 79.9999999999999 g/L passed EX24 as at the threshold, where screen refuses
+    # the value (exit 2); here the cell is unreadable, and its row needs review
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    row = {**ELIGIBLE, "labs.hemoglobin.unit": "g/L"}
+    frame = pd.DataFrame([row]).drop(columns=["labs.hemoglobin.value"])
+    if kind == "xlsx":
+        frame["labs.hemoglobin.value"] = [float(grams_per_litre)]
+        table = tmp_path / "t.xlsx"
+        frame.to_excel(table, index=False)
+        # the workbook holds the number as written (openpyxl writes a double's repr)
+    else:
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        if kind == "parquet double":
+            value = pa.array([float(grams_per_litre)], pa.float64())
+        else:
+            value = pa.array([decimal.Decimal(grams_per_litre)], pa.decimal128(24, 18))
+        arrow = arrow.append_column("labs.hemoglobin.value", value)
+        table = tmp_path / "t.parquet"
+        pq.write_table(arrow, table)
+    if kind != "parquet decimal" and float(grams_per_litre) == 80:
+        # a double cannot hold what 79.999999999999999999 writes: it is 80 in the file itself
+        outcome = "likely eligible"
+    assert _run(tmp_path, table) == 0
+    (only,) = _worklist(tmp_path).values()
+    assert only["Outcome"] == outcome, only
+    if outcome == "needs review":
+        assert "labs.hemoglobin.value" in only["What is missing"]
+        problems = _read_csv(tmp_path / "out" / "problems.csv")
+        assert any("significant digits" in p["Expected"] for p in problems), problems

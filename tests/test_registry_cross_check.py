@@ -122,6 +122,9 @@ def _mismatches(path):
         ('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"', "lab_analytes[0].threshold"),
         ('value: "< 8.0 g/dL"', 'value: "> 8.0 g/dL"', "lab_analytes[0].threshold"),
         ('value: "< 8.0 g/dL"', 'value: "< 80 g/L"', None),  # the same threshold in SI units
+        # a ten-thousand-millionth away decides 8 g/dL the other way: not "the same"
+        ('value: "< 8.0 g/dL"', 'value: "< 8.000000001 g/dL"', "lab_analytes[0].threshold"),
+        ('value: "< 8.0 g/dL"', 'value: "< 79.99999999 g/L"', "lab_analytes[0].threshold"),
         ('value: "< 3 ×10⁹/L"', 'value: "< 3000 /µL"', None),
         ('value: "< 1.5 ×10⁹/L"', 'value: "< 1.0 ×10⁹/L"', "lab_analytes[2].threshold"),
         ('value: "< 400 mg/dL"', 'value: "< 4 g/L"', None),
@@ -630,3 +633,17 @@ def test_the_record_of_another_study_is_refused_not_compared():
         "the study of study.yaml (identification.nct_id)"
     )
     assert pickle.loads(pickle.dumps(caught.value)).found == caught.value.found
+
+
+@pytest.mark.parametrize(
+    "written",
+    ['"< 8.00000000000001 g/dL"', '"< 7.9999999999999999 g/dL"', '"< 80.0000000000001 g/L"'],
+)
+def test_a_study_threshold_with_more_digits_than_a_value_has_is_refused(study_variant, written):
+    # "< 8.00000000000001 g/dL" was accepted and matched 8 g/dL as at it ("passes, exactly at
+    # the threshold") while its text said 8 is below: a threshold is as strict as a value
+    from protocol.errors import ProtocolDataError
+
+    with pytest.raises(ProtocolDataError, match="significant digits"):
+        load_study(study_variant('value: "< 8.0 g/dL"', f"value: {written}"))
+

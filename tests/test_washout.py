@@ -816,3 +816,84 @@ def test_names_sites_in_china_write_are_decided(typed, criterion):
 
     found = match_medicine(typed)
     assert found is not None and found.group.criterion == criterion
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine"),
+    [
+        # 甲基泼尼松龙 contains prednisolone's name (泼尼松龙): it was "unknown, contains
+        # prednisolone", and recorded as prednisolone its 10 mg a day passed EX11, where
+        # methylprednisolone's is 12.5 mg prednisone equivalent and excluded
+        ("甲基泼尼松龙", "methylprednisolone"),
+        ("甲强龙", "methylprednisolone"),
+        ("氢化泼尼松", "prednisolone"),
+        ("强的松龙", "prednisolone"),
+        ("可的松片", "cortisone acetate"),
+        ("环孢素A", "ciclosporin"),
+        ("cyclosporin A", "ciclosporin"),
+        ("triamcinolone acetonide 40 mg injection", "triamcinolone"),
+        ("乙磺酸尼达尼布软胶囊", "nintedanib"),
+        ("nintedanib esylate", "nintedanib"),
+        ("他克莫司缓释胶囊", "tacrolimus"),
+    ],
+)
+def test_the_names_records_use_for_a_catalogued_medicine_are_that_medicine(typed, medicine):
+    from protocol.washout import match_medicine
+
+    found = match_medicine(typed)
+    assert found is not None and found.drug is not None and found.drug.name == medicine
+
+
+def test_methylprednisolone_by_its_other_chinese_name_is_dosed_as_methylprednisolone():
+    # 10 mg a day of methylprednisolone is 12.5 mg prednisone equivalent: excluded (EX11)
+    entry, _ = _one(
+        name="甲基泼尼松龙", ongoing=True, dose="10 mg", frequency="daily", route="oral"
+    )
+    assert (entry.status, entry.criterion) == ("fail", "EX11")
+    assert "12.5 mg/day" in entry.reason
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["cyclosporine 0.05%", "tacrolimus 0.1%", "tacrolimus 1 mg/g", "他克莫司 0.1%",
+     "cyclosporine-drop", "hydrocortisone-foam", "methotrexate-free", "tacrolimus-skin"],
+)  # fmt: skip
+def test_a_local_strength_or_another_hyphenated_word_is_not_the_systemic_medicine(typed):
+    # 0.05 % (eye drops) and 1 mg/g (ointment) are a local use's strengths, and a four-letter
+    # word after a hyphen is a biosimilar's suffix only after an antibody or fusion protein:
+    # these were FAIL (EX09/EX11), decided for the investigator
+    from protocol.washout import match_medicine
+
+    assert match_medicine(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine"),
+    [("adalimumab-atto", "adalimumab"), ("etanercept-szzs", "etanercept"),
+     ("methotrexate 25 mg/ml", "methotrexate"), ("甲氨蝶呤 10mg/ml", "methotrexate")],
+)  # fmt: skip
+def test_a_biosimilar_suffix_and_an_injection_concentration_stay_the_medicine(typed, medicine):
+    from protocol.washout import match_medicine
+
+    found = match_medicine(typed)
+    assert found is not None and found.drug.name == medicine
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine"),
+    [("美罗华（利妥昔单抗）", "rituximab"), ("修美乐阿达木单抗", "adalimumab"),
+     ("阿达木单抗注射液(修美乐)", "adalimumab"), ("吗替麦考酚酯胶囊骁悉", "mycophenolate mofetil"),
+     ("Prednisone 泼尼松", "prednisone")],
+)  # fmt: skip
+def test_a_brand_beside_its_generic_name_either_way_is_that_medicine(typed, medicine):
+    from protocol.washout import match_medicine
+
+    found = match_medicine(typed)
+    assert found is not None and found.drug.name == medicine
+
+
+@pytest.mark.parametrize("typed", ["泼尼松龙泼尼松", "美罗华阿达木单抗", "阿达木单抗软膏修美乐"])
+def test_two_medicines_or_a_local_form_beside_a_brand_is_not_matched(typed):
+    from protocol.washout import match_medicine
+
+    assert match_medicine(typed) is None
