@@ -1141,6 +1141,32 @@ def _steroid_reason(
     )
 
 
+def _why_days_are_open(courses: list[_SteroidCourse]) -> str:
+    """Why the courses' dosing days or amounts are not known, course by course: a part not
+    recorded, or a schedule that is not daily (its dates say which days it spans, not which it
+    was taken on; a course of one day is known to the day)."""
+    causes = []
+    for course in courses:
+        if not course.ongoing and course.last is None:
+            causes.append(f"{course.name}'s dates are not recorded")
+        elif course.start is None:
+            causes.append(f"{course.name}'s start date is not recorded")
+        elif not course.daily and (course.ongoing or course.start != course.last):
+            causes.append(
+                f"{course.name} is not taken every day, so which days of its course it was "
+                "taken on is not known"
+            )
+        if course.mg_per_dosing_day is None:
+            causes.append(f"{course.name}'s dose is not recorded")
+    return "; ".join(dict.fromkeys(causes)) or "their dates overlap"
+
+
+def _what_to_record(courses: list[_SteroidCourse]) -> str:
+    if all(c.start is not None and c.mg_per_dosing_day is not None for c in courses):
+        return "the investigator decides from the dosing days"
+    return "record each course's start date and dose"
+
+
 def _combined_corticosteroids(
     courses: list[_SteroidCourse], data: WashoutInput, study: Study
 ) -> EntryResult | None:
@@ -1214,10 +1240,10 @@ def _combined_corticosteroids(
         return EntryResult(
             **base,
             status="unknown",
-            reason=f"{' + '.join(possible_names)} may have been taken on the same days (their "
-            f"start dates or doses are not all recorded); together that could be {shown} "
-            f"prednisone equivalent a day, more than {_mg(limit)} mg: unknown "
-            f"({group.criterion}); record each course's start date and dose",
+            reason=f"{' + '.join(possible_names)} may have been taken on the same days "
+            f"({_why_days_are_open([c for c in courses if c.name in possible_names])}); "
+            f"together that could be {shown} prednisone equivalent a day, more than "
+            f"{_mg(limit)} mg: unknown ({group.criterion}); {_what_to_record(courses)}",
         )
     together = (
         f"the corticosteroid courses together reach at most {_mg(possible_total)} mg prednisone "

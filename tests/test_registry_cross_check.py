@@ -646,4 +646,3 @@ def test_a_study_threshold_with_more_digits_than_a_value_has_is_refused(study_va
 
     with pytest.raises(ProtocolDataError, match="significant digits"):
         load_study(study_variant('value: "< 8.0 g/dL"', f"value: {written}"))
-

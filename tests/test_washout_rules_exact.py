@@ -327,9 +327,10 @@ def test_an_undated_course_may_add_up_with_an_ongoing_one():
     assert together.window == "4 weeks"
     assert together.window_start == date(2025, 2, 17)
     assert together.reason == (
-        "prednisolone + prednisone may have been taken on the same days (their start dates or "
-        "doses are not all recorded); together that could be 11 mg prednisone equivalent a "
-        "day, more than 10 mg: unknown (EX11); record each course's start date and dose"
+        "prednisolone + prednisone may have been taken on the same days (prednisolone's dates "
+        "are not recorded; prednisone's start date is not recorded); together that could be "
+        "11 mg prednisone equivalent a day, more than 10 mg: unknown (EX11); record each "
+        "course's start date and dose"
     )
 
 
@@ -405,10 +406,9 @@ def test_a_course_of_unknown_amount_may_make_an_unknown_amount(first):
     name = first["name"]
     assert _combined(result).status == "unknown"
     assert _combined(result).reason == (
-        f"{name} + prednisolone may have been taken on the same days (their start dates or "
-        "doses are not all recorded); together that could be an unknown amount prednisone "
-        "equivalent a day, more than 10 mg: unknown (EX11); record each course's start date "
-        "and dose"
+        f"{name} + prednisolone may have been taken on the same days ({name}'s dose is not "
+        "recorded); together that could be an unknown amount prednisone equivalent a day, more "
+        "than 10 mg: unknown (EX11); record each course's start date and dose"
     )
 
 
@@ -1142,3 +1142,25 @@ def test_an_infection_clearance_is_only_for_an_infection_after_screening(day, re
     }
     problems = entry_problems(_raw(events=[event]), load_study())
     assert any("after screening" in str(p) for p in problems) == refused
+
+
+def test_a_non_daily_course_over_days_is_the_reason_days_are_open_not_a_missing_record():
+    # every date and dose recorded: prednisone every other day over 18-20 February may have been
+    # taken on the 19th, when dexamethasone was; the reason said "their start dates or doses
+    # are not all recorded", and asked for what was already there
+    result = _washout(
+        [
+            {"name": "prednisone", "start": date(2025, 2, 18), "last_dose": date(2025, 2, 20),
+             "dose": "7.5 mg", "frequency": "every other day", "route": "oral"},
+            {"name": "dexamethasone", "start": date(2025, 2, 19), "last_dose": date(2025, 2, 19),
+             "dose": "0.75 mg", "frequency": "once", "route": "oral"},
+        ]
+    )  # fmt: skip
+    together = _combined(result)
+    assert together.status == "unknown"
+    assert together.reason == (
+        "prednisone + dexamethasone may have been taken on the same days (prednisone is not "
+        "taken every day, so which days of its course it was taken on is not known); together "
+        "that could be 12.5 mg prednisone equivalent a day, more than 10 mg: unknown (EX11); "
+        "the investigator decides from the dosing days"
+    )
