@@ -73,7 +73,10 @@ def _creatinine_table(rows: list[tuple[int, str, float, str]]) -> pd.DataFrame:
             "participant": [f"SYN-K{i:04d}" for i in range(len(rows))],
             "dates.birth": [_born(age, 100) for age, *_ in rows],
             "sex": [sex for _, sex, _, _ in rows],
-            "labs.creatinine.value": [value for *_, value, _ in rows],
+            # as a laboratory writes it: 12 significant digits at most (more are refused)
+            "labs.creatinine.value": [
+                None if value is None else float(f"{value:.12g}") for *_, value, _ in rows
+            ],
             "labs.creatinine.unit": [unit for *_, unit in rows],
         }
     ).astype(object)

@@ -919,12 +919,13 @@ def test_single_precision_numbers_read_as_the_decimals_typed(typed, chunks):
     )
 )
 def test_parquet_decimals_read_as_their_text_reads(tmp_path_factory, decimals):
-    # each exact decimal becomes the double nearest to it, as the same decimal typed in a CSV
-    # (float of its text), never a unit off in the last place
+    # each exact decimal is read from its text, as the same decimal typed in a CSV (float of
+    # its text), never a unit off in the last place, and never past what a double holds
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from prescreen.table import _read_parquet
+    from protocol.inputs import read_decimal
 
     path = tmp_path_factory.mktemp("dec") / "d.parquet"
     column = pa.array(decimals, pa.decimal128(18, 6))
@@ -933,7 +934,7 @@ def test_parquet_decimals_read_as_their_text_reads(tmp_path_factory, decimals):
     )
     read = _read_parquet(path)["v"].tolist()
     expected = [None if d is None else float(str(d)) for d in decimals]
-    assert [None if v is None or v != v else v for v in read] == expected
+    assert [None if pd.isna(v) else read_decimal(v) for v in read] == expected
 
 
 @pytest.mark.parametrize(
