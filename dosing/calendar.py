@@ -180,8 +180,14 @@ class VisitDates:
     activities: tuple[str, ...] = ()  # as readers call them (study.yaml activity_labels)
 
 
-#: The routes (study.yaml's, as the registry words them) by which a medicine is injected.
-INJECTED_ROUTES = frozenset({"SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR"})
+#: The routes (study.yaml's, as the registry words them) by which a medicine is injected: a
+#: CDISC route that begins so is one too (INTRAVENOUS DRIP, INTRAVENOUS BOLUS).
+INJECTED_ROUTES = ("SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR", "INTRADERMAL")
+
+
+def injected(route: str) -> bool:
+    """Whether a medicine given by ``route`` is injected (its first dose at the site)."""
+    return route.strip().upper().startswith(INJECTED_ROUTES)
 
 
 def visit_dates(
@@ -190,9 +196,7 @@ def visit_dates(
     """Each visit's target day, window and activities; with an arm's ``regimens``, the
     activities of that arm alone (an injection at the site only where the arm injects)."""
     study = study or load_study()
-    injects = regimens is None or any(
-        regimen.route.strip().upper() in INJECTED_ROUTES for regimen in regimens
-    )
+    injects = regimens is None or any(injected(regimen.route) for regimen in regimens)
     skipped = set() if injects else set(study.injection_activities)
     result = []
     for visit in study.visit_schedule.value:

@@ -399,6 +399,29 @@ def shown_value(raw: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+#: How far (in units in the last place) a double may lie from a decimal of 12 significant
+#: digits and still be that decimal: a spreadsheet formula's rounding (=12.1-0.1 gives
+#: 12.000000000000002, one unit off, shown as 12); 79.9999999999999, typed, lies 7 units from 80.
+_ROUNDING_UNITS = 4
+
+
+def _as_written_number(number: float) -> float:
+    """A workbook's or Parquet file's number (a double) as the decimal it stands for: at most
+    12 significant digits, as a value written in a CSV or a record; a double a few units in
+    the last place from such a decimal (arithmetic's rounding) is that decimal; any other is
+    refused (79.9999999999999 g/L would count as at 80, and pass)."""
+    digits = float_digits(number)
+    if digits <= MAX_SIGNIFICANT_DIGITS:
+        return number
+    nearest = float(f"{number:.{MAX_SIGNIFICANT_DIGITS}g}")
+    if abs(number - nearest) <= _ROUNDING_UNITS * math.ulp(number):
+        return nearest
+    raise ValueError(
+        f"{number!r} has {digits} significant digits; expected at most "
+        f"{MAX_SIGNIFICANT_DIGITS} (no measurement is written with more)"
+    )
+
+
 def read_cell(spec: FieldSpec, raw: Any) -> Any:
     """One cell read by its field's validator; raises ValueError saying what was expected.
 
@@ -435,15 +458,7 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
             raise ValueError(f"{raw!s} has a time of day; expected a calendar date YYYY-MM-DD")
         value = raw.date()  # a spreadsheet's date cell is a datetime at midnight
     elif spec.kind == "number" and isinstance(raw, float) and math.isfinite(raw):
-        # a workbook's or Parquet file's number, held as a double: the decimal it stands for has
-        # at most 12 significant digits, as a value written in a CSV or a record (79.9999999999999
-        # g/L would otherwise count as at 80, and pass)
-        digits = float_digits(raw)
-        if digits > MAX_SIGNIFICANT_DIGITS:
-            raise ValueError(
-                f"{raw!r} has {digits} significant digits; expected at most "
-                f"{MAX_SIGNIFICANT_DIGITS} (no measurement is written with more)"
-            )
+        value = _as_written_number(raw)
     elif spec.kind == "choice" and not isinstance(raw, str):
         raise ValueError(f"{shown_value(raw)} is not one of: {', '.join(spec.choices)}")
     try:

@@ -337,7 +337,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     # 800.8000000000001)
     for i, kind in enumerate(table.schema.types):
         if pa.types.is_decimal(kind):
-            table = table.set_column(i, names[i], pc.cast(table.column(i), pa.string()))
+            # a scale's zeros say no fraction: decimal(5,2) 20.00 is the whole number 20 (an
+            # mRSS of a database's NUMERIC column), 20.50 stays 20.5's text
+            text = pc.cast(table.column(i), pa.string())
+            table = table.set_column(i, names[i], pc.replace_substring_regex(text, r"\.0+$", ""))
         elif pa.types.is_floating(kind) and kind.bit_width == 16:  # Arrow cannot look them up
             column = table.column(i)
             written = column.to_numpy(zero_copy_only=False).astype(str).astype(np.float64)

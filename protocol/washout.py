@@ -415,8 +415,9 @@ _CHINESE_AFTER = ("琥珀酸钠", "磷酸钠", "钠", "钾", "注射液", "注�
                   "肠溶胶囊", "缓释胶囊", "口服溶液", "口服液", "颗粒", "干混悬剂", "混悬液",
                   "预充式注射器", "预充注射笔", "注射笔")  # fmt: skip
 #: A strength in a name compared as normalise_name leaves it (its decimal point gone).
-_CHINESE_STRENGTH = re.compile(
-    r"[0-9]+(?:mg|mcg|µg|ug|iu|ml|g|毫克|微克|毫升|万单位|单位|克|u)?(?:/(?:ml|毫升))?"
+_CHINESE_STRENGTH = re.compile(  # 2.5mg, 100mg/10ml, 1ml:10mg, 4mg/片 (never /g: an ointment's)
+    r"[0-9]+(?:mg|mcg|µg|ug|iu|ml|g|毫克|微克|毫升|万单位|单位|克|u)?"
+    r"(?:[/:][0-9]*(?:ml|毫升|mg|毫克|片|粒|支|瓶))?"
 )
 
 
@@ -443,7 +444,8 @@ def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
                 continue
             drug = match.drug
             own = {normalise_name(n) for n in (drug.name, *drug.aliases, *drug.brand_names)}
-            own.add(normalise_name(drug.chinese_name or ""))
+            if drug.chinese_name:
+                own.add(normalise_name(drug.chinese_name))
             before, _, after = text.partition(key)
             # its form may stand between them: 阿达木单抗注射液（修美乐）
             form = next((f for f in _CHINESE_AFTER if after.startswith(f) and after != f), "")
@@ -1329,6 +1331,21 @@ def _named_by_class_only(name: str, group: MedicationClass, study: Study) -> str
     )
 
 
+def _other_words_before(name: str, within: str) -> bool:
+    """Whether a Chinese catalogued name stands in ``name`` after characters that are not a
+    salt or form written before it (甲基 in 甲基泼尼松龙, not 醋酸 in 醋酸泼尼松)."""
+    if not _is_chinese(within):
+        return False
+    packed = _CHINESE_STRENGTH.sub("", normalise_name(name))
+    before = packed[: max(packed.find(within), 0)]
+    while before:
+        known = next((p for p in _CHINESE_BEFORE if before.endswith(p)), None)
+        if known is None:
+            return True
+        before = before[: -len(known)]
+    return False
+
+
 def _window_days(window: Window) -> float:
     """A window's length in days, for comparing windows (a lifetime is longest)."""
     if window.lifetime or window.duration is None:
@@ -1345,12 +1362,21 @@ def _uncatalogued(med: MedicationEntry, entry: str, study: Study) -> EntryResult
         f"{m.within!r}, {m.drug.name if m.drug else m.group.label} ({m.group.criterion})"
         for m in contained
     )
-    warning = (
-        f". Its name contains {named}: if it is that medicine, record it by that name, and "
-        "the protocol decides it"
-        if contained
-        else ""
-    )
+    if not contained:
+        warning = ""
+    elif any(_other_words_before(med.name, m.within) for m in contained):
+        # 甲基泼尼松龙 contains 泼尼松龙 (prednisolone) and is methylprednisolone; 去氢可的松
+        # contains 可的松 (cortisone) and is prednisone: the words before may make it another
+        # medicine, whose dose another equivalent converts
+        warning = (
+            f". Its name contains {named}, after words that may make it another medicine: the "
+            "investigator says which medicine it is, and records a catalogued one by its own name"
+        )
+    else:
+        warning = (
+            f". Its name contains {named}: if it is that medicine, record it by that name, and "
+            "the protocol decides it"
+        )
     if med.investigator_cleared:
         return EntryResult(
             entry,

@@ -706,3 +706,15 @@ def test_an_empty_mapping_name_is_refused_not_taken_for_no_mapping(tmp_path, cap
         "error: trialbook prescreen: --map = '': expected a mapping file\n"
     )
     assert not (tmp_path / "o").exists()
+
+
+def test_a_dash_for_the_output_folder_is_refused(tmp_path, monkeypatch, capsys):
+    # "--out -" made a folder named "-" and wrote the files into it ("wrote -/worklist.csv")
+    monkeypatch.chdir(tmp_path)
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--out", "-", "--as-of", AS_OF]) == 2
+    assert not (tmp_path / "-").exists()
+    assert "--out = '-'" in capsys.readouterr().err
+    (tmp_path / "-").mkdir()  # export: not even into a folder so named
+    assert main(["export", "--out", "-"]) == 2
+    assert list((tmp_path / "-").iterdir()) == []

@@ -629,7 +629,7 @@ def test_only_an_arm_that_injects_has_the_first_injection_at_the_site(arm):
         for i in study.interventions
         if i.id in {r.intervention_id for r in calendar.regimens}
     }
-    injects = bool(routes & {"SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR"})
+    injects = any(r.startswith(("SUBCUTANEOUS", "INTRAVENOUS", "INTRAMUSCULAR")) for r in routes)
     activities = [a for v in calendar.visits for a in v.activities]
     assert ("first injection at the site" in activities) == injects
     assert injects == (arm != "mmf")  # the registry: telitacicept is injected, MMF is oral
@@ -648,3 +648,15 @@ def test_an_injection_activity_must_be_a_named_activity():
     data["injection_activities"] = ["first_injection_at_home"]
     with pytest.raises(ProtocolDataError, match="injection_activities"):
         parse_study(data, "amended study.yaml")
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [("SUBCUTANEOUS", True), ("INTRAVENOUS DRIP", True), ("intramuscular", True),
+     ("INTRADERMAL", True), ("ORAL", False), ("TOPICAL", False), (" Subcutaneous ", True)],
+)  # fmt: skip
+def test_a_route_is_injected_by_its_cdisc_term_however_qualified(route, expected):
+    # an amendment's INTRAVENOUS DRIP lost the arm's first injection at the site
+    from dosing.calendar import injected
+
+    assert injected(route) is expected

@@ -1735,3 +1735,56 @@ def test_a_number_cell_is_read_as_strictly_as_a_csv_cell(tmp_path, kind, grams_p
         assert "labs.hemoglobin.value" in only["What is missing"]
         problems = _read_csv(tmp_path / "out" / "problems.csv")
         assert any("significant digits" in p["Expected"] for p in problems), problems
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    written=st.decimals(min_value="0.001", max_value="99999", places=4, allow_nan=False),
+    units_off=st.integers(-4, 4),
+)
+def test_a_double_a_few_units_from_a_written_decimal_is_that_decimal(written, units_off):
+    # a spreadsheet formula's result (=12.1-0.1 is 12.000000000000002, shown as 12) was
+    # refused as "17 significant digits": a double within a few units in the last place of a
+    # decimal of at most 12 digits is that decimal; further off, it is refused
+    import math
+
+    from prescreen.columns import fields, read_cell
+
+    exact = float(written)
+    noisy = exact
+    for _ in range(abs(units_off)):
+        noisy = math.nextafter(noisy, math.inf if units_off > 0 else -math.inf)
+    assert read_cell(fields()["labs.hemoglobin.value"], noisy) == exact
+
+
+@pytest.mark.parametrize("typed", [79.9999999999999, 0.7013574660633484, 12.00000000001234])
+def test_a_double_with_more_digits_than_rounding_explains_is_refused(typed):
+    from prescreen.columns import fields, read_cell
+
+    with pytest.raises(ValueError, match="significant digits"):
+        read_cell(fields()["labs.hemoglobin.value"], typed)
+
+
+@pytest.mark.parametrize(("stored", "read"), [("20.00", 20), ("20.50", None), ("7.00", 7)])
+def test_a_parquet_decimal_with_a_zero_fraction_is_a_whole_number(tmp_path, stored, read):
+    # a database's NUMERIC(5,2) mRSS of 20.00 was refused as "'20.00' is not a whole number"
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from prescreen.table import read_candidates, read_table
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "participant": ["SYN-1"],
+                "ssc.mrss.total": pa.array([decimal.Decimal(stored)], pa.decimal128(5, 2)),
+            }
+        ),
+        path,
+    )
+    candidates = read_candidates(read_table(path), Mapping(), str(path), date(2026, 11, 26))
+    assert candidates.column("ssc.mrss.total").tolist() == [read]
+    assert (len(candidates.problems) == 0) == (read is not None)

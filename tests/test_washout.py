@@ -897,3 +897,43 @@ def test_two_medicines_or_a_local_form_beside_a_brand_is_not_matched(typed):
     from protocol.washout import match_medicine
 
     assert match_medicine(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine"),
+    [("利妥昔单抗注射液 100mg/10ml", "rituximab"), ("甲氨蝶呤注射液 1ml:10mg", "methotrexate"),
+     ("甲泼尼龙片 4mg/片", "methylprednisolone"), ("甲氨蝶呤 10mg/g", None)],
+)  # fmt: skip
+def test_a_chinese_strength_written_as_a_concentration_is_a_strength(typed, medicine):
+    from protocol.washout import match_medicine
+
+    found = match_medicine(typed)
+    assert (found.drug.name if found else None) == medicine
+
+
+@pytest.mark.parametrize(
+    ("typed", "medicine"),
+    [("去氢可的松", "prednisone"), ("去氢氢化可的松", "prednisolone"),
+     ("甲基强的松龙", "methylprednisolone"), ("甲基氢化泼尼松", "methylprednisolone")],
+)  # fmt: skip
+def test_chinese_names_holding_another_steroids_name_are_their_own_steroid(typed, medicine):
+    # 去氢可的松 (prednisone) contains 可的松 (cortisone): recorded as cortisone, 20 mg of it
+    # counted as 4 mg prednisone equivalent and passed EX11
+    from protocol.washout import match_medicine
+
+    assert match_medicine(typed).drug.name == medicine
+
+
+@pytest.mark.parametrize(
+    ("typed", "cautious"), [("丁酸氢化可的松", True), ("泼尼松龙滴眼液", False)]
+)
+def test_a_chinese_name_after_other_words_is_not_advised_to_be_recorded_as_the_one_it_holds(
+    typed, cautious
+):
+    # words before a catalogued Chinese name may make it another medicine (丁酸氢化可的松 is
+    # hydrocortisone butyrate, a cream): the advice is the investigator's to say which it is,
+    # not "record it by that name"
+    entry, _ = _one(name=typed, last_dose=RANDOMIZATION - 7 * DAY)
+    assert entry.status == "unknown"
+    assert ("after words that may make it another medicine" in entry.reason) is cautious
+    assert ("record it by that name" in entry.reason) is not cautious

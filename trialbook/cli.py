@@ -487,8 +487,12 @@ def _prescreen(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    if args.out == "":  # an empty name, not the default folder
-        print("error: trialbook prescreen: --out = '': expected a folder name", file=sys.stderr)
+    if args.out in ("", "-"):  # an empty name, not the default folder; '-' is no folder
+        print(
+            f"error: trialbook prescreen: --out = {args.out!r}: expected a folder name (the "
+            "files are not written to the screen)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path(f"{Path(args.table).stem}-prescreen")
     try:
@@ -555,8 +559,8 @@ def _export(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     out = Path(args.out)
-    try:
-        is_folder = bool(args.out) and out.is_dir()
+    try:  # '-' names no folder, even where one is called so (the files are not written out)
+        is_folder = bool(args.out) and args.out != "-" and out.is_dir()
     except OSError:  # a name too long, or one the system cannot examine
         is_folder = False
     if not is_folder:
