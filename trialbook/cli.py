@@ -488,9 +488,9 @@ def _prescreen(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     if args.out in ("", "-"):  # an empty name, not the default folder; '-' is no folder
+        why = " (the files are not written to the screen)" if args.out == "-" else ""
         print(
-            f"error: trialbook prescreen: --out = {args.out!r}: expected a folder name (the "
-            "files are not written to the screen)",
+            f"error: trialbook prescreen: --out = {args.out!r}: expected a folder name{why}",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
