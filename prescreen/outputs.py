@@ -175,7 +175,9 @@ def _add_unreadable(
     missing_texts, reason_texts = [], []
     for position in rows:
         listed = [c for c in missing.texts[missing.codes[position]].split("; ") if c]
-        added = [c for c in unreadable[position] if c not in listed]
+        # a row open already: its open criteria's missing items hold what the cell gave (the
+        # cell left out is missing there, alone or in its group), so it is not counted again
+        added = [c for c in unreadable[position] if c not in listed] if position in passing else []
         missing_count[position] += len(added)
         missing_texts.append("; ".join(listed + added))
         columns = unreadable[position]

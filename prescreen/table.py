@@ -1308,6 +1308,10 @@ def _read_ids(
             raw = raw.item()
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)  # a numeric code, read as the text it is
+        elif isinstance(raw, float) and raw.is_integer() and abs(raw) < 2**53:
+            # a code in a column of doubles (pandas writes one when an ID is empty): 1001.0 is
+            # 1001, every digit kept by the double
+            raw = str(int(raw))
         if _missing(raw):
             problems.append(
                 CellProblem(int(rows[position]), column, "", "a candidate ID; the cell is empty")
@@ -1333,9 +1337,9 @@ def _read_ids(
     date_like = np.asarray(
         pc.match_substring_regex(
             arrow_ids,
-            "^(?:[0-9]{1,4}[./-][0-9]{1,2}[./-][0-9]{1,4}|[0-9]{8}"
+            "^(?:[0-9]{1,4}[./_-][0-9]{1,2}[./_-][0-9]{1,4}[.]?|[0-9]{8}"
             # a month by its name: 14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978 (SAS)
-            "|[0-9A-Za-z]{1,9}[./-]?[0-9A-Za-z]{1,9}[./-]?[0-9]{2,4})$",
+            "|[0-9A-Za-z]{1,9}[./-]?[0-9A-Za-z]{1,9}[./-]?[0-9]{2,4}[.]?)$",
         )
     )
     for position, written in read[date_like].items():
@@ -1404,25 +1408,36 @@ _MONTH_NUMBERS = {
 
 def _date_for_an_id(raw: Any) -> bool:
     """Whether an ID cell that is not an ID as written (it is refused) holds a date: a date
-    cell of a workbook or a Parquet file, or text a reader takes for a date in any common form
-    (a two-digit year, a month by its name, 1978年6月14日). Its text is then not shown in any
-    message or file: a birth date identifies a person."""
+    cell of a workbook or a Parquet file, a number of eight digits that reads as one, or text a
+    reader takes for a date in any common form (a two-digit year, a month by its name in
+    English, French, German or Spanish, a weekday, an ordinal, a time of midnight after it,
+    1978年6月14日). Its text is then not shown in any message or file: a birth date identifies
+    a person."""
     if isinstance(raw, dt.date | np.datetime64):  # datetime and pandas' Timestamp included
         return True
+    if isinstance(raw, float) and raw.is_integer():  # a Parquet ID column of doubles
+        raw = str(int(raw))
     if not isinstance(raw, str):
         return False
-    text = raw.strip()
-    if _a_calendar_date(text):
+    text = raw.strip().casefold()
+    # a time after the day (how a spreadsheet's datetime is exported): the day decides
+    text = re.sub(
+        r"[ t][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9:]+)?$", "", text
+    )
+    text = text.rstrip(".")
+    if _a_calendar_date(text) or _a_calendar_date(text.replace("_", "-")):
         return True
     found = re.fullmatch(r"([0-9]{2}|[0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日?", text)
     if found:
         return _a_day(*found.groups())
-    parts = [part for part in re.split(r"[\s,./-]+", text) if part]
-    if len(parts) != 3 or not all(part.isascii() and part.isalnum() for part in parts):
+    parts = [part for part in re.split(r"[\s,./_-]+", text) if part]
+    parts = [re.sub(r"^([0-9]{1,2})(?:st|nd|rd|th|er|e)$", r"\1", part) for part in parts]
+    parts = [part for part in parts if part not in _WEEKDAYS]
+    if len(parts) != 3 or not all(part.isalnum() for part in parts):
         return False
-    named = [part for part in parts if part.lower() in _MONTH_NUMBERS]
+    named = [part for part in parts if part in _ANY_MONTH]
     if len(named) == 1:
-        month = str(_MONTH_NUMBERS[named[0].lower()])
+        month = str(_ANY_MONTH[named[0]])
         day, year = [part for part in parts if part is not named[0]]
         if len(day) > 2:  # the year first: 1978 Jun 14
             day, year = year, day
@@ -1435,6 +1450,47 @@ def _date_for_an_id(raw: Any) -> bool:
         len(year) in (2, 4) and len(month) <= 2 and len(day) <= 2 and _a_day(year, month, day)
         for year, month, day in readings
     )
+
+
+#: Month names a refused ID may be written with, besides English: French, German and Spanish
+#: names in full, and Roman numerals (14-VI-1978).
+_ANY_MONTH = {
+    **_MONTH_NUMBERS,
+    **{
+        name: number
+        for names in (
+            "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+            "januar februar märz april mai juni juli august september oktober november dezember",
+            "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+            "diciembre",
+        )
+        for number, name in enumerate(names.split(), start=1)
+    },
+    **{
+        name: number
+        for number, name in enumerate(
+            ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), start=1
+        )
+    },
+}
+_WEEKDAYS = frozenset(
+    (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    )
+)
 
 
 def _a_day(year: str, month: str, day: str) -> bool:
@@ -1453,6 +1509,9 @@ def _a_calendar_date(written: str) -> bool:
     the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
     year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
     codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
+    written = written.removesuffix(".")  # 1978.06.14.
+    if "_" in written and not re.search(r"[./-]", written):  # 14_06_1978: the same, by _
+        written = written.replace("_", "-")
     named = _named_month(written)
     if named is not None:
         return named
@@ -1481,11 +1540,13 @@ def _a_calendar_date(written: str) -> bool:
 
 
 def _named_month(written: str) -> bool | None:
-    """For an ID with a month's name between digits, whether it is a calendar date with a
-    four-digit year (14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978); None when no month is
-    named (the numeric forms then decide)."""
+    """For an ID with a month's name between digits, whether it is a calendar date: with a
+    four-digit year (14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978, 14-VI-1978), or a
+    two-digit one after the day (14-Jun-78, 14JUN78: a spreadsheet's and SAS's short forms;
+    Jun-14-78 may be a site's code); None when no month is named (the numeric forms decide)."""
     found = re.fullmatch(
-        r"([0-9]{1,4})([./-]?)([A-Za-z]{3,9})\2([0-9]{1,4})|([A-Za-z]{3,9})([./-]?)([0-9]{1,2})\6([0-9]{4})",
+        r"([0-9]{1,4})([./-]?)([A-Za-z]{1,9})\2([0-9]{1,4})"
+        r"|([A-Za-z]{3,9})([./-]?)([0-9]{1,2})\6([0-9]{4})",
         written,
     )
     if found is None:
@@ -1494,13 +1555,17 @@ def _named_month(written: str) -> bool | None:
         before, name, after = found.group(1), found.group(3), found.group(4)
     else:
         before, name, after = found.group(7), found.group(5), found.group(8)
-    month = _MONTH_NUMBERS.get(name.lower())
+    month = _ANY_MONTH.get(name.lower())
     if month is None:
         return False
+    if len(name) < 3 and (found.group(2) in ("", None) or 4 not in (len(before), len(after))):
+        return False  # a Roman month only between separators, with its year: 1V23 is a code
     if len(before) == 4 and len(after) <= 2:  # 1978-Jun-14
         year, day = before, after
     elif len(after) == 4 and len(before) <= 2:  # 14-Jun-1978, Jun-14-1978
         year, day = after, before
+    elif found.group(1) is not None and len(before) <= 2 and len(after) == 2:  # 14-Jun-78
+        return _a_day(after, str(month), before)
     else:
         return False
     # a year a person's dates fall in: DEC-01-0001 is a site's code (site, cohort, number)

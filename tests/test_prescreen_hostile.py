@@ -1788,3 +1788,68 @@ def test_a_parquet_decimal_with_a_zero_fraction_is_a_whole_number(tmp_path, stor
     candidates = read_candidates(read_table(path), Mapping(), str(path), date(2026, 11, 26))
     assert candidates.column("ssc.mrss.total").tolist() == [read]
     assert (len(candidates.problems) == 0) == (read is not None)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["1978-06-14 00:00:00", "1978-06-14T00:00:00", "14/06/1978 00:00", "14th June 1978",
+     "June 14th, 1978", "Wed, 14 Jun 1978", "Juni 14 1978", "14 juin 1978", "14-Jun-78",
+     "14JUN78", "14_06_1978", "1978_06_14", "1978.06.14.", "14-VI-1978"],
+)  # fmt: skip
+def test_more_ways_a_birth_date_is_written_for_an_id_are_withheld(tmp_path, capsys, written):
+    # each of these was screened with the date printed as its ID, or refused with the date
+    # quoted on the screen, in problems.csv and in the worklist's reason
+    table = _table(
+        tmp_path, [{**ELIGIBLE, "participant": written}, {**ELIGIBLE, "participant": "SYN-2"}]
+    )
+    assert _run(tmp_path, table) == 0
+    seen = capsys.readouterr()
+    shown = seen.out + seen.err
+    shown += "".join(
+        (tmp_path / "out" / name).read_text(encoding="utf-8-sig")
+        for name in ("worklist.csv", "screening-log.csv", "problems.csv")
+    )
+    assert "1978" not in shown and "ID withheld" in shown
+
+
+@pytest.mark.parametrize("code", ["1V23", "12A34", "Jun-14-78", "SITE_01_0001", "14061978"])
+def test_codes_near_a_date_shape_stay_ids(code):
+    from prescreen.table import read_candidates
+
+    frame = pd.DataFrame({"participant": [code], "sex": ["female"]}).astype(object)
+    candidates = read_candidates(frame, Mapping(), "synthetic", date(2026, 11, 26))
+    assert candidates.refused.tolist() == [False] and candidates.ids == [code]
+
+
+def test_a_parquet_id_column_of_doubles_reads_whole_numbers_as_codes_and_withholds_a_date(
+    tmp_path, capsys
+):
+    # pandas writes an ID column with one empty cell as doubles: 1001.0 was refused (and the
+    # run ended with exit 2), 19780614.0 was quoted on the screen
+    row = {**ELIGIBLE}
+    frame = pd.DataFrame([row, row, row])
+    frame["participant"] = [1001.0, 19780614.0, None]
+    table = tmp_path / "t.parquet"
+    frame.to_parquet(table)
+    assert _run(tmp_path, table) == 0
+    seen = capsys.readouterr()
+    assert "19780614" not in seen.out + seen.err
+    worklist = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
+    assert "19780614" not in worklist and "\n1001," in worklist
+
+
+def test_an_unreadable_cell_of_a_row_open_already_is_not_counted_twice(tmp_path):
+    # pregnancy_test.result = x: its test is missing as a whole, as when the cell is empty;
+    # the count was 2 (the group, and the cell again), and the row sank in the review list
+    blank = {
+        **ELIGIBLE,
+        "participant": "SYN-B",
+        **{f"pregnancy_test.{part}": "" for part in ("result", "sample", "date")},
+    }
+    unread = {**ELIGIBLE, "participant": "SYN-U", "pregnancy_test.result": "x"}
+    assert _run(tmp_path, _table(tmp_path, [blank, unread])) == 0
+    rows = _worklist(tmp_path)
+    by_id = {r["Candidate"]: r for r in rows.values()}
+    assert by_id["SYN-U"]["Outcome"] == by_id["SYN-B"]["Outcome"] == "needs review"
+    assert by_id["SYN-U"]["Missing items"] == by_id["SYN-B"]["Missing items"]
+    assert "could not be read" in by_id["SYN-U"]["Reason"]
