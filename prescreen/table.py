@@ -1338,8 +1338,11 @@ def _read_ids(
         pc.match_substring_regex(
             arrow_ids,
             "^(?:[0-9]{1,4}[./_-][0-9]{1,2}[./_-][0-9]{1,4}[.]?|[0-9]{8}"
-            # a month by its name: 14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978 (SAS)
-            "|[0-9A-Za-z]{1,9}[./-]?[0-9A-Za-z]{1,9}[./-]?[0-9]{2,4}[.]?)$",
+            # a month by its name (letters alone between digits, so a code such as
+            # SYN-C000001 is not read again in Python): 14-Jun-1978, 1978-Jun-14, 14JUN78,
+            # 14-VI-1978, Jun-14-1978
+            "|[0-9]{1,4}[./-]?[A-Za-z]{1,9}[./-]?[0-9]{1,4}[.]?"
+            "|[A-Za-z]{3,9}[./-]?[0-9]{1,2}[./-]?[0-9]{4}[.]?)$",
         )
     )
     for position, written in read[date_like].items():
