@@ -50,7 +50,14 @@ TARGET_NUMBER = (
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ResearchStudy.recruitment.targetNumber"
 )
 # registry values -> FHIR codes
-PHASES = {"PHASE1": "phase-1", "PHASE2": "phase-2", "PHASE3": "phase-3", "PHASE4": "phase-4"}
+PHASES = {  # FHIR's research-study-phase codes for the registry's phases
+    "EARLY_PHASE1": "early-phase-1",
+    "PHASE1": "phase-1",
+    "PHASE2": "phase-2",
+    "PHASE3": "phase-3",
+    "PHASE4": "phase-4",
+    "NA": "n-a",
+}
 PURPOSES = {"TREATMENT": "treatment", "PREVENTION": "prevention", "DIAGNOSTIC": "diagnostic"}
 R4B_STATUS = {
     "RECRUITING": "active",
@@ -170,6 +177,11 @@ def _sites(study: Study) -> list[dict[str, Any]]:
     return [{"display": f"{s.name}, {s.city}, {s.country}"} for s in study.sites.value]
 
 
+def _present(**elements: list[Any]) -> dict[str, list[Any]]:
+    """The elements that hold something: FHIR has no empty array."""
+    return {name: value for name, value in elements.items() if value}
+
+
 def _regions(study: Study) -> list[dict[str, Any]]:
     countries = study.trial_design.countries.value if study.trial_design else []
     return [_coded(ISO_3166, ALPHA_2, c, "trial_design.countries") for c in countries]
@@ -183,8 +195,8 @@ def research_study_r4b(study: Study, group: str) -> dict[str, Any]:
         **_common(study),
         "status": _status_r4b(study.status.overall_status.value),
         "focus": [{"text": i.name.value} for i in study.interventions],
-        "location": _regions(study),
-        "site": _sites(study),
+        # an empty list is no element in FHIR (an empty array is invalid): left out
+        **_present(location=_regions(study), site=_sites(study)),
         "enrollment": [{"reference": f"urn:uuid:{group}"}],
         "arm": [
             {
@@ -212,8 +224,7 @@ def research_study_r5(study: Study, group: str) -> dict[str, Any]:
             }
         ],
         "focus": [{"concept": {"text": i.name.value}} for i in study.interventions],
-        "region": _regions(study),
-        "site": _sites(study),
+        **_present(region=_regions(study), site=_sites(study)),
         "recruitment": {
             "targetNumber": study.design.enrollment.value,
             "eligibility": {"reference": f"urn:uuid:{group}"},

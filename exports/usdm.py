@@ -60,7 +60,7 @@ DOSE_FORMS = {
 }
 ARM_TYPES = {"EXPERIMENTAL": "C174266", "ACTIVE_COMPARATOR": "C174267"}
 ROLES = {"investigational": "C41161", "background": "C165822"}
-UNITS = {"mg": "C28253", "g": "C48155"}  # CDISC unit codelist C71620
+UNITS = {"mg": "C28253", "g": "C48155", "µg": "C48152"}  # CDISC unit codelist C71620
 
 
 class UsdmBuildError(ExportError):

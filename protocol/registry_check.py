@@ -628,6 +628,10 @@ def _show(value: Any) -> str:
         return repr(value.model_dump(by_alias=True))
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
         return f"{len(value)} entries"
+    if isinstance(value, date):  # as both files write it, not Python's datetime.date(...)
+        return repr(value.isoformat())
+    if value is None:
+        return "nothing"
     return repr(value)
 
 

@@ -922,6 +922,7 @@ class Study(_Model):
                     f"injection_activities: {activity!r} has no entry in activity_labels"
                 )
         problems += _trial_design_problems(self)
+        problems += _registry_vocabulary_problems(self)
         population = self.population
         if population.sex.value not in ("ALL", "FEMALE", "MALE"):
             # the registry's vocabulary; IN01 applies FEMALE or MALE (screening.SEX_ADMITTED)
@@ -1125,6 +1126,56 @@ def iter_facts(model: Any, path: str = "") -> Any:
 
 
 # -- loading --------------------------------------------------------------------------------
+
+
+#: ClinicalTrials.gov's terms for a study's phase and overall status (its data element
+#: definitions): an amendment writes one of them, or the exports and checks cannot read it.
+REGISTRY_PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
+REGISTRY_STATUSES = (
+    "NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+    "SUSPENDED", "TERMINATED", "COMPLETED", "WITHDRAWN", "UNKNOWN",
+)  # fmt: skip
+#: The most participants an interventional trial's enrollment is read as (a typing slip of
+#: extra digits beyond it is refused, not exported).
+MAXIMUM_ENROLLMENT = 1_000_000
+
+
+def _registry_vocabulary_problems(study: Study) -> list[str]:
+    """The design and status facts in the registry's own terms, and within plausible bounds."""
+    from protocol.inputs import EARLIEST_DATE, LATEST_DATE
+
+    problems = []
+    phase = study.design.phase.value
+    if phase not in REGISTRY_PHASES:
+        problems.append(
+            f"design.phase: {phase!r}; expected one of {', '.join(REGISTRY_PHASES)} (the "
+            "registry's terms)"
+        )
+    status = study.status.overall_status.value
+    if status not in REGISTRY_STATUSES:
+        problems.append(
+            f"status.overall_status: {status!r}; expected one of {', '.join(REGISTRY_STATUSES)} "
+            "(the registry's terms)"
+        )
+    enrollment = study.design.enrollment.value
+    if not 1 <= enrollment <= MAXIMUM_ENROLLMENT:
+        problems.append(
+            f"design.enrollment: {enrollment}; expected a count of participants from 1 to "
+            f"{MAXIMUM_ENROLLMENT:,}"
+        )
+    for name in ("start_date", "completion_date", "last_update"):
+        day = getattr(study.status, name).value
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            problems.append(
+                f"status.{name}: {day.isoformat()}; expected a date from "
+                f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+            )
+    if study.status.start_date.value > study.status.completion_date.value:
+        problems.append(
+            f"status.completion_date {study.status.completion_date.value.isoformat()} is before "
+            f"status.start_date {study.status.start_date.value.isoformat()}"
+        )
+    return problems
 
 
 #: The NCI codes of the CDISC route terms (CT codelist ROUTE, C66729) an amendment may use.

@@ -10,6 +10,7 @@ days = 56 weeks).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from exports import fhir, odm, sdtm, usdm
 from exports.run import FORMATS, exports, write_exports
+from protocol.errors import ProtocolDataError
 from protocol.study import STUDY_PATH, load_study, parse_study
 from protocol.units import ureg
 
@@ -712,4 +714,63 @@ def test_a_criterion_with_a_control_character_is_refused_when_the_study_loads():
         data["criteria"][0]["text"] = "Men or\x07 women aged 18-70 years old."
 
     with pytest.raises(ProtocolDataError, match=r"criteria\[0\]\.text"):
+        _study_with(edit)
+
+
+# -- amendments the exports must take, or the study must refuse --------------------------------
+
+
+@pytest.mark.parametrize(("phase", "code"), [("NA", "n-a"), ("EARLY_PHASE1", "early-phase-1")])
+def test_every_registry_phase_has_its_fhir_code(phase, code):
+    # a phase-NA or early-phase-1 study could not be exported at all ("no FHIR code here")
+    def edit(data):
+        data["design"]["phase"]["value"] = phase
+
+    found = fhir.bundles(_study_with(edit))
+    for version in ("R4B", "R5"):
+        phase_element = found[version]["entry"][0]["resource"]["phase"]
+        assert phase_element["coding"][0]["code"] == code
+
+
+def test_an_empty_list_of_countries_is_no_fhir_element():
+    # an empty list became an empty array, which FHIR forbids: the bundle failed validation
+    def edit(data):
+        data["trial_design"]["countries"]["value"] = []
+
+    found = fhir.bundles(_study_with(edit))
+    assert "location" not in found["R4B"]["entry"][0]["resource"]
+    assert "region" not in found["R5"]["entry"][0]["resource"]
+    assert fhir.validate_models("R4B", found["R4B"]) == []
+
+
+def test_a_dose_in_micrograms_reaches_usdm():
+    # 160000 µg agreed with the registry's 160 mg, and USDM refused its unit
+    def edit(data):
+        data["interventions"][0]["dose"]["value"] = "160000 µg"
+
+    version = usdm.document(_study_with(edit))["study"]["versions"][0]
+    dose = version["studyInterventions"][0]["administrations"][0]["dose"]
+    assert dose["value"] == 160000 and dose["unit"]["standardCode"]["code"] == "C48152"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        (("design", "phase"), "PHASE5", "design.phase"),
+        (("design", "phase"), "phase2", "design.phase"),
+        (("status", "overall_status"), "BOGUS", "status.overall_status"),
+        (("design", "enrollment"), 10**29, "design.enrollment"),
+        (("design", "enrollment"), 0, "design.enrollment"),
+        (("status", "start_date"), dt.date(1800, 1, 6), "status.start_date"),
+        (("status", "completion_date"), dt.date(2150, 12, 31), "status.completion_date"),
+        (("status", "completion_date"), dt.date(2024, 12, 31), "status.completion_date"),
+    ],
+)
+def test_a_design_or_status_fact_out_of_the_registrys_terms_is_refused(path, value, named):
+    # these passed validation, and registry-check said "differs from the record" (exit 1);
+    # some were exported as they were (an enrollment of 1e29, a start in 1800)
+    def edit(data):
+        data[path[0]][path[1]]["value"] = value
+
+    with pytest.raises(ProtocolDataError, match=re.escape(named)):
         _study_with(edit)

@@ -646,3 +646,10 @@ def test_a_study_threshold_with_more_digits_than_a_value_has_is_refused(study_va
 
     with pytest.raises(ProtocolDataError, match="significant digits"):
         load_study(study_variant('value: "< 8.0 g/dL"', f"value: {written}"))
+
+
+def test_a_changed_date_is_shown_as_the_files_write_it(study_variant):
+    # "study.yaml says datetime.date(2025, 2, 6)": Python's spelling, not the files'
+    (mismatch,) = _mismatches(study_variant("value: 2025-01-06", "value: 2025-02-06"))
+    assert "study.yaml says '2025-02-06'" in str(mismatch)
+    assert "datetime" not in str(mismatch)
