@@ -68,6 +68,48 @@ class UsdmBuildError(ExportError):
 
 
 @functools.cache
+def _countries() -> Any:
+    """usdm4's own ISO 3166 table (the codes its validators know), loaded once."""
+    import usdm4
+    from usdm4.ct.iso.iso3166.library import Library as Iso3166
+
+    table = Iso3166(str(pathlib.Path(usdm4.__file__).parent))
+    table.load()
+    return table
+
+
+def _sites(b: Any, study: Study) -> list[Any]:
+    """The study's sites (the registry's locations), each with its country's ISO 3166 code:
+    managed by the sponsor, as the registry lists them under the study."""
+    from usdm4.api.code import Code
+    from usdm4.api.study_site import StudySite
+
+    sites = []
+    for k, site in enumerate(study.sites.value if study.sites else []):
+        code, name = _countries().code_or_decode(site.country)
+        if code is None:
+            raise UsdmBuildError(
+                f"sites[{k}].country: {site.country!r} is not a country ISO 3166 names"
+            )
+        country = Code(
+            id=b.id("site", str(k), "country"),
+            code=code,
+            codeSystem=_countries().system,
+            codeSystemVersion=_countries().version,
+            decode=name,
+        )
+        sites.append(
+            StudySite(
+                id=b.id("site", str(k)),
+                name=site.name,
+                label=f"{site.name}, {site.city}",
+                country=country,
+            )
+        )
+    return sites
+
+
+@functools.cache
 def _terminology() -> Any:
     import usdm4
     from usdm4.ct.cdisc.library import Library
@@ -218,6 +260,7 @@ def build(study: Study | None = None) -> Any:
         ),
         identifierScheme="ClinicalTrials.gov lead sponsor",
         identifier=sponsor_name,
+        managedSites=_sites(b, study),
     )
     identifiers = [
         StudyIdentifier(

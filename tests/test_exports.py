@@ -774,3 +774,26 @@ def test_a_design_or_status_fact_out_of_the_registrys_terms_is_refused(path, val
 
     with pytest.raises(ProtocolDataError, match=re.escape(named)):
         _study_with(edit)
+
+
+def test_every_site_reaches_usdm_with_its_country():
+    # USDM listed no site at all (every managedSites was empty), where FHIR carries nine
+    organizations = usdm.document(None)["study"]["versions"][0]["organizations"]
+    sites = [site for org in organizations for site in org["managedSites"]]
+    assert [s["name"] for s in sites] == [site.name for site in load_study().sites.value]
+    assert {s["country"]["code"] for s in sites} == {"CHN"}
+
+
+def test_an_added_site_reaches_usdm_and_an_unknown_country_is_refused():
+    def add(country):
+        def edit(data):
+            site = {"name": "Synthetic Hospital", "city": "Hong Kong", "region": ""}
+            data["sites"]["value"].append({**site, "country": country, "status": "RECRUITING"})
+
+        return edit
+
+    version = usdm.document(_study_with(add("Hong Kong")))["study"]["versions"][0]
+    added = version["organizations"][0]["managedSites"][-1]
+    assert added["name"] == "Synthetic Hospital" and added["country"]["code"] == "HKG"
+    with pytest.raises(usdm.UsdmBuildError, match="Atlantis"):
+        usdm.document(_study_with(add("Atlantis")))
