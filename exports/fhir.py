@@ -81,7 +81,14 @@ R5_STATE = {
     "WITHDRAWN": "withdrawn",
 }
 ARM_TYPES = {"EXPERIMENTAL": "experimental", "ACTIVE_COMPARATOR": "active-comparator"}
-ALPHA_2 = {"CHN": "CN"}  # ISO 3166-1 alpha-3 (study.yaml) -> alpha-2 (FHIR's iso:3166 system)
+
+
+def _alpha_2() -> dict[str, str]:
+    """ISO 3166-1 alpha-3 (study.yaml) -> alpha-2 (FHIR's iso:3166 system), for every country
+    of the ISO table the study's validation reads (an amendment may add a site abroad)."""
+    from protocol.study import iso3166_table
+
+    return {entry["alpha-3"]: entry["alpha-2"] for entry in iso3166_table()}
 
 
 def _coded(system: str, table: dict[str, str], value: str, what: str) -> dict[str, Any]:
@@ -184,7 +191,7 @@ def _present(**elements: list[Any]) -> dict[str, list[Any]]:
 
 def _regions(study: Study) -> list[dict[str, Any]]:
     countries = study.trial_design.countries.value if study.trial_design else []
-    return [_coded(ISO_3166, ALPHA_2, c, "trial_design.countries") for c in countries]
+    return [_coded(ISO_3166, _alpha_2(), c, "trial_design.countries") for c in countries]
 
 
 def research_study_r4b(study: Study, group: str) -> dict[str, Any]:

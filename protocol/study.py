@@ -788,11 +788,59 @@ class TrialDesign(_Model):
         return self
 
 
+@functools.cache
+def iso3166_table() -> list[dict[str, str]]:
+    """usdm4's ISO 3166 table (the codes its validators know), read as a file: importing usdm4
+    takes 0.4 s, more than a whole `trialbook screen`."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("usdm4")  # found without running the package
+    assert spec is not None and spec.submodule_search_locations
+    folder = Path(spec.submodule_search_locations[0]) / "ct" / "iso" / "iso3166"
+    return json.loads((folder / "iso3166.json").read_text(encoding="utf-8"))
+
+
+def iso3166_alpha3(country: str) -> str | None:
+    """A country's ISO 3166 alpha-3 code, from its name (China) or its alpha-2 or alpha-3 code."""
+    for entry in iso3166_table():
+        if country in (entry["name"], entry["alpha-2"], entry["alpha-3"]):
+            return entry["alpha-3"]
+    return None
+
+
+def _countries_problems(study: Study) -> list[str]:
+    """The trial's countries (SDTM's FCNTRY, FHIR's regions) are its sites' countries, in ISO
+    3166 alpha-3 codes (usdm4's table): an amendment that names another country, or adds a
+    site abroad and not its country, would export a trial run elsewhere."""
+    assert study.trial_design is not None
+    sites = study.sites.value if study.sites else []
+    if not sites:
+        return []
+    problems, expected = [], set()
+    for index, site in enumerate(sites):
+        code = iso3166_alpha3(site.country)
+        if code is None:
+            problems.append(
+                f"sites.value[{index}].country: {site.country!r}; expected a country as ISO "
+                "3166 names it"
+            )
+        else:
+            expected.add(code)
+    given = study.trial_design.countries.value
+    if not problems and set(given) != expected:
+        problems.append(
+            f"trial_design.countries: {sorted(given)}; expected the sites' countries "
+            f"{sorted(expected)} (ISO 3166 alpha-3)"
+        )
+    return problems
+
+
 def _trial_design_problems(study: Study) -> list[str]:
     design = study.trial_design
     if design is None:
         return []
-    problems = []
+    problems = _countries_problems(study)
     visits = {v.id for v in study.visit_schedule.value}
     for index, epoch in enumerate(design.epochs.value):
         if epoch.first_visit not in visits:

@@ -734,11 +734,13 @@ def test_every_registry_phase_has_its_fhir_code(phase, code):
 
 def test_an_empty_list_of_countries_is_no_fhir_element():
     # an empty list became an empty array, which FHIR forbids: the bundle failed validation
-    def edit(data):
+    def edit(data):  # a study before its sites are chosen: no site, so no country
         data["trial_design"]["countries"]["value"] = []
+        data["sites"]["value"] = []
 
     found = fhir.bundles(_study_with(edit))
     assert "location" not in found["R4B"]["entry"][0]["resource"]
+    assert "site" not in found["R4B"]["entry"][0]["resource"]
     assert "region" not in found["R5"]["entry"][0]["resource"]
     assert fhir.validate_models("R4B", found["R4B"]) == []
 
@@ -784,16 +786,34 @@ def test_every_site_reaches_usdm_with_its_country():
     assert {s["country"]["code"] for s in sites} == {"CHN"}
 
 
-def test_an_added_site_reaches_usdm_and_an_unknown_country_is_refused():
-    def add(country):
-        def edit(data):
-            site = {"name": "Synthetic Hospital", "city": "Hong Kong", "region": ""}
-            data["sites"]["value"].append({**site, "country": country, "status": "RECRUITING"})
+def test_an_added_site_abroad_reaches_usdm_and_fhir_with_its_country():
+    def edit(data):
+        site = {"name": "Synthetic Hospital", "city": "Hong Kong", "region": ""}
+        data["sites"]["value"].append({**site, "country": "Hong Kong", "status": "RECRUITING"})
+        data["trial_design"]["countries"]["value"] = ["CHN", "HKG"]
 
-        return edit
-
-    version = usdm.document(_study_with(add("Hong Kong")))["study"]["versions"][0]
+    study = _study_with(edit)
+    version = usdm.document(study)["study"]["versions"][0]
     added = version["organizations"][0]["managedSites"][-1]
     assert added["name"] == "Synthetic Hospital" and added["country"]["code"] == "HKG"
-    with pytest.raises(usdm.UsdmBuildError, match="Atlantis"):
-        usdm.document(_study_with(add("Atlantis")))
+    regions = fhir.bundles(study)["R5"]["entry"][0]["resource"]["region"]
+    assert [r["coding"][0]["code"] for r in regions] == ["CN", "HK"]
+
+
+@pytest.mark.parametrize(
+    ("country", "countries", "named"),
+    [
+        ("Hong Kong", ["CHN"], "trial_design.countries"),  # a site abroad, its country left out
+        ("China", ["USA"], "trial_design.countries"),  # FCNTRY USA, every site in China
+        ("Atlantis", ["CHN"], "sites.value[9].country"),
+    ],
+)
+def test_the_trials_countries_are_its_sites_countries(country, countries, named):
+    # countries: [USA] with every site in China passed registry-check and exported TS FCNTRY USA
+    def edit(data):
+        site = {"name": "Synthetic Hospital", "city": "X", "region": ""}
+        data["sites"]["value"].append({**site, "country": country, "status": "RECRUITING"})
+        data["trial_design"]["countries"]["value"] = countries
+
+    with pytest.raises(ProtocolDataError, match=re.escape(named)):
+        _study_with(edit)
