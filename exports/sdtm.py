@@ -759,11 +759,17 @@ def xpt_problems(name: str, frame: pd.DataFrame) -> list[str]:
                 if len(text.encode("ascii", "replace")) > MAX_TEXT:
                     problems.append(f"{name}.{column.name} row {row + 1}: over 200 characters")
                 if not text.isascii():
-                    bad = sorted({c for c in text if not c.isascii()})
+                    bad = ", ".join(sorted({repr(c) for c in text if not c.isascii()}))
                     problems.append(
-                        f"{name}.{column.name} row {row + 1}: {''.join(bad)!r} is not ASCII"
+                        f"{name}.{column.name} row {row + 1}: {_cut(text)!r} holds characters "
+                        f"that are not ASCII ({bad}); expected ASCII text (SAS transport files)"
                     )
     return problems
+
+
+def _cut(text: str, length: int = 60) -> str:
+    """A text as a message quotes it: its first ``length`` characters."""
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def xpt_bytes(name: str, frame: pd.DataFrame) -> bytes:

@@ -8,6 +8,7 @@ issues log already covers names that entry; one it does not cover is *new* and s
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -49,9 +50,13 @@ Found = Iterator[tuple[tuple[str, ...], str] | tuple[tuple[str, ...], str, str]]
 
 
 def _identical_texts(study: Study) -> Found:
+    """Criteria whose texts are the same words: told apart by case, spacing or a space before
+    a punctuation mark alone they are the same criterion twice (EX26 and EX29, PI03)."""
     by_text: dict[str, list[str]] = {}
     for criterion in study.criteria:
-        by_text.setdefault(criterion.text.strip().lower(), []).append(criterion.id)
+        words = " ".join(unicodedata.normalize("NFKC", criterion.text).casefold().split())
+        words = re.sub(r"\s+([.,;:!?)])", r"\1", words)
+        by_text.setdefault(words, []).append(criterion.id)
     for ids in by_text.values():
         if len(ids) > 1:
             yield tuple(ids), f"{' and '.join(ids)} have the same text"

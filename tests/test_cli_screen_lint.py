@@ -155,3 +155,23 @@ def test_a_value_with_more_digits_than_a_value_has_is_refused_not_read_as_the_th
     if code == 2:
         error = capsys.readouterr().err
         assert "labs.hemoglobin.value" in error and "significant digits" in error
+
+
+@pytest.mark.parametrize(
+    "rewritten",
+    [
+        "Immunization with a live/attenuated vaccine within 4 weeks prior to randomization .",
+        "Immunization  with a live/attenuated vaccine within 4 weeks prior to randomization.",
+        "IMMUNIZATION with a live/attenuated vaccine within 4 weeks prior to randomization.",
+    ],
+)
+def test_lint_finds_the_same_criterion_twice_whatever_its_spacing_or_case(study_variant, rewritten):
+    # a space before EX29's final point hid the duplicate of EX26 (PI03) from lint
+    original = "Immunization with a live/attenuated vaccine within 4 weeks prior to randomization."
+    text = study_variant("  - id: PI03\n", "  - id: PI03\n").read_text(encoding="utf-8")
+    at = text.index(f"  text: {original}", text.index("- id: EX29"))
+    path = study_variant("  - id: PI03\n", "  - id: PI03\n")
+    path.write_text(text[:at] + f"  text: {rewritten}" + text[at + len(f"  text: {original}") :])
+    from protocol.study import load_study as load
+
+    assert any(f.criteria == ("EX26", "EX29") for f in lint(load(path)))

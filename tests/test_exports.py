@@ -817,3 +817,13 @@ def test_the_trials_countries_are_its_sites_countries(country, countries, named)
 
     with pytest.raises(ProtocolDataError, match=re.escape(named)):
         _study_with(edit)
+
+
+def test_a_text_sas_transport_cannot_hold_is_quoted_with_its_characters_named():
+    # the message gave only the sorted set of the characters ('化型局性症皮硬系统肤限'), not the
+    # text they came from
+    frame = sdtm.datasets(load_study())["TI"].head(1).copy()
+    frame["IETEST"] = ["系统性硬皮病 limited cutaneous"]
+    (problem,) = sdtm.xpt_problems("TI", frame)
+    assert "'系统性硬皮病 limited cutaneous'" in problem
+    assert "'系'" in problem and "expected ASCII text" in problem
