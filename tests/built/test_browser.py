@@ -434,6 +434,11 @@ def _printed_pages(driver: object, url: str) -> list[str]:
     from selenium.webdriver.common.print_page_options import PrintOptions
 
     driver.get(url)  # type: ignore[attr-defined]
+    # printed once the page's fonts are ready: a sheet printed while they load had no text
+    # (seen once in CI: page 1 of the index printed blank, and whole on a rerun)
+    driver.execute_async_script(  # type: ignore[attr-defined]
+        "const done = arguments[arguments.length - 1]; document.fonts.ready.then(() => done());"
+    )
     options = PrintOptions()
     options.page_width, options.page_height = 21.0, 29.7
     for attempt in range(3):
