@@ -421,6 +421,11 @@ _CHINESE_STRENGTH = re.compile(  # 2.5mg, 100mg/10ml, 1ml:10mg, 4mg/片 (never /
 )
 
 
+def _chinese_packed(name: str) -> str:
+    """A Chinese name as it is compared: normalised, its strengths taken away."""
+    return _CHINESE_STRENGTH.sub("", normalise_name(name))
+
+
 def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
     """The catalogued medicine a Chinese name is, with only its strength, salt or systemic
     dosage form around it (甲氨蝶呤片 2.5 mg, 醋酸泼尼松, 注射用环磷酰胺), or another name of the
@@ -428,7 +433,7 @@ def _chinese_with_qualifiers_only(name: str, study: Study) -> Match | None:
     index = _catalogue_index(study)
     # every reading with words before and after taken away, one at a time, in either order
     # (醋酸可的松片: the tablet taken away leaves cortisone acetate, as it is catalogued)
-    readings = [_CHINESE_STRENGTH.sub("", normalise_name(name))]
+    readings = [_chinese_packed(name)]
     seen = set(readings)
     for text in readings:  # grows as it is read: each shorter reading once
         found = index.get(text)
@@ -1336,7 +1341,7 @@ def _other_words_before(name: str, within: str) -> bool:
     salt or form written before it (甲基 in 甲基泼尼松龙, not 醋酸 in 醋酸泼尼松)."""
     if not _is_chinese(within):
         return False
-    packed = _CHINESE_STRENGTH.sub("", normalise_name(name))
+    packed = _chinese_packed(name)
     before = packed[: max(packed.find(within), 0)]
     while before:
         known = next((p for p in _CHINESE_BEFORE if before.endswith(p)), None)

@@ -759,6 +759,15 @@ def test_a_clearance_of_an_ongoing_event_is_refused_not_ignored():
 
 # -- Chinese names with their strength, salt or form -------------------------------------------
 
+
+def _matched(typed: str) -> str | None:
+    """The catalogued medicine a typed name is read as, or None."""
+    from protocol.washout import match_medicine
+
+    found = match_medicine(typed)
+    return found.drug.name if found is not None and found.drug is not None else None
+
+
 _CHINESE_DRUGS = [
     (group, drug) for group in load_study().medication_classes for drug in group.drugs
     if drug.chinese_name
@@ -838,10 +847,7 @@ def test_names_sites_in_china_write_are_decided(typed, criterion):
     ],
 )
 def test_the_names_records_use_for_a_catalogued_medicine_are_that_medicine(typed, medicine):
-    from protocol.washout import match_medicine
-
-    found = match_medicine(typed)
-    assert found is not None and found.drug is not None and found.drug.name == medicine
+    assert _matched(typed) == medicine
 
 
 def test_methylprednisolone_by_its_other_chinese_name_is_dosed_as_methylprednisolone():
@@ -873,10 +879,7 @@ def test_a_local_strength_or_another_hyphenated_word_is_not_the_systemic_medicin
      ("methotrexate 25 mg/ml", "methotrexate"), ("甲氨蝶呤 10mg/ml", "methotrexate")],
 )  # fmt: skip
 def test_a_biosimilar_suffix_and_an_injection_concentration_stay_the_medicine(typed, medicine):
-    from protocol.washout import match_medicine
-
-    found = match_medicine(typed)
-    assert found is not None and found.drug.name == medicine
+    assert _matched(typed) == medicine
 
 
 @pytest.mark.parametrize(
@@ -886,10 +889,7 @@ def test_a_biosimilar_suffix_and_an_injection_concentration_stay_the_medicine(ty
      ("Prednisone 泼尼松", "prednisone")],
 )  # fmt: skip
 def test_a_brand_beside_its_generic_name_either_way_is_that_medicine(typed, medicine):
-    from protocol.washout import match_medicine
-
-    found = match_medicine(typed)
-    assert found is not None and found.drug.name == medicine
+    assert _matched(typed) == medicine
 
 
 @pytest.mark.parametrize("typed", ["泼尼松龙泼尼松", "美罗华阿达木单抗", "阿达木单抗软膏修美乐"])
@@ -905,10 +905,7 @@ def test_two_medicines_or_a_local_form_beside_a_brand_is_not_matched(typed):
      ("甲泼尼龙片 4mg/片", "methylprednisolone"), ("甲氨蝶呤 10mg/g", None)],
 )  # fmt: skip
 def test_a_chinese_strength_written_as_a_concentration_is_a_strength(typed, medicine):
-    from protocol.washout import match_medicine
-
-    found = match_medicine(typed)
-    assert (found.drug.name if found else None) == medicine
+    assert _matched(typed) == medicine
 
 
 @pytest.mark.parametrize(
