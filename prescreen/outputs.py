@@ -640,9 +640,15 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     texts = {
         name: _as_text(frame[name]) for name in frame.columns if frame[name].dtype.kind not in "iu"
     }
-    shared, found = _shared_strings(list(texts.values()))
-    positions = dict(zip(texts, found, strict=True))  # each text column's cells in the table
-    string_cells = sum(len(t) - t.null_count for t in texts.values())
+    # a coded column repeats its texts: they go to the table of shared strings, each once. A
+    # column of plain text (the candidates' IDs, each its own) is written in its cells
+    # ("inline strings", which Excel reads alike): hashing 100,000 IDs to share none of them
+    # was the workbook's largest cost after deflating
+    coded = {name: text for name, text in texts.items() if pa.types.is_dictionary(text.type)}
+    inline = {name: _inline_cells(text) for name, text in texts.items() if name not in coded}
+    shared, found = _shared_strings(list(coded.values()))
+    positions = dict(zip(coded, found, strict=True))  # each coded column's cells in the table
+    string_cells = sum(len(t) - t.null_count for t in coded.values())
     rows = len(frame) if len(frame.columns) else 0
     pages = [
         (start, min(start + XLSX_SHEET_ROWS, rows)) for start in range(0, rows, XLSX_SHEET_ROWS)
@@ -697,7 +703,9 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
                     stop = min(start + XLSX_CHUNK, last)
                     columns = []
                     for name in frame.columns:
-                        if name in positions:
+                        if name in inline:
+                            cells = inline[name].slice(start, stop - start)
+                        elif name in positions:
                             cells = _cells(positions[name][start:stop], '<c t="s"><v>')
                         else:
                             numbers = _numbers_as_text(frame[name].iloc[start:stop])
@@ -766,10 +774,10 @@ def _cells(values: pa.Array, start: str) -> pa.Array:
     return pc.fill_null(cells, _text("<c/>"))
 
 
-def _inline_cells(values: pd.Series) -> pa.Array:
-    """Text cells held in the sheet itself (the header row): an empty cell for a missing
-    value."""
-    text = _as_text(values)
+def _inline_cells(values: pd.Series | pa.Array) -> pa.Array:
+    """Text cells held in the sheet itself (the header row, a column of IDs): an empty cell
+    for a missing value."""
+    text = values if isinstance(values, pa.Array) else _as_text(values)
     cells = pc.binary_join_element_wise(
         _text('<c t="inlineStr"><is>'), _xml_texts(text), _text("</is></c>"), _text("")
     )
