@@ -1129,13 +1129,17 @@ def read_candidates(
     for problem in cell_problems:
         if problem.column == screening_column and screening_column is not None:
             refused[np.flatnonzero(rows == problem.row)] = True
-    if "dates.screening" in coded:  # its own column: the empty cells take --as-of below
-        codes, distinct = coded.pop("dates.screening")
-        values["dates.screening"] = np.append(distinct, None)[codes]
-    if "dates.screening" not in values:
-        values["dates.screening"] = np.full(len(frame), None, dtype=object)
-    screening = values["dates.screening"]
-    screening[np.equal(screening, None)] = as_of  # the date the candidates would be screened
+    # an empty screening date is --as-of, the date the candidates would be screened: kept as
+    # codes (the rules group rows by them), --as-of one more distinct date
+    codes, distinct = coded.get(
+        "dates.screening", (np.full(len(frame), -1, dtype=np.int8), np.empty(0, dtype=object))
+    )
+    distinct = list(distinct)
+    if as_of not in distinct:
+        distinct.append(as_of)
+    codes = codes.astype(np.min_scalar_type(-len(distinct) - 1))
+    codes[codes < 0] = distinct.index(as_of)
+    coded["dates.screening"] = codes, np.array(distinct, dtype=object)
     candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
     contradictions = record_problems(candidates)
     columns_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # each rule's columns once
