@@ -459,8 +459,13 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
         value = raw.date()  # a spreadsheet's date cell is a datetime at midnight
     elif spec.kind == "number" and isinstance(raw, float) and math.isfinite(raw):
         value = _as_written_number(raw)
-    elif spec.kind == "choice" and not isinstance(raw, str):
-        raise ValueError(f"{shown_value(raw)} is not one of: {', '.join(spec.choices)}")
+    elif spec.kind == "choice":
+        if not isinstance(raw, str):
+            raise ValueError(f"{shown_value(raw)} is not one of: {', '.join(spec.choices)}")
+        # as a yes/no cell is read: the spaces around it and the case of its letters aside (an
+        # export's "Female", "POSITIVE " is the choice written; " female " had been refused
+        # where " true " was read). Nothing else is matched: "F", "pos" stay unreadable
+        value = next((c for c in spec.choices if c == raw.strip().lower()), raw)
     try:
         return spec.reader().validate_python(value)
     except ValidationError as exc:

@@ -120,6 +120,7 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
         evaluation, (missing_codes, missing_tables), open_, review
     )
     _add_unreadable(unreadable, passing_without, review, missing_count, missing, reason)
+    _note_unreadable(unreadable, excluded, reason)
     problems_by_row: dict[int, list[str]] = {}
     for problem in candidates.problems:
         problems_by_row.setdefault(problem.row, []).append(str(problem))
@@ -181,11 +182,7 @@ def _add_unreadable(
         missing_count[position] += len(added)
         missing_texts.append("; ".join(listed + added))
         columns = unreadable[position]
-        cells = (
-            f"the cell in column {columns[0]} could not be read"
-            if len(columns) == 1
-            else f"the cells in columns {', '.join(columns)} could not be read"
-        ) + " (problems.csv gives why)"
+        cells = _cells_not_read(columns)
         if position in passing:
             reason_texts.append(
                 f"{cells}; every criterion a table can decide passes with "
@@ -196,6 +193,26 @@ def _add_unreadable(
     at = np.array(rows)
     missing.put(at, np.arange(len(rows)), missing_texts)
     reason.put(at, np.arange(len(rows)), reason_texts)
+
+
+def _note_unreadable(
+    unreadable: dict[int, list[str]], excluded: np.ndarray, reason: _Coded
+) -> None:
+    """An excluded row with a cell that could not be read: its reason says so. What excludes it
+    was read, and no value of the cell can make it eligible, but the cell may hold what
+    contradicts another (a sex of "M" beside breastfeeding), and the site should know."""
+    rows = [p for p in unreadable if excluded[p]]
+    if rows:
+        texts = [f"{reason.texts[reason.codes[p]]}; {_cells_not_read(unreadable[p])}" for p in rows]
+        reason.put(np.array(rows), np.arange(len(rows)), texts)
+
+
+def _cells_not_read(columns: list[str]) -> str:
+    return (
+        f"the cell in column {columns[0]} could not be read"
+        if len(columns) == 1
+        else f"the cells in columns {', '.join(columns)} could not be read"
+    ) + " (problems.csv gives why)"
 
 
 class _Coded:

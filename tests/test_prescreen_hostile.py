@@ -21,8 +21,10 @@ from prescreen.columns import (
     _IDENTIFIER_PAIRS,
     _IDENTIFIER_WORDS,
     Mapping,
+    fields,
     identifier_column,
     identifying_text,
+    read_cell,
     template_columns,
 )
 from tests.test_cli_prescreen import AS_OF, ELIGIBLE, _table
@@ -1660,7 +1662,7 @@ def test_parquet_row_labels_of_lists_and_notes_of_the_wrong_shape_are_read(tmp_p
 
 @pytest.mark.parametrize(
     ("column", "written"),
-    [("sex", "男"), ("sex", " female"), ("ssc.acr_eular.pah", "yes"), ("breastfeeding", "N")],
+    [("sex", "男"), ("sex", "F"), ("ssc.acr_eular.pah", "yes"), ("breastfeeding", "N")],
 )
 def test_a_row_passing_with_an_unreadable_cell_left_out_needs_review_naming_it(
     tmp_path, column, written
@@ -1692,6 +1694,54 @@ def test_an_excluded_row_with_an_unreadable_cell_stays_excluded(tmp_path):
     worklist = (tmp_path / "out" / "worklist.csv").read_text(encoding="utf-8-sig")
     row = next(r for r in csv.DictReader(io.StringIO(worklist)) if r["Candidate"] == "SYN-X1")
     assert row["Outcome"] == "excluded" and row["First excluding criterion"] == "EX05"
+    # and its reason says a cell was not read (it may contradict another)
+    assert row["Reason"].startswith("EX05: ")
+    assert row["Reason"].endswith(
+        "; the cell in column sex could not be read (problems.csv gives why)"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([f for f in fields().values() if f.kind == "choice"]).flatmap(
+        lambda spec: st.tuples(
+            st.just(spec),
+            st.sampled_from(spec.choices),
+            st.lists(st.booleans(), min_size=20, max_size=20),
+            st.sampled_from(["", " ", "  ", "\t", " \t"]),
+            st.sampled_from(["", " ", "\t "]),
+        )
+    )
+)
+def test_a_choice_cell_is_read_whatever_its_case_and_surrounding_spaces(case):
+    # " female " was refused where " true " was read; "Female" and "POSITIVE" are an export's
+    # way of writing the choice
+    spec, choice, upper, before, after = case
+    written = "".join(
+        c.upper() if up else c for c, up in zip(choice, upper + [False] * 20, strict=False)
+    )
+    assert read_cell(spec, before + written + after) == choice
+
+
+@pytest.mark.parametrize(
+    ("path", "written"),
+    [
+        ("sex", "F"),
+        ("sex", "M"),
+        ("sex", "woman"),
+        ("sex", "fe male"),
+        ("sex", "ｆemale"),  # a full-width letter
+        ("sex", "female."),
+        ("pregnancy_test.result", "pos"),
+        ("pregnancy_test.result", "+"),
+        ("infection_screening.hiv", "negative-"),
+        ("infection_screening.tuberculosis", "latent tb"),
+        ("pah_risk", "medium"),
+    ],
+)
+def test_a_choice_cell_that_is_not_a_choice_written_is_refused(path, written):
+    with pytest.raises(ValueError, match="Input should be"):
+        read_cell(fields()[path], written)
 
 
 # -- a number of a workbook or a Parquet file has at most 12 significant digits too -------------
