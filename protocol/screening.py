@@ -1011,8 +1011,24 @@ def ex27_pregnancy(ctx: _Context) -> CheckResult:
                     "pregnancy_test.date",
                 )
             )
-        else:
-            parts.append(CheckResult("pass", f"pregnancy test {test.result}"))
+        elif test.date == ctx.screening:
+            parts.append(CheckResult("pass", f"pregnancy test {test.result} on {test.date}"))
+        elif ctx.screening is None and test.date == ctx.screening_range[0]:
+            parts.append(
+                _missing(
+                    f"the negative test of {test.date} speaks of pregnancy at screening only if "
+                    "it is dated at the visit: that needs the screening date",
+                    "dates.screening",
+                )
+            )
+        else:  # a negative test speaks of its own day (PI21), not of the screening visit
+            parts.append(
+                _missing(
+                    f"pregnancy status unknown: the negative test of {test.date} is not from "
+                    "the screening visit",
+                    "pregnancy_test.date",
+                )
+            )
         if record.contraception_agreed is None:
             parts.append(
                 _missing(

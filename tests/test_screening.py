@@ -156,7 +156,14 @@ def test_in02_acr_eular(present, status):
         ({}, "pass", "pass"),
         ({"pregnancy_test__result": "positive"}, "fail", "fail"),
         ({"pregnancy_test__sample": "urine"}, "unknown", "pass"),
-        ({"pregnancy_test__date": date(2025, 2, 20)}, "unknown", "pass"),
+        # a negative test speaks of its own day (PI21): not of pregnancy at screening
+        ({"pregnancy_test__date": date(2025, 2, 20)}, "unknown", "unknown"),
+        # a urine test at the visit: not the serum test IN06 asks for, but not pregnant
+        (
+            {"pregnancy_test__sample": "urine", "pregnancy_test__date": date(2025, 3, 3)},
+            "unknown",
+            "pass",
+        ),
         ({"breastfeeding": True}, "pass", "fail"),
         ({"contraception_agreed": False}, "pass", "fail"),
         (

@@ -779,7 +779,8 @@ ONE_CHANGE = [
         S("sex", None),
         (
             "pass",
-            "not breastfeeding; pregnancy test negative; willing to use adequate contraception",
+            "not breastfeeding; pregnancy test negative on 2025-03-03; willing to use adequate "
+            "contraception",
             [],
         ),
         id="EX27 sex None",
