@@ -920,55 +920,103 @@ def ex24_labs(ctx: _Context) -> CheckResult:
     return _combine(parts + _counts_to_confirm(ctx.record, ctx.study))
 
 
+#: EX25's exceptions as the registry words them ("excised/cured local basal or squamous cell
+#: carcinoma of the skin or carcinoma in situ of the uterine cervix"), in the usual ways of
+#: writing them in English and Chinese. A malignancy recorded as excepted is taken at its word
+#: only when its name is one of them; "metastatic melanoma" marked excepted had passed EX25
+#: and made the participant eligible.
+_EXCEPTED_MALIGNANCY = [
+    re.compile(pattern)
+    for pattern in (
+        r"\bbasal cell (carcinoma|cancer|epithelioma|skin cancer)\b",
+        r"\bbcc\b",
+        r"\bbasalioma\b",
+        r"\brodent ulcer\b",
+        r"\bsquamous cell (carcinoma|cancer)\b.*\b(skin|cutaneous)\b",
+        r"\b(skin|cutaneous) squamous cell (carcinoma|cancer)\b",
+        r"\bcscc\b",
+        r"\bcarcinoma in situ\b.*\bcervi(x|cal)\b",
+        r"\bcervi(x|cal)\b.*\b(carcinoma in situ|cis)\b",
+        r"\bcin ?(3|iii|ⅲ)\b",
+        r"\bcervical intraepithelial neoplasia,? (grade )?(3|iii|ⅲ)\b",
+        r"基底细胞癌",
+        r"皮肤鳞(状细胞)?癌",
+        r"(子)?宫颈原位癌",
+    )
+]
+#: Words that no excepted malignancy carries: spread, invasion, melanoma.
+_NOT_EXCEPTED = re.compile(r"metasta|\binvasive|microinvasive|melanoma|转移|浸润|黑色素瘤")
+
+
+def names_an_excepted_malignancy(name: str) -> bool:
+    """Whether a malignancy's name is one of EX25's exceptions (case, hyphens and spacing
+    aside), with nothing that contradicts it."""
+    text = " ".join(re.sub(r"[-_/]", " ", name.casefold()).split())
+    return not _NOT_EXCEPTED.search(text) and any(p.search(text) for p in _EXCEPTED_MALIGNANCY)
+
+
 def ex25_malignancy(ctx: _Context) -> CheckResult:
     malignancies = ctx.record.history.malignancies
     if malignancies is None:
         return _missing("the malignancy history is not recorded", "history.malignancies")
+    parts = []
+    for index, malignancy in enumerate(malignancies):
+        name = f"{malignancy.type}"
+        if not malignancy.excepted_type:
+            parts.append(_malignancy_by_date(ctx, malignancy, index))
+        elif names_an_excepted_malignancy(name):
+            parts.append(CheckResult("pass", f"{name}: an excepted local skin or cervical cancer"))
+        else:
+            by_date = _malignancy_by_date(ctx, malignancy, index)
+            if by_date.status == "pass":  # outside the window: whatever its type, it passes
+                parts.append(by_date)
+                continue
+            parts.append(
+                _missing(
+                    f"{name}: recorded as an excepted type, but its name is not one of EX25's "
+                    "exceptions (excised/cured local basal or squamous cell carcinoma of the "
+                    "skin, carcinoma in situ of the uterine cervix): the investigator confirms "
+                    f"its type; as any other malignancy: {by_date.reason}",
+                    f"history.malignancies[{index}].type",
+                    *by_date.missing,
+                )
+            )
+    return _combine(parts, "no malignancy recorded")
+
+
+def _malignancy_by_date(ctx: _Context, malignancy: Any, index: int) -> CheckResult:
+    """A malignancy that is not excepted: excluded within the window before screening."""
     rule = ctx.study.criterion_rules.malignancy_window
     window = rule.value
     low_s, high_s = ctx.screening_range
     # a later screening starts the window later: the earliest screening gives the widest window
     widest, narrowest = window_start(low_s, window), window_start(high_s, window)
     exact = low_s == high_s
-    parts = []
-    for index, malignancy in enumerate(malignancies):
-        name = f"{malignancy.type}"
-        if malignancy.excepted_type:
-            parts.append(CheckResult("pass", f"{name}: an excepted local skin or cervical cancer"))
-        elif malignancy.date is None:
-            parts.append(_missing(f"{name}: no date", f"history.malignancies[{index}].date"))
-        elif rule.in_order(narrowest, malignancy.date):
-            within = (
-                f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
-            )
-            boundary = exact and malignancy.date == narrowest
-            reading = ctx.study.issue_for("boundary_day")
-            on_boundary = (
-                f" (exactly on its first day, which is within, {reading})" if boundary else ""
-            )
-            parts.append(
-                CheckResult(
-                    "fail",
-                    f"{name} on {malignancy.date}, within {window} before screening ({within})"
-                    f"{on_boundary}: excluded (EX25)",
-                )
-            )
-        elif not rule.in_order(widest, malignancy.date):
-            where = (
-                f"before {widest}"
-                if malignancy.date < widest
-                else f"on {widest}, the window's first day, which is outside"
-            )
-            parts.append(CheckResult("pass", f"{name} on {malignancy.date}, {where}"))
-        else:
-            parts.append(
-                _missing(
-                    f"{name} on {malignancy.date}: within {window} of screening or not, "
-                    f"depending on the screening date",
-                    "dates.screening",
-                )
-            )
-    return _combine(parts, "no malignancy recorded")
+    name = f"{malignancy.type}"
+    if malignancy.date is None:
+        return _missing(f"{name}: no date", f"history.malignancies[{index}].date")
+    if rule.in_order(narrowest, malignancy.date):
+        within = f"from {narrowest}" if exact else f"from {narrowest} whatever the screening date"
+        boundary = exact and malignancy.date == narrowest
+        reading = ctx.study.issue_for("boundary_day")
+        on_boundary = f" (exactly on its first day, which is within, {reading})" if boundary else ""
+        return CheckResult(
+            "fail",
+            f"{name} on {malignancy.date}, within {window} before screening ({within})"
+            f"{on_boundary}: excluded (EX25)",
+        )
+    if not rule.in_order(widest, malignancy.date):
+        where = (
+            f"before {widest}"
+            if malignancy.date < widest
+            else f"on {widest}, the window's first day, which is outside"
+        )
+        return CheckResult("pass", f"{name} on {malignancy.date}, {where}")
+    return _missing(
+        f"{name} on {malignancy.date}: within {window} of screening or not, "
+        f"depending on the screening date",
+        "dates.screening",
+    )
 
 
 def ex27_pregnancy(ctx: _Context) -> CheckResult:

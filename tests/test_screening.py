@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
-from protocol.screening import CHECKS, screen
+from protocol.screening import CHECKS, names_an_excepted_malignancy, screen
 from protocol.study import load_study
 from tests.conftest import REPO, examples
 
@@ -38,12 +38,16 @@ def _set(data, path: str, value):
 _DELETE = object()
 
 
-def statuses(**changes) -> dict[str, str]:
+def record(**changes):
+    """The eligible case with ``changes`` (``a__b`` for the path a.b), validated."""
     data = copy.deepcopy(ELIGIBLE)
     for path, value in changes.items():
         _set(data, path.replace("__", "."), value)
-    result = screen(parse_record(data, "test record"))
-    return {c.id: c.status for c in result.criteria}
+    return parse_record(data, "test record")
+
+
+def statuses(**changes) -> dict[str, str]:
+    return {c.id: c.status for c in screen(record(**changes)).criteria}
 
 
 def test_the_engine_has_a_check_for_every_criterion_in_registry_order():
@@ -233,6 +237,85 @@ def test_ex25_excepts_local_skin_cancer():
         "excepted_type": True,
     }
     assert statuses(history__malignancies=[malignancy])["EX25"] == "pass"
+
+
+@pytest.mark.traces("criteria.EX25")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Basal cell carcinoma of the nose, excised",
+        "basal-cell carcinoma",
+        "BCC left cheek",
+        "squamous cell carcinoma of the skin, excised",
+        "cutaneous squamous cell carcinoma",
+        "Squamous cell carcinoma, skin of the left hand",
+        "carcinoma in situ of the uterine cervix",
+        "cervical carcinoma in situ",
+        "CIN 3",
+        "CIN III, cone biopsy",
+        "cervical intraepithelial neoplasia grade 3",
+        "基底细胞癌（已切除）",
+        "皮肤鳞状细胞癌",
+        "宫颈原位癌",
+    ],
+)
+def test_ex25_takes_an_excepted_type_at_its_word_when_its_name_is_an_exception(name):
+    malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
+    assert statuses(history__malignancies=[malignancy])["EX25"] == "pass"
+
+
+@pytest.mark.traces("criteria.EX25")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "metastatic melanoma",
+        "pancreatic adenocarcinoma",
+        "squamous cell carcinoma of the lung",  # squamous, not of the skin
+        "squamous cell carcinoma",  # the site not said
+        "invasive squamous cell carcinoma of the cervix",
+        "microinvasive carcinoma of the cervix",
+        "basal cell carcinoma with lymph node metastases",
+        "carcinoma in situ of the breast",  # in situ, not of the cervix
+        "melanoma in situ",
+        "CIN 2",
+        "宫颈癌",  # cervical cancer, not in situ
+        "皮肤黑色素瘤",  # melanoma of the skin
+        "BCCA",  # a word that only begins like one
+    ],
+)
+@pytest.mark.parametrize(
+    ("when", "status"),
+    [
+        # within five years: the flag says excepted, the name says not: the investigator decides
+        (date(2024, 1, 5), "unknown"),
+        (date(2020, 3, 3), "unknown"),  # the window's first day, within
+        # before the window: it passes whatever its type
+        (date(2020, 3, 2), "pass"),
+    ],
+)
+def test_ex25_does_not_pass_an_excepted_type_whose_name_is_another_malignancy(name, when, status):
+    # metastatic melanoma marked excepted had passed EX25 and made the participant eligible
+    malignancy = {"type": name, "date": when, "excepted_type": True}
+    result = screen(record(history__malignancies=[malignancy]))
+    ex25 = next(c for c in result.criteria if c.id == "EX25")
+    assert ex25.status == status
+    if status == "unknown":
+        assert ex25.missing == ["history.malignancies[0].type"]
+        assert result.verdict == "incomplete"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_ex25_an_excepted_type_passes_only_by_its_name_or_its_date(name):
+    # a malignancy within five years, marked excepted: EX25 passes only if its name is one of
+    # the exceptions; it never fails (the flag and the name disagree, or not)
+    malignancy = {"type": name or "x", "date": date(2024, 1, 5), "excepted_type": True}
+    try:
+        data = record(history__malignancies=[malignancy])
+    except (ProtocolDataError, ValueError):  # a text the record refuses (control characters)
+        return
+    ex25 = next(c for c in screen(data).criteria if c.id == "EX25")
+    assert ex25.status == ("pass" if names_an_excepted_malignancy(name or "x") else "unknown")
 
 
 @pytest.mark.traces(
