@@ -467,7 +467,9 @@ class ParticipantRecord(_Record):
         if birth is None:
             return []
         problems = []
-        screening = self.dates.screening
+        # without a screening date, the earliest it can be: the latest of the dates that come
+        # before it (a birth date of 1900 beside a consent of 2025 was read as an age of 125)
+        screening = self.dates.screening or self._latest_before_screening()
         # completed years never exceed the difference of the years: only then are they
         # counted (dateutil's count takes microseconds, and every record passes here)
         if (
@@ -475,9 +477,16 @@ class ParticipantRecord(_Record):
             and screening.year - birth.year > MAXIMUM_PLAUSIBLE_AGE
             and age_in_years(birth, screening) > MAXIMUM_PLAUSIBLE_AGE
         ):
+            age = age_in_years(birth, screening)
+            when = (
+                f"{age} years old at screening"
+                if self.dates.screening is not None
+                else f"at least {age} years old at screening (on or after {screening}, the "
+                "latest date recorded before it)"
+            )
             problems.append(
-                f"dates.birth = {birth}: {age_in_years(birth, screening)} years old at screening "
-                f"is implausible (at most {MAXIMUM_PLAUSIBLE_AGE}); check the birth date"
+                f"dates.birth = {birth}: {when} is implausible (at most "
+                f"{MAXIMUM_PLAUSIBLE_AGE}); check the birth date"
             )
         dated = [
             (f"medications[{i}].{field}", getattr(m, field))
@@ -501,6 +510,16 @@ class ParticipantRecord(_Record):
             if value is not None and value < birth
         ]
         return problems
+
+    def _latest_before_screening(self) -> datetime.date | None:
+        """The latest of the dates that come on or before screening (consent, the first
+        manifestation, the pregnancy test, attestations, malignancies), or None."""
+        dates = [self.dates.consent, self.ssc.first_non_raynaud_manifestation]
+        if self.pregnancy_test is not None:
+            dates.append(self.pregnancy_test.date)
+        dates += [a.date for a in self.attestations.recorded().values()]
+        dates += [m.date for m in self.history.malignancies or []]
+        return max(filter(None, dates), default=None)
 
     def _dates_not_after_screening(self) -> list[str]:
         """Tests, attestations and history happened by the screening visit (none is a plan)."""

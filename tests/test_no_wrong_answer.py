@@ -264,6 +264,41 @@ def test_a_record_is_refused_for_its_age_exactly_when_over_120_completed_years(b
     assert refused == (_completed_years(birth, screening) > 120)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    birth=st.dates(date(1900, 1, 1), date(1910, 12, 31)),
+    latest_before=st.dates(date(2019, 1, 1), date(2031, 12, 31)),
+    which=st.sampled_from(["consent", "first manifestation", "pregnancy test", "attestation"]),
+)
+def test_without_a_screening_date_the_age_is_held_at_the_earliest_screening_can_be(
+    birth, latest_before, which
+):
+    # a birth date of 1900 with the screening date left out was read as an age of 125 (IN01
+    # failed on it) where the same record with its screening date was refused: screening comes
+    # on or after the consent, the first manifestation, the pregnancy test and the attestations
+    data = _record(dates__birth=birth)
+    for name in ("screening", "consent", "planned_randomization"):
+        data["dates"].pop(name, None)
+    for name in ("pregnancy_test", "attestations", "medications", "events"):
+        data.pop(name, None)
+    data["ssc"].pop("first_non_raynaud_manifestation", None)
+    if which == "consent":
+        data["dates"]["consent"] = latest_before
+    elif which == "first manifestation":
+        data["ssc"]["first_non_raynaud_manifestation"] = latest_before
+    elif which == "pregnancy test":
+        data["pregnancy_test"] = {"result": "negative", "sample": "serum", "date": latest_before}
+    else:
+        data["attestations"] = {"EX16": {"applies": False, "date": latest_before}}
+    try:
+        parse_record(data, "record")
+        refused = False
+    except ProtocolDataError as exc:
+        assert "implausible" in str(exc), str(exc)
+        refused = True
+    assert refused == (_completed_years(birth, latest_before) > 120)
+
+
 # -- contradictions are bad input ----------------------------------------------------------
 
 
