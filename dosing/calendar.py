@@ -45,6 +45,13 @@ def _intervention_aliases(study: Study) -> dict[str, list[str]]:
     (``mycophenolate``), brand names (``泰爱``, ``RC18``), acronym (``MMF``). A name that the
     registry record also gives another intervention is left out: the record lists "Taiai" under
     mycophenolate mofetil though Tai'ai is telitacicept's brand (PI04), so it names no arm."""
+    aliases = _all_intervention_names(study)
+    contested = _contested_names(study)
+    return {owner: [n for n in names if n not in contested] for owner, names in aliases.items()}
+
+
+def _all_intervention_names(study: Study) -> dict[str, list[str]]:
+    """Every name of each intervention (normalised), contested ones included."""
     aliases: dict[str, list[str]] = {}
     for intervention in study.interventions:
         names = [intervention.id, intervention.name.value, intervention.name.value.split()[0]]
@@ -59,9 +66,20 @@ def _intervention_aliases(study: Study) -> dict[str, list[str]]:
         if acronym:
             names.append(acronym.group(1))
         aliases[intervention.id] = [normalise_name(n) for n in names if n.strip()]
-    for owner in aliases:
-        aliases[owner] = [n for n in aliases[owner] if n not in _given_to_another(study, owner)]
     return aliases
+
+
+def _contested_names(study: Study) -> set[str]:
+    """The names of one intervention that the registry record's other names of another
+    intervention hold ("Taiai", PI04): they name no arm. A word of the record's other names
+    that is no intervention's name ("for", "commercial") or is the intervention's own ("MMF"
+    under mycophenolate mofetil) is not contested."""
+    return {
+        name
+        for owner, names in _all_intervention_names(study).items()
+        for name in names
+        if name in _given_to_another(study, owner)
+    }
 
 
 def _given_to_another(study: Study, owner: str) -> set[str]:
@@ -76,32 +94,60 @@ def _given_to_another(study: Study, owner: str) -> set[str]:
     }
 
 
+#: What joins the names of an arm's medicines ("MMF + telitacicept", "MMF and telitacicept").
+_JOINS = re.compile(r"\+|,|&|/|\band\b|\bplus\b", re.I)
+#: A connective word, which is no name on its own: "MMF and", "plus MMF", "MMF with".
+_CONNECTIVE_WORD = re.compile(r"^(?:and|plus|with)\b|\b(?:and|plus|with)$", re.I)
+
+
+def _loose_end(name: str) -> bool:
+    """Whether a name (stripped) begins or ends with anything but a letter or digit (a closing
+    bracket may end it), or with a connective word: "-mmf" (without MMF?), "mmf +", "mmf.",
+    "MMF and" are incomplete, never a name."""
+    return (
+        not name[0].isalnum()
+        or not (name[-1].isalnum() or name[-1] in ")）")
+        or bool(_CONNECTIVE_WORD.search(name))
+    )
+
+
 def resolve_arm(text: str, study: Study | None = None) -> Arm:
-    """An arm from its id, its label, or the interventions it gives, forgiving case and spaces.
+    """An arm from its id or label, or the medicines it gives, whatever their case and spaces.
 
     ``telitacicept_mmf``, ``Mycophenolate Mofetil + Telitacicept``, ``MMF + telitacicept`` and
     ``telitacicept`` all name the experimental arm; ``mmf`` and ``mycophenolate`` the comparator.
+    Each name must be whole: a sign or a connective with no name on one side ("mmf +",
+    "MMF and", "-mmf", "MMF, , telitacicept") names no arm, nor does a part of a name ("myco").
     """
     study = study or load_study()
     valid = "; ".join(f"{arm.id} ({arm.label.value})" for arm in study.arms)
-    # a sign before or after the names ("-mmf", "mmf +"): "without MMF" is no arm
-    if re.match(r"\s*[-+]", text) or re.search(r"[-+&,/]\s*$", text):
+    typed = text.strip()
+    # its id or label as listed, case and surrounding spaces aside
+    for arm in study.arms:
+        if typed.casefold() in (arm.id.casefold(), arm.label.value.strip().casefold()):
+            return arm
+    if not typed:
+        raise CalendarInputError(
+            "--arm", [f"{text!r} names no single arm; expected one of: {valid}"]
+        )
+    parts = [part.strip() for part in _JOINS.split(typed)]
+    if _loose_end(typed) or not all(parts) or any(_loose_end(part) for part in parts):
         raise CalendarInputError(
             "--arm",
             [
-                f"{text!r}: a name with a sign before or after it names no arm; expected one "
-                f"of: {valid}"
+                f"{text!r}: a sign or a connective ('and', 'plus', 'with', '+', '&', ',', '/') "
+                f"with no whole name on one side names no arm; expected one of: {valid}"
             ],
         )
-    wanted = normalise_name(text.replace("+", " "))
+    wanted = normalise_name(typed.replace("+", " "))
     for arm in study.arms:
         if wanted in (normalise_name(arm.id), normalise_name(arm.label.value.replace("+", " "))):
             return arm
     aliases = _intervention_aliases(study)
-    parts = [normalise_name(p) for p in re.split(r"\+|,|&|/|\band\b|\bplus\b", text, flags=re.I)]
+    names = [normalise_name(part) for part in parts]
     mentioned = set()
-    for part in filter(None, parts):
-        hits = {i for i, names in aliases.items() if part in names}  # whole names only
+    for name in names:
+        hits = {i for i, known in aliases.items() if name in known}  # whole names only
         if len(hits) == 1:
             mentioned |= hits
         else:
@@ -114,12 +160,7 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
         for found in (exact, containing):
             if len(found) == 1:
                 return found[0]
-    contested = [
-        part
-        for part in filter(None, parts)
-        if any(part in _given_to_another(study, i.id) for i in study.interventions)
-    ]
-    if contested:
+    if set(names) & _contested_names(study):
         raise CalendarInputError(
             "--arm",
             [

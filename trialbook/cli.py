@@ -42,8 +42,84 @@ STUDY_HELP = (
 )
 
 
+#: The options given so far in this command line (a namespace attribute argparse never shows).
+_GIVEN = "_options_given"
+
+
+def _given(namespace: argparse.Namespace) -> dict[str, tuple[str, str]]:
+    """``dest -> (option as typed, its value as typed)`` of the options given so far."""
+    if _GIVEN not in vars(namespace):
+        setattr(namespace, _GIVEN, {})
+    return getattr(namespace, _GIVEN)
+
+
+def _shown(values: Any) -> str:
+    """An option's value as given: '40 U/L' for --uln's two."""
+    if isinstance(values, list | tuple):
+        return " ".join(str(v) for v in values)
+    return str(values)
+
+
+class _StoreOnce(argparse._StoreAction):
+    """An option of one value (``--sex female``, ``--uln 40 U/L``): given twice it is refused,
+    even with the same value twice. argparse would keep the last and forget the first without a
+    word, and which one the user meant is a guess (``--sex male --sex female``)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        given = _given(namespace)
+        if self.option_strings and self.dest in given:
+            first_option, first = given[self.dest]
+            raise argparse.ArgumentError(
+                self,
+                f"given twice ({first_option} {first!r}, then {option} {_shown(values)!r}); "
+                "expected it once, with the one value meant",
+            )
+        given[self.dest] = (option or self.dest, _shown(values))
+        super().__call__(parser, namespace, values, option)
+
+
+class _FlagOnce(argparse._StoreConstAction):
+    """A flag (``--force``, ``--json``): given twice it says the same thing twice, which is
+    harmless; two flags that set one setting to different values are refused."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        given = _given(namespace)
+        if self.dest in given and given[self.dest][1] != repr(self.const):
+            raise argparse.ArgumentError(
+                self, f"contradicts {given[self.dest][0]} given before it; expected one of them"
+            )
+        given[self.dest] = (option or self.dest, repr(self.const))
+        super().__call__(parser, namespace, values, option)
+
+
+class _StoreTrueOnce(_FlagOnce):
+    def __init__(self, option_strings: Any, dest: str, default: Any = False, **kwargs: Any):
+        super().__init__(option_strings, dest, const=True, default=default, **kwargs)
+
+
+class _StoreFalseOnce(_FlagOnce):
+    def __init__(self, option_strings: Any, dest: str, default: Any = True, **kwargs: Any):
+        super().__init__(option_strings, dest, const=False, default=default, **kwargs)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line: 'error: trialbook lab: ...' (exit 2)."""
+    """argparse, with a usage error as one line: 'error: trialbook lab: ...' (exit 2), and every
+    option of one value refused when given twice (the actions registered here are the ones
+    ``add_argument`` uses by default, so a new option is covered without a word)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
+        self.register("action", "store_const", _FlagOnce)
+        self.register("action", "store_true", _StoreTrueOnce)
+        self.register("action", "store_false", _StoreFalseOnce)
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        parsed, rest = super().parse_known_args(args, namespace)
+        with contextlib.suppress(AttributeError):  # the record of what was given is not a result
+            delattr(parsed, _GIVEN)
+        return parsed, rest
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
@@ -744,6 +820,19 @@ def _analyte_names() -> str:
     )
 
 
+def _arm_names() -> str:
+    """The arms of study.yaml as `calendar --arm` takes them: id or label."""
+    from protocol.errors import ProtocolDataError
+    from protocol.study import load_study
+
+    try:
+        arms = load_study().arms
+    except ProtocolDataError:  # the command that runs will report it (exit 2)
+        return "its id or label in study.yaml"
+    # argparse formats help with %: a label holding one is shown as written
+    return " or ".join(f"{arm.id} ({arm.label.value!r})" for arm in arms).replace("%", "%%")
+
+
 def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., int]]]:
     parser = _Parser(
         prog="trialbook",
@@ -825,7 +914,12 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
         epilog="example: trialbook calendar --arm telitacicept --randomization 2025-03-17 "
         "--ics syn-01.ics",
     )
-    calendar.add_argument("--arm", required=True, help="arm id or label (forgiving match)")
+    calendar.add_argument(
+        "--arm",
+        required=True,
+        help=f"the arm: {_arm_names()}, or the medicines it gives (telitacicept; MMF + "
+        "telitacicept), each name whole, any case",
+    )
     calendar.add_argument(
         "--randomization", required=True, type=_iso_date, help="randomization date, day 1"
     )
