@@ -708,17 +708,26 @@ def _window_check(
     dated: str = "last dose",
     after_anchor: str = "investigator",
     cleared: str | None = None,
+    first: date | None = None,
 ) -> EntryResult:
     """The shared rule of every dated window: within, on the boundary, or cleared.
 
     The window counts back from the planned randomization or the screening date, as ``anchor``
     says; an ongoing medicine is shown clearing from a last dose on the screening date. A date
     after a screening anchor is for the investigator (``after_anchor="investigator"``, unless
-    ``cleared`` gives the investigator's reason) or within the window (``"within"``).
+    ``cleared`` gives the investigator's reason) or within the window (``"within"``). ``first``
+    is a course's first dose (its start), a day of use as much as its last.
     """
     anchor_date = data.planned_randomization if anchor == "randomization" else data.screening
     decision = decide_window(
-        window, anchor_date, last, ongoing, after_anchor, bool(cleared), anchor == "screening"
+        window,
+        anchor_date,
+        last,
+        ongoing,
+        after_anchor,
+        bool(cleared),
+        anchor == "screening",
+        first=first,
     )
     base: dict[str, Any] = {
         "entry": entry,
@@ -737,17 +746,25 @@ def _window_check(
     }
     words = _WindowWords(name, criterion, window, anchor, anchor_as_written, dated, study, cleared)
     stop_example = data.screening or data.planned_randomization
-    return EntryResult(**base, reason=words.reason(decision, last, stop_example))
+    return EntryResult(**base, reason=words.reason(decision, last, stop_example, first))
 
 
 #: How a dated window decides an entry: the case, and the status each case gives.
 WindowCase = Literal[
-    "no_anchor", "ongoing", "undated", "after_anchor_cleared", "after_anchor", "within", "before"
+    "no_anchor",
+    "ongoing",
+    "undated",
+    "last_dose_unknown",
+    "after_anchor_cleared",
+    "after_anchor",
+    "within",
+    "before",
 ]
 WINDOW_CASE_STATUS: dict[WindowCase, Status] = {
     "no_anchor": "unknown",  # no date to count back from
     "ongoing": "fail",  # excluded until it stops
     "undated": "unknown",  # within the window or not, it cannot be told (PI23)
+    "last_dose_unknown": "unknown",  # begun before the window; its end may be in it or not
     "after_anchor_cleared": "pass",  # after a screening anchor, cleared by the investigator
     "after_anchor": "unknown",  # after a screening anchor: the investigator decides
     "within": "fail",
@@ -765,6 +782,10 @@ class WindowDecision:
     clears: date | None = None  # the first anchor date the entry no longer excludes
     on_boundary: bool = False  # the date is exactly the window's first day
     rescreen: bool = False  # the window counts from screening: clearing needs a new screening
+    # within by a course's first dose: no anchor date before this one clears it (when one
+    # does depends on the last dose; ``clears`` is None while that is not recorded)
+    not_before: date | None = None
+    by_first_dose: bool = False  # within because of the first dose (the last is not)
 
     @property
     def status(self) -> Status:
@@ -783,10 +804,15 @@ def decide_window(
     after_anchor: str = "investigator",
     cleared: bool = False,
     rescreen: bool = False,
+    *,
+    first: date | None = None,
 ) -> WindowDecision:
     """Within, on the boundary, before, or undecidable: the rule of every dated window.
 
-    A date on the window's first day is within it (study.yaml ``washout_convention``).
+    A date on the window's first day is within it (study.yaml ``washout_convention``). A
+    course's first dose (``first``) is a day of use too: within the window it excludes whatever
+    the last dose; before it, with the last dose not recorded, the course may have ended in the
+    window or before it.
 
     >>> from datetime import date
     >>> from protocol.facts import parse_window
@@ -801,15 +827,35 @@ def decide_window(
     start = window_start(anchor_date, window)
     if ongoing:
         return WindowDecision("ongoing", anchor_date, start, rescreen=rescreen)
-    if last is None:
+    if last is None and first is None:
         return WindowDecision("undated", anchor_date, start)
-    if last > anchor_date and after_anchor == "investigator":
+    for_investigator = after_anchor == "investigator"
+    if last is not None and not (last > anchor_date and for_investigator):
+        clear = clears_on(last, window)
+        if last >= start:
+            return WindowDecision("within", anchor_date, start, clear, last == start, rescreen)
+        return WindowDecision("before", anchor_date, start, clear)
+    # the last dose is not recorded, or is after a screening anchor: the first dose decides
+    # where it is a day of use within the window
+    if first is not None and first >= start and (first <= anchor_date or not for_investigator):
+        clear = clears_on(last, window) if last is not None else None
+        return WindowDecision(
+            "within",
+            anchor_date,
+            start,
+            clear,
+            first == start,
+            rescreen,
+            not_before=clears_on(first, window),
+            by_first_dose=True,
+        )
+    latest_recorded = last if last is not None else first
+    assert latest_recorded is not None  # neither recorded is "undated"
+    if latest_recorded > anchor_date:
         case: WindowCase = "after_anchor_cleared" if cleared else "after_anchor"
         return WindowDecision(case, anchor_date, start)
-    clear = clears_on(last, window)
-    if last >= start:
-        return WindowDecision("within", anchor_date, start, clear, last == start, rescreen)
-    return WindowDecision("before", anchor_date, start, clear)
+    # begun before the window and its last dose not recorded: it may have ended either side
+    return WindowDecision("last_dose_unknown", anchor_date, start)
 
 
 @dataclass(frozen=True)
@@ -825,11 +871,20 @@ class _WindowWords:
     study: Study
     cleared: str | None
 
-    def reason(self, decision: WindowDecision, last: date | None, stop_example: date | None) -> str:
+    def reason(
+        self,
+        decision: WindowDecision,
+        last: date | None,
+        stop_example: date | None,
+        first: date | None = None,
+    ) -> str:
         name, criterion, window, anchor = self.name, self.criterion, self.window, self.anchor
         as_written, dated, anchor_date = self.anchor_as_written, self.dated, decision.anchor_date
         start, rescreen = decision.start, self.anchor == "screening"
         rescreening = " (rescreening needed)" if rescreen else ""
+        # the dates the decision read, as recorded (a course's start only where it decided)
+        recorded = f"{dated} {last}" if last else f"start {first}, last dose not recorded"
+        record_last = f"record the last dose's date ({self.study.issue_for('undated_entries')})"
         match decision.case:
             case "no_anchor":
                 return (
@@ -851,15 +906,36 @@ class _WindowWords:
                 )
             case "after_anchor_cleared":
                 return (
-                    f"{name} ({dated} {last}) is after the screening visit {anchor_date}; the "
+                    f"{name} ({recorded}) is after the screening visit {anchor_date}; the "
                     f"investigator clears it ({self.cleared}): passes ({criterion}, "
                     f"{self.study.issue_for('infection_anchor')})"
                 )
             case "after_anchor":
                 return (
-                    f"{name} ({dated} {last}) is after the screening visit {anchor_date}: the "
+                    f"{name} ({recorded}) is after the screening visit {anchor_date}: the "
                     f"record's window counts back from screening; the investigator decides "
                     f"({criterion}, {self.study.issue_for('infection_anchor')})"
+                )
+            case "within" if decision.by_first_dose:
+                assert first is not None and anchor_date is not None
+                where = "exactly on the first day of" if decision.on_boundary else "within"
+                if first > anchor_date:  # after the anchor, and read as within
+                    span = f"after {anchor} {anchor_date}, which the window covers"
+                else:
+                    span = f"{start} to {anchor} {anchor_date}"
+                ended = f"last dose {last}" if last else "last dose not recorded"
+                if decision.clears is not None:
+                    then = f"a {anchor} on or after {decision.clears} clears it{rescreening}"
+                else:  # when it clears depends on the last dose
+                    then = (
+                        f"a {anchor} before {decision.not_before} is excluded whatever the last "
+                        f"dose; when it clears depends on the last dose{rescreening}: "
+                        f"{record_last}"
+                    )
+                return (
+                    f"{name} (start {first}, {ended}) began {where} the window of {window} "
+                    f"{as_written} ({span}): its first dose is a day of use within the window: "
+                    f"excluded ({criterion}); {then}"
                 )
             case "within":
                 assert last is not None and anchor_date is not None
@@ -872,6 +948,13 @@ class _WindowWords:
                     f"{name} ({dated} {last}) is {where} the window of {window} {as_written} "
                     f"({span}): excluded ({criterion}); a {anchor} on or after {decision.clears} "
                     f"clears it{rescreening}"
+                )
+            case "last_dose_unknown":
+                return (
+                    f"{name} (start {first}) began before the window of {window} {as_written} "
+                    f"(from {start}), and its last dose is not recorded: a last dose on or after "
+                    f"{start} excludes, one before it does not: unknown ({criterion}); "
+                    f"{record_last}"
                 )
             case "before":
                 return (
@@ -941,6 +1024,7 @@ SteroidCase = Literal[
     "not_systemic",
     "before_window",
     "undated",
+    "last_dose_unknown",
     "no_route",
     "injection",
     "which_drug",
@@ -952,6 +1036,7 @@ STEROID_CASE_STATUS: dict[SteroidCase, Status] = {
     "not_systemic": "pass",
     "before_window": "pass",
     "undated": "unknown",
+    "last_dose_unknown": "unknown",  # begun before the window; its end may be in it or not
     "no_route": "unknown",
     "injection": "fail",
     "which_drug": "unknown",
@@ -985,14 +1070,18 @@ def decide_corticosteroid(
     window = group.window.value
     start = window_start(data.planned_randomization, window)
     clear = clears_on(med.last_dose, window) if med.last_dose else None
-    undated = not med.ongoing and med.last_dose is None
-    in_window = med.ongoing or (med.last_dose is not None and med.last_dose >= start)
+    last_open = not med.ongoing and med.last_dose is None  # neither stopped on a day nor ongoing
+    # the first dose is a day of use too: one within the window puts the course in it
+    started_within = last_open and med.start is not None and med.start >= start
+    in_window = (
+        med.ongoing or (med.last_dose is not None and med.last_dose >= start) or started_within
+    )
     if med.route in rule.non_systemic_routes:
         return SteroidDecision("not_systemic", start)
-    if not in_window and not undated:
+    if not in_window and not last_open:
         return SteroidDecision("before_window", start, clear)
-    if undated:
-        return SteroidDecision("undated", start)
+    if last_open and not started_within:
+        return SteroidDecision("undated" if med.start is None else "last_dose_unknown", start)
     if med.route is None:
         return SteroidDecision("no_route", start)
     if med.route in rule.injection_routes:
@@ -1017,7 +1106,7 @@ def _corticosteroid_check(
 ) -> tuple[EntryResult, _SteroidCourse | None]:
     """One corticosteroid entry on its own; the course it contributes to the daily sum."""
     decision = decide_corticosteroid(med, match, data, study)
-    if decision.case == "undated":
+    if decision.case in ("undated", "last_dose_unknown"):
         # within the window or not is unknown: the course counts only where that cannot matter
         result, course = _corticosteroid_check(
             med.model_copy(update={"ongoing": True}), entry, match, data, study
@@ -1026,7 +1115,7 @@ def _corticosteroid_check(
             undated_course = None
             if course is not None:  # it may still add up with another course on some day
                 undated_course = _SteroidCourse(
-                    entry, med.name, course.mg_per_dosing_day, False, None, None, False
+                    entry, med.name, course.mg_per_dosing_day, False, med.start, None, False
                 )
             return result, undated_course
     group = match.group
@@ -1045,7 +1134,7 @@ def _corticosteroid_check(
         clears_on=decision.clears if keeps_clear else None,
         status=decision.status,
         reason=_steroid_reason(decision, med, match, study),
-        on_boundary=decision.case == "injection" and med.last_dose == decision.start,
+        on_boundary=decision.case == "injection" and (med.last_dose or med.start) == decision.start,
     )
     course = None
     if decision.case in ("no_route", "which_drug"):
@@ -1090,6 +1179,13 @@ def _steroid_reason(
                 f"would exclude, taken before it it would not: unknown ({criterion}); record "
                 f"the last dose's date ({study.issue_for('undated_entries')})"
             )
+        case "last_dose_unknown":
+            return (
+                f"{med.name} (start {med.start}) began before the window of {window} prior to "
+                f"randomization (from {decision.start}), and its last dose is not recorded: "
+                f"taken in the window it would exclude, stopped before it it would not: unknown "
+                f"({criterion}); record the last dose's date ({study.issue_for('undated_entries')})"
+            )
         case "no_route":
             return (
                 f"{med.name} within the {window} before randomization: its route (oral, IV, "
@@ -1097,11 +1193,16 @@ def _steroid_reason(
             )
         case "injection":
             assert med.route is not None
-            when = "is ongoing" if med.ongoing else f"(last dose {med.last_dose})"
+            if med.ongoing:
+                when = "is ongoing"
+            elif med.last_dose:
+                when = f"(last dose {med.last_dose})"
+            else:
+                when = f"(start {med.start}, last dose not recorded)"
             return (
                 f"{med.name} by {med.route.upper()} injection {when}, within the {window} "
                 f"before randomization: excluded ({criterion}, any IV or IM corticosteroid)"
-                + (f"; clears from {clear}" if clear else "")
+                + (f"; clears from {clear}" if clear else _clears_after_open_course(med, window))
             )
         case "which_drug":
             return (
@@ -1136,7 +1237,11 @@ def _steroid_reason(
     # the table by the label the book cites it by ("[BNF]"), not its key
     table = f" [{study.references[equivalent.source].label}]" if equivalent.source else ""
     if decision.case == "over_limit":
-        then = f"; clears from {clear}" if clear else "; it must stop or fall to the limit"
+        then = (
+            f"; clears from {clear}"
+            if clear
+            else _clears_after_open_course(med, window) or "; it must stop or fall to the limit"
+        )
         return (
             f"{med.name} {daily_text} prednisone equivalent{table}, more than "
             f"{format_quantity(limit)}/day within the {window} before randomization: excluded "
@@ -1148,14 +1253,28 @@ def _steroid_reason(
     )
 
 
+def _clears_after_open_course(med: MedicationEntry, window: Window) -> str:
+    """When a course begun in the window, its last dose not recorded, can clear: not before
+    its first dose leaves the window, later by as much as the last dose was; "" otherwise."""
+    if med.ongoing or med.last_dose is not None or med.start is None:
+        return ""
+    return (
+        f"; its last dose is not recorded: a randomization before {clears_on(med.start, window)} "
+        f"is excluded whatever the last dose, and when it clears depends on the last dose "
+        f"(record its date)"
+    )
+
+
 def _why_days_are_open(courses: list[_SteroidCourse]) -> str:
     """Why the courses' dosing days or amounts are not known, course by course: a part not
     recorded, or a schedule that is not daily (its dates say which days it spans, not which it
     was taken on; a course of one day is known to the day)."""
     causes = []
     for course in courses:
-        if not course.ongoing and course.last is None:
+        if not course.ongoing and course.last is None and course.start is None:
             causes.append(f"{course.name}'s dates are not recorded")
+        elif not course.ongoing and course.last is None:
+            causes.append(f"{course.name}'s last dose is not recorded")
         elif course.start is None:
             causes.append(f"{course.name}'s start date is not recorded")
         elif not course.daily and (course.ongoing or course.start != course.last):
@@ -1170,6 +1289,8 @@ def _why_days_are_open(courses: list[_SteroidCourse]) -> str:
 
 def _what_to_record(courses: list[_SteroidCourse]) -> str:
     if all(c.start is not None and c.mg_per_dosing_day is not None for c in courses):
+        if any(not c.ongoing and c.last is None for c in courses):
+            return "record each course's last dose"
         return "the investigator decides from the dosing days"
     return "record each course's start date and dose"
 
@@ -1189,8 +1310,13 @@ def _combined_corticosteroids(
     first_day = window_start(anchor, group.window.value)
 
     def span(course: _SteroidCourse, sure: bool) -> tuple[date, date] | None:
-        if not course.ongoing and course.last is None:  # undated: any day of the window, or none
-            return None if sure else (first_day, anchor)
+        if not course.ongoing and course.last is None:
+            if course.start is None:  # undated: any day of the window, or none
+                return None if sure else (first_day, anchor)
+            # its last dose not recorded: the first dose day surely, any later day possibly
+            begin, end = course.start, (course.start if sure else anchor)
+            begin, end = max(begin, first_day), min(end, anchor)
+            return (begin, end) if begin <= end else None
         end = anchor if course.ongoing else course.last
         assert end is not None
         begin = course.start if course.start else (end if sure else first_day)
@@ -1309,6 +1435,7 @@ def _check_medication(
             ongoing=med.ongoing,
             data=data,
             study=study,
+            first=med.start,
         )
         if match.drug is None and group.aliases_also_name and result.status == "pass":
             result.status = "unknown"
@@ -1624,6 +1751,33 @@ def _allowed_dates(
     return earliest, None, [] if earliest is not None else list(in_the_way.values())
 
 
+def _open_last_doses(
+    entries: list[EntryResult], data: WashoutInput
+) -> tuple[list[str], list[EntryResult]]:
+    """Of the unknown entries: the names of the courses with a start and no last dose recorded
+    (neither stopped on a known day nor ongoing) that a dated window leaves unknown, and the
+    other unknown entries."""
+    names: list[str] = []
+    others: list[EntryResult] = []
+    for entry in entries:
+        if entry.status != "unknown":
+            continue
+        courses = [
+            data.medications[int(index)]
+            for index in re.findall(r"medications\[(\d+)\]", entry.entry)
+        ]
+        open_here = [
+            med.name
+            for med in courses
+            if med.start is not None and med.last_dose is None and not med.ongoing
+        ]
+        if open_here and entry.window is not None:
+            names += [name for name in open_here if name not in names]
+        else:
+            others.append(entry)
+    return names, others
+
+
 def _medication_index(entry: EntryResult) -> int | None:
     found = re.fullmatch(r"medications\[(\d+)\]", entry.entry)
     return int(found.group(1)) if found else None
@@ -1678,7 +1832,16 @@ def check_washout(
         summary = "The earliest randomization date was not searched for."
     else:
         assert earliest is not None  # else some entry fails at every date: it blocks
-        summary = f"Earliest randomization: {earliest}"
+        at_earliest = (
+            entries
+            if earliest == data.planned_randomization
+            else _entries_at(data.model_copy(update={"planned_randomization": earliest}), study)
+        )
+        # a course whose last dose is not recorded may clear later than the earliest date the
+        # rest allows: that date is then a bound, not the date
+        open_courses, other_unknowns = _open_last_doses(at_earliest, data)
+        bound = "not before " if open_courses else ""
+        summary = f"Earliest randomization: {bound}{earliest}"
         if fails_again is not None:
             summary += f" (allowed until {fails_again - timedelta(days=1)})"
         if earliest > data.planned_randomization:
@@ -1696,7 +1859,12 @@ def check_washout(
                     "screening): rescreening is needed"
                 )
         summary += "."
-        if "unknown" in statuses:
+        if open_courses:
+            summary += (
+                f" Not known beyond that: the last dose of {', '.join(open_courses)} is not "
+                "recorded, and the date depends on it; record it."
+            )
+        if other_unknowns or ("unknown" in statuses and not open_courses):
             summary += " Unknown entries remain: the investigator must decide them first."
     return WashoutResult(
         planned_randomization=data.planned_randomization,
