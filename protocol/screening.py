@@ -759,6 +759,23 @@ def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
         return _missing(
             "the investigator's attestation is not recorded", f"attestations.{criterion}"
         )
+    consent = ctx.record.dates.consent
+    if consent is not None and attestation.date < consent:
+        # no assessment for the trial comes before consent: an attestation of 2019 for a
+        # screening of 2025 (a concurrent condition, EX16) had decided the criterion
+        return _missing(
+            f"the investigator's attestation is dated {attestation.date}, before the consent "
+            f"of {consent}: it does not speak for this screening; record one made on or after "
+            "the consent",
+            f"attestations.{criterion}.date",
+        )
+    if consent is None and attestation.date < ctx.screening_range[1]:
+        # the consent may be any day up to the screening: this one may be before it
+        return _missing(
+            f"the investigator attests on {attestation.date}; an attestation counts when made "
+            "on or after the consent, whose date is not recorded",
+            "dates.consent",
+        )
     inclusion = criterion.startswith("IN")
     if attestation.applies:
         verdict: Status = "pass" if inclusion else "fail"

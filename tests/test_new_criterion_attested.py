@@ -131,3 +131,58 @@ def test_an_empty_attestation_the_study_does_not_ask_for_is_refused_too(name):
 def test_an_attestation_before_birth_is_refused():
     with pytest.raises(ValueError, match=r"attestations\.EX16\.date = 1950-01-01 is before"):
         _record(EX16={"applies": False, "date": dt.date(1950, 1, 1)})
+
+
+@pytest.mark.parametrize("criterion", ["IN07", "EX16", "EX30"])
+@pytest.mark.parametrize("applies", [False, True])
+@pytest.mark.parametrize(
+    ("days_from_consent", "decided"),
+    [(-2190, False), (-1, False), (0, True), (1, True)],  # 2019, the day before, on, after
+)
+def test_an_attestation_dated_before_the_consent_does_not_decide(
+    criterion, applies, days_from_consent, decided
+):
+    # an attestation of 2019 for a screening of 2025 (EX16, a concurrent condition) passed:
+    # nothing is assessed for the trial before consent, so such an attestation leaves the
+    # criterion open until one made on or after the consent is recorded
+    consent = SCREENING - dt.timedelta(days=10)  # the day after it is still before screening
+    when = consent + dt.timedelta(days=days_from_consent)
+    data = copy.deepcopy(CASE_1)
+    data["dates"]["consent"] = consent
+    data.setdefault("attestations", {})[criterion] = {"applies": applies, "date": when}
+    result = screen(ParticipantRecord.model_validate(data))
+    found = next(c for c in result.criteria if c.id == criterion)
+    if decided:
+        inclusion = criterion.startswith("IN")
+        assert found.status == ("pass" if applies == inclusion else "fail")
+    else:
+        assert found.status == "unknown"
+        assert found.missing == [f"attestations.{criterion}.date"]
+        assert f"before the consent of {consent}" in found.reason
+        assert result.verdict != "eligible"
+
+
+def test_an_attestation_before_consent_decides_the_new_criterion_neither(amended):
+    early = CASE_1["dates"]["consent"] - dt.timedelta(days=1)
+    assert _ex31(screen(_record(EX31={"applies": False, "date": early}), amended)).status == (
+        "unknown"
+    )
+
+
+@pytest.mark.parametrize(("days_before_screening", "decided"), [(1, False), (0, True)])
+def test_without_a_consent_date_an_attestation_decides_only_on_the_screening_day(
+    days_before_screening, decided
+):
+    # the consent may be any day up to the screening: an attestation before it may precede
+    # the consent; one of the screening day follows it whatever its date
+    data = copy.deepcopy(CASE_1)
+    del data["dates"]["consent"]
+    when = SCREENING - dt.timedelta(days=days_before_screening)
+    data["attestations"]["EX16"] = {"applies": False, "date": when}
+    found = next(
+        c for c in screen(ParticipantRecord.model_validate(data)).criteria if c.id == "EX16"
+    )
+    if decided:
+        assert found.status == "pass"
+    else:
+        assert (found.status, found.missing) == ("unknown", ["dates.consent"])

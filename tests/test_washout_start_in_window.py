@@ -24,9 +24,7 @@ from protocol.washout import check_washout, parse_washout_input
 from tests.conftest import REPO, examples
 from trialbook.cli import main
 
-pytestmark = pytest.mark.traces(
-    "medication_classes", "corticosteroid_rule", "washout_convention", "criteria"
-)
+pytestmark = pytest.mark.traces("medication_classes", "corticosteroid_rule", "criteria")
 
 RANDOMIZATION = date(2025, 3, 17)
 SCREENING = date(2025, 3, 3)
