@@ -838,49 +838,52 @@ def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     """IN03's and EX01's reason: what the subsets the areas allow depend on (as the status
-    key, but how many proximal and distal areas are ungraded, not which: the words never name
-    an ungraded area, only the missing fields do), and the areas the reason names: with every
-    area graded, the involved proximal areas of the diffuse subset, or the involved distal ones
-    of the limited subset (no proximal area, the back recorded as not thickened). The involved
-    proximal areas are named whenever every area is graded: in the diffuse subset, and in
-    "proximal only" (no distal involvement) alike."""
+    key, but how many areas of each region are ungraded, not which: the words never name an
+    ungraded area, only the missing fields do), and the areas the reason names: with every
+    area graded, the involved proximal areas (named whenever one is involved), or the
+    involved face and distal areas of the limited subset (no proximal area, the back recorded
+    as not thickened)."""
     grades = _grades(candidates, rows)
-    is_proximal = _proximal_areas(candidates)
+    is_proximal, is_distal = _regions(candidates)
     involved = grades >= 1
     all_graded = (grades >= 0).all(axis=0)
     proximal = involved[is_proximal].any(axis=0)
-    distal = involved[~is_proximal].any(axis=0)
     back = candidates.tristate("ssc.back_skin_thickening")[rows]
     names_proximal = all_graded & proximal
-    names_distal = all_graded & ~proximal & (back == 0) & distal
-    named = involved & np.where(is_proximal[:, None], names_proximal, names_distal)
+    names_limited = all_graded & ~proximal & (back == 0)
+    named = involved & np.where(is_proximal[:, None], names_proximal, names_limited)
     ungraded = grades < 0
     return [
         *_leroy_common_key(candidates, rows),
-        ungraded[is_proximal].sum(axis=0),
-        ungraded[~is_proximal].sum(axis=0),
+        *(ungraded[region].sum(axis=0) for region in _each_region(is_proximal, is_distal)),
         *named,
     ]
 
 
-def _proximal_areas(candidates: Candidates) -> np.ndarray:
-    """Which of the 17 areas (in the record's order) are proximal."""
+def _regions(candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the 17 areas (in the record's order) are proximal, and which distal (the face
+    is neither)."""
     study = candidates.study or load_study()
-    proximal = {a.name for a in study.skin_score.value.areas if a.proximal}
-    return np.array([path.rsplit(".", 1)[-1] in proximal for path in _AREAS])
+    by_name = {a.name: a for a in study.skin_score.value.areas}
+    areas = [by_name[path.rsplit(".", 1)[-1]] for path in _AREAS]
+    return np.array([a.proximal for a in areas]), np.array([a.distal for a in areas])
+
+
+def _each_region(is_proximal: np.ndarray, is_distal: np.ndarray) -> list[np.ndarray]:
+    """The areas of each LeRoy region: proximal, distal, neither (the face)."""
+    return [is_proximal, is_distal, ~is_proximal & ~is_distal]
 
 
 def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """What the LeRoy status and its missing fields depend on: whether a proximal and a distal
-    area is involved, which areas are not graded, how far a recorded total is from the graded
+    """What the LeRoy status and its missing fields depend on: whether an area of each region
+    is involved, which areas are not graded, how far a recorded total is from the graded
     grades, the back and the thickened fingers (the reason also names the involved areas)."""
     return [*_leroy_common_key(candidates, rows), *(_grades(candidates, rows) < 0)]
 
 
 def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """Whether a proximal and a distal area is involved, how far a recorded total is from the
+    """Whether an area of each region is involved, how far a recorded total is from the
     graded grades, the back and the thickened fingers."""
-    is_proximal = _proximal_areas(candidates)
     grades = _grades(candidates, rows)
     total = candidates.numbers("ssc.mrss.total")[rows]
     no_total = np.isnan(total)
@@ -895,8 +898,7 @@ def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
         )
     ]
     return [
-        (grades[is_proximal] >= 1).any(axis=0),
-        (grades[~is_proximal] >= 1).any(axis=0),
+        *((grades[region] >= 1).any(axis=0) for region in _each_region(*_regions(candidates))),
         remaining,
         *others,
     ]

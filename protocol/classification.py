@@ -7,6 +7,7 @@ The weights, areas and thresholds come from study.yaml.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -14,7 +15,7 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 from protocol.participant import AcrEularFindings, Mrss, SscFindings
-from protocol.study import Study, load_study
+from protocol.study import SkinArea, Study, load_study
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,13 @@ class LeroySubset:
 
 
 def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
-    """LeRoy 1988 from the graded areas: diffuse = proximal (or trunk) and distal involvement.
+    """LeRoy 1988 from the graded areas: diffuse = proximal (or trunk) and distal involvement;
+    limited = thickening of the face and areas distal to the elbows and knees only.
 
-    An area is involved when its mRSS grade is 1 or more. The back is not an mRSS area; it is
-    asked separately, and only needed when no proximal mRSS area is involved.
+    An area is involved when its mRSS grade is 1 or more. The face is neither proximal nor
+    distal: thickened in either subset, it is never the distal involvement the diffuse subset
+    needs. The back is not an mRSS area; it is asked separately, and only needed when no
+    proximal mRSS area is involved.
     """
     areas = (study or load_study()).skin_score.value.areas
     if ssc.mrss is None or ssc.mrss.areas is None:
@@ -148,9 +152,14 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     missing = [f"ssc.mrss.areas.{a.name}" for a in areas if grades[a.name] is None]
     if missing:
         return LeroySubset(None, "the subset needs all 17 graded areas", missing)
-    # areas as a clinician names them: "right upper arm", not the record's right_upper_arm
-    proximal = [a.name.replace("_", " ") for a in areas if a.proximal and grades[a.name] >= 1]
-    distal = [a.name.replace("_", " ") for a in areas if not a.proximal and grades[a.name] >= 1]
+
+    def involved(region: Callable[[SkinArea], bool]) -> list[str]:
+        # areas as a clinician names them: "right upper arm", not the record's right_upper_arm
+        return [a.name.replace("_", " ") for a in areas if region(a) and grades[a.name] >= 1]
+
+    proximal = involved(lambda a: a.proximal)
+    distal = involved(lambda a: a.distal)
+    neither = involved(lambda a: not a.proximal and not a.distal)  # the face
     # thickened fingers recorded with the ACR/EULAR items are distal involvement too (as
     # leroy_possible_subsets counts them): an mRSS of 0 today does not undo them
     findings = ssc.acr_eular
@@ -170,7 +179,8 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
     if proximal:  # the back is proximal too: it cannot add what is missing
         return LeroySubset(
             "proximal only",
-            f"proximal involvement ({', '.join(proximal)}) without distal involvement",
+            f"proximal involvement ({', '.join(proximal)}) without distal involvement"
+            + (" (the face is neither)" if neither else ""),
         )
     if ssc.back_skin_thickening is None:
         return LeroySubset(
@@ -180,20 +190,28 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
         )
     if ssc.back_skin_thickening and distal:
         return LeroySubset("diffuse", "back (trunk) involvement and distal involvement")
-    if distal:
+    if ssc.back_skin_thickening:
+        return LeroySubset("proximal only", "back (trunk) involvement without distal involvement")
+    if distal and not neither:
         return LeroySubset("limited", f"distal involvement only ({', '.join(distal)})")
-    return LeroySubset("no skin thickening", "no distal skin involvement is graded")
+    if neither:
+        return LeroySubset(
+            "limited",
+            f"involvement of the face{' and distal areas' if distal else ''} only "
+            f"({', '.join(neither + distal)})",
+        )
+    return LeroySubset("no skin thickening", "no skin involvement is graded")
 
 
 Subset = Literal["diffuse", "limited", "no skin thickening", "proximal only"]
 
 
-def _subset(proximal: bool, distal: bool) -> Subset:
+def _subset(proximal: bool, distal: bool, face: bool) -> Subset:
     if proximal and distal:
         return "diffuse"
-    if distal:
-        return "limited"
-    return "proximal only" if proximal else "no skin thickening"
+    if proximal:
+        return "proximal only"
+    return "limited" if distal or face else "no skin thickening"
 
 
 def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[Subset]:
@@ -206,32 +224,46 @@ def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[
     mrss = ssc.mrss
     grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
     total = mrss.total if mrss is not None else None
-    proximal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if a.proximal)
-    distal_seen = any((grades.get(a.name) or 0) >= 1 for a in areas if not a.proximal)
+    regions = {
+        "proximal": [a for a in areas if a.proximal],
+        "distal": [a for a in areas if a.distal],
+        "face": [a for a in areas if not a.proximal and not a.distal],
+    }
+    seen = {
+        region: any((grades.get(a.name) or 0) >= 1 for a in members)
+        for region, members in regions.items()
+    }
     # thickened fingers recorded with the ACR/EULAR items are distal involvement too
     findings = ssc.acr_eular
     if findings is not None and (
         findings.skin_thickening_proximal_to_mcp or findings.sclerodactyly
     ):
-        distal_seen = True
-    proximal_open = sum(1 for a in areas if a.proximal and grades.get(a.name) is None)
-    distal_open = sum(1 for a in areas if not a.proximal and grades.get(a.name) is None)
+        seen["distal"] = True
+    open_ = {
+        region: sum(1 for a in members if grades.get(a.name) is None)
+        for region, members in regions.items()
+    }
     if total is None:
         splits = {
-            (p, d)
-            for p in ({False, True} if proximal_open else {False})
-            for d in ({False, True} if distal_open else {False})
+            (p, d, f)
+            for p in ({False, True} if open_["proximal"] else {False})
+            for d in ({False, True} if open_["distal"] else {False})
+            for f in ({False, True} if open_["face"] else {False})
         }
-    else:
+    else:  # the remaining points shared among the ungraded areas of each region
         remaining = total - sum(g for g in grades.values() if g is not None)
+        most = {region: 3 * count for region, count in open_.items()}
         splits = {
-            (a > 0, remaining - a > 0)
-            for a in range(0, min(3 * proximal_open, remaining) + 1)
-            if 0 <= remaining - a <= 3 * distal_open
+            (p > 0, d > 0, remaining - p - d > 0)
+            for p in range(0, min(most["proximal"], remaining) + 1)
+            for d in range(0, min(most["distal"], remaining - p) + 1)
+            if 0 <= remaining - p - d <= most["face"]
         }
     backs = {True, False} if ssc.back_skin_thickening is None else {ssc.back_skin_thickening}
     return {
-        _subset(proximal_seen or p or back, distal_seen or d) for p, d in splits for back in backs
+        _subset(seen["proximal"] or p or back, seen["distal"] or d, seen["face"] or f)
+        for p, d, f in splits
+        for back in backs
     }
 
 

@@ -226,7 +226,8 @@ class Malignancy(_Record):
     )
     excepted_type: bool = Field(
         description="Excised/cured local basal or squamous cell carcinoma of the skin, or "
-        "carcinoma in situ of the uterine cervix (EX25's exception)"
+        "carcinoma in situ of the uterine cervix (EX25's exception; the type must name one, "
+        "or the investigator confirms it)"
     )
 
 

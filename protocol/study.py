@@ -524,8 +524,31 @@ class AcrEular(_Model):
 
 
 class SkinArea(_Model):
+    """An mRSS area and its LeRoy region: proximal to the elbows or knees (or the trunk), distal
+    to them, or neither (the face, thickened in either subset)."""
+
     name: str = Field(pattern=r"^[a-z][a-z_]*$")
     proximal: StrictBool
+    distal: StrictBool
+
+    @model_validator(mode="before")
+    @classmethod
+    def _distal_of_an_earlier_version(cls, data: Any) -> Any:
+        # versions of study.yaml before the face was read as neither region give no `distal`
+        # (`trialbook diff` reads them): an area that is not proximal is distal, but the face
+        if (
+            isinstance(data, dict)
+            and "distal" not in data
+            and isinstance(data.get("proximal"), bool)
+        ):
+            return {**data, "distal": not data["proximal"] and data.get("name") != "face"}
+        return data
+
+    @model_validator(mode="after")
+    def _one_region(self) -> SkinArea:
+        if self.proximal and self.distal:
+            raise ValueError(f"the area {self.name} is proximal or distal, not both")
+        return self
 
 
 class SkinScore(_Model):

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.traces(
 
 AREAS = [area.name for area in load_study().skin_score.value.areas]
 PROXIMAL = [a.name for a in load_study().skin_score.value.areas if a.proximal]
-DISTAL = [a.name for a in load_study().skin_score.value.areas if not a.proximal]
+DISTAL = [a.name for a in load_study().skin_score.value.areas if a.distal]
 
 
 def _areas(**grades: int | None) -> SkinAreas:
@@ -140,7 +140,75 @@ def test_leroy_subset_reasons_and_missing_fields():
     limited = astuple(leroy_subset(_ssc(areas=_areas(right_hand=1, left_foot=2), back=False)))
     assert limited == ("limited", "distal involvement only (right hand, left foot)", [])
     none = astuple(leroy_subset(_ssc(areas=_areas(), back=False)))
-    assert none == ("no skin thickening", "no distal skin involvement is graded", [])
+    assert none == ("no skin thickening", "no skin involvement is graded", [])
+
+
+@pytest.mark.parametrize(
+    ("grades", "back", "expected"),
+    [
+        # the face is neither proximal nor distal (LeRoy: distal to the elbows and knees): with
+        # proximal areas and no distal one, the subset is not diffuse (face 2, chest 3 and both
+        # upper arms had read as diffuse, and the record as eligible)
+        (
+            {"face": 2, "anterior_chest": 3, "right_upper_arm": 2},
+            False,
+            (
+                "proximal only",
+                "proximal involvement (anterior chest, right upper arm) without distal "
+                "involvement (the face is neither)",
+            ),
+        ),
+        # the face alone, or with distal areas: limited (thickening of the face and distal areas)
+        ({"face": 1}, False, ("limited", "involvement of the face only (face)")),
+        (
+            {"face": 1, "left_foot": 1},
+            False,
+            ("limited", "involvement of the face and distal areas only (face, left foot)"),
+        ),
+        # the face beside proximal and distal areas: diffuse, as without it
+        (
+            {"face": 1, "abdomen": 1, "right_hand": 1},
+            False,
+            ("diffuse", "proximal involvement (abdomen) and distal involvement"),
+        ),
+        # the back alone (the trunk) is proximal involvement without distal involvement
+        ({}, True, ("proximal only", "back (trunk) involvement without distal involvement")),
+        (
+            {"face": 1},
+            True,
+            ("proximal only", "back (trunk) involvement without distal involvement"),
+        ),
+    ],
+)
+def test_the_face_is_thickened_in_either_subset_and_never_the_distal_involvement(
+    grades, back, expected
+):
+    found = leroy_subset(_ssc(areas=_areas(**grades), back=back))
+    assert (found.subset, found.reason) == expected
+    assert leroy_possible_subsets(_ssc(areas=_areas(**grades), back=back)) == {expected[0]}
+
+
+@pytest.mark.parametrize(
+    ("grades", "total", "expected"),
+    [
+        # the one point left falls on the face (the only ungraded area): not distal
+        ({"face": None, "right_upper_arm": 1}, 2, {"proximal only"}),
+        ({"face": None, "right_upper_arm": 1}, 1, {"proximal only"}),
+        # the face or the hand takes the point left: proximal only or diffuse
+        ({"face": None, "right_hand": None, "right_upper_arm": 1}, 2, {"proximal only", "diffuse"}),
+        # four points left over the face and a hand (3 at most each): the hand has one
+        ({"face": None, "right_hand": None, "right_upper_arm": 1}, 5, {"diffuse"}),
+        # no proximal area: the face alone limited, as distal areas are
+        ({"face": None}, 1, {"limited"}),
+        ({"face": None}, 0, {"no skin thickening"}),
+    ],
+)
+def test_a_recorded_total_shares_its_points_among_the_faces_and_each_regions_ungraded_areas(
+    grades, total, expected
+):
+    assert leroy_possible_subsets(_ssc(areas=_areas(**grades), total=total, back=False)) == (
+        expected
+    )
 
 
 @pytest.mark.parametrize(
@@ -244,3 +312,27 @@ def test_proximal_involvement_with_thickened_fingers_among_the_items_is_diffuse(
         assert result.subset == "proximal only" and possible == {"proximal only"}
         assert result.reason == "proximal involvement (right upper arm) without distal involvement"
         assert not result.missing
+
+
+@pytest.mark.parametrize(
+    ("given", "distal"),
+    [
+        ({"name": "face", "proximal": False}, False),  # an earlier version: the face is neither
+        ({"name": "right_hand", "proximal": False}, True),
+        ({"name": "anterior_chest", "proximal": True}, False),
+        ({"name": "face", "proximal": False, "distal": True}, True),  # as written, if written
+    ],
+)
+def test_an_area_of_an_earlier_study_version_takes_its_distal_region_from_its_name(given, distal):
+    from protocol.study import SkinArea
+
+    assert SkinArea.model_validate(given).distal is distal
+
+
+def test_an_area_is_not_proximal_and_distal_at_once():
+    from pydantic import ValidationError
+
+    from protocol.study import SkinArea
+
+    with pytest.raises(ValidationError, match="proximal or distal, not both"):
+        SkinArea.model_validate({"name": "abdomen", "proximal": True, "distal": True})

@@ -1719,7 +1719,12 @@ def test_acr_eular_points_come_from_the_screened_study(varied_study):
 def test_the_leroy_areas_come_from_the_screened_study(varied_study):
     # Case 1 limited to the face and the areas below the elbows and knees: the face is not a
     # proximal area, so limited; a version counting the face as proximal makes it diffuse.
-    variant = varied_study(("- {name: face, proximal: false}", "- {name: face, proximal: true}"))
+    variant = varied_study(
+        (
+            "- {name: face, proximal: false, distal: false}",
+            "- {name: face, proximal: true, distal: false}",
+        )
+    )
     data = copy.deepcopy(CASE_1)
     _limited(data)
     data["ssc"]["mrss"]["areas"]["face"] = 1
@@ -1727,7 +1732,9 @@ def test_the_leroy_areas_come_from_the_screened_study(varied_study):
     today = {c.id: c for c in screen(record).criteria}
     amended = {c.id: c for c in screen(record, study=variant).criteria}
     assert (today["IN03"].status, today["EX01"].status) == ("fail", "fail")
-    assert today["IN03"].reason.startswith("LeRoy subset: limited (distal involvement only (face")
+    assert today["IN03"].reason.startswith(
+        "LeRoy subset: limited (involvement of the face and distal areas only (face, right"
+    )
     assert (amended["IN03"].status, amended["EX01"].status) == ("pass", "pass")
     assert amended["IN03"].reason == (
         "LeRoy subset: diffuse (proximal involvement (face) and distal involvement)"
