@@ -327,7 +327,37 @@ def build_calendar(arm_text: str, randomization: date, study: Study | None = Non
     regimens = regimens_for_arm(arm.id, study)
     doses = [dose for regimen in regimens for dose in administrations(regimen, randomization)]
     visits = visit_dates(randomization, study, regimens)
+    _refuse_dates_out_of_range(randomization, visits, doses)
     return Calendar(arm, randomization, visits, doses, regimens)
+
+
+def _refuse_dates_out_of_range(
+    randomization: date, visits: list[VisitDates], doses: list[Dose]
+) -> None:
+    """Every date a calendar prints lies within the dates the book reads (1900 to 2100): a
+    randomization on 1900-01-01 printed a screening visit in 1899, one on 2100-12-31 visits
+    in 2102. The randomization dates whose calendar fits are named."""
+    from protocol.errors import Problem
+    from protocol.inputs import EARLIEST_DATE, LATEST_DATE
+
+    dates = [d.date for d in doses]
+    dates += [day for v in visits for day in (v.earliest, v.target, v.latest)]
+    first, last = min(dates, default=randomization), max(dates, default=randomization)
+    if first >= EARLIEST_DATE and last <= LATEST_DATE:
+        return
+    earliest = EARLIEST_DATE + (randomization - first)
+    latest = LATEST_DATE - (last - randomization)
+    raise CalendarInputError(
+        "trialbook calendar",
+        [
+            Problem(
+                f"a randomization whose calendar (here from {first} to {last}) lies within "
+                f"{EARLIEST_DATE} to {LATEST_DATE}: a date from {earliest} to {latest}",
+                path="--randomization",
+                found=str(randomization),
+            )
+        ],
+    )
 
 
 # -- contents --------------------------------------------------------------------------------

@@ -376,3 +376,33 @@ def test_a_dash_for_a_file_is_refused_not_written_as_a_file_named_dash(
     assert not (tmp_path / "-").exists()
     error = capsys.readouterr().err
     assert error.startswith("error:") and "'-' names no file" in error
+
+
+# the screening visit is study day -28 (28 days before day 1: there is no day 0), the
+# follow-up visit day 365 (364 days after day 1) with 7 days after it: a calendar runs from
+# 28 days before the randomization to 371 days after it, and every date it prints lies within
+# 1900-01-01 to 2100-12-31, so the randomization lies from 1900-01-29 to 2099-12-25
+@pytest.mark.parametrize("arm", ["mmf", "telitacicept"])
+@pytest.mark.parametrize(
+    ("randomization", "fits"),
+    [
+        ("1900-01-01", False),
+        ("1900-01-28", False),
+        ("1900-01-29", True),
+        ("2099-12-25", True),
+        ("2099-12-26", False),
+        ("2100-12-31", False),
+    ],
+)
+def test_a_calendar_prints_no_date_outside_1900_to_2100(arm, randomization, fits, capsys):
+    code = main(["calendar", "--arm", arm, "--randomization", randomization])
+    out, err = capsys.readouterr()
+    if fits:
+        assert code == 0
+        printed = re.findall(r"\b\d{4}-\d{2}-\d{2}\b", out)
+        assert min(printed) >= "1900-01-01" and max(printed) <= "2100-12-31"
+    else:
+        assert code == 2 and out == ""
+        assert err.count("\n") == 1
+        assert f"--randomization = {randomization}" in err
+        assert "a date from 1900-01-29 to 2099-12-25" in err
