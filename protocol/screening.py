@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -759,23 +760,12 @@ def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
         return _missing(
             "the investigator's attestation is not recorded", f"attestations.{criterion}"
         )
-    consent = ctx.record.dates.consent
-    if consent is not None and attestation.date < consent:
-        # no assessment for the trial comes before consent: an attestation of 2019 for a
-        # screening of 2025 (a concurrent condition, EX16) had decided the criterion
-        return _missing(
-            f"the investigator's attestation is dated {attestation.date}, before the consent "
-            f"of {consent}: it does not speak for this screening; record one made on or after "
-            "the consent",
-            f"attestations.{criterion}.date",
-        )
-    if consent is None and attestation.date < ctx.screening_range[1]:
-        # the consent may be any day up to the screening: this one may be before it
-        return _missing(
-            f"the investigator attests on {attestation.date}; an attestation counts when made "
-            "on or after the consent, whose date is not recorded",
-            "dates.consent",
-        )
+    # IN07, the ability to render consent, is judged before the consent is taken; every other
+    # attested criterion is assessed for the trial, so after it
+    if criterion != "IN07":
+        open_ = _before_consent(ctx, attestation.date, f"attestations.{criterion}.date")
+        if open_ is not None:
+            return open_
     inclusion = criterion.startswith("IN")
     if attestation.applies:
         verdict: Status = "pass" if inclusion else "fail"
@@ -783,6 +773,27 @@ def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
         verdict = "fail" if inclusion else "pass"
     said = "applies" if attestation.applies else "does not apply"
     return CheckResult(verdict, f"the investigator attests on {attestation.date} that it {said}")
+
+
+def _before_consent(ctx: _Context, when: date, dated: str) -> CheckResult | None:
+    """Unknown when an attestation of ``when`` is, or may be, before the consent (nothing is
+    assessed for the trial before it: an EX16 attestation of 2019 for a screening of 2025 had
+    decided the criterion); None when it is on or after the consent."""
+    consent = ctx.record.dates.consent
+    if consent is not None and when < consent:
+        return _missing(
+            f"the investigator's attestation is dated {when}, before the consent of {consent}: "
+            "it does not speak for this screening; record one made on or after the consent",
+            dated,
+        )
+    if consent is None and when < ctx.screening_range[1]:
+        # the consent may be any day up to the screening: this one may be before it
+        return _missing(
+            f"the investigator attests on {when}; an attestation counts when made on or after "
+            "the consent, whose date is not recorded",
+            "dates.consent",
+        )
+    return None
 
 
 def _attested(criterion: str) -> Callable[[_Context], CheckResult]:
@@ -939,37 +950,55 @@ def ex24_labs(ctx: _Context) -> CheckResult:
 
 #: EX25's exceptions as the registry words them ("excised/cured local basal or squamous cell
 #: carcinoma of the skin or carcinoma in situ of the uterine cervix"), in the usual ways of
-#: writing them in English and Chinese. A malignancy recorded as excepted is taken at its word
-#: only when its name is one of them; "metastatic melanoma" marked excepted had passed EX25
-#: and made the participant eligible.
-_EXCEPTED_MALIGNANCY = [
-    re.compile(pattern)
-    for pattern in (
-        r"\bbasal cell (carcinoma|cancer|epithelioma|skin cancer)\b",
-        r"\bbcc\b",
-        r"\bbasalioma\b",
-        r"\brodent ulcer\b",
-        r"\bsquamous cell (carcinoma|cancer)\b.*\b(skin|cutaneous)\b",
-        r"\b(skin|cutaneous) squamous cell (carcinoma|cancer)\b",
-        r"\bcscc\b",
-        r"\bcarcinoma in situ\b.*\bcervi(x|cal)\b",
-        r"\bcervi(x|cal)\b.*\b(carcinoma in situ|cis)\b",
-        r"\bcin ?(3|iii|ⅲ)\b",
-        r"\bcervical intraepithelial neoplasia,? (grade )?(3|iii|ⅲ)\b",
-        r"基底细胞癌",
-        r"皮肤鳞(状细胞)?癌",
-        r"(子)?宫颈原位癌",
+#: writing them in English and Chinese, each phrase whole (its words side by side: "carcinoma
+#: in situ ... cervical lymph nodes" is not one). A malignancy recorded as excepted is taken at
+#: its word only when its name is one of them and says nothing more of another cancer or of
+#: spread; "metastatic melanoma" marked excepted had passed EX25 and made the participant
+#: eligible.
+_AFTER = r"(?![0-9a-z])"  # a word's end, before Chinese too (\b fails between 3 and 级)
+_EXCEPTED_MALIGNANCY = re.compile(
+    "|".join(
+        (
+            rf"(?<![0-9a-z])basal cell (carcinoma|cancer|epithelioma|skin cancer){_AFTER}",
+            rf"(?<![0-9a-z])(bcc|basalioma|rodent ulcer){_AFTER}",
+            rf"(?<![0-9a-z])(skin|cutaneous) (squamous cell (carcinoma|cancer)|scc){_AFTER}",
+            rf"(?<![0-9a-z])(squamous cell (carcinoma|cancer)|scc)(,| of)( the)? skin{_AFTER}",
+            rf"(?<![0-9a-z])cscc{_AFTER}",
+            rf"(?<![0-9a-z])(carcinoma in situ|cis) of (the )?(uterine )?cervix{_AFTER}",
+            rf"(?<![0-9a-z])(cervical|uterine cervical) (carcinoma in situ|cis){_AFTER}",
+            rf"(?<![0-9a-z])cis cervix{_AFTER}",
+            rf"(?<![0-9a-z])cin ?(grade )?(3|iii|ⅲ){_AFTER}",
+            rf"(?<![0-9a-z])cervical intraepithelial neoplasia,? (grade )?(3|iii|ⅲ){_AFTER}",
+            r"基底细胞癌",
+            r"皮肤鳞(状细胞)?癌",
+            r"鳞状细胞癌[（(]皮肤[）)]",
+            r"(子)?宫颈(鳞状上皮|鳞状细胞)?原位(鳞状细胞)?癌",
+            r"宫颈上皮内瘤变 ?(3|iii|ⅲ) ?级",
+        )
     )
-]
-#: Words that no excepted malignancy carries: spread, invasion, melanoma.
-_NOT_EXCEPTED = re.compile(r"metasta|\binvasive|microinvasive|melanoma|转移|浸润|黑色素瘤")
+)
+#: What no excepted malignancy's name says: spread, invasion, recurrence, an advanced or
+#: unexcised tumour, "or worse" (CIN3+), a stage, a melanoma (English and Chinese). A name
+#: saying "no metastasis" is left to the investigator too.
+_NOT_EXCEPTED = re.compile(
+    r"metasta|invasi|melanoma|lymph|nod(e|al)|(?<![0-9a-z])n[1-3]|recurr|relaps|advanced"
+    r"|not (completely )?(excised|removed|resected)|unexcised|unresected|incomplete|stage|\+"
+    r"|转移|浸润|黑色素瘤|淋巴|复发|晚期|未切除|未完全切除|分期"
+)
+#: A cancer's name besides the exception ("basal cell carcinoma; lung cancer").
+_ANOTHER_CANCER = re.compile(
+    r"carcinom|cancer|tumou?r|sarcom|lymphom|leuka?emi|myelom|neoplas|malignan|blastom|"
+    r"(?<![0-9a-z])(scc|bcc|cis|cin)(?![a-z])|癌|瘤|白血病"
+)
 
 
 def names_an_excepted_malignancy(name: str) -> bool:
-    """Whether a malignancy's name is one of EX25's exceptions (case, hyphens and spacing
-    aside), with nothing that contradicts it."""
-    text = " ".join(re.sub(r"[-_/]", " ", name.casefold()).split())
-    return not _NOT_EXCEPTED.search(text) and any(p.search(text) for p in _EXCEPTED_MALIGNANCY)
+    """Whether a malignancy's name is one of EX25's exceptions (its compatibility form, case,
+    hyphens and spacing aside), and names no other cancer and nothing of spread."""
+    text = " ".join(re.sub(r"[-_/]", " ", unicodedata.normalize("NFKC", name).casefold()).split())
+    if not _EXCEPTED_MALIGNANCY.search(text) or _NOT_EXCEPTED.search(text):
+        return False
+    return not _ANOTHER_CANCER.search(_EXCEPTED_MALIGNANCY.sub(" ", text))
 
 
 def ex25_malignancy(ctx: _Context) -> CheckResult:

@@ -133,7 +133,7 @@ def test_an_attestation_before_birth_is_refused():
         _record(EX16={"applies": False, "date": dt.date(1950, 1, 1)})
 
 
-@pytest.mark.parametrize("criterion", ["IN07", "EX16", "EX30"])
+@pytest.mark.parametrize("criterion", ["EX16", "EX30"])
 @pytest.mark.parametrize("applies", [False, True])
 @pytest.mark.parametrize(
     ("days_from_consent", "decided"),
@@ -186,3 +186,18 @@ def test_without_a_consent_date_an_attestation_decides_only_on_the_screening_day
         assert found.status == "pass"
     else:
         assert (found.status, found.missing) == ("unknown", ["dates.consent"])
+
+
+@pytest.mark.parametrize("days_from_consent", [-1, 0])
+def test_the_ability_to_consent_is_attested_before_or_on_the_consent(days_from_consent):
+    # IN07 is the ability to render informed consent: judged before the consent is taken, so
+    # its attestation the day before the consent decides it
+    data = copy.deepcopy(CASE_1)
+    consent = SCREENING - dt.timedelta(days=10)
+    data["dates"]["consent"] = consent
+    when = consent + dt.timedelta(days=days_from_consent)
+    data["attestations"]["IN07"] = {"applies": True, "date": when}
+    found = next(
+        c for c in screen(ParticipantRecord.model_validate(data)).criteria if c.id == "IN07"
+    )
+    assert found.status == "pass"

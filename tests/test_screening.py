@@ -257,6 +257,17 @@ def test_ex25_excepts_local_skin_cancer():
         "基底细胞癌（已切除）",
         "皮肤鳞状细胞癌",
         "宫颈原位癌",
+        "skin SCC",
+        "SCC of the skin",
+        "cutaneous SCC",
+        "CIS cervix",
+        "CIN grade 3",
+        "鳞状细胞癌（皮肤）",
+        "宫颈原位鳞状细胞癌",
+        "宫颈鳞状上皮原位癌",
+        "宫颈上皮内瘤变Ⅲ级",  # CIN3, as Chinese reports write it
+        "CIN3级",
+        "Ｂasal cell carcinoma",  # a full-width letter: its compatibility form
     ],
 )
 def test_ex25_takes_an_excepted_type_at_its_word_when_its_name_is_an_exception(name):
@@ -281,6 +292,25 @@ def test_ex25_takes_an_excepted_type_at_its_word_when_its_name_is_an_exception(n
         "宫颈癌",  # cervical cancer, not in situ
         "皮肤黑色素瘤",  # melanoma of the skin
         "BCCA",  # a word that only begins like one
+        # a phrase of an exception with other words between, or another organ's cancer
+        "laryngeal carcinoma in situ, cervical lymph nodes negative",  # cervical: the neck
+        "ductal carcinoma in situ; cervical",
+        "squamous cell carcinoma of the lung with skin involvement",
+        "squamous cell carcinoma of the tongue; skin graft",
+        "oral carcinoma in situ with cervical lymphadenopathy",
+        # an exception beside another cancer
+        "basal cell carcinoma; lung cancer",
+        "CIN3 → stage IB1 cervical squamous cell carcinoma",
+        "BCC and SCC of the lung",
+        # an exception that spread, came back, was not removed or is 'or worse'
+        "cutaneous squamous cell carcinoma with nodal involvement",
+        "squamous cell carcinoma of the skin (N1)",
+        "recurrent cutaneous squamous cell carcinoma, parotid lymph nodes",
+        "basal cell carcinoma, not excised",
+        "locally advanced basal cell carcinoma",
+        "CIN3+",
+        "皮肤鳞癌，淋巴结受累",
+        "基底细胞癌（未切除）",
     ],
 )
 @pytest.mark.parametrize(
@@ -543,3 +573,33 @@ def test_a_file_that_is_not_a_record(tmp_path: Path):
     path.write_text("- a\n- b\n")
     with pytest.raises(ProtocolDataError, match="expected a mapping"):
         load_record(path)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(
+        ["basal cell carcinoma", "cutaneous squamous cell carcinoma", "CIN 3", "宫颈原位癌"]
+    ),
+    st.sampled_from(
+        [
+            "; lung cancer",
+            " and breast carcinoma",
+            " with lymph node metastases",
+            ", recurrent",
+            ", stage II",
+            "+",
+            ", not excised",
+            " (invasive)",
+            "，淋巴结转移",
+            " 复发",
+            " and melanoma",
+        ]
+    ),
+    st.booleans(),
+)
+def test_ex25_an_exception_beside_another_cancer_or_its_spread_is_not_one(exception, more, before):
+    # "basal cell carcinoma; lung cancer" and "CIN3+" had passed as exceptions
+    name = f"{more.strip(' ;,，+')} {exception}" if before and more != "+" else exception + more
+    assert not names_an_excepted_malignancy(name)
+    malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
+    assert statuses(history__malignancies=[malignancy])["EX25"] == "unknown"
