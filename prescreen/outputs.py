@@ -660,8 +660,14 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     # a coded column repeats its texts: they go to the table of shared strings, each once. A
     # column of plain text (the candidates' IDs, each its own) is written in its cells
     # ("inline strings", which Excel reads alike): hashing 100,000 IDs to share none of them
-    # was the workbook's largest cost after deflating
-    coded = {name: text for name, text in texts.items() if pa.types.is_dictionary(text.type)}
+    # was the workbook's largest cost after deflating. One holding text shaped like the
+    # workbook's own escape (_x0041_) is shared as before: openpyxl, and so pandas, reads the
+    # escape back only from shared strings
+    coded = {
+        name: text
+        for name, text in texts.items()
+        if pa.types.is_dictionary(text.type) or _escape_shaped(text)
+    }
     inline = {name: _inline_cells(text) for name, text in texts.items() if name not in coded}
     shared, found = _shared_strings(list(coded.values()))
     positions = dict(zip(coded, found, strict=True))  # each coded column's cells in the table
@@ -766,6 +772,12 @@ def _as_text(values: pd.Series) -> pa.Array:
         shown = [None if gone else str(v) for v, gone in zip(values, values.isna(), strict=True)]
         text = _texts(np.array(shown, dtype=object))
     return text
+
+
+def _escape_shaped(text: pa.Array) -> bool:
+    """Whether any text holds what reads as the workbook's escape of a character (_xHHHH_)."""
+    found = pc.match_substring_regex(text, "_[xX][0-9A-Fa-f]{4}_")
+    return bool(pc.any(pc.fill_null(found, False)).as_py())
 
 
 def _shared_strings(columns: list[pa.Array]) -> tuple[pa.Array, list[pa.Array]]:

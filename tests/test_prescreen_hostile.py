@@ -714,9 +714,11 @@ def test_rows_of_no_columns_write_a_header_line_only():
     assert list(sheet.iter_rows(values_only=True)) == []
 
 
-def test_text_shaped_like_the_workbooks_own_escape_reads_back_as_written():
-    # _x0041_ in a workbook's string is the character A to Excel: written as _x005F_x0041_,
-    # in the table of shared strings (a coded column) and in the cells (plain text) alike
+@pytest.mark.parametrize("coded", [True, False])
+def test_text_shaped_like_the_workbooks_own_escape_reads_back_as_written(coded):
+    # _x0041_ in a workbook's string is the character A to Excel: written as _x005F_x0041_, in
+    # the table of shared strings, where openpyxl (and so pandas) reads the escape back too: a
+    # column of plain text holding one is shared, not written in its cells
     import re
     import zipfile
 
@@ -730,20 +732,29 @@ def test_text_shaped_like_the_workbooks_own_escape_reads_back_as_written():
     def excel_reads(text: str) -> str:  # ECMA-376 22.9.2.19: each _xHHHH_, left to right
         return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
-    def written(data: bytes, part: str) -> list[str]:
-        xml = zipfile.ZipFile(io.BytesIO(data)).read(part).decode()
-        return re.findall(r'<t xml:space="preserve">(.*?)</t>', xml)
-
-    coded = xlsx_bytes(pd.DataFrame({"Candidate": pd.Categorical(texts)}), "W")
-    sheet = openpyxl.load_workbook(io.BytesIO(coded)).active
-    # openpyxl drops every "x005F_" it reads in shared strings: only the texts without one
-    # read back through it (it reads a cell's own text as written, undecoded)
+    column = pd.Categorical(texts) if coded else texts
+    data = xlsx_bytes(pd.DataFrame({"Candidate": column}), "W")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    # openpyxl drops every "x005F_" it reads: only the texts without one read back through it
     read = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert read[:4] == texts[:4]
-    assert sorted(excel_reads(t) for t in written(coded, "xl/sharedStrings.xml")) == sorted(texts)
-    plain = xlsx_bytes(pd.DataFrame({"Candidate": texts}), "W")
-    in_cells = written(plain, "xl/worksheets/sheet1.xml")[1:]  # the header first
-    assert [excel_reads(t) for t in in_cells] == texts
+    shared = zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml").decode()
+    written = re.findall(r'<t xml:space="preserve">(.*?)</t>', shared)
+    assert sorted(excel_reads(t) for t in written) == sorted(texts)
+
+
+def test_a_column_of_plain_text_is_written_in_its_cells_unless_it_holds_an_escape():
+    import zipfile
+
+    from prescreen.outputs import xlsx_bytes
+
+    def shared_count(ids: list[str]) -> int:
+        data = xlsx_bytes(pd.DataFrame({"Candidate": ids}), "W")
+        xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml").decode()
+        return xml.count("<si>")
+
+    assert shared_count(["SYN-001", "SYN-002"]) == 0  # inline strings
+    assert shared_count(["SYN-001", "SYN_x0041_"]) == 2
 
 
 def test_a_column_of_python_text_with_a_lone_surrogate_is_still_checked_for_identifiers():
