@@ -666,6 +666,9 @@ class WashoutResult:
     summary: str
     requires_rescreening: bool = False
     rescreening_from: date | None = None
+    # the earliest date is only a bound: a last dose not recorded, or an entry the
+    # investigator decides, may move it later
+    earliest_is_a_bound: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -675,6 +678,7 @@ class WashoutResult:
             "earliest_randomization": (
                 self.earliest_randomization.isoformat() if self.earliest_randomization else None
             ),
+            "earliest_randomization_is_a_bound": self.earliest_is_a_bound,
             "requires_rescreening": self.requires_rescreening,
             "rescreening_from": (
                 self.rescreening_from.isoformat() if self.rescreening_from else None
@@ -1812,6 +1816,7 @@ def check_washout(
         else _allowed_dates(data, study, entries)
     )
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
+    is_a_bound = False
     if never:
         summary = (
             "Never: a lifetime exclusion applies ("
@@ -1866,6 +1871,7 @@ def check_washout(
             )
         if other_unknowns or ("unknown" in statuses and not open_courses):
             summary += " Unknown entries remain: the investigator must decide them first."
+        is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
     return WashoutResult(
         planned_randomization=data.planned_randomization,
         screening=data.screening,
@@ -1876,6 +1882,7 @@ def check_washout(
         summary=summary,
         requires_rescreening=bool(rescreen),
         rescreening_from=rescreen_from,
+        earliest_is_a_bound=is_a_bound,
     )
 
 

@@ -9,6 +9,7 @@ weeks are 7 days; calendar months, a missing month end falling on the month's la
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import date, timedelta
 
@@ -146,6 +147,21 @@ def test_the_testers_methotrexate_fails_on_the_command_line(tmp_path, capsys):
     assert "[FAIL   ] methotrexate (start 2025-03-10, last dose not recorded)" in out
     assert "no date recorded" not in out
     assert "Earliest randomization: not before 2025-04-08" in out
+    # the JSON says the date is a bound, and a recorded last dose makes it the date
+    assert main(["washout", str(path), "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert found["earliest_randomization"] == "2025-04-08"
+    assert found["earliest_randomization_is_a_bound"] is True
+    path.write_text(
+        "planned_randomization: 2025-03-17\nscreening: 2025-03-03\n"
+        "medications:\n  - {name: methotrexate, start: 2025-03-10, last_dose: 2025-03-10}\n"
+    )
+    assert main(["washout", str(path), "--json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert (found["earliest_randomization"], found["earliest_randomization_is_a_bound"]) == (
+        "2025-04-08",
+        False,
+    )
 
 
 # -- two corticosteroid courses: the first dose day of each is surely a dosing day -------------
