@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import Problem, ProtocolDataError
+from protocol.identifiers import EMAIL, PHONE_LIKE, identifying_text
 from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits
 from protocol.participant import ParticipantRecord
 
@@ -121,12 +122,10 @@ _LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁһкмнтвАВЕКМНОРСТХУІЈЅαβεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdhkmhtbABEKMHOPCTXYIJSabeikvoptuxABEHIKMNOPTYX",
 )
-_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
-_PHONE_LIKE = re.compile(r"^\s*\+?\(?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
 # shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
 # never finds identifying): a column of dates is then cleared in one pass
 _SHAPED = re.compile(
-    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{_EMAIL.pattern})|(?:{_PHONE_LIKE.pattern}))"
+    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{EMAIL.pattern})|(?:{PHONE_LIKE.pattern}))"
 )
 
 
@@ -194,41 +193,6 @@ def identifier_column(name: str) -> bool:
     if words in (["cell"], ["cell", "no"], ["cell", "number"]):
         return True
     return any(pair in _IDENTIFIER_PAIRS for pair in itertools.pairwise(words))
-
-
-def identifying_text(text: str) -> bool:
-    """Whether a cell's text is a phone number, an ID card number or an e-mail address.
-
-    >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
-    [True, True, True]
-    >>> [identifying_text(t) for t in ("415-555-0123", "415.555.0123", "(415) 555-0123")]
-    [True, True, True]
-    >>> [identifying_text(t) for t in ("SYN-C000001", "12.5", "2025-03-03", "P00012")]
-    [False, False, False, False]
-    >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
-    [False, False, False, False]
-    """
-    if _EMAIL.match(text):
-        return True
-    if not _PHONE_LIKE.match(text):
-        return False
-    stripped = text.strip()
-    digits = re.sub(r"[^0-9Xx]", "", stripped)
-    if stripped.count("-") == 2 and len(digits) == 8 and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
-        return False  # a date
-    if stripped.startswith("+"):
-        return 8 <= len(digits) <= 15
-    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
-    id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
-    landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
-    # a North American number written as one (415-555-0123, (415) 555-0123, 415.555.0123).
-    # Ten digits without separators, or with a trunk 0, are as often a site's numeric code
-    # (2025100001: a year, a site, a sequence), and a US social security number has the shape
-    # of a trial's site-country-subject code (101-01-0001): those stay IDs.
-    north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
-        r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
-    )
-    return bool(mobile or id_card or landline or north_american)
 
 
 #: A number as a lab writes it (1490000000.0, 13.5e9): in a column of numbers, a value.

@@ -35,6 +35,7 @@ from prescreen.columns import (
     shown_value,
 )
 from protocol.errors import Problem, ProtocolDataError
+from protocol.identifiers import date_in_an_id_cell, date_shaped_id
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
@@ -1322,7 +1323,7 @@ def _read_ids(
             )
             refused[position] = True
             continue
-        if _date_for_an_id(raw):  # refused, and the date is not repeated in any file
+        if date_in_an_id_cell(raw):  # refused, and the date is not repeated in any file
             problems.append(CellProblem(int(rows[position]), column, *_DATE_ID_PROBLEM))
             refused[position] = True
             ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
@@ -1350,7 +1351,7 @@ def _read_ids(
         )
     )
     for position, written in read[date_like].items():
-        if not _a_calendar_date(written):
+        if not date_shaped_id(written):
             continue  # a code like 2025-00-17 stays an ID
         problems.append(CellProblem(int(rows[position]), column, *_DATE_ID_PROBLEM))
         refused[position] = True
@@ -1389,194 +1390,6 @@ _DATE_ID_PROBLEM = (
     "a date (withheld)",
     "a pseudonymous candidate ID, not a date (a birth date identifies a person); not screened",
 )
-
-#: English month names and their three-letter forms (a site's dates are written so, and SAS
-#: writes 14JUN1978), never the machine's locale.
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_MONTH_NUMBERS = {
-    **{full: number for number, full in enumerate(_MONTHS, start=1)},
-    **{full[:3]: number for number, full in enumerate(_MONTHS, start=1)},
-    "sept": 9,
-}
-
-
-def _date_for_an_id(raw: Any) -> bool:
-    """Whether an ID cell that is not an ID as written (it is refused) holds a date: a date
-    cell of a workbook or a Parquet file, a number of eight digits that reads as one, or text a
-    reader takes for a date in any common form (a two-digit year, a month by its name in
-    English, French, German or Spanish, a weekday, an ordinal, a time of midnight after it,
-    1978年6月14日). Its text is then not shown in any message or file: a birth date identifies
-    a person."""
-    if isinstance(raw, dt.date | np.datetime64):  # datetime and pandas' Timestamp included
-        return True
-    if isinstance(raw, float) and raw.is_integer():  # a Parquet ID column of doubles
-        raw = str(int(raw))
-    if not isinstance(raw, str):
-        return False
-    text = raw.strip().casefold()
-    # a time after the day (how a spreadsheet's datetime is exported): the day decides
-    text = re.sub(
-        r"[ t][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9:]+)?$", "", text
-    )
-    text = text.rstrip(".")
-    if _a_calendar_date(text) or _a_calendar_date(text.replace("_", "-")):
-        return True
-    found = re.fullmatch(r"([0-9]{2}|[0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日?", text)
-    if found:
-        return _a_day(*found.groups())
-    parts = [part for part in re.split(r"[\s,./_-]+", text) if part]
-    parts = [re.sub(r"^([0-9]{1,2})(?:st|nd|rd|th|er|e)$", r"\1", part) for part in parts]
-    parts = [part for part in parts if part not in _WEEKDAYS]
-    if len(parts) != 3 or not all(part.isalnum() for part in parts):
-        return False
-    named = [part for part in parts if part in _ANY_MONTH]
-    if len(named) == 1:
-        month = str(_ANY_MONTH[named[0]])
-        day, year = [part for part in parts if part is not named[0]]
-        if len(day) > 2:  # the year first: 1978 Jun 14
-            day, year = year, day
-        return day.isdigit() and year.isdigit() and len(year) in (2, 4) and _a_day(year, month, day)
-    if not all(part.isdigit() for part in parts):
-        return False
-    first, middle, last = parts
-    readings = [(first, middle, last), (last, middle, first), (last, first, middle)]
-    return any(
-        len(year) in (2, 4) and len(month) <= 2 and len(day) <= 2 and _a_day(year, month, day)
-        for year, month, day in readings
-    )
-
-
-#: Month names a refused ID may be written with, besides English: French, German and Spanish
-#: names in full, and Roman numerals (14-VI-1978).
-_ANY_MONTH = {
-    **_MONTH_NUMBERS,
-    **{
-        name: number
-        for names in (
-            "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-            "januar februar märz april mai juni juli august september oktober november dezember",
-            "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-            "diciembre",
-        )
-        for number, name in enumerate(names.split(), start=1)
-    },
-    **{
-        name: number
-        for number, name in enumerate(
-            ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), start=1
-        )
-    },
-}
-_WEEKDAYS = frozenset(
-    (
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    )
-)
-
-
-def _a_day(year: str, month: str, day: str) -> bool:
-    """Whether year, month and day (digits; a year of two digits in either century) name a
-    day of the calendar."""
-    try:
-        dt.date(int(year) if len(year) == 4 else 2000 + int(year), int(month), int(day))
-    except ValueError:
-        return False
-    return True
-
-
-def _a_calendar_date(written: str) -> bool:
-    """Whether an ID is written as a calendar date with a four-digit year, read any way such a
-    date is written: year first (1978-06-14, 1978.6.14, 19780614) or day or month first before
-    the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
-    year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
-    codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
-    written = written.removesuffix(".")  # 1978.06.14.
-    if "_" in written and not re.search(r"[./-]", written):  # 14_06_1978: the same, by _
-        written = written.replace("_", "-")
-    named = _named_month(written)
-    if named is not None:
-        return named
-    parts = re.split(r"[./-]", written)
-    if len(parts) == 1:
-        if len(written) != 8 or not written.isdigit():
-            return False
-        readings = [(written[:4], written[4:6], written[6:])]
-    elif len(parts) == 3 and len(set(re.findall(r"[./-]", written))) == 1:
-        first, middle, last = parts
-        if len(first) == 4 and len(middle) <= 2 and len(last) <= 2:
-            readings = [(first, middle, last)]
-        elif len(last) == 4 and len(first) <= 2 and len(middle) <= 2:
-            readings = [(last, middle, first), (last, first, middle)]
-        else:
-            return False
-    else:
-        return False
-    for year, month, day in readings:
-        try:
-            dt.date(int(year), int(month), int(day))
-        except ValueError:
-            continue
-        return True
-    return False
-
-
-def _named_month(written: str) -> bool | None:
-    """For an ID with a month's name between digits, whether it is a calendar date: with a
-    four-digit year (14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978, 14-VI-1978), or a
-    two-digit one after the day (14-Jun-78, 14JUN78: a spreadsheet's and SAS's short forms;
-    Jun-14-78 may be a site's code); None when no month is named (the numeric forms decide)."""
-    found = re.fullmatch(
-        r"([0-9]{1,4})([./-]?)([A-Za-z]{1,9})\2([0-9]{1,4})"
-        r"|([A-Za-z]{3,9})([./-]?)([0-9]{1,2})\6([0-9]{4})",
-        written,
-    )
-    if found is None:
-        return None
-    if found.group(1) is not None:
-        before, name, after = found.group(1), found.group(3), found.group(4)
-    else:
-        before, name, after = found.group(7), found.group(5), found.group(8)
-    month = _ANY_MONTH.get(name.lower())
-    if month is None:
-        return False
-    if len(name) < 3 and (found.group(2) in ("", None) or 4 not in (len(before), len(after))):
-        return False  # a Roman month only between separators, with its year: 1V23 is a code
-    if len(before) == 4 and len(after) <= 2:  # 1978-Jun-14
-        year, day = before, after
-    elif len(after) == 4 and len(before) <= 2:  # 14-Jun-1978, Jun-14-1978
-        year, day = after, before
-    elif found.group(1) is not None and len(before) <= 2 and len(after) == 2:  # 14-Jun-78
-        return _a_day(after, str(month), before)
-    else:
-        return False
-    # a year a person's dates fall in: DEC-01-0001 is a site's code (site, cohort, number)
-    return 1880 <= int(year) <= 2100 and _a_day(year, str(month), day)
 
 
 def _dates(candidates: Candidates, path: str) -> np.ndarray:

@@ -17,9 +17,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.documents import read_yaml, validate_document
+from protocol.identifiers import date_shaped_id, identifying_text
 from protocol.inputs import MedicineName, Number, StrictDate, Text
 
 Date = StrictDate
@@ -359,9 +360,22 @@ class ParticipantRecord(_Record):
         min_length=1,
         max_length=40,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="The site's participant code (never a name)",
+        description="The site's participant code (never a name, a date, a phone or ID card number)",
     )
     dates: Dates = Dates()
+
+    @field_validator("participant")
+    @classmethod
+    def _a_pseudonymous_code(cls, code: str) -> str:
+        # as prescreen reads its candidates' IDs: a code written as a phone or ID card number
+        # or a calendar date (a birth date) identifies a person, and the report repeats it
+        if identifying_text(code) or date_shaped_id(code):
+            raise ValueError(
+                "a pseudonymous participant code, not a phone number, an ID card number or a "
+                "date (these identify a person)"
+            )
+        return code
+
     sex: Literal["female", "male"] | None = None
     childbearing_potential: bool | None = Field(None, description="Women only (IN06, EX27)")
     pregnancy_test: PregnancyTest | None = Field(None, description="At the screening visit (IN06)")

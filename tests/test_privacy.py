@@ -4,9 +4,12 @@ identity numbers, and every example is marked synthetic. (tests/built checks the
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO
 
@@ -74,3 +77,53 @@ def test_chapters_with_participant_examples_say_they_are_synthetic():
         text = path.read_text(encoding="utf-8")
         if re.search(r"SYN-\d\d|cases/|examples/", text):
             assert "synthetic" in text.lower(), path
+
+
+# -- a participant code that identifies a person is refused, as prescreen refuses such an ID --
+
+
+def _screened_code(code: str) -> bool:
+    """Whether a record with ``code`` as its participant code is read (else it is refused)."""
+    from protocol.errors import ProtocolDataError
+    from protocol.participant import parse_record
+
+    try:
+        parse_record({"participant": code}, "record")
+    except ProtocolDataError as exc:
+        assert "a pseudonymous participant code" in str(exc)
+        return False
+    return True
+
+
+def _resident_id(birth: date) -> str:  # built here, so no such number stands in a source
+    return f"110101{birth:%Y%m%d}001X"
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.dates(date(1900, 1, 1), date(2025, 12, 31)),
+    st.sampled_from(
+        ["{d:%Y-%m-%d}", "{d:%Y%m%d}", "{d:%d.%m.%Y}", "{d:%d-%b-%Y}", "{d:%d%b%Y}", "resident"]
+    ),
+)
+def test_a_participant_code_written_as_a_birth_date_or_an_id_card_number_is_refused(day, form):
+    code = _resident_id(day) if form == "resident" else form.format(d=day)
+    assert not _screened_code(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "read"),
+    [
+        ("SYN-01", True),
+        ("2024-0001", True),  # a year and a sequence: a site's code
+        ("10-01-05", True),  # site, cohort, subject
+        ("14061978", True),  # eight digits ending in a year: as often a code (prescreen too)
+        ("P00012", True),
+        ("0100000123", True),  # ten digits with a trunk 0 and no separators: a numeric code
+        ("13858121751"[:3] + "12345678", False),  # a Chinese mobile number
+        ("138-1234-5678", False),
+        ("2025-02-30", True),  # not a day: not a date
+    ],
+)
+def test_a_participant_code_is_read_unless_it_identifies_a_person(code, read):
+    assert _screened_code(code) is read

@@ -1,0 +1,241 @@
+"""What identifies a person in a code meant to be pseudonymous: a phone number, an ID card
+number, an e-mail address, or a calendar date (a birth date). `trialbook prescreen` reads its
+candidates' IDs with these, and the participant record its ``participant`` code, so one
+written as a date or a phone number is refused in either, never shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import numpy as np
+
+#: An e-mail address, and a number written as a phone number is (digits, spaces, brackets,
+#: dots and hyphens, a leading +)
+EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
+PHONE_LIKE = re.compile(r"^\s*\+?\(?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
+
+
+def identifying_text(text: str) -> bool:
+    """Whether a cell's text is a phone number, an ID card number or an e-mail address.
+
+    >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
+    [True, True, True]
+    >>> [identifying_text(t) for t in ("415-555-0123", "415.555.0123", "(415) 555-0123")]
+    [True, True, True]
+    >>> [identifying_text(t) for t in ("SYN-C000001", "12.5", "2025-03-03", "P00012")]
+    [False, False, False, False]
+    >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
+    [False, False, False, False]
+    """
+    if EMAIL.match(text):
+        return True
+    if not PHONE_LIKE.match(text):
+        return False
+    stripped = text.strip()
+    digits = re.sub(r"[^0-9Xx]", "", stripped)
+    if stripped.count("-") == 2 and len(digits) == 8 and re.match(r"^\d{4}-\d{2}-\d{2}$", stripped):
+        return False  # a date
+    if stripped.startswith("+"):
+        return 8 <= len(digits) <= 15
+    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
+    id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
+    landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
+    # a North American number written as one (415-555-0123, (415) 555-0123, 415.555.0123).
+    # Ten digits without separators, or with a trunk 0, are as often a site's numeric code
+    # (2025100001: a year, a site, a sequence), and a US social security number has the shape
+    # of a trial's site-country-subject code (101-01-0001): those stay IDs.
+    north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
+        r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
+    )
+    return bool(mobile or id_card or landline or north_american)
+
+
+#: English month names and their three-letter forms (a site's dates are written so, and SAS
+#: writes 14JUN1978), never the machine's locale.
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_MONTH_NUMBERS = {
+    **{full: number for number, full in enumerate(_MONTHS, start=1)},
+    **{full[:3]: number for number, full in enumerate(_MONTHS, start=1)},
+    "sept": 9,
+}
+
+
+def date_in_an_id_cell(raw: Any) -> bool:
+    """Whether an ID cell that is not an ID as written (it is refused) holds a date: a date
+    cell of a workbook or a Parquet file, a number of eight digits that reads as one, or text a
+    reader takes for a date in any common form (a two-digit year, a month by its name in
+    English, French, German or Spanish, a weekday, an ordinal, a time of midnight after it,
+    1978年6月14日). Its text is then not shown in any message or file: a birth date identifies
+    a person."""
+    if isinstance(raw, dt.date | np.datetime64):  # datetime and pandas' Timestamp included
+        return True
+    if isinstance(raw, float) and raw.is_integer():  # a Parquet ID column of doubles
+        raw = str(int(raw))
+    if not isinstance(raw, str):
+        return False
+    text = raw.strip().casefold()
+    # a time after the day (how a spreadsheet's datetime is exported): the day decides
+    text = re.sub(
+        r"[ t][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9:]+)?$", "", text
+    )
+    text = text.rstrip(".")
+    if date_shaped_id(text) or date_shaped_id(text.replace("_", "-")):
+        return True
+    found = re.fullmatch(r"([0-9]{2}|[0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日?", text)
+    if found:
+        return _a_day(*found.groups())
+    parts = [part for part in re.split(r"[\s,./_-]+", text) if part]
+    parts = [re.sub(r"^([0-9]{1,2})(?:st|nd|rd|th|er|e)$", r"\1", part) for part in parts]
+    parts = [part for part in parts if part not in _WEEKDAYS]
+    if len(parts) != 3 or not all(part.isalnum() for part in parts):
+        return False
+    named = [part for part in parts if part in _ANY_MONTH]
+    if len(named) == 1:
+        month = str(_ANY_MONTH[named[0]])
+        day, year = [part for part in parts if part is not named[0]]
+        if len(day) > 2:  # the year first: 1978 Jun 14
+            day, year = year, day
+        return day.isdigit() and year.isdigit() and len(year) in (2, 4) and _a_day(year, month, day)
+    if not all(part.isdigit() for part in parts):
+        return False
+    first, middle, last = parts
+    readings = [(first, middle, last), (last, middle, first), (last, first, middle)]
+    return any(
+        len(year) in (2, 4) and len(month) <= 2 and len(day) <= 2 and _a_day(year, month, day)
+        for year, month, day in readings
+    )
+
+
+#: Month names a refused ID may be written with, besides English: French, German and Spanish
+#: names in full, and Roman numerals (14-VI-1978).
+_ANY_MONTH = {
+    **_MONTH_NUMBERS,
+    **{
+        name: number
+        for names in (
+            "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+            "januar februar märz april mai juni juli august september oktober november dezember",
+            "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+            "diciembre",
+        )
+        for number, name in enumerate(names.split(), start=1)
+    },
+    **{
+        name: number
+        for number, name in enumerate(
+            ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), start=1
+        )
+    },
+}
+_WEEKDAYS = frozenset(
+    (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    )
+)
+
+
+def _a_day(year: str, month: str, day: str) -> bool:
+    """Whether year, month and day (digits; a year of two digits in either century) name a
+    day of the calendar."""
+    try:
+        dt.date(int(year) if len(year) == 4 else 2000 + int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def date_shaped_id(written: str) -> bool:
+    """Whether an ID is written as a calendar date with a four-digit year, read any way such a
+    date is written: year first (1978-06-14, 1978.6.14, 19780614) or day or month first before
+    the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
+    year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
+    codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
+    written = written.removesuffix(".")  # 1978.06.14.
+    if "_" in written and not re.search(r"[./-]", written):  # 14_06_1978: the same, by _
+        written = written.replace("_", "-")
+    named = _named_month(written)
+    if named is not None:
+        return named
+    parts = re.split(r"[./-]", written)
+    if len(parts) == 1:
+        if len(written) != 8 or not written.isdigit():
+            return False
+        readings = [(written[:4], written[4:6], written[6:])]
+    elif len(parts) == 3 and len(set(re.findall(r"[./-]", written))) == 1:
+        first, middle, last = parts
+        if len(first) == 4 and len(middle) <= 2 and len(last) <= 2:
+            readings = [(first, middle, last)]
+        elif len(last) == 4 and len(first) <= 2 and len(middle) <= 2:
+            readings = [(last, middle, first), (last, first, middle)]
+        else:
+            return False
+    else:
+        return False
+    for year, month, day in readings:
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _named_month(written: str) -> bool | None:
+    """For an ID with a month's name between digits, whether it is a calendar date: with a
+    four-digit year (14-Jun-1978, Jun-14-1978, 1978-Jun-14, 14JUN1978, 14-VI-1978), or a
+    two-digit one after the day (14-Jun-78, 14JUN78: a spreadsheet's and SAS's short forms;
+    Jun-14-78 may be a site's code); None when no month is named (the numeric forms decide)."""
+    found = re.fullmatch(
+        r"([0-9]{1,4})([./-]?)([A-Za-z]{1,9})\2([0-9]{1,4})"
+        r"|([A-Za-z]{3,9})([./-]?)([0-9]{1,2})\6([0-9]{4})",
+        written,
+    )
+    if found is None:
+        return None
+    if found.group(1) is not None:
+        before, name, after = found.group(1), found.group(3), found.group(4)
+    else:
+        before, name, after = found.group(7), found.group(5), found.group(8)
+    month = _ANY_MONTH.get(name.lower())
+    if month is None:
+        return False
+    if len(name) < 3 and (found.group(2) in ("", None) or 4 not in (len(before), len(after))):
+        return False  # a Roman month only between separators, with its year: 1V23 is a code
+    if len(before) == 4 and len(after) <= 2:  # 1978-Jun-14
+        year, day = before, after
+    elif len(after) == 4 and len(before) <= 2:  # 14-Jun-1978, Jun-14-1978
+        year, day = after, before
+    elif found.group(1) is not None and len(before) <= 2 and len(after) == 2:  # 14-Jun-78
+        return _a_day(after, str(month), before)
+    else:
+        return False
+    # a year a person's dates fall in: DEC-01-0001 is a site's code (site, cohort, number)
+    return 1880 <= int(year) <= 2100 and _a_day(year, str(month), day)
