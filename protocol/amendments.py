@@ -33,6 +33,7 @@ import pint
 
 from protocol.documents import read_yaml
 from protocol.errors import Problem, ProtocolDataError
+from protocol.labs import BOUNDARY_TOLERANCE
 from protocol.study import STUDY_PATH, Study, load_study
 
 REPO = STUDY_PATH.parents[1]
@@ -274,7 +275,10 @@ def _close(a: pint.Quantity, b: pint.Quantity) -> bool:
     if a.dimensionality != b.dimensionality:
         return False
     try:
-        return bool(abs(a.to(b.units).magnitude - b.magnitude) <= 1e-9 * max(1.0, abs(b.magnitude)))
+        # the labs' boundary tolerance: a threshold moved by more than a conversion's rounding
+        # is a change (8.0 -> 8.000000005 g/dL flipped a verdict and read as no change)
+        converted = a.to(b.units).magnitude
+        return bool(abs(converted - b.magnitude) <= BOUNDARY_TOLERANCE * abs(b.magnitude))
     except pint.errors.PintError:
         return False
 
@@ -464,8 +468,22 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             before, after = check_washout(data, old), check_washout(data, new)
         except ProtocolDataError:
             continue  # refused by a version: reported with the screening impact
-        for a, b in zip(before.entries, after.entries, strict=True):
-            if a.clears_on != b.clears_on:
+        # entries matched by what they read (a medicine, an event), not by position: a version
+        # may add one (the steroids taken together, when it counts another course a steroid)
+        # or drop one (diff stopped with an internal error on the lists' lengths)
+        kept = {(e.entry, e.name): e for e in after.entries}
+        for a in before.entries:
+            b = kept.pop((a.entry, a.name), None)
+            if b is None:
+                moves.append(
+                    DateMove(
+                        f"{path.name} {a.entry}",
+                        f"{a.name}: window {a.window}; clears on",
+                        str(a.clears_on or "(none)"),
+                        "(not checked by the new version)",
+                    )
+                )
+            elif a.clears_on != b.clears_on:
                 moves.append(
                     DateMove(
                         f"{path.name} {a.entry}",
@@ -474,6 +492,15 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
                         str(b.clears_on or "(none)"),
                     )
                 )
+        for b in kept.values():  # checked by the new version alone
+            moves.append(
+                DateMove(
+                    f"{path.name} {b.entry}",
+                    f"{b.name}: window {b.window}; clears on",
+                    "(not checked by the old version)",
+                    str(b.clears_on or "(none)"),
+                )
+            )
         if before.earliest_randomization != after.earliest_randomization:
             moves.append(
                 DateMove(

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from protocol.amendments import criterion_changes, diff, fact_changes, same_value
 from tests.conftest import REPO
@@ -134,6 +136,11 @@ def test_the_same_quantity_in_other_units_is_no_change(tmp_path):
         ("9**9**9 hours", "1 hours", False),  # never evaluated (it would not finish)
         ("IN01", "IN01", True),
         (9, 9.0, True),
+        # a threshold moved by more than a conversion's rounding is a change: 8.000000005 g/dL
+        # flipped a record at 8.0 and read as no change (the labs' boundary tolerance)
+        ("< 8.0 g/dL", "< 8.000000005 g/dL", False),
+        ("< 8.0 g/dL", "< 8.00000000001 g/dL", False),
+        ("< 8.0 g/dL", "< 80.0000000000000 g/L", True),
     ],
 )
 def test_same_value(old, new, same):
@@ -436,3 +443,42 @@ def test_a_name_that_is_both_a_file_and_a_revision_is_refused(tmp_path, monkeypa
     assert main(["diff", "HEAD", str(STUDY_PATH)]) == 2
     assert "both a file here and a git revision" in capsys.readouterr().err
     assert main(["diff", "./HEAD", str(STUDY_PATH)]) == 0  # the file, said so
+
+
+DEFLAZACORT = """  - name: deflazacort
+    chinese_name: 地夫可特
+    named_in_record: true
+    prednisone_5mg_equivalent:
+      value: 6 mg
+      provenance: literature
+      source: bnf-corticosteroids
+"""
+
+
+def test_a_version_that_counts_one_steroid_fewer_moves_the_courses_taken_together(tmp_path, capsys):
+    # two steroid courses are taken together (an entry of their own) only where both are
+    # catalogued steroids: a version without deflazacort has one entry fewer, and diff stopped
+    # with an internal error pairing the entries by position
+    without = _version(tmp_path, "without.yaml", (DEFLAZACORT, ""))
+    records = tmp_path / "records"
+    records.mkdir()
+    data = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+    data["dates"]["planned_randomization"] = data["dates"]["screening"]
+    data["medications"] = [
+        {
+            "name": name,
+            "start": date(2025, 1, 1),
+            "ongoing": True,
+            "dose": dose,
+            "frequency": "daily",
+            "route": "oral",
+        }
+        for name, dose in (("prednisone", "2.5 mg"), ("deflazacort", "6 mg"))
+    ]
+    dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
+    (records / "steroids.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
+    for old, new in ((str(STUDY), without), (without, str(STUDY))):
+        assert main(["diff", old, new, "--records", str(records)]) == 1
+        out = capsys.readouterr().out
+        assert "corticosteroids together" in out
+        assert "(not checked by the" in out
