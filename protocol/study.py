@@ -534,14 +534,15 @@ class SkinArea(_Model):
     @model_validator(mode="before")
     @classmethod
     def _distal_of_an_earlier_version(cls, data: Any) -> Any:
-        # versions of study.yaml before the face was read as neither region give no `distal`
-        # (`trialbook diff` reads them): an area that is not proximal is distal, but the face
+        # versions of study.yaml before the face was read as neither region give no `distal`:
+        # they are read as they were meant then (an area not proximal is distal, the face
+        # too), so that `trialbook diff` shows the records the change of reading moves
         if (
             isinstance(data, dict)
             and "distal" not in data
             and isinstance(data.get("proximal"), bool)
         ):
-            return {**data, "distal": not data["proximal"] and data.get("name") != "face"}
+            return {**data, "distal": not data["proximal"]}
         return data
 
     @model_validator(mode="after")

@@ -482,3 +482,28 @@ def test_a_version_that_counts_one_steroid_fewer_moves_the_courses_taken_togethe
         out = capsys.readouterr().out
         assert "corticosteroids together" in out
         assert "(not checked by the" in out
+
+
+def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, capsys):
+    # study.yaml gave the mRSS areas no `distal` before the face was read as neither region:
+    # such a version reads the face as distal, as the book then did, so diff shows the record
+    # with the face and proximal areas alone moving from eligible to not eligible
+    earlier = _version(
+        tmp_path,
+        "earlier.yaml",
+        ("- {name: face, proximal: false, distal: false}", "- {name: face, proximal: false}"),
+    )
+    records = tmp_path / "records"
+    records.mkdir()
+    data = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+    areas = data["ssc"]["mrss"]["areas"]
+    for name in areas:
+        areas[name] = 0
+    areas.update(face=3, anterior_chest=3, abdomen=3, right_upper_arm=3, left_upper_arm=3)
+    data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False, sclerodactyly=False)
+    dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
+    (records / "face.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
+    assert main(["diff", earlier, str(STUDY), "--records", str(records)]) == 1
+    out = capsys.readouterr().out
+    assert "face.yaml (SYN-01): eligible -> not_eligible" in out
+    assert "IN03 pass -> fail" in out

@@ -317,13 +317,14 @@ def test_proximal_involvement_with_thickened_fingers_among_the_items_is_diffuse(
 @pytest.mark.parametrize(
     ("given", "distal"),
     [
-        ({"name": "face", "proximal": False}, False),  # an earlier version: the face is neither
+        # an earlier version is read as it was meant then: the face, not proximal, distal
+        ({"name": "face", "proximal": False}, True),
         ({"name": "right_hand", "proximal": False}, True),
         ({"name": "anterior_chest", "proximal": True}, False),
         ({"name": "face", "proximal": False, "distal": True}, True),  # as written, if written
     ],
 )
-def test_an_area_of_an_earlier_study_version_takes_its_distal_region_from_its_name(given, distal):
+def test_an_area_of_an_earlier_study_version_is_distal_unless_proximal(given, distal):
     from protocol.study import SkinArea
 
     assert SkinArea.model_validate(given).distal is distal
