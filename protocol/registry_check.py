@@ -1093,8 +1093,35 @@ def cross_check(
                 mismatches.append(mismatch)
     reported = {m.yaml_path for m in mismatches}
     mismatches += check_criteria(study, record)
+    mismatches += check_arm_groups(study, record)
     mismatches += check_rules_are_registry_facts(study, record, reported)
     return mismatches
+
+
+def check_arm_groups(study: Any, record: dict[str, Any]) -> list[Mismatch]:
+    """The study's arms are the record's arm groups, one for one, by label: an amendment that
+    drops an arm (or adds one) disagrees though each remaining arm's facts agree (a one-arm
+    study had passed, and its exports said a randomized, controlled trial of one arm)."""
+    field = f"{ARMS_MODULE}.armGroups"
+    labels = [
+        g.get("label") for g in _list(_at(record, field)) if isinstance(g, dict) and g.get("label")
+    ]
+    ours = [arm.label.value for arm in study.arms]
+    # a label the study takes from the record is checked as a registry fact of its own (and
+    # reported by its path); one it does not is held to the record's labels here
+    unchecked = [arm.label.value for arm in study.arms if arm.label.provenance != "registry"]
+    if len(ours) == len(labels) and all(
+        any(_same_name(mine, theirs) for theirs in labels) for mine in unchecked
+    ):
+        return []
+    return [
+        Mismatch(
+            "arms",
+            field,
+            f"{len(ours)} arm(s): {', '.join(repr(a) for a in ours) or '(none)'}",
+            f"{len(labels)} arm group(s): {', '.join(repr(a) for a in labels) or '(none)'}",
+        )
+    ]
 
 
 def registry_fact_count(study: Any) -> int:

@@ -334,3 +334,48 @@ def test_a_window_agrees_when_calendar_arithmetic_counts_it_the_same(
 ):
     path = study_variant(template.format(old), template.format(new))
     assert main(["registry-check", "--study", str(path), "--quiet"]) == code
+
+
+def _arm(arm_id: str, label: str) -> str:
+    fields = {"label": label, "type": "EXPERIMENTAL", "description": f"{label} (SYNTHETIC)"}
+    lines = [f"  - id: {arm_id}"]
+    for name, value in fields.items():
+        lines += [f"    {name}:", f"      value: {value}", *_ASSUMED]
+    lines += ["    intervention_names:", '      value: ["Drug: Telitacicept"]', *_ASSUMED]
+    return "\n".join([*lines, ""])
+
+
+_ASSUMED = ["      provenance: assumption", "      note: a synthetic amendment"]
+
+
+@pytest.mark.parametrize("change", ["dropped", "added", "relabelled"])
+def test_the_arms_are_the_records_arm_groups_one_for_one(study_text, tmp_path, change, capsys):
+    # an amendment dropping the MMF arm (or adding one) passed: every remaining arm's facts
+    # agreed, and the exports described a randomized, controlled trial of one arm
+    start = study_text.index("  - id: mmf\n")
+    end = study_text.index("\nsites:")
+    codes = "arm_codes: {telitacicept_mmf: TELMMF, mmf: MMF}"
+    if change == "dropped":
+        text = study_text[:start] + study_text[end + 1 :]
+        text = text.replace(codes, "arm_codes: {telitacicept_mmf: TELMMF}")
+        expected = "1 arm(s)"
+    elif change == "added":
+        text = study_text[:end] + _arm("tel", "Telitacicept") + study_text[end:]
+        text = text.replace(codes, "arm_codes: {telitacicept_mmf: TELMMF, mmf: MMF, tel: TEL}")
+        expected = "3 arm(s)"
+    else:  # the MMF arm relabelled, its label no longer taken from the record
+        text = study_text.replace(
+            "      value: Mycophenolate Mofetil\n      provenance: registry\n"
+            "      registry_field: protocolSection.armsInterventionsModule.armGroups[1].label",
+            "      value: Placebo\n      provenance: assumption\n      note: a synthetic amendment",
+        )
+        expected = "2 arm(s): 'Mycophenolate Mofetil + Telitacicept', 'Placebo'"
+    path = tmp_path / "arms.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["registry-check", "--study", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"arms: study.yaml says {expected}" in err
+    assert (
+        "says 2 arm group(s): 'Mycophenolate Mofetil + Telitacicept', 'Mycophenolate Mofetil'"
+        in err
+    )
