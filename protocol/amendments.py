@@ -564,6 +564,11 @@ def format_text(result: Diff) -> str:
         lines.append(
             f"  {change.kind}: {change.path}: {_shown(change.old)} -> {_shown(change.new)}"
         )
+        long = max(len(str(change.old)), len(str(change.new))) > 160
+        if isinstance(change.old, str) and isinstance(change.new, str) and long:
+            # the two cut texts may read the same (a PI's reading changed after its 160th
+            # character): the changed words, with a few around them
+            lines.append(f"    words:  {_changed_words(change.old, change.new)}")
     lines.append(f"Criteria changed: {len(result.criteria)}")
     for change in result.criteria:
         if change.kind == "text":

@@ -507,3 +507,19 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     out = capsys.readouterr().out
     assert "face.yaml (SYN-01): eligible -> not_eligible" in out
     assert "IN03 pass -> fail" in out
+
+
+def test_a_long_text_changed_after_its_shown_part_says_which_words_changed(tmp_path, capsys):
+    # diff cuts a value at 160 characters: a note changed beyond them printed the same
+    # "before" and "after"; the changed words follow
+    text = STUDY.read_text(encoding="utf-8")
+    end = text.index("\n", text.index("  note: LeRoy subsets"))
+    changed = tmp_path / "note.yaml"
+    changed.write_text(text[:end] + " Read by the book (SYNTHETIC)." + text[end:], "utf-8")
+    assert main(["diff", str(STUDY), str(changed)]) == 1
+    out = capsys.readouterr().out
+    shown = next(line for line in out.splitlines() if "skin_score.note" in line)
+    before, after = shown.split(": ", 2)[2].split(" -> ")
+    assert before == after  # the cut texts read the same ...
+    words = next(line for line in out.splitlines() if line.startswith("    words:  "))
+    assert words.endswith("{+Read by the book (SYNTHETIC).+}")  # ... the words do not
