@@ -50,7 +50,7 @@ from protocol.facts import (
     Volume,
     WindowText,
 )
-from protocol.units import ureg
+from protocol.units import format_quantity, ureg
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
@@ -860,6 +860,29 @@ def _countries_problems(study: Study) -> list[str]:
     return problems
 
 
+def _treatment_epoch_problems(study: Study) -> list[str]:
+    """The treatment epoch lasts as long as the longest intervention is given: an amendment to
+    24 weeks of treatment had exported a treatment epoch of 48 weeks beside administrations of
+    24 (and an epoch of 52 weeks beside 48 weeks of doses passed too)."""
+    assert study.trial_design is not None
+    lengths = [i.duration.value for i in study.interventions]
+    if not lengths:
+        return []
+    longest = max(lengths, key=lambda length: length.to("day").magnitude)
+    problems = []
+    for index, epoch in enumerate(study.trial_design.epochs.value):
+        if epoch.cdisc.submission_value != "TREATMENT":
+            continue
+        days, expected = epoch.duration.to("day").magnitude, longest.to("day").magnitude
+        if abs(days - expected) > 1e-9 * expected:
+            problems.append(
+                f"trial_design.epochs.value[{index}].duration: {format_quantity(epoch.duration)}; "
+                f"expected the treatment's length, {format_quantity(longest)} (the longest "
+                "intervention's duration)"
+            )
+    return problems
+
+
 def _trial_design_problems(study: Study) -> list[str]:
     design = study.trial_design
     if design is None:
@@ -872,6 +895,7 @@ def _trial_design_problems(study: Study) -> list[str]:
                 f"trial_design.epochs.value[{index}].first_visit: {epoch.first_visit!r} is not a "
                 f"visit of visit_schedule"
             )
+    problems += _treatment_epoch_problems(study)
     arms = {a.id for a in study.arms}
     unknown = sorted(set(design.arm_codes) - arms)
     if unknown:  # an arm without a code is refused by the exports that need one

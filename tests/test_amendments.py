@@ -406,7 +406,12 @@ def test_a_changed_dose_moves_no_date_and_a_changed_frequency_does(study_variant
     study = load_study()
     one_gram = load_study(study_variant("      value: 0.5 g\n", "      value: 1 g\n"))
     assert calendar_moves(study, one_gram, date(2025, 3, 17)) == []
-    longer = load_study(study_variant("      value: 48 week\n", "      value: 52 week\n", count=2))
+    # the treatment epoch lasts as long as the treatment: amended with it
+    longer_text = study_variant("      value: 48 week\n", "      value: 52 week\n", count=2)
+    epoch = "duration: 48 week, first_visit: randomization}"
+    text = longer_text.read_text(encoding="utf-8").replace(epoch, epoch.replace("48", "52"))
+    longer_text.write_text(text, encoding="utf-8")
+    longer = load_study(longer_text)
     moves = calendar_moves(study, longer, date(2025, 3, 17))
     # 52 weeks: 4 more weekly injections in the experimental arm, each a new line
     new = [after for arm, before, after in moves if before == "(new)" and "Telitacicept" in after]

@@ -194,3 +194,36 @@ def test_any_text_is_read_as_a_mass_or_refused_with_a_value_error(text):
         assert isinstance(quantity, pint.Quantity)
         assert quantity.dimensionality == ureg.get_dimensionality("[mass]")
         assert quantity.magnitude >= 0
+
+
+_TREATMENT_EPOCH = "duration: 48 week, first_visit: randomization}"
+
+
+@pytest.mark.parametrize(
+    ("epoch", "treatment", "refused"),
+    [
+        ("48 week", "48 week", False),
+        ("336 day", "48 week", False),  # the same length in days
+        ("52 week", "48 week", True),  # longer than any intervention is given
+        ("47 week", "48 week", True),
+        ("48 week", "24 week", True),  # the drugs amended to 24 weeks, the epoch not
+        ("24 week", "24 week", False),
+    ],
+)
+def test_the_treatment_epoch_lasts_as_long_as_the_treatment(
+    study_text, tmp_path, epoch, treatment, refused
+):
+    # an amendment to 24 weeks of treatment exported a treatment epoch of 48 weeks beside 24
+    # weeks of administrations, and validated
+    drug = "      value: 48 week\n      provenance: registry\n"
+    assert study_text.count(drug) == 2
+    text = study_text.replace(drug, drug.replace("48 week", treatment)).replace(
+        _TREATMENT_EPOCH, _TREATMENT_EPOCH.replace("48 week", epoch)
+    )
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    if refused:
+        with pytest.raises(ProtocolDataError, match=r"trial_design\.epochs\.value\[1\]\.duration"):
+            load_study(path)
+    else:
+        load_study(path)
