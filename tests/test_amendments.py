@@ -141,6 +141,13 @@ def test_the_same_quantity_in_other_units_is_no_change(tmp_path):
         ("< 8.0 g/dL", "< 8.000000005 g/dL", False),
         ("< 8.0 g/dL", "< 8.00000000001 g/dL", False),
         ("< 8.0 g/dL", "< 80.0000000000000 g/L", True),
+        # a visit window as an ISO 8601 duration: the same length is no change
+        ("P7D", "P1W", True),
+        ("P14D", "P2W", True),
+        ("P7D", "P8D", False),
+        ("P28D", "P1M", False),  # a month is not a number of days
+        ("P0D", "PT0S", True),
+        ("P7D", "P7", False),  # not a duration
     ],
 )
 def test_same_value(old, new, same):
