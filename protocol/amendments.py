@@ -630,7 +630,10 @@ def format_markdown(result: Diff) -> str:
     ]
     if result.facts:
         out += ["| Where in study.yaml | Before | After | Change |", "|---|---|---|---|"]
-        out += [f"| {_md(c.path)} | {_md(c.old)} | {_md(c.new)} | {c.kind} |" for c in result.facts]
+        out += [
+            f"| {_md(c.path)} | {_md(c.old)} | {_md(c.new)} | {c.kind}{_md_words(c)} |"
+            for c in result.facts
+        ]
     else:
         out.append("No fact changed.")
     out += ["", "### Criteria", ""]
@@ -660,9 +663,20 @@ def format_markdown(result: Diff) -> str:
     return "\n".join(out)
 
 
-def _md(value: Any) -> str:
-    """Text safe in a Markdown table cell: no row split, no HTML, no code span, no emphasis."""
-    text = _shown(value).replace("\n", " ")
+def _md_words(change: FactChange) -> str:
+    """A long text's changed words after its kind of change: the cut before and after may
+    read the same."""
+    if not (isinstance(change.old, str) and isinstance(change.new, str)):
+        return ""
+    if max(len(change.old), len(change.new)) <= 160:
+        return ""
+    return f": {_md(_changed_words(change.old, change.new), whole=True)}"
+
+
+def _md(value: Any, whole: bool = False) -> str:
+    """Text safe in a Markdown table cell: no row split, no HTML, no code span, no emphasis
+    (cut at 160 characters unless ``whole``)."""
+    text = (str(value) if whole else _shown(value)).replace("\n", " ")
     for char in ("\\", "|", "`", "*", "_", "[", "]", "<", ">"):
         text = text.replace(char, "\\" + char)
     return text

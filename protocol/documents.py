@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
+from protocol.identifiers import IDENTIFYING
 from protocol.inputs import MAX_SIGNIFICANT_DIGITS, significant_digits
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
@@ -274,6 +275,8 @@ def validation_problems(
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
+        elif message == IDENTIFYING:  # the value identifies a person: not shown again
+            problems.append(Problem(message, path=where, found="(withheld)", line=line))
         else:
             found = shown(item.get("input"))
             problems.append(Problem(message, path=where, found=found, line=line))

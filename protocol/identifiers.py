@@ -11,6 +11,13 @@ from typing import Any
 
 import numpy as np
 
+#: What a refusal says of a value that identifies a person; the value itself is withheld from
+#: the message (a birth date written back to the screen is the data the refusal protects).
+IDENTIFYING = (
+    "a pseudonymous participant code, not a phone number, an ID card number or a date (these "
+    "identify a person)"
+)
+
 #: An e-mail address, and a number written as a phone number is (digits, spaces, brackets,
 #: dots and hyphens, a leading +)
 EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
@@ -31,6 +38,7 @@ def identifying_text(text: str) -> bool:
     """
     if EMAIL.match(text):
         return True
+    text = text.replace("_", "-")  # an underscore separates as a hyphen does: 138_1234_5678
     if not PHONE_LIKE.match(text):
         return False
     stripped = text.strip()
@@ -41,7 +49,16 @@ def identifying_text(text: str) -> bool:
         return 8 <= len(digits) <= 15
     mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
-    landline = re.fullmatch(r"0[0-9]{9,11}", digits) and re.search(r"[ ()\-]", stripped)
+    # a number dialled abroad with 00 (0044-20-7946-0958, 001-415-555-0123): a country code
+    # and a national number of 10 to 13 digits after it (001-002-0003 is a site's code)
+    international = re.fullmatch(r"00[1-9][0-9]{9,12}", digits)
+    # a Chinese landline: an area code of 0 and 2 or 3 digits (never 00, dialling abroad) and a
+    # local number of 7 or 8 digits not beginning with 0, written with a separator
+    # (010-6512-3456, (0755) 8123 4567, 010.6512.3456); 001-002-0003, 011-001-0001 and
+    # 010-0100-0100 are a site's codes
+    landline = re.fullmatch(
+        r"\(?0[1-9][0-9]{1,2}\)?[ .\-]?[1-9][0-9]{2,3}[ .\-]?[0-9]{4}", stripped
+    ) and re.search(r"[ ().\-]", stripped)
     # a North American number written as one (415-555-0123, (415) 555-0123, 415.555.0123).
     # Ten digits without separators, or with a trunk 0, are as often a site's numeric code
     # (2025100001: a year, a site, a sequence), and a US social security number has the shape
@@ -49,7 +66,7 @@ def identifying_text(text: str) -> bool:
     north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
         r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
-    return bool(mobile or id_card or landline or north_american)
+    return bool(mobile or id_card or international or landline or north_american)
 
 
 #: English month names and their three-letter forms (a site's dates are written so, and SAS
@@ -200,6 +217,8 @@ def date_shaped_id(written: str) -> bool:
     else:
         return False
     for year, month, day in readings:
+        if not 1880 <= int(year) <= 2100:  # a year a person's dates fall in: 01-02-0003 is a code
+            continue
         try:
             dt.date(int(year), int(month), int(day))
         except ValueError:

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.documents import read_yaml, validate_document
-from protocol.identifiers import date_shaped_id, identifying_text
+from protocol.identifiers import IDENTIFYING, date_shaped_id, identifying_text
 from protocol.inputs import MedicineName, Number, StrictDate, Text
 
 Date = StrictDate
@@ -370,10 +370,7 @@ class ParticipantRecord(_Record):
         # as prescreen reads its candidates' IDs: a code written as a phone or ID card number
         # or a calendar date (a birth date) identifies a person, and the report repeats it
         if identifying_text(code) or date_shaped_id(code):
-            raise ValueError(
-                "a pseudonymous participant code, not a phone number, an ID card number or a "
-                "date (these identify a person)"
-            )
+            raise ValueError(IDENTIFYING)
         return code
 
     sex: Literal["female", "male"] | None = None

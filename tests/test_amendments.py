@@ -535,3 +535,15 @@ def test_a_long_text_changed_after_its_shown_part_says_which_words_changed(tmp_p
     assert before == after  # the cut texts read the same ...
     words = next(line for line in out.splitlines() if line.startswith("    words:  "))
     assert words.endswith("{+Read by the book (SYNTHETIC).+}")  # ... the words do not
+
+
+def test_the_markdown_of_a_long_text_changed_after_its_shown_part_has_the_changed_words(
+    tmp_path, capsys
+):
+    text = STUDY.read_text(encoding="utf-8")
+    end = text.index("\n", text.index("  note: LeRoy subsets"))
+    changed = tmp_path / "note.yaml"
+    changed.write_text(text[:end] + " Read by the book (SYNTHETIC)." + text[end:], "utf-8")
+    assert main(["diff", str(STUDY), str(changed), "--format", "markdown"]) == 1
+    row = next(line for line in capsys.readouterr().out.splitlines() if "skin\\_score.note" in line)
+    assert row.endswith("{+Read by the book (SYNTHETIC).+} |") and "| provenance: … " in row

@@ -91,6 +91,8 @@ def _screened_code(code: str) -> bool:
         parse_record({"participant": code}, "record")
     except ProtocolDataError as exc:
         assert "a pseudonymous participant code" in str(exc)
+        # the code is not written back: a birth date on the screen is what the refusal protects
+        assert code not in str(exc) and "(withheld)" in str(exc)
         return False
     return True
 
@@ -123,6 +125,20 @@ def test_a_participant_code_written_as_a_birth_date_or_an_id_card_number_is_refu
         ("13858121751"[:3] + "12345678", False),  # a Chinese mobile number
         ("138-1234-5678", False),
         ("2025-02-30", True),  # not a day: not a date
+        # site-cohort-subject codes: no area code begins 00, no local number 0; no year 3
+        ("001-002-0003", True),
+        ("011-001-0001", True),
+        ("010-0100-0100", True),
+        ("031-0001-001", True),
+        ("01-02-0003", True),
+        ("01-02-2003", False),  # a date with a year a person's dates fall in
+        # phone numbers written with dots, underscores or dialled abroad with 00
+        ("010.6512.3456", False),
+        ("138_1234_5678", False),
+        ("415_555_0123", False),
+        ("0044-20-7946-0958", False),
+        ("001-415-555-0123", False),
+        ("010-12345678", False),
     ],
 )
 def test_a_participant_code_is_read_unless_it_identifies_a_person(code, read):
