@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dosing.calendar import build_calendar, calendar_csv
@@ -43,9 +43,12 @@ CONTROLS = [
 
 
 def _shown(path: tuple) -> str:
-    shown = ""
+    """The path as the refusal names it: a list's entry by [index], a mapping's by .key (the
+    skin score's grades are a mapping keyed by numbers: grades.0, not grades[0])."""
+    shown, node = "", DATA
     for part in path:
-        shown += f"[{part}]" if isinstance(part, int) else f".{part}"
+        shown += f"[{part}]" if isinstance(node, list) else f".{part}"
+        node = node[part]
     return shown.lstrip(".")
 
 
@@ -64,6 +67,8 @@ def test_the_study_has_texts_to_check():
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# a text in a mapping keyed by numbers (the skin score's grades): named grades.0
+@example(("skin_score", "value", "grades", 0), "\x00", 0.0)
 @given(
     st.sampled_from(TEXT_PATHS),
     st.sampled_from(CONTROLS),
