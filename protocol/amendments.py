@@ -26,7 +26,6 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -312,20 +311,16 @@ def same_value(old: Any, new: Any, key: str = "value") -> bool:
 
 
 def _same_iso_duration(old: Any, new: Any) -> bool:
-    """Two ISO 8601 durations of days and weeks that are the same length (a visit window's
-    ``P7D`` and ``P1W``: diff reported the change as one, and exited 1)."""
+    """Two visit windows of the same length, read as study.yaml reads them (``P7D`` and
+    ``P1W``: diff reported the change as one, and exited 1); a month is no number of days."""
+    from protocol.study import _iso_duration
+
     if not (isinstance(old, str) and isinstance(new, str)):
         return False
-    if not (old.startswith("P") and new.startswith("P")):
-        return False
-    import isodate
-
     try:
-        a, b = isodate.parse_duration(old), isodate.parse_duration(new)
-    except (isodate.ISO8601Error, ValueError, TypeError):
+        return _iso_duration(old) == _iso_duration(new)
+    except ValueError:
         return False
-    # a month or a year is not a number of days (isodate keeps them apart): never the same
-    return isinstance(a, timedelta) and isinstance(b, timedelta) and a == b
 
 
 def fact_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:

@@ -481,7 +481,7 @@ class ParticipantRecord(_Record):
         problems = []
         # without a screening date, the earliest it can be: the latest of the dates that come
         # before it (a birth date of 1900 beside a consent of 2025 was read as an age of 125)
-        screening = self.dates.screening or self._latest_before_screening()
+        screening = self.dates.screening or self.latest_before_screening()
         # completed years never exceed the difference of the years: only then are they
         # counted (dateutil's count takes microseconds, and every record passes here)
         if (
@@ -523,7 +523,7 @@ class ParticipantRecord(_Record):
         ]
         return problems
 
-    def _latest_before_screening(self) -> datetime.date | None:
+    def latest_before_screening(self) -> datetime.date | None:
         """The latest of the dates that come on or before screening (consent, the first
         manifestation, the pregnancy test, attestations, malignancies), or None."""
         dates = [self.dates.consent, self.ssc.first_non_raynaud_manifestation]

@@ -190,11 +190,7 @@ class _Context:
     # -- what the dates can be --------------------------------------------------------------
     def _date_ranges(self) -> tuple[tuple[date, date], tuple[date, date]]:
         record, d = self.record, self.record.dates
-        before_screening = [d.birth, d.consent, record.ssc.first_non_raynaud_manifestation]
-        if record.pregnancy_test:
-            before_screening.append(record.pregnancy_test.date)
-        before_screening += [a.date for a in record.attestations.recorded().values()]
-        before_screening += [m.date for m in record.history.malignancies or []]
+        before_screening = [d.birth, record.latest_before_screening()]
         earliest_screening = max(filter(None, before_screening), default=EARLIEST_DATE)
         latest_screening = d.planned_randomization or LATEST_DATE
         if d.screening:
