@@ -121,6 +121,16 @@ def candidates(
     for finger in ("ssc.mrss.areas.right_fingers", "ssc.mrss.areas.left_fingers"):
         table[finger][sparing & ~only_total] = 0
     table["ssc.mrss.total"][only_total & sparing] = None
+    # fingers never thickened and graded 0 beside another thickened area: thickening that
+    # spares the fingers, which a record saying it does not cannot be; such a draw's right
+    # fingers are graded 1 (another area is always thickened: the distal areas are involved)
+    never = np.ones(n, dtype=bool)
+    for item in ("ssc.acr_eular.skin_thickening_proximal_to_mcp", "ssc.acr_eular.sclerodactyly"):
+        never &= table[item] == False  # noqa: E712
+    at_0 = never & (table["ssc.acr_eular.skin_thickening_sparing_fingers"] == False)  # noqa: E712
+    for finger in ("ssc.mrss.areas.right_fingers", "ssc.mrss.areas.left_fingers"):
+        at_0 &= table[finger] == 0
+    table["ssc.mrss.areas.right_fingers"][at_0 & (grades.sum(axis=0) > 0)] = 1
     for flag in FLAGS:
         table[flag] = maybe(often(0.015))
     risks = ["none"] * 40 + ["low", "intermediate", "high"]

@@ -36,7 +36,7 @@ from prescreen.columns import (
 )
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import date_in_an_id_cell, date_shaped_id
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, SkinAreas
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -1398,6 +1398,9 @@ def _dates(candidates: Candidates, path: str) -> np.ndarray:
     return np.append(converted, np.datetime64("NaT"))[codes]
 
 
+_MRSS_AREAS = tuple(f"ssc.mrss.areas.{area}" for area in SkinAreas.model_fields)
+
+
 def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], str]]:
     """Rows whose cells cannot all be true together: the record's own cross-field rules
     (protocol.participant), over whole columns. Each as (position, the fields involved, what
@@ -1491,6 +1494,33 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
             sparing_field,
             f"ssc.mrss.areas.{finger}",
         )
+    # skin thickening that spares the fingers (never thickened, graded 0 now, another area
+    # thickened) beside a record that says it does not
+    with np.errstate(invalid="ignore"):
+        fingers_at_0 = np.logical_and.reduce(
+            [
+                candidates.numbers(f"ssc.mrss.areas.{finger}") == 0
+                for finger in ("right_fingers", "left_fingers")
+            ]
+        )
+        thickened_elsewhere = np.logical_or.reduce(
+            [candidates.numbers(path) >= 1 for path in _MRSS_AREAS]
+        )
+    flag(
+        candidates.is_value(sparing_field, False)
+        & candidates.is_value("ssc.acr_eular.sclerodactyly", False)
+        & candidates.is_value("ssc.acr_eular.skin_thickening_proximal_to_mcp", False)
+        & fingers_at_0
+        & thickened_elsewhere,
+        "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that spares "
+        "the fingers (sclerodactyly and thickening proximal to the MCPs absent, both fingers "
+        "graded 0, another area thickened); the classification criteria do not apply to it",
+        sparing_field,
+        "ssc.acr_eular.sclerodactyly",
+        "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+        "ssc.mrss.areas.right_fingers",
+        "ssc.mrss.areas.left_fingers",
+    )
     # older than plausible at screening (whole years)
     birth, screening = dates["birth"], dates["screening"]
     known = ~np.isnat(birth) & ~np.isnat(screening)

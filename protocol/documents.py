@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import IDENTIFYING
-from protocol.inputs import MAX_SIGNIFICANT_DIGITS, significant_digits
+from protocol.inputs import MAX_EXPONENT, MAX_SIGNIFICANT_DIGITS, significant_digits
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
 MAX_BYTES = 1024 * 1024
@@ -141,7 +141,11 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
                     )
                 ],
             )
-        mapping[key] = loader.construct_object(value_node, deep=True)
+        try:
+            mapping[key] = loader.construct_object(value_node, deep=True)
+        except _LeadingZero as exc:
+            exc.path.insert(0, key)
+            raise
     return mapping
 
 
@@ -151,7 +155,48 @@ MAX_DIGITS = 30
 
 def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
     text = node.value
+    if _LEADING_ZERO.match(text):
+        # YAML 1.1 (PyYAML's default, and many tools) reads 0171 as octal 121, YAML 1.2 as 171:
+        # the same file would hold two values; refused, by its field (the mappings and lists
+        # it is in add their keys as the refusal passes through them)
+        raise _LeadingZero(text, node.start_mark.line + 1)
     return int(text) if _INTEGER.match(text) and len(text) <= MAX_DIGITS else text
+
+
+class _LeadingZero(Exception):
+    """An integer written with a leading zero, on its way out to the field that holds it."""
+
+    def __init__(self, text: str, line: int) -> None:
+        super().__init__(text)
+        self.text, self.line = text, line
+        self.path: list[Any] = []  # the keys and indexes down to it, filled on the way out
+
+    def problem(self) -> Problem:
+        sign = "-" if self.text.startswith("-") else ""
+        number = sign + (self.text.lstrip("+-").lstrip("0") or "0")
+        return Problem(
+            "written with a leading zero, which YAML 1.1 reads as an octal number and YAML 1.2 "
+            f'as a decimal one; expected {number} (the number) or "{self.text}" in quotes (a '
+            "code)",
+            path=format_location(tuple(self.path)),
+            found=self.text,
+            line=self.line,
+        )
+
+
+def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> list[Any]:
+    items = []
+    for index, child in enumerate(node.value):
+        try:
+            items.append(loader.construct_object(child, deep=True))
+        except _LeadingZero as exc:
+            exc.path.insert(0, index)
+            raise
+    return items
+
+
+#: An integer written with a leading zero (0171, -012; 0 itself is plain).
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
 
 
 def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
@@ -160,6 +205,11 @@ def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
     float, 79.9999999999999999 would be read as 80)."""
     text = node.value
     if not (_DECIMAL.match(text) and len(text) <= MAX_DIGITS):
+        return text
+    exponent = re.split("[eE]", text)[1:]
+    if exponent and abs(int(exponent[0])) > MAX_EXPONENT:
+        # 1e400 is infinity as a float, 1e-320 a number no measurement has: the text goes to
+        # the field, which refuses it with the value as written
         return text
     mantissa = re.split("[eE]", text.lstrip("+-"))[0]
     return text if significant_digits(mantissa) > MAX_SIGNIFICANT_DIGITS else float(text)
@@ -175,6 +225,7 @@ def _construct_text(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 # dates stay text: the field's date type reads them (YYYY-MM-DD only, never a time or a zone)
@@ -218,6 +269,8 @@ def parse_yaml_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
         raise ProtocolDataError(source, [f"{where}not valid YAML or JSON: {detail}"]) from None
     except RecursionError:
         raise ProtocolDataError(source, [f"nested deeper than {MAX_DEPTH} levels"]) from None
+    except _LeadingZero as exc:
+        raise ProtocolDataError(source, [exc.problem()]) from None
     return data, node
 
 

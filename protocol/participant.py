@@ -227,8 +227,9 @@ class Malignancy(_Record):
     )
     excepted_type: bool = Field(
         description="Excised/cured local basal or squamous cell carcinoma of the skin, or "
-        "carcinoma in situ of the uterine cervix (EX25's exception; the type must name one, "
-        "or the investigator confirms it)"
+        "carcinoma in situ of the uterine cervix (EX25's exception; the type must name one "
+        "and say no more than that it was excised or cured, where on the skin and when, or "
+        "the investigator confirms it)"
     )
 
 
@@ -471,7 +472,37 @@ class ParticipantRecord(_Record):
                         f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
                         f"ssc.mrss.areas.{finger} = {getattr(areas, finger)} (thickened fingers)"
                     )
+        spared = self._thickening_sparing_the_fingers()
+        if findings is not None and findings.skin_thickening_sparing_fingers is False and spared:
+            problems.append(
+                "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that "
+                f"spares the fingers: {spared}; the classification criteria do not apply to it"
+            )
         return problems
+
+    def _thickening_sparing_the_fingers(self) -> str:
+        """What shows skin thickening that spares the fingers, or "": the fingers never
+        thickened (sclerodactyly and thickening proximal to the MCPs recorded as absent), not
+        thickened now (both graded 0 in the mRSS), and another area thickened."""
+        findings = self.ssc.acr_eular
+        areas = self.ssc.mrss.areas if self.ssc.mrss else None
+        if findings is None or areas is None:
+            return ""
+        if (
+            findings.sclerodactyly is not False
+            or findings.skin_thickening_proximal_to_mcp is not False
+        ):
+            return ""
+        grades = areas.model_dump()
+        if grades["right_fingers"] != 0 or grades["left_fingers"] != 0:
+            return ""
+        elsewhere = [f"{name} = {grade}" for name, grade in grades.items() if (grade or 0) >= 1]
+        if not elsewhere:
+            return ""
+        return (
+            "ssc.acr_eular.sclerodactyly and skin_thickening_proximal_to_mcp = false, "
+            f"ssc.mrss.areas.right_fingers and left_fingers = 0, {elsewhere[0]}"
+        )
 
     def _dates_not_before_birth(self) -> list[str]:
         """Nothing happens before birth, and nobody is screened older than 120 (implausible)."""

@@ -12,6 +12,7 @@ calculators (protocol.classification); nothing here repeats their rules.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
+from protocol.documents import shown
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
@@ -300,10 +302,11 @@ class _Context:
             f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded ({ages_text})"
         )
         if youngest < minimum:
-            if self.age is not None:
+            if oldest < minimum:  # a child at every age the record allows
+                age = f"{oldest}" if youngest == oldest else f"at most {oldest}"
                 return _missing(
                     f"eGFR: CKD-EPI 2021 is for adults ({minimum}+) and the participant is "
-                    f"{self.age}; a reported eGFR is needed",
+                    f"{age}; a reported eGFR is needed",
                     "labs.egfr",
                 )
             # a child's eGFR is not computed at all: whatever the adult ages give, it is open
@@ -346,7 +349,16 @@ class _Context:
             result: LabResult = check_lab(name, value.value, value.unit, **extra, study=self.study)
         except LabInputError as exc:
             field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
-            self.errors.append(Problem(str(exc), path=field))
+            # the value refused, as every refusal names it (FIELD = VALUE: expected)
+            given = getattr(value, exc.field, None) if exc.field else None
+            found = (
+                None
+                if given is None
+                else as_given(given)
+                if isinstance(given, float) and math.isfinite(given)
+                else shown(given)
+            )
+            self.errors.append(Problem(str(exc), path=field, found=found))
             return _missing(str(exc), f"labs.{name}")
         return CheckResult(result.status, result.reason)
 
@@ -947,12 +959,9 @@ def ex24_labs(ctx: _Context) -> CheckResult:
 #: EX25's exceptions as the registry words them ("excised/cured local basal or squamous cell
 #: carcinoma of the skin or carcinoma in situ of the uterine cervix"), in the usual ways of
 #: writing them in English and Chinese, each phrase whole (its words side by side: "carcinoma
-#: in situ ... cervical lymph nodes" is not one). A malignancy recorded as excepted is taken at
-#: its word only when its name is one of them and says nothing more of another cancer or of
-#: spread; "metastatic melanoma" marked excepted had passed EX25 and made the participant
-#: eligible.
+#: in situ ... cervical lymph nodes" is not one).
 _AFTER = r"(?![0-9a-z])"  # a word's end, before Chinese too (\b fails between 3 and 级)
-_EXCEPTED_MALIGNANCY = re.compile(
+_EXCEPTED_SKIN = re.compile(
     "|".join(
         (
             rf"(?<![0-9a-z])basal cell (carcinoma|cancer|epithelioma|skin cancer){_AFTER}",
@@ -960,41 +969,67 @@ _EXCEPTED_MALIGNANCY = re.compile(
             rf"(?<![0-9a-z])(skin|cutaneous) (squamous cell (carcinoma|cancer)|scc){_AFTER}",
             rf"(?<![0-9a-z])(squamous cell (carcinoma|cancer)|scc)(,| of)( the)? skin{_AFTER}",
             rf"(?<![0-9a-z])cscc{_AFTER}",
+            r"基底细胞癌",
+            r"皮肤鳞(状细胞)?癌",
+            r"鳞状细胞癌[（(]皮肤[）)]",
+        )
+    )
+)
+_EXCEPTED_CERVIX = re.compile(
+    "|".join(
+        (
             rf"(?<![0-9a-z])(carcinoma in situ|cis) of (the )?(uterine )?cervix{_AFTER}",
             rf"(?<![0-9a-z])(cervical|uterine cervical) (carcinoma in situ|cis){_AFTER}",
             rf"(?<![0-9a-z])cis cervix{_AFTER}",
             rf"(?<![0-9a-z])cin ?(grade )?(3|iii|ⅲ){_AFTER}",
             rf"(?<![0-9a-z])cervical intraepithelial neoplasia,? (grade )?(3|iii|ⅲ){_AFTER}",
-            r"基底细胞癌",
-            r"皮肤鳞(状细胞)?癌",
-            r"鳞状细胞癌[（(]皮肤[）)]",
             r"(子)?宫颈(鳞状上皮|鳞状细胞)?原位(鳞状细胞)?癌",
             r"宫颈上皮内瘤变 ?(3|iii|ⅲ) ?级",
         )
     )
 )
-#: What no excepted malignancy's name says: spread, invasion, recurrence, an advanced or
-#: unexcised tumour, "or worse" (CIN3+), a stage, a melanoma (English and Chinese). A name
-#: saying "no metastasis" is left to the investigator too.
-_NOT_EXCEPTED = re.compile(
-    r"metasta|invasi|melanoma|lymph|nod(e|al)|(?<![0-9a-z])n[1-3]|recurr|relaps|advanced"
-    r"|not (completely )?(excised|removed|resected)|unexcised|unresected|incomplete|stage|\+"
-    r"|转移|浸润|黑色素瘤|淋巴|复发|晚期|未切除|未完全切除|分期"
+#: What an exception's name may say besides it: that it was excised or cured, where on the
+#: skin, when. Nothing else: a name that says more (untreated, residual, awaiting excision, of
+#: the lung, 未治愈, 待手术, 残留, 肺, a second cancer, spread, "CIN3+", a question mark) is
+#: left to the investigator. A closed list, so a wording it does not know is unknown, never
+#: a pass: "basal cell carcinoma of the skin, untreated" marked excepted had passed EX25.
+# fmt: off
+_QUALIFIER_WORDS = frozenset((
+    "a", "the", "of", "on", "at", "in", "excised", "excision", "completely", "fully", "totally",
+    "cured", "treated", "resected", "removed", "surgically", "surgery", "mohs", "conization",
+    "conisation", "history", "previous", "prior", "clear", "margin", "margins", "local",
+    "localised", "localized", "superficial", "nodular", "pigmented", "skin", "cutaneous",
+    "uterine", "cervix", "face", "facial", "nose", "nasal", "cheek", "forehead", "scalp", "ear",
+    "eyelid", "temple", "chin", "neck", "back", "trunk", "chest", "shoulder", "arm", "forearm",
+    "hand", "leg", "thigh", "shin", "calf", "foot", "left", "right", "upper", "lower",
+))
+# fmt: on
+_QUALIFIER_PHRASES = re.compile(
+    r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post)(?![0-9a-z])"
+    r"|(?<![0-9])(19|20)[0-9]{2}(?![0-9])"  # a year
+    # Chinese, longest first: excised, completely, surgery, after surgery, cured, treated, local,
+    # skin, the sites, left and right, history, year, grade, conization
+    r"|完整|完全|手术|术后|切除|治愈|治疗|局部|皮肤|面部|鼻部|头皮|耳部|颈部|背部|躯干|胸部|上肢"
+    r"|下肢|手部|足部|左侧|右侧|病史|锥切|已|鼻|耳|手|足|左|右|的|史|年|级"
 )
-#: A cancer's name besides the exception ("basal cell carcinoma; lung cancer").
-_ANOTHER_CANCER = re.compile(
-    r"carcinom|cancer|tumou?r|sarcom|lymphom|leuka?emi|myelom|neoplas|malignan|blastom|"
-    r"(?<![0-9a-z])(scc|bcc|cis|cin)(?![a-z])|癌|瘤|白血病"
-)
+_BETWEEN_WORDS = re.compile(r"[\s,;:.()\[\]'’、，；：。]+")
 
 
-def names_an_excepted_malignancy(name: str) -> bool:
-    """Whether a malignancy's name is one of EX25's exceptions (its compatibility form, case,
-    hyphens and spacing aside), and names no other cancer and nothing of spread."""
-    text = " ".join(re.sub(r"[-_/]", " ", unicodedata.normalize("NFKC", name).casefold()).split())
-    if not _EXCEPTED_MALIGNANCY.search(text) or _NOT_EXCEPTED.search(text):
+def _folded(name: str) -> str:
+    """A name in its compatibility form, case folded, hyphens and spacing aside."""
+    return " ".join(re.sub(r"[-_/]", " ", unicodedata.normalize("NFKC", name).casefold()).split())
+
+
+def names_an_excepted_malignancy(name: str, sex: str | None = None) -> bool:
+    """Whether a malignancy's name is one of EX25's exceptions and says nothing more than that
+    it was excised or cured, where and when (its compatibility form, case, hyphens and spacing
+    aside). A carcinoma in situ of the cervix is not one for a participant recorded as male."""
+    text = _folded(name)
+    cervix = _EXCEPTED_CERVIX.search(text)
+    if not (cervix or _EXCEPTED_SKIN.search(text)) or (cervix and sex == "male"):
         return False
-    return not _ANOTHER_CANCER.search(_EXCEPTED_MALIGNANCY.sub(" ", text))
+    rest = _QUALIFIER_PHRASES.sub(" ", _EXCEPTED_SKIN.sub(" ", _EXCEPTED_CERVIX.sub(" ", text)))
+    return all(word in _QUALIFIER_WORDS for word in _BETWEEN_WORDS.split(rest) if word)
 
 
 def ex25_malignancy(ctx: _Context) -> CheckResult:
@@ -1006,19 +1041,24 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
         name = f"{malignancy.type}"
         if not malignancy.excepted_type:
             parts.append(_malignancy_by_date(ctx, malignancy, index))
-        elif names_an_excepted_malignancy(name):
+        elif names_an_excepted_malignancy(name, ctx.record.sex):
             parts.append(CheckResult("pass", f"{name}: an excepted local skin or cervical cancer"))
         else:
             by_date = _malignancy_by_date(ctx, malignancy, index)
             if by_date.status == "pass":  # outside the window: whatever its type, it passes
                 parts.append(by_date)
                 continue
+            why = (
+                "a cervical cancer for a participant recorded as male"
+                if ctx.record.sex == "male" and _EXCEPTED_CERVIX.search(_folded(name))
+                else "its name is not only one of EX25's exceptions (excised/cured local basal "
+                "or squamous cell carcinoma of the skin, carcinoma in situ of the uterine "
+                "cervix), where and when"
+            )
             parts.append(
                 _missing(
-                    f"{name}: recorded as an excepted type, but its name is not one of EX25's "
-                    "exceptions (excised/cured local basal or squamous cell carcinoma of the "
-                    "skin, carcinoma in situ of the uterine cervix): the investigator confirms "
-                    f"its type; as any other malignancy: {by_date.reason}",
+                    f"{name}: recorded as an excepted type, but {why}: the investigator "
+                    f"confirms its type; as any other malignancy: {by_date.reason}",
                     f"history.malignancies[{index}].type",
                     *by_date.missing,
                 )
@@ -1346,7 +1386,9 @@ CHECKS: dict[str, Check] = {
         "computed",
         "screening",
         "a malignancy dated within {malignancy_window} before screening fails (the "
-        "boundary day is {malignancy_boundary}), unless of an excepted type",
+        "boundary day is {malignancy_boundary}), unless of an excepted type: its name one "
+        "of the exceptions, saying no more than that it was excised or cured, where on the "
+        "skin and when (else the investigator confirms the type)",
     ),
     "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX27": Check(

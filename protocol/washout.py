@@ -1845,7 +1845,9 @@ def check_washout(
         # a course whose last dose is not recorded may clear later than the earliest date the
         # rest allows: that date is then a bound, not the date
         open_courses, other_unknowns = _open_last_doses(at_earliest, data)
-        bound = "not before " if open_courses else ""
+        # an entry the investigator decides may move the date later too: a bound either way
+        is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
+        bound = "not before " if is_a_bound else ""
         summary = f"Earliest randomization: {bound}{earliest}"
         if fails_again is not None:
             summary += f" (allowed until {fails_again - timedelta(days=1)})"
@@ -1871,7 +1873,6 @@ def check_washout(
             )
         if other_unknowns or ("unknown" in statuses and not open_courses):
             summary += " Unknown entries remain: the investigator must decide them first."
-        is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
     return WashoutResult(
         planned_randomization=data.planned_randomization,
         screening=data.screening,

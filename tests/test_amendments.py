@@ -499,7 +499,10 @@ def test_a_version_that_counts_one_steroid_fewer_moves_the_courses_taken_togethe
 def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, capsys):
     # study.yaml gave the mRSS areas no `distal` before the face was read as neither region:
     # such a version reads the face as distal, as the book then did, so diff shows the record
-    # with the face and proximal areas alone moving from eligible to not eligible
+    # with the face and proximal areas thickened and the fingers not graded (neither region's
+    # areas otherwise involved) moving from eligible to incomplete: the fingers now decide
+    # the subset. (Fingers graded 0 that were never thickened, beside the record's "the
+    # thickening does not spare the fingers", would be a contradiction, and refused.)
     earlier = _version(
         tmp_path,
         "earlier.yaml",
@@ -512,13 +515,14 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     for name in areas:
         areas[name] = 0
     areas.update(face=3, anterior_chest=3, abdomen=3, right_upper_arm=3, left_upper_arm=3)
+    del areas["right_fingers"], areas["left_fingers"]
     data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False, sclerodactyly=False)
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
     (records / "face.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
     assert main(["diff", earlier, str(STUDY), "--records", str(records)]) == 1
     out = capsys.readouterr().out
-    assert "face.yaml (SYN-01): eligible -> not_eligible" in out
-    assert "IN03 pass -> fail" in out
+    assert "face.yaml (SYN-01): eligible -> incomplete" in out
+    assert "IN03 pass -> unknown" in out
 
 
 def test_a_long_text_changed_after_its_shown_part_says_which_words_changed(tmp_path, capsys):

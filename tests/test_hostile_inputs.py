@@ -1121,6 +1121,10 @@ BAD_RECORD_NUMBERS = [
     '"inf"',
     "1e400",
     '"1e400"',
+    "1e-320",  # a float's subnormal: no measurement, and printed as a long run of zeros
+    "1e16",  # beyond the exponents a laboratory writes (as `trialbook lab` refuses it)
+    "0171",  # a leading zero: octal 121 in YAML 1.1, 171 in YAML 1.2
+    "-012",
     '"0x10"',
     "0x10",
     '"7.5 g/dL"',

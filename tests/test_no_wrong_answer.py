@@ -321,6 +321,47 @@ def test_a_record_that_contradicts_itself_is_bad_input(changes, fragment):
         parse_record(_record(**changes), "record")
 
 
+@pytest.mark.parametrize(
+    ("acr", "fingers", "refused"),
+    [
+        ({}, (0, 0), True),  # never thickened, graded 0, the face and the chest thickened
+        ({"sclerodactyly": None}, (0, 0), False),  # the history of the fingers not recorded
+        ({"skin_thickening_proximal_to_mcp": True}, (0, 0), False),  # the fingers once were
+        ({}, (1, 0), False),  # a finger thickened now
+        ({}, (None, 0), False),  # a finger not graded
+        ({"skin_thickening_sparing_fingers": None}, (0, 0), False),  # no flag to contradict
+    ],
+)
+def test_thickening_that_spares_the_fingers_beside_a_record_saying_not_is_bad_input(
+    acr, fingers, refused
+):
+    # IN02 had passed a record saying the thickening does not spare the fingers, whose fingers
+    # were never thickened and are graded 0 while the face and chest are (the ACR/EULAR 2013
+    # criteria do not apply to skin thickening sparing the fingers: facts.md section 2)
+    items = {
+        "skin_thickening_proximal_to_mcp": False,
+        "sclerodactyly": False,
+        "puffy_fingers": False,
+        "skin_thickening_sparing_fingers": False,
+        **acr,
+    }
+    data = _record(
+        ssc__acr_eular__skin_thickening_proximal_to_mcp=items["skin_thickening_proximal_to_mcp"],
+        ssc__acr_eular__sclerodactyly=items["sclerodactyly"],
+        ssc__acr_eular__puffy_fingers=items["puffy_fingers"],
+        ssc__acr_eular__skin_thickening_sparing_fingers=items["skin_thickening_sparing_fingers"],
+        ssc__mrss__areas__right_fingers=fingers[0],
+        ssc__mrss__areas__left_fingers=fingers[1],
+        ssc__mrss__areas__face=2,
+        ssc__mrss__areas__anterior_chest=2,
+    )
+    if refused:
+        with pytest.raises(ProtocolDataError, match="spares the fingers"):
+            parse_record(data, "record")
+    else:
+        parse_record(data, "record")
+
+
 def test_a_course_that_starts_after_its_last_dose_is_bad_input():
     with pytest.raises(ProtocolDataError, match="start = 2025-02-01 is after last_dose"):
         _washout(

@@ -324,6 +324,48 @@ def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both(
     assert list(refused) == [pah == "true" and risk == "none" for pah, risk in pairs]
 
 
+def test_thickening_that_spares_the_fingers_beside_a_record_saying_not_is_refused_by_both():
+    # fingers never thickened (both items false), graded 0, the face thickened, and the record
+    # says the thickening does not spare the fingers: IN02 had passed (the classification does
+    # not apply to such skin). Every other pairing is screened: a finger item not recorded or
+    # true, a finger graded 1 or not graded, nothing thickened elsewhere, the flag true/empty
+    from prescreen.engine import _AREAS
+
+    combos = [
+        (flag, items, fingers, face)
+        for flag in ("false", "true", None)
+        for items in ("false", None, "true")
+        for fingers in ((0, 0), (0, 1), (0, None))
+        for face in (2, 0)
+    ]
+    rows = []
+    for i, (flag, items, fingers, face) in enumerate(combos):
+        grades: dict[str, object] = {area: 0 for area in _AREAS}
+        grades["ssc.mrss.areas.face"] = face
+        grades["ssc.mrss.areas.right_fingers"], grades["ssc.mrss.areas.left_fingers"] = fingers
+        rows.append(
+            {
+                "participant": f"SYN-S{i:03d}",
+                "ssc.acr_eular.skin_thickening_sparing_fingers": flag,
+                "ssc.acr_eular.sclerodactyly": items,
+                "ssc.acr_eular.skin_thickening_proximal_to_mcp": "false",
+                **grades,
+            }
+        )
+    frame = pd.DataFrame(rows).astype(object)
+    frame = frame.where(frame.notna(), None)
+    _compare(frame)  # screen refuses exactly the rows the batch refuses
+    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
+    # by hand: refused only for the flag false, the items false, both fingers 0, the face 2
+    # (and, as before, the flag true with a thickened finger or a finger item true)
+    expected = [
+        (flag == "false" and items == "false" and fingers == (0, 0) and face == 2)
+        or (flag == "true" and (items == "true" or fingers == (0, 1)))
+        for flag, items, fingers, face in combos
+    ]
+    assert list(refused) == expected
+
+
 def test_a_renal_value_without_its_unit_still_counts_against_the_other_renal_lab():
     # an eGFR written without its unit beside a creatinine: screen refuses the record (both
     # given, and a value without its unit), so the batch refuses the row; it must never be

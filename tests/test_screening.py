@@ -603,3 +603,125 @@ def test_ex25_an_exception_beside_another_cancer_or_its_spread_is_not_one(except
     assert not names_an_excepted_malignancy(name)
     malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
     assert statuses(history__malignancies=[malignancy])["EX25"] == "unknown"
+
+
+#: Words that say an exception was not cured or removed, or that name another organ or a second
+#: condition (an independent tester's wordings, English and Chinese).
+_NOT_CURED_OR_ELSEWHERE = [
+    "untreated", "not cured", "not yet excised", "awaiting excision", "excision planned",
+    "declined surgery", "positive margins", "biopsy only", "inoperable", "under treatment",
+    "active", "uncured", "residual", "non-excised", "persistent", "unresectable", "progressing",
+    "awaiting conization", "recurrent", "metastatic", "lung", "breast", "kidney", "bladder",
+    "and lung", "& lung", "(primary lung)", "(also kidney)", "?", "+", "incompletely excised",
+    "未治愈", "待手术", "未手术", "治疗中", "残留", "进展期", "未治疗", "肺", "、肺", "乳腺",
+    "复发",
+]  # fmt: skip
+#: What an exception's name may add: excised or cured, where on the skin, when.
+_CURED_WHERE_WHEN = [
+    "excised", "completely excised", "cured", "treated", "Mohs surgery", "of the left cheek",
+    "right forearm", "2023", "(excised 2021)", "cone biopsy", "已切除", "已治愈", "术后",
+    "面部", "2022年", "左侧",
+]  # fmt: skip
+_EXCEPTIONS = [
+    "basal cell carcinoma of the skin", "BCC", "cutaneous squamous cell carcinoma",
+    "squamous cell carcinoma of the skin", "carcinoma in situ of the cervix", "CIN 3",
+    "皮肤基底细胞癌", "皮肤鳞状细胞癌", "宫颈原位癌",
+]  # fmt: skip
+
+
+@pytest.mark.traces("criteria.EX25")
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_EXCEPTIONS),
+    st.lists(st.sampled_from(_CURED_WHERE_WHEN), max_size=3),
+    st.sampled_from(_NOT_CURED_OR_ELSEWHERE),
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from([" ", ", ", "; ", "，", ""]),
+)
+def test_ex25_an_exception_that_says_anything_more_than_cured_where_and_when_is_not_one(
+    exception, qualifiers, disqualifier, place, separator
+):
+    # "basal cell carcinoma of the skin, untreated", "BCC (lung)", "皮肤基底细胞癌未治愈" marked
+    # excepted had passed EX25 and made the participant eligible: one word the closed list of
+    # qualifiers does not hold, anywhere in the name, leaves the type to the investigator
+    words = [*qualifiers]
+    words.insert(min(place, len(words)), disqualifier)
+    before = place == 0
+    name = separator.join([disqualifier, exception, *qualifiers] if before else [exception, *words])
+    assert not names_an_excepted_malignancy(name), name
+    malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
+    assert statuses(history__malignancies=[malignancy])["EX25"] == "unknown"
+
+
+@pytest.mark.traces("criteria.EX25")
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(_EXCEPTIONS),
+    st.lists(st.sampled_from(_CURED_WHERE_WHEN), max_size=3),
+    st.sampled_from([" ", ", ", "; ", "，"]),
+)
+def test_ex25_an_exception_with_where_when_and_that_it_was_cured_is_one(
+    exception, qualifiers, separator
+):
+    name = separator.join([exception, *qualifiers])
+    malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
+    assert statuses(history__malignancies=[malignancy])["EX25"] == "pass", name
+
+
+@pytest.mark.traces("criteria.EX25")
+@pytest.mark.parametrize(
+    ("name", "sex", "status"),
+    [
+        ("carcinoma in situ of the uterine cervix", "male", "unknown"),
+        ("CIN 3", "male", "unknown"),
+        ("宫颈原位癌", "male", "unknown"),
+        ("carcinoma in situ of the uterine cervix", "female", "pass"),
+        ("basal cell carcinoma of the skin", "male", "pass"),  # the skin's: any sex
+    ],
+)
+def test_ex25_a_cervical_exception_for_a_man_is_left_to_the_investigator(name, sex, status):
+    # a man's record with "carcinoma in situ of the uterine cervix" marked excepted had passed
+    changes = {"sex": sex}
+    if sex == "male":
+        changes.update(
+            childbearing_potential=False, breastfeeding=False, pregnancy_test=None,
+            contraception_agreed=True,
+        )  # fmt: skip
+    malignancy = {"type": name, "date": date(2024, 1, 5), "excepted_type": True}
+    result = screen(record(history__malignancies=[malignancy], **changes))
+    ex25 = next(c for c in result.criteria if c.id == "EX25")
+    assert ex25.status == status, ex25.reason
+    if status == "unknown":
+        assert "recorded as male" in ex25.reason
+        assert ex25.missing == ["history.malignancies[0].type"]
+
+
+@pytest.mark.traces("criteria.EX24")
+@pytest.mark.parametrize(
+    ("consent", "randomization", "shown"),
+    [
+        # every age the dates allow is 0 or 1 (born on or after 1900-01-01, screened by 1901)
+        (date(1900, 12, 1), date(1901, 2, 1), "the participant is at most 1"),
+        (date(1900, 2, 1), date(1900, 2, 15), "the participant is 0"),
+    ],
+)
+def test_an_egfr_from_creatinine_at_every_age_under_18_asks_for_a_reported_egfr(
+    consent, randomization, shown
+):
+    # no birth or screening date, and dates that make every possible age a child's: EX24 had
+    # said "depends on , not recorded (aged 0)", naming nothing missing
+    data = record(
+        dates__birth=_DELETE,
+        dates__screening=_DELETE,
+        dates__consent=consent,
+        dates__planned_randomization=randomization,
+        ssc__first_non_raynaud_manifestation=consent,
+        pregnancy_test=_DELETE,
+        attestations=_DELETE,
+        medications=_DELETE,
+        events=_DELETE,
+    )
+    ex24 = next(c for c in screen(data).criteria if c.id == "EX24")
+    assert ex24.status == "unknown"
+    assert shown in ex24.reason and "depends on ," not in ex24.reason, ex24.reason
+    assert ex24.missing == ["labs.egfr"]

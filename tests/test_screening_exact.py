@@ -239,7 +239,9 @@ def test_a_uln_not_recorded_leaves_the_liver_test_unknown_naming_the_uln():
 def test_an_implausible_value_without_its_uln_is_still_refused():
     data = copy.deepcopy(CASE_1)
     data["labs"]["alt"] = {"value": 30000, "unit": "U/L"}
-    with pytest.raises(ProtocolDataError, match=r"labs\.alt\.value: Alanine aminotransferase"):
+    with pytest.raises(
+        ProtocolDataError, match=r"labs\.alt\.value = 30000: Alanine aminotransferase"
+    ):
         screen(parse_record(data, "synthetic"))
 
 

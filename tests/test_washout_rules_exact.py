@@ -999,11 +999,18 @@ def test_rescreening_names_each_screening_window():
 
 
 def test_unknown_entries_are_flagged_in_the_summary():
+    # an entry the investigator decides may move the date later: the date is a bound ("not
+    # before"), as the JSON's earliest_randomization_is_a_bound says; the text had printed it
+    # as the date
     result = _washout([{"name": "etanercept", "last_dose": date(2025, 3, 1)}])
     assert result.summary == (
-        "Earliest randomization: 2025-03-03. Unknown entries remain: the investigator must "
-        "decide them first."
+        "Earliest randomization: not before 2025-03-03. Unknown entries remain: the "
+        "investigator must decide them first."
     )
+    assert result.earliest_is_a_bound
+    undated = _washout([{"name": "methotrexate"}])
+    assert undated.summary.startswith("Earliest randomization: not before 2025-03-03.")
+    assert undated.earliest_is_a_bound
 
 
 # -- half-lives ------------------------------------------------------------------------------
