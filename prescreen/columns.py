@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import EMAIL, PHONE_LIKE, identifying_text
-from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits
+from protocol.identifiers import EMAIL, NATIONAL_ID_SHAPE, PHONE_LIKE, identifying_text
+from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits, significant_digits
 from protocol.participant import ParticipantRecord
 
 #: The column that holds each candidate's pseudonymous ID (the record's ``participant``).
@@ -70,6 +70,11 @@ _IDENTIFIER_WORDS = frozenset(
         "telefono", "telefone", "telefon", "adresse", "direccion", "indirizzo", "endereco",
         "fname", "lname", "cpf", "dni", "aadhaar", "aadhar", "pesel", "uhid", "urn", "nhi",
         "mykad", "curp",
+        # German, Scandinavian and Italian: phone numbers, surname, address, postcode and
+        # personal numbers ("Straße" is read as "strasse")
+        "telefonnummer", "handynummer", "mobilnummer", "rufnummer", "familienname",
+        "anschrift", "strasse", "wohnort", "plz", "postleitzahl", "personnummer",
+        "personnr", "fodselsnummer", "henkilotunnus", "codicefiscale",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -88,6 +93,15 @@ _IDENTIFIER_PAIRS = frozenset(
         ("hosp", "num"), ("hosp", "id"), ("nat", "id"), ("national", "no"),
         ("national", "number"), ("ic", "no"),
         ("ic", "number"), ("mob", "no"), ("hp", "no"), ("unit", "record"),
+        # a hospital's numbers (MR No, MR# and Chart# read "#" as "no"; IP and OP: in- and
+        # outpatient; a case number, "Case No", is as often a trial's own), other documents and
+        # accounts
+        ("mr", "no"), ("mr", "number"), ("mr", "num"), ("ip", "no"), ("ip", "number"),
+        ("op", "no"), ("op", "number"), ("social", "sec"),
+        ("ph", "no"), ("ph", "number"), ("phone", "no"), ("account", "number"),
+        ("account", "no"), ("driver", "license"), ("driver", "licence"),
+        ("driving", "licence"), ("driving", "license"), ("codice", "fiscale"),
+        ("tax", "id"), ("tax", "number"),
     }
 )  # fmt: skip
 # The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",
@@ -112,6 +126,7 @@ _IDENTIFIER_CHINESE = (
     "病历号", "病歷號", "病案号", "病案號", "住院号", "住院號", "门诊号", "門診號", "登记号",
     "登記號", "就诊卡", "就診卡", "卡号", "卡號", "医保", "醫保", "社保", "微信", "邮箱",
     "郵箱", "电子邮件", "電子郵件", "邮件", "郵件", "身份", "身分", "就诊号", "就診號",
+    "电邮", "電郵", "姓",  # e-mail; a surname (姓 alone: 患者姓, 姓氏)
     # Japanese, Korean and Russian: name, address, phone, resident registration number
     "氏名", "名前", "住所", "電話番号", "이름", "성명", "주소", "전화", "주민등록", "имя",
     "фамилия", "отчество", "телефон", "адрес", "паспорт", "снилс",
@@ -125,11 +140,13 @@ _LOOKALIKES = str.maketrans(
 # shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
 # never finds identifying): a column of dates is then cleared in one pass
 _SHAPED = re.compile(
-    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{EMAIL.pattern})|(?:{PHONE_LIKE.pattern}))"
+    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{EMAIL.pattern})|(?:{PHONE_LIKE.pattern})"
+    f"|(?:\\s*(?:{NATIONAL_ID_SHAPE})\\s*$))"
 )
 
 
 def _words(name: str) -> list[str]:
+    name = name.replace("#", " no ")  # "MR#", "Chart#": a number
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # "HomePhone" -> "Home Phone"
     # digits apart from letters: "Phone1" and "addr_2" are a phone and an address column
     spaced = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", spaced)
@@ -160,7 +177,7 @@ def _pieces(word: str) -> tuple[str, ...] | None:
 def _plain(name: str) -> str:
     """A name as its reader sees it: full-width and compatibility forms as plain letters
     (NFKC: "Ｎａｍｅ" is "Name"), and look-alike Cyrillic or Greek letters as the Latin ones."""
-    return unicodedata.normalize("NFKC", name).translate(_LOOKALIKES)
+    return unicodedata.normalize("NFKC", name).translate(_LOOKALIKES).replace("ß", "ss")
 
 
 def _without_accents(name: str) -> str:
@@ -211,7 +228,7 @@ def identifier_cells(
     (``138-1234-5678``), an ID card number with its check letter or an e-mail is still found."""
 
     def identifying(text: str) -> bool:
-        if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text):
+        if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text) and not _too_precise(text):
             return False
         return bool(_SHAPED.match(text)) and identifying_text(text)
 
@@ -220,9 +237,16 @@ def identifier_cells(
     import pyarrow.compute as pc
 
     series = pd.Series(values)
+    if series.dtype.kind in "fiu" and (include_numbers or numbers_are_values):
+        return _identifying_numbers(series.to_numpy(), numbers_are_values)
     if series.dtype.kind in "fcbmM" or (series.dtype.kind in "iu" and not include_numbers):
         return False  # numbers, flags and dates hold no text
     kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float") and (
+        include_numbers or numbers_are_values
+    ):  # a workbook's column of number cells (read as Python numbers)
+        numbers = [v for v in series.dropna().tolist() if not isinstance(v, bool)]
+        return _identifying_numbers(np.array(numbers, dtype=object), numbers_are_values)
     if kind in _NO_TEXT or (kind == "integer" and not include_numbers):
         return False
     if isinstance(series.dtype, pd.StringDtype):  # held as text already: its distinct texts
@@ -237,12 +261,14 @@ def identifier_cells(
         shaped = np.flatnonzero(_wider_shaped(arrow))  # only these come to Python
         return any(identifying(text) for text in arrow.take(shaped).to_pylist())
     kinds = (str, int, np.integer) if include_numbers else (str,)
+    if numbers_are_values:  # a number cell of a workbook: its digits, checked as text is
+        kinds = (*kinds, int, float, np.integer, np.floating)
     distinct = [
         v
         for v in series.dropna().unique().tolist()
         if isinstance(v, kinds) and not isinstance(v, bool)
     ]
-    texts = list(dict.fromkeys(map(str, distinct)))
+    texts = list(dict.fromkeys(map(_number_as_written, distinct)))
     if not texts:
         return False
     # only a text shaped like an e-mail or a phone number can be one: found in C by a wider
@@ -254,6 +280,47 @@ def identifier_cells(
     else:
         wider = _wider_shaped(arrow)
     return any(identifying(texts[i]) for i in np.flatnonzero(wider))
+
+
+#: More significant digits than any measurement is written with (a count of 1.49 x10^9 cells/L
+#: has 3): a number field's cell with as many is not its value as a laboratory writes it, and
+#: is checked as any text is (13812345678, +8613812345678, an ID card's 18 digits).
+MOST_DIGITS_OF_A_MEASUREMENT = 8
+
+
+def _too_precise(text: str) -> bool:
+    mantissa = re.split("[eE]", text.strip().lstrip("+-"))[0]
+    return significant_digits(mantissa) > MOST_DIGITS_OF_A_MEASUREMENT
+
+
+def _number_as_written(value: Any) -> str:
+    """A cell as text: a whole number of a double without its ".0" (13812345678.0 is the
+    number 13812345678)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _identifying_numbers(numbers: np.ndarray, numbers_are_values: bool) -> bool:
+    """Whether a column of numbers holds a phone or ID card number: whole numbers of eight
+    digits or more, found over the whole column at once (a column of 100,000 lab values is
+    passed in C), each distinct one then checked as its digits; in a number field's column
+    only those with more digits than a measurement has."""
+    if numbers.dtype == object:  # Python's numbers (a whole number of any size kept exact)
+        texts = {
+            _number_as_written(value)
+            for value in numbers.tolist()
+            if abs(value) >= 10_000_000 and (not isinstance(value, float) or value.is_integer())
+        }
+    else:
+        with np.errstate(invalid="ignore"):
+            large = numbers[np.abs(numbers) >= 10_000_000]  # NaN never is: one pass, then few
+        if large.dtype.kind == "f":
+            large = large[np.isfinite(large) & (large == np.round(large))]
+        texts = {str(int(value)) for value in np.unique(large).tolist()}
+    if numbers_are_values:
+        texts = [text for text in texts if _too_precise(text)]
+    return any(identifying_text(text) for text in texts)
 
 
 def _wider_shaped(texts: Any) -> Any:
@@ -271,7 +338,9 @@ def _wider_shaped(texts: Any) -> Any:
 _NO_TEXT = frozenset({"empty", "boolean", "floating", "date", "datetime", "datetime64"})
 # Python's \s (any Unicode space), for Arrow's RE2: a superset, so no shaped text is missed
 _SPACE = r"[\t-\r\x1c-\x20\x85\pZ]"
-_SHAPED_WIDER = f"@|^{_SPACE}*\\+?\\(?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$"
+_SHAPED_WIDER = (
+    f"@|^{_SPACE}*\\+?\\(?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$|^{_SPACE}*[A-Za-z]{{1,2}}[0-9]{{6}}"
+)
 
 
 # -- the record's fields as columns -------------------------------------------------------------

@@ -92,14 +92,16 @@ class Reasons:
 
     @classmethod
     def scattered(
-        cls, size: int, pieces: list[tuple[np.ndarray, Reasons]], default: str = ""
+        cls,
+        size: int,
+        pieces: list[tuple[np.ndarray, Reasons]],
+        default: str = "",
+        placed: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Reasons:
-        """One column from pieces, each the reasons of some positions (the rest ``default``)."""
-        owner = np.full(size, -1, dtype=np.int32)
-        local = np.zeros(size, dtype=np.int32)
-        for k, (positions, _) in enumerate(pieces):
-            owner[positions] = k
-            local[positions] = np.arange(len(positions))
+        """One column from pieces, each the reasons of some positions (the rest ``default``).
+        ``placed``: each position's piece and its place in the piece, made already (every
+        criterion spreads its reasons over the same rows screened)."""
+        owner, local = placed if placed is not None else placement(size, [p for p, _ in pieces])
 
         def build(positions: np.ndarray) -> CodedTexts:
             codes = np.zeros(len(positions), dtype=np.int64)  # the default, text 0
@@ -167,6 +169,16 @@ class Reasons:
             return built
         codes, texts = pd.factorize(np.asarray(built, dtype=object))
         return CodedTexts(codes, list(texts))
+
+
+def placement(size: int, pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``size`` positions' piece (-1 for none) and its place in that piece."""
+    owner = np.full(size, -1, dtype=np.int32)
+    local = np.zeros(size, dtype=np.int32)
+    for k, positions in enumerate(pieces):
+        owner[positions] = k
+        local[positions] = np.arange(len(positions))
+    return owner, local
 
 
 # -- what each rule reads ---------------------------------------------------------------------
@@ -536,12 +548,10 @@ def evaluate(
     columns: dict[str, CriterionColumn] = {}
     lab_cache: dict[str, tuple[np.ndarray, Reasons, np.ndarray]] = {}
     shared: dict[Any, dict[str, Any]] = {}
+    # with a row refused, every criterion's reasons are spread over the rows screened: placed once
+    placed = placement(size, [rows]) if len(rows) < size else None
     for criterion in study.criteria:
         cid = criterion.id
-        if len(rows) < size:  # a refused row: unknown, nothing missing (it is not screened)
-            status = np.full(size, UNKNOWN, dtype=np.int8)
-            missing = np.empty(size, dtype=object)
-            missing.fill(())  # one empty tuple for every row, set in C
         groups: list[Any] = []  # filled where the rule runs per group over the whole column
         if cid in LAB_CRITERIA or cid == "EX24":
             analytes = LAB_CRITERIA.get(cid) or tuple(EX24_ANALYTES)
@@ -606,15 +616,19 @@ def evaluate(
             missing_groups = row_numbers, list(distinct)
         if len(rows) == size:  # no row refused: the columns as they are
             columns[cid] = CriterionColumn(cid, s, r, m, missing_groups)
-        else:
+        else:  # a refused row: unknown, nothing missing (it is not screened)
+            status = np.full(size, UNKNOWN, dtype=np.int8)
             status[rows] = s
+            missing = None
             if m is not None:  # else kept as the groups alone (their numbers cover every row)
+                missing = np.empty(size, dtype=object)
+                missing.fill(())  # one empty tuple for every row, set in C
                 missing[rows] = m
             columns[cid] = CriterionColumn(
                 cid,
                 status,
-                Reasons.scattered(size, [(rows, r)]),
-                None if m is None else missing,
+                Reasons.scattered(size, [(rows, r)], placed=placed),
+                missing,
                 missing_groups,
             )
         if progress is not None:
@@ -1407,8 +1421,8 @@ def _as_found(cell: Any) -> str:
     double); empty where the problem names no one cell."""
     if cell is None:
         return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e16:
+        return str(int(cell))  # (a larger double keeps its exponent: 1e+308, not 309 digits)
     return shown_value(cell)
 
 

@@ -125,6 +125,21 @@ def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
             given = getattr(target, key)
             if given is None:
                 continue
+            if key == "uln_unit":
+                try:
+                    has_uln = get_analyte(name, study).relative_to_uln
+                except KeyError:  # not a lab: refused with the unit below
+                    has_uln = True
+                if not has_uln:
+                    problems.append(
+                        Problem(
+                            "no ULN unit: an upper limit of normal applies only to ALT, AST and "
+                            "total bilirubin",
+                            path=f"columns.{column}.{key}",
+                            found=repr(given),
+                        )
+                    )
+                    continue
             try:
                 read_analyte_unit(get_analyte(name, study), given)
             except (LabInputError, KeyError, ValueError) as exc:

@@ -811,23 +811,44 @@ def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.nd
     and rows that are a header in another order (every cell empty or some column's name, two
     at least): a second export with its columns ordered differently, whose rows the first
     header would misread. Found among the few rows whose ID cell is a column's name."""
-    names = {str(name).strip() for name in frame.columns}
+    # a name as a header repeated below writes it: in any case, and the first with the byte-order
+    # mark a second file's header begins with (two "CSV UTF-8" exports joined)
+    names = {_as_header(name) for name in frame.columns}
     ids = frame[id_column]
     same = np.zeros(len(frame), dtype=bool)
     other = np.zeros(len(frame), dtype=bool)
     if ids.dtype == object or isinstance(ids.dtype, pd.StringDtype):
-        try:  # hashed in C (a column's name as written, without padding)
-            named = np.flatnonzero(ids.isin(list(names)).to_numpy(dtype=bool))
-        except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: read by Python
-            named = [i for i, v in enumerate(ids) if isinstance(v, str) and v.strip() in names]
+        try:  # in C: each cell trimmed and lower-cased (Unicode), then hashed
+            text = (
+                pa.array(ids.array)  # Arrow's text already: no Python string per cell
+                if isinstance(ids.dtype, pd.StringDtype)
+                else pa.array(ids.to_numpy(dtype=object), pa.large_string(), from_pandas=True)
+            )
+            if isinstance(text, pa.ChunkedArray):
+                text = text.combine_chunks()
+            folded = pc.utf8_lower(pc.utf8_trim(text, " \t\r\n\ufeff"))
+            named = np.flatnonzero(
+                pc.is_in(folded, value_set=pa.array(sorted(names), pa.large_string()))
+                .fill_null(False)
+                .to_numpy(zero_copy_only=False)
+            )
+        except (UnicodeEncodeError, pa.ArrowException, TypeError):  # a lone surrogate, a number
+            named = [i for i, v in enumerate(ids) if isinstance(v, str) and _as_header(v) in names]
         for position in named:
-            cells = [(str(name).strip(), cell) for name, cell in frame.iloc[position].items()]
-            given = [(name, str(cell).strip()) for name, cell in cells if not _missing(cell)]
+            cells = [(_as_header(name), cell) for name, cell in frame.iloc[position].items()]
+            given = [(name, _as_header(cell)) for name, cell in cells if not _missing(cell)]
             if all(text == name for name, text in given):
                 same[position] = True
             elif len(given) >= 2 and all(text in names for _, text in given):
                 other[position] = True
     return same, other
+
+
+def _as_header(text: Any) -> str:
+    """A cell or a column's name as a header is compared: trimmed (a byte-order mark too) and
+    case folded. (Python's lower case, as Arrow's: the names of a table are ASCII fields or a
+    site's own, and a header row repeats them as they were written.)"""
+    return str(text).strip(" \t\r\n\ufeff").lower()
 
 
 def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
@@ -1006,7 +1027,16 @@ def read_candidates(
     for column in columns:
         if column in mapped_columns or column == mapping.id_column:
             continue
-        if column in known and column not in targets:
+        if column == ID_FIELD:  # the IDs come from the mapping's id_column: two ID columns
+            problems.append(
+                Problem(
+                    f"one column of candidate IDs; the mapping reads them from column "
+                    f"{mapping.id_column!r} (id_column)",
+                    path=f"column {column!r}",
+                    found="a second column of IDs",
+                )
+            )
+        elif column in known and column not in targets:
             targets[column] = column
         elif column in known:
             problems.append(
@@ -1342,7 +1372,8 @@ def _read_ids(
     date_like = np.asarray(
         pc.match_substring_regex(
             arrow_ids,
-            "^(?:[0-9]{1,4}[./_-][0-9]{1,2}[./_-][0-9]{1,4}[.]?|[0-9]{8}"
+            # (eight digits as a spreadsheet's double writes them too: 19780614.0)
+            "^(?:[0-9]{1,4}[./_-][0-9]{1,2}[./_-][0-9]{1,4}[.]?|[0-9]{8}(?:[.]0+)?"
             # a month by its name (letters alone between digits, so a code such as
             # SYN-C000001 is not read again in Python): 14-Jun-1978, 1978-Jun-14, 14JUN78,
             # 14-VI-1978, Jun-14-1978
@@ -1360,6 +1391,24 @@ def _read_ids(
     # apart only by the case of their letters are one ID (a spreadsheet's lookup, and a
     # person reading the list, take them for one)
     folded = pc.utf8_lower(arrow_ids)
+    # a cell that stands for no ID ("NA", "null", "TRUE" where a spreadsheet's formula gave
+    # none): a site would read it as a missing ID, so its row is not screened
+    placeholder = np.asarray(
+        pc.is_in(folded, value_set=pa.array(sorted(_PLACEHOLDER_IDS), pa.large_string()))
+    )
+    for position in read.index[placeholder]:
+        if refused[position]:
+            continue
+        problems.append(
+            CellProblem(
+                int(rows[position]),
+                column,
+                repr(ids[position]),
+                "a candidate ID; this text stands for none (a missing or empty value), so the "
+                "row is not screened",
+            )
+        )
+        refused[position] = True
     seen: dict[str, list[int]] = {}
     if len(pc.unique(folded)) < len(folded):  # some ID twice (the common case: none)
         keys = pd.Series(folded.to_numpy(zero_copy_only=False), index=read.index)
@@ -1385,6 +1434,11 @@ def _read_ids(
             refused[position] = True
     return ids, problems, refused
 
+
+#: Texts a spreadsheet or a database writes for no value (lower case), never a candidate's ID.
+_PLACEHOLDER_IDS = frozenset(
+    {"na", "n/a", "n.a.", "nan", "none", "null", "nil", "true", "false", "#n/a", "-", "--", "?"}
+)
 
 _DATE_ID_PROBLEM = (
     "a date (withheld)",
@@ -1496,22 +1550,22 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         )
     # skin thickening that spares the fingers (never thickened, graded 0 now, another area
     # thickened) beside a record that says it does not
-    with np.errstate(invalid="ignore"):
-        fingers_at_0 = np.logical_and.reduce(
-            [
-                candidates.numbers(f"ssc.mrss.areas.{finger}") == 0
-                for finger in ("right_fingers", "left_fingers")
-            ]
-        )
-        thickened_elsewhere = np.logical_or.reduce(
-            [candidates.numbers(path) >= 1 for path in _MRSS_AREAS]
-        )
-    flag(
+    never = (
         candidates.is_value(sparing_field, False)
         & candidates.is_value("ssc.acr_eular.sclerodactyly", False)
         & candidates.is_value("ssc.acr_eular.skin_thickening_proximal_to_mcp", False)
-        & fingers_at_0
-        & thickened_elsewhere,
+    )
+    spared = np.zeros(len(never), dtype=bool)
+    at = np.flatnonzero(never)  # the grades read for these rows alone (a few)
+    with np.errstate(invalid="ignore"):
+        spared[at] = np.logical_and.reduce(
+            [
+                candidates.numbers(f"ssc.mrss.areas.{finger}")[at] == 0
+                for finger in ("right_fingers", "left_fingers")
+            ]
+        ) & np.logical_or.reduce([candidates.numbers(path)[at] >= 1 for path in _MRSS_AREAS])
+    flag(
+        spared,
         "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that spares "
         "the fingers (sclerodactyly and thickening proximal to the MCPs absent, both fingers "
         "graded 0, another area thickened); the classification criteria do not apply to it",

@@ -36,8 +36,14 @@ def identifying_text(text: str) -> bool:
     >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
     [False, False, False, False]
     """
-    if EMAIL.match(text):
+    if "@" in text:  # nothing else with an @ is a phone or card number
+        return bool(EMAIL.match(text))
+    if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
+        return False
+    if national_id_card(text):
         return True
+    # a number a spreadsheet kept as a double is written with ".0": 13812345678.0
+    text = _without_point_zero(text)
     text = text.replace("_", "-")  # an underscore separates as a hyphen does: 138_1234_5678
     if not PHONE_LIKE.match(text):
         return False
@@ -67,6 +73,56 @@ def identifying_text(text: str) -> bool:
         r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
     return bool(mobile or id_card or international or landline or north_american)
+
+
+_DIGIT = re.compile(r"[0-9]")
+_POINT_ZERO = re.compile(r"^(\s*\+?[0-9]+)\.0+(\s*)$")
+
+
+def _without_point_zero(text: str) -> str:
+    """Digits written as a double writes a whole number (13812345678.0, 19780614.0) as the
+    digits alone: what a spreadsheet's number cell becomes in a CSV."""
+    return _POINT_ZERO.sub(r"\1\2", text) if ".0" in text else text
+
+
+#: The shape of Hong Kong and Taiwan identity card numbers: one or two letters and six digits
+#: and a check digit (A123456(3)), and a letter, 1/2/8/9 and eight digits (A123456789).
+NATIONAL_ID_SHAPE = r"[A-Za-z]{1,2}[0-9]{6}\(?[0-9Aa]\)?|[A-Za-z][1289][0-9]{8}"
+_HONG_KONG = re.compile(r"\s*([A-Za-z]{1,2})([0-9]{6})(\(([0-9Aa])\)|([0-9Aa]))\s*")
+_TAIWAN = re.compile(r"\s*([A-Za-z])([1289][0-9]{8})\s*")
+#: Taiwan's letters as numbers, in its check-digit rule (I, O, W, X, Y, Z out of order)
+_TAIWAN_LETTERS = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
+
+
+def national_id_card(text: str) -> bool:
+    """Whether a text is a Hong Kong identity card number (its check digit in brackets, as it
+    is written, or a valid check digit without them) or a Taiwan one (a valid check digit): the
+    mainland's 18 digits are found with the phone numbers.
+
+    >>> [national_id_card(t) for t in ("A123456(7)", "A1234563", "A123456789", "AB987654(1)")]
+    [True, True, True, True]
+    >>> [national_id_card(t) for t in ("A1234567", "A123456788", "SYN-C000001", "P00012")]
+    [False, False, False, False]
+    """
+    found = _HONG_KONG.fullmatch(text)
+    if found:
+        if found.group(4) is not None:  # A123456(7): the bracketed check digit is the shape
+            return True
+        letters, digits, check = found.group(1).upper(), found.group(2), found.group(5).upper()
+        values = ([36] if len(letters) == 1 else []) + [ord(c) - 55 for c in letters]
+        total = sum(
+            w * v for w, v in zip(range(9, 1, -1), values + [int(d) for d in digits], strict=True)
+        )
+        expected = (11 - total % 11) % 11
+        return check == ("A" if expected == 10 else str(expected))
+    found = _TAIWAN.fullmatch(text)
+    if found:
+        number = _TAIWAN_LETTERS[found.group(1).upper()]
+        digits = [int(d) for d in found.group(2)]
+        total = number // 10 + 9 * (number % 10)
+        total += sum(w * d for w, d in zip(range(8, 0, -1), digits[:8], strict=True)) + digits[8]
+        return total % 10 == 0
+    return False
 
 
 #: English month names and their three-letter forms (a site's dates are written so, and SAS
@@ -105,7 +161,7 @@ def date_in_an_id_cell(raw: Any) -> bool:
         raw = str(int(raw))
     if not isinstance(raw, str):
         return False
-    text = raw.strip().casefold()
+    text = _without_point_zero(raw).strip().casefold()
     # a time after the day (how a spreadsheet's datetime is exported): the day decides
     text = re.sub(
         r"[ t][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:z|[+-][0-9:]+)?$", "", text
@@ -195,7 +251,7 @@ def date_shaped_id(written: str) -> bool:
     the year (14.6.1978, 06-14-1978). The separators must be one and the same. A two-digit
     year (10-01-05) and eight digits ending in the year (01012001) are as often a site's
     codes (site, cohort, subject): those stay IDs, as any other code does (2024-0001)."""
-    written = written.removesuffix(".")  # 1978.06.14.
+    written = _without_point_zero(written).removesuffix(".")  # 19780614.0, 1978.06.14.
     if "_" in written and not re.search(r"[./-]", written):  # 14_06_1978: the same, by _
         written = written.replace("_", "-")
     named = _named_month(written)

@@ -472,12 +472,14 @@ class ParticipantRecord(_Record):
                         f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
                         f"ssc.mrss.areas.{finger} = {getattr(areas, finger)} (thickened fingers)"
                     )
-        spared = self._thickening_sparing_the_fingers()
-        if findings is not None and findings.skin_thickening_sparing_fingers is False and spared:
-            problems.append(
-                "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that "
-                f"spares the fingers: {spared}; the classification criteria do not apply to it"
-            )
+        if findings is not None and findings.skin_thickening_sparing_fingers is False:
+            spared = self._thickening_sparing_the_fingers()
+            if spared:
+                problems.append(
+                    "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening "
+                    f"that spares the fingers: {spared}; the classification criteria do not "
+                    "apply to it"
+                )
         return problems
 
     def _thickening_sparing_the_fingers(self) -> str:
@@ -493,9 +495,10 @@ class ParticipantRecord(_Record):
             or findings.skin_thickening_proximal_to_mcp is not False
         ):
             return ""
-        grades = areas.model_dump()
-        if grades["right_fingers"] != 0 or grades["left_fingers"] != 0:
+        # (every record is checked: the fingers first, each other field read only when 0)
+        if areas.right_fingers != 0 or areas.left_fingers != 0:
             return ""
+        grades = {name: getattr(areas, name) for name in type(areas).model_fields}
         elsewhere = [f"{name} = {grade}" for name, grade in grades.items() if (grade or 0) >= 1]
         if not elsewhere:
             return ""

@@ -753,6 +753,16 @@ def _unwritable_folder(out: Path, inputs: Sequence[str | None]) -> str:
     a table is read, so a long run never ends in an error about where to write. An output that
     would replace an input (the table saved as worklist.csv in the folder) is refused here too,
     whatever --force says (and again as the files are written)."""
+    try:
+        return _unwritable_folder_checked(out, inputs)
+    except OSError as exc:  # a name too long for the system, a folder that cannot be read
+        return (
+            f"cannot be examined ({exc.strerror or exc}); expected a folder name the system "
+            "accepts, in a folder this user can read"
+        )
+
+
+def _unwritable_folder_checked(out: Path, inputs: Sequence[str | None]) -> str:
     from dosing.calendar import _same_file, protected_files
     from prescreen.outputs import OUTPUT_FILES
 
@@ -768,6 +778,13 @@ def _unwritable_folder(out: Path, inputs: Sequence[str | None]) -> str:
                         f"its {name} is {what} {whose} {given!r}; expected another "
                         "folder (it is never overwritten, even with --force)"
                     )
+        linked = [name for name in OUTPUT_FILES if (out / name).is_symlink()]
+        if linked:  # written through, it would replace a file elsewhere
+            return (
+                f"its {linked[0]} is a symbolic link (to {os.readlink(out / linked[0])!r}); "
+                "expected the folder's own files (a link is never written through, even with "
+                "--force)"
+            )
         return ""
     if os.path.lexists(out):  # a file, or a link to nothing
         return "is not a folder; expected a folder (it is made if it does not exist)"

@@ -1,0 +1,281 @@
+"""`trialbook prescreen` against what an independent tester found a site's table can hold:
+identifiers in number columns and ID cells written as a spreadsheet's doubles, identity card
+numbers of Hong Kong and Taiwan, identifying column names in more languages, a header
+repeated with a byte-order mark or in capitals, placeholder IDs, an output folder whose name
+the system refuses, and a link in the output folder. All data are SYNTHETIC."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prescreen.columns import identifier_cells, identifier_column
+from protocol.identifiers import date_in_an_id_cell, identifying_text, national_id_card
+from tests.test_cli_prescreen import AS_OF
+from trialbook.cli import main
+
+
+def _run(tmp_path: Path, table: Path, *extra: str) -> int:
+    return main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(tmp_path / "out"), *extra])
+
+
+def _csv(tmp_path: Path, text: str, name: str = "t.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def _log(tmp_path: Path) -> list[dict[str, str]]:
+    text = (tmp_path / "out" / "screening-log.csv").read_text(encoding="utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# -- identifiers in columns of numbers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("ssc.mrss.total", "110105194912311006"),  # an ID card's 18 digits, a whole number
+        ("ssc.mrss.areas.face", "13812345678"),  # a mobile number in a grade's column
+        ("labs.hemoglobin.value", "+8613812345678"),  # dialled from abroad
+        ("labs.hemoglobin.value", "13812345678"),  # 11 significant digits: no measurement
+        ("labs.wbc.value", "13812345678.0"),  # as a spreadsheet's double writes it
+    ],
+)
+def test_a_phone_or_id_card_number_in_a_column_of_numbers_refuses_the_table(
+    tmp_path, capsys, column, cell
+):
+    # these were read as (implausible) values and written, digits and all, to problems.csv
+    table = _csv(tmp_path, f"participant,{column}\nSYN-1,{cell}\nSYN-2,1\n")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert "looks like a phone number" in err and cell not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("as_parquet", [False, True])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("ssc.mrss.total", 110105194912311006),
+        ("ssc.mrss.areas.face", 13812345678),
+        ("labs.hemoglobin.value", 13812345678.0),
+    ],
+)
+def test_typed_numbers_that_are_identifiers_are_found_in_parquet_and_workbooks(
+    tmp_path, capsys, as_parquet, column, value
+):
+    frame = pd.DataFrame({"participant": ["SYN-1", "SYN-2"], column: [value, 1]})
+    if as_parquet:
+        table = tmp_path / "t.parquet"
+        frame.to_parquet(table)
+    else:
+        table = tmp_path / "t.xlsx"
+        frame.to_excel(table, index=False)
+    assert _run(tmp_path, table) == 2
+    assert "looks like a phone number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1490000000.0, 13.5e9, 6400000000, 12.5, 121, 250000, 10_000_000, 13800000000],
+)
+def test_a_measurement_in_a_number_column_is_a_value_not_an_identifier(value):
+    # a count of cells/L written in full has few significant digits: a value, as before
+    for column in (np.array([value, 1.0]), np.array([str(value), "1"], dtype=object)):
+        assert not identifier_cells(column, numbers_are_values=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from("3456789"), st.integers(min_value=0, max_value=10**9 - 1), st.booleans())
+def test_any_mobile_number_is_found_in_a_number_column_however_it_is_typed(second, rest, as_float):
+    # 1, 3 to 9, nine more digits: a mobile number's shape; in a number field's column it is
+    # found whenever it has more significant digits than a measurement is written with (8)
+    digits = f"1{second}{rest:09d}"
+    number = int(digits)
+    column = np.array([float(number) if as_float else number, 5])
+    assert identifier_cells(column, numbers_are_values=True) == (len(digits.rstrip("0")) > 8)
+
+
+# -- ID cells -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "identifying"),
+    [
+        ("13812345678.0", True),  # a mobile number as a double
+        ("A123456(7)", True),  # Hong Kong, its check digit in brackets
+        ("A1234563", True),  # Hong Kong, a valid check digit without them
+        ("AB987654(1)", True),
+        ("A123456789", True),  # Taiwan, a valid check digit
+        ("F231592148", True),
+        ("F231592146", False),
+        ("A1234567", False),  # not Hong Kong's check digit
+        ("A123456788", False),  # not Taiwan's
+        ("SYN-C000001", False),
+        ("1490000000.0", False),
+    ],
+)
+def test_identifying_text_reads_doubles_and_other_identity_cards(text, identifying):
+    assert identifying_text(text) is identifying
+
+
+@pytest.mark.parametrize("text", ["19780614.0", "19780614.00"])
+def test_a_date_written_as_a_double_is_a_date(text):
+    assert date_in_an_id_cell(text)
+
+
+def test_taiwan_check_digits_by_hand():
+    # A=10: 1*1 + 0*9 + (1..8 weighted 8..1 = 120) + 9 = 130, a multiple of 10
+    assert national_id_card("A123456789")
+    # F=15: 1 + 5*9 = 46; 2,3,1,5,9,2,1,4 weighted 8..1 = 16+21+6+25+36+6+2+4 = 116; 46 + 116
+    # = 162, so the check digit is 8 (170), not 6 (168)
+    assert national_id_card("F231592148") and not national_id_card("F231592146")
+
+
+@pytest.mark.parametrize("cell", ["13812345678.0", "19780614.0", "A123456(3)", "A123456789"])
+def test_an_id_cell_that_identifies_a_person_is_never_written(tmp_path, capsys, cell):
+    table = _csv(tmp_path, f"participant,sex\n{cell},female\nOK1,female\n")
+    code = _run(tmp_path, table)
+    captured = capsys.readouterr()
+    assert cell not in captured.err and cell not in captured.out
+    if code == 0:  # the row withheld, the rest screened
+        for name in os.listdir(tmp_path / "out"):
+            data = (tmp_path / "out" / name).read_bytes()
+            assert cell.encode() not in data and cell.removesuffix(".0").encode() not in data
+    else:
+        assert code == 2 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("placeholder", ["NA", "n/a", "NaN", "None", "null", "TRUE", "false", "-"])
+def test_a_placeholder_for_no_id_is_not_a_candidate(tmp_path, placeholder):
+    # "NaN", "None", "null", "TRUE" had been screened as candidates of those names
+    table = _csv(tmp_path, f"participant,sex\n{placeholder},female\nSYN-1,female\n")
+    assert _run(tmp_path, table) == 0
+    log = {row["Table row"]: row for row in _log(tmp_path)}
+    assert log["2"]["Outcome"] == "not screened (bad row)"
+    assert log["3"]["Outcome"] != "not screened (bad row)"
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    # (n/a and - are not an ID's characters at all: refused as such)
+    assert "stands for none" in problems or placeholder in ("n/a", "-")
+
+
+def test_a_workbooks_na_text_as_an_id_is_not_a_candidate(tmp_path):
+    table = tmp_path / "t.xlsx"
+    pd.DataFrame({"participant": ["NA", "SYN-1"], "sex": ["female", "female"]}).to_excel(
+        table, index=False
+    )
+    assert _run(tmp_path, table) == 0
+    assert next(row["Outcome"] for row in _log(tmp_path)) == "not screened (bad row)"
+
+
+# -- column names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MR No", "Chart#", "MR#", "IP No", "Personnummer", "患者姓", "电邮",
+        "Telefonnummer", "Handynummer", "Familienname", "Anschrift", "Straße", "PLZ",
+        "Codice fiscale", "Social Sec No", "Ph No", "Account Number", "Driver License",
+    ],
+)  # fmt: skip
+def test_more_identifying_column_names(name):
+    assert identifier_column(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Platelets #", "Screening No", "Subject ID", "Candidate", "MR", "IP", "case", "性别",
+     "Case No",  # a trial's case number as often as a hospital's
+     "Date of birth", "mrss total", "Hb"],
+)  # fmt: skip
+def test_names_beside_them_that_identify_no_one(name):
+    assert not identifier_column(name)
+
+
+def test_a_second_id_column_beside_the_mappings_is_refused(tmp_path, capsys):
+    table = _csv(tmp_path, "code,participant,sex\nA1,B1,female\nA2,B1,female\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("id_column: code\n", encoding="utf-8")
+    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    assert "a second column of IDs" in capsys.readouterr().err
+
+
+# -- a header repeated ----------------------------------------------------------------------
+
+_HEADER = "participant,sex,labs.hemoglobin.value,labs.hemoglobin.unit"
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "\ufeff" + _HEADER,  # two "CSV UTF-8" exports joined: the second begins with a BOM
+        _HEADER.upper(),
+        " " + _HEADER.replace(",", " , "),
+    ],
+)
+def test_a_header_repeated_with_a_byte_order_mark_or_in_capitals_is_left_out(tmp_path, second):
+    text = f"\ufeff{_HEADER}\r\nC1,female,70,g/L\r\n{second}\r\nC2,female,70,g/L\r\n"
+    table = _csv(tmp_path, text)
+    assert _run(tmp_path, table) == 0
+    log = _log(tmp_path)
+    assert [row["Candidate"] for row in log] == ["C1", "C2"]  # the header is no candidate
+    flow = (tmp_path / "out" / "flow.svg").read_text(encoding="utf-8")
+    assert "n = 2" in flow and "n = 3" not in flow
+
+
+# -- where the files go -------------------------------------------------------------------
+
+
+def test_an_output_folder_name_the_system_refuses_is_bad_input(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    table = _csv(tmp_path, "participant,sex\nA1,female\n", name="c" * 251 + ".csv")
+    # the default folder, <name>-prescreen, is longer than a file name may be
+    assert main(["prescreen", str(table), "--as-of", AS_OF]) == 2
+    assert "cannot be examined" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_link_in_the_output_folder_is_never_written_through(tmp_path, capsys, force):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "problems.csv").symlink_to(victim)
+    table = _csv(tmp_path, "participant,sex\nA1,female\n")
+    assert _run(tmp_path, table, *(["--force"] if force else [])) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert sorted(os.listdir(out)) == ["problems.csv"]  # nothing else written either
+
+
+def test_a_uln_unit_for_a_lab_without_one_is_refused_in_the_mapping(tmp_path, capsys):
+    table = _csv(tmp_path, "participant,Hb\nA1,70\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "columns:\n  Hb: {field: labs.hemoglobin.value, unit: g/L, uln_unit: g/L}\n",
+        encoding="utf-8",
+    )
+    assert _run(tmp_path, table, "--map", str(mapping)) == 2
+    assert "columns.Hb.uln_unit" in capsys.readouterr().err
+
+
+def test_a_huge_double_is_shown_with_its_exponent(tmp_path):
+    table = tmp_path / "t.parquet"
+    pd.DataFrame({"participant": ["A1"], "labs.hemoglobin.value": [1e308],
+                  "labs.hemoglobin.unit": ["g/L"]}).to_parquet(table)  # fmt: skip
+    assert _run(tmp_path, table) in (0, 2)
+    problems = tmp_path / "out" / "problems.csv"
+    if problems.exists():
+        text = problems.read_text(encoding="utf-8-sig")
+        assert "0" * 100 not in text
