@@ -964,11 +964,14 @@ _AFTER = r"(?![0-9a-z])"  # a word's end, before Chinese too (\b fails between 3
 _EXCEPTED_SKIN = re.compile(
     "|".join(
         (
-            rf"(?<![0-9a-z])basal cell (carcinoma|cancer|epithelioma|skin cancer){_AFTER}",
-            rf"(?<![0-9a-z])(bcc|basalioma|rodent ulcer){_AFTER}",
-            rf"(?<![0-9a-z])(skin|cutaneous) (squamous cell (carcinoma|cancer)|scc){_AFTER}",
-            rf"(?<![0-9a-z])(squamous cell (carcinoma|cancer)|scc)(,| of)( the)? skin{_AFTER}",
-            rf"(?<![0-9a-z])cscc{_AFTER}",
+            rf"(?<![0-9a-z])basal cell (carcinomas?|cancers?|epitheliomas?|skin cancers?){_AFTER}",
+            rf"(?<![0-9a-z])(bccs?|basaliomas?|rodent ulcers?){_AFTER}",
+            rf"(?<![0-9a-z])(skin|cutaneous) (squamous cell (carcinomas?|cancers?)|scc){_AFTER}",
+            rf"(?<![0-9a-z])(squamous cell (carcinomas?|cancers?)|scc)( in situ)?(,| of)?( the)? "
+            rf"skin{_AFTER}",
+            # Bowen's disease: squamous cell carcinoma in situ of the skin. (Not "cSCC": as
+            # often cervical squamous cell carcinoma, an invasive one, as cutaneous.)
+            rf"(?<![0-9a-z])bowen('?s)? disease{_AFTER}",
             r"基底细胞癌",
             r"皮肤鳞(状细胞)?癌",
             r"鳞状细胞癌[（(]皮肤[）)]",
@@ -995,22 +998,27 @@ _EXCEPTED_CERVIX = re.compile(
 #: a pass: "basal cell carcinoma of the skin, untreated" marked excepted had passed EX25.
 # fmt: off
 _QUALIFIER_WORDS = frozenset((
-    "a", "the", "of", "on", "at", "in", "excised", "excision", "completely", "fully", "totally",
-    "cured", "treated", "resected", "removed", "surgically", "surgery", "mohs", "conization",
-    "conisation", "history", "previous", "prior", "clear", "margin", "margins", "local",
-    "localised", "localized", "superficial", "nodular", "pigmented", "skin", "cutaneous",
-    "uterine", "cervix", "face", "facial", "nose", "nasal", "cheek", "forehead", "scalp", "ear",
-    "eyelid", "temple", "chin", "neck", "back", "trunk", "chest", "shoulder", "arm", "forearm",
-    "hand", "leg", "thigh", "shin", "calf", "foot", "left", "right", "upper", "lower",
+    "a", "the", "of", "on", "and", "with", "by", "excised", "excision", "completely", "fully",
+    "totally", "cured", "resected", "removed", "surgically", "surgery", "mohs", "conization",
+    "conisation", "leep", "history", "previous", "prior", "local", "localised", "localized",
+    "superficial", "nodular", "pigmented", "skin", "cutaneous", "face", "facial", "nose",
+    "nasal", "cheek", "forehead", "scalp", "ear", "eyelid", "temple", "chin", "neck", "back",
+    "trunk", "chest", "shoulder", "arm", "forearm", "hand", "leg", "thigh", "shin", "calf",
+    "foot", "left", "right", "upper", "lower",
 ))
 # fmt: on
 _QUALIFIER_PHRASES = re.compile(
-    r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post)(?![0-9a-z])"
-    r"|(?<![0-9])(19|20)[0-9]{2}(?![0-9])"  # a year
+    r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post|s p|(with )?clear margins?"
+    r"|margins? clear)(?![0-9a-z])"
+    # a year, a month of it, a day: 2023, 2023 05, 2023 05 10, 05 2023 (hyphens and slashes are
+    # spaces by now)
+    r"|(?<![0-9])((19|20)[0-9]{2}( [01]?[0-9]( [0-3]?[0-9])?)?|[01]?[0-9] (19|20)[0-9]{2})"
+    r"(?![0-9])"
     # Chinese, longest first: excised, completely, surgery, after surgery, cured, treated, local,
     # skin, the sites, left and right, history, year, grade, conization
-    r"|完整|完全|手术|术后|切除|治愈|治疗|局部|皮肤|面部|鼻部|头皮|耳部|颈部|背部|躯干|胸部|上肢"
-    r"|下肢|手部|足部|左侧|右侧|病史|锥切|已|鼻|耳|手|足|左|右|的|史|年|级"
+    # (not 治疗, treated: the registry excepts the excised or cured)
+    r"|宫颈锥切术后|宫颈锥切术|宫颈锥切|完整|完全|手术|术后|切除|治愈|局部|皮肤|面部|鼻部|头皮|耳部|颈部|背部"
+    r"|躯干|胸部|上肢|下肢|手部|足部|左侧|右侧|病史|锥切|已|鼻|耳|手|足|左|右|的|史|年|级"
 )
 _BETWEEN_WORDS = re.compile(r"[\s,;:.()\[\]'’、，；：。]+")
 
@@ -1018,6 +1026,12 @@ _BETWEEN_WORDS = re.compile(r"[\s,;:.()\[\]'’、，；：。]+")
 def _folded(name: str) -> str:
     """A name in its compatibility form, case folded, hyphens and spacing aside."""
     return " ".join(re.sub(r"[-_/]", " ", unicodedata.normalize("NFKC", name).casefold()).split())
+
+
+#: A prefix that negates the word after it, written apart by a hyphen
+_NEGATING_PREFIX = re.compile(
+    r"(?<![0-9a-z])(in|un|non|im|ir|il|dis|partially|partly)[-‐‑](?=[a-z])"
+)
 
 
 def names_an_excepted_malignancy(name: str, sex: str | None = None) -> bool:
@@ -1028,7 +1042,10 @@ def names_an_excepted_malignancy(name: str, sex: str | None = None) -> bool:
     cervix = _EXCEPTED_CERVIX.search(text)
     if not (cervix or _EXCEPTED_SKIN.search(text)) or (cervix and sex == "male"):
         return False
-    rest = _QUALIFIER_PHRASES.sub(" ", _EXCEPTED_SKIN.sub(" ", _EXCEPTED_CERVIX.sub(" ", text)))
+    # the words around it, a negating prefix joined to its word: "in-completely excised" is
+    # not the qualifier "completely"
+    joined = _folded(_NEGATING_PREFIX.sub(r"\1", name.casefold()))
+    rest = _QUALIFIER_PHRASES.sub(" ", _EXCEPTED_SKIN.sub(" ", _EXCEPTED_CERVIX.sub(" ", joined)))
     return all(word in _QUALIFIER_WORDS for word in _BETWEEN_WORDS.split(rest) if word)
 
 
