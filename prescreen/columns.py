@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import EMAIL, NATIONAL_ID_SHAPE, PHONE_LIKE, identifying_text
+from protocol.identifiers import identifying_text
 from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits, significant_digits
 from protocol.participant import ParticipantRecord
 
@@ -137,12 +137,6 @@ _LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁһкмнтвАВЕКМНОРСТХУІЈЅαβεικνορτυχΑΒΕΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdhkmhtbABEKMHOPCTXYIJSabeikvoptuxABEHIKMNOPTYX",
 )
-# shaped like an e-mail or a phone number, and not a plain ISO date (which identifying_text
-# never finds identifying): a column of dates is then cleared in one pass
-_SHAPED = re.compile(
-    f"(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}\\Z)(?:(?:{EMAIL.pattern})|(?:{PHONE_LIKE.pattern})"
-    f"|(?:\\s*(?:{NATIONAL_ID_SHAPE})\\s*$))"
-)
 
 
 def _words(name: str) -> list[str]:
@@ -230,7 +224,7 @@ def identifier_cells(
     def identifying(text: str) -> bool:
         if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text) and not _too_precise(text):
             return False
-        return bool(_SHAPED.match(text)) and identifying_text(text)
+        return identifying_text(text)
 
     import pandas as pd
     import pyarrow as pa
@@ -338,9 +332,9 @@ def _wider_shaped(texts: Any) -> Any:
 _NO_TEXT = frozenset({"empty", "boolean", "floating", "date", "datetime", "datetime64"})
 # Python's \s (any Unicode space), for Arrow's RE2: a superset, so no shaped text is missed
 _SPACE = r"[\t-\r\x1c-\x20\x85\pZ]"
-_SHAPED_WIDER = (
-    f"@|^{_SPACE}*\\+?\\(?[0-9][0-9 ().\\-]*[0-9Xx]{_SPACE}*$|^{_SPACE}*[A-Za-z]{{1,2}}[0-9]{{6}}"
-)
+# (an e-mail's @, seven digits or more close together in any script, a letter before six
+# digits: a phone or card number written alone or inside a text, as identifying_text finds it)
+_SHAPED_WIDER = "@|\\p{Nd}(?:[^\\p{Nd}]{0,4}\\p{Nd}){6}|\\pL ?\\p{Nd}{6}"
 
 
 # -- the record's fields as columns -------------------------------------------------------------
@@ -421,6 +415,21 @@ def _adapter(path: str) -> TypeAdapter[Any]:
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numbers
 
 
+#: What a message shows of a cell that looks like a phone or ID card number.
+WITHHELD = "(withheld: it looks like a phone or ID card number)"
+
+
+def without_identifying(message: str, raw: Any) -> str:
+    """A message about a cell with the cell's value taken out where the value is withheld
+    (the rule's own words repeat the value: "the value 13800138000 g/L is implausible")."""
+    if shown_value(raw) != WITHHELD:
+        return message
+    value = raw.item() if isinstance(raw, np.generic) else raw
+    for written in {str(value), _number_as_written(value)}:
+        message = message.replace(written, "(withheld)")
+    return message
+
+
 def shown_value(raw: Any) -> str:
     """A cell's value in a message: as Python writes it, cut at 60 characters (a 40,000-
     character cell would fill a worklist cell beyond what a spreadsheet holds)."""
@@ -428,6 +437,10 @@ def shown_value(raw: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         # (Python will not write one of more than 4,300 digits)
         return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        written = _number_as_written(value) if isinstance(value, float) else str(value)
+        if identifying_text(written):  # a value read and refused is still never repeated
+            return WITHHELD
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from prescreen.columns import shown_value
+from prescreen.columns import WITHHELD, shown_value, without_identifying
 from prescreen.table import Candidates, CellProblem, years_between, ymd
 from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
@@ -645,7 +645,7 @@ def evaluate(
                     int(candidates.rows[position]),
                     candidates.column_of(path),
                     _as_found(cell),  # the value the rule refused
-                    getattr(problem, "expected", str(problem)),
+                    without_identifying(getattr(problem, "expected", str(problem)), cell),
                 )
             )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
@@ -1422,7 +1422,9 @@ def _as_found(cell: Any) -> str:
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e16:
-        return str(int(cell))  # (a larger double keeps its exponent: 1e+308, not 309 digits)
+        cell = int(cell)  # (a larger double keeps its exponent: 1e+308, not 309 digits)
+        text = shown_value(cell)
+        return text if text == WITHHELD else str(cell)
     return shown_value(cell)
 
 

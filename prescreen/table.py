@@ -15,6 +15,7 @@ import functools
 import io
 import json
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from prescreen.columns import (
     identifier_column,
     read_cell,
     shown_value,
+    without_identifying,
 )
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import date_in_an_id_cell, date_shaped_id
@@ -776,7 +778,7 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
     (a count of 1,490,000,000 cells/L written ``1490000000.0`` has a mobile number's digits)."""
     mapping = mapping or Mapping()
     id_column = mapping.id_column
-    numeric = _number_columns(frame, mapping)
+    measured = _number_columns(frame, mapping, labs_only=True)
     problems = [
         Problem(
             "no column that identifies a person (names, phone numbers, ID card numbers, "
@@ -797,9 +799,11 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
         and identifier_cells(
             frame[name],
             # a number in a column of text (a workbook's cell typed as a number) is checked as
-            # the ID column's are: 13812345678 in a column of PAH risks is a phone number
-            include_numbers=name == id_column or name not in numeric,
-            numbers_are_values=name in numeric,
+            # the ID column's are: 13812345678 in a column of PAH risks is a phone number; only
+            # a lab's value or ULN is a measurement that may have many digits (a count of cells
+            # per litre), never a grade, a total or a percentage
+            include_numbers=name == id_column or name not in measured,
+            numbers_are_values=name in measured,
         )
     ]
     if problems:
@@ -826,7 +830,7 @@ def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.nd
             )
             if isinstance(text, pa.ChunkedArray):
                 text = text.combine_chunks()
-            folded = pc.utf8_lower(pc.utf8_trim(text, " \t\r\n\ufeff"))
+            folded = pc.utf8_lower(pc.utf8_trim(pc.utf8_normalize(text, "NFKC"), _HEADER_PADDING))
             named = np.flatnonzero(
                 pc.is_in(folded, value_set=pa.array(sorted(names), pa.large_string()))
                 .fill_null(False)
@@ -844,16 +848,21 @@ def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.nd
     return same, other
 
 
+#: What pads a header's name: spaces (a no-break one is a space in its compatibility form),
+#: the byte-order mark a second export begins with, a zero-width space.
+_HEADER_PADDING = " \t\r\n\ufeff\u200b"
+
+
 def _as_header(text: Any) -> str:
-    """A cell or a column's name as a header is compared: trimmed (a byte-order mark too) and
-    case folded. (Python's lower case, as Arrow's: the names of a table are ASCII fields or a
-    site's own, and a header row repeats them as they were written.)"""
-    return str(text).strip(" \t\r\n\ufeff").lower()
+    """A cell or a column's name as a header is compared: in its compatibility form (full-width
+    letters as plain ones), trimmed and case folded. (Python's lower case, as Arrow's: the
+    names of a table are ASCII fields or a site's own, and a header row repeats them.)"""
+    return unicodedata.normalize("NFKC", str(text)).strip(_HEADER_PADDING).lower()
 
 
-def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
+def _number_columns(frame: pd.DataFrame, mapping: Mapping, labs_only: bool = False) -> set[str]:
     """The columns that hold a number field (a lab value, a grade), by the mapping or by the
-    field's own name; never the ID column."""
+    field's own name (``labs_only``: a lab's alone); never the ID column."""
     known = fields()
     mapped = {column: spec.field for column, spec in mapping.columns.items()}
     found = set()
@@ -861,7 +870,9 @@ def _number_columns(frame: pd.DataFrame, mapping: Mapping) -> set[str]:
         field_path = mapped.get(name, name if name not in mapped.values() else None)
         if name == mapping.id_column or field_path not in known:
             continue
-        if known[field_path].kind in ("number", "int"):
+        if known[field_path].kind in ("number", "int") and (
+            not labs_only or field_path.startswith("labs.")
+        ):
             found.add(name)
     return found
 
@@ -914,7 +925,7 @@ def _read_column(
             read[code] = read_cell(spec, _plain(raw))
         except (ValueError, OverflowError, TypeError) as exc:
             read[code] = None
-            bad[code] = str(exc)
+            bad[code] = without_identifying(str(exc), raw)
     problems = []
     if bad:
         for position in np.flatnonzero(np.isin(codes, list(bad))):
@@ -1437,7 +1448,27 @@ def _read_ids(
 
 #: Texts a spreadsheet or a database writes for no value (lower case), never a candidate's ID.
 _PLACEHOLDER_IDS = frozenset(
-    {"na", "n/a", "n.a.", "nan", "none", "null", "nil", "true", "false", "#n/a", "-", "--", "?"}
+    {
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "nat",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "#n/a",
+        "-",
+        "--",
+        "?",
+        "undefined",
+        "missing",
+        "unknown",
+        "empty",
+        "blank",
+    }
 )
 
 _DATE_ID_PROBLEM = (

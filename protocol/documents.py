@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import IDENTIFYING
+from protocol.identifiers import IDENTIFYING, identifying_text
 from protocol.inputs import MAX_EXPONENT, MAX_SIGNIFICANT_DIGITS, significant_digits
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
@@ -172,8 +172,8 @@ class _LeadingZero(Exception):
         self.path: list[Any] = []  # the keys and indexes down to it, filled on the way out
 
     def problem(self) -> Problem:
-        sign = "-" if self.text.startswith("-") else ""
-        number = sign + (self.text.lstrip("+-").lstrip("0") or "0")
+        digits = self.text.lstrip("+-").lstrip("0")
+        number = ("-" if self.text.startswith("-") and digits else "") + (digits or "0")
         return Problem(
             "written with a leading zero, which YAML 1.1 reads as an octal number and YAML 1.2 "
             f'as a decimal one; expected {number} (the number) or "{self.text}" in quotes (a '
@@ -230,9 +230,12 @@ StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 # dates stay text: the field's date type reads them (YYYY-MM-DD only, never a time or a zone)
 StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
-# a YAML 1.1 "1e5" (no point) resolves to text; JSON writes it, so read it as a number too
+# a YAML 1.1 "1e5" (no point) or "1.2e3" (no sign in the exponent) resolves to text; JSON and
+# YAML 1.2 write them, so read them as numbers too
 StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]{1,3}$"), list("-+0123456789")
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]{1,3}$"),
+    list("-+0123456789"),
 )
 # binary, sets, ordered maps and pairs are not data a record holds
 
@@ -328,12 +331,22 @@ def validation_problems(
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
-        elif message == IDENTIFYING:  # the value identifies a person: not shown again
+        elif message == IDENTIFYING or _identifying(item.get("input")):
+            # the value identifies a person (a code, or any value refused for another reason
+            # that reads as a phone or ID card number): not shown again
             problems.append(Problem(message, path=where, found="(withheld)", line=line))
         else:
             found = shown(item.get("input"))
             problems.append(Problem(message, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
+
+
+def _identifying(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
+        value = int(value)
+    return identifying_text(str(value))
 
 
 #: Lists whose entries an error names by one of their fields: medications[1] (methotrexate).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,31 @@ def identifying_text(text: str) -> bool:
     """
     if "@" in text:  # nothing else with an @ is a phone or card number
         return bool(EMAIL.match(text))
-    if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
+    if not _ANY_DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
+    if not text.isascii():  # full-width digits and brackets, as Chinese input methods type them
+        text = unicodedata.normalize("NFKC", text)
+    if _written_as_one(text):
+        return True
+    # a number written with an exponent or a trailing point (1.3812345678E+10, 13812345678.)
+    whole = _whole_number(text)
+    if whole is not None and _written_as_one(whole):
+        return True
+    # inside a longer text: "Tel 13812345678", "手机13812345678", "(+86)13812345678",
+    # "13812345678/13912345678", "ID A123456(3)"
+    if any(
+        national_id_card(found.group().replace(" ", "")) for found in _CARD_IN_TEXT.finditer(text)
+    ):
+        return True
+    return any(
+        _digits_identify(found.group())
+        for found in _NUMBER_IN_TEXT.finditer(text)
+        if not _A_DECIMAL.fullmatch(found.group())  # 1490000000.0: a number, read above
+    )
+
+
+def _written_as_one(text: str) -> bool:
+    """Whether the whole text is a phone number or an ID card number."""
     if national_id_card(text):
         return True
     # a number a spreadsheet kept as a double is written with ".0": 13812345678.0
@@ -53,7 +77,12 @@ def identifying_text(text: str) -> bool:
         return False  # a date
     if stripped.startswith("+"):
         return 8 <= len(digits) <= 15
-    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
+    mobile = re.fullmatch(r"(?:0|86)?1[3-9][0-9]{9}", digits)  # 0: a trunk 0 before it
+    # Taiwan's mobile numbers written as one (0912-345-678; ten digits alone are as often a
+    # site's code, zero padded: 0900000000) and Hong Kong's or Macau's dialled with their
+    # country code and written apart (852-9123-4567)
+    taiwan = re.fullmatch(r"09[0-9]{8}", digits) and re.search(r"[ ().\-]", stripped)
+    hong_kong = re.fullmatch(r"85[23][2-9][0-9]{7}", digits) and re.search(r"[ ().\-]", stripped)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     # a number dialled abroad with 00 (0044-20-7946-0958, 001-415-555-0123): a country code
     # and a national number of 10 to 13 digits after it (001-002-0003 is a site's code)
@@ -72,7 +101,62 @@ def identifying_text(text: str) -> bool:
     north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
         r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
-    return bool(mobile or id_card or international or landline or north_american)
+    return bool(
+        mobile or id_card or international or landline or north_american or taiwan or hong_kong
+    )
+
+
+_ANY_DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
+#: A number with an exponent or a trailing point, written as a plain decimal.
+_DECIMAL_WRITTEN = re.compile(r"\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
+#: A run of digits with the separators a phone number is written with, inside any text.
+_NUMBER_IN_TEXT = re.compile(r"[+(]*[0-9][0-9 ().+\-]*[0-9Xx]")
+#: A Hong Kong or Taiwan ID card number inside any text (a space before the digits allowed).
+_CARD_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2} ?[0-9]{6} ?(?:\([0-9Aa]\)|[0-9Aa])|[A-Za-z][1289][0-9]{8})"
+    r"(?![0-9])"
+)
+
+
+def _whole_number(text: str) -> str | None:
+    """The digits of a whole number written with an exponent or a trailing point
+    (1.3812345678E+10 is 13812345678), or None."""
+    found = _DECIMAL_WRITTEN.fullmatch(text)
+    if found is None or (found.group(2) is None and not found.group(1).endswith(".")):
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(found.group(1) + (found.group(2) or ""))
+    except InvalidOperation:
+        return None
+    # as precise as a phone number is (13.5e9 cells/L is a count, 1.3812345678e10 is not)
+    if significant_digits(found.group(1)) < 9:
+        return None
+    if value != value.to_integral_value() or not 0 < value < 10**20:
+        return None
+    return str(int(value))
+
+
+_A_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+
+
+def significant_digits(digits: str) -> int:
+    """How many significant digits a decimal's digits have (as protocol.inputs counts them)."""
+    return len(digits.replace(".", "").strip("0"))
+
+
+def _digits_identify(run: str) -> bool:
+    """Whether a number found inside a text is a phone or ID card number, by its digits (a
+    leading + makes any of 8 to 15 digits a phone number dialled abroad)."""
+    digits = re.sub(r"[^0-9Xx]", "", run)
+    if run.lstrip("(").startswith("+"):
+        return 8 <= len(digits) <= 15
+    return bool(
+        re.fullmatch(r"(?:0|86|0086)?1[3-9][0-9]{9}", digits)
+        or re.fullmatch(r"[0-9]{17}[0-9Xx]", digits)
+        or (re.fullmatch(r"09[0-9]{8}", digits) and re.search(r"[ ().\-]", run))
+    )
 
 
 _DIGIT = re.compile(r"[0-9]")
@@ -85,10 +169,9 @@ def _without_point_zero(text: str) -> str:
     return _POINT_ZERO.sub(r"\1\2", text) if ".0" in text else text
 
 
-#: The shape of Hong Kong and Taiwan identity card numbers: one or two letters and six digits
-#: and a check digit (A123456(3)), and a letter, 1/2/8/9 and eight digits (A123456789).
-NATIONAL_ID_SHAPE = r"[A-Za-z]{1,2}[0-9]{6}\(?[0-9Aa]\)?|[A-Za-z][1289][0-9]{8}"
-_HONG_KONG = re.compile(r"\s*([A-Za-z]{1,2})([0-9]{6})(\(([0-9Aa])\)|([0-9Aa]))\s*")
+#: Hong Kong and Taiwan identity card numbers: one or two letters and six digits and a check
+#: digit (A123456(3)), and a letter, 1/2/8/9 and eight digits (A123456789).
+_HONG_KONG = re.compile(r"\s*([A-Za-z]{1,2}) ?([0-9]{6}) ?(\(([0-9Aa])\)|([0-9Aa]))\s*")
 _TAIWAN = re.compile(r"\s*([A-Za-z])([1289][0-9]{8})\s*")
 #: Taiwan's letters as numbers, in its check-digit rule (I, O, W, X, Y, Z out of order)
 _TAIWAN_LETTERS = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))

@@ -73,6 +73,15 @@ def read_decimal(raw: Any) -> float:
                 f"{_show(raw)} is not a decimal number{hint}; expected digits with at most one "
                 f"decimal point, such as 7.5"
             )
+        if re.match(r"^[-+]?0[0-9]", text):
+            # 0171: YAML 1.1 reads it as octal, a spreadsheet drops the zero, a reader wonders
+            # whether a point was lost (0.171): never guessed
+            plain = text.lstrip("+-").lstrip("0") or "0"
+            plain = "0" + plain if plain.startswith(".") else plain
+            raise ValueError(
+                f"{_show(raw)} is written with a leading zero; expected the number as it is "
+                f"written without it, such as {'-' if text.startswith('-') else ''}{plain}"
+            )
         exponent = int(match.group("exponent") or 0)
         if abs(exponent) > MAX_EXPONENT:
             raise ValueError(

@@ -1125,6 +1125,9 @@ BAD_RECORD_NUMBERS = [
     "1e16",  # beyond the exponents a laboratory writes (as `trialbook lab` refuses it)
     "0171",  # a leading zero: octal 121 in YAML 1.1, 171 in YAML 1.2
     "-012",
+    "0178",  # not octal: text in YAML 1.1, 178 in YAML 1.2
+    "08",
+    '"0171"',  # quoted: the same number written with a leading zero
     '"0x10"',
     "0x10",
     '"7.5 g/dL"',

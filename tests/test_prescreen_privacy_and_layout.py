@@ -279,3 +279,94 @@ def test_a_huge_double_is_shown_with_its_exponent(tmp_path):
     if problems.exists():
         text = problems.read_text(encoding="utf-8-sig")
         assert "0" * 100 not in text
+
+
+# -- a second tester's spellings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.3812345678e10", "1.3812345678E+10", "13812345678e0", "138123456780e-1",
+        "013812345678", "13812345678.", "A123456（3）", "Ａ123456789", "１３８１２３４５６７８",
+        "＋８６１３８１２３４５６７８", "(+86)13812345678", "A 123456(3)", "13812345678;",
+        "Tel 13812345678", "tel:13812345678", "手机13812345678", "身份证110101197806140010",
+        "ID A123456(3)", "13812345678/13912345678", "110101197806140010e0", "0912-345-678",
+        "852-9123-4567", "A123456789.0",
+    ],
+)  # fmt: skip
+def test_a_phone_or_card_number_however_written_is_found(text):
+    assert identifying_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1490000000.0", "13.5e9", "1.49e9", "6400000000", "0900000000", "2025-03-03 12:30:45",
+        "Site 01, subject 0003", "Hb 121 g/L", "SYN-C000001-2", "13800000000.5",
+    ],
+)  # fmt: skip
+def test_counts_dates_and_codes_beside_them_are_not(text):
+    assert not identifying_text(text)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("labs.hemoglobin.value", "1.3812345678E+10"),
+        ("sex", "(+86)13812345678"),
+        ("infection_screening.hiv", "A123456（3）"),
+        ("pulmonary.fvc_percent_predicted", "13812340000"),  # not a lab: no measurement's leeway
+        ("ssc.mrss.total", "13800138000"),
+        ("labs.hemoglobin.unit", "tel:13812345678"),
+    ],
+)
+def test_a_second_testers_spellings_refuse_the_table_unechoed(tmp_path, capsys, column, cell):
+    table = _csv(tmp_path, f"participant,{column}\nSYN-1,{cell}\nSYN-2,1\n")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert cell not in err and "13812345678" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_labs_implausible_value_that_reads_as_a_phone_number_is_withheld(tmp_path):
+    # 13800138000 has the few significant digits of a count (a lab's leeway): read, refused as
+    # implausible, and never repeated in problems.csv
+    table = _csv(
+        tmp_path,
+        "participant,labs.hemoglobin.value,labs.hemoglobin.unit\nSYN-1,13800138000,g/L\n"
+        "SYN-2,121,g/L\n",
+    )
+    assert _run(tmp_path, table) == 0
+    for name in os.listdir(tmp_path / "out"):
+        assert b"13800138000" not in (tmp_path / "out" / name).read_bytes()
+
+
+@pytest.mark.parametrize("code", ["13812345678", "110101197806140010", "1.3812345678e10"])
+def test_screen_never_repeats_a_participant_code_that_reads_as_a_phone_number(
+    tmp_path, capsys, code
+):
+    record = tmp_path / "r.yaml"
+    record.write_text(f"participant: {code}\n", encoding="utf-8")
+    assert main(["screen", str(record)]) == 2
+    captured = capsys.readouterr()
+    assert "(withheld)" in captured.err
+    assert code not in captured.err + captured.out and "13812345678" not in captured.err
+
+
+@pytest.mark.parametrize("placeholder", ["NaT", "undefined", "missing", "unknown"])
+def test_more_placeholders_for_no_id(tmp_path, placeholder):
+    table = _csv(tmp_path, f"participant,sex\n{placeholder},female\nSYN-1,female\n")
+    assert _run(tmp_path, table) == 0
+    assert _log(tmp_path)[0]["Outcome"] == "not screened (bad row)"
+
+
+@pytest.mark.parametrize(
+    "second",
+    [_HEADER.replace(",", "\u00a0,"), "\u200b" + _HEADER, "ｐａｒｔｉｃｉｐａｎｔ" + _HEADER[11:]],
+)
+def test_a_header_repeated_with_odd_spaces_or_full_width_letters_is_left_out(tmp_path, second):
+    text = f"{_HEADER}\nC1,female,70,g/L\n{second}\nC2,female,70,g/L\n"
+    table = _csv(tmp_path, text)
+    assert _run(tmp_path, table) == 0
+    assert [row["Candidate"] for row in _log(tmp_path)] == ["C1", "C2"]

@@ -734,3 +734,15 @@ def test_an_egfr_from_creatinine_at_every_age_under_18_asks_for_a_reported_egfr(
     assert ex24.status == "unknown"
     assert shown in ex24.reason and "depends on ," not in ex24.reason, ex24.reason
     assert ex24.missing == ["labs.egfr"]
+
+
+@pytest.mark.parametrize(("written", "grams"), [("1.42e2", 142), ("1.42e+2", 142), ("142e0", 142)])
+def test_a_decimal_with_an_unsigned_exponent_is_a_number(tmp_path, written, grams):
+    # YAML 1.1 reads 1.42e2 (no sign in the exponent) as text, and the field refused it while
+    # 1.42e+2 was read: both are the number JSON and YAML 1.2 write
+    from protocol.participant import load_record
+
+    text = (REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "record.yaml"
+    path.write_text(text.replace("hemoglobin: {value: 121", f"hemoglobin: {{value: {written}"))
+    assert load_record(path).labs.hemoglobin.value == grams
