@@ -537,8 +537,14 @@ def test_every_dropdown_is_open_on_paper_and_as_the_reader_left_it_after(server,
     """A worked case's record and report sit in dropdowns: printed closed, each would be a
     one-line summary. Printing opens them all (the browser's beforeprint), and afterprint
     closes those the reader had not opened."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # as the screen shows it (no print emulation left from another test), the page's
+    # dropdowns in place before they are counted (a loaded machine once counted none)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     browser.get(f"{server}/book/eligibility/cases.html")
     count_closed = "return document.querySelectorAll('details:not([open])').length"
+    WebDriverWait(browser, 20).until(lambda driver: driver.execute_script(count_closed) >= 20)
     closed = browser.execute_script(count_closed)
     assert closed >= 20  # one per worked case, at least
     browser.execute_script(
