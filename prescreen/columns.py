@@ -222,8 +222,12 @@ def identifier_cells(
     (``138-1234-5678``), an ID card number with its check letter or an e-mail is still found."""
 
     def identifying(text: str) -> bool:
-        if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text) and not _too_precise(text):
-            return False
+        if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text):
+            # a lab's value: a decimal with a fraction (13.812345678 g/dL) is a measurement; a
+            # whole number is one up to a measurement's precision (1490000000 cells/L), and a
+            # phone number beyond it (13812345678, 1.3812345678E+10)
+            whole = _whole_digits(text)
+            return whole is not None and _too_precise(whole) and identifying_text(whole)
         return identifying_text(text)
 
     import pandas as pd
@@ -280,6 +284,21 @@ def identifier_cells(
 #: has 3): a number field's cell with as many is not its value as a laboratory writes it, and
 #: is checked as any text is (13812345678, +8613812345678, an ID card's 18 digits).
 MOST_DIGITS_OF_A_MEASUREMENT = 8
+
+
+def _whole_digits(text: str) -> str | None:
+    """The digits of a plain decimal that is a whole number (13812345678.0, 1.3812345678E+10,
+    +8613812345678), or None for one with a fraction."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text.strip().lstrip("+"))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) >= 10**20:
+        return None
+    digits = str(int(abs(value)))
+    return ("+" + digits) if text.strip().startswith("+") else digits
 
 
 def _too_precise(text: str) -> bool:

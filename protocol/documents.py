@@ -173,11 +173,16 @@ class _LeadingZero(Exception):
 
     def problem(self) -> Problem:
         digits = self.text.lstrip("+-").lstrip("0")
+        digits = "0" + digits if digits.startswith(".") else digits
         number = ("-" if self.text.startswith("-") and digits else "") + (digits or "0")
+        why = (
+            "which YAML 1.1 reads as an octal number and YAML 1.2 as a decimal one"
+            if _LEADING_ZERO.match(self.text)
+            else "which a reader may take for a lost point or digit"
+        )
         return Problem(
-            "written with a leading zero, which YAML 1.1 reads as an octal number and YAML 1.2 "
-            f'as a decimal one; expected {number} (the number) or "{self.text}" in quotes (a '
-            "code)",
+            f'written with a leading zero, {why}; expected {number} (the number) or "{self.text}" '
+            "in quotes (a code)",
             path=format_location(tuple(self.path)),
             found=self.text,
             line=self.line,
@@ -195,8 +200,10 @@ def _construct_sequence(loader: StrictLoader, node: yaml.SequenceNode) -> list[A
     return items
 
 
-#: An integer written with a leading zero (0171, -012; 0 itself is plain).
+#: An integer written with a leading zero (0171, -012; 0 itself is plain), and a decimal
+#: (0121.5, 01.21e2; 0.5 is plain).
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
+_LEADING_ZERO_DECIMAL = re.compile(r"^[-+]?0[0-9]")
 
 
 def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
@@ -204,6 +211,8 @@ def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
     digits than a value may have stays text, which the field refuses with the reason (as a
     float, 79.9999999999999999 would be read as 80)."""
     text = node.value
+    if _LEADING_ZERO_DECIMAL.match(text):  # 0121.5: as 0171 is, written with a leading zero
+        raise _LeadingZero(text, node.start_mark.line + 1)
     if not (_DECIMAL.match(text) and len(text) <= MAX_DIGITS):
         return text
     exponent = re.split("[eE]", text)[1:]
@@ -333,12 +342,29 @@ def validation_problems(
             problems.extend(Problem(text) for text in message.splitlines())
         elif message == IDENTIFYING or _identifying(item.get("input")):
             # the value identifies a person (a code, or any value refused for another reason
-            # that reads as a phone or ID card number): not shown again
-            problems.append(Problem(message, path=where, found="(withheld)", line=line))
+            # that reads as a phone or ID card number): not shown again, in the words either
+            text = withheld_from(message, item.get("input"))
+            problems.append(Problem(text, path=where, found="(withheld)", line=line))
         else:
             found = shown(item.get("input"))
             problems.append(Problem(message, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
+
+
+def withheld_from(message: str, value: Any) -> str:
+    """A message with a withheld value taken out of its words (a reader's "'138-1234-5678' is not
+    a decimal number" repeats it)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
+        value = int(value)
+    for written in {str(value), repr(value)}:
+        if written:
+            message = message.replace(written, "(withheld)")
+    return message
+
+
+def withheld(value: Any) -> bool:
+    """Whether a refused value reads as a phone or ID card number (never shown again)."""
+    return _identifying(value)
 
 
 def _identifying(value: Any) -> bool:

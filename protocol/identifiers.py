@@ -37,29 +37,25 @@ def identifying_text(text: str) -> bool:
     >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
     [False, False, False, False]
     """
+    if not text.isascii():
+        # full-width digits, brackets and @ as Chinese input methods type them (NFKC), and the
+        # dashes and dots a word processor puts between a number's groups (138–1234–5678)
+        text = unicodedata.normalize("NFKC", text).translate(_SEPARATORS)
     if "@" in text:  # nothing else with an @ is a phone or card number
         return bool(EMAIL.match(text))
-    if not _ANY_DIGIT.search(text):  # every code of letters alone (each record's code is read)
+    if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
-    if not text.isascii():  # full-width digits and brackets, as Chinese input methods type them
-        text = unicodedata.normalize("NFKC", text)
     if _written_as_one(text):
         return True
     # a number written with an exponent or a trailing point (1.3812345678E+10, 13812345678.)
     whole = _whole_number(text)
     if whole is not None and _written_as_one(whole):
         return True
-    # inside a longer text: "Tel 13812345678", "手机13812345678", "(+86)13812345678",
-    # "13812345678/13912345678", "ID A123456(3)"
-    if any(
-        national_id_card(found.group().replace(" ", "")) for found in _CARD_IN_TEXT.finditer(text)
-    ):
-        return True
-    return any(
-        _digits_identify(found.group())
-        for found in _NUMBER_IN_TEXT.finditer(text)
-        if not _A_DECIMAL.fullmatch(found.group())  # 1490000000.0: a number, read above
-    )
+    # inside a longer text, a mobile or ID card number written as one run of digits: "Tel
+    # 13812345678", "手机13812345678", "(+86)13812345678", "13812345678/13912345678",
+    # "身份证110101197806140010", "ID A123456(3)". (Runs with separators inside are a site's
+    # codes as often: SITE-13-001-000001, 09-0001-0001.)
+    return bool(_RUN_IN_TEXT.search(text) or _CARD_IN_TEXT.search(text))
 
 
 def _written_as_one(text: str) -> bool:
@@ -77,12 +73,7 @@ def _written_as_one(text: str) -> bool:
         return False  # a date
     if stripped.startswith("+"):
         return 8 <= len(digits) <= 15
-    mobile = re.fullmatch(r"(?:0|86)?1[3-9][0-9]{9}", digits)  # 0: a trunk 0 before it
-    # Taiwan's mobile numbers written as one (0912-345-678; ten digits alone are as often a
-    # site's code, zero padded: 0900000000) and Hong Kong's or Macau's dialled with their
-    # country code and written apart (852-9123-4567)
-    taiwan = re.fullmatch(r"09[0-9]{8}", digits) and re.search(r"[ ().\-]", stripped)
-    hong_kong = re.fullmatch(r"85[23][2-9][0-9]{7}", digits) and re.search(r"[ ().\-]", stripped)
+    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     # a number dialled abroad with 00 (0044-20-7946-0958, 001-415-555-0123): a country code
     # and a national number of 10 to 13 digits after it (001-002-0003 is a site's code)
@@ -101,20 +92,24 @@ def _written_as_one(text: str) -> bool:
     north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
         r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
-    return bool(
-        mobile or id_card or international or landline or north_american or taiwan or hong_kong
-    )
+    return bool(mobile or id_card or international or landline or north_american)
 
 
-_ANY_DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
+_DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
 #: A number with an exponent or a trailing point, written as a plain decimal.
 _DECIMAL_WRITTEN = re.compile(r"\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
-#: A run of digits with the separators a phone number is written with, inside any text.
-_NUMBER_IN_TEXT = re.compile(r"[+(]*[0-9][0-9 ().+\-]*[0-9Xx]")
-#: A Hong Kong or Taiwan ID card number inside any text (a space before the digits allowed).
-_CARD_IN_TEXT = re.compile(
-    r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2} ?[0-9]{6} ?(?:\([0-9Aa]\)|[0-9Aa])|[A-Za-z][1289][0-9]{8})"
-    r"(?![0-9])"
+#: A mobile number (after +86, 86 or 0086, or alone) or an ID card number written as one run of
+#: digits inside a longer text.
+_RUN_IN_TEXT = re.compile(
+    r"(?<![0-9])(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
+)
+#: A Hong Kong identity card number as it is written: one or two letters, six digits and the
+#: check digit in brackets.
+_HONG_KONG = re.compile(r"\s*[A-Za-z]{1,2} ?[0-9]{6} ?\([0-9Aa]\)\s*")
+_CARD_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2} ?[0-9]{6} ?\([0-9Aa]\)")
+#: Dashes and dots between a number's groups, as a word processor writes them.
+_SEPARATORS = str.maketrans(
+    {**dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"), "\u00b7": "."}
 )
 
 
@@ -138,28 +133,11 @@ def _whole_number(text: str) -> str | None:
     return str(int(value))
 
 
-_A_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
-
-
 def significant_digits(digits: str) -> int:
     """How many significant digits a decimal's digits have (as protocol.inputs counts them)."""
     return len(digits.replace(".", "").strip("0"))
 
 
-def _digits_identify(run: str) -> bool:
-    """Whether a number found inside a text is a phone or ID card number, by its digits (a
-    leading + makes any of 8 to 15 digits a phone number dialled abroad)."""
-    digits = re.sub(r"[^0-9Xx]", "", run)
-    if run.lstrip("(").startswith("+"):
-        return 8 <= len(digits) <= 15
-    return bool(
-        re.fullmatch(r"(?:0|86|0086)?1[3-9][0-9]{9}", digits)
-        or re.fullmatch(r"[0-9]{17}[0-9Xx]", digits)
-        or (re.fullmatch(r"09[0-9]{8}", digits) and re.search(r"[ ().\-]", run))
-    )
-
-
-_DIGIT = re.compile(r"[0-9]")
 _POINT_ZERO = re.compile(r"^(\s*\+?[0-9]+)\.0+(\s*)$")
 
 
@@ -169,43 +147,18 @@ def _without_point_zero(text: str) -> str:
     return _POINT_ZERO.sub(r"\1\2", text) if ".0" in text else text
 
 
-#: Hong Kong and Taiwan identity card numbers: one or two letters and six digits and a check
-#: digit (A123456(3)), and a letter, 1/2/8/9 and eight digits (A123456789).
-_HONG_KONG = re.compile(r"\s*([A-Za-z]{1,2}) ?([0-9]{6}) ?(\(([0-9Aa])\)|([0-9Aa]))\s*")
-_TAIWAN = re.compile(r"\s*([A-Za-z])([1289][0-9]{8})\s*")
-#: Taiwan's letters as numbers, in its check-digit rule (I, O, W, X, Y, Z out of order)
-_TAIWAN_LETTERS = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
-
-
 def national_id_card(text: str) -> bool:
-    """Whether a text is a Hong Kong identity card number (its check digit in brackets, as it
-    is written, or a valid check digit without them) or a Taiwan one (a valid check digit): the
-    mainland's 18 digits are found with the phone numbers.
+    """Whether a text is a Hong Kong identity card number as it is written, its check digit in
+    brackets (A123456(3)); the mainland's 18 digits are found with the phone numbers. Without
+    the brackets, and Taiwan's letter and nine digits, the shape is a site's code as often (a
+    check digit matches one code in ten or eleven: P0000004, S100000006): those stay IDs.
 
-    >>> [national_id_card(t) for t in ("A123456(7)", "A1234563", "A123456789", "AB987654(1)")]
-    [True, True, True, True]
-    >>> [national_id_card(t) for t in ("A1234567", "A123456788", "SYN-C000001", "P00012")]
+    >>> [national_id_card(t) for t in ("A123456(7)", "AB987654(1)", "A 123456 (3)")]
+    [True, True, True]
+    >>> [national_id_card(t) for t in ("A1234563", "A123456789", "P0000004", "SYN-C000001")]
     [False, False, False, False]
     """
-    found = _HONG_KONG.fullmatch(text)
-    if found:
-        if found.group(4) is not None:  # A123456(7): the bracketed check digit is the shape
-            return True
-        letters, digits, check = found.group(1).upper(), found.group(2), found.group(5).upper()
-        values = ([36] if len(letters) == 1 else []) + [ord(c) - 55 for c in letters]
-        total = sum(
-            w * v for w, v in zip(range(9, 1, -1), values + [int(d) for d in digits], strict=True)
-        )
-        expected = (11 - total % 11) % 11
-        return check == ("A" if expected == 10 else str(expected))
-    found = _TAIWAN.fullmatch(text)
-    if found:
-        number = _TAIWAN_LETTERS[found.group(1).upper()]
-        digits = [int(d) for d in found.group(2)]
-        total = number // 10 + 9 * (number % 10)
-        total += sum(w * d for w, d in zip(range(8, 0, -1), digits[:8], strict=True)) + digits[8]
-        return total % 10 == 0
-    return False
+    return _HONG_KONG.fullmatch(text) is not None
 
 
 #: English month names and their three-letter forms (a site's dates are written so, and SAS

@@ -35,7 +35,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
-from protocol.documents import shown
+from protocol.documents import shown, withheld, withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
@@ -351,14 +351,20 @@ class _Context:
             field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
             # the value refused, as every refusal names it (FIELD = VALUE: expected)
             given = getattr(value, exc.field, None) if exc.field else None
-            found = (
-                None
-                if given is None
-                else as_given(given)
-                if isinstance(given, float) and math.isfinite(given)
-                else shown(given)
-            )
-            self.errors.append(Problem(str(exc), path=field, found=found))
+            if exc.field == "value" or given is None:  # the message names the value itself
+                given = value.value if given is None else given
+            words = str(exc)
+            if withheld(given):  # a value that reads as a phone number is never repeated
+                found, words = "(withheld)", withheld_from(words, given)
+                if isinstance(given, float) and math.isfinite(given):
+                    words = withheld_from(words, as_given(given))
+            elif given is None:
+                found = None
+            elif isinstance(given, float) and math.isfinite(given):
+                found = as_given(given)
+            else:
+                found = shown(given)
+            self.errors.append(Problem(words, path=field, found=found))
             return _missing(str(exc), f"labs.{name}")
         return CheckResult(result.status, result.reason)
 
@@ -969,9 +975,10 @@ _EXCEPTED_SKIN = re.compile(
             rf"(?<![0-9a-z])(skin|cutaneous) (squamous cell (carcinomas?|cancers?)|scc){_AFTER}",
             rf"(?<![0-9a-z])(squamous cell (carcinomas?|cancers?)|scc)( in situ)?(,| of)?( the)? "
             rf"skin{_AFTER}",
+            r"(?<![0-9a-z])(squamous cell (carcinomas?|cancers?)|scc) \(skin\)",
             # Bowen's disease: squamous cell carcinoma in situ of the skin. (Not "cSCC": as
             # often cervical squamous cell carcinoma, an invasive one, as cutaneous.)
-            rf"(?<![0-9a-z])bowen('?s)? disease{_AFTER}",
+            rf"(?<![0-9a-z])bowen(['’]?s)? disease{_AFTER}",
             r"基底细胞癌",
             r"皮肤鳞(状细胞)?癌",
             r"鳞状细胞癌[（(]皮肤[）)]",
@@ -1010,15 +1017,13 @@ _QUALIFIER_WORDS = frozenset((
 _QUALIFIER_PHRASES = re.compile(
     r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post|s p|(with )?clear margins?"
     r"|margins? clear)(?![0-9a-z])"
-    # a year, a month of it, a day: 2023, 2023 05, 2023 05 10, 05 2023 (hyphens and slashes are
-    # spaces by now)
-    r"|(?<![0-9])((19|20)[0-9]{2}( [01]?[0-9]( [0-3]?[0-9])?)?|[01]?[0-9] (19|20)[0-9]{2})"
-    r"(?![0-9])"
+    # (no date: "Mohs surgery 2025-04" may be one planned after the screening, which the name
+    # cannot be held to; a name with a date is the investigator's to confirm)
     # Chinese, longest first: excised, completely, surgery, after surgery, cured, treated, local,
-    # skin, the sites, left and right, history, year, grade, conization
+    # skin, the sites, left and right, history, grade, conization
     # (not 治疗, treated: the registry excepts the excised or cured)
     r"|宫颈锥切术后|宫颈锥切术|宫颈锥切|完整|完全|手术|术后|切除|治愈|局部|皮肤|面部|鼻部|头皮|耳部|颈部|背部"
-    r"|躯干|胸部|上肢|下肢|手部|足部|左侧|右侧|病史|锥切|已|鼻|耳|手|足|左|右|的|史|年|级"
+    r"|躯干|胸部|上肢|下肢|手部|足部|左侧|右侧|病史|锥切|已|鼻|耳|手|足|左|右|的|史|级"
 )
 _BETWEEN_WORDS = re.compile(r"[\s,;:.()\[\]'’、，；：。]+")
 
@@ -1030,7 +1035,7 @@ def _folded(name: str) -> str:
 
 #: A prefix that negates the word after it, written apart by a hyphen
 _NEGATING_PREFIX = re.compile(
-    r"(?<![0-9a-z])(in|un|non|im|ir|il|dis|partially|partly)[-‐‑](?=[a-z])"
+    r"(?<![0-9a-z])(in|un|non|im|ir|il|dis|partially|partly)[-‐‑](?!situ)(?=[a-z])"
 )
 
 

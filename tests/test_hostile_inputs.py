@@ -1128,6 +1128,8 @@ BAD_RECORD_NUMBERS = [
     "0178",  # not octal: text in YAML 1.1, 178 in YAML 1.2
     "08",
     '"0171"',  # quoted: the same number written with a leading zero
+    "0121.5",  # a decimal so written
+    "01.21e2",
     '"0x10"',
     "0x10",
     '"7.5 g/dL"',

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import identifier_cells, identifier_column
-from protocol.identifiers import date_in_an_id_cell, identifying_text, national_id_card
+from protocol.identifiers import date_in_an_id_cell, identifying_text
 from tests.test_cli_prescreen import AS_OF
 from trialbook.cli import main
 
@@ -114,13 +114,13 @@ def test_any_mobile_number_is_found_in_a_number_column_however_it_is_typed(secon
     [
         ("13812345678.0", True),  # a mobile number as a double
         ("A123456(7)", True),  # Hong Kong, its check digit in brackets
-        ("A1234563", True),  # Hong Kong, a valid check digit without them
         ("AB987654(1)", True),
-        ("A123456789", True),  # Taiwan, a valid check digit
-        ("F231592148", True),
-        ("F231592146", False),
-        ("A1234567", False),  # not Hong Kong's check digit
-        ("A123456788", False),  # not Taiwan's
+        # without the brackets, and Taiwan's letter and nine digits, a check digit matches one
+        # site code in ten or eleven (P0000004, S100000006): those stay IDs
+        ("A1234563", False),
+        ("A123456789", False),
+        ("P0000004", False),
+        ("S100000006", False),
         ("SYN-C000001", False),
         ("1490000000.0", False),
     ],
@@ -134,15 +134,7 @@ def test_a_date_written_as_a_double_is_a_date(text):
     assert date_in_an_id_cell(text)
 
 
-def test_taiwan_check_digits_by_hand():
-    # A=10: 1*1 + 0*9 + (1..8 weighted 8..1 = 120) + 9 = 130, a multiple of 10
-    assert national_id_card("A123456789")
-    # F=15: 1 + 5*9 = 46; 2,3,1,5,9,2,1,4 weighted 8..1 = 16+21+6+25+36+6+2+4 = 116; 46 + 116
-    # = 162, so the check digit is 8 (170), not 6 (168)
-    assert national_id_card("F231592148") and not national_id_card("F231592146")
-
-
-@pytest.mark.parametrize("cell", ["13812345678.0", "19780614.0", "A123456(3)", "A123456789"])
+@pytest.mark.parametrize("cell", ["13812345678.0", "19780614.0", "A123456(3)"])
 def test_an_id_cell_that_identifies_a_person_is_never_written(tmp_path, capsys, cell):
     table = _csv(tmp_path, f"participant,sex\n{cell},female\nOK1,female\n")
     code = _run(tmp_path, table)
@@ -288,11 +280,11 @@ def test_a_huge_double_is_shown_with_its_exponent(tmp_path):
     "text",
     [
         "1.3812345678e10", "1.3812345678E+10", "13812345678e0", "138123456780e-1",
-        "013812345678", "13812345678.", "A123456（3）", "Ａ123456789", "１３８１２３４５６７８",
-        "＋８６１３８１２３４５６７８", "(+86)13812345678", "A 123456(3)", "13812345678;",
-        "Tel 13812345678", "tel:13812345678", "手机13812345678", "身份证110101197806140010",
-        "ID A123456(3)", "13812345678/13912345678", "110101197806140010e0", "0912-345-678",
-        "852-9123-4567", "A123456789.0",
+        "13812345678.", "A123456（3）", "１３８１２３４５６７８", "＋８６１３８１２３４５６７８",
+        "(+86)13812345678", "A 123456(3)", "13812345678;", "Tel 13812345678", "tel:13812345678",
+        "手机13812345678", "身份证110101197806140010", "ID A123456(3)",
+        "13812345678/13912345678", "110101197806140010e0", "138–1234–5678", "138·1234·5678",
+        "jdoe＠example.com",
     ],
 )  # fmt: skip
 def test_a_phone_or_card_number_however_written_is_found(text):
@@ -303,7 +295,10 @@ def test_a_phone_or_card_number_however_written_is_found(text):
     "text",
     [
         "1490000000.0", "13.5e9", "1.49e9", "6400000000", "0900000000", "2025-03-03 12:30:45",
-        "Site 01, subject 0003", "Hb 121 g/L", "SYN-C000001-2", "13800000000.5",
+        "Site 01, subject 0003", "Hb 121 g/L", "SYN-C000001-2",
+        # a third tester's site codes, refused for a while: separators inside a run of digits
+        "09-0001-0001", "09-001-00001", "014-001-000001", "SYN-0150-0001-0001",
+        "SITE-13-001-000001", "RAND-13-0001-00001", "852-2000-0001", "SYN-C0000009",
     ],
 )  # fmt: skip
 def test_counts_dates_and_codes_beside_them_are_not(text):
@@ -316,6 +311,7 @@ def test_counts_dates_and_codes_beside_them_are_not(text):
         ("labs.hemoglobin.value", "1.3812345678E+10"),
         ("sex", "(+86)13812345678"),
         ("infection_screening.hiv", "A123456（3）"),
+        ("sex", "Tel 13812345678"),
         ("pulmonary.fvc_percent_predicted", "13812340000"),  # not a lab: no measurement's leeway
         ("ssc.mrss.total", "13800138000"),
         ("labs.hemoglobin.unit", "tel:13812345678"),
@@ -370,3 +366,30 @@ def test_a_header_repeated_with_odd_spaces_or_full_width_letters_is_left_out(tmp
     table = _csv(tmp_path, text)
     assert _run(tmp_path, table) == 0
     assert [row["Candidate"] for row in _log(tmp_path)] == ["C1", "C2"]
+
+
+def test_a_precise_decimal_of_a_lab_is_a_value_not_a_phone_number(tmp_path):
+    # 13.812345678 g/dL has a mobile number's digits around its point: a measurement
+    table = _csv(
+        tmp_path,
+        "participant,labs.hemoglobin.value,labs.hemoglobin.unit\nSYN-1,13.812345678,g/dL\n",
+    )
+    assert _run(tmp_path, table) == 0
+
+
+@pytest.mark.parametrize("code", ["P0000004", "09-0001-0001", "SITE-13-001-000001"])
+def test_site_codes_are_screened(tmp_path, code):
+    table = _csv(tmp_path, f"participant,sex\n{code},female\n")
+    assert _run(tmp_path, table) == 0
+
+
+@pytest.mark.parametrize("value", ['"138-1234-5678"', "13812345678", '"+86 13812345678"'])
+def test_screen_never_repeats_a_lab_value_that_reads_as_a_phone_number(tmp_path, capsys, value):
+    from tests.conftest import REPO
+
+    text = (REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8")
+    record = tmp_path / "r.yaml"
+    record.write_text(text.replace("hemoglobin: {value: 121", f"hemoglobin: {{value: {value}"))
+    assert main(["screen", str(record)]) == 2
+    err = capsys.readouterr().err
+    assert "(withheld)" in err and "1234" not in err
