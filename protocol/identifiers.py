@@ -99,9 +99,10 @@ _DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
 #: A number with an exponent or a trailing point, written as a plain decimal.
 _DECIMAL_WRITTEN = re.compile(r"\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
 #: A mobile number (after +86, 86 or 0086, or alone) or an ID card number written as one run of
-#: digits inside a longer text.
+#: digits inside a longer text, not glued to letters before it (S13001000001 and
+#: NCT063750050010010001 are site codes).
 _RUN_IN_TEXT = re.compile(
-    r"(?<![0-9])(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
+    r"(?<![0-9A-Za-z])(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
 )
 #: A Hong Kong identity card number as it is written: one or two letters, six digits and the
 #: check digit in brackets.

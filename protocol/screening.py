@@ -988,7 +988,10 @@ _EXCEPTED_SKIN = re.compile(
 _EXCEPTED_CERVIX = re.compile(
     "|".join(
         (
-            rf"(?<![0-9a-z])(carcinoma in situ|cis) of (the )?(uterine )?cervix{_AFTER}",
+            rf"(?<![0-9a-z])((squamous cell )?carcinoma in situ|cis)(,| of)? (the )?(uterine )?"
+            rf"cervix( uteri)?{_AFTER}",
+            rf"(?<![0-9a-z])cervix (carcinoma in situ|cis){_AFTER}",
+            r"(?<![0-9a-z])cin ?(grade )?(3|iii|ⅲ) \((of the )?cervix\)",
             rf"(?<![0-9a-z])(cervical|uterine cervical) (carcinoma in situ|cis){_AFTER}",
             rf"(?<![0-9a-z])cis cervix{_AFTER}",
             rf"(?<![0-9a-z])cin ?(grade )?(3|iii|ⅲ){_AFTER}",
@@ -1006,8 +1009,9 @@ _EXCEPTED_CERVIX = re.compile(
 # fmt: off
 _QUALIFIER_WORDS = frozenset((
     "a", "the", "of", "on", "and", "with", "by", "excised", "excision", "completely", "fully",
-    "totally", "cured", "resected", "removed", "surgically", "surgery", "mohs", "conization",
-    "conisation", "leep", "history", "previous", "prior", "local", "localised", "localized",
+    "totally", "cured", "resected", "removed", "surgically", "surgical", "surgery", "mohs",
+    "wide", "curettage", "conization", "conisation", "leep", "lletz", "history",
+    "previous", "prior", "local", "localised", "localized",
     "superficial", "nodular", "pigmented", "skin", "cutaneous", "face", "facial", "nose",
     "nasal", "cheek", "forehead", "scalp", "ear", "eyelid", "temple", "chin", "neck", "back",
     "trunk", "chest", "shoulder", "arm", "forearm", "hand", "leg", "thigh", "shin", "calf",
@@ -1015,8 +1019,8 @@ _QUALIFIER_WORDS = frozenset((
 ))
 # fmt: on
 _QUALIFIER_PHRASES = re.compile(
-    r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post|s p|(with )?clear margins?"
-    r"|margins? clear)(?![0-9a-z])"
+    r"(?<![0-9a-z])(cone biopsy|excisional biopsy|status post|s p|(with )?(clear|negative) "
+    r"margins?|margins? (clear|negative))(?![0-9a-z])"
     # (no date: "Mohs surgery 2025-04" may be one planned after the screening, which the name
     # cannot be held to; a name with a date is the investigator's to confirm)
     # Chinese, longest first: excised, completely, surgery, after surgery, cured, treated, local,

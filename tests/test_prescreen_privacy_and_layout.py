@@ -299,6 +299,8 @@ def test_a_phone_or_card_number_however_written_is_found(text):
         # a third tester's site codes, refused for a while: separators inside a run of digits
         "09-0001-0001", "09-001-00001", "014-001-000001", "SYN-0150-0001-0001",
         "SITE-13-001-000001", "RAND-13-0001-00001", "852-2000-0001", "SYN-C0000009",
+        # letters glued to a run of digits: a site code (S13001000001, an NCT number run on)
+        "S13001000001", "TEL13001000001", "NCT063750050010010001",
     ],
 )  # fmt: skip
 def test_counts_dates_and_codes_beside_them_are_not(text):
