@@ -228,7 +228,7 @@ class Malignancy(_Record):
     excepted_type: bool = Field(
         description="Excised/cured local basal or squamous cell carcinoma of the skin, or "
         "carcinoma in situ of the uterine cervix (EX25's exception; the type must name one "
-        "and say no more than that it was excised or cured, where on the skin and when, or "
+        "and say no more than that it was excised or cured and where on the skin, or "
         "the investigator confirms it)"
     )
 

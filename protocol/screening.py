@@ -1045,7 +1045,7 @@ _NEGATING_PREFIX = re.compile(
 
 def names_an_excepted_malignancy(name: str, sex: str | None = None) -> bool:
     """Whether a malignancy's name is one of EX25's exceptions and says nothing more than that
-    it was excised or cured, where and when (its compatibility form, case, hyphens and spacing
+    it was excised or cured and where on the skin (its compatibility form, case, hyphens and spacing
     aside). A carcinoma in situ of the cervix is not one for a participant recorded as male."""
     text = _folded(name)
     cervix = _EXCEPTED_CERVIX.search(text)
@@ -1079,7 +1079,7 @@ def ex25_malignancy(ctx: _Context) -> CheckResult:
                 if ctx.record.sex == "male" and _EXCEPTED_CERVIX.search(_folded(name))
                 else "its name is not only one of EX25's exceptions (excised/cured local basal "
                 "or squamous cell carcinoma of the skin, carcinoma in situ of the uterine "
-                "cervix), where and when"
+                "cervix) and where on the skin"
             )
             parts.append(
                 _missing(
@@ -1413,8 +1413,8 @@ CHECKS: dict[str, Check] = {
         "screening",
         "a malignancy dated within {malignancy_window} before screening fails (the "
         "boundary day is {malignancy_boundary}), unless of an excepted type: its name one "
-        "of the exceptions, saying no more than that it was excised or cured, where on the "
-        "skin and when (else the investigator confirms the type)",
+        "of the exceptions, saying no more than that it was excised or cured and where on "
+        "the skin (else, or with a date, the investigator confirms the type)",
     ),
     "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX27": Check(
