@@ -340,7 +340,7 @@ def validation_problems(
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
-        elif message == IDENTIFYING or _identifying(item.get("input")):
+        elif message == IDENTIFYING or withheld(item.get("input")):
             # the value identifies a person (a code, or any value refused for another reason
             # that reads as a phone or ID card number): not shown again, in the words either
             text = withheld_from(message, item.get("input"))
@@ -364,10 +364,6 @@ def withheld_from(message: str, value: Any) -> str:
 
 def withheld(value: Any) -> bool:
     """Whether a refused value reads as a phone or ID card number (never shown again)."""
-    return _identifying(value)
-
-
-def _identifying(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:

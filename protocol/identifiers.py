@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from protocol.inputs import significant_digits
+
 #: What a refusal says of a value that identifies a person; the value itself is withheld from
 #: the message (a birth date written back to the screen is the data the refusal protects).
 IDENTIFYING = (
@@ -132,11 +134,6 @@ def _whole_number(text: str) -> str | None:
     if value != value.to_integral_value() or not 0 < value < 10**20:
         return None
     return str(int(value))
-
-
-def significant_digits(digits: str) -> int:
-    """How many significant digits a decimal's digits have (as protocol.inputs counts them)."""
-    return len(digits.replace(".", "").strip("0"))
 
 
 _POINT_ZERO = re.compile(r"^(\s*\+?[0-9]+)\.0+(\s*)$")
