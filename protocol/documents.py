@@ -388,7 +388,7 @@ def _with_entry_name(problem: Problem, data: dict[str, Any]) -> Problem:
             names_entry = problem.path == prefix or problem.path.startswith(
                 (f"{prefix}.", f"{prefix}[")
             )
-            if names_entry and isinstance(name, str) and name.isprintable():
+            if names_entry and isinstance(name, str) and name.isprintable() and not withheld(name):
                 path = f"{prefix} ({name[:MAX_SHOWN]}){problem.path[len(prefix) :]}"
                 return Problem(problem.expected, path, problem.found, problem.line)
     return problem
@@ -403,8 +403,12 @@ def validate_document(
     source: str,
     node: yaml.Node | None = None,
     error: type[ProtocolDataError] = ProtocolDataError,
+    check_personal_data: bool = True,
+    own_checks: frozenset[str] = frozenset(),
 ) -> ModelT:
-    """Validate a parsed YAML/JSON document; every problem names its field (and entry)."""
+    """Validate a parsed YAML/JSON document; every problem names its field (and entry). A text
+    that identifies a person is refused first (:func:`personal_data_problems`); the project's
+    own files (study.yaml) are not searched."""
     if not isinstance(data, dict):
         raise error(
             source,
@@ -417,8 +421,69 @@ def validate_document(
                 )
             ],
         )
+    personal, flagged = _personal_data(data, node, own_checks) if check_personal_data else ([], [])
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        problems = validation_problems(exc, node)
-        raise error(source, [_with_entry_name(p, data) for p in problems]) from None
+        # a field refused here is not refused again in the model's words (which repeat it)
+        problems = [
+            p
+            for p in validation_problems(exc, node)
+            if not any(p.path == f or p.path.startswith((f"{f}.", f"{f}[")) for f in flagged)
+        ]
+        raise error(source, personal + [_with_entry_name(p, data) for p in problems]) from None
+    if personal:
+        raise error(source, personal)
+    return validated
+
+
+#: What a document is told of a text in it that identifies a person.
+PERSONAL_DATA = (
+    "no phone number, ID card number or e-mail address: these identify a person, and a "
+    "record holds pseudonymous, synthetic data only (the value is not shown)"
+)
+
+
+def personal_data_problems(
+    data: Any, node: yaml.Node | None = None, own_checks: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Each text, whole number or field name in a document that reads as a phone number, an ID
+    card number or an e-mail address (identifying_text): a site's record or list must hold
+    none, and every answer that repeats a name or a reason would copy it to the screen and the
+    reports. Refused with its path, never its value; a field named so is shown as
+    "(withheld)". ``own_checks``: paths a model refuses in words of its own (the participant
+    code)."""
+    return _personal_data(data, node, own_checks)[0]
+
+
+def _personal_data(
+    data: Any, node: yaml.Node | None, own_checks: frozenset[str]
+) -> tuple[list[Problem], list[str]]:
+    """The problems, and the path of each field refused (a field name as it is written)."""
+    problems: list[Problem] = []
+    flagged: list[str] = []
+
+    def walk(value: Any, loc: tuple[Any, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if withheld(key):
+                    where = format_location((*loc, "(withheld)"))
+                    line = _line_of(node, (*loc, key))
+                    problems.append(
+                        Problem(PERSONAL_DATA, path=where, found="(withheld)", line=line)
+                    )
+                    flagged.append(format_location((*loc, key)))
+                else:
+                    walk(item, (*loc, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*loc, index))
+        elif isinstance(value, str | int) and not isinstance(value, bool) and withheld(value):
+            where = format_location(loc)
+            if where not in own_checks:
+                line = _line_of(node, loc)
+                problems.append(Problem(PERSONAL_DATA, path=where, found="(withheld)", line=line))
+                flagged.append(where)
+
+    walk(data, ())
+    return problems, flagged

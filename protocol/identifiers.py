@@ -43,8 +43,8 @@ def identifying_text(text: str) -> bool:
         # full-width digits, brackets and @ as Chinese input methods type them (NFKC), and the
         # dashes and dots a word processor puts between a number's groups (138–1234–5678)
         text = unicodedata.normalize("NFKC", text).translate(_SEPARATORS)
-    if "@" in text:  # nothing else with an @ is a phone or card number
-        return bool(EMAIL.match(text))
+    if "@" in text and _EMAIL_IN_TEXT.search(text):  # alone, or in a text: "mail: a@b.cn"
+        return True
     if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
     if _written_as_one(text):
@@ -57,7 +57,12 @@ def identifying_text(text: str) -> bool:
     # 13812345678", "手机13812345678", "(+86)13812345678", "13812345678/13912345678",
     # "身份证110101197806140010", "ID A123456(3)". (Runs with separators inside are a site's
     # codes as often: SITE-13-001-000001, 09-0001-0001.)
-    return bool(_RUN_IN_TEXT.search(text) or _CARD_IN_TEXT.search(text))
+    # A mobile or mainland ID card number in its usual groups inside a text is found too ("Tel:
+    # 138-1234-5678", "身份证 110105 1949 1231 002X"): those groups (3-4-4, 6-8-4, 6-4-4-4) are
+    # no site code's.
+    return bool(
+        _RUN_IN_TEXT.search(text) or _CARD_IN_TEXT.search(text) or _GROUPED_IN_TEXT.search(text)
+    )
 
 
 def _written_as_one(text: str) -> bool:
@@ -106,6 +111,17 @@ _DECIMAL_WRITTEN = re.compile(r"\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3
 _RUN_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z])(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
 )
+#: A mobile number (after +86, 86 or 0086) in its groups of 3, 4 and 4 digits, or a mainland ID
+#: card number in groups of 6, 8 and 4 or 6, 4, 4 and 4, each group apart by one space or
+#: hyphen (the same throughout), inside a longer text and not glued to a code's letters,
+#: digits or hyphens.
+_GROUPED_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z\-])(?:(?:\(?\+?86\)?[ \-]?|0086[ \-]?)?1[3-9][0-9]([ \-])[0-9]{4}\1[0-9]{4}"
+    r"|[1-9][0-9]{5}([ \-])(?:[0-9]{8}|[0-9]{4}\2[0-9]{4})\2[0-9]{3}[0-9Xx])"
+    r"(?![0-9A-Za-z]|-[0-9A-Za-z])"
+)
+#: An e-mail address anywhere in a text.
+_EMAIL_IN_TEXT = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 #: A Hong Kong identity card number as it is written: one or two letters, six digits and the
 #: check digit in brackets.
 _HONG_KONG = re.compile(r"\s*[A-Za-z]{1,2} ?[0-9]{6} ?\([0-9Aa]\)\s*")

@@ -1396,7 +1396,7 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
     ]
     if problems:
         raise ProtocolDataError(source, problems)
-    return validate_document(Study, data, source, node)
+    return validate_document(Study, data, source, node, check_personal_data=False)
 
 
 #: Control characters (C0, DEL, C1), line and paragraph separators (U+2028, U+2029) and the

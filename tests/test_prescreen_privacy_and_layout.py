@@ -294,6 +294,32 @@ def test_a_phone_or_card_number_however_written_is_found(text):
 @pytest.mark.parametrize(
     "text",
     [
+        # a fourth tester's: an e-mail inside a text, numbers in their usual groups inside one
+        "mail: zhang.san@example.com", "zhang.san@example.com; li@x.cn", "Tel 13812345678 @home",
+        "Tel: 138-1234-5678", "手机 138 1234 5678", "+86 138 1234 5678", "call +86-138-1234-5678",
+        "0086 138 1234 5678", "身份证 110105 1949 1231 002X", "ID 110105-19491231-002X",
+        "ID 110105 19491231 002x", "Tel：１３８－１２３４－５６７８",
+    ],
+)  # fmt: skip
+def test_an_email_or_a_grouped_number_inside_a_text_is_found(text):
+    assert identifying_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a@b", "ratio 2@3", "138-1234-567", "S138 1234 5678", "12 138-1234-5678-9",
+        "SITE-138-1234-5678", "week 138 1234",
+        "110105 1949 1231 002", "SYN-110105-1949-1231-0021",
+    ],
+)  # fmt: skip
+def test_groups_that_are_not_a_mobile_or_card_number_inside_a_text_are_not(text):
+    assert not identifying_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "1490000000.0", "13.5e9", "1.49e9", "6400000000", "0900000000", "2025-03-03 12:30:45",
         "Site 01, subject 0003", "Hb 121 g/L", "SYN-C000001-2",
         # a third tester's site codes, refused for a while: separators inside a run of digits
