@@ -1312,8 +1312,14 @@ def _age_range_keys(
     When the youngest is under the equation's minimum age, a value the rule reads without
     refusing it leaves the part open whatever it is: such rows are grouped by the ages and the
     sex alone."""
+    from protocol.screening import admitted_ages
+
     youngest, oldest = _age_range(candidates, rows)
-    open_whatever = (youngest < study.egfr_equation.value.minimum_age) & _creatinine_readable(
+    # the rule reads the ages IN01 admits where the range holds some (admitted_ages_within)
+    low, high = admitted_ages(study)
+    narrowed = (youngest != oldest) & (oldest >= low) & (youngest <= high)
+    young = np.where(narrowed, np.maximum(youngest, low), youngest)
+    open_whatever = (young < study.egfr_equation.value.minimum_age) & _creatinine_readable(
         candidates, rows, study
     )
     inputs = [np.where(open_whatever, -2, candidates.coded(p)[0][rows]) for p in paths]

@@ -437,6 +437,10 @@ def validate_document(
     return validated
 
 
+#: A number with a fraction, written as a measurement is (79.9999999999999999): read, or refused
+#: for its digits, by its field; the field's refusal withholds it if it reads as a phone number.
+_A_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\.[0-9]+\s*")
+
 #: What a document is told of a text in it that identifies a person.
 PERSONAL_DATA = (
     "no phone number, ID card number or e-mail address: these identify a person, and a "
@@ -478,7 +482,12 @@ def _personal_data(
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 walk(item, (*loc, index))
-        elif isinstance(value, str | int) and not isinstance(value, bool) and withheld(value):
+        elif (
+            isinstance(value, str | int)
+            and not isinstance(value, bool)
+            and not _A_DECIMAL.fullmatch(str(value))
+            and withheld(value)
+        ):
             where = format_location(loc)
             if where not in own_checks:
                 line = _line_of(node, loc)

@@ -281,9 +281,13 @@ class _Context:
         # eGFR from creatinine: every sex and age the record allows, decided if all agree
         sexes = [self.record.sex] if self.record.sex else ["female", "male"]
         youngest, oldest = self.age_range()
+        # an age IN01 excludes needs no eGFR (the participant is not eligible at that age
+        # whatever the kidneys): an unrecorded birth date is reasoned over the ages IN01 admits,
+        # so a creatinine that fails, or passes, at every admitted age decides EX24's part
+        young, old = admitted_ages_within(youngest, oldest, self.study)
         minimum = self.study.egfr_equation.value.minimum_age
         # eGFR falls with age: the ends of the possible ages bound it (CKD-EPI takes 18-120)
-        ages = sorted({min(max(youngest, minimum), 120), min(max(oldest, minimum), 120)})
+        ages = sorted({min(max(young, minimum), 120), min(max(old, minimum), 120)})
         outcomes = [
             self._lab_checked(name, value, {"age": age, "sex": sex})
             for sex in sexes
@@ -301,9 +305,9 @@ class _Context:
         unknown_reason = (
             f"eGFR from creatinine depends on {' and '.join(missing)}, not recorded ({ages_text})"
         )
-        if youngest < minimum:
-            if oldest < minimum:  # a child at every age the record allows
-                age = f"{oldest}" if youngest == oldest else f"at most {oldest}"
+        if young < minimum:
+            if old < minimum:  # a child at every age the record allows
+                age = f"{old}" if young == old else f"at most {old}"
                 return _missing(
                     f"eGFR: CKD-EPI 2021 is for adults ({minimum}+) and the participant is "
                     f"{age}; a reported eGFR is needed",
@@ -313,10 +317,13 @@ class _Context:
             return _missing(unknown_reason, *missing)
         decided = _decided(outcomes, unknown_reason, *missing)
         if decided.status != "unknown" and missing:
-            return CheckResult(
-                decided.status,
-                decided.reason + " (the same for every age and sex the record allows)",
+            every = (
+                "every age and sex the record allows"
+                if (young, old) == (youngest, oldest)
+                else f"every age from {young} to {old} and sex the record allows; IN01 "
+                f"excludes any other age"
             )
+            return CheckResult(decided.status, f"{decided.reason} (the same for {every})")
         return decided
 
     def _for_every_uln(self, name: str, value: Any, analyte: Any) -> CheckResult | None:
@@ -538,10 +545,26 @@ def _implied_by(record: ParticipantRecord) -> str:
     return " and ".join(words for words, given in said if given)
 
 
+def admitted_ages(study: Study) -> tuple[int, int]:
+    """The ages IN01 admits, in completed years (18 and 70)."""
+    population = study.population
+    return (
+        int(population.minimum_age.value.to("year").magnitude),
+        int(population.maximum_age.value.to("year").magnitude),
+    )
+
+
+def admitted_ages_within(youngest: int, oldest: int, study: Study) -> tuple[int, int]:
+    """The part of an uncertain age range (youngest < oldest) IN01 admits, where there is one;
+    the range itself otherwise (a known age, or one IN01 excludes whatever it is)."""
+    low, high = admitted_ages(study)
+    if youngest == oldest or oldest < low or youngest > high:
+        return youngest, oldest
+    return max(youngest, low), min(oldest, high)
+
+
 def _in01_age_only(ctx: _Context) -> CheckResult:
-    population = ctx.study.population
-    low = int(population.minimum_age.value.to("year").magnitude)
-    high = int(population.maximum_age.value.to("year").magnitude)
+    low, high = admitted_ages(ctx.study)
     youngest, oldest = ctx.age_range()
     reading = ctx.study.issue_for("age_on_screening_date")
     if youngest == oldest:

@@ -1223,7 +1223,8 @@ def test_creatinine_at_the_ends_of_its_plausible_range_decides_or_is_refused_as_
 def test_creatinine_without_a_birth_date_at_a_youngest_age_of_18_depends_on_the_value():
     # a first manifestation 18 years to the day before screening: the candidate may be 18, when
     # the equation applies, so the value decides (4.0 mg/dL fails at every age, 0.6 passes);
-    # a day later, 17 is possible and a reported eGFR is needed whatever the value
+    # a day later, 17 is possible too, an age IN01 excludes whatever the kidneys: the ages IN01
+    # admits (18 to 70) still decide it
     on = dt.date(2026, 6, 15)
     rows = [
         (first, value, sex)
@@ -1245,4 +1246,45 @@ def test_creatinine_without_a_birth_date_at_a_youngest_age_of_18_depends_on_the_
     candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
     status = list(evaluate(candidates, as_of=AS_OF).criteria["EX24"].status)
     # the other analytes are not recorded, so EX24 fails only on the creatinine part
-    assert [s == "fail" for s in status] == [v == 4.0 and f.day == 15 for f, v, _ in rows]
+    assert [s == "fail" for s in status] == [v == 4.0 for f, v, _ in rows]
+
+
+# -- a birth date not recorded: the ages IN01 admits decide EX24's kidney part ----------------
+
+
+def _no_birth_table(rows: list[tuple[str | None, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "participant": [f"SYN-B{i:04d}" for i in range(len(rows))],
+            "sex": [sex for sex, _ in rows],
+            "labs.creatinine.value": [value for _, value in rows],
+            "labs.creatinine.unit": ["mg/dL"] * len(rows),
+        }
+    ).astype(object)
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_without_a_birth_date_a_creatinine_decided_at_every_admitted_age_decides_ex24():
+    # the equation alone, at the two ends of the ages IN01 admits (18 and 70, the eGFR falls
+    # with age): above 40 at 70 passes, below 40 at 18 fails, else the age decides
+    rows, expected = [], []
+    for sex in ("female", "male", None):
+        sexes = [sex == "female"] if sex else [True, False]
+        for value in (0.5, 0.9, 1.4, 1.7, 2.0, 4.5, 9.0):
+            rows.append((sex, value))
+            at_18 = [_ckd_epi_2021(value, 18, female) for female in sexes]
+            at_70 = [_ckd_epi_2021(value, 70, female) for female in sexes]
+            if min(at_70) >= 40:
+                expected.append("pass")
+            elif max(at_18) < 40:
+                expected.append("fail")
+            else:
+                expected.append("unknown")
+    assert {"pass", "fail", "unknown"} <= set(expected)
+    frame = _no_birth_table(rows)
+    _compare(frame)  # and screen says the same of each, criterion by criterion
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    status = evaluation.criteria["EX24"].status
+    for i, wanted in enumerate(expected):
+        # the other analytes are not recorded: EX24 fails on the kidney, or stays unknown
+        assert status[i] == ("fail" if wanted == "fail" else "unknown"), (rows[i], wanted)

@@ -23,9 +23,11 @@ from protocol.reports import format_markdown, format_text
 from protocol.screening import (
     CriterionResult,
     ScreeningResult,
+    admitted_ages_within,
     screen,
     screen_file,
 )
+from protocol.study import load_study
 from tests.conftest import REPO
 
 CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
@@ -1959,3 +1961,39 @@ def test_prescreen_refuses_the_row_with_a_uln_where_none_applies(tmp_path):
     run = prescreen(tmp_path / "t.csv", as_of=dt.date(2025, 3, 3))
     assert list(run.evaluation.candidates.refused) == [True, False]
     assert [p.column for p in run.evaluation.candidates.problems] == ["labs.hemoglobin.uln"]
+
+
+# Without a birth date (the first manifestation 2024-05-20, screening 2025-03-03), the record
+# allows 0 to 120 years; IN01 admits 18 to 70, and at any other age the participant is not
+# eligible whatever the kidneys. CKD-EPI 2021 for a woman, 142 x min(Scr/0.7, 1)^-0.241 x
+# max(Scr/0.7, 1)^-1.200 x 0.9938^age x 1.012: 4.5 mg/dL gives 13.8 at 18 (< 40 at every admitted
+# age); 0.7 mg/dL gives 143.7 x 0.9938^age, 93.0 at 70 (>= 40 at every admitted age).
+@pytest.mark.traces("criteria.EX24")
+@pytest.mark.parametrize(("value", "status"), [(4.5, "fail"), (0.7, "pass")])
+def test_egfr_without_a_birth_date_is_decided_over_the_ages_in01_admits(value, status):
+    decided, reason, missing = _screen(_creatinine(value, "dates.birth"))["EX24"]
+    assert (decided, missing) == (status, [])
+    assert reason.endswith(
+        "(the same for every age from 18 to 70 and sex the record allows; IN01 excludes any "
+        "other age)"
+    )
+
+
+def test_a_creatinine_that_fails_at_every_admitted_age_makes_the_record_not_eligible():
+    data = copy.deepcopy(CASE_1)
+    _creatinine(4.5, "dates.birth")(data)
+    result = screen(parse_record(data, "synthetic variant of case 1"))
+    assert [c.id for c in result.criteria if c.status == "fail"] == ["EX24"]
+    assert result.verdict == "not_eligible"
+
+
+@pytest.mark.parametrize(
+    ("youngest", "oldest", "admitted"),
+    [
+        (10, 100, (18, 70)), (17, 18, (18, 18)), (18, 19, (18, 19)), (69, 71, (69, 70)),
+        (70, 71, (70, 70)), (71, 120, (71, 120)), (0, 17, (0, 17)), (40, 40, (40, 40)),
+        (15, 15, (15, 15)), (80, 80, (80, 80)),
+    ],
+)  # fmt: skip
+def test_the_ages_in01_admits_within_an_age_range(youngest, oldest, admitted):
+    assert admitted_ages_within(youngest, oldest, load_study()) == admitted
