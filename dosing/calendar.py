@@ -535,6 +535,23 @@ class CalendarWriteError(CalendarFileError):
     """The system refused a write (disk full, permissions, ...) after every check passed."""
 
 
+def refuse_links_in_folder(folder: Path, names: Iterable[str]) -> None:
+    """An output folder's files are its own: a symbolic link at one of their names (to a file
+    elsewhere) is refused, never written through, even with --force, or that file, one the user
+    never named, would be replaced. (A file named on the command line, as the calendar's are,
+    may be a link: the user chose it.)"""
+    linked = [
+        f"{name} {str(folder / name)!r}: it is a symbolic link (to "
+        f"{os.readlink(folder / name)!r}); expected the output folder's own file (remove "
+        "the link, or choose another folder; a link is never written through, even with "
+        "--force)"
+        for name in names
+        if os.path.islink(folder / name)
+    ]
+    if linked:
+        raise CalendarFileError(linked)
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked output file: the option and path as given, and where its bytes will go."""

@@ -54,7 +54,12 @@ def write_exports(
     or absent; an input of the run, the study, is never replaced, even with ``force``), then
     each written atomically, in its format's sub-folder. A sub-folder made for a write that
     then fails is taken away again, so a refused run leaves the folder as it was."""
-    from dosing.calendar import CalendarFileError, check_targets, write_targets
+    from dosing.calendar import (
+        CalendarFileError,
+        check_targets,
+        refuse_links_in_folder,
+        write_targets,
+    )
 
     folder = Path(folder)
     files = {name: data for export in found for name, data in export.files.items()}
@@ -71,6 +76,7 @@ def write_exports(
         raise CalendarFileError(problems)
     present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
     check_targets(present, force, inputs)  # refuses before anything is written
+    refuse_links_in_folder(folder, [name for name, _ in present])
     made = []
     try:
         for sub in subfolders:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import os
 import re
 import textwrap
 import zipfile
@@ -1156,20 +1155,9 @@ def write_outputs(
     """Every file checked first (none replaced without ``force``), then each written atomically.
     An output that is one of the run's ``inputs`` (the table, the mapping, the study) is refused
     whatever ``force`` says: a worklist written over the candidate list would lose it."""
-    from dosing.calendar import CalendarFileError, check_targets, write_targets
+    from dosing.calendar import check_targets, refuse_links_in_folder, write_targets
 
     folder = Path(folder)
     targets = check_targets([(name, folder / name) for name in files], force, inputs)
-    # the files are the folder's own: a link in it to a file elsewhere would have that file
-    # replaced (with --force), a file the user never named
-    linked = [
-        f"{name} {str(folder / name)!r}: it is a symbolic link (to "
-        f"{os.readlink(folder / name)!r}); expected the output folder's own file (remove "
-        "the link, or choose another folder; a link is never written through, even with "
-        "--force)"
-        for name in files
-        if os.path.islink(folder / name)
-    ]
-    if linked:
-        raise CalendarFileError(linked)
+    refuse_links_in_folder(folder, files)
     return write_targets([(target, files[target.option]) for target in targets])

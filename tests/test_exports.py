@@ -21,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports import fhir, odm, sdtm, usdm
+from exports.common import Export
 from exports.run import FORMATS, exports, write_exports
 from protocol.errors import ProtocolDataError
 from protocol.study import STUDY_PATH, load_study, parse_study
@@ -443,6 +444,21 @@ def test_exports_are_written_once_and_replaced_only_with_force(tmp_path, built):
     assert (tmp_path / "odm" / "ecrf.xml").read_bytes() == b"kept"
     write_exports(found, tmp_path, force=True)
     assert (tmp_path / "odm" / "ecrf.xml").read_bytes() == before
+
+
+def test_a_link_in_the_output_folder_is_never_written_through_even_with_force(tmp_path):
+    # a tester's link sdtm/ts.json -> a file elsewhere: --force replaced that file's contents
+    from dosing.calendar import CalendarFileError
+
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("kept", encoding="utf-8")
+    (tmp_path / "out" / "sdtm").mkdir(parents=True)
+    (tmp_path / "out" / "sdtm" / "ts.json").symlink_to(elsewhere)
+    found = [Export("sdtm", {"sdtm/ts.json": b"{}", "sdtm/ta.json": b"{}"}, [])]
+    with pytest.raises(CalendarFileError, match="symbolic link"):
+        write_exports(found, tmp_path / "out", force=True)
+    assert elsewhere.read_text(encoding="utf-8") == "kept"
+    assert not (tmp_path / "out" / "sdtm" / "ta.json").exists()  # nothing written at all
 
 
 def test_a_file_where_a_format_folder_would_be_is_refused(tmp_path, built):
