@@ -239,7 +239,64 @@ def validate_record(data: Any, source: str = "the registry record") -> dict[str,
         raise InvalidRecordError(
             source, f"{NCT_ID_FIELD} is {_json_kind(nct_id)}", "an NCT number such as 'NCT06375005'"
         )
+    _refuse_malformed_fields(section, "protocolSection", source)
     return data
+
+
+#: ClinicalTrials.gov's typed fields (API v2), read as the registry writes them: a date as
+#: YYYY-MM-DD or YYYY-MM, an age as a whole number and a unit, a count as a whole number.
+#: A field written otherwise is a damaged or hand-edited record: refused (exit 2), never
+#: compared, so that it reads neither as a disagreement nor, partly read, as agreement.
+_RECORD_DATE = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
+_RECORD_AGE = re.compile(r"[0-9]{1,3} (?:Years?|Months?|Weeks?|Days?|Hours?|Minutes?)")
+_AGE_FIELDS = frozenset({"minimumAge", "maximumAge"})
+_COUNT_FIELDS = frozenset({"count"})
+
+
+def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_malformed_fields(item, f"{path}[{index}]", source)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        where = f"{path}.{key}"
+        expected = None
+        if (key == "date" and path.endswith("DateStruct")) or (
+            key.endswith("Date") and not isinstance(item, dict | list)
+        ):
+            expected = None if _record_date(item) else "a date as YYYY-MM-DD or YYYY-MM"
+        elif key in _AGE_FIELDS:
+            fits = isinstance(item, str) and _RECORD_AGE.fullmatch(item)
+            expected = None if fits else "an age as a whole number and a unit, such as '18 Years'"
+        elif key in _COUNT_FIELDS:
+            whole = isinstance(item, int) and not isinstance(item, bool) and item >= 0
+            expected = None if whole else "a whole number of participants (0 or more)"
+        if expected is not None:
+            shown_where = where if where.isprintable() else repr(where)
+            raise InvalidRecordError(
+                source, f"{_cut(shown_where, 120)} is {_as_json(item)}", expected
+            )
+        _refuse_malformed_fields(item, where, source)
+
+
+def _as_json(value: Any) -> str:
+    """A value as the record writes it (true, null), a text quoted."""
+    return json.dumps(value) if isinstance(value, bool) or value is None else _shown(value)
+
+
+def _record_date(value: Any) -> bool:
+    """Whether a registry date is a calendar date (2025-01-06) or month (2025-01)."""
+    found = _RECORD_DATE.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return False
+    year, month, day = int(found[1]), int(found[2]), int(found[3] or 1)
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def refuse_another_study(study: Any, record: dict[str, Any], source: str) -> None:

@@ -620,10 +620,65 @@ def test_a_damaged_record_gives_mismatches_or_a_refusal_never_a_crash(changes):
 
 
 def test_a_hostile_structured_field_is_not_evaluated():
+    # refused as a malformed record (exit 2): neither evaluated nor read as a disagreement
     record = copy.deepcopy(load_record())
     record["protocolSection"]["eligibilityModule"]["maximumAge"] = "9**9**9 Years"
-    mismatches = cross_check(load_study(), record)
-    assert "population.maximum_age" in [m.yaml_path for m in mismatches]
+    with pytest.raises(InvalidRecordError, match=r"maximumAge is '9\*\*9\*\*9 Years'"):
+        cross_check(load_study(), record)
+
+
+# A tester's damaged records: each was read as a disagreement (exit 1), or, partly read
+# ("1,5 Years" as 1), as a second finding; the registry writes dates as YYYY-MM-DD or YYYY-MM,
+# ages as a whole number and a unit, counts as whole numbers.
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("statusModule.lastUpdatePostDateStruct.date", "2025-02-30"),
+        ("statusModule.startDateStruct.date", "2025-13-06"),
+        ("statusModule.startDateStruct.date", "2025-1-06"),
+        ("statusModule.startDateStruct.date", "06/01/2025"),
+        ("statusModule.startDateStruct.date", 1736121600),
+        ("statusModule.completionDateStruct.date", "2027-12-31T00:00:00Z"),
+        ("designModule.enrollmentInfo.count", -5),
+        ("designModule.enrollmentInfo.count", True),
+        ("designModule.enrollmentInfo.count", "38"),
+        ("designModule.enrollmentInfo.count", 38.5),
+        ("eligibilityModule.maximumAge", "1,5 Years"),
+        ("eligibilityModule.minimumAge", "-18 Years"),
+        ("eligibilityModule.minimumAge", "18 years old"),
+        ("eligibilityModule.minimumAge", 18),
+    ],
+)
+def test_a_malformed_typed_field_refuses_the_record(field, value):
+    record = copy.deepcopy(load_record())
+    *parents, last = ["protocolSection", *field.split(".")]
+    node = record
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    with pytest.raises(InvalidRecordError) as caught:
+        cross_check(load_study(), record)
+    assert f"{field.split('.')[-1]} is " in str(caught.value)
+    assert str(caught.value).count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("statusModule.startDateStruct.date", "2025-01"),  # a month, as the registry writes it
+        ("statusModule.startDateStruct.date", "2024-02-29"),
+        ("designModule.enrollmentInfo.count", 0),
+        ("eligibilityModule.maximumAge", "1 Year"),
+    ],
+)
+def test_a_typed_field_as_the_registry_writes_it_is_read(field, value):
+    record = copy.deepcopy(load_record())
+    *parents, last = ["protocolSection", *field.split(".")]
+    node = record
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    assert all(str(m) for m in cross_check(load_study(), record))  # compared, not refused
 
 
 def test_the_record_of_another_study_is_refused_not_compared():
