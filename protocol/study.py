@@ -12,7 +12,7 @@ import functools
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -50,6 +50,7 @@ from protocol.facts import (
     Volume,
     WindowText,
 )
+from protocol.inputs import StrictDate
 from protocol.units import format_quantity, ureg
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
@@ -116,9 +117,10 @@ class Identification(_Model):
 
 class Status(_Model):
     overall_status: Fact[str]
-    start_date: Fact[date]
-    completion_date: Fact[date]
-    last_update: Fact[date]
+    # as strictly as a record's dates: no Unix seconds, times or time zones
+    start_date: Fact[StrictDate]
+    completion_date: Fact[StrictDate]
+    last_update: Fact[StrictDate]
 
 
 class Design(_Model):
@@ -733,7 +735,7 @@ class ProtocolIssue(_Model):
 
 class VersionEntry(_Model):
     label: str = Field(min_length=1, max_length=80)
-    date: date
+    date: StrictDate
     summary: str = Field(min_length=1)
 
 
@@ -741,7 +743,7 @@ class ProtocolVersion(_Model):
     """The protocol version a study.yaml describes, and the history of versions before it."""
 
     label: str = Field(min_length=1, max_length=80)
-    date: date
+    date: StrictDate
     history: list[VersionEntry] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -711,3 +711,23 @@ def test_a_changed_date_is_shown_as_the_files_write_it(study_variant):
     (mismatch,) = _mismatches(study_variant("value: 2025-01-06", "value: 2025-02-06"))
     assert "study.yaml says '2025-02-06'" in str(mismatch)
     assert "datetime" not in str(mismatch)
+
+
+# A tester's study.yaml dates: Unix seconds and a date-time with a time zone (+14:00, which is
+# the 5th in UTC) were read as dates and exported; study.yaml's dates are as strict as a record's.
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("  start_date:\n    value: 2025-01-06", "  start_date:\n    value: 1736121600"),
+        ("  start_date:\n    value: 2025-01-06",
+         '  start_date:\n    value: "2025-01-06T00:00:00+14:00"'),
+        ("  start_date:\n    value: 2025-01-06", "  start_date:\n    value: 2025-01-06 00:00:00"),
+        ("protocol_version:\n  label: registry record of 2025-02-11\n  date: 2025-02-11",
+         "protocol_version:\n  label: registry record of 2025-02-11\n  date: 1739232000"),
+    ],
+)  # fmt: skip
+def test_a_study_date_that_is_not_a_calendar_date_is_refused(study_variant, old, new):
+    from protocol.errors import ProtocolDataError
+
+    with pytest.raises(ProtocolDataError, match="not a date"):
+        load_study(study_variant(old, new))
