@@ -486,26 +486,39 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     records: list[list[str]] = []
     numbers: list[int] = []
     ragged: dict[int, str] = {}  # row number: why its cells cannot be read
-    try:
-        for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
             row += 1
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line, or a row of empty cells (",,,": an export's blank row)
-            if len(record) != len(header):
-                # its cells cannot be placed under their columns: the row is kept, empty, to
-                # be reported and not screened, and the rest of the table is processed
-                ragged[row] = (
-                    f"{len(record)} fields where the header has {len(header)}: the row's "
-                    "cells cannot be placed under their columns (a comma inside an unquoted "
-                    "cell?); not screened"
-                )
-                record = [""] * len(header)
-            records.append(record)
+            if reader.line_num >= len(text.splitlines()) and "end of data" in str(exc):
+                # a quote left open to the end: the rows after it were read into its cell,
+                # and which rows they were cannot be told; nothing is processed
+                raise ProtocolDataError(
+                    source, [Problem("a readable CSV table", path=f"row {row}", found=str(exc))]
+                ) from None
+            # one row's quotes malformed ("fem"ale): the reader starts afresh on the next line,
+            # so the row is reported and not screened, and the rest of the table is processed
+            ragged[row] = f"its cells cannot be read ({exc}); not screened"
+            records.append([""] * len(header))
             numbers.append(row)
-    except csv.Error as exc:
-        raise ProtocolDataError(
-            source, [Problem("a readable CSV table", path=f"row {row + 1}", found=str(exc))]
-        ) from None
+            continue
+        row += 1
+        if not any(cell.strip() for cell in record):
+            continue  # a blank line, or a row of empty cells (",,,": an export's blank row)
+        if len(record) != len(header):
+            # its cells cannot be placed under their columns: the row is kept, empty, to
+            # be reported and not screened, and the rest of the table is processed
+            ragged[row] = (
+                f"{len(record)} fields where the header has {len(header)}: the row's "
+                "cells cannot be placed under their columns (a comma inside an unquoted "
+                "cell?); not screened"
+            )
+            record = [""] * len(header)
+        records.append(record)
+        numbers.append(row)
     if ragged and len(ragged) == len(records):
         shown = [
             Problem(
@@ -513,6 +526,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
                 path=f"row {row}",
                 found=why.split(" where ")[0],
             )
+            if " where the header has " in why
+            else Problem("a readable CSV row", path=f"row {row}", found=why.split("; ")[0])
             for row, why in list(ragged.items())[:20]
         ]
         if len(ragged) > 20:

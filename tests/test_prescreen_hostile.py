@@ -1000,6 +1000,42 @@ def test_one_row_of_another_length_is_not_screened_and_the_rest_is(tmp_path, cap
     assert problems[0]["Expected"].startswith("3 fields where the header has 2")
 
 
+@pytest.mark.parametrize("bad", ['"fem"ale', '"true"false', '"tr"ue,'])
+def test_one_row_of_malformed_quotes_is_not_screened_and_the_rest_is(tmp_path, capsys, bad):
+    # a tester's "fem"ale refused the whole table; the reader starts afresh on the next line
+    table = tmp_path / "t.csv"
+    table.write_text(
+        f"participant,history.renal_crisis\nP1,false\nP2,{bad}\nP3,true\n", encoding="utf-8"
+    )
+    assert _run(tmp_path, table) == 0
+    rows = {r["Table row"]: r for r in _read_csv(tmp_path / "out" / "worklist.csv")}
+    assert rows["3"]["Outcome"] == "not screened (bad row)"
+    assert rows["4"]["Candidate"] == "P3" and rows["4"]["First excluding criterion"] == "EX05"
+    assert rows["2"]["Candidate"] == "P1"
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [p["Row"] for p in problems] == ["3"]
+    assert problems[0]["Expected"].startswith("its cells cannot be read")
+
+
+def test_a_quote_left_open_to_the_end_refuses_the_table(tmp_path, capsys):
+    # the rows after the quote were read into its cell: which rows they were cannot be told
+    table = tmp_path / "t.csv"
+    table.write_text(
+        'participant,history.renal_crisis\nP1,false\nP2,"true\nP3,true\n', encoding="utf-8"
+    )
+    assert _run(tmp_path, table) == 2
+    assert "row 3 = unexpected end of data" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_table_whose_every_row_has_malformed_quotes_is_refused(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text('participant,sex\nQ1,"fem"ale\nQ2,"ma"le\n', encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert "row 2 = its cells cannot be read" in err and "row 3 = " in err
+
+
 def test_a_column_mapped_to_the_id_field_is_refused_not_dropped(tmp_path, capsys):
     # the IDs come from id_column; a second column mapped to them was silently left unread
     table = "study_code,birth_date\nSYN-1,1978-06-14\n"
