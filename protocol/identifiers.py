@@ -65,6 +65,31 @@ def identifying_text(text: str) -> bool:
     )
 
 
+#: A quoted value in a message, as repr() writes it ('...' or "...", escapes kept).
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+
+
+def redacted(message: str) -> str:
+    """A message with every value in it that identifies a person taken out: a quoted value
+    that is a phone, ID card number or e-mail address (identifying_text), and an e-mail or a
+    mobile or ID card number inside the words. The last guard of what a command prints about
+    bad input (a table without its header row names its "columns" after a person's cells).
+
+    >>> print(redacted("column '13812345678' = a cell looks like a phone number"))
+    column (withheld) = a cell looks like a phone number
+    >>> print(redacted("column 'labs.igg.value' = 'twelve': a number; write to a.b@example.cn"))
+    column 'labs.igg.value' = 'twelve': a number; write to (withheld)
+    """
+    if not _DIGIT.search(message) and "@" not in message and "＠" not in message:
+        return message
+    message = _QUOTED.sub(
+        lambda m: "(withheld)" if identifying_text(m.group()[1:-1]) else m.group(), message
+    )
+    for pattern in (_EMAIL_IN_TEXT, _RUN_IN_TEXT, _GROUPED_IN_TEXT, _CARD_IN_TEXT):
+        message = pattern.sub("(withheld)", message)
+    return message
+
+
 def _written_as_one(text: str) -> bool:
     """Whether the whole text is a phone number or an ID card number."""
     if national_id_card(text):

@@ -120,3 +120,52 @@ def test_a_number_anywhere_in_any_text_of_a_document_is_found(before, number, af
     problems = personal_data_problems(data)
     assert len(problems) == 1
     assert problems[0].path.endswith("leaf") and number not in str(problems[0])
+
+
+# -- the last guard: what a command prints about bad input ------------------------------------
+
+
+def test_a_table_without_its_header_row_never_names_a_column_after_a_persons_cell(tmp_path, capsys):
+    # a tester's export without its header: the first row's phone and e-mail became "columns"
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "SYN-9,Zhang San,13812345678,zhang.san@example.com,1978-06-14,female\n"
+        "SYN-8,Li Si,13912345678,li.si@example.com,1980-01-02,male\n",
+        encoding="utf-8",
+    )
+    code = main(["prescreen", str(table), "--as-of", "2025-03-03", "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "(withheld)" in err
+    assert "13812345678" not in err and "zhang.san" not in err
+
+
+_QUOTES = st.sampled_from(["'{}'", '"{}"', "{}"])
+_WORDS = st.text(alphabet=st.sampled_from("abc XYZ=:;,.()-_/"), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_WORDS, number=_NUMBERS, quote=_QUOTES, after=_WORDS)
+def test_a_message_never_keeps_a_value_that_identifies_a_person(before, number, quote, after):
+    from protocol.identifiers import redacted
+
+    message = f"{before} {quote.format(number)} {after}"
+    shown = redacted(message)
+    assert number not in shown and "(withheld)" in shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["'labs.igg.value'", "'SYN-C000001'", "'2025-03-03'", "'12.5'", "row 3", "=", ":",
+             "'g/L'", "SITE-13-001-000001", "'1490000000'", "line 12", "'A1234563'"]
+        ),
+        max_size=8,
+    )
+)  # fmt: skip
+def test_a_message_without_personal_data_is_kept_as_it_is(parts):
+    from protocol.identifiers import redacted
+
+    message = " ".join(parts)
+    assert redacted(message) == message

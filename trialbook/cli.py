@@ -229,11 +229,18 @@ class _SafeStream:
     quietly when its reader has gone (``trialbook screen x | head``), so the exit code is still
     the verdict's."""
 
-    def __init__(self, stream: TextIO):
+    def __init__(self, stream: TextIO, redact: bool = False):
         self._stream = stream
         self.closed_by_reader = False
+        # errors and warnings repeat bad input: a value in them that identifies a person is
+        # taken out, whichever check let it through (the last guard; the checks refuse first)
+        self._redact = redact
 
     def write(self, text: str) -> int:
+        if self._redact:
+            from protocol.identifiers import redacted
+
+            text = redacted(text)
         text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
         encoding = getattr(self._stream, "encoding", None) or "utf-8"
         try:
@@ -1058,7 +1065,7 @@ _ONE_COMMAND = False
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every outcome is one of the documented exit codes."""
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
+    sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr, redact=True)
     terminated = _on_termination_clean_up()
     try:
         code = _run(argv)
