@@ -75,6 +75,13 @@ _IDENTIFIER_WORDS = frozenset(
         "telefonnummer", "handynummer", "mobilnummer", "rufnummer", "familienname",
         "anschrift", "strasse", "wohnort", "plz", "postleitzahl", "personnummer",
         "personnr", "fodselsnummer", "henkilotunnus", "codicefiscale",
+        # a tester's: Dutch, Scandinavian and Polish names, mobile numbers in German, Spanish,
+        # Portuguese and Italian, e-mail in Spanish and French, insurance numbers, bank and card
+        # numbers ("Förnamn" is read as "fornamn", "Imię" as "imie")
+        "naam", "voornaam", "achternaam", "fornavn", "efternavn", "etternavn", "efternamn",
+        "fornamn", "nazwisko", "imie", "telefoon", "adres", "woonplaats", "handy", "celular",
+        "movil", "cellulare", "correo", "courriel", "epost", "sozialversicherungsnummer",
+        "versichertennummer", "krankenversichertennummer", "iban",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -101,7 +108,8 @@ _IDENTIFIER_PAIRS = frozenset(
         ("ph", "no"), ("ph", "number"), ("phone", "no"), ("account", "number"),
         ("account", "no"), ("driver", "license"), ("driver", "licence"),
         ("driving", "licence"), ("driving", "license"), ("codice", "fiscale"),
-        ("tax", "id"), ("tax", "number"),
+        ("tax", "id"), ("tax", "number"), ("e", "post"), ("member", "id"),
+        ("member", "no"), ("member", "number"), ("credit", "card"), ("bank", "account"),
     }
 )  # fmt: skip
 # The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",

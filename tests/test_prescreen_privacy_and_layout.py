@@ -179,6 +179,10 @@ def test_a_workbooks_na_text_as_an_id_is_not_a_candidate(tmp_path):
         "MR No", "Chart#", "MR#", "IP No", "Personnummer", "患者姓", "电邮",
         "Telefonnummer", "Handynummer", "Familienname", "Anschrift", "Straße", "PLZ",
         "Codice fiscale", "Social Sec No", "Ph No", "Account Number", "Driver License",
+        # a fifth tester's
+        "Naam", "Voornaam", "Fornavn", "Efternamn", "Nazwisko", "Handy", "Celular", "Móvil",
+        "Cellulare", "Correo", "Courriel", "E-post", "Sozialversicherungsnummer",
+        "Versichertennummer", "Member ID", "IBAN", "Credit card", "Förnamn", "Imię",
     ],
 )  # fmt: skip
 def test_more_identifying_column_names(name):
@@ -189,7 +193,7 @@ def test_more_identifying_column_names(name):
     "name",
     ["Platelets #", "Screening No", "Subject ID", "Candidate", "MR", "IP", "case", "性别",
      "Case No",  # a trial's case number as often as a hospital's
-     "Date of birth", "mrss total", "Hb"],
+     "Date of birth", "mrss total", "Hb", "Member of staff", "Cell count", "Post-dose"],
 )  # fmt: skip
 def test_names_beside_them_that_identify_no_one(name):
     assert not identifier_column(name)
