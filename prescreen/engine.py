@@ -239,6 +239,18 @@ PART_RULES: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], CheckRes
 }
 
 
+def criteria_reading(path: str) -> frozenset[str]:
+    """The criteria whose rules read a record field (any part of a lab: its lab's criteria):
+    what a cell that could not be read leaves to be checked."""
+    found = {cid for cid, paths in CRITERION_INPUTS.items() if path in paths}
+    if path.startswith("labs."):
+        name = path.split(".")[1]
+        found |= {cid for cid, names in LAB_CRITERIA.items() if name in names}
+        if name in (*EX24_ANALYTES, "egfr", "creatinine"):
+            found.add("EX24")
+    return frozenset(found)
+
+
 def _part(result: CheckResult | None) -> CheckResult:
     # a refused value: its row is refused (the rule recorded why), so this never shows
     return result or CheckResult("unknown", "")

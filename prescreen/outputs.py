@@ -40,6 +40,7 @@ from prescreen.engine import (
     FAIL,
     UNKNOWN,
     Evaluation,
+    criteria_reading,
     first_rows,
     grouped_by_codes,
     joined_texts,
@@ -119,7 +120,7 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
     missing_count, missing = _missing_items(
         evaluation, (missing_codes, missing_tables), open_, review
     )
-    _add_unreadable(unreadable, passing_without, review, missing_count, missing, reason)
+    _add_unreadable(candidates, unreadable, passing_without, review, missing_count, missing, reason)
     _note_unreadable(unreadable, excluded, reason)
     problems_by_row: dict[int, list[str]] = {}
     for problem in candidates.problems:
@@ -133,7 +134,7 @@ def outcomes(evaluation: Evaluation) -> pd.DataFrame:
         "outcome": _Coded(outcome, list(OUTCOMES)).series(),
         "first_failing": _Coded.chosen(excluded, first_index, list(criteria)).series(),
         "failing": _Coded.chosen(excluded, *_id_lists(fail, names)).series(),
-        "to_review": _Coded.chosen(review, *_id_lists(open_, names)).series(),
+        "to_review": _to_review(candidates, review, open_, names, unreadable),
         "missing_count": pd.Series(missing_count),
         "missing": missing.series(),
         "reason": reason.series(),
@@ -159,7 +160,34 @@ def _unreadable_cells(candidates: Candidates) -> dict[int, list[str]]:
     return found
 
 
+def _to_review(
+    candidates: Candidates,
+    review: np.ndarray,
+    open_: np.ndarray,
+    names: np.ndarray,
+    unreadable: dict[int, list[str]],
+) -> pd.Series:
+    """Each row's criteria to review: its open criteria and, with a cell that could not be
+    read, the criteria that read the cell's field (a row that needs review only for the cell
+    has no open criterion: the screening log's reason codes and the flow diagram name these)."""
+    coded = _Coded.chosen(review, *_id_lists(open_, names))
+    rows = [p for p in unreadable if review[p]]
+    if rows:
+        field_of = {column: field for field, column in candidates.columns.items()}
+        order = {cid: k for k, cid in enumerate(names)}
+        texts = []
+        for position in rows:
+            reading = set().union(
+                *(criteria_reading(field_of.get(c, c)) for c in unreadable[position])
+            )
+            chosen = reading.union(names[open_[:, position]]) & set(order)
+            texts.append(" ".join(sorted(chosen, key=order.__getitem__)))
+        coded.put(np.array(rows), np.arange(len(texts)), texts)
+    return coded.series()
+
+
 def _add_unreadable(
+    candidates: Candidates,
     unreadable: dict[int, list[str]],
     passing_without: list[int],
     review: np.ndarray,
@@ -173,12 +201,21 @@ def _add_unreadable(
     if not rows:
         return
     passing = set(passing_without)
+    field_of = {column: field for field, column in candidates.columns.items()}
+
+    def listed_already(column: str, listed: list[str]) -> bool:
+        # the column itself, or a group it belongs to ("X to Y (17 columns)")
+        parts = field_of.get(column, column).split(".")
+        groups = {candidates.column_of(".".join(parts[:k])) for k in range(1, len(parts) + 1)}
+        return column in listed or bool(groups.intersection(listed))
+
     missing_texts, reason_texts = [], []
     for position in rows:
         listed = [c for c in missing.texts[missing.codes[position]].split("; ") if c]
-        # a row open already: its open criteria's missing items hold what the cell gave (the
-        # cell left out is missing there, alone or in its group), so it is not counted again
-        added = [c for c in unreadable[position] if c not in listed] if position in passing else []
+        # the cell is missing too, whether or not the row is open for other items (a sex of
+        # "F" beside a missing IgG: two things to fix), unless listed already, alone or in
+        # its group
+        added = [c for c in unreadable[position] if not listed_already(c, listed)]
         missing_count[position] += len(added)
         missing_texts.append("; ".join(listed + added))
         columns = unreadable[position]

@@ -67,6 +67,32 @@ def test_a_blank_or_unreadable_cell_never_leaves_a_candidate_likely_eligible(
     assert missing in result["What is missing"]
 
 
+def test_a_cell_not_read_is_counted_among_the_missing_items_beside_others(tmp_path):
+    # a tester's row: IgG blank and sex "F" showed 1 missing item (the IgG), tying with a row
+    # that misses only the sex; the worklist sorts by the count
+    both = {**ELIGIBLE, "participant": "SYN-A", "sex": "F", "labs.igg.value": None,
+            "labs.igg.unit": None}  # fmt: skip
+    only_sex = {**ELIGIBLE, "participant": "SYN-B", "sex": "F"}
+    assert _run(tmp_path, _table(tmp_path, [both, only_sex])) == 0
+    rows = _worklist(tmp_path)
+    assert rows["SYN-A"]["Missing items"] == "2"
+    assert rows["SYN-A"]["What is missing"] == "labs.igg.value; sex"
+    assert rows["SYN-B"]["Missing items"] == "1" and rows["SYN-B"]["What is missing"] == "sex"
+    # the criteria that read the sex are to be reviewed, beside the open EX22
+    assert rows["SYN-A"]["Criteria to review"] == "IN01 IN06 EX22 EX27"
+    assert rows["SYN-B"]["Criteria to review"] == "IN01 IN06 EX27"
+    assert list(rows) == ["SYN-B", "SYN-A"]  # fewest missing first
+
+
+def test_a_row_that_needs_review_only_for_a_cell_not_read_has_reason_codes(tmp_path):
+    # its screening-log line had no reason code, and the flow diagram no line for it
+    row = {**ELIGIBLE, "labs.hemoglobin.value": "12,1"}
+    assert _run(tmp_path, _table(tmp_path, [row])) == 0
+    log = _read_csv(tmp_path / "out" / "screening-log.csv")
+    assert [(r["Outcome"], r["Reason codes"]) for r in log] == [("needs review", "EX24")]
+    assert "EX24 open: 1" in (tmp_path / "out" / "flow.svg").read_text(encoding="utf-8")
+
+
 def test_a_candidate_with_nothing_but_an_id_needs_review(tmp_path):
     assert _run(tmp_path, _table(tmp_path, [{"participant": "SYN-P07"}])) == 0
     assert _worklist(tmp_path)["SYN-P07"]["Outcome"] == "needs review"
