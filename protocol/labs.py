@@ -523,6 +523,13 @@ def check_lab(
         compared = shown = float(convert(quantity, analyte.protocol_unit).magnitude)
         described = given + _conversion(analyte, unit or "", shown, analyte.threshold_magnitude)
     status, at = decide(compared, target.threshold, target.threshold_magnitude)
+    if at:
+        # at the threshold within the conversion's rounding, and the number says so too: a
+        # program reading 7.999999999999999 g/dL beside "pass" would compare it again and fail it
+        if analyte.computes:
+            extra["egfr"] = target.threshold_magnitude
+        else:
+            shown = target.threshold_magnitude
     return LabResult(
         analyte=analyte.name,
         label=analyte.label,
@@ -675,6 +682,8 @@ def check_lab_column(
     at = np.isclose(compared, limit, rtol=BOUNDARY_TOLERANCE, atol=0)
     meets = (compared < limit) if target.threshold.comparison == "<" else (compared > limit)
     status = np.select([np.isnan(compared), meets & ~at], ["unknown", "fail"], default="pass")
+    # at the threshold within the conversion's rounding: the threshold itself (as check_lab)
+    compared = np.where(at, limit, compared)
     frame = pd.DataFrame(
         {
             "value_in_protocol_unit": in_value_unit if analyte.computes else compared,

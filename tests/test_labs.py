@@ -337,3 +337,29 @@ def test_a_count_per_decilitre_or_millilitre_is_refused_as_no_laboratory_reports
 def test_a_mass_per_decilitre_is_still_a_unit():
     assert check_lab("hemoglobin", 12.1, "g/dL").status == "pass"
     assert read_unit("mg/mL").to("g/L").magnitude == pytest.approx(1.0)
+
+
+# 0.6206 mmol/L per g/dL (haemoglobin, as a monomer): 4.9648 mmol/L is 8 g/dL exactly, which the
+# conversion gives as 7.999999999999999; the verdict is "at the threshold, passes", and a
+# program reading the value beside it must not find it below and fail it again.
+@pytest.mark.parametrize(("value", "unit"), [(4.9648, "mmol/L"), (80, "g/L"), (8, "g/dL")])
+def test_a_value_at_the_threshold_is_given_as_the_threshold(value, unit):
+    import pandas as pd
+
+    from protocol.labs import check_lab_column
+
+    result = check_lab("hemoglobin", value, unit)
+    assert (result.status, result.on_boundary) == ("pass", True)
+    assert result.value_in_protocol_unit == 8.0
+    column = check_lab_column("hemoglobin", pd.Series([value, value * 0.999]), unit)
+    assert column["value_in_protocol_unit"].iloc[0] == 8.0
+    assert list(column["status"]) == ["pass", "fail"]
+
+
+def test_an_egfr_at_the_threshold_is_given_as_the_threshold():
+    # the creatinine that gives 40 at 46 for a woman: its eGFR is reported as 40 when at it
+    from tests.test_prescreen_fast_paths import _creatinine_at
+
+    value = float(f"{_creatinine_at(40.0, 46, True):.15g}")  # 1.60103245976146 mg/dL
+    result = check_lab("creatinine", value, "mg/dL", age=46, sex="female")
+    assert (result.status, result.on_boundary, result.egfr) == ("pass", True, 40.0)
