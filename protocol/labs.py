@@ -297,11 +297,11 @@ def parse_age_and_sex(age_years: Any, sex: Any, study: Study | None = None) -> t
             f"Serum creatinine: the age {age_years!r} is outside {minimum}-120 years; "
             f"CKD-EPI 2021 is for adults"
         )
+    # the words the record takes, in any case: an abbreviation (F, M) is refused, as prescreen
+    # and the record refuse it, never guessed
     sex_text = str(sex).strip().lower()
-    if sex_text in ("f", "female", "woman"):
-        return age, "female"
-    if sex_text in ("m", "male", "man"):
-        return age, "male"
+    if sex_text in ("female", "male"):
+        return age, sex_text  # type: ignore[return-value]
     raise LabInputError(f"Serum creatinine: the sex {sex!r} is not one of: female, male")
 
 
@@ -645,8 +645,8 @@ def check_lab_column(
                 "Serum creatinine: eGFR by CKD-EPI 2021 needs an age and a sex column"
             )
         sexes = pd.Series(sex, index=index).astype("string").str.strip().str.lower()
-        female = sexes.isin(["f", "female", "woman"]).to_numpy()
-        known_sex = (female | sexes.isin(["m", "male", "man"])).to_numpy()
+        female = sexes.isin(["female"]).to_numpy()
+        known_sex = (female | sexes.isin(["male"])).to_numpy()
         bad_sex = (sexes.fillna("") != "").to_numpy() & ~known_sex  # a blank cell is unknown
         if bad_sex.any():
             raise LabInputError(

@@ -333,13 +333,22 @@ def test_ex26_and_ex29_the_live_vaccine_window_through_the_screening_engine(days
 @pytest.mark.traces("lab_analytes.creatinine")
 @pytest.mark.parametrize(
     ("typed", "sex"),
-    [("f", "female"), ("F", "female"), ("female", "female"), ("woman", "female"),
-     ("m", "male"), ("M", "male"), ("male", "male"), ("man", "male")],
+    [("female", "female"), ("Female", "female"), (" FEMALE ", "female"), ("male", "male"),
+     ("Male", "male")],
 )  # fmt: skip
 def test_the_sex_spellings_of_the_lab_command(typed, sex):
     # creatinine 0.9 mg/dL at 55: the sentence names the sex the equation used
     result = check_lab("creatinine", 0.9, "mg/dL", age=55, sex=typed)
     assert f"({sex}, 55 years)" in result.reason
+
+
+@pytest.mark.traces("lab_analytes.creatinine")
+@pytest.mark.parametrize("typed", ["f", "F", "woman", "m", "M", "man", "fem", "女", ""])
+def test_an_abbreviated_sex_is_refused_by_the_lab_command_as_by_the_record(typed):
+    # a tester: `lab --sex F` was read while its own refusal said "one of: female, male", and
+    # prescreen and the record refuse F
+    with pytest.raises(LabInputError, match="is not one of: female, male"):
+        check_lab("creatinine", 0.9, "mg/dL", age=55, sex=typed)
 
 
 @pytest.mark.traces("lab_analytes.creatinine")
@@ -417,7 +426,7 @@ def test_every_column_of_the_vectorized_path_equals_the_scalar_result():
         [0.9, 79.6, 1.5],
         ["mg/dL", "µmol/L", "mg/dL"],
         age=[55, 55, 70],
-        sex=["F", "woman", "m"],
+        sex=["Female", "female", " male "],
     )
     assert list(creatinine.columns) == ["value_in_protocol_unit", "egfr", "status", "on_boundary"]
     assert list(creatinine["value_in_protocol_unit"]) == pytest.approx([0.9, 79.6 / 88.4, 1.5])
@@ -446,7 +455,7 @@ def test_the_vectorized_path_refuses_bad_rows_and_names_them():
     with pytest.raises(
         LabInputError, match=r"age\(s\) are not whole years from 18 to 120 \(rows 1\)"
     ):
-        check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 17], sex=["f", "f"])
+        check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 17], sex=["female", "female"])
     with pytest.raises(LabInputError, match=r"1 sex\(es\) are not female or male \(rows 0\)"):
         check_lab_column("creatinine", [0.9], "mg/dL", age=[55], sex=["x"])
     unknown_sex = check_lab_column("creatinine", [0.9, 0.9], "mg/dL", age=[55, 55], sex=[None, " "])
