@@ -467,8 +467,15 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1  # where a text editor finds it
         raise ProtocolDataError(
-            source, [Problem("UTF-8 text", found=f"not UTF-8 text (byte {exc.start})")]
+            source,
+            [
+                Problem(
+                    "UTF-8 text (in Excel: Save As, 'CSV UTF-8')",
+                    found=f"not UTF-8 text (line {line}, byte {exc.start})",
+                )
+            ],
         ) from None
     text = text.removeprefix("\ufeff")  # a byte-order mark, as Excel writes UTF-8 CSV
     # an end-of-file mark (Ctrl-Z) that old DOS tools put after the last line: not a row
@@ -483,6 +490,20 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
         raise ProtocolDataError(source, [Problem("a header row", found="an empty file")]) from None
     except csv.Error as exc:
         raise ProtocolDataError(source, [Problem("a readable CSV table", found=str(exc))]) from None
+    if len(header) == 1 and header[0].count(";") >= 1:
+        # one column whose name holds semicolons: a spreadsheet set for a decimal comma saves
+        # "CSV" with semicolons between the cells; read as such, its numbers would be guessed
+        raise ProtocolDataError(
+            source,
+            [
+                Problem(
+                    "cells separated by commas (save the table as 'CSV UTF-8' with a comma "
+                    "between cells and a point in decimals, or as .xlsx)",
+                    path=f"row {row}",
+                    found=f"a header of {header[0].count(';') + 1} names separated by semicolons",
+                )
+            ],
+        )
     records: list[list[str]] = []
     numbers: list[int] = []
     ragged: dict[int, str] = {}  # row number: why its cells cannot be read

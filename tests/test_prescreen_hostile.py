@@ -1983,3 +1983,22 @@ def test_an_unreadable_cell_of_a_row_open_already_is_not_counted_twice(tmp_path)
     assert by_id["SYN-U"]["Outcome"] == by_id["SYN-B"]["Outcome"] == "needs review"
     assert by_id["SYN-U"]["Missing items"] == by_id["SYN-B"]["Missing items"]
     assert "could not be read" in by_id["SYN-U"]["Reason"]
+
+
+def test_a_table_saved_with_semicolons_says_so(tmp_path, capsys):
+    # a tester's European "CSV": the whole header was one unknown column, and the message did
+    # not say why
+    table = tmp_path / "t.csv"
+    table.write_text("participant;sex;labs.hemoglobin.value\nP1;female;12,1\n", encoding="utf-8")
+    assert _run(tmp_path, table) == 2
+    err = capsys.readouterr().err
+    assert "a header of 3 names separated by semicolons" in err and "comma" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_table_not_in_utf8_names_the_line(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    # 16 bytes of header, 10 of P1, then "P2,f": the é (Latin-1) is byte 30, counted from 0
+    table.write_bytes("participant,sex\nP1,female\nP2,f\xe9male\n".encode("latin-1"))
+    assert _run(tmp_path, table) == 2
+    assert "not UTF-8 text (line 3, byte 30)" in capsys.readouterr().err
