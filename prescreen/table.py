@@ -36,6 +36,7 @@ from prescreen.columns import (
     shown_value,
     without_identifying,
 )
+from protocol.documents import withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import date_in_an_id_cell, date_shaped_id
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, SkinAreas
@@ -923,6 +924,11 @@ def _missing(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+#: Fields whose unreadable cells are never shown: the row and column say where to look.
+NEVER_SHOWN = frozenset({"dates.birth"})
+BIRTH_DATE_WITHHELD = "(withheld: a birth date identifies a person)"
+
+
 def _read_column(
     values: pd.Series, path: str, column: str, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, list[CellProblem]]:
@@ -966,11 +972,10 @@ def _read_column(
     if bad:
         for position in np.flatnonzero(np.isin(codes, list(bad))):
             raw = distinct[codes[position]]
-            problems.append(
-                CellProblem(
-                    int(rows[position]), column, shown_value(raw), bad[int(codes[position])]
-                )
-            )
+            found, why = shown_value(raw), bad[int(codes[position])]
+            if path in NEVER_SHOWN:  # a birth date identifies a person: not in any file
+                found, why = BIRTH_DATE_WITHHELD, withheld_from(why, raw)
+            problems.append(CellProblem(int(rows[position]), column, found, why))
     # an empty, blank or unreadable value is missing: its code becomes -1 (a lookup by code)
     # in the narrowest integers that hold the codes (most fields have a few distinct values:
     # 80 columns of 4-byte codes were 30 MB for 100,000 rows); arithmetic on codes widens first

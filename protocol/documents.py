@@ -356,7 +356,7 @@ def withheld_from(message: str, value: Any) -> str:
     a decimal number" repeats it)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
         value = int(value)
-    for written in {str(value), repr(value)}:
+    for written in sorted({str(value), repr(value)}, key=len, reverse=True):  # '…' first
         if written:
             message = message.replace(written, "(withheld)")
     return message

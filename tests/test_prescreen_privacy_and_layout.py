@@ -425,3 +425,17 @@ def test_screen_never_repeats_a_lab_value_that_reads_as_a_phone_number(tmp_path,
     assert main(["screen", str(record)]) == 2
     err = capsys.readouterr().err
     assert "(withheld)" in err and "1234" not in err
+
+
+@pytest.mark.parametrize(
+    "cell", ["14/06/1978", "1978-02-30", '"June 14, 1978"', "1978-06-14T08:00"]
+)
+def test_an_unreadable_birth_date_is_never_copied_to_a_file_or_a_message(tmp_path, capsys, cell):
+    # a tester found '14/06/1978' in problems.csv and the warnings: a birth date identifies a
+    # person (as an ID shaped like one is withheld); the row and column say where to look
+    table = _csv(tmp_path, f"participant,dates.birth\nSYN-1,{cell}\nSYN-2,1980-01-02\n")
+    assert _run(tmp_path, table) == 0
+    err = capsys.readouterr().err
+    assert "row 2, column 'dates.birth'" in err and "1978" not in err
+    for name in os.listdir(tmp_path / "out"):
+        assert b"1978" not in (tmp_path / "out" / name).read_bytes()
