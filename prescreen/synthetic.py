@@ -138,6 +138,9 @@ def candidates(
     # PAH among the classification items has a risk category: "none" (no PAH) cannot be
     pah = table["ssc.acr_eular.pah"] == True  # noqa: E712
     table["pah_risk"][pah & (table["pah_risk"] == "none")] = "low"
+    # and a risk category is a PAH's: with the item recorded false, there is none
+    no_pah = table["ssc.acr_eular.pah"] == False  # noqa: E712
+    table["pah_risk"][no_pah & np.isin(table["pah_risk"], ["low", "intermediate", "high"])] = "none"
     table["pulmonary.fvc_percent_predicted"] = maybe(np.round(rng.normal(78, 15, n).clip(20, 140)))
     table["pulmonary.dlco_percent_predicted"] = maybe(np.round(rng.normal(65, 15, n).clip(15, 130)))
     for name, unit, mean, spread, decimals, uln in LABS:

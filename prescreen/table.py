@@ -39,7 +39,7 @@ from prescreen.columns import (
 from protocol.documents import withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import date_in_an_id_cell, date_shaped_id
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, SkinAreas
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -1600,6 +1600,14 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "ssc.acr_eular.pah",
         "pah_risk",
     )
+    for risk in PAH_RISKS:
+        flag(
+            candidates.is_value("ssc.acr_eular.pah", False) & candidates.is_value("pah_risk", risk),
+            f"pah_risk = {risk!r} (a pulmonary arterial hypertension's risk category) with "
+            "ssc.acr_eular.pah = false (no PAH); expected pah_risk = 'none', or the item true",
+            "pah_risk",
+            "ssc.acr_eular.pah",
+        )
     sparing_field = "ssc.acr_eular.skin_thickening_sparing_fingers"
     sparing = candidates.is_value(sparing_field, True)
     for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):

@@ -310,6 +310,9 @@ ATTESTED_CRITERIA = ("IN07", "EX16", "EX30")
 #: The oldest age at screening accepted (an older one is a mistyped birth date).
 MAXIMUM_PLAUSIBLE_AGE = 120
 
+#: The risk categories of a pulmonary arterial hypertension (pah_risk's values but "none").
+PAH_RISKS = ("low", "intermediate", "high")
+
 
 def age_in_years(birth: datetime.date, on: datetime.date) -> int:
     """Completed years (dateutil; the same count as the screening engine's)."""
@@ -457,6 +460,14 @@ class ParticipantRecord(_Record):
             problems.append(
                 "ssc.acr_eular.pah = true (pulmonary arterial hypertension) with pah_risk = "
                 "'none' (no PAH); expected the PAH's risk category: low, intermediate or high"
+            )
+        if findings is not None and findings.pah is False and self.pah_risk in PAH_RISKS:
+            # the mirror: a risk category is a PAH's, which the classification item denies
+            # (IN02 would score without its 2 points)
+            problems.append(
+                f"pah_risk = {self.pah_risk!r} (a pulmonary arterial hypertension's risk "
+                "category) with ssc.acr_eular.pah = false (no PAH); expected pah_risk = 'none', "
+                "or the item true"
             )
         if findings is not None and findings.skin_thickening_sparing_fingers:
             for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
