@@ -565,6 +565,14 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 160 else text[:159] + "…"
 
 
+def _shown_as_json(value: Any) -> str:
+    """A registry value as the record writes it (true, not Python's True), a text as it is."""
+    if value is None or isinstance(value, str):
+        return _shown(value)
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
 def format_text(result: Diff) -> str:
     lines = [
         f"NCT06375005 protocol versions: {result.old.name} ({result.old.label}) -> "
@@ -770,7 +778,7 @@ def format_registry_changes(old_name: str, new_name: str, changes: list[FactChan
         # a value that changed its type (38 to "38") is shown as written in JSON, or the two
         # lines would read the same
         typed = change.kind == "value" and type(change.old) is not type(change.new)
-        show = (lambda v: json.dumps(v, ensure_ascii=False)) if typed else _shown
+        show = (lambda v: json.dumps(v, ensure_ascii=False)) if typed else _shown_as_json
         if change.kind != "added":
             lines.append(f"    before: {show(change.old)}")
         if change.kind != "removed":

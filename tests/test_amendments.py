@@ -261,6 +261,18 @@ def _record_copy(tmp_path, change) -> str:
     return str(path)
 
 
+def test_registry_diff_writes_values_as_the_record_does(tmp_path, capsys):
+    # a tester saw Python's False for one field and JSON's true for another
+    def amend(data):
+        del data["protocolSection"]["eligibilityModule"]["healthyVolunteers"]
+        data["protocolSection"]["oversightModule"] = {"oversightHasDmc": True}
+
+    assert main(["registry-diff", str(RECORD), _record_copy(tmp_path, amend)]) == 1
+    out = capsys.readouterr().out
+    assert "    before: false" in out and "    after:  true" in out
+    assert "False" not in out and "True" not in out
+
+
 def test_registry_diff_names_each_changed_field(tmp_path, capsys):
     def amend(data):
         data["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
