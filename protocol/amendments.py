@@ -155,6 +155,16 @@ def _git_show(revision: str) -> bytes:
                 )
             ],
         )
+    if ".." in revision:  # git shows nothing for a range, which would read as an empty study
+        raise ProtocolDataError(
+            revision,
+            [
+                Problem(
+                    "one git revision (HEAD~1, a tag, a commit): OLD and NEW are given apart",
+                    found="a range of revisions",
+                )
+            ],
+        )
     relative = STUDY_PATH.relative_to(REPO).as_posix()
     try:
         shown = subprocess.run(

@@ -305,6 +305,14 @@ def test_a_revision_with_a_path_is_refused_with_a_clear_message(capsys):
     assert "a git revision alone" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("given", ["HEAD..HEAD~1", "HEAD~1...HEAD"])
+def test_a_range_of_revisions_is_refused_with_a_clear_message(capsys, given):
+    # git shows nothing for a range: it was read as an empty study ("found None")
+    assert main(["diff", "HEAD", given]) == 2
+    err = capsys.readouterr().err
+    assert "a range of revisions" in err and "None" not in err
+
+
 # -- found by an independent hostile review ---------------------------------------------------
 
 
