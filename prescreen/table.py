@@ -509,24 +509,28 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     numbers: list[int] = []
     ragged: dict[int, str] = {}  # row number: why its cells cannot be read
     while True:
+        before = reader.line_num
         try:
             record = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
             row += 1
-            if reader.line_num >= len(text.splitlines()) and "end of data" in str(exc):
-                # a quote left open to the end: the rows after it were read into its cell,
-                # and which rows they were cannot be told; nothing is processed
-                raise ProtocolDataError(
-                    source, [Problem("a readable CSV table", path=f"row {row}", found=str(exc))]
-                ) from None
+            if reader.line_num - before > 1:
+                # a quote left open: the lines after it were read into its cell, and which
+                # rows they were cannot be told; nothing is processed
+                _swallowed(source, row, before + 1, reader.line_num, str(exc))
             # one row's quotes malformed ("fem"ale): the reader starts afresh on the next line,
             # so the row is reported and not screened, and the rest of the table is processed
             ragged[row] = f"its cells cannot be read ({exc}); not screened"
             records.append([""] * len(header))
             numbers.append(row)
             continue
+        if reader.line_num - before > 1 and any(map(_holds_another_row, record)):
+            # a quoted cell holding a line break and, after it, cells of another row: a quote
+            # left open and closed on a later line ("female ... "female"), so the rows between
+            # are one cell and would be read as another candidate's values, or vanish
+            _swallowed(source, row + 1, before + 1, reader.line_num, "")
         row += 1
         if not any(cell.strip() for cell in record):
             continue  # a blank line, or a row of empty cells (",,,": an export's blank row)
@@ -561,6 +565,28 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
     if ragged:
         frame.attrs["bad_rows"] = ragged
     return frame
+
+
+def _holds_another_row(cell: str) -> bool:
+    """Whether a cell holds a line break and a comma after it: another row's cells (an ID
+    written over two lines, "SYN\n3", is one cell)."""
+    broken = re.split(r"\r\n|\r|\n", cell, maxsplit=1)
+    return len(broken) > 1 and "," in broken[1]
+
+
+def _swallowed(source: str, row: int, first: int, last: int, why: str) -> None:
+    raise ProtocolDataError(
+        source,
+        [
+            Problem(
+                "one row on each line: a quote left open reads the lines after it into one cell "
+                "(which candidates they held cannot be told); close the quote, or save the "
+                "table again",
+                path=f"row {row}",
+                found=f"lines {first} to {last} read as one row" + (f" ({why})" if why else ""),
+            )
+        ],
+    )
 
 
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")

@@ -1050,8 +1050,39 @@ def test_a_quote_left_open_to_the_end_refuses_the_table(tmp_path, capsys):
         'participant,history.renal_crisis\nP1,false\nP2,"true\nP3,true\n', encoding="utf-8"
     )
     assert _run(tmp_path, table) == 2
-    assert "row 3 = unexpected end of data" in capsys.readouterr().err
+    assert "row 3 = lines 3 to 4 read as one row" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # a fifth tester's: an open quote closed by a later row's quotes (rows vanished)
+        'P1,"true\nP2,false\nP3,"true"\n',
+        # the merged record had the header's length: P1 read with P2's values
+        'P1,"true,x\nP2,false"\nP3,true\n',
+        # a line break the csv reader does not split on (\x0b, U+2028) before an open quote
+        'P1,\x0btrue\nP2,"true\nP3,false\n',
+        'P1,true\u2028\nP2,"true\nP3,false\n',
+    ],
+)
+def test_a_quote_that_reads_other_rows_into_one_cell_refuses_the_table(tmp_path, capsys, lines):
+    table = tmp_path / "t.csv"
+    header = "participant,history.renal_crisis" + (",x" if "true,x" in lines else "")
+    table.write_text(f"{header}\n{lines}", encoding="utf-8", newline="")
+    assert _run(tmp_path, table) == 2
+    assert "read as one row" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_id_written_over_two_lines_is_still_one_row(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text(
+        'participant,history.renal_crisis\n"SYN\n1",false\nP2,true\n', encoding="utf-8"
+    )
+    assert _run(tmp_path, table) == 0  # not refused as a quote left open
+    log = _read_csv(tmp_path / "out" / "screening-log.csv")
+    assert [(r["Candidate"], r["Table row"]) for r in log][1] == ("P2", "3")
 
 
 def test_a_table_whose_every_row_has_malformed_quotes_is_refused(tmp_path, capsys):
