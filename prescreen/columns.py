@@ -32,7 +32,12 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import identifying_text
-from protocol.inputs import MAX_SIGNIFICANT_DIGITS, float_digits, significant_digits
+from protocol.inputs import (
+    MAX_SIGNIFICANT_DIGITS,
+    MOST_DIGITS_OF_A_MEASUREMENT,
+    float_digits,
+    significant_digits,
+)
 from protocol.participant import ParticipantRecord
 
 #: The column that holds each candidate's pseudonymous ID (the record's ``participant``).
@@ -219,7 +224,10 @@ _PLAIN_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0
 
 
 def identifier_cells(
-    values: Any, include_numbers: bool = False, numbers_are_values: bool = False
+    values: Any,
+    include_numbers: bool = False,
+    numbers_are_values: bool = False,
+    free_text: bool = False,
 ) -> bool:
     """Whether any cell of a column looks like a phone number, an ID card number or an e-mail
     (numbers too, for the ID column: an ID stored as a number can be a phone number).
@@ -227,7 +235,8 @@ def identifier_cells(
     ``numbers_are_values``: the column holds a number field, so a cell written as a plain
     number is its value, never taken for a phone number (a count of 1.49 x10^9 cells/L written
     ``1490000000.0`` has a mobile number's digits); a phone number written as one
-    (``138-1234-5678``), an ID card number with its check letter or an e-mail is still found."""
+    (``138-1234-5678``), an ID card number with its check letter or an e-mail is still found.
+    ``free_text``: a field's column, not the ID column (identifying_text's free text)."""
 
     def identifying(text: str) -> bool:
         if numbers_are_values and _PLAIN_DECIMAL.fullmatch(text):
@@ -236,7 +245,7 @@ def identifier_cells(
             # phone number beyond it (13812345678, 1.3812345678E+10)
             whole = _whole_digits(text)
             return whole is not None and _too_precise(whole) and identifying_text(whole)
-        return identifying_text(text)
+        return identifying_text(text, free_text)
 
     import pandas as pd
     import pyarrow as pa
@@ -259,7 +268,9 @@ def identifier_cells(
         try:
             arrow = pc.unique(pa.array(series.array).cast(pa.large_string()).drop_null())
         except (UnicodeEncodeError, pa.ArrowException):  # a lone surrogate: read as objects
-            return identifier_cells(series.astype(object), include_numbers, numbers_are_values)
+            return identifier_cells(
+                series.astype(object), include_numbers, numbers_are_values, free_text
+            )
         if isinstance(arrow, pa.ChunkedArray):
             arrow = arrow.combine_chunks()
         if not len(arrow):
@@ -286,12 +297,6 @@ def identifier_cells(
     else:
         wider = _wider_shaped(arrow)
     return any(identifying(texts[i]) for i in np.flatnonzero(wider))
-
-
-#: More significant digits than any measurement is written with (a count of 1.49 x10^9 cells/L
-#: has 3): a number field's cell with as many is not its value as a laboratory writes it, and
-#: is checked as any text is (13812345678, +8613812345678, an ID card's 18 digits).
-MOST_DIGITS_OF_A_MEASUREMENT = 8
 
 
 def _whole_digits(text: str) -> str | None:
@@ -362,9 +367,11 @@ _SPACE = r"[\t-\r\x1c-\x20\x85\pZ]"
 # (an e-mail's @, seven digits or more close together in any script, a letter before six
 # digits and a bracket: a phone or card number written alone or inside a text, as
 # identifying_text finds it; a code such as SYN-C000001 is not looked at again in Python)
-# (ASCII and full-width digits named: RE2's \\p{Nd} took four times as long over a column)
+# (ASCII, full-width, Arabic-Indic and Devanagari digits named: RE2's \\p{Nd} took four times
+# as long over a column)
 _SHAPED_WIDER = (
-    "@|＠|[0-9０-９](?:[^0-9０-９]{0,4}[0-9０-９]){6}|[A-Za-zＡ-Ｚａ-ｚ] ?[0-9０-９]{6} ?[(（]"
+    "@|＠|[0-9０-９٠-٩۰-۹०-९](?:[^0-9０-９٠-٩۰-۹०-९]{0,4}[0-9０-９٠-٩۰-۹०-९]){6}"
+    "|[A-Za-zＡ-Ｚａ-ｚ] ?[0-9０-９]{6} ?[(（]"
 )
 
 

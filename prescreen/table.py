@@ -867,6 +867,8 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
             # per litre), never a grade, a total or a percentage
             include_numbers=name == id_column or name not in measured,
             numbers_are_values=name in measured,
+            # a field's text is no code: a number glued to letters or in any groups is found
+            free_text=name != id_column,
         )
     ]
     if problems:

@@ -31,7 +31,12 @@ from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import IDENTIFYING, identifying_text
-from protocol.inputs import MAX_EXPONENT, MAX_SIGNIFICANT_DIGITS, significant_digits
+from protocol.inputs import (
+    MAX_EXPONENT,
+    MAX_SIGNIFICANT_DIGITS,
+    MOST_DIGITS_OF_A_MEASUREMENT,
+    significant_digits,
+)
 
 #: The largest input file read (1 MiB): a participant record is a few kilobytes.
 MAX_BYTES = 1024 * 1024
@@ -441,6 +446,32 @@ def validate_document(
 #: for its digits, by its field; the field's refusal withholds it if it reads as a phone number.
 _A_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\.[0-9]+\s*")
 
+#: A lab's value or ULN, written with no more significant digits than a measurement has: a
+#: count in cells/L (15000000000, 2 digits) is a value, as prescreen reads a lab column.
+_LAB_NUMBER = re.compile(r"labs\.[a-z_]+\.(?:value|uln)")
+
+
+def _identifies(value: Any, loc: tuple[Any, ...]) -> bool:
+    """Whether a document's text, number or field name at ``loc`` reads as a phone number, an
+    ID card number or an e-mail address (a text as free text is read)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 1e20:
+            return False  # a measurement with a fraction, or no number a phone has
+        value = int(value)
+    written = str(value).strip()
+    if _A_DECIMAL.fullmatch(written) and not re.fullmatch(r"\s*[+-]?[0-9]+\.0+\s*", written):
+        return False  # a fraction: its field reads or refuses it (13812345678.0 is checked)
+    if (
+        _LAB_NUMBER.fullmatch(format_location(loc))
+        and re.fullmatch(r"[0-9]+", written)
+        and significant_digits(written) <= MOST_DIGITS_OF_A_MEASUREMENT
+    ):
+        return False
+    return identifying_text(written, free_text=True)
+
+
 #: What a document is told of a text in it that identifies a person.
 PERSONAL_DATA = (
     "no phone number, ID card number or e-mail address: these identify a person, and a "
@@ -470,7 +501,7 @@ def _personal_data(
     def walk(value: Any, loc: tuple[Any, ...]) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if withheld(key):
+                if _identifies(key, (*loc, "")):
                     where = format_location((*loc, "(withheld)"))
                     line = _line_of(node, (*loc, key))
                     problems.append(
@@ -482,12 +513,7 @@ def _personal_data(
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 walk(item, (*loc, index))
-        elif (
-            isinstance(value, str | int)
-            and not isinstance(value, bool)
-            and not _A_DECIMAL.fullmatch(str(value))
-            and withheld(value)
-        ):
+        elif _identifies(value, loc):
             where = format_location(loc)
             if where not in own_checks:
                 line = _line_of(node, loc)

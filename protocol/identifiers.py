@@ -27,8 +27,14 @@ EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
 PHONE_LIKE = re.compile(r"^\s*\+?\(?[0-9][0-9 ().\-]*[0-9Xx]\s*$")
 
 
-def identifying_text(text: str) -> bool:
+def identifying_text(text: str, free_text: bool = False) -> bool:
     """Whether a cell's text is a phone number, an ID card number or an e-mail address.
+
+    ``free_text``: the text is a name, a reason or a cell of a field that is no code (a
+    medicine's name, a clearance reason, a sex): a number there is looked for however it is
+    written, glued to letters ("Tel13812345678"), in groups with any separators, a landline or
+    a number dialled abroad inside a sentence. An ID's or a code's text (the default) keeps
+    those shapes, which are a site's codes as often (S13001000001, SITE-13-001-000001).
 
     >>> [identifying_text(t) for t in ("138-1234-5678", "+44 7700 900123", "110105491231002")]
     [True, True, True]
@@ -40,13 +46,16 @@ def identifying_text(text: str) -> bool:
     [False, False, False, False]
     """
     if not text.isascii():
-        # full-width digits, brackets and @ as Chinese input methods type them (NFKC), and the
-        # dashes and dots a word processor puts between a number's groups (138–1234–5678)
-        text = unicodedata.normalize("NFKC", text).translate(_SEPARATORS)
+        # full-width digits, brackets and @ as Chinese input methods type them (NFKC), the
+        # dashes and dots a word processor puts between a number's groups (138–1234–5678), and
+        # any script's digits as ASCII ones (Arabic-Indic ١٣٨...)
+        text = _ascii_digits(unicodedata.normalize("NFKC", text).translate(_SEPARATORS))
     if "@" in text and _EMAIL_IN_TEXT.search(text):  # alone, or in a text: "mail: a@b.cn"
         return True
     if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
+    if free_text and any(pattern.search(text) for pattern in _IN_FREE_TEXT):
+        return True
     if _written_as_one(text):
         return True
     # a number written with an exponent or a trailing point (1.3812345678E+10, 13812345678.)
@@ -132,9 +141,10 @@ _DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
 _DECIMAL_WRITTEN = re.compile(r"\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
 #: A mobile number (after +86, 86 or 0086, or alone) or an ID card number written as one run of
 #: digits inside a longer text, not glued to letters before it (S13001000001 and
-#: NCT063750050010010001 are site codes).
+#: NCT063750050010010001 are site codes), nor the digits after a decimal point (0.16666666667).
 _RUN_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z])(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
+    r"(?<![0-9A-Za-z])(?<![0-9][.,])"
+    r"(?:(?:\(?\+?\s?86\)?\s?|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
 )
 #: A mobile number (after +86, 86 or 0086) in its groups of 3, 4 and 4 digits, or a mainland ID
 #: card number in groups of 6, 8 and 4 or 6, 4, 4 and 4, each group apart by one space or
@@ -145,8 +155,39 @@ _GROUPED_IN_TEXT = re.compile(
     r"|[1-9][0-9]{5}([ \-])(?:[0-9]{8}|[0-9]{4}\2[0-9]{4})\2[0-9]{3}[0-9Xx])"
     r"(?![0-9A-Za-z]|-[0-9A-Za-z])"
 )
-#: An e-mail address anywhere in a text.
-_EMAIL_IN_TEXT = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+#: An e-mail address anywhere in a text, in any script (张三@例子.中国), not a part of a path
+#: (/home/jsmith@corp.example.com/cases is a folder) nor of a git revision (HEAD@{1}).
+_EMAIL_IN_TEXT = re.compile(
+    r"(?<![\w/\\.%+\-])[\w.%+\-]+@[\w\-]+(?:[.。．][\w\-]+)*[.。．][^\W\d_]{2,}(?![\w/\\\-])"
+)
+#: In a free text, also: a mobile or ID card number as a run of digits glued to letters
+#: (Tel13812345678, ID110101197806140010), a mobile number in groups with any separators
+#: (138.1234.5678, 138 1234-5678, 138/1234/5678), a number dialled abroad (+44 7700 900123)
+#: and a Chinese landline (010-6512-3456). Never digits after a decimal point (0.16666666667).
+_IN_FREE_TEXT = (
+    re.compile(
+        r"(?<![0-9])(?<![0-9][.,])(?:(?:\+?86|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
+    ),
+    re.compile(
+        r"(?<![0-9])(?<![0-9][.,])1[3-9][0-9][ .\-/]{1,2}[0-9]{4}[ .\-/]{1,2}[0-9]{4}(?![0-9])"
+    ),
+    re.compile(r"(?<![0-9A-Za-z])\+[1-9](?:[ .\-()]{0,2}[0-9]){7,14}(?![0-9])"),
+    re.compile(
+        r"(?<![0-9A-Za-z\-])\(?0[1-9][0-9]{1,2}\)?[ .\-][1-9][0-9]{2,3}[ .\-]?[0-9]{4}(?![0-9])"
+    ),
+)
+
+
+def _ascii_digits(text: str) -> str:
+    """Every script's decimal digits written as ASCII digits."""
+    return "".join(
+        str(unicodedata.decimal(c))
+        if not c.isascii() and unicodedata.decimal(c, None) is not None
+        else c
+        for c in text
+    )
+
+
 #: A Hong Kong identity card number as it is written: one or two letters, six digits and the
 #: check digit in brackets.
 _HONG_KONG = re.compile(r"\s*[A-Za-z]{1,2} ?[0-9]{6} ?\([0-9Aa]\)\s*")

@@ -109,6 +109,12 @@ def float_digits(number: float) -> int:
     return significant_digits(mantissa)
 
 
+#: More significant digits than any measurement is written with (a count of 1.49 x10^9 cells/L
+#: has 3): a lab's number with as many is not its value as a laboratory writes it, and is
+#: checked as any text is (13812345678, an ID card's 18 digits).
+MOST_DIGITS_OF_A_MEASUREMENT = 8
+
+
 def significant_digits(digits: str) -> int:
     """How many significant digits a decimal's digits have (``"0.0250"``: 2, its zeros before
     the first and after the last other digit aside: they do not change the value)."""

@@ -169,3 +169,94 @@ def test_a_message_without_personal_data_is_kept_as_it_is(parts):
 
     message = " ".join(parts)
     assert redacted(message) == message
+
+
+# -- a sixth tester's: free text read as free text, measurements as measurements -------------
+
+_IN_FREE_TEXT = [
+    "Tel13812345678", "tel 138.1234.5678", "call 138 1234-5678", "ring +44 7700 900123 today",
+    "office 010-6512-3456 ext", "张三@例子.中国", "ID110101197806140010", "13812345678.0",
+    "a@b。cn", "١٣٨١٢٣٤٥٦٧٨", "138/1234/5678", "email=zhang@x.cn",
+]  # fmt: skip
+_NOT_PERSONAL = [
+    "0.16666666667 mg", "methotrexate 15 mg weekly since 2024-01-01", "SITE-13-001-000001",
+    "NCT06375005", "v2.1.0", "1000 mg x 2", "rituximab 1000 mg on 2024-03-01 and 2024-03-15",
+    "Hb 121 g/L", "lot 2024-0312", "dose 0.5 g bid", "泼尼松 5 mg qd 2024年3月1日",
+    "2025-03-03 12:30:45", "HEAD@{1}", "/home/jsmith@corp.example.com/cases/x.yaml",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", _IN_FREE_TEXT)
+def test_a_number_or_address_in_a_free_text_however_written_is_found(text):
+    from protocol.identifiers import identifying_text
+
+    assert identifying_text(text, free_text=True)
+
+
+@pytest.mark.parametrize("text", _NOT_PERSONAL)
+def test_doses_dates_codes_and_paths_in_a_free_text_are_not(text):
+    from protocol.identifiers import identifying_text
+
+    assert not identifying_text(text, free_text=True)
+
+
+@pytest.mark.parametrize("text", _IN_FREE_TEXT)
+def test_a_clearance_reason_with_a_number_however_written_refuses_the_record(
+    tmp_path, capsys, text
+):
+    medication = {
+        "name": "an unlisted biologic",
+        "last_dose": "2024-01-01",
+        "investigator_cleared": True,
+        "clearance_reason": f"cleared by phone, {text}",
+    }
+    assert main(["screen", str(_record(tmp_path, medications=[medication]))]) == 2
+    captured = capsys.readouterr()
+    assert "medications[0].clearance_reason" in captured.err
+    assert text not in captured.err + captured.out
+
+
+@pytest.mark.parametrize("value", [15000000000, 13800000000, "15000000000", 1.5e10])
+def test_a_count_in_cells_per_litre_is_a_value_not_a_phone_number(tmp_path, capsys, value):
+    # 2 or 3 significant digits: a measurement, as prescreen reads a lab column
+    labs = yaml.safe_load(CASE.read_text(encoding="utf-8"))["labs"]
+    labs["wbc"] = {"value": value, "unit": "cells/L"}
+    assert main(["screen", str(_record(tmp_path, labs=labs))]) in (0, 1, 3)
+    assert PERSONAL_DATA not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [13812345678.0, 13812345678, "13812345678.0"])
+def test_a_lab_value_with_a_phone_numbers_digits_is_refused_unrepeated(tmp_path, capsys, value):
+    labs = yaml.safe_load(CASE.read_text(encoding="utf-8"))["labs"]
+    labs["wbc"] = {"value": value, "unit": "cells/L"}
+    assert main(["screen", str(_record(tmp_path, labs=labs))]) == 2
+    captured = capsys.readouterr()
+    assert "labs.wbc.value" in captured.err
+    assert "13812345678" not in captured.err + captured.out
+
+
+def test_a_path_or_a_revision_shaped_like_an_address_is_kept_in_a_message():
+    from protocol.identifiers import redacted
+
+    for message in (
+        "error: /home/jsmith@corp.example.com/cases/case-07.yaml: labs.wbc.value = 12",
+        "error: trialbook diff: HEAD@{1}:protocol/study.yaml: a revision with a path",
+    ):
+        assert redacted(message) == message
+
+
+def test_a_free_text_cell_with_a_glued_or_grouped_number_refuses_the_column(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "participant,sex,labs.igg.value,labs.igg.unit\n"
+        "SYN-1,Tel13812345678,call +44 7700 900123,mail 张三@例子.中国\n"
+        "S13001000001,female,12,g/L\n",
+        encoding="utf-8",
+    )
+    code = main(["prescreen", str(table), "--as-of", "2025-03-03", "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    for column in ("'sex'", "'labs.igg.value'", "'labs.igg.unit'"):
+        assert f"column {column}" in err
+    assert "participant" not in err  # a code glued to letters in the ID column is a code
+    assert "13812345678" not in err and "7700" not in err and "张三" not in err
