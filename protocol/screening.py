@@ -315,6 +315,11 @@ class _Context:
                 )
             # a child's eGFR is not computed at all: whatever the adult ages give, it is open
             return _missing(unknown_reason, *missing)
+        if (young, old) != (youngest, oldest):  # the ages IN01 admits were read (see above)
+            unknown_reason = unknown_reason.removesuffix(")") + (
+                f"; at {young} to {old}, the ages IN01 admits, it is on both sides of the "
+                "threshold)"
+            )
         decided = _decided(outcomes, unknown_reason, *missing)
         if decided.status != "unknown" and missing:
             every = (

@@ -200,7 +200,10 @@ def test_egfr_that_depends_on_missing_dates_is_unknown_naming_them():
     assert status == "unknown"
     assert missing == ["dates.birth", "dates.screening"]
     assert reason.startswith("eGFR from creatinine depends on dates.birth and dates.screening")
-    assert reason.endswith("(the age could be 0 to 120 years)")
+    assert reason.endswith(
+        "(the age could be 0 to 120 years; at 18 to 70, the ages IN01 admits, it is on both "
+        "sides of the threshold)"
+    )
 
 
 @pytest.mark.traces("criteria.EX24")
@@ -982,8 +985,19 @@ ONE_CHANGE = [
         ("unknown", "the PAH risk category is not recorded", ["pah_risk"]),
         id="EX06 None",
     ),
-    pytest.param("EX06", S("pah_risk", "high"), ("fail", "PAH risk: high", []), id="EX06 high"),
-    pytest.param("EX06", S("pah_risk", "low"), ("pass", "PAH risk: low", []), id="EX06 low"),
+    # a risk category is a PAH's: the classification item says so too (else a contradiction)
+    pytest.param(
+        "EX06",
+        _both(S("pah_risk", "high"), S("ssc.acr_eular.pah", True)),
+        ("fail", "PAH risk: high", []),
+        id="EX06 high",
+    ),
+    pytest.param(
+        "EX06",
+        _both(S("pah_risk", "low"), S("ssc.acr_eular.pah", True)),
+        ("pass", "PAH risk: low", []),
+        id="EX06 low",
+    ),
     pytest.param(
         "EX24",
         S("labs.creatinine", None),
@@ -1519,17 +1533,20 @@ def test_a_record_with_nothing_but_its_id_is_incomplete_on_every_criterion():
             ["dates.screening"],
         ),
         # born between 1900-01-01 and 2024-05-20 (the first manifestation): 0 to 120 (the
-        # oldest plausible) at 2025-03-03; a child's eGFR is not computed, so it stays open
+        # oldest plausible) at 2025-03-03; IN01 admits 18 to 70, where 1.6 mg/dL gives 47.6
+        # at 18 and 34.5 at 70 (a woman): the age decides, so it stays open
         (
             _creatinine(1.6, "dates.birth"),
             "eGFR from creatinine depends on dates.birth, not recorded (the age could be 0 to "
-            "120 years)",
+            "120 years; at 18 to 70, the ages IN01 admits, it is on both sides of the "
+            "threshold)",
             ["dates.birth"],
         ),
         (
             _creatinine(1.6, "dates.birth", "sex"),
             "eGFR from creatinine depends on sex and dates.birth, not recorded (the age could be "
-            "0 to 120 years)",
+            "0 to 120 years; at 18 to 70, the ages IN01 admits, it is on both sides of the "
+            "threshold)",
             ["sex", "dates.birth"],
         ),
     ],
