@@ -218,7 +218,9 @@ def test_bad_cells_are_reported_by_row_and_column_and_the_rest_is_processed(tmp_
         main(["prescreen", str(_table(tmp_path, rows)), "--as-of", AS_OF, "--out", str(out)]) == 0
     )
     err = capsys.readouterr().err
-    assert "row 3, column 'dates.birth': '14/06/1978'" in err
+    # a birth date identifies a person: its cell is named, never its value
+    assert "row 3, column 'dates.birth': (withheld: a birth date identifies a person)" in err
+    assert "14/06/1978" not in err
     assert "row 4, column 'labs.hemoglobin.value': '12,1'" in err
     assert "row 5, column 'labs.hemoglobin.unit'" in err and "furlong" in err
     assert "row 6, column 'breastfeeding': 'yes': 'yes' is not true or false" in err

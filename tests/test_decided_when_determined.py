@@ -137,6 +137,8 @@ def random_record(rng: random.Random) -> dict[str, Any]:
         }
     if record["ssc"]["acr_eular"].get("pah") and record["pah_risk"] == "none":
         record["pah_risk"] = "low"  # PAH has a risk category: "none" would contradict it
+    if record["ssc"]["acr_eular"].get("pah") is False and record["pah_risk"] != "none":
+        record["pah_risk"] = "none"  # and a risk category is a PAH's, which the item denies
     return record
 
 
