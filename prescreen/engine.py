@@ -1302,17 +1302,93 @@ def _creatinine(
         )
     if (~known).any():
         unknown_at = np.flatnonzero(~known)
-        s, r, m = _run_grouped(
-            candidates,
-            rows[unknown_at],
-            ("dates.screening", *_DATES_FOR_AGE, *paths),
-            lambda ctx: ctx.lab("creatinine"),
-            study,
-            keys=_age_range_keys(candidates, rows[unknown_at], paths, study),
+        at_rows = rows[unknown_at]
+        keys = _age_range_keys(candidates, at_rows, paths, study)
+
+        def by_range(
+            positions: np.ndarray, explaining: bool = False
+        ) -> tuple[np.ndarray, Reasons, np.ndarray]:
+            return _run_grouped(
+                candidates,
+                at_rows[positions],
+                ("dates.screening", *_DATES_FOR_AGE, *paths),
+                lambda ctx: ctx.lab("creatinine"),
+                study,
+                keys=[key[positions] for key in keys],
+                explaining=explaining,
+            )
+
+        # decided over whole columns where every admitted age and possible sex gives one
+        # clear status; by the rule for the rest, and for the reason of any row that shows it
+        # (names of their own: the known ages' reasons above read ``decided`` when asked)
+        over_ages = _egfr_over_ages_clearly(candidates, at_rows, study)
+        by_rule_at = np.flatnonzero(over_ages == UNCLEAR)
+        range_status = over_ages.copy()
+        range_missing = np.empty(len(at_rows), dtype=object)
+        range_missing.fill(())
+        rule_reasons = Reasons(0)
+        if len(by_rule_at):
+            s, rule_reasons, m = by_range(by_rule_at)
+            range_status[by_rule_at], range_missing[by_rule_at] = s, m
+        status[unknown_at], missing[unknown_at] = range_status, range_missing
+        over_columns = np.flatnonzero(over_ages != UNCLEAR)
+        pieces.append((unknown_at[by_rule_at], rule_reasons))
+        pieces.append(
+            (
+                unknown_at[over_columns],
+                Reasons(
+                    len(over_columns),
+                    lambda asked: by_range(over_columns[asked], True)[1].whole(),
+                ),
+            )
         )
-        status[unknown_at], missing[unknown_at] = s, m
-        pieces.append((unknown_at, r))
     return status, Reasons.scattered(len(rows), pieces), missing
+
+
+def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:
+    """Without a birth date: the creatinine part's status where whole columns make it clear,
+    as screen's rule decides it (the eGFR at both ends of the ages IN01 admits within the
+    record's range, for each sex the record allows, all on one side and none near the
+    threshold); UNCLEAR where the rule must decide (a child's ages, a value it may refuse, an
+    eGFR near the threshold or on both sides of it)."""
+    from protocol.labs import _ckd_epi, get_analyte
+    from protocol.screening import admitted_ages
+
+    status = np.full(len(rows), UNCLEAR, dtype=np.int8)
+    analyte = get_analyte("creatinine", study)
+    target = get_analyte(analyte.computes, study)
+    minimum = study.egfr_equation.value.minimum_age
+    youngest, oldest = _age_range(candidates, rows)
+    low, high = admitted_ages(study)
+    narrowed = (youngest != oldest) & (oldest >= low) & (youngest <= high)
+    young = np.where(narrowed, np.maximum(youngest, low), youngest)
+    old = np.where(narrowed, np.minimum(oldest, high), oldest)
+    number = candidates.numbers("labs.creatinine.value")[rows]
+    mg_dl = number * _factors(analyte, candidates, "labs.creatinine.unit", "mg/dL")[rows]
+    limit = target.threshold_magnitude
+    female = candidates.is_value("sex", "female")[rows]
+    male = candidates.is_value("sex", "male")[rows]
+    no_sex = ~candidates.present("sex")[rows]
+    fails = target.threshold.comparison == "<"
+    verdicts, clear = [], np.ones(len(rows), dtype=bool)
+    for age in (np.clip(young, minimum, 120), np.clip(old, minimum, 120)):
+        for as_female, applies in ((True, female | no_sex), (False, male | no_sex)):
+            egfr = _ckd_epi(mg_dl, age, np.full(len(rows), as_female), study)
+            clear &= ~applies | (np.abs(egfr - limit) > _NEAR_THRESHOLD * abs(limit))
+            meets = egfr < limit if fails else egfr > limit
+            verdicts.append(np.where(applies, np.where(meets, FAIL, PASS), -9))
+    stacked = np.stack(verdicts)
+    given = np.where(stacked == -9, np.max(stacked, axis=0), stacked)  # sexes not possible
+    agree = (given == given[0]).all(axis=0)
+    chosen = (
+        _creatinine_readable(candidates, rows, study)
+        & (young >= minimum)
+        & (female | male | no_sex)
+        & clear
+        & agree
+    )
+    status[chosen] = given[0][chosen]
+    return status
 
 
 def _age_range_keys(

@@ -551,12 +551,17 @@ def _implied_by(record: ParticipantRecord) -> str:
 
 
 def admitted_ages(study: Study) -> tuple[int, int]:
-    """The ages IN01 admits, in completed years (18 and 70)."""
-    population = study.population
-    return (
-        int(population.minimum_age.value.to("year").magnitude),
-        int(population.maximum_age.value.to("year").magnitude),
-    )
+    """The ages IN01 admits, in completed years (18 and 70): worked out once per study (each
+    creatinine's eGFR asks for them)."""
+
+    def years(study: Study) -> tuple[int, int]:
+        population = study.population
+        return (
+            int(population.minimum_age.value.to("year").magnitude),
+            int(population.maximum_age.value.to("year").magnitude),
+        )
+
+    return derived(study, "admitted_ages", years)
 
 
 def admitted_ages_within(youngest: int, oldest: int, study: Study) -> tuple[int, int]:

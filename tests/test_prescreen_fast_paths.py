@@ -1288,3 +1288,39 @@ def test_without_a_birth_date_a_creatinine_decided_at_every_admitted_age_decides
     for i, wanted in enumerate(expected):
         # the other analytes are not recorded: EX24 fails on the kidney, or stays unknown
         assert status[i] == ("fail" if wanted == "fail" else "unknown"), (rows[i], wanted)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([18, 70]),  # the end of the admitted ages whose eGFR is near 40
+            st.sampled_from(["female", "male", None]),
+            st.sampled_from([-1e-3, -1e-7, -1e-12, 0.0, 1e-12, 1e-7, 1e-3]),
+            st.integers(10, 80),  # the youngest age the first manifestation allows
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_without_a_birth_date_the_columns_decide_as_screen_near_the_threshold(drawn):
+    # the shortcut over whole columns (the eGFR at the ends of the admitted ages) against
+    # screen's rule, criterion by criterion: near 40 at 18 or 70, for each sex or none, with
+    # a youngest age under, inside and over the ages IN01 admits
+    rows = []
+    for end, sex, step, youngest in drawn:
+        value = _creatinine_at(40.0, end, sex != "male") * (1 + step)
+        first = dt.date(AS_OF.year - youngest, AS_OF.month, AS_OF.day)
+        rows.append((sex, float(f"{value:.12g}"), first))
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-N{i:03d}" for i in range(len(rows))],
+            "sex": [sex for sex, _, _ in rows],
+            "labs.creatinine.value": [value for _, value, _ in rows],
+            "labs.creatinine.unit": ["mg/dL"] * len(rows),
+            "ssc.first_non_raynaud_manifestation": [str(first) for *_, first in rows],
+            "dates.screening": [str(AS_OF)] * len(rows),
+        }
+    ).astype(object)
+    frame = frame.where(frame.notna(), None)
+    _compare(frame)
