@@ -1347,10 +1347,10 @@ def _creatinine(
 
 def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:
     """Without a birth date: the creatinine part's status where whole columns make it clear,
-    as screen's rule decides it (the eGFR at both ends of the ages IN01 admits within the
-    record's range, for each sex the record allows, all on one side and none near the
-    threshold); UNCLEAR where the rule must decide (a child's ages, a value it may refuse, an
-    eGFR near the threshold or on both sides of it)."""
+    as screen's rule decides it (the eGFR at both ends of the record's range of ages, each
+    read as the nearest age IN01 admits, for each sex the record allows, all on one side and
+    none near the threshold); UNCLEAR where the rule must decide (a child's ages, a value it
+    may refuse, an eGFR near the threshold or on both sides of it)."""
     from protocol.labs import _ckd_epi, get_analyte
     from protocol.screening import admitted_ages
 
@@ -1359,10 +1359,7 @@ def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Stu
     target = get_analyte(analyte.computes, study)
     minimum = study.egfr_equation.value.minimum_age
     youngest, oldest = _age_range(candidates, rows)
-    low, high = admitted_ages(study)
-    narrowed = (youngest != oldest) & (oldest >= low) & (youngest <= high)
-    young = np.where(narrowed, np.maximum(youngest, low), youngest)
-    old = np.where(narrowed, np.minimum(oldest, high), oldest)
+    young, old = (np.clip(ages, *admitted_ages(study)) for ages in (youngest, oldest))
     number = candidates.numbers("labs.creatinine.value")[rows]
     mg_dl = number * _factors(analyte, candidates, "labs.creatinine.unit", "mg/dL")[rows]
     limit = target.threshold_magnitude
@@ -1397,16 +1394,15 @@ def _age_range_keys(
     """Without a birth date, the eGFR rule reads the ages the other dates allow: the youngest
     (born on the latest of consent, first manifestation and screening) and the oldest (born on
     the earliest date a record takes), both on the screening date, which a table always has.
-    When the youngest is under the equation's minimum age, a value the rule reads without
+    Each is read as the nearest age IN01 admits; when the youngest so read is under the
+    equation's minimum age (a study admitting children), a value the rule reads without
     refusing it leaves the part open whatever it is: such rows are grouped by the ages and the
     sex alone."""
     from protocol.screening import admitted_ages
 
     youngest, oldest = _age_range(candidates, rows)
-    # the rule reads the ages IN01 admits where the range holds some (admitted_ages_within)
-    low, high = admitted_ages(study)
-    narrowed = (youngest != oldest) & (oldest >= low) & (youngest <= high)
-    young = np.where(narrowed, np.maximum(youngest, low), youngest)
+    # the rule reads each age as the nearest IN01 admits (admitted_ages_within)
+    young = np.clip(youngest, *admitted_ages(study))
     open_whatever = (young < study.egfr_equation.value.minimum_age) & _creatinine_readable(
         candidates, rows, study
     )
@@ -1439,6 +1435,10 @@ def _egfr_clearly(
     missing = np.empty(len(rows), dtype=object)
     missing.fill(())  # one empty tuple for every row, set in C
     readable = _creatinine_readable(candidates, rows, study)
+    # each age read as the nearest IN01 admits, as the rule reads it (admitted_ages_within)
+    from protocol.screening import admitted_ages
+
+    ages = np.clip(ages, *admitted_ages(study))
     adult = (ages >= equation.minimum_age) & (ages <= 120)
     limit = target.threshold_magnitude
 

@@ -282,8 +282,9 @@ class _Context:
         sexes = [self.record.sex] if self.record.sex else ["female", "male"]
         youngest, oldest = self.age_range()
         # an age IN01 excludes needs no eGFR (the participant is not eligible at that age
-        # whatever the kidneys): an unrecorded birth date is reasoned over the ages IN01 admits,
-        # so a creatinine that fails, or passes, at every admitted age decides EX24's part
+        # whatever the kidneys): each age the record allows is read as the nearest age IN01
+        # admits, so a creatinine that fails, or passes, at every admitted age decides EX24's
+        # part, and every completion of the record's dates keeps the status it gives
         young, old = admitted_ages_within(youngest, oldest, self.study)
         minimum = self.study.egfr_equation.value.minimum_age
         # eGFR falls with age: the ends of the possible ages bound it (CKD-EPI takes 18-120)
@@ -315,16 +316,27 @@ class _Context:
                 )
             # a child's eGFR is not computed at all: whatever the adult ages give, it is open
             return _missing(unknown_reason, *missing)
-        if (young, old) != (youngest, oldest):  # the ages IN01 admits were read (see above)
+        clamped = (young, old) != (youngest, oldest)
+        if clamped and young != old:  # the ages IN01 admits were read (see above)
             unknown_reason = unknown_reason.removesuffix(")") + (
                 f"; at {young} to {old}, the ages IN01 admits, it is on both sides of the "
                 "threshold)"
             )
         decided = _decided(outcomes, unknown_reason, *missing)
-        if decided.status != "unknown" and missing:
+        if decided.status == "unknown":
+            return decided
+        if clamped and young == old:  # one age read, IN01 excluding every other the record allows
+            allowed = f"{youngest}" if youngest == oldest else f"{youngest} to {oldest}"
+            every = " and every sex the record allows" if "sex" in missing else ""
+            return CheckResult(
+                decided.status,
+                f"{decided.reason} (aged {allowed}: read at {young}, the nearest age IN01 "
+                f"admits{every}; IN01 excludes the rest)",
+            )
+        if missing:
             every = (
                 "every age and sex the record allows"
-                if (young, old) == (youngest, oldest)
+                if not clamped
                 else f"every age from {young} to {old} and sex the record allows; IN01 "
                 f"excludes any other age"
             )
@@ -565,12 +577,11 @@ def admitted_ages(study: Study) -> tuple[int, int]:
 
 
 def admitted_ages_within(youngest: int, oldest: int, study: Study) -> tuple[int, int]:
-    """The part of an uncertain age range (youngest < oldest) IN01 admits, where there is one;
-    the range itself otherwise (a known age, or one IN01 excludes whatever it is)."""
+    """An age range (or a known age) with each end moved to the nearest age IN01 admits: the
+    ages an eGFR is read at (at an age IN01 excludes, the participant is not eligible whatever
+    the kidneys)."""
     low, high = admitted_ages(study)
-    if youngest == oldest or oldest < low or youngest > high:
-        return youngest, oldest
-    return max(youngest, low), min(oldest, high)
+    return min(max(youngest, low), high), min(max(oldest, low), high)
 
 
 def _in01_age_only(ctx: _Context) -> CheckResult:

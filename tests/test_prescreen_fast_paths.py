@@ -94,15 +94,17 @@ def test_creatinine_at_and_around_the_egfr_threshold_decides_as_screen(unit):
     frame = _creatinine_table(rows)
     compared_rows, compared = _compare(frame)
     assert compared_rows == len(rows) and compared >= len(rows) * 37
-    # and, from the equation alone, the clear cases: 0.1% more creatinine is below 40
+    # and, from the equation alone, the clear cases: 0.1% more creatinine is below 40 at the
+    # age, and the eGFR is read at the nearest age IN01 admits (70 for 75 and 90)
     evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
     status = evaluation.criteria["EX24"].status
-    for i, (_, _, _, _) in enumerate(rows):
+    for i, (age, sex, value, _) in enumerate(rows):
         step = (-1e-3, -1e-7, -1e-10, 0.0, 1e-10, 1e-7, 1e-3)[i % 7]
-        if step == 1e-3:
-            assert status[i] == "fail"
-        if step == -1e-3:
-            assert status[i] != "fail"  # the other analytes are not recorded: unknown
+        mg_dl = value / (88.4 if unit == "µmol/L" else 1)
+        read_at = _ckd_epi_2021(mg_dl, min(age, 70), sex == "female")
+        if abs(step) == 1e-3:  # clearly on one side where it is read
+            # the other analytes are not recorded: unknown unless the kidneys fail
+            assert (status[i] == "fail") == (read_at < 40), (age, sex, step, read_at)
 
 
 @settings(max_examples=30, deadline=None)
@@ -470,7 +472,8 @@ def test_every_lab_at_and_around_its_threshold_in_every_unit_decides_as_screen()
 
 def test_creatinine_without_a_sex_or_under_18_decides_as_screen():
     # between the two sexes' thresholds the status depends on the sex (open); beyond both it
-    # does not; under 18 a reported eGFR is needed whatever the value
+    # does not; under 18 (and over 70) the eGFR is read at the nearest age IN01 admits, so no
+    # reported eGFR is asked for (IN01 excludes such an age whatever the kidneys)
     rows = []
     for age in (16, 17, 18, 40, 75):
         low = _creatinine_at(40.0, age, True)
@@ -484,7 +487,7 @@ def test_creatinine_without_a_sex_or_under_18_decides_as_screen():
     assert compared_rows == len(rows) and compared >= len(rows) * 37
     evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
     missing = evaluation.criteria["EX24"].missing
-    assert any("sex" in m for m in missing) and any("labs.egfr" in m for m in missing)
+    assert any("sex" in m for m in missing) and not any("labs.egfr" in m for m in missing)
 
 
 # -- coarse groups: the status once per group of what it depends on --------------------------

@@ -215,17 +215,21 @@ def test_egfr_the_same_for_either_sex_is_decided_and_says_so(value, status):
 
 
 @pytest.mark.traces("criteria.EX24")
-def test_a_child_needs_a_reported_egfr():
-    # Born 2010-01-01: 15 at the 2025-03-03 screening (IN01 fails too, but EX24 says why).
+def test_a_childs_egfr_is_read_at_the_youngest_age_in01_admits():
+    # Born 2010-01-01: 15 at the 2025-03-03 screening. IN01 excludes a 15-year-old whatever the
+    # kidneys, so the eGFR is read at 18, the nearest age IN01 admits (a reported eGFR, asked
+    # for before, could not make the record eligible). Creatinine 62 µmol/L = 0.7014 mg/dL; for
+    # a woman at 18: 142 x (0.7014/0.7)^-1.200 x 0.9938^18 x 1.012 = 128.2, not < 40.
     def change(data):
         data["dates"]["birth"] = date(2010, 1, 1)
 
-    assert _screen(change)["EX24"] == (
-        "unknown",
-        "eGFR: CKD-EPI 2021 is for adults (18+) and the participant is 15; a reported eGFR is "
-        "needed",
-        ["labs.egfr"],
+    status, reason, missing = _screen(change)["EX24"]
+    assert (status, missing) == ("pass", [])
+    assert "0.7014 mg/dL (female, 18 years): eGFR (CKD-EPI 2021) = 128.2" in reason
+    assert reason.endswith(
+        "(aged 15: read at 18, the nearest age IN01 admits; IN01 excludes the rest)"
     )
+    assert _screen(change)["IN01"][0] == "fail"
 
 
 @pytest.mark.traces("criteria.EX24")
@@ -2008,8 +2012,8 @@ def test_a_creatinine_that_fails_at_every_admitted_age_makes_the_record_not_elig
     ("youngest", "oldest", "admitted"),
     [
         (10, 100, (18, 70)), (17, 18, (18, 18)), (18, 19, (18, 19)), (69, 71, (69, 70)),
-        (70, 71, (70, 70)), (71, 120, (71, 120)), (0, 17, (0, 17)), (40, 40, (40, 40)),
-        (15, 15, (15, 15)), (80, 80, (80, 80)),
+        (70, 71, (70, 70)), (71, 120, (70, 70)), (0, 17, (18, 18)), (40, 40, (40, 40)),
+        (15, 15, (18, 18)), (80, 80, (70, 70)), (17, 17, (18, 18)), (71, 71, (70, 70)),
     ],
 )  # fmt: skip
 def test_the_ages_in01_admits_within_an_age_range(youngest, oldest, admitted):
