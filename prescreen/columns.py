@@ -277,7 +277,7 @@ def identifier_cells(
             return False
         shaped = np.flatnonzero(_wider_shaped(arrow))  # only these come to Python
         return any(identifying(text) for text in arrow.take(shaped).to_pylist())
-    kinds = (str, int, np.integer) if include_numbers else (str,)
+    kinds = (str, bytes, int, np.integer) if include_numbers else (str, bytes)
     if numbers_are_values:  # a number cell of a workbook: its digits, checked as text is
         kinds = (*kinds, int, float, np.integer, np.floating)
     distinct = [
@@ -285,7 +285,13 @@ def identifier_cells(
         for v in series.dropna().unique().tolist()
         if isinstance(v, kinds) and not isinstance(v, bool)
     ]
-    texts = list(dict.fromkeys(map(_number_as_written, distinct)))
+    # a Parquet file's binary cells are read as their text (UTF-8) would be
+    texts = list(
+        dict.fromkeys(
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else _number_as_written(v)
+            for v in distinct
+        )
+    )
     if not texts:
         return False
     # only a text shaped like an e-mail or a phone number can be one: found in C by a wider
@@ -354,10 +360,12 @@ def _wider_shaped(texts: Any) -> Any:
     (never missing one), a plain ISO date excepted (in Arrow, over every text at once)."""
     import pyarrow.compute as pc
 
-    return pc.and_(
+    shaped = pc.and_(
         pc.match_substring_regex(texts, _SHAPED_WIDER),
         pc.invert(pc.match_substring_regex(texts, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
     )
+    # a text beyond ASCII may hold any script's digits (𝟏𝟑𝟖, ১৩৮, superscripts): to Python
+    return pc.or_(shaped, pc.invert(pc.string_is_ascii(texts)))
 
 
 # what pandas finds in a column that holds no text at all
@@ -477,7 +485,7 @@ def shown_value(raw: Any) -> str:
         return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         written = _number_as_written(value) if isinstance(value, float) else str(value)
-        if identifying_text(written):  # a value read and refused is still never repeated
+        if identifying_text(written, free_text=True):  # a value refused is never repeated
             return WITHHELD
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"

@@ -345,7 +345,7 @@ def validation_problems(
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
-        elif message == IDENTIFYING or withheld(item.get("input")):
+        elif message == IDENTIFYING or identifies(item.get("input"), where):
             # the value identifies a person (a code, or any value refused for another reason
             # that reads as a phone or ID card number): not shown again, in the words either
             text = withheld_from(message, item.get("input"))
@@ -436,9 +436,10 @@ def validate_document(
             for p in validation_problems(exc, node)
             if not any(p.path == f or p.path.startswith((f"{f}.", f"{f}[")) for f in flagged)
         ]
-        raise error(source, personal + [_with_entry_name(p, data) for p in problems]) from None
+        every = personal + problems
+        raise error(source, [_with_entry_name(p, data) for p in every]) from None
     if personal:
-        raise error(source, personal)
+        raise error(source, [_with_entry_name(p, data) for p in personal])
     return validated
 
 
@@ -451,9 +452,10 @@ _A_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\.[0-9]+\s*")
 _LAB_NUMBER = re.compile(r"labs\.[a-z_]+\.(?:value|uln)")
 
 
-def _identifies(value: Any, loc: tuple[Any, ...]) -> bool:
-    """Whether a document's text, number or field name at ``loc`` reads as a phone number, an
-    ID card number or an e-mail address (a text as free text is read)."""
+def identifies(value: Any, where: str) -> bool:
+    """Whether a document's text, number or field name at the field ``where`` reads as a phone
+    number, an ID card number or an e-mail address (a text as free text is read; a lab's
+    number with a measurement's digits is a value)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
     if isinstance(value, float):
@@ -464,7 +466,7 @@ def _identifies(value: Any, loc: tuple[Any, ...]) -> bool:
     if _A_DECIMAL.fullmatch(written) and not re.fullmatch(r"\s*[+-]?[0-9]+\.0+\s*", written):
         return False  # a fraction: its field reads or refuses it (13812345678.0 is checked)
     if (
-        _LAB_NUMBER.fullmatch(format_location(loc))
+        _LAB_NUMBER.fullmatch(where)
         and re.fullmatch(r"[0-9]+", written)
         and significant_digits(written) <= MOST_DIGITS_OF_A_MEASUREMENT
     ):
@@ -501,7 +503,7 @@ def _personal_data(
     def walk(value: Any, loc: tuple[Any, ...]) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                if _identifies(key, (*loc, "")):
+                if identifies(key, format_location((*loc, ""))):
                     where = format_location((*loc, "(withheld)"))
                     line = _line_of(node, (*loc, key))
                     problems.append(
@@ -513,7 +515,7 @@ def _personal_data(
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 walk(item, (*loc, index))
-        elif _identifies(value, loc):
+        elif identifies(value, format_location(loc)):
             where = format_location(loc)
             if where not in own_checks:
                 line = _line_of(node, loc)

@@ -54,13 +54,17 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
         return True
     if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
-    if free_text and any(pattern.search(text) for pattern in _IN_FREE_TEXT):
-        return True
-    if _written_as_one(text):
+    if free_text:
+        # calendar dates are no phone's digits (尿蛋白 +1 (2024-12-01), 2024.10.10-2025.1.15),
+        # and invisible characters no separator
+        text = _INVISIBLE.sub("", _DATES_IN_TEXT.sub(" ", text))
+        if any(_free_text_match(pattern, text) for pattern in _IN_FREE_TEXT):
+            return True
+    if _written_as_one(text, free_text):
         return True
     # a number written with an exponent or a trailing point (1.3812345678E+10, 13812345678.)
     whole = _whole_number(text)
-    if whole is not None and _written_as_one(whole):
+    if whole is not None and _written_as_one(whole, free_text):
         return True
     # inside a longer text, a mobile or ID card number written as one run of digits: "Tel
     # 13812345678", "手机13812345678", "(+86)13812345678", "13812345678/13912345678",
@@ -92,14 +96,16 @@ def redacted(message: str) -> str:
     if not _DIGIT.search(message) and "@" not in message and "＠" not in message:
         return message
     message = _QUOTED.sub(
-        lambda m: "(withheld)" if identifying_text(m.group()[1:-1]) else m.group(), message
+        lambda m: "(withheld)" if identifying_text(m.group()[1:-1], True) else m.group(), message
     )
-    for pattern in (_EMAIL_IN_TEXT, _RUN_IN_TEXT, _GROUPED_IN_TEXT, _CARD_IN_TEXT):
-        message = pattern.sub("(withheld)", message)
+    for pattern in (_EMAIL_IN_TEXT, _RUN_IN_TEXT, _GROUPED_IN_TEXT, _CARD_IN_TEXT, *_IN_FREE_TEXT):
+        message = pattern.sub(
+            lambda m: m.group() if _all_times(m.group()) else "(withheld)", message
+        )
     return message
 
 
-def _written_as_one(text: str) -> bool:
+def _written_as_one(text: str, free_text: bool = False) -> bool:
     """Whether the whole text is a phone number or an ID card number."""
     if national_id_card(text):
         return True
@@ -123,9 +129,11 @@ def _written_as_one(text: str) -> bool:
     # local number of 7 or 8 digits not beginning with 0, written with a separator
     # (010-6512-3456, (0755) 8123 4567, 010.6512.3456); 001-002-0003, 011-001-0001 and
     # 010-0100-0100 are a site's codes
-    landline = re.fullmatch(
-        r"\(?0[1-9][0-9]{1,2}\)?[ .\-]?[1-9][0-9]{2,3}[ .\-]?[0-9]{4}", stripped
-    ) and re.search(r"[ ().\-]", stripped)
+    landline = (
+        re.fullmatch(rf"\(?0{_AREA}\)?[ .\-]?{_LOCAL}", stripped)
+        and re.search(r"[ ().\-]", stripped)
+        and not _all_times(stripped)
+    )
     # a North American number written as one (415-555-0123, (415) 555-0123, 415.555.0123).
     # Ten digits without separators, or with a trunk 0, are as often a site's numeric code
     # (2025100001: a year, a site, a sequence), and a US social security number has the shape
@@ -133,7 +141,23 @@ def _written_as_one(text: str) -> bool:
     north_american = re.fullmatch(r"[2-9][0-9]{2}[2-9][0-9]{6}", digits) and re.fullmatch(
         r"\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}|\([0-9]{3}\)[0-9]{3}-?[0-9]{4}", stripped
     )
-    return bool(mobile or id_card or international or landline or north_american)
+    # (in a free text, three groups of digits are a dose schedule, 500-500-1000, far more often
+    # than a North American number written without its +1)
+    return bool(
+        mobile or id_card or international or landline or (north_american and not free_text)
+    )
+
+
+#: A Chinese area code after its trunk 0 (010, 020-029, 0310-0999; 012-2024-0001 is a code)
+#: and a local number of 7 or 8 digits (0800 1200 1800, times of day, are left out apart).
+_AREA = r"(?:10|2[0-9]|[3-9][0-9]{2})"
+_LOCAL = r"[1-9][0-9]{2,3}[ .\-]?[0-9]{4}"
+
+
+def _all_times(text: str) -> bool:
+    """Whether every group of digits in a text is a time of day of four digits (0830 2030)."""
+    groups = re.findall(r"[0-9]+", text)
+    return bool(groups) and all(len(g) == 4 and int(g[:2]) < 24 and int(g[2:]) < 60 for g in groups)
 
 
 _DIGIT = re.compile(r"\d")  # any script's digits (full-width ones too)
@@ -158,24 +182,45 @@ _GROUPED_IN_TEXT = re.compile(
 #: An e-mail address anywhere in a text, in any script (张三@例子.中国), not a part of a path
 #: (/home/jsmith@corp.example.com/cases is a folder) nor of a git revision (HEAD@{1}).
 _EMAIL_IN_TEXT = re.compile(
-    r"(?<![\w/\\.%+\-])[\w.%+\-]+@[\w\-]+(?:[.。．][\w\-]+)*[.。．][^\W\d_]{2,}(?![\w/\\\-])"
+    r"(?<![\w/\\.%+\-])[\w.%+\-]+@[\w\-]+(?:[.。．][\w\-]+)*[.。．]"
+    # a dose's route or frequency after "@" is no domain (20 mg@tid.po)
+    r"(?!(?i:po|iv|im|sc|sq|sl|pr|id|qd|bid|tid|qid|qn|prn|hs|od|os|ou)(?![\w\-]))"
+    r"(?:[A-Za-z]{2,}|中国|中國|公司|网络|網絡|香港|台湾|台灣|澳门|澳門|新加坡|在线|集团|政务|公益|移动|信息)"
+    r"(?![\w/\\\-])"
 )
-#: In a free text, also: a mobile or ID card number as a run of digits glued to letters
-#: (Tel13812345678, ID110101197806140010), a mobile number in groups with any separators
-#: (138.1234.5678, 138 1234-5678, 138/1234/5678), a number dialled abroad (+44 7700 900123)
-#: and a Chinese landline (010-6512-3456). Never digits after a decimal point (0.16666666667).
+#: In a free text, also: a mobile or ID card number glued to a word that names it
+#: (Tel13812345678, ID110101197806140010; glued to other letters it is a code, S13001000001), a
+#: mobile number in groups with any separators ((138) 1234-5678, 138_1234_5678, 138。1234。5678),
+#: a number dialled abroad (+44 7700 900123) and a Chinese landline with or without its country
+#: code ((010)65123456, 86-10-65123456). Never digits after a decimal point (0.16666666667).
+_PHONE_WORDS = r"(?i:tel|phone|mob|mobile|cell|call|ph|fax|wechat|wx|id|no|nr|num|number)[.:#]?"
+_SEPARATOR = r"\s*[_.\-/,~:。ー]?\s*"
 _IN_FREE_TEXT = (
     re.compile(
-        r"(?<![0-9])(?<![0-9][.,])(?:(?:\+?86|0086)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])"
+        rf"(?<![0-9A-Za-z]){_PHONE_WORDS}(?:(?:\+?86|0086)?1[3-9][0-9]{{9}}|[0-9]{{17}}[0-9Xx])"
+        r"(?![0-9])"
     ),
     re.compile(
-        r"(?<![0-9])(?<![0-9][.,])1[3-9][0-9][ .\-/]{1,2}[0-9]{4}[ .\-/]{1,2}[0-9]{4}(?![0-9])"
+        rf"(?<![0-9A-Za-z])(?<![0-9][.,])\(?1[3-9][0-9]\)?{_SEPARATOR}[0-9]{{4}}{_SEPARATOR}"
+        r"[0-9]{4}(?![0-9])"
     ),
     re.compile(r"(?<![0-9A-Za-z])\+[1-9](?:[ .\-()]{0,2}[0-9]){7,14}(?![0-9])"),
     re.compile(
-        r"(?<![0-9A-Za-z\-])\(?0[1-9][0-9]{1,2}\)?[ .\-][1-9][0-9]{2,3}[ .\-]?[0-9]{4}(?![0-9])"
+        rf"(?<![0-9A-Za-z\-])(?:(?:\+?86|0086)[ .\-]?\(?0?{_AREA}|\(?0{_AREA})\)?[ .\-]?{_LOCAL}"
+        r"(?![0-9])"
     ),
 )
+#: A calendar date inside a text (2024-12-01, 2024.1.15, 2024/12/01, 2024年12月1日).
+_DATES_IN_TEXT = re.compile(
+    r"(?<![0-9])(?:19|20)[0-9]{2}(?:([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])"
+    r"|年(?:0?[1-9]|1[0-2])月(?:0?[1-9]|[12][0-9]|3[01])日?)(?![0-9])"
+)
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def _free_text_match(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether a pattern finds a number in a text other than a run of times of day."""
+    return any(not _all_times(found.group()) for found in pattern.finditer(text))
 
 
 def _ascii_digits(text: str) -> str:

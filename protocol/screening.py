@@ -35,7 +35,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
-from protocol.documents import shown, withheld, withheld_from
+from protocol.documents import identifies, shown, withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
@@ -378,7 +378,7 @@ class _Context:
             if exc.field == "value" or given is None:  # the message names the value itself
                 given = value.value if given is None else given
             words = str(exc)
-            if withheld(given):  # a value that reads as a phone number is never repeated
+            if identifies(given, field):  # a phone number's value is never repeated
                 found, words = "(withheld)", withheld_from(words, given)
                 if isinstance(given, float) and math.isfinite(given):
                     words = withheld_from(words, as_given(given))

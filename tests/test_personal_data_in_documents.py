@@ -212,7 +212,8 @@ def test_a_clearance_reason_with_a_number_however_written_refuses_the_record(
     }
     assert main(["screen", str(_record(tmp_path, medications=[medication]))]) == 2
     captured = capsys.readouterr()
-    assert "medications[0].clearance_reason" in captured.err
+    # named by its entry, as the book's other refusals are
+    assert "medications[0] (an unlisted biologic).clearance_reason" in captured.err
     assert text not in captured.err + captured.out
 
 
@@ -260,3 +261,79 @@ def test_a_free_text_cell_with_a_glued_or_grouped_number_refuses_the_column(tmp_
         assert f"column {column}" in err
     assert "participant" not in err  # a code glued to letters in the ID column is a code
     assert "13812345678" not in err and "7700" not in err and "张三" not in err
+
+
+# -- a seventh tester's: what a Chinese rheumatology site types, and what it must not ---------
+
+_A_SITES_WORDS = [
+    "tid 0800 1200 1800", "q8h: 0600 1400 2200", "0800-1400-2000", "given at 0700 1500 2300",
+    "0830 2030 1630", "尿蛋白 +1 (2024-12-01)", "day +14 2024-12-15 LFT normal",
+    "CRP 12 (+3) 2024-12-01", "ESAT-6 +12 2024-12-01", "2024.10.10-2025.1.15", "500-500-1000",
+    "250-250-1000", "20 mg@tid.po", "泼尼松5mg@每日。口服", "see screening log of S13001000001",
+    "methotrexate 2.5 mg 2024年12月1日停药", "V1.0 2024-03-15", "M34.0", "08:30-17:30",
+    "3.5-9.5 ×10^9/L", "375 mg/m2 weekly x4", "pT1bN0M0, stage IIA",
+]  # fmt: skip
+_WRITTEN_OTHERWISE = [
+    "(010)65123456", "（010）65123456", "01065123456", "86-10-65123456", "0086-10-65123456",
+    "Tel 138_1234_5678", "138 12345678", "(138) 1234-5678", "138 - 1234 - 5678",
+    "138\t1234\t5678", "138,1234,5678", "138~1234~5678", "138:1234:5678", "138。1234。5678",
+    "138ー1234ー5678", "138\u200b1234\u200b5678", "138\u00ad1234\u00ad5678",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", _A_SITES_WORDS)
+def test_dosing_times_dates_schedules_and_codes_are_not_personal_data(text):
+    from protocol.identifiers import identifying_text
+
+    assert not identifying_text(text, free_text=True)
+
+
+@pytest.mark.parametrize("text", _WRITTEN_OTHERWISE)
+def test_landlines_and_mobiles_written_otherwise_are_found_in_a_text(text):
+    from protocol.identifiers import identifying_text, redacted
+
+    assert identifying_text(f"ask {text} please", free_text=True)
+    assert "(withheld)" in redacted(f"error: a reason 'ask {text}' is not allowed")
+
+
+@pytest.mark.parametrize("code", ["012-2024-0001", "015-2025-0001", "S13001000001"])
+def test_a_site_year_subject_code_is_a_participant_code(tmp_path, code):
+    assert main(["screen", str(_record(tmp_path, participant=code))]) in (0, 1, 3)
+
+
+def test_a_washout_frequency_with_dosing_times_is_not_refused_as_personal_data(tmp_path, capsys):
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "planned_randomization: 2025-03-03\nmedications:\n"
+        "  - {name: prednisone, ongoing: true, dose: 7.5 mg, frequency: 'tid 0800 1200 1800'}\n",
+        encoding="utf-8",
+    )
+    main(["washout", str(path)])
+    assert PERSONAL_DATA not in capsys.readouterr().err
+
+
+def test_a_parquet_files_binary_cells_are_checked_as_their_text(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "participant": ["SYN-1", "SYN-2"],
+            "pah_risk": pa.array([b"none", b"Tel13812345678"], type=pa.binary()),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    code = main(["prescreen", str(path), "--as-of", "2025-03-03", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "13812345678" not in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("cell", ["Tel𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "Tel¹³⁸¹²³⁴⁵⁶⁷⁸", "call ১৩৮.১২৩৪.৫৬৭৮"])
+def test_digits_of_any_script_in_a_table_refuse_the_column(tmp_path, capsys, cell):
+    table = tmp_path / "t.csv"
+    table.write_text(f"participant,pah_risk\nSYN-1,none\nSYN-2,{cell}\n", encoding="utf-8")
+    code = main(["prescreen", str(table), "--as-of", "2025-03-03", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert cell not in capsys.readouterr().err
