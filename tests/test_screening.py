@@ -729,15 +729,15 @@ def test_ex25_a_cervical_exception_for_a_man_is_left_to_the_investigator(name, s
     ("consent", "randomization", "shown"),
     [
         # every age the dates allow is 0 or 1 (born on or after 1900-01-01, screened by 1901)
-        (date(1900, 12, 1), date(1901, 2, 1), "the participant is at most 1"),
-        (date(1900, 2, 1), date(1900, 2, 15), "the participant is 0"),
+        (date(1900, 12, 1), date(1901, 2, 1), "(aged 0 to 1: read at 18, the nearest age IN01"),
+        (date(1900, 2, 1), date(1900, 2, 15), "(aged 0: read at 18, the nearest age IN01"),
     ],
 )
-def test_an_egfr_from_creatinine_at_every_age_under_18_asks_for_a_reported_egfr(
-    consent, randomization, shown
-):
+def test_an_egfr_from_creatinine_at_every_age_under_18_is_read_at_18(consent, randomization, shown):
     # no birth or screening date, and dates that make every possible age a child's: EX24 had
-    # said "depends on , not recorded (aged 0)", naming nothing missing
+    # said "depends on , not recorded (aged 0)", naming nothing missing; then it asked for a
+    # reported eGFR; IN01 excludes a child whatever the kidneys, so the creatinine (62 µmol/L,
+    # a woman: 128.2 at 18) is read at 18 and decides
     data = record(
         dates__birth=_DELETE,
         dates__screening=_DELETE,
@@ -750,9 +750,9 @@ def test_an_egfr_from_creatinine_at_every_age_under_18_asks_for_a_reported_egfr(
         events=_DELETE,
     )
     ex24 = next(c for c in screen(data).criteria if c.id == "EX24")
-    assert ex24.status == "unknown"
+    assert ex24.status == "pass"
     assert shown in ex24.reason and "depends on ," not in ex24.reason, ex24.reason
-    assert ex24.missing == ["labs.egfr"]
+    assert ex24.missing == []
 
 
 @pytest.mark.parametrize(("written", "grams"), [("1.42e2", 142), ("1.42e+2", 142), ("142e0", 142)])

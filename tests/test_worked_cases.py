@@ -23,7 +23,8 @@ EXPECTED: dict[str, tuple[str, set[str], set[str]]] = {
     "case02-eligible-male-aged-70": ("eligible", set(), set()),
     "case03-age-71": ("not_eligible", {"IN01"}, set()),
     # aged 17, so CKD-EPI 2021 (adults only) cannot turn the creatinine into an eGFR: unknown
-    "case04-age-17": ("not_eligible", {"IN01"}, {"EX24"}),
+    # 17: IN01 fails; the eGFR is read at 18, the nearest age IN01 admits (no eGFR asked for)
+    "case04-age-17": ("not_eligible", {"IN01"}, set()),
     "case05-age-18-today": ("eligible", set(), set()),
     "case06-duration-exactly-18-months": ("eligible", set(), set()),
     "case07-duration-18-months-and-a-day": ("not_eligible", {"IN04"}, set()),
