@@ -1229,7 +1229,8 @@ def _egfr(
     pieces = [(reported_at, reported[1].taken(reported_at))]
     creatinine_at = np.flatnonzero(has_creatinine & ~has_egfr)
     if len(creatinine_at):
-        paths = (*(f"labs.creatinine.{part}" for part in _LAB_PARTS), "sex")
+        # the sex, and what implies a woman where it is not recorded (as the rule reads it)
+        paths = (*(f"labs.creatinine.{part}" for part in _LAB_PARTS), "sex", *_IMPLYING_A_WOMAN)
         s, r, m = _creatinine(candidates, rows[creatinine_at], paths, study)
         status[creatinine_at], missing[creatinine_at] = s, m
         pieces.append((creatinine_at, r))
@@ -1345,6 +1346,24 @@ def _creatinine(
     return status, Reasons.scattered(len(rows), pieces), missing
 
 
+#: What makes a record without a sex a woman's (the rule's _implied_sex): childbearing
+#: potential, breastfeeding, a positive pregnancy test.
+_IMPLYING_A_WOMAN = ("childbearing_potential", "breastfeeding", *_TEST)
+
+
+def _sexes(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sex as the eGFR rule reads it: a woman (recorded, or implied where none is
+    recorded), and no sex known (recorded or implied)."""
+    recorded = candidates.present("sex")[rows]
+    implied = ~recorded & (
+        candidates.is_value("childbearing_potential", True)[rows]
+        | candidates.is_value("breastfeeding", True)[rows]
+        | candidates.is_value("pregnancy_test.result", "positive")[rows]
+    )
+    female = candidates.is_value("sex", "female")[rows] | implied
+    return female, ~recorded & ~implied
+
+
 def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:
     """Without a birth date: the creatinine part's status where whole columns make it clear,
     as screen's rule decides it (the eGFR at both ends of the record's range of ages, each
@@ -1363,9 +1382,8 @@ def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Stu
     number = candidates.numbers("labs.creatinine.value")[rows]
     mg_dl = number * _factors(analyte, candidates, "labs.creatinine.unit", "mg/dL")[rows]
     limit = target.threshold_magnitude
-    female = candidates.is_value("sex", "female")[rows]
+    female, no_sex = _sexes(candidates, rows)
     male = candidates.is_value("sex", "male")[rows]
-    no_sex = ~candidates.present("sex")[rows]
     fails = target.threshold.comparison == "<"
     verdicts, clear = [], np.ones(len(rows), dtype=bool)
     for age in (np.clip(young, minimum, 120), np.clip(old, minimum, 120)):
@@ -1407,7 +1425,8 @@ def _age_range_keys(
         candidates, rows, study
     )
     inputs = [np.where(open_whatever, -2, candidates.coded(p)[0][rows]) for p in paths]
-    return [youngest, oldest, open_whatever, ~candidates.present("sex")[rows], *inputs]
+    female, no_sex = _sexes(candidates, rows)  # a sex implied counts as recorded
+    return [youngest, oldest, open_whatever, female, no_sex, *inputs]
 
 
 # a computed eGFR this close to the threshold (relatively) is left to screen's rule, whose
@@ -1430,8 +1449,7 @@ def _egfr_clearly(
     equation = study.egfr_equation.value
     number = candidates.numbers("labs.creatinine.value")[rows]
     to_mg_dl = _factors(analyte, candidates, "labs.creatinine.unit", "mg/dL")[rows]
-    female = candidates.is_value("sex", "female")[rows]
-    no_sex = ~candidates.present("sex")[rows]
+    female, no_sex = _sexes(candidates, rows)
     missing = np.empty(len(rows), dtype=object)
     missing.fill(())  # one empty tuple for every row, set in C
     readable = _creatinine_readable(candidates, rows, study)

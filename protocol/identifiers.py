@@ -50,8 +50,8 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
         # dashes and dots a word processor puts between a number's groups (138–1234–5678), and
         # any script's digits as ASCII ones (Arabic-Indic ١٣٨...)
         text = _ascii_digits(unicodedata.normalize("NFKC", text).translate(_SEPARATORS))
-    if "@" in text and _EMAIL_IN_TEXT.search(text):  # alone, or in a text: "mail: a@b.cn"
-        return True
+    if "@" in text and any(map(_an_address, _EMAIL_IN_TEXT.finditer(text))):
+        return True  # alone, or in a text: "mail: a@b.cn"
     if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
         return False
     if free_text:
@@ -96,13 +96,25 @@ def redacted(message: str) -> str:
     if not _DIGIT.search(message) and "@" not in message and "＠" not in message:
         return message
     message = _QUOTED.sub(
-        lambda m: "(withheld)" if identifying_text(m.group()[1:-1], True) else m.group(), message
+        lambda m: (
+            "(withheld)"
+            if identifying_text(m.group()[1:-1]) or identifying_text(m.group()[1:-1], True)
+            else m.group()
+        ),
+        message,
     )
     for pattern in (_EMAIL_IN_TEXT, _RUN_IN_TEXT, _GROUPED_IN_TEXT, _CARD_IN_TEXT, *_IN_FREE_TEXT):
-        message = pattern.sub(
-            lambda m: m.group() if _all_times(m.group()) else "(withheld)", message
-        )
+        message = pattern.sub(lambda m: m.group() if _not_personal(m) else "(withheld)", message)
     return message
+
+
+def _not_personal(found: re.Match[str]) -> bool:
+    """A match of a message's words that is no person's number: times of day, a date beside a
+    sign (+1 (2024-12-01)), a dose "at" its route (500mg@qd.po)."""
+    text = found.group()
+    if found.re is _EMAIL_IN_TEXT:
+        return not _an_address(found)
+    return _all_times(text) or _DATES_IN_TEXT.search(text) is not None
 
 
 def _written_as_one(text: str, free_text: bool = False) -> bool:
@@ -184,7 +196,8 @@ _GROUPED_IN_TEXT = re.compile(
 _EMAIL_IN_TEXT = re.compile(
     r"(?<![\w/\\.%+\-])[\w.%+\-]+@[\w\-]+(?:[.。．][\w\-]+)*[.。．]"
     # a dose's route or frequency after "@" is no domain (20 mg@tid.po)
-    r"(?!(?i:po|iv|im|sc|sq|sl|pr|id|qd|bid|tid|qid|qn|prn|hs|od|os|ou)(?![\w\-]))"
+    r"(?!(?i:po|iv|im|ih|sc|sq|sl|pr|id|qd|qw|qn|qod|bid|tid|qid|prn|hs|od|os|ou|ac|pc|st"
+    r"|ivgtt|ivd|inh|neb|top|gtt)(?![\w\-]))"
     r"(?:[A-Za-z]{2,}|中国|中國|公司|网络|網絡|香港|台湾|台灣|澳门|澳門|新加坡|在线|集团|政务|公益|移动|信息)"
     r"(?![\w/\\\-])"
 )
@@ -193,29 +206,55 @@ _EMAIL_IN_TEXT = re.compile(
 #: mobile number in groups with any separators ((138) 1234-5678, 138_1234_5678, 138。1234。5678),
 #: a number dialled abroad (+44 7700 900123) and a Chinese landline with or without its country
 #: code ((010)65123456, 86-10-65123456). Never digits after a decimal point (0.16666666667).
-_PHONE_WORDS = r"(?i:tel|phone|mob|mobile|cell|call|ph|fax|wechat|wx|id|no|nr|num|number)[.:#]?"
-_SEPARATOR = r"\s*[_.\-/,~:。ー]?\s*"
+_PHONE_WORDS = (
+    r"(?i:telephone|tel|phone|mobile|mob|cellphone|cell|call|contact|ph|fax|wechat|wx|id|no|nr"
+    r"|num|number)[.:#]?\s?"
+)
+# (no comma or tilde: a lab trend, CK 150~1000~2000, IgG 150, 1200, 1250, is written so)
+_SEPARATOR = r"\s*[_.\-/:。ー]?\s*"
 _IN_FREE_TEXT = (
     re.compile(
         rf"(?<![0-9A-Za-z]){_PHONE_WORDS}(?:(?:\+?86|0086)?1[3-9][0-9]{{9}}|[0-9]{{17}}[0-9Xx])"
         r"(?![0-9])"
     ),
+    # a mobile number in groups of 3-4-4 or 4-3-4, any separators, a word naming it glued or not
     re.compile(
-        rf"(?<![0-9A-Za-z])(?<![0-9][.,])\(?1[3-9][0-9]\)?{_SEPARATOR}[0-9]{{4}}{_SEPARATOR}"
-        r"[0-9]{4}(?![0-9])"
+        rf"(?<![0-9A-Za-z])(?<![0-9][.,])(?:{_PHONE_WORDS})?\(?(?:1[3-9][0-9]\)?{_SEPARATOR}"
+        rf"[0-9]{{4}}|1[3-9][0-9]{{2}}\)?{_SEPARATOR}[0-9]{{3}}){_SEPARATOR}[0-9]{{4}}(?![0-9])"
     ),
-    re.compile(r"(?<![0-9A-Za-z])\+[1-9](?:[ .\-()]{0,2}[0-9]){7,14}(?![0-9])"),
+    # a number dialled abroad (+44 7700 900123, 0044 20 7946 0958)
+    re.compile(r"(?<![0-9A-Za-z])(?:\+|00)[1-9](?:[ .\-()]{0,2}[0-9]){7,14}(?![0-9])"),
+    # a Chinese landline, with or without its country code ((010)65123456, 86-10-65123456)
     re.compile(
         rf"(?<![0-9A-Za-z\-])(?:(?:\+?86|0086)[ .\-]?\(?0?{_AREA}|\(?0{_AREA})\)?[ .\-]?{_LOCAL}"
         r"(?![0-9])"
     ),
+    # an ID card number of 15 digits (an old card: its six-digit birth date a real day)
+    re.compile(
+        r"(?<![0-9])[1-8][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}"
+        r"(?![0-9])"
+    ),
+    # a North American number after a word naming it (Tel:(415) 555-0123)
+    re.compile(
+        rf"(?<![0-9A-Za-z]){_PHONE_WORDS}\s*\(?[2-9][0-9]{{2}}\)?[ .\-]?[2-9][0-9]{{2}}[ .\-]"
+        r"[0-9]{4}(?![0-9])"
+    ),
 )
-#: A calendar date inside a text (2024-12-01, 2024.1.15, 2024/12/01, 2024年12月1日).
+#: A calendar date or month inside a text (2024-12-01, 2024.1.15, 01-12-2024, 15.01.2025,
+#: 2024年12月1日, 2024.12).
 _DATES_IN_TEXT = re.compile(
-    r"(?<![0-9])(?:19|20)[0-9]{2}(?:([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])"
-    r"|年(?:0?[1-9]|1[0-2])月(?:0?[1-9]|[12][0-9]|3[01])日?)(?![0-9])"
+    r"(?<![0-9])(?:(?:19|20)[0-9]{2}(?:([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12][0-9]|3[01])"
+    r"|年(?:0?[1-9]|1[0-2])月(?:0?[1-9]|[12][0-9]|3[01])日?)"
+    r"|(?:0?[1-9]|[12][0-9]|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)[0-9]{2}"
+    r"|(?:19|20)[0-9]{2}[-./](?:0?[1-9]|1[0-2]))(?![0-9])"
 )
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
+def _an_address(found: re.Match[str]) -> bool:
+    """Whether an e-mail-shaped match is an address, not a dose "at" its route (500mg@qd)."""
+    local = found.group().split("@", 1)[0]
+    return not re.search(r"[0-9](?:\.[0-9]+)?\s*(?i:mg|g|ml|mcg|µg|ug|iu|u|mmol|%)$", local)
 
 
 def _free_text_match(pattern: re.Pattern[str], text: str) -> bool:

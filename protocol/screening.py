@@ -279,7 +279,10 @@ class _Context:
         if name != "creatinine":
             return self._lab_checked(name, value, {})
         # eGFR from creatinine: every sex and age the record allows, decided if all agree
-        sexes = [self.record.sex] if self.record.sex else ["female", "male"]
+        # a sex not recorded but implied (childbearing potential, breastfeeding, a positive
+        # pregnancy test are a woman's; the record refuses them beside "male"), as IN01 reads it
+        sex = self.record.sex or _implied_sex(self.record)
+        sexes = [sex] if sex else ["female", "male"]
         youngest, oldest = self.age_range()
         # an age IN01 excludes needs no eGFR (the participant is not eligible at that age
         # whatever the kidneys): each age the record allows is read as the nearest age IN01
@@ -294,7 +297,7 @@ class _Context:
             for sex in sexes
             for age in ages
         ]
-        missing = [] if self.record.sex else ["sex"]
+        missing = [] if sex else ["sex"]
         if youngest != oldest:
             missing += ["dates.birth"] if self.record.dates.birth is None else []
             missing += ["dates.screening"] if self.screening is None else []
@@ -322,9 +325,16 @@ class _Context:
                 f"; at {young} to {old}, the ages IN01 admits, it is on both sides of the "
                 "threshold)"
             )
+        elif clamped:
+            unknown_reason = unknown_reason.removesuffix(")") + (
+                f"; read at {young}, the nearest age IN01 admits)"
+            )
         decided = _decided(outcomes, unknown_reason, *missing)
         if decided.status == "unknown":
             return decided
+        if sex and not self.record.sex:
+            implied = f"; the sex not recorded, {sex} as {_implied_by(self.record)} implies"
+            decided = CheckResult(decided.status, f"{decided.reason}{implied}")
         if clamped and young == old:  # one age read, IN01 excluding every other the record allows
             allowed = f"{youngest}" if youngest == oldest else f"{youngest} to {oldest}"
             every = " and every sex the record allows" if "sex" in missing else ""
@@ -334,10 +344,11 @@ class _Context:
                 f"admits{every}; IN01 excludes the rest)",
             )
         if missing:
+            sexes_too = " and sex" if "sex" in missing else ""
             every = (
-                "every age and sex the record allows"
+                f"every age{sexes_too} the record allows"
                 if not clamped
-                else f"every age from {young} to {old} and sex the record allows; IN01 "
+                else f"every age from {young} to {old}{sexes_too} the record allows; IN01 "
                 f"excludes any other age"
             )
             return CheckResult(decided.status, f"{decided.reason} (the same for {every})")

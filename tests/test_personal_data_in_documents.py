@@ -272,12 +272,21 @@ _A_SITES_WORDS = [
     "250-250-1000", "20 mg@tid.po", "泼尼松5mg@每日。口服", "see screening log of S13001000001",
     "methotrexate 2.5 mg 2024年12月1日停药", "V1.0 2024-03-15", "M34.0", "08:30-17:30",
     "3.5-9.5 ×10^9/L", "375 mg/m2 weekly x4", "pT1bN0M0, stage IIA",
+    # an eighth tester's
+    "尿蛋白 +1 (01-12-2024)", "proteinuria +1 (15.01.2025)", "尿蛋白 +2 (2024.12-2025.03)",
+    "ESR +15 (2024.01-2024.06)", "甲强龙 500mg@qd.ivgtt", "泰它西普 160mg@qw.ih",
+    "telitacicept 160mg@sc.qw", "20mg@bid.ac", "MMF 500mg@bid.po.pc", "CK 150~1000~2000",
+    "IgG 150, 1200, 1250 mg/dL",
 ]  # fmt: skip
 _WRITTEN_OTHERWISE = [
     "(010)65123456", "（010）65123456", "01065123456", "86-10-65123456", "0086-10-65123456",
     "Tel 138_1234_5678", "138 12345678", "(138) 1234-5678", "138 - 1234 - 5678",
-    "138\t1234\t5678", "138,1234,5678", "138~1234~5678", "138:1234:5678", "138。1234。5678",
+    # (not a comma or a tilde between groups: a lab trend is written so, CK 150~1000~2000)
+    "138\t1234\t5678", "138:1234:5678", "138。1234。5678",
     "138ー1234ー5678", "138\u200b1234\u200b5678", "138\u00ad1234\u00ad5678",
+    # an eighth tester's
+    "Tel138-1234-5678", "telephone13812345678", "Contact13812345678", "phone 1381 234 5678",
+    "身份证 110105491231002", "call 0044 20 7946 0958", "Tel:(415) 555-0123",
 ]  # fmt: skip
 
 
@@ -337,3 +346,11 @@ def test_digits_of_any_script_in_a_table_refuse_the_column(tmp_path, capsys, cel
     code = main(["prescreen", str(table), "--as-of", "2025-03-03", "--out", str(tmp_path / "o")])
     assert code == 2
     assert cell not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["(415) 555-0123", "Tel138-1234-5678", "138 1234 5678"])
+def test_the_lab_command_never_repeats_a_value_that_identifies_a_person(capsys, value):
+    # a tester: the whole-value check knew (415) 555-0123, the last guard did not
+    assert main(["lab", "creatinine", value, "mg/dL", "--age", "46", "--sex", "female"]) == 2
+    captured = capsys.readouterr()
+    assert value not in captured.err + captured.out

@@ -1327,3 +1327,33 @@ def test_without_a_birth_date_the_columns_decide_as_screen_near_the_threshold(dr
     ).astype(object)
     frame = frame.where(frame.notna(), None)
     _compare(frame)
+
+
+def test_a_sex_implied_by_the_record_is_read_as_screen_reads_it():
+    # no sex recorded, but childbearing potential, breastfeeding or a positive pregnancy test:
+    # a woman's, so the creatinine is read for a woman alone (1.8 mg/dL at 46: 34.7, < 40)
+    rows = []
+    for cbp, breastfeeding, born in [
+        ("true", None, "1978-06-14"), (None, "true", "1978-06-14"), (None, None, "1978-06-14"),
+        ("true", None, None), ("false", "false", None), (None, None, None),
+    ]:  # fmt: skip
+        for value in (0.6, 1.6, 1.8, 4.5):
+            rows.append((cbp, breastfeeding, born, value))
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-W{i:03d}" for i in range(len(rows))],
+            "childbearing_potential": [r[0] for r in rows],
+            "breastfeeding": [r[1] for r in rows],
+            "dates.birth": [r[2] for r in rows],
+            "dates.screening": [str(AS_OF)] * len(rows),
+            "labs.creatinine.value": [r[3] for r in rows],
+            "labs.creatinine.unit": ["mg/dL"] * len(rows),
+        }
+    ).astype(object)
+    frame = frame.where(frame.notna(), None)
+    _compare(frame)
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    missing = evaluation.criteria["EX24"].missing
+    for i, (cbp, breastfeeding, _, _) in enumerate(rows):
+        if cbp == "true" or breastfeeding == "true":  # the sex is implied: never asked for
+            assert "sex" not in missing[i], rows[i]

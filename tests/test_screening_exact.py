@@ -175,7 +175,9 @@ def test_dates_that_cannot_be_in_order_are_refused():
 def _creatinine(value, *removed):
     def change(data):
         data["labs"]["creatinine"] = {"value": value, "unit": "mg/dL"}
-        for path in removed:
+        # without the sex, without what implies a woman too: the sex then is not known at all
+        removed_too = ("childbearing_potential",) if "sex" in removed else ()
+        for path in (*removed, *removed_too):
             node = data
             *parents, last = path.split(".")
             for key in parents:
@@ -183,6 +185,20 @@ def _creatinine(value, *removed):
             del node[last]
 
     return change
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_egfr_reads_the_sex_a_record_without_one_implies():
+    # a tester's record: no sex, but childbearing potential (a woman's); 1.8 mg/dL at 46 gives
+    # 142 x (1.8/0.7)^-1.200 x 0.9938^46 x 1.012 = 34.7 for a woman (< 40), 48 for a man
+    def change(data):
+        data["labs"]["creatinine"] = {"value": 1.8, "unit": "mg/dL"}
+        del data["sex"]
+
+    status, reason, missing = _screen(change)["EX24"]
+    assert (status, missing) == ("fail", [])
+    assert "(female, 46 years)" in reason
+    assert "the sex not recorded, female as childbearing potential implies" in reason
 
 
 @pytest.mark.traces("criteria.EX24")
@@ -1995,8 +2011,7 @@ def test_egfr_without_a_birth_date_is_decided_over_the_ages_in01_admits(value, s
     decided, reason, missing = _screen(_creatinine(value, "dates.birth"))["EX24"]
     assert (decided, missing) == (status, [])
     assert reason.endswith(
-        "(the same for every age from 18 to 70 and sex the record allows; IN01 excludes any "
-        "other age)"
+        "(the same for every age from 18 to 70 the record allows; IN01 excludes any other age)"
     )
 
 
