@@ -189,7 +189,7 @@ _RUN_IN_TEXT = re.compile(
 _GROUPED_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z\-])(?:(?:\(?\+?86\)?[ \-]?|0086[ \-]?)?1[3-9][0-9]([ \-])[0-9]{4}\1[0-9]{4}"
     r"|[1-9][0-9]{5}([ \-])(?:[0-9]{8}|[0-9]{4}\2[0-9]{4})\2[0-9]{3}[0-9Xx])"
-    r"(?![0-9A-Za-z]|-[0-9A-Za-z])"
+    r"(?![0-9A-Za-z]|-[0-9A-Za-z])(?!\s*(?:mg|ml|U/L|IU|mmol|µmol|umol|%|/L|×|x\s?10|cells))"
 )
 #: An e-mail address anywhere in a text, in any script (张三@例子.中国), not a part of a path
 #: (/home/jsmith@corp.example.com/cases is a folder) nor of a git revision (HEAD@{1}).
@@ -212,18 +212,27 @@ _PHONE_WORDS = (
 )
 # (no comma or tilde: a lab trend, CK 150~1000~2000, IgG 150, 1200, 1250, is written so)
 _SEPARATOR = r"\s*[_.\-/:。ー]?\s*"
+_SEPARATOR_NO_SLASH = r"\s*[_.\-:。ー]?\s*"
 _IN_FREE_TEXT = (
     re.compile(
         rf"(?<![0-9A-Za-z]){_PHONE_WORDS}(?:(?:\+?86|0086)?1[3-9][0-9]{{9}}|[0-9]{{17}}[0-9Xx])"
         r"(?![0-9])"
     ),
-    # a mobile number in groups of 3-4-4 or 4-3-4, any separators, a word naming it glued or not
+    # a mobile number after a word naming it, in groups of 3-4-4 or 4-3-4, any separators
     re.compile(
-        rf"(?<![0-9A-Za-z])(?<![0-9][.,])(?:{_PHONE_WORDS})?\(?(?:1[3-9][0-9]\)?{_SEPARATOR}"
-        rf"[0-9]{{4}}|1[3-9][0-9]{{2}}\)?{_SEPARATOR}[0-9]{{3}}){_SEPARATOR}[0-9]{{4}}(?![0-9])"
+        rf"(?<![0-9A-Za-z]){_PHONE_WORDS}\(?(?:1[3-9][0-9]\)?{_SEPARATOR}[0-9]{{4}}"
+        rf"|1[3-9][0-9]{{2}}\)?{_SEPARATOR}[0-9]{{3}}){_SEPARATOR}[0-9]{{4}}(?![0-9])"
     ),
-    # a number dialled abroad (+44 7700 900123, 0044 20 7946 0958)
-    re.compile(r"(?<![0-9A-Za-z])(?:\+|00)[1-9](?:[ .\-()]{0,2}[0-9]){7,14}(?![0-9])"),
+    # alone, in groups of 3-4-4 without a slash, and no unit after it: values written in a row
+    # (CK 150/1200/1250 U/L, 1500-750-1000 mg/day) are a lab trend or a dose schedule
+    re.compile(
+        rf"(?<![0-9A-Za-z])(?<![0-9][.,])\(?1[3-9][0-9]\)?{_SEPARATOR_NO_SLASH}[0-9]{{4}}"
+        rf"{_SEPARATOR_NO_SLASH}[0-9]{{4}}(?![0-9])(?!\s*(?i:mg|g\b|ml|u/l|iu|mmol|µmol|umol|%|/l"
+        r"|×|x\s?10|cells|mcg|µg))"
+    ),
+    # a number dialled abroad (+44 7700 900123, 0044 20 7946 0958), never a run of decimals
+    # (+1 2.5 3.1 4.6) nor digits after a point (0.00125)
+    re.compile(r"(?<![0-9A-Za-z.])(?:\+|00)[1-9](?:[ \-()]{0,2}[0-9]|\.[0-9]{2,}){7,14}(?![0-9])"),
     # a Chinese landline, with or without its country code ((010)65123456, 86-10-65123456)
     re.compile(
         rf"(?<![0-9A-Za-z\-])(?:(?:\+?86|0086)[ .\-]?\(?0?{_AREA}|\(?0{_AREA})\)?[ .\-]?{_LOCAL}"

@@ -176,7 +176,7 @@ def test_a_message_without_personal_data_is_kept_as_it_is(parts):
 _IN_FREE_TEXT = [
     "Tel13812345678", "tel 138.1234.5678", "call 138 1234-5678", "ring +44 7700 900123 today",
     "office 010-6512-3456 ext", "张三@例子.中国", "ID110101197806140010", "13812345678.0",
-    "a@b。cn", "١٣٨١٢٣٤٥٦٧٨", "138/1234/5678", "email=zhang@x.cn",
+    "a@b。cn", "١٣٨١٢٣٤٥٦٧٨", "Tel 138/1234/5678", "email=zhang@x.cn",
 ]  # fmt: skip
 _NOT_PERSONAL = [
     "0.16666666667 mg", "methotrexate 15 mg weekly since 2024-01-01", "SITE-13-001-000001",
@@ -277,6 +277,11 @@ _A_SITES_WORDS = [
     "ESR +15 (2024.01-2024.06)", "甲强龙 500mg@qd.ivgtt", "泰它西普 160mg@qw.ih",
     "telitacicept 160mg@sc.qw", "20mg@bid.ac", "MMF 500mg@bid.po.pc", "CK 150~1000~2000",
     "IgG 150, 1200, 1250 mg/dL",
+    # a ninth tester's: values in a row, a run of decimals
+    "antihypertensive; CK 1500/850/1200 U/L over 3 visits, no myositis",
+    "降压药；CK 1500/850/1200 U/L，无肌炎", "titrated 1500-750-1000 mg/day", "CK 150/1200/1250 U/L",
+    "CK 1500 350 1200", "MMF 1500-500-1500 mg", "+1 2.5 3.1 4.6 5.2 mg",
+    "ratio 0.00125 0.00250 0.0050", "PLT 135 1200 1500 ×10^9/L",
 ]  # fmt: skip
 _WRITTEN_OTHERWISE = [
     "(010)65123456", "（010）65123456", "01065123456", "86-10-65123456", "0086-10-65123456",
