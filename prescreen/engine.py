@@ -1121,26 +1121,43 @@ def _fast_then_rule(
 ) -> tuple[np.ndarray, Reasons, np.ndarray]:
     """Statuses decided over columns (``fast``: PASS/FAIL, UNCLEAR where unclear): the rule
     decides the unclear rows, and builds the reasons of the clear ones when asked."""
+
+    def by_rule(positions: np.ndarray, explaining: bool = False) -> Grouped:
+        return _run_grouped(candidates, rows[positions], paths, rule, study, explaining=explaining)
+
+    return _decided_then_rule(fast, by_rule)
+
+
+#: A rule's statuses, reasons and missing fields over some rows.
+Grouped = tuple[np.ndarray, Reasons, np.ndarray]
+
+
+def _decided_then_rule(
+    fast: np.ndarray,
+    by_rule: Callable[[np.ndarray, bool], Grouped],
+    fast_missing: np.ndarray | None = None,
+) -> Grouped:
+    """Statuses decided over columns (``fast``, UNCLEAR where unclear, ``fast_missing`` their
+    missing fields, none by default): ``by_rule(positions, explaining)`` decides the unclear
+    rows, and builds the reasons of the clear ones when asked (explaining: they are decided)."""
     slow = np.flatnonzero(fast == UNCLEAR)
     clear = np.flatnonzero(fast != UNCLEAR)
     status = fast.copy()
-    missing = np.empty(len(rows), dtype=object)
-    missing.fill(())  # one empty tuple for every row, set in C
+    if fast_missing is None:
+        missing = np.empty(len(fast), dtype=object)
+        missing.fill(())  # one empty tuple for every row, set in C
+    else:
+        missing = fast_missing.copy()
     pieces: list[tuple[np.ndarray, Reasons]] = []
     if len(slow):
-        s, r, m = _run_grouped(candidates, rows[slow], paths, rule, study)
+        s, r, m = by_rule(slow, False)
         status[slow], missing[slow] = s, m
         pieces.append((slow, r))
     if len(clear):
-
-        def reasons(asked: np.ndarray) -> CodedTexts:
-            explained = _run_grouped(
-                candidates, rows[clear[asked]], paths, rule, study, explaining=True
-            )
-            return explained[1].whole()
-
-        pieces.append((clear, Reasons(len(clear), reasons)))
-    return status, Reasons.scattered(len(rows), pieces), missing
+        pieces.append(
+            (clear, Reasons(len(clear), lambda asked: by_rule(clear[asked], True)[1].whole()))
+        )
+    return status, Reasons.scattered(len(fast), pieces), missing
 
 
 def _lab_clearly(candidates: Candidates, rows: np.ndarray, name: str, study: Study) -> np.ndarray:
@@ -1284,23 +1301,9 @@ def _creatinine(
             )
 
         fast, fast_missing = _egfr_clearly(candidates, rows[known_at], ages, study)
-        slow = np.flatnonzero(fast == UNCLEAR)
-        s_at = fast.copy()
-        m_at = fast_missing.copy()
-        slow_reasons = Reasons(0)
-        if len(slow):
-            s, slow_reasons, m = by_rule(slow)
-            s_at[slow], m_at[slow] = s, m
-        status[known_at], missing[known_at] = s_at, m_at
-        # the rule once per group of the rows whose reason is asked for
-        decided = np.flatnonzero(fast != UNCLEAR)
-        pieces.append((known_at[slow], slow_reasons))
-        pieces.append(
-            (
-                known_at[decided],
-                Reasons(len(decided), lambda asked: by_rule(decided[asked], True)[1].whole()),
-            )
-        )
+        s, r, m = _decided_then_rule(fast, by_rule, fast_missing)
+        status[known_at], missing[known_at] = s, m
+        pieces.append((known_at, r))
     if (~known).any():
         unknown_at = np.flatnonzero(~known)
         at_rows = rows[unknown_at]
@@ -1321,28 +1324,9 @@ def _creatinine(
 
         # decided over whole columns where every admitted age and possible sex gives one
         # clear status; by the rule for the rest, and for the reason of any row that shows it
-        # (names of their own: the known ages' reasons above read ``decided`` when asked)
-        over_ages = _egfr_over_ages_clearly(candidates, at_rows, study)
-        by_rule_at = np.flatnonzero(over_ages == UNCLEAR)
-        range_status = over_ages.copy()
-        range_missing = np.empty(len(at_rows), dtype=object)
-        range_missing.fill(())
-        rule_reasons = Reasons(0)
-        if len(by_rule_at):
-            s, rule_reasons, m = by_range(by_rule_at)
-            range_status[by_rule_at], range_missing[by_rule_at] = s, m
-        status[unknown_at], missing[unknown_at] = range_status, range_missing
-        over_columns = np.flatnonzero(over_ages != UNCLEAR)
-        pieces.append((unknown_at[by_rule_at], rule_reasons))
-        pieces.append(
-            (
-                unknown_at[over_columns],
-                Reasons(
-                    len(over_columns),
-                    lambda asked: by_range(over_columns[asked], True)[1].whole(),
-                ),
-            )
-        )
+        s, r, m = _decided_then_rule(_egfr_over_ages_clearly(candidates, at_rows, study), by_range)
+        status[unknown_at], missing[unknown_at] = s, m
+        pieces.append((unknown_at, r))
     return status, Reasons.scattered(len(rows), pieces), missing
 
 

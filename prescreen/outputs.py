@@ -173,12 +173,11 @@ def _to_review(
     coded = _Coded.chosen(review, *_id_lists(open_, names))
     rows = [p for p in unreadable if review[p]]
     if rows:
-        field_of = {column: field for field, column in candidates.columns.items()}
         order = {cid: k for k, cid in enumerate(names)}
         texts = []
         for position in rows:
             reading = set().union(
-                *(criteria_reading(field_of.get(c, c)) for c in unreadable[position])
+                *(criteria_reading(candidates.field_of(c)) for c in unreadable[position])
             )
             chosen = reading.union(names[open_[:, position]]) & set(order)
             texts.append(" ".join(sorted(chosen, key=order.__getitem__)))
@@ -201,11 +200,10 @@ def _add_unreadable(
     if not rows:
         return
     passing = set(passing_without)
-    field_of = {column: field for field, column in candidates.columns.items()}
 
     def listed_already(column: str, listed: list[str]) -> bool:
         # the column itself, or a group it belongs to ("X to Y (17 columns)")
-        parts = field_of.get(column, column).split(".")
+        parts = candidates.field_of(column).split(".")
         groups = {candidates.column_of(".".join(parts[:k])) for k in range(1, len(parts) + 1)}
         return column in listed or bool(groups.intersection(listed))
 

@@ -114,6 +114,10 @@ class Candidates:
             return f"{inside[0]} to {inside[-1]} ({len(inside)} columns)"
         return inside[0] if inside else path
 
+    def field_of(self, column: str) -> str:
+        """The record field a table's column holds (the column's name where it holds none)."""
+        return next((f for f, c in self.columns.items() if c == column), column)
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -367,15 +367,6 @@ def withheld_from(message: str, value: Any) -> str:
     return message
 
 
-def withheld(value: Any) -> bool:
-    """Whether a refused value reads as a phone or ID card number (never shown again)."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return False
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
-        value = int(value)
-    return identifying_text(str(value))
-
-
 #: Lists whose entries an error names by one of their fields: medications[1] (methotrexate).
 ENTRY_NAMES = {"medications": "name", "events": "kind"}
 
@@ -393,7 +384,12 @@ def _with_entry_name(problem: Problem, data: dict[str, Any]) -> Problem:
             names_entry = problem.path == prefix or problem.path.startswith(
                 (f"{prefix}.", f"{prefix}[")
             )
-            if names_entry and isinstance(name, str) and name.isprintable() and not withheld(name):
+            if (
+                names_entry
+                and isinstance(name, str)
+                and name.isprintable()
+                and not identifies(name, "")
+            ):
                 path = f"{prefix} ({name[:MAX_SHOWN]}){problem.path[len(prefix) :]}"
                 return Problem(problem.expected, path, problem.found, problem.line)
     return problem

@@ -627,6 +627,17 @@ def test_a_hostile_structured_field_is_not_evaluated():
         cross_check(load_study(), record)
 
 
+def _record_setting(field: str, value):
+    """The stored record with one field of its protocolSection set."""
+    record = copy.deepcopy(load_record())
+    *parents, last = ["protocolSection", *field.split(".")]
+    node = record
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    return record
+
+
 # A tester's damaged records: each was read as a disagreement (exit 1), or, partly read
 # ("1,5 Years" as 1), as a second finding; the registry writes dates as YYYY-MM-DD or YYYY-MM,
 # ages as a whole number and a unit, counts as whole numbers.
@@ -650,12 +661,7 @@ def test_a_hostile_structured_field_is_not_evaluated():
     ],
 )
 def test_a_malformed_typed_field_refuses_the_record(field, value):
-    record = copy.deepcopy(load_record())
-    *parents, last = ["protocolSection", *field.split(".")]
-    node = record
-    for key in parents:
-        node = node[key]
-    node[last] = value
+    record = _record_setting(field, value)
     with pytest.raises(InvalidRecordError) as caught:
         cross_check(load_study(), record)
     assert f"{field.split('.')[-1]} is " in str(caught.value)
@@ -672,12 +678,7 @@ def test_a_malformed_typed_field_refuses_the_record(field, value):
     ],
 )
 def test_a_typed_field_as_the_registry_writes_it_is_read(field, value):
-    record = copy.deepcopy(load_record())
-    *parents, last = ["protocolSection", *field.split(".")]
-    node = record
-    for key in parents:
-        node = node[key]
-    node[last] = value
+    record = _record_setting(field, value)
     assert all(str(m) for m in cross_check(load_study(), record))  # compared, not refused
 
 
