@@ -373,11 +373,13 @@ class QuantityRange(BaseModel):
         return self.written
 
     def contains(self, quantity: pint.Quantity, *contexts: str) -> bool:
-        """Inclusive at both ends, within a relative 1e-9 (conversion noise never refuses a value
-        written exactly at an end)."""
+        """Inclusive at both ends, within a relative 1e-13: the rounding noise of unit
+        conversions, here or before (a value written exactly at an end in any unit is in), and
+        far below what 12 significant digits can show (5000.000001 mg is out of 0.01 to 5000 mg;
+        a relative 1e-9 had let it in)."""
         value = quantity.to(self.low.units, *contexts).magnitude
         low, high = self.low.magnitude, self.high.magnitude
-        return bool(low * (1 - 1e-9) - 1e-12 <= value <= high * (1 + 1e-9) + 1e-12)
+        return bool(low * (1 - 1e-13) <= value <= high * (1 + 1e-13))
 
 
 _RANGE_TEXT = r"^\s*(\d+(?:\.\d+)?)\s+to\s+(\d+(?:\.\d+)?)\s*(.*?)\s*$"

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from protocol.documents import read_yaml, validate_document
 from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
-from protocol.inputs import StrictDate, read_decimal
+from protocol.inputs import EARLIEST_DATE, LATEST_DATE, StrictDate, read_decimal
 from protocol.labs import BOUNDARY_TOLERANCE
 from protocol.participant import EventEntry, MedicationEntry
 from protocol.study import (
@@ -979,6 +979,10 @@ class _SteroidCourse:
     start: date | None
     last: date | None  # None while ongoing
     ongoing: bool
+    # when the amount is not known: what is not recorded ("route", "dose", ...), and the most
+    # it can be (the dose as if systemic when only the route is missing; None: any amount)
+    not_recorded: tuple[str, ...] = ()
+    at_most: float | None = None
 
 
 def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, bool]:
@@ -1141,9 +1145,31 @@ def _corticosteroid_check(
         on_boundary=decision.case == "injection" and (med.last_dose or med.start) == decision.start,
     )
     course = None
-    if decision.case in ("no_route", "which_drug"):
-        course = _SteroidCourse(entry, med.name, None, True, med.start, med.last_dose, med.ongoing)
-    elif decision.case in ("no_dose", "over_limit", "within_limit"):
+    if decision.case == "no_route":
+        # systemic or not is unknown: it surely adds nothing, and at most its dose as if systemic
+        amount = None
+        if match.drug is not None and match.drug.prednisone_5mg_equivalent is not None:
+            amount = _steroid_amount(med, match)[0]
+        missing = ("route",) if amount is not None else _not_recorded(med, match)
+        course = _SteroidCourse(
+            entry, med.name, None, True, med.start, med.last_dose, med.ongoing, missing, amount
+        )
+    elif decision.case == "which_drug":
+        course = _SteroidCourse(
+            entry, med.name, None, True, med.start, med.last_dose, med.ongoing, ("drug",)
+        )
+    elif decision.case == "no_dose":
+        course = _SteroidCourse(
+            entry,
+            med.name,
+            decision.amount,
+            decision.daily,
+            med.start,
+            med.last_dose,
+            med.ongoing,
+            _not_recorded(med, match),
+        )
+    elif decision.case in ("over_limit", "within_limit"):
         course = _SteroidCourse(
             entry,
             med.name,
@@ -1154,6 +1180,17 @@ def _corticosteroid_check(
             med.ongoing,
         )
     return result, course
+
+
+def _not_recorded(med: MedicationEntry, match: Match) -> tuple[str, ...]:
+    """What a corticosteroid entry lacks for its prednisone equivalent."""
+    missing = [] if med.route is not None else ["route"]
+    if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
+        missing.append("drug")
+    missing += [
+        what for what, given in (("dose", med.dose), ("frequency", med.frequency)) if not given
+    ]
+    return tuple(missing)
 
 
 def _steroid_reason(
@@ -1269,34 +1306,61 @@ def _clears_after_open_course(med: MedicationEntry, window: Window) -> str:
     )
 
 
-def _why_days_are_open(courses: list[_SteroidCourse]) -> str:
-    """Why the courses' dosing days or amounts are not known, course by course: a part not
-    recorded, or a schedule that is not daily (its dates say which days it spans, not which it
-    was taken on; a course of one day is known to the day)."""
+def _why_open(courses: list[_SteroidCourse], day_open: list[_SteroidCourse]) -> str:
+    """Why the courses' sum on a day is not known, course by course: for ``day_open``, whether
+    it was taken that day (a date not recorded, or a schedule that is not daily: its dates say
+    which days it spans, not which it was taken on); for each, an amount not known."""
     causes = []
     for course in courses:
-        if not course.ongoing and course.last is None and course.start is None:
-            causes.append(f"{course.name}'s dates are not recorded")
-        elif not course.ongoing and course.last is None:
-            causes.append(f"{course.name}'s last dose is not recorded")
-        elif course.start is None:
-            causes.append(f"{course.name}'s start date is not recorded")
-        elif not course.daily and (course.ongoing or course.start != course.last):
-            causes.append(
-                f"{course.name} is not taken every day, so which days of its course it was "
-                "taken on is not known"
-            )
+        if course in day_open:
+            if not course.ongoing and course.last is None and course.start is None:
+                causes.append(f"{course.name}'s dates are not recorded")
+            elif not course.ongoing and course.last is None:
+                causes.append(f"{course.name}'s last dose is not recorded")
+            elif course.start is None:
+                causes.append(f"{course.name}'s start date is not recorded")
+            elif not course.daily and (course.ongoing or course.start != course.last):
+                causes.append(
+                    f"{course.name} is not taken every day, so which days of its course it was "
+                    "taken on is not known"
+                )
         if course.mg_per_dosing_day is None:
-            causes.append(f"{course.name}'s dose is not recorded")
+            causes.append(_needed(course))
     return "; ".join(dict.fromkeys(causes)) or "their dates overlap"
 
 
-def _what_to_record(courses: list[_SteroidCourse]) -> str:
-    if all(c.start is not None and c.mg_per_dosing_day is not None for c in courses):
-        if any(not c.ongoing and c.last is None for c in courses):
-            return "record each course's last dose"
-        return "the investigator decides from the dosing days"
-    return "record each course's start date and dose"
+def _needed(course: _SteroidCourse) -> str:
+    """What the amount of a course lacks: "prednisone's route and dose are not recorded"."""
+    parts = [what for what in course.not_recorded if what != "drug"] or ["dose"]
+    missing = f"{course.name}'s {_and(parts)} {'is' if len(parts) == 1 else 'are'} not recorded"
+    if "drug" not in course.not_recorded:
+        return missing
+    which = f"which corticosteroid {course.name} is, is not recorded"
+    return which if course.not_recorded == ("drug",) else f"{which}, and {missing}"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _what_to_record(courses: list[_SteroidCourse], day_open: list[_SteroidCourse]) -> str:
+    """What the site records (or the investigator decides) to settle the daily sum."""
+    needs = []
+    for course in courses:
+        parts = [p for p in course.not_recorded if p != "drug"]
+        if course in day_open:
+            if course.start is None:
+                parts.append("start date")
+            if not course.ongoing and course.last is None:
+                parts.append("last dose")
+        parts = list(dict.fromkeys(parts))
+        if "drug" in course.not_recorded:
+            needs.append(f"which corticosteroid {course.name} is")
+        if parts:
+            needs.append(f"{course.name}'s {_and(parts)}")
+    if needs:
+        return "record " + "; ".join(needs)
+    return "the investigator decides from the dosing days"
 
 
 def _combined_corticosteroids(
@@ -1331,25 +1395,38 @@ def _combined_corticosteroids(
         begin, end = max(begin, first_day), min(end, anchor)
         return (begin, end) if begin <= end else None
 
-    def worst_day(sure: bool) -> tuple[float, date | None, list[str]]:
-        """The day two or more courses (surely, or possibly) add up to the most; a day with one
-        course is that course's own entry's concern."""
-        spans = [(c, span(c, sure)) for c in courses]
+    def amount(course: _SteroidCourse, sure: bool) -> float | None:
+        """Its prednisone equivalent on a dosing day: surely (None: not surely any), or at
+        most (math.inf: any amount)."""
+        if course.mg_per_dosing_day is not None:
+            return course.mg_per_dosing_day
+        if sure:
+            return None
+        return math.inf if course.at_most is None else course.at_most
+
+    def not_surely_on(day: date, on_day: list[_SteroidCourse]) -> list[_SteroidCourse]:
+        """The courses that may not have been taken on ``day``."""
+        return [c for c in on_day if not (s := span(c, True)) or not s[0] <= day <= s[1]]
+
+    def worst_day(sure: bool) -> tuple[float, date | None, list[_SteroidCourse]]:
+        """The day two or more courses (surely, or possibly) add up to the most (of equal
+        days, the one the most of them were surely taken on); a day with one course is that
+        course's own entry's concern."""
+        spans = [(c, span(c, sure)) for c in courses if amount(c, sure) is not None]
         days = sorted({day for _, s in spans if s for day in s})
-        best: tuple[float, date | None, list[str]] = (0.0, None, [])
+        best: tuple[float, int, date | None, list[_SteroidCourse]] = (0.0, 0, None, [])
         for day in days:
             on_day = [c for c, s in spans if s and s[0] <= day <= s[1]]
             if len(on_day) < 2:
                 continue
-            if sure:
-                total = sum(c.mg_per_dosing_day or 0 for c in on_day)
-            else:
-                total = sum(
-                    math.inf if c.mg_per_dosing_day is None else c.mg_per_dosing_day for c in on_day
-                )
-            if total > best[0]:
-                best = (total, day, [c.name for c in on_day])
-        return best
+            total = sum(amount(c, sure) or 0.0 for c in on_day)
+            open_ = len(not_surely_on(day, on_day))
+            if total > best[0] or (total == best[0] and open_ < best[1]):
+                best = (total, open_, day, on_day)
+        return best[0], best[2], best[3]
+
+    def names(on_day: list[_SteroidCourse]) -> str:
+        return " + ".join(c.name for c in on_day)
 
     base: dict[str, Any] = {
         "entry": ", ".join(c.entry for c in courses),
@@ -1361,31 +1438,41 @@ def _combined_corticosteroids(
         "anchor_date": anchor,
         "window_start": first_day,
     }
-    sure_total, sure_day, sure_names = worst_day(sure=True)
+    sure_total, sure_day, sure_courses = worst_day(sure=True)
     if sure_total > limit * (1 + BOUNDARY_TOLERANCE):
         return EntryResult(
             **base,
             status="fail",
-            reason=f"{' + '.join(sure_names)} taken on {sure_day} add up to "
+            reason=f"{names(sure_courses)} taken on {sure_day} add up to "
             f"{_mg(sure_total, limit)} mg prednisone equivalent that day, more than "
             f"{_mg(limit)} mg/day within the {group.window.value} before randomization: "
             f"excluded ({group.criterion})",
         )
-    possible_total, _, possible_names = worst_day(sure=False)
+    possible_total, possible_day, possible_courses = worst_day(sure=False)
     if possible_total > limit * (1 + BOUNDARY_TOLERANCE):
+        assert possible_day is not None
         shown = "an unknown amount" if math.isinf(possible_total) else f"{_mg(possible_total)} mg"
+        # the courses that may not have been taken that day (each surely was, or its dates
+        # leave it open)
+        day_open = not_surely_on(possible_day, possible_courses)
+        why = _why_open(possible_courses, day_open)
+        when = (
+            f"taken on {possible_day} could add up to {shown} prednisone equivalent that day "
+            f"({why})"
+            if not day_open
+            else f"may have been taken on the same days ({why}); together that could be {shown} "
+            "prednisone equivalent a day"
+        )
         return EntryResult(
             **base,
             status="unknown",
-            reason=f"{' + '.join(possible_names)} may have been taken on the same days "
-            f"({_why_days_are_open([c for c in courses if c.name in possible_names])}); "
-            f"together that could be {shown} prednisone equivalent a day, more than "
-            f"{_mg(limit)} mg: unknown ({group.criterion}); {_what_to_record(courses)}",
+            reason=f"{names(possible_courses)} {when}, more than {_mg(limit)} mg: unknown "
+            f"({group.criterion}); {_what_to_record(possible_courses, day_open)}",
         )
     together = (
         f"the corticosteroid courses together reach at most {_mg(possible_total)} mg prednisone "
         f"equivalent on any day of the window"
-        if possible_names
+        if possible_courses
         else "no two corticosteroid courses can fall on the same day of the window (each is "
         "checked on its own)"
     )
@@ -1817,6 +1904,12 @@ def check_washout(
     )
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     is_a_bound = False
+    # randomization comes by a number of days after the screening visit (the visit schedule):
+    # a date beyond it needs a new screening, whatever the windows say
+    gap = latest_randomization_after_screening(study)
+    randomize_by = data.screening + gap if data.screening else None
+    planned_beyond = randomize_by is not None and data.planned_randomization > randomize_by
+    beyond_screening = False
     if never:
         summary = (
             "Never: a lifetime exclusion applies ("
@@ -1851,20 +1944,32 @@ def check_washout(
         summary = f"Earliest randomization: {bound}{earliest}"
         if fails_again is not None:
             summary += f" (allowed until {fails_again - timedelta(days=1)})"
-        if earliest > data.planned_randomization:
-            summary += f", after the planned {data.planned_randomization}"
+        planned = data.planned_randomization
+        beyond_screening = randomize_by is not None and max(earliest, planned) > randomize_by
+        if earliest > planned:
+            summary += f", after the planned {planned}"
+        elif status == "pass" and beyond_screening:
+            summary += f"; the planned {planned} is clear of every window"
         elif status == "pass":
-            summary += f"; the planned {data.planned_randomization} is allowed"
+            summary += f"; the planned {planned} is allowed"
         elif status == "fail":
-            summary += f"; the planned {data.planned_randomization} is not allowed"
-        if data.screening:
-            gap = latest_randomization_after_screening(study)
-            if earliest > data.screening + gap:
-                summary += (
-                    f"; that is more than {gap.days} days after the screening visit of "
-                    f"{data.screening} (randomization by {data.screening + gap} on this "
-                    "screening): rescreening is needed"
-                )
+            summary += f"; the planned {planned} is not allowed"
+        if randomize_by is not None and earliest > randomize_by:
+            summary += (
+                f"; that is more than {gap.days} days after the screening visit of "
+                f"{data.screening} (randomization by {randomize_by} on this screening): "
+                f"rescreening is needed, on or after {max(earliest, planned) - gap}"
+            )
+            # a new screening that reaches the planned date (or the earliest, if later)
+            rescreen_from = max(earliest, planned) - gap
+        elif randomize_by is not None and planned > randomize_by:
+            summary += (
+                f", but it is more than {gap.days} days after the screening visit of "
+                f"{data.screening}: on this screening, randomization from {earliest} to "
+                f"{randomize_by}; for {planned}, rescreening is needed, on or after "
+                f"{planned - gap}"
+            )
+            rescreen_from = planned - gap
         summary += "."
         if open_courses:
             summary += (
@@ -1877,14 +1982,63 @@ def check_washout(
         planned_randomization=data.planned_randomization,
         screening=data.screening,
         entries=entries,
-        status=status,
+        # a planned date the screening cannot reach is not allowed, whatever the windows say
+        status="fail" if planned_beyond else status,
         earliest_randomization=earliest,
         never=never,
         summary=summary,
-        requires_rescreening=bool(rescreen),
+        requires_rescreening=bool(rescreen) or beyond_screening,
         rescreening_from=rescreen_from,
         earliest_is_a_bound=is_a_bound,
     )
+
+
+def _date_field(entry: EntryResult) -> str:
+    """The input field an entry's last date is read from."""
+    return "last_dose" if entry.entry.startswith("medications") else "date"
+
+
+def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
+    """The windows and dates a result would print outside the dates the book handles (1900 to
+    2100), each as a problem of the input date it comes from: a cyclophosphamide dose on
+    2100-12-30 clears in 2101, a randomization in January 1900 has windows from 1899."""
+    problems = []
+    for entry in result.entries:
+        if entry.window_start is not None and entry.window_start < EARLIEST_DATE:
+            anchor = entry.anchor or "randomization"
+            path = "screening" if anchor == "screening" else "planned_randomization"
+            problems.append(
+                Problem(
+                    f"the window of {entry.window} before it for {entry.entry} ({entry.name}) "
+                    f"would begin on {entry.window_start}; expected a date whose windows lie "
+                    f"within {EARLIEST_DATE} to {LATEST_DATE}",
+                    path=path,
+                    found=str(entry.anchor_date),
+                )
+            )
+        if entry.clears_on is not None and entry.clears_on > LATEST_DATE:
+            problems.append(
+                Problem(
+                    f"its window of {entry.window} would end on {entry.clears_on}; expected a "
+                    f"date whose windows lie within {EARLIEST_DATE} to {LATEST_DATE}",
+                    path=f"{entry.entry} ({entry.name}).{_date_field(entry)}",
+                    found=str(entry.last_date),
+                )
+            )
+    for name, day in (
+        ("the earliest randomization", result.earliest_randomization),
+        ("the rescreening", result.rescreening_from),
+    ):
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE and not problems:
+            problems.append(
+                Problem(
+                    f"{name} would be on {day}; expected dates within {EARLIEST_DATE} to "
+                    f"{LATEST_DATE}",
+                    path="planned_randomization",
+                    found=str(result.planned_randomization),
+                )
+            )
+    return list(dict.fromkeys(problems))
 
 
 def anchor_breakpoints(

@@ -1040,15 +1040,24 @@ def washout_rows() -> Iterator[Row]:
         "vaccine-in-window", _set(WASHOUT, ("events", 0, "date"), date(2025, 3, 1)), 1, "EX26"
     )
 
-    # date arithmetic near the ends of the accepted range never crashes; boundaries of calendar
-    # months (the boundary day counts as within the window: washout_convention)
+    # date arithmetic near the ends of the accepted range never crashes, and a window or date
+    # the answer would print beyond them (1900 to 2100) is refused, naming the date it comes
+    # from; boundaries of calendar months (the boundary day counts as within the window:
+    # washout_convention)
     end = {
         "planned_randomization": date(2100, 12, 31),
         "screening": date(2100, 12, 31),
         "medications": [{"name": "methotrexate", "last_dose": date(2100, 12, 20)}],
         "events": [],
     }
-    yield row("range-end-2100", end, 1, "EX09")
+    # methotrexate's 4 weeks from 2100-12-20 end on 2101-01-18
+    yield row("range-end-2100", end, 2, "medications[0] (methotrexate).last_dose = 2100-12-20")
+    yield row(
+        "range-end-2100-last-day",
+        _set(end, ("medications", 0, "last_dose"), date(2100, 12, 2)),  # clears 2100-12-31
+        0,
+        "allowed",
+    )
     yield row(
         "range-end-planned-surgery",
         {
@@ -1056,8 +1065,8 @@ def washout_rows() -> Iterator[Row]:
             "medications": [],
             "events": [{"kind": "planned_major_surgery", "date": date(2100, 12, 31)}],
         },
-        1,
-        "EX08",
+        2,
+        "the earliest randomization would be on 2101-02-26",  # 8 weeks after the surgery
     )
     start = {
         "planned_randomization": date(1900, 1, 2),
@@ -1065,7 +1074,8 @@ def washout_rows() -> Iterator[Row]:
         "medications": [{"name": "methotrexate", "last_dose": date(1900, 1, 1)}],
         "events": [{"kind": "live_vaccine", "date": date(1900, 1, 1)}],
     }
-    yield row("range-start-1900", start, 1, "EX09")
+    # 4 weeks before 1900-01-02 begin on 1899-12-05
+    yield row("range-start-1900", start, 2, "1899-12-05")
     month_end = {
         "planned_randomization": date(2025, 5, 31),
         "screening": date(2025, 5, 20),

@@ -440,3 +440,29 @@ def test_a_converted_creatinine_typed_back_gives_the_same_verdict(age, sex, micr
     shown = re.search(r"= ([0-9.]+) mg/dL", given.reason).group(1)
     again = check_lab("creatinine", shown, "mg/dL", age=age, sex=sex)
     assert again.status == given.status, (given.reason, again.reason)
+
+
+# -- a plausible range's ends ----------------------------------------------------------------
+# A tester: a dose of 5000.000001 mg was read as in "0.01 to 5000 mg" (and 0.009999999995 mg),
+# the range's ends widened by a relative 1e-9 even where no unit was converted.
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    end=st.sampled_from(["0.01", "5000"]),
+    digits=st.integers(min_value=1, max_value=12),
+)
+def test_a_value_past_a_plausible_end_by_its_last_digit_is_out(end, digits):
+    from decimal import Decimal
+
+    from protocol.facts import parse_range
+
+    plausible = parse_range("0.01 to 5000 mg")
+    # the end moved by one unit in the last of 12 significant digits (or fewer), outwards
+    step = Decimal(1).scaleb(Decimal(end).adjusted() - digits + 1)
+    beyond = Decimal(end) + step if end == "5000" else Decimal(end) - step
+    assert not plausible.contains(ureg.Quantity(float(beyond), "mg"))
+    assert plausible.contains(ureg.Quantity(float(Decimal(end)), "mg"))
+    # the same ends written in grams: exact after conversion, and still out past them
+    assert plausible.contains(ureg.Quantity(float(Decimal(end) / 1000), "g"))
+    assert not plausible.contains(ureg.Quantity(float(beyond / 1000), "g"))

@@ -685,7 +685,62 @@ def test_the_earliest_date_is_the_first_day_nothing_fails(medicines, surgery_aft
         assert _check(medications, events, randomization=day).status == "fail", day
         day += DAY
     if earliest is not None:
-        assert _check(medications, events, randomization=earliest).status != "fail"
+        # no window fails there (beyond the screening's 28 days the date needs a rescreening)
+        at_earliest = _check(medications, events, randomization=earliest)
+        assert all(entry.status != "fail" for entry in at_earliest.entries)
+        assert (at_earliest.status == "fail") == (earliest > SCREENING + 28 * DAY)
+
+
+# -- a planned date the screening cannot reach -------------------------------------------------
+# A tester: methotrexate cleared on 2025-03-11, a screening on 2025-03-03 and a planned date of
+# 2025-06-30 gave exit 0, "the planned 2025-06-30 is allowed", though the visit schedule puts
+# randomization at most 28 days after the screening visit (day -28 to day 1); and a summary
+# saying "rescreening is needed" came with "requires_rescreening": false in the JSON.
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    after_screening=st.integers(1, 120),
+    last_dose_before=st.one_of(st.none(), st.integers(-40, 10)),
+)
+def test_a_date_beyond_the_screening_window_needs_a_rescreening(after_screening, last_dose_before):
+    planned = SCREENING + after_screening * DAY
+    medications = []
+    if last_dose_before is not None:  # methotrexate: 4 weeks, clear from last dose + 29 days
+        last_dose = min(SCREENING + last_dose_before * DAY, planned)
+        medications = [{"name": "methotrexate", "last_dose": last_dose}]
+        clears = last_dose + 29 * DAY
+    else:
+        clears = SCREENING
+    result = _check(medications, randomization=planned)
+    randomize_by = SCREENING + 28 * DAY  # 2025-03-31
+    window_clear = planned >= clears
+    assert result.earliest_randomization == max(clears, SCREENING)
+    if planned > randomize_by or result.earliest_randomization > randomize_by:
+        assert result.status == "fail" and result.requires_rescreening
+        assert "rescreening is needed" in result.summary
+        assert result.rescreening_from == max(planned, result.earliest_randomization) - 28 * DAY
+        assert "is allowed" not in result.summary
+    else:
+        assert result.status == ("pass" if window_clear else "fail")
+        assert not result.requires_rescreening and result.rescreening_from is None
+        assert "rescreening" not in result.summary
+
+
+def test_the_rescreening_flag_and_the_summary_agree():
+    # the tester's record: methotrexate on 2025-03-10 clears on 2025-04-08, beyond 2025-03-31
+    result = _check([{"name": "methotrexate", "last_dose": date(2025, 3, 10)}])
+    assert result.earliest_randomization == date(2025, 4, 8)
+    assert result.requires_rescreening
+    assert result.rescreening_from == date(2025, 3, 11)  # 28 days before 2025-04-08
+    assert result.to_json()["requires_rescreening"] is True
+    # cleared within the screening's days, the planned date beyond them: randomize by 2025-03-31
+    result = _check(
+        [{"name": "methotrexate", "last_dose": date(2025, 2, 10)}], randomization=date(2025, 6, 30)
+    )
+    assert (result.status, result.earliest_randomization) == ("fail", date(2025, 3, 11))
+    assert "randomization from 2025-03-11 to 2025-03-31" in result.summary
+    assert result.rescreening_from == date(2025, 6, 2)
 
 
 def test_the_earliest_date_is_never_before_a_dose_already_taken():

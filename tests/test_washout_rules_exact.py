@@ -327,10 +327,10 @@ def test_an_undated_course_may_add_up_with_an_ongoing_one():
     assert together.window == "4 weeks"
     assert together.window_start == date(2025, 2, 17)
     assert together.reason == (
+        # prednisone surely on the randomization day (ongoing); prednisolone on any day or none
         "prednisolone + prednisone may have been taken on the same days (prednisolone's dates "
-        "are not recorded; prednisone's start date is not recorded); together that could be "
-        "11 mg prednisone equivalent a day, more than 10 mg: unknown (EX11); record each "
-        "course's start date and dose"
+        "are not recorded); together that could be 11 mg prednisone equivalent a day, more "
+        "than 10 mg: unknown (EX11); record prednisolone's start date and last dose"
     )
 
 
@@ -338,11 +338,9 @@ def test_an_undated_course_may_add_up_with_an_ongoing_one():
     ("first", "names"),
     [
         # without a route the course is taken daily from its start: it is on 2025-03-04
-        ({"name": "prednisone"}, "prednisone + prednisolone + hydrocortisone"),
-        (
-            {"name": "corticosteroid", "route": "oral"},
-            "corticosteroid + prednisolone + hydrocortisone",
-        ),
+        # a course of unknown amount is not named in a sum it is not counted in
+        ({"name": "prednisone"}, "prednisolone + hydrocortisone"),
+        ({"name": "corticosteroid", "route": "oral"}, "prednisolone + hydrocortisone"),
         # without a dose and frequency only its last dose day (2025-03-05) is sure
         ({"name": "prednisone", "route": "oral"}, "prednisolone + hydrocortisone"),
     ],
@@ -403,12 +401,22 @@ def test_a_course_of_unknown_amount_may_make_an_unknown_amount(first):
             },
         ]
     )
+    # both surely taken on 2025-03-03 (the first course's first day): what the first lacks
+    # for its amount is named, and only that is asked for
     name = first["name"]
+    missing = {
+        "prednisone": "prednisone's route, dose and frequency are not recorded",
+        "corticosteroid": "which corticosteroid corticosteroid is, is not recorded",
+    }[name]
+    to_record = {
+        "prednisone": "prednisone's route, dose and frequency",
+        "corticosteroid": "which corticosteroid corticosteroid is",
+    }[name]
     assert _combined(result).status == "unknown"
     assert _combined(result).reason == (
-        f"{name} + prednisolone may have been taken on the same days ({name}'s dose is not "
-        "recorded); together that could be an unknown amount prednisone equivalent a day, more "
-        "than 10 mg: unknown (EX11); record each course's start date and dose"
+        f"{name} + prednisolone taken on 2025-03-03 could add up to an unknown amount "
+        f"prednisone equivalent that day ({missing}), more than 10 mg: unknown (EX11); "
+        f"record {to_record}"
     )
 
 
@@ -1171,3 +1179,81 @@ def test_a_non_daily_course_over_days_is_the_reason_days_are_open_not_a_missing_
         "that could be 12.5 mg prednisone equivalent a day, more than 10 mg: unknown (EX11); "
         "the investigator decides from the dosing days"
     )
+
+
+# -- a course whose route is not recorded, in the daily sum -----------------------------------
+# A tester's records: prednisone 5 mg daily without a route beside dexamethasone (6 mg
+# prednisone equivalent), both last taken on 2025-03-01. The sum said "prednisone's dose is not
+# recorded" (it was; its route was not) and "may have been taken on the same days" (both surely
+# were), and a sum that did not count prednisone named it.
+
+
+def _no_route_prednisone(mg: float) -> dict:
+    return {"name": "prednisone", "last_dose": date(2025, 3, 1), "dose": f"{mg} mg",
+            "frequency": "daily"}  # fmt: skip
+
+
+def _dexamethasone(mg: float) -> dict:
+    return {"name": "dexamethasone", "last_dose": date(2025, 3, 1), "dose": f"{mg} mg",
+            "frequency": "daily", "route": "oral"}  # fmt: skip
+
+
+def test_a_course_without_its_route_counts_at_most_its_dose_as_if_systemic():
+    # 5 + 0.9 mg dexamethasone (x 5/0.75 = 6): 11 mg if prednisone is systemic, 6 if not
+    together = _combined(_washout([_no_route_prednisone(5), _dexamethasone(0.9)]))
+    assert together.status == "unknown"
+    assert together.reason == (
+        "prednisone + dexamethasone taken on 2025-03-01 could add up to 11 mg prednisone "
+        "equivalent that day (prednisone's route is not recorded), more than 10 mg: unknown "
+        "(EX11); record prednisone's route"
+    )
+    # 2 + 6 = 8 mg at most: the sum passes whatever the route (prednisone's own entry still
+    # asks for its route: an injection would exclude)
+    result = _washout([_no_route_prednisone(2), _dexamethasone(0.9)])
+    assert _combined(result).status == "pass"
+    assert "at most 8 mg" in _combined(result).reason
+    assert result.entries[0].status == "unknown"
+
+
+def test_a_sum_names_only_the_courses_it_counts():
+    # dexamethasone 6 + methylprednisolone 4 mg (5 mg prednisone) = 11 mg, surely, whatever
+    # prednisone (no route) adds
+    methylprednisolone = {"name": "methylprednisolone", "last_dose": date(2025, 3, 1),
+                          "dose": "4 mg", "frequency": "daily", "route": "oral"}  # fmt: skip
+    together = _combined(
+        _washout([_no_route_prednisone(5), _dexamethasone(0.9), methylprednisolone])
+    )
+    assert together.status == "fail"
+    assert together.reason.startswith(
+        "dexamethasone + methylprednisolone taken on 2025-03-01 add up to 11 mg"
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    prednisone=st.sampled_from([0.5, 1, 2.5, 3, 4, 4.5, 5, 7.5, 10]),
+    dexamethasone=st.sampled_from([0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.2]),
+)
+def test_the_sum_without_a_route_is_decided_only_where_every_route_agrees(
+    prednisone, dexamethasone
+):
+    # the combined entry with prednisone's route missing against its completions: oral
+    # (systemic, counted) and topical (not counted); a decided status holds in both
+    missing = _combined(_washout([_no_route_prednisone(prednisone), _dexamethasone(dexamethasone)]))
+    completed = {
+        route: _combined(
+            _washout(
+                [
+                    {**_no_route_prednisone(prednisone), "route": route},
+                    _dexamethasone(dexamethasone),
+                ]
+            )
+        )
+        for route in ("oral", "topical")
+    }
+    # a topical course is no course of the sum: with one course left there is no sum entry
+    statuses = {c.status if c else "pass" for c in completed.values()}
+    if missing.status != "unknown":
+        assert statuses == {missing.status}
+    else:
+        assert statuses == {"pass", "fail"}

@@ -420,11 +420,14 @@ def lab_exit_code(result: Any) -> int:
 def _washout(args: argparse.Namespace) -> int:
 
     from protocol.errors import ProtocolDataError
-    from protocol.washout import check_washout, load_washout_input
+    from protocol.washout import check_washout, dates_beyond_the_calendar, load_washout_input
 
     try:
         study = _chosen_study(args)
         result = check_washout(load_washout_input(args.file, args.randomization, study), study)
+        beyond = dates_beyond_the_calendar(result)
+        if beyond:
+            raise ProtocolDataError(args.file, beyond)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if args.json:
