@@ -87,6 +87,11 @@ _IDENTIFIER_WORDS = frozenset(
         "fornamn", "nazwisko", "imie", "telefoon", "adres", "woonplaats", "handy", "celular",
         "movil", "cellulare", "correo", "courriel", "epost", "sozialversicherungsnummer",
         "versichertennummer", "krankenversichertennummer", "iban",
+        # a tester's: name, surname and nickname in Portuguese, Malay and Indonesian, Turkish,
+        # Hungarian ("Név"), Finnish, Norwegian and Danish, Swedish, Serbo-Croatian and Czech,
+        # Russian's ФИО in Latin letters; a nickname or alias names a person as well
+        "sobrenome", "nama", "isim", "soyad", "soyadi", "soyisim", "nev", "nimi", "navn",
+        "namn", "ime", "prezime", "jmeno", "prijmeni", "fio", "nickname", "nick", "alias",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -115,6 +120,10 @@ _IDENTIFIER_PAIRS = frozenset(
         ("driving", "licence"), ("driving", "license"), ("codice", "fiscale"),
         ("tax", "id"), ("tax", "number"), ("e", "post"), ("member", "id"),
         ("member", "no"), ("member", "number"), ("credit", "card"), ("bank", "account"),
+        # Spanish (nombre alone is also French for a count), Turkish, Vietnamese (accents
+        # removed: Họ tên)
+        ("nombre", "completo"), ("nombre", "del"), ("nombre", "paciente"),
+        ("ad", "soyad"), ("ho", "ten"), ("ho", "va"),
     }
 )  # fmt: skip
 # The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",
@@ -143,6 +152,10 @@ _IDENTIFIER_CHINESE = (
     # Japanese, Korean and Russian: name, address, phone, resident registration number
     "氏名", "名前", "住所", "電話番号", "이름", "성명", "주소", "전화", "주민등록", "имя",
     "фамилия", "отчество", "телефон", "адрес", "паспорт", "снилс",
+    # a tester's: an English name, a nickname and an alias in Chinese; name in Russian (ФИО),
+    # Greek, Hebrew, Arabic, Hindi, Thai and Vietnamese
+    "英文名", "昵称", "暱稱", "别名", "別名", "网名", "網名", "小名", "фио", "όνομα", "ονομα",
+    "επώνυμο", "επωνυμο", "שם", "اسم", "नाम", "ชื่อ", "tên",
 )  # fmt: skip
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
 # they imitate: "Nаme" with a Cyrillic "а" is a name column too.
@@ -463,12 +476,16 @@ _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numb
 
 #: What a message shows of a cell that looks like a phone or ID card number.
 WITHHELD = "(withheld: it looks like a phone or ID card number)"
+#: What a message shows of a text that is no value of any column and may name a person.
+WITHHELD_TEXT = "(withheld: a text that is no value of this column may name a person)"
+#: What a problem shows of an ID cell that is no pseudonymous code (a name, a date).
+WITHHELD_ID = "(withheld: an ID that is not a code may name the person)"
 
 
-def without_identifying(message: str, raw: Any) -> str:
+def without_identifying(message: str, raw: Any, path: str = "") -> str:
     """A message about a cell with the cell's value taken out where the value is withheld
     (the rule's own words repeat the value: "the value 13800138000 g/L is implausible")."""
-    if shown_value(raw) != WITHHELD:
+    if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT):
         return message
     value = raw.item() if isinstance(raw, np.generic) else raw
     for written in {str(value), _number_as_written(value)}:
@@ -476,9 +493,11 @@ def without_identifying(message: str, raw: Any) -> str:
     return message
 
 
-def shown_value(raw: Any) -> str:
+def shown_value(raw: Any, path: str = "") -> str:
     """A cell's value in a message: as Python writes it, cut at 60 characters (a 40,000-
-    character cell would fill a worklist cell beyond what a spreadsheet holds)."""
+    character cell would fill a worklist cell beyond what a spreadsheet holds); withheld where
+    it may identify a person (a phone or ID card number; a text that is no value of the
+    column, ``path`` a unit's or another field's)."""
     value = raw.item() if isinstance(raw, np.generic) else raw
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         # (Python will not write one of more than 4,300 digits)
@@ -487,8 +506,92 @@ def shown_value(raw: Any) -> str:
         written = _number_as_written(value) if isinstance(value, float) else str(value)
         if identifying_text(written, free_text=True):  # a value refused is never repeated
             return WITHHELD
+    if isinstance(value, str) and not _value_like(value, path.endswith("unit")):
+        return WITHHELD_TEXT
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+#: Words a site writes for a column's values that the columns do not read (shown back, so the
+#: site sees what to change): short forms, other spellings, Chinese terms.
+_VALUE_WORDS = frozenset(
+    {
+        *"fmwynt",
+        *("yes", "no", "fem", "femme", "pos", "neg", "unk", "na", "n/a", "nd", "nil", "null"),
+        *("none", "nan", "unknown", "missing", "not done", "done", "true", "false", "woman"),
+        *("man", "women", "men", "positive", "negative", "detected", "not detected", "normal"),
+        *("abnormal", "blood", "urine", "serum", "plasma", "low", "intermediate", "high"),
+        *("moderate", "mild", "severe", "oral", "iv", "im", "sc", "female", "male"),
+        *(
+            "女",
+            "男",
+            "女性",
+            "男性",
+            "是",
+            "否",
+            "有",
+            "无",
+            "阳性",
+            "阴性",
+            "未知",
+            "未做",
+            "不详",
+        ),
+    }
+)
+
+
+#: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
+NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
+#: A spreadsheet's error values (a formula that failed), shown as they are.
+_SPREADSHEET_ERRORS = frozenset(
+    {"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#spill!", "#calc!"}
+)
+
+
+def _value_like(text: str, unit: bool = False) -> bool:
+    """Whether a refused text reads as a column's value mistyped (``F``, ``12,5``,
+    ``12.5 g/dL``, ``2024-02-30``, ``femal``, ``#N/A``, a unit's ``furlong``), shown back to
+    the site, rather than a text that may name a person (``Zhang Wei``, ``张伟``, ``wechat:
+    zhangwei1978``), which no message or file repeats. Letters beside digits are a unit or a
+    date's month (at most 6 letters and 8 digits: a letter and nine digits is a Taiwan ID
+    card); letters alone are a known word, one two letters from it, one letter (two Latin
+    ones), or a unit column's word; a formula, its quoted texts."""
+    stripped = " ".join(text.split()).lower()
+    letters = sum(c.isalpha() for c in stripped)
+    digits = sum(c.isdigit() for c in stripped)
+    if not letters or stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words)
+        return True
+    if stripped.startswith("="):  # a formula: its quoted texts are what it may hold
+        quoted = re.findall(r'"([^"]*)"', stripped)
+        bare = re.sub(r'"[^"]*"', "", stripped)
+        return all(_value_like(q) for q in quoted) and not re.search(r"[^\x00-\x7f]", bare)
+    if digits:
+        return letters <= 6 and digits <= 8
+    if stripped in _VALUE_WORDS or stripped in _SPREADSHEET_ERRORS:
+        return True
+    if len(stripped) == 1 or (len(stripped) == 2 and stripped.isascii()):
+        return True
+    if unit:  # a unit's word (furlong, mmol): a unit column holds no name
+        return stripped.isascii() and len(stripped) <= 20 and " " not in stripped
+    return (
+        stripped.isascii()
+        and len(stripped) >= 4
+        and any(_within_two_edits(stripped, word) for word in _VALUE_WORDS if len(word) >= 4)
+    )
+
+
+def _within_two_edits(a: str, b: str) -> bool:
+    """Levenshtein distance at most 2 (a typo: ``femal``, ``postive``)."""
+    if abs(len(a) - len(b)) > 2:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1] <= 2
 
 
 #: How far (in units in the last place) a double may lie from a decimal of 12 significant

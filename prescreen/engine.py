@@ -183,7 +183,17 @@ def placement(size: int, pieces: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 
 # -- what each rule reads ---------------------------------------------------------------------
 
-_DATES_FOR_AGE = ("dates.birth", "dates.consent", "ssc.first_non_raynaud_manifestation")
+_TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date")
+#: The dates a birth comes on or before that a table holds, the birth's own first (without it,
+#: the latest birth a row allows is the earliest of the others)
+_DATES_AFTER_BIRTH = (
+    "dates.birth",
+    "dates.consent",
+    "ssc.first_non_raynaud_manifestation",
+    "pregnancy_test.date",
+)
+# (the pregnancy test as a whole: its date alone is no test a record holds)
+_DATES_FOR_AGE = (*_DATES_AFTER_BIRTH[:3], *_TEST)
 # the record's own fields, in its order (never a second, typed list)
 _ACR = tuple(f"ssc.acr_eular.{item}" for item in AcrEularFindings.model_fields)
 _AREAS = tuple(f"ssc.mrss.areas.{area}" for area in SkinAreas.model_fields)
@@ -195,15 +205,15 @@ _LEROY = (
     "ssc.acr_eular.sclerodactyly",
 )
 _WOMAN = ("sex", "childbearing_potential")
-_TEST = ("pregnancy_test.result", "pregnancy_test.sample", "pregnancy_test.date")
 #: The record fields a criterion's rule reads (the screening date only where it is read: rows
 #: with different dates then share a group). A test checks, record by record, that the rule
 #: gives the same answer from these alone.
 _SCREENING = "dates.screening"
 CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     # the sex, and what implies a woman (IN01 reads them where an amendment enrols one sex)
-    "IN01": (_SCREENING, *_DATES_FOR_AGE, *_WOMAN, "breastfeeding", *_TEST),
-    "IN02": _ACR,
+    "IN01": tuple(dict.fromkeys((_SCREENING, *_DATES_FOR_AGE, *_WOMAN, "breastfeeding", *_TEST))),
+    # (the PAH risk category and the grades settle an item or flag not recorded)
+    "IN02": (*_ACR, "pah_risk", *_AREAS),
     "IN03": _LEROY,
     "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
     "IN05": _MRSS,
@@ -214,7 +224,7 @@ CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     "EX03": ("history.other_rheumatic_autoimmune_disease",),
     "EX04": ("history.environmental_ssc_like_illness",),
     "EX05": ("history.renal_crisis",),
-    "EX06": ("pah_risk",),
+    "EX06": ("pah_risk", "ssc.acr_eular.pah"),
     "EX07": (
         "pulmonary.fvc_percent_predicted",
         "pulmonary.dlco_percent_predicted",
@@ -656,8 +666,8 @@ def evaluate(
                 CellProblem(
                     int(candidates.rows[position]),
                     candidates.column_of(path),
-                    _as_found(cell),  # the value the rule refused
-                    without_identifying(getattr(problem, "expected", str(problem)), cell),
+                    _as_found(cell, path),  # the value the rule refused
+                    without_identifying(getattr(problem, "expected", str(problem)), cell, path),
                 )
             )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
@@ -796,7 +806,7 @@ def _age_range(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np
 
     screening = candidates.days("dates.screening")[rows]
     latest_birth = screening.copy()
-    for path in ("dates.consent", "ssc.first_non_raynaud_manifestation"):
+    for path in _DATES_AFTER_BIRTH[1:]:
         dates = candidates.days(path)[rows]
         earlier = ~np.isnat(dates) & (dates < latest_birth)
         latest_birth[earlier] = dates[earlier]
@@ -994,10 +1004,38 @@ def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
 
 
 def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Each classification item and flag as 1 (yes), 0 (no) or -1 (not recorded)."""
+    """Each classification item and flag as 1 (yes), 0 (no) or -1 (not recorded), with what
+    the rest of the row settles of one not recorded, as ParticipantRecord.implied_acr_eular
+    finds it: the PAH item from the PAH risk category, and "sparing the fingers" from the
+    fingers' grades (thickened: not sparing) or from thickening that spares them."""
+    from protocol.participant import PAH_RISKS
+
     states = {}
     for path in _ACR:  # every row's, once per evaluation
-        states[path.rsplit(".", 1)[1]] = candidates.tristate(path)[rows]
+        states[path.rsplit(".", 1)[1]] = candidates.tristate(path)[rows].copy()
+    pah = states["pah"]
+    has_risk = candidates.present("pah_risk")[rows]
+    a_pahs = np.any([candidates.is_value("pah_risk", r)[rows] for r in PAH_RISKS], axis=0)
+    pah[(pah == -1) & has_risk] = a_pahs[(pah == -1) & has_risk]
+    sparing = states["skin_thickening_sparing_fingers"]
+    grades = candidates.grades()[:, rows]  # areas x rows, -1 where not graded
+    areas = list(SkinAreas.model_fields)
+    finger_rows = [areas.index("right_fingers"), areas.index("left_fingers")]
+    fingers = grades[finger_rows]
+    thickened_fingers = np.any(fingers >= 1, axis=0)
+    elsewhere = np.any(np.delete(grades, finger_rows, axis=0) >= 1, axis=0)
+    spares = (
+        (states["sclerodactyly"] == 0)
+        & (states["skin_thickening_proximal_to_mcp"] == 0)
+        & np.all(fingers == 0, axis=0)
+        & elsewhere
+    )
+    recorded_sparing = sparing.copy()
+    sparing[(sparing == -1) & thickened_fingers] = 0
+    sparing[(sparing == -1) & spares] = 1
+    # what was settled so, not recorded (IN02's reason says so): -1 where nothing was
+    states["implied pah"] = np.where(candidates.tristate("ssc.acr_eular.pah")[rows] == -1, pah, -1)
+    states["implied sparing"] = np.where(recorded_sparing == -1, sparing, -1)
     return states
 
 
@@ -1053,6 +1091,9 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
         *(np.where(open_total, -1, k) for k in decided),
         np.where(open_total, lowest, -1),
         np.where(open_total, highest, -1),
+        # what the record settles of an item or flag it does not record (named in the reason)
+        state["implied pah"],
+        state["implied sparing"],
     ]
 
 
@@ -1315,7 +1356,7 @@ def _creatinine(
             return _run_grouped(
                 candidates,
                 at_rows[positions],
-                ("dates.screening", *_DATES_FOR_AGE, *paths),
+                tuple(dict.fromkeys(("dates.screening", *_DATES_FOR_AGE, *paths))),
                 lambda ctx: ctx.lab("creatinine"),
                 study,
                 keys=[key[positions] for key in keys],
@@ -1512,16 +1553,16 @@ def _birth_for_age(on: dt.date, age: int) -> dt.date:
     return birth
 
 
-def _as_found(cell: Any) -> str:
+def _as_found(cell: Any, path: str = "") -> str:
     """A refused cell's value as the table gives it: 900, not 900.0 (a CSV number is read as a
     double); empty where the problem names no one cell."""
     if cell is None:
         return ""
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e16:
         cell = int(cell)  # (a larger double keeps its exponent: 1e+308, not 309 digits)
-        text = shown_value(cell)
+        text = shown_value(cell, path)
         return text if text == WITHHELD else str(cell)
-    return shown_value(cell)
+    return shown_value(cell, path)
 
 
 def _scatter(candidates: Candidates, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

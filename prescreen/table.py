@@ -28,6 +28,8 @@ import pyarrow.compute as pc
 
 from prescreen.columns import (
     ID_FIELD,
+    NOT_A_DATE_NUMBER,
+    WITHHELD_ID,
     Mapping,
     fields,
     identifier_cells,
@@ -714,7 +716,7 @@ def _show_unreadable_dates(
             )
         row, column = int(found[2]) - 1, column_index_from_string(found[1]) - 1
         if row < raw.shape[0] and column < raw.shape[1] and _missing(raw.iat[row, column]):
-            raw.iat[row, column] = f"{found[3]} (a date cell whose number is no date: ####)"
+            raw.iat[row, column] = f"{found[3]}{NOT_A_DATE_NUMBER}"
 
 
 def _with_header(raw: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -999,12 +1001,12 @@ def _read_column(
             read[code] = read_cell(spec, _plain(raw))
         except (ValueError, OverflowError, TypeError) as exc:
             read[code] = None
-            bad[code] = without_identifying(str(exc), raw)
+            bad[code] = without_identifying(str(exc), raw, path)
     problems = []
     if bad:
         for position in np.flatnonzero(np.isin(codes, list(bad))):
             raw = distinct[codes[position]]
-            found, why = shown_value(raw), bad[int(codes[position])]
+            found, why = shown_value(raw, path), bad[int(codes[position])]
             if path in NEVER_SHOWN:  # a birth date identifies a person: not in any file
                 found, why = BIRTH_DATE_WITHHELD, withheld_from(why, raw)
             problems.append(CellProblem(int(rows[position]), column, found, why))
@@ -1444,8 +1446,10 @@ def _read_ids(
             continue
         try:
             ids[position] = read_cell(spec, raw)
-        except ValueError as exc:
-            problems.append(CellProblem(int(rows[position]), column, shown_value(raw), str(exc)))
+        except ValueError:
+            # an ID that is no code may be the person's name or birth date written otherwise
+            # (张伟, 1978‐06‐14 with other dashes, 昭和53年6月14日): never repeated
+            problems.append(CellProblem(int(rows[position]), column, WITHHELD_ID, _ID_EXPECTED))
             refused[position] = True
     read = pd.Series(ids, dtype=object)[~refused]
     # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
@@ -1544,6 +1548,10 @@ _PLACEHOLDER_IDS = frozenset(
     }
 )
 
+_ID_EXPECTED = (
+    "a pseudonymous candidate ID: 1 to 40 letters A-Z, digits, '_', '.' or '-', beginning with "
+    "a letter or digit; not screened"
+)
 _DATE_ID_PROBLEM = (
     "a date (withheld)",
     "a pseudonymous candidate ID, not a date (a birth date identifies a person); not screened",

@@ -68,13 +68,22 @@ class AcrEularRange:
     missing_flags: list[str] = field(default_factory=list)
 
 
-def acr_eular_range(findings: AcrEularFindings | None, study: Study | None = None) -> AcrEularRange:
+def acr_eular_range(
+    findings: AcrEularFindings | None,
+    study: Study | None = None,
+    implied: dict[str, bool] | None = None,
+) -> AcrEularRange:
     """The 2013 total's range over every completion of the unrecorded items (Table 1: the highest
     weight met in each category, summed). Skin thickening of the fingers (the sufficient item,
-    or sclerodactyly) means the thickening does not spare the fingers."""
+    or sclerodactyly) means the thickening does not spare the fingers. ``implied``: items and
+    flags not recorded that the rest of the record settles
+    (:meth:`ParticipantRecord.implied_acr_eular`)."""
     criteria = (study or load_study()).acr_eular_2013.value
     prefix = "ssc.acr_eular"
     values = findings.model_dump() if findings is not None else {}
+    for name, value in (implied or {}).items():
+        if values.get(name) is None:
+            values[name] = value
     lowest = highest = 0
     points = []
     for category in criteria.categories:

@@ -132,7 +132,11 @@ def _written_as_one(text: str, free_text: bool = False) -> bool:
         return False  # a date
     if stripped.startswith("+"):
         return 8 <= len(digits) <= 15
-    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits)
+    # a mainland mobile, or a Taiwan one in its groups (0912-345-678; 09-0001-0001 is a
+    # site's code), in a free text as one run too (0912345678: in an ID, a zero-padded code)
+    mobile = re.fullmatch(r"(?:86)?1[3-9][0-9]{9}", digits) or re.fullmatch(
+        r"\(?09[0-9]{2}\)?([ .\-]" + ("?" if free_text else "") + r")[0-9]{3}\1[0-9]{3}", stripped
+    )
     id_card = re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9Xx]", digits)
     # a number dialled abroad with 00 (0044-20-7946-0958, 001-415-555-0123): a country code
     # and a national number of 10 to 13 digits after it (001-002-0003 is a site's code)
@@ -188,7 +192,9 @@ _RUN_IN_TEXT = re.compile(
 #: digits or hyphens.
 _GROUPED_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z\-])(?:(?:\(?\+?86\)?[ \-]?|0086[ \-]?)?1[3-9][0-9]([ \-])[0-9]{4}\1[0-9]{4}"
-    r"|[1-9][0-9]{5}([ \-])(?:[0-9]{8}|[0-9]{4}\2[0-9]{4})\2[0-9]{3}[0-9Xx])"
+    r"|[1-9][0-9]{5}([ \-])(?:[0-9]{8}|[0-9]{4}\2[0-9]{4})\2[0-9]{3}[0-9Xx]"
+    # a Taiwan mobile, 0912-345-678
+    r"|09[0-9]{2}([ \-])[0-9]{3}\3[0-9]{3})"
     r"(?![0-9A-Za-z]|-[0-9A-Za-z])(?!\s*(?:mg|ml|U/L|IU|mmol|µmol|umol|%|/L|×|x\s?10|cells))"
 )
 #: An e-mail address anywhere in a text, in any script (张三@例子.中国), not a part of a path
@@ -214,6 +220,8 @@ _PHONE_WORDS = (
 _SEPARATOR = r"\s*[_.\-/:。ー]?\s*"
 _SEPARATOR_NO_SLASH = r"\s*[_.\-:。ー]?\s*"
 _IN_FREE_TEXT = (
+    # a Taiwan mobile as one run inside a text (Tel 0912345678)
+    re.compile(r"(?<![0-9A-Za-z])(?<![0-9][.,])09[0-9]{8}(?![0-9])"),
     re.compile(
         rf"(?<![0-9A-Za-z]){_PHONE_WORDS}(?:(?:\+?86|0086)?1[3-9][0-9]{{9}}|[0-9]{{17}}[0-9Xx])"
         r"(?![0-9])"

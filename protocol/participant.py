@@ -493,6 +493,38 @@ class ParticipantRecord(_Record):
                 )
         return problems
 
+    def implied_acr_eular(self) -> dict[str, bool]:
+        """The 2013 items and flags not recorded whose one value the rest of the record allows
+        (the other is refused as a contradiction): the PAH item from the PAH risk category, and
+        "sparing the fingers" from the fingers' mRSS grades (graded thickened: it does not
+        spare them) or from thickening that spares them (the flag false would be refused)."""
+        findings = self.ssc.acr_eular
+        implied: dict[str, bool] = {}
+        if (findings is None or findings.pah is None) and self.pah_risk is not None:
+            implied["pah"] = self.pah_risk in PAH_RISKS
+        if findings is None or findings.skin_thickening_sparing_fingers is None:
+            areas = self.ssc.mrss.areas if self.ssc.mrss else None
+            fingers = (areas.right_fingers, areas.left_fingers) if areas else ()
+            if any((grade or 0) >= 1 for grade in fingers):
+                implied["skin_thickening_sparing_fingers"] = False
+            elif self._thickening_sparing_the_fingers():
+                implied["skin_thickening_sparing_fingers"] = True
+        return implied
+
+    def dates_after_birth(self) -> list[datetime.date]:
+        """Every recorded date that comes on or after birth (a record with one before it is
+        refused): without a birth date, the latest it can be is the earliest of these."""
+        dates = [self.dates.consent, self.dates.screening, self.dates.planned_randomization]
+        dates.append(self.ssc.first_non_raynaud_manifestation)
+        for med in self.medications or []:
+            dates += [med.start, med.last_dose]
+        dates += [event.date for event in self.events or []]
+        dates += [malignancy.date for malignancy in self.history.malignancies or []]
+        dates += [attestation.date for attestation in self.attestations.recorded().values()]
+        if self.pregnancy_test is not None:
+            dates.append(self.pregnancy_test.date)
+        return [day for day in dates if day is not None]
+
     def _thickening_sparing_the_fingers(self) -> str:
         """What shows skin thickening that spares the fingers, or "": the fingers never
         thickened (sclerodactyly and thickening proximal to the MCPs recorded as absent), not

@@ -48,7 +48,7 @@ from protocol.labs import (
     get_analyte,
     unknown_result,
 )
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, ParticipantRecord, load_record
+from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, ParticipantRecord, load_record
 from protocol.study import Study, derived, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
@@ -234,9 +234,8 @@ class _Context:
             youngest = age_in_completed_years(d.birth, low_s)
             oldest = age_in_completed_years(d.birth, high_s)
         else:
-            latest_birth = min(
-                filter(None, [d.consent, self.record.ssc.first_non_raynaud_manifestation, low_s])
-            )
+            # born on or before every date the record holds (a date before birth is refused)
+            latest_birth = min([*self.record.dates_after_birth(), low_s])
             youngest = age_in_completed_years(latest_birth, low_s)
             oldest = age_in_completed_years(EARLIEST_DATE, high_s)
         # older than plausible at screening is refused, so no age beyond it is possible
@@ -617,9 +616,32 @@ def _in01_age_only(ctx: _Context) -> CheckResult:
     return _missing(f"{span}; {low}-{high} required", *missing)
 
 
+#: How IN02's reason says what the record settles of an item or flag it does not record.
+_IMPLIED_WORDS = {
+    ("pah", True): "the PAH item counts as met: a PAH risk category is recorded",
+    ("pah", False): "the PAH item counts as not met: the PAH risk category is none",
+    ("skin_thickening_sparing_fingers", False): (
+        "the skin thickening does not spare the fingers: they are graded thickened in the mRSS"
+    ),
+    ("skin_thickening_sparing_fingers", True): (
+        "the skin thickening spares the fingers: they are graded 0 in the mRSS, other areas "
+        "thickened, and neither sclerodactyly nor thickening proximal to the MCPs is recorded"
+    ),
+}
+
+
 def in02_acr_eular(ctx: _Context) -> CheckResult:
+    implied = ctx.record.implied_acr_eular()
+    result = _in02(ctx, implied)
+    if not implied:
+        return result
+    said = "; ".join(_IMPLIED_WORDS[item] for item in implied.items())
+    return CheckResult(result.status, f"{result.reason} ({said})", result.missing)
+
+
+def _in02(ctx: _Context, implied: dict[str, bool]) -> CheckResult:
     minimum = ctx.study.criterion_rules.acr_eular_minimum.value
-    score = acr_eular_range(ctx.record.ssc.acr_eular, ctx.study)
+    score = acr_eular_range(ctx.record.ssc.acr_eular, ctx.study, implied)
     scored = ", ".join(f"{name.split(' (')[0]} {p}" for name, p in score.points if p)
     if score.applicable is False:
         return CheckResult("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient")
@@ -914,9 +936,27 @@ def ex05_renal_crisis(ctx: _Context) -> CheckResult:
 
 def ex06_pah(ctx: _Context) -> CheckResult:
     risk = ctx.record.pah_risk
-    if risk is None:
-        return _missing("the PAH risk category is not recorded", "pah_risk")
     excluded = ctx.study.criterion_rules.pah_excluded_risk.value
+    if risk is None:
+        # the classification item settles what the category can be: without PAH it is none
+        # (a PAH's category beside the item false is refused), with PAH one of a PAH's
+        findings = ctx.record.ssc.acr_eular
+        has_pah = findings.pah if findings is not None else None
+        possible = None if has_pah is None else set(PAH_RISKS) if has_pah else {"none"}
+        if possible is not None and possible.isdisjoint(excluded):
+            said = "no PAH" if has_pah is False else "a PAH"
+            return CheckResult(
+                "pass",
+                f"PAH risk category not recorded; the ACR/EULAR item records {said}, so it is "
+                f"{' or '.join(sorted(possible))}",
+            )
+        if possible is not None and possible <= set(excluded):
+            return CheckResult(
+                "fail",
+                "PAH risk category not recorded; the ACR/EULAR item records a PAH, and every "
+                "PAH's category is excluded",
+            )
+        return _missing("the PAH risk category is not recorded", "pah_risk")
     if risk in excluded:
         return CheckResult("fail", f"PAH risk: {risk}")
     return CheckResult("pass", f"PAH risk: {risk}")

@@ -514,3 +514,30 @@ def test_every_date_out_of_order_is_refused_as_screen_refuses_in_any_row_order(r
     frame = frame.astype(object).where(frame.notna(), None)
     _compare(frame)
     _compare(frame.iloc[::-1].reset_index(drop=True))
+
+
+def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_reads_it():
+    # a tester's records, as table rows: the PAH item left out beside its risk category, the
+    # category left out beside the item, "sparing the fingers" left out beside the fingers'
+    # grades (thickened; or 0 with the face thickened and no sclerodactyly), and no birth date
+    # beside a pregnancy test years before screening (born before it: at least that old)
+    areas = [f"ssc.mrss.areas.{a}" for a in ("right_fingers", "left_fingers", "face")]
+    rows = [
+        {"ssc.acr_eular.pah": None, "pah_risk": "low"},
+        {"ssc.acr_eular.pah": None, "pah_risk": "none"},
+        {"ssc.acr_eular.pah": "false", "pah_risk": None},
+        {"ssc.acr_eular.pah": "true", "pah_risk": None},
+        dict(zip(areas, (2, 2, 1), strict=True)),
+        {**dict(zip(areas, (0, 0, 2), strict=True)), "ssc.acr_eular.sclerodactyly": "false",
+         "ssc.acr_eular.skin_thickening_proximal_to_mcp": "false"},
+        {"dates.birth": None, "sex": "female", "pregnancy_test.date": "2000-01-03",
+         "pregnancy_test.result": "negative", "pregnancy_test.sample": "serum",
+         "labs.creatinine.value": 1.8, "labs.creatinine.unit": "mg/dL"},
+    ]  # fmt: skip
+    frame = synthetic(len(rows), 5, AS_OF).astype(object)
+    for i, row in enumerate(rows):
+        for column, value in row.items():
+            frame.loc[i, column] = value
+    frame["ssc.acr_eular.skin_thickening_sparing_fingers"] = None
+    frame["dates.screening"] = AS_OF.isoformat()
+    assert _compare(frame)[0] == len(rows)

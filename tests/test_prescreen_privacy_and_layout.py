@@ -439,3 +439,85 @@ def test_an_unreadable_birth_date_is_never_copied_to_a_file_or_a_message(tmp_pat
     assert "row 2, column 'dates.birth'" in err and "1978" not in err
     for name in os.listdir(tmp_path / "out"):
         assert b"1978" not in (tmp_path / "out" / name).read_bytes()
+
+
+# -- a refused cell that may name a person is never repeated ----------------------------------
+# A tester: an ID cell of 张伟 or Wang Fang, or a date written with other dashes (1978‐06‐14,
+# 昭和53年6月14日), came back word for word in problems.csv, the worklist's reason and stderr;
+# so did a name in a sex cell. A refused value is now shown only where it reads as the
+# column's value mistyped (F, 12,5, femal, #N/A).
+
+_NAMES = ["张伟", "王芳", "李娜", "Wang Fang", "Zhang Wei", "María José", "wechat: zhangwei1978",
+          "passport E12345678", "A123456789"]  # fmt: skip
+# (in an ID cell a date too is a birth date; in a sex cell it is a date, which alone names no one)
+_BIRTH_DATES = ["昭和53年6月14日", "1978‐06‐14", "1978—06—14", "民國67年6月14日"]
+
+
+def _every_output(tmp_path: Path) -> str:
+    import openpyxl
+
+    out = tmp_path / "out"
+    texts = [p.read_text(encoding="utf-8-sig") for p in out.glob("*.csv")]
+    texts.append((out / "flow.svg").read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(out / "worklist.xlsx", read_only=True)
+    texts += [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
+    return "\n".join(texts)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    cell=st.one_of(
+        st.tuples(st.sampled_from(_NAMES + _BIRTH_DATES), st.just("participant")),
+        st.tuples(st.sampled_from(_NAMES), st.sampled_from(["sex", "breastfeeding"])),
+    )
+)
+def test_a_refused_cell_that_may_name_a_person_is_in_no_output(tmp_path_factory, cell):
+    import contextlib
+
+    name, column = cell
+    tmp_path = tmp_path_factory.mktemp("names")
+    cells = {"participant": "SYN-1", "sex": "female", "breastfeeding": "false"} | {column: name}
+    table = _csv(
+        tmp_path,
+        "participant,sex,breastfeeding\n"
+        f"{cells['participant']},{cells['sex']},{cells['breastfeeding']}\nSYN-2,male,false\n",
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run(tmp_path, table, "--force") == 0
+    assert name not in _every_output(tmp_path) and name not in err.getvalue()
+    assert "withheld" in (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [("sex", "F"), ("sex", "femal"), ("breastfeeding", "yes"), ("sex", "女"),
+     ("labs.hemoglobin.value", "12,5"), ("labs.hemoglobin.value", "12.5 g/dL")],
+)  # fmt: skip
+def test_a_mistyped_value_is_still_shown_to_the_site(tmp_path, column, cell):
+    table = _csv(tmp_path, f'participant,{column}\nSYN-1,"{cell}"\nSYN-2,\n')
+    assert _run(tmp_path, table) == 0
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    assert repr(cell) in problems
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["英文名", "昵称", "Nombre completo", "sobrenome", "nama", "isim", "Ad Soyad", "Név", "nimi",
+     "navn", "namn", "ФИО", "όνομα", "שם", "اسم", "नाम", "ชื่อ", "Họ tên", "nickname", "alias"],
+)  # fmt: skip
+def test_a_name_column_in_more_languages_is_refused(name):
+    assert identifier_column(name)
+
+
+@pytest.mark.parametrize("name", ["nombre", "Nombre de plaquettes", "time", "ten", "nevus"])
+def test_words_that_only_resemble_a_name_column_are_not(name):
+    assert not identifier_column(name)
+
+
+def test_a_taiwan_mobile_is_found_in_its_groups_and_in_a_free_text():
+    assert identifying_text("0912-345-678") and identifying_text("0912 345 678")
+    assert identifying_text("0912345678", free_text=True)
+    assert identifying_text("Tel 0912345678", free_text=True)
+    # a zero-padded ten-digit code stays an ID, and a site's 09-0001-0001
+    assert not identifying_text("0912345678") and not identifying_text("09-0001-0001")
