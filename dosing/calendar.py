@@ -433,9 +433,14 @@ def oral_courses(calendar: Calendar) -> list[Course]:
     return courses
 
 
-def calendar_ics(calendar: Calendar) -> bytes:
+def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
     """An iCalendar file: one all-day event per visit, one per injection, and one all-day event
     spanning each course of doses given several times a day (the oral MMF course).
+
+    ``participant``: the participant's pseudonymous code, in each event's UID and summary. RFC
+    5545 asks a UID to be unique: without a code, two participants randomized on one day to one
+    arm share their events' UIDs, and a calendar holding both keeps one participant's events.
+    The same request gives the same UIDs, so a file written again updates its events.
 
     The twice-daily doses are not one event each (672 alarms a year help nobody): each such course
     is a single all-day event from its first to its last day (DTEND is the day after the last
@@ -453,13 +458,17 @@ def calendar_ics(calendar: Calendar) -> bytes:
     ical.add("x-wr-calname", f"NCT06375005 {calendar.arm.label.value} (synthetic schedule)")
     stamp = datetime.combine(calendar.randomization, time(), tzinfo=UTC)
     uid_base = f"{calendar.arm.id}-{calendar.randomization.isoformat()}"
+    who = ""
+    if participant is not None:
+        uid_base = f"{participant}-{uid_base}"
+        who = f" {participant}"
     for v in calendar.visits:
         event = Event()
         event.add("uid", f"{uid_base}-visit-{v.visit.id}@nct06375005.protocol-book")
         event.add("dtstamp", stamp)
         event.add("dtstart", v.target)
         event.add("dtend", v.target + timedelta(days=1))
-        event.add("summary", f"NCT06375005 {v.visit.label}")
+        event.add("summary", f"NCT06375005{who} {v.visit.label}")
         event.add(
             "description",
             f"Window {v.earliest.isoformat()} to {v.latest.isoformat()}. Activities: "
@@ -476,7 +485,7 @@ def calendar_ics(calendar: Calendar) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", first.date)
         event.add("dtend", last.date + timedelta(days=1))
-        event.add("summary", course.summary)
+        event.add("summary", f"{course.summary}{who and f' ({who.strip()})'}")
         event.add(
             "description",
             f"{len(course.doses)} doses of {format_quantity(regimen.dose)} "
@@ -500,7 +509,9 @@ def calendar_ics(calendar: Calendar) -> bytes:
         event.add("dtstart", dose.date)
         event.add("dtend", dose.date + timedelta(days=1))
         event.add(
-            "summary", f"{dose.intervention} {dose.dose} {dose.route.lower()} (dose {dose.number})"
+            "summary",
+            f"{dose.intervention} {dose.dose} {dose.route.lower()} (dose {dose.number}"
+            f"{who and f', {who.strip()}'})",
         )
         ical.add_component(event)
     return ical.to_ical()
@@ -859,6 +870,7 @@ def write_calendar_files(
     ics_path: Path | str | None = None,
     force: bool = False,
     inputs: Iterable[Path | str | None] = (),
+    participant: str | None = None,
 ) -> list[Path]:
     """The ``--csv`` and ``--ics`` files of a calendar: all checked (never one of ``inputs``,
     the study it was built from), then all written."""
@@ -866,7 +878,7 @@ def write_calendar_files(
     targets = check_targets(wanted, force, inputs)
     render = {
         "--csv": lambda: calendar_csv(calendar).encode("utf-8"),
-        "--ics": lambda: calendar_ics(calendar),
+        "--ics": lambda: calendar_ics(calendar, participant),
     }
     return write_targets([(target, render[target.option]()) for target in targets])
 

@@ -21,7 +21,7 @@ import typing
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -499,6 +499,15 @@ def shown_value(raw: Any, path: str = "") -> str:
     it may identify a person (a phone or ID card number; a text that is no value of the
     column, ``path`` a unit's or another field's)."""
     value = raw.item() if isinstance(raw, np.generic) else raw
+    if isinstance(value, bytes):  # a Parquet file's binary cell: its text, read as text is
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"{len(value)} bytes that are no text"
+    if isinstance(value, datetime | date):  # (pandas' Timestamp is a datetime)
+        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value}'"
+    if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
+        return f"a duration of {value}"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         # (Python will not write one of more than 4,300 digits)
         return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"

@@ -235,7 +235,13 @@ def read_table(path: Path | str) -> pd.DataFrame:
     source = str(path)
     if suffix not in FORMATS:
         raise ProtocolDataError(
-            source, [Problem("a .csv, .xlsx or .parquet file", found=f"a {suffix or 'no'} suffix")]
+            source,
+            [
+                Problem(
+                    "a .csv, .xlsx or .parquet file",
+                    found=f"a {suffix} suffix" if suffix else "no suffix",
+                )
+            ],
         )
     try:
         size = path.stat().st_size

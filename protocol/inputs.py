@@ -98,7 +98,7 @@ def read_decimal(raw: Any) -> float:
         raise ValueError(f"{_show(raw)} is not a number; expected a decimal number such as 7.5")
     if not math.isfinite(number):
         raise ValueError(f"{_show(raw)} is not a finite number; expected a decimal number")
-    return number
+    return number + 0.0  # -0.0 is 0: never shown as "-0" beside a value
 
 
 def float_digits(number: float) -> int:

@@ -297,9 +297,9 @@ def test_a_file_appearing_after_the_check_is_not_overwritten(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     real_ics = module.calendar_ics
 
-    def someone_else_writes(calendar):  # runs after the check, before the files are moved
+    def someone_else_writes(calendar, participant=None):  # after the check, before the move
         (tmp_path / "c.csv").write_bytes(b"someone else's\n")
-        return real_ics(calendar)
+        return real_ics(calendar, participant)
 
     monkeypatch.setattr(module, "calendar_ics", someone_else_writes)
     assert main([*BASE, "--csv", "c.csv", "--ics", "c.ics"]) == 2
@@ -406,3 +406,46 @@ def test_a_calendar_prints_no_date_outside_1900_to_2100(arm, randomization, fits
         assert err.count("\n") == 1
         assert f"--randomization = {randomization}" in err
         assert "a date from 1900-01-29 to 2099-12-25" in err
+
+
+# -- one calendar holding several participants --------------------------------------------------
+# A tester: the UIDs were built from the arm and the randomization date alone, so two
+# participants randomized the same day to one arm shared them, and a site calendar importing
+# both kept one participant's events (RFC 5545 3.8.4.7 asks a UID to be globally unique).
+
+
+def _uids(path) -> list[str]:
+    parsed = ICalendar.from_ical(path.read_bytes())
+    return [str(event["UID"]) for event in parsed.walk("VEVENT")]
+
+
+def test_two_participants_randomized_the_same_day_have_their_own_event_ids(tmp_path, capsys):
+    for code in ("SYN-001", "SYN-002"):
+        args = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17"]
+        assert main([*args, "--ics", str(tmp_path / f"{code}.ics"), "--participant", code]) == 0
+    first, second = _uids(tmp_path / "SYN-001.ics"), _uids(tmp_path / "SYN-002.ics")
+    assert len(set(first)) == len(first) and not set(first) & set(second)
+    assert all(uid.startswith("SYN-001-") for uid in first)
+    parsed = ICalendar.from_ical((tmp_path / "SYN-001.ics").read_bytes())
+    assert all("SYN-001" in str(event["SUMMARY"]) for event in parsed.walk("VEVENT"))
+    assert "note: without --participant" not in capsys.readouterr().err
+    # the same request again: the same UIDs (a calendar updates its events)
+    args = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17", "--force"]
+    assert main([*args, "--ics", str(tmp_path / "again.ics"), "--participant", "SYN-001"]) == 0
+    assert _uids(tmp_path / "again.ics") == first
+
+
+def test_without_a_participant_the_shared_event_ids_are_said(tmp_path, capsys):
+    args = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17"]
+    assert main([*args, "--ics", str(tmp_path / "c.ics")]) == 0
+    assert "note: without --participant" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("code", ["张伟", "13812345678", "1978-06-14", "Wang Fang", "", "_x"])
+def test_a_participant_code_that_is_no_code_is_refused_and_not_repeated(tmp_path, capsys, code):
+    args = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17"]
+    assert main([*args, "--ics", str(tmp_path / "c.ics"), "--participant", code]) == 2
+    err = capsys.readouterr().err
+    assert "argument --participant = (withheld)" in err and err.count("\n") == 1
+    assert not code or code not in err
+    assert not (tmp_path / "c.ics").exists()

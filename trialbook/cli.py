@@ -503,9 +503,15 @@ def _calendar(args: argparse.Namespace) -> int:
     try:
         study = _chosen_study(args)
         calendar = build_calendar(args.arm, randomization, study)
+        participant = _participant_code(args.participant)
         # every target is checked before anything is written; each file is replaced atomically
         written = write_calendar_files(
-            calendar, args.csv, args.ics, force=args.force, inputs=(args.study,)
+            calendar,
+            args.csv,
+            args.ics,
+            force=args.force,
+            inputs=(args.study,),
+            participant=participant,
         )
     except CalendarFileError as exc:  # one line per refused or unwritten file
         for problem in exc.problems:
@@ -528,7 +534,41 @@ def _calendar(args: argparse.Namespace) -> int:
         print("(twice-daily oral doses are listed with --all-doses, and in the CSV)")
     for path in written:
         print(f"wrote {path}")
+    if args.ics and participant is None:
+        print(
+            "note: without --participant, this file's events are named by the arm and date "
+            "alone: a calendar holding another participant randomized that day to this arm "
+            "would keep one participant's events; give --participant CODE",
+            file=sys.stderr,
+        )
     return EXIT_OK
+
+
+def _participant_code(code: str | None) -> str | None:
+    """A participant's pseudonymous code, read as a record's is (never a name, a date, a phone
+    or ID card number); bad input otherwise."""
+    if code is None:
+        return None
+    from pydantic import ValidationError
+
+    from protocol.errors import Problem, ProtocolDataError
+    from protocol.participant import ParticipantRecord
+
+    try:
+        ParticipantRecord.model_validate({"participant": code})
+    except ValidationError as exc:
+        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise ProtocolDataError(
+            "trialbook calendar",
+            [
+                Problem(
+                    f"a pseudonymous participant code (letters, digits, '_', '.', '-'): {why}",
+                    path="argument --participant",
+                    found="(withheld)",
+                )
+            ],
+        ) from None
+    return code
 
 
 def _prescreen(args: argparse.Namespace) -> int:
@@ -953,6 +993,11 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, Callable[..., in
     calendar.add_argument("--csv", help="write every dose and visit to this CSV file")
     calendar.add_argument(
         "--ics", help="write visits, injections and the oral MMF course to this iCalendar file"
+    )
+    calendar.add_argument(
+        "--participant",
+        help="the participant's pseudonymous code, in each iCalendar event's ID and title "
+        "(events of participants randomized the same day stay apart in one calendar)",
     )
     calendar.add_argument("--force", action="store_true", help="overwrite existing files")
     calendar.add_argument("--study", help=STUDY_HELP)
