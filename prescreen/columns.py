@@ -88,10 +88,10 @@ _IDENTIFIER_WORDS = frozenset(
         "movil", "cellulare", "correo", "courriel", "epost", "sozialversicherungsnummer",
         "versichertennummer", "krankenversichertennummer", "iban",
         # a tester's: name, surname and nickname in Portuguese, Malay and Indonesian, Turkish,
-        # Hungarian ("Név"), Finnish, Norwegian and Danish, Swedish, Serbo-Croatian and Czech,
-        # Russian's ФИО in Latin letters; a nickname or alias names a person as well
+        # Hungarian ("Név"), Finnish, Norwegian and Danish, Swedish, Serbo-Croatian and Czech
+        # (not "ime", "fio" or "alias": an abbreviation, FiO2, and a subject's pseudonym)
         "sobrenome", "nama", "isim", "soyad", "soyadi", "soyisim", "nev", "nimi", "navn",
-        "namn", "ime", "prezime", "jmeno", "prijmeni", "fio", "nickname", "nick", "alias",
+        "namn", "prezime", "jmeno", "prijmeni", "nickname",
     }
 )  # fmt: skip
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
@@ -152,9 +152,9 @@ _IDENTIFIER_CHINESE = (
     # Japanese, Korean and Russian: name, address, phone, resident registration number
     "氏名", "名前", "住所", "電話番号", "이름", "성명", "주소", "전화", "주민등록", "имя",
     "фамилия", "отчество", "телефон", "адрес", "паспорт", "снилс",
-    # a tester's: an English name, a nickname and an alias in Chinese; name in Russian (ФИО),
-    # Greek, Hebrew, Arabic, Hindi, Thai and Vietnamese
-    "英文名", "昵称", "暱稱", "别名", "別名", "网名", "網名", "小名", "фио", "όνομα", "ονομα",
+    # a tester's: an English name and a nickname in Chinese; name in Russian (ФИО), Greek,
+    # Hebrew, Arabic, Hindi, Thai and Vietnamese
+    "英文名", "昵称", "暱稱", "网名", "網名", "小名", "фио", "όνομα", "ονομα",
     "επώνυμο", "επωνυμο", "שם", "اسم", "नाम", "ชื่อ", "tên",
 )  # fmt: skip
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
@@ -490,7 +490,15 @@ def without_identifying(message: str, raw: Any, path: str = "") -> str:
     value = raw.item() if isinstance(raw, np.generic) else raw
     for written in {str(value), _number_as_written(value)}:
         message = message.replace(written, "(withheld)")
-    return message
+    # and any run of its digits the rule's words give otherwise ("such as 912345678" for
+    # 0912345678 written with a leading zero); other numbers (a range's ends) stay
+    digits = re.sub(r"[^0-9]", "", str(value))
+
+    def scrubbed(found: re.Match[str]) -> str:
+        run = re.sub(r"[^0-9]", "", found.group())
+        return "(withheld)" if len(run) >= 6 and run in digits else found.group()
+
+    return re.sub(r"[0-9][0-9.,\- ]{4,}[0-9]", scrubbed, message)
 
 
 def shown_value(raw: Any, path: str = "") -> str:
@@ -521,86 +529,89 @@ def shown_value(raw: Any, path: str = "") -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-#: Words a site writes for a column's values that the columns do not read (shown back, so the
-#: site sees what to change): short forms, other spellings, Chinese terms.
+#: The words a refused cell may hold and still be shown back (so the site sees what to change):
+#: the columns' own values, their short forms and other languages' words for them, a lab's and
+#: a test's words, units and months. A text with any other word (a name, an address, a
+#: nickname) is withheld: which words name a person cannot be told, which are values can.
 _VALUE_WORDS = frozenset(
     {
-        *"fmwynt",
-        *("yes", "no", "fem", "femme", "pos", "neg", "unk", "na", "n/a", "nd", "nil", "null"),
-        *("none", "nan", "unknown", "missing", "not done", "done", "true", "false", "woman"),
-        *("man", "women", "men", "positive", "negative", "detected", "not detected", "normal"),
-        *("abnormal", "blood", "urine", "serum", "plasma", "low", "intermediate", "high"),
-        *("moderate", "mild", "severe", "oral", "iv", "im", "sc", "female", "male"),
-        *(
-            "女",
-            "男",
-            "女性",
-            "男性",
-            "是",
-            "否",
-            "有",
-            "无",
-            "阳性",
-            "阴性",
-            "未知",
-            "未做",
-            "不详",
-        ),
+        *("yes", "no", "true", "false", "fe", "fem", "femme"),
+        *("female", "male", "woman", "women", "man", "men", "girl", "boy", "weiblich"),
+        *("mannlich", "männlich", "mujer", "hombre", "femenino", "masculino", "feminin"),
+        *("féminin", "masculin", "feminino", "donna", "uomo", "kvinna", "man", "vrouw"),
+        *("pos", "neg", "positive", "negative", "positif", "négatif", "negatif", "positivo"),
+        *("negativo", "positiv", "negativ", "detected", "not", "done", "tested", "pending"),
+        *("unknown", "unk", "na", "nd", "nil", "null", "none", "nan", "missing", "normal"),
+        *("abnormal", "weak", "borderline", "equivocal", "indeterminate", "reactive"),
+        *("nonreactive", "non", "resolved", "active", "chronic", "latent", "low", "high"),
+        *("intermediate", "moderate", "mild", "severe", "risk", "blood", "urine", "serum"),
+        *("plasma", "sample", "result", "test", "repeat", "hemolysed", "haemolysed"),
+        *("hemolyzed", "clotted", "insufficient", "see", "note", "below", "above", "range"),
+        *("oral", "iv", "im", "sc", "po", "daily", "ongoing", "stopped", "and", "or", "of"),
+        *("hbsag", "hbsab", "hbcab", "anti", "hbc", "hbv", "hcv", "hiv", "tb", "igra", "ppd"),
+        *("pcr", "rna", "dna", "ab", "ag", "quantiferon", "spot", "tspot", "ct", "ild", "pah"),
+        # units and their words
+        *("g", "mg", "ug", "µg", "kg", "dl", "l", "ml", "ul", "µl", "mmol", "umol", "µmol"),
+        *("mol", "iu", "u", "kat", "µkat", "ukat", "min", "cells", "cell", "mm", "per"),
+        *("litre", "liter", "litres", "liters", "gram", "grams", "milligram", "milligrams"),
+        *("e", "uln", "times", "predicted", "pred", "percent", "fraction", "m²", "m2"),
+        # months (a date's)
+        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct"),
+        *("nov", "dec", "january", "february", "march", "april", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+        # Chinese: sex, yes/no, test results, risk, not done
+        *("女", "男", "女性", "男性", "女士", "先生", "是", "否", "有", "无", "阳性", "阴性"),
+        *("弱阳性", "可疑", "未知", "未做", "未查", "待查", "不详", "正常", "异常", "高危"),
+        *("中危", "低危", "高", "中", "低", "血清", "尿"),
     }
 )
-
-
-#: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
-NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
 #: A spreadsheet's error values (a formula that failed), shown as they are.
 _SPREADSHEET_ERRORS = frozenset(
     {"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#spill!", "#calc!"}
 )
+#: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
+NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
+#: The most digits a refused text may hold and be shown: a date's 8 (a phone or card number,
+#: written in any groups or with separators, has more)
+_MOST_DIGITS_SHOWN = 8
+_WORD = re.compile(r"[^\W\d_]+")  # a run of letters, in any script
 
 
 def _value_like(text: str, unit: bool = False) -> bool:
     """Whether a refused text reads as a column's value mistyped (``F``, ``12,5``,
-    ``12.5 g/dL``, ``2024-02-30``, ``femal``, ``#N/A``, a unit's ``furlong``), shown back to
-    the site, rather than a text that may name a person (``Zhang Wei``, ``张伟``, ``wechat:
-    zhangwei1978``), which no message or file repeats. Letters beside digits are a unit or a
-    date's month (at most 6 letters and 8 digits: a letter and nine digits is a Taiwan ID
-    card); letters alone are a known word, one two letters from it, one letter (two Latin
-    ones), or a unit column's word; a formula, its quoted texts."""
+    ``12.5 g/dL``, ``2024-Feb-30``, ``low risk``, ``Weiblich``, ``阴性(-)``, ``#N/A``, a unit
+    column's ``furlong``), shown back to the site, rather than a text that may name a person
+    (``Zhang Wei``, ``张伟``, ``Mary 1978``, ``5 Main St``), which no message or file repeats:
+    at most 8 digits, and every word one of the known words (in a unit column, any unit's
+    name); a formula, its quoted texts."""
     stripped = " ".join(text.split()).lower()
-    letters = sum(c.isalpha() for c in stripped)
-    digits = sum(c.isdigit() for c in stripped)
-    if not letters or stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words)
+    if stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words)
+        stripped = stripped.removesuffix(NOT_A_DATE_NUMBER)
+    if stripped in _SPREADSHEET_ERRORS:
         return True
+    if sum(c.isdigit() for c in stripped) > _MOST_DIGITS_SHOWN:
+        return False
     if stripped.startswith("="):  # a formula: its quoted texts are what it may hold
         quoted = re.findall(r'"([^"]*)"', stripped)
         bare = re.sub(r'"[^"]*"', "", stripped)
-        return all(_value_like(q) for q in quoted) and not re.search(r"[^\x00-\x7f]", bare)
-    if digits:
-        return letters <= 6 and digits <= 8
-    if stripped in _VALUE_WORDS or stripped in _SPREADSHEET_ERRORS:
-        return True
-    if len(stripped) == 1 or (len(stripped) == 2 and stripped.isascii()):
-        return True
-    if unit:  # a unit's word (furlong, mmol): a unit column holds no name
-        return stripped.isascii() and len(stripped) <= 20 and " " not in stripped
-    return (
-        stripped.isascii()
-        and len(stripped) >= 4
-        and any(_within_two_edits(stripped, word) for word in _VALUE_WORDS if len(word) >= 4)
+        return all(_value_like(q) for q in quoted) and bare.isascii()
+    return all(
+        word in _VALUE_WORDS
+        or (len(word) == 1 and word.isascii())  # (a letter names no one: n.d., F)
+        or (unit and word.isascii() and _a_unit(word))
+        for word in _WORD.findall(stripped)
     )
 
 
-def _within_two_edits(a: str, b: str) -> bool:
-    """Levenshtein distance at most 2 (a typo: ``femal``, ``postive``)."""
-    if abs(len(a) - len(b)) > 2:
+@cache
+def _a_unit(word: str) -> bool:
+    """Whether a word names a unit (pint's registry: furlong, grains), in a unit column."""
+    from protocol.units import ureg
+
+    try:
+        return word in ureg
+    except Exception:  # any word pint cannot read is no unit
         return False
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1] <= 2
 
 
 #: How far (in units in the last place) a double may lie from a decimal of 12 significant

@@ -213,7 +213,7 @@ CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     # the sex, and what implies a woman (IN01 reads them where an amendment enrols one sex)
     "IN01": tuple(dict.fromkeys((_SCREENING, *_DATES_FOR_AGE, *_WOMAN, "breastfeeding", *_TEST))),
     # (the PAH risk category and the grades settle an item or flag not recorded)
-    "IN02": (*_ACR, "pah_risk", *_AREAS),
+    "IN02": (*_ACR, "pah_risk", *_AREAS, "ssc.mrss.total"),
     "IN03": _LEROY,
     "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
     "IN05": _MRSS,
@@ -1023,7 +1023,11 @@ def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarra
     finger_rows = [areas.index("right_fingers"), areas.index("left_fingers")]
     fingers = grades[finger_rows]
     thickened_fingers = np.any(fingers >= 1, axis=0)
-    elsewhere = np.any(np.delete(grades, finger_rows, axis=0) >= 1, axis=0)
+    # another area thickened: graded so, or a recorded total above the graded areas (the
+    # areas not graded hold the rest, none a finger where both are graded)
+    total = candidates.numbers("ssc.mrss.total")[rows]
+    graded_sum = np.where(grades >= 0, grades, 0).sum(axis=0)
+    elsewhere = np.any(np.delete(grades, finger_rows, axis=0) >= 1, axis=0) | (total > graded_sum)
     spares = (
         (states["sclerodactyly"] == 0)
         & (states["skin_thickening_proximal_to_mcp"] == 0)

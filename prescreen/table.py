@@ -1416,6 +1416,11 @@ def _in_arrow(values: pd.Series) -> bool:
     return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
 
 
+def _graded_sum(candidates: Candidates, at: np.ndarray) -> np.ndarray:
+    """The sum of the graded skin areas of rows ``at`` (an area not graded counts 0)."""
+    return np.nansum([candidates.numbers(path)[at] for path in _MRSS_AREAS], axis=0)
+
+
 def _read_ids(
     values: pd.Series, rows: np.ndarray, column: str
 ) -> tuple[list[str], list[CellProblem], np.ndarray]:
@@ -1689,7 +1694,11 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
                 candidates.numbers(f"ssc.mrss.areas.{finger}")[at] == 0
                 for finger in ("right_fingers", "left_fingers")
             ]
-        ) & np.logical_or.reduce([candidates.numbers(path)[at] >= 1 for path in _MRSS_AREAS])
+        ) & (
+            np.logical_or.reduce([candidates.numbers(path)[at] >= 1 for path in _MRSS_AREAS])
+            # or a recorded total above the graded areas: the areas not graded hold the rest
+            | (candidates.numbers("ssc.mrss.total")[at] > _graded_sum(candidates, at))
+        )
     flag(
         spared,
         "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that spares "

@@ -543,6 +543,11 @@ class ParticipantRecord(_Record):
             return ""
         grades = {name: getattr(areas, name) for name in type(areas).model_fields}
         elsewhere = [f"{name} = {grade}" for name, grade in grades.items() if (grade or 0) >= 1]
+        total = self.ssc.mrss.total if self.ssc.mrss else None
+        graded = sum(grade or 0 for grade in grades.values())
+        if not elsewhere and total is not None and total > graded:
+            # the recorded total puts the rest on the areas not graded, none of them a finger
+            elsewhere = [f"ssc.mrss.total = {total} (the areas not graded hold {total - graded})"]
         if not elsewhere:
             return ""
         return (

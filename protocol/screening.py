@@ -625,7 +625,7 @@ _IMPLIED_WORDS = {
     ),
     ("skin_thickening_sparing_fingers", True): (
         "the skin thickening spares the fingers: they are graded 0 in the mRSS, other areas "
-        "thickened, and neither sclerodactyly nor thickening proximal to the MCPs is recorded"
+        "thickened, and sclerodactyly and thickening proximal to the MCPs are recorded as absent"
     ),
 }
 

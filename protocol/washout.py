@@ -983,6 +983,8 @@ class _SteroidCourse:
     # it can be (the dose as if systemic when only the route is missing; None: any amount)
     not_recorded: tuple[str, ...] = ()
     at_most: float | None = None
+    # a dose without its frequency: at least once on a dosing day (PI26), surely that much
+    at_least: float | None = None
 
 
 def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, bool]:
@@ -1159,6 +1161,14 @@ def _corticosteroid_check(
             entry, med.name, None, True, med.start, med.last_dose, med.ongoing, ("drug",)
         )
     elif decision.case == "no_dose":
+        # a dose without its frequency: taken once to as often as a frequency allows on a
+        # dosing day
+        least = _least_steroid_amount(med, match)
+        most = None
+        if least is not None:
+            most_per_day = max(per_day for per_day, _ in FREQUENCIES.values())
+            often = med.model_copy(update={"frequency": _FEWEST_FREQUENCY[most_per_day]})
+            most = _steroid_amount(often, match)[0]
         course = _SteroidCourse(
             entry,
             med.name,
@@ -1168,6 +1178,8 @@ def _corticosteroid_check(
             med.last_dose,
             med.ongoing,
             _not_recorded(med, match),
+            at_most=most,
+            at_least=least,
         )
     elif decision.case in ("over_limit", "within_limit"):
         course = _SteroidCourse(
@@ -1401,7 +1413,7 @@ def _combined_corticosteroids(
         if course.mg_per_dosing_day is not None:
             return course.mg_per_dosing_day
         if sure:
-            return None
+            return course.at_least
         return math.inf if course.at_most is None else course.at_most
 
     def not_surely_on(day: date, on_day: list[_SteroidCourse]) -> list[_SteroidCourse]:
@@ -1440,10 +1452,12 @@ def _combined_corticosteroids(
     }
     sure_total, sure_day, sure_courses = worst_day(sure=True)
     if sure_total > limit * (1 + BOUNDARY_TOLERANCE):
+        # (a dose without its frequency counts once: the sum is then its least)
+        least = "at least " if any(c.mg_per_dosing_day is None for c in sure_courses) else ""
         return EntryResult(
             **base,
             status="fail",
-            reason=f"{names(sure_courses)} taken on {sure_day} add up to "
+            reason=f"{names(sure_courses)} taken on {sure_day} add up to {least}"
             f"{_mg(sure_total, limit)} mg prednisone equivalent that day, more than "
             f"{_mg(limit)} mg/day within the {group.window.value} before randomization: "
             f"excluded ({group.criterion})",
@@ -1902,7 +1916,6 @@ def check_washout(
         if never or rescreen or not earliest_date
         else _allowed_dates(data, study, entries)
     )
-    rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     is_a_bound = False
     # randomization comes by a number of days after the screening visit (the visit schedule):
     # a date beyond it needs a new screening, whatever the windows say
@@ -1910,6 +1923,14 @@ def check_washout(
     randomize_by = data.screening + gap if data.screening else None
     planned_beyond = randomize_by is not None and data.planned_randomization > randomize_by
     beyond_screening = False
+    rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
+    if rescreen and data.screening is not None:
+        # a new screening that reaches the planned date and clears every window counted from
+        # it (an infection after the first screening counts at the second)
+        planned = data.planned_randomization
+        rescreen_from = _new_screening(
+            data, study, max(planned - gap, data.screening + timedelta(1)), planned
+        )
     if never:
         summary = (
             "Never: a lifetime exclusion applies ("
@@ -1918,6 +1939,12 @@ def check_washout(
         )
     elif blocking:
         summary = "No date yet: " + "; ".join(e.reason for e in blocking) + "."
+        if planned_beyond:
+            beyond_screening = True
+            summary += (
+                f" The planned {data.planned_randomization} is also more than {gap.days} days "
+                f"after the screening visit of {data.screening}: rescreening is needed."
+            )
     elif rescreen:
         summary = (
             "Not on this screening: a window counted from the screening visit is not clear ("
@@ -1954,22 +1981,24 @@ def check_washout(
             summary += f"; the planned {planned} is allowed"
         elif status == "fail":
             summary += f"; the planned {planned} is not allowed"
+        if beyond_screening:
+            # a new screening that reaches the planned date (or the earliest, if later) and
+            # clears every window counted from it
+            target = max(earliest, planned)
+            rescreen_from = _new_screening(data, study, target - gap, target)
+            when = f", on or after {rescreen_from}" if rescreen_from else ""
         if randomize_by is not None and earliest > randomize_by:
             summary += (
                 f"; that is more than {gap.days} days after the screening visit of "
                 f"{data.screening} (randomization by {randomize_by} on this screening): "
-                f"rescreening is needed, on or after {max(earliest, planned) - gap}"
+                f"rescreening is needed{when}"
             )
-            # a new screening that reaches the planned date (or the earliest, if later)
-            rescreen_from = max(earliest, planned) - gap
         elif randomize_by is not None and planned > randomize_by:
             summary += (
                 f", but it is more than {gap.days} days after the screening visit of "
                 f"{data.screening}: on this screening, randomization from {earliest} to "
-                f"{randomize_by}; for {planned}, rescreening is needed, on or after "
-                f"{planned - gap}"
+                f"{randomize_by}; for {planned}, rescreening is needed{when}"
             )
-            rescreen_from = planned - gap
         summary += "."
         if open_courses:
             summary += (
@@ -1996,6 +2025,20 @@ def check_washout(
 def _date_field(entry: EntryResult) -> str:
     """The input field an entry's last date is read from."""
     return "last_dose" if entry.entry.startswith("medications") else "date"
+
+
+def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date) -> date | None:
+    """The first screening date from ``lowest`` (and before the randomization ``target`` it
+    is for) at which no window counted from the screening visit fails; None if there is
+    none."""
+    breakpoints, _ = anchor_breakpoints(data.medications, data.events, study)
+    for day in sorted({lowest, *(d for d in breakpoints if d > lowest)}):
+        if day >= target:
+            return None
+        at = _entries_at(data.model_copy(update={"screening": day}), study)
+        if not any(e.status == "fail" and e.anchor == "screening" for e in at):
+            return day
+    return None
 
 
 def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:

@@ -34,7 +34,10 @@ def complete() -> dict:
         ("labs.igg", "EX22"),
         ("ssc.mrss", "IN03, IN05, EX01"),
         ("ssc.first_non_raynaud_manifestation", "IN04, EX02"),
-        ("pah_risk", "EX06"),
+        # SYN-01 records no PAH among the ACR/EULAR items, which settles the category (none):
+        # removing it changes nothing there
+        ("pah_risk", ""),
+        ("ssc.acr_eular", "IN02"),
         ("history.malignancies", "EX25"),
         ("pulmonary.oxygen_therapy", "EX07"),
     ],

@@ -24,7 +24,7 @@ from prescreen.engine import _nested, evaluate
 from prescreen.synthetic import candidates as synthetic
 from prescreen.table import read_candidates
 from protocol.errors import ProtocolDataError
-from protocol.participant import ParticipantRecord
+from protocol.participant import ParticipantRecord, SkinAreas
 from protocol.screening import screen
 from protocol.study import Study
 
@@ -530,6 +530,11 @@ def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_read
         dict(zip(areas, (2, 2, 1), strict=True)),
         {**dict(zip(areas, (0, 0, 2), strict=True)), "ssc.acr_eular.sclerodactyly": "false",
          "ssc.acr_eular.skin_thickening_proximal_to_mcp": "false"},
+        # the fingers graded 0, no other area graded, a total of 15: the rest is elsewhere
+        {**{f"ssc.mrss.areas.{a}": None for a in SkinAreas.model_fields},
+         "ssc.mrss.areas.right_fingers": 0, "ssc.mrss.areas.left_fingers": 0,
+         "ssc.mrss.total": 15, "ssc.acr_eular.sclerodactyly": "false",
+         "ssc.acr_eular.skin_thickening_proximal_to_mcp": "false"},
         {"dates.birth": None, "sex": "female", "pregnancy_test.date": "2000-01-03",
          "pregnancy_test.result": "negative", "pregnancy_test.sample": "serum",
          "labs.creatinine.value": 1.8, "labs.creatinine.unit": "mg/dL"},
@@ -541,3 +546,5 @@ def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_read
     frame["ssc.acr_eular.skin_thickening_sparing_fingers"] = None
     frame["dates.screening"] = AS_OF.isoformat()
     assert _compare(frame)[0] == len(rows)
+    evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
+    assert evaluation.criteria["IN02"].status[len(rows) - 2] == "fail"  # not applicable

@@ -989,3 +989,41 @@ def test_a_chinese_name_after_other_words_is_not_advised_to_be_recorded_as_the_o
     assert entry.status == "unknown"
     assert ("after words that may make it another medicine" in entry.reason) is cautious
     assert ("record it by that name" in entry.reason) is not cautious
+
+
+def _at_new_screening(result, events, randomization):
+    """The same input at the rescreening date the result gives: the planned date allowed?"""
+    again = _check(events=events, randomization=randomization, screening=result.rescreening_from)
+    return again
+
+
+@pytest.mark.parametrize(
+    ("event_date", "expected"),
+    [
+        # IV antibiotics on 2025-02-10 fail EX20 at the 2025-03-03 screening; for 2025-04-20 a
+        # new screening must come on or after 2025-03-23 (28 days before), when they are clear
+        (date(2025, 2, 10), date(2025, 3, 23)),
+        # IV antibiotics on 2025-03-20, after the first screening, are within 4 weeks of one
+        # on 2025-03-23: the new screening clears them from 2025-04-18 (2025-03-20 + 29 days)
+        (date(2025, 3, 20), date(2025, 4, 18)),
+    ],
+)
+def test_the_rescreening_date_reaches_the_planned_date_and_clears_the_screening_windows(
+    event_date, expected
+):
+    events = [{"kind": "iv_antibiotics", "date": event_date}]
+    result = _check(events=events, randomization=date(2025, 4, 20))
+    assert result.requires_rescreening and result.rescreening_from == expected
+    # followed, the advice holds: the new screening asks for no other
+    again = _at_new_screening(result, events, date(2025, 4, 20))
+    assert again.status == "pass" and not again.requires_rescreening, again.summary
+
+
+def test_no_date_yet_and_a_planned_date_beyond_the_screening_both_said():
+    result = _check(
+        [{"name": "methotrexate", "start": date(2024, 1, 1), "ongoing": True}],
+        randomization=date(2025, 5, 1),
+    )
+    assert result.status == "fail" and result.earliest_randomization is None
+    assert result.requires_rescreening and result.to_json()["requires_rescreening"] is True
+    assert "more than 28 days after the screening visit" in result.summary

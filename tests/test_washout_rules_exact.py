@@ -1257,3 +1257,42 @@ def test_the_sum_without_a_route_is_decided_only_where_every_route_agrees(
         assert statuses == {missing.status}
     else:
         assert statuses == {"pass", "fail"}
+
+
+# -- a course whose frequency is not recorded, in the daily sum -------------------------------
+# A tester: prednisone 6 mg (no frequency) taken on 2025-03-15 only, beside ongoing
+# prednisolone 5 mg daily: every frequency gives at least 6 mg that day, so at least 11 mg, and
+# the sum said "unknown".
+
+
+def _one_day_prednisone(mg: float, frequency: str | None) -> dict:
+    entry = {"name": "prednisone", "start": date(2025, 3, 10), "last_dose": date(2025, 3, 10),
+             "dose": f"{mg} mg", "route": "oral"}  # fmt: skip
+    return entry | ({"frequency": frequency} if frequency else {})
+
+
+_PREDNISOLONE_DAILY = {"name": "prednisolone", "start": date(2025, 1, 1), "ongoing": True,
+                       "dose": "5 mg", "frequency": "daily", "route": "oral"}  # fmt: skip
+
+
+def test_a_dose_without_its_frequency_counts_at_least_once_in_the_sum():
+    together = _combined(_washout([_one_day_prednisone(6, None), _PREDNISOLONE_DAILY]))
+    assert together.status == "fail"
+    assert together.reason.startswith(
+        "prednisone + prednisolone taken on 2025-03-10 add up to at least 11 mg"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(mg=st.sampled_from([0.5, 1, 1.25, 2, 2.5, 3, 4, 5, 5.5, 7.5, 10]))
+def test_the_sum_without_a_frequency_is_decided_only_where_every_frequency_agrees(mg):
+    # every frequency a record takes, on that one day: once to four times
+    missing = _combined(_washout([_one_day_prednisone(mg, None), _PREDNISOLONE_DAILY]))
+    statuses = {
+        _combined(_washout([_one_day_prednisone(mg, f), _PREDNISOLONE_DAILY])).status
+        for f in ("once", "twice daily", "three times daily", "four times daily")
+    }
+    if missing.status == "unknown":
+        assert statuses == {"pass", "fail"}
+    else:
+        assert statuses == {missing.status}
