@@ -999,11 +999,29 @@ ONE_CHANGE = [
         ("fail", "FVC 45 % < 50 % predicted: excluded (EX07)", []),
         id="EX07 fvc 45",
     ),
+    # the category not recorded: the classification item settles it where it can (no PAH:
+    # none; a PAH: low, intermediate or high, which EX06 tells apart)
     pytest.param(
         "EX06",
-        S("pah_risk", None),
+        _both(S("pah_risk", None), S("ssc.acr_eular.pah", None)),
         ("unknown", "the PAH risk category is not recorded", ["pah_risk"]),
         id="EX06 None",
+    ),
+    pytest.param(
+        "EX06",
+        _both(S("pah_risk", None), S("ssc.acr_eular.pah", True)),
+        ("unknown", "the PAH risk category is not recorded", ["pah_risk"]),
+        id="EX06 None with a PAH",
+    ),
+    pytest.param(
+        "EX06",
+        _both(S("pah_risk", None), S("ssc.acr_eular.pah", False)),
+        (
+            "pass",
+            "PAH risk category not recorded; the ACR/EULAR item records no PAH, so it is none",
+            [],
+        ),
+        id="EX06 None without a PAH",
     ),
     # a risk category is a PAH's: the classification item says so too (else a contradiction)
     pytest.param(
