@@ -488,8 +488,12 @@ def without_identifying(message: str, raw: Any, path: str = "") -> str:
     if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT):
         return message
     value = raw.item() if isinstance(raw, np.generic) else raw
-    for written in {str(value), _number_as_written(value)}:
-        message = message.replace(written, "(withheld)")
+    # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
+    forms = {str(value), _number_as_written(value), repr(str(value))[1:-1]}
+    forms.add(ascii(str(value))[1:-1])
+    for written in sorted(forms, key=len, reverse=True):
+        if written:
+            message = message.replace(written, "(withheld)")
     # and any run of its digits the rule's words give otherwise ("such as 912345678" for
     # 0912345678 written with a leading zero); other numbers (a range's ends) stay
     digits = re.sub(r"[^0-9]", "", str(value))
@@ -529,40 +533,28 @@ def shown_value(raw: Any, path: str = "") -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-#: The words a refused cell may hold and still be shown back (so the site sees what to change):
-#: the columns' own values, their short forms and other languages' words for them, a lab's and
-#: a test's words, units and months. A text with any other word (a name, an address, a
-#: nickname) is withheld: which words name a person cannot be told, which are values can.
-_VALUE_WORDS = frozenset(
+#: The whole values a refused cell may hold and still be shown back (so the site sees what to
+#: change): the columns' own values, their short forms and other languages' words for them,
+#: and a lab's or a test's words. A text with letters is shown only when it is one of these as
+#: a whole, or a number with a laboratory unit, or a date with its month's name: a name, an
+#: address or a nickname is withheld, even one made of such words (Donna May, Po Man).
+_VALUE_TEXTS = frozenset(
     {
-        *("yes", "no", "true", "false", "fe", "fem", "femme"),
-        *("female", "male", "woman", "women", "man", "men", "girl", "boy", "weiblich"),
-        *("mannlich", "männlich", "mujer", "hombre", "femenino", "masculino", "feminin"),
-        *("féminin", "masculin", "feminino", "donna", "uomo", "kvinna", "man", "vrouw"),
-        *("pos", "neg", "positive", "negative", "positif", "négatif", "negatif", "positivo"),
-        *("negativo", "positiv", "negativ", "detected", "not", "done", "tested", "pending"),
-        *("unknown", "unk", "na", "nd", "nil", "null", "none", "nan", "missing", "normal"),
-        *("abnormal", "weak", "borderline", "equivocal", "indeterminate", "reactive"),
-        *("nonreactive", "non", "resolved", "active", "chronic", "latent", "low", "high"),
-        *("intermediate", "moderate", "mild", "severe", "risk", "blood", "urine", "serum"),
-        *("plasma", "sample", "result", "test", "repeat", "hemolysed", "haemolysed"),
-        *("hemolyzed", "clotted", "insufficient", "see", "note", "below", "above", "range"),
-        *("oral", "iv", "im", "sc", "po", "daily", "ongoing", "stopped", "and", "or", "of"),
-        *("hbsag", "hbsab", "hbcab", "anti", "hbc", "hbv", "hcv", "hiv", "tb", "igra", "ppd"),
-        *("pcr", "rna", "dna", "ab", "ag", "quantiferon", "spot", "tspot", "ct", "ild", "pah"),
-        # units and their words
-        *("g", "mg", "ug", "µg", "kg", "dl", "l", "ml", "ul", "µl", "mmol", "umol", "µmol"),
-        *("mol", "iu", "u", "kat", "µkat", "ukat", "min", "cells", "cell", "mm", "per"),
-        *("litre", "liter", "litres", "liters", "gram", "grams", "milligram", "milligrams"),
-        *("e", "uln", "times", "predicted", "pred", "percent", "fraction", "m²", "m2"),
-        # months (a date's)
-        *("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct"),
-        *("nov", "dec", "january", "february", "march", "april", "june", "july", "august"),
-        *("september", "october", "november", "december"),
-        # Chinese: sex, yes/no, test results, risk, not done
-        *("女", "男", "女性", "男性", "女士", "先生", "是", "否", "有", "无", "阳性", "阴性"),
-        *("弱阳性", "可疑", "未知", "未做", "未查", "待查", "不详", "正常", "异常", "高危"),
-        *("中危", "低危", "高", "中", "低", "血清", "尿"),
+        *("y", "n", "t", "f", "m", "w", "x", "yes", "no", "true", "false", "fem", "femme"),
+        *("female", "male", "woman", "man", "weiblich", "männlich", "mujer", "hombre"),
+        *("femenino", "masculino", "féminin", "masculin", "feminino", "donna", "uomo"),
+        *("pos", "neg", "positive", "negative", "positif", "négatif", "positivo", "negativo"),
+        *("positiv", "negativ", "detected", "not detected", "not done", "not tested"),
+        *("pending", "unknown", "unk", "na", "n/a", "nd", "n.d.", "nil", "null", "none"),
+        *("nan", "missing", "normal", "abnormal", "equivocal", "indeterminate", "reactive"),
+        *("non-reactive", "resolved", "active", "chronic", "latent", "low", "high"),
+        *("intermediate", "low risk", "high risk", "intermediate risk", "intermediate-high"),
+        *("moderate", "mild", "severe", "blood", "urine", "serum", "plasma", "hemolysed"),
+        *("haemolysed", "hemolyzed", "clotted", "insufficient", "repeat", "see note"),
+        *("hbsag neg", "hbsag pos", "igra negative", "igra positive", "oral", "iv", "im"),
+        *("女", "男", "女性", "男性", "是", "否", "有", "无", "阳性", "阴性", "阳性(+)"),
+        *("阴性(-)", "弱阳性", "可疑", "未知", "未做", "未查", "待查", "不详", "正常", "异常"),
+        *("高危", "中危", "低危", "血清", "尿"),
     }
 )
 #: A spreadsheet's error values (a formula that failed), shown as they are.
@@ -571,47 +563,50 @@ _SPREADSHEET_ERRORS = frozenset(
 )
 #: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
 NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
-#: The most digits a refused text may hold and be shown: a date's 8 (a phone or card number,
-#: written in any groups or with separators, has more)
+#: A number as a site writes it by mistake (12,5; <0.5; 1.2e3; 150 000), with a laboratory
+#: unit after it or none; a date in digits (2024-02-30, 30.02.2024) or with its month's name
+#: (30-Feb-2024)
+_NUMBER_SHOWN = re.compile(
+    r"[<>≤≥~±+\-]?\s*\d[\d.,' ]*(?:[eE][+-]?[0-9]+)?\s*"
+    r"(?:(?:g|mg|µg|ug)/(?:dl|l)|(?:mmol|µmol|umol|mol)/l|(?:u|iu|kat|µkat|ukat)/l|%"
+    r"|(?:x|×)\s*10\^?[0-9⁰-⁹]+/l|10\^[0-9]+/l|/(?:µl|ul|mm3|mm³)|cells/l"
+    r"|ml/min(?:/1\.73\s*m[²2])?)?"
+)
+_DATE_SHOWN = re.compile(
+    r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{2}|[0-9]{4})"
+    r"|[0-9]{1,2}[-/ ]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[-/ ]?"
+    r"(?:[0-9]{2}|[0-9]{4})"
+)
+#: The most digits a refused text may hold and be shown: a date's 8 (a phone or card number has
+#: more, or is glued to letters); a number without a date's shape, 6
 _MOST_DIGITS_SHOWN = 8
-_WORD = re.compile(r"[^\W\d_]+")  # a run of letters, in any script
 
 
 def _value_like(text: str, unit: bool = False) -> bool:
-    """Whether a refused text reads as a column's value mistyped (``F``, ``12,5``,
-    ``12.5 g/dL``, ``2024-Feb-30``, ``low risk``, ``Weiblich``, ``阴性(-)``, ``#N/A``, a unit
-    column's ``furlong``), shown back to the site, rather than a text that may name a person
-    (``Zhang Wei``, ``张伟``, ``Mary 1978``, ``5 Main St``), which no message or file repeats:
-    at most 8 digits, and every word one of the known words (in a unit column, any unit's
-    name); a formula, its quoted texts."""
+    """Whether a refused text reads as a column's value mistyped, shown back to the site: one
+    of the known values as a whole (``F``, ``Weiblich``, ``low risk``, ``阴性(-)``,
+    ``#N/A``), a number as a site writes one by mistake (``12,5``, ``12.5 g/dL``, ``<0.5``),
+    or a date (``2024-02-30``, ``30-Feb-2024``). Anything else may name a person (``Zhang
+    Wei``, ``Donna May``, ``9123 4567``, ``E12345678``, a formula's text) and no message or file
+    repeats it. ``unit``: a unit column's cell, shown only as one of the laboratory's units
+    written otherwise (a word pint knows may be a surname: Gray, Newton)."""
     stripped = " ".join(text.split()).lower()
-    if stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words)
-        stripped = stripped.removesuffix(NOT_A_DATE_NUMBER)
-    if stripped in _SPREADSHEET_ERRORS:
+    if stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words, beside a day count)
+        return stripped.removesuffix(NOT_A_DATE_NUMBER).isdigit()
+    if stripped in _SPREADSHEET_ERRORS or stripped in _VALUE_TEXTS:
         return True
-    if sum(c.isdigit() for c in stripped) > _MOST_DIGITS_SHOWN:
-        return False
-    if stripped.startswith("="):  # a formula: its quoted texts are what it may hold
-        quoted = re.findall(r'"([^"]*)"', stripped)
-        bare = re.sub(r'"[^"]*"', "", stripped)
-        return all(_value_like(q) for q in quoted) and bare.isascii()
-    return all(
-        word in _VALUE_WORDS
-        or (len(word) == 1 and word.isascii())  # (a letter names no one: n.d., F)
-        or (unit and word.isascii() and _a_unit(word))
-        for word in _WORD.findall(stripped)
-    )
+    digits = sum(c.isdigit() for c in stripped)
+    if _DATE_SHOWN.fullmatch(stripped):
+        return digits <= _MOST_DIGITS_SHOWN
+    if _NUMBER_SHOWN.fullmatch(stripped):
+        return digits <= 6
+    if stripped.startswith("="):  # a formula of numbers alone (=100+20): no name in it
+        return bool(re.fullmatch(r"=[0-9+\-*/^(). ]+", stripped)) and digits <= 6
+    # a unit column's unit written otherwise (g/furlong, mg/mL): a quotient names no one
+    return unit and digits <= 4 and bool(_UNIT_SHOWN.fullmatch(stripped))
 
 
-@cache
-def _a_unit(word: str) -> bool:
-    """Whether a word names a unit (pint's registry: furlong, grains), in a unit column."""
-    from protocol.units import ureg
-
-    try:
-        return word in ureg
-    except Exception:  # any word pint cannot read is no unit
-        return False
+_UNIT_SHOWN = re.compile(r"[a-zµμ0-9^.·×*%³² ]{1,8}/[a-zµμ0-9^.·×*%³² /]{1,12}")
 
 
 #: How far (in units in the last place) a double may lie from a decimal of 12 significant

@@ -666,6 +666,9 @@ class WashoutResult:
     summary: str
     requires_rescreening: bool = False
     rescreening_from: date | None = None
+    # the randomization date that new screening is for (the planned one, or a later one the
+    # windows counted from randomization allow)
+    rescreening_for: date | None = None
     # the earliest date is only a bound: a last dose not recorded, or an entry the
     # investigator decides, may move it later
     earliest_is_a_bound: bool = False
@@ -682,6 +685,11 @@ class WashoutResult:
             "requires_rescreening": self.requires_rescreening,
             "rescreening_from": (
                 self.rescreening_from.isoformat() if self.rescreening_from else None
+            ),
+            "rescreening_for_randomization": (
+                self.rescreening_for.isoformat()
+                if self.rescreening_for and self.rescreening_from
+                else None
             ),
             "never": self.never,
             "summary": self.summary,
@@ -1401,9 +1409,12 @@ def _combined_corticosteroids(
         assert end is not None
         begin = course.start if course.start else (end if sure else first_day)
         if sure and not course.daily:  # only the recorded last dose day is surely a dosing day
-            begin = end if course.last else anchor
-            if not course.last:
-                return None
+            if not course.last:  # ongoing: its recorded first dose day, when in the window
+                start = course.start
+                return (
+                    (start, start) if start is not None and first_day <= start <= anchor else None
+                )
+            begin = end
         begin, end = max(begin, first_day), min(end, anchor)
         return (begin, end) if begin <= end else None
 
@@ -1924,12 +1935,21 @@ def check_washout(
     planned_beyond = randomize_by is not None and data.planned_randomization > randomize_by
     beyond_screening = False
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
+    rescreen_for: date | None = None  # the randomization the new screening is for
     if rescreen and data.screening is not None:
-        # a new screening that reaches the planned date and clears every window counted from
-        # it (an infection after the first screening counts at the second)
+        # the randomization the windows counted from it allow (from the planned date), then a
+        # new screening that reaches it and clears every window counted from the screening
+        # visit (an infection after the first screening counts at the second)
         planned = data.planned_randomization
-        rescreen_from = _new_screening(
-            data, study, max(planned - gap, data.screening + timedelta(1)), planned
+        unscreened = data.model_copy(update={"screening": None})
+        allowed, _, _ = _allowed_dates(unscreened, study, _entries_at(unscreened, study))
+        rescreen_for = max(allowed, planned) if allowed is not None else None
+        rescreen_from = (
+            _new_screening(
+                data, study, max(rescreen_for - gap, data.screening + timedelta(1)), rescreen_for
+            )
+            if rescreen_for is not None
+            else None
         )
     if never:
         summary = (
@@ -1951,8 +1971,18 @@ def check_washout(
             + "; ".join(e.name for e in rescreen)
             + "), so no randomization date follows from this screening; rescreening is needed"
             + (f", on or after {rescreen_from}" if rescreen_from else "")
-            + "."
         )
+        if rescreen_for is not None and rescreen_for > data.planned_randomization:
+            summary += (
+                f", for a randomization on or after {rescreen_for}: the windows counted from "
+                f"randomization do not allow the planned {data.planned_randomization}"
+            )
+        elif rescreen_for is None:
+            summary += (
+                "; the windows counted from randomization allow no date yet either, whatever "
+                "the screening"
+            )
+        summary += "."
     elif not earliest_date:
         summary = "The earliest randomization date was not searched for."
     else:
@@ -1984,7 +2014,7 @@ def check_washout(
         if beyond_screening:
             # a new screening that reaches the planned date (or the earliest, if later) and
             # clears every window counted from it
-            target = max(earliest, planned)
+            target = rescreen_for = max(earliest, planned)
             rescreen_from = _new_screening(data, study, target - gap, target)
             when = f", on or after {rescreen_from}" if rescreen_from else ""
         if randomize_by is not None and earliest > randomize_by:
@@ -2018,6 +2048,7 @@ def check_washout(
         summary=summary,
         requires_rescreening=bool(rescreen) or beyond_screening,
         rescreening_from=rescreen_from,
+        rescreening_for=rescreen_for if rescreen_from else None,
         earliest_is_a_bound=is_a_bound,
     )
 
@@ -2032,6 +2063,12 @@ def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date)
     is for) at which no window counted from the screening visit fails; None if there is
     none."""
     breakpoints, _ = anchor_breakpoints(data.medications, data.events, study)
+    # a new screening comes after every event the input records as past (an infection between
+    # the two screenings is before the second, never after it)
+    planned_kinds = {e.kind for e in study.exposure_events if e.rule == "planned"}
+    past = [e.date for e in data.events if e.date and e.kind not in planned_kinds]
+    if past:
+        lowest = max(lowest, max(past) + timedelta(days=1))
     for day in sorted({lowest, *(d for d in breakpoints if d > lowest)}):
         if day >= target:
             return None

@@ -450,7 +450,11 @@ def test_an_unreadable_birth_date_is_never_copied_to_a_file_or_a_message(tmp_pat
 
 _NAMES = ["张伟", "王芳", "李娜", "Wang Fang", "Zhang Wei", "María José", "wechat: zhangwei1978",
           "passport E12345678", "A123456789", "Mary 1978", "李娜0614", "5 Main St", "Mary",
-          "Dong", "Anne", "886912345678", "0912-345678", "13,800,138,000"]  # fmt: skip
+          "Dong", "Anne", "886912345678", "0912-345678", "13,800,138,000",
+          # a third tester's: names of value words, initials, formulas, short foreign numbers
+          "Donna May", "May Man", "Po Man 12", "高 先生", "J. K. Low 1978",
+          "June Low 14-06-1978", "=Wang Fang, 5 Main St", "9123 4567", "E12345678",
+          "S1234567D", "AB123456C", "Zhang\u200bWei"]  # fmt: skip
 # (in an ID cell a date too is a birth date; in a sex cell it is a date, which alone names no one)
 _BIRTH_DATES = ["昭和53年6月14日", "1978‐06‐14", "1978—06—14", "民國67年6月14日"]
 
@@ -536,3 +540,21 @@ def test_a_taiwan_mobile_is_found_in_its_groups_and_in_a_free_text():
     assert identifying_text("Tel 0912345678", free_text=True)
     # a zero-padded ten-digit code stays an ID, and a site's 09-0001-0001
     assert not identifying_text("0912345678") and not identifying_text("09-0001-0001")
+
+
+@pytest.mark.parametrize("cell", ["Henry Gray", "Kelvin Maxwell", "Gilbert Newton", "furlong"])
+def test_a_unit_column_shows_no_word_that_may_be_a_name(cell):
+    from prescreen.columns import WITHHELD_TEXT, shown_value
+
+    # pint knows each word as a unit; a surname may be one too
+    assert shown_value(cell, "labs.hemoglobin.unit") == WITHHELD_TEXT
+    assert shown_value("g/furlong", "labs.hemoglobin.unit") == "'g/furlong'"
+
+
+def test_a_withheld_value_is_not_repeated_in_its_message_however_quoted():
+    from prescreen.columns import without_identifying
+
+    for raw in ("Zhang\u200bWei", "Wang\tFang"):
+        message = f"{raw!r} is not a decimal number; {raw!a}"
+        assert "Zhang" not in without_identifying(message, raw)
+        assert "Wang" not in without_identifying(message, raw)

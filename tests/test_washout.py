@@ -1027,3 +1027,40 @@ def test_no_date_yet_and_a_planned_date_beyond_the_screening_both_said():
     assert result.status == "fail" and result.earliest_randomization is None
     assert result.requires_rescreening and result.to_json()["requires_rescreening"] is True
     assert "more than 28 days after the screening visit" in result.summary
+
+
+# -- the rescreening advice, followed -----------------------------------------------------------
+# A tester followed the advice and was told to rescreen again: a medicine's window counted from
+# randomization, an infection between the two screenings, or one a day after the advised one.
+
+_EVENT_KINDS = st.sampled_from(
+    ["iv_antibiotics", "oral_antibiotics", "live_vaccine", "investigational_drug"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    events=st.lists(st.tuples(_EVENT_KINDS, st.integers(-40, 40)), max_size=3),
+    medicines=st.lists(st.tuples(_MEDICINES, st.integers(-60, 20)), max_size=2),
+    planned_after=st.integers(1, 90),
+)
+def test_followed_the_rescreening_advice_allows_its_randomization(events, medicines, planned_after):
+    planned = SCREENING + planned_after * DAY
+    dated_events = [
+        {"kind": kind, "date": min(SCREENING + offset * DAY, planned)} for kind, offset in events
+    ]
+    medications = [
+        {"name": name, "last_dose": min(SCREENING + offset * DAY, planned)}
+        for name, offset in medicines
+    ]
+    result = _check(medications, dated_events, randomization=planned)
+    if not result.requires_rescreening or result.rescreening_from is None:
+        return
+    target = result.rescreening_for
+    assert target is not None and result.rescreening_from < target
+    assert target - result.rescreening_from <= 28 * DAY
+    again = _check(
+        medications, dated_events, randomization=target, screening=result.rescreening_from
+    )
+    # at the new screening, for that randomization: nothing fails and no rescreening is asked
+    assert again.status != "fail" and not again.requires_rescreening, again.summary

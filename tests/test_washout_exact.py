@@ -310,6 +310,7 @@ def test_washout_result_json_has_every_key_with_dates_as_text():
         "earliest_randomization_is_a_bound": False,
         "requires_rescreening": True,
         "rescreening_from": "2025-03-11",
+        "rescreening_for_randomization": "2025-03-17",  # the planned date
         "never": False,
         "summary": "Not on this screening: a window counted from the screening visit is not "
         "clear (Oral antibiotics), so no randomization date follows from this screening; "
@@ -350,6 +351,7 @@ def test_washout_result_json_without_a_screening_date():
         "earliest_randomization_is_a_bound": False,
         "requires_rescreening": False,
         "rescreening_from": None,
+        "rescreening_for_randomization": None,
         "never": False,
         "summary": "Earliest randomization: 2025-03-17; the planned 2025-03-17 is allowed.",
         "entries": [],
