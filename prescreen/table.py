@@ -1703,7 +1703,8 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         spared,
         "ssc.acr_eular.skin_thickening_sparing_fingers = false with skin thickening that spares "
         "the fingers (sclerodactyly and thickening proximal to the MCPs absent, both fingers "
-        "graded 0, another area thickened); the classification criteria do not apply to it",
+        "graded 0, another area thickened, graded so or in a recorded total above the graded "
+        "areas); the classification criteria do not apply to it",
         sparing_field,
         "ssc.acr_eular.sclerodactyly",
         "ssc.acr_eular.skin_thickening_proximal_to_mcp",

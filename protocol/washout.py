@@ -1936,21 +1936,20 @@ def check_washout(
     beyond_screening = False
     rescreen_from = max((e.clears_on for e in rescreen if e.clears_on), default=None)
     rescreen_for: date | None = None  # the randomization the new screening is for
+    allowed: date | None = None  # the first the windows counted from randomization allow
     if rescreen and data.screening is not None:
         # the randomization the windows counted from it allow (from the planned date), then a
         # new screening that reaches it and clears every window counted from the screening
         # visit (an infection after the first screening counts at the second)
         planned = data.planned_randomization
         unscreened = data.model_copy(update={"screening": None})
-        allowed, _, _ = _allowed_dates(unscreened, study, _entries_at(unscreened, study))
+        allowed, _, in_the_way = _allowed_dates(unscreened, study, _entries_at(unscreened, study))
+        if allowed is None and all(e.anchor == "screening" for e in in_the_way):
+            allowed = planned  # only a window counted from the screening stands in the way
         rescreen_for = max(allowed, planned) if allowed is not None else None
-        rescreen_from = (
-            _new_screening(
-                data, study, max(rescreen_for - gap, data.screening + timedelta(1)), rescreen_for
-            )
-            if rescreen_for is not None
-            else None
-        )
+        if rescreen_for is not None:
+            lowest = max(rescreen_for - gap, data.screening + timedelta(1))
+            rescreen_from, rescreen_for = _rescreening(data, study, lowest, rescreen_for)
     if never:
         summary = (
             "Never: a lifetime exclusion applies ("
@@ -1973,11 +1972,15 @@ def check_washout(
             + (f", on or after {rescreen_from}" if rescreen_from else "")
         )
         if rescreen_for is not None and rescreen_for > data.planned_randomization:
-            summary += (
-                f", for a randomization on or after {rescreen_for}: the windows counted from "
-                f"randomization do not allow the planned {data.planned_randomization}"
+            planned = data.planned_randomization
+            why = (
+                f"the windows counted from randomization do not allow the planned {planned}"
+                if allowed is not None and allowed > planned
+                else f"no screening in the {gap.days} days before the planned {planned} clears "
+                "the windows counted from it"
             )
-        elif rescreen_for is None:
+            summary += f", for a randomization on or after {rescreen_for}: {why}"
+        elif allowed is None and data.screening is not None:
             summary += (
                 "; the windows counted from randomization allow no date yet either, whatever "
                 "the screening"
@@ -2014,9 +2017,11 @@ def check_washout(
         if beyond_screening:
             # a new screening that reaches the planned date (or the earliest, if later) and
             # clears every window counted from it
-            target = rescreen_for = max(earliest, planned)
-            rescreen_from = _new_screening(data, study, target - gap, target)
+            target = max(earliest, planned)
+            rescreen_from, rescreen_for = _rescreening(data, study, target - gap, target)
             when = f", on or after {rescreen_from}" if rescreen_from else ""
+            if rescreen_for is not None and rescreen_for > target:
+                when += f", for a randomization on or after {rescreen_for}"
         if randomize_by is not None and earliest > randomize_by:
             summary += (
                 f"; that is more than {gap.days} days after the screening visit of "
@@ -2056,6 +2061,28 @@ def check_washout(
 def _date_field(entry: EntryResult) -> str:
     """The input field an entry's last date is read from."""
     return "last_dose" if entry.entry.startswith("medications") else "date"
+
+
+def _rescreening(
+    data: WashoutInput, study: Study, lowest: date, target: date
+) -> tuple[date | None, date | None]:
+    """A new screening from ``lowest`` and the randomization it is for: before ``target``
+    where one clears every window counted from the screening visit; else the first that does
+    (an investigational drug's months), and the day after it, when the windows counted from
+    randomization allow that day too. (None, None) when none is found."""
+    found = _new_screening(data, study, lowest, target)
+    if found is not None:
+        return found, target
+    found = _new_screening(data, study, lowest, LATEST_DATE)
+    if found is None:
+        return None, None
+    later = max(target, found + timedelta(days=1))
+    at = _entries_at(
+        data.model_copy(update={"screening": found, "planned_randomization": later}), study
+    )
+    if any(e.status == "fail" for e in at):
+        return None, None
+    return found, later
 
 
 def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date) -> date | None:
