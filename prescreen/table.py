@@ -1723,6 +1723,24 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
             "dates.birth",
             "dates.screening",
         )
+    # without a birth date, a date a birth comes on or before, more than 120 years before the
+    # screening: every birth the row allows is implausible (screen refuses the record too)
+    no_birth = np.isnat(birth) & ~np.isnat(screening)
+    if no_birth.any():
+        for path in ("dates.consent", "ssc.first_non_raynaud_manifestation", "pregnancy_test.date"):
+            day = candidates.days(path)
+            at = no_birth & ~np.isnat(day)
+            if not at.any():
+                continue
+            age = np.full(len(birth), -1)
+            age[at] = years_between(ymd(day[at]), ymd(screening[at]))
+            flag(
+                age > MAXIMUM_PLAUSIBLE_AGE,
+                f"{path}: born on or before it, the candidate is older than "
+                f"{MAXIMUM_PLAUSIBLE_AGE} at screening, which is implausible; check the date",
+                path,
+                "dates.screening",
+            )
     # nothing happens before birth: every other date a table holds (read from its fields, so
     # a date field added to the record is checked too; the pregnancy test's was not)
     for path in _other_date_fields():

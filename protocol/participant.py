@@ -431,6 +431,7 @@ class ParticipantRecord(_Record):
         problems += self._contradictions()
         problems += self._dates_not_after_screening()
         problems += self._dates_not_before_birth()
+        problems += self._too_old_without_a_birth_date()
         if self.labs.egfr is not None and self.labs.creatinine is not None:
             problems.append("labs: give egfr or creatinine, not both")
         if problems:
@@ -514,16 +515,51 @@ class ParticipantRecord(_Record):
     def dates_after_birth(self) -> list[datetime.date]:
         """Every recorded date that comes on or after birth (a record with one before it is
         refused): without a birth date, the latest it can be is the earliest of these."""
-        dates = [self.dates.consent, self.dates.screening, self.dates.planned_randomization]
-        dates.append(self.ssc.first_non_raynaud_manifestation)
-        for med in self.medications or []:
-            dates += [med.start, med.last_dose]
-        dates += [event.date for event in self.events or []]
-        dates += [malignancy.date for malignancy in self.history.malignancies or []]
-        dates += [attestation.date for attestation in self.attestations.recorded().values()]
+        return [day for _, day in self._dated_after_birth()]
+
+    def _dated_after_birth(self) -> list[tuple[str, datetime.date]]:
+        d = self.dates
+        dated = [
+            ("dates.consent", d.consent),
+            ("dates.screening", d.screening),
+            ("dates.planned_randomization", d.planned_randomization),
+            ("ssc.first_non_raynaud_manifestation", self.ssc.first_non_raynaud_manifestation),
+        ]
+        for i, med in enumerate(self.medications or []):
+            dated += [(f"medications[{i}].start", med.start)]
+            dated += [(f"medications[{i}].last_dose", med.last_dose)]
+        dated += [(f"events[{i}].date", e.date) for i, e in enumerate(self.events or [])]
+        malignancies = self.history.malignancies or []
+        dated += [(f"history.malignancies[{i}].date", m.date) for i, m in enumerate(malignancies)]
+        dated += [
+            (f"attestations.{name}.date", attestation.date)
+            for name, attestation in self.attestations.recorded().items()
+        ]
         if self.pregnancy_test is not None:
-            dates.append(self.pregnancy_test.date)
-        return [day for day in dates if day is not None]
+            dated.append(("pregnancy_test.date", self.pregnancy_test.date))
+        return [(path, day) for path, day in dated if day is not None]
+
+    def _too_old_without_a_birth_date(self) -> list[str]:
+        """Without a birth date, a dated entry puts the birth on or before it: one more than
+        120 years before the screening makes every birth date the record allows implausible,
+        as a recorded one would be (refused, not read as an age of 121)."""
+        if self.dates.birth is not None:
+            return []
+        screening = self.dates.screening or self.latest_before_screening()
+        dated = self._dated_after_birth()
+        if screening is None or not dated:
+            return []
+        path, earliest = min(dated, key=lambda pair: pair[1])
+        if screening.year - earliest.year <= MAXIMUM_PLAUSIBLE_AGE:
+            return []
+        age = age_in_years(earliest, screening)
+        if age <= MAXIMUM_PLAUSIBLE_AGE:
+            return []
+        return [
+            f"{path} = {earliest}: born on or before it, the participant is at least {age} "
+            f"years old at screening, which is implausible (at most {MAXIMUM_PLAUSIBLE_AGE}); "
+            "check the date"
+        ]
 
     def _thickening_sparing_the_fingers(self) -> str:
         """What shows skin thickening that spares the fingers, or "": the fingers never

@@ -548,3 +548,21 @@ def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_read
     assert _compare(frame)[0] == len(rows)
     evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
     assert evaluation.criteria["IN02"].status[len(rows) - 2] == "fail"  # not applicable
+
+
+def test_a_date_more_than_120_years_before_screening_without_a_birth_date_is_refused_by_both():
+    # a tester: no birth date, a first manifestation in 1900 or 1904: screened as "age 125"
+    # (and "121"), where the same age from a birth date is refused as implausible. Born on or
+    # before the date, every birth the row allows is implausible. On 2025-03-03 one born on
+    # 1904-03-03 is 121; one born on 1904-03-04 or later, at most 120
+    days = ["1900-01-01", "1904-03-02", "1904-03-03", "1904-03-04", "1905-03-04"]
+    frame = synthetic(len(days), 9, AS_OF).astype(object)
+    frame["dates.birth"] = None
+    frame["dates.screening"] = "2025-03-03"
+    frame["pregnancy_test.date"] = None
+    frame["pregnancy_test.result"] = None
+    frame["pregnancy_test.sample"] = None
+    frame["ssc.first_non_raynaud_manifestation"] = days
+    _compare(frame)  # screen refuses exactly the rows the batch refuses
+    refused = read_candidates(frame, Mapping(), "synthetic", AS_OF).refused
+    assert list(refused) == [True, True, True, False, False]

@@ -2051,3 +2051,38 @@ def test_a_creatinine_that_fails_at_every_admitted_age_makes_the_record_not_elig
 )  # fmt: skip
 def test_the_ages_in01_admits_within_an_age_range(youngest, oldest, admitted):
     assert admitted_ages_within(youngest, oldest, load_study()) == admitted
+
+
+# -- an age over 120 that a dated entry implies ----------------------------------------------
+# A tester: without a birth date, a malignancy dated 1900 was read as "age 125 years" (IN01
+# fails), where the same age from a birth date is refused as implausible.
+
+
+@pytest.mark.parametrize(
+    ("path", "day", "refused"),
+    [
+        (("history", "malignancies"), date(1900, 1, 1), True),
+        (("ssc", "first_non_raynaud_manifestation"), date(1904, 3, 3), True),  # 121
+        (("ssc", "first_non_raynaud_manifestation"), date(1904, 3, 4), False),  # 120
+    ],
+)
+def test_a_dated_entry_over_120_years_before_screening_is_refused_without_a_birth_date(
+    path, day, refused
+):
+    data = copy.deepcopy(CASE_1)
+    del data["dates"]["birth"]
+    data["dates"]["screening"] = date(2025, 3, 3)
+    data["dates"]["consent"] = date(2025, 3, 1)
+    if path[-1] == "malignancies":
+        data["history"]["malignancies"] = [
+            {"type": "breast cancer", "date": day, "excepted_type": False}
+        ]
+    else:
+        data["ssc"]["first_non_raynaud_manifestation"] = day
+    if refused:
+        with pytest.raises(ProtocolDataError, match="implausible"):
+            parse_record(data, "synthetic")
+    else:
+        result = screen(parse_record(data, "synthetic"))
+        in01 = next(c for c in result.criteria if c.id == "IN01")
+        assert in01.status == "fail" and "120" in in01.reason
