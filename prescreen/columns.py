@@ -478,6 +478,8 @@ _INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numb
 WITHHELD = "(withheld: it looks like a phone or ID card number)"
 #: What a message shows of a text that is no value of any column and may name a person.
 WITHHELD_TEXT = "(withheld: a text that is no value of this column may name a person)"
+#: What a message shows of a number with more digits than a mistyped measurement has.
+WITHHELD_NUMBER = "(withheld: a number of as many digits may be a phone or ID number)"
 #: What a problem shows of an ID cell that is no pseudonymous code (a name, a date).
 WITHHELD_ID = "(withheld: an ID that is not a code may name the person)"
 
@@ -485,7 +487,7 @@ WITHHELD_ID = "(withheld: an ID that is not a code may name the person)"
 def without_identifying(message: str, raw: Any, path: str = "") -> str:
     """A message about a cell with the cell's value taken out where the value is withheld
     (the rule's own words repeat the value: "the value 13800138000 g/L is implausible")."""
-    if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT):
+    if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT, WITHHELD_NUMBER):
         return message
     value = raw.item() if isinstance(raw, np.generic) else raw
     # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
@@ -529,6 +531,14 @@ def shown_value(raw: Any, path: str = "") -> str:
             return WITHHELD
     if isinstance(value, str) and not _value_like(value, path.endswith("unit")):
         return WITHHELD_TEXT
+    # a number a CSV or a workbook gives as such is held to the digits a text is (an 8-digit
+    # mobile, 98765432, read as a haemoglobin): more than 6, withheld
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and sum(c.isdigit() for c in _number_as_written(value)) > 6
+    ):
+        return WITHHELD_NUMBER
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from prescreen.columns import WITHHELD, shown_value, without_identifying
+from prescreen.columns import shown_value, without_identifying
 from prescreen.table import Candidates, CellProblem, years_between, ymd
 from protocol.errors import InternalError
 from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
@@ -1565,7 +1565,7 @@ def _as_found(cell: Any, path: str = "") -> str:
     if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e16:
         cell = int(cell)  # (a larger double keeps its exponent: 1e+308, not 309 digits)
         text = shown_value(cell, path)
-        return text if text == WITHHELD else str(cell)
+        return text if text.startswith("(withheld") else str(cell)
     return shown_value(cell, path)
 
 
