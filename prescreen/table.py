@@ -580,10 +580,13 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
 
 
 def _holds_another_row(cell: str) -> bool:
-    """Whether a cell holds a line break and a comma after it: another row's cells (an ID
-    written over two lines, "SYN\n3", is one cell)."""
-    broken = re.split(r"\r\n|\r|\n", cell, maxsplit=1)
-    return len(broken) > 1 and "," in broken[1]
+    """Whether a cell holds a line break and, after it, the start of another row: an ID and
+    a comma ("true\nP2,false"). An ID written over two lines ("SYN\n3") is one cell, and so
+    is a text with a line break and a comma but no ID before it ("\n,")."""
+    return _ANOTHER_ROW.search(cell) is not None
+
+
+_ANOTHER_ROW = re.compile(r"(?:\r\n|\r|\n)[^\S\r\n]*[A-Za-z0-9][A-Za-z0-9_.\-]*[^\S\r\n]*,")
 
 
 def _swallowed(source: str, row: int, first: int, last: int, why: str) -> None:

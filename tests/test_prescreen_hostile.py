@@ -2041,3 +2041,17 @@ def test_a_table_not_in_utf8_names_the_line(tmp_path, capsys):
     table.write_bytes("participant,sex\nP1,female\nP2,f\xe9male\n".encode("latin-1"))
     assert _run(tmp_path, table) == 2
     assert "not UTF-8 text (line 3, byte 30)" in capsys.readouterr().err
+
+
+def test_a_quoted_cell_with_a_line_break_and_a_comma_but_no_row_in_it_is_one_cell(tmp_path):
+    # hypothesis in CI: a unit cell of "\n," was taken for a quote that swallowed the next
+    # rows, and the table refused, where the same Parquet cell is one unreadable cell
+    table = tmp_path / "t.csv"
+    table.write_text(
+        'participant,labs.hemoglobin.value,labs.hemoglobin.unit\nP1,120,"\n,"\nP2,120,g/L\n',
+        encoding="utf-8",
+        newline="",
+    )
+    assert _run(tmp_path, table) == 0
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [(p["Row"], p["Column"]) for p in problems] == [("2", "labs.hemoglobin.unit")]
