@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -1013,14 +1013,17 @@ def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, b
     return equivalent, interval == 1
 
 
-def _least_steroid_amount(med: MedicationEntry, match: Match) -> float | None:
+def _least_steroid_amount(
+    med: MedicationEntry, match: Match, choose: Callable[..., int] = min
+) -> float | None:
     """The prednisone equivalent of a recorded dose taken the fewest times a frequency allows
-    on a dosing day (once); None without a dose."""
+    on a dosing day (once), or with ``choose=max`` the most (four times); None without a
+    dose."""
     if med.dose is None:
         return None
-    fewest = min(per_day for per_day, _ in FREQUENCIES.values())
-    with_fewest = med.model_copy(update={"frequency": _FEWEST_FREQUENCY[fewest]})
-    return _steroid_amount(with_fewest, match)[0]
+    times = choose(per_day for per_day, _ in FREQUENCIES.values())
+    with_times = med.model_copy(update={"frequency": _FEWEST_FREQUENCY[times]})
+    return _steroid_amount(with_times, match)[0]
 
 
 #: A frequency written for each number of administrations on a dosing day.
@@ -1154,6 +1157,12 @@ def _corticosteroid_check(
         reason=_steroid_reason(decision, med, match, study),
         on_boundary=decision.case == "injection" and (med.last_dose or med.start) == decision.start,
     )
+
+    def course_of(amount: float | None, daily: bool, **unknown: Any) -> _SteroidCourse:
+        return _SteroidCourse(
+            entry, med.name, amount, daily, med.start, med.last_dose, med.ongoing, **unknown
+        )
+
     course = None
     if decision.case == "no_route":
         # systemic or not is unknown: it surely adds nothing, and at most its dose as if systemic
@@ -1161,44 +1170,21 @@ def _corticosteroid_check(
         if match.drug is not None and match.drug.prednisone_5mg_equivalent is not None:
             amount = _steroid_amount(med, match)[0]
         missing = ("route",) if amount is not None else _not_recorded(med, match)
-        course = _SteroidCourse(
-            entry, med.name, None, True, med.start, med.last_dose, med.ongoing, missing, amount
-        )
+        course = course_of(None, True, not_recorded=missing, at_most=amount)
     elif decision.case == "which_drug":
-        course = _SteroidCourse(
-            entry, med.name, None, True, med.start, med.last_dose, med.ongoing, ("drug",)
-        )
+        course = course_of(None, True, not_recorded=("drug",))
     elif decision.case == "no_dose":
         # a dose without its frequency: taken once to as often as a frequency allows on a
         # dosing day
-        least = _least_steroid_amount(med, match)
-        most = None
-        if least is not None:
-            most_per_day = max(per_day for per_day, _ in FREQUENCIES.values())
-            often = med.model_copy(update={"frequency": _FEWEST_FREQUENCY[most_per_day]})
-            most = _steroid_amount(often, match)[0]
-        course = _SteroidCourse(
-            entry,
-            med.name,
+        course = course_of(
             decision.amount,
             decision.daily,
-            med.start,
-            med.last_dose,
-            med.ongoing,
-            _not_recorded(med, match),
-            at_most=most,
-            at_least=least,
+            not_recorded=_not_recorded(med, match),
+            at_most=_least_steroid_amount(med, match, max),
+            at_least=_least_steroid_amount(med, match),
         )
     elif decision.case in ("over_limit", "within_limit"):
-        course = _SteroidCourse(
-            entry,
-            med.name,
-            decision.amount,
-            decision.daily,
-            med.start,
-            med.last_dose,
-            med.ongoing,
-        )
+        course = course_of(decision.amount, decision.daily)
     return result, course
 
 
