@@ -1400,7 +1400,7 @@ def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Stu
     none near the threshold); UNCLEAR where the rule must decide (a child's ages, a value it
     may refuse, an eGFR near the threshold or on both sides of it)."""
     from protocol.labs import _ckd_epi, get_analyte
-    from protocol.screening import admitted_ages
+    from protocol.study import admitted_ages
 
     status = np.full(len(rows), UNCLEAR, dtype=np.int8)
     analyte = get_analyte("creatinine", study)
@@ -1445,7 +1445,7 @@ def _age_range_keys(
     equation's minimum age (a study admitting children), a value the rule reads without
     refusing it leaves the part open whatever it is: such rows are grouped by the ages and the
     sex alone."""
-    from protocol.screening import admitted_ages
+    from protocol.study import admitted_ages
 
     youngest, oldest = _age_range(candidates, rows)
     # the rule reads each age as the nearest IN01 admits (admitted_ages_within)
@@ -1483,7 +1483,7 @@ def _egfr_clearly(
     missing.fill(())  # one empty tuple for every row, set in C
     readable = _creatinine_readable(candidates, rows, study)
     # each age read as the nearest IN01 admits, as the rule reads it (admitted_ages_within)
-    from protocol.screening import admitted_ages
+    from protocol.study import admitted_ages
 
     ages = np.clip(ages, *admitted_ages(study))
     adult = (ages >= equation.minimum_age) & (ages <= 120)

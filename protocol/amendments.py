@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pint
+import yaml
 
 from protocol.documents import read_yaml
 from protocol.errors import Problem, ProtocolDataError
@@ -569,9 +570,20 @@ def diff(old_spec: str, new_spec: str, records: list[Path] | None = None) -> Dif
 
 
 def _shown(value: Any) -> str:
+    """A study.yaml value as the file writes it (``[AZA, AZT]``, ``false``, ``2025-01-06``),
+    never Python's form of it (``['AZA']``, ``False``, ``datetime.date(…)``)."""
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = yaml.safe_dump(
+                value, default_flow_style=True, allow_unicode=True, width=2**31, sort_keys=False
+            ).strip()
+            text = text.removesuffix("\n...").removesuffix("...").strip()
+        except yaml.YAMLError:
+            text = str(value)
     return text if len(text) <= 160 else text[:159] + "…"
 
 
@@ -775,10 +787,16 @@ def registry_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChang
     changes = [
         FactChange(path, before.get(path), value, "added" if path not in before else "value")
         for path, value in after.items()
-        if path not in before or before[path] != value
+        if path not in before or not _same_json(before[path], value)
     ]
     changes += [FactChange(p, v, None, "removed") for p, v in before.items() if p not in after]
     return changes
+
+
+def _same_json(old: Any, new: Any) -> bool:
+    """Whether two record values are written the same in JSON: Python's ``False == 0`` and
+    ``1 == 1.0`` hold, but a boolean that became a number is a change (and a damaged record)."""
+    return json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True)
 
 
 def format_registry_changes(old_name: str, new_name: str, changes: list[FactChange]) -> str:

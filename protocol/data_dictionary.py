@@ -217,7 +217,7 @@ def _meaning(path: str, study: Study) -> str:
             return analyte.label
         return {
             "value": f"{analyte.short_label}: the value the laboratory reports",
-            "unit": f"{analyte.short_label}: its unit, one of: {analyte.accepted()}",
+            "unit": f"{analyte.short_label}: its unit, such as {analyte.accepted()}",
         }.get(parts[2], "")
     return ""
 

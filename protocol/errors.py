@@ -39,6 +39,10 @@ def _escaped(match: re.Match[str]) -> str:
     return match.group().encode("unicode_escape").decode("ascii")
 
 
+#: The most of a value a problem's line shows (a whole document's text would be thousands).
+_LONGEST_FOUND = 200
+
+
 class Problem(str):
     """One problem with a file, as a record: the field's ``path`` (dotted, with list indexes,
     e.g. ``arms[0].interventions``), the ``line`` where known, the value ``found`` and what was
@@ -79,6 +83,8 @@ class Problem(str):
         where = f"{path} (line {line})" if path and line is not None else path
         if line is not None and not path:
             where = f"line {line}"
+        if found is not None and len(found) > _LONGEST_FOUND:  # one line a person can read
+            found = found[: _LONGEST_FOUND - 1] + "…"
         shown = f"{where} = {found}" if found is not None and where else (found or where)
         line_text = text or (f"{shown}: {expected}" if shown else expected)
         self = super().__new__(cls, _LINE_BREAK.sub(_escaped, line_text))

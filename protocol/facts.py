@@ -194,6 +194,10 @@ def _strict_quantity(raw: str, kind: str, example: str) -> pint.Quantity:
         units = ureg.parse_units(unit.split("/", 1)[1] if per else unit)
     except Exception:  # pint's many error kinds for a word that is not a unit
         raise ValueError(f"{unit!r} is not a unit; {expected}") from None
+    if not ureg.Quantity(1, units)._is_multiplicative:
+        # a temperature scale (degC) or a logarithmic unit (dB, octave): no quantity of a
+        # protocol, and pint cannot multiply or compare them as amounts
+        raise ValueError(f"{unit!r} is a scale, not a unit of amount; {expected}")
     return number / ureg.Quantity(1, units) if per else number * units
 
 
@@ -210,9 +214,11 @@ def _refuse_more_digits(text: str) -> None:
         )
 
 
-def _quantity_type(dimension: str, kind: str, example: str) -> Any:
-    """An annotated pint Quantity type that accepts text such as ``example`` of one dimension."""
+def _quantity_type(dimension: str, kind: str, example: str, most: str, why: str) -> Any:
+    """An annotated pint Quantity type that accepts text such as ``example`` of one dimension,
+    from zero to ``most`` (a larger value is a mistyped unit or number: ``70 kiloyear``)."""
     expected_dimensionality = ureg.get_dimensionality(dimension)
+    ceiling = _strict_quantity(most, kind, example)
 
     def parse(raw: Any) -> pint.Quantity:
         if isinstance(raw, pint.Quantity):
@@ -231,6 +237,8 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
             )
         if quantity.magnitude < 0:
             raise ValueError(f"{raw!r} is negative; expected {kind} of zero or more")
+        if quantity > ceiling:
+            raise ValueError(f"{raw!r} is implausible; expected {kind} of at most {most} ({why})")
         return quantity
 
     return Annotated[
@@ -241,11 +249,23 @@ def _quantity_type(dimension: str, kind: str, example: str) -> Any:
     ]
 
 
-Mass = _quantity_type("[mass]", "a mass", "160 mg")
-Frequency = _quantity_type("1/[time]", "a frequency", "1/week")
-Duration = _quantity_type("[time]", "a duration", "48 week")
-Volume = _quantity_type("[length]**3", "a volume", "1 mL")
-MolarMass = _quantity_type("[mass]/[substance]", "a molar mass", "113.12 g/mol")
+# The ceilings are far above any value of this protocol, and below the first mistyped prefix
+# or unit (kg for mg, kiloyear for year): what no dose, schedule or molecule reaches.
+Mass = _quantity_type("[mass]", "a mass", "160 mg", "1 kg", "no dose weighs a kilogram")
+Frequency = _quantity_type(
+    "1/[time]", "a frequency", "1/week", "24/day", "no protocol doses more than hourly"
+)
+Duration = _quantity_type(
+    "[time]", "a duration", "48 week", "120 year", "no age, window or schedule exceeds a life"
+)
+Volume = _quantity_type("[length]**3", "a volume", "1 mL", "10 L", "no dose is 10 litres")
+MolarMass = _quantity_type(
+    "[mass]/[substance]",
+    "a molar mass",
+    "113.12 g/mol",
+    "10000000 g/mol",
+    "the largest proteins weigh a few million g/mol",
+)
 
 
 class Threshold(BaseModel):

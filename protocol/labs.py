@@ -28,7 +28,7 @@ import pint
 from protocol.errors import LabInputError
 from protocol.facts import QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
-from protocol.study import LabAnalyte, Study, derived, load_study
+from protocol.study import LabAnalyte, Study, admitted_ages, derived, load_study
 from protocol.units import convert, format_unit, read_unit, ureg
 
 Sex = Literal["female", "male"]
@@ -142,7 +142,7 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
         number = read_decimal(value)
     except ValueError as exc:
         raise LabInputError(
-            f"{analyte.label}: the {what} {exc}; in one of: {analyte.accepted()}", field
+            f"{analyte.label}: the {what} {exc}; in a unit such as {analyte.accepted()}", field
         ) from None
     if number < 0:
         raise LabInputError(
@@ -177,7 +177,7 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
     text = str(unit_text).strip()
     if not text:
         raise LabInputError(
-            f"{analyte.label}: no {what} given; expected one of: {analyte.accepted()}",
+            f"{analyte.label}: no {what} given; expected a unit such as {analyte.accepted()}",
             "unit" if what == "unit" else "uln_unit",
         )
     candidates = AMBIGUOUS_UNITS.get(text, (text,))
@@ -200,7 +200,8 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         return unit
     problem = "is of the wrong kind for this analyte" if known else "is not a unit the book knows"
     raise LabInputError(
-        f"{analyte.label}: the {what} {text!r} {problem}; expected one of: {analyte.accepted()}",
+        f"{analyte.label}: the {what} {text!r} {problem}; expected a unit such as "
+        f"{analyte.accepted()}",
         "unit" if what == "unit" else "uln_unit",
     )
 
@@ -273,7 +274,11 @@ def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any, study: Study | None = 
     )
 
 
-def parse_age_and_sex(age_years: Any, sex: Any, study: Study | None = None) -> tuple[float, Sex]:
+def parse_age_and_sex(
+    age_years: Any, sex: Any, study: Study | None = None, any_age: bool = False
+) -> tuple[float, Sex]:
+    """The age (whole years, an adult's unless ``any_age``: 0 to 120) and the sex CKD-EPI 2021
+    reads."""
     if age_years is None or sex is None:
         raise LabInputError(
             "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex "
@@ -291,11 +296,11 @@ def parse_age_and_sex(age_years: Any, sex: Any, study: Study | None = None) -> t
             f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
             f"completed years, as screening counts it ({study.issue_for('age_on_screening_date')})"
         )
-    minimum = study.egfr_equation.value.minimum_age
+    minimum = 0 if any_age else study.egfr_equation.value.minimum_age
     if age < minimum or age > 120:
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is outside {minimum}-120 years; "
-            f"CKD-EPI 2021 is for adults"
+            + ("expected an age in completed years" if any_age else "CKD-EPI 2021 is for adults")
         )
     # the words the record takes, in any case: an abbreviation (F, M) is refused, as prescreen
     # and the record refuse it, never guessed
@@ -335,6 +340,7 @@ class LabResult:
     uln: float | None = None
     uln_unit: str | None = None
     egfr: float | None = None
+    egfr_age: int | None = None  # the age the eGFR was read at
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -343,7 +349,7 @@ class LabResult:
 def _number(value: float, threshold: float | None = None) -> str:
     """A number with enough significant digits to show on which side of the threshold it is
     (four at least, so a converted value is never rounded out of recognition)."""
-    for digits in range(4, 12):
+    for digits in range(4, 16):
         text = _plain(value, digits)
         if threshold is None or _is_at(value, threshold):
             return text
@@ -452,11 +458,15 @@ def check_lab(
     age: Any = None,
     sex: Any = None,
     study: Study | None = None,
+    at_admitted_age: bool = False,
 ) -> LabResult:
     """Check one lab value against its protocol threshold.
 
     ``value=None`` gives an *unknown* result. Bad input (not a number, negative, an unknown unit
     or one of the wrong kind, a missing ULN, age or sex where needed) raises LabInputError.
+    ``at_admitted_age``: creatinine's eGFR is read at the age moved to the nearest age IN01
+    admits, as screening reads it (at any other age IN01 excludes whatever the kidneys), and
+    the age may be any of 0-120 years.
     """
     analyte = get_analyte(name, study)
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -479,7 +489,17 @@ def check_lab(
     assert target.threshold is not None
     extra: dict[str, Any] = {}
     if analyte.computes:  # creatinine -> eGFR, compared with the eGFR threshold
-        age_years, sex_name = parse_age_and_sex(age, sex, study)
+        given_age, sex_name = parse_age_and_sex(age, sex, study, any_age=at_admitted_age)
+        age_years = given_age
+        if at_admitted_age:
+            low, high = admitted_ages(study or load_study())
+            age_years = float(min(max(given_age, low), high))
+        age_text = (
+            f"{as_given(given_age)} years"
+            if age_years == given_age
+            else f"aged {as_given(given_age)}, an age IN01 excludes: read at "
+            f"{as_given(age_years)}, the nearest age it admits"
+        )
         compared = egfr_ckd_epi_2021(quantity, age_years, sex_name, study).magnitude
         shown = float(convert(quantity, analyte.protocol_unit).magnitude)
         limit = target.threshold_magnitude
@@ -495,15 +515,16 @@ def check_lab(
 
         described = (
             f"{given}{_conversion(analyte, unit or '', shown, None, same_side)} ({sex_name}, "
-            f"{as_given(age_years)} years): eGFR (CKD-EPI 2021) = "
+            f"{age_text}): eGFR (CKD-EPI 2021) = "
             f"{_number(compared, target.threshold_magnitude)} {format_unit(target.protocol_unit)}"
         )
-        extra["egfr"] = compared
+        extra |= {"egfr": compared, "egfr_age": int(age_years)}
     elif analyte.relative_to_uln:
         if uln is None:
             raise LabInputError(
                 f"{analyte.label}: the threshold is {analyte.threshold}, so the site's upper "
-                f"limit of normal is needed (--uln VALUE UNIT), in one of: {analyte.accepted()}"
+                f"limit of normal is needed (--uln VALUE UNIT), in a unit such as "
+                f"{analyte.accepted()}"
             )
         uln_number = parse_number(analyte, uln, what="ULN")
         if uln_number == 0:
@@ -590,7 +611,7 @@ def _column_numbers(analyte: Analyte, values: Any, what: str, expected: str = ""
         raise LabInputError(
             f"{analyte.label}: {int(bad.sum())} {what}(s) are not finite non-negative numbers "
             f"(rows {_first_rows(series.index, bad)}); expected "
-            f"{expected or 'numbers in one of: ' + analyte.accepted()}"
+            f"{expected or 'numbers in a unit such as ' + analyte.accepted()}"
         )
     return numbers.to_numpy()
 

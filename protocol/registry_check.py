@@ -251,6 +251,22 @@ _RECORD_DATE = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 _RECORD_AGE = re.compile(r"[0-9]{1,3} (?:Years?|Months?|Weeks?|Days?|Hours?|Minutes?)")
 _AGE_FIELDS = frozenset({"minimumAge", "maximumAge"})
 _COUNT_FIELDS = frozenset({"count"})
+#: The record's true-or-false fields (API v2): a number or a text in one is a damaged record
+#: (Python reads ``0`` as ``False``, and a comparison would call them the same).
+_BOOLEAN_FIELDS = frozenset(
+    {
+        "healthyVolunteers",
+        "hasResults",
+        "oversightHasDmc",
+        "isFdaRegulatedDrug",
+        "isFdaRegulatedDevice",
+        "isUnapprovedDevice",
+        "isPpsd",
+        "isUsExport",
+        "hasExpandedAccess",
+        "fdaaa801Violation",
+    }
+)
 
 
 def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
@@ -260,7 +276,8 @@ def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
         return
     if not isinstance(value, dict):
         return
-    for key, item in value.items():
+    for name, item in value.items():
+        key = str(name)  # a JSON key is text; a record built in code may hold another
         where = f"{path}.{key}"
         expected = None
         if (key == "date" and path.endswith("DateStruct")) or (
@@ -273,6 +290,8 @@ def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
         elif key in _COUNT_FIELDS:
             whole = isinstance(item, int) and not isinstance(item, bool) and item >= 0
             expected = None if whole else "a whole number of participants (0 or more)"
+        elif key in _BOOLEAN_FIELDS:
+            expected = None if isinstance(item, bool) else "true or false"
         if expected is not None:
             shown_where = where if where.isprintable() else repr(where)
             raise InvalidRecordError(

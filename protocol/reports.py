@@ -23,6 +23,8 @@ VERDICT_TEXT = {
 
 def verdict_text(result: ScreeningResult) -> str:
     """The verdict in words, with the number of criteria the study has (37 in the record)."""
+    if result.rescreening and not any(c.status == "fail" for c in result.criteria):
+        return f"NOT ELIGIBLE on the planned date: {result.rescreening}"
     text = VERDICT_TEXT[result.verdict].format(count=len(result.criteria))
     return text.replace("all 1 criteria pass", "its one criterion passes")
 
@@ -39,6 +41,8 @@ def format_text(result: ScreeningResult, record: ParticipantRecord | None = None
             f"Screening {d.screening or '-'}, planned randomization "
             f"{d.planned_randomization or '-'}"
         )
+    if result.rescreening and any(c.status == "fail" for c in result.criteria):
+        lines.append(f"Also: {result.rescreening}")
     lines.append("")
     for c in result.criteria:
         mark = {"pass": "pass   ", "fail": "FAIL   ", "unknown": "UNKNOWN"}[c.status]

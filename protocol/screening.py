@@ -49,7 +49,7 @@ from protocol.labs import (
     unknown_result,
 )
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, ParticipantRecord, load_record
-from protocol.study import Study, derived, load_study
+from protocol.study import Study, admitted_ages, derived, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
     EntryResult,
@@ -57,6 +57,7 @@ from protocol.washout import (
     anchor_breakpoints,
     check_washout,
     entry_problems,
+    latest_randomization_after_screening,
     window_start,
 )
 
@@ -97,6 +98,8 @@ class ScreeningResult:
     verdict: Verdict
     criteria: list[CriterionResult]
     missing: list[str]
+    # why the planned randomization needs a new screening visit (None: it does not)
+    rescreening: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +109,8 @@ class ScreeningResult:
                 {k: v for k, v in asdict(c).items() if k != "missing"} for c in self.criteria
             ],
             "missing": self.missing,
+            "requires_rescreening": self.rescreening is not None,
+            "rescreening": self.rescreening,
         }
 
 
@@ -570,20 +575,6 @@ def _implied_by(record: ParticipantRecord) -> str:
         ("a positive pregnancy test", test is not None and test.result == "positive"),
     ]
     return " and ".join(words for words, given in said if given)
-
-
-def admitted_ages(study: Study) -> tuple[int, int]:
-    """The ages IN01 admits, in completed years (18 and 70): worked out once per study (each
-    creatinine's eGFR asks for them)."""
-
-    def years(study: Study) -> tuple[int, int]:
-        population = study.population
-        return (
-            int(population.minimum_age.value.to("year").magnitude),
-            int(population.maximum_age.value.to("year").magnitude),
-        )
-
-    return derived(study, "admitted_ages", years)
 
 
 def admitted_ages_within(youngest: int, oldest: int, study: Study) -> tuple[int, int]:
@@ -1781,11 +1772,12 @@ def screen(
     if ctx.errors:
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}
+    rescreening, could_need_it = _rescreening(ctx)
     verdict: Verdict = (
         "not_eligible"
-        if "fail" in statuses
+        if "fail" in statuses or rescreening
         else "incomplete"
-        if "unknown" in statuses
+        if "unknown" in statuses or could_need_it
         else "eligible"
     )
     missing: dict[str, list[str]] = {}
@@ -1793,12 +1785,38 @@ def screen(
         if result.status == "unknown":
             for item in result.missing or [f"({result.id}) {result.reason}"]:
                 missing.setdefault(item, []).append(result.id)
+    if could_need_it:  # beside the criteria that need the same date
+        missing.setdefault("dates.screening", []).append(could_need_it)
     return ScreeningResult(
         participant=record.participant,
         verdict=verdict,
         criteria=results,
         missing=[f"{item} ({', '.join(ids)})" for item, ids in missing.items()],
+        rescreening=rescreening,
     )
+
+
+def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:
+    """Whether the planned randomization is beyond the visit schedule's reach from the screening
+    visit (its findings, the labs and tests among them, then no longer stand for that day): the
+    reason when it surely is, else what could make it so when an unrecorded screening date
+    could (the same rule as `trialbook washout`; a randomization not yet planned is not)."""
+    planned = ctx.record.dates.planned_randomization
+    if planned is None:
+        return None, None
+    gap = latest_randomization_after_screening(ctx.study)
+    earliest, latest = ctx.screening_range
+    if planned - latest > gap:
+        days = (planned - latest).days
+        return (
+            f"the planned randomization on {planned} is {days} days after the screening visit "
+            f"of {latest}, and the visit schedule randomizes at most {gap.days} days after "
+            "it: rescreening is needed",
+            None,
+        )
+    if planned - earliest > gap:
+        return None, f"the visit schedule: randomization at most {gap.days} days after it"
+    return None, None
 
 
 def screen_file(path: Path | str) -> ScreeningResult:

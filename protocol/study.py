@@ -24,6 +24,7 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
+    field_validator,
     model_validator,
 )
 
@@ -770,6 +771,19 @@ class Epoch(_Model):
     # the element participants are in during the epoch: one for every arm, or one per arm
     element: str | None = Field(None, description="The element of every arm (else per arm)")
 
+    @field_validator("duration")
+    @classmethod
+    def _whole_days(cls, duration: Any) -> Any:
+        # the standards give an epoch's length as an ISO 8601 duration: whole days, weeks,
+        # months or years, never a rounded one
+        days = duration.to("day").magnitude
+        if abs(days - round(days)) > 1e-9 or days <= 0:
+            raise ValueError(
+                f"{duration:~P} is not a whole number of days; expected an epoch's length such "
+                "as '48 week' or '28 day'"
+            )
+        return duration
+
 
 class TrialDesign(_Model):
     """What the standards' trial design (SDTM TS/TA/TE, USDM, FHIR) needs beyond the rest of
@@ -1297,11 +1311,13 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
     term is another route's."""
     problems = []
     for name in ("minimum_age", "maximum_age"):
-        years = getattr(study.population, name).value.to("year").magnitude
-        if abs(years - round(years)) > 1e-9:
+        age = getattr(study.population, name).value
+        # in years as written (pint's year is 365.25 days: '25567.5 day' would be read as 70
+        # years, and '840 month' exported as P840M)
+        if str(age.units) != "year" or not float(age.magnitude).is_integer():
             problems.append(
-                f"population.{name}: {getattr(study.population, name).value}; expected whole "
-                "years (the age is counted in completed years)"
+                f"population.{name}: {age:~P}; expected whole years such as '70 year' (the "
+                "age is counted in completed years)"
             )
     visits = {v.id: v for v in study.visit_schedule.value}
     screening = visits.get("screening")
@@ -1386,7 +1402,22 @@ def _score_limit_problems(study: Study) -> list[str]:
 def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
     """A study validated, every text first: one with a control character (a bell, an escape, a
     line break in a label) is refused by its path, since each text is printed, exported (XPT,
-    ODM, FHIR, a calendar's CSV and iCalendar) and matched as one line of printable text."""
+    ODM, FHIR, a calendar's CSV and iCalendar) and matched as one line of printable text. A file
+    with none of a study's sections (a registry record, a participant record) is refused as
+    such, not field by field."""
+    if isinstance(data, dict) and data and not set(Study.model_fields) & set(map(str, data)):
+        keys = ", ".join(map(str, data))
+        raise ProtocolDataError(
+            source,
+            [
+                Problem(
+                    "expected a study.yaml, whose top level holds identification, population, "
+                    "criteria and the rest of the protocol",
+                    path="(top level)",
+                    found=keys,
+                )
+            ],
+        )
     problems = [
         Problem(
             "printable text on one line, without control characters (a YAML block scalar, "
@@ -1457,6 +1488,20 @@ def derived(study: Study, name: str, build: Callable[[Study], T]) -> T:
     if name not in values:
         values[name] = build(study)
     return values[name]  # type: ignore[no-any-return]
+
+
+def admitted_ages(study: Study) -> tuple[int, int]:
+    """The ages IN01 admits, in completed years (18 and 70): worked out once per study (each
+    creatinine's eGFR asks for them, in `screen`, `prescreen` and `lab`)."""
+
+    def years(study: Study) -> tuple[int, int]:
+        population = study.population
+        return (
+            int(population.minimum_age.value.to("year").magnitude),
+            int(population.maximum_age.value.to("year").magnitude),
+        )
+
+    return derived(study, "admitted_ages", years)
 
 
 @functools.cache

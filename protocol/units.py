@@ -169,6 +169,9 @@ def read_unit(text: str) -> pint.Quantity:
     if exponent is not None and int(exponent) not in (3, 6, 9, 12):
         raise UnitTextError(f"{original!r}: 10^{exponent} is not a scale laboratories use")
     counted = numerator is None or NUMERATOR_UNITS[numerator] in ("cells", "cell")
+    if exponent is not None and not counted:
+        # a scale is how a count is reported (10^9/L); "10^3 g/L" is arithmetic on a unit
+        raise UnitTextError(f"{original!r}: a power of ten scales a cell count, not {numerator}")
     if counted and denominator is not None and DENOMINATOR_UNITS[denominator] not in _COUNT_VOLUMES:
         # "10^9/dL" is ten times "10^9/L": a slip no laboratory reports, never read as a count
         raise UnitTextError(

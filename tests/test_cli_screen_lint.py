@@ -36,7 +36,15 @@ def test_screen_json_has_every_criterion_and_the_missing_list(capsys):
         == 3
     )
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"participant", "verdict", "criteria", "missing"}
+    assert set(result) == {
+        "participant",
+        "verdict",
+        "criteria",
+        "missing",
+        "requires_rescreening",
+        "rescreening",
+    }
+    assert result["requires_rescreening"] is False and result["rescreening"] is None
     assert [c["id"] for c in result["criteria"]] == [c.id for c in load_study().criteria]
     assert set(result["criteria"][0]) == {"id", "status", "reason", "text", "kind", "anchor"}
     assert result["missing"] == ["attestations.EX16 (EX16)", "labs.igg (EX22)"]

@@ -527,7 +527,6 @@ def lab_rows() -> Iterator[Row]:
     creatinine = [
         ("no-age-or-sex", ()),
         ("no-sex", ("--age", "50")),
-        ("age-17", ("--age", "17", "--sex", "female")),
         ("age-150", ("--age", "150", "--sex", "female")),
         ("age-nan", ("--age", "nan", "--sex", "female")),
         ("age-inf", ("--age", "inf", "--sex", "female")),
@@ -541,6 +540,17 @@ def lab_rows() -> Iterator[Row]:
     for id, options in creatinine:
         yield lab_row(
             f"creatinine-{id}", "creatinine", "0.8", "mg/dL", 2, "creatinine", options=options
+        )
+    # an age IN01 excludes is read at the nearest it admits, as screen reads it (EX24 agrees)
+    for age, read_at in (("17", "18"), ("0", "18"), ("89", "70")):
+        yield lab_row(
+            f"creatinine-age-{age}",
+            "creatinine",
+            "0.8",
+            "mg/dL",
+            0,
+            f"read at {read_at}",
+            options=("--age", age, "--sex", "female"),
         )
 
     # what a user types without "--": still exit 2, still one line naming the value

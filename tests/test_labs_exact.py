@@ -52,18 +52,18 @@ def _refusal(call, *args, **kwargs) -> tuple[str, str | None]:
 
 def test_a_value_that_is_not_a_number_is_refused_naming_the_value_field():
     assert _refusal(parse_number, get_analyte("hemoglobin"), "abc") == (
-        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in one of: {HB_UNITS}",
+        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in a unit such as {HB_UNITS}",
         "value",
     )
     assert _refusal(check_value, "hemoglobin", "abc", "g/dL") == (
-        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in one of: {HB_UNITS}",
+        f"Hemoglobin: the value 'abc' {NOT_A_DECIMAL}; in a unit such as {HB_UNITS}",
         "value",
     )
 
 
 def test_a_uln_that_is_not_a_number_is_refused_naming_the_uln_field():
     assert _refusal(parse_number, get_analyte("alt"), "abc", what="ULN") == (
-        f"{ALT}: the ULN 'abc' {NOT_A_DECIMAL}; in one of: U/L, IU/L, µkat/L",
+        f"{ALT}: the ULN 'abc' {NOT_A_DECIMAL}; in a unit such as U/L, IU/L, µkat/L",
         "uln",
     )
     assert _refusal(parse_number, get_analyte("alt"), "abc", what="count")[1] is None
@@ -71,7 +71,7 @@ def test_a_uln_that_is_not_a_number_is_refused_naming_the_uln_field():
 
 def test_check_value_refuses_a_missing_unit_and_an_implausible_value_in_words():
     assert _refusal(check_value, "hemoglobin", "9", None) == (
-        f"Hemoglobin: no unit given; expected one of: {HB_UNITS}",
+        f"Hemoglobin: no unit given; expected a unit such as {HB_UNITS}",
         "unit",
     )
     # Same unit as the plausible range: nothing converted is shown.
@@ -101,7 +101,7 @@ def test_the_uln_is_checked_against_the_uln_range_not_the_value_range():
 
 def test_a_uln_without_its_unit_names_the_uln_unit_field():
     assert _refusal(check_lab, "alt", "30", "U/L", uln="40", uln_unit="") == (
-        f"{ALT}: no ULN's unit given; expected one of: U/L, IU/L, µkat/L",
+        f"{ALT}: no ULN's unit given; expected a unit such as U/L, IU/L, µkat/L",
         "uln_unit",
     )
 
@@ -228,7 +228,7 @@ def test_the_rows_named_stop_at_five_with_an_ellipsis_after():
         check_lab_column("hemoglobin", ["x"] * 5 + ["9"], "g/dL")
     assert str(five.value) == (
         "Hemoglobin: 5 value(s) are not finite non-negative numbers (rows 0, 1, 2, 3, 4); "
-        f"expected numbers in one of: {HB_UNITS}"
+        f"expected numbers in a unit such as {HB_UNITS}"
     )
     with pytest.raises(LabInputError, match=r"6 value\(s\) .*\(rows 0, 1, 2, 3, 4, \.\.\.\);"):
         check_lab_column("hemoglobin", ["x"] * 6, "g/dL")
@@ -253,7 +253,7 @@ def test_a_bad_uln_column_is_refused_as_a_uln():
         check_lab_column("alt", [30, 30], "U/L", uln=["40", "x"])
     assert str(raised.value) == (
         f"{ALT}: 1 ULN(s) are not finite non-negative numbers (rows 1); expected numbers in "
-        "one of: U/L, IU/L, µkat/L"
+        "a unit such as U/L, IU/L, µkat/L"
     )
     with pytest.raises(LabInputError, match=r"1 ULN\(s\) are implausible \(rows 0\)"):
         check_lab_column("alt", [30], "U/L", uln=[0])
@@ -324,7 +324,7 @@ def test_negative_values_and_ulns_are_refused_naming_their_field():
 
 def test_a_bad_or_zero_uln_is_refused_as_the_uln():
     assert _refusal(check_lab, "alt", "30", "U/L", uln="x") == (
-        f"{ALT}: the ULN 'x' {NOT_A_DECIMAL}; in one of: U/L, IU/L, µkat/L",
+        f"{ALT}: the ULN 'x' {NOT_A_DECIMAL}; in a unit such as U/L, IU/L, µkat/L",
         "uln",
     )
     assert _refusal(check_lab, "alt", "30", "U/L", uln="0") == (

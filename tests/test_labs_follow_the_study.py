@@ -81,7 +81,7 @@ def test_the_label_and_plausible_range_of_the_study_are_used(vary):
 def test_an_empty_unit_is_named_by_what_was_asked_for():
     with pytest.raises(LabInputError) as caught:
         parse_unit("hemoglobin", "")
-    assert str(caught.value).startswith("Hemoglobin: no unit given; expected one of:")
+    assert str(caught.value).startswith("Hemoglobin: no unit given; expected a unit such as")
     assert caught.value.field == "unit"
     with pytest.raises(LabInputError) as caught:
         parse_unit("alt", " ", what="ULN's unit")

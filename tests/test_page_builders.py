@@ -180,4 +180,4 @@ def test_every_field_of_the_dictionary_has_a_meaning_in_words():
     assert meaning["ssc.mrss.areas.left_forearm"] == (
         "mRSS grade of the skin of the left forearm: 0 (normal) to 3 (severe)"
     )
-    assert meaning["labs.platelets.unit"].endswith("one of: 10^9/L, 10^3/µL, /µL, /mm³, cells/L")
+    assert meaning["labs.platelets.unit"].endswith("such as 10^9/L, 10^3/µL, /µL, /mm³, cells/L")

@@ -151,12 +151,17 @@ def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, ne
          "      value: 5 mg\n", "chinese_name: 泼尼松\n    named_in_record: true\n"
          "    prednisone_5mg_equivalent:\n      value: 0 mg\n", "expected a positive mass"),
         # sizes no trial has, which hung the calendar or overflowed its dates
-        ("      value: 1/week\n", "      value: 100000/day\n", "1 to 10,000"),
+        ("      value: 1/week\n", "      value: 100000/day\n", "at most 24/day"),
         # the exported CDISC code must say the frequency the calendar counts
         ("      value: 1/week\n", "      value: 2/week\n", "means 1/week; expected the two"),
         ("    value: 3 month\n    provenance: registry\n    registry_field: protocolSection."
          "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
          "    value: 1000 year\n    provenance: registry\n    registry_field: protocolSection."
+         "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
+         "at most 120 year"),
+        ("    value: 3 month\n    provenance: registry\n    registry_field: protocolSection."
+         "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
+         "    value: 110 year\n    provenance: registry\n    registry_field: protocolSection."
          "eligibilityModule.eligibilityCriteria\n    quote: and cyclophosphamide",
          "longer than 100 years"),
         ("{id: week_4, label: Week 4, day: 29,", "{id: week_4, label: Week 4, day: 99999999,",

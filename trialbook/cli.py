@@ -138,13 +138,23 @@ def _dashed_values(argv: list[str]) -> str | None:
     for previous, token in itertools.pairwise(argv):
         if token == "--":
             return None
-        if _DASHED_VALUE.match(token):
+        if _DASHED_VALUE.match(token) and not _is_zero(token):
             what = names.get(previous, "the value")
             return (
                 f"error: trialbook lab: {_analyte_label(argv)}{what} {token!r} is negative or not "
                 f"a number; expected a decimal number of zero or more, such as 7.5"
             )
     return None
+
+
+def _is_zero(token: str) -> bool:
+    """`-0` is 0 (as the number reader reads it), not a negative value."""
+    from protocol.inputs import read_decimal
+
+    try:
+        return read_decimal(token) == 0
+    except ValueError:
+        return False
 
 
 def _analyte_label(argv: list[str]) -> str:
@@ -401,6 +411,7 @@ def _lab(args: argparse.Namespace) -> int:
             age=args.age,
             sex=args.sex,
             study=study,
+            at_admitted_age=True,  # as screen reads it: the two never disagree on EX24
         )
     except LabInputError as exc:
         return _bad_input(exc)
@@ -1150,6 +1161,8 @@ def _run(argv: Sequence[str] | None) -> int:
     if dashed:
         print(dashed, file=sys.stderr)
         return EXIT_BAD_INPUT
+    if argv and argv[0] == "lab":  # -0 is 0: without its sign, argparse reads it as a value
+        argv = [a[1:] if _DASHED_VALUE.match(a) and _is_zero(a) else a for a in argv]
     # everything from here, the parser included (it reads the study for the analytes' names),
     # ends in a documented exit code: never a traceback
     try:
