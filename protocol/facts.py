@@ -194,11 +194,23 @@ def _strict_quantity(raw: str, kind: str, example: str) -> pint.Quantity:
         units = ureg.parse_units(unit.split("/", 1)[1] if per else unit)
     except Exception:  # pint's many error kinds for a word that is not a unit
         raise ValueError(f"{unit!r} is not a unit; {expected}") from None
-    if not ureg.Quantity(1, units)._is_multiplicative:
-        # a temperature scale (degC) or a logarithmic unit (dB, octave): no quantity of a
-        # protocol, and pint cannot multiply or compare them as amounts
+    if not _a_unit_of_amount(units):
+        # a temperature scale (degC) or a logarithmic unit (dB, octave), alone or in a quotient
+        # (year/dB): no quantity of a protocol, and pint cannot multiply or compare them
         raise ValueError(f"{unit!r} is a scale, not a unit of amount; {expected}")
     return number / ureg.Quantity(1, units) if per else number * units
+
+
+def _a_unit_of_amount(units: Any) -> bool:
+    """Whether every unit of a parsed unit multiplies as an amount does: pint names a scale
+    inside a quotient ``delta_…`` (a unit it may not even define), and a scale alone is not
+    multiplicative."""
+    try:
+        if any(str(name).startswith("delta_") for name in units._units):
+            return False
+        return bool(ureg.Quantity(1, units)._is_multiplicative)
+    except Exception:  # pint's error kinds for a unit it cannot build a quantity of
+        return False
 
 
 def _refuse_more_digits(text: str) -> None:
@@ -214,11 +226,15 @@ def _refuse_more_digits(text: str) -> None:
         )
 
 
-def _quantity_type(dimension: str, kind: str, example: str, most: str, why: str) -> Any:
+def _quantity_type(
+    dimension: str, kind: str, example: str, most: str, why: str, least: str | None = None
+) -> Any:
     """An annotated pint Quantity type that accepts text such as ``example`` of one dimension,
-    from zero to ``most`` (a larger value is a mistyped unit or number: ``70 kiloyear``)."""
+    zero or from ``least`` to ``most`` (beyond them a mistyped unit or number: ``70 kiloyear``,
+    a dose of ``160 u``, pint's atomic mass unit)."""
     expected_dimensionality = ureg.get_dimensionality(dimension)
     ceiling = _strict_quantity(most, kind, example)
+    floor = _strict_quantity(least, kind, example) if least else None
 
     def parse(raw: Any) -> pint.Quantity:
         if isinstance(raw, pint.Quantity):
@@ -237,8 +253,10 @@ def _quantity_type(dimension: str, kind: str, example: str, most: str, why: str)
             )
         if quantity.magnitude < 0:
             raise ValueError(f"{raw!r} is negative; expected {kind} of zero or more")
-        if quantity > ceiling:
-            raise ValueError(f"{raw!r} is implausible; expected {kind} of at most {most} ({why})")
+        tiny = floor is not None and quantity.magnitude > 0 and quantity < floor
+        if quantity > ceiling or tiny:
+            span = f"0 or {least} to {most}" if least else f"at most {most}"
+            raise ValueError(f"{raw!r} is implausible; expected {kind} of {span} ({why})")
         return quantity
 
     return Annotated[
@@ -251,14 +269,18 @@ def _quantity_type(dimension: str, kind: str, example: str, most: str, why: str)
 
 # The ceilings are far above any value of this protocol, and below the first mistyped prefix
 # or unit (kg for mg, kiloyear for year): what no dose, schedule or molecule reaches.
-Mass = _quantity_type("[mass]", "a mass", "160 mg", "1 kg", "no dose weighs a kilogram")
+Mass = _quantity_type(
+    "[mass]", "a mass", "160 mg", "1 kg", "no dose weighs a kilogram, or under a microgram", "1 ug"
+)
 Frequency = _quantity_type(
     "1/[time]", "a frequency", "1/week", "24/day", "no protocol doses more than hourly"
 )
 Duration = _quantity_type(
     "[time]", "a duration", "48 week", "120 year", "no age, window or schedule exceeds a life"
 )
-Volume = _quantity_type("[length]**3", "a volume", "1 mL", "10 L", "no dose is 10 litres")
+Volume = _quantity_type(
+    "[length]**3", "a volume", "1 mL", "10 L", "no dose is 10 litres, or under a microlitre", "1 uL"
+)
 MolarMass = _quantity_type(
     "[mass]/[substance]",
     "a molar mass",

@@ -492,8 +492,16 @@ def check_lab(
         given_age, sex_name = parse_age_and_sex(age, sex, study, any_age=at_admitted_age)
         age_years = given_age
         if at_admitted_age:
-            low, high = admitted_ages(study or load_study())
+            chosen = study or load_study()
+            low, high = admitted_ages(chosen)
             age_years = float(min(max(given_age, low), high))
+            adult = chosen.egfr_equation.value.minimum_age
+            if age_years < adult:  # an amendment admitting children: as screen, no eGFR here
+                raise LabInputError(
+                    f"Serum creatinine: aged {as_given(given_age)}, read at "
+                    f"{as_given(age_years)}; CKD-EPI 2021 is for adults ({adult}+), so a "
+                    "reported eGFR is needed"
+                )
         age_text = (
             f"{as_given(given_age)} years"
             if age_years == given_age

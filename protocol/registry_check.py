@@ -240,6 +240,8 @@ def validate_record(data: Any, source: str = "the registry record") -> dict[str,
             source, f"{NCT_ID_FIELD} is {_json_kind(nct_id)}", "an NCT number such as 'NCT06375005'"
         )
     _refuse_malformed_fields(section, "protocolSection", source)
+    # the fields beside it (hasResults), by the same rules
+    _refuse_malformed_fields({k: v for k, v in data.items() if k != "protocolSection"}, "", source)
     return data
 
 
@@ -278,7 +280,7 @@ def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
         return
     for name, item in value.items():
         key = str(name)  # a JSON key is text; a record built in code may hold another
-        where = f"{path}.{key}"
+        where = f"{path}.{key}" if path else key
         expected = None
         if (key == "date" and path.endswith("DateStruct")) or (
             key.endswith("Date") and not isinstance(item, dict | list)
@@ -342,7 +344,12 @@ def resolve(record: dict[str, Any], field: str) -> Any:
     """The value at a dotted path with list indexes: ``a.b[0].c``. KeyError names the part."""
     value: Any = record
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", field):
+        # an index into a list only, a name into an object only: a text indexed would give
+        # its first letter ('PHASE2'[0] is 'P')
+        wanted = list if part.startswith("[") else dict
         try:
+            if not isinstance(value, wanted):
+                raise TypeError
             value = value[int(part[1:-1])] if part.startswith("[") else value[part]
         except (KeyError, IndexError, TypeError):
             raise KeyError(f"the record has no field {field!r} (stopped at {part!r})") from None
@@ -738,6 +745,28 @@ def _same_quantity(a: pint.Quantity, b: pint.Quantity) -> bool:
 _TERM_LISTS = (("low", "intermediate", "high"),)
 
 
+def _refuse_mistyped(field: str, fact: Fact[Any], in_record: Any, source: str) -> None:
+    """A record field of the wrong JSON type is a damaged record (exit 2), never a disagreement:
+    text where study.yaml reads text or a quote, true or false where it reads a flag, an array
+    where it reads a list."""
+    value = fact.value
+    if fact.quote is not None or isinstance(value, str):
+        wanted, words = str, "text, as the registry writes it"
+    elif isinstance(value, bool):
+        wanted, words = bool, "true or false"
+    elif isinstance(value, list):
+        wanted, words = list, "a JSON array"
+    else:
+        return  # numbers, ages and dates: read by the record's own field rules
+    if not isinstance(in_record, wanted) or (wanted is not bool and isinstance(in_record, bool)):
+        raise InvalidRecordError(source, f"{_cut(field, 120)} is {_json_kind(in_record)}", words)
+    texts = wanted is list and all(isinstance(item, str) for item in value)
+    if texts and not all(isinstance(item, str) for item in in_record):
+        raise InvalidRecordError(
+            source, f"{_cut(field, 120)} is {_json_kind(in_record)}", "an array of texts"
+        )
+
+
 def _same_words(value: list[str], quote: str) -> bool:
     """Whether a list of terms is what its quote says: not empty, each term in the quote, and,
     for terms of a closed list, every term of that list the quote names ("Intermediate- or
@@ -752,13 +781,31 @@ def _same_words(value: list[str], quote: str) -> bool:
     return True
 
 
-def check_fact(path: str, fact: Fact[Any], record: dict[str, Any]) -> Mismatch | None:
+def check_fact(
+    path: str, fact: Fact[Any], record: dict[str, Any], source: str = "the registry record"
+) -> Mismatch | None:
     field = fact.registry_field or ""
+    one_of = re.fullmatch(r"(.+)\[0\]", field)
+    items = _at(record, one_of.group(1)) if one_of else None
+    if one_of and items is not None and not isinstance(items, list):
+        raise InvalidRecordError(
+            source, f"{_cut(one_of.group(1), 120)} is {_json_kind(items)}", "a JSON array"
+        )
     try:
         in_record = resolve(record, field)
     except KeyError as exc:
         return Mismatch(path, field, _show(fact.value), "nothing", str(exc.args[0]))
     value = fact.value
+    _refuse_mistyped(field, fact, in_record, source)
+    if one_of and items is not None and len(items) != 1:
+        # study.yaml reads the list's one item: a list of more says more than that
+        return Mismatch(
+            path,
+            one_of.group(1),
+            f"one: {_show(value)}",
+            _cut(json.dumps(items, ensure_ascii=False), 200),
+            f"the record lists {len(items)}",
+        )
     if fact.quote is not None:
         text = unescape_markdown(in_record) if isinstance(in_record, str) else None
         if text is None or fact.quote not in text:
@@ -1164,7 +1211,7 @@ def cross_check(
     mismatches = []
     for path, fact in iter_facts(study):
         if fact.provenance == "registry":
-            mismatch = check_fact(path, fact, record)
+            mismatch = check_fact(path, fact, record, source)
             if mismatch:
                 mismatches.append(mismatch)
     reported = {m.yaml_path for m in mismatches}

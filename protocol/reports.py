@@ -61,9 +61,10 @@ def format_markdown(result: ScreeningResult) -> str:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
-    lines = [
-        f"**Participant {result.participant}: {verdict_text(result)}**",
-        "",
+    lines = [f"**Participant {result.participant}: {verdict_text(result)}**", ""]
+    if result.rescreening and any(c.status == "fail" for c in result.criteria):
+        lines += [f"Also: {cell(result.rescreening)}", ""]
+    lines += [
         "| ID | Status | Reason | Kind |",
         "|---|---|---|---|",
     ]

@@ -211,6 +211,12 @@ class _Context:
         latest_randomization = d.planned_randomization or LATEST_DATE
         if d.planned_randomization:
             earliest_randomization = d.planned_randomization
+        elif latest_screening < LATEST_DATE:
+            # not planned yet: the visit schedule randomizes at most so many days after the
+            # screening visit (a later date needs a new screening, _rescreening says so)
+            reach = latest_screening + latest_randomization_after_screening(self.study)
+            if earliest_randomization <= reach:
+                latest_randomization = reach
         if earliest_screening > latest_screening or earliest_randomization > latest_randomization:
             self.errors.append(
                 Problem(
@@ -1797,24 +1803,29 @@ def screen(
 
 
 def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:
-    """Whether the planned randomization is beyond the visit schedule's reach from the screening
-    visit (its findings, the labs and tests among them, then no longer stand for that day): the
-    reason when it surely is, else what could make it so when an unrecorded screening date
-    could (the same rule as `trialbook washout`; a randomization not yet planned is not)."""
+    """Whether randomization is beyond the visit schedule's reach from the screening visit (its
+    findings, the labs and tests among them, then no longer stand for that day): the reason
+    when it surely is, else what could make it so when an unrecorded screening date could (the
+    same rule as `trialbook washout`; a randomization not yet planned is put within reach,
+    unless the record's doses and events already come later)."""
     planned = ctx.record.dates.planned_randomization
-    if planned is None:
-        return None, None
     gap = latest_randomization_after_screening(ctx.study)
     earliest, latest = ctx.screening_range
-    if planned - latest > gap:
-        days = (planned - latest).days
+    first_randomization = ctx.randomization_range[0]
+    if latest < LATEST_DATE and first_randomization - latest > gap:
+        days = (first_randomization - latest).days
+        when = (
+            f"the planned randomization on {planned}"
+            if planned
+            else f"randomization, on or after {first_randomization} (the last recorded dose or "
+            "event),"
+        )
         return (
-            f"the planned randomization on {planned} is {days} days after the screening visit "
-            f"of {latest}, and the visit schedule randomizes at most {gap.days} days after "
-            "it: rescreening is needed",
+            f"{when} is {days} days after the screening visit of {latest}, and the visit "
+            f"schedule randomizes at most {gap.days} days after it: rescreening is needed",
             None,
         )
-    if planned - earliest > gap:
+    if planned is not None and planned - earliest > gap:
         return None, f"the visit schedule: randomization at most {gap.days} days after it"
     return None, None
 

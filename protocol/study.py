@@ -400,6 +400,13 @@ class EgfrEquation(_Model):
         return self
 
 
+def _positive(fact: Any, expected: str) -> Any:
+    """A quantity nothing can be of zero (a half-life, a vial's strength or volume)."""
+    if fact is not None and fact.value.magnitude <= 0:
+        raise ValueError(f"{fact.value:P} is zero; expected {expected}")
+    return fact
+
+
 class Drug(_Model):
     """A medicine of the prohibited-medicines catalogue."""
 
@@ -410,6 +417,11 @@ class Drug(_Model):
     named_in_record: StrictBool
     half_life: Fact[Duration] | None = None
     prednisone_5mg_equivalent: Fact[Mass] | None = None
+
+    @field_validator("half_life")
+    @classmethod
+    def _a_half_life_is_positive(cls, fact: Any) -> Any:
+        return _positive(fact, "a half-life such as '12 hour'")
 
 
 WindowRule = Literal["window", "lifetime", "corticosteroid", "no_window"]
@@ -573,6 +585,12 @@ class Presentation(_Model):
     strength: Fact[Mass]
     reconstitution: Fact[Volume] | None = None
     storage: Fact[str] | None = None
+
+    @field_validator("strength", "reconstitution")
+    @classmethod
+    def _an_amount_is_positive(cls, fact: Any) -> Any:
+        return _positive(fact, "a strength or volume above zero, such as '80 mg' or '1 mL'")
+
     # how many of these the trial gives per dose, when that is a reading rather than a fact (PI30)
     trial_supply: Fact[str] | None = None
     dispensing_unit: str
@@ -779,8 +797,8 @@ class Epoch(_Model):
         days = duration.to("day").magnitude
         if abs(days - round(days)) > 1e-9 or days <= 0:
             raise ValueError(
-                f"{duration:~P} is not a whole number of days; expected an epoch's length such "
-                "as '48 week' or '28 day'"
+                f"{duration.magnitude:g} {duration.units} is not a whole number of days; "
+                "expected an epoch's length such as '48 week' or '28 day'"
             )
         return duration
 
@@ -1316,8 +1334,8 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
         # years, and '840 month' exported as P840M)
         if str(age.units) != "year" or not float(age.magnitude).is_integer():
             problems.append(
-                f"population.{name}: {age:~P}; expected whole years such as '70 year' (the "
-                "age is counted in completed years)"
+                f"population.{name}: {age.magnitude:g} {age.units}; expected whole years such "
+                "as '70 year' (the age is counted in completed years)"
             )
     visits = {v.id: v for v in study.visit_schedule.value}
     screening = visits.get("screening")

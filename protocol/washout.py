@@ -1998,6 +1998,11 @@ def check_washout(
             summary += f"; the planned {planned} is clear of every window"
         elif status == "pass":
             summary += f"; the planned {planned} is allowed"
+            if data.screening is None:  # the schedule's reach is not known without it
+                summary += (
+                    f" if the screening visit is on or after {planned - gap} (randomization "
+                    f"comes at most {gap.days} days after it)"
+                )
         elif status == "fail":
             summary += f"; the planned {planned} is not allowed"
         if beyond_screening:

@@ -180,15 +180,18 @@ def test_a_study_object_without_the_fields_study_yaml_names_is_a_mismatch_not_a_
     assert "criteria: study.yaml says 37 criteria" in err
 
 
-def test_a_criteria_field_that_is_not_text_is_a_mismatch(tmp_path, capsys):
+def test_a_criteria_field_that_is_not_text_is_a_damaged_record(tmp_path, capsys):
+    # the record's types are JSON's: an array where the registry writes text is bad input
+    # (exit 2, one line), never read as a disagreement
     record = json.loads(RECORD_PATH.read_text(encoding="utf-8"))
     record["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] = ["* Limited"]
     record["protocolSection"]["armsInterventionsModule"]["armGroups"] = {"0": "x"}
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(record), encoding="utf-8")
-    assert main(["registry-check", "--record", str(path)]) == 1
+    assert main(["registry-check", "--record", str(path)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "eligibilityCriteria is a JSON array of 1 item" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 json_documents = st.recursive(

@@ -63,9 +63,10 @@ def dictionary_of_cases() -> dict[str, str]:
     ("path", "criteria"),
     [
         # fields that change nothing in SYN-01 alone, found through the other worked cases:
-        # the washout windows count back from the planned randomization (SYN-12, SYN-13);
-        # a man needs no pregnancy test (SYN-02), and sex enters the eGFR (SYN-18)
-        ("dates.planned_randomization", "EX09, EX11, EX26, EX29"),
+        # the washout windows count back from the planned randomization (SYN-12, SYN-21; not
+        # planned, it is within the 28 days after screening, where SYN-13's steroids decide
+        # EX11 alike); a man needs no pregnancy test (SYN-02), and sex enters the eGFR (SYN-18)
+        ("dates.planned_randomization", "EX09, EX26, EX29"),
         ("sex", "IN06, EX24, EX27"),
         ("childbearing_potential", "IN06"),  # reversed: a woman who could bear children
         # one classification item moves no case across 9 points: it counts through its group

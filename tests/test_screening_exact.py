@@ -1676,17 +1676,32 @@ def test_three_reasons_are_named_without_a_count_of_more():
 
 @pytest.mark.traces("criteria.EX09")
 def test_an_open_randomization_date_names_at_most_three_reasons():
-    # Four courses last taken 02-20, 03-01, 03-02, 03-03 clear on 03-21, 03-30, 03-31, 04-01:
-    # randomized on 03-03, 03-21, 03-30 or 03-31 some still exclude, each time differently.
+    # Four courses last taken 02-18, 02-20, 03-01, 03-02 clear on 03-19, 03-21, 03-30, 03-31,
+    # all within the 28 days the schedule allows after the screening of 03-03: randomized on
+    # 03-03, 03-19, 03-21 or 03-30 some still exclude, each time differently; from 03-31 none.
     status, reason, _ = _screen(
-        _immunosuppressants(date(2025, 2, 20), date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3))
+        _immunosuppressants(
+            date(2025, 2, 18), date(2025, 2, 20), date(2025, 3, 1), date(2025, 3, 2)
+        )
     )["EX09"]
     assert status == "unknown"
     assert reason.endswith(
         "; "
-        + _within("ciclosporin", "2025-03-03", "2025-03-02", "2025-03-30", "2025-04-01")
+        + _within("tacrolimus", "2025-03-01", "2025-02-21", "2025-03-21", "2025-03-30")
+        + "; "
+        + _within("ciclosporin", "2025-03-02", "2025-02-21", "2025-03-21", "2025-03-31")
         + "; and 1 more at other possible dates"
     )
+
+
+def test_a_course_that_clears_only_beyond_the_schedule_s_reach_fails_at_every_date():
+    # ciclosporin last taken on the screening day (03-03) clears on 04-01, 29 days after it:
+    # no randomization this screening reaches is clear (a new screening is needed)
+    status, reason, _ = _screen(
+        _immunosuppressants(date(2025, 2, 20), date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3))
+    )["EX09"]
+    assert status == "fail"
+    assert "ciclosporin (last dose 2025-03-03)" in reason
 
 
 ITEMS_OFF = ("skin_thickening_proximal_to_mcp", "puffy_fingers", "anti_topoisomerase_i")

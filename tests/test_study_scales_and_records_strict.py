@@ -395,3 +395,130 @@ def test_without_a_screening_date_a_randomization_that_could_be_too_far_is_open(
     data["dates"]["planned_randomization"] = dt.date(2025, 3, 31)
     near = screen(ParticipantRecord.model_validate(data))
     assert not any("28 days" in m for m in near.missing)
+
+
+# -- a second hostile round on the same classes --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [(Duration, "18 year/dB"), (Mass, "160 mg/dB"), (Volume, "1 mL/Np"), (Volume, "1 mL/degC")],
+)
+def test_a_scale_inside_a_quotient_is_refused_too(kind, text):
+    with pytest.raises(ValueError, match="a scale, not a unit of amount"):
+        TypeAdapter(kind).validate_python(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(top=_UNIT_NAMES, bottom=_UNIT_NAMES, kind=st.sampled_from([Mass, Duration, Volume]))
+def test_any_quotient_of_unit_names_is_read_or_refused_never_a_crash(top, bottom, kind):
+    text = f"7 {top.split('/')[0]}/{bottom.split('/')[0]}"
+    try:
+        found = TypeAdapter(kind).validate_python(text)
+    except ValueError:
+        return
+    assert found.magnitude >= 0 and found._is_multiplicative
+
+
+@pytest.mark.parametrize(
+    ("kind", "too_small", "least"),
+    [(Mass, "160 u", "1 ug"), (Mass, "0.999 ug", "1 ug"), (Volume, "0.999 uL", "1 uL")],
+)
+def test_a_study_quantity_is_held_to_its_plausible_floor(kind, too_small, least):
+    adapter = TypeAdapter(kind)
+    with pytest.raises(ValueError, match="implausible"):
+        adapter.validate_python(too_small)
+    adapter.validate_python(least)
+    adapter.validate_python(f"0 {least.split()[1]}")  # zero stays zero
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("      value: 10 hour\n", "      value: 0 hour\n", "half_life"),
+        ("value: 80 mg", "value: 0 mg", "strength"),
+    ],
+)
+def test_what_nothing_can_be_of_zero_is_refused(study_variant, old, new, path):
+    with pytest.raises(ProtocolDataError, match=rf"{path}.*is zero"):
+        load_study(study_variant(old, new))
+
+
+def _record_with(change) -> dict:
+    record = copy.deepcopy(load_record())
+    change(record)
+    return record
+
+
+def test_a_record_listing_more_phases_than_the_study_disagrees():
+    record = _record_with(
+        lambda r: r["protocolSection"]["designModule"].update(phases=["PHASE2", "PHASE3"])
+    )
+    found = cross_check(load_study(), record)
+    assert [m.yaml_path for m in found] == ["design.phase"]
+    assert "the record lists 2" in found[0].detail
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value"),
+    [
+        (("protocolSection", "designModule"), "phases", "PHASE2"),
+        (("protocolSection", "conditionsModule"), "conditions", "Diffuse"),
+        (("protocolSection", "statusModule"), "overallStatus", 1),
+        ((), "hasResults", 0),
+        ((), "hasResults", None),
+    ],
+)
+def test_a_record_field_of_the_wrong_json_type_is_a_damaged_record(where, key, value):
+    def change(record):
+        node = record
+        for part in where:
+            node = node[part]
+        node[key] = value
+
+    with pytest.raises(InvalidRecordError, match=key):
+        cross_check(load_study(), _record_with(change))
+
+
+def test_lab_refuses_an_egfr_an_amendment_admitting_children_would_read_below_18(study_variant):
+    study = load_study(study_variant("    value: 18 year\n", "    value: 16 year\n"))
+    with pytest.raises(LabInputError, match=r"CKD-EPI 2021 is for adults \(18\+\)"):
+        check_lab("creatinine", "1.5", "mg/dL", age="10", sex="female", study=study,
+                  at_admitted_age=True)  # fmt: skip
+    assert (
+        check_lab(
+            "creatinine", "1.5", "mg/dL", age="30", sex="female", study=study, at_admitted_age=True
+        ).egfr_age
+        == 30
+    )
+
+
+def test_a_randomization_not_yet_planned_is_within_the_schedule_s_reach():
+    # a live vaccine on the screening day clears four weeks later, on day 29: beyond the 28 days
+    # the schedule allows after screening, so no randomization on this screening is eligible
+    data = yaml.safe_load(CASE01.read_text(encoding="utf-8"))
+    data["dates"].pop("planned_randomization")
+    data["events"] = [{"kind": "live_vaccine", "date": data["dates"]["screening"]}]
+    result = screen(ParticipantRecord.model_validate(data))
+    assert result.verdict == "not_eligible"
+    assert {c.id for c in result.criteria if c.status == "fail"} == {"EX26", "EX29"}
+
+
+def test_washout_without_a_screening_date_says_which_screening_the_date_needs():
+    found = check_washout(
+        WashoutInput(planned_randomization=dt.date(2025, 4, 1), medications=[], events=[])
+    )
+    assert "if the screening visit is on or after 2025-03-04" in found.summary
+
+
+def test_the_markdown_report_says_rescreening_beside_a_failing_criterion():
+    from protocol.reports import format_markdown, format_text
+
+    data = yaml.safe_load(CASE01.read_text(encoding="utf-8"))
+    data["dates"]["planned_randomization"] = dt.date(2025, 4, 1)
+    data["labs"]["hemoglobin"]["value"] = 70
+    data["labs"]["hemoglobin"]["unit"] = "g/L"
+    result = screen(ParticipantRecord.model_validate(data))
+    assert result.verdict == "not_eligible" and result.rescreening
+    assert "rescreening is needed" in format_markdown(result)
+    assert "rescreening is needed" in format_text(result)

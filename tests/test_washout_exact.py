@@ -353,7 +353,10 @@ def test_washout_result_json_without_a_screening_date():
         "rescreening_from": None,
         "rescreening_for_randomization": None,
         "never": False,
-        "summary": "Earliest randomization: 2025-03-17; the planned 2025-03-17 is allowed.",
+        # without a screening date, the one the schedule needs (at most 28 days before)
+        "summary": "Earliest randomization: 2025-03-17; the planned 2025-03-17 is allowed if "
+        "the screening visit is on or after 2025-02-17 (randomization comes at most 28 days "
+        "after it).",
         "entries": [],
     }
 
