@@ -72,7 +72,8 @@ unit: $(INSTALLED) bytecode
 	$(PY) -m pytest -q -p no:randomly --doctest-modules protocol dosing binder prescreen exports
 
 nbval: $(INSTALLED)
-	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env \
+	@# each chapter's cells in order on one core (a kernel per chapter), the chapters side by side
+	$(PY) -m pytest -q -p no:randomly --nbval --nbval-current-env -n auto --dist loadfile \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg $(NOTEBOOKS)
 
 built: $(INSTALLED)
