@@ -33,12 +33,23 @@ class Finding:
         return not self.logged_as
 
 
+#: Log words of a finding that an entry covers only where its record_says quotes them.
+_QUOTED = "quoted:"
+
+
 def _logged(study: Study, criteria: tuple[str, ...], words: str) -> tuple[str, ...]:
-    """Issues-log entries about all of these criteria whose text mentions one of ``words``."""
+    """Issues-log entries about all of these criteria whose text mentions one of ``words``
+    (or, for ``quoted:`` words, whose quote of the record holds them)."""
     found = []
     for issue in study.protocol_issues:
+        if not set(criteria) <= set(issue.criteria):
+            continue
+        if words.startswith(_QUOTED):
+            if words.removeprefix(_QUOTED) in (issue.record_says or ""):
+                found.append(issue.id)
+            continue
         text = f"{issue.title} {issue.problem} {issue.reading}".lower()
-        if set(criteria) <= set(issue.criteria) and any(w in text for w in words.split("|")):
+        if any(w in text for w in words.split("|")):
             found.append(issue.id)
     return tuple(found)
 
@@ -170,12 +181,14 @@ def _overlapping_exclusions(study: Study) -> Found:
 
 
 def _comma_without_space(study: Study) -> Found:
+    """Each comma without a space, one finding each: an entry covers it only where it quotes
+    it (a second slip in a criterion already logged for one is new)."""
     for criterion in study.criteria:
-        found = re.search(r"[a-z]+,[a-zA-Z]+", criterion.text)
-        if found:
+        for found in re.finditer(r"[a-z]+,[a-zA-Z]+", criterion.text):
             yield (
                 (criterion.id,),
                 f"{criterion.id} has a comma without a following space ('{found.group(0)}')",
+                f"{_QUOTED}{found.group(0)}",
             )
 
 

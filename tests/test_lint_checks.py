@@ -40,3 +40,14 @@ def test_a_finding_the_log_does_not_cover_is_new(varied_study):
     )
     identical = [f for f in lint(study) if f.check == "identical-texts"]
     assert identical and all(f.is_new for f in identical)
+
+
+def test_each_comma_without_a_space_is_a_finding_and_only_a_quoted_one_is_logged(varied_study):
+    # EX16's "disease,severe" is quoted in PI17; a second slip in the same criterion is not
+    study = varied_study(("heart failure, arrhythmia", "heart failure,arrhythmia"))
+    commas = [f for f in lint(study) if f.check == "comma-without-space"]
+    by_text = {f.message.split("('")[1].rstrip("')"): f for f in commas}
+    assert set(by_text) == {"disease,severe", "failure,arrhythmia", "infection,including"}
+    assert by_text["failure,arrhythmia"].is_new
+    assert by_text["disease,severe"].logged_as == ("PI17",)
+    assert by_text["infection,including"].logged_as == ("PI17",)
