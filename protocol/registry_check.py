@@ -25,6 +25,7 @@ field that study.yaml names and the record lacks is a mismatch (exit 1), never a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
@@ -340,20 +341,64 @@ def unescape_markdown(text: str) -> str:
     return _MARKDOWN_ESCAPE.sub(r"\1", text)
 
 
+class MistypedPath(KeyError):
+    """A path through the record that meets a value of another JSON type than the path needs
+    (an array where it names a field, a text where it indexes): a damaged record."""
+
+    def __init__(self, where: str, value: Any, wanted: str):
+        super().__init__(f"{where} is {_json_kind(value)}; expected {wanted}")
+        self.where, self.value, self.wanted = where, value, wanted
+
+
 def resolve(record: dict[str, Any], field: str) -> Any:
-    """The value at a dotted path with list indexes: ``a.b[0].c``. KeyError names the part."""
+    """The value at a dotted path with list indexes: ``a.b[0].c``. KeyError names the part
+    (MistypedPath where a value on the way is of another JSON type)."""
     value: Any = record
+    where = ""
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", field):
         # an index into a list only, a name into an object only: a text indexed would give
         # its first letter ('PHASE2'[0] is 'P')
         wanted = list if part.startswith("[") else dict
+        if value is not None and not isinstance(value, wanted):
+            raise MistypedPath(
+                where or "(the record)",
+                value,
+                "a JSON array" if wanted is list else "a JSON object",
+            )
         try:
-            if not isinstance(value, wanted):
-                raise TypeError
+            if value is None:
+                raise KeyError(part)
             value = value[int(part[1:-1])] if part.startswith("[") else value[part]
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError):
             raise KeyError(f"the record has no field {field!r} (stopped at {part!r})") from None
+        where = f"{where}{part}" if part.startswith("[") else f"{where}.{part}".lstrip(".")
     return value
+
+
+def refuse_mistyped_record(study: Any, record: dict[str, Any], source: str) -> None:
+    """Every field study.yaml reads from the record, held to its JSON type (as `registry-check`
+    holds it): `registry-diff` refuses a damaged record as `registry-check` does."""
+    for _, fact in iter_facts(study):
+        if fact.provenance == "registry" and fact.registry_field:
+            with contextlib.suppress(KeyError):  # a field left out is a change, not damage
+                _typed_value(fact, record, source)
+
+
+def _typed_value(fact: Fact[Any], record: dict[str, Any], source: str) -> Any:
+    """The record's value of a fact's field, its JSON type checked (InvalidRecordError for a
+    damaged record); KeyError where the record does not have it."""
+    field = fact.registry_field or ""
+    one_of = re.fullmatch(r"(.+)\[0\]", field)
+    try:
+        items = _at(record, one_of.group(1)) if one_of else None
+        if one_of and items is not None and not isinstance(items, list):
+            raise MistypedPath(one_of.group(1), items, "a JSON array")
+        in_record = resolve(record, field)
+    except MistypedPath as exc:
+        raise InvalidRecordError(source, f"{_cut(exc.where, 120)} is {_json_kind(exc.value)}",
+                                 exc.wanted) from None  # fmt: skip
+    _refuse_mistyped(field, fact, in_record, source)
+    return in_record
 
 
 def _at(record: dict[str, Any], field: str) -> Any:
@@ -785,18 +830,13 @@ def check_fact(
     path: str, fact: Fact[Any], record: dict[str, Any], source: str = "the registry record"
 ) -> Mismatch | None:
     field = fact.registry_field or ""
-    one_of = re.fullmatch(r"(.+)\[0\]", field)
-    items = _at(record, one_of.group(1)) if one_of else None
-    if one_of and items is not None and not isinstance(items, list):
-        raise InvalidRecordError(
-            source, f"{_cut(one_of.group(1), 120)} is {_json_kind(items)}", "a JSON array"
-        )
     try:
-        in_record = resolve(record, field)
+        in_record = _typed_value(fact, record, source)
     except KeyError as exc:
         return Mismatch(path, field, _show(fact.value), "nothing", str(exc.args[0]))
     value = fact.value
-    _refuse_mistyped(field, fact, in_record, source)
+    one_of = re.fullmatch(r"(.+)\[0\]", field)
+    items = _at(record, one_of.group(1)) if one_of else None
     if one_of and items is not None and len(items) != 1:
         # study.yaml reads the list's one item: a list of more says more than that
         return Mismatch(

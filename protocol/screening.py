@@ -1779,6 +1779,9 @@ def screen(
         raise ProtocolDataError(source, list(dict.fromkeys(ctx.errors)))
     statuses = {r.status for r in results}
     rescreening, could_need_it = _rescreening(ctx)
+    failed_windows = any(r.status == "fail" and _by_washout(study, r.id) for r in results)
+    if rescreening is None and failed_windows:
+        rescreening = _no_date_on_this_screening(ctx)
     verdict: Verdict = (
         "not_eligible"
         if "fail" in statuses or rescreening
@@ -1800,6 +1803,25 @@ def screen(
         missing=[f"{item} ({', '.join(ids)})" for item, ids in missing.items()],
         rescreening=rescreening,
     )
+
+
+def _no_date_on_this_screening(ctx: _Context) -> str | None:
+    """Where a window fails on the planned date and no date this screening reaches clears it
+    (a course that clears 31 days after screening), `trialbook washout`'s own words for the new
+    screening needed, so the two commands say the same of the same record."""
+    d = ctx.record.dates
+    if d.planned_randomization is None or d.screening is None:
+        return None
+    found = check_washout(
+        WashoutInput(
+            planned_randomization=d.planned_randomization,
+            screening=d.screening,
+            medications=ctx.record.medications or [],
+            events=ctx.record.events or [],
+        ),
+        ctx.study,
+    )
+    return found.summary if found.requires_rescreening else None
 
 
 def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:

@@ -797,7 +797,7 @@ class Epoch(_Model):
         days = duration.to("day").magnitude
         if abs(days - round(days)) > 1e-9 or days <= 0:
             raise ValueError(
-                f"{duration.magnitude:g} {duration.units} is not a whole number of days; "
+                f"{duration.magnitude} {duration.units} is not a whole number of days; "
                 "expected an epoch's length such as '48 week' or '28 day'"
             )
         return duration
@@ -930,6 +930,22 @@ def _trial_design_problems(study: Study) -> list[str]:
                 f"visit of visit_schedule"
             )
     problems += _treatment_epoch_problems(study)
+    # the screening epoch is the screening visit's reach: randomization comes at most so many
+    # days after it (what `screen` and `washout` hold a date to, and what the exports say)
+    by_id = {v.id: v for v in study.visit_schedule.value}
+    for index, epoch in enumerate(design.epochs.value):
+        visit = by_id.get(epoch.first_visit)
+        if epoch.cdisc.submission_value != "SCREENING" or visit is None:
+            continue
+        reach = -(visit.day - visit.before.days)
+        days = round(epoch.duration.to("day").magnitude)
+        if days != reach:
+            problems.append(
+                f"trial_design.epochs.value[{index}].duration: {epoch.duration.magnitude:g} "
+                f"{epoch.duration.units}; expected {reach} day, the screening visit's reach "
+                f"before day 1 (visit_schedule: day {visit.day}, window_before "
+                f"{visit.window_before})"
+            )
     arms = {a.id for a in study.arms}
     unknown = sorted(set(design.arm_codes) - arms)
     if unknown:  # an arm without a code is refused by the exports that need one
@@ -1334,7 +1350,7 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
         # years, and '840 month' exported as P840M)
         if str(age.units) != "year" or not float(age.magnitude).is_integer():
             problems.append(
-                f"population.{name}: {age.magnitude:g} {age.units}; expected whole years such "
+                f"population.{name}: {age.magnitude} {age.units}; expected whole years such "
                 "as '70 year' (the age is counted in completed years)"
             )
     visits = {v.id: v for v in study.visit_schedule.value}

@@ -522,3 +522,77 @@ def test_the_markdown_report_says_rescreening_beside_a_failing_criterion():
     assert result.verdict == "not_eligible" and result.rescreening
     assert "rescreening is needed" in format_markdown(result)
     assert "rescreening is needed" in format_text(result)
+
+
+# -- a third hostile round -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "wanted"),
+    [
+        ("identificationModule.orgStudyIdInfo", ["2024-0381"], "a JSON object"),
+        ("statusModule.startDateStruct", "2025-01-06", "a JSON object"),
+        ("designModule.designInfo.maskingInfo", "NONE", "a JSON object"),
+        ("armsInterventionsModule.armGroups", {"a": 1}, "a JSON array"),
+        ("designModule.phases", "PHASE2", "a JSON array"),
+    ],
+)
+def test_a_value_of_another_type_on_the_way_to_a_field_is_a_damaged_record(
+    field, value, wanted, tmp_path
+):
+    record = copy.deepcopy(load_record())
+    *parents, last = field.split(".")
+    node = record["protocolSection"]
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    with pytest.raises(InvalidRecordError, match=re.escape(f"{last} is")) as caught:
+        cross_check(load_study(), record)
+    assert caught.value.expected == wanted
+    # registry-diff holds the record to the same types (it had called them changes)
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(load_record()), encoding="utf-8")
+    new.write_text(json.dumps(record), encoding="utf-8")
+    done = _trialbook("registry-diff", str(old), str(new))
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_screen_says_rescreening_where_washout_does_for_a_window_beyond_the_reach():
+    # methotrexate last taken two days after the screening visit clears 31 days after it:
+    # no randomization this screening reaches is clear
+    data = yaml.safe_load(CASE01.read_text(encoding="utf-8"))
+    data["medications"] = [{"name": "methotrexate", "last_dose": dt.date(2025, 3, 5)}]
+    record = ParticipantRecord.model_validate(data)
+    result = screen(record)
+    washout = check_washout(_washout_of(record))
+    assert result.verdict == "not_eligible"
+    assert washout.requires_rescreening and result.rescreening == washout.summary
+
+
+@settings(max_examples=40, deadline=None)
+@given(after_screening=st.integers(-40, 14))  # doses on or before randomization (day 14)
+def test_screen_and_washout_agree_on_rescreening_for_any_last_dose(after_screening):
+    data = yaml.safe_load(CASE01.read_text(encoding="utf-8"))
+    last = data["dates"]["screening"] + dt.timedelta(after_screening)
+    data["medications"] = [{"name": "methotrexate", "last_dose": last}]
+    record = ParticipantRecord.model_validate(data)
+    assert (screen(record).rescreening is not None) == check_washout(
+        _washout_of(record)
+    ).requires_rescreening
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("duration: 28 day, first_visit: screening", "duration: 14 day, first_visit: screening"),
+        ("duration: 28 day, first_visit: screening", "duration: 42 day, first_visit: screening"),
+    ],
+)
+def test_the_screening_epoch_is_the_screening_visit_s_reach(study_variant, old, new):
+    with pytest.raises(ProtocolDataError, match=r"epochs.*duration.*expected 28 day"):
+        load_study(study_variant(old, new))
+
+
+def test_an_age_limit_not_whole_is_shown_as_written(study_variant):
+    with pytest.raises(ProtocolDataError, match=r"70\.0000000001 year; expected whole years"):
+        load_study(study_variant("    value: 70 year\n", "    value: 70.0000000001 year\n"))

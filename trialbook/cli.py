@@ -778,10 +778,14 @@ def _diff(args: argparse.Namespace) -> int:
 def _registry_diff(args: argparse.Namespace) -> int:
     from protocol.amendments import format_registry_changes, registry_changes
     from protocol.errors import ProtocolDataError
-    from protocol.registry_check import load_record
+    from protocol.registry_check import load_record, refuse_mistyped_record
 
     try:
         old, new = load_record(args.old), load_record(args.new)
+        # the fields the study reads, held to their JSON types as registry-check holds them
+        study = _default_study()
+        refuse_mistyped_record(study, old, args.old)
+        refuse_mistyped_record(study, new, args.new)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     old_id = old.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
