@@ -24,7 +24,7 @@ VERDICT_TEXT = {
 def verdict_text(result: ScreeningResult) -> str:
     """The verdict in words, with the number of criteria the study has (37 in the record)."""
     if result.rescreening and not any(c.status == "fail" for c in result.criteria):
-        return f"NOT ELIGIBLE on the planned date: {result.rescreening}"
+        return f"NOT ELIGIBLE on this screening: {result.rescreening}"
     text = VERDICT_TEXT[result.verdict].format(count=len(result.criteria))
     return text.replace("all 1 criteria pass", "its one criterion passes")
 

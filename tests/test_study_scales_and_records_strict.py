@@ -596,3 +596,21 @@ def test_the_screening_epoch_is_the_screening_visit_s_reach(study_variant, old, 
 def test_an_age_limit_not_whole_is_shown_as_written(study_variant):
     with pytest.raises(ProtocolDataError, match=r"70\.0000000001 year; expected whole years"):
         load_study(study_variant("    value: 70 year\n", "    value: 70.0000000001 year\n"))
+
+
+def test_the_verdict_line_says_rescreening_whether_or_not_a_date_is_planned():
+    from protocol.reports import verdict_text
+
+    data = yaml.safe_load(CASE01.read_text(encoding="utf-8"))
+    data["dates"]["planned_randomization"] = dt.date(2025, 4, 1)
+    planned = screen(ParticipantRecord.model_validate(data))
+    assert verdict_text(planned).startswith("NOT ELIGIBLE on this screening: the planned")
+    # not planned, but a course recorded on day 40 puts randomization beyond the reach
+    data["dates"].pop("planned_randomization")
+    data["medications"] = [
+        {"name": "folic acid", "last_dose": dt.date(2025, 4, 12), "investigator_cleared": True,
+         "clearance_reason": "a vitamin"}
+    ]  # fmt: skip
+    later = screen(ParticipantRecord.model_validate(data))
+    assert later.verdict == "not_eligible"
+    assert verdict_text(later).startswith("NOT ELIGIBLE on this screening: randomization, on")
