@@ -388,11 +388,7 @@ def _typed_value(fact: Fact[Any], record: dict[str, Any], source: str) -> Any:
     """The record's value of a fact's field, its JSON type checked (InvalidRecordError for a
     damaged record); KeyError where the record does not have it."""
     field = fact.registry_field or ""
-    one_of = re.fullmatch(r"(.+)\[0\]", field)
-    try:
-        items = _at(record, one_of.group(1)) if one_of else None
-        if one_of and items is not None and not isinstance(items, list):
-            raise MistypedPath(one_of.group(1), items, "a JSON array")
+    try:  # resolve meets a text where the path indexes (phases[0] of 'PHASE2'): MistypedPath
         in_record = resolve(record, field)
     except MistypedPath as exc:
         raise InvalidRecordError(source, f"{_cut(exc.where, 120)} is {_json_kind(exc.value)}",
