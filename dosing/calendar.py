@@ -689,12 +689,31 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
                 "the file exists and is not overwritten",
                 "a new file name, or --force to replace it",
             )
+        if not mode & _ANYONE_WRITES:
+            # read-only for everyone (a record kept as a primary source): --force is no leave
+            # to replace it, even where the administrator's account could
+            raise refuse(
+                "the file is read-only, and --force never replaces a read-only file",
+                "a new file name, or a file that may be written",
+            )
         real, replaces = Path(os.path.realpath(text)), True
-    if not os.access(real.parent, os.W_OK | os.X_OK):
+    if not os.access(real.parent, os.W_OK | os.X_OK) or not _anyone_writes(real.parent):
         raise refuse(
             f"the folder {str(real.parent)!r} is not writable", "a folder you may write in"
         )
     return Target(option, text, real, replaces)
+
+
+#: The write permission of the owner, the group or others: a file or folder with none of them
+#: is read-only even to the administrator's account, which os.access lets write anything.
+_ANYONE_WRITES = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
+def _anyone_writes(folder: Path) -> bool:
+    try:
+        return bool(os.stat(folder).st_mode & _ANYONE_WRITES)
+    except OSError:
+        return False
 
 
 def _same_file(first: str, second: str) -> bool:

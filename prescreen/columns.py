@@ -29,7 +29,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from protocol.documents import read_yaml, validate_document
+from protocol.documents import read_yaml, taken_out, validate_document
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import identifying_text
 from protocol.inputs import (
@@ -92,8 +92,16 @@ _IDENTIFIER_WORDS = frozenset(
         # (not "ime", "fio" or "alias": an abbreviation, FiO2, and a subject's pseudonym)
         "sobrenome", "nama", "isim", "soyad", "soyadi", "soyisim", "nev", "nimi", "navn",
         "namn", "prezime", "jmeno", "prijmeni", "nickname",
+        # a tester's: a name in pinyin, Spanish and Latin American ID cards, German hospital
+        # patient and case numbers
+        "pinyin", "cedula", "patientennummer", "fallnummer", "aufnahmenummer",
     }
 )  # fmt: skip
+# Words that identify only as a whole header: HN and NHC, a hospital's number (número de
+# historia clínica), which as a piece of a longer name may be another thing. ("Nombre" alone
+# stays: it is also French for a count; a column of names given as the IDs is refused by its
+# cells, as no code holds a digit.)
+_IDENTIFIER_WHOLE = frozenset({"hn", "nhc"})
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
 # a name (HIPAA's medical record and health plan numbers)
 _IDENTIFIER_PAIRS = frozenset(
@@ -124,6 +132,8 @@ _IDENTIFIER_PAIRS = frozenset(
         # removed: Họ tên)
         ("nombre", "completo"), ("nombre", "del"), ("nombre", "paciente"),
         ("ad", "soyad"), ("ho", "ten"), ("ho", "va"),
+        # Spanish: a clinical record's number (historia clínica)
+        ("historia", "clinica"),
     }
 )  # fmt: skip
 # The pieces a name written as one word is read into ("HOSPNO", "medrecno", "IDCARDNO",
@@ -154,7 +164,7 @@ _IDENTIFIER_CHINESE = (
     "фамилия", "отчество", "телефон", "адрес", "паспорт", "снилс",
     # a tester's: an English name and a nickname in Chinese; name in Russian (ФИО), Greek,
     # Hebrew, Arabic, Hindi, Thai and Vietnamese
-    "英文名", "昵称", "暱稱", "网名", "網名", "小名", "фио", "όνομα", "ονομα",
+    "英文名", "昵称", "暱稱", "网名", "網名", "小名", "拼音", "фио", "όνομα", "ονομα",
     "επώνυμο", "επωνυμο", "שם", "اسم", "नाम", "ชื่อ", "tên",
 )  # fmt: skip
 # Letters of other scripts drawn like Latin ones (Cyrillic and Greek), read as the Latin letter
@@ -225,6 +235,8 @@ def identifier_column(name: str) -> bool:
     whole = [w for w in re.split(r"[^0-9A-Za-z]+", name.lower()) if w]
     words = _words(name)
     if _IDENTIFIER_WORDS & {*whole, *words, "".join(whole), "".join(words)}:
+        return True
+    if "".join(whole) in _IDENTIFIER_WHOLE:
         return True
     # a mobile number's column: "Cell", "Cell no." ("cell" in a longer name is a blood cell)
     if words in (["cell"], ["cell", "no"], ["cell", "number"]):
@@ -493,9 +505,7 @@ def without_identifying(message: str, raw: Any, path: str = "") -> str:
     # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
     forms = {str(value), _number_as_written(value), repr(str(value))[1:-1]}
     forms.add(ascii(str(value))[1:-1])
-    for written in sorted(forms, key=len, reverse=True):
-        if written:
-            message = message.replace(written, "(withheld)")
+    message = taken_out(message, forms)
     # and any run of its digits the rule's words give otherwise ("such as 912345678" for
     # 0912345678 written with a leading zero); other numbers (a range's ends) stay
     digits = re.sub(r"[^0-9]", "", str(value))

@@ -336,7 +336,7 @@ def _nested(paths: Iterable[str], values: Iterable[Any]) -> dict[str, Any]:
 
 
 def _context(data: dict[str, Any], study: Study) -> _Context:
-    data["participant"] = "PRESCREEN"
+    data["participant"] = "PRESCREEN-1"  # any code: no rule reads it
     record = ParticipantRecord.model_validate(data)
     return _Context(record, study)
 

@@ -40,7 +40,7 @@ from prescreen.columns import (
 )
 from protocol.documents import withheld_from
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import date_in_an_id_cell, date_shaped_id
+from protocol.identifiers import CODE_EXPECTED, date_in_an_id_cell, date_shaped_id
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
@@ -1458,6 +1458,12 @@ def _read_ids(
             refused[position] = True
             ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
             continue
+        if isinstance(raw, str) and raw.strip().lower() in _PLACEHOLDER_IDS:
+            problems.append(
+                CellProblem(int(rows[position]), column, repr(raw.strip()), _PLACEHOLDER_ID)
+            )
+            refused[position] = True
+            continue
         try:
             ids[position] = read_cell(spec, raw)
         except ValueError:
@@ -1506,8 +1512,7 @@ def _read_ids(
                 int(rows[position]),
                 column,
                 repr(ids[position]),
-                "a candidate ID; this text stands for none (a missing or empty value), so the "
-                "row is not screened",
+                _PLACEHOLDER_ID,
             )
         )
         refused[position] = True
@@ -1563,8 +1568,11 @@ _PLACEHOLDER_IDS = frozenset(
 )
 
 _ID_EXPECTED = (
-    "a pseudonymous candidate ID: 1 to 40 letters A-Z, digits, '_', '.' or '-', beginning with "
-    "a letter or digit; not screened"
+    f"{CODE_EXPECTED.replace('a pseudonymous code', 'a pseudonymous candidate ID')}; not screened"
+)
+_PLACEHOLDER_ID = (
+    "a candidate ID; this text stands for none (a missing or empty value), so the row is not "
+    "screened"
 )
 _DATE_ID_PROBLEM = (
     "a date (withheld)",

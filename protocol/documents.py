@@ -30,7 +30,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import IDENTIFYING, identifying_text
+from protocol.identifiers import CODE_EXPECTED, CODE_PATTERN, IDENTIFYING, identifying_text
 from protocol.inputs import (
     MAX_EXPONENT,
     MAX_SIGNIFICANT_DIGITS,
@@ -345,6 +345,11 @@ def validation_problems(
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
+        elif item["type"] == "string_pattern_mismatch" and item["ctx"]["pattern"] == CODE_PATTERN:
+            # a code that is no code may be a name: said in words, never shown back
+            problems.append(
+                Problem(f"expected {CODE_EXPECTED}", path=where, found="(withheld)", line=line)
+            )
         elif message == IDENTIFYING or identifies(item.get("input"), where):
             # the value identifies a person (a code, or any value refused for another reason
             # that reads as a phone or ID card number): not shown again, in the words either
@@ -361,9 +366,23 @@ def withheld_from(message: str, value: Any) -> str:
     a decimal number" repeats it)."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e20:
         value = int(value)
-    for written in sorted({str(value), repr(value)}, key=len, reverse=True):  # '…' first
-        if written:
-            message = message.replace(written, "(withheld)")
+    return taken_out(message, {str(value), repr(value)})
+
+
+def taken_out(message: str, forms: set[str]) -> str:
+    """``message`` with each of a value's written ``forms`` replaced by "(withheld)" where the
+    message quotes it, or gives it as a number of its own (6 characters or more with a digit:
+    "the value 13800138000 is implausible"); never from inside the message's own words (a
+    withheld "." is not taken out of "such as 7.5", nor "a" out of "a unit")."""
+    for written in sorted(forms, key=len, reverse=True):  # '…' before the text inside it
+        if not written:
+            continue
+        quoted = (f"'{written}'", f'"{written}"')
+        for form in quoted if written[0] not in "'\"" else (written,):
+            message = message.replace(form, "(withheld)")
+        if len(written) >= 6 and any(c.isdigit() for c in written):
+            alone = r"(?<![\w.\-])" + re.escape(written) + r"(?![\w\-]|\.\w)"
+            message = re.sub(alone, "(withheld)", message)
     return message
 
 

@@ -20,7 +20,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.documents import read_yaml, validate_document
-from protocol.identifiers import IDENTIFYING, date_shaped_id, identifying_text
+from protocol.identifiers import (
+    CODE_PATTERN,
+    IDENTIFYING,
+    date_shaped_id,
+    identifying_text,
+)
 from protocol.inputs import MedicineName, Number, StrictDate, Text
 
 Date = StrictDate
@@ -363,8 +368,9 @@ class ParticipantRecord(_Record):
     participant: str = Field(
         min_length=1,
         max_length=40,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-        description="The site's participant code (never a name, a date, a phone or ID card number)",
+        pattern=CODE_PATTERN,
+        description="The site's participant code, holding a digit (never a name or initials, a "
+        "date, a phone or ID card number)",
     )
     dates: Dates = Dates()
 

@@ -1834,7 +1834,7 @@ def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:
     gap = latest_randomization_after_screening(ctx.study)
     earliest, latest = ctx.screening_range
     first_randomization = ctx.randomization_range[0]
-    if latest < LATEST_DATE and first_randomization - latest > gap:
+    if first_randomization - latest > gap:  # (no screening date: latest is LATEST_DATE)
         days = (first_randomization - latest).days
         when = (
             f"the planned randomization on {planned}"

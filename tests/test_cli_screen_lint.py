@@ -58,7 +58,7 @@ def test_screen_markdown_is_a_table(capsys):
 
 def test_screen_bad_input_exits_2(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
-    path.write_text("participant: SYN-X\nsex: other\n")
+    path.write_text("participant: SYN-X1\nsex: other\n")
     assert main(["screen", str(path)]) == 2
     err = capsys.readouterr().err
     assert "sex" in err and "Traceback" not in err

@@ -52,7 +52,7 @@ def random_record(rng: random.Random) -> dict[str, Any]:
     if sparing:
         areas["right_fingers"] = areas["left_fingers"] = 0
     record: dict[str, Any] = {
-        "participant": "SYN-P",
+        "participant": "SYN-P1",
         "dates": {
             "birth": _day(rng, screening, -71 * 366, -17 * 365),
             "consent": _day(rng, screening, -10, 0),

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from prescreen.columns import (
     _IDENTIFIER_PAIRS,
     _IDENTIFIER_WORDS,
+    WITHHELD_ID,
     Mapping,
     fields,
     identifier_column,
@@ -70,18 +71,18 @@ def test_a_blank_or_unreadable_cell_never_leaves_a_candidate_likely_eligible(
 def test_a_cell_not_read_is_counted_among_the_missing_items_beside_others(tmp_path):
     # a tester's row: IgG blank and sex "F" showed 1 missing item (the IgG), tying with a row
     # that misses only the sex; the worklist sorts by the count
-    both = {**ELIGIBLE, "participant": "SYN-A", "sex": "F", "labs.igg.value": None,
+    both = {**ELIGIBLE, "participant": "SYN-A1", "sex": "F", "labs.igg.value": None,
             "labs.igg.unit": None}  # fmt: skip
-    only_sex = {**ELIGIBLE, "participant": "SYN-B", "sex": "F"}
+    only_sex = {**ELIGIBLE, "participant": "SYN-B1", "sex": "F"}
     assert _run(tmp_path, _table(tmp_path, [both, only_sex])) == 0
     rows = _worklist(tmp_path)
-    assert rows["SYN-A"]["Missing items"] == "2"
-    assert rows["SYN-A"]["What is missing"] == "labs.igg.value; sex"
-    assert rows["SYN-B"]["Missing items"] == "1" and rows["SYN-B"]["What is missing"] == "sex"
+    assert rows["SYN-A1"]["Missing items"] == "2"
+    assert rows["SYN-A1"]["What is missing"] == "labs.igg.value; sex"
+    assert rows["SYN-B1"]["Missing items"] == "1" and rows["SYN-B1"]["What is missing"] == "sex"
     # the criteria that read the sex are to be reviewed, beside the open EX22
-    assert rows["SYN-A"]["Criteria to review"] == "IN01 IN06 EX22 EX27"
-    assert rows["SYN-B"]["Criteria to review"] == "IN01 IN06 EX27"
-    assert list(rows) == ["SYN-B", "SYN-A"]  # fewest missing first
+    assert rows["SYN-A1"]["Criteria to review"] == "IN01 IN06 EX22 EX27"
+    assert rows["SYN-B1"]["Criteria to review"] == "IN01 IN06 EX27"
+    assert list(rows) == ["SYN-B1", "SYN-A1"]  # fewest missing first
 
 
 def test_a_row_that_needs_review_only_for_a_cell_not_read_has_reason_codes(tmp_path):
@@ -902,11 +903,13 @@ def test_the_header_repeated_below_is_left_out_and_reported(tmp_path, capsys, su
     assert [r["Candidate"] for r in worklist] == ["P1", "P2"]
     problems = _read_csv(tmp_path / "out" / "problems.csv")
     assert [(p["Row"], p["Expected"][:22]) for p in problems] == [("3", "the header row again (")]
-    # a candidate whose ID happens to be the column's name, with real cells, is a candidate
+    # a cell that is the column's name below real cells is no header but an ID, and one of
+    # letters alone is no code (it may be a name): reported as such, not as the header again
     table = tmp_path / "u.csv"
-    table.write_text("participant,sex\nparticipant,male\n", encoding="utf-8")
+    table.write_text("participant,sex\nP3,male\nparticipant,male\n", encoding="utf-8")
     assert _run(tmp_path, table, "--force") == 0
-    assert _read_csv(tmp_path / "out" / "worklist.csv")[0]["Candidate"] == "participant"
+    problems = _read_csv(tmp_path / "out" / "problems.csv")
+    assert [(p["Row"], p["Found"]) for p in problems] == [("3", WITHHELD_ID)]
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -1425,12 +1428,12 @@ def test_a_date_cell_for_an_id_in_a_workbook_is_withheld_from_every_file(tmp_pat
 @settings(max_examples=100, deadline=None)
 @given(st.text("abcXYZ", min_size=1, max_size=3), st.integers(2, 4))
 def test_ids_told_apart_only_by_case_are_one_id(letters, copies):
-    # "SYN-a" and "SYN-A": one ID written twice, so none of its rows is screened; an ID whose
+    # "SYN-a1" and "SYN-A1": one ID written twice, so none of its rows is screened; an ID whose
     # letters differ in more than case stays apart
     from prescreen.table import read_candidates
 
-    spellings = [f"SYN-{letters.upper()}"] + [f"SYN-{letters.lower()}"] * (copies - 1)
-    other = f"SYN-{letters}Q"
+    spellings = [f"SYN1-{letters.upper()}"] + [f"SYN1-{letters.lower()}"] * (copies - 1)
+    other = f"SYN1-{letters}Q"
     frame = pd.DataFrame({"participant": [*spellings, other]}).astype(object)
     frame["sex"] = "female"
     candidates = read_candidates(frame, Mapping(), "synthetic", date(2026, 11, 26))
@@ -2012,16 +2015,16 @@ def test_an_unreadable_cell_of_a_row_open_already_is_not_counted_twice(tmp_path)
     # the count was 2 (the group, and the cell again), and the row sank in the review list
     blank = {
         **ELIGIBLE,
-        "participant": "SYN-B",
+        "participant": "SYN-B1",
         **{f"pregnancy_test.{part}": "" for part in ("result", "sample", "date")},
     }
-    unread = {**ELIGIBLE, "participant": "SYN-U", "pregnancy_test.result": "x"}
+    unread = {**ELIGIBLE, "participant": "SYN-U1", "pregnancy_test.result": "x"}
     assert _run(tmp_path, _table(tmp_path, [blank, unread])) == 0
     rows = _worklist(tmp_path)
     by_id = {r["Candidate"]: r for r in rows.values()}
-    assert by_id["SYN-U"]["Outcome"] == by_id["SYN-B"]["Outcome"] == "needs review"
-    assert by_id["SYN-U"]["Missing items"] == by_id["SYN-B"]["Missing items"]
-    assert "could not be read" in by_id["SYN-U"]["Reason"]
+    assert by_id["SYN-U1"]["Outcome"] == by_id["SYN-B1"]["Outcome"] == "needs review"
+    assert by_id["SYN-U1"]["Missing items"] == by_id["SYN-B1"]["Missing items"]
+    assert "could not be read" in by_id["SYN-U1"]["Reason"]
 
 
 def test_a_table_saved_with_semicolons_says_so(tmp_path, capsys):

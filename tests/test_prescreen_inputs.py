@@ -54,11 +54,11 @@ def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
         own = [candidates.column(p)[i] for p in paths]
         try:
             mixed_record = ParticipantRecord.model_validate(
-                {**_nested(paths, mixed), "participant": "A"}
+                {**_nested(paths, mixed), "participant": "A1"}
             )
         except ValueError:
             continue  # the mixture contradicts itself (a man's pregnancy test, ...)
-        own_record = ParticipantRecord.model_validate({**_nested(paths, own), "participant": "A"})
+        own_record = ParticipantRecord.model_validate({**_nested(paths, own), "participant": "A1"})
         a = CHECKS[criterion].run(_Context(own_record, study))
         b = CHECKS[criterion].run(_Context(mixed_record, study))
         assert (a.status, a.reason, a.missing) == (b.status, b.reason, b.missing), (criterion, i, j)
@@ -76,7 +76,7 @@ def test_thickened_fingers_of_the_classification_items_count_for_the_leroy_subse
     study = load_study()
     areas = {a.name: 0 for a in study.skin_score.value.areas if not a.proximal}
     base = {
-        "participant": "A",
+        "participant": "A1",
         "dates": {"screening": "2026-11-26"},
         "ssc": {"mrss": {"areas": areas}},
     }

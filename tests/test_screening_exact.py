@@ -1548,7 +1548,7 @@ def test_without_a_birth_date_the_first_manifestation_bounds_the_youngest_age():
 def test_a_record_with_nothing_but_its_id_is_incomplete_on_every_criterion():
     # No date at all: the screening date can be any day, so nothing can be decided and nothing
     # may crash for want of a date to count from.
-    result = screen(parse_record({"participant": "SYN-EMPTY"}, "synthetic empty record"))
+    result = screen(parse_record({"participant": "SYN-EMPTY1"}, "synthetic empty record"))
     assert result.verdict == "incomplete"
     assert {c.status for c in result.criteria} == {"unknown"}
     assert "dates.birth (IN01)" in result.missing

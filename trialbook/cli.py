@@ -568,12 +568,15 @@ def _participant_code(code: str | None) -> str | None:
     try:
         ParticipantRecord.model_validate({"participant": code})
     except ValidationError as exc:
-        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        from protocol.identifiers import CODE_EXPECTED, IDENTIFYING
+
+        said = {e["msg"].removeprefix("Value error, ") for e in exc.errors()}
+        why = IDENTIFYING if IDENTIFYING in said else f"expected {CODE_EXPECTED}"
         raise ProtocolDataError(
             "trialbook calendar",
             [
                 Problem(
-                    f"a pseudonymous participant code (letters, digits, '_', '.', '-'): {why}",
+                    why,
                     path="argument --participant",
                     found="(withheld)",
                 )
