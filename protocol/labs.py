@@ -182,10 +182,13 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         )
     candidates = AMBIGUOUS_UNITS.get(text, (text,))
     known = False
+    why = ""  # the vocabulary's own reason, where it gives one ("10^3 g/L", "10E9/L")
     for candidate in candidates:
         try:
             unit = read_unit(candidate)
-        except ValueError:
+        except ValueError as exc:
+            why = str(exc).removeprefix(f"{candidate!r}: ") if len(candidates) == 1 else ""
+            why = "" if why == str(exc) else why
             continue
         known = True
         if str(analyte.protocol_unit) == "percent_predicted" and str(unit.units) not in (
@@ -198,7 +201,13 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         except pint.DimensionalityError:
             continue
         return unit
-    problem = "is of the wrong kind for this analyte" if known else "is not a unit the book knows"
+    problem = (
+        "is of the wrong kind for this analyte"
+        if known
+        else f"is not read ({why})"
+        if why
+        else "is not a unit the book knows"
+    )
     raise LabInputError(
         f"{analyte.label}: the {what} {text!r} {problem}; expected a unit such as "
         f"{analyte.accepted()}",

@@ -121,7 +121,7 @@ _PERCENT = re.compile(r"^(?:%|percent)(?:\s*(?:of\s+)?pred(?:icted)?)?$", re.I)
 _ULN = re.compile(r"^(?:[x×*]\s*)?ULN$", re.I)
 _EGFR_UNIT = re.compile(r"^m[lL]\s*/\s*min\s*/\s*1\.73\s*m\s*(?:\^2|\*\*2|2)$")
 _SCALED = re.compile(
-    r"""^(?:(?:[xX×*]\s*)?10\s*(?:\^|\*\*|\*|[eE])\s*(?P<exponent>[0-9]{1,2})\s*)?
+    r"""^(?:(?:[xX×*]\s*)?10\s*(?P<power_sign>\^|\*\*|\*|[eE])\s*(?P<exponent>[0-9]{1,2})\s*)?
         (?P<numerator>[A-Za-z]+)?
         \s*(?:/\s*(?P<denominator>[A-Za-z]+)\s*(?P<power>(?:\^|\*\*)?\s*3)?)?$""",
     re.X,
@@ -158,6 +158,14 @@ def read_unit(text: str) -> pint.Quantity:
     if not match or not (match.group("numerator") or match.group("denominator")):
         raise UnitTextError(f"{original!r} is not a unit")
     exponent, numerator = match.group("exponent"), match.group("numerator")
+    if match.group("power_sign") in ("e", "E"):
+        # "10E9" is the number 10^10 written in E notation, though a report may mean 10^9:
+        # either reading would be a guess
+        raise UnitTextError(
+            f"{original!r}: 10{match.group('power_sign')}{exponent} is the number 10^"
+            f"{int(exponent) + 1} in E notation, though a report may mean 10^{exponent}; write "
+            f"the power with ^ (10^{exponent})"
+        )
     denominator, power = match.group("denominator"), match.group("power")
     if numerator is not None and numerator not in NUMERATOR_UNITS:
         raise UnitTextError(f"{original!r}: {numerator!r} is not a unit name the book knows")

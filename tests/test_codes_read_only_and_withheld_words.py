@@ -28,7 +28,9 @@ from pydantic import ValidationError
 from prescreen.columns import WITHHELD_ID, Mapping, identifier_column
 from prescreen.table import read_candidates
 from protocol.documents import taken_out, withheld_from
+from protocol.errors import LabInputError
 from protocol.identifiers import CODE_PATTERN, date_shaped_id, identifying_text
+from protocol.labs import check_lab
 from protocol.participant import ParticipantRecord
 from protocol.screening import screen
 from trialbook.cli import main
@@ -291,3 +293,20 @@ def test_reading_a_code_for_a_date_never_raises(code):
     # 'A000..0' had raised inside the record's validator ("invalid literal for int()"), which
     # then stood as the refusal's words
     assert date_shaped_id(code) in (True, False)
+
+
+# -- a power of ten in E notation is refused, not read as one reading of two -----------------
+
+
+@pytest.mark.parametrize("unit", ["10e9/L", "10E9/L", "x10E9/L", "×10e3/µL", "10E3/uL", "10e12/L"])
+def test_a_power_of_ten_in_e_notation_is_refused(unit):
+    # "10E9" is the number 10^10 as E notation reads it; a report may mean 10^9
+    with pytest.raises(LabInputError, match="E notation"):
+        check_lab("wbc", "3", unit)
+
+
+@pytest.mark.parametrize("unit", ["10^9/L", "10**9/L", "10*9/L", "×10⁹/L", "x10^3/uL"])
+def test_the_power_of_ten_written_as_a_power_is_read(unit):
+    # UCUM writes 10*9 for 10^9; each is exactly at WBC's threshold of 3 x10^9/L
+    assert check_lab("wbc", "3", unit).status == "pass"
+    assert check_lab("wbc", "2.999", unit).status == "fail"
