@@ -27,21 +27,23 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pint
+import yaml
 from pydantic import BaseModel
 
 from protocol.documents import MAX_BYTES, read_text_file
-from protocol.errors import Problem, ProtocolDataError, RegistryMismatchError
+from protocol.errors import InternalError, Problem, ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact, Threshold, Window, parse_threshold
 from protocol.study import STUDY_PATH, Study, iter_facts, load_study
 from protocol.units import UnitTextError, format_quantity, read_unit, ureg
@@ -1254,7 +1256,178 @@ def cross_check(
     mismatches += check_criteria(study, record)
     mismatches += check_arm_groups(study, record)
     mismatches += check_rules_are_registry_facts(study, record, reported)
+    mismatches += check_published(study)
     return mismatches
+
+
+# -- 4. the literature facts against their publications ----------------------------------------
+
+#: The published values, transcribed from each publication (see the file's own header).
+PUBLISHED_PATH = Path(__file__).parent / "registry" / "published.yaml"
+
+
+@dataclass(frozen=True)
+class PublishedMismatch(Mismatch):
+    """A literature fact of study.yaml that is not its publication's value."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.yaml_path}: study.yaml says {self.study_says}, but the publication "
+            f"{self.registry_field} gives {self.record_says}"
+        )
+
+    def problem(self) -> Problem:
+        expected = f"the publication {self.registry_field} gives {self.record_says}"
+        return Problem(expected, self.yaml_path, self.study_says, text=str(self))
+
+
+def _analyte(study: Any, name: str) -> Any:
+    return next((a for a in study.lab_analytes if a.name == name), None)
+
+
+def _published_reading(study: Any, place: str) -> tuple[Any, Any] | None:
+    """The fact at ``place`` (as published.yaml names it) and its value in published.yaml's
+    form; None where the study has no such fact."""
+    areas = study.skin_score.value.areas
+    readings: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+        "egfr_equation": (study.egfr_equation, lambda v: v.model_dump()),
+        "acr_eular_2013.categories": (
+            study.acr_eular_2013,
+            lambda v: [dict(c.items) for c in v.categories],
+        ),
+        "criterion_rules.acr_eular_minimum": (study.criterion_rules.acr_eular_minimum, None),
+        "skin_score.grades": (study.skin_score, lambda v: sorted(v.grades)),
+        "skin_score.areas": (study.skin_score, lambda v: sorted(a.name for a in areas)),
+        "skin_score.proximal_areas": (
+            study.skin_score,
+            lambda v: sorted(a.name for a in areas if a.proximal),
+        ),
+    }
+    if place in readings:
+        fact, read = readings[place]
+        return fact, (read or (lambda v: v))(fact.value)
+    found = re.fullmatch(r"lab_analytes\[([a-z_]+)\]\.(conversion_factor|molar_mass)", place)
+    if found is None:
+        raise InternalError(f"{PUBLISHED_PATH.name}: {place!r} is no place the check reads")
+    analyte = _analyte(study, found.group(1))
+    fact = getattr(analyte, found.group(2), None) if analyte is not None else None
+    if fact is None:
+        return None
+    if found.group(2) == "conversion_factor":
+        return fact, fact.value.si / fact.value.conventional
+    return fact, fact.value
+
+
+def _published_value(place: str, value: Any) -> Any:
+    """published.yaml's value in the form ``_published_reading`` gives the study's."""
+    if place.endswith(".conversion_factor"):
+        from pydantic import TypeAdapter
+
+        from protocol.facts import FactorText
+
+        factor = TypeAdapter(FactorText).validate_python(value)
+        return factor.si / factor.conventional
+    if place.endswith(".molar_mass"):
+        return ureg.Quantity(value)
+    if place in ("skin_score.areas", "skin_score.proximal_areas", "skin_score.grades"):
+        return sorted(value)
+    return value
+
+
+def _agrees(ours: Any, published: Any) -> bool:
+    """The same value: a quantity in any unit, a number whatever its type (142 is 142.0), never
+    a yes-or-no for a number; texts, lists and mappings item by item."""
+    if isinstance(published, pint.Quantity):
+        return isinstance(ours, pint.Quantity) and _same_quantity(ours, published)
+    if isinstance(published, bool) or isinstance(ours, bool):
+        return type(ours) is type(published) and ours == published
+    if isinstance(published, int | float):
+        return isinstance(ours, int | float) and float(ours) == float(published)
+    if isinstance(published, dict):
+        return (
+            isinstance(ours, dict)
+            and ours.keys() == published.keys()
+            and all(_agrees(ours[k], published[k]) for k in published)
+        )
+    if isinstance(published, list):
+        return (
+            isinstance(ours, list)
+            and len(ours) == len(published)
+            and all(_agrees(a, b) for a, b in zip(ours, published, strict=True))
+        )
+    return type(ours) is type(published) and ours == published
+
+
+@functools.cache
+def published_values() -> dict[str, dict[str, Any]]:
+    """published.yaml, read once per process."""
+    return yaml.safe_load(PUBLISHED_PATH.read_text(encoding="utf-8"))
+
+
+def check_published(study: Any) -> list[Mismatch]:
+    """Every literature fact of ``study`` whose value is not its publication's (a CKD-EPI
+    kappa of 0.9 for women, an ACR/EULAR total of 8, a creatinine factor of 88): the
+    publication is no amendment's to change, and the verdicts follow these numbers. A fact
+    citing another publication than the one stored is not compared."""
+    mismatches: list[Mismatch] = []
+    for place, entry in published_values().items():
+        found = _published_reading(study, place)
+        if found is None:
+            continue
+        fact, ours = found
+        if fact.source != entry["source"]:
+            continue
+        published = _published_value(place, entry["value"])
+        name = _source_name(study, entry["source"])
+        mismatches += [
+            PublishedMismatch(where, name, _show(mine), _show(theirs))
+            for where, mine, theirs in _differences(place, ours, published)
+        ]
+    return mismatches
+
+
+def _differences(place: str, ours: Any, published: Any) -> list[tuple[str, Any, Any]]:
+    """Where two values differ, part by part (an equation's one constant, a category's one
+    weight), each place named as study.yaml's reader finds it."""
+    if _agrees(ours, published):
+        return []
+    if isinstance(ours, dict) and isinstance(published, dict):
+        return [
+            found
+            for key in dict.fromkeys([*published, *ours])
+            for found in _differences(f"{place}.{key}", ours.get(key), published.get(key))
+        ]
+    if (
+        isinstance(ours, list)
+        and isinstance(published, list)
+        and len(ours) == len(published)
+        and all(isinstance(v, dict) for v in ours)
+    ):
+        return [
+            found
+            for index, (mine, theirs) in enumerate(zip(ours, published, strict=True))
+            for found in _differences(f"{place}[{index}]", mine, theirs)
+        ]
+    return [(place, ours, published)]
+
+
+def published_count() -> int:
+    """How many published values the check compares (each entry of published.yaml)."""
+    return len(published_values())
+
+
+def _source_name(study: Any, key: str) -> str:
+    """A publication as a reader cites it: its short name, or its first author and year."""
+    reference = study.references.get(key)
+    if reference is None:
+        return key
+    if getattr(reference, "short", None):
+        return reference.short
+    authors = getattr(reference, "authors", None) or []
+    year = getattr(reference, "year", None)
+    if authors and year:
+        return f"{authors[0].split(',')[0]} {year}"
+    return key
 
 
 def check_arm_groups(study: Any, record: dict[str, Any]) -> list[Mismatch]:

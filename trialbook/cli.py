@@ -348,7 +348,8 @@ def _chosen_study(args: argparse.Namespace) -> Any:
     if mismatches:
         differing = ", ".join(m.yaml_path for m in mismatches)
         print(
-            f"warning: {path} differs from the stored registry record in {len(mismatches)} "
+            f"warning: {path} differs from the stored registry record or the published values "
+            f"(protocol/registry/published.yaml) in {len(mismatches)} "
             f"fact(s): {differing}; running with it",
             file=sys.stderr,
         )
@@ -357,7 +358,15 @@ def _chosen_study(args: argparse.Namespace) -> Any:
 
 def _registry_check(args: argparse.Namespace) -> int:
     from protocol.errors import ProtocolDataError
-    from protocol.registry_check import RECORD_PATH, cross_check, load_record, registry_fact_count
+    from protocol.registry_check import (
+        PUBLISHED_PATH,
+        RECORD_PATH,
+        PublishedMismatch,
+        cross_check,
+        load_record,
+        published_count,
+        registry_fact_count,
+    )
     from protocol.study import STUDY_PATH, load_study
 
     study_path = args.study or STUDY_PATH
@@ -374,8 +383,11 @@ def _registry_check(args: argparse.Namespace) -> int:
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if mismatches:
+        published = any(isinstance(m, PublishedMismatch) for m in mismatches)
         print(
-            f"{study_path} disagrees with {record_path} in {len(mismatches)} place(s):",
+            f"{study_path} disagrees with {record_path}"
+            + (f" or the published values ({PUBLISHED_PATH.name})" if published else "")
+            + f" in {len(mismatches)} place(s):",
             file=sys.stderr,
         )
         for mismatch in mismatches:
@@ -384,7 +396,8 @@ def _registry_check(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(
             f"{study_path}: schema valid; {registry_fact_count(study)} registry facts and "
-            f"{len(study.criteria)} criteria agree with {record_path}"
+            f"{len(study.criteria)} criteria agree with {record_path}, and "
+            f"{published_count()} published values with {PUBLISHED_PATH.name}"
         )
     return EXIT_OK
 
