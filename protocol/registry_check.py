@@ -1256,7 +1256,62 @@ def cross_check(
     mismatches += check_criteria(study, record)
     mismatches += check_arm_groups(study, record)
     mismatches += check_rules_are_registry_facts(study, record, reported)
+    mismatches += check_outcomes(study, record)
     mismatches += check_published(study)
+    return mismatches
+
+
+OUTCOMES_MODULE = "protocolSection.outcomesModule"
+
+
+def _words(text: Any) -> str:
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def check_outcomes(study: Any, record: dict[str, Any]) -> list[Mismatch]:
+    """The study's outcome measures against the record's, where the record gives them (the
+    stored record shows none, PI11: study.yaml reads them on a mirror). A refreshed record whose
+    primary outcome is another measure or time frame, or adds a second primary outcome,
+    disagrees; a secondary outcome the study knows only by the start of its title must start
+    one of the record's."""
+    module = _at(record, OUTCOMES_MODULE)
+    if not isinstance(module, dict):
+        return []
+    mismatches: list[Mismatch] = []
+    primary = [o for o in _list(module.get("primaryOutcomes")) if isinstance(o, dict)]
+    ours = study.primary_outcome.value
+    field = f"{OUTCOMES_MODULE}.primaryOutcomes"
+    if len(primary) != 1:
+        shown = "; ".join(repr(o.get("measure")) for o in primary) or "none"
+        return [Mismatch("primary_outcome", field, "1 primary outcome", f"{len(primary)}: {shown}")]
+    theirs = primary[0]
+    for name, key in (("measure", "measure"), ("time_frame", "timeFrame")):
+        if _words(getattr(ours, name)) != _words(theirs.get(key, "")):
+            mismatches.append(
+                Mismatch(
+                    f"primary_outcome.{name}",
+                    f"{field}[0].{key}",
+                    repr(getattr(ours, name)),
+                    repr(theirs.get(key)),
+                )
+            )
+    secondary = [
+        _words(o.get("measure", ""))
+        for key in ("secondaryOutcomes", "otherOutcomes")
+        for o in _list(module.get(key))
+        if isinstance(o, dict)
+    ]
+    for index, outcome in enumerate(study.other_outcomes):
+        start = _words(outcome.value.measure.removesuffix("(…)").rstrip(" .…"))
+        if not any(measure.startswith(start) for measure in secondary):
+            mismatches.append(
+                Mismatch(
+                    f"other_outcomes[{index}].measure",
+                    f"{OUTCOMES_MODULE}.secondaryOutcomes",
+                    repr(outcome.value.measure),
+                    "no outcome that begins so" if secondary else "no secondary outcome",
+                )
+            )
     return mismatches
 
 
