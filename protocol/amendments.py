@@ -361,11 +361,17 @@ def _word_diff(old: str, new: str, context: int | None = None) -> str:
     'haemoglobin < [-8.0-] {+9.0+} g/dL'
     """
     a, b = old.split(), new.split()
+    spacing = a == b and old != new  # the same words spaced otherwise: the spacing is the change
+    if spacing:
+        a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
     words: list[str] = []
     codes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
     for k, (tag, i1, i2, j1, j2) in enumerate(codes):
+        if spacing and tag != "equal":  # the spacing that changed, each character named
+            a, b = a[:i1] + [_named_spacing(t) for t in a[i1:i2]] + a[i2:], b
+            b = b[:j1] + [_named_spacing(t) for t in b[j1:j2]] + b[j2:]
         if tag == "equal":
-            same = a[i1:i2]
+            same = [w for w in a[i1:i2] if not w.isspace()] if spacing else a[i1:i2]
             if context is None:
                 words += same
             elif k == 0:  # before the first change: its last words
@@ -382,6 +388,18 @@ def _word_diff(old: str, new: str, context: int | None = None) -> str:
         if j2 > j1:
             words.append("{+" + " ".join(b[j1:j2]) + "+}")
     return " ".join(words)
+
+
+#: How a word diff names the spacing it shows (a no-break space is no space to the eye).
+_SPACES = {" ": "(space)", "\n": "(line break)", "\t": "(tab)", "\r": "(carriage return)",
+           "\xa0": "(no-break space)", "\u3000": "(ideographic space)"}  # fmt: skip
+
+
+def _named_spacing(token: str) -> str:
+    """A run of spacing by the names of its characters ("(no-break space)"); a word as it is."""
+    if not token.isspace():
+        return token
+    return "".join(_SPACES.get(c, f"(U+{ord(c):04X})") for c in token)
 
 
 def criterion_changes(old: Study, new: Study) -> list[CriterionChange]:

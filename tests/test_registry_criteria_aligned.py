@@ -115,3 +115,40 @@ def test_two_bullets_swapped_are_reported_without_a_cascade(seed):
     text = CRITERIA.replace(f"{BULLETS[first]}\n{BULLETS[first + 1]}", "\n".join(swapped), 1)
     assert text != CRITERIA
     assert 1 <= len(cross_check(STUDY, _record_with(text))) <= 2
+
+
+# -- a change of spacing alone is shown (registry-diff) ---------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    # distinct words: with repeated ones, more than one alignment is right
+    st.lists(
+        st.from_regex(r"[A-Za-z0-9<>.,()-]{1,8}", fullmatch=True),
+        min_size=2,
+        max_size=12,
+        unique=True,
+    ),
+    st.data(),
+)
+def test_a_space_changed_to_another_is_named_in_the_word_diff(words, data):
+    # a no-break space in IN01 had been shown as "… abuse, drug abuse, …" with no change marked
+    from protocol.amendments import _word_diff
+
+    at = data.draw(st.integers(0, len(words) - 2))
+    spacing, name = data.draw(
+        st.sampled_from(
+            [
+                ("\xa0", "(no-break space)"),
+                ("\n", "(line break)"),
+                ("  ", "(space)(space)"),
+                ("\u2009", "(U+2009)"),
+            ]
+        )
+    )
+    old = " ".join(words)
+    new = " ".join(words[: at + 1]) + spacing + " ".join(words[at + 1 :])
+    shown = _word_diff(old, new, 3)
+    assert f"[-(space)-] {{+{name}+}}" in shown
+    assert f"{words[at]} [-" in shown and f"+}} {words[at + 1]}" in shown
+    assert _word_diff(old, old, 3) == _word_diff(old, old.replace(" ", " "), 3)
