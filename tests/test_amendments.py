@@ -103,11 +103,13 @@ def test_the_amendments_facts_criteria_and_cases(amended):
         for m in result.dates
     )
     # the amended version disagrees with the stored registry record, reported not refused
-    # the threshold, the window and the number of exclusion criteria (31, the record's 30)
+    # the threshold, the window, the number of exclusion criteria (31, the record's 30) and
+    # the criterion the record does not have yet
     disagreements = result.new.registry_disagreements
-    assert len(disagreements) == 3
+    assert len(disagreements) == 4
     assert any("< 9.0 g/dL" in d for d in disagreements)
     assert any("30 exclusion criteria" in d for d in disagreements)
+    assert any("(EX31)" in d and "no such exclusion criterion" in d for d in disagreements)
     assert result.old.registry_disagreements == ()
 
 
