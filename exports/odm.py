@@ -13,6 +13,7 @@ group naming an item that is not defined; a definition nothing uses).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,82 @@ def _oid(prefix: str, path: str) -> str:
     return f"{prefix}.{path.upper() or 'PARTICIPANT'}"
 
 
+#: A route's code in a data manager's words (the record keeps the short codes a site types).
+ROUTE_WORDS = {
+    "iv": "intravenous",
+    "im": "intramuscular",
+    "sc": "subcutaneous",
+    "intra_articular": "intra-articular",
+}
+
+
+def _decode(path: str, value: str) -> str:
+    """A code list value as its decode: a route in full, otherwise its words ("intra-articular",
+    "resolved"), first letter in capitals as a form shows a choice."""
+    words = (
+        ROUTE_WORDS.get(value, value.replace("_", " "))
+        if path.endswith("route")
+        else (value.replace("_", " "))
+    )
+    return words[:1].upper() + words[1:]
+
+
+def _title(path: str, field: str, raw: dict[str, Any], child: dict[str, Any], study: Any) -> str:
+    """A group's name or an item's question in a reader's words: the data dictionary's meaning
+    where it has one (an analyte's name, a skin area, a classification item, a lab value's
+    parts), else the field's own description, else the field's name in words; never a type's
+    description ("a decimal number with a point"), an internal key (``mrss``, ``wbc``) or a
+    criterion ID alone (``EX27``)."""
+    from protocol.data_dictionary import _meaning
+
+    meaning = _meaning(path, study)
+    described = raw.get("description") or (
+        child.get("description") if "properties" in child else None
+    )
+    if described and TYPE_DESCRIPTIONS.isdisjoint({described}) and not meaning:
+        if not _CRITERION_IDS.fullmatch(described):
+            return str(described)
+        words = _FIELD_WORDS.get(field) or field.replace("_", " ")
+        return f"{_capitalised(words)} ({described})"
+    return _capitalised(meaning or _FIELD_WORDS.get(field) or field.replace("_", " "))
+
+
+#: The descriptions a field's type gives, which say nothing of the field.
+TYPE_DESCRIPTIONS = frozenset({"a decimal number with a point"})
+_CRITERION_IDS = re.compile(r"(?:(?:IN|EX)\d\d(?:, )?)+")
+
+
+def _capitalised(words: str) -> str:
+    """First letter in capitals, unless the first word is an abbreviation written with them
+    (mRSS, eGFR)."""
+    first = words.split(" ", 1)[0]
+    return words if any(c.isupper() for c in first[1:]) else words[:1].upper() + words[1:]
+
+
+#: Fields whose names are abbreviations or internal keys, in words.
+_FIELD_WORDS = {
+    "ssc": "Systemic sclerosis",
+    "mrss": "Modified Rodnan skin score (mRSS)",
+    "history": "Medical history",
+    "pulmonary": "Lung function",
+    "infection_screening": "Infection screening",
+    "pah": "Pulmonary arterial hypertension (PAH)",
+    "ild": "Interstitial lung disease (ILD)",
+    "sex": "Sex",
+    "result": "Result",
+    "sample": "Sample",
+    "name": "Name",
+    "kind": "Kind",
+    "route": "Route",
+    "type": "Type",
+}
+
+
 class _Collector:
     """Walks the record's JSON schema: item groups, items and code lists, in schema order."""
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], study: Any = None) -> None:
+        self.study = study_or_default(study)
         self.definitions = schema.get("$defs", {})
         self.groups: list[tuple[str, str, bool, list[str]]] = []  # oid, name, repeating, items
         self.items: list[dict[str, Any]] = []
@@ -62,9 +135,11 @@ class _Collector:
         for field, raw in spec.get("properties", {}).items():
             if not path and field in NOT_ITEMS:
                 continue
+            if field in ("uln", "uln_unit") and not self._uln_applies(path):
+                continue  # a ULN only where the analyte's threshold is a multiple of it
             child = self.resolve(raw)
             where = f"{path}.{field}" if path else field
-            title = raw.get("description") or child.get("description") or field.replace("_", " ")
+            title = _title(where, field, raw, child, self.study)
             if child.get("type") == "object" or "properties" in child:
                 self.walk(child, where, title)
             elif child.get("type") == "array":
@@ -75,6 +150,17 @@ class _Collector:
                     own.append(self.item(where, title, {"type": "string", "maxLength": 200}))
             else:
                 own.append(self.item(where, title, child))
+
+    def _uln_applies(self, path: str) -> bool:
+        from protocol.labs import get_analyte
+
+        parts = path.split(".")
+        if len(parts) != 2 or parts[0] != "labs":
+            return True
+        try:
+            return bool(get_analyte(parts[1], self.study).relative_to_uln)
+        except KeyError:  # a test the book does not know: its ULN kept
+            return True
 
     def item(self, path: str, question: str, spec: dict[str, Any]) -> str:
         oid = _oid("IT", path)
@@ -99,6 +185,10 @@ class _Collector:
             definition |= {"DataType": "date"}
         else:
             definition |= {"DataType": "text", "Length": int(spec.get("maxLength", 200))}
+        # the record's own bounds (an mRSS area 0 to 3, the total 0 to 51): an EDC hard edit
+        bounds = [(c, spec[k]) for c, k in (("GE", "minimum"), ("LE", "maximum")) if k in spec]
+        if bounds and kind in ("integer", "number"):
+            definition["bounds"] = bounds
         self.items.append(definition)
         return oid
 
@@ -110,7 +200,7 @@ def build(study: Study | None = None) -> Any:
     study = study_or_default(study)
     nct = study.identification.nct_id.value
     version = study.protocol_version
-    collector = _Collector(json_schema())
+    collector = _Collector(json_schema(), study)
     collector.walk(json_schema(), "", "Participant")  # the record's own fields: IG.PARTICIPANT
     groups = [g for g in collector.groups if g[3]]  # a section with only sub-sections: no group
     # the protocol version's date (else the record's last update), never the time of writing
@@ -183,6 +273,12 @@ def build(study: Study | None = None) -> Any:
         item.Question = _text(ODM.Question, spec["question"])
         if "code_list" in spec:
             item.CodeListRef = ODM.CodeListRef(CodeListOID=spec["code_list"])
+        for comparator, bound in spec.get("bounds", []):
+            check = ODM.RangeCheck(Comparator=comparator, SoftHard="Hard")
+            check.CheckValue = [ODM.CheckValue(_content=str(bound))]
+            words = "at least" if comparator == "GE" else "at most"
+            check.ErrorMessage = _text(ODM.ErrorMessage, f"The value is {words} {bound}")
+            item.RangeCheck.append(check)
         definitions.append(item)
     for criterion in study.criteria:
         item = ODM.ItemDef(
@@ -197,7 +293,7 @@ def build(study: Study | None = None) -> Any:
     mdv.ItemDef = definitions
     code_lists = [_code_list(ODM, YES_NO, "No Yes Response", [("Y", "Yes"), ("N", "No")])]
     for oid, (path, values) in collector.code_lists.items():
-        code_lists.append(_code_list(ODM, oid, path, [(v, v.replace("_", " ")) for v in values]))
+        code_lists.append(_code_list(ODM, oid, path, [(v, _decode(path, v)) for v in values]))
     mdv.CodeList = code_lists
     odm_study.MetaDataVersion = [mdv]
     odm.Study = [odm_study]
