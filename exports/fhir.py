@@ -69,6 +69,8 @@ R4B_STATUS = {
     "COMPLETED": "completed",
     "WITHDRAWN": "withdrawn",
 }
+# R5's research-study-party-role code system (an associated party's role)
+PARTY_ROLE_SYSTEM = "http://hl7.org/fhir/research-study-party-role"
 # R5's research-study-status code system (its progressStatus states)
 R5_STATE = {
     "RECRUITING": "recruiting",
@@ -201,6 +203,8 @@ def research_study_r4b(study: Study, group: str) -> dict[str, Any]:
         "extension": [{"url": TARGET_NUMBER, "valueUnsignedInt": study.design.enrollment.value}],
         **_common(study),
         "status": _status_r4b(study.status.overall_status.value),
+        # the registry's lead sponsor, by name (the book holds no Organization resource)
+        "sponsor": {"display": study.identification.sponsor.value},
         "focus": [{"text": i.name.value} for i in study.interventions],
         # an empty list is no element in FHIR (an empty array is invalid): left out
         **_present(location=_regions(study), site=_sites(study)),
@@ -231,6 +235,12 @@ def research_study_r5(study: Study, group: str) -> dict[str, Any]:
             }
         ],
         "focus": [{"concept": {"text": i.name.value}} for i in study.interventions],
+        "associatedParty": [
+            {
+                "name": study.identification.sponsor.value,
+                "role": {"coding": [{"system": PARTY_ROLE_SYSTEM, "code": "lead-sponsor"}]},
+            }
+        ],
         **_present(region=_regions(study), site=_sites(study)),
         "recruitment": {
             "targetNumber": study.design.enrollment.value,
