@@ -272,6 +272,10 @@ def test_a_steroid_named_only_by_its_class_is_unknown():
         ("cellcept", "mycophenolate mofetil"),
         ("MMF", "mycophenolate mofetil"),
         ("吗替麦考酚酯", "mycophenolate mofetil"),
+        # mycophenolic acid in Chinese, and its sodium salt as marketed (a reviewer found the
+        # acid's Chinese name given as the salt's, and the acid's unknown)
+        ("麦考酚酸", "mycophenolic acid"),
+        ("麦考酚钠", "mycophenolic acid"),
         ("Mab Thera", "rituximab"),
         ("d-penicillamine", "D-penicillamine"),
         ("D Penicillamine", "D-penicillamine"),
