@@ -442,6 +442,20 @@ def validate_document(
             ],
         )
     personal, flagged = _personal_data(data, node, own_checks) if check_personal_data else ([], [])
+    other = _another_kind(model, data)
+    if other is not None and not personal:
+        # a file of another kind (a participant record given to washout): said in one line,
+        # not as a refusal of each of its fields
+        raise error(
+            source,
+            [
+                Problem(
+                    f"expected {_KIND_WORDS.get(model.__name__, 'another file')}",
+                    path="(the file)",
+                    found=f"{other}",
+                )
+            ],
+        )
     try:
         validated = model.model_validate(data)
     except ValidationError as exc:
@@ -456,6 +470,37 @@ def validate_document(
     if personal:
         raise error(source, [_with_entry_name(p, data) for p in personal])
     return validated
+
+
+#: Each kind of file the commands read, by a top-level field only it has, in words.
+_KIND_SIGNATURES = (
+    ("participant", "ParticipantRecord", "a participant record"),
+    ("schema_version", "Study", "a study.yaml"),
+    ("protocolSection", None, "a registry record"),
+    ("id_column", "Mapping", "a prescreen mapping"),
+    ("planned_randomization", "WashoutInput", "a washout list"),
+)
+_KIND_WORDS = {
+    "ParticipantRecord": "a participant record (participant, dates, sex, ssc, labs, ...)",
+    "Study": "a study.yaml (schema_version, protocol_version, criteria, ...)",
+    "Mapping": "a prescreen mapping (id_column, columns)",
+    "WashoutInput": "a washout list (planned_randomization, screening, medications, events)",
+}
+
+
+def _another_kind(model: type[BaseModel], data: dict[str, Any]) -> str | None:
+    """The kind of file ``data`` is, when it is another kind than ``model`` reads: most of its
+    top-level fields unknown to the model, and a field only that other kind has."""
+    known = {name for name in model.model_fields} | {
+        f.alias for f in model.model_fields.values() if f.alias
+    }
+    unknown = [key for key in data if key not in known]
+    if len(unknown) < 2 or len(unknown) * 2 <= len(data):
+        return None
+    for key, kind, words in _KIND_SIGNATURES:
+        if key in data and kind != model.__name__ and key not in known:
+            return words
+    return None
 
 
 #: A number with a fraction, written as a measurement is (79.9999999999999999): read, or refused

@@ -310,3 +310,44 @@ def test_the_power_of_ten_written_as_a_power_is_read(unit):
     # UCUM writes 10*9 for 10^9; each is exactly at WBC's threshold of 3 x10^9/L
     assert check_lab("wbc", "3", unit).status == "pass"
     assert check_lab("wbc", "2.999", unit).status == "fail"
+
+
+# -- a file of another kind is named in one line ---------------------------------------------
+
+STUDY_FILE = REPO / "protocol/study.yaml"
+RECORD_FILE = REPO / "protocol/registry/NCT06375005.json"
+
+
+@pytest.mark.parametrize(
+    "args, found, expected",
+    [
+        (["washout", str(CASE01)], "a participant record", "a washout list"),
+        (["screen", str(STUDY_FILE)], "a study.yaml", "a participant record"),
+        (["screen", str(RECORD_FILE)], "a registry record", "a participant record"),
+    ],
+)
+def test_a_file_of_another_kind_is_refused_in_one_line(capsys, args, found, expected):
+    # a participant record given to washout had printed 15 lines, one per field it has
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"(the file) = {found}: expected {expected}" in err
+
+
+def test_a_mapping_that_is_a_participant_record_is_refused_in_one_line(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nC1,female\n", encoding="utf-8")
+    args = ["prescreen", str(table), "--map", str(CASE01), "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a participant record: expected a prescreen mapping" in err
+
+
+def test_a_file_of_the_right_kind_with_a_few_unknown_fields_names_each(tmp_path, capsys):
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "planned_randomization: 2025-03-17\nmedications: []\nfoo: 1\nbar: 2\n", encoding="utf-8"
+    )
+    assert main(["washout", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "foo" in err and "bar" in err and "(the file)" not in err
