@@ -1391,6 +1391,10 @@ def _published_reading(study: Any, place: str) -> tuple[Any, Any] | None:
             study.skin_score,
             lambda v: sorted(a.name for a in areas if a.proximal),
         ),
+        "skin_score.distal_areas": (
+            study.skin_score,
+            lambda v: sorted(a.name for a in areas if a.distal),
+        ),
     }
     if place in readings:
         fact, read = readings[place]
@@ -1418,7 +1422,7 @@ def _published_value(place: str, value: Any) -> Any:
         return factor.si / factor.conventional
     if place.endswith(".molar_mass"):
         return ureg.Quantity(value)
-    if place in ("skin_score.areas", "skin_score.proximal_areas", "skin_score.grades"):
+    if place.startswith("skin_score."):
         return sorted(value)
     return value
 
@@ -1444,6 +1448,10 @@ def _agrees(ours: Any, published: Any) -> bool:
             and len(ours) == len(published)
             and all(_agrees(a, b) for a, b in zip(ours, published, strict=True))
         )
+    if isinstance(published, str) and isinstance(ours, str):  # spacing is no difference
+        return _words(ours) == _words(published)
+    if isinstance(published, str) and isinstance(ours, str):  # spacing is no difference
+        return _words(ours) == _words(published)
     return type(ours) is type(published) and ours == published
 
 
@@ -1456,23 +1464,45 @@ def published_values() -> dict[str, dict[str, Any]]:
 def check_published(study: Any) -> list[Mismatch]:
     """Every literature fact of ``study`` whose value is not its publication's (a CKD-EPI
     kappa of 0.9 for women, an ACR/EULAR total of 8, a creatinine factor of 88): the
-    publication is no amendment's to change, and the verdicts follow these numbers. A fact
-    citing another publication than the one stored is not compared."""
+    publication is no amendment's to change, and the verdicts follow these numbers. The facts
+    are compared whatever provenance or source study.yaml gives them (relabelling one as an
+    assumption is no escape); only an equation of another name is another publication's."""
     mismatches: list[Mismatch] = []
-    for place, entry in published_values().items():
-        found = _published_reading(study, place)
-        if found is None:
-            continue
-        fact, ours = found
-        if fact.source != entry["source"]:
-            continue
+    for place, entry in published_compared(study):
+        fact, ours = _published_reading(study, place)  # type: ignore[misc]
         published = _published_value(place, entry["value"])
         name = _source_name(study, entry["source"])
         mismatches += [
-            PublishedMismatch(where, name, _show(mine), _show(theirs))
+            PublishedMismatch(where, name, *_shown_pair(where, fact, mine, theirs, entry))
             for where, mine, theirs in _differences(place, ours, published)
         ]
     return mismatches
+
+
+def published_compared(study: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of published.yaml that ``study`` is held to: every one whose fact the study
+    has, except an equation named otherwise (CKD-EPI 2009 is not CKD-EPI 2021)."""
+    compared = []
+    for place, entry in published_values().items():
+        if _published_reading(study, place) is None:
+            continue
+        named = entry["value"].get("name") if isinstance(entry["value"], dict) else None
+        if named is not None:
+            ours = getattr(_attribute(study, f"{place}.value"), "name", None)
+            if _words(ours) != _words(named):
+                continue
+        compared.append((place, entry))
+    return compared
+
+
+def _shown_pair(
+    where: str, fact: Any, mine: Any, theirs: Any, entry: dict[str, Any]
+) -> tuple[str, str]:
+    """Both values as study.yaml writes them (a factor as "88 umol/L per mg/dL", not as the
+    quotient pint reduces it to)."""
+    if where.endswith(".conversion_factor"):
+        return repr(fact.value.written), repr(entry["value"])
+    return _show(mine), _show(theirs)
 
 
 def _differences(place: str, ours: Any, published: Any) -> list[tuple[str, Any, Any]]:
@@ -1500,9 +1530,9 @@ def _differences(place: str, ours: Any, published: Any) -> list[tuple[str, Any, 
     return [(place, ours, published)]
 
 
-def published_count() -> int:
-    """How many published values the check compares (each entry of published.yaml)."""
-    return len(published_values())
+def published_count(study: Any) -> int:
+    """How many published values ``study`` is held to (each entry of published.yaml compared)."""
+    return len(published_compared(study))
 
 
 def _source_name(study: Any, key: str) -> str:

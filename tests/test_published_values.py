@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from protocol.registry_check import PUBLISHED_PATH, check_published, cross_check, published_values
+from protocol.registry_check import (
+    PUBLISHED_PATH,
+    check_published,
+    cross_check,
+    published_count,
+    published_values,
+)
 from protocol.study import STUDY_PATH, load_study
 from trialbook.cli import main
 
@@ -180,21 +186,87 @@ def test_a_proximal_area_taken_away_is_reported(tmp_path):
         "{name: right_thigh, proximal: true, distal: false}",
         "{name: right_thigh, proximal: false, distal: true}",
     )
-    assert [m.yaml_path for m in check_published(study)] == ["skin_score.proximal_areas"]
+    # the thigh made distal: both lists differ
+    assert [m.yaml_path for m in check_published(study)] == [
+        "skin_score.proximal_areas",
+        "skin_score.distal_areas",
+    ]
 
 
-def test_a_fact_citing_another_publication_is_not_held_to_this_one(tmp_path):
-    # an amendment moving to another equation cites its own publication: the stored copy of
-    # Inker 2021 says nothing of it
-    text = STUDY_TEXT.replace(
-        "  source: inker-2021\n  value:\n    name: CKD-EPI 2021",
-        "  source: si-conversion-tables\n  value:\n    name: CKD-EPI 2021",
-        1,
+@pytest.mark.parametrize(
+    "relabelled",
+    [
+        ("  source: inker-2021\n  value:\n    name: CKD-EPI 2021",
+         "  source: si-conversion-tables\n  value:\n    name: CKD-EPI 2021"),
+        ("egfr_equation:\n  provenance: literature\n  source: inker-2021\n",
+         "egfr_equation:\n  provenance: assumption\n  note: our own variant\n"),
+    ],
+)  # fmt: skip
+def test_relabelling_the_equation_is_no_escape(tmp_path, relabelled):
+    # a tester gave the changed equation another source, or called it an assumption: it had
+    # passed (exit 0, "12 published values" agreeing) and lab printed the changed eGFR
+    old, new = relabelled
+    assert STUDY_TEXT.count(old) == 1
+    text = STUDY_TEXT.replace(old, new).replace(
+        "    kappa_female: 0.7\n", "    kappa_female: 0.9\n"
     )
-    text = text.replace("    kappa_female: 0.7\n", "    kappa_female: 0.9\n")
     path = tmp_path / "study.yaml"
     path.write_text(text, encoding="utf-8")
-    assert check_published(load_study(path)) == []
+    found = check_published(load_study(path))
+    assert [m.yaml_path for m in found] == ["egfr_equation.kappa_female"]
+
+
+def test_an_equation_of_another_name_is_another_publications(tmp_path):
+    # an amendment moving to another equation names it: the copy of Inker 2021 says nothing
+    # of its constants, and the count says one value fewer was compared
+    text = STUDY_TEXT.replace(
+        "    name: CKD-EPI 2021 creatinine equation (race-free)\n",
+        "    name: CKD-EPI 2009 creatinine equation\n",
+    ).replace("    kappa_female: 0.7\n", "    kappa_female: 0.9\n")
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    study = load_study(path)
+    assert check_published(study) == []
+    assert published_count(study) == len(published_values()) - 1
+    assert published_count(load_study()) == len(published_values())
+
+
+def test_spacing_in_the_equations_name_is_no_difference(tmp_path):
+    study = _study_with(
+        tmp_path,
+        "    name: CKD-EPI 2021 creatinine equation (race-free)\n",
+        "    name: CKD-EPI  2021 creatinine equation  (race-free)\n",
+    )
+    assert check_published(study) == []
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("{name: face, proximal: false, distal: false}",
+         "{name: face, proximal: false, distal: true}"),
+        ("{name: right_forearm, proximal: false, distal: true}",
+         "{name: right_forearm, proximal: false, distal: false}"),
+    ],
+)  # fmt: skip
+def test_a_distal_area_added_or_taken_away_is_reported(tmp_path, old, new):
+    assert [m.yaml_path for m in check_published(_study_with(tmp_path, old, new))] == [
+        "skin_score.distal_areas"
+    ]
+
+
+def test_a_factor_is_shown_as_study_yaml_writes_it(tmp_path):
+    text = STUDY_TEXT.replace(
+        "      value: 88.4 umol/L per mg/dL\n", "      value: 88 umol/L per mg/dL\n"
+    )
+    text = text.replace("      value: 113.12 g/mol\n", "      value: 113.6363636 g/mol\n")
+    path = tmp_path / "study.yaml"
+    path.write_text(text, encoding="utf-8")
+    shown = str(check_published(load_study(path))[0])
+    assert (
+        "study.yaml says '88 umol/L per mg/dL'" in shown
+        and "gives '88.4 umol/L per mg/dL'" in shown
+    )
 
 
 def test_registry_check_reports_the_testers_kappa_and_exits_1(tmp_path, capsys):

@@ -397,7 +397,7 @@ def _registry_check(args: argparse.Namespace) -> int:
         print(
             f"{study_path}: schema valid; {registry_fact_count(study)} registry facts and "
             f"{len(study.criteria)} criteria agree with {record_path}, and "
-            f"{published_count()} published values with {PUBLISHED_PATH.name}"
+            f"{published_count(study)} published values with {PUBLISHED_PATH.name}"
         )
     return EXIT_OK
 
