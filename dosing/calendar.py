@@ -697,7 +697,7 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
                 "a new file name, or a file that may be written",
             )
         real, replaces = Path(os.path.realpath(text)), True
-    if not os.access(real.parent, os.W_OK | os.X_OK) or not _anyone_writes(real.parent):
+    if not writable_folder(real.parent):
         raise refuse(
             f"the folder {str(real.parent)!r} is not writable", "a folder you may write in"
         )
@@ -709,9 +709,13 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
 _ANYONE_WRITES = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
-def _anyone_writes(folder: Path) -> bool:
+def writable_folder(folder: Path | str) -> bool:
+    """Whether files may be written (or folders made) in ``folder``: this user may, and the
+    folder is not read-only for everyone (which the administrator's account would ignore)."""
     try:
-        return bool(os.stat(folder).st_mode & _ANYONE_WRITES)
+        return os.access(folder, os.W_OK | os.X_OK) and bool(
+            os.stat(folder).st_mode & _ANYONE_WRITES
+        )
     except OSError:
         return False
 

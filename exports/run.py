@@ -58,6 +58,7 @@ def write_exports(
         CalendarFileError,
         check_targets,
         refuse_links_in_folder,
+        writable_folder,
         write_targets,
     )
 
@@ -74,6 +75,20 @@ def write_exports(
             problems.append(f"--out {str(sub)!r} is not a folder (a file or a link is there)")
     if problems:
         raise CalendarFileError(problems)
+    unwritable = sorted(
+        {
+            str(sub.parent)
+            for sub in subfolders
+            if not sub.is_dir() and not writable_folder(sub.parent)
+        }
+    )
+    if unwritable:  # a subfolder would be made in a read-only folder
+        raise CalendarFileError(
+            [
+                f"--out {where!r}: the folder is not writable; expected a folder you may write in"
+                for where in unwritable
+            ]
+        )
     present = [(name, folder / name) for name in files if (folder / name).parent.is_dir()]
     check_targets(present, force, inputs)  # refuses before anything is written
     refuse_links_in_folder(folder, [name for name, _ in present])

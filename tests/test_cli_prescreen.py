@@ -550,11 +550,9 @@ def test_an_output_folder_that_cannot_be_made_is_refused_before_the_table_is_rea
 
 
 def test_an_output_folder_the_system_will_not_make_exits_2_not_4(tmp_path, capsys, monkeypatch):
-    import trialbook.cli as cli
-
-    # /proc takes no new folder, whoever asks; the early check is told it can (as it tells
-    # root), so the folder is refused when it is made, after the run
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: True)
+    # /proc takes no new folder, whoever asks; the early check is told it can, so the folder
+    # is refused when it is made, after the run
+    monkeypatch.setattr("dosing.calendar.writable_folder", lambda folder: True)
     table = _table(tmp_path, [ELIGIBLE])
     code = main(["prescreen", str(table), "--as-of", AS_OF, "--out", "/proc/trialbook-test"])
     err = capsys.readouterr().err

@@ -351,3 +351,37 @@ def test_a_file_of_the_right_kind_with_a_few_unknown_fields_names_each(tmp_path,
     assert main(["washout", str(path)]) == 2
     err = capsys.readouterr().err
     assert "foo" in err and "bar" in err and "(the file)" not in err
+
+
+@pytest.mark.parametrize("through_a_link", [False, True])
+def test_export_makes_no_subfolder_in_a_read_only_folder(tmp_path, capsys, through_a_link):
+    # export had made odm/ inside a folder of mode 0555 and written ecrf.xml in it (as root)
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    out = folder
+    if through_a_link:
+        out = tmp_path / "link"
+        out.symlink_to(folder)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    try:
+        for force in ([], ["--force"]):
+            assert main(["export", "odm", "--out", str(out), *force]) == 2
+            assert os.listdir(folder) == []
+        assert "not writable" in capsys.readouterr().err
+    finally:
+        folder.chmod(stat.S_IRWXU)
+
+
+def test_prescreen_makes_no_output_folder_in_a_read_only_folder(tmp_path, capsys):
+    table = tmp_path / "t.csv"
+    table.write_text("participant,sex\nC1,female\n", encoding="utf-8")
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        args = ["prescreen", str(table), "--as-of", "2025-03-03", "--out", str(folder / "sub")]
+        assert main(args) == 2
+        assert os.listdir(folder) == []
+        assert "cannot be written" in capsys.readouterr().err
+    finally:
+        folder.chmod(stat.S_IRWXU)

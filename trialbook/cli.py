@@ -844,11 +844,11 @@ def _unwritable_folder(out: Path, inputs: Sequence[str | None]) -> str:
 
 
 def _unwritable_folder_checked(out: Path, inputs: Sequence[str | None]) -> str:
-    from dosing.calendar import _same_file, protected_files
+    from dosing.calendar import _same_file, protected_files, writable_folder
     from prescreen.outputs import OUTPUT_FILES
 
     if out.is_dir():
-        if not os.access(out, os.W_OK | os.X_OK):
+        if not writable_folder(out):
             return "the folder cannot be written; expected a folder this user can write in"
         kept = [("the input", g, "of this run") for g in inputs if g]
         kept += [("the project's", str(p), "source of truth") for p in protected_files()]
@@ -874,7 +874,7 @@ def _unwritable_folder_checked(out: Path, inputs: Sequence[str | None]) -> str:
         return (
             f"its folder {str(parent)!r} does not exist; expected an existing folder to make it in"
         )
-    if not os.access(parent, os.W_OK | os.X_OK):
+    if not writable_folder(parent):
         return (
             f"its folder {str(parent)!r} cannot be written; expected a folder this user can "
             "make it in"
