@@ -384,6 +384,44 @@ def refuse_mistyped_record(study: Any, record: dict[str, Any], source: str) -> N
         if fact.provenance == "registry" and fact.registry_field:
             with contextlib.suppress(KeyError):  # a field left out is a change, not damage
                 _typed_value(fact, record, source)
+    refuse_mistyped_outcomes(record, source)
+
+
+#: The outcome lists of API v2's outcomesModule, and the texts of each outcome.
+_OUTCOME_LISTS = ("primaryOutcomes", "secondaryOutcomes", "otherOutcomes")
+_OUTCOME_TEXTS = ("measure", "description", "timeFrame")
+
+
+def refuse_mistyped_outcomes(record: dict[str, Any], source: str) -> None:
+    """The outcome measures, where the record gives them, held to API v2's types: the module an
+    object, each list an array of objects, each text a string. A damaged module is refused
+    (exit 2), never read as no outcome (which would agree) or as another outcome."""
+    module = _at(record, OUTCOMES_MODULE)
+    if module is None:
+        return
+    if not isinstance(module, dict):
+        raise InvalidRecordError(
+            source, f"{OUTCOMES_MODULE} is {_json_kind(module)}", "a JSON object"
+        )
+    for name in _OUTCOME_LISTS:
+        if name not in module:
+            continue
+        where = f"{OUTCOMES_MODULE}.{name}"
+        outcomes = module[name]
+        if not isinstance(outcomes, list):
+            raise InvalidRecordError(source, f"{where} is {_json_kind(outcomes)}", "a JSON array")
+        for index, outcome in enumerate(outcomes):
+            if not isinstance(outcome, dict):
+                raise InvalidRecordError(
+                    source, f"{where}[{index}] is {_json_kind(outcome)}", "a JSON object"
+                )
+            for text in _OUTCOME_TEXTS:
+                if text in outcome and not isinstance(outcome[text], str):
+                    raise InvalidRecordError(
+                        source,
+                        f"{where}[{index}].{text} is {_json_kind(outcome[text])}",
+                        "a JSON string",
+                    )
 
 
 def _typed_value(fact: Fact[Any], record: dict[str, Any], source: str) -> Any:
@@ -1276,6 +1314,7 @@ def cross_check(
     source = source or "the registry record"
     record = validate_record(record, source)
     refuse_another_study(study, record, source)
+    refuse_mistyped_outcomes(record, source)
     mismatches = []
     for path, fact in iter_facts(study):
         if fact.provenance == "registry":
@@ -1300,6 +1339,12 @@ OUTCOMES_MODULE = "protocolSection.outcomesModule"
 
 def _words(text: Any) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
+def _begins(text: str, start: str) -> bool:
+    """Whether ``text`` begins with the words ``start``, ending where a word ends ("adverse
+    events (TRAEs)" begins with "adverse events"; "adverse eventsfoo" does not)."""
+    return text.startswith(start) and (len(text) == len(start) or not text[len(start)].isalnum())
 
 
 def check_outcomes(study: Any, record: dict[str, Any]) -> list[Mismatch]:
@@ -1337,7 +1382,7 @@ def check_outcomes(study: Any, record: dict[str, Any]) -> list[Mismatch]:
     ]
     for index, outcome in enumerate(study.other_outcomes):
         start = _words(outcome.value.measure.removesuffix("(…)").rstrip(" .…"))
-        if not any(measure.startswith(start) for measure in secondary):
+        if not any(_begins(measure, start) for measure in secondary):
             mismatches.append(
                 Mismatch(
                     f"other_outcomes[{index}].measure",

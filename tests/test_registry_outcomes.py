@@ -86,3 +86,39 @@ def test_the_truncated_second_outcome_must_begin_one_of_the_records(secondary):
     }
     found = check_outcomes(load_study(), _with_outcomes(module))
     assert [m.yaml_path for m in found] == ["other_outcomes[0].measure"]
+
+
+@pytest.mark.parametrize(
+    "module, where",
+    [
+        ([{"measure": MRSS}], "outcomesModule is a JSON array"),
+        ({"primaryOutcomes": {"measure": MRSS}}, "primaryOutcomes is a JSON object"),
+        ({"primaryOutcomes": None}, "primaryOutcomes is JSON null"),
+        ({"primaryOutcomes": [{"measure": MRSS}, "junk"]}, "primaryOutcomes[1] is a JSON string"),
+        ({"primaryOutcomes": [{"measure": 48}]}, "primaryOutcomes[0].measure is a JSON number"),
+        ({"primaryOutcomes": [{"measure": MRSS, "timeFrame": ["Week 48"]}]}, "timeFrame is"),
+        ({"primaryOutcomes": [{"measure": MRSS}], "secondaryOutcomes": {"measure": TRAES}},
+         "secondaryOutcomes is a JSON object"),
+    ],
+)  # fmt: skip
+def test_a_damaged_outcome_module_is_refused_by_both_commands(tmp_path, capsys, module, where):
+    # an array for the module had agreed (exit 0): the outcomes were skipped; a text among the
+    # outcomes was left out
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(_with_outcomes(module)), encoding="utf-8")
+    assert main(["registry-check", "--record", str(path)]) == 2
+    assert where in capsys.readouterr().err
+    stored = Path(__file__).resolve().parents[1] / "protocol/registry/NCT06375005.json"
+    assert main(["registry-diff", str(stored), str(path)]) == 2
+    assert where in capsys.readouterr().err
+
+
+def test_a_secondary_outcome_must_begin_at_a_word_boundary():
+    module = {
+        "primaryOutcomes": [{"measure": MRSS, "timeFrame": "Baseline, Week 48"}],
+        "secondaryOutcomes": [
+            {"measure": "Percentage of Participants With Treatment-related Adverse Eventsfoo"}
+        ],
+    }
+    found = check_outcomes(load_study(), _with_outcomes(module))
+    assert [m.yaml_path for m in found] == ["other_outcomes[0].measure"]
