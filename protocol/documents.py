@@ -489,13 +489,14 @@ _KIND_WORDS = {
 
 
 def _another_kind(model: type[BaseModel], data: dict[str, Any]) -> str | None:
-    """The kind of file ``data`` is, when it is another kind than ``model`` reads: most of its
-    top-level fields unknown to the model, and a field only that other kind has."""
+    """The kind of file ``data`` is, when it is plainly another kind than ``model`` reads: a
+    top-level field only that other kind has, and none only ``model``'s kind has (a participant
+    record with a few misspelt fields is still a participant record, each field named)."""
     known = {name for name in model.model_fields} | {
         f.alias for f in model.model_fields.values() if f.alias
     }
-    unknown = [key for key in data if key not in known]
-    if len(unknown) < 2 or len(unknown) * 2 <= len(data):
+    own = [key for key, kind, _ in _KIND_SIGNATURES if kind == model.__name__]
+    if any(key in data for key in own):
         return None
     for key, kind, words in _KIND_SIGNATURES:
         if key in data and kind != model.__name__ and key not in known:

@@ -385,3 +385,31 @@ def test_prescreen_makes_no_output_folder_in_a_read_only_folder(tmp_path, capsys
         assert "cannot be written" in capsys.readouterr().err
     finally:
         folder.chmod(stat.S_IRWXU)
+
+
+@pytest.mark.parametrize(
+    "command, text, named",
+    [
+        # a participant record with a washout list's field among misspelt ones: its own kind
+        ("screen", "participant: SYN-03\nplanned_randomization: 2025-03-17\nsexx: female\n"
+                   "labz: {}\n", ["planned_randomization", "sexx", "labz"]),
+        # a washout list with a participant's code beside misspelt fields: its own kind
+        ("washout", "participant: SYN-02\nplanned_randomization: 2025-03-17\nscrening: "
+                    "2025-03-03\nmedicatons: []\n", ["participant", "screning", "medicatons"]),
+    ],
+)  # fmt: skip
+def test_a_file_of_its_own_kind_names_each_field_it_does_not_know(
+    tmp_path, capsys, command, text, named
+):
+    path = tmp_path / "f.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "(the file)" not in err
+    assert all(f"{name} (line" in err for name in named)
+
+
+def test_the_washout_example_given_to_screen_is_named_in_one_line(capsys):
+    assert main(["screen", str(REPO / "examples/washout-synthetic.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "(the file) = a washout list" in err
