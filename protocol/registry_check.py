@@ -25,6 +25,7 @@ field that study.yaml names and the record lacks is a mismatch (exit 1), never a
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import difflib
 import functools
@@ -243,6 +244,7 @@ def validate_record(data: Any, source: str = "the registry record") -> dict[str,
             source, f"{NCT_ID_FIELD} is {_json_kind(nct_id)}", "an NCT number such as 'NCT06375005'"
         )
     _refuse_malformed_fields(section, "protocolSection", source)
+    _refuse_overlong_criteria(data, source)
     # the fields beside it (hasResults), by the same rules
     _refuse_malformed_fields({k: v for k, v in data.items() if k != "protocolSection"}, "", source)
     return data
@@ -272,6 +274,23 @@ _BOOLEAN_FIELDS = frozenset(
         "fdaaa801Violation",
     }
 )
+
+
+#: ClinicalTrials.gov's limit for the eligibility criteria (its protocol registration data
+#: element definitions: "Limit: 20,000 characters"), counted as entered, without the API's
+#: Markdown escapes. A longer text is no registry record's.
+CRITERIA_LIMIT = 20_000
+
+
+def _refuse_overlong_criteria(data: dict[str, Any], source: str) -> None:
+    module = data["protocolSection"].get("eligibilityModule")
+    text = module.get("eligibilityCriteria") if isinstance(module, dict) else None
+    if isinstance(text, str) and len(unescape_markdown(text)) > CRITERIA_LIMIT:
+        raise InvalidRecordError(
+            source,
+            f"{CRITERIA_FIELD} is a text of {len(unescape_markdown(text)):,} characters",
+            f"at most {CRITERIA_LIMIT:,} (ClinicalTrials.gov's limit for the eligibility criteria)",
+        )
 
 
 def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
@@ -547,15 +566,24 @@ class Mention:
         return _clause(self.text, self.start, self.end)
 
 
-def _clause(text: str, start: int, end: int, limit: int = 110) -> str:
+@functools.lru_cache(maxsize=64)
+def _clause_boundaries(text: str) -> tuple[int, ...]:
+    """Where a text's clauses begin (after ; : and a , or . before a space), outside brackets:
+    found once per text (each of a long criterion's mentions had walked the whole of it)."""
     depth, boundaries = 0, [0]
     for index, char in enumerate(text):
         depth += {"(": 1, ")": -1}.get(char, 0)
         following = text[index + 1 : index + 2]
         if depth <= 0 and (char in ";:" or (char in ",." and following in (" ", ""))):
             boundaries.append(index + 1)
-    left = max(b for b in boundaries if b <= start)
-    right = min([b - 1 for b in boundaries if b - 1 >= end] + [len(text)])
+    return tuple(boundaries)
+
+
+def _clause(text: str, start: int, end: int, limit: int = 110) -> str:
+    boundaries = _clause_boundaries(text)
+    left = boundaries[bisect.bisect_right(boundaries, start) - 1]
+    after = bisect.bisect_left(boundaries, end + 1)  # the first boundary b with b - 1 >= end
+    right = boundaries[after] - 1 if after < len(boundaries) else len(text)
     clause = text[left:right].strip()
     if len(clause) > limit:
         clause = text[max(left, start - limit // 2) : min(right, end + limit // 2)].strip()

@@ -152,3 +152,55 @@ def test_a_space_changed_to_another_is_named_in_the_word_diff(words, data):
     assert f"[-(space)-] {{+{name}+}}" in shown
     assert f"{words[at]} [-" in shown and f"+}} {words[at + 1]}" in shown
     assert _word_diff(old, old, 3) == _word_diff(old, old.replace(" ", " "), 3)
+
+
+# -- a long criteria text: its clauses found once, and a text beyond the registry's limit ----
+
+
+def _clause_as_written_before(text: str, start: int, end: int, limit: int = 110) -> str:
+    # the clause rule as it was, walking the whole text on each call (the oracle)
+    depth, boundaries = 0, [0]
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        following = text[index + 1 : index + 2]
+        if depth <= 0 and (char in ";:" or (char in ",." and following in (" ", ""))):
+            boundaries.append(index + 1)
+    left = max(b for b in boundaries if b <= start)
+    right = min([b - 1 for b in boundaries if b - 1 >= end] + [len(text)])
+    clause = text[left:right].strip()
+    if len(clause) > limit:
+        clause = text[max(left, start - limit // 2) : min(right, end + limit // 2)].strip()
+        clause = f"…{clause}…"
+    return clause
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab 1;:,.()", min_size=1, max_size=200), st.data())
+def test_the_clause_of_a_mention_is_the_same_found_once(text, data):
+    from protocol.registry_check import _clause
+
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start, len(text)))
+    limit = data.draw(st.sampled_from([5, 20, 110]))
+    assert _clause(text, start, end, limit) == _clause_as_written_before(text, start, end, limit)
+
+
+def test_criteria_longer_than_the_registry_takes_are_refused(tmp_path, capsys):
+    # a tester's 716 KB criteria text had run for minutes; ClinicalTrials.gov takes 20,000
+    # characters of eligibility criteria
+    import json
+
+    from protocol.registry_check import CRITERIA_LIMIT
+    from trialbook.cli import main
+
+    room = CRITERIA_LIMIT - len(unescape_markdown(CRITERIA))  # as entered, without escapes
+    for extra, refused in ((room - 1, False), (room, False), (room + 1, True)):
+        text = CRITERIA.replace(
+            "* Limited scleroderma.", "* Limited scleroderma" + " " * extra + "."
+        )
+        path = tmp_path / "record.json"
+        path.write_text(json.dumps(_record_with(text)), encoding="utf-8")
+        code = main(["registry-check", "--record", str(path)])
+        assert (code == 2) == refused
+        err = capsys.readouterr().err
+        assert ("ClinicalTrials.gov's limit" in err) == refused
