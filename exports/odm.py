@@ -66,7 +66,7 @@ def _title(path: str, field: str, raw: dict[str, Any], child: dict[str, Any], st
     criterion ID alone (``EX27``)."""
     from protocol.data_dictionary import _meaning
 
-    meaning = _meaning(path, study)
+    meaning = _meaning(path, study) or _lab_part(path, study)
     described = raw.get("description") or (
         child.get("description") if "properties" in child else None
     )
@@ -76,6 +76,23 @@ def _title(path: str, field: str, raw: dict[str, Any], child: dict[str, Any], st
         words = _FIELD_WORDS.get(field) or field.replace("_", " ")
         return f"{_capitalised(words)} ({described})"
     return _capitalised(meaning or _FIELD_WORDS.get(field) or field.replace("_", " "))
+
+
+def _lab_part(path: str, study: Any) -> str:
+    """A laboratory value's ULN and its unit, named by the analyte (the same words under ALT,
+    AST and total bilirubin would not say which)."""
+    from protocol.labs import get_analyte
+
+    parts = path.split(".")
+    if len(parts) != 3 or parts[0] != "labs" or parts[2] not in ("uln", "uln_unit"):
+        return ""
+    try:
+        label = get_analyte(parts[1], study).short_label
+    except KeyError:
+        return ""
+    if parts[2] == "uln":
+        return f"{label}: the site's upper limit of normal"
+    return f"{label}: the unit of the upper limit of normal, if not the value's"
 
 
 #: The descriptions a field's type gives, which say nothing of the field.

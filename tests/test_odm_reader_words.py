@@ -92,3 +92,11 @@ def test_the_skin_score_carries_its_ranges_as_hard_edits():
 def test_the_ecrf_still_passes_both_validators():
     assert odm.validate_xml(odm.xml_bytes(odm.build())) == []
     assert odm.validate_oids(odm.build()) == []
+
+
+@pytest.mark.parametrize(
+    "analyte, label", [("ALT", "ALT"), ("AST", "AST"), ("TOTAL_BILIRUBIN", "TBil")]
+)
+def test_each_uln_question_names_its_analyte(analyte, label):
+    assert _question(f"IT.LABS.{analyte}.ULN") == f"{label}: the site's upper limit of normal"
+    assert _question(f"IT.LABS.{analyte}.ULN_UNIT").startswith(f"{label}: the unit of the upper")
