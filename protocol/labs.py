@@ -26,7 +26,7 @@ from typing import Any, Literal
 import pint
 
 from protocol.errors import LabInputError
-from protocol.facts import QuantityRange, Status, Threshold
+from protocol.facts import _RANGE_TEXT, QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, Study, admitted_ages, derived, load_study
 from protocol.units import convert, format_unit, read_unit, ureg
@@ -647,6 +647,98 @@ def _check_column_plausible(
             f"{analyte.label}: {int(bad.sum())} {what}(s) are implausible (rows "
             f"{_first_rows(index, bad)}): check the value and its unit (accepted: {plausible})"
         )
+
+
+def check_lab_where_decided(
+    name: str,
+    value: Any,
+    unit: str | None,
+    *,
+    uln: Any = None,
+    uln_unit: str | None = None,
+    age: Any = None,
+    sex: Any = None,
+    study: Study | None = None,
+) -> LabResult:
+    """:func:`check_lab` as ``trialbook lab`` runs it (creatinine's eGFR at the nearest age IN01
+    admits), and where the ULN, the age or the sex is not given, the value decided if it gives
+    the same status at every completion the protocol allows, as ``screen`` decides a record
+    without them: ALT 400 U/L exceeds 1.5 x any ULN a laboratory reports (5 to 200 U/L);
+    creatinine 250 µmol/L in a man gives an eGFR under 40 at every age IN01 admits. The bounds
+    of each completion suffice: the comparison with 1.5 x ULN moves one way with the ULN, and
+    eGFR falls with age. Otherwise the refusal asking for what is missing is raised (and any
+    other refusal as it is)."""
+    given = {"uln": uln, "uln_unit": uln_unit, "age": age, "sex": sex}
+    try:
+        return check_lab(name, value, unit, **given, study=study, at_admitted_age=True)
+    except LabInputError:
+        if value is None:
+            raise
+        chosen = study or load_study()
+        analyte = get_analyte(name, chosen)
+        completions, said = _completions(analyte, given, chosen)
+        if not said:
+            raise
+        try:
+            results = [
+                check_lab(name, value, unit, **c, study=study, at_admitted_age=True)
+                for c in completions
+            ]
+        except LabInputError:
+            raise  # the value itself refused: the same refusal, whatever the completion
+        if len({r.status for r in results}) != 1:
+            raise
+    # the completion nearest the threshold is shown: the one that decides it least clearly
+    # (ALT 400 U/L against the highest ULN, 2 x ULN; creatinine at the age and sex that give
+    # the eGFR nearest 40)
+    target = get_analyte(analyte.computes, chosen) if analyte.computes else analyte
+    limit = target.threshold_magnitude
+
+    def margin(result: LabResult) -> float:
+        measured = result.egfr if analyte.computes else result.value_in_protocol_unit
+        return abs(float(measured) - limit) if measured is not None else math.inf
+
+    first = min(results, key=margin)
+    return LabResult(
+        **asdict(first)
+        | {
+            "reason": f"{first.reason}; the same for {' and '.join(said)} (not given)",
+            "uln": first.uln if uln is not None else None,
+            "uln_unit": first.uln_unit if uln is not None else None,
+            "egfr": None if analyte.computes and age is None else first.egfr,
+            "egfr_age": None if analyte.computes and age is None else first.egfr_age,
+        }
+    )
+
+
+def _completions(
+    analyte: Analyte, given: dict[str, Any], study: Study
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The missing ULN, age and sex filled in at the ends of what the protocol allows, and
+    those ends in words."""
+    completions = [dict(given)]
+    said: list[str] = []
+    if analyte.relative_to_uln and given["uln"] is None and given["uln_unit"] is None:
+        plausible = analyte.uln_plausible
+        if plausible is None:
+            return completions, []
+        low, high, unit_text = re.match(_RANGE_TEXT, plausible.written).groups()  # as written
+        completions = [
+            c | {"uln": float(end), "uln_unit": unit_text}
+            for c in completions
+            for end in (low, high)
+        ]
+        said.append(f"every ULN from {plausible.written}")
+    if analyte.computes and (given["age"] is None or given["sex"] is None):
+        young, old = admitted_ages(study)
+        ages = [given["age"]] if given["age"] is not None else [young, old]
+        sexes = [given["sex"]] if given["sex"] is not None else ["female", "male"]
+        completions = [c | {"age": a, "sex": x} for c in completions for a in ages for x in sexes]
+        if given["age"] is None:
+            said.append(f"every age from {young} to {old} (the ages IN01 admits)")
+        if given["sex"] is None:
+            said.append("either sex")
+    return completions, said
 
 
 def check_lab_column(

@@ -405,7 +405,7 @@ def _registry_check(args: argparse.Namespace) -> int:
 def _lab(args: argparse.Namespace) -> int:
 
     from protocol.errors import ProtocolDataError
-    from protocol.labs import LabInputError, check_lab
+    from protocol.labs import LabInputError, check_lab_where_decided
 
     if (args.uln is None) != (args.uln_unit is None):
         print("error: --uln takes a value and a unit, e.g. --uln 40 U/L", file=sys.stderr)
@@ -415,7 +415,9 @@ def _lab(args: argparse.Namespace) -> int:
     except ProtocolDataError as exc:
         return _bad_input(exc)
     try:
-        result = check_lab(
+        # as screen reads it (creatinine at the nearest age IN01 admits, a value decided
+        # without the ULN, age or sex where every completion agrees): the two never disagree
+        result = check_lab_where_decided(
             args.analyte,
             args.value,
             args.unit,
@@ -424,7 +426,6 @@ def _lab(args: argparse.Namespace) -> int:
             age=args.age,
             sex=args.sex,
             study=study,
-            at_admitted_age=True,  # as screen reads it: the two never disagree on EX24
         )
     except LabInputError as exc:
         return _bad_input(exc)
