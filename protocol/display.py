@@ -251,10 +251,18 @@ def show_field(item: str) -> str:
     def entry(match: re.Match[str]) -> str:
         return f"{match.group(1)} entry {int(match.group(2)) + 1}"
 
-    path, _, rest = item.partition(" ")
-    parts = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").split(".")
-    words = " › ".join(_FIELD_ABBREVIATIONS.get(part, part) for part in parts)
-    return f"{words} {rest}".rstrip()
+    def one(path: str) -> str:
+        parts = re.sub(r"(\w+)\[(\d+)\]", entry, path).replace("_", " ").split(".")
+        return " › ".join(_FIELD_ABBREVIATIONS.get(part, part) for part in parts)
+
+    # several fields named together ("medications[0], medications[1] (...)"): each in words,
+    # never the first counted from 1 and the next from 0
+    found = re.match(r"^((?:[\w.\[\]]+, )*[\w.\[\]]+)( .*)?$", item, re.S)
+    if found is None:  # no field first: the first word as a field's, the rest as it is
+        path, _, rest = item.partition(" ")
+        return f"{one(path)} {rest}".rstrip()
+    words = ", ".join(one(path) for path in found.group(1).split(", "))
+    return f"{words}{found.group(2) or ''}".rstrip()
 
 
 def show_event_window(event: Any) -> tuple[str, str]:
