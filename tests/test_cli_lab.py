@@ -25,7 +25,8 @@ pytestmark = pytest.mark.traces("lab_analytes")
         (["hemoglobin", "eight", "g/dL"], 2),
         (["hemoglobin", "-8", "g/dL"], 2),
         (["alt", "61", "U/L"], 2),  # ULN missing
-        (["creatinine", "80", "umol/L"], 2),  # age and sex missing
+        (["creatinine", "141", "umol/L"], 2),  # age and sex missing, and they decide it
+        (["creatinine", "80", "umol/L"], 0),  # age and sex missing: passes at every one
         (["sodium", "140", "mmol/L"], 2),
         (["hemoglobin", "8"], 2),  # unit missing: usage error
     ],

@@ -538,8 +538,11 @@ def lab_rows() -> Iterator[Row]:
         ("sex-esc", ("--age", "50", "--sex", "female\x1b[2K")),
     ]
     for id, options in creatinine:
+        # 1.6 mg/dL: an eGFR on both sides of 40 across the ages and sexes left open, so the
+        # missing age or sex is asked for (a value clear at every one is decided, as screen
+        # decides it: tests/test_lab_decided_without_all_inputs.py)
         yield lab_row(
-            f"creatinine-{id}", "creatinine", "0.8", "mg/dL", 2, "creatinine", options=options
+            f"creatinine-{id}", "creatinine", "1.6", "mg/dL", 2, "creatinine", options=options
         )
     # an age IN01 excludes is read at the nearest it admits, as screen reads it (EX24 agrees)
     for age, read_at in (("17", "18"), ("0", "18"), ("89", "70")):
