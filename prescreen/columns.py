@@ -100,7 +100,7 @@ _IDENTIFIER_WORDS = frozenset(
 # Words that identify only as a whole header: HN and NHC, a hospital's number (número de
 # historia clínica), which as a piece of a longer name may be another thing. ("Nombre" alone
 # stays: it is also French for a count; a column of names given as the IDs is refused by its
-# cells, as no code holds a digit.)
+# cells: a word of letters in lower or mixed case is no code.)
 _IDENTIFIER_WHOLE = frozenset({"hn", "nhc"})
 # pairs of words: record numbers of a hospital or an insurer are direct identifiers as much as
 # a name (HIPAA's medical record and health plan numbers)

@@ -369,8 +369,8 @@ class ParticipantRecord(_Record):
         min_length=1,
         max_length=40,
         pattern=CODE_PATTERN,
-        description="The site's participant code, holding a digit (never a name or initials, a "
-        "date, a phone or ID card number)",
+        description="The site's participant code (never a name, a date, a phone or ID card "
+        "number): a word of letters alone only in capitals",
     )
     dates: Dates = Dates()
 

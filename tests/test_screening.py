@@ -566,7 +566,7 @@ def test_no_record_with_missing_data_changes_a_decided_status(removed):
             {"medications": [{"name": "methotrexate", "last_dose": "2025-02-30"}]},
             ["medications[0] (methotrexate).last_dose", "'2025-02-30'"],
         ),
-        ({"participant": "Jane Doe"}, ["participant", "(withheld)", "at least one digit"]),
+        ({"participant": "Jane Doe"}, ["participant", "(withheld)", "only in capitals"]),
         (
             {"ssc__first_non_raynaud_manifestation": date(2025, 4, 1)},
             ["ssc.first_non_raynaud_manifestation = 2025-04-01 is after dates.screening"],
