@@ -16,6 +16,7 @@ significant digits (more are refused), so it is never that close to a threshold 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -679,13 +680,11 @@ def check_lab_where_decided(
         completions, said = _completions(analyte, given, chosen)
         if not said:
             raise
-        try:
-            results = [
-                check_lab(name, value, unit, **c, study=study, at_admitted_age=True)
-                for c in completions
-            ]
-        except LabInputError:
-            raise  # the value itself refused: the same refusal, whatever the completion
+        # (a value refused for itself is refused at every completion too: raised as it is)
+        results = [
+            check_lab(name, value, unit, **c, study=study, at_admitted_age=True)
+            for c in completions
+        ]
         if len({r.status for r in results}) != 1:
             raise
     # the completion nearest the threshold is shown: the one that decides it least clearly
@@ -698,16 +697,17 @@ def check_lab_where_decided(
         measured = result.egfr if analyte.computes else result.value_in_protocol_unit
         return abs(float(measured) - limit) if measured is not None else math.inf
 
-    first = min(results, key=margin)
-    return LabResult(
-        **asdict(first)
-        | {
-            "reason": f"{first.reason}; the same for {' and '.join(said)} (not given)",
-            "uln": first.uln if uln is not None else None,
-            "uln_unit": first.uln_unit if uln is not None else None,
-            "egfr": None if analyte.computes and age is None else first.egfr,
-            "egfr_age": None if analyte.computes and age is None else first.egfr_age,
-        }
+    shown = min(results, key=margin)
+    # a ULN, age or sex filled in is not the participant's: its ULN and eGFR left out
+    filled_uln = uln is None and analyte.relative_to_uln
+    filled_age = analyte.computes and (age is None or sex is None)
+    return dataclasses.replace(
+        shown,
+        reason=f"{shown.reason}; the same for {' and '.join(said)} (not given)",
+        uln=None if filled_uln else shown.uln,
+        uln_unit=None if filled_uln else shown.uln_unit,
+        egfr=None if filled_age else shown.egfr,
+        egfr_age=None if filled_age else shown.egfr_age,
     )
 
 

@@ -1541,8 +1541,7 @@ def check_published(study: Any) -> list[Mismatch]:
     are compared whatever provenance or source study.yaml gives them (relabelling one as an
     assumption is no escape); only an equation of another name is another publication's."""
     mismatches: list[Mismatch] = []
-    for place, entry in published_compared(study):
-        fact, ours = _published_reading(study, place)  # type: ignore[misc]
+    for place, entry, fact, ours in published_compared(study):
         published = _published_value(place, entry["value"])
         name = _source_name(study, entry["source"])
         mismatches += [
@@ -1552,19 +1551,20 @@ def check_published(study: Any) -> list[Mismatch]:
     return mismatches
 
 
-def published_compared(study: Any) -> list[tuple[str, dict[str, Any]]]:
-    """The entries of published.yaml that ``study`` is held to: every one whose fact the study
-    has, except an equation named otherwise (CKD-EPI 2009 is not CKD-EPI 2021)."""
+def published_compared(study: Any) -> list[tuple[str, dict[str, Any], Any, Any]]:
+    """The entries of published.yaml that ``study`` is held to, each with the study's fact and
+    its value in published.yaml's form: every one whose fact the study has, except an equation
+    named otherwise (CKD-EPI 2009 is not CKD-EPI 2021)."""
     compared = []
     for place, entry in published_values().items():
-        if _published_reading(study, place) is None:
+        found = _published_reading(study, place)
+        if found is None:
             continue
+        fact, ours = found
         named = entry["value"].get("name") if isinstance(entry["value"], dict) else None
-        if named is not None:
-            ours = getattr(_attribute(study, f"{place}.value"), "name", None)
-            if _words(ours) != _words(named):
-                continue
-        compared.append((place, entry))
+        if named is not None and _words(getattr(fact.value, "name", None)) != _words(named):
+            continue
+        compared.append((place, entry, fact, ours))
     return compared
 
 
