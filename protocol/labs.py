@@ -268,19 +268,44 @@ def to_value_unit(
 
 
 def _ckd_epi(scr_mg_dl: Any, age_years: Any, female: Any, study: Study | None = None) -> Any:
-    """CKD-EPI 2021 on plain numbers or numpy arrays (shared by scalar and vectorized paths)."""
+    """CKD-EPI 2021 on plain numbers or numpy arrays: one equation for the scalar and the
+    vectorized paths. Plain numbers are computed with Python's own operations, so a one-record
+    command never loads numpy (about a sixth of its time)."""
+    eq = (study or load_study()).egfr_equation.value
+    if all(isinstance(x, int | float) for x in (scr_mg_dl, age_years, female)):
+        return _ckd_epi_terms(
+            float(scr_mg_dl), float(age_years), female, eq, lambda c, a, b: a if c else b, min, max
+        )
     import numpy as np
 
-    eq = (study or load_study()).egfr_equation.value
-    kappa = np.where(female, eq.kappa_female, eq.kappa_male)
-    alpha = np.where(female, eq.alpha_female, eq.alpha_male)
-    ratio = np.asarray(scr_mg_dl, dtype=float) / kappa
+    return _ckd_epi_terms(
+        np.asarray(scr_mg_dl, dtype=float),
+        np.asarray(age_years, dtype=float),
+        female,
+        eq,
+        np.where,
+        np.minimum,
+        np.maximum,
+    )
+
+
+def _ckd_epi_terms(
+    scr: Any,
+    age: Any,
+    female: Any,
+    eq: Any,
+    where: Callable[[Any, Any, Any], Any],
+    minimum: Callable[[Any, Any], Any],
+    maximum: Callable[[Any, Any], Any],
+) -> Any:
+    """The equation itself (Inker 2021), over numbers or arrays by the operations given."""
+    ratio = scr / where(female, eq.kappa_female, eq.kappa_male)
     return (
         eq.constant
-        * np.minimum(ratio, 1.0) ** alpha
-        * np.maximum(ratio, 1.0) ** eq.exponent_above
-        * eq.age_base ** np.asarray(age_years, dtype=float)
-        * np.where(female, eq.female_factor, 1.0)
+        * minimum(ratio, 1.0) ** where(female, eq.alpha_female, eq.alpha_male)
+        * maximum(ratio, 1.0) ** eq.exponent_above
+        * eq.age_base**age
+        * where(female, eq.female_factor, 1.0)
     )
 
 

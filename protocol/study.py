@@ -1543,29 +1543,29 @@ def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
     # read as any document is read (a regular file, of bounded size, UTF-8) before anything else
     text = read_text_file(path, MAX_BYTES)
     cache = _study_cache_file(text)
-    parsed = _cached_parse(cache)
-    if parsed is None:
-        parsed = parse_yaml_text(text, str(path))
-        _keep_parse(cache, parsed)
-    data, node = parsed
-    return parse_study(data, str(path), node)
+    study = _cached_study(cache)
+    if study is None:
+        data, node = parse_yaml_text(text, str(path))
+        study = parse_study(data, str(path), node)
+        _keep_study(cache, study)
+    return study
 
 
 # -- the validated study, kept between processes -------------------------------------------------
 #
-# Parsing study.yaml (PyYAML's strict Python loader, which keeps every line number) takes about a
-# third of a one-record `trialbook screen`; validating it is quick. The parse (the data and its
-# node tree) is kept in the user's cache folder, keyed by the SHA-256 of the file's bytes and of
-# the loader's code (and the library versions), so an edited file or loader parses again; the
-# study is validated from it every time. Anything wrong with the cache (unwritable, damaged,
-# from another version) only means the file is parsed as usual. TRIALBOOK_NO_STUDY_CACHE=1 turns
-# it off. (The validated Study itself does not pickle: its generic Fact[...] models cannot.)
+# Parsing study.yaml (PyYAML's strict Python loader, which keeps every line number) and
+# validating it take about a fifth of a one-record `trialbook screen`. The validated study is
+# kept in the user's cache folder, keyed by the SHA-256 of the file's bytes, of the code that
+# validates it (every module of protocol/: the models, their validators and what they call) and
+# of the library versions and data it reads, so an edited file, rule or library validates again.
+# A study that fails validation is never kept. Anything wrong with the cache (unwritable,
+# damaged, from another version, not a study) only means the file is read and validated as
+# usual. TRIALBOOK_NO_STUDY_CACHE=1 turns it off.
 
-_PARSER_SOURCES = ("documents.py", "errors.py")
 
-
-def _study_cache_file(text: str) -> Path | None:
+def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | None:
     import hashlib
+    import importlib.util
     import sys
 
     import pint
@@ -1576,20 +1576,24 @@ def _study_cache_file(text: str) -> Path | None:
         return None
     try:
         digest = hashlib.sha256(text.encode("utf-8"))
-        here = Path(__file__).parent
-        for name in _PARSER_SOURCES:
-            digest.update((here / name).read_bytes())
+        for module in sorted(code.glob("*.py")):
+            digest.update(module.name.encode() + b"\0" + module.read_bytes())
+        # the country table the sites are validated against (usdm4's, read as a file)
+        spec = importlib.util.find_spec("usdm4")
+        if spec is not None and spec.submodule_search_locations:
+            table = Path(spec.submodule_search_locations[0]) / "ct" / "iso" / "iso3166"
+            digest.update((table / "iso3166.json").read_bytes())
         digest.update(
             f"{sys.version}|{pydantic.VERSION}|{pint.__version__}|{yaml_module.__version__}".encode()
         )
         from platformdirs import user_cache_path
 
-        return user_cache_path("trialbook") / f"study-parse-{digest.hexdigest()}.pickle"
-    except (OSError, ImportError):
+        return user_cache_path("trialbook") / f"study-{digest.hexdigest()}.pickle"
+    except (OSError, ImportError, ValueError):
         return None
 
 
-def _cached_parse(cache: Path | None) -> tuple[Any, yaml.Node | None] | None:
+def _cached_study(cache: Path | None) -> Study | None:
     import pickle
 
     if cache is None:
@@ -1597,49 +1601,112 @@ def _cached_parse(cache: Path | None) -> tuple[Any, yaml.Node | None] | None:
     try:  # an unreadable folder or file, a damaged or foreign cache: read past, never trusted
         if not cache.is_file():
             return None
-        parsed = pickle.loads(cache.read_bytes())  # the user's own cache folder
+        study = pickle.loads(cache.read_bytes())  # the user's own cache folder
     except Exception:
         return None
-    with contextlib.suppress(OSError):
-        os.utime(cache)  # recently used: kept when older versions' parses are removed
-    if not (isinstance(parsed, tuple) and len(parsed) == 2 and isinstance(parsed[0], dict)):
+    if type(study) is not Study:
         return None
-    return parsed
+    with contextlib.suppress(OSError):
+        os.utime(cache)  # recently used: kept when older versions are removed
+    return study
 
 
-def _keep_parse(cache: Path | None, parsed: tuple[Any, yaml.Node | None]) -> None:
+def _keep_study(cache: Path | None, study: Study) -> None:
+    import io
     import pickle
     import tempfile
 
     if cache is None:
         return
     try:
+        buffer = io.BytesIO()
+        _StudyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(study)
+    except Exception:  # a value pickle cannot keep: the next process validates again
+        return
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".study-")
         with os.fdopen(handle, "wb") as out:
-            out.write(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+            out.write(buffer.getvalue())
         os.replace(temporary, cache)  # whole or not at all: a reader never sees half a file
-    except Exception:  # an unwritable cache folder: the next process parses again
+    except Exception:  # an unwritable cache folder: the next process validates again
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(temporary)
         return
-    _prune_parses(cache.parent, keep=cache)
+    _prune_studies(cache.parent, keep=cache)
 
 
-#: Parses kept in the cache folder: one per version of study.yaml read (an amendment, a test's
+class _StudyPickler:
+    """pickle's Pickler, with a model class made from a generic one (``Fact[str]``,
+    ``Limit[Duration]``) written by its name: pickle finds a class by the attribute its name
+    gives, which these have not."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        import pickle
+
+        class Pickler(pickle.Pickler):
+            def reducer_override(self, obj: Any) -> Any:
+                if isinstance(obj, type) and _generic_origin(obj) is not None:
+                    return parametrized_model, (obj.__module__, _parametrized_name(obj))
+                return NotImplemented
+
+        return Pickler(*args, **kwargs)
+
+
+def _generic_origin(model: type) -> type | None:
+    metadata = getattr(model, "__pydantic_generic_metadata__", None)
+    return metadata.get("origin") if isinstance(metadata, dict) else None
+
+
+def _parametrized_name(model: type) -> str:
+    """A generic model's parameters in words that are the same in every process: their repr,
+    without the memory addresses of the validators' functions (a quantity type is told apart by
+    its description: "a mass", "a duration")."""
+    metadata = model.__pydantic_generic_metadata__  # type: ignore[attr-defined]
+    args = re.sub(r" at 0x[0-9a-fA-F]+", "", repr(metadata["args"]))
+    return f"{metadata['origin'].__qualname__}{args}"
+
+
+def parametrized_model(module: str, name: str) -> type:
+    """The model class ``name`` of ``module`` made from a generic model (``Fact[str]``): the
+    one made when the module was imported. Raises LookupError unless exactly one has the name."""
+    import sys
+
+    from pydantic import BaseModel
+
+    def every_subclass(model: type) -> Iterator[type]:
+        for subclass in model.__subclasses__():
+            yield subclass
+            yield from every_subclass(subclass)
+
+    if module not in sys.modules:
+        raise LookupError(f"{module} is not imported")
+    found = {
+        model
+        for model in every_subclass(BaseModel)
+        if model.__module__ == module
+        and _generic_origin(model) is not None
+        and _parametrized_name(model) == name
+    }
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} models of {module} are named {name}")
+    return found.pop()
+
+
+#: Studies kept in the cache folder: one per version of study.yaml read (an amendment, a test's
 #: variant), the most recently used first; older ones are removed as a new one is kept, so the
 #: folder stays at a few megabytes however many versions are read.
-MAX_KEPT_PARSES = 16
+MAX_KEPT_STUDIES = 16
 
 
-def _prune_parses(folder: Path, keep: Path) -> None:
+def _prune_studies(folder: Path, keep: Path) -> None:
     with contextlib.suppress(OSError):
         kept = sorted(
-            folder.glob("study-parse-*.pickle"),
+            folder.glob("study-*.pickle"),
             key=lambda path: path.stat().st_mtime_ns,
             reverse=True,
         )
-        for old in kept[MAX_KEPT_PARSES:]:
+        for old in kept[MAX_KEPT_STUDIES:]:
             if old != keep:
                 with contextlib.suppress(OSError):
                     old.unlink()

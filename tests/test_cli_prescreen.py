@@ -599,13 +599,13 @@ def test_a_failure_while_the_parser_is_built_is_one_line_not_a_traceback(monkeyp
 def test_an_unreadable_study_cache_is_read_past(tmp_path, monkeypatch):
     from protocol import study as study_module
 
-    cache = tmp_path / "locked" / "study-parse-x.pickle"
+    cache = tmp_path / "locked" / "study-x.pickle"
 
     def unreadable(self: Path) -> bool:
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "is_file", unreadable)
-    assert study_module._cached_parse(cache) is None
+    assert study_module._cached_study(cache) is None
 
 
 def test_a_termination_while_writing_leaves_no_staged_file(tmp_path, monkeypatch):
