@@ -1568,6 +1568,7 @@ def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | N
     import importlib.util
     import sys
 
+    import isodate
     import pint
     import pydantic
     import yaml as yaml_module
@@ -1583,9 +1584,13 @@ def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | N
         if spec is not None and spec.submodule_search_locations:
             table = Path(spec.submodule_search_locations[0]) / "ct" / "iso" / "iso3166"
             digest.update((table / "iso3166.json").read_bytes())
-        digest.update(
-            f"{sys.version}|{pydantic.VERSION}|{pint.__version__}|{yaml_module.__version__}".encode()
+        libraries = (
+            pydantic.VERSION,
+            pint.__version__,
+            yaml_module.__version__,
+            isodate.__version__,
         )
+        digest.update("|".join((sys.version, *libraries)).encode())
         from platformdirs import user_cache_path
 
         return user_cache_path("trialbook") / f"study-{digest.hexdigest()}.pickle"
