@@ -35,7 +35,7 @@ $(INSTALLED): requirements.txt requirements-nodeps.txt pyproject.toml $(FHIR_VAL
 
 # The project's own modules compiled ahead: where PYTHONDONTWRITEBYTECODE is set (as on these
 # machines) every `trialbook` command otherwise compiles them again (about 40 ms of `screen`'s
-# 0.4 s). Python checks each file's stamp, so a module edited later is simply compiled anew.
+# 0.35 s). Python checks each file's stamp, so a module edited later is simply compiled anew.
 bytecode: $(INSTALLED)
 	$(PY) -m compileall -q protocol dosing prescreen exports trialbook binder
 

@@ -1124,7 +1124,7 @@ def command() -> int:
 
     Python's cycle collector is paused while the modules are imported and the study is read
     (objects that live for the whole run; scanning them again and again cost about 30 ms of a
-    0.4 s ``screen``), and those objects are then frozen out of its reach. At the end, what is
+    0.35 s ``screen``), and those objects are then frozen out of its reach. At the end, what is
     left is frozen too, so the interpreter's exit does not scan it once more (about 50 ms):
     the process ends and the system takes its memory back. ``main`` (what tests and other
     programs call, many times in one process) leaves the collector as it is.
