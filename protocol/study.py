@@ -331,6 +331,14 @@ class LabAnalyte(_Model):
                     )
         if (str(self.protocol_unit) == "xULN") != (self.uln_plausible_range is not None):
             problems.append("uln_plausible_range is needed exactly when the threshold is × ULN")
+        if self.computes and not self.plausible_range.value.low.magnitude > 0:
+            # the equation divides by the value and raises it to a negative power: a value of
+            # 0 has no result, and would read as an infinite eGFR that passes
+            problems.append(
+                f"plausible_range: {self.plausible_range.value} starts at "
+                f"{format_quantity(self.plausible_range.value.low)}; expected a lowest plausible "
+                f"value above 0 (computes: {self.computes}: the equation divides by the value)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -1489,9 +1497,10 @@ def _texts_with_controls(data: Any, path: str) -> Iterator[tuple[str, str]]:
 def load_study(path: Path | str = STUDY_PATH) -> Study:
     """Load and validate study.yaml (the schema and its internal consistency).
 
-    Read once per process and file version (the cache key includes the file's modification time
-    and size, so an edited file is read again). Raises ``ProtocolDataError`` naming each problem.
-    The cross-check against the stored registry record is a step of its own
+    Read once per process and file version (the key includes the file's modification and change
+    times, size and inode, so an edited file is read again), and validated once per version of
+    the file and the code (kept in the user's cache folder, below). Raises ``ProtocolDataError``
+    naming each problem. The cross-check against the stored registry record is a step of its own
     (``protocol.registry_check.load_checked_study``, ``trialbook registry-check``): an amended
     version may differ from the record until the record is updated.
     """
@@ -1502,7 +1511,9 @@ def load_study(path: Path | str = STUDY_PATH) -> Study:
         stat = os.stat(path)
     except OSError as exc:
         raise ProtocolDataError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
-    return _load_study(path, stat.st_mtime_ns, stat.st_size)
+    # the change time too: an edit that restores the modification time (cp -p, rsync -t)
+    # cannot restore it
+    return _load_study(path, (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino))
 
 
 #: What is computed once from a study object (a lab's analytes, the medicine catalogue's index),
@@ -1539,7 +1550,7 @@ def admitted_ages(study: Study) -> tuple[int, int]:
 
 
 @functools.cache
-def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
+def _load_study(path: Path, _version: tuple[int, ...]) -> Study:
     # read as any document is read (a regular file, of bounded size, UTF-8) before anything else
     text = read_text_file(path, MAX_BYTES)
     cache = _study_cache_file(text)
@@ -1560,7 +1571,7 @@ def _load_study(path: Path, _mtime_ns: int, _size: int) -> Study:
 # of the library versions and data it reads, so an edited file, rule or library validates again.
 # A study that fails validation is never kept. Anything wrong with the cache (unwritable,
 # damaged, from another version, not a study) only means the file is read and validated as
-# usual. TRIALBOOK_NO_STUDY_CACHE=1 turns it off.
+# usual. TRIALBOOK_NO_STUDY_CACHE=1 turns it off (0 or empty leaves it on).
 
 
 def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | None:
@@ -1573,7 +1584,7 @@ def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | N
     import pydantic
     import yaml as yaml_module
 
-    if os.environ.get("TRIALBOOK_NO_STUDY_CACHE"):
+    if os.environ.get("TRIALBOOK_NO_STUDY_CACHE", "0") not in ("", "0"):
         return None
     try:
         digest = hashlib.sha256(text.encode("utf-8"))
@@ -1599,14 +1610,19 @@ def _study_cache_file(text: str, code: Path = Path(__file__).parent) -> Path | N
 
 
 def _cached_study(cache: Path | None) -> Study | None:
+    import hashlib
     import pickle
 
     if cache is None:
         return None
     try:  # an unreadable folder or file, a damaged or foreign cache: read past, never trusted
-        if not cache.is_file():
+        if not _own_private_file(cache):
             return None
-        study = pickle.loads(cache.read_bytes())  # the user's own cache folder
+        content = cache.read_bytes()
+        checksum, pickled = content[:_CHECKSUM_BYTES], content[_CHECKSUM_BYTES:]
+        if hashlib.sha256(pickled).digest() != checksum:  # damaged since it was written
+            return None
+        study = pickle.loads(pickled)  # the user's own file, whole as written
     except Exception:
         return None
     if type(study) is not Study:
@@ -1616,7 +1632,27 @@ def _cached_study(cache: Path | None) -> Study | None:
     return study
 
 
+#: The SHA-256 of the pickled study, written before it: a file damaged after it was written
+#: (a flipped bit in a threshold unpickles as another threshold) is read past.
+_CHECKSUM_BYTES = 32
+
+
+def _own_private_file(path: Path) -> bool:
+    """A regular file of this user's that no one else may write, in a folder of this user's
+    that no one else may write: only such a file is unpickled (unpickling runs what the file
+    says, so a file another user could have put there is never read)."""
+    import stat
+
+    file, folder = path.lstat(), path.parent.stat()  # the file itself, not a link's target
+    if not (stat.S_ISREG(file.st_mode) and stat.S_ISDIR(folder.st_mode)):
+        return False
+    return all(
+        found.st_uid == os.getuid() and not found.st_mode & 0o022 for found in (file, folder)
+    )
+
+
 def _keep_study(cache: Path | None, study: Study) -> None:
+    import hashlib
     import io
     import pickle
     import tempfile
@@ -1628,16 +1664,21 @@ def _keep_study(cache: Path | None, study: Study) -> None:
         _StudyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(study)
     except Exception:  # a value pickle cannot keep: the next process validates again
         return
+    pickled = buffer.getvalue()
+    temporary = None
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=cache.parent, prefix=".study-")
         with os.fdopen(handle, "wb") as out:
-            out.write(buffer.getvalue())
+            out.write(hashlib.sha256(pickled).digest() + pickled)
         os.replace(temporary, cache)  # whole or not at all: a reader never sees half a file
+        temporary = None
     except Exception:  # an unwritable cache folder: the next process validates again
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(temporary)
         return
+    finally:  # stopped while writing (Ctrl-C, a termination): no temporary file is left
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
     _prune_studies(cache.parent, keep=cache)
 
 

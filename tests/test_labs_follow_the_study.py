@@ -117,3 +117,22 @@ def test_the_column_checks_follow_the_study(vary):
 def test_an_age_in_part_years_cites_the_age_reading():
     with pytest.raises(LabInputError, match=r"as screening counts it \(PI09\)$"):
         check_lab("creatinine", "0.9", "mg/dL", age="55.5", sex="male")
+
+
+@pytest.mark.parametrize(
+    ("low", "refused"),
+    [("0", True), ("0.0", True), ("0.001", False), ("0.1", False)],
+)
+def test_a_creatinine_range_must_start_above_zero(vary, low, refused):
+    # the eGFR divides creatinine by kappa and raises it to a negative power: a creatinine of
+    # 0 has no eGFR (it read as an infinite one that passes, then as an internal error), so a
+    # study whose plausible creatinine reaches 0 is refused; a range just above 0 is a study
+    from protocol.errors import ProtocolDataError
+
+    change = ("      value: 0.1 to 25 mg/dL", f"      value: {low} to 25 mg/dL")
+    if not refused:
+        study = vary(change)
+        assert check_lab("creatinine", low, "mg/dL", age="45", sex="female", study=study)
+        return
+    with pytest.raises(ProtocolDataError, match=r"expected a lowest plausible value above 0"):
+        vary(change)

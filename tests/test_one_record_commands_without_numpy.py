@@ -122,3 +122,16 @@ def test_ckd_epi_on_numbers_is_ckd_epi_on_arrays(creatinine, age, female):
     many = _ckd_epi(np.array([creatinine]), np.array([age]), np.array([female]), study)
     assert isinstance(one, float)
     assert math.isclose(one, float(many[0]), rel_tol=1e-13)
+
+
+def test_debug_before_the_command_runs_the_same_process():
+    # --debug may come anywhere; the re-run a bug report asks for must be the same process
+    probe = (
+        "import sys\n"
+        "sys.argv = ['trialbook', '--debug', 'lab', 'hemoglobin', '78', 'g/L']\n"
+        "import trialbook.cli as cli\n"
+        "code = cli.command()\n"
+        "print('numpy' in sys.modules, code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False 1"

@@ -27,7 +27,7 @@ CASES = sorted((Path(__file__).parents[1] / "book" / "cases").glob("*.yaml"))
 
 def _fresh_load(path):
     # past the per-process cache (functools), as a new process would load it
-    return study_module._load_study.__wrapped__(path, 0, 0)
+    return study_module._load_study.__wrapped__(path, ())
 
 
 def _kept(cache_home):
@@ -131,12 +131,6 @@ def test_an_unwritable_cache_folder_only_costs_the_validation(tmp_path, monkeypa
     assert _fresh_load(study_copy).model_dump() == _fresh_load(STUDY_PATH).model_dump()
 
 
-def test_the_cache_can_be_turned_off(cache_home, study_copy, monkeypatch):
-    monkeypatch.setenv("TRIALBOOK_NO_STUDY_CACHE", "1")
-    _fresh_load(study_copy)
-    assert not cache_home.exists() or not list(cache_home.iterdir())
-
-
 def test_the_cache_keeps_the_most_recently_used_studies_only(cache_home, monkeypatch, study_copy):
     # one study per version read (tests read hundreds of variants): the folder keeps the last
     # few, the one just read among them, and a study read again counts as recent
@@ -158,6 +152,70 @@ def test_the_cache_keeps_the_most_recently_used_studies_only(cache_home, monkeyp
     assert newest.stat().st_mtime_ns > old[4].stat().st_mtime_ns
 
 
+def test_a_flipped_bit_in_a_kept_study_is_read_past(cache_home, study_copy):
+    # a damaged file that still unpickles would give another threshold (8.0 g/dL read as
+    # 8.0625): the checksum written with it finds the change, and the study is validated again
+    import struct
+
+    expected = _fresh_load(study_copy)
+    [kept] = _kept(cache_home)
+    content = bytearray(kept.read_bytes())
+    at = content.find(b"G" + struct.pack(">d", 8.0))
+    assert at > 0  # the haemoglobin threshold, a pickled float
+    content[at + 3] ^= 0x20
+    assert pickle.loads(bytes(content[study_module._CHECKSUM_BYTES :])) != expected  # unpickles
+    kept.write_bytes(bytes(content))
+    assert study_module._cached_study(kept) is None
+    assert _fresh_load(study_copy) == expected  # validated again, and kept anew
+    assert study_module._cached_study(kept) == expected
+
+
+def test_a_file_another_user_could_write_is_never_unpickled(cache_home, study_copy, monkeypatch):
+    # unpickling runs what the file says: a kept study is read only from this user's own
+    # file, in a folder no one else may write
+    expected = _fresh_load(study_copy)
+    [kept] = _kept(cache_home)
+    monkeypatch.setattr(study_module, "parse_study", _never)
+    assert _fresh_load(study_copy) == expected  # the kept study is read
+    for target, mode in ((kept, 0o666), (cache_home, 0o777), (kept, 0o620)):
+        original = target.stat().st_mode
+        target.chmod(mode)
+        try:
+            assert study_module._cached_study(kept) is None, oct(mode)
+        finally:
+            target.chmod(original)
+    assert study_module._cached_study(kept) == expected
+    link = cache_home / "study-link.pickle"
+    link.symlink_to(kept)
+    assert study_module._cached_study(link) is None
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(kept).st_uid + 1)
+    assert study_module._cached_study(kept) is None
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_a_stop_while_writing_leaves_no_temporary_file(cache_home, study_copy, monkeypatch, stop):
+    def stopped(_source, _target):
+        raise stop()
+
+    monkeypatch.setattr(os, "replace", stopped)
+    with pytest.raises(stop):
+        _fresh_load(study_copy)
+    assert list(cache_home.iterdir()) == []
+
+
+def test_an_edit_that_restores_the_modification_time_is_read_again(study_copy):
+    # cp -p and rsync -t restore a file's modification time; its change time they cannot
+    first = study_module.load_study(study_copy)
+    before = study_copy.stat()
+    text = study_copy.read_text(encoding="utf-8")
+    study_copy.write_text(text.replace("Telitacicept", "Telitacicepx", 1), encoding="utf-8")
+    os.utime(study_copy, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert study_copy.stat().st_size == before.st_size
+    edited = study_module.load_study(study_copy)
+    assert edited is not first
+    assert "Telitacicepx" in str(edited.model_dump())
+
+
 def test_a_model_made_from_a_generic_one_is_found_by_its_name():
     # pickle cannot find Fact[str] by its name; the cache writes it as the name of its
     # parameters, the same in every process, and finds the one class of that name
@@ -167,9 +225,10 @@ def test_a_model_made_from_a_generic_one_is_found_by_its_name():
     assert name == "Fact(<class 'str'>,)"
     assert study_module.parametrized_model("protocol.facts", name) is fact_class
     duration = type(study.population.minimum_age)
-    assert study_module.parametrized_model(
-        "protocol.facts", study_module._parametrized_name(duration)
-    ) is duration
+    assert (
+        study_module.parametrized_model("protocol.facts", study_module._parametrized_name(duration))
+        is duration
+    )
     assert duration is not fact_class
     with pytest.raises(LookupError):
         study_module.parametrized_model("protocol.facts", "Fact(<class 'complex'>,)")
@@ -191,3 +250,17 @@ def test_a_new_process_reads_the_study_another_kept(tmp_path):
     assert kept.stat().st_mtime_ns > written - 10**9  # read (marked as used), not written anew
     assert (second.returncode, second.stderr) == (first.returncode, first.stderr) == (0, "")
     assert json.loads(second.stdout) == json.loads(first.stdout)
+
+
+@pytest.mark.parametrize("value", ["1", "yes"])
+def test_the_cache_is_off_for_any_value_but_0(cache_home, study_copy, monkeypatch, value):
+    monkeypatch.setenv("TRIALBOOK_NO_STUDY_CACHE", value)
+    _fresh_load(study_copy)
+    assert _kept(cache_home) == []
+
+
+@pytest.mark.parametrize("value", ["0", ""])
+def test_the_cache_is_on_for_0_or_empty(cache_home, study_copy, monkeypatch, value):
+    monkeypatch.setenv("TRIALBOOK_NO_STUDY_CACHE", value)
+    _fresh_load(study_copy)
+    assert len(_kept(cache_home)) == 1

@@ -1132,7 +1132,8 @@ def command() -> int:
     global _ONE_COMMAND
     _ONE_COMMAND = True
     gc.disable()
-    if len(sys.argv) > 1 and sys.argv[1] in ONE_RECORD_COMMANDS:
+    # the command's name: the first argument but --debug (which may come anywhere)
+    if next((a for a in sys.argv[1:] if a != "--debug"), None) in ONE_RECORD_COMMANDS:
         _pint_without_numpy()
     try:
         return main()
