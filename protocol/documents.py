@@ -369,18 +369,26 @@ def withheld_from(message: str, value: Any) -> str:
     return taken_out(message, {str(value), repr(value)})
 
 
+#: A number, a date or a card number as a message repeats one: digits, with points, dashes,
+#: slashes, colons, spaces or a plus between them, after at most four letters (13800138000,
+#: 138-1234-5678, 1980-01-01 00:00:00+00:00, A123456789); a text with another sign or a letter
+#: among its digits (10^9/L, 1.5e9) is a message's own words, never taken for a value.
+_A_NUMBER_AS_WRITTEN = re.compile(r"(?:[A-Za-z]{1,4}-?)?[+-]?[0-9]+(?:[.\-/: +]+[0-9]+)*")
+
+
 def taken_out(message: str, forms: set[str]) -> str:
     """``message`` with each of a value's written ``forms`` replaced by "(withheld)" where the
-    message quotes it, or gives it as a number of its own (6 characters or more with a digit:
-    "the value 13800138000 is implausible"); never from inside the message's own words (a
-    withheld "." is not taken out of "such as 7.5", nor "a" out of "a unit")."""
+    message quotes it, or gives it as a number or date of its own (6 characters or more: "the
+    value 13800138000 is implausible", _A_NUMBER_AS_WRITTEN); never from inside
+    the message's own words (a withheld "." is not taken out of "such as 7.5", nor "a" out of
+    "a unit", nor "10^9/L" out of "in a unit such as 10^9/L")."""
     for written in sorted(forms, key=len, reverse=True):  # '…' before the text inside it
         if not written:
             continue
         quoted = (f"'{written}'", f'"{written}"')
         for form in quoted if written[0] not in "'\"" else (written,):
             message = message.replace(form, "(withheld)")
-        if len(written) >= 6 and any(c.isdigit() for c in written):
+        if len(written) >= 6 and _A_NUMBER_AS_WRITTEN.fullmatch(written):
             alone = r"(?<![\w.\-])" + re.escape(written) + r"(?![\w\-]|\.\w)"
             message = re.sub(alone, "(withheld)", message)
     return message

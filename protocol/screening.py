@@ -150,12 +150,6 @@ def _decided(outcomes: list[CheckResult], unknown_reason: str, *missing: str) ->
     return CheckResult("unknown", unknown_reason, (*missing, *inner))
 
 
-def _open_criteria(study: Study) -> frozenset[str]:
-    """The criteria of the classes the catalogue leaves open (an uncatalogued medicine of the
-    class may belong to it), found once per study."""
-    return frozenset(g.criterion for g in study.medication_classes if g.open)
-
-
 def _planned_event_kinds(study: Study) -> frozenset[str]:
     """The events that are plans (a surgery to come), which may fall after randomization."""
     return frozenset(e.kind for e in study.exposure_events if e.rule == "planned")
@@ -183,7 +177,6 @@ class _Context:
         # recorded (its range is that day), or the one day the record's other dates leave
         self.screening: date | None = low_s if low_s == high_s else None
         self._anchor_pairs: list[tuple[date, date]] | None = None
-        self.open_criteria = derived(study, "open_criteria", _open_criteria)
         self._leroy: tuple[LeroySubset, set[Subset]] | None = None
 
     def leroy(self) -> tuple[LeroySubset, set[Subset]]:
@@ -507,15 +500,10 @@ class _Context:
         mine = [
             e
             for e in self.washout_at(screening, randomization)
+            # a medicine the catalogue does not know is each open criterion's (washout lists
+            # them): its reason is shown there whatever it is, an investigator's clearance
+            # included (the report would otherwise say "none recorded" of a recorded medicine)
             if criterion in e.criteria
-            # a medicine the catalogue does not know is each open criterion's to decide: its
-            # reason is shown there whatever it is, an investigator's clearance included (the
-            # report would otherwise say "none recorded" of a recorded medicine)
-            or (
-                e.criterion is None
-                and e.entry.startswith("medications")
-                and criterion in self.open_criteria
-            )
         ]
         outcomes = [
             CheckResult(

@@ -1611,6 +1611,9 @@ def _uncatalogued(med: MedicationEntry, entry: str, study: Study) -> EntryResult
             f". Its name contains {named}: if it is that medicine, record it by that name, and "
             "the protocol decides it"
         )
+    # it may be a medicine of any class the catalogue leaves open: it holds each such criterion
+    # open (screen shows it under each), until the investigator clears it
+    held_open = open_criteria(study)
     if med.investigator_cleared:
         return EntryResult(
             entry,
@@ -1619,16 +1622,29 @@ def _uncatalogued(med: MedicationEntry, entry: str, study: Study) -> EntryResult
             f"{med.name} is not in the catalogue; the investigator attests it is not a "
             f"prohibited medicine ({med.clearance_reason}): passes{warning}",
             last_date=med.last_dose,
+            criteria=held_open,
         )
     return EntryResult(
         entry,
         med.name,
         "unknown",
         f"{med.name} is not in the prohibited-medicines catalogue: unknown, never allowed "
-        f"by default; the investigator decides whether a criterion applies (and may clear "
-        f"it in the record, giving the reason){warning}",
+        f"by default; the investigator decides whether it falls under "
+        f"{_either(held_open)} (and may clear it in the record, giving the reason){warning}",
         last_date=med.last_dose,
+        criteria=held_open,
     )
+
+
+def _either(criteria: tuple[str, ...]) -> str:
+    """``EX09, EX10 or EX11``: a choice in words."""
+    return " or ".join(filter(None, (", ".join(criteria[:-1]), *criteria[-1:])))
+
+
+def open_criteria(study: Study) -> tuple[str, ...]:
+    """The criteria of the medicine classes the catalogue leaves open, in the study's order: a
+    medicine it does not know may be one of theirs."""
+    return tuple(dict.fromkeys(g.criterion for g in study.medication_classes if g.open))
 
 
 def _no_window(

@@ -168,6 +168,19 @@ def test_a_withheld_text_is_taken_out_where_it_is_quoted_and_nowhere_else(value)
     [
         (13800138000, "the value 13800138000 g/L is implausible", "the value (withheld) g/L"),
         ("138-1234-5678", "'138-1234-5678' is not a number", "(withheld) is not a number"),
+        ("A123456789", "the value A123456789 is not a code", "the value (withheld) is not a code"),
+        (
+            "1980-01-01 00:00:00+00:00",
+            "1980-01-01 00:00:00+00:00 has a time zone",
+            "(withheld) has a time zone",
+        ),
+        ("7.5, in", "such as 7.5, in a unit", "such as 7.5, in a unit"),
+        # found by the property test above: a unit of the message's own words is no number
+        (
+            "10^9/L",
+            "'10^9/L' is not a number, such as 10^9/L",
+            "(withheld) is not a number, such as 10^9/L",
+        ),
         ("1978-06-14", "born 1978-06-14.", "born (withheld)."),
     ],
 )

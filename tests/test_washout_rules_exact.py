@@ -1136,13 +1136,30 @@ def test_an_ongoing_course_of_unknown_amount_counts_from_its_start(ongoing):
 
 
 def test_a_medicine_the_catalogue_does_not_know_is_for_the_investigator_in_plain_words():
+    # the criteria it may fall under are those of study.yaml's open classes (a list that is not
+    # closed: immunosuppressants, antifibrotics and TKIs, corticosteroids, B-cell depletion,
+    # JAK inhibitors and other biologics, cell depletion); screen holds each of them open
     (entry,) = _washout([{"name": "zzzdrug", "last_dose": date(2025, 3, 1)}]).entries
     assert entry.status == "unknown"
     assert entry.reason == (
         "zzzdrug is not in the prohibited-medicines catalogue: unknown, never allowed by "
-        "default; the investigator decides whether a criterion applies (and may clear it in the "
-        "record, giving the reason)"
+        "default; the investigator decides whether it falls under EX09, EX10, EX11, EX13, EX14 "
+        "or EX15 (and may clear it in the record, giving the reason)"
     )
+    assert entry.criteria == ("EX09", "EX10", "EX11", "EX13", "EX14", "EX15")
+    assert entry.criterion is None  # no one criterion: the text output names none
+
+
+def test_a_cleared_unknown_medicine_still_names_the_criteria_it_was_cleared_for():
+    cleared = {
+        "name": "zzzdrug",
+        "last_dose": date(2025, 3, 1),
+        "investigator_cleared": True,
+        "clearance_reason": "a vitamin",
+    }
+    (entry,) = _washout([cleared]).entries
+    assert entry.status == "pass"
+    assert entry.criteria == ("EX09", "EX10", "EX11", "EX13", "EX14", "EX15")
 
 
 @pytest.mark.parametrize(("day", "refused"), [(2, True), (3, True), (4, False)])
@@ -1296,3 +1313,36 @@ def test_the_sum_without_a_frequency_is_decided_only_where_every_frequency_agree
         assert statuses == {"pass", "fail"}
     else:
         assert statuses == {missing.status}
+
+
+def test_washout_names_the_criteria_screen_holds_open_for_an_unknown_medicine():
+    # helper's finding: washout listed no criterion for it, while screen held six open; read by
+    # criterion, washout showed EX11 passed (from another entry) where screen said unknown
+    from pathlib import Path
+
+    from protocol.participant import load_record
+    from protocol.screening import screen
+
+    case = Path(__file__).parents[1] / "book" / "cases" / "case16-unknown-drug-and-urine-test.yaml"
+    record = load_record(case)
+    result = screen(record, load_study())
+    names = [m.name for m in record.medications]
+    washout = check_washout(
+        parse_washout_input(
+            {
+                "planned_randomization": record.dates.planned_randomization,
+                "screening": record.dates.screening,
+                "medications": [m.model_dump(exclude_none=True) for m in record.medications],
+            },
+            "case16",
+        ),
+        load_study(),
+    )
+    unknown_entries = [e for e in washout.entries if e.status == "unknown"]
+    assert unknown_entries and all(e.name in names for e in unknown_entries)
+    held_open = {c for e in unknown_entries for c in e.criteria}
+    medicine_criteria = {"EX09", "EX10", "EX11", "EX12", "EX13", "EX14", "EX15"}
+    unknown_in_screen = {
+        c.id for c in result.criteria if c.status == "unknown" and c.id in medicine_criteria
+    }
+    assert held_open == unknown_in_screen == {"EX09", "EX10", "EX11", "EX13", "EX14", "EX15"}
