@@ -104,7 +104,10 @@ class Diff:
 
     @property
     def changed(self) -> bool:
-        return bool(self.facts or self.criteria or self.impact or self.dates)
+        # a disagreement with the registry record that one version has and the other has not
+        # is part of the change (a reordered list the facts compare as the same is not one)
+        disagreements = self.old.registry_disagreements != self.new.registry_disagreements
+        return bool(self.facts or self.criteria or self.impact or self.dates or disagreements)
 
 
 # -- reading a version --------------------------------------------------------------------------
@@ -241,13 +244,14 @@ def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
 
 def _entry_names(entries: list[dict[str, Any]]) -> list[str]:
     """Each entry by its identity; a name two entries share is told apart by its occurrence
-    (``name=Research Site#2``), so neither hides the other."""
-    names = [_entry_name(entry, index) for index, entry in enumerate(entries)]
+    (``name=Research Site#2``), so neither hides the other. The first keeps the name alone: a
+    second entry of a name is an entry added, not the first one renamed."""
     seen: dict[str, int] = {}
     out = []
-    for name in names:
+    for index, entry in enumerate(entries):
+        name = _entry_name(entry, index)
         seen[name] = seen.get(name, 0) + 1
-        out.append(name if names.count(name) == 1 else f"{name}#{seen[name]}")
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     return out
 
 
@@ -403,30 +407,53 @@ def _named_spacing(token: str) -> str:
 
 
 def criterion_changes(old: Study, new: Study) -> list[CriterionChange]:
-    """Added, removed, renumbered (the same text under another ID) and reworded criteria."""
+    """Added, removed, renumbered (the same text under another ID) and reworded criteria.
+
+    In this order of precedence: a criterion with its ID and text is unchanged; one whose text
+    an old criterion had under another ID, that one not unchanged, is renumbered from it;
+    one whose ID was there is reworded; any other is added; an old criterion none of these
+    claimed is removed. (Two criteria may share a text, EX26 and EX29: rewording one is a
+    rewording, not an addition and a removal.)"""
+
+    def words(text: str) -> str:
+        return " ".join(text.split())
+
     before = {c.id: c.text for c in old.criteria}
     after = {c.id: c.text for c in new.criteria}
-    old_by_text = {" ".join(text.split()): cid for cid, text in before.items()}
-    matched: set[str] = set()
-    changes = []
+    unchanged = {
+        cid for cid, text in after.items() if cid in before and words(before[cid]) == words(text)
+    }
+    claimed = set(unchanged)
+    found: dict[str, CriterionChange] = {}
     for cid, text in after.items():
-        key = " ".join(text.split())
-        if before.get(cid) is not None and " ".join(before[cid].split()) == key:
-            matched.add(cid)
-        elif key in old_by_text and old_by_text[key] not in matched:
-            matched.add(old_by_text[key])
-            changes.append(CriterionChange(cid, "renumbered", old_by_text[key], cid))
-        elif cid in before and before[cid] not in after.values():
-            matched.add(cid)
-            changes.append(
-                CriterionChange(cid, "text", before[cid], text, _word_diff(before[cid], text))
+        if cid in unchanged:
+            continue
+        origin = next(
+            (
+                old_id
+                for old_id, old_text in before.items()
+                if old_id not in claimed and words(old_text) == words(text)
+            ),
+            None,
+        )
+        if origin is not None:
+            claimed.add(origin)
+            found[cid] = CriterionChange(cid, "renumbered", origin, cid)
+    for cid, text in after.items():
+        if cid in unchanged or cid in found:
+            continue
+        if cid in before and cid not in claimed:
+            claimed.add(cid)
+            found[cid] = CriterionChange(
+                cid, "text", before[cid], text, _word_diff(before[cid], text)
             )
         else:
-            changes.append(CriterionChange(cid, "added", "", text))
+            found[cid] = CriterionChange(cid, "added", "", text)
+    changes = [found[cid] for cid in after if cid in found]
     changes += [
         CriterionChange(cid, "removed", text, "")
         for cid, text in before.items()
-        if cid not in matched
+        if cid not in claimed
     ]
     return changes
 
@@ -471,6 +498,18 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
             for c in before.criteria
             if c.id not in new_ids
         ]
+        if before.rescreening != after.rescreening:
+            # the schedule's limit on the days from screening to randomization is no criterion,
+            # but decides the verdict: its words, as screen gives them
+            moved.append(
+                (
+                    "randomization",
+                    "rescreening needed" if before.rescreening else "within the schedule",
+                    "rescreening needed" if after.rescreening else "within the schedule",
+                    before.rescreening or "no rescreening needed",
+                    after.rescreening or "no rescreening needed",
+                )
+            )
         if moved or before.verdict != after.verdict:
             changes.append(
                 ImpactChange(
@@ -520,7 +559,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
                 moves.append(
                     DateMove(
                         f"{path.name} {a.entry}",
-                        f"{a.name}: window {a.window}; clears on",
+                        f"{a.name}: window {a.window or '(none)'}; clears on",
                         str(a.clears_on or "(none)"),
                         "(not checked by the new version)",
                     )
@@ -529,7 +568,8 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
                 moves.append(
                     DateMove(
                         f"{path.name} {a.entry}",
-                        f"{a.name}: window {a.window} -> {b.window}; clears on",
+                        f"{a.name}: window {a.window or '(none)'} -> {b.window or '(none)'}; "
+                        "clears on",
                         str(a.clears_on or "(none)"),
                         str(b.clears_on or "(none)"),
                     )
@@ -538,7 +578,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             moves.append(
                 DateMove(
                     f"{path.name} {b.entry}",
-                    f"{b.name}: window {b.window}; clears on",
+                    f"{b.name}: window {b.window or '(none)'}; clears on",
                     "(not checked by the old version)",
                     str(b.clears_on or "(none)"),
                 )
@@ -787,10 +827,11 @@ def _record_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
                         label = f"{key}={item[key]}"
                         break
             names.append(label)
+        # the first of a label keeps it alone (a second one is an entry added, as above)
         counts: dict[str, int] = {}
         for label, item in zip(names, value, strict=True):
             counts[label] = counts.get(label, 0) + 1
-            shown = label if names.count(label) == 1 else f"{label}#{counts[label]}"
+            shown = label if counts[label] == 1 else f"{label}#{counts[label]}"
             yield from _record_leaves(item, f"{path}[{shown}]")
     elif isinstance(value, list):
         yield path, sorted(value, key=repr)

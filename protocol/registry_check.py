@@ -968,6 +968,8 @@ def check_fact(
         return None
     if isinstance(value, str) and isinstance(in_record, str):
         in_record = unescape_markdown(in_record)
+    if value and isinstance(value, list) and isinstance(value[0], BaseModel):
+        return _entries_mismatch(path, field, _comparable(value), in_record)
     if _comparable(value) != in_record:
         detail = ""
         if isinstance(value, list) and isinstance(in_record, list):
@@ -979,6 +981,27 @@ def check_fact(
         shown = _json_kind(in_record) if isinstance(in_record, dict) else _show(in_record)
         return Mismatch(path, field, _show(value), _cut(shown, 200), detail)
     return None
+
+
+def _entries_mismatch(path: str, field: str, mine: list[Any], in_record: Any) -> Mismatch | None:
+    """A list of entries (the sites) against the record's, in any order (the registry's order of
+    locations is no fact), each differing entry named on its side."""
+
+    def key(entry: Any) -> str:
+        return json.dumps(entry, sort_keys=True, ensure_ascii=False)
+
+    if not isinstance(in_record, list):
+        return Mismatch(path, field, f"{len(mine)} entries", _cut(_json_kind(in_record), 200))
+    if sorted(map(key, mine)) == sorted(map(key, in_record)):
+        return None
+    theirs = list(map(key, in_record))
+    ours = list(map(key, mine))
+    only_ours = [k for k in ours if k not in theirs] or ["(the same entries, one twice)"]
+    only_theirs = [k for k in theirs if k not in ours]
+    says = f"{len(in_record)} entries; not in the record: {_cut('; '.join(only_ours), 300)}"
+    if only_theirs:
+        says += f"; only in the record: {_cut('; '.join(only_theirs), 300)}"
+    return Mismatch(path, field, f"{len(mine)} entries", says)
 
 
 # -- 2. the criteria are the record's ----------------------------------------------------------

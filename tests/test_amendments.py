@@ -96,7 +96,11 @@ def test_the_amendments_facts_criteria_and_cases(amended):
     moved = {i.participant: {c[0]: c[1:3] for c in i.criteria} for i in result.impact}
     assert moved["SYN-11"] == {"EX24": ("pass", "fail"), "EX31": ("(new)", "unknown")}
     assert moved["SYN-13"] == {"EX09": ("pass", "fail"), "EX31": ("(new)", "unknown")}
-    assert all(set(m) <= {"EX24", "EX09", "EX31"} for m in moved.values())
+    assert all(set(m) <= {"EX24", "EX09", "EX31", "randomization"} for m in moved.values())
+    # SYN-12, not eligible already, now needs rescreening as well: its methotrexate's 6-week
+    # window clears on 2025-04-01, more than 28 days after its screening visit (2025-03-03)
+    assert moved["SYN-12"]["randomization"] == ("within the schedule", "rescreening needed")
+    assert [m for p, m in moved.items() if "randomization" in m] == [moved["SYN-12"]]
     # SYN-13's methotrexate clears a 6-week window on 2025-03-31 (2025-02-16 + 42 days + 1)
     assert any(
         m.where.startswith("case13") and "methotrexate" in m.what and m.new == "2025-03-31"

@@ -1,0 +1,141 @@
+"""`diff` and `registry-diff` as a reviewer of an amendment reads them (a hostile tester's
+findings, each with the class it belongs to):
+
+- two criteria may share a text (EX26 and EX29): rewording one is a rewording, never an
+  addition and a removal;
+- a verdict the visit schedule changes (the days from screening to randomization) says why;
+- a disagreement with the registry record that only one version has is part of the change,
+  and the order of the sites is no disagreement (each differing site is named instead);
+- a registry entry added under a name another entry has is an entry added, not both renamed.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol.amendments import Diff, Version, criterion_changes, impact, registry_changes
+from protocol.registry_check import RECORD_PATH, cross_check, load_record
+from protocol.study import STUDY_PATH, load_study
+from tests.test_study_cache import CASES
+
+
+def _criteria(texts: list[str]) -> SimpleNamespace:
+    return SimpleNamespace(
+        criteria=[SimpleNamespace(id=f"EX{i + 1:02d}", text=t) for i, t in enumerate(texts)]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.sampled_from(["alpha beta", "gamma delta", "epsilon zeta"]), min_size=1, max_size=8
+    ),
+    data=st.data(),
+)
+def test_rewording_any_one_criterion_is_one_rewording(texts, data):
+    # texts drawn from three, so most lists hold a text twice: whichever criterion is reworded,
+    # the change is that criterion's text, word by word, and nothing else
+    at = data.draw(st.integers(0, len(texts) - 1))
+    reworded = [*texts]
+    reworded[at] = texts[at] + " changed"
+    changes = criterion_changes(_criteria(texts), _criteria(reworded))
+    assert [(c.id, c.kind) for c in changes] == [(f"EX{at + 1:02d}", "text")]
+    assert "{+changed+}" in changes[0].words
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text("abc", min_size=1, max_size=6), min_size=2, max_size=8, unique=True))
+def test_a_criterion_inserted_in_the_middle_shifts_the_rest_as_renumbered(texts):
+    at = len(texts) // 2
+    shifted = [*texts[:at], "a criterion the amendment inserts", *texts[at:]]
+    changes = criterion_changes(_criteria(texts), _criteria(shifted))
+    expected = {(f"EX{at + 1:02d}", "added")} | {
+        (f"EX{old + 2:02d}", "renumbered") for old in range(at, len(texts))
+    }
+    assert {(c.id, c.kind) for c in changes} == expected
+
+
+def test_the_books_ex26_reworded_is_one_rewording(tmp_path):
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    start = text.index("- id: EX26\n")
+    end = text.index("- id: EX27\n")
+    block = text[start:end]
+    assert "within 4 weeks prior" in block
+    variant = tmp_path / "study.yaml"
+    variant.write_text(
+        text[:start] + block.replace("within 4 weeks prior", "within 6 weeks prior") + text[end:],
+        encoding="utf-8",
+    )
+    changes = criterion_changes(load_study(), load_study(variant))
+    assert [(c.id, c.kind) for c in changes] == [("EX26", "text")]
+    assert "[-4-] {+6+}" in changes[0].words
+
+
+def test_a_verdict_the_schedule_changes_says_why(varied_study):
+    # 13 days from screening to randomization: the worked cases, randomized 14 days after
+    # screening, need rescreening; the diff says so, in screen's words
+    shorter = varied_study(
+        (
+            "{id: screening, label: Screening, day: -28, window_before: P0D, window_after: P27D,",
+            "{id: screening, label: Screening, day: -13, window_before: P0D, window_after: P12D,",
+        ),
+        ("duration: 28 day, first_visit: screening", "duration: 13 day, first_visit: screening"),
+    )
+    changes = impact(load_study(), shorter, CASES)
+    case01 = next(c for c in changes if c.record == "case01-eligible.yaml")
+    assert (case01.old_verdict, case01.new_verdict) == ("eligible", "not_eligible")
+    [why] = [m for m in case01.criteria if m[0] == "randomization"]
+    assert why[1:3] == ("within the schedule", "rescreening needed")
+    assert "14 days after the screening visit" in why[4] and "at most 13 days" in why[4]
+
+
+def test_a_disagreement_only_one_version_has_is_a_change():
+    study = load_study()
+    same = Version("old.yaml", {}, study, ("a disagreement",))
+    assert not Diff(same, Version("new.yaml", {}, study, ("a disagreement",))).changed
+    assert Diff(Version("old.yaml", {}, study), same).changed
+    assert Diff(same, Version("new.yaml", {}, study)).changed
+
+
+def _sites_swapped(tmp_path):
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    first = next(
+        i for i, line in enumerate(lines) if "{name: Affiliated Hospital of Yangzhou" in line
+    )
+    lines[first], lines[first + 1] = lines[first + 1], lines[first]
+    variant = tmp_path / "sites.yaml"
+    variant.write_text("".join(lines), encoding="utf-8")
+    return variant, lines[first + 1]
+
+
+def test_the_order_of_the_sites_is_no_disagreement_and_a_differing_site_is_named(tmp_path):
+    record = load_record(RECORD_PATH)
+    reordered, yangzhou = _sites_swapped(tmp_path)
+    assert not [m for m in cross_check(load_study(reordered), record) if m.yaml_path == "sites"]
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    completed = tmp_path / "completed.yaml"
+    completed.write_text(
+        text.replace(yangzhou, yangzhou.replace("RECRUITING", "COMPLETED")), encoding="utf-8"
+    )
+    [mismatch] = [m for m in cross_check(load_study(completed), record) if m.yaml_path == "sites"]
+    said = str(mismatch)
+    assert '"status": "COMPLETED"' in said.split("only in the record")[0]
+    assert '"status": "RECRUITING"' in said.split("only in the record")[1]
+    assert "Affiliated Hospital of Yangzhou University" in said
+
+
+def test_a_location_added_under_a_name_another_has_is_one_location_added():
+    old = load_record(RECORD_PATH)
+    new = json.loads(json.dumps(old))
+    locations = new["protocolSection"]["contactsLocationsModule"]["locations"]
+    locations.append({**locations[0], "city": "Taizhou"})
+    changes = registry_changes(old, new)
+    assert {c.kind for c in changes} == {"added"}
+    assert len(changes) == len(locations[0])
+    name = locations[0]["facility"]
+    assert all(f"[facility={name}#2]" in c.path for c in changes)
