@@ -1653,18 +1653,14 @@ def _own_private_file(path: Path) -> bool:
 
 def _keep_study(cache: Path | None, study: Study) -> None:
     import hashlib
-    import io
-    import pickle
     import tempfile
 
     if cache is None:
         return
     try:
-        buffer = io.BytesIO()
-        _StudyPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(study)
+        pickled = _pickled(study)
     except Exception:  # a value pickle cannot keep: the next process validates again
         return
-    pickled = buffer.getvalue()
     temporary = None
     try:
         cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -1682,21 +1678,22 @@ def _keep_study(cache: Path | None, study: Study) -> None:
     _prune_studies(cache.parent, keep=cache)
 
 
-class _StudyPickler:
-    """pickle's Pickler, with a model class made from a generic one (``Fact[str]``,
+def _pickled(study: Study) -> bytes:
+    """The study pickled, each model class made from a generic one (``Fact[str]``,
     ``Limit[Duration]``) written by its name: pickle finds a class by the attribute its name
     gives, which these have not."""
+    import io
+    import pickle
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        import pickle
+    class Pickler(pickle.Pickler):
+        def reducer_override(self, obj: Any) -> Any:
+            if isinstance(obj, type) and _generic_origin(obj) is not None:
+                return parametrized_model, (obj.__module__, _parametrized_name(obj))
+            return NotImplemented
 
-        class Pickler(pickle.Pickler):
-            def reducer_override(self, obj: Any) -> Any:
-                if isinstance(obj, type) and _generic_origin(obj) is not None:
-                    return parametrized_model, (obj.__module__, _parametrized_name(obj))
-                return NotImplemented
-
-        return Pickler(*args, **kwargs)
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(study)
+    return buffer.getvalue()
 
 
 def _generic_origin(model: type) -> type | None:
