@@ -811,7 +811,13 @@ class Mismatch:
         return Problem(expected, self.yaml_path, self.study_says, text=str(self))
 
 
+class _Words(str):
+    """Text shown as it is, not quoted: what a quote's words say (its numbers as written)."""
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, _Words):
+        return str(value)
     if isinstance(value, pint.Quantity):
         return format_quantity(value)
     if isinstance(value, Threshold | Window):
@@ -820,6 +826,8 @@ def _show(value: Any) -> str:
         return repr(value.model_dump(by_alias=True))
     if isinstance(value, list) and value and isinstance(value[0], BaseModel):
         return f"{len(value)} entries"
+    if isinstance(value, list):  # each item as it is shown alone, not a Python list
+        return ", ".join(_show(item) for item in value) if value else "no entries"
     if isinstance(value, date):  # as both files write it, not Python's datetime.date(...)
         return repr(value.isoformat())
     if value is None:
@@ -942,9 +950,10 @@ def check_fact(
                 meant = fact.quote
                 same = False
             elif isinstance(value, int | float):
-                numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", fact.quote)]
-                meant = numbers
-                same = numbers == [float(value)]
+                written = re.findall(r"\d+(?:\.\d+)?", fact.quote)
+                # shown as the quote writes them ("10"), never as a Python list ("[10.0]")
+                meant = _Words(" and ".join(written) or "no number")
+                same = [float(n) for n in written] == [float(value)]
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
                 meant = fact.quote
                 same = _same_words(value, fact.quote)
@@ -957,7 +966,10 @@ def check_fact(
         except ValueError as exc:
             return Mismatch(path, field, _show(value), f"the quote {fact.quote!r}", str(exc))
         if not same:
-            return Mismatch(path, field, _show(value), f"{_show(meant)} ({fact.quote!r})")
+            # the words read from the quote, then the quote (once, where they are the quote)
+            said = _show(meant)
+            quoted = "" if meant == fact.quote else f" ({fact.quote!r})"
+            return Mismatch(path, field, _show(value), said + quoted)
         return None
     if isinstance(value, pint.Quantity):
         meant = _quantity_in_field(in_record)

@@ -71,6 +71,8 @@ def format_quantity(quantity: pint.Quantity, digits: int | None = None) -> str:
     ['160 mg', '0.5 g', '48 weeks', '1 day']
     >>> format_quantity(ureg.Quantity(7.8125, "g/dL"), digits=1)
     '7.8 g/dL'
+    >>> [format_quantity(ureg.Quantity(q)) for q in ("2/day", "1/week")]
+    ['2 per day', '1 per week']
     """
     magnitude = quantity.magnitude
     if digits is not None:
@@ -83,6 +85,11 @@ def format_quantity(quantity: pint.Quantity, digits: int | None = None) -> str:
         # durations in words, as the protocol writes them: "48 weeks", "18 years", "1 day"
         name = str(quantity.units)
         return f"{text} {name if float(magnitude) == 1 else name + 's'}"
+    if quantity.dimensionality == ureg.get_dimensionality("1/[time]"):
+        # a frequency in words, "2 per day", "1 per week" (not pint's "2 1/d")
+        period = 1 / quantity.units
+        if period.dimensionality == ureg.get_dimensionality("[time]") and len(period._units) == 1:
+            return f"{text} per {period.units}"
     return f"{text} {format_unit(quantity.units)}".rstrip()
 
 

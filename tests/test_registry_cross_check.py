@@ -62,6 +62,11 @@ def test_the_record_has_7_inclusion_and_30_exclusion_bullets():
 _PAH = "criterion_rules.pah_excluded_risk"
 
 
+#: What Python's repr writes and a reader would not: a list ("[10.0]", "['high']"), a dict, a
+#: date or quantity object, pint's frequency ("2 1/d")
+_PYTHON_FORMS = re.compile(r"\[\s*[-'\"\d\]]|\{'|datetime\.|Quantity\(|\d 1/")
+
+
 def _mismatches(path):
     return cross_check(load_study(path))
 
@@ -143,11 +148,19 @@ def _mismatches(path):
         ("value: [intermediate, high]", "value: []", _PAH),
         ("value: [intermediate, high]", "value: [low, intermediate, high]", _PAH),
         ("value: [intermediate, high]", "value: [high, intermediate]", None),
+        (
+            "  mrss_minimum:\n    value: 10",
+            "  mrss_minimum:\n    value: 12",
+            "criterion_rules.mrss_minimum",
+        ),
     ],
 )
 def test_a_changed_registry_fact_is_named_by_its_yaml_path(study_variant, old, new, yaml_path):
     count = 2 if old == "value: 48 week" else 1
     mismatches = _mismatches(study_variant(old, new, count))
+    for mismatch in mismatches:  # in the reader's words, never Python's
+        for says in (mismatch.study_says, mismatch.record_says):
+            assert not _PYTHON_FORMS.search(says), str(mismatch)
     if yaml_path is None and "quote" not in old:
         assert mismatches == []
     elif yaml_path is None:
