@@ -1236,7 +1236,12 @@ def _duplicates(field: str, ids: list[str]) -> list[str]:
 def _criteria_problems(criteria: list[Criterion]) -> list[str]:
     """IDs must be IN01.. then EX01.., consecutive, in registry order, each once."""
     problems = _duplicates("criteria", [c.id for c in criteria])
+    # each prefix's n-th ID must be its number n: the first that is not is named, with the ID
+    # its place needs, and no later one of that prefix (after a gap or a move every later place
+    # is off because of it; measured from the found number instead, two swapped IDs named a
+    # third, correct one as out of order, expecting the wrong ID)
     expected_next = {"IN": 1, "EX": 1}
+    misplaced: set[str] = set()
     seen_exclusion = False
     for index, criterion in enumerate(criteria):
         match = CRITERION_ID.match(criterion.id)
@@ -1254,12 +1259,13 @@ def _criteria_problems(criteria: list[Criterion]) -> list[str]:
                 f"criteria[{index}].id: {criterion.id!r} follows an exclusion; inclusion "
                 f"criteria come first, in registry order"
             )
-        if number != expected_next[prefix]:
+        if number != expected_next[prefix] and prefix not in misplaced:
+            misplaced.add(prefix)  # one per prefix: the rest follow from this one
             problems.append(
                 f"criteria[{index}].id: {criterion.id!r} is out of order; expected "
                 f"'{prefix}{expected_next[prefix]:02d}' (registry order, no gaps)"
             )
-        expected_next[prefix] = number + 1
+        expected_next[prefix] += 1
     return problems
 
 

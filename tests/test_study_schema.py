@@ -227,3 +227,56 @@ def test_the_treatment_epoch_lasts_as_long_as_the_treatment(
             load_study(path)
     else:
         load_study(path)
+
+
+# -- criterion IDs: the first misplaced one of each prefix, with the ID its place needs ---------
+
+
+def _order_problems(criteria) -> list[str]:
+    from protocol.study import _criteria_problems
+
+    return [p for p in _criteria_problems(criteria) if "out of order" in p]
+
+
+def test_two_swapped_criteria_name_the_first_with_the_id_its_place_needs():
+    criteria = list(load_study().criteria)
+    at = [c.id for c in criteria].index("EX03")
+    criteria[at], criteria[at + 1] = criteria[at + 1], criteria[at]
+    # not EX03 "expected 'EX05'" nor EX05 "expected 'EX04'", as when measured from the last ID
+    assert _order_problems(criteria) == [
+        f"criteria[{at}].id: 'EX04' is out of order; expected 'EX03' (registry order, no gaps)"
+    ]
+
+
+def test_a_gap_is_named_once_where_it_starts():
+    criteria = list(load_study().criteria)
+    at = [c.id for c in criteria].index("EX02")
+    del criteria[at]
+    assert _order_problems(criteria) == [
+        f"criteria[{at}].id: 'EX03' is out of order; expected 'EX02' (registry order, no gaps)"
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_reordering_names_the_first_misplaced_id_of_each_prefix(data):
+    criteria = list(load_study().criteria)
+    order = [c.id for c in criteria]
+    reordered = []
+    for prefix in ("IN", "EX"):
+        block = [c for c in criteria if c.id.startswith(prefix)]
+        reordered += data.draw(st.permutations(block))
+    expected = []
+    for prefix in ("IN", "EX"):
+        wrong = [
+            i
+            for i, (c, want) in enumerate(zip(reordered, order, strict=True))
+            if want.startswith(prefix) and c.id != want
+        ]
+        if wrong:  # the first place whose ID is not the one it needs, and no other
+            i = wrong[0]
+            expected.append(
+                f"criteria[{i}].id: {reordered[i].id!r} is out of order; expected "
+                f"{order[i]!r} (registry order, no gaps)"
+            )
+    assert _order_problems(reordered) == expected
