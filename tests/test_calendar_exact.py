@@ -207,8 +207,8 @@ def test_the_calendar_reads_the_study_it_is_given(varied_study):
         (2, "twice daily"),
         (3, "three times daily"),
         (4, "four times daily"),
-        (5, "5 1/d"),  # no word for it: the frequency itself
-        (1.5, "1.5 1/d"),  # not a whole number: not "twice daily"
+        (5, "5 per day"),  # no word for it: the frequency itself
+        (1.5, "1.5 per day"),  # not a whole number: not "twice daily"
     ],
 )
 def test_the_frequency_in_words(per_day, text):
@@ -219,7 +219,7 @@ def test_a_course_summary_with_a_frequency_that_has_no_word():
     regimen = dataclasses.replace(_mmf(), frequency=1.5 / ureg.day, duration=2 * ureg.day)
     doses = administrations(regimen, RANDOMIZATION)  # 3 doses: hours 0 and 16, then 32
     assert Course(regimen, doses).summary == (
-        "Mycophenolate Mofetil 0.5 g 1.5 1/d (oral), 2025-03-17 to 2025-03-18"
+        "Mycophenolate Mofetil 0.5 g 1.5 per day (oral), 2025-03-17 to 2025-03-18"
     )
 
 
