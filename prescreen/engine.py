@@ -562,9 +562,96 @@ def evaluate(
     as_of: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Evaluation:
-    """Every criterion of ``study`` over every candidate not refused."""
+    """Every criterion of ``study`` over every candidate not refused.
+
+    A value the rules refuse in one cell (a lab's unit the book does not read, an implausible
+    lab value or ULN, an implausible FVC or DLCO) is left out, as a cell that could not be read
+    is: reported with its row and column, and the row screened again without it (so it is
+    never likely eligible: the outcomes make it need review, or name the cell beside what
+    excludes it). A row whose refused values are no one cell's (dates that cannot all be in
+    order) is not screened, as `trialbook screen` refuses such a record."""
     study = study or load_study()
     candidates.study = study
+    while True:
+        columns = _criteria_columns(candidates, study, progress)
+        refused_cells = {
+            position: problems
+            for position, problems in candidates.errors.items()
+            if all(_cells_of(problem) for problem in problems)
+        }
+        if not _leave_out(candidates, refused_cells):
+            break
+        # the criteria again, over the cells left: only the rows left with fewer cells can
+        # change, and a value refused behind the one left out (a lab's value behind its ULN)
+        # is left out in turn
+        candidates.errors.clear()
+        progress = None  # (the progress shown once)
+    # rows with a value the rules refuse that is no one cell's: reported and not screened, as
+    # `trialbook screen` refuses such a record
+    for position, problems in sorted(candidates.errors.items()):
+        candidates.refused[position] = True
+        for problem in dict.fromkeys(problems):
+            candidates.problems.append(_cell_problem(candidates, position, problem))
+    candidates.problems.sort(key=lambda p: (p.row, p.column))
+    return Evaluation(candidates, columns, study, as_of or dt.date.today())
+
+
+#: A lab's parts left out with each part the rules refuse: the value is no result without its
+#: unit, nor its unit without it; a ULN and its unit go together
+_LAB_PARTS_LEFT_OUT = {
+    "value": ("value", "unit", "uln", "uln_unit"),
+    "unit": ("value", "unit", "uln", "uln_unit"),
+    "uln": ("uln", "uln_unit"),
+    "uln_unit": ("uln", "uln_unit"),
+}
+
+
+def _cells_of(problem: Any) -> tuple[str, ...]:
+    """The fields a refused value leaves out when it is one cell's (a lab's part, a lung
+    function): none for any other (the dates, which no one cell decides)."""
+    path = getattr(problem, "path", "") or ""
+    parts = path.split(".")
+    if parts[0] == "labs" and len(parts) == 2:  # the lab as a whole
+        return tuple(f"{path}.{part}" for part in _LAB_PARTS)
+    if parts[0] == "labs" and len(parts) == 3 and parts[2] in _LAB_PARTS_LEFT_OUT:
+        return tuple(f"labs.{parts[1]}.{part}" for part in _LAB_PARTS_LEFT_OUT[parts[2]])
+    if parts[0] == "pulmonary" and len(parts) == 2 and path in CRITERION_INPUTS["EX07"]:
+        return (path,)
+    return ()
+
+
+def _leave_out(candidates: Candidates, refused: dict[int, list[Any]]) -> bool:
+    """Each row's refused cells reported (as found) and emptied; whether any was emptied."""
+    emptied = False
+    for position, problems in sorted(refused.items()):
+        for problem in dict.fromkeys(problems):
+            paths = [p for p in _cells_of(problem) if candidates.present(p)[position]]
+            if not paths:  # emptied already: a refusal the cell no longer explains
+                continue
+            candidates.problems.append(_cell_problem(candidates, position, problem))
+            for path in paths:
+                candidates.leave_out(path, np.array([position]))
+            emptied = True
+    return emptied
+
+
+def _cell_problem(candidates: Candidates, position: int, problem: Any) -> CellProblem:
+    """A value the rules refuse, as problems.csv reports it: its row, column and value."""
+    path = getattr(problem, "path", "") or ""
+    cell = candidates.column(path)[position] if path in candidates.fields() else None
+    return CellProblem(
+        int(candidates.rows[position]),
+        candidates.column_of(path),
+        _as_found(cell, path),  # the value the rule refused
+        without_identifying(getattr(problem, "expected", str(problem)), cell, path),
+    )
+
+
+def _criteria_columns(
+    candidates: Candidates, study: Study, progress: Callable[[str], None] | None
+) -> dict[str, CriterionColumn]:
+    """Every criterion's column over the rows not refused (the rules' refusals of values
+    gathered in ``candidates.errors``)."""
     rows = np.flatnonzero(~candidates.refused)
     size = len(candidates)
     columns: dict[str, CriterionColumn] = {}
@@ -655,23 +742,7 @@ def evaluate(
             )
         if progress is not None:
             progress(cid)
-    # rows with a value the rules refuse (an implausible lab value): reported and not screened,
-    # as `trialbook screen` refuses such a record
-    for position, problems in sorted(candidates.errors.items()):
-        candidates.refused[position] = True
-        for problem in dict.fromkeys(problems):
-            path = getattr(problem, "path", "") or ""
-            cell = candidates.column(path)[position] if path in candidates.fields() else None
-            candidates.problems.append(
-                CellProblem(
-                    int(candidates.rows[position]),
-                    candidates.column_of(path),
-                    _as_found(cell, path),  # the value the rule refused
-                    without_identifying(getattr(problem, "expected", str(problem)), cell, path),
-                )
-            )
-    candidates.problems.sort(key=lambda p: (p.row, p.column))
-    return Evaluation(candidates, columns, study, as_of or dt.date.today())
+    return columns
 
 
 def _counts_to_confirm_rows(candidates: Candidates, rows: np.ndarray, study: Study) -> np.ndarray:

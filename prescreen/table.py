@@ -127,6 +127,20 @@ class Candidates:
         """Every record field the table gives (a column of its own or a mapped constant)."""
         return list(dict.fromkeys([*self.codes, *self.values]))
 
+    def leave_out(self, path: str, positions: np.ndarray) -> None:
+        """Empty a field's cells at ``positions`` (a value the rules refuse, left out as a cell
+        that could not be read is); what was derived from the columns is made again."""
+        if path in self.codes:
+            codes, distinct = self.codes[path]
+            codes = codes.copy()  # (a mapped constant's codes may be shared)
+            codes[positions] = -1
+            self.codes[path] = codes, distinct
+        if path in self.values:
+            values = self.values[path].copy()
+            values[positions] = None
+            self.values[path] = values
+        self.derived.clear()
+
     def column(self, path: str) -> np.ndarray:
         """A field's values as an object array (None = missing), made from its codes when it
         is first asked for (the evaluation itself reads the codes)."""

@@ -394,14 +394,25 @@ def _number(value: float, threshold: float | None = None) -> str:
     return repr(value)
 
 
+#: Beyond these a number is written with its exponent (1e+308, not 309 digits): no value of a
+#: record is so large or so small (text with an exponent beyond ±15 is refused), but a typed
+#: cell of a workbook or a Parquet file can hold one
+_PLAIN_LARGEST, _PLAIN_SMALLEST = 1e21, 1e-20
+
+
 def _plain(value: float, digits: int) -> str:
     """``value`` to ``digits`` significant digits, without an exponent (1250, not 1.25e+03)."""
+    if not _PLAIN_SMALLEST <= abs(value) < _PLAIN_LARGEST and value:
+        return f"{value:.{digits}g}"
     return format(Decimal(f"{value:.{digits}g}"), "f")  # "g" leaves no trailing zeros
 
 
 def as_given(number: float) -> str:
     """A number as the site reported it: its shortest decimal, every digit kept (a value just
-    under a threshold is never shown rounded onto it), without an exponent or trailing zeros."""
+    under a threshold is never shown rounded onto it), without an exponent or trailing zeros
+    (a number too large or too small to write so keeps its exponent)."""
+    if not _PLAIN_SMALLEST <= abs(number) < _PLAIN_LARGEST and number and math.isfinite(number):
+        return repr(number)
     if number.is_integer() and abs(number) < 1e16:
         return str(int(number))
     return format(Decimal(repr(number)), "f")

@@ -2013,7 +2013,9 @@ def test_a_uln_where_none_applies_is_refused_as_the_lab_command_refuses_it(analy
     assert "a ULN applies only to ALT, AST and total bilirubin" in str(refused.value)
 
 
-def test_prescreen_refuses_the_row_with_a_uln_where_none_applies(tmp_path):
+def test_prescreen_leaves_out_a_uln_where_none_applies(tmp_path):
+    # screen refuses the record; the batch leaves the ULN out, as a cell it cannot read, and
+    # screens the row without it: the haemoglobin is read, and the row needs review
     import datetime as dt
 
     import pandas as pd
@@ -2029,8 +2031,14 @@ def test_prescreen_refuses_the_row_with_a_uln_where_none_applies(tmp_path):
         }
     ).to_csv(tmp_path / "t.csv", index=False)
     run = prescreen(tmp_path / "t.csv", as_of=dt.date(2025, 3, 3))
-    assert list(run.evaluation.candidates.refused) == [True, False]
-    assert [p.column for p in run.evaluation.candidates.problems] == ["labs.hemoglobin.uln"]
+    candidates = run.evaluation.candidates
+    assert list(candidates.refused) == [False, False]
+    assert [p.column for p in candidates.problems] == ["labs.hemoglobin.uln"]
+    assert list(candidates.column("labs.hemoglobin.uln")) == [None, None]
+    assert list(candidates.column("labs.hemoglobin.value")) == [12.1, 12.1]
+    reasons = [str(r) for r in run.table["reason"]]
+    assert "labs.hemoglobin.uln could not be read" in reasons[0]
+    assert "could not be read" not in reasons[1]
 
 
 # Without a birth date (the first manifestation 2024-05-20, screening 2025-03-03), the record
