@@ -483,7 +483,10 @@ def _adapter(path: str) -> TypeAdapter[Any]:
     return TypeAdapter(annotation, config=ConfigDict(strict=True))
 
 
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")  # ASCII digits only, as a record's numbers
+# ASCII digits only, as a record's numbers; a point and zeros after them are the same whole
+# number as a program writes a column of numbers with a gap in it ("2.0": pandas' floats),
+# as a workbook's or a Parquet file's number cell 2.0 is read
+_INTEGER = re.compile(r"^([+-]?[0-9]+)(?:\.0+)?$")
 
 
 #: What a message shows of a cell that looks like a phone or ID card number.
@@ -670,11 +673,12 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
             raise ValueError(f"{shown_value(raw)} is not true or false")
     elif spec.kind == "int":
         if isinstance(raw, str):
-            if not _INTEGER.match(raw.strip()):
+            whole = _INTEGER.match(raw.strip())
+            if not whole:
                 raise ValueError(f"{shown_value(raw)} is not a whole number")
-            if len(raw.strip()) > 18:  # beyond any count a record holds (and Python's limit)
+            if len(whole[1]) > 18:  # beyond any count a record holds (and Python's limit)
                 raise ValueError(f"{shown_value(raw)} is not a plausible whole number")
-            value = int(raw.strip())
+            value = int(whole[1])
         elif isinstance(raw, float) and raw.is_integer():
             value = int(raw)  # a spreadsheet stores every number as a float
         elif isinstance(raw, bool) or not isinstance(raw, int):
