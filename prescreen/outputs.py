@@ -1074,10 +1074,12 @@ def flow_svg(result: Flow, title: str = "Pre-screening of the candidate list") -
     not_screened = (
         (
             f"Not screened (n = {result.not_screened:,})",
-            # a cell that cannot be read is only missing (its row is screened without it)
+            # a cell that cannot be read, or whose value the rules refuse, is only missing (its
+            # row is screened without it)
             [
                 "rows without a usable ID or screening date, of another length than the "
-                "header, or with values the rules refuse (see problems.csv)"
+                "header, whose cells contradict each other, or with a lab value and no unit "
+                "(see problems.csv)"
             ],
         )
         if result.not_screened

@@ -1155,7 +1155,7 @@ def _corticosteroid_check(
         clears_on=decision.clears if keeps_clear else None,
         status=decision.status,
         reason=_steroid_reason(decision, med, match, study),
-        on_boundary=decision.case == "injection" and (med.last_dose or med.start) == decision.start,
+        on_boundary=_on_window_start(decision, med),
     )
 
     def course_of(amount: float | None, daily: bool, **unknown: Any) -> _SteroidCourse:
@@ -1186,6 +1186,17 @@ def _corticosteroid_check(
     elif decision.case in ("over_limit", "within_limit"):
         course = course_of(decision.amount, decision.daily)
     return result, course
+
+
+def _on_window_start(decision: SteroidDecision, med: MedicationEntry) -> bool:
+    """Whether an excluding entry's last day in the window is the window's first day: an
+    injection's date, or a finished course's last dose (an ongoing course is in it every day
+    to randomization)."""
+    if decision.case == "injection":
+        return (med.last_dose or med.start) == decision.start
+    if decision.case == "over_limit":
+        return not med.ongoing and med.last_dose == decision.start
+    return False
 
 
 def _not_recorded(med: MedicationEntry, match: Match) -> tuple[str, ...]:
@@ -1246,9 +1257,14 @@ def _steroid_reason(
                 when = f"(last dose {med.last_dose})"
             else:
                 when = f"(start {med.start}, last dose not recorded)"
+            where = (
+                f"exactly on the first day of the {window} before randomization"
+                if _on_window_start(decision, med)
+                else f"within the {window} before randomization"
+            )
             return (
-                f"{med.name} by {med.route.upper()} injection {when}, within the {window} "
-                f"before randomization: excluded ({criterion}, any IV or IM corticosteroid)"
+                f"{med.name} by {med.route.upper()} injection {when}, {where}: excluded "
+                f"({criterion}, any IV or IM corticosteroid)"
                 + (f"; clears from {clear}" if clear else _clears_after_open_course(med, window))
             )
         case "which_drug":
@@ -1289,10 +1305,16 @@ def _steroid_reason(
             if clear
             else _clears_after_open_course(med, window) or "; it must stop or fall to the limit"
         )
+        # a last dose on the window's first day says so, as every other window's entry does
+        where = (
+            f"with its last dose ({med.last_dose}) exactly on the first day of the {window} "
+            "before randomization"
+            if _on_window_start(decision, med)
+            else f"within the {window} before randomization"
+        )
         return (
             f"{med.name} {daily_text} prednisone equivalent{table}, more than "
-            f"{format_quantity(limit)}/day within the {window} before randomization: excluded "
-            f"({criterion}){then}"
+            f"{format_quantity(limit)}/day {where}: excluded ({criterion}){then}"
         )
     return (
         f"{med.name} {daily_text} prednisone equivalent{table}, not more than "

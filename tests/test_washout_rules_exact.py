@@ -185,8 +185,9 @@ def test_an_im_steroid_on_the_first_day_of_the_window_fails_and_clears_the_next_
     assert result.clears_on == date(2025, 3, 18)
     assert result.on_boundary is True
     assert result.reason == (
-        "triamcinolone by IM injection (last dose 2025-02-17), within the 4 weeks before "
-        "randomization: excluded (EX11, any IV or IM corticosteroid); clears from 2025-03-18"
+        "triamcinolone by IM injection (last dose 2025-02-17), exactly on the first day of the "
+        "4 weeks before randomization: excluded (EX11, any IV or IM corticosteroid); clears "
+        "from 2025-03-18"
     )
 
 
@@ -1346,3 +1347,56 @@ def test_washout_names_the_criteria_screen_holds_open_for_an_unknown_medicine():
         c.id for c in result.criteria if c.status == "unknown" and c.id in medicine_criteria
     }
     assert held_open == unknown_in_screen == {"EX09", "EX10", "EX11", "EX13", "EX14", "EX15"}
+
+
+# -- the window's first day is named alike for every kind of entry -----------------------------
+
+#: One entry of each way a medicine is decided: a class window (methotrexate, EX09), an IV
+#: corticosteroid (EX11, any dose) and an oral course over the daily limit (EX11, by its dose)
+_BOUNDARY_ENTRIES = {
+    "methotrexate": {"name": "methotrexate"},
+    "IV methylprednisolone": {"name": "methylprednisolone", "dose": "40 mg", "route": "iv"},
+    "oral prednisone over the limit": {
+        "name": "prednisone", "dose": "20 mg", "frequency": "daily", "route": "oral",
+    },
+}  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(_BOUNDARY_ENTRIES)),
+    offset=st.integers(-3, 10),
+    randomization=st.dates(date(2024, 1, 1), date(2030, 12, 31)),
+)
+def test_a_last_dose_on_the_windows_first_day_is_on_the_boundary_for_every_kind(
+    kind, offset, randomization
+):
+    # an oral corticosteroid over the limit whose last dose was the window's first day did not
+    # say so, where methotrexate and an IV corticosteroid on the same day did (a verifier's
+    # find). Every one of these windows is 4 weeks before randomization (the registry's EX09,
+    # EX11): its first day is randomization - 28 days, worked out here by hand
+    first_day = date.fromordinal(randomization.toordinal() - 28)
+    last_dose = date.fromordinal(first_day.toordinal() + offset)
+    data = parse_washout_input(
+        {
+            "planned_randomization": randomization,
+            "screening": date.fromordinal(randomization.toordinal() - 7),
+            "medications": [{**_BOUNDARY_ENTRIES[kind], "last_dose": last_dose}],
+            "events": [],
+        },
+        "boundary input",
+    )
+    (entry,) = check_washout(data).entries
+    assert entry.window_start == first_day
+    assert entry.status == ("fail" if offset >= 0 else "pass")
+    assert entry.on_boundary == (offset == 0)
+    assert ("exactly on the first day" in entry.reason) == (offset == 0)
+
+
+def test_an_ongoing_course_begun_on_the_windows_first_day_is_not_on_the_boundary():
+    first_day = date.fromordinal(RANDOMIZATION.toordinal() - 28)
+    (entry,) = _washout(
+        [{**_BOUNDARY_ENTRIES["oral prednisone over the limit"], "start": first_day,
+          "ongoing": True}]
+    ).entries  # fmt: skip
+    assert (entry.status, entry.on_boundary) == ("fail", False)
