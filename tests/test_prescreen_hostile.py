@@ -2082,7 +2082,7 @@ def test_a_whole_number_with_a_point_and_zeros_is_that_number(text, read):
         assert read_cell(spec, text) == read
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.integers(0, 3), st.integers(1, 4))
 def test_a_grade_written_with_zeros_decides_as_the_typed_number(tmp_path_factory, grade, zeros):
     # the CSV's text and a Parquet file's double give one outcome
