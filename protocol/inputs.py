@@ -137,7 +137,9 @@ def read_date(raw: Any) -> date:
         try:
             value = date.fromisoformat(raw.strip())
         except ValueError:
-            raise ValueError(f"{_show(raw)} is not a calendar date (no such day)") from None
+            month = int(raw.strip()[5:7])
+            missing = "no such month" if not 1 <= month <= 12 else "no such day in that month"
+            raise ValueError(f"{_show(raw)} is not a calendar date ({missing})") from None
     else:
         raise ValueError(f"{_show(raw)} is not a date; expected a calendar date YYYY-MM-DD")
     if not EARLIEST_DATE <= value <= LATEST_DATE:

@@ -783,3 +783,27 @@ def test_an_output_that_cannot_be_written_is_exit_2_not_an_internal_error(comman
     assert done.returncode == 2, done.stderr
     assert "the output cannot be written (No space left on device)" in done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-13-01", "no such month"),
+        ("2026-00-10", "no such month"),
+        ("2026-02-30", "no such day in that month"),
+        ("2025-02-29", "no such day in that month"),
+        ("2026-04-31", "no such day in that month"),
+        ("2026-01-00", "no such day in that month"),
+    ],
+)
+def test_an_impossible_date_says_whether_its_month_or_its_day_is_wrong(text, why):
+    # "2026-13-01" had been refused as having "no such day" (a verifier's find)
+    with pytest.raises(ValueError, match=f"is not a calendar date \\({why}\\)"):
+        read_date(text)
+    if why == "no such day in that month":  # the month itself is one
+        assert 1 <= int(text[5:7]) <= 12
+
+
+@given(st.dates(date(1900, 1, 1), date(2100, 12, 31)))
+def test_every_real_date_is_read_as_itself(day):
+    assert read_date(day.isoformat()) == day
