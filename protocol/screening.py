@@ -491,7 +491,12 @@ class _Context:
         )
         if missing and decided.status != "unknown":
             dates = " and ".join(m.removeprefix("dates.").replace("_", " ") for m in missing)
-            return CheckResult(decided.status, f"{decided.reason} (for any {dates} date)")
+            # a randomization not yet planned is read within the days the visit schedule
+            # allows after screening: a later one needs a new screening, decided anew
+            allowed = (
+                " the visit schedule allows" if "dates.planned_randomization" in missing else ""
+            )
+            return CheckResult(decided.status, f"{decided.reason} (for any {dates} date{allowed})")
         return decided
 
     def _washout_outcome_at(

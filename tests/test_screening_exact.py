@@ -1352,7 +1352,7 @@ MORE_CHANGES = [
             "pass",
             "methotrexate (last dose 2025-01-20) is before the window of 4 weeks prior to "
             "randomization (from 2025-02-03): passes (EX09); cleared from 2025-02-18 (for any "
-            "screening and planned randomization date)",
+            "screening and planned randomization date the visit schedule allows)",
             [],
         ),
         id="EX09 both dates missing decided",
