@@ -622,17 +622,24 @@ def _cells_of(problem: Any) -> tuple[str, ...]:
 
 def _leave_out(candidates: Candidates, refused: dict[int, list[Any]]) -> bool:
     """Each row's refused cells reported (as found) and emptied; whether any was emptied."""
-    emptied = False
+    # each field's positions gathered, then emptied once (a column copied per cell would be
+    # a whole column's copy for each of many refused cells)
+    positions_of: dict[str, set[int]] = {}
     for position, problems in sorted(refused.items()):
         for problem in dict.fromkeys(problems):
-            paths = [p for p in _cells_of(problem) if candidates.present(p)[position]]
+            paths = [
+                p
+                for p in _cells_of(problem)
+                if candidates.present(p)[position] and position not in positions_of.get(p, ())
+            ]
             if not paths:  # emptied already: a refusal the cell no longer explains
                 continue
             candidates.problems.append(_cell_problem(candidates, position, problem))
             for path in paths:
-                candidates.leave_out(path, np.array([position]))
-            emptied = True
-    return emptied
+                positions_of.setdefault(path, set()).add(position)
+    for path, positions in positions_of.items():
+        candidates.leave_out(path, np.array(sorted(positions)))
+    return bool(positions_of)
 
 
 def _cell_problem(candidates: Candidates, position: int, problem: Any) -> CellProblem:
