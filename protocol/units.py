@@ -127,6 +127,7 @@ _COUNT_VOLUMES = frozenset({"L", "l", "uL", "ul", "mm**3"})
 _PERCENT = re.compile(r"^(?:%|percent)(?:\s*(?:of\s+)?pred(?:icted)?)?$", re.I)
 _ULN = re.compile(r"^(?:[x×*]\s*)?ULN$", re.I)
 _EGFR_UNIT = re.compile(r"^m[lL]\s*/\s*min\s*/\s*1\.73\s*m\s*(?:\^2|\*\*2|2)$")
+_FLOW = re.compile(r"^m[lL]\s*/\s*min$")
 _SCALED = re.compile(
     r"""^(?:(?:[xX×*]\s*)?10\s*(?P<power_sign>\^|\*\*|\*|[eE])\s*(?P<exponent>[0-9]{1,2})\s*)?
         (?P<numerator>[A-Za-z]+)?
@@ -161,6 +162,10 @@ def read_unit(text: str) -> pint.Quantity:
         return ureg.Quantity(1, "xULN")
     if _EGFR_UNIT.match(text):
         return ureg.Quantity(1, "mL_per_min_per_1_73_m2")
+    if _FLOW.match(text):
+        # a clearance as a flow (a 24-hour urine collection's, or the eGFR without its
+        # body-surface part): not the eGFR the protocol's threshold is written in
+        raise UnitTextError(f"{original!r}: a clearance without its body-surface part, /1.73 m²")
     match = _SCALED.match(text)
     if not match or not (match.group("numerator") or match.group("denominator")):
         raise UnitTextError(f"{original!r} is not a unit")
@@ -175,6 +180,11 @@ def read_unit(text: str) -> pint.Quantity:
         )
     denominator, power = match.group("denominator"), match.group("power")
     if numerator is not None and numerator not in NUMERATOR_UNITS:
+        if numerator in DENOMINATOR_UNITS:  # a volume where an amount is read
+            raise UnitTextError(
+                f"{original!r}: {numerator!r} is a volume, which a result is given per "
+                "(g/dL, µmol/L, 10^9/L), not an amount measured"
+            )
         raise UnitTextError(f"{original!r}: {numerator!r} is not a unit name the book knows")
     if denominator is not None:
         if power is not None:

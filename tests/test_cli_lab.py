@@ -71,3 +71,23 @@ def test_the_lab_exit_code_rule_is_one_function(status, code):
     from trialbook.cli import lab_exit_code
 
     assert lab_exit_code(SimpleNamespace(status=status)) == code
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["hemoglobin", "-8", "g/dL"], "error: Hemoglobin: the value '-8' is negative"),
+        (["hemoglobin", "eight", "g/dL"], "error: Hemoglobin: "),
+        (
+            ["alt", "30", "U/L", "--uln", "-40", "U/L"],
+            "error: Alanine aminotransferase (ALT): the ULN value '-40'",
+        ),
+    ],
+)
+def test_a_refused_value_is_named_with_its_analyte_like_any_other(argv, named, capsys):
+    """A negative value (which argparse would take for an option) is refused in the words of
+    any other refused value: the analyte, the value and what is expected, on one line."""
+    assert main(["lab", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(named) and err.count("\n") == 1
+    assert "expected" in err

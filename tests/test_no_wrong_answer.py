@@ -113,6 +113,27 @@ def test_unit_text_is_never_evaluated(text):
         read_unit(text)
 
 
+@pytest.mark.parametrize(
+    ("name", "unit", "why"),
+    [
+        # a clearance without /1.73 m²: named as such, not as an unknown "mL"
+        ("egfr", "mL/min", "a clearance without its body-surface part"),
+        ("egfr", "ml / min", "a clearance without its body-surface part"),
+        ("creatinine", "mL/min", "a clearance without its body-surface part"),
+        # a volume where an amount belongs is a volume, not an unknown name
+        ("hemoglobin", "L/dL", "'L' is a volume"),
+        ("egfr", "mL/L", "'mL' is a volume"),
+        # an unknown name is still called one
+        ("hemoglobin", "gr/dL", "'gr' is not a unit name the book knows"),
+    ],
+)
+def test_a_refused_unit_says_what_is_wrong_with_it(name, unit, why):
+    with pytest.raises(LabInputError) as refused:
+        parse_unit(name, unit)
+    assert why in str(refused.value)
+    assert str(refused.value).count("\n") == 0
+
+
 @settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="0123456789*/^ .#eE+-gLmolu%xX×µ()", max_size=12))
 def test_any_unit_text_is_a_vocabulary_unit_or_refused(text):

@@ -141,7 +141,7 @@ def _dashed_values(argv: list[str]) -> str | None:
         if _DASHED_VALUE.match(token) and not _is_zero(token):
             what = names.get(previous, "the value")
             return (
-                f"error: trialbook lab: {_analyte_label(argv)}{what} {token!r} is negative or not "
+                f"error: {_analyte_label(argv)}{what} {token!r} is negative or not "
                 f"a number; expected a decimal number of zero or more, such as 7.5"
             )
     return None
