@@ -31,6 +31,7 @@ The differential test (``tests/test_prescreen_equals_screen.py``) holds every sh
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -572,6 +573,7 @@ def evaluate(
     order) is not screened, as `trialbook screen` refuses such a record."""
     study = study or load_study()
     candidates.study = study
+    candidates.problems += _parts_without_a_value(candidates, study)
     while True:
         columns = _criteria_columns(candidates, study, progress)
         refused_cells = {
@@ -640,6 +642,90 @@ def _leave_out(candidates: Candidates, refused: dict[int, list[Any]]) -> bool:
     for path, positions in positions_of.items():
         candidates.leave_out(path, np.array(sorted(positions)))
     return bool(positions_of)
+
+
+def _parts_without_a_value(candidates: Candidates, study: Study) -> list[CellProblem]:
+    """A lab's unit, ULN or ULN unit beside no value: no result, but a cell the rules would
+    refuse beside a value (a unit the book does not read, a ULN where none applies, a zero or
+    implausible ULN) is reported all the same, as every unreadable cell is."""
+    from protocol.labs import get_analyte
+
+    found: list[CellProblem] = []
+    aside = candidates.without_a_value
+    for name in sorted({path.split(".")[1] for path in aside}):
+        refusals = _LabPartRefusals(get_analyte(name, study))
+        # each position's unit for its ULN: the ULN's own, else the value's (None: neither)
+        units = np.full(len(candidates), None, dtype=object)
+        for part in ("unit", "uln_unit", "uln"):  # the units first
+            path = f"labs.{name}.{part}"
+            if path not in aside:
+                continue
+            positions, cells = aside[path]
+            if part == "uln":
+                # each distinct ULN and unit read once (a site may fill these on every row)
+                codes, first = _coded([cells, units[positions]])
+                words = [refusals.uln(float(cells[i]), units[positions[i]]) for i in first]
+            else:
+                units[positions] = cells
+                what = "unit" if part == "unit" else "ULN's unit"
+                codes, first = _coded([cells])
+                words = [refusals.unit(cells[i], what) for i in first]
+            column = candidates.column_of(path)
+            # each refused group's cell as found and its words, made once
+            shown = {
+                group: (_as_found(cells[i], path), without_identifying(text, cells[i], path))
+                for group, (i, text) in enumerate(zip(first.tolist(), words, strict=True))
+                if text is not None
+            }
+            if not shown:
+                continue
+            refused = np.isin(codes, list(shown))
+            rows = candidates.rows[positions[refused]].tolist()
+            found += [
+                CellProblem(int(row), column, *shown[group])
+                for row, group in zip(rows, codes[refused].tolist(), strict=True)
+            ]
+    return found
+
+
+class _LabPartRefusals:
+    """What the rules say of one lab's unit or ULN, each distinct cell read once (a site may
+    fill a unit column on every row, ahead of the results)."""
+
+    def __init__(self, analyte: Any) -> None:
+        self.analyte = analyte
+        self.unit = functools.cache(self._unit)
+        self.uln = functools.cache(self._uln)
+
+    def _unit(self, cell: Any, what: str) -> str | None:
+        from protocol.labs import LabInputError, read_analyte_unit
+
+        try:
+            read_analyte_unit(self.analyte, str(cell), what)
+        except LabInputError as exc:
+            return str(exc)
+        return None
+
+    def _uln(self, number: float, unit: Any) -> str | None:
+        from protocol.labs import LabInputError, check_plausible, to_value_unit
+
+        analyte = self.analyte
+        if not analyte.relative_to_uln:
+            return (
+                f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST and "
+                "total bilirubin)"
+            )
+        if number == 0:
+            return f"{analyte.label}: the ULN {number!r} is zero; it must be positive"
+        if unit is None:  # no unit to read it in: nothing the rules would check
+            return None
+        try:
+            quantity = to_value_unit(analyte, number, str(unit), "ULN's unit")
+            check_plausible(analyte, quantity, number, str(unit).strip(), uln=True)
+        except LabInputError as exc:
+            # an unreadable unit is its own cell's problem (reported with its cell)
+            return None if exc.field == "uln_unit" else str(exc)
+        return None
 
 
 def _cell_problem(candidates: Candidates, position: int, problem: Any) -> CellProblem:

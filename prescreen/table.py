@@ -105,6 +105,11 @@ class Candidates:
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
     # each field's column as integer codes and its distinct values (see `coded`)
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    # a lab's unit, ULN or ULN unit cells set aside beside no value (no result): each field's
+    # positions and their values, still checked as the rules check them (``evaluate``)
+    without_a_value: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
     def column_of(self, path: str) -> str:
         """The table's column for a record field (a lab's value column for ``labs.NAME``)."""
@@ -1252,7 +1257,7 @@ def read_candidates(
         # (_labs_without_their_parts takes it away elsewhere)
         values[unit_field] = np.full(len(frame), unit, dtype=object)
     _drop_broken_groups(values, coded, cell_problems, targets, rows)
-    _labs_without_their_parts(values, coded, len(frame))
+    without_a_value = _labs_without_their_parts(values, coded, len(frame))
     ids, id_problems, refused = _read_ids(frame[mapping.id_column], rows, mapping.id_column)
     cell_problems += [p for p in id_problems if p.row not in bad_rows]  # said once, below
     # a row whose cells could not be placed (a CSV row of another length): not screened
@@ -1280,7 +1285,16 @@ def read_candidates(
     codes = codes.astype(np.min_scalar_type(-len(distinct) - 1))
     codes[codes < 0] = distinct.index(as_of)
     coded["dates.screening"] = codes, np.array(distinct, dtype=object)
-    candidates = Candidates(ids, values, rows, cell_problems, refused, columns=targets, codes=coded)
+    candidates = Candidates(
+        ids,
+        values,
+        rows,
+        cell_problems,
+        refused,
+        columns=targets,
+        codes=coded,
+        without_a_value=without_a_value,
+    )
     contradictions = record_problems(candidates)
     columns_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # each rule's columns once
     for position, involved, problem in contradictions:
@@ -1312,12 +1326,15 @@ def _labs_without_their_parts(
     values: dict[str, np.ndarray],
     coded: dict[str, tuple[np.ndarray, np.ndarray]],
     size: int,
-) -> None:
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A lab's unit or ULN beside an empty value (a site fills its unit and reference range
     columns ahead of the results, or the mapping gives a unit for the whole column) is no
     result: that row has no such lab, and is screened without it; a ULN's unit likewise
     applies only beside a ULN. (A value without its unit stays: the row is refused, as screen
-    refuses such a record.)"""
+    refuses such a record.) Returns the table's cells so set aside, by field: their positions
+    and values (a cell the rules would refuse is still reported; a mapped constant unit was
+    read with the mapping)."""
+    aside: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def given(path: str) -> np.ndarray | None:
         if path in coded:
@@ -1328,7 +1345,15 @@ def _labs_without_their_parts(
 
     def clear(path: str, where: np.ndarray) -> None:
         if path in coded:
-            coded[path][0][where] = -1
+            codes, distinct = coded[path]
+            positions = np.flatnonzero(where & (codes >= 0))
+            if len(positions):
+                found = distinct[codes[positions]]
+                if path in aside:  # (a ULN's unit: beside no value, then beside no ULN)
+                    positions = np.concatenate([aside[path][0], positions])
+                    found = np.concatenate([aside[path][1], found])
+                aside[path] = positions, found
+            codes[where] = -1
         if path in values:
             values[path][where] = None
 
@@ -1342,6 +1367,7 @@ def _labs_without_their_parts(
             clear(f"{lab}.{part}", ~(nowhere if value is None else value))
         uln = given(f"{lab}.uln")
         clear(f"{lab}.uln_unit", ~(nowhere if uln is None else uln))
+    return aside
 
 
 def _group_of(path: str) -> str | None:
