@@ -96,7 +96,9 @@ def _prescreen(
     frame = read_table(table_path)
     source = str(table_path)
     refuse_identifiers(frame, source, mapping)  # before any cell is read
-    candidates = read_candidates(frame, mapping, source, as_of)
+    candidates = read_candidates(
+        frame, mapping, source, as_of, str(mapping_path) if mapping_path else None
+    )
     if bool(np.all(candidates.refused)):
         _nothing_to_screen(source, candidates)
     evaluation = evaluate(candidates, study, as_of, progress)

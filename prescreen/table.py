@@ -1108,22 +1108,32 @@ def _plain(raw: Any) -> Any:
 
 
 def read_candidates(
-    frame: pd.DataFrame, mapping: Mapping, source: str, as_of: dt.date
+    frame: pd.DataFrame,
+    mapping: Mapping,
+    source: str,
+    as_of: dt.date,
+    mapping_source: str | None = None,
 ) -> Candidates:
-    """The table's cells read into the record's fields; bad cells reported and left missing."""
+    """The table's cells read into the record's fields; bad cells reported and left missing.
+    ``mapping_source``: the mapping file, named in what is wrong with the mapping."""
     known = fields()
     columns = {str(c): str(c) for c in frame.columns}
     targets: dict[str, str] = {}  # field -> column
     constant_units: dict[str, str] = {}
     problems: list[Problem] = []
+    mapping_problems: list[Problem] = []  # the mapping's entries the table cannot meet
     for column, mapped in mapping.columns.items():
         if column not in columns:
-            problems.append(
-                Problem("a column of the table", path=f"columns.{column}", found="no such column")
+            mapping_problems.append(
+                Problem(
+                    f"a column of the table {source}",
+                    path=f"columns.{column}",
+                    found="no such column",
+                )
             )
             continue
         if column == mapping.id_column:
-            problems.append(
+            mapping_problems.append(
                 Problem(
                     f"the ID column holds the candidate IDs only; map another column to "
                     f"{mapped.field}",
@@ -1178,15 +1188,26 @@ def read_candidates(
                 found="no such column",
             )
         )
-    for unit_field in constant_units:
-        if unit_field in targets:
-            problems.append(
-                Problem(
-                    "the unit in the mapping or a unit column, not both",
-                    path=unit_field,
-                    found="both",
-                )
+    for unit_field, unit in constant_units.items():
+        if unit_field not in targets:
+            continue
+        column = targets[unit_field]
+        if _all_empty(frame[column]):
+            # a unit column left empty (the template's): the mapping's unit is the column's
+            del targets[unit_field]
+            continue
+        lab_column = next(c for c, m in mapping.columns.items() if unit_field in _units_of(m))
+        mapping_problems.append(
+            Problem(
+                f"the unit in the mapping or in a unit column of the table, not both: column "
+                f"{column!r} of {source} holds units (leave it empty, or take the unit out of "
+                "the mapping)",
+                path=f"columns.{lab_column}.{unit_field.rsplit('.', 1)[1]}",
+                found=repr(unit),
             )
+        )
+    if mapping_problems:
+        raise ProtocolDataError(mapping_source or source, mapping_problems)
     if problems:
         raise ProtocolDataError(source, problems)
     if frame.empty:
@@ -1320,6 +1341,18 @@ def _columns_of(candidates: Candidates, involved: tuple[str, ...]) -> list[str]:
         or any(path.startswith(field + ".") for path in candidates.columns)
     ]
     return list(dict.fromkeys(candidates.column_of(field) for field in held))
+
+
+def _units_of(mapped: Any) -> tuple[str, ...]:
+    """The unit fields a mapping's entry gives a constant for."""
+    lab = mapped.field.removesuffix(".value")
+    return tuple(f"{lab}.{key}" for key in ("unit", "uln_unit") if getattr(mapped, key) is not None)
+
+
+def _all_empty(cells: pd.Series) -> bool:
+    """Whether a column holds nothing: every cell missing or blank."""
+    present = cells.dropna()
+    return bool(present.astype(str).str.strip().eq("").all())
 
 
 def _labs_without_their_parts(

@@ -175,7 +175,7 @@ def read_analyte_unit(analyte: Analyte, unit_text: str, what: str = "unit") -> p
 
 
 def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quantity:
-    text = str(unit_text).strip()
+    text = str(unit_text).strip(" ")  # spaces around it; a tab or line break is refused
     if not text:
         raise LabInputError(
             f"{analyte.label}: no {what} given; expected a unit such as {analyte.accepted()}",

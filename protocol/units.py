@@ -151,8 +151,10 @@ def read_unit(text: str) -> pint.Quantity:
         raise UnitTextError(f"{text!r} is not unit text")
     original = text
     text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
-    text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()
-    if len(text) > 40 or not text.isprintable():
+    text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip(" ")
+    if not text.isprintable():  # no unit a person typed holds one
+        raise UnitTextError(f"{original!r}: a tab, line break or other control character in it")
+    if len(text) > 40:
         raise UnitTextError(f"{original!r} is not a unit")
     if _PERCENT.match(text):
         return ureg.Quantity(1, "percent_predicted")

@@ -722,3 +722,52 @@ def test_a_dash_for_the_output_folder_is_refused(tmp_path, monkeypatch, capsys):
     (tmp_path / "-").mkdir()  # export: not even into a folder so named
     assert main(["export", "--out", "-"]) == 2
     assert list((tmp_path / "-").iterdir()) == []
+
+
+def test_an_empty_unit_column_leaves_the_unit_to_the_mapping(tmp_path, capsys):
+    """A table begun from --template keeps every column: an empty unit column beside a
+    mapping's unit is no second unit (a hostile tester found the table refused)."""
+    row = {**ELIGIBLE, "labs.hemoglobin.unit": None}  # 121, in g/L by the mapping
+    assert ELIGIBLE["labs.hemoglobin.value"] == "121" and ELIGIBLE["labs.hemoglobin.unit"] == "g/L"
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns:\n  labs.hemoglobin.value: {field: labs.hemoglobin.value, unit: g/L}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    table = _table(tmp_path, [row])
+    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
+    assert main(args) == 0
+    (result,) = _read(out / "worklist.csv")
+    assert result["Outcome"] == LIKELY_ELIGIBLE
+    # the same mapping in g/dL reads 121 g/dL, beyond what is plausible: the unit is applied
+    mapping.write_text(mapping.read_text().replace("g/L", "g/dL"), encoding="utf-8")
+    capsys.readouterr()
+    assert main([*args, "--force"]) == 0
+    (result,) = _read(out / "worklist.csv")
+    assert result["Outcome"] == NEEDS_REVIEW
+    assert "the value 121 g/dL is implausible" in capsys.readouterr().err
+
+
+def test_a_unit_in_the_mapping_and_in_the_column_names_the_mapping_entry(tmp_path, capsys):
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "columns:\n  labs.hemoglobin.value: {field: labs.hemoglobin.value, unit: g/L}\n",
+        encoding="utf-8",
+    )
+    table = _table(tmp_path, [ELIGIBLE])  # its unit column holds g/dL
+    assert main(["prescreen", str(table), "--map", str(mapping), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {mapping}: columns.labs.hemoglobin.value.unit = 'g/L': ")
+    assert "'labs.hemoglobin.unit'" in err and not (tmp_path / "o").exists()
+
+
+def test_a_mapped_column_the_table_lacks_names_the_mapping_and_the_table(tmp_path, capsys):
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  Missing: {field: labs.hemoglobin.value}\n", encoding="utf-8")
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--map", str(mapping), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {mapping}: columns.Missing = no such column: ")
+    assert str(table) in err

@@ -125,6 +125,10 @@ def test_unit_text_is_never_evaluated(text):
         ("egfr", "mL/L", "'mL' is a volume"),
         # an unknown name is still called one
         ("hemoglobin", "gr/dL", "'gr' is not a unit name the book knows"),
+        # a tab, line break or control character is no unit a person typed (not stripped)
+        ("hemoglobin", "g/L\r", "control character"),
+        ("hemoglobin", "\tg/L", "control character"),
+        ("hemoglobin", "g/L\n", "control character"),
     ],
 )
 def test_a_refused_unit_says_what_is_wrong_with_it(name, unit, why):
@@ -132,6 +136,21 @@ def test_a_refused_unit_says_what_is_wrong_with_it(name, unit, why):
         parse_unit(name, unit)
     assert why in str(refused.value)
     assert str(refused.value).count("\n") == 0
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(
+    unit=st.sampled_from(["g/L", "g/dL", "U/L", "10^9/L", "umol/L", "mL/min/1.73 m2", "%"]),
+    at=st.integers(min_value=0, max_value=20),
+    control=st.characters(categories=["Cc", "Cf", "Zl", "Zp"]),
+)
+def test_a_unit_with_a_control_character_anywhere_is_refused(unit, at, control):
+    """Spaces around a unit are a typing habit; a tab, a carriage return, a zero-width or
+    bidirectional mark anywhere is refused, never stripped or read past."""
+    assert read_unit(f"  {unit} ") == read_unit(unit)
+    at = min(at, len(unit))
+    with pytest.raises(UnitTextError):
+        read_unit(unit[:at] + control + unit[at:])
 
 
 @settings(max_examples=examples(300), deadline=None)
