@@ -116,6 +116,10 @@ class Candidates:
         for candidate in (path, f"{path}.value"):
             if candidate in self.columns:
                 return self.columns[candidate]
+        if path.startswith("labs.") and path.count(".") == 1:
+            # a lab the table holds no value column of: the value's column a table would hold
+            # (`--template`'s name), never its unit's or ULN's column, which give no result
+            return f"{path}.value"
         inside = [column for field, column in self.columns.items() if field.startswith(path + ".")]
         if len(inside) > 1:  # a group of columns (the 17 mRSS areas): named as a group
             return f"{inside[0]} to {inside[-1]} ({len(inside)} columns)"

@@ -771,3 +771,21 @@ def test_a_mapped_column_the_table_lacks_names_the_mapping_and_the_table(tmp_pat
     err = capsys.readouterr().err
     assert err.startswith(f"error: {mapping}: columns.Missing = no such column: ")
     assert str(table) in err
+
+
+def test_a_lab_the_table_lacks_is_asked_for_by_its_value_column(tmp_path, capsys):
+    """What is missing names the column a site fills in: a lab's value column (the template's
+    name where the table has none), never the lab's group name nor its unit's column (a
+    hostile tester saw a unit column, mapped alone, named as what was missing)."""
+    row = {k: v for k, v in ELIGIBLE.items() if not k.startswith(("labs.iga", "labs.hemoglobin"))}
+    row["HB unit"] = "g/L"  # the haemoglobin's unit column alone, mapped
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  HB unit: {field: labs.hemoglobin.unit}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    table = _table(tmp_path, [row])
+    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
+    assert main(args) == 0
+    (result,) = _read(out / "worklist.csv")
+    assert result["Outcome"] == NEEDS_REVIEW
+    assert result["What is missing"].split("; ") == ["labs.iga.value", "labs.hemoglobin.value"]
+    assert result["Missing items"] == "2"
