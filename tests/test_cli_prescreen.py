@@ -729,22 +729,11 @@ def test_an_empty_unit_column_leaves_the_unit_to_the_mapping(tmp_path, capsys):
     mapping's unit is no second unit (a hostile tester found the table refused)."""
     row = {**ELIGIBLE, "labs.hemoglobin.unit": None}  # 121, in g/L by the mapping
     assert ELIGIBLE["labs.hemoglobin.value"] == "121" and ELIGIBLE["labs.hemoglobin.unit"] == "g/L"
-    mapping = tmp_path / "map.yaml"
-    mapping.write_text(
-        "columns:\n  labs.hemoglobin.value: {field: labs.hemoglobin.value, unit: g/L}\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "out"
-    table = _table(tmp_path, [row])
-    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
-    assert main(args) == 0
-    (result,) = _read(out / "worklist.csv")
-    assert result["Outcome"] == LIKELY_ELIGIBLE
+    mapped = "columns:\n  labs.hemoglobin.value: {field: labs.hemoglobin.value, unit: g/L}\n"
+    assert _mapped_run(tmp_path, row, mapped)["Outcome"] == LIKELY_ELIGIBLE
     # the same mapping in g/dL reads 121 g/dL, beyond what is plausible: the unit is applied
-    mapping.write_text(mapping.read_text().replace("g/L", "g/dL"), encoding="utf-8")
     capsys.readouterr()
-    assert main([*args, "--force"]) == 0
-    (result,) = _read(out / "worklist.csv")
+    result = _mapped_run(tmp_path, row, mapped.replace("g/L", "g/dL"))
     assert result["Outcome"] == NEEDS_REVIEW
     assert "the value 121 g/dL is implausible" in capsys.readouterr().err
 
@@ -779,13 +768,19 @@ def test_a_lab_the_table_lacks_is_asked_for_by_its_value_column(tmp_path, capsys
     hostile tester saw a unit column, mapped alone, named as what was missing)."""
     row = {k: v for k, v in ELIGIBLE.items() if not k.startswith(("labs.iga", "labs.hemoglobin"))}
     row["HB unit"] = "g/L"  # the haemoglobin's unit column alone, mapped
-    mapping = tmp_path / "map.yaml"
-    mapping.write_text("columns:\n  HB unit: {field: labs.hemoglobin.unit}\n", encoding="utf-8")
-    out = tmp_path / "out"
-    table = _table(tmp_path, [row])
-    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
-    assert main(args) == 0
-    (result,) = _read(out / "worklist.csv")
+    result = _mapped_run(tmp_path, row, "columns:\n  HB unit: {field: labs.hemoglobin.unit}\n")
     assert result["Outcome"] == NEEDS_REVIEW
     assert result["What is missing"].split("; ") == ["labs.iga.value", "labs.hemoglobin.value"]
     assert result["Missing items"] == "2"
+
+
+def _mapped_run(tmp_path: Path, row: dict, mapping_text: str) -> dict:
+    """One row pre-screened through a mapping (outputs replaced): its worklist line."""
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(mapping_text, encoding="utf-8")
+    out = tmp_path / "out"
+    table = _table(tmp_path, [row])
+    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
+    assert main([*args, "--force"]) == 0
+    (result,) = _read(out / "worklist.csv")
+    return result
