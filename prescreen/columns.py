@@ -14,6 +14,7 @@ field's own validator (a date is ``YYYY-MM-DD``, a number has a point for decima
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import re
@@ -730,8 +731,14 @@ class Mapping(BaseModel):
     columns: dict[str, ColumnMapping] = Field(default_factory=dict)
 
 
+#: A mapping names at most every field a table holds (about 125, a line each): 64 KiB is room
+#: for long column names in any script, and a larger file is no mapping (a pure-Python YAML
+#: parse of the 1 MiB any other input may be takes seconds)
+MAPPING_MAX_BYTES = 64 * 1024
+
+
 def load_mapping(path: Path | str) -> Mapping:
-    data, node = read_yaml(Path(path))
+    data, node = read_yaml(Path(path), max_bytes=MAPPING_MAX_BYTES)
     mapping = validate_document(Mapping, data, str(path), node)
     known = fields()
     problems = []
@@ -766,8 +773,8 @@ def load_mapping(path: Path | str) -> Mapping:
                             found=repr(given),
                         )
                     )
-    targets = [t.field for t in mapping.columns.values()]
-    for field in sorted({f for f in targets if targets.count(f) > 1}):
+    times_mapped = collections.Counter(t.field for t in mapping.columns.values())
+    for field in sorted(f for f, times in times_mapped.items() if times > 1):
         problems.append(
             Problem("one column per field", path="columns", found=f"two columns for {field!r}")
         )
