@@ -652,6 +652,9 @@ def _parts_without_a_value(candidates: Candidates, study: Study) -> list[CellPro
 
     found: list[CellProblem] = []
     aside = candidates.without_a_value
+    # a row not screened (cells that cannot be placed under their columns, a contradiction,
+    # an ID that is no code) is reported for that, not for cells read under its columns
+    screened = ~candidates.refused
     for name in sorted({path.split(".")[1] for path in aside}):
         refusals = _LabPartRefusals(get_analyte(name, study))
         # each position's unit for its ULN: the ULN's own, else the value's (None: neither)
@@ -661,6 +664,11 @@ def _parts_without_a_value(candidates: Candidates, study: Study) -> list[CellPro
             if path not in aside:
                 continue
             positions, cells = aside[path]
+            if path not in candidates.codes:  # the mapping's unit: the ULN's, never reported
+                units[positions] = cells
+                continue
+            keep = screened[positions]
+            positions, cells = positions[keep], cells[keep]
             if part == "uln":
                 # each distinct ULN and unit read once (a site may fill these on every row)
                 codes, first = _coded([cells, units[positions]])
@@ -707,7 +715,7 @@ class _LabPartRefusals:
         return None
 
     def _uln(self, number: float, unit: Any) -> str | None:
-        from protocol.labs import LabInputError, check_plausible, to_value_unit
+        from protocol.labs import LabInputError, check_plausible, parse_number, to_value_unit
 
         analyte = self.analyte
         if not analyte.relative_to_uln:
@@ -715,6 +723,10 @@ class _LabPartRefusals:
                 f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST and "
                 "total bilirubin)"
             )
+        try:  # negative: in the words of a ULN given beside a value
+            parse_number(analyte, number, what="ULN")
+        except LabInputError as exc:
+            return str(exc)
         if number == 0:
             return f"{analyte.label}: the ULN {number!r} is zero; it must be positive"
         if unit is None:  # no unit to read it in: nothing the rules would check

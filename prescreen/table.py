@@ -1196,7 +1196,7 @@ def read_candidates(
         if unit_field not in targets:
             continue
         column = targets[unit_field]
-        if _all_empty(frame[column]):
+        if _all_empty(frame[column], column):
             # a unit column left empty (the template's): the mapping's unit is the column's
             del targets[unit_field]
             continue
@@ -1276,7 +1276,9 @@ def read_candidates(
             continue
         codes, distinct, found = _read_column(frame[column], path, column, rows)
         coded[path] = codes, distinct
-        cell_problems += found
+        # a row whose cells cannot be placed is reported for that alone: what stands under a
+        # column there is another column's (a ULN under the unit)
+        cell_problems += [p for p in found if p.row not in bad_rows]
     for unit_field, unit in constant_units.items():
         # the mapping's unit for the whole column: it applies only where there is a value
         # (_labs_without_their_parts takes it away elsewhere)
@@ -1353,10 +1355,11 @@ def _units_of(mapped: Any) -> tuple[str, ...]:
     return tuple(f"{lab}.{key}" for key in ("unit", "uln_unit") if getattr(mapped, key) is not None)
 
 
-def _all_empty(cells: pd.Series) -> bool:
-    """Whether a column holds nothing: every cell missing or blank."""
-    present = cells.dropna()
-    return bool(present.astype(str).str.strip().eq("").all())
+def _all_empty(cells: pd.Series, column: str) -> bool:
+    """Whether a column holds nothing: every cell missing or blank (or its own header
+    repeated below, which is left out)."""
+    texts = cells.dropna().astype(str).str.strip()
+    return bool((texts.eq("") | texts.str.casefold().eq(column.strip().casefold())).all())
 
 
 def _labs_without_their_parts(
@@ -1392,6 +1395,11 @@ def _labs_without_their_parts(
                 aside[path] = positions, found
             codes[where] = -1
         if path in values:
+            # a mapping's unit: kept aside too (a ULN beside no value is read in it), never
+            # reported (the mapping's unit was read with the mapping)
+            positions = np.flatnonzero(where & ~np.equal(values[path], None))
+            if len(positions) and path not in coded:
+                aside[path] = positions, values[path][positions]
             values[path][where] = None
 
     labs = sorted(

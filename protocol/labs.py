@@ -175,7 +175,9 @@ def read_analyte_unit(analyte: Analyte, unit_text: str, what: str = "unit") -> p
 
 
 def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quantity:
-    text = str(unit_text).strip(" ")  # spaces around it; a tab or line break is refused
+    # any white space around it, as a record's text is read (a tab or no-break space an export
+    # leaves at a cell's edge); a control character within it is refused by read_unit
+    text = str(unit_text).strip()
     if not text:
         raise LabInputError(
             f"{analyte.label}: no {what} given; expected a unit such as {analyte.accepted()}",

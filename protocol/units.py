@@ -151,9 +151,9 @@ def read_unit(text: str) -> pint.Quantity:
         raise UnitTextError(f"{text!r} is not unit text")
     original = text
     text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
-    text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip(" ")
-    if not text.isprintable():  # no unit a person typed holds one
-        raise UnitTextError(f"{original!r}: a tab, line break or other control character in it")
+    text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()
+    if not text.isprintable():  # (white space at its edges aside) no unit a person typed
+        raise UnitTextError(f"{original!r}: a control character, tab or line break in it")
     if len(text) > 40:
         raise UnitTextError(f"{original!r} is not a unit")
     if _PERCENT.match(text):

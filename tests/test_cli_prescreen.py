@@ -813,3 +813,16 @@ def test_two_columns_mapped_to_one_field_are_refused(tmp_path, capsys):
     assert main(["prescreen", str(table), "--map", str(mapping), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err == f"error: {mapping}: columns = two columns for 'sex': one column per field\n"
+
+
+def test_a_unit_column_empty_but_for_a_repeated_header_leaves_the_unit_to_the_mapping(
+    tmp_path, capsys
+):
+    table = tmp_path / "candidates.csv"
+    header = "participant,hb,labs.hemoglobin.unit"
+    table.write_text(f"{header}\nSYN-1,121,\n{header}\nSYN-2,110,\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  hb: {field: labs.hemoglobin.value, unit: g/L}\n")
+    out = tmp_path / "out"
+    args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
+    assert main(args) == 0

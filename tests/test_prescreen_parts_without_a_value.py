@@ -159,3 +159,71 @@ def test_a_part_is_reported_beside_no_value_exactly_as_beside_a_value(
     # nothing behind it: that draw tells nothing of the parts
     assume(not any(column.endswith(".value") for column, _, _ in by_row["2"]))
     assert by_row["3"] == by_row["2"], (parts, by_row)
+
+
+@pytest.mark.parametrize(
+    ("mapped_units", "table_unit", "uln", "reported"),
+    [
+        # the mapping's unit is the ULN's where the table gives none: 5000 U/L and 4 U/L are
+        # outside 5-200 U/L, 40 U/L within
+        ("unit: U/L", None, "5000", True),
+        ("unit: U/L", None, "4", True),
+        ("unit: U/L", None, "40", False),
+        # the mapping's ULN unit: 0.5 µkat/L = 30 U/L is plausible, 40 µkat/L = 2400 U/L not,
+        # whatever the value's unit column says
+        ("uln_unit: µkat/L", "U/L", "0.5", False),
+        ("uln_unit: µkat/L", "U/L", "40", True),
+    ],
+)
+def test_a_uln_beside_no_value_is_read_in_the_mappings_unit(
+    tmp_path, mapped_units, table_unit, uln, reported
+):
+    """A hostile reviewer found the mapping's units ignored beside an empty value: a ULN of
+    5000 U/L unreported, 0.5 µkat/L reported as 0.5 U/L. Each row is compared with the same
+    ULN beside a value, which the rules read."""
+    rows = []
+    for participant, value in (("SYN-M1", "22"), ("SYN-M2", None)):
+        row = _row("alt", {"value": value, "unit": table_unit, "uln": uln}, participant)
+        row["ALT"] = row.pop("labs.alt.value")
+        if table_unit is None:
+            del row["labs.alt.unit"]
+        del row["labs.alt.uln_unit"]
+        rows.append(row)
+    path = tmp_path / "candidates.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(f"columns:\n  ALT: {{field: labs.alt.value, {mapped_units}}}\n")
+    run = prescreen(path, mapping, as_of=dt.date.fromisoformat(AS_OF))
+    by_row = {(p["Row"], p["Column"], p["Expected"]) for p in _problems(run)}
+    beside_a_value = {e for r, c, e in by_row if r == "2" and c == "labs.alt.uln"}
+    beside_none = {e for r, c, e in by_row if r == "3" and c == "labs.alt.uln"}
+    assert beside_none == beside_a_value
+    assert bool(beside_none) is reported
+
+
+def test_a_negative_uln_beside_no_value_is_refused_in_the_same_words(tmp_path):
+    run = _run(
+        tmp_path,
+        [
+            _row("alt", {"value": "22", "unit": "U/L", "uln": "-5"}, "SYN-N1"),
+            _row("alt", {"unit": "U/L", "uln": "-5"}, "SYN-N2"),
+        ],
+    )
+    words = {p["Row"]: p["Expected"] for p in _problems(run)}
+    assert words["2"] == words["3"] and "is negative" in words["3"]
+
+
+def test_cells_of_a_row_that_cannot_be_placed_are_not_reported_as_its_columns(tmp_path):
+    """Under a header repeated in another column order, a row's cells stand under other
+    columns: the row is reported as not screened, never its ULN as a unit or a unit as a
+    ULN (a reviewer saw `40` reported as a unit)."""
+    path = tmp_path / "candidates.csv"
+    path.write_text(
+        "participant,labs.alt.value,labs.alt.unit,labs.alt.uln\n"
+        "SYN-1,,U/L,40\n"
+        "participant,labs.alt.value,labs.alt.uln,labs.alt.unit\n"
+        "SYN-7,,40,U/L\n"
+    )
+    run = prescreen(path, as_of=dt.date.fromisoformat(AS_OF))
+    assert [(p["Row"], p["Column"]) for p in _problems(run)] == [("3", ""), ("4", "")]
+    assert "cannot be placed" in _problems(run)[1]["Expected"]
