@@ -829,24 +829,41 @@ def _record_leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
             names.append(label)
         # the first of a label keeps it alone (a second one is an entry added, as above)
         counts: dict[str, int] = {}
+        order = []
         for label, item in zip(names, value, strict=True):
             counts[label] = counts.get(label, 0) + 1
             shown = label if counts[label] == 1 else f"{label}#{counts[label]}"
+            order.append(shown)
             yield from _record_leaves(item, f"{path}[{shown}]")
+        if not path.endswith(_ANY_ORDER):
+            # the entries' order: study.yaml reads arms and interventions by position (the
+            # registry's order of its sites is no fact)
+            yield f"{path}[order]", order
     elif isinstance(value, list):
         yield path, sorted(value, key=repr)
     else:
         yield path, value
 
 
+#: Lists of entries whose order is no fact of the record (the sites)
+_ANY_ORDER = ("locations",)
+
+
 def registry_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FactChange]:
-    """What a registry record changed, field by field (API v2 paths)."""
+    """What a registry record changed, field by field (API v2 paths); entries of a list in
+    another order are a change of its ``[order]`` (an entry added or removed is shown as such,
+    not as an order too)."""
     before = dict(_record_leaves(old))
     after = dict(_record_leaves(new))
     changes = [
         FactChange(path, before.get(path), value, "added" if path not in before else "value")
         for path, value in after.items()
-        if path not in before or not _same_json(before[path], value)
+        if (path not in before or not _same_json(before[path], value))
+        and not (
+            path.endswith("[order]")
+            and path in before
+            and sorted(before[path]) != sorted(value)  # entries added or removed
+        )
     ]
     changes += [FactChange(p, v, None, "removed") for p, v in before.items() if p not in after]
     return changes

@@ -139,3 +139,41 @@ def test_a_location_added_under_a_name_another_has_is_one_location_added():
     assert len(changes) == len(locations[0])
     name = locations[0]["facility"]
     assert all(f"[facility={name}#2]" in c.path for c in changes)
+
+
+def _reordered(path: tuple[str, ...]) -> tuple[dict, dict]:
+    old = load_record(RECORD_PATH)
+    new = json.loads(json.dumps(old))
+    node = new
+    for key in path:
+        node = node[key]
+    node.reverse()
+    return old, new
+
+
+def test_arms_or_interventions_in_another_order_are_a_change_registry_check_sees():
+    """study.yaml reads arms and interventions by position: their order is a fact, and
+    registry-diff said "0 changes" where registry-check found 13 disagreements."""
+    for name in ("interventions", "armGroups"):
+        old, new = _reordered(("protocolSection", "armsInterventionsModule", name))
+        [change] = registry_changes(old, new)
+        assert change.path == f"protocolSection.armsInterventionsModule.{name}[order]"
+        assert change.old == change.new[::-1] != change.new
+        assert cross_check(load_study(), new), "registry-check sees the new order too"
+
+
+def test_sites_in_another_order_are_no_change():
+    old, new = _reordered(("protocolSection", "contactsLocationsModule", "locations"))
+    assert registry_changes(old, new) == []
+    assert not [m for m in cross_check(load_study(), new) if m.yaml_path == "sites"]
+
+
+def test_an_entry_added_is_not_also_an_order_changed():
+    old = load_record(RECORD_PATH)
+    new = json.loads(json.dumps(old))
+    new["protocolSection"]["armsInterventionsModule"]["interventions"].append(
+        {"type": "DRUG", "name": "Synthetic"}
+    )
+    changes = registry_changes(old, new)
+    assert {c.kind for c in changes} == {"added"}
+    assert not any(c.path.endswith("[order]") for c in changes)
