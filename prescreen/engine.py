@@ -656,7 +656,7 @@ def _parts_without_a_value(candidates: Candidates, study: Study) -> list[CellPro
     # an ID that is no code) is reported for that, not for cells read under its columns
     screened = ~candidates.refused
     for name in sorted({path.split(".")[1] for path in aside}):
-        refusals = _LabPartRefusals(get_analyte(name, study))
+        refusals = _LabPartRefusals(get_analyte(name, study), study)
         # each position's unit for its ULN: the ULN's own, else the value's (None: neither)
         units = np.full(len(candidates), None, dtype=object)
         for part in ("unit", "uln_unit", "uln"):  # the units first
@@ -700,8 +700,9 @@ class _LabPartRefusals:
     """What the rules say of one lab's unit or ULN, each distinct cell read once (a site may
     fill a unit column on every row, ahead of the results)."""
 
-    def __init__(self, analyte: Any) -> None:
+    def __init__(self, analyte: Any, study: Study) -> None:
         self.analyte = analyte
+        self.study = study
         self.unit = functools.cache(self._unit)
         self.uln = functools.cache(self._uln)
 
@@ -715,20 +716,13 @@ class _LabPartRefusals:
         return None
 
     def _uln(self, number: float, unit: Any) -> str | None:
-        from protocol.labs import LabInputError, check_plausible, parse_number, to_value_unit
+        from protocol.labs import LabInputError, check_plausible, read_uln, to_value_unit
 
         analyte = self.analyte
-        if not analyte.relative_to_uln:
-            return (
-                f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST and "
-                "total bilirubin)"
-            )
-        try:  # negative: in the words of a ULN given beside a value
-            parse_number(analyte, number, what="ULN")
+        try:  # where none applies, negative or zero: in the words of a ULN beside a value
+            read_uln(analyte, number, self.study)
         except LabInputError as exc:
             return str(exc)
-        if number == 0:
-            return f"{analyte.label}: the ULN {number!r} is zero; it must be positive"
         if unit is None:  # no unit to read it in: nothing the rules would check
             return None
         try:

@@ -118,7 +118,7 @@ def _nothing_to_screen(source: str, candidates: Candidates) -> None:
 
 def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
     """A unit the mapping gives is read as `trialbook lab` reads it, once, before any row."""
-    from protocol.labs import LabInputError, get_analyte, read_analyte_unit
+    from protocol.labs import LabInputError, get_analyte, read_analyte_unit, uln_analytes
 
     problems = []
     for column, target in mapping.columns.items():
@@ -135,8 +135,8 @@ def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
                 if not has_uln:
                     problems.append(
                         Problem(
-                            "no ULN unit: an upper limit of normal applies only to ALT, AST and "
-                            "total bilirubin",
+                            "no ULN unit: an upper limit of normal applies only to "
+                            + uln_analytes(study),
                             path=f"columns.{column}.{key}",
                             found=repr(given),
                         )

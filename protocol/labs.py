@@ -154,6 +154,36 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
     return number
 
 
+def uln_analytes(study: Study | None = None) -> str:
+    """The analytes read against a site's upper limit of normal, as a sentence names them
+    ("ALT, AST and total bilirubin"): from study.yaml, so an amendment's list is its own."""
+    names = []
+    for analyte in analytes(study).values():
+        if analyte.relative_to_uln:
+            plain = re.sub(r"\s*\(.*\)$", "", analyte.label)
+            short = analyte.short_label
+            # an abbreviation in capitals reads as itself (ALT); another as its words
+            names.append(
+                short if short.isupper() and short != plain else plain[:1].lower() + plain[1:]
+            )
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def read_uln(analyte: Analyte, uln: Any, study: Study | None = None) -> float:
+    """A ULN given with one of this analyte's results, as a number; LabInputError where no ULN
+    applies, or when it is negative or zero (its unit and plausibility are read with it)."""
+    if not analyte.relative_to_uln:
+        raise LabInputError(
+            f"{analyte.label}: no upper limit of normal (a ULN applies only to "
+            f"{uln_analytes(study)})",
+            "uln",
+        )
+    number = parse_number(analyte, uln, what="ULN")
+    if number == 0:
+        raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive", "uln")
+    return number
+
+
 def parse_unit(
     analyte_name: str, unit_text: str, what: str = "unit", study: Study | None = None
 ) -> pint.Quantity:
@@ -524,10 +554,7 @@ def check_lab(
     quantity = to_value_unit(analyte, number, unit or "")
     check_plausible(analyte, quantity, number, str(unit))
     if uln is not None and not analyte.relative_to_uln:
-        raise LabInputError(
-            f"{analyte.label}: a ULN was given, but a ULN applies only to ALT, AST and total "
-            f"bilirubin"
-        )
+        read_uln(analyte, uln, study)  # refused: no ULN applies
     if (age is not None or sex is not None) and not analyte.computes:
         raise LabInputError(
             f"{analyte.label}: an age or sex was given; they are used only to compute eGFR "
@@ -582,11 +609,7 @@ def check_lab(
                 f"limit of normal is needed (--uln VALUE UNIT), in a unit such as "
                 f"{analyte.accepted()}"
             )
-        uln_number = parse_number(analyte, uln, what="ULN")
-        if uln_number == 0:
-            raise LabInputError(
-                f"{analyte.label}: the ULN {uln!r} is zero; it must be positive", "uln"
-            )
+        uln_number = read_uln(analyte, uln, study)
         uln_given = str(unit if uln_unit is None else uln_unit).strip()
         uln_quantity = to_value_unit(analyte, uln_number, uln_given, what="ULN's unit")
         check_plausible(analyte, uln_quantity, uln_number, uln_given, uln=True)

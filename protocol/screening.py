@@ -46,6 +46,7 @@ from protocol.labs import (
     check_lab,
     check_value,
     get_analyte,
+    read_uln,
     unknown_result,
 )
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, ParticipantRecord, load_record
@@ -259,14 +260,12 @@ class _Context:
         if not analyte.relative_to_uln and value.uln is not None:
             # refused, as `trialbook lab` refuses it: a ULN here means the row was misread (a
             # ULN unit alone is no ULN, as a unit without its value is no result)
-            self.errors.append(
-                Problem(
-                    f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST "
-                    "and total bilirubin)",
-                    path=f"labs.{name}.uln",
-                    found=as_given(float(value.uln)),
+            try:
+                read_uln(analyte, value.uln, self.study)
+            except LabInputError as refused:
+                self.errors.append(
+                    Problem(str(refused), path=f"labs.{name}.uln", found=as_given(float(value.uln)))
                 )
-            )
             return _missing(f"{analyte.label}: a ULN where none applies", f"labs.{name}")
         if analyte.relative_to_uln and value.uln is None:
             self._lab_checked(name, value, {"uln": None})  # still refuse an implausible value

@@ -342,8 +342,8 @@ def test_an_implausible_value_is_refused_by_check_lab_in_the_words_typed():
 
 def test_a_uln_age_or_sex_where_the_analyte_takes_none_is_refused():
     assert _refusal(check_lab, "hemoglobin", "9", "g/dL", uln="10") == (
-        "Hemoglobin: a ULN was given, but a ULN applies only to ALT, AST and total bilirubin",
-        None,
+        "Hemoglobin: no upper limit of normal (a ULN applies only to ALT, AST and total bilirubin)",
+        "uln",
     )
     age_only = _refusal(check_lab, "hemoglobin", "9", "g/dL", age=40)
     sex_only = _refusal(check_lab, "hemoglobin", "9", "g/dL", sex="female")
@@ -466,3 +466,26 @@ def test_a_value_past_a_plausible_end_by_its_last_digit_is_out(end, digits):
     # the same ends written in grams: exact after conversion, and still out past them
     assert plausible.contains(ureg.Quantity(float(Decimal(end) / 1000), "g"))
     assert not plausible.contains(ureg.Quantity(float(beyond / 1000), "g"))
+
+
+def test_a_uln_is_read_only_for_the_analytes_the_registry_reads_against_one():
+    """EX24 reads ALT, AST and total bilirubin against the site's ULN (the registry's "×ULN");
+    every other analyte refuses one, and the refusal names the three. A ULN just above zero is
+    read; zero and below are refused."""
+    assert labs.uln_analytes() == "ALT, AST and total bilirubin"
+    for name in ("alt", "ast", "total_bilirubin"):
+        analyte = get_analyte(name)
+        assert labs.read_uln(analyte, "0.001") == 0.001
+        assert labs.read_uln(analyte, 40) == 40.0
+        assert _refusal(labs.read_uln, analyte, "0") == (
+            f"{analyte.label}: the ULN '0' is zero; it must be positive",
+            "uln",
+        )
+        assert _refusal(labs.read_uln, analyte, "-0.001")[1] == "uln"
+    for name in ("hemoglobin", "wbc", "neutrophils", "platelets", "egfr", "creatinine", "iga"):
+        analyte = get_analyte(name)
+        assert _refusal(labs.read_uln, analyte, 40) == (
+            f"{analyte.label}: no upper limit of normal (a ULN applies only to ALT, AST and "
+            "total bilirubin)",
+            "uln",
+        )
