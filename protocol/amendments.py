@@ -498,7 +498,8 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
             for c in before.criteria
             if c.id not in new_ids
         ]
-        if before.rescreening != after.rescreening:
+        # as a criterion's: listed when it changes the answer, not when its words alone change
+        if bool(before.rescreening) != bool(after.rescreening):
             # the schedule's limit on the days from screening to randomization is no criterion,
             # but decides the verdict: its words, as screen gives them
             moved.append(

@@ -46,6 +46,7 @@ from protocol.labs import (
     check_lab,
     check_value,
     get_analyte,
+    read_analyte_unit,
     read_uln,
     unknown_result,
 )
@@ -257,6 +258,14 @@ class _Context:
         if value is None:
             return _missing(unknown_result(name, study=self.study).reason, f"labs.{name}")
         analyte = get_analyte(name, self.study)
+        if value.uln is None and value.uln_unit is not None:
+            # a ULN's unit alone is no ULN (a site may fill that column ahead), but it is read
+            # as prescreen reads the cell: a unit the book does not read, or of another kind
+            # than the analyte's, is refused
+            try:
+                read_analyte_unit(analyte, value.uln_unit, "ULN's unit")
+            except LabInputError as exc:
+                self._lab_refused(name, value, exc)
         if not analyte.relative_to_uln and value.uln is not None:
             # refused, as `trialbook lab` refuses it: a ULN here means the row was misread (a
             # ULN unit alone is no ULN, as a unit without its value is no result)
@@ -385,25 +394,29 @@ class _Context:
                 return CheckResult("unknown", "")
             result: LabResult = check_lab(name, value.value, value.unit, **extra, study=self.study)
         except LabInputError as exc:
-            field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
-            # the value refused, as every refusal names it (FIELD = VALUE: expected)
-            given = getattr(value, exc.field, None) if exc.field else None
-            if exc.field == "value" or given is None:  # the message names the value itself
-                given = value.value if given is None else given
-            words = str(exc)
-            if identifies(given, field):  # a phone number's value is never repeated
-                found, words = "(withheld)", withheld_from(words, given)
-                if isinstance(given, float) and math.isfinite(given):
-                    words = withheld_from(words, as_given(given))
-            elif given is None:
-                found = None
-            elif isinstance(given, float) and math.isfinite(given):
-                found = as_given(given)
-            else:
-                found = shown(given)
-            self.errors.append(Problem(words, path=field, found=found))
-            return _missing(str(exc), f"labs.{name}")
+            return self._lab_refused(name, value, exc)
         return CheckResult(result.status, result.reason)
+
+    def _lab_refused(self, name: str, value: Any, exc: LabInputError) -> CheckResult:
+        """A lab's part the rules refuse, as every refusal names it (FIELD = VALUE: expected);
+        the lab is then no result."""
+        field = f"labs.{name}.{exc.field}" if exc.field else f"labs.{name}"
+        given = getattr(value, exc.field, None) if exc.field else None
+        if exc.field == "value" or given is None:  # the message names the value itself
+            given = value.value if given is None else given
+        words = str(exc)
+        if identifies(given, field):  # a phone number's value is never repeated
+            found, words = "(withheld)", withheld_from(words, given)
+            if isinstance(given, float) and math.isfinite(given):
+                words = withheld_from(words, as_given(given))
+        elif given is None:
+            found = None
+        elif isinstance(given, float) and math.isfinite(given):
+            found = as_given(given)
+        else:
+            found = shown(given)
+        self.errors.append(Problem(words, path=field, found=found))
+        return _missing(str(exc), f"labs.{name}")
 
     # -- the washout windows ----------------------------------------------------------------
     def washout_at(self, screening: date, randomization: date) -> list[EntryResult]:

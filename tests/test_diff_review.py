@@ -177,3 +177,40 @@ def test_an_entry_added_is_not_also_an_order_changed():
     changes = registry_changes(old, new)
     assert {c.kind for c in changes} == {"added"}
     assert not any(c.path.endswith("[order]") for c in changes)
+
+
+def test_a_limit_moved_that_decides_no_record_differently_lists_the_fact_not_the_records(
+    varied_study,
+):
+    """The hemoglobin limit of EX24 lowered from 8.0 to 7.0 g/dL: case10 (7.9 g/dL) is now
+    eligible and is listed with both reasons; case01's 12.1 g/dL passes under both, so it is
+    not listed (its reason quotes the new limit, as a limit restated in other units would:
+    words alone are no change to a record); the threshold itself is listed as a fact."""
+    lowered = varied_study(('value: "< 8.0 g/dL"', 'value: "< 7.0 g/dL"'))
+    changes = {c.record: c for c in impact(load_study(), lowered, CASES)}
+    assert set(changes) == {"case10-hemoglobin-79-g-per-l.yaml"}
+    [ex24] = changes["case10-hemoglobin-79-g-per-l.yaml"].criteria
+    assert ex24[:3] == ("EX24", "fail", "pass")
+    assert "< 8.0 g/dL" in ex24[3] and "7.0 g/dL" in ex24[4]
+
+
+def test_a_shorter_schedule_that_keeps_rescreening_needed_is_no_change_to_a_record(varied_study):
+    """Randomization at most 13 or 12 days after screening: case01 (14 days) needs rescreening
+    under both; only the limit's words differ, so case01 is not listed for it."""
+
+    def schedule(days: int):
+        return varied_study(
+            (
+                "{id: screening, label: Screening, day: -28, window_before: P0D, "
+                "window_after: P27D,",
+                f"{{id: screening, label: Screening, day: -{days}, window_before: P0D, "
+                f"window_after: P{days - 1}D,",
+            ),
+            (
+                "duration: 28 day, first_visit: screening",
+                f"duration: {days} day, first_visit: screening",
+            ),
+        )
+
+    changes = impact(schedule(13), schedule(12), CASES)
+    assert "case01-eligible.yaml" not in {c.record for c in changes}
