@@ -30,7 +30,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from protocol.documents import read_yaml, taken_out, validate_document
+from protocol.documents import in_plain_words, read_yaml, taken_out, validate_document
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import identifying_text
 from protocol.inputs import (
@@ -704,7 +704,9 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
     try:
         return spec.reader().validate_python(value)
     except ValidationError as exc:
-        message = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        message = "; ".join(
+            in_plain_words(e) or e["msg"].removeprefix("Value error, ") for e in exc.errors()
+        )
         raise ValueError(message) from None
 
 

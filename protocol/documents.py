@@ -89,8 +89,12 @@ def read_text_file(path: Path | str, max_bytes: int = MAX_BYTES) -> str:
 
 def shown(value: Any) -> str:
     """A value as an error message shows it: ``repr`` (control characters escaped), shortened."""
-    if isinstance(value, dict | list):
-        return f"a {type(value).__name__}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None or isinstance(value, bool):  # as a YAML or JSON file writes them
+        return {None: "null", True: "true", False: "false"}[value]
     text = repr(value)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
@@ -313,7 +317,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            matches = [v for k, v in node.value if k.value == part]
+            # a key written as a number (`1: x`) is named by pydantic as the number
+            matches = [v for k, v in node.value if k.value in (part, str(part))]
             if not matches:
                 break
             node = matches[0]
@@ -341,6 +346,18 @@ def validation_problems(
         line = _line_of(node, loc)
         if item["type"] == "missing":
             problems.append(Problem("missing; this field is required", path=where, line=line))
+        elif item["type"] == "invalid_key":  # `1: x`, `true: x`: a key that is no name
+            key = item.get("input")
+            # a key that reads as a phone number is refused as personal data, by its own path
+            withheld = identifies(key, where)
+            problems.append(
+                Problem(
+                    "a key that is no field name; expected field names in words (such as sex)",
+                    path=where if withheld else format_location(loc[:-1]),
+                    found="(withheld)" if withheld else shown(key),
+                    line=line,
+                )
+            )
         elif item["type"] == "extra_forbidden":
             problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
         elif item["type"] == "value_error" and not loc:
@@ -357,8 +374,66 @@ def validation_problems(
             problems.append(Problem(text, path=where, found="(withheld)", line=line))
         else:
             found = shown(item.get("input"))
-            problems.append(Problem(message, path=where, found=found, line=line))
+            words = in_plain_words(item) or message
+            problems.append(Problem(words, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
+
+
+def in_plain_words(item: Any) -> str | None:
+    """What a pydantic error expected, in a reader's words ("expected true or false", not
+    "Input should be a valid boolean"); None where the message is the project's own."""
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind in ("bool_parsing", "bool_type"):
+        return "expected true or false"
+    if kind in ("literal_error", "enum"):
+        return f"expected {ctx['expected']}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "expected a whole number"
+    if kind in ("float_parsing", "float_type", "decimal_parsing", "decimal_type"):
+        return "expected a number"
+    bounds = {
+        "less_than_equal": ("le", "at most"),
+        "greater_than_equal": ("ge", "at least"),
+        "less_than": ("lt", "less than"),
+        "greater_than": ("gt", "more than"),
+    }
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"expected {words} {ctx[key]}"
+    if kind == "string_too_short":
+        length = ctx.get("min_length", 1)
+        return "is empty; expected some text" if length == 1 else f"expected {length}+ characters"
+    if kind == "string_too_long":
+        return f"is too long; expected at most {ctx['max_length']} characters"
+    if kind == "string_type":
+        return "expected text"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        fields = _FIELDS_OF[ctx.get("class_name", "")]
+        return f"expected a mapping of fields ({fields})" if fields else "expected a mapping"
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return "expected a list (each entry on a line of its own beginning with '- ')"
+    if kind in ("too_long", "too_short"):
+        limit = ctx.get("max_length" if kind == "too_long" else "min_length")
+        return f"expected {'at most' if kind == 'too_long' else 'at least'} {limit} entries"
+    return None
+
+
+class _ModelFields(dict[str, str]):
+    """Each model's fields by its class name, as an error lists them ("value, unit, uln,
+    uln_unit" for LabValue); found on first use among every pydantic model."""
+
+    def __missing__(self, name: str) -> str:
+        pending = list(BaseModel.__subclasses__())
+        while pending:
+            model = pending.pop()
+            pending += model.__subclasses__()
+            if model.__name__ == name:
+                self[name] = ", ".join(model.model_fields)
+                return self[name]
+        return ""
+
+
+_FIELDS_OF = _ModelFields()
 
 
 def withheld_from(message: str, value: Any) -> str:

@@ -137,6 +137,10 @@ def read_date(raw: Any) -> date:
         try:
             value = date.fromisoformat(raw.strip())
         except ValueError:
+            if int(raw.strip()[:4]) < EARLIEST_DATE.year:  # year 0000: no date at all
+                raise ValueError(
+                    f"{_show(raw)} is outside {EARLIEST_DATE} to {LATEST_DATE}; check the year"
+                ) from None
             month = int(raw.strip()[5:7])
             missing = "no such month" if not 1 <= month <= 12 else "no such day in that month"
             raise ValueError(f"{_show(raw)} is not a calendar date ({missing})") from None
@@ -205,6 +209,12 @@ def normalise_name(name: str) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value as a message shows it: a file's words for empty, true and false, a mapping or a
+    list by its kind, anything else as written (quoted if text), shortened."""
+    if value is None or isinstance(value, bool):
+        return {None: "an empty value", True: "true", False: "false"}[value]
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 

@@ -416,27 +416,48 @@ class ParticipantRecord(_Record):
             ("screening", d.screening),
             ("planned_randomization", d.planned_randomization),
         ]
+        # one date mistyped puts many after it out of order: a birth date after two or more
+        # other dates, or a screening date before two or more that come by it, is said once,
+        # of that date, not once for each date it puts out of order
+        before_birth = self._before_birth()
+        birth_wrong = d.birth is not None and (
+            len(before_birth) >= 2 or d.birth > datetime.date.today()
+        )
+        after_screening = self._after_screening()
+        screening_wrong = len(after_screening) >= 2
         known = [(name, value) for name, value in order if value is not None]
         for (first, a), (second, b) in itertools.pairwise(known):
-            if a > b:
+            if a > b and not (birth_wrong and first == "birth"):
+                if screening_wrong and second == "screening":
+                    continue
                 problems.append(
                     f"dates.{second} = {b} is before dates.{first} = {a}; expected birth, "
                     f"consent, screening and randomization in that order"
                 )
-        today = datetime.date.today()
-        if d.birth and d.birth > today:
-            problems.append(f"dates.birth = {d.birth} is in the future")
+        if birth_wrong:
+            problems.append(self._birth_out_of_order(before_birth))
+        if screening_wrong:
+            path, latest = max(after_screening, key=lambda pair: pair[1])
+            problems.append(
+                f"dates.screening = {d.screening} is before {len(after_screening)} dates that "
+                f"come by the screening visit (the latest: {path} = {latest}); expected a "
+                "screening date on or after each"
+            )
         first = self.ssc.first_non_raynaud_manifestation
-        if first and d.screening and first > d.screening:
+        if first and d.screening and first > d.screening and not screening_wrong:
             problems.append(
                 f"ssc.first_non_raynaud_manifestation = {first} is after dates.screening = "
-                f"{d.screening}"
+                f"{d.screening}; expected a date on or before the screening visit"
             )
-        if first and d.birth and first < d.birth:
-            problems.append(f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth")
+        if first and d.birth and first < d.birth and not birth_wrong:
+            problems.append(
+                f"ssc.first_non_raynaud_manifestation = {first} is before dates.birth = "
+                f"{d.birth}; expected a date on or after the birth"
+            )
         problems += self._contradictions()
-        problems += self._dates_not_after_screening()
-        problems += self._dates_not_before_birth()
+        if not screening_wrong:
+            problems += self._dates_not_after_screening()
+        problems += self._dates_not_before_birth(each_date=not birth_wrong)
         problems += self._too_old_without_a_birth_date()
         if self.labs.egfr is not None and self.labs.creatinine is not None:
             problems.append("labs: give egfr or creatinine, not both")
@@ -597,8 +618,47 @@ class ParticipantRecord(_Record):
             f"ssc.mrss.areas.right_fingers and left_fingers = 0, {elsewhere[0]}"
         )
 
-    def _dates_not_before_birth(self) -> list[str]:
-        """Nothing happens before birth, and nobody is screened older than 120 (implausible)."""
+    def _before_birth(self) -> list[tuple[str, datetime.date]]:
+        """Every recorded date before the birth date (each is out of order)."""
+        birth = self.dates.birth
+        if birth is None:
+            return []
+        return [(path, day) for path, day in self._dated_after_birth() if day < birth]
+
+    def _birth_out_of_order(self, before_birth: list[tuple[str, datetime.date]]) -> str:
+        """The birth date in the future, or after two or more other dates: one line."""
+        birth = self.dates.birth
+        wrong = []
+        if birth is not None and birth > datetime.date.today():
+            wrong.append("is in the future")
+        if before_birth:
+            path, earliest = min(before_birth, key=lambda pair: pair[1])
+            count = len(before_birth)
+            wrong.append(
+                f"is after {count} other date{'s' if count > 1 else ''} of the record (the "
+                f"earliest: {path} = {earliest})"
+            )
+        return (
+            f"dates.birth = {birth} {' and '.join(wrong)}; expected a birth date in the past, "
+            "before every other date"
+        )
+
+    def _after_screening(self) -> list[tuple[str, datetime.date]]:
+        """Every date that comes by the screening visit (consent, the first manifestation,
+        tests, attestations, history) recorded after it."""
+        screening = self.dates.screening
+        if screening is None:
+            return []
+        dated = [
+            ("dates.consent", self.dates.consent),
+            ("ssc.first_non_raynaud_manifestation", self.ssc.first_non_raynaud_manifestation),
+            *self._dated_by_screening(),
+        ]
+        return [(path, day) for path, day in dated if day is not None and day > screening]
+
+    def _dates_not_before_birth(self, each_date: bool = True) -> list[str]:
+        """Nothing happens before birth, and nobody is screened older than 120 (implausible);
+        ``each_date``: each date before the birth is named (else the birth date was)."""
         birth = self.dates.birth
         if birth is None:
             return []
@@ -641,9 +701,10 @@ class ParticipantRecord(_Record):
         if self.pregnancy_test is not None:
             dated.append(("pregnancy_test.date", self.pregnancy_test.date))
         problems += [
-            f"{path} = {value} is before dates.birth = {birth}"
+            f"{path} = {value} is before dates.birth = {birth}; expected a date on or after "
+            "the birth"
             for path, value in dated
-            if value is not None and value < birth
+            if each_date and value is not None and value < birth
         ]
         return problems
 
@@ -662,6 +723,16 @@ class ParticipantRecord(_Record):
         screening = self.dates.screening
         if screening is None:
             return []
+        dated = self._dated_by_screening()
+        return [
+            f"{path} = {value} is after dates.screening = {screening}; expected a date on or "
+            f"before the screening visit"
+            for path, value in dated
+            if value is not None and value > screening
+        ]
+
+    def _dated_by_screening(self) -> list[tuple[str, datetime.date | None]]:
+        """The tests, attestations and history that happen by the screening visit."""
         dated: list[tuple[str, datetime.date | None]] = [
             ("pregnancy_test.date", self.pregnancy_test.date if self.pregnancy_test else None)
         ]
@@ -673,12 +744,7 @@ class ParticipantRecord(_Record):
             (f"history.malignancies[{index}].date", malignancy.date)
             for index, malignancy in enumerate(self.history.malignancies or [])
         ]
-        return [
-            f"{path} = {value} is after dates.screening = {screening}; expected a date on or "
-            f"before the screening visit"
-            for path, value in dated
-            if value is not None and value > screening
-        ]
+        return dated
 
 
 def parse_record(data: Any, source: str, node: Any = None) -> ParticipantRecord:

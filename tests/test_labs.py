@@ -194,7 +194,7 @@ def test_the_three_micro_spellings_are_the_same_unit():
         (("hemoglobin", "eight", "g/dL"), {}, ["'eight'", "not a decimal number", "g/dL, g/L"]),
         (("hemoglobin", math.inf, "g/dL"), {}, ["inf", "not a finite number"]),
         (("hemoglobin", math.nan, "g/dL"), {}, None),  # NaN is a missing value: unknown
-        (("hemoglobin", True, "g/dL"), {}, ["True", "not a number"]),
+        (("hemoglobin", True, "g/dL"), {}, ["value true", "not a number"]),
         (("alt", 50, "U/L"), {}, ["ALT", "upper limit of normal is needed", "U/L, IU/L"]),
         (("alt", 50, "U/L"), {"uln": 0, "uln_unit": "U/L"}, ["ULN 0", "zero"]),
         (("alt", 50, "U/L"), {"uln": 40, "uln_unit": "g/L"}, ["'g/L'", "wrong kind"]),

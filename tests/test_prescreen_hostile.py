@@ -205,8 +205,8 @@ def test_parquet_flags_are_yes_no_answers_only_where_the_field_asks_yes_or_no(tm
     ).to_parquet(table)
     assert _run(tmp_path, table) == 0
     err = capsys.readouterr().err
-    assert "row 2, column 'pulmonary.fvc_percent_predicted': True: True is not a number" in err
-    assert "row 4, column 'pulmonary.fvc_percent_predicted': False: False is not a number" in err
+    assert "row 2, column 'pulmonary.fvc_percent_predicted': True: true is not a number" in err
+    assert "row 4, column 'pulmonary.fvc_percent_predicted': False: false is not a number" in err
     assert "row 3, column 'sex': False" in err and "row 4, column 'sex': True" in err
     assert "row 2, column 'sex'" not in err  # a missing flag is a missing answer
     worklist = pd.read_csv(tmp_path / "out" / "worklist.csv", dtype=str, encoding="utf-8-sig")
@@ -1855,7 +1855,7 @@ def test_a_choice_cell_is_read_whatever_its_case_and_surrounding_spaces(case):
     ],
 )
 def test_a_choice_cell_that_is_not_a_choice_written_is_refused(path, written):
-    with pytest.raises(ValueError, match="Input should be"):
+    with pytest.raises(ValueError, match="expected '"):
         read_cell(fields()[path], written)
 
 

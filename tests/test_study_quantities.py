@@ -136,11 +136,11 @@ def test_a_study_with_limits_in_other_whole_units_is_read(study_variant, old, ne
         # a yes/no answer or a number is written as such: YAML 1.1's words and Python's
         # True == 1 are not (mrss_minimum: true once screened an mRSS of 9 as >= 1)
         ("  healthy_volunteers:\n    value: false\n", "  healthy_volunteers:\n    value: no\n",
-         "valid boolean"),
+         "expected true or false"),
         ("  mrss_minimum:\n    value: 10\n", "  mrss_minimum:\n    value: true\n",
-         "valid integer"),
+         "expected a whole number"),
         ("  mrss_minimum:\n    value: 10\n", "  mrss_minimum:\n    value: 10.5\n",
-         "valid integer"),
+         "expected a whole number"),
         # values every computation divides by, or that turn the eGFR equation round
         ("      value: 0.6206 mmol/L per g/dL\n", "      value: 0 mmol/L per g/dL\n",
          "a factor of zero"),

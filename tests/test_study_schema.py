@@ -47,7 +47,7 @@ def _problems(path) -> str:
         (
             "    value: 38\n",
             "    value: thirty-eight\n",
-            ["design.enrollment.value", "'thirty-eight'", "valid integer"],
+            ["design.enrollment.value", "'thirty-eight'", "expected a whole number"],
         ),
         # unknown unit
         (
