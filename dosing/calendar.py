@@ -573,6 +573,10 @@ class Target:
     replaces: bool  # an existing regular file is replaced (--force)
 
 
+_EXISTS = "the file exists and is not overwritten"
+_EXISTS_EXPECTED = "a new file name, or --force to replace it"
+
+
 def _refusal(option: str, path: str, problem: str, expected: str) -> str:
     return f"{option} {path!r}: {problem}; expected {expected}"
 
@@ -685,10 +689,7 @@ def check_writable(path: Path | str, force: bool = False, option: str = "file") 
                 "a regular file or a new file name",
             )
         if not force:
-            raise refuse(
-                "the file exists and is not overwritten",
-                "a new file name, or --force to replace it",
-            )
+            raise refuse(_EXISTS, _EXISTS_EXPECTED)
         if not mode & _ANYONE_WRITES:
             # read-only for everyone (a record kept as a primary source): --force is no leave
             # to replace it, even where the administrator's account could
@@ -752,11 +753,27 @@ def check_targets(
     if problems:
         raise CalendarFileError(problems)
     checked = []
+    existing = []  # files kept for want of --force: said in one line when several are
     for option, path in given:
         try:
             checked.append(check_writable(path, force, option))
         except CalendarFileError as exc:
+            if exc.problems == [_refusal(option, path, _EXISTS, _EXISTS_EXPECTED)]:
+                existing.append(path)
             problems += exc.problems
+    if len(existing) >= 2:
+        problems = [
+            p for p in problems if not p.endswith(f"{_EXISTS}; expected {_EXISTS_EXPECTED}")
+        ]
+        folders = {os.path.dirname(path) or "." for path in existing}
+        where = f"in {next(iter(folders))!r} " if len(folders) == 1 else ""
+        names = ", ".join(
+            os.path.basename(path) if len(folders) == 1 else repr(path) for path in existing
+        )
+        problems.append(
+            f"{len(existing)} files {where}exist and are not overwritten ({names}); expected "
+            "another output folder or new file names, or --force to replace them"
+        )
     kept = [("the input", os.fspath(p)) for p in inputs if p is not None and os.fspath(p)]
     kept += [("the project's", os.fspath(p)) for p in protected_files()]
     for target in checked:

@@ -109,11 +109,19 @@ def _prescreen(
 
 
 def _nothing_to_screen(source: str, candidates: Candidates) -> None:
-    shown = [Problem(str(p)) for p in candidates.problems[:20]]
-    more = len(candidates.problems) - len(shown)
+    """No row can be screened: said with its reasons, one line each (one line in all where
+    one problem is the reason; an ID on two rows, which names both rows, is said once)."""
+    distinct = list(
+        {(p.column, p.found, p.expected): p for p in reversed(candidates.problems)}.values()
+    )[::-1]
+    if len(distinct) == 1:
+        raise ProtocolDataError(source, [Problem(f"no row can be screened: {distinct[0]}")])
+    shown = [Problem(str(p)) for p in distinct[:20]]
+    more = len(distinct) - len(shown)
     if more > 0:
         shown.append(Problem(f"and {more} more problem(s)"))
-    raise ProtocolDataError(source, [Problem("at least one row that can be screened"), *shown])
+    heading = Problem(f"no row can be screened, for these {len(distinct)} problems")
+    raise ProtocolDataError(source, [heading, *shown])
 
 
 def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:

@@ -1718,19 +1718,21 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
     positive = candidates.is_value("pregnancy_test.result", "positive")
     flag(
         male & candidates.is_value("childbearing_potential", True),
-        "childbearing_potential = true with sex = male",
+        "childbearing_potential = true with sex = male; expected false for a man, or the sex "
+        "corrected",
         "sex",
         "childbearing_potential",
     )
     flag(
         male & candidates.is_value("breastfeeding", True),
-        "breastfeeding = true with sex = male",
+        "breastfeeding = true with sex = male; expected false for a man, or the sex corrected",
         "sex",
         "breastfeeding",
     )
     flag(
         male & positive,
-        "pregnancy_test.result = 'positive' with sex = male",
+        "pregnancy_test.result = 'positive' with sex = male; expected a woman's test, or the "
+        "sex corrected",
         "sex",
         "pregnancy_test.result",
     )
@@ -1884,7 +1886,56 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "ssc.mrss.total",
         "ssc.mrss.areas",
     )
-    return found
+    return _one_problem_for_one_date(found)
+
+
+def _one_problem_for_one_date(
+    found: list[tuple[int, tuple[str, ...], str]],
+) -> list[tuple[int, tuple[str, ...], str]]:
+    """As screen says it: a birth date in the future or after two or more dates of its row,
+    or a screening date before two or more dates that come by it, is one problem of that
+    date, not one for each date it puts out of order (one date out of order is named
+    itself)."""
+
+    def about(involved: tuple[str, ...], text: str) -> str:
+        if "is before dates.birth" in text or text == "dates.birth is in the future":
+            return "birth"
+        if "is after dates.screening" in text or text.startswith(
+            "dates.screening is before dates.consent"
+        ):
+            return "screening"
+        return ""
+
+    groups: dict[tuple[int, str], list[int]] = {}
+    for index, (row, involved, text) in enumerate(found):
+        kind = about(involved, text)
+        if kind:
+            groups.setdefault((row, kind), []).append(index)
+    replaced: dict[int, tuple[int, tuple[str, ...], str] | None] = {}
+    for (row, kind), indexes in groups.items():
+        texts = [found[i][2] for i in indexes]
+        future = "dates.birth is in the future" in texts
+        others = len(texts) - future
+        if others < 2 and not (future and others):
+            continue
+        if kind == "birth":
+            wrong = [w for w, holds in (("is in the future", future), ("", True)) if holds]
+            wrong[-1] = f"is after {others} other date{'s' if others > 1 else ''} of the row"
+            text = (
+                f"dates.birth {' and '.join(wrong)}; expected a birth date in the past, before "
+                "every other date"
+            )
+        else:
+            text = (
+                f"dates.screening is before {others} dates that come by the screening visit; "
+                "expected a screening date on or after each"
+            )
+        replaced[indexes[0]] = (row, (f"dates.{kind}",), text)
+        replaced.update({i: None for i in indexes[1:]})
+    if not replaced:
+        return found
+    kept = [replaced.get(i, problem) for i, problem in enumerate(found)]
+    return [problem for problem in kept if problem is not None]
 
 
 @functools.cache

@@ -20,6 +20,7 @@ what was expected.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -337,14 +338,26 @@ def validation_problems(
 ) -> list[Problem]:
     """One problem record per pydantic error: field path, line, value found, what was expected."""
     problems = []
+    items = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"][strip:])
         # pydantic adds a type tag such as 'function-after[...]' to some locations: drop it
-        loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+        items.append((item, tuple(p for p in loc if not (isinstance(p, str) and "[" in p))))
+    misspelt = _misspelt_fields(items)
+    for item, loc in items:
         message = item["msg"].removeprefix("Value error, ")
         where = format_location(loc)
         line = _line_of(node, loc)
-        if item["type"] == "missing":
+        if loc in misspelt:  # an unknown field close to a missing one: one line, of both
+            if misspelt[loc] is not None:
+                problems.append(
+                    Problem(
+                        f"unknown field; did you mean {misspelt[loc]}? (it is required)",
+                        path=where,
+                        line=line,
+                    )
+                )
+        elif item["type"] == "missing":
             problems.append(Problem("missing; this field is required", path=where, line=line))
         elif item["type"] == "invalid_key":  # `1: x`, `true: x`: a key that is no name
             key = item.get("input")
@@ -377,6 +390,26 @@ def validation_problems(
             words = in_plain_words(item) or message
             problems.append(Problem(words, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
+
+
+def _misspelt_fields(items: list[tuple[Any, tuple[Any, ...]]]) -> dict[tuple, str | None]:
+    """A required field missing beside an unknown one of a close spelling (``nmae:`` for
+    ``name:``) is one mistake: the unknown field's location -> the name meant, and the
+    missing field's location -> None (said with it)."""
+    missing: dict[tuple, list[str]] = {}
+    for item, loc in items:
+        if item["type"] == "missing" and loc and isinstance(loc[-1], str):
+            missing.setdefault(loc[:-1], []).append(loc[-1])
+    found: dict[tuple, str | None] = {}
+    for item, loc in items:
+        if item["type"] != "extra_forbidden" or not loc or not isinstance(loc[-1], str):
+            continue
+        names = [name for name in missing.get(loc[:-1], []) if (*loc[:-1], name) not in found]
+        close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
+        if close:
+            found[loc] = close[0]
+            found[(*loc[:-1], close[0])] = None
+    return found
 
 
 def in_plain_words(item: Any) -> str | None:
@@ -489,6 +522,7 @@ def _with_entry_name(problem: Problem, data: dict[str, Any]) -> Problem:
             if (
                 names_entry
                 and isinstance(name, str)
+                and name.strip()  # an empty name names no entry
                 and name.isprintable()
                 and not identifies(name, "")
             ):
@@ -520,7 +554,10 @@ def validate_document(
                     "a mapping at the top level",
                     path="(top level)",
                     found=shown(data),
-                    text=f"expected a mapping at the top level, found {shown(data)}",
+                    text="the file is empty; expected a mapping at the top level (lines of "
+                    "field: value)"
+                    if data is None
+                    else f"expected a mapping at the top level, found {shown(data)}",
                 )
             ],
         )

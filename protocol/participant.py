@@ -471,11 +471,20 @@ class ParticipantRecord(_Record):
         test = self.pregnancy_test
         if self.sex == "male":
             if self.childbearing_potential:
-                problems.append("childbearing_potential = true with sex = male")
+                problems.append(
+                    "childbearing_potential = true with sex = male; expected false for a man, or "
+                    "the sex corrected"
+                )
             if self.breastfeeding:
-                problems.append("breastfeeding = true with sex = male")
+                problems.append(
+                    "breastfeeding = true with sex = male; expected false for a man, or the sex "
+                    "corrected"
+                )
             if test is not None and test.result == "positive":
-                problems.append("pregnancy_test.result = 'positive' with sex = male")
+                problems.append(
+                    "pregnancy_test.result = 'positive' with sex = male; expected a woman's test, "
+                    "or the sex corrected"
+                )
         if self.childbearing_potential is False and test is not None and test.result == "positive":
             problems.append(
                 "pregnancy_test.result = 'positive' for a woman recorded as not of childbearing "
@@ -498,19 +507,24 @@ class ParticipantRecord(_Record):
                 "or the item true"
             )
         if findings is not None and findings.skin_thickening_sparing_fingers:
-            for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly"):
-                if getattr(findings, item):
-                    problems.append(
-                        f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
-                        f"ssc.acr_eular.{item} = true (skin thickening of the fingers)"
-                    )
+            # every finding of thickened fingers, in one line: one answer contradicts them all
+            thickened = [
+                f"ssc.acr_eular.{item} = true"
+                for item in ("skin_thickening_proximal_to_mcp", "sclerodactyly")
+                if getattr(findings, item)
+            ]
             areas = self.ssc.mrss.areas if self.ssc.mrss else None
-            for finger in ("right_fingers", "left_fingers"):
-                if areas is not None and (getattr(areas, finger) or 0) >= 1:
-                    problems.append(
-                        f"ssc.acr_eular.skin_thickening_sparing_fingers = true with "
-                        f"ssc.mrss.areas.{finger} = {getattr(areas, finger)} (thickened fingers)"
-                    )
+            thickened += [
+                f"ssc.mrss.areas.{finger} = {getattr(areas, finger)}"
+                for finger in ("right_fingers", "left_fingers")
+                if areas is not None and (getattr(areas, finger) or 0) >= 1
+            ]
+            if thickened:
+                problems.append(
+                    "ssc.acr_eular.skin_thickening_sparing_fingers = true with thickened "
+                    f"fingers recorded ({', '.join(thickened)}); expected false, or the "
+                    "fingers recorded as not thickened"
+                )
         if findings is not None and findings.skin_thickening_sparing_fingers is False:
             spared = self._thickening_sparing_the_fingers()
             if spared:

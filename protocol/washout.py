@@ -196,8 +196,9 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
             problems.append(
                 Problem(
                     f"{match.description} is decided by the protocol ({match.group.criterion}), "
-                    f"not by the investigator; remove the clearance",
+                    f"not by the investigator; expected no clearance",
                     path=f"{where}.investigator_cleared",
+                    found="true",
                 )
             )
     return problems
@@ -218,7 +219,7 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
                 )
             )
             continue
-        if event.date is not None and event.ongoing:
+        if event.date is not None and event.ongoing and kind.can_be_ongoing:
             problems.append(
                 Problem(
                     "give 'date: YYYY-MM-DD' or 'ongoing: true', not both (leave both out if the "
@@ -229,9 +230,10 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
         if event.ongoing and not kind.can_be_ongoing:
             problems.append(
                 Problem(
-                    f"a {kind.label.lower()} happens on a day and cannot be ongoing; give its "
-                    f"date, or leave the date out if it is not known",
+                    f"a {kind.label.lower()} happens on a day and cannot be ongoing; expected "
+                    "its date alone, or neither if the date is not known",
                     path=f"{where}.ongoing",
+                    found="true",
                 )
             )
         if kind.rule == "window" and event.date and event.date > data.planned_randomization:
@@ -250,8 +252,9 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
             problems.append(
                 Problem(
                     f"the protocol decides {kind.label.lower()} ({kind.criterion}), not the "
-                    f"investigator; remove the clearance",
+                    f"investigator; expected no clearance",
                     path=f"{where}.investigator_cleared",
+                    found="true",
                 )
             )
         elif event.investigator_cleared and event.ongoing:
@@ -261,8 +264,9 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
                 Problem(
                     f"the investigator decides only {kind.label.lower()} begun after "
                     f"screening; one ongoing is decided by the protocol's window "
-                    f"({kind.criterion}); remove the clearance",
+                    f"({kind.criterion}); expected no clearance",
                     path=f"{where}.investigator_cleared",
+                    found="true",
                 )
             )
         elif (
@@ -277,8 +281,9 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
                 Problem(
                     f"the investigator decides only {kind.label.lower()} after screening "
                     f"({data.screening}); one on {event.date} is decided by the protocol's "
-                    f"window ({kind.criterion}); remove the clearance",
+                    f"window ({kind.criterion}); expected no clearance",
                     path=f"{where}.investigator_cleared",
+                    found="true",
                 )
             )
     return problems

@@ -283,7 +283,9 @@ def test_every_row_refused_exits_2(tmp_path, capsys):
     # cannot read leaves the lab out, the row screened; see above)
     rows = [{**ELIGIBLE, "labs.hemoglobin.unit": None}]
     assert main(["prescreen", str(_table(tmp_path, rows)), "--out", str(tmp_path / "o")]) == 2
-    assert "at least one row that can be screened" in capsys.readouterr().err
+    # one problem, one line: why no row can be screened, with the row and column
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "no row can be screened: row 2, columns " in line
 
 
 def test_a_mapping_renames_columns_and_gives_a_unit(tmp_path, capsys):

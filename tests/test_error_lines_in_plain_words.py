@@ -193,3 +193,113 @@ def test_a_single_date_after_the_screening_is_named_itself():
     data["pregnancy_test"]["date"] = dt.date(2025, 3, 20)
     [line] = _refusal(data)
     assert line.startswith("pregnancy_test.date = 2025-03-20 is after dates.screening")
+
+
+# -- other single mistakes the survey found said in several lines ----------------------------
+
+
+def test_a_misspelt_required_field_is_one_line_naming_the_field_meant():
+    data = copy.deepcopy(_DATA)
+    entry = data["medications"][0]
+    entry["nmae"] = entry.pop("name")
+    assert _refusal(data) == [
+        "medications[0].nmae: unknown field; did you mean name? (it is required)"
+    ]
+
+
+def test_a_field_not_close_to_the_missing_one_is_two_mistakes():
+    # `kind:` for `name:` is no misspelling: the missing field and the unknown one are each named
+    data = copy.deepcopy(_DATA)
+    entry = data["medications"][0]
+    entry["kind"] = entry.pop("name")
+    problems = _refusal(data)
+    assert problems is not None and len(problems) == 2
+    assert any("medications[0].name: missing" in p for p in problems)
+    assert any("medications[0].kind: unknown field" in p for p in problems)
+
+
+def test_skin_thickening_sparing_the_fingers_beside_thickened_fingers_is_one_line():
+    data = copy.deepcopy(_DATA)
+    data["ssc"]["acr_eular"]["skin_thickening_sparing_fingers"] = True
+    [line] = _refusal(data)
+    # case01: thickening proximal to the MCPs, sclerodactyly, both fingers graded 2
+    for finding in (
+        "skin_thickening_proximal_to_mcp = true",
+        "sclerodactyly = true",
+        "right_fingers = 2",
+        "left_fingers = 2",
+    ):
+        assert finding in line
+    assert "expected false, or the fingers recorded as not thickened" in line
+
+
+def test_a_vaccine_with_a_date_and_ongoing_is_one_line():
+    data = copy.deepcopy(_DATA)
+    data["events"] = [{"kind": "live_vaccine", "date": dt.date(2024, 10, 2), "ongoing": True}]
+    [line] = _refusal(data) or screen_problems(data)
+    assert line.startswith("events[0] (live_vaccine).ongoing = true: ")
+
+
+def screen_problems(data: dict) -> list[str]:
+    """The problems screen names (the washout windows' entries are checked there)."""
+    from protocol.screening import screen
+
+    try:
+        screen(parse_record(data, "record.yaml"))
+    except ProtocolDataError as refused:
+        return [str(problem) for problem in refused.problems]
+    return []
+
+
+def test_an_empty_file_is_said_to_be_empty(tmp_path):
+    from protocol.participant import load_record
+
+    path = tmp_path / "record.yaml"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(ProtocolDataError) as refused:
+        load_record(path)
+    [problem] = refused.value.problems
+    assert "the file is empty; expected a mapping at the top level" in str(problem)
+
+
+def test_an_entry_with_an_empty_name_is_named_by_its_place_alone():
+    data = copy.deepcopy(_DATA)
+    data["medications"][0]["name"] = ""
+    assert _refusal(data) == ["medications[0].name = '': is empty; expected some text"]
+
+
+# -- prescreen: the same mistakes in a table ---------------------------------------------------
+
+
+def test_prescreen_says_a_birth_date_after_the_rows_dates_once(tmp_path, capsys):
+    from tests.test_cli_prescreen import ELIGIBLE, _table
+    from trialbook.cli import main
+
+    rows = [{**ELIGIBLE, "dates.birth": "2025-03-10"}]  # after consent, screening, the test...
+    assert main(["prescreen", str(_table(tmp_path, rows)), "--out", str(tmp_path / "o")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "no row can be screened: row 2, column 'dates.birth': dates.birth is after " in line
+    assert "expected a birth date in the past, before every other date" in line
+
+
+def test_prescreen_names_a_single_date_before_the_birth_itself(tmp_path, capsys):
+    from tests.test_cli_prescreen import ELIGIBLE, _table
+    from trialbook.cli import main
+
+    rows = [{**ELIGIBLE, "ssc.first_non_raynaud_manifestation": "1970-05-20"}]
+    assert main(["prescreen", str(_table(tmp_path, rows)), "--out", str(tmp_path / "o")]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "ssc.first_non_raynaud_manifestation is before dates.birth" in line
+
+
+def test_outputs_kept_for_want_of_force_are_one_line(tmp_path, capsys):
+    from tests.test_cli_prescreen import ELIGIBLE, _table
+    from trialbook.cli import main
+
+    table, out = _table(tmp_path, [ELIGIBLE]), tmp_path / "o"
+    assert main(["prescreen", str(table), "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["prescreen", str(table), "--out", str(out)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert f"5 files in {str(out)!r} exist and are not overwritten (worklist.csv, " in line
+    assert "or --force to replace them" in line

@@ -830,8 +830,8 @@ def test_a_variant_studys_catalogue_and_dose_range_decide_the_input_checks():
         ]
     )
     assert entry_problems(data, variant) == [
-        "medications[0] (tomcat).investigator_cleared: tomcat (Anakinra) is decided by the "
-        "protocol (EX14), not by the investigator; remove the clearance",
+        "medications[0] (tomcat).investigator_cleared = true: tomcat (Anakinra) is decided by "
+        "the protocol (EX14), not by the investigator; expected no clearance",
         "medications[1] (томсат).name = 'томсат': its letters imitate 'tomcat' in another "
         "script; type the name in Latin letters or in Chinese",
         "medications[2] (prednisone).dose = '7 mg': implausible: check the value and its unit "
@@ -883,10 +883,10 @@ def test_event_kind_and_date_problems_are_each_named():
         f"events[1] (bad_kind).kind = 'bad_kind': unknown event kind; expected one of: {kinds}",
         "events[2] (iv_antibiotics): give 'date: YYYY-MM-DD' or 'ongoing: true', not both "
         "(leave both out if the date is not known)",
-        "events[3] (major_surgery).ongoing: a major surgery happens on a day and cannot be "
-        "ongoing; give its date, or leave the date out if it is not known",
-        "events[5] (major_surgery).investigator_cleared: the protocol decides major surgery "
-        "(EX08), not the investigator; remove the clearance",
+        "events[3] (major_surgery).ongoing = true: a major surgery happens on a day and cannot "
+        "be ongoing; expected its date alone, or neither if the date is not known",
+        "events[5] (major_surgery).investigator_cleared = true: the protocol decides major "
+        "surgery (EX08), not the investigator; expected no clearance",
     ]
 
 
