@@ -145,9 +145,11 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
         raise LabInputError(
             f"{analyte.label}: the {what} {exc}; in a unit such as {analyte.accepted()}", field
         ) from None
+    # a number as the site wrote it (-121, not -121.0); a text as typed, quoted
+    written = repr(value) if isinstance(value, str) else as_given(number)
     if number < 0:
         raise LabInputError(
-            f"{analyte.label}: the {what} {value!r} is negative; a concentration, count or "
+            f"{analyte.label}: the {what} {written} is negative; a concentration, count or "
             f"percentage is zero or more",
             field,
         )
@@ -180,7 +182,10 @@ def read_uln(analyte: Analyte, uln: Any, study: Study | None = None) -> float:
         )
     number = parse_number(analyte, uln, what="ULN")
     if number == 0:
-        raise LabInputError(f"{analyte.label}: the ULN {uln!r} is zero; it must be positive", "uln")
+        written = repr(uln) if isinstance(uln, str) else as_given(number)
+        raise LabInputError(
+            f"{analyte.label}: the ULN {written} is zero; it must be positive", "uln"
+        )
     return number
 
 

@@ -978,7 +978,8 @@ def lung_function(ctx: _Context, name: str) -> CheckResult | None:
     try:
         result = check_lab(name, value, "%", study=ctx.study)
     except LabInputError as exc:
-        ctx.errors.append(Problem(str(exc), path=f"pulmonary.{attribute}"))
+        found = as_given(float(value)) if isinstance(value, int | float) else shown(value)
+        ctx.errors.append(Problem(str(exc), path=f"pulmonary.{attribute}", found=found))
         return None
     return CheckResult(result.status, result.reason)
 

@@ -303,3 +303,22 @@ def test_outputs_kept_for_want_of_force_are_one_line(tmp_path, capsys):
     [line] = capsys.readouterr().err.splitlines()
     assert f"5 files in {str(out)!r} exist and are not overwritten (worklist.csv, " in line
     assert "or --force to replace them" in line
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("labs", "hemoglobin", "value"), -121, "= -121: Hemoglobin: the value -121 is negative"),
+        (("labs", "alt", "uln"), 0, "= 0: Alanine aminotransferase (ALT): the ULN 0 is zero"),
+        (
+            ("pulmonary", "fvc_percent_predicted"),
+            -78,
+            "pulmonary.fvc_percent_predicted = -78: Forced vital capacity (FVC): the value -78 "
+            "is negative",
+        ),
+    ],
+)
+def test_a_refused_number_is_shown_as_written(path, value, expected):
+    # the record's -121, not Python's -121.0; the lung function's value beside its field
+    [line] = screen_problems(_replaced(path, value))
+    assert expected in line

@@ -1928,8 +1928,8 @@ def test_both_implausible_lung_function_values_are_refused_together():
     with pytest.raises(ProtocolDataError) as refused:
         screen(parse_record(data, "synthetic variant of case 1"))
     message = str(refused.value)
-    assert "pulmonary.fvc_percent_predicted:" in message
-    assert "pulmonary.dlco_percent_predicted:" in message
+    assert "pulmonary.fvc_percent_predicted = 900:" in message
+    assert "pulmonary.dlco_percent_predicted = 900:" in message
 
 
 @pytest.mark.traces("criteria.EX25")
