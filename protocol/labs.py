@@ -352,15 +352,21 @@ def parse_age_and_sex(
     """The age (whole years, an adult's unless ``any_age``: 0 to 120) and the sex CKD-EPI 2021
     reads."""
     if age_years is None or sex is None:
+        needed = [
+            words
+            for words, absent in (("the age in years", age_years is None), ("the sex", sex is None))
+            if absent
+        ]
         raise LabInputError(
-            "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex "
-            "(female or male)"
+            f"Serum creatinine: eGFR by CKD-EPI 2021 needs {' and '.join(needed)} (the age in "
+            "completed years, the sex female or male)"
         )
     try:
         age = read_decimal(age_years)
-    except ValueError as exc:
+    except ValueError:
         raise LabInputError(
-            f"Serum creatinine: the age {exc}; expected the age in completed years"
+            f"Serum creatinine: the age {age_years!r} is not a number; expected the age in "
+            "completed years, such as 46"
         ) from None
     study = study or load_study()
     if not float(age).is_integer():

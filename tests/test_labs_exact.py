@@ -109,11 +109,17 @@ def test_a_uln_without_its_unit_names_the_uln_unit_field():
 def test_the_age_for_egfr_is_read_as_an_age():
     message, field = _refusal(check_lab, "creatinine", "1", "mg/dL", age="abc", sex="f")
     assert message == (
-        f"Serum creatinine: the age 'abc' {NOT_A_DECIMAL}; expected the age in completed years"
+        "Serum creatinine: the age 'abc' is not a number; expected the age in completed years, "
+        "such as 46"
     )
     assert field is None
+    # only what is missing is asked for: the sex was given
     assert _refusal(check_lab, "creatinine", "1", "mg/dL", age=None, sex="f")[0] == (
-        "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years and the sex (female or male)"
+        "Serum creatinine: eGFR by CKD-EPI 2021 needs the age in years (the age in completed "
+        "years, the sex female or male)"
+    )
+    assert _refusal(check_lab, "creatinine", "1", "mg/dL", age=40, sex=None)[0].startswith(
+        "Serum creatinine: eGFR by CKD-EPI 2021 needs the sex ("
     )
 
 
