@@ -354,13 +354,13 @@ def parse_age_and_sex(
     if age_years is None or sex is None:
         needed = [
             words
-            for words, absent in (("the age in years", age_years is None), ("the sex", sex is None))
+            for words, absent in (
+                ("the age in completed years", age_years is None),
+                ("the sex (female or male)", sex is None),
+            )
             if absent
         ]
-        raise LabInputError(
-            f"Serum creatinine: eGFR by CKD-EPI 2021 needs {' and '.join(needed)} (the age in "
-            "completed years, the sex female or male)"
-        )
+        raise LabInputError(f"Serum creatinine: eGFR by CKD-EPI 2021 needs {' and '.join(needed)}")
     try:
         age = read_decimal(age_years)
     except ValueError:

@@ -69,7 +69,7 @@ def test_with_every_input_given_it_is_check_lab():
         (["alt", "100", "U/L"], 2, "upper limit of normal is needed"),
         (["creatinine", "250", "umol/L", "--sex", "male"], 1, "every age from 18 to 70"),
         (["creatinine", "60", "umol/L", "--age", "46"], 0, "either sex"),
-        (["creatinine", "130", "umol/L"], 2, "needs the age in years and the sex"),
+        (["creatinine", "130", "umol/L"], 2, "needs the age in completed years and the sex"),
         (["creatinine", "abc", "umol/L"], 2, "not a decimal number"),
     ],
 )

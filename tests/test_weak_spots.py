@@ -356,10 +356,13 @@ def test_an_abbreviated_sex_is_refused_by_the_lab_command_as_by_the_record(typed
 def test_egfr_from_creatinine_needs_the_age_and_the_sex(age, sex):
     needed = " and ".join(
         words
-        for words, absent in (("the age in years", age is None), ("the sex", sex is None))
+        for words, absent in (
+            ("the age in completed years", age is None),
+            (r"the sex \(female or male\)", sex is None),
+        )
         if absent
     )
-    with pytest.raises(LabInputError, match=f"needs {needed} \\("):
+    with pytest.raises(LabInputError, match=f"needs {needed}$"):
         check_lab("creatinine", 0.9, "mg/dL", age=age, sex=sex)
 
 
