@@ -210,6 +210,32 @@ class _Collector:
         return oid
 
 
+def _walk_added_attestations(collector: _Collector, study: Study) -> None:
+    """A criterion an amendment adds before the book has its rule is decided by the
+    investigator's attestation (as IN07, EX16, EX30 are), which the record's schema cannot name
+    in advance: its group (applies, date) is added beside theirs, named by the criterion, or
+    the form could not capture what screen needs to decide it."""
+    from protocol.participant import ATTESTED_CRITERIA
+    from protocol.screening import attested_criteria
+
+    added = [
+        c
+        for c in study.criteria
+        if c.id in attested_criteria(study) and c.id not in ATTESTED_CRITERIA
+    ]
+    if not added:
+        return
+    attestation = collector.resolve({"$ref": "#/$defs/Attestation"})
+    last = max(i for i, g in enumerate(collector.groups) if g[0].startswith("IG.ATTESTATIONS."))
+    before, after = collector.groups[: last + 1], collector.groups[last + 1 :]
+    collector.groups = before
+    for criterion in added:
+        words = criterion.text.rstrip(".")
+        text = words if len(words) <= 120 else words[:119] + "…"
+        collector.walk(attestation, f"attestations.{criterion.id}", f"{text} ({criterion.id})")
+    collector.groups += after
+
+
 def build(study: Study | None = None) -> Any:
     """The ODM document (an odmlib model)."""
     import odmlib.odm_1_3_2.model as ODM
@@ -219,6 +245,7 @@ def build(study: Study | None = None) -> Any:
     version = study.protocol_version
     collector = _Collector(json_schema(), study)
     collector.walk(json_schema(), "", "Participant")  # the record's own fields: IG.PARTICIPANT
+    _walk_added_attestations(collector, study)
     groups = [g for g in collector.groups if g[3]]  # a section with only sub-sections: no group
     # the protocol version's date (else the record's last update), never the time of writing
     source_date = version.date if version else study.status.last_update.value

@@ -1714,6 +1714,12 @@ def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
     )
 
 
+def attested_criteria(study: Study) -> frozenset[str]:
+    """The criteria the investigator decides by attestation in ``study`` (IN07, EX16, EX30,
+    and any an amendment adds before the book has its rule), found once per study."""
+    return derived(study, "attested criteria", _attested_criteria)  # type: ignore[no-any-return]
+
+
 def _attested_criteria(study: Study) -> frozenset[str]:
     """The criteria the investigator decides: the attested ones, and those an amendment adds
     that no medication class or exposure event names (found once per study, not per record)."""
@@ -1728,7 +1734,7 @@ def _attested_criteria(study: Study) -> frozenset[str]:
 def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Problem]:
     """An attestation for a criterion the study does not decide by attestation (EX24, decided
     from the labs, or EX31 in a study without it) would be ignored: refused, by its path."""
-    asked = derived(study, "attested criteria", _attested_criteria)
+    asked = attested_criteria(study)
     return [
         Problem(
             f"an attestation only for a criterion the investigator decides (here "

@@ -201,3 +201,31 @@ def test_the_ability_to_consent_is_attested_before_or_on_the_consent(days_from_c
         c for c in screen(ParticipantRecord.model_validate(data)).criteria if c.id == "IN07"
     )
     assert found.status == "pass"
+
+
+def test_the_odm_form_captures_the_new_criterions_attestation(amended):
+    """The eCRF (ODM) of the amended study asks for EX31's attestation, its answer and its
+    date, as it asks for IN07's: without them the form could not capture what screen needs to
+    decide EX31 (a reviewer found only a Yes/No item in the eligibility form). The trial's own
+    study has no such group."""
+    import re
+
+    from exports.odm import build, validate_oids, validate_xml, xml_bytes
+
+    data = xml_bytes(build(amended)).decode("utf-8")
+    assert validate_xml(data.encode("utf-8")) == [] and validate_oids(build(amended)) == []
+    assert re.search(
+        r'<ItemGroupDef OID="IG.ATTESTATIONS.EX31" Name="Participation in another interventional '
+        r'study of systemic sclerosis \(SYNTHETIC\) \(EX31\)"',
+        data,
+    )
+    for part, kind in (("APPLIES", 'DataType="text" Length="1"'), ("DATE", 'DataType="date"')):
+        ex31 = re.search(rf'<ItemDef OID="IT.ATTESTATIONS.EX31.{part}"[^>]*>.*?</ItemDef>', data)
+        in07 = re.search(rf'<ItemDef OID="IT.ATTESTATIONS.IN07.{part}"[^>]*>.*?</ItemDef>', data)
+        assert ex31 and in07 and kind in ex31.group()
+        assert ex31.group().replace("EX31", "IN07") == in07.group()  # the same question
+    # the groups follow IN07, EX16 and EX30 on the record form, in the criteria's order
+    order = re.findall(r'ItemGroupRef ItemGroupOID="IG.ATTESTATIONS.(\w+)"', data)
+    assert order == ["IN07", "EX16", "EX30", "EX31"]
+    own = xml_bytes(build(load_study())).decode("utf-8")
+    assert "IG.ATTESTATIONS.EX31" not in own
