@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,13 @@ import pandas as pd
 from prescreen.columns import Mapping, load_mapping, template_columns
 from prescreen.engine import Evaluation, evaluate
 from prescreen.outputs import outcomes, rendered, text_counts
-from prescreen.table import Candidates, read_candidates, read_table, refuse_identifiers
+from prescreen.table import (
+    Candidates,
+    CellProblem,
+    read_candidates,
+    read_table,
+    refuse_identifiers,
+)
 from protocol.errors import Problem, ProtocolDataError
 from protocol.study import Study
 
@@ -111,9 +118,16 @@ def _prescreen(
 def _nothing_to_screen(source: str, candidates: Candidates) -> None:
     """No row can be screened: said with its reasons, one line each (one line in all where
     one problem is the reason; an ID on two rows, which names both rows, is said once)."""
-    distinct = list(
-        {(p.column, p.found, p.expected): p for p in reversed(candidates.problems)}.values()
-    )[::-1]
+
+    def key(problem: CellProblem) -> tuple[object, ...]:
+        # a problem that names its rows itself (an ID on rows 2 and 3) once; any other once
+        # for each row, or the rows after the first would go unnamed
+        names_rows = re.search(rf"\brows [0-9, and]*\b{problem.row}\b", problem.expected)
+        if names_rows:  # however each row spells it (SYN-01, syn-01)
+            return (problem.column, problem.expected)
+        return (problem.row, problem.column, problem.found, problem.expected)
+
+    distinct = list({key(p): p for p in reversed(candidates.problems)}.values())[::-1]
     if len(distinct) == 1:
         raise ProtocolDataError(source, [Problem(f"no row can be screened: {distinct[0]}")])
     shown = [Problem(str(p)) for p in distinct[:20]]

@@ -20,10 +20,11 @@ what was expected.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
+import typing
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -318,8 +319,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            # a key written as a number (`1: x`) is named by pydantic as the number
-            matches = [v for k, v in node.value if k.value in (part, str(part))]
+            # a key written as a number, true or null (`1: x`) is named by pydantic as the
+            # value it reads as
+            matches = [v for k, v in node.value if k.value in _written_forms(part)]
             if not matches:
                 break
             node = matches[0]
@@ -333,17 +335,33 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _written_forms(part: Any) -> tuple[Any, ...]:
+    """The ways a YAML file writes a key that reads as ``part``."""
+    if part is None:
+        return (None, "null", "Null", "NULL", "~", "")
+    if isinstance(part, bool):
+        word = str(part).lower()
+        return (part, word, word.capitalize(), word.upper())
+    return (part, str(part))
+
+
 def validation_problems(
-    error: ValidationError, node: yaml.Node | None = None, strip: int = 0
+    error: ValidationError,
+    node: yaml.Node | None = None,
+    strip: int = 0,
+    model: type[BaseModel] | None = None,
+    withheld: Iterable[str] = (),
 ) -> list[Problem]:
-    """One problem record per pydantic error: field path, line, value found, what was expected."""
+    """One problem record per pydantic error: field path, line, value found, what was expected.
+    With the ``model``, an unknown field spelt like a missing one is said once ("did you mean
+    name?"), unless its line is ``withheld`` (said as personal data, by its path)."""
     problems = []
     items = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"][strip:])
         # pydantic adds a type tag such as 'function-after[...]' to some locations: drop it
         items.append((item, tuple(p for p in loc if not (isinstance(p, str) and "[" in p))))
-    misspelt = _misspelt_fields(items)
+    misspelt = _misspelt_fields(items, model, set(withheld)) if model is not None else {}
     for item, loc in items:
         message = item["msg"].removeprefix("Value error, ")
         where = format_location(loc)
@@ -352,15 +370,20 @@ def validation_problems(
             if misspelt[loc] is not None:
                 problems.append(
                     Problem(
-                        f"unknown field; did you mean {misspelt[loc]}? (it is required)",
+                        f"unknown field; did you mean {misspelt[loc]}? (expected it: it is "
+                        "required)",
                         path=where,
                         line=line,
                     )
                 )
         elif item["type"] == "missing":
-            problems.append(Problem("missing; this field is required", path=where, line=line))
+            problems.append(
+                Problem("missing; expected this field (it is required)", path=where, line=line)
+            )
         elif item["type"] == "invalid_key":  # `1: x`, `true: x`: a key that is no name
             key = item.get("input")
+            # found by the key itself: pydantic names a `true:` key by the number 1
+            line = _line_of(node, (*loc[:-1], key))
             # a key that reads as a phone number is refused as personal data, by its own path
             withheld = identifies(key, where)
             problems.append(
@@ -372,7 +395,12 @@ def validation_problems(
                 )
             )
         elif item["type"] == "extra_forbidden":
-            problems.append(Problem("unknown field (is it misspelt?)", path=where, line=line))
+            fields = _fields_at(model, loc[:-1]) if model is not None else []
+            shown_fields = ", ".join(fields[:12]) + (", …" if len(fields) > 12 else "")
+            expected = f"; expected one of: {shown_fields}" if fields else ""
+            problems.append(
+                Problem(f"unknown field (is it misspelt?){expected}", path=where, line=line)
+            )
         elif item["type"] == "value_error" and not loc:
             problems.extend(Problem(text) for text in message.splitlines())
         elif item["type"] == "string_pattern_mismatch" and item["ctx"]["pattern"] == CODE_PATTERN:
@@ -392,10 +420,15 @@ def validation_problems(
     return list(dict.fromkeys(problems))
 
 
-def _misspelt_fields(items: list[tuple[Any, tuple[Any, ...]]]) -> dict[tuple, str | None]:
-    """A required field missing beside an unknown one of a close spelling (``nmae:`` for
-    ``name:``) is one mistake: the unknown field's location -> the name meant, and the
-    missing field's location -> None (said with it)."""
+def _misspelt_fields(
+    items: list[tuple[Any, tuple[Any, ...]]], model: type[BaseModel], withheld: set[str]
+) -> dict[tuple, str | None]:
+    """A required field missing beside an unknown one spelt like it (``nmae:`` for ``name:``)
+    is one mistake: the unknown field's location -> the name meant, and the missing field's
+    location -> None (said with it). Only where the unknown field is one typo from the missing
+    one and from no other field of the object (``uln_units`` is a typo of the optional
+    ``uln_unit``, not of a missing ``unit``), and its own line is not withheld as personal
+    data."""
     missing: dict[tuple, list[str]] = {}
     for item, loc in items:
         if item["type"] == "missing" and loc and isinstance(loc[-1], str):
@@ -404,12 +437,68 @@ def _misspelt_fields(items: list[tuple[Any, tuple[Any, ...]]]) -> dict[tuple, st
     for item, loc in items:
         if item["type"] != "extra_forbidden" or not loc or not isinstance(loc[-1], str):
             continue
-        names = [name for name in missing.get(loc[:-1], []) if (*loc[:-1], name) not in found]
-        close = difflib.get_close_matches(loc[-1], names, n=1, cutoff=0.6)
-        if close:
-            found[loc] = close[0]
-            found[(*loc[:-1], close[0])] = None
+        if loc[:-1] not in missing or format_location(loc) in withheld:
+            continue
+        # a typo of one missing field, and of no other field of the object
+        near = [f for f in _fields_at(model, loc[:-1]) if _one_typo_apart(loc[-1], f)]
+        meant = near[0] if len(near) == 1 else None
+        if meant in missing[loc[:-1]] and (*loc[:-1], meant) not in found:
+            found[loc] = meant
+            found[(*loc[:-1], meant)] = None
     return found
+
+
+def _one_typo_apart(typed: str, name: str) -> bool:
+    """One letter left out, added, changed, or two neighbours swapped (``nmae`` for ``name``;
+    ``unit_uln`` is no typo of ``unit``).
+
+    >>> [_one_typo_apart(t, "name") for t in ("nmae", "nam", "names", "nane", "name", "mean")]
+    [True, True, True, True, False, False]
+    """
+    if typed == name or abs(len(typed) - len(name)) > 1:
+        return False
+    if len(typed) == len(name):
+        differ = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+        swapped = (
+            len(differ) == 2
+            and differ[1] == differ[0] + 1
+            and typed[differ[0]] == name[differ[1]]
+            and typed[differ[1]] == name[differ[0]]
+        )
+        return len(differ) == 1 or swapped
+    shorter, longer = sorted((typed, name), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the object at ``loc`` in ``model`` (through lists, mappings and
+    optional values); empty where none is found."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
+            continue  # an entry of a list or a mapping: the same kind of object
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model an annotation holds: itself, or inside Optional, list or dict."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for inner in typing.get_args(annotation):
+        found = _model_in(inner)
+        if found is not None:
+            return found
+    return None
 
 
 def in_plain_words(item: Any) -> str | None:
@@ -582,7 +671,7 @@ def validate_document(
         # a field refused here is not refused again in the model's words (which repeat it)
         problems = [
             p
-            for p in validation_problems(exc, node)
+            for p in validation_problems(exc, node, model=model, withheld=flagged)
             if not any(p.path == f or p.path.startswith((f"{f}.", f"{f}[")) for f in flagged)
         ]
         every = personal + problems

@@ -143,7 +143,9 @@ def read_date(raw: Any) -> date:
                 ) from None
             month = int(raw.strip()[5:7])
             missing = "no such month" if not 1 <= month <= 12 else "no such day in that month"
-            raise ValueError(f"{_show(raw)} is not a calendar date ({missing})") from None
+            raise ValueError(
+                f"{_show(raw)} is not a calendar date ({missing}); expected a real day, YYYY-MM-DD"
+            ) from None
     else:
         raise ValueError(f"{_show(raw)} is not a date; expected a calendar date YYYY-MM-DD")
     if not EARLIEST_DATE <= value <= LATEST_DATE:
@@ -154,7 +156,10 @@ def read_date(raw: Any) -> date:
 def read_text(raw: Any, max_length: int = 200) -> str:
     """Free text: a string without control characters (no ESC, no carriage return), NFC."""
     if not isinstance(raw, str):
-        raise ValueError(f"{_show(raw)} is not text")
+        raise ValueError(
+            f"{_show(raw)} is not text; expected words (in quotes if they could "
+            "read as a number, a date or true/false)"
+        )
     # every kind of space (no-break, ideographic, ...) is a space; line breaks are refused below
     spaced = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in raw)
     text = unicodedata.normalize("NFC", spaced).strip()

@@ -149,8 +149,8 @@ def parse_number(analyte: Analyte, value: Any, what: str = "value") -> float:
     written = repr(value) if isinstance(value, str) else as_given(number)
     if number < 0:
         raise LabInputError(
-            f"{analyte.label}: the {what} {written} is negative; a concentration, count or "
-            f"percentage is zero or more",
+            f"{analyte.label}: the {what} {written} is negative; expected zero or more (a "
+            "concentration, count or percentage)",
             field,
         )
     return number
@@ -184,7 +184,9 @@ def read_uln(analyte: Analyte, uln: Any, study: Study | None = None) -> float:
     if number == 0:
         written = repr(uln) if isinstance(uln, str) else as_given(number)
         raise LabInputError(
-            f"{analyte.label}: the ULN {written} is zero; it must be positive", "uln"
+            f"{analyte.label}: the ULN {written} is zero; expected a positive upper limit of "
+            "normal",
+            "uln",
         )
     return number
 
@@ -278,7 +280,7 @@ def check_plausible(
     converted = "" if same else f" (= {in_range_unit})"
     raise LabInputError(
         f"{analyte.label}: the {what} {given}{converted} is implausible: check the value and "
-        f"its unit (accepted: {plausible})",
+        f"its unit; expected {plausible}",
         "uln" if uln else "value",
     )
 
@@ -718,7 +720,7 @@ def _check_column_plausible(
     if bad.any():
         raise LabInputError(
             f"{analyte.label}: {int(bad.sum())} {what}(s) are implausible (rows "
-            f"{_first_rows(index, bad)}): check the value and its unit (accepted: {plausible})"
+            f"{_first_rows(index, bad)}): check the value and its unit; expected {plausible}"
         )
 
 

@@ -306,7 +306,7 @@ def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
     plausible = study.dose_plausible_range.value
     if not plausible.contains(dose):
         raise ValueError(
-            f"implausible: check the value and its unit (accepted: {plausible} per dose)"
+            f"implausible: check the value and its unit; expected {plausible} per dose"
         )
     return dose.to("mg")
 

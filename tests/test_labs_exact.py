@@ -33,7 +33,7 @@ from protocol.units import ureg
 
 pytestmark = pytest.mark.traces("lab_analytes", "criteria.EX24")
 
-PLAUSIBLE_HB = "check the value and its unit (accepted: 1 to 25 g/dL)"
+PLAUSIBLE_HB = "check the value and its unit; expected 1 to 25 g/dL"
 HB_UNITS = "g/dL, g/L, mmol/L"
 ALT = "Alanine aminotransferase (ALT)"
 NOT_A_DECIMAL = (
@@ -91,7 +91,7 @@ def test_the_uln_is_checked_against_the_uln_range_not_the_value_range():
     # 3000 U/L is a plausible ALT value (1 to 20000 U/L) but no laboratory's upper limit.
     assert _refusal(check_lab, "alt", "30", "U/L", uln="3000") == (
         f"{ALT}: the upper limit of normal 3000 U/L is implausible: check the value and its "
-        "unit (accepted: 5 to 200 U/L)",
+        "unit; expected 5 to 200 U/L",
         "uln",
     )
     assert _refusal(check_lab, "alt", "30", "U/L", uln="4")[1] == "uln"
@@ -215,8 +215,8 @@ def test_a_plausible_range_written_in_molar_units_is_compared_through_the_molar_
     check_plausible(creatinine, ureg.Quantity(24.9, "mg/dL"), 24.9, "mg/dL")
     message = _refusal(check_plausible, creatinine, ureg.Quantity(26, "mg/dL"), 26.0, "mg/dL")
     assert message == (
-        "Serum creatinine: the value 26 mg/dL is implausible: check the value and its unit "
-        "(accepted: 8.84 to 2210 µmol/L)",
+        "Serum creatinine: the value 26 mg/dL is implausible: check the value and its unit"
+        "; expected 8.84 to 2210 µmol/L",
         "value",
     )
     with pytest.raises(LabInputError, match=r"1 value\(s\) are implausible \(rows 1\)"):
@@ -320,8 +320,8 @@ def test_columns_keep_their_row_labels_and_align_age_and_sex_by_label():
 
 def test_negative_values_and_ulns_are_refused_naming_their_field():
     assert _refusal(check_lab, "hemoglobin", "-1", "g/dL") == (
-        "Hemoglobin: the value '-1' is negative; a concentration, count or percentage is zero "
-        "or more",
+        "Hemoglobin: the value '-1' is negative; expected zero or more (a concentration, count "
+        "or percentage)",
         "value",
     )
     assert _refusal(check_lab, "alt", "30", "U/L", uln="-40")[1] == "uln"
@@ -333,7 +333,7 @@ def test_a_bad_or_zero_uln_is_refused_as_the_uln():
         "uln",
     )
     assert _refusal(check_lab, "alt", "30", "U/L", uln="0") == (
-        f"{ALT}: the ULN '0' is zero; it must be positive",
+        f"{ALT}: the ULN '0' is zero; expected a positive upper limit of normal",
         "uln",
     )
 
@@ -483,7 +483,7 @@ def test_a_uln_is_read_only_for_the_analytes_the_registry_reads_against_one():
         assert labs.read_uln(analyte, "0.001") == 0.001
         assert labs.read_uln(analyte, 40) == 40.0
         assert _refusal(labs.read_uln, analyte, "0") == (
-            f"{analyte.label}: the ULN '0' is zero; it must be positive",
+            f"{analyte.label}: the ULN '0' is zero; expected a positive upper limit of normal",
             "uln",
         )
         assert _refusal(labs.read_uln, analyte, "-0.001")[1] == "uln"

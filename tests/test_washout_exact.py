@@ -378,7 +378,9 @@ def test_a_misspelt_field_in_a_file_names_the_file_and_its_line(tmp_path):
     assert caught.value.source == str(path)
     assert str(caught.value) == (
         f"{path}: 1 problem:\n"
-        "  - medications[0] (methotrexate).lastdose (line 5): unknown field (is it misspelt?)"
+        "  - medications[0] (methotrexate).lastdose (line 5): unknown field (is it misspelt?); "
+        "expected one of: name, start, last_dose, ongoing, dose, frequency, route, "
+        "investigator_cleared, clearance_reason"
     )
 
 
@@ -403,13 +405,15 @@ def test_parse_names_the_source_and_the_line_of_the_given_node():
     with pytest.raises(WashoutInputError) as caught:
         parse_washout_input(data, "input.yaml", node)
     assert str(caught.value) == (
-        "input.yaml: 1 problem:\n  - medicines (line 3): unknown field (is it misspelt?)"
+        "input.yaml: 1 problem:\n  - medicines (line 3): unknown field (is it misspelt?); "
+        "expected one of: planned_randomization, screening, medications, events"
     )
     with pytest.raises(WashoutInputError) as caught:
         parse_washout_input(data, "input.yaml")  # without the node there is no line
     assert (
         str(caught.value)
-        == "input.yaml: 1 problem:\n  - medicines: unknown field (is it misspelt?)"
+        == "input.yaml: 1 problem:\n  - medicines: unknown field (is it misspelt?); expected "
+        "one of: planned_randomization, screening, medications, events"
     )
 
 

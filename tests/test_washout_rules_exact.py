@@ -834,8 +834,8 @@ def test_a_variant_studys_catalogue_and_dose_range_decide_the_input_checks():
         "the protocol (EX14), not by the investigator; expected no clearance",
         "medications[1] (томсат).name = 'томсат': its letters imitate 'tomcat' in another "
         "script; type the name in Latin letters or in Chinese",
-        "medications[2] (prednisone).dose = '7 mg': implausible: check the value and its unit "
-        "(accepted: 0.01 to 5 mg per dose)",
+        "medications[2] (prednisone).dose = '7 mg': implausible: check the value and its unit"
+        "; expected 0.01 to 5 mg per dose",
     ]
 
 
@@ -931,7 +931,7 @@ def test_doses_in_every_written_form(text, mg):
     [
         ("fifteen mg", "not a dose; expected a number and a mass unit, such as '15 mg'"),
         ("15 mL", "not a dose; expected a number and a mass unit, such as '15 mg'"),
-        ("6 g", "implausible: check the value and its unit (accepted: 0.01 to 5000 mg per dose)"),
+        ("6 g", "implausible: check the value and its unit; expected 0.01 to 5000 mg per dose"),
     ],
 )
 def test_dose_messages_are_written_out(text, message):
