@@ -192,6 +192,40 @@ def _comma_without_space(study: Study) -> Found:
             )
 
 
+def _limit_not_in_text(study: Study) -> Found:
+    """A lab limit the rule applies that its criterion's text does not say: an amendment that
+    moves a threshold (8.0 -> 9.0 g/dL) without rewording the criterion, or rewords it without
+    moving the threshold. The threshold's registry quote must stand in the text, and hold the
+    limit's comparison and number (a quote without a number, ``TBil > ULN``, means 1)."""
+
+    def squeezed(text: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+    texts = {c.id: c.text for c in study.criteria}
+    for analyte in study.lab_analytes:
+        fact = analyte.threshold
+        if fact is None or not fact.quote or analyte.criterion not in texts:
+            continue
+        limit, quote, cid = fact.value, fact.quote, analyte.criterion
+        if squeezed(quote) not in squeezed(texts[cid]):
+            yield (
+                (cid,),
+                f"{cid}'s text does not say the registry's words for {analyte.label} "
+                f"('{quote}'), while the rule applies {limit}: check that they agree",
+            )
+            continue
+        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", quote)] or [1.0]
+        # the number as the threshold writes it (3 of "< 3 ×10⁹/L", not 3e9)
+        written = re.search(r"\d+(?:\.\d+)?", limit.written)
+        number = float(written.group()) if written else 1.0
+        if limit.comparison not in quote or number not in numbers:
+            yield (
+                (cid,),
+                f"{cid}'s text says '{quote}', but the rule applies {analyte.label} {limit}: "
+                "check that they agree",
+            )
+
+
 @dataclass(frozen=True)
 class LintCheck:
     """One named check: what it finds, how serious that is, and the words by which the issues
@@ -223,6 +257,7 @@ LINT_CHECKS: tuple[LintCheck, ...] = (
     LintCheck("study-drug-not-named", "ambiguous", "medium", "", _study_drug_not_named),
     LintCheck("overlapping-exclusions", "redundant", "low", "overlap", _overlapping_exclusions),
     LintCheck("comma-without-space", "typography", "low", "typograph", _comma_without_space),
+    LintCheck("limit-not-in-text", "conflict", "high", "limit the text says", _limit_not_in_text),
 )
 
 

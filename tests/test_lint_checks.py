@@ -3,18 +3,24 @@ a severity, and fires on the registry record's criteria; each finding names its 
 
 from __future__ import annotations
 
+import pytest
+
 from protocol.lint import LINT_CHECKS, lint
 from protocol.study import load_study
 
 
 def test_each_check_is_named_once_and_fires_on_the_record():
     names = [check.name for check in LINT_CHECKS]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 11
     fired = {finding.check for finding in lint(load_study())}
-    assert fired == set(names)
+    # the record's texts and limits agree: that check fires on an amendment (below)
+    assert fired == set(names) - {"limit-not-in-text"}
     for check in LINT_CHECKS:
         assert check.severity in ("high", "medium", "low")
-    assert {c.name for c in LINT_CHECKS if c.severity == "high"} == {"prohibited-study-drug"}
+    assert {c.name for c in LINT_CHECKS if c.severity == "high"} == {
+        "prohibited-study-drug",
+        "limit-not-in-text",
+    }
 
 
 def test_a_finding_follows_the_study(varied_study):
@@ -51,3 +57,44 @@ def test_each_comma_without_a_space_is_a_finding_and_only_a_quoted_one_is_logged
     assert by_text["failure,arrhythmia"].is_new
     assert by_text["disease,severe"].logged_as == ("PI17",)
     assert by_text["infection,including"].logged_as == ("PI17",)
+
+
+def _limits(study) -> list[str]:
+    return [f.message for f in lint(study) if f.check == "limit-not-in-text"]
+
+
+#: Each lab limit of the registry's criteria, as study.yaml writes it, and a moved one: the
+#: rule's limit moved while the criterion's text still says the registry's number
+MOVED_LIMITS = [
+    ('value: "< 8.0 g/dL"', 'value: "< 9.0 g/dL"', "EX24", "Hemoglobin <8.0 g/dL"),
+    ('value: "< 3 ×10⁹/L"', 'value: "< 2 ×10⁹/L"', "EX24", "WBC <3 x 10^9/L"),
+    # a quote without a number ("TBil > ULN") means once the ULN
+    ('value: "> 1 × ULN"', 'value: "> 2 × ULN"', "EX24", "TBil > ULN"),
+    ('value: "< 10 mg/dL"', 'value: "< 7 mg/dL"', "EX22", "IgA deficiency (<10 mg/dL)"),
+    ('value: "< 50 % predicted"', 'value: "< 45 % predicted"', "EX07", "FVC < 50% of predicted"),
+]
+
+
+def test_the_records_texts_say_every_limit_its_rules_apply():
+    assert _limits(load_study()) == []
+
+
+@pytest.mark.parametrize(("old", "new", "criterion", "quote"), MOVED_LIMITS)
+def test_a_limit_moved_without_its_text_is_a_new_high_finding(
+    varied_study, old, new, criterion, quote
+):
+    study = varied_study((old, new))
+    findings = [f for f in lint(study) if f.check == "limit-not-in-text"]
+    assert findings and all(f.criteria == (criterion,) and f.is_new for f in findings)
+    assert any(quote in f.message for f in findings)
+
+
+def test_a_text_reworded_without_its_limit_is_a_finding(varied_study):
+    study = varied_study(("Hemoglobin <8.0 g/dL; WBC", "Hemoglobin <9.0 g/dL; WBC"))
+    [message] = _limits(study)
+    assert message.startswith("EX24's text does not say the registry's words for Hemoglobin")
+
+
+def test_a_limit_written_otherwise_with_the_same_number_is_no_finding(varied_study):
+    # 8 is the registry's 8.0: the same limit, written without its decimal
+    assert _limits(varied_study(('value: "< 8.0 g/dL"', 'value: "< 8 g/dL"'))) == []
