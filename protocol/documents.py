@@ -20,6 +20,7 @@ what was expected.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import stat
@@ -97,6 +98,8 @@ def shown(value: Any) -> str:
         return "a list"
     if value is None or isinstance(value, bool):  # as a YAML or JSON file writes them
         return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, datetime.date):  # a YAML date: as written, not Python's repr
+        return value.isoformat()
     text = repr(value)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
 
@@ -746,8 +749,8 @@ def identifies(value: Any, where: str) -> bool:
 
 #: What a document is told of a text in it that identifies a person.
 PERSONAL_DATA = (
-    "no phone number, ID card number or e-mail address: these identify a person, and a "
-    "record holds pseudonymous, synthetic data only (the value is not shown)"
+    "a phone number, ID card number or e-mail address identifies a person; expected "
+    "pseudonymous, synthetic data only (the value is not shown)"
 )
 
 

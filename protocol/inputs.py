@@ -139,7 +139,8 @@ def read_date(raw: Any) -> date:
         except ValueError:
             if int(raw.strip()[:4]) < EARLIEST_DATE.year:  # year 0000: no date at all
                 raise ValueError(
-                    f"{_show(raw)} is outside {EARLIEST_DATE} to {LATEST_DATE}; check the year"
+                    f"{_show(raw)} is outside {EARLIEST_DATE} to {LATEST_DATE}; expected a date "
+                    "in that range: check the year"
                 ) from None
             month = int(raw.strip()[5:7])
             missing = "no such month" if not 1 <= month <= 12 else "no such day in that month"
@@ -149,7 +150,10 @@ def read_date(raw: Any) -> date:
     else:
         raise ValueError(f"{_show(raw)} is not a date; expected a calendar date YYYY-MM-DD")
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise ValueError(f"{value} is outside {EARLIEST_DATE} to {LATEST_DATE}; check the year")
+        raise ValueError(
+            f"{value} is outside {EARLIEST_DATE} to {LATEST_DATE}; expected a date in that "
+            "range: check the year"
+        )
     return value
 
 

@@ -215,8 +215,8 @@ class _Context:
         if earliest_screening > latest_screening or earliest_randomization > latest_randomization:
             self.errors.append(
                 Problem(
-                    "the recorded dates cannot all be in order (tests, attestations and history "
-                    "on or before screening, doses on or before the planned randomization)",
+                    "the recorded dates cannot all be in order; expected tests, attestations and "
+                    "history on or before screening, doses on or before the planned randomization",
                     path="dates",
                 )
             )
@@ -1737,8 +1737,8 @@ def _attestations_not_asked(record: ParticipantRecord, study: Study) -> list[Pro
     asked = attested_criteria(study)
     return [
         Problem(
-            f"an attestation only for a criterion the investigator decides (here "
-            f"{', '.join(sorted(asked))})",
+            "an attestation where none is asked; expected attestations only for a criterion "
+            f"the investigator decides (here {', '.join(sorted(asked))})",
             path=f"attestations.{name}",
             found="an attestation",
         )

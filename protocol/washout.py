@@ -175,8 +175,8 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
         if match is None and imitated:
             problems.append(
                 Problem(
-                    f"its letters imitate {imitated!r} in another script; type the name in Latin "
-                    f"letters or in Chinese",
+                    f"its letters imitate {imitated!r} in another script; expected the name in "
+                    "Latin letters or in Chinese",
                     path=f"{where}.name",
                     found=repr(med.name),
                 )
@@ -186,8 +186,8 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
             problems.append(
                 Problem(
                     f"the name is one letter or two from {near.within!r}, which the protocol "
-                    f"decides ({near.group.criterion}), not the investigator: correct the name, "
-                    "or name the medicine it is",
+                    f"decides ({near.group.criterion}), not the investigator; expected the name "
+                    "corrected, or the medicine it really is",
                     path=f"{where}.name",
                     found=repr(med.name),
                 )
@@ -222,8 +222,8 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
         if event.date is not None and event.ongoing and kind.can_be_ongoing:
             problems.append(
                 Problem(
-                    "give 'date: YYYY-MM-DD' or 'ongoing: true', not both (leave both out if the "
-                    "date is not known)",
+                    "both a date and 'ongoing: true'; expected one of them, 'date: YYYY-MM-DD' "
+                    "or 'ongoing: true' (neither if the date is not known)",
                     path=where,
                 )
             )
@@ -239,9 +239,10 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
         if kind.rule == "window" and event.date and event.date > data.planned_randomization:
             problems.append(
                 Problem(
-                    f"after the planned randomization {data.planned_randomization}; a later "
-                    f"event is recorded as a planned one (kind: planned_major_surgery) or is not "
-                    f"part of screening",
+                    f"after the planned randomization {data.planned_randomization}; expected a "
+                    "date by then (a later event is recorded as a planned one, kind: "
+                    "planned_major_surgery, or is not "
+                    "part of screening)",
                     path=f"{where}.date",
                     found=str(event.date),
                 )

@@ -134,7 +134,11 @@ def test_any_field_given_another_kind_of_value_is_refused_in_plain_words(path, v
         (("labs", "hemoglobin", "value"), True, "= true: true is not a number"),
         (("dates", "birth"), ["1978-06-14"], "= a list: a list is not a date"),
         (("pah_risk",), "medium", "expected 'none', 'low', 'intermediate' or 'high'"),
-        (("dates", "birth"), "0000-01-01", "is outside 1900-01-01 to 2100-12-31; check the year"),
+        (
+            ("dates", "birth"),
+            "0000-01-01",
+            "is outside 1900-01-01 to 2100-12-31; expected a date in that range",
+        ),
     ],
 )
 def test_each_kind_of_refusal_says_what_was_expected(path, value, expected):

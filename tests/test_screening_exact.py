@@ -160,8 +160,8 @@ def test_dates_that_cannot_be_in_order_are_refused():
     with pytest.raises(ProtocolDataError) as raised:
         screen(parse_record(data, "synthetic"))
     assert (
-        "dates: the recorded dates cannot all be in order (tests, attestations and history on "
-        "or before screening, doses on or before the planned randomization)"
+        "dates: the recorded dates cannot all be in order; expected tests, attestations and "
+        "history on or before screening, doses on or before the planned randomization"
     ) in str(raised.value)
 
 

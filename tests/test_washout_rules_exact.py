@@ -833,7 +833,7 @@ def test_a_variant_studys_catalogue_and_dose_range_decide_the_input_checks():
         "medications[0] (tomcat).investigator_cleared = true: tomcat (Anakinra) is decided by "
         "the protocol (EX14), not by the investigator; expected no clearance",
         "medications[1] (томсат).name = 'томсат': its letters imitate 'tomcat' in another "
-        "script; type the name in Latin letters or in Chinese",
+        "script; expected the name in Latin letters or in Chinese",
         "medications[2] (prednisone).dose = '7 mg': implausible: check the value and its unit"
         "; expected 0.01 to 5 mg per dose",
     ]
@@ -854,7 +854,7 @@ def test_a_name_imitating_a_catalogued_one_is_refused(typed, imitated):
     else:
         assert problems == [
             f"medications[0] ({typed}).name = '{typed}': its letters imitate '{imitated}' in "
-            "another script; type the name in Latin letters or in Chinese"
+            "another script; expected the name in Latin letters or in Chinese"
         ]
 
 
@@ -881,8 +881,8 @@ def test_event_kind_and_date_problems_are_each_named():
     assert entry_problems(data, STUDY) == [
         f"events[0] (flu).kind = 'flu': unknown event kind; expected one of: {kinds}",
         f"events[1] (bad_kind).kind = 'bad_kind': unknown event kind; expected one of: {kinds}",
-        "events[2] (iv_antibiotics): give 'date: YYYY-MM-DD' or 'ongoing: true', not both "
-        "(leave both out if the date is not known)",
+        "events[2] (iv_antibiotics): both a date and 'ongoing: true'; expected one of them, "
+        "'date: YYYY-MM-DD' or 'ongoing: true' (neither if the date is not known)",
         "events[3] (major_surgery).ongoing = true: a major surgery happens on a day and cannot "
         "be ongoing; expected its date alone, or neither if the date is not known",
         "events[5] (major_surgery).investigator_cleared = true: the protocol decides major "
