@@ -462,8 +462,8 @@ class ParticipantRecord(_Record):
             )
         problems += self._contradictions()
         if not screening_wrong:
-            problems += self._dates_not_after_screening()
-        problems += self._dates_not_before_birth(each_date=not birth_wrong)
+            problems += self._dates_not_after_screening(after_screening)
+        problems += self._dates_not_before_birth([] if birth_wrong else before_birth)
         problems += self._too_old_without_a_birth_date()
         if self.labs.egfr is not None and self.labs.creatinine is not None:
             problems.append("labs: give egfr or creatinine, not both")
@@ -676,9 +676,10 @@ class ParticipantRecord(_Record):
         ]
         return [(path, day) for path, day in dated if day is not None and day > screening]
 
-    def _dates_not_before_birth(self, each_date: bool = True) -> list[str]:
+    def _dates_not_before_birth(self, before_birth: list[tuple[str, datetime.date]]) -> list[str]:
         """Nothing happens before birth, and nobody is screened older than 120 (implausible);
-        ``each_date``: each date before the birth is named (else the birth date was)."""
+        each of ``before_birth`` is named, but the visit dates and the first manifestation
+        (named by their own checks)."""
         birth = self.dates.birth
         if birth is None:
             return []
@@ -704,27 +705,11 @@ class ParticipantRecord(_Record):
                 f"dates.birth = {birth}: {when} is implausible; expected an age of at most "
                 f"{MAXIMUM_PLAUSIBLE_AGE}: check the birth date"
             )
-        dated = [
-            (f"medications[{i}].{field}", getattr(m, field))
-            for i, m in enumerate(self.medications or [])
-            for field in ("start", "last_dose")
-        ]
-        dated += [(f"events[{i}].date", e.date) for i, e in enumerate(self.events or [])]
-        dated += [
-            (f"history.malignancies[{i}].date", m.date)
-            for i, m in enumerate(self.history.malignancies or [])
-        ]
-        dated += [
-            (f"attestations.{name}.date", attestation.date)
-            for name, attestation in self.attestations.recorded().items()
-        ]
-        if self.pregnancy_test is not None:
-            dated.append(("pregnancy_test.date", self.pregnancy_test.date))
         problems += [
             f"{path} = {value} is before dates.birth = {birth}; expected a date on or after "
             "the birth"
-            for path, value in dated
-            if each_date and value is not None and value < birth
+            for path, value in before_birth
+            if path not in _CHECKED_ON_THEIR_OWN
         ]
         return problems
 
@@ -738,17 +723,17 @@ class ParticipantRecord(_Record):
         dates += [m.date for m in self.history.malignancies or []]
         return max(filter(None, dates), default=None)
 
-    def _dates_not_after_screening(self) -> list[str]:
-        """Tests, attestations and history happened by the screening visit (none is a plan)."""
-        screening = self.dates.screening
-        if screening is None:
-            return []
-        dated = self._dated_by_screening()
+    def _dates_not_after_screening(
+        self, after_screening: list[tuple[str, datetime.date]]
+    ) -> list[str]:
+        """Tests, attestations and history happened by the screening visit (none is a plan):
+        each of ``after_screening`` is named, but the consent and the first manifestation
+        (named by their own checks)."""
         return [
-            f"{path} = {value} is after dates.screening = {screening}; expected a date on or "
-            f"before the screening visit"
-            for path, value in dated
-            if value is not None and value > screening
+            f"{path} = {value} is after dates.screening = {self.dates.screening}; expected a "
+            "date on or before the screening visit"
+            for path, value in after_screening
+            if path not in _CHECKED_ON_THEIR_OWN
         ]
 
     def _dated_by_screening(self) -> list[tuple[str, datetime.date | None]]:
@@ -765,6 +750,18 @@ class ParticipantRecord(_Record):
             for index, malignancy in enumerate(self.history.malignancies or [])
         ]
         return dated
+
+
+#: Dates whose order with the birth and the screening is checked on its own (the visits in
+#: order, the first manifestation between the birth and the screening)
+_CHECKED_ON_THEIR_OWN = frozenset(
+    {
+        "dates.consent",
+        "dates.screening",
+        "dates.planned_randomization",
+        "ssc.first_non_raynaud_manifestation",
+    }
+)
 
 
 def parse_record(data: Any, source: str, node: Any = None) -> ParticipantRecord:
