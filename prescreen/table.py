@@ -19,7 +19,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -1679,9 +1679,16 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
     (protocol.participant), over whole columns. Each as (position, the fields involved, what
     is wrong)."""
     found: list[tuple[int, tuple[str, ...], str]] = []
+    # the problems of a date's order, by their place in ``found``: the date they put out of
+    # order (birth or screening) and how ("future", "visit": a visit's date, or "other"), so
+    # several of one row can be said as one problem of that date
+    order_of: dict[int, DateOrder] = {}
 
-    def flag(mask: np.ndarray, text: str, *involved: str) -> None:
+    def flag(mask: np.ndarray, text: str, *involved: str, order: DateOrder | None = None) -> None:
+        start = len(found)
         found.extend((int(p), involved, text) for p in np.flatnonzero(mask))
+        if order is not None:
+            order_of.update(dict.fromkeys(range(start, len(found)), order))
 
     order = ["birth", "consent", "screening", "planned_randomization"]
     dates = {name: candidates.days(f"dates.{name}") for name in order}
@@ -1694,11 +1701,13 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
                 f"randomization in that order",
                 f"dates.{first}",
                 f"dates.{second}",
+                order=_VISIT_ORDER.get((first, second)),
             )
     flag(
         dates["birth"] > np.datetime64(dt.date.today(), "D"),
         "dates.birth is in the future; expected a birth date in the past",
         "dates.birth",
+        order=DateOrder("birth", "future"),
     )
     first = candidates.days("ssc.first_non_raynaud_manifestation")
     manifestation = "ssc.first_non_raynaud_manifestation"
@@ -1708,12 +1717,14 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "screening visit",
         manifestation,
         "dates.screening",
+        order=DateOrder("screening", "other"),
     )
     flag(
         first < dates["birth"],
         f"{manifestation} is before dates.birth; expected a date on or after the birth",
         manifestation,
         "dates.birth",
+        order=DateOrder("birth", "other"),
     )
     male = candidates.is_value("sex", "male")
     positive = candidates.is_value("pregnancy_test.result", "positive")
@@ -1848,6 +1859,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
             f"{path} is before dates.birth; expected a date on or after the birth",
             path,
             "dates.birth",
+            order=DateOrder("birth", "other"),
         )
     flag(
         candidates.days("pregnancy_test.date") > screening,
@@ -1855,6 +1867,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "screening visit",
         "pregnancy_test.date",
         "dates.screening",
+        order=DateOrder("screening", "other"),
     )
     flag(
         candidates.present("labs.egfr.value") & candidates.present("labs.creatinine.value"),
@@ -1887,45 +1900,44 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
         "ssc.mrss.total",
         "ssc.mrss.areas",
     )
-    return _one_problem_for_one_date(found)
+    return _one_problem_for_one_date(found, order_of)
+
+
+class DateOrder(NamedTuple):
+    """What a problem of a date's order is about: the date put out of order (``birth`` or
+    ``screening``) and how (``future``; ``visit``: a visit's date on the wrong side of it;
+    ``other``: another date of the row)."""
+
+    date: str
+    how: str
+
+
+_VISIT_DATES = ("consent", "screening", "planned_randomization")
+#: the pairs of the record's own dates whose order says the birth or the screening is wrong
+_VISIT_ORDER = {
+    **{("birth", visit): DateOrder("birth", "visit") for visit in _VISIT_DATES},
+    ("consent", "screening"): DateOrder("screening", "visit"),
+}
 
 
 def _one_problem_for_one_date(
-    found: list[tuple[int, tuple[str, ...], str]],
+    found: list[tuple[int, tuple[str, ...], str]], order_of: dict[int, DateOrder]
 ) -> list[tuple[int, tuple[str, ...], str]]:
     """As screen says it: a birth date in the future or after two or more dates of its row,
     or a screening date before two or more dates that come by it, is one problem of that
     date, not one for each date it puts out of order (one date out of order is named
-    itself)."""
-
-    def about(involved: tuple[str, ...], text: str) -> str:
-        if "is before dates.birth" in text or text.startswith("dates.birth is in the future"):
-            return "birth"
-        if "is after dates.screening" in text or text.startswith(
-            "dates.screening is before dates.consent"
-        ):
-            return "screening"
-        return ""
-
+    itself). ``order_of``: which problems are of a date's order, by their place in
+    ``found``."""
     groups: dict[tuple[int, str], list[int]] = {}
-    for index, (row, involved, text) in enumerate(found):
-        kind = about(involved, text)
-        if kind:
-            groups.setdefault((row, kind), []).append(index)
+    for index, order in order_of.items():
+        groups.setdefault((found[index][0], order.date), []).append(index)
     replaced: dict[int, tuple[int, tuple[str, ...], str] | None] = {}
-    visits = tuple(
-        f"dates.{name} is before dates.birth"
-        for name in ("consent", "screening", "planned_randomization")
-    )
     for (row, kind), indexes in groups.items():
-        texts = [found[i][2] for i in indexes]
-        future = any(t.startswith("dates.birth is in the future") for t in texts)
-        others = len(texts) - future
+        hows = [order_of[i].how for i in indexes]
+        future = "future" in hows
+        others = len(hows) - future
         # as screen folds them: the visit dates out of order with the one folded into
-        by_visit = any(
-            t.startswith(visits if kind == "birth" else "dates.screening is before dates.consent")
-            for t in texts
-        )
+        by_visit = "visit" in hows
         if not ((future and others) or (others >= 2 and by_visit)):
             continue
         if kind == "birth":

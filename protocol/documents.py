@@ -553,7 +553,9 @@ class _ModelFields(dict[str, str]):
             model = pending.pop()
             pending += model.__subclasses__()
             if model.__name__ == name:
-                self[name] = ", ".join(model.model_fields)
+                self[name] = getattr(model, "fields_in_words", None) or ", ".join(
+                    model.model_fields
+                )
                 return self[name]
         return ""
 

@@ -15,7 +15,7 @@ import datetime
 import itertools
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -338,6 +338,10 @@ class Attestations(_Record):
         json_schema_extra={"propertyNames": {"pattern": "^(IN|EX)[0-9]{2}$"}},
     )
     __pydantic_extra__: dict[str, Attestation | None]
+    #: how an error names the mapping's keys: criterion IDs, an amendment's own among them
+    fields_in_words: ClassVar[str] = (
+        "IN07, EX16, EX30, or the ID of a criterion an amendment added"
+    )
 
     IN07: Attestation | None = Field(None, description="Able to render informed consent")
     EX16: Attestation | None = Field(None, description="Concurrent serious medical condition")

@@ -130,6 +130,13 @@ def test_any_field_given_another_kind_of_value_is_refused_in_plain_words(path, v
         (("ssc", "mrss", "areas", "face"), 1.5, "= 1.5: expected a whole number"),
         (("labs", "hemoglobin"), 121, "expected a mapping of fields (value, unit, uln, uln_unit)"),
         (("medications",), {"name": "x"}, "= a mapping: expected a list"),
+        # keyed by criterion ID, an amendment's added criteria among them (not only IN07...)
+        (
+            ("attestations",),
+            5,
+            "expected a mapping of fields (IN07, EX16, EX30, or the ID of a criterion an "
+            "amendment added)",
+        ),
         (("labs", "hemoglobin", "value"), None, "= null: an empty value is not a number"),
         (("labs", "hemoglobin", "value"), True, "= true: true is not a number"),
         (("dates", "birth"), ["1978-06-14"], "= a list: a list is not a date"),
