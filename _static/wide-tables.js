@@ -40,3 +40,15 @@ function markLandscapeTables() {
 document.addEventListener("DOMContentLoaded", markLandscapeTables);
 document.addEventListener("DOMContentLoaded", markWideTables);
 window.addEventListener("resize", markWideTables);
+
+// The theme keeps every table whole on paper; a table of more rows than a third of a page
+// then leaves most of a page blank before it (a calendar's 63 rows under its heading). Such a
+// table may break between rows (book.css, .breaks-across-pages), its header repeated on each
+// page; a short one stays whole.
+const ROWS_KEPT_WHOLE = 15;
+function markLongTables() {
+  for (const table of document.querySelectorAll("article table")) {
+    if (table.rows.length > ROWS_KEPT_WHOLE) table.classList.add("breaks-across-pages");
+  }
+}
+document.addEventListener("DOMContentLoaded", markLongTables);

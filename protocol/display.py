@@ -187,10 +187,71 @@ def provenance_cell(fact: Fact[Any], study: Any) -> str:
     if fact.is_assumption:
         return f"{ASSUMPTION_MARK}: {fact.note}"
     if fact.provenance == "registry":
-        # the module name adds nothing a reader needs: designModule.phases[0] -> phases[0]
-        return f"registry: {(fact.registry_field or '').split('Module.')[-1]}"
+        return f"registry: {registry_field_in_words(fact.registry_field or '')}"
     label = PROVENANCE_LABELS[fact.provenance]
     return f"{label} ({study.references[fact.source].label})" if fact.source else label
+
+
+#: each field of the registry record under the heading the record shows it with (the stored
+#: text's "Blinding Strategy" for designInfo.maskingInfo.masking); a reader never sees the
+#: API's field names. Keyed by the field's path without its module and list positions.
+_REGISTRY_HEADINGS = {
+    "nctId": "NCT ID",
+    "orgStudyIdInfo.id": "Other Identifiers (the sponsor's study ID)",
+    "briefTitle": "title",
+    "officialTitle": "official title",
+    "overallStatus": "Recruitment Status",
+    "startDateStruct.date": "Study Start Date",
+    "completionDateStruct.date": "Study Completion Date",
+    "lastUpdatePostDateStruct.date": "Last Updated",
+    "briefSummary": "Brief Summary",
+    "detailedDescription": "Detailed Description",
+    "conditions": "Conditions",
+    "studyType": "Study Classification",
+    "phases": "Clinical Phase",
+    "enrollmentInfo.count": "Total Enrollment",
+    "designInfo.allocation": "Study Design, Allocation Method",
+    "designInfo.interventionModel": "Study Design, Intervention Model",
+    "designInfo.primaryPurpose": "Study Design, Primary Study Purpose",
+    "designInfo.maskingInfo.masking": "Study Design, Blinding Strategy",
+    "armGroups.label": "Study Groups, group {n}: its name",
+    "armGroups.description": "Study Groups, group {n}: its description",
+    "armGroups.type": "Study Groups, group {n}: Group Type",
+    "armGroups.interventionNames": "Study Groups, group {n}: its interventions",
+    "interventions.name": "Interventions, intervention {n}: its name",
+    "interventions.description": "Interventions, intervention {n}: its description",
+    "interventions.type": "Interventions, intervention {n}: Intervention Type",
+    "interventions.otherNames": "Other Intervention Names",
+    "eligibilityCriteria": "Eligibility Criteria",
+    "minimumAge": "Minimum Eligible Age",
+    "maximumAge": "Maximum Eligible Age",
+    "sex": "Eligible Sex",
+    "healthyVolunteers": "Accepts Healthy Volunteers",
+    "leadSponsor.name": "Sponsors",
+    "leadSponsor.class": "Sponsors, its class",
+    "locations": "Locations",
+}
+
+
+def registry_field_in_words(path: str) -> str:
+    """Where the registry record says a fact, as a reader finds it in the record: its heading.
+
+    >>> registry_field_in_words("protocolSection.designModule.designInfo.maskingInfo.masking")
+    'Study Design, Blinding Strategy'
+    >>> registry_field_in_words("protocolSection.armsInterventionsModule.interventions[1].name")
+    'Interventions, intervention 2: its name'
+
+    A field the book has no heading for yet is named by its words ("officialTitle" ->
+    "official title"), never by the API's path.
+    """
+    field = path.split("Module.")[-1]
+    positions = [int(n) + 1 for n in re.findall(r"\[(\d+)\]", field)]
+    key = re.sub(r"\[\d+\]", "", field)
+    heading = _REGISTRY_HEADINGS.get(key)
+    if heading is None:
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key.split(".")[-1]).lower()
+        return f"{words} ({positions[0]})" if positions else words
+    return heading.format(n=positions[0] if positions else 1)
 
 
 def facts_frame(rows: dict[str, Fact[Any]], study: Any, index_name: str | None = None) -> Any:

@@ -339,9 +339,7 @@ class Attestations(_Record):
     )
     __pydantic_extra__: dict[str, Attestation | None]
     #: how an error names the mapping's keys: criterion IDs, an amendment's own among them
-    fields_in_words: ClassVar[str] = (
-        "IN07, EX16, EX30, or the ID of a criterion an amendment added"
-    )
+    fields_in_words: ClassVar[str] = "IN07, EX16, EX30, or the ID of a criterion an amendment added"
 
     IN07: Attestation | None = Field(None, description="Able to render informed consent")
     EX16: Attestation | None = Field(None, description="Concurrent serious medical condition")

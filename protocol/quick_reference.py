@@ -45,8 +45,15 @@ _THRESHOLDS = {
         "haemoglobin {hemoglobin}; WBC {wbc}; neutrophils {neutrophils}; platelets {platelets}; "
         "ALT or AST {alt}; total bilirubin {total_bilirubin}; eGFR {egfr}"
     ),
-    "EX25": "within {malignancy_window} before screening (excepted skin and cervical cancers)",
-    "EX27": "pregnant, breastfeeding, or no contraception",
+    "EX12": "{windows} (the longer of the record's two windows, PI02)",
+    "EX25": (
+        "within {malignancy_window} before screening (except an excised or cured local basal or "
+        "squamous cell carcinoma of the skin, or a carcinoma in situ of the uterine cervix)"
+    ),
+    "EX27": (
+        "pregnant or breastfeeding, or a woman of childbearing potential not willing to use "
+        "adequate contraception"
+    ),
     "EX28": "recorded: yes",
     "EX30": "investigator's judgement",
 }

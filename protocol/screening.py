@@ -959,9 +959,11 @@ def ex06_pah(ctx: _Context) -> CheckResult:
                 "PAH's category is excluded",
             )
         return _missing("the PAH risk category is not recorded", "pah_risk")
+    # the category "none" is the record's word for no PAH at all (PI25), said so to a reader
+    shown = f"{risk} (no pulmonary arterial hypertension)" if risk == "none" else risk
     if risk in excluded:
-        return CheckResult("fail", f"PAH risk: {risk}")
-    return CheckResult("pass", f"PAH risk: {risk}")
+        return CheckResult("fail", f"PAH risk: {shown}")
+    return CheckResult("pass", f"PAH risk: {shown}")
 
 
 def ex07_pulmonary(ctx: _Context) -> CheckResult:

@@ -47,13 +47,30 @@ def test_the_other_thresholds_carry_the_registry_values():
     assert rows["IN04"].threshold == "at most 18 months"
     assert rows["IN05"].threshold == "at least 10"
     assert rows["EX02"].threshold == "more than 3 years"
-    assert rows["EX12"].threshold == "within 12 weeks prior to randomization"
+    # the record's "within 12 weeks within 4 weeks" is read as the longer window (PI02)
+    assert rows["EX12"].threshold == (
+        "within 12 weeks prior to randomization (the longer of the record's two windows, PI02)"
+    )
+    # the exceptions and the condition the registry gives, not broader ones: a melanoma is
+    # not excepted, and a man or a woman who cannot conceive is not excluded for contraception
+    assert rows["EX25"].threshold == (
+        "within 5 years before screening (except an excised or cured local basal or squamous "
+        "cell carcinoma of the skin, or a carcinoma in situ of the uterine cervix)"
+    )
+    assert rows["EX27"].threshold == (
+        "pregnant or breastfeeding, or a woman of childbearing potential not willing to use "
+        "adequate contraception"
+    )
     assert rows["EX13"].threshold == "ever"
     assert rows["EX09"].threshold == (
         "immunosuppressive therapies: within 4 weeks prior to randomization; "
         "cyclophosphamide: within 3 months prior to randomization"
     )
-    assert "TNF inhibitors, abatacept and tocilizumab: within 8 weeks" in rows["EX14"].threshold
+    # the registry names four anti-TNF antibodies, not etanercept (an "other biologic")
+    assert (
+        "anti-TNF antibodies (not etanercept), abatacept and tocilizumab: within 8 weeks"
+        in rows["EX14"].threshold
+    )
     assert rows["EX24"].short_name == "Blood counts, liver and kidney tests"
 
 

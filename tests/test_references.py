@@ -4,11 +4,12 @@ primary sources, and citations (not keys) wherever a page names a source."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from protocol.display import provenance_cell
+from protocol.display import provenance_cell, registry_field_in_words
 from protocol.facts import Fact
 from protocol.references import to_bibtex
 from protocol.study import Reference, load_study
@@ -75,3 +76,29 @@ def test_a_source_column_shows_the_citation_not_its_key():
     assert provenance_cell(fact, study) == "literature (Inker et al. 2021)"
     fact = Fact[str](value="x", provenance="assumption", note="to confirm")
     assert provenance_cell(fact, study) == "⚠ assumption: to confirm"
+
+
+@pytest.mark.parametrize(
+    ("field", "words"),
+    [
+        ("protocolSection.identificationModule.nctId", "NCT ID"),
+        ("protocolSection.designModule.designInfo.maskingInfo.masking", "Blinding Strategy"),
+        ("protocolSection.designModule.enrollmentInfo.count", "Total Enrollment"),
+        ("protocolSection.armsInterventionsModule.armGroups[1].type", "group 2: Group Type"),
+        ("protocolSection.armsInterventionsModule.interventions[0].name", "intervention 1"),
+        ("protocolSection.descriptionModule.officialTitle", "official title"),  # no heading yet
+    ],
+)
+def test_a_registry_source_is_named_by_the_heading_the_record_shows(field, words):
+    fact = Fact[str](value="x", provenance="registry", registry_field=field, quote="x")
+    assert words in provenance_cell(fact, load_study())
+
+
+def test_no_registry_fact_is_sourced_to_the_apis_field_names():
+    # a reader finds the fact under the record's heading; the API's path is for maintainers
+    study_text = (Path(__file__).parents[1] / "protocol" / "study.yaml").read_text()
+    fields = set(re.findall(r"registry_field: (\S+)", study_text))
+    assert len(fields) > 30
+    for field in fields:
+        shown = registry_field_in_words(field)
+        assert not re.search(r"Module|\[|\.|[a-z][A-Z]|Info\b", shown), (field, shown)

@@ -1036,6 +1036,13 @@ ONE_CHANGE = [
         ("pass", "PAH risk: low", []),
         id="EX06 low",
     ),
+    # the record's category "none" is said as what it means to a reader
+    pytest.param(
+        "EX06",
+        _both(S("pah_risk", "none"), S("ssc.acr_eular.pah", False)),
+        ("pass", "PAH risk: none (no pulmonary arterial hypertension)", []),
+        id="EX06 none",
+    ),
     pytest.param(
         "EX24",
         S("labs.creatinine", None),

@@ -488,6 +488,18 @@ def test_no_criterion_heading_is_the_last_line_of_a_printed_page(server, browser
         assert not re.match(r"(?:IN|EX)\d{2} [A-Z]", lines[-1]), (number, lines[-1])
 
 
+def test_a_long_table_begins_on_the_printed_page_of_its_heading(server, browser):
+    # the theme kept every table whole on paper: the 63 rows of a participant's calendar went
+    # to a page of their own, leaving the page of their heading about 85 % blank
+    sheets = _printed_pages(browser, f"{server}/book/intervention/calendar.html")
+    flat = [" ".join(text.split()) for text in sheets]
+    # the heading itself, not its line in the page's contents
+    heading = next(i for i, text in enumerate(flat) if "SYN-01's calendar Randomized" in text)
+    assert "2025-02-17" in flat[heading], flat[heading][-300:]  # the table's first row
+    # and it carries on over the next page with its header repeated, row by row
+    assert "Visit or dose" in flat[heading + 1]
+
+
 @pytest.mark.parametrize("entry", TOC_FILES)
 def test_no_table_is_clipped_when_printed(server, browser, entry):
     # laid out as print on A4: about 700 px of text width, or 1040 px for a table printed on a
