@@ -678,6 +678,10 @@ class WashoutResult:
     # the earliest date is only a bound: a last dose not recorded, or an entry the
     # investigator decides, may move it later
     earliest_is_a_bound: bool = False
+    # nothing recorded sets an earliest date (no screening visit, no dose, no past event): the
+    # dates were searched from the schedule's reach before the planned one, and any earlier
+    # date is allowed as well
+    earliest_or_before: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -688,6 +692,7 @@ class WashoutResult:
                 self.earliest_randomization.isoformat() if self.earliest_randomization else None
             ),
             "earliest_randomization_is_a_bound": self.earliest_is_a_bound,
+            "earliest_randomization_or_before": self.earliest_or_before,
             "requires_rescreening": self.requires_rescreening,
             "rescreening_from": (
                 self.rescreening_from.isoformat() if self.rescreening_from else None
@@ -1859,14 +1864,7 @@ def _allowed_dates(
     (:func:`anchor_breakpoints`), so the rules are evaluated at those alone: a medicine that
     clears later, a planned surgery that a later randomization brings into the trial period,
     two corticosteroid courses whose overlap leaves the window."""
-    clear_dates = [e.clears_on for e in entries if e.clears_on is not None]
-    lowest = data.screening or max(clear_dates, default=data.planned_randomization)
-    # never before what the record says happened before randomization: its doses, the
-    # starts of its courses, its past events
-    planned_kinds = {e.kind for e in study.exposure_events if e.rule == "planned"}
-    recorded = [day for m in data.medications for day in (m.start, m.last_dose) if day]
-    recorded += [e.date for e in data.events if e.date and e.kind not in planned_kinds]
-    lowest = max([lowest, *recorded])
+    lowest, _ = _search_floor(data, study, entries)
     failing_now = [e for e in entries if e.status == "fail"]
     # each failing entry: as it fails at the planned date, else as it first fails
     in_the_way = {e.entry: e for e in failing_now}
@@ -1895,6 +1893,35 @@ def _allowed_dates(
         for entry in failing:
             in_the_way.setdefault(entry.entry, entry)
     return earliest, None, [] if earliest is not None else list(in_the_way.values())
+
+
+def _search_floor(
+    data: WashoutInput, study: Study, entries: list[EntryResult]
+) -> tuple[date, bool]:
+    """The first randomization date worth trying, and whether the record sets it (False: no
+    screening visit, dose, past event or window's end is recorded, and the floor is the
+    schedule's reach before the planned date or the day before the first date where a status
+    can change, whichever is earlier; earlier dates are allowed as well).
+
+    Never before what the record says happened before randomization: its doses, the starts of
+    its courses, its past events; from the screening visit where one is recorded. Not from the
+    planned date: a planned surgery that a later randomization brings into the trial period
+    is clear of it at an earlier one."""
+    clear_dates = [e.clears_on for e in entries if e.clears_on is not None]
+    planned_kinds = {e.kind for e in study.exposure_events if e.rule == "planned"}
+    recorded = [day for m in data.medications for day in (m.start, m.last_dose) if day]
+    recorded += [e.date for e in data.events if e.date and e.kind not in planned_kinds]
+    if data.screening is not None:
+        return max([data.screening, *recorded]), True
+    if clear_dates:
+        return max(clear_dates + recorded), True
+    # nothing recorded bounds it: from before every date where a status can change (a
+    # planned surgery leaves the trial period of a randomization early enough), and at least
+    # from the schedule's reach before the planned date
+    _, changes = anchor_breakpoints(data.medications, data.events, study)
+    reach = data.planned_randomization - latest_randomization_after_screening(study)
+    floor = max([min([reach, *(day - timedelta(days=1) for day in changes)]), *recorded])
+    return floor, floor in recorded
 
 
 def _open_last_doses(
@@ -1957,7 +1984,7 @@ def check_washout(
         if never or rescreen or not earliest_date
         else _allowed_dates(data, study, entries)
     )
-    is_a_bound = False
+    is_a_bound = or_before = False
     # randomization comes by a number of days after the screening visit (the visit schedule):
     # a date beyond it needs a new screening, whatever the windows say
     gap = latest_randomization_after_screening(study)
@@ -2030,10 +2057,17 @@ def check_washout(
         open_courses, other_unknowns = _open_last_doses(at_earliest, data)
         # an entry the investigator decides may move the date later too: a bound either way
         is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
+        floor, set_by_the_record = _search_floor(data, study, entries)
+        or_before = not set_by_the_record and earliest == floor
         bound = "not before " if is_a_bound else ""
-        summary = f"Earliest randomization: {bound}{earliest}"
-        if fails_again is not None:
-            summary += f" (allowed until {fails_again - timedelta(days=1)})"
+        if or_before:
+            summary = "Earliest randomization: none set by the record (no date it holds limits it)"
+            if fails_again is not None:
+                summary += f"; allowed on any date to {fails_again - timedelta(days=1)}"
+        else:
+            summary = f"Earliest randomization: {bound}{earliest}"
+            if fails_again is not None:
+                summary += f" (allowed until {fails_again - timedelta(days=1)})"
         planned = data.planned_randomization
         beyond_screening = randomize_by is not None and max(earliest, planned) > randomize_by
         if earliest > planned:
@@ -2090,6 +2124,7 @@ def check_washout(
         rescreening_from=rescreen_from,
         rescreening_for=rescreen_for if rescreen_from else None,
         earliest_is_a_bound=is_a_bound,
+        earliest_or_before=or_before,
     )
 
 

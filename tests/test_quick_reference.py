@@ -66,9 +66,9 @@ def test_the_other_thresholds_carry_the_registry_values():
         "immunosuppressive therapies: within 4 weeks prior to randomization; "
         "cyclophosphamide: within 3 months prior to randomization"
     )
-    # the registry names four anti-TNF antibodies, not etanercept (an "other biologic")
+    # the registry names four antibodies against TNF, not etanercept (an "other biologic")
     assert (
-        "anti-TNF antibodies (not etanercept), abatacept and tocilizumab: within 8 weeks"
+        "antibodies against TNF (not etanercept), abatacept and tocilizumab: within 8 weeks"
         in rows["EX14"].threshold
     )
     assert rows["EX24"].short_name == "Blood counts, liver and kidney tests"

@@ -695,6 +695,50 @@ def test_the_earliest_date_is_the_first_day_nothing_fails(medicines, surgery_aft
         assert (at_earliest.status == "fail") == (earliest > SCREENING + 28 * DAY)
 
 
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.tuples(_MEDICINES, st.integers(-120, 13)), max_size=3),
+    st.one_of(st.none(), st.integers(300, 420)),
+    st.integers(0, 40),
+    st.integers(1, 400),
+)
+def test_without_a_screening_date_no_day_before_the_earliest_is_allowed(
+    medicines, surgery_after, planned_after, days_before
+):
+    """Without a screening visit, the earliest date is searched from the last dose (a
+    randomization comes after every dose), or, with none recorded, from the schedule's reach
+    before the planned date, any earlier date allowed as well (``earliest_or_before``). A day
+    before the earliest date and after every dose is never clear of every window. (Searched
+    from the planned date, a surgery planned in the trial period had given 8 weeks after the
+    surgery as the earliest date, when a randomization before the planned one clears it.)"""
+    medications = [
+        {"name": name, "last_dose": SCREENING + offset * DAY} for name, offset in medicines
+    ]
+    events = (
+        []
+        if surgery_after is None
+        else [{"kind": "planned_major_surgery", "date": SCREENING + surgery_after * DAY}]
+    )
+    # planned on or after every dose (a dose after it is refused)
+    planned = max([SCREENING + planned_after * DAY, *(m["last_dose"] for m in medications)])
+    result = _check(medications, events, randomization=planned, screening=None)
+    earliest = result.earliest_randomization
+
+    def clear(day: date) -> bool:
+        at = _check(medications, events, randomization=day, screening=None)
+        return all(entry.status != "fail" for entry in at.entries)
+
+    if earliest is None:
+        return
+    assert clear(earliest), earliest
+    day = earliest - days_before * DAY
+    if result.earliest_or_before:
+        assert not medications or max(m["last_dose"] for m in medications) <= earliest
+        assert clear(max([day, *(m["last_dose"] for m in medications)]))
+    elif not medications or day >= max(m["last_dose"] for m in medications):
+        assert not clear(day), (day, earliest)
+
+
 # -- a planned date the screening cannot reach -------------------------------------------------
 # A tester: methotrexate cleared on 2025-03-11, a screening on 2025-03-03 and a planned date of
 # 2025-06-30 gave exit 0, "the planned 2025-06-30 is allowed", though the visit schedule puts

@@ -308,6 +308,7 @@ def test_washout_result_json_has_every_key_with_dates_as_text():
         "status": "fail",
         "earliest_randomization": None,
         "earliest_randomization_is_a_bound": False,
+        "earliest_randomization_or_before": False,
         "requires_rescreening": True,
         "rescreening_from": "2025-03-11",
         "rescreening_for_randomization": "2025-03-17",  # the planned date
@@ -347,16 +348,19 @@ def test_washout_result_json_without_a_screening_date():
         "planned_randomization": "2025-03-17",
         "screening": None,
         "status": "pass",
-        "earliest_randomization": "2025-03-17",
+        # nothing recorded sets an earliest date: searched from 28 days before the planned
+        # date (the schedule's reach), and any earlier date is allowed too
+        "earliest_randomization": "2025-02-17",
         "earliest_randomization_is_a_bound": False,
+        "earliest_randomization_or_before": True,
         "requires_rescreening": False,
         "rescreening_from": None,
         "rescreening_for_randomization": None,
         "never": False,
         # without a screening date, the one the schedule needs (at most 28 days before)
-        "summary": "Earliest randomization: 2025-03-17; the planned 2025-03-17 is allowed if "
-        "the screening visit is on or after 2025-02-17 (randomization comes at most 28 days "
-        "after it).",
+        "summary": "Earliest randomization: none set by the record (no date it holds limits "
+        "it); the planned 2025-03-17 is allowed if the screening visit is on or after "
+        "2025-02-17 (randomization comes at most 28 days after it).",
         "entries": [],
     }
 
@@ -437,3 +441,22 @@ def test_an_event_of_two_criteria_carries_both_as_a_list():
     (entry,) = result.entries
     assert entry.criteria == ("EX26", "EX29") and entry.criterion == "EX26/EX29"
     assert entry.to_json()["criteria"] == ["EX26", "EX29"]
+
+
+@pytest.mark.parametrize("screening", [None, date(2025, 2, 20)])
+def test_a_planned_surgery_is_clear_at_an_earlier_randomization_with_or_without_screening(
+    screening,
+):
+    # a surgery planned for 2026-02-15: the trial period is randomization + 48 weeks (336
+    # days), so it falls after the period for a randomization on or before 2025-03-15
+    # (2025-03-15 + 336 days = 2026-02-14) and within it from 2025-03-16. Without a screening
+    # date the search had begun at the planned 2025-03-17 and named 2026-04-13 (8 weeks after
+    # the surgery) as the earliest date: 13 months of waiting for a date already allowed.
+    surgery = {"kind": "planned_major_surgery", "date": date(2026, 2, 15)}
+    result = check_washout(_input(screening=screening, medications=[], events=[surgery]))
+    assert result.status == "fail"
+    assert result.earliest_randomization is not None
+    assert result.earliest_randomization <= date(2025, 3, 15)
+    assert "allowed" in result.summary and "2025-03-15" in result.summary
+    assert "2026-04-13" not in result.summary
+    assert result.earliest_or_before == (screening is None)
