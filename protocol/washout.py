@@ -1920,7 +1920,9 @@ def _search_floor(
     # from the schedule's reach before the planned date
     _, changes = anchor_breakpoints(data.medications, data.events, study)
     reach = data.planned_randomization - latest_randomization_after_screening(study)
-    floor = max([min([reach, *(day - timedelta(days=1) for day in changes)]), *recorded])
+    # never before the first day the book handles
+    before_every_change = min([reach, *(day - timedelta(days=1) for day in changes)])
+    floor = max([before_every_change, EARLIEST_DATE, *recorded])
     return floor, floor in recorded
 
 
@@ -2215,7 +2217,45 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
                     found=str(result.planned_randomization),
                 )
             )
+    if not problems:
+        # any other date the answer would print: an ongoing course's clearance "stopped after a
+        # last dose on" the planned date, a rescreening's words
+        for entry in result.entries:
+            beyond = _printed_beyond(entry.reason)
+            if beyond:
+                anchor = entry.anchor or "randomization"
+                problems.append(
+                    Problem(
+                        f"{entry.entry} ({entry.name}) would be said with the date {beyond[0]}; "
+                        f"expected dates within {EARLIEST_DATE} to {LATEST_DATE}",
+                        path="screening" if anchor == "screening" else "planned_randomization",
+                        found=str(entry.anchor_date or result.planned_randomization),
+                    )
+                )
+        beyond = _printed_beyond(result.summary)
+        if beyond and not problems:
+            problems.append(
+                Problem(
+                    f"the answer would be said with the date {beyond[0]}; expected dates "
+                    f"within {EARLIEST_DATE} to {LATEST_DATE}",
+                    path="planned_randomization",
+                    found=str(result.planned_randomization),
+                )
+            )
     return list(dict.fromkeys(problems))
+
+
+#: a date as the answers print it (ISO 8601)
+_PRINTED_DATE = re.compile(r"\b(\d{4})-\d{2}-\d{2}\b")
+
+
+def _printed_beyond(text: str) -> list[str]:
+    """The dates a text prints outside the years the book handles (1900 to 2100)."""
+    return [
+        found.group(0)
+        for found in _PRINTED_DATE.finditer(text)
+        if not EARLIEST_DATE.year <= int(found.group(1)) <= LATEST_DATE.year
+    ]
 
 
 def anchor_breakpoints(

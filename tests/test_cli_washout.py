@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO
 from trialbook.cli import main
@@ -92,3 +98,59 @@ def test_a_bad_randomization_option_or_missing_file_exits_2(tmp_path, capsys):
     assert main(["washout", str(EXAMPLE), "--randomization", "17/03/2025"]) == 2
     assert main(["washout", str(tmp_path / "absent.yaml")]) == 2
     assert "cannot read the file" in capsys.readouterr().err
+
+
+_EDGE_MEDICINES = ["methotrexate", "cyclophosphamide", "IVIG", "rituximab", "anakinra"]
+_EDGE_EVENTS = ["live_vaccine", "oral_antibiotics", "planned_major_surgery", "major_surgery"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    planned=st.dates(date(1900, 1, 1), date(1900, 6, 30))
+    | st.dates(date(2100, 6, 1), date(2100, 12, 31)),
+    screening_before=st.one_of(st.none(), st.integers(0, 28)),
+    medicines=st.lists(
+        st.tuples(st.sampled_from(_EDGE_MEDICINES), st.one_of(st.none(), st.integers(0, 200))),
+        max_size=2,
+    ),
+    events=st.lists(st.tuples(st.sampled_from(_EDGE_EVENTS), st.integers(-200, 400)), max_size=2),
+)
+def test_no_answer_prints_a_date_outside_1900_to_2100(
+    tmp_path_factory, planned, screening_before, medicines, events
+):
+    """The README: a window or date the answer would print outside 1900-2100 is refused (exit
+    2). An ongoing course on a planned date of 2100-12-31 had printed "it would clear on
+    2101-01-29" with exit 1. Any input near either end: refused, or every date printed lies
+    within those years."""
+    screening = None if screening_before is None else planned - timedelta(screening_before)
+    data: dict = {"planned_randomization": planned.isoformat()}
+    if screening is not None and screening.year >= 1900:
+        data["screening"] = screening.isoformat()
+    data["medications"] = [
+        {"name": name, "ongoing": True}
+        if before is None
+        else {
+            "name": name,
+            "last_dose": max(planned - timedelta(before), date(1900, 1, 1)).isoformat(),
+        }
+        for name, before in medicines
+    ]
+    data["events"] = []
+    for kind, offset in events:
+        day = planned + timedelta(offset)
+        if kind != "planned_major_surgery":
+            day = min(day, planned)  # a past event: on or before the planned date
+        if date(1900, 1, 1) <= day <= date(2100, 12, 31):
+            data["events"].append({"kind": kind, "date": day.isoformat()})
+    path = tmp_path_factory.mktemp("edge") / "input.yaml"
+    path.write_text(json.dumps(data))
+    for form in ([], ["--json"]):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["washout", str(path), *form])
+        assert code in (0, 1, 2, 3), err.getvalue()
+        if code == 2:
+            assert "expected" in err.getvalue()
+            continue
+        years = {int(year) for year in re.findall(r"\b(\d{4})-\d{2}-\d{2}\b", out.getvalue())}
+        assert all(1900 <= year <= 2100 for year in years), out.getvalue()
