@@ -40,7 +40,13 @@ from prescreen.columns import (
 )
 from protocol.documents import withheld_from
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import CODE_EXPECTED, date_in_an_id_cell, date_shaped_id
+from protocol.identifiers import (
+    CODE_EXPECTED,
+    PLACEHOLDER_CODES,
+    date_in_an_id_cell,
+    date_shaped_id,
+    personal_data_inside,
+)
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
@@ -1574,8 +1580,17 @@ def _read_ids(
             "|[A-Za-z]{3,9}[./-]?[0-9]{1,2}[./-]?[0-9]{4}[.]?)$",
         )
     )
-    for position, written in read[date_like].items():
-        if not date_shaped_id(written):
+    # a date or an ID card number among a code's other characters (SYN-1978-06-14,
+    # A110101199003071234), as the participant record refuses its code
+    holds_one = np.asarray(
+        pc.match_substring_regex(
+            arrow_ids,
+            "[0-9]{4}[./_-][0-9]{1,2}[./_-][0-9]{1,2}|[0-9]{1,2}[./_-][0-9]{1,2}[./_-][0-9]{4}"
+            "|[0-9]{8}|[0-9]{1,2}[./-]?[A-Za-z]{3,9}[./-]?[0-9]{2}",
+        )
+    )
+    for position, written in read[date_like | holds_one].items():
+        if not date_shaped_id(written) and not personal_data_inside(written):
             continue  # a code like 2025-00-17 stays an ID
         problems.append(CellProblem(int(rows[position]), column, *_DATE_ID_PROBLEM))
         refused[position] = True
@@ -1627,30 +1642,8 @@ def _read_ids(
     return ids, problems, refused
 
 
-#: Texts a spreadsheet or a database writes for no value (lower case), never a candidate's ID.
-_PLACEHOLDER_IDS = frozenset(
-    {
-        "na",
-        "n/a",
-        "n.a.",
-        "nan",
-        "nat",
-        "none",
-        "null",
-        "nil",
-        "true",
-        "false",
-        "#n/a",
-        "-",
-        "--",
-        "?",
-        "undefined",
-        "missing",
-        "unknown",
-        "empty",
-        "blank",
-    }
-)
+#: Texts a spreadsheet or a database writes for no value, never a candidate's ID.
+_PLACEHOLDER_IDS = PLACEHOLDER_CODES
 
 _ID_EXPECTED = (
     f"{CODE_EXPECTED.replace('a pseudonymous code', 'a pseudonymous candidate ID')}; not screened"

@@ -554,3 +554,59 @@ def _named_month(written: str) -> bool | None:
         return False
     # a year a person's dates fall in: DEC-01-0001 is a site's code (site, cohort, number)
     return 1880 <= int(year) <= 2100 and _a_day(year, str(month), day)
+
+
+#: A date with a four-digit year inside a longer code (SYN-1978-06-14, SYN19780614,
+#: D14.06.1978, SYN-14JUN1978), and a mainland ID card number glued to a code's letters
+#: (A110101199003071234): 18 characters holding a birth date. Each found piece is read as
+#: :func:`date_shaped_id` reads a whole ID.
+_DATE_INSIDE = re.compile(
+    r"(?<![0-9])(?:[0-9]{4}([./_-])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([./_-])[0-9]{1,2}\2[0-9]{4}"
+    r"|[0-9]{8}|[0-9]{1,2}[./-]?[A-Za-z]{3,9}[./-]?[0-9]{2,4})(?![0-9])"
+)
+_CARD_INSIDE = re.compile(
+    r"(?<![0-9])[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"[0-9]{3}[0-9Xx](?![0-9])"
+)
+#: Texts a spreadsheet or a database writes for no value (lower case), never a code.
+PLACEHOLDER_CODES = frozenset(
+    {
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "nat",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "#n/a",
+        "-",
+        "--",
+        "?",
+        "undefined",
+        "missing",
+        "unknown",
+        "empty",
+        "blank",
+    }
+)
+
+
+def personal_data_inside(code: str) -> bool:
+    """Whether a code holds a birth date or an ID card number among its other characters:
+    a calendar date with a four-digit year (or a month's name), as :func:`date_shaped_id`
+    reads one, or an ID card number's 18 characters, glued to letters or between separators.
+    A code made to carry a date (a screening day) is refused with it: which date it is cannot
+    be told, and a birth date there identifies a person. Runs of digits that are no day of the
+    calendar stay codes (SYN-2024-0001, S13001000001, SITE-13-001-000001).
+
+    >>> [personal_data_inside(c) for c in ("SYN-1978-06-14", "SYN19780614", "SYN-14JUN1978")]
+    [True, True, True]
+    >>> [personal_data_inside(c) for c in ("A110101199003071234", "SYN-2024-0001", "P00012")]
+    [True, False, False]
+    """
+    if _CARD_INSIDE.search(code):
+        return True
+    return any(date_shaped_id(found.group()) for found in _DATE_INSIDE.finditer(code))

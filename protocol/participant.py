@@ -23,8 +23,10 @@ from protocol.documents import read_yaml, validate_document
 from protocol.identifiers import (
     CODE_PATTERN,
     IDENTIFYING,
+    PLACEHOLDER_CODES,
     date_shaped_id,
     identifying_text,
+    personal_data_inside,
 )
 from protocol.inputs import MedicineName, Number, StrictDate, Text
 
@@ -381,8 +383,12 @@ class ParticipantRecord(_Record):
     def _a_pseudonymous_code(cls, code: str) -> str:
         # as prescreen reads its candidates' IDs: a code written as a phone or ID card number
         # or a calendar date (a birth date) identifies a person, and the report repeats it
-        if identifying_text(code) or date_shaped_id(code):
+        if identifying_text(code) or date_shaped_id(code) or personal_data_inside(code):
             raise ValueError(IDENTIFYING)
+        if code.lower() in PLACEHOLDER_CODES:  # "NA", "TRUE": what a spreadsheet writes for none
+            raise ValueError(
+                "a participant code; this text stands for none (a missing or empty value)"
+            )
         return code
 
     sex: Literal["female", "male"] | None = None

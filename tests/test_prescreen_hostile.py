@@ -1332,7 +1332,8 @@ def test_a_dos_end_of_file_mark_is_not_a_candidate(tmp_path, capsys, end):
             "P0042",
             "2025-00-17",
             "20251301",
-            "A19780614",
+            "A20241301",  # a letter and eight digits that are no day (A19780614, a day, is
+            # refused: a birth date inside a code, tests/test_codes_holding_personal_data.py)
             "14.13.1978",
             "2024-0001",  # a year and a sequence number (was an internal error)
             "1978.0614",
@@ -1347,7 +1348,8 @@ def test_a_dos_end_of_file_mark_is_not_a_candidate(tmp_path, capsys, end):
 def test_an_id_that_is_a_date_is_not_screened_and_a_code_is(day, form, code):
     # a calendar date as an ID, written any way a date is written (a birth date identifies a
     # person): that row is not screened; codes shaped almost like a date (month 00 or 13, a
-    # sequence number after a year, mixed separators, a letter) are IDs
+    # sequence number after a year, mixed separators, a letter before digits that are no
+    # day) are IDs
     from prescreen.table import read_candidates
 
     written = day.strftime(form)
