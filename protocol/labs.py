@@ -29,7 +29,7 @@ import pint
 from protocol.errors import LabInputError
 from protocol.facts import _RANGE_TEXT, QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
-from protocol.study import LabAnalyte, Study, admitted_ages, derived, load_study
+from protocol.study import LabAnalyte, Study, admitted_ages, admitted_sexes, derived, load_study
 from protocol.units import convert, format_unit, read_unit, ureg
 
 Sex = Literal["female", "male"]
@@ -806,12 +806,12 @@ def _completions(
     if analyte.computes and (given["age"] is None or given["sex"] is None):
         young, old = admitted_ages(study)
         ages = [given["age"]] if given["age"] is not None else [young, old]
-        sexes = [given["sex"]] if given["sex"] is not None else ["female", "male"]
+        sexes = [given["sex"]] if given["sex"] is not None else admitted_sexes(study)
         completions = [c | {"age": a, "sex": x} for c in completions for a in ages for x in sexes]
         if given["age"] is None:
             said.append(f"every age from {young} to {old} (the ages IN01 admits)")
         if given["sex"] is None:
-            said.append("either sex")
+            said.append("either sex" if len(sexes) > 1 else f"{sexes[0]}, the only sex IN01 admits")
     return completions, said
 
 

@@ -51,7 +51,7 @@ from protocol.labs import (
     unknown_result,
 )
 from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, ParticipantRecord, load_record
-from protocol.study import Study, admitted_ages, derived, load_study
+from protocol.study import Study, admitted_ages, admitted_sexes, derived, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
     EntryResult,
@@ -293,7 +293,8 @@ class _Context:
         # a sex not recorded but implied (childbearing potential, breastfeeding, a positive
         # pregnancy test are a woman's; the record refuses them beside "male"), as IN01 reads it
         sex = self.record.sex or _implied_sex(self.record)
-        sexes = [sex] if sex else ["female", "male"]
+        # not recorded: each sex IN01 admits (an amendment enrolling women reads a woman's)
+        sexes = [sex] if sex else admitted_sexes(self.study)
         youngest, oldest = self.age_range()
         # an age IN01 excludes needs no eGFR (the participant is not eligible at that age
         # whatever the kidneys): each age the record allows is read as the nearest age IN01
@@ -308,7 +309,7 @@ class _Context:
             for sex in sexes
             for age in ages
         ]
-        missing = [] if sex else ["sex"]
+        missing = [] if sex or len(sexes) == 1 else ["sex"]
         if youngest != oldest:
             missing += ["dates.birth"] if self.record.dates.birth is None else []
             missing += ["dates.screening"] if self.screening is None else []
@@ -346,6 +347,9 @@ class _Context:
         if sex and not self.record.sex:
             implied = f"; the sex not recorded, {sex} as {_implied_by(self.record)} implies"
             decided = CheckResult(decided.status, f"{decided.reason}{implied}")
+        elif not sex and len(sexes) == 1:
+            read_as = f"; the sex not recorded, read as {sexes[0]}, the only sex IN01 admits"
+            decided = CheckResult(decided.status, f"{decided.reason}{read_as}")
         if clamped and young == old:  # one age read, IN01 excluding every other the record allows
             allowed = f"{youngest}" if youngest == oldest else f"{youngest} to {oldest}"
             every = " and every sex the record allows" if "sex" in missing else ""

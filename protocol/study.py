@@ -1555,6 +1555,14 @@ def admitted_ages(study: Study) -> tuple[int, int]:
     return derived(study, "admitted_ages", years)
 
 
+def admitted_sexes(study: Study) -> list[str]:
+    """The sexes IN01 admits, as a record writes them: both in this trial ("Men or women"),
+    one where an amendment enrols one sex (``population.sex: FEMALE``). A creatinine's eGFR
+    without a recorded sex is read at each of them, as at the ages IN01 admits."""
+    one = {"FEMALE": "female", "MALE": "male"}.get(study.population.sex.value)
+    return [one] if one else ["female", "male"]
+
+
 @functools.cache
 def _load_study(path: Path, _version: tuple[int, ...]) -> Study:
     # read as any document is read (a regular file, of bounded size, UTF-8) before anything else

@@ -227,3 +227,55 @@ def test_prescreen_groups_rows_by_what_implies_a_woman(tmp_path, population):
     assert not run.evaluation.candidates.refused.any()
     for k, (status, reason) in enumerate(expected):
         assert (column.status[k], column.reason[k]) == (status, reason), rows[k]
+
+
+def _ckd_epi_2021(creatinine_mg_dl: float, age: int, female: bool) -> float:
+    """CKD-EPI 2021 (Inker et al. 2021), written out here: 142 x min(Scr/k, 1)^a x
+    max(Scr/k, 1)^-1.200 x 0.9938^age (x 1.012 for a woman); k 0.7 / 0.9, a -0.241 / -0.302."""
+    kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
+    ratio = creatinine_mg_dl / kappa
+    value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    return value * (1.012 if female else 1)
+
+
+@pytest.mark.parametrize(
+    ("population", "creatinine", "expected"),
+    [
+        # 1.7 mg/dL at 40: a woman's eGFR 38.6 (< 40, excluded), a man's 50.4 (passes)
+        ("FEMALE", 1.7, 1),
+        ("MALE", 1.7, 0),
+        ("ALL", 1.7, 2),  # either sex: on both sides of 40, the sex is asked for
+        # 1.4 mg/dL at 40: a woman's 48.4, a man's 64.3: passes for either
+        ("FEMALE", 1.4, 0),
+        ("ALL", 1.4, 0),
+    ],
+)
+def test_lab_reads_a_missing_sex_as_the_one_the_study_enrols(
+    tmp_path, capsys, population, creatinine, expected
+):
+    # a women-only amendment: a creatinine without a sex is a woman's (a man is not admitted
+    # by IN01), as a missing age is read at the ages IN01 admits
+    from trialbook.cli import main
+
+    assert (_ckd_epi_2021(1.7, 40, True) < 40) and (_ckd_epi_2021(1.7, 40, False) >= 40)
+    assert min(_ckd_epi_2021(1.4, 40, True), _ckd_epi_2021(1.4, 40, False)) >= 40
+    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data["population"]["sex"]["value"] = population
+    amended = tmp_path / "study.yaml"
+    amended.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    study = [] if population == "ALL" else ["--study", str(amended)]
+    argv = ["lab", "creatinine", str(creatinine), "mg/dL", "--age", "40", *study]
+    assert main(argv) == expected, capsys.readouterr()
+
+
+@pytest.mark.parametrize("population", ["FEMALE", "MALE"])
+def test_screen_reads_a_missing_sex_as_the_one_the_study_enrols_for_the_egfr(population):
+    # creatinine 1.7 mg/dL at 46 (case01's age): a woman fails EX24, a man passes it
+    data = _record(None)
+    data["labs"].pop("egfr", None)
+    data["labs"]["creatinine"] = {"value": 1.7, "unit": "mg/dL"}
+    report = screen(ParticipantRecord.model_validate(data), _study(population))
+    ex24 = next(r for r in report.criteria if r.id == "EX24")
+    assert ex24.status == ("fail" if population == "FEMALE" else "pass"), ex24.reason
+    assert "sex" not in ex24.missing
+    assert "the only sex IN01 admits" in ex24.reason
