@@ -67,7 +67,13 @@ def read_decimal(raw: Any) -> float:
                 hint = " (use a point for decimals and no thousands separator)"
             elif "_" in text:
                 hint = " (no underscores)"
-            elif re.match(r"^[-+]?[0-9.]+\s*\S", text):
+            elif re.match(r"^[-+]?0[xXoObB]", text):
+                hint = " (a decimal number, not hexadecimal, octal or binary)"
+            elif re.match(r"^[-+]?\.[0-9]", text):
+                hint = " (a digit before the point: 0.5, not .5)"
+            elif re.fullmatch(r"[-+]?[0-9]+\.", text):
+                hint = " (a digit after the point, or no point: 5 or 5.0, not 5.)"
+            elif re.match(r"^[-+]?[0-9.]*[0-9](?:[eE][-+]?[0-9]+)?\s*[^\s0-9.eE+-]", text):
                 hint = " (the number alone: give the unit separately)"
             raise ValueError(
                 f"{_show(raw)} is not a decimal number{hint}; expected digits with at most one "
@@ -87,6 +93,14 @@ def read_decimal(raw: Any) -> float:
             raise ValueError(
                 f"{_show(raw)}: the exponent {exponent} is beyond ±{MAX_EXPONENT}; check the value"
             )
+        # the value's size, however written: 1 and 400 zeros, or 0.000...08, is no measurement
+        # or dose, and a double may not even hold it (1e400 is infinite, 1e-400 zero)
+        size = _order_of_magnitude(match.group("digits"))
+        if size is not None and abs(size + exponent) > MAX_EXPONENT:
+            raise ValueError(
+                f"{_show(raw)} is of the order of 10^{size + exponent}; expected a number from "
+                f"10^-{MAX_EXPONENT} to 10^{MAX_EXPONENT} (check the value)"
+            )
         significant = significant_digits(match.group("digits"))
         if significant > MAX_SIGNIFICANT_DIGITS:
             raise ValueError(
@@ -99,6 +113,17 @@ def read_decimal(raw: Any) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{_show(raw)} is not a finite number; expected a decimal number")
     return number + 0.0  # -0.0 is 0: never shown as "-0" beside a value
+
+
+def _order_of_magnitude(digits: str) -> int | None:
+    """The power of ten of a decimal's first significant digit (``"250"``: 2, ``"0.025"``: -2);
+    None for zero."""
+    whole, _, fraction = digits.partition(".")
+    whole = whole.lstrip("0")
+    if whole:
+        return len(whole) - 1
+    first = len(fraction) - len(fraction.lstrip("0"))
+    return -(first + 1) if fraction.strip("0") else None
 
 
 def float_digits(number: float) -> int:

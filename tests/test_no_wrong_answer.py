@@ -105,6 +105,31 @@ def test_any_text_is_a_decimal_or_refused_never_guessed(text):
     assert "," not in text and "_" not in text
 
 
+@settings(max_examples=examples(300), deadline=None)
+@given(
+    whole=st.text(alphabet="0123456789", min_size=1, max_size=420),
+    fraction=st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=420)),
+    exponent=st.one_of(st.none(), st.integers(-20, 20)),
+)
+def test_a_decimal_of_any_length_is_read_within_its_size_or_refused(whole, fraction, exponent):
+    # "1" and 400 zeros had been refused as "not a finite number", and "0.", 400 zeros and "8"
+    # read as 0 (a neutrophil count of 0: excluded): a value's size, however it is written, is
+    # held to the ±15 of an exponent, and a value read is the one written
+    text = whole + (f".{fraction}" if fraction is not None else "")
+    text += f"e{exponent}" if exponent is not None else ""
+    digits = (whole + (fraction or "")).strip("0")
+    try:
+        number = read_decimal(text)
+    except ValueError as refused:
+        assert "finite" not in str(refused)
+        return
+    if not digits:
+        assert number == 0
+        return
+    assert number != 0 and 1e-15 <= abs(number) < 1e16, text
+    assert number == float(text)
+
+
 @pytest.mark.parametrize(
     "text", ["2 g/L", "g/L*2", "nan g/L", "inf U/L", "mmol/L # g/L", "9**9**9", "g/L/L", "kg m"]
 )
