@@ -536,7 +536,8 @@ class _Context:
             )
             for e in mine
         ]
-        return _combine(outcomes, f"none recorded in {history_field}")
+        # other entries may be recorded ("none recorded" read as if the list were empty)
+        return _combine(outcomes, f"nothing {criterion} excludes is recorded in {history_field}")
 
 
 # -- the checks, one per criterion ---------------------------------------------------------

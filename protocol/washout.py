@@ -916,10 +916,19 @@ class _WindowWords:
                 )
             case "ongoing":
                 assert stop_example is not None  # the anchor date is one of the two
+                # a medicine stops after its last dose; an infection or a stay in hospital ends
+                stopped = "stopped after a last dose" if dated == "last dose" else "if it ended"
+                # a window counted from the screening visit is cleared by a new screening
+                clears = (
+                    f"a screening on or after {clears_on(stop_example, window)} would clear it"
+                    if rescreen
+                    else f"it would clear on {clears_on(stop_example, window)}"
+                )
+                until = "stops" if dated == "last dose" else "ends"
                 return (
-                    f"{name} is ongoing: excluded until it stops ({criterion}, {window} "
-                    f"{as_written}); stopped after a last dose on {stop_example}, it would clear "
-                    f"on {clears_on(stop_example, window)}{rescreening}"
+                    f"{name} is ongoing: excluded until it {until} "
+                    f"({criterion}, {window} {as_written}); {stopped} on {stop_example}, "
+                    f"{clears}{rescreening}"
                 )
             case "undated":
                 return (

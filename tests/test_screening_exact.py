@@ -1411,7 +1411,10 @@ def test_case_1_passes_each_criterion_for_the_reason_its_record_gives():
     assert reasons["EX03"] == reasons["EX04"] == reasons["EX28"] == ("pass", "none recorded")
     assert reasons["EX05"] == ("pass", "no prior renal crisis")
     assert reasons["EX21"] == ("pass", "no immunodeficiency")
-    assert reasons["EX20"] == ("pass", "no known active infection; none recorded in events")
+    assert reasons["EX20"] == (
+        "pass",
+        "no known active infection; nothing EX20 excludes is recorded in events",
+    )
     assert reasons["EX07"] == (
         "pass",
         "FVC 78 %, not < 50 % predicted: passes (EX07); DLCO (hemoglobin-corrected) 61 %, not "
@@ -1489,7 +1492,11 @@ def test_the_text_report_lists_every_failed_criterion():
         (
             "EX10",
             _set("dates.screening", None),
-            ("pass", "none recorded in medications (for any screening date)", []),
+            (
+                "pass",
+                "nothing EX10 excludes is recorded in medications (for any screening date)",
+                [],
+            ),
         ),
         (
             "EX10",

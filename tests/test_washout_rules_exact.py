@@ -613,9 +613,11 @@ def test_an_ongoing_event_counted_from_screening_needs_rescreening():
     assert entry.window_start == date(2025, 2, 3)
     assert entry.requires_rescreening is True
     assert entry.reason == (
-        "Intravenous antibiotics is ongoing: excluded until it stops (EX20, 4 weeks of "
-        "screening); stopped after a last dose on 2025-03-03, it would clear on 2025-04-01 "
-        "(rescreening needed)"
+        # an event ends (a stay in hospital has no last dose), and a window counted from the
+        # screening visit is cleared by a new screening, not on a day of randomization
+        "Intravenous antibiotics is ongoing: excluded until it ends (EX20, 4 weeks of "
+        "screening); if it ended on 2025-03-03, a screening on or after 2025-04-01 would clear "
+        "it (rescreening needed)"
     )
     assert result.rescreening_from is None
     assert result.summary == (
