@@ -498,11 +498,14 @@ class _Context:
             if len(reasons) > SHOWN_REASONS
             else ""
         )
+        # the reasons shown are those of some dates the record allows, not a finding: said so,
+        # and that other dates pass where they do
+        passes = "; at others it passes" if any(o.status == "pass" for o in outcomes) else ""
         decided = _decided(
             outcomes,
             "depends on the "
             + " and ".join(m.removeprefix("dates.").replace("_", " ") + " date" for m in missing)
-            + f", not recorded: {shown}",
+            + f", not recorded; at some dates it allows: {shown}{passes}",
             *missing,
         )
         if missing and decided.status != "unknown":
