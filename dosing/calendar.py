@@ -26,7 +26,7 @@ from pathlib import Path
 
 from dosing.regimens import Regimen, regimens_for_arm
 from protocol.errors import ProtocolDataError
-from protocol.study import Arm, Study, Visit, load_study, normalise_name
+from protocol.study import Arm, ProtocolVersion, Study, Visit, load_study, normalise_name
 from protocol.units import format_quantity
 
 ASSUMPTION_NOTE = (
@@ -256,6 +256,8 @@ class Calendar:
     visits: list[VisitDates]
     doses: list[Dose]
     regimens: list[Regimen]
+    #: the protocol version the dates follow: an amendment's file updates the events it moves
+    protocol_version: ProtocolVersion | None = None
 
     def rows(self, daily_detail: bool = True) -> list[dict[str, str]]:
         """One row per visit and per administration, by date (visits first on a shared day)."""
@@ -328,7 +330,7 @@ def build_calendar(arm_text: str, randomization: date, study: Study | None = Non
     doses = [dose for regimen in regimens for dose in administrations(regimen, randomization)]
     visits = visit_dates(randomization, study, regimens)
     _refuse_dates_out_of_range(randomization, visits, doses)
-    return Calendar(arm, randomization, visits, doses, regimens)
+    return Calendar(arm, randomization, visits, doses, regimens, study.protocol_version)
 
 
 def _refuse_dates_out_of_range(
@@ -445,8 +447,11 @@ def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
     The twice-daily doses are not one event each (672 alarms a year help nobody): each such course
     is a single all-day event from its first to its last day (DTEND is the day after the last
     dose, as RFC 5545 counts all-day events); the CSV file lists every dose. DTSTAMP is the
-    randomization date (00:00 UTC), not the time of writing, so the same request always gives the
-    same file.
+    randomization date (00:00 UTC), or the protocol version's date where later, not the time of
+    writing, so the same request always gives the same file. SEQUENCE counts the protocol's
+    versions before the one in use (0 for the first): a file written again under an amendment
+    that moves a visit carries a higher SEQUENCE and a later DTSTAMP, and a calendar importing
+    it replaces the old event (RFC 5545 3.8.7.4), where the same UID and SEQUENCE kept it.
     """
     from icalendar import Calendar as ICalendar
     from icalendar import Event
@@ -456,7 +461,10 @@ def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
     ical.add("version", "2.0")
     ical.add("calscale", "GREGORIAN")
     ical.add("x-wr-calname", f"NCT06375005 {calendar.arm.label.value} (synthetic schedule)")
-    stamp = datetime.combine(calendar.randomization, time(), tzinfo=UTC)
+    version = calendar.protocol_version
+    sequence = len(version.history) - 1 if version is not None else 0
+    stamped_on = max(calendar.randomization, version.date) if version else calendar.randomization
+    stamp = datetime.combine(stamped_on, time(), tzinfo=UTC)
     uid_base = f"{calendar.arm.id}-{calendar.randomization.isoformat()}"
     who = ""
     if participant is not None:
@@ -466,6 +474,7 @@ def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
         event = Event()
         event.add("uid", f"{uid_base}-visit-{v.visit.id}@nct06375005.protocol-book")
         event.add("dtstamp", stamp)
+        event.add("sequence", sequence)
         event.add("dtstart", v.target)
         event.add("dtend", v.target + timedelta(days=1))
         event.add("summary", f"NCT06375005{who} {v.visit.label}")
@@ -483,6 +492,7 @@ def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
             "uid", f"{uid_base}-{normalise_name(regimen.name)}-course@nct06375005.protocol-book"
         )
         event.add("dtstamp", stamp)
+        event.add("sequence", sequence)
         event.add("dtstart", first.date)
         event.add("dtend", last.date + timedelta(days=1))
         event.add("summary", f"{course.summary}{who and f' ({who.strip()})'}")
@@ -506,6 +516,7 @@ def calendar_ics(calendar: Calendar, participant: str | None = None) -> bytes:
             "@nct06375005.protocol-book",
         )
         event.add("dtstamp", stamp)
+        event.add("sequence", sequence)
         event.add("dtstart", dose.date)
         event.add("dtend", dose.date + timedelta(days=1))
         event.add(

@@ -274,6 +274,7 @@ def test_a_visit_event_word_for_word():
         "DTEND;VALUE=DATE:20250415",  # all-day: the day after
         "DTSTAMP:20250317T000000Z",  # randomization, 00:00 UTC
         "UID:mmf-2025-03-17-visit-week_4@nct06375005.protocol-book",
+        "SEQUENCE:0",  # the first protocol version: no amendment yet
         # week 4's activities (mrss, labs, pregnancy_test, dispensing, accountability,
         # adverse_events) by the names study.yaml's activity_labels give them
         "DESCRIPTION:Window 2025-04-11 to 2025-04-17. Activities: skin score (mRSS)\\, "
@@ -295,6 +296,7 @@ def test_the_oral_course_event_word_for_word():
         "DTEND;VALUE=DATE:20260216",
         "DTSTAMP:20250317T000000Z",
         f"UID:{uid}",
+        "SEQUENCE:0",
         "DESCRIPTION:672 doses of 0.5 g (oral)\\, twice daily (morning and evening)\\, every day "
         "from study day 1 (2025-03-17) to study day 336 (2026-02-15): 48 weeks\\, day 1 being "
         "randomization. The CSV file lists every dose.",
@@ -314,6 +316,7 @@ def test_an_injection_event_word_for_word():
         "DTEND;VALUE=DATE:20260210",
         "DTSTAMP:20250317T000000Z",
         f"UID:{uid}",
+        "SEQUENCE:0",
         "END:VEVENT",
     ]
 
@@ -674,3 +677,21 @@ def test_calendar_files_are_not_replaced_without_force(tmp_path):
         "expected a new file name, or --force to replace it"
     ]
     assert csv_path.read_text() == "precious" and not ics_path.exists()
+
+
+def test_a_file_written_again_under_an_amendment_replaces_its_events(varied_study):
+    # RFC 5545 3.8.7.4: SEQUENCE goes up when DTSTART changes, or a calendar importing the file
+    # again keeps the old date. An amendment adds a version to protocol_version.history:
+    # SEQUENCE 1, and DTSTAMP the amendment's date where it is later than the randomization
+    amended = varied_study(
+        (
+            "protocol_version:\n  label: registry record of 2025-02-11\n  date: 2025-02-11\n"
+            "  history:\n",
+            "protocol_version:\n  label: amendment 1\n  date: 2025-06-01\n  history:\n"
+            "    - label: amendment 1\n      date: 2025-06-01\n      summary: Week 4 moved.\n",
+        )
+    )
+    lines = _unfolded_lines(calendar_ics(build_calendar("mmf", RANDOMIZATION, amended)))
+    event = _event(lines, "mmf-2025-03-17-visit-week_4@nct06375005.protocol-book")
+    assert "SEQUENCE:1" in event
+    assert "DTSTAMP:20250601T000000Z" in event
