@@ -56,7 +56,7 @@ from protocol.screening import (
     lung_function,
     oxygen_therapy,
 )
-from protocol.study import Study, load_study
+from protocol.study import Study, admitted_sexes, load_study
 
 
 class CodedTexts(NamedTuple):
@@ -1597,7 +1597,7 @@ def _egfr_over_ages_clearly(candidates: Candidates, rows: np.ndarray, study: Stu
     chosen = (
         _creatinine_readable(candidates, rows, study)
         & (young >= minimum)
-        & (female | male | no_sex)
+        & (female | male | (no_sex & (len(admitted_sexes(study)) == 2)))
         & clear
         & agree
     )
@@ -1672,7 +1672,10 @@ def _egfr_clearly(
     # no sex recorded: decided when both sexes give one status; open (sex missing) when not
     as_female, female_clear = verdict(np.ones(len(rows), dtype=bool))
     as_male, male_clear = verdict(np.zeros(len(rows), dtype=bool))
-    either = readable & adult & no_sex & female_clear & male_clear
+    # an amendment enrolling one sex: screen's rule reads a missing sex as that one (and says
+    # so), so those rows are its to decide
+    both_admitted = len(admitted_sexes(study)) == 2
+    either = readable & adult & no_sex & female_clear & male_clear & both_admitted
     agree = either & (as_female == as_male)
     status[agree] = as_female[agree]
     differ = either & (as_female != as_male)

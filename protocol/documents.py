@@ -38,6 +38,7 @@ from protocol.inputs import (
     MAX_EXPONENT,
     MAX_SIGNIFICANT_DIGITS,
     MOST_DIGITS_OF_A_MEASUREMENT,
+    order_of_magnitude,
     significant_digits,
 )
 
@@ -235,6 +236,11 @@ def _construct_float(loader: StrictLoader, node: yaml.ScalarNode) -> Any:
         # the field, which refuses it with the value as written
         return text
     mantissa = re.split("[eE]", text.lstrip("+-"))[0]
+    # a value's size held as a text's is (0.00000000000000012 is of the order of 10^-16): the
+    # text goes to the field, which refuses it in the same words
+    size = order_of_magnitude(mantissa)
+    if size is not None and abs(size + int(exponent[0] if exponent else 0)) > MAX_EXPONENT:
+        return text
     return text if significant_digits(mantissa) > MAX_SIGNIFICANT_DIGITS else float(text)
 
 

@@ -562,11 +562,16 @@ def _named_month(written: str) -> bool | None:
 #: :func:`date_shaped_id` reads a whole ID.
 _DATE_INSIDE = re.compile(
     r"(?<![0-9])(?:[0-9]{4}([./_-])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([./_-])[0-9]{1,2}\2[0-9]{4}"
-    r"|[0-9]{8}|[0-9]{1,2}[./-]?[A-Za-z]{3,9}[./-]?[0-9]{2,4})(?![0-9])"
+    r"|[0-9]{8}|[0-9]{1,2}[./-]?[A-Za-z]{3,9}[./-]?[0-9]{2,4}"
+    # the month's name first (JUN-14-1978), or after the year (1978-JUN-14, 1978JUN14)
+    r"|[A-Za-z]{3,9}[./-]?[0-9]{1,2}[./-]?[0-9]{4}|[0-9]{4}[./-]?[A-Za-z]{3,9}[./-]?[0-9]{1,2})"
+    r"(?![0-9])"
 )
+#: the mainland's ID card number: 18 characters with the birth date's 8 digits, or the older
+#: 15 digits with its 6 (YYMMDD)
 _CARD_INSIDE = re.compile(
-    r"(?<![0-9])[0-9]{6}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-    r"[0-9]{3}[0-9Xx](?![0-9])"
+    r"(?<![0-9])[0-9]{6}(?:(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+    r"[0-9]{3}[0-9Xx]|[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3})(?![0-9])"
 )
 #: Texts a spreadsheet or a database writes for no value (lower case), never a code.
 PLACEHOLDER_CODES = frozenset(

@@ -50,6 +50,11 @@ def read_decimal(raw: Any) -> float:
             number = float(raw)
         except OverflowError:
             raise ValueError(f"{_show(raw)} is too large a number; check the value") from None
+        if abs(raw) >= 10 ** (MAX_EXPONENT + 1):  # as a text of that size is refused
+            raise ValueError(
+                f"{_show(raw)} is of the order of 10^{len(str(abs(raw))) - 1}; expected a "
+                f"number from 10^-{MAX_EXPONENT} to 10^{MAX_EXPONENT} (check the value)"
+            )
         if number != raw:  # more digits than a float holds: read as another number
             raise ValueError(
                 f"{_show(raw)} has {significant_digits(str(abs(raw)))} significant digits; "
@@ -95,7 +100,7 @@ def read_decimal(raw: Any) -> float:
             )
         # the value's size, however written: 1 and 400 zeros, or 0.000...08, is no measurement
         # or dose, and a double may not even hold it (1e400 is infinite, 1e-400 zero)
-        size = _order_of_magnitude(match.group("digits"))
+        size = order_of_magnitude(match.group("digits"))
         if size is not None and abs(size + exponent) > MAX_EXPONENT:
             raise ValueError(
                 f"{_show(raw)} is of the order of 10^{size + exponent}; expected a number from "
@@ -115,7 +120,7 @@ def read_decimal(raw: Any) -> float:
     return number + 0.0  # -0.0 is 0: never shown as "-0" beside a value
 
 
-def _order_of_magnitude(digits: str) -> int | None:
+def order_of_magnitude(digits: str) -> int | None:
     """The power of ten of a decimal's first significant digit (``"250"``: 2, ``"0.025"``: -2);
     None for zero."""
     whole, _, fraction = digits.partition(".")

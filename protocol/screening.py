@@ -505,7 +505,7 @@ class _Context:
             outcomes,
             "depends on the "
             + " and ".join(m.removeprefix("dates.").replace("_", " ") + " date" for m in missing)
-            + f", not recorded; at some dates it allows: {shown}{passes}",
+            + f", not recorded; at some dates the record allows: {shown}{passes}",
             *missing,
         )
         if missing and decided.status != "unknown":

@@ -1924,6 +1924,11 @@ def _search_floor(
         return max([data.screening, *recorded]), True
     if clear_dates:
         return max(clear_dates + recorded), True
+    if any(e.anchor == "screening" or e.status == "unknown" for e in entries):
+        # a window counted from a screening not yet recorded binds every earlier randomization
+        # too (its screening comes at most the schedule's days before it), and an entry the
+        # investigator decides may fail anywhere: from the planned date, as before
+        return max([data.planned_randomization, *recorded]), True
     # nothing recorded bounds it: from before every date where a status can change (a
     # planned surgery leaves the trial period of a randomization early enough), and at least
     # from the schedule's reach before the planned date

@@ -72,6 +72,11 @@ def test_a_code_holding_a_date_is_refused_by_the_record_and_by_prescreen(day, fo
         "A110101199003071234",  # an ID card number's shape: region, birth date, number, check
         "ID11010119900307123X",
         "SYN-110101197806140010",
+        "A110101900307123",  # the older 15-digit card: its birth date as YYMMDD
+        "SYN-JUN-14-1978",  # a month's name first, or after the year
+        "SYN-1978-JUN-14",
+        "SYN-1978JUN14",
+        "MAY-12-2020X",
         "NA",
         "TRUE",
         "null",

@@ -880,3 +880,21 @@ def test_an_impossible_date_says_whether_its_month_or_its_day_is_wrong(text, why
 @given(st.dates(date(1900, 1, 1), date(2100, 12, 31)))
 def test_every_real_date_is_read_as_itself(day):
     assert read_date(day.isoformat()) == day
+
+
+@pytest.mark.parametrize(
+    "written", ["0.00000000000000012", "1.2e-16", "12000000000000000", "1.2e16"]
+)
+def test_a_value_of_a_size_no_measurement_has_is_refused_in_a_record_file(tmp_path, written):
+    # unquoted in YAML, 0.00000000000000012 had been read as a float and a neutrophil count of
+    # about 0 shown as excluded, where the same value as text (or to `lab`) is refused
+    from trialbook.cli import main
+
+    text = (REPO / "book" / "cases" / "case01-eligible.yaml").read_text(encoding="utf-8")
+    assert text.count("neutrophils: {value: 4.1,") == 1
+    record = tmp_path / "record.yaml"
+    record.write_text(
+        text.replace("neutrophils: {value: 4.1,", f"neutrophils: {{value: {written},"),
+        encoding="utf-8",
+    )
+    assert main(["screen", str(record)]) == 2

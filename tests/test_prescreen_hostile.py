@@ -1400,7 +1400,10 @@ def test_an_id_written_as_a_date_in_words_or_slashes_is_withheld_everywhere(day,
 
 
 @pytest.mark.parametrize(
-    "code", ["DEC-01-0001", "MAR-02-17", "JUN7", "A-Jun-1978", "14-Foo-1978", "MAY-12-2020X"]
+    # (MAY-12-2020X holds a day of the calendar, and is refused with the codes that hold one:
+    # tests/test_codes_holding_personal_data.py)
+    "code",
+    ["DEC-01-0001", "MAR-02-17", "JUN7", "A-Jun-1978", "14-Foo-1978"],
 )
 def test_a_code_with_a_month_like_word_stays_an_id(code):
     # a site called DEC or MAR, a month-like word without a day and a year: an ID

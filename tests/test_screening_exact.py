@@ -393,7 +393,7 @@ def test_a_washout_that_depends_on_missing_dates_is_unknown_naming_them():
     assert missing == ["dates.screening", "dates.planned_randomization"]
     assert reason.startswith(
         "depends on the screening date and planned randomization date, not recorded; at some "
-        "dates it allows: "
+        "dates the record allows: "
         "methotrexate (last dose 2025-02-20) is within the window of 4 weeks prior to "
         "randomization (2025-02-03 to randomization 2025-03-03): excluded (EX09); a "
         "randomization on or after 2025-03-21 clears it"
@@ -1222,7 +1222,8 @@ def test_unknown_at_every_possible_date_still_lists_the_date_with_what_to_confir
     assert status == "unknown"
     assert missing == ["dates.screening", "medications[2] (zzzdrug): investigator to confirm"]
     assert reason.startswith(
-        "depends on the screening date, not recorded; at some dates it allows: zzzdrug is not in "
+        "depends on the screening date, not recorded; at some dates the record allows: zzzdrug "
+        "is not in "
         "the prohibited-medicines catalogue"
     )
 
@@ -1663,7 +1664,8 @@ def test_an_open_randomization_date_names_each_distinct_reason_once():
     assert (status, missing) == ("unknown", ["dates.planned_randomization"])
     at_0303 = "2025-02-03", "2025-03-03"
     assert reason == (
-        "depends on the planned randomization date, not recorded; at some dates it allows: "
+        "depends on the planned randomization date, not recorded; at some dates the record "
+        "allows: "
         + _within("methotrexate", "2025-02-20", *at_0303, "2025-03-21")
         + "; "
         + _within("azathioprine", "2025-03-01", *at_0303, "2025-03-30")

@@ -460,3 +460,18 @@ def test_a_planned_surgery_is_clear_at_an_earlier_randomization_with_or_without_
     assert "allowed" in result.summary and "2025-03-15" in result.summary
     assert "2026-04-13" not in result.summary
     assert result.earliest_or_before == (screening is None)
+
+
+def test_a_window_counted_from_an_unrecorded_screening_binds_an_earlier_randomization_too():
+    # no screening date, an investigational drug on 2024-12-01 (EX23: 3 months before the
+    # screening visit) and a surgery planned for 2025-12-01. A randomization on or before
+    # 2024-12-29 would clear the surgery (2024-12-29 + 336 days = 2025-11-30) but needs a
+    # screening within 28 days before it, within the drug's 3 months: never allowed. A reviewer
+    # found "allowed on any date to 2024-12-29" with earliest_randomization_or_before true.
+    drug = {"kind": "investigational_drug", "date": date(2024, 12, 1)}
+    surgery = {"kind": "planned_major_surgery", "date": date(2025, 12, 1)}
+    result = check_washout(_input(screening=None, events=[drug, surgery]))
+    assert not result.earliest_or_before
+    assert "any date" not in result.summary
+    assert result.earliest_randomization is not None
+    assert result.earliest_randomization > date(2025, 3, 17)
