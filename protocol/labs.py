@@ -30,7 +30,7 @@ from protocol.errors import LabInputError
 from protocol.facts import _RANGE_TEXT, QuantityRange, Status, Threshold
 from protocol.inputs import read_decimal
 from protocol.study import LabAnalyte, Study, admitted_ages, admitted_sexes, derived, load_study
-from protocol.units import convert, format_unit, read_unit, ureg
+from protocol.units import convert, format_unit, quoted, read_unit, ureg
 
 Sex = Literal["female", "male"]
 
@@ -129,7 +129,8 @@ def get_analyte(name: str, study: Study | None = None) -> Analyte:
     known = analytes(study)
     key = str(name).strip().lower()
     if key not in known:
-        raise LabInputError(f"unknown analyte {name!r}; expected one of {', '.join(known)}")
+        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:59] + "…"
+        raise LabInputError(f"unknown analyte {shown}; expected one of {', '.join(known)}")
     return known[key]
 
 
@@ -227,7 +228,7 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         try:
             unit = read_unit(candidate)
         except ValueError as exc:
-            why = str(exc).removeprefix(f"{candidate!r}: ") if len(candidates) == 1 else ""
+            why = str(exc).removeprefix(f"{quoted(candidate)}: ") if len(candidates) == 1 else ""
             why = "" if why == str(exc) else why
             continue
         known = True
@@ -249,7 +250,7 @@ def _read_analyte_unit(analyte: Analyte, unit_text: str, what: str) -> pint.Quan
         else "is not a unit the book knows"
     )
     raise LabInputError(
-        f"{analyte.label}: the {what} {text!r} {problem}; expected a unit such as "
+        f"{analyte.label}: the {what} {quoted(text)} {problem}; expected a unit such as "
         f"{analyte.accepted()}",
         "unit" if what == "unit" else "uln_unit",
     )
@@ -387,7 +388,7 @@ def parse_age_and_sex(
     sex_text = str(sex).strip().lower()
     if sex_text in ("female", "male"):
         return age, sex_text  # type: ignore[return-value]
-    raise LabInputError(f"Serum creatinine: the sex {sex!r} is not one of: female, male")
+    raise LabInputError(f"Serum creatinine: the sex {quoted(sex)} is not one of: female, male")
 
 
 def egfr_ckd_epi_2021(

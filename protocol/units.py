@@ -140,6 +140,12 @@ class UnitTextError(InputError):
     """Unit text that is not a unit of the book's vocabulary."""
 
 
+def quoted(text: Any) -> str:
+    """Typed text as a message quotes it, shortened: a pasted paragraph is not echoed whole."""
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
 def read_unit(text: str) -> pint.Quantity:
     """A unit a person typed, read from the vocabulary above, as a Quantity of one unit.
 
@@ -148,14 +154,14 @@ def read_unit(text: str) -> pint.Quantity:
     anything else: a number (``2 g/L``), arithmetic (``g/L*2``), a comment, an unknown name.
     """
     if not isinstance(text, str):
-        raise UnitTextError(f"{text!r} is not unit text")
+        raise UnitTextError(f"{quoted(text)} is not unit text")
     original = text
     text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
     text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()
     if not text.isprintable():  # (white space at its edges aside) no unit a person typed
-        raise UnitTextError(f"{original!r}: a control character, tab or line break in it")
+        raise UnitTextError(f"{quoted(original)}: a control character, tab or line break in it")
     if len(text) > 40:
-        raise UnitTextError(f"{original!r} is not a unit")
+        raise UnitTextError(f"{quoted(original)} is not a unit")
     if _PERCENT.match(text):
         return ureg.Quantity(1, "percent_predicted")
     if text.lower() == "fraction":
@@ -167,16 +173,18 @@ def read_unit(text: str) -> pint.Quantity:
     if _FLOW.match(text):
         # a clearance as a flow (a 24-hour urine collection's, or the eGFR without its
         # body-surface part): not the eGFR the protocol's threshold is written in
-        raise UnitTextError(f"{original!r}: a clearance without its body-surface part, /1.73 m²")
+        raise UnitTextError(
+            f"{quoted(original)}: a clearance without its body-surface part, /1.73 m²"
+        )
     match = _SCALED.match(text)
     if not match or not (match.group("numerator") or match.group("denominator")):
-        raise UnitTextError(f"{original!r} is not a unit")
+        raise UnitTextError(f"{quoted(original)} is not a unit")
     exponent, numerator = match.group("exponent"), match.group("numerator")
     if match.group("power_sign") in ("e", "E"):
         # "10E9" is the number 10^10 written in E notation, though a report may mean 10^9:
         # either reading would be a guess
         raise UnitTextError(
-            f"{original!r}: 10{match.group('power_sign')}{exponent} is the number 10^"
+            f"{quoted(original)}: 10{match.group('power_sign')}{exponent} is the number 10^"
             f"{int(exponent) + 1} in E notation, though a report may mean 10^{exponent}; write "
             f"the power with ^ (10^{exponent})"
         )
@@ -184,26 +192,32 @@ def read_unit(text: str) -> pint.Quantity:
     if numerator is not None and numerator not in NUMERATOR_UNITS:
         if numerator in DENOMINATOR_UNITS:  # a volume where an amount is read
             raise UnitTextError(
-                f"{original!r}: {numerator!r} is a volume, which a result is given per "
-                "(g/dL, µmol/L, 10^9/L), not an amount measured"
+                f"{quoted(original)}: {quoted(numerator)} is a volume, which a result is "
+                "given per (g/dL, µmol/L, 10^9/L), not an amount measured"
             )
-        raise UnitTextError(f"{original!r}: {numerator!r} is not a unit name the book knows")
+        raise UnitTextError(
+            f"{quoted(original)}: {quoted(numerator)} is not a unit name the book knows"
+        )
     if denominator is not None:
         if power is not None:
             denominator += "3"
         if denominator not in DENOMINATOR_UNITS:
-            raise UnitTextError(f"{original!r}: {denominator!r} is not a volume the book knows")
+            raise UnitTextError(
+                f"{quoted(original)}: {quoted(denominator)} is not a volume the book knows"
+            )
     if exponent is not None and int(exponent) not in (3, 6, 9, 12):
-        raise UnitTextError(f"{original!r}: 10^{exponent} is not a scale laboratories use")
+        raise UnitTextError(f"{quoted(original)}: 10^{exponent} is not a scale laboratories use")
     counted = numerator is None or NUMERATOR_UNITS[numerator] in ("cells", "cell")
     if exponent is not None and not counted:
         # a scale is how a count is reported (10^9/L); "10^3 g/L" is arithmetic on a unit
-        raise UnitTextError(f"{original!r}: a power of ten scales a cell count, not {numerator}")
+        raise UnitTextError(
+            f"{quoted(original)}: a power of ten scales a cell count, not {numerator}"
+        )
     if counted and denominator is not None and DENOMINATOR_UNITS[denominator] not in _COUNT_VOLUMES:
         # "10^9/dL" is ten times "10^9/L": a slip no laboratory reports, never read as a count
         raise UnitTextError(
-            f"{original!r}: cells are counted per litre (L), per microlitre (µL) or per cubic "
-            "millimetre (mm³), not per " + denominator
+            f"{quoted(original)}: cells are counted per litre (L), per microlitre (µL) or per "
+            "cubic millimetre (mm³), not per " + quoted(denominator).strip("'")
         )
     quantity = ureg.Quantity(10 ** int(exponent) if exponent else 1)
     if numerator is not None:

@@ -91,3 +91,20 @@ def test_a_refused_value_is_named_with_its_analyte_like_any_other(argv, named, c
     err = capsys.readouterr().err
     assert err.startswith(named) and err.count("\n") == 1
     assert "expected" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["hemoglobin", "8", "g" * 5000],
+        ["h" * 5000, "8", "g/dL"],
+        ["creatinine", "1", "mg/dL", "--age", "40", "--sex", "f" * 5000],
+        ["alt", "60", "U/L", "--uln", "40", "U" * 5000],
+    ],
+)
+def test_a_pasted_paragraph_is_not_echoed_whole(argv, capsys):
+    # a 10,000-character unit had given a 10,102-character error line: the text is quoted
+    # shortened, as a refused value is
+    assert main(["lab", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 400, len(err)
