@@ -1549,7 +1549,7 @@ def _read_ids(
             refused[position] = True
             ids[position] = f"(ID withheld: a date, row {int(rows[position])})"
             continue
-        if isinstance(raw, str) and raw.strip().lower() in _PLACEHOLDER_IDS:
+        if isinstance(raw, str) and raw.strip().lower() in PLACEHOLDER_CODES:
             problems.append(
                 CellProblem(int(rows[position]), column, repr(raw.strip()), _PLACEHOLDER_ID)
             )
@@ -1603,7 +1603,7 @@ def _read_ids(
     # a cell that stands for no ID ("NA", "null", "TRUE" where a spreadsheet's formula gave
     # none): a site would read it as a missing ID, so its row is not screened
     placeholder = np.asarray(
-        pc.is_in(folded, value_set=pa.array(sorted(_PLACEHOLDER_IDS), pa.large_string()))
+        pc.is_in(folded, value_set=pa.array(sorted(PLACEHOLDER_CODES), pa.large_string()))
     )
     for position in read.index[placeholder]:
         if refused[position]:
@@ -1642,9 +1642,6 @@ def _read_ids(
             refused[position] = True
     return ids, problems, refused
 
-
-#: Texts a spreadsheet or a database writes for no value, never a candidate's ID.
-_PLACEHOLDER_IDS = PLACEHOLDER_CODES
 
 _ID_EXPECTED = (
     f"{CODE_EXPECTED.replace('a pseudonymous code', 'a pseudonymous candidate ID')}; not screened"

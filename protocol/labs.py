@@ -129,8 +129,7 @@ def get_analyte(name: str, study: Study | None = None) -> Analyte:
     known = analytes(study)
     key = str(name).strip().lower()
     if key not in known:
-        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:59] + "…"
-        raise LabInputError(f"unknown analyte {shown}; expected one of {', '.join(known)}")
+        raise LabInputError(f"unknown analyte {quoted(name)}; expected one of {', '.join(known)}")
     return known[key]
 
 
