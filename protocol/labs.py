@@ -585,10 +585,10 @@ def check_lab(
             age_years = float(min(max(given_age, low), high))
             adult = chosen.egfr_equation.value.minimum_age
             if age_years < adult:  # an amendment admitting children: as screen, no eGFR here
+                read_at = "" if age_years == given_age else f", read at {as_given(age_years)}"
                 raise LabInputError(
-                    f"Serum creatinine: aged {as_given(given_age)}, read at "
-                    f"{as_given(age_years)}; CKD-EPI 2021 is for adults ({adult}+), so a "
-                    "reported eGFR is needed"
+                    f"Serum creatinine: aged {as_given(given_age)}{read_at}; CKD-EPI 2021 is for "
+                    f"adults ({adult}+), so a reported eGFR is needed"
                 )
         age_text = (
             f"{as_given(given_age)} years"
@@ -754,6 +754,7 @@ def check_lab_where_decided(
         completions, said = _completions(analyte, given, chosen)
         if not said:
             raise
+        _refuse_a_missing_age_below_the_equation(name, value, unit, given, chosen)
         # (a value refused for itself is refused at every completion too: raised as it is)
         results = [
             check_lab(name, value, unit, **c, study=study, at_admitted_age=True)
@@ -782,6 +783,26 @@ def check_lab_where_decided(
         uln_unit=None if filled_uln else shown.uln_unit,
         egfr=None if filled_age else shown.egfr,
         egfr_age=None if filled_age else shown.egfr_age,
+    )
+
+
+def _refuse_a_missing_age_below_the_equation(
+    name: str, value: Any, unit: str | None, given: dict[str, Any], study: Study
+) -> None:
+    """Under an amendment admitting ages below CKD-EPI 2021's, a creatinine without an age
+    cannot be decided at every admitted age: the age is asked for (a value refused for itself,
+    read at an adult age, is refused as it is first), not a refusal for an age no one gave."""
+    analyte = get_analyte(name, study)
+    young, _ = admitted_ages(study)
+    adult = study.egfr_equation.value.minimum_age
+    if not analyte.computes or given["age"] is not None or young >= adult:
+        return
+    sex = given["sex"] if given["sex"] is not None else admitted_sexes(study)[0]
+    check_lab(name, value, unit, **(given | {"age": adult, "sex": sex}), study=study)
+    raise LabInputError(
+        f"Serum creatinine: no age was given, and IN01 admits ages from {young}, under the "
+        f"{adult} CKD-EPI 2021 is for: expected the age in completed years (under {adult}, a "
+        "reported eGFR is needed)"
     )
 
 

@@ -33,7 +33,7 @@ from pydantic import TypeAdapter
 from protocol.amendments import _shown, registry_changes
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import Duration, Frequency, Mass, MolarMass, Volume
-from protocol.labs import LabInputError, check_lab
+from protocol.labs import LabInputError, check_lab, check_lab_where_decided
 from protocol.participant import ParticipantRecord
 from protocol.registry_check import InvalidRecordError, cross_check, load_record
 from protocol.screening import screen
@@ -614,3 +614,25 @@ def test_the_verdict_line_says_rescreening_whether_or_not_a_date_is_planned():
     later = screen(ParticipantRecord.model_validate(data))
     assert later.verdict == "not_eligible"
     assert verdict_text(later).startswith("NOT ELIGIBLE on this screening: randomization, on")
+
+
+def test_lab_without_an_age_under_an_amendment_admitting_children_asks_for_the_age(study_variant):
+    # no age was given, so none is named back as if it had been ("aged 16, read at 16"): the
+    # age is asked for, since at 16 and 17 the equation gives nothing to decide with
+    study = load_study(study_variant("    value: 18 year\n", "    value: 16 year\n"))
+    for sex in (None, "female", "male"):
+        with pytest.raises(LabInputError) as refused:
+            check_lab_where_decided("creatinine", "1.0", "mg/dL", sex=sex, study=study)
+        message = str(refused.value)
+        assert "no age was given" in message and "admits ages from 16" in message
+        assert "expected the age in completed years" in message and "aged" not in message
+    # a value refused for itself is refused for its value first
+    with pytest.raises(LabInputError, match="implausible"):
+        check_lab_where_decided("creatinine", "99999", "mg/dL", study=study)
+    # an age given below the equation's is named once, as given
+    with pytest.raises(LabInputError) as refused:
+        check_lab_where_decided("creatinine", "1.0", "mg/dL", age="17", sex="male", study=study)
+    assert "aged 17;" in str(refused.value) and "read at" not in str(refused.value)
+    # the adult study still decides without an age where every admitted age agrees
+    decided = check_lab_where_decided("creatinine", "1.5", "mg/dL", sex="male")
+    assert decided.status == "pass" and "every age from 18 to 70" in decided.reason
