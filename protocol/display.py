@@ -6,8 +6,10 @@ the study's own, figures as SVG with a fixed hash salt and no creation date.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pint
@@ -380,3 +382,30 @@ def show_unit_text(text: str) -> str:
     for pattern, replacement in _UNIT_TEXT:
         text = pattern.sub(replacement, text)
     return text
+
+
+#: the folder that holds `book/` (pages are named by their path in _toc.yml, `book/...`)
+BOOK_ROOT = Path(__file__).resolve().parents[1]
+
+
+def page_text(page: str, root: Path) -> tuple[Path, str]:
+    """A book page's file and the text its reader reads (a notebook's Markdown cells)."""
+    for source in (root / f"{page}.ipynb", root / f"{page}.md"):
+        if source.exists():
+            break
+    else:
+        raise FileNotFoundError(f"{page}: no notebook or Markdown file")
+    if source.suffix == ".md":
+        return source, source.read_text(encoding="utf-8")
+    cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+    return source, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def page_title(page: str, root: Path = BOOK_ROOT) -> str:
+    """A book page's title as its reader sees it (its first heading), to name the page in
+    words rather than by its path."""
+    source, text = page_text(page, root)
+    heading = re.search(r"^# (.+)$", text, flags=re.MULTILINE)
+    if heading is None:
+        raise ValueError(f"{source}: no title heading")
+    return heading.group(1).strip()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from protocol.m11 import load_m11
+from protocol.display import page_title
+from protocol.m11 import cited_sections, load_m11, within
 from tests.conftest import REPO
 
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
@@ -72,10 +73,43 @@ def test_chapters_are_committed_executed_and_deterministic(path):
 
 def test_m11_pages_are_pages_of_the_book():
     for section in load_m11():
-        if section.page:
-            assert section.page in TOC_FILES, (
-                f"M11 {section.number}: {section.page} not in _toc.yml"
+        for page in section.pages:
+            assert page in TOC_FILES, f"M11 {section.number}: {page} not in _toc.yml"
+
+
+def test_each_page_cites_the_m11_sections_the_coverage_table_gives_it():
+    # what a page shows its reader (the italic line under its title, "*ICH M11 sections 5.2
+    # (...) and 5.3 (...)*", and its numbered headings) and the coverage appendix agree: a
+    # chapter once cited section 1 for the summary of changes, which the coverage table gave as
+    # 12.3 on no page
+    sections = load_m11()
+    for page in TOC_FILES:
+        cited = cited_sections(page, REPO)
+        mapped = {s.number for s in sections if page in s.pages}
+        for number in cited:
+            assert any(within(section, number) for section in mapped), (
+                f"{page} cites M11 {number}; m11.yaml gives it {sorted(mapped)}"
             )
+        for section in mapped:
+            assert any(within(section, number) for number in cited), (
+                f"m11.yaml gives {page} M11 {section}; the page cites {sorted(cited)}"
+            )
+        title_number = re.match(r"(\d+) ", page_title(page, REPO))
+        if title_number:  # "4 Trial design": a protocol chapter numbered as its M11 section
+            assert any(within(title_number.group(1), number) for number in cited), (page, cited)
+
+
+def test_m11_citations_are_read_as_a_reader_reads_them(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "page.md").write_text(
+        "# 6 A title\n\n*ICH M11 sections 6.1 (description), 6.10 (concomitant\ntherapy, 2\n"
+        "weeks) and 12 (appendix).*\n\nLater 5.2 (inclusion) outside the italic line.\n"
+    )
+    assert cited_sections("book/page", tmp_path) == {"6.1", "6.10", "12"}
+    assert page_title("book/page", tmp_path) == "6 A title"
+    (tmp_path / "book" / "page.md").write_text("# 4 Design\n\n## 4.1 Described\n### 4.1.2 More\n")
+    assert cited_sections("book/page", tmp_path) == {"4.1", "4.1.2"}
+    assert within("4", "4.1.2") and within("4.1", "4.1") and not within("4", "41")
 
 
 def test_the_references_bib_is_generated_from_study_yaml():
