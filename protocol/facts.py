@@ -48,7 +48,9 @@ PROVENANCE_LABELS: dict[str, str] = {
 class Fact(BaseModel, Generic[T]):
     """One protocol fact and its provenance."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True
+    )
 
     value: T
     provenance: Provenance
@@ -297,7 +299,7 @@ class Threshold(BaseModel):
     A value *meets* the threshold (is excluded) when ``value <comparison> quantity`` holds.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     comparison: Literal["<", ">"]
     quantity: pint.Quantity
@@ -353,7 +355,7 @@ ThresholdText = Annotated[
 class Window(BaseModel):
     """A washout window: a duration (weeks, calendar months or years) or a lifetime ("ever")."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     duration: pint.Quantity | None
     lifetime: bool = False
@@ -405,7 +407,7 @@ class QuantityRange(BaseModel):
     electronic data capture system's hard edit check refuses it.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     low: pint.Quantity
     high: pint.Quantity
@@ -462,7 +464,7 @@ class ConversionFactor(BaseModel):
     """A published conversion factor between a conventional and an SI unit: ``17.1 µmol/L per
     mg/dL`` means 1 mg/dL = 17.1 µmol/L."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
     si: pint.Quantity  # the SI amount equal to one conventional unit
     conventional: pint.Quantity  # one conventional unit
