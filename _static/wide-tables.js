@@ -52,3 +52,38 @@ function markLongTables() {
   }
 }
 document.addEventListener("DOMContentLoaded", markLongTables);
+
+// A figure drawn for a page's width (the trial schema, the exposure chart) shrinks on a phone
+// until its words are too small to read. Below MIN_SCALE of its drawn size it is kept at that
+// scale in a box of its own that scrolls sideways, with the same cue as a wide table; the
+// caption stays under it at the screen's width. On paper it fits the page again (book.css).
+const MIN_SCALE = 0.75;
+function markWideFigures() {
+  for (const image of document.querySelectorAll("article figure img, article .cell_output img")) {
+    if (!image.naturalWidth) continue; // not loaded yet: the window's load event comes back
+    let box = image.parentElement;
+    if (!box.classList.contains("figure-scroll")) {
+      box = document.createElement("div");
+      box.className = "figure-scroll";
+      image.before(box);
+      box.append(image);
+    }
+    const readable = image.naturalWidth * MIN_SCALE;
+    const wide = box.clientWidth < readable;
+    image.style.width = wide ? `${Math.round(readable)}px` : "";
+    image.style.maxWidth = wide ? "none" : "";
+    const cue = box.previousElementSibling;
+    const hasCue = cue !== null && cue.classList.contains("scroll-cue");
+    if (wide && !hasCue) {
+      const note = document.createElement("p");
+      note.className = "scroll-cue";
+      note.textContent = "This figure is wider than the screen: scroll it sideways →";
+      box.before(note);
+    } else if (!wide && hasCue) {
+      cue.remove();
+    }
+    box.classList.toggle("figure-scrolls", wide);
+  }
+}
+window.addEventListener("load", markWideFigures);
+window.addEventListener("resize", markWideFigures);

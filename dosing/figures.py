@@ -17,7 +17,8 @@ def trial_schema(study: Study) -> Any:
     arms = list(study.arms)
     rows = [(arm, regimen) for arm in arms for regimen in regimens_for_arm(arm.id, study)]
     # A bare Figure, not pyplot: nothing is shown until a chapter calls show_figure().
-    figure = Figure(figsize=(10, 1.4 + 0.7 * len(rows)))
+    # 8 inches: on a desktop page drawn near its size, on a phone kept readable (wide-tables.js)
+    figure = Figure(figsize=(8, 1.4 + 0.7 * len(rows)))
     axes = figure.subplots()
     end_weeks = max(weeks(regimen.duration) for _, regimen in rows)
     labels = []

@@ -22,16 +22,19 @@ IDENTIFYING = (
 
 #: A pseudonymous code as a site writes its participants' and candidates': 1 to 40 letters
 #: A-Z, digits, '_', '.' or '-', beginning with a letter or digit. A word of letters alone in
-#: lower or mixed case (Maria, ZhangWei, maria) reads as a person's name and is refused; a code
-#: holds a digit or a separator (SYN-01, SYN-B, P00012), or is written in capitals (A, JD,
-#: TEST), as sites write codes. One pattern, with no look-ahead, that Arrow's RE2 matches as
-#: Python's re does, so `prescreen` reads a whole column of IDs with it.
-CODE_PATTERN = r"^(?:[A-Z]+|[0-9][A-Za-z0-9_.-]*|[A-Za-z][A-Za-z0-9_.-]*[0-9_.-][A-Za-z0-9_.-]*)$"
+#: lower or mixed case reads as a person's name and is refused, alone or joined to another by a
+#: separator (Maria, ZhangWei, maria, Zhang-Wei, wang_fang, J.Smith); a code holds a digit
+#: (SYN-01, P00012, syn-7), or its letters are capitals (A, JD, TEST, SYN-B), as sites write
+#: codes. One pattern, with no look-ahead, that Arrow's RE2 matches as Python's re does, so
+#: `prescreen` reads a whole column of IDs with it.
+CODE_PATTERN = (
+    r"^(?:[A-Z][A-Z_.-]*|[0-9][A-Za-z0-9_.-]*|[A-Za-z][A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*)$"
+)
 #: The same in words, for a refusal.
 CODE_EXPECTED = (
     "a pseudonymous code: up to 40 letters A-Z, digits, '_', '.' or '-', beginning with a "
-    "letter or digit; a word of letters alone is a code only in capitals (one in lower or "
-    "mixed case may be a person's name)"
+    "letter or digit; letters without a digit make a code only in capitals (words in lower "
+    "or mixed case may be a person's name)"
 )
 
 #: An e-mail address, and a number written as a phone number is (digits, spaces, brackets,

@@ -374,7 +374,7 @@ class ParticipantRecord(_Record):
         max_length=40,
         pattern=CODE_PATTERN,
         description="The site's participant code (never a name, a date, a phone or ID card "
-        "number): a word of letters alone only in capitals",
+        "number): a code without a digit only in capitals",
     )
     dates: Dates = Dates()
 
