@@ -167,11 +167,14 @@ def _to_review(
     names: np.ndarray,
     unreadable: dict[int, list[str]],
 ) -> pd.Series:
-    """Each row's criteria to review: its open criteria and, with a cell that could not be
-    read, the criteria that read the cell's field (a row that needs review only for the cell
-    has no open criterion: the screening log's reason codes and the flow diagram name these)."""
+    """Each row's criteria to review: its open criteria, as ``screen`` leaves them open on the
+    record without the cells that could not be read (a criterion decided without a cell is
+    decided whatever the cell holds: IN01 passes on an age whatever a breastfeeding cell says).
+    A row that needs review only for such a cell has no open criterion: the criteria that read
+    the cell's field are named instead, so the screening log's reason codes and the flow
+    diagram have a line for it."""
     coded = _Coded.chosen(review, *_id_lists(open_, names))
-    rows = [p for p in unreadable if review[p]]
+    rows = [p for p in unreadable if review[p] and not open_[:, p].any()]
     if rows:
         order = {cid: k for k, cid in enumerate(names)}
         texts = []
@@ -179,8 +182,7 @@ def _to_review(
             reading = set().union(
                 *(criteria_reading(candidates.field_of(c)) for c in unreadable[position])
             )
-            chosen = reading.union(names[open_[:, position]]) & set(order)
-            texts.append(" ".join(sorted(chosen, key=order.__getitem__)))
+            texts.append(" ".join(sorted(reading & set(order), key=order.__getitem__)))
         coded.put(np.array(rows), np.arange(len(texts)), texts)
     return coded.series()
 
