@@ -180,7 +180,10 @@ def _to_review(
         texts = []
         for position in rows:
             reading = set().union(
-                *(criteria_reading(candidates.field_of(c)) for c in unreadable[position])
+                *(
+                    criteria_reading(candidates.field_of(c), candidates.study)
+                    for c in unreadable[position]
+                )
             )
             texts.append(" ".join(sorted(reading & set(order), key=order.__getitem__)))
         coded.put(np.array(rows), np.arange(len(texts)), texts)

@@ -895,28 +895,61 @@ def refuse_identifiers(frame: pd.DataFrame, source: str, mapping: Mapping | None
         for name in map(str, frame.columns)
         if identifier_column(name)
     ]
-    problems += [
-        Problem(
-            "no phone numbers, ID card numbers or e-mail addresses in any cell; remove the column",
-            path=f"column {name!r}",
-            found="a cell looks like a phone number, an ID card number or an e-mail address",
-        )
-        for name in map(str, frame.columns)
-        if not identifier_column(name)
-        and identifier_cells(
-            frame[name],
+    for position, name in enumerate(map(str, frame.columns)):
+        if identifier_column(name):
+            continue
+        options = {
             # a number in a column of text (a workbook's cell typed as a number) is checked as
             # the ID column's are: 13812345678 in a column of PAH risks is a phone number; only
             # a lab's value or ULN is a measurement that may have many digits (a count of cells
             # per litre), never a grade, a total or a percentage
-            include_numbers=name == id_column or name not in measured,
-            numbers_are_values=name in measured,
+            "include_numbers": name == id_column or name not in measured,
+            "numbers_are_values": name in measured,
             # a field's text is no code: a number glued to letters or in any groups is found
-            free_text=name != id_column,
+            "free_text": name != id_column,
+        }
+        cells = frame.iloc[:, position]
+        if not identifier_cells(cells, **options):
+            continue
+        row = _first_identifying_row(frame, cells, options)
+        problems.append(
+            Problem(
+                "no phone numbers, ID card numbers or e-mail addresses in any cell; "
+                + (
+                    "give each candidate the site's pseudonymous code instead"
+                    if name == id_column
+                    else "remove them (the column, if it holds such data)"
+                ),
+                path=f"column {name!r}" + (f", row {row} (the first such)" if row else ""),
+                found="a cell looks like a phone number, an ID card number or an e-mail address",
+            )
         )
-    ]
     if problems:
         raise ProtocolDataError(source, problems)
+
+
+def _first_identifying_row(
+    frame: pd.DataFrame, cells: pd.Series, options: dict[str, bool]
+) -> int | None:
+    """The row number (as the table shows it) of the first cell :func:`identifier_cells` finds
+    in a column it refuses: halves of the column checked in turn (a few passes over it, in C
+    where the column allows), so a site can find the cell among thousands."""
+    low, high = 0, len(cells)  # the first such cell lies in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if identifier_cells(cells.iloc[low:middle], **options):
+            high = middle
+        else:
+            low = middle
+    if not identifier_cells(cells.iloc[low : low + 1], **options):
+        return None  # found in the whole column only (never seen): the column is named alone
+    numbered = frame.attrs.get("rows")
+    numbers = (
+        np.arange(len(frame)) + FIRST_ROW
+        if numbered is None
+        else np.asarray(getattr(numbered, "numbers", numbered))
+    )
+    return int(numbers[low])
 
 
 def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.ndarray]:

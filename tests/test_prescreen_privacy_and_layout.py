@@ -578,3 +578,37 @@ def test_a_number_of_a_phones_digits_in_a_number_column_is_in_no_output(tmp_path
     assert digits not in _every_output(tmp_path) and digits not in err.getvalue()
     problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
     assert "row" not in problems.lower() or "withheld" in problems
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 300),
+    st.data(),
+    st.sampled_from(["participant", "sex", "pah_risk", "labs.hemoglobin.value"]),
+    st.sampled_from(["13812345678", "138-1234-5678", "a@b.cn", "110105194912310021"]),
+)
+def test_a_refused_cell_is_named_by_its_row_so_a_site_can_find_it(size, data, column, cell):
+    # a tester's table of thousands: the refusal named the column alone ("remove the column",
+    # even for the ID column, which would leave nothing to screen)
+    from prescreen.table import refuse_identifiers
+    from protocol.errors import ProtocolDataError
+
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-{i}" for i in range(size)],
+            "sex": ["female"] * size,
+            "pah_risk": ["low"] * size,
+            "labs.hemoglobin.value": ["12.1"] * size,
+        }
+    )
+    at = data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=3, unique=True))
+    for position in at:
+        frame.loc[position, column] = cell
+    with pytest.raises(ProtocolDataError) as refused:
+        refuse_identifiers(frame, "t.csv")
+    message = str(refused.value)
+    first_row = min(at) + 2  # the header is row 1
+    assert f"column {column!r}, row {first_row} (the first such)" in message, message
+    assert cell not in message
+    if column == "participant":
+        assert "pseudonymous code" in message and "remove" not in message
