@@ -255,9 +255,9 @@ def criteria_reading(path: str, study: Study | None = None) -> frozenset[str]:
     what a cell that could not be read leaves to be checked. Under ``study``, IN01 reads the
     sex and what implies a woman only where it admits one sex."""
     found = {cid for cid, paths in CRITERION_INPUTS.items() if path in paths}
-    if study is not None and path in (*_WOMAN, "breastfeeding"):
-        if len(admitted_sexes(study)) > 1:
-            found.discard("IN01")
+    sex_only = path in (*_WOMAN, "breastfeeding")
+    if study is not None and sex_only and len(admitted_sexes(study)) > 1:
+        found.discard("IN01")
     if path.startswith("labs."):
         name = path.split(".")[1]
         found |= {cid for cid, names in LAB_CRITERIA.items() if name in names}
