@@ -50,7 +50,13 @@ from protocol.labs import (
     read_uln,
     unknown_result,
 )
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, ParticipantRecord, load_record
+from protocol.participant import (
+    MAXIMUM_PLAUSIBLE_AGE,
+    PAH_RISKS,
+    Dates,
+    ParticipantRecord,
+    load_record,
+)
 from protocol.study import Study, admitted_ages, admitted_sexes, derived, load_study
 from protocol.units import format_quantity
 from protocol.washout import (
@@ -1352,7 +1358,9 @@ class Check:
 
     run: Callable[[_Context], CheckResult]
     kind: Kind
-    anchor: str | None  # the record date the criterion is anchored to
+    # the record date the criterion is anchored to (a washout criterion says its entries'
+    # anchors in study.yaml: criterion_anchors)
+    anchor: str | None
     how: str  # how it is checked and where its boundary lies; {names} come from study.yaml
 
     @property
@@ -1506,7 +1514,7 @@ CHECKS: dict[str, Check] = {
     "EX22": Check(
         ex22_immunoglobulins, "computed", "screening", "IgA {iga}, IgG {igg}, in any unit (strict)"
     ),
-    "EX23": Check(_washout_check("EX23"), "computed", "planned_randomization", _EVENTS_HOW),
+    "EX23": Check(_washout_check("EX23"), "computed", "screening", _EVENTS_HOW),
     "EX24": Check(
         ex24_labs,
         "computed",
@@ -1627,12 +1635,35 @@ def _ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def _anchor_text(record: ParticipantRecord, anchor: str | None) -> str | None:
-    if anchor is None:
+#: A catalogue entry's anchor (study.yaml) as the record date it counts from.
+_ANCHOR_DATES = {"screening": "screening", "randomization": "planned_randomization"}
+
+
+def criterion_anchors(criterion: str, study: Study) -> tuple[str, ...]:
+    """The record dates a criterion counts from (``dates`` fields, in the record's order): a
+    washout criterion's from its entries in study.yaml, so an entry's anchor is said as the rule
+    applies it (EX23's investigational drug counts from the screening visit, PI07; a rule
+    for any use ever counts from no date); any other criterion's from its check."""
+    entries = [
+        *(g for g in study.medication_classes if g.criterion == criterion),
+        *(e for e in study.exposure_events if criterion in (e.criterion, *e.also_criteria)),
+    ]
+    if entries:
+        found = {_ANCHOR_DATES[e.anchor] for e in entries if e.rule != "lifetime"}
+        return tuple(field for field in Dates.model_fields if field in found)
+    check = CHECKS.get(criterion)
+    return (check.anchor,) if check is not None and check.anchor else ()
+
+
+def _anchor_text(record: ParticipantRecord, anchors: tuple[str, ...]) -> str | None:
+    if not anchors:
         return None
-    value: date | None = getattr(record.dates, anchor)
-    label = anchor.replace("_", " ")
-    return f"{label} {value}" if value else f"{label} (not recorded)"
+    texts = []
+    for anchor in anchors:
+        value: date | None = getattr(record.dates, anchor)
+        label = anchor.replace("_", " ")
+        texts.append(f"{label} {value}" if value else f"{label} (not recorded)")
+    return "; ".join(texts)
 
 
 #: Counts recorded as a part of another count (neutrophils are white blood cells): a part
@@ -1792,7 +1823,7 @@ def screen(
                 reason=outcome.reason,
                 text=criterion.text,
                 kind=check.kind,
-                anchor=_anchor_text(record, check.anchor),
+                anchor=_anchor_text(record, criterion_anchors(criterion.id, study)),
                 missing=list(dict.fromkeys(outcome.missing)),
             )
         )

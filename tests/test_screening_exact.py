@@ -27,7 +27,7 @@ from protocol.screening import (
     screen,
     screen_file,
 )
-from protocol.study import load_study
+from protocol.study import STUDY_PATH, load_study
 from tests.conftest import REPO
 
 CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
@@ -2128,3 +2128,42 @@ def test_a_dated_entry_over_120_years_before_screening_is_refused_without_a_birt
         result = screen(parse_record(data, "synthetic"))
         in01 = next(c for c in result.criteria if c.id == "IN01")
         assert in01.status == "fail" and "120" in in01.reason
+
+
+def test_a_washout_criterion_is_anchored_where_study_yaml_anchors_its_entries(study_variant):
+    # EX23's investigational drug counts from the screening visit (study.yaml, PI07); screen's
+    # report and the criteria page had said "planned randomization", from a hard-coded label
+    record = parse_record(copy.deepcopy(CASE_1), "x")
+    anchors = {c.id: c.anchor for c in screen(record).criteria}
+    assert anchors["EX23"] == "screening 2025-03-03"
+    assert anchors["EX20"] == "screening 2025-03-03"
+    assert (
+        anchors["EX08"]
+        == anchors["EX26"]
+        == anchors["EX29"]
+        == ("planned randomization 2025-03-17")
+    )
+    assert anchors["EX13"] is None and anchors["EX15"] is None  # any use ever: no date
+    # each washout criterion, against its entries as study.yaml writes them (written here
+    # from the file, not from the rules)
+    study_text = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    written: dict[str, set[str]] = {}
+    for entry in [*study_text["medication_classes"], *study_text["exposure_events"]]:
+        for criterion in [entry["criterion"], *entry.get("also_criteria", [])]:
+            if entry["rule"] != "lifetime":
+                written.setdefault(criterion, set()).add(entry["anchor"])
+    words = {
+        "screening": "screening 2025-03-03",
+        "randomization": "planned randomization 2025-03-17",
+    }
+    for criterion, found in written.items():
+        assert anchors[criterion] == "; ".join(words[a] for a in sorted(found, reverse=True))
+    # an amendment anchoring EX23 at randomization is said so
+    amended = load_study(
+        study_variant(
+            "  anchor: screening\n  anchor_as_written: of entry into this study",
+            "  anchor: randomization\n  anchor_as_written: of entry into this study",
+        )
+    )
+    moved = {c.id: c.anchor for c in screen(record, amended).criteria}
+    assert moved["EX23"] == "planned randomization 2025-03-17"
