@@ -4,8 +4,9 @@
   from study.yaml and the installed package, never typed (an announcement bar at the top); every
   printed page carries them with the build date and its page number in its margins (a generated
   print stylesheet, since CSS cannot read them).
-- Every mention of a protocol issue (PI01 ... PI29) in the text links to its entry in the
-  protocol issues log; code blocks, printed reports and headings are left as they are.
+- Every mention of a protocol issue (PI01 ... PI29) in the text and in a chapter's computed
+  tables links to its entry in the protocol issues log; code blocks, printed reports and
+  headings are left as they are.
 - References are labelled the way the text cites them ("Inker et al. 2021", "CellCept US label",
   the ``shorthand`` that protocol/references.py writes) and listed in the order of those labels,
   instead of pybtex's alpha stubs such as "[ink]".
@@ -114,6 +115,31 @@ def _link_protocol_issues(app: Sphinx, doctree: nodes.document, docname: str) ->
             start = match.end()
         pieces.append(nodes.Text(value[start:]))
         text.parent.replace(text, pieces)
+    # a table a chapter computes (pandas' HTML) links its mentions as the text does: the
+    # population page's "Protocol issues" column, the washout catalogue's notes
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split() and "<table" in raw.astext():
+            html = _linked_in_html(raw.astext(), page)
+            raw.parent.replace(raw, nodes.raw("", html, format=raw["format"]))
+
+
+#: A tag, an element whose text is never linked (a link already, code), or text between.
+_HTML_PIECES = re.compile(r"(<a\b.*?</a>|<code\b.*?</code>|<pre\b.*?</pre>|<[^>]*>)", re.S)
+
+
+def _linked_in_html(html: str, page: str) -> str:
+    """Each protocol issue mentioned in the text of an HTML fragment, as a link to its entry
+    (tags, links and code left as they are)."""
+    pieces = _HTML_PIECES.split(html)
+    for k in range(0, len(pieces), 2):  # the text between tags (split keeps them at odd places)
+        pieces[k] = _PROTOCOL_ISSUE.sub(
+            lambda m: (
+                f'<a class="protocol-issue reference internal" '
+                f'href="{page}#{m.group().lower()}">{m.group()}</a>'
+            ),
+            pieces[k],
+        )
+    return "".join(pieces)
 
 
 def _inside(node: nodes.Node, kinds: tuple[type, ...]) -> bool:

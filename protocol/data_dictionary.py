@@ -9,6 +9,7 @@ ones that use it. A field whose absence makes a record unreadable is "required".
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,6 +103,9 @@ def _changes(
     before = before or _statuses(record, study)
     value = node[keys[-1]]
     trials: list[Any] = [_REMOVED] + ([not value] if isinstance(value, bool) else [])
+    # a choice's other values too: a PAH risk category left out is settled by the ACR/EULAR
+    # item in every case, but "high" excludes (EX06)
+    trials += [choice for choice in _choices(path) if choice != value]
     changed: set[str] = set()
     for trial in trials:
         data = copy.deepcopy(record)
@@ -123,6 +127,29 @@ def _changes(
 
 
 _REMOVED = object()
+
+
+@functools.cache
+def _choices(path: str) -> tuple[Any, ...]:
+    """The values a choice field allows (its schema's enum), or none for any other field."""
+    schema = json_schema()
+    definitions = schema["$defs"]
+    spec: dict[str, Any] = schema
+    for key in path.split("."):
+        spec = _resolved(spec, definitions).get("properties", {}).get(key, {})
+    spec = _resolved(spec, definitions)
+    return tuple(spec.get("enum", ()))
+
+
+def _resolved(spec: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """A schema node with its reference followed (directly, or as the non-null branch of an
+    optional field)."""
+    for candidate in [spec, *spec.get("anyOf", [])]:
+        if "$ref" in candidate:
+            return definitions[candidate["$ref"].split("/")[-1]]
+        if "enum" in candidate or "properties" in candidate:
+            return candidate
+    return spec
 
 
 def used_by(

@@ -1451,7 +1451,13 @@ CHECKS: dict[str, Check] = {
     "EX03": Check(ex03_rheumatic, "computed", None, "recorded history: yes fails"),
     "EX04": Check(ex04_environmental, "computed", None, "recorded history: yes fails"),
     "EX05": Check(ex05_renal_crisis, "computed", None, "recorded history: yes fails"),
-    "EX06": Check(ex06_pah, "computed", "screening", "the PAH risk category; {pah_excluded} fail"),
+    "EX06": Check(
+        ex06_pah,
+        "computed",
+        "screening",
+        "the PAH risk category; {pah_excluded} fail (not recorded: the ACR/EULAR item on PAH "
+        "settles it where it can, no PAH being no risk)",
+    ),
     "EX07": Check(
         ex07_pulmonary,
         "computed",

@@ -46,6 +46,16 @@ def test_used_by_names_the_criteria_a_field_decides(complete, path, criteria):
     assert used_by(path, complete) == criteria
 
 
+def test_used_by_tries_a_choice_s_other_values():
+    # removed, SYN-01's PAH risk category is settled by the ACR/EULAR item (no PAH): the
+    # dictionary had found no criterion for it; SYN-22's intermediate risk, made low, passes EX06
+    with_pah = yaml.safe_load(
+        (CASES / "case22-pah-intermediate-risk.yaml").read_text(encoding="utf-8")
+    )
+    assert used_by("pah_risk", with_pah) == "EX06"
+    assert used_by("pah_risk", [with_pah, with_pah]) == "EX06"
+
+
 def test_used_by_for_a_required_field_and_one_not_in_the_example(complete):
     assert used_by("participant", complete) == "required"
     assert used_by("labs.egfr", complete) == "(not in the examples)"  # SYN-01 gives creatinine

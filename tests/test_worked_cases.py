@@ -46,6 +46,9 @@ EXPECTED: dict[str, tuple[str, set[str], set[str]]] = {
     "case19-mrss-total-only": ("incomplete", set(), {"IN03", "EX01"}),
     "case20-duration-over-3-years": ("not_eligible", {"IN04", "EX02"}, set()),
     "case21-vaccine-and-steroid-iv": ("not_eligible", {"EX26", "EX29", "EX11"}, set()),
+    # PAH among the ACR/EULAR items, its risk category intermediate: EX06 excludes
+    # intermediate- and high-risk PAH
+    "case22-pah-intermediate-risk": ("not_eligible", {"EX06"}, set()),
 }
 
 VERDICT_WORDS = {"eligible": "eligible", "not_eligible": "not eligible", "incomplete": "incomplete"}
