@@ -120,7 +120,8 @@ def _link_protocol_issues(app: Sphinx, doctree: nodes.document, docname: str) ->
     for raw in list(doctree.findall(nodes.raw)):
         if "html" in raw.get("format", "").split() and "<table" in raw.astext():
             html = _linked_in_html(raw.astext(), page)
-            raw.parent.replace(raw, nodes.raw("", html, format=raw["format"]))
+            if html != raw.astext():  # the text alone replaced: the node keeps its classes
+                raw.replace(raw.children[0], nodes.Text(html))
 
 
 #: A tag, an element whose text is never linked (a link already, code), or text between.

@@ -83,6 +83,16 @@ function markWideFigures() {
       cue.remove();
     }
     box.classList.toggle("figure-scrolls", wide);
+    // a box that scrolls can be reached and scrolled from the keyboard, and says what it is
+    if (wide) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "Figure, wider than the screen: scroll sideways");
+    } else {
+      box.removeAttribute("tabindex");
+      box.removeAttribute("role");
+      box.removeAttribute("aria-label");
+    }
   }
 }
 window.addEventListener("load", markWideFigures);
