@@ -109,6 +109,27 @@ def test_protocol_issue_mentions_link_to_their_entry_in_the_log():
     assert "criteria: EX12; reading adopted" in _text(HTML / "book/appendix/issues-log.html")
 
 
+def test_protocol_issue_mentions_in_a_computed_table_link_too():
+    # the population page's "Protocol issues" column (pandas' HTML) was plain text, though the
+    # log says every mention links to its entry
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(
+        (HTML / "book/protocol/population.html").read_text(encoding="utf-8"), "html.parser"
+    )
+    cells = [td for table in page.select("article table") for td in table.select("td")]
+    mentioned = [td for td in cells if re.search(r"\bPI\d\d\b", td.get_text())]
+    assert mentioned, "no protocol issue in the population page's tables"
+    for cell in mentioned:
+        named = re.findall(r"\bPI\d\d\b", cell.get_text())
+        linked = [a.get_text() for a in cell.select("a.protocol-issue")]
+        assert linked == named, (cell.get_text(), linked)
+        assert all(
+            a["href"].endswith(f"issues-log.html#{a.get_text().lower()}")
+            for a in cell.select("a.protocol-issue")
+        )
+
+
 def test_every_worked_case_is_published_as_a_download_identical_to_its_file():
     page = (HTML / "book/eligibility/cases.html").read_text(encoding="utf-8")
     for case in sorted((REPO / "book/cases").glob("*.yaml")):
