@@ -373,22 +373,21 @@ class MistypedPath(KeyError):
 
 def resolve(record: dict[str, Any], field: str) -> Any:
     """The value at a dotted path with list indexes: ``a.b[0].c``. KeyError names the part
-    (MistypedPath where a value on the way is of another JSON type)."""
+    (MistypedPath where a value on the way is of another JSON type, null included: the
+    registry leaves an absent object out, never writes it as null)."""
     value: Any = record
     where = ""
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", field):
         # an index into a list only, a name into an object only: a text indexed would give
         # its first letter ('PHASE2'[0] is 'P')
         wanted = list if part.startswith("[") else dict
-        if value is not None and not isinstance(value, wanted):
+        if not isinstance(value, wanted):
             raise MistypedPath(
                 where or "(the record)",
                 value,
                 "a JSON array" if wanted is list else "a JSON object",
             )
         try:
-            if value is None:
-                raise KeyError(part)
             value = value[int(part[1:-1])] if part.startswith("[") else value[part]
         except (KeyError, IndexError):
             raise KeyError(f"the record has no field {field!r} (stopped at {part!r})") from None
@@ -882,6 +881,25 @@ def _refuse_mistyped(field: str, fact: Fact[Any], in_record: Any, source: str) -
         raise InvalidRecordError(
             source, f"{_cut(field, 120)} is {_json_kind(in_record)}", "an array of texts"
         )
+    # a list of entries (the sites): each an object, each text study.yaml reads from it text
+    # (a facility of 5 or null is damage, never a site added or removed)
+    entries = [item for item in value if isinstance(item, BaseModel)] if wanted is list else []
+    if entries:
+        keys = {
+            key
+            for entry in entries
+            for key, text in entry.model_dump(by_alias=True).items()
+            if isinstance(text, str)
+        }
+        for index, item in enumerate(in_record):
+            where = f"{_cut(field, 120)}[{index}]"
+            if not isinstance(item, dict):
+                raise InvalidRecordError(source, f"{where} is {_json_kind(item)}", "a JSON object")
+            for key in sorted(keys & set(item)):
+                if not isinstance(item[key], str):
+                    raise InvalidRecordError(
+                        source, f"{where}.{key} is {_json_kind(item[key])}", "a JSON string"
+                    )
 
 
 def _same_words(value: list[str], quote: str) -> bool:
