@@ -1555,6 +1555,7 @@ def _read_ids(
     refused = np.zeros(len(values), dtype=bool)
     ids: list[str] = []
     problems = []
+    withheld: dict[str, list[int]] = {}  # IDs refused as no code, by their lower case
     plain = _plain_ids(values)
     # the plain cells are their own IDs; only the others are read one by one
     if _in_arrow(values):  # Arrow's text comes out as Python strings, made in one step
@@ -1595,6 +1596,8 @@ def _read_ids(
             # (张伟, 1978‐06‐14 with other dashes, 昭和53年6月14日): never repeated
             problems.append(CellProblem(int(rows[position]), column, WITHHELD_ID, _ID_EXPECTED))
             refused[position] = True
+            if isinstance(raw, str):  # a code's own letters in lower case (syn-b beside SYN-B)
+                withheld.setdefault(raw.strip().lower(), []).append(position)
     read = pd.Series(ids, dtype=object)[~refused]
     # in Arrow's kernels: an ID is ASCII (its field's pattern), so lower case is its case fold
     arrow_ids = pa.array(read.to_numpy(dtype=object), pa.large_string())
@@ -1656,12 +1659,23 @@ def _read_ids(
         keys = keys[~refused[read.index]]
         for position, key in keys[keys.duplicated(keep=False)].items():
             seen.setdefault(key, []).append(int(position))
-    for positions in seen.values():
-        if len(positions) < 2:
+    # an ID whose other copy was withheld for its case (SYN-B and syn-b: a code without a digit
+    # is one only in capitals) is on two rows all the same: neither is screened, and the
+    # withheld copy is named by its row alone
+    if withheld:
+        folded_ids = pd.Series(folded.to_numpy(zero_copy_only=False), index=read.index)
+        for position, key in folded_ids[~refused[read.index]].items():
+            if key in withheld:
+                seen.setdefault(key, [])
+                if int(position) not in seen[key]:
+                    seen[key].append(int(position))
+    for key, positions in seen.items():
+        others = withheld.get(key, [])
+        if len(positions) + len(others) < 2:
             continue
-        shown = ", ".join(str(int(rows[p])) for p in positions)
+        shown = ", ".join(str(int(rows[p])) for p in sorted([*positions, *others]))
         spelt = {ids[p] for p in positions}
-        same = "" if len(spelt) == 1 else " (the case of its letters aside)"
+        same = "" if len(spelt) == 1 and not others else " (the case of its letters aside)"
         for position in positions:
             problems.append(
                 CellProblem(
