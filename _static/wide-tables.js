@@ -58,6 +58,7 @@ document.addEventListener("DOMContentLoaded", markLongTables);
 // scale in a box of its own that scrolls sideways, with the same cue as a wide table; the
 // caption stays under it at the screen's width. On paper it fits the page again (book.css).
 const MIN_SCALE = 0.75;
+const NARROW_SCREEN = 768; // px: the theme's breakpoint for phones
 function markWideFigures() {
   for (const image of document.querySelectorAll("article figure img, article .cell_output img")) {
     if (!image.naturalWidth) continue; // not loaded yet: the window's load event comes back
@@ -69,7 +70,9 @@ function markWideFigures() {
       box.append(image);
     }
     const readable = image.naturalWidth * MIN_SCALE;
-    const wide = box.clientWidth < readable;
+    // on a phone or a narrow window only: a desktop's column shrinks a figure less than its
+    // words can bear (a 900 px chart in a 660 px column reads well)
+    const wide = window.innerWidth < NARROW_SCREEN && box.clientWidth < readable;
     image.style.width = wide ? `${Math.round(readable)}px` : "";
     image.style.maxWidth = wide ? "none" : "";
     const cue = box.previousElementSibling;

@@ -255,7 +255,9 @@ def criteria_reading(path: str, study: Study | None = None) -> frozenset[str]:
     what a cell that could not be read leaves to be checked. Under ``study``, IN01 reads the
     sex and what implies a woman only where it admits one sex."""
     found = {cid for cid, paths in CRITERION_INPUTS.items() if path in paths}
-    sex_only = path in (*_WOMAN, "breastfeeding")
+    # (a pregnancy test's date bounds the birth date for the age; its result and sample only
+    # imply a woman)
+    sex_only = path in (*_WOMAN, "breastfeeding", "pregnancy_test.result", "pregnancy_test.sample")
     if study is not None and sex_only and len(admitted_sexes(study)) > 1:
         found.discard("IN01")
     if path.startswith("labs."):

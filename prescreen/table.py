@@ -436,13 +436,14 @@ def _refuse_identifying_index(table: pa.Table, frame: pd.DataFrame, source: str)
                 )
             )
         elif not pa.types.is_nested(column.type) and identifier_cells(
-            column.to_pandas(), include_numbers=True
+            cells := column.to_pandas(), include_numbers=True
         ):
+            row = _first_identifying_row(frame, cells, {"include_numbers": True})
             problems.append(
                 Problem(
                     "no phone numbers, ID card numbers or e-mail addresses in any cell; remove "
-                    "the column",
-                    path=where,
+                    "them (the column, if it holds such data)",
+                    path=where + (f", row {row} (the first such)" if row else ""),
                     found="a cell looks like a phone number, an ID card number or an e-mail "
                     "address",
                 )

@@ -2113,3 +2113,16 @@ def test_a_grade_written_with_zeros_decides_as_the_typed_number(tmp_path_factory
         .table[["outcome", "failing", "reason"]]
         .equals(runs[1].table[["outcome", "failing", "reason"]])
     )
+
+
+def test_an_unreadable_pregnancy_test_result_does_not_put_the_age_to_review(tmp_path):
+    # a reviewer's row: an unreadable result named IN01, though the birth date decides the age
+    # (a test's date bounds the birth; its result and sample only imply a woman, which IN01
+    # reads where a study admits one sex)
+    # a woman past childbearing age: IN06 and EX27 pass whatever the result, so nothing is
+    # open and the criteria reading the cell are named
+    row = {**ELIGIBLE, "childbearing_potential": "false", "pregnancy_test.result": "neg?"}
+    assert _run(tmp_path, _table(tmp_path, [row])) == 0
+    found = _worklist(tmp_path)[ELIGIBLE["participant"]]
+    assert found["Outcome"] == "needs review"
+    assert found["Criteria to review"].split() == ["IN06", "EX27"]

@@ -569,6 +569,12 @@ def test_a_figure_is_kept_readable_on_a_phone_in_a_box_that_scrolls_sideways(ser
         shown, natural, box, content, _ = browser.execute_script(measure)
         assert content <= box + 1, "a figure scrolls on a desktop"
         assert browser.find_elements(By.CSS_SELECTOR, "#fig-trial-schema .scroll-cue") == []
+    # a desktop window narrower than the reviewer's (1280 px: a 660 px column) keeps every
+    # figure in its column: the calendar's and the washout chart, drawn 900 px wide, had scrolled
+    with _viewport(browser, 1280, 900):
+        for page in ("book/intervention/calendar", "book/screening/washout"):
+            _load(browser, f"{server}/{page}.html", 1280)
+            assert browser.find_elements(By.CSS_SELECTOR, "article .figure-scrolls") == [], page
 
 
 def test_every_dropdown_is_open_on_paper_and_as_the_reader_left_it_after(server, browser):
