@@ -7,12 +7,14 @@ issues log already covers names that entry; one it does not cover is *new* and s
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from protocol.facts import Threshold, parse_threshold
 from protocol.study import Study, load_study, normalise_name
 from protocol.units import format_quantity
 
@@ -214,16 +216,48 @@ def _limit_not_in_text(study: Study) -> Found:
                 f"('{quote}'), while the rule applies {limit}: check that they agree",
             )
             continue
-        numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", quote)] or [1.0]
-        # the number as the threshold writes it (3 of "< 3 ×10⁹/L", not 3e9)
-        written = re.search(r"\d+(?:\.\d+)?", limit.written)
-        number = float(written.group()) if written else 1.0
-        if limit.comparison not in quote or number not in numbers:
+        said = _limits_said(quote, limit)
+        if said:  # in units: "< 80 g/L" says the limit "< 8.0 g/dL" does, and nothing else
+            agrees = said == {limit.comparison}
+        else:  # no quantity of the limit's kind (x ULN): its number
+            numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", quote)] or [1.0]
+            # the number as the threshold writes it (3 of "< 3 ×10⁹/L", not 3e9)
+            written = re.search(r"\d+(?:\.\d+)?", limit.written)
+            number = float(written.group()) if written else 1.0
+            agrees = limit.comparison in quote and number in numbers
+        if not agrees:
             yield (
                 (cid,),
                 f"{cid}'s text says '{quote}', but the rule applies {analyte.label} {limit}: "
                 "check that they agree",
             )
+
+
+#: A comparison, a number and what follows it up to a separator ("<8.0 g/dL", "< 50% of ...")
+_SAID_LIMIT = re.compile(r"([<>])\s*(\d+(?:\.\d+)?)\s*([^;,()]*)")
+
+
+def _limits_said(quote: str, limit: Threshold) -> set[str]:
+    """The comparisons with which a text states a quantity of the limit's kind, each read as a
+    threshold (the longest unit text pint reads): "<" when it says "< 80 g/L" of the limit
+    "< 8.0 g/dL", "" (no comparison agreeing) when it says "< 90 g/L"; empty when it states no
+    quantity of that kind."""
+    found: set[str] = set()
+    for sign, number, rest in _SAID_LIMIT.findall(unicodedata.normalize("NFKC", quote)):
+        words = rest.split()
+        for end in range(len(words), 0, -1):
+            try:
+                said = parse_threshold(f"{sign} {number} {' '.join(words[:end])}").quantity
+            except ValueError:
+                continue
+            if said.dimensionality != limit.quantity.dimensionality:
+                break
+            same = math.isclose(
+                said.to(limit.quantity.units).magnitude, limit.quantity.magnitude, rel_tol=1e-9
+            )
+            found.add(sign if same else "")
+            break
+    return found
 
 
 @dataclass(frozen=True)

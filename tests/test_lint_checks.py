@@ -98,3 +98,25 @@ def test_a_text_reworded_without_its_limit_is_a_finding(varied_study):
 def test_a_limit_written_otherwise_with_the_same_number_is_no_finding(varied_study):
     # 8 is the registry's 8.0: the same limit, written without its decimal
     assert _limits(varied_study(('value: "< 8.0 g/dL"', 'value: "< 8 g/dL"'))) == []
+
+
+#: The same limits restated in other units (equal by hand: 8.0 g/dL = 80 g/L; 3 x 10^9/L =
+#: 3000 per microlitre; 10 mg/dL = 0.1 g/L), and the same units moved a little.
+RESTATED_LIMITS = [
+    ('value: "< 8.0 g/dL"', 'value: "< 80 g/L"', True),
+    ('value: "< 8.0 g/dL"', 'value: "< 81 g/L"', False),
+    ('value: "< 3 ×10⁹/L"', 'value: "< 3000 /µL"', True),
+    ('value: "< 3 ×10⁹/L"', 'value: "< 3100 /µL"', False),
+    ('value: "< 10 mg/dL"', 'value: "< 0.1 g/L"', True),
+    ('value: "< 10 mg/dL"', 'value: "< 0.11 g/L"', False),
+    # the number alone is not the limit: 10 in another unit is a limit moved tenfold
+    ('value: "< 10 mg/dL"', 'value: "< 10 mg/L"', False),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "same"), RESTATED_LIMITS)
+def test_a_limit_is_compared_with_its_text_in_units_not_words(varied_study, old, new, same):
+    # a tester's amendment writing haemoglobin's limit as 80 g/L was a conflict, though diff
+    # and registry-check read it as no change
+    findings = _limits(varied_study((old, new)))
+    assert (findings == []) == same, findings
