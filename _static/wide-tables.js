@@ -5,17 +5,22 @@ function markWideTables() {
   for (const table of document.querySelectorAll("article table")) {
     const box = table.parentElement;
     const wide = box.scrollWidth > box.clientWidth + 1;
-    const cue = box.previousElementSibling;
-    const hasCue = cue !== null && cue.classList.contains("scroll-cue");
-    if (wide && !hasCue) {
-      const note = document.createElement("p");
-      note.className = "scroll-cue";
-      note.textContent = "This table is wider than the screen: scroll it sideways →";
-      box.before(note);
-    } else if (!wide && hasCue) {
-      cue.remove();
-    }
+    cueAbove(box, wide, "This table is wider than the screen: scroll it sideways →");
     box.classList.toggle("scrolls-sideways", wide);
+  }
+}
+// The cue above a box that scrolls sideways: added where it scrolls, removed where it no
+// longer does (a window made wider).
+function cueAbove(box, wide, text) {
+  const cue = box.previousElementSibling;
+  const hasCue = cue !== null && cue.classList.contains("scroll-cue");
+  if (wide && !hasCue) {
+    const note = document.createElement("p");
+    note.className = "scroll-cue";
+    note.textContent = text;
+    box.before(note);
+  } else if (!wide && hasCue) {
+    cue.remove();
   }
 }
 // A cell holding one token too long for any column (a test name, a file path) may break inside
@@ -75,16 +80,7 @@ function markWideFigures() {
     const wide = window.innerWidth < NARROW_SCREEN && box.clientWidth < readable;
     image.style.width = wide ? `${Math.round(readable)}px` : "";
     image.style.maxWidth = wide ? "none" : "";
-    const cue = box.previousElementSibling;
-    const hasCue = cue !== null && cue.classList.contains("scroll-cue");
-    if (wide && !hasCue) {
-      const note = document.createElement("p");
-      note.className = "scroll-cue";
-      note.textContent = "This figure is wider than the screen: scroll it sideways →";
-      box.before(note);
-    } else if (!wide && hasCue) {
-      cue.remove();
-    }
+    cueAbove(box, wide, "This figure is wider than the screen: scroll it sideways →");
     box.classList.toggle("figure-scrolls", wide);
     // a box that scrolls can be reached and scrolled from the keyboard, and says what it is
     if (wide) {
