@@ -944,13 +944,16 @@ def _first_identifying_row(
             low = middle
     if not identifier_cells(cells.iloc[low : low + 1], **options):
         return None  # found in the whole column only (never seen): the column is named alone
+    return int(_row_numbers(frame)[low])
+
+
+def _row_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's number as the table shows it (kept by the reader in ``attrs["rows"]``, else
+    counted from the first row under the header), as a writable copy."""
     numbered = frame.attrs.get("rows")
-    numbers = (
-        np.arange(len(frame)) + FIRST_ROW
-        if numbered is None
-        else np.asarray(getattr(numbered, "numbers", numbered))
-    )
-    return int(numbers[low])
+    if numbered is None:
+        return np.arange(len(frame)) + FIRST_ROW
+    return np.array(getattr(numbered, "numbers", numbered), dtype=int)
 
 
 def _header_rows(frame: pd.DataFrame, id_column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -1256,12 +1259,8 @@ def read_candidates(
         raise ProtocolDataError(source, problems)
     if frame.empty:
         raise ProtocolDataError(source, [Problem("at least one candidate row", found="no rows")])
-    numbered = frame.attrs.get("rows")
     bad_rows: dict[int, str] = frame.attrs.get("bad_rows", {})
-    if numbered is None:
-        rows = np.arange(len(frame)) + FIRST_ROW
-    else:  # a copy: the holder's numbers are read-only
-        rows = np.array(getattr(numbered, "numbers", numbered), dtype=int)
+    rows = _row_numbers(frame)  # a copy: the holder's numbers are read-only
     # the columns read without the frame's attributes (pandas copies them with each column)
     # and by position (a table's own index is not a row number)
     frame = frame.copy(deep=False)

@@ -1650,10 +1650,7 @@ def criterion_anchors(criterion: str, study: Study) -> tuple[str, ...]:
     washout criterion's from its entries in study.yaml, so an entry's anchor is said as the rule
     applies it (EX23's investigational drug counts from the screening visit, PI07; a rule
     for any use ever counts from no date); any other criterion's from its check."""
-    entries = [
-        *(g for g in study.medication_classes if g.criterion == criterion),
-        *(e for e in study.exposure_events if criterion in (e.criterion, *e.also_criteria)),
-    ]
+    entries = _washout_entries(study, criterion)
     if entries:
         found = {_ANCHOR_DATES[e.anchor] for e in entries if e.rule != "lifetime"}
         return tuple(field for field in Dates.model_fields if field in found)
@@ -1741,12 +1738,18 @@ def criterion_rule(criterion_id: str) -> Callable[[_Context], CheckResult]:
     return check.run if check else functools.partial(_without_rule, criterion=criterion_id)
 
 
+def _washout_entries(study: Study, criterion: str) -> list[Any]:
+    """The study's medication classes and exposure events that name a criterion."""
+    return [
+        *(g for g in study.medication_classes if g.criterion == criterion),
+        *(e for e in study.exposure_events if criterion in (e.criterion, *e.also_criteria)),
+    ]
+
+
 def _by_washout(study: Study, criterion: str) -> bool:
     """Whether a criterion is decided by the washout calculator: a medication class or an
     exposure event of the study names it (an amendment's new criterion may be)."""
-    return any(g.criterion == criterion for g in study.medication_classes) or any(
-        criterion in (e.criterion, *e.also_criteria) for e in study.exposure_events
-    )
+    return bool(_washout_entries(study, criterion))
 
 
 def _without_rule(ctx: _Context, criterion: str) -> CheckResult:
