@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -529,6 +530,23 @@ def first_rows(group: np.ndarray) -> np.ndarray:
     return np.flatnonzero(group > seen_before)
 
 
+def column_patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The rows (columns of ``chosen``) grouped by their pattern: each row's code, each code's
+    pattern."""
+    if chosen.shape[1] == 0:
+        return np.zeros(0, dtype=int), []
+    if len(chosen) <= 64:  # each row's pattern as the bits of one integer (hashed as such)
+        keys = np.zeros(chosen.shape[1], dtype=np.uint64)
+        for bit, line in enumerate(chosen):
+            keys |= line.astype(np.uint64) << np.uint64(bit)
+    else:  # more lines than an integer's bits: each row's packed bytes
+        packed = np.packbits(chosen, axis=0).T.copy()
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    codes, _ = pd.factorize(keys)
+    first = first_rows(codes)
+    return codes, [chosen[:, i] for i in first]
+
+
 def _key_codes(key: np.ndarray) -> tuple[np.ndarray, int]:
     """A key's values as codes 0..count-1 (a missing value one of its own): a flag or a small
     whole number is its own code, offset (no hashing); anything else is factorized."""
@@ -819,6 +837,8 @@ def _criteria_columns(
         missing_groups = None
         if groups:  # a refused row: no group (its tuple, the last, is empty)
             group_codes, table = groups
+            if cid in OWN_MISSING:  # the status's groups share the kind of missing fields
+                group_codes, table = OWN_MISSING[cid](candidates, rows, group_codes, table)
             # groups with the same missing fields share one number
             distinct: dict[tuple[str, ...], int] = {}
             # in the narrowest integers that hold them (a few kinds of missing fields; a
@@ -1049,14 +1069,13 @@ def _grades(candidates: Candidates, rows: np.ndarray) -> np.ndarray:
 
 
 def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """IN03's and EX01's reason: what the subsets the areas allow depend on (as the status
-    key, but how many areas of each region are ungraded, not which: the words never name an
+    """IN03's and EX01's reason: what the status depends on (the words never name an
     ungraded area, only the missing fields do), and the areas the reason names: with every
     area graded, the involved proximal areas (named whenever one is involved), or the
     involved face and distal areas of the limited subset (no proximal area, the back recorded
     as not thickened)."""
     grades = _grades(candidates, rows)
-    is_proximal, is_distal = _regions(candidates)
+    is_proximal, _ = _regions(candidates)
     involved = grades >= 1
     all_graded = (grades >= 0).all(axis=0)
     proximal = involved[is_proximal].any(axis=0)
@@ -1064,12 +1083,7 @@ def _leroy_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
     names_proximal = all_graded & proximal
     names_limited = all_graded & ~proximal & (back == 0)
     named = involved & np.where(is_proximal[:, None], names_proximal, names_limited)
-    ungraded = grades < 0
-    return [
-        *_leroy_common_key(candidates, rows),
-        *(ungraded[region].sum(axis=0) for region in _each_region(is_proximal, is_distal)),
-        *named,
-    ]
+    return [*_leroy_common_key(candidates, rows), *named]
 
 
 def _regions(candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
@@ -1087,20 +1101,78 @@ def _each_region(is_proximal: np.ndarray, is_distal: np.ndarray) -> list[np.ndar
 
 
 def _leroy_status_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """What the LeRoy status and its missing fields depend on: whether an area of each region
-    is involved, which areas are not graded, how far a recorded total is from the graded
-    grades, the back and the thickened fingers (the reason also names the involved areas)."""
-    return [*_leroy_common_key(candidates, rows), *(_grades(candidates, rows) < 0)]
+    """What the LeRoy status depends on (:func:`_leroy_common_key`; the reason also names the
+    involved areas, and the missing fields which areas are ungraded:
+    :func:`_own_ungraded_areas`)."""
+    return _leroy_common_key(candidates, rows)
+
+
+def _own_ungraded_areas(
+    candidates: Candidates,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    missing: list[tuple[str, ...]],
+) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """IN03's and EX01's missing fields row by row: a status group's rows share how many areas
+    of each region are ungraded, not which, and the rule names a record's own ungraded areas
+    (in the study's order of areas). Each group's missing fields (run on its first row) with
+    its areas replaced by each row's own; every row's group anew, by its group and its pattern
+    of ungraded areas (each distinct pattern's fields made once, never a record)."""
+    study = candidates.study or load_study()
+    order = [f"ssc.mrss.areas.{area.name}" for area in study.skin_score.value.areas]
+    ungraded = _grades(candidates, rows) < 0  # in the order of _AREAS
+    place = {path: k for k, path in enumerate(_AREAS)}
+    by_study_order = ungraded[[place[path] for path in order]]
+    patterns, _ = column_patterns(by_study_order)
+    regrouped, first = _coded([groups, patterns])
+    table = []
+    for row in first.tolist():
+        items = missing[groups[row]]
+        areas = [k for k, item in enumerate(items) if item in place]
+        if not areas:  # no area named (the back, every area as one): the group's own
+            table.append(items)
+            continue
+        own = by_study_order[:, row]
+        table.append(
+            (
+                *items[: areas[0]],
+                *(path for path, is_ungraded in zip(order, own, strict=True) if is_ungraded),
+                *(item for item in items[areas[0] :] if item not in place),
+            )
+        )
+    # the last number: no group (a refused row), nothing missing, as the rule's groups number it
+    return regrouped, [*table, ()]
 
 
 def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:
-    """Whether an area of each region is involved, how far a recorded total is from the
-    graded grades, the back and the thickened fingers."""
+    """Whether an area of each region is involved, whether one is ungraded (and whether every
+    area is: the rule then misses the areas as one), what a recorded total leaves the
+    ungraded areas to show, the back and the thickened fingers. How many areas are ungraded
+    matters only through the total: without one, an ungraded area of a region may show
+    thickening or not, whatever the count.
+
+    A total puts the points it leaves (the total less the graded grades) on the ungraded
+    areas, 0 to 3 each: which regions can then show thickening (``leroy_possible_subsets``)
+    depends on those points and each region's ungraded areas alone. Each of the 8 choices of
+    regions is possible when the points fit it: at least one point in each region chosen, at
+    most 3 for each of its ungraded areas (grades are whole numbers, so every sum between is
+    reached). The 8 answers, not the points, are the key: a total of 30 and of 31 leave the
+    same regions open, and a table has few such patterns."""
     grades = _grades(candidates, rows)
     total = candidates.numbers("ssc.mrss.total")[rows]
     no_total = np.isnan(total)
     sum_graded = np.where(grades >= 0, grades, 0).sum(axis=0)
-    remaining = np.where(no_total, -1000, np.where(no_total, 0, total).astype(int) - sum_graded)
+    points = np.where(no_total, 0, total).astype(int) - sum_graded
+    ungraded = [(grades[region] < 0).sum(axis=0) for region in _each_region(*_regions(candidates))]
+    fits = []
+    for chosen in itertools.product((False, True), repeat=3):
+        fewest = sum(chosen)
+        most = sum(3 * count for count, on in zip(ungraded, chosen, strict=True) if on)
+        regions_can = np.logical_and.reduce(
+            [count > 0 for count, on in zip(ungraded, chosen, strict=True) if on]
+            + [np.ones(len(rows), dtype=bool)]
+        )
+        fits.append(~no_total & regions_can & (points >= fewest) & (points <= most))
     others = [
         candidates.coded(path)[0][rows]
         for path in (
@@ -1111,7 +1183,10 @@ def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
     ]
     return [
         *((grades[region] >= 1).any(axis=0) for region in _each_region(*_regions(candidates))),
-        remaining,
+        *(count > 0 for count in ungraded),
+        (grades < 0).all(axis=0),
+        no_total,
+        *fits,
         *others,
     ]
 
@@ -1311,6 +1386,10 @@ STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
     "EX01": _leroy_status_key,
     "EX02": _duration_keys(lambda study: study.criterion_rules.disease_duration_exclusion),
 }
+
+
+#: Criteria whose status groups leave the missing fields to each row: what makes them.
+OWN_MISSING = {"IN03": _own_ungraded_areas, "EX01": _own_ungraded_areas}
 
 
 def _lab(

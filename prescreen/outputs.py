@@ -40,8 +40,8 @@ from prescreen.engine import (
     FAIL,
     UNKNOWN,
     Evaluation,
+    column_patterns,
     criteria_reading,
-    first_rows,
     grouped_by_codes,
     joined_texts,
 )
@@ -293,25 +293,8 @@ class _Coded:
 def _id_lists(chosen: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Each row's chosen criterion IDs as "EX01 EX24": each row's code, and the text of each
     distinct pattern."""
-    codes, patterns = _patterns(chosen)
+    codes, patterns = column_patterns(chosen)
     return codes, [" ".join(names[p]) for p in patterns]
-
-
-def _patterns(chosen: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The rows (columns of ``chosen``) grouped by their pattern: each row's code, each code's
-    pattern."""
-    if chosen.shape[1] == 0:
-        return np.zeros(0, dtype=int), []
-    if len(chosen) <= 64:  # each row's pattern as the bits of one integer (hashed as such)
-        keys = np.zeros(chosen.shape[1], dtype=np.uint64)
-        for bit, line in enumerate(chosen):
-            keys |= line.astype(np.uint64) << np.uint64(bit)
-    else:  # more lines than an integer's bits: each row's packed bytes
-        packed = np.packbits(chosen, axis=0).T.copy()
-        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-    codes, _ = pd.factorize(keys)
-    first = first_rows(codes)
-    return codes, [chosen[:, i] for i in first]
 
 
 def _missing_items(

@@ -253,7 +253,9 @@ def _skin_row(draw: st.DrawFn) -> dict[str, object]:
     total consistent with them or none, and the items LeRoy's subsets read."""
     from prescreen.engine import _AREAS
 
-    grades = {area: draw(_GRADE) for area in _AREAS}
+    # now and then no area graded at all (the rule then misses the areas as one, not each)
+    grade = st.none() if draw(st.sampled_from([False] * 7 + [True])) else _GRADE
+    grades = {area: draw(grade) for area in _AREAS}
     graded = sum(g for g in grades.values() if g is not None)
     ungraded = sum(g is None for g in grades.values())
     total = draw(st.one_of(st.none(), st.integers(graded, graded + 3 * ungraded)))
@@ -303,6 +305,30 @@ def test_a_total_that_leaves_grades_to_ungraded_areas_decides_the_subset():
     # and distal skin are involved (diffuse: passes); T1 and T3 have no proximal involvement,
     # and with the back not recorded the subset stays open
     assert list(statuses.criteria["IN03"].status) == ["unknown", "pass", "unknown"]
+
+
+def test_no_area_graded_is_told_from_some_areas_of_each_region_ungraded():
+    # neither shows thickening, and each region has an ungraded area in both: the subset is
+    # open in both, but the rule misses the areas as one where none is graded, and names the
+    # ungraded ones otherwise (by hand: the three below)
+    from prescreen.engine import _AREAS
+
+    ungraded = ("ssc.mrss.areas.face", "ssc.mrss.areas.abdomen", "ssc.mrss.areas.right_fingers")
+    none_graded: dict[str, object] = {"participant": "SYN-N1", **dict.fromkeys(_AREAS)}
+    some_graded: dict[str, object] = {
+        "participant": "SYN-N2",
+        **{area: None if area in ungraded else 0 for area in _AREAS},
+    }
+    for rows in ([none_graded, some_graded], [some_graded, none_graded]):
+        frame = pd.DataFrame(rows).astype(object)
+        table = frame.where(frame.notna(), None)
+        _compare(table)
+        found = evaluate(read_candidates(table, Mapping(), "t", AS_OF))
+        by_id = dict(zip(found.candidates.ids, range(len(rows)), strict=True))
+        for cid in ("IN03", "EX01"):
+            missing = found.criteria[cid].missing
+            assert set(missing[by_id["SYN-N1"]]) == {"ssc.mrss.areas"}
+            assert set(missing[by_id["SYN-N2"]]) == set(ungraded)
 
 
 def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both():
