@@ -54,6 +54,8 @@ from protocol.screening import (
     _Context,
     counts_to_confirm,
     criterion_rule,
+    duration_limit,
+    duration_words,
     lung_function,
     oxygen_therapy,
 )
@@ -834,6 +836,8 @@ def _criteria_columns(
                 store,
                 groups_found=groups,
             )
+        if cid in DIRECT_WORDS:
+            r = _with_direct_words(r, rows, functools.partial(DIRECT_WORDS[cid], candidates, cid))
         missing_groups = None
         if groups:  # a refused row: no group (its tuple, the last, is empty)
             group_codes, table = groups
@@ -1365,13 +1369,9 @@ REDUCED_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = 
     "IN01": _age_key,
     "IN02": _acr_key,
     "IN03": _leroy_key,
-    "IN04": _duration_keys(
-        lambda study: study.criterion_rules.disease_duration_maximum, reason=True
-    ),
+    "IN04": _duration_keys(lambda study: duration_limit("IN04", study)[0], reason=True),
     "IN05": _mrss_key,
-    "EX02": _duration_keys(
-        lambda study: study.criterion_rules.disease_duration_exclusion, reason=True
-    ),
+    "EX02": _duration_keys(lambda study: duration_limit("EX02", study)[0], reason=True),
     "EX01": _leroy_key,
 }
 
@@ -1381,11 +1381,55 @@ STATUS_KEYS: dict[str, Callable[[Candidates, np.ndarray], list[np.ndarray]]] = {
     "IN01": _age_status_key,
     "IN02": _acr_status_key,
     "IN03": _leroy_status_key,
-    "IN04": _duration_keys(lambda study: study.criterion_rules.disease_duration_maximum),
+    "IN04": _duration_keys(lambda study: duration_limit("IN04", study)[0]),
     "IN05": _mrss_status_key,
     "EX01": _leroy_status_key,
-    "EX02": _duration_keys(lambda study: study.criterion_rules.disease_duration_exclusion),
+    "EX02": _duration_keys(lambda study: duration_limit("EX02", study)[0]),
 }
+
+
+def _with_direct_words(
+    reasons: Reasons, rows: np.ndarray, words: Callable[[np.ndarray], tuple[np.ndarray, CodedTexts]]
+) -> Reasons:
+    """``reasons`` (over ``rows``) with the rows ``words`` can word worded by it, without a
+    record: ``words(positions)`` gives which of them it words, and their texts."""
+
+    def build(asked: np.ndarray) -> CodedTexts:
+        worded, direct = words(rows[asked])
+        if worded.all():
+            return direct
+        rest = np.flatnonzero(~worded)
+        other = reasons._coded_texts(asked[rest])
+        codes = np.empty(len(asked), dtype=np.int64)
+        codes[worded] = direct.codes
+        codes[rest] = other.codes.astype(np.int64) + len(direct.texts)
+        return CodedTexts(codes, [*direct.texts, *other.texts])
+
+    return Reasons(len(rows), build)
+
+
+def _duration_words(
+    candidates: Candidates, criterion: str, positions: np.ndarray
+) -> tuple[np.ndarray, CodedTexts]:
+    """IN04's and EX02's reason at each position with both dates recorded: the rule's own
+    words (``duration_words``), each distinct pair of dates worded once."""
+    study = candidates.study or load_study()
+    limit, reading = duration_limit(criterion, study)
+    first_codes, first_dates = candidates.coded("ssc.first_non_raynaud_manifestation")
+    screening_codes, screening_dates = candidates.coded("dates.screening")
+    first, screening = first_codes[positions], screening_codes[positions]
+    worded = (first >= 0) & (screening >= 0)
+    first, screening = first[worded], screening[worded]
+    pairs, at = _coded([first, screening])
+    texts = [
+        duration_words(first_dates[first[i]], screening_dates[screening[i]], limit, reading)
+        for i in at.tolist()
+    ]
+    return worded, CodedTexts(pairs.astype(np.int64), texts)
+
+
+#: Criteria whose reasons are worded over columns where the rule's words need no record.
+DIRECT_WORDS = {"IN04": _duration_words, "EX02": _duration_words}
 
 
 #: Criteria whose status groups leave the missing fields to each row: what makes them.

@@ -723,12 +723,7 @@ def _disease_duration(ctx: _Context, limit: Limit[pint.Quantity], reading: str =
     low_s, high_s = ctx.screening_range
     if first is not None and ctx.screening is not None:
         boundary = first + relativedelta(months=months)
-        duration = calendar_duration(first, ctx.screening)
-        text = f"disease duration {duration} at screening (from {first}); limit {months} months"
-        if limit.boundary == "outside":
-            text += ", exactly the limit fails"
-        if reading:
-            text += f" ({reading})"
+        text = duration_words(first, ctx.screening, limit, reading)
         return CheckResult("pass" if limit.in_order(ctx.screening, boundary) else "fail", text)
     missing = [
         f
@@ -768,12 +763,32 @@ def _disease_duration(ctx: _Context, limit: Limit[pint.Quantity], reading: str =
     )
 
 
-def in04_duration(ctx: _Context) -> CheckResult:
-    return _disease_duration(
-        ctx,
-        ctx.study.criterion_rules.disease_duration_maximum,
-        reading=ctx.study.issue_for("duration_to_screening"),
+def duration_words(first: date, screening: date, limit: Limit[pint.Quantity], reading: str) -> str:
+    """IN04's or EX02's reason where both dates are recorded (prescreen words each distinct
+    pair of dates with it, without a record)."""
+    months = round(limit.value.to("month").magnitude)
+    text = (
+        f"disease duration {calendar_duration(first, screening)} at screening (from {first}); "
+        f"limit {months} months"
     )
+    if limit.boundary == "outside":
+        text += ", exactly the limit fails"
+    if reading:
+        text += f" ({reading})"
+    return text
+
+
+def duration_limit(criterion: str, study: Study) -> tuple[Limit[pint.Quantity], str]:
+    """IN04's or EX02's limit on the disease duration, and the protocol issue behind a
+    boundary the record leaves open (IN04's only)."""
+    rules = study.criterion_rules
+    if criterion == "IN04":
+        return rules.disease_duration_maximum, study.issue_for("duration_to_screening")
+    return rules.disease_duration_exclusion, ""
+
+
+def in04_duration(ctx: _Context) -> CheckResult:
+    return _disease_duration(ctx, *duration_limit("IN04", ctx.study))
 
 
 def in05_mrss(ctx: _Context) -> CheckResult:
@@ -920,7 +935,7 @@ def ex01_limited(ctx: _Context) -> CheckResult:
 
 
 def ex02_duration(ctx: _Context) -> CheckResult:
-    return _disease_duration(ctx, ctx.study.criterion_rules.disease_duration_exclusion)
+    return _disease_duration(ctx, *duration_limit("EX02", ctx.study))
 
 
 def ex03_rheumatic(ctx: _Context) -> CheckResult:

@@ -202,11 +202,11 @@ def test_each_groups_first_row_is_where_its_number_first_appears(values):
 def test_rows_are_numbered_by_their_pattern_of_chosen_criteria(lines, rows, data):
     """Rows with the same criteria chosen share a number (in order of first appearance) and
     its pattern; up to 64 criteria as one integer's bits, more as packed bytes."""
-    from prescreen.outputs import _patterns
+    from prescreen.engine import column_patterns
 
     cells = data.draw(st.lists(st.booleans(), min_size=lines * rows, max_size=lines * rows))
     chosen = np.array(cells, dtype=bool).reshape(lines, rows)
-    codes, patterns = _patterns(chosen)
+    codes, patterns = column_patterns(chosen)
     columns = [tuple(chosen[:, j].tolist()) for j in range(rows)]
     expected, distinct = _first_appearance(columns)
     assert codes.tolist() == expected
