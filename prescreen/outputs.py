@@ -320,33 +320,32 @@ def _missing_items(
     column_of = functools.cache(evaluation.candidates.column_of)
     # each group's open criteria and their codes (a few of the 37 per row): the coded lines
     # come group by group, so each group's are one slice (a group may have none: a row that
-    # needs review for a cell it could not read)
-    every_pair = list(zip(criteria_at.tolist(), codes_at.tolist(), strict=True))
+    # needs review for a cell it could not read). Each (criterion, code) pair is numbered, so
+    # a group is a run of small integers.
+    widest = int(codes_at.max()) + 1 if len(codes_at) else 1
+    pair_numbers, pair_keys = pd.factorize(criteria_at.astype(np.int64) * widest + codes_at)
     bounds = np.searchsorted(groups_at, np.arange(groups + 1)).tolist()
-    pairs_of = [every_pair[bounds[g] : bounds[g + 1]] for g in range(groups)]
+    numbers = pair_numbers.tolist()
     # only what a table could give is asked of the site (the medications and events lists are
     # the screening visit's); each column once, in the order its first item comes, and the
     # count is of what is shown. Each criterion's missing tuple is prepared once: its items,
     # the columns of those a table holds, and the groups its items belong to.
-    prepared: dict[tuple[int, int], tuple[frozenset[str], tuple[str, ...], frozenset[str]]] = {}
-    for pair in dict.fromkeys(every_pair):
-        items = tables[pair[0]][pair[1]]
-        prepared[pair] = (
-            frozenset(items),
-            tuple(column_of(item) for item in items if in_table(item)),
-            frozenset(_parents(items)),
-        )
+    pairs = [divmod(int(key), widest) for key in pair_keys]
+    items_of = [tables[criterion][code] for criterion, code in pairs]
+    columns_of = [tuple(column_of(item) for item in items if in_table(item)) for items in items_of]
+    parents_of = [frozenset(_parents(items)) for items in items_of]
     # a tuple holding no item that is a group of another item anywhere (ssc.mrss beside
     # ssc.mrss.areas) cannot make a group's items overlap: its groups take the short way
-    every_parent = frozenset().union(*(part[2] for part in prepared.values()))
-    plain = {pair: part[0].isdisjoint(every_parent) for pair, part in prepared.items()}
+    every_parent = frozenset().union(*parents_of)
+    plain = [every_parent.isdisjoint(items) for items in items_of]
+    chain = itertools.chain.from_iterable
     shown = []
-    for pairs in pairs_of:
-        parts = [prepared[pair] for pair in pairs]
-        if not all(plain[pair] for pair in pairs):
-            parents = frozenset().union(*(part[2] for part in parts))
-            if not all(parents.isdisjoint(part[0]) for part in parts):  # a group beside its part
-                items = [item for pair in pairs for item in tables[pair[0]][pair[1]]]
+    for g in range(groups):
+        mine = numbers[bounds[g] : bounds[g + 1]]
+        if not all(plain[k] for k in mine):
+            parents = frozenset().union(*(parents_of[k] for k in mine))
+            if not all(parents.isdisjoint(items_of[k]) for k in mine):  # a group beside its part
+                items = list(chain(items_of[k] for k in mine))
                 shown.append(
                     list(
                         dict.fromkeys(
@@ -355,7 +354,7 @@ def _missing_items(
                     )
                 )
                 continue
-        shown.append(list(dict.fromkeys(itertools.chain.from_iterable(p[1] for p in parts))))
+        shown.append(list(dict.fromkeys(chain(columns_of[k] for k in mine))))
     counts = [len(columns) for columns in shown]
     # "; " between them: a site's column name may hold spaces ("Date of birth")
     texts = ["; ".join(columns) for columns in shown]
