@@ -10,8 +10,14 @@ thresholds, units, readings and tri-state logic cannot drift from it. What makes
   what the rule's words show of them (``REDUCED_KEYS``: an age in whole years, the areas a
   LeRoy reason names), and the status is found per coarser group of what it depends on
   (``STATUS_KEYS``: which side of the age range, of the ACR/EULAR minimum, of the duration
-  limit; the items left open only where they decide). Each key is coded and the codes combined
-  as digits of one integer, so grouping hashes integers, not tuples;
+  limit, of LeRoy's skin points; the items left open only where they decide). Each key is
+  coded and the codes combined as digits of one integer, so grouping hashes integers, not
+  tuples;
+- where a reason's words come from one function of a few cells (``DIRECT_WORDS``: IN04's and
+  EX02's disease duration, worded by ``protocol.screening.duration_words``), the words are
+  built once per distinct pair of dates, not by a record each; where a row's missing fields
+  are its own (``OWN_MISSING``: LeRoy's ungraded skin areas), they are read from the row's
+  cells, in the study's order, rather than from its group;
 - reasons are built only for the rows whose reason is shown (``Reasons``), their groups found
   over those rows alone and each distinct group's words built once: a worklist shows the first
   excluding criterion's and the open ones', not the other 35 criteria's;
