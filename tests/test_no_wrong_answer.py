@@ -838,7 +838,10 @@ def test_a_dose_or_event_before_birth_is_bad_input():
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
-@pytest.mark.parametrize("command", [["schema"], ["screen", "book/cases/case01-eligible.yaml"]])
+@pytest.mark.parametrize(
+    "command",
+    [["schema"], ["screen", "book/cases/case01-eligible.yaml"], ["prescreen", "--template"]],
+)
 def test_an_output_that_cannot_be_written_is_exit_2_not_an_internal_error(command):
     # stdout redirected to a full disk gave "internal error (a bug)", exit 4
     import subprocess

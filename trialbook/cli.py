@@ -628,7 +628,8 @@ def _prescreen(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
-        sys.stdout.buffer.write(template_csv())
+        # through the guarded stream: a full disk is exit 2, a reader gone is quiet
+        sys.stdout.write(template_csv().decode("utf-8"))
         return EXIT_OK
     if args.map == "":  # an empty name, not "no mapping"
         print("error: trialbook prescreen: --map = '': expected a mapping file", file=sys.stderr)
