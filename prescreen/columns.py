@@ -22,7 +22,7 @@ import typing
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -532,8 +532,8 @@ def shown_value(raw: Any, path: str = "") -> str:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
             return f"{len(value)} bytes that are no text"
-    if isinstance(value, datetime | date):  # (pandas' Timestamp is a datetime)
-        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value}'"
+    if isinstance(value, datetime | date | time):  # (pandas' Timestamp is a datetime)
+        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value.isoformat()}'"
     if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
         return f"a duration of {value}"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
@@ -664,6 +664,10 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
     validator decides.
     """
     value = raw
+    if isinstance(raw, bytes):  # a Parquet file's binary column: no reader's text
+        raise ValueError(
+            f"{shown_value(raw)} is stored as bytes, not text; expected the column stored as text"
+        )
     if spec.kind == "bool":
         if isinstance(raw, str):
             lowered = raw.strip().lower()

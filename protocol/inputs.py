@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -254,6 +254,18 @@ def _show(value: Any) -> str:
         return {None: "an empty value", True: "true", False: "false"}[value]
     if isinstance(value, dict | list):
         return "a mapping" if isinstance(value, dict) else "a list"
+    # a workbook's or Parquet file's cell as a site reads it, not as Python writes it
+    # (datetime.time(0, 0), Timedelta('0 days 00:00:03'), np.float64(7.5))
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, datetime):  # (pandas' Timestamp is one)
+        return f"'{value.isoformat(sep=' ')}'"
+    if isinstance(value, date | time):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
+        return f"a duration of {value}"
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
 
