@@ -120,6 +120,13 @@ class StrictLoader(yaml.SafeLoader):
         event = self.peek_event()
         if getattr(event, "anchor", None):
             raise _refusal(self, event, "YAML anchors (&name) are not accepted")
+        if getattr(event, "tag", None) is not None:
+            # a tag overrides what is written (pah_risk: !!null intermediate was read as no
+            # category, then settled as none): the value alone is read, by its field
+            tag = event.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _refusal(
+                self, event, f"the YAML tag {tag} is not accepted; expected the value alone"
+            )
         self._depth = getattr(self, "_depth", 0) + 1
         try:
             if self._depth > MAX_DEPTH:

@@ -644,6 +644,8 @@ def yaml_file_faults(valid: str) -> list[tuple[str, Any, str]]:
         ("esc-in-key", 'participant: SYN-01\n"\\e[31mred": 1\n', "unknown field"),
         ("merge-key", valid + "<<: {sex: male}\n", "merge"),
         ("unknown-tag", "participant: !hostile SYN-01\n", "hostile"),
+        # a tag YAML obeys over what is written: refused, never read as no value
+        ("null-tag", "participant: SYN-01\npah_risk: !!null intermediate\n", "!!null"),
     ]
 
 

@@ -901,3 +901,26 @@ def test_a_value_of_a_size_no_measurement_has_is_refused_in_a_record_file(tmp_pa
         encoding="utf-8",
     )
     assert main(["screen", str(record)]) == 2
+
+
+_CASE_LINES = (REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8").splitlines()
+#: The case's lines that hold a key and a value after it ("  value: 121" or "sex: female")
+_VALUE_LINES = [
+    n for n, line in enumerate(_CASE_LINES) if ": " in line and not line.lstrip().startswith("#")
+]
+
+
+@given(
+    st.sampled_from(_VALUE_LINES),
+    st.sampled_from(["!!null", "!!str", "!!int", "!!bool", "!!float", "!!timestamp", "!x", "!"]),
+)
+def test_a_yaml_tag_before_any_value_is_refused_never_obeyed(line_number, tag):
+    # a tester's round: "pah_risk: !!null intermediate" was read as no category, which the
+    # record then settled as none: an excluding value read as an eligible one
+    from protocol.documents import parse_yaml_text
+
+    lines = list(_CASE_LINES)
+    key, value = lines[line_number].split(": ", 1)
+    lines[line_number] = f"{key}: {tag} {value}"
+    with pytest.raises(ProtocolDataError, match=r"the YAML tag .* is not accepted"):
+        parse_yaml_text("\n".join(lines) + "\n", "record.yaml")
