@@ -35,6 +35,7 @@ import yaml
 from protocol.documents import read_yaml
 from protocol.errors import Problem, ProtocolDataError
 from protocol.labs import BOUNDARY_TOLERANCE
+from protocol.reports import markdown_cell
 from protocol.study import STUDY_PATH, Study, load_study
 
 REPO = STUDY_PATH.parents[1]
@@ -760,10 +761,7 @@ def _md_words(change: FactChange) -> str:
 def _md(value: Any, whole: bool = False) -> str:
     """Text safe in a Markdown table cell: no row split, no HTML, no code span, no emphasis
     (cut at 160 characters unless ``whole``)."""
-    text = (str(value) if whole else _shown(value)).replace("\n", " ")
-    for char in ("\\", "|", "`", "*", "_", "[", "]", "<", ">"):
-        text = text.replace(char, "\\" + char)
-    return text
+    return markdown_cell(str(value) if whole else _shown(value))
 
 
 def to_json(result: Diff) -> dict[str, Any]:

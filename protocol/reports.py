@@ -57,11 +57,19 @@ def format_text(result: ScreeningResult, record: ParticipantRecord | None = None
     return "\n".join(lines)
 
 
-def format_markdown(result: ScreeningResult) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+def markdown_cell(text: str) -> str:
+    """Text safe in a Markdown table cell or list item: no row split, no HTML, no code span,
+    no emphasis or link (a record's medicine named "<script>…" or "[x](http://…)" is shown as
+    written, never made active)."""
+    text = text.replace("\n", " ")
+    for char in ("\\", "|", "`", "*", "_", "[", "]", "<", ">"):
+        text = text.replace(char, "\\" + char)
+    return text
 
-    lines = [f"**Participant {result.participant}: {verdict_text(result)}**", ""]
+
+def format_markdown(result: ScreeningResult) -> str:
+    cell = markdown_cell
+    lines = [f"**Participant {cell(result.participant)}: {verdict_text(result)}**", ""]
     if result.rescreening and any(c.status == "fail" for c in result.criteria):
         lines += [f"Also: {cell(result.rescreening)}", ""]
     lines += [

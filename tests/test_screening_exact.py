@@ -16,6 +16,8 @@ from datetime import date
 
 import pytest
 import yaml
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from protocol.errors import ProtocolDataError
 from protocol.participant import parse_record
@@ -2167,3 +2169,33 @@ def test_a_washout_criterion_is_anchored_where_study_yaml_anchors_its_entries(st
     )
     moved = {c.id: c.anchor for c in screen(record, amended).criteria}
     assert moved["EX23"] == "planned randomization 2025-03-17"
+
+
+#: Text as a record may hold it (no character reference: "&amp;" is shown as "&", no harm)
+_RECORD_TEXT = st.lists(
+    st.sampled_from(["*", "**", "_", "`", "<b>", "</b>", "[x](http://e.com)", "<http://e>", "|"])
+    | st.sampled_from(list("ab 1<>[]()!#~\\"))
+    | st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="&"),
+    max_size=20,
+).map("".join)
+
+
+@example("foo | EX99 | pass <script>alert(1)</script> **bold** [x](http://e.com)")
+@given(_RECORD_TEXT)
+def test_a_record_text_in_the_markdown_report_stays_text(written):
+    # a tester's round: a medicine named "foo <script>alert(1)</script> **bold** [x](http://e)"
+    # came through `screen --format markdown` as HTML, emphasis and a link
+    from markdown_it import MarkdownIt
+
+    result = _report()
+    result.criteria[1].reason = written
+    tokens = MarkdownIt("commonmark").enable("table").parse(format_markdown(result))
+    kinds = [t.type for t in tokens]
+    table = tokens[kinds.index("table_open") : kinds.index("table_close")]
+    cells = [t for t in table if t.type == "inline"]
+    assert len(cells) == 4 * 4  # the header and three rows of four: the text never splits one
+    reason = cells[4 * 2 + 2]
+    for token in reason.children or []:
+        assert token.type in ("text", "softbreak"), (written, token.type)
+    shown = "".join(t.content for t in reason.children or [] if t.type == "text")
+    assert shown == written.strip()  # as written, every sign shown
