@@ -846,6 +846,10 @@ def decide_window(
     'before'
     """
     if anchor_date is None:
+        # an ongoing entry excludes on every date its anchor could take (screen's "for any
+        # screening date"); anything else needs the date
+        if ongoing:
+            return WindowDecision("ongoing", None, rescreen=rescreen)
         return WindowDecision("no_anchor", None)
     start = window_start(anchor_date, window)
     if ongoing:

@@ -1112,3 +1112,42 @@ def test_followed_the_rescreening_advice_allows_its_randomization(events, medici
     )
     # at the new screening, for that randomization: nothing fails and no rescreening is asked
     assert again.status != "fail" and not again.requires_rescreening, again.summary
+
+
+_SCREENING_ANCHORED = {
+    "investigational_drug": "EX23",
+    "hospitalised_infection": "EX20",
+    "iv_antibiotics": "EX20",
+    "oral_antibiotics": "EX20",
+}
+
+
+@given(
+    st.sampled_from(sorted(_SCREENING_ANCHORED)),
+    st.dates(date(1990, 1, 1), date(2090, 1, 1)),
+)
+def test_an_ongoing_entry_counted_from_screening_fails_without_a_screening_date(kind, planned):
+    # a tester's round: washout said unknown (exit 3) where screen said fail "for any
+    # screening date": an entry that goes on excludes whatever day the screening is
+    import copy
+
+    import yaml
+
+    from protocol.participant import parse_record
+    from protocol.screening import screen
+    from tests.conftest import REPO
+
+    result = _check(events=[{"kind": kind, "ongoing": True}], screening=None, randomization=planned)
+    assert result.status == "fail" and result.requires_rescreening
+    (entry,) = result.entries
+    assert entry.status == "fail" and entry.criterion == _SCREENING_ANCHORED[kind]
+    case = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+    record = copy.deepcopy(case)
+    del record["dates"]["screening"]
+    record["events"] = [{"kind": kind, "ongoing": True}]
+    (criterion,) = [
+        c
+        for c in screen(parse_record(record, "synthetic")).criteria
+        if c.id == _SCREENING_ANCHORED[kind]
+    ]
+    assert criterion.status == "fail"
