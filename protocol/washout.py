@@ -44,7 +44,12 @@ from protocol.study import (
     load_study,
     normalise_name,
 )
-from protocol.units import format_quantity, read_unit
+from protocol.units import format_quantity, read_unit, ureg
+
+#: The units the rules compare in, built once: pint parses a unit's text anew at each
+#: conversion (300 steroid courses took 6 s of parsing "mg")
+_MG = ureg.Unit("mg")
+_DAY = ureg.Unit("day")
 
 #: The frequencies people write: (administrations on each dosing day, days from one dosing day
 #: to the next; None for a single dose). EX11 reads a non-daily dose as its dose-day amount (PI26).
@@ -309,7 +314,7 @@ def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
         raise ValueError(
             f"implausible: check the value and its unit; expected {plausible} per dose"
         )
-    return dose.to("mg")
+    return dose.to(_MG)
 
 
 #: Letters of other scripts that look like Latin ones (a subset of Unicode's confusables).
@@ -1029,9 +1034,9 @@ def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, b
     assert frequency is not None
     per_day, interval = frequency
     equivalent = (
-        read_dose(med.dose).to("mg").magnitude
+        read_dose(med.dose).to(_MG).magnitude
         * 5
-        / match.drug.prednisone_5mg_equivalent.value.to("mg").magnitude
+        / match.drug.prednisone_5mg_equivalent.value.to(_MG).magnitude
         * per_day
     )
     return equivalent, interval == 1
@@ -1134,7 +1139,7 @@ def decide_corticosteroid(
     if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
         return SteroidDecision("which_drug", start)
     amount, daily = _steroid_amount(med, match)
-    limit = rule.daily_limit.value.to("mg").magnitude
+    limit = rule.daily_limit.value.to(_MG).magnitude
     if amount is None:
         # a dose without its frequency: every frequency gives at least one dose on a dosing
         # day, so a dose already over the limit excludes whatever the frequency (PI26)
@@ -1241,7 +1246,7 @@ def _steroid_reason(
     group, rule = match.group, study.corticosteroid_rule
     assert group.window is not None
     window, criterion, clear = group.window.value, group.criterion, decision.clears
-    limit = rule.daily_limit.value.to("mg")
+    limit = rule.daily_limit.value.to(_MG)
     match decision.case:
         case "not_systemic":
             assert med.route is not None
@@ -1425,7 +1430,7 @@ def _combined_corticosteroids(
         return None
     group = next(g for g in study.medication_classes if g.rule == "corticosteroid")
     assert group.window is not None
-    limit = study.corticosteroid_rule.daily_limit.value.to("mg").magnitude
+    limit = study.corticosteroid_rule.daily_limit.value.to(_MG).magnitude
     anchor = data.planned_randomization
     first_day = window_start(anchor, group.window.value)
 
@@ -1630,7 +1635,7 @@ def _window_days(window: Window) -> float:
     """A window's length in days, for comparing windows (a lifetime is longest)."""
     if window.lifetime or window.duration is None:
         return float("inf")
-    return float(window.duration.to("day").magnitude)
+    return float(window.duration.to(_DAY).magnitude)
 
 
 def _uncatalogued(med: MedicationEntry, entry: str, study: Study) -> EntryResult:
@@ -2346,8 +2351,8 @@ def half_life_table(study: Study | None = None) -> list[HalfLifeRow]:
             if drug.half_life is None or group.window is None:
                 continue
             window = group.window.value
-            five = (5 * drug.half_life.value).to("day")
-            shorter = None if window.lifetime else bool(window.duration.to("day") < five)
+            five = (5 * drug.half_life.value).to(_DAY)
+            shorter = None if window.lifetime else bool(window.duration.to(_DAY) < five)
             rows.append(
                 HalfLifeRow(
                     drug=drug.name,
