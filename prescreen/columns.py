@@ -22,7 +22,7 @@ import typing
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +38,7 @@ from protocol.inputs import (
     MOST_DIGITS_OF_A_MEASUREMENT,
     float_digits,
     significant_digits,
+    time_as_read,
 )
 from protocol.participant import ParticipantRecord
 
@@ -532,10 +533,8 @@ def shown_value(raw: Any, path: str = "") -> str:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
             return f"{len(value)} bytes that are no text"
-    if isinstance(value, datetime | date | time):  # (pandas' Timestamp is a datetime)
-        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value.isoformat()}'"
-    if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
-        return f"a duration of {value}"
+    if (as_read := time_as_read(value)) is not None:
+        return as_read
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         # (Python will not write one of more than 4,300 digits)
         return f"a whole number of about {int(value.bit_length() * math.log10(2)) + 1} digits"

@@ -247,6 +247,18 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s\-_'’‘.()（）]+", "", folded)
 
 
+def time_as_read(value: Any) -> str | None:
+    """A date, time of day or duration as a site reads it (``'2025-03-03 12:00:00'``, ``a
+    duration of 0 days 00:00:03``), not as Python writes it; None for any other value."""
+    if isinstance(value, datetime):  # (pandas' Timestamp is one)
+        return f"'{value.isoformat(sep=' ')}'"
+    if isinstance(value, date | time):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
+        return f"a duration of {value}"
+    return None
+
+
 def _show(value: Any) -> str:
     """A value as a message shows it: a file's words for empty, true and false, a mapping or a
     list by its kind, anything else as written (quoted if text), shortened."""
@@ -258,12 +270,8 @@ def _show(value: Any) -> str:
     # (datetime.time(0, 0), Timedelta('0 days 00:00:03'), np.float64(7.5))
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, datetime):  # (pandas' Timestamp is one)
-        return f"'{value.isoformat(sep=' ')}'"
-    if isinstance(value, date | time):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, timedelta) or type(value).__name__ == "Timedelta":
-        return f"a duration of {value}"
+    if (as_read := time_as_read(value)) is not None:
+        return as_read
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
     text = repr(value)
