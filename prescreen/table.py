@@ -812,15 +812,30 @@ def _check_columns(frame: pd.DataFrame, source: str, nameless: list[int]) -> Non
     if nameless:  # openpyxl (0.1 s of imports) only to name such a column by its letter
         from openpyxl.utils import get_column_letter
 
-        problems += [
+        # one line for them all (a title above the header leaves every column but the first
+        # without a name: one line each would bury the reason), each run of them by its ends
+        runs: list[list[int]] = []
+        for position in nameless:
+            if runs and position == runs[-1][-1] + 1:
+                runs[-1].append(position)
+            else:
+                runs.append([position])
+        where = ", ".join(
+            get_column_letter(run[0] + 1)
+            if len(run) == 1
+            else f"{get_column_letter(run[0] + 1)} to {get_column_letter(run[-1] + 1)}"
+            for run in runs
+        )
+        problems.append(
             Problem(
                 "a column name: the table's first filled row is its header (a title above it, "
                 "or a cell beside it, leaves a column without a name)",
-                path=f"header, column {get_column_letter(position + 1)}",
-                found="an empty name",
+                path=f"header, column{'s' if len(nameless) > 1 else ''} {where}",
+                found="an empty name"
+                if len(nameless) == 1
+                else f"{len(nameless)} columns with an empty name",
             )
-            for position in nameless
-        ]
+        )
     for name in dict.fromkeys(names):
         if not name.strip():
             continue

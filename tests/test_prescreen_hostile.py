@@ -1285,6 +1285,22 @@ def test_a_nameless_column_is_named_by_excels_letters(tmp_path, capsys, position
     assert f"header, column {letters} = an empty name" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "header, where",
+    [
+        # a title above a header of 60 columns: every column but the first has no name
+        (["Candidates, November"] + [None] * 59, "columns B to BH = 59 columns with an empty"),
+        (["participant", None, None, "sex", None], "columns B to C, E = 3 columns with an empty"),
+        (["participant", None, "sex", None], "columns B, D = 2 columns with an empty"),
+    ],
+)
+def test_columns_without_a_name_are_one_line_by_their_runs(tmp_path, capsys, header, where):
+    rows = [header, ["x"] * len(header)]
+    assert _run(tmp_path, _workbook(tmp_path / "t.xlsx", rows)) == 2
+    err = capsys.readouterr().err
+    assert f"header, {where} name" in err and err.count("\n") == 1
+
+
 def test_the_id_column_mapped_to_a_field_as_well_is_named_as_such(tmp_path, capsys):
     code = _run_mapped(
         tmp_path, "code,sex\nSYN-1,female\n", "id_column: code\ncolumns:\n  code: {field: sex}\n"
