@@ -747,16 +747,39 @@ def _window_check(
     is a course's first dose (its start), a day of use as much as its last.
     """
     anchor_date = data.planned_randomization if anchor == "randomization" else data.screening
-    decision = decide_window(
-        window,
-        anchor_date,
-        last,
-        ongoing,
-        after_anchor,
-        bool(cleared),
-        anchor == "screening",
-        first=first,
-    )
+
+    def decided_at(day: date | None) -> WindowDecision:
+        return decide_window(
+            window,
+            day,
+            last,
+            ongoing,
+            after_anchor,
+            bool(cleared),
+            anchor == "screening",
+            first=first,
+        )
+
+    decision = decided_at(anchor_date)
+    # without a screening date, the screening is one of the days the visit schedule allows
+    # before the planned randomization: an entry within the window on every one of them
+    # excludes (as screen fails it "for any screening date"; rescreening needed, as for one
+    # ongoing). One that passes on every one stays unknown here: the earliest randomization
+    # is searched from the recorded dates, and a screening-anchored pass would move it to its
+    # clearing date, which is a screening's, not a randomization's
+    any_screening = ""
+    if decision.case == "no_anchor" and anchor == "screening":
+        gap = latest_randomization_after_screening(study)
+        planned = data.planned_randomization
+        days = [planned - gap + timedelta(days=k) for k in range(gap.days + 1)]
+        at_each = [decided_at(day) for day in days]
+        if all(d.case == "within" and d.clears == at_each[0].clears for d in at_each):
+            decision = at_each[-1]  # worded at the latest: the planned randomization
+            any_screening = (
+                f" (no screening date given: the same for any screening date from {days[0]} to "
+                f"the planned randomization {planned}, the {gap.days} days the visit schedule "
+                "allows before it)"
+            )
     base: dict[str, Any] = {
         "entry": entry,
         "name": name,
@@ -766,7 +789,7 @@ def _window_check(
         "anchor": anchor,
         "anchor_date": anchor_date,
         "last_date": last,
-        "window_start": decision.start,
+        "window_start": decision.start if anchor_date is not None else None,
         "clears_on": decision.clears,
         "status": decision.status,
         "on_boundary": decision.on_boundary,
@@ -774,7 +797,8 @@ def _window_check(
     }
     words = _WindowWords(name, criterion, window, anchor, anchor_as_written, dated, study, cleared)
     stop_example = data.screening or data.planned_randomization
-    return EntryResult(**base, reason=words.reason(decision, last, stop_example, first))
+    reason = words.reason(decision, last, stop_example, first) + any_screening
+    return EntryResult(**base, reason=reason)
 
 
 #: How a dated window decides an entry: the case, and the status each case gives.

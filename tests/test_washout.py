@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1151,3 +1152,75 @@ def test_an_ongoing_entry_counted_from_screening_fails_without_a_screening_date(
         if c.id == _SCREENING_ANCHORED[kind]
     ]
     assert criterion.status == "fail"
+
+
+#: Each screening-anchored kind's window as the registry words it, and whether a date after
+#: the screening visit is within it (EX23: "within 3 months of entry"; EX20's infections and
+#: antibiotics after the visit are the investigator's).
+_WINDOW_AND_AFTER = {
+    "investigational_drug": (relativedelta(months=3), True),
+    "hospitalised_infection": (relativedelta(weeks=4), False),
+    "iv_antibiotics": (relativedelta(weeks=4), False),
+    "oral_antibiotics": (relativedelta(weeks=2), False),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(_SCREENING_ANCHORED)),
+    st.dates(date(1990, 3, 1), date(2090, 1, 1)),
+    st.integers(-130, 0),
+)
+def test_a_dated_entry_counted_from_screening_without_its_date_fails_only_at_every_day(
+    kind, planned, offset
+):
+    # a tester's round: an investigational drug a week before the planned randomization, no
+    # screening date: washout said unknown where screen fails it "for any screening date".
+    # Expected from the rule alone: the screening is one of the 28 days before the planned
+    # randomization (or that day); the entry excludes when every such day puts it in the
+    # window (its first day included) and not after the visit, unless after it counts
+    window, after_counts = _WINDOW_AND_AFTER[kind]
+    day = planned + timedelta(days=offset)
+    screenings = [planned - timedelta(days=k) for k in range(29)]
+    within_at_every = all(day >= s - window and (day <= s or after_counts) for s in screenings)
+    result = _check(events=[{"kind": kind, "date": day}], screening=None, randomization=planned)
+    (entry,) = result.entries
+    if within_at_every:
+        assert entry.status == "fail" and result.requires_rescreening, entry.reason
+        # a screening clears it from the first day whose window begins after the entry's date
+        clears = day
+        while not clears - window > day:
+            clears += timedelta(days=1)
+        assert entry.clears_on == clears and result.rescreening_from == clears, entry
+        assert "for any screening date" in entry.reason
+    else:
+        assert entry.status == "unknown", entry.reason
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(sorted(_SCREENING_ANCHORED)), st.integers(-130, 0))
+def test_washout_fails_an_entry_without_a_screening_date_only_where_screen_does(kind, offset):
+    # screen reads the same entry at every screening date the record allows (the consent
+    # date narrows them here): what washout fails for every one of its 28 days, screen fails
+    import copy
+
+    import yaml
+
+    from protocol.participant import parse_record
+    from protocol.screening import screen
+    from tests.conftest import REPO
+
+    case = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+    planned = case["dates"]["planned_randomization"]
+    day = planned + timedelta(days=offset)
+    result = _check(events=[{"kind": kind, "date": day}], screening=None, randomization=planned)
+    record = copy.deepcopy(case)
+    del record["dates"]["screening"]
+    record["events"] = [{"kind": kind, "date": day}]
+    (criterion,) = [
+        c
+        for c in screen(parse_record(record, "synthetic")).criteria
+        if c.id == _SCREENING_ANCHORED[kind]
+    ]
+    if result.entries[0].status == "fail":
+        assert criterion.status == "fail", criterion.reason
