@@ -1298,9 +1298,24 @@ def _acr_states(candidates: Candidates, rows: np.ndarray) -> dict[str, np.ndarra
     recorded_sparing = sparing.copy()
     sparing[(sparing == -1) & thickened_fingers] = 0
     sparing[(sparing == -1) & spares] = 1
+    # thickening recorded as not sparing the fingers, beside fingers graded 0 and another area
+    # thickened: the fingers were thickened once (ParticipantRecord.fingers_once_thickened),
+    # sclerodactyly or proximal to the MCPs: the one not recorded beside the other recorded
+    # absent is met; with neither recorded, one of them is ("one finger item")
+    sclerodactyly = states["sclerodactyly"]
+    proximal = states["skin_thickening_proximal_to_mcp"]
+    once = (recorded_sparing == 0) & np.all(fingers == 0, axis=0) & elsewhere
+    implied_sclerodactyly = once & (sclerodactyly == -1) & (proximal == 0)
+    implied_proximal = once & (proximal == -1) & (sclerodactyly == 0)
+    states["one finger item"] = once & (sclerodactyly == -1) & (proximal == -1)
+    sclerodactyly[implied_sclerodactyly] = 1
+    proximal[implied_proximal] = 1
     # what was settled so, not recorded (IN02's reason says so): -1 where nothing was
     states["implied pah"] = np.where(candidates.tristate("ssc.acr_eular.pah")[rows] == -1, pah, -1)
     states["implied sparing"] = np.where(recorded_sparing == -1, sparing, -1)
+    states["implied finger item"] = np.select(
+        [implied_sclerodactyly, implied_proximal], [1, 2], default=-1
+    )
     return states
 
 
@@ -1315,16 +1330,29 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     criteria = study.acr_eular_2013.value
     minimum = study.criterion_rules.acr_eular_minimum.value
     state = _acr_states(candidates, rows)
-    met, possible = [], []
-    for category in criteria.categories:
-        best = np.zeros(len(rows), dtype=int)
-        top = np.zeros(len(rows), dtype=int)
-        for item, weight in category.items.items():
-            best = np.maximum(best, np.where(state[item] == 1, weight, 0))
-            top = np.maximum(top, np.where(state[item] != 0, weight, 0))
-        met.append(best)
-        possible.append(top)
+
+    def points(met_as: Callable[[str], np.ndarray]) -> list[np.ndarray]:
+        # each category's highest weight among the items met_as finds met
+        return [
+            np.max([np.where(met_as(item), w, 0) for item, w in category.items.items()], axis=0)
+            for category in criteria.categories
+        ]
+
+    met = points(lambda item: state[item] == 1)
+    possible = points(lambda item: state[item] != 0)
     lowest, highest = np.sum(met, axis=0), np.sum(possible, axis=0)
+    one_of = state["one finger item"]
+    if one_of.any():  # one of the two finger items is met: the lower total of the two counts
+        lowest = np.where(
+            one_of,
+            np.minimum(
+                *(
+                    np.sum(points(lambda item, e=either: (state[item] == 1) | (item == e)), 0)
+                    for either in ("sclerodactyly", "skin_thickening_proximal_to_mcp")
+                )
+            ),
+            lowest,
+        )
     # whether the criteria apply, as acr_eular_range finds it: not if a flag is recorded as
     # met; open while a flag is not recorded, except that thickened fingers (the sufficient
     # item or sclerodactyly) mean the thickening does not spare the fingers
@@ -1359,6 +1387,8 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
         # what the record settles of an item or flag it does not record (named in the reason)
         state["implied pah"],
         state["implied sparing"],
+        state["implied finger item"],
+        state["one finger item"],
     ]
 
 

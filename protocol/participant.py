@@ -565,7 +565,25 @@ class ParticipantRecord(_Record):
                 implied["skin_thickening_sparing_fingers"] = False
             elif self._thickening_sparing_the_fingers():
                 implied["skin_thickening_sparing_fingers"] = True
+        once = self.fingers_once_thickened()
+        if len(once) == 1:  # the other recorded absent: this one was present
+            implied[once[0]] = True
         return implied
+
+    def fingers_once_thickened(self) -> tuple[str, ...]:
+        """The finger items not recorded that one of must be met: thickening recorded as not
+        sparing the fingers, beside fingers graded 0 in the mRSS and another area thickened,
+        means the fingers were thickened once, sclerodactyly or thickening proximal to the
+        MCPs (both recorded absent, the record is refused as a contradiction). Empty where
+        this does not apply, or one of them is recorded present."""
+        findings = self.ssc.acr_eular
+        if findings is None or findings.skin_thickening_sparing_fingers is not False:
+            return ()
+        items = ("sclerodactyly", "skin_thickening_proximal_to_mcp")
+        values = [getattr(findings, item) for item in items]
+        if True in values or None not in values or not self._thickened_beside_fingers_at_0():
+            return ()
+        return tuple(item for item, value in zip(items, values, strict=True) if value is None)
 
     def dates_after_birth(self) -> list[datetime.date]:
         """Every recorded date that comes on or after birth (a record with one before it is
@@ -621,13 +639,24 @@ class ParticipantRecord(_Record):
         thickened (sclerodactyly and thickening proximal to the MCPs recorded as absent), not
         thickened now (both graded 0 in the mRSS), and another area thickened."""
         findings = self.ssc.acr_eular
-        areas = self.ssc.mrss.areas if self.ssc.mrss else None
-        if findings is None or areas is None:
-            return ""
-        if (
+        if findings is None or (
             findings.sclerodactyly is not False
             or findings.skin_thickening_proximal_to_mcp is not False
         ):
+            return ""
+        elsewhere = self._thickened_beside_fingers_at_0()
+        if not elsewhere:
+            return ""
+        return (
+            "ssc.acr_eular.sclerodactyly and skin_thickening_proximal_to_mcp = false, "
+            f"ssc.mrss.areas.right_fingers and left_fingers = 0, {elsewhere}"
+        )
+
+    def _thickened_beside_fingers_at_0(self) -> str:
+        """Both fingers graded 0 in the mRSS and another area thickened: the first such area
+        (or the recorded total above the graded areas), else ""."""
+        areas = self.ssc.mrss.areas if self.ssc.mrss else None
+        if areas is None:
             return ""
         # (every record is checked: the fingers first, each other field read only when 0)
         if areas.right_fingers != 0 or areas.left_fingers != 0:
@@ -639,12 +668,7 @@ class ParticipantRecord(_Record):
         if not elsewhere and total is not None and total > graded:
             # the recorded total puts the rest on the areas not graded, none of them a finger
             elsewhere = [f"ssc.mrss.total = {total} (the areas not graded hold {total - graded})"]
-        if not elsewhere:
-            return ""
-        return (
-            "ssc.acr_eular.sclerodactyly and skin_thickening_proximal_to_mcp = false, "
-            f"ssc.mrss.areas.right_fingers and left_fingers = 0, {elsewhere[0]}"
-        )
+        return elsewhere[0] if elsewhere else ""
 
     def _before_birth(self) -> list[tuple[str, datetime.date]]:
         """Every recorded date before the birth date (each is out of order)."""

@@ -16,7 +16,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -643,21 +643,52 @@ _IMPLIED_WORDS = {
         "the skin thickening spares the fingers: they are graded 0 in the mRSS, other areas "
         "thickened, and sclerodactyly and thickening proximal to the MCPs are recorded as absent"
     ),
+    **{
+        (item, True): (
+            f"{words} counts as met: the skin thickening is recorded as not sparing the "
+            f"fingers, they are graded 0 in the mRSS, other areas thickened, and {other} is "
+            "recorded as absent"
+        )
+        for item, words, other in (
+            ("sclerodactyly", "sclerodactyly", "thickening proximal to the MCPs"),
+            (
+                "skin_thickening_proximal_to_mcp",
+                "skin thickening proximal to the MCPs",
+                "sclerodactyly",
+            ),
+        )
+    },
 }
+
+#: IN02's words where the record settles that one of the two finger items is met.
+_ONE_OF_THE_FINGER_ITEMS = (
+    "sclerodactyly or skin thickening proximal to the MCPs counts as met, the lower of their "
+    "points in the total: the skin thickening is recorded as not sparing the fingers, they are "
+    "graded 0 in the mRSS and other areas thickened"
+)
 
 
 def in02_acr_eular(ctx: _Context) -> CheckResult:
     implied = ctx.record.implied_acr_eular()
-    result = _in02(ctx, implied)
-    if not implied:
+    one_of = ctx.record.fingers_once_thickened()
+    one_of = one_of if len(one_of) == 2 else ()
+    result = _in02(ctx, implied, one_of)
+    said = [_IMPLIED_WORDS[item] for item in implied.items()]
+    said += [_ONE_OF_THE_FINGER_ITEMS] if one_of else []
+    if not said:
         return result
-    said = "; ".join(_IMPLIED_WORDS[item] for item in implied.items())
-    return CheckResult(result.status, f"{result.reason} ({said})", result.missing)
+    return CheckResult(result.status, f"{result.reason} ({'; '.join(said)})", result.missing)
 
 
-def _in02(ctx: _Context, implied: dict[str, bool]) -> CheckResult:
+def _in02(ctx: _Context, implied: dict[str, bool], one_of: tuple[str, ...] = ()) -> CheckResult:
     minimum = ctx.study.criterion_rules.acr_eular_minimum.value
     score = acr_eular_range(ctx.record.ssc.acr_eular, ctx.study, implied)
+    if one_of:  # one of these is met (the record settles it): the lowest total counts one
+        lowest = min(
+            acr_eular_range(ctx.record.ssc.acr_eular, ctx.study, {**implied, item: True}).lowest
+            for item in one_of
+        )
+        score = replace(score, lowest=lowest)
     scored = ", ".join(f"{name.split(' (')[0]} {p}" for name, p in score.points if p)
     if score.applicable is False:
         return CheckResult("fail", "the ACR/EULAR 2013 criteria are not applicable to this patient")

@@ -16,7 +16,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import fields
@@ -65,6 +65,10 @@ def _statuses(data: dict[str, Any]) -> dict[str, str] | None:
 
 @settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31))
+# found by a run of this test: sclerodactyly left out beside thickening proximal to the MCPs
+# recorded absent, "not sparing the fingers", the fingers graded 0 and other areas thickened
+# (sclerodactyly absent is refused as a contradiction, so it is present: IN02 was unknown)
+@example(seed=21203)
 def test_a_criterion_is_unknown_only_where_the_allowed_values_disagree(seed):
     rng = random.Random(seed)
     full = random_record(rng)
