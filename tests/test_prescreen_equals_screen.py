@@ -547,6 +547,20 @@ def test_every_date_out_of_order_is_refused_as_screen_refuses_in_any_row_order(r
     _compare(frame.iloc[::-1].reset_index(drop=True))
 
 
+def _synthetic_with(
+    rows: list[dict[str, object]], seed: int, every_row: dict[str, object]
+) -> pd.DataFrame:
+    """A synthetic table of ``len(rows)`` candidates, each row's cells set as ``rows`` says,
+    ``every_row``'s columns set in all, and one screening date (today's)."""
+    frame = synthetic(len(rows), seed, AS_OF).astype(object)
+    for i, row in enumerate(rows):
+        for column, value in row.items():
+            frame.loc[i, column] = value
+    for column, value in {**every_row, "dates.screening": AS_OF.isoformat()}.items():
+        frame[column] = value
+    return frame
+
+
 def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_reads_it():
     # a tester's records, as table rows: the PAH item left out beside its risk category, the
     # category left out beside the item, "sparing the fingers" left out beside the fingers'
@@ -570,12 +584,7 @@ def test_what_the_record_settles_of_a_field_it_leaves_out_is_read_as_screen_read
          "pregnancy_test.result": "negative", "pregnancy_test.sample": "serum",
          "labs.creatinine.value": 1.8, "labs.creatinine.unit": "mg/dL"},
     ]  # fmt: skip
-    frame = synthetic(len(rows), 5, AS_OF).astype(object)
-    for i, row in enumerate(rows):
-        for column, value in row.items():
-            frame.loc[i, column] = value
-    frame["ssc.acr_eular.skin_thickening_sparing_fingers"] = None
-    frame["dates.screening"] = AS_OF.isoformat()
+    frame = _synthetic_with(rows, 5, {"ssc.acr_eular.skin_thickening_sparing_fingers": None})
     assert _compare(frame)[0] == len(rows)
     evaluation = evaluate(read_candidates(frame, Mapping(), "synthetic", AS_OF), as_of=AS_OF)
     assert evaluation.criteria["IN02"].status[len(rows) - 2] == "fail"  # not applicable
@@ -682,10 +691,5 @@ def test_the_finger_items_the_record_settles_decide_as_screen_decides(pairs):
     # proximal to the MCPs (both absent is a contradiction). One left out beside the other
     # absent is met; both left out, one is, and the lower total counts
     rows = [row for pair in pairs for row in pair]
-    frame = synthetic(len(rows), 9, AS_OF).astype(object)
-    for i, row in enumerate(rows):
-        for column, value in row.items():
-            frame.loc[i, column] = value
-    frame["ssc.mrss.total"] = None
-    frame["dates.screening"] = AS_OF.isoformat()
+    frame = _synthetic_with(rows, 9, {"ssc.mrss.total": None})
     assert _compare(frame)[0] == len(rows)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date, timedelta
 
 import pytest
+import yaml
 from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocol.facts import parse_window
+from protocol.participant import parse_record
+from protocol.screening import screen
 from protocol.study import load_study
 from protocol.washout import (
     WashoutInputError,
@@ -21,7 +25,7 @@ from protocol.washout import (
     parse_washout_input,
     window_start,
 )
-from tests.conftest import examples
+from tests.conftest import REPO, examples
 
 pytestmark = pytest.mark.traces(
     "medication_classes", "exposure_events", "corticosteroid_rule", "criteria"
@@ -1123,6 +1127,20 @@ _SCREENING_ANCHORED = {
 }
 
 
+_CASE01 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
+
+
+def _screened_without_a_screening_date(event: dict[str, object]):
+    """screen's check of the event's criterion on worked case 1 without its screening date,
+    the event its one event."""
+    record = copy.deepcopy(_CASE01)
+    del record["dates"]["screening"]
+    record["events"] = [event]
+    criterion = _SCREENING_ANCHORED[str(event["kind"])]
+    (check,) = [c for c in screen(parse_record(record, "synthetic")).criteria if c.id == criterion]
+    return check
+
+
 @given(
     st.sampled_from(sorted(_SCREENING_ANCHORED)),
     st.dates(date(1990, 1, 1), date(2090, 1, 1)),
@@ -1130,28 +1148,12 @@ _SCREENING_ANCHORED = {
 def test_an_ongoing_entry_counted_from_screening_fails_without_a_screening_date(kind, planned):
     # a tester's round: washout said unknown (exit 3) where screen said fail "for any
     # screening date": an entry that goes on excludes whatever day the screening is
-    import copy
-
-    import yaml
-
-    from protocol.participant import parse_record
-    from protocol.screening import screen
-    from tests.conftest import REPO
 
     result = _check(events=[{"kind": kind, "ongoing": True}], screening=None, randomization=planned)
     assert result.status == "fail" and result.requires_rescreening
     (entry,) = result.entries
     assert entry.status == "fail" and entry.criterion == _SCREENING_ANCHORED[kind]
-    case = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
-    record = copy.deepcopy(case)
-    del record["dates"]["screening"]
-    record["events"] = [{"kind": kind, "ongoing": True}]
-    (criterion,) = [
-        c
-        for c in screen(parse_record(record, "synthetic")).criteria
-        if c.id == _SCREENING_ANCHORED[kind]
-    ]
-    assert criterion.status == "fail"
+    assert _screened_without_a_screening_date({"kind": kind, "ongoing": True}).status == "fail"
 
 
 #: Each screening-anchored kind's window as the registry words it, and whether a date after
@@ -1202,25 +1204,10 @@ def test_a_dated_entry_counted_from_screening_without_its_date_fails_only_at_eve
 def test_washout_fails_an_entry_without_a_screening_date_only_where_screen_does(kind, offset):
     # screen reads the same entry at every screening date the record allows (the consent
     # date narrows them here): what washout fails for every one of its 28 days, screen fails
-    import copy
 
-    import yaml
-
-    from protocol.participant import parse_record
-    from protocol.screening import screen
-    from tests.conftest import REPO
-
-    case = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
-    planned = case["dates"]["planned_randomization"]
+    planned = _CASE01["dates"]["planned_randomization"]
     day = planned + timedelta(days=offset)
     result = _check(events=[{"kind": kind, "date": day}], screening=None, randomization=planned)
-    record = copy.deepcopy(case)
-    del record["dates"]["screening"]
-    record["events"] = [{"kind": kind, "date": day}]
-    (criterion,) = [
-        c
-        for c in screen(parse_record(record, "synthetic")).criteria
-        if c.id == _SCREENING_ANCHORED[kind]
-    ]
+    criterion = _screened_without_a_screening_date({"kind": kind, "date": day})
     if result.entries[0].status == "fail":
         assert criterion.status == "fail", criterion.reason
