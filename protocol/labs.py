@@ -773,16 +773,20 @@ def check_lab_where_decided(
         return abs(float(measured) - limit) if measured is not None else math.inf
 
     shown = min(results, key=margin)
-    # a ULN, age or sex filled in is not the participant's: its ULN and eGFR left out
+    # a ULN, age or sex filled in is not the participant's: what it alone gives is left out of
+    # the result's fields (the ULN, the multiple of it, the eGFR, being on the threshold), and
+    # the reason names the reading it shows
     filled_uln = uln is None and analyte.relative_to_uln
     filled_age = analyte.computes and (age is None or sex is None)
     return dataclasses.replace(
         shown,
         reason=f"{shown.reason}; the same for {' and '.join(said)} (not given)",
+        value_in_protocol_unit=None if filled_uln else shown.value_in_protocol_unit,
         uln=None if filled_uln else shown.uln,
         uln_unit=None if filled_uln else shown.uln_unit,
         egfr=None if filled_age else shown.egfr,
         egfr_age=None if filled_age else shown.egfr_age,
+        on_boundary=False if filled_uln or filled_age else shown.on_boundary,
     )
 
 

@@ -56,6 +56,32 @@ def test_alt_and_ast_are_decided_exactly_when_every_uln_agrees(value, analyte):
     assert {result.status} == statuses
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(
+        [("alt", "U/L"), ("ast", "U/L"), ("total_bilirubin", "mg/dL"), ("creatinine", "umol/L")]
+    ),
+    st.decimals("0.10", "800", places=2),
+)
+def test_no_field_of_a_decided_result_comes_from_an_input_not_given(lab, value):
+    # a tester's round: `lab alt 400 U/L --json` gave "value_in_protocol_unit": 2.0 (x ULN)
+    # beside "uln": null, and `lab alt 7.5 U/L --json` "on_boundary": true: both read at a
+    # ULN of the protocol's range, not the participant's. The reason says which reading it
+    # shows; the fields hold only what the inputs given decide
+    analyte, unit = lab
+    try:
+        result = check_lab_where_decided(analyte, str(value), unit)
+    except LabInputError:
+        return  # not the same at every ULN, age and sex: asked for
+    assert result.uln is None and result.uln_unit is None
+    assert result.egfr is None and result.egfr_age is None
+    assert result.on_boundary is False
+    if analyte != "creatinine":  # a multiple of a ULN no one gave
+        assert result.value_in_protocol_unit is None
+    else:  # the creatinine itself, in the protocol's mg/dL, whatever the age
+        assert result.value_in_protocol_unit == pytest.approx(float(value) / UMOL_PER_MG_DL)
+
+
 def test_with_every_input_given_it_is_check_lab():
     given_all = check_lab("alt", "100", "U/L", uln=40, uln_unit="U/L")
     assert check_lab_where_decided("alt", "100", "U/L", uln=40, uln_unit="U/L") == given_all
