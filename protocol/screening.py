@@ -215,7 +215,11 @@ class _Context:
         elif latest_screening < LATEST_DATE:
             # not planned yet: the visit schedule randomizes at most so many days after the
             # screening visit (a later date needs a new screening, _rescreening says so)
-            reach = latest_screening + latest_randomization_after_screening(self.study)
+            # (never past the last date the book reads: a screening in the last days of 2100
+            # would reach into 2101, which no record can hold)
+            reach = min(
+                latest_screening + latest_randomization_after_screening(self.study), LATEST_DATE
+            )
             if earliest_randomization <= reach:
                 latest_randomization = reach
         if earliest_screening > latest_screening or earliest_randomization > latest_randomization:

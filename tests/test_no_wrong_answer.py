@@ -924,3 +924,47 @@ def test_a_yaml_tag_before_any_value_is_refused_never_obeyed(line_number, tag):
     lines[line_number] = f"{key}: {tag} {value}"
     with pytest.raises(ProtocolDataError, match=r"the YAML tag .* is not accepted"):
         parse_yaml_text("\n".join(lines) + "\n", "record.yaml")
+
+
+def _shifted(node: object, by: timedelta) -> object:
+    """A record with every date moved by ``by`` (the same intervals between them)."""
+    if isinstance(node, dict):
+        return {key: _shifted(value, by) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_shifted(value, by) for value in node]
+    return node + by if isinstance(node, date) else node
+
+
+_EDGE_SCREENINGS = st.one_of(
+    st.dates(date(2100, 10, 1), date(2100, 12, 31)), st.dates(date(1900, 1, 1), date(1900, 4, 30))
+)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    st.sampled_from(
+        ["case01-eligible", "case12-methotrexate-on-boundary-day", "case21-vaccine-and-steroid-iv"]
+    ),
+    _EDGE_SCREENINGS,
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_record_at_the_ends_of_the_dates_read_is_decided_or_refused(
+    case, screening, planned, birth
+):
+    # a tester's record: screening on 2100-12-04 and no planned randomization gave exit 4 (the
+    # 28 days the schedule allows after screening reached into 2101, a date nothing reads).
+    # Every date of a worked case moved to the first or last months of 1900-2100, with or
+    # without the planned randomization and the birth date: a verdict or a refusal
+    text = (REPO / f"book/cases/{case}.yaml").read_text(encoding="utf-8")
+    record = yaml.safe_load(text)
+    record = _shifted(record, screening - record["dates"]["screening"])
+    if not planned:
+        del record["dates"]["planned_randomization"]
+    if not birth:
+        del record["dates"]["birth"]
+    try:
+        result = screen(parse_record(record, "synthetic"))
+    except ProtocolDataError:
+        return
+    assert result.verdict in ("eligible", "not_eligible", "incomplete")
