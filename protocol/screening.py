@@ -923,6 +923,10 @@ def _attested_check(ctx: _Context, criterion: str) -> CheckResult:
         open_ = _before_consent(ctx, attestation.date, f"attestations.{criterion}.date")
         if open_ is not None:
             return open_
+    else:  # but not long before: one made years before this consent is not about it
+        stale = _long_before_consent(ctx, attestation.date)
+        if stale is not None:
+            return stale
     inclusion = criterion.startswith("IN")
     if attestation.applies:
         verdict: Status = "pass" if inclusion else "fail"
@@ -951,6 +955,25 @@ def _before_consent(ctx: _Context, when: date, dated: str) -> CheckResult | None
             "dates.consent",
         )
     return None
+
+
+def _long_before_consent(ctx: _Context, when: date) -> CheckResult | None:
+    """Unknown when IN07's attestation (the ability to consent, judged as the consent is
+    taken) is dated more than the visit schedule's days from screening to randomization
+    before the consent (the book's assumed 28 days: the longest a screening period runs):
+    one of 2020 for a consent of 2025 is not about this one. None otherwise (no consent
+    date: IN07 asks for it)."""
+    consent = ctx.record.dates.consent
+    gap = latest_randomization_after_screening(ctx.study)
+    if consent is None or when >= consent - gap:
+        return None
+    return _missing(
+        f"the investigator's attestation is dated {when}, more than {gap.days} days before the "
+        f"consent of {consent} (the visit schedule's longest from screening to "
+        "randomization): it does not speak for this consent; record one made when the consent "
+        "is taken",
+        "attestations.IN07.date",
+    )
 
 
 def _attested(criterion: str) -> Callable[[_Context], CheckResult]:
@@ -1487,7 +1510,8 @@ CHECKS: dict[str, Check] = {
         in07_consent,
         "attested",
         "consent",
-        "the investigator's attestation, and a consent date on or before screening",
+        "the investigator's attestation (made at most 28 days before the consent), and a "
+        "consent date on or before screening",
     ),
     "EX01": Check(
         ex01_limited, "computed", "screening", "LeRoy subset (as IN03): limited cutaneous SSc fails"
