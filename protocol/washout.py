@@ -1105,6 +1105,7 @@ SteroidCase = Literal[
     "no_dose",
     "over_limit",
     "within_limit",
+    "within_limit_at_most",
 ]
 STEROID_CASE_STATUS: dict[SteroidCase, Status] = {
     "not_systemic": "pass",
@@ -1117,6 +1118,8 @@ STEROID_CASE_STATUS: dict[SteroidCase, Status] = {
     "no_dose": "unknown",
     "over_limit": "fail",
     "within_limit": "pass",
+    # a dose without its frequency, at most the limit taken as often as a frequency allows
+    "within_limit_at_most": "pass",
 }
 
 
@@ -1170,6 +1173,11 @@ def decide_corticosteroid(
         least = _least_steroid_amount(med, match)
         if least is not None and least > limit * (1 + BOUNDARY_TOLERANCE):
             return SteroidDecision("over_limit", start, clear, least, daily=False)
+        # and a dose within the limit taken as often as any frequency allows (four times on a
+        # dosing day) passes whatever the frequency
+        most = _least_steroid_amount(med, match, max)
+        if most is not None and not most > limit * (1 + BOUNDARY_TOLERANCE):
+            return SteroidDecision("within_limit_at_most", start, clear, most, daily=False)
         return SteroidDecision("no_dose", start, daily=daily)
     over = amount > limit * (1 + BOUNDARY_TOLERANCE)
     return SteroidDecision("over_limit" if over else "within_limit", start, clear, amount, daily)
@@ -1226,11 +1234,11 @@ def _corticosteroid_check(
         course = course_of(None, True, not_recorded=missing, at_most=amount)
     elif decision.case == "which_drug":
         course = course_of(None, True, not_recorded=("drug",))
-    elif decision.case == "no_dose":
+    elif decision.case in ("no_dose", "within_limit_at_most"):
         # a dose without its frequency: taken once to as often as a frequency allows on a
-        # dosing day
+        # dosing day (within the limit alone, it may still add up with another course)
         course = course_of(
-            decision.amount,
+            None,  # (the most it can be is the entry's alone: the sum reads its range)
             decision.daily,
             not_recorded=_not_recorded(med, match),
             at_most=_least_steroid_amount(med, match, max),
@@ -1347,6 +1355,8 @@ def _steroid_reason(
     given = (
         f"{med.dose} {med.frequency}"
         if med.frequency
+        else f"{med.dose} (frequency not recorded: at most four doses on a dosing day)"
+        if decision.case == "within_limit_at_most"
         else f"{med.dose} (frequency not recorded: at least one dose on a dosing day)"
     )
     daily_text = f"{given} = {_mg(decision.amount, limit.to('mg').magnitude)} {day}"

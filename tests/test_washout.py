@@ -1211,3 +1211,26 @@ def test_washout_fails_an_entry_without_a_screening_date_only_where_screen_does(
     criterion = _screened_without_a_screening_date({"kind": kind, "date": day})
     if result.entries[0].status == "fail":
         assert criterion.status == "fail", criterion.reason
+
+
+@settings(max_examples=examples(80), deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(["2.49", "2.5", "2.51", "9.99", "10", "10.01"]),
+        st.decimals("0.10", "30", places=2).map(str),
+    ),
+    st.sampled_from([("prednisone", 1), ("prednisolone", 1), ("methylprednisolone", 1.25)]),
+)
+def test_a_steroid_dose_without_its_frequency_is_decided_where_every_frequency_agrees(dose, drug):
+    # a tester's record: oral prednisone 2 mg, ongoing, no frequency, was unknown though four
+    # times a day (the most a frequency gives on a dosing day) is 8 mg, within the 10 mg/day
+    # of EX11. Expected from the rule: once a day to four times, in prednisone equivalents
+    # (5 mg prednisone = 5 mg prednisolone = 4 mg methylprednisolone, BNF)
+    name, factor = drug
+    mg = float(dose) * factor
+    least, most = mg, 4 * mg
+    expected = "fail" if least > 10 else "pass" if most <= 10 else "unknown"
+    entry, _ = _one(name=name, dose=f"{dose} mg", route="oral", ongoing=True)
+    assert entry.status == expected, entry.reason
+    if expected == "pass":
+        assert "at most four doses on a dosing day" in entry.reason
