@@ -510,6 +510,8 @@ def without_identifying(message: str, raw: Any, path: str = "") -> str:
     # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
     forms = {str(value), _number_as_written(value), repr(str(value))[1:-1]}
     forms.add(ascii(str(value))[1:-1])
+    # and each part the reader quotes on its own ("'Donna' is not a unit name" of Donna/May)
+    forms.update(part for part in re.split(r"[\s/*·^]+", str(value)) if part)
     message = taken_out(message, forms)
     # and any run of its digits the rule's words give otherwise ("such as 912345678" for
     # 0912345678 written with a leading zero); other numbers (a range's ends) stay
@@ -625,11 +627,21 @@ def _value_like(text: str, unit: bool = False) -> bool:
         return digits <= 6
     if stripped.startswith("="):  # a formula of numbers alone (=100+20): no name in it
         return bool(re.fullmatch(r"=[0-9+\-*/^(). ]+", stripped)) and digits <= 6
-    # a unit column's unit written otherwise (g/furlong, mg/mL): a quotient names no one
-    return unit and digits <= 4 and bool(_UNIT_SHOWN.fullmatch(stripped))
+    # a unit column's unit written otherwise (g/furlong, mg/mL), but not a name around a
+    # slash (Donna/May, ZhangWei/L: a capital and then small letters, as no lab unit is
+    # written; one all in small letters, a unit's way, is shown)
+    return (
+        unit
+        and digits <= 4
+        and bool(_UNIT_SHOWN.fullmatch(stripped))
+        and not _NAME_SHAPED.search(" ".join(text.split()))
+    )
 
 
 _UNIT_SHOWN = re.compile(r"[a-zµμ0-9^.·×*%³² ]{1,8}/[a-zµμ0-9^.·×*%³² /]{1,12}")
+#: A word as a name is written, a capital and two small letters at least (Maria, Wei, May);
+#: units write capitals alone or last (L, IU, mL, dL, mmol/L).
+_NAME_SHAPED = re.compile(r"[A-Z][a-z]{2,}")
 
 
 #: How far (in units in the last place) a double may lie from a decimal of 12 significant
