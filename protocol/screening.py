@@ -960,7 +960,7 @@ def _before_consent(ctx: _Context, when: date, dated: str) -> CheckResult | None
 def _long_before_consent(ctx: _Context, when: date) -> CheckResult | None:
     """Unknown when IN07's attestation (the ability to consent, judged as the consent is
     taken) is dated more than the visit schedule's days from screening to randomization
-    before the consent (the book's assumed 28 days: the longest a screening period runs):
+    before the consent (the longest a screening period runs):
     one of 2020 for a consent of 2025 is not about this one. None otherwise (no consent
     date: IN07 asks for it)."""
     consent = ctx.record.dates.consent
@@ -1510,8 +1510,9 @@ CHECKS: dict[str, Check] = {
         in07_consent,
         "attested",
         "consent",
-        "the investigator's attestation (made at most 28 days before the consent), and a "
-        "consent date on or before screening",
+        "the investigator's attestation (made at the consent, or before it by no more than "
+        "the visit schedule's days from screening to randomization), and a consent date on or "
+        "before screening",
     ),
     "EX01": Check(
         ex01_limited, "computed", "screening", "LeRoy subset (as IN03): limited cutaneous SSc fails"

@@ -1081,6 +1081,8 @@ def _least_steroid_amount(
 
 #: A frequency written for each number of administrations on a dosing day.
 _FEWEST_FREQUENCY = {per_day: text for text, (per_day, _) in reversed(FREQUENCIES.items())}
+#: The most administrations a frequency the book knows gives on a dosing day.
+_MOST_TIMES = max(_FEWEST_FREQUENCY)
 
 
 def _mg(value: float, beside: float | None = None) -> str:
@@ -1173,7 +1175,7 @@ def decide_corticosteroid(
         least = _least_steroid_amount(med, match)
         if least is not None and least > limit * (1 + BOUNDARY_TOLERANCE):
             return SteroidDecision("over_limit", start, clear, least, daily=False)
-        # and a dose within the limit taken as often as any frequency allows (four times on a
+        # and a dose within the limit taken as often as any frequency allows (_MOST_TIMES on a
         # dosing day) passes whatever the frequency
         most = _least_steroid_amount(med, match, max)
         if most is not None and not most > limit * (1 + BOUNDARY_TOLERANCE):
@@ -1355,7 +1357,7 @@ def _steroid_reason(
     given = (
         f"{med.dose} {med.frequency}"
         if med.frequency
-        else f"{med.dose} (frequency not recorded: at most four doses on a dosing day)"
+        else f"{med.dose} (frequency not recorded: at most {_MOST_TIMES} doses on a dosing day)"
         if decision.case == "within_limit_at_most"
         else f"{med.dose} (frequency not recorded: at least one dose on a dosing day)"
     )

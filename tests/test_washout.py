@@ -1233,4 +1233,4 @@ def test_a_steroid_dose_without_its_frequency_is_decided_where_every_frequency_a
     entry, _ = _one(name=name, dose=f"{dose} mg", route="oral", ongoing=True)
     assert entry.status == expected, entry.reason
     if expected == "pass":
-        assert "at most four doses on a dosing day" in entry.reason
+        assert "at most 4 doses on a dosing day" in entry.reason
