@@ -2282,12 +2282,14 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
         for entry in result.entries:
             beyond = _printed_beyond(entry.reason)
             if beyond:
-                anchor = entry.anchor or "randomization"
+                # the screening where one is given; without it, the dates come from the planned
+                # randomization (the screening days it allows, an ongoing entry's stop)
+                from_screening = entry.anchor == "screening" and entry.anchor_date is not None
                 problems.append(
                     Problem(
                         f"{entry.entry} ({entry.name}) would be said with the date {beyond[0]}; "
                         f"expected dates within {EARLIEST_DATE} to {LATEST_DATE}",
-                        path="screening" if anchor == "screening" else "planned_randomization",
+                        path="screening" if from_screening else "planned_randomization",
                         found=str(entry.anchor_date or result.planned_randomization),
                     )
                 )

@@ -20,6 +20,7 @@ from protocol.washout import (
     WashoutInputError,
     check_washout,
     clears_on,
+    dates_beyond_the_calendar,
     load_washout_input,
     match_medicine,
     parse_washout_input,
@@ -1234,3 +1235,24 @@ def test_a_steroid_dose_without_its_frequency_is_decided_where_every_frequency_a
     assert entry.status == expected, entry.reason
     if expected == "pass":
         assert "at most 4 doses on a dosing day" in entry.reason
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    st.sampled_from(sorted(_SCREENING_ANCHORED)),
+    st.dates(date(1900, 1, 1), date(1900, 5, 1)),
+    st.integers(-40, 0),
+    st.booleans(),
+)
+def test_a_refusal_without_a_screening_date_names_the_planned_randomization(
+    kind, planned, offset, ongoing
+):
+    # a hostile round of this session: planned 1900-01-05, no screening date, an
+    # investigational drug on 1900-01-01 was refused as "screening = 1900-01-05", a field the
+    # file does not have (its window, counted from any screening it allows, begins in 1899)
+    event = {"kind": kind, "ongoing": True} if ongoing else {"kind": kind, "date": planned}
+    if not ongoing:
+        event["date"] = max(planned + timedelta(days=offset), date(1900, 1, 1))
+    result = _check(events=[event], screening=None, randomization=planned)
+    for problem in dates_beyond_the_calendar(result):
+        assert problem.path == "planned_randomization", str(problem)
