@@ -348,6 +348,10 @@ def _ckd_epi_terms(
     )
 
 
+#: an age as a person or a form writes it: completed years in digits only
+_WHOLE_YEARS = re.compile(r"-?[0-9]+")  # a negative one is refused by the range
+
+
 def parse_age_and_sex(
     age_years: Any, sex: Any, study: Study | None = None, any_age: bool = False
 ) -> tuple[float, Sex]:
@@ -367,7 +371,7 @@ def parse_age_and_sex(
         age = read_decimal(age_years)
     except ValueError:
         raise LabInputError(
-            f"Serum creatinine: the age {age_years!r} is not a number; expected the age in "
+            f"Serum creatinine: the age {quoted(age_years)} is not a number; expected the age in "
             "completed years, such as 46"
         ) from None
     study = study or load_study()
@@ -375,6 +379,12 @@ def parse_age_and_sex(
         raise LabInputError(
             f"Serum creatinine: the age {age_years!r} is not in whole years; expected the age in "
             f"completed years, as screening counts it ({study.issue_for('age_on_screening_date')})"
+        )
+    # completed years are written in digits: "1e1", "+46", "46.0" or "٤٦" are not read as one
+    if isinstance(age_years, str) and not _WHOLE_YEARS.fullmatch(age_years.strip()):
+        raise LabInputError(
+            f"Serum creatinine: the age {quoted(age_years)} is not written as whole years; "
+            "expected the age in completed years, in digits, such as 46"
         )
     minimum = 0 if any_age else study.egfr_equation.value.minimum_age
     if age < minimum or age > 120:

@@ -108,3 +108,35 @@ def test_a_pasted_paragraph_is_not_echoed_whole(argv, capsys):
     assert main(["lab", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and len(err) < 400, len(err)
+
+
+# -- the age beside a creatinine: completed years in digits, nothing else read as one ---------
+
+from hypothesis import example, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from protocol.labs import LabInputError, parse_age_and_sex  # noqa: E402
+
+
+@given(years=st.integers(min_value=18, max_value=120), padding=st.sampled_from(["", " "]))
+def test_an_age_in_digits_is_read_as_those_years(years, padding):
+    assert parse_age_and_sex(f"{padding}{years}{padding}", "female") == (years, "female")
+
+
+@given(
+    years=st.integers(min_value=18, max_value=120),
+    written=st.sampled_from(["{:.0e}", "{:.1e}", "+{}", "{}.0", "{}.00", "{}e0", "{}E0"]),
+)
+@example(years=10, written="1e1")
+def test_an_age_not_in_digits_is_refused_whatever_number_it_reads_as(years, written):
+    # '1e1' was read as 10 and '+46' as 46: an age is written in digits, never evaluated
+    text = written.format(float(years) if written.startswith("{:.") else years)
+    with pytest.raises(LabInputError, match=r"age .* whole years"):
+        parse_age_and_sex(text, "female")
+
+
+@pytest.mark.parametrize("age", ["1e1", "4.6e1", "+46", "46.0"])
+def test_the_command_refuses_an_age_not_in_digits(age, capsys):
+    code = main(["lab", "creatinine", "1.0", "mg/dL", "--age", age, "--sex", "female"])
+    assert code == 2
+    assert f"the age '{age}' is not written as whole years" in capsys.readouterr().err
