@@ -46,6 +46,7 @@ from prescreen.engine import (
     joined_texts,
 )
 from prescreen.table import Candidates
+from protocol.display import MISSING_EITHER
 
 LIKELY_ELIGIBLE = "likely eligible"
 NEEDS_REVIEW = "needs review"
@@ -317,7 +318,16 @@ def _missing_items(
     group, groups, (groups_at, criteria_at, codes_at) = grouped_by_codes(matrix)
     # in the table's own words: its column (or the field a column would hold), each distinct
     # missing tuple's once
-    column_of = functools.cache(evaluation.candidates.column_of)
+    table_column_of = evaluation.candidates.column_of
+
+    @functools.cache
+    def column_of(item: str) -> str:
+        # an item either of two fields completes (an eGFR, or the creatinine it is computed
+        # from) names both columns, as screen names both fields
+        other = MISSING_EITHER.get(item)
+        named = table_column_of(item)
+        return f"{named} or {table_column_of(other)}" if other else named
+
     # each group's open criteria and their codes (a few of the 37 per row): the coded lines
     # come group by group, so each group's are one slice (a group may have none: a row that
     # needs review for a cell it could not read). Each (criterion, code) pair is numbered, so

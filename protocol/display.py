@@ -328,6 +328,21 @@ def show_field(item: str) -> str:
     return f"{words}{found.group(2) or ''}".rstrip()
 
 
+#: A missing item the record completes with either of two fields: a reported eGFR, or the serum
+#: creatinine it is computed from (`Labs`; both at once are refused).
+MISSING_EITHER = {"labs.egfr": "labs.creatinine"}
+
+
+def show_missing(item: str) -> str:
+    """A missing item in reader words, with the other field that completes it where there is
+    one: ``labs.egfr (EX24)`` -> ``labs › eGFR or labs › creatinine (EX24)``."""
+    path, space, rest = item.partition(" ")  # "labs.egfr (EX24)": the field, then its criteria
+    other = MISSING_EITHER.get(path)
+    if other is None:
+        return show_field(item)
+    return f"{show_field(path)} or {show_field(other)}{space}{rest}"
+
+
 def show_event_window(event: Any) -> tuple[str, str]:
     """An exposure event's window in words, and what it counts from. A planned event (a planned
     major surgery) excludes in two spans: within its window before randomization, and on any

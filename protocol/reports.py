@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from protocol.display import show_field
+from protocol.display import show_missing
 
 if TYPE_CHECKING:
     from protocol.participant import ParticipantRecord
@@ -50,7 +50,7 @@ def format_text(result: ScreeningResult, record: ParticipantRecord | None = None
         lines.append(f"{c.id}  {mark}  {c.reason}{kind}")
     if result.missing:
         lines += ["", "Missing (to complete before a verdict):"]
-        lines += [f"  - {show_field(item)}" for item in result.missing]
+        lines += [f"  - {show_missing(item)}" for item in result.missing]
     failed = [c.id for c in result.criteria if c.status == "fail"]
     if failed:
         lines += ["", f"Failed: {', '.join(failed)}"]
@@ -78,5 +78,5 @@ def format_markdown(result: ScreeningResult) -> str:
     ]
     lines += [f"| {c.id} | {c.status} | {cell(c.reason)} | {c.kind} |" for c in result.criteria]
     if result.missing:
-        lines += ["", "Missing:", ""] + [f"- {cell(show_field(item))}" for item in result.missing]
+        lines += ["", "Missing:", ""] + [f"- {cell(show_missing(item))}" for item in result.missing]
     return "\n".join(lines)

@@ -828,3 +828,21 @@ def test_a_unit_column_empty_but_for_a_repeated_header_leaves_the_unit_to_the_ma
     out = tmp_path / "out"
     args = ["prescreen", str(table), "--map", str(mapping), "--out", str(out), "--as-of", AS_OF]
     assert main(args) == 0
+
+
+@pytest.mark.parametrize("columns_kept", ["both empty", "neither column"])
+def test_a_missing_egfr_names_the_creatinine_that_would_complete_it_as_well(
+    tmp_path, capsys, columns_kept
+):
+    """EX24 is completed by a reported eGFR or by the creatinine it is computed from: with
+    neither, both are asked for (only the eGFR was named), as `screen` names both."""
+    row = {k: v for k, v in ELIGIBLE.items() if not k.startswith("labs.creatinine")}
+    if columns_kept == "both empty":
+        row |= {"labs.creatinine.value": "", "labs.creatinine.unit": "", "labs.egfr.value": ""}
+    out = tmp_path / "out"
+    table = _table(tmp_path, [row])
+    assert main(["prescreen", str(table), "--out", str(out), "--as-of", AS_OF]) == 0
+    (result,) = _read(out / "worklist.csv")
+    assert result["Outcome"] == NEEDS_REVIEW
+    assert result["What is missing"] == "labs.egfr.value or labs.creatinine.value"
+    assert result["Missing items"] == "1"

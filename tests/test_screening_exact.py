@@ -2199,3 +2199,16 @@ def test_a_record_text_in_the_markdown_report_stays_text(written):
         assert token.type in ("text", "softbreak"), (written, token.type)
     shown = "".join(t.content for t in reason.children or [] if t.type == "text")
     assert shown == written.strip()  # as written, every sign shown
+
+
+@pytest.mark.traces("criteria.EX24")
+def test_a_missing_egfr_is_asked_for_with_the_creatinine_that_would_complete_it():
+    # EX24 takes a reported eGFR or the creatinine it is computed from: the report asks for
+    # either (it named the eGFR alone), the JSON keeps the field's path
+    data = copy.deepcopy(CASE_1)
+    del data["labs"]["creatinine"]
+    record = parse_record(data, "synthetic")
+    result = screen(record)
+    assert result.missing == ["labs.egfr (EX24)"]
+    assert "  - labs › eGFR or labs › creatinine (EX24)" in format_text(result, record)
+    assert "- labs › eGFR or labs › creatinine (EX24)" in format_markdown(result)
