@@ -47,7 +47,7 @@ from protocol.identifiers import (
     date_shaped_id,
     personal_data_inside,
 )
-from protocol.participant import MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
+from protocol.participant import FINGER_AREAS, MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
 
 #: The largest table read (a clinic's candidate list; a national registry would be split).
 MAX_BYTES = 2_000_000_000
@@ -154,6 +154,20 @@ class Candidates:
             values = self.values[path].copy()
             values[positions] = None
             self.values[path] = values
+        self.derived.clear()
+
+    def fill(self, path: str, positions: np.ndarray, value: Any) -> None:
+        """Give a field's cells at ``positions`` the one value the rest of their rows allows
+        (as the record reads a grade it implies); what was derived is made again."""
+        codes, distinct = self.coded(path)
+        same = [i for i, d in enumerate(distinct) if type(d) is type(value) and d == value]
+        if not same:
+            distinct = np.append(distinct, np.array([value], dtype=object))
+            same = [len(distinct) - 1]
+        codes = codes.astype(np.min_scalar_type(-len(distinct) - 1), copy=True)
+        codes[positions] = same[0]
+        self.codes[path] = codes, distinct
+        self.values.pop(path, None)  # made again from the codes when asked for
         self.derived.clear()
 
     def column(self, path: str) -> np.ndarray:
@@ -1376,6 +1390,7 @@ def read_candidates(
         codes=coded,
         without_a_value=without_a_value,
     )
+    _fill_spared_fingers(candidates)
     contradictions = record_problems(candidates)
     columns_of: dict[tuple[str, ...], tuple[str, ...]] = {}  # each rule's columns once
     for position, involved, problem in contradictions:
@@ -1388,6 +1403,22 @@ def read_candidates(
         )
     candidates.problems.sort(key=lambda p: (p.row, p.column))
     return candidates
+
+
+def _fill_spared_fingers(candidates: Candidates) -> None:
+    """A finger's grade not given, beside skin thickening recorded as sparing the fingers and
+    another area graded, is 0 (a grade of 1 or more is refused): as the record implies it
+    (`ParticipantRecord.implied_finger_grades`), before the rows are checked, so a recorded
+    total above what the other areas can hold is refused as the record refuses it."""
+    sparing = candidates.is_value("ssc.acr_eular.skin_thickening_sparing_fingers", True)
+    if not sparing.any():
+        return
+    any_area = (candidates.grades() >= 0).any(axis=0)  # a record's areas are then given
+    for finger in FINGER_AREAS:
+        path = f"{SKIN_AREAS}{finger}"
+        ungraded = np.flatnonzero(sparing & any_area & ~candidates.present(path))
+        if len(ungraded):
+            candidates.fill(path, ungraded, 0)
 
 
 def _columns_of(candidates: Candidates, involved: tuple[str, ...]) -> list[str]:
@@ -1832,7 +1863,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
             sparing_field,
             f"ssc.acr_eular.{item}",
         )
-    for finger in ("right_fingers", "left_fingers"):
+    for finger in FINGER_AREAS:
         with np.errstate(invalid="ignore"):
             graded = candidates.numbers(f"ssc.mrss.areas.{finger}") >= 1  # NaN: not graded
         flag(
@@ -1853,10 +1884,7 @@ def record_problems(candidates: Candidates) -> list[tuple[int, tuple[str, ...], 
     at = np.flatnonzero(never)  # the grades read for these rows alone (a few)
     with np.errstate(invalid="ignore"):
         spared[at] = np.logical_and.reduce(
-            [
-                candidates.numbers(f"ssc.mrss.areas.{finger}")[at] == 0
-                for finger in ("right_fingers", "left_fingers")
-            ]
+            [candidates.numbers(f"ssc.mrss.areas.{finger}")[at] == 0 for finger in FINGER_AREAS]
         ) & (
             np.logical_or.reduce([candidates.numbers(path)[at] >= 1 for path in _MRSS_AREAS])
             # or a recorded total above the graded areas: the areas not graded hold the rest

@@ -194,6 +194,10 @@ class SkinAreas(_Record):
     left_foot: Grade | None = None
 
 
+#: The two mRSS areas of the fingers (the 2013 items' "sparing the fingers" is about them).
+FINGER_AREAS = ("right_fingers", "left_fingers")
+
+
 class Mrss(_Record):
     areas: SkinAreas | None = Field(None, description="Grades of the 17 areas")
     total: int | None = Field(
@@ -530,7 +534,7 @@ class ParticipantRecord(_Record):
             areas = self.ssc.mrss.areas if self.ssc.mrss else None
             thickened += [
                 f"ssc.mrss.areas.{finger} = {getattr(areas, finger)}"
-                for finger in ("right_fingers", "left_fingers")
+                for finger in FINGER_AREAS
                 if areas is not None and (getattr(areas, finger) or 0) >= 1
             ]
             if thickened:
@@ -539,6 +543,20 @@ class ParticipantRecord(_Record):
                     f"fingers recorded ({', '.join(thickened)}); expected false, or the "
                     "fingers recorded as not thickened"
                 )
+            elif self.implied_finger_grades() and self.ssc.mrss and self.ssc.mrss.total is not None:
+                # the fingers spared are at 0: the recorded total lies on the other areas
+                grades = areas.model_dump()
+                graded = sum(grade for grade in grades.values() if grade is not None)
+                others = [a for a, g in grades.items() if g is None and a not in FINGER_AREAS]
+                total = self.ssc.mrss.total
+                if total > graded + 3 * len(others):
+                    ungraded = " and ".join(a for a in FINGER_AREAS if grades[a] is None)
+                    problems.append(
+                        "ssc.acr_eular.skin_thickening_sparing_fingers = true with "
+                        f"ssc.mrss.total = {total}: the fingers spared are at 0 (ssc.mrss.areas."
+                        f"{ungraded} not graded), so the areas add up to at most "
+                        f"{graded + 3 * len(others)}; expected the total to agree, or false"
+                    )
         if findings is not None and findings.skin_thickening_sparing_fingers is False:
             spared = self._thickening_sparing_the_fingers()
             if spared:
@@ -569,6 +587,26 @@ class ParticipantRecord(_Record):
         if len(once) == 1:  # the other recorded absent: this one was present
             implied[once[0]] = True
         return implied
+
+    def implied_finger_grades(self) -> dict[str, int]:
+        """The fingers' mRSS grades not recorded whose one value the record allows: thickening
+        recorded as sparing the fingers leaves them at 0 (a grade of 1 or more is refused as a
+        contradiction)."""
+        findings = self.ssc.acr_eular
+        areas = self.ssc.mrss.areas if self.ssc.mrss else None
+        if findings is None or not findings.skin_thickening_sparing_fingers or areas is None:
+            return {}
+        return {finger: 0 for finger in FINGER_AREAS if getattr(areas, finger) is None}
+
+    def ssc_as_implied(self) -> SscFindings:
+        """The SSc findings with the grades the record implies filled in
+        (:meth:`implied_finger_grades`): what the criteria read."""
+        implied = self.implied_finger_grades()
+        mrss = self.ssc.mrss
+        if not implied or mrss is None or mrss.areas is None:
+            return self.ssc
+        areas = mrss.areas.model_copy(update=implied)
+        return self.ssc.model_copy(update={"mrss": mrss.model_copy(update={"areas": areas})})
 
     def fingers_once_thickened(self) -> tuple[str, ...]:
         """The finger items not recorded that one of must be met: thickening recorded as not

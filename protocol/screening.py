@@ -191,7 +191,7 @@ class _Context:
         """The LeRoy subset the graded areas show, and every subset the record allows: read by
         IN03 and EX01, worked out once."""
         if self._leroy is None:
-            ssc = self.record.ssc
+            ssc = self.record.ssc_as_implied()
             self._leroy = leroy_subset(ssc, self.study), leroy_possible_subsets(ssc, self.study)
         return self._leroy
 
@@ -726,7 +726,7 @@ def _in02(ctx: _Context, implied: dict[str, bool], one_of: tuple[str, ...] = ())
 def _leroy(ctx: _Context, want: str) -> CheckResult:
     subset, possible = ctx.leroy()
     if subset.subset is not None:
-        text = f"LeRoy subset: {subset.subset} ({subset.reason})"
+        text = f"LeRoy subset: {subset.subset} ({subset.reason}{_fingers_spared(ctx)})"
     elif len(possible) == 1:
         unrecorded = (
             "the back"
@@ -828,12 +828,15 @@ def in04_duration(ctx: _Context) -> CheckResult:
 
 def in05_mrss(ctx: _Context) -> CheckResult:
     minimum = ctx.study.criterion_rules.mrss_minimum.value
-    score = mrss_total(ctx.record.ssc.mrss)
+    mrss = ctx.record.ssc_as_implied().mrss
+    score = mrss_total(mrss)
     if score.total is not None:
         verdict = "pass" if score.total >= minimum else "fail"
         relation = ">=" if verdict == "pass" else "<"
-        return CheckResult(verdict, f"mRSS {score.total} ({score.source}) {relation} {minimum}")
-    mrss = ctx.record.ssc.mrss
+        return CheckResult(
+            verdict,
+            f"mRSS {score.total} ({score.source}{_fingers_spared(ctx)}) {relation} {minimum}",
+        )
     if mrss is not None and mrss.total is not None:  # some areas ungraded: the recorded total
         verdict = "pass" if mrss.total >= minimum else "fail"
         relation = ">=" if verdict == "pass" else "<"
@@ -847,6 +850,15 @@ def in05_mrss(ctx: _Context) -> CheckResult:
     if highest < minimum:
         return CheckResult("fail", f"mRSS at most {highest} (every ungraded area at 3) < {minimum}")
     return _missing(f"the mRSS is incomplete ({lowest} to {highest})", *score.missing)
+
+
+def _fingers_spared(ctx: _Context) -> str:
+    """Words for the fingers' grades the record implies, where it does."""
+    implied = ctx.record.implied_finger_grades()
+    if not implied:
+        return ""
+    fingers = " and ".join(area.replace("_", " ") for area in implied)
+    return f"; {fingers} at 0: skin thickening recorded as sparing the fingers"
 
 
 def _childbearing_potential(ctx: _Context) -> bool | None:

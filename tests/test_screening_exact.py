@@ -2212,3 +2212,85 @@ def test_a_missing_egfr_is_asked_for_with_the_creatinine_that_would_complete_it(
     assert result.missing == ["labs.egfr (EX24)"]
     assert "  - labs › eGFR or labs › creatinine (EX24)" in format_text(result, record)
     assert "- labs › eGFR or labs › creatinine (EX24)" in format_markdown(result)
+
+
+# -- skin thickening recorded as sparing the fingers: an ungraded finger is at 0 ---------------
+
+
+@st.composite
+def _spared_fingers(draw: st.DrawFn) -> tuple[dict, dict]:
+    """CASE_1 with thickening recorded as sparing the fingers (the finger items absent), the
+    15 other areas graded at random, one finger or both left ungraded, and the back drawn;
+    beside it the twin with those fingers written 0, the one grade the record allows."""
+    data = copy.deepcopy(CASE_1)
+    items = data["ssc"]["acr_eular"]
+    items |= {"skin_thickening_sparing_fingers": True, "sclerodactyly": False}
+    items |= {"skin_thickening_proximal_to_mcp": False}
+    areas = data["ssc"]["mrss"]["areas"]
+    for area in areas:
+        areas[area] = draw(st.sampled_from([0, 0, 1, 2, 3]))
+    ungraded = draw(st.sampled_from([("right_fingers",), ("left_fingers",), FINGERS]))
+    for finger in FINGERS:
+        areas[finger] = 0
+    data["ssc"]["back_skin_thickening"] = draw(st.sampled_from([None, True, False]))
+    graded = copy.deepcopy(data)
+    for finger in ungraded:
+        del areas[finger]
+    if draw(st.booleans()):  # a recorded total: the graded areas' sum, as it must be
+        data["ssc"]["mrss"]["total"] = sum(areas.values())
+    return data, graded
+
+
+FINGERS = ("right_fingers", "left_fingers")
+
+
+@pytest.mark.traces("criteria.IN03", "criteria.IN05", "criteria.EX01")
+@given(_spared_fingers())
+def test_a_finger_left_ungraded_beside_thickening_sparing_the_fingers_is_read_at_0(pair):
+    # IN03, IN05 and EX01 were unknown though a grade of 1-3 on that finger is refused: only 0
+    # is a record. Derived independently: the same record with the finger written 0
+    ungraded, graded = pair
+    by_implied = screen(parse_record(ungraded, "synthetic"))
+    by_zero = screen(parse_record(graded, "synthetic"))
+    statuses = {c.id: c.status for c in by_implied.criteria}
+    expected = {c.id: c.status for c in by_zero.criteria}
+    assert statuses == expected
+    assert not any("fingers" in item for item in by_implied.missing)
+
+
+def _note_case(total: int | None) -> dict:
+    data = copy.deepcopy(CASE_1)
+    items = data["ssc"]["acr_eular"]
+    items |= {"skin_thickening_sparing_fingers": True, "sclerodactyly": False}
+    items |= {"skin_thickening_proximal_to_mcp": False, "puffy_fingers": False}
+    areas = data["ssc"]["mrss"]["areas"]
+    areas |= dict.fromkeys(areas, 0) | {"anterior_chest": 3, "abdomen": 3, "right_thigh": 2}
+    del areas["right_fingers"]
+    if total is not None:
+        data["ssc"]["mrss"]["total"] = total
+    return data
+
+
+@pytest.mark.traces("criteria.IN03", "criteria.IN05", "criteria.EX01")
+def test_the_notes_case_is_decided_with_its_reason():
+    # graded areas 8, the right fingers left out: 8, not 8 to 11
+    result = {c.id: c for c in screen(parse_record(_note_case(None), "synthetic")).criteria}
+    assert (result["IN03"].status, result["IN05"].status, result["EX01"].status) == (
+        "fail",
+        "fail",
+        "pass",
+    )
+    assert result["IN05"].reason == (
+        "mRSS 8 (areas; right fingers at 0: skin thickening recorded as sparing the fingers) < 10"
+    )
+
+
+@pytest.mark.parametrize(("total", "refused"), [(7, True), (8, False), (9, True), (11, True)])
+def test_a_total_above_the_other_areas_beside_spared_fingers_is_refused(total, refused):
+    # the spared fingers are at 0: a total of 9 to 11 would put the rest on them (it was read
+    # as the total, with the fingers' 0-3 left open); 7 is below the graded areas already
+    if not refused:
+        parse_record(_note_case(total), "synthetic")
+        return
+    with pytest.raises(ProtocolDataError, match="total"):
+        parse_record(_note_case(total), "synthetic")
