@@ -325,6 +325,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
                     pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
             _show_unreadable_dates(caught, raw, source)  # before the errors: openpyxl makes one
             _show_uncalculated_formulas(path, raw, sheet)
+            _show_percentages(path, raw, sheet)
             frame = _with_header(raw, source)
         else:
             frame = _read_parquet(path)
@@ -698,6 +699,57 @@ def _the_candidate_sheet(sheets: dict[Any, pd.DataFrame], source: str) -> tuple[
         )
     name = filled[0] if filled else next(iter(sheets))
     return name, sheets[name]
+
+
+#: A percentage's number format in a workbook's styles: Excel's own (9: 0%, 10: 0.00%) or one
+#: of the workbook's with a per cent sign.
+_PERCENT_STYLE = re.compile(rb"""numFmtId=["'](?:9|10)["']|formatCode=["'][^"']*%""")
+
+
+def _show_percentages(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
+    """A number cell formatted as a percentage shows ``78%`` but holds 0.78: read as the
+    number it holds, an FVC of 78% predicted was 0.78 (sent to review as implausible, or a
+    fraction taken for the value). Each is given the text it shows instead, which is
+    reported as a CSV's ``78%`` is (the number alone, the unit given separately). Only a
+    workbook whose styles have a percentage is read cell by cell."""
+    import zipfile
+
+    import openpyxl
+
+    with zipfile.ZipFile(path) as archive:
+        if "xl/styles.xml" not in archive.namelist():
+            return
+        if not _PERCENT_STYLE.search(archive.read("xl/styles.xml")):
+            return
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        for i, row in enumerate(book[sheet].rows):
+            if i >= raw.shape[0]:
+                break
+            for j, cell in enumerate(row[: raw.shape[1]]):
+                value = getattr(cell, "value", None)
+                is_number = isinstance(value, int | float) and not isinstance(value, bool)
+                style = getattr(cell, "number_format", "") or ""
+                if is_number and "%" in style:
+                    raw.iat[i, j] = _as_shown_in_percent(value, _percent_scales(style))
+    finally:
+        book.close()
+
+
+def _percent_scales(style: str) -> bool:
+    """Whether a number format's per cent sign multiplies by 100 (``0%``, ``0.0%``), or is
+    only shown (``0"%"``, ``0\\%``: quoted or escaped, the number as it is)."""
+    return "%" in re.sub(r'"[^"]*"|\\.', "", style)
+
+
+def _as_shown_in_percent(value: float, scaled: bool = True) -> str:
+    """0.78 -> ``78%``; 0.785 -> ``78.5%`` (the number times 100, as a decimal written); a
+    per cent sign only shown: 78 -> ``78%``."""
+    from decimal import Decimal
+
+    # at most 15 significant digits, as Excel shows a number (0.37799999999999995 is 0.378)
+    shown = Decimal(f"{value:.15g}").scaleb(2 if scaled else 0).normalize()
+    return f"{shown:f}%"
 
 
 def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> None:

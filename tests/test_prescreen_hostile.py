@@ -2142,3 +2142,58 @@ def test_an_unreadable_pregnancy_test_result_does_not_put_the_age_to_review(tmp_
     found = _worklist(tmp_path)[ELIGIBLE["participant"]]
     assert found["Outcome"] == "needs review"
     assert found["Criteria to review"].split() == ["IN06", "EX27"]
+
+
+# -- a workbook's number cells formatted as percentages ----------------------------------------
+
+
+def _percent_workbook(tmp_path: Path, cells: list[tuple[object, str | None]]) -> Path:
+    """SYN-01's row once per cell, its FVC the cell's number in the number format given."""
+    import openpyxl
+
+    table = tmp_path / "t.xlsx"
+    rows = [{**ELIGIBLE, "participant": f"SYN-{i}"} for i in range(len(cells))]
+    pd.DataFrame(rows).to_excel(table, index=False)
+    book = openpyxl.load_workbook(table)
+    sheet = book.active
+    column = next(c.column for c in sheet[1] if c.value == "pulmonary.fvc_percent_predicted")
+    for i, (value, style) in enumerate(cells):
+        sheet.cell(i + 2, column).value = value
+        if style is not None:
+            sheet.cell(i + 2, column).number_format = style
+    book.save(table)
+    return table
+
+
+def test_a_cell_formatted_as_a_percentage_is_read_as_it_shows_not_as_its_fraction(tmp_path, capsys):
+    # an FVC typed as 78% in Excel holds 0.78: it was read as an FVC of 0.78% predicted (sent
+    # to review as implausible; 0.5 of a DLCO the same). Each is now reported with what it
+    # shows, as a CSV's "78%" is; a per cent sign only shown (0"%") does not multiply
+    cells = [(0.78, "0%"), (0.785, "0.0%"), (78, '0"%"'), (78, None), (0.78, "0.00")]
+    table = _percent_workbook(tmp_path, cells)
+    assert _run(tmp_path, table) == 0
+    err = capsys.readouterr().err
+    for row, shown in ((2, "78%"), (3, "78.5%"), (4, "78%")):
+        assert f"row {row}, column 'pulmonary.fvc_percent_predicted': '{shown}'" in err
+    assert "row 6, column 'pulmonary.fvc_percent_predicted': 0.78: " in err  # implausible
+    results = _worklist(tmp_path)
+    assert results["SYN-3"]["Outcome"] == "likely eligible"
+    assert [results[f"SYN-{i}"]["Outcome"] for i in (0, 1, 2, 4)] == ["needs review"] * 4
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    percent=st.decimals(min_value=5, max_value=200, places=1),
+    style=st.sampled_from(["0%", "0.0%", "0.00%", "#,##0.0%", "[Blue]0%"]),
+)
+def test_a_percentage_cell_is_never_read_as_its_stored_number(tmp_path_factory, percent, style):
+    # whatever the percentage and its format, the cell holds percent/100; an FVC read from it
+    # would be below 2.01% predicted (implausible, or a wrong number): never read as a value
+    from prescreen.table import read_candidates, read_table
+
+    folder = tmp_path_factory.mktemp("percent")
+    table = _percent_workbook(folder, [(float(percent) / 100, style)])
+    candidates = read_candidates(read_table(table), Mapping(), str(table), dt.date(2026, 11, 26))
+    assert candidates.column("pulmonary.fvc_percent_predicted")[0] is None
+    (problem,) = [p for p in candidates.problems if "fvc" in p.column]
+    assert problem.found == f"'{percent.normalize():f}%'"
