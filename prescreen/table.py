@@ -1792,8 +1792,8 @@ _ID_EXPECTED = (
     f"{CODE_EXPECTED.replace('a pseudonymous code', 'a pseudonymous candidate ID')}; not screened"
 )
 _PLACEHOLDER_ID = (
-    "a candidate ID; this text stands for none (a missing or empty value), so the row is not "
-    "screened"
+    "a candidate ID; this text stands for none (a missing or empty value, or a yes/no "
+    "answer), so the row is not screened"
 )
 _DATE_ID_PROBLEM = (
     "a date (withheld)",

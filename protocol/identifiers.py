@@ -589,6 +589,12 @@ PLACEHOLDER_CODES = frozenset(
         "nil",
         "true",
         "false",
+        # a yes/no answer (YAML 1.1's booleans among them) in the ID's place: a column mixed
+        # up or a flag, never a site's code
+        "yes",
+        "no",
+        "on",
+        "off",
         "#n/a",
         "-",
         "--",

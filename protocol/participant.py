@@ -391,7 +391,8 @@ class ParticipantRecord(_Record):
             raise ValueError(IDENTIFYING)
         if code.lower() in PLACEHOLDER_CODES:  # "NA", "TRUE": what a spreadsheet writes for none
             raise ValueError(
-                "a participant code; this text stands for none (a missing or empty value)"
+                "a participant code; this text stands for none (a missing or empty value, or "
+                "a yes/no answer)"
             )
         return code
 

@@ -114,8 +114,9 @@ def test_the_schema_carries_the_pattern():
     st.lists(st.from_regex(r"[A-Za-z]{0,3}[0-9]{1,5}", fullmatch=True), max_size=4),
 )
 def test_prescreen_withholds_every_id_that_is_a_word_in_lower_or_mixed_case(names, codes):
-    placeholders = {"na", "nan", "none", "null", "true", "false", "empty", "blank", "missing"}
-    names = [n for n in names if n.lower() not in placeholders] or ["Maria"]
+    from protocol.identifiers import PLACEHOLDER_CODES
+
+    names = [n for n in names if n.lower() not in PLACEHOLDER_CODES] or ["Maria"]
     codes = list(dict.fromkeys(c.upper() for c in codes))
     frame = pd.DataFrame({"participant": [*names, *codes]}).astype(object)
     frame["sex"] = "female"

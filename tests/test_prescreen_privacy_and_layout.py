@@ -383,7 +383,9 @@ def test_screen_never_repeats_a_participant_code_that_reads_as_a_phone_number(
     assert code not in captured.err + captured.out and "13812345678" not in captured.err
 
 
-@pytest.mark.parametrize("placeholder", ["NaT", "undefined", "missing", "unknown"])
+@pytest.mark.parametrize(
+    "placeholder", ["NaT", "undefined", "missing", "unknown", "YES", "No", "ON", "off"]
+)
 def test_more_placeholders_for_no_id(tmp_path, placeholder):
     table = _csv(tmp_path, f"participant,sex\n{placeholder},female\nSYN-1,female\n")
     assert _run(tmp_path, table) == 0
