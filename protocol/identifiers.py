@@ -60,6 +60,8 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
     [False, False, False, False]
     >>> [identifying_text(t) for t in ("2025100001", "0100000123", "0.723456789", "234.5678901")]
     [False, False, False, False]
+    >>> [identifying_text(t) for t in ("SYN-138-1234-5678", "A-138.1234.5678", "S138 1234 5678")]
+    [True, True, False]
     """
     if not text.isascii():
         # full-width digits, brackets and @ as Chinese input methods type them (NFKC), the
@@ -90,7 +92,10 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
     # 138-1234-5678", "身份证 110105 1949 1231 002X"): those groups (3-4-4, 6-8-4, 6-4-4-4) are
     # no site code's.
     return bool(
-        _RUN_IN_TEXT.search(text) or _CARD_IN_TEXT.search(text) or _GROUPED_IN_TEXT.search(text)
+        _RUN_IN_TEXT.search(text)
+        or _CARD_IN_TEXT.search(text)
+        or _GROUPED_IN_TEXT.search(text)
+        or _MOBILE_IN_CODE.search(text)
     )
 
 
@@ -212,6 +217,17 @@ _GROUPED_IN_TEXT = re.compile(
     # a Taiwan mobile, 0912-345-678
     r"|09[0-9]{2}([ \-])[0-9]{3}\3[0-9]{3})"
     r"(?![0-9A-Za-z]|-[0-9A-Za-z])(?!\s*(?:mg|ml|U/L|IU|mmol|µmol|umol|%|/L|×|x\s?10|cells))"
+)
+#: A mobile number in its usual groups inside a code, after the code's letters or digits and
+#: a hyphen, point or underscore (SYN-138-1234-5678, A-138.1234.5678, SYN01_0912-345-678;
+#: groups apart by spaces are a text's, found there: PLT 135 1200 1500): no site numbers its
+#: candidates in a mobile's groups, and the number is read whole from the code. Groups glued
+#: to a letter (S138 1234 5678), or that run on into more digits (12 138-1234-5678-9), stay a
+#: code's, as a letter glued to a run of digits does (S13001000001).
+_MOBILE_IN_CODE = re.compile(
+    r"(?<=[A-Za-z0-9][-_./])"
+    r"(?:1[3-9][0-9]([-.])[0-9]{4}\1[0-9]{4}|09[0-9]{2}([-.])[0-9]{3}\2[0-9]{3})"
+    r"(?![0-9]|[-.][0-9])"
 )
 #: An e-mail address anywhere in a text, in any script (张三@例子.中国), not a part of a path
 #: (/home/jsmith@corp.example.com/cases is a folder) nor of a git revision (HEAD@{1}).

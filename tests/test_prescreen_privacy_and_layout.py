@@ -304,6 +304,9 @@ def test_a_phone_or_card_number_however_written_is_found(text):
         "Tel: 138-1234-5678", "手机 138 1234 5678", "+86 138 1234 5678", "call +86-138-1234-5678",
         "0086 138 1234 5678", "身份证 110105 1949 1231 002X", "ID 110105-19491231-002X",
         "ID 110105 19491231 002x", "Tel：１３８－１２３４－５６７８",
+        # a code built on a mobile in its groups (helper 118: SYN-138-1234-5678 was written
+        # into every output; SITE-138-1234-5678 was kept as a code before)
+        "SITE-138-1234-5678", "SYN01_0912-345-678",
     ],
 )  # fmt: skip
 def test_an_email_or_a_grouped_number_inside_a_text_is_found(text):
@@ -314,7 +317,7 @@ def test_an_email_or_a_grouped_number_inside_a_text_is_found(text):
     "text",
     [
         "a@b", "ratio 2@3", "138-1234-567", "S138 1234 5678", "12 138-1234-5678-9",
-        "SITE-138-1234-5678", "week 138 1234",
+        "week 138 1234",
         "110105 1949 1231 002", "SYN-110105-1949-1231-0021",
     ],
 )  # fmt: skip
@@ -639,3 +642,51 @@ def test_a_refused_cell_is_named_by_its_row_so_a_site_can_find_it(size, data, co
     assert cell not in message
     if column == "participant":
         assert "pseudonymous code" in message and "remove" not in message
+
+
+# -- a mobile number in its groups inside a candidate's code -------------------------------------
+
+
+_PREFIX = st.from_regex(r"[A-Z]{1,4}[0-9]{0,2}[-_.]", fullmatch=True)
+
+
+@st.composite
+def _mobile_in_groups(draw: st.DrawFn) -> tuple[str, str]:
+    """A mainland mobile (3-4-4) or a Taiwan one (4-3-3) in its groups, one separator
+    throughout, and its digits."""
+    separator = draw(st.sampled_from(["-", "."]))
+    if draw(st.booleans()):
+        digits = f"1{draw(st.integers(3, 9))}{draw(st.integers(0, 999_999_999)):09d}"
+        return separator.join((digits[:3], digits[3:7], digits[7:])), digits
+    digits = f"09{draw(st.integers(0, 99_999_999)):08d}"
+    return separator.join((digits[:4], digits[4:7], digits[7:])), digits
+
+
+@given(prefix=_PREFIX, mobile=_mobile_in_groups(), suffix=st.sampled_from(["", "A", "-B", " x"]))
+def test_a_mobile_in_its_groups_inside_a_code_is_found(prefix, mobile, suffix):
+    # SYN-138-1234-5678 was a candidate's code, written in full into every output (helper 118)
+    grouped, _ = mobile
+    assert identifying_text(f"{prefix}{grouped}{suffix}")
+
+
+@pytest.mark.parametrize(
+    "code", ["SYN-2024-0001", "SITE-13-001-000001", "S13001000001", "SYN-100-0001-0001", "A123"]
+)
+def test_a_sites_code_with_groups_of_digits_stays_a_code(code):
+    assert not identifying_text(code)
+
+
+@pytest.mark.parametrize("code", ["SYN-138-1234-5678", "A-138.1234.5678", "SYN-0912-345-678"])
+def test_a_code_holding_a_mobile_is_refused_and_never_repeated(tmp_path, capsys, code):
+    table = _csv(tmp_path, f"participant,sex\n{code},female\nSYN-2,female\n")
+    assert _run(tmp_path, table) == 2
+    captured = capsys.readouterr()
+    digits = re.sub("[^0-9]", "", code)
+    assert code not in captured.out + captured.err
+    assert digits not in re.sub("[^0-9]", "", captured.out + captured.err)
+    assert not (tmp_path / "out").exists()
+    record = tmp_path / "r.yaml"
+    record.write_text(f"participant: {code}\n", encoding="utf-8")
+    assert main(["screen", str(record)]) == 2
+    captured = capsys.readouterr()
+    assert code not in captured.out + captured.err and "(withheld)" in captured.err
