@@ -1164,7 +1164,7 @@ def _read_column(
             raw = distinct[codes[position]]
             found, why = shown_value(raw, path), bad[int(codes[position])]
             if path in NEVER_SHOWN:  # a birth date identifies a person: not in any file
-                found, why = BIRTH_DATE_WITHHELD, withheld_from(why, raw)
+                found, why = BIRTH_DATE_WITHHELD, _without_any_form_of(withheld_from(why, raw), raw)
             problems.append(CellProblem(int(rows[position]), column, found, why))
     # an empty, blank or unreadable value is missing: its code becomes -1 (a lookup by code)
     # in the narrowest integers that hold the codes (most fields have a few distinct values:
@@ -1173,6 +1173,18 @@ def _read_column(
     kept = np.where(np.equal(read, None), -1, np.arange(len(read))).astype(narrowest)
     codes = kept[codes]
     return codes, read[:-1], problems
+
+
+def _without_any_form_of(message: str, raw: Any) -> str:
+    """A message with every form of a withheld value taken out, however short: a birth date
+    written as a number (28655, a workbook's day count for 1978-06-14) is the date itself."""
+    forms = {str(raw), repr(raw)}
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e20:
+        forms.add(str(int(raw)))
+    for form in sorted(forms, key=len, reverse=True):
+        if form.strip():
+            message = message.replace(form, "(withheld)")
+    return message
 
 
 def _plain_dates(distinct: Any) -> dict[int, dt.date]:

@@ -690,3 +690,23 @@ def test_a_code_holding_a_mobile_is_refused_and_never_repeated(tmp_path, capsys,
     assert main(["screen", str(record)]) == 2
     captured = capsys.readouterr()
     assert code not in captured.out + captured.err and "(withheld)" in captured.err
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    day=st.integers(min_value=1, max_value=80_000),
+    as_float=st.booleans(),
+)
+def test_a_birth_date_written_as_a_number_is_never_repeated(day, as_float):
+    # 28655 is 1978-06-14 as a workbook counts days (3086 from 1970): the message said
+    # "28655 is not a date" beside "(withheld: a birth date identifies a person)" (helper 118)
+    import datetime as dt
+
+    from prescreen.columns import Mapping
+    from prescreen.table import read_candidates
+
+    value = float(day) if as_float else day
+    frame = pd.DataFrame({"participant": ["SYN-1"], "dates.birth": [value]})
+    candidates = read_candidates(frame, Mapping(), "synthetic", dt.date(2026, 11, 26))
+    (problem,) = [p for p in candidates.problems if p.column == "dates.birth"]
+    assert str(day) not in str(problem), str(problem)
