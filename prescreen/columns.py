@@ -694,6 +694,13 @@ def read_cell(spec: FieldSpec, raw: Any) -> Any:
                 raise ValueError(f"{shown_value(raw)} is not a whole number")
             if len(whole[1]) > 18:  # beyond any count a record holds (and Python's limit)
                 raise ValueError(f"{shown_value(raw)} is not a plausible whole number")
+            if re.match(r"[+-]?0[0-9]", whole[1]):
+                # 01, as a lab's 079 and a record's 01 are refused: never guessed
+                plain = whole[1].lstrip("+-").lstrip("0") or "0"
+                raise ValueError(
+                    f"{shown_value(raw)} is written with a leading zero; expected the number "
+                    f"as it is written without it, such as {plain}"
+                )
             value = int(whole[1])
         elif isinstance(raw, float) and raw.is_integer():
             value = int(raw)  # a spreadsheet stores every number as a float

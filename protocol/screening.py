@@ -2001,6 +2001,34 @@ def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:
     return None, None
 
 
+def dates_beyond_the_calendar(result: ScreeningResult, record: ParticipantRecord) -> list[Problem]:
+    """A date the report would print outside the dates the book handles (1900 to 2100), as
+    `washout` refuses one: a methotrexate dose on 2100-12-31 "clears on 2101-01-29". Named by
+    the record's date the answer counts from (the planned randomization, else the screening)."""
+    from protocol.washout import printed_beyond
+
+    texts = [(c.id, c.reason) for c in result.criteria]
+    texts.append(("the rescreening", result.rescreening or ""))
+    d = record.dates
+    path, anchor = (
+        ("dates.planned_randomization", d.planned_randomization)
+        if d.planned_randomization
+        else ("dates.screening", d.screening)
+    )
+    for where, text in texts:
+        beyond = printed_beyond(text)
+        if beyond:
+            return [
+                Problem(
+                    f"the answer ({where}) would be said with the date {beyond[0]}; expected "
+                    f"dates whose windows lie within {EARLIEST_DATE} to {LATEST_DATE}",
+                    path=path,
+                    found=str(anchor) if anchor else None,
+                )
+            ]
+    return []
+
+
 def screen_file(path: Path | str) -> ScreeningResult:
     return screen(load_record(path), source=str(path))
 

@@ -2280,7 +2280,7 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
         # any other date the answer would print: an ongoing course's clearance "stopped after a
         # last dose on" the planned date, a rescreening's words
         for entry in result.entries:
-            beyond = _printed_beyond(entry.reason)
+            beyond = printed_beyond(entry.reason)
             if beyond:
                 # the screening where one is given; without it, the dates come from the planned
                 # randomization (the screening days it allows, an ongoing entry's stop)
@@ -2293,7 +2293,7 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
                         found=str(entry.anchor_date or result.planned_randomization),
                     )
                 )
-        beyond = _printed_beyond(result.summary)
+        beyond = printed_beyond(result.summary)
         if beyond and not problems:
             problems.append(
                 Problem(
@@ -2310,7 +2310,7 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
 _PRINTED_DATE = re.compile(r"\b(\d{4})-\d{2}-\d{2}\b")
 
 
-def _printed_beyond(text: str) -> list[str]:
+def printed_beyond(text: str) -> list[str]:
     """The dates a text prints outside the years the book handles (1900 to 2100)."""
     return [
         found.group(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -968,3 +969,76 @@ def test_a_record_at_the_ends_of_the_dates_read_is_decided_or_refused(
     except ProtocolDataError:
         return
     assert result.verdict in ("eligible", "not_eligible", "incomplete")
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "case01-eligible",
+            "case12-methotrexate-on-boundary-day",
+            "case13-methotrexate-day-before-boundary",
+            "case21-vaccine-and-steroid-iv",
+        ]
+    ),
+    _EDGE_SCREENINGS,
+    st.booleans(),
+    st.sampled_from(["text", "json"]),
+)
+def test_screen_prints_no_date_the_book_does_not_read_or_refuses_the_record(
+    tmp_path_factory, case, screening, planned, form
+):
+    # a tester's record: a methotrexate dose on 2100-12-31 "clears on 2101-01-29" in screen's
+    # report, where washout refuses the same (helper 117). Every date of a worked case moved to
+    # the first or last months of 1900-2100: the report prints dates of 1900-2100 only, or the
+    # record is refused, a line a problem, naming the date it counts from
+    import re
+
+    from trialbook.cli import main
+
+    record = yaml.safe_load((REPO / f"book/cases/{case}.yaml").read_text(encoding="utf-8"))
+    record = _shifted(record, screening - record["dates"]["screening"])
+    if not planned:
+        del record["dates"]["planned_randomization"]
+    path = tmp_path_factory.mktemp("edge") / "r.yaml"
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["screen", str(path), "--format", form])
+    if code == 2:  # one line a problem, each naming the file
+        lines = err.getvalue().strip().splitlines()
+        assert lines and all(line.startswith(f"error: {path}: ") for line in lines), lines
+        return
+    assert code in (0, 1, 3)
+    years = [int(y) for y in re.findall(r"\b(\d{4})-\d{2}-\d{2}\b", out.getvalue())]
+    assert all(1900 <= year <= 2100 for year in years), out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "planned", "said"),
+    [
+        # the tester's: a methotrexate dose on 2100-12-31 clears on 2101-01-29
+        ({"medications": [{"name": "methotrexate", "last_dose": date(2100, 12, 31)}]},
+         date(2100, 12, 31), "2101-01-29"),
+        # a surgery planned on 2100-12-30 is within a trial period that runs into 2101
+        ({"events": [{"kind": "planned_major_surgery", "date": date(2100, 12, 30)}]},
+         date(2100, 12, 25), "2101-"),
+    ],
+)  # fmt: skip
+def test_screen_refuses_a_record_whose_answer_runs_beyond_2100(
+    tmp_path, capsys, entries, planned, said
+):
+    from trialbook.cli import main
+
+    record = {
+        "participant": "SYN-01",
+        "dates": {"screening": date(2100, 12, 20), "planned_randomization": planned},
+        **entries,
+    }
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump(record), encoding="utf-8")
+    assert main(["screen", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert f"dates.planned_randomization = {planned}" in line and said in line

@@ -2197,3 +2197,22 @@ def test_a_percentage_cell_is_never_read_as_its_stored_number(tmp_path_factory, 
     assert candidates.column("pulmonary.fvc_percent_predicted")[0] is None
     (problem,) = [p for p in candidates.problems if "fvc" in p.column]
     assert problem.found == f"'{percent.normalize():f}%'"
+
+
+@given(
+    field_and_number=st.sampled_from([("ssc.mrss.areas.face", 3), ("ssc.mrss.total", 51)]).flatmap(
+        lambda pair: st.tuples(st.just(pair[0]), st.integers(min_value=0, max_value=pair[1]))
+    ),
+    zeros=st.integers(min_value=1, max_value=3),
+    sign=st.sampled_from(["", "+"]),
+)
+def test_a_whole_number_with_a_leading_zero_is_refused_as_a_lab_value_is(
+    field_and_number, zeros, sign
+):
+    # '01' in a grade was read as 1 where a lab's '079' and a record's 01 are refused
+    # (helper 118): the same text, the same answer
+    field, number = field_and_number
+    spec = fields()[field]
+    with pytest.raises(ValueError, match="leading zero"):
+        read_cell(spec, f"{sign}{'0' * zeros}{number}")
+    assert read_cell(spec, f"{sign}{number}") == number

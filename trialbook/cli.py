@@ -474,12 +474,17 @@ def _screen(args: argparse.Namespace) -> int:
     from protocol.errors import ProtocolDataError
     from protocol.participant import load_record
     from protocol.reports import format_markdown, format_text
-    from protocol.screening import screen
+    from protocol.screening import dates_beyond_the_calendar, screen
 
     try:
         study = _chosen_study(args)
         record = load_record(args.file)
         result = screen(record, study, source=args.file)
+        # a date the report would print beyond 2100 (or before 1900) is refused, as washout
+        # refuses it
+        beyond = dates_beyond_the_calendar(result, record)
+        if beyond:
+            raise ProtocolDataError(args.file, beyond)
     except ProtocolDataError as exc:
         return _bad_input(exc)
     if args.format == "json":
