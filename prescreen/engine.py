@@ -207,7 +207,14 @@ _DATES_FOR_AGE = (*_DATES_AFTER_BIRTH[:3], *_TEST)
 # the record's own fields, in its order (never a second, typed list)
 _ACR = tuple(f"ssc.acr_eular.{item}" for item in AcrEularFindings.model_fields)
 _AREAS = tuple(f"ssc.mrss.areas.{area}" for area in SkinAreas.model_fields)
-_MRSS = (*_AREAS, "ssc.mrss.total", "ssc.back_skin_thickening")
+# (thickening recorded as sparing the fingers leaves an ungraded finger at 0: prescreen fills
+# it as the table is read, and the rule reads the flag where a record leaves the finger out)
+_MRSS = (
+    *_AREAS,
+    "ssc.mrss.total",
+    "ssc.back_skin_thickening",
+    "ssc.acr_eular.skin_thickening_sparing_fingers",
+)
 # thickened fingers among the classification items are distal involvement for LeRoy too
 _LEROY = (
     *_MRSS,
