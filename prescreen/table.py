@@ -1682,6 +1682,11 @@ def _read_ids(
             # a code in a column of doubles (pandas writes one when an ID is empty): 1001.0 is
             # 1001, every digit kept by the double
             raw = str(int(raw))
+        elif isinstance(raw, str):
+            # spaces around a code (an export's padding, a no-break space) are no part of it,
+            # as around any other cell: ' SYN-01' is SYN-01 (it was withheld as no code, and
+            # still counted a duplicate of SYN-01)
+            raw = raw.strip()
         if _missing(raw):
             problems.append(
                 CellProblem(int(rows[position]), column, "", "a candidate ID; the cell is empty")

@@ -78,6 +78,13 @@ def read_decimal(raw: Any) -> float:
                 hint = " (a digit before the point: 0.5, not .5)"
             elif re.fullmatch(r"[-+]?[0-9]+\.", text):
                 hint = " (a digit after the point, or no point: 5 or 5.0, not 5.)"
+            elif percent := re.fullmatch(r"([-+]?[0-9]+(?:\.[0-9]+)?)\s*[%％]", text):
+                # a percentage (an FVC's 78%, a workbook's cell shown so): no unit column to
+                # give the sign in, for a field in per cent
+                hint = (
+                    f" (the number alone, {percent[1]}, without the per cent sign; a lab's unit "
+                    "goes in its unit column)"
+                )
             elif re.match(r"^[-+]?[0-9.]*[0-9](?:[eE][-+]?[0-9]+)?\s*[^\s0-9.eE+-]", text):
                 hint = " (the number alone: give the unit separately)"
             raise ValueError(

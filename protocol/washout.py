@@ -2197,17 +2197,19 @@ def _date_field(entry: EntryResult) -> str:
 def _rescreening(
     data: WashoutInput, study: Study, lowest: date, target: date
 ) -> tuple[date | None, date | None]:
-    """A new screening from ``lowest`` and the randomization it is for: before ``target``
-    where one clears every window counted from the screening visit; else the first that does
-    (an investigational drug's months), and the day after it, when the windows counted from
-    randomization allow that day too. (None, None) when none is found."""
+    """A new screening from ``lowest`` and the randomization it is for: by ``target`` where
+    one clears every window counted from the screening visit; else the first that does (an
+    investigational drug's months), and that day, when the windows counted from randomization
+    allow it too. A randomization on the screening day is allowed, as the planned date's check
+    allows it (it was asked one day later: the same record planned on that day passed).
+    (None, None) when none is found."""
     found = _new_screening(data, study, lowest, target)
     if found is not None:
         return found, target
     found = _new_screening(data, study, lowest, LATEST_DATE)
     if found is None:
         return None, None
-    later = max(target, found + timedelta(days=1))
+    later = max(target, found)
     at = _entries_at(
         data.model_copy(update={"screening": found, "planned_randomization": later}), study
     )
@@ -2217,8 +2219,8 @@ def _rescreening(
 
 
 def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date) -> date | None:
-    """The first screening date from ``lowest`` (and before the randomization ``target`` it
-    is for) at which no window counted from the screening visit fails; None if there is
+    """The first screening date from ``lowest`` (and on or before the randomization ``target``
+    it is for) at which no window counted from the screening visit fails; None if there is
     none."""
     breakpoints, _ = anchor_breakpoints(data.medications, data.events, study)
     # a new screening comes after every event the input records as past (an infection between
@@ -2228,7 +2230,7 @@ def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date)
     if past:
         lowest = max(lowest, max(past) + timedelta(days=1))
     for day in sorted({lowest, *(d for d in breakpoints if d > lowest)}):
-        if day >= target:
+        if day > target:
             return None
         at = _entries_at(data.model_copy(update={"screening": day}), study)
         if not any(e.status == "fail" and e.anchor == "screening" for e in at):

@@ -449,3 +449,13 @@ def test_a_participant_code_that_is_no_code_is_refused_and_not_repeated(tmp_path
     assert "argument --participant = (withheld)" in err and err.count("\n") == 1
     assert not code or code not in err
     assert not (tmp_path / "c.ics").exists()
+
+
+@pytest.mark.parametrize("code", ["NA", "TRUE", "NULL", "YES"])
+def test_a_participant_code_that_stands_for_none_is_refused_for_that_reason(code, capsys):
+    # 'calendar --participant NA' said "letters without a digit make a code only in capitals"
+    # of a code in capitals (helper 117): the reason is that the text stands for none
+    args = ["calendar", "--arm", "mmf", "--randomization", "2025-03-17", "--participant", code]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "stands for none" in err and "only in capitals" not in err

@@ -140,3 +140,11 @@ def test_the_command_refuses_an_age_not_in_digits(age, capsys):
     code = main(["lab", "creatinine", "1.0", "mg/dL", "--age", age, "--sex", "female"])
     assert code == 2
     assert f"the age '{age}' is not written as whole years" in capsys.readouterr().err
+
+
+def test_a_negative_age_is_asked_for_as_an_age(capsys):
+    # '--age -1' was answered "expected a decimal number ..., such as 7.5" (helper 117): an
+    # age is asked for in completed years
+    assert main(["lab", "creatinine", "1.6", "mg/dL", "--age", "-1", "--sex", "female"]) == 2
+    err = capsys.readouterr().err
+    assert "expected the age in completed years, such as 46" in err and "7.5" not in err

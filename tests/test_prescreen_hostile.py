@@ -2175,6 +2175,8 @@ def test_a_cell_formatted_as_a_percentage_is_read_as_it_shows_not_as_its_fractio
     err = capsys.readouterr().err
     for row, shown in ((2, "78%"), (3, "78.5%"), (4, "78%")):
         assert f"row {row}, column 'pulmonary.fvc_percent_predicted': '{shown}'" in err
+        # what to write instead, in a column that has no unit column beside it
+        assert f"(the number alone, {shown[:-1]}, without the per cent sign" in err
     assert "row 6, column 'pulmonary.fvc_percent_predicted': 0.78: " in err  # implausible
     results = _worklist(tmp_path)
     assert results["SYN-3"]["Outcome"] == "likely eligible"

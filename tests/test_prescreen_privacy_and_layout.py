@@ -710,3 +710,25 @@ def test_a_birth_date_written_as_a_number_is_never_repeated(day, as_float):
     candidates = read_candidates(frame, Mapping(), "synthetic", dt.date(2026, 11, 26))
     (problem,) = [p for p in candidates.problems if p.column == "dates.birth"]
     assert str(day) not in str(problem), str(problem)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    code=st.from_regex(r"SYN-[0-9]{1,4}[A-Z]?", fullmatch=True),
+    before=st.sampled_from(["", " ", "\u00a0", "  \t"]),
+    after=st.sampled_from(["", " ", "\u00a0", "\u3000"]),
+)
+def test_spaces_around_a_code_are_no_part_of_it(code, before, after):
+    # ' SYN-01' was withheld as "no code" and still counted a duplicate of SYN-01 (helper 118)
+    import datetime as dt
+
+    from prescreen.columns import Mapping
+    from prescreen.table import read_candidates
+
+    frame = pd.DataFrame({"participant": [f"{before}{code}{after}", "SYN-X1"], "sex": "female"})
+    candidates = read_candidates(frame, Mapping(), "synthetic", dt.date(2026, 11, 26))
+    assert candidates.ids[0] == code and not candidates.refused[0]
+    twice = pd.DataFrame({"participant": [code, f"{before}{code}{after}"], "sex": "female"})
+    candidates = read_candidates(twice, Mapping(), "synthetic", dt.date(2026, 11, 26))
+    assert candidates.refused.tolist() == [True, True]
+    assert all("rows 2, 3 all have it" in p.expected for p in candidates.problems)

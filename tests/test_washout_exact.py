@@ -39,9 +39,9 @@ RANDOMIZATION = date(2025, 3, 17)
 SCREENING = date(2025, 3, 3)
 
 
-def _input(medications=(), events=(), screening=SCREENING):
+def _input(medications=(), events=(), screening=SCREENING, planned_randomization=RANDOMIZATION):
     data = {
-        "planned_randomization": RANDOMIZATION,
+        "planned_randomization": planned_randomization,
         "screening": screening,
         "medications": list(medications),
         "events": list(events),
@@ -475,3 +475,33 @@ def test_a_window_counted_from_an_unrecorded_screening_binds_an_earlier_randomiz
     assert "any date" not in result.summary
     assert result.earliest_randomization is not None
     assert result.earliest_randomization > date(2025, 3, 17)
+
+
+@pytest.mark.parametrize(
+    ("kind", "dated", "planned", "rescreen"),
+    [
+        # the tester's: an investigational drug on 2024-12-17 (3 months: a screening on or
+        # after 2025-03-18 clears it), planned on 2025-03-18. Asked before for 2025-03-19,
+        # though the same record screened on 2025-03-18 for 2025-03-18 passes
+        ("investigational_drug", date(2024, 12, 17), date(2025, 3, 18), date(2025, 3, 18)),
+        # oral antibiotics on 2025-03-02 (2 weeks: clear from a screening on 2025-03-17),
+        # planned on 2025-03-17
+        ("oral_antibiotics", date(2025, 3, 2), date(2025, 3, 17), date(2025, 3, 17)),
+    ],
+)
+def test_a_rescreening_may_be_on_the_randomization_day_as_a_planned_one_may(
+    kind, dated, planned, rescreen
+):
+    result = check_washout(
+        _input(events=[{"kind": kind, "date": dated}], planned_randomization=planned)
+    )
+    assert (result.rescreening_from, result.rescreening_for) == (rescreen, planned)
+    # the advice followed: screened on that day, for that randomization, it passes
+    followed = check_washout(
+        _input(
+            events=[{"kind": kind, "date": dated}],
+            planned_randomization=planned,
+            screening=rescreen,
+        )
+    )
+    assert followed.status == "pass" and not followed.requires_rescreening

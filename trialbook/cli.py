@@ -140,9 +140,14 @@ def _dashed_values(argv: list[str]) -> str | None:
             return None
         if _DASHED_VALUE.match(token) and not _is_zero(token):
             what = names.get(previous, "the value")
+            expected = (
+                "the age in completed years, such as 46"
+                if previous == "--age"
+                else "a decimal number of zero or more, such as 7.5"
+            )
             return (
                 f"error: {_analyte_label(argv)}{what} {token!r} is negative or not "
-                f"a number; expected a decimal number of zero or more, such as 7.5"
+                f"a number; expected {expected}"
             )
     return None
 
@@ -590,7 +595,15 @@ def _participant_code(code: str | None) -> str | None:
         from protocol.identifiers import CODE_EXPECTED, IDENTIFYING
 
         said = {e["msg"].removeprefix("Value error, ") for e in exc.errors()}
-        why = IDENTIFYING if IDENTIFYING in said else f"expected {CODE_EXPECTED}"
+        placeholder = next((m for m in said if "stands for none" in m), None)
+        # the record's own reason where it is one of these two; else what a code is
+        why = (
+            IDENTIFYING
+            if IDENTIFYING in said
+            else f"expected {placeholder}"
+            if placeholder
+            else f"expected {CODE_EXPECTED}"
+        )
         raise ProtocolDataError(
             "trialbook calendar",
             [
