@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -714,24 +715,33 @@ def _show_percentages(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
     workbook whose styles have a percentage is read cell by cell."""
     import zipfile
 
-    import openpyxl
-
     with zipfile.ZipFile(path) as archive:
         if "xl/styles.xml" not in archive.namelist():
             return
         if not _PERCENT_STYLE.search(archive.read("xl/styles.xml")):
             return
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    for i, j, cell in _sheet_cells(path, sheet, raw, data_only=True):
+        value = getattr(cell, "value", None)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        style = getattr(cell, "number_format", "") or ""
+        if is_number and "%" in style:
+            raw.iat[i, j] = _as_shown_in_percent(value, _percent_scales(style))
+
+
+def _sheet_cells(
+    path: Path, sheet: Any, raw: pd.DataFrame, data_only: bool
+) -> Iterator[tuple[int, int, Any]]:
+    """Each cell of the sheet read, with its row and column as pandas read them (openpyxl's
+    cells, read-only, for what pandas does not keep: a number's format, a formula)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=data_only, keep_links=False)
     try:
         for i, row in enumerate(book[sheet].rows):
             if i >= raw.shape[0]:
                 break
             for j, cell in enumerate(row[: raw.shape[1]]):
-                value = getattr(cell, "value", None)
-                is_number = isinstance(value, int | float) and not isinstance(value, bool)
-                style = getattr(cell, "number_format", "") or ""
-                if is_number and "%" in style:
-                    raw.iat[i, j] = _as_shown_in_percent(value, _percent_scales(style))
+                yield i, j, cell
     finally:
         book.close()
 
@@ -760,8 +770,6 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
     first; most tables have neither, and are read once."""
     import zipfile
 
-    import openpyxl
-
     with zipfile.ZipFile(path) as archive:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         if not any(
@@ -769,21 +777,13 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
             for part in (archive.read(name) for name in sheets)
         ):
             return
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    try:
-        # the sheet read, row by row as pandas reads it
-        for i, row in enumerate(book[sheet].rows):
-            if i >= raw.shape[0]:
-                break
-            for j, cell in enumerate(row[: raw.shape[1]]):
-                value = getattr(cell, "value", None)
-                shown = isinstance(value, str) and (
-                    value.startswith("=") or getattr(cell, "data_type", None) == "e"
-                )
-                if shown and _missing(raw.iat[i, j]):
-                    raw.iat[i, j] = value
-    finally:
-        book.close()
+    for i, j, cell in _sheet_cells(path, sheet, raw, data_only=False):
+        value = getattr(cell, "value", None)
+        shown = isinstance(value, str) and (
+            value.startswith("=") or getattr(cell, "data_type", None) == "e"
+        )
+        if shown and _missing(raw.iat[i, j]):
+            raw.iat[i, j] = value
 
 
 #: openpyxl's warning for a date cell whose number is no date (Excel shows it as ####).
