@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -47,6 +47,8 @@ OLD_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}"
 
 @settings(max_examples=300, deadline=None)
 @given(st.from_regex(OLD_PATTERN, fullmatch=True))
+@example("ON")  # a yes/no answer in capitals (the CI's run found it)
+@example("NA1")  # a code: a digit beside the letters
 def test_a_participant_code_is_accepted_exactly_when_it_is_no_word_in_lower_case(code):
     # the rule written independently: the characters as before, and a code without a digit
     # only in capitals (letters joined by separators too: Zhang-Wei, J.Smith are names)
@@ -58,7 +60,12 @@ def test_a_participant_code_is_accepted_exactly_when_it_is_no_word_in_lower_case
         accepted = False
     has_digit = any(c.isdigit() for c in code)
     capitals = all(not c.isalpha() or c.isupper() for c in code)
-    assert accepted == ((has_digit or capitals) and not identifying)
+    # a text a spreadsheet writes for no value, or a yes/no answer, in the code's place
+    stands_for_none = code.lower() in {
+        *("na", "n.a.", "nan", "nat", "none", "null", "nil", "true", "false"),
+        *("yes", "no", "on", "off", "undefined", "missing", "unknown", "empty", "blank"),
+    }
+    assert accepted == ((has_digit or capitals) and not identifying and not stands_for_none)
 
 
 @pytest.mark.parametrize(
