@@ -462,7 +462,10 @@ def test_a_code_and_its_twin_in_lower_case_are_one_id_on_two_rows(code, data):
     # SYN-B and syn-b: the twin is withheld (letters without a digit in lower case may be a
     # name), but it is the same ID on another row, so neither row is screened (a reviewer
     # found SYN-B screened alone)
-    if code.lower() in {"na", "nan", "none", "null", "true", "false", "empty", "blank", "missing"}:
+    if code.lower() in {
+        *("na", "nan", "none", "null", "true", "false", "empty", "blank", "missing"),
+        *("yes", "no", "on", "off"),  # a yes/no answer stands for no code too
+    }:
         return
     twin = "".join(data.draw(st.sampled_from([c.lower(), c])) for c in code)
     if twin == code:
