@@ -14,7 +14,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from protocol.participant import AcrEularFindings, Mrss, SscFindings
+from protocol.participant import AcrEularFindings, Mrss, SscFindings, graded_range
 from protocol.study import SkinArea, Study, load_study
 
 
@@ -133,9 +133,7 @@ def mrss_range(mrss: Mrss | None) -> tuple[int, int]:
         return mrss.total, mrss.total
     if mrss is None or mrss.areas is None:
         return 0, 51
-    grades = list(mrss.areas.model_dump().values())
-    recorded = sum(g for g in grades if g is not None)
-    return recorded, recorded + 3 * grades.count(None)
+    return graded_range(mrss.areas)
 
 
 @dataclass(frozen=True)

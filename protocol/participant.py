@@ -198,6 +198,13 @@ class SkinAreas(_Record):
 FINGER_AREAS = ("right_fingers", "left_fingers")
 
 
+def graded_range(areas: SkinAreas) -> tuple[int, int]:
+    """The lowest and highest total the graded areas allow (each ungraded area 0 to 3)."""
+    grades = list(areas.model_dump().values())
+    graded = sum(grade for grade in grades if grade is not None)
+    return graded, graded + 3 * grades.count(None)
+
+
 class Mrss(_Record):
     areas: SkinAreas | None = Field(None, description="Grades of the 17 areas")
     total: int | None = Field(
@@ -207,10 +214,9 @@ class Mrss(_Record):
     @model_validator(mode="after")
     def _total_agrees_with_areas(self) -> Mrss:
         if self.areas is not None and self.total is not None:
-            grades = list(self.areas.model_dump().values())
-            recorded = sum(g for g in grades if g is not None)
-            unrecorded = grades.count(None)
-            if not recorded <= self.total <= recorded + 3 * unrecorded:
+            recorded, highest = graded_range(self.areas)
+            unrecorded = (highest - recorded) // 3
+            if not recorded <= self.total <= highest:
                 raise ValueError(
                     f"total = {self.total} but the recorded areas add up to {recorded}"
                     + (f" with {unrecorded} area(s) ungraded" if unrecorded else "")
@@ -546,17 +552,15 @@ class ParticipantRecord(_Record):
                 )
             elif self.implied_finger_grades() and self.ssc.mrss and self.ssc.mrss.total is not None:
                 # the fingers spared are at 0: the recorded total lies on the other areas
-                grades = areas.model_dump()
-                graded = sum(grade for grade in grades.values() if grade is not None)
-                others = [a for a, g in grades.items() if g is None and a not in FINGER_AREAS]
+                implied = self.implied_finger_grades()
+                _, highest = graded_range(self.ssc_as_implied().mrss.areas)
                 total = self.ssc.mrss.total
-                if total > graded + 3 * len(others):
-                    ungraded = " and ".join(a for a in FINGER_AREAS if grades[a] is None)
+                if total > highest:
                     problems.append(
                         "ssc.acr_eular.skin_thickening_sparing_fingers = true with "
                         f"ssc.mrss.total = {total}: the fingers spared are at 0 (ssc.mrss.areas."
-                        f"{ungraded} not graded), so the areas add up to at most "
-                        f"{graded + 3 * len(others)}; expected the total to agree, or false"
+                        f"{' and '.join(implied)} not graded), so the areas add up to at most "
+                        f"{highest}; expected the total to agree, or false"
                     )
         if findings is not None and findings.skin_thickening_sparing_fingers is False:
             spared = self._thickening_sparing_the_fingers()
