@@ -2060,7 +2060,16 @@ def check_washout(
         # new screening that reaches it and clears every window counted from the screening
         # visit (an infection after the first screening counts at the second)
         planned = data.planned_randomization
-        unscreened = data.model_copy(update={"screening": None})
+        # the windows counted from randomization alone: those counted from the screening
+        # visit are the new screening's to clear (left in, an antibiotic on the screening day
+        # beside a vaccine the day before left no date, and no advice, at all)
+        from_screening = {e.kind for e in study.exposure_events if e.anchor == "screening"}
+        unscreened = data.model_copy(
+            update={
+                "screening": None,
+                "events": [e for e in data.events if e.kind not in from_screening],
+            }
+        )
         allowed, _, in_the_way = _allowed_dates(unscreened, study, _entries_at(unscreened, study))
         if allowed is None and all(e.anchor == "screening" for e in in_the_way):
             allowed = planned  # only a window counted from the screening stands in the way
