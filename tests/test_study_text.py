@@ -7,6 +7,7 @@ YAML block scalar adds) is refused by the text's path when the study loads."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -53,7 +54,8 @@ def _shown(path: tuple) -> str:
 
 
 def _edited(path: tuple, change) -> dict:
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    # a copy of the study read once (reading the YAML again took a third of a second a draw)
+    data = copy.deepcopy(DATA)
     node = data
     for part in path[:-1]:
         node = node[part]
