@@ -1572,7 +1572,7 @@ def _load_study(path: Path, _version: tuple[int, ...]) -> Study:
     cache = _study_cache_file(text)
     study = _cached_study(cache)
     if study is None:
-        data, node = parse_yaml_text(text, str(path))
+        data, node = parse_yaml_text(text, str(path), fast=True)
         study = parse_study(data, str(path), node)
         _keep_study(cache, study)
     return study
