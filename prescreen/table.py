@@ -512,6 +512,10 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
+#: What else separates a table's cells in a file named .csv, by name.
+_OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs"}
+
+
 def _read_csv(path: Path, source: str) -> pd.DataFrame:
     """A CSV read with the standard library's reader: every cell text, an empty cell missing,
     each row's field count checked against the header, rows numbered as a spreadsheet opening
@@ -549,9 +553,11 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
         raise ProtocolDataError(source, [Problem("a header row", found="an empty file")]) from None
     except csv.Error as exc:
         raise ProtocolDataError(source, [Problem("a readable CSV table", found=str(exc))]) from None
-    if len(header) == 1 and header[0].count(";") >= 1:
-        # one column whose name holds semicolons: a spreadsheet set for a decimal comma saves
-        # "CSV" with semicolons between the cells; read as such, its numbers would be guessed
+    # one column whose name holds semicolons or tabs: a spreadsheet set for a decimal comma
+    # saves "CSV" with semicolons between the cells, and a tab-separated export is named .csv
+    # as often; read as such, its numbers would be guessed
+    mark = max(_OTHER_SEPARATORS, key=header[0].count)
+    if len(header) == 1 and mark in header[0]:
         raise ProtocolDataError(
             source,
             [
@@ -559,7 +565,8 @@ def _read_csv(path: Path, source: str) -> pd.DataFrame:
                     "cells separated by commas (save the table as 'CSV UTF-8' with a comma "
                     "between cells and a point in decimals, or as .xlsx)",
                     path=f"row {row}",
-                    found=f"a header of {header[0].count(';') + 1} names separated by semicolons",
+                    found=f"a header of {header[0].count(mark) + 1} names separated by "
+                    f"{_OTHER_SEPARATORS[mark]}",
                 )
             ],
         )

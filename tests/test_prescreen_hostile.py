@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import os
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import date
 from pathlib import Path
 
@@ -2060,6 +2061,29 @@ def test_a_table_saved_with_semicolons_says_so(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "a header of 3 names separated by semicolons" in err and "comma" in err
     assert not (tmp_path / "out").exists()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from([(";", "semicolons"), ("\t", "tabs")]),
+    st.lists(st.sampled_from(sorted(ELIGIBLE)), min_size=2, max_size=8, unique=True),
+)
+def test_a_table_separated_otherwise_than_by_commas_names_its_separator(
+    tmp_path_factory, separator, names
+):
+    # a tab-separated export named .csv was refused as "control characters" in its one name
+    mark, said = separator
+    folder = tmp_path_factory.mktemp("separated")
+    table = folder / "t.csv"
+    cells = [str(ELIGIBLE[name]) for name in names]
+    table.write_text(mark.join(names) + "\n" + mark.join(cells) + "\n", encoding="utf-8")
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = _run(folder, table)
+    assert code == 2
+    assert f"a header of {len(names)} names separated by {said}" in err.getvalue()
+    assert "control characters" not in err.getvalue()
+    assert not (folder / "out").exists()
 
 
 def test_a_table_not_in_utf8_names_the_line(tmp_path, capsys):
