@@ -356,6 +356,16 @@ def read_table(path: Path | str) -> pd.DataFrame:
 _ARROW_TEXT = pd.StringDtype("pyarrow")
 
 
+#: Arrow's nested column types, in words.
+_NESTED_KINDS = {
+    pa.ListType: "lists",
+    pa.LargeListType: "lists",
+    pa.FixedSizeListType: "lists",
+    pa.StructType: "records (several fields in a cell)",
+    pa.MapType: "maps (keys and values in a cell)",
+}
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet table read by pyarrow as pandas reads it, except that a column of yes/no
     values (with or without missing cells) stays a column of flags (pandas' nullable boolean)
@@ -388,6 +398,20 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             table = pq.read_table(source)
         except pa.ArrowInvalid as exc:  # say "file" where pyarrow names its buffer
             raise ValueError(str(exc).replace("input source '<Buffer>'", "file")) from None
+    # a column of lists, records or maps holds no single value a cell may have (a cast of it
+    # failed with Arrow's own error, naming no column)
+    for name, kind in zip(names, table.schema.types, strict=True):
+        if pa.types.is_nested(kind):
+            raise ProtocolDataError(
+                str(path),
+                [
+                    Problem(
+                        "one value in each cell (a number, text, date or yes/no)",
+                        path=f"column {name!r}",
+                        found=f"a column of {_NESTED_KINDS.get(type(kind), 'nested values')}",
+                    )
+                ],
+            )
     # text that is not UTF-8: found here, by column (pandas would fail on it at its first use)
     bad_text = _unreadable_text(table)
     if bad_text:

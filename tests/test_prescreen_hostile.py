@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -193,6 +195,37 @@ def test_parquet_cells_of_odd_kinds(tmp_path, capsys, frame, words):
     assert code in (0, 2)
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("column", "words"),
+    [
+        (pa.array([[12.5], [13.0, 1.0]]), "a column of lists"),
+        (pa.array([[12.5], None], type=pa.large_list(pa.float64())), "a column of lists"),
+        (pa.array([{"value": 12.5}, {"value": 1.0}]), "a column of records"),
+        (
+            pa.array([[("g/L", 12.5)], []], type=pa.map_(pa.string(), pa.float64())),
+            "a column of maps",
+        ),
+    ],
+)
+@pytest.mark.parametrize("field", ["labs.igg.value", "participant", "a column of the site's"])
+def test_a_parquet_column_of_nested_values_is_refused_by_its_name(
+    tmp_path, capsys, column, words, field
+):
+    # Arrow's cast failed on it: "cannot read it (ArrowNotImplementedError)", naming no column
+    table = pa.table({"participant": ["SYN-1", "SYN-2"], "sex": ["female", "male"]})
+    table = (
+        table.set_column(0, field, column)
+        if field == "participant"
+        else table.append_column(field, column)
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path)
+    assert _run(tmp_path, path) == 2
+    err = capsys.readouterr().err
+    assert f"column {field!r} = {words}" in err and "Arrow" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_parquet_flags_are_yes_no_answers_only_where_the_field_asks_yes_or_no(tmp_path, capsys):
