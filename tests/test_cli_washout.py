@@ -154,3 +154,39 @@ def test_no_answer_prints_a_date_outside_1900_to_2100(
             continue
         years = {int(year) for year in re.findall(r"\b(\d{4})-\d{2}-\d{2}\b", out.getvalue())}
         assert all(1900 <= year <= 2100 for year in years), out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        "",
+        "medications: []\n",
+        "events: []\n",
+        "medications: []\nevents: []\n",
+        "medications:\n  - {name: methotrexate, last_dose: 2025-03-01}\n",
+        "events:\n  - {kind: live_vaccine, date: 2025-03-01}\n",
+    ],
+)
+def test_a_list_left_out_is_named_as_not_checked_and_the_verdict_is_of_the_entries_given(
+    tmp_path, capsys, lists
+):
+    # a file without an events list said "allowed" with no word that vaccines, infections,
+    # surgery and investigational drugs were never asked about
+    head = "planned_randomization: 2025-03-17\nscreening: 2025-03-03\n"
+    complete = lists + "".join(
+        f"{key}: []\n" for key in ("medications", "events") if key not in lists
+    )
+    code = main(["washout", _write(tmp_path, head + lists)])
+    out = capsys.readouterr().out
+    path = tmp_path / "complete.yaml"
+    path.write_text(head + complete)
+    assert code == main(["washout", str(path)])  # the verdict of the entries given
+    full = capsys.readouterr().out
+    assert "Not checked" not in full
+    left_out = [key for key in ("medications", "events") if f"{key}:" not in lists]
+    for key in ("medications", "events"):
+        said = f"as the file has no {key} list (write {key}: [] to say there are none)"
+        assert (said in out) == (key in left_out)
+    assert out.startswith(full)  # the answer itself unchanged, the lines after it
+    main(["washout", _write(tmp_path, head + lists), "--json"])
+    assert json.loads(capsys.readouterr().out)["lists_left_out"] == left_out

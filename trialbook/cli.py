@@ -447,6 +447,13 @@ def lab_exit_code(result: Any) -> int:
     return EXIT_FAIL if result.status == "fail" else EXIT_OK
 
 
+#: The lists of a washout file, in a reader's words.
+_LEFT_OUT_WORDS = {
+    "medications": "medicines",
+    "events": "vaccines, infections, surgery and investigational drugs",
+}
+
+
 def _washout(args: argparse.Namespace) -> int:
 
     from protocol.errors import ProtocolDataError
@@ -454,14 +461,18 @@ def _washout(args: argparse.Namespace) -> int:
 
     try:
         study = _chosen_study(args)
-        result = check_washout(load_washout_input(args.file, args.randomization, study), study)
+        data = load_washout_input(args.file, args.randomization, study)
+        result = check_washout(data, study)
         beyond = dates_beyond_the_calendar(result)
         if beyond:
             raise ProtocolDataError(args.file, beyond)
     except ProtocolDataError as exc:
         return _bad_input(exc)
+    # a list the file leaves out is read as empty (the answer is of the entries given), and the
+    # answer says so: what it did not check is not cleared
+    left_out = [key for key in ("medications", "events") if key not in data.model_fields_set]
     if args.json:
-        print(_json(result.to_json()))
+        print(_json(result.to_json() | {"lists_left_out": left_out}))
     else:
         print(f"Planned randomization: {result.planned_randomization}")
         if result.screening:
@@ -471,6 +482,11 @@ def _washout(args: argparse.Namespace) -> int:
             for note in entry.notes:
                 print(f"          note: {note}")
         print(result.summary)
+        for key in left_out:
+            print(
+                f"Not checked: {_LEFT_OUT_WORDS[key]}, as the file has no {key} list (write "
+                f"{key}: [] to say there are none)."
+            )
     return {"pass": EXIT_OK, "fail": EXIT_FAIL, "unknown": EXIT_INCOMPLETE}[result.status]
 
 
