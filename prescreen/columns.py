@@ -510,8 +510,14 @@ def without_identifying(message: str, raw: Any, path: str = "") -> str:
     # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
     forms = {str(value), _number_as_written(value), repr(str(value))[1:-1]}
     forms.add(ascii(str(value))[1:-1])
-    # and each part the reader quotes on its own ("'Donna' is not a unit name" of Donna/May)
-    forms.update(part for part in re.split(r"[\s/*·^]+", str(value)) if part)
+    # and each part the reader quotes on its own ("'Donna' is not a unit name" of Donna/May),
+    # but a value of the column's own ("serum" of 'serum Wang': the message lists it among the
+    # values expected, and it names no one)
+    spec = fields().get(path)
+    choices = set(spec.choices) if spec is not None else set()
+    forms.update(
+        part for part in re.split(r"[\s/*·^]+", str(value)) if part and part not in choices
+    )
     message = taken_out(message, forms)
     # and any run of its digits the rule's words give otherwise ("such as 912345678" for
     # 0912345678 written with a leading zero); other numbers (a range's ends) stay

@@ -6,6 +6,7 @@ the system refuses, and a link in the output folder. All data are SYNTHETIC."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prescreen.columns import identifier_cells, identifier_column
+from prescreen.columns import fields, identifier_cells, identifier_column
 from protocol.identifiers import date_in_an_id_cell, identifying_text
 from tests.test_cli_prescreen import AS_OF
 from trialbook.cli import main
@@ -733,3 +734,29 @@ def test_spaces_around_a_code_are_no_part_of_it(code, before, after):
     candidates = read_candidates(twice, Mapping(), "synthetic", dt.date(2026, 11, 26))
     assert candidates.refused.tolist() == [True, True]
     assert all("rows 2, 3 all have it" in p.expected for p in candidates.problems)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(["Wang", "Zhang Wei", "Donna", "李娜", "Mary 1978"]),
+    column=st.sampled_from([column for column, spec in fields().items() if spec.choices]),
+    data=st.data(),
+)
+def test_a_value_of_the_column_beside_a_name_is_still_listed_among_those_expected(
+    tmp_path_factory, name, column, data
+):
+    # 'serum Wang' withheld 'serum' from "expected 'serum' or 'urine'": the cell's words were
+    # all taken out of the message, the column's own values with the name
+    choices = fields()[column].choices
+    chosen = data.draw(st.sampled_from(choices))
+    tmp_path = tmp_path_factory.mktemp("choice")
+    table = _csv(tmp_path, f'participant,{column}\nSYN-1,"{chosen} {name}"\nSYN-2,\n')
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run(tmp_path, table, "--force") == 0
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    for part in name.split():
+        assert part not in _every_output(tmp_path) and part not in err.getvalue()
+    expected = next(row["Expected"] for row in csv.DictReader(io.StringIO(problems)))
+    for choice in choices:
+        assert f"'{choice}'" in expected, (choice, expected)
