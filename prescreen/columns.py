@@ -594,6 +594,9 @@ _SPREADSHEET_ERRORS = frozenset(
 )
 #: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
 NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
+#: How a cell of a workbook's merged cell after its first is given to its field: "(merged with
+#: D2)", the first cell's place.
+MERGED_WITH = "(merged with "
 #: A number as a site writes it by mistake (12,5; <0.5; 1.2e3; 150 000), with a laboratory
 #: unit after it or none; a date in digits (2024-02-30, 30.02.2024) or with its month's name
 #: (30-Feb-2024)
@@ -626,6 +629,8 @@ def _value_like(text: str, unit: bool = False) -> bool:
         return stripped.removesuffix(NOT_A_DATE_NUMBER).isdigit()
     if stripped in _SPREADSHEET_ERRORS or stripped in _VALUE_TEXTS:
         return True
+    if re.fullmatch(re.escape(MERGED_WITH) + r"[a-z]{1,3}[0-9]{1,7}\)", stripped):
+        return True  # (the table's own words: where the merged cell's value is)
     digits = sum(c.isdigit() for c in stripped)
     if _DATE_SHOWN.fullmatch(stripped):
         return digits <= _MOST_DIGITS_SHOWN

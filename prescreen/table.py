@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from prescreen.columns import (
     ID_FIELD,
+    MERGED_WITH,
     NOT_A_DATE_NUMBER,
     WITHHELD_ID,
     Mapping,
@@ -327,6 +328,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
             _show_unreadable_dates(caught, raw, source)  # before the errors: openpyxl makes one
             _show_uncalculated_formulas(path, raw, sheet)
             _show_percentages(path, raw, sheet)
+            _show_merged_cells(path, raw, sheet)
             frame = _with_header(raw, source)
         else:
             frame = _read_parquet(path)
@@ -757,6 +759,41 @@ def _show_percentages(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
         style = getattr(cell, "number_format", "") or ""
         if is_number and "%" in style:
             raw.iat[i, j] = _as_shown_in_percent(value, _percent_scales(style))
+
+
+def _show_merged_cells(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
+    """A merged cell holds its value in its first cell alone: the rows below it (or the columns
+    beside it) were read as empty, a unit as missing ("a value needs its unit") and a sex
+    merged over two rows as not recorded for the second. Each of those cells is given the text
+    ``(merged with D2)`` instead, which no field reads as a value, so it is reported by its row
+    and column. The header's own merges are its names' (a column without a name). Only a
+    workbook whose sheets hold a merge is opened cell by cell."""
+    import zipfile
+
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    with zipfile.ZipFile(path) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        if not any(b"<mergeCell " in archive.read(name) for name in sheets):
+            return
+    book = openpyxl.load_workbook(path, data_only=True, keep_links=False)
+    try:
+        merged = list(book[sheet].merged_cells.ranges)
+    finally:
+        book.close()
+    filled = np.flatnonzero(~raw.map(_missing).all(axis=1).to_numpy()) if len(raw) else []
+    header = int(filled[0]) + 1 if len(filled) else 0  # the header's row as the sheet numbers it
+    rows, columns = raw.shape
+    for cells in merged:
+        top, left = cells.min_row, cells.min_col
+        if top <= header or top > rows or left > columns or _missing(raw.iat[top - 1, left - 1]):
+            continue
+        first = f"{get_column_letter(left)}{top}"
+        for row in range(top, min(cells.max_row, rows) + 1):
+            for column in range(left, min(cells.max_col, columns) + 1):
+                if (row, column) != (top, left):
+                    raw.iat[row - 1, column - 1] = f"{MERGED_WITH}{first})"
 
 
 def _sheet_cells(

@@ -2275,3 +2275,75 @@ def test_a_whole_number_with_a_leading_zero_is_refused_as_a_lab_value_is(
     with pytest.raises(ValueError, match="leading zero"):
         read_cell(spec, f"{sign}{'0' * zeros}{number}")
     assert read_cell(spec, f"{sign}{number}") == number
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    top=st.integers(2, 4),
+    height=st.integers(1, 3),
+    left=st.integers(2, 4),
+    width=st.integers(1, 2),
+)
+def test_a_merged_cell_is_reported_in_each_cell_after_its_first(
+    tmp_path_factory, top, height, left, width
+):
+    # a unit merged over two rows was "a value needs its unit" on the second, and a sex merged
+    # over two rows was read as not recorded there: a merged cell holds its value in its first
+    # cell alone, and pandas reads the others as empty
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    assume(height > 1 or width > 1)
+    header = [
+        "participant",
+        "sex",
+        "labs.hemoglobin.value",
+        "labs.hemoglobin.unit",
+        "breastfeeding",
+    ]
+    rows = [[f"SYN-{n}", "female", 121, "g/L", False] for n in range(1, 6)]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    bottom, right = min(top + height - 1, 6), min(left + width - 1, 5)
+    first = f"{get_column_letter(left)}{top}"
+    sheet.merge_cells(f"{first}:{get_column_letter(right)}{bottom}")
+    folder = tmp_path_factory.mktemp("merged")
+    path = folder / "t.xlsx"
+    book.save(path)
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        assert _run(folder, path) == 0
+    problems = list(
+        csv.DictReader(io.StringIO((folder / "out" / "problems.csv").read_text("utf-8-sig")))
+    )
+    reported = {(int(p["Row"]), p["Column"]) for p in problems if "merged with" in p["Found"]}
+    expected = {
+        (row, header[column - 1])
+        for row in range(top, bottom + 1)
+        for column in range(left, right + 1)
+        if (row, column) != (top, left)
+    }
+    # each row holding such a cell reports one (a lab's unit is not reported again beside its
+    # unreadable value: the lab is left out for the first)
+    assert reported <= expected
+    assert {row for row, _ in reported} == {row for row, _ in expected}
+    assert all(f"'(merged with {first})'" == p["Found"] for p in problems if "merged" in p["Found"])
+
+
+def test_a_merged_header_or_an_empty_merged_cell_reports_nothing_merged(tmp_path, capsys):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["participant", "sex", "breastfeeding", None])
+    sheet.append(["SYN-1", "female", False, None])
+    sheet.append(["SYN-2", None, False, None])
+    sheet.merge_cells("C1:D1")  # the header's own merge: a column without a name
+    sheet.merge_cells("B3:B4")  # an empty first cell: nothing is held in the others
+    sheet.append(["SYN-3", None, True, None])
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    assert _run(tmp_path, path) == 0
+    assert "merged" not in (tmp_path / "out" / "problems.csv").read_text("utf-8-sig")
