@@ -17,7 +17,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from protocol.documents import read_yaml, validate_document
 from protocol.identifiers import (
@@ -37,7 +44,7 @@ Date = StrictDate
 
 #: Routes of administration a coordinator records. Intra-articular, intralesional, nasal and
 #: ophthalmic corticosteroids are local: how EX11 reads them is in the issues log (PI12, PI27).
-Route = Literal[
+RouteCode = Literal[
     "oral",
     "iv",
     "im",
@@ -49,6 +56,34 @@ Route = Literal[
     "nasal",
     "ophthalmic",
 ]
+
+#: The words for each route that prescriptions and CDISC's route terms use, in any case
+#: ("IV", "Intravenous", "PO"): each names one route, so reading it guesses nothing. Transdermal
+#: and other routes are not among them (a patch is systemic): they are refused.
+ROUTE_WORDS = {
+    "oral": ("oral", "po", "p.o.", "by mouth"),
+    "iv": ("iv", "i.v.", "intravenous"),
+    "im": ("im", "i.m.", "intramuscular"),
+    "sc": ("sc", "s.c.", "sq", "subcutaneous"),
+    "topical": ("topical",),
+    "inhaled": ("inhaled", "inhalation"),
+    "intra_articular": ("intra_articular", "intra-articular", "intraarticular"),
+    "intralesional": ("intralesional",),
+    "nasal": ("nasal", "intranasal"),
+    "ophthalmic": ("ophthalmic",),
+}
+_ROUTE_OF_WORD = {word: code for code, words in ROUTE_WORDS.items() for word in words}
+
+
+def _route_code(value: Any) -> Any:
+    """A route's word as its code (``IV`` -> ``iv``); anything else as it is, for the field to
+    refuse in its words."""
+    if isinstance(value, str):
+        return _ROUTE_OF_WORD.get(" ".join(value.split()).lower(), value)
+    return value
+
+
+Route = Annotated[RouteCode, BeforeValidator(_route_code)]
 
 
 class MedicationEntry(BaseModel):

@@ -2093,7 +2093,7 @@ def _unreadable_by_the_rules(study: Study) -> list[Problem]:
     two categories (counted twice); a window of "ever" where a rule counts back from a date."""
     from typing import get_args
 
-    from protocol.participant import AcrEularFindings, Grade, Route, SkinAreas
+    from protocol.participant import AcrEularFindings, Grade, RouteCode, SkinAreas
 
     def problem(path: str, found: Any, expected: str) -> Problem:
         return Problem(expected, path=path, found=repr(found))
@@ -2218,7 +2218,7 @@ def _unreadable_by_the_rules(study: Study) -> list[Problem]:
                     "a grade from 0 to 3 (the grades a record holds)",
                 )
             )
-    routes = set(get_args(Route))
+    routes = set(get_args(RouteCode))
     rule = study.corticosteroid_rule
     for index, route in enumerate(rule.non_systemic_routes):
         if route in rule.injection_routes:
