@@ -638,6 +638,10 @@ def _value_like(text: str, unit: bool = False) -> bool:
         return digits <= 6
     if stripped.startswith("="):  # a formula of numbers alone (=100+20): no name in it
         return bool(re.fullmatch(r"=[0-9+\-*/^(). ]+", stripped)) and digits <= 6
+    if not any(c.isalpha() for c in stripped):
+        # signs without a letter (a neutrophil count's unit typed '%', a '-' for none) name no
+        # one; more digits than a value has may be a phone's
+        return digits <= 6
     # a unit column's unit written otherwise (g/furlong, mg/mL), but not a name around a
     # slash (Donna/May, ZhangWei/L: a capital and then small letters, as no lab unit is
     # written; one all in small letters, a unit's way, is shown)

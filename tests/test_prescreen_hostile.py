@@ -163,7 +163,7 @@ def test_headers_that_are_numbers_or_given_twice_are_bad_input_not_a_crash(tmp_p
 @pytest.mark.parametrize(
     ("frame", "words"),
     [
-        (pd.DataFrame({"participant": ["P1"], "sex": [["female"]]}), "cells holding lists"),
+        (pd.DataFrame({"participant": ["P1"], "sex": [["female"]]}), "a column of lists"),
         (
             pd.DataFrame(
                 {
