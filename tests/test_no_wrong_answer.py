@@ -863,6 +863,43 @@ def test_an_output_that_cannot_be_written_is_exit_2_not_an_internal_error(comman
 
 
 @pytest.mark.parametrize(
+    ("command", "closed", "expected"),
+    [
+        (["registry-check"], "stdout", 2),
+        (["diff", "protocol/study.yaml", "protocol/study.yaml"], "stdout", 2),
+        (["schema"], "stdout", 2),
+        (["screen", "book/cases/case03-age-71.yaml"], "stdout", 2),
+        (["screen", "book/cases/case03-age-71.yaml"], "stderr", 1),  # the verdict's code
+        (["screen", "book/cases/case01-eligible.yaml"], "stderr", 0),
+        (["calendar", "--arm", "nope", "--randomization", "2025-03-17"], "stderr", 2),
+        (["lab", "hemoglobin", "x", "g/L"], "stderr", 2),
+        (["lab", "hemoglobin", "x", "g/L"], "both", 2),
+    ],
+)
+def test_a_closed_output_stream_never_turns_into_a_verdict_or_a_traceback(
+    command, closed, expected
+):
+    # started with stdout closed (`>&-`), every command printed a traceback and exited 1 ("not
+    # eligible", "changes found"); with stderr closed, bad input exited 1
+    import subprocess
+    import sys
+
+    streams = {"stdout": ">&-", "stderr": "2>&-", "both": ">&- 2>&-"}[closed]
+    line = " ".join(f"'{part}'" for part in [sys.executable, "-m", "trialbook.cli", *command])
+    done = subprocess.run(
+        ["bash", "-c", f"{line} {streams}"],
+        capture_output=closed == "stdout",
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == expected
+    if closed == "stdout":
+        assert "the output cannot be written (the standard output is closed)" in done.stderr
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
     ("text", "why"),
     [
         ("2026-13-01", "no such month"),

@@ -244,7 +244,7 @@ class _SafeStream:
     quietly when its reader has gone (``trialbook screen x | head``), so the exit code is still
     the verdict's."""
 
-    def __init__(self, stream: TextIO, redact: bool = False):
+    def __init__(self, stream: TextIO | None, redact: bool = False):
         self._stream = stream
         self.closed_by_reader = False
         # errors and warnings repeat bad input: a value in them that identifies a person is
@@ -252,6 +252,13 @@ class _SafeStream:
         self._redact = redact
 
     def write(self, text: str) -> int:
+        if self._stream is None:
+            # started with the stream closed (`2>&-`, `>&-`): a message has nowhere to go and
+            # is dropped, the exit code still says what happened; an answer that cannot be
+            # written is an output lost (exit 2), never a crash that exits 1
+            if self._redact:
+                return len(text)
+            raise OutputUnwritable("the standard output is closed")
         if self._redact:
             from protocol.identifiers import redacted
 
@@ -273,7 +280,7 @@ class _SafeStream:
             raise OutputUnwritable(exc.strerror or str(exc)) from None
 
     def flush(self) -> None:
-        if not self.closed_by_reader:
+        if self._stream is not None and not self.closed_by_reader:
             try:
                 self._stream.flush()
             except BrokenPipeError:
