@@ -121,7 +121,19 @@ def read_version(spec: str, check_registry: bool = True) -> Version:
     unknown revision, a version that fails validation.
     """
     path = Path(spec)
-    if path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as exc:  # a name too long for the system (over 255 bytes a part)
+        raise ProtocolDataError(
+            spec[:80] + ("…" if len(spec) > 80 else ""),
+            [
+                Problem(
+                    "a study file or a git revision",
+                    found=f"a name the system cannot look up ({exc.strerror or exc})",
+                )
+            ],
+        ) from None
+    if is_file:
         if os.sep not in spec and "/" not in spec and _is_revision(spec):
             # as git does: a name that is both a file here and a revision is ambiguous
             raise ProtocolDataError(

@@ -214,3 +214,25 @@ def test_a_shorter_schedule_that_keeps_rescreening_needed_is_no_change_to_a_reco
 
     changes = impact(schedule(13), schedule(12), CASES)
     assert "case01-eligible.yaml" not in {c.record for c in changes}
+
+
+@settings(max_examples=10, deadline=None)
+@given(length=st.integers(256, 600), where=st.sampled_from(["old", "new", "records"]))
+def test_a_name_too_long_for_the_system_is_bad_input_in_every_place_of_diff(length, where):
+    # `diff S <300 characters>.yaml` was an internal error (exit 4): OSError, file name too long
+    import contextlib
+    import io
+
+    from trialbook.cli import main
+
+    long_name = "/tmp/" + "x" * length + ".yaml"
+    study = str(STUDY_PATH)
+    argv = {
+        "old": ["diff", long_name, study],
+        "new": ["diff", study, long_name],
+        "records": ["diff", study, study, "--records", long_name],
+    }[where]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 2
+    assert "internal error" not in err.getvalue()

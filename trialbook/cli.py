@@ -800,7 +800,11 @@ def _diff(args: argparse.Namespace) -> int:
     records = None
     if args.records is not None:
         folder = Path(args.records)
-        if not args.records.strip() or not folder.is_dir():
+        try:
+            is_folder = folder.is_dir()
+        except OSError:  # a name too long for the system: no folder of that name
+            is_folder = False
+        if not args.records.strip() or not is_folder:
             print(f"error: --records {args.records!r} is not a folder", file=sys.stderr)
             return EXIT_BAD_INPUT
         records = sorted(
