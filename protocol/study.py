@@ -1470,8 +1470,9 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
         )
     problems = [
         Problem(
-            "printable text on one line, without control characters (a YAML block scalar, "
-            "'|' or '>', ends its text with a line break: write it in quotes)",
+            "printable text on one line, without control characters or surrogates (a YAML block "
+            "scalar, '|' or '>', ends its text with a line break: write it in quotes; write an "
+            "emoji or other character as itself, not as a \\u escape)",
             path=path,
             found=repr(text),
         )
@@ -1485,8 +1486,12 @@ def parse_study(data: Any, source: str, node: yaml.Node | None = None) -> Study:
 #: Control characters (C0, DEL, C1), line and paragraph separators (U+2028, U+2029) and the
 #: invisible characters that reorder or hide text (bidirectional embeddings, overrides and
 #: isolates, U+202A-U+202E and U+2066-U+2069; the zero-width space U+200B; U+FEFF). The joiners
-#: and directional marks some scripts need (U+200C-U+200F) are kept.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+#: and directional marks some scripts need (U+200C-U+200F) are kept. And a surrogate (a YAML
+#: escape "\\udcff", or a pair "\\ud83d\\ude00" PyYAML reads as two): no file, CSV or iCalendar
+#: can hold one, so a calendar's file could not be written.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 
 
 def _texts_with_controls(data: Any, path: str) -> Iterator[tuple[str, str]]:
