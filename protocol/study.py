@@ -644,6 +644,12 @@ def _iso_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not an ISO 8601 duration such as 'P3D' or 'P1W'") from None
     if not isinstance(duration, timedelta):
         raise ValueError(f"{text!r}: a visit window is in days or weeks, not months or years")
+    if duration % timedelta(days=1):
+        # PT7H, P0.5D, P1.5W were read as whole days (0, 0, 10): a window ends on a day
+        raise ValueError(
+            f"{text!r} is not a whole number of days; expected a window in whole days or weeks "
+            "such as 'P3D' or 'P1W'"
+        )
     if not timedelta(0) <= duration <= timedelta(days=MAX_VISIT_DAY):
         # a negative window would not hold its own target day (-P3D: from day +3 to day 0)
         raise ValueError(f"{text!r}: expected a window of 0 to {MAX_VISIT_DAY} days")
@@ -1381,6 +1387,17 @@ def _schedule_and_arm_problems(study: Study) -> list[str]:
             f"visit_schedule.value[id=screening]: day {screening.day} with window_after "
             f"{screening.window_after}; expected a screening window wholly before day 1 "
             "(randomization)"
+        )
+    randomization = visits.get("randomization")
+    if randomization is not None and (
+        randomization.day != 1 or randomization.before.days or randomization.after.days
+    ):
+        # the calendar counts every dose from day 1, the randomization day: a visit named so on
+        # another day (or over several) would show "Randomization" off the first dose's day
+        problems.append(
+            f"visit_schedule.value[id=randomization]: day {randomization.day} with windows "
+            f"{randomization.window_before} and {randomization.window_after}; expected day 1 "
+            "with no window (P0D): randomization is day 1, the first dose's day"
         )
     labels = [arm.label.value.strip().casefold() for arm in study.arms]
     for index, arm in enumerate(study.arms):

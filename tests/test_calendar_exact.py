@@ -695,3 +695,58 @@ def test_a_file_written_again_under_an_amendment_replaces_its_events(varied_stud
     event = _event(lines, "mmf-2025-03-17-visit-week_4@nct06375005.protocol-book")
     assert "SEQUENCE:1" in event
     assert "DTSTAMP:20250601T000000Z" in event
+
+
+# -- the visit schedule's windows and days, as study.yaml may give them ------------------------
+
+_WEEK_4 = "{id: week_4, label: Week 4, day: 29, window_before: P3D, window_after: P3D"
+
+
+@pytest.mark.parametrize(
+    ("window", "whole"),
+    [
+        ("PT7H", False),  # read as 0 days
+        ("P0.5D", False),
+        ("P1DT12H", False),  # read as 1 day
+        ("P1.5W", False),  # read as 10 days
+        ("PT1S", False),
+        ("PT24H", True),  # a day, written in hours
+        ("P1DT0H", True),
+        ("P2W", True),
+        ("P0D", True),
+    ],
+)
+def test_a_visit_window_is_whole_days(varied_study, window, whole):
+    from protocol.errors import ProtocolDataError
+
+    change = (_WEEK_4, _WEEK_4.replace("window_after: P3D", f"window_after: {window}"))
+    if whole:
+        visit = next(v for v in varied_study(change).visit_schedule.value if v.id == "week_4")
+        assert visit.after.days * 86400 == visit.after.total_seconds()
+    else:
+        with pytest.raises(ProtocolDataError, match="is not a whole number of days"):
+            varied_study(change)
+
+
+@pytest.mark.parametrize(
+    ("day", "before", "after", "allowed"),
+    [(1, "P0D", "P0D", True), (2, "P0D", "P0D", False), (-1, "P0D", "P0D", False),
+     (1, "P1D", "P0D", False), (1, "P0D", "P2D", False)],
+)  # fmt: skip
+def test_the_randomization_visit_is_day_1_with_no_window(varied_study, day, before, after, allowed):
+    # moved to day 2, the calendar showed "Randomization (day 1)" the day after the first dose
+    from protocol.errors import ProtocolDataError
+
+    old = (
+        "{id: randomization, label: Randomization (day 1), day: 1, window_before: P0D, "
+        "window_after: P0D"
+    )
+    new = (
+        f"{{id: randomization, label: Randomization (day 1), day: {day}, window_before: {before}, "
+        f"window_after: {after}"
+    )
+    if allowed:
+        varied_study((old, new))
+    else:
+        with pytest.raises(ProtocolDataError, match=r"expected day 1 with no window"):
+            varied_study((old, new))
