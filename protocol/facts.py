@@ -309,7 +309,7 @@ class Threshold(BaseModel):
         return self.written
 
 
-_THRESHOLD_TEXT = r"^\s*([<>])\s*(\d+(?:\.\d+)?)?\s*(.*?)\s*$"
+_THRESHOLD_TEXT = r"^\s*([<>])\s*([0-9]+(?:\.[0-9]+)?)?\s*(.*?)\s*$"
 
 
 def parse_threshold(raw: Any) -> Threshold:
@@ -322,6 +322,9 @@ def parse_threshold(raw: Any) -> Threshold:
         return raw
     if not isinstance(raw, str):
         raise ValueError(f"{raw!r} is not text; expected a threshold such as '< 8.0 g/dL'")
+    if any(ch.isdecimal() and not "0" <= ch <= "9" for ch in raw):
+        # a full-width or another script's digit (８, ٨) is read nowhere else (lab, ages, days)
+        raise ValueError(f"{raw!r}: write its number in the digits 0-9, such as '< 8.0 g/dL'")
     match = re.match(_THRESHOLD_TEXT, raw)
     if not match:
         raise ValueError(f"{raw!r} is not a threshold; expected '<' or '>' then a quantity")
@@ -426,7 +429,7 @@ class QuantityRange(BaseModel):
         return bool(low * (1 - 1e-13) <= value <= high * (1 + 1e-13))
 
 
-_RANGE_TEXT = r"^\s*(\d+(?:\.\d+)?)\s+to\s+(\d+(?:\.\d+)?)\s*(.*?)\s*$"
+_RANGE_TEXT = r"^\s*([0-9]+(?:\.[0-9]+)?)\s+to\s+([0-9]+(?:\.[0-9]+)?)\s*(.*?)\s*$"
 
 
 def parse_range(raw: Any) -> QuantityRange:
@@ -487,7 +490,7 @@ def parse_factor(raw: Any) -> ConversionFactor:
     if isinstance(raw, ConversionFactor):
         return raw
     match = (
-        re.match(r"^\s*(\d+(?:\.\d+)?)\s*(\S+)\s+per\s+(\S+)\s*$", raw)
+        re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(\S+)\s+per\s+(\S+)\s*$", raw)
         if isinstance(raw, str)
         else None
     )

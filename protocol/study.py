@@ -56,7 +56,7 @@ from protocol.units import format_quantity, ureg
 
 STUDY_PATH = Path(__file__).with_name("study.yaml")
 
-CRITERION_ID = re.compile(r"^(IN|EX)(\d{2})$")
+CRITERION_ID = re.compile(r"^(IN|EX)([0-9]{2})$")
 
 
 T = TypeVar("T")
@@ -756,7 +756,7 @@ class Criterion(_Model):
 
 
 class ProtocolIssue(_Model):
-    id: str = Field(pattern=r"^PI\d{2}$")
+    id: str = Field(pattern=r"^PI[0-9]{2}$")
     title: str
     # open: no reading yet; reading adopted: the book applies its reading until the full protocol
     # is seen; confirmed: the full protocol says so.

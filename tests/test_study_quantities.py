@@ -216,3 +216,26 @@ def test_a_threshold_whose_number_is_not_plain_is_refused_for_its_number(written
     with pytest.raises(ValueError, match="then a plain decimal") as refused:
         parse_threshold(written)
     assert "unit" not in str(refused.value).split("then")[0]
+
+
+#: Decimal digits of other scripts: full-width, Arabic-Indic, Devanagari, Bengali, Thai.
+_OTHER_DIGITS = ["０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "๐๑๒๓๔๕๖๗๘๙"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    threshold=st.sampled_from(["< 8.0 g/dL", "< 3 x 10^9/L", "> 1.5 x ULN", "< 40 mL/min/1.73 m²"]),
+    digits=st.sampled_from(_OTHER_DIGITS),
+    data=st.data(),
+)
+def test_a_threshold_written_with_another_scripts_digit_is_refused(threshold, digits, data):
+    # '< ８.0 g/dL' validated and agreed with the registry, while lab, ages and days refuse
+    # such digits
+    from protocol.facts import parse_threshold
+
+    places = [i for i, ch in enumerate(threshold) if "0" <= ch <= "9"]
+    at = data.draw(st.sampled_from(places))
+    written = threshold[:at] + digits[int(threshold[at])] + threshold[at + 1 :]
+    with pytest.raises(ValueError, match="write its number in the digits 0-9"):
+        parse_threshold(written)
+    assert parse_threshold(threshold).written == threshold  # the digits 0-9 are read
