@@ -236,3 +236,67 @@ def test_a_name_too_long_for_the_system_is_bad_input_in_every_place_of_diff(leng
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         assert main(argv) == 2
     assert "internal error" not in err.getvalue()
+
+
+#: What identifies a person, as a registry record or a study's text may hold it (SYNTHETIC).
+_IDENTIFYING = ["13812345678", "138-1234-5678", "zw@example.com", "110101199003074578"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    value=st.sampled_from(_IDENTIFYING),
+    output=st.sampled_from(["text", "json", "markdown"]),
+)
+def test_diff_never_prints_what_identifies_a_person(tmp_path_factory, value, output):
+    # diff printed a site's telephone in full, where registry-check withholds it
+    import contextlib
+    import io
+
+    from trialbook.cli import main
+
+    folder = tmp_path_factory.mktemp("site")
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    site = "name: Ningbo First Hospital,"
+    assert text.count(site) == 1
+    changed = folder / "study.yaml"
+    changed.write_text(text.replace(site, f'name: "Ningbo First Hospital Tel {value}",'))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        assert main(["diff", str(STUDY_PATH), str(changed), "--format", output]) == 1
+    assert value not in out.getvalue() and "(withheld)" in out.getvalue()
+    if output == "json":
+        json.loads(out.getvalue())
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    value=st.sampled_from(_IDENTIFYING),
+    field=st.sampled_from(["phone", "email", "id"]),
+    as_json=st.booleans(),
+)
+def test_registry_diff_never_prints_what_identifies_a_person(
+    tmp_path_factory, value, field, as_json
+):
+    # a site contact's phone, e-mail or an ID number were printed in full
+    import contextlib
+    import io
+
+    from trialbook.cli import main
+
+    record = load_record(RECORD_PATH)
+    section = record["protocolSection"]
+    if field == "id":
+        section["identificationModule"]["orgStudyIdInfo"] = {"id": value}
+    else:
+        contact = {"name": "SYNTHETIC contact", field: value}
+        section.setdefault("contactsLocationsModule", {})["centralContacts"] = [contact]
+    folder = tmp_path_factory.mktemp("record")
+    changed = folder / "new.json"
+    changed.write_text(json.dumps(record), encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(["registry-diff", str(RECORD_PATH), str(changed), *(["--json"] * as_json)])
+    assert code == 1
+    assert value not in out.getvalue() and "(withheld)" in out.getvalue()
+    if as_json:
+        json.loads(out.getvalue())

@@ -323,6 +323,21 @@ def _bad_input(exc: Exception) -> int:
     return EXIT_BAD_INPUT
 
 
+def _withheld(data: Any) -> Any:
+    """``data`` with every text in it redacted (protocol.identifiers.redacted): a registry
+    record's contact phone, e-mail or ID number that a version added or changed is shown as
+    "(withheld)", as registry-check shows it; the JSON stays valid."""
+    from protocol.identifiers import redacted
+
+    if isinstance(data, str):
+        return redacted(data)
+    if isinstance(data, dict):
+        return {_withheld(key): _withheld(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_withheld(item) for item in data]
+    return data
+
+
 def _json(data: Any) -> str:
     """Strict JSON (no NaN or Infinity); escaped as \\uXXXX where the terminal cannot show a
     character, so the output stays valid JSON whatever the encoding."""
@@ -829,12 +844,17 @@ def _diff(args: argparse.Namespace) -> int:
         DateMove(f"calendar of arm {arm} (randomized {randomization})", "visit or dose", a, b)
         for arm, a, b in calendar_moves(result.old.study, result.new.study, randomization)
     ]
+    # a study's texts (a site's name and telephone, a summary) are shown as registry-check
+    # shows them: what identifies a person withheld
     if args.format == "json":
-        print(_json(to_json(result)))
+        print(_json(_withheld(to_json(result))))
     elif args.format == "markdown":
-        print(format_markdown(result))
+        # read without Markdown's escapes (an e-mail before "\]" is not read as one), which
+        # stand back where they were
+        shown = _withheld(format_markdown(result).replace("\\", "\x00"))
+        print(shown.replace("\x00", "\\"))
     else:
-        print(format_text(result))
+        print(_withheld(format_text(result)))
     return EXIT_FAIL if result.changed else EXIT_OK
 
 
@@ -861,12 +881,12 @@ def _registry_diff(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_INPUT
     changes = registry_changes(old, new)
+    # what a record holds of a person (a site contact's phone, an e-mail) is never printed
     if args.json:
-        print(
-            _json([{"path": c.path, "old": c.old, "new": c.new, "kind": c.kind} for c in changes])
-        )
+        found = [{"path": c.path, "old": c.old, "new": c.new, "kind": c.kind} for c in changes]
+        print(_json(_withheld(found)))
     else:
-        print(format_registry_changes(args.old, args.new, changes))
+        print(_withheld(format_registry_changes(args.old, args.new, changes)))
     return EXIT_FAIL if changes else EXIT_OK
 
 
