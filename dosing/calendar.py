@@ -803,11 +803,12 @@ def check_targets(
 
 
 def protected_files() -> tuple[Path, ...]:
-    """The project's own sources of truth, which no output may replace: the study and the
-    stored registry record."""
+    """The project's own sources of truth, which no output may replace: the study, the stored
+    registry record and the published values its literature facts are checked against."""
     from protocol.study import STUDY_PATH
 
-    return (STUDY_PATH, STUDY_PATH.parent / "registry" / "NCT06375005.json")
+    registry = STUDY_PATH.parent / "registry"
+    return (STUDY_PATH, registry / "NCT06375005.json", registry / "published.yaml")
 
 
 def new_file_mode() -> int:

@@ -330,7 +330,10 @@ def test_the_projects_sources_of_truth_are_never_an_output_even_through_a_link(t
     assert STUDY_PATH in protected_files()
     record = STUDY_PATH.parent / "registry" / "NCT06375005.json"
     assert record in protected_files() and record.is_file()
-    for kept in (STUDY_PATH, record):
+    # the published values too: --force replaced them (a tester's find)
+    published = STUDY_PATH.parent / "registry" / "published.yaml"
+    assert published in protected_files() and published.is_file()
+    for kept in (STUDY_PATH, record, published):
         link = tmp_path / f"link-to-{kept.name}"
         link.symlink_to(kept)
         for given in (kept, link):
