@@ -745,3 +745,25 @@ def test_a_study_date_that_is_not_a_calendar_date_is_refused(study_variant, old,
 
     with pytest.raises(ProtocolDataError, match="not a date"):
         load_study(study_variant(old, new))
+
+
+@settings(max_examples=examples(20), deadline=None)
+@given(
+    extra=st.dictionaries(
+        st.sampled_from(["geoPoint", "zip", "contacts", "countryCode", "facilityId"]),
+        st.one_of(st.text(max_size=8), st.integers(), st.just({"lat": 29.87, "lon": 121.55})),
+        min_size=1,
+    ),
+    moved=st.booleans(),
+)
+def test_a_site_is_compared_by_the_fields_the_study_holds(extra, moved):
+    # a record from the registry's API gives geoPoint, zip and contacts for each location:
+    # registry-check called every site different (exit 1) though each field it holds agreed
+    record = load_record(RECORD_PATH)
+    locations = record["protocolSection"]["contactsLocationsModule"]["locations"]
+    for location in locations:
+        location.update(copy.deepcopy(extra))
+    if moved:
+        locations[0]["city"] = locations[0]["city"] + " (moved)"
+    sites = [m for m in cross_check(load_study(), record) if m.yaml_path == "sites"]
+    assert bool(sites) == moved
