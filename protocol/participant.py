@@ -61,7 +61,7 @@ RouteCode = Literal[
 #: ("IV", "Intravenous", "PO"): each names one route, so reading it guesses nothing. Transdermal
 #: and other routes are not among them (a patch is systemic): they are refused.
 ROUTE_WORDS = {
-    "oral": ("oral", "po", "p.o.", "by mouth"),
+    "oral": ("oral", "po", "p.o."),
     "iv": ("iv", "i.v.", "intravenous"),
     "im": ("im", "i.m.", "intramuscular"),
     "sc": ("sc", "s.c.", "sq", "subcutaneous"),

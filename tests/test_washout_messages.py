@@ -75,7 +75,7 @@ def test_a_class_without_a_window_leaves_its_medicine_to_the_investigator():
 
 #: Each route's words as prescriptions write them, by hand (not the module's table).
 _ROUTE_SPELLINGS = {
-    "oral": ["PO", "p.o.", "Oral", "by mouth"],
+    "oral": ["PO", "p.o.", "Oral", "ORAL"],
     "iv": ["IV", "i.v.", "Intravenous", "INTRAVENOUS"],
     "im": ["IM", "Intramuscular"],
     "sc": ["SC", "SQ", "s.c.", "Subcutaneous"],
@@ -114,7 +114,9 @@ def test_a_route_written_as_prescriptions_write_it_is_read_as_its_code(
     assert written == coded
 
 
-@pytest.mark.parametrize("route", ["transdermal", "patch", "IVI", "oral iv", "i v", "5", ""])
+@pytest.mark.parametrize(
+    "route", ["transdermal", "patch", "IVI", "oral iv", "i v", "by mouth", "5", ""]
+)
 def test_a_route_that_is_no_route_s_word_is_refused_listing_the_codes(route):
     refusal = _refusal({"name": "prednisone", "last_dose": "2025-03-01", "route": route})
     assert "expected 'oral', 'iv', 'im', 'sc'" in refusal
