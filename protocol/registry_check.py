@@ -46,6 +46,7 @@ from pydantic import BaseModel
 from protocol.documents import MAX_BYTES, read_text_file
 from protocol.errors import InternalError, Problem, ProtocolDataError, RegistryMismatchError
 from protocol.facts import Fact, Threshold, Window, parse_threshold
+from protocol.inputs import EARLIEST_DATE, LATEST_DATE
 from protocol.study import STUDY_PATH, Study, iter_facts, load_study
 from protocol.units import UnitTextError, format_quantity, read_unit, ureg
 
@@ -307,7 +308,12 @@ def _refuse_malformed_fields(value: Any, path: str, source: str) -> None:
         if (key == "date" and path.endswith("DateStruct")) or (
             key.endswith("Date") and not isinstance(item, dict | list)
         ):
-            expected = None if _record_date(item) else "a date as YYYY-MM-DD or YYYY-MM"
+            expected = (
+                None
+                if _record_date(item)
+                else f"a date as YYYY-MM-DD or YYYY-MM, from {EARLIEST_DATE.year} to "
+                f"{LATEST_DATE.year}"
+            )
         elif key in _AGE_FIELDS:
             fits = isinstance(item, str) and _RECORD_AGE.fullmatch(item)
             expected = None if fits else "an age as a whole number and a unit, such as '18 Years'"
@@ -339,7 +345,9 @@ def _record_date(value: Any) -> bool:
         date(year, month, day)
     except ValueError:
         return False
-    return True
+    # within the dates the book reads (a record's 0001-01-01 or 9999-12-31 is damage, not a
+    # date the study could be told to agree with)
+    return EARLIEST_DATE.year <= year <= LATEST_DATE.year
 
 
 def refuse_another_study(study: Any, record: dict[str, Any], source: str) -> None:

@@ -767,3 +767,19 @@ def test_a_site_is_compared_by_the_fields_the_study_holds(extra, moved):
         locations[0]["city"] = locations[0]["city"] + " (moved)"
     sites = [m for m in cross_check(load_study(), record) if m.yaml_path == "sites"]
     assert bool(sites) == moved
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(year=st.integers(1, 9999), month=st.integers(1, 12), with_day=st.booleans())
+def test_a_record_date_outside_1900_to_2100_is_refused_not_compared(year, month, with_day):
+    # 0001-01-01 or 9999-12-31 as the start date was a disagreement (exit 1): damage in the
+    # record, read as a date the study could be told to agree with
+    record = load_record(RECORD_PATH)
+    written = f"{year:04d}-{month:02d}" + ("-01" if with_day else "")
+    record["protocolSection"]["statusModule"]["startDateStruct"]["date"] = written
+    if 1900 <= year <= 2100:
+        found = [m.yaml_path for m in cross_check(load_study(), record)]
+        assert found == ["status.start_date"]  # (the study's 2025-01-06 is never drawn)
+    else:
+        with pytest.raises(InvalidRecordError, match="from 1900 to 2100"):
+            cross_check(load_study(), record)
