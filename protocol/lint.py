@@ -213,7 +213,9 @@ def _limit_not_in_text(study: Study) -> Found:
             yield (
                 (cid,),
                 f"{cid}'s text does not say the registry's words for {analyte.label} "
-                f"('{quote}'), while the rule applies {limit}: check that they agree",
+                f"('{quote}', the threshold's quote in study.yaml), while the rule applies "
+                f"{limit}: check that the text, the quote and the rule agree (an amendment "
+                "updates all three)",
             )
             continue
         said = _limits_said(quote, limit)
