@@ -146,8 +146,15 @@ def resolve_arm(text: str, study: Study | None = None) -> Arm:
     aliases = _intervention_aliases(study)
     names = [normalise_name(part) for part in parts]
     mentioned = set()
-    for name in names:
+    for name, part in zip(names, parts, strict=True):
         hits = {i for i, known in aliases.items() if name in known}  # whole names only
+        if len(hits) == 1 and hits <= mentioned:
+            # "telitacicept + telitacicept" named the experimental arm: a medicine twice is a
+            # slip, and which arm was meant cannot be told
+            raise CalendarInputError(
+                "--arm",
+                [f"{text!r} names one medicine twice ({part!r}); expected one of: {valid}"],
+            )
         if len(hits) == 1:
             mentioned |= hits
         else:

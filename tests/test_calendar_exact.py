@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dosing.calendar as calendar_module
 from dosing.calendar import (
@@ -92,6 +94,30 @@ def test_a_part_of_a_name_names_no_arm(typed):
     be a guess."""
     with pytest.raises(CalendarInputError, match="names no single arm"):
         resolve_arm(typed)
+
+
+@given(
+    names=st.lists(
+        st.sampled_from(
+            ["telitacicept", "Telitacicept", "RC18", "mmf", "MMF", "Mycophenolate Mofetil"]
+        ),
+        min_size=2,
+        max_size=4,
+    ),
+    join=st.sampled_from([" + ", " and ", ", ", " & "]),
+)
+def test_a_medicine_named_twice_names_no_arm(names, join):
+    # "telitacicept + telitacicept" named the experimental arm, "mmf + telitacicept + mmf" too
+    medicine = {"telitacicept": "t", "rc18": "t", "mmf": "m", "mycophenolate mofetil": "m"}
+    kinds = [medicine[name.casefold()] for name in names]
+    typed = join.join(names)
+    if len(set(kinds)) < len(kinds):
+        with pytest.raises(CalendarInputError, match="names one medicine twice"):
+            resolve_arm(typed)
+    else:
+        expected = "telitacicept_mmf" if set(kinds) == {"t", "m"} else None
+        if expected:
+            assert resolve_arm(typed).id == expected
 
 
 def test_an_unknown_arm_is_refused_word_for_word():
