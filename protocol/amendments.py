@@ -474,14 +474,31 @@ def criterion_changes(old: Study, new: Study) -> list[CriterionChange]:
 # -- impact ------------------------------------------------------------------------------------
 
 
+def load_records(records: list[Path]) -> list[tuple[Path, Any]]:
+    """Each record read, or every record that cannot be read named at once (a folder with
+    three bad records names the three, not the first alone)."""
+    from protocol.participant import load_record
+
+    loaded, problems, failures = [], [], []
+    for path in records:
+        try:
+            loaded.append((path, load_record(path)))
+        except ProtocolDataError as exc:
+            failures.append(exc)
+            problems += [Problem(str(p), path=exc.source) for p in exc.problems]
+    if len(failures) == 1:  # one bad record: its own error, as screen gives it
+        raise failures[0]
+    if failures:
+        raise ProtocolDataError("trialbook diff", problems)
+    return loaded
+
+
 def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
     """Each record whose verdict or any criterion's status changes, screened under both."""
-    from protocol.participant import load_record
     from protocol.screening import screen
 
     changes = []
-    for path in records:
-        record = load_record(path)
+    for path, record in load_records(records):
         before, after = _screened(screen, record, old, path), _screened(screen, record, new, path)
         if isinstance(before, str) or isinstance(after, str):
             old_verdict = before if isinstance(before, str) else before.verdict
@@ -545,12 +562,10 @@ def _screened(screen: Any, record: Any, study: Study, path: Path) -> Any:
 def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]:
     """Each record's washout dates that move: the first date a medicine or event clears, and
     the earliest allowed randomization (records with a planned randomization date)."""
-    from protocol.participant import load_record
     from protocol.washout import WashoutInput, check_washout
 
     moves = []
-    for path in records:
-        record = load_record(path)
+    for path, record in load_records(records):
         if record.dates.planned_randomization is None:
             continue
         data = WashoutInput(

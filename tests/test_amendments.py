@@ -209,6 +209,32 @@ def test_a_records_folder(tmp_path, amended, capsys):
     assert "Records whose screening changes: 1 of 1" in out
 
 
+def test_every_bad_record_in_the_folder_is_named(tmp_path, capsys):
+    """Three records that cannot be read are named at once, each by its file and field (only
+    the first was named, so a site corrected them one run at a time); one is named alone."""
+    folder = tmp_path / "records"
+    folder.mkdir()
+    good = (REPO / "book" / "cases" / "case01-eligible.yaml").read_text(encoding="utf-8")
+    (folder / "a-good.yaml").write_text(good, encoding="utf-8")
+    (folder / "b-misspelt.yaml").write_text("participant: SYN-2\nfoo: 1\n", encoding="utf-8")
+    (folder / "c-broken.yaml").write_text("participant: SYN-3\nbar: [\n", encoding="utf-8")
+    (folder / "d-date.yaml").write_text(
+        good.replace("birth: 1978-06-14", "birth: 1978-02-30"), encoding="utf-8"
+    )
+    assert "birth: 1978-06-14" in good
+    assert main(["diff", str(STUDY), str(STUDY), "--records", str(folder)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3, err
+    assert "b-misspelt.yaml: foo" in err[0] and "unknown field" in err[0]
+    assert "c-broken.yaml" in err[1] and "not valid YAML" in err[1]
+    assert "d-date.yaml: dates.birth" in err[2] and "1978-02-30" in err[2]
+    (folder / "b-misspelt.yaml").unlink()
+    (folder / "c-broken.yaml").unlink()
+    assert main(["diff", str(STUDY), str(STUDY), "--records", str(folder)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {folder / 'd-date.yaml'}: dates.birth")
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [
