@@ -766,34 +766,51 @@ def _show_merged_cells(path: Path, raw: pd.DataFrame, sheet: Any) -> None:
     beside it) were read as empty, a unit as missing ("a value needs its unit") and a sex
     merged over two rows as not recorded for the second. Each of those cells is given the text
     ``(merged with D2)`` instead, which no field reads as a value, so it is reported by its row
-    and column. The header's own merges are its names' (a column without a name). Only a
-    workbook whose sheets hold a merge is opened cell by cell."""
-    import zipfile
-
-    import openpyxl
+    and column. The header's own merges are its names' (a column without a name). The merges
+    are read from the candidate sheet's own XML, whatever prefix its writer gave the
+    spreadsheet namespace (``<x:mergeCell>``); no cell is read again."""
     from openpyxl.utils import get_column_letter
+    from openpyxl.utils.cell import range_boundaries
 
-    with zipfile.ZipFile(path) as archive:
-        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-        if not any(b"<mergeCell " in archive.read(name) for name in sheets):
-            return
-    book = openpyxl.load_workbook(path, data_only=True, keep_links=False)
-    try:
-        merged = list(book[sheet].merged_cells.ranges)
-    finally:
-        book.close()
+    merged = [
+        range_boundaries(ref.decode("ascii")) for ref in _MERGE_REF.findall(_sheet_xml(path, sheet))
+    ]
+    if not merged:
+        return
     filled = np.flatnonzero(~raw.map(_missing).all(axis=1).to_numpy()) if len(raw) else []
     header = int(filled[0]) + 1 if len(filled) else 0  # the header's row as the sheet numbers it
     rows, columns = raw.shape
-    for cells in merged:
-        top, left = cells.min_row, cells.min_col
+    for left, top, right, bottom in merged:
         if top <= header or top > rows or left > columns or _missing(raw.iat[top - 1, left - 1]):
             continue
         first = f"{get_column_letter(left)}{top}"
-        for row in range(top, min(cells.max_row, rows) + 1):
-            for column in range(left, min(cells.max_col, columns) + 1):
+        for row in range(top, min(bottom, rows) + 1):
+            for column in range(left, min(right, columns) + 1):
                 if (row, column) != (top, left):
                     raw.iat[row - 1, column - 1] = f"{MERGED_WITH}{first})"
+
+
+#: A merged range in a worksheet's XML, with or without a namespace prefix (``A2:A3``).
+_MERGE_REF = re.compile(
+    rb"""<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref\s*=\s*["']([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)["']"""
+)
+
+
+def _sheet_xml(path: Path, sheet: Any) -> bytes:
+    """The XML of the named sheet, found as openpyxl finds it (the workbook part its content
+    types name, the sheet's relationship), not by a file name a writer may choose."""
+    from openpyxl.reader.excel import ExcelReader
+
+    reader = ExcelReader(path, read_only=True, keep_links=False, keep_vba=False)
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        for found, relationship in reader.parser.find_sheets():
+            if found.name == sheet:
+                return reader.archive.read(relationship.target)
+        return b""
+    finally:
+        reader.archive.close()
 
 
 def _sheet_cells(
@@ -834,17 +851,11 @@ def _show_uncalculated_formulas(path: Path, raw: pd.DataFrame, sheet: Any) -> No
     """A formula cell with no saved value (a sheet written by a program that does not
     calculate), and an error cell (#N/A, #DIV/0!), read as empty: each is given its formula's
     or its error's text instead, which no field reads as a value, so the cell is reported with
-    what it holds, never taken as blank. The sheets are searched for a formula or an error
-    first; most tables have neither, and are read once."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-        if not any(
-            _FORMULA_TAG.search(part) or _ERROR_TAG.search(part)
-            for part in (archive.read(name) for name in sheets)
-        ):
-            return
+    what it holds, never taken as blank. The sheet's XML (wherever its writer put it) is
+    searched for a formula or an error first; most tables have neither, and are read once."""
+    part = _sheet_xml(path, sheet)
+    if not (_FORMULA_TAG.search(part) or _ERROR_TAG.search(part)):
+        return
     for i, j, cell in _sheet_cells(path, sheet, raw, data_only=False):
         value = getattr(cell, "value", None)
         shown = isinstance(value, str) and (

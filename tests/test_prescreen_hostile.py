@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import date
 from pathlib import Path
@@ -714,6 +715,52 @@ def test_a_formula_without_a_saved_value_is_reported_not_read_as_blank(tmp_path,
     assert "row 2, column 'labs.hemoglobin.value': '=100+20'" in err
     # a formula with words is withheld, as any text that may name a person
     assert "row 3, column 'sex': (withheld" in err and '"fe"' not in err
+
+
+def _move_the_sheet(path: Path, to: str) -> None:
+    """The workbook with its one worksheet's part moved to ``to`` (a name a writer may choose:
+    the workbook's relationships and content types name it, no fixed folder)."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                data = data.replace(b"worksheets/sheet1.xml", to.removeprefix("xl/").encode())
+                assert to.removeprefix("xl/").encode() in data
+            parts[to if name == "xl/worksheets/sheet1.xml" else name] = data
+    assert to in parts
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("prefixed", [False, True])
+def test_a_sheet_stored_under_another_name_is_searched_for_formulas_and_merges(
+    tmp_path, capsys, prefixed
+):
+    # the formula and error search read the parts under xl/worksheets/ alone, and the merge
+    # search those holding "<mergeCell " alone: a sheet its writer stored elsewhere, or whose
+    # namespace it prefixed, had its formulas read as blank and its merges unseen
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["participant", "labs.hemoglobin.value", "labs.hemoglobin.unit", "sex"])
+    sheet.append(["SYN-P01", "=100+20", "g/L", "female"])
+    sheet.append(["SYN-P02", 120, "g/L", "female"])
+    sheet.append(["SYN-P03", 121, None, "female"])
+    sheet.merge_cells("C3:C4")
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    if prefixed:
+        _prefix_the_sheets_namespace(path)
+    _move_the_sheet(path, "xl/data/candidates.xml")
+    assert _run(tmp_path, path) == 0
+    err = capsys.readouterr().err
+    assert "row 2, column 'labs.hemoglobin.value': '=100+20'" in err
+    assert "row 4, column 'labs.hemoglobin.unit': '(merged with C3)'" in err
 
 
 def test_a_non_breaking_space_in_a_column_name_is_named_as_such(tmp_path, capsys):
@@ -2283,13 +2330,16 @@ def test_a_whole_number_with_a_leading_zero_is_refused_as_a_lab_value_is(
     height=st.integers(1, 3),
     left=st.integers(2, 4),
     width=st.integers(1, 2),
+    prefixed=st.booleans(),
 )
 def test_a_merged_cell_is_reported_in_each_cell_after_its_first(
-    tmp_path_factory, top, height, left, width
+    tmp_path_factory, top, height, left, width, prefixed
 ):
     # a unit merged over two rows was "a value needs its unit" on the second, and a sex merged
     # over two rows was read as not recorded there: a merged cell holds its value in its first
-    # cell alone, and pandas reads the others as empty
+    # cell alone, and pandas reads the others as empty. A sheet whose writer prefixes the
+    # spreadsheet namespace (<x:mergeCell>, as the Open XML SDK may) was searched for
+    # "<mergeCell " alone, and its merges went unseen
     import openpyxl
     from openpyxl.utils import get_column_letter
 
@@ -2313,6 +2363,8 @@ def test_a_merged_cell_is_reported_in_each_cell_after_its_first(
     folder = tmp_path_factory.mktemp("merged")
     path = folder / "t.xlsx"
     book.save(path)
+    if prefixed:
+        _prefix_the_sheets_namespace(path)
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         assert _run(folder, path) == 0
     problems = list(
@@ -2330,6 +2382,27 @@ def test_a_merged_cell_is_reported_in_each_cell_after_its_first(
     assert reported <= expected
     assert {row for row, _ in reported} == {row for row, _ in expected}
     assert all(f"'(merged with {first})'" == p["Found"] for p in problems if "merged" in p["Found"])
+
+
+def _prefix_the_sheets_namespace(path: Path) -> None:
+    """The workbook rewritten with each worksheet's elements in a prefixed namespace
+    (``<x:c>``, ``<x:mergeCell>``): the same SpreadsheetML, as other writers spell it."""
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                text = re.sub(r"<(/?)(?![?!])([A-Za-z]+)([ >/])", r"<\1x:\2\3", data.decode())
+                main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+                text = text.replace(f'xmlns="{main}"', f'xmlns:x="{main}"')
+                assert "<x:worksheet" in text and "xmlns:x=" in text
+                data = text.encode()
+            parts[name] = data
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 def test_a_merged_header_or_an_empty_merged_cell_reports_nothing_merged(tmp_path, capsys):
