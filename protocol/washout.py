@@ -764,17 +764,22 @@ def _window_check(
     # without a screening date, the screening is one of the days the visit schedule allows
     # before the planned randomization: an entry within the window on every one of them
     # excludes (as screen fails it "for any screening date"; rescreening needed, as for one
-    # ongoing). One that passes on every one stays unknown here: the earliest randomization
-    # is searched from the recorded dates, and a screening-anchored pass would move it to its
-    # clearing date, which is a screening's, not a randomization's
+    # ongoing), and one before the window on every one of them passes, as screen passes it
+    # (it was left unknown, and the planned date given as the earliest, though no screening
+    # date could change it). Where the days differ it stays unknown: the screening decides
     any_screening = ""
     if decision.case == "no_anchor" and anchor == "screening":
         gap = latest_randomization_after_screening(study)
         planned = data.planned_randomization
         days = [planned - gap + timedelta(days=k) for k in range(gap.days + 1)]
         at_each = [decided_at(day) for day in days]
-        if all(d.case == "within" and d.clears == at_each[0].clears for d in at_each):
-            decision = at_each[-1]  # worded at the latest: the planned randomization
+        if all(
+            d.case == at_each[0].case in ("within", "before") and d.clears == at_each[0].clears
+            for d in at_each
+        ):
+            # worded at the screening day that says most: within the window counted from the
+            # latest (the planned randomization), before the window counted from the earliest
+            decision = at_each[-1] if at_each[0].case == "within" else at_each[0]
             any_screening = (
                 f" (no screening date given: the same for any screening date from {days[0]} to "
                 f"the planned randomization {planned}, the {gap.days} days the visit schedule "
@@ -2125,6 +2130,18 @@ def check_washout(
         # a course whose last dose is not recorded may clear later than the earliest date the
         # rest allows: that date is then a bound, not the date
         open_courses, other_unknowns = _open_last_doses(at_earliest, data)
+        # a window counted from a screening not yet recorded, clear at the planned date, is
+        # open at an earlier randomization for its earlier screening days: the earliest date
+        # holds with a screening visit on or after the day it clears, which is said; it is no
+        # entry for the investigator to decide
+        clear_at_planned = {e.entry: e for e in entries if e.status == "pass" and e.clears_on}
+        screening_bound = [
+            clear_at_planned[e.entry]
+            for e in other_unknowns
+            if data.screening is None and e.anchor == "screening" and e.entry in clear_at_planned
+        ]
+        bound_entries = {e.entry for e in screening_bound}
+        other_unknowns = [e for e in other_unknowns if e.entry not in bound_entries]
         # an entry the investigator decides may move the date later too: a bound either way
         is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
         floor, set_by_the_record = _search_floor(data, study, entries)
@@ -2138,6 +2155,13 @@ def check_washout(
             summary = f"Earliest randomization: {bound}{earliest}"
             if fails_again is not None:
                 summary += f" (allowed until {fails_again - timedelta(days=1)})"
+            if screening_bound:
+                names = ", ".join(dict.fromkeys(e.name for e in screening_bound))
+                screen_from = max(e.clears_on for e in screening_bound if e.clears_on)
+                summary += (
+                    f", with the screening visit on or after {screen_from} (the window of "
+                    f"{names} counts back from the screening visit)"
+                )
         planned = data.planned_randomization
         beyond_screening = randomize_by is not None and max(earliest, planned) > randomize_by
         if earliest > planned:
