@@ -785,6 +785,16 @@ def _window_check(
                 f"the planned randomization {planned}, the {gap.days} days the visit schedule "
                 "allows before it)"
             )
+        elif at_each[-1].case == "before" and at_each[-1].clears is not None:
+            # the screening's date decides: within the window (or after the visit) for the
+            # earlier days, before it from the day the window clears, the same for every day;
+            # that day is kept, so that the earliest randomization is searched from it (it was
+            # "not before" the planned date, though a screening on that day allows it earlier)
+            decision = replace(decision, clears=at_each[-1].clears)
+            any_screening = (
+                f"; with a screening visit on or after {at_each[-1].clears} it passes, its "
+                "window then beginning after its date"
+            )
     base: dict[str, Any] = {
         "entry": entry,
         "name": name,
@@ -2134,16 +2144,22 @@ def check_washout(
         # open at an earlier randomization for its earlier screening days: the earliest date
         # holds with a screening visit on or after the day it clears, which is said; it is no
         # entry for the investigator to decide
-        clear_at_planned = {e.entry: e for e in entries if e.status == "pass" and e.clears_on}
-        screening_bound = [
-            clear_at_planned[e.entry]
-            for e in other_unknowns
-            if data.screening is None and e.anchor == "screening" and e.entry in clear_at_planned
-        ]
-        bound_entries = {e.entry for e in screening_bound}
-        other_unknowns = [e for e in other_unknowns if e.entry not in bound_entries]
+        by_screening = {
+            e.entry: e
+            for e in entries
+            if data.screening is None
+            and e.anchor == "screening"
+            and e.status in ("pass", "unknown")
+            and e.clears_on is not None
+        }
+        screening_bound = [by_screening[e.entry] for e in other_unknowns if e.entry in by_screening]
+        other_unknowns = [e for e in other_unknowns if e.entry not in by_screening]
+        # unknown at the planned date only for the screening date still to come
+        undecided = [e for e in entries if e.status == "unknown"]
+        screening_decides = [e for e in undecided if e.entry in by_screening]
+        investigator_decides = [e for e in undecided if e.entry not in by_screening]
         # an entry the investigator decides may move the date later too: a bound either way
-        is_a_bound = bool(open_courses or other_unknowns or "unknown" in statuses)
+        is_a_bound = bool(open_courses or other_unknowns or investigator_decides)
         floor, set_by_the_record = _search_floor(data, study, entries)
         or_before = not set_by_the_record and earliest == floor
         bound = "not before " if is_a_bound else ""
@@ -2177,6 +2193,14 @@ def check_washout(
                 )
         elif status == "fail":
             summary += f"; the planned {planned} is not allowed"
+        elif screening_decides and not investigator_decides:
+            from_day = max(
+                [planned - gap, *(e.clears_on for e in screening_decides if e.clears_on)]
+            )
+            summary += (
+                f"; the planned {planned} is allowed if the screening visit is on or after "
+                f"{from_day}"
+            )
         if beyond_screening:
             # a new screening that reaches the planned date (or the earliest, if later) and
             # clears every window counted from it
@@ -2203,8 +2227,11 @@ def check_washout(
                 f" Not known beyond that: the last dose of {', '.join(open_courses)} is not "
                 "recorded, and the date depends on it; record it."
             )
-        if other_unknowns or ("unknown" in statuses and not open_courses):
+        if other_unknowns or (investigator_decides and not open_courses):
             summary += " Unknown entries remain: the investigator must decide them first."
+        if screening_decides:
+            names = ", ".join(dict.fromkeys(e.name for e in screening_decides))
+            summary += f" Until the screening date is recorded, unknown: {names}."
     return WashoutResult(
         planned_randomization=data.planned_randomization,
         screening=data.screening,

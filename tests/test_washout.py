@@ -1216,6 +1216,18 @@ def test_a_dated_entry_counted_from_screening_without_its_date_fails_only_at_eve
         assert "for any screening date" in entry.reason
     else:
         assert entry.status == "unknown", entry.reason
+        assert result.status == "unknown"
+        if day < planned - window:  # a screening on the planned date leaves it before
+            # the screening's date decides it: the earliest randomization is the first
+            # screening day that leaves it before its window, with a screening that day (it
+            # was "not before" the planned date), and no investigator is asked
+            clears = day + DAY
+            while not clears - window > day:
+                clears += DAY
+            assert entry.clears_on == clears and result.earliest_randomization == clears
+            assert f"with a screening visit on or after {clears} it passes" in entry.reason
+            assert "Until the screening date is recorded" in result.summary
+            assert "investigator" not in result.summary and not result.earliest_is_a_bound
 
 
 @settings(max_examples=40, deadline=None)

@@ -588,10 +588,14 @@ def test_a_screening_window_without_a_screening_date_is_unknown():
     ).entries
     assert result.status == "unknown"
     assert result.anchor_date is None
+    # a screening on 2025-03-16 or later (2 weeks = 14 days after 2025-03-01, and a day) has
+    # the course before its window: the day is said, and kept for the earliest date's search
     assert result.reason == (
         "Oral antibiotics: the window counts from screening, and no screening date is given: "
-        "unknown (EX20)"
+        "unknown (EX20); with a screening visit on or after 2025-03-16 it passes, its window "
+        "then beginning after its date"
     )
+    assert result.clears_on == date(2025, 3, 16)
 
 
 def test_an_ongoing_medicine_counted_from_randomization_needs_no_rescreening():
