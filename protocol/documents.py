@@ -33,7 +33,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import CODE_EXPECTED, CODE_PATTERN, IDENTIFYING, identifying_text
+from protocol.identifiers import (
+    CODE_EXPECTED,
+    CODE_PATTERN,
+    IDENTIFYING,
+    identifying_code,
+    identifying_text,
+)
 from protocol.inputs import (
     MAX_EXPONENT,
     MAX_SIGNIFICANT_DIGITS,
@@ -477,10 +483,14 @@ def validation_problems(
             problems.append(
                 Problem(f"expected {CODE_EXPECTED}", path=where, found="(withheld)", line=line)
             )
-        elif message == IDENTIFYING or identifies(item.get("input"), where):
+        elif (
+            message == IDENTIFYING
+            or identifies(item.get("input"), where)
+            or (item["type"] == "string_type" and _number_as_code_identifies(item.get("input")))
+        ):
             # the value identifies a person (a code, or any value refused for another reason
             # that reads as a phone or ID card number): not shown again, in the words either
-            text = withheld_from(message, item.get("input"))
+            text = withheld_from(in_plain_words(item) or message, item.get("input"))
             problems.append(Problem(text, path=where, found="(withheld)", line=line))
         else:
             found = shown(item.get("input"))
@@ -791,6 +801,19 @@ _A_DECIMAL = re.compile(r"\s*[+-]?[0-9]+\.[0-9]+\s*")
 #: A lab's value or ULN, written with no more significant digits than a measurement has: a
 #: count in cells/L (15000000000, 2 digits) is a value, as prescreen reads a lab column.
 _LAB_NUMBER = re.compile(r"labs\.[a-z_]+\.(?:value|uln)")
+
+
+def _number_as_code_identifies(value: Any) -> bool:
+    """Whether a number written where a text is expected (an unquoted code, ``participant:
+    19780614``) would be refused as a code that identifies a person: a birth date or a phone
+    number, written as digits. Refused for its type, it is not shown back either."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 1e20:
+            return False
+        value = int(value)
+    return identifying_code(str(value))
 
 
 def identifies(value: Any, where: str) -> bool:

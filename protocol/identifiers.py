@@ -99,6 +99,16 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
     )
 
 
+def identifying_code(code: str) -> bool:
+    """Whether a participant's code identifies a person: a phone or ID card number, an e-mail
+    address, a calendar date (a birth date), or one of these among the code's characters.
+
+    >>> [identifying_code(c) for c in ("19780614", "SYN-1978-06-14", "13812345678", "SYN-01")]
+    [True, True, True, False]
+    """
+    return identifying_text(code) or date_shaped_id(code) or personal_data_inside(code)
+
+
 #: A quoted value in a message, as repr() writes it ('...' or "...", escapes kept).
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
 

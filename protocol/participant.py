@@ -31,9 +31,7 @@ from protocol.identifiers import (
     CODE_PATTERN,
     IDENTIFYING,
     PLACEHOLDER_CODES,
-    date_shaped_id,
-    identifying_text,
-    personal_data_inside,
+    identifying_code,
 )
 from protocol.inputs import MedicineName, Number, StrictDate, Text
 
@@ -428,7 +426,7 @@ class ParticipantRecord(_Record):
     def _a_pseudonymous_code(cls, code: str) -> str:
         # as prescreen reads its candidates' IDs: a code written as a phone or ID card number
         # or a calendar date (a birth date) identifies a person, and the report repeats it
-        if identifying_text(code) or date_shaped_id(code) or personal_data_inside(code):
+        if identifying_code(code):
             raise ValueError(IDENTIFYING)
         if code.lower() in PLACEHOLDER_CODES:  # "NA", "TRUE": what a spreadsheet writes for none
             raise ValueError(

@@ -96,3 +96,44 @@ def test_an_id_card_number_inside_a_code_or_a_code_standing_for_none_is_refused(
 def test_a_code_holding_no_date_is_read(code):
     assert not _refused_by_the_record(code)
     assert not _refused_by_prescreen(code)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    day=st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+    mobile=st.integers(13_000_000_000, 19_999_999_999),
+    which=st.sampled_from(["date", "mobile"]),
+    as_float=st.booleans(),
+)
+def test_an_unquoted_code_that_is_a_date_or_a_phone_is_not_shown_back(
+    tmp_path_factory, day, mobile, which, as_float
+):
+    # helper 122: `participant: 19780614` (unquoted, so a number) was refused for its type with
+    # its value shown, "participant (line 2) = 19780614: expected text", where the same code
+    # quoted is withheld. A birth date written YYYYMMDD, or a mainland mobile (11 digits from
+    # 13 to 19: worked out here), as a YAML number, in the record's first line after the code
+    from trialbook.cli import main
+
+    number = int(f"{day:%Y%m%d}") if which == "date" else mobile
+    written = f"{number}.0" if as_float else str(number)
+    path = tmp_path_factory.mktemp("code") / "record.yaml"
+    path.write_text(f"participant: {written}\nsex: female\n", encoding="utf-8")
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["screen", str(path)]) == 2
+    lines = err.getvalue().splitlines()
+    assert lines and all(str(number) not in line for line in lines), lines
+    assert "participant (line 1) = (withheld): expected text" in lines[0]
+
+
+def test_an_unquoted_code_that_names_no_one_is_shown_back(tmp_path, capsys):
+    # a number that is no date nor phone (a site's numeric code) is said as it is written
+    from trialbook.cli import main
+
+    path = tmp_path / "record.yaml"
+    path.write_text("participant: 20250001\nsex: female\n", encoding="utf-8")
+    assert main(["screen", str(path)]) == 2
+    assert "participant (line 1) = 20250001: expected text" in capsys.readouterr().err
