@@ -293,6 +293,24 @@ _IN_FREE_TEXT = (
         r"(?<![0-9])[1-8][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}"
         r"(?![0-9])"
     ),
+    # an area code in brackets before a local number ((415) 555-2671, (02) 2345-6789): no
+    # dose or lab trend is written so
+    re.compile(
+        r"(?<![0-9A-Za-z])\((?:0[1-9][0-9]{0,3}|[1-9][0-9]{1,3})\)\s?[0-9]{3,4}[ .\-]?[0-9]{4}"
+        r"(?![0-9])"
+        r"(?!\s*(?i:mg|g\b|ml|u/l|iu|mmol|µmol|umol|%|/l|×|x\s?10|cells|mcg|µg))"
+    ),
+    # a North American number with points (415.555.2671; with hyphens or spaces it is a
+    # dose schedule as often, 500-500-1000), a Taiwan mobile after its country code without
+    # + (886 912 345 678), a British mobile (07700 900123) and a French number in its five
+    # pairs (06 12 34 56 78)
+    re.compile(r"(?<![0-9A-Za-z.])[2-9][0-9]{2}\.[2-9][0-9]{2}\.[0-9]{4}(?![0-9]|\.[0-9])"),
+    re.compile(r"(?<![0-9A-Za-z])(?<![0-9][.,])886([ \-]?)9[0-9]{2}\1[0-9]{3}\1[0-9]{3}(?![0-9])"),
+    re.compile(r"(?<![0-9A-Za-z])(?<![0-9][.,])07[0-9]{3} ?[0-9]{6}(?![0-9])"),
+    re.compile(
+        r"(?<![0-9A-Za-z])(?<![0-9][.,])0[1-9]([ .\-])[0-9]{2}(?:\1[0-9]{2}){3}(?![0-9])"
+        r"(?!\s*(?i:mg|g\b|ml|u/l|iu|mmol|µmol|umol|%|/l|×|x\s?10|cells|mcg|µg))"
+    ),
     # a North American number after a word naming it (Tel:(415) 555-0123)
     re.compile(
         rf"(?<![0-9A-Za-z]){_PHONE_WORDS}\s*\(?[2-9][0-9]{{2}}\)?[ .\-]?[2-9][0-9]{{2}}[ .\-]"

@@ -177,6 +177,9 @@ _IN_FREE_TEXT = [
     "Tel13812345678", "tel 138.1234.5678", "call 138 1234-5678", "ring +44 7700 900123 today",
     "office 010-6512-3456 ext", "张三@例子.中国", "ID110101197806140010", "13812345678.0",
     "a@b。cn", "١٣٨١٢٣٤٥٦٧٨", "Tel 138/1234/5678", "email=zhang@x.cn",
+    # helper 122: national forms abroad, in a medicine's name ("trial drug, pharmacist ...")
+    "pharmacist (415) 555-2671", "x 415.555.2671", "Taipei (02) 2345-6789",
+    "mobile 06 12 34 56 78", "07700 900123", "886912345678", "886 912 345 678",
 ]  # fmt: skip
 _NOT_PERSONAL = [
     "0.16666666667 mg", "methotrexate 15 mg weekly since 2024-01-01", "SITE-13-001-000001",
@@ -282,6 +285,9 @@ _A_SITES_WORDS = [
     "降压药；CK 1500/850/1200 U/L，无肌炎", "titrated 1500-750-1000 mg/day", "CK 150/1200/1250 U/L",
     "CK 1500 350 1200", "MMF 1500-500-1500 mg", "+1 2.5 3.1 4.6 5.2 mg",
     "ratio 0.00125 0.00250 0.0050", "PLT 135 1200 1500 ×10^9/L",
+    # beside the national forms found abroad: a count in brackets, pairs with a unit,
+    # a version, a dose schedule with hyphens
+    "(5) 1000 mg", "01 02 03 04 05 mg", "v1.2.3", "IgG 150.200.3000", "0.5.1",
 ]  # fmt: skip
 _WRITTEN_OTHERWISE = [
     "(010)65123456", "（010）65123456", "01065123456", "86-10-65123456", "0086-10-65123456",
@@ -359,3 +365,39 @@ def test_the_lab_command_never_repeats_a_value_that_identifies_a_person(capsys, 
     assert main(["lab", "creatinine", value, "mg/dL", "--age", "46", "--sex", "female"]) == 2
     captured = capsys.readouterr()
     assert value not in captured.err + captured.out
+
+
+def _national_form(kind: str, digits: list[int]) -> str:
+    """A phone number as it is written in its own country (worked out here, not by the code
+    under test): a North American number with its area code in brackets or with points, a
+    Taipei landline, a French number in pairs, a British mobile, a Taiwan mobile after 886."""
+    d = "".join(map(str, digits))
+    area, exchange = f"{2 + digits[0] % 8}{d[1:3]}", f"{2 + digits[3] % 8}{d[4:6]}"
+    return {
+        "us_brackets": f"({area}) {exchange}-{d[6:10]}",
+        "us_points": f"{area}.{exchange}.{d[6:10]}",
+        "taipei": f"(0{1 + digits[0] % 9}) {d[1:5]}-{d[5:9]}",
+        "french": f"0{1 + digits[0] % 9} " + " ".join(d[i : i + 2] for i in range(1, 9, 2)),
+        "british": f"07{d[0:3]} {d[3:9]}",
+        "taiwan": f"886 9{d[0:2]} {d[2:5]} {d[5:8]}",
+    }[kind]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    kind=st.sampled_from(["us_brackets", "us_points", "taipei", "french", "british", "taiwan"]),
+    digits=st.lists(st.integers(0, 9), min_size=10, max_size=10),
+    before=st.sampled_from(["", "trial drug, pharmacist ", "call ", "药师 "]),
+    after=st.sampled_from(["", " today", "，谢谢", "; stop"]),
+)
+def test_a_phone_number_written_as_its_country_writes_it_is_found_in_a_text(
+    kind, digits, before, after
+):
+    # helper 122: a medicine named "trial drug, pharmacist (415) 555-2671" came back in six
+    # criterion lines of screen's report; these national forms without their country's + were
+    # not looked for in a free text
+    from protocol.identifiers import identifying_text, redacted
+
+    text = f"{before}{_national_form(kind, digits)}{after}"
+    assert identifying_text(text, free_text=True), text
+    assert _national_form(kind, digits) not in redacted(f"error: name '{text}' is not allowed")
