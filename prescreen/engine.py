@@ -49,7 +49,7 @@ import pandas as pd
 from prescreen.columns import shown_value, without_identifying
 from prescreen.table import Candidates, CellProblem, years_between, ymd
 from protocol.errors import InternalError
-from protocol.participant import AcrEularFindings, ParticipantRecord, SkinAreas
+from protocol.participant import FINGER_AREAS, AcrEularFindings, ParticipantRecord, SkinAreas
 from protocol.screening import (
     CHECKS,
     COUNT_PARTS,
@@ -1142,6 +1142,11 @@ def _own_ungraded_areas(
     by_study_order = ungraded[[place[path] for path in order]]
     patterns, _ = column_patterns(by_study_order)
     regrouped, first = _coded([groups, patterns])
+    # the region of each area: the rule names the ungraded areas of the regions that could
+    # change the subset, and a group's rows share which regions those are
+    region_of = {
+        f"ssc.mrss.areas.{a.name}": (a.proximal, a.distal) for a in study.skin_score.value.areas
+    }
     table = []
     for row in first.tolist():
         items = missing[groups[row]]
@@ -1149,11 +1154,16 @@ def _own_ungraded_areas(
         if not areas:  # no area named (the back, every area as one): the group's own
             table.append(items)
             continue
+        named = {region_of[items[k]] for k in areas}
         own = by_study_order[:, row]
         table.append(
             (
                 *items[: areas[0]],
-                *(path for path, is_ungraded in zip(order, own, strict=True) if is_ungraded),
+                *(
+                    path
+                    for path, is_ungraded in zip(order, own, strict=True)
+                    if is_ungraded and region_of[path] in named
+                ),
                 *(item for item in items[areas[0] :] if item not in place),
             )
         )
@@ -1196,8 +1206,11 @@ def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
             "ssc.back_skin_thickening",
             "ssc.acr_eular.skin_thickening_proximal_to_mcp",
             "ssc.acr_eular.sclerodactyly",
+            # not sparing the fingers, never thickened: they go with any other area thickened
+            "ssc.acr_eular.skin_thickening_sparing_fingers",
         )
     ]
+    fingers = grades[[_AREAS.index(f"ssc.mrss.areas.{finger}") for finger in FINGER_AREAS]]
     return [
         *((grades[region] >= 1).any(axis=0) for region in _each_region(*_regions(candidates))),
         *(count > 0 for count in ungraded),
@@ -1205,6 +1218,8 @@ def _leroy_common_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarr
         no_total,
         *fits,
         *others,
+        (fingers >= 1).any(axis=0),
+        (fingers < 0).any(axis=0),
     ]
 
 

@@ -14,7 +14,13 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from protocol.participant import AcrEularFindings, Mrss, SscFindings, graded_range
+from protocol.participant import (
+    FINGER_AREAS,
+    AcrEularFindings,
+    Mrss,
+    SscFindings,
+    graded_range,
+)
 from protocol.study import SkinArea, Study, load_study
 
 
@@ -227,6 +233,61 @@ def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[
     Ungraded areas take any grade 0-3, constrained by a recorded mRSS total when there is one
     (their grades then add up to the total less the recorded grades).
     """
+    return {subset for *_, subset in _leroy_completions(ssc, study)}
+
+
+def leroy_deciding_fields(ssc: SscFindings, study: Study | None = None) -> list[str]:
+    """The unrecorded fields whose values could change the LeRoy subset: the ungraded areas of
+    a region (proximal, distal, the face) and the back, each only where two completions the
+    record allows, differing in it alone, give different subsets (helper 123: the face was
+    named where distal involvement was recorded and no proximal area involved, though only
+    the back decides; filled in, the site was asked again). Empty where the subset is known.
+    """
+    completions = _leroy_completions(ssc, study)
+    if len({subset for *_, subset in completions}) <= 1:
+        return []
+    areas = (study or load_study()).skin_score.value.areas
+    mrss = ssc.mrss
+    grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
+    deciding = []
+    for k, region in enumerate(("proximal", "distal", "face", "back")):
+        by_others: dict[tuple[bool, ...], set[Subset]] = {}
+        for *inputs, subset in completions:
+            others = (*inputs[:k], *inputs[k + 1 :])
+            by_others.setdefault(others, set()).add(subset)
+        if any(len(subsets) > 1 for subsets in by_others.values()):
+            deciding.append(region)
+    # once those are known the subset must be: the completions are not every combination
+    # (a total shares its points, the fingers go with any other area), so it is checked, and
+    # where it does not hold every unrecorded field is asked
+    chosen = [
+        k for k, region in enumerate(("proximal", "distal", "face", "back")) if region in deciding
+    ]
+    by_chosen: dict[tuple[bool, ...], set[Subset]] = {}
+    for *inputs, subset in completions:
+        by_chosen.setdefault(tuple(inputs[k] for k in chosen), set()).add(subset)
+    if not deciding or any(len(subsets) > 1 for subsets in by_chosen.values()):
+        deciding = ["proximal", "distal", "face", "back"]
+    fields = [
+        f"ssc.mrss.areas.{a.name}"
+        for a in areas
+        if grades.get(a.name) is None and _region(a) in deciding
+    ]
+    if "back" in deciding and ssc.back_skin_thickening is None:
+        fields.append("ssc.back_skin_thickening")
+    return fields
+
+
+def _region(area: SkinArea) -> str:
+    return "proximal" if area.proximal else "distal" if area.distal else "face"
+
+
+def _leroy_completions(
+    ssc: SscFindings, study: Study | None = None
+) -> set[tuple[bool, bool, bool, bool, Subset]]:
+    """Each completion of the unrecorded grades and back the record allows, as whether the
+    ungraded areas of each region (proximal, distal, the face) show thickening, the back, and
+    the subset it gives."""
     areas = (study or load_study()).skin_score.value.areas
     mrss = ssc.mrss
     grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
@@ -266,12 +327,49 @@ def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[
             for d in range(0, min(most["distal"], remaining - p) + 1)
             if 0 <= remaining - p - d <= most["face"]
         }
+    # fingers never thickened (sclerodactyly and thickening proximal to the MCPs recorded
+    # absent) in a record that says thickening does not spare them: a completion with both
+    # fingers at 0 and another area thickened is refused as a contradiction, so where another
+    # area is thickened the fingers are, and they are distal (helper 123: the chest graded 3,
+    # a finger ungraded and the rest of the distal areas 0 was unknown, though every grade
+    # the record takes for that finger gives the diffuse subset)
+    if _fingers_thickened_with_any_area(findings, grades):
+        open_finger = any(grades.get(finger) is None for finger in FINGER_AREAS)
+        other = seen["proximal"] or seen["face"] or seen["distal"]  # no finger is graded 1+
+        splits = {
+            (p, d, f)
+            for p, d, f in splits
+            # thickened elsewhere: an ungraded finger takes it (d), or the record is refused
+            if not (other or p or f or d) or (d and open_finger)
+        }
     backs = {True, False} if ssc.back_skin_thickening is None else {ssc.back_skin_thickening}
     return {
-        _subset(seen["proximal"] or p or back, seen["distal"] or d, seen["face"] or f)
+        (
+            p,
+            d,
+            f,
+            back,
+            _subset(seen["proximal"] or p or back, seen["distal"] or d, seen["face"] or f),
+        )
         for p, d, f in splits
         for back in backs
     }
+
+
+def _fingers_thickened_with_any_area(
+    findings: AcrEularFindings | None, grades: dict[str, int | None]
+) -> bool:
+    """Whether the record ties the fingers to every other area: thickening recorded as not
+    sparing the fingers, the fingers never thickened (both finger items recorded absent),
+    and no finger graded thickened yet. Any other area thickened then needs a finger
+    thickened too (the record is refused otherwise)."""
+    return (
+        findings is not None
+        and findings.skin_thickening_sparing_fingers is False
+        and findings.sclerodactyly is False
+        and findings.skin_thickening_proximal_to_mcp is False
+        and not any((grades.get(finger) or 0) >= 1 for finger in FINGER_AREAS)
+    )
 
 
 @dataclass(frozen=True)

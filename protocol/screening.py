@@ -30,6 +30,7 @@ from protocol.classification import (
     acr_eular_range,
     age_in_completed_years,
     calendar_duration,
+    leroy_deciding_fields,
     leroy_possible_subsets,
     leroy_subset,
     mrss_range,
@@ -742,7 +743,15 @@ def _leroy(ctx: _Context, want: str) -> CheckResult:
         return CheckResult(certain, text)
     if want not in possible:
         return CheckResult(ruled_out, text)
-    return _missing(f"LeRoy subset unknown: {subset.reason}", *subset.missing)
+    # the fields whose values could change the subset, not every ungraded area (the face
+    # beside recorded distal involvement decides nothing; the back does)
+    deciding = subset.missing
+    if subset.missing != ["ssc.mrss.areas"]:  # no area graded: the areas asked as one
+        deciding = leroy_deciding_fields(ctx.record.ssc_as_implied(), ctx.study) or deciding
+    reason = subset.reason
+    if deciding == ["ssc.back_skin_thickening"] and subset.missing != deciding:
+        reason = "no proximal mRSS area is involved; whether the back is involved is not recorded"
+    return _missing(f"LeRoy subset unknown: {reason}", *deciding)
 
 
 def in03_diffuse(ctx: _Context) -> CheckResult:

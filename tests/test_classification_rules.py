@@ -4,13 +4,17 @@ LeRoy subsets a recorded mRSS total allows. Expected values are worked out by ha
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import astuple
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from protocol.classification import (
     acr_eular_range,
     acr_eular_score,
+    leroy_deciding_fields,
     leroy_possible_subsets,
     leroy_subset,
     mrss_range,
@@ -337,3 +341,120 @@ def test_an_area_is_not_proximal_and_distal_at_once():
 
     with pytest.raises(ValidationError, match="proximal or distal, not both"):
         SkinArea.model_validate({"name": "abdomen", "proximal": True, "distal": True})
+
+
+# -- every completion the record allows (helper 123) -----------------------------------------
+
+_FLAG = st.sampled_from([None, True, False, False, False])
+
+
+def _region_of(area: str) -> str:
+    return "proximal" if area in PROXIMAL else "distal" if area in DISTAL else "face"
+
+
+def _record_or_none(areas: dict, total, back, flags: dict):
+    """The record with these findings, or None where it is refused (a contradiction)."""
+    from pydantic import ValidationError
+
+    from protocol.participant import ParticipantRecord
+
+    ssc = {
+        "mrss": {"areas": areas, "total": total},
+        "back_skin_thickening": back,
+        "acr_eular": {k: v for k, v in flags.items() if v is not None},
+    }
+    try:
+        return ParticipantRecord.model_validate({"participant": "SYN-L1", "ssc": ssc})
+    except (ValidationError, ValueError):
+        return None
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    graded=st.fixed_dictionaries({a: st.sampled_from([0, 0, 0, 0, 1, 2, 3]) for a in AREAS}),
+    # the fingers ungraded often, and the flags false often: where the fingers go with any
+    # other area thickened (the three items false), which a uniform draw seldom reaches
+    ungraded=st.sets(
+        st.sampled_from([*AREAS, *(["right_fingers", "left_fingers"] * 6)]), max_size=3
+    ),
+    quiet=st.sets(st.sampled_from(["proximal", "distal", "face"])),
+    back=_FLAG,
+    with_total=st.booleans(),
+    extra=st.integers(0, 9),
+    flags=st.fixed_dictionaries(
+        {
+            "skin_thickening_sparing_fingers": _FLAG,
+            "sclerodactyly": _FLAG,
+            "skin_thickening_proximal_to_mcp": _FLAG,
+        }
+    ),
+)
+def test_leroy_subsets_and_the_fields_asked_agree_with_every_completion_the_record_allows(
+    graded, ungraded, quiet, back, with_total, extra, flags
+):
+    # helper 123: the chest graded 3 and one finger ungraded beside the rest of the distal
+    # areas at 0, in a record saying thickening does not spare the fingers that were never
+    # thickened, was unknown (a finger at 0 is refused there, so every grade it takes gives
+    # the diffuse subset); and the face was asked where only the back decided. Expected by
+    # brute force: every grade 0-3 of each ungraded area and every back, each completion
+    # kept only where the record takes it, each given its subset by the fully graded rule
+    # a region left at 0 now and then: its involvement then turns on its ungraded areas
+    quiet_areas = {a for a in AREAS if _region_of(a) in quiet}
+    areas = {
+        a: (None if a in ungraded else 0 if a in quiet_areas else g) for a, g in graded.items()
+    }
+    known = sum(g for g in areas.values() if g is not None)
+    total = min(known + extra, known + 3 * len(ungraded)) if with_total and ungraded else None
+    record = _record_or_none(areas, total, back, flags)
+    assume(record is not None)
+    order = sorted(ungraded)
+    backs = [True, False] if back is None else [back]
+    completions = {}  # (grades of the ungraded areas, back) -> subset
+    for values in itertools.product(range(4), repeat=len(order)):
+        for b in backs:
+            filled = {**areas, **dict(zip(order, values, strict=True))}
+            if total is not None and sum(filled.values()) != total:
+                continue
+            complete = _record_or_none(filled, total, b, flags)
+            if complete is not None:
+                completions[(values, b)] = leroy_subset(complete.ssc).subset
+    ssc = record.ssc_as_implied()
+    assert leroy_possible_subsets(ssc) == set(completions.values())
+    asked = leroy_deciding_fields(ssc)
+    if len(set(completions.values())) <= 1:
+        assert asked == []
+        return
+    # enough: once every field asked is known, one subset is left whatever the others show
+    asked_areas = [k for k, a in enumerate(order) if f"ssc.mrss.areas.{a}" in asked]
+    asks_back = "ssc.back_skin_thickening" in asked
+    left: dict[tuple, set] = {}
+    for (values, b), subset in completions.items():
+        key = (tuple(values[k] for k in asked_areas), b if asks_back else None)
+        left.setdefault(key, set()).add(subset)
+    assert all(len(subsets) == 1 for subsets in left.values()), (asked, left)
+
+
+def test_the_back_alone_is_asked_beside_recorded_distal_involvement():
+    # helper 123's second record: distal areas thickened, no proximal area, the face
+    # ungraded, the back not recorded: only the back decides (diffuse or limited), and the
+    # face, thickened or not, leaves the subset limited without the back
+    grades = {name: 0 for name in AREAS} | {"right_hand": 2, "face": None}
+    ssc = _ssc(areas=SkinAreas(**grades), back=None)
+    assert leroy_possible_subsets(ssc) == {"diffuse", "limited"}
+    assert leroy_deciding_fields(ssc) == ["ssc.back_skin_thickening"]
+
+
+def test_an_ungraded_finger_goes_with_the_chest_where_the_fingers_were_never_spared():
+    # helper 123's first record: a finger at 0 is refused (both finger items absent, not
+    # sparing the fingers, the chest thickened), so the finger is 1-3: distal, diffuse
+    grades = {name: 0 for name in AREAS} | {"anterior_chest": 3, "right_fingers": None}
+    items = {
+        "skin_thickening_sparing_fingers": False,
+        "sclerodactyly": False,
+        "skin_thickening_proximal_to_mcp": False,
+    }
+    ssc = _ssc(areas=SkinAreas(**grades), back=False, **items)
+    assert leroy_possible_subsets(ssc) == {"diffuse"}
+    # the same finger ungraded where the items leave the fingers' past open: 0 is taken
+    ssc = _ssc(areas=SkinAreas(**grades), back=False, skin_thickening_sparing_fingers=False)
+    assert leroy_possible_subsets(ssc) == {"diffuse", "proximal only"}

@@ -266,6 +266,9 @@ def _skin_row(draw: st.DrawFn) -> dict[str, object]:
         "ssc.back_skin_thickening": draw(flags),
         "ssc.acr_eular.skin_thickening_proximal_to_mcp": draw(flags),
         "ssc.acr_eular.sclerodactyly": draw(flags),
+        # not sparing the fingers, never thickened: the fingers go with any other area
+        # thickened (helper 123), so rows told apart by it alone share a table
+        "ssc.acr_eular.skin_thickening_sparing_fingers": draw(flags),
     }
 
 
@@ -310,7 +313,7 @@ def test_a_total_that_leaves_grades_to_ungraded_areas_decides_the_subset():
 def test_no_area_graded_is_told_from_some_areas_of_each_region_ungraded():
     # neither shows thickening, and each region has an ungraded area in both: the subset is
     # open in both, but the rule misses the areas as one where none is graded, and names the
-    # ungraded ones otherwise (by hand: the three below)
+    # ungraded ones otherwise (by hand: the three below, and the back)
     from prescreen.engine import _AREAS
 
     ungraded = ("ssc.mrss.areas.face", "ssc.mrss.areas.abdomen", "ssc.mrss.areas.right_fingers")
@@ -328,7 +331,9 @@ def test_no_area_graded_is_told_from_some_areas_of_each_region_ungraded():
         for cid in ("IN03", "EX01"):
             missing = found.criteria[cid].missing
             assert set(missing[by_id["SYN-N1"]]) == {"ssc.mrss.areas"}
-            assert set(missing[by_id["SYN-N2"]]) == set(ungraded)
+            # and the back, not recorded: with the abdomen at 0 it alone could be the proximal
+            # involvement, so it is asked beside the areas (it was asked only once they were)
+            assert set(missing[by_id["SYN-N2"]]) == {*ungraded, "ssc.back_skin_thickening"}
 
 
 def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both():

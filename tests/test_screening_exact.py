@@ -724,10 +724,15 @@ def test_mrss_and_leroy_with_areas_not_recorded():
         "mRSS 3 (recorded total; not every area graded) < 10",
         [],
     )
+    # the fingers thickened among the classification items (sclerodactyly, thickening
+    # proximal to the MCPs) are the distal involvement already: the foot cannot change the
+    # subset, and only the back, not recorded, decides it (diffuse with it, limited without);
+    # the foot was asked, and once given the back was asked next (helper 123)
     assert one_left["EX01"] == (
         "unknown",
-        "LeRoy subset unknown: the subset needs all 17 graded areas",
-        [f"{AREAS}.right_foot"],
+        "LeRoy subset unknown: no proximal mRSS area is involved; whether the back is involved "
+        "is not recorded",
+        ["ssc.back_skin_thickening"],
     )
 
     # Only the face (1) and right fingers (2) involved: 3 < 10; no proximal area, back unknown.
