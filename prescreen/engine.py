@@ -233,7 +233,7 @@ CRITERION_INPUTS: dict[str, tuple[str, ...]] = {
     "IN02": (*_ACR, "pah_risk", *_AREAS, "ssc.mrss.total"),
     "IN03": _LEROY,
     "IN04": (_SCREENING, "ssc.first_non_raynaud_manifestation", "dates.birth"),
-    "IN05": _MRSS,
+    "IN05": _LEROY,  # the finger items: an ungraded finger tied to the other areas
     "IN06": (_SCREENING, *_WOMAN, *_TEST),
     "IN07": (_SCREENING, "dates.consent"),
     "EX01": _LEROY,
@@ -1042,8 +1042,11 @@ def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[n
     has_total = ~np.isnan(total)
     total_number = np.where(has_total, total, 0).astype(int)
     ungraded = grades < 0
-    lowest = np.where(ungraded, 0, grades).sum(axis=0)
-    highest = lowest + 3 * ungraded.sum(axis=0)
+    # an ungraded finger where the record ties the fingers to any other area thickened (not
+    # sparing them, never thickened: both finger items false) is at 1 or more
+    finger = _finger_points_at_least(candidates, rows, grades)
+    lowest = np.where(ungraded, 0, grades).sum(axis=0) + finger
+    highest = np.where(ungraded, 0, grades).sum(axis=0) + 3 * ungraded.sum(axis=0)
     all_graded = ~ungraded.any(axis=0)
     no_area = ungraded.all(axis=0)
     # 0 every area graded; 1 a total and no area; 2 a total and some areas (one value each);
@@ -1067,7 +1070,30 @@ def _mrss_keys(candidates: Candidates, rows: np.ndarray, reason: bool) -> list[n
             np.where(one_value, value >= minimum, False),
             *(np.where(one_value, False, v >= minimum) for v in (lowest, highest)),
         ]
-    return [case, *shown, *pattern]
+    return [case, *shown, *pattern, finger]
+
+
+def _finger_points_at_least(
+    candidates: Candidates, rows: np.ndarray, grades: np.ndarray
+) -> np.ndarray:
+    """1 where an ungraded finger must be graded 1 or more, as ``finger_points_at_least``
+    reads a record: the three finger items false, no finger graded thickened, a finger
+    ungraded, and another area graded thickened."""
+    is_finger = np.array([path.rsplit(".", 1)[-1] in FINGER_AREAS for path in _AREAS])
+    fingers, others = grades[is_finger], grades[~is_finger]
+    tied = np.logical_and.reduce(
+        [
+            candidates.tristate(path)[rows] == 0
+            for path in (
+                "ssc.acr_eular.skin_thickening_sparing_fingers",
+                "ssc.acr_eular.sclerodactyly",
+                "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+            )
+        ]
+    )
+    return (
+        tied & ~(fingers >= 1).any(axis=0) & (fingers < 0).any(axis=0) & (others >= 1).any(axis=0)
+    ).astype(int)
 
 
 def _mrss_key(candidates: Candidates, rows: np.ndarray) -> list[np.ndarray]:

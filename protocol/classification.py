@@ -356,6 +356,20 @@ def _leroy_completions(
     }
 
 
+def finger_points_at_least(ssc: SscFindings) -> int:
+    """The fewest points the ungraded fingers add to the mRSS: 1 where the record ties the
+    fingers to every other area (:func:`_fingers_thickened_with_any_area`), another area is
+    graded thickened and a finger is ungraded (both at 0 is refused), else 0."""
+    mrss = ssc.mrss
+    if mrss is None or mrss.areas is None:
+        return 0
+    grades = mrss.areas.model_dump()
+    others = any((g or 0) >= 1 for name, g in grades.items() if name not in FINGER_AREAS)
+    open_finger = any(grades.get(finger) is None for finger in FINGER_AREAS)
+    tied = _fingers_thickened_with_any_area(ssc.acr_eular, grades)
+    return int(tied and others and open_finger)
+
+
 def _fingers_thickened_with_any_area(
     findings: AcrEularFindings | None, grades: dict[str, int | None]
 ) -> bool:

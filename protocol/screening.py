@@ -30,6 +30,7 @@ from protocol.classification import (
     acr_eular_range,
     age_in_completed_years,
     calendar_duration,
+    finger_points_at_least,
     leroy_deciding_fields,
     leroy_possible_subsets,
     leroy_subset,
@@ -854,8 +855,18 @@ def in05_mrss(ctx: _Context) -> CheckResult:
             f"mRSS {mrss.total} (recorded total; not every area graded) {relation} {minimum}",
         )
     lowest, highest = mrss_range(mrss)
+    # a finger ungraded where the record ties the fingers to the other areas thickened is at
+    # 1 or more (a 0 is refused): the lowest total counts it (helper 123's class)
+    finger = finger_points_at_least(ctx.record.ssc_as_implied())
+    lowest += finger
     if lowest >= minimum:
-        return CheckResult("pass", f"mRSS at least {lowest} (the graded areas) >= {minimum}")
+        graded = (
+            "the graded areas, and an ungraded finger at 1 or more: thickening that does not "
+            "spare the fingers, beside another area thickened"
+            if finger
+            else "the graded areas"
+        )
+        return CheckResult("pass", f"mRSS at least {lowest} ({graded}) >= {minimum}")
     if highest < minimum:
         return CheckResult("fail", f"mRSS at most {highest} (every ungraded area at 3) < {minimum}")
     return _missing(f"the mRSS is incomplete ({lowest} to {highest})", *score.missing)

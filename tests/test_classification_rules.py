@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from protocol.classification import (
     acr_eular_range,
     acr_eular_score,
+    finger_points_at_least,
     leroy_deciding_fields,
     leroy_possible_subsets,
     leroy_subset,
@@ -410,6 +411,7 @@ def test_leroy_subsets_and_the_fields_asked_agree_with_every_completion_the_reco
     order = sorted(ungraded)
     backs = [True, False] if back is None else [back]
     completions = {}  # (grades of the ungraded areas, back) -> subset
+    sums = []
     for values in itertools.product(range(4), repeat=len(order)):
         for b in backs:
             filled = {**areas, **dict(zip(order, values, strict=True))}
@@ -418,8 +420,14 @@ def test_leroy_subsets_and_the_fields_asked_agree_with_every_completion_the_reco
             complete = _record_or_none(filled, total, b, flags)
             if complete is not None:
                 completions[(values, b)] = leroy_subset(complete.ssc).subset
+                sums.append(sum(filled.values()))
     ssc = record.ssc_as_implied()
     assert leroy_possible_subsets(ssc) == set(completions.values())
+    # the lowest mRSS IN05 reads: the least sum of a completion the record takes (an
+    # ungraded finger tied to the other areas thickened counts 1 at least)
+    if total is None and sums:
+        lowest = mrss_range(ssc.mrss)[0] + finger_points_at_least(ssc)
+        assert lowest == min(sums), (lowest, min(sums))
     asked = leroy_deciding_fields(ssc)
     if len(set(completions.values())) <= 1:
         assert asked == []

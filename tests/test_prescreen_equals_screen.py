@@ -769,3 +769,39 @@ def test_a_spared_finger_left_out_is_read_at_0_as_screen_reads_the_record_file(p
 
 
 _SKIN_CRITERIA = ("IN02", "IN03", "IN05", "EX01")
+
+
+def test_an_ungraded_finger_tied_to_the_other_areas_counts_as_screen_counts_it():
+    # helper 123's class: the fingers never thickened and not spared (the three finger items
+    # false), the chest, abdomen and an upper arm at 3 and a finger ungraded: a 0 is refused
+    # there, so the finger is 1-3 (mRSS at least 10, diffuse). The same rows with the items
+    # not recorded leave the finger at 0-3 (IN05 and LeRoy open); a table holds both, so a
+    # key that merged them would give one the other's answer
+    from prescreen.engine import _AREAS
+
+    grades = {area: 0 for area in _AREAS}
+    grades.update(
+        {
+            "ssc.mrss.areas.anterior_chest": 3,
+            "ssc.mrss.areas.abdomen": 3,
+            "ssc.mrss.areas.right_upper_arm": 3,
+            "ssc.mrss.areas.right_fingers": None,
+        }
+    )
+    items = (
+        "ssc.acr_eular.skin_thickening_sparing_fingers",
+        "ssc.acr_eular.sclerodactyly",
+        "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+    )
+    tied = {"participant": "SYN-T1", **grades, **dict.fromkeys(items, False)}
+    open_ = {"participant": "SYN-T2", **grades, **dict.fromkeys(items)}
+    for rows in ([tied, open_], [open_, tied]):
+        frame = pd.DataFrame(rows).astype(object)
+        table = frame.where(frame.notna(), None)
+        _compare(table)
+        found = evaluate(read_candidates(table, Mapping(), "t", AS_OF))
+        row = dict(zip(found.candidates.ids, range(2), strict=True))
+        assert found.criteria["IN05"].status[row["SYN-T1"]] == "pass"
+        assert found.criteria["IN03"].status[row["SYN-T1"]] == "pass"
+        assert found.criteria["IN05"].status[row["SYN-T2"]] == "unknown"
+        assert found.criteria["IN03"].status[row["SYN-T2"]] == "unknown"
