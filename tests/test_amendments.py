@@ -553,8 +553,10 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     # such a version reads the face as distal, as the book then did, so diff shows the record
     # with the face and proximal areas thickened and the fingers not graded (neither region's
     # areas otherwise involved) moving from eligible to incomplete: the fingers now decide
-    # the subset. (Fingers graded 0 that were never thickened, beside the record's "the
-    # thickening does not spare the fingers", would be a contradiction, and refused.)
+    # the subset. (Fingers graded 0 that were never thickened, beside "the thickening does
+    # not spare the fingers", would be a contradiction, and refused: with both finger items
+    # recorded absent the fingers go with the chest, and the subset is diffuse in both
+    # versions; the record here leaves sclerodactyly out.)
     earlier = _version(
         tmp_path,
         "earlier.yaml",
@@ -568,7 +570,8 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
         areas[name] = 0
     areas.update(face=3, anterior_chest=3, abdomen=3, right_upper_arm=3, left_upper_arm=3)
     del areas["right_fingers"], areas["left_fingers"]
-    data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False, sclerodactyly=False)
+    data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False)
+    data["ssc"]["acr_eular"].pop("sclerodactyly")
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
     (records / "face.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
     assert main(["diff", earlier, str(STUDY), "--records", str(records)]) == 1
