@@ -181,8 +181,16 @@ def leroy_subset(ssc: SscFindings, study: Study | None = None) -> LeroySubset:
         and findings is not None
         and bool(findings.skin_thickening_proximal_to_mcp or findings.sclerodactyly)
     )
+    # thickening recorded as not sparing the fingers, both graded 0 and another area
+    # thickened: the fingers were thickened once (one of the two items not recorded is met;
+    # both recorded absent is refused), as IN02 reads it (helper 124: IN03 failed "proximal
+    # only" beside IN02's "sclerodactyly or thickening proximal to the MCPs counts as met")
+    once = not distal and not from_items and _fingers_thickened_once(findings, grades)
     if from_items:
         distal = ["fingers, thickened among the classification items"]
+    elif once:
+        from_items = True
+        distal = ["fingers, thickened once: the thickening does not spare them"]
     if proximal and distal:
         return LeroySubset(
             "diffuse",
@@ -250,7 +258,7 @@ def leroy_deciding_fields(ssc: SscFindings, study: Study | None = None) -> list[
     mrss = ssc.mrss
     grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
     deciding = []
-    for k, region in enumerate(("proximal", "distal", "face", "back")):
+    for k, region in enumerate(_VARIABLES):
         by_others: dict[tuple[bool, ...], set[Subset]] = {}
         for *inputs, subset in completions:
             others = (*inputs[:k], *inputs[k + 1 :])
@@ -260,14 +268,12 @@ def leroy_deciding_fields(ssc: SscFindings, study: Study | None = None) -> list[
     # once those are known the subset must be: the completions are not every combination
     # (a total shares its points, the fingers go with any other area), so it is checked, and
     # where it does not hold every unrecorded field is asked
-    chosen = [
-        k for k, region in enumerate(("proximal", "distal", "face", "back")) if region in deciding
-    ]
+    chosen = [k for k, region in enumerate(_VARIABLES) if region in deciding]
     by_chosen: dict[tuple[bool, ...], set[Subset]] = {}
     for *inputs, subset in completions:
         by_chosen.setdefault(tuple(inputs[k] for k in chosen), set()).add(subset)
     if not deciding or any(len(subsets) > 1 for subsets in by_chosen.values()):
-        deciding = ["proximal", "distal", "face", "back"]
+        deciding = list(_VARIABLES)
     fields = [
         f"ssc.mrss.areas.{a.name}"
         for a in areas
@@ -275,7 +281,19 @@ def leroy_deciding_fields(ssc: SscFindings, study: Study | None = None) -> list[
     ]
     if "back" in deciding and ssc.back_skin_thickening is None:
         fields.append("ssc.back_skin_thickening")
+    findings = ssc.acr_eular
+    if "items" in deciding:  # the finger items not recorded, either of which may be met
+        fields += [
+            f"ssc.acr_eular.{item}"
+            for item in ("sclerodactyly", "skin_thickening_proximal_to_mcp")
+            if findings is None or getattr(findings, item) is None
+        ]
     return fields
+
+
+#: What a completion of a record varies, in the order of ``_leroy_completions``'s tuples: the
+#: ungraded areas of each region, the back, and a finger item not recorded.
+_VARIABLES = ("proximal", "distal", "face", "back", "items")
 
 
 def _region(area: SkinArea) -> str:
@@ -284,10 +302,11 @@ def _region(area: SkinArea) -> str:
 
 def _leroy_completions(
     ssc: SscFindings, study: Study | None = None
-) -> set[tuple[bool, bool, bool, bool, Subset]]:
-    """Each completion of the unrecorded grades and back the record allows, as whether the
-    ungraded areas of each region (proximal, distal, the face) show thickening, the back, and
-    the subset it gives."""
+) -> set[tuple[bool, bool, bool, bool, bool, Subset]]:
+    """Each completion of the unrecorded grades, back and finger items the record allows, as
+    whether the ungraded areas of each region (proximal, distal, the face) show thickening,
+    the back, whether a finger item not recorded is met (thickened fingers among the
+    classification items are distal involvement), and the subset it gives."""
     areas = (study or load_study()).skin_score.value.areas
     mrss = ssc.mrss
     grades = mrss.areas.model_dump() if mrss is not None and mrss.areas is not None else {}
@@ -303,10 +322,17 @@ def _leroy_completions(
     }
     # thickened fingers recorded with the ACR/EULAR items are distal involvement too
     findings = ssc.acr_eular
-    if findings is not None and (
-        findings.skin_thickening_proximal_to_mcp or findings.sclerodactyly
-    ):
+    items = (
+        (findings.sclerodactyly, findings.skin_thickening_proximal_to_mcp)
+        if findings is not None
+        else (None, None)
+    )
+    sparing = findings.skin_thickening_sparing_fingers if findings is not None else None
+    if True in items:
         seen["distal"] = True
+    # a finger item not recorded may be met (distal involvement), unless the record says the
+    # thickening spares the fingers (an item met beside it is refused)
+    item_values = {False, True} if None in items and True not in items and not sparing else {False}
     open_ = {
         region: sum(1 for a in members if grades.get(a.name) is None)
         for region, members in regions.items()
@@ -327,33 +353,27 @@ def _leroy_completions(
             for d in range(0, min(most["distal"], remaining - p) + 1)
             if 0 <= remaining - p - d <= most["face"]
         }
-    # fingers never thickened (sclerodactyly and thickening proximal to the MCPs recorded
-    # absent) in a record that says thickening does not spare them: a completion with both
-    # fingers at 0 and another area thickened is refused as a contradiction, so where another
-    # area is thickened the fingers are, and they are distal (helper 123: the chest graded 3,
-    # a finger ungraded and the rest of the distal areas 0 was unknown, though every grade
-    # the record takes for that finger gives the diffuse subset)
-    if _fingers_thickened_with_any_area(findings, grades):
-        open_finger = any(grades.get(finger) is None for finger in FINGER_AREAS)
-        other = seen["proximal"] or seen["face"] or seen["distal"]  # no finger is graded 1+
-        splits = {
-            (p, d, f)
-            for p, d, f in splits
-            # thickened elsewhere: an ungraded finger takes it (d), or the record is refused
-            if not (other or p or f or d) or (d and open_finger)
-        }
+    # thickening recorded as not sparing the fingers, no finger graded thickened: where
+    # another area is thickened the fingers are, now (an ungraded finger takes it, d) or once
+    # (a finger item met); a completion with neither is refused as a contradiction (helper
+    # 123: the chest graded 3 and a finger ungraded, both items absent, was unknown; helper
+    # 124: both fingers graded 0 and the items not recorded failed "proximal only")
+    tied = sparing is False and not any((grades.get(f) or 0) >= 1 for f in FINGER_AREAS)
+    open_finger = any(grades.get(finger) is None for finger in FINGER_AREAS)
+    other = seen["proximal"] or seen["face"] or (seen["distal"] and True not in items)
     backs = {True, False} if ssc.back_skin_thickening is None else {ssc.back_skin_thickening}
-    return {
-        (
-            p,
-            d,
-            f,
-            back,
-            _subset(seen["proximal"] or p or back, seen["distal"] or d, seen["face"] or f),
-        )
-        for p, d, f in splits
-        for back in backs
-    }
+    completions = set()
+    for p, d, f in splits:
+        for met in item_values:
+            # the fingers go with the other areas: now (d, an ungraded finger) or once (met)
+            thickened = other or p or f or d
+            if tied and True not in items and thickened and not (met or (d and open_finger)):
+                continue
+            for back in backs:
+                distal = seen["distal"] or d or met
+                subset = _subset(seen["proximal"] or p or back, distal, seen["face"] or f)
+                completions.add((p, d, f, back, met, subset))
+    return completions
 
 
 def finger_points_at_least(ssc: SscFindings) -> int:
@@ -368,6 +388,22 @@ def finger_points_at_least(ssc: SscFindings) -> int:
     open_finger = any(grades.get(finger) is None for finger in FINGER_AREAS)
     tied = _fingers_thickened_with_any_area(ssc.acr_eular, grades)
     return int(tied and others and open_finger)
+
+
+def _fingers_thickened_once(
+    findings: AcrEularFindings | None, grades: dict[str, int | None]
+) -> bool:
+    """Whether a fully graded record says the fingers were thickened once though neither
+    finger item is recorded met: the thickening does not spare them, both are graded 0, and
+    another area is thickened (both items recorded absent is refused)."""
+    if findings is None or findings.skin_thickening_sparing_fingers is not False:
+        return False
+    items = (findings.sclerodactyly, findings.skin_thickening_proximal_to_mcp)
+    if None not in items:
+        return False  # recorded: met (read as such) or both absent (refused)
+    if any(grades.get(finger) != 0 for finger in FINGER_AREAS):
+        return False
+    return any((g or 0) >= 1 for name, g in grades.items() if name not in FINGER_AREAS)
 
 
 def _fingers_thickened_with_any_area(

@@ -727,15 +727,16 @@ def _in02(ctx: _Context, implied: dict[str, bool], one_of: tuple[str, ...] = ())
 
 def _leroy(ctx: _Context, want: str) -> CheckResult:
     subset, possible = ctx.leroy()
-    if subset.subset is not None:
+    only = next(iter(possible)) if len(possible) == 1 else None
+    if subset.subset is not None and only == subset.subset:
         text = f"LeRoy subset: {subset.subset} ({subset.reason}{_fingers_spared(ctx)})"
-    elif len(possible) == 1:
+    elif only is not None:
         unrecorded = (
             "the back"
             if subset.missing == ["ssc.back_skin_thickening"]
             else ("the areas not graded")
         )
-        text = f"LeRoy subset: {next(iter(possible))}, whatever {unrecorded} would show"
+        text = f"LeRoy subset: {only}, whatever {unrecorded} would show"
     else:
         text = f"LeRoy subset not fully recorded; it could be: {', '.join(sorted(possible))}"
     # IN03 wants the diffuse subset (pass when it is certain); EX01 excludes the limited one.
@@ -745,12 +746,20 @@ def _leroy(ctx: _Context, want: str) -> CheckResult:
     if want not in possible:
         return CheckResult(ruled_out, text)
     # the fields whose values could change the subset, not every ungraded area (the face
-    # beside recorded distal involvement decides nothing; the back does)
-    deciding = subset.missing
-    if subset.missing != ["ssc.mrss.areas"]:  # no area graded: the areas asked as one
-        deciding = leroy_deciding_fields(ctx.record.ssc_as_implied(), ctx.study) or deciding
+    # beside recorded distal involvement decides nothing; the back does), and the finger
+    # items not recorded where one met would be the distal involvement (helper 124)
+    fields = leroy_deciding_fields(ctx.record.ssc_as_implied(), ctx.study)
+    if subset.missing == ["ssc.mrss.areas"]:  # no area graded: the areas asked as one
+        deciding = ["ssc.mrss.areas", *(f for f in fields if not f.startswith("ssc.mrss."))]
+    else:
+        deciding = fields or subset.missing
     reason = subset.reason
-    if deciding == ["ssc.back_skin_thickening"] and subset.missing != deciding:
+    if subset.subset is not None:  # every area graded: a finger item not recorded decides
+        reason = (
+            f"{subset.subset} from the areas ({subset.reason}), unless a finger item not "
+            "recorded is met (thickened fingers are distal involvement)"
+        )
+    elif deciding == ["ssc.back_skin_thickening"] and subset.missing != deciding:
         reason = "no proximal mRSS area is involved; whether the back is involved is not recorded"
     return _missing(f"LeRoy subset unknown: {reason}", *deciding)
 

@@ -551,12 +551,11 @@ def test_a_version_that_counts_one_steroid_fewer_moves_the_courses_taken_togethe
 def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, capsys):
     # study.yaml gave the mRSS areas no `distal` before the face was read as neither region:
     # such a version reads the face as distal, as the book then did, so diff shows the record
-    # with the face and proximal areas thickened and the fingers not graded (neither region's
-    # areas otherwise involved) moving from eligible to incomplete: the fingers now decide
-    # the subset. (Fingers graded 0 that were never thickened, beside "the thickening does
-    # not spare the fingers", would be a contradiction, and refused: with both finger items
-    # recorded absent the fingers go with the chest, and the subset is diffuse in both
-    # versions; the record here leaves sclerodactyly out.)
+    # with the face and proximal areas thickened and the fingers at 0 (both finger items
+    # absent, sparing the fingers not recorded) moving from diffuse to "proximal only": IN03
+    # passes under the earlier version and fails under this one. (With "the thickening does
+    # not spare the fingers" recorded, fingers at 0 beside both items absent are a
+    # contradiction, and any finger item not recorded is met: the subset is diffuse in both.)
     earlier = _version(
         tmp_path,
         "earlier.yaml",
@@ -569,15 +568,16 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     for name in areas:
         areas[name] = 0
     areas.update(face=3, anterior_chest=3, abdomen=3, right_upper_arm=3, left_upper_arm=3)
-    del areas["right_fingers"], areas["left_fingers"]
-    data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False)
-    data["ssc"]["acr_eular"].pop("sclerodactyly")
+    data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False, sclerodactyly=False)
+    data["ssc"]["acr_eular"].pop("skin_thickening_sparing_fingers")
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
     (records / "face.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
     assert main(["diff", earlier, str(STUDY), "--records", str(records)]) == 1
     out = capsys.readouterr().out
-    assert "face.yaml (SYN-01): eligible -> incomplete" in out
-    assert "IN03 pass -> unknown" in out
+    # (not eligible under both all the same: IN02 reads the thickening as sparing the
+    # fingers, graded 0 beside other areas thickened with both finger items absent)
+    assert "face.yaml (SYN-01): not_eligible -> not_eligible" in out
+    assert "IN03 pass -> fail" in out
 
 
 def test_a_long_text_changed_after_its_shown_part_says_which_words_changed(tmp_path, capsys):

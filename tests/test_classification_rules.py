@@ -38,10 +38,14 @@ def _areas(**grades: int | None) -> SkinAreas:
 
 
 def _ssc(areas=None, total=None, back=None, **items) -> SscFindings:
+    """The findings, the two finger items recorded absent unless given: a finger item not
+    recorded may be met, and thickened fingers are distal involvement (its own tests below
+    leave them out)."""
+    absent = {"sclerodactyly": False, "skin_thickening_proximal_to_mcp": False}
     return SscFindings(
         mrss=Mrss(areas=areas, total=total),
         back_skin_thickening=back,
-        acr_eular=AcrEularFindings(**items) if items else None,
+        acr_eular=AcrEularFindings(**(absent | items)),
     )
 
 
@@ -251,12 +255,8 @@ def test_a_recorded_total_shares_its_points_among_the_faces_and_each_regions_ung
     ],
 )
 def test_leroy_possible_subsets(areas, total, back, expected):
-    grades = _areas(**areas)
-    if total is not None:
-        ssc = SscFindings(mrss=Mrss(areas=grades, total=total), back_skin_thickening=back)
-    else:
-        ssc = SscFindings(mrss=Mrss(areas=grades), back_skin_thickening=back)
-    assert leroy_possible_subsets(ssc) == expected
+    # (the finger items recorded absent: one not recorded may be met, distal involvement)
+    assert leroy_possible_subsets(_ssc(areas=_areas(**areas), total=total, back=back)) == expected
 
 
 @pytest.mark.parametrize(
@@ -412,15 +412,21 @@ def test_leroy_subsets_and_the_fields_asked_agree_with_every_completion_the_reco
     backs = [True, False] if back is None else [back]
     completions = {}  # (grades of the ungraded areas, back) -> subset
     sums = []
+    # a finger item not recorded is met or not (thickened fingers are distal involvement)
+    open_items = [
+        k for k in ("sclerodactyly", "skin_thickening_proximal_to_mcp") if flags[k] is None
+    ]
     for values in itertools.product(range(4), repeat=len(order)):
         for b in backs:
-            filled = {**areas, **dict(zip(order, values, strict=True))}
-            if total is not None and sum(filled.values()) != total:
-                continue
-            complete = _record_or_none(filled, total, b, flags)
-            if complete is not None:
-                completions[(values, b)] = leroy_subset(complete.ssc).subset
-                sums.append(sum(filled.values()))
+            for met in itertools.product([False, True], repeat=len(open_items)):
+                filled = {**areas, **dict(zip(order, values, strict=True))}
+                if total is not None and sum(filled.values()) != total:
+                    continue
+                recorded = {**flags, **dict(zip(open_items, met, strict=True))}
+                complete = _record_or_none(filled, total, b, recorded)
+                if complete is not None:
+                    completions[(values, b, met)] = leroy_subset(complete.ssc).subset
+                    sums.append(sum(filled.values()))
     ssc = record.ssc_as_implied()
     assert leroy_possible_subsets(ssc) == set(completions.values())
     # the lowest mRSS IN05 reads: the least sum of a completion the record takes (an
@@ -435,9 +441,14 @@ def test_leroy_subsets_and_the_fields_asked_agree_with_every_completion_the_reco
     # enough: once every field asked is known, one subset is left whatever the others show
     asked_areas = [k for k, a in enumerate(order) if f"ssc.mrss.areas.{a}" in asked]
     asks_back = "ssc.back_skin_thickening" in asked
+    asked_items = [k for k, item in enumerate(open_items) if f"ssc.acr_eular.{item}" in asked]
     left: dict[tuple, set] = {}
-    for (values, b), subset in completions.items():
-        key = (tuple(values[k] for k in asked_areas), b if asks_back else None)
+    for (values, b, met), subset in completions.items():
+        key = (
+            tuple(values[k] for k in asked_areas),
+            b if asks_back else None,
+            tuple(met[k] for k in asked_items),
+        )
         left.setdefault(key, set()).add(subset)
     assert all(len(subsets) == 1 for subsets in left.values()), (asked, left)
 
@@ -463,6 +474,45 @@ def test_an_ungraded_finger_goes_with_the_chest_where_the_fingers_were_never_spa
     }
     ssc = _ssc(areas=SkinAreas(**grades), back=False, **items)
     assert leroy_possible_subsets(ssc) == {"diffuse"}
-    # the same finger ungraded where the items leave the fingers' past open: 0 is taken
-    ssc = _ssc(areas=SkinAreas(**grades), back=False, skin_thickening_sparing_fingers=False)
+    # the items not recorded (helper 124): a finger at 0 means one of them is met, thickened
+    # fingers once, distal all the same
+    ssc = _ssc(
+        areas=SkinAreas(**grades),
+        back=False,
+        skin_thickening_sparing_fingers=False,
+        sclerodactyly=None,
+        skin_thickening_proximal_to_mcp=None,
+    )
+    assert leroy_possible_subsets(ssc) == {"diffuse"}
+    # whether the thickening spares the fingers not recorded: a finger at 0 is taken
+    ssc = _ssc(areas=SkinAreas(**grades), back=False)
     assert leroy_possible_subsets(ssc) == {"diffuse", "proximal only"}
+
+
+def test_both_fingers_at_0_beside_thickening_not_sparing_them_were_thickened_once():
+    # helper 124: the chest and upper arms thickened, both fingers graded 0, the thickening
+    # recorded as not sparing the fingers and neither finger item recorded: one of the items
+    # is met (both absent is refused), so the fingers were thickened, distal involvement,
+    # and the subset is diffuse; IN03 failed "proximal only" beside IN02 counting the item
+    grades = {name: 0 for name in AREAS} | {"anterior_chest": 3, "right_upper_arm": 2}
+    ssc = _ssc(
+        areas=SkinAreas(**grades),
+        back=False,
+        skin_thickening_sparing_fingers=False,
+        sclerodactyly=None,
+        skin_thickening_proximal_to_mcp=None,
+    )
+    assert leroy_subset(ssc).subset == "diffuse" and leroy_possible_subsets(ssc) == {"diffuse"}
+    assert "thickened once" in leroy_subset(ssc).reason
+    # the items not recorded and nothing said of sparing: either may be met, or neither
+    ssc = _ssc(
+        areas=SkinAreas(**grades),
+        back=False,
+        sclerodactyly=None,
+        skin_thickening_proximal_to_mcp=None,
+    )
+    assert leroy_possible_subsets(ssc) == {"diffuse", "proximal only"}
+    assert set(leroy_deciding_fields(ssc)) == {
+        "ssc.acr_eular.sclerodactyly",
+        "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+    }

@@ -330,10 +330,17 @@ def test_no_area_graded_is_told_from_some_areas_of_each_region_ungraded():
         by_id = dict(zip(found.candidates.ids, range(len(rows)), strict=True))
         for cid in ("IN03", "EX01"):
             missing = found.criteria[cid].missing
-            assert set(missing[by_id["SYN-N1"]]) == {"ssc.mrss.areas"}
             # and the back, not recorded: with the abdomen at 0 it alone could be the proximal
-            # involvement, so it is asked beside the areas (it was asked only once they were)
-            assert set(missing[by_id["SYN-N2"]]) == {*ungraded, "ssc.back_skin_thickening"}
+            # involvement, so it is asked beside the areas (it was asked only once they were);
+            # and the finger items, not recorded: one met is distal involvement, as the
+            # right fingers thickened would be (helper 124)
+            others = {
+                "ssc.back_skin_thickening",
+                "ssc.acr_eular.sclerodactyly",
+                "ssc.acr_eular.skin_thickening_proximal_to_mcp",
+            }
+            assert set(missing[by_id["SYN-N1"]]) == {"ssc.mrss.areas", *others}
+            assert set(missing[by_id["SYN-N2"]]) == {*ungraded, *others}
 
 
 def test_pah_among_the_classification_items_with_no_pah_risk_is_refused_by_both():

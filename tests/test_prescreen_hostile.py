@@ -1205,10 +1205,12 @@ def test_an_empty_skin_score_is_asked_for_once_as_its_17_columns(tmp_path):
     assert _run(tmp_path, _table(tmp_path, [{**ELIGIBLE, **empty}])) == 0
     (row,) = _worklist(tmp_path).values()
     assert row["Outcome"] == "needs review"
+    # and the back, which the table leaves out: with no area graded it alone could be the
+    # proximal involvement LeRoy needs (helper 123: the fields that could change the subset)
     assert row["What is missing"] == (
-        "ssc.mrss.areas.face to ssc.mrss.areas.left_foot (17 columns)"
+        "ssc.mrss.areas.face to ssc.mrss.areas.left_foot (17 columns); ssc.back_skin_thickening"
     )
-    assert row["Missing items"] == "1"
+    assert row["Missing items"] == "2"
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,14 @@ def test_thickened_fingers_of_the_classification_items_count_for_the_leroy_subse
     thickened = {**base, "ssc": {**base["ssc"], "acr_eular": {"sclerodactyly": True}}}
     plain = CHECKS[criterion].run(_Context(parse_record(base, "a"), study))
     with_items = CHECKS[criterion].run(_Context(parse_record(thickened, "b"), study))
-    assert plain.status != with_items.status or plain.reason != with_items.reason
+    # (not recorded, an item may be met: it is asked; recorded met, it is not)
+    assert (plain.status, plain.reason, plain.missing) != (
+        with_items.status,
+        with_items.reason,
+        with_items.missing,
+    )
+    assert "ssc.acr_eular.sclerodactyly" in plain.missing
+    assert "ssc.acr_eular.sclerodactyly" not in with_items.missing
     assert {"ssc.acr_eular.sclerodactyly", "ssc.acr_eular.skin_thickening_proximal_to_mcp"} <= set(
         CRITERION_INPUTS[criterion]
     )
