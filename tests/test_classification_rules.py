@@ -476,17 +476,22 @@ def test_an_ungraded_finger_goes_with_the_chest_where_the_fingers_were_never_spa
     assert leroy_possible_subsets(ssc) == {"diffuse"}
     # the items not recorded (helper 124): a finger at 0 means one of them is met, thickened
     # fingers once, distal all the same
-    ssc = _ssc(
+    ssc = _not_sparing_items_unrecorded(grades)
+    assert leroy_possible_subsets(ssc) == {"diffuse"}
+    # whether the thickening spares the fingers not recorded: a finger at 0 is taken
+    ssc = _ssc(areas=SkinAreas(**grades), back=False)
+    assert leroy_possible_subsets(ssc) == {"diffuse", "proximal only"}
+
+
+def _not_sparing_items_unrecorded(grades: dict) -> SscFindings:
+    """The thickening recorded as not sparing the fingers, neither finger item recorded."""
+    return _ssc(
         areas=SkinAreas(**grades),
         back=False,
         skin_thickening_sparing_fingers=False,
         sclerodactyly=None,
         skin_thickening_proximal_to_mcp=None,
     )
-    assert leroy_possible_subsets(ssc) == {"diffuse"}
-    # whether the thickening spares the fingers not recorded: a finger at 0 is taken
-    ssc = _ssc(areas=SkinAreas(**grades), back=False)
-    assert leroy_possible_subsets(ssc) == {"diffuse", "proximal only"}
 
 
 def test_both_fingers_at_0_beside_thickening_not_sparing_them_were_thickened_once():
@@ -495,13 +500,7 @@ def test_both_fingers_at_0_beside_thickening_not_sparing_them_were_thickened_onc
     # is met (both absent is refused), so the fingers were thickened, distal involvement,
     # and the subset is diffuse; IN03 failed "proximal only" beside IN02 counting the item
     grades = {name: 0 for name in AREAS} | {"anterior_chest": 3, "right_upper_arm": 2}
-    ssc = _ssc(
-        areas=SkinAreas(**grades),
-        back=False,
-        skin_thickening_sparing_fingers=False,
-        sclerodactyly=None,
-        skin_thickening_proximal_to_mcp=None,
-    )
+    ssc = _not_sparing_items_unrecorded(grades)
     assert leroy_subset(ssc).subset == "diffuse" and leroy_possible_subsets(ssc) == {"diffuse"}
     assert "thickened once" in leroy_subset(ssc).reason
     # the items not recorded and nothing said of sparing: either may be met, or neither
