@@ -92,14 +92,28 @@ def acr_eular_range(
             values[name] = value
     lowest = highest = 0
     points = []
+    # an item not recorded counts only where it outweighs what its category already has met
+    # (the highest weight per category): one in a category at its maximum cannot change the
+    # total, and is not asked (helper 124: puffy fingers were asked beside sclerodactyly)
+    could_raise = set()
     for category in criteria.categories:
         met = [w for item, w in category.items.items() if values.get(item)]
         possible = [w for item, w in category.items.items() if values.get(item) is not False]
         lowest += max(met, default=0)
         highest += max(possible, default=0)
         points.append((category.name, max(met, default=0)))
+        could_raise |= {
+            item
+            for item, w in category.items.items()
+            if values.get(item) is None and w > max(met, default=0)
+        }
     flags = {flag: values.get(flag) for flag in criteria.not_applicable_when}
-    fingers_thickened = values.get("skin_thickening_proximal_to_mcp") or values.get("sclerodactyly")
+    finger_items = ("skin_thickening_proximal_to_mcp", "sclerodactyly")
+    fingers_thickened = any(values.get(item) for item in finger_items)
+    if flags.get("skin_thickening_sparing_fingers") is None and not fingers_thickened:
+        # a finger item met would settle the flag (thickened fingers are not spared): asked
+        # while the flag is open, whatever its weight
+        could_raise |= {item for item in finger_items if values.get(item) is None}
     if fingers_thickened and flags.get("skin_thickening_sparing_fingers") is None:
         flags["skin_thickening_sparing_fingers"] = False
     applicable = False if any(flags.values()) else (None if None in flags.values() else True)
@@ -108,7 +122,7 @@ def acr_eular_range(
         highest=highest,
         applicable=applicable,
         points=points,
-        missing_items=[f"{prefix}.{i}" for i in criteria.item_names if values.get(i) is None],
+        missing_items=[f"{prefix}.{i}" for i in criteria.item_names if i in could_raise],
         missing_flags=[f"{prefix}.{f}" for f, v in flags.items() if v is None],
     )
 

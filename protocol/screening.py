@@ -717,6 +717,14 @@ def _in02(ctx: _Context, implied: dict[str, bool], one_of: tuple[str, ...] = ())
             f"ACR/EULAR 2013 total {score.lowest} >= {minimum}, but whether the criteria apply "
             f"(skin thickening sparing the fingers, a better explanation) is not recorded",
             *score.missing_flags,
+            # a finger item met would settle "sparing the fingers" (thickened fingers are not
+            # spared): asked beside the flag while it is open (helper 124)
+            *(
+                item
+                for item in score.missing_items
+                if item.endswith((".sclerodactyly", ".skin_thickening_proximal_to_mcp"))
+                and "ssc.acr_eular.skin_thickening_sparing_fingers" in score.missing_flags
+            ),
         )
     return _missing(
         f"ACR/EULAR 2013 total {score.lowest} to {score.highest}: the unrecorded items decide",

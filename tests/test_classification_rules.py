@@ -515,3 +515,46 @@ def test_both_fingers_at_0_beside_thickening_not_sparing_them_were_thickened_onc
         "ssc.acr_eular.sclerodactyly",
         "ssc.acr_eular.skin_thickening_proximal_to_mcp",
     }
+
+
+_ITEMS = load_study().acr_eular_2013.value.item_names
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    recorded=st.fixed_dictionaries(
+        {item: st.sampled_from([None, None, True, False]) for item in _ITEMS}
+    )
+)
+def test_the_acr_eular_items_asked_are_those_that_can_change_the_total(recorded):
+    # helper 124: puffy fingers were asked beside sclerodactyly met (4 > 2), digital tip
+    # ulcers beside pitting scars, ILD beside PAH, two antibodies beside a third: an item
+    # that cannot raise its category's highest weight cannot change the total. Expected by
+    # brute force over every completion of the items not recorded (the flags recorded as not
+    # applying, so the total alone decides)
+    flags = {"skin_thickening_sparing_fingers": False, "better_explained_by_other_disorder": False}
+    open_items = [item for item, value in recorded.items() if value is None]
+    assume(len(open_items) <= 8)
+
+    def total(values: dict) -> int:
+        score = acr_eular_range(AcrEularFindings(**values, **flags))
+        assert score.lowest == score.highest
+        return score.lowest
+
+    asked = {
+        path.removeprefix("ssc.acr_eular.")
+        for path in acr_eular_range(AcrEularFindings(**recorded, **flags)).missing_items
+    }
+    assert asked <= set(open_items)
+    totals: dict[tuple, set[int]] = {}
+    for met in itertools.product([False, True], repeat=len(open_items)):
+        values = {**recorded, **dict(zip(open_items, met, strict=True))}
+        key = tuple(m for item, m in zip(open_items, met, strict=True) if item in asked)
+        totals.setdefault(key, set()).add(total(values))
+    # enough: the items asked settle the total; and each asked item can change it
+    assert all(len(found) == 1 for found in totals.values())
+    for item in asked:
+        k = [i for i in open_items if i in asked].index(item)
+        assert any(
+            totals[key] != totals[(*key[:k], not key[k], *key[k + 1 :])] for key in totals
+        ), item
