@@ -250,7 +250,8 @@ def _subset(proximal: bool, distal: bool, face: bool) -> Subset:
 
 
 def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[Subset]:
-    """Every LeRoy subset some completion of the unrecorded grades (and back) allows.
+    """Every LeRoy subset some completion of the unrecorded grades, back and finger items
+    allows, of those the participant record takes (:func:`_leroy_completions`).
 
     Ungraded areas take any grade 0-3, constrained by a recorded mRSS total when there is one
     (their grades then add up to the total less the recorded grades).
@@ -260,7 +261,8 @@ def leroy_possible_subsets(ssc: SscFindings, study: Study | None = None) -> set[
 
 def leroy_deciding_fields(ssc: SscFindings, study: Study | None = None) -> list[str]:
     """The unrecorded fields whose values could change the LeRoy subset: the ungraded areas of
-    a region (proximal, distal, the face) and the back, each only where two completions the
+    a region (proximal, distal, the face), the back and the finger items (sclerodactyly,
+    thickening proximal to the MCPs), each only where two completions the
     record allows, differing in it alone, give different subsets (helper 123: the face was
     named where distal involvement was recorded and no proximal area involved, though only
     the back decides; filled in, the site was asked again). Empty where the subset is known.
