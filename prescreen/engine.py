@@ -1414,7 +1414,36 @@ def _acr_keys(candidates: Candidates, rows: np.ndarray, per_category: bool) -> l
     # the items left unrecorded decide only while the range straddles the minimum (and the
     # criteria may apply); not applicable, nothing else shows
     open_range = ~not_applicable & (lowest < minimum) & (highest >= minimum)
-    unrecorded = [np.where(open_range, state[item] == -1, False) for item in criteria.item_names]
+    # an unrecorded item is asked only where it outweighs its category's met weight, or, a
+    # finger item, while "sparing the fingers" is open (acr_eular_range): which are, where the
+    # criteria may apply, so that rows asked different items never share a group
+    category_met = {
+        item: (weight, met[k])
+        for k, category in enumerate(criteria.categories)
+        for item, weight in category.items.items()
+    }
+    sparing_open = (
+        (state["skin_thickening_sparing_fingers"] == -1) & ~fingers
+        if "skin_thickening_sparing_fingers" in state
+        else np.zeros(len(rows), dtype=bool)
+    )
+    raises = {
+        item: (state[item] == -1)
+        & (
+            (weight > category_points)
+            | (sparing_open & (item in ("sclerodactyly", "skin_thickening_proximal_to_mcp")))
+        )
+        for item, (weight, category_points) in category_met.items()
+    }
+    finger_items = ("sclerodactyly", "skin_thickening_proximal_to_mcp")
+    unrecorded = [
+        np.where(
+            open_range | (~not_applicable & sparing_open & (item in finger_items)),
+            raises[item],
+            False,
+        )
+        for item in criteria.item_names
+    ]
     applies = [not_applicable, *flags_open, *unrecorded]
     if not per_category:  # the status: on which side of the minimum each end of the range is
         return [
