@@ -809,11 +809,18 @@ def _number_as_code_identifies(value: Any) -> bool:
     number, written as digits. Refused for its type, it is not shown back either."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
+    written = _as_written(value)
+    return written is not None and identifying_code(written)
+
+
+def _as_written(value: int | float | str) -> str | None:
+    """A text, or a number as its digits (a whole float without its point); None for a
+    measurement with a fraction, or a number too large for any phone's digits."""
     if isinstance(value, float):
         if not value.is_integer() or abs(value) >= 1e20:
-            return False
+            return None
         value = int(value)
-    return identifying_code(str(value))
+    return str(value).strip()
 
 
 def identifies(value: Any, where: str) -> bool:
@@ -822,11 +829,9 @@ def identifies(value: Any, where: str) -> bool:
     number with a measurement's digits is a value)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return False
-    if isinstance(value, float):
-        if not value.is_integer() or abs(value) >= 1e20:
-            return False  # a measurement with a fraction, or no number a phone has
-        value = int(value)
-    written = str(value).strip()
+    written = _as_written(value)
+    if written is None:
+        return False  # a measurement with a fraction, or no number a phone has
     if _A_DECIMAL.fullmatch(written) and not re.fullmatch(r"\s*[+-]?[0-9]+\.0+\s*", written):
         return False  # a fraction: its field reads or refuses it (13812345678.0 is checked)
     if (
