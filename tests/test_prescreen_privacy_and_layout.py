@@ -456,11 +456,13 @@ def test_an_unreadable_birth_date_is_never_copied_to_a_file_or_a_message(tmp_pat
 
 _NAMES = ["张伟", "王芳", "李娜", "Wang Fang", "Zhang Wei", "María José", "wechat: zhangwei1978",
           "passport E12345678", "A123456789", "Mary 1978", "李娜0614", "5 Main St", "Mary",
-          "Dong", "Anne", "886912345678", "0912-345678", "13,800,138,000",
+          "Dong", "Anne", "0912-345678", "13,800,138,000",
           # a third tester's: names of value words, initials, formulas, short foreign numbers
           "Donna May", "May Man", "Po Man 12", "高 先生", "J. K. Low 1978",
           "June Low 14-06-1978", "=Wang Fang, 5 Main St", "9123 4567", "E12345678",
           "S1234567D", "AB123456C", "Zhang\u200bWei"]  # fmt: skip
+# (886912345678, a Taiwan mobile after its country code, is now read as a phone number: its
+# column is refused whole, as any column holding one is; test_personal_data_in_documents holds it)
 # (in an ID cell a date too is a birth date; in a sex cell it is a date, which alone names no one)
 _BIRTH_DATES = ["昭和53年6月14日", "1978‐06‐14", "1978—06—14", "民國67年6月14日"]
 
