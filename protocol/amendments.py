@@ -712,7 +712,8 @@ def format_text(result: Diff) -> str:
     )
     for item in result.impact:
         lines.append(
-            f"  {item.record} ({item.participant}): {item.old_verdict} -> {item.new_verdict}"
+            f"  {item.record} ({item.participant}): {_verdict_words(item.old_verdict)} -> "
+            f"{_verdict_words(item.new_verdict)}"
         )
         for cid, before, after, old_reason, new_reason in item.criteria:
             lines.append(f"    {cid} {before} -> {after}")
@@ -728,6 +729,14 @@ def format_text(result: Diff) -> str:
             )
             lines += [f"  {d}" for d in version.registry_disagreements]
     return "\n".join(lines)
+
+
+def _verdict_words(verdict: str) -> str:
+    """A verdict as readers write it ("not eligible"); a version's refusal as it is worded.
+    JSON keeps the codes, which programs compare."""
+    from protocol.display import VERDICT_WORDS
+
+    return VERDICT_WORDS.get(verdict, verdict)
 
 
 def format_markdown(result: Diff) -> str:
@@ -756,8 +765,8 @@ def format_markdown(result: Diff) -> str:
     out += ["", f"### Worked records ({changed})", ""]
     for item in result.impact:
         out.append(
-            f"- **{_md(item.participant)}** ({_md(item.record)}): {_md(item.old_verdict)} → "
-            f"{_md(item.new_verdict)}"
+            f"- **{_md(item.participant)}** ({_md(item.record)}): "
+            f"{_md(_verdict_words(item.old_verdict))} → {_md(_verdict_words(item.new_verdict))}"
         )
         for cid, a, b, before, after in item.criteria:
             out.append(f"  - {cid}: {a} → {b}")

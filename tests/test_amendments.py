@@ -195,6 +195,17 @@ def test_the_command_exit_codes_and_formats(amended, capsys):
     )
 
 
+@pytest.mark.parametrize("form", ["text", "markdown"])
+def test_verdicts_are_written_in_words_for_readers(amended, capsys, form):
+    # the JSON keeps the codes programs compare; text and Markdown are read by people
+    assert main(["diff", str(STUDY), amended, "--format", form]) == 1
+    out = capsys.readouterr().out
+    assert "not_eligible" not in out
+    assert "eligible -> not eligible" in out or "eligible → not eligible" in out
+    assert main(["diff", str(STUDY), amended, "--format", "json"]) == 1
+    assert '"new_verdict": "not_eligible"' in capsys.readouterr().out
+
+
 def test_a_records_folder(tmp_path, amended, capsys):
     folder = tmp_path / "records"
     folder.mkdir()
@@ -400,7 +411,7 @@ def test_a_record_a_version_refuses_is_reported_not_an_error(tmp_path, capsys):
     )
     assert main(["diff", str(STUDY), narrower]) == 1
     out = capsys.readouterr().out
-    assert "case10-hemoglobin-79-g-per-l.yaml (SYN-10): not_eligible -> refused:" in out
+    assert "case10-hemoglobin-79-g-per-l.yaml (SYN-10): not eligible -> refused:" in out
 
 
 def test_two_sites_with_one_name_are_told_apart(tmp_path, capsys):
@@ -576,7 +587,7 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     out = capsys.readouterr().out
     # (not eligible under both all the same: IN02 reads the thickening as sparing the
     # fingers, graded 0 beside other areas thickened with both finger items absent)
-    assert "face.yaml (SYN-01): not_eligible -> not_eligible" in out
+    assert "face.yaml (SYN-01): not eligible -> not eligible" in out
     assert "IN03 pass -> fail" in out
 
 
