@@ -687,6 +687,10 @@ class WashoutResult:
     # dates were searched from the schedule's reach before the planned one, and any earlier
     # date is allowed as well
     earliest_or_before: bool = False
+    # the last day of the run of allowed dates that begins at the earliest: the day before an
+    # entry fails again (a surgery the trial period reaches), or the last day the recorded
+    # screening visit reaches, whichever comes first (None: no such limit)
+    latest_randomization: date | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -698,6 +702,9 @@ class WashoutResult:
             ),
             "earliest_randomization_is_a_bound": self.earliest_is_a_bound,
             "earliest_randomization_or_before": self.earliest_or_before,
+            "latest_randomization": (
+                self.latest_randomization.isoformat() if self.latest_randomization else None
+            ),
             "requires_rescreening": self.requires_rescreening,
             "rescreening_from": (
                 self.rescreening_from.isoformat() if self.rescreening_from else None
@@ -1982,13 +1989,11 @@ def _search_floor(
     recorded += [e.date for e in data.events if e.date and e.kind not in planned_kinds]
     if data.screening is not None:
         return max([data.screening, *recorded]), True
-    if clear_dates:
+    if clear_dates or recorded:
+        # the latest of them binds every decision still open (an entry the investigator
+        # decides, a screening date still to come) alike: a bound that an unrelated cleared
+        # entry, or the planned date, moved would say more than the record does
         return max(clear_dates + recorded), True
-    if any(e.anchor == "screening" or e.status == "unknown" for e in entries):
-        # a window counted from a screening not yet recorded binds every earlier randomization
-        # too (its screening comes at most the schedule's days before it), and an entry the
-        # investigator decides may fail anywhere: from the planned date, as before
-        return max([data.planned_randomization, *recorded]), True
     # nothing recorded bounds it: from before every date where a status can change (a
     # planned surgery leaves the trial period of a randomization early enough), and at least
     # from the schedule's reach before the planned date
@@ -2246,7 +2251,21 @@ def check_washout(
         rescreening_for=rescreen_for if rescreen_from else None,
         earliest_is_a_bound=is_a_bound,
         earliest_or_before=or_before,
+        latest_randomization=_latest(earliest, fails_again, randomize_by),
     )
+
+
+def _latest(
+    earliest: date | None, fails_again: date | None, randomize_by: date | None
+) -> date | None:
+    """The last allowed day of the run from ``earliest``: the text's "allowed until" (the day
+    before an entry fails again) and the screening visit's reach, the earlier of the two."""
+    if earliest is None:
+        return None
+    limits = [fails_again - timedelta(days=1)] if fails_again is not None else []
+    if randomize_by is not None and earliest <= randomize_by:
+        limits.append(randomize_by)
+    return min(limits, default=None)
 
 
 def _date_field(entry: EntryResult) -> str:
@@ -2328,6 +2347,7 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
     for name, day in (
         ("the earliest randomization", result.earliest_randomization),
         ("the rescreening", result.rescreening_from),
+        ("the last allowed randomization", result.latest_randomization),
     ):
         if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE and not problems:
             problems.append(

@@ -13,7 +13,7 @@ window of N days clears on ``last + N + 1 day``. Every date below is counted by 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -309,6 +309,7 @@ def test_washout_result_json_has_every_key_with_dates_as_text():
         "earliest_randomization": None,
         "earliest_randomization_is_a_bound": False,
         "earliest_randomization_or_before": False,
+        "latest_randomization": None,  # no earliest date on this screening
         "requires_rescreening": True,
         "rescreening_from": "2025-03-11",
         "rescreening_for_randomization": "2025-03-17",  # the planned date
@@ -353,6 +354,7 @@ def test_washout_result_json_without_a_screening_date():
         "earliest_randomization": "2025-02-17",
         "earliest_randomization_is_a_bound": False,
         "earliest_randomization_or_before": True,
+        "latest_randomization": None,  # no window closes again, no screening date to reach
         "requires_rescreening": False,
         "rescreening_from": None,
         "rescreening_for_randomization": None,
@@ -363,6 +365,55 @@ def test_washout_result_json_without_a_screening_date():
         "2025-02-17 (randomization comes at most 28 days after it).",
         "entries": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("screening", "latest"),
+    [
+        # a surgery planned for 2026-02-19: the trial period (48 weeks, 336 days) of a
+        # randomization on 2025-03-19 ends on 2026-02-18, of one on 2025-03-20 on 2026-02-19,
+        # which reaches it. The text said "allowed until 2025-03-19"; the JSON had no such date
+        # (helper 126), so a program reading it would have taken 2025-03-20
+        (date(2025, 3, 17), date(2025, 3, 19)),
+        (None, date(2025, 3, 19)),
+        # screened on 2025-02-19: randomization by 2025-03-19 (28 days) comes first, the
+        # surgery's limit is the same day
+        (date(2025, 2, 19), date(2025, 3, 19)),
+        # screened on 2025-02-18: by 2025-03-18, a day before the surgery's limit
+        (date(2025, 2, 18), date(2025, 3, 18)),
+    ],
+)
+def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest):
+    surgery = {"kind": "planned_major_surgery", "date": date(2026, 2, 19)}
+    result = check_washout(
+        _input(
+            screening=screening,
+            medications=[],
+            events=[surgery],
+            planned_randomization=date(2025, 3, 17),
+        )
+    )
+    assert result.to_json()["latest_randomization"] == latest.isoformat()
+    assert result.status == "pass"
+    if screening is None or latest == date(2025, 3, 19):
+        assert "2025-03-19" in result.summary
+    # the day after is not allowed: the surgery is in the trial period, or the screening is
+    # more than 28 days before
+    after = check_washout(
+        _input(
+            screening=screening,
+            medications=[],
+            events=[surgery],
+            planned_randomization=latest + timedelta(days=1),
+        )
+    )
+    assert after.status == "fail"
+
+
+def test_the_screening_visits_reach_is_the_last_allowed_date_when_nothing_closes_again():
+    # screened on 2025-03-03, nothing recorded: randomization by 2025-03-31 (28 days)
+    result = check_washout(_input(medications=[], events=[]))
+    assert result.latest_randomization == date(2025, 3, 31)
 
 
 # -- input errors name the file and the line ---------------------------------------------------
