@@ -197,7 +197,17 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     found=repr(med.name),
                 )
             )
-        if med.investigator_cleared and match is not None and match.group.rule != "no_window":
+        local_use = (
+            match is not None
+            and match.group.rule not in ("corticosteroid", "lifetime")
+            and _local_route(med, study)
+        )
+        if (
+            med.investigator_cleared
+            and match is not None
+            and match.group.rule != "no_window"
+            and not local_use
+        ):
             problems.append(
                 Problem(
                     f"{match.description} is decided by the protocol ({match.group.criterion}), "
@@ -1651,8 +1661,39 @@ def _check_medication(
         if match.drug is None and group.aliases_also_name and result.status == "pass":
             result.status = "unknown"
             result.reason = _named_by_class_only(med.name, group, study)
+        if result.status == "fail" and _local_route(med, study):
+            _local_use(result, med, group)
     result.notes = _match_notes(match, study) + result.notes
     return result, course
+
+
+def _local_route(med: MedicationEntry, study: Study) -> bool:
+    """A route that is no systemic use (eye drops, a cream, an inhaler: the study's
+    non-systemic routes, which EX11 names for corticosteroids)."""
+    return med.route is not None and med.route in study.corticosteroid_rule.non_systemic_routes
+
+
+def _local_use(result: EntryResult, med: MedicationEntry, group: MedicationClass) -> None:
+    """A catalogued medicine used locally within its window: the investigator decides whether
+    the criterion concerns it, as for the same medicine named by its local form
+    ("cyclosporine eye drops", which the catalogue does not take for the systemic medicine).
+    The route said in its own field gave a failure where the name gave an open question."""
+    route = med.route.replace("_", "-") if med.route else ""
+    window = f"the window of {group.window.value}" if group.window else "its window"
+    said = f"{med.name} ({route}) is within {window} ({group.criterion}), but as a local use"
+    if med.investigator_cleared:
+        result.status = "pass"
+        result.reason = (
+            f"{said}, which the investigator attests {group.criterion} does not concern "
+            f"({med.clearance_reason}): passes"
+        )
+    else:
+        result.status = "unknown"
+        result.reason = (
+            f"{said}, not a systemic one: the investigator decides whether {group.criterion} "
+            "concerns it (and may clear it in the record, giving the reason)"
+        )
+    result.requires_rescreening = False
 
 
 def _named_by_class_only(name: str, group: MedicationClass, study: Study) -> str:
@@ -2264,7 +2305,9 @@ def _latest(
         return None
     limits = [fails_again - timedelta(days=1)] if fails_again is not None else []
     if randomize_by is not None and earliest <= randomize_by:
-        limits.append(randomize_by)
+        # a screening late in 2100 reaches into 2101, where the book answers nothing: the last
+        # day it answers for
+        limits.append(min(randomize_by, LATEST_DATE))
     return min(limits, default=None)
 
 
@@ -2347,7 +2390,6 @@ def dates_beyond_the_calendar(result: WashoutResult) -> list[Problem]:
     for name, day in (
         ("the earliest randomization", result.earliest_randomization),
         ("the rescreening", result.rescreening_from),
-        ("the last allowed randomization", result.latest_randomization),
     ):
         if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE and not problems:
             problems.append(

@@ -556,3 +556,60 @@ def test_a_rescreening_may_be_on_the_randomization_day_as_a_planned_one_may(
         )
     )
     assert followed.status == "pass" and not followed.requires_rescreening
+
+
+# -- a catalogued medicine used locally (helper 126) -------------------------------------------
+
+#: one medicine of each class with a window counted from randomization, and its window in days
+#: (4 weeks 28, 3 months from 2025-03-17 back to 2024-12-17, 12 weeks 84, 1 week 7, 2 weeks
+#: 14, 8 weeks 56)
+_WINDOWED = [
+    ("methotrexate", 28),
+    ("cyclosporine", 28),
+    ("cyclophosphamide", 90),
+    ("colchicine", 28),
+    ("imatinib", 28),
+    ("intravenous immunoglobulin", 84),
+    ("anakinra", 7),
+    ("ixekizumab", 14),
+    ("infliximab", 56),
+    ("tofacitinib", 14),
+]
+_LOCAL_ROUTES = ["topical", "inhaled", "intra_articular", "intralesional", "nasal", "ophthalmic"]
+
+
+@pytest.mark.parametrize(("name", "days"), _WINDOWED)
+@pytest.mark.parametrize("route", _LOCAL_ROUTES)
+def test_a_local_use_within_the_window_is_the_investigators_to_decide(name, days, route):
+    # the same medicine named by its local form ("cyclosporine eye drops") is unknown until
+    # the investigator decides; given by its route field, the protocol's failure had been
+    # final and the investigator's clearance refused: one fact, two verdicts
+    within = {"name": name, "route": route, "last_dose": RANDOMIZATION - timedelta(days=1)}
+    (entry,) = check_washout(_input(medications=[within])).entries
+    assert entry.status == "unknown"
+    assert "local use" in entry.reason and "investigator decides" in entry.reason
+    cleared = {**within, "investigator_cleared": True, "clearance_reason": "dry eye"}
+    (entry,) = check_washout(_input(medications=[cleared])).entries
+    assert entry.status == "pass" and "dry eye" in entry.reason
+    # before its window, the route decides nothing
+    before = {**within, "last_dose": RANDOMIZATION - timedelta(days=days + 40)}
+    (entry,) = check_washout(_input(medications=[before])).entries
+    assert entry.status == "pass"
+
+
+@pytest.mark.parametrize(("name", "days"), _WINDOWED)
+@pytest.mark.parametrize("route", ["oral", "iv", "im", "sc", None])
+def test_a_systemic_use_within_the_window_fails_and_no_clearance_is_taken(name, days, route):
+    within = {"name": name, "route": route, "last_dose": RANDOMIZATION - timedelta(days=1)}
+    (entry,) = check_washout(_input(medications=[within])).entries
+    assert entry.status == "fail"
+    cleared = {**within, "investigator_cleared": True, "clearance_reason": "asked"}
+    with pytest.raises(WashoutInputError, match="decided by the protocol"):
+        check_washout(_input(medications=[cleared]))
+
+
+@pytest.mark.parametrize("route", _LOCAL_ROUTES)
+def test_a_lifetime_exclusion_stays_the_protocols_whatever_the_route(route):
+    used = {"name": "rituximab", "route": route, "last_dose": date(2020, 1, 1)}
+    (entry,) = check_washout(_input(medications=[used])).entries
+    assert entry.status == "fail" and entry.lifetime
