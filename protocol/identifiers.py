@@ -126,6 +126,24 @@ def redacted(message: str) -> str:
     """
     if not _DIGIT.search(message) and "@" not in message and "＠" not in message:
         return message
+    # the patterns read ASCII: they run on a copy with full-width and other scripts' digits,
+    # brackets and @ as ASCII, one character for one, and their spans are withheld from the
+    # message as written (a full-width jing.xue＠zju.edu.cn went through as it was)
+    folded = _folded_one_for_one(message)
+    if folded != message:
+        # pattern by pattern, as below: a number withheld is no longer a later pattern's
+        for pattern in (
+            _EMAIL_IN_TEXT,
+            _RUN_IN_TEXT,
+            _GROUPED_IN_TEXT,
+            _CARD_IN_TEXT,
+            *_IN_FREE_TEXT,
+        ):
+            for found in reversed(list(pattern.finditer(folded))):
+                if not _not_personal(found):
+                    start, end = found.span()
+                    message = message[:start] + "(withheld)" + message[end:]
+                    folded = folded[:start] + "(withheld)" + folded[end:]
     message = _QUOTED.sub(
         lambda m: (
             "(withheld)"
@@ -137,6 +155,20 @@ def redacted(message: str) -> str:
     for pattern in (_EMAIL_IN_TEXT, _RUN_IN_TEXT, _GROUPED_IN_TEXT, _CARD_IN_TEXT, *_IN_FREE_TEXT):
         message = pattern.sub(lambda m: m.group() if _not_personal(m) else "(withheld)", message)
     return message
+
+
+def _folded_one_for_one(text: str) -> str:
+    """The text with each character that NFKC writes as one other character written so (a
+    full-width ＠, （ or １ as @, ( or 1), word processors' dashes as hyphens and any script's
+    digits as ASCII ones: the same length, so a span found in it is the span in the text."""
+    folded = []
+    for character in text:
+        if character.isascii():
+            folded.append(character)
+            continue
+        normal = unicodedata.normalize("NFKC", character)
+        folded.append(normal if len(normal) == 1 else character)
+    return _ascii_digits("".join(folded).translate(_SEPARATORS))
 
 
 def _not_personal(found: re.Match[str]) -> bool:
@@ -190,8 +222,22 @@ def _written_as_one(text: str, free_text: bool = False) -> bool:
     )
     # (in a free text, three groups of digits are a dose schedule, 500-500-1000, far more often
     # than a North American number written without its +1)
+    # a Chinese landline written as one run of 11 or 12 digits (02112345678, 057187654321), or
+    # a Taiwan mobile after its country code (886912345678): longer than the numeric codes of
+    # up to ten digits a site pads with zeros (0100000123, 0912345678), which stay codes
+    landline_run = re.fullmatch(rf"0{_AREA}[1-9][0-9]{{6,7}}", stripped) and len(stripped) in (
+        11,
+        12,
+    )
+    taiwan_abroad = re.fullmatch(r"8869[0-9]{8}", stripped)
     return bool(
-        mobile or id_card or international or landline or (north_american and not free_text)
+        mobile
+        or id_card
+        or international
+        or landline
+        or landline_run
+        or taiwan_abroad
+        or (north_american and not free_text)
     )
 
 

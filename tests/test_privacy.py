@@ -139,7 +139,37 @@ def test_a_participant_code_written_as_a_birth_date_or_an_id_card_number_is_refu
         ("0044-20-7946-0958", False),
         ("001-415-555-0123", False),
         ("010-12345678", False),
+        # a landline written as one run (Shanghai 021, Hangzhou 0571), a Taiwan mobile after
+        # its country code (helper 126: each went into a calendar's event titles)
+        ("02112345678", False),
+        ("057187654321", False),
+        ("886912345678", False),
+        # ten digits or fewer padded with zeros stay a site's numeric code, even shaped as a
+        # Taiwan mobile (the trial's sites are on the mainland)
+        ("0912345678", True),
+        ("02100100001", True),  # no local number begins with 0
     ],
 )
 def test_a_participant_code_is_read_unless_it_identifies_a_person(code, read):
     assert _screened_code(code) is read
+
+
+# an area code after the trunk 0 (010, 020-029, 0310-0999) and a local number of 7 or 8 digits
+# not beginning with 0: eleven or twelve digits in all
+_AREA_CODES = st.one_of(
+    st.sampled_from(["10", *(f"2{d}" for d in range(10))]),
+    st.integers(310, 999).map(str),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    area=_AREA_CODES, first=st.integers(1, 9), rest=st.integers(0, 9_999_999), seven=st.booleans()
+)
+def test_a_chinese_landline_written_as_one_run_of_digits_is_refused_as_a_code(
+    area, first, rest, seven
+):
+    local = f"{first}{rest:07d}"[: 7 if seven and len(area) == 3 else 8]
+    code = f"0{area}{local}"
+    assert len(code) in (11, 12)
+    assert not _screened_code(code)
