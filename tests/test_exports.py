@@ -843,3 +843,30 @@ def test_a_text_sas_transport_cannot_hold_is_quoted_with_its_characters_named():
     (problem,) = sdtm.xpt_problems("TI", frame)
     assert "'系统性硬皮病 limited cutaneous'" in problem
     assert "'系'" in problem and "expected ASCII text" in problem
+
+
+@pytest.mark.parametrize(
+    "contact",
+    ["Dr Li, 13812345678", "li.wei@nbfh.cn", "li.wei＠nbfh.cn", "tel 0574-8703-5432"],
+)
+def test_a_study_with_personal_data_is_exported_nowhere(tmp_path, capsys, contact):
+    # helper 127: a site named with its investigator's mobile went into the FHIR bundles and
+    # the USDM file, published in the appendix, while diff printed it withheld
+    from trialbook.cli import main
+
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    assert text.count("{name: Ningbo First Hospital,") == 1
+    study = tmp_path / "study.yaml"
+    study.write_text(
+        text.replace(
+            "{name: Ningbo First Hospital,", f'{{name: "Ningbo First Hospital ({contact})",'
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", "all", "--study", str(study), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "sites" in err and "(withheld)" in err
+    assert contact not in err and "nbfh" not in err and "13812345678" not in err
+    assert not list(out.iterdir())

@@ -779,6 +779,7 @@ def _export(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         study = _chosen_study(args)
+        _refuse_personal_data(study, args.study or "protocol/study.yaml")
         found = exports(args.formats, study)
     except ProtocolDataError as exc:
         return _bad_input(exc)
@@ -806,6 +807,19 @@ def _export(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _refuse_personal_data(study: Any, source: str) -> None:
+    """A phone number, ID card number or e-mail address in any text of the study (a site's
+    name with its investigator's mobile) is refused before an export publishes it: the
+    exports go into the book's appendix and to registries, where `diff` and `registry-check`
+    print such a value withheld. Named by its field, never its value."""
+    from protocol.documents import personal_data_problems
+    from protocol.errors import ProtocolDataError
+
+    problems = personal_data_problems(study.model_dump(mode="json"))
+    if problems:
+        raise ProtocolDataError(source, problems)
 
 
 def _diff(args: argparse.Namespace) -> int:
