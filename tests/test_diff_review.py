@@ -80,8 +80,8 @@ def test_a_verdict_the_schedule_changes_says_why(varied_study):
     # screening, need rescreening; the diff says so, in screen's words
     shorter = varied_study(
         (
-            "{id: screening, label: Screening, day: -28, window_before: P0D, window_after: P27D,",
-            "{id: screening, label: Screening, day: -13, window_before: P0D, window_after: P12D,",
+            "{id: screening, label: Screening, day: -28, window_before: P0D, window_after: P28D,",
+            "{id: screening, label: Screening, day: -13, window_before: P0D, window_after: P13D,",
         ),
         ("duration: 28 day, first_visit: screening", "duration: 13 day, first_visit: screening"),
     )
@@ -202,9 +202,9 @@ def test_a_shorter_schedule_that_keeps_rescreening_needed_is_no_change_to_a_reco
         return varied_study(
             (
                 "{id: screening, label: Screening, day: -28, window_before: P0D, "
-                "window_after: P27D,",
+                "window_after: P28D,",
                 f"{{id: screening, label: Screening, day: -{days}, window_before: P0D, "
-                f"window_after: P{days - 1}D,",
+                f"window_after: P{days}D,",
             ),
             (
                 "duration: 28 day, first_visit: screening",

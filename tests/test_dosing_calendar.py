@@ -102,7 +102,8 @@ def test_visit_windows():
     assert week_4.target == date(2025, 4, 14)
     assert (week_4.earliest, week_4.latest) == (date(2025, 4, 11), date(2025, 4, 17))
     screening = visits["screening"]
-    assert screening.latest == RANDOMIZATION - timedelta(days=1)
+    # screening may fall on day 1 itself, before randomization, as screen and washout allow
+    assert screening.latest == RANDOMIZATION
     assert visits["week_48"].target == RANDOMIZATION + timedelta(weeks=48)
 
 
@@ -270,7 +271,9 @@ LEAP_DAY = date(2024, 2, 29)
 # randomization -> visit id -> (target, first day of the window, last day of the window)
 HAND_VISITS = {
     RANDOMIZATION: {
-        "screening": ("2025-02-17", "2025-02-17", "2025-03-16"),  # day -28, P0D..P27D
+        # day -28, P0D..P28D: to day 1 (no day 0), the randomization day, as screen and
+        # washout allow a screening on it
+        "screening": ("2025-02-17", "2025-02-17", "2025-03-17"),
         "randomization": ("2025-03-17", "2025-03-17", "2025-03-17"),  # day 1, no window
         "week_4": ("2025-04-14", "2025-04-11", "2025-04-17"),  # day 29, +/- 3 days
         "week_8": ("2025-05-12", "2025-05-09", "2025-05-15"),  # day 57, +/- 3 days
@@ -287,7 +290,7 @@ HAND_VISITS = {
         "follow_up": ("2026-03-16", "2026-03-09", "2026-03-23"),  # day 365, +/- 7 days
     },
     LEAP_DAY: {
-        "screening": ("2024-02-01", "2024-02-01", "2024-02-28"),
+        "screening": ("2024-02-01", "2024-02-01", "2024-02-29"),
         "randomization": ("2024-02-29", "2024-02-29", "2024-02-29"),
         "week_4": ("2024-03-28", "2024-03-25", "2024-03-31"),
         "week_8": ("2024-04-25", "2024-04-22", "2024-04-28"),
@@ -386,7 +389,7 @@ def test_rows_of_a_shared_day_come_in_the_documented_order():
         (
             "visit",
             "Screening",
-            "2025-02-17 to 2025-03-16",
+            "2025-02-17 to 2025-03-17",
             _named("consent, eligibility, mrss, labs, pregnancy_test, pulmonary_function"),
         )
     ]

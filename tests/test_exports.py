@@ -870,3 +870,10 @@ def test_a_study_with_personal_data_is_exported_nowhere(tmp_path, capsys, contac
     assert "sites" in err and "(withheld)" in err
     assert contact not in err and "nbfh" not in err and "13812345678" not in err
     assert not list(out.iterdir())
+
+
+def test_the_projects_own_study_is_exported_with_no_study_option(tmp_path, capsys):
+    from trialbook.cli import main
+
+    assert main(["export", "usdm", "--out", str(tmp_path)]) == 0
+    assert "wrote" in capsys.readouterr().out

@@ -809,15 +809,16 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _refuse_personal_data(study: Any, source: str) -> None:
+def _refuse_personal_data(study: Any | None, source: str) -> None:
     """A phone number, ID card number or e-mail address in any text of the study (a site's
     name with its investigator's mobile) is refused before an export publishes it: the
     exports go into the book's appendix and to registries, where `diff` and `registry-check`
     print such a value withheld. Named by its field, never its value."""
     from protocol.documents import personal_data_problems
     from protocol.errors import ProtocolDataError
+    from protocol.study import load_study
 
-    problems = personal_data_problems(study.model_dump(mode="json"))
+    problems = personal_data_problems((study or load_study()).model_dump(mode="json"))
     if problems:
         raise ProtocolDataError(source, problems)
 
