@@ -167,7 +167,17 @@ def characteristics(study: Study) -> list[dict[str, Any]]:
 def _common(study: Study) -> dict[str, Any]:
     design = study.design
     return {
-        "identifier": [{"system": CTGOV, "value": study.identification.nct_id.value}],
+        "identifier": [
+            {"system": CTGOV, "value": study.identification.nct_id.value},
+            # the record's other identifier, the sponsor's own (org_study_id), as the USDM
+            # and SDTM exports carry it
+            {
+                "use": "secondary",
+                "type": {"text": "Organization's unique protocol ID"},
+                "value": study.identification.org_study_id.value,
+                "assigner": {"display": study.identification.sponsor.value},
+            },
+        ],
         "title": study.identification.brief_title.value,
         "primaryPurposeType": _coded(
             PURPOSE_SYSTEM, PURPOSES, design.primary_purpose.value, "design.primary_purpose"

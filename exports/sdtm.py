@@ -488,8 +488,28 @@ def trial_summary_parameters(study: Study) -> list[Parameter]:
                 "TRT", "Investigational Therapy or Treatment", intervention.name.value.upper()
             )
         )
-    # no CURTRT: the background mycophenolate starts at randomization (PI05), it is not a
-    # therapy participants are on when they enter
+    # the background therapy that ADDON = Y says the investigational one is added on to (both
+    # arms take it; SDTMIG: CURTRT names it where ADDON is Y), and the comparator arm's
+    # treatment (TCNTRL): the interventions of the ACTIVE_COMPARATOR arms, by the record's names
+    if add_on[0] == "Y":
+        for intervention in study.interventions:
+            if intervention.role != "investigational":
+                p.append(
+                    Parameter(
+                        "CURTRT", "Current Therapy or Treatment", intervention.name.value.upper()
+                    )
+                )
+    compared = {
+        name.split(": ", 1)[-1]
+        for arm in study.arms
+        if arm.type.value == "ACTIVE_COMPARATOR"
+        for name in arm.intervention_names.value
+    }
+    for intervention in study.interventions:
+        if intervention.name.value in compared:
+            p.append(
+                Parameter("COMPTRT", "Comparative Treatment Name", intervention.name.value.upper())
+            )
     model = cdisc_term(
         INTERVENTION_MODELS, study.design.intervention_model.value, "design.intervention_model"
     )

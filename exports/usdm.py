@@ -674,6 +674,16 @@ def build(study: Study | None = None) -> Any:
         intentTypes=[
             b.bound((*design_path, "intent"), "InterventionalStudyDesign", "intentTypes", intent[1])
         ],
+        # the trial types SDTM's TTYPE gives (efficacy, safety), from the same fact
+        subTypes=[
+            b.bound(
+                (*design_path, "subtype", term.submission_value.lower()),
+                "InterventionalStudyDesign",
+                "subTypes",
+                term.code,
+            )
+            for term in design_facts.trial_types.value
+        ],
         arms=arms,
         epochs=epochs,
         elements=list(elements.values()),

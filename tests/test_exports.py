@@ -274,6 +274,24 @@ def test_the_trial_summary_says_what_the_record_says():
     assert value["TTYPE"] == ["EFFICACY", "SAFETY"] and value["TRT"] == ["TELITACICEPT"]
     assert value["LENGTH"] == ["P56W"]  # 28 days + 48 weeks + 4 weeks
     assert value["DOSE"] == ["160"] and value["DOSU"] == ["mg"]
+    # "All patients will receive background therapy with Mycophenolate Mofetil (MMF)", the
+    # ACTIVE_COMPARATOR arm's one drug (helper 127: ADDON = Y named nothing it is added on to)
+    assert value["CURTRT"] == ["MYCOPHENOLATE MOFETIL"]
+    assert value["COMPTRT"] == ["MYCOPHENOLATE MOFETIL"]
+
+
+def test_the_fhir_research_study_carries_the_records_other_identifier():
+    # the record's orgStudyIdInfo (2024-0381), which USDM and SDTM carry (helper 127)
+    record = json.loads((STUDY_PATH.parent / "registry" / "NCT06375005.json").read_text())
+    org_id = record["protocolSection"]["identificationModule"]["orgStudyIdInfo"]["id"]
+    assert org_id == "2024-0381"
+    for bundle in ("r4b", "r5"):
+        data = json.loads(fhir.export().files[f"fhir/NCT06375005-{bundle}-bundle.json"])
+        (study,) = [
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "ResearchStudy"
+        ]
+        values = [i["value"] for i in study["identifier"]]
+        assert values == ["NCT06375005", org_id], bundle
 
 
 def test_what_the_record_cannot_give_is_null_flavoured_and_listed():
@@ -877,3 +895,13 @@ def test_the_projects_own_study_is_exported_with_no_study_option(tmp_path, capsy
 
     assert main(["export", "usdm", "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().out
+
+
+def test_usdm_and_sdtm_give_the_same_trial_types():
+    # helper 127: USDM's subTypes were empty where SDTM's TTYPE gave efficacy and safety
+    ts = sdtm.datasets()["TS"]
+    ttype = ts[ts["TSPARMCD"] == "TTYPE"]
+    data = json.loads(usdm.export().files["usdm/study.json"])
+    design = data["study"]["versions"][0]["studyDesigns"][0]
+    assert [c["code"] for c in design["subTypes"]] == ttype["TSVALCD"].tolist()
+    assert [c["code"] for c in design["subTypes"]] == ["C49666", "C49667"]
