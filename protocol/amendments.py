@@ -493,6 +493,24 @@ def load_records(records: list[Path]) -> list[tuple[Path, Any]]:
     return loaded
 
 
+#: What the comparison shows of a record file named otherwise than a pseudonymous code.
+NAME_WITHHELD = "(a file name that may name a person)"
+
+
+def _shown_name(path: Path) -> str:
+    """A record's file name as the comparison shows it: as it is where its stem reads as a
+    pseudonymous code, as a participant code must (case01-eligible, SYN-04); else withheld, as
+    the record's code would be. A site names its files after its patients ("Zhang Wei.yaml",
+    "张伟.yaml"), and the Markdown comparison goes into amendment documents; the participant
+    code beside it says which record it is."""
+    from protocol.identifiers import CODE_PATTERN, identifying_code
+
+    stem = path.stem
+    if len(stem) <= 40 and re.fullmatch(CODE_PATTERN, stem) and not identifying_code(stem):
+        return path.name
+    return NAME_WITHHELD
+
+
 def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
     """Each record whose verdict or any criterion's status changes, screened under both."""
     from protocol.screening import screen
@@ -505,7 +523,9 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
             new_verdict = after if isinstance(after, str) else after.verdict
             if old_verdict != new_verdict:
                 changes.append(
-                    ImpactChange(path.name, record.participant, old_verdict, new_verdict, ())
+                    ImpactChange(
+                        _shown_name(path), record.participant, old_verdict, new_verdict, ()
+                    )
                 )
             continue
         old_by_id = {c.id: c for c in before.criteria}
@@ -544,7 +564,11 @@ def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
         if moved or before.verdict != after.verdict:
             changes.append(
                 ImpactChange(
-                    path.name, record.participant, before.verdict, after.verdict, tuple(moved)
+                    _shown_name(path),
+                    record.participant,
+                    before.verdict,
+                    after.verdict,
+                    tuple(moved),
                 )
             )
     return changes
@@ -587,7 +611,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             if b is None:
                 moves.append(
                     DateMove(
-                        f"{path.name} {a.entry}",
+                        f"{_shown_name(path)} {a.entry}",
                         f"{a.name}: window {a.window or '(none)'}; clears on",
                         str(a.clears_on or "(none)"),
                         "(not checked by the new version)",
@@ -596,7 +620,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             elif a.clears_on != b.clears_on:
                 moves.append(
                     DateMove(
-                        f"{path.name} {a.entry}",
+                        f"{_shown_name(path)} {a.entry}",
                         f"{a.name}: window {a.window or '(none)'} -> {b.window or '(none)'}; "
                         "clears on",
                         str(a.clears_on or "(none)"),
@@ -606,7 +630,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
         for b in kept.values():  # checked by the new version alone
             moves.append(
                 DateMove(
-                    f"{path.name} {b.entry}",
+                    f"{_shown_name(path)} {b.entry}",
                     f"{b.name}: window {b.window or '(none)'}; clears on",
                     "(not checked by the old version)",
                     str(b.clears_on or "(none)"),
@@ -615,7 +639,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
         if before.earliest_randomization != after.earliest_randomization:
             moves.append(
                 DateMove(
-                    path.name,
+                    _shown_name(path),
                     "earliest allowed randomization",
                     str(before.earliest_randomization or "(never)"),
                     str(after.earliest_randomization or "(never)"),
@@ -717,8 +741,8 @@ def format_text(result: Diff) -> str:
         )
         for cid, before, after, old_reason, new_reason in item.criteria:
             lines.append(f"    {cid} {before} -> {after}")
-            lines.append(f"      before: {old_reason}")
-            lines.append(f"      after:  {new_reason}")
+            lines.append(f"      before: {old_reason or _no_reason(before)}")
+            lines.append(f"      after:  {new_reason or _no_reason(after)}")
     lines.append(f"Dates that move: {len(result.dates)}")
     lines += [f"  {m.where}: {m.what} {m.old} -> {m.new}" for m in result.dates]
     for version in (result.old, result.new):
@@ -729,6 +753,14 @@ def format_text(result: Diff) -> str:
             )
             lines += [f"  {d}" for d in version.registry_disagreements]
     return "\n".join(lines)
+
+
+def _no_reason(status: str) -> str:
+    """What stands for a reason where a version has none: the criterion is not in it."""
+    return {
+        "(new)": "(not in this version: the criterion is new)",
+        "(removed)": "(not in this version: the criterion is removed)",
+    }.get(status, "(no reason given)")
 
 
 def _verdict_words(verdict: str) -> str:
@@ -770,8 +802,8 @@ def format_markdown(result: Diff) -> str:
         )
         for cid, a, b, before, after in item.criteria:
             out.append(f"  - {cid}: {a} → {b}")
-            out.append(f"    - before: {_md(before)}")
-            out.append(f"    - after: {_md(after)}")
+            out.append(f"    - before: {_md(before or _no_reason(a))}")
+            out.append(f"    - after: {_md(after or _no_reason(b))}")
     if result.dates:
         out += ["", "### Dates that move", ""]
         out += [

@@ -1054,10 +1054,13 @@ class Study(_Model):
             )
         documented = set(self.source_documents.value)
         if documented != known_criteria:
+            missing = ", ".join(sorted(known_criteria - documented))
+            unknown = ", ".join(sorted(documented - known_criteria))
+            said = [f"none for {missing}"] if missing else []
+            said += [f"one for {unknown}, which is no criterion of the study"] if unknown else []
             problems.append(
-                f"source_documents.value: every criterion needs one source document; missing "
-                f"{sorted(known_criteria - documented)}, "
-                f"unknown {sorted(documented - known_criteria)}"
+                "source_documents.value: every criterion needs one source document, and each "
+                f"document a criterion; {'; '.join(said)}"
             )
         problems += _duplicates("label_requirements", [r.id for r in self.label_requirements])
         for index, requirement in enumerate(self.label_requirements):

@@ -220,6 +220,28 @@ def test_a_records_folder(tmp_path, amended, capsys):
     assert "Records whose screening changes: 1 of 1" in out
 
 
+@pytest.mark.parametrize("form", ["text", "markdown", "json"])
+def test_a_record_file_named_after_a_person_is_shown_by_its_code_alone(
+    tmp_path, amended, capsys, form
+):
+    # helper 127: "Zhang Wei.yaml (SYN-04): not eligible -> incomplete"; a file name is shown
+    # where it reads as a pseudonymous code, as the participant code must
+    folder = tmp_path / "records"
+    folder.mkdir()
+    case = (REPO / "book" / "cases" / "case11-labs-exactly-at-thresholds.yaml").read_text(
+        encoding="utf-8"
+    )
+    names = ["Zhang Wei.yaml", "张伟.yaml", "maria.yaml", "13812345678.yaml", "SYN-11.yaml"]
+    for name in names:
+        (folder / name).write_text(case, encoding="utf-8")
+    assert main(["diff", str(STUDY), amended, "--records", str(folder), "--format", form]) == 1
+    out = capsys.readouterr().out
+    for person in ("Zhang", "张伟", "maria", "13812345678"):
+        assert person not in out
+    assert "(a file name that may name a person)" in out
+    assert "SYN-11.yaml" in out
+
+
 def test_every_bad_record_in_the_folder_is_named(tmp_path, capsys):
     """Three records that cannot be read are named at once, each by its file and field (only
     the first was named, so a site corrected them one run at a time); one is named alone."""
@@ -582,12 +604,12 @@ def test_an_earlier_version_without_regions_is_read_as_it_was_meant(tmp_path, ca
     data["ssc"]["acr_eular"].update(skin_thickening_proximal_to_mcp=False, sclerodactyly=False)
     data["ssc"]["acr_eular"].pop("skin_thickening_sparing_fingers")
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
-    (records / "face.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
+    (records / "face-01.yaml").write_text(yaml.dump(data, Dumper=dumper), encoding="utf-8")
     assert main(["diff", earlier, str(STUDY), "--records", str(records)]) == 1
     out = capsys.readouterr().out
     # (not eligible under both all the same: IN02 reads the thickening as sparing the
     # fingers, graded 0 beside other areas thickened with both finger items absent)
-    assert "face.yaml (SYN-01): not eligible -> not eligible" in out
+    assert "face-01.yaml (SYN-01): not eligible -> not eligible" in out
     assert "IN03 pass -> fail" in out
 
 
@@ -617,3 +639,27 @@ def test_the_markdown_of_a_long_text_changed_after_its_shown_part_has_the_change
     assert main(["diff", str(STUDY), str(changed), "--format", "markdown"]) == 1
     row = next(line for line in capsys.readouterr().out.splitlines() if "skin\\_score.note" in line)
     assert row.endswith("{+Read by the book (SYNTHETIC).+} |") and "| provenance: … " in row
+
+
+def test_a_source_document_out_of_step_with_the_criteria_is_named_in_words(tmp_path, capsys):
+    # helper 127: "missing [], unknown ['EX30']", Python's lists, for a document left behind
+    orphan = _version(
+        tmp_path,
+        "orphan.yaml",
+        (
+            '    EX30: {en: "medical record"',
+            '    EX99: {en: "x", zh: "x"}\n    EX30: {en: "medical record"',
+        ),
+    )
+    assert main(["diff", str(STUDY), orphan]) == 2
+    err = capsys.readouterr().err
+    assert "one for EX99, which is no criterion of the study" in err
+    assert "[" not in err.split("source_documents", 1)[1]
+
+
+def test_a_new_criterion_says_why_it_has_no_earlier_reason(amended, capsys):
+    # each record printed "EX31 (new) -> unknown" over an empty "before:" line
+    assert main(["diff", str(STUDY), amended]) == 1
+    out = capsys.readouterr().out
+    assert "before: (not in this version: the criterion is new)" in out
+    assert not [line for line in out.splitlines() if line.strip() in ("before:", "after:")]
