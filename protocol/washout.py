@@ -1118,9 +1118,13 @@ _MOST_TIMES = max(_FEWEST_FREQUENCY)
 
 
 def _mg(value: float, beside: float | None = None) -> str:
-    """An amount in mg to two decimals; with more where two would show it equal to ``beside``
-    (the limit) though it is not: 10.0016 mg is not written "10" beside "more than 10"."""
-    for digits in range(2, 16):
+    """An amount in mg to two decimals, or three significant digits below 1 mg (15 mcg is
+    0.015 mg, not 0.01); with more where that would show it equal to ``beside`` (the limit)
+    though it is not: 10.0016 mg is not written "10" beside "more than 10"."""
+    fewest = 2
+    if 0 < abs(value) < 1:
+        fewest = 2 - math.floor(math.log10(abs(value)))
+    for digits in range(fewest, 16):
         text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
         if beside is None or value == beside or float(text) != beside:
             return text

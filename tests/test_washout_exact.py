@@ -613,3 +613,27 @@ def test_a_lifetime_exclusion_stays_the_protocols_whatever_the_route(route):
     used = {"name": "rituximab", "route": route, "last_dose": date(2020, 1, 1)}
     (entry,) = check_washout(_input(medications=[used])).entries
     assert entry.status == "fail" and entry.lifetime
+
+
+@pytest.mark.parametrize(
+    ("dose", "shown"),
+    [
+        # helper 126: 15 mcg of prednisone a day was said "= 0.01 mg/day"
+        ("15 mcg", "0.015 mg"),
+        ("10 mcg", "0.01 mg"),
+        ("10.5 mcg", "0.0105 mg"),
+        ("500 mcg", "0.5 mg"),
+        ("12.5 mg", "12.5 mg"),
+        ("7.25 mg", "7.25 mg"),
+    ],
+)
+def test_a_small_corticosteroid_dose_is_said_with_its_significant_digits(dose, shown):
+    course = {
+        "name": "prednisone",
+        "ongoing": True,
+        "dose": dose,
+        "frequency": "daily",
+        "route": "oral",
+    }
+    (entry,) = check_washout(_input(medications=[course])).entries
+    assert f"{shown}/day" in entry.reason.replace(" a day", "/day"), entry.reason
