@@ -96,14 +96,19 @@ def _alpha_2() -> dict[str, str]:
 def _coded(system: str, table: dict[str, str], value: str, what: str) -> dict[str, Any]:
     if value not in table:
         raise ExportError(
-            f"{what} {value!r} has no FHIR code here; expected one of {sorted(table)}"
+            f"{what} {value!r} has no FHIR code here; expected one of {', '.join(sorted(table))}"
         )
     return {"coding": [{"system": system, "code": table[value]}]}
 
 
 def _status_r4b(status: str) -> str:
     if status not in R4B_STATUS:
-        raise ExportError(f"status.overall_status {status!r} has no FHIR R4B research study status")
+        # (UNKNOWN: the registry has not had the status verified; FHIR requires a status and
+        # none says that, so the export is refused rather than given one the record lacks)
+        raise ExportError(
+            f"status.overall_status {status!r} has no FHIR R4B research study status; expected "
+            f"one of {', '.join(sorted(R4B_STATUS))}"
+        )
     return R4B_STATUS[status]
 
 

@@ -905,3 +905,20 @@ def test_usdm_and_sdtm_give_the_same_trial_types():
     design = data["study"]["versions"][0]["studyDesigns"][0]
     assert [c["code"] for c in design["subTypes"]] == ttype["TSVALCD"].tolist()
     assert [c["code"] for c in design["subTypes"]] == ["C49666", "C49667"]
+
+
+def test_a_status_fhir_has_no_code_for_is_refused_saying_which_it_has(tmp_path, capsys):
+    # ClinicalTrials.gov's UNKNOWN (status not verified) has no FHIR research study status;
+    # the refusal said no "expected" (helper 127)
+    from trialbook.cli import main
+
+    text = STUDY_PATH.read_text(encoding="utf-8")
+    assert text.count("value: RECRUITING") == 1
+    study = tmp_path / "study.yaml"
+    study.write_text(text.replace("value: RECRUITING", "value: UNKNOWN"), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["export", "fhir", "--study", str(study), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "'UNKNOWN'" in err and "expected one of" in err and "RECRUITING" in err
+    assert "[" not in err
