@@ -279,7 +279,9 @@ def _prohibited_card(study: Study) -> str:
         "<table><thead><tr><th>Medicine or event</th><th>Window</th><th>Before</th>"
         f"<th>Criterion</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
         '<p class="note">A last dose on the first day of the window is inside it'
-        f"{_assumption(convention)} (PI20).</p>"
+        f"{_assumption(convention)} (PI20). A local use within a window (eye drops, a cream, "
+        "an inhaler) is the investigator's to decide, except a lifetime exclusion "
+        f"({study.issue_for('local_routes')}).</p>"
     )
     return _card(
         "Prohibited-medicine windows", "禁用药物时间窗", content, sources or ["registry record"]

@@ -1665,8 +1665,12 @@ def _check_medication(
         if match.drug is None and group.aliases_also_name and result.status == "pass":
             result.status = "unknown"
             result.reason = _named_by_class_only(med.name, group, study)
-        if result.status == "fail" and _local_route(med, study):
-            _local_use(result, med, group)
+        if result.status in ("fail", "unknown") and _local_route(med, study):
+            _local_use(result, med, group, study)
+        elif _local_route(med, study):
+            # before its window on this date; on an earlier one the investigator's to decide,
+            # never a failure: its window's end is no date before which randomization fails
+            result.clears_on = None
     result.notes = _match_notes(match, study) + result.notes
     return result, course
 
@@ -1677,27 +1681,41 @@ def _local_route(med: MedicationEntry, study: Study) -> bool:
     return med.route is not None and med.route in study.corticosteroid_rule.non_systemic_routes
 
 
-def _local_use(result: EntryResult, med: MedicationEntry, group: MedicationClass) -> None:
-    """A catalogued medicine used locally within its window: the investigator decides whether
-    the criterion concerns it, as for the same medicine named by its local form
-    ("cyclosporine eye drops", which the catalogue does not take for the systemic medicine).
-    The route said in its own field gave a failure where the name gave an open question."""
+def _local_use(
+    result: EntryResult, med: MedicationEntry, group: MedicationClass, study: Study
+) -> None:
+    """A catalogued medicine used locally, within its window or with dates that may put it
+    there: the investigator decides whether the criterion concerns it (PI32), as for the same
+    medicine named by its local form ("cyclosporine eye drops", which the catalogue does not
+    take for the systemic medicine). The route said in its own field gave a failure where the
+    name gave an open question. Its window's end is no date the randomization waits for (a
+    local use the investigator clears passes on any date), so it sets no floor."""
     route = med.route.replace("_", "-") if med.route else ""
     window = f"the window of {group.window.value}" if group.window else "its window"
-    said = f"{med.name} ({route}) is within {window} ({group.criterion}), but as a local use"
+    issue = study.issue_for("local_routes")
+    if result.status == "fail":
+        said = f"{med.name} ({route}) is within {window} ({group.criterion}), but as a local use"
+    else:  # dates not recorded that could put it within the window
+        said = f"{med.name} ({route}) is a local use"
     if med.investigator_cleared:
         result.status = "pass"
         result.reason = (
             f"{said}, which the investigator attests {group.criterion} does not concern "
-            f"({med.clearance_reason}): passes"
+            f"({med.clearance_reason}; {issue}): passes"
         )
-    else:
+    elif result.status == "fail":
         result.status = "unknown"
         result.reason = (
             f"{said}, not a systemic one: the investigator decides whether {group.criterion} "
-            "concerns it (and may clear it in the record, giving the reason)"
+            f"concerns it (and may clear it in the record, giving the reason; {issue})"
+        )
+    else:
+        result.reason += (
+            f"; {said}: the investigator may also decide that {group.criterion} does not "
+            f"concern it (and clear it in the record, giving the reason; {issue})"
         )
     result.requires_rescreening = False
+    result.clears_on = None
 
 
 def _named_by_class_only(name: str, group: MedicationClass, study: Study) -> str:

@@ -128,6 +128,11 @@ def test_the_visit_and_prohibited_medicine_cards(cards):
     for group in study.medication_classes:
         assert group.label in cards
     assert "Immunosuppressive therapies 4 weeks randomization EX09" in cards
+    # the reading `screen` and `washout` apply to tacrolimus ointment is on paper too (PI32)
+    assert (
+        "A local use within a window (eye drops, a cream, an inhaler) is the investigator's"
+        in cards
+    )
     assert "Cyclophosphamide 3 months randomization EX09" in cards
     assert "Intravenous immunoglobulin 12 weeks randomization EX12" in cards
     assert "Systemic corticosteroids 4 weeks, if more than 10 mg a day" in cards

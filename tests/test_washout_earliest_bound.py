@@ -33,7 +33,7 @@ REACH = 28  # the assumed schedule: screening at most 28 days before randomizati
 
 EVENT_KINDS = ["oral_antibiotics", "iv_antibiotics", "hospitalised_infection", "live_vaccine"]
 # a catalogued medicine (EX09, 4 weeks) and one the investigator decides
-MEDICINES = ["methotrexate", "amoxicillin"]
+MEDICINES = ["methotrexate", "tacrolimus", "amoxicillin"]
 
 days_before_planned = st.integers(min_value=0, max_value=70)
 
@@ -47,9 +47,24 @@ def records(draw):
         )
     ]
     medications = [
-        {"name": name, "route": "oral", "last_dose": PLANNED - timedelta(days=before)}
-        for name, before in draw(
-            st.lists(st.tuples(st.sampled_from(MEDICINES), days_before_planned), max_size=2)
+        {"name": name, "route": route, "last_dose": PLANNED - timedelta(days=before)}
+        | (
+            {"investigator_cleared": True, "clearance_reason": "drawn"}
+            if cleared and (route == "topical" or name == "amoxicillin")
+            else {}
+        )
+        for name, before, route, cleared in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(MEDICINES),
+                    days_before_planned,
+                    # a local use within its window is the investigator's (helper 128: its
+                    # window's end had become the floor, after the planned date it passed on)
+                    st.sampled_from(["oral", "topical"]),
+                    st.booleans(),
+                ),
+                max_size=2,
+            )
         )
     ]
     return medications, events

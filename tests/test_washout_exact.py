@@ -637,3 +637,49 @@ def test_a_small_corticosteroid_dose_is_said_with_its_significant_digits(dose, s
     }
     (entry,) = check_washout(_input(medications=[course])).entries
     assert f"{shown}/day" in entry.reason.replace(" a day", "/day"), entry.reason
+
+
+def test_a_cleared_local_use_passes_whatever_its_dates_and_sets_no_floor():
+    # helper 128: tacrolimus cream cleared by the investigator, last dose 2025-03-01, no
+    # screening date: "passes" and "earliest 2025-03-30, after the planned 2025-03-17" at once
+    cream = {
+        "name": "tacrolimus",
+        "route": "topical",
+        "last_dose": date(2025, 3, 1),
+        "investigator_cleared": True,
+        "clearance_reason": "cream on hands only",
+    }
+    result = check_washout(_input(screening=None, medications=[cream]))
+    assert result.status == "pass"
+    assert result.earliest_randomization == date(2025, 3, 1)
+    assert not result.earliest_is_a_bound
+    # not cleared: a bound from its last dose, as "tacrolimus ointment" gives
+    uncleared = {
+        k: v for k, v in cream.items() if k not in ("investigator_cleared", "clearance_reason")
+    }
+    result = check_washout(_input(screening=None, medications=[uncleared]))
+    assert result.status == "unknown" and result.earliest_is_a_bound
+    assert result.earliest_randomization == date(2025, 3, 1)
+    named = check_washout(
+        _input(screening=None, medications=[{**uncleared, "name": "tacrolimus ointment"}])
+    )
+    assert named.earliest_randomization == result.earliest_randomization
+
+
+def test_a_cleared_local_use_without_its_last_dose_passes():
+    # the investigator's clearance decides it on any date: the missing last dose cannot change it
+    cream = {
+        "name": "tacrolimus",
+        "route": "topical",
+        "start": date(2025, 1, 1),
+        "investigator_cleared": True,
+        "clearance_reason": "cream on hands",
+    }
+    (entry,) = check_washout(_input(medications=[cream])).entries
+    assert entry.status == "pass" and "local use" in entry.reason
+    uncleared = {
+        k: v for k, v in cream.items() if k not in ("investigator_cleared", "clearance_reason")
+    }
+    (entry,) = check_washout(_input(medications=[uncleared])).entries
+    assert entry.status == "unknown"
+    assert "the investigator may also decide that EX09 does not concern it" in entry.reason
