@@ -494,7 +494,7 @@ def load_records(records: list[Path]) -> list[tuple[Path, Any]]:
 
 
 #: What the comparison shows of a record file named otherwise than a pseudonymous code.
-NAME_WITHHELD = "(a file name that may name a person)"
+NAME_WITHHELD = "file name withheld: it may name a person"
 
 
 def _shown_name(path: Path) -> str:
@@ -509,6 +509,18 @@ def _shown_name(path: Path) -> str:
     if len(stem) <= 40 and re.fullmatch(CODE_PATTERN, stem) and not identifying_code(stem):
         return path.name
     return NAME_WITHHELD
+
+
+def _label(record: str, participant: str) -> str:
+    """A record as the text names it: its file and participant code ("case01-eligible.yaml
+    (SYN-01)"), or the code first where the file's name is withheld."""
+    if record == NAME_WITHHELD:
+        return f"{participant} ({NAME_WITHHELD})"
+    return f"{record} ({participant})"
+
+
+def _record_label(path: Path, participant: str) -> str:
+    return _label(_shown_name(path), participant)
 
 
 def impact(old: Study, new: Study, records: list[Path]) -> list[ImpactChange]:
@@ -611,7 +623,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             if b is None:
                 moves.append(
                     DateMove(
-                        f"{_shown_name(path)} {a.entry}",
+                        f"{_record_label(path, record.participant)} {a.entry}",
                         f"{a.name}: window {a.window or '(none)'}; clears on",
                         str(a.clears_on or "(none)"),
                         "(not checked by the new version)",
@@ -620,7 +632,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
             elif a.clears_on != b.clears_on:
                 moves.append(
                     DateMove(
-                        f"{_shown_name(path)} {a.entry}",
+                        f"{_record_label(path, record.participant)} {a.entry}",
                         f"{a.name}: window {a.window or '(none)'} -> {b.window or '(none)'}; "
                         "clears on",
                         str(a.clears_on or "(none)"),
@@ -630,7 +642,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
         for b in kept.values():  # checked by the new version alone
             moves.append(
                 DateMove(
-                    f"{_shown_name(path)} {b.entry}",
+                    f"{_record_label(path, record.participant)} {b.entry}",
                     f"{b.name}: window {b.window or '(none)'}; clears on",
                     "(not checked by the old version)",
                     str(b.clears_on or "(none)"),
@@ -639,7 +651,7 @@ def washout_moves(old: Study, new: Study, records: list[Path]) -> list[DateMove]
         if before.earliest_randomization != after.earliest_randomization:
             moves.append(
                 DateMove(
-                    _shown_name(path),
+                    _record_label(path, record.participant),
                     "earliest allowed randomization",
                     str(before.earliest_randomization or "(never)"),
                     str(after.earliest_randomization or "(never)"),
@@ -736,7 +748,7 @@ def format_text(result: Diff) -> str:
     )
     for item in result.impact:
         lines.append(
-            f"  {item.record} ({item.participant}): {_verdict_words(item.old_verdict)} -> "
+            f"  {_label(item.record, item.participant)}: {_verdict_words(item.old_verdict)} -> "
             f"{_verdict_words(item.new_verdict)}"
         )
         for cid, before, after, old_reason, new_reason in item.criteria:

@@ -124,12 +124,13 @@ def redacted(message: str) -> str:
     >>> print(redacted("column 'labs.igg.value' = 'twelve': a number; write to a.b@example.cn"))
     column 'labs.igg.value' = 'twelve': a number; write to (withheld)
     """
-    if not _DIGIT.search(message) and "@" not in message and "＠" not in message:
-        return message
-    # the patterns read ASCII: they run on a copy with full-width and other scripts' digits,
-    # brackets and @ as ASCII, one character for one, and their spans are withheld from the
-    # message as written (a full-width jing.xue＠zju.edu.cn went through as it was)
+    # the patterns read ASCII: they run on a copy with full-width, circled, superscript and
+    # other scripts' digits, brackets and @ (＠, ﹫) as ASCII, one character for one, and their
+    # spans are withheld from the message as written (a full-width jing.xue＠zju.edu.cn went
+    # through as it was)
     folded = _folded_one_for_one(message)
+    if not _DIGIT.search(folded) and "@" not in folded:
+        return message
     if folded != message:
         # pattern by pattern, as below: a number withheld is no longer a later pattern's
         for pattern in (
@@ -222,14 +223,16 @@ def _written_as_one(text: str, free_text: bool = False) -> bool:
     )
     # (in a free text, three groups of digits are a dose schedule, 500-500-1000, far more often
     # than a North American number written without its +1)
-    # a Chinese landline written as one run of 11 or 12 digits (02112345678, 057187654321), or
-    # a Taiwan mobile after its country code (886912345678): longer than the numeric codes of
-    # up to ten digits a site pads with zeros (0100000123, 0912345678), which stay codes
+    # a Chinese landline written as one run of 11 or 12 digits (02112345678, 057187654321):
+    # longer than the numeric codes of up to ten digits a site pads with zeros (0100000123,
+    # 0912345678), which stay codes; and a number dialled with its country code but no +, in
+    # groups or not (86-21-6512-3456, 862165123456, 886-912-345-678, 8860912345678)
     landline_run = re.fullmatch(rf"0{_AREA}[1-9][0-9]{{6,7}}", stripped) and len(stripped) in (
         11,
         12,
     )
-    taiwan_abroad = re.fullmatch(r"8869[0-9]{8}", stripped)
+    taiwan_abroad = re.fullmatch(r"8860?9[0-9]{8}", digits)
+    china_abroad = re.fullmatch(rf"86{_AREA}[1-9][0-9]{{6,7}}", digits)
     return bool(
         mobile
         or id_card
@@ -237,6 +240,7 @@ def _written_as_one(text: str, free_text: bool = False) -> bool:
         or landline
         or landline_run
         or taiwan_abroad
+        or china_abroad
         or (north_american and not free_text)
     )
 

@@ -163,12 +163,30 @@ def _arabic_indic(text: str) -> str:
     return "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in text)
 
 
+def _circled(text: str) -> str:
+    """Circled digits (⓪①…⑨, not decimal digits to Unicode) and the small commercial at (﹫),
+    which NFKC reads as 0-9 and @ (helper 128: they passed the filter's first test)."""
+    circled = {"0": "\u24ea", **{str(d): chr(0x2460 + d - 1) for d in range(1, 10)}}
+    return "".join(circled.get(c, "\ufe6b" if c == "@" else c) for c in text)
+
+
+def _superscript(text: str) -> str:
+    marks = dict(
+        zip(
+            "0123456789",
+            "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079",
+            strict=True,
+        )
+    )
+    return "".join(marks.get(c, c) for c in text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     before=_WORDS,
     number=_NUMBERS,
     after=_WORDS,
-    written=st.sampled_from([_full_width, _arabic_indic]),
+    written=st.sampled_from([_full_width, _arabic_indic, _circled, _superscript]),
     quote=_QUOTES,
 )
 def test_a_value_written_in_full_width_or_other_digits_is_withheld_too(

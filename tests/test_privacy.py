@@ -144,6 +144,13 @@ def test_a_participant_code_written_as_a_birth_date_or_an_id_card_number_is_refu
         ("02112345678", False),
         ("057187654321", False),
         ("886912345678", False),
+        # dialled with the country code and no + (helper 128: into calendars and worklists)
+        ("86-21-6512-3456", False),
+        ("86-571-8765-4321", False),
+        ("862165123456", False),
+        ("886-912-345-678", False),
+        ("8860912345678", False),
+        ("86-10-0001-0001", True),  # no local number begins with 0: a site's code
         # ten digits or fewer padded with zeros stay a site's numeric code, even shaped as a
         # Taiwan mobile (the trial's sites are on the mainland)
         ("0912345678", True),
@@ -160,6 +167,21 @@ _AREA_CODES = st.one_of(
     st.sampled_from(["10", *(f"2{d}" for d in range(10))]),
     st.integers(310, 999).map(str),
 )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    area=_AREA_CODES,
+    first=st.integers(1, 9),
+    rest=st.integers(0, 9_999_999),
+    separator=st.sampled_from(["", "-", "."]),
+)
+def test_a_chinese_landline_dialled_with_86_and_no_plus_is_refused_as_a_code(
+    area, first, rest, separator
+):
+    local = f"{first}{rest:07d}"
+    code = separator.join(["86", area, local[:4], local[4:]])
+    assert not _screened_code(code)
 
 
 @settings(max_examples=200, deadline=None)
