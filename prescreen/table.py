@@ -1790,6 +1790,8 @@ def _read_ids(
             # (张伟, 1978‐06‐14 with other dashes, 昭和53年6月14日): never repeated
             problems.append(CellProblem(int(rows[position]), column, WITHHELD_ID, _ID_EXPECTED))
             refused[position] = True
+            # labelled in the files as a date's is (its Candidate cell was empty)
+            ids[position] = f"(ID withheld: not a pseudonymous code, row {int(rows[position])})"
             if isinstance(raw, str):  # a code's own letters in lower case (syn-b beside SYN-B)
                 withheld.setdefault(raw.strip().lower(), []).append(position)
     read = pd.Series(ids, dtype=object)[~refused]

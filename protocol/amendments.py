@@ -480,10 +480,14 @@ def load_records(records: list[Path]) -> list[tuple[Path, Any]]:
     from protocol.participant import load_record
 
     loaded, problems, failures = [], [], []
-    for path in records:
+    for number, path in enumerate(records, start=1):
         try:
             loaded.append((path, load_record(path)))
         except ProtocolDataError as exc:
+            if _shown_name(path) == NAME_WITHHELD:
+                # named as the comparison names it, and found by its place in the folder
+                where = f"{path.parent / NAME_WITHHELD} (record {number} of {len(records)})"
+                exc = ProtocolDataError(where, exc.problems)
             failures.append(exc)
             problems += [Problem(str(p), path=exc.source) for p in exc.problems]
     if len(failures) == 1:  # one bad record: its own error, as screen gives it

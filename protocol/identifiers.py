@@ -67,7 +67,9 @@ def identifying_text(text: str, free_text: bool = False) -> bool:
         # full-width digits, brackets and @ as Chinese input methods type them (NFKC), the
         # dashes and dots a word processor puts between a number's groups (138–1234–5678), and
         # any script's digits as ASCII ones (Arabic-Indic ١٣٨...)
-        text = _ascii_digits(unicodedata.normalize("NFKC", text).translate(_SEPARATORS))
+        text = _ascii_digits(
+            unicodedata.normalize("NFKC", _ascii_digits(text)).translate(_SEPARATORS)
+        )
     if "@" in text and any(map(_an_address, _EMAIL_IN_TEXT.finditer(text))):
         return True  # alone, or in a text: "mail: a@b.cn"
     if not _DIGIT.search(text):  # every code of letters alone (each record's code is read)
@@ -167,6 +169,9 @@ def _folded_one_for_one(text: str) -> str:
         if character.isascii():
             folded.append(character)
             continue
+        if unicodedata.digit(character, None) is not None:  # ⑴ is "(1)" to NFKC: one digit
+            folded.append(str(unicodedata.digit(character)))
+            continue
         normal = unicodedata.normalize("NFKC", character)
         folded.append(normal if len(normal) == 1 else character)
     return _ascii_digits("".join(folded).translate(_SEPARATORS))
@@ -231,8 +236,10 @@ def _written_as_one(text: str, free_text: bool = False) -> bool:
         11,
         12,
     )
-    taiwan_abroad = re.fullmatch(r"8860?9[0-9]{8}", digits)
-    china_abroad = re.fullmatch(rf"86{_AREA}[1-9][0-9]{{6,7}}", digits)
+    # (a Taiwan mobile or landline, 886-2-2345-6789; the trunk 0 kept after the country code,
+    # 86-021-6512-3456, as people write it)
+    taiwan_abroad = re.fullmatch(r"8860?[2-9][0-9]{7,8}", digits)
+    china_abroad = re.fullmatch(rf"860?{_AREA}[1-9][0-9]{{6,7}}", digits)
     return bool(
         mobile
         or id_card
@@ -390,10 +397,12 @@ def _free_text_match(pattern: re.Pattern[str], text: str) -> bool:
 
 
 def _ascii_digits(text: str) -> str:
-    """Every script's decimal digits written as ASCII digits."""
+    """Every character that is a digit written as the ASCII digit: any script's decimal
+    digits, and the circled, parenthesized, dotted, superscript and dingbat ones (①, ⑴, ⒈,
+    ¹, ➀, ❶, ⓵), which a number may be typed in to pass a check."""
     return "".join(
-        str(unicodedata.decimal(c))
-        if not c.isascii() and unicodedata.decimal(c, None) is not None
+        str(unicodedata.digit(c))
+        if not c.isascii() and unicodedata.digit(c, None) is not None
         else c
         for c in text
     )

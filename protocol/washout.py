@@ -197,8 +197,10 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     found=repr(med.name),
                 )
             )
+        # (a medicine named: a class's name alone may mean one with a lifetime exclusion)
         local_use = (
             match is not None
+            and match.drug is not None
             and match.group.rule not in ("corticosteroid", "lifetime")
             and _local_route(med, study)
         )
@@ -1665,7 +1667,9 @@ def _check_medication(
         if match.drug is None and group.aliases_also_name and result.status == "pass":
             result.status = "unknown"
             result.reason = _named_by_class_only(med.name, group, study)
-        if result.status in ("fail", "unknown") and _local_route(med, study):
+        if match.drug is None:
+            pass  # a class's name: which medicine, and so which window, is still open
+        elif result.status in ("fail", "unknown") and _local_route(med, study):
             _local_use(result, med, group, study)
         elif _local_route(med, study):
             # before its window on this date; on an earlier one the investigator's to decide,
@@ -2295,7 +2299,16 @@ def check_washout(
                 f" Not known beyond that: the last dose of {', '.join(open_courses)} is not "
                 "recorded, and the date depends on it; record it."
             )
-        if other_unknowns or (investigator_decides and not open_courses):
+        if other_unknowns and status == "pass" and not investigator_decides:
+            # open only on the earlier dates (a local use within its window there): the planned
+            # date is clear of them, which "entries remain" would deny
+            named = list(dict.fromkeys(e.name for e in other_unknowns))
+            summary += (
+                f" On the dates from {earliest} that come before it clears, the investigator "
+                f"decides {', '.join(named)} first; the planned {data.planned_randomization} is "
+                f"clear of {'it' if len(named) == 1 else 'them'}."
+            )
+        elif other_unknowns or (investigator_decides and not open_courses):
             summary += " Unknown entries remain: the investigator must decide them first."
         if screening_decides:
             names = ", ".join(dict.fromkeys(e.name for e in screening_decides))

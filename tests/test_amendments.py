@@ -255,23 +255,23 @@ def test_every_bad_record_in_the_folder_is_named(tmp_path, capsys):
     folder.mkdir()
     good = (REPO / "book" / "cases" / "case01-eligible.yaml").read_text(encoding="utf-8")
     (folder / "a-good.yaml").write_text(good, encoding="utf-8")
-    (folder / "b-misspelt.yaml").write_text("participant: SYN-2\nfoo: 1\n", encoding="utf-8")
-    (folder / "c-broken.yaml").write_text("participant: SYN-3\nbar: [\n", encoding="utf-8")
-    (folder / "d-date.yaml").write_text(
+    (folder / "b2-misspelt.yaml").write_text("participant: SYN-2\nfoo: 1\n", encoding="utf-8")
+    (folder / "c3-broken.yaml").write_text("participant: SYN-3\nbar: [\n", encoding="utf-8")
+    (folder / "d4-date.yaml").write_text(
         good.replace("birth: 1978-06-14", "birth: 1978-02-30"), encoding="utf-8"
     )
     assert "birth: 1978-06-14" in good
     assert main(["diff", str(STUDY), str(STUDY), "--records", str(folder)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3, err
-    assert "b-misspelt.yaml: foo" in err[0] and "unknown field" in err[0]
-    assert "c-broken.yaml" in err[1] and "not valid YAML" in err[1]
-    assert "d-date.yaml: dates.birth" in err[2] and "1978-02-30" in err[2]
-    (folder / "b-misspelt.yaml").unlink()
-    (folder / "c-broken.yaml").unlink()
+    assert "b2-misspelt.yaml: foo" in err[0] and "unknown field" in err[0]
+    assert "c3-broken.yaml" in err[1] and "not valid YAML" in err[1]
+    assert "d4-date.yaml: dates.birth" in err[2] and "1978-02-30" in err[2]
+    (folder / "b2-misspelt.yaml").unlink()
+    (folder / "c3-broken.yaml").unlink()
     assert main(["diff", str(STUDY), str(STUDY), "--records", str(folder)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"error: {folder / 'd-date.yaml'}: dates.birth")
+    assert len(err) == 1 and err[0].startswith(f"error: {folder / 'd4-date.yaml'}: dates.birth")
 
 
 @pytest.mark.parametrize(
@@ -669,3 +669,16 @@ def test_a_new_criterion_says_why_it_has_no_earlier_reason(amended, capsys):
     out = capsys.readouterr().out
     assert "before: (not in this version: the criterion is new)" in out
     assert not [line for line in out.splitlines() if line.strip() in ("before:", "after:")]
+
+
+def test_a_refused_record_named_after_a_person_is_named_by_its_folder(tmp_path, capsys):
+    # helper 129: the refusal printed ".../Zhang Wei.yaml: sex (line 8) = 'femme'"
+    folder = tmp_path / "records"
+    folder.mkdir()
+    case = (REPO / "book" / "cases" / "case01-eligible.yaml").read_text(encoding="utf-8")
+    assert "sex: female" in case
+    (folder / "Zhang Wei.yaml").write_text(case.replace("sex: female", "sex: femme"), "utf-8")
+    assert main(["diff", str(STUDY), str(STUDY), "--records", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Zhang" not in err and "femme" in err
+    assert "file name withheld: it may name a person (record 1 of 1)" in err

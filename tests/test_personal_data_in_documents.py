@@ -170,6 +170,16 @@ def _circled(text: str) -> str:
     return "".join(circled.get(c, "\ufe6b" if c == "@" else c) for c in text)
 
 
+def _enclosed(text: str) -> str:
+    """Parenthesized (⑴), dotted (⒈) and dingbat (❶) digits, which NFKC writes as more than one
+    character or not at all (helper 129: each went through the filter)."""
+    forms = [(0x2474, "\u24ea"), (0x2488, "\u24ea"), (0x2776, "\u24ff")]
+    start, zero = forms[sum(map(ord, text)) % len(forms)]
+    return "".join(
+        zero if c == "0" else chr(start + int(c) - 1) if c.isdigit() else c for c in text
+    )
+
+
 def _superscript(text: str) -> str:
     marks = dict(
         zip(
@@ -186,7 +196,7 @@ def _superscript(text: str) -> str:
     before=_WORDS,
     number=_NUMBERS,
     after=_WORDS,
-    written=st.sampled_from([_full_width, _arabic_indic, _circled, _superscript]),
+    written=st.sampled_from([_full_width, _arabic_indic, _circled, _superscript, _enclosed]),
     quote=_QUOTES,
 )
 def test_a_value_written_in_full_width_or_other_digits_is_withheld_too(

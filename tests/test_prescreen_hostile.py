@@ -688,13 +688,16 @@ def test_a_one_column_table_keeps_its_empty_rows():
 
 
 def test_the_log_names_each_row_and_missing_columns_are_told_apart(tmp_path):
-    # a row whose ID cannot be read has no candidate: its table row finds it; column names
-    # with spaces are listed with "; " between them
+    # a row whose ID cannot be read is labelled, its ID withheld, as a date's is (helper 127:
+    # its cell was empty); column names with spaces are listed with "; " between them
     table = "participant,Date of birth,sex\nbad id!,1980-01-01,female\nSYN-P02,,\n"
     assert _run_mapped(tmp_path, table, "columns:\n  Date of birth: {field: dates.birth}\n") == 0
     log_text = (tmp_path / "out" / "screening-log.csv").read_text(encoding="utf-8-sig")
     log = list(csv.DictReader(io.StringIO(log_text)))
-    assert [(r["Candidate"], r["Table row"]) for r in log] == [("", "2"), ("SYN-P02", "3")]
+    assert [(r["Candidate"], r["Table row"]) for r in log] == [
+        ("(ID withheld: not a pseudonymous code, row 2)", "2"),
+        ("SYN-P02", "3"),
+    ]
     missing = _worklist(tmp_path)["SYN-P02"]["What is missing"].split("; ")
     assert "Date of birth" in missing and "sex" in missing
 

@@ -150,6 +150,10 @@ def test_a_participant_code_written_as_a_birth_date_or_an_id_card_number_is_refu
         ("862165123456", False),
         ("886-912-345-678", False),
         ("8860912345678", False),
+        ("886-2-2345-6789", False),  # a Taiwan landline (helper 129)
+        ("86-021-6512-3456", False),  # the trunk 0 kept after 86
+        ("2024-86-0001", True),
+        ("8621000001", True),
         ("86-10-0001-0001", True),  # no local number begins with 0: a site's code
         # ten digits or fewer padded with zeros stay a site's numeric code, even shaped as a
         # Taiwan mobile (the trial's sites are on the mainland)

@@ -683,3 +683,29 @@ def test_a_cleared_local_use_without_its_last_dose_passes():
     (entry,) = check_washout(_input(medications=[uncleared])).entries
     assert entry.status == "unknown"
     assert "the investigator may also decide that EX09 does not concern it" in entry.reason
+
+
+def test_a_class_named_alone_with_a_local_route_is_not_the_investigators_to_clear():
+    # helper 129: "immunosuppressant" may be cyclophosphamide (3 months) or a lifetime
+    # exclusion; a local route's clearance passed it. PI32 is for a medicine named
+    class_only = {
+        "name": "immunosuppressant",
+        "route": "topical",
+        "last_dose": date(2025, 1, 1),
+        "investigator_cleared": True,
+        "clearance_reason": "cream only",
+    }
+    with pytest.raises(WashoutInputError, match="decided by the protocol"):
+        check_washout(_input(medications=[class_only]))
+
+
+def test_a_local_use_open_only_before_the_planned_date_does_not_say_entries_remain():
+    # helper 129: tacrolimus cream last used 2025-02-10 passes on 2025-03-17 (clear from
+    # 2025-03-11); before that, within its window, it is the investigator's. "Unknown entries
+    # remain" denied the planned date's pass
+    cream = {"name": "tacrolimus", "route": "topical", "last_dose": date(2025, 2, 10)}
+    result = check_washout(_input(medications=[cream]))
+    assert result.status == "pass"
+    assert "Unknown entries remain" not in result.summary
+    assert "the investigator decides tacrolimus first" in result.summary
+    assert "the planned 2025-03-17 is clear of it" in result.summary
