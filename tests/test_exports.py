@@ -280,13 +280,13 @@ def test_the_trial_summary_says_what_the_record_says():
     assert value["COMPTRT"] == ["MYCOPHENOLATE MOFETIL"]
 
 
-def test_the_fhir_research_study_carries_the_records_other_identifier():
+def test_the_fhir_research_study_carries_the_records_other_identifier(built):
     # the record's orgStudyIdInfo (2024-0381), which USDM and SDTM carry (helper 127)
     record = json.loads((STUDY_PATH.parent / "registry" / "NCT06375005.json").read_text())
     org_id = record["protocolSection"]["identificationModule"]["orgStudyIdInfo"]["id"]
     assert org_id == "2024-0381"
     for bundle in ("r4b", "r5"):
-        data = json.loads(fhir.export().files[f"fhir/NCT06375005-{bundle}-bundle.json"])
+        data = json.loads(built["fhir"].files[f"fhir/NCT06375005-{bundle}-bundle.json"])
         (study,) = [
             e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "ResearchStudy"
         ]
@@ -893,15 +893,15 @@ def test_a_study_with_personal_data_is_exported_nowhere(tmp_path, capsys, contac
 def test_the_projects_own_study_is_exported_with_no_study_option(tmp_path, capsys):
     from trialbook.cli import main
 
-    assert main(["export", "usdm", "--out", str(tmp_path)]) == 0
+    assert main(["export", "odm", "--out", str(tmp_path)]) == 0
     assert "wrote" in capsys.readouterr().out
 
 
-def test_usdm_and_sdtm_give_the_same_trial_types():
+def test_usdm_and_sdtm_give_the_same_trial_types(built):
     # helper 127: USDM's subTypes were empty where SDTM's TTYPE gave efficacy and safety
     ts = sdtm.datasets()["TS"]
     ttype = ts[ts["TSPARMCD"] == "TTYPE"]
-    data = json.loads(usdm.export().files["usdm/study.json"])
+    data = json.loads(built["usdm"].files["usdm/study.json"])
     design = data["study"]["versions"][0]["studyDesigns"][0]
     assert [c["code"] for c in design["subTypes"]] == ttype["TSVALCD"].tolist()
     assert [c["code"] for c in design["subTypes"]] == ["C49666", "C49667"]
