@@ -424,7 +424,10 @@ class QuantityRange(BaseModel):
         conversions, here or before (a value written exactly at an end in any unit is in), and
         far below what 12 significant digits can show (5000.000001 mg is out of 0.01 to 5000 mg;
         a relative 1e-9 had let it in)."""
-        value = quantity.to(self.low.units, *contexts).magnitude
+        if not contexts and quantity.units == self.low.units:
+            value = quantity.magnitude  # already in the range's unit: no conversion to make
+        else:
+            value = quantity.to(self.low.units, *contexts).magnitude
         low, high = self.low.magnitude, self.high.magnitude
         return bool(low * (1 - 1e-13) <= value <= high * (1 + 1e-13))
 

@@ -75,7 +75,10 @@ class Analyte:
 
     @property
     def relative_to_uln(self) -> bool:
-        return str(self.protocol_unit) == "times_ULN"
+        # asked for every lab value screened; pint writes a unit out anew at each str()
+        if "relative_to_uln" not in self.computed:
+            self.computed["relative_to_uln"] = str(self.protocol_unit) == "times_ULN"
+        return self.computed["relative_to_uln"]  # type: ignore[no-any-return]
 
     @property
     def threshold_magnitude(self) -> float:

@@ -155,6 +155,13 @@ def read_unit(text: str) -> pint.Quantity:
     """
     if not isinstance(text, str):
         raise UnitTextError(f"{quoted(text)} is not unit text")
+    return _read_unit_text(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_unit_text(text: str) -> pint.Quantity:
+    # a screening reads the same few unit texts over and over (each lab, each dose): each is
+    # parsed once; a text refused raises each time, as exceptions are not kept
     original = text
     text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
     text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()

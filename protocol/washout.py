@@ -16,6 +16,7 @@ Calendar semantics (study.yaml ``washout_convention``, an assumption):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -197,18 +198,11 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
                     found=repr(med.name),
                 )
             )
-        # (a medicine named: a class's name alone may mean one with a lifetime exclusion)
-        local_use = (
-            match is not None
-            and match.drug is not None
-            and match.group.rule not in ("corticosteroid", "lifetime")
-            and _local_route(med, study)
-        )
         if (
             med.investigator_cleared
             and match is not None
             and match.group.rule != "no_window"
-            and not local_use
+            and not _local_use_applies(match, med, study)
         ):
             problems.append(
                 Problem(
@@ -610,7 +604,7 @@ def _phrase(written: str) -> str:
 def calendar_offset(duration: pint.Quantity) -> timedelta | relativedelta:
     """A window duration as a calendar step: days and weeks exact, months and years calendar."""
     count = int(duration.magnitude)
-    unit = str(duration.units)
+    unit = _unit_name(duration.units)
     if unit == "day":
         return timedelta(days=count)
     if unit == "week":
@@ -620,6 +614,12 @@ def calendar_offset(duration: pint.Quantity) -> timedelta | relativedelta:
     if unit == "year":
         return relativedelta(years=count)
     raise ValueError(f"{format_quantity(duration)} is not in days, weeks, months or years")
+
+
+@functools.lru_cache(maxsize=64)
+def _unit_name(unit: pint.Unit) -> str:
+    # a window's unit is one of a few, read for every entry screened; pint writes it out anew
+    return str(unit)
 
 
 def window_start(anchor: date, window: Window) -> date:
@@ -1667,11 +1667,10 @@ def _check_medication(
         if match.drug is None and group.aliases_also_name and result.status == "pass":
             result.status = "unknown"
             result.reason = _named_by_class_only(med.name, group, study)
-        if match.drug is None:
-            pass  # a class's name: which medicine, and so which window, is still open
-        elif result.status in ("fail", "unknown") and _local_route(med, study):
+        local_use = _local_use_applies(match, med, study)
+        if local_use and result.status in ("fail", "unknown"):
             _local_use(result, med, group, study)
-        elif _local_route(med, study):
+        elif local_use:
             # before its window on this date; on an earlier one the investigator's to decide,
             # never a failure: its window's end is no date before which randomization fails
             result.clears_on = None
@@ -1683,6 +1682,18 @@ def _local_route(med: MedicationEntry, study: Study) -> bool:
     """A route that is no systemic use (eye drops, a cream, an inhaler: the study's
     non-systemic routes, which EX11 names for corticosteroids)."""
     return med.route is not None and med.route in study.corticosteroid_rule.non_systemic_routes
+
+
+def _local_use_applies(match: Match, med: MedicationEntry, study: Study) -> bool:
+    """A local use the investigator decides (PI32): a medicine named (a class's name alone may
+    mean one with a lifetime exclusion), of a class with a window of its own (corticosteroids
+    keep EX11's route rule), by a local route. Both the answer and the input check that allows
+    its clearance read it here."""
+    return (
+        match.drug is not None
+        and match.group.rule not in ("corticosteroid", "lifetime", "no_window")
+        and _local_route(med, study)
+    )
 
 
 def _local_use(
