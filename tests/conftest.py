@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,21 @@ if UNDER_MUTATION:
 def examples(count: int) -> int:
     """``count`` Hypothesis examples, or a tenth of them (at least 10) under mutation testing."""
     return max(10, count // 10) if UNDER_MUTATION else count
+
+
+def study_data() -> dict:
+    """study.yaml as plain data, a fresh copy for a test to edit. Parsed once per process by
+    libyaml (PyYAML's pure-Python loader took half a second a time; the tests that edit the
+    study as data spent a twentieth of the suite's time on it). The project's own loader, which
+    keeps line numbers and refuses what it must, is tested on its own."""
+    return copy.deepcopy(_study_data())
+
+
+@functools.cache
+def _study_data() -> dict:
+    import yaml
+
+    return yaml.load(STUDY_PATH.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
 @pytest.fixture(scope="session")

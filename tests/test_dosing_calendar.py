@@ -37,6 +37,7 @@ from dosing.regimens import regimens_for_arm
 from protocol.errors import ProtocolDataError
 from protocol.study import load_study
 from protocol.units import ureg
+from tests.conftest import study_data
 
 pytestmark = pytest.mark.traces("interventions", "visit_schedule", "presentations", "dosing_rules")
 
@@ -643,11 +644,10 @@ def test_only_an_arm_that_injects_has_the_first_injection_at_the_site(arm):
 
 
 def test_an_injection_activity_must_be_a_named_activity():
-    import yaml
 
-    from protocol.study import STUDY_PATH, parse_study
+    from protocol.study import parse_study
 
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     data["injection_activities"] = ["first_injection_at_home"]
     with pytest.raises(ProtocolDataError, match="injection_activities"):
         parse_study(data, "amended study.yaml")

@@ -16,7 +16,6 @@ import re
 
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from exports.run import FORMATS, exports, write_exports
 from protocol.errors import ProtocolDataError
 from protocol.study import STUDY_PATH, load_study, parse_study
 from protocol.units import ureg
+from tests.conftest import study_data
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def built():
 
 def _study_with(edit):
     """study.yaml with one edit, validated as the file is."""
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     edit(data)
     return parse_study(data, "edited study.yaml")
 

@@ -32,7 +32,7 @@ from protocol.registry_check import (
 )
 from protocol.study import STUDY_PATH, CriterionRules, load_study
 from protocol.units import read_unit, ureg
-from tests.conftest import SHARED_REGISTRY_TEXT, examples
+from tests.conftest import SHARED_REGISTRY_TEXT, examples, study_data
 
 _FREQUENCY = (
     "value: {{}}\n      provenance: registry\n      registry_field: protocolSection."
@@ -214,7 +214,6 @@ def test_a_missing_criterion_is_reported_as_a_count(study_variant):
 
 
 def load_study_text():
-    from protocol.study import STUDY_PATH
 
     return STUDY_PATH.read_text()
 
@@ -338,7 +337,7 @@ def _node(data: Any, yaml_path: str) -> Any:
 def fact_path(collection: str, key: str, name: str, attribute: str) -> str:
     """The yaml path of a fact of a list entry found by its key: ('medication_classes', 'id',
     'ivig', 'window') -> 'medication_classes[5].window' (robust to entries being added)."""
-    entries = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))[collection]
+    entries = study_data()[collection]
     (index,) = [i for i, entry in enumerate(entries) if entry.get(key) == name]
     return f"{collection}[{index}].{attribute}"
 
@@ -352,7 +351,7 @@ def _write(directory: Path, data: Any, tag: Any) -> Path:
 
 def round_tripped(directory: Path) -> Path:
     """study.yaml read and written back unchanged (the negative control of :func:`relabelled`)."""
-    return _write(directory, yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8")), "same")
+    return _write(directory, study_data(), "same")
 
 
 def relabelled(
@@ -360,7 +359,7 @@ def relabelled(
 ) -> Path:
     """study.yaml with the fact at ``yaml_path`` given another provenance (and value): the edit
     that would hide a change from a check that compared registry facts only."""
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     fact = _node(data, yaml_path)
     fact.pop("registry_field", None)
     fact.pop("quote", None)

@@ -29,8 +29,8 @@ from protocol.screening import (
     screen,
     screen_file,
 )
-from protocol.study import STUDY_PATH, load_study
-from tests.conftest import REPO
+from protocol.study import load_study
+from tests.conftest import REPO, study_data
 
 CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
 
@@ -2153,7 +2153,7 @@ def test_a_washout_criterion_is_anchored_where_study_yaml_anchors_its_entries(st
     assert anchors["EX13"] is None and anchors["EX15"] is None  # any use ever: no date
     # each washout criterion, against its entries as study.yaml writes them (written here
     # from the file, not from the rules)
-    study_text = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    study_text = study_data()
     written: dict[str, set[str]] = {}
     for entry in [*study_text["medication_classes"], *study_text["exposure_events"]]:
         for criterion in [entry["criterion"], *entry.get("also_criteria", [])]:

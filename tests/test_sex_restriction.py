@@ -18,7 +18,8 @@ import yaml
 from prescreen.run import prescreen
 from protocol.participant import ParticipantRecord
 from protocol.screening import screen
-from protocol.study import STUDY_PATH, parse_study
+from protocol.study import parse_study
+from tests.conftest import study_data
 
 REPO = Path(__file__).resolve().parents[1]
 CASE_1 = yaml.safe_load((REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8"))
@@ -28,7 +29,7 @@ _WOMAN_ONLY = ("childbearing_potential", "pregnancy_test", "breastfeeding", "con
 
 
 def _study(sex: str):
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     data["population"]["sex"]["value"] = sex
     return parse_study(data, "amended study.yaml")
 
@@ -259,7 +260,7 @@ def test_lab_reads_a_missing_sex_as_the_one_the_study_enrols(
 
     assert (_ckd_epi_2021(1.7, 40, True) < 40) and (_ckd_epi_2021(1.7, 40, False) >= 40)
     assert min(_ckd_epi_2021(1.4, 40, True), _ckd_epi_2021(1.4, 40, False)) >= 40
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     data["population"]["sex"]["value"] = population
     amended = tmp_path / "study.yaml"
     amended.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

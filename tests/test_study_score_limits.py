@@ -6,17 +6,17 @@ highest weight met in each of 8 categories, 9 + 4 + 3 + 2 + 2 + 2 + 3 + 3 = 28 a
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from protocol.errors import ProtocolDataError
-from protocol.study import STUDY_PATH, parse_study
+from protocol.study import parse_study
+from tests.conftest import study_data
 
 MRSS_HIGHEST = 17 * 3
 ACR_HIGHEST = 9 + 4 + 3 + 2 + 2 + 2 + 3 + 3
 
 
 def _study(edit):
-    data = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+    data = study_data()
     edit(data)
     return parse_study(data, "amended.yaml")
 

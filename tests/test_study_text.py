@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from dosing.calendar import build_calendar, calendar_csv
 from protocol.errors import ProtocolDataError
 from protocol.study import STUDY_PATH, parse_study
+from tests.conftest import study_data
 
-DATA = yaml.safe_load(STUDY_PATH.read_text(encoding="utf-8"))
+DATA = study_data()
 
 
 def _text_paths(data: Any, path: tuple = ()) -> list[tuple]:
