@@ -166,7 +166,11 @@ def _read_unit_text(text: str) -> pint.Quantity:
     text = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)", lambda m: "10^" + m[1].translate(_SUPERSCRIPTS), text)
     text = text.translate(_SUPERSCRIPTS).replace("µ", "u").replace("μ", "u").strip()
     if not text.isprintable():  # (white space at its edges aside) no unit a person typed
-        raise UnitTextError(f"{quoted(original)}: a control character, tab or line break in it")
+        # (str.isprintable: a control character, and every space but the plain one)
+        raise UnitTextError(
+            f"{quoted(original)}: a control character, tab, line break or a space other than "
+            "the plain one (a non-breaking space, pasted from a report) in it"
+        )
     if len(text) > 40:
         raise UnitTextError(f"{quoted(original)} is not a unit")
     if _PERCENT.match(text):

@@ -148,3 +148,25 @@ def test_a_negative_age_is_asked_for_as_an_age(capsys):
     assert main(["lab", "creatinine", "1.6", "mg/dL", "--age", "-1", "--sex", "female"]) == 2
     err = capsys.readouterr().err
     assert "expected the age in completed years, such as 46" in err and "7.5" not in err
+
+
+@pytest.mark.parametrize("uln", ["-40", "-0.5", "-inf"])
+def test_a_negative_uln_is_asked_for_as_a_positive_limit(uln, capsys):
+    # '--uln -40' asked for "a decimal number of zero or more", and '--uln 0' was then refused
+    # as zero (helper 130): a ULN is asked for as the positive limit it must be
+    assert main(["lab", "alt", "60", "U/L", "--uln", uln, "U/L"]) == 2
+    err = capsys.readouterr().err
+    assert "expected a positive upper limit of normal" in err and "zero or more" not in err
+
+
+def test_a_zero_uln_is_refused_as_the_negative_one_says():
+    assert main(["lab", "alt", "60", "U/L", "--uln", "0", "U/L"]) == 2
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2009", "\u202f", "\u3000"])
+def test_a_space_other_than_the_plain_one_inside_a_unit_is_named(space, capsys):
+    # 'mL/min/1.73<NBSP>m²', pasted from a report, was refused as holding "a control character,
+    # tab or line break" (helper 130): the message names what it holds
+    assert main(["lab", "egfr", "40", f"mL/min/1.73{space}m²"]) == 2
+    err = capsys.readouterr().err
+    assert "a space other than the plain one" in err and err.count("\n") == 1

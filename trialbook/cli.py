@@ -140,11 +140,11 @@ def _dashed_values(argv: list[str]) -> str | None:
             return None
         if _DASHED_VALUE.match(token) and not _is_zero(token):
             what = names.get(previous, "the value")
-            expected = (
-                "the age in completed years, such as 46"
-                if previous == "--age"
-                else "a decimal number of zero or more, such as 7.5"
-            )
+            expected = {
+                "--age": "the age in completed years, such as 46",
+                # a ULN of zero is refused too: no multiple of it can be read
+                "--uln": "a positive upper limit of normal, such as 40",
+            }.get(previous, "a decimal number of zero or more, such as 7.5")
             return (
                 f"error: {_analyte_label(argv)}{what} {token!r} is negative or not "
                 f"a number; expected {expected}"
