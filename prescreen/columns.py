@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from protocol.documents import in_plain_words, read_yaml, taken_out, validate_document
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import identifying_text
+from protocol.identifiers import identifying_text, value_like
 from protocol.inputs import (
     MAX_SIGNIFICANT_DIGITS,
     MOST_DIGITS_OF_A_MEASUREMENT,
@@ -550,7 +550,7 @@ def shown_value(raw: Any, path: str = "") -> str:
         written = _number_as_written(value) if isinstance(value, float) else str(value)
         if identifying_text(written, free_text=True):  # a value refused is never repeated
             return WITHHELD
-    if isinstance(value, str) and not _value_like(value, path.endswith("unit")):
+    if isinstance(value, str) and not value_like(value, path.endswith("unit")):
         return WITHHELD_TEXT
     # a number a CSV or a workbook gives as such is held to the digits a text is (an 8-digit
     # mobile, 98765432, read as a haemoglobin): more than 6, withheld
@@ -562,101 +562,6 @@ def shown_value(raw: Any, path: str = "") -> str:
         return WITHHELD_NUMBER
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-#: The whole values a refused cell may hold and still be shown back (so the site sees what to
-#: change): the columns' own values, their short forms and other languages' words for them,
-#: and a lab's or a test's words. A text with letters is shown only when it is one of these as
-#: a whole, or a number with a laboratory unit, or a date with its month's name: a name, an
-#: address or a nickname is withheld, even one made of such words (Donna May, Po Man).
-_VALUE_TEXTS = frozenset(
-    {
-        *("y", "n", "t", "f", "m", "w", "x", "yes", "no", "true", "false", "fem", "femme"),
-        *("female", "male", "woman", "man", "weiblich", "männlich", "mujer", "hombre"),
-        *("femenino", "masculino", "féminin", "masculin", "feminino", "donna", "uomo"),
-        *("pos", "neg", "positive", "negative", "positif", "négatif", "positivo", "negativo"),
-        *("positiv", "negativ", "detected", "not detected", "not done", "not tested"),
-        *("pending", "unknown", "unk", "na", "n/a", "nd", "n.d.", "nil", "null", "none"),
-        *("nan", "missing", "normal", "abnormal", "equivocal", "indeterminate", "reactive"),
-        *("non-reactive", "resolved", "active", "chronic", "latent", "low", "high"),
-        *("intermediate", "low risk", "high risk", "intermediate risk", "intermediate-high"),
-        *("moderate", "mild", "severe", "blood", "urine", "serum", "plasma", "hemolysed"),
-        *("haemolysed", "hemolyzed", "clotted", "insufficient", "repeat", "see note"),
-        *("hbsag neg", "hbsag pos", "igra negative", "igra positive", "oral", "iv", "im"),
-        *("女", "男", "女性", "男性", "是", "否", "有", "无", "阳性", "阴性", "阳性(+)"),
-        *("阴性(-)", "弱阳性", "可疑", "未知", "未做", "未查", "待查", "不详", "正常", "异常"),
-        *("高危", "中危", "低危", "血清", "尿"),
-    }
-)
-#: A spreadsheet's error values (a formula that failed), shown as they are.
-_SPREADSHEET_ERRORS = frozenset(
-    {"#n/a", "#value!", "#ref!", "#div/0!", "#name?", "#null!", "#num!", "#spill!", "#calc!"}
-)
-#: How a workbook's date cell whose number is no date (Excel shows ####) is given to its field.
-NOT_A_DATE_NUMBER = " (a date cell whose number is no date: ####)"
-#: How a cell of a workbook's merged cell after its first is given to its field: "(merged with
-#: D2)", the first cell's place.
-MERGED_WITH = "(merged with "
-#: A number as a site writes it by mistake (12,5; <0.5; 1.2e3; 150 000), with a laboratory
-#: unit after it or none; a date in digits (2024-02-30, 30.02.2024) or with its month's name
-#: (30-Feb-2024)
-_NUMBER_SHOWN = re.compile(
-    r"[<>≤≥~±+\-]?\s*\d[\d.,' ]*(?:[eE][+-]?[0-9]+)?\s*"
-    r"(?:(?:g|mg|µg|ug)/(?:dl|l)|(?:mmol|µmol|umol|mol)/l|(?:u|iu|kat|µkat|ukat)/l|%"
-    r"|(?:x|×)\s*10\^?[0-9⁰-⁹]+/l|10\^[0-9]+/l|/(?:µl|ul|mm3|mm³)|cells/l"
-    r"|ml/min(?:/1\.73\s*m[²2])?)?"
-)
-_DATE_SHOWN = re.compile(
-    r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{2}|[0-9]{4})"
-    r"|[0-9]{1,2}[-/ ]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[-/ ]?"
-    r"(?:[0-9]{2}|[0-9]{4})"
-)
-#: The most digits a refused text may hold and be shown: a date's 8 (a phone or card number has
-#: more, or is glued to letters); a number without a date's shape, 6
-_MOST_DIGITS_SHOWN = 8
-
-
-def _value_like(text: str, unit: bool = False) -> bool:
-    """Whether a refused text reads as a column's value mistyped, shown back to the site: one
-    of the known values as a whole (``F``, ``Weiblich``, ``low risk``, ``阴性(-)``,
-    ``#N/A``), a number as a site writes one by mistake (``12,5``, ``12.5 g/dL``, ``<0.5``),
-    or a date (``2024-02-30``, ``30-Feb-2024``). Anything else may name a person (``Zhang
-    Wei``, ``Donna May``, ``9123 4567``, ``E12345678``, a formula's text) and no message or file
-    repeats it. ``unit``: a unit column's cell, shown only as one of the laboratory's units
-    written otherwise (a word pint knows may be a surname: Gray, Newton)."""
-    stripped = " ".join(text.split()).lower()
-    if stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words, beside a day count)
-        return stripped.removesuffix(NOT_A_DATE_NUMBER).isdigit()
-    if stripped in _SPREADSHEET_ERRORS or stripped in _VALUE_TEXTS:
-        return True
-    if re.fullmatch(re.escape(MERGED_WITH) + r"[a-z]{1,3}[0-9]{1,7}\)", stripped):
-        return True  # (the table's own words: where the merged cell's value is)
-    digits = sum(c.isdigit() for c in stripped)
-    if _DATE_SHOWN.fullmatch(stripped):
-        return digits <= _MOST_DIGITS_SHOWN
-    if _NUMBER_SHOWN.fullmatch(stripped):
-        return digits <= 6
-    if stripped.startswith("="):  # a formula of numbers alone (=100+20): no name in it
-        return bool(re.fullmatch(r"=[0-9+\-*/^(). ]+", stripped)) and digits <= 6
-    if not any(c.isalpha() for c in stripped):
-        # signs without a letter (a neutrophil count's unit typed '%', a '-' for none) name no
-        # one; more digits than a value has may be a phone's
-        return digits <= 6
-    # a unit column's unit written otherwise (g/furlong, mg/mL), but not a name around a
-    # slash (Donna/May, ZhangWei/L: a capital and then small letters, as no lab unit is
-    # written; one all in small letters, a unit's way, is shown)
-    return (
-        unit
-        and digits <= 4
-        and bool(_UNIT_SHOWN.fullmatch(stripped))
-        and not _NAME_SHAPED.search(" ".join(text.split()))
-    )
-
-
-_UNIT_SHOWN = re.compile(r"[a-zµμ0-9^.·×*%³² ]{1,8}/[a-zµμ0-9^.·×*%³² /]{1,12}")
-#: A word as a name is written, a capital and two small letters at least (Maria, Wei, May);
-#: units write capitals alone or last (L, IU, mL, dL, mmol/L).
-_NAME_SHAPED = re.compile(r"[A-Z][a-z]{2,}")
 
 
 #: How far (in units in the last place) a double may lie from a decimal of 12 significant

@@ -29,8 +29,6 @@ import pyarrow.compute as pc
 
 from prescreen.columns import (
     ID_FIELD,
-    MERGED_WITH,
-    NOT_A_DATE_NUMBER,
     WITHHELD_ID,
     Mapping,
     fields,
@@ -44,6 +42,8 @@ from protocol.documents import withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import (
     CODE_EXPECTED,
+    MERGED_WITH,
+    NOT_A_DATE_NUMBER,
     PLACEHOLDER_CODES,
     date_in_an_id_cell,
     date_shaped_id,

@@ -37,8 +37,11 @@ from protocol.identifiers import (
     CODE_EXPECTED,
     CODE_PATTERN,
     IDENTIFYING,
+    NAME_SHAPED,
+    field_name_like,
     identifying_code,
     identifying_text,
+    value_like,
 )
 from protocol.inputs import (
     MAX_EXPONENT,
@@ -426,10 +429,15 @@ def validation_problems(
     strip: int = 0,
     model: type[BaseModel] | None = None,
     withheld: Iterable[str] = (),
+    personal: bool = False,
 ) -> list[Problem]:
     """One problem record per pydantic error: field path, line, value found, what was expected.
     With the ``model``, an unknown field spelt like a missing one is said once ("did you mean
-    name?"), unless its line is ``withheld`` (said as personal data, by its path)."""
+    name?"), unless its line is ``withheld`` (said as personal data, by its path). ``personal``:
+    a document about a person (a record, a washout list, a table's mapping): a refused text is
+    shown back only where it reads as the field's value mistyped, and an unknown field's name
+    only where it reads as a field's name (``sex: Zhang Wei``, ``Zhang Wei: 1978-06-14`` are
+    refused without the name), as ``prescreen`` shows a refused cell."""
     problems = []
     items = []
     for item in error.errors(include_url=False):
@@ -441,6 +449,9 @@ def validation_problems(
         message = item["msg"].removeprefix("Value error, ")
         where = format_location(loc)
         line = _line_of(node, loc)
+        unknown_key = item["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str)
+        if personal and unknown_key and not field_name_like(loc[-1]):
+            where = _key_withheld(loc)
         if loc in misspelt:  # an unknown field close to a missing one: one line, of both
             if misspelt[loc] is not None:
                 problems.append(
@@ -492,11 +503,65 @@ def validation_problems(
             # that reads as a phone or ID card number): not shown again, in the words either
             text = withheld_from(in_plain_words(item) or message, item.get("input"))
             problems.append(Problem(text, path=where, found="(withheld)", line=line))
+        elif personal and not _may_show(item):
+            text = withheld_from(in_plain_words(item) or message, item.get("input"))
+            problems.append(Problem(text, path=where, found=TEXT_WITHHELD, line=line))
         else:
             found = shown(item.get("input"))
             words = in_plain_words(item) or message
             problems.append(Problem(words, path=where, found=found, line=line))
     return list(dict.fromkeys(problems))
+
+
+#: How a refused text that may name a person is given in a message.
+TEXT_WITHHELD = "(withheld: it may name a person)"
+
+
+def shown_back(value: Any) -> str:
+    """A refused value of a person's document as a message shows it: as written where it may
+    be shown (:func:`may_be_shown`), else withheld."""
+    if not isinstance(value, str) or may_be_shown(value):
+        return shown(value)
+    return TEXT_WITHHELD
+
+
+#: ASCII letters, digits and signs: how the book's own words and units are typed (``twice a
+#: week``, ``rectal``, ``15 mL``); a name is written in its own script, with a capital and small
+#: letters (``Wang``), or in capitals as a passport writes it (``ZHANG WEI``).
+_AS_THE_BOOKS_WORDS = re.compile(r"[A-Za-z0-9 _'./,:;()+%\-]{1,60}")
+_CAPITALS_AS_A_NAME = re.compile(r"[A-Z]{2,}(?:[ \-][A-Z]{2,})+")
+
+
+def may_be_shown(text: str, expected: str = "") -> bool:
+    """Whether a refused text of a person's document is shown back: one that reads as a
+    value mistyped (``value_like``: ``Female``, ``12,5``, ``2024-02-30``), one of the values
+    ``expected`` in other letters, or one written in small ASCII letters as the book's words are
+    (``rectal``, ``soon``, ``15 mL``); any other (``Zhang Wei``, ``张伟``, ``Müller``,
+    ``ZHANG WEI``) may name a person.
+    A number that reads as a phone or card number is withheld before this (``identifies``)."""
+    if value_like(text) or f"'{text.strip().lower()}'" in expected.lower():
+        return True
+    written = text.strip()
+    return (
+        bool(_AS_THE_BOOKS_WORDS.fullmatch(written))
+        and not NAME_SHAPED.search(written)
+        and not _CAPITALS_AS_A_NAME.fullmatch(written)
+    )
+
+
+def _may_show(item: Any) -> bool:
+    """Whether a pydantic error's refused value may be shown back (anything but a text, or a
+    text :func:`may_be_shown` shows)."""
+    value = item.get("input")
+    if not isinstance(value, str):
+        return True
+    return may_be_shown(value, str((item.get("ctx") or {}).get("expected", "")))
+
+
+def _key_withheld(loc: tuple[Any, ...]) -> str:
+    """An unknown field's place with its name withheld: the object it is in."""
+    withheld = "(a field's name, withheld: it may name a person)"
+    return f"{format_location(loc[:-1])}.{withheld}" if loc[:-1] else withheld
 
 
 def _misspelt_fields(
@@ -704,6 +769,20 @@ def _with_entry_name(problem: Problem, data: dict[str, Any]) -> Problem:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+def _kind_of(data: Any) -> str:
+    """What a file holds instead of fields, said by its kind: a line of text given by mistake
+    (a table's row: a name, a birth date, an address) is never shown back."""
+    if isinstance(data, str):
+        return "a line of text (not shown: it may name a person)"
+    if isinstance(data, bool):
+        return shown(data)
+    if isinstance(data, int | float):
+        return "a number"
+    if isinstance(data, datetime.date):
+        return "a date"
+    return shown(data)
+
+
 def validate_document(
     model: type[ModelT],
     data: Any,
@@ -723,11 +802,11 @@ def validate_document(
                 Problem(
                     "a mapping at the top level",
                     path="(top level)",
-                    found=shown(data),
+                    found=_kind_of(data),
                     text="the file is empty; expected a mapping at the top level (lines of "
                     "field: value)"
                     if data is None
-                    else f"expected a mapping at the top level, found {shown(data)}",
+                    else f"expected a mapping at the top level, found {_kind_of(data)}",
                 )
             ],
         )
@@ -752,7 +831,9 @@ def validate_document(
         # a field refused here is not refused again in the model's words (which repeat it)
         problems = [
             p
-            for p in validation_problems(exc, node, model=model, withheld=flagged)
+            for p in validation_problems(
+                exc, node, model=model, withheld=flagged, personal=check_personal_data
+            )
             if not any(p.path == f or p.path.startswith((f"{f}.", f"{f}[")) for f in flagged)
         ]
         every = personal + problems

@@ -30,7 +30,13 @@ import pint
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from protocol.documents import read_yaml, validate_document
+from protocol.documents import (
+    TEXT_WITHHELD,
+    read_yaml,
+    shown_back,
+    validate_document,
+    withheld_from,
+)
 from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE, StrictDate, read_decimal
@@ -167,13 +173,15 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
             try:
                 read_dose(med.dose, study)
             except ValueError as exc:
-                problems.append(Problem(str(exc), path=f"{where}.dose", found=repr(med.dose)))
+                found = shown_back(med.dose)
+                said = withheld_from(str(exc), med.dose) if found == TEXT_WITHHELD else str(exc)
+                problems.append(Problem(said, path=f"{where}.dose", found=found))
         if med.frequency is not None and frequency_of(med.frequency) is None:
             problems.append(
                 Problem(
                     f"not a frequency the book knows; expected one of: {', '.join(FREQUENCIES)}",
                     path=f"{where}.frequency",
-                    found=repr(med.frequency),
+                    found=shown_back(med.frequency),
                 )
             )
         match = match_medicine(med.name, study)
@@ -222,11 +230,15 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
         where = f"events[{index}] ({event.kind})"
         kind = kinds.get(event.kind)
         if kind is None:
+            kind_shown = shown_back(event.kind)
             problems.append(
                 Problem(
                     f"unknown event kind; expected one of: {', '.join(sorted(kinds))}",
-                    path=f"{where}.kind",
-                    found=repr(event.kind),
+                    # named by its kind only where the kind may be shown
+                    path=f"{where}.kind"
+                    if kind_shown != TEXT_WITHHELD
+                    else f"events[{index}].kind",
+                    found=kind_shown,
                 )
             )
             continue

@@ -1,0 +1,163 @@
+"""A text that may name a person, given where a record, a washout list or a mapping file holds
+something else, is refused (exit 2) without being shown back: the whole file given by mistake
+(a table's row), an unknown field named after a person, a choice, date or number field holding
+a name. What a site mistyped is still shown (``Female``, ``sexx``, ``12,5``, a word in small
+letters such as ``rectal``), as ``prescreen`` shows a refused cell (helper 131: ``screen``
+printed "found 'Zhang Wei,1978-06-14,female,5 Main Street Hangzhou'").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import REPO, examples
+from trialbook.cli import main
+
+CASE = (REPO / "book/cases/case01-eligible.yaml").read_text(encoding="utf-8")
+WASHOUT = (REPO / "examples/washout-synthetic.yaml").read_text(encoding="utf-8")
+
+#: Names as a site writes them (SYNTHETIC): pinyin with capitals, Chinese characters, and
+#: other languages' names; each drawn anew below.
+_SURNAMES = ["Zhang", "Wang", "Li", "Liu", "Chen", "Donna", "Maria", "Müller", "O'Brien", "ZHANG"]
+_GIVEN = ["Wei", "Fang", "Xiuying", "May", "José", "Anne"]
+_HAN = "张王李刘陈杨黄赵吴周伟芳娜秀英敏静丽强磊军洋"
+
+names = st.one_of(
+    st.builds(lambda a, b: f"{a} {b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
+    st.builds(lambda a, b: f"{a}{b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
+    st.text(alphabet=_HAN, min_size=2, max_size=3),
+)
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue() + err.getvalue()
+
+
+def _written(folder: Path, text: str, name: str = "input.yaml") -> str:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _record_with(**changes: object) -> str:
+    data = yaml.safe_load(CASE)
+    for dotted, value in changes.items():
+        *parents, last = dotted.split("__")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def _refused_unshown(argv: list[str], name: str) -> str:
+    code, said = _run(argv)
+    assert code == 2, said
+    assert name not in said, said
+    for part in name.split():
+        if len(part) > 2:  # a surname alone is a name too
+            assert part not in said, said
+    return said
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(name=names, where=st.sampled_from(["screen", "washout", "prescreen --map"]))
+def test_a_file_that_is_a_line_of_text_is_refused_without_it(tmp_path_factory, name, where):
+    folder = tmp_path_factory.mktemp("line")
+    path = _written(folder, f"{name},1978-06-14,female,5 Main Street Hangzhou\n", "row.csv")
+    if where == "prescreen --map":
+        table = _written(folder, "participant\nSYN-01\n", "t.csv")
+        argv = ["prescreen", table, "--map", path, "--out", str(folder / "out")]
+    else:
+        argv = [where, path]
+    said = _refused_unshown(argv, name)
+    assert "1978-06-14" not in said and "Main Street" not in said
+    if where != "prescreen --map":
+        assert "a line of text" in said
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(name=names, nested=st.booleans())
+def test_an_unknown_field_named_after_a_person_is_refused_without_its_name(
+    tmp_path_factory, name, nested
+):
+    folder = tmp_path_factory.mktemp("key")
+    data = yaml.safe_load(CASE)
+    (data["labs"] if nested else data)[name] = "1978-06-14"
+    path = _written(folder, yaml.safe_dump(data, allow_unicode=True))
+    said = _refused_unshown(["screen", path], name)
+    assert "withheld: it may name a person" in said
+    assert ("labs." in said) == nested  # the object it is in is still named
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(
+    name=names,
+    field=st.sampled_from(["sex", "dates__screening", "labs__igg__value", "pah_risk"]),
+)
+def test_a_name_in_a_field_that_holds_no_name_is_refused_without_it(tmp_path_factory, name, field):
+    folder = tmp_path_factory.mktemp("value")
+    path = _written(folder, _record_with(**{field: name}))
+    said = _refused_unshown(["screen", path], name)
+    assert "withheld: it may name a person" in said
+
+
+@settings(max_examples=examples(20), deadline=None)
+@given(name=names, field=st.sampled_from(["route", "frequency", "last_dose"]))
+def test_a_name_in_a_washout_entry_field_is_refused_without_it(tmp_path_factory, name, field):
+    folder = tmp_path_factory.mktemp("washout")
+    data = yaml.safe_load(WASHOUT)
+    data["medications"][0][field] = name
+    path = _written(folder, yaml.safe_dump(data, allow_unicode=True))
+    _refused_unshown(["washout", path], name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "shown"),
+    [
+        ("sex", "Female", "'Female'"),  # the expected value in other letters
+        ("sex", "F", "'F'"),  # a value's short form, as prescreen shows it
+        ("labs__igg__value", "12,5", "'12,5'"),  # a number as a site mistypes one
+        ("dates__screening", "2025-02-30", "2025-02-30"),  # a date that is no date
+    ],
+)
+def test_what_a_site_mistyped_is_still_shown(tmp_path, field, value, shown):
+    code, said = _run(["screen", _written(tmp_path, _record_with(**{field: value}))])
+    assert code == 2 and shown in said, said
+
+
+def test_a_misspelt_field_is_still_named(tmp_path):
+    data = yaml.safe_load(CASE)
+    data["sexx"] = data.pop("sex")
+    code, said = _run(["screen", _written(tmp_path, yaml.safe_dump(data))])
+    assert code == 2 and "sexx" in said, said
+
+
+@settings(max_examples=examples(10), deadline=None)
+@given(name=names)
+def test_a_name_as_an_event_kind_is_refused_without_it(tmp_path_factory, name):
+    folder = tmp_path_factory.mktemp("event")
+    data = yaml.safe_load(WASHOUT)
+    data["events"][0]["kind"] = name
+    _refused_unshown(["washout", _written(folder, yaml.safe_dump(data, allow_unicode=True))], name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("frequency", "twice a week"), ("dose", "15 mgs"), ("route", "rectal")],
+)
+def test_a_mistyped_word_of_the_books_vocabulary_is_still_shown(tmp_path, field, value):
+    data = yaml.safe_load(WASHOUT)
+    data["medications"][0][field] = value
+    code, said = _run(["washout", _written(tmp_path, yaml.safe_dump(data))])
+    assert code == 2 and f"'{value}'" in said, said
