@@ -47,6 +47,7 @@ from protocol.identifiers import (
     PLACEHOLDER_CODES,
     date_in_an_id_cell,
     date_shaped_id,
+    identifying_text,
     personal_data_inside,
 )
 from protocol.participant import FINGER_AREAS, MAXIMUM_PLAUSIBLE_AGE, PAH_RISKS, SkinAreas
@@ -946,9 +947,32 @@ def _nameless_columns(frame: pd.DataFrame) -> tuple[list[int], list[int]]:
 def _without_columns(frame: pd.DataFrame, left_out: list[int]) -> pd.DataFrame:
     if not left_out:
         return frame
-    kept = frame.iloc[:, [k for k in range(len(frame.columns)) if k not in set(left_out)]]
-    kept.attrs = frame.attrs
+    positions = [k for k in range(len(frame.columns)) if k not in set(left_out)]
+    kept = frame.iloc[:, positions]
+    kept.attrs = {**frame.attrs, SHEET_POSITIONS: positions}  # each column's place in the sheet
     return kept
+
+
+#: Where a frame's columns stood in the sheet, where columns were left out (``frame.attrs``).
+SHEET_POSITIONS = "sheet positions"
+
+
+def _sheet_position(frame: pd.DataFrame, column: str) -> int:
+    """A column's place in the sheet (0 for A), the columns left out counted."""
+    position = [str(c) for c in frame.columns].index(column)
+    return int(frame.attrs.get(SHEET_POSITIONS, range(len(frame.columns)))[position])
+
+
+def _unknown_column_named(column: str, position: int) -> str:
+    """An unknown column as the refusal names it: by its name, or by its letter where the name
+    holds a date or a number that may identify a person (a sheet turned on its side, one column
+    per patient: "Donna May 1978-06-14")."""
+    if personal_data_inside(column) or identifying_text(column, free_text=True):
+        from openpyxl.utils import get_column_letter  # (0.1 s of imports, on this error only)
+
+        letter = get_column_letter(position + 1)
+        return f"column {letter} (its name withheld: it holds a date or a number)"
+    return f"column {column!r}"
 
 
 def _check_columns(frame: pd.DataFrame, source: str, nameless: list[int]) -> None:
@@ -1395,7 +1419,7 @@ def read_candidates(
                 Problem(
                     "a record field (see `trialbook prescreen --template`) or a column named in "
                     "the mapping",
-                    path=f"column {column!r}",
+                    path=_unknown_column_named(column, _sheet_position(frame, column)),
                     found="an unknown column",
                 )
             )

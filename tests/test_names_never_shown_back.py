@@ -9,6 +9,7 @@ printed "found 'Zhang Wei,1978-06-14,female,5 Main Street Hangzhou'").
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -161,3 +162,35 @@ def test_a_mistyped_word_of_the_books_vocabulary_is_still_shown(tmp_path, field,
     data["medications"][0][field] = value
     code, said = _run(["washout", _written(tmp_path, yaml.safe_dump(data))])
     assert code == 2 and f"'{value}'" in said, said
+
+
+@settings(max_examples=examples(20), deadline=None)
+@given(
+    name=names,
+    born=st.dates(min_value=dt.date(1930, 1, 1), max_value=dt.date(2026, 11, 29)),  # born by now
+    written=st.sampled_from(["{:%Y-%m-%d}", "{:%Y%m%d}", "{:%d-%b-%Y}"]),
+    blank_first=st.booleans(),
+    extra=st.integers(0, 3),
+)
+def test_an_unknown_column_named_with_a_birth_date_is_named_by_its_letter(
+    tmp_path_factory, name, born, written, blank_first, extra
+):
+    # a sheet turned on its side has one column per patient: "Donna May 1978-06-14" was
+    # repeated in the refusal of the unknown column (helper 131)
+    from openpyxl.utils import get_column_letter
+
+    folder = tmp_path_factory.mktemp("header")
+    header = f"{name} {written.format(born)}"
+    others = [f"x{i}" for i in range(extra)]  # unknown columns with plain names before it
+    names_row = [""] * blank_first + ["participant", *others, header]
+    cells_row = [""] * blank_first + ["SYN-01", *["1"] * extra, "1"]
+    table = _written(
+        folder, ",".join(f'"{n}"' for n in names_row) + "\n" + ",".join(cells_row) + "\n", "t.csv"
+    )
+    said = _refused_unshown(["prescreen", table, "--out", str(folder / "out")], header)
+    assert written.format(born) not in said
+    # its letter in the sheet, the blank first column (left out of the table) counted
+    letter = get_column_letter(blank_first + 2 + extra)
+    assert f"column {letter} (its name withheld" in said, said
+    for other in others:
+        assert f"column '{other}'" in said  # a plain name is still named
