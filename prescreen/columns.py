@@ -30,7 +30,13 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from protocol.documents import in_plain_words, read_yaml, taken_out, validate_document
+from protocol.documents import (
+    in_plain_words,
+    read_yaml,
+    shown_back,
+    taken_out,
+    validate_document,
+)
 from protocol.errors import Problem, ProtocolDataError
 from protocol.identifiers import identifying_text, value_like
 from protocol.inputs import (
@@ -701,7 +707,7 @@ def load_mapping(path: Path | str) -> Mapping:
                 Problem(
                     "not a field a candidate table can hold (see `trialbook prescreen --template`)",
                     path=f"columns.{column}.field",
-                    found=repr(target.field),
+                    found=shown_back(target.field),
                 )
             )
         else:
@@ -714,7 +720,7 @@ def load_mapping(path: Path | str) -> Mapping:
                         Problem(
                             "a unit belongs to a lab value (labs.NAME.value)",
                             path=f"columns.{column}.{key}",
-                            found=repr(given),
+                            found=shown_back(given),
                         )
                     )
     times_mapped = collections.Counter(t.field for t in mapping.columns.values())

@@ -140,6 +140,7 @@ def _nothing_to_screen(source: str, candidates: Candidates) -> None:
 
 def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
     """A unit the mapping gives is read as `trialbook lab` reads it, once, before any row."""
+    from protocol.documents import TEXT_WITHHELD, shown_back, withheld_from
     from protocol.labs import LabInputError, get_analyte, read_analyte_unit, uln_analytes
 
     problems = []
@@ -160,16 +161,16 @@ def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
                             "no ULN unit: an upper limit of normal applies only to "
                             + uln_analytes(study),
                             path=f"columns.{column}.{key}",
-                            found=repr(given),
+                            found=shown_back(given),
                         )
                     )
                     continue
             try:
                 read_analyte_unit(get_analyte(name, study), given)
             except (LabInputError, KeyError, ValueError) as exc:
-                problems.append(
-                    Problem(str(exc), path=f"columns.{column}.{key}", found=repr(given))
-                )
+                found = shown_back(given)  # a unit that may be a name is not repeated
+                said = withheld_from(str(exc), given) if found == TEXT_WITHHELD else str(exc)
+                problems.append(Problem(said, path=f"columns.{column}.{key}", found=found))
     if problems:
         raise ProtocolDataError(source, problems)
 

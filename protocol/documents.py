@@ -37,7 +37,6 @@ from protocol.identifiers import (
     CODE_EXPECTED,
     CODE_PATTERN,
     IDENTIFYING,
-    NAME_SHAPED,
     field_name_like,
     identifying_code,
     identifying_text,
@@ -155,6 +154,10 @@ def _refusal(loader: StrictLoader, event: Any, message: str) -> ProtocolDataErro
     return ProtocolDataError(loader.name, [Problem(message, line=line)])
 
 
+def _key_shown(key: Any) -> str:
+    return key if key == "(withheld: it may name a person)" else shown(key)
+
+
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -166,14 +169,16 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
             )
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
+            if isinstance(key, str) and not field_name_like(key):
+                key = "(withheld: it may name a person)"  # said in words: not quoted below
             raise ProtocolDataError(
                 loader.name,
                 [
                     Problem(
                         "appears twice in one mapping",
-                        found=f"key {shown(key)}",
+                        found=f"key {_key_shown(key)}",
                         line=line,
-                        text=f"line {line}: key {shown(key)} appears twice in one mapping",
+                        text=f"line {line}: key {_key_shown(key)} appears twice in one mapping",
                     )
                 ],
             )
@@ -449,9 +454,8 @@ def validation_problems(
         message = item["msg"].removeprefix("Value error, ")
         where = format_location(loc)
         line = _line_of(node, loc)
-        unknown_key = item["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str)
-        if personal and unknown_key and not field_name_like(loc[-1]):
-            where = _key_withheld(loc)
+        if personal and any(isinstance(k, str) and not field_name_like(k) for k in loc):
+            where = _keys_withheld(loc)
         if loc in misspelt:  # an unknown field close to a missing one: one line, of both
             if misspelt[loc] is not None:
                 problems.append(
@@ -529,7 +533,9 @@ def shown_back(value: Any) -> str:
 #: week``, ``rectal``, ``15 mL``); a name is written in its own script, with a capital and small
 #: letters (``Wang``), or in capitals as a passport writes it (``ZHANG WEI``).
 _AS_THE_BOOKS_WORDS = re.compile(r"[A-Za-z0-9 _'./,:;()+%\-]{1,60}")
-_CAPITALS_AS_A_NAME = re.compile(r"[A-Z]{2,}(?:[ \-][A-Z]{2,})+")
+#: A word as a name may be written: a capital and small letters (Wang, Li, Wu), or two capitals
+#: or more (ZHANG, WU); a unit's capitals come alone or after small letters (mL, dL, U/L).
+_A_NAMES_WORD = re.compile(r"(?<![A-Za-z])[A-Z](?:[a-z]+|[A-Z]+)")
 
 
 def may_be_shown(text: str, expected: str = "") -> bool:
@@ -542,11 +548,7 @@ def may_be_shown(text: str, expected: str = "") -> bool:
     if value_like(text) or f"'{text.strip().lower()}'" in expected.lower():
         return True
     written = text.strip()
-    return (
-        bool(_AS_THE_BOOKS_WORDS.fullmatch(written))
-        and not NAME_SHAPED.search(written)
-        and not _CAPITALS_AS_A_NAME.fullmatch(written)
-    )
+    return bool(_AS_THE_BOOKS_WORDS.fullmatch(written)) and not _A_NAMES_WORD.search(written)
 
 
 def _may_show(item: Any) -> bool:
@@ -558,10 +560,14 @@ def _may_show(item: Any) -> bool:
     return may_be_shown(value, str((item.get("ctx") or {}).get("expected", "")))
 
 
-def _key_withheld(loc: tuple[Any, ...]) -> str:
-    """An unknown field's place with its name withheld: the object it is in."""
-    withheld = "(a field's name, withheld: it may name a person)"
-    return f"{format_location(loc[:-1])}.{withheld}" if loc[:-1] else withheld
+def _keys_withheld(loc: tuple[Any, ...]) -> str:
+    """A place in a person's document with each key that may name a person withheld (an
+    unknown field ``Zhang Wei:``, an attestation under such a key): every field's own name is
+    written in small letters, and is kept."""
+    withheld = "(a key, withheld: it may name a person)"
+    return format_location(
+        tuple(k if not isinstance(k, str) or field_name_like(k) else withheld for k in loc)
+    )
 
 
 def _misspelt_fields(

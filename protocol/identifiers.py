@@ -829,10 +829,11 @@ NAME_SHAPED = re.compile(r"[A-Z][a-z]{2,}")
 
 def field_name_like(key: str) -> bool:
     """Whether an unknown key of a person's document reads as a field's name mistyped, shown
-    back (``sexx``, ``labs_igg``, ``EX31``): letters of ASCII, digits and ``_ . -``, no word
-    written as a name is (``Zhang Wei``, ``张伟``, ``ZhangWei`` may name a person).
+    back: small ASCII letters, digits and ``_ . -``, as every field's name is written (``sexx``,
+    ``labs_igg``), or a criterion's ID (``EX31``). A key with a capital or a letter of another
+    script may name a person (``Zhang Wei``, ``ZHANG``, ``Wu``, ``张伟``).
 
-    >>> [field_name_like(k) for k in ("sexx", "birth_dat", "EX31", "Zhang Wei", "ZhangWei", "张伟")]
+    >>> [field_name_like(k) for k in ("sexx", "birth_dat", "EX31", "Zhang Wei", "ZHANG", "张伟")]
     [True, True, True, False, False, False]
     """
-    return bool(re.fullmatch(r"[A-Za-z0-9_.\-]{1,40}", key)) and not NAME_SHAPED.search(key)
+    return bool(re.fullmatch(r"[a-z0-9_.\-]{1,40}", key) or re.fullmatch(r"(?:IN|EX)[0-9]{2}", key))

@@ -31,6 +31,7 @@ from protocol.identifiers import (
     CODE_PATTERN,
     IDENTIFYING,
     PLACEHOLDER_CODES,
+    field_name_like,
     identifying_code,
 )
 from protocol.inputs import MedicineName, Number, StrictDate, Text
@@ -394,8 +395,10 @@ class Attestations(_Record):
     def _criterion_ids(self) -> Attestations:
         for name in self.__pydantic_extra__ or {}:
             if not re.fullmatch(r"(IN|EX)[0-9]{2}", name):
+                # a key that may name a person is not repeated (Zhang Wei: {applies: true})
+                key = name if field_name_like(name) else "(a key, withheld: it may name a person)"
                 raise ValueError(
-                    f"attestations.{name}: not a criterion ID; expected IN07, EX16, EX30 or the "
+                    f"attestations.{key}: not a criterion ID; expected IN07, EX16, EX30 or the "
                     "ID of a criterion an amendment added (such as EX31)"
                 )
         return self

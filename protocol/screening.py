@@ -37,7 +37,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
-from protocol.documents import identifies, shown, withheld_from
+from protocol.documents import TEXT_WITHHELD, identifies, shown, shown_back, withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
@@ -429,6 +429,8 @@ class _Context:
             found = None
         elif isinstance(given, float) and math.isfinite(given):
             found = as_given(given)
+        elif shown_back(given) == TEXT_WITHHELD:  # a unit that may be a name (Zhang Wei)
+            found, words = TEXT_WITHHELD, withheld_from(words, given)
         else:
             found = shown(given)
         self.errors.append(Problem(words, path=field, found=found))

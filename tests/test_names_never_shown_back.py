@@ -26,13 +26,15 @@ WASHOUT = (REPO / "examples/washout-synthetic.yaml").read_text(encoding="utf-8")
 
 #: Names as a site writes them (SYNTHETIC): pinyin with capitals, Chinese characters, and
 #: other languages' names; each drawn anew below.
-_SURNAMES = ["Zhang", "Wang", "Li", "Liu", "Chen", "Donna", "Maria", "Müller", "O'Brien", "ZHANG"]
-_GIVEN = ["Wei", "Fang", "Xiuying", "May", "José", "Anne"]
+_SURNAMES = ["Zhang", "Wang", "Li", "Wu", "Ma", "Chen", "Donna", "Müller", "O'Brien", "ZHANG"]
+_GIVEN = ["Wei", "Fang", "Na", "Li", "May", "José", "WEI", "F"]
 _HAN = "张王李刘陈杨黄赵吴周伟芳娜秀英敏静丽强磊军洋"
 
 names = st.one_of(
     st.builds(lambda a, b: f"{a} {b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
     st.builds(lambda a, b: f"{a}{b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
+    st.builds(lambda a, b: f"{a}/{b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
+    st.sampled_from([s for s in _SURNAMES if s.isupper()]),  # a surname alone, as a passport
     st.text(alphabet=_HAN, min_size=2, max_size=3),
 )
 
@@ -104,7 +106,9 @@ def test_an_unknown_field_named_after_a_person_is_refused_without_its_name(
 @settings(max_examples=examples(30), deadline=None)
 @given(
     name=names,
-    field=st.sampled_from(["sex", "dates__screening", "labs__igg__value", "pah_risk"]),
+    field=st.sampled_from(
+        ["sex", "dates__screening", "labs__igg__value", "labs__igg__unit", "pah_risk"]
+    ),
 )
 def test_a_name_in_a_field_that_holds_no_name_is_refused_without_it(tmp_path_factory, name, field):
     folder = tmp_path_factory.mktemp("value")
@@ -194,3 +198,29 @@ def test_an_unknown_column_named_with_a_birth_date_is_named_by_its_letter(
     assert f"column {letter} (its name withheld" in said, said
     for other in others:
         assert f"column '{other}'" in said  # a plain name is still named
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(name=names, place=st.sampled_from(["attestation", "twice"]))
+def test_a_key_named_after_a_person_is_not_repeated_as_an_attestation_or_twice(
+    tmp_path_factory, name, place
+):
+    folder = tmp_path_factory.mktemp("keys")
+    if place == "attestation":
+        text = f'participant: SYN-01\nattestations:\n  "{name}": {{applies: true}}\n'
+    else:
+        text = f'participant: SYN-01\n"{name}": 1\n"{name}": 2\n'
+    _refused_unshown(["screen", _written(folder, text)], name)
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(name=names, key=st.sampled_from(["field", "unit"]))
+def test_a_name_in_a_mapping_files_field_or_unit_is_not_repeated(tmp_path_factory, name, key):
+    folder = tmp_path_factory.mktemp("mapping")
+    table = _written(folder, "participant,hb\nSYN-01,120\n", "t.csv")
+    entry = {"field": "labs.hemoglobin.value", "unit": "g/L"}
+    entry[key] = name
+    mapping = _written(
+        folder, yaml.safe_dump({"columns": {"hb": entry}}, allow_unicode=True), "m.yaml"
+    )
+    _refused_unshown(["prescreen", table, "--map", mapping, "--out", str(folder / "o")], name)
