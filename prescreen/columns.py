@@ -720,7 +720,7 @@ def load_mapping(path: Path | str) -> Mapping:
                         Problem(
                             "a unit belongs to a lab value (labs.NAME.value)",
                             path=f"columns.{column}.{key}",
-                            found=shown_back(given),
+                            found=shown_back(given, unit=True),
                         )
                     )
     times_mapped = collections.Counter(t.field for t in mapping.columns.values())

@@ -161,14 +161,14 @@ def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
                             "no ULN unit: an upper limit of normal applies only to "
                             + uln_analytes(study),
                             path=f"columns.{column}.{key}",
-                            found=shown_back(given),
+                            found=shown_back(given, unit=True),
                         )
                     )
                     continue
             try:
                 read_analyte_unit(get_analyte(name, study), given)
             except (LabInputError, KeyError, ValueError) as exc:
-                found = shown_back(given)  # a unit that may be a name is not repeated
+                found = shown_back(given, unit=True)  # a unit that may be a name is not repeated
                 said = withheld_from(str(exc), given) if found == TEXT_WITHHELD else str(exc)
                 problems.append(Problem(said, path=f"columns.{column}.{key}", found=found))
     if problems:

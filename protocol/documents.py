@@ -521,10 +521,11 @@ def validation_problems(
 TEXT_WITHHELD = "(withheld: it may name a person)"
 
 
-def shown_back(value: Any) -> str:
+def shown_back(value: Any, unit: bool = False) -> str:
     """A refused value of a person's document as a message shows it: as written where it may
-    be shown (:func:`may_be_shown`), else withheld."""
-    if not isinstance(value, str) or may_be_shown(value):
+    be shown (:func:`may_be_shown`; ``unit``: a unit's text, shown as ``prescreen`` shows a unit
+    cell, ``G/DL`` or ``10^9/L`` too), else withheld."""
+    if not isinstance(value, str) or may_be_shown(value) or (unit and value_like(value, True)):
         return shown(value)
     return TEXT_WITHHELD
 

@@ -429,7 +429,7 @@ class _Context:
             found = None
         elif isinstance(given, float) and math.isfinite(given):
             found = as_given(given)
-        elif shown_back(given) == TEXT_WITHHELD:  # a unit that may be a name (Zhang Wei)
+        elif shown_back(given, unit=True) == TEXT_WITHHELD:  # a unit that may be a name
             found, words = TEXT_WITHHELD, withheld_from(words, given)
         else:
             found = shown(given)

