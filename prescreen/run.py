@@ -140,7 +140,7 @@ def _nothing_to_screen(source: str, candidates: Candidates) -> None:
 
 def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
     """A unit the mapping gives is read as `trialbook lab` reads it, once, before any row."""
-    from protocol.documents import TEXT_WITHHELD, shown_back, withheld_from
+    from protocol.documents import refused_as_said, shown_back
     from protocol.labs import LabInputError, get_analyte, read_analyte_unit, uln_analytes
 
     problems = []
@@ -168,8 +168,7 @@ def _check_units(mapping: Mapping, source: str, study: Study | None) -> None:
             try:
                 read_analyte_unit(get_analyte(name, study), given)
             except (LabInputError, KeyError, ValueError) as exc:
-                found = shown_back(given, unit=True)  # a unit that may be a name is not repeated
-                said = withheld_from(str(exc), given) if found == TEXT_WITHHELD else str(exc)
+                said, found = refused_as_said(str(exc), given, unit=True)
                 problems.append(Problem(said, path=f"columns.{column}.{key}", found=found))
     if problems:
         raise ProtocolDataError(source, problems)

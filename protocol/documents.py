@@ -154,10 +154,6 @@ def _refusal(loader: StrictLoader, event: Any, message: str) -> ProtocolDataErro
     return ProtocolDataError(loader.name, [Problem(message, line=line)])
 
 
-def _key_shown(key: Any) -> str:
-    return key if key == "(withheld: it may name a person)" else shown(key)
-
-
 def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -169,16 +165,18 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
             )
         key = loader.construct_object(key_node, deep=True)
         if key in mapping:
-            if isinstance(key, str) and not field_name_like(key):
-                key = "(withheld: it may name a person)"  # said in words: not quoted below
+            # a key that may name a person is not repeated (every field's name is shown)
+            named = (
+                TEXT_WITHHELD if isinstance(key, str) and not field_name_like(key) else shown(key)
+            )
             raise ProtocolDataError(
                 loader.name,
                 [
                     Problem(
                         "appears twice in one mapping",
-                        found=f"key {_key_shown(key)}",
+                        found=f"key {named}",
                         line=line,
-                        text=f"line {line}: key {_key_shown(key)} appears twice in one mapping",
+                        text=f"line {line}: key {named} appears twice in one mapping",
                     )
                 ],
             )
@@ -537,6 +535,13 @@ _AS_THE_BOOKS_WORDS = re.compile(r"[A-Za-z0-9 _'./,:;()+%\-]{1,60}")
 #: A word as a name may be written: a capital and small letters (Wang, Li, Wu), or two capitals
 #: or more (ZHANG, WU); a unit's capitals come alone or after small letters (mL, dL, U/L).
 _A_NAMES_WORD = re.compile(r"(?<![A-Za-z])[A-Z](?:[a-z]+|[A-Z]+)")
+
+
+def refused_as_said(message: str, value: Any, unit: bool = False) -> tuple[str, str]:
+    """A refusal's words and the value it found, as a person's document shows them: the value
+    as :func:`shown_back` gives it, and taken out of the words where it is withheld."""
+    found = shown_back(value, unit)
+    return (withheld_from(message, value) if found == TEXT_WITHHELD else message), found
 
 
 def may_be_shown(text: str, expected: str = "") -> bool:

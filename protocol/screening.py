@@ -37,7 +37,7 @@ from protocol.classification import (
     mrss_range,
     mrss_total,
 )
-from protocol.documents import TEXT_WITHHELD, identifies, shown, shown_back, withheld_from
+from protocol.documents import identifies, refused_as_said, shown, withheld_from
 from protocol.errors import Problem, ProtocolDataError
 from protocol.facts import _RANGE_TEXT, STATUSES, Limit, Status
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE
@@ -429,10 +429,8 @@ class _Context:
             found = None
         elif isinstance(given, float) and math.isfinite(given):
             found = as_given(given)
-        elif shown_back(given, unit=True) == TEXT_WITHHELD:  # a unit that may be a name
-            found, words = TEXT_WITHHELD, withheld_from(words, given)
-        else:
-            found = shown(given)
+        else:  # a text (a unit) that may name a person is not repeated
+            words, found = refused_as_said(words, given, unit=True)
         self.errors.append(Problem(words, path=field, found=found))
         return _missing(str(exc), f"labs.{name}")
 

@@ -33,9 +33,9 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from protocol.documents import (
     TEXT_WITHHELD,
     read_yaml,
+    refused_as_said,
     shown_back,
     validate_document,
-    withheld_from,
 )
 from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
@@ -173,8 +173,7 @@ def _medication_problems(data: WashoutInput, study: Study) -> list[Problem]:
             try:
                 read_dose(med.dose, study)
             except ValueError as exc:
-                found = shown_back(med.dose)
-                said = withheld_from(str(exc), med.dose) if found == TEXT_WITHHELD else str(exc)
+                said, found = refused_as_said(str(exc), med.dose)
                 problems.append(Problem(said, path=f"{where}.dose", found=found))
         if med.frequency is not None and frequency_of(med.frequency) is None:
             problems.append(
