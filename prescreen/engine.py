@@ -222,6 +222,9 @@ _LEROY = (
     "ssc.acr_eular.sclerodactyly",
 )
 _WOMAN = ("sex", "childbearing_potential")
+#: What makes a record without a sex a woman's (the rule's _implied_sex): childbearing
+#: potential, breastfeeding, a positive pregnancy test.
+_IMPLYING_A_WOMAN = ("childbearing_potential", "breastfeeding", *_TEST)
 #: The record fields a criterion's rule reads (the screening date only where it is read: rows
 #: with different dates then share a group). A test checks, record by record, that the rule
 #: gives the same answer from these alone.
@@ -917,16 +920,29 @@ def _counts_to_confirm_rows(candidates: Candidates, rows: np.ndarray, study: Stu
     return np.array(sorted(found), dtype=np.intp)
 
 
-#: Every field EX24's rule reads: each lab's parts, and what the eGFR from creatinine needs.
-_EX24_INPUTS = (
-    _SCREENING,
-    *_DATES_FOR_AGE,
-    "sex",
-    *(
-        f"labs.{name}.{part}"
-        for name in (*EX24_ANALYTES, "egfr", "creatinine")
-        for part in _LAB_PARTS
-    ),
+#: The fields the eGFR from creatinine reads: the value's parts, the age (the birth date, or
+#: the dates that bound it), and the sex with what implies a woman where none is recorded.
+CREATININE_INPUTS = tuple(
+    dict.fromkeys(
+        (
+            _SCREENING,
+            *_DATES_FOR_AGE,
+            *(f"labs.creatinine.{part}" for part in _LAB_PARTS),
+            "sex",
+            *_IMPLYING_A_WOMAN,
+        )
+    )
+)
+#: Every field EX24's rule reads: each lab's parts, and what the eGFR from creatinine needs
+#: (a sex only implied, by childbearing potential or breastfeeding, included: without them a
+#: row whose counts are queried lost the sex its eGFR was read at, helper 134).
+EX24_INPUTS = tuple(
+    dict.fromkeys(
+        (
+            *(f"labs.{name}.{part}" for name in (*EX24_ANALYTES, "egfr") for part in _LAB_PARTS),
+            *CREATININE_INPUTS,
+        )
+    )
 )
 
 
@@ -943,7 +959,7 @@ def _with_counts_to_confirm(
         return found
     status, reasons, missing = found
     status, missing = status.copy(), missing.copy()
-    s, r, m = _run_grouped(candidates, rows[query], _EX24_INPUTS, CHECKS["EX24"].run, study)
+    s, r, m = _run_grouped(candidates, rows[query], EX24_INPUTS, CHECKS["EX24"].run, study)
     status[query], missing[query] = s, m
     others = np.setdiff1d(np.arange(len(rows)), query)
     return (
@@ -1772,7 +1788,7 @@ def _creatinine(
             return _run_grouped(
                 candidates,
                 at_rows[positions],
-                tuple(dict.fromkeys(("dates.screening", *_DATES_FOR_AGE, *paths))),
+                CREATININE_INPUTS,
                 lambda ctx: ctx.lab("creatinine"),
                 study,
                 keys=[key[positions] for key in keys],
@@ -1785,11 +1801,6 @@ def _creatinine(
         status[unknown_at], missing[unknown_at] = s, m
         pieces.append((unknown_at, r))
     return status, Reasons.scattered(len(rows), pieces), missing
-
-
-#: What makes a record without a sex a woman's (the rule's _implied_sex): childbearing
-#: potential, breastfeeding, a positive pregnancy test.
-_IMPLYING_A_WOMAN = ("childbearing_potential", "breastfeeding", *_TEST)
 
 
 def _sexes(candidates: Candidates, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -845,3 +845,40 @@ def test_the_classification_items_asked_are_those_screen_asks(rows):
     frame.insert(0, "participant", [f"SYN-A{i:03d}" for i in range(len(rows))])
     frame["ssc.acr_eular.raynaud"] = True
     _compare(frame.astype(object).where(frame.notna(), None))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([True, False, None]), st.sampled_from([True, False, None])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_counts_to_confirm_read_the_egfr_at_the_sex_a_record_implies(implying):
+    # neutrophils above the white cells hold EX24 open for a query, unless a value fails on
+    # its own. Creatinine 2.0 mg/dL at 46 gives an eGFR of 30.6 for a woman and 40.9 for a
+    # man (CKD-EPI 2021, worked by hand: 142 x (2.0/0.7)^-1.2 x 0.9938^46 x 1.012, and
+    # 142 x (2.0/0.9)^-1.2 x 0.9938^46): with no sex recorded, childbearing potential or
+    # breastfeeding make her a woman, whose eGFR below 40 excludes; nothing implying a sex
+    # leaves it open. (The batch once read these rows without the implying fields, helper 134)
+    frame = pd.DataFrame(
+        {
+            "participant": [f"SYN-Q{i:03d}" for i in range(len(implying))],
+            "dates.birth": "1978-06-14",
+            "dates.screening": "2025-03-03",
+            "childbearing_potential": [c for c, _ in implying],
+            "breastfeeding": [b for _, b in implying],
+            "labs.wbc.value": 3.0,
+            "labs.wbc.unit": "10^9/L",
+            "labs.neutrophils.value": 4.1,
+            "labs.neutrophils.unit": "10^9/L",
+            "labs.creatinine.value": 2.0,
+            "labs.creatinine.unit": "mg/dL",
+        }
+    ).astype(object)
+    _compare(frame)
+    candidates = read_candidates(frame, Mapping(), "synthetic", AS_OF)
+    statuses = evaluate(candidates, as_of=AS_OF).criteria["EX24"].status
+    expected = ["fail" if True in pair else "unknown" for pair in implying]
+    assert list(statuses) == expected

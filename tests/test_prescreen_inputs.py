@@ -1,4 +1,5 @@
-"""Each criterion's declared inputs (prescreen.engine.CRITERION_INPUTS) are all its rule reads:
+"""Each rule's declared inputs (prescreen.engine.CRITERION_INPUTS, EX24_INPUTS, CREATININE_INPUTS
+and each lab's parts) are all it reads:
 a record that keeps a candidate's inputs but takes every other field from another candidate
 gets the same answer. The batch groups rows by these inputs, so an input left out would give
 one group's answer to rows it does not fit; the differential test finds that only when the
@@ -14,11 +15,17 @@ import datetime as dt
 import pytest
 
 from prescreen.columns import Mapping
-from prescreen.engine import CRITERION_INPUTS, LAB_CRITERIA, _nested
+from prescreen.engine import (
+    CREATININE_INPUTS,
+    CRITERION_INPUTS,
+    EX24_INPUTS,
+    LAB_CRITERIA,
+    _nested,
+)
 from prescreen.synthetic import candidates as synthetic
 from prescreen.table import read_candidates
 from protocol.participant import ParticipantRecord
-from protocol.screening import CHECKS, _Context
+from protocol.screening import CHECKS, EX24_ANALYTES, _Context
 from protocol.study import load_study
 
 AS_OF = dt.date(2026, 11, 26)
@@ -38,15 +45,36 @@ def _records(seed: int, missing: float):
     return candidates, paths, rows
 
 
-@pytest.mark.parametrize("criterion", sorted({*CRITERION_INPUTS, *LAB_INPUTS}))
+def _lab_rule(name: str):
+    def rule(ctx: _Context):
+        return ctx.lab(name)
+
+    return rule
+
+
+def _lab_parts(name: str) -> tuple[str, ...]:
+    return tuple(f"labs.{name}.{part}" for part in ("value", "unit", "uln", "uln_unit"))
+
+
+#: Every rule the batch runs on a record made of some fields only, with those fields: each
+#: criterion's, EX24 whole (its rows with counts to confirm), each of EX24's labs, and the eGFR
+#: from creatinine (read at an age and a sex, recorded or implied).
+RULES = {
+    **{cid: (CHECKS[cid].run, inputs) for cid, inputs in CRITERION_INPUTS.items()},
+    **{cid: (CHECKS[cid].run, inputs) for cid, inputs in LAB_INPUTS.items()},
+    "EX24": (CHECKS["EX24"].run, EX24_INPUTS),
+    **{f"EX24 {name}": (_lab_rule(name), _lab_parts(name)) for name in (*EX24_ANALYTES, "egfr")},
+    "EX24 eGFR from creatinine": (_lab_rule("creatinine"), CREATININE_INPUTS),
+}
+
+
+@pytest.mark.parametrize("criterion", sorted(RULES))
 @pytest.mark.parametrize(("seed", "missing"), [(1, 0.1), (2, 0.5)])
-def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
+def test_a_rule_reads_only_its_declared_inputs(criterion, seed, missing):
     study = load_study()
     candidates, paths, rows = _records(seed, missing)
-    inputs = {
-        *CRITERION_INPUTS.get(criterion, ()),
-        *LAB_INPUTS.get(criterion, ()),
-    }
+    rule, declared = RULES[criterion]
+    inputs = set(declared)
     checked = 0
     for k, i in enumerate(rows):
         j = rows[(k * 7 + 3) % len(rows)]  # another candidate, for every other field
@@ -59,8 +87,8 @@ def test_a_criterion_reads_only_its_declared_inputs(criterion, seed, missing):
         except ValueError:
             continue  # the mixture contradicts itself (a man's pregnancy test, ...)
         own_record = ParticipantRecord.model_validate({**_nested(paths, own), "participant": "A1"})
-        a = CHECKS[criterion].run(_Context(own_record, study))
-        b = CHECKS[criterion].run(_Context(mixed_record, study))
+        a = rule(_Context(own_record, study))
+        b = rule(_Context(mixed_record, study))
         assert (a.status, a.reason, a.missing) == (b.status, b.reason, b.missing), (criterion, i, j)
         checked += 1
     assert checked >= 50
