@@ -20,12 +20,13 @@ from prescreen.engine import (
     CRITERION_INPUTS,
     EX24_INPUTS,
     LAB_CRITERIA,
+    PART_RULES,
     _nested,
 )
 from prescreen.synthetic import candidates as synthetic
 from prescreen.table import read_candidates
 from protocol.participant import ParticipantRecord
-from protocol.screening import CHECKS, EX24_ANALYTES, _Context
+from protocol.screening import CHECKS, EX24_ANALYTES, _Context, criterion_rule
 from protocol.study import load_study
 
 AS_OF = dt.date(2026, 11, 26)
@@ -65,6 +66,19 @@ RULES = {
     "EX24": (CHECKS["EX24"].run, EX24_INPUTS),
     **{f"EX24 {name}": (_lab_rule(name), _lab_parts(name)) for name in (*EX24_ANALYTES, "egfr")},
     "EX24 eGFR from creatinine": (_lab_rule("creatinine"), CREATININE_INPUTS),
+    # each part of a criterion grouped part by part, by its own inputs
+    **{
+        f"{cid} part {k}": (part, inputs)
+        for cid, parts in PART_RULES.items()
+        for k, (inputs, part) in enumerate(parts)
+    },
+    # the criteria a table never decides (medicines, events, attestations): run with the
+    # screening date alone, so no column of the table may change their answer
+    **{
+        cid: (criterion_rule(cid), ("dates.screening",))
+        for cid in (c.id for c in load_study().criteria)
+        if cid not in {*CRITERION_INPUTS, *LAB_INPUTS, "EX24"}
+    },
 }
 
 
