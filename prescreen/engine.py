@@ -269,11 +269,16 @@ PART_RULES: dict[str, tuple[tuple[tuple[str, ...], Callable[[_Context], CheckRes
 }
 
 
-def criteria_reading(path: str, study: Study | None = None) -> frozenset[str]:
+def criteria_reading(
+    path: str, study: Study | None = None, egfr_reads: Iterable[str] = ()
+) -> frozenset[str]:
     """The criteria whose rules read a record field (any part of a lab: its lab's criteria):
     what a cell that could not be read leaves to be checked. Under ``study``, IN01 reads the
-    sex and what implies a woman only where it admits one sex."""
+    sex and what implies a woman only where it admits one sex. ``egfr_reads``: the fields a
+    row's eGFR from creatinine (EX24) reads besides the lab (``egfr_person_fields``)."""
     found = {cid for cid, paths in CRITERION_INPUTS.items() if path in paths}
+    if path in egfr_reads:
+        found.add("EX24")
     # (a pregnancy test's date bounds the birth date for the age; its result and sample only
     # imply a woman)
     sex_only = path in (*_WOMAN, "breastfeeding", "pregnancy_test.result", "pregnancy_test.sample")
@@ -285,6 +290,16 @@ def criteria_reading(path: str, study: Study | None = None) -> frozenset[str]:
         if name in (*EX24_ANALYTES, "egfr", "creatinine"):
             found.add("EX24")
     return frozenset(found)
+
+
+def egfr_person_fields(has_creatinine: bool, has_sex: bool) -> tuple[str, ...]:
+    """The fields of the person a row's eGFR from creatinine is read for: none without a
+    creatinine; the birth date's age and the sex, and where no sex is read, what implies a
+    woman (a pregnancy test's date only bounds a birth date not recorded)."""
+    if not has_creatinine:
+        return ()
+    implying = () if has_sex else ("childbearing_potential", "breastfeeding", *_TEST[:2])
+    return ("dates.birth", "sex", *implying)
 
 
 def _part(result: CheckResult | None) -> CheckResult:

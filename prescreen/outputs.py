@@ -42,6 +42,7 @@ from prescreen.engine import (
     Evaluation,
     column_patterns,
     criteria_reading,
+    egfr_person_fields,
     grouped_by_codes,
     joined_texts,
 )
@@ -179,10 +180,13 @@ def _to_review(
     if rows:
         order = {cid: k for k, cid in enumerate(names)}
         texts = []
+        creatinine = candidates.present("labs.creatinine.value")
+        sex = candidates.present("sex")  # (an unreadable sex is left out: none is read)
         for position in rows:
+            egfr_reads = egfr_person_fields(bool(creatinine[position]), bool(sex[position]))
             reading = set().union(
                 *(
-                    criteria_reading(candidates.field_of(c), candidates.study)
+                    criteria_reading(candidates.field_of(c), candidates.study, egfr_reads)
                     for c in unreadable[position]
                 )
             )

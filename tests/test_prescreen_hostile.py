@@ -2253,6 +2253,44 @@ def test_an_unreadable_pregnancy_test_result_does_not_put_the_age_to_review(tmp_
     assert found["Criteria to review"].split() == ["IN06", "EX27"]
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # the sex decides which CKD-EPI equation a creatinine is read by: EX24 is named with
+        # the pregnancy criteria (62 umol/L at 46 passes as either sex, so nothing is open)
+        ({"sex": "F"}, ["IN06", "EX24", "EX27"]),
+        # a reported eGFR reads no sex either
+        (
+            {
+                "sex": "F",
+                "labs.creatinine.value": "",
+                "labs.creatinine.unit": "",
+                "labs.egfr.value": "95",
+                "labs.egfr.unit": "mL/min/1.73m2",
+            },
+            ["IN06", "EX27"],
+        ),
+        # with no sex recorded, a pregnancy test's result could imply a woman for the eGFR
+        (
+            {"sex": "", "childbearing_potential": "false", "pregnancy_test.result": "neg?"},
+            ["IN06", "EX24", "EX27"],
+        ),
+        # with the sex recorded, it implies nothing for the eGFR
+        ({"childbearing_potential": "false", "pregnancy_test.result": "neg?"}, ["IN06", "EX27"]),
+        # the birth date gives the age: IN01 is open without it, and alone named
+        ({"dates.birth": "14/06/1978"}, ["IN01"]),
+    ],
+)
+def test_an_unreadable_cell_an_egfr_from_creatinine_reads_names_ex24(tmp_path, change, expected):
+    # a row that passes with an unreadable cell left out names the criteria reading that cell:
+    # EX24 reads the age and the sex (recorded or implied) where a creatinine gives the eGFR
+    row = {**ELIGIBLE, **change}
+    assert _run(tmp_path, _table(tmp_path, [row])) == 0
+    found = _worklist(tmp_path)[ELIGIBLE["participant"]]
+    assert found["Outcome"] == "needs review"
+    assert found["Criteria to review"].split() == expected
+
+
 # -- a workbook's number cells formatted as percentages ----------------------------------------
 
 
