@@ -792,7 +792,10 @@ def value_like(text: str, unit: bool = False) -> bool:
     Wei``, ``Donna May``, ``9123 4567``, ``E12345678``, a formula's text) and no message or file
     repeats it. ``unit``: a unit column's cell, shown only as one of the laboratory's units
     written otherwise (a word pint knows may be a surname: Gray, Newton)."""
-    stripped = " ".join(text.split()).lower()
+    # (full-width digits and signs, as a Chinese input method types them, read as their ASCII
+    # forms: a date typed ２０２５-03-03 is shown back as a date, a name in any width is not)
+    written = " ".join(unicodedata.normalize("NFKC", text).split())
+    stripped = written.lower()
     if stripped.endswith(NOT_A_DATE_NUMBER):  # (the table's own words, beside a day count)
         return stripped.removesuffix(NOT_A_DATE_NUMBER).isdigit()
     if stripped in _SPREADSHEET_ERRORS or stripped in _VALUE_TEXTS:
@@ -817,7 +820,7 @@ def value_like(text: str, unit: bool = False) -> bool:
         unit
         and digits <= 4
         and bool(_UNIT_SHOWN.fullmatch(stripped))
-        and not NAME_SHAPED.search(" ".join(text.split()))
+        and not NAME_SHAPED.search(written)
     )
 
 

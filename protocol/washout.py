@@ -1979,7 +1979,8 @@ def _planned_event(
         return EntryResult(
             **base,
             status="pass",
-            reason=f"{kind.label} on {planned}, after {period}: passes ({criterion})",
+            reason=f"{kind.label} on {planned}, after {period}: passes ({criterion})"
+            + _before_the_last_visit(planned, randomization, study, reading),
         )
     if planned >= randomization:
         return EntryResult(
@@ -2003,6 +2004,24 @@ def _planned_event(
         dated="planned for",
     )
     return before
+
+
+def _before_the_last_visit(planned: date, randomization: date, study: Study, reading: str) -> str:
+    """The words a surgery planned after the end of treatment but by the last visit of the
+    book's assumed schedule (a follow-up at week 52) adds: PI24 reads the trial period as the
+    treatment alone, a reading the sponsor should confirm for such a date; none otherwise."""
+    after_randomization = [v for v in study.visit_schedule.value if v.day >= 1]
+    if not after_randomization:
+        return ""
+    last = max(after_randomization, key=lambda v: v.day + v.after.days)
+    last_day = randomization + timedelta(days=last.day - 1) + last.after
+    if planned > last_day:
+        return ""
+    return (
+        f"; it falls by the last visit of the book's assumed schedule ({last.label}, "
+        f"{last.window_text}, by {last_day}): confirm with the sponsor that the trial period "
+        f"ends with the treatment ({reading})"
+    )
 
 
 def _entries_at(data: WashoutInput, study: Study) -> list[EntryResult]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,22 @@ _SURNAMES = ["Zhang", "Wang", "Li", "Wu", "Ma", "Chen", "Donna", "Müller", "O'B
 _GIVEN = ["Wei", "Fang", "Na", "Li", "May", "José", "WEI", "F"]
 _HAN = "张王李刘陈杨黄赵吴周伟芳娜秀英敏静丽强磊军洋"
 
-names = st.one_of(
+_ascii_names = st.one_of(
     st.builds(lambda a, b: f"{a} {b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
     st.builds(lambda a, b: f"{a}{b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
     st.builds(lambda a, b: f"{a}/{b}", st.sampled_from(_SURNAMES), st.sampled_from(_GIVEN)),
     st.sampled_from([s for s in _SURNAMES if s.isupper()]),  # a surname alone, as a passport
+)
+
+
+def _full_width(text: str) -> str:
+    """The text as a Chinese input method in full-width mode types it (Ｚｈａｎｇ Ｗｅｉ)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+names = st.one_of(
+    _ascii_names,
+    st.builds(_full_width, _ascii_names),
     st.text(alphabet=_HAN, min_size=2, max_size=3),
 )
 
@@ -113,7 +125,7 @@ def test_an_unknown_field_named_after_a_person_is_refused_without_its_name(
 def test_a_name_in_a_field_that_holds_no_name_is_refused_without_it(tmp_path_factory, name, field):
     # a unit's text around a slash is shown as prescreen shows a unit cell (G/DL, 10^9/L): two
     # short syllables there (Li/Na) cannot be told from a unit written in capitals, and are left
-    assume(not (field.endswith("unit") and "/" in name))
+    assume(not (field.endswith("unit") and "/" in unicodedata.normalize("NFKC", name)))
     folder = tmp_path_factory.mktemp("value")
     path = _written(folder, _record_with(**{field: name}))
     said = _refused_unshown(["screen", path], name)
@@ -137,6 +149,8 @@ def test_a_name_in_a_washout_entry_field_is_refused_without_it(tmp_path_factory,
         ("sex", "F", "'F'"),  # a value's short form, as prescreen shows it
         ("labs__igg__value", "12,5", "'12,5'"),  # a number as a site mistypes one
         ("dates__screening", "2025-02-30", "2025-02-30"),  # a date that is no date
+        # a date typed in full-width digits (helper 133: it was withheld as a name)
+        ("dates__screening", "２０２５-03-03", "'２０２５-03-03'"),
     ],
 )
 def test_what_a_site_mistyped_is_still_shown(tmp_path, field, value, shown):

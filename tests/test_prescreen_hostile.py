@@ -85,10 +85,10 @@ def test_a_cell_not_read_is_counted_among_the_missing_items_beside_others(tmp_pa
     assert rows["SYN-B1"]["Missing items"] == "1" and rows["SYN-B1"]["What is missing"] == "sex"
     # the criteria open without the sex are to be reviewed: EX22 (IN06 and EX27 are decided,
     # childbearing potential implying a woman); a row open for nothing else names the
-    # criteria that read the sex, but not IN01 (an age, whatever the sex, where the study
-    # admits both)
+    # criteria that read the sex, EX24 among them (its creatinine's eGFR is read at a sex),
+    # but not IN01 (an age, whatever the sex, where the study admits both)
     assert rows["SYN-A1"]["Criteria to review"] == "EX22"
-    assert rows["SYN-B1"]["Criteria to review"] == "IN06 EX27"
+    assert rows["SYN-B1"]["Criteria to review"] == "IN06 EX24 EX27"
     assert list(rows) == ["SYN-B1", "SYN-A1"]  # fewest missing first
 
 

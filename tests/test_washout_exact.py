@@ -188,11 +188,32 @@ def test_a_surgery_planned_on_either_end_of_the_trial_period_excludes(when):
     )
 
 
-def test_a_surgery_planned_the_day_after_the_trial_period_passes():
-    assert _planned(date(2026, 2, 17)) == _planned_fields(
+# the book's assumed follow-up visit: study day 365, 364 days after 2025-03-17 (289 days to
+# 2025-12-31, 75 more: 2026-03-16), 7 days either side: its window ends on 2026-03-23
+FOLLOW_UP_ENDS = date(2026, 3, 23)
+CONFIRM = (
+    "; it falls by the last visit of the book's assumed schedule (Follow-up (week 52), ± 7 "
+    "days, by 2026-03-23): confirm with the sponsor that the trial period ends with the "
+    "treatment (PI24)"
+)
+
+
+@pytest.mark.parametrize(
+    ("when", "confirm"),
+    [
+        (date(2026, 2, 17), True),  # the day after the treatment
+        (FOLLOW_UP_ENDS, True),  # the follow-up window's last day
+        (FOLLOW_UP_ENDS + timedelta(days=1), False),  # after every assumed visit
+    ],
+)
+def test_a_surgery_planned_after_the_trial_period_passes(when, confirm):
+    # PI24 reads the trial period as the 48 weeks of treatment; by the assumed follow-up visit
+    # the pass asks the sponsor to confirm that reading (helper 133: it said nothing)
+    assert _planned(when) == _planned_fields(
         "pass",
-        f"Planned major surgery on 2026-02-17, after {PERIOD}: passes (EX08)",
-        "2026-02-17",
+        f"Planned major surgery on {when}, after {PERIOD}: passes (EX08)"
+        + (CONFIRM if confirm else ""),
+        when.isoformat(),
     )
 
 
