@@ -815,8 +815,12 @@ def validate_document(
                     "a mapping at the top level",
                     path="(top level)",
                     found=_kind_of(data),
-                    text="the file is empty; expected a mapping at the top level (lines of "
-                    "field: value)"
+                    text=(
+                        "the file is empty (or holds comments only)"
+                        if node is None
+                        else "the file holds a null value alone (null or ~), no field"
+                    )
+                    + "; expected a mapping at the top level (lines of field: value)"
                     if data is None
                     else f"expected a mapping at the top level, found {_kind_of(data)}",
                 )

@@ -301,10 +301,12 @@ class LabAnalyte(_Model):
         if self.threshold and not problems:
             try:
                 self.threshold.value.quantity.to(self.protocol_unit)
-            except Exception as exc:
+            except Exception:
+                # (pint's own words name dimensions, [substance] / [length] ** 3: not said)
                 problems.append(
                     f"threshold.value: {self.threshold.value} is not in the units of "
-                    f"protocol_unit {self.protocol_unit!r} ({exc})"
+                    f"protocol_unit {self.protocol_unit!r}: expected a unit of the same kind "
+                    f"that converts to it, such as {self.protocol_unit}"
                 )
         ranges = [("plausible_range", self.plausible_range)]
         if self.uln_plausible_range is not None:
@@ -526,10 +528,14 @@ class CriterionRules(_Model):
         for name in ("disease_duration_maximum", "disease_duration_exclusion"):
             limit = getattr(self, name).value
             months = limit.to("month").magnitude
-            if abs(months - round(months)) > 1e-9 or round(months) < 1:
+            # in calendar units only: days or weeks are no count of calendar months, even where
+            # they equal pint's average month (547.875 day is 18 of them)
+            calendar = str(limit.units) in ("month", "year")
+            if not calendar or abs(months - round(months)) > 1e-9 or round(months) < 1:
+                written = f"is {months:.6g} months" if calendar else f"is in {limit.units:P}s"
                 raise ValueError(
-                    f"{name} {limit:P} is {months:.6g} months; expected a whole number of "
-                    "months or years (the duration is counted in calendar months, PI10)"
+                    f"{name} {limit:P} {written}; expected a whole number of months or years "
+                    "(the duration is counted in calendar months, PI10)"
                 )
         return self
 

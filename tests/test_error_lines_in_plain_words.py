@@ -313,7 +313,9 @@ def test_an_empty_file_is_said_to_be_empty(tmp_path):
     with pytest.raises(ProtocolDataError) as refused:
         load_record(path)
     [problem] = refused.value.problems
-    assert "the file is empty; expected a mapping at the top level" in str(problem)
+    assert "the file is empty (or holds comments only); expected a mapping at the top" in str(
+        problem
+    )
 
 
 def test_an_entry_with_an_empty_name_is_named_by_its_place_alone():
@@ -427,3 +429,23 @@ def test_prescreen_names_every_row_no_row_of_which_can_be_screened(tmp_path, cap
     err = capsys.readouterr().err
     for row in (2, 3, 4):
         assert f"row {row}, column 'dates.birth': dates.birth is in the future" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("# a comment and nothing else\n", "the file is empty (or holds comments only)"),
+        ("null\n", "the file holds a null value alone (null or ~), no field"),
+        ("~\n", "the file holds a null value alone (null or ~), no field"),
+    ],
+)
+def test_a_file_without_a_field_says_what_it_holds(tmp_path, text, said):
+    # a null was said to be an empty file (helper 136)
+    from protocol.participant import load_record
+
+    path = tmp_path / "record.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProtocolDataError) as refused:
+        load_record(path)
+    [problem] = refused.value.problems
+    assert f"{said}; expected a mapping at the top level" in str(problem)

@@ -107,11 +107,24 @@ def _load(study_variant, old, new):
     ("old", "new", "expected"),
     [
         # a limit counted in calendar months (PI10) must be a whole number of them
-        ("    value: 18 month\n", "    value: 535 day\n", "17.577 months"),
+        ("    value: 18 month\n", "    value: 535 day\n", "535 day is in days"),
         ("    value: 18 month\n", "    value: 2 week\n", "whole number of months"),
+        ("    value: 18 month\n", "    value: 18.5 month\n", "18.5 months"),
+        # days or weeks are no calendar months, even as many as pint's average month holds
+        # (18 x 30.436875 days; helper 136: it was read as 18 months), and 78 weeks either
+        ("    value: 18 month\n", "    value: 547.875 day\n", "547.875 day is in days"),
+        ("    value: 18 month\n", "    value: 78 week\n", "78 week is in weeks"),
         # the calendar counts doses as duration x frequency: 52 a year over 48 weeks is 47.8
         ("      value: 1/week\n", "      value: 52/year\n", "47.8357 doses"),
         ("      value: 160 mg\n", "      value: 9**9**9 mg\n", "not a quantity"),
+        # haemoglobin's threshold in an amount per volume: said in the book's words, not pint's
+        # ("[substance] / [length] ** 3"; helper 136)
+        (
+            '      value: "< 8.0 g/dL"\n',
+            '      value: "< 4.9648 mmol/L"\n',
+            "is not in the units of protocol_unit 'g/dL': expected a unit of the same kind that "
+            "converts to it, such as g/dL",
+        ),
     ],
 )
 def test_a_study_with_a_limit_its_rules_cannot_honour_is_refused(study_variant, old, new, expected):
