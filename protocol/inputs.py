@@ -85,6 +85,9 @@ def read_decimal(raw: Any) -> float:
                     f" (the number alone, {percent[1]}, without the per cent sign; a lab's unit "
                     "goes in its unit column)"
                 )
+            elif re.fullmatch(r"[-+]?[0-9]+(?::[0-9]+)+(?:\.[0-9]+)?", text):
+                # 1:30, as a clock or a ratio writes it (YAML 1.1 read it as 90, in base 60)
+                hint = " (a time or a ratio, not a number)"
             elif re.match(r"^[-+]?[0-9.]*[0-9](?:[eE][-+]?[0-9]+)?\s*[^\s0-9.eE+-]", text):
                 hint = " (the number alone: give the unit separately)"
             raise ValueError(

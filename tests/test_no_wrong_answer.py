@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -87,6 +88,20 @@ def test_numbers_that_are_not_plain_decimals_are_refused(text):
 def test_values_that_are_not_numbers_are_refused(value):
     with pytest.raises(ValueError):
         read_decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("1:30", "(a time or a ratio, not a number)"),  # YAML 1.1's base 60 read it as 90
+        ("12:05:30", "(a time or a ratio, not a number)"),
+        ("7.5 g/dL", "(the number alone: give the unit separately)"),
+        ("1_000", "(no underscores)"),
+    ],
+)
+def test_a_refused_number_is_told_what_it_looks_like(text, hint):
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        read_decimal(text)
 
 
 @pytest.mark.parametrize(("text", "number"), [("7.5", 7.5), ("80", 80.0), ("1.2e3", 1200.0)])
