@@ -335,6 +335,30 @@ class LabAnalyte(_Model):
                     )
         if (str(self.protocol_unit) == "xULN") != (self.uln_plausible_range is not None):
             problems.append("uln_plausible_range is needed exactly when the threshold is × ULN")
+        elif self.threshold and not problems and self.uln_plausible_range is not None:
+            # a multiple of the ULN no plausible value and ULN reach (> 0 × ULN: everyone
+            # with a result excluded): the multiples run from the lowest value over the
+            # highest ULN to the highest value over the lowest ULN
+            try:
+                values, ulns = (
+                    [convert(end, value_unit, chemistry.get("mw")).magnitude for end in ends]
+                    for ends in (
+                        (self.plausible_range.value.low, self.plausible_range.value.high),
+                        (self.uln_plausible_range.value.low, self.uln_plausible_range.value.high),
+                    )
+                )
+            except Exception:
+                pass  # the units were refused above
+            else:
+                multiple = self.threshold.value.quantity.magnitude
+                lowest, highest = values[0] / ulns[1], values[1] / ulns[0]
+                if not lowest < multiple < highest:
+                    problems.append(
+                        f"threshold.value: {self.threshold.value} is outside the multiples of "
+                        f"the ULN that plausible_range and uln_plausible_range allow "
+                        f"({lowest:.4g} to {highest:.4g} × ULN); expected a threshold within "
+                        "them (else every value, or none, would meet it)"
+                    )
         if self.computes and not self.plausible_range.value.low.magnitude > 0:
             # the equation divides by the value and raises it to a negative power: a value of
             # 0 has no result, and would read as an infinite eGFR that passes

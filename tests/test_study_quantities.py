@@ -252,3 +252,28 @@ def test_a_threshold_written_with_another_scripts_digit_is_refused(threshold, di
     with pytest.raises(ValueError, match="write its number in the digits 0-9"):
         parse_threshold(written)
     assert parse_threshold(threshold).written == threshold  # the digits 0-9 are read
+
+
+@pytest.mark.parametrize(
+    ("multiple", "refused"),
+    [
+        # ALT's values 1 to 20000 U/L over ULNs of 5 to 200 U/L: multiples from 1/200 = 0.005
+        # to 20000/5 = 4000 (helper 135: > 0 × ULN was read, and excluded every result)
+        ("0", True),
+        ("0.005", True),
+        ("0.0051", False),
+        ("3999", False),
+        ("4000", True),
+    ],
+)
+def test_a_multiple_of_the_uln_no_plausible_result_reaches_is_refused(
+    study_variant, multiple, refused
+):
+    from protocol.study import load_study
+
+    variant = study_variant('value: "> 1.5 × ULN"', f'value: "> {multiple} × ULN"', count=2)
+    if refused:
+        with pytest.raises(ProtocolDataError, match=re.escape("0.005 to 4000 × ULN")):
+            load_study(variant)
+    else:
+        load_study(variant)
