@@ -2276,14 +2276,18 @@ def check_washout(
         floor, set_by_the_record = _search_floor(data, study, entries)
         or_before = not set_by_the_record and earliest == floor
         bound = "not before " if is_a_bound else ""
+        # the JSON's latest_randomization: the day before an entry fails again, or the last
+        # day the screening visit reaches, whichever comes first (the text said the first
+        # alone: a surgery a year on was "allowed until" a date the screening does not reach)
+        latest = _latest(earliest, fails_again, randomize_by)
         if or_before:
             summary = "Earliest randomization: none set by the record (no date it holds limits it)"
             if fails_again is not None:
-                summary += f"; allowed on any date to {fails_again - timedelta(days=1)}"
+                summary += f"; allowed on any date to {latest}"
         else:
             summary = f"Earliest randomization: {bound}{earliest}"
             if fails_again is not None:
-                summary += f" (allowed until {fails_again - timedelta(days=1)})"
+                summary += f" (allowed until {latest})"
             if screening_bound:
                 names = ", ".join(dict.fromkeys(e.name for e in screening_bound))
                 screen_from = max(e.clears_on for e in screening_bound if e.clears_on)

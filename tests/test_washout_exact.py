@@ -13,9 +13,12 @@ window of N days clears on ``last + N + 1 day``. Every date below is counted by 
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protocol.documents import parse_yaml_text
 from protocol.study import load_study, normalise_name
@@ -31,6 +34,7 @@ from protocol.washout import (
     load_washout_input,
     parse_washout_input,
 )
+from tests.conftest import examples
 
 pytestmark = pytest.mark.traces("medication_classes", "exposure_events", "criteria")
 
@@ -388,24 +392,30 @@ def test_washout_result_json_without_a_screening_date():
     }
 
 
+FEBRUARY_19 = date(2026, 2, 19)
+
+
 @pytest.mark.parametrize(
-    ("screening", "latest"),
+    ("screening", "latest", "surgery_on"),
     [
         # a surgery planned for 2026-02-19: the trial period (48 weeks, 336 days) of a
         # randomization on 2025-03-19 ends on 2026-02-18, of one on 2025-03-20 on 2026-02-19,
         # which reaches it. The text said "allowed until 2025-03-19"; the JSON had no such date
         # (helper 126), so a program reading it would have taken 2025-03-20
-        (date(2025, 3, 17), date(2025, 3, 19)),
-        (None, date(2025, 3, 19)),
+        (date(2025, 3, 17), date(2025, 3, 19), FEBRUARY_19),
+        (None, date(2025, 3, 19), FEBRUARY_19),
         # screened on 2025-02-19: randomization by 2025-03-19 (28 days) comes first, the
         # surgery's limit is the same day
-        (date(2025, 2, 19), date(2025, 3, 19)),
+        (date(2025, 2, 19), date(2025, 3, 19), FEBRUARY_19),
         # screened on 2025-02-18: by 2025-03-18, a day before the surgery's limit
-        (date(2025, 2, 18), date(2025, 3, 18)),
+        (date(2025, 2, 18), date(2025, 3, 18), FEBRUARY_19),
+        # a surgery a month later: its limit is 2025-04-18 (2026-03-20 less 48 weeks, the day
+        # before), and the screening of 2025-03-03 reaches 2025-03-31 first
+        (date(2025, 3, 3), date(2025, 3, 31), date(2026, 3, 20)),
     ],
 )
-def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest):
-    surgery = {"kind": "planned_major_surgery", "date": date(2026, 2, 19)}
+def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest, surgery_on):
+    surgery = {"kind": "planned_major_surgery", "date": surgery_on}
     result = check_washout(
         _input(
             screening=screening,
@@ -416,8 +426,10 @@ def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest
     )
     assert result.to_json()["latest_randomization"] == latest.isoformat()
     assert result.status == "pass"
-    if screening is None or latest == date(2025, 3, 19):
-        assert "2025-03-19" in result.summary
+    # the text gives the same day (it gave the surgery's limit alone, helper 137)
+    assert f"allowed until {latest}" in result.summary or (
+        f"allowed on any date to {latest}" in result.summary
+    )
     # the day after is not allowed: the surgery is in the trial period, or the screening is
     # more than 28 days before
     after = check_washout(
@@ -429,6 +441,29 @@ def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest
         )
     )
     assert after.status == "fail"
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    screening=st.one_of(st.none(), st.integers(-40, 0)),
+    surgery=st.integers(300, 420),
+    planned=st.integers(-5, 40),
+)
+def test_the_text_and_the_json_give_one_last_allowed_date(screening, surgery, planned):
+    # whatever the screening (or none), the surgery and the planned date: where the text says
+    # until when randomization is allowed, it is the JSON's latest_randomization
+    start = date(2025, 3, 17)
+    result = check_washout(
+        _input(
+            screening=None if screening is None else start + timedelta(days=screening),
+            medications=[],
+            events=[{"kind": "planned_major_surgery", "date": start + timedelta(days=surgery)}],
+            planned_randomization=start + timedelta(days=planned),
+        )
+    )
+    said = re.search(r"(?:allowed until|allowed on any date to) ([0-9-]{10})", result.summary)
+    if said:
+        assert said[1] == result.to_json()["latest_randomization"], result.summary
 
 
 def test_the_screening_visits_reach_is_the_last_allowed_date_when_nothing_closes_again():
