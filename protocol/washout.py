@@ -2191,17 +2191,18 @@ def check_washout(
         # the windows counted from randomization alone: those counted from the screening
         # visit are the new screening's to clear (left in, an antibiotic on the screening day
         # beside a vaccine the day before left no date, and no advice, at all)
-        from_screening = {e.kind for e in study.exposure_events if e.anchor == "screening"}
-        unscreened = data.model_copy(
-            update={
-                "screening": None,
-                "events": [e for e in data.events if e.kind not in from_screening],
-            }
-        )
+        unscreened = _from_randomization_alone(data, study)
         allowed, _, in_the_way = _allowed_dates(unscreened, study, _entries_at(unscreened, study))
         if allowed is None and all(e.anchor == "screening" for e in in_the_way):
             allowed = planned  # only a window counted from the screening stands in the way
-        rescreen_for = max(allowed, planned) if allowed is not None else None
+        # the first date from the planned one those windows allow: the allowed run from the
+        # earliest may end before it (a surgery a later randomization brings into the trial
+        # period), and a new screening for a date they forbid was advised (helper 137)
+        rescreen_for = (
+            _first_allowed_from(unscreened, study, max(allowed, planned))
+            if allowed is not None
+            else None
+        )
         if rescreen_for is not None:
             lowest = max(rescreen_for - gap, data.screening + timedelta(1))
             rescreen_from, rescreen_for = _rescreening(data, study, lowest, rescreen_for)
@@ -2322,7 +2323,14 @@ def check_washout(
             # a new screening that reaches the planned date (or the earliest, if later) and
             # clears every window counted from it
             target = max(earliest, planned)
-            rescreen_from, rescreen_for = _rescreening(data, study, target - gap, target)
+            # (the first date from it the windows counted from randomization allow: the
+            # allowed run from the earliest may end before the planned date)
+            reachable = _first_allowed_from(_from_randomization_alone(data, study), study, target)
+            rescreen_from, rescreen_for = (
+                (None, None)
+                if reachable is None
+                else _rescreening(data, study, reachable - gap, reachable)
+            )
             when = f", on or after {rescreen_from}" if rescreen_from else ""
             if rescreen_for is not None and rescreen_for > target:
                 when += f", for a randomization on or after {rescreen_for}"
@@ -2418,6 +2426,29 @@ def _rescreening(
     if any(e.status == "fail" for e in at):
         return None, None
     return found, later
+
+
+def _from_randomization_alone(data: WashoutInput, study: Study) -> WashoutInput:
+    """The input with the windows counted from randomization alone: no screening date, and no
+    event counted from the screening visit (those are a new screening's to clear)."""
+    from_screening = {e.kind for e in study.exposure_events if e.anchor == "screening"}
+    return data.model_copy(
+        update={
+            "screening": None,
+            "events": [e for e in data.events if e.kind not in from_screening],
+        }
+    )
+
+
+def _first_allowed_from(data: WashoutInput, study: Study, day: date) -> date | None:
+    """The first randomization from ``day`` at which no entry fails (each status changes only
+    at a breakpoint, so those alone are tried); None if there is none by the book's last date."""
+    _, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    for candidate in sorted({day, *(b for b in breakpoints if day < b <= LATEST_DATE)}):
+        at = _entries_at(data.model_copy(update={"planned_randomization": candidate}), study)
+        if not any(e.status == "fail" for e in at):
+            return candidate
+    return None
 
 
 def _new_screening(data: WashoutInput, study: Study, lowest: date, target: date) -> date | None:

@@ -447,7 +447,7 @@ def test_the_json_gives_the_last_allowed_date_as_the_text_does(screening, latest
 @given(
     screening=st.one_of(st.none(), st.integers(-40, 0)),
     surgery=st.integers(300, 420),
-    planned=st.integers(-5, 40),
+    planned=st.integers(0, 40),  # (a screening comes first)
 )
 def test_the_text_and_the_json_give_one_last_allowed_date(screening, surgery, planned):
     # whatever the screening (or none), the surgery and the planned date: where the text says
@@ -464,6 +464,108 @@ def test_the_text_and_the_json_give_one_last_allowed_date(screening, surgery, pl
     said = re.search(r"(?:allowed until|allowed on any date to) ([0-9-]{10})", result.summary)
     if said:
         assert said[1] == result.to_json()["latest_randomization"], result.summary
+
+
+@pytest.mark.parametrize(
+    ("planned", "events", "rescreen_from", "rescreen_for"),
+    [
+        # oral antibiotics on 2025-02-25 need a screening from 2025-03-12 (2 weeks, EX20); a
+        # surgery on 2026-02-10 is in the trial period (randomization + 336 days) of any
+        # randomization from 2025-03-11 (2026-02-10 less 336 days) to itself, and 8 weeks after
+        # it (57 days) a randomization clears it again: 2026-04-08, screened 28 days before at
+        # the earliest, 2026-03-11. Rescreening for the planned 2025-03-17 was advised, a date
+        # the surgery forbids (helper 137)
+        (
+            date(2025, 3, 17),
+            [
+                {"kind": "oral_antibiotics", "date": date(2025, 2, 25)},
+                {"kind": "planned_major_surgery", "date": date(2026, 2, 10)},
+            ],
+            date(2026, 3, 11),
+            date(2026, 4, 8),
+        ),
+        # planned 2025-04-05, past the screening's reach (2025-03-31): a surgery on 2026-03-01
+        # is in the trial period of 2025-04-05 (to 2026-03-07), so rescreening for that date
+        # cannot help; the first date clear of it is 2026-04-27 (8 weeks after), screened from
+        # 2026-03-30
+        (
+            date(2025, 4, 5),
+            [{"kind": "planned_major_surgery", "date": date(2026, 3, 1)}],
+            date(2026, 3, 30),
+            date(2026, 4, 27),
+        ),
+    ],
+)
+def test_a_rescreening_is_for_a_randomization_the_planned_surgery_allows(
+    planned, events, rescreen_from, rescreen_for
+):
+    result = check_washout(_input(medications=[], events=events, planned_randomization=planned))
+    found = result.to_json()
+    assert (found["rescreening_from"], found["rescreening_for_randomization"]) == (
+        rescreen_from.isoformat(),
+        rescreen_for.isoformat(),
+    )
+    # the pair it advises passes every window
+    again = check_washout(
+        _input(
+            medications=[],
+            events=events,
+            screening=rescreen_from,
+            planned_randomization=rescreen_for,
+        )
+    )
+    assert again.status == "pass", again.summary
+
+
+_DAY0 = date(2025, 3, 3)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    planned=st.integers(0, 60),
+    antibiotics=st.one_of(st.none(), st.integers(-30, 0)),
+    vaccine=st.one_of(st.none(), st.integers(-40, 0)),
+    methotrexate=st.one_of(st.none(), st.integers(-40, 0)),
+    surgery=st.one_of(st.none(), st.integers(-70, 420)),
+)
+def test_an_advised_rescreening_passes_every_window(
+    planned, antibiotics, vaccine, methotrexate, surgery
+):
+    # whatever the record holds: a new screening and randomization the answer advises are
+    # allowed when checked again on those dates, and the randomization comes on or after the
+    # screening, within 28 days of it (helper 137 found advice for a date a surgery forbids)
+    kinds = (("oral_antibiotics", antibiotics), ("live_vaccine", vaccine))
+    events = [{"kind": k, "date": _DAY0 + timedelta(days=d)} for k, d in kinds if d is not None]
+    if surgery is not None:
+        events.append({"kind": "planned_major_surgery", "date": _DAY0 + timedelta(days=surgery)})
+    medications = (
+        []
+        if methotrexate is None
+        else [{"name": "methotrexate", "last_dose": _DAY0 + timedelta(days=methotrexate)}]
+    )
+    result = check_washout(
+        _input(
+            screening=_DAY0,
+            medications=medications,
+            events=events,
+            planned_randomization=_DAY0 + timedelta(days=planned),
+        )
+    )
+    found = result.to_json()
+    if found["rescreening_from"] is None or found["rescreening_for_randomization"] is None:
+        return
+    new_screening = date.fromisoformat(found["rescreening_from"])
+    randomization = date.fromisoformat(found["rescreening_for_randomization"])
+    assert new_screening <= randomization <= new_screening + timedelta(days=28), result.summary
+    again = check_washout(
+        _input(
+            screening=new_screening,
+            medications=medications,
+            events=events,
+            planned_randomization=randomization,
+        )
+    )
+    assert again.status == "pass", (result.summary, again.summary)
 
 
 def test_the_screening_visits_reach_is_the_last_allowed_date_when_nothing_closes_again():
