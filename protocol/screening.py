@@ -64,6 +64,7 @@ from protocol.units import format_quantity
 from protocol.washout import (
     EntryResult,
     WashoutInput,
+    WashoutInputError,
     anchor_breakpoints,
     check_washout,
     entry_problems,
@@ -1996,18 +1997,48 @@ def _no_date_on_this_screening(ctx: _Context) -> str | None:
     (a course that clears 31 days after screening), `trialbook washout`'s own words for the new
     screening needed, so the two commands say the same of the same record."""
     d = ctx.record.dates
-    if d.planned_randomization is None or d.screening is None:
+    if d.screening is None:
         return None
-    found = check_washout(
-        WashoutInput(
-            planned_randomization=d.planned_randomization,
-            screening=d.screening,
-            medications=ctx.record.medications or [],
-            events=ctx.record.events or [],
-        ),
-        ctx.study,
+    if d.planned_randomization is not None:
+        found = check_washout(
+            WashoutInput(
+                planned_randomization=d.planned_randomization,
+                screening=d.screening,
+                medications=ctx.record.medications or [],
+                events=ctx.record.events or [],
+            ),
+            ctx.study,
+        )
+        return found.summary if found.requires_rescreening else None
+    # no randomization planned: a window that fails fails at every date this screening reaches
+    # (its status says so), so a new screening is needed all the same; asked of washout at the
+    # last of those dates for the new screening's date (the flags were left unset, helper 137)
+    # (the book's last date at most: a screening late in 2100 reaches into 2101)
+    reach = min(d.screening + latest_randomization_after_screening(ctx.study), LATEST_DATE)
+    try:
+        found = check_washout(
+            WashoutInput(
+                planned_randomization=reach,
+                screening=d.screening,
+                medications=ctx.record.medications or [],
+                events=ctx.record.events or [],
+            ),
+            ctx.study,
+        )
+    except WashoutInputError:  # a date of the record beyond that reach: said already
+        return None
+    if not found.requires_rescreening:
+        return None
+    text = (
+        f"no randomization this screening reaches ({d.screening} to {reach}) is clear of every "
+        "window: rescreening is needed"
     )
-    return found.summary if found.requires_rescreening else None
+    if found.rescreening_from is not None:
+        text += f", on or after {found.rescreening_from}"
+        # (a randomization beyond the stand-in date only: that date was no one's plan)
+        if found.rescreening_for is not None and found.rescreening_for > reach:
+            text += f", for a randomization on or after {found.rescreening_for}"
+    return text
 
 
 def _rescreening(ctx: _Context) -> tuple[str | None, str | None]:

@@ -1094,3 +1094,48 @@ def test_screen_refuses_a_record_whose_answer_runs_beyond_2100(
     assert captured.out == ""
     (line,) = captured.err.strip().splitlines()
     assert f"dates.planned_randomization = {planned}" in line and said in line
+
+
+@pytest.mark.parametrize(
+    ("medications", "events", "said"),
+    [
+        # oral antibiotics on the first day of the 2 weeks before the screening of 2025-03-03
+        # (EX20): a screening from 2025-03-04 clears them, whatever randomization follows
+        (
+            [],
+            [{"kind": "oral_antibiotics", "date": date(2025, 2, 17)}],
+            "rescreening is needed, on or after 2025-03-04",
+        ),
+        # methotrexate on 2025-03-04: its 4 weeks before randomization clear from 2025-04-02
+        # (2025-04-02 less 28 days is 2025-03-05, after the dose), beyond the 28 days from
+        # the screening (2025-03-31): a new screening from 2025-03-05 reaches 2025-04-02
+        (
+            [{"name": "methotrexate", "last_dose": date(2025, 3, 4)}],
+            [],
+            "rescreening is needed, on or after 2025-03-05, for a randomization on or after "
+            "2025-04-02",
+        ),
+    ],
+)
+def test_without_a_planned_randomization_a_window_no_date_clears_asks_for_rescreening(
+    medications, events, said
+):
+    # the criterion failed saying "rescreening needed", but the verdict's rescreening and its
+    # flag were left unset where no randomization was planned (helper 137)
+    record = _record(dates__planned_randomization=None, medications=medications, events=events)
+    result = screen(parse_record(record, "test record"))
+    assert result.verdict == "not_eligible"
+    assert result.to_json()["requires_rescreening"]
+    assert said in result.rescreening
+
+
+def test_without_a_planned_randomization_a_lifetime_exclusion_asks_for_no_rescreening():
+    # rituximab ever (EX13): no new screening clears it
+    record = _record(
+        dates__planned_randomization=None,
+        medications=[{"name": "rituximab", "last_dose": date(2020, 1, 6)}],
+        events=[],
+    )
+    result = screen(parse_record(record, "test record"))
+    assert result.verdict == "not_eligible"
+    assert not result.to_json()["requires_rescreening"]
