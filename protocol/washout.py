@@ -2058,7 +2058,18 @@ def _allowed_dates(
             return None, None, failing_now  # an ongoing medicine that excludes at every date
     # a window that fails at the planned date fails at every date before it clears
     lowest = max([lowest, *(e.clears_on for e in failing_now if e.clears_on is not None)])
-    _, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    screening_points, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    if data.screening is None:
+        # a window counted from a screening not yet recorded changes at a randomization where
+        # the screening days it allows (the days before it, by the visit schedule's reach)
+        # begin or end at one of the screening's breakpoints: a vaccine and an infection left
+        # the day both clear untried, and the next medicine's clearing read as the earliest
+        reach = latest_randomization_after_screening(study)
+        breakpoints = {
+            *breakpoints,
+            *screening_points,
+            *(point + reach for point in screening_points if point + reach <= LATEST_DATE),
+        }
     candidates = sorted(
         day for day in {lowest, data.planned_randomization, *breakpoints} if day >= lowest
     )

@@ -19,7 +19,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from protocol.study import load_study
@@ -106,6 +106,19 @@ def _recorded(medications, events) -> date:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records())
+# found by this test in CI: a vaccine clearing on 2026-03-30 and an infection counted from the
+# screening, clear for a screening from 2026-03-31; the randomization on that day was never
+# tried (no medicine's date is there), and the topical methotrexate's end, 2026-04-18, was
+# said to be the earliest
+@example(
+    (
+        [{"name": "methotrexate", "route": "topical", "last_dose": date(2026, 3, 20)}],
+        [
+            {"kind": "hospitalised_infection", "date": date(2026, 3, 2)},
+            {"kind": "live_vaccine", "date": date(2026, 3, 1)},
+        ],
+    )
+)
 def test_no_date_before_the_earliest_is_allowed_by_any_screening_day(drawn):
     medications, events = drawn
     if not (medications or events):
