@@ -1999,26 +1999,15 @@ def _no_date_on_this_screening(ctx: _Context) -> str | None:
     d = ctx.record.dates
     if d.screening is None:
         return None
-    if d.planned_randomization is not None:
-        found = check_washout(
-            WashoutInput(
-                planned_randomization=d.planned_randomization,
-                screening=d.screening,
-                medications=ctx.record.medications or [],
-                events=ctx.record.events or [],
-            ),
-            ctx.study,
-        )
-        return found.summary if found.requires_rescreening else None
-    # no randomization planned: a window that fails fails at every date this screening reaches
-    # (its status says so), so a new screening is needed all the same; asked of washout at the
-    # last of those dates for the new screening's date (the flags were left unset, helper 137)
-    # (the book's last date at most: a screening late in 2100 reaches into 2101)
+    # with no randomization planned, a window that fails fails at every date this screening
+    # reaches (its status says so), so a new screening is needed all the same: washout is asked
+    # at the last of those dates (the book's last date at most) for the new screening's date
+    # (the flags were left unset, helper 137)
     reach = min(d.screening + latest_randomization_after_screening(ctx.study), LATEST_DATE)
     try:
         found = check_washout(
             WashoutInput(
-                planned_randomization=reach,
+                planned_randomization=d.planned_randomization or reach,
                 screening=d.screening,
                 medications=ctx.record.medications or [],
                 events=ctx.record.events or [],
@@ -2029,6 +2018,8 @@ def _no_date_on_this_screening(ctx: _Context) -> str | None:
         return None
     if not found.requires_rescreening:
         return None
+    if d.planned_randomization is not None:
+        return found.summary
     text = (
         f"no randomization this screening reaches ({d.screening} to {reach}) is clear of every "
         "window: rescreening is needed"

@@ -2058,18 +2058,7 @@ def _allowed_dates(
             return None, None, failing_now  # an ongoing medicine that excludes at every date
     # a window that fails at the planned date fails at every date before it clears
     lowest = max([lowest, *(e.clears_on for e in failing_now if e.clears_on is not None)])
-    screening_points, breakpoints = anchor_breakpoints(data.medications, data.events, study)
-    if data.screening is None:
-        # a window counted from a screening not yet recorded changes at a randomization where
-        # the screening days it allows (the days before it, by the visit schedule's reach)
-        # begin or end at one of the screening's breakpoints: a vaccine and an infection left
-        # the day both clear untried, and the next medicine's clearing read as the earliest
-        reach = latest_randomization_after_screening(study)
-        breakpoints = {
-            *breakpoints,
-            *screening_points,
-            *(point + reach for point in screening_points if point + reach <= LATEST_DATE),
-        }
+    breakpoints = _randomization_breakpoints(data, study)
     candidates = sorted(
         day for day in {lowest, data.planned_randomization, *breakpoints} if day >= lowest
     )
@@ -2088,6 +2077,23 @@ def _allowed_dates(
         for entry in failing:
             in_the_way.setdefault(entry.entry, entry)
     return earliest, None, [] if earliest is not None else list(in_the_way.values())
+
+
+def _randomization_breakpoints(data: WashoutInput, study: Study) -> set[date]:
+    """The randomization dates at which some entry's status can change. Without a screening
+    date, a window counted from the screening changes too where the screening days a
+    randomization allows (the days before it, by the visit schedule's reach) begin or end at
+    one of the screening's breakpoints: left out, a vaccine and an infection left the day both
+    clear untried, and the next medicine's clearing read as the earliest."""
+    screening_points, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    if data.screening is not None:
+        return breakpoints
+    reach = latest_randomization_after_screening(study)
+    return {
+        *breakpoints,
+        *screening_points,
+        *(point + reach for point in screening_points if point + reach <= LATEST_DATE),
+    }
 
 
 def _search_floor(
@@ -2454,7 +2460,7 @@ def _from_randomization_alone(data: WashoutInput, study: Study) -> WashoutInput:
 def _first_allowed_from(data: WashoutInput, study: Study, day: date) -> date | None:
     """The first randomization from ``day`` at which no entry fails (each status changes only
     at a breakpoint, so those alone are tried); None if there is none by the book's last date."""
-    _, breakpoints = anchor_breakpoints(data.medications, data.events, study)
+    breakpoints = _randomization_breakpoints(data, study)
     for candidate in sorted({day, *(b for b in breakpoints if day < b <= LATEST_DATE)}):
         at = _entries_at(data.model_copy(update={"planned_randomization": candidate}), study)
         if not any(e.status == "fail" for e in at):
