@@ -200,8 +200,30 @@ def dictionary(
             used = f"{criteria_of[group]} (through its group)"
         criteria_of[path] = criteria_of.get(group, "") if not _CRITERIA.match(used) else used
         criteria_of[path] = criteria_of[path].removesuffix(" (through its group)")
-        rows.append(DictionaryRow(path, kind, text or _meaning(path, study), used))
+        meaning = _no_uln(path, study) or text or _meaning(path, study)
+        rows.append(DictionaryRow(path, kind, meaning, used))
     return rows
+
+
+def _no_uln(path: str, study: Study) -> str:
+    """A lab's ULN fields where its rule reads no ULN: the record offers them for every lab,
+    and a reader told "the site's upper limit of normal" for haemoglobin would fill in one the
+    rules then refuse."""
+    from protocol.labs import get_analyte, uln_analytes
+
+    parts = path.split(".")
+    if parts[0] != "labs" or len(parts) != 3 or parts[2] not in ("uln", "uln_unit"):
+        return ""
+    try:
+        analyte = get_analyte(parts[1], study)
+    except KeyError:
+        return ""
+    if analyte.relative_to_uln:
+        return ""
+    return (
+        f"{analyte.short_label}: none; an upper limit of normal applies only to "
+        f"{uln_analytes(study)} (one given here is refused)"
+    )
 
 
 #: The groups and choices of the record, in words.

@@ -192,3 +192,31 @@ def test_every_field_of_the_dictionary_has_a_meaning_in_words():
         "mRSS grade of the skin of the left forearm: 0 (normal) to 3 (severe)"
     )
     assert meaning["labs.platelets.unit"].endswith("such as 10^9/L, 10^3/µL, /µL, /mm³, cells/L")
+
+
+def test_a_lab_without_an_upper_limit_of_normal_is_offered_none():
+    """The record has ULN fields for every lab; the dictionary says which labs take one, as the
+    rules refuse a ULN for any other (told "the site's upper limit of normal" for haemoglobin,
+    a coordinator would fill one in and have the record refused)."""
+    from protocol.labs import get_analyte
+    from protocol.participant import Labs
+
+    meaning = {row.field: row.meaning for row in dictionary([])}
+    taking_one = []
+    for name in Labs.model_fields:
+        analyte = get_analyte(name)
+        for part in ("uln", "uln_unit"):
+            said = meaning[f"labs.{name}.{part}"]
+            if analyte.relative_to_uln:
+                assert said in (
+                    "The site's upper limit of normal",
+                    "Unit of the ULN if not that of the value",
+                )
+                taking_one.append(name)
+            else:
+                assert said == (
+                    f"{analyte.short_label}: none; an upper limit of normal applies only to "
+                    "ALT, AST and total bilirubin (one given here is refused)"
+                ), (name, said)
+    # the three the protocol reads against a ULN (EX24: "> 1.5 x ULN", "TBil > ULN")
+    assert sorted(set(taking_one)) == ["alt", "ast", "total_bilirubin"]
