@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from dosing.calendar import administrations
@@ -166,7 +166,9 @@ def adherence(dispensed: Any, returned: Any, expected: Any, units_per_dose: int 
 def dispensing_plan(
     arm_text: str, randomization: date, overage: Any = 0, study: Study | None = None
 ) -> list[DispensingLine]:
-    """Units to dispense at each visit (until the latest date of the next visit's window)."""
+    """Units to dispense at each visit: every dose from its target day through the latest day
+    of the next visit's window, that day's doses included (a participant who comes on the
+    window's last day takes that morning's dose before the visit)."""
     from dosing.calendar import build_calendar
 
     study = study or load_study()
@@ -175,7 +177,8 @@ def dispensing_plan(
     lines = []
     for visit in dispensing_visits:
         later = [v for v in calendar.visits if v.target > visit.target]
-        until = later[0].latest if later else visit.target
+        # (the interval's end is exclusive: the day after the latest day)
+        until = later[0].latest + timedelta(days=1) if later else visit.target
         for regimen in calendar.regimens:
             for presentation in presentations_for(regimen.intervention_id, study)[:1]:
                 lines.append(

@@ -420,7 +420,8 @@ class ParticipantRecord(_Record):
         max_length=40,
         pattern=CODE_PATTERN,
         description="The site's participant code (never a name, a date, a phone or ID card "
-        "number): a code without a digit only in capitals",
+        "number): letters, digits, '_', '.' or '-'; a code with no digit is written in capitals "
+        "(a word in lower case may be a name)",
     )
     dates: Dates = Dates()
 

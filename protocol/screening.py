@@ -854,6 +854,9 @@ def in04_duration(ctx: _Context) -> CheckResult:
     return _disease_duration(ctx, *duration_limit("IN04", ctx.study))
 
 
+_MRSS_SOURCE_WORDS = {"areas": "sum of the areas", "recorded total": "recorded total"}
+
+
 def in05_mrss(ctx: _Context) -> CheckResult:
     minimum = ctx.study.criterion_rules.mrss_minimum.value
     mrss = ctx.record.ssc_as_implied().mrss
@@ -863,7 +866,9 @@ def in05_mrss(ctx: _Context) -> CheckResult:
         relation = ">=" if verdict == "pass" else "<"
         return CheckResult(
             verdict,
-            f"mRSS {score.total} ({score.source}{_fingers_spared(ctx)}) {relation} {minimum}",
+            # "sum of the areas": a bare "(areas)" read as the score's unit
+            f"mRSS {score.total} ({_MRSS_SOURCE_WORDS[score.source]}{_fingers_spared(ctx)}) "
+            f"{relation} {minimum}",
         )
     if mrss is not None and mrss.total is not None:  # some areas ungraded: the recorded total
         verdict = "pass" if mrss.total >= minimum else "fail"
@@ -943,7 +948,8 @@ def in06_pregnancy_test(ctx: _Context) -> CheckResult:
     if test.sample != "serum":
         return _missing(
             f"a {test.sample} test is recorded; a serum test is required",
-            "pregnancy_test.sample",
+            # a new test, serum, is what completes it (its sample alone is no missing item)
+            "pregnancy_test",
             *unknown_wocbp,
         )
     # the test precedes screening, so it can be at the visit only on the earliest possible day
@@ -1560,9 +1566,9 @@ CHECKS: dict[str, Check] = {
         in07_consent,
         "attested",
         "consent",
-        "the investigator's attestation (made at the consent, or before it by no more than "
-        "the visit schedule's days from screening to randomization), and a consent date on or "
-        "before screening",
+        "the investigator's attestation, dated on the day of the consent or before it (but "
+        "no longer before it than the visit schedule's days from screening to randomization), "
+        "and a consent date on or before screening",
     ),
     "EX01": Check(
         ex01_limited, "computed", "screening", "LeRoy subset (as IN03): limited cutaneous SSc fails"

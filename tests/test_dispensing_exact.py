@@ -173,35 +173,37 @@ def test_the_plan_without_overage_for_the_first_visit():
     # presentation only (MMF: the 500 mg tablet, not also the 250 mg capsule)
     assert len(lines) == 24
     assert [line.presentation for line in lines[:2]] == ["80 mg vial", "500 mg tablet"]
-    # until the latest day of the week-4 window (exclusive): injections 03-17 to 04-14, five;
-    # tablets on the 31 days 03-17 to 04-16, twice a day
+    # through the latest day of the week-4 window, 2025-04-17, its doses included (the
+    # interval ends the day after, exclusive): injections 03-17, 03-24, 03-31, 04-07, 04-14,
+    # five (10 vials); tablets on the 32 days 03-17 to 04-17, twice a day, 64
+    after_latest = WEEK_4_LATEST + timedelta(days=1)
     assert lines[0] == DispensingLine(
-        "Telitacicept", "80 mg vial", RANDOMIZATION, WEEK_4_LATEST, 5, 10, 10
+        "Telitacicept", "80 mg vial", RANDOMIZATION, after_latest, 5, 10, 10
     )
     assert lines[1] == DispensingLine(
-        "Mycophenolate Mofetil", "500 mg tablet", RANDOMIZATION, WEEK_4_LATEST, 62, 62, 62
+        "Mycophenolate Mofetil", "500 mg tablet", RANDOMIZATION, after_latest, 64, 64, 64
     )
 
 
 def test_the_plan_adds_the_overage_it_is_given():
     lines = dispensing_plan("telitacicept_mmf", RANDOMIZATION, "10%")
-    # ceil(10 x 1.1) = 11 vials; ceil(62 x 1.1 = 68.2) = 69 tablets
+    # ceil(10 x 1.1) = 11 vials; ceil(64 x 1.1 = 70.4) = 71 tablets
     assert [(line.units_needed, line.units_to_dispense) for line in lines[:2]] == [
         (10, 11),
-        (62, 69),
+        (64, 71),
     ]
 
 
 def test_the_plan_reads_the_study_it_is_given(varied_study):
     # a variant: 160 mg vials (one a dose) and the week-4 visit moved to day 36 (2025-04-21,
-    # latest 2025-04-24): injections 03-17, 03-24, 03-31, 04-07, 04-14, 04-21
+    # latest 2025-04-24, included): injections 03-17, 03-24, 03-31, 04-07, 04-14, 04-21
     study = varied_study(
         ("value: 80 mg", "value: 160 mg"),
         ("{id: week_4, label: Week 4, day: 29", "{id: week_4, label: Week 4, day: 36"),
     )
     lines = dispensing_plan("telitacicept", RANDOMIZATION, study=study)
     assert lines[0] == DispensingLine(
-        "Telitacicept", "160 mg vial", RANDOMIZATION, date(2025, 4, 24), 6, 6, 6
+        "Telitacicept", "160 mg vial", RANDOMIZATION, date(2025, 4, 25), 6, 6, 6
     )
 
 

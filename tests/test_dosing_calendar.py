@@ -579,8 +579,12 @@ def test_dispensing_with_overage():
 def test_the_plan_covers_every_dose_until_the_last_window():
     lines = dispensing_plan("telitacicept_mmf", RANDOMIZATION, 0)
     first = next(line for line in lines if line.intervention == "Telitacicept")
-    assert first.until_date == date(2025, 4, 17)  # latest day of the week-4 window
+    # through 2025-04-17, the latest day of the week-4 window (its doses included): the
+    # interval ends the day after
+    assert first.until_date == date(2025, 4, 18)
     assert first.doses == 5
+    mmf = next(line for line in lines if line.intervention == "Mycophenolate Mofetil")
+    assert mmf.doses == 64  # 32 days, 03-17 to 04-17, twice a day
 
 
 @pytest.mark.parametrize("overage", ["-5%", "150", "ten", "nan", None])

@@ -575,7 +575,7 @@ def test_consent_needs_the_attestation_and_a_date(change, expected):
             (
                 "unknown",
                 "a urine test is recorded; a serum test is required",
-                ["pregnancy_test.sample"],
+                ["pregnancy_test"],
             ),
         ),
         (
@@ -741,7 +741,7 @@ def test_mrss_and_leroy_with_areas_not_recorded():
         areas.update({a: 0 for a in areas if a not in ("face", "right_fingers")})
 
     distal = _screen(distal_only)
-    assert distal["IN05"] == ("fail", "mRSS 3 (areas) < 10", [])
+    assert distal["IN05"] == ("fail", "mRSS 3 (sum of the areas) < 10", [])
     assert distal["IN03"] == (
         "unknown",
         "LeRoy subset unknown: no proximal mRSS area is involved; whether the back is involved "
@@ -1416,7 +1416,7 @@ def test_more_criteria_state_their_status_reason_and_missing_fields(criterion, c
 def test_case_1_passes_each_criterion_for_the_reason_its_record_gives():
     result = screen(parse_record(copy.deepcopy(CASE_1), "synthetic"))
     reasons = {c.id: (c.status, c.reason) for c in result.criteria}
-    assert reasons["IN05"] == ("pass", "mRSS 21 (areas) >= 10")
+    assert reasons["IN05"] == ("pass", "mRSS 21 (sum of the areas) >= 10")
     assert reasons["EX03"] == reasons["EX04"] == reasons["EX28"] == ("pass", "none recorded")
     assert reasons["EX05"] == ("pass", "no prior renal crisis")
     assert reasons["EX21"] == ("pass", "no immunodeficiency")
@@ -1495,7 +1495,7 @@ def test_the_text_report_lists_every_failed_criterion():
             (
                 "unknown",
                 "a urine test is recorded; a serum test is required",
-                ["pregnancy_test.sample", "childbearing_potential"],
+                ["pregnancy_test", "childbearing_potential"],
             ),
         ),
         (
@@ -1873,7 +1873,7 @@ def test_a_subset_open_between_limited_and_none_is_not_diffuse():
             (
                 "unknown",
                 "a urine test is recorded; a serum test is required",
-                ["pregnancy_test.sample"],
+                ["pregnancy_test"],
             ),
         ),
         (
@@ -2286,7 +2286,7 @@ def test_the_notes_case_is_decided_with_its_reason():
         "pass",
     )
     assert result["IN05"].reason == (
-        "mRSS 8 (areas; right fingers at 0: skin thickening recorded as sparing the fingers) < 10"
+        "mRSS 8 (sum of the areas; right fingers at 0: skin thickening recorded as sparing the fingers) < 10"
     )
 
 

@@ -58,7 +58,7 @@ VARIANTS = [
         "skin score",
         ("  mrss_minimum:\n    value: 10", "  mrss_minimum:\n    value: 22"),
         "IN05",
-        "mRSS 21 (areas)",
+        "mRSS 21 (sum of the areas)",
         "22",
     ),
     (
