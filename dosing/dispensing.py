@@ -11,6 +11,7 @@ Adherence (%) follows the usual pill-count formula:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -77,14 +78,18 @@ def dispense(
     from_date: date,
     until_date: date,
     overage: Any = 0,
+    administered: Sequence[Any] | None = None,
 ) -> DispensingLine:
-    """Units to dispense for the doses of ``[from_date, until_date)``, with an overage."""
+    """Units to dispense for the doses of ``[from_date, until_date)``, with an overage
+    (``administered``: the regimen's doses from ``randomization``, made already)."""
     if until_date <= from_date:
         raise DispensingInputError(
             "dispensing", [f"the interval {from_date} to {until_date} is empty"]
         )
     fraction = parse_overage(overage)
-    doses = [d for d in administrations(regimen, randomization) if from_date <= d.date < until_date]
+    if administered is None:
+        administered = administrations(regimen, randomization)
+    doses = [d for d in administered if from_date <= d.date < until_date]
     needed = len(doses) * units_per_dose(regimen, presentation)
     return DispensingLine(
         intervention=regimen.name,
@@ -174,6 +179,8 @@ def dispensing_plan(
     study = study or load_study()
     calendar = build_calendar(arm_text, randomization, study)
     dispensing_visits = [v for v in calendar.visits if "dispensing" in v.visit.activities]
+    # each regimen's doses made once (a 48-week twice-daily regimen is 672 doses)
+    administered = {id(r): administrations(r, randomization) for r in calendar.regimens}
     lines = []
     for visit in dispensing_visits:
         later = [v for v in calendar.visits if v.target > visit.target]
@@ -182,6 +189,14 @@ def dispensing_plan(
         for regimen in calendar.regimens:
             for presentation in presentations_for(regimen.intervention_id, study)[:1]:
                 lines.append(
-                    dispense(regimen, presentation, randomization, visit.target, until, overage)
+                    dispense(
+                        regimen,
+                        presentation,
+                        randomization,
+                        visit.target,
+                        until,
+                        overage,
+                        administered[id(regimen)],
+                    )
                 )
     return lines

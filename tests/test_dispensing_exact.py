@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dosing.dispensing import (
     Adherence,
@@ -220,3 +222,33 @@ def test_a_dispensing_at_the_last_visit_has_no_interval_and_is_refused(varied_st
         "dispensing",
         ["the interval 2026-03-16 to 2026-03-16 is empty"],
     )
+
+
+# the book's assumed schedule, as its table gives it (study day, days before, days after):
+# weeks 4 and 8 at +/- 3 days, weeks 12 to 48 at +/- 7 days; dispensing at randomization and
+# weeks 4 to 44 (the week-48 visit ends treatment)
+_SCHEDULE = [(29, 3, 3), (57, 3, 3)] + [(7 * 4 * k + 1, 7, 7) for k in range(3, 13)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
+def test_each_dispensing_covers_every_dose_through_the_next_windows_last_day(randomization):
+    """Worked from the schedule alone: from each dispensing visit's target day through the last
+    day of the next visit's window, both included, telitacicept's weekly doses (day 1, 8, ...,
+    for 48 weeks) and mycophenolate's two a day (days 1 to 336) are all dispensed."""
+
+    def day(study_day: int) -> date:
+        return randomization + timedelta(days=study_day - 1)
+
+    targets = [day(1)] + [day(d) for d, _, _ in _SCHEDULE[:-1]]  # randomization, weeks 4-44
+    last_days = [day(d + after) for d, _, after in _SCHEDULE]  # the next visit's last day
+    injections = [day(1 + 7 * k) for k in range(48)]
+    tablet_days = [day(d) for d in range(1, 337)]
+    lines = dispensing_plan("telitacicept_mmf", randomization)
+    assert len(lines) == 2 * len(targets)
+    for k, (start, last) in enumerate(zip(targets, last_days, strict=True)):
+        telitacicept, mmf = lines[2 * k], lines[2 * k + 1]
+        assert telitacicept.from_date == mmf.from_date == start
+        assert telitacicept.doses == sum(start <= d <= last for d in injections)
+        assert mmf.doses == 2 * sum(start <= d <= last for d in tablet_days)
+        assert telitacicept.units_needed == 2 * telitacicept.doses  # two 80 mg vials a dose
