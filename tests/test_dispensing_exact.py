@@ -230,7 +230,7 @@ def test_a_dispensing_at_the_last_visit_has_no_interval_and_is_refused(varied_st
 _SCHEDULE = [(29, 3, 3), (57, 3, 3)] + [(7 * 4 * k + 1, 7, 7) for k in range(3, 13)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)))
 def test_each_dispensing_covers_every_dose_through_the_next_windows_last_day(randomization):
     """Worked from the schedule alone: from each dispensing visit's target day through the last
