@@ -69,8 +69,7 @@ def test_the_other_thresholds_carry_the_registry_values():
     # the registry names four antibodies against TNF, not etanercept (an "other biologic")
     assert (
         "antibodies against TNF, abatacept and tocilizumab (etanercept is among the other "
-        "biologics): within 8 weeks"
-        in rows["EX14"].threshold
+        "biologics): within 8 weeks" in rows["EX14"].threshold
     )
     assert rows["EX24"].short_name == "Blood counts, liver and kidney tests"
 

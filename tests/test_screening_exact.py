@@ -2286,7 +2286,8 @@ def test_the_notes_case_is_decided_with_its_reason():
         "pass",
     )
     assert result["IN05"].reason == (
-        "mRSS 8 (sum of the areas; right fingers at 0: skin thickening recorded as sparing the fingers) < 10"
+        "mRSS 8 (sum of the areas; right fingers at 0: skin thickening recorded as sparing the "
+        "fingers) < 10"
     )
 
 
