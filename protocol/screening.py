@@ -1586,8 +1586,8 @@ CHECKS: dict[str, Check] = {
         ex06_pah,
         "computed",
         "screening",
-        "the PAH risk category; {pah_excluded} fail (not recorded: the ACR/EULAR item on PAH "
-        "settles it where it can, no PAH being no risk)",
+        "the PAH risk category; {pah_excluded} fail (without a category, the ACR/EULAR item "
+        "on PAH decides where it can: a participant without PAH has no PAH risk)",
     ),
     "EX07": Check(
         ex07_pulmonary,
@@ -1665,9 +1665,11 @@ CHECKS: dict[str, Check] = {
         "computed",
         "screening",
         "a malignancy dated within {malignancy_window} before screening fails (the "
-        "boundary day is {malignancy_boundary}), unless of an excepted type: its name one "
-        "of the exceptions, saying no more than that it was excised or cured and where on "
-        "the skin (else, or with a date, the investigator confirms the type)",
+        "boundary day is {malignancy_boundary}); one recorded as an excepted type passes when "
+        "its name says only which exception it is (excised or cured local basal or squamous "
+        "cell carcinoma of the skin, carcinoma in situ of the uterine cervix) and at most "
+        "where on the skin; any other is judged by its date, its type confirmed by the "
+        "investigator",
     ),
     "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX27": Check(

@@ -71,8 +71,8 @@ def test_the_exclusion_descriptions_carry_the_registry_values():
         "disease duration (as IN04) of more than 3 years fails; exactly 3 years passes"
     )
     assert describe("EX06") == (
-        "the PAH risk category; intermediate and high fail (not recorded: the ACR/EULAR item on "
-        "PAH settles it where it can, no PAH being no risk)"
+        "the PAH risk category; intermediate and high fail (without a category, the ACR/EULAR "
+        "item on PAH decides where it can: a participant without PAH has no PAH risk)"
     )
     assert describe("EX11").startswith(
         "prednisone-equivalent dose (BNF table) of all systemic courses taken on the same day "
