@@ -180,13 +180,13 @@ def dispensing_plan(
     calendar = build_calendar(arm_text, randomization, study)
     dispensing_visits = [v for v in calendar.visits if "dispensing" in v.visit.activities]
     # each regimen's doses made once (a 48-week twice-daily regimen is 672 doses)
-    administered = {id(r): administrations(r, randomization) for r in calendar.regimens}
+    administered = [administrations(r, randomization) for r in calendar.regimens]
     lines = []
     for visit in dispensing_visits:
         later = [v for v in calendar.visits if v.target > visit.target]
         # (the interval's end is exclusive: the day after the latest day)
         until = later[0].latest + timedelta(days=1) if later else visit.target
-        for regimen in calendar.regimens:
+        for regimen, doses in zip(calendar.regimens, administered, strict=True):
             for presentation in presentations_for(regimen.intervention_id, study)[:1]:
                 lines.append(
                     dispense(
@@ -196,7 +196,7 @@ def dispensing_plan(
                         visit.target,
                         until,
                         overage,
-                        administered[id(regimen)],
+                        doses,
                     )
                 )
     return lines

@@ -177,6 +177,18 @@ def show_written(value: Any) -> str:
     return show_value(value)
 
 
+def show_reading(fact: Fact[Any]) -> str:
+    """`` (the book's reading, PI02)`` where a fact's note cites issues-log entries (a window the
+    record gives ambiguously), else nothing: a table cell then says the value is a reading.
+
+    >>> from protocol.facts import Fact
+    >>> show_reading(Fact(value=1, provenance="assumption", note="The longer window (PI02)."))
+    " (the book's reading, PI02)"
+    """
+    cited = re.findall(r"\bPI[0-9]{2}\b", fact.note or "")
+    return f" (the book's reading, {', '.join(dict.fromkeys(cited))})" if cited else ""
+
+
 def show_fact(fact: Fact[Any]) -> str:
     """The value, marked when it is an assumption (for prose, through glue)."""
     text = show_value(fact.value)
