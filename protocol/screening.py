@@ -1017,11 +1017,22 @@ def _long_before_consent(ctx: _Context, when: date) -> CheckResult | None:
     """Unknown when IN07's attestation (the ability to consent, judged as the consent is
     taken) is dated more than the visit schedule's days from screening to randomization
     before the consent (the longest a screening period runs):
-    one of 2020 for a consent of 2025 is not about this one. None otherwise (no consent
-    date: IN07 asks for it)."""
+    one of 2020 for a consent of 2025 is not about this one. Without a consent date, unknown
+    where a consent the record allows (on or before the screening) may be that far after it:
+    an attestation that IN07 does not apply decided it, though the consent could make it
+    stale. None otherwise."""
     consent = ctx.record.dates.consent
     gap = latest_randomization_after_screening(ctx.study)
-    if consent is None or when >= consent - gap:
+    if consent is None:
+        if when >= ctx.screening_range[1] - gap:
+            return None
+        return _missing(
+            f"the investigator attests on {when}; whether that is within {gap.days} days of "
+            "the consent (the visit schedule's longest from screening to randomization) needs "
+            "the consent date",
+            "dates.consent",
+        )
+    if when >= consent - gap:
         return None
     return _missing(
         f"the investigator's attestation is dated {when}, more than {gap.days} days before the "
