@@ -134,7 +134,8 @@ class _Collector:
         self.definitions = schema.get("$defs", {})
         self.groups: list[tuple[str, str, bool, list[str]]] = []  # oid, name, repeating, items
         self.items: list[dict[str, Any]] = []
-        self.code_lists: dict[str, tuple[str, list[str]]] = {}
+        # each code list's record path and its (coded value, decode) pairs
+        self.code_lists: dict[str, tuple[str, list[tuple[str, str]]]] = {}
 
     def resolve(self, spec: dict[str, Any]) -> dict[str, Any]:
         if "$ref" in spec:
@@ -179,17 +180,41 @@ class _Collector:
         except KeyError:  # a test the book does not know: its ULN kept
             return True
 
+    def _choices(self, path: str) -> list[tuple[str, str]] | None:
+        """The values the rules read in a field the record types as text: an event's kind
+        (the study's own, an amendment's included), a medicine's frequency and a lab's unit.
+        Free text there would let a site enter what `screen` refuses."""
+        from protocol.washout import FREQUENCY_CHOICES
+
+        if path == "events.kind":
+            return [(e.kind, e.label) for e in self.study.exposure_events]
+        if path == "medications.frequency":
+            return [(f, f[:1].upper() + f[1:]) for f in FREQUENCY_CHOICES]
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "labs" and parts[2] in ("unit", "uln_unit"):
+            # the units the study lists for the analyte, as its laboratories report it
+            from protocol.labs import get_analyte
+
+            try:
+                units = get_analyte(parts[1], self.study).accepted_units
+            except KeyError:  # a test the book does not know: its unit stays text
+                return None
+            return [(unit, unit) for unit in units]
+        return None
+
     def item(self, path: str, question: str, spec: dict[str, Any]) -> str:
         oid = _oid("IT", path)
         definition: dict[str, Any] = {"OID": oid, "Name": path, "question": question}
         kind = spec.get("type")
-        if "enum" in spec:
+        choices = self._choices(path)
+        if choices is None and "enum" in spec:
+            choices = [(str(v), _decode(path, str(v))) for v in spec["enum"]]
+        if choices is not None:
             code_list = _oid("CL", path)
-            values = [str(v) for v in spec["enum"]]
-            self.code_lists[code_list] = (path, values)
+            self.code_lists[code_list] = (path, choices)
             definition |= {
                 "DataType": "text",
-                "Length": max(len(v) for v in values),
+                "Length": max(len(v) for v, _ in choices),
                 "code_list": code_list,
             }
         elif kind == "boolean":
@@ -336,8 +361,8 @@ def build(study: Study | None = None) -> Any:
         definitions.append(item)
     mdv.ItemDef = definitions
     code_lists = [_code_list(ODM, YES_NO, "No Yes Response", [("Y", "Yes"), ("N", "No")])]
-    for oid, (path, values) in collector.code_lists.items():
-        code_lists.append(_code_list(ODM, oid, path, [(v, _decode(path, v)) for v in values]))
+    for oid, (path, choices) in collector.code_lists.items():
+        code_lists.append(_code_list(ODM, oid, path, choices))
     mdv.CodeList = code_lists
     odm_study.MetaDataVersion = [mdv]
     odm.Study = [odm_study]

@@ -569,19 +569,32 @@ def unverified_codes(study: Study) -> dict[str, str]:
     }
 
 
-@functools.cache
 def cdisc_terms() -> dict[str, frozenset[str]]:
     """CDISC's terminology as usdm4 ships it: each code's submission values."""
+    return _cdisc_library()[0]
+
+
+def cdisc_term_version(code: str) -> str:
+    """The version (the package's effective date) of the terminology that holds ``code``, as
+    TSVCDVER gives it beside TSVCDREF "CDISC CT"; the latest where two codelists hold it."""
+    return _cdisc_library()[1][code]
+
+
+@functools.cache
+def _cdisc_library() -> tuple[dict[str, frozenset[str]], dict[str, str]]:
     import usdm4
     import yaml
 
     path = Path(usdm4.__file__).parent / "ct/cdisc/library_cache/library_cache_usdm.yaml"
     library = yaml.safe_load(path.read_text(encoding="utf-8"))
     found: dict[str, set[str]] = {}
+    versions: dict[str, str] = {}
     for codelist in library.values():
+        version = str(codelist["source"]["effective_date"])
         for term in codelist.get("terms", []):
             found.setdefault(term["conceptId"], set()).add(term["submissionValue"])
-    return {code: frozenset(values) for code, values in found.items()}
+            versions[term["conceptId"]] = max(version, versions.get(term["conceptId"], ""))
+    return {code: frozenset(values) for code, values in found.items()}, versions
 
 
 def assumptions(study: Study) -> dict[str, Any]:
@@ -621,6 +634,11 @@ def trial_summary(study: Study) -> pd.DataFrame:
             )
         value = _ascii(parameter.value or "")
         first, rest = _split(value)
+        code = verified_code(parameter)
+        # CDISC's terminology is named only beside a code of it (a code left out names none),
+        # with the version that holds the code; ISO 8601 names the form of TSVAL, unversioned
+        reference = "" if parameter.reference == CDISC_CT and not code else parameter.reference
+        version = cdisc_term_version(code) if code and reference == CDISC_CT else ""
         rows.append(
             {
                 "STUDYID": _study_id(study),
@@ -632,9 +650,9 @@ def trial_summary(study: Study) -> pd.DataFrame:
                 "TSVAL": first,
                 "TSVAL1": rest,
                 "TSVALNF": parameter.null_flavour,
-                "TSVALCD": verified_code(parameter),
-                "TSVCDREF": parameter.reference,
-                "TSVCDVER": "",
+                "TSVALCD": code,
+                "TSVCDREF": reference,
+                "TSVCDVER": version,
             }
         )
     return _frame("TS", rows)

@@ -570,26 +570,19 @@ def shown_value(raw: Any, path: str = "") -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-#: How far (in units in the last place) a double may lie from a decimal of 12 significant
-#: digits and still be that decimal: a spreadsheet formula's rounding (=12.1-0.1 gives
-#: 12.000000000000002, one unit off, shown as 12); 79.9999999999999, typed, lies 7 units from 80.
-_ROUNDING_UNITS = 4
-
-
 def _as_written_number(number: float) -> float:
-    """A workbook's or Parquet file's number (a double) as the decimal it stands for: at most
-    12 significant digits, as a value written in a CSV or a record; a double a few units in
-    the last place from such a decimal (arithmetic's rounding) is that decimal; any other is
-    refused (79.9999999999999 g/L would count as at 80, and pass)."""
+    """A workbook's or Parquet file's number (a double) read as the decimal it holds: at most
+    12 significant digits, as a value written in a CSV or a record. Any other is refused, a
+    formula's or a program's rounding too (=12.1-0.1 holds 12.000000000000002): a double a
+    unit in the last place from a decimal is not that decimal, and reading it so decided a
+    platelet count of 74.99999999999999 as at 75, not below it (it passed EX24)."""
     digits = float_digits(number)
     if digits <= MAX_SIGNIFICANT_DIGITS:
         return number
-    nearest = float(f"{number:.{MAX_SIGNIFICANT_DIGITS}g}")
-    if abs(number - nearest) <= _ROUNDING_UNITS * math.ulp(number):
-        return nearest
     raise ValueError(
         f"{number!r} has {digits} significant digits; expected at most "
-        f"{MAX_SIGNIFICANT_DIGITS} (no measurement is written with more)"
+        f"{MAX_SIGNIFICANT_DIGITS} (no measurement is written with more; a formula's or a "
+        "program's result: give the value rounded as the laboratory reports it)"
     )
 
 

@@ -1597,8 +1597,8 @@ CHECKS: dict[str, Check] = {
         ex06_pah,
         "computed",
         "screening",
-        "the PAH risk category; {pah_excluded} fail (without a category, the ACR/EULAR item "
-        "on PAH decides where it can: a participant without PAH has no PAH risk)",
+        "the PAH risk category: {pah_excluded} fail; {pah_passing} pass. Where no category "
+        "is recorded, the ACR/EULAR item on PAH decides where it can (no PAH passes)",
     ),
     "EX07": Check(
         ex07_pulmonary,
@@ -1675,12 +1675,12 @@ CHECKS: dict[str, Check] = {
         ex25_malignancy,
         "computed",
         "screening",
-        "a malignancy dated within {malignancy_window} before screening fails (the "
-        "boundary day is {malignancy_boundary}); one recorded as an excepted type passes when "
-        "its name says only which exception it is (excised or cured local basal or squamous "
-        "cell carcinoma of the skin, carcinoma in situ of the uterine cervix) and at most "
-        "where on the skin; any other is judged by its date, its type confirmed by the "
-        "investigator",
+        "a malignancy dated within {malignancy_window} before screening fails (one dated "
+        "exactly {malignancy_window} before is {malignancy_boundary} them). The exceptions "
+        "pass: excised or cured local basal or squamous cell carcinoma of the skin, and "
+        "carcinoma in situ of the uterine cervix, when the recorded name says only which "
+        "exception it is (and, for the skin, at most where). Any other name is judged by its "
+        "date, and the investigator confirms its type",
     ),
     "EX26": Check(_washout_check("EX26"), "computed", "planned_randomization", _EVENTS_HOW),
     "EX27": Check(
@@ -1723,6 +1723,11 @@ def describe(criterion_id: str, study: Study | None = None) -> str:
         "malignancy_boundary": rules.malignancy_window.boundary,
         "mrss_min": rules.mrss_minimum.value,
         "pah_excluded": " and ".join(rules.pah_excluded_risk.value),
+        # what the category can be and pass: the risks not excluded, and no PAH at all
+        "pah_passing": " and ".join(
+            [f"{risk} risk" for risk in PAH_RISKS if risk not in rules.pah_excluded_risk.value]
+            + ["no PAH"]
+        ),
         "malignancy_window": str(rules.malignancy_window.value),
         "steroid_limit": format_quantity(study.corticosteroid_rule.daily_limit.value),
     }

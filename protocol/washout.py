@@ -96,6 +96,20 @@ FREQUENCIES: dict[str, tuple[int, int | None]] = {
     "monthly": (1, 30),
 }
 
+#: One spelling of each frequency FREQUENCIES reads, as a form offers them (the eCRF's code
+#: list): a site that picks from it types nothing the rules refuse.
+FREQUENCY_CHOICES = (
+    "once",
+    "once daily",
+    "twice daily",
+    "three times daily",
+    "four times daily",
+    "every other day",
+    "weekly",
+    "every 2 weeks",
+    "monthly",
+)
+
 
 class WashoutInputError(ProtocolDataError):
     """The washout input file is not usable; each problem names the entry and field."""

@@ -846,3 +846,18 @@ def test_a_missing_egfr_names_the_creatinine_that_would_complete_it_as_well(
     assert result["Outcome"] == NEEDS_REVIEW
     assert result["What is missing"] == "labs.egfr.value or labs.creatinine.value"
     assert result["Missing items"] == "1"
+
+
+@pytest.mark.parametrize("made", ["file", "nothing"])
+def test_an_out_folder_under_a_file_or_nothing_is_named_for_what_it_is(tmp_path, capsys, made):
+    # "--out afile/sub" said "its folder 'afile' does not exist" where afile is a file
+    parent = tmp_path / "afile"
+    if made == "file":
+        parent.write_text("kept\n", encoding="utf-8")
+    table = _table(tmp_path, [ELIGIBLE])
+    assert main(["prescreen", str(table), "--as-of", AS_OF, "--out", str(parent / "sub")]) == 2
+    err = capsys.readouterr().err
+    said = "is not a folder" if made == "file" else "does not exist"
+    assert f"its folder {str(parent)!r} {said}" in err
+    if made == "file":
+        assert parent.read_text(encoding="utf-8") == "kept\n"

@@ -71,8 +71,8 @@ def test_the_exclusion_descriptions_carry_the_registry_values():
         "disease duration (as IN04) of more than 3 years fails; exactly 3 years passes"
     )
     assert describe("EX06") == (
-        "the PAH risk category; intermediate and high fail (without a category, the ACR/EULAR "
-        "item on PAH decides where it can: a participant without PAH has no PAH risk)"
+        "the PAH risk category: intermediate and high fail; low risk and no PAH pass. Where no "
+        "category is recorded, the ACR/EULAR item on PAH decides where it can (no PAH passes)"
     )
     assert describe("EX11").startswith(
         "prednisone-equivalent dose (BNF table) of all systemic courses taken on the same day "
@@ -199,7 +199,11 @@ KEY_WORDS = {
     "EX22": ("IgA < 10 mg/dL", "IgG < 400 mg/dL", "strict"),
     "EX23": ("3 months of entry", "screening visit"),
     "EX24": ("haemoglobin < 8.0 g/dL", "platelets < 75", "ALT or AST > 1.5 × ULN", "eGFR < 40"),
-    "EX25": ("within 5 years before screening", "boundary day is within", "excepted type"),
+    "EX25": (
+        "within 5 years before screening",
+        "exactly 5 years before is within them",
+        "carcinoma in situ of the uterine cervix",
+    ),
     "EX26": ("live or attenuated vaccine: 4 weeks prior to randomization",),
     "EX27": ("pregnant", "breastfeeding", "contraception"),
     "EX28": ("yes fails",),

@@ -2024,10 +2024,10 @@ def test_a_number_cell_is_read_as_strictly_as_a_csv_cell(tmp_path, kind, grams_p
     written=st.decimals(min_value="0.001", max_value="99999", places=4, allow_nan=False),
     units_off=st.integers(-4, 4),
 )
-def test_a_double_a_few_units_from_a_written_decimal_is_that_decimal(written, units_off):
-    # a spreadsheet formula's result (=12.1-0.1 is 12.000000000000002, shown as 12) was
-    # refused as "17 significant digits": a double within a few units in the last place of a
-    # decimal of at most 12 digits is that decimal; further off, it is refused
+def test_a_number_cell_is_read_as_the_double_it_holds_or_refused(written, units_off):
+    # a double a unit in the last place from a decimal was read as that decimal (a formula's
+    # rounding): a platelet count of 74.99999999999999 in a workbook or a Parquet file was
+    # read as 75, at the threshold of EX24 ("< 75"), and passed; screen and a CSV refuse it
     import math
 
     from prescreen.columns import fields, read_cell
@@ -2036,7 +2036,49 @@ def test_a_double_a_few_units_from_a_written_decimal_is_that_decimal(written, un
     noisy = exact
     for _ in range(abs(units_off)):
         noisy = math.nextafter(noisy, math.inf if units_off > 0 else -math.inf)
-    assert read_cell(fields()["labs.hemoglobin.value"], noisy) == exact
+    spec = fields()["labs.hemoglobin.value"]
+    if units_off == 0:
+        assert read_cell(spec, noisy) == exact
+    else:  # never a number other than the one the cell holds
+        with pytest.raises(ValueError, match="significant digits"):
+            read_cell(spec, noisy)
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.floats(min_value=1e-3, max_value=1e5, allow_nan=False, allow_infinity=False))
+def test_any_double_is_read_as_itself_or_refused(number):
+    from prescreen.columns import fields, read_cell
+
+    try:
+        read = read_cell(fields()["labs.platelets.value"], number)
+    except ValueError:
+        return
+    assert read == number and repr(read) == repr(number)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet"])
+@pytest.mark.parametrize(
+    ("field", "unit", "written"),
+    [
+        ("labs.platelets.value", "10^9/L", 74.99999999999999),  # 1 unit in the last place < 75
+        ("labs.hemoglobin.value", "g/L", 79.99999999999999),  # < 80 g/L = 8.0 g/dL
+    ],
+)
+def test_a_value_a_unit_in_the_last_place_below_a_threshold_is_never_likely_eligible(
+    tmp_path, kind, field, unit, written
+):
+    row = {**ELIGIBLE, field.replace(".value", ".unit"): unit}
+    frame = pd.DataFrame([row]).drop(columns=[field])
+    frame[field] = [written]
+    table = tmp_path / f"t.{kind}"
+    if kind == "xlsx":
+        frame.to_excel(table, index=False)
+    else:
+        frame.to_parquet(table)
+    assert _run(tmp_path, table) == 0
+    (only,) = _worklist(tmp_path).values()
+    assert only["Outcome"] == "needs review", only
+    assert field in only["What is missing"]
 
 
 @pytest.mark.parametrize("typed", [79.9999999999999, 0.7013574660633484, 12.00000000001234])

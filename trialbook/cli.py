@@ -953,9 +953,8 @@ def _unwritable_folder_checked(out: Path, inputs: Sequence[str | None]) -> str:
         return "is not a folder; expected a folder (it is made if it does not exist)"
     parent = out.parent
     if not parent.is_dir():
-        return (
-            f"its folder {str(parent)!r} does not exist; expected an existing folder to make it in"
-        )
+        what = "is not a folder" if os.path.lexists(parent) else "does not exist"
+        return f"its folder {str(parent)!r} {what}; expected an existing folder to make it in"
     if not writable_folder(parent):
         return (
             f"its folder {str(parent)!r} cannot be written; expected a folder this user can "
