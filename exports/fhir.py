@@ -189,7 +189,8 @@ def _common(study: Study) -> dict[str, Any]:
         ),
         "phase": _coded(PHASE_SYSTEM, PHASES, design.phase.value, "design.phase"),
         "condition": [{"text": study.population.condition.value}],
-        "description": design.description.value,
+        # the registry's synopsis whole (its first sentence alone is the design's description)
+        "description": (study.identification.brief_summary or design.description).value,
         "period": {
             "start": study.status.start_date.value.isoformat(),
             "end": study.status.completion_date.value.isoformat(),

@@ -72,7 +72,12 @@ def write_exports(
         except FileNotFoundError:
             continue
         if not stat.S_ISDIR(info.st_mode):
-            problems.append(f"--out {str(sub)!r} is not a folder (a file or a link is there)")
+            what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a file"
+            problems.append(
+                f"{str(sub)!r} in --out is {what}, where the export writes its "
+                f"{sub.name} folder; expected a folder of its own (a link is never written "
+                "through, even with --force)"
+            )
     if problems:
         raise CalendarFileError(problems)
     unwritable = sorted(

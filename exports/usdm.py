@@ -208,6 +208,7 @@ def build(study: Study | None = None) -> Any:
     from usdm4.api.eligibility_criterion import EligibilityCriterion, EligibilityCriterionItem
     from usdm4.api.endpoint import Endpoint
     from usdm4.api.identifier import StudyIdentifier
+    from usdm4.api.indication import Indication
     from usdm4.api.objective import Objective
     from usdm4.api.organization import Organization
     from usdm4.api.population_definition import StudyDesignPopulation
@@ -684,6 +685,18 @@ def build(study: Study | None = None) -> Any:
             )
             for term in design_facts.trial_types.value
         ],
+        # the record's condition as text: the record gives it no code, and none is made up
+        indications=[
+            Indication(
+                id=b.id(*design_path, "indication"),
+                name="INDICATION-1",
+                label=study.population.condition.value,
+                description=study.population.condition.value,
+                isRareDisease=design_facts.rare_disease.value,
+            )
+        ]
+        if design_facts.rare_disease is not None
+        else [],
         arms=arms,
         epochs=epochs,
         elements=list(elements.values()),
@@ -721,7 +734,7 @@ def build(study: Study | None = None) -> Any:
         id=b.id("study"),
         name=nct,
         label=study.identification.brief_title.value,
-        description=study.design.description.value,
+        description=(study.identification.brief_summary or study.design.description).value,
         versions=[version],
     )
     return Wrapper(

@@ -113,6 +113,9 @@ class Identification(_Model):
     org_study_id: Fact[str]
     brief_title: Fact[str]
     official_title: Fact[str] | None = None
+    #: the registry's whole synopsis, as a summary field of the exports gives it (FHIR's
+    #: ResearchStudy.description, USDM's study description)
+    brief_summary: Fact[str] | None = None
     acronym: Fact[str] | None = None
     sponsor: Fact[str]
     sponsor_class: Fact[str]
@@ -858,6 +861,8 @@ class TrialDesign(_Model):
     trial_types: Fact[list[CdiscTerm]]  # efficacy, safety (CDISC codelist C66739)
     control_type: Fact[CdiscTerm]  # CDISC codelist C66785
     add_on: Fact[StrictBool]  # the investigational product added to a background treatment
+    # the condition a rare disease (USDM's indication says which; the record does not)
+    rare_disease: Fact[StrictBool] | None = None
     countries: Fact[list[str]] = Field(description="ISO 3166-1 alpha-3 codes of the site countries")
     # not in the registry record: absent here, so an export says "no information" (a null
     # flavour), never a value the record does not give

@@ -255,6 +255,15 @@ def test_the_trial_summary_has_every_required_parameter_with_a_value_or_a_null_f
         assert len(row.TSVAL) <= 200 and row.TSVAL.isascii()
         if row.TSVALCD:
             assert row.TSVCDREF
+        # CDISC's terminology is named only beside a code of it, with its version (the
+        # package usdm4 ships, 2026-03-27); ISO 8601 names the form of the value, unversioned
+        # (TCNTRL's code, which that package cannot confirm, is left out, and CDISC CT with it)
+        if row.TSVCDREF == "CDISC CT":
+            assert row.TSVALCD and row.TSVCDVER == "2026-03-27", row.TSPARMCD
+        else:
+            assert row.TSVCDVER == "", row.TSPARMCD
+    assert ts.set_index("TSPARMCD").loc["TCNTRL", "TSVCDREF"] == ""
+    assert ts.set_index("TSPARMCD").loc["AGEMIN", "TSVCDREF"] == "ISO 8601"
     for code, group in ts.groupby("TSPARMCD"):
         assert group["TSSEQ"].tolist() == list(range(1, len(group) + 1)), code
 
@@ -483,9 +492,20 @@ def test_a_file_where_a_format_folder_would_be_is_refused(tmp_path, built):
     from dosing.calendar import CalendarFileError
 
     (tmp_path / "sdtm").write_text("not a folder", encoding="utf-8")
-    with pytest.raises(CalendarFileError, match="not a folder"):
+    with pytest.raises(CalendarFileError, match="in --out is a file, where the export writes"):
         write_exports([built["sdtm"]], tmp_path, force=True)
     assert not (tmp_path / "odm").exists()
+
+
+def test_a_link_where_a_format_folder_would_be_is_named_a_link(tmp_path, built):
+    # the message had called the link "--out" itself
+    from dosing.calendar import CalendarFileError
+
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "sdtm").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(CalendarFileError, match="in --out is a symbolic link"):
+        write_exports([built["sdtm"]], tmp_path, force=True)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
 
 
 def test_the_study_read_is_never_overwritten_even_with_force(tmp_path, built):
@@ -922,3 +942,29 @@ def test_a_status_fhir_has_no_code_for_is_refused_saying_which_it_has(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "'UNKNOWN'" in err and "expected one of" in err and "RECRUITING" in err
     assert "[" not in err
+
+
+def test_the_study_is_described_by_the_registrys_whole_brief_summary():
+    # FHIR's description was the summary's first words ("prospective, open-label, ...
+    # clinical trial"), without the aim the second sentence gives (helper 141)
+    record = json.loads((STUDY_PATH.parent / "registry" / "NCT06375005.json").read_text())
+    summary = record["protocolSection"]["descriptionModule"]["briefSummary"]
+    assert summary.startswith("This study is a prospective") and "The aim of this study" in summary
+    for release, bundle in fhir.bundles().items():
+        (study,) = [
+            e["resource"]
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "ResearchStudy"
+        ]
+        assert study["description"] == summary, release
+    assert usdm.document()["study"]["description"] == summary
+
+
+def test_usdm_names_the_records_condition_as_the_designs_indication():
+    # the registry's Conditions: "Diffuse Cutaneous Systemic Sclerosis"; USDM had no indication
+    (design,) = usdm.document()["study"]["versions"][0]["studyDesigns"]
+    (indication,) = design["indications"]
+    assert indication["label"] == "Diffuse Cutaneous Systemic Sclerosis"
+    assert indication["codes"] == []  # the record gives no code, and none is made up
+    assert indication["isRareDisease"] is True  # the book's assumption, said in study.yaml
+    assert load_study().trial_design.rare_disease.provenance == "assumption"
