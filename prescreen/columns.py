@@ -38,7 +38,7 @@ from protocol.documents import (
     validate_document,
 )
 from protocol.errors import Problem, ProtocolDataError
-from protocol.identifiers import identifying_text, value_like
+from protocol.identifiers import date_shaped, identifying_text, value_like
 from protocol.inputs import (
     MAX_SIGNIFICANT_DIGITS,
     MOST_DIGITS_OF_A_MEASUREMENT,
@@ -503,6 +503,8 @@ WITHHELD = "(withheld: it looks like a phone or ID card number)"
 WITHHELD_TEXT = "(withheld: a text that is no value of this column may name a person)"
 #: What a message shows of a number with more digits than a mistyped measurement has.
 WITHHELD_NUMBER = "(withheld: a number of as many digits may be a phone or ID number)"
+#: What a message shows of a date in a column that holds no date (columns shifted by one).
+WITHHELD_DATE = "(withheld: a date in a column that holds none may be a birth date)"
 #: What a problem shows of an ID cell that is no pseudonymous code (a name, a date).
 WITHHELD_ID = "(withheld: an ID that is not a code may name the person)"
 
@@ -510,7 +512,7 @@ WITHHELD_ID = "(withheld: an ID that is not a code may name the person)"
 def without_identifying(message: str, raw: Any, path: str = "") -> str:
     """A message about a cell with the cell's value taken out where the value is withheld
     (the rule's own words repeat the value: "the value 13800138000 g/L is implausible")."""
-    if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT, WITHHELD_NUMBER):
+    if shown_value(raw, path) not in (WITHHELD, WITHHELD_TEXT, WITHHELD_NUMBER, WITHHELD_DATE):
         return message
     value = raw.item() if isinstance(raw, np.generic) else raw
     # as written, and as a message quotes it (escaped: 'Zhang\u200bWei', 'Wang\tFang')
@@ -556,6 +558,12 @@ def shown_value(raw: Any, path: str = "") -> str:
         written = _number_as_written(value) if isinstance(value, float) else str(value)
         if identifying_text(written, free_text=True):  # a value refused is never repeated
             return WITHHELD
+    spec = fields().get(path)
+    if isinstance(value, str) and spec is not None and spec.kind != "date" and date_shaped(value):
+        # a date is shown back where it is the column's value mistyped (2025/03/03 for a
+        # screening date); elsewhere it is no value of the column, and a birth date in a
+        # column shifted by one identifies the person
+        return WITHHELD_DATE
     if isinstance(value, str) and not value_like(value, path.endswith("unit")):
         return WITHHELD_TEXT
     # a number a CSV or a workbook gives as such is held to the digits a text is (an 8-digit

@@ -779,6 +779,16 @@ _DATE_SHOWN = re.compile(
     r"|[0-9]{1,2}[-/ ]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[-/ ]?"
     r"(?:[0-9]{2}|[0-9]{4})"
 )
+
+
+def date_shaped(text: str) -> bool:
+    """Whether a text is written as a calendar date (``1978/06/14``, ``14-Jun-1978``), in any
+    width of its digits."""
+    return bool(
+        _DATE_SHOWN.fullmatch(" ".join(unicodedata.normalize("NFKC", text).split()).lower())
+    )
+
+
 #: The most digits a refused text may hold and be shown: a date's 8 (a phone or card number has
 #: more, or is glued to letters); a number without a date's shape, 6
 _MOST_DIGITS_SHOWN = 8

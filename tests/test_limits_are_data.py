@@ -114,8 +114,8 @@ def test_a_malignancy_on_the_windows_first_day_follows_the_boundary_field(
     assert status == outside_status
     if malignancy_date == "2020-03-03":
         assert "the window's first day, which is outside" in reason
-    assert "(the boundary day is outside)" in describe("EX25", outside)
-    assert "(the boundary day is within)" in describe("EX25")
+    assert "(one dated exactly 5 years before is outside them)" in describe("EX25", outside)
+    assert "(one dated exactly 5 years before is within them)" in describe("EX25")
 
 
 def test_a_boundary_that_contradicts_the_registrys_words_is_refused(varied_study):

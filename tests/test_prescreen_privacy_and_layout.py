@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from prescreen.columns import fields, identifier_cells, identifier_column
-from protocol.identifiers import date_in_an_id_cell, identifying_text
+from protocol.identifiers import date_in_an_id_cell, date_shaped, identifying_text
 from tests.test_cli_prescreen import AS_OF
 from trialbook.cli import main
 
@@ -791,7 +791,29 @@ def test_a_refused_cell_without_a_letter_is_shown_unless_it_has_a_phones_digits(
     found = [p["Found"] for p in problems if p["Column"] == column]
     assume(found)  # a cell the column reads (a unit such as '/'... none here) reports nothing
     digits = sum(c.isdigit() for c in cell)
-    if digits > 6:
+    # a date outside a date column (0000/00/0 drawn in a unit's column was shown back): a
+    # birth date in a column shifted by one identifies the person
+    if digits > 6 or date_shaped(cell):
         assert "withheld" in found[0]
     else:
         assert "withheld" not in found[0] and cell in found[0]
+
+
+@pytest.mark.parametrize(
+    "column", ["labs.hemoglobin.unit", "labs.hemoglobin.value", "sex", "ssc.mrss.total"]
+)
+@pytest.mark.parametrize("written", ["1978/06/14", "14-Jun-1978", "14.6.1978"])
+def test_a_date_in_a_column_that_holds_none_is_withheld_everywhere(tmp_path, column, written):
+    # columns shifted by one put a birth date under a unit, a value or a choice: the refusal
+    # named the cell, as a date mistyped is named in a date column
+    value = "" if column in ("sex", "ssc.mrss.total") else "g/dL"
+    other = "labs.hemoglobin.unit" if column == "labs.hemoglobin.value" else None
+    header = f"participant,{column}" + (f",{other}" if other else "")
+    extra = f",{value}" if other else ""
+    table = _csv(tmp_path, f"{header}\nSYN-1,{written}{extra}\nSYN-2,{extra}\n")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run(tmp_path, table, "--force") == 0
+    assert written not in _every_output(tmp_path) and written not in err.getvalue()
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    assert "may be a birth date" in problems
