@@ -27,6 +27,7 @@ import html
 import itertools
 import json
 import pathlib
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -192,6 +193,15 @@ def xhtml(text: str) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
+def _days(window: str) -> str:
+    """A visit window's ISO 8601 days in words: ``P3D`` -> ``3 days``, ``P1D`` -> ``1 day``."""
+    match = re.fullmatch(r"P([0-9]+)D", window)
+    if match is None:
+        raise UsdmBuildError(f"visit window {window!r}: expected whole days, such as P3D")
+    days = int(match[1])
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
 def _link(items: list[Any]) -> None:
     for index, item in enumerate(items):
         item.previousId = items[index - 1].id if index > 0 else None
@@ -206,6 +216,7 @@ def build(study: Study | None = None) -> Any:
     from usdm4.api.administration import Administration
     from usdm4.api.duration import Duration
     from usdm4.api.eligibility_criterion import EligibilityCriterion, EligibilityCriterionItem
+    from usdm4.api.encounter import Encounter
     from usdm4.api.endpoint import Endpoint
     from usdm4.api.identifier import StudyIdentifier
     from usdm4.api.indication import Indication
@@ -523,7 +534,9 @@ def build(study: Study | None = None) -> Any:
         ],
     )
 
-    # -- a main timeline (the rules need one): an instance per epoch, day 1 the anchor
+    # -- the schedule: an encounter per visit of the book's assumed schedule (PI18, as SDTM's
+    # TV gives it), each visit an instance of the main timeline in its epoch, with the
+    # visit's activities and its window; day 1 (randomization) the anchor
     timeline_path = (*design_path, "timeline")
     dosing = Activity(
         id=b.id(*design_path, "activity", "dosing"),
@@ -548,68 +561,104 @@ def build(study: Study | None = None) -> Any:
             if intervention.route_cdisc is not None
         ],
     )
-    _link([dosing])
+    visits = study.visit_schedule.value
+    encounters = [
+        Encounter(
+            id=b.id(*design_path, "encounter", visit.id),
+            name=visit.id.upper().replace("_", "-"),
+            label=visit.label,
+            # the visit's activities in words: an Activity needs a procedure's code, which
+            # neither the record nor the book's assumed schedule gives (usdm4's DDF00075)
+            description="Activities: "
+            + "; ".join(study.activity_labels[a] for a in visit.activities),
+            type=b.bound(
+                (*design_path, "encounter", visit.id, "type"), "Encounter", "type", "C25716"
+            ),
+        )
+        for visit in visits
+    ]
+    _link(encounters)
+    epoch_days = [
+        (next(v.day for v in visits if v.id == e.first_visit), usdm_epoch)
+        for e, usdm_epoch in zip(design_facts.epochs.value, epochs, strict=True)
+    ]
+
+    def epoch_of(day: int) -> Any:
+        """The epoch a visit falls in: the last whose first visit is on or before its day."""
+        return [epoch for first, epoch in epoch_days if first <= day][-1]
+
+    anchor_day = 1  # randomization is day 1 (the visit schedule counts from it)
     exit_ = ScheduleTimelineExit(id=b.id(*timeline_path, "exit"))
     instances = [
         ScheduledActivityInstance(
-            id=b.id(*timeline_path, "instance", epoch.id),
-            name=epoch.cdisc.submission_value,
-            label=epoch.label,
-            epochId=usdm_epoch.id,
-            activityIds=[dosing.id] if epoch.element is None else [],
+            id=b.id(*timeline_path, "instance", visit.id),
+            name=visit.id.upper().replace("_", "-"),
+            label=visit.label,
+            epochId=epoch_of(visit.day).id,
+            encounterId=encounter.id,
+            activityIds=[dosing.id] if visit.day == anchor_day else [],
         )
-        for epoch, usdm_epoch in zip(design_facts.epochs.value, epochs, strict=True)
+        for visit, encounter in zip(visits, encounters, strict=True)
     ]
     for instance, following in itertools.pairwise(instances):
         instance.defaultConditionId = following.id
     instances[-1].timelineExitId = exit_.id
-    anchor = next(
-        i for i, e in zip(instances, design_facts.epochs.value, strict=True) if e.element is None
-    )
-    days = {v.id: v.day for v in study.visit_schedule.value}
+    anchor = next(i for i, v in zip(instances, visits, strict=True) if v.day == anchor_day)
 
-    def timing(instance: Any, epoch: Any) -> Any:
-        day = days[epoch.first_visit]
-        kind, value, label = (
-            ("C201358", "P0D", "Day 1")
+    def timing(instance: Any, visit: Any) -> Any:
+        day = visit.day
+        # there is no day 0: day -28 is 28 days before day 1, day 29 is 28 days after it
+        kind, value = (
+            ("C201358", "P0D")
             if instance is anchor
-            else ("C201357", f"P{abs(day) + (0 if day < 0 else -1)}D", f"Day {day}")
+            else ("C201357", f"P{abs(day)}D")
             if day < 1
-            else ("C201356", f"P{day - 1}D", f"Day {day}")
+            else ("C201356", f"P{day - 1}D")
         )
+        window = visit.window_before != "P0D" or visit.window_after != "P0D"
         return Timing(
-            id=b.id(*timeline_path, "timing", epoch.id),
-            name=f"TIMING-{epoch.cdisc.submission_value}",
-            label=label,
+            id=b.id(*timeline_path, "timing", visit.id),
+            name=f"TIMING-{visit.id.upper().replace('_', '-')}",
+            label=f"Day {day}",
             type=b.code(
-                (*timeline_path, "timing", epoch.id, "type"),
+                (*timeline_path, "timing", visit.id, "type"),
                 _terminology().klass_and_attribute("Timing", "type"),
                 kind,
                 "submissionValue",
             ),
             value=value,
-            valueLabel=label,
+            valueLabel=f"Day {day}",
             relativeToFrom=b.bound(
-                (*timeline_path, "timing", epoch.id, "relative"),
+                (*timeline_path, "timing", visit.id, "relative"),
                 "Timing",
                 "relativeToFrom",
                 "C201355",
             ),
             relativeFromScheduledInstanceId=instance.id,
             relativeToScheduledInstanceId=anchor.id,
+            windowLower=visit.window_before if window else None,
+            windowUpper=visit.window_after if window else None,
+            windowLabel=(
+                f"{_days(visit.window_before)} before to {_days(visit.window_after)} after"
+                if window
+                else None
+            ),
         )
 
+    timings = [timing(i, v) for i, v in zip(instances, visits, strict=True)]
+    for encounter, found in zip(encounters, timings, strict=True):
+        encounter.scheduledAtId = found.id  # each visit is scheduled by its own timing
     total_weeks = sum(e.duration.to("week").magnitude for e in design_facts.epochs.value)
     timeline = ScheduleTimeline(
         id=b.id(*timeline_path),
         name="MAIN",
-        label="Main timeline (the book's assumed epochs)",
+        label="Main timeline (the book's assumed visit schedule, PI18)",
         mainTimeline=True,
         entryCondition="Signed informed consent",
         entryId=instances[0].id,
         exits=[exit_],
         instances=instances,
-        timings=[timing(i, e) for i, e in zip(instances, design_facts.epochs.value, strict=True)],
+        timings=timings,
         plannedDuration=Duration(
             id=b.id(*timeline_path, "duration"),
             text=f"{total_weeks:g} weeks",
@@ -706,6 +755,7 @@ def build(study: Study | None = None) -> Any:
         eligibilityCriteria=criteria,
         objectives=[objective],
         activities=[dosing],
+        encounters=encounters,
         scheduleTimelines=[timeline],
     )
     sponsor_role = StudyRole(
@@ -875,8 +925,10 @@ def export(study: Study | None = None) -> Export:
         validate(data),
         contents=(
             "The study, its version and identifiers; the design with both arms, the three epochs "
-            "(the book's assumptions), its cells and elements; all 37 criteria; both medicines "
-            "with their doses, routes, frequencies and products; the population; the primary "
-            "objective and endpoint."
+            f"and the {len(study_or_default(study).visit_schedule.value)} visits with their "
+            "windows and activities (the book's assumptions), its "
+            "cells and elements; the condition; all 37 criteria; both medicines with their "
+            "doses, routes, frequencies and products; the population; the primary objective and "
+            "endpoint."
         ),
     )

@@ -968,3 +968,35 @@ def test_usdm_names_the_records_condition_as_the_designs_indication():
     assert indication["codes"] == []  # the record gives no code, and none is made up
     assert indication["isRareDisease"] is True  # the book's assumption, said in study.yaml
     assert load_study().trial_design.rare_disease.provenance == "assumption"
+
+
+def test_usdm_schedules_every_visit_of_the_assumed_schedule_as_sdtm_tv_does():
+    # USDM's timeline had the three epochs alone, where TV published 15 visits (helper 141).
+    # By hand from the book's assumed schedule (PI18): screening from day -28, randomization
+    # on day 1, a visit every 4 weeks to week 48 (day 337), follow-up at week 52 (day 365);
+    # windows of 3 days at weeks 4 and 8, 7 days after
+    (design,) = usdm.document()["study"]["versions"][0]["studyDesigns"]
+    (timeline,) = design["scheduleTimelines"]
+    encounters = {e["id"]: e for e in design["encounters"]}
+    epochs = {e["id"]: e["name"] for e in design["epochs"]}
+    timings = {t["relativeFromScheduledInstanceId"]: t for t in timeline["timings"]}
+    weeks = range(4, 52, 4)
+    expected_days = [-28, 1, *(1 + 7 * w for w in weeks), 365]
+    shown = []
+    for instance in timeline["instances"]:
+        timing = timings[instance["id"]]
+        encounter = encounters[instance["encounterId"]]
+        assert encounter["scheduledAtId"] == timing["id"]
+        assert encounter["type"]["code"] == "C25716"  # Visit
+        shown.append((timing["valueLabel"], epochs[instance["epochId"]], timing["windowUpper"]))
+    assert [label for label, _, _ in shown] == [f"Day {d}" for d in expected_days]
+    assert [epoch for _, epoch, _ in shown] == ["SCREENING"] + ["TREATMENT"] * 13 + ["FOLLOW-UP"]
+    assert [w for _, _, w in shown] == ["P28D", None, "P3D", "P3D"] + ["P7D"] * 11
+    assert timings[timeline["instances"][0]["id"]]["value"] == "P28D"  # 28 days before day 1
+    assert timings[timeline["instances"][2]["id"]]["value"] == "P28D"  # day 29: 28 days after
+    tv = sdtm.datasets()["TV"]
+    assert len(tv) == len(timeline["instances"]) == 15
+    assert (
+        "Activities: eligibility check"
+        in encounters[timeline["instances"][1]["encounterId"]]["description"]
+    )
