@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +41,6 @@ from protocol.documents import (
 from protocol.errors import InternalError, Problem, ProtocolDataError
 from protocol.facts import Status, Window
 from protocol.inputs import EARLIEST_DATE, LATEST_DATE, StrictDate, read_decimal
-from protocol.labs import BOUNDARY_TOLERANCE
 from protocol.participant import EventEntry, MedicationEntry
 from protocol.study import (
     Drug,
@@ -329,6 +329,28 @@ def _event_problems(data: WashoutInput, study: Study) -> list[Problem]:
 def frequency_of(text: str) -> tuple[int, int | None] | None:
     """(administrations per dosing day, days between dosing days) for a frequency as written."""
     return FREQUENCIES.get(" ".join(text.strip().lower().split()))
+
+
+#: Each mass unit a dose is written in, in mg, exactly.
+_DOSE_UNITS_IN_MG = {"g": Fraction(1000), "mg": Fraction(1)} | {
+    unit: Fraction(1, 1000) for unit in ("ug", "µg", "μg", "mcg")
+}
+
+
+def dose_in_mg(text: str, study: Study | None = None) -> Fraction:
+    """A dose as ``read_dose`` reads it (and refuses what it refuses), in mg as an exact
+    fraction of the decimal written: a sum of doses is compared with a limit exactly, as
+    9.99 mg + 0.0100000000001 mg is more than 10 mg (a float's tolerance had read it at 10)."""
+    read_dose(text, study)  # the checks: a number and a mass unit, within the plausible range
+    match = re.fullmatch(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
+    assert match is not None  # read_dose has read it
+    return Fraction(match.group(1)) * _DOSE_UNITS_IN_MG[match.group(2)]
+
+
+def _exact_mg(quantity: pint.Quantity) -> Fraction:
+    """A study.yaml amount (written as a decimal of at most 12 digits) in mg, as that decimal
+    exactly: the float's shortest text is the decimal written."""
+    return Fraction(repr(float(quantity.to(_MG).magnitude)))
 
 
 def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
@@ -1094,7 +1116,8 @@ class _SteroidCourse:
 
     entry: str
     name: str
-    mg_per_dosing_day: float | None  # prednisone equivalent; None when it cannot be computed
+    # prednisone equivalent, exactly; None when it cannot be computed
+    mg_per_dosing_day: Fraction | None
     daily: bool  # taken every day (once to four times daily)
     start: date | None
     last: date | None  # None while ongoing
@@ -1102,12 +1125,12 @@ class _SteroidCourse:
     # when the amount is not known: what is not recorded ("route", "dose", ...), and the most
     # it can be (the dose as if systemic when only the route is missing; None: any amount)
     not_recorded: tuple[str, ...] = ()
-    at_most: float | None = None
+    at_most: Fraction | None = None
     # a dose without its frequency: at least once on a dosing day (PI26), surely that much
-    at_least: float | None = None
+    at_least: Fraction | None = None
 
 
-def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, bool]:
+def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[Fraction | None, bool]:
     """(prednisone-equivalent mg on each dosing day, taken every day) or (None, ...) if the
     dose or frequency is missing. A non-daily dose counts as its dose-day amount (PI26)."""
     assert match.drug is not None and match.drug.prednisone_5mg_equivalent is not None
@@ -1117,17 +1140,14 @@ def _steroid_amount(med: MedicationEntry, match: Match) -> tuple[float | None, b
     assert frequency is not None
     per_day, interval = frequency
     equivalent = (
-        read_dose(med.dose).to(_MG).magnitude
-        * 5
-        / match.drug.prednisone_5mg_equivalent.value.to(_MG).magnitude
-        * per_day
+        dose_in_mg(med.dose) * 5 / _exact_mg(match.drug.prednisone_5mg_equivalent.value) * per_day
     )
     return equivalent, interval == 1
 
 
 def _least_steroid_amount(
     med: MedicationEntry, match: Match, choose: Callable[..., int] = min
-) -> float | None:
+) -> Fraction | None:
     """The prednisone equivalent of a recorded dose taken the fewest times a frequency allows
     on a dosing day (once), or with ``choose=max`` the most (four times); None without a
     dose."""
@@ -1144,16 +1164,18 @@ _FEWEST_FREQUENCY = {per_day: text for text, (per_day, _) in reversed(FREQUENCIE
 _MOST_TIMES = max(_FEWEST_FREQUENCY)
 
 
-def _mg(value: float, beside: float | None = None) -> str:
+def _mg(value: float | Fraction, beside: float | None = None) -> str:
     """An amount in mg to two decimals, or three significant digits below 1 mg (15 mcg is
     0.015 mg, not 0.01); with more where that would show it equal to ``beside`` (the limit)
     though it is not: 10.0016 mg is not written "10" beside "more than 10"."""
+    exact = Fraction(value)
+    value = float(value)
     fewest = 2
     if 0 < abs(value) < 1:
         fewest = 2 - math.floor(math.log10(abs(value)))
     for digits in range(fewest, 16):
         text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-        if beside is None or value == beside or float(text) != beside:
+        if beside is None or exact == Fraction(beside) or Fraction(text) != Fraction(beside):
             return text
     return repr(value)
 
@@ -1195,7 +1217,7 @@ class SteroidDecision:
     case: SteroidCase
     start: date  # the window's first day
     clears: date | None = None  # the first randomization date the last dose no longer counts
-    amount: float | None = None  # prednisone-equivalent mg per dosing day
+    amount: Fraction | None = None  # prednisone-equivalent mg per dosing day, exactly
     daily: bool = True  # taken every day (or on some days only)
 
     @property
@@ -1231,20 +1253,20 @@ def decide_corticosteroid(
     if match.drug is None or match.drug.prednisone_5mg_equivalent is None:
         return SteroidDecision("which_drug", start)
     amount, daily = _steroid_amount(med, match)
-    limit = rule.daily_limit.value.to(_MG).magnitude
+    limit = _exact_mg(rule.daily_limit.value)  # compared exactly: no tolerance at the limit
     if amount is None:
         # a dose without its frequency: every frequency gives at least one dose on a dosing
         # day, so a dose already over the limit excludes whatever the frequency (PI26)
         least = _least_steroid_amount(med, match)
-        if least is not None and least > limit * (1 + BOUNDARY_TOLERANCE):
+        if least is not None and least > limit:
             return SteroidDecision("over_limit", start, clear, least, daily=False)
         # and a dose within the limit taken as often as any frequency allows (_MOST_TIMES on a
         # dosing day) passes whatever the frequency
         most = _least_steroid_amount(med, match, max)
-        if most is not None and not most > limit * (1 + BOUNDARY_TOLERANCE):
+        if most is not None and not most > limit:
             return SteroidDecision("within_limit_at_most", start, clear, most, daily=False)
         return SteroidDecision("no_dose", start, daily=daily)
-    over = amount > limit * (1 + BOUNDARY_TOLERANCE)
+    over = amount > limit
     return SteroidDecision("over_limit" if over else "within_limit", start, clear, amount, daily)
 
 
@@ -1284,7 +1306,7 @@ def _corticosteroid_check(
         on_boundary=_on_window_start(decision, med),
     )
 
-    def course_of(amount: float | None, daily: bool, **unknown: Any) -> _SteroidCourse:
+    def course_of(amount: Fraction | None, daily: bool, **unknown: Any) -> _SteroidCourse:
         return _SteroidCourse(
             entry, med.name, amount, daily, med.start, med.last_dose, med.ongoing, **unknown
         )
@@ -1529,7 +1551,7 @@ def _combined_corticosteroids(
         return None
     group = next(g for g in study.medication_classes if g.rule == "corticosteroid")
     assert group.window is not None
-    limit = study.corticosteroid_rule.daily_limit.value.to(_MG).magnitude
+    limit = _exact_mg(study.corticosteroid_rule.daily_limit.value)  # compared exactly
     anchor = data.planned_randomization
     first_day = window_start(anchor, group.window.value)
 
@@ -1554,7 +1576,7 @@ def _combined_corticosteroids(
         begin, end = max(begin, first_day), min(end, anchor)
         return (begin, end) if begin <= end else None
 
-    def amount(course: _SteroidCourse, sure: bool) -> float | None:
+    def amount(course: _SteroidCourse, sure: bool) -> Fraction | float | None:
         """Its prednisone equivalent on a dosing day: surely (None: not surely any), or at
         most (math.inf: any amount)."""
         if course.mg_per_dosing_day is not None:
@@ -1567,18 +1589,24 @@ def _combined_corticosteroids(
         """The courses that may not have been taken on ``day``."""
         return [c for c in on_day if not (s := span(c, True)) or not s[0] <= day <= s[1]]
 
-    def worst_day(sure: bool) -> tuple[float, date | None, list[_SteroidCourse]]:
+    def worst_day(sure: bool) -> tuple[Fraction | float, date | None, list[_SteroidCourse]]:
         """The day two or more courses (surely, or possibly) add up to the most (of equal
         days, the one the most of them were surely taken on); a day with one course is that
         course's own entry's concern."""
         spans = [(c, span(c, sure)) for c in courses if amount(c, sure) is not None]
         days = sorted({day for _, s in spans if s for day in s})
-        best: tuple[float, int, date | None, list[_SteroidCourse]] = (0.0, 0, None, [])
+        best: tuple[Fraction | float, int, date | None, list[_SteroidCourse]] = (
+            Fraction(0),
+            0,
+            None,
+            [],
+        )
         for day in days:
             on_day = [c for c, s in spans if s and s[0] <= day <= s[1]]
             if len(on_day) < 2:
                 continue
-            total = sum(amount(c, sure) or 0.0 for c in on_day)
+            # exact fractions (an amount not known at all is infinite, a float)
+            total = sum((amount(c, sure) or Fraction(0) for c in on_day), Fraction(0))
             open_ = len(not_surely_on(day, on_day))
             if total > best[0] or (total == best[0] and open_ < best[1]):
                 best = (total, open_, day, on_day)
@@ -1598,7 +1626,7 @@ def _combined_corticosteroids(
         "window_start": first_day,
     }
     sure_total, sure_day, sure_courses = worst_day(sure=True)
-    if sure_total > limit * (1 + BOUNDARY_TOLERANCE):
+    if sure_total > limit:
         # (a dose without its frequency counts once: the sum is then its least)
         least = "at least " if any(c.mg_per_dosing_day is None for c in sure_courses) else ""
         return EntryResult(
@@ -1610,7 +1638,7 @@ def _combined_corticosteroids(
             f"excluded ({group.criterion})",
         )
     possible_total, possible_day, possible_courses = worst_day(sure=False)
-    if possible_total > limit * (1 + BOUNDARY_TOLERANCE):
+    if possible_total > limit:
         assert possible_day is not None
         shown = "an unknown amount" if math.isinf(possible_total) else f"{_mg(possible_total)} mg"
         # the courses that may not have been taken that day (each surely was, or its dates

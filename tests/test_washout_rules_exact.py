@@ -17,12 +17,15 @@ Every date and message below is counted or written by hand.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from protocol.identifiers import identifying_text
 from protocol.study import load_study
 from protocol.units import read_unit, ureg
 from protocol.washout import (
@@ -1406,3 +1409,140 @@ def test_an_ongoing_course_begun_on_the_windows_first_day_is_not_on_the_boundary
           "ongoing": True}]
     ).entries  # fmt: skip
     assert (entry.status, entry.on_boundary) == ("fail", False)
+
+
+# -- EX11's daily sum, compared exactly -------------------------------------------------------
+
+#: The BNF's equivalents of prednisolone 5 mg (by hand, from the BNF's table of
+#: corticosteroid equivalences), each in mg.
+BNF_5MG = {
+    "prednisone": Fraction(5),
+    "prednisolone": Fraction(5),
+    "methylprednisolone": Fraction(4),
+    "triamcinolone": Fraction(4),
+    "hydrocortisone": Fraction(20),
+    "cortisone acetate": Fraction(25),
+    "dexamethasone": Fraction(3, 4),
+    "betamethasone": Fraction(3, 4),
+    "deflazacort": Fraction(6),
+}
+TIMES_A_DAY = {"once daily": 1, "twice daily": 2, "three times daily": 3, "four times daily": 4}
+
+
+@pytest.mark.parametrize(
+    ("doses", "status"),
+    [
+        # helper 143: 9.99 + 0.0100000000001 = 10.0000000000001 mg/day, more than 10: it passed,
+        # read within a float's tolerance of the limit
+        ((("prednisone", "9.99 mg"), ("prednisone", "0.0100000000001 mg")), "fail"),
+        ((("prednisone", "9.99 mg"), ("prednisone", "0.01 mg")), "pass"),  # exactly 10
+        ((("prednisone", "9.98 mg"), ("prednisone", "0.0199999999999 mg")), "pass"),
+        # 9.9975 + 0.0100000000003 / 4 = 10.000000000000075 mg/day
+        ((("prednisone", "9.9975 mg"), ("hydrocortisone", "0.0100000000003 mg")), "fail"),
+        ((("prednisone", "9.9975 mg"), ("hydrocortisone", "0.01 mg")), "pass"),  # exactly 10
+        # 0.75 mg of dexamethasone is 5 mg: 750 mcg twice is exactly 10
+        ((("dexamethasone", "750 mcg"), ("dexamethasone", "0.75 mg")), "pass"),
+        ((("dexamethasone", "750.000000001 mcg"), ("dexamethasone", "0.75 mg")), "fail"),
+    ],
+)
+def test_courses_that_add_up_to_more_than_the_limit_by_any_amount_fail(doses, status):
+    result = _washout(
+        [
+            {"name": name, "ongoing": True, "dose": dose, "frequency": "daily", "route": "oral"}
+            for name, dose in doses
+        ]
+    )
+    together = _combined(result)
+    assert together is not None and together.status == status, together
+
+
+#: The drugs whose equivalent is a terminating decimal of prednisone's (a sum can be written
+#: to within 10^-12 mg of the limit in a second course of prednisone).
+TERMINATING = ["prednisone", "methylprednisolone", "hydrocortisone", "cortisone acetate"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.sampled_from(TERMINATING),
+    first_dose=st.decimals(min_value="0.01", max_value="8", places=4, allow_nan=False),
+    power=st.integers(6, 12),
+    side=st.sampled_from([-1, 0, 1]),
+)
+@example(first="prednisone", first_dose=Decimal("9.99"), power=13, side=1)  # helper 143's
+def test_the_daily_sum_is_compared_with_the_limit_exactly(first, first_dose, power, side):
+    # two courses taken on the same days whose prednisone equivalents add up to the limit,
+    # or to 10^-power mg above or below it: above excludes (EX11), at or below passes, worked
+    # in exact fractions from the BNF's equivalents written above (a float's tolerance of
+    # 10^-14 of the limit had read 10.0000000000001 mg as at 10)
+    first_mg = Fraction(first_dose) * 5 / BNF_5MG[first]
+    second = Fraction(10) - first_mg + side * Fraction(1, 10**power)
+    as_decimal = Decimal(second.numerator) / Decimal(second.denominator)
+    assume(as_decimal >= Decimal("0.01") and Fraction(as_decimal) == second)
+    assume(len(as_decimal.normalize().as_tuple().digits) <= 12)
+    result = _washout(
+        [
+            {
+                "name": first,
+                "ongoing": True,
+                "dose": f"{first_dose.normalize():f} mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+            {
+                "name": "prednisone",
+                "ongoing": True,
+                "dose": f"{as_decimal.normalize():f} mg",
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together is not None
+    assert together.status == ("fail" if side > 0 else "pass"), together.reason
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    # a share of one significant digit leaves room for 10^-13 within 12 digits (0.0100000000001)
+    hundredths=st.one_of(st.integers(1, 9), st.integers(10, 99)),
+    power=st.integers(11, 13),
+    side=st.sampled_from([-1, 0, 1]),
+    frequency=st.sampled_from(["once daily", "twice daily"]),
+)
+@example(hundredths=1, power=13, side=1, frequency="once daily")
+def test_a_sum_within_a_floats_tolerance_of_the_limit_is_decided_exactly(
+    hundredths, power, side, frequency
+):
+    # 10 mg of prednisone a day split into two courses, the second 10^-power mg (as little as
+    # 10^-13, a relative 10^-14: the tolerance the sum had) more or less than its share
+    times = TIMES_A_DAY[frequency]
+    share = Fraction(hundredths, 100)
+    first = (Fraction(10) - share) / times
+    second = share + side * Fraction(1, 10**power)
+    as_text = [f"{Decimal(x.numerator) / Decimal(x.denominator):f} mg" for x in (first, second)]
+    assume(all(len(Decimal(t[:-3]).normalize().as_tuple().digits) <= 12 for t in as_text))
+    assume(Fraction(Decimal(as_text[0][:-3])) == first and second >= Fraction(1, 100))
+    # (a dose whose digits read as a phone number, 0.02999999999 mg, is refused as one)
+    assume(not any(identifying_text(t, free_text=True) for t in as_text))
+    result = _washout(
+        [
+            {
+                "name": "prednisone",
+                "ongoing": True,
+                "dose": as_text[0],
+                "frequency": frequency,
+                "route": "oral",
+            },
+            {
+                "name": "prednisone",
+                "ongoing": True,
+                "dose": as_text[1],
+                "frequency": "daily",
+                "route": "oral",
+            },
+        ]
+    )
+    together = _combined(result)
+    assert together is not None
+    assert together.status == ("fail" if side > 0 else "pass"), together.reason
