@@ -772,7 +772,9 @@ _NUMBER_SHOWN = re.compile(
     r"[<>≤≥~±+\-]?\s*\d[\d.,' ]*(?:[eE][+-]?[0-9]+)?\s*"
     r"(?:(?:g|mg|µg|ug)/(?:dl|l)|(?:mmol|µmol|umol|mol)/l|(?:u|iu|kat|µkat|ukat)/l|%"
     r"|(?:x|×)\s*10\^?[0-9⁰-⁹]+/l|10\^[0-9]+/l|/(?:µl|ul|mm3|mm³)|cells/l"
-    r"|ml/min(?:/1\.73\s*m[²2])?)?"
+    r"|ml/min(?:/1\.73\s*m[²2])?"
+    # a dose, in a mass unit (a medicine's "10 MG" was withheld as a name in capitals)
+    r"|g|mg|µg|μg|ug|mcg)?"
 )
 _DATE_SHOWN = re.compile(
     r"[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}|[0-9]{1,2}([-/.])[0-9]{1,2}\2(?:[0-9]{2}|[0-9]{4})"

@@ -1546,3 +1546,22 @@ def test_a_sum_within_a_floats_tolerance_of_the_limit_is_decided_exactly(
     together = _combined(result)
     assert together is not None
     assert together.status == ("fail" if side > 0 else "pass"), together.reason
+
+
+@pytest.mark.parametrize("dose", ["10 MG", "10 Mg", "7.5 MCG"])
+def test_a_dose_in_capitals_is_refused_and_shown_back_as_a_dose(dose):
+    # "10 MG" was withheld as a text that may name a person: a number and a mass unit is a
+    # dose mistyped, shown so the site can find it
+    with pytest.raises(WashoutInputError) as refused:
+        _washout(
+            [
+                {
+                    "name": "prednisone",
+                    "ongoing": True,
+                    "dose": dose,
+                    "frequency": "daily",
+                    "route": "oral",
+                }
+            ]
+        )
+    assert f"dose = '{dose}'" in str(refused.value) and "withheld" not in str(refused.value)
