@@ -27,7 +27,6 @@ import html
 import itertools
 import json
 import pathlib
-import re
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -193,12 +192,8 @@ def xhtml(text: str) -> str:
     return f"<p>{html.escape(text, quote=False)}</p>"
 
 
-def _days(window: str) -> str:
-    """A visit window's ISO 8601 days in words: ``P3D`` -> ``3 days``, ``P1D`` -> ``1 day``."""
-    match = re.fullmatch(r"P([0-9]+)D", window)
-    if match is None:
-        raise UsdmBuildError(f"visit window {window!r}: expected whole days, such as P3D")
-    days = int(match[1])
+def _days(days: int) -> str:
+    """A number of days in words: ``3 days``, ``1 day``."""
     return f"{days} day{'' if days == 1 else 's'}"
 
 
@@ -583,9 +578,15 @@ def build(study: Study | None = None) -> Any:
         for e, usdm_epoch in zip(design_facts.epochs.value, epochs, strict=True)
     ]
 
-    def epoch_of(day: int) -> Any:
+    def epoch_of(visit: Any) -> Any:
         """The epoch a visit falls in: the last whose first visit is on or before its day."""
-        return [epoch for first, epoch in epoch_days if first <= day][-1]
+        within = [epoch for first, epoch in epoch_days if first <= visit.day]
+        if not within:
+            raise UsdmBuildError(
+                f"visit {visit.id!r} (day {visit.day}) is before the first epoch's first visit; "
+                "expected every visit in an epoch"
+            )
+        return within[-1]
 
     anchor_day = 1  # randomization is day 1 (the visit schedule counts from it)
     exit_ = ScheduleTimelineExit(id=b.id(*timeline_path, "exit"))
@@ -594,7 +595,7 @@ def build(study: Study | None = None) -> Any:
             id=b.id(*timeline_path, "instance", visit.id),
             name=visit.id.upper().replace("_", "-"),
             label=visit.label,
-            epochId=epoch_of(visit.day).id,
+            epochId=epoch_of(visit).id,
             encounterId=encounter.id,
             activityIds=[dosing.id] if visit.day == anchor_day else [],
         )
@@ -639,7 +640,7 @@ def build(study: Study | None = None) -> Any:
             windowLower=visit.window_before if window else None,
             windowUpper=visit.window_after if window else None,
             windowLabel=(
-                f"{_days(visit.window_before)} before to {_days(visit.window_after)} after"
+                f"{_days(visit.before.days)} before to {_days(visit.after.days)} after"
                 if window
                 else None
             ),

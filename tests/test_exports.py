@@ -1000,3 +1000,23 @@ def test_usdm_schedules_every_visit_of_the_assumed_schedule_as_sdtm_tv_does():
         "Activities: eligibility check"
         in encounters[timeline["instances"][1]["encounterId"]]["description"]
     )
+
+
+def test_a_visit_window_in_weeks_is_labelled_in_days():
+    def edit(data):
+        week_4 = next(v for v in data["visit_schedule"]["value"] if v["id"] == "week_4")
+        week_4["window_before"] = week_4["window_after"] = "P1W"
+
+    (design,) = usdm.document(_study_with(edit))["study"]["versions"][0]["studyDesigns"]
+    labels = {t["name"]: t["windowLabel"] for t in design["scheduleTimelines"][0]["timings"]}
+    assert labels["TIMING-WEEK-4"] == "7 days before to 7 days after"
+
+
+def test_a_visit_before_every_epoch_is_refused_by_name():
+    def edit(data):
+        data["visit_schedule"]["value"].insert(
+            0, {**data["visit_schedule"]["value"][0], "id": "pre_screening", "day": -40}
+        )
+
+    with pytest.raises(usdm.UsdmBuildError, match=r"'pre_screening' \(day -40\) is before"):
+        usdm.document(_study_with(edit))
