@@ -604,7 +604,12 @@ def build(study: Study | None = None) -> Any:
     for instance, following in itertools.pairwise(instances):
         instance.defaultConditionId = following.id
     instances[-1].timelineExitId = exit_.id
-    anchor = next(i for i, v in zip(instances, visits, strict=True) if v.day == anchor_day)
+    anchor = next((i for i, v in zip(instances, visits, strict=True) if v.day == anchor_day), None)
+    if anchor is None:
+        raise UsdmBuildError(
+            "no visit on day 1 (randomization), which the timeline's timings count from; "
+            "expected a visit with day: 1"
+        )
 
     def timing(instance: Any, visit: Any) -> Any:
         day = visit.day
@@ -616,7 +621,7 @@ def build(study: Study | None = None) -> Any:
             if day < 1
             else ("C201356", f"P{day - 1}D")
         )
-        window = visit.window_before != "P0D" or visit.window_after != "P0D"
+        window = bool(visit.before or visit.after)  # P0D, P0W alike: no window
         return Timing(
             id=b.id(*timeline_path, "timing", visit.id),
             name=f"TIMING-{visit.id.upper().replace('_', '-')}",

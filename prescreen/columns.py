@@ -549,7 +549,12 @@ def shown_value(raw: Any, path: str = "") -> str:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
             return f"{len(value)} bytes that are no text"
+    spec = fields().get(path)
     if (as_read := time_as_read(value)) is not None:
+        # a workbook's date cell in a column that holds no date (columns shifted by one): a
+        # birth date identifies the person, as the same date typed as text does
+        if spec is not None and spec.kind != "date" and isinstance(value, date):
+            return WITHHELD_DATE
         return as_read
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         # (Python will not write one of more than 4,300 digits)
@@ -558,7 +563,6 @@ def shown_value(raw: Any, path: str = "") -> str:
         written = _number_as_written(value) if isinstance(value, float) else str(value)
         if identifying_text(written, free_text=True):  # a value refused is never repeated
             return WITHHELD
-    spec = fields().get(path)
     if isinstance(value, str) and spec is not None and spec.kind != "date" and date_shaped(value):
         # a date is shown back where it is the column's value mistyped (2025/03/03 for a
         # screening date); elsewhere it is no value of the column, and a birth date in a

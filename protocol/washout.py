@@ -348,9 +348,11 @@ def dose_in_mg(text: str, study: Study | None = None) -> Fraction:
 
 
 def _exact_mg(quantity: pint.Quantity) -> Fraction:
-    """A study.yaml amount (written as a decimal of at most 12 digits) in mg, as that decimal
-    exactly: the float's shortest text is the decimal written."""
-    return Fraction(repr(float(quantity.to(_MG).magnitude)))
+    """A study.yaml amount in mg, exactly: the decimal written (at most 12 digits: a float's
+    shortest text is it) times its unit's power of ten (0.0069 g is 69/10 mg, where the
+    float 0.0069 * 1000 is 6.8999999999999995)."""
+    factor = Fraction(repr(float(ureg.Quantity(1, quantity.units).to(_MG).magnitude)))
+    return Fraction(repr(float(quantity.magnitude))) * factor
 
 
 def read_dose(text: str, study: Study | None = None) -> pint.Quantity:

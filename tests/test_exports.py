@@ -1020,3 +1020,27 @@ def test_a_visit_before_every_epoch_is_refused_by_name():
 
     with pytest.raises(usdm.UsdmBuildError, match=r"'pre_screening' \(day -40\) is before"):
         usdm.document(_study_with(edit))
+
+
+def test_a_study_without_a_day_1_visit_is_refused_by_name_in_usdm():
+    def edit(data):
+        visits = data["visit_schedule"]["value"]
+        visits[:] = [v for v in visits if v["id"] != "randomization"]
+        for epoch in data["trial_design"]["epochs"]["value"]:
+            if epoch["first_visit"] == "randomization":
+                epoch["first_visit"] = "week_4"
+
+    with pytest.raises(usdm.UsdmBuildError, match="no visit on day 1"):
+        usdm.document(_study_with(edit))
+
+
+def test_a_zero_window_in_any_unit_is_no_window():
+    def edit(data):
+        week_4 = next(v for v in data["visit_schedule"]["value"] if v["id"] == "week_4")
+        week_4["window_before"] = week_4["window_after"] = "P0W"
+
+    (design,) = usdm.document(_study_with(edit))["study"]["versions"][0]["studyDesigns"]
+    (timing,) = [
+        t for t in design["scheduleTimelines"][0]["timings"] if t["name"] == "TIMING-WEEK-4"
+    ]
+    assert timing["windowLower"] is None and timing["windowLabel"] is None

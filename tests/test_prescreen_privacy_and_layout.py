@@ -817,3 +817,32 @@ def test_a_date_in_a_column_that_holds_none_is_withheld_everywhere(tmp_path, col
     assert written not in _every_output(tmp_path) and written not in err.getvalue()
     problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
     assert "may be a birth date" in problems
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "parquet"])
+def test_a_date_cell_in_a_column_that_holds_none_is_withheld_everywhere(tmp_path, kind):
+    # a workbook's or Parquet file's date cell (a birth date, columns shifted by one) was
+    # shown back as '1978-06-14 00:00:00': only a date typed as text was withheld
+    import datetime
+
+    born = datetime.datetime(1978, 6, 14)
+    frame = pd.DataFrame(
+        {
+            "participant": ["SYN-1", "SYN-2"],
+            "labs.hemoglobin.value": [born, None],
+            "labs.hemoglobin.unit": ["g/dL", "g/dL"],
+            "sex": [born, None],
+        }
+    )
+    table = tmp_path / f"t.{kind}"
+    if kind == "xlsx":
+        frame.to_excel(table, index=False)
+    else:
+        frame.to_parquet(table)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run(tmp_path, table, "--force") == 0
+    for written in ("1978-06-14", "1978", "14/06", "28290"):  # (28290: the date's serial)
+        assert written not in _every_output(tmp_path) and written not in err.getvalue()
+    problems = (tmp_path / "out" / "problems.csv").read_text(encoding="utf-8-sig")
+    assert problems.count("may be a birth date") == 2

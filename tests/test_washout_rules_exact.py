@@ -1565,3 +1565,15 @@ def test_a_dose_in_capitals_is_refused_and_shown_back_as_a_dose(dose):
             ]
         )
     assert f"dose = '{dose}'" in str(refused.value) and "withheld" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "mg"),
+    [("0.0069 g", Fraction(69, 10)), ("10 mg", Fraction(10)), ("750 microgram", Fraction(3, 4))],
+)
+def test_a_study_amount_in_any_mass_unit_is_read_as_the_decimal_written(written, mg):
+    # 0.0069 g was 6.8999999999999995 mg through a float: an amended limit of 0.0069 g/day
+    # would exclude a dose of exactly 6.9 mg
+    from protocol.washout import _exact_mg
+
+    assert _exact_mg(ureg.Quantity(written)) == mg
