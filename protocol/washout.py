@@ -331,6 +331,8 @@ def frequency_of(text: str) -> tuple[int, int | None] | None:
     return FREQUENCIES.get(" ".join(text.strip().lower().split()))
 
 
+#: A dose as written: a decimal number and a mass unit (read strictly, never evaluated).
+_DOSE_TEXT = re.compile(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*")
 #: Each mass unit a dose is written in, in mg, exactly.
 _DOSE_UNITS_IN_MG = {"g": Fraction(1000), "mg": Fraction(1)} | {
     unit: Fraction(1, 1000) for unit in ("ug", "µg", "μg", "mcg")
@@ -342,7 +344,7 @@ def dose_in_mg(text: str, study: Study | None = None) -> Fraction:
     fraction of the decimal written: a sum of doses is compared with a limit exactly, as
     9.99 mg + 0.0100000000001 mg is more than 10 mg (a float's tolerance had read it at 10)."""
     read_dose(text, study)  # the checks: a number and a mass unit, within the plausible range
-    match = re.fullmatch(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
+    match = _DOSE_TEXT.fullmatch(text)
     assert match is not None  # read_dose has read it
     return Fraction(match.group(1)) * _DOSE_UNITS_IN_MG[match.group(2)]
 
@@ -359,7 +361,7 @@ def read_dose(text: str, study: Study | None = None) -> pint.Quantity:
     """A dose per administration such as ``7.5 mg`` or ``0.5 g``: a decimal number and a mass
     unit (read strictly, never evaluated), within the plausible range of study.yaml."""
     study = study or load_study()
-    match = re.fullmatch(r"\s*([-+]?[0-9][0-9.eE+-]*)\s*(mg|g|ug|µg|μg|mcg)\s*", text)
+    match = _DOSE_TEXT.fullmatch(text)
     if not match:
         raise ValueError("not a dose; expected a number and a mass unit, such as '15 mg'")
     number = read_decimal(match.group(1))
