@@ -1479,6 +1479,8 @@ def test_the_daily_sum_is_compared_with_the_limit_exactly(first, first_dose, pow
     as_decimal = Decimal(second.numerator) / Decimal(second.denominator)
     assume(as_decimal >= Decimal("0.01") and Fraction(as_decimal) == second)
     assume(len(as_decimal.normalize().as_tuple().digits) <= 12)
+    # (a dose whose digits read as a phone number, 9.09999999999 mg, is refused as one)
+    assume(not identifying_text(f"{as_decimal.normalize():f} mg", free_text=True))
     result = _washout(
         [
             {
